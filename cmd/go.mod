@@ -1,0 +1,3 @@
+module natsd.dev/cmd
+
+go 1.26

@@ -1,0 +1,3 @@
+module natsd.dev/confparse
+
+go 1.26

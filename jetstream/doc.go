@@ -1,0 +1,3 @@
+// Package jetstream implements NATS JetStream: streams, consumers and their
+// storage.
+package jetstream

@@ -1,0 +1,3 @@
+module natsd.dev/jetstream
+
+go 1.26

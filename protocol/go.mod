@@ -1,0 +1,3 @@
+module natsd.dev/protocol
+
+go 1.26

@@ -1,0 +1,3 @@
+// Package server is the natsd broker core: listeners, client connections,
+// accounts and message delivery.
+package server

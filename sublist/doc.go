@@ -1,0 +1,3 @@
+// Package sublist implements NATS subjects: validation, wildcard matching and
+// a subscription trie with a bounded match cache.
+package sublist

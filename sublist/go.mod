@@ -1,0 +1,3 @@
+module natsd.dev/sublist
+
+go 1.26

@@ -1,0 +1,2 @@
+// Package websocket is an RFC 6455 server transport exposed as a net.Listener.
+package websocket

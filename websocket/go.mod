@@ -1,0 +1,3 @@
+module natsd.dev/websocket
+
+go 1.26
