@@ -1,0 +1,193 @@
+package sublist
+
+import (
+	"errors"
+	"iter"
+)
+
+// Subject syntax bytes.
+const (
+	sep = '.' // token separator
+	pwc = '*' // partial wildcard: exactly one token
+	fwc = '>' // full wildcard: one or more trailing tokens
+)
+
+var (
+	// ErrInvalidSubject is returned by Insert and Remove when a subject is
+	// not a valid filter (see ValidFilter).
+	ErrInvalidSubject = errors.New("sublist: invalid subject")
+	// ErrNotFound is returned by Remove and RemoveBatch when the
+	// subscription is not in the Sublist.
+	ErrNotFound = errors.New("sublist: no matching subscription")
+)
+
+// cut splits s at its first separator. found reports whether there was one:
+// when it is false, tok is the last token of the subject. Every string,
+// including "", has at least one (possibly empty) token, as with
+// strings.Split.
+func cut(s string) (tok, rest string, found bool) {
+	for i := 0; i < len(s); i++ {
+		if s[i] == sep {
+			return s[:i], s[i+1:], true
+		}
+	}
+	return s, "", false
+}
+
+// Tokens returns an iterator over the dot-separated tokens of subject,
+// including empty ones ("a..b" yields "a", "", "b"; "" yields one empty
+// token). The yielded strings are views of subject; iterating does not
+// allocate.
+func Tokens(subject string) iter.Seq[string] {
+	return func(yield func(string) bool) {
+		rest, more := subject, true
+		for more {
+			var tok string
+			tok, rest, more = cut(rest)
+			if !yield(tok) {
+				return
+			}
+		}
+	}
+}
+
+// NumTokens reports the number of tokens in subject (1 + number of dots).
+func NumTokens(subject string) int {
+	n := 1
+	for i := 0; i < len(subject); i++ {
+		if subject[i] == sep {
+			n++
+		}
+	}
+	return n
+}
+
+// isSpace reports the bytes that upstream refuses inside a subject.
+func isSpace(c byte) bool {
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f'
+}
+
+// ValidSubject reports whether s is a valid subject in upstream's
+// (non-pedantic) sense, the same rules as nats-server's IsValidSubject:
+// s is non-empty, every token is non-empty, no byte is a space, tab, CR, LF
+// or form feed, and a '>' token, if present, is the last token. Wildcard
+// tokens are allowed; '*' and '>' inside a longer token ("a*", "b>") are
+// ordinary characters. Use ValidLiteralSubject for a publish subject.
+func ValidSubject(s string) bool {
+	if s == "" {
+		return false
+	}
+	start := 0
+	sawFWC := false
+	for i := 0; i <= len(s); i++ {
+		if i < len(s) && s[i] != sep {
+			if isSpace(s[i]) {
+				return false
+			}
+			continue
+		}
+		// Token s[start:i] ends here.
+		if i == start || sawFWC {
+			return false
+		}
+		if i-start == 1 && s[start] == fwc {
+			sawFWC = true
+		}
+		start = i + 1
+	}
+	return true
+}
+
+// ValidFilter reports whether s is a valid subscription filter: '*' is a
+// whole token matching any one token and '>' is a whole last token matching
+// one or more tokens. Upstream uses the same rules for subjects and filters,
+// so ValidFilter(s) == ValidSubject(s); the name states the caller's intent.
+func ValidFilter(s string) bool { return ValidSubject(s) }
+
+// ValidLiteralSubject reports whether s is a valid subject (see
+// ValidSubject) without wildcard tokens, i.e. one a message may be
+// published to in pedantic mode.
+func ValidLiteralSubject(s string) bool {
+	return ValidSubject(s) && IsLiteral(s)
+}
+
+// IsLiteral reports whether s has no wildcard token ("*" or ">" as a whole
+// token). It does not check validity.
+func IsLiteral(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c == pwc || c == fwc {
+			if (i == 0 || s[i-1] == sep) && (i+1 == len(s) || s[i+1] == sep) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// SubjectMatchesFilter reports whether subject is matched by filter. For a
+// literal subject this is ordinary NATS matching: a '*' token of filter
+// matches any one token and a trailing '>' matches one or more tokens. Like
+// upstream's SubjectMatchesFilter, a subject that itself has wildcards is
+// treated as the set of subjects it matches: the result is then
+// IsSubsetMatch(subject, filter).
+func SubjectMatchesFilter(subject, filter string) bool {
+	return IsSubsetMatch(subject, filter)
+}
+
+// IsSubsetMatch reports whether every subject matched by subject (which may
+// contain wildcards) is also matched by test. For example "foo.bar" and
+// "foo.*" are subsets of "foo.*" and of "foo.>", "foo.>" is not a subset of
+// "foo.*", and "foo.*" is not a subset of "foo.bar". An empty token never matches a
+// token of test, but a trailing '>' in test does not look at the tokens it
+// covers (as upstream). It does not allocate.
+func IsSubsetMatch(subject, test string) bool {
+	sub, subMore := subject, true
+	for test, testMore := test, true; testMore; {
+		var t2 string
+		t2, test, testMore = cut(test)
+		if !subMore || t2 == "" {
+			return false
+		}
+		if t2 == ">" {
+			return true
+		}
+		var t1 string
+		t1, sub, subMore = cut(sub)
+		switch {
+		case t1 == "" || t1 == ">":
+			return false
+		case t1 == "*":
+			if t2 != "*" {
+				return false
+			}
+		case t2 != "*" && t1 != t2:
+			return false
+		}
+	}
+	return !subMore
+}
+
+// matchLiteral reports whether filter matches subject with every token of
+// subject taken literally, the way the trie matches: a "*" token in subject
+// is only matched by a "*" or '>' in filter, as if it were an ordinary
+// token. It decides which cached results an Insert or Remove of filter
+// affects.
+func matchLiteral(subject, filter string) bool {
+	sub, subMore := subject, true
+	for filter, more := filter, true; more; {
+		var f string
+		f, filter, more = cut(filter)
+		if !subMore {
+			return false
+		}
+		if f == ">" {
+			return true
+		}
+		var t string
+		t, sub, subMore = cut(sub)
+		if f != "*" && f != t {
+			return false
+		}
+	}
+	return !subMore
+}
