@@ -40,10 +40,10 @@
 // # Concurrency
 //
 // Every method of StreamStore and ConsumerStore is safe for concurrent use.
-// Stores never call OnRemove or OnDurable with a lock held, so the callbacks
-// may call back into the store; OnRemove calls for one store never overlap.
-// A store may run goroutines of its own (expiry timers, flushers); Close
-// stops them and waits for them, so after Close returns no callback runs.
+// Stores never call OnRemove with a lock held, so it may call back into the
+// store (to write a delete marker, say). A store may run goroutines of its
+// own (expiry timers, flushers); Close stops them and waits for them, so
+// after Close returns the store's own goroutines run no callback.
 //
 // Time-driven behaviour (MaxAge, per-message TTL) uses the time package's
 // clock and timers, so tests drive it with testing/synctest.

@@ -34,12 +34,19 @@ type StreamStore interface {
 	// durable: see Config.OnDurable and the Durable interface.
 	//
 	// Errors: ErrInvalidSubject if subject is empty or not a valid literal
-	// subject; ErrMsgTooBig if len(hdr)+len(data) exceeds MaxMsgSize; with
-	// DiscardNew, ErrMaxMsgs, ErrMaxBytes or ErrMaxMsgsPerSubject when storing
-	// would exceed that limit. A rejected message consumes no sequence.
+	// subject; ErrMsgTooBig if len(hdr)+len(data) exceeds MaxMsgSize;
+	// ErrMaxBytes if the message alone is larger than MaxBytes; with
+	// DiscardNew, ErrMaxMsgs, ErrMaxBytes or (DiscardNewPerSubject)
+	// ErrMaxMsgsPerSubject when storing would exceed that limit. A rejected
+	// message consumes no sequence.
+	//
+	// MaxAge and TTL expiry happen on the store's own timer, in sequence
+	// order for MaxAge: a message is not expired by age while an older one
+	// (lower sequence, not exempt by its TTL) is still unexpired.
 	StoreMsg(subject string, hdr, data []byte, ts int64, ttl time.Duration) (uint64, error)
 
-	// LoadMsg fills into with the message stored at seq. See StoredMsg for
+	// LoadMsg fills into with the message stored at seq. A message past its
+	// MaxAge or TTL loads until the store's timer has removed it. See StoredMsg for
 	// how long the filled slices stay valid.
 	//
 	// Errors: ErrMsgNotFound if seq is 0, below FirstSeq, above LastSeq or
@@ -116,8 +123,10 @@ type StreamStore interface {
 	SubjectsTotals(filter string) (map[string]uint64, error)
 
 	// UpdateConfig replaces the store's Config. Tighter limits are applied
-	// at once, removing messages (and calling the new OnRemove) as needed.
-	// Name cannot change.
+	// at once, removing messages (and calling the new OnRemove) as needed;
+	// under DiscardNew, lower MaxMsgs and MaxBytes remove nothing and only
+	// reject new messages until the store is back under them. Name cannot
+	// change.
 	//
 	// Errors: ErrInvalidConfig.
 	UpdateConfig(cfg Config) error

@@ -60,6 +60,9 @@ func (m *StoredMsg) Set(subject string, hdr, data []byte, seq uint64, ts int64) 
 //
 // An empty store that never held a message has FirstSeq and LastSeq 0.
 // Otherwise an empty store has FirstSeq == LastSeq+1, and FirstTime zero.
+// LastSeq is the last sequence assigned (its message may have been removed
+// since) and LastTime that message's time; after a Compact past the end or
+// a Truncate, LastTime is the time of the highest remaining message, or zero.
 type StreamState struct {
 	Msgs        uint64    `json:"messages"`
 	Bytes       uint64    `json:"bytes"` // sum of MsgSize over stored messages
@@ -182,15 +185,18 @@ type Config struct {
 	// itself because of a limit or a TTL (never for RemoveMsg, EraseMsg,
 	// Purge, Compact or Truncate). It is called without any store lock held,
 	// after the removal, from the goroutine of the StoreMsg or UpdateConfig
-	// that caused it or from the store's expiry goroutine; it may call the
-	// store's methods. Calls for one store never overlap.
+	// that caused it or from a goroutine of the store (expiry); it may call
+	// the store's methods, StoreMsg included (to write a delete marker), but
+	// not Close or Delete. Calls from different goroutines may overlap.
 	OnRemove func(seq uint64, subject string, reason RemoveReason)
 
 	// OnDurable, if set, is called with a sequence once every message up to
 	// and including it is durable (see Durable). Successive calls carry
 	// increasing sequences; one call may cover many messages. It is called
-	// without any store lock held; a store that makes messages durable
-	// before StoreMsg returns calls it from StoreMsg. It must not block.
+	// without the store's data lock held; a store that makes messages
+	// durable before StoreMsg returns calls it from StoreMsg. It must not
+	// block or call the store's methods: hand the sequence to another
+	// goroutine if acks need work.
 	OnDurable func(seq uint64)
 }
 
