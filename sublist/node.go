@@ -1,0 +1,183 @@
+package sublist
+
+import "slices"
+
+// The trie. A level holds the children of one node position: literal tokens
+// in a map (created on first use) and the two wildcards in their own
+// fields, so matching a token costs one map lookup plus two nil checks.
+// A node holds the subscriptions whose filter ends at it and, if longer
+// filters pass through it, the next level. Nodes are kept small because
+// most subjects have one subscriber (inboxes): a leaf with one plain
+// subscription costs the map slot, a 48-byte node and one value.
+
+type level[T comparable] struct {
+	nodes map[string]*node[T]
+	pwc   *node[T]
+	fwc   *node[T]
+}
+
+func (l *level[T]) empty() bool {
+	return len(l.nodes) == 0 && l.pwc == nil && l.fwc == nil
+}
+
+type node[T comparable] struct {
+	next  *level[T]
+	plain []T
+	more  *nodeMore[T] // nil unless the node has queue subscribers or many plain ones
+}
+
+// nodeMore holds the rarely needed parts of a node.
+type nodeMore[T comparable] struct {
+	plainIdx map[T]int // position in plain; only when plain is large
+	queues   []qgroup[T]
+}
+
+type qgroup[T comparable] struct {
+	name    string
+	members []T
+	idx     map[T]int // position in members; only when members is large
+}
+
+func (n *node[T]) hasSubs() bool {
+	return len(n.plain) > 0 || (n.more != nil && len(n.more.queues) > 0)
+}
+
+// removable reports whether n holds nothing and can be pruned.
+func (n *node[T]) removable() bool {
+	return !n.hasSubs() && (n.next == nil || n.next.empty())
+}
+
+// add adds v to n as a plain (queue == "") or queue subscriber. It reports
+// false if v was already there.
+func (n *node[T]) add(queue string, v T) bool {
+	if queue == "" {
+		var idx *map[T]int
+		if n.more != nil {
+			idx = &n.more.plainIdx
+		} else if len(n.plain) >= indexMin {
+			n.more = &nodeMore[T]{}
+			idx = &n.more.plainIdx
+		}
+		return setAdd(&n.plain, idx, v)
+	}
+	if n.more == nil {
+		n.more = &nodeMore[T]{}
+	}
+	qs := n.more.queues
+	for i := range qs {
+		if qs[i].name == queue {
+			return setAdd(&qs[i].members, &qs[i].idx, v)
+		}
+	}
+	n.more.queues = append(qs, qgroup[T]{name: queue, members: []T{v}})
+	return true
+}
+
+// remove removes v and reports whether it was there.
+func (n *node[T]) remove(queue string, v T) bool {
+	if queue == "" {
+		var idx *map[T]int
+		if n.more != nil {
+			idx = &n.more.plainIdx
+		}
+		ok := setRemove(&n.plain, idx, v)
+		n.shrinkMore()
+		return ok
+	}
+	if n.more == nil {
+		return false
+	}
+	qs := n.more.queues
+	for i := range qs {
+		if qs[i].name != queue {
+			continue
+		}
+		if !setRemove(&qs[i].members, &qs[i].idx, v) {
+			return false
+		}
+		if len(qs[i].members) == 0 {
+			last := len(qs) - 1
+			qs[i] = qs[last]
+			qs[last] = qgroup[T]{}
+			n.more.queues = qs[:last]
+			if last == 0 {
+				n.more.queues = nil
+			}
+			n.shrinkMore()
+		}
+		return true
+	}
+	return false
+}
+
+func (n *node[T]) shrinkMore() {
+	if m := n.more; m != nil && m.plainIdx == nil && len(m.queues) == 0 {
+		n.more = nil
+	}
+}
+
+// indexMin is the set size from which a map index replaces linear search,
+// so that removing one of many subscribers on a hot subject stays O(1).
+const indexMin = 32
+
+// setAdd appends v to *items unless present. idx, when not nil, points to
+// the optional index, which setAdd builds once the set is large.
+func setAdd[T comparable](items *[]T, idx *map[T]int, v T) bool {
+	if idx != nil && *idx != nil {
+		if _, ok := (*idx)[v]; ok {
+			return false
+		}
+		(*idx)[v] = len(*items)
+		*items = append(*items, v)
+		return true
+	}
+	if slices.Contains(*items, v) {
+		return false
+	}
+	*items = append(*items, v)
+	if idx != nil && len(*items) > indexMin {
+		m := make(map[T]int, len(*items))
+		for i, x := range *items {
+			m[x] = i
+		}
+		*idx = m
+	}
+	return true
+}
+
+// setRemove removes v from *items by moving the last element into its place.
+func setRemove[T comparable](items *[]T, idx *map[T]int, v T) bool {
+	s := *items
+	i := -1
+	if idx != nil && *idx != nil {
+		j, ok := (*idx)[v]
+		if !ok {
+			return false
+		}
+		i = j
+		delete(*idx, v)
+	} else if i = slices.Index(s, v); i < 0 {
+		return false
+	}
+	last := len(s) - 1
+	if i != last {
+		s[i] = s[last]
+		if idx != nil && *idx != nil {
+			(*idx)[s[i]] = i
+		}
+	}
+	var zero T
+	s[last] = zero // let the value be collected
+	s = s[:last]
+	switch {
+	case last == 0:
+		s = nil
+	case cap(s) > 64 && last < cap(s)/4:
+		s = slices.Clone(s)
+	}
+	if idx != nil && *idx != nil && last < indexMin/2 {
+		*idx = nil
+	}
+	*items = s
+	return true
+}
