@@ -1,0 +1,1227 @@
+package confparse
+
+import (
+	"fmt"
+	"math"
+	"math/bits"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// Limits that keep hostile input from exhausting the stack or the patience
+// of whoever reads the error list.
+const (
+	// MaxDepth is the deepest nesting of maps and arrays accepted (each
+	// include also counts as one level).
+	MaxDepth = 256
+	// MaxErrors is how many errors a parse collects before it stops.
+	MaxErrors = 100
+)
+
+// Options tunes a parse. The zero value is ready to use.
+type Options struct {
+	// Pedantic reports as errors (wrapping ErrDuplicateKey) the keys that
+	// upstream silently overwrites: a key defined twice in one block,
+	// including twice with different case (option processing lower-cases
+	// keys, so they collide) and a key redefined by an included file.
+	// Upstream's own pedantic checks (unknown fields, ...) belong to option
+	// processing; Entry.UsedAsVariable supports them.
+	Pedantic bool
+
+	// Env looks up environment variables for $references not defined in
+	// an enclosing block. Nil means os.LookupEnv.
+	Env func(name string) (string, bool)
+
+	// ReadFile reads included files. Nil means os.ReadFile. Tests and
+	// tools can serve includes from memory, or refuse them.
+	ReadFile func(name string) ([]byte, error)
+}
+
+// Parse parses an in-memory configuration. Includes are resolved relative
+// to the working directory; positions have no file name.
+func Parse(data []byte) (*Map, error) {
+	return ParseWithOptions("", data, Options{})
+}
+
+// ParseFile reads and parses the configuration file at path.
+func ParseFile(path string) (*Map, error) {
+	return ParseFileWithOptions(path, Options{})
+}
+
+// ParseFileWithOptions reads and parses the configuration file at path.
+func ParseFileWithOptions(path string, o Options) (*Map, error) {
+	read := o.ReadFile
+	if read == nil {
+		read = os.ReadFile
+	}
+	data, err := read(path)
+	if err != nil {
+		return nil, fmt.Errorf("confparse: %w", err)
+	}
+	return ParseWithOptions(path, data, o)
+}
+
+// ParseWithOptions parses data. The name is used in positions and its
+// directory resolves relative includes ("" means the working directory).
+//
+// On success it returns the top-level block. Otherwise it returns a nil map
+// and an ErrorList holding every problem found (up to MaxErrors).
+func ParseWithOptions(name string, data []byte, o Options) (*Map, error) {
+	if o.Env == nil {
+		o.Env = os.LookupEnv
+	}
+	if o.ReadFile == nil {
+		o.ReadFile = os.ReadFile
+	}
+	sh := &shared{opts: &o}
+	p := newParser(sh, name, string(data), 0)
+	if name != "" {
+		if abs, err := filepath.Abs(name); err == nil {
+			sh.includes = append(sh.includes, abs)
+		}
+	}
+	m := p.parseDocument()
+	if len(sh.errs) > 0 {
+		return nil, sh.errs
+	}
+	return m, nil
+}
+
+// shared is the state common to a parse and every included file and
+// environment value parsed for it.
+type shared struct {
+	opts     *Options
+	errs     ErrorList
+	aborted  bool     // stop: depth limit or too many errors
+	includes []string // absolute paths of the files being parsed, outermost first
+	env      []string // environment variables being expanded, for cycles
+
+	// Scratch stacks: a block's entries and an array's elements are
+	// collected here and copied out at their end in one exact allocation.
+	entries []Entry
+	vals    []*Value
+
+	// Slabs the tree's nodes are carved from.
+	valSlab []Value
+	mapSlab []Map
+}
+
+// scope is a block being built, where $references are looked up.
+type scope struct {
+	base int            // its entries are sh.entries[base:end]
+	idx  map[string]int // key -> index into sh.entries, for big blocks
+	lidx map[string]int // lower-cased key -> index (pedantic only)
+}
+
+// idxThreshold is the block size above which keys are indexed.
+const idxThreshold = 24
+
+type parser struct {
+	sh     *shared
+	src    string
+	file   string // for positions
+	dir    string // for relative includes
+	i      int
+	depth  int
+	scopes []*scope
+
+	// Position cache: line number and start of the line containing lcOff.
+	lcOff, lcLine, lcStart int
+}
+
+func newParser(sh *shared, file, src string, depth int) *parser {
+	p := &parser{sh: sh, src: src, file: file, depth: depth, lcLine: 1}
+	if file != "" {
+		p.dir = filepath.Dir(file)
+	}
+	return p
+}
+
+// pos converts a byte offset into a position.
+func (p *parser) pos(off int) Pos {
+	if off > len(p.src) {
+		off = len(p.src)
+	}
+	if off < p.lcOff {
+		if off >= p.lcStart {
+			return Pos{File: p.file, Line: p.lcLine, Col: utf8.RuneCountInString(p.src[p.lcStart:off]) + 1}
+		}
+		p.lcOff, p.lcLine, p.lcStart = 0, 1, 0
+	}
+	for i := p.lcOff; i < off; {
+		j := strings.IndexByte(p.src[i:off], '\n')
+		if j < 0 {
+			break
+		}
+		p.lcLine++
+		i += j + 1
+		p.lcStart = i
+	}
+	p.lcOff = off
+	return Pos{File: p.file, Line: p.lcLine, Col: utf8.RuneCountInString(p.src[p.lcStart:off]) + 1}
+}
+
+func (p *parser) errorf(off int, kind error, format string, args ...any) {
+	p.errorAt(p.pos(off), kind, fmt.Sprintf(format, args...))
+}
+
+func (p *parser) errorAt(pos Pos, kind error, msg string) {
+	sh := p.sh
+	if sh.aborted {
+		return
+	}
+	sh.errs = append(sh.errs, &Error{Pos: pos, Msg: msg, Err: kind})
+	if len(sh.errs) >= MaxErrors {
+		sh.errs = append(sh.errs, &Error{Pos: pos, Msg: "too many errors", Err: kind})
+		sh.aborted = true
+	}
+}
+
+func (p *parser) eof() bool {
+	if p.sh.aborted {
+		p.i = len(p.src)
+	}
+	return p.i >= len(p.src)
+}
+
+func (p *parser) newValue(pos Pos, k Kind) *Value {
+	sh := p.sh
+	if len(sh.valSlab) == 0 {
+		sh.valSlab = make([]Value, 64)
+	}
+	v := &sh.valSlab[0]
+	sh.valSlab = sh.valSlab[1:]
+	v.Pos = pos
+	v.Kind = k
+	return v
+}
+
+func (p *parser) newMap() *Map {
+	sh := p.sh
+	if len(sh.mapSlab) == 0 {
+		sh.mapSlab = make([]Map, 32)
+	}
+	m := &sh.mapSlab[0]
+	sh.mapSlab = sh.mapSlab[1:]
+	return m
+}
+
+// describe names the byte at off for error messages.
+func (p *parser) describe(off int) string {
+	if off >= len(p.src) {
+		return "end of input"
+	}
+	switch c := p.src[off]; c {
+	case '\n', '\r':
+		return "end of line"
+	default:
+		r, _ := utf8.DecodeRuneInString(p.src[off:])
+		return strconv.QuoteRune(r)
+	}
+}
+
+// skipWS skips blanks (not newlines).
+func (p *parser) skipWS() {
+	for p.i < len(p.src) && (p.src[p.i] == ' ' || p.src[p.i] == '\t') {
+		p.i++
+	}
+}
+
+// atComment reports whether a comment starts at the current offset.
+func (p *parser) atComment() bool {
+	if p.i >= len(p.src) {
+		return false
+	}
+	c := p.src[p.i]
+	return c == '#' || (c == '/' && p.i+1 < len(p.src) && p.src[p.i+1] == '/')
+}
+
+// skipComment skips to the end of the line, leaving the newline.
+func (p *parser) skipComment() {
+	j := strings.IndexByte(p.src[p.i:], '\n')
+	if j < 0 {
+		p.i = len(p.src)
+		return
+	}
+	p.i += j
+}
+
+// skipSpace skips blanks, newlines and comments.
+func (p *parser) skipSpace() {
+	for p.i < len(p.src) {
+		switch p.src[p.i] {
+		case ' ', '\t', '\n', '\r':
+			p.i++
+		case '#':
+			p.skipComment()
+		case '/':
+			if !p.atComment() {
+				return
+			}
+			p.skipComment()
+		default:
+			return
+		}
+	}
+}
+
+// recover skips the rest of a broken line after an error, stopping early
+// before a '}' or ']' that closes a block opened before the line.
+func (p *parser) recover() {
+	depth := 0
+	for ; p.i < len(p.src); p.i++ {
+		switch p.src[p.i] {
+		case '\n':
+			p.i++
+			return
+		case '{', '[':
+			depth++
+		case '}', ']':
+			if depth == 0 {
+				return
+			}
+			depth--
+		}
+	}
+}
+
+// parseDocument parses a whole file: a block with or without braces.
+func (p *parser) parseDocument() *Map {
+	p.skipSpace()
+	if p.i < len(p.src) && p.src[p.i] == '{' {
+		open := p.i
+		p.i++
+		p.depth++
+		m := p.parseBlock('}', open)
+		p.depth--
+		for !p.eof() {
+			p.skipSpace()
+			if p.eof() {
+				break
+			}
+			if c := p.src[p.i]; c == ',' || c == ';' {
+				p.i++
+				continue
+			}
+			p.errorf(p.i, ErrSyntax, "unexpected %s after the top-level block", p.describe(p.i))
+			break
+		}
+		return m
+	}
+	return p.parseBlock(0, -1)
+}
+
+// parseBlock parses entries up to closer ('}' or 0 for end of input).
+func (p *parser) parseBlock(closer byte, open int) *Map {
+	sc := &scope{base: len(p.sh.entries)}
+	p.scopes = append(p.scopes, sc)
+	for {
+		p.skipSpace()
+		if p.eof() {
+			if closer != 0 {
+				p.errorf(open, ErrSyntax, "'{' is never closed")
+			}
+			break
+		}
+		c := p.src[p.i]
+		if c == closer {
+			p.i++
+			break
+		}
+		switch c {
+		case '}', ']', ',', ';':
+			p.errorf(p.i, ErrSyntax, "unexpected %s, expected a key", p.describe(p.i))
+			p.i++
+			continue
+		case '{', '[':
+			// A value without a key: report it and skip it whole.
+			p.errorf(p.i, ErrSyntax, "unexpected %s, expected a key", p.describe(p.i))
+			p.parseValue("")
+			continue
+		case '=', ':':
+			p.errorf(p.i, ErrSyntax, "missing key before %s", p.describe(p.i))
+			p.recover()
+			continue
+		}
+		p.parseEntry(sc, closer)
+	}
+	p.scopes = p.scopes[:len(p.scopes)-1]
+	m := p.newMap()
+	region := p.sh.entries[sc.base:]
+	if len(region) > 0 {
+		m.Entries = make([]Entry, len(region))
+		copy(m.Entries, region)
+		clear(region)
+		p.sh.entries = p.sh.entries[:sc.base]
+	}
+	return m
+}
+
+// isKeyByte reports whether c may appear in an unquoted key.
+func isKeyByte(c byte) bool {
+	switch c {
+	case ' ', '\t', '\n', '\r', '=', ':', '{', '}', '[', ']', ',', ';', '#', '"', '\'':
+		return false
+	}
+	return true
+}
+
+func (p *parser) parseEntry(sc *scope, closer byte) {
+	keyOff := p.i
+	var key string
+	quoted := false
+	switch q := p.src[p.i]; q {
+	case '"', '\'':
+		end := p.i + 1
+		for end < len(p.src) && p.src[end] != q && p.src[end] != '\n' && p.src[end] != '\r' {
+			end++
+		}
+		if end >= len(p.src) || p.src[end] != q {
+			p.errorf(keyOff, ErrSyntax, "unterminated quoted key")
+			p.i = end
+			p.recover()
+			return
+		}
+		key = p.src[p.i+1 : end]
+		p.i = end + 1
+		quoted = true
+	default:
+		for p.i < len(p.src) && isKeyByte(p.src[p.i]) {
+			p.i++
+		}
+		key = p.src[keyOff:p.i]
+		if key == "" {
+			p.errorf(keyOff, ErrSyntax, "unexpected %s, expected a key", p.describe(p.i))
+			p.i++
+			p.recover()
+			return
+		}
+	}
+	if !quoted && len(key) == 7 && strings.EqualFold(key, "include") &&
+		p.i < len(p.src) && (p.src[p.i] == ' ' || p.src[p.i] == '\t') {
+		p.parseInclude(sc, keyOff)
+		p.valueEnd(closer)
+		return
+	}
+	// Like upstream, a key may be followed by its value on a later line
+	// when there is no separator (a brace on the next line).
+	for p.i < len(p.src) {
+		c := p.src[p.i]
+		if c != ' ' && c != '\t' && c != '\n' && c != '\r' {
+			break
+		}
+		p.i++
+	}
+	if p.i < len(p.src) && (p.src[p.i] == '=' || p.src[p.i] == ':') {
+		p.i++
+		p.skipWS()
+	}
+	keyPos := p.pos(keyOff)
+	v := p.parseValue(key)
+	if v == nil {
+		return
+	}
+	p.setEntry(sc, Entry{Key: key, KeyPos: keyPos, Value: v})
+	p.valueEnd(closer)
+}
+
+// valueEnd consumes what may follow a value in a block.
+func (p *parser) valueEnd(closer byte) {
+	p.skipWS()
+	if p.eof() {
+		return
+	}
+	switch c := p.src[p.i]; {
+	case c == '\n' || c == '\r' || c == ',' || c == ';':
+		p.i++
+		return
+	case c == closer && closer != 0:
+		return
+	case p.atComment():
+		p.skipComment()
+		return
+	}
+	p.errorf(p.i, ErrSyntax, "unexpected %s after value, expected a new line, ',' or ';'", p.describe(p.i))
+	p.recover()
+}
+
+// setEntry adds e to the innermost block, replacing an entry with the same
+// key.
+func (p *parser) setEntry(sc *scope, e Entry) {
+	sh := p.sh
+	if i := p.find(sc, len(sh.entries), e.Key); i >= 0 {
+		old := &sh.entries[i]
+		if sh.opts.Pedantic {
+			p.errorAt(e.KeyPos, ErrDuplicateKey, fmt.Sprintf("duplicate key %q, first defined at %s", e.Key, old.KeyPos))
+		}
+		e.UsedAsVariable = e.UsedAsVariable || old.UsedAsVariable
+		*old = e
+		return
+	}
+	if sh.opts.Pedantic {
+		if i := p.findFold(sc, e.Key); i >= 0 {
+			old := &sh.entries[i]
+			p.errorAt(e.KeyPos, ErrDuplicateKey, fmt.Sprintf("key %q duplicates %q defined at %s (keys are case-insensitive)", e.Key, old.Key, old.KeyPos))
+		}
+	}
+	sh.entries = append(sh.entries, e)
+	n := len(sh.entries) - sc.base
+	switch {
+	case sc.idx != nil:
+		sc.idx[e.Key] = len(sh.entries) - 1
+		if sc.lidx != nil {
+			sc.lidx[strings.ToLower(e.Key)] = len(sh.entries) - 1
+		}
+	case n > idxThreshold:
+		sc.idx = make(map[string]int, 2*n)
+		if sh.opts.Pedantic {
+			sc.lidx = make(map[string]int, 2*n)
+		}
+		for i := sc.base; i < len(sh.entries); i++ {
+			sc.idx[sh.entries[i].Key] = i
+			if sc.lidx != nil {
+				sc.lidx[strings.ToLower(sh.entries[i].Key)] = i
+			}
+		}
+	}
+}
+
+// find returns the index in sh.entries of key in the block sc, whose
+// entries end at end, or -1.
+func (p *parser) find(sc *scope, end int, key string) int {
+	if sc.idx != nil {
+		if i, ok := sc.idx[key]; ok && i < end {
+			return i
+		}
+		return -1
+	}
+	for i := end - 1; i >= sc.base; i-- {
+		if p.sh.entries[i].Key == key {
+			return i
+		}
+	}
+	return -1
+}
+
+func (p *parser) findFold(sc *scope, key string) int {
+	if sc.lidx != nil {
+		if i, ok := sc.lidx[strings.ToLower(key)]; ok {
+			return i
+		}
+		return -1
+	}
+	for i := len(p.sh.entries) - 1; i >= sc.base; i-- {
+		if strings.EqualFold(p.sh.entries[i].Key, key) {
+			return i
+		}
+	}
+	return -1
+}
+
+// parseValue parses the value at the current offset. On error it reports,
+// skips the broken rest of the line and returns nil. key names the entry
+// for error messages ("" inside arrays).
+func (p *parser) parseValue(key string) *Value {
+	if p.eof() {
+		p.missingValue(key)
+		return nil
+	}
+	off := p.i
+	switch c := p.src[off]; c {
+	case '\n', '\r', ',', ';', '}', ']':
+		p.missingValue(key)
+		if c != '}' && c != ']' {
+			p.recover()
+		}
+		return nil
+	case '{', '[':
+		if p.depth >= MaxDepth {
+			p.errorf(off, ErrSyntax, "nesting deeper than %d levels", MaxDepth)
+			p.sh.aborted = true
+			p.i = len(p.src)
+			return nil
+		}
+		p.i++
+		p.depth++
+		var v *Value
+		if c == '{' {
+			v = p.newValue(p.pos(off), KindMap)
+			v.Map = p.parseBlock('}', off)
+		} else {
+			v = p.parseArray(off)
+		}
+		p.depth--
+		return v
+	case '"':
+		s, ok := p.quoted()
+		if !ok {
+			return nil
+		}
+		v := p.newValue(p.pos(off), KindString)
+		v.Str = s
+		return v
+	case '\'':
+		end := strings.IndexByte(p.src[off+1:], '\'')
+		if end < 0 {
+			p.errorf(off, ErrSyntax, "unterminated string")
+			p.i = len(p.src)
+			return nil
+		}
+		p.i = off + 1 + end + 1
+		v := p.newValue(p.pos(off), KindString)
+		v.Str = p.src[off+1 : off+1+end]
+		return v
+	case '(':
+		return p.block()
+	}
+	return p.unquoted()
+}
+
+func (p *parser) missingValue(key string) {
+	if key != "" {
+		p.errorf(p.i, ErrSyntax, "expected a value for key %q, found %s", key, p.describe(p.i))
+	} else {
+		p.errorf(p.i, ErrSyntax, "expected a value, found %s", p.describe(p.i))
+	}
+}
+
+func (p *parser) parseArray(open int) *Value {
+	sh := p.sh
+	v := p.newValue(p.pos(open), KindArray)
+	base := len(sh.vals)
+	for {
+		p.skipSpace()
+		if p.eof() {
+			p.errorf(open, ErrSyntax, "'[' is never closed")
+			break
+		}
+		c := p.src[p.i]
+		if c == ']' {
+			p.i++
+			break
+		}
+		if c == ',' {
+			p.errorf(p.i, ErrSyntax, "unexpected ',' in array, expected a value")
+			p.i++
+			continue
+		}
+		if c == '}' {
+			// Probably a missing ']': leave the '}' to the enclosing block.
+			p.errorf(open, ErrSyntax, "'[' is never closed (found '}')")
+			break
+		}
+		if e := p.parseValue(""); e != nil {
+			sh.vals = append(sh.vals, e)
+		}
+		p.skipWS()
+		if p.eof() {
+			continue
+		}
+		switch c := p.src[p.i]; {
+		case c == ',' || c == '\n' || c == '\r':
+			p.i++
+		case c == ']' || c == '}':
+		case p.atComment():
+			p.skipComment()
+		default:
+			p.errorf(p.i, ErrSyntax, "unexpected %s after array element, expected ',' or ']'", p.describe(p.i))
+			p.recover()
+		}
+	}
+	if n := len(sh.vals) - base; n > 0 {
+		v.Array = make([]*Value, n)
+		copy(v.Array, sh.vals[base:])
+		clear(sh.vals[base:])
+		sh.vals = sh.vals[:base]
+	} else {
+		v.Array = []*Value{}
+	}
+	return v
+}
+
+// quoted parses a double-quoted string with escapes. The string may span
+// lines, as upstream allows.
+func (p *parser) quoted() (string, bool) {
+	open := p.i
+	start := open + 1
+	esc := false
+	j := start
+	for ; j < len(p.src); j++ {
+		c := p.src[j]
+		if c == '"' {
+			break
+		}
+		if c == '\\' {
+			esc = true
+			j++
+		}
+	}
+	if j >= len(p.src) {
+		p.errorf(open, ErrSyntax, "unterminated string")
+		p.i = len(p.src)
+		return "", false
+	}
+	p.i = j + 1
+	if !esc {
+		return p.src[start:j], true
+	}
+	return p.unescape(start, j), true
+}
+
+// unescape decodes the escapes in src[start:end]: \t \n \r \" \\ \xHH (a
+// byte), and for JSON input \/ \b \f \uHHHH.
+func (p *parser) unescape(start, end int) string {
+	s := p.src[start:end]
+	b := make([]byte, 0, len(s))
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c != '\\' {
+			b = append(b, c)
+			continue
+		}
+		if i+1 >= len(s) {
+			p.errorf(start+i, ErrSyntax, "unfinished escape at end of string")
+			break
+		}
+		i++
+		switch s[i] {
+		case 't':
+			b = append(b, '\t')
+		case 'n':
+			b = append(b, '\n')
+		case 'r':
+			b = append(b, '\r')
+		case '"':
+			b = append(b, '"')
+		case '\\':
+			b = append(b, '\\')
+		case '/':
+			b = append(b, '/')
+		case 'b':
+			b = append(b, '\b')
+		case 'f':
+			b = append(b, '\f')
+		case 'x':
+			if i+2 < len(s) && isHex(s[i+1]) && isHex(s[i+2]) {
+				b = append(b, unhex(s[i+1])<<4|unhex(s[i+2]))
+				i += 2
+			} else {
+				p.errorf(start+i-1, ErrSyntax, "expected two hexadecimal digits after \\x")
+			}
+		case 'u':
+			r, n := decodeU(s[i+1:])
+			if n == 0 {
+				p.errorf(start+i-1, ErrSyntax, "expected four hexadecimal digits after \\u")
+				break
+			}
+			b = utf8.AppendRune(b, r)
+			i += n
+		default:
+			r, _ := utf8.DecodeRuneInString(s[i:])
+			p.errorf(start+i-1, ErrSyntax, "invalid escape \\%c (allowed: \\t \\n \\r \\\" \\\\ \\xHH \\uHHHH)", r)
+		}
+	}
+	return string(b)
+}
+
+func isHex(c byte) bool {
+	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
+}
+
+func unhex(c byte) byte {
+	switch {
+	case c <= '9':
+		return c - '0'
+	case c >= 'a':
+		return c - 'a' + 10
+	}
+	return c - 'A' + 10
+}
+
+// decodeU decodes the digits of a \u escape (and a following low surrogate
+// escape); n is how many bytes of s it used, 0 if malformed.
+func decodeU(s string) (r rune, n int) {
+	hex4 := func(s string) (rune, bool) {
+		if len(s) < 4 {
+			return 0, false
+		}
+		var r rune
+		for i := range 4 {
+			if !isHex(s[i]) {
+				return 0, false
+			}
+			r = r<<4 | rune(unhex(s[i]))
+		}
+		return r, true
+	}
+	r, ok := hex4(s)
+	if !ok {
+		return 0, 0
+	}
+	if 0xD800 <= r && r < 0xDC00 && len(s) >= 10 && s[4] == '\\' && s[5] == 'u' {
+		if lo, ok := hex4(s[6:]); ok && 0xDC00 <= lo && lo < 0xE000 {
+			return (r-0xD800)<<10 | (lo - 0xDC00) + 0x10000, 10
+		}
+	}
+	if 0xD800 <= r && r < 0xE000 {
+		r = utf8.RuneError
+	}
+	return r, 4
+}
+
+// block parses a block string: from after '(' to the line holding only ')'.
+func (p *parser) block() *Value {
+	open := p.i
+	start := open + 1
+	for j := start; ; {
+		k := strings.Index(p.src[j:], "\n)")
+		if k < 0 {
+			p.errorf(open, ErrSyntax, "block string is never closed (close it with ')' alone at the start of a line)")
+			p.i = len(p.src)
+			return nil
+		}
+		nl := j + k
+		after := nl + 2
+		if after == len(p.src) || p.src[after] == '\n' ||
+			(p.src[after] == '\r' && (after+1 == len(p.src) || p.src[after+1] == '\n')) {
+			end := nl
+			if end > start && p.src[end-1] == '\r' {
+				end--
+			}
+			p.i = after
+			v := p.newValue(p.pos(open), KindString)
+			v.Str = p.src[start:end]
+			return v
+		}
+		j = nl + 1
+	}
+}
+
+// isValueEnd reports whether c ends an unquoted value.
+func isValueEnd(c byte) bool {
+	switch c {
+	case ' ', '\t', '\n', '\r', ',', ';', ']', '}':
+		return true
+	}
+	return false
+}
+
+// unquoted parses an unquoted value: a variable reference, a number, a
+// boolean, a datetime or a string.
+func (p *parser) unquoted() *Value {
+	start := p.i
+	esc := false
+	j := start
+	for ; j < len(p.src); j++ {
+		c := p.src[j]
+		if isValueEnd(c) {
+			break
+		}
+		if c == '\\' {
+			esc = true
+			if j+1 < len(p.src) && p.src[j+1] != '\n' && p.src[j+1] != '\r' {
+				j++
+			}
+		}
+	}
+	p.i = j
+	pos := p.pos(start)
+	if esc {
+		// Upstream decodes escapes in unquoted strings too; the result is
+		// always a string.
+		v := p.newValue(pos, KindString)
+		v.Str = p.unescape(start, j)
+		return v
+	}
+	text := p.src[start:j]
+	switch c := text[0]; {
+	case c == '$':
+		return p.variable(text, start, pos)
+	case c == '-' || ('0' <= c && c <= '9'):
+		return p.number(text, start, pos)
+	}
+	if len(text) <= 5 {
+		switch {
+		case strings.EqualFold(text, "true"), strings.EqualFold(text, "yes"), strings.EqualFold(text, "on"):
+			v := p.newValue(pos, KindBool)
+			v.Bool = true
+			return v
+		case strings.EqualFold(text, "false"), strings.EqualFold(text, "no"), strings.EqualFold(text, "off"):
+			return p.newValue(pos, KindBool)
+		}
+	}
+	v := p.newValue(pos, KindString)
+	v.Str = text
+	return v
+}
+
+// sizeSuffix returns the multiplier of a size suffix (case-insensitive):
+// k, m, g, t, p, e are powers of 1000; kb/ki/kib ... eb/ei/eib powers of
+// 1024 (upstream's table).
+func sizeSuffix(s string) (uint64, bool) {
+	if len(s) == 0 || len(s) > 3 {
+		return 0, false
+	}
+	var exp uint
+	switch s[0] | 0x20 {
+	case 'k':
+		exp = 1
+	case 'm':
+		exp = 2
+	case 'g':
+		exp = 3
+	case 't':
+		exp = 4
+	case 'p':
+		exp = 5
+	case 'e':
+		exp = 6
+	default:
+		return 0, false
+	}
+	rest := s[1:]
+	base := uint64(1000)
+	switch {
+	case rest == "":
+	case strings.EqualFold(rest, "b"), strings.EqualFold(rest, "i"), strings.EqualFold(rest, "ib"):
+		base = 1024
+	default:
+		return 0, false
+	}
+	m := uint64(1)
+	for range exp {
+		m *= base
+	}
+	return m, true
+}
+
+// looksLikeSuffix reports whether s has the shape of a size suffix
+// ([kmgtpe] then b or i letters), to tell a bad suffix from a string.
+func looksLikeSuffix(s string) bool {
+	if len(s) == 0 || !strings.ContainsRune("kmgtpeKMGTPE", rune(s[0])) {
+		return false
+	}
+	for i := 1; i < len(s); i++ {
+		if !strings.ContainsRune("biBI", rune(s[i])) {
+			return false
+		}
+	}
+	return true
+}
+
+func digits(s string) int {
+	n := 0
+	for n < len(s) && '0' <= s[n] && s[n] <= '9' {
+		n++
+	}
+	return n
+}
+
+const datetimeLayout = "2006-01-02T15:04:05Z"
+
+// number classifies an unquoted value starting with a digit or '-'. What
+// is not a well-formed number, size or datetime is a string, as upstream
+// lexes "127.0.0.1:4222", "2s" or "3secret".
+func (p *parser) number(text string, off int, pos Pos) *Value {
+	s := text
+	neg := s[0] == '-'
+	if neg {
+		s = s[1:]
+	}
+	d := digits(s)
+	str := func() *Value {
+		v := p.newValue(pos, KindString)
+		v.Str = text
+		return v
+	}
+	if d == 0 {
+		return str()
+	}
+	rest := s[d:]
+	if rest == "" {
+		n, err := strconv.ParseInt(text, 10, 64)
+		if err != nil {
+			p.errorf(off, ErrSyntax, "integer %s is out of range", text)
+			return nil
+		}
+		v := p.newValue(pos, KindInt)
+		v.Int = n
+		return v
+	}
+	if mult, ok := sizeSuffix(rest); ok {
+		u, err := strconv.ParseUint(s[:d], 10, 64)
+		hi, lo := bits.Mul64(u, mult)
+		limit := uint64(math.MaxInt64)
+		if neg {
+			limit++
+		}
+		if err != nil || hi != 0 || lo > limit {
+			p.errorf(off, ErrSyntax, "size %s is out of range", text)
+			return nil
+		}
+		v := p.newValue(pos, KindInt)
+		if neg {
+			v.Int = int64(-lo)
+		} else {
+			v.Int = int64(lo)
+		}
+		return v
+	}
+	if looksLikeSuffix(rest) {
+		p.errorf(off, ErrSyntax, "invalid size suffix in %s (use k, kb, ki, kib, m, mb, ... e, eb, ei, eib)", text)
+		return nil
+	}
+	if rest[0] == '-' && !neg && d == 4 && len(text) == len(datetimeLayout) {
+		t, err := time.Parse(datetimeLayout, text)
+		if err == nil {
+			v := p.newValue(pos, KindTime)
+			v.Time = t
+			return v
+		}
+		if looksLikeDatetime(text) {
+			p.errorf(off, ErrSyntax, "invalid datetime %s: %v", text, err)
+			return nil
+		}
+		return str()
+	}
+	if isFloat(rest) {
+		f, err := strconv.ParseFloat(text, 64)
+		if err != nil {
+			p.errorf(off, ErrSyntax, "float %s is out of range", text)
+			return nil
+		}
+		v := p.newValue(pos, KindFloat)
+		v.Float = f
+		return v
+	}
+	return str()
+}
+
+// looksLikeDatetime reports whether s has the digits and punctuation of
+// "2006-01-02T15:04:05Z".
+func looksLikeDatetime(s string) bool {
+	for i := range len(datetimeLayout) {
+		l, c := datetimeLayout[i], s[i]
+		if '0' <= l && l <= '9' {
+			if c < '0' || c > '9' {
+				return false
+			}
+		} else if l != c {
+			return false
+		}
+	}
+	return true
+}
+
+// isFloat reports whether rest, what follows the integer digits, is a
+// fraction and/or an exponent: .123, .5e-3, e10.
+func isFloat(rest string) bool {
+	i := 0
+	if rest[0] == '.' {
+		n := digits(rest[1:])
+		if n == 0 {
+			return false
+		}
+		i = 1 + n
+	}
+	if i < len(rest) && (rest[i] == 'e' || rest[i] == 'E') {
+		i++
+		if i < len(rest) && (rest[i] == '+' || rest[i] == '-') {
+			i++
+		}
+		n := digits(rest[i:])
+		if n == 0 {
+			return false
+		}
+		i += n
+	}
+	return i > 0 && i == len(rest)
+}
+
+// bcryptPrefixes are the bcrypt hash versions: an unquoted "$2a$10$..." is
+// a password hash, not a variable reference.
+var bcryptPrefixes = [...]string{"2a$", "2b$", "2y$"}
+
+// variable resolves a $reference: in the enclosing blocks, innermost first,
+// among the entries defined before it, then in the environment, whose
+// value is parsed as a value (a number stays a number).
+func (p *parser) variable(text string, off int, pos Pos) *Value {
+	name := text[1:]
+	if name == "" {
+		p.errorf(off, ErrSyntax, "missing variable name after '$'")
+		return nil
+	}
+	for _, pre := range bcryptPrefixes {
+		if strings.HasPrefix(name, pre) {
+			v := p.newValue(pos, KindString)
+			v.Str = text
+			return v
+		}
+	}
+	sh := p.sh
+	end := len(sh.entries)
+	for s := len(p.scopes) - 1; s >= 0; s-- {
+		sc := p.scopes[s]
+		if i := p.find(sc, end, name); i >= 0 {
+			e := &sh.entries[i]
+			e.UsedAsVariable = true
+			v := p.newValue(pos, e.Value.Kind)
+			*v = *e.Value
+			v.Pos = pos
+			v.Var = name
+			return v
+		}
+		end = sc.base
+	}
+	val, ok := sh.opts.Env(name)
+	if !ok {
+		p.errorf(off, ErrUndefinedVariable, "variable $%s is not defined in an enclosing block or the environment", name)
+		return nil
+	}
+	for i, n := range sh.env {
+		if n == name {
+			chain := "$" + strings.Join(sh.env[i:], " -> $") + " -> $" + name
+			p.errorf(off, ErrVariableCycle, "environment variable cycle: %s", chain)
+			return nil
+		}
+	}
+	return p.envValue(name, val, off, pos)
+}
+
+// envValue parses the value of environment variable name like a value in
+// the file. A value that does not parse as one value (e.g. "two words") is
+// taken as a plain string; undefined variables and cycles in it are errors
+// at the reference.
+func (p *parser) envValue(name, val string, off int, pos Pos) *Value {
+	sh := p.sh
+	sh.env = append(sh.env, name)
+	defer func() { sh.env = sh.env[:len(sh.env)-1] }()
+
+	nerr := len(sh.errs)
+	sub := newParser(sh, "", val, p.depth)
+	sub.skipWS()
+	var v *Value
+	if !sub.eof() {
+		v = sub.parseValue(name)
+	}
+	sub.skipWS()
+	clean := v != nil && sub.i == len(val) && len(sh.errs) == nerr
+	if sh.aborted {
+		return nil
+	}
+	if !clean {
+		keep := false
+		for _, e := range sh.errs[nerr:] {
+			if e.Err == ErrUndefinedVariable || e.Err == ErrVariableCycle {
+				keep = true
+			}
+		}
+		if keep {
+			for _, e := range sh.errs[nerr:] {
+				e.Pos = pos
+				e.Msg = "in environment variable $" + name + ": " + e.Msg
+			}
+			return nil
+		}
+		sh.errs = sh.errs[:nerr]
+		v = p.newValue(pos, KindString)
+		v.Str = val
+	}
+	setPos(v, pos)
+	v.Var = name
+	return v
+}
+
+// setPos gives every node of an environment value the reference's position.
+func setPos(v *Value, pos Pos) {
+	v.Pos = pos
+	switch v.Kind {
+	case KindMap:
+		for i := range v.Map.Entries {
+			v.Map.Entries[i].KeyPos = pos
+			setPos(v.Map.Entries[i].Value, pos)
+		}
+	case KindArray:
+		for _, e := range v.Array {
+			setPos(e, pos)
+		}
+	}
+}
+
+// parseInclude handles `include path` and merges the file's entries into
+// the block sc. The included file is parsed on its own: it sees the
+// environment but not the variables of the including file (as upstream).
+func (p *parser) parseInclude(sc *scope, keyOff int) {
+	p.skipWS()
+	off := p.i
+	var path string
+	if p.eof() {
+		p.errorf(off, ErrSyntax, "expected a file name after include")
+		return
+	}
+	switch q := p.src[p.i]; q {
+	case '"', '\'':
+		end := p.i + 1
+		for end < len(p.src) && p.src[end] != q && p.src[end] != '\n' {
+			end++
+		}
+		if end >= len(p.src) || p.src[end] != q {
+			p.errorf(off, ErrSyntax, "unterminated include file name")
+			p.i = end
+			p.recover()
+			return
+		}
+		path = p.src[p.i+1 : end]
+		p.i = end + 1
+	case '\n', '\r', '{', '[', '(', ';', '}', ',':
+		p.errorf(off, ErrSyntax, "expected a file name after include, found %s", p.describe(off))
+		p.recover()
+		return
+	default:
+		for p.i < len(p.src) && !isValueEnd(p.src[p.i]) {
+			p.i++
+		}
+		path = p.src[off:p.i]
+	}
+	if path == "" {
+		p.errorf(off, ErrInclude, "empty include file name")
+		return
+	}
+	full := path
+	if !filepath.IsAbs(path) {
+		full = filepath.Join(p.dir, path)
+	}
+	sh := p.sh
+	id := full
+	if abs, err := filepath.Abs(full); err == nil {
+		id = abs
+	}
+	for i, f := range sh.includes {
+		if f == id {
+			chain := append(append([]string(nil), sh.includes[i:]...), id)
+			p.errorf(off, ErrInclude, "include cycle: %s", strings.Join(chain, " -> "))
+			return
+		}
+	}
+	if p.depth >= MaxDepth {
+		p.errorf(off, ErrSyntax, "nesting deeper than %d levels", MaxDepth)
+		sh.aborted = true
+		return
+	}
+	data, err := sh.opts.ReadFile(full)
+	if err != nil {
+		p.errorf(off, ErrInclude, "cannot include %s: %v", path, err)
+		return
+	}
+	sh.includes = append(sh.includes, id)
+	child := newParser(sh, full, string(data), p.depth+1)
+	m := child.parseDocument()
+	sh.includes = sh.includes[:len(sh.includes)-1]
+	for _, e := range m.Entries {
+		p.setEntry(sc, e)
+	}
+}
