@@ -1,0 +1,455 @@
+package protocol
+
+import "fmt"
+
+// How a verb is separated from what follows it.
+const (
+	sepArgs = iota // a space or tab must follow, then arguments
+	sepAny         // anything may follow (CONNECT{...} is accepted upstream)
+)
+
+type verb struct {
+	name string // upper case
+	op   Op
+	sep  uint8
+}
+
+var verbs = []verb{
+	{"PUB", OpPub, sepArgs},
+	{"HPUB", OpHPub, sepArgs},
+	{"MSG", OpMsg, sepArgs},
+	{"HMSG", OpHMsg, sepArgs},
+	{"RMSG", OpRMsg, sepArgs},
+	{"LMSG", OpLMsg, sepArgs},
+	{"SUB", OpSub, sepArgs},
+	{"UNSUB", OpUnsub, sepArgs},
+	{"PING", OpPing, sepAny},
+	{"PONG", OpPong, sepAny},
+	{"+OK", OpOK, sepAny},
+	{"-ERR", OpErr, sepArgs},
+	{"CONNECT", OpConnect, sepAny},
+	{"INFO", OpInfo, sepAny},
+	{"RS+", OpRSub, sepArgs},
+	{"RS-", OpRUnsub, sepArgs},
+	{"LS+", OpLSub, sepArgs},
+	{"LS-", OpLUnsub, sepArgs},
+	{"A+", OpASub, sepArgs},
+	{"A-", OpAUnsub, sepArgs},
+}
+
+// verbsByFirst lists the candidate verbs for each first byte.
+var verbsByFirst [256][]verb
+
+func init() {
+	for _, v := range verbs {
+		c := v.name[0]
+		verbsByFirst[c] = append(verbsByFirst[c], v)
+		if c >= 'A' && c <= 'Z' {
+			verbsByFirst[c+'a'-'A'] = append(verbsByFirst[c+'a'-'A'], v)
+		}
+	}
+}
+
+const (
+	matchOK   = iota // b starts with a complete verb and its separator
+	matchMore        // b is a proper prefix of an accepted verb form
+	matchNone        // no accepted verb starts like b
+)
+
+// matchOp finds the verb at the start of b. With full set, b is a whole
+// line and cannot grow. It returns the op, the length of the verb, and a
+// match result.
+func (p *Parser) matchOp(b []byte, full bool) (Op, int, int) {
+	if len(b) == 0 {
+		if full {
+			return OpUnknown, 0, matchNone
+		}
+		return OpUnknown, 0, matchMore
+	}
+	res := matchNone
+	for _, v := range verbsByFirst[b[0]] {
+		if !p.Role.Accepts(v.op) {
+			continue
+		}
+		n := len(v.name)
+		if len(b) < n {
+			if !full && foldPrefix(b, v.name) {
+				res = matchMore
+			}
+			continue
+		}
+		if !foldPrefix(b[:n], v.name) {
+			continue
+		}
+		if v.sep == sepAny {
+			return v.op, n, matchOK
+		}
+		if len(b) == n {
+			if !full {
+				res = matchMore
+			}
+			continue
+		}
+		if c := b[n]; c == ' ' || c == '\t' {
+			return v.op, n, matchOK
+		}
+	}
+	return OpUnknown, 0, res
+}
+
+// foldPrefix reports whether b equals the first len(b) bytes of the upper
+// case name, ignoring ASCII case.
+func foldPrefix(b []byte, name string) bool {
+	for i, c := range b {
+		if c >= 'a' && c <= 'z' {
+			c -= 'a' - 'A'
+		}
+		if c != name[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// splitArgs appends the blank-separated fields of b to dst.
+func splitArgs(dst [][]byte, b []byte) [][]byte {
+	start := -1
+	for i, c := range b {
+		if c == ' ' || c == '\t' {
+			if start >= 0 {
+				dst = append(dst, b[start:i:i])
+				start = -1
+			}
+		} else if start < 0 {
+			start = i
+		}
+	}
+	if start >= 0 {
+		dst = append(dst, b[start:len(b):len(b)])
+	}
+	return dst
+}
+
+func trimBlanks(b []byte) []byte {
+	for len(b) > 0 && (b[0] == ' ' || b[0] == '\t') {
+		b = b[1:]
+	}
+	for len(b) > 0 && (b[len(b)-1] == ' ' || b[len(b)-1] == '\t') {
+		b = b[:len(b)-1]
+	}
+	return b
+}
+
+// parseSize reads a decimal size of 1 to 9 digits, as upstream does;
+// anything else is -1.
+func parseSize(b []byte) int {
+	if len(b) == 0 || len(b) > 9 {
+		return -1
+	}
+	n := 0
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return -1
+		}
+		n = n*10 + int(c-'0')
+	}
+	return n
+}
+
+func (p *Parser) badArgs(op Op, line []byte, why string) error {
+	return fmt.Errorf("%w: %s %s: %q", ErrBadArgs, op, why, snippet(line))
+}
+
+// parseLine parses one complete control line (without its line end) into
+// p.f. For message operations it returns the payload size still to be
+// read; for the others -1.
+func (p *Parser) parseLine(line []byte) (int, error) {
+	op, n, res := p.matchOp(line, true)
+	if res != matchOK {
+		return -1, p.unknownOp(line)
+	}
+	if len(line) > p.lineLimit() {
+		return -1, fmt.Errorf("%w: %s line of %d bytes, limit %d", ErrMaxControlLine, op, len(line), p.lineLimit())
+	}
+	p.f = Frame{Op: op, HeaderLen: -1}
+	f := &p.f
+	rest := line[n:]
+	switch op {
+	case OpPing, OpPong, OpOK:
+		return -1, nil
+	case OpInfo, OpConnect:
+		f.Arg = trimBlanks(rest)
+		return -1, nil
+	case OpErr:
+		a := trimBlanks(rest)
+		if len(a) > 0 && a[0] == '\'' {
+			a = a[1:]
+		}
+		if len(a) > 0 && a[len(a)-1] == '\'' {
+			a = a[:len(a)-1]
+		}
+		f.Arg = a
+		return -1, nil
+	}
+	args := splitArgs(p.args[:0], rest)
+	p.args = args
+	switch op {
+	case OpPub:
+		switch len(args) {
+		case 2:
+			f.Subject = args[0]
+		case 3:
+			f.Subject, f.Reply = args[0], args[1]
+		default:
+			return -1, p.badArgs(op, line, "wants <subject> [reply] <size>")
+		}
+		return p.sizes(op, line, nil, args[len(args)-1])
+	case OpHPub:
+		switch len(args) {
+		case 3:
+			f.Subject = args[0]
+		case 4:
+			f.Subject, f.Reply = args[0], args[1]
+		default:
+			return -1, p.badArgs(op, line, "wants <subject> [reply] <hdr size> <total size>")
+		}
+		return p.sizes(op, line, args[len(args)-2], args[len(args)-1])
+	case OpSub:
+		switch len(args) {
+		case 2:
+			f.Subject, f.SID = args[0], args[1]
+		case 3:
+			f.Subject, f.Queue, f.SID = args[0], args[1], args[2]
+		default:
+			return -1, p.badArgs(op, line, "wants <subject> [queue] <sid>")
+		}
+		return -1, nil
+	case OpUnsub:
+		switch len(args) {
+		case 1:
+		case 2:
+			if m := parseSize(args[1]); m > 0 {
+				f.Max = int64(m)
+			}
+		default:
+			return -1, p.badArgs(op, line, "wants <sid> [max]")
+		}
+		f.SID = args[0]
+		return -1, nil
+	case OpASub, OpAUnsub:
+		if len(args) != 1 {
+			return -1, p.badArgs(op, line, "wants <account>")
+		}
+		f.Account = args[0]
+		return -1, nil
+	case OpMsg:
+		// RoleServer only: MSG <subject> <sid> [reply] <size>
+		switch len(args) {
+		case 3:
+			f.Subject, f.SID = args[0], args[1]
+		case 4:
+			f.Subject, f.SID, f.Reply = args[0], args[1], args[2]
+		default:
+			return -1, p.badArgs(op, line, "wants <subject> <sid> [reply] <size>")
+		}
+		return p.sizes(op, line, nil, args[len(args)-1])
+	case OpHMsg:
+		switch p.Role {
+		case RoleServer:
+			switch len(args) {
+			case 4:
+				f.Subject, f.SID = args[0], args[1]
+			case 5:
+				f.Subject, f.SID, f.Reply = args[0], args[1], args[2]
+			default:
+				return -1, p.badArgs(op, line, "wants <subject> <sid> [reply] <hdr size> <total size>")
+			}
+			return p.sizes(op, line, args[len(args)-2], args[len(args)-1])
+		case RoleRoute:
+			return p.routedMsg(op, line, args, false, true)
+		default: // RoleLeaf
+			return p.leafMsg(op, line, args, true)
+		}
+	case OpRMsg:
+		return p.routedMsg(op, line, args, false, false)
+	case OpLMsg:
+		if p.Role == RoleRoute {
+			// An LMSG over a route carries the origin cluster first and
+			// always has a header size.
+			return p.routedMsg(op, line, args, true, true)
+		}
+		return p.leafMsg(op, line, args, false)
+	case OpRSub, OpRUnsub:
+		return -1, p.routedSub(op, line, args, false)
+	case OpLSub, OpLUnsub:
+		if p.Role == RoleRoute {
+			return -1, p.routedSub(op, line, args, op == OpLSub || p.LeafUnsubOrigin)
+		}
+		return -1, p.interest(op, line, args)
+	}
+	return -1, p.unknownOp(line)
+}
+
+// sizes reads the header size (when hdr is not nil) and total size of a
+// message, checks them against each other and MaxPayload, and returns the
+// total size.
+func (p *Parser) sizes(op Op, line, hdr, total []byte) (int, error) {
+	h := -1
+	if hdr != nil {
+		if h = parseSize(hdr); h < 0 {
+			return -1, p.badArgs(op, line, "bad or missing header size")
+		}
+	}
+	size := parseSize(total)
+	if size < 0 {
+		return -1, p.badArgs(op, line, "bad or missing size")
+	}
+	if h > size {
+		return -1, p.badArgs(op, line, "header size larger than total size")
+	}
+	if max := p.payloadLimit(); size > max {
+		return -1, fmt.Errorf("%w: %s size %d, limit %d", ErrMaxPayload, op, size, max)
+	}
+	p.f.HeaderLen = h
+	return size, nil
+}
+
+// replyQueues reads the optional middle of a routed or leaf message:
+// nothing, a reply, "+ <reply> <queue>..." or "| <queue>...".
+func (p *Parser) replyQueues(op Op, line []byte, mid [][]byte) error {
+	switch len(mid) {
+	case 0:
+		return nil
+	case 1:
+		p.f.Reply = mid[0]
+		return nil
+	}
+	if len(mid[0]) == 1 {
+		switch mid[0][0] {
+		case '+':
+			p.f.Reply = mid[1]
+			if len(mid) > 2 {
+				p.f.Queues = mid[2:]
+			}
+			return nil
+		case '|':
+			p.f.Queues = mid[1:]
+			return nil
+		}
+	}
+	return p.badArgs(op, line, "bad or missing reply indicator")
+}
+
+// routedMsg parses RMSG, route HMSG and route LMSG:
+//
+//	[origin] [account] <subject> [reply | + <reply> <queues...> | | <queues...>] [hdr size] <size>
+func (p *Parser) routedMsg(op Op, line []byte, args [][]byte, origin, hdr bool) (int, error) {
+	fixed := 2 // subject, size
+	if origin {
+		fixed++
+	}
+	pinned := len(p.PinnedAccount) > 0
+	if !pinned {
+		fixed++
+	}
+	if hdr {
+		fixed++
+	}
+	if len(args) < fixed {
+		return -1, p.badArgs(op, line, "too few arguments")
+	}
+	a := args
+	if origin {
+		p.f.Origin, a = a[0], a[1:]
+	}
+	if pinned {
+		p.f.Account = p.PinnedAccount
+	} else {
+		p.f.Account, a = a[0], a[1:]
+	}
+	p.f.Subject, a = a[0], a[1:]
+	var hb []byte
+	if hdr {
+		hb = a[len(a)-2]
+		a = a[:len(a)-2]
+	} else {
+		a = a[:len(a)-1]
+	}
+	if err := p.replyQueues(op, line, a); err != nil {
+		return -1, err
+	}
+	return p.sizes(op, line, hb, args[len(args)-1])
+}
+
+// leafMsg parses LMSG and HMSG from a leafnode:
+//
+//	<subject> [reply | + <reply> <queues...> | | <queues...>] [hdr size] <size>
+func (p *Parser) leafMsg(op Op, line []byte, args [][]byte, hdr bool) (int, error) {
+	fixed := 2
+	if hdr {
+		fixed++
+	}
+	if len(args) < fixed {
+		return -1, p.badArgs(op, line, "too few arguments")
+	}
+	p.f.Subject = args[0]
+	a := args[1 : len(args)-1]
+	var hb []byte
+	if hdr {
+		hb = a[len(a)-1]
+		a = a[:len(a)-1]
+	}
+	if err := p.replyQueues(op, line, a); err != nil {
+		return -1, err
+	}
+	return p.sizes(op, line, hb, args[len(args)-1])
+}
+
+// routedSub parses RS+, RS-, and LS+/LS- over a route:
+//
+//	[origin] [account] <subject> [<queue> [<weight>]]
+func (p *Parser) routedSub(op Op, line []byte, args [][]byte, origin bool) error {
+	a := args
+	if origin {
+		if len(a) == 0 {
+			return p.badArgs(op, line, "missing origin")
+		}
+		p.f.Origin, a = a[0], a[1:]
+	}
+	if len(p.PinnedAccount) > 0 {
+		p.f.Account = p.PinnedAccount
+	} else {
+		if len(a) == 0 {
+			return p.badArgs(op, line, "missing account")
+		}
+		p.f.Account, a = a[0], a[1:]
+	}
+	return p.interest(op, line, a)
+}
+
+// interest parses <subject> [<queue> <weight>] for a subscription and
+// <subject> [<queue>] for an unsubscription.
+func (p *Parser) interest(op Op, line []byte, a [][]byte) error {
+	sub := op == OpRSub || op == OpLSub
+	switch {
+	case len(a) == 1:
+	case sub && len(a) == 3:
+		w := parseSize(a[2])
+		if w < 0 {
+			return p.badArgs(op, line, "bad queue weight")
+		}
+		p.f.Queue, p.f.Weight = a[1], int32(w)
+	case !sub && len(a) == 2:
+		p.f.Queue = a[1]
+	default:
+		if sub {
+			return p.badArgs(op, line, "wants <subject> [<queue> <weight>]")
+		}
+		return p.badArgs(op, line, "wants <subject> [<queue>]")
+	}
+	p.f.Subject = a[0]
+	if sub && p.f.Weight == 0 && p.f.Queue == nil {
+		p.f.Weight = 1
+	}
+	return nil
+}
