@@ -1,13 +1,25 @@
 module natsd.dev/server
 
-go 1.26
+go 1.26.0
 
 require (
+	natsd.dev/confparse v0.0.0
 	natsd.dev/protocol v0.0.0
 	natsd.dev/sublist v0.0.0
 )
 
+require (
+	github.com/klauspost/compress v1.20.0 // indirect
+	github.com/nats-io/nats.go v1.55.0 // indirect
+	github.com/nats-io/nkeys v0.4.16 // indirect
+	github.com/nats-io/nuid v1.0.1 // indirect
+	github.com/stretchr/testify v1.12.1 // indirect
+	golang.org/x/crypto v0.57.0 // indirect
+	golang.org/x/sys v0.48.0 // indirect
+)
+
 replace (
+	natsd.dev/confparse => ../confparse
 	natsd.dev/protocol => ../protocol
 	natsd.dev/sublist => ../sublist
 )

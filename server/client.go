@@ -1,0 +1,867 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"math/rand/v2"
+	"net"
+	"strconv"
+	"sync"
+	"time"
+
+	"natsd.dev/protocol"
+	"natsd.dev/sublist"
+)
+
+// Read buffer sizing: start small so idle connections stay cheap, grow
+// while reads fill the buffer, shrink back after a run of short reads.
+const (
+	startReadBuf  = 512
+	maxReadBuf    = 64 * 1024
+	shortReadsMax = 2
+	// maxKeepOut is the largest outbound buffer kept for reuse after a
+	// flush; bigger ones go back to the garbage collector.
+	maxKeepOut = 64 * 1024
+	// maxPCD bounds the per-batch list of clients to signal; past it the
+	// publisher signals at once.
+	maxPCD = 64
+	// firstPingInterval is the delay of the first PING, which measures RTT.
+	firstPingInterval = 2 * time.Second
+)
+
+type clientKind uint8
+
+const (
+	kindClient clientKind = iota
+	kindInternal
+)
+
+// connectOpts is the CONNECT document, with upstream's JSON names.
+type connectOpts struct {
+	Verbose      bool   `json:"verbose"`
+	Pedantic     bool   `json:"pedantic"`
+	TLSRequired  bool   `json:"tls_required"`
+	Nkey         string `json:"nkey,omitempty"`
+	JWT          string `json:"jwt,omitempty"`
+	Sig          string `json:"sig,omitempty"`
+	Token        string `json:"auth_token,omitempty"`
+	User         string `json:"user,omitempty"`
+	Pass         string `json:"pass,omitempty"`
+	Name         string `json:"name"`
+	Lang         string `json:"lang"`
+	Version      string `json:"version"`
+	Protocol     int    `json:"protocol"`
+	Echo         bool   `json:"echo"`
+	Headers      bool   `json:"headers"`
+	NoResponders bool   `json:"no_responders"`
+	Account      string `json:"account,omitempty"`
+}
+
+// subscription is one SUB of a client, or an internal subscription with a
+// handler.
+type subscription struct {
+	client  *client
+	subject string
+	queue   string
+	sid     []byte
+	handler MsgHandler
+	// guarded by client.mu
+	max       int64
+	delivered int64
+	closed    bool
+}
+
+// pubCtx is the state of one publishing goroutine: the clients whose
+// writers it must wake at the end of its batch, and its counters.
+type pubCtx struct {
+	pcd      []*client
+	outMsgs  int64
+	outBytes int64
+}
+
+type client struct {
+	srv   *Server
+	cid   uint64
+	kind  clientKind
+	nc    net.Conn
+	acc   *Account
+	start time.Time
+	host  string
+	port  int
+
+	// Reader-owned: only the read goroutine touches these.
+	parser      protocol.Parser
+	opts        connectOpts
+	connected   bool
+	infoSent    bool // the async connect_info INFO after the first PONG
+	pub         pubCtx
+	inMsgs      int64
+	inBytes     int64
+	shortReads  int
+	traceOn     bool
+	logPrefix   string
+	connectedAt time.Time
+
+	kick chan struct{} // wakes the writer; capacity 1
+	done chan struct{} // closed when the connection closes
+
+	mu           sync.Mutex
+	out          []byte
+	spare        []byte
+	inflight     int
+	flushPending bool
+	closed       bool
+	flushOnClose bool
+	reason       closeReason
+	subs         map[string]*subscription
+	headers      bool // deliver HMSG; else headers are stripped
+	pingsOut     int
+	pingTimer    *time.Timer
+	rttStart     time.Time
+	rtt          time.Duration
+	outMsgs      int64
+	outBytes     int64
+	lastActivity time.Time
+}
+
+func (s *Server) createClient(nc net.Conn) {
+	c := &client{
+		srv:   s,
+		cid:   s.nextCID.Add(1),
+		nc:    nc,
+		acc:   s.gAcc,
+		start: time.Now(),
+		kick:  make(chan struct{}, 1),
+		done:  make(chan struct{}),
+		subs:  make(map[string]*subscription),
+	}
+	c.opts.Echo = true
+	if addr, ok := nc.RemoteAddr().(*net.TCPAddr); ok {
+		c.host, c.port = addr.IP.String(), addr.Port
+	} else if nc.RemoteAddr() != nil {
+		c.host = nc.RemoteAddr().String()
+	}
+	c.logPrefix = net.JoinHostPort(c.host, strconv.Itoa(c.port)) + " - cid:" + strconv.FormatUint(c.cid, 10)
+	c.traceOn = s.log.Enabled(context.Background(), LevelTrace)
+	c.parser.MaxControlLine = int(s.maxControlLine.Load())
+	c.parser.MaxPayload = int(s.maxPayload.Load())
+
+	info := s.infoJSON(c.cid, c.host)
+	c.out = protocol.AppendInfo(c.out, info)
+
+	s.mu.Lock()
+	if s.shutdown || s.ldm {
+		s.mu.Unlock()
+		nc.Close()
+		return
+	}
+	tooMany := len(s.clients) >= int(s.maxConn.Load())
+	if !tooMany {
+		s.clients[c.cid] = c
+	}
+	s.wg.Add(2)
+	s.mu.Unlock()
+	s.stats.TotalConns.Add(1)
+
+	go c.writeLoop()
+	if tooMany {
+		c.debugf("Client connection created")
+		s.log.Error(c.logPrefix + " - maximum connections exceeded")
+		c.sendErrAndClose(errTextMaxConns, reasonMaxConnections)
+		go func() { defer s.wg.Done(); c.discardUntilClosed() }()
+		return
+	}
+	c.debugf("Client connection created")
+	c.signal()
+	c.mu.Lock()
+	c.pingTimer = time.AfterFunc(firstPing(time.Duration(s.pingInterval.Load())), c.processPingTimer)
+	c.mu.Unlock()
+	go c.readLoop()
+}
+
+func firstPing(interval time.Duration) time.Duration {
+	if interval > firstPingInterval {
+		return firstPingInterval
+	}
+	return interval
+}
+
+// discardUntilClosed reads and drops input until the writer closes the
+// socket, so the client sees our -ERR rather than a reset.
+func (c *client) discardUntilClosed() {
+	var b [512]byte
+	for {
+		if _, err := c.nc.Read(b[:]); err != nil {
+			return
+		}
+	}
+}
+
+func (c *client) readLoop() {
+	s := c.srv
+	defer s.wg.Done()
+	buf := make([]byte, startReadBuf)
+	for {
+		n, err := c.nc.Read(buf)
+		if n > 0 {
+			perr := c.parser.Parse(buf[:n], c)
+			c.flushSignals()
+			c.flushStats()
+			if perr != nil {
+				c.parseError(perr)
+				return
+			}
+			buf = c.resizeReadBuf(buf, n)
+		}
+		if err != nil {
+			c.closeConnection(readErrorReason(err))
+			return
+		}
+	}
+}
+
+func (c *client) resizeReadBuf(buf []byte, n int) []byte {
+	switch {
+	case n == len(buf) && len(buf) < maxReadBuf:
+		c.shortReads = 0
+		return make([]byte, len(buf)*2)
+	case n < len(buf)/2 && len(buf) > startReadBuf:
+		c.shortReads++
+		if c.shortReads > shortReadsMax {
+			c.shortReads = 0
+			return make([]byte, len(buf)/2)
+		}
+	default:
+		c.shortReads = 0
+	}
+	return buf
+}
+
+func readErrorReason(err error) closeReason {
+	if errors.Is(err, net.ErrClosed) {
+		return reasonClientClosed
+	}
+	return reasonClientClosed
+}
+
+// flushStats moves the reader's counters into the server's totals once per
+// read batch, so the message path does no atomic operations.
+func (c *client) flushStats() {
+	st := &c.srv.stats
+	if c.inMsgs != 0 {
+		st.InMsgs.Add(c.inMsgs)
+		st.InBytes.Add(c.inBytes)
+		c.inMsgs, c.inBytes = 0, 0
+	}
+	// Limits may change on reload; pick them up once per batch.
+	c.parser.MaxPayload = int(c.srv.maxPayload.Load())
+	c.pub.flushStats(st)
+}
+
+func (p *pubCtx) flushStats(st *Stats) {
+	if p.outMsgs != 0 {
+		st.OutMsgs.Add(p.outMsgs)
+		st.OutBytes.Add(p.outBytes)
+		p.outMsgs, p.outBytes = 0, 0
+	}
+}
+
+func (c *client) parseError(err error) {
+	text := protocol.ClientText(err)
+	reason := reasonParseError
+	switch {
+	case errors.Is(err, protocol.ErrMaxPayload):
+		reason = reasonMaxPayload
+	case errors.Is(err, protocol.ErrMaxControlLine):
+		reason = reasonMaxControlLine
+	case errors.Is(err, errAlreadyClosed):
+		return
+	}
+	var ce *closeError
+	if errors.As(err, &ce) {
+		text, reason = ce.text, ce.reason
+	}
+	if text == "" {
+		c.closeConnection(reason)
+		return
+	}
+	c.sendErrAndClose(text, reason)
+}
+
+// closeError makes the read loop close the connection after sending text.
+type closeError struct {
+	text   string
+	reason closeReason
+}
+
+func (e *closeError) Error() string { return "server: " + e.text }
+
+var errAlreadyClosed = errors.New("server: connection closed")
+
+// HandleFrame processes one op from the client; it runs on the read
+// goroutine.
+func (c *client) HandleFrame(f *protocol.Frame) error {
+	if c.traceOn {
+		c.traceIn(f)
+	}
+	switch f.Op {
+	case protocol.OpPub, protocol.OpHPub:
+		return c.processPub(f)
+	case protocol.OpSub:
+		return c.processSub(f)
+	case protocol.OpUnsub:
+		return c.processUnsub(f)
+	case protocol.OpPing:
+		return c.processPing()
+	case protocol.OpPong:
+		c.processPong()
+		return nil
+	case protocol.OpConnect:
+		return c.processConnect(f.Arg)
+	case protocol.OpOK, protocol.OpInfo:
+		return nil
+	case protocol.OpErr:
+		c.srv.log.Info(c.logPrefix + " - Client error: " + string(f.Arg))
+		return &closeError{reason: reasonClientClosed}
+	default:
+		return &closeError{text: protocol.TextUnknownOp, reason: reasonProtocolViolation}
+	}
+}
+
+func (c *client) processConnect(arg []byte) error {
+	opts := connectOpts{Echo: true}
+	if err := json.Unmarshal(arg, &opts); err != nil {
+		c.srv.log.Error(c.logPrefix + " - Error parsing CONNECT: " + err.Error())
+		return &closeError{text: protocol.TextUnknownOp, reason: reasonProtocolViolation}
+	}
+	if opts.Protocol < 0 || opts.Protocol > 1 {
+		return &closeError{text: errTextBadProtocol, reason: reasonProtocolViolation}
+	}
+	if !c.srv.info.Headers {
+		opts.Headers = false
+	}
+	if opts.NoResponders && !opts.Headers {
+		return &closeError{text: errTextNoRespondersHeaders, reason: reasonProtocolViolation}
+	}
+	c.opts = opts
+	c.connected = true
+	c.connectedAt = time.Now()
+	c.mu.Lock()
+	c.headers = opts.Headers
+	c.mu.Unlock()
+	if opts.Verbose {
+		c.sendOK()
+	}
+	return nil
+}
+
+func (c *client) processPing() error {
+	c.mu.Lock()
+	c.out = protocol.AppendPong(c.out)
+	c.mu.Unlock()
+	if c.connected && !c.infoSent && c.opts.Protocol >= 1 {
+		c.infoSent = true
+		c.sendConnectInfo()
+	}
+	c.queueFlush(c)
+	return nil
+}
+
+func (c *client) processPong() {
+	c.mu.Lock()
+	c.pingsOut = 0
+	if !c.rttStart.IsZero() {
+		c.rtt = time.Since(c.rttStart)
+		c.rttStart = time.Time{}
+	}
+	c.mu.Unlock()
+}
+
+// sendConnectInfo sends the INFO that follows the first PONG for
+// protocol-1 clients, carrying connect_info and the client's account.
+func (c *client) sendConnectInfo() {
+	s := c.srv
+	s.mu.Lock()
+	info := s.info
+	s.mu.Unlock()
+	info.CID = c.cid
+	info.ClientIP = c.host
+	info.ConnectInfo = true
+	info.RemoteAccount = c.acc.Name
+	b, _ := json.Marshal(&info)
+	c.mu.Lock()
+	c.out = protocol.AppendInfo(c.out, b)
+	c.mu.Unlock()
+}
+
+func (c *client) processPub(f *protocol.Frame) error {
+	c.inMsgs++
+	if !c.validPubSubject(f.Subject) {
+		c.sendErr(errTextInvalidPubSubject)
+		return nil
+	}
+	c.inBytes += int64(len(f.Payload))
+	c.srv.deliverMsg(&c.pub, c, c.acc, f.Subject, f.Reply, f.HeaderLen, f.Payload)
+	if c.opts.Verbose {
+		c.sendOK()
+	}
+	return nil
+}
+
+// validPubSubject rejects wildcards always and malformed subjects in
+// pedantic mode, as upstream does.
+func (c *client) validPubSubject(subj []byte) bool {
+	if len(subj) == 0 {
+		return false
+	}
+	if c.opts.Pedantic {
+		return sublist.ValidLiteralSubject(string(subj))
+	}
+	// Wildcard tokens: a lone '*' or '>' between dots.
+	for i, b := range subj {
+		if (b == '*' || b == '>') && (i == 0 || subj[i-1] == '.') && (i == len(subj)-1 || subj[i+1] == '.') {
+			return false
+		}
+	}
+	return true
+}
+
+func (c *client) processSub(f *protocol.Frame) error {
+	subject := string(f.Subject)
+	if !sublist.ValidFilter(subject) || (len(f.Queue) > 0 && !validQueue(f.Queue)) {
+		c.sendErr(errTextInvalidSubject)
+		return nil
+	}
+	sid := string(f.SID)
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return errAlreadyClosed
+	}
+	if _, dup := c.subs[sid]; dup {
+		c.mu.Unlock()
+		if c.opts.Verbose {
+			c.sendOK()
+		}
+		return nil
+	}
+	if max := c.srv.maxSubs.Load(); max > 0 && len(c.subs) >= int(max) {
+		c.mu.Unlock()
+		c.srv.log.Error(c.logPrefix + " - maximum subscriptions exceeded")
+		c.sendErr(errTextMaxSubs)
+		return nil
+	}
+	sub := &subscription{client: c, subject: subject, queue: string(f.Queue), sid: []byte(sid)}
+	c.subs[sid] = sub
+	c.mu.Unlock()
+	if err := c.acc.sl.Insert(sub.subject, sub.queue, sub); err != nil {
+		c.mu.Lock()
+		delete(c.subs, sid)
+		c.mu.Unlock()
+		c.sendErr(errTextInvalidSubject)
+		return nil
+	}
+	if c.opts.Verbose {
+		c.sendOK()
+	}
+	return nil
+}
+
+// validQueue: a queue group name is one or more non-space bytes.
+func validQueue(q []byte) bool {
+	for _, b := range q {
+		if b == ' ' || b == '\t' || b == '\r' || b == '\n' {
+			return false
+		}
+	}
+	return true
+}
+
+func (c *client) processUnsub(f *protocol.Frame) error {
+	c.mu.Lock()
+	sub := c.subs[string(f.SID)]
+	remove := false
+	if sub != nil {
+		if f.Max > 0 && sub.delivered < f.Max {
+			sub.max = f.Max
+		} else {
+			remove = true
+			sub.closed = true
+			delete(c.subs, string(f.SID))
+		}
+	}
+	c.mu.Unlock()
+	if remove {
+		_ = c.acc.sl.Remove(sub.subject, sub.queue, sub)
+	}
+	if c.opts.Verbose {
+		c.sendOK()
+	}
+	return nil
+}
+
+// deliverMsg sends a published message to every matching subscription of
+// acc: all plain subscribers and one member of each queue group. from is
+// the publisher (for echo and no-responders); it may be an internal client.
+func (s *Server) deliverMsg(pc *pubCtx, from *client, acc *Account, subject, reply []byte, hdrLen int, payload []byte) {
+	r := acc.sl.MatchBytes(subject)
+	if len(r.Plain) == 0 && len(r.Queues) == 0 {
+		if len(reply) > 0 && from.opts.NoResponders {
+			s.sendNoResponders(pc, from, subject, reply)
+		}
+		return
+	}
+	noEcho := !from.opts.Echo
+	for _, sub := range r.Plain {
+		if noEcho && sub.client == from {
+			continue
+		}
+		pc.deliver(sub, subject, reply, hdrLen, payload)
+	}
+	for i := range r.Queues {
+		members := r.Queues[i].Members
+		n := len(members)
+		start := 0
+		if n > 1 {
+			start = rand.IntN(n)
+		}
+		for j := range n {
+			sub := members[(start+j)%n]
+			if noEcho && sub.client == from {
+				continue
+			}
+			if pc.deliver(sub, subject, reply, hdrLen, payload) {
+				break
+			}
+		}
+	}
+}
+
+// deliver appends one message to sub's client, or runs an internal
+// handler. It reports whether the message was taken.
+func (pc *pubCtx) deliver(sub *subscription, subject, reply []byte, hdrLen int, payload []byte) bool {
+	if sub.handler != nil {
+		m := Msg{Subject: subject, Reply: reply, Data: payload}
+		if hdrLen >= 0 {
+			m.Header, m.Data = payload[:hdrLen], payload[hdrLen:]
+		}
+		sub.handler(&m)
+		pc.outMsgs++
+		pc.outBytes += int64(len(payload))
+		return true
+	}
+	dc := sub.client
+	dc.mu.Lock()
+	if dc.closed || sub.closed {
+		dc.mu.Unlock()
+		return false
+	}
+	last := false
+	if sub.max > 0 {
+		sub.delivered++
+		if sub.delivered > sub.max {
+			dc.mu.Unlock()
+			return false
+		}
+		last = sub.delivered == sub.max
+	} else {
+		sub.delivered++
+	}
+	if hdrLen >= 0 {
+		if dc.headers {
+			dc.out = protocol.AppendHMsgHeader(dc.out, subject, sub.sid, reply, hdrLen, len(payload))
+		} else {
+			payload = payload[hdrLen:]
+			dc.out = protocol.AppendMsgHeader(dc.out, subject, sub.sid, reply, len(payload))
+		}
+	} else {
+		dc.out = protocol.AppendMsgHeader(dc.out, subject, sub.sid, reply, len(payload))
+	}
+	dc.out = append(dc.out, payload...)
+	dc.out = append(dc.out, '\r', '\n')
+	dc.outMsgs++
+	dc.outBytes += int64(len(payload))
+	slow := int64(len(dc.out)+dc.inflight) > dc.srv.maxPending.Load()
+	signal := !dc.flushPending
+	dc.flushPending = true
+	if last {
+		sub.closed = true
+		delete(dc.subs, string(sub.sid))
+	}
+	dc.mu.Unlock()
+
+	pc.outMsgs++
+	pc.outBytes += int64(len(payload))
+	if last {
+		_ = dc.acc.sl.Remove(sub.subject, sub.queue, sub)
+	}
+	if slow {
+		dc.slowConsumer(reasonSlowConsumerPending)
+		return true
+	}
+	if signal {
+		pc.queueFlush(dc)
+	}
+	return true
+}
+
+// sendNoResponders answers a request nobody listens to with a 503 status
+// message on the requester's reply subscription.
+func (s *Server) sendNoResponders(pc *pubCtx, from *client, subject, reply []byte) {
+	hdr := make([]byte, 0, 64+len(subject))
+	hdr = append(hdr, "NATS/1.0 503\r\nNats-Subject: "...)
+	hdr = append(hdr, subject...)
+	hdr = append(hdr, "\r\n\r\n"...)
+	r := from.acc.sl.MatchBytes(reply)
+	for _, sub := range r.Plain {
+		if sub.client == from {
+			pc.deliver(sub, reply, nil, len(hdr), hdr)
+			return
+		}
+	}
+}
+
+// queueFlush records that dc's writer must be woken at the end of the
+// current batch.
+func (pc *pubCtx) queueFlush(dc *client) {
+	for _, x := range pc.pcd {
+		if x == dc {
+			return
+		}
+	}
+	if len(pc.pcd) >= maxPCD {
+		dc.signal()
+		return
+	}
+	pc.pcd = append(pc.pcd, dc)
+}
+
+func (c *client) queueFlush(dc *client) { c.pub.queueFlush(dc) }
+
+// flushSignals wakes the writers of every client that got data during the
+// batch.
+func (pc *pubCtx) flushSignals() {
+	for i, dc := range pc.pcd {
+		dc.signal()
+		pc.pcd[i] = nil
+	}
+	pc.pcd = pc.pcd[:0]
+}
+
+func (c *client) flushSignals() { c.pub.flushSignals() }
+
+// signal wakes the writer goroutine.
+func (c *client) signal() {
+	select {
+	case c.kick <- struct{}{}:
+	default:
+	}
+}
+
+func (c *client) writeLoop() {
+	defer c.srv.wg.Done()
+	for {
+		select {
+		case <-c.kick:
+			if !c.flushOut() {
+				<-c.done
+				c.nc.Close()
+				return
+			}
+		case <-c.done:
+			c.mu.Lock()
+			flush := c.flushOnClose
+			c.mu.Unlock()
+			if flush {
+				c.flushOut()
+			}
+			c.nc.Close()
+			return
+		}
+	}
+}
+
+// flushOut writes everything pending. It returns false after a write
+// failure, having closed the connection.
+func (c *client) flushOut() bool {
+	c.mu.Lock()
+	c.flushPending = false
+	if len(c.out) == 0 {
+		c.mu.Unlock()
+		return true
+	}
+	buf := c.out
+	c.out, c.spare = c.spare[:0], nil
+	c.inflight = len(buf)
+	c.mu.Unlock()
+
+	wd := time.Duration(c.srv.writeDeadline.Load())
+	c.nc.SetWriteDeadline(time.Now().Add(wd))
+	_, err := c.nc.Write(buf)
+
+	c.mu.Lock()
+	c.inflight = 0
+	if cap(buf) <= maxKeepOut && c.spare == nil {
+		c.spare = buf[:0]
+	}
+	c.mu.Unlock()
+	if err != nil {
+		var ne net.Error
+		if errors.As(err, &ne) && ne.Timeout() {
+			c.slowConsumer(reasonSlowConsumerWriteDeadline)
+		} else {
+			c.closeConnection(reasonWriteError)
+		}
+		return false
+	}
+	return true
+}
+
+func (c *client) slowConsumer(reason closeReason) {
+	c.mu.Lock()
+	already := c.closed
+	c.mu.Unlock()
+	if already {
+		return
+	}
+	c.srv.stats.SlowConsumers.Add(1)
+	c.srv.log.Info(c.logPrefix + " - Slow Consumer Detected: " + reason.detail())
+	c.closeConnection(reason)
+}
+
+func (c *client) processPingTimer() {
+	s := c.srv
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return
+	}
+	if c.pingsOut+1 > int(s.maxPingsOut.Load()) {
+		c.mu.Unlock()
+		s.stats.StaleConns.Add(1)
+		c.debugf("Stale Client Connection - Closing")
+		c.sendErrAndClose(errTextStale, reasonStaleConnection)
+		return
+	}
+	c.pingsOut++
+	c.rttStart = time.Now()
+	c.out = protocol.AppendPing(c.out)
+	c.pingTimer.Reset(time.Duration(s.pingInterval.Load()))
+	c.mu.Unlock()
+	c.signal()
+}
+
+func (c *client) sendOK() {
+	c.mu.Lock()
+	c.out = protocol.AppendOK(c.out)
+	c.mu.Unlock()
+	c.queueFlush(c)
+}
+
+// sendErr sends -ERR 'text' and keeps the connection open.
+func (c *client) sendErr(text string) {
+	c.mu.Lock()
+	c.out = protocol.AppendErr(c.out, text)
+	c.mu.Unlock()
+	if c.traceOn {
+		c.srv.log.Log(context.Background(), LevelTrace, c.logPrefix+" - ->> [-ERR '"+text+"']") 
+	}
+	c.queueFlush(c)
+}
+
+// sendErrAndClose sends -ERR 'text', flushes it and closes.
+func (c *client) sendErrAndClose(text string, reason closeReason) {
+	c.mu.Lock()
+	if !c.closed {
+		c.out = protocol.AppendErr(c.out, text)
+	}
+	c.mu.Unlock()
+	c.closeConnection(reason)
+}
+
+func (c *client) sendLameDuckInfo(info Info) {
+	info.CID = c.cid
+	info.ClientIP = c.host
+	b, _ := json.Marshal(&info)
+	c.mu.Lock()
+	if !c.closed {
+		c.out = protocol.AppendInfo(c.out, b)
+	}
+	c.mu.Unlock()
+	c.signal()
+}
+
+// closeConnection closes the client once: it drops its subscriptions,
+// leaves the server and lets the writer flush what is pending (unless the
+// reason forbids it) before the socket closes.
+func (c *client) closeConnection(reason closeReason) {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return
+	}
+	c.closed = true
+	c.reason = reason
+	c.flushOnClose = reason.flushes()
+	subs := make([]sublist.Sub[*subscription], 0, len(c.subs))
+	for _, sub := range c.subs {
+		sub.closed = true
+		subs = append(subs, sublist.Sub[*subscription]{Subject: sub.subject, Queue: sub.queue, Value: sub})
+	}
+	c.subs = nil
+	if c.pingTimer != nil {
+		c.pingTimer.Stop()
+	}
+	c.mu.Unlock()
+
+	if len(subs) > 0 {
+		_ = c.acc.sl.RemoveBatch(subs)
+	}
+	s := c.srv
+	s.mu.Lock()
+	delete(s.clients, c.cid)
+	s.mu.Unlock()
+	if !reason.flushes() && c.nc != nil {
+		// A blocked writer must not hold the goroutine: closing the socket
+		// ends its write.
+		c.nc.Close()
+	}
+	close(c.done)
+	c.debugf("Client connection closed: " + reason.String())
+}
+
+func (c *client) debugf(msg string) {
+	c.srv.log.Debug(c.logPrefix + " - " + msg)
+}
+
+func (c *client) traceIn(f *protocol.Frame) {
+	var line string
+	switch f.Op {
+	case protocol.OpPub, protocol.OpHPub:
+		line = f.Op.String() + " " + string(f.Subject)
+		if len(f.Reply) > 0 {
+			line += " " + string(f.Reply)
+		}
+		if f.HeaderLen >= 0 {
+			line += " " + strconv.Itoa(f.HeaderLen)
+		}
+		line += " " + strconv.Itoa(len(f.Payload))
+	case protocol.OpSub:
+		line = "SUB " + string(f.Subject)
+		if len(f.Queue) > 0 {
+			line += " " + string(f.Queue)
+		}
+		line += " " + string(f.SID)
+	case protocol.OpUnsub:
+		line = "UNSUB " + string(f.SID)
+		if f.Max > 0 {
+			line += " " + strconv.FormatInt(f.Max, 10)
+		}
+	case protocol.OpConnect:
+		line = "CONNECT " + string(f.Arg)
+	default:
+		line = f.Op.String()
+	}
+	c.srv.log.Log(context.Background(), LevelTrace, c.logPrefix+" - <<- ["+line+"]") 
+}

@@ -1,0 +1,76 @@
+package server
+
+// Texts sent to clients in -ERR, as upstream sends them. They are protocol
+// constants, kept apart from Go error strings.
+const (
+	errTextMaxConns            = "maximum connections exceeded"
+	errTextMaxSubs             = "maximum subscriptions exceeded"
+	errTextInvalidPubSubject   = "Invalid Publish Subject"
+	errTextInvalidSubject      = "Invalid Subject"
+	errTextStale               = "Stale Connection"
+	errTextNoRespondersHeaders = "no responders requires headers support"
+	errTextBadProtocol         = "Unknown Protocol Operation"
+)
+
+// closeReason says why a connection closed, with upstream's wording (as
+// /connz reports it).
+type closeReason uint8
+
+const (
+	reasonClientClosed closeReason = iota
+	reasonAuthTimeout
+	reasonAuthViolation
+	reasonSlowConsumerPending
+	reasonSlowConsumerWriteDeadline
+	reasonWriteError
+	reasonReadError
+	reasonParseError
+	reasonStaleConnection
+	reasonProtocolViolation
+	reasonServerShutdown
+	reasonMaxConnections
+	reasonMaxPayload
+	reasonMaxControlLine
+)
+
+var reasonText = [...]string{
+	reasonClientClosed:              "Client Closed",
+	reasonAuthTimeout:               "Authentication Timeout",
+	reasonAuthViolation:             "Authentication Failure",
+	reasonSlowConsumerPending:       "Slow Consumer (Pending Bytes)",
+	reasonSlowConsumerWriteDeadline: "Slow Consumer (Write Deadline)",
+	reasonWriteError:                "Write Error",
+	reasonReadError:                 "Read Error",
+	reasonParseError:                "Parse Error",
+	reasonStaleConnection:           "Stale Connection",
+	reasonProtocolViolation:         "Protocol Violation",
+	reasonServerShutdown:            "Server Shutdown",
+	reasonMaxConnections:            "Maximum Connections Exceeded",
+	reasonMaxPayload:                "Maximum Message Payload Exceeded",
+	reasonMaxControlLine:            "Maximum Control Line Exceeded",
+}
+
+func (r closeReason) String() string {
+	if int(r) < len(reasonText) {
+		return reasonText[r]
+	}
+	return "Unknown"
+}
+
+// detail is the slow consumer log wording.
+func (r closeReason) detail() string {
+	if r == reasonSlowConsumerWriteDeadline {
+		return "WriteDeadline of " + "write_deadline" + " exceeded"
+	}
+	return "MaxPending of max_pending exceeded"
+}
+
+// flushes reports whether pending output is still written before the
+// socket closes: not when the peer is the problem.
+func (r closeReason) flushes() bool {
+	switch r {
+	case reasonSlowConsumerPending, reasonSlowConsumerWriteDeadline, reasonWriteError, reasonReadError, reasonClientClosed:
+		return false
+	}
+	return true
+}

@@ -1,0 +1,140 @@
+package server
+
+import (
+	"errors"
+	"sync"
+
+	"natsd.dev/sublist"
+)
+
+// Msg is a message delivered to an internal subscription. Its slices are
+// views into the publisher's buffers: they are valid only while the handler
+// runs; copy what you keep.
+type Msg struct {
+	Subject []byte
+	Reply   []byte
+	Header  []byte // the header block ("NATS/1.0\r\n..."), nil without headers
+	Data    []byte
+}
+
+// MsgHandler handles a message for an internal subscription. It runs on the
+// publisher's goroutine and must not block; hand long work to a goroutine
+// of your own.
+type MsgHandler func(m *Msg)
+
+// ErrClosed is returned by InternalClient methods after Close.
+var ErrClosed = errors.New("server: internal client closed")
+
+// InternalClient publishes and subscribes from inside the process (for
+// JetStream, MQTT and system services), in one account, without a socket.
+// It is safe for concurrent use.
+type InternalClient struct {
+	c *client
+}
+
+// InternalSub is a subscription of an InternalClient.
+type InternalSub struct {
+	ic  *InternalClient
+	sub *subscription
+}
+
+var pubCtxPool = sync.Pool{New: func() any { return new(pubCtx) }}
+
+// NewInternalClient returns an in-process client of the named account ("" is
+// the global account).
+func (s *Server) NewInternalClient(account string) (*InternalClient, error) {
+	acc := s.gAcc
+	if account != "" {
+		if acc = s.LookupAccount(account); acc == nil {
+			return nil, errors.New("server: no account " + account)
+		}
+	}
+	c := &client{
+		srv:     s,
+		cid:     s.nextCID.Add(1),
+		kind:    kindInternal,
+		acc:     acc,
+		subs:    make(map[string]*subscription),
+		done:    make(chan struct{}),
+		headers: true,
+	}
+	c.opts = connectOpts{Echo: true, Headers: true, Protocol: 1}
+	return &InternalClient{c: c}, nil
+}
+
+// Subscribe registers h for messages on subject (wildcards allowed); with a
+// non-empty queue, h shares the messages with the other members.
+func (ic *InternalClient) Subscribe(subject, queue string, h MsgHandler) (*InternalSub, error) {
+	if h == nil {
+		return nil, errors.New("server: nil handler")
+	}
+	if !sublist.ValidFilter(subject) {
+		return nil, sublist.ErrInvalidSubject
+	}
+	c := ic.c
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return nil, ErrClosed
+	}
+	sub := &subscription{client: c, subject: subject, queue: queue, handler: h}
+	c.mu.Unlock()
+	if err := c.acc.sl.Insert(subject, queue, sub); err != nil {
+		return nil, err
+	}
+	return &InternalSub{ic: ic, sub: sub}, nil
+}
+
+// Unsubscribe removes the subscription; messages in flight may still reach
+// the handler.
+func (is *InternalSub) Unsubscribe() error {
+	c := is.ic.c
+	c.mu.Lock()
+	if is.sub.closed {
+		c.mu.Unlock()
+		return nil
+	}
+	is.sub.closed = true
+	c.mu.Unlock()
+	return c.acc.sl.Remove(is.sub.subject, is.sub.queue, is.sub)
+}
+
+// Publish sends a message as if a client published it. hdr, when not nil,
+// is a complete header block ("NATS/1.0\r\n...\r\n\r\n").
+func (ic *InternalClient) Publish(subject, reply string, hdr, data []byte) error {
+	c := ic.c
+	if !sublist.ValidLiteralSubject(subject) {
+		return sublist.ErrInvalidSubject
+	}
+	hdrLen := -1
+	payload := data
+	if hdr != nil {
+		hdrLen = len(hdr)
+		payload = make([]byte, 0, len(hdr)+len(data))
+		payload = append(append(payload, hdr...), data...)
+	}
+	pc := pubCtxPool.Get().(*pubCtx)
+	c.srv.deliverMsg(pc, c, c.acc, []byte(subject), []byte(reply), hdrLen, payload)
+	pc.flushSignals()
+	pc.flushStats(&c.srv.stats)
+	pubCtxPool.Put(pc)
+	return nil
+}
+
+// Close removes every subscription of the client.
+func (ic *InternalClient) Close() {
+	c := ic.c
+	c.mu.Lock()
+	c.closed = true
+	c.mu.Unlock()
+	var subs []sublist.Sub[*subscription]
+	c.acc.sl.All(func(subject, queue string, v *subscription) bool {
+		if v.client == c {
+			subs = append(subs, sublist.Sub[*subscription]{Subject: subject, Queue: queue, Value: v})
+		}
+		return true
+	})
+	if len(subs) > 0 {
+		_ = c.acc.sl.RemoveBatch(subs)
+	}
+}

@@ -1,0 +1,130 @@
+package server
+
+import (
+	"log/slog"
+	"net"
+	"time"
+)
+
+// Defaults match upstream nats-server 2.x.
+const (
+	DefaultHost                = "0.0.0.0"
+	DefaultPort                = 4222
+	DefaultMaxConnections      = 64 * 1024
+	DefaultMaxPayload          = 1024 * 1024
+	DefaultMaxControlLine      = 4096
+	DefaultMaxPending          = 64 * 1024 * 1024
+	DefaultPingInterval        = 2 * time.Minute
+	DefaultPingMaxOut          = 2
+	DefaultWriteDeadline       = 10 * time.Second
+	DefaultAuthTimeout         = 2 * time.Second
+	DefaultLameDuckDuration    = 2 * time.Minute
+	DefaultLameDuckGracePeriod = 10 * time.Second
+	// RandomPort asks the kernel for a free port (the -p -1 of nats-server).
+	RandomPort = -1
+	// MaxPayloadWarnSize is the max_payload above which upstream warns.
+	MaxPayloadWarnSize = 8 * 1024 * 1024
+)
+
+// Options configure a Server. The zero value of every field means "the
+// upstream default" (see the Default constants), so Options{} is a working
+// configuration that listens on 0.0.0.0:4222.
+type Options struct {
+	// ServerName is advertised in INFO; empty means the server ID.
+	ServerName string
+	// Host and Port are the client listener address. Port RandomPort (-1)
+	// picks a free port. Port 0 means DefaultPort.
+	Host string
+	Port int
+	// ClientAdvertise is the host:port advertised to clients in connect_urls.
+	ClientAdvertise string
+
+	// MaxConn limits client connections ('maximum connections exceeded').
+	MaxConn int
+	// MaxSubs limits subscriptions per connection; 0 means unlimited.
+	MaxSubs int
+	// MaxPayload is the largest message payload (headers included).
+	MaxPayload int32
+	// MaxControlLine is the longest protocol line a client may send.
+	MaxControlLine int32
+	// MaxPending is the outbound byte budget of a connection; a client over
+	// it is a slow consumer and is disconnected.
+	MaxPending int64
+	// PingInterval and MaxPingsOut drive keepalive: a client that leaves
+	// MaxPingsOut pings unanswered is closed as a stale connection.
+	PingInterval time.Duration
+	MaxPingsOut  int
+	// WriteDeadline bounds one flush to a client; a client whose socket
+	// does not drain in time is a slow consumer.
+	WriteDeadline time.Duration
+	// AuthTimeout bounds the time to CONNECT when authentication is
+	// required.
+	AuthTimeout time.Duration
+
+	// LameDuckDuration is the time over which clients are closed in lame
+	// duck mode, after LameDuckGracePeriod.
+	LameDuckDuration    time.Duration
+	LameDuckGracePeriod time.Duration
+
+	// NoHeaderSupport turns HPUB/HMSG off.
+	NoHeaderSupport bool
+	// NoSublistCache turns the subscription match cache off.
+	NoSublistCache bool
+	// NoLog discards all logging; Logger nil does the same.
+	Logger *slog.Logger
+
+	// Tags and Metadata are reported as upstream does (server_tags).
+	Tags []string
+
+	// GitCommit is reported in INFO and the banner.
+	GitCommit string
+}
+
+// setDefaults fills zero fields with upstream defaults.
+func (o *Options) setDefaults() {
+	if o.Host == "" {
+		o.Host = DefaultHost
+	}
+	if o.Port == 0 {
+		o.Port = DefaultPort
+	}
+	if o.MaxConn == 0 {
+		o.MaxConn = DefaultMaxConnections
+	}
+	if o.MaxPayload == 0 {
+		o.MaxPayload = DefaultMaxPayload
+	}
+	if o.MaxControlLine == 0 {
+		o.MaxControlLine = DefaultMaxControlLine
+	}
+	if o.MaxPending == 0 {
+		o.MaxPending = DefaultMaxPending
+	}
+	if o.PingInterval == 0 {
+		o.PingInterval = DefaultPingInterval
+	}
+	if o.MaxPingsOut == 0 {
+		o.MaxPingsOut = DefaultPingMaxOut
+	}
+	if o.WriteDeadline == 0 {
+		o.WriteDeadline = DefaultWriteDeadline
+	}
+	if o.AuthTimeout == 0 {
+		o.AuthTimeout = DefaultAuthTimeout
+	}
+	if o.LameDuckDuration == 0 {
+		o.LameDuckDuration = DefaultLameDuckDuration
+	}
+	if o.LameDuckGracePeriod == 0 {
+		o.LameDuckGracePeriod = DefaultLameDuckGracePeriod
+	}
+}
+
+// listenAddr is the host:port the client listener binds.
+func (o *Options) listenAddr() string {
+	port := o.Port
+	if port == RandomPort {
+		port = 0
+	}
+	return net.JoinHostPort(o.Host, itoa(port))
+}

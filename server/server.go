@@ -1,0 +1,531 @@
+package server
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/base32"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"runtime"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"natsd.dev/sublist"
+)
+
+// Version is the nats-server version natsd implements; clients gate
+// features on it, so it follows the upstream release whose behaviour natsd
+// matches.
+const Version = "2.15.2"
+
+// ProtoVersion is the client protocol version sent in INFO.
+const ProtoVersion = 1
+
+// LevelTrace is the slog level of protocol tracing (-V), below debug.
+const LevelTrace = slog.Level(-8)
+
+// GlobalAccountName is the account of clients when no accounts are set up.
+const GlobalAccountName = "$G"
+
+// Sentinel errors returned by Server methods.
+var (
+	// ErrServerStopped is returned by Start after Shutdown.
+	ErrServerStopped = errors.New("server: stopped")
+	// ErrBadOptions wraps an invalid option.
+	ErrBadOptions = errors.New("server: invalid options")
+)
+
+// Server is a NATS server. Create one with New, then Start it; Shutdown
+// stops it. All methods are safe for concurrent use.
+type Server struct {
+	id        string
+	startTime time.Time
+	log       *slog.Logger
+	gAcc      *Account
+
+	mu       sync.Mutex
+	opts     Options // guarded by mu for Reload; hot fields are copied to atomics below
+	info     Info
+	ln       net.Listener
+	extra    []net.Listener
+	clients  map[uint64]*client
+	accounts map[string]*Account
+	started  bool
+	shutdown bool
+	ldm      bool
+
+	// Limits read on hot paths; updated by Reload.
+	maxPayload     atomic.Int32
+	maxControlLine atomic.Int32
+	maxPending     atomic.Int64
+	maxSubs        atomic.Int32
+	maxConn        atomic.Int32
+	pingInterval   atomic.Int64
+	maxPingsOut    atomic.Int32
+	writeDeadline  atomic.Int64
+
+	nextCID atomic.Uint64
+	stats   Stats
+
+	wg   sync.WaitGroup // accept loops and client goroutines
+	quit chan struct{}
+}
+
+// Stats are the server's message counters, as /varz reports them.
+type Stats struct {
+	InMsgs        atomic.Int64
+	OutMsgs       atomic.Int64
+	InBytes       atomic.Int64
+	OutBytes      atomic.Int64
+	SlowConsumers atomic.Int64
+	StaleConns    atomic.Int64
+	TotalConns    atomic.Int64
+}
+
+// Info is the INFO document sent to clients, with upstream's JSON names.
+type Info struct {
+	ID                string   `json:"server_id"`
+	Name              string   `json:"server_name"`
+	Version           string   `json:"version"`
+	Proto             int      `json:"proto"`
+	GitCommit         string   `json:"git_commit,omitempty"`
+	GoVersion         string   `json:"go"`
+	Host              string   `json:"host"`
+	Port              int      `json:"port"`
+	Headers           bool     `json:"headers"`
+	AuthRequired      bool     `json:"auth_required,omitempty"`
+	TLSRequired       bool     `json:"tls_required,omitempty"`
+	TLSVerify         bool     `json:"tls_verify,omitempty"`
+	TLSAvailable      bool     `json:"tls_available,omitempty"`
+	MaxPayload        int32    `json:"max_payload"`
+	JetStream         bool     `json:"jetstream,omitempty"`
+	IP                string   `json:"ip,omitempty"`
+	CID               uint64   `json:"client_id,omitempty"`
+	ClientIP          string   `json:"client_ip,omitempty"`
+	Nonce             string   `json:"nonce,omitempty"`
+	Cluster           string   `json:"cluster,omitempty"`
+	Domain            string   `json:"domain,omitempty"`
+	ClientConnectURLs []string `json:"connect_urls,omitempty"`
+	WSConnectURLs     []string `json:"ws_connect_urls,omitempty"`
+	LameDuckMode      bool     `json:"ldm,omitempty"`
+	ConnectInfo       bool     `json:"connect_info,omitempty"`
+	RemoteAccount     string   `json:"remote_account,omitempty"`
+	IsSystemAccount   bool     `json:"acc_is_sys,omitempty"`
+	APILevel          int      `json:"api_lvl,omitempty"`
+}
+
+// New validates opts and returns a server that is not yet listening.
+func New(opts Options) (*Server, error) {
+	opts.setDefaults()
+	if opts.Port < RandomPort || opts.Port > 65535 {
+		return nil, fmt.Errorf("%w: port %d out of range", ErrBadOptions, opts.Port)
+	}
+	if opts.MaxPayload < 0 || opts.MaxControlLine < 0 || opts.MaxPending < 0 {
+		return nil, fmt.Errorf("%w: negative limit", ErrBadOptions)
+	}
+	if int64(opts.MaxPayload) > opts.MaxPending {
+		return nil, fmt.Errorf("%w: max_payload (%d) can not be higher than max_pending (%d)", ErrBadOptions, opts.MaxPayload, opts.MaxPending)
+	}
+	id, err := newServerID()
+	if err != nil {
+		return nil, err
+	}
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	s := &Server{
+		id:        id,
+		startTime: time.Now(),
+		log:       log,
+		opts:      opts,
+		clients:   make(map[uint64]*client),
+		accounts:  make(map[string]*Account),
+		quit:      make(chan struct{}),
+	}
+	s.gAcc = s.newAccount(GlobalAccountName)
+	s.applyLimits(&opts)
+	name := opts.ServerName
+	if name == "" {
+		name = id
+	}
+	s.info = Info{
+		ID:         id,
+		Name:       name,
+		Version:    Version,
+		Proto:      ProtoVersion,
+		GitCommit:  opts.GitCommit,
+		GoVersion:  runtime.Version(),
+		Host:       opts.Host,
+		Port:       opts.Port,
+		Headers:    !opts.NoHeaderSupport,
+		MaxPayload: opts.MaxPayload,
+	}
+	return s, nil
+}
+
+// applyLimits publishes the hot-path limits of o.
+func (s *Server) applyLimits(o *Options) {
+	s.maxPayload.Store(o.MaxPayload)
+	s.maxControlLine.Store(o.MaxControlLine)
+	s.maxPending.Store(o.MaxPending)
+	s.maxSubs.Store(int32(o.MaxSubs))
+	s.maxConn.Store(int32(o.MaxConn))
+	s.pingInterval.Store(int64(o.PingInterval))
+	s.maxPingsOut.Store(int32(o.MaxPingsOut))
+	s.writeDeadline.Store(int64(o.WriteDeadline))
+}
+
+func (s *Server) newAccount(name string) *Account {
+	a := &Account{Name: name, srv: s}
+	if s.opts.NoSublistCache {
+		a.sl = sublist.NewWithOptions[*subscription](sublist.Options{NoCache: true})
+	} else {
+		a.sl = sublist.New[*subscription]()
+	}
+	s.accounts[name] = a
+	return a
+}
+
+// ID returns the server's unique ID (an nkey-style public key).
+func (s *Server) ID() string { return s.id }
+
+// Name returns the server name (the ID when none was configured).
+func (s *Server) Name() string { return s.info.Name }
+
+// Options returns a copy of the options in force (with defaults filled in).
+func (s *Server) Options() Options {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.opts
+}
+
+// Start binds the client listener and starts accepting connections. It
+// returns once the server is ready for connections.
+func (s *Server) Start() error {
+	s.mu.Lock()
+	if s.shutdown {
+		s.mu.Unlock()
+		return ErrServerStopped
+	}
+	if s.started {
+		s.mu.Unlock()
+		return nil
+	}
+	s.started = true
+	addr := s.opts.listenAddr()
+	s.mu.Unlock()
+
+	s.log.Info("Starting nats-server")
+	s.log.Info("  Version:  " + Version)
+	if s.opts.GitCommit != "" {
+		s.log.Info("  Git:      [" + s.opts.GitCommit + "]")
+	}
+	s.log.Info("  Name:     " + s.info.Name)
+	s.log.Info("  ID:       " + s.id)
+
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		s.log.Error(fmt.Sprintf("Error listening on port: %s, %q", addr, err))
+		return err
+	}
+	port := ln.Addr().(*net.TCPAddr).Port
+	s.mu.Lock()
+	s.ln = ln
+	s.info.Port = port
+	s.info.ClientConnectURLs = s.connectURLs(port)
+	s.mu.Unlock()
+	s.log.Info("Listening for client connections on " + net.JoinHostPort(s.opts.Host, strconv.Itoa(port)))
+	if s.opts.MaxPayload > MaxPayloadWarnSize {
+		s.log.Warn(fmt.Sprintf("Maximum payloads over %d bytes are not recommended", MaxPayloadWarnSize))
+	}
+	s.wg.Add(1)
+	go s.acceptLoop(ln)
+	s.log.Info("Server is ready")
+	return nil
+}
+
+// connectURLs is what clients learn in INFO connect_urls.
+func (s *Server) connectURLs(port int) []string {
+	if s.opts.ClientAdvertise != "" {
+		adv := s.opts.ClientAdvertise
+		if _, _, err := net.SplitHostPort(adv); err != nil {
+			adv = net.JoinHostPort(adv, strconv.Itoa(port))
+		}
+		return []string{adv}
+	}
+	return nil
+}
+
+// Serve accepts NATS client connections from ln (a TLS or WebSocket
+// listener, say) until ln fails or the server shuts down. It returns at once;
+// the server owns and closes ln.
+func (s *Server) Serve(ln net.Listener) error {
+	s.mu.Lock()
+	if s.shutdown {
+		s.mu.Unlock()
+		return ErrServerStopped
+	}
+	s.extra = append(s.extra, ln)
+	s.wg.Add(1)
+	s.mu.Unlock()
+	go s.acceptLoop(ln)
+	return nil
+}
+
+// Addr returns the client listener's address, nil before Start.
+func (s *Server) Addr() net.Addr {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ln == nil {
+		return nil
+	}
+	return s.ln.Addr()
+}
+
+// ClientURL returns a nats:// URL that reaches the client listener.
+func (s *Server) ClientURL() string {
+	addr, ok := s.Addr().(*net.TCPAddr)
+	if !ok {
+		return ""
+	}
+	host := s.opts.Host
+	if host == "" || host == "0.0.0.0" || host == "::" {
+		host = "127.0.0.1"
+	}
+	return "nats://" + net.JoinHostPort(host, strconv.Itoa(addr.Port))
+}
+
+// NumClients returns the number of open client connections.
+func (s *Server) NumClients() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.clients)
+}
+
+// Counters returns the server's message counters.
+func (s *Server) Counters() *Stats { return &s.stats }
+
+// StartTime returns when the server was created.
+func (s *Server) StartTime() time.Time { return s.startTime }
+
+func (s *Server) acceptLoop(ln net.Listener) {
+	defer s.wg.Done()
+	delay := 5 * time.Millisecond
+	for {
+		nc, err := ln.Accept()
+		if err != nil {
+			select {
+			case <-s.quit:
+				return
+			default:
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				continue
+			}
+			if errors.Is(err, net.ErrClosed) {
+				return
+			}
+			// Out of file descriptors and the like: back off, never spin.
+			s.log.Error("Temporary client accept error (" + err.Error() + "), sleeping " + delay.String())
+			select {
+			case <-time.After(delay):
+			case <-s.quit:
+				return
+			}
+			delay = min(delay*2, time.Second)
+			continue
+		}
+		delay = 5 * time.Millisecond
+		s.createClient(nc)
+	}
+}
+
+// Shutdown stops accepting, flushes what every client has pending, closes
+// all connections and waits for the server's goroutines, or until ctx ends.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.mu.Lock()
+	if s.shutdown {
+		s.mu.Unlock()
+		return s.wait(ctx)
+	}
+	s.shutdown = true
+	close(s.quit)
+	lns := append([]net.Listener{}, s.extra...)
+	if s.ln != nil {
+		lns = append(lns, s.ln)
+	}
+	clients := make([]*client, 0, len(s.clients))
+	for _, c := range s.clients {
+		clients = append(clients, c)
+	}
+	s.mu.Unlock()
+
+	for _, ln := range lns {
+		ln.Close()
+	}
+	for _, c := range clients {
+		c.closeConnection(reasonServerShutdown)
+	}
+	err := s.wait(ctx)
+	s.log.Info("Server Exiting..")
+	return err
+}
+
+func (s *Server) wait(ctx context.Context) error {
+	done := make(chan struct{})
+	go func() { s.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// LameDuck puts the server in lame duck mode: it stops accepting, tells
+// clients (INFO ldm:true) so they move elsewhere, waits the grace period,
+// then closes the clients spread over LameDuckDuration, then shuts down.
+func (s *Server) LameDuck(ctx context.Context) error {
+	s.mu.Lock()
+	if s.shutdown || s.ldm {
+		s.mu.Unlock()
+		return nil
+	}
+	s.ldm = true
+	grace, dur := s.opts.LameDuckGracePeriod, s.opts.LameDuckDuration
+	lns := append([]net.Listener{}, s.extra...)
+	if s.ln != nil {
+		lns = append(lns, s.ln)
+	}
+	s.ln, s.extra = nil, nil
+	s.info.LameDuckMode = true
+	info := s.info
+	clients := make([]*client, 0, len(s.clients))
+	for _, c := range s.clients {
+		clients = append(clients, c)
+	}
+	s.mu.Unlock()
+
+	s.log.Info("Entering lame duck mode, stop accepting new clients")
+	for _, ln := range lns {
+		ln.Close()
+	}
+	for _, c := range clients {
+		c.sendLameDuckInfo(info)
+	}
+	if len(clients) > 0 {
+		s.log.Info(fmt.Sprintf("Waiting %v before closing %d client(s)", grace, len(clients)))
+		if !sleepCtx(ctx, s.quit, grace) {
+			return s.Shutdown(ctx)
+		}
+		// Spread the closes so clients do not all reconnect at once.
+		step := dur / time.Duration(len(clients))
+		step = min(step, time.Second)
+		for _, c := range clients {
+			c.closeConnection(reasonServerShutdown)
+			if !sleepCtx(ctx, s.quit, step) {
+				break
+			}
+		}
+	}
+	return s.Shutdown(ctx)
+}
+
+// sleepCtx sleeps d; false when ctx or quit ended first.
+func sleepCtx(ctx context.Context, quit chan struct{}, d time.Duration) bool {
+	if d <= 0 {
+		return true
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	case <-quit:
+		return false
+	}
+}
+
+// Reload applies the reloadable parts of opts (limits and keepalive; the
+// logger if set). Other fields are ignored here; callers report changes to
+// non-reloadable fields themselves.
+func (s *Server) Reload(opts Options) error {
+	opts.setDefaults()
+	if int64(opts.MaxPayload) > opts.MaxPending {
+		return fmt.Errorf("%w: max_payload (%d) can not be higher than max_pending (%d)", ErrBadOptions, opts.MaxPayload, opts.MaxPending)
+	}
+	s.mu.Lock()
+	s.opts.MaxConn = opts.MaxConn
+	s.opts.MaxSubs = opts.MaxSubs
+	s.opts.MaxPayload = opts.MaxPayload
+	s.opts.MaxControlLine = opts.MaxControlLine
+	s.opts.MaxPending = opts.MaxPending
+	s.opts.PingInterval = opts.PingInterval
+	s.opts.MaxPingsOut = opts.MaxPingsOut
+	s.opts.WriteDeadline = opts.WriteDeadline
+	s.opts.LameDuckDuration = opts.LameDuckDuration
+	s.opts.LameDuckGracePeriod = opts.LameDuckGracePeriod
+	if opts.Logger != nil {
+		s.log = opts.Logger
+		s.opts.Logger = opts.Logger
+	}
+	s.info.MaxPayload = opts.MaxPayload
+	s.applyLimits(&s.opts)
+	s.mu.Unlock()
+	s.log.Info("Reloaded server configuration")
+	return nil
+}
+
+// infoJSON renders the INFO document for one client.
+func (s *Server) infoJSON(cid uint64, clientIP string) []byte {
+	s.mu.Lock()
+	info := s.info
+	s.mu.Unlock()
+	info.CID = cid
+	info.ClientIP = clientIP
+	b, _ := json.Marshal(&info) // Info has only marshalable fields
+	return b
+}
+
+// newServerID returns an nkey-style server public key: base32 of the 'N'
+// prefix byte, an ed25519 public key and a CRC-16 checksum.
+func newServerID() (string, error) {
+	pub, _, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		return "", fmt.Errorf("server: generating id: %w", err)
+	}
+	raw := make([]byte, 0, 1+len(pub)+2)
+	raw = append(raw, 13<<3) // nkeys PrefixByteServer ('N')
+	raw = append(raw, pub...)
+	crc := crc16(raw)
+	raw = append(raw, byte(crc), byte(crc>>8))
+	return base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(raw), nil
+}
+
+// crc16 is CRC-16/XMODEM (polynomial 0x1021), the checksum nkeys use.
+func crc16(b []byte) uint16 {
+	var crc uint16
+	for _, c := range b {
+		crc ^= uint16(c) << 8
+		for range 8 {
+			if crc&0x8000 != 0 {
+				crc = crc<<1 ^ 0x1021
+			} else {
+				crc <<= 1
+			}
+		}
+	}
+	return crc
+}
+
+func itoa(i int) string { return strconv.Itoa(i) }
