@@ -765,7 +765,7 @@ func (c *client) sendErr(text string) {
 	c.out = protocol.AppendErr(c.out, text)
 	c.mu.Unlock()
 	if c.traceOn {
-		c.srv.log.Log(context.Background(), LevelTrace, c.logPrefix+" - ->> [-ERR '"+text+"']") 
+		c.srv.log.Log(context.Background(), LevelTrace, c.logPrefix+" - ->> [-ERR '"+text+"']")
 	}
 	c.queueFlush(c)
 }
@@ -863,5 +863,5 @@ func (c *client) traceIn(f *protocol.Frame) {
 	default:
 		line = f.Op.String()
 	}
-	c.srv.log.Log(context.Background(), LevelTrace, c.logPrefix+" - <<- ["+line+"]") 
+	c.srv.log.Log(context.Background(), LevelTrace, c.logPrefix+" - <<- ["+line+"]")
 }
