@@ -1,0 +1,414 @@
+package server
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"strconv"
+	"strings"
+	"time"
+
+	"natsd.dev/confparse"
+)
+
+// Errors of configuration processing. Every *confparse.Error returned by
+// Config.Apply wraps one of them.
+var (
+	// ErrUnknownField marks a top-level key that nats-server does not know
+	// either; upstream refuses to start on it, and so do we.
+	ErrUnknownField = errors.New("server: unknown field")
+	// ErrNotSupported marks a key nats-server knows but natsd does not
+	// implement yet (cluster, jetstream, tls, authorization, ...). It is an
+	// error, not a warning: the user expects the feature to be on.
+	ErrNotSupported = errors.New("server: not supported yet")
+	// ErrBadValue marks a value of the wrong type or out of range.
+	ErrBadValue = errors.New("server: invalid value")
+	// ErrConfigWarning marks a warning: the value was used or ignored, but
+	// the file should be fixed.
+	ErrConfigWarning = errors.New("server: configuration warning")
+)
+
+// Config is what a configuration file sets for the core server and the
+// process around it: the server Options plus logging and the pid and
+// ports files, which the command applies.
+type Config struct {
+	Options Options
+	Log     LogConfig
+	// PidFile is where the process id is written (pid_file).
+	PidFile string
+	// PortsFileDir is where "<exe>_<pid>.ports" is written (ports_file_dir).
+	PortsFileDir string
+	// Digest identifies the parsed configuration ("sha256:<hex>"); it is
+	// what `nats-server -t` prints.
+	Digest string
+}
+
+// LogConfig are the logging settings of a configuration file.
+type LogConfig struct {
+	Debug        bool
+	Trace        bool
+	TraceVerbose bool
+	// Logtime puts the time on each line (default true).
+	Logtime    bool
+	LogtimeUTC bool
+	// File is the log file; empty logs to stderr.
+	File string
+	// SizeLimit rotates File past this many bytes; 0 never.
+	SizeLimit int64
+	// MaxFiles is the number of log files kept when rotating, the current
+	// one included; 0 keeps all.
+	MaxFiles     int
+	Syslog       bool
+	RemoteSyslog string
+	// MaxTracedMsgLen truncates traced payloads; 0 is unlimited.
+	MaxTracedMsgLen int
+}
+
+// DefaultConfig returns the configuration in force when neither a file nor
+// flags say otherwise.
+func DefaultConfig() Config {
+	return Config{Log: LogConfig{Logtime: true}}
+}
+
+// ParseConfigFile parses the file at path with confparse and applies it to
+// DefaultConfig. Warnings do not stop the parse; err is a
+// confparse.ErrorList holding every error found.
+func ParseConfigFile(path string, po confparse.Options) (cfg *Config, warnings confparse.ErrorList, err error) {
+	m, err := confparse.ParseFileWithOptions(path, po)
+	if err != nil {
+		return nil, nil, err
+	}
+	c := DefaultConfig()
+	warnings, err = c.Apply(m)
+	if err != nil {
+		return nil, warnings, err
+	}
+	return &c, warnings, nil
+}
+
+// keyKind says how the top-level keys nats-server knows but natsd does not
+// handle are treated.
+type keyKind uint8
+
+const (
+	keyUnsupported keyKind = iota + 1 // an error: the feature is expected on
+	keyIgnored                        // a warning: only tuning is lost
+)
+
+// otherKeys are nats-server's top-level keys that Apply does not map.
+var otherKeys = map[string]keyKind{
+	"authorization": keyUnsupported, "accounts": keyUnsupported, "no_auth_user": keyUnsupported,
+	"system_account": keyUnsupported, "system": keyUnsupported,
+	"operator": keyUnsupported, "operators": keyUnsupported, "root": keyUnsupported, "roots": keyUnsupported,
+	"root_operator": keyUnsupported, "root_operators": keyUnsupported,
+	"trusted": keyUnsupported, "trusted_keys": keyUnsupported,
+	"resolver": keyUnsupported, "account_resolver": keyUnsupported, "accounts_resolver": keyUnsupported,
+	"resolver_tls": keyUnsupported, "resolver_preload": keyUnsupported, "resolver_pinned_accounts": keyUnsupported,
+	"default_sentinel": keyUnsupported,
+	"tls": keyUnsupported, "ocsp": keyUnsupported, "ocsp_cache": keyUnsupported, "allow_non_tls": keyUnsupported,
+	"cluster": keyUnsupported, "gateway": keyUnsupported, "leaf": keyUnsupported, "leafnodes": keyUnsupported,
+	"jetstream": keyUnsupported, "store_dir": keyUnsupported, "storedir": keyUnsupported, "default_js_domain": keyUnsupported,
+	"websocket": keyUnsupported, "mqtt": keyUnsupported,
+	"http": keyUnsupported, "https": keyUnsupported, "http_port": keyUnsupported, "monitor_port": keyUnsupported,
+	"https_port": keyUnsupported, "http_base_path": keyUnsupported, "prof_port": keyUnsupported,
+	"mappings": keyUnsupported, "maps": keyUnsupported,
+	"proxy_protocol": keyUnsupported, "proxies": keyUnsupported,
+	"max_sub_tokens": keyUnsupported, "max_subscription_tokens": keyUnsupported,
+	"write_timeout": keyUnsupported,
+
+	"trace_headers": keyIgnored, "connect_error_reports": keyIgnored, "reconnect_error_reports": keyIgnored,
+	"max_closed_clients": keyIgnored, "no_fast_producer_stall": keyIgnored, "feature_flags": keyIgnored,
+	"server_metadata": keyIgnored, "prof_block_rate": keyIgnored,
+}
+
+// Apply sets the fields of c named by the top-level keys of m (keys are
+// matched case-insensitively, as upstream does) and leaves the others
+// alone, so Apply can layer a file over defaults. Every problem is
+// reported, each with the file:line:col of its key or value: err is a
+// confparse.ErrorList of errors; warnings are returned separately and do
+// not stop the server. On error c may be partly updated.
+func (c *Config) Apply(m *confparse.Map) (warnings confparse.ErrorList, err error) {
+	a := applier{c: c}
+	for i := range m.Entries {
+		a.entry(&m.Entries[i])
+	}
+	c.Digest = "sha256:" + digest(m)
+	if len(a.errs) > 0 {
+		return a.warns, a.errs
+	}
+	return a.warns, nil
+}
+
+// digest hashes a canonical rendering of the parsed tree (JSON sorts map
+// keys), so comments, layout and include structure do not change it.
+func digest(m *confparse.Map) string {
+	b, err := json.Marshal(m.Interface())
+	if err != nil { // only non-finite floats; fall back to Go's syntax
+		b = fmt.Appendf(nil, "%#v", m.Interface())
+	}
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}
+
+type applier struct {
+	c     *Config
+	errs  confparse.ErrorList
+	warns confparse.ErrorList
+}
+
+func (a *applier) errorf(pos confparse.Pos, kind error, format string, args ...any) {
+	a.errs = append(a.errs, &confparse.Error{Pos: pos, Msg: fmt.Sprintf(format, args...), Err: kind})
+}
+
+func (a *applier) warnf(pos confparse.Pos, format string, args ...any) {
+	a.warns = append(a.warns, &confparse.Error{Pos: pos, Msg: fmt.Sprintf(format, args...), Err: ErrConfigWarning})
+}
+
+func (a *applier) entry(e *confparse.Entry) {
+	o, l := &a.c.Options, &a.c.Log
+	key := strings.ToLower(e.Key)
+	v := e.Value
+	switch key {
+	case "listen":
+		a.listen(key, v)
+	case "host", "net":
+		a.str(key, v, &o.Host)
+	case "port":
+		a.integer(key, v, &o.Port)
+	case "client_advertise":
+		a.str(key, v, &o.ClientAdvertise)
+	case "server_name":
+		if a.str(key, v, &o.ServerName) && strings.Contains(o.ServerName, " ") {
+			a.errorf(v.Pos, ErrBadValue, "server name cannot contain spaces")
+		}
+	case "server_tags":
+		a.tags(key, v)
+	case "max_connections", "max_conn":
+		a.integer(key, v, &o.MaxConn)
+	case "max_subscriptions", "max_subs":
+		a.integer(key, v, &o.MaxSubs)
+	case "max_payload":
+		a.int32(key, v, &o.MaxPayload)
+	case "max_control_line":
+		a.int32(key, v, &o.MaxControlLine)
+	case "max_pending":
+		a.int64(key, v, &o.MaxPending)
+	case "ping_interval":
+		a.duration(key, v, &o.PingInterval)
+	case "ping_max":
+		a.integer(key, v, &o.MaxPingsOut)
+	case "write_deadline":
+		a.duration(key, v, &o.WriteDeadline)
+	case "lame_duck_duration":
+		var d time.Duration
+		if a.strictDuration(key, v, &d) {
+			if d < 30*time.Second {
+				a.errorf(v.Pos, ErrBadValue, "invalid lame_duck_duration of %v, minimum is 30 seconds", d)
+			} else {
+				o.LameDuckDuration = d
+			}
+		}
+	case "lame_duck_grace_period":
+		var d time.Duration
+		if a.strictDuration(key, v, &d) {
+			if d < 0 {
+				a.errorf(v.Pos, ErrBadValue, "invalid lame_duck_grace_period, needs to be positive")
+			} else {
+				o.LameDuckGracePeriod = d
+			}
+		}
+	case "no_header_support":
+		a.boolean(key, v, &o.NoHeaderSupport)
+	case "disable_sublist_cache", "no_sublist_cache":
+		a.boolean(key, v, &o.NoSublistCache)
+	case "no_system_account":
+		// natsd has no system account yet, which is what this asks for.
+		var b bool
+		a.boolean(key, v, &b)
+	case "debug":
+		a.boolean(key, v, &l.Debug)
+	case "trace":
+		a.boolean(key, v, &l.Trace)
+	case "trace_verbose":
+		if a.boolean(key, v, &l.TraceVerbose) {
+			l.Trace = l.TraceVerbose
+		}
+	case "logtime":
+		a.boolean(key, v, &l.Logtime)
+	case "logtime_utc":
+		a.boolean(key, v, &l.LogtimeUTC)
+	case "logfile", "log_file":
+		a.str(key, v, &l.File)
+	case "logfile_size_limit", "log_size_limit":
+		a.int64(key, v, &l.SizeLimit)
+	case "logfile_max_num", "log_max_num":
+		a.integer(key, v, &l.MaxFiles)
+	case "syslog":
+		a.boolean(key, v, &l.Syslog)
+	case "remote_syslog":
+		a.str(key, v, &l.RemoteSyslog)
+	case "max_traced_msg_len":
+		a.integer(key, v, &l.MaxTracedMsgLen)
+	case "pidfile", "pid_file":
+		a.str(key, v, &a.c.PidFile)
+	case "ports_file_dir":
+		a.str(key, v, &a.c.PortsFileDir)
+	default:
+		switch otherKeys[key] {
+		case keyUnsupported:
+			a.errorf(e.KeyPos, ErrNotSupported, "%s is not supported yet", e.Key)
+		case keyIgnored:
+			a.warnf(e.KeyPos, "%s is not supported yet and is ignored", e.Key)
+		default:
+			if !e.UsedAsVariable {
+				a.errorf(e.KeyPos, ErrUnknownField, "unknown field %q", e.Key)
+			}
+		}
+	}
+}
+
+// describe names the type and value of v for error messages.
+func describe(v *confparse.Value) string {
+	switch v.Kind {
+	case confparse.KindString:
+		return "string " + strconv.Quote(v.Str)
+	case confparse.KindInt:
+		return "integer " + strconv.FormatInt(v.Int, 10)
+	case confparse.KindFloat:
+		return "float " + strconv.FormatFloat(v.Float, 'g', -1, 64)
+	case confparse.KindBool:
+		return "boolean " + strconv.FormatBool(v.Bool)
+	}
+	return v.Kind.String()
+}
+
+func (a *applier) typeErr(key, want string, v *confparse.Value) {
+	a.errorf(v.Pos, ErrBadValue, "%s: expected %s, got %s", key, want, describe(v))
+}
+
+func (a *applier) str(key string, v *confparse.Value, dst *string) bool {
+	if v.Kind != confparse.KindString {
+		a.typeErr(key, "a string", v)
+		return false
+	}
+	*dst = v.Str
+	return true
+}
+
+func (a *applier) boolean(key string, v *confparse.Value, dst *bool) bool {
+	if v.Kind != confparse.KindBool {
+		a.typeErr(key, "a boolean", v)
+		return false
+	}
+	*dst = v.Bool
+	return true
+}
+
+func (a *applier) int64(key string, v *confparse.Value, dst *int64) bool {
+	if v.Kind != confparse.KindInt {
+		a.typeErr(key, "an integer", v)
+		return false
+	}
+	*dst = v.Int
+	return true
+}
+
+func (a *applier) integer(key string, v *confparse.Value, dst *int) bool {
+	var n int64
+	if !a.int64(key, v, &n) {
+		return false
+	}
+	if n != int64(int(n)) {
+		a.errorf(v.Pos, ErrBadValue, "%s value is too big", key)
+		return false
+	}
+	*dst = int(n)
+	return true
+}
+
+func (a *applier) int32(key string, v *confparse.Value, dst *int32) bool {
+	var n int64
+	if !a.int64(key, v, &n) {
+		return false
+	}
+	if n > 1<<31-1 || n < -1<<31 {
+		a.errorf(v.Pos, ErrBadValue, "%s value is too big", key)
+		return false
+	}
+	*dst = int32(n)
+	return true
+}
+
+// duration accepts a duration string ("2m", "10s") or, as upstream does
+// for backward compatibility, an integer number of seconds with a warning.
+func (a *applier) duration(key string, v *confparse.Value, dst *time.Duration) bool {
+	switch v.Kind {
+	case confparse.KindString:
+		return a.strictDuration(key, v, dst)
+	case confparse.KindInt:
+		a.warnf(v.Pos, "invalid use of field %q: %s should be converted to a duration", key, key)
+		*dst = time.Duration(v.Int) * time.Second
+		return true
+	}
+	a.typeErr(key, "a duration", v)
+	return false
+}
+
+// strictDuration accepts only a duration string.
+func (a *applier) strictDuration(key string, v *confparse.Value, dst *time.Duration) bool {
+	if v.Kind != confparse.KindString {
+		a.typeErr(key, "a duration string", v)
+		return false
+	}
+	d, err := time.ParseDuration(v.Str)
+	if err != nil {
+		a.errorf(v.Pos, ErrBadValue, "error parsing %s: %v", key, err)
+		return false
+	}
+	*dst = d
+	return true
+}
+
+// listen takes "host:port", ":port" or a bare port number.
+func (a *applier) listen(key string, v *confparse.Value) {
+	o := &a.c.Options
+	switch v.Kind {
+	case confparse.KindInt:
+		o.Port = int(v.Int)
+		return
+	case confparse.KindString:
+	default:
+		a.typeErr(key, "host:port", v)
+		return
+	}
+	host, port, err := net.SplitHostPort(v.Str)
+	if err != nil {
+		a.errorf(v.Pos, ErrBadValue, "could not parse address string %q", v.Str)
+		return
+	}
+	p, err := strconv.Atoi(port)
+	if err != nil {
+		a.errorf(v.Pos, ErrBadValue, "could not parse port %q", port)
+		return
+	}
+	o.Host, o.Port = host, p
+}
+
+func (a *applier) tags(key string, v *confparse.Value) {
+	switch v.Kind {
+	case confparse.KindString:
+		a.c.Options.Tags = append(a.c.Options.Tags, v.Str)
+	case confparse.KindArray:
+		for _, e := range v.Array {
+			var s string
+			if a.str(key, e, &s) {
+				a.c.Options.Tags = append(a.c.Options.Tags, s)
+			}
+		}
+	default:
+		a.typeErr(key, "a string or an array of strings", v)
+	}
+}
