@@ -108,7 +108,7 @@ var otherKeys = map[string]keyKind{
 	"resolver": keyUnsupported, "account_resolver": keyUnsupported, "accounts_resolver": keyUnsupported,
 	"resolver_tls": keyUnsupported, "resolver_preload": keyUnsupported, "resolver_pinned_accounts": keyUnsupported,
 	"default_sentinel": keyUnsupported,
-	"tls": keyUnsupported, "ocsp": keyUnsupported, "ocsp_cache": keyUnsupported, "allow_non_tls": keyUnsupported,
+	"tls":              keyUnsupported, "ocsp": keyUnsupported, "ocsp_cache": keyUnsupported, "allow_non_tls": keyUnsupported,
 	"cluster": keyUnsupported, "gateway": keyUnsupported, "leaf": keyUnsupported, "leafnodes": keyUnsupported,
 	"jetstream": keyUnsupported, "store_dir": keyUnsupported, "storedir": keyUnsupported, "default_js_domain": keyUnsupported,
 	"websocket": keyUnsupported, "mqtt": keyUnsupported,
