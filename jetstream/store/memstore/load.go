@@ -1,0 +1,298 @@
+package memstore
+
+import (
+	"time"
+
+	"natsd.dev/jetstream/store"
+	"natsd.dev/sublist"
+)
+
+// scanBudget is how many sequences a wildcard load looks at one by one
+// before it asks the per-subject index instead.
+const scanBudget = 32
+
+// filterKind classifies a filter: all subjects, one literal subject, or a
+// wildcard filter.
+type filterKind uint8
+
+const (
+	filterAll filterKind = iota
+	filterLiteral
+	filterWild
+)
+
+func classify(filter string) (filterKind, error) {
+	if filter == "" || filter == ">" {
+		return filterAll, nil
+	}
+	if !sublist.ValidFilter(filter) {
+		return 0, store.ErrInvalidFilter
+	}
+	if sublist.IsLiteral(filter) {
+		return filterLiteral, nil
+	}
+	return filterWild, nil
+}
+
+func (s *Store) fill(seq uint64, into *store.StoredMsg) {
+	m := &s.msgs[seq-s.base]
+	into.Set(m.ss.subj, m.buf[:m.hlen], m.buf[m.hlen:], seq, m.ts)
+}
+
+// LoadMsg implements store.StreamStore.
+func (s *Store) LoadMsg(seq uint64, into *store.StoredMsg) error {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.closed {
+		return store.ErrStoreClosed
+	}
+	if !s.alive(seq) {
+		return store.ErrMsgNotFound
+	}
+	s.fill(seq, into)
+	return nil
+}
+
+// LoadNextMsg implements store.StreamStore.
+func (s *Store) LoadNextMsg(filter string, start uint64, into *store.StoredMsg) error {
+	kind, err := classify(filter)
+	if err != nil {
+		return err
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.closed {
+		return store.ErrStoreClosed
+	}
+	if seq := s.nextLocked(kind, filter, start); seq != 0 {
+		s.fill(seq, into)
+		return nil
+	}
+	return store.ErrMsgNotFound
+}
+
+// nextLocked returns the first live sequence >= start matching filter, or 0.
+func (s *Store) nextLocked(kind filterKind, filter string, start uint64) uint64 {
+	if s.count == 0 {
+		return 0
+	}
+	start = max(start, s.first)
+	if start > s.last {
+		return 0
+	}
+	switch kind {
+	case filterAll:
+		for q := start; q <= s.last; q++ {
+			if s.msgs[q-s.base].ss != nil {
+				return q
+			}
+		}
+		return 0
+	case filterLiteral:
+		ss, ok := s.subjs.Get(filter)
+		if !ok {
+			return 0
+		}
+		return s.nextAtOrAfter(ss, start)
+	}
+	end := min(s.last, start+scanBudget-1)
+	for q := start; q <= end; q++ {
+		if m := &s.msgs[q-s.base]; m.ss != nil && sublist.SubjectMatchesFilter(m.ss.subj, filter) {
+			return q
+		}
+	}
+	if end == s.last {
+		return 0
+	}
+	from, best := end+1, uint64(0)
+	s.subjs.Match(filter, func(ss *subject) bool {
+		if ss.seqs[len(ss.seqs)-1] < from || (best != 0 && ss.seqs[ss.head] >= best) {
+			return true
+		}
+		if q := s.nextAtOrAfter(ss, from); q != 0 && (best == 0 || q < best) {
+			best = q
+		}
+		return true
+	})
+	return best
+}
+
+// LoadLastMsg implements store.StreamStore.
+func (s *Store) LoadLastMsg(filter string, into *store.StoredMsg) error {
+	kind, err := classify(filter)
+	if err != nil {
+		return err
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.closed {
+		return store.ErrStoreClosed
+	}
+	if seq := s.lastLocked(kind, filter); seq != 0 {
+		s.fill(seq, into)
+		return nil
+	}
+	return store.ErrMsgNotFound
+}
+
+func (s *Store) lastLocked(kind filterKind, filter string) uint64 {
+	if s.count == 0 {
+		return 0
+	}
+	switch kind {
+	case filterAll:
+		return s.lastLive()
+	case filterLiteral:
+		if ss, ok := s.subjs.Get(filter); ok {
+			return ss.seqs[len(ss.seqs)-1]
+		}
+		return 0
+	}
+	stop := s.first
+	if s.last-s.first >= scanBudget {
+		stop = s.last - scanBudget + 1
+	}
+	for q := s.last; q >= stop; q-- {
+		if m := &s.msgs[q-s.base]; m.ss != nil && sublist.SubjectMatchesFilter(m.ss.subj, filter) {
+			return q
+		}
+	}
+	var best uint64
+	s.subjs.Match(filter, func(ss *subject) bool {
+		best = max(best, ss.seqs[len(ss.seqs)-1])
+		return true
+	})
+	return best
+}
+
+// lastLive returns the highest live sequence; count must be > 0.
+func (s *Store) lastLive() uint64 {
+	q := s.last
+	for s.msgs[q-s.base].ss == nil {
+		q--
+	}
+	return q
+}
+
+// State implements store.StreamStore.
+func (s *Store) State() store.StreamState {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	st := store.StreamState{
+		Msgs:        s.count,
+		Bytes:       s.bytes,
+		FirstSeq:    s.first,
+		LastSeq:     s.last,
+		NumSubjects: s.subjs.Len(),
+		Consumers:   len(s.consumers),
+	}
+	if s.lastTS != 0 {
+		st.LastTime = time.Unix(0, s.lastTS).UTC()
+	}
+	if s.count > 0 && len(s.msgs) > 0 {
+		st.FirstTime = time.Unix(0, s.msgs[s.first-s.base].ts).UTC()
+		st.NumDeleted = int(s.last - s.first + 1 - s.count)
+	}
+	return st
+}
+
+// FilteredState implements store.StreamStore.
+func (s *Store) FilteredState(filter string, start uint64) (store.FilteredState, error) {
+	kind, err := classify(filter)
+	if err != nil {
+		return store.FilteredState{}, err
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.closed {
+		return store.FilteredState{}, store.ErrStoreClosed
+	}
+	var fs store.FilteredState
+	if s.count == 0 {
+		return fs, nil
+	}
+	start = max(start, s.first)
+	if start > s.last {
+		return fs, nil
+	}
+	add := func(q uint64) {
+		fs.Msgs++
+		if fs.First == 0 || q < fs.First {
+			fs.First = q
+		}
+		fs.Last = max(fs.Last, q)
+	}
+	switch {
+	case kind == filterAll && start == s.first:
+		return store.FilteredState{Msgs: s.count, First: s.first, Last: s.lastLive()}, nil
+	case kind == filterLiteral:
+		if ss, ok := s.subjs.Get(filter); ok {
+			s.countSubject(ss, start, &fs)
+		}
+	case kind == filterWild && s.last-start >= 1024:
+		s.subjs.Match(filter, func(ss *subject) bool {
+			var one store.FilteredState
+			s.countSubject(ss, start, &one)
+			if one.Msgs > 0 {
+				fs.Msgs += one.Msgs
+				if fs.First == 0 || one.First < fs.First {
+					fs.First = one.First
+				}
+				fs.Last = max(fs.Last, one.Last)
+			}
+			return true
+		})
+	default:
+		for q := start; q <= s.last; q++ {
+			m := &s.msgs[q-s.base]
+			if m.ss != nil && (kind == filterAll || sublist.SubjectMatchesFilter(m.ss.subj, filter)) {
+				add(q)
+			}
+		}
+	}
+	return fs, nil
+}
+
+// countSubject adds into fs the live messages of ss at or after start.
+func (s *Store) countSubject(ss *subject, start uint64, fs *store.FilteredState) {
+	list := ss.seqs[ss.head:]
+	if start <= list[0] {
+		*fs = store.FilteredState{Msgs: ss.n, First: list[0], Last: list[len(list)-1]}
+		return
+	}
+	q := s.nextAtOrAfter(ss, start)
+	if q == 0 {
+		return
+	}
+	*fs = store.FilteredState{First: q, Last: list[len(list)-1]}
+	for _, x := range list {
+		if x >= q && s.alive(x) {
+			fs.Msgs++
+		}
+	}
+}
+
+// SubjectsTotals implements store.StreamStore.
+func (s *Store) SubjectsTotals(filter string) (map[string]uint64, error) {
+	kind, err := classify(filter)
+	if err != nil {
+		return nil, err
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.closed {
+		return nil, store.ErrStoreClosed
+	}
+	out := make(map[string]uint64)
+	if kind == filterLiteral {
+		if ss, ok := s.subjs.Get(filter); ok {
+			out[ss.subj] = ss.n
+		}
+		return out, nil
+	}
+	s.subjs.Match(filter, func(ss *subject) bool {
+		out[ss.subj] = ss.n
+		return true
+	})
+	return out, nil
+}

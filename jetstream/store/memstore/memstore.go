@@ -1,0 +1,454 @@
+// Package memstore is the in-memory store.StreamStore: every message lives
+// on the Go heap, nothing survives the process.
+//
+// Each stored message costs one allocation, holding its header and payload;
+// its subject is shared with every other message on that subject through a
+// per-subject index. The index keeps, per subject, the ascending list of its
+// sequences, so a load-next or load-last with a literal filter is a map
+// lookup and a binary search whatever the number of other subjects, and a
+// wildcard filter visits only the subjects that can match it.
+//
+// Durability: the store does not implement store.Durable. A message is as
+// durable as it will ever be when StoreMsg returns, and StoreMsg calls
+// Config.OnDurable before returning.
+//
+// Snapshots are built in memory under the store's read lock and then
+// written out, so a snapshot briefly needs as much memory again as the
+// store holds.
+package memstore
+
+import (
+	"strings"
+	"sync"
+	"time"
+
+	"natsd.dev/jetstream/internal/subjidx"
+	"natsd.dev/jetstream/store"
+	"natsd.dev/sublist"
+)
+
+// Store is an in-memory stream store. Create it with New.
+type Store struct {
+	// durMu serialises OnDurable calls so their sequences increase. It is
+	// taken without mu held.
+	durMu   sync.Mutex
+	durable uint64
+
+	// wg counts expiry runs in progress, so Close can wait for them.
+	wg sync.WaitGroup
+
+	mu     sync.RWMutex
+	cfg    store.Config
+	closed bool
+	// msgs[i] holds sequence base+i; always base+len(msgs) == last+1.
+	msgs        []msg
+	base        uint64
+	first, last uint64 // StreamState.FirstSeq and LastSeq
+	lastTS      int64
+	count       uint64
+	bytes       uint64
+	subjs       subjidx.Index[*subject]
+	consumers   map[string]*consumer
+	ttls        []ttlEntry // min-heap on exp; entries of removed messages stay until popped
+	ageNext     uint64     // no message below it is waiting for MaxAge
+	timer       *time.Timer
+	timerAt     int64 // deadline the timer is armed for, 0 if none
+}
+
+// msg is one stored message; ss == nil marks a removed (or never used) slot.
+type msg struct {
+	ss   *subject
+	buf  []byte // header then payload
+	hlen uint32
+	ts   int64
+	exp  int64 // 0: MaxAge applies; -1: never expires; >0: TTL deadline
+}
+
+// subject is the per-subject index entry.
+type subject struct {
+	subj string
+	// seqs[head:] is ascending and holds every stored sequence of this
+	// subject, plus removed ones (dead) that are dropped lazily. When n > 0
+	// the first and last entries are alive.
+	seqs []uint64
+	head int
+	n    uint64 // live messages
+}
+
+type ttlEntry struct {
+	exp int64
+	seq uint64
+}
+
+var _ store.StreamStore = (*Store)(nil)
+
+// New returns an empty store with cfg.
+//
+// Errors: store.ErrInvalidConfig.
+func New(cfg store.Config) (*Store, error) {
+	if err := validate(cfg); err != nil {
+		return nil, err
+	}
+	return &Store{cfg: cfg}, nil
+}
+
+func validate(cfg store.Config) error {
+	if cfg.DiscardNewPerSubject && cfg.Discard != store.DiscardNew {
+		return store.ErrInvalidConfig
+	}
+	if cfg.Discard > store.DiscardNew {
+		return store.ErrInvalidConfig
+	}
+	return nil
+}
+
+// alive reports whether seq holds a message. mu must be held.
+func (s *Store) alive(seq uint64) bool {
+	return s.count > 0 && seq >= s.first && seq <= s.last && s.msgs[seq-s.base].ss != nil
+}
+
+// removal is a message removed by a limit, to report to OnRemove.
+type removal struct {
+	seq  uint64
+	subj string
+	why  store.RemoveReason
+}
+
+// removals collects removals without allocating for the first one, the
+// common case of a full store making room for one message.
+type removals struct {
+	keep bool // OnRemove is set
+	n    int
+	one  removal
+	more []removal
+}
+
+func (r *removals) add(seq uint64, subj string, why store.RemoveReason) {
+	if !r.keep {
+		return
+	}
+	if r.n == 0 {
+		r.one = removal{seq, subj, why}
+	} else {
+		r.more = append(r.more, removal{seq, subj, why})
+	}
+	r.n++
+}
+
+func (r *removals) call(cb func(uint64, string, store.RemoveReason)) {
+	if r.n == 0 || cb == nil {
+		return
+	}
+	cb(r.one.seq, r.one.subj, r.one.why)
+	for _, x := range r.more {
+		cb(x.seq, x.subj, x.why)
+	}
+}
+
+// StoreMsg implements store.StreamStore.
+func (s *Store) StoreMsg(subj string, hdr, data []byte, ts int64, ttl time.Duration) (uint64, error) {
+	if !sublist.ValidLiteralSubject(subj) {
+		return 0, store.ErrInvalidSubject
+	}
+	if ts == 0 {
+		ts = time.Now().UnixNano()
+	}
+	exp := int64(0)
+	switch {
+	case ttl > 0:
+		exp = ts + int64(ttl)
+	case ttl < 0:
+		exp = -1
+	}
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return 0, store.ErrStoreClosed
+	}
+	if err := s.admitLocked(subj, hdr, data); err != nil {
+		s.mu.Unlock()
+		return 0, err
+	}
+	seq := s.last + 1
+	ss := s.appendLocked(seq, subj, hdr, data, ts, exp)
+	rm := removals{keep: s.cfg.OnRemove != nil}
+	s.enforceLocked(ss, &rm)
+	onRemove, onDurable := s.cfg.OnRemove, s.cfg.OnDurable
+	s.mu.Unlock()
+
+	rm.call(onRemove)
+	if onDurable != nil {
+		s.durMu.Lock()
+		if seq > s.durable {
+			s.durable = seq
+			onDurable(seq)
+		}
+		s.durMu.Unlock()
+	}
+	return seq, nil
+}
+
+// admitLocked applies the limits that reject a message.
+func (s *Store) admitLocked(subj string, hdr, data []byte) error {
+	cfg := &s.cfg
+	if cfg.MaxMsgSize > 0 && len(hdr)+len(data) > cfg.MaxMsgSize {
+		return store.ErrMsgTooBig
+	}
+	size := store.MsgSize(subj, hdr, data)
+	if cfg.MaxBytes > 0 && size > uint64(cfg.MaxBytes) {
+		return store.ErrMaxBytes
+	}
+	if cfg.Discard != store.DiscardNew {
+		return nil
+	}
+	// A message that pushes out its subject's oldest (MaxMsgsPerSubject
+	// without DiscardNewPerSubject) replaces it rather than adding to the
+	// store's totals.
+	var freedMsgs, freedBytes uint64
+	if cfg.MaxMsgsPerSubject > 0 {
+		if ss, ok := s.subjs.Get(subj); ok && ss.n >= uint64(cfg.MaxMsgsPerSubject) {
+			if cfg.DiscardNewPerSubject {
+				return store.ErrMaxMsgsPerSubject
+			}
+			old := &s.msgs[ss.seqs[ss.head]-s.base]
+			freedMsgs, freedBytes = 1, uint64(len(ss.subj)+len(old.buf))+16
+		}
+	}
+	if cfg.MaxMsgs > 0 && s.count+1-freedMsgs > uint64(cfg.MaxMsgs) {
+		return store.ErrMaxMsgs
+	}
+	if cfg.MaxBytes > 0 && s.bytes+size-freedBytes > uint64(cfg.MaxBytes) {
+		return store.ErrMaxBytes
+	}
+	return nil
+}
+
+// appendLocked stores a message at seq > s.last, leaving any sequences in
+// between empty, and returns its subject entry.
+func (s *Store) appendLocked(seq uint64, subj string, hdr, data []byte, ts, exp int64) *subject {
+	ss, ok := s.subjs.Get(subj)
+	if !ok {
+		ss = &subject{subj: strings.Clone(subj)}
+		s.subjs.Insert(ss.subj, ss)
+	}
+	var buf []byte
+	if n := len(hdr) + len(data); n > 0 {
+		buf = make([]byte, n)
+		copy(buf, hdr)
+		copy(buf[len(hdr):], data)
+	}
+	if s.count == 0 {
+		clear(s.msgs)
+		s.msgs = s.msgs[:0]
+		s.base, s.first = seq, seq
+	}
+	for s.base+uint64(len(s.msgs)) < seq {
+		s.msgs = append(s.msgs, msg{})
+	}
+	s.msgs = append(s.msgs, msg{ss: ss, buf: buf, hlen: uint32(len(hdr)), ts: ts, exp: exp})
+	ss.seqs = append(ss.seqs, seq)
+	ss.n++
+	s.count++
+	s.bytes += uint64(len(ss.subj)+len(buf)) + 16
+	s.last, s.lastTS = seq, ts
+	switch {
+	case exp > 0:
+		s.pushTTL(ttlEntry{exp, seq})
+		s.armLocked(exp)
+	case exp == 0 && s.cfg.MaxAge > 0:
+		s.armLocked(ts + int64(s.cfg.MaxAge))
+	}
+	return ss
+}
+
+// enforceLocked applies the limits that remove old messages after ss (or,
+// if nil, every subject) got a new one.
+func (s *Store) enforceLocked(ss *subject, rm *removals) {
+	cfg := &s.cfg
+	if max := cfg.MaxMsgsPerSubject; max > 0 && !cfg.DiscardNewPerSubject {
+		trim := func(ss *subject) {
+			for ss.n > uint64(max) {
+				seq := ss.seqs[ss.head]
+				s.removeLocked(seq, false)
+				rm.add(seq, ss.subj, store.RemovedMaxMsgsPerSubject)
+			}
+		}
+		if ss != nil {
+			trim(ss)
+		} else {
+			var over []*subject
+			s.subjs.All(func(ss *subject) bool {
+				if ss.n > uint64(max) {
+					over = append(over, ss)
+				}
+				return true
+			})
+			for _, ss := range over {
+				trim(ss)
+			}
+		}
+	}
+	if cfg.Discard != store.DiscardOld {
+		return
+	}
+	for cfg.MaxMsgs > 0 && s.count > uint64(cfg.MaxMsgs) {
+		seq := s.first
+		rm.add(seq, s.removeLocked(seq, false).subj, store.RemovedMaxMsgs)
+	}
+	for cfg.MaxBytes > 0 && s.bytes > uint64(cfg.MaxBytes) {
+		seq := s.first
+		rm.add(seq, s.removeLocked(seq, false).subj, store.RemovedMaxBytes)
+	}
+}
+
+// removeLocked removes the message at seq, which must be alive, and
+// returns its subject entry.
+func (s *Store) removeLocked(seq uint64, erase bool) *subject {
+	m := &s.msgs[seq-s.base]
+	ss := m.ss
+	if erase {
+		clear(m.buf)
+	}
+	s.count--
+	s.bytes -= uint64(len(ss.subj)+len(m.buf)) + 16
+	*m = msg{}
+	ss.n--
+	if ss.n == 0 {
+		s.subjs.Delete(ss.subj)
+		ss.seqs, ss.head = nil, 0
+	} else {
+		s.dropSeq(ss, seq)
+	}
+	if seq == s.first {
+		s.advanceFirstLocked()
+	}
+	return ss
+}
+
+// advanceFirstLocked moves first to the next live message after a removal
+// of the first one, and gives back the slots before it now and then.
+func (s *Store) advanceFirstLocked() {
+	if s.count == 0 {
+		clear(s.msgs)
+		s.msgs = s.msgs[:0]
+		s.first = s.last + 1
+		s.base = s.first
+		return
+	}
+	i := s.first - s.base + 1
+	for s.msgs[i].ss == nil {
+		i++
+	}
+	s.first = s.base + i
+	if i >= 1024 && i > uint64(len(s.msgs))/2 {
+		n := copy(s.msgs, s.msgs[i:])
+		clear(s.msgs[n:])
+		s.msgs = s.msgs[:n]
+		s.base = s.first
+	}
+}
+
+// dropSeq takes a removed seq out of ss's list, or leaves it dead there.
+func (s *Store) dropSeq(ss *subject, seq uint64) {
+	switch {
+	case seq == ss.seqs[ss.head]:
+		ss.head++
+		for !s.alive(ss.seqs[ss.head]) {
+			ss.head++
+		}
+	case seq == ss.seqs[len(ss.seqs)-1]:
+		ss.seqs = ss.seqs[:len(ss.seqs)-1]
+		for !s.alive(ss.seqs[len(ss.seqs)-1]) {
+			ss.seqs = ss.seqs[:len(ss.seqs)-1]
+		}
+	}
+	live := ss.n
+	if dead := uint64(len(ss.seqs)-ss.head) - live; dead > live+8 {
+		w := 0
+		for _, q := range ss.seqs[ss.head:] {
+			if s.alive(q) {
+				ss.seqs[w] = q
+				w++
+			}
+		}
+		ss.seqs, ss.head = ss.seqs[:w], 0
+	} else if ss.head >= 64 && ss.head > len(ss.seqs)/2 {
+		n := copy(ss.seqs, ss.seqs[ss.head:])
+		ss.seqs, ss.head = ss.seqs[:n], 0
+	}
+}
+
+// nextAtOrAfter returns ss's first live sequence >= seq, or 0.
+func (s *Store) nextAtOrAfter(ss *subject, seq uint64) uint64 {
+	list := ss.seqs[ss.head:]
+	if len(list) == 0 || seq > list[len(list)-1] {
+		return 0
+	}
+	if seq <= list[0] {
+		return list[0]
+	}
+	lo, hi := 0, len(list)
+	for lo < hi {
+		mid := int(uint(lo+hi) >> 1)
+		if list[mid] < seq {
+			lo = mid + 1
+		} else {
+			hi = mid
+		}
+	}
+	for _, q := range list[lo:] {
+		if s.alive(q) {
+			return q
+		}
+	}
+	return 0
+}
+
+// RemoveMsg implements store.StreamStore.
+func (s *Store) RemoveMsg(seq uint64) error { return s.remove(seq, false) }
+
+// EraseMsg implements store.StreamStore. The message's bytes are zeroed.
+func (s *Store) EraseMsg(seq uint64) error { return s.remove(seq, true) }
+
+func (s *Store) remove(seq uint64, erase bool) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return store.ErrStoreClosed
+	}
+	if !s.alive(seq) {
+		return store.ErrMsgNotFound
+	}
+	s.removeLocked(seq, erase)
+	return nil
+}
+
+// Close implements store.StreamStore. The messages stay readable through
+// State only.
+func (s *Store) Close() error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return store.ErrStoreClosed
+	}
+	s.closed = true
+	if s.timer != nil {
+		s.timer.Stop()
+	}
+	for _, c := range s.consumers {
+		c.close()
+	}
+	s.mu.Unlock()
+	s.wg.Wait()
+	return nil
+}
+
+// Delete implements store.StreamStore.
+func (s *Store) Delete() error {
+	err := s.Close()
+	s.mu.Lock()
+	clear(s.msgs)
+	s.msgs, s.subjs, s.ttls, s.consumers = nil, subjidx.Index[*subject]{}, nil, nil
+	s.mu.Unlock()
+	return err
+}
