@@ -27,6 +27,9 @@ type Options struct {
 	// Level is the minimum level written; nil means slog.LevelInfo. Pass a
 	// *slog.LevelVar to change it while running.
 	Level slog.Leveler
+	// Filter, when set, decides instead of Level which levels are written;
+	// see Switches.
+	Filter func(slog.Level) bool
 	// PID prefixes each line with "[pid] ".
 	PID bool
 	// Time adds "2006/01/02 15:04:05.000000 " (logtime).
@@ -80,11 +83,35 @@ func NewHandler(w io.Writer, opts *Options) *Handler {
 
 // Enabled reports whether records at level are written.
 func (h *Handler) Enabled(_ context.Context, level slog.Level) bool {
+	return enabled(&h.opts, level)
+}
+
+func enabled(o *Options, level slog.Level) bool {
+	if o.Filter != nil {
+		return o.Filter(level)
+	}
 	min := slog.LevelInfo
-	if h.opts.Level != nil {
-		min = h.opts.Level.Level()
+	if o.Level != nil {
+		min = o.Level.Level()
 	}
 	return level >= min
+}
+
+// Switches returns a Filter with nats-server's two independent switches:
+// debug (-D) lets debug records through and trace (-V) trace records, so
+// -V alone traces the protocol without the debug lines. Info and above
+// always pass.
+func Switches(debug, trace bool) func(slog.Level) bool {
+	return func(l slog.Level) bool {
+		switch {
+		case l >= slog.LevelInfo:
+			return true
+		case l >= slog.LevelDebug:
+			return debug
+		default:
+			return trace
+		}
+	}
 }
 
 // Handle formats r as one line and writes it with a single Write.

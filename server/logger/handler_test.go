@@ -82,6 +82,17 @@ func TestLevelFilterAndGroups(t *testing.T) {
 	}
 }
 
+func TestSwitches(t *testing.T) {
+	var buf bytes.Buffer
+	log := slog.New(logger.NewHandler(&buf, &logger.Options{Filter: logger.Switches(false, true)}))
+	log.Debug("no")
+	log.Log(context.Background(), logger.LevelTrace, "trace")
+	log.Info("info")
+	if want := "[TRC] trace\n[INF] info\n"; buf.String() != want {
+		t.Errorf("got %q, want %q", buf.String(), want)
+	}
+}
+
 func TestFileRotation(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "nats.log")

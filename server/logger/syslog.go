@@ -31,7 +31,7 @@ type syslogWriter interface {
 // warn as warning, error as err, fatal as crit (nats-server's mapping).
 // Messages carry no pid, time or tag: syslog adds its own.
 type SyslogHandler struct {
-	level slog.Leveler
+	opts  Options
 	out   *syslogOut
 	attrs []byte
 	group string
@@ -48,8 +48,13 @@ func SyslogTag() string { return filepath.Base(os.Args[0]) }
 
 // NewSyslogHandler connects to the local syslog daemon when remote is
 // empty, otherwise to remote: "udp://host:port", "tcp://host:port" or
-// "unix:///path/to/socket". level nil means info.
-func NewSyslogHandler(remote string, level slog.Leveler) (*SyslogHandler, error) {
+// "unix:///path/to/socket". Only the Level and Filter of opts are used
+// (nil opts logs info and above).
+func NewSyslogHandler(remote string, opts *Options) (*SyslogHandler, error) {
+	var o Options
+	if opts != nil {
+		o = *opts
+	}
 	network, addr := "", ""
 	if remote != "" {
 		var err error
@@ -61,7 +66,7 @@ func NewSyslogHandler(remote string, level slog.Leveler) (*SyslogHandler, error)
 	if err != nil {
 		return nil, fmt.Errorf("logger: connecting to syslog: %w", err)
 	}
-	return &SyslogHandler{level: level, out: &syslogOut{w: w}}, nil
+	return &SyslogHandler{opts: o, out: &syslogOut{w: w}}, nil
 }
 
 // ParseSyslogAddr splits a remote syslog URL into the network and address
@@ -85,11 +90,7 @@ func ParseSyslogAddr(remote string) (network, addr string, err error) {
 
 // Enabled reports whether records at level are sent.
 func (h *SyslogHandler) Enabled(_ context.Context, level slog.Level) bool {
-	min := slog.LevelInfo
-	if h.level != nil {
-		min = h.level.Level()
-	}
-	return level >= min
+	return enabled(&h.opts, level)
 }
 
 // Handle sends r to syslog.
