@@ -1,11 +1,13 @@
 package confparse
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"math/bits"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -81,14 +83,32 @@ func ParseWithOptions(name string, data []byte, o Options) (*Map, error) {
 	p := newParser(sh, name, string(data), 0)
 	if name != "" {
 		if abs, err := filepath.Abs(name); err == nil {
-			sh.includes = append(sh.includes, abs)
+			sh.includes = append(sh.includes, include{abs, name})
 		}
 	}
 	m := p.parseDocument()
 	if len(sh.errs) > 0 {
+		sortErrors(sh.errs)
 		return nil, sh.errs
 	}
 	return m, nil
+}
+
+// sortErrors orders errors by position: files in the order their first
+// error was found, then line and column.
+func sortErrors(errs ErrorList) {
+	rank := map[string]int{}
+	for _, e := range errs {
+		if _, ok := rank[e.Pos.File]; !ok {
+			rank[e.Pos.File] = len(rank)
+		}
+	}
+	slices.SortStableFunc(errs, func(a, b *Error) int {
+		return cmp.Or(
+			cmp.Compare(rank[a.Pos.File], rank[b.Pos.File]),
+			cmp.Compare(a.Pos.Line, b.Pos.Line),
+			cmp.Compare(a.Pos.Col, b.Pos.Col))
+	})
 }
 
 // shared is the state common to a parse and every included file and
@@ -96,9 +116,9 @@ func ParseWithOptions(name string, data []byte, o Options) (*Map, error) {
 type shared struct {
 	opts     *Options
 	errs     ErrorList
-	aborted  bool     // stop: depth limit or too many errors
-	includes []string // absolute paths of the files being parsed, outermost first
-	env      []string // environment variables being expanded, for cycles
+	aborted  bool      // stop: depth limit or too many errors
+	includes []include // the files being parsed, outermost first
+	env      []string  // environment variables being expanded, for cycles
 
 	// Scratch stacks: a block's entries and an array's elements are
 	// collected here and copied out at their end in one exact allocation.
@@ -108,6 +128,12 @@ type shared struct {
 	// Slabs the tree's nodes are carved from.
 	valSlab []Value
 	mapSlab []Map
+}
+
+// include identifies a file being parsed, to detect include cycles.
+type include struct {
+	id   string // absolute path
+	name string // as written, for messages
 }
 
 // scope is a block being built, where $references are looked up.
@@ -269,14 +295,14 @@ func (p *parser) skipSpace() {
 	}
 }
 
-// recover skips the rest of a broken line after an error, stopping early
-// before a '}' or ']' that closes a block opened before the line.
+// recover skips the rest of a broken line after an error, up to the
+// newline, stopping early before a '}' or ']' that closes a block opened
+// before the line.
 func (p *parser) recover() {
 	depth := 0
 	for ; p.i < len(p.src); p.i++ {
 		switch p.src[p.i] {
 		case '\n':
-			p.i++
 			return
 		case '{', '[':
 			depth++
@@ -361,6 +387,8 @@ func (p *parser) parseBlock(closer byte, open int) *Map {
 	return m
 }
 
+func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
+
 // isKeyByte reports whether c may appear in an unquoted key.
 func isKeyByte(c byte) bool {
 	switch c {
@@ -402,7 +430,7 @@ func (p *parser) parseEntry(sc *scope, closer byte) {
 		}
 	}
 	if !quoted && len(key) == 7 && strings.EqualFold(key, "include") &&
-		p.i < len(p.src) && (p.src[p.i] == ' ' || p.src[p.i] == '\t') {
+		p.i < len(p.src) && isSpace(p.src[p.i]) {
 		p.parseInclude(sc, keyOff)
 		p.valueEnd(closer)
 		return
@@ -1123,7 +1151,9 @@ func (p *parser) envValue(name, val string, off int, pos Pos) *Value {
 		if keep {
 			for _, e := range sh.errs[nerr:] {
 				e.Pos = pos
-				e.Msg = "in environment variable $" + name + ": " + e.Msg
+				if e.Err != ErrVariableCycle {
+					e.Msg = "in environment variable $" + name + ": " + e.Msg
+				}
 			}
 			return nil
 		}
@@ -1177,7 +1207,10 @@ func (p *parser) parseInclude(sc *scope, keyOff int) {
 		}
 		path = p.src[p.i+1 : end]
 		p.i = end + 1
-	case '\n', '\r', '{', '[', '(', ';', '}', ',':
+	case '\n', '\r', ';', '}', ',':
+		p.errorf(off, ErrSyntax, "expected a file name after include, found %s", p.describe(off))
+		return
+	case '{', '[', '(':
 		p.errorf(off, ErrSyntax, "expected a file name after include, found %s", p.describe(off))
 		p.recover()
 		return
@@ -1201,8 +1234,12 @@ func (p *parser) parseInclude(sc *scope, keyOff int) {
 		id = abs
 	}
 	for i, f := range sh.includes {
-		if f == id {
-			chain := append(append([]string(nil), sh.includes[i:]...), id)
+		if f.id == id {
+			var chain []string
+			for _, g := range sh.includes[i:] {
+				chain = append(chain, g.name)
+			}
+			chain = append(chain, full)
 			p.errorf(off, ErrInclude, "include cycle: %s", strings.Join(chain, " -> "))
 			return
 		}
@@ -1217,7 +1254,7 @@ func (p *parser) parseInclude(sc *scope, keyOff int) {
 		p.errorf(off, ErrInclude, "cannot include %s: %v", path, err)
 		return
 	}
-	sh.includes = append(sh.includes, id)
+	sh.includes = append(sh.includes, include{id, full})
 	child := newParser(sh, full, string(data), p.depth+1)
 	m := child.parseDocument()
 	sh.includes = sh.includes[:len(sh.includes)-1]
