@@ -11,13 +11,69 @@ import "slices"
 // subscription costs the map slot, a 48-byte node and one value.
 
 type level[T comparable] struct {
-	nodes map[string]*node[T]
+	// A level with one literal child keeps it inline (key, child): long
+	// filters like "$JS.API.CONSUMER.INFO.x.y" are chains of such levels,
+	// and a map per link would cost more than the rest of the node.
+	key   string
+	child *node[T]
+	nodes map[string]*node[T] // literal children once there are two or more
 	pwc   *node[T]
 	fwc   *node[T]
 }
 
+// get returns the literal child for tok, or nil.
+func (l *level[T]) get(tok string) *node[T] {
+	if l.nodes != nil {
+		return l.nodes[tok]
+	}
+	if l.child != nil && l.key == tok {
+		return l.child
+	}
+	return nil
+}
+
+// put adds the literal child n for tok, which must not be there yet.
+func (l *level[T]) put(tok string, n *node[T]) {
+	switch {
+	case l.nodes != nil:
+		l.nodes[tok] = n
+	case l.child == nil:
+		l.key, l.child = tok, n
+	default:
+		l.nodes = map[string]*node[T]{l.key: l.child, tok: n}
+		l.key, l.child = "", nil
+	}
+}
+
+// del removes the literal child for tok.
+func (l *level[T]) del(tok string) {
+	if l.nodes == nil {
+		if l.key == tok {
+			l.key, l.child = "", nil
+		}
+		return
+	}
+	delete(l.nodes, tok)
+	if len(l.nodes) == 1 {
+		for k, n := range l.nodes {
+			l.key, l.child = k, n
+		}
+		l.nodes = nil
+	}
+}
+
+// literals calls fn for every literal child.
+func (l *level[T]) literals(fn func(tok string, n *node[T])) {
+	if l.child != nil {
+		fn(l.key, l.child)
+	}
+	for k, n := range l.nodes {
+		fn(k, n)
+	}
+}
+
 func (l *level[T]) empty() bool {
-	return len(l.nodes) == 0 && l.pwc == nil && l.fwc == nil
+	return l.child == nil && l.nodes == nil && l.pwc == nil && l.fwc == nil
 }
 
 type node[T comparable] struct {
@@ -40,11 +96,6 @@ type qgroup[T comparable] struct {
 
 func (n *node[T]) hasSubs() bool {
 	return len(n.plain) > 0 || (n.more != nil && len(n.more.queues) > 0)
-}
-
-// removable reports whether n holds nothing and can be pruned.
-func (n *node[T]) removable() bool {
-	return !n.hasSubs() && (n.next == nil || n.next.empty())
 }
 
 // add adds v to n as a plain (queue == "") or queue subscriber. It reports

@@ -134,28 +134,27 @@ func (l *level[T]) insertPath(filter string) *node[T] {
 			end += start
 		}
 		tok := filter[start:end]
+		var slot **node[T]
 		var n *node[T]
-		switch {
-		case tok == "*":
-			if n = l.pwc; n == nil {
-				n = &node[T]{}
-				l.pwc = n
-			}
-		case tok == ">":
-			if n = l.fwc; n == nil {
-				n = &node[T]{}
-				l.fwc = n
-			}
+		switch tok {
+		case "*":
+			slot = &l.pwc
+			n = l.pwc
+		case ">":
+			slot = &l.fwc
+			n = l.fwc
 		default:
-			if n = l.nodes[tok]; n == nil {
+			n = l.get(tok)
+		}
+		if n == nil {
+			n = newNode[T](!last)
+			if slot != nil {
+				*slot = n
+			} else {
 				if owned == "" {
 					owned = strings.Clone(filter)
 				}
-				if l.nodes == nil {
-					l.nodes = make(map[string]*node[T], 1)
-				}
-				n = &node[T]{}
-				l.nodes[owned[start:end]] = n
+				l.put(owned[start:end], n)
 			}
 		}
 		if last {
@@ -167,6 +166,20 @@ func (l *level[T]) insertPath(filter string) *node[T] {
 		l = n.next
 		start = end + 1
 	}
+}
+
+// newNode allocates a node, with its next level in the same allocation when
+// the node is inner.
+func newNode[T comparable](inner bool) *node[T] {
+	if !inner {
+		return &node[T]{}
+	}
+	nl := &struct {
+		n node[T]
+		l level[T]
+	}{}
+	nl.n.next = &nl.l
+	return &nl.n
 }
 
 // Remove removes the subscription of v to subject in queue group queue. It
@@ -254,7 +267,7 @@ func (s *Sublist[T]) remove(subject, queue string, v T) error {
 		case ">":
 			n = l.fwc
 		default:
-			n = l.nodes[tok]
+			n = l.get(tok)
 		}
 		if n == nil {
 			return ErrNotFound
@@ -267,23 +280,22 @@ func (s *Sublist[T]) remove(subject, queue string, v T) error {
 	}
 	s.count--
 	s.removes++
-	// Prune nodes left empty, deepest first.
+	// Prune what is left empty, deepest first.
 	for i := len(path) - 1; i >= 0; i-- {
 		st := path[i]
-		if !st.n.removable() {
+		if st.n.next != nil && st.n.next.empty() {
+			st.n.next = nil
+		}
+		if st.n.next != nil || st.n.hasSubs() {
 			break
 		}
-		st.n.next = nil
 		switch st.tok {
 		case "*":
 			st.l.pwc = nil
 		case ">":
 			st.l.fwc = nil
 		default:
-			delete(st.l.nodes, st.tok)
-			if len(st.l.nodes) == 0 {
-				st.l.nodes = nil
-			}
+			st.l.del(st.tok)
 		}
 	}
 	return nil
@@ -314,9 +326,9 @@ func (s *Sublist[T]) Match(subject string) *Result[T] {
 		if r := c.lookup(h, subject); r != nil {
 			return r
 		}
-		return s.matchSlow(subject, c, h)
+		return s.matchSlow(subject, false, c, h)
 	}
-	return s.matchSlow(subject, nil, 0)
+	return s.matchSlow(subject, false, nil, 0)
 }
 
 // MatchBytes is Match for a subject held in a byte slice, such as a view of
@@ -328,14 +340,15 @@ func (s *Sublist[T]) MatchBytes(subject []byte) *Result[T] {
 		if r := c.lookupBytes(h, subject); r != nil {
 			return r
 		}
-		return s.matchSlow(string(subject), c, h)
+		return s.matchSlow(string(subject), true, c, h)
 	}
-	return s.matchSlow(string(subject), nil, 0)
+	return s.matchSlow(string(subject), true, nil, 0)
 }
 
 // matchSlow walks the trie and caches the result. h is subject's hash in c
-// when c is not nil.
-func (s *Sublist[T]) matchSlow(subject string, c *matchCache[T], h uint64) *Result[T] {
+// when c is not nil. owned tells that subject is a private copy that the
+// cache may keep.
+func (s *Sublist[T]) matchSlow(subject string, owned bool, c *matchCache[T], h uint64) *Result[T] {
 	s.misses.Add(1)
 	var tokBuf [32]string
 	toks, ok := tokenize(subject, tokBuf[:0])
@@ -354,7 +367,10 @@ func (s *Sublist[T]) matchSlow(subject string, c *matchCache[T], h uint64) *Resu
 			}
 			h = maphash.String(c.seed, subject)
 		}
-		c.store(h, strings.Clone(subject), r)
+		if !owned {
+			subject = strings.Clone(subject)
+		}
+		c.store(h, subject, r)
 	}
 	s.mu.RUnlock()
 	return r
@@ -392,7 +408,7 @@ func matchLevel[T comparable](l *level[T], toks []string, out []*node[T]) []*nod
 		if pwc = l.pwc; pwc != nil && pwc.next != nil && i+1 < len(toks) {
 			out = matchLevel(pwc.next, toks[i+1:], out)
 		}
-		n = l.nodes[t]
+		n = l.get(t)
 		l = nil
 		if n != nil {
 			l = n.next
@@ -422,7 +438,7 @@ func hasInterest[T comparable](l *level[T], toks []string) bool {
 				return true
 			}
 		}
-		n = l.nodes[t]
+		n = l.get(t)
 		l = nil
 		if n != nil {
 			l = n.next
@@ -442,6 +458,20 @@ func (s *Sublist[T]) build(nodes []*node[T]) *Result[T] {
 	}
 	if np == 0 && nq == 0 {
 		return s.empty
+	}
+	if np == 1 && nq == 0 {
+		// The most common fanout: one allocation for the result and value.
+		one := &struct {
+			r Result[T]
+			v [1]T
+		}{}
+		for _, n := range nodes {
+			if len(n.plain) == 1 {
+				one.v[0] = n.plain[0]
+			}
+		}
+		one.r.Plain = one.v[:]
+		return &one.r
 	}
 	r := &Result[T]{}
 	if np > 0 {
@@ -533,9 +563,7 @@ func (s *Sublist[T]) All(fn func(subject, queue string, v T) bool) {
 		}
 	}
 	walk = func(l *level[T], prefix []byte) {
-		for tok, n := range l.nodes {
-			visit(n, prefix, tok)
-		}
+		l.literals(func(tok string, n *node[T]) { visit(n, prefix, tok) })
 		if l.pwc != nil {
 			visit(l.pwc, prefix, "*")
 		}

@@ -1,0 +1,225 @@
+package sublist_test
+
+import (
+	"fmt"
+	"strconv"
+	"testing"
+
+	"natsd.dev/sublist"
+)
+
+type benchSub struct{ id int }
+
+// populate inserts n subscriptions shaped like a busy server's: many
+// literal inbox-like subjects, some service subjects with wildcards.
+func populate(b *testing.B, s *sublist.Sublist[*benchSub], n int) {
+	b.Helper()
+	for i := range n {
+		var subj string
+		switch i % 10 {
+		case 0:
+			subj = fmt.Sprintf("svc.%d.*", i%100)
+		case 1:
+			subj = fmt.Sprintf("svc.%d.>", i%50)
+		case 2:
+			subj = fmt.Sprintf("events.*.%d", i%200)
+		default:
+			subj = fmt.Sprintf("_INBOX.%08x.%d", i*2654435761, i)
+		}
+		if err := s.Insert(subj, "", &benchSub{i}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkInsert(b *testing.B) {
+	s := sublist.New[*benchSub]()
+	populate(b, s, 1000)
+	subjects := make([]string, 1<<14)
+	for i := range subjects {
+		subjects[i] = fmt.Sprintf("_INBOX.bench%08x.%d", i*2654435761, i)
+	}
+	v := &benchSub{}
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		subj := subjects[i&(len(subjects)-1)]
+		if i >= len(subjects) {
+			// Keep the trie a steady size: remove what was added a lap ago.
+			s.Remove(subj, "", v)
+		}
+		s.Insert(subj, "", v)
+		i++
+	}
+}
+
+func BenchmarkInsertRemove(b *testing.B) {
+	s := sublist.New[*benchSub]()
+	populate(b, s, 1000)
+	s.Match("svc.1.x")
+	v := &benchSub{}
+	b.ReportAllocs()
+	for b.Loop() {
+		s.Insert("_INBOX.abcdefgh.12345", "", v)
+		s.Remove("_INBOX.abcdefgh.12345", "", v)
+	}
+}
+
+func BenchmarkRemove(b *testing.B) {
+	s := sublist.New[*benchSub]()
+	populate(b, s, 1000)
+	const batch = 1 << 14
+	subjects := make([]string, batch)
+	for i := range subjects {
+		subjects[i] = fmt.Sprintf("_INBOX.bench%08x.%d", i*2654435761, i)
+	}
+	v := &benchSub{}
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		if i%batch == 0 {
+			b.StopTimer()
+			for _, subj := range subjects {
+				s.Insert(subj, "", v)
+			}
+			b.StartTimer()
+		}
+		s.Remove(subjects[i%batch], "", v)
+		i++
+	}
+}
+
+func benchHit(b *testing.B, subject string) {
+	s := sublist.New[*benchSub]()
+	populate(b, s, 1000)
+	if err := s.Insert(subject, "", &benchSub{}); err != nil {
+		b.Fatal(err)
+	}
+	s.Match(subject)
+	b.ReportAllocs()
+	b.SetBytes(int64(len(subject)))
+	for b.Loop() {
+		s.Match(subject)
+	}
+}
+
+func BenchmarkMatchCacheHit1(b *testing.B) { benchHit(b, "foo") }
+func BenchmarkMatchCacheHit2(b *testing.B) { benchHit(b, "foo.bar") }
+func BenchmarkMatchCacheHit4(b *testing.B) { benchHit(b, "foo.bar.baz.qux") }
+
+func BenchmarkMatchBytesCacheHit(b *testing.B) {
+	s := sublist.New[*benchSub]()
+	populate(b, s, 1000)
+	subject := []byte("foo.bar.baz.qux")
+	s.Insert(string(subject), "", &benchSub{})
+	s.MatchBytes(subject)
+	b.ReportAllocs()
+	b.SetBytes(int64(len(subject)))
+	for b.Loop() {
+		s.MatchBytes(subject)
+	}
+}
+
+func BenchmarkHasInterestCacheHit(b *testing.B) {
+	s := sublist.New[*benchSub]()
+	populate(b, s, 1000)
+	s.Match("svc.1.x")
+	b.ReportAllocs()
+	for b.Loop() {
+		s.HasInterest("svc.1.x")
+	}
+}
+
+// BenchmarkMatchCacheMiss matches subjects never seen before, each costing a
+// trie walk, a result and a cache fill (with evictions).
+func BenchmarkMatchCacheMiss(b *testing.B) {
+	s := sublist.New[*benchSub]()
+	populate(b, s, 1000)
+	subjects := make([]string, 1<<16)
+	for i := range subjects {
+		subjects[i] = "svc." + strconv.Itoa(i%100) + ".m" + strconv.Itoa(i)
+	}
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		s.Match(subjects[i&(len(subjects)-1)])
+		i++
+	}
+}
+
+func BenchmarkMatchWildcardHeavy(b *testing.B) {
+	s := sublist.NewWithOptions[*benchSub](sublist.Options{NoCache: true})
+	for i := range 100 {
+		for _, f := range []string{"a.b.c.d", "a.*.c.d", "a.b.*.d", "a.b.c.*", "a.*.*.*", "*.b.*.d", "a.>", "a.b.>", "*.>", ">"} {
+			s.Insert(f, "", &benchSub{i})
+		}
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if r := s.Match("a.b.c.d"); len(r.Plain) != 1000 {
+			b.Fatal(len(r.Plain))
+		}
+	}
+}
+
+// Benchmark10kSubsNoCache walks a trie of 10,000 subscriptions for a
+// subject matching a literal and two wildcard subscriptions.
+func Benchmark10kSubsNoCache(b *testing.B) {
+	s := sublist.NewWithOptions[*benchSub](sublist.Options{NoCache: true})
+	populate(b, s, 10000)
+	s.Insert("svc.7.orders", "", &benchSub{})
+	b.ReportAllocs()
+	for b.Loop() {
+		if r := s.Match("svc.7.orders"); len(r.Plain) == 0 {
+			b.Fatal("no match")
+		}
+	}
+}
+
+func Benchmark100kSubs(b *testing.B) {
+	s := sublist.New[*benchSub]()
+	populate(b, s, 100000)
+	subjects := make([]string, 512)
+	for i := range subjects {
+		subjects[i] = fmt.Sprintf("svc.%d.x%d", i%100, i)
+	}
+	for _, subj := range subjects {
+		s.Match(subj)
+	}
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		s.Match(subjects[i&(len(subjects)-1)])
+		i++
+	}
+}
+
+func BenchmarkMatchParallel(b *testing.B) {
+	s := sublist.New[*benchSub]()
+	populate(b, s, 1000)
+	subjects := make([]string, 64)
+	for i := range subjects {
+		subjects[i] = fmt.Sprintf("svc.%d.x", i)
+		s.Match(subjects[i])
+	}
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		i := 0
+		for pb.Next() {
+			s.Match(subjects[i&63])
+			i++
+		}
+	})
+}
+func BenchmarkTransformApply(b *testing.B) {
+	tr, err := sublist.NewTransform("orders.*.*", "shard.{{partition(8,1)}}.{{wildcard(2)}}.{{wildcard(1)}}")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := tr.Apply("orders.eu.12345"); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
