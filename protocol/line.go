@@ -130,6 +130,33 @@ func splitArgs(dst [][]byte, b []byte) [][]byte {
 	return dst
 }
 
+// maxFields is the most arguments any operation without a queue list
+// takes (route LS+ with origin, account, subject, queue and weight).
+const maxFields = 5
+
+// fields stores the blank-separated fields of b in a and returns their
+// number, or -1 when there are more than maxFields.
+func fields(b []byte, a *[maxFields][]byte) int {
+	n, i := 0, 0
+	for {
+		for i < len(b) && (b[i] == ' ' || b[i] == '\t') {
+			i++
+		}
+		if i == len(b) {
+			return n
+		}
+		if n == maxFields {
+			return -1
+		}
+		s := i
+		for i < len(b) && b[i] != ' ' && b[i] != '\t' {
+			i++
+		}
+		a[n] = b[s:i:i]
+		n++
+	}
+}
+
 func trimBlanks(b []byte) []byte {
 	for len(b) > 0 && (b[0] == ' ' || b[0] == '\t') {
 		b = b[1:]
@@ -164,6 +191,16 @@ func (p *Parser) badArgs(op Op, line []byte, why string) error {
 // p.f. For message operations it returns the payload size still to be
 // read; for the others -1.
 func (p *Parser) parseLine(line []byte) (int, error) {
+	// Fast path for the hot operations: PUB from clients and MSG to
+	// clients. b|0x20 folds only the matching letter's case.
+	if len(line) > 4 && (line[3] == ' ' || line[3] == '\t') && len(line) <= p.lineLimit() {
+		switch {
+		case p.Role == RoleClient && line[0]|0x20 == 'p' && line[1]|0x20 == 'u' && line[2]|0x20 == 'b':
+			return p.parsePub(line, line[4:])
+		case p.Role == RoleServer && line[0]|0x20 == 'm' && line[1]|0x20 == 's' && line[2]|0x20 == 'g':
+			return p.parseMsg(line, line[4:])
+		}
+	}
 	op, n, res := p.matchOp(line, true)
 	if res != matchOK {
 		return -1, p.unknownOp(line)
@@ -191,8 +228,17 @@ func (p *Parser) parseLine(line []byte) (int, error) {
 		f.Arg = a
 		return -1, nil
 	}
-	args := splitArgs(p.args[:0], rest)
-	p.args = args
+	if op == OpRMsg || op == OpLMsg || (op == OpHMsg && p.Role != RoleServer) {
+		return p.parseQueued(op, line, rest)
+	}
+	// A stack array keeps the common operations free of allocations and
+	// write barriers; the fields are views of line.
+	var a [maxFields][]byte
+	nf := fields(rest, &a)
+	if nf < 0 {
+		return -1, p.badArgs(op, line, "too many arguments")
+	}
+	args := a[:nf]
 	switch op {
 	case OpPub:
 		switch len(args) {
@@ -254,31 +300,16 @@ func (p *Parser) parseLine(line []byte) (int, error) {
 		}
 		return p.sizes(op, line, nil, args[len(args)-1])
 	case OpHMsg:
-		switch p.Role {
-		case RoleServer:
-			switch len(args) {
-			case 4:
-				f.Subject, f.SID = args[0], args[1]
-			case 5:
-				f.Subject, f.SID, f.Reply = args[0], args[1], args[2]
-			default:
-				return -1, p.badArgs(op, line, "wants <subject> <sid> [reply] <hdr size> <total size>")
-			}
-			return p.sizes(op, line, args[len(args)-2], args[len(args)-1])
-		case RoleRoute:
-			return p.routedMsg(op, line, args, false, true)
-		default: // RoleLeaf
-			return p.leafMsg(op, line, args, true)
+		// RoleServer only: HMSG <subject> <sid> [reply] <hdr> <total>
+		switch len(args) {
+		case 4:
+			f.Subject, f.SID = args[0], args[1]
+		case 5:
+			f.Subject, f.SID, f.Reply = args[0], args[1], args[2]
+		default:
+			return -1, p.badArgs(op, line, "wants <subject> <sid> [reply] <hdr size> <total size>")
 		}
-	case OpRMsg:
-		return p.routedMsg(op, line, args, false, false)
-	case OpLMsg:
-		if p.Role == RoleRoute {
-			// An LMSG over a route carries the origin cluster first and
-			// always has a header size.
-			return p.routedMsg(op, line, args, true, true)
-		}
-		return p.leafMsg(op, line, args, false)
+		return p.sizes(op, line, args[len(args)-2], args[len(args)-1])
 	case OpRSub, OpRUnsub:
 		return -1, p.routedSub(op, line, args, false)
 	case OpLSub, OpLUnsub:
@@ -288,6 +319,90 @@ func (p *Parser) parseLine(line []byte) (int, error) {
 		return -1, p.interest(op, line, args)
 	}
 	return -1, p.unknownOp(line)
+}
+
+func isBlank(c byte) bool { return c == ' ' || c == '\t' }
+
+// nextField returns the bounds of the first field of b at or after i.
+func nextField(b []byte, i int) (int, int) {
+	for i < len(b) && isBlank(b[i]) {
+		i++
+	}
+	s := i
+	for i < len(b) && !isBlank(b[i]) {
+		i++
+	}
+	return s, i
+}
+
+// parsePub parses the arguments of PUB: <subject> [reply] <size>.
+func (p *Parser) parsePub(line, rest []byte) (int, error) {
+	p.f = Frame{Op: OpPub, HeaderLen: -1}
+	s1, e1 := nextField(rest, 0)
+	s2, e2 := nextField(rest, e1)
+	s3, e3 := nextField(rest, e2)
+	var size []byte
+	switch {
+	case s2 == e2:
+		return -1, p.badArgs(OpPub, line, "wants <subject> [reply] <size>")
+	case s3 == e3:
+		p.f.Subject = rest[s1:e1:e1]
+		size = rest[s2:e2]
+	default:
+		if s4, e4 := nextField(rest, e3); s4 != e4 {
+			return -1, p.badArgs(OpPub, line, "wants <subject> [reply] <size>")
+		}
+		p.f.Subject = rest[s1:e1:e1]
+		p.f.Reply = rest[s2:e2:e2]
+		size = rest[s3:e3]
+	}
+	return p.sizes(OpPub, line, nil, size)
+}
+
+// parseMsg parses the arguments of MSG: <subject> <sid> [reply] <size>.
+func (p *Parser) parseMsg(line, rest []byte) (int, error) {
+	p.f = Frame{Op: OpMsg, HeaderLen: -1}
+	s1, e1 := nextField(rest, 0)
+	s2, e2 := nextField(rest, e1)
+	s3, e3 := nextField(rest, e2)
+	s4, e4 := nextField(rest, e3)
+	var size []byte
+	switch {
+	case s3 == e3:
+		return -1, p.badArgs(OpMsg, line, "wants <subject> <sid> [reply] <size>")
+	case s4 == e4:
+		size = rest[s3:e3]
+	default:
+		if s5, e5 := nextField(rest, e4); s5 != e5 {
+			return -1, p.badArgs(OpMsg, line, "wants <subject> <sid> [reply] <size>")
+		}
+		p.f.Reply = rest[s3:e3:e3]
+		size = rest[s4:e4]
+	}
+	p.f.Subject = rest[s1:e1:e1]
+	p.f.SID = rest[s2:e2:e2]
+	return p.sizes(OpMsg, line, nil, size)
+}
+
+// parseQueued parses the messages that may carry a queue list: RMSG,
+// LMSG and route or leaf HMSG. Their fields are views of p.args.
+func (p *Parser) parseQueued(op Op, line, rest []byte) (int, error) {
+	p.args = splitArgs(p.args[:0], rest)
+	args := p.args
+	switch {
+	case op == OpRMsg:
+		return p.routedMsg(op, line, args, false, false)
+	case op == OpHMsg && p.Role == RoleRoute:
+		return p.routedMsg(op, line, args, false, true)
+	case op == OpLMsg && p.Role == RoleRoute:
+		// An LMSG over a route carries the origin cluster first and
+		// always has a header size.
+		return p.routedMsg(op, line, args, true, true)
+	case op == OpHMsg:
+		return p.leafMsg(op, line, args, true)
+	default:
+		return p.leafMsg(op, line, args, false)
+	}
 }
 
 // sizes reads the header size (when hdr is not nil) and total size of a
