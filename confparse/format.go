@@ -112,7 +112,7 @@ func appendValue(dst []byte, v *Value, depth int) []byte {
 	case KindBool:
 		return strconv.AppendBool(dst, v.Bool)
 	case KindTime:
-		return v.Time.UTC().AppendFormat(dst, datetimeLayout)
+		return v.Time().AppendFormat(dst, datetimeLayout)
 	case KindMap:
 		if v.Map == nil || len(v.Map.Entries) == 0 {
 			return append(dst, "{}"...)

@@ -135,7 +135,7 @@ func dumpValue(b *bytes.Buffer, file string, v *confparse.Value, depth int) {
 	case confparse.KindBool:
 		fmt.Fprint(b, v.Bool)
 	case confparse.KindTime:
-		b.WriteString(v.Time.Format("2006-01-02T15:04:05Z07:00"))
+		b.WriteString(v.Time().Format("2006-01-02T15:04:05Z07:00"))
 	case confparse.KindMap:
 		fmt.Fprintf(b, "(%d)", len(v.Map.Entries))
 	case confparse.KindArray:

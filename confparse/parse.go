@@ -80,11 +80,19 @@ func ParseWithOptions(name string, data []byte, o Options) (*Map, error) {
 		o.ReadFile = os.ReadFile
 	}
 	sh := &shared{opts: &o}
+	// Size the first chunks from the input: a value takes at least a few
+	// bytes of text, so small files allocate little and big files do not
+	// go through many small chunks.
+	sh.valSlab.hint(len(data) / 12)
+	sh.entrySlab.hint(len(data) / 20)
+	sh.mapSlab.hint(len(data) / 80)
+	sh.elemSlab.hint(len(data) / 40)
+	sh.entries = make([]Entry, 0, 32)
+	sh.vals = make([]*Value, 0, 32)
 	p := newParser(sh, name, string(data), 0)
 	if name != "" {
-		if abs, err := filepath.Abs(name); err == nil {
-			sh.includes = append(sh.includes, include{abs, name})
-		}
+		// The absolute path is only needed once an include shows up.
+		sh.includes = append(sh.includes, include{"", name})
 	}
 	m := p.parseDocument()
 	if len(sh.errs) > 0 {
@@ -122,12 +130,15 @@ type shared struct {
 
 	// Scratch stacks: a block's entries and an array's elements are
 	// collected here and copied out at their end in one exact allocation.
-	entries []Entry
-	vals    []*Value
+	entries    []Entry
+	vals       []*Value
+	freeScopes []*scope
 
 	// Slabs the tree's nodes are carved from.
-	valSlab []Value
-	mapSlab []Map
+	valSlab   slab[Value]
+	mapSlab   slab[Map]
+	entrySlab slab[Entry]
+	elemSlab  slab[*Value]
 }
 
 // include identifies a file being parsed, to detect include cycles.
@@ -215,25 +226,37 @@ func (p *parser) eof() bool {
 }
 
 func (p *parser) newValue(pos Pos, k Kind) *Value {
-	sh := p.sh
-	if len(sh.valSlab) == 0 {
-		sh.valSlab = make([]Value, 64)
-	}
-	v := &sh.valSlab[0]
-	sh.valSlab = sh.valSlab[1:]
+	v := &p.sh.valSlab.take(1)[0]
 	v.Pos = pos
 	v.Kind = k
 	return v
 }
 
 func (p *parser) newMap() *Map {
-	sh := p.sh
-	if len(sh.mapSlab) == 0 {
-		sh.mapSlab = make([]Map, 32)
+	return &p.sh.mapSlab.take(1)[0]
+}
+
+// slab hands out pieces of larger allocations: a parse allocates a few
+// chunks instead of one object per node. Chunks grow from 16 to 1024
+// elements so that small inputs stay small.
+type slab[T any] struct {
+	buf  []T
+	size int
+}
+
+// hint makes the first chunk hold about n elements.
+func (s *slab[T]) hint(n int) { s.size = min(n, 1024) / 2 }
+
+// take returns n zeroed elements whose capacity is exactly n, so that
+// appending to them never writes over a neighbour.
+func (s *slab[T]) take(n int) []T {
+	if len(s.buf) < n {
+		s.size = min(max(2*s.size, 16), 1024)
+		s.buf = make([]T, max(n, s.size))
 	}
-	m := &sh.mapSlab[0]
-	sh.mapSlab = sh.mapSlab[1:]
-	return m
+	out := s.buf[:n:n]
+	s.buf = s.buf[n:]
+	return out
 }
 
 // describe names the byte at off for error messages.
@@ -343,8 +366,7 @@ func (p *parser) parseDocument() *Map {
 
 // parseBlock parses entries up to closer ('}' or 0 for end of input).
 func (p *parser) parseBlock(closer byte, open int) *Map {
-	sc := &scope{base: len(p.sh.entries)}
-	p.scopes = append(p.scopes, sc)
+	sc := p.pushScope()
 	for {
 		p.skipSpace()
 		if p.eof() {
@@ -376,15 +398,32 @@ func (p *parser) parseBlock(closer byte, open int) *Map {
 		p.parseEntry(sc, closer)
 	}
 	p.scopes = p.scopes[:len(p.scopes)-1]
+	p.sh.freeScopes = append(p.sh.freeScopes, sc)
 	m := p.newMap()
 	region := p.sh.entries[sc.base:]
 	if len(region) > 0 {
-		m.Entries = make([]Entry, len(region))
+		m.Entries = p.sh.entrySlab.take(len(region))
 		copy(m.Entries, region)
-		clear(region)
 		p.sh.entries = p.sh.entries[:sc.base]
 	}
 	return m
+}
+
+// pushScope opens a block, reusing scope records so that a parse
+// allocates as many as its deepest nesting.
+func (p *parser) pushScope() *scope {
+	sh := p.sh
+	var sc *scope
+	if n := len(sh.freeScopes); n > 0 {
+		sc = sh.freeScopes[n-1]
+		sh.freeScopes = sh.freeScopes[:n-1]
+		*sc = scope{}
+	} else {
+		sc = new(scope)
+	}
+	sc.base = len(sh.entries)
+	p.scopes = append(p.scopes, sc)
+	return sc
 }
 
 func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
@@ -661,9 +700,8 @@ func (p *parser) parseArray(open int) *Value {
 		}
 	}
 	if n := len(sh.vals) - base; n > 0 {
-		v.Array = make([]*Value, n)
+		v.Array = sh.elemSlab.take(n)
 		copy(v.Array, sh.vals[base:])
-		clear(sh.vals[base:])
 		sh.vals = sh.vals[:base]
 	} else {
 		v.Array = []*Value{}
@@ -1007,7 +1045,7 @@ func (p *parser) number(text string, off int, pos Pos) *Value {
 		t, err := time.Parse(datetimeLayout, text)
 		if err == nil {
 			v := p.newValue(pos, KindTime)
-			v.Time = t
+			v.Int = t.Unix()
 			return v
 		}
 		if looksLikeDatetime(text) {
@@ -1232,6 +1270,9 @@ func (p *parser) parseInclude(sc *scope, keyOff int) {
 	id := full
 	if abs, err := filepath.Abs(full); err == nil {
 		id = abs
+	}
+	if len(sh.includes) > 0 && sh.includes[0].id == "" {
+		sh.includes[0].id, _ = filepath.Abs(sh.includes[0].name)
 	}
 	for i, f := range sh.includes {
 		if f.id == id {

@@ -38,7 +38,7 @@ const (
 	KindBool               // Value.Bool
 	KindMap                // Value.Map
 	KindArray              // Value.Array
-	KindTime               // Value.Time, from an unquoted ISO 8601 Zulu datetime
+	KindTime               // Value.Time(), from an unquoted ISO 8601 Zulu datetime
 )
 
 var kindNames = [...]string{"string", "int", "float", "bool", "map", "array", "time"}
@@ -63,13 +63,12 @@ func (k Kind) String() string {
 type Value struct {
 	Pos   Pos
 	Kind  Kind
-	Str   string    // KindString
-	Int   int64     // KindInt
-	Float float64   // KindFloat
-	Bool  bool      // KindBool
-	Map   *Map      // KindMap
-	Array []*Value  // KindArray
-	Time  time.Time // KindTime (UTC)
+	Bool  bool     // KindBool
+	Str   string   // KindString
+	Int   int64    // KindInt; for KindTime the Unix time in seconds (see Time)
+	Float float64  // KindFloat
+	Map   *Map     // KindMap
+	Array []*Value // KindArray
 
 	// Var is the name of the variable this value was substituted from
 	// ("x" for $x), empty for a value written in place.
@@ -102,9 +101,19 @@ func (v *Value) Interface() any {
 		}
 		return a
 	case KindTime:
-		return v.Time
+		return v.Time()
 	}
 	return nil
+}
+
+// Time returns a KindTime value as a UTC time.Time (the zero time for
+// other kinds). Upstream accepts only whole-second Zulu datetimes such as
+// 2016-05-04T18:53:41Z, so the Unix seconds in Int hold all of it.
+func (v *Value) Time() time.Time {
+	if v.Kind != KindTime {
+		return time.Time{}
+	}
+	return time.Unix(v.Int, 0).UTC()
 }
 
 // Map is a configuration block: its entries in the order they were written
