@@ -1,18 +1,280 @@
-// Command nats-server runs the natsd NATS server.
 package main
 
 import (
+	"context"
+	"errors"
 	"fmt"
-	"net"
+	"io"
 	"os"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"natsd.dev/confparse"
+	"natsd.dev/server"
 )
 
 func main() {
-	ln, err := net.Listen("tcp", "0.0.0.0:4222")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// shutdownTimeout bounds the flush of pending client data at exit.
+const shutdownTimeout = 10 * time.Second
+
+// run is the whole command; it returns the exit code.
+func run(args []string, stdout io.Writer, stderr *os.File) int {
+	f, err := parseFlags(args, stderr)
+	if errors.Is(err, errUsage) {
+		return 2 // the flag package printed the problem and the usage
 	}
-	fmt.Fprintf(os.Stderr, "Listening for client connections on %s\n", ln.Addr())
-	select {}
+	if err != nil {
+		return fail(stderr, err)
+	}
+	switch {
+	case f.help:
+		fmt.Fprint(stdout, usage)
+		return 0
+	case f.helpTLS:
+		fmt.Fprint(stdout, tlsUsage)
+		return 0
+	case f.version:
+		fmt.Fprintf(stdout, "nats-server: v%s\n", server.Version)
+		return 0
+	case f.set["signal"]:
+		if err := sendSignal(f.signal); err != nil {
+			return fail(stderr, err)
+		}
+		return 0
+	}
+	if err := f.checkUnsupported(); err != nil {
+		return fail(stderr, err)
+	}
+	cfg, err := loadConfig(f, stderr)
+	if err != nil {
+		return fail(stderr, err)
+	}
+	if f.check {
+		fmt.Fprintf(stderr, "nats-server: configuration file %s is valid (%s)\n", f.configFile, cfg.Digest)
+		return 0
+	}
+	return serve(cfg, f, stderr)
+}
+
+// fail prints err the way nats-server does and returns exit code 1.
+func fail(stderr io.Writer, err error) int {
+	fmt.Fprintf(stderr, "nats-server: %v\n", err)
+	return 1
+}
+
+// loadConfig layers the configuration file (if any) and then the flags
+// over the defaults. Warnings are printed; with -t they fail the check, as
+// upstream's does.
+func loadConfig(f *flags, stderr io.Writer) (*server.Config, error) {
+	cfg := server.DefaultConfig()
+	if f.check && f.configFile == "" {
+		return nil, errors.New("must specify [-c, --config] option to check configuration file syntax")
+	}
+	if f.configFile != "" {
+		c, warnings, err := server.ParseConfigFile(f.configFile, confparse.Options{})
+		if err != nil {
+			return nil, configError(err)
+		}
+		if len(warnings) > 0 {
+			if f.check {
+				return nil, warnings
+			}
+			fmt.Fprintln(stderr, warnings.Error())
+		}
+		cfg = *c
+	}
+	f.apply(&cfg)
+	return &cfg, nil
+}
+
+// configError drops confparse's package prefix from file errors so the
+// message reads like nats-server's ("open x.conf: no such file ...").
+func configError(err error) error {
+	var list confparse.ErrorList
+	if errors.As(err, &list) {
+		return list
+	}
+	return errors.New(strings.TrimPrefix(err.Error(), "confparse: "))
+}
+
+// gitCommit is the short VCS revision the binary was built from, if the
+// build recorded one.
+func gitCommit() string {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return ""
+	}
+	for _, s := range bi.Settings {
+		if s.Key == "vcs.revision" && len(s.Value) >= 7 {
+			return s.Value[:7]
+		}
+	}
+	return ""
+}
+
+// process is a running server and what the command owns around it.
+type process struct {
+	f         *flags
+	cfg       *server.Config
+	logs      *logging
+	srv       *server.Server
+	pidFile   string
+	portsFile string
+	ldm       bool
+	ldmDone   chan struct{}
+}
+
+// serve starts the server and runs until a signal stops it.
+func serve(cfg *server.Config, f *flags, stderr *os.File) int {
+	logs, err := newLogging(cfg.Log, stderr)
+	if err != nil {
+		return fail(stderr, fmt.Errorf("unable to set up logging: %w", err))
+	}
+	p := &process{f: f, cfg: cfg, logs: logs, ldmDone: make(chan struct{})}
+	defer p.cleanup()
+	log := logs.log
+
+	opts := cfg.Options
+	opts.Logger = log
+	opts.GitCommit = gitCommit()
+	s, err := server.New(opts)
+	if err != nil {
+		log.Log(context.Background(), fatalLevel, err.Error())
+		return fail(stderr, err)
+	}
+	p.srv = s
+	if cfg.PidFile != "" {
+		if err := writePidFile(cfg.PidFile); err != nil {
+			log.Log(context.Background(), fatalLevel, "Could not write pidfile: "+err.Error())
+			return 1
+		}
+		p.pidFile = cfg.PidFile
+	}
+	if f.configFile != "" {
+		log.Info("Using configuration file: " + f.configFile)
+	}
+	if err := s.Start(); err != nil {
+		log.Log(context.Background(), fatalLevel, err.Error())
+		return 1
+	}
+	if cfg.PortsFileDir != "" {
+		path, err := writePortsFile(cfg.PortsFileDir, s.Addr())
+		if err != nil {
+			log.Error("Error writing ports file: " + err.Error())
+		} else {
+			p.portsFile = path
+		}
+	}
+	return p.waitForSignals()
+}
+
+// shutdown stops the server, flushing clients within shutdownTimeout.
+func (p *process) shutdown() {
+	ctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	defer cancel()
+	if err := p.srv.Shutdown(ctx); err != nil {
+		p.logs.log.Error("Shutdown did not complete: " + err.Error())
+	}
+}
+
+// lameDuck runs lame duck mode in the background; ldmDone closes when the
+// server has shut down at its end.
+func (p *process) lameDuck() {
+	if p.ldm {
+		return
+	}
+	p.ldm = true
+	go func() {
+		defer close(p.ldmDone)
+		if err := p.srv.LameDuck(context.Background()); err != nil {
+			p.logs.log.Error("Lame duck mode: " + err.Error())
+		}
+	}()
+}
+
+// cleanup removes the pid and ports files and closes the log.
+func (p *process) cleanup() {
+	if p.portsFile != "" {
+		os.Remove(p.portsFile)
+	}
+	if p.pidFile != "" {
+		os.Remove(p.pidFile)
+	}
+	p.logs.close()
+}
+
+// reload re-reads the configuration file and applies what can change while
+// running (logging and limits). On any error the running configuration is
+// kept and the error logged.
+func (p *process) reload() {
+	log := p.logs.log
+	if err := p.tryReload(); err != nil {
+		log.Error("Failed to reload server configuration: " + err.Error())
+	}
+}
+
+func (p *process) tryReload() error {
+	if p.f.configFile == "" {
+		return errors.New("can only reload config when a file is provided using -c or --config")
+	}
+	c, warnings, err := server.ParseConfigFile(p.f.configFile, confparse.Options{})
+	if err != nil {
+		return configError(err)
+	}
+	for _, w := range warnings {
+		p.logs.log.Warn(w.Error())
+	}
+	p.f.apply(c)
+	if err := checkReloadable(p.cfg, c); err != nil {
+		return err
+	}
+	logs := p.logs
+	if c.Log != p.cfg.Log {
+		if logs, err = newLogging(c.Log, os.Stderr); err != nil {
+			return fmt.Errorf("unable to set up logging: %w", err)
+		}
+	}
+	opts := c.Options
+	opts.Logger = logs.log
+	if err := p.srv.Reload(opts); err != nil {
+		if logs != p.logs {
+			logs.close()
+		}
+		return err
+	}
+	if logs != p.logs {
+		old := p.logs
+		p.logs = logs
+		old.close()
+	}
+	p.cfg = c
+	return nil
+}
+
+// checkReloadable refuses changes that need a restart, with upstream's
+// wording.
+func checkReloadable(old, nu *server.Config) error {
+	type field struct {
+		name     string
+		old, new any
+	}
+	for _, fl := range []field{
+		{"host", old.Options.Host, nu.Options.Host},
+		{"port", old.Options.Port, nu.Options.Port},
+		{"server_name", old.Options.ServerName, nu.Options.ServerName},
+		{"client_advertise", old.Options.ClientAdvertise, nu.Options.ClientAdvertise},
+		{"no_header_support", old.Options.NoHeaderSupport, nu.Options.NoHeaderSupport},
+		{"disable_sublist_cache", old.Options.NoSublistCache, nu.Options.NoSublistCache},
+		{"pid_file", old.PidFile, nu.PidFile},
+		{"ports_file_dir", old.PortsFileDir, nu.PortsFileDir},
+	} {
+		if fl.old != fl.new {
+			return fmt.Errorf("config reload not supported for %s: old=%v, new=%v", fl.name, fl.old, fl.new)
+		}
+	}
+	return nil
 }

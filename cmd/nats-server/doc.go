@@ -1,0 +1,36 @@
+// Command nats-server runs natsd, a drop-in replacement for the upstream
+// NATS server.
+//
+// It takes the same flags as nats-server 2.x (run it with -h) and reads the
+// same configuration files (-c). With no arguments it serves NATS clients
+// on 0.0.0.0:4222:
+//
+//	go run ./cmd/nats-server
+//	nats-server -c /etc/nats/nats-server.conf
+//	nats-server -a 127.0.0.1 -p -1 --ports_file_dir /tmp   # random port
+//	nats-server -c server.conf -t                         # check and exit
+//
+// Flags override the configuration file. Flags and configuration blocks of
+// subsystems natsd does not have yet (TLS, authorization, clustering,
+// JetStream, monitoring, profiling) are refused at startup with a
+// "not supported yet" message, never ignored.
+//
+// # Signals
+//
+//	SIGINT, SIGTERM  shut down gracefully and exit 0 (TERM is ignored while
+//	                 lame duck mode runs)
+//	SIGUSR1          reopen the log file (after logrotate moved it)
+//	SIGHUP           reload the configuration file: logging and limits
+//	SIGUSR2          enter lame duck mode, then exit
+//
+// "nats-server --signal <command>[=<pid>|=<pid file>]" sends them: stop
+// (KILL), quit (INT), term (TERM), reopen (USR1), reload (HUP) and ldm
+// (USR2). Without a pid the only other running process with the same
+// executable name is signalled.
+//
+// # Files
+//
+// -P writes the process id to a file and --ports_file_dir writes
+// "<executable_name>_<pid>.ports", a JSON document such as
+// {"nats":["nats://127.0.0.1:4222"]}; both are removed at exit.
+package main

@@ -1,0 +1,70 @@
+//go:build !windows
+
+package main
+
+import (
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+// signals maps the --signal commands to what they send.
+var signals = map[string]syscall.Signal{
+	"stop":   syscall.SIGKILL,
+	"quit":   syscall.SIGINT,
+	"term":   syscall.SIGTERM,
+	"reopen": syscall.SIGUSR1,
+	"reload": syscall.SIGHUP,
+	"ldm":    syscall.SIGUSR2,
+}
+
+// sendSignal implements --signal <command>[=<pid>].
+func sendSignal(arg string) error {
+	command, pid, err := signalTarget(arg)
+	if err != nil {
+		return err
+	}
+	sig, ok := signals[command]
+	if !ok {
+		return fmt.Errorf("unknown signal %q", command)
+	}
+	if err := syscall.Kill(pid, sig); err != nil {
+		return fmt.Errorf("unable to send signal %q to process %d: %w", command, pid, err)
+	}
+	return nil
+}
+
+// waitForSignals serves signals until the server is stopped: INT and TERM
+// shut down (TERM is ignored while lame duck mode runs its course), USR1
+// reopens the log file, HUP reloads the configuration, USR2 enters lame
+// duck mode. It returns the exit code.
+func (p *process) waitForSignals() int {
+	ch := make(chan os.Signal, 4)
+	signal.Notify(ch, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGUSR1, syscall.SIGUSR2)
+	defer signal.Stop(ch)
+	for {
+		select {
+		case <-p.ldmDone:
+			return 0
+		case sig := <-ch:
+			p.logs.log.Info(fmt.Sprintf("Trapped %q signal", sig))
+			switch sig {
+			case syscall.SIGINT:
+				p.shutdown()
+				return 0
+			case syscall.SIGTERM:
+				if !p.ldm {
+					p.shutdown()
+					return 0
+				}
+			case syscall.SIGUSR1:
+				p.logs.reopen()
+			case syscall.SIGHUP:
+				p.reload()
+			case syscall.SIGUSR2:
+				p.lameDuck()
+			}
+		}
+	}
+}
