@@ -1,3 +1,96 @@
-// Package sublist implements NATS subjects: validation, wildcard matching and
-// a subscription trie with a bounded match cache.
+// Package sublist implements NATS subjects: validation, wildcard matching,
+// a subscription trie with a bounded match cache, and subject transforms
+// (mappings). It has no dependencies and is generic over the subscription
+// value, so it can be used outside natsd.
+//
+// # Subject syntax
+//
+// A subject is a string of tokens separated by dots ("orders.eu.12345").
+// Tokens are non-empty and contain no space, tab, CR, LF or form feed;
+// other bytes, including non-ASCII ones, are allowed. A filter may use two
+// wildcards, each a whole token:
+//
+//	*   matches exactly one token:         "orders.*"  matches "orders.eu"
+//	>   matches one or more last tokens:   "orders.>"  matches "orders.eu.1"
+//
+// '>' must be the last token. A '*' or '>' inside a longer token ("a*",
+// "b>") is an ordinary character. These are upstream's non-pedantic rules
+// (nats-server's IsValidSubject): ValidSubject and ValidFilter check them,
+// ValidLiteralSubject also refuses wildcard tokens (what a publisher may
+// use in pedantic mode), SubjectMatchesFilter and IsSubsetMatch compare
+// subjects and filters without allocating, and Tokens iterates over tokens
+// without allocating.
+//
+// # Usage
+//
+// A Sublist maps filters to values of any comparable type T, typically a
+// pointer to the server's subscription:
+//
+//	subs := sublist.New[*Subscription]()
+//	subs.Insert("orders.*", "", sub1)          // plain subscription
+//	subs.Insert("orders.eu", "workers", sub2)  // member of queue group "workers"
+//
+//	r := subs.Match("orders.eu")
+//	for _, s := range r.Plain { deliver(s) }           // every plain subscriber
+//	for _, g := range r.Queues { deliver(pick(g.Members)) } // one per group
+//
+//	subs.Remove("orders.*", "", sub1)
+//
+// When a connection closes, RemoveBatch removes its subscriptions under one
+// lock acquisition. HasInterest answers "does anyone listen" without
+// building a result. Stats reports the numbers of upstream's /subsz.
+//
+// # Concurrency
+//
+// A Sublist is safe for concurrent use. Insert, Remove and RemoveBatch are
+// serialized by a mutex; cache misses walk the trie under its read lock, so
+// they run in parallel with each other. A cache hit takes no lock at all:
+// the cache is a fixed-size table of atomically published entries, and a
+// hit is one hash, one or two atomic loads and a string comparison. Writers
+// drop the cached results they affect before they return (a literal filter
+// drops one entry, a wildcard filter every cached subject it matches), so a
+// Match that starts after Insert or Remove returns sees the change; a Match
+// running concurrently with a writer sees the state before or after it.
+// The cache holds at most Options.CacheSize results (1024 by default, as
+// upstream); a full set of slots evicts one, so no sweeper goroutine is
+// needed. The package starts no goroutines.
+//
+// # Memory
+//
+// A Result is shared: the same *Result is cached and handed to every
+// caller matching the same subject, so it must be treated as read-only,
+// including its slices. It stays valid and unchanged after later inserts
+// and removes, which build new results instead of modifying published
+// ones; callers may keep it as long as they like. Results for subjects with
+// no interest share one empty Result.
+//
+// The trie keeps per subscription a map slot, a 48-byte node (shared by
+// all subscriptions on the same filter) and the value; filter strings are
+// copied once on first insert so that the caller's buffers are not
+// retained. Levels with a single literal child keep it inline instead of in
+// a map, so long filters cost little. Nodes left empty by Remove are freed.
+// Sets larger than 32 values (many subscribers on one subject) get a map
+// index so that Remove stays O(1).
+//
+// # Transforms
+//
+// Transform implements upstream's subject mapping syntax, used by account
+// mappings, imports and exports, and JetStream streams: a source filter and
+// a destination that refers to the source's wildcards with $n or with
+// {{wildcard(n)}}, {{partition(p,n...)}}, {{split(n,d)}},
+// {{splitFromLeft(n,i)}}, {{splitFromRight(n,i)}}, {{sliceFromLeft(n,i)}},
+// {{sliceFromRight(n,i)}}, {{left(n,i)}}, {{right(n,i)}} and
+// {{random(p)}}. Partition numbers are computed exactly as upstream
+// computes them (FNV-1a, 32 bit, over the referenced tokens concatenated,
+// modulo p), so natsd and nats-server servers agree on partitions. See
+// Transform for the details and NewTransformStrict for import rules.
+//
+// # Errors
+//
+// Insert and Remove return ErrInvalidSubject for malformed filters and
+// Remove returns ErrNotFound for unknown subscriptions. Transform
+// constructors return errors wrapping ErrInvalidSubject (bad source) or
+// ErrBadMapping with a specific ErrMapping... sentinel, as a *MappingError
+// naming the token at fault; Apply returns ErrNoTransform when the source
+// does not match. Use errors.Is.
 package sublist
