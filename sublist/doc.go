@@ -10,8 +10,8 @@
 // other bytes, including non-ASCII ones, are allowed. A filter may use two
 // wildcards, each a whole token:
 //
-//	*   matches exactly one token:         "orders.*"  matches "orders.eu"
-//	>   matches one or more last tokens:   "orders.>"  matches "orders.eu.1"
+//	"orders.*"  '*' matches exactly one token:       "orders.eu"
+//	"orders.>"  '>' matches one or more last tokens: "orders.eu", "orders.eu.1"
 //
 // '>' must be the last token. A '*' or '>' inside a longer token ("a*",
 // "b>") is an ordinary character. These are upstream's non-pedantic rules
