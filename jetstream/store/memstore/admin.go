@@ -32,7 +32,7 @@ func (s *Store) Purge(req store.PurgeRequest) (uint64, error) {
 			}
 			q, kept := s.last, uint64(0)
 			for ; ; q-- {
-				if s.msgs[q-s.base].ss != nil {
+				if s.log.at(q).ss != nil {
 					if kept++; kept == req.Keep {
 						break
 					}
@@ -80,15 +80,13 @@ func (s *Store) Purge(req store.PurgeRequest) (uint64, error) {
 // purgeAllLocked removes every message and returns how many there were.
 func (s *Store) purgeAllLocked() uint64 {
 	n := s.count
-	clear(s.msgs)
-	s.msgs = s.msgs[:0]
 	s.subjs = subjidx.Index[*subject]{}
 	s.ttls = nil
 	s.count, s.bytes = 0, 0
 	if s.last != 0 || s.first != 0 {
 		s.first = s.last + 1
 	}
-	s.base = s.last + 1
+	s.log.reset(s.last + 1)
 	return n
 }
 
@@ -111,7 +109,8 @@ func (s *Store) compactLocked(seq uint64) uint64 {
 			return 0
 		}
 		n := s.purgeAllLocked()
-		s.first, s.last, s.base, s.lastTS = seq, seq-1, seq, 0
+		s.first, s.last, s.lastTS = seq, seq-1, 0
+		s.log.reset(seq)
 		return n
 	}
 	var n uint64
@@ -120,7 +119,7 @@ func (s *Store) compactLocked(seq uint64) uint64 {
 		if q >= seq {
 			break
 		}
-		if s.msgs[q-s.base].ss != nil {
+		if s.log.at(q).ss != nil {
 			s.removeLocked(q, false)
 			n++
 		}
@@ -139,23 +138,19 @@ func (s *Store) Truncate(seq uint64) error {
 		return nil
 	}
 	for q := s.last; q > seq && s.count > 0 && q >= s.first; q-- {
-		if s.msgs[q-s.base].ss != nil {
+		if s.log.at(q).ss != nil {
 			s.removeLocked(q, false)
 		}
 	}
 	s.last = seq
 	s.ageNext = min(s.ageNext, seq+1)
 	if s.count == 0 {
-		clear(s.msgs)
-		s.msgs = s.msgs[:0]
-		s.first, s.base, s.lastTS = seq+1, seq+1, 0
-		if seq == 0 {
-			s.first, s.base = 1, 1
-		}
+		s.first, s.lastTS = seq+1, 0
+		s.log.reset(seq + 1)
 		return nil
 	}
-	s.msgs = s.msgs[:seq-s.base+1]
-	s.lastTS = s.msgs[s.lastLive()-s.base].ts
+	s.log.truncate(seq)
+	s.lastTS = s.log.at(s.lastLive()).ts
 	return nil
 }
 

@@ -82,7 +82,7 @@ func (s *Store) expire() {
 func (s *Store) expireLocked(now int64, rm *removals) {
 	for len(s.ttls) > 0 && s.ttls[0].exp <= now {
 		e := s.popTTL()
-		if s.alive(e.seq) && s.msgs[e.seq-s.base].exp == e.exp {
+		if s.alive(e.seq) && s.log.at(e.seq).exp == e.exp {
 			rm.add(e.seq, s.removeLocked(e.seq, false).subj, store.RemovedTTL)
 		}
 	}
@@ -101,7 +101,7 @@ func (s *Store) expireLocked(now int64, rm *removals) {
 	q := max(s.ageNext, s.first)
 	for ; s.count > 0 && q <= s.last; q++ {
 		q = max(q, s.first)
-		m := &s.msgs[q-s.base]
+		m := s.log.at(q)
 		if m.ss == nil || m.exp != 0 {
 			continue
 		}

@@ -35,7 +35,7 @@ func classify(filter string) (filterKind, error) {
 }
 
 func (s *Store) fill(seq uint64, into *store.StoredMsg) {
-	m := &s.msgs[seq-s.base]
+	m := s.log.at(seq)
 	into.Set(m.ss.subj, m.buf[:m.hlen], m.buf[m.hlen:], seq, m.ts)
 }
 
@@ -83,7 +83,7 @@ func (s *Store) nextLocked(kind filterKind, filter string, start uint64) uint64 
 	switch kind {
 	case filterAll:
 		for q := start; q <= s.last; q++ {
-			if s.msgs[q-s.base].ss != nil {
+			if s.log.at(q).ss != nil {
 				return q
 			}
 		}
@@ -97,7 +97,7 @@ func (s *Store) nextLocked(kind filterKind, filter string, start uint64) uint64 
 	}
 	end := min(s.last, start+scanBudget-1)
 	for q := start; q <= end; q++ {
-		if m := &s.msgs[q-s.base]; m.ss != nil && sublist.SubjectMatchesFilter(m.ss.subj, filter) {
+		if m := s.log.at(q); m.ss != nil && sublist.SubjectMatchesFilter(m.ss.subj, filter) {
 			return q
 		}
 	}
@@ -153,7 +153,7 @@ func (s *Store) lastLocked(kind filterKind, filter string) uint64 {
 		stop = s.last - scanBudget + 1
 	}
 	for q := s.last; q >= stop; q-- {
-		if m := &s.msgs[q-s.base]; m.ss != nil && sublist.SubjectMatchesFilter(m.ss.subj, filter) {
+		if m := s.log.at(q); m.ss != nil && sublist.SubjectMatchesFilter(m.ss.subj, filter) {
 			return q
 		}
 	}
@@ -168,7 +168,7 @@ func (s *Store) lastLocked(kind filterKind, filter string) uint64 {
 // lastLive returns the highest live sequence; count must be > 0.
 func (s *Store) lastLive() uint64 {
 	q := s.last
-	for s.msgs[q-s.base].ss == nil {
+	for s.log.at(q).ss == nil {
 		q--
 	}
 	return q
@@ -189,8 +189,8 @@ func (s *Store) State() store.StreamState {
 	if s.lastTS != 0 {
 		st.LastTime = time.Unix(0, s.lastTS).UTC()
 	}
-	if s.count > 0 && len(s.msgs) > 0 {
-		st.FirstTime = time.Unix(0, s.msgs[s.first-s.base].ts).UTC()
+	if s.count > 0 {
+		st.FirstTime = time.Unix(0, s.log.at(s.first).ts).UTC()
 		st.NumDeleted = int(s.last - s.first + 1 - s.count)
 	}
 	return st
@@ -244,7 +244,7 @@ func (s *Store) FilteredState(filter string, start uint64) (store.FilteredState,
 		})
 	default:
 		for q := start; q <= s.last; q++ {
-			m := &s.msgs[q-s.base]
+			m := s.log.at(q)
 			if m.ss != nil && (kind == filterAll || sublist.SubjectMatchesFilter(m.ss.subj, filter)) {
 				add(q)
 			}

@@ -40,9 +40,8 @@ type Store struct {
 	mu     sync.RWMutex
 	cfg    store.Config
 	closed bool
-	// msgs[i] holds sequence base+i; always base+len(msgs) == last+1.
-	msgs        []msg
-	base        uint64
+	// log holds the slots of sequences up to last: log.end == last+1.
+	log         msgLog
 	first, last uint64 // StreamState.FirstSeq and LastSeq
 	lastTS      int64
 	count       uint64
@@ -104,7 +103,7 @@ func validate(cfg store.Config) error {
 
 // alive reports whether seq holds a message. mu must be held.
 func (s *Store) alive(seq uint64) bool {
-	return s.count > 0 && seq >= s.first && seq <= s.last && s.msgs[seq-s.base].ss != nil
+	return s.count > 0 && seq >= s.first && seq <= s.last && s.log.at(seq).ss != nil
 }
 
 // removal is a message removed by a limit, to report to OnRemove.
@@ -210,7 +209,7 @@ func (s *Store) admitLocked(subj string, hdr, data []byte) error {
 			if cfg.DiscardNewPerSubject {
 				return store.ErrMaxMsgsPerSubject
 			}
-			old := &s.msgs[ss.seqs[ss.head]-s.base]
+			old := s.log.at(ss.seqs[ss.head])
 			freedMsgs, freedBytes = 1, uint64(len(ss.subj)+len(old.buf))+16
 		}
 	}
@@ -238,14 +237,11 @@ func (s *Store) appendLocked(seq uint64, subj string, hdr, data []byte, ts, exp 
 		copy(buf[len(hdr):], data)
 	}
 	if s.count == 0 {
-		clear(s.msgs)
-		s.msgs = s.msgs[:0]
-		s.base, s.first = seq, seq
+		s.log.reset(seq)
+		s.first = seq
 	}
-	for s.base+uint64(len(s.msgs)) < seq {
-		s.msgs = append(s.msgs, msg{})
-	}
-	s.msgs = append(s.msgs, msg{ss: ss, buf: buf, hlen: uint32(len(hdr)), ts: ts, exp: exp})
+	s.log.pad(seq)
+	s.log.push(msg{ss: ss, buf: buf, hlen: uint32(len(hdr)), ts: ts, exp: exp})
 	ss.seqs = append(ss.seqs, seq)
 	ss.n++
 	s.count++
@@ -304,7 +300,7 @@ func (s *Store) enforceLocked(ss *subject, rm *removals) {
 // removeLocked removes the message at seq, which must be alive, and
 // returns its subject entry.
 func (s *Store) removeLocked(seq uint64, erase bool) *subject {
-	m := &s.msgs[seq-s.base]
+	m := s.log.at(seq)
 	ss := m.ss
 	if erase {
 		clear(m.buf)
@@ -329,23 +325,16 @@ func (s *Store) removeLocked(seq uint64, erase bool) *subject {
 // of the first one, and gives back the slots before it now and then.
 func (s *Store) advanceFirstLocked() {
 	if s.count == 0 {
-		clear(s.msgs)
-		s.msgs = s.msgs[:0]
 		s.first = s.last + 1
-		s.base = s.first
+		s.log.reset(s.first)
 		return
 	}
-	i := s.first - s.base + 1
-	for s.msgs[i].ss == nil {
-		i++
+	q := s.first + 1
+	for s.log.at(q).ss == nil {
+		q++
 	}
-	s.first = s.base + i
-	if i >= 1024 && i > uint64(len(s.msgs))/2 {
-		n := copy(s.msgs, s.msgs[i:])
-		clear(s.msgs[n:])
-		s.msgs = s.msgs[:n]
-		s.base = s.first
-	}
+	s.first = q
+	s.log.trimFront(q)
 }
 
 // dropSeq takes a removed seq out of ss's list, or leaves it dead there.
@@ -447,8 +436,12 @@ func (s *Store) Close() error {
 func (s *Store) Delete() error {
 	err := s.Close()
 	s.mu.Lock()
-	clear(s.msgs)
-	s.msgs, s.subjs, s.ttls, s.consumers = nil, subjidx.Index[*subject]{}, nil, nil
+	s.log = msgLog{}
+	s.subjs, s.ttls, s.consumers = subjidx.Index[*subject]{}, nil, nil
+	s.count, s.bytes = 0, 0
+	if s.last != 0 {
+		s.first = s.last + 1
+	}
 	s.mu.Unlock()
 	return err
 }

@@ -41,7 +41,7 @@ func (s *Store) Snapshot(ctx context.Context, w io.Writer) error {
 	b = binary.AppendVarint(b, s.lastTS)
 	b = binary.AppendUvarint(b, s.count)
 	for q := s.first; s.count > 0 && q <= s.last; q++ {
-		m := &s.msgs[q-s.base]
+		m := s.log.at(q)
 		if m.ss == nil {
 			continue
 		}
@@ -212,12 +212,11 @@ func (s *Store) restoreLocked(d *decoder, first, last uint64, lastTS int64, coun
 		return corrupt("body", d.err)
 	}
 	// Sequence gaps at the end and an empty store's range.
-	for s.base+uint64(len(s.msgs)) <= last {
-		s.msgs = append(s.msgs, msg{})
-	}
 	s.first, s.last, s.lastTS = first, last, lastTS
 	if count == 0 {
-		s.msgs, s.base = s.msgs[:0], last+1
+		s.log.reset(last + 1)
+	} else {
+		s.log.pad(last + 1)
 	}
 	for _, c := range cs {
 		if s.consumers == nil {
@@ -234,7 +233,7 @@ func (s *Store) restoreLocked(d *decoder, first, last uint64, lastTS int64, coun
 
 // resetLocked empties a store whose Restore failed half way.
 func (s *Store) resetLocked() {
-	clear(s.msgs)
-	s.msgs, s.subjs, s.ttls = nil, subjidx.Index[*subject]{}, nil
-	s.base, s.first, s.last, s.lastTS, s.count, s.bytes, s.ageNext = 0, 0, 0, 0, 0, 0, 0
+	s.log = msgLog{}
+	s.subjs, s.ttls = subjidx.Index[*subject]{}, nil
+	s.first, s.last, s.lastTS, s.count, s.bytes, s.ageNext = 0, 0, 0, 0, 0, 0
 }
