@@ -1,0 +1,218 @@
+package cmd
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// allowedModules is the module table of ARCHITECTURE.md: the natsd modules
+// each module may import (besides itself and the standard library). cmd is
+// absent because it may import everything. Every module above the leaves
+// may also import confparse, because each parses its own configuration
+// block. Update this map together with the architecture document.
+var allowedModules = map[string][]string{
+	"protocol":  {},
+	"sublist":   {},
+	"confparse": {},
+	"websocket": {"confparse"},
+	"auth":      {"sublist", "confparse"},
+	"server":    {"protocol", "sublist", "auth", "confparse"},
+	"cluster":   {"server", "protocol", "sublist", "confparse"},
+	"jetstream": {"server", "sublist", "confparse"},
+	"mqtt":      {"server", "jetstream", "websocket", "confparse"},
+	"monitor":   {"server", "confparse"},
+}
+
+// allowedExternal are the third-party module paths each module's
+// non-test code may import. Tests of non-leaf modules may import any
+// third-party package (testify, nats.go, ...); leaf modules none at all.
+var allowedExternal = map[string][]string{
+	"websocket": {"github.com/klauspost/compress"},
+	"auth":      {"github.com/nats-io/nkeys", "github.com/nats-io/jwt/v2", "golang.org/x/crypto"},
+	"cluster":   {"github.com/klauspost/compress"},
+	"jetstream": {"github.com/klauspost/compress", "github.com/hashicorp/raft", "github.com/hashicorp/go-msgpack/v2"},
+}
+
+var leafModules = []string{"protocol", "sublist", "confparse"}
+
+// edge is one import: package from (in module fromMod) imports to.
+type edge struct {
+	fromMod, from, to string
+	test              bool // from is a test package or a test variant
+}
+
+// moduleOf returns the natsd module of an import path, "" for the standard
+// library and "ext" for third-party packages.
+func moduleOf(path string) string {
+	if rest, ok := strings.CutPrefix(path, "natsd.dev/"); ok {
+		mod, _, _ := strings.Cut(rest, "/")
+		return strings.TrimSuffix(mod, "_test") // natsd.dev/server_test is server's
+	}
+	first, _, _ := strings.Cut(path, "/")
+	if strings.Contains(first, ".") {
+		return "ext"
+	}
+	return ""
+}
+
+// checkEdges returns a description of every edge the tables forbid.
+func checkEdges(edges []edge, modules map[string][]string, external map[string][]string) []string {
+	var bad []string
+	for _, e := range edges {
+		if e.fromMod == "cmd" {
+			continue
+		}
+		switch toMod := moduleOf(e.to); toMod {
+		case "", e.fromMod:
+		case "ext":
+			if slices.Contains(leafModules, e.fromMod) {
+				bad = append(bad, fmt.Sprintf("%s: leaf module imports %s", e.from, e.to))
+				continue
+			}
+			if e.test {
+				continue
+			}
+			ok := slices.ContainsFunc(external[e.fromMod], func(prefix string) bool {
+				return e.to == prefix || strings.HasPrefix(e.to, prefix+"/")
+			})
+			if !ok {
+				bad = append(bad, fmt.Sprintf("%s imports %s, not in the allowed third-party list of %s", e.from, e.to, e.fromMod))
+			}
+		default:
+			allowed, known := modules[e.fromMod]
+			if !known {
+				bad = append(bad, fmt.Sprintf("%s: module %s is not in the dependency table", e.from, e.fromMod))
+			} else if !slices.Contains(allowed, toMod) {
+				bad = append(bad, fmt.Sprintf("%s imports %s: module %s may not import %s", e.from, e.to, e.fromMod, toMod))
+			}
+		}
+	}
+	return bad
+}
+
+// workspaceModules returns the directories listed in go.work's use block.
+func workspaceModules(t *testing.T, root string) []string {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(root, "go.work"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mods []string
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		if dir, ok := strings.CutPrefix(line, "./"); ok {
+			mods = append(mods, dir)
+		} else if dir, ok := strings.CutPrefix(line, "use ./"); ok {
+			mods = append(mods, dir)
+		}
+	}
+	return mods
+}
+
+// stripVariant drops the " [pkg.test]" suffix of test variants.
+func stripVariant(p string) (string, bool) {
+	base, _, variant := strings.Cut(p, " [")
+	return base, variant
+}
+
+// moduleEdges lists the imports of every package of module mod (with its
+// tests) and of the natsd packages they depend on.
+func moduleEdges(t *testing.T, dir string) []edge {
+	t.Helper()
+	cmd := exec.Command("go", "list", "-e", "-deps", "-test", "-f", "{{.ImportPath}}\t{{join .Imports \" \"}}", "./...")
+	cmd.Dir = dir
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("go list in %s: %v", dir, err)
+	}
+	var edges []edge
+	for line := range strings.Lines(string(out)) {
+		from, imports, _ := strings.Cut(strings.TrimSpace(line), "\t")
+		from, variant := stripVariant(from)
+		mod := moduleOf(from)
+		if mod == "" || mod == "ext" || strings.HasSuffix(from, ".test") {
+			continue
+		}
+		test := variant || strings.HasSuffix(from, "_test")
+		for _, imp := range strings.Fields(imports) {
+			to, _ := stripVariant(imp)
+			edges = append(edges, edge{fromMod: mod, from: from, to: to, test: test})
+		}
+	}
+	return edges
+}
+
+func TestModuleDependencies(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs go list over the workspace")
+	}
+	root, err := filepath.Abs("..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mod := range workspaceModules(t, root) {
+		dir := filepath.Join(root, mod)
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err != nil {
+			continue // not created yet
+		}
+		t.Run(mod, func(t *testing.T) {
+			for _, v := range checkEdges(moduleEdges(t, dir), allowedModules, allowedExternal) {
+				t.Error(v)
+			}
+		})
+	}
+}
+
+func TestLeafModulesRequireNothing(t *testing.T) {
+	for _, mod := range leafModules {
+		data, err := os.ReadFile(filepath.Join("..", mod, "go.mod"))
+		if err != nil {
+			continue
+		}
+		for line := range strings.Lines(string(data)) {
+			if strings.HasPrefix(strings.TrimSpace(line), "require") {
+				t.Errorf("%s/go.mod has a require; leaf modules depend on nothing", mod)
+			}
+		}
+	}
+}
+
+func TestCheckEdgesCatchesViolations(t *testing.T) {
+	tests := []struct {
+		name string
+		e    edge
+		bad  bool
+	}{
+		{"allowed sibling", edge{fromMod: "server", from: "natsd.dev/server", to: "natsd.dev/sublist"}, false},
+		{"subpackage of sibling", edge{fromMod: "server", from: "natsd.dev/server/logger", to: "natsd.dev/protocol/x"}, false},
+		{"own module", edge{fromMod: "jetstream", from: "natsd.dev/jetstream", to: "natsd.dev/jetstream/store"}, false},
+		{"stdlib", edge{fromMod: "sublist", from: "natsd.dev/sublist", to: "sync/atomic"}, false},
+		{"reaching up", edge{fromMod: "sublist", from: "natsd.dev/sublist", to: "natsd.dev/server"}, true},
+		{"server to jetstream", edge{fromMod: "server", from: "natsd.dev/server", to: "natsd.dev/jetstream"}, true},
+		{"monitor to cluster", edge{fromMod: "monitor", from: "natsd.dev/monitor", to: "natsd.dev/cluster"}, true},
+		{"leaf third party", edge{fromMod: "protocol", from: "natsd.dev/protocol", to: "github.com/x/y"}, true},
+		{"leaf test third party", edge{fromMod: "confparse", from: "natsd.dev/confparse_test", to: "github.com/stretchr/testify/require", test: true}, true},
+		{"allowed third party", edge{fromMod: "websocket", from: "natsd.dev/websocket", to: "github.com/klauspost/compress/flate"}, false},
+		{"prefix is not a path", edge{fromMod: "websocket", from: "natsd.dev/websocket", to: "github.com/klauspost/compressor"}, true},
+		{"unlisted third party", edge{fromMod: "server", from: "natsd.dev/server", to: "github.com/pkg/errors"}, true},
+		{"test third party", edge{fromMod: "server", from: "natsd.dev/server_test", to: "github.com/nats-io/nats.go", test: true}, false},
+		{"unknown module", edge{fromMod: "extras", from: "natsd.dev/extras", to: "natsd.dev/server"}, true},
+		{"cmd imports anything", edge{fromMod: "cmd", from: "natsd.dev/cmd/nats-server", to: "natsd.dev/jetstream"}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			bad := checkEdges([]edge{tt.e}, allowedModules, allowedExternal)
+			if (len(bad) > 0) != tt.bad {
+				t.Errorf("violations %q, want violation: %v", bad, tt.bad)
+			}
+		})
+	}
+}
