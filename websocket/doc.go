@@ -1,2 +1,114 @@
-// Package websocket is an RFC 6455 server transport exposed as a net.Listener.
+// Package websocket is an RFC 6455 server transport exposed as a
+// net.Listener, so that a server can serve WebSocket clients exactly as it
+// serves TCP ones. It knows nothing about the protocol carried on top.
+//
+// # Usage
+//
+// Wrap a listener and accept connections:
+//
+//	inner, err := net.Listen("tcp", "0.0.0.0:443")
+//	// for wss://, wrap it first: inner = tls.NewListener(inner, tlsConfig)
+//	l, err := websocket.NewListener(inner, websocket.Config{
+//		Compression:    true,
+//		AllowedOrigins: []string{"https://app.example.com"},
+//	})
+//	for {
+//		nc, err := l.Accept() // a *websocket.Conn that finished its handshake
+//		...
+//	}
+//
+// A *Conn reads and writes the application byte stream: Read returns the
+// payload of the client's binary and text messages in order, whatever
+// their fragmentation, and each Write is sent as one binary message. The
+// handshake request stays available from Conn.Request: cookies (for JWT,
+// user name or token cookies), headers such as X-Forwarded-For, the URL
+// path (to tell NATS, MQTT and leaf node clients apart) and TLS, which is
+// non-nil when the inner listener did TLS.
+//
+// Handshake failures never come out of Accept: the client gets an HTTP
+// error and Config.OnHandshakeError, if set, gets a *HandshakeError.
+//
+// # Concurrency
+//
+// The Listener runs one goroutine for Accept on the inner listener and one
+// per connection for the duration of its handshake (bounded by
+// Config.HandshakeTimeout); Close stops and waits for all of them.
+// Accept, Close and Addr may be called from any goroutine.
+//
+// A Conn supports one reader and one writer at a time, as a net.Conn
+// used by a read loop and a flusher. Read answers pings and close frames
+// itself, so it writes control frames: they take the write lock between
+// two Writes, never inside one. Close may be called at any time from any
+// goroutine; it waits at most a second for a Write in progress.
+//
+// # Memory
+//
+// Reading an uncompressed frame unmasks its payload in place in the
+// caller's buffer; a read at least as large as the 4 KiB read buffer is
+// made directly into it. A compressed message is collected (compressed)
+// in a per-connection buffer and inflated into the caller's buffers
+// through a decompressor that is taken from a pool for the length of the
+// message. Writes copy a small payload behind the frame header, and send
+// larger ones with writev (net.Buffers). None of this allocates once the
+// buffers have grown; buffers beyond 256 KiB are not kept. Write does not
+// keep p.
+//
+// # Wire format
+//
+// Every frame (RFC 6455 section 5.2):
+//
+//	 0               1               2               3
+//	 0 1 2 3 4 5 6 7 0 1 2 3 4 5 6 7 0 1 2 3 4 5 6 7 0 1 2 3 4 5 6 7
+//	+-+-+-+-+-------+-+-------------+-------------------------------+
+//	|F|R|R|R| opcode|M| Payload len |    Extended payload length    |
+//	|I|S|S|S|  (4)  |A|     (7)     |             (16/64)           |
+//	|N|V|V|V|       |S|             |   (if payload len==126/127)   |
+//	| |1|2|3|       |K|             |                               |
+//	+-+-+-+-+-------+-+-------------+ - - - - - - - - - - - - - - - +
+//	|     Extended payload length continued, if payload len == 127  |
+//	+ - - - - - - - - - - - - - - - +-------------------------------+
+//	|                               |Masking-key, if MASK set to 1  |
+//	+-------------------------------+-------------------------------+
+//	| Masking-key (continued)       |          Payload Data         |
+//	+-------------------------------- - - - - - - - - - - - - - - - +
+//
+// Client frames must be masked; server frames never are. Opcodes: 0
+// continuation, 1 text, 2 binary, 8 close, 9 ping, 10 pong. Control frames
+// (8-10) carry at most 125 bytes and are never fragmented, but may come
+// between the fragments of a message. A close payload is a big-endian
+// status code followed by a UTF-8 reason.
+//
+// With permessage-deflate (RFC 7692) negotiated, RSV1 on the first frame
+// of a message marks it compressed: the payload of all its frames is raw
+// DEFLATE data whose final 0x00 0x00 0xff 0xff has been removed. This
+// server always negotiates server_no_context_takeover and
+// client_no_context_takeover, as upstream nats-server does, so each
+// message is compressed on its own. Messages under 64 bytes are sent
+// uncompressed.
+//
+// # Errors
+//
+// Read returns io.EOF after the peer's close frame (answered with the
+// same status code) or when the peer closes TCP between messages,
+// io.ErrUnexpectedEOF when it does so within one, and a *CloseError when
+// the peer broke the protocol. In that case a close frame has been sent
+// with:
+//
+//   - 1002 (StatusProtocolError): unmasked frame, reserved bit or RSV1
+//     without deflate, unknown opcode, control frame over 125 bytes or
+//     fragmented, continuation out of place, invalid close code or a close
+//     payload of one byte;
+//   - 1007 (StatusInvalidPayloadData): a text message or close reason that
+//     is not UTF-8, or corrupt compressed data;
+//   - 1009 (StatusMessageTooBig): a frame, or a compressed message, over
+//     Config.MaxFrameSize.
+//
+// Write returns ErrCloseSent once a close frame went out. Deadlines pass
+// through to the underlying connection: a read that times out may be
+// retried, a write that times out leaves the connection unusable for
+// writing. The handshake answers 405 to a method other than GET, 426 to a
+// Sec-WebSocket-Version other than 13, 403 to an origin that fails the
+// checks or a request refused by Config.CheckRequest, 431 to headers over
+// 64 KiB and 400 to anything else malformed; every error carries
+// "Sec-WebSocket-Version: 13".
 package websocket

@@ -1,0 +1,152 @@
+package websocket
+
+import (
+	"bytes"
+	"io"
+	"strconv"
+	"testing"
+)
+
+// benchPayload returns n bytes that look like NATS traffic, so that
+// compression has something realistic to work on.
+func benchPayload(n int) []byte {
+	var b []byte
+	for i := 0; len(b) < n; i++ {
+		b = append(b, "MSG orders.eu."...)
+		b = strconv.AppendInt(b, int64(i%97), 10)
+		b = append(b, ` 1 42\r\n{"id":`...)
+		b = strconv.AppendInt(b, int64(i), 10)
+		b = append(b, `,"qty":3,"status":"open"}`+"\r\n"...)
+	}
+	return b[:n]
+}
+
+type benchCase struct {
+	name     string
+	size     int
+	compress bool
+}
+
+var benchCases = []benchCase{
+	{"128B", 128, false},
+	{"4KiB", 4096, false},
+	{"128B-deflate", 128, true},
+	{"4KiB-deflate", 4096, true},
+}
+
+// readSetup returns a Conn reading an endless stream of identical client
+// messages of c.size bytes, and a buffer for one message.
+func readSetup(c benchCase) (*Conn, []byte) {
+	p := benchPayload(c.size)
+	b0, wire := byte(finBit|opBinary), p
+	if c.compress {
+		b0, wire = b0|rsv1Bit, deflateForTest(p)
+	}
+	// Repeat the frame so that one read of the underlying conn holds many.
+	var stream []byte
+	for len(stream) < 64<<10 {
+		stream = appendClientFrame(stream, b0, [4]byte{0xA1, 0xB2, 0xC3, 0xD4}, true, wire)
+	}
+	conn := newTestConn(&discardConn{data: stream}, c.compress, 0)
+	return conn, make([]byte, c.size)
+}
+
+func BenchmarkRead(b *testing.B) {
+	for _, c := range benchCases {
+		b.Run(c.name, func(b *testing.B) {
+			conn, buf := readSetup(c)
+			b.ReportAllocs()
+			b.SetBytes(int64(c.size))
+			for b.Loop() {
+				if _, err := io.ReadFull(conn, buf); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+func BenchmarkWrite(b *testing.B) {
+	for _, c := range benchCases {
+		b.Run(c.name, func(b *testing.B) {
+			conn := newTestConn(&discardConn{data: []byte{0}}, c.compress, 0)
+			p := benchPayload(c.size)
+			b.ReportAllocs()
+			b.SetBytes(int64(c.size))
+			for b.Loop() {
+				if _, err := conn.Write(p); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// TestSteadyStateAllocs proves that reading and writing frames allocates
+// nothing once the buffers and pooled (de)compressors are warm.
+func TestSteadyStateAllocs(t *testing.T) {
+	if raceEnabled {
+		t.Skip("sync.Pool drops items under the race detector")
+	}
+	for _, c := range benchCases {
+		t.Run(c.name, func(t *testing.T) {
+			rconn, buf := readSetup(c)
+			read := func() {
+				if _, err := io.ReadFull(rconn, buf); err != nil {
+					t.Fatal(err)
+				}
+			}
+			wconn := newTestConn(&discardConn{data: []byte{0}}, c.compress, 0)
+			p := benchPayload(c.size)
+			write := func() {
+				if _, err := wconn.Write(p); err != nil {
+					t.Fatal(err)
+				}
+			}
+			for range 10 {
+				read()
+				write()
+			}
+			// sync.Pool may drop its content at a GC in the middle of a
+			// run; a real regression allocates on every call.
+			if a := testing.AllocsPerRun(200, read); a >= 0.05 {
+				t.Errorf("Read: %v allocs per message", a)
+			}
+			if a := testing.AllocsPerRun(200, write); a >= 0.05 {
+				t.Errorf("Write: %v allocs per message", a)
+			}
+		})
+	}
+}
+
+// TestWriteCompressedIsSmaller checks that compression pays off on text.
+func TestWriteCompressedIsSmaller(t *testing.T) {
+	p := benchPayload(4096)
+	for _, compress := range []bool{false, true} {
+		fc := &fakeConn{r: bytes.NewReader(nil)}
+		c := newTestConn(fc, compress, 0)
+		if _, err := c.Write(p); err != nil {
+			t.Fatal(err)
+		}
+		frames, ok := parseServerFrames(fc.w.Bytes())
+		if !ok || len(frames) != 1 {
+			t.Fatalf("compress=%v: %d frames, ok %v", compress, len(frames), ok)
+		}
+		got := frames[0].payload
+		if compress {
+			if frames[0].b0 != finBit|rsv1Bit|opBinary {
+				t.Fatalf("first byte %#x", frames[0].b0)
+			}
+			if len(got) > len(p)/2 {
+				t.Errorf("compressed %d bytes into %d", len(p), len(got))
+			}
+			var err error
+			if got, err = inflateForTest(got); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if !bytes.Equal(got, p) {
+			t.Fatalf("compress=%v: payload differs", compress)
+		}
+	}
+}

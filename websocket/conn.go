@@ -1,0 +1,536 @@
+package websocket
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+	"unicode/utf8"
+
+	"github.com/klauspost/compress/flate"
+)
+
+const (
+	// compressThreshold: smaller messages are sent uncompressed, as upstream
+	// does, since deflate cannot win much on them.
+	compressThreshold = 64
+	// copyThreshold: payloads up to this size are copied behind the header
+	// and written with one Write (one TLS record); larger ones use writev.
+	copyThreshold = 4096
+	// keepBuffer: scratch buffers that grew beyond this are dropped after
+	// use so that an idle connection does not pin a large message.
+	keepBuffer = 256 << 10
+	// closeTimeout bounds the time Close spends sending the close frame.
+	closeTimeout = time.Second
+)
+
+// deflateTail ends every compressed message before decompression: the
+// 0x00 0x00 0xff 0xff that senders strip (RFC 7692 section 7.2.2) plus a
+// final empty stored block, so the decompressor ends with io.EOF.
+var deflateTail = []byte{0x00, 0x00, 0xff, 0xff, 0x01, 0x00, 0x00, 0xff, 0xff}
+
+// flateReaders holds idle decompressors (io.ReadCloser and flate.Resetter):
+// one is taken per compressed message, so idle connections hold none.
+var flateReaders sync.Pool
+
+// Conn is a server-side WebSocket connection. It is a net.Conn whose byte
+// stream is the concatenated payload of the messages: Read returns the data
+// of binary and text messages in order, whatever their fragmentation, and
+// Write sends each call as one binary message.
+type Conn struct {
+	nc          net.Conn
+	req         *http.Request
+	subprotocol string
+	compress    bool  // permessage-deflate negotiated
+	maxFrame    int64 // <= 0: no limit on uncompressed frames
+	maxDeflate  int64 // limit on a compressed message's payload
+
+	closing atomic.Bool
+
+	// Read side: the state of the frame being read.
+	rmu      sync.Mutex
+	br       *bufio.Reader
+	rerr     error   // sticky: every later Read returns it
+	rem      int64   // payload bytes of the current data frame not yet read
+	key      [4]byte // its masking key
+	kpos     int     // offset in key for the next payload byte
+	fin      bool    // the current data frame ends its message
+	frag     bool    // a message is open: the next data frame is a continuation
+	text     bool    // the open message is text: validate UTF-8
+	deflated bool    // the open message is compressed
+	utf      utf8Stream
+	cbuf     []byte        // compressed payload of the open message
+	cr       bytes.Reader  // reads cbuf for the decompressor
+	fr       io.ReadCloser // decompressor while inflating, else nil
+
+	// Write side.
+	wmu       sync.Mutex
+	werr      error // sticky: a failed write may have left half a frame
+	closeSent bool
+	hdr       [maxHeaderLen]byte
+	wbuf      []byte      // header + small payload, or a control frame
+	bufs      net.Buffers // header + large payload
+	bufsArr   [2][]byte
+	zbuf      appendWriter // compressed payload
+}
+
+// appendWriter is an io.Writer appending to a slice it owns.
+type appendWriter struct{ b []byte }
+
+func (w *appendWriter) Write(p []byte) (int, error) {
+	w.b = append(w.b, p...)
+	return len(p), nil
+}
+
+func newConn(nc net.Conn, br *bufio.Reader, compress bool, maxFrame int64) *Conn {
+	if maxFrame == 0 {
+		maxFrame = DefaultMaxFrameSize
+	}
+	c := &Conn{nc: nc, br: br, compress: compress, maxFrame: maxFrame, maxDeflate: maxFrame}
+	if maxFrame < 0 {
+		c.maxDeflate = DefaultMaxFrameSize
+	}
+	return c
+}
+
+// Request returns the HTTP request of the opening handshake: headers,
+// cookies (r.Cookie), URL path and query, RemoteAddr, and TLS, which is
+// non-nil when the connection came through a TLS listener. Its body is
+// empty. The caller must not modify it.
+func (c *Conn) Request() *http.Request { return c.req }
+
+// Subprotocol returns the negotiated Sec-WebSocket-Protocol, or "".
+func (c *Conn) Subprotocol() string { return c.subprotocol }
+
+// Compressed reports whether permessage-deflate was negotiated.
+func (c *Conn) Compressed() bool { return c.compress }
+
+// NetConn returns the underlying connection (a *tls.Conn for wss).
+// Reading or writing it directly corrupts the WebSocket stream.
+func (c *Conn) NetConn() net.Conn { return c.nc }
+
+// LocalAddr returns the local network address.
+func (c *Conn) LocalAddr() net.Addr { return c.nc.LocalAddr() }
+
+// RemoteAddr returns the peer's network address (not X-Forwarded-For,
+// which is in Request().Header).
+func (c *Conn) RemoteAddr() net.Addr { return c.nc.RemoteAddr() }
+
+// SetDeadline sets the read and write deadlines of the underlying connection.
+func (c *Conn) SetDeadline(t time.Time) error { return c.nc.SetDeadline(t) }
+
+// SetReadDeadline sets the read deadline of the underlying connection. A
+// Read that times out can be retried: no frame state is lost.
+func (c *Conn) SetReadDeadline(t time.Time) error { return c.nc.SetReadDeadline(t) }
+
+// SetWriteDeadline sets the write deadline of the underlying connection.
+// A Write that times out may have sent part of a frame, so the connection
+// is unusable for writing afterwards.
+func (c *Conn) SetWriteDeadline(t time.Time) error { return c.nc.SetWriteDeadline(t) }
+
+// Read reads application data. It answers pings and the close handshake
+// itself. It returns io.EOF after the peer's close frame (which it
+// echoes), a *CloseError after a protocol violation by the peer (answered
+// with a close frame carrying the same code), and otherwise the errors of
+// the underlying connection.
+func (c *Conn) Read(p []byte) (int, error) {
+	c.rmu.Lock()
+	defer c.rmu.Unlock()
+	for {
+		if c.rerr != nil {
+			return 0, c.rerr
+		}
+		if c.fr != nil {
+			if len(p) == 0 {
+				return 0, nil
+			}
+			return c.readInflated(p)
+		}
+		if c.rem > 0 {
+			if c.deflated {
+				if err := c.collect(); err != nil {
+					return 0, err
+				}
+				if c.rem == 0 && c.fin {
+					c.startInflate()
+				}
+				continue
+			}
+			if len(p) == 0 {
+				return 0, nil
+			}
+			q := p
+			if int64(len(q)) > c.rem {
+				q = q[:c.rem]
+			}
+			n, err := c.br.Read(q)
+			if n == 0 {
+				return 0, c.ioError(err, false)
+			}
+			q = q[:n]
+			c.kpos = maskBytes(c.key, c.kpos, q)
+			c.rem -= int64(n)
+			if c.text && !c.utf.feed(q) {
+				return 0, c.fail(StatusInvalidPayloadData, "invalid UTF-8 in text message")
+			}
+			if c.rem == 0 && c.fin {
+				if err := c.endMessage(); err != nil {
+					return 0, err
+				}
+			}
+			return n, nil
+		}
+		if err := c.nextFrame(); err != nil {
+			return 0, err
+		}
+	}
+}
+
+// nextFrame reads a frame header and handles control frames whole. The
+// header is only consumed once all of it is buffered, so a timeout leaves
+// the state as it was.
+func (c *Conn) nextFrame() error {
+	h, err := c.br.Peek(2)
+	if err != nil {
+		return c.ioError(err, len(h) == 0)
+	}
+	b0, b1 := h[0], h[1]
+	fin, op := b0&finBit != 0, b0&0x0F
+	control := op&0x08 != 0
+	n := int(b1 & 0x7F)
+	switch {
+	case b0&rsv23 != 0:
+		return c.fail(StatusProtocolError, "reserved bits set")
+	case b0&rsv1Bit != 0 && (!c.compress || control || op == opContinuation):
+		return c.fail(StatusProtocolError, "unexpected RSV1 bit")
+	case op != opContinuation && op != opText && op != opBinary && op != opClose && op != opPing && op != opPong:
+		return c.fail(StatusProtocolError, "unknown opcode")
+	case b1&maskBit == 0:
+		return c.fail(StatusProtocolError, "client frame not masked")
+	case control && !fin:
+		return c.fail(StatusProtocolError, "fragmented control frame")
+	case control && n > maxControlPayload:
+		return c.fail(StatusProtocolError, "control frame larger than 125 bytes")
+	case op == opContinuation && !c.frag:
+		return c.fail(StatusProtocolError, "continuation frame without a message")
+	case (op == opText || op == opBinary) && c.frag:
+		return c.fail(StatusProtocolError, "new message inside a fragmented one")
+	}
+	hlen := 2 + 4
+	switch n {
+	case 126:
+		hlen += 2
+	case 127:
+		hlen += 8
+	}
+	if control {
+		total := hlen + n
+		f, err := c.br.Peek(total)
+		if err != nil {
+			return c.ioError(err, false)
+		}
+		copy(c.key[:], f[2:6])
+		payload := f[6:total]
+		maskBytes(c.key, 0, payload)
+		err = c.control(op, payload)
+		c.br.Discard(total)
+		return err
+	}
+	h, err = c.br.Peek(hlen)
+	if err != nil {
+		return c.ioError(err, false)
+	}
+	length := uint64(n)
+	switch n {
+	case 126:
+		length = uint64(binary.BigEndian.Uint16(h[2:]))
+	case 127:
+		length = binary.BigEndian.Uint64(h[2:])
+		if length>>63 != 0 {
+			return c.fail(StatusProtocolError, "invalid payload length")
+		}
+	}
+	if op != opContinuation {
+		c.text = op == opText
+		c.deflated = b0&rsv1Bit != 0
+		c.utf.reset()
+		c.cbuf = c.cbuf[:0]
+	}
+	switch {
+	case c.deflated && length > uint64(c.maxDeflate)-uint64(len(c.cbuf)):
+		return c.fail(StatusMessageTooBig, "compressed message too large")
+	case !c.deflated && c.maxFrame > 0 && length > uint64(c.maxFrame):
+		return c.fail(StatusMessageTooBig, "frame too large")
+	}
+	copy(c.key[:], h[hlen-4:hlen])
+	c.br.Discard(hlen)
+	c.kpos = 0
+	c.rem = int64(length)
+	c.fin = fin
+	c.frag = !fin
+	if length == 0 && fin {
+		if c.deflated {
+			c.startInflate()
+			return nil
+		}
+		return c.endMessage()
+	}
+	return nil
+}
+
+// control acts on a ping, pong or close frame whose payload is unmasked.
+func (c *Conn) control(op byte, payload []byte) error {
+	switch op {
+	case opPing:
+		// A failed pong shows up on the next Write; reading goes on.
+		c.writeControl(opPong, payload)
+	case opClose:
+		var echo []byte
+		if len(payload) == 1 {
+			return c.fail(StatusProtocolError, "close frame payload of 1 byte")
+		}
+		if len(payload) >= 2 {
+			code := StatusCode(binary.BigEndian.Uint16(payload))
+			if !validWireCode(code) {
+				return c.fail(StatusProtocolError, "invalid close code")
+			}
+			if !utf8.Valid(payload[2:]) {
+				return c.fail(StatusInvalidPayloadData, "invalid UTF-8 in close reason")
+			}
+			echo = payload[:2]
+		}
+		// Echo the status code (RFC 6455 section 5.5.1) and stop reading.
+		c.writeControl(opClose, echo)
+		c.rerr = io.EOF
+		return io.EOF
+	}
+	return nil
+}
+
+// endMessage checks the end of a complete uncompressed message.
+func (c *Conn) endMessage() error {
+	if c.text && !c.utf.complete() {
+		return c.fail(StatusInvalidPayloadData, "invalid UTF-8 in text message")
+	}
+	c.text = false
+	return nil
+}
+
+// collect appends the current compressed frame's payload to cbuf.
+func (c *Conn) collect() error {
+	for c.rem > 0 {
+		if len(c.cbuf) == cap(c.cbuf) {
+			c.cbuf = append(c.cbuf, 0)[:len(c.cbuf)]
+		}
+		q := c.cbuf[len(c.cbuf):cap(c.cbuf)]
+		if int64(len(q)) > c.rem {
+			q = q[:c.rem]
+		}
+		n, err := c.br.Read(q)
+		if n == 0 {
+			return c.ioError(err, false)
+		}
+		c.kpos = maskBytes(c.key, c.kpos, q[:n])
+		c.cbuf = c.cbuf[:len(c.cbuf)+n]
+		c.rem -= int64(n)
+	}
+	return nil
+}
+
+// startInflate begins handing out the compressed message in cbuf.
+func (c *Conn) startInflate() {
+	c.cbuf = append(c.cbuf, deflateTail...)
+	c.cr.Reset(c.cbuf)
+	if fr, ok := flateReaders.Get().(io.ReadCloser); ok {
+		fr.(flate.Resetter).Reset(&c.cr, nil)
+		c.fr = fr
+	} else {
+		c.fr = flate.NewReader(&c.cr)
+	}
+}
+
+func (c *Conn) readInflated(p []byte) (int, error) {
+	n, err := c.fr.Read(p)
+	if n > 0 && c.text && !c.utf.feed(p[:n]) {
+		return 0, c.fail(StatusInvalidPayloadData, "invalid UTF-8 in text message")
+	}
+	switch err {
+	case nil:
+		return n, nil
+	case io.EOF:
+		// Whatever follows a final deflate block is ignored.
+		flateReaders.Put(c.fr)
+		c.fr = nil
+		c.deflated = false
+		if cap(c.cbuf) > keepBuffer {
+			c.cbuf = nil
+		}
+		if err := c.endMessage(); err != nil {
+			return 0, err
+		}
+		return n, nil
+	default:
+		c.fr = nil // its state is broken: do not reuse it
+		return 0, c.fail(StatusInvalidPayloadData, "invalid compressed data")
+	}
+}
+
+// ioError turns an error of the underlying reader into Read's result.
+// Timeouts are returned as they are and may be retried; anything else
+// ends reading. EOF between frames is a plain io.EOF, as on TCP.
+func (c *Conn) ioError(err error, boundary bool) error {
+	if err == nil {
+		err = io.ErrNoProgress
+	}
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		return err
+	}
+	if err == io.EOF && !(boundary && !c.frag && c.fr == nil) {
+		err = io.ErrUnexpectedEOF
+	}
+	c.rerr = err
+	return err
+}
+
+// fail sends a close frame for a protocol violation and ends reading.
+func (c *Conn) fail(code StatusCode, reason string) error {
+	c.writeClose(code, reason)
+	c.rerr = &CloseError{Code: code, Reason: reason}
+	return c.rerr
+}
+
+// Write sends p as one binary message, compressed when permessage-deflate
+// was negotiated and p is not tiny. It does not keep p.
+func (c *Conn) Write(p []byte) (int, error) {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	if c.werr != nil {
+		return 0, c.werr
+	}
+	if c.closeSent {
+		return 0, ErrCloseSent
+	}
+	if len(p) == 0 {
+		return 0, nil // like TCP: nothing to send, not even an empty frame
+	}
+	if c.compress && len(p) >= compressThreshold {
+		if err := c.deflate(p); err != nil {
+			return 0, err
+		}
+		err := c.writeFrame(opBinary, true, c.zbuf.b)
+		if cap(c.zbuf.b) > keepBuffer {
+			c.zbuf.b = nil
+		}
+		if err != nil {
+			return 0, err
+		}
+		return len(p), nil
+	}
+	if err := c.writeFrame(opBinary, false, p); err != nil {
+		return 0, err
+	}
+	return len(p), nil
+}
+
+// deflate compresses p into zbuf as one self-contained message. With no
+// context takeover the stateless encoder fits: nothing to reset or pool.
+func (c *Conn) deflate(p []byte) error {
+	c.zbuf.b = c.zbuf.b[:0]
+	if err := flate.StatelessDeflate(&c.zbuf, p, false, nil); err != nil {
+		return err
+	}
+	// The output ends with an empty stored block, 0x00 0x00 0xff 0xff,
+	// which the message omits (RFC 7692 section 7.2.1).
+	b := c.zbuf.b
+	if len(b) < 4 || string(b[len(b)-4:]) != "\x00\x00\xff\xff" {
+		return errors.New("websocket: deflate output lacks its sync marker")
+	}
+	c.zbuf.b = b[:len(b)-4]
+	return nil
+}
+
+// writeFrame writes one final frame. c.wmu is held.
+func (c *Conn) writeFrame(op byte, compressed bool, payload []byte) error {
+	n := putHeader(c.hdr[:], op, compressed, len(payload))
+	var err error
+	if len(payload) <= copyThreshold {
+		c.wbuf = append(append(c.wbuf[:0], c.hdr[:n]...), payload...)
+		_, err = c.nc.Write(c.wbuf)
+	} else {
+		c.bufsArr = [2][]byte{c.hdr[:n], payload}
+		c.bufs = c.bufsArr[:]
+		_, err = c.bufs.WriteTo(c.nc)
+		c.bufsArr = [2][]byte{}
+	}
+	if err != nil {
+		c.werr = err
+	}
+	return err
+}
+
+// writeControl sends a ping, pong or close frame unless a close frame
+// went out already.
+func (c *Conn) writeControl(op byte, payload []byte) error {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	if c.werr != nil {
+		return c.werr
+	}
+	if c.closeSent {
+		return ErrCloseSent
+	}
+	if op == opClose {
+		c.closeSent = true
+	}
+	return c.writeFrame(op, false, payload)
+}
+
+// writeClose sends a close frame with code and reason, the reason cut to
+// fit a control frame on a UTF-8 boundary. Codes that may not be sent
+// give a close frame without payload.
+func (c *Conn) writeClose(code StatusCode, reason string) error {
+	var b [maxControlPayload]byte
+	if !validWireCode(code) {
+		return c.writeControl(opClose, nil)
+	}
+	binary.BigEndian.PutUint16(b[:], uint16(code))
+	if len(reason) > len(b)-2 {
+		reason = reason[:len(b)-2]
+		for len(reason) > 0 && !utf8.ValidString(reason) {
+			reason = reason[:len(reason)-1]
+		}
+	}
+	n := 2 + copy(b[2:], reason)
+	return c.writeControl(opClose, b[:n])
+}
+
+// Close sends a close frame with StatusNormalClosure, unless one was sent
+// already, and closes the underlying connection.
+func (c *Conn) Close() error { return c.CloseWithStatus(StatusNormalClosure, "") }
+
+// CloseWithStatus sends a close frame with code and reason (cut to 123
+// bytes), unless one was sent already, and closes the underlying
+// connection without waiting for the peer's answer, as upstream does. It
+// spends at most a second on the close frame: a Write blocked on a peer
+// that does not read is cut off. A second call returns net.ErrClosed.
+func (c *Conn) CloseWithStatus(code StatusCode, reason string) error {
+	if !c.closing.CompareAndSwap(false, true) {
+		return net.ErrClosed
+	}
+	c.nc.SetWriteDeadline(time.Now().Add(closeTimeout))
+	c.writeClose(code, reason)
+	c.wmu.Lock()
+	c.closeSent = true
+	if c.werr == nil {
+		c.werr = net.ErrClosed
+	}
+	c.wmu.Unlock()
+	return c.nc.Close()
+}

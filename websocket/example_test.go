@@ -1,0 +1,86 @@
+package websocket_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log"
+	"net"
+	"net/http"
+	"time"
+
+	cws "github.com/coder/websocket"
+
+	"natsd.dev/websocket"
+)
+
+// A server echoing the byte stream of every client, and a browser-like
+// client talking to it.
+func ExampleNewListener() {
+	inner, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		log.Fatal(err)
+	}
+	l, err := websocket.NewListener(inner, websocket.Config{Compression: true})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer l.Close()
+
+	served := make(chan struct{})
+	go func() {
+		defer close(served)
+		nc, err := l.Accept() // the handshake is done
+		if err != nil {
+			return
+		}
+		defer nc.Close()
+		io.Copy(nc, nc) // one binary message per read
+	}()
+
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	c, _, err := cws.Dial(ctx, "ws://"+l.Addr().String(), nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	c.Write(ctx, cws.MessageText, []byte("PING\r\n"))
+	_, p, err := c.Read(ctx)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Printf("%q\n", p)
+	c.Close(cws.StatusNormalClosure, "")
+	<-served
+	// Output: "PING\r\n"
+}
+
+// Reading an authentication cookie and rejecting a request during the
+// handshake.
+func ExampleConfig_checkRequest() {
+	cfg := websocket.Config{
+		AllowedOrigins: []string{"https://app.example.com"},
+		CheckRequest: func(r *http.Request) error {
+			if _, err := r.Cookie("jwt"); err != nil {
+				return &websocket.HandshakeError{Status: http.StatusUnauthorized, Reason: "no jwt cookie"}
+			}
+			return nil
+		},
+		OnHandshakeError: func(err error) { log.Print(err) },
+	}
+	_ = cfg
+	// After Accept, the cookie is at hand again:
+	//
+	//	ck, err := nc.(*websocket.Conn).Request().Cookie("jwt")
+}
+
+// Closing with a status that tells the client why, as a server does for an
+// authorization violation.
+func ExampleConn_CloseWithStatus() {
+	var c *websocket.Conn // from Listener.Accept
+	if c != nil {
+		c.CloseWithStatus(websocket.StatusPolicyViolation, "Authorization Violation")
+	}
+	fmt.Println(websocket.StatusPolicyViolation)
+	// Output: policy violation
+}

@@ -1,0 +1,179 @@
+package websocket
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"hash/fnv"
+	"io"
+	"math/rand/v2"
+	"testing"
+	"unicode/utf8"
+)
+
+// FuzzReadFrames feeds the frame reader twice per input:
+//
+//  1. the raw bytes as client frames: Read must end (bounded steps) with
+//     io.EOF, io.ErrUnexpectedEOF or a *CloseError whose close frame is the
+//     last thing the server wrote, and the server output must be well formed;
+//  2. a valid stream derived from the bytes (messages, fragments, pings,
+//     compression), encoded by the test encoder and cut at random points:
+//     Read must return exactly the payloads, answer every ping and end with
+//     io.EOF after echoing the close frame.
+func FuzzReadFrames(f *testing.F) {
+	key := [4]byte{1, 2, 3, 4}
+	seed := func(frames ...[]byte) []byte { return bytes.Join(frames, nil) }
+	f.Add(seed(appendClientFrame(nil, 0x82, key, true, []byte("hello"))), false)
+	f.Add(seed(appendClientFrame(nil, 0x01, key, true, []byte("hel")),
+		appendClientFrame(nil, 0x89, key, true, []byte("p")),
+		appendClientFrame(nil, 0x80, key, true, []byte("lo"))), false)
+	f.Add(seed(appendClientFrame(nil, 0xC2, key, true, deflateForTest(bytes.Repeat([]byte("abc"), 100)))), true)
+	f.Add(seed(appendClientFrame(nil, 0x88, key, true, []byte{0x03, 0xE8, 'o', 'k'})), false)
+	f.Add(seed(appendClientFrame(nil, 0x82, key, false, []byte("x"))), false)
+	f.Add(seed(appendClientFrame(nil, 0x81, key, true, []byte{0xff})), true)
+	f.Add([]byte{0x82, 0xFF, 0x80, 0, 0, 0, 0, 0, 0, 0}, false)
+	f.Fuzz(func(t *testing.T, data []byte, compress bool) {
+		checkArbitrary(t, data, compress)
+		checkValidStream(t, data, compress)
+	})
+}
+
+func checkArbitrary(t *testing.T, data []byte, compress bool) {
+	fc := &fakeConn{r: bytes.NewReader(data)}
+	c := newTestConn(fc, compress, 1<<20)
+	buf := make([]byte, 61)
+	var err error
+	// Each Read consumes input or produces inflated output (at most 1032
+	// bytes per input byte), so this bound is never reached honestly.
+	limit := 64 + len(data)*1100/len(buf)
+	for i := 0; err == nil; i++ {
+		if i > limit {
+			t.Fatalf("no end after %d reads", i)
+		}
+		_, err = c.Read(buf)
+	}
+	frames, ok := parseServerFrames(fc.w.Bytes())
+	if !ok {
+		t.Fatalf("server wrote malformed frames: %x", fc.w.Bytes())
+	}
+	for i, fr := range frames {
+		switch fr.b0 {
+		case 0x8A: // pong
+		case 0x88:
+			if i != len(frames)-1 {
+				t.Fatalf("frames after close: %d of %d", i, len(frames))
+			}
+			if len(fr.payload) == 1 || len(fr.payload) > 125 {
+				t.Fatalf("bad close payload %x", fr.payload)
+			}
+			if len(fr.payload) >= 2 && !utf8.Valid(fr.payload[2:]) {
+				t.Fatalf("close reason not UTF-8: %q", fr.payload[2:])
+			}
+		default:
+			t.Fatalf("server sent frame %#x while only reading", fr.b0)
+		}
+	}
+	var ce *CloseError
+	switch {
+	case errors.As(err, &ce):
+		if len(frames) == 0 {
+			t.Fatalf("%v without a close frame", err)
+		}
+		last := frames[len(frames)-1]
+		if last.b0 != 0x88 || binary.BigEndian.Uint16(last.payload) != uint16(ce.Code) {
+			t.Fatalf("%v but last frame %#x %x", err, last.b0, last.payload)
+		}
+	case err == io.EOF, err == io.ErrUnexpectedEOF:
+	default:
+		t.Fatalf("unexpected error %v", err)
+	}
+	// Reading on after the end returns the same error.
+	if _, err2 := c.Read(buf); err2 != err {
+		t.Fatalf("second Read: %v, first %v", err2, err)
+	}
+}
+
+func checkValidStream(t *testing.T, data []byte, compress bool) {
+	h := fnv.New64a()
+	h.Write(data)
+	rng := rand.New(rand.NewPCG(h.Sum64(), uint64(len(data))))
+
+	var stream, want, wantPongs []byte
+	var key [4]byte
+	frame := func(b0 byte, payload []byte) {
+		binary.LittleEndian.PutUint32(key[:], rng.Uint32())
+		stream = appendClientFrame(stream, b0, key, true, payload)
+	}
+	rest := data
+	for len(rest) > 0 {
+		n := rng.IntN(len(rest) + 1)
+		msg := rest[:n]
+		rest = rest[n:]
+		want = append(want, msg...)
+		op := byte(opBinary)
+		if utf8.Valid(msg) && rng.IntN(2) == 0 {
+			op = opText
+		}
+		wire := msg
+		var rsv byte
+		if compress && rng.IntN(2) == 0 {
+			wire, rsv = deflateForTest(msg), rsv1Bit
+		}
+		// Cut the message into fragments with pings in between.
+		for first := true; ; first = false {
+			k := rng.IntN(len(wire) + 1)
+			b0 := byte(opContinuation)
+			if first {
+				b0 = op | rsv
+			}
+			if k == len(wire) {
+				b0 |= finBit
+			}
+			frame(b0, wire[:k])
+			wire = wire[k:]
+			if b0&finBit != 0 {
+				break
+			}
+			if rng.IntN(3) == 0 {
+				ping := data[:rng.IntN(min(len(data), 125)+1)]
+				frame(finBit|opPing, ping)
+				wantPongs = appendServerFrameForTest(wantPongs, opPong, ping)
+			}
+		}
+	}
+	frame(finBit|opClose, []byte{0x03, 0xE8})
+
+	sizes := make([]int, 1+rng.IntN(8))
+	for i := range sizes {
+		sizes[i] = 1 + rng.IntN(300)
+	}
+	fc := &fakeConn{r: &chunkReader{data: stream, sizes: sizes}}
+	c := newTestConn(fc, compress, 1<<20)
+	var got []byte
+	var err error
+	for i := 0; err == nil; i++ {
+		if i > 10*len(stream)+64 {
+			t.Fatal("no end")
+		}
+		buf := make([]byte, 1+rng.IntN(200))
+		var n int
+		n, err = c.Read(buf)
+		got = append(got, buf[:n]...)
+	}
+	if err != io.EOF {
+		t.Fatalf("valid stream ended with %v", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Fatalf("read %q, want %q", got, want)
+	}
+	wantOut := appendServerFrameForTest(wantPongs, opClose, []byte{0x03, 0xE8})
+	if !bytes.Equal(fc.w.Bytes(), wantOut) {
+		t.Fatalf("server wrote %x, want %x", fc.w.Bytes(), wantOut)
+	}
+}
+
+// appendServerFrameForTest appends an unmasked final frame.
+func appendServerFrameForTest(dst []byte, op byte, payload []byte) []byte {
+	dst = append(dst, finBit|op, byte(len(payload)))
+	return append(dst, payload...)
+}
