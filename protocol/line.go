@@ -1,6 +1,10 @@
 package protocol
 
-import "fmt"
+import (
+	"encoding/binary"
+	"fmt"
+	"math/bits"
+)
 
 // How a verb is separated from what follows it.
 const (
@@ -113,21 +117,14 @@ func foldPrefix(b []byte, name string) bool {
 
 // splitArgs appends the blank-separated fields of b to dst.
 func splitArgs(dst [][]byte, b []byte) [][]byte {
-	start := -1
-	for i, c := range b {
-		if c == ' ' || c == '\t' {
-			if start >= 0 {
-				dst = append(dst, b[start:i:i])
-				start = -1
-			}
-		} else if start < 0 {
-			start = i
+	for i := 0; ; {
+		s, e := nextField(b, i)
+		if s == e {
+			return dst
 		}
+		dst = append(dst, b[s:e:e])
+		i = e
 	}
-	if start >= 0 {
-		dst = append(dst, b[start:len(b):len(b)])
-	}
-	return dst
 }
 
 // maxFields is the most arguments any operation without a queue list
@@ -137,23 +134,18 @@ const maxFields = 5
 // fields stores the blank-separated fields of b in a and returns their
 // number, or -1 when there are more than maxFields.
 func fields(b []byte, a *[maxFields][]byte) int {
-	n, i := 0, 0
-	for {
-		for i < len(b) && (b[i] == ' ' || b[i] == '\t') {
-			i++
-		}
-		if i == len(b) {
+	n := 0
+	for i := 0; ; {
+		s, e := nextField(b, i)
+		if s == e {
 			return n
 		}
 		if n == maxFields {
 			return -1
 		}
-		s := i
-		for i < len(b) && b[i] != ' ' && b[i] != '\t' {
-			i++
-		}
-		a[n] = b[s:i:i]
+		a[n] = b[s:e:e]
 		n++
+		i = e
 	}
 }
 
@@ -199,6 +191,14 @@ func (p *Parser) parseLine(line []byte) (int, error) {
 			return p.parsePub(line, line[4:])
 		case p.Role == RoleServer && line[0]|0x20 == 'm' && line[1]|0x20 == 's' && line[2]|0x20 == 'g':
 			return p.parseMsg(line, line[4:])
+		}
+	}
+	if len(line) > 5 && (line[4] == ' ' || line[4] == '\t') && line[0]|0x20 == 'h' && len(line) <= p.lineLimit() {
+		switch {
+		case p.Role == RoleClient && line[1]|0x20 == 'p' && line[2]|0x20 == 'u' && line[3]|0x20 == 'b':
+			return p.parseHPub(line, line[5:])
+		case p.Role == RoleServer && line[1]|0x20 == 'm' && line[2]|0x20 == 's' && line[3]|0x20 == 'g':
+			return p.parseHMsg(line, line[5:])
 		}
 	}
 	op, n, res := p.matchOp(line, true)
@@ -324,15 +324,37 @@ func (p *Parser) parseLine(line []byte) (int, error) {
 func isBlank(c byte) bool { return c == ' ' || c == '\t' }
 
 // nextField returns the bounds of the first field of b at or after i.
+// Fields are usually separated by one space, so skipping blanks goes byte
+// by byte and finding the end of a field eight bytes at a time.
 func nextField(b []byte, i int) (int, int) {
 	for i < len(b) && isBlank(b[i]) {
 		i++
 	}
-	s := i
+	return i, fieldEnd(b, i)
+}
+
+const (
+	lsb = 0x0101010101010101
+	msb = 0x8080808080808080
+)
+
+// fieldEnd returns the index of the first blank in b at or after i, or
+// len(b). It tests eight bytes per step: a byte of v^pattern is zero where
+// v holds the pattern, and (x-lsb)&^x&msb marks the lowest zero byte of x
+// exactly (borrows can only mark bytes above it).
+func fieldEnd(b []byte, i int) int {
+	for i+8 <= len(b) {
+		v := binary.LittleEndian.Uint64(b[i:])
+		s, t := v^(' '*lsb), v^('\t'*lsb)
+		if m := ((s - lsb) &^ s & msb) | ((t - lsb) &^ t & msb); m != 0 {
+			return i + bits.TrailingZeros64(m)/8
+		}
+		i += 8
+	}
 	for i < len(b) && !isBlank(b[i]) {
 		i++
 	}
-	return s, i
+	return i
 }
 
 // parsePub parses the arguments of PUB: <subject> [reply] <size>.
@@ -382,6 +404,58 @@ func (p *Parser) parseMsg(line, rest []byte) (int, error) {
 	p.f.Subject = rest[s1:e1:e1]
 	p.f.SID = rest[s2:e2:e2]
 	return p.sizes(OpMsg, line, nil, size)
+}
+
+// parseHPub parses the arguments of HPUB:
+// <subject> [reply] <hdr size> <total size>.
+func (p *Parser) parseHPub(line, rest []byte) (int, error) {
+	p.f = Frame{Op: OpHPub, HeaderLen: -1}
+	s1, e1 := nextField(rest, 0)
+	s2, e2 := nextField(rest, e1)
+	s3, e3 := nextField(rest, e2)
+	s4, e4 := nextField(rest, e3)
+	var hdr, size []byte
+	switch {
+	case s3 == e3:
+		return -1, p.badArgs(OpHPub, line, "wants <subject> [reply] <hdr size> <total size>")
+	case s4 == e4:
+		hdr, size = rest[s2:e2], rest[s3:e3]
+	default:
+		if s5, e5 := nextField(rest, e4); s5 != e5 {
+			return -1, p.badArgs(OpHPub, line, "wants <subject> [reply] <hdr size> <total size>")
+		}
+		p.f.Reply = rest[s2:e2:e2]
+		hdr, size = rest[s3:e3], rest[s4:e4]
+	}
+	p.f.Subject = rest[s1:e1:e1]
+	return p.sizes(OpHPub, line, hdr, size)
+}
+
+// parseHMsg parses the arguments of HMSG sent to a client:
+// <subject> <sid> [reply] <hdr size> <total size>.
+func (p *Parser) parseHMsg(line, rest []byte) (int, error) {
+	p.f = Frame{Op: OpHMsg, HeaderLen: -1}
+	s1, e1 := nextField(rest, 0)
+	s2, e2 := nextField(rest, e1)
+	s3, e3 := nextField(rest, e2)
+	s4, e4 := nextField(rest, e3)
+	s5, e5 := nextField(rest, e4)
+	var hdr, size []byte
+	switch {
+	case s4 == e4:
+		return -1, p.badArgs(OpHMsg, line, "wants <subject> <sid> [reply] <hdr size> <total size>")
+	case s5 == e5:
+		hdr, size = rest[s3:e3], rest[s4:e4]
+	default:
+		if s6, e6 := nextField(rest, e5); s6 != e6 {
+			return -1, p.badArgs(OpHMsg, line, "wants <subject> <sid> [reply] <hdr size> <total size>")
+		}
+		p.f.Reply = rest[s3:e3:e3]
+		hdr, size = rest[s4:e4], rest[s5:e5]
+	}
+	p.f.Subject = rest[s1:e1:e1]
+	p.f.SID = rest[s2:e2:e2]
+	return p.sizes(OpHMsg, line, hdr, size)
 }
 
 // parseQueued parses the messages that may carry a queue list: RMSG,

@@ -273,3 +273,20 @@ func TestOpAndRoleStrings(t *testing.T) {
 		t.Error("roles")
 	}
 }
+
+// Fields are split on any run of spaces and tabs wherever they fall
+// relative to the eight-byte steps of the field scanner.
+func TestFieldBoundaries(t *testing.T) {
+	for n := 1; n <= 20; n++ {
+		for _, sep := range []string{" ", "\t", " \t ", "\t\t"} {
+			subj := strings.Repeat("s", n)
+			reply := strings.Repeat("r", 21-n)
+			in := "PUB" + sep + subj + sep + reply + sep + "1" + sep + "\r\nx\r\n"
+			got, err := parseAll(client, []byte(in))
+			want := `PUB subj="` + subj + `" reply="` + reply + `" payload="x"`
+			if err != nil || len(got) != 1 || got[0] != want {
+				t.Fatalf("%q: %v %v", in, got, err)
+			}
+		}
+	}
+}
