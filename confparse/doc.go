@@ -143,17 +143,19 @@
 //
 //	errors.Is(err, confparse.ErrUndefinedVariable)
 //
-// works on the list. A parse stops after MaxErrors errors or at nesting
-// deeper than MaxDepth; it never panics and runs in time linear in its
-// input. Line and column are 1-based; the column counts runes.
+// works on the list. A parse stops after MaxErrors errors, at nesting
+// deeper than MaxDepth, or when variables expand past MaxExpansion values;
+// it never panics and its time is linear in its input. Line and column are 1-based; the column counts runes.
 //
 // # Compatibility
 //
 // Where upstream accepts an input, confparse gives the same values, except
 // that it:
 //   - reports bad input upstream silently drops or misreads: an unknown
-//     size suffix (10kbb), integer overflow in a size, a key without value
-//     before a '}', '[' never closed;
+//     size suffix (10kbb), integer overflow in a size, a key without a
+//     value before '}';
+//   - limits variable substitution to MaxExpansion copied values, so that
+//     nested references cannot blow a small file up exponentially;
 //   - accepts JSON niceties upstream rejects: 1e5 and 1.5e3 as floats,
 //     \u, \/, \b, \f escapes, and $2b$/$2y$ bcrypt hashes;
 //   - takes an environment value that does not parse as one value as a
@@ -163,9 +165,9 @@
 //
 // # Memory
 //
-// The tree shares one backing allocation per kind of node; a value
-// substituted from a variable shares its Map or Array with the
-// definition. Treat a parsed tree as read-only, or copy what you modify.
+// The nodes of a tree are carved from a few large allocations, and strings
+// point into one copy of the input; a value substituted from a variable
+// shares its Map or Array with the definition. Treat a parsed tree as read-only, or copy what you modify.
 // A parsed tree is not modified after the parse returns and may be read
 // from many goroutines.
 package confparse

@@ -22,6 +22,11 @@ const (
 	MaxDepth = 256
 	// MaxErrors is how many errors a parse collects before it stops.
 	MaxErrors = 100
+	// MaxExpansion bounds the nodes all variable substitutions of a parse
+	// may copy by reference (a value used twice counts twice). Without it
+	// a few lines of nested references would make a tree that Interface or
+	// Format expand exponentially ("billion laughs").
+	MaxExpansion = 1 << 22
 )
 
 // Options tunes a parse. The zero value is ready to use.
@@ -133,6 +138,7 @@ type shared struct {
 	entries    []Entry
 	vals       []*Value
 	freeScopes []*scope
+	expanded   int // nodes copied by variable substitutions
 
 	// Slabs the tree's nodes are carved from.
 	valSlab   slab[Value]
@@ -1135,6 +1141,9 @@ func (p *parser) variable(text string, off int, pos Pos) *Value {
 		if i := p.find(sc, end, name); i >= 0 {
 			e := &sh.entries[i]
 			e.UsedAsVariable = true
+			if !p.expand(e.Value, off) {
+				return nil
+			}
 			v := p.newValue(pos, e.Value.Kind)
 			*v = *e.Value
 			v.Pos = pos
@@ -1156,6 +1165,44 @@ func (p *parser) variable(text string, off int, pos Pos) *Value {
 		}
 	}
 	return p.envValue(name, val, off, pos)
+}
+
+// expand accounts for a substitution of v; it reports false (after an
+// error that stops the parse) once MaxExpansion is exceeded.
+func (p *parser) expand(v *Value, off int) bool {
+	sh := p.sh
+	var walk func(v *Value) bool
+	walk = func(v *Value) bool {
+		sh.expanded++
+		if sh.expanded > MaxExpansion {
+			return false
+		}
+		switch v.Kind {
+		case KindMap:
+			for _, e := range v.Map.Entries {
+				if !walk(e.Value) {
+					return false
+				}
+			}
+		case KindArray:
+			for _, e := range v.Array {
+				if !walk(e) {
+					return false
+				}
+			}
+		}
+		return true
+	}
+	if v.Kind != KindMap && v.Kind != KindArray {
+		sh.expanded++
+		return true
+	}
+	if !walk(v) {
+		p.errorf(off, ErrSyntax, "variables expand to more than %d values", MaxExpansion)
+		sh.aborted = true
+		return false
+	}
+	return true
 }
 
 // envValue parses the value of environment variable name like a value in
