@@ -136,3 +136,30 @@ func TestBenchConfigs(t *testing.T) {
 		t.Error("PERMS_APP not marked as used")
 	}
 }
+
+// TestAllocs keeps the allocation counts of the benchmarks from creeping
+// up: nodes come from slabs, so the count grows with the logarithm of the
+// input, not with the number of values.
+func TestAllocs(t *testing.T) {
+	if testing.Short() {
+		t.Skip("allocation counts in -short mode")
+	}
+	o := confparse.Options{Env: noEnv}
+	for _, tt := range []struct {
+		name string
+		src  []byte
+		max  float64
+	}{
+		{"typical", []byte(typicalConfig), 30},
+		{"users1000", []byte(usersConfig(1000)), 80},
+	} {
+		got := testing.AllocsPerRun(5, func() {
+			if _, err := confparse.ParseWithOptions("bench.conf", tt.src, o); err != nil {
+				t.Fatal(err)
+			}
+		})
+		if got > tt.max {
+			t.Errorf("%s: %v allocations per parse, want at most %v", tt.name, got, tt.max)
+		}
+	}
+}

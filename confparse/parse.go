@@ -54,7 +54,9 @@ func Parse(data []byte) (*Map, error) {
 	return ParseWithOptions("", data, Options{})
 }
 
-// ParseFile reads and parses the configuration file at path.
+// ParseFile reads and parses the configuration file at path. If the file
+// cannot be read, the error is the read error (an *fs.PathError) wrapped,
+// not an ErrorList.
 func ParseFile(path string) (*Map, error) {
 	return ParseFileWithOptions(path, Options{})
 }
@@ -172,40 +174,47 @@ type parser struct {
 	depth  int
 	scopes []*scope
 
-	// Position cache: line number and start of the line containing lcOff.
-	lcOff, lcLine, lcStart int
+	// Position cache: the line and column of offset lcOff, and where
+	// that line starts.
+	lcOff, lcLine, lcStart, lcCol int
 }
 
 func newParser(sh *shared, file, src string, depth int) *parser {
-	p := &parser{sh: sh, src: src, file: file, depth: depth, lcLine: 1}
+	p := &parser{sh: sh, src: src, file: file, depth: depth, lcLine: 1, lcCol: 1}
 	if file != "" {
 		p.dir = filepath.Dir(file)
 	}
 	return p
 }
 
-// pos converts a byte offset into a position.
+// pos converts a byte offset into a position. Offsets mostly grow, so
+// it continues from the previous answer: the line by counting newlines
+// since then, the column by counting runes since then (or since the line
+// start), which keeps a parse linear even on very long lines.
 func (p *parser) pos(off int) Pos {
 	if off > len(p.src) {
 		off = len(p.src)
 	}
-	if off < p.lcOff {
-		if off >= p.lcStart {
-			return Pos{File: p.file, Line: p.lcLine, Col: utf8.RuneCountInString(p.src[p.lcStart:off]) + 1}
+	switch {
+	case off >= p.lcOff:
+		seg := p.src[p.lcOff:off]
+		if nl := strings.LastIndexByte(seg, '\n'); nl >= 0 {
+			p.lcLine += strings.Count(seg, "\n")
+			p.lcStart = p.lcOff + nl + 1
+			p.lcCol = utf8.RuneCountInString(p.src[p.lcStart:off]) + 1
+		} else {
+			p.lcCol += utf8.RuneCountInString(seg)
 		}
-		p.lcOff, p.lcLine, p.lcStart = 0, 1, 0
-	}
-	for i := p.lcOff; i < off; {
-		j := strings.IndexByte(p.src[i:off], '\n')
-		if j < 0 {
-			break
-		}
-		p.lcLine++
-		i += j + 1
-		p.lcStart = i
+	case off >= p.lcStart:
+		p.lcCol = utf8.RuneCountInString(p.src[p.lcStart:off]) + 1
+	default:
+		// Back to an earlier line (an error at an opening quote or
+		// bracket): rare, start over.
+		p.lcOff, p.lcLine, p.lcStart, p.lcCol = 0, 1, 0, 1
+		return p.pos(off)
 	}
 	p.lcOff = off
-	return Pos{File: p.file, Line: p.lcLine, Col: utf8.RuneCountInString(p.src[p.lcStart:off]) + 1}
+	return Pos{File: p.file, Line: p.lcLine, Col: p.lcCol}
 }
 
 func (p *parser) errorf(off int, kind error, format string, args ...any) {
