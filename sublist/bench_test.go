@@ -2,11 +2,45 @@ package sublist_test
 
 import (
 	"fmt"
+	"runtime"
 	"strconv"
 	"testing"
+	"time"
 
 	"natsd.dev/sublist"
 )
+
+// cpuClock measures the CPU time of the benchmark's own thread, paused
+// together with the benchmark timer, and reports it as cpu-ns/op.
+type cpuClock struct {
+	b     *testing.B
+	start time.Duration
+	total time.Duration
+}
+
+func startCPU(b *testing.B) *cpuClock {
+	runtime.LockOSThread()
+	return &cpuClock{b: b, start: threadCPU()}
+}
+
+func (c *cpuClock) stop() {
+	c.b.StopTimer()
+	c.total += threadCPU() - c.start
+}
+
+func (c *cpuClock) resume() {
+	c.start = threadCPU()
+	c.b.StartTimer()
+}
+
+// report must be called right after the b.Loop loop.
+func (c *cpuClock) report() {
+	c.total += threadCPU() - c.start
+	runtime.UnlockOSThread()
+	if c.b.N > 0 && c.total > 0 {
+		c.b.ReportMetric(float64(c.total.Nanoseconds())/float64(c.b.N), "cpu-ns/op")
+	}
+}
 
 type benchSub struct{ id int }
 
@@ -32,25 +66,30 @@ func populate(b *testing.B, s *sublist.Sublist[*benchSub], n int) {
 	}
 }
 
+// BenchmarkInsert adds new inbox-like subscriptions to a Sublist that holds
+// between 1,000 and 17,000 of them.
 func BenchmarkInsert(b *testing.B) {
-	s := sublist.New[*benchSub]()
-	populate(b, s, 1000)
-	subjects := make([]string, 1<<14)
+	const batch = 1 << 14
+	subjects := make([]string, batch)
 	for i := range subjects {
 		subjects[i] = fmt.Sprintf("_INBOX.bench%08x.%d", i*2654435761, i)
 	}
 	v := &benchSub{}
+	var s *sublist.Sublist[*benchSub]
 	b.ReportAllocs()
+	clk := startCPU(b)
 	i := 0
 	for b.Loop() {
-		subj := subjects[i&(len(subjects)-1)]
-		if i >= len(subjects) {
-			// Keep the trie a steady size: remove what was added a lap ago.
-			s.Remove(subj, "", v)
+		if i%batch == 0 {
+			clk.stop()
+			s = sublist.New[*benchSub]()
+			populate(b, s, 1000)
+			clk.resume()
 		}
-		s.Insert(subj, "", v)
+		s.Insert(subjects[i%batch], "", v)
 		i++
 	}
+	clk.report()
 }
 
 func BenchmarkInsertRemove(b *testing.B) {
@@ -59,10 +98,12 @@ func BenchmarkInsertRemove(b *testing.B) {
 	s.Match("svc.1.x")
 	v := &benchSub{}
 	b.ReportAllocs()
+	clk := startCPU(b)
 	for b.Loop() {
 		s.Insert("_INBOX.abcdefgh.12345", "", v)
 		s.Remove("_INBOX.abcdefgh.12345", "", v)
 	}
+	clk.report()
 }
 
 func BenchmarkRemove(b *testing.B) {
@@ -75,18 +116,20 @@ func BenchmarkRemove(b *testing.B) {
 	}
 	v := &benchSub{}
 	b.ReportAllocs()
+	clk := startCPU(b)
 	i := 0
 	for b.Loop() {
 		if i%batch == 0 {
-			b.StopTimer()
+			clk.stop()
 			for _, subj := range subjects {
 				s.Insert(subj, "", v)
 			}
-			b.StartTimer()
+			clk.resume()
 		}
 		s.Remove(subjects[i%batch], "", v)
 		i++
 	}
+	clk.report()
 }
 
 func benchHit(b *testing.B, subject string) {
@@ -98,9 +141,11 @@ func benchHit(b *testing.B, subject string) {
 	s.Match(subject)
 	b.ReportAllocs()
 	b.SetBytes(int64(len(subject)))
+	clk := startCPU(b)
 	for b.Loop() {
 		s.Match(subject)
 	}
+	clk.report()
 }
 
 func BenchmarkMatchCacheHit1(b *testing.B) { benchHit(b, "foo") }
@@ -115,9 +160,11 @@ func BenchmarkMatchBytesCacheHit(b *testing.B) {
 	s.MatchBytes(subject)
 	b.ReportAllocs()
 	b.SetBytes(int64(len(subject)))
+	clk := startCPU(b)
 	for b.Loop() {
 		s.MatchBytes(subject)
 	}
+	clk.report()
 }
 
 func BenchmarkHasInterestCacheHit(b *testing.B) {
@@ -125,9 +172,11 @@ func BenchmarkHasInterestCacheHit(b *testing.B) {
 	populate(b, s, 1000)
 	s.Match("svc.1.x")
 	b.ReportAllocs()
+	clk := startCPU(b)
 	for b.Loop() {
 		s.HasInterest("svc.1.x")
 	}
+	clk.report()
 }
 
 // BenchmarkMatchCacheMiss matches subjects never seen before, each costing a
@@ -141,10 +190,12 @@ func BenchmarkMatchCacheMiss(b *testing.B) {
 	}
 	b.ReportAllocs()
 	i := 0
+	clk := startCPU(b)
 	for b.Loop() {
 		s.Match(subjects[i&(len(subjects)-1)])
 		i++
 	}
+	clk.report()
 }
 
 func BenchmarkMatchWildcardHeavy(b *testing.B) {
@@ -155,11 +206,13 @@ func BenchmarkMatchWildcardHeavy(b *testing.B) {
 		}
 	}
 	b.ReportAllocs()
+	clk := startCPU(b)
 	for b.Loop() {
 		if r := s.Match("a.b.c.d"); len(r.Plain) != 1000 {
 			b.Fatal(len(r.Plain))
 		}
 	}
+	clk.report()
 }
 
 // Benchmark10kSubsNoCache walks a trie of 10,000 subscriptions for a
@@ -169,11 +222,13 @@ func Benchmark10kSubsNoCache(b *testing.B) {
 	populate(b, s, 10000)
 	s.Insert("svc.7.orders", "", &benchSub{})
 	b.ReportAllocs()
+	clk := startCPU(b)
 	for b.Loop() {
 		if r := s.Match("svc.7.orders"); len(r.Plain) == 0 {
 			b.Fatal("no match")
 		}
 	}
+	clk.report()
 }
 
 func Benchmark100kSubs(b *testing.B) {
@@ -188,10 +243,12 @@ func Benchmark100kSubs(b *testing.B) {
 	}
 	b.ReportAllocs()
 	i := 0
+	clk := startCPU(b)
 	for b.Loop() {
 		s.Match(subjects[i&(len(subjects)-1)])
 		i++
 	}
+	clk.report()
 }
 
 func BenchmarkMatchParallel(b *testing.B) {
@@ -217,9 +274,11 @@ func BenchmarkTransformApply(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.ReportAllocs()
+	clk := startCPU(b)
 	for b.Loop() {
 		if _, err := tr.Apply("orders.eu.12345"); err != nil {
 			b.Fatal(err)
 		}
 	}
+	clk.report()
 }

@@ -62,10 +62,15 @@ func NumTokens(subject string) int {
 	return n
 }
 
-// isSpace reports the bytes that upstream refuses inside a subject.
-func isSpace(c byte) bool {
-	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f'
-}
+// byteClass classifies subject bytes for the validation loops: a table
+// lookup is cheaper than comparing each byte with six values.
+var byteClass = [256]uint8{'.': classSep, ' ': classSpace, '\t': classSpace, '\n': classSpace, '\r': classSpace, '\f': classSpace}
+
+const (
+	classOK    = 0
+	classSep   = 1
+	classSpace = 2 // bytes upstream refuses inside a subject
+)
 
 // ValidSubject reports whether s is a valid subject in upstream's
 // (non-pedantic) sense, the same rules as nats-server's IsValidSubject:
@@ -74,28 +79,43 @@ func isSpace(c byte) bool {
 // tokens are allowed; '*' and '>' inside a longer token ("a*", "b>") are
 // ordinary characters. Use ValidLiteralSubject for a publish subject.
 func ValidSubject(s string) bool {
+	valid, _ := scanSubject(s)
+	return valid
+}
+
+// scanSubject reports in one pass whether s is a valid subject and whether
+// it has no wildcard token.
+func scanSubject(s string) (valid, literal bool) {
 	if s == "" {
-		return false
+		return false, true
 	}
+	literal = true
 	start := 0
 	sawFWC := false
-	for i := 0; i <= len(s); i++ {
-		if i < len(s) && s[i] != sep {
-			if isSpace(s[i]) {
-				return false
-			}
+	for i := 0; i < len(s); i++ {
+		switch byteClass[s[i]] {
+		case classOK:
 			continue
+		case classSpace:
+			return false, literal
 		}
-		// Token s[start:i] ends here.
+		// Token s[start:i] ends at a separator.
 		if i == start || sawFWC {
-			return false
+			return false, literal
 		}
-		if i-start == 1 && s[start] == fwc {
-			sawFWC = true
+		if i-start == 1 && (s[start] == fwc || s[start] == pwc) {
+			literal = false
+			sawFWC = s[start] == fwc
 		}
 		start = i + 1
 	}
-	return true
+	if start == len(s) || sawFWC {
+		return false, literal
+	}
+	if len(s)-start == 1 && (s[start] == fwc || s[start] == pwc) {
+		literal = false
+	}
+	return true, literal
 }
 
 // ValidFilter reports whether s is a valid subscription filter: '*' is a
@@ -108,7 +128,8 @@ func ValidFilter(s string) bool { return ValidSubject(s) }
 // ValidSubject) without wildcard tokens, i.e. one a message may be
 // published to in pedantic mode.
 func ValidLiteralSubject(s string) bool {
-	return ValidSubject(s) && IsLiteral(s)
+	valid, literal := scanSubject(s)
+	return valid && literal
 }
 
 // IsLiteral reports whether s has no wildcard token ("*" or ">" as a whole

@@ -105,7 +105,8 @@ func NewWithOptions[T comparable](o Options) *Sublist[T] {
 // subscription that is already there (same subject, queue and value) does
 // nothing and returns nil: each (subject, queue, value) is held once.
 func (s *Sublist[T]) Insert(subject, queue string, v T) error {
-	if !ValidFilter(subject) {
+	valid, literal := scanSubject(subject)
+	if !valid {
 		return ErrInvalidSubject
 	}
 	s.mu.Lock()
@@ -113,7 +114,7 @@ func (s *Sublist[T]) Insert(subject, queue string, v T) error {
 	if n.add(queue, v) {
 		s.count++
 		s.inserts++
-		s.invalidate(subject)
+		s.invalidate(subject, literal)
 	}
 	s.mu.Unlock()
 	return nil
@@ -172,7 +173,14 @@ func (l *level[T]) insertPath(filter string) *node[T] {
 // the node is inner.
 func newNode[T comparable](inner bool) *node[T] {
 	if !inner {
-		return &node[T]{}
+		// A leaf usually gets exactly one subscriber: room for it comes
+		// in the same allocation.
+		nv := &struct {
+			n node[T]
+			v [1]T
+		}{}
+		nv.n.plain = nv.v[:0:1]
+		return &nv.n
 	}
 	nl := &struct {
 		n node[T]
@@ -186,13 +194,14 @@ func newNode[T comparable](inner bool) *node[T] {
 // returns ErrInvalidSubject for an invalid subject and ErrNotFound if there
 // is no such subscription.
 func (s *Sublist[T]) Remove(subject, queue string, v T) error {
-	if !ValidFilter(subject) {
+	valid, literal := scanSubject(subject)
+	if !valid {
 		return ErrInvalidSubject
 	}
 	s.mu.Lock()
 	err := s.remove(subject, queue, v)
 	if err == nil {
-		s.invalidate(subject)
+		s.invalidate(subject, literal)
 	}
 	s.mu.Unlock()
 	return err
@@ -209,7 +218,8 @@ func (s *Sublist[T]) RemoveBatch(subs []Sub[T]) error {
 	for i := range subs {
 		sub := &subs[i]
 		var err error
-		if !ValidFilter(sub.Subject) {
+		valid, literal := scanSubject(sub.Subject)
+		if !valid {
 			err = ErrInvalidSubject
 		} else {
 			err = s.remove(sub.Subject, sub.Queue, sub.Value)
@@ -223,7 +233,7 @@ func (s *Sublist[T]) RemoveBatch(subs []Sub[T]) error {
 		if c == nil || len(wild) > maxBatchWild {
 			continue
 		}
-		if IsLiteral(sub.Subject) {
+		if literal {
 			c.remove(maphash.String(c.seed, sub.Subject), sub.Subject)
 		} else {
 			wild = append(wild, sub.Subject)
@@ -303,12 +313,12 @@ func (s *Sublist[T]) remove(subject, queue string, v T) error {
 
 // invalidate drops the cached results that a change to filter affects.
 // Called with the write lock held.
-func (s *Sublist[T]) invalidate(filter string) {
+func (s *Sublist[T]) invalidate(filter string, literal bool) {
 	c := s.cache.Load()
 	if c == nil {
 		return
 	}
-	if IsLiteral(filter) {
+	if literal {
 		c.remove(maphash.String(c.seed, filter), filter)
 	} else {
 		c.removeMatching(filter)
