@@ -146,6 +146,13 @@ func (p *Parser) Parse(buf []byte, h Handler) error {
 			}
 			return nil
 		}
+		if len(p.line)+nl > p.lineLimit()+1 {
+			// Too long even without a final '\r': report it without
+			// copying the rest of the line.
+			if err := p.extendLine(buf[:nl]); err != nil {
+				return p.fail(err)
+			}
+		}
 		p.line = append(p.line, buf[:nl]...)
 		i = nl + 1
 		p.state = stStart

@@ -2,6 +2,7 @@ package protocol_test
 
 import (
 	"errors"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -288,5 +289,26 @@ func TestFieldBoundaries(t *testing.T) {
 				t.Fatalf("%q: %v %v", in, got, err)
 			}
 		}
+	}
+}
+
+// A line that ends in a later read but is far over the limit is rejected
+// without copying it.
+func TestLongLineAcrossReads(t *testing.T) {
+	p := protocol.Parser{MaxControlLine: 32}
+	var r recorder
+	if err := p.Parse([]byte("SUB ab"), &r); err != nil {
+		t.Fatal(err)
+	}
+	long := []byte(strings.Repeat("c", 1<<20) + " 1\r\n")
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	err := p.Parse(long, &r)
+	runtime.ReadMemStats(&after)
+	if !errors.Is(err, protocol.ErrMaxControlLine) {
+		t.Fatalf("got %v", err)
+	}
+	if n := after.TotalAlloc - before.TotalAlloc; n > 64<<10 {
+		t.Fatalf("%d bytes allocated: the line was copied", n)
 	}
 }
