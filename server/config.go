@@ -98,31 +98,37 @@ const (
 	keyIgnored                        // a warning: only tuning is lost
 )
 
-// otherKeys are nats-server's top-level keys that Apply does not map.
-var otherKeys = map[string]keyKind{
-	"authorization": keyUnsupported, "accounts": keyUnsupported, "no_auth_user": keyUnsupported,
-	"system_account": keyUnsupported, "system": keyUnsupported,
-	"operator": keyUnsupported, "operators": keyUnsupported, "root": keyUnsupported, "roots": keyUnsupported,
-	"root_operator": keyUnsupported, "root_operators": keyUnsupported,
-	"trusted": keyUnsupported, "trusted_keys": keyUnsupported,
-	"resolver": keyUnsupported, "account_resolver": keyUnsupported, "accounts_resolver": keyUnsupported,
-	"resolver_tls": keyUnsupported, "resolver_preload": keyUnsupported, "resolver_pinned_accounts": keyUnsupported,
-	"default_sentinel": keyUnsupported,
-	"tls":              keyUnsupported, "ocsp": keyUnsupported, "ocsp_cache": keyUnsupported, "allow_non_tls": keyUnsupported,
-	"cluster": keyUnsupported, "gateway": keyUnsupported, "leaf": keyUnsupported, "leafnodes": keyUnsupported,
-	"jetstream": keyUnsupported, "store_dir": keyUnsupported, "storedir": keyUnsupported, "default_js_domain": keyUnsupported,
-	"websocket": keyUnsupported, "mqtt": keyUnsupported,
-	"http": keyUnsupported, "https": keyUnsupported, "http_port": keyUnsupported, "monitor_port": keyUnsupported,
-	"https_port": keyUnsupported, "http_base_path": keyUnsupported, "prof_port": keyUnsupported,
-	"mappings": keyUnsupported, "maps": keyUnsupported,
-	"proxy_protocol": keyUnsupported, "proxies": keyUnsupported,
-	"max_sub_tokens": keyUnsupported, "max_subscription_tokens": keyUnsupported,
-	"write_timeout": keyUnsupported,
+// unsupportedKeys are nats-server's top-level keys for subsystems natsd
+// does not have yet. They are errors: the user expects the feature on.
+const unsupportedKeys = `
+	authorization accounts no_auth_user system_account system default_sentinel
+	operator operators root roots root_operator root_operators trusted trusted_keys
+	resolver account_resolver accounts_resolver resolver_tls resolver_preload resolver_pinned_accounts
+	tls ocsp ocsp_cache allow_non_tls
+	cluster gateway leaf leafnodes
+	jetstream store_dir storedir default_js_domain
+	websocket mqtt
+	http https http_port monitor_port https_port http_base_path prof_port
+	mappings maps proxy_protocol proxies
+	max_sub_tokens max_subscription_tokens write_timeout`
 
-	"trace_headers": keyIgnored, "connect_error_reports": keyIgnored, "reconnect_error_reports": keyIgnored,
-	"max_closed_clients": keyIgnored, "no_fast_producer_stall": keyIgnored, "feature_flags": keyIgnored,
-	"server_metadata": keyIgnored, "prof_block_rate": keyIgnored,
-}
+// ignoredKeys are nats-server's top-level keys that only tune behaviour
+// natsd does not have; they are accepted with a warning.
+const ignoredKeys = `
+	trace_headers connect_error_reports reconnect_error_reports max_closed_clients
+	no_fast_producer_stall feature_flags server_metadata prof_block_rate`
+
+// otherKeys maps the keys Apply does not handle to how they are treated.
+var otherKeys = func() map[string]keyKind {
+	m := make(map[string]keyKind)
+	for _, k := range strings.Fields(unsupportedKeys) {
+		m[k] = keyUnsupported
+	}
+	for _, k := range strings.Fields(ignoredKeys) {
+		m[k] = keyIgnored
+	}
+	return m
+}()
 
 // Apply sets the fields of c named by the top-level keys of m (keys are
 // matched case-insensitively, as upstream does) and leaves the others
