@@ -201,6 +201,12 @@ func (p *Parser) parseLine(line []byte) (int, error) {
 			return p.parseHMsg(line, line[5:])
 		}
 	}
+	return p.parseGeneric(line)
+}
+
+// parseGeneric parses any control line; parseLine's fast paths must agree
+// with it (FuzzFastPaths checks).
+func (p *Parser) parseGeneric(line []byte) (int, error) {
 	op, n, res := p.matchOp(line, true)
 	if res != matchOK {
 		return -1, p.unknownOp(line)
