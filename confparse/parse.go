@@ -333,6 +333,16 @@ func (p *parser) skipSpace() {
 	}
 }
 
+// lineEnd returns the offset of the newline ending the line that holds
+// off: where parsing resumes after a string that never ends, since the
+// rest of the input is more likely meant as entries than as its text.
+func (p *parser) lineEnd(off int) int {
+	if j := strings.IndexByte(p.src[off:], '\n'); j >= 0 {
+		return off + j
+	}
+	return len(p.src)
+}
+
 // recover skips the rest of a broken line after an error, up to the
 // newline, stopping early before a '}' or ']' that closes a block opened
 // before the line.
@@ -483,6 +493,8 @@ func (p *parser) parseEntry(sc *scope, closer byte) {
 			return
 		}
 	}
+	// Positions are cheapest in increasing order: take the key's now.
+	keyPos := p.pos(keyOff)
 	if !quoted && len(key) == 7 && strings.EqualFold(key, "include") &&
 		p.i < len(p.src) && isSpace(p.src[p.i]) {
 		p.parseInclude(sc, keyOff)
@@ -502,7 +514,6 @@ func (p *parser) parseEntry(sc *scope, closer byte) {
 		p.i++
 		p.skipWS()
 	}
-	keyPos := p.pos(keyOff)
 	v := p.parseValue(key)
 	if v == nil {
 		return
@@ -650,7 +661,7 @@ func (p *parser) parseValue(key string) *Value {
 		end := strings.IndexByte(p.src[off+1:], '\'')
 		if end < 0 {
 			p.errorf(off, ErrSyntax, "unterminated string")
-			p.i = len(p.src)
+			p.i = p.lineEnd(off)
 			return nil
 		}
 		p.i = off + 1 + end + 1
@@ -743,7 +754,7 @@ func (p *parser) quoted() (string, bool) {
 	}
 	if j >= len(p.src) {
 		p.errorf(open, ErrSyntax, "unterminated string")
-		p.i = len(p.src)
+		p.i = p.lineEnd(open)
 		return "", false
 	}
 	p.i = j + 1
@@ -862,7 +873,7 @@ func (p *parser) block() *Value {
 		k := strings.Index(p.src[j:], "\n)")
 		if k < 0 {
 			p.errorf(open, ErrSyntax, "block string is never closed (close it with ')' alone at the start of a line)")
-			p.i = len(p.src)
+			p.i = p.lineEnd(open)
 			return nil
 		}
 		nl := j + k
