@@ -81,6 +81,8 @@ func (s *Store) Purge(req store.PurgeRequest) (uint64, error) {
 func (s *Store) purgeAllLocked() uint64 {
 	n := s.count
 	s.subjs = subjidx.Index[*subject]{}
+	s.subjGen++
+	s.nextID, s.freeIDs = 0, s.freeIDs[:0]
 	s.ttls = nil
 	s.count, s.bytes = 0, 0
 	if s.last != 0 || s.first != 0 {

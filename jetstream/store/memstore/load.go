@@ -1,15 +1,60 @@
 package memstore
 
 import (
+	"strings"
 	"time"
 
 	"natsd.dev/jetstream/store"
 	"natsd.dev/sublist"
 )
 
-// scanBudget is how many sequences a wildcard load looks at one by one
-// before it asks the per-subject index instead.
-const scanBudget = 32
+// A wildcard load either scans messages one by one or asks the index of
+// every matching subject for its next sequence, whichever it expects to be
+// cheaper: looking at one message costs about scanCost, asking one subject
+// (a binary search over its sequences, mostly cache misses) indexCost.
+// It always scans at least scanMin messages first, which finds the answer
+// at once when matches are dense.
+const (
+	scanMin   = 16
+	scanCost  = 1
+	indexCost = 64
+)
+
+// wildInfo caches the subjects matching a wildcard filter until a subject
+// enters or leaves the store. It is immutable once cached.
+type wildInfo struct {
+	gen  uint64
+	subs []*subject
+	msgs uint64   // messages on subs when cached: an estimate of density
+	bits []uint64 // bit id is set for the id of every subject in subs
+}
+
+// has reports whether the subject with id matches.
+func (w *wildInfo) has(id uint32) bool {
+	i := int(id >> 6)
+	return i < len(w.bits) && w.bits[i]&(1<<(id&63)) != 0
+}
+
+// wildcard returns the cached subjects matching filter; mu must be held.
+func (s *Store) wildcard(filter string) *wildInfo {
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	if w := s.wcache[filter]; w != nil && w.gen == s.subjGen {
+		return w
+	}
+	w := &wildInfo{gen: s.subjGen, bits: make([]uint64, (s.nextID+63)/64)}
+	s.subjs.Match(filter, func(ss *subject) bool {
+		w.subs = append(w.subs, ss)
+		w.msgs += ss.n
+		w.bits[ss.id>>6] |= 1 << (ss.id & 63)
+		return true
+	})
+	if s.wcache == nil || len(s.wcache) >= 64 {
+		s.wcache = make(map[string]*wildInfo)
+	}
+	s.wcache[strings.Clone(filter)] = w
+	return w
+}
 
 // filterKind classifies a filter: all subjects, one literal subject, or a
 // wildcard filter.
@@ -95,9 +140,23 @@ func (s *Store) nextLocked(kind filterKind, filter string, start uint64) uint64 
 		}
 		return s.nextAtOrAfter(ss, start)
 	}
-	end := min(s.last, start+scanBudget-1)
+	w := s.wildcard(filter)
+	switch len(w.subs) {
+	case 0:
+		return 0
+	case 1:
+		return s.nextAtOrAfter(w.subs[0], start)
+	}
+	budget := uint64(scanMin)
+	if gap := s.count / max(w.msgs, 1); gap*scanCost <= uint64(len(w.subs))*indexCost {
+		budget += 4 * gap
+	}
+	end := s.last
+	if s.last-start >= budget {
+		end = start + budget - 1
+	}
 	for q := start; q <= end; q++ {
-		if m := s.log.at(q); m.ss != nil && sublist.SubjectMatchesFilter(m.ss.subj, filter) {
+		if m := s.log.at(q); m.ss != nil && w.has(m.id) {
 			return q
 		}
 	}
@@ -105,15 +164,14 @@ func (s *Store) nextLocked(kind filterKind, filter string, start uint64) uint64 
 		return 0
 	}
 	from, best := end+1, uint64(0)
-	s.subjs.Match(filter, func(ss *subject) bool {
+	for _, ss := range w.subs {
 		if ss.seqs[len(ss.seqs)-1] < from || (best != 0 && ss.seqs[ss.head] >= best) {
-			return true
+			continue
 		}
 		if q := s.nextAtOrAfter(ss, from); q != 0 && (best == 0 || q < best) {
 			best = q
 		}
-		return true
-	})
+	}
 	return best
 }
 
@@ -148,20 +206,20 @@ func (s *Store) lastLocked(kind filterKind, filter string) uint64 {
 		}
 		return 0
 	}
+	w := s.wildcard(filter)
 	stop := s.first
-	if s.last-s.first >= scanBudget {
-		stop = s.last - scanBudget + 1
+	if s.last-s.first >= scanMin {
+		stop = s.last - scanMin + 1
 	}
 	for q := s.last; q >= stop; q-- {
-		if m := s.log.at(q); m.ss != nil && sublist.SubjectMatchesFilter(m.ss.subj, filter) {
+		if m := s.log.at(q); m.ss != nil && w.has(m.id) {
 			return q
 		}
 	}
 	var best uint64
-	s.subjs.Match(filter, func(ss *subject) bool {
+	for _, ss := range w.subs {
 		best = max(best, ss.seqs[len(ss.seqs)-1])
-		return true
-	})
+	}
 	return best
 }
 
@@ -230,7 +288,7 @@ func (s *Store) FilteredState(filter string, start uint64) (store.FilteredState,
 			s.countSubject(ss, start, &fs)
 		}
 	case kind == filterWild && s.last-start >= 1024:
-		s.subjs.Match(filter, func(ss *subject) bool {
+		for _, ss := range s.wildcard(filter).subs {
 			var one store.FilteredState
 			s.countSubject(ss, start, &one)
 			if one.Msgs > 0 {
@@ -240,12 +298,15 @@ func (s *Store) FilteredState(filter string, start uint64) (store.FilteredState,
 				}
 				fs.Last = max(fs.Last, one.Last)
 			}
-			return true
-		})
+		}
 	default:
+		var w *wildInfo
+		if kind == filterWild {
+			w = s.wildcard(filter)
+		}
 		for q := start; q <= s.last; q++ {
 			m := s.log.at(q)
-			if m.ss != nil && (kind == filterAll || sublist.SubjectMatchesFilter(m.ss.subj, filter)) {
+			if m.ss != nil && (kind == filterAll || w.has(m.id)) {
 				add(q)
 			}
 		}

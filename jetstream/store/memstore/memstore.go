@@ -52,6 +52,15 @@ type Store struct {
 	ageNext     uint64     // no message below it is waiting for MaxAge
 	timer       *time.Timer
 	timerAt     int64 // deadline the timer is armed for, 0 if none
+	// subjGen changes whenever a subject enters or leaves subjs, which
+	// invalidates wcache.
+	subjGen uint64
+	nextID  uint32   // subject ids below it have been handed out
+	freeIDs []uint32 // ids of removed subjects, to reuse
+
+	// wmu guards wcache; it is taken with mu held (read or write).
+	wmu    sync.Mutex
+	wcache map[string]*wildInfo
 }
 
 // msg is one stored message; ss == nil marks a removed (or never used) slot.
@@ -59,6 +68,7 @@ type msg struct {
 	ss   *subject
 	buf  []byte // header then payload
 	hlen uint32
+	id   uint32 // ss.id, kept here so scans need not touch ss
 	ts   int64
 	exp  int64 // 0: MaxAge applies; -1: never expires; >0: TTL deadline
 }
@@ -66,6 +76,7 @@ type msg struct {
 // subject is the per-subject index entry.
 type subject struct {
 	subj string
+	id   uint32 // dense and reused, for the bitsets of wildInfo
 	// seqs[head:] is ascending and holds every stored sequence of this
 	// subject, plus removed ones (dead) that are dropped lazily. When n > 0
 	// the first and last entries are alive.
@@ -227,8 +238,9 @@ func (s *Store) admitLocked(subj string, hdr, data []byte) error {
 func (s *Store) appendLocked(seq uint64, subj string, hdr, data []byte, ts, exp int64) *subject {
 	ss, ok := s.subjs.Get(subj)
 	if !ok {
-		ss = &subject{subj: strings.Clone(subj)}
+		ss = &subject{subj: strings.Clone(subj), id: s.newID()}
 		s.subjs.Insert(ss.subj, ss)
+		s.subjGen++
 	}
 	var buf []byte
 	if n := len(hdr) + len(data); n > 0 {
@@ -241,7 +253,7 @@ func (s *Store) appendLocked(seq uint64, subj string, hdr, data []byte, ts, exp 
 		s.first = seq
 	}
 	s.log.pad(seq)
-	s.log.push(msg{ss: ss, buf: buf, hlen: uint32(len(hdr)), ts: ts, exp: exp})
+	s.log.push(msg{ss: ss, buf: buf, hlen: uint32(len(hdr)), id: ss.id, ts: ts, exp: exp})
 	ss.seqs = append(ss.seqs, seq)
 	ss.n++
 	s.count++
@@ -297,6 +309,17 @@ func (s *Store) enforceLocked(ss *subject, rm *removals) {
 	}
 }
 
+// newID returns an unused subject id.
+func (s *Store) newID() uint32 {
+	if n := len(s.freeIDs); n > 0 {
+		id := s.freeIDs[n-1]
+		s.freeIDs = s.freeIDs[:n-1]
+		return id
+	}
+	s.nextID++
+	return s.nextID - 1
+}
+
 // removeLocked removes the message at seq, which must be alive, and
 // returns its subject entry.
 func (s *Store) removeLocked(seq uint64, erase bool) *subject {
@@ -311,6 +334,8 @@ func (s *Store) removeLocked(seq uint64, erase bool) *subject {
 	ss.n--
 	if ss.n == 0 {
 		s.subjs.Delete(ss.subj)
+		s.freeIDs = append(s.freeIDs, ss.id)
+		s.subjGen++
 		ss.seqs, ss.head = nil, 0
 	} else {
 		s.dropSeq(ss, seq)
@@ -438,6 +463,8 @@ func (s *Store) Delete() error {
 	s.mu.Lock()
 	s.log = msgLog{}
 	s.subjs, s.ttls, s.consumers = subjidx.Index[*subject]{}, nil, nil
+	s.subjGen++
+	s.nextID, s.freeIDs = 0, nil
 	s.count, s.bytes = 0, 0
 	if s.last != 0 {
 		s.first = s.last + 1

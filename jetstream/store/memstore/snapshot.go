@@ -235,5 +235,7 @@ func (s *Store) restoreLocked(d *decoder, first, last uint64, lastTS int64, coun
 func (s *Store) resetLocked() {
 	s.log = msgLog{}
 	s.subjs, s.ttls = subjidx.Index[*subject]{}, nil
+	s.subjGen++
+	s.nextID, s.freeIDs = 0, nil
 	s.first, s.last, s.lastTS, s.count, s.bytes, s.ageNext = 0, 0, 0, 0, 0, 0
 }
