@@ -150,3 +150,80 @@ func TestWriteCompressedIsSmaller(t *testing.T) {
 		}
 	}
 }
+
+// TestReadCoalesces checks that one Read returns the payload of every
+// frame already buffered, as one TCP read returns every buffered byte,
+// and stops without blocking at a frame that is not complete.
+func TestReadCoalesces(t *testing.T) {
+	var stream []byte
+	k := [4]byte{9, 8, 7, 6}
+	for i := range 10 {
+		stream = appendClientFrame(stream, finBit|opBinary, k, true, bytes.Repeat([]byte{byte('a' + i)}, 10))
+		stream = appendClientFrame(stream, finBit|opPing, k, true, nil)
+	}
+	stream = appendClientFrame(stream, opText, k, true, []byte("tail"))
+	stream = append(stream, finBit, 0x80|5, 1) // an incomplete header
+	fc := &fakeConn{r: bytes.NewReader(stream)}
+	c := newTestConn(fc, false, 0)
+	buf := make([]byte, 1000)
+	n, err := c.Read(buf)
+	if err != nil || n != 104 {
+		t.Fatalf("Read = %d, %v; want 104 bytes", n, err)
+	}
+	if frames, _ := parseServerFrames(fc.w.Bytes()); len(frames) != 10 {
+		t.Fatalf("%d pongs, want 10", len(frames))
+	}
+	if _, err := c.Read(buf); err != io.ErrUnexpectedEOF {
+		t.Fatalf("second Read: %v", err)
+	}
+}
+
+// TestWriteBuffers checks that a batch goes out as one message, whatever
+// the sizes, with and without compression, and without allocating.
+func TestWriteBuffers(t *testing.T) {
+	p := benchPayload(20000)
+	batches := [][][]byte{
+		nil,
+		{p[:10]},
+		{p[:10], p[10:30], nil, p[30:100]},
+		{p[:3000], p[3000:5000]},
+		{p[:5000]},
+		{p[:100], p[100:9000], p[9000:20000]},
+	}
+	for _, compress := range []bool{false, true} {
+		for i, v := range batches {
+			fc := &fakeConn{r: bytes.NewReader(nil)}
+			c := newTestConn(fc, compress, 0)
+			want := bytes.Join(v, nil)
+			n, err := c.WriteBuffers(v)
+			if err != nil || n != int64(len(want)) {
+				t.Fatalf("batch %d: %d, %v", i, n, err)
+			}
+			frames, ok := parseServerFrames(fc.w.Bytes())
+			if !ok || len(frames) != min(1, len(want)) {
+				t.Fatalf("batch %d compress %v: %d frames", i, compress, len(frames))
+			}
+			if len(want) == 0 {
+				continue
+			}
+			got := frames[0].payload
+			if frames[0].b0&rsv1Bit != 0 {
+				if got, err = inflateForTest(got); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if !bytes.Equal(got, want) {
+				t.Fatalf("batch %d compress %v: payload differs", i, compress)
+			}
+		}
+	}
+	if raceEnabled {
+		return
+	}
+	c := newTestConn(&discardConn{data: []byte{0}}, false, 0)
+	v := batches[len(batches)-1]
+	c.WriteBuffers(v)
+	if a := testing.AllocsPerRun(100, func() { c.WriteBuffers(v) }); a != 0 {
+		t.Errorf("WriteBuffers: %v allocs", a)
+	}
+}

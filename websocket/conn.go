@@ -74,9 +74,9 @@ type Conn struct {
 	werr      error // sticky: a failed write may have left half a frame
 	closeSent bool
 	hdr       [maxHeaderLen]byte
-	wbuf      []byte      // header + small payload, or a control frame
-	bufs      net.Buffers // header + large payload
-	bufsArr   [2][]byte
+	wbuf      []byte       // header + small payload, or a control frame
+	iov       [][]byte     // header + large payload buffers
+	bufs      net.Buffers  // what of iov is left to write
 	zbuf      appendWriter // compressed payload
 }
 
@@ -139,57 +139,116 @@ func (c *Conn) SetWriteDeadline(t time.Time) error { return c.nc.SetWriteDeadlin
 // echoes), a *CloseError after a protocol violation by the peer (answered
 // with a close frame carrying the same code), and otherwise the errors of
 // the underlying connection.
+//
+// Read blocks only until some data is available, then goes on through the
+// frames already buffered so that many small messages come out of one
+// call, as they would from a TCP read.
 func (c *Conn) Read(p []byte) (int, error) {
 	c.rmu.Lock()
 	defer c.rmu.Unlock()
-	for {
+	if len(p) == 0 {
+		return 0, c.rerr
+	}
+	n := 0
+	for n < len(p) {
 		if c.rerr != nil {
-			return 0, c.rerr
+			break
 		}
-		if c.fr != nil {
-			if len(p) == 0 {
-				return 0, nil
+		// Once something was read, go on only with what is buffered.
+		more := n == 0
+		var err error
+		switch {
+		case c.fr != nil:
+			var m int
+			m, err = c.readInflated(p[n:])
+			n += m
+			if c.fr != nil && err == nil {
+				return n, nil // p is full or the inflater paused
 			}
-			return c.readInflated(p)
-		}
-		if c.rem > 0 {
-			if c.deflated {
-				if err := c.collect(); err != nil {
-					return 0, err
-				}
-				if c.rem == 0 && c.fin {
-					c.startInflate()
-				}
-				continue
+		case c.rem > 0 && c.deflated:
+			if !more && c.br.Buffered() == 0 {
+				return n, nil
 			}
-			if len(p) == 0 {
-				return 0, nil
+			if err = c.collect(more); err == nil && c.rem == 0 && c.fin {
+				c.startInflate()
 			}
-			q := p
+		case c.rem > 0:
+			q := p[n:]
 			if int64(len(q)) > c.rem {
 				q = q[:c.rem]
 			}
-			n, err := c.br.Read(q)
-			if n == 0 {
-				return 0, c.ioError(err, false)
-			}
-			q = q[:n]
-			c.kpos = maskBytes(c.key, c.kpos, q)
-			c.rem -= int64(n)
-			if c.text && !c.utf.feed(q) {
-				return 0, c.fail(StatusInvalidPayloadData, "invalid UTF-8 in text message")
-			}
-			if c.rem == 0 && c.fin {
-				if err := c.endMessage(); err != nil {
-					return 0, err
+			if !more {
+				if b := c.br.Buffered(); b == 0 {
+					return n, nil
+				} else if len(q) > b {
+					q = q[:b]
 				}
 			}
-			return n, nil
+			var m int
+			m, err = c.readPayload(q)
+			n += m
+		default:
+			if !more && !c.frameBuffered() {
+				return n, nil
+			}
+			err = c.nextFrame()
 		}
-		if err := c.nextFrame(); err != nil {
+		if err != nil {
+			if n > 0 && c.rerr != nil {
+				break // the error comes with the next call
+			}
+			return n, err
+		}
+	}
+	if n == 0 && c.rerr != nil {
+		return 0, c.rerr
+	}
+	return n, nil
+}
+
+// readPayload reads and unmasks payload of an uncompressed data frame
+// into q, which is no longer than what remains of the frame.
+func (c *Conn) readPayload(q []byte) (int, error) {
+	n, err := c.br.Read(q)
+	if n == 0 {
+		return 0, c.ioError(err, false)
+	}
+	q = q[:n]
+	c.kpos = maskBytes(c.key, c.kpos, q)
+	c.rem -= int64(n)
+	if c.text && !c.utf.feed(q) {
+		return 0, c.fail(StatusInvalidPayloadData, "invalid UTF-8 in text message")
+	}
+	if c.rem == 0 && c.fin {
+		if err := c.endMessage(); err != nil {
 			return 0, err
 		}
 	}
+	return n, nil
+}
+
+// frameBuffered reports whether the next frame header, and for a control
+// frame its payload, are in the read buffer, so that nextFrame will not
+// block.
+func (c *Conn) frameBuffered() bool {
+	b := c.br.Buffered()
+	if b < 2 {
+		return false
+	}
+	h, _ := c.br.Peek(2)
+	need := 2 + 4
+	switch n := int(h[1] & 0x7F); {
+	case h[0]&0x08 != 0:
+		need += n // control frame; an invalid length fails without reading
+		if n > maxControlPayload {
+			need = 2
+		}
+	case n == 126:
+		need += 2
+	case n == 127:
+		need += 8
+	}
+	return b >= need
 }
 
 // nextFrame reads a frame header and handles control frames whole. The
@@ -322,8 +381,9 @@ func (c *Conn) endMessage() error {
 	return nil
 }
 
-// collect appends the current compressed frame's payload to cbuf.
-func (c *Conn) collect() error {
+// collect appends the current compressed frame's payload to cbuf. When
+// block is false it takes only what is buffered.
+func (c *Conn) collect(block bool) error {
 	for c.rem > 0 {
 		if len(c.cbuf) == cap(c.cbuf) {
 			c.cbuf = append(c.cbuf, 0)[:len(c.cbuf)]
@@ -331,6 +391,13 @@ func (c *Conn) collect() error {
 		q := c.cbuf[len(c.cbuf):cap(c.cbuf)]
 		if int64(len(q)) > c.rem {
 			q = q[:c.rem]
+		}
+		if !block {
+			b := c.br.Buffered()
+			if b == 0 {
+				return nil
+			}
+			q = q[:min(len(q), b)]
 		}
 		n, err := c.br.Read(q)
 		if n == 0 {
@@ -421,14 +488,7 @@ func (c *Conn) Write(p []byte) (int, error) {
 		return 0, nil // like TCP: nothing to send, not even an empty frame
 	}
 	if c.compress && len(p) >= compressThreshold {
-		if err := c.deflate(p); err != nil {
-			return 0, err
-		}
-		err := c.writeFrame(opBinary, true, c.zbuf.b)
-		if cap(c.zbuf.b) > keepBuffer {
-			c.zbuf.b = nil
-		}
-		if err != nil {
+		if err := c.writeDeflated(p); err != nil {
 			return 0, err
 		}
 		return len(p), nil
@@ -437,6 +497,70 @@ func (c *Conn) Write(p []byte) (int, error) {
 		return 0, err
 	}
 	return len(p), nil
+}
+
+// WriteBuffers sends the concatenation of v as one binary message: the
+// header and the buffers go out with one writev when not compressed, so a
+// server flushing a batch of pending buffers pays one frame and one system
+// call for all of them. It does not modify or keep v.
+func (c *Conn) WriteBuffers(v [][]byte) (int64, error) {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	if c.werr != nil {
+		return 0, c.werr
+	}
+	if c.closeSent {
+		return 0, ErrCloseSent
+	}
+	total := 0
+	for _, b := range v {
+		total += len(b)
+	}
+	switch {
+	case total == 0:
+		return 0, nil
+	case len(v) == 1 && !(c.compress && total >= compressThreshold):
+		if err := c.writeFrame(opBinary, false, v[0]); err != nil {
+			return 0, err
+		}
+	case c.compress && total >= compressThreshold, total <= copyThreshold:
+		// Gather: deflate wants one input, a small frame one write.
+		c.wbuf = c.wbuf[:0]
+		for _, b := range v {
+			c.wbuf = append(c.wbuf, b...)
+		}
+		var err error
+		if c.compress && total >= compressThreshold {
+			err = c.writeDeflated(c.wbuf)
+		} else {
+			err = c.writeFrame(opBinary, false, c.wbuf)
+		}
+		if cap(c.wbuf) > keepBuffer {
+			c.wbuf = nil
+		}
+		if err != nil {
+			return 0, err
+		}
+	default:
+		n := putHeader(c.hdr[:], opBinary, false, total)
+		c.iov = append(append(c.iov[:0], c.hdr[:n]), v...)
+		if err := c.writeIOV(); err != nil {
+			return 0, err
+		}
+	}
+	return int64(total), nil
+}
+
+// writeDeflated sends p as one compressed message. c.wmu is held.
+func (c *Conn) writeDeflated(p []byte) error {
+	if err := c.deflate(p); err != nil {
+		return err
+	}
+	err := c.writeFrame(opBinary, true, c.zbuf.b)
+	if cap(c.zbuf.b) > keepBuffer {
+		c.zbuf.b = nil
+	}
+	return err
 }
 
 // deflate compresses p into zbuf as one self-contained message. With no
@@ -459,16 +583,33 @@ func (c *Conn) deflate(p []byte) error {
 // writeFrame writes one final frame. c.wmu is held.
 func (c *Conn) writeFrame(op byte, compressed bool, payload []byte) error {
 	n := putHeader(c.hdr[:], op, compressed, len(payload))
-	var err error
-	if len(payload) <= copyThreshold {
-		c.wbuf = append(append(c.wbuf[:0], c.hdr[:n]...), payload...)
-		_, err = c.nc.Write(c.wbuf)
-	} else {
-		c.bufsArr = [2][]byte{c.hdr[:n], payload}
-		c.bufs = c.bufsArr[:]
-		_, err = c.bufs.WriteTo(c.nc)
-		c.bufsArr = [2][]byte{}
+	if len(payload) > copyThreshold {
+		c.iov = append(c.iov[:0], c.hdr[:n], payload)
+		return c.writeIOV()
 	}
+	// payload may be c.wbuf itself (WriteBuffers): build the frame in
+	// place then, moving the payload behind the header.
+	if len(payload) > 0 && len(c.wbuf) > 0 && &payload[0] == &c.wbuf[0] {
+		c.wbuf = append(c.wbuf, c.hdr[:n]...)
+		copy(c.wbuf[n:], c.wbuf[:len(payload)])
+		copy(c.wbuf, c.hdr[:n])
+	} else {
+		c.wbuf = append(append(c.wbuf[:0], c.hdr[:n]...), payload...)
+	}
+	if _, err := c.nc.Write(c.wbuf); err != nil {
+		c.werr = err
+		return err
+	}
+	return nil
+}
+
+// writeIOV writes the buffers in c.iov with writev and forgets them.
+func (c *Conn) writeIOV() error {
+	c.bufs = c.iov
+	_, err := c.bufs.WriteTo(c.nc)
+	clear(c.iov)
+	c.iov = c.iov[:0]
+	c.bufs = nil
 	if err != nil {
 		c.werr = err
 	}
