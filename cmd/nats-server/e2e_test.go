@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -433,4 +434,39 @@ func TestDebugAndTraceFlags(t *testing.T) {
 	nc.Close()
 	time.Sleep(50 * time.Millisecond)
 	require.NotContains(t, p.log.String(), "[DBG] ")
+}
+
+func TestRemoteSyslog(t *testing.T) {
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer pc.Close()
+	start(t, "-r", "udp://"+pc.LocalAddr().String())
+	require.NoError(t, pc.SetReadDeadline(time.Now().Add(5*time.Second)))
+	buf := make([]byte, 2048)
+	for range 50 {
+		n, _, err := pc.ReadFrom(buf)
+		require.NoError(t, err)
+		if bytes.HasSuffix(bytes.TrimSpace(buf[:n]), []byte("Server is ready")) {
+			return
+		}
+	}
+	t.Fatal("no \"Server is ready\" datagram")
+}
+
+func TestLogFileRotation(t *testing.T) {
+	dir := t.TempDir()
+	logFile := filepath.Join(dir, "nats.log")
+	conf := writeFile(t, filepath.Join(dir, "l.conf"), "logfile_max_num: 2\n")
+	p := start(t, "-c", conf, "-l", logFile, "--log_size_limit", "150", "-DV")
+	for range 5 {
+		p.connect().Close()
+	}
+	eventually(t, "a rotation", func() bool {
+		b, _ := os.ReadFile(logFile)
+		return bytes.Contains(b, []byte(`[INF] Rotated log, backup saved as "`+logFile+"."))
+	})
+	eventually(t, "old backups purged", func() bool {
+		backups, _ := filepath.Glob(logFile + ".*")
+		return len(backups) == 1 // logfile_max_num counts the current file
+	})
 }
