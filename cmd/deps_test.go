@@ -127,7 +127,7 @@ func stripVariant(p string) (string, bool) {
 // tests) and of the natsd packages they depend on.
 func moduleEdges(t *testing.T, dir string) []edge {
 	t.Helper()
-	cmd := exec.Command("go", "list", "-e", "-deps", "-test", "-f", "{{.ImportPath}}\t{{join .Imports \" \"}}", "./...")
+	cmd := exec.Command("go", "list", "-e", "-deps", "-test", "-f", "{{.ImportPath}}\t{{join .Imports \",\"}}", "./...")
 	cmd.Dir = dir
 	out, err := cmd.Output()
 	if err != nil {
@@ -142,7 +142,10 @@ func moduleEdges(t *testing.T, dir string) []edge {
 			continue
 		}
 		test := variant || strings.HasSuffix(from, "_test")
-		for _, imp := range strings.Fields(imports) {
+		for imp := range strings.SplitSeq(imports, ",") { // a test variant is "path [pkg.test]"
+			if imp == "" {
+				continue
+			}
 			to, _ := stripVariant(imp)
 			edges = append(edges, edge{fromMod: mod, from: from, to: to, test: test})
 		}
