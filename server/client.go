@@ -20,14 +20,17 @@ const (
 	startReadBuf  = 512
 	maxReadBuf    = 64 * 1024
 	shortReadsMax = 2
-	// maxKeepOut is the largest outbound buffer kept for reuse after a
-	// flush; bigger ones go back to the garbage collector.
-	maxKeepOut = 64 * 1024
+	// maxMsgLineOverhead bounds a MSG/HMSG control line beyond its subject,
+	// sid and reply: op, spaces, two sizes and CRLF.
+	maxMsgLineOverhead = 64
 	// maxPCD bounds the per-batch list of clients to signal; past it the
 	// publisher signals at once.
 	maxPCD = 64
 	// firstPingInterval is the delay of the first PING, which measures RTT.
 	firstPingInterval = 2 * time.Second
+	// maxStallPerBatch bounds how long a fast producer waits, in total per
+	// read batch, for consumers whose backlog passed 3/4 of max_pending.
+	maxStallPerBatch = 10 * time.Millisecond
 )
 
 type clientKind uint8
@@ -78,6 +81,10 @@ type pubCtx struct {
 	pcd      []*client
 	outMsgs  int64
 	outBytes int64
+	// stalled is how long this batch already waited for slow consumers;
+	// the total per batch is bounded by maxStallPerBatch.
+	stalled    time.Duration
+	stallTimer *time.Timer
 }
 
 type client struct {
@@ -103,19 +110,19 @@ type client struct {
 	logPrefix   string
 	connectedAt time.Time
 
+	iov  net.Buffers   // writer-owned writev scratch
 	kick chan struct{} // wakes the writer; capacity 1
 	done chan struct{} // closed when the connection closes
 
 	mu           sync.Mutex
-	out          []byte
-	spare        []byte
-	inflight     int
+	out          outbound
 	flushPending bool
 	closed       bool
 	flushOnClose bool
 	reason       closeReason
 	subs         map[string]*subscription
-	headers      bool // deliver HMSG; else headers are stripped
+	stall        chan struct{} // closed by the writer when the backlog drains
+	headers      bool          // deliver HMSG; else headers are stripped
 	pingsOut     int
 	pingTimer    *time.Timer
 	rttStart     time.Time
@@ -147,8 +154,7 @@ func (s *Server) createClient(nc net.Conn) {
 	c.parser.MaxControlLine = int(s.maxControlLine.Load())
 	c.parser.MaxPayload = int(s.maxPayload.Load())
 
-	info := s.infoJSON(c.cid, c.host)
-	c.out = protocol.AppendInfo(c.out, info)
+	c.out.write(protocol.AppendInfo(nil, s.infoJSON(c.cid, c.host)))
 
 	s.mu.Lock()
 	if s.shutdown || s.ldm {
@@ -289,6 +295,13 @@ func (c *client) parseError(err error) {
 	c.sendErrAndClose(text, reason)
 }
 
+var (
+	pingProto = protocol.AppendPing(nil)
+	pongProto = protocol.AppendPong(nil)
+	okProto   = protocol.AppendOK(nil)
+	crlf      = []byte("\r\n")
+)
+
 // closeError makes the read loop close the connection after sending text.
 type closeError struct {
 	text   string
@@ -358,7 +371,7 @@ func (c *client) processConnect(arg []byte) error {
 
 func (c *client) processPing() error {
 	c.mu.Lock()
-	c.out = protocol.AppendPong(c.out)
+	c.out.write(pongProto)
 	c.mu.Unlock()
 	if c.connected && !c.infoSent && c.opts.Protocol >= 1 {
 		c.infoSent = true
@@ -391,7 +404,7 @@ func (c *client) sendConnectInfo() {
 	info.RemoteAccount = c.acc.Name
 	b, _ := json.Marshal(&info)
 	c.mu.Lock()
-	c.out = protocol.AppendInfo(c.out, b)
+	c.out.write(protocol.AppendInfo(nil, b))
 	c.mu.Unlock()
 }
 
@@ -557,6 +570,19 @@ func (pc *pubCtx) deliver(sub *subscription, subject, reply []byte, hdrLen int, 
 		dc.mu.Unlock()
 		return false
 	}
+	maxPending := dc.srv.maxPending.Load()
+	var stall chan struct{}
+	if int64(dc.out.pending()) > maxPending/4*3 {
+		if dc.srv.noFastProducerStall.Load() {
+			// Drop for this consumer only, as upstream's option does.
+			dc.mu.Unlock()
+			return false
+		}
+		if dc.stall == nil {
+			dc.stall = make(chan struct{})
+		}
+		stall = dc.stall
+	}
 	last := false
 	if sub.max > 0 {
 		sub.delivered++
@@ -568,21 +594,27 @@ func (pc *pubCtx) deliver(sub *subscription, subject, reply []byte, hdrLen int, 
 	} else {
 		sub.delivered++
 	}
-	if hdrLen >= 0 {
-		if dc.headers {
-			dc.out = protocol.AppendHMsgHeader(dc.out, subject, sub.sid, reply, hdrLen, len(payload))
-		} else {
-			payload = payload[hdrLen:]
-			dc.out = protocol.AppendMsgHeader(dc.out, subject, sub.sid, reply, len(payload))
-		}
-	} else {
-		dc.out = protocol.AppendMsgHeader(dc.out, subject, sub.sid, reply, len(payload))
+	withHdr := hdrLen >= 0 && dc.headers
+	if hdrLen >= 0 && !dc.headers {
+		payload = payload[hdrLen:]
 	}
-	dc.out = append(dc.out, payload...)
-	dc.out = append(dc.out, '\r', '\n')
+	// The control line goes straight into the tail chunk when it fits.
+	b := dc.out.room(len(subject) + len(sub.sid) + len(reply) + maxMsgLineOverhead)
+	if withHdr {
+		b = protocol.AppendHMsgHeader(b, subject, sub.sid, reply, hdrLen, len(payload))
+	} else {
+		b = protocol.AppendMsgHeader(b, subject, sub.sid, reply, len(payload))
+	}
+	if cap(b) == chunkSize {
+		dc.out.grew(b)
+	} else {
+		dc.out.write(b) // a control line longer than a chunk
+	}
+	dc.out.write(payload)
+	dc.out.write(crlf)
 	dc.outMsgs++
 	dc.outBytes += int64(len(payload))
-	slow := int64(len(dc.out)+dc.inflight) > dc.srv.maxPending.Load()
+	slow := int64(dc.out.pending()) > maxPending
 	signal := !dc.flushPending
 	dc.flushPending = true
 	if last {
@@ -600,10 +632,33 @@ func (pc *pubCtx) deliver(sub *subscription, subject, reply []byte, hdrLen int, 
 		dc.slowConsumer(reasonSlowConsumerPending)
 		return true
 	}
+	if stall != nil && pc.stalled < maxStallPerBatch {
+		dc.signal()
+		pc.stallFor(stall)
+		return true
+	}
 	if signal {
 		pc.queueFlush(dc)
 	}
 	return true
+}
+
+// stallFor waits until the consumer's writer drains its backlog, within what
+// is left of this batch's stall budget.
+func (pc *pubCtx) stallFor(stall chan struct{}) {
+	left := maxStallPerBatch - pc.stalled
+	if pc.stallTimer == nil {
+		pc.stallTimer = time.NewTimer(left)
+	} else {
+		pc.stallTimer.Reset(left)
+	}
+	start := time.Now()
+	select {
+	case <-stall:
+	case <-pc.stallTimer.C:
+	}
+	pc.stallTimer.Stop()
+	pc.stalled += time.Since(start)
 }
 
 // sendNoResponders answers a request nobody listens to with a 503 status
@@ -647,6 +702,7 @@ func (pc *pubCtx) flushSignals() {
 		pc.pcd[i] = nil
 	}
 	pc.pcd = pc.pcd[:0]
+	pc.stalled = 0
 }
 
 func (c *client) flushSignals() { c.pub.flushSignals() }
@@ -687,23 +743,23 @@ func (c *client) writeLoop() {
 func (c *client) flushOut() bool {
 	c.mu.Lock()
 	c.flushPending = false
-	if len(c.out) == 0 {
+	if c.out.queued == 0 {
 		c.mu.Unlock()
 		return true
 	}
-	buf := c.out
-	c.out, c.spare = c.spare[:0], nil
-	c.inflight = len(buf)
+	chs := c.out.take()
 	c.mu.Unlock()
 
 	wd := time.Duration(c.srv.writeDeadline.Load())
 	c.nc.SetWriteDeadline(time.Now().Add(wd))
-	_, err := c.nc.Write(buf)
+	err := writeChunks(c.nc, chs, &c.iov)
+	releaseChunks(chs)
 
 	c.mu.Lock()
-	c.inflight = 0
-	if cap(buf) <= maxKeepOut && c.spare == nil {
-		c.spare = buf[:0]
+	c.out.done(chs)
+	if c.stall != nil && int64(c.out.pending()) <= c.srv.maxPending.Load()/4*3 {
+		close(c.stall)
+		c.stall = nil
 	}
 	c.mu.Unlock()
 	if err != nil {
@@ -746,7 +802,7 @@ func (c *client) processPingTimer() {
 	}
 	c.pingsOut++
 	c.rttStart = time.Now()
-	c.out = protocol.AppendPing(c.out)
+	c.out.write(pingProto)
 	c.pingTimer.Reset(time.Duration(s.pingInterval.Load()))
 	c.mu.Unlock()
 	c.signal()
@@ -754,7 +810,7 @@ func (c *client) processPingTimer() {
 
 func (c *client) sendOK() {
 	c.mu.Lock()
-	c.out = protocol.AppendOK(c.out)
+	c.out.write(okProto)
 	c.mu.Unlock()
 	c.queueFlush(c)
 }
@@ -762,7 +818,7 @@ func (c *client) sendOK() {
 // sendErr sends -ERR 'text' and keeps the connection open.
 func (c *client) sendErr(text string) {
 	c.mu.Lock()
-	c.out = protocol.AppendErr(c.out, text)
+	c.out.write(protocol.AppendErr(nil, text))
 	c.mu.Unlock()
 	if c.traceOn {
 		c.srv.log.Log(context.Background(), LevelTrace, c.logPrefix+" - ->> [-ERR '"+text+"']")
@@ -774,7 +830,7 @@ func (c *client) sendErr(text string) {
 func (c *client) sendErrAndClose(text string, reason closeReason) {
 	c.mu.Lock()
 	if !c.closed {
-		c.out = protocol.AppendErr(c.out, text)
+		c.out.write(protocol.AppendErr(nil, text))
 	}
 	c.mu.Unlock()
 	c.closeConnection(reason)
@@ -786,7 +842,7 @@ func (c *client) sendLameDuckInfo(info Info) {
 	b, _ := json.Marshal(&info)
 	c.mu.Lock()
 	if !c.closed {
-		c.out = protocol.AppendInfo(c.out, b)
+		c.out.write(protocol.AppendInfo(nil, b))
 	}
 	c.mu.Unlock()
 	c.signal()
@@ -804,6 +860,13 @@ func (c *client) closeConnection(reason closeReason) {
 	c.closed = true
 	c.reason = reason
 	c.flushOnClose = reason.flushes()
+	if !c.flushOnClose {
+		c.out.drop()
+	}
+	if c.stall != nil {
+		close(c.stall)
+		c.stall = nil
+	}
 	subs := make([]sublist.Sub[*subscription], 0, len(c.subs))
 	for _, sub := range c.subs {
 		sub.closed = true

@@ -54,6 +54,10 @@ type Options struct {
 	// MaxPingsOut pings unanswered is closed as a stale connection.
 	PingInterval time.Duration
 	MaxPingsOut  int
+	// NoFastProducerStall drops a message for a consumer whose backlog is
+	// over 3/4 of MaxPending instead of briefly stalling the publisher
+	// (at most 10ms per read batch) until it drains.
+	NoFastProducerStall bool
 	// WriteDeadline bounds one flush to a client; a client whose socket
 	// does not drain in time is a slow consumer.
 	WriteDeadline time.Duration

@@ -61,14 +61,15 @@ type Server struct {
 	ldm      bool
 
 	// Limits read on hot paths; updated by Reload.
-	maxPayload     atomic.Int32
-	maxControlLine atomic.Int32
-	maxPending     atomic.Int64
-	maxSubs        atomic.Int32
-	maxConn        atomic.Int32
-	pingInterval   atomic.Int64
-	maxPingsOut    atomic.Int32
-	writeDeadline  atomic.Int64
+	maxPayload          atomic.Int32
+	maxControlLine      atomic.Int32
+	maxPending          atomic.Int64
+	maxSubs             atomic.Int32
+	maxConn             atomic.Int32
+	pingInterval        atomic.Int64
+	maxPingsOut         atomic.Int32
+	writeDeadline       atomic.Int64
+	noFastProducerStall atomic.Bool
 
 	nextCID atomic.Uint64
 	stats   Stats
@@ -180,6 +181,7 @@ func (s *Server) applyLimits(o *Options) {
 	s.pingInterval.Store(int64(o.PingInterval))
 	s.maxPingsOut.Store(int32(o.MaxPingsOut))
 	s.writeDeadline.Store(int64(o.WriteDeadline))
+	s.noFastProducerStall.Store(o.NoFastProducerStall)
 }
 
 func (s *Server) newAccount(name string) *Account {
@@ -473,6 +475,7 @@ func (s *Server) Reload(opts Options) error {
 	s.opts.PingInterval = opts.PingInterval
 	s.opts.MaxPingsOut = opts.MaxPingsOut
 	s.opts.WriteDeadline = opts.WriteDeadline
+	s.opts.NoFastProducerStall = opts.NoFastProducerStall
 	s.opts.LameDuckDuration = opts.LameDuckDuration
 	s.opts.LameDuckGracePeriod = opts.LameDuckGracePeriod
 	if opts.Logger != nil {
