@@ -122,4 +122,25 @@
 // Frames parsed before the error have already been handed to the Handler.
 // The parser does not validate subjects, SIDs or JSON; that is the
 // caller's job.
+//
+// # Compatibility
+//
+// The parser follows upstream nats-server's byte-level rules (see Wire
+// format) with these deliberate differences:
+//
+//   - The control line limit is exact and applies to every line, whether
+//     or not it spans reads; upstream checks only lines that span reads
+//     (which, with its 512-byte first read buffer, includes any long
+//     CONNECT). Routes and leafnodes get 16 times the limit, as upstream.
+//   - MaxPayload applies to every message operation in every role.
+//     Upstream does not limit RMSG/route HMSG and clients do not limit
+//     MSG: set MaxPayload to -1 on those parsers to match.
+//   - Verbs are checked against the Role. Upstream parses "SUB"/"UNSUB"/
+//     "MSG" from a route as RS+/RS-/RMSG and "RS+" from a leafnode as
+//     LS+; these aliases, which no server sends, are unknown operations
+//     here.
+//   - "PUB \r\n" (a verb, blanks, nothing) is ErrBadArgs; upstream would
+//     keep reading arguments on the next line.
+//   - UNSUB with a max that is not a number reports Max 0; upstream
+//     treats it as "unsubscribe now", the same as 0.
 package protocol
