@@ -282,3 +282,49 @@ func BenchmarkTransformApply(b *testing.B) {
 	}
 	clk.report()
 }
+
+// BenchmarkMemoryPerSubscription reports the heap held by the trie per
+// inbox-like subscription ("_INBOX." + 22 characters, one subscriber each),
+// including the Sublist's private copy of the subject.
+func BenchmarkMemoryPerSubscription(b *testing.B) {
+	const n = 20000
+	subjects := make([]string, n)
+	vals := make([]*benchSub, n)
+	for i := range subjects {
+		subjects[i] = fmt.Sprintf("_INBOX.%022d", i*2654435761)
+		vals[i] = &benchSub{i}
+	}
+	var perSub float64
+	for b.Loop() {
+		var m0, m1 runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&m0)
+		s := sublist.New[*benchSub]()
+		for i, subj := range subjects {
+			s.Insert(subj, "", vals[i])
+		}
+		runtime.GC()
+		runtime.ReadMemStats(&m1)
+		perSub = float64(m1.HeapAlloc-m0.HeapAlloc) / n
+		runtime.KeepAlive(s)
+	}
+	b.ReportMetric(perSub, "B/sub")
+}
+
+// BenchmarkInsertRemoveWildcardFullCache pays for invalidation: a wildcard
+// insert or remove checks every cached subject against the filter.
+func BenchmarkInsertRemoveWildcardFullCache(b *testing.B) {
+	s := sublist.New[*benchSub]()
+	populate(b, s, 1000)
+	for i := range 1024 {
+		s.Match(fmt.Sprintf("svc.%d.x%d", i%100, i))
+	}
+	v := &benchSub{}
+	b.ReportAllocs()
+	clk := startCPU(b)
+	for b.Loop() {
+		s.Insert("svc.*.x7", "", v)
+		s.Remove("svc.*.x7", "", v)
+	}
+	clk.report()
+}

@@ -19,6 +19,14 @@ import (
 // from the trie as it is until the next writer, and that writer removes it
 // if it is affected. The table never grows: a full set evicts a slot, which
 // bounds memory without a sweeper goroutine.
+//
+// A wildcard insert or remove must find every cached subject its filter
+// matches. Dereferencing all entries costs a cache miss or two each, so
+// each slot also has a signature word (see signature): the scan reads the
+// contiguous signatures and only looks at entries whose signature admits
+// the filter. Fills OR their signature in (two fills racing on one slot
+// leave a superset, never a miss); the scan, which runs under the write
+// lock with no fill in progress, resets or tightens them.
 
 const (
 	cacheWays     = 8
@@ -43,6 +51,7 @@ type matchCache[T comparable] struct {
 	seed  maphash.Seed
 	mask  uint64 // len(slots)-1
 	slots []atomic.Pointer[cacheEntry[T]]
+	sigs  []atomic.Uint64 // per slot: OR of signatures stored since the last scan
 	hits  [cacheStripes]paddedCounter
 	evict atomic.Uint64 // rotates the victim way of full sets
 }
@@ -56,6 +65,7 @@ func newMatchCache[T comparable](size int) *matchCache[T] {
 		seed:  maphash.MakeSeed(),
 		mask:  uint64(n - 1),
 		slots: make([]atomic.Pointer[cacheEntry[T]], n),
+		sigs:  make([]atomic.Uint64, n),
 	}
 }
 
@@ -88,14 +98,18 @@ func (c *matchCache[T]) lookupBytes(h uint64, key []byte) *Result[T] {
 // store publishes res for key. Called with the Sublist's read lock held.
 func (c *matchCache[T]) store(h uint64, key string, res *Result[T]) {
 	e := &cacheEntry[T]{hash: h, key: key, res: res}
+	sig := signature(key)
 	base := h & c.mask &^ (cacheWays - 1)
 	for i := range uint64(cacheWays) {
-		if c.slots[base|((h+i)&(cacheWays-1))].CompareAndSwap(nil, e) {
+		j := base | ((h + i) & (cacheWays - 1))
+		if c.slots[j].CompareAndSwap(nil, e) {
+			c.sigs[j].Or(sig)
 			return
 		}
 	}
-	victim := (h + c.evict.Add(1)) & (cacheWays - 1)
-	c.slots[base|victim].Store(e)
+	j := base | ((h + c.evict.Add(1)) & (cacheWays - 1))
+	c.slots[j].Store(e)
+	c.sigs[j].Or(sig)
 }
 
 // remove drops every entry for key (concurrent fills may have stored it
@@ -113,10 +127,22 @@ func (c *matchCache[T]) remove(h uint64, key string) {
 // removeMatching drops every entry whose subject filter matches. Called
 // with the write lock held.
 func (c *matchCache[T]) removeMatching(filter string) {
+	need, counts := filterSignature(filter)
 	for i := range c.slots {
+		sig := c.sigs[i].Load()
+		if sig&need != need || sig&counts == 0 {
+			continue // no subject stored here since the last scan can match
+		}
 		p := &c.slots[i]
-		if e := p.Load(); e != nil && matchLiteral(e.key, filter) {
+		e := p.Load()
+		switch {
+		case e == nil:
+			c.sigs[i].Store(0)
+		case matchLiteral(e.key, filter):
 			p.Store(nil)
+			c.sigs[i].Store(0)
+		default:
+			c.sigs[i].Store(signature(e.key))
 		}
 	}
 }
@@ -124,18 +150,8 @@ func (c *matchCache[T]) removeMatching(filter string) {
 // removeMatchingAny drops every entry matched by one of filters. Called
 // with the write lock held.
 func (c *matchCache[T]) removeMatchingAny(filters []string) {
-	for i := range c.slots {
-		p := &c.slots[i]
-		e := p.Load()
-		if e == nil {
-			continue
-		}
-		for _, f := range filters {
-			if matchLiteral(e.key, f) {
-				p.Store(nil)
-				break
-			}
-		}
+	for _, f := range filters {
+		c.removeMatching(f)
 	}
 }
 
@@ -143,6 +159,7 @@ func (c *matchCache[T]) removeMatchingAny(filters []string) {
 func (c *matchCache[T]) removeAll() {
 	for i := range c.slots {
 		c.slots[i].Store(nil)
+		c.sigs[i].Store(0)
 	}
 }
 
@@ -152,4 +169,56 @@ func (c *matchCache[T]) hitCount() uint64 {
 		n += c.hits[i].n.Load()
 	}
 	return n
+}
+
+// A signature summarizes a subject in 64 bits: the low 8 bits say how many
+// tokens it has (bit k for k+1 tokens, bit 7 for 8 or more) and the other
+// 56 bits are a one-bit-per-token Bloom filter of (position, token) pairs.
+// A filter can only match a subject whose signature has all the bits of
+// the filter's literal tokens and one of the token counts it allows.
+
+const sigCountBits = 8
+
+func tokenBit(pos int, tok string) uint64 {
+	h := uint32(2166136261) ^ uint32(pos)*0x9e3779b1
+	for i := 0; i < len(tok); i++ {
+		h ^= uint32(tok[i])
+		h *= 16777619
+	}
+	return 1 << (sigCountBits + (h>>8)%(64-sigCountBits))
+}
+
+func countBit(n int) uint64 {
+	return 1 << (min(n, sigCountBits) - 1)
+}
+
+// signature returns the signature of a literal subject.
+func signature(subject string) uint64 {
+	var sig uint64
+	n := 0
+	for rest, more := subject, true; more; n++ {
+		var tok string
+		tok, rest, more = cut(rest)
+		sig |= tokenBit(n, tok)
+	}
+	return sig | countBit(n)
+}
+
+// filterSignature returns the token bits a subject must have to match
+// filter and the token counts it may have.
+func filterSignature(filter string) (need, counts uint64) {
+	n := 0
+	for rest, more := filter, true; more; n++ {
+		var tok string
+		tok, rest, more = cut(rest)
+		switch tok {
+		case ">":
+			// n+1 or more tokens.
+			return need, ^(countBit(n+1) - 1) & (1<<sigCountBits - 1)
+		case "*":
+		default:
+			need |= tokenBit(n, tok)
+		}
+	}
+	return need, countBit(n)
 }
