@@ -1,3 +1,52 @@
-// Package server is the natsd broker core: listeners, client connections,
-// accounts and message delivery.
+// Package server is the natsd broker core: it accepts NATS client
+// connections, keeps their subscriptions in per-account subscription lists
+// and delivers published messages.
+//
+// # Usage
+//
+//	s, err := server.New(server.Options{Host: "127.0.0.1", Port: server.RandomPort})
+//	if err != nil { ... }
+//	if err := s.Start(); err != nil { ... }
+//	defer s.Shutdown(context.Background())
+//	fmt.Println(s.ClientURL()) // nats://127.0.0.1:<port>
+//
+// Options{} uses upstream nats-server's defaults for every field. Start binds
+// the listener and returns once the server is ready; Serve adds further
+// listeners (TLS, WebSocket) that deliver NATS clients. Shutdown(ctx) stops
+// accepting, flushes what every client has pending and waits for the
+// server's goroutines; LameDuck(ctx) first tells clients to move elsewhere
+// and closes them gradually. Reload applies new limits to a running server.
+//
+// In-process users (JetStream, MQTT, system services) publish and subscribe
+// through an InternalClient, which takes the same delivery path as a socket
+// client without one.
+//
+// # Concurrency
+//
+// All Server and InternalClient methods are safe for concurrent use. Each
+// connection has one read goroutine, which owns its parser and publishes,
+// and one write goroutine, which owns the socket's write side. A publisher
+// appends each message to the subscriber's outbound buffer under that
+// client's mutex and wakes the subscriber's writer once per read batch;
+// writers send everything queued with one writev. A subscriber whose backlog
+// passes 3/4 of max_pending makes its publishers wait briefly (at most 10ms
+// per read batch); past max_pending it is closed as a slow consumer. No
+// goroutine, channel operation, map write or clock read happens per message.
+// docs/locking.md lists every mutex and the order they are taken in.
+//
+// Internal subscription handlers run on the publisher's goroutine and must
+// not block.
+//
+// # Memory
+//
+// Msg slices passed to a MsgHandler are views into the publisher's buffers,
+// valid only during the call. Outbound data lives in 32 KiB chunks from a
+// shared pool, so an idle connection holds no output buffer.
+//
+// # Errors
+//
+// Clients receive upstream's -ERR texts ('Unknown Protocol Operation',
+// 'Maximum Payload Violation', 'Invalid Subject', 'Stale Connection', ...);
+// those are protocol constants. Go errors returned by this package are the
+// Err sentinels, wrapped with detail.
 package server
