@@ -2,6 +2,7 @@ package sublist
 
 import (
 	"hash/maphash"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -34,7 +35,10 @@ type Options struct {
 	// NoCache turns the match cache off: every Match walks the trie.
 	NoCache bool
 	// CacheSize bounds the number of cached results; 0 means 1024, the
-	// same bound as upstream. It is rounded up to a power of two.
+	// same bound as upstream. It is rounded up to a power of two, at
+	// least 8. The cache is 8-way set associative: with a working set of
+	// more than about half of CacheSize subjects some of them start
+	// evicting each other.
 	CacheSize int
 }
 
@@ -494,21 +498,43 @@ func (s *Sublist[T]) build(nodes []*node[T]) *Result[T] {
 		return r
 	}
 	r.Queues = make([]Group[T], 0, nq)
+	var byName map[string]int // only for many groups: the linear search is quadratic
+	if nq > 16 {
+		byName = make(map[string]int, nq)
+	}
 	for _, n := range nodes {
 		if n.more == nil {
 			continue
 		}
 		for _, g := range n.more.queues {
-			j := 0
-			for j < len(r.Queues) && r.Queues[j].Name != g.name {
-				j++
+			j := -1
+			if byName != nil {
+				if k, ok := byName[g.name]; ok {
+					j = k
+				}
+			} else {
+				for k := range r.Queues {
+					if r.Queues[k].Name == g.name {
+						j = k
+						break
+					}
+				}
 			}
-			if j == len(r.Queues) {
-				r.Queues = append(r.Queues, Group[T]{Name: g.name, Members: append([]T(nil), g.members...)})
+			if j < 0 {
+				if byName != nil {
+					byName[g.name] = len(r.Queues)
+				}
+				r.Queues = append(r.Queues, Group[T]{Name: g.name, Members: slices.Clone(g.members)})
 			} else {
 				r.Queues[j].Members = append(r.Queues[j].Members, g.members...)
 			}
 		}
+	}
+	// Clip so that a caller's careless append cannot write into the
+	// shared arrays.
+	r.Queues = slices.Clip(r.Queues)
+	for i := range r.Queues {
+		r.Queues[i].Members = slices.Clip(r.Queues[i].Members)
 	}
 	return r
 }

@@ -532,3 +532,27 @@ func TestConcurrentMatchAndWrite(t *testing.T) {
 		}
 	}
 }
+
+func TestManyQueueGroups(t *testing.T) {
+	s := sublist.New[int]()
+	for i := range 40 {
+		mustInsert(t, s, "a.*", fmt.Sprintf("g%d", i), i)
+		mustInsert(t, s, "a.b", fmt.Sprintf("g%d", i), 100+i)
+		mustInsert(t, s, "a.>", fmt.Sprintf("h%d", i), 200+i)
+	}
+	r := s.Match("a.b")
+	if len(r.Queues) != 80 {
+		t.Fatalf("%d groups, want 80", len(r.Queues))
+	}
+	for _, g := range r.Queues {
+		if g.Name[0] == 'g' && len(g.Members) != 2 || g.Name[0] == 'h' && len(g.Members) != 1 {
+			t.Fatalf("group %s has %v", g.Name, g.Members)
+		}
+		if cap(g.Members) != len(g.Members) {
+			t.Fatalf("group %s members not clipped", g.Name)
+		}
+	}
+	if cap(r.Queues) != len(r.Queues) {
+		t.Fatal("groups not clipped")
+	}
+}
