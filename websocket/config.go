@@ -65,12 +65,14 @@ type Config struct {
 	// error rejects the request with 403, or with the Status of a
 	// *HandshakeError found in it by errors.As. The request is also
 	// available later from Conn.Request, so cookies and headers do not
-	// have to be kept from here.
+	// have to be kept from here. It is called from the handshake
+	// goroutines, possibly concurrently.
 	CheckRequest func(r *http.Request) error
 
 	// OnHandshakeError, if set, is called with a *HandshakeError for every
-	// failed handshake, from the goroutine that did the handshake. The
-	// Listener never returns these errors from Accept.
+	// failed handshake, from the goroutine that did the handshake, possibly
+	// concurrently. The Listener never returns these errors from Accept.
+	// Handshakes aborted by Listener.Close are not reported.
 	OnHandshakeError func(err error)
 }
 

@@ -19,7 +19,10 @@
 //
 // A *Conn reads and writes the application byte stream: Read returns the
 // payload of the client's binary and text messages in order, whatever
-// their fragmentation, and each Write is sent as one binary message. The
+// their fragmentation (one Read goes on through every frame already
+// buffered, like a TCP read), and each Write is sent as one binary
+// message. WriteBuffers sends a batch of buffers as one message with one
+// writev, for servers that flush pending buffers together. The
 // handshake request stays available from Conn.Request: cookies (for JWT,
 // user name or token cookies), headers such as X-Forwarded-For, the URL
 // path (to tell NATS, MQTT and leaf node clients apart) and TLS, which is
@@ -38,8 +41,9 @@
 // A Conn supports one reader and one writer at a time, as a net.Conn
 // used by a read loop and a flusher. Read answers pings and close frames
 // itself, so it writes control frames: they take the write lock between
-// two Writes, never inside one. Close may be called at any time from any
-// goroutine; it waits at most a second for a Write in progress.
+// two Writes, never inside one, so a write deadline also bounds them.
+// Close may be called at any time from any goroutine; it waits at most a
+// second for a Write in progress.
 //
 // # Memory
 //

@@ -1,12 +1,16 @@
 package websocket
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/binary"
 	"errors"
 	"hash/fnv"
 	"io"
 	"math/rand/v2"
+	"net/http"
+	"strconv"
+	"strings"
 	"testing"
 	"unicode/utf8"
 )
@@ -176,4 +180,54 @@ func checkValidStream(t *testing.T, data []byte, compress bool) {
 func appendServerFrameForTest(dst []byte, op byte, payload []byte) []byte {
 	dst = append(dst, finBit|op, byte(len(payload)))
 	return append(dst, payload...)
+}
+
+// FuzzHandshake feeds arbitrary bytes to the handshake as the request:
+// it must not panic, and the answer written must agree with the result:
+// 101 with a correct Sec-WebSocket-Accept for a Conn, the status of the
+// *HandshakeError otherwise, or nothing when that status is 0.
+func FuzzHandshake(f *testing.F) {
+	valid := "GET /x HTTP/1.1\r\nHost: h:1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+		"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
+	f.Add(valid + "\r\n")
+	f.Add(valid + "Origin: http://h:1\r\nSec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n\r\n")
+	f.Add(valid + "Sec-WebSocket-Protocol: nats, mqtt\r\nCookie: jwt=x\r\n\r\n")
+	f.Add("POST / HTTP/1.1\r\nHost: h\r\n\r\n")
+	f.Add("GET / HTTP/1.1\r\n\r\n")
+	f.Add("\x16\x03\x01")
+	f.Fuzz(func(t *testing.T, req string) {
+		l := &Listener{cfg: Config{Compression: true, SameOrigin: true, Subprotocols: []string{"mqtt"}}, timeout: -1}
+		fc := &fakeConn{r: strings.NewReader(req)}
+		c, err := l.handshake(fc)
+		out := fc.w.String()
+		if c != nil {
+			if err != nil || !strings.HasPrefix(out, "HTTP/1.1 101 ") {
+				t.Fatalf("conn with err %v and answer %q", err, out)
+			}
+			resp, rerr := http.ReadResponse(bufio.NewReader(strings.NewReader(out)), nil)
+			if rerr != nil {
+				t.Fatalf("answer does not parse: %v", rerr)
+			}
+			if resp.Header.Get("Sec-WebSocket-Accept") != acceptKey(c.Request().Header.Get("Sec-WebSocket-Key")) {
+				t.Fatalf("wrong accept in %q", out)
+			}
+			return
+		}
+		var he *HandshakeError
+		if !errors.As(err, &he) {
+			t.Fatalf("error %v is not a *HandshakeError", err)
+		}
+		switch he.Status {
+		case 0:
+			if out != "" {
+				t.Fatalf("status 0 but answered %q", out)
+			}
+		case 400, 403, 405, 426, 431:
+			if !strings.HasPrefix(out, "HTTP/1.1 "+strconv.Itoa(he.Status)+" ") {
+				t.Fatalf("status %d but answered %q", he.Status, out)
+			}
+		default:
+			t.Fatalf("unexpected status %d", he.Status)
+		}
+	})
 }
