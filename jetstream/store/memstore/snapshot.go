@@ -24,6 +24,11 @@ import (
 //	crc32 IEEE of everything before it, 4 bytes little endian
 const magic = "NMS1"
 
+// maxRestoreHoles bounds the removed sequences a snapshot may leave inside
+// its range: the store keeps a 56-byte slot for each, so a damaged header
+// must not make Restore allocate without bound.
+var maxRestoreHoles uint64 = 1 << 26
+
 // Snapshot implements store.StreamStore.
 func (s *Store) Snapshot(ctx context.Context, w io.Writer) error {
 	if err := ctx.Err(); err != nil {
@@ -154,7 +159,8 @@ func (s *Store) Restore(ctx context.Context, r io.Reader) error {
 	}
 	d := &decoder{b: body[len(magic):]}
 	first, last, lastTS, count := d.uvarint(), d.uvarint(), d.varint(), d.uvarint()
-	if d.err == nil && (last != 0 || first != 0) && (first > last+1 || (count > last-first+1)) {
+	if d.err == nil && (last >= 1<<63 || ((last != 0 || first != 0) &&
+		(first == 0 || first > last+1 || count > last-first+1 || (count > 0 && last-first+1-count > maxRestoreHoles)))) {
 		return corrupt("header", errors.New("bad sequence range"))
 	}
 
@@ -181,7 +187,7 @@ func (s *Store) restoreLocked(d *decoder, first, last uint64, lastTS int64, coun
 		if d.err != nil {
 			break
 		}
-		if seq <= prev || seq < first || seq > last || !sublist.ValidLiteralSubject(string(subj)) {
+		if seq <= prev || (prev == 0 && seq != first) || seq > last || !sublist.ValidLiteralSubject(string(subj)) {
 			s.resetLocked()
 			return corrupt("message", fmt.Errorf("bad sequence %d or subject", seq))
 		}
