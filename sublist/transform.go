@@ -130,6 +130,7 @@ type Transform struct {
 	srcFWC   bool
 	parts    []part
 	identity bool // '>' to '>': subjects pass unchanged
+	constant bool // no function and no '>': every subject maps to dst
 }
 
 // NewTransform returns the Transform from src to dst, validated as upstream
@@ -211,6 +212,12 @@ func newTransform(src, dst string, strict bool) (*Transform, error) {
 		return nil, &MappingError{Token: dst, Err: ErrMappingNotUsingAllWildcards}
 	}
 	t.identity = src == ">" && dst == ">"
+	t.constant = !t.srcFWC
+	for _, p := range t.parts {
+		if p.kind != fnLiteral {
+			t.constant = false
+		}
+	}
 	return t, nil
 }
 
@@ -403,6 +410,9 @@ func (t *Transform) Apply(subject string) (string, error) {
 		if f != "*" && f != ">" && f != toks[i] {
 			return "", ErrNoTransform
 		}
+	}
+	if t.constant {
+		return t.dst, nil
 	}
 	var outBuf [256]byte
 	out := outBuf[:0]

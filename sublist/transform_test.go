@@ -29,8 +29,14 @@ func TestTransformApply(t *testing.T) {
 		{"*", "{{SplitFromRight(1,3)}}", "12345", "12.345"},
 		{"*", "{{SliceFromLeft(1,3)}}", "1234567890", "123.456.789.0"},
 		{"*", "{{SliceFromRight(1,3)}}", "1234567890", "1.234.567.890"},
-		// The docs' partition example.
+		// The docs' examples (docs.nats.io subject mapping, natsbyexample).
 		{"events.*", "events.{{wildcard(1)}}.{{partition(5,1)}}", "events.1", "events.1.4"},
+		{"neworders.*", "neworders.{{wildcard(1)}}.{{partition(3,1)}}", "neworders.customerid1", "neworders.customerid1.0"},
+		{"foo.*.*", "foo.{{wildcard(1)}}.{{wildcard(2)}}.{{partition(5,1,2)}}", "foo.us.customerid", "foo.us.customerid.0"},
+		{"*", "{{slicefromleft(1,2)}}", "1234567", "12.34.56.7"},
+		{"*", "{{slicefromright(1,2)}}", "1234567", "1.23.45.67"},
+		{"*", "{{splitfromleft(1,4)}}", "1234567", "1234.567"},
+		{"*", "{{splitfromright(1,4)}}", "1234567", "123.4567"},
 		// Sizes that do not fit leave the token whole.
 		{"*", "{{splitFromLeft(1,5)}}", "12345", "12345"},
 		{"*", "{{splitFromLeft(1,0)}}", "12345", "12345"},
