@@ -196,7 +196,8 @@ type Config struct {
 	// without the store's data lock held; a store that makes messages
 	// durable before StoreMsg returns calls it from StoreMsg. It must not
 	// block or call the store's methods: hand the sequence to another
-	// goroutine if acks need work.
+	// goroutine if acks need work. By the time Close returns without error,
+	// OnDurable has reported the last stored sequence.
 	OnDurable func(seq uint64)
 }
 
