@@ -8,6 +8,7 @@ import (
 	"net"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"natsd.dev/protocol"
@@ -110,7 +111,12 @@ type client struct {
 	logPrefix   string
 	connectedAt time.Time
 
-	iov  net.Buffers   // writer-owned writev scratch
+	iov net.Buffers // writer-owned writev scratch
+	// Cumulative counters for monitoring, updated once per read batch.
+	inMsgsTotal  atomic.Int64
+	inBytesTotal atomic.Int64
+	lastActive   atomic.Int64 // unix nanoseconds of the last read batch
+
 	kick chan struct{} // wakes the writer; capacity 1
 	done chan struct{} // closed when the connection closes
 
@@ -129,7 +135,9 @@ type client struct {
 	rtt          time.Duration
 	outMsgs      int64
 	outBytes     int64
-	lastActivity time.Time
+	// identity from CONNECT, for monitoring (guarded by mu)
+	name, lang, version string
+	stop                time.Time // when the connection closed
 }
 
 func (s *Server) createClient(nc net.Conn) {
@@ -211,6 +219,7 @@ func (c *client) readLoop() {
 	for {
 		n, err := c.nc.Read(buf)
 		if n > 0 {
+			c.lastActive.Store(time.Now().UnixNano())
 			perr := c.parser.Parse(buf[:n], c)
 			c.flushSignals()
 			c.flushStats()
@@ -258,6 +267,8 @@ func (c *client) flushStats() {
 	if c.inMsgs != 0 {
 		st.InMsgs.Add(c.inMsgs)
 		st.InBytes.Add(c.inBytes)
+		c.inMsgsTotal.Add(c.inMsgs)
+		c.inBytesTotal.Add(c.inBytes)
 		c.inMsgs, c.inBytes = 0, 0
 	}
 	// Limits may change on reload; pick them up once per batch.
@@ -362,6 +373,7 @@ func (c *client) processConnect(arg []byte) error {
 	c.connectedAt = time.Now()
 	c.mu.Lock()
 	c.headers = opts.Headers
+	c.name, c.lang, c.version = opts.Name, opts.Lang, opts.Version
 	c.mu.Unlock()
 	if opts.Verbose {
 		c.sendOK()
@@ -859,6 +871,7 @@ func (c *client) closeConnection(reason closeReason) {
 	}
 	c.closed = true
 	c.reason = reason
+	c.stop = time.Now()
 	c.flushOnClose = reason.flushes()
 	if !c.flushOnClose {
 		c.out.drop()
@@ -885,6 +898,7 @@ func (c *client) closeConnection(reason closeReason) {
 	s.mu.Lock()
 	delete(s.clients, c.cid)
 	s.mu.Unlock()
+	s.recordClosed(c)
 	if !reason.flushes() && c.nc != nil {
 		// A blocked writer must not hold the goroutine: closing the socket
 		// ends its write.
