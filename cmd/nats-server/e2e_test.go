@@ -470,3 +470,26 @@ func TestLogFileRotation(t *testing.T) {
 		return len(backups) == 1 // logfile_max_num counts the current file
 	})
 }
+
+func TestSigtermDuringLameDuckIsIgnored(t *testing.T) {
+	dir := t.TempDir()
+	conf := writeFile(t, filepath.Join(dir, "ldm.conf"), "lame_duck_grace_period: \"1s\"\nlame_duck_duration: \"30s\"\n")
+	p := start(t, "-c", conf)
+	closed := make(chan struct{})
+	p.connect(nats.ClosedHandler(func(*nats.Conn) { close(closed) }))
+	p.signal(syscall.SIGUSR2)
+	p.waitLog("Entering lame duck mode")
+	p.signal(syscall.SIGTERM)
+	p.waitLog(`Trapped "terminated" signal`)
+	select {
+	case <-p.done:
+		t.Fatal("SIGTERM stopped lame duck mode")
+	case <-time.After(300 * time.Millisecond):
+	}
+	require.Equal(t, 0, p.exitCode())
+	select {
+	case <-closed:
+	case <-time.After(5 * time.Second):
+		t.Fatal("client was not closed by lame duck mode")
+	}
+}
