@@ -188,10 +188,11 @@ func (p *process) lameDuck() {
 		return
 	}
 	p.ldm = true
+	log := p.logs.log // p.logs belongs to the signal loop
 	go func() {
 		defer close(p.ldmDone)
 		if err := p.srv.LameDuck(context.Background()); err != nil {
-			p.logs.log.Error("Lame duck mode: " + err.Error())
+			log.Error("Lame duck mode: " + err.Error())
 		}
 	}()
 }
