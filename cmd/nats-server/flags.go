@@ -95,6 +95,8 @@ configuration file, are refused at startup.
 type flags struct {
 	set     map[string]bool // flags given, by canonical name
 	nonzero map[string]bool // flags given with a value other than the default
+	// canonical maps every spelling (a, addr, net) to the name used in set.
+	canonical map[string]string
 
 	host, name, pidFile, configFile, signal string
 	clientAdvertise, portsFileDir           string
@@ -117,9 +119,6 @@ type flags struct {
 	clusterAdvertise, clusterList string
 }
 
-// canonical maps every spelling to the name used in flags.set.
-var canonical = map[string]string{}
-
 // newFlagSet registers every nats-server flag on a new FlagSet.
 func newFlagSet(f *flags, out io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet("nats-server", flag.ContinueOnError)
@@ -129,19 +128,19 @@ func newFlagSet(f *flags, out io.Writer) *flag.FlagSet {
 	str := func(p *string, names ...string) {
 		for _, n := range names {
 			fs.StringVar(p, n, "", "")
-			canonical[n] = names[0]
+			f.canonical[n] = names[0]
 		}
 	}
 	integer := func(p *int, names ...string) {
 		for _, n := range names {
 			fs.IntVar(p, n, 0, "")
-			canonical[n] = names[0]
+			f.canonical[n] = names[0]
 		}
 	}
 	boolean := func(p *bool, def bool, names ...string) {
 		for _, n := range names {
 			fs.BoolVar(p, n, def, "")
-			canonical[n] = names[0]
+			f.canonical[n] = names[0]
 		}
 	}
 
@@ -168,7 +167,7 @@ func newFlagSet(f *flags, out io.Writer) *flag.FlagSet {
 	boolean(&f.dv, false, "DV")
 	boolean(&f.dvv, false, "DVV")
 	fs.Var(&f.logSizeLimit, "log_size_limit", "")
-	canonical["log_size_limit"] = "log_size_limit"
+	f.canonical["log_size_limit"] = "log_size_limit"
 	integer(&f.maxTracedMsgLen, "max_traced_msg_len")
 
 	// Common options.
@@ -221,7 +220,7 @@ var errUsage = errors.New("usage")
 // parseFlags parses args. -h is a flag of its own, so flag.ErrHelp does not
 // happen.
 func parseFlags(args []string, out io.Writer) (*flags, error) {
-	f := &flags{set: map[string]bool{}, nonzero: map[string]bool{}}
+	f := &flags{set: map[string]bool{}, nonzero: map[string]bool{}, canonical: map[string]string{}}
 	fs := newFlagSet(f, out)
 	if err := fs.Parse(args); err != nil {
 		return nil, errUsage
@@ -230,7 +229,7 @@ func parseFlags(args []string, out io.Writer) (*flags, error) {
 		// A flag given with its zero value (-js=false, -m 0) asks for
 		// nothing, so only a value that differs from the default counts
 		// for the unsupported ones; the others count whenever given.
-		name := canonical[fl.Name]
+		name := f.canonical[fl.Name]
 		f.set[name] = true
 		f.nonzero[name] = f.nonzero[name] || fl.Value.String() != fl.DefValue
 	})
