@@ -69,7 +69,9 @@
 //	any text, kept as is up to a line holding only ')'
 //	)
 //
-// Bare keys run up to a blank, '=', ':', or one of {}[],;#"'. Unquoted
+// A value starts on the line of its '=' or ':' (as in upstream); without a
+// separator it may start on a later line. Bare keys run up to a blank,
+// '=', ':', or one of {}[],;#"'. Unquoted
 // values run up to a blank, a newline, or one of ,;]}. An unquoted value
 // that starts with a digit or '-' is a number only if it is entirely one:
 // 127.0.0.1:4222, 2s, 1h30m and 3secret are strings, as in upstream.

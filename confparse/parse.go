@@ -529,17 +529,27 @@ func (p *parser) valueEnd(closer byte) {
 		return
 	}
 	switch c := p.src[p.i]; {
-	case c == '\n' || c == '\r' || c == ',' || c == ';':
+	case c == ',' || c == ';':
 		p.i++
 		return
-	case c == closer && closer != 0:
+	case c == '\n' || c == '\r' || p.atComment():
+		p.leadingSep(",;")
 		return
-	case p.atComment():
-		p.skipComment()
+	case c == closer && closer != 0:
 		return
 	}
 	p.errorf(p.i, ErrSyntax, "unexpected %s after value, expected a new line, ',' or ';'", p.describe(p.i))
 	p.recover()
+}
+
+// leadingSep is called at a newline or comment that ends a value: it
+// also accepts one separator from seps at the start of a following line,
+// for the "leading comma" style some JSON writers use.
+func (p *parser) leadingSep(seps string) {
+	p.skipSpace()
+	if p.i < len(p.src) && strings.IndexByte(seps, p.src[p.i]) >= 0 {
+		p.i++
+	}
 }
 
 // setEntry adds e to the innermost block, replacing an entry with the same
@@ -715,11 +725,11 @@ func (p *parser) parseArray(open int) *Value {
 			continue
 		}
 		switch c := p.src[p.i]; {
-		case c == ',' || c == '\n' || c == '\r':
+		case c == ',':
 			p.i++
+		case c == '\n' || c == '\r' || p.atComment():
+			p.leadingSep(",")
 		case c == ']' || c == '}':
-		case p.atComment():
-			p.skipComment()
 		default:
 			p.errorf(p.i, ErrSyntax, "unexpected %s after array element, expected ',' or ']'", p.describe(p.i))
 			p.recover()
