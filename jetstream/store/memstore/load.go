@@ -283,6 +283,9 @@ func (s *Store) FilteredState(filter string, start uint64) (store.FilteredState,
 	switch {
 	case kind == filterAll && start == s.first:
 		return store.FilteredState{Msgs: s.count, First: s.first, Last: s.lastLive()}, nil
+	case kind == filterAll && s.count == s.last-s.first+1:
+		// No holes: every sequence in [start, last] holds a message.
+		return store.FilteredState{Msgs: s.last - start + 1, First: start, Last: s.last}, nil
 	case kind == filterLiteral:
 		if ss, ok := s.subjs.Get(filter); ok {
 			s.countSubject(ss, start, &fs)

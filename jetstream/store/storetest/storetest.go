@@ -13,7 +13,8 @@
 //	}
 //
 // The open function returns a new, empty store for cfg; the suite closes
-// it. Time-driven cases (MaxAge, TTL) run inside testing/synctest bubbles,
+// it. Stores that keep data across restarts also run RunPersistent, which
+// reopens the same directory after Close and expects everything back. Time-driven cases (MaxAge, TTL) run inside testing/synctest bubbles,
 // so open is called inside a bubble for them and the store's timers must be
 // ordinary time package timers. The whole suite runs in well under a
 // second for the memory store; the randomized model test is shortened

@@ -1,0 +1,190 @@
+package storetest
+
+import (
+	"bytes"
+	"fmt"
+	"reflect"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"natsd.dev/jetstream/store"
+)
+
+// ReopenFunc opens the store kept in dir with cfg, creating an empty one if
+// dir holds none. Each call returns a new store value over the same data.
+type ReopenFunc func(t *testing.T, dir string, cfg store.Config) store.StreamStore
+
+// RunPersistent runs the checks that only a store keeping its data across
+// Close and reopen can pass: everything a store reported before a clean
+// Close must be there after reopening the same directory. Crash recovery
+// (kill -9, torn writes) is the implementation's own test; this is the
+// contract for clean restarts.
+func RunPersistent(t *testing.T, reopen ReopenFunc) {
+	for _, tc := range persistentTests {
+		t.Run(tc.name, func(t *testing.T) { tc.fn(t, reopen) })
+	}
+}
+
+var persistentTests = []struct {
+	name string
+	fn   func(t *testing.T, reopen ReopenFunc)
+}{
+	{"ReopenKeepsEverything", testReopenKeeps},
+	{"ReopenAfterAdmin", testReopenAfterAdmin},
+	{"ReopenKeepsTTL", testReopenTTL},
+}
+
+// picture is what a store reports, to compare across a reopen.
+type picture struct {
+	state    store.StreamState
+	msgs     []string
+	totals   map[string]uint64
+	consumer map[string]store.ConsumerState
+}
+
+func takePicture(t *testing.T, s store.StreamStore, consumers ...string) picture {
+	t.Helper()
+	p := picture{state: s.State(), consumer: map[string]store.ConsumerState{}}
+	var m store.StoredMsg
+	for start := uint64(0); s.LoadNextMsg("", start, &m) == nil; start = m.Seq + 1 {
+		p.msgs = append(p.msgs, fmt.Sprintf("%d %s %d %q %q", m.Seq, m.Subject, m.Time, m.Hdr, m.Data))
+	}
+	var err error
+	p.totals, err = s.SubjectsTotals("")
+	noErr(t, "SubjectsTotals", err)
+	for _, name := range consumers {
+		c, err := s.Consumer(name)
+		noErr(t, "Consumer", err)
+		var cs store.ConsumerState
+		noErr(t, "State", c.State(&cs))
+		p.consumer[name] = cs
+	}
+	return p
+}
+
+func samePicture(t *testing.T, before, after picture) {
+	t.Helper()
+	if !reflect.DeepEqual(before.state, after.state) {
+		t.Fatalf("State after reopen:\n%+v\nwant\n%+v", after.state, before.state)
+	}
+	if !reflect.DeepEqual(before.msgs, after.msgs) {
+		t.Fatalf("messages after reopen:\n%v\nwant\n%v", after.msgs, before.msgs)
+	}
+	if !reflect.DeepEqual(before.totals, after.totals) {
+		t.Fatalf("SubjectsTotals after reopen %v, want %v", after.totals, before.totals)
+	}
+	if !reflect.DeepEqual(before.consumer, after.consumer) {
+		t.Fatalf("consumers after reopen %+v, want %+v", after.consumer, before.consumer)
+	}
+}
+
+func closeOK(t *testing.T, s store.StreamStore) {
+	t.Helper()
+	noErr(t, "Close", s.Close())
+}
+
+func testReopenKeeps(t *testing.T, reopen ReopenFunc) {
+	dir := t.TempDir()
+	s := reopen(t, dir, store.Config{})
+	for i := range 500 {
+		hdr := []byte(nil)
+		if i%4 == 0 {
+			hdr = []byte(fmt.Sprintf("NATS/1.0\r\nN: %d\r\n\r\n", i))
+		}
+		_, err := s.StoreMsg(fmt.Sprintf("p.%d", i%13), hdr, bytes.Repeat([]byte{byte(i)}, i%300), 0, 0)
+		noErr(t, "StoreMsg", err)
+	}
+	for _, seq := range []uint64{1, 7, 8, 9, 250, 500} {
+		noErr(t, "RemoveMsg", s.RemoveMsg(seq))
+	}
+	noErr(t, "EraseMsg", s.EraseMsg(100))
+	c, err := s.Consumer("durable")
+	noErr(t, "Consumer", err)
+	noErr(t, "SetState", c.SetState(&store.ConsumerState{
+		Delivered:   store.SequencePair{Consumer: 40, Stream: 44},
+		AckFloor:    store.SequencePair{Consumer: 30, Stream: 33},
+		Pending:     map[uint64]store.Pending{35: {Sequence: 32, Timestamp: 9}},
+		Redelivered: map[uint64]uint64{35: 1},
+	}))
+	before := takePicture(t, s, "durable")
+	closeOK(t, s)
+
+	s = reopen(t, dir, store.Config{})
+	samePicture(t, before, takePicture(t, s, "durable"))
+	putSeq(t, s, 501, "p.1") // sequences continue, even after removing the last
+	closeOK(t, s)
+}
+
+func testReopenAfterAdmin(t *testing.T, reopen ReopenFunc) {
+	steps := []struct {
+		name string
+		do   func(t *testing.T, s store.StreamStore)
+	}{
+		{"Purge", func(t *testing.T, s store.StreamStore) {
+			_, err := s.Purge(store.PurgeRequest{})
+			noErr(t, "Purge", err)
+		}},
+		{"PurgeSubject", func(t *testing.T, s store.StreamStore) {
+			_, err := s.Purge(store.PurgeRequest{Filter: "a.*", Keep: 2})
+			noErr(t, "Purge", err)
+		}},
+		{"Compact", func(t *testing.T, s store.StreamStore) {
+			_, err := s.Compact(30)
+			noErr(t, "Compact", err)
+		}},
+		{"CompactPastEnd", func(t *testing.T, s store.StreamStore) {
+			_, err := s.Compact(1000)
+			noErr(t, "Compact", err)
+		}},
+		{"Truncate", func(t *testing.T, s store.StreamStore) {
+			noErr(t, "Truncate", s.Truncate(20))
+		}},
+		{"TruncateZero", func(t *testing.T, s store.StreamStore) {
+			noErr(t, "Truncate", s.Truncate(0))
+		}},
+		{"Limits", func(t *testing.T, s store.StreamStore) {
+			noErr(t, "UpdateConfig", s.UpdateConfig(store.Config{MaxMsgsPerSubject: 3}))
+		}},
+	}
+	for _, step := range steps {
+		t.Run(step.name, func(t *testing.T) {
+			dir := t.TempDir()
+			s := reopen(t, dir, store.Config{})
+			for i := range 60 {
+				put(t, s, fmt.Sprintf("%c.%d", 'a'+i%3, i%5), fmt.Sprint(i))
+			}
+			step.do(t, s)
+			before := takePicture(t, s)
+			closeOK(t, s)
+			s = reopen(t, dir, store.Config{})
+			samePicture(t, before, takePicture(t, s))
+			seq := put(t, s, "a.0", "after")
+			if seq != before.state.LastSeq+1 {
+				t.Fatalf("next sequence after reopen %d, want %d", seq, before.state.LastSeq+1)
+			}
+			closeOK(t, s)
+		})
+	}
+}
+
+func testReopenTTL(t *testing.T, reopen ReopenFunc) {
+	dir := t.TempDir()
+	synctest.Test(t, func(t *testing.T) {
+		s := reopen(t, dir, store.Config{})
+		_, err := s.StoreMsg("ttl", nil, nil, 0, time.Minute)
+		noErr(t, "StoreMsg", err)
+		_, err = s.StoreMsg("keep", nil, nil, 0, store.NoExpiry)
+		noErr(t, "StoreMsg", err)
+		closeOK(t, s)
+
+		r := newRecorder()
+		s = reopen(t, dir, store.Config{MaxAge: 30 * time.Second, OnRemove: r.cb})
+		wantSeqs(t, s, "", 1, 2)
+		time.Sleep(2 * time.Minute)
+		synctest.Wait()
+		wantRemoved(t, r, rm(1, "ttl", store.RemovedTTL))
+		wantSeqs(t, s, "", 2)
+		closeOK(t, s)
+	})
+}
