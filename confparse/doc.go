@@ -161,8 +161,7 @@
 //   - accepts JSON niceties upstream rejects: 1e5 and 1.5e3 as floats,
 //     \u, \/, \b, \f escapes, a separator at the start of the line after
 //     a value (leading-comma style), and $2b$/$2y$ bcrypt hashes;
-//   - reads a number right before ']' as a number ([1, 2] is two integers)
-//     and a bare key up to '{' or '[' (cluster{ ... } works);
+//   - ends a bare key at '{' or '[' too, so cluster{ ... } works;
 //   - takes an environment value that does not parse as one value as a
 //     string, where upstream fails;
 //   - wants a top-level '{' to be matched by the last '}' of the file
