@@ -1,9 +1,9 @@
 // Package confparse parses the NATS configuration language into a tree of
 // values that remember where they were written.
 //
-// It reads every configuration file upstream nats-server 2.x accepts
-// (including JSON files) and gives the same values, with the differences
-// listed under Compatibility. It does not know what any key means: each
+// It reads the configuration files upstream nats-server 2.x accepts
+// (including JSON files) and gives the same values; the known differences
+// are listed under Compatibility. It does not know what any key means: each
 // module turns its block of the tree into its own options and reports
 // problems at the Pos of the offending value.
 //
@@ -162,6 +162,8 @@
 //     \u, \/, \b, \f escapes, a separator at the start of the line after
 //     a value (leading-comma style), and $2b$/$2y$ bcrypt hashes;
 //   - ends a bare key at '{' or '[' too, so cluster{ ... } works;
+//   - reads as strings some unquoted values upstream rejects: -x,
+//     2016-05-04, 1.5k, 1. (a value that is not entirely a number);
 //   - takes an environment value that does not parse as one value as a
 //     string, where upstream fails;
 //   - wants a top-level '{' to be matched by the last '}' of the file

@@ -90,10 +90,10 @@ func ParseWithOptions(name string, data []byte, o Options) (*Map, error) {
 	// Size the first chunks from the input: a value takes at least a few
 	// bytes of text, so small files allocate little and big files do not
 	// go through many small chunks.
-	sh.valSlab.hint(len(data) / 12)
-	sh.entrySlab.hint(len(data) / 20)
-	sh.mapSlab.hint(len(data) / 80)
-	sh.elemSlab.hint(len(data) / 40)
+	sh.valSlab.hint(len(data) / 14)
+	sh.entrySlab.hint(len(data) / 16)
+	sh.mapSlab.hint(len(data) / 48)
+	sh.elemSlab.hint(len(data) / 24)
 	sh.entries = make([]Entry, 0, 32)
 	sh.vals = make([]*Value, 0, 32)
 	p := newParser(sh, name, string(data), 0)
