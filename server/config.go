@@ -116,7 +116,7 @@ const unsupportedKeys = `
 // natsd does not have; they are accepted with a warning.
 const ignoredKeys = `
 	trace_headers connect_error_reports reconnect_error_reports max_closed_clients
-	no_fast_producer_stall feature_flags server_metadata prof_block_rate`
+	feature_flags server_metadata prof_block_rate`
 
 // otherKeys maps the keys Apply does not handle to how they are treated.
 var otherKeys = func() map[string]keyKind {
@@ -228,6 +228,8 @@ func (a *applier) entry(e *confparse.Entry) {
 		}
 	case "no_header_support":
 		a.boolean(key, v, &o.NoHeaderSupport)
+	case "no_fast_producer_stall":
+		a.boolean(key, v, &o.NoFastProducerStall)
 	case "disable_sublist_cache", "no_sublist_cache":
 		a.boolean(key, v, &o.NoSublistCache)
 	case "no_system_account":

@@ -42,6 +42,7 @@ write_deadline: "5s"
 lame_duck_duration: "45s"
 lame_duck_grace_period: "2s"
 no_header_support: true
+no_fast_producer_stall: true
 disable_sublist_cache: true
 debug: true
 trace: true
@@ -70,7 +71,7 @@ ports_file_dir: "/tmp"
 		{"max_control_line", o.MaxControlLine, int32(2048)}, {"max_pending", o.MaxPending, int64(100 << 20)},
 		{"ping_interval", o.PingInterval, 30 * time.Second}, {"ping_max", o.MaxPingsOut, 3},
 		{"write_deadline", o.WriteDeadline, 5 * time.Second}, {"ldm", o.LameDuckDuration, 45 * time.Second},
-		{"grace", o.LameDuckGracePeriod, 2 * time.Second}, {"headers", o.NoHeaderSupport, true},
+		{"grace", o.LameDuckGracePeriod, 2 * time.Second}, {"headers", o.NoHeaderSupport, true}, {"no stall", o.NoFastProducerStall, true},
 		{"sublist cache", o.NoSublistCache, true},
 		{"debug", c.Log.Debug, true}, {"trace", c.Log.Trace, true}, {"logtime", c.Log.Logtime, false},
 		{"utc", c.Log.LogtimeUTC, true}, {"file", c.Log.File, "/tmp/x.log"}, {"limit", c.Log.SizeLimit, int64(1 << 20)},

@@ -82,6 +82,9 @@ type Options struct {
 
 	// GitCommit is reported in INFO and the banner.
 	GitCommit string
+	// ConfigFile is the configuration file the options came from, shown in
+	// the startup banner.
+	ConfigFile string
 }
 
 // setDefaults fills zero fields with upstream defaults.

@@ -41,6 +41,19 @@ var (
 	ErrBadOptions = errors.New("server: invalid options")
 )
 
+// ListenError is returned by Start when the client listener cannot bind.
+// Its text is upstream's fatal log line, which operators grep for.
+type ListenError struct {
+	Addr string
+	Err  error
+}
+
+func (e *ListenError) Error() string {
+	return fmt.Sprintf("Error listening on port: %s, %q", e.Addr, e.Err.Error())
+}
+
+func (e *ListenError) Unwrap() error { return e.Err }
+
 // Server is a NATS server. Create one with New, then Start it; Shutdown
 // stops it. All methods are safe for concurrent use.
 type Server struct {
@@ -224,18 +237,22 @@ func (s *Server) Start() error {
 	addr := s.opts.listenAddr()
 	s.mu.Unlock()
 
+	git := s.opts.GitCommit
+	if git == "" {
+		git = "not set"
+	}
 	s.log.Info("Starting nats-server")
 	s.log.Info("  Version:  " + Version)
-	if s.opts.GitCommit != "" {
-		s.log.Info("  Git:      [" + s.opts.GitCommit + "]")
-	}
+	s.log.Info("  Git:      [" + git + "]")
 	s.log.Info("  Name:     " + s.info.Name)
 	s.log.Info("  ID:       " + s.id)
+	if s.opts.ConfigFile != "" {
+		s.log.Info("Using configuration file: " + s.opts.ConfigFile)
+	}
 
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		s.log.Error(fmt.Sprintf("Error listening on port: %s, %q", addr, err))
-		return err
+		return &ListenError{Addr: addr, Err: err}
 	}
 	port := ln.Addr().(*net.TCPAddr).Port
 	s.mu.Lock()

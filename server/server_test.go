@@ -576,3 +576,23 @@ func TestInternalClient(t *testing.T) {
 	require.Equal(t, []string{"svc.ping:ping"}, got)
 	mu.Unlock()
 }
+
+func TestNoFastProducerStallDrops(t *testing.T) {
+	s := startServer(t, server.Options{MaxPayload: 64 * 1024, MaxPending: 256 * 1024, NoFastProducerStall: true})
+	slow, err := net.Dial("tcp", s.Addr().String())
+	require.NoError(t, err)
+	defer slow.Close()
+	_, err = slow.Write([]byte("CONNECT {}\r\nSUB slow 1\r\nPING\r\n"))
+	require.NoError(t, err)
+	require.Eventually(t, func() bool { return s.GlobalAccount().NumSubscriptions() == 1 }, 2*time.Second, 5*time.Millisecond)
+	pub := connect(t, s)
+	payload := make([]byte, 1024)
+	for range 5000 {
+		require.NoError(t, pub.Publish("slow", payload))
+	}
+	require.NoError(t, pub.FlushTimeout(5*time.Second))
+	// The backlog stays under max_pending: messages are dropped for the
+	// slow consumer instead of cutting it off.
+	require.EqualValues(t, 0, s.Counters().SlowConsumers.Load())
+	require.Equal(t, 2, s.NumClients())
+}

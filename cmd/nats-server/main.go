@@ -141,6 +141,7 @@ func serve(cfg *server.Config, f *flags, stderr *os.File) int {
 	opts := cfg.Options
 	opts.Logger = log
 	opts.GitCommit = gitCommit()
+	opts.ConfigFile = f.configFile
 	s, err := server.New(opts)
 	if err != nil {
 		log.Log(context.Background(), fatalLevel, err.Error())
@@ -153,9 +154,6 @@ func serve(cfg *server.Config, f *flags, stderr *os.File) int {
 			return 1
 		}
 		p.pidFile = cfg.PidFile
-	}
-	if f.configFile != "" {
-		log.Info("Using configuration file: " + f.configFile)
 	}
 	if err := s.Start(); err != nil {
 		log.Log(context.Background(), fatalLevel, err.Error())

@@ -1,0 +1,301 @@
+package server
+
+import (
+	"cmp"
+	"runtime"
+	"slices"
+	"time"
+
+	"natsd.dev/sublist"
+)
+
+// accountList copies the accounts, sorted by name; Server.mu must not be
+// held.
+func (s *Server) accountList() []*Account {
+	s.mu.Lock()
+	accs := make([]*Account, 0, len(s.accounts))
+	for _, a := range s.accounts {
+		accs = append(accs, a)
+	}
+	s.mu.Unlock()
+	slices.SortFunc(accs, func(a, b *Account) int { return cmp.Compare(a.Name, b.Name) })
+	return accs
+}
+
+// Varz returns the /varz snapshot. The HTTP fields (http_host, http_port,
+// http_base_path, https_port, http_req_stats) belong to the monitor, which
+// fills them in; here they are zero and http_req_stats is empty.
+func (s *Server) Varz(_ *VarzOptions) (*Varz, error) {
+	pcpu, rss := procUsage()
+	now := time.Now()
+
+	s.mu.Lock()
+	o := s.opts
+	info := s.info
+	conns := len(s.clients)
+	s.mu.Unlock()
+
+	v := &Varz{
+		ID:                info.ID,
+		Name:              info.Name,
+		Version:           info.Version,
+		Proto:             info.Proto,
+		GitCommit:         info.GitCommit,
+		GoVersion:         info.GoVersion,
+		Host:              info.Host,
+		Port:              info.Port,
+		AuthRequired:      info.AuthRequired,
+		TLSRequired:       info.TLSRequired,
+		TLSVerify:         info.TLSVerify,
+		IP:                info.IP,
+		ClientConnectURLs: slices.Clone(info.ClientConnectURLs),
+		WSConnectURLs:     slices.Clone(info.WSConnectURLs),
+		MaxConn:           o.MaxConn,
+		MaxSubs:           o.MaxSubs,
+		PingInterval:      o.PingInterval,
+		MaxPingsOut:       o.MaxPingsOut,
+		AuthTimeout:       o.AuthTimeout.Seconds(),
+		MaxControlLine:    o.MaxControlLine,
+		MaxPayload:        int(o.MaxPayload),
+		MaxPending:        o.MaxPending,
+		WriteDeadline:     o.WriteDeadline,
+		Start:             s.startTime,
+		Now:               now.UTC(),
+		Uptime:            FormatUptime(now.Sub(s.startTime)),
+		Mem:               rss,
+		Cores:             runtime.NumCPU(),
+		MaxProcs:          runtime.GOMAXPROCS(0),
+		CPU:               pcpu,
+		Connections:       conns,
+		TotalConnections:  uint64(s.stats.TotalConns.Load()),
+		InMsgs:            s.stats.InMsgs.Load(),
+		OutMsgs:           s.stats.OutMsgs.Load(),
+		InBytes:           s.stats.InBytes.Load(),
+		OutBytes:          s.stats.OutBytes.Load(),
+		SlowConsumers:     s.stats.SlowConsumers.Load(),
+		HTTPReqStats:      map[string]uint64{},
+		ConfigLoadTime:    s.startTime,
+		Tags:              slices.Clone(o.Tags),
+		SlowConsumerStats: &SlowConsumerStats{Clients: uint64(s.stats.SlowConsumers.Load())},
+	}
+	for _, a := range s.accountList() {
+		v.Subscriptions += uint32(a.NumSubscriptions())
+	}
+	return v, nil
+}
+
+// addStats sums the statistics of several subscription lists: counts add
+// up, rates and averages are weighted.
+func addStats(dst *sublist.Stats, st sublist.Stats) {
+	hits := dst.CacheHitRate*float64(dst.NumMatches) + st.CacheHitRate*float64(st.NumMatches)
+	fan := dst.AvgFanout*float64(dst.NumCache) + st.AvgFanout*float64(st.NumCache)
+	dst.NumSubs += st.NumSubs
+	dst.NumCache += st.NumCache
+	dst.NumInserts += st.NumInserts
+	dst.NumRemoves += st.NumRemoves
+	dst.NumMatches += st.NumMatches
+	dst.MaxFanout = max(dst.MaxFanout, st.MaxFanout)
+	dst.CacheHitRate, dst.AvgFanout = 0, 0
+	if dst.NumMatches > 0 {
+		dst.CacheHitRate = hits / float64(dst.NumMatches)
+	}
+	if dst.NumCache > 0 {
+		dst.AvgFanout = fan / float64(dst.NumCache)
+	}
+}
+
+// Subsz returns the /subsz snapshot. Errors are *MonitorError.
+func (s *Server) Subsz(opts *SubszOptions) (*Subsz, error) {
+	var o SubszOptions
+	if opts != nil {
+		o = *opts
+	}
+	if o.Offset < 0 {
+		o.Offset = 0
+	}
+	if o.Limit <= 0 {
+		o.Limit = DefaultSubListSize
+	}
+	if o.Test != "" && !sublist.ValidLiteralSubject(o.Test) {
+		return nil, monitorErr("invalid test subject, must be valid publish subject: " + o.Test)
+	}
+	sz := &Subsz{ID: s.id, Now: time.Now().UTC(), Offset: o.Offset, Limit: o.Limit}
+	type found struct {
+		acc *Account
+		sub *subscription
+	}
+	var subs []found
+	for _, a := range s.accountList() {
+		if o.Account != "" && a.Name != o.Account {
+			continue
+		}
+		addStats(&sz.Stats, a.sl.Stats())
+		if !o.Subscriptions {
+			continue
+		}
+		a.sl.All(func(subject, _ string, sub *subscription) bool {
+			if o.Test == "" || sublist.SubjectMatchesFilter(o.Test, subject) {
+				subs = append(subs, found{a, sub})
+			}
+			return true
+		})
+	}
+	if !o.Subscriptions {
+		return sz, nil
+	}
+	details := make([]SubDetail, 0, len(subs))
+	for _, f := range subs {
+		sub := f.sub
+		sd := SubDetail{Account: f.acc.Name, Subject: sub.subject, Queue: sub.queue, Sid: string(sub.sid)}
+		if c := sub.client; c != nil {
+			sd.Cid = c.cid
+			c.mu.Lock()
+			sd.Msgs, sd.Max = sub.delivered, sub.max
+			c.mu.Unlock()
+		}
+		details = append(details, sd)
+	}
+	slices.SortFunc(details, func(a, b SubDetail) int {
+		return cmp.Or(cmp.Compare(a.Cid, b.Cid), cmp.Compare(a.Sid, b.Sid), cmp.Compare(a.Subject, b.Subject))
+	})
+	sz.Total = len(details)
+	lo := min(o.Offset, len(details))
+	hi := min(o.Offset+o.Limit, len(details))
+	sz.Subs = details[lo:hi:hi]
+	return sz, nil
+}
+
+// Routez returns the /routez snapshot: no routes yet.
+func (s *Server) Routez(_ *RoutezOptions) (*Routez, error) {
+	return &Routez{ID: s.id, Name: s.Name(), Now: time.Now().UTC(), Routes: []*RouteInfo{}}, nil
+}
+
+// Gatewayz returns the /gatewayz snapshot: no gateways yet.
+func (s *Server) Gatewayz(_ *GatewayzOptions) (*Gatewayz, error) {
+	return &Gatewayz{
+		ID:               s.id,
+		Now:              time.Now().UTC(),
+		OutboundGateways: map[string]*RemoteGatewayz{},
+		InboundGateways:  map[string][]*RemoteGatewayz{},
+	}, nil
+}
+
+// Leafz returns the /leafz snapshot: no leaf nodes yet.
+func (s *Server) Leafz(_ *LeafzOptions) (*Leafz, error) {
+	return &Leafz{ID: s.id, Now: time.Now().UTC(), Leafs: []*LeafInfo{}}, nil
+}
+
+// accountCounters are the summed numbers of an account's open clients.
+type accountCounters struct {
+	conns             int
+	inMsgs, inBytes   int64
+	outMsgs, outBytes int64
+}
+
+// accountCounts sums the open clients per account name. It copies the
+// client list under Server.mu and locks each client on its own.
+func (s *Server) accountCounts() map[string]*accountCounters {
+	s.mu.Lock()
+	clients := make([]*client, 0, len(s.clients))
+	for _, c := range s.clients {
+		clients = append(clients, c)
+	}
+	s.mu.Unlock()
+	m := make(map[string]*accountCounters)
+	for _, c := range clients {
+		ac := m[c.acc.Name]
+		if ac == nil {
+			ac = &accountCounters{}
+			m[c.acc.Name] = ac
+		}
+		ac.conns++
+		ac.inMsgs += c.inMsgsTotal.Load()
+		ac.inBytes += c.inBytesTotal.Load()
+		c.mu.Lock()
+		ac.outMsgs += c.outMsgs
+		ac.outBytes += c.outBytes
+		c.mu.Unlock()
+	}
+	return m
+}
+
+// Accountz returns the /accountz snapshot: the account names, or with
+// opts.Account the details of that account. An unknown account is a
+// *MonitorError that wraps ErrUnknownAccount.
+func (s *Server) Accountz(opts *AccountzOptions) (*Accountz, error) {
+	az := &Accountz{ID: s.id, Now: time.Now().UTC()}
+	if opts == nil || opts.Account == "" {
+		az.Accounts = []string{}
+		for _, a := range s.accountList() {
+			az.Accounts = append(az.Accounts, a.Name)
+		}
+		return az, nil
+	}
+	a := s.LookupAccount(opts.Account)
+	if a == nil {
+		return nil, &MonitorError{Text: "Account " + opts.Account + " does not exist", Err: ErrUnknownAccount}
+	}
+	st := a.sl.Stats()
+	n := 0
+	if ac := s.accountCounts()[a.Name]; ac != nil {
+		n = ac.conns
+	}
+	az.Account = &AccountInfo{
+		AccountName: a.Name,
+		LastUpdate:  s.startTime.UTC(),
+		Complete:    true,
+		ClientCnt:   n,
+		SubCnt:      uint32(st.NumSubs),
+		Sublist:     &st,
+	}
+	return az, nil
+}
+
+// AccountStatz returns the /accstatz snapshot.
+func (s *Server) AccountStatz(opts *AccountStatzOptions) (*AccountStatz, error) {
+	var o AccountStatzOptions
+	if opts != nil {
+		o = *opts
+	}
+	az := &AccountStatz{ID: s.id, Now: time.Now().UTC(), Accounts: []*AccountStat{}}
+	counts := s.accountCounts()
+	for _, a := range s.accountList() {
+		if len(o.Accounts) > 0 && !slices.Contains(o.Accounts, a.Name) {
+			continue
+		}
+		ac := counts[a.Name]
+		if ac == nil {
+			if !o.IncludeUnused {
+				continue
+			}
+			ac = &accountCounters{}
+		}
+		az.Accounts = append(az.Accounts, &AccountStat{
+			Account:    a.Name,
+			Name:       a.Name,
+			Conns:      ac.conns,
+			TotalConns: ac.conns,
+			NumSubs:    uint32(a.NumSubscriptions()),
+			Sent:       DataStats{Msgs: ac.outMsgs, Bytes: ac.outBytes},
+			Received:   DataStats{Msgs: ac.inMsgs, Bytes: ac.inBytes},
+		})
+	}
+	return az, nil
+}
+
+// Healthz returns the /healthz status: "ok" while the server accepts
+// connections. JetStream does not exist in the core, so the JetStream
+// options are accepted and, as upstream does when JetStream is not
+// configured, change nothing.
+func (s *Server) Healthz(_ *HealthzOptions) *HealthStatus {
+	s.mu.Lock()
+	started, shutdown := s.started, s.shutdown
+	s.mu.Unlock()
+	switch {
+	case shutdown:
+		return &HealthStatus{Status: "unavailable", StatusCode: 503, Error: "server is shutting down"}
+	case !started:
+		return &HealthStatus{Status: "unavailable", StatusCode: 503, Error: "server is not accepting connections"}
+	}
+	return &HealthStatus{Status: "ok"}
+}
