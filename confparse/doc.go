@@ -151,8 +151,7 @@
 //
 // # Compatibility
 //
-// Where upstream accepts an input, confparse gives the same values, except
-// that it:
+// confparse differs from upstream on purpose in these ways; it:
 //   - reports bad input upstream silently drops or misreads: an unknown
 //     size suffix (10kbb), integer overflow in a size, a key without a
 //     value before '}';
@@ -166,6 +165,9 @@
 //     2016-05-04, 1.5k, 1. (a value that is not entirely a number);
 //   - takes an environment value that does not parse as one value as a
 //     string, where upstream fails;
+//   - uses an absolute include path as is (upstream joins every include
+//     path to the including file's directory) and reports include cycles
+//     (upstream recurses until it fails);
 //   - wants a top-level '{' to be matched by the last '}' of the file
 //     (upstream skips braces anywhere at the top level).
 //
