@@ -11,14 +11,15 @@ import (
 //	slots: [ set 0: way0 .. way7 | set 1: way0 .. way7 | ... ]
 //	        each slot is an atomic.Pointer to an immutable entry
 //
-// A key hashes to a preferred slot; it is looked up in the 8 slots of that
-// slot's set, starting at the preferred one, so a hit is usually one load.
+// A key hashes to two sets of 8 slots and a preferred way; it is looked up
+// in the first set, then the second, each from the preferred way, so a hit
+// is usually one load.
 // Readers (cache hits) take no lock. Fills happen on a miss while holding
 // the Sublist's read lock, so they never overlap with a writer; invalidation
 // happens under the write lock. Hence a result that is stored was computed
 // from the trie as it is until the next writer, and that writer removes it
-// if it is affected. The table never grows: a full set evicts a slot, which
-// bounds memory without a sweeper goroutine.
+// if it is affected. The table never grows: when both sets are full a slot
+// is evicted, which bounds memory without a sweeper goroutine.
 //
 // A wildcard insert or remove must find every cached subject its filter
 // matches. Dereferencing all entries costs a cache miss or two each, so
@@ -69,14 +70,23 @@ func newMatchCache[T comparable](size int) *matchCache[T] {
 	}
 }
 
+// sets returns the first slots of the two sets where key with hash h may
+// live. Two choices make conflict evictions rare even when the working set
+// approaches the capacity; they can coincide, which is harmless.
+func (c *matchCache[T]) sets(h uint64) (uint64, uint64) {
+	return h & c.mask &^ (cacheWays - 1), (h >> 32) & c.mask &^ (cacheWays - 1)
+}
+
 // lookup returns the cached result for key, whose hash is h, or nil.
 func (c *matchCache[T]) lookup(h uint64, key string) *Result[T] {
-	base := h & c.mask &^ (cacheWays - 1)
-	for i := range uint64(cacheWays) {
-		e := c.slots[base|((h+i)&(cacheWays-1))].Load()
-		if e != nil && e.hash == h && e.key == key {
-			c.hits[h%cacheStripes].n.Add(1)
-			return e.res
+	b1, b2 := c.sets(h)
+	for _, base := range [2]uint64{b1, b2} {
+		for i := range uint64(cacheWays) {
+			e := c.slots[base|((h+i)&(cacheWays-1))].Load()
+			if e != nil && e.hash == h && e.key == key {
+				c.hits[h%cacheStripes].n.Add(1)
+				return e.res
+			}
 		}
 	}
 	return nil
@@ -84,12 +94,14 @@ func (c *matchCache[T]) lookup(h uint64, key string) *Result[T] {
 
 // lookupBytes is lookup for a key held in a byte slice.
 func (c *matchCache[T]) lookupBytes(h uint64, key []byte) *Result[T] {
-	base := h & c.mask &^ (cacheWays - 1)
-	for i := range uint64(cacheWays) {
-		e := c.slots[base|((h+i)&(cacheWays-1))].Load()
-		if e != nil && e.hash == h && e.key == string(key) {
-			c.hits[h%cacheStripes].n.Add(1)
-			return e.res
+	b1, b2 := c.sets(h)
+	for _, base := range [2]uint64{b1, b2} {
+		for i := range uint64(cacheWays) {
+			e := c.slots[base|((h+i)&(cacheWays-1))].Load()
+			if e != nil && e.hash == h && e.key == string(key) {
+				c.hits[h%cacheStripes].n.Add(1)
+				return e.res
+			}
 		}
 	}
 	return nil
@@ -99,15 +111,22 @@ func (c *matchCache[T]) lookupBytes(h uint64, key []byte) *Result[T] {
 func (c *matchCache[T]) store(h uint64, key string, res *Result[T]) {
 	e := &cacheEntry[T]{hash: h, key: key, res: res}
 	sig := signature(key)
-	base := h & c.mask &^ (cacheWays - 1)
-	for i := range uint64(cacheWays) {
-		j := base | ((h + i) & (cacheWays - 1))
-		if c.slots[j].CompareAndSwap(nil, e) {
-			c.sigs[j].Or(sig)
-			return
+	b1, b2 := c.sets(h)
+	for _, base := range [2]uint64{b1, b2} {
+		for i := range uint64(cacheWays) {
+			j := base | ((h + i) & (cacheWays - 1))
+			if c.slots[j].CompareAndSwap(nil, e) {
+				c.sigs[j].Or(sig)
+				return
+			}
 		}
 	}
-	j := base | ((h + c.evict.Add(1)) & (cacheWays - 1))
+	r := c.evict.Add(1)
+	base := b1
+	if r&cacheWays != 0 {
+		base = b2
+	}
+	j := base | ((h + r) & (cacheWays - 1))
 	c.slots[j].Store(e)
 	c.sigs[j].Or(sig)
 }
@@ -115,11 +134,13 @@ func (c *matchCache[T]) store(h uint64, key string, res *Result[T]) {
 // remove drops every entry for key (concurrent fills may have stored it
 // twice). Called with the write lock held.
 func (c *matchCache[T]) remove(h uint64, key string) {
-	base := h & c.mask &^ (cacheWays - 1)
-	for i := range uint64(cacheWays) {
-		p := &c.slots[base|i]
-		if e := p.Load(); e != nil && e.hash == h && e.key == key {
-			p.Store(nil)
+	b1, b2 := c.sets(h)
+	for _, base := range [2]uint64{b1, b2} {
+		for i := range uint64(cacheWays) {
+			p := &c.slots[base|i]
+			if e := p.Load(); e != nil && e.hash == h && e.key == key {
+				p.Store(nil)
+			}
 		}
 	}
 }
