@@ -255,9 +255,14 @@ func (c *Conn) frameBuffered() bool {
 // header is only consumed once all of it is buffered, so a timeout leaves
 // the state as it was.
 func (c *Conn) nextFrame() error {
-	h, err := c.br.Peek(2)
-	if err != nil {
-		return c.ioError(err, len(h) == 0)
+	var h []byte
+	if avail := c.br.Buffered(); avail >= 2 {
+		h, _ = c.br.Peek(min(avail, maxHeaderLen)) // cannot block or fail
+	} else {
+		var err error
+		if h, err = c.br.Peek(2); err != nil {
+			return c.ioError(err, len(h) == 0)
+		}
 	}
 	b0, b1 := h[0], h[1]
 	fin, op := b0&finBit != 0, b0&0x0F
@@ -301,9 +306,11 @@ func (c *Conn) nextFrame() error {
 		c.br.Discard(total)
 		return err
 	}
-	h, err = c.br.Peek(hlen)
-	if err != nil {
-		return c.ioError(err, false)
+	if len(h) < hlen {
+		var err error
+		if h, err = c.br.Peek(hlen); err != nil {
+			return c.ioError(err, false)
+		}
 	}
 	length := uint64(n)
 	switch n {

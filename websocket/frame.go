@@ -130,18 +130,20 @@ func maskBytes(key [4]byte, pos int, b []byte) int {
 	i := 0
 	// Align the key to the start of b so that 8 bytes can be done at once.
 	if len(b) >= 16 {
-		k := uint32(key[pos&3])<<24 | uint32(key[(pos+1)&3])<<16 | uint32(key[(pos+2)&3])<<8 | uint32(key[(pos+3)&3])
-		k64 := uint64(k)<<32 | uint64(k)
+		// Little endian is the native order of the common CPUs: the loads
+		// and stores below then compile to plain moves.
+		k := uint32(key[pos&3]) | uint32(key[(pos+1)&3])<<8 | uint32(key[(pos+2)&3])<<16 | uint32(key[(pos+3)&3])<<24
+		k64 := uint64(k) | uint64(k)<<32
 		for ; i+32 <= len(b); i += 32 {
 			v := b[i : i+32 : i+32]
-			binary.BigEndian.PutUint64(v[0:], binary.BigEndian.Uint64(v[0:])^k64)
-			binary.BigEndian.PutUint64(v[8:], binary.BigEndian.Uint64(v[8:])^k64)
-			binary.BigEndian.PutUint64(v[16:], binary.BigEndian.Uint64(v[16:])^k64)
-			binary.BigEndian.PutUint64(v[24:], binary.BigEndian.Uint64(v[24:])^k64)
+			binary.LittleEndian.PutUint64(v[0:], binary.LittleEndian.Uint64(v[0:])^k64)
+			binary.LittleEndian.PutUint64(v[8:], binary.LittleEndian.Uint64(v[8:])^k64)
+			binary.LittleEndian.PutUint64(v[16:], binary.LittleEndian.Uint64(v[16:])^k64)
+			binary.LittleEndian.PutUint64(v[24:], binary.LittleEndian.Uint64(v[24:])^k64)
 		}
 		for ; i+8 <= len(b); i += 8 {
 			v := b[i : i+8 : i+8]
-			binary.BigEndian.PutUint64(v, binary.BigEndian.Uint64(v)^k64)
+			binary.LittleEndian.PutUint64(v, binary.LittleEndian.Uint64(v)^k64)
 		}
 	}
 	for ; i < len(b); i++ {
