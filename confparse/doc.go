@@ -32,10 +32,11 @@
 //
 // # Syntax
 //
-// A file is a block: a sequence of entries, optionally wrapped in braces
-// (which is what makes a JSON object a valid file).
+// A file is a block: a sequence of entries. At the top of a file, braces
+// where a key is expected only group entries (which is what makes a JSON
+// object a valid file), and trailing '}' are ignored, as in upstream.
 //
-//	file    = [ "{" ] { entry } [ "}" ]
+//	file    = { entry | "{" | "}" }
 //	entry   = key [ "=" | ":" ] value [ "," | ";" | newline | comment ]
 //	        | "include" path
 //	key     = bare-key | '"' chars '"' | "'" chars "'"
@@ -168,8 +169,9 @@
 //   - uses an absolute include path as is (upstream joins every include
 //     path to the including file's directory) and reports include cycles
 //     (upstream recurses until it fails);
-//   - wants a top-level '{' to be matched by the last '}' of the file
-//     (upstream skips braces anywhere at the top level).
+//   - reports a top-level '{' that is never closed, and a stray '}'
+//     before the last entry (upstream ignores trailing ones, and so does
+//     confparse).
 //
 // # Memory
 //

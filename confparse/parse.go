@@ -365,38 +365,46 @@ func (p *parser) recover() {
 
 // parseDocument parses a whole file: a block with or without braces.
 func (p *parser) parseDocument() *Map {
-	p.skipSpace()
-	if p.i < len(p.src) && p.src[p.i] == '{' {
-		open := p.i
-		p.i++
-		p.depth++
-		m := p.parseBlock('}', open)
-		p.depth--
-		for !p.eof() {
-			p.skipSpace()
-			if p.eof() {
-				break
-			}
-			if c := p.src[p.i]; c == ',' || c == ';' {
-				p.i++
-				continue
-			}
-			p.errorf(p.i, ErrSyntax, "unexpected %s after the top-level block", p.describe(p.i))
-			break
-		}
-		return m
-	}
 	return p.parseBlock(0, -1)
 }
 
-// parseBlock parses entries up to closer ('}' or 0 for end of input).
+// onlyClosersLeft reports whether nothing but blanks, comments and '}'
+// follows: upstream accepts such trailing braces.
+func (p *parser) onlyClosersLeft() bool {
+	save := p.i
+	defer func() { p.i = save }()
+	for {
+		p.skipSpace()
+		if p.i >= len(p.src) {
+			return true
+		}
+		if p.src[p.i] != '}' {
+			return false
+		}
+		p.i++
+	}
+}
+
+// parseBlock parses entries up to closer ('}', or 0 for the end of the
+// file).
+//
+// At the top of a file, braces where a key is expected only group
+// entries, as in upstream: "{ a: 1 }" (a JSON object) and "{ { a: 1 } }"
+// both give a: 1, and trailing '}' are ignored.
 func (p *parser) parseBlock(closer byte, open int) *Map {
 	sc := p.pushScope()
+	var groups []int // offsets of the open top-level braces
+	entryCloser := closer
+	if closer == 0 {
+		entryCloser = '}'
+	}
 	for {
 		p.skipSpace()
 		if p.eof() {
 			if closer != 0 {
 				p.errorf(open, ErrSyntax, "'{' is never closed")
+			} else if len(groups) > 0 {
+				p.errorf(groups[len(groups)-1], ErrSyntax, "'{' is never closed")
 			}
 			break
 		}
@@ -404,6 +412,21 @@ func (p *parser) parseBlock(closer byte, open int) *Map {
 		if c == closer {
 			p.i++
 			break
+		}
+		if closer == 0 {
+			switch {
+			case c == '{':
+				groups = append(groups, p.i)
+				p.i++
+				continue
+			case c == '}' && len(groups) > 0:
+				groups = groups[:len(groups)-1]
+				p.i++
+				continue
+			case c == '}' && p.onlyClosersLeft():
+				p.i = len(p.src)
+				continue
+			}
 		}
 		switch c {
 		case '}', ']', ',', ';':
@@ -420,7 +443,7 @@ func (p *parser) parseBlock(closer byte, open int) *Map {
 			p.recover()
 			continue
 		}
-		p.parseEntry(sc, closer)
+		p.parseEntry(sc, entryCloser)
 	}
 	p.scopes = p.scopes[:len(p.scopes)-1]
 	p.sh.freeScopes = append(p.sh.freeScopes, sc)

@@ -231,3 +231,61 @@ ref = $REF
 		}
 	}
 }
+
+// TestTopLevelBraces follows upstream: braces at the top of a file only
+// group entries, and trailing closing braces are ignored.
+func TestTopLevelBraces(t *testing.T) {
+	want := map[string]any{"listen": "0.0.0.0:4222"}
+	for _, src := range []string{
+		"{ listen: 0.0.0.0:4222 }",
+		"{\n\tlisten: 0.0.0.0:4222\n }",
+		"\n{\n  listen: 0.0.0.0:4222\n}\n# wibble\n",
+		"\n{\n  {\n    listen: 0.0.0.0:4222 // random comment\n  }\n  # wibble1\n}\n# wibble2\n",
+		"listen: 0.0.0.0:4222\n}\n",
+		"listen: 0.0.0.0:4222 }",
+	} {
+		m := parse(t, src)
+		if got := m.Interface(); !reflect.DeepEqual(got, want) {
+			t.Errorf("%q: got %#v", src, got)
+		}
+	}
+	for _, src := range []string{"{}", "\n{\n# only a comment\n}\n", "", "\n\n  # comments only\n"} {
+		if m := parse(t, src); len(m.Entries) != 0 {
+			t.Errorf("%q: got %#v", src, m.Interface())
+		}
+	}
+	m := parse(t, "accounts { users = [{}]}\n}\n")
+	if got := m.Interface(); !reflect.DeepEqual(got, map[string]any{"accounts": map[string]any{"users": []any{map[string]any{}}}}) {
+		t.Errorf("trailing brace: %#v", got)
+	}
+}
+
+// TestUpstreamCompat holds behaviours upstream's own tests pin down.
+func TestUpstreamCompat(t *testing.T) {
+	tests := []struct {
+		src  string
+		want map[string]any
+	}{
+		{"foo='1'; bar=2.2; baz=true; boo=22", map[string]any{"foo": "1", "bar": 2.2, "baz": true, "boo": int64(22)}},
+		{"password: 0K1abc", map[string]any{"password": "0K1abc"}},
+		{"password: 8m4dwr", map[string]any{"password": "8m4dwr"}},
+		{"password: 5e7bcd-abc10", map[string]any{"password": "5e7bcd-abc10"}},
+		{"authorization { user: foo, password: 4e2abc }", map[string]any{"authorization": map[string]any{"user": "foo", "password": "4e2abc"}}},
+		{"foo {\n  expr = '(true == \"false\")'\n  text = 'multi\nline'\n}", map[string]any{"foo": map[string]any{"expr": `(true == "false")`, "text": "multi\nline"}}},
+		{"{\n \"jetstream\": {\n  \"store_dir\": \"/tmp/nats\"\n  \"max_mem\": 1000000,\n },\n \"port\": 4222\n}", map[string]any{
+			"jetstream": map[string]any{"store_dir": "/tmp/nats", "max_mem": int64(1000000)}, "port": int64(4222)}},
+		{"{\n  \"debug\":   False\n  \"prof_port\": 8221\n}", map[string]any{"debug": false, "prof_port": int64(8221)}},
+		{"routes = [\n  nats-route://foo:bar@example.com:4245\n  nats-route://foo:bar@example.com:4246\n]", map[string]any{
+			"routes": []any{"nats-route://foo:bar@example.com:4245", "nats-route://foo:bar@example.com:4246"}}},
+	}
+	for _, tt := range tests {
+		if got := parse(t, tt.src).Interface(); !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("%q:\ngot  %#v\nwant %#v", tt.src, got, tt.want)
+		}
+	}
+	for _, src := range []string{"aaaaaaaaaaaaaaaa", "   aaaa   ", "\n# c\n  aaaa\n", "\n a,a,a,a\n"} {
+		if _, err := confparse.ParseWithOptions("", []byte(src), confparse.Options{Env: noEnv}); !errors.Is(err, confparse.ErrSyntax) {
+			t.Errorf("%q: want a syntax error, got %v", src, err)
+		}
+	}
+}
