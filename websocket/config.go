@@ -21,8 +21,9 @@ const DefaultMaxFrameSize = 64 << 20
 // compress, answers no subprotocol and times handshakes out after
 // DefaultHandshakeTimeout.
 type Config struct {
-	// SameOrigin rejects (403) a request whose Origin header does not
-	// match its Host header in scheme-default port, host and port.
+	// SameOrigin rejects (403) a request whose Origin header does not name
+	// the host and port of its Host header. Missing ports default to 80,
+	// or 443 for an https origin and for a Host reached over TLS.
 	SameOrigin bool
 
 	// AllowedOrigins, when not empty, rejects (403) a request whose Origin
