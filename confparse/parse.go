@@ -43,8 +43,9 @@ type Options struct {
 	// an enclosing block. Nil means os.LookupEnv.
 	Env func(name string) (string, bool)
 
-	// ReadFile reads included files. Nil means os.ReadFile. Tests and
-	// tools can serve includes from memory, or refuse them.
+	// ReadFile reads included files (and the file itself for
+	// ParseFileWithOptions). Nil means os.ReadFile. Tests and tools can
+	// serve files from memory, or refuse includes.
 	ReadFile func(name string) ([]byte, error)
 }
 
