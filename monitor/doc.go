@@ -1,0 +1,68 @@
+// Package monitor is the HTTP(S) monitoring server of natsd: upstream
+// nats-server's monitoring endpoints, with the same paths, query options
+// and JSON field names so existing tools (the nats CLI, nats-top,
+// prometheus-nats-exporter, dashboards) read it unchanged, plus a native
+// Prometheus /metrics endpoint.
+//
+// # Usage
+//
+//	srv, _ := server.New(server.Options{Host: "127.0.0.1"})
+//	_ = srv.Start()
+//	mon, err := monitor.New(srv, monitor.Options{Host: "127.0.0.1", Port: 8222})
+//	if err != nil { ... }
+//	if err := mon.Start(); err != nil { ... }
+//	defer mon.Shutdown(ctx)
+//
+// A Server is also an http.Handler, so it can be mounted in another mux or
+// tested with net/http/httptest without listening.
+//
+// # Endpoints
+//
+// Every path is relative to Options.BasePath (http_base_path).
+//
+//	/                an HTML page linking the endpoints
+//	/varz            server identity, limits and counters
+//	/connz           connections: sort, auth, subs=1|detail, offset, limit
+//	                 (default 1024), cid, state=open|closed|all, user, acc,
+//	                 mqtt_client, filter_subject (with acc)
+//	/routez          routes (empty until clustering exists)
+//	/gatewayz        gateways (empty until gateways exist)
+//	/leafz           leaf nodes (empty until leaf nodes exist)
+//	/subsz           subscription list statistics; subs=1, offset, limit,
+//	                 test=<subject>, acc (also /subscriptionsz)
+//	/accountz        account names, or acc=<name> for one account's details
+//	/accstatz        per account connections and traffic; unused=1
+//	/healthz         {"status":"ok"}; js-enabled-only, js-server-only
+//	/stacksz         a dump of every goroutine's stack
+//	/metrics         Prometheus text format 0.0.4, or OpenMetrics 1.0 when
+//	                 the Accept header asks for application/openmetrics-text
+//
+// JSON is indented by two spaces as upstream renders it. A bad query option
+// is answered 400 with upstream's error text.
+//
+// # JSONP
+//
+// Upstream 2.x ignores ?callback= and always answers application/json, and
+// so does this package by default: wrapping JSON in a script lets any web
+// page that a visitor opens read the monitoring data of every server the
+// visitor's browser can reach. Options.AllowJSONP turns the old behaviour
+// back on (callback(...), application/javascript) for legacy dashboards;
+// the callback must be a plain JavaScript identifier.
+//
+// # Metrics
+//
+// /metrics is generated from the same snapshots as the JSON endpoints:
+// natsd_varz_* (connections, messages, bytes, memory, CPU, limits,
+// natsd_varz_http_requests_total{path}), natsd_subsz_* (subscription list
+// statistics), natsd_account_*{account} (subscriptions, connections and
+// traffic per account) and natsd_healthz_ok. Counters carry the _total
+// suffix on their samples.
+//
+// # Concurrency
+//
+// All methods are safe for concurrent use. Snapshots copy the server's
+// state under short per-connection locks: polling /connz with ten thousand
+// connections takes milliseconds and does not stall message delivery.
+// Start launches one goroutine per listener; Shutdown stops them and waits.
+// The package logs nothing.
+package monitor

@@ -1,0 +1,395 @@
+package monitor
+
+import (
+	"context"
+	"crypto/tls"
+	"encoding/json"
+	"errors"
+	"io"
+	"log"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"natsd.dev/server"
+)
+
+// Sentinel errors of New and Start.
+var (
+	// ErrNoPort is returned by Start when neither Port nor HTTPSPort is set.
+	ErrNoPort = errors.New("monitor: no http or https port")
+	// ErrNoTLSConfig is returned by New when HTTPSPort is set without
+	// TLSConfig.
+	ErrNoTLSConfig = errors.New("monitor: https port requires a TLS config")
+	// ErrBadOptions wraps an invalid option.
+	ErrBadOptions = errors.New("monitor: invalid options")
+	// ErrStarted is returned by Start on a second call or after Shutdown.
+	ErrStarted = errors.New("monitor: already started or shut down")
+)
+
+// Options configure a monitoring Server. The zero value serves nothing
+// (Start fails with ErrNoPort) but its Handler works.
+type Options struct {
+	// Host is the address to bind; empty means "0.0.0.0" as upstream.
+	// Prefer 127.0.0.1: the endpoints have no authentication.
+	Host string
+	// Port is the plain HTTP port (http_port, -m): 0 for none, -1 for a
+	// free port chosen by the kernel.
+	Port int
+	// HTTPSPort is the HTTPS port (https_port, -ms): 0 for none, -1 for a
+	// free port. It requires TLSConfig.
+	HTTPSPort int
+	// TLSConfig is the certificate configuration of the HTTPS listener.
+	TLSConfig *tls.Config
+	// BasePath prefixes every endpoint (http_base_path), e.g. "/nats"
+	// serves "/nats/varz".
+	BasePath string
+	// AllowJSONP wraps JSON answers in callback(...) when the request has
+	// a ?callback= parameter, as 2016-era servers did. It is off by default
+	// because any web page can then read the monitoring data of a server
+	// its visitors can reach (cross-site script inclusion); only turn it on
+	// for a monitoring port no browser on an untrusted site can reach.
+	AllowJSONP bool
+}
+
+// Endpoint paths, relative to Options.BasePath.
+const (
+	RootPath          = "/"
+	VarzPath          = "/varz"
+	ConnzPath         = "/connz"
+	RoutezPath        = "/routez"
+	GatewayzPath      = "/gatewayz"
+	LeafzPath         = "/leafz"
+	SubszPath         = "/subsz"
+	SubscriptionsPath = "/subscriptionsz" // upstream's older name of /subsz
+	AccountzPath      = "/accountz"
+	AccountStatzPath  = "/accstatz"
+	HealthzPath       = "/healthz"
+	StackszPath       = "/stacksz"
+	MetricsPath       = "/metrics"
+)
+
+// paths in the order the root page lists them.
+var paths = []string{VarzPath, ConnzPath, RoutezPath, GatewayzPath, LeafzPath, SubszPath,
+	AccountzPath, AccountStatzPath, HealthzPath, StackszPath, MetricsPath}
+
+// Server is the HTTP(S) monitoring server of one NATS server. It is safe
+// for concurrent use.
+type Server struct {
+	srv  *server.Server
+	opts Options
+	base string // normalized BasePath: "" or "/x" (no trailing slash)
+	mux  *http.ServeMux
+
+	// reqs counts requests per path, as upstream's http_req_stats; the map
+	// is fixed at New so it is read without a lock.
+	reqs map[string]*atomic.Uint64
+
+	mu       sync.Mutex
+	started  bool
+	stopped  bool
+	ln       net.Listener // plain HTTP
+	tlsLn    net.Listener // HTTPS
+	servers  []*http.Server
+	wg       sync.WaitGroup
+	httpPort int // bound ports, for /varz
+	tlsPort  int
+}
+
+// New returns a monitoring server for srv. It does not listen until Start;
+// its Handler can be used at once.
+func New(srv *server.Server, opts Options) (*Server, error) {
+	if srv == nil {
+		return nil, errors.New("monitor: nil server")
+	}
+	for _, p := range []int{opts.Port, opts.HTTPSPort} {
+		if p < -1 || p > 65535 {
+			return nil, errors.Join(ErrBadOptions, errors.New("monitor: port "+strconv.Itoa(p)+" out of range"))
+		}
+	}
+	if opts.HTTPSPort != 0 && opts.TLSConfig == nil {
+		return nil, ErrNoTLSConfig
+	}
+	if opts.Host == "" {
+		opts.Host = "0.0.0.0"
+	}
+	m := &Server{
+		srv:      srv,
+		opts:     opts,
+		base:     normalizeBase(opts.BasePath),
+		reqs:     make(map[string]*atomic.Uint64),
+		httpPort: opts.Port,
+		tlsPort:  opts.HTTPSPort,
+	}
+	m.reqs[RootPath] = new(atomic.Uint64)
+	for _, p := range paths {
+		m.reqs[p] = new(atomic.Uint64)
+	}
+	m.mux = http.NewServeMux()
+	m.handle(RootPath, m.handleRoot)
+	m.handle(VarzPath, m.handleVarz)
+	m.handle(ConnzPath, m.handleConnz)
+	m.handle(RoutezPath, m.handleRoutez)
+	m.handle(GatewayzPath, m.handleGatewayz)
+	m.handle(LeafzPath, m.handleLeafz)
+	m.handle(SubszPath, m.handleSubsz)
+	m.handle(SubscriptionsPath, m.handleSubsz)
+	m.handle(AccountzPath, m.handleAccountz)
+	m.handle(AccountStatzPath, m.handleAccountStatz)
+	m.handle(HealthzPath, m.handleHealthz)
+	m.handle(StackszPath, m.handleStacksz)
+	m.handle(MetricsPath, m.handleMetrics)
+	return m, nil
+}
+
+// normalizeBase turns "nats/", "/nats" or "/nats/" into "/nats" and "/" or
+// "" into "".
+func normalizeBase(p string) string {
+	p = strings.Trim(p, "/")
+	if p == "" {
+		return ""
+	}
+	return "/" + p
+}
+
+func (m *Server) handle(path string, h http.HandlerFunc) {
+	counter := m.reqs[path]
+	if counter == nil { // an alias counts as its endpoint
+		counter = m.reqs[SubszPath]
+	}
+	wrapped := func(w http.ResponseWriter, r *http.Request) {
+		counter.Add(1)
+		h(w, r)
+	}
+	if path == RootPath {
+		m.mux.HandleFunc("GET "+m.base+"/{$}", wrapped)
+		if m.base != "" {
+			m.mux.HandleFunc("GET "+m.base, wrapped)
+		}
+		return
+	}
+	m.mux.HandleFunc("GET "+m.base+path, wrapped)
+}
+
+// ServeHTTP serves the monitoring endpoints; a Server is an http.Handler
+// that can be mounted elsewhere or tested with httptest.
+func (m *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { m.mux.ServeHTTP(w, r) }
+
+// Handler returns m as an http.Handler.
+func (m *Server) Handler() http.Handler { return m }
+
+// Start binds the configured listeners and serves them in the background.
+// It returns once they are listening.
+func (m *Server) Start() error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.started || m.stopped {
+		return ErrStarted
+	}
+	if m.opts.Port == 0 && m.opts.HTTPSPort == 0 {
+		return ErrNoPort
+	}
+	listen := func(port int) (net.Listener, int, error) {
+		if port < 0 {
+			port = 0
+		}
+		ln, err := net.Listen("tcp", net.JoinHostPort(m.opts.Host, strconv.Itoa(port)))
+		if err != nil {
+			return nil, 0, err
+		}
+		return ln, ln.Addr().(*net.TCPAddr).Port, nil
+	}
+	if m.opts.Port != 0 {
+		ln, port, err := listen(m.opts.Port)
+		if err != nil {
+			return err
+		}
+		m.ln, m.httpPort = ln, port
+	}
+	if m.opts.HTTPSPort != 0 {
+		ln, port, err := listen(m.opts.HTTPSPort)
+		if err != nil {
+			if m.ln != nil {
+				m.ln.Close()
+				m.ln = nil
+			}
+			return err
+		}
+		m.tlsLn, m.tlsPort = tls.NewListener(ln, m.opts.TLSConfig.Clone()), port
+	}
+	m.started = true
+	for _, ln := range []net.Listener{m.ln, m.tlsLn} {
+		if ln == nil {
+			continue
+		}
+		hs := &http.Server{
+			Handler:           m,
+			ReadHeaderTimeout: 5 * time.Second,
+			IdleTimeout:       2 * time.Minute,
+			MaxHeaderBytes:    1 << 16,
+			ErrorLog:          log.New(io.Discard, "", 0),
+		}
+		m.servers = append(m.servers, hs)
+		m.wg.Add(1)
+		go func() {
+			defer m.wg.Done()
+			_ = hs.Serve(ln) // returns http.ErrServerClosed after Shutdown
+		}()
+	}
+	return nil
+}
+
+// Addr returns the plain HTTP listener's address, or the HTTPS one when
+// there is no plain listener; nil before Start.
+func (m *Server) Addr() net.Addr {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	switch {
+	case m.ln != nil:
+		return m.ln.Addr()
+	case m.tlsLn != nil:
+		return m.tlsLn.Addr()
+	}
+	return nil
+}
+
+// HTTPSAddr returns the HTTPS listener's address, nil without one.
+func (m *Server) HTTPSAddr() net.Addr {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.tlsLn == nil {
+		return nil
+	}
+	return m.tlsLn.Addr()
+}
+
+// Shutdown stops the listeners and waits for the requests in flight, or
+// until ctx ends.
+func (m *Server) Shutdown(ctx context.Context) error {
+	m.mu.Lock()
+	m.stopped = true
+	servers := m.servers
+	m.servers = nil
+	m.mu.Unlock()
+	var errs []error
+	for _, hs := range servers {
+		if err := hs.Shutdown(ctx); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	done := make(chan struct{})
+	go func() { m.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		errs = append(errs, ctx.Err())
+	}
+	return errors.Join(errs...)
+}
+
+// reqStats copies the request counters.
+func (m *Server) reqStats() map[string]uint64 {
+	out := make(map[string]uint64, len(m.reqs))
+	for p, c := range m.reqs {
+		out[p] = c.Load()
+	}
+	return out
+}
+
+// Varz returns the server's /varz snapshot completed with the monitor's own
+// fields (http_host, http_port, http_base_path, https_port,
+// http_req_stats).
+func (m *Server) Varz() (*server.Varz, error) {
+	v, err := m.srv.Varz(nil)
+	if err != nil {
+		return nil, err
+	}
+	m.mu.Lock()
+	v.HTTPHost = m.opts.Host
+	if m.opts.Port != 0 {
+		v.HTTPPort = m.httpPort
+	}
+	if m.opts.HTTPSPort != 0 {
+		v.HTTPSPort = m.tlsPort
+	}
+	m.mu.Unlock()
+	v.HTTPBasePath = m.base
+	if v.HTTPBasePath == "" {
+		v.HTTPBasePath = "/"
+	}
+	v.HTTPReqStats = m.reqStats()
+	return v, nil
+}
+
+// writeJSON renders v indented by two spaces as upstream does, wrapped
+// in callback(...) only when AllowJSONP is set.
+func (m *Server) writeJSON(w http.ResponseWriter, r *http.Request, v any) {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	m.writeBody(w, r, http.StatusOK, b)
+}
+
+func (m *Server) writeBody(w http.ResponseWriter, r *http.Request, code int, b []byte) {
+	if cb := r.URL.Query().Get("callback"); cb != "" && m.opts.AllowJSONP {
+		if !validCallback(cb) {
+			badRequest(w, "invalid callback name")
+			return
+		}
+		w.Header().Set("Content-Type", "application/javascript")
+		w.Header().Set("X-Content-Type-Options", "nosniff")
+		w.WriteHeader(code)
+		io.WriteString(w, cb+"(")
+		w.Write(b)
+		io.WriteString(w, ")")
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	w.Write(b)
+}
+
+// validCallback accepts JavaScript dotted identifiers only, so a callback
+// cannot inject script.
+func validCallback(cb string) bool {
+	if len(cb) > 128 {
+		return false
+	}
+	for i, c := range []byte(cb) {
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c == '_', c == '$':
+		case c >= '0' && c <= '9', c == '.':
+			if i == 0 {
+				return false
+			}
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// badRequest answers 400 with text, as upstream answers bad options.
+func badRequest(w http.ResponseWriter, text string) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(http.StatusBadRequest)
+	io.WriteString(w, text)
+}
+
+// writeErr answers a snapshot error: a *server.MonitorError is a bad
+// request whose text is upstream's.
+func writeErr(w http.ResponseWriter, err error) {
+	var me *server.MonitorError
+	if errors.As(err, &me) {
+		badRequest(w, me.Text)
+		return
+	}
+	http.Error(w, err.Error(), http.StatusInternalServerError)
+}
