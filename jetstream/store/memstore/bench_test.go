@@ -188,3 +188,38 @@ func BenchmarkPurgeSubject(b *testing.B) {
 		k++
 	}
 }
+
+// BenchmarkLoadNextLiteralScaling shows that a literal load-next does not
+// depend on how many other subjects the store holds: 200k messages spread
+// round-robin over 10, 10k and 100k subjects.
+func BenchmarkLoadNextLiteralScaling(b *testing.B) {
+	const msgs = 200_000
+	for _, subjects := range []int{10, 10_000, 100_000} {
+		b.Run(fmt.Sprintf("subjects=%d", subjects), func(b *testing.B) {
+			s := newBench(b, store.Config{})
+			names := make([]string, subjects)
+			for i := range names {
+				names[i] = fmt.Sprintf("x.%d", i)
+			}
+			for i := range msgs {
+				s.StoreMsg(names[i%subjects], nil, make([]byte, 16), 0, 0)
+			}
+			r := rand.New(rand.NewPCG(3, 3))
+			starts := make([]uint64, 1<<12)
+			for i := range starts {
+				// Starts before the subject's last message, so every
+				// call finds one.
+				starts[i] = 1 + r.Uint64N(msgs-uint64(subjects))
+			}
+			var m store.StoredMsg
+			b.ReportAllocs()
+			i := 0
+			for b.Loop() {
+				if err := s.LoadNextMsg("x.0", starts[i&(len(starts)-1)], &m); err != nil {
+					b.Fatal(err)
+				}
+				i++
+			}
+		})
+	}
+}
