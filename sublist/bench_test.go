@@ -328,3 +328,85 @@ func BenchmarkInsertRemoveWildcardFullCache(b *testing.B) {
 	}
 	clk.report()
 }
+
+// upstreamSubjects is the subject tree of upstream's sublist benchmarks:
+// 8 tokens, every combination of up to 5 levels (37,448 subjects).
+func upstreamSubjects() []string {
+	toks := []string{"apcera", "continuum", "component", "router", "api", "imgr", "jmgr", "auth"}
+	var out []string
+	var grow func(prefix string, depth int)
+	grow = func(prefix string, depth int) {
+		for _, t := range toks {
+			subj := t
+			if prefix != "" {
+				subj = prefix + "." + t
+			}
+			out = append(out, subj)
+			if depth < 4 {
+				grow(subj, depth+1)
+			}
+		}
+	}
+	grow("", 0)
+	return out
+}
+
+// BenchmarkInsertUpstreamShape mirrors upstream's SublistInsert: cycle
+// through the subject tree inserting into a fresh Sublist; after the first
+// lap the inserts are duplicates (upstream re-inserts the same
+// subscriptions too).
+func BenchmarkInsertUpstreamShape(b *testing.B) {
+	subjects := upstreamSubjects()
+	vals := make([]*benchSub, len(subjects))
+	for i := range vals {
+		vals[i] = &benchSub{i}
+	}
+	s := sublist.New[*benchSub]()
+	b.ReportAllocs()
+	clk := startCPU(b)
+	i := 0
+	for b.Loop() {
+		k := i % len(subjects)
+		s.Insert(subjects[k], "", vals[k])
+		i++
+	}
+	clk.report()
+}
+
+// BenchmarkMatch512SubsNoCache mirrors upstream's
+// SublistMatch10kSubsWithNoCache: 512 subscribers on one subject, every
+// Match builds the 512-value result.
+func BenchmarkMatch512SubsNoCache(b *testing.B) {
+	s := sublist.NewWithOptions[*benchSub](sublist.Options{NoCache: true})
+	for i := range 512 {
+		s.Insert("foo", "", &benchSub{i})
+	}
+	b.ReportAllocs()
+	clk := startCPU(b)
+	for b.Loop() {
+		if r := s.Match("foo"); len(r.Plain) != 512 {
+			b.Fatal(len(r.Plain))
+		}
+	}
+	clk.report()
+}
+
+// BenchmarkMatchUpstreamShape4Tokens mirrors upstream's
+// SublistMatchFourTokens: a cached match in the 37,448-subject tree with
+// upstream's three wildcard subscriptions.
+func BenchmarkMatchUpstreamShape4Tokens(b *testing.B) {
+	s := sublist.New[*benchSub]()
+	for i, subj := range upstreamSubjects() {
+		s.Insert(subj, "", &benchSub{i})
+	}
+	for _, f := range []string{"cloud.>", "cloud.continuum.component.>", "cloud.*.*.router.*"} {
+		s.Insert(f, "", &benchSub{})
+	}
+	s.Match("apcera.continuum.component.router")
+	b.ReportAllocs()
+	clk := startCPU(b)
+	for b.Loop() {
+		s.Match("apcera.continuum.component.router")
+	}
+	clk.report()
+}

@@ -64,6 +64,11 @@ func FuzzSublist(f *testing.F) {
 		}
 		var model []modelSub
 		next := 0
+		type published struct {
+			r    *sublist.Result[int]
+			want string
+		}
+		var results []published
 		for len(data) >= 3 {
 			op, arg := data[0]%4, data[1:3]
 			data = data[3:]
@@ -116,13 +121,20 @@ func FuzzSublist(f *testing.F) {
 				}
 				want := render(&sublist.Result[int]{Plain: plain, Queues: toGroups(groups)})
 				for i, l := range lists {
-					if got := render(l.Match(subj)); got != want {
+					r := l.Match(subj)
+					if got := render(r); got != want {
 						t.Fatalf("list %d: Match(%q) = %s, want %s (model %v)", i, subj, got, want, model)
 					}
+					results = append(results, published{r, want})
 					if got := l.HasInterest(subj); got != (want != "[][]") {
 						t.Fatalf("list %d: HasInterest(%q) = %v", i, subj, got)
 					}
 				}
+			}
+		}
+		for i, p := range results {
+			if got := render(p.r); got != p.want {
+				t.Fatalf("published result %d changed from %s to %s", i, p.want, got)
 			}
 		}
 		for i, l := range lists {

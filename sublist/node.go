@@ -1,6 +1,9 @@
 package sublist
 
-import "slices"
+import (
+	"slices"
+	"sync/atomic"
+)
 
 // The trie. A level holds the children of one node position: literal tokens
 // in a map (created on first use) and the two wildcards in their own
@@ -85,13 +88,17 @@ type node[T comparable] struct {
 // nodeMore holds the rarely needed parts of a node.
 type nodeMore[T comparable] struct {
 	plainIdx map[T]int // position in plain; only when plain is large
-	queues   []qgroup[T]
+	// plainShared is set when a published Result aliases plain's array
+	// (only done while plainIdx is set); the next remove copies first.
+	plainShared atomic.Bool
+	queues      []*qgroup[T]
 }
 
 type qgroup[T comparable] struct {
 	name    string
 	members []T
-	idx     map[T]int // position in members; only when members is large
+	idx     map[T]int   // position in members; only when members is large
+	shared  atomic.Bool // a published Result aliases members' array
 }
 
 func (n *node[T]) hasSubs() bool {
@@ -102,36 +109,33 @@ func (n *node[T]) hasSubs() bool {
 // false if v was already there.
 func (n *node[T]) add(queue string, v T) bool {
 	if queue == "" {
-		var idx *map[T]int
-		if n.more != nil {
-			idx = &n.more.plainIdx
-		} else if len(n.plain) >= indexMin {
+		if n.more == nil && len(n.plain) >= indexMin {
 			n.more = &nodeMore[T]{}
-			idx = &n.more.plainIdx
 		}
-		return setAdd(&n.plain, idx, v)
+		if n.more == nil {
+			return setAdd(&n.plain, nil, nil, v)
+		}
+		return setAdd(&n.plain, &n.more.plainIdx, &n.more.plainShared, v)
 	}
 	if n.more == nil {
 		n.more = &nodeMore[T]{}
 	}
-	qs := n.more.queues
-	for i := range qs {
-		if qs[i].name == queue {
-			return setAdd(&qs[i].members, &qs[i].idx, v)
+	for _, g := range n.more.queues {
+		if g.name == queue {
+			return setAdd(&g.members, &g.idx, &g.shared, v)
 		}
 	}
-	n.more.queues = append(qs, qgroup[T]{name: queue, members: []T{v}})
+	n.more.queues = append(n.more.queues, &qgroup[T]{name: queue, members: []T{v}})
 	return true
 }
 
 // remove removes v and reports whether it was there.
 func (n *node[T]) remove(queue string, v T) bool {
 	if queue == "" {
-		var idx *map[T]int
-		if n.more != nil {
-			idx = &n.more.plainIdx
+		if n.more == nil {
+			return setRemove(&n.plain, nil, nil, v)
 		}
-		ok := setRemove(&n.plain, idx, v)
+		ok := setRemove(&n.plain, &n.more.plainIdx, &n.more.plainShared, v)
 		n.shrinkMore()
 		return ok
 	}
@@ -139,17 +143,17 @@ func (n *node[T]) remove(queue string, v T) bool {
 		return false
 	}
 	qs := n.more.queues
-	for i := range qs {
-		if qs[i].name != queue {
+	for i, g := range qs {
+		if g.name != queue {
 			continue
 		}
-		if !setRemove(&qs[i].members, &qs[i].idx, v) {
+		if !setRemove(&g.members, &g.idx, &g.shared, v) {
 			return false
 		}
-		if len(qs[i].members) == 0 {
+		if len(g.members) == 0 {
 			last := len(qs) - 1
 			qs[i] = qs[last]
-			qs[last] = qgroup[T]{}
+			qs[last] = nil
 			n.more.queues = qs[:last]
 			if last == 0 {
 				n.more.queues = nil
@@ -162,7 +166,7 @@ func (n *node[T]) remove(queue string, v T) bool {
 }
 
 func (n *node[T]) shrinkMore() {
-	if m := n.more; m != nil && m.plainIdx == nil && len(m.queues) == 0 {
+	if m := n.more; m != nil && m.plainIdx == nil && len(m.queues) == 0 && !m.plainShared.Load() {
 		n.more = nil
 	}
 }
@@ -172,21 +176,25 @@ func (n *node[T]) shrinkMore() {
 const indexMin = 32
 
 // setAdd appends v to *items unless present. idx, when not nil, points to
-// the optional index, which setAdd builds once the set is large.
-func setAdd[T comparable](items *[]T, idx *map[T]int, v T) bool {
+// the optional index, which setAdd builds once the set is large. shared,
+// when not nil, tells whether a published Result aliases the array;
+// appending never writes inside a published (clipped) view, so it only
+// notes when the append moved to a new array.
+func setAdd[T comparable](items *[]T, idx *map[T]int, shared *atomic.Bool, v T) bool {
 	if idx != nil && *idx != nil {
 		if _, ok := (*idx)[v]; ok {
 			return false
 		}
 		(*idx)[v] = len(*items)
-		*items = append(*items, v)
-		return true
-	}
-	if slices.Contains(*items, v) {
+	} else if slices.Contains(*items, v) {
 		return false
 	}
+	old := cap(*items)
 	*items = append(*items, v)
-	if idx != nil && len(*items) > indexMin {
+	if shared != nil && cap(*items) != old {
+		shared.Store(false)
+	}
+	if idx != nil && *idx == nil && len(*items) > indexMin {
 		m := make(map[T]int, len(*items))
 		for i, x := range *items {
 			m[x] = i
@@ -196,8 +204,9 @@ func setAdd[T comparable](items *[]T, idx *map[T]int, v T) bool {
 	return true
 }
 
-// setRemove removes v from *items by moving the last element into its place.
-func setRemove[T comparable](items *[]T, idx *map[T]int, v T) bool {
+// setRemove removes v from *items by moving the last element into its
+// place, after copying the array if a published Result aliases it.
+func setRemove[T comparable](items *[]T, idx *map[T]int, shared *atomic.Bool, v T) bool {
 	s := *items
 	i := -1
 	if idx != nil && *idx != nil {
@@ -209,6 +218,10 @@ func setRemove[T comparable](items *[]T, idx *map[T]int, v T) bool {
 		delete(*idx, v)
 	} else if i = slices.Index(s, v); i < 0 {
 		return false
+	}
+	if shared != nil && shared.Load() {
+		s = slices.Clone(s)
+		shared.Store(false)
 	}
 	last := len(s) - 1
 	if i != last {

@@ -489,10 +489,7 @@ func (s *Sublist[T]) build(nodes []*node[T]) *Result[T] {
 	}
 	r := &Result[T]{}
 	if np > 0 {
-		r.Plain = make([]T, 0, np)
-		for _, n := range nodes {
-			r.Plain = append(r.Plain, n.plain...)
-		}
+		r.Plain = s.buildPlain(nodes, np)
 	}
 	if nq == 0 {
 		return r
@@ -520,23 +517,45 @@ func (s *Sublist[T]) build(nodes []*node[T]) *Result[T] {
 					}
 				}
 			}
-			if j < 0 {
-				if byName != nil {
-					byName[g.name] = len(r.Queues)
-				}
-				r.Queues = append(r.Queues, Group[T]{Name: g.name, Members: slices.Clone(g.members)})
-			} else {
+			if j >= 0 {
+				// The clipped alias (if any) makes append copy.
 				r.Queues[j].Members = append(r.Queues[j].Members, g.members...)
+				continue
 			}
+			if byName != nil {
+				byName[g.name] = len(r.Queues)
+			}
+			// Alias the group's array (clipped, so that nobody appends
+			// into it); its next remove copies first.
+			g.shared.Store(true)
+			r.Queues = append(r.Queues, Group[T]{Name: g.name, Members: slices.Clip(g.members)})
 		}
 	}
-	// Clip so that a caller's careless append cannot write into the
-	// shared arrays.
 	r.Queues = slices.Clip(r.Queues)
 	for i := range r.Queues {
 		r.Queues[i].Members = slices.Clip(r.Queues[i].Members)
 	}
 	return r
+}
+
+// buildPlain returns the plain values of nodes, np in all. A large set
+// from a single node is aliased instead of copied (see nodeMore).
+func (s *Sublist[T]) buildPlain(nodes []*node[T], np int) []T {
+	for _, n := range nodes {
+		if len(n.plain) == 0 {
+			continue
+		}
+		if len(n.plain) == np && n.more != nil && n.more.plainIdx != nil {
+			n.more.plainShared.Store(true)
+			return slices.Clip(n.plain)
+		}
+		break
+	}
+	plain := make([]T, 0, np)
+	for _, n := range nodes {
+		plain = append(plain, n.plain...)
+	}
+	return plain
 }
 
 // HasInterest reports whether any subscription matches subject. It is

@@ -556,3 +556,64 @@ func TestManyQueueGroups(t *testing.T) {
 		t.Fatal("groups not clipped")
 	}
 }
+
+// TestAliasedResultsAreStable: results of large sets alias the trie's
+// arrays; later inserts and removes must never change a published result.
+func TestAliasedResultsAreStable(t *testing.T) {
+	both(t, func(t *testing.T, s *sublist.Sublist[int]) {
+		type snap struct {
+			r    *sublist.Result[int]
+			want string
+		}
+		var snaps []snap
+		take := func() {
+			r := s.Match("hot.x")
+			snaps = append(snaps, snap{r, render(r)})
+		}
+		for i := range 100 {
+			mustInsert(t, s, "hot.x", "", i)
+			mustInsert(t, s, "hot.x", "g", i)
+			if i%7 == 0 {
+				take()
+			}
+		}
+		mustInsert(t, s, "hot.*", "g", 1000) // merges into group g
+		take()
+		for i := 0; i < 100; i += 3 {
+			if err := s.Remove("hot.x", "", i); err != nil {
+				t.Fatal(err)
+			}
+			if err := s.Remove("hot.x", "g", 99-i); err != nil {
+				t.Fatal(err)
+			}
+			take()
+			mustInsert(t, s, "hot.x", "", 500+i)
+			take()
+		}
+		if err := s.Remove("hot.*", "g", 1000); err != nil {
+			t.Fatal(err)
+		}
+		for i := range 100 {
+			s.Remove("hot.x", "", i)
+			s.Remove("hot.x", "g", i)
+			if i%5 == 0 {
+				take()
+			}
+		}
+		for i, sn := range snaps {
+			if got := render(sn.r); got != sn.want {
+				t.Fatalf("snapshot %d changed:\n was %s\n now %s", i, sn.want, got)
+			}
+			// Appending to a result must not write into shared arrays.
+			_ = append(sn.r.Plain, -1)
+			for _, g := range sn.r.Queues {
+				_ = append(g.Members, -1)
+			}
+		}
+		for i, sn := range snaps {
+			if got := render(sn.r); got != sn.want {
+				t.Fatalf("snapshot %d changed by an append:\n was %s\n now %s", i, sn.want, got)
+			}
+		}
+	})
+}
