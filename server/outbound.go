@@ -101,14 +101,24 @@ func releaseChunks(chs []*chunk) {
 	}
 }
 
-// writeChunks writes chs with one writev; iov is scratch space reused
-// between calls.
+// buffersWriter is implemented by connections that send a batch of buffers
+// as one unit (a WebSocket connection sends them as one frame).
+type buffersWriter interface {
+	WriteBuffers(v [][]byte) (int64, error)
+}
+
+// writeChunks writes chs with one writev (or one WriteBuffers); iov is
+// scratch space reused between calls.
 func writeChunks(nc net.Conn, chs []*chunk, iov *net.Buffers) error {
 	bufs := (*iov)[:0]
 	for _, t := range chs {
 		bufs = append(bufs, t.b)
 	}
 	*iov = bufs
+	if bw, ok := nc.(buffersWriter); ok {
+		_, err := bw.WriteBuffers(bufs)
+		return err
+	}
 	w := bufs // WriteTo consumes its receiver
 	_, err := w.WriteTo(nc)
 	return err
