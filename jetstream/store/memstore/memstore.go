@@ -420,7 +420,7 @@ func (s *Store) nextAtOrAfter(ss *subject, seq uint64) uint64 {
 	if seq <= list[0] {
 		return list[0]
 	}
-	lo, hi := 0, len(list)
+	lo, hi := searchWindow(list, seq)
 	for lo < hi {
 		mid := int(uint(lo+hi) >> 1)
 		if list[mid] < seq {
@@ -435,6 +435,44 @@ func (s *Store) nextAtOrAfter(ss *subject, seq uint64) uint64 {
 		}
 	}
 	return 0
+}
+
+// searchWindow narrows the binary search for the first element >= seq of
+// a long ascending list (with list[0] < seq <= list[len-1]). A subject's
+// sequences are usually spread evenly over the stream, so interpolation
+// lands next to the answer and galloping from there brackets it in a few
+// probes instead of log2(len) cache misses.
+func searchWindow(list []uint64, seq uint64) (lo, hi int) {
+	n := len(list)
+	if n < 64 {
+		return 0, n
+	}
+	g := int(float64(seq-list[0]) / float64(list[n-1]-list[0]) * float64(n-1))
+	g = min(max(g, 0), n-1)
+	if list[g] >= seq {
+		lo, hi = 0, g+1
+		for step := 1; ; step <<= 1 {
+			j := g - step
+			if j < 0 {
+				return lo, hi
+			}
+			if list[j] < seq {
+				return j + 1, hi
+			}
+			hi = j + 1
+		}
+	}
+	lo, hi = g+1, n
+	for step := 1; ; step <<= 1 {
+		j := g + step
+		if j >= n {
+			return lo, hi
+		}
+		if list[j] >= seq {
+			return lo, j + 1
+		}
+		lo = j + 1
+	}
 }
 
 // RemoveMsg implements store.StreamStore.
