@@ -469,6 +469,11 @@ func TestConcurrentMatchAndWrite(t *testing.T) {
 	const writers, readers, rounds = 2, 4, 300
 	// Fixed subscriptions that every reader must always see.
 	mustInsert(t, s, "orders.>", "", -1)
+	// A large set on one subject, whose results alias the trie's arrays.
+	for i := range 40 {
+		mustInsert(t, s, "orders.hot", "", 10000+i)
+		mustInsert(t, s, "orders.hot", "q", 10000+i)
+	}
 	var writersWG, readersWG sync.WaitGroup
 	stop := make(chan struct{})
 	errs := make(chan error, readers+writers)
@@ -489,6 +494,16 @@ func TestConcurrentMatchAndWrite(t *testing.T) {
 					errs <- err
 					return
 				}
+				// Churn the large set: copy-on-write under readers.
+				hot := 20000 + v
+				if err := s.Insert("orders.hot", "q", hot); err != nil {
+					errs <- err
+					return
+				}
+				if err := s.Remove("orders.hot", "q", hot); err != nil {
+					errs <- err
+					return
+				}
 			}
 		})
 	}
@@ -506,6 +521,23 @@ func TestConcurrentMatchAndWrite(t *testing.T) {
 				}
 				if i%50 == 0 {
 					s.Stats()
+				}
+				if i%3 == 0 {
+					// Read every value of a large aliased result.
+					sum := 0
+					hot := s.Match("orders.hot")
+					for _, v := range hot.Plain {
+						sum += v
+					}
+					for _, g := range hot.Queues {
+						for _, v := range g.Members {
+							sum += v
+						}
+					}
+					if sum == 0 {
+						errs <- fmt.Errorf("empty hot result")
+						return
+					}
 				}
 				res := s.Match(subj)
 				if !slices.Contains(res.Plain, -1) {
