@@ -51,6 +51,18 @@ func Tokens(subject string) iter.Seq[string] {
 	}
 }
 
+// NextToken splits subject at its first dot: it returns the first token,
+// the rest after the dot, and whether there was a dot. Loop while more is
+// true to visit every token, including empty ones; it is the allocation-
+// free, closure-free alternative to Tokens:
+//
+//	for rest, more := subject, true; more; {
+//		var tok string
+//		tok, rest, more = sublist.NextToken(rest)
+//		...
+//	}
+func NextToken(subject string) (token, rest string, more bool) { return cut(subject) }
+
 // NumTokens reports the number of tokens in subject (1 + number of dots).
 func NumTokens(subject string) int {
 	n := 1

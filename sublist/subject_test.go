@@ -135,6 +135,15 @@ func TestTokens(t *testing.T) {
 		if !slices.Equal(got, tc.want) {
 			t.Errorf("Tokens(%q) = %q, want %q", tc.s, got, tc.want)
 		}
+		var manual []string
+		for rest, more := tc.s, true; more; {
+			var tok string
+			tok, rest, more = sublist.NextToken(rest)
+			manual = append(manual, tok)
+		}
+		if !slices.Equal(manual, tc.want) {
+			t.Errorf("NextToken loop over %q = %q, want %q", tc.s, manual, tc.want)
+		}
 		if want := len(strings.Split(tc.s, ".")); sublist.NumTokens(tc.s) != want {
 			t.Errorf("NumTokens(%q) = %d, want %d", tc.s, sublist.NumTokens(tc.s), want)
 		}

@@ -381,7 +381,8 @@ func (t *Transform) Source() string { return t.src }
 func (t *Transform) Destination() string { return t.dst }
 
 // Match reports whether subject is a valid literal subject matched by the
-// source filter, i.e. whether Apply would succeed.
+// source filter. Apply then succeeds, unless a split function is left with
+// no token (a token made only of delimiters).
 func (t *Transform) Match(subject string) bool {
 	if t.identity {
 		return true
