@@ -124,7 +124,8 @@ type StreamStore interface {
 
 	// UpdateConfig replaces the store's Config. Tighter limits are applied
 	// at once, removing messages (and calling the new OnRemove) as needed;
-	// under DiscardNew, lower MaxMsgs and MaxBytes remove nothing and only
+	// under DiscardNew, lower MaxMsgs and MaxBytes (and, with
+	// DiscardNewPerSubject, MaxMsgsPerSubject) remove nothing and only
 	// reject new messages until the store is back under them. Name cannot
 	// change.
 	//
