@@ -179,5 +179,5 @@
 // point into one copy of the input; a value substituted from a variable
 // shares its Map or Array with the definition. Treat a parsed tree as read-only, or copy what you modify.
 // A parsed tree is not modified after the parse returns and may be read
-// from many goroutines.
+// from many goroutines. Parses share no state and may run concurrently.
 package confparse

@@ -127,3 +127,26 @@ func ExampleOptions_readFile() {
 	// users at users.conf:1:1
 	// port at main.conf:2:1
 }
+
+func ExampleOptions_pedantic() {
+	conf := []byte(`
+LIMIT: 100
+port: 4222
+Port: 4223
+max_connections: $LIMIT
+`)
+	_, err := confparse.ParseWithOptions("p.conf", conf, confparse.Options{Pedantic: true})
+	fmt.Println(err)
+	fmt.Println(errors.Is(err, confparse.ErrDuplicateKey))
+
+	// Without pedantic mode both keys are kept as written; Get returns the
+	// last, and LIMIT is marked so option processing does not flag it as
+	// an unknown option.
+	m, _ := confparse.Parse(conf)
+	port, _ := m.Get("port")
+	fmt.Println(port.Int, m.Lookup("LIMIT").UsedAsVariable)
+	// Output:
+	// p.conf:4:1: key "Port" duplicates "port" defined at p.conf:3:1 (keys are case-insensitive)
+	// true
+	// 4223 true
+}
