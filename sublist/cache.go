@@ -134,9 +134,15 @@ func (c *matchCache[T]) store(h uint64, key string, res *Result[T]) {
 // remove drops every entry for key (concurrent fills may have stored it
 // twice). Called with the write lock held.
 func (c *matchCache[T]) remove(h uint64, key string) {
+	// A slot whose signature lacks key's bits cannot hold it: reading the
+	// contiguous signatures saves dereferencing up to 16 entries.
+	sig := signature(key)
 	b1, b2 := c.sets(h)
 	for _, base := range [2]uint64{b1, b2} {
 		for i := range uint64(cacheWays) {
+			if c.sigs[base|i].Load()&sig != sig {
+				continue
+			}
 			p := &c.slots[base|i]
 			if e := p.Load(); e != nil && e.hash == h && e.key == key {
 				p.Store(nil)
