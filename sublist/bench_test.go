@@ -410,3 +410,29 @@ func BenchmarkMatchUpstreamShape4Tokens(b *testing.B) {
 	}
 	clk.report()
 }
+
+// BenchmarkRemoveUpstreamShape mirrors upstream's SublistRemove1TokenSingle:
+// many subscribers on the one subject "foo", removed one by one.
+func BenchmarkRemoveUpstreamShape(b *testing.B) {
+	const batch = 1 << 14
+	vals := make([]*benchSub, batch)
+	for i := range vals {
+		vals[i] = &benchSub{i}
+	}
+	s := sublist.New[*benchSub]()
+	b.ReportAllocs()
+	clk := startCPU(b)
+	i := 0
+	for b.Loop() {
+		if i%batch == 0 {
+			clk.stop()
+			for _, v := range vals {
+				s.Insert("foo", "", v)
+			}
+			clk.resume()
+		}
+		s.Remove("foo", "", vals[i%batch])
+		i++
+	}
+	clk.report()
+}
