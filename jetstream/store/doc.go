@@ -20,7 +20,7 @@
 // Then:
 //
 //  1. StoreMsg appends a message and returns its sequence. Sequences start
-//     at 1, grow by one and are never reused. The store then applies its
+//     at 1, grow by one and are not reused. The store then applies its
 //     limits; messages it removes by itself are reported to OnRemove.
 //  2. The caller acknowledges the publish once the sequence is durable: it
 //     waits for Config.OnDurable to report a sequence at least as high, or

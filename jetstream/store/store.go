@@ -10,8 +10,9 @@ import (
 // enforces the stream's limits.
 //
 // Sequences start at 1 and grow by one per stored message; a sequence is
-// never reused, even after its message is removed. Sequence 0 never names a
-// message. Subjects given to StoreMsg are literal; every filter argument is a
+// not reused after its message is removed (only Truncate, which rolls
+// LastSeq back, hands sequences out again). Sequence 0 never names a
+// message, and sequences stay below 2^63. Subjects given to StoreMsg are literal; every filter argument is a
 // subject filter that may hold the wildcards "*" and ">", and the empty
 // filter means every subject (the same as ">").
 //
@@ -46,8 +47,8 @@ type StreamStore interface {
 	StoreMsg(subject string, hdr, data []byte, ts int64, ttl time.Duration) (uint64, error)
 
 	// LoadMsg fills into with the message stored at seq. A message past its
-	// MaxAge or TTL loads until the store's timer has removed it. See StoredMsg for
-	// how long the filled slices stay valid.
+	// MaxAge or TTL loads until the store's timer has removed it. See
+	// StoredMsg for how long the filled slices stay valid.
 	//
 	// Errors: ErrMsgNotFound if seq is 0, below FirstSeq, above LastSeq or
 	// removed.
