@@ -51,8 +51,11 @@
 // drops one entry, a wildcard filter every cached subject it matches), so a
 // Match that starts after Insert or Remove returns sees the change; a Match
 // running concurrently with a writer sees the state before or after it.
-// The cache holds at most Options.CacheSize results (1024 by default, as
-// upstream); a full set of slots evicts one, so no sweeper goroutine is
+// A wildcard insert or remove checks the cached subjects against its
+// filter through a 64-bit signature per slot, dereferencing only the
+// candidates. The cache holds at most Options.CacheSize results (1024 by
+// default, as upstream); each subject may live in one of two sets of 8
+// slots and, when both are full, evicts a slot, so no sweeper goroutine is
 // needed. The package starts no goroutines.
 //
 // # Memory
@@ -69,7 +72,7 @@
 // that set's array instead of copying it, clipped so that appending to it
 // copies. The set is then copy-on-write: the next Remove from it copies the
 // array first, so a Remove on a hot subject costs O(subscribers) once per
-// published Result, where upstream pays that copy on every Match.
+// publication, where upstream pays that copy on every cache miss.
 //
 // The trie keeps per subscription a map slot, a node of 40 bytes shared by
 // all subscriptions on the same filter (a leaf holds its first value in the
