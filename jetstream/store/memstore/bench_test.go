@@ -223,3 +223,23 @@ func BenchmarkLoadNextLiteralScaling(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkStoreMsgKV is a KV bucket: 10,000 keys, history 1, so every
+// store also removes the key's previous value.
+func BenchmarkStoreMsgKV(b *testing.B) {
+	s := newBench(b, store.Config{MaxMsgsPerSubject: 1})
+	keys := make([]string, 10_000)
+	for i := range keys {
+		keys[i] = fmt.Sprintf("$KV.bucket.key%d", i)
+	}
+	data := make([]byte, 16)
+	b.SetBytes(16)
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		if _, err := s.StoreMsg(keys[i%len(keys)], nil, data, 0, 0); err != nil {
+			b.Fatal(err)
+		}
+		i++
+	}
+}

@@ -127,12 +127,7 @@ func (s *Store) nextLocked(kind filterKind, filter string, start uint64) uint64 
 	}
 	switch kind {
 	case filterAll:
-		for q := start; q <= s.last; q++ {
-			if s.log.at(q).ss != nil {
-				return q
-			}
-		}
-		return 0
+		return s.log.nextLive(start, s.last)
 	case filterLiteral:
 		ss, ok := s.subjs.Get(filter)
 		if !ok {

@@ -28,7 +28,9 @@
 //
 // StoreMsg: one allocation for header+payload, amortised growth of the
 // per-subject sequence list, a new 229 KB chunk of message slots every 4096
-// messages. Loads into a reused StoredMsg allocate nothing. A wildcard
+// messages. A chunk is freed as soon as its last message goes, so old
+// survivors (a KV key never updated) do not pin the memory of the removed
+// messages stored after them. Loads into a reused StoredMsg allocate nothing. A wildcard
 // filter's matching subjects are computed once (until a subject appears or
 // disappears) into a bitset over dense subject ids; a wildcard load then
 // either scans messages testing one bit each, or binary-searches every
@@ -349,7 +351,7 @@ func (s *Store) removeLocked(seq uint64, erase bool) *subject {
 	}
 	s.count--
 	s.bytes -= uint64(len(ss.subj)+len(m.buf)) + 16
-	*m = msg{}
+	s.log.kill(seq)
 	ss.n--
 	if ss.n == 0 {
 		s.subjs.Delete(ss.subj)
@@ -373,10 +375,7 @@ func (s *Store) advanceFirstLocked() {
 		s.log.reset(s.first)
 		return
 	}
-	q := s.first + 1
-	for s.log.at(q).ss == nil {
-		q++
-	}
+	q := s.log.nextLive(s.first+1, s.last)
 	s.first = q
 	s.log.trimFront(q)
 }

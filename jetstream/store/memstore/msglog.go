@@ -7,18 +7,51 @@ const (
 )
 
 // msgLog holds message slots indexed by sequence in fixed-size chunks, so
-// that growing never copies messages and removing from the front gives
-// memory back a chunk at a time.
+// that growing never copies messages, and a chunk whose messages are all
+// removed is given back at once, wherever it lies: a few old messages kept
+// by a KV bucket do not pin the memory of the millions stored after them.
 type msgLog struct {
-	chunks []*[chunkSize]msg
-	off    uint64 // sequence of chunks[0][0]
-	end    uint64 // one past the last slot
+	chunks []*chunk // nil for a chunk without live messages
+	off    uint64   // sequence of chunks[0].slots[0]
+	end    uint64   // one past the last slot
 }
 
-// at returns the slot of seq, which must be in [first slot kept, end).
+type chunk struct {
+	live  int // slots with a message
+	slots [chunkSize]msg
+}
+
+// emptySlot is what at returns for a slot of a freed chunk. Nothing writes
+// to it: only live slots are written.
+var emptySlot msg
+
+// at returns the slot of seq, which must be in [off, end). The slot may be
+// read; it may be written only if it holds a message.
 func (l *msgLog) at(seq uint64) *msg {
 	i := seq - l.off
-	return &l.chunks[i>>chunkBits][i&(chunkSize-1)]
+	c := l.chunks[i>>chunkBits]
+	if c == nil {
+		return &emptySlot
+	}
+	return &c.slots[i&(chunkSize-1)]
+}
+
+// nextLive returns the first sequence in [seq, last] holding a message, or
+// 0, skipping freed chunks whole.
+func (l *msgLog) nextLive(seq, last uint64) uint64 {
+	for seq <= last {
+		i := seq - l.off
+		c := l.chunks[i>>chunkBits]
+		if c == nil {
+			seq += chunkSize - i&(chunkSize-1)
+			continue
+		}
+		if c.slots[i&(chunkSize-1)].ss != nil {
+			return seq
+		}
+		seq++
+	}
+	return 0
 }
 
 // reset empties the log; the next slot appended is next.
@@ -35,14 +68,36 @@ func (l *msgLog) pad(next uint64) {
 	}
 }
 
-// push appends m at sequence end.
+// push appends m at sequence end; an empty m allocates nothing.
 func (l *msgLog) push(m msg) {
 	i := l.end - l.off
-	if int(i>>chunkBits) == len(l.chunks) {
-		l.chunks = append(l.chunks, new([chunkSize]msg))
+	k := int(i >> chunkBits)
+	if k == len(l.chunks) {
+		l.chunks = append(l.chunks, nil)
 	}
-	l.chunks[i>>chunkBits][i&(chunkSize-1)] = m
 	l.end++
+	if m.ss == nil {
+		return
+	}
+	c := l.chunks[k]
+	if c == nil {
+		c = new(chunk)
+		l.chunks[k] = c
+	}
+	c.slots[i&(chunkSize-1)] = m
+	c.live++
+}
+
+// kill empties the live slot of seq and frees its chunk if that was the
+// chunk's last message.
+func (l *msgLog) kill(seq uint64) {
+	i := seq - l.off
+	k := i >> chunkBits
+	c := l.chunks[k]
+	c.slots[i&(chunkSize-1)] = msg{}
+	if c.live--; c.live == 0 {
+		l.chunks[k] = nil
+	}
 }
 
 // truncate drops the slots after last; they must be empty already.
@@ -53,7 +108,7 @@ func (l *msgLog) truncate(last uint64) {
 	l.chunks = l.chunks[:keep]
 }
 
-// trimFront releases the chunks that lie wholly before first; the slots
+// trimFront drops the chunks that lie wholly before first; the slots
 // before first must be empty.
 func (l *msgLog) trimFront(first uint64) {
 	k := (first - l.off) >> chunkBits

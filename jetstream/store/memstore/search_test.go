@@ -1,9 +1,12 @@
 package memstore
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"slices"
 	"testing"
+
+	"natsd.dev/jetstream/store"
 )
 
 // TestSearchWindow checks that the window always holds the first element
@@ -29,5 +32,34 @@ func TestSearchWindow(t *testing.T) {
 				t.Fatalf("window [%d,%d) misses %d (seq %d)", lo, hi, want, seq)
 			}
 		}
+	}
+}
+
+// TestChunksFreed checks that a chunk whose messages are all removed is
+// released even while an older message keeps the front of the log.
+func TestChunksFreed(t *testing.T) {
+	s, _ := New(store.Config{MaxMsgsPerSubject: 1})
+	defer s.Close()
+	s.StoreMsg("pinned", nil, nil, 0, 0) // seq 1 stays for ever
+	for i := range 5 * chunkSize {
+		s.StoreMsg(fmt.Sprintf("k.%d", i%10), nil, []byte("v"), 0, 0)
+	}
+	live := 0
+	for _, c := range s.log.chunks {
+		if c != nil {
+			live++
+		}
+	}
+	// Chunk 0 holds "pinned"; the ten live keys (seqs 20472-20481) straddle
+	// chunks 4 and 5.
+	if live != 3 || len(s.log.chunks) != 6 {
+		t.Fatalf("%d of %d chunks allocated, want 3 of 6", live, len(s.log.chunks))
+	}
+	var m store.StoredMsg
+	if err := s.LoadNextMsg("", 2, &m); err != nil || m.Seq != 5*chunkSize-8 {
+		t.Fatalf("LoadNextMsg over freed chunks = %d, %v", m.Seq, err)
+	}
+	if st := s.State(); st.Msgs != 11 || st.FirstSeq != 1 {
+		t.Fatalf("State %+v", st)
 	}
 }
