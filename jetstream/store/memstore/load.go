@@ -220,11 +220,7 @@ func (s *Store) lastLocked(kind filterKind, filter string) uint64 {
 
 // lastLive returns the highest live sequence; count must be > 0.
 func (s *Store) lastLive() uint64 {
-	q := s.last
-	for s.log.at(q).ss == nil {
-		q--
-	}
-	return q
+	return s.log.prevLive(s.last)
 }
 
 // State implements store.StreamStore.

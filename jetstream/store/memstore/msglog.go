@@ -54,6 +54,23 @@ func (l *msgLog) nextLive(seq, last uint64) uint64 {
 	return 0
 }
 
+// prevLive returns the last sequence <= seq holding a message, skipping
+// freed chunks whole; one must exist.
+func (l *msgLog) prevLive(seq uint64) uint64 {
+	for {
+		i := seq - l.off
+		c := l.chunks[i>>chunkBits]
+		if c == nil {
+			seq -= i&(chunkSize-1) + 1
+			continue
+		}
+		if c.slots[i&(chunkSize-1)].ss != nil {
+			return seq
+		}
+		seq--
+	}
+}
+
 // reset empties the log; the next slot appended is next.
 func (l *msgLog) reset(next uint64) {
 	clear(l.chunks)

@@ -62,4 +62,22 @@ func TestChunksFreed(t *testing.T) {
 	if st := s.State(); st.Msgs != 11 || st.FirstSeq != 1 {
 		t.Fatalf("State %+v", st)
 	}
+	// Backwards over freed chunks.
+	for seq := uint64(5*chunkSize - 8); seq <= 5*chunkSize+1; seq++ {
+		if err := s.RemoveMsg(seq); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.LoadLastMsg("", &m); err != nil || m.Seq != 1 {
+		t.Fatalf("LoadLastMsg over freed chunks = %d, %v", m.Seq, err)
+	}
+	if fs, _ := s.FilteredState("", 0); fs.Msgs != 1 || fs.Last != 1 {
+		t.Fatalf("FilteredState %+v", fs)
+	}
+	if err := s.Truncate(3); err != nil {
+		t.Fatal(err)
+	}
+	if st := s.State(); st.Msgs != 1 || st.LastSeq != 3 {
+		t.Fatalf("State after Truncate %+v", st)
+	}
 }
