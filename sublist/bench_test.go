@@ -436,3 +436,16 @@ func BenchmarkRemoveUpstreamShape(b *testing.B) {
 	}
 	clk.report()
 }
+
+// BenchmarkSubjectMatchesFilter is the filtered-load check of a stream
+// store: a stored literal subject against a consumer's filter.
+func BenchmarkSubjectMatchesFilter(b *testing.B) {
+	b.ReportAllocs()
+	clk := startCPU(b)
+	for b.Loop() {
+		if !sublist.SubjectMatchesFilter("orders.eu.retail.12345", "orders.*.retail.>") {
+			b.Fatal("no match")
+		}
+	}
+	clk.report()
+}

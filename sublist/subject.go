@@ -174,30 +174,40 @@ func SubjectMatchesFilter(subject, filter string) bool {
 // token of test, but a trailing '>' in test does not look at the tokens it
 // covers (as upstream). It does not allocate.
 func IsSubsetMatch(subject, test string) bool {
-	sub, subMore := subject, true
-	for test, testMore := test, true; testMore; {
-		var t2 string
-		t2, test, testMore = cut(test)
-		if !subMore || t2 == "" {
+	// si and ti index the next token of each string; si > len(subject)
+	// means subject has no token left.
+	si, ti := 0, 0
+	for {
+		te := ti
+		for te < len(test) && test[te] != sep {
+			te++
+		}
+		if si > len(subject) || te == ti {
 			return false
 		}
-		if t2 == ">" {
+		if te-ti == 1 && test[ti] == fwc {
 			return true
 		}
-		var t1 string
-		t1, sub, subMore = cut(sub)
+		se := si
+		for se < len(subject) && subject[se] != sep {
+			se++
+		}
+		t1, t2 := subject[si:se], test[ti:te]
 		switch {
-		case t1 == "" || t1 == ">":
+		case len(t1) == 0 || len(t1) == 1 && t1[0] == fwc:
 			return false
-		case t1 == "*":
-			if t2 != "*" {
+		case len(t1) == 1 && t1[0] == pwc:
+			if len(t2) != 1 || t2[0] != pwc {
 				return false
 			}
-		case t2 != "*" && t1 != t2:
+		case (len(t2) != 1 || t2[0] != pwc) && t1 != t2:
 			return false
 		}
+		if te == len(test) {
+			return se == len(subject)
+		}
+		si, ti = se+1, te+1
 	}
-	return !subMore
 }
 
 // matchLiteral reports whether filter matches subject with every token of
