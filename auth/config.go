@@ -1,0 +1,430 @@
+package auth
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"natsd.dev/confparse"
+	"natsd.dev/sublist"
+
+	"github.com/nats-io/nkeys"
+)
+
+// Configuration errors. Every *confparse.Error that ParseAuthorization,
+// ParsePermissions and ParseUsers return wraps one of them.
+var (
+	// ErrBadConfig marks a value of the wrong type, an invalid subject or
+	// nkey, or options that cannot go together.
+	ErrBadConfig = errors.New("auth: invalid configuration")
+	// ErrUnknownField marks a key that upstream does not know either.
+	ErrUnknownField = errors.New("auth: unknown field")
+)
+
+// Config is what the authorization {} block configures, plus the
+// top-level options that the server adds before calling Chain.
+type Config struct {
+	// User and Password are the single user of authorization { user,
+	// password } (or --user/--pass).
+	User, Password string
+	// Token is authorization { token } (or --auth).
+	Token string
+	// Timeout is authorization { timeout }: how long a client has to send
+	// CONNECT; 0 when not set (the server applies its default).
+	Timeout time.Duration
+	// Users are the users of authorization { users }, default
+	// permissions already applied. The server appends the users of its
+	// accounts {} blocks (with Account set) before calling Chain.
+	Users []User
+	// DefaultPermissions is authorization { default_permissions }. It has
+	// been applied to Users without permissions; the server applies it to
+	// account users the same way.
+	DefaultPermissions *Permissions
+	// NoAuthUser is the top-level no_auth_user, set by the server.
+	NoAuthUser string
+}
+
+// Chain builds the authenticators for c. With verifyAndMap (the client
+// TLS block's verify_and_map), only the certificate maps to users.
+// Otherwise users and nkey users (with the single user of User/Password
+// among them) come first, then the token. It returns a nil Chain when c
+// configures no authentication at all.
+func (c *Config) Chain(verifyAndMap bool) (Chain, error) {
+	users := c.Users
+	if c.User != "" {
+		users = append([]User{{Name: c.User, Password: c.Password}}, users...)
+	}
+	var chain Chain
+	if len(users) > 0 || c.NoAuthUser != "" {
+		u, err := NewUsers(users, c.NoAuthUser)
+		if err != nil {
+			return nil, err
+		}
+		if verifyAndMap {
+			return Chain{NewCertMap(u)}, nil
+		}
+		chain = append(chain, u)
+	}
+	if c.Token != "" {
+		chain = append(chain, NewToken(c.Token))
+	}
+	return chain, nil
+}
+
+// errs collects configuration errors.
+type errs struct {
+	list confparse.ErrorList
+}
+
+func (e *errs) add(pos confparse.Pos, kind error, format string, args ...any) {
+	e.list = append(e.list, &confparse.Error{Pos: pos, Msg: fmt.Sprintf(format, args...), Err: kind})
+}
+
+func (e *errs) err() error {
+	if len(e.list) == 0 {
+		return nil
+	}
+	return e.list
+}
+
+func (e *errs) unknown(ent *confparse.Entry, where string) {
+	if !ent.UsedAsVariable {
+		e.add(ent.KeyPos, ErrUnknownField, "unknown field %q%s", ent.Key, where)
+	}
+}
+
+// describe names a value for error messages.
+func describe(v *confparse.Value) string {
+	switch v.Kind {
+	case confparse.KindString:
+		return "string " + strconv.Quote(v.Str)
+	case confparse.KindInt:
+		return "integer " + strconv.FormatInt(v.Int, 10)
+	case confparse.KindFloat:
+		return "float " + strconv.FormatFloat(v.Float, 'g', -1, 64)
+	case confparse.KindBool:
+		return "boolean " + strconv.FormatBool(v.Bool)
+	}
+	return v.Kind.String()
+}
+
+func (e *errs) str(key string, v *confparse.Value) (string, bool) {
+	if v.Kind != confparse.KindString {
+		e.add(v.Pos, ErrBadConfig, "%s: expected a string, got %s", key, describe(v))
+		return "", false
+	}
+	return v.Str, true
+}
+
+// ParseAuthorization reads an authorization {} block (m is its map). It
+// reports every problem at once as a confparse.ErrorList whose errors
+// carry the file:line:col of the offending value and wrap ErrBadConfig or
+// ErrUnknownField. Keys are upstream's: user/username, pass/password,
+// token, timeout (seconds, integer or float), users, and
+// default_permissions (also default_permission and permissions).
+// Permission sets may come from variables (permissions: $ADMIN), which
+// confparse has already resolved.
+func ParseAuthorization(m *confparse.Map) (*Config, error) {
+	var e errs
+	c := &Config{}
+	var userPos, tokenPos, usersPos *confparse.Pos
+	for i := range m.Entries {
+		ent := &m.Entries[i]
+		v := ent.Value
+		switch strings.ToLower(ent.Key) {
+		case "user", "username":
+			c.User, _ = e.str(ent.Key, v)
+			userPos = &ent.KeyPos
+		case "pass", "password":
+			c.Password, _ = e.str(ent.Key, v)
+			userPos = &ent.KeyPos
+		case "token":
+			c.Token, _ = e.str(ent.Key, v)
+			tokenPos = &ent.KeyPos
+		case "timeout":
+			switch v.Kind {
+			case confparse.KindInt:
+				c.Timeout = time.Duration(v.Int) * time.Second
+			case confparse.KindFloat:
+				c.Timeout = time.Duration(v.Float * float64(time.Second))
+			default:
+				e.add(v.Pos, ErrBadConfig, "timeout: expected a number of seconds, got %s", describe(v))
+			}
+			if c.Timeout < 0 {
+				e.add(v.Pos, ErrBadConfig, "timeout: must not be negative")
+			}
+		case "users":
+			c.Users = parseUsers(&e, v)
+			usersPos = &ent.KeyPos
+		case "default_permission", "default_permissions", "permissions":
+			c.DefaultPermissions = parsePermissions(&e, v)
+		case "auth_callout":
+			e.add(ent.KeyPos, ErrBadConfig, "auth_callout is not supported")
+		default:
+			e.unknown(ent, "")
+		}
+	}
+	if userPos != nil && tokenPos != nil {
+		e.add(*tokenPos, ErrBadConfig, "Cannot have a user/pass and token")
+	}
+	if usersPos != nil && c.User != "" {
+		e.add(*usersPos, ErrBadConfig, "Can not have a single user/pass and a users array")
+	}
+	if usersPos != nil && c.Token != "" {
+		e.add(*usersPos, ErrBadConfig, "Can not have a token and a users array")
+	}
+	if c.DefaultPermissions != nil {
+		for i := range c.Users {
+			if c.Users[i].Permissions == nil {
+				c.Users[i].Permissions = c.DefaultPermissions
+			}
+		}
+	}
+	if err := e.err(); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// ParseUsers reads a users array, as found in authorization {} and in the
+// accounts {} blocks: maps with user/username and pass/password, or nkey,
+// and optional permissions and allowed_connection_types. Errors are as
+// for ParseAuthorization.
+func ParseUsers(v *confparse.Value) ([]User, error) {
+	var e errs
+	users := parseUsers(&e, v)
+	return users, e.err()
+}
+
+func parseUsers(e *errs, v *confparse.Value) []User {
+	if v.Kind != confparse.KindArray {
+		e.add(v.Pos, ErrBadConfig, "Expected users field to be an array, got %s", describe(v))
+		return nil
+	}
+	var users []User
+	names := map[string]bool{}
+	for _, uv := range v.Array {
+		if uv.Kind != confparse.KindMap {
+			e.add(uv.Pos, ErrBadConfig, "Expected user entry to be a map/struct, got %s", describe(uv))
+			continue
+		}
+		var u User
+		for i := range uv.Map.Entries {
+			ent := &uv.Map.Entries[i]
+			val := ent.Value
+			switch strings.ToLower(ent.Key) {
+			case "nkey":
+				if u.Nkey, _ = e.str(ent.Key, val); u.Nkey != "" && !nkeys.IsValidPublicUserKey(u.Nkey) {
+					e.add(val.Pos, ErrBadConfig, "Not a valid public nkey for a user")
+				}
+			case "user", "username":
+				u.Name, _ = e.str(ent.Key, val)
+			case "pass", "password":
+				u.Password, _ = e.str(ent.Key, val)
+			case "permission", "permissions", "authorization":
+				u.Permissions = parsePermissions(e, val)
+			case "allowed_connection_types", "allowed_connection_type":
+				u.AllowedConnectionTypes = parseConnKinds(e, val)
+			default:
+				e.unknown(ent, " in user entry")
+			}
+		}
+		switch {
+		case u.Nkey == "" && u.Name == "":
+			e.add(uv.Pos, ErrBadConfig, "User entry requires a user")
+			continue
+		case u.Nkey != "" && (u.Name != "" || u.Password != ""):
+			e.add(uv.Pos, ErrBadConfig, "Nkey users do not take usernames or passwords")
+			continue
+		}
+		key := "user " + u.Name
+		if u.Nkey != "" {
+			key = "nkey " + u.Nkey
+		}
+		if names[key] {
+			if u.Nkey != "" {
+				e.add(uv.Pos, ErrBadConfig, "Duplicate nkey %q detected", u.Nkey)
+			} else {
+				e.add(uv.Pos, ErrBadConfig, "Duplicate user %q detected", u.Name)
+			}
+			continue
+		}
+		names[key] = true
+		users = append(users, u)
+	}
+	return users
+}
+
+func parseConnKinds(e *errs, v *confparse.Value) []ConnKind {
+	vals := []*confparse.Value{v}
+	if v.Kind == confparse.KindArray {
+		vals = v.Array
+	}
+	kinds := []ConnKind{}
+	for _, kv := range vals {
+		s, ok := e.str("allowed_connection_types", kv)
+		if !ok {
+			continue
+		}
+		k, err := ParseConnKind(s)
+		if err != nil {
+			e.add(kv.Pos, ErrBadConfig, "unknown connection type %q", s)
+			continue
+		}
+		kinds = append(kinds, k)
+	}
+	if len(kinds) == 0 {
+		return nil
+	}
+	return kinds
+}
+
+// ParsePermissions reads a permissions map: publish (pub, import) and
+// subscribe (sub, export), each a subject, a list of subjects, or a map
+// with allow and deny lists, and allow_responses (publish_allow_responses),
+// true or a map with max (max_msgs, max_messages, max_responses) and
+// expires (expiration, ttl). As upstream, allow_responses without a
+// publish allow list denies publishing anywhere else. Errors are as for
+// ParseAuthorization; subjects are validated.
+func ParsePermissions(v *confparse.Value) (*Permissions, error) {
+	var e errs
+	p := parsePermissions(&e, v)
+	if err := e.err(); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+func parsePermissions(e *errs, v *confparse.Value) *Permissions {
+	if v.Kind != confparse.KindMap {
+		e.add(v.Pos, ErrBadConfig, "Expected permissions to be a map/struct, got %s", describe(v))
+		return nil
+	}
+	p := &Permissions{}
+	for i := range v.Map.Entries {
+		ent := &v.Map.Entries[i]
+		switch strings.ToLower(ent.Key) {
+		case "pub", "publish", "import":
+			p.Publish = parseSubjectPermission(e, ent.Value, false)
+		case "sub", "subscribe", "export":
+			p.Subscribe = parseSubjectPermission(e, ent.Value, true)
+		case "allow_responses", "publish_allow_responses":
+			p.Response = parseResponses(e, ent.Value)
+		default:
+			if !ent.UsedAsVariable {
+				e.add(ent.KeyPos, ErrUnknownField, "Unknown field %q parsing permissions", ent.Key)
+			}
+		}
+	}
+	if p.Response != nil {
+		if p.Publish == nil {
+			p.Publish = &SubjectPermission{}
+		}
+		if p.Publish.Allow == nil {
+			p.Publish.Allow = []string{}
+		}
+	}
+	return p
+}
+
+func parseSubjectPermission(e *errs, v *confparse.Value, queues bool) *SubjectPermission {
+	if v.Kind != confparse.KindMap {
+		return &SubjectPermission{Allow: parseSubjects(e, v, queues)}
+	}
+	if len(v.Map.Entries) == 0 {
+		return nil
+	}
+	sp := &SubjectPermission{}
+	for i := range v.Map.Entries {
+		ent := &v.Map.Entries[i]
+		switch strings.ToLower(ent.Key) {
+		case "allow":
+			sp.Allow = parseSubjects(e, ent.Value, queues)
+		case "deny":
+			sp.Deny = parseSubjects(e, ent.Value, queues)
+		default:
+			if !ent.UsedAsVariable {
+				e.add(ent.KeyPos, ErrUnknownField, "Unknown field name %q parsing subject permissions, only 'allow' or 'deny' are permitted", ent.Key)
+			}
+		}
+	}
+	return sp
+}
+
+func parseSubjects(e *errs, v *confparse.Value, queues bool) []string {
+	vals := []*confparse.Value{v}
+	switch v.Kind {
+	case confparse.KindArray:
+		vals = v.Array
+	case confparse.KindString:
+	default:
+		e.add(v.Pos, ErrBadConfig, "Expected subject permissions to be a subject, or array of subjects, got %s", describe(v))
+		return nil
+	}
+	var subjects []string
+	for _, sv := range vals {
+		if sv.Kind != confparse.KindString {
+			e.add(sv.Pos, ErrBadConfig, "Subject in permissions array cannot be cast to string")
+			continue
+		}
+		subject, queue, ok := sv.Str, "", true
+		if queues {
+			subject, queue, ok = splitQueue(sv.Str)
+		}
+		if !ok || !sublist.ValidSubject(subject) || (queue != "" && !sublist.ValidSubject(queue)) {
+			e.add(sv.Pos, ErrBadConfig, "subject %q is not a valid subject", sv.Str)
+			continue
+		}
+		subjects = append(subjects, sv.Str)
+	}
+	return subjects
+}
+
+func parseResponses(e *errs, v *confparse.Value) *ResponsePermission {
+	rp := &ResponsePermission{MaxMsgs: DefaultResponseMaxMsgs, Expires: DefaultResponseExpires}
+	switch v.Kind {
+	case confparse.KindBool:
+		if !v.Bool {
+			return nil
+		}
+		return rp
+	case confparse.KindMap:
+	default:
+		e.add(v.Pos, ErrBadConfig, "error parsing response permissions, expected a boolean or a map")
+		return nil
+	}
+	for i := range v.Map.Entries {
+		ent := &v.Map.Entries[i]
+		val := ent.Value
+		switch strings.ToLower(ent.Key) {
+		case "max", "max_msgs", "max_messages", "max_responses":
+			if val.Kind != confparse.KindInt || val.Int != int64(int(val.Int)) {
+				e.add(val.Pos, ErrBadConfig, "%s: expected an integer, got %s", ent.Key, describe(val))
+				continue
+			}
+			if val.Int != 0 { // 0 keeps the default, negative is unlimited
+				rp.MaxMsgs = int(val.Int)
+			}
+		case "expires", "expiration", "ttl":
+			if val.Kind != confparse.KindString {
+				e.add(val.Pos, ErrBadConfig, "error parsing expires, not a duration string")
+				continue
+			}
+			d, err := time.ParseDuration(val.Str)
+			if err != nil {
+				e.add(val.Pos, ErrBadConfig, "error parsing expires: %v", err)
+				continue
+			}
+			if d != 0 {
+				rp.Expires = d
+			}
+		default:
+			if !ent.UsedAsVariable {
+				e.add(ent.KeyPos, ErrUnknownField, "Unknown field %q parsing permissions", ent.Key)
+			}
+		}
+	}
+	return rp
+}

@@ -1,0 +1,17 @@
+module natsd.dev/auth
+
+go 1.26.0
+
+require (
+	github.com/nats-io/nkeys v0.4.16
+	golang.org/x/crypto v0.57.0
+	natsd.dev/confparse v0.0.0
+	natsd.dev/sublist v0.0.0
+)
+
+require golang.org/x/sys v0.48.0 // indirect
+
+replace (
+	natsd.dev/confparse => ../confparse
+	natsd.dev/sublist => ../sublist
+)
