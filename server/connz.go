@@ -107,43 +107,29 @@ func (s *Server) recordClosed(c *client) {
 		return
 	}
 	cc := &closedConn{acc: c.acc.Name}
-	var e connEntry
 	c.mu.Lock()
-	c.fillLocked(&cc.info, &e, true, true)
+	cc.subs, cc.rtt = c.fillLocked(&cc.info, true, true)
 	stop := c.stop
 	reason := c.reason
 	c.mu.Unlock()
-	cc.subs, cc.rtt = e.subs, e.rtt
 	cc.info.Stop = &stop
 	cc.info.Reason = reason.String()
 	cc.info.Uptime = FormatUptime(stop.Sub(cc.info.Start))
 	cc.info.Idle = FormatUptime(stop.Sub(cc.info.LastActivity))
-	cc.info.RTT = formatRTT(e.rtt)
+	cc.info.RTT = formatRTT(cc.rtt)
 	ring.add(cc)
 }
 
-// connEntry is one connection while Connz sorts and pages: the fields are
-// raw so that only the returned page is formatted.
-type connEntry struct {
-	ci     *ConnInfo
-	closed *closedConn // nil for an open connection
-	rtt    time.Duration
-	subs   []SubDetail
-}
-
-// fillLocked copies the connection's state into ci; c.mu is held. With
-// subs it also copies the subscriptions into e.subs.
-func (c *client) fillLocked(ci *ConnInfo, e *connEntry, subs bool, detail bool) {
+// fillLocked copies the connection's state into ci and returns its round
+// trip time and, with subs, its subscriptions; c.mu is held.
+func (c *client) fillLocked(ci *ConnInfo, subs, detail bool) ([]SubDetail, time.Duration) {
 	ci.Cid = c.cid
 	ci.Kind = "Client"
 	ci.Type = "nats"
 	ci.IP = c.host
 	ci.Port = c.port
 	ci.Start = c.start
-	ci.LastActivity = c.start
-	if n := c.lastActive.Load(); n != 0 {
-		ci.LastActivity = time.Unix(0, n)
-	}
+	ci.LastActivity = c.lastActivity()
 	ci.Pending = c.out.pending()
 	ci.InMsgs = c.inMsgsTotal.Load()
 	ci.InBytes = c.inBytesTotal.Load()
@@ -151,17 +137,27 @@ func (c *client) fillLocked(ci *ConnInfo, e *connEntry, subs bool, detail bool) 
 	ci.OutBytes = c.outBytes
 	ci.NumSubs = uint32(len(c.subs))
 	ci.Name, ci.Lang, ci.Version = c.name, c.lang, c.version
-	e.rtt = c.rtt
+	var list []SubDetail
 	if subs && len(c.subs) > 0 {
-		e.subs = make([]SubDetail, 0, len(c.subs))
+		list = make([]SubDetail, 0, len(c.subs))
 		for _, sub := range c.subs {
 			sd := SubDetail{Subject: sub.subject, Queue: sub.queue, Sid: string(sub.sid), Cid: c.cid}
 			if detail {
 				sd.Msgs, sd.Max = sub.delivered, sub.max
 			}
-			e.subs = append(e.subs, sd)
+			list = append(list, sd)
 		}
 	}
+	return list, c.rtt
+}
+
+// lastActivity is the time of the last read batch (the start before any);
+// it needs no lock.
+func (c *client) lastActivity() time.Time {
+	if n := c.lastActive.Load(); n != 0 {
+		return time.Unix(0, n)
+	}
+	return c.start
 }
 
 // interestedLocked reports whether one of c's subscriptions could receive
@@ -175,12 +171,93 @@ func (c *client) interestedLocked(filter string) bool {
 	return false
 }
 
+// connKey is one selected connection while Connz sorts: a small value
+// without pointers, so sorting ten thousand of them is cheap. Keys are
+// oriented so that every order is ascending on (k, cid).
+type connKey struct {
+	k   int64
+	cid uint64
+	idx int32 // index into the open clients, or -1-i into the closed ones
+}
+
+// needsLock reports whether the sort key lives under client.mu.
+func needsLock(key SortOpt) bool {
+	switch key {
+	case BySubs, ByPending, ByOutMsgs, ByOutBytes, ByRTT:
+		return true
+	}
+	return false
+}
+
+// openKey computes the sort key of an open client; c.mu is held when
+// needsLock(key).
+func openKey(c *client, key SortOpt, now time.Time) int64 {
+	switch key {
+	case BySubs:
+		return -int64(len(c.subs))
+	case ByPending:
+		return -int64(c.out.pending())
+	case ByOutMsgs:
+		return -c.outMsgs
+	case ByOutBytes:
+		return -c.outBytes
+	case ByRTT:
+		return -int64(c.rtt)
+	case ByInMsgs:
+		return -c.inMsgsTotal.Load()
+	case ByInBytes:
+		return -c.inBytesTotal.Load()
+	case ByLast:
+		return -c.lastActivity().UnixNano()
+	case ByIdle:
+		return -int64(now.Sub(c.lastActivity()))
+	case ByUptime: // shortest first, as upstream
+		return int64(now.Sub(c.start))
+	}
+	return 0 // cid, start; stop and reason sort closed connections only
+}
+
+// closedKey computes the sort key of a closed connection; reasons maps a
+// reason to its alphabetical rank.
+func closedKey(cc *closedConn, key SortOpt, reasons map[string]int64) int64 {
+	ci := &cc.info
+	switch key {
+	case BySubs:
+		return -int64(ci.NumSubs)
+	case ByPending:
+		return -int64(ci.Pending)
+	case ByOutMsgs:
+		return -ci.OutMsgs
+	case ByOutBytes:
+		return -ci.OutBytes
+	case ByRTT:
+		return -int64(cc.rtt)
+	case ByInMsgs:
+		return -ci.InMsgs
+	case ByInBytes:
+		return -ci.InBytes
+	case ByLast:
+		return -ci.LastActivity.UnixNano()
+	case ByIdle:
+		return -int64(ci.Stop.Sub(ci.LastActivity))
+	case ByUptime:
+		return int64(ci.Stop.Sub(ci.Start))
+	case ByStop:
+		return -ci.Stop.UnixNano()
+	case ByReason:
+		return reasons[ci.Reason]
+	}
+	return 0
+}
+
 // Connz returns one page of connections, selected, sorted and paged by
 // opts (nil means the defaults). Errors are *MonitorError.
 //
-// It holds Server.mu only to copy the client list, then each client's lock
-// only to copy its counters, and sorts without locks, so polling it does
-// not stall delivery.
+// It holds Server.mu only to copy the client pointers. Sorting by cid or
+// start, or by a counter kept in an atomic, takes no client lock; other
+// keys take each client's lock just to read the key. Only the returned
+// page is then copied in full, so a poll costs little more than a sort of
+// small keys and does not stall delivery.
 func (s *Server) Connz(opts *ConnzOptions) (*Connz, error) {
 	var o ConnzOptions
 	if opts != nil {
@@ -217,11 +294,11 @@ func (s *Server) Connz(opts *ConnzOptions) (*Connz, error) {
 	if o.CID > 0 {
 		o.Limit = 1
 	}
-	wantSubs := o.Subscriptions || o.SubscriptionsDetail || o.MQTTClient != ""
 
 	now := time.Now()
 	cz := &Connz{ID: s.id, Now: now.UTC(), Offset: o.Offset, Limit: o.Limit}
 
+	// No open connection has a user or an MQTT client id yet.
 	var open []*client
 	if o.State != ConnClosed && o.MQTTClient == "" && o.User == "" {
 		s.mu.Lock()
@@ -232,9 +309,7 @@ func (s *Server) Connz(opts *ConnzOptions) (*Connz, error) {
 		} else {
 			open = make([]*client, 0, len(s.clients))
 			for _, c := range s.clients {
-				if o.Account == "" || c.acc.Name == o.Account {
-					open = append(open, c)
-				}
+				open = append(open, c)
 			}
 		}
 		s.mu.Unlock()
@@ -244,22 +319,31 @@ func (s *Server) Connz(opts *ConnzOptions) (*Connz, error) {
 		closed = s.mon().closed.list()
 	}
 
-	infos := make([]ConnInfo, len(open))
-	entries := make([]connEntry, 0, len(open)+len(closed))
+	keys := make([]connKey, 0, len(open)+len(closed))
+	lock := needsLock(o.Sort) || filter != ""
 	for i, c := range open {
-		var e connEntry
-		ci := &infos[i]
-		c.mu.Lock()
-		if c.closed || (filter != "" && !c.interestedLocked(filter)) {
-			c.mu.Unlock()
+		if o.Account != "" && c.acc.Name != o.Account {
 			continue
 		}
-		c.fillLocked(ci, &e, wantSubs, o.SubscriptionsDetail)
-		c.mu.Unlock()
-		e.ci = ci
-		entries = append(entries, e)
+		var k int64
+		if lock {
+			c.mu.Lock()
+			if c.closed || (filter != "" && !c.interestedLocked(filter)) {
+				c.mu.Unlock()
+				continue
+			}
+			k = openKey(c, o.Sort, now)
+			c.mu.Unlock()
+		} else {
+			k = openKey(c, o.Sort, now)
+		}
+		keys = append(keys, connKey{k: k, cid: c.cid, idx: int32(i)})
 	}
-	for _, cc := range closed {
+	var reasons map[string]int64
+	if o.Sort == ByReason {
+		reasons = reasonRanks(closed)
+	}
+	for i, cc := range closed {
 		switch {
 		case o.CID > 0 && cc.info.Cid != o.CID,
 			o.Account != "" && cc.acc != o.Account,
@@ -270,123 +354,81 @@ func (s *Server) Connz(opts *ConnzOptions) (*Connz, error) {
 		if filter != "" && !slices.ContainsFunc(cc.subs, func(sd SubDetail) bool { return subjectsCollide(filter, sd.Subject) }) {
 			continue
 		}
-		entries = append(entries, connEntry{ci: &cc.info, closed: cc, subs: cc.subs, rtt: cc.rtt})
+		keys = append(keys, connKey{k: closedKey(cc, o.Sort, reasons), cid: cc.info.Cid, idx: int32(-1 - i)})
 	}
+	slices.SortFunc(keys, func(a, b connKey) int {
+		if a.k != b.k {
+			return cmp.Compare(a.k, b.k)
+		}
+		return cmp.Compare(a.cid, b.cid)
+	})
 
-	sortConns(entries, o.Sort, now)
-
-	cz.Total = len(entries)
-	lo := min(o.Offset, len(entries))
-	hi := min(o.Offset+o.Limit, len(entries))
-	page := entries[lo:hi]
+	cz.Total = len(keys)
+	lo := min(o.Offset, len(keys))
+	hi := min(o.Offset+o.Limit, len(keys))
+	page := keys[lo:hi]
+	infos := make([]ConnInfo, len(page))
 	cz.Conns = make([]*ConnInfo, len(page))
-	for i := range page {
-		cz.Conns[i] = page[i].render(now, &o)
+	wantSubs := o.Subscriptions || o.SubscriptionsDetail
+	for i, k := range page {
+		ci := &infos[i]
+		var subs []SubDetail
+		if k.idx >= 0 {
+			c := open[k.idx]
+			var rtt time.Duration
+			c.mu.Lock()
+			subs, rtt = c.fillLocked(ci, wantSubs, o.SubscriptionsDetail)
+			c.mu.Unlock()
+			ci.Uptime = FormatUptime(now.Sub(ci.Start))
+			ci.Idle = FormatUptime(now.Sub(ci.LastActivity))
+			ci.RTT = formatRTT(rtt)
+		} else {
+			cc := closed[-1-k.idx]
+			*ci = cc.info
+			subs = slices.Clone(cc.subs)
+			if o.Username {
+				ci.AuthorizedUser = cc.user
+				if cc.acc != GlobalAccountName {
+					ci.Account = cc.acc
+				}
+			}
+		}
+		if o.Username && k.idx >= 0 {
+			if a := open[k.idx].acc; a.Name != GlobalAccountName {
+				ci.Account = a.Name
+			}
+		}
+		switch {
+		case len(subs) == 0:
+		case o.SubscriptionsDetail:
+			ci.SubsDetail = subs
+		case o.Subscriptions:
+			ci.Subs = make([]string, len(subs))
+			for j := range subs {
+				ci.Subs[j] = subs[j].Subject
+			}
+		}
+		cz.Conns[i] = ci
 	}
 	cz.NumConns = len(cz.Conns)
 	return cz, nil
 }
 
-// render returns the JSON-ready copy of e.
-func (e *connEntry) render(now time.Time, o *ConnzOptions) *ConnInfo {
-	ci := new(ConnInfo)
-	*ci = *e.ci
-	if e.closed == nil {
-		ci.Uptime = FormatUptime(now.Sub(ci.Start))
-		ci.Idle = FormatUptime(now.Sub(ci.LastActivity))
-		ci.RTT = formatRTT(e.rtt)
+// reasonRanks numbers the distinct close reasons alphabetically.
+func reasonRanks(closed []*closedConn) map[string]int64 {
+	m := make(map[string]int64)
+	for _, cc := range closed {
+		m[cc.info.Reason] = 0
 	}
-	if len(e.subs) > 0 {
-		switch {
-		case o.SubscriptionsDetail:
-			ci.SubsDetail = slices.Clone(e.subs)
-		case o.Subscriptions:
-			ci.Subs = make([]string, len(e.subs))
-			for i := range e.subs {
-				ci.Subs[i] = e.subs[i].Subject
-			}
-		}
+	names := make([]string, 0, len(m))
+	for r := range m {
+		names = append(names, r)
 	}
-	if o.Username {
-		if e.closed != nil {
-			ci.AuthorizedUser = e.closed.user
-			if e.closed.acc != GlobalAccountName {
-				ci.Account = e.closed.acc
-			}
-		}
+	slices.Sort(names)
+	for i, r := range names {
+		m[r] = int64(i)
 	}
-	return ci
-}
-
-func uptimeOf(e *connEntry, now time.Time) time.Duration {
-	if e.ci.Stop != nil {
-		return e.ci.Stop.Sub(e.ci.Start)
-	}
-	return now.Sub(e.ci.Start)
-}
-
-// sortConns orders entries by key; ties fall back to cid so pages are
-// stable.
-func sortConns(entries []connEntry, key SortOpt, now time.Time) {
-	desc := func(f func(e *connEntry) int64) func(a, b connEntry) int {
-		return func(a, b connEntry) int {
-			if c := cmp.Compare(f(&b), f(&a)); c != 0 {
-				return c
-			}
-			return cmp.Compare(a.ci.Cid, b.ci.Cid)
-		}
-	}
-	var fn func(a, b connEntry) int
-	switch key {
-	case ByCid, ByStart:
-		fn = func(a, b connEntry) int { return cmp.Compare(a.ci.Cid, b.ci.Cid) }
-	case BySubs:
-		fn = desc(func(e *connEntry) int64 { return int64(e.ci.NumSubs) })
-	case ByPending:
-		fn = desc(func(e *connEntry) int64 { return int64(e.ci.Pending) })
-	case ByOutMsgs:
-		fn = desc(func(e *connEntry) int64 { return e.ci.OutMsgs })
-	case ByInMsgs:
-		fn = desc(func(e *connEntry) int64 { return e.ci.InMsgs })
-	case ByOutBytes:
-		fn = desc(func(e *connEntry) int64 { return e.ci.OutBytes })
-	case ByInBytes:
-		fn = desc(func(e *connEntry) int64 { return e.ci.InBytes })
-	case ByLast:
-		fn = desc(func(e *connEntry) int64 { return e.ci.LastActivity.UnixNano() })
-	case ByIdle:
-		fn = desc(func(e *connEntry) int64 {
-			end := now
-			if e.ci.Stop != nil {
-				end = *e.ci.Stop
-			}
-			return int64(end.Sub(e.ci.LastActivity))
-		})
-	case ByUptime: // shortest first, as upstream
-		fn = func(a, b connEntry) int {
-			if c := cmp.Compare(uptimeOf(&a, now), uptimeOf(&b, now)); c != 0 {
-				return c
-			}
-			return cmp.Compare(a.ci.Cid, b.ci.Cid)
-		}
-	case ByStop:
-		fn = desc(func(e *connEntry) int64 {
-			if e.ci.Stop == nil {
-				return 0
-			}
-			return e.ci.Stop.UnixNano()
-		})
-	case ByReason:
-		fn = func(a, b connEntry) int {
-			if c := strings.Compare(a.ci.Reason, b.ci.Reason); c != 0 {
-				return c
-			}
-			return cmp.Compare(a.ci.Cid, b.ci.Cid)
-		}
-	case ByRTT:
-		fn = desc(func(e *connEntry) int64 { return int64(e.rtt) })
-	}
-	slices.SortFunc(entries, fn)
+	return m
 }
 
 // subjectsCollide reports whether some subject could match both a and b

@@ -1,0 +1,341 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+func newTestServer(t testing.TB, opts Options) *Server {
+	t.Helper()
+	opts.Host = "127.0.0.1"
+	opts.Port = RandomPort
+	s, err := New(opts)
+	require.NoError(t, err)
+	require.NoError(t, s.Start())
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		require.NoError(t, s.Shutdown(ctx))
+	})
+	return s
+}
+
+// netPipeClient connects a client through net.Pipe (no socket, no file
+// descriptor) and drains what the server sends it. lines are sent first.
+func netPipeClient(t testing.TB, s *Server, lines string) net.Conn {
+	t.Helper()
+	srvSide, cliSide := net.Pipe()
+	go io.Copy(io.Discard, cliSide)
+	s.createClient(srvSide)
+	if lines != "" {
+		cliSide.SetWriteDeadline(time.Now().Add(5 * time.Second))
+		_, err := cliSide.Write([]byte(lines))
+		require.NoError(t, err)
+	}
+	return cliSide
+}
+
+// waitClients waits until the server has n clients.
+func waitClients(t testing.TB, s *Server, n int) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for s.NumClients() != n {
+		if time.Now().After(deadline) {
+			t.Fatalf("have %d clients, want %d", s.NumClients(), n)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func TestFormatUptime(t *testing.T) {
+	for _, tc := range []struct {
+		d    time.Duration
+		want string
+	}{
+		{0, "0s"},
+		{-time.Second, "0s"},
+		{999 * time.Millisecond, "0s"},
+		{59 * time.Second, "59s"},
+		{61 * time.Second, "1m1s"},
+		{time.Hour + 5*time.Second, "1h0m5s"},
+		{26*time.Hour + 3*time.Minute + 4*time.Second, "1d2h3m4s"},
+		{(366*24 + 1) * time.Hour, "1y1d1h0m0s"},
+	} {
+		require.Equal(t, tc.want, FormatUptime(tc.d), tc.d.String())
+	}
+	require.Equal(t, "0s", formatRTT(0))
+	require.Equal(t, "123µs", formatRTT(123456*time.Nanosecond))
+	require.Equal(t, "1.234567ms", formatRTT(1234567*time.Nanosecond))
+}
+
+func TestSubjectsCollide(t *testing.T) {
+	for _, tc := range []struct {
+		a, b string
+		want bool
+	}{
+		{"foo", "foo", true},
+		{"foo", "bar", false},
+		{"foo.*", "foo.bar", true},
+		{"foo.*", "foo.bar.baz", false},
+		{"foo.>", "foo.bar.baz", true},
+		{"foo.>", "foo", false},
+		{"*.bar", "foo.*", true},
+		{">", "a.b.c", true},
+		{"a.b", "a.b.c", false},
+		{"a.*.c", "a.b.d", false},
+	} {
+		require.Equal(t, tc.want, subjectsCollide(tc.a, tc.b), "%s ~ %s", tc.a, tc.b)
+		require.Equal(t, tc.want, subjectsCollide(tc.b, tc.a), "%s ~ %s", tc.b, tc.a)
+	}
+}
+
+func TestClosedRingKeepsNewest(t *testing.T) {
+	s := newTestServer(t, Options{})
+	s.SetMaxClosedClients(3)
+	for range 5 {
+		c := netPipeClient(t, s, "CONNECT {\"name\":\"p\"}\r\nPING\r\n")
+		waitClients(t, s, 1)
+		c.Close()
+		waitClients(t, s, 0)
+	}
+	require.Eventually(t, func() bool {
+		cz, err := s.Connz(&ConnzOptions{State: ConnClosed})
+		return err == nil && cz.Total == 3
+	}, 5*time.Second, 10*time.Millisecond)
+	cz, err := s.Connz(&ConnzOptions{State: ConnClosed})
+	require.NoError(t, err)
+	var cids []uint64
+	for _, c := range cz.Conns {
+		cids = append(cids, c.Cid)
+		require.Contains(t, []string{"Client Closed", "Write Error"}, c.Reason) // whichever side of the pipe notices first
+		require.NotNil(t, c.Stop)
+		require.Equal(t, "p", c.Name)
+	}
+	require.Equal(t, []uint64{3, 4, 5}, cids)
+	s.SetMaxClosedClients(0)
+	cz, err = s.Connz(&ConnzOptions{State: ConnClosed})
+	require.NoError(t, err)
+	require.Zero(t, cz.Total)
+}
+
+func TestConnzOptionErrors(t *testing.T) {
+	s := newTestServer(t, Options{})
+	_, err := s.Connz(&ConnzOptions{Sort: "nope"})
+	var me *MonitorError
+	require.ErrorAs(t, err, &me)
+	require.Equal(t, "invalid sorting option: nope", me.Text)
+	_, err = s.Accountz(&AccountzOptions{Account: "nope"})
+	require.ErrorIs(t, err, ErrUnknownAccount)
+	require.ErrorAs(t, err, &me)
+}
+
+const manyConns = 10000
+
+// startMany connects n idle pipe clients with one subscription each.
+func startMany(t testing.TB, s *Server, n int) {
+	t.Helper()
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 64)
+	for range n {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			netPipeClient(t, s, "CONNECT {\"name\":\"idle\",\"lang\":\"test\"}\r\nSUB idle.x 1\r\n")
+		}()
+	}
+	wg.Wait()
+	waitClients(t, s, n)
+}
+
+// TestConnz10k checks that a /connz snapshot of ten thousand connections
+// is built well under a second, and measures message delivery alone and
+// while /connz is polled (ten times a second, and in a tight loop).
+func TestConnz10k(t *testing.T) {
+	if raceEnabled || testing.Short() {
+		t.Skip("ten thousand connections: not under -race or -short")
+	}
+	s := newTestServer(t, Options{})
+	startMany(t, s, manyConns)
+	t.Run("build", func(t *testing.T) {
+		for _, o := range []*ConnzOptions{nil, {Sort: BySubs}, {Subscriptions: true, Limit: manyConns}} {
+			start := time.Now()
+			cz, err := s.Connz(o)
+			took := time.Since(start)
+			require.NoError(t, err)
+			require.Equal(t, manyConns, cz.Total)
+			_, err = json.Marshal(cz)
+			require.NoError(t, err)
+			t.Logf("connz sort=%q subs=%v limit=%d: %v to build, %v with JSON", o.sortKey(), o != nil && o.Subscriptions, len(cz.Conns), took, time.Since(start))
+			require.Less(t, took, 500*time.Millisecond)
+		}
+	})
+	t.Run("delivery", func(t *testing.T) {
+		const n = 200_000
+		deliveryRate(t, s, n/5) // warm up
+		// Interleave short runs so drift (GC, the keepalive pings of the
+		// idle clients, the neighbours on shared cores) hits every mode
+		// alike, and compare medians.
+		modes := []time.Duration{-1, 100 * time.Millisecond, 0} // -1: no polling
+		rates := make([][]float64, len(modes))
+		polled := make([]int, len(modes))
+		for range 5 {
+			for i, every := range modes {
+				var rate float64
+				if every < 0 {
+					rate = deliveryRate(t, s, n)
+				} else {
+					stop := make(chan struct{})
+					polls := make(chan int)
+					go func() { polls <- pollConnz(s, every, stop) }()
+					rate = deliveryRate(t, s, n)
+					close(stop)
+					polled[i] += <-polls
+				}
+				rates[i] = append(rates[i], rate)
+			}
+		}
+		median := func(r []float64) float64 { slices.Sort(r); return r[len(r)/2] }
+		base := median(rates[0])
+		drops := make([]float64, len(modes))
+		for i, every := range modes[1:] {
+			rate := median(rates[i+1])
+			drops[i+1] = 100 * (1 - rate/base)
+			t.Logf("connz (JSON included) polled every %v (%d polls): %.0f msgs/s vs %.0f alone: drop %.1f%%", every, polled[i+1], rate, base, drops[i+1])
+		}
+		// Generous bound for ten polls a second: two shared cores make
+		// runs noisy; the figure is logged.
+		require.Less(t, drops[1], 25.0)
+	})
+}
+
+func (o *ConnzOptions) sortKey() SortOpt {
+	if o == nil || o.Sort == "" {
+		return ByCid
+	}
+	return o.Sort
+}
+
+// BenchmarkConnz10k builds the default /connz page (1024 of 10,000
+// connections, sorted by cid).
+func BenchmarkConnz10k(b *testing.B) {
+	if raceEnabled {
+		b.Skip("too many goroutines for -race")
+	}
+	s := newTestServer(b, Options{})
+	startMany(b, s, manyConns)
+	for _, bc := range []struct {
+		name string
+		o    *ConnzOptions
+	}{
+		{"default", nil},
+		{"sort_subs", &ConnzOptions{Sort: BySubs}},
+		{"subs_all", &ConnzOptions{Subscriptions: true, Limit: manyConns}},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := s.Connz(bc.o); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// deliveryRate publishes n messages of 128 bytes through a raw socket to a
+// raw subscriber and returns the messages per second delivered. Both ends
+// speak the protocol directly and allocate nothing per message, so the
+// figure is the server's, not a client library's.
+func deliveryRate(t testing.TB, s *Server, n int) float64 {
+	t.Helper()
+	dial := func() net.Conn {
+		nc, err := net.DialTimeout("tcp", s.Addr().String(), 5*time.Second)
+		require.NoError(t, err)
+		nc.SetDeadline(time.Now().Add(60 * time.Second))
+		return nc
+	}
+	// readUntil reads until the stream so far ends with suffix.
+	readUntil := func(nc net.Conn, suffix string) {
+		var got []byte
+		buf := make([]byte, 4096)
+		for !bytes.HasSuffix(got, []byte(suffix)) {
+			k, err := nc.Read(buf)
+			require.NoError(t, err)
+			got = append(got, buf[:k]...)
+		}
+	}
+	sub := dial()
+	defer sub.Close()
+	_, err := sub.Write([]byte("CONNECT {\"verbose\":false}\r\nSUB bench.delivery 1\r\nPING\r\n"))
+	require.NoError(t, err)
+	readUntil(sub, "PONG\r\n")
+	pub := dial()
+	defer pub.Close()
+	_, err = pub.Write([]byte("CONNECT {\"verbose\":false}\r\nPING\r\n"))
+	require.NoError(t, err)
+	readUntil(pub, "PONG\r\n")
+
+	payload := bytes.Repeat([]byte("x"), 128)
+	one := append([]byte("PUB bench.delivery 128\r\n"), append(payload, "\r\n"...)...)
+	batch := bytes.Repeat(one, 256)
+	msgLen := len("MSG bench.delivery 1 128\r\n") + 128 + 2
+	want := n * msgLen
+
+	start := time.Now()
+	errc := make(chan error, 1)
+	go func() {
+		for sent := 0; sent < n; sent += 256 {
+			k := min(256, n-sent)
+			if _, err := pub.Write(batch[:k*len(one)]); err != nil {
+				errc <- err
+				return
+			}
+		}
+		errc <- nil
+	}()
+	buf := make([]byte, 256<<10)
+	for got := 0; got < want; {
+		k, err := sub.Read(buf)
+		require.NoError(t, err, "read %d of %d bytes", got, want)
+		got += k
+	}
+	rate := float64(n) / time.Since(start).Seconds()
+	require.NoError(t, <-errc)
+	return rate
+}
+
+// pollConnz builds /connz (and its JSON) in a loop, pausing every between
+// polls, until stop is closed; it returns the number of polls.
+func pollConnz(s *Server, every time.Duration, stop chan struct{}) int {
+	n := 0
+	for {
+		select {
+		case <-stop:
+			return n
+		default:
+		}
+		cz, err := s.Connz(nil)
+		if err == nil {
+			json.Marshal(cz)
+		}
+		n++
+		if every > 0 {
+			select {
+			case <-stop:
+				return n
+			case <-time.After(every):
+			}
+		}
+	}
+}
