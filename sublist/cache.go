@@ -136,16 +136,24 @@ func (c *matchCache[T]) store(h uint64, key string, res *Result[T]) {
 func (c *matchCache[T]) remove(h uint64, key string) {
 	// A slot whose signature lacks key's bits cannot hold it: reading the
 	// contiguous signatures saves dereferencing up to 16 entries.
-	sig := signature(key)
+	var sig uint64 // computed on the first slot that was ever filled
 	b1, b2 := c.sets(h)
 	for _, base := range [2]uint64{b1, b2} {
 		for i := range uint64(cacheWays) {
-			if c.sigs[base|i].Load()&sig != sig {
+			slotSig := c.sigs[base|i].Load()
+			if slotSig == 0 {
+				continue // nothing stored here since the last reset
+			}
+			if sig == 0 {
+				sig = signature(key)
+			}
+			if slotSig&sig != sig {
 				continue
 			}
 			p := &c.slots[base|i]
 			if e := p.Load(); e != nil && e.hash == h && e.key == key {
 				p.Store(nil)
+				c.sigs[base|i].Store(0) // no fill runs under the write lock
 			}
 		}
 	}
