@@ -23,7 +23,7 @@ var allowedModules = map[string][]string{
 	"confparse": {},
 	"websocket": {"confparse"},
 	"auth":      {"sublist", "confparse"},
-	"server":    {"protocol", "sublist", "auth", "confparse"},
+	"server":    {"protocol", "sublist", "auth", "confparse", "websocket"},
 	"cluster":   {"server", "protocol", "sublist", "confparse"},
 	"jetstream": {"server", "sublist", "confparse"},
 	"mqtt":      {"server", "jetstream", "websocket", "confparse"},

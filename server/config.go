@@ -2,11 +2,15 @@ package server
 
 import (
 	"crypto/sha256"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
+	"net/url"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -37,6 +41,9 @@ var (
 type Config struct {
 	Options Options
 	Log     LogConfig
+	// Websocket is the websocket {} block; its Port is 0 when the block
+	// is absent. The command starts it with Server.StartWebsocket.
+	Websocket WebsocketOptions
 	// PidFile is where the process id is written (pid_file).
 	PidFile string
 	// PortsFileDir is where "<exe>_<pid>.ports" is written (ports_file_dir).
@@ -107,7 +114,7 @@ const unsupportedKeys = `
 	tls ocsp ocsp_cache allow_non_tls
 	cluster gateway leaf leafnodes
 	jetstream store_dir storedir default_js_domain
-	websocket mqtt
+	mqtt
 	http https http_port monitor_port https_port http_base_path prof_port
 	mappings maps proxy_protocol proxies
 	max_sub_tokens max_subscription_tokens write_timeout`
@@ -264,6 +271,8 @@ func (a *applier) entry(e *confparse.Entry) {
 		a.str(key, v, &a.c.PidFile)
 	case "ports_file_dir":
 		a.str(key, v, &a.c.PortsFileDir)
+	case "websocket", "ws":
+		a.websocket(e)
 	default:
 		switch otherKeys[key] {
 		case keyUnsupported:
@@ -383,26 +392,36 @@ func (a *applier) strictDuration(key string, v *confparse.Value, dst *time.Durat
 // listen takes "host:port", ":port" or a bare port number.
 func (a *applier) listen(key string, v *confparse.Value) {
 	o := &a.c.Options
+	if host, port, hostSet, ok := a.hostPort(key, v); ok {
+		o.Port = port
+		if hostSet {
+			o.Host = host
+		}
+	}
+}
+
+// hostPort parses a listen value: "host:port", ":port" or a bare port
+// number (hostSet false).
+func (a *applier) hostPort(key string, v *confparse.Value) (host string, port int, hostSet, ok bool) {
 	switch v.Kind {
 	case confparse.KindInt:
-		o.Port = int(v.Int)
-		return
+		return "", int(v.Int), false, true
 	case confparse.KindString:
 	default:
 		a.typeErr(key, "host:port", v)
-		return
+		return "", 0, false, false
 	}
-	host, port, err := net.SplitHostPort(v.Str)
+	host, ps, err := net.SplitHostPort(v.Str)
 	if err != nil {
 		a.errorf(v.Pos, ErrBadValue, "could not parse address string %q", v.Str)
-		return
+		return "", 0, false, false
 	}
-	p, err := strconv.Atoi(port)
+	port, err = strconv.Atoi(ps)
 	if err != nil {
-		a.errorf(v.Pos, ErrBadValue, "could not parse port %q", port)
-		return
+		a.errorf(v.Pos, ErrBadValue, "could not parse port %q", ps)
+		return "", 0, false, false
 	}
-	o.Host, o.Port = host, p
+	return host, port, true, true
 }
 
 func (a *applier) tags(key string, v *confparse.Value) {
@@ -419,4 +438,172 @@ func (a *applier) tags(key string, v *confparse.Value) {
 	default:
 		a.typeErr(key, "a string or an array of strings", v)
 	}
+}
+
+// websocket parses the websocket {} block into c.Websocket, with
+// upstream's keys and aliases.
+func (a *applier) websocket(e *confparse.Entry) {
+	v := e.Value
+	if v.Kind != confparse.KindMap {
+		a.typeErr(e.Key, "a map", v)
+		return
+	}
+	w := &a.c.Websocket
+	for i := range v.Map.Entries {
+		me := &v.Map.Entries[i]
+		mv := me.Value
+		key := strings.ToLower(me.Key)
+		name := "websocket " + key
+		switch key {
+		case "listen":
+			if host, port, hostSet, ok := a.hostPort(name, mv); ok {
+				w.Port = port
+				if hostSet {
+					w.Host = host
+				}
+			}
+		case "port":
+			a.integer(name, mv, &w.Port)
+		case "host", "net":
+			a.str(name, mv, &w.Host)
+		case "advertise":
+			a.str(name, mv, &w.Advertise)
+		case "no_tls":
+			a.boolean(name, mv, &w.NoTLS)
+		case "tls":
+			if cfg, ok := a.tlsBlock(name, mv); ok {
+				w.TLSConfig = cfg
+			}
+		case "same_origin":
+			a.boolean(name, mv, &w.SameOrigin)
+		case "allowed_origins", "allowed_origin", "allow_origins", "allow_origin", "origins", "origin":
+			w.AllowedOrigins = a.origins(name, mv)
+		case "handshake_timeout":
+			a.handshakeTimeout(name, mv, &w.HandshakeTimeout)
+		case "compress", "compression":
+			a.boolean(name, mv, &w.Compression)
+		case "user_cookie":
+			a.str(name, mv, &w.UsernameCookie)
+		case "pass_cookie":
+			a.str(name, mv, &w.PasswordCookie)
+		case "token_cookie":
+			a.str(name, mv, &w.TokenCookie)
+		case "authorization", "authentication", "jwt_cookie", "no_auth_user":
+			// They decide who may connect: refusing beats ignoring.
+			a.errorf(me.KeyPos, ErrNotSupported, "websocket %s is not supported yet", me.Key)
+		default:
+			if !me.UsedAsVariable {
+				a.errorf(me.KeyPos, ErrUnknownField, "unknown field %q", me.Key)
+			}
+		}
+	}
+	if w.Port != 0 && w.TLSConfig == nil && !w.NoTLS {
+		a.errorf(e.KeyPos, ErrBadValue, "%s", errWebsocketNoTLS)
+	}
+}
+
+// origins takes one origin or an array of them; each must be a URL with a
+// scheme and a host, as the listener compares them.
+func (a *applier) origins(key string, v *confparse.Value) []string {
+	var vals []*confparse.Value
+	switch v.Kind {
+	case confparse.KindString:
+		vals = []*confparse.Value{v}
+	case confparse.KindArray:
+		vals = v.Array
+	default:
+		a.typeErr(key, "a string or an array of strings", v)
+		return nil
+	}
+	var out []string
+	for _, e := range vals {
+		var s string
+		if !a.str(key, e, &s) {
+			continue
+		}
+		u, err := url.ParseRequestURI(s)
+		if err != nil || u.Host == "" {
+			a.errorf(e.Pos, ErrBadValue, "unable to parse allowed origin %q", s)
+			continue
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+// handshakeTimeout takes a duration string or, as upstream does here
+// without a warning, an integer number of seconds.
+func (a *applier) handshakeTimeout(key string, v *confparse.Value, dst *time.Duration) {
+	if v.Kind == confparse.KindInt {
+		*dst = time.Duration(v.Int) * time.Second
+		return
+	}
+	a.strictDuration(key, v, dst)
+}
+
+// tlsBlock parses a listener's tls {} block (the subset natsd implements:
+// cert_file, key_file, ca_file, verify) and loads the files, as upstream
+// does when it reads the configuration.
+func (a *applier) tlsBlock(key string, v *confparse.Value) (*tls.Config, bool) {
+	if v.Kind != confparse.KindMap {
+		a.typeErr(key, "a map", v)
+		return nil, false
+	}
+	var certFile, keyFile, caFile string
+	var verify bool
+	ok := true
+	for i := range v.Map.Entries {
+		te := &v.Map.Entries[i]
+		tk := strings.ToLower(te.Key)
+		name := key + " " + tk
+		switch tk {
+		case "cert_file":
+			ok = a.str(name, te.Value, &certFile) && ok
+		case "key_file":
+			ok = a.str(name, te.Value, &keyFile) && ok
+		case "ca_file":
+			ok = a.str(name, te.Value, &caFile) && ok
+		case "verify":
+			ok = a.boolean(name, te.Value, &verify) && ok
+		default:
+			if !te.UsedAsVariable {
+				a.errorf(te.KeyPos, ErrNotSupported, "tls %s is not supported yet", te.Key)
+				ok = false
+			}
+		}
+	}
+	if !ok {
+		return nil, false
+	}
+	switch {
+	case certFile == "":
+		a.errorf(v.Pos, ErrBadValue, "missing 'cert_file' in TLS configuration")
+		return nil, false
+	case keyFile == "":
+		a.errorf(v.Pos, ErrBadValue, "missing 'key_file' in TLS configuration")
+		return nil, false
+	}
+	cert, err := tls.LoadX509KeyPair(certFile, keyFile)
+	if err != nil {
+		a.errorf(v.Pos, ErrBadValue, "error parsing X509 certificate/key pair: %v", err)
+		return nil, false
+	}
+	cfg := &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{cert}}
+	if verify {
+		cfg.ClientAuth = tls.RequireAndVerifyClientCert
+	}
+	if caFile != "" {
+		pem, err := os.ReadFile(caFile)
+		if err != nil {
+			a.errorf(v.Pos, ErrBadValue, "error reading ca_file: %v", err)
+			return nil, false
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			a.errorf(v.Pos, ErrBadValue, "failed to parse root ca certificate")
+			return nil, false
+		}
+		cfg.ClientCAs = pool
+	}
+	return cfg, true
 }
