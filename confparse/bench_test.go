@@ -150,8 +150,8 @@ func TestAllocs(t *testing.T) {
 		src  []byte
 		max  float64
 	}{
-		{"typical", []byte(typicalConfig), 30},
-		{"users1000", []byte(usersConfig(1000)), 80},
+		{"typical", []byte(typicalConfig), 16},
+		{"users1000", []byte(usersConfig(1000)), 50},
 	} {
 		got := testing.AllocsPerRun(5, func() {
 			if _, err := confparse.ParseWithOptions("bench.conf", tt.src, o); err != nil {

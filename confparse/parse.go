@@ -94,7 +94,9 @@ func ParseWithOptions(name string, data []byte, o Options) (*Map, error) {
 	sh.elemSlab.hint(len(data) / 24)
 	sh.entries = make([]Entry, 0, 32)
 	sh.vals = make([]*Value, 0, 32)
+	sh.freeScopes = sh.freeBuf[:0]
 	p := newParser(sh, name, string(data), 0)
+	p.scopes = sh.scopeStack[:0]
 	if name != "" {
 		// The absolute path is only needed once an include shows up.
 		sh.includes = append(sh.includes, include{"", name})
@@ -139,6 +141,12 @@ type shared struct {
 	vals       []*Value
 	freeScopes []*scope
 	expanded   int // nodes copied by variable substitutions
+
+	// First scopes and stack slots, so that usual nesting allocates none.
+	scopeBuf   [8]scope
+	scopeUsed  int
+	freeBuf    [8]*scope
+	scopeStack [8]*scope
 
 	// Slabs the tree's nodes are carved from.
 	valSlab   slab[Value]
@@ -460,11 +468,15 @@ func (p *parser) parseBlock(closer byte, open int) *Map {
 func (p *parser) pushScope() *scope {
 	sh := p.sh
 	var sc *scope
-	if n := len(sh.freeScopes); n > 0 {
+	switch n := len(sh.freeScopes); {
+	case n > 0:
 		sc = sh.freeScopes[n-1]
 		sh.freeScopes = sh.freeScopes[:n-1]
 		*sc = scope{}
-	} else {
+	case sh.scopeUsed < len(sh.scopeBuf):
+		sc = &sh.scopeBuf[sh.scopeUsed]
+		sh.scopeUsed++
+	default:
 		sc = new(scope)
 	}
 	sc.base = len(sh.entries)
