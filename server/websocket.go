@@ -137,7 +137,7 @@ func (s *Server) StartWebsocket(o WebsocketOptions) error {
 		inner.Close()
 		return fmt.Errorf("%w: %w", ErrBadOptions, err)
 	}
-	if err := s.Serve(wl); err != nil {
+	if err := s.Serve(&wsListener{Listener: wl, secure: secure}); err != nil {
 		wl.Close()
 		return err
 	}
@@ -174,17 +174,58 @@ func websocketConnectURLs(o WebsocketOptions, port int) []string {
 	return []string{adv}
 }
 
-// WebsocketAddr returns the address of the WebSocket listener, nil when
-// none is running.
-func (s *Server) WebsocketAddr() net.Addr {
+// wsListener is the WebSocket listener as the server holds it, so that
+// the listener's address and scheme can be found again.
+type wsListener struct {
+	*websocket.Listener
+	secure bool
+}
+
+// websocketListener returns the running WebSocket listener, or nil.
+func (s *Server) websocketListener() *wsListener {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, ln := range s.extra {
-		if wl, ok := ln.(*websocket.Listener); ok {
-			return wl.Addr()
+		if wl, ok := ln.(*wsListener); ok {
+			return wl
 		}
 	}
 	return nil
+}
+
+// WebsocketAddr returns the address of the WebSocket listener, nil when
+// none is running.
+func (s *Server) WebsocketAddr() net.Addr {
+	if wl := s.websocketListener(); wl != nil {
+		return wl.Addr()
+	}
+	return nil
+}
+
+// WebsocketTLS reports whether the WebSocket listener serves wss://.
+func (s *Server) WebsocketTLS() bool {
+	wl := s.websocketListener()
+	return wl != nil && wl.secure
+}
+
+// WebsocketURL returns a ws:// or wss:// URL that reaches the WebSocket
+// listener ("" when none is running); an unspecified listen address is
+// reached on 127.0.0.1.
+func (s *Server) WebsocketURL() string {
+	wl := s.websocketListener()
+	if wl == nil {
+		return ""
+	}
+	addr := wl.Addr().(*net.TCPAddr)
+	host := "127.0.0.1"
+	if !addr.IP.IsUnspecified() {
+		host = addr.IP.String()
+	}
+	scheme := "ws"
+	if wl.secure {
+		scheme = "wss"
+	}
+	return scheme + "://" + net.JoinHostPort(host, strconv.Itoa(addr.Port))
 }
 
 // wsLogger returns the server's logger; Reload may swap it.

@@ -125,11 +125,10 @@ func startWebsocketServer(t testing.TB, wo server.WebsocketOptions) (*server.Ser
 }
 
 func wsURL(s *server.Server, secure bool) string {
-	scheme := "ws"
-	if secure {
-		scheme = "wss"
+	if s.WebsocketTLS() != secure {
+		panic("listener scheme differs")
 	}
-	return scheme + "://" + s.WebsocketAddr().String()
+	return s.WebsocketURL()
 }
 
 func connectURL(t testing.TB, url string, opts ...nats.Option) *nats.Conn {

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"natsd.dev/server"
 	"natsd.dev/server/logger"
 )
 
@@ -20,7 +21,7 @@ func writePidFile(path string) error {
 }
 
 // ports is the JSON document of the ports file, with nats-server's field
-// names; natsd only has client listeners so far.
+// names; natsd fills the client and WebSocket lists so far.
 type ports struct {
 	Nats       []string `json:"nats,omitempty"`
 	Monitoring []string `json:"monitoring,omitempty"`
@@ -35,10 +36,17 @@ func portsFileName() string {
 	return fmt.Sprintf("%s_%d.ports", exe, os.Getpid())
 }
 
-// writePortsFile writes the ports file for the client listener at addr into
-// dir and returns its path.
-func writePortsFile(dir string, addr net.Addr) (string, error) {
-	doc := ports{Nats: listenURLs("nats", addr)}
+// writePortsFile writes the ports file for the listeners of s into dir and
+// returns its path.
+func writePortsFile(dir string, s *server.Server) (string, error) {
+	doc := ports{Nats: listenURLs("nats", s.Addr())}
+	if addr := s.WebsocketAddr(); addr != nil {
+		scheme := "ws"
+		if s.WebsocketTLS() {
+			scheme = "wss"
+		}
+		doc.WebSocket = listenURLs(scheme, addr)
+	}
 	b, err := json.Marshal(doc)
 	if err != nil {
 		return "", err

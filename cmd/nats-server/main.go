@@ -1,12 +1,15 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"reflect"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"time"
 
@@ -159,8 +162,15 @@ func serve(cfg *server.Config, f *flags, stderr *os.File) int {
 		log.Log(context.Background(), fatalLevel, err.Error())
 		return 1
 	}
+	if cfg.Websocket.Port != 0 {
+		if err := s.StartWebsocket(cfg.Websocket); err != nil {
+			log.Log(context.Background(), fatalLevel, err.Error())
+			p.shutdown()
+			return 1
+		}
+	}
 	if cfg.PortsFileDir != "" {
-		path, err := writePortsFile(cfg.PortsFileDir, s.Addr())
+		path, err := writePortsFile(cfg.PortsFileDir, s)
 		if err != nil {
 			log.Error("Error writing ports file: " + err.Error())
 		} else {
@@ -275,5 +285,32 @@ func checkReloadable(old, nu *server.Config) error {
 			return fmt.Errorf("config reload not supported for %s: old=%v, new=%v", fl.name, fl.old, fl.new)
 		}
 	}
+	if !sameWebsocket(old.Websocket, nu.Websocket) {
+		return errors.New("config reload not supported for websocket")
+	}
 	return nil
+}
+
+// sameWebsocket reports whether two websocket {} blocks configure the same
+// listener; TLS settings compare by certificate and client verification,
+// since the files are loaded anew at every parse.
+func sameWebsocket(a, b server.WebsocketOptions) bool {
+	ta, tb := a.TLSConfig, b.TLSConfig
+	a.TLSConfig, b.TLSConfig = nil, nil
+	if !reflect.DeepEqual(a, b) || (ta == nil) != (tb == nil) {
+		return false
+	}
+	if ta == nil {
+		return true
+	}
+	if ta.ClientAuth != tb.ClientAuth || len(ta.Certificates) != len(tb.Certificates) || (ta.ClientCAs == nil) != (tb.ClientCAs == nil) ||
+		(ta.ClientCAs != nil && !ta.ClientCAs.Equal(tb.ClientCAs)) {
+		return false
+	}
+	for i := range ta.Certificates {
+		if !slices.EqualFunc(ta.Certificates[i].Certificate, tb.Certificates[i].Certificate, bytes.Equal) {
+			return false
+		}
+	}
+	return true
 }
