@@ -1,6 +1,7 @@
 package monitor
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"encoding/json"
@@ -89,6 +90,11 @@ type Server struct {
 	// is fixed at New so it is read without a lock.
 	reqs map[string]*atomic.Uint64
 
+	// heavy admits one snapshot of all connections or subscriptions at a
+	// time, so however many pollers hit /connz, /subsz, /accstatz or
+	// /metrics, they take at most one core from message delivery.
+	heavy chan struct{}
+
 	mu       sync.Mutex
 	started  bool
 	stopped  bool
@@ -122,6 +128,7 @@ func New(srv *server.Server, opts Options) (*Server, error) {
 		opts:     opts,
 		base:     normalizeBase(opts.BasePath),
 		reqs:     make(map[string]*atomic.Uint64),
+		heavy:    make(chan struct{}, 1),
 		httpPort: opts.Port,
 		tlsPort:  opts.HTTPSPort,
 	}
@@ -132,17 +139,17 @@ func New(srv *server.Server, opts Options) (*Server, error) {
 	m.mux = http.NewServeMux()
 	m.handle(RootPath, m.handleRoot)
 	m.handle(VarzPath, m.handleVarz)
-	m.handle(ConnzPath, m.handleConnz)
+	m.handle(ConnzPath, m.serialized(m.handleConnz))
 	m.handle(RoutezPath, m.handleRoutez)
 	m.handle(GatewayzPath, m.handleGatewayz)
 	m.handle(LeafzPath, m.handleLeafz)
-	m.handle(SubszPath, m.handleSubsz)
-	m.handle(SubscriptionsPath, m.handleSubsz)
+	m.handle(SubszPath, m.serialized(m.handleSubsz))
+	m.handle(SubscriptionsPath, m.serialized(m.handleSubsz))
 	m.handle(AccountzPath, m.handleAccountz)
-	m.handle(AccountStatzPath, m.handleAccountStatz)
+	m.handle(AccountStatzPath, m.serialized(m.handleAccountStatz))
 	m.handle(HealthzPath, m.handleHealthz)
 	m.handle(StackszPath, m.handleStacksz)
-	m.handle(MetricsPath, m.handleMetrics)
+	m.handle(MetricsPath, m.serialized(m.handleMetrics))
 	return m, nil
 }
 
@@ -173,6 +180,52 @@ func (m *Server) handle(path string, h http.HandlerFunc) {
 		return
 	}
 	m.mux.HandleFunc("GET "+m.base+path, wrapped)
+}
+
+// serialized wraps h so that it runs alone among the heavy endpoints. The
+// answer is built into a buffer and written after the turn is released,
+// so a slow reader holds up nobody; a request whose client gives up while
+// waiting is dropped.
+func (m *Server) serialized(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case m.heavy <- struct{}{}:
+		case <-r.Context().Done():
+			return
+		}
+		bw := &bufferedWriter{header: make(http.Header)}
+		h(bw, r)
+		<-m.heavy
+		for k, v := range bw.header {
+			w.Header()[k] = v
+		}
+		if bw.code != 0 {
+			w.WriteHeader(bw.code)
+		}
+		w.Write(bw.body.Bytes())
+	}
+}
+
+// bufferedWriter is an http.ResponseWriter that keeps the answer.
+type bufferedWriter struct {
+	header http.Header
+	code   int
+	body   bytes.Buffer
+}
+
+func (b *bufferedWriter) Header() http.Header { return b.header }
+
+func (b *bufferedWriter) WriteHeader(code int) {
+	if b.code == 0 {
+		b.code = code
+	}
+}
+
+func (b *bufferedWriter) Write(p []byte) (int, error) {
+	if b.code == 0 {
+		b.code = http.StatusOK
+	}
+	return b.body.Write(p)
 }
 
 // ServeHTTP serves the monitoring endpoints; a Server is an http.Handler

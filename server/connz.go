@@ -106,8 +106,9 @@ func (s *Server) recordClosed(c *client) {
 	if !keep {
 		return
 	}
-	cc := &closedConn{acc: c.acc.Name}
+	cc := &closedConn{}
 	c.mu.Lock()
+	cc.acc = c.acc.Name
 	cc.subs, cc.rtt = c.fillLocked(&cc.info, true, true)
 	stop := c.stop
 	reason := c.reason
@@ -320,15 +321,14 @@ func (s *Server) Connz(opts *ConnzOptions) (*Connz, error) {
 	}
 
 	keys := make([]connKey, 0, len(open)+len(closed))
-	lock := needsLock(o.Sort) || filter != ""
+	// The account of a client is read under its lock: authentication may
+	// set it on CONNECT.
+	lock := needsLock(o.Sort) || filter != "" || o.Account != ""
 	for i, c := range open {
-		if o.Account != "" && c.acc.Name != o.Account {
-			continue
-		}
 		var k int64
 		if lock {
 			c.mu.Lock()
-			if c.closed || (filter != "" && !c.interestedLocked(filter)) {
+			if c.closed || (o.Account != "" && c.acc.Name != o.Account) || (filter != "" && !c.interestedLocked(filter)) {
 				c.mu.Unlock()
 				continue
 			}
@@ -378,6 +378,9 @@ func (s *Server) Connz(opts *ConnzOptions) (*Connz, error) {
 			var rtt time.Duration
 			c.mu.Lock()
 			subs, rtt = c.fillLocked(ci, wantSubs, o.SubscriptionsDetail)
+			if o.Username && c.acc.Name != GlobalAccountName {
+				ci.Account = c.acc.Name
+			}
 			c.mu.Unlock()
 			ci.Uptime = FormatUptime(now.Sub(ci.Start))
 			ci.Idle = FormatUptime(now.Sub(ci.LastActivity))
@@ -391,11 +394,6 @@ func (s *Server) Connz(opts *ConnzOptions) (*Connz, error) {
 				if cc.acc != GlobalAccountName {
 					ci.Account = cc.acc
 				}
-			}
-		}
-		if o.Username && k.idx >= 0 {
-			if a := open[k.idx].acc; a.Name != GlobalAccountName {
-				ci.Account = a.Name
 			}
 		}
 		switch {

@@ -203,18 +203,20 @@ func (s *Server) accountCounts() map[string]*accountCounters {
 	s.mu.Unlock()
 	m := make(map[string]*accountCounters)
 	for _, c := range clients {
-		ac := m[c.acc.Name]
+		c.mu.Lock()
+		name := c.acc.Name
+		outMsgs, outBytes := c.outMsgs, c.outBytes
+		c.mu.Unlock()
+		ac := m[name]
 		if ac == nil {
 			ac = &accountCounters{}
-			m[c.acc.Name] = ac
+			m[name] = ac
 		}
 		ac.conns++
 		ac.inMsgs += c.inMsgsTotal.Load()
 		ac.inBytes += c.inBytesTotal.Load()
-		c.mu.Lock()
-		ac.outMsgs += c.outMsgs
-		ac.outBytes += c.outBytes
-		c.mu.Unlock()
+		ac.outMsgs += outMsgs
+		ac.outBytes += outBytes
 	}
 	return m
 }
