@@ -5,6 +5,8 @@ go 1.26.0
 require (
 	github.com/nats-io/nats.go v1.55.0
 	github.com/stretchr/testify v1.12.1
+	golang.org/x/crypto v0.57.0
+	golang.org/x/term v0.46.0
 	natsd.dev/confparse v0.0.0
 	natsd.dev/server v0.0.0
 )
@@ -14,7 +16,6 @@ require (
 	github.com/nats-io/nkeys v0.4.16 // indirect
 	github.com/nats-io/nuid v1.0.1 // indirect
 	go.yaml.in/yaml/v3 v3.0.6 // indirect
-	golang.org/x/crypto v0.57.0 // indirect
 	golang.org/x/sys v0.48.0 // indirect
 	natsd.dev/protocol v0.0.0 // indirect
 	natsd.dev/sublist v0.0.0 // indirect
