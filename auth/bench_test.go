@@ -3,6 +3,7 @@ package auth_test
 import (
 	"strconv"
 	"testing"
+	"time"
 
 	"golang.org/x/crypto/bcrypt"
 
@@ -150,5 +151,16 @@ func BenchmarkNewNonce(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		auth.NewNonce()
+	}
+}
+
+func BenchmarkRepliesAllow(b *testing.B) {
+	r := auth.NewReplies(&auth.ResponsePermission{MaxMsgs: -1, Expires: -1})
+	reply := []byte("_INBOX.Kv5rLyb2DJUlGwJ0Xw9Qa1.17")
+	now := time.Now()
+	r.Add(reply, now)
+	b.ReportAllocs()
+	for b.Loop() {
+		r.Allow(reply, now)
 	}
 }

@@ -50,11 +50,12 @@
 //
 //  1. Before a PUB/HPUB, calls Checker.CanPublish(subject). If it says no
 //     and Checker.Response() is set, the subject may still be a reply to
-//     a request this client received: the server records, for each
-//     message it delivers with a reply subject, that subject with a count
-//     and a deadline (Response().MaxMsgs and Expires, negative = no limit)
-//     and allows the publish while both last. Otherwise it drops the
-//     message and sends -ERR 'Permissions Violation for Publish to "x"'.
+//     a request this client received: the connection keeps a Replies
+//     (NewReplies(Checker.Response())), calls Replies.Add for each message
+//     with a reply subject it delivers to the client, and allows the
+//     publish if Replies.Allow(subject, now) says so. Otherwise the server
+//     drops the message and sends -ERR 'Permissions Violation for Publish
+//     to "x"'.
 //  2. On SUB, after checking the subject is a valid filter, calls
 //     Checker.CanSubscribe(subject, queue); if false it sends -ERR
 //     'Permissions Violation for Subscription to "x"' and does not
@@ -66,7 +67,8 @@
 //
 // Everything built by this package (Chain, Users, the authenticators,
 // Checker) is immutable after construction, apart from the Checker's
-// caches, and safe for concurrent use. A Checker is meant to be shared by
+// caches, and safe for concurrent use. Replies is per connection and
+// guarded by its own mutex, never held across a call out. A Checker is meant to be shared by
 // all connections of a user: Users builds one per distinct *Permissions.
 // Authenticate calls may run in parallel; none of them blocks on I/O, but
 // bcrypt and signature checks cost CPU (about 0.1-0.7 s for bcrypt at

@@ -216,3 +216,33 @@ func itoa(i int) string {
 	}
 	return string(b[n:])
 }
+
+// TestCheckerConcurrent shares one Checker between goroutines that
+// publish to overlapping sets of subjects, larger than the cache, as the
+// connections of one user do. Run with -race.
+func TestCheckerConcurrent(t *testing.T) {
+	c := mustChecker(t, &auth.Permissions{
+		Publish:   &auth.SubjectPermission{Allow: []string{"a.*"}, Deny: []string{"a.13"}},
+		Subscribe: &auth.SubjectPermission{Deny: []string{"a.7"}},
+	})
+	done := make(chan error)
+	for g := range 4 {
+		go func() {
+			buf := make([]byte, 0, 16)
+			for i := range 2000 {
+				n := (i*7 + g*31) % 1500
+				buf = append(append(buf[:0], "a."...), itoa(n)...)
+				if c.CanPublish(buf) != (n != 13) || c.CanDeliver(buf) != (n != 7) {
+					done <- errors.New("wrong decision for " + string(buf))
+					return
+				}
+			}
+			done <- nil
+		}()
+	}
+	for range 4 {
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	}
+}
