@@ -1,14 +1,16 @@
 // The page's script: connects to natsd with the official NATS JavaScript
 // client over WebSocket, publishes and subscribes, makes one request to a
-// responder that a Go client serves over TCP, and shows the outcome in the
-// DOM and the title, where the Go test reads it (chromium --dump-dom).
+// responder that a Go client serves over TCP, shows the outcome in the DOM
+// and the title, then reports what the DOM shows to the page's server
+// (POST /result), where the Go test reads it.
 import { wsconnect } from "@nats-io/nats-core";
 
 const out = document.getElementById("result");
 
-function show(text) {
+async function show(text) {
   out.textContent = text;
   document.title = text;
+  await fetch("/result", { method: "POST", body: out.textContent });
 }
 
 async function run() {
@@ -29,7 +31,7 @@ async function run() {
     }
     // Request/reply with the Go responder on the TCP side.
     const reply = await nc.request(subject, "hello from chromium", { timeout: 5000 });
-    show("OK " + loop + " " + reply.string());
+    await show("OK " + loop + " " + reply.string());
   } finally {
     await nc.close();
   }
