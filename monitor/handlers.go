@@ -153,7 +153,7 @@ func (m *Server) handleConnz(w http.ResponseWriter, r *http.Request) {
 		writeErr(w, err)
 		return
 	}
-	m.writeJSON(w, r, cz)
+	m.writeBody(w, r, http.StatusOK, appendConnz(make([]byte, 0, 256+600*len(cz.Conns)), cz))
 }
 
 func (m *Server) handleRoutez(w http.ResponseWriter, r *http.Request) {

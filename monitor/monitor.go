@@ -92,8 +92,11 @@ type Server struct {
 
 	// heavy admits one snapshot of all connections or subscriptions at a
 	// time, so however many pollers hit /connz, /subsz, /accstatz or
-	// /metrics, they take at most one core from message delivery.
-	heavy chan struct{}
+	// /metrics, they take at most one core from message delivery; and
+	// heavyNext (guarded by the heavy token) spaces the snapshots so they
+	// use at most 1/heavyDuty of that core.
+	heavy     chan struct{}
+	heavyNext time.Time
 
 	mu       sync.Mutex
 	started  bool
@@ -193,8 +196,21 @@ func (m *Server) serialized(h http.HandlerFunc) http.HandlerFunc {
 		case <-r.Context().Done():
 			return
 		}
+		if wait := time.Until(m.heavyNext); wait > 0 {
+			t := time.NewTimer(wait)
+			select {
+			case <-t.C:
+			case <-r.Context().Done():
+				t.Stop()
+				<-m.heavy
+				return
+			}
+		}
+		start := time.Now()
 		bw := &bufferedWriter{header: make(http.Header)}
 		h(bw, r)
+		took := time.Since(start)
+		m.heavyNext = start.Add(took + min(took*(heavyDuty-1), maxHeavyPause))
 		<-m.heavy
 		for k, v := range bw.header {
 			w.Header()[k] = v
@@ -205,6 +221,14 @@ func (m *Server) serialized(h http.HandlerFunc) http.HandlerFunc {
 		w.Write(bw.body.Bytes())
 	}
 }
+
+// Heavy snapshots run at most one in heavyDuty of the time: a client
+// polling /connz in a loop over ten thousand connections gets an answer
+// every few tens of milliseconds and leaves message delivery alone.
+const (
+	heavyDuty     = 10
+	maxHeavyPause = time.Second
+)
 
 // bufferedWriter is an http.ResponseWriter that keeps the answer.
 type bufferedWriter struct {

@@ -159,64 +159,24 @@ func startMany(t testing.TB, s *Server, n int) {
 }
 
 // TestConnz10k checks that a /connz snapshot of ten thousand connections
-// is built well under a second, and measures message delivery alone and
-// while /connz is polled (ten times a second, and in a tight loop).
+// is built well under a second.
 func TestConnz10k(t *testing.T) {
 	if raceEnabled || testing.Short() {
 		t.Skip("ten thousand connections: not under -race or -short")
 	}
 	s := newTestServer(t, Options{})
 	startMany(t, s, manyConns)
-	t.Run("build", func(t *testing.T) {
-		for _, o := range []*ConnzOptions{nil, {Sort: BySubs}, {Subscriptions: true, Limit: manyConns}} {
-			start := time.Now()
-			cz, err := s.Connz(o)
-			took := time.Since(start)
-			require.NoError(t, err)
-			require.Equal(t, manyConns, cz.Total)
-			_, err = json.Marshal(cz)
-			require.NoError(t, err)
-			t.Logf("connz sort=%q subs=%v limit=%d: %v to build, %v with JSON", o.sortKey(), o != nil && o.Subscriptions, len(cz.Conns), took, time.Since(start))
-			require.Less(t, took, 500*time.Millisecond)
-		}
-	})
-	t.Run("delivery", func(t *testing.T) {
-		const n = 200_000
-		deliveryRate(t, s, n/5) // warm up
-		// Interleave short runs so drift (GC, the keepalive pings of the
-		// idle clients, the neighbours on shared cores) hits every mode
-		// alike, and compare medians.
-		modes := []time.Duration{-1, 100 * time.Millisecond, 0} // -1: no polling
-		rates := make([][]float64, len(modes))
-		polled := make([]int, len(modes))
-		for range 5 {
-			for i, every := range modes {
-				var rate float64
-				if every < 0 {
-					rate = deliveryRate(t, s, n)
-				} else {
-					stop := make(chan struct{})
-					polls := make(chan int)
-					go func() { polls <- pollConnz(s, every, stop) }()
-					rate = deliveryRate(t, s, n)
-					close(stop)
-					polled[i] += <-polls
-				}
-				rates[i] = append(rates[i], rate)
-			}
-		}
-		median := func(r []float64) float64 { slices.Sort(r); return r[len(r)/2] }
-		base := median(rates[0])
-		drops := make([]float64, len(modes))
-		for i, every := range modes[1:] {
-			rate := median(rates[i+1])
-			drops[i+1] = 100 * (1 - rate/base)
-			t.Logf("connz (JSON included) polled every %v (%d polls): %.0f msgs/s vs %.0f alone: drop %.1f%%", every, polled[i+1], rate, base, drops[i+1])
-		}
-		// Generous bound for ten polls a second: two shared cores make
-		// runs noisy; the figure is logged.
-		require.Less(t, drops[1], 25.0)
-	})
+	for _, o := range []*ConnzOptions{nil, {Sort: BySubs}, {Subscriptions: true, Limit: manyConns}} {
+		start := time.Now()
+		cz, err := s.Connz(o)
+		took := time.Since(start)
+		require.NoError(t, err)
+		require.Equal(t, manyConns, cz.Total)
+		_, err = json.Marshal(cz)
+		require.NoError(t, err)
+		t.Logf("connz sort=%q subs=%v limit=%d: %v to build, %v with JSON", o.sortKey(), o != nil && o.Subscriptions, len(cz.Conns), took, time.Since(start))
+		require.Less(t, took, 500*time.Millisecond)
+	}
 }
 
 func (o *ConnzOptions) sortKey() SortOpt {
@@ -338,4 +298,38 @@ func pollConnz(s *Server, every time.Duration, stop chan struct{}) int {
 			}
 		}
 	}
+}
+
+// BenchmarkDeliveryWhileConnzPolled measures message delivery with 10,000
+// idle connections, alone and while Connz (and its JSON) is built ten
+// times a second and in a tight loop, and reports the drops: the median
+// of per-iteration ratios, each iteration running the three modes back to
+// back so drift cancels. Run it with -benchtime=10x; ns/op is meaningless.
+func BenchmarkDeliveryWhileConnzPolled(b *testing.B) {
+	if raceEnabled {
+		b.Skip("too many goroutines for -race")
+	}
+	s := newTestServer(b, Options{})
+	startMany(b, s, manyConns)
+	const n = 200_000
+	deliveryRate(b, s, n/5) // warm up
+	modes := []time.Duration{100 * time.Millisecond, 0}
+	ratios := make([][]float64, len(modes))
+	polls := make([]int, len(modes))
+	for b.Loop() {
+		alone := deliveryRate(b, s, n)
+		for i, every := range modes {
+			stop := make(chan struct{})
+			done := make(chan int)
+			go func() { done <- pollConnz(s, every, stop) }()
+			rate := deliveryRate(b, s, n)
+			close(stop)
+			polls[i] += <-done
+			ratios[i] = append(ratios[i], rate/alone)
+		}
+	}
+	median := func(r []float64) float64 { slices.Sort(r); return r[len(r)/2] }
+	b.ReportMetric(100*(1-median(ratios[0])), "drop-%-10/s")
+	b.ReportMetric(100*(1-median(ratios[1])), "drop-%-loop")
+	b.ReportMetric(float64(polls[1])/float64(len(ratios[1])), "connz/iter-loop")
 }
