@@ -40,6 +40,16 @@ func BenchmarkCanPublish(b *testing.B) {
 			}
 		}
 	})
+	b.Run("publisher-same-subject", func(b *testing.B) {
+		p := benchChecker(b).NewPublisher()
+		p.CanPublish(subj)
+		b.ReportAllocs()
+		for b.Loop() {
+			if !p.CanPublish(subj) {
+				b.Fatal("denied")
+			}
+		}
+	})
 	b.Run("hit-parallel", func(b *testing.B) {
 		c := benchChecker(b)
 		c.CanPublish(subj)
@@ -163,4 +173,44 @@ func BenchmarkRepliesAllow(b *testing.B) {
 	for b.Loop() {
 		r.Allow(reply, now)
 	}
+}
+
+// BenchmarkPublishPath compares the per-message lookups of a publish
+// without permissions (one cached sublist match) and with them (the same
+// plus a cached CanPublish). The rest of a publish (parsing, copying the
+// payload, writing to subscribers) costs the same in both cases, so this
+// is the worst case of the permission overhead.
+func BenchmarkPublishPath(b *testing.B) {
+	s := sublist.New[int]()
+	for i, f := range []string{"orders.>", "orders.*.new", "metrics.>"} {
+		if err := s.Insert(f, "", i); err != nil {
+			b.Fatal(err)
+		}
+	}
+	subj := []byte("orders.eu.new")
+	for _, tc := range []struct {
+		name string
+		c    *auth.Checker
+	}{{"without-permissions", nil}, {"with-permissions", benchChecker(b)}} {
+		b.Run(tc.name, func(b *testing.B) {
+			s.MatchBytes(subj)
+			tc.c.CanPublish(subj)
+			b.ReportAllocs()
+			for b.Loop() {
+				if tc.c.CanPublish(subj) {
+					s.MatchBytes(subj)
+				}
+			}
+		})
+	}
+	b.Run("with-permissions-publisher", func(b *testing.B) {
+		p := benchChecker(b).NewPublisher()
+		p.CanPublish(subj)
+		b.ReportAllocs()
+		for b.Loop() {
+			if p.CanPublish(subj) {
+				s.MatchBytes(subj)
+			}
+		}
+	})
 }

@@ -48,7 +48,9 @@
 //
 // On the connection's hot paths the server:
 //
-//  1. Before a PUB/HPUB, calls Checker.CanPublish(subject). If it says no
+//  1. Before a PUB/HPUB, calls CanPublish(subject) on the connection's
+//     Publisher (Checker.NewPublisher, made once per connection; it
+//     remembers the last subject's decision). If it says no
 //     and Checker.Response() is set, the subject may still be a reply to
 //     a request this client received: the connection keeps a Replies
 //     (NewReplies(Checker.Response())), calls Replies.Add for each message
@@ -81,8 +83,10 @@
 // fixed table of atomically replaced entries (no lock, no sweeper). A hit
 // costs a hash, an atomic load and a comparison, about as much as the
 // cached sublist lookup a publish needs anyway, and allocates nothing; a
-// miss walks the permission tries and allocates one entry. The subject
-// slices passed in are never retained.
+// miss walks the permission tries and allocates one entry. A Publisher
+// adds a copy of the last subject per connection, and answers a repeated
+// subject with a byte comparison. The subject slices passed in are never
+// retained.
 //
 // # Errors
 //

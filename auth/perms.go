@@ -357,3 +357,37 @@ func (d *decisionCache) put(subject string, allowed bool) {
 		d.slots[i+uint64(h>>32)&1].Store(e)
 	}
 }
+
+// Publisher is one connection's front to Checker.CanPublish: it remembers
+// the decision for the last subject published, so that a client
+// publishing to the same subject again and again pays a byte comparison
+// instead of a hash lookup. It belongs to the connection's read loop and
+// is not safe for concurrent use. The zero Publisher, like one made from
+// a nil Checker, allows everything.
+type Publisher struct {
+	c       *Checker
+	last    []byte
+	known   bool
+	allowed bool
+}
+
+// NewPublisher returns a Publisher for c, which may be nil.
+func (c *Checker) NewPublisher() *Publisher {
+	return &Publisher{c: c}
+}
+
+// CanPublish is Checker.CanPublish with a one-subject memory. It copies
+// subject into a buffer it reuses, so it allocates only when a subject is
+// longer than any before it (and on a Checker cache miss).
+func (p *Publisher) CanPublish(subject []byte) bool {
+	if p.c == nil {
+		return true
+	}
+	if p.known && string(subject) == string(p.last) {
+		return p.allowed
+	}
+	p.allowed = p.c.CanPublish(subject)
+	p.last = append(p.last[:0], subject...)
+	p.known = true
+	return p.allowed
+}

@@ -246,3 +246,31 @@ func TestCheckerConcurrent(t *testing.T) {
 		}
 	}
 }
+
+func TestPublisher(t *testing.T) {
+	c := mustChecker(t, &auth.Permissions{Publish: &auth.SubjectPermission{Allow: []string{"a.*"}}})
+	p := c.NewPublisher()
+	for _, tc := range []struct {
+		subject string
+		want    bool
+	}{{"a.b", true}, {"a.b", true}, {"b", false}, {"b", false}, {"a.c", true}, {"a.b.c", false}, {"a.b", true}} {
+		if got := p.CanPublish([]byte(tc.subject)); got != tc.want {
+			t.Errorf("CanPublish(%q) = %v", tc.subject, got)
+		}
+	}
+	buf := []byte("a.x")
+	p.CanPublish(buf)
+	buf[2] = '.' // the caller reuses its buffer: "a.." must not hit "a.x"
+	if p.CanPublish(buf) {
+		t.Error("stale decision after the caller changed its buffer")
+	}
+	subj := []byte("a.b")
+	p.CanPublish(subj)
+	if n := testing.AllocsPerRun(100, func() { p.CanPublish(subj) }); n != 0 {
+		t.Errorf("%v allocations", n)
+	}
+	var zero auth.Publisher
+	if !zero.CanPublish([]byte("x")) || !(*auth.Checker)(nil).NewPublisher().CanPublish([]byte("x")) {
+		t.Error("zero Publisher denies")
+	}
+}
