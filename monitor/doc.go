@@ -22,6 +22,8 @@
 //
 //	/                an HTML page linking the endpoints
 //	/varz            server identity, limits and counters
+//	/jsz             JetStream, through Options.JetStream (a JetStreamReporter
+//	                 wired by cmd); without one, upstream's "disabled" document
 //	/connz           connections: sort, auth, subs=1|detail, offset, limit
 //	                 (default 1024), cid, state=open|closed|all, user, acc,
 //	                 mqtt_client, filter_subject (with acc)
@@ -61,8 +63,12 @@
 // # Concurrency
 //
 // All methods are safe for concurrent use. Snapshots copy the server's
-// state under short per-connection locks: polling /connz with ten thousand
-// connections takes milliseconds and does not stall message delivery.
-// Start launches one goroutine per listener; Shutdown stops them and waits.
-// The package logs nothing.
+// state under short per-connection locks: a /connz page over ten thousand
+// connections takes a few milliseconds and does not stall message
+// delivery. The endpoints that walk every connection or subscription
+// (/connz, /subsz, /accstatz, /metrics, /jsz) run one at a time and are
+// spaced so that they use at most a tenth of a core, however hard they
+// are polled; /connz writes its JSON with a hand-written encoder that
+// produces exactly encoding/json's bytes. Start launches one goroutine per
+// listener; Shutdown stops them and waits. The package logs nothing.
 package monitor

@@ -99,7 +99,7 @@ func (m *Server) handleRoot(w http.ResponseWriter, r *http.Request) {
 		VarzPath: "General", ConnzPath: "Connections", RoutezPath: "Routes", GatewayzPath: "Gateways",
 		LeafzPath: "Leaf Nodes", SubszPath: "Subscriptions", AccountzPath: "Accounts",
 		AccountStatzPath: "Account Stats", HealthzPath: "Health Probe", StackszPath: "Stacks",
-		MetricsPath: "Prometheus Metrics",
+		MetricsPath: "Prometheus Metrics", JszPath: "JetStream",
 	}
 	for _, p := range paths {
 		// Relative links keep working behind a proxy that rewrites the
@@ -263,6 +263,11 @@ func (m *Server) handleHealthz(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	hs := m.srv.Healthz(o)
+	if jh, ok := m.opts.JetStream.(JetStreamHealth); ok && hs.Status == "ok" {
+		if err := jh.JetStreamHealth(o); err != nil {
+			hs = &server.HealthStatus{Status: "unavailable", StatusCode: http.StatusServiceUnavailable, Error: err.Error()}
+		}
+	}
 	code := http.StatusOK
 	if hs.StatusCode != 0 {
 		code = hs.StatusCode

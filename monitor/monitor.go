@@ -55,6 +55,9 @@ type Options struct {
 	// its visitors can reach (cross-site script inclusion); only turn it on
 	// for a monitoring port no browser on an untrusted site can reach.
 	AllowJSONP bool
+	// JetStream answers /jsz (and, if it implements JetStreamHealth, takes
+	// part in /healthz). Nil: /jsz reports JetStream disabled.
+	JetStream JetStreamReporter
 }
 
 // Endpoint paths, relative to Options.BasePath.
@@ -75,7 +78,7 @@ const (
 )
 
 // paths in the order the root page lists them.
-var paths = []string{VarzPath, ConnzPath, RoutezPath, GatewayzPath, LeafzPath, SubszPath,
+var paths = []string{VarzPath, JszPath, ConnzPath, RoutezPath, GatewayzPath, LeafzPath, SubszPath,
 	AccountzPath, AccountStatzPath, HealthzPath, StackszPath, MetricsPath}
 
 // Server is the HTTP(S) monitoring server of one NATS server. It is safe
@@ -153,6 +156,7 @@ func New(srv *server.Server, opts Options) (*Server, error) {
 	m.handle(HealthzPath, m.handleHealthz)
 	m.handle(StackszPath, m.handleStacksz)
 	m.handle(MetricsPath, m.serialized(m.handleMetrics))
+	m.handle(JszPath, m.serialized(m.handleJsz))
 	return m, nil
 }
 

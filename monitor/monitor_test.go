@@ -515,3 +515,45 @@ func TestNewErrors(t *testing.T) {
 	require.ErrorIs(t, m.Start(), monitor.ErrNoPort)
 	require.Nil(t, m.Addr())
 }
+
+// fakeJS is a JetStream reporter for the /jsz and /healthz seams.
+type fakeJS struct {
+	got    *monitor.JszOptions
+	health error
+}
+
+func (f *fakeJS) Jsz(o *monitor.JszOptions) (any, error) {
+	f.got = o
+	if o.Account == "bad" {
+		return nil, &server.MonitorError{Text: "account \"bad\" not found"}
+	}
+	return map[string]any{"server_id": "x", "streams": 2}, nil
+}
+
+func (f *fakeJS) JetStreamHealth(*server.HealthzOptions) error { return f.health }
+
+func TestJsz(t *testing.T) {
+	t.Run("disabled", func(t *testing.T) {
+		e := start(t, server.Options{}, monitor.Options{})
+		j := e.getJSON(t, "/jsz")
+		requireKeys(t, j, "server_id", "now", "disabled", "config", "memory", "storage", "api", "streams", "consumers", "messages", "bytes")
+		require.Equal(t, true, j["disabled"])
+	})
+	t.Run("wired", func(t *testing.T) {
+		js := &fakeJS{}
+		e := start(t, server.Options{}, monitor.Options{JetStream: js})
+		j := e.getJSON(t, "/jsz?acc=A&streams=1&consumers=true&limit=5&leader-only=1")
+		require.EqualValues(t, 2, j["streams"])
+		require.Equal(t, &monitor.JszOptions{Account: "A", Streams: true, Consumers: true, Limit: 5, LeaderOnly: true}, js.got)
+		code, _, body := e.get(t, "/jsz?acc=bad")
+		require.Equal(t, http.StatusBadRequest, code)
+		require.Equal(t, `account "bad" not found`, string(body))
+
+		code, _, body = e.get(t, "/healthz")
+		require.Equal(t, http.StatusOK, code, string(body))
+		js.health = fmt.Errorf("JetStream stream 'A > S' is not current")
+		code, _, body = e.get(t, "/healthz?js-server-only=1")
+		require.Equal(t, http.StatusServiceUnavailable, code)
+		require.JSONEq(t, `{"status":"unavailable","status_code":503,"error":"JetStream stream 'A \u003e S' is not current"}`, string(body))
+	})
+}

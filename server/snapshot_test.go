@@ -103,7 +103,10 @@ func TestClosedRingKeepsNewest(t *testing.T) {
 	s.SetMaxClosedClients(3)
 	for range 5 {
 		c := netPipeClient(t, s, "CONNECT {\"name\":\"p\"}\r\nPING\r\n")
-		waitClients(t, s, 1)
+		require.Eventually(t, func() bool { // CONNECT processed
+			cz, err := s.Connz(nil)
+			return err == nil && cz.Total == 1 && cz.Conns[0].Name == "p"
+		}, 5*time.Second, time.Millisecond)
 		c.Close()
 		waitClients(t, s, 0)
 	}
