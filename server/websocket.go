@@ -137,7 +137,8 @@ func (s *Server) StartWebsocket(o WebsocketOptions) error {
 		inner.Close()
 		return fmt.Errorf("%w: %w", ErrBadOptions, err)
 	}
-	if err := s.Serve(&wsListener{Listener: wl, secure: secure}); err != nil {
+	o.Port = port
+	if err := s.Serve(&wsListener{Listener: wl, secure: secure, opts: o}); err != nil {
 		wl.Close()
 		return err
 	}
@@ -179,6 +180,7 @@ func websocketConnectURLs(o WebsocketOptions, port int) []string {
 type wsListener struct {
 	*websocket.Listener
 	secure bool
+	opts   WebsocketOptions // as started: Host and Port filled in
 }
 
 // websocketListener returns the running WebSocket listener, or nil.
@@ -226,6 +228,27 @@ func (s *Server) WebsocketURL() string {
 		scheme = "wss"
 	}
 	return scheme + "://" + net.JoinHostPort(host, strconv.Itoa(addr.Port))
+}
+
+// websocketVarz is the websocket section of /varz: the listener's
+// settings as it runs (the bound port, not -1), empty when there is none.
+func (s *Server) websocketVarz() WebsocketOptsVarz {
+	wl := s.websocketListener()
+	if wl == nil {
+		return WebsocketOptsVarz{}
+	}
+	o := wl.opts
+	return WebsocketOptsVarz{
+		Host:             o.Host,
+		Port:             o.Port,
+		Advertise:        o.Advertise,
+		NoAuthUser:       o.NoAuthUser,
+		HandshakeTimeout: o.HandshakeTimeout,
+		NoTLS:            !wl.secure,
+		SameOrigin:       o.SameOrigin,
+		AllowedOrigins:   append([]string(nil), o.AllowedOrigins...),
+		Compression:      o.Compression,
+	}
 }
 
 // wsLogger returns the server's logger; Reload may swap it.

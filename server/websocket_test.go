@@ -423,6 +423,8 @@ func TestStartWebsocketRefusals(t *testing.T) {
 		})
 	}
 	require.Nil(t, s.WebsocketAddr())
+	require.Empty(t, s.WebsocketURL())
+	require.False(t, s.WebsocketTLS())
 
 	// A port in use is a listen error with upstream's wording.
 	taken, err := net.Listen("tcp", "127.0.0.1:0")
