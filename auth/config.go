@@ -329,14 +329,14 @@ func parsePermissions(e *errs, v *confparse.Value) *Permissions {
 	return p
 }
 
+// parseSubjectPermission returns nil for a permission with no subject at
+// all ("publish: []", "publish: {}"), which allows everything.
 func parseSubjectPermission(e *errs, v *confparse.Value, queues bool) *SubjectPermission {
-	if v.Kind != confparse.KindMap {
-		return &SubjectPermission{Allow: parseSubjects(e, v, queues)}
-	}
-	if len(v.Map.Entries) == 0 {
-		return nil
-	}
 	sp := &SubjectPermission{}
+	if v.Kind != confparse.KindMap {
+		sp.Allow = parseSubjects(e, v, queues)
+		return nonEmpty(sp)
+	}
 	for i := range v.Map.Entries {
 		ent := &v.Map.Entries[i]
 		switch strings.ToLower(ent.Key) {
@@ -349,6 +349,13 @@ func parseSubjectPermission(e *errs, v *confparse.Value, queues bool) *SubjectPe
 				e.add(ent.KeyPos, ErrUnknownField, "Unknown field name %q parsing subject permissions, only 'allow' or 'deny' are permitted", ent.Key)
 			}
 		}
+	}
+	return nonEmpty(sp)
+}
+
+func nonEmpty(sp *SubjectPermission) *SubjectPermission {
+	if sp.Allow == nil && sp.Deny == nil {
+		return nil
 	}
 	return sp
 }

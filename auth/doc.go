@@ -50,9 +50,9 @@
 //
 //  1. Before a PUB/HPUB, calls CanPublish(subject) on the connection's
 //     Publisher (Checker.NewPublisher, made once per connection; it
-//     remembers the last subject's decision). If it says no
-//     and Checker.Response() is set, the subject may still be a reply to
-//     a request this client received: the connection keeps a Replies
+//     remembers the last subject's decision). If it says no and
+//     Checker.Response() is set, the subject may still be a reply to a
+//     request this client received: the connection keeps a Replies
 //     (NewReplies(Checker.Response())), calls Replies.Add for each message
 //     with a reply subject it delivers to the client, and allows the
 //     publish if Replies.Allow(subject, now) says so. Otherwise the server

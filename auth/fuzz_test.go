@@ -1,6 +1,7 @@
 package auth_test
 
 import (
+	"reflect"
 	"strings"
 	"testing"
 
@@ -204,5 +205,53 @@ func FuzzParsePermissions(f *testing.F) {
 		if _, err := auth.NewChecker(p); err != nil {
 			t.Fatalf("parsed permissions do not compile: %v", err)
 		}
+		// Round trip: written back as configuration, p parses to itself.
+		text := confparse.Format(&confparse.Map{Entries: []confparse.Entry{{Key: "p", Value: permValue(p)}}})
+		m2, err := confparse.Parse(text)
+		if err != nil {
+			t.Fatalf("formatted permissions do not parse: %v\n%s", err, text)
+		}
+		v2, _ := m2.Get("p")
+		p2, err := auth.ParsePermissions(v2)
+		if err != nil || !reflect.DeepEqual(p, p2) {
+			t.Fatalf("round trip: %v\n%s\n%+v\n%+v", err, text, p, p2)
+		}
 	})
+}
+
+// permValue renders p as a configuration value.
+func permValue(p *auth.Permissions) *confparse.Value {
+	m := &confparse.Map{}
+	add := func(key string, v *confparse.Value) { m.Entries = append(m.Entries, confparse.Entry{Key: key, Value: v}) }
+	list := func(ss []string) *confparse.Value {
+		v := &confparse.Value{Kind: confparse.KindArray}
+		for _, s := range ss {
+			v.Array = append(v.Array, &confparse.Value{Kind: confparse.KindString, Str: s})
+		}
+		return v
+	}
+	subj := func(key string, sp *auth.SubjectPermission) {
+		if sp == nil {
+			return
+		}
+		sm := &confparse.Map{}
+		if sp.Allow != nil && (len(sp.Allow) > 0 || p.Response == nil) {
+			sm.Entries = append(sm.Entries, confparse.Entry{Key: "allow", Value: list(sp.Allow)})
+		}
+		if sp.Deny != nil {
+			sm.Entries = append(sm.Entries, confparse.Entry{Key: "deny", Value: list(sp.Deny)})
+		}
+		if len(sm.Entries) > 0 || p.Response == nil {
+			add(key, &confparse.Value{Kind: confparse.KindMap, Map: sm})
+		}
+	}
+	subj("publish", p.Publish)
+	subj("subscribe", p.Subscribe)
+	if r := p.Response; r != nil {
+		add("allow_responses", &confparse.Value{Kind: confparse.KindMap, Map: &confparse.Map{Entries: []confparse.Entry{
+			{Key: "max", Value: &confparse.Value{Kind: confparse.KindInt, Int: int64(r.MaxMsgs)}},
+			{Key: "expires", Value: &confparse.Value{Kind: confparse.KindString, Str: r.Expires.String()}},
+		}}})
+	}
+	return &confparse.Value{Kind: confparse.KindMap, Map: m}
 }
