@@ -222,7 +222,9 @@ func FuzzParsePermissions(f *testing.F) {
 // permValue renders p as a configuration value.
 func permValue(p *auth.Permissions) *confparse.Value {
 	m := &confparse.Map{}
-	add := func(key string, v *confparse.Value) { m.Entries = append(m.Entries, confparse.Entry{Key: key, Value: v}) }
+	add := func(key string, v *confparse.Value) {
+		m.Entries = append(m.Entries, confparse.Entry{Key: key, Value: v})
+	}
 	list := func(ss []string) *confparse.Value {
 		v := &confparse.Value{Kind: confparse.KindArray}
 		for _, s := range ss {
