@@ -37,7 +37,7 @@ func NewReplies(rp *ResponsePermission) *Replies {
 	return &Replies{max: rp.MaxMsgs, expires: rp.Expires, m: map[string]reply{}}
 }
 
-// Add records that a message with reply subject subj was delivered at
+// Add records that a message with reply subject subject was delivered at
 // now. subject is copied.
 func (r *Replies) Add(subject []byte, now time.Time) {
 	if r == nil || len(subject) == 0 {
