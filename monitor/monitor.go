@@ -113,7 +113,9 @@ type Server struct {
 }
 
 // New returns a monitoring server for srv. It does not listen until Start;
-// its Handler can be used at once.
+// its Handler can be used at once. It registers itself with srv so that
+// srv.Varz (and so $SYS VARZ requests) reports the HTTP fields; one
+// monitor per server.
 func New(srv *server.Server, opts Options) (*Server, error) {
 	if srv == nil {
 		return nil, errors.New("monitor: nil server")
@@ -157,6 +159,7 @@ func New(srv *server.Server, opts Options) (*Server, error) {
 	m.handle(StackszPath, m.handleStacksz)
 	m.handle(MetricsPath, m.serialized(m.handleMetrics))
 	m.handle(JszPath, m.serialized(m.handleJsz))
+	srv.SetVarzHook(m.fillVarz)
 	return m, nil
 }
 
@@ -381,14 +384,13 @@ func (m *Server) reqStats() map[string]uint64 {
 	return out
 }
 
-// Varz returns the server's /varz snapshot completed with the monitor's own
-// fields (http_host, http_port, http_base_path, https_port,
-// http_req_stats).
-func (m *Server) Varz() (*server.Varz, error) {
-	v, err := m.srv.Varz(nil)
-	if err != nil {
-		return nil, err
-	}
+// Varz returns the server's /varz snapshot, with the monitor's own fields
+// (http_host, http_port, http_base_path, https_port, http_req_stats) filled
+// in by the hook New registers.
+func (m *Server) Varz() (*server.Varz, error) { return m.srv.Varz(nil) }
+
+// fillVarz is the server's Varz hook: it adds what only the monitor knows.
+func (m *Server) fillVarz(v *server.Varz) {
 	m.mu.Lock()
 	v.HTTPHost = m.opts.Host
 	if m.opts.Port != 0 {
@@ -403,7 +405,6 @@ func (m *Server) Varz() (*server.Varz, error) {
 		v.HTTPBasePath = "/"
 	}
 	v.HTTPReqStats = m.reqStats()
-	return v, nil
 }
 
 // writeJSON renders v indented by two spaces as upstream does, wrapped

@@ -152,6 +152,15 @@ func TestVarz(t *testing.T) {
 	v = e.getJSON(t, "/varz")
 	require.EqualValues(t, 3, v["http_req_stats"].(map[string]any)["/varz"])
 
+	// The server's own snapshot (what $SYS VARZ requests get) agrees.
+	sv, err := e.srv.Varz(nil)
+	require.NoError(t, err)
+	require.Equal(t, e.mon.Addr().(*net.TCPAddr).Port, sv.HTTPPort)
+	require.EqualValues(t, 3, sv.HTTPReqStats["/varz"])
+	loaded := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	e.srv.SetConfigLoadTime(loaded)
+	require.Equal(t, "2026-01-02T03:04:05Z", e.getJSON(t, "/varz")["config_load_time"])
+
 	// Indented by two spaces, as upstream.
 	_, _, raw := e.get(t, "/varz")
 	require.True(t, strings.HasPrefix(string(raw), "{\n  \"server_id\": "), string(raw[:40]))

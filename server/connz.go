@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"weak"
 )
@@ -69,7 +70,9 @@ func (r *closedRing) setMax(n int) {
 // weak pointer and is dropped when the server is collected.
 // TODO(issue 5): move into a Server field.
 type monState struct {
-	closed closedRing
+	closed     closedRing
+	varzHook   atomic.Pointer[func(*Varz)]
+	configTime atomic.Int64 // unix nanoseconds; 0 means the start time
 }
 
 var monStates sync.Map // weak.Pointer[Server] -> *monState
@@ -86,6 +89,23 @@ func (s *Server) mon() *monState {
 	}
 	return v.(*monState)
 }
+
+// SetVarzHook registers fn to complete every Varz snapshot with what the
+// server core does not know: the monitor fills the HTTP fields (http_host,
+// http_port, https_port, http_base_path, http_req_stats), so /varz and
+// $SYS.REQ.SERVER.<id>.VARZ agree. nil removes the hook. fn must not call
+// Varz.
+func (s *Server) SetVarzHook(fn func(*Varz)) {
+	if fn == nil {
+		s.mon().varzHook.Store(nil)
+		return
+	}
+	s.mon().varzHook.Store(&fn)
+}
+
+// SetConfigLoadTime records when the configuration was (re)loaded, for
+// Varz.ConfigLoadTime; until set it is the server's start time.
+func (s *Server) SetConfigLoadTime(t time.Time) { s.mon().configTime.Store(t.UnixNano()) }
 
 // SetMaxClosedClients sets how many closed connections Connz remembers
 // (upstream's max_closed_clients); 0 keeps none. The default is

@@ -24,7 +24,8 @@ func (s *Server) accountList() []*Account {
 
 // Varz returns the /varz snapshot. The HTTP fields (http_host, http_port,
 // http_base_path, https_port, http_req_stats) belong to the monitor, which
-// fills them in; here they are zero and http_req_stats is empty.
+// fills them in through SetVarzHook; without a monitor they are zero and
+// http_req_stats is empty.
 func (s *Server) Varz(_ *VarzOptions) (*Varz, error) {
 	pcpu, rss := procUsage()
 	now := time.Now()
@@ -80,6 +81,13 @@ func (s *Server) Varz(_ *VarzOptions) (*Varz, error) {
 	}
 	for _, a := range s.accountList() {
 		v.Subscriptions += uint32(a.NumSubscriptions())
+	}
+	ms := s.mon()
+	if t := ms.configTime.Load(); t != 0 {
+		v.ConfigLoadTime = time.Unix(0, t)
+	}
+	if fn := ms.varzHook.Load(); fn != nil {
+		(*fn)(v)
 	}
 	return v, nil
 }
