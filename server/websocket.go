@@ -107,6 +107,15 @@ func (s *Server) StartWebsocket(o WebsocketOptions) error {
 	if err := o.validate(); err != nil {
 		return err
 	}
+	s.mu.Lock()
+	stopped := s.shutdown
+	s.mu.Unlock()
+	if stopped {
+		return ErrServerStopped
+	}
+	if s.websocketListener() != nil {
+		return fmt.Errorf("%w: websocket listener already started", ErrBadOptions)
+	}
 	if o.Host == "" {
 		o.Host = DefaultHost
 	}
@@ -138,6 +147,9 @@ func (s *Server) StartWebsocket(o WebsocketOptions) error {
 		return fmt.Errorf("%w: %w", ErrBadOptions, err)
 	}
 	o.Port = port
+	s.mu.Lock()
+	s.info.WSConnectURLs = websocketConnectURLs(o, port) // before the first client's INFO
+	s.mu.Unlock()
 	if err := s.Serve(&wsListener{Listener: wl, secure: secure, opts: o}); err != nil {
 		wl.Close()
 		return err
@@ -147,9 +159,6 @@ func (s *Server) StartWebsocket(o WebsocketOptions) error {
 	if !secure {
 		log.Warn("Websocket not configured with TLS. DO NOT USE IN PRODUCTION!")
 	}
-	s.mu.Lock()
-	s.info.WSConnectURLs = websocketConnectURLs(o, port)
-	s.mu.Unlock()
 	return nil
 }
 

@@ -31,6 +31,9 @@ func TestWebsocketVarz(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if err := s.StartWebsocket(WebsocketOptions{Host: "127.0.0.1", Port: RandomPort, NoTLS: true}); err == nil {
+		t.Fatal("a second listener started")
+	}
 	v := s.websocketVarz()
 	want := WebsocketOptsVarz{Host: "127.0.0.1", Port: s.WebsocketAddr().(*net.TCPAddr).Port, Advertise: "ws.example.com:443",
 		NoTLS: true, SameOrigin: true, AllowedOrigins: []string{"https://a.example.com"}, Compression: true}
