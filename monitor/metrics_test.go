@@ -196,3 +196,34 @@ func TestHTTPS(t *testing.T) {
 	v := e.getJSON(t, "/varz") // the plain listener too
 	require.EqualValues(t, e.mon.HTTPSAddr().(*net.TCPAddr).Port, v["https_port"])
 }
+
+func TestConnzTLS(t *testing.T) {
+	cfg, pool := selfSigned(t)
+	e := start(t, server.Options{}, monitor.Options{})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	require.NoError(t, e.srv.Serve(tls.NewListener(ln, cfg)))
+	// The core has no TLS negotiation in INFO yet, so speak the protocol
+	// over a TLS-first connection by hand.
+	nc, err := tls.DialWithDialer(&net.Dialer{Timeout: 5 * time.Second}, "tcp", ln.Addr().String(), &tls.Config{RootCAs: pool})
+	require.NoError(t, err)
+	nc.SetDeadline(time.Now().Add(5 * time.Second))
+	_, err = nc.Write([]byte("CONNECT {\"lang\":\"raw\",\"name\":\"tls\"}\r\nPING\r\n"))
+	require.NoError(t, err)
+	r := bufio.NewReader(nc)
+	for {
+		line, err := r.ReadString('\n')
+		require.NoError(t, err)
+		if line == "PONG\r\n" {
+			break
+		}
+	}
+	c := e.getJSON(t, "/connz")["connections"].([]any)[0].(map[string]any)
+	require.Equal(t, "1.3", c["tls_version"])
+	require.Equal(t, "TLS_AES_128_GCM_SHA256", c["tls_cipher_suite"])
+	nc.Close()
+	require.Eventually(t, func() bool {
+		l := e.getJSON(t, "/connz?state=closed")["connections"].([]any)
+		return len(l) == 1 && l[0].(map[string]any)["tls_version"] == "1.3"
+	}, 5*time.Second, 20*time.Millisecond)
+}

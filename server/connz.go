@@ -2,8 +2,11 @@ package server
 
 import (
 	"cmp"
+	"crypto/tls"
+	"net"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -132,7 +135,11 @@ func (s *Server) recordClosed(c *client) {
 	cc.subs, cc.rtt = c.fillLocked(&cc.info, true, true)
 	stop := c.stop
 	reason := c.reason
+	handshaken := c.connectSeenLocked()
 	c.mu.Unlock()
+	if handshaken {
+		fillTLS(&cc.info, c.nc)
+	}
 	cc.info.Stop = &stop
 	cc.info.Reason = reason.String()
 	cc.info.Uptime = FormatUptime(stop.Sub(cc.info.Start))
@@ -170,6 +177,41 @@ func (c *client) fillLocked(ci *ConnInfo, subs, detail bool) ([]SubDetail, time.
 		}
 	}
 	return list, c.rtt
+}
+
+// connectSeenLocked reports whether the client's CONNECT was processed,
+// which over TLS means the handshake is over; c.mu is held. Only then may
+// the TLS state be read: tls.Conn.ConnectionState waits for a handshake in
+// progress. A CONNECT without name, lang and version is not noticed; its
+// TLS fields stay empty.
+func (c *client) connectSeenLocked() bool {
+	return c.lang != "" || c.version != "" || c.name != ""
+}
+
+// fillTLS adds the TLS version and cipher suite of a TLS connection, named
+// as upstream names them ("1.3", "TLS_AES_128_GCM_SHA256").
+func fillTLS(ci *ConnInfo, nc net.Conn) {
+	tc, ok := nc.(*tls.Conn)
+	if !ok {
+		return
+	}
+	cs := tc.ConnectionState()
+	if !cs.HandshakeComplete {
+		return
+	}
+	switch cs.Version {
+	case tls.VersionTLS10:
+		ci.TLSVersion = "1.0"
+	case tls.VersionTLS11:
+		ci.TLSVersion = "1.1"
+	case tls.VersionTLS12:
+		ci.TLSVersion = "1.2"
+	case tls.VersionTLS13:
+		ci.TLSVersion = "1.3"
+	default:
+		ci.TLSVersion = "Unknown [0x" + strconv.FormatUint(uint64(cs.Version), 16) + "]"
+	}
+	ci.TLSCipher = tls.CipherSuiteName(cs.CipherSuite)
 }
 
 // lastActivity is the time of the last read batch (the start before any);
@@ -401,7 +443,11 @@ func (s *Server) Connz(opts *ConnzOptions) (*Connz, error) {
 			if o.Username && c.acc.Name != GlobalAccountName {
 				ci.Account = c.acc.Name
 			}
+			handshaken := c.connectSeenLocked()
 			c.mu.Unlock()
+			if handshaken {
+				fillTLS(ci, c.nc)
+			}
 			ci.Uptime = FormatUptime(now.Sub(ci.Start))
 			ci.Idle = FormatUptime(now.Sub(ci.LastActivity))
 			ci.RTT = formatRTT(rtt)
