@@ -352,8 +352,9 @@ func (m *Server) HTTPSAddr() net.Addr {
 }
 
 // Shutdown stops the listeners and waits for the requests in flight, or
-// until ctx ends.
+// until ctx ends. The server's Varz no longer reports HTTP fields.
 func (m *Server) Shutdown(ctx context.Context) error {
+	m.srv.SetVarzHook(nil)
 	m.mu.Lock()
 	m.stopped = true
 	servers := m.servers

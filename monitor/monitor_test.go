@@ -411,6 +411,10 @@ func TestHealthz(t *testing.T) {
 
 func TestEmptySubsystems(t *testing.T) {
 	e := start(t, server.Options{}, monitor.Options{})
+	code, ct, body := e.get(t, "/")
+	require.Equal(t, http.StatusOK, code)
+	require.Contains(t, ct, "text/html")
+	require.Contains(t, string(body), `href="./connz"`)
 	rz := e.getJSON(t, "/routez")
 	requireKeys(t, rz, "server_id", "now", "num_routes", "routes")
 	require.Equal(t, []any{}, rz["routes"])
@@ -501,9 +505,16 @@ func TestRootStackszAndBasePath(t *testing.T) {
 	for _, p := range []string{"varz", "connz", "routez", "gatewayz", "leafz", "subsz", "accountz", "accstatz", "healthz", "metrics"} {
 		require.Contains(t, string(body), `href="./`+p+`"`)
 	}
+	resp, err := (&http.Client{Timeout: 5 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error {
+		return http.ErrUseLastResponse
+	}}).Get(e.base + "/nats")
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusMovedPermanently, resp.StatusCode)
+	require.Equal(t, "/nats/", resp.Header.Get("Location"))
 	v := e.getJSON(t, "/nats/varz")
 	require.Equal(t, "/nats", v["http_base_path"])
-	require.EqualValues(t, 1, v["http_req_stats"].(map[string]any)["/"])
+	require.EqualValues(t, 2, v["http_req_stats"].(map[string]any)["/"])
 	code, _, _ = e.get(t, "/varz")
 	require.Equal(t, http.StatusNotFound, code)
 	code, ct, body = e.get(t, "/nats/stacksz")
