@@ -142,8 +142,8 @@ func (s *Server) recordClosed(c *client) {
 	}
 	cc.info.Stop = &stop
 	cc.info.Reason = reason.String()
-	cc.info.Uptime = FormatUptime(stop.Sub(cc.info.Start))
-	cc.info.Idle = FormatUptime(stop.Sub(cc.info.LastActivity))
+	cc.info.Uptime = formatUptime(stop.Sub(cc.info.Start))
+	cc.info.Idle = formatUptime(stop.Sub(cc.info.LastActivity))
 	cc.info.RTT = formatRTT(cc.rtt)
 	ring.add(cc)
 }
@@ -448,8 +448,8 @@ func (s *Server) Connz(opts *ConnzOptions) (*Connz, error) {
 			if handshaken {
 				fillTLS(ci, c.nc)
 			}
-			ci.Uptime = FormatUptime(now.Sub(ci.Start))
-			ci.Idle = FormatUptime(now.Sub(ci.LastActivity))
+			ci.Uptime = formatUptime(now.Sub(ci.Start))
+			ci.Idle = formatUptime(now.Sub(ci.LastActivity))
 			ci.RTT = formatRTT(rtt)
 		} else {
 			cc := closed[-1-k.idx]

@@ -528,10 +528,10 @@ type HealthStatus struct {
 	Error      string `json:"error,omitempty"`
 }
 
-// FormatUptime renders d as upstream renders uptime and idle times: whole
+// formatUptime renders d as upstream renders uptime and idle times: whole
 // seconds split into years (of 365 days), days, hours, minutes and
 // seconds, leading zero units left out ("3m7s", "1d2h0m5s").
-func FormatUptime(d time.Duration) string {
+func formatUptime(d time.Duration) string {
 	secs := int64(d / time.Second)
 	if secs < 0 {
 		secs = 0

@@ -62,7 +62,7 @@ func (s *Server) Varz(_ *VarzOptions) (*Varz, error) {
 		WriteDeadline:     o.WriteDeadline,
 		Start:             s.startTime,
 		Now:               now.UTC(),
-		Uptime:            FormatUptime(now.Sub(s.startTime)),
+		Uptime:            formatUptime(now.Sub(s.startTime)),
 		Mem:               rss,
 		Cores:             runtime.NumCPU(),
 		MaxProcs:          runtime.GOMAXPROCS(0),

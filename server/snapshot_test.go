@@ -70,7 +70,7 @@ func TestFormatUptime(t *testing.T) {
 		{26*time.Hour + 3*time.Minute + 4*time.Second, "1d2h3m4s"},
 		{(366*24 + 1) * time.Hour, "1y1d1h0m0s"},
 	} {
-		require.Equal(t, tc.want, FormatUptime(tc.d), tc.d.String())
+		require.Equal(t, tc.want, formatUptime(tc.d), tc.d.String())
 	}
 	require.Equal(t, "0s", formatRTT(0))
 	require.Equal(t, "123µs", formatRTT(123456*time.Nanosecond))
