@@ -138,8 +138,9 @@ func startChromium(t *testing.T, chromium, url string) *lockedBuffer {
 
 // TestBrowserRequestReply: a page in headless Chromium connects to natsd
 // over WebSocket with @nats-io/nats-core's wsconnect, loops a message
-// through the server and makes a request that a nats.go client answers
-// over TCP. The server only accepts the page's own origin.
+// through the server and makes requests that a nats.go client answers
+// over TCP, one of them 148 KB of text that crosses compressed both ways.
+// The server only accepts the page's own origin.
 func TestBrowserRequestReply(t *testing.T) {
 	if testing.Short() {
 		t.Skip("browser test: skipped in -short mode")
@@ -189,7 +190,7 @@ func TestBrowserRequestReply(t *testing.T) {
 	case <-time.After(browserTimeout):
 		t.Fatalf("no result from the page within %v; chromium stderr:\n%s", browserTimeout, stderr)
 	}
-	require.Equal(t, "OK loop-ok echo: hello from chromium", result)
+	require.Equal(t, "OK loop-ok echo: hello from chromium big-ok", result)
 	select {
 	case q := <-asked:
 		require.Equal(t, "hello from chromium", q)

@@ -31,7 +31,12 @@ async function run() {
     }
     // Request/reply with the Go responder on the TCP side.
     const reply = await nc.request(subject, "hello from chromium", { timeout: 5000 });
-    await show("OK " + loop + " " + reply.string());
+    // A large text request and its echo: with permessage-deflate both
+    // directions travel compressed (the browser's deflate, the server's).
+    const big = "natsd over websocket from a browser. ".repeat(4000);
+    const echo = await nc.request(subject, big, { timeout: 5000 });
+    const bigOK = echo.string() === "echo: " + big ? "big-ok" : "big-mismatch:" + echo.data.length;
+    await show("OK " + loop + " " + reply.string() + " " + bigOK);
   } finally {
     await nc.close();
   }
