@@ -5,7 +5,15 @@ package browsertest
 import (
 	"bytes"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"io"
+	"math/big"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -106,7 +114,7 @@ func (b *lockedBuffer) String() string {
 // renderer outlives the test. (--dump-dom with a virtual time budget is
 // not usable here: virtual time runs the page's timeouts out while it
 // waits on the WebSocket.)
-func startChromium(t *testing.T, chromium, url string) *lockedBuffer {
+func startChromium(t *testing.T, chromium, url string, extra ...string) *lockedBuffer {
 	t.Helper()
 	args := []string{
 		"--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -115,8 +123,8 @@ func startChromium(t *testing.T, chromium, url string) *lockedBuffer {
 		"--user-data-dir=" + t.TempDir(),
 		// Keeps the headless browser running; listens on loopback only.
 		"--remote-debugging-address=127.0.0.1", "--remote-debugging-port=0",
-		url,
 	}
+	args = append(append(args, extra...), url)
 	cmd := exec.Command(chromium, args...)
 	stderr := &lockedBuffer{}
 	cmd.Stdout, cmd.Stderr = io.Discard, stderr
@@ -137,10 +145,10 @@ func startChromium(t *testing.T, chromium, url string) *lockedBuffer {
 }
 
 // TestBrowserRequestReply: a page in headless Chromium connects to natsd
-// over WebSocket with @nats-io/nats-core's wsconnect, loops a message
-// through the server and makes requests that a nats.go client answers
-// over TCP, one of them 148 KB of text that crosses compressed both ways.
-// The server only accepts the page's own origin.
+// over WebSocket (ws:// and wss://) with @nats-io/nats-core's wsconnect,
+// loops a message through the server and makes requests that a nats.go
+// client answers over TCP, one of them 148 KB of text that crosses
+// compressed both ways. The server only accepts the page's own origin.
 func TestBrowserRequestReply(t *testing.T) {
 	if testing.Short() {
 		t.Skip("browser test: skipped in -short mode")
@@ -150,7 +158,31 @@ func TestBrowserRequestReply(t *testing.T) {
 		t.Skip("browser test: chromium not installed (apt-get install chromium; .ci/run does)")
 	}
 	dir := buildBundle(t)
+	t.Run("ws", func(t *testing.T) { browserRequestReply(t, chromium, dir, nil) })
+	t.Run("wss", func(t *testing.T) { browserRequestReply(t, chromium, dir, selfSigned(t)) })
+}
 
+// selfSigned returns a TLS configuration with a throwaway certificate for
+// 127.0.0.1; Chromium is told to accept it.
+func selfSigned(t *testing.T) *tls.Config {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	require.NoError(t, err)
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1),
+		Subject:      pkix.Name{CommonName: "natsd browser test"},
+		NotBefore:    time.Now().Add(-time.Hour),
+		NotAfter:     time.Now().Add(time.Hour),
+		KeyUsage:     x509.KeyUsageDigitalSignature,
+		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		IPAddresses:  []net.IP{net.IPv4(127, 0, 0, 1)},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	require.NoError(t, err)
+	return &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key}}}
+}
+
+func browserRequestReply(t *testing.T, chromium, dir string, tlsConfig *tls.Config) {
 	results := make(chan string, 1)
 	page := httptest.NewServer(pageHandler(dir, results)) // 127.0.0.1, free port
 	defer page.Close()
@@ -164,8 +196,8 @@ func TestBrowserRequestReply(t *testing.T) {
 		require.NoError(t, s.Shutdown(ctx))
 	}()
 	require.NoError(t, s.StartWebsocket(server.WebsocketOptions{
-		Host: "127.0.0.1", Port: server.RandomPort, NoTLS: true, Compression: true,
-		AllowedOrigins: []string{page.URL},
+		Host: "127.0.0.1", Port: server.RandomPort, NoTLS: tlsConfig == nil, TLSConfig: tlsConfig,
+		Compression: true, AllowedOrigins: []string{page.URL},
 	}))
 
 	responder, err := nats.Connect(s.ClientURL(), nats.NoReconnect())
@@ -182,8 +214,12 @@ func TestBrowserRequestReply(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, responder.Flush())
 
+	var extra []string
+	if tlsConfig != nil {
+		extra = append(extra, "--ignore-certificate-errors")
+	}
 	url := page.URL + "/?ws=" + s.WebsocketURL() + "&subject=browser.echo"
-	stderr := startChromium(t, chromium, url)
+	stderr := startChromium(t, chromium, url, extra...)
 	var result string
 	select {
 	case result = <-results:
