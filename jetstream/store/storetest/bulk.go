@@ -18,7 +18,10 @@ func init() {
 // that stores which reclaim index space lazily do so, and checks every
 // answer afterwards.
 func testManyRemovals(t *testing.T, open OpenFunc) {
-	const n = 20000
+	n := uint64(10000)
+	if testing.Short() {
+		n = 3000
+	}
 	s := newStore(t, open, store.Config{})
 	subj := func(i uint64) string { return fmt.Sprintf("m.%d", i%5) }
 	for i := uint64(1); i <= n; i++ {
