@@ -124,7 +124,8 @@ func BenchmarkLoadNextLiteral(b *testing.B) { benchLoadNext(b, "s.42.17") }
 // BenchmarkLoadNextWildcard: 100 subjects of 10,000 (1% of messages).
 func BenchmarkLoadNextWildcard(b *testing.B) { benchLoadNext(b, "s.42.*") }
 
-// BenchmarkLoadNextWildcardDense: 10% of messages match.
+// BenchmarkLoadNextWildcardDense: leading wildcards, "*.*.7": also 100
+// subjects (1%), spread over the whole trie instead of one branch.
 func BenchmarkLoadNextWildcardDense(b *testing.B) { benchLoadNext(b, "*.*.7") }
 
 // BenchmarkLoadNextWalk walks a consumer through every message of a
