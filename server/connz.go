@@ -75,7 +75,8 @@ func (r *closedRing) setMax(n int) {
 type monState struct {
 	closed     closedRing
 	varzHook   atomic.Pointer[func(*Varz)]
-	configTime atomic.Int64 // unix nanoseconds; 0 means the start time
+	configTime atomic.Int64  // unix nanoseconds; 0 means the start time
+	seq        atomic.Uint64 // of monitoring responses (ServerInfo.Seq)
 }
 
 var monStates sync.Map // weak.Pointer[Server] -> *monState

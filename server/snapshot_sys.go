@@ -1,0 +1,182 @@
+package server
+
+import (
+	"encoding/json"
+	"errors"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Monitoring over NATS.
+//
+// Upstream answers $SYS.REQ.SERVER.<id>.<KIND> and $SYS.REQ.SERVER.PING.<KIND>
+// with the same snapshots as its HTTP endpoints, wrapped in an envelope
+// that names the server. MonitorRequest builds those answers; the system
+// account's responder only has to subscribe and publish them.
+
+// Monitoring request kinds: the last token of the $SYS request subjects.
+const (
+	KindVarz     = "VARZ"
+	KindConnz    = "CONNZ"
+	KindSubsz    = "SUBSZ"
+	KindRoutez   = "ROUTEZ"
+	KindGatewayz = "GATEWAYZ"
+	KindLeafz    = "LEAFZ"
+	KindAccountz = "ACCOUNTZ"
+	KindAccStatz = "STATZ" // $SYS.REQ.ACCOUNT.PING.STATZ and SERVER.<id>.ACCSTATZ share it
+	KindHealthz  = "HEALTHZ"
+)
+
+// ErrNotForUs is returned by MonitorRequest when the request's filter
+// (server_name, host, cluster, tags, domain) does not select this server:
+// upstream stays silent then, and so must the responder.
+var ErrNotForUs = errors.New("server: monitoring request filtered out")
+
+// ErrUnknownKind is returned by MonitorRequest for a kind it does not
+// answer.
+var ErrUnknownKind = errors.New("server: unknown monitoring request kind")
+
+// ServerInfo names the answering server in a monitoring response.
+type ServerInfo struct {
+	Name      string    `json:"name"`
+	Host      string    `json:"host"`
+	ID        string    `json:"id"`
+	Cluster   string    `json:"cluster,omitempty"`
+	Domain    string    `json:"domain,omitempty"`
+	Version   string    `json:"ver"`
+	Tags      []string  `json:"tags,omitempty"`
+	JetStream bool      `json:"jetstream"`
+	Seq       uint64    `json:"seq"`
+	Time      time.Time `json:"time"`
+}
+
+// ServerAPIResponse is the envelope of a monitoring response: Data on
+// success, Error otherwise.
+type ServerAPIResponse struct {
+	Server *ServerInfo     `json:"server"`
+	Data   any             `json:"data,omitempty"`
+	Error  *ServerAPIError `json:"error,omitempty"`
+}
+
+// ServerAPIError is a failed monitoring request: Code is an HTTP status.
+type ServerAPIError struct {
+	Code        int    `json:"code"`
+	Description string `json:"description,omitempty"`
+}
+
+// EventFilterOptions select the servers that answer a PING request; empty
+// fields select all. Name and Host match by substring, as upstream.
+type EventFilterOptions struct {
+	Name    string   `json:"server_name,omitempty"`
+	Cluster string   `json:"cluster,omitempty"`
+	Host    string   `json:"host,omitempty"`
+	Tags    []string `json:"tags,omitempty"`
+	Domain  string   `json:"domain,omitempty"`
+}
+
+func (s *Server) filtered(f *EventFilterOptions) bool {
+	s.mu.Lock()
+	info, tags := s.info, s.opts.Tags
+	s.mu.Unlock()
+	switch {
+	case f.Name != "" && !strings.Contains(info.Name, f.Name),
+		f.Host != "" && !strings.Contains(info.Host, f.Host),
+		f.Cluster != "" && f.Cluster != info.Cluster,
+		f.Domain != "" && f.Domain != info.Domain:
+		return true
+	}
+	for _, t := range f.Tags {
+		if !slices.ContainsFunc(tags, func(x string) bool { return strings.EqualFold(x, t) }) {
+			return true
+		}
+	}
+	return false
+}
+
+// MonitorRequest answers a monitoring request of the given kind (KindVarz,
+// KindConnz, ...) whose body is req: empty, or the JSON of the kind's
+// options (ConnzOptions, SubszOptions, ...) with the filter fields of
+// EventFilterOptions alongside, as upstream's requests carry them. It
+// returns the JSON response, ErrNotForUs when the filter excludes this
+// server, or ErrUnknownKind. A bad request is answered, with Error set.
+func (s *Server) MonitorRequest(kind string, req []byte) ([]byte, error) {
+	var filter EventFilterOptions
+	// decode reads the filter and the kind's options; run computes the
+	// answer once the filter has let the request through.
+	var run func() (any, error)
+	var opts any
+	switch strings.ToUpper(kind) {
+	case KindVarz:
+		o := new(VarzOptions)
+		opts, run = o, func() (any, error) { return s.Varz(o) }
+	case KindConnz:
+		o := new(ConnzOptions)
+		opts, run = o, func() (any, error) { return s.Connz(o) }
+	case KindSubsz:
+		o := new(SubszOptions)
+		opts, run = o, func() (any, error) { return s.Subsz(o) }
+	case KindRoutez:
+		o := new(RoutezOptions)
+		opts, run = o, func() (any, error) { return s.Routez(o) }
+	case KindGatewayz:
+		o := new(GatewayzOptions)
+		opts, run = o, func() (any, error) { return s.Gatewayz(o) }
+	case KindLeafz:
+		o := new(LeafzOptions)
+		opts, run = o, func() (any, error) { return s.Leafz(o) }
+	case KindAccountz:
+		o := new(AccountzOptions)
+		opts, run = o, func() (any, error) { return s.Accountz(o) }
+	case KindAccStatz, "ACCSTATZ":
+		o := new(AccountStatzOptions)
+		opts, run = o, func() (any, error) { return s.AccountStatz(o) }
+	case KindHealthz:
+		o := new(HealthzOptions)
+		opts, run = o, func() (any, error) { return s.Healthz(o), nil }
+	default:
+		return nil, ErrUnknownKind
+	}
+	var err error
+	if len(req) > 0 {
+		if err = json.Unmarshal(req, &filter); err == nil {
+			err = json.Unmarshal(req, opts)
+		}
+	}
+	if s.filtered(&filter) {
+		return nil, ErrNotForUs
+	}
+	resp := ServerAPIResponse{Server: s.serverInfo()}
+	var data any
+	if err == nil {
+		data, err = run()
+	}
+	if err != nil {
+		resp.Error = &ServerAPIError{Code: 400, Description: err.Error()}
+		var me *MonitorError
+		if errors.As(err, &me) {
+			resp.Error.Description = me.Text
+		}
+	} else {
+		resp.Data = data
+	}
+	return json.Marshal(&resp)
+}
+
+func (s *Server) serverInfo() *ServerInfo {
+	s.mu.Lock()
+	info, tags := s.info, slices.Clone(s.opts.Tags)
+	s.mu.Unlock()
+	return &ServerInfo{
+		Name:      info.Name,
+		Host:      info.Host,
+		ID:        info.ID,
+		Cluster:   info.Cluster,
+		Domain:    info.Domain,
+		Version:   info.Version,
+		Tags:      tags,
+		JetStream: info.JetStream,
+		Seq:       s.mon().seq.Add(1),
+		Time:      time.Now().UTC(),
+	}
+}
