@@ -94,8 +94,8 @@ type Server struct {
 	reqs map[string]*atomic.Uint64
 
 	// heavy admits one snapshot of all connections or subscriptions at a
-	// time, so however many pollers hit /connz, /subsz, /accstatz or
-	// /metrics, they take at most one core from message delivery; and
+	// time, so however many pollers hit /connz, /subsz, /accstatz,
+	// /metrics or /jsz, they take at most one core from message delivery; and
 	// heavyNext (guarded by the heavy token) spaces the snapshots so they
 	// use at most 1/heavyDuty of that core.
 	heavy     chan struct{}
@@ -127,6 +127,9 @@ func New(srv *server.Server, opts Options) (*Server, error) {
 	}
 	if opts.HTTPSPort != 0 && opts.TLSConfig == nil {
 		return nil, ErrNoTLSConfig
+	}
+	if strings.ContainsAny(opts.BasePath, "{}?#% \t\r\n") {
+		return nil, errors.Join(ErrBadOptions, errors.New("monitor: bad http_base_path "+strconv.Quote(opts.BasePath)))
 	}
 	if opts.Host == "" {
 		opts.Host = "0.0.0.0"

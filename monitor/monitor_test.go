@@ -532,6 +532,8 @@ func TestNewErrors(t *testing.T) {
 	require.ErrorIs(t, err, monitor.ErrNoTLSConfig)
 	_, err = monitor.New(s, monitor.Options{Port: 70000})
 	require.ErrorIs(t, err, monitor.ErrBadOptions)
+	_, err = monitor.New(s, monitor.Options{BasePath: "/{x}"})
+	require.ErrorIs(t, err, monitor.ErrBadOptions)
 	m, err := monitor.New(s, monitor.Options{})
 	require.NoError(t, err)
 	require.ErrorIs(t, m.Start(), monitor.ErrNoPort)
