@@ -67,7 +67,7 @@
 // connections takes a few milliseconds and does not stall message
 // delivery. The endpoints that walk every connection or subscription
 // (/connz, /subsz, /accstatz, /metrics, /jsz) run one at a time and are
-// spaced so that they use at most a tenth of a core, however hard they
+// spaced so that they use at most a twentieth of a core, however hard they
 // are polled; /connz writes its JSON with a hand-written encoder that
 // produces exactly encoding/json's bytes. Start launches one goroutine per
 // listener; Shutdown stops them and waits. The package logs nothing.

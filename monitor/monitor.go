@@ -236,7 +236,7 @@ func (m *Server) serialized(h http.HandlerFunc) http.HandlerFunc {
 // polling /connz in a loop over ten thousand connections gets an answer
 // every few tens of milliseconds and leaves message delivery alone.
 const (
-	heavyDuty     = 10
+	heavyDuty     = 20
 	maxHeavyPause = time.Second
 )
 
