@@ -1,0 +1,31 @@
+package filestore_test
+
+import (
+	"testing"
+
+	"natsd.dev/jetstream/store"
+	"natsd.dev/jetstream/store/filestore"
+	"natsd.dev/jetstream/store/storetest"
+)
+
+func TestConformance(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		cfg  filestore.Config
+	}{
+		{"GroupCommit", filestore.Config{}},
+		{"SmallBlocks", filestore.Config{BlockSize: 256, CacheSize: 512}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			storetest.Run(t, func(t *testing.T, cfg store.Config) store.StreamStore {
+				fc := c.cfg
+				fc.Dir = t.TempDir()
+				s, err := filestore.Open(fc, cfg)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return s
+			})
+		})
+	}
+}

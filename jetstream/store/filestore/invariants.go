@@ -1,0 +1,39 @@
+package filestore
+
+import "fmt"
+
+// debugChecks turns on expensive invariant checks after every mutation
+// (for tests while developing; a panic means a broken invariant).
+const debugChecks = false
+
+// checkLocked verifies the index against the blocks.
+func (s *Store) checkLocked(op string) {
+	if !debugChecks {
+		return
+	}
+	var r record
+	var msgs uint64
+	for q := s.sbase; q < s.sbase+uint64(len(s.slots)); q++ {
+		sl := s.slot(q)
+		if sl.subj == nil {
+			continue
+		}
+		msgs++
+		b := s.blockOf(q)
+		if b == nil {
+			panic(fmt.Sprintf("%s: seq %d has no block", op, q))
+		}
+		if b.cache == nil {
+			continue
+		}
+		if int(sl.off)+int(sl.recLen()) > len(b.cache) {
+			panic(fmt.Sprintf("%s: seq %d off %d len %d past block %d (base %d last %d) size %d", op, q, sl.off, sl.recLen(), b.id, b.base, b.last, len(b.cache)))
+		}
+		if err := decodeRecord(b.cache[sl.off:], &r); err != nil || r.seq != q {
+			panic(fmt.Sprintf("%s: seq %d in block %d: %v (seq %d)", op, q, b.id, err, r.seq))
+		}
+	}
+	if msgs != s.msgs {
+		panic(fmt.Sprintf("%s: %d live slots, msgs %d", op, msgs, s.msgs))
+	}
+}
