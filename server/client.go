@@ -137,6 +137,7 @@ type client struct {
 	outBytes     int64
 	// identity from CONNECT, for monitoring (guarded by mu)
 	name, lang, version string
+	connectSeen         bool      // CONNECT processed (over TLS: handshake done)
 	stop                time.Time // when the connection closed
 }
 
@@ -374,6 +375,7 @@ func (c *client) processConnect(arg []byte) error {
 	c.mu.Lock()
 	c.headers = opts.Headers
 	c.name, c.lang, c.version = opts.Name, opts.Lang, opts.Version
+	c.connectSeen = true
 	c.mu.Unlock()
 	if opts.Verbose {
 		c.sendOK()
@@ -885,7 +887,6 @@ func (c *client) closeConnection(reason closeReason) {
 		sub.closed = true
 		subs = append(subs, sublist.Sub[*subscription]{Subject: sub.subject, Queue: sub.queue, Value: sub})
 	}
-	c.subs = nil
 	if c.pingTimer != nil {
 		c.pingTimer.Stop()
 	}
@@ -898,7 +899,12 @@ func (c *client) closeConnection(reason closeReason) {
 	s.mu.Lock()
 	delete(s.clients, c.cid)
 	s.mu.Unlock()
+	// The closed-connection record lists the subscriptions, so they are
+	// dropped from the client only after it was taken.
 	s.recordClosed(c)
+	c.mu.Lock()
+	c.subs = nil
+	c.mu.Unlock()
 	if !reason.flushes() && c.nc != nil {
 		// A blocked writer must not hold the goroutine: closing the socket
 		// ends its write.

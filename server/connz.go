@@ -4,14 +4,12 @@ import (
 	"cmp"
 	"crypto/tls"
 	"net"
-	"runtime"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
-	"weak"
 )
 
 // closedConn is a closed connection kept for /connz?state=closed. It is
@@ -68,10 +66,7 @@ func (r *closedRing) setMax(n int) {
 	r.max, r.buf, r.next = n, all, 0
 }
 
-// monState is the monitoring state of a server. Server has no field for it
-// (server.go belongs to the core), so it lives in a side table keyed by a
-// weak pointer and is dropped when the server is collected.
-// TODO(issue 5): move into a Server field.
+// monState is the monitoring state of a server (Server.monitoring).
 type monState struct {
 	closed     closedRing
 	varzHook   atomic.Pointer[func(*Varz)]
@@ -79,20 +74,7 @@ type monState struct {
 	seq        atomic.Uint64 // of monitoring responses (ServerInfo.Seq)
 }
 
-var monStates sync.Map // weak.Pointer[Server] -> *monState
-
-func (s *Server) mon() *monState {
-	key := weak.Make(s)
-	if v, ok := monStates.Load(key); ok {
-		return v.(*monState)
-	}
-	st := &monState{closed: closedRing{max: DefaultMaxClosedClients}}
-	v, loaded := monStates.LoadOrStore(key, st)
-	if !loaded {
-		runtime.AddCleanup(s, func(k weak.Pointer[Server]) { monStates.Delete(k) }, key)
-	}
-	return v.(*monState)
-}
+func (s *Server) mon() *monState { return &s.monitoring }
 
 // SetVarzHook registers fn to complete every Varz snapshot with what the
 // server core does not know: the monitor fills the HTTP fields (http_host,
@@ -183,11 +165,8 @@ func (c *client) fillLocked(ci *ConnInfo, subs, detail bool) ([]SubDetail, time.
 // connectSeenLocked reports whether the client's CONNECT was processed,
 // which over TLS means the handshake is over; c.mu is held. Only then may
 // the TLS state be read: tls.Conn.ConnectionState waits for a handshake in
-// progress. A CONNECT without name, lang and version is not noticed; its
-// TLS fields stay empty.
-func (c *client) connectSeenLocked() bool {
-	return c.lang != "" || c.version != "" || c.name != ""
-}
+// progress.
+func (c *client) connectSeenLocked() bool { return c.connectSeen }
 
 // fillTLS adds the TLS version and cipher suite of a TLS connection, named
 // as upstream names them ("1.3", "TLS_AES_128_GCM_SHA256").

@@ -84,8 +84,9 @@ type Server struct {
 	writeDeadline       atomic.Int64
 	noFastProducerStall atomic.Bool
 
-	nextCID atomic.Uint64
-	stats   Stats
+	nextCID    atomic.Uint64
+	stats      Stats
+	monitoring monState
 
 	wg   sync.WaitGroup // accept loops and client goroutines
 	quit chan struct{}
@@ -163,6 +164,7 @@ func New(opts Options) (*Server, error) {
 		accounts:  make(map[string]*Account),
 		quit:      make(chan struct{}),
 	}
+	s.monitoring.closed.max = DefaultMaxClosedClients
 	s.gAcc = s.newAccount(GlobalAccountName)
 	s.applyLimits(&opts)
 	name := opts.ServerName

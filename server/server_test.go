@@ -596,3 +596,22 @@ func TestNoFastProducerStallDrops(t *testing.T) {
 	require.EqualValues(t, 0, s.Counters().SlowConsumers.Load())
 	require.Equal(t, 2, s.NumClients())
 }
+
+func TestClosedConnectionKeepsSubscriptions(t *testing.T) {
+	s := startServer(t, server.Options{})
+	nc := connect(t, s, nats.Name("leaver"))
+	_, err := nc.SubscribeSync("keep.a")
+	require.NoError(t, err)
+	_, err = nc.QueueSubscribe("keep.b", "q", func(*nats.Msg) {})
+	require.NoError(t, err)
+	require.NoError(t, nc.Flush())
+	nc.Close()
+	require.Eventually(t, func() bool { return s.NumClients() == 0 }, 2*time.Second, 5*time.Millisecond)
+	cz, err := s.Connz(&server.ConnzOptions{State: server.ConnClosed, Subscriptions: true})
+	require.NoError(t, err)
+	require.Len(t, cz.Conns, 1)
+	ci := cz.Conns[0]
+	require.Equal(t, "leaver", ci.Name)
+	require.Equal(t, "Client Closed", ci.Reason)
+	require.ElementsMatch(t, []string{"keep.a", "keep.b"}, ci.Subs)
+}
