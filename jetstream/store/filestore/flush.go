@@ -132,6 +132,7 @@ func (s *Store) flushIO(doSync bool) error {
 		j := &jobs[i]
 		j.b.flushed = j.off + int64(len(j.data))
 	}
+	s.evictLocked(nil)
 	var cb func(uint64)
 	if doSync && target > s.durable.Load() {
 		s.durable.Store(target)
