@@ -3,7 +3,6 @@ package auth
 import (
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
@@ -95,24 +94,9 @@ func (e *errs) unknown(ent *confparse.Entry, where string) {
 	}
 }
 
-// describe names a value for error messages.
-func describe(v *confparse.Value) string {
-	switch v.Kind {
-	case confparse.KindString:
-		return "string " + strconv.Quote(v.Str)
-	case confparse.KindInt:
-		return "integer " + strconv.FormatInt(v.Int, 10)
-	case confparse.KindFloat:
-		return "float " + strconv.FormatFloat(v.Float, 'g', -1, 64)
-	case confparse.KindBool:
-		return "boolean " + strconv.FormatBool(v.Bool)
-	}
-	return v.Kind.String()
-}
-
 func (e *errs) str(key string, v *confparse.Value) (string, bool) {
 	if v.Kind != confparse.KindString {
-		e.add(v.Pos, ErrBadConfig, "%s: expected a string, got %s", key, describe(v))
+		e.add(v.Pos, ErrBadConfig, "%s: expected a string, got %s", key, v.Describe())
 		return "", false
 	}
 	return v.Str, true
@@ -150,7 +134,7 @@ func ParseAuthorization(m *confparse.Map) (*Config, error) {
 			case confparse.KindFloat:
 				c.Timeout = time.Duration(v.Float * float64(time.Second))
 			default:
-				e.add(v.Pos, ErrBadConfig, "timeout: expected a number of seconds, got %s", describe(v))
+				e.add(v.Pos, ErrBadConfig, "timeout: expected a number of seconds, got %s", v.Describe())
 			}
 			if c.Timeout < 0 {
 				e.add(v.Pos, ErrBadConfig, "timeout: must not be negative")
@@ -200,14 +184,14 @@ func ParseUsers(v *confparse.Value) ([]User, error) {
 
 func parseUsers(e *errs, v *confparse.Value) []User {
 	if v.Kind != confparse.KindArray {
-		e.add(v.Pos, ErrBadConfig, "Expected users field to be an array, got %s", describe(v))
+		e.add(v.Pos, ErrBadConfig, "Expected users field to be an array, got %s", v.Describe())
 		return nil
 	}
 	var users []User
 	names := map[string]bool{}
 	for _, uv := range v.Array {
 		if uv.Kind != confparse.KindMap {
-			e.add(uv.Pos, ErrBadConfig, "Expected user entry to be a map/struct, got %s", describe(uv))
+			e.add(uv.Pos, ErrBadConfig, "Expected user entry to be a map/struct, got %s", uv.Describe())
 			continue
 		}
 		var u User
@@ -299,7 +283,7 @@ func ParsePermissions(v *confparse.Value) (*Permissions, error) {
 
 func parsePermissions(e *errs, v *confparse.Value) *Permissions {
 	if v.Kind != confparse.KindMap {
-		e.add(v.Pos, ErrBadConfig, "Expected permissions to be a map/struct, got %s", describe(v))
+		e.add(v.Pos, ErrBadConfig, "Expected permissions to be a map/struct, got %s", v.Describe())
 		return nil
 	}
 	p := &Permissions{}
@@ -367,7 +351,7 @@ func parseSubjects(e *errs, v *confparse.Value, queues bool) []string {
 		vals = v.Array
 	case confparse.KindString:
 	default:
-		e.add(v.Pos, ErrBadConfig, "Expected subject permissions to be a subject, or array of subjects, got %s", describe(v))
+		e.add(v.Pos, ErrBadConfig, "Expected subject permissions to be a subject, or array of subjects, got %s", v.Describe())
 		return nil
 	}
 	var subjects []string
@@ -408,7 +392,7 @@ func parseResponses(e *errs, v *confparse.Value) *ResponsePermission {
 		switch strings.ToLower(ent.Key) {
 		case "max", "max_msgs", "max_messages", "max_responses":
 			if val.Kind != confparse.KindInt || val.Int != int64(int(val.Int)) {
-				e.add(val.Pos, ErrBadConfig, "%s: expected an integer, got %s", ent.Key, describe(val))
+				e.add(val.Pos, ErrBadConfig, "%s: expected an integer, got %s", ent.Key, val.Describe())
 				continue
 			}
 			if val.Int != 0 { // 0 keeps the default, negative is unlimited

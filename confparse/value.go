@@ -176,3 +176,19 @@ func (m *Map) Interface() map[string]any {
 	}
 	return out
 }
+
+// Describe names the type and value of v for error messages, as in
+// `expected an integer, got string "lots"`.
+func (v *Value) Describe() string {
+	switch v.Kind {
+	case KindString:
+		return "string " + strconv.Quote(v.Str)
+	case KindInt:
+		return "integer " + strconv.FormatInt(v.Int, 10)
+	case KindFloat:
+		return "float " + strconv.FormatFloat(v.Float, 'g', -1, 64)
+	case KindBool:
+		return "boolean " + strconv.FormatBool(v.Bool)
+	}
+	return v.Kind.String()
+}

@@ -287,23 +287,8 @@ func (a *applier) entry(e *confparse.Entry) {
 	}
 }
 
-// describe names the type and value of v for error messages.
-func describe(v *confparse.Value) string {
-	switch v.Kind {
-	case confparse.KindString:
-		return "string " + strconv.Quote(v.Str)
-	case confparse.KindInt:
-		return "integer " + strconv.FormatInt(v.Int, 10)
-	case confparse.KindFloat:
-		return "float " + strconv.FormatFloat(v.Float, 'g', -1, 64)
-	case confparse.KindBool:
-		return "boolean " + strconv.FormatBool(v.Bool)
-	}
-	return v.Kind.String()
-}
-
 func (a *applier) typeErr(key, want string, v *confparse.Value) {
-	a.errorf(v.Pos, ErrBadValue, "%s: expected %s, got %s", key, want, describe(v))
+	a.errorf(v.Pos, ErrBadValue, "%s: expected %s, got %s", key, want, v.Describe())
 }
 
 func (a *applier) str(key string, v *confparse.Value, dst *string) bool {
