@@ -41,9 +41,6 @@ var (
 type Config struct {
 	Options Options
 	Log     LogConfig
-	// Websocket is the websocket {} block; its Port is 0 when the block
-	// is absent. The command starts it with Server.StartWebsocket.
-	Websocket WebsocketOptions
 	// PidFile is where the process id is written (pid_file).
 	PidFile string
 	// PortsFileDir is where "<exe>_<pid>.ports" is written (ports_file_dir).
@@ -425,7 +422,7 @@ func (a *applier) tags(key string, v *confparse.Value) {
 	}
 }
 
-// websocket parses the websocket {} block into c.Websocket, with
+// websocket parses the websocket {} block into c.Options.Websocket, with
 // upstream's keys and aliases.
 func (a *applier) websocket(e *confparse.Entry) {
 	v := e.Value
@@ -433,7 +430,7 @@ func (a *applier) websocket(e *confparse.Entry) {
 		a.typeErr(e.Key, "a map", v)
 		return
 	}
-	w := &a.c.Websocket
+	w := &a.c.Options.Websocket
 	for i := range v.Map.Entries {
 		me := &v.Map.Entries[i]
 		mv := me.Value

@@ -220,7 +220,7 @@ websocket {
 `, certFile, keyFile, certFile))
 	require.NoError(t, err)
 	require.Empty(t, warns)
-	w := c.Websocket
+	w := c.Options.Websocket
 	require.Equal(t, "127.0.0.1", w.Host)
 	require.Equal(t, 8443, w.Port)
 	require.Equal(t, "ws.example.com:443", w.Advertise)
@@ -242,12 +242,12 @@ websocket {
 	c, _, err = applyText(t, "ws { net: 127.0.0.2, port: -1, no_tls: true, origin: \"http://a.example.com\", compress: true, handshake_timeout: 3 }\n")
 	require.NoError(t, err)
 	require.Equal(t, server.WebsocketOptions{Host: "127.0.0.2", Port: -1, NoTLS: true, AllowedOrigins: []string{"http://a.example.com"},
-		Compression: true, HandshakeTimeout: 3 * time.Second}, c.Websocket)
+		Compression: true, HandshakeTimeout: 3 * time.Second}, c.Options.Websocket)
 
 	// No block, no listener.
 	c, _, err = applyText(t, "port: 4222\n")
 	require.NoError(t, err)
-	require.Zero(t, c.Websocket.Port)
+	require.Zero(t, c.Options.Websocket.Port)
 }
 
 func TestConfigWebsocketErrors(t *testing.T) {

@@ -82,6 +82,10 @@ type Options struct {
 
 	// GitCommit is reported in INFO and the banner.
 	GitCommit string
+	// Websocket configures the WebSocket listener (the websocket {} block);
+	// Port 0 leaves it off. Start brings it up before the client listener.
+	Websocket WebsocketOptions
+
 	// ConfigFile is the configuration file the options came from, shown in
 	// the startup banner.
 	ConfigFile string

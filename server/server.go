@@ -252,8 +252,14 @@ func (s *Server) Start() error {
 		s.log.Info("Using configuration file: " + s.opts.ConfigFile)
 	}
 
+	if s.opts.Websocket.Port != 0 {
+		if err := s.StartWebsocket(s.opts.Websocket); err != nil {
+			return err
+		}
+	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
+		s.closeExtraListeners()
 		return &ListenError{Addr: addr, Err: err}
 	}
 	port := ln.Addr().(*net.TCPAddr).Port
@@ -270,6 +276,18 @@ func (s *Server) Start() error {
 	go s.acceptLoop(ln)
 	s.log.Info("Server is ready")
 	return nil
+}
+
+// closeExtraListeners closes the listeners added by Serve (a failed Start
+// must not leave them accepting).
+func (s *Server) closeExtraListeners() {
+	s.mu.Lock()
+	lns := s.extra
+	s.extra = nil
+	s.mu.Unlock()
+	for _, ln := range lns {
+		ln.Close()
+	}
 }
 
 // connectURLs is what clients learn in INFO connect_urls.

@@ -98,7 +98,8 @@ func (o *WebsocketOptions) validate() error {
 // StartWebsocket starts serving NATS clients over WebSocket as o says:
 // it binds the listener, adds TLS unless o.TLSConfig is nil (then o.NoTLS
 // must be set), and serves the upgraded connections like TCP ones until
-// Shutdown. Call it after Start. It fails when o is invalid, when the
+// Shutdown. Start calls it for Options.Websocket; call it yourself only to
+// add a listener to a running server. It fails when o is invalid, when the
 // address cannot be bound (a *ListenError) or after Shutdown.
 func (s *Server) StartWebsocket(o WebsocketOptions) error {
 	if o.Port == 0 {

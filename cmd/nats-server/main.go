@@ -162,13 +162,6 @@ func serve(cfg *server.Config, f *flags, stderr *os.File) int {
 		log.Log(context.Background(), fatalLevel, err.Error())
 		return 1
 	}
-	if cfg.Websocket.Port != 0 {
-		if err := s.StartWebsocket(cfg.Websocket); err != nil {
-			log.Log(context.Background(), fatalLevel, err.Error())
-			p.shutdown()
-			return 1
-		}
-	}
 	if cfg.PortsFileDir != "" {
 		path, err := writePortsFile(cfg.PortsFileDir, s)
 		if err != nil {
@@ -285,7 +278,7 @@ func checkReloadable(old, nu *server.Config) error {
 			return fmt.Errorf("config reload not supported for %s: old=%v, new=%v", fl.name, fl.old, fl.new)
 		}
 	}
-	if !sameWebsocket(old.Websocket, nu.Websocket) {
+	if !sameWebsocket(old.Options.Websocket, nu.Options.Websocket) {
 		return errors.New("config reload not supported for websocket")
 	}
 	return nil
