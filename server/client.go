@@ -13,6 +13,7 @@ import (
 
 	"natsd.dev/protocol"
 	"natsd.dev/sublist"
+	"natsd.dev/websocket"
 )
 
 // Read buffer sizing: start small so idle connections stay cheap, grow
@@ -92,6 +93,7 @@ type client struct {
 	srv   *Server
 	cid   uint64
 	kind  clientKind
+	ws    bool // a WebSocket connection
 	nc    net.Conn
 	acc   *Account
 	start time.Time
@@ -158,7 +160,11 @@ func (s *Server) createClient(nc net.Conn) {
 	} else if nc.RemoteAddr() != nil {
 		c.host = nc.RemoteAddr().String()
 	}
-	c.logPrefix = net.JoinHostPort(c.host, strconv.Itoa(c.port)) + " - cid:" + strconv.FormatUint(c.cid, 10)
+	idTag := " - cid:"
+	if _, c.ws = nc.(*websocket.Conn); c.ws {
+		idTag = " - wid:" // upstream's tag for WebSocket clients
+	}
+	c.logPrefix = net.JoinHostPort(c.host, strconv.Itoa(c.port)) + idTag + strconv.FormatUint(c.cid, 10)
 	c.traceOn = s.log.Enabled(context.Background(), LevelTrace)
 	c.parser.MaxControlLine = int(s.maxControlLine.Load())
 	c.parser.MaxPayload = int(s.maxPayload.Load())

@@ -10,6 +10,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"natsd.dev/websocket"
 )
 
 // closedConn is a closed connection kept for /connz?state=closed. It is
@@ -137,6 +139,9 @@ func (c *client) fillLocked(ci *ConnInfo, subs, detail bool) ([]SubDetail, time.
 	ci.Cid = c.cid
 	ci.Kind = "Client"
 	ci.Type = "nats"
+	if c.ws {
+		ci.Type = "websocket"
+	}
 	ci.IP = c.host
 	ci.Port = c.port
 	ci.Start = c.start
@@ -171,6 +176,9 @@ func (c *client) connectSeenLocked() bool { return c.connectSeen }
 // fillTLS adds the TLS version and cipher suite of a TLS connection, named
 // as upstream names them ("1.3", "TLS_AES_128_GCM_SHA256").
 func fillTLS(ci *ConnInfo, nc net.Conn) {
+	if wc, ok := nc.(*websocket.Conn); ok {
+		nc = wc.NetConn()
+	}
 	tc, ok := nc.(*tls.Conn)
 	if !ok {
 		return

@@ -37,6 +37,7 @@ func (s *Server) Varz(_ *VarzOptions) (*Varz, error) {
 	s.mu.Unlock()
 
 	v := &Varz{
+		Websocket:         s.websocketVarz(),
 		ID:                info.ID,
 		Name:              info.Name,
 		Version:           info.Version,

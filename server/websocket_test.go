@@ -564,3 +564,25 @@ func BenchmarkWebsocketCompressedText(b *testing.B) {
 	b.ReportMetric(float64(packed)/float64(b.N), "deflate-B/msg")
 	b.ReportMetric(float64(packed)/float64(plain), "deflate/plain")
 }
+
+func TestWebsocketMonitoring(t *testing.T) {
+	s, _ := startWebsocketServer(t, server.WebsocketOptions{Host: "127.0.0.1", Port: server.RandomPort, NoTLS: true, Compression: true})
+	ws := connectURL(t, wsURL(s, false), nats.Name("over-ws"))
+	tcp := connectURL(t, s.ClientURL(), nats.Name("over-tcp"))
+	require.NoError(t, ws.Flush())
+	require.NoError(t, tcp.Flush())
+
+	cz, err := s.Connz(&server.ConnzOptions{})
+	require.NoError(t, err)
+	types := map[string]string{}
+	for _, ci := range cz.Conns {
+		types[ci.Name] = ci.Type
+	}
+	require.Equal(t, map[string]string{"over-ws": "websocket", "over-tcp": "nats"}, types)
+
+	v, err := s.Varz(nil)
+	require.NoError(t, err)
+	require.Equal(t, s.WebsocketAddr().(*net.TCPAddr).Port, v.Websocket.Port)
+	require.True(t, v.Websocket.NoTLS)
+	require.True(t, v.Websocket.Compression)
+}
