@@ -95,7 +95,6 @@ type block struct {
 	liveRec  int64  // bytes of live message records
 	tombs    []uint64
 	marker   uint64 // highest marker written to it
-	hist     []string
 }
 
 // psi is the per-subject index: the subject's sequences in ascending order.
@@ -423,9 +422,6 @@ func (s *Store) appendMsgLocked(seq uint64, ts, ttlv int64, flags uint8, subject
 	off := len(b.cache)
 	b.cache = appendRecord(b.cache, seq, ts, ttlv, flags, subject, hdr, data)
 	b.size = int64(len(b.cache))
-	if debugChecks {
-		b.hist = append(b.hist, fmt.Sprintf("append %d at %d", seq, off))
-	}
 	if p == nil {
 		p = &psi{subj: strings.Clone(subject)}
 		s.subjects[p.subj] = p
@@ -482,9 +478,6 @@ func (s *Store) evictLocked(keep *block) {
 			return
 		}
 		lru.cache = nil
-		if debugChecks {
-			lru.hist = append(lru.hist, "evicted")
-		}
 		s.cached -= lru.size
 	}
 }
@@ -662,9 +655,6 @@ func (s *Store) loadCacheLocked(b *block) error {
 		return fmt.Errorf("filestore: read block %d: %w", b.id, err)
 	}
 	b.cache = buf
-	if debugChecks {
-		b.hist = append(b.hist, fmt.Sprintf("loaded %d", len(buf)))
-	}
 	b.use = s.tick()
 	s.cached += b.size
 	s.evictLocked(b)
@@ -683,10 +673,6 @@ func (s *Store) fillLocked(seq uint64, sl *slot, m *store.StoredMsg, wantCache b
 	}
 	var r record
 	if err := decodeRecord(raw, &r); err != nil {
-		if debugChecks {
-			fi, _ := b.f.Stat()
-			panic(fmt.Sprintf("seq %d block %d base %d last %d off %d rlen %d cached %v size %d flushed %d file %d active %v err %v hist %q", seq, b.id, b.base, b.last, sl.off, sl.recLen(), b.cache != nil, b.size, b.flushed, fi.Size(), b == s.active(), err, b.hist))
-		}
 		return fmt.Errorf("filestore: block %d offset %d: %w", b.id, sl.off, err)
 	}
 	if r.seq != seq || r.flags != 0 {

@@ -206,8 +206,14 @@ func (s *Store) dropEmptyIO() error {
 	for _, b := range drop {
 		dropped[b] = true
 	}
+	// The markers of dropped blocks must live on in the active block, and
+	// the tombstones they hold for older blocks must be copied forward,
+	// before the files go.
 	carried := false
 	for _, b := range drop {
+		if b.marker > s.active().marker {
+			carried = true
+		}
 		for _, t := range b.tombs {
 			if s.tombNeeded(t, dropped) {
 				s.appendTombLocked(t)
@@ -310,9 +316,6 @@ func (s *Store) rewriteIO(b *block, locked bool) error {
 		}
 	}
 	old := b.cache
-	if debugChecks {
-		b.hist = append(b.hist, fmt.Sprintf("rewrite start len(old)=%d size=%d flushed=%d", len(old), b.size, b.flushed))
-	}
 	nb := appendBlockHeader(make([]byte, 0, blkHdrSize+b.liveRec+1024), b.base, b.baseTime)
 	type move struct {
 		seq uint64
@@ -329,15 +332,6 @@ func (s *Store) rewriteIO(b *block, locked bool) error {
 			return fmt.Errorf("filestore: rewrite block %d offset %d: %w", b.id, off, err)
 		}
 		raw := old[off : off+r.size]
-		if debugChecks {
-			sl := s.slot(r.seq)
-			var live bool
-			var soff uint32
-			if sl != nil {
-				live, soff = sl.subj != nil, sl.off
-			}
-			b.hist = append(b.hist, fmt.Sprintf("scan off %d seq %d flags %d slot %v live %v soff %d len %d", off, r.seq, r.flags, sl != nil, live, soff, len(old)))
-		}
 		switch {
 		case r.flags&flagMarker != 0:
 			marker = max(marker, r.seq)
@@ -355,6 +349,7 @@ func (s *Store) rewriteIO(b *block, locked bool) error {
 		}
 		off += r.size
 	}
+	marker = min(marker, s.last+1) // Truncate may have lowered LastSeq
 	if marker != 0 {
 		nb = appendRecord(nb, marker, 0, 0, flagMarker, "", nil, nil)
 	}
@@ -408,9 +403,6 @@ func (s *Store) rewriteIO(b *block, locked bool) error {
 	}
 	b.cache = nb
 	b.size = int64(len(nb))
-	if debugChecks {
-		b.hist = append(b.hist, fmt.Sprintf("rewrite locked=%v moves=%v active=%v", locked, moves, isActive))
-	}
 	b.flushed = b.size
 	b.liveRec = live
 	b.tombs = tombs

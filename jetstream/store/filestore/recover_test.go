@@ -92,11 +92,15 @@ func TestReopenModel(t *testing.T) {
 						if _, err := s.Compact(st.FirstSeq + uint64(r.IntN(int(st.Msgs)+3))); err != nil {
 							t.Fatal(err)
 						}
-					case op < 86:
+					case op < 85:
 						if st.LastSeq > 3 {
 							if err := s.Truncate(st.LastSeq - uint64(r.IntN(4))); err != nil {
 								t.Fatal(err)
 							}
+						}
+					case op < 86:
+						if err := s.Truncate(uint64(r.IntN(int(st.LastSeq) + 1))); err != nil {
+							t.Fatal(err)
 						}
 					case op < 87:
 						if _, err := s.Purge(store.PurgeRequest{}); err != nil {

@@ -1,0 +1,154 @@
+package filestore_test
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"reflect"
+	"runtime"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"natsd.dev/jetstream/store"
+	"natsd.dev/jetstream/store/filestore"
+)
+
+func TestEraseOverwritesDisk(t *testing.T) {
+	dir := t.TempDir()
+	s := open(t, dir, filestore.Config{BlockSize: 256}, store.Config{})
+	secret := []byte("top-secret-payload")
+	s.StoreMsg("a", nil, secret, 0, 0)
+	for range 10 {
+		s.StoreMsg("b", nil, []byte("filler filler filler"), 0, 0)
+	}
+	if err := s.WaitDurable(t.Context(), 11); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.EraseMsg(1); err != nil {
+		t.Fatal(err)
+	}
+	// Also erase one that may not be written yet.
+	seq, _ := s.StoreMsg("a", nil, []byte("second-secret-xyz"), 0, 0)
+	if err := s.EraseMsg(seq); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	names, _ := filepath.Glob(filepath.Join(dir, "msgs", "*"))
+	for _, n := range names {
+		data, _ := os.ReadFile(n)
+		if bytes.Contains(data, secret) || bytes.Contains(data, []byte("second-secret")) {
+			t.Fatalf("%s still holds an erased payload", n)
+		}
+	}
+	s = open(t, dir, filestore.Config{}, store.Config{})
+	defer s.Close()
+	if st := s.State(); st.Msgs != 10 || st.FirstSeq != 2 {
+		t.Fatalf("state after erase and reopen %+v", st)
+	}
+}
+
+func TestNoGoroutineLeak(t *testing.T) {
+	before := runtime.NumGoroutine()
+	for range 5 {
+		s := open(t, t.TempDir(), filestore.Config{SyncInterval: time.Second}, store.Config{MaxAge: time.Hour})
+		s.StoreMsg("a", nil, nil, 0, time.Minute)
+		s.Close()
+		s = open(t, t.TempDir(), filestore.Config{}, store.Config{})
+		s.StoreMsg("a", nil, nil, 0, 0)
+		s.Delete()
+	}
+	deadline := time.Now().Add(2 * time.Second)
+	for runtime.NumGoroutine() > before && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n := runtime.NumGoroutine(); n > before {
+		t.Fatalf("%d goroutines after Close, %d before", n, before)
+	}
+}
+
+func TestDurableSignals(t *testing.T) {
+	var last atomic.Uint64
+	bad := atomic.Bool{}
+	s := open(t, t.TempDir(), filestore.Config{}, store.Config{OnDurable: func(seq uint64) {
+		if seq <= last.Load() {
+			bad.Store(true)
+		}
+		last.Store(seq)
+	}})
+	for range 100 {
+		s.StoreMsg("a", nil, []byte("x"), 0, 0)
+	}
+	if err := s.WaitDurable(t.Context(), 100); err != nil {
+		t.Fatal(err)
+	}
+	if s.DurableSeq() < 100 {
+		t.Fatalf("DurableSeq %d", s.DurableSeq())
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Millisecond)
+	defer cancel()
+	if err := s.WaitDurable(ctx, 1000); err != context.DeadlineExceeded {
+		t.Fatalf("WaitDurable of a future sequence = %v", err)
+	}
+	done := make(chan error)
+	go func() { done <- s.WaitDurable(context.Background(), 1000) }()
+	time.Sleep(10 * time.Millisecond)
+	s.Close()
+	if err := <-done; err != store.ErrStoreClosed {
+		t.Fatalf("WaitDurable across Close = %v", err)
+	}
+	if bad.Load() || last.Load() != 100 {
+		t.Fatalf("OnDurable not increasing or not reaching 100 (last %d)", last.Load())
+	}
+}
+
+// TestAsyncSyncInterval checks the opt-out: messages are written without
+// waiting and become durable at the interval (or Close).
+func TestAsyncSyncInterval(t *testing.T) {
+	dir := t.TempDir()
+	s := open(t, dir, filestore.Config{SyncInterval: 50 * time.Millisecond}, store.Config{})
+	for range 10 {
+		s.StoreMsg("a", nil, []byte("x"), 0, 0)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+	defer cancel()
+	if err := s.WaitDurable(ctx, 10); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	s = open(t, dir, filestore.Config{}, store.Config{})
+	defer s.Close()
+	if st := s.State(); st.Msgs != 10 {
+		t.Fatalf("state %+v", st)
+	}
+}
+
+func TestSnapshotRestoreReopen(t *testing.T) {
+	src := open(t, t.TempDir(), filestore.Config{BlockSize: 512}, store.Config{})
+	for i := range 50 {
+		src.StoreMsg("s."+string(rune('a'+i%5)), []byte("h"), bytes.Repeat([]byte{byte(i)}, i), 0, 0)
+	}
+	src.RemoveMsg(7)
+	src.Compact(3)
+	c, _ := src.Consumer("c1")
+	c.SetState(&store.ConsumerState{Delivered: store.SequencePair{Consumer: 3, Stream: 4}})
+	var buf bytes.Buffer
+	if err := src.Snapshot(t.Context(), &buf); err != nil {
+		t.Fatal(err)
+	}
+	st1, m1 := dump(t, src)
+	src.Close()
+	dir := t.TempDir()
+	dst := open(t, dir, filestore.Config{}, store.Config{})
+	if err := dst.Restore(t.Context(), &buf); err != nil {
+		t.Fatal(err)
+	}
+	dst.Close()
+	dst = open(t, dir, filestore.Config{}, store.Config{})
+	defer dst.Close()
+	st2, m2 := dump(t, dst)
+	if !reflect.DeepEqual(st1, st2) || !reflect.DeepEqual(m1, m2) {
+		t.Fatalf("restored and reopened store differs:\n%+v\n%+v", st1, st2)
+	}
+}
