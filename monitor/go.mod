@@ -9,7 +9,7 @@ require (
 )
 
 require (
-	github.com/klauspost/compress v1.20.0 // indirect
+	github.com/klauspost/compress v1.20.3 // indirect
 	github.com/nats-io/nkeys v0.4.16 // indirect
 	github.com/nats-io/nuid v1.0.1 // indirect
 	go.yaml.in/yaml/v3 v3.0.5 // indirect
@@ -18,6 +18,7 @@ require (
 	natsd.dev/confparse v0.0.0 // indirect
 	natsd.dev/protocol v0.0.0 // indirect
 	natsd.dev/sublist v0.0.0 // indirect
+	natsd.dev/websocket v0.0.0 // indirect
 )
 
 replace (
@@ -25,4 +26,5 @@ replace (
 	natsd.dev/protocol => ../protocol
 	natsd.dev/server => ../server
 	natsd.dev/sublist => ../sublist
+	natsd.dev/websocket => ../websocket
 )

@@ -45,9 +45,21 @@ type Config struct {
 	PidFile string
 	// PortsFileDir is where "<exe>_<pid>.ports" is written (ports_file_dir).
 	PortsFileDir string
+	// Monitor is where the HTTP monitoring server listens (http,
+	// http_port, http_base_path); Port 0 leaves it off.
+	Monitor MonitorConfig
 	// Digest identifies the parsed configuration ("sha256:<hex>"); it is
 	// what `nats-server -t` prints.
 	Digest string
+}
+
+// MonitorConfig is the HTTP monitoring listener of a configuration file.
+type MonitorConfig struct {
+	// Host defaults to the client listener's host, as upstream does.
+	Host string
+	// Port -1 picks a free port.
+	Port     int
+	BasePath string
 }
 
 // LogConfig are the logging settings of a configuration file.
@@ -112,14 +124,14 @@ const unsupportedKeys = `
 	cluster gateway leaf leafnodes
 	jetstream store_dir storedir default_js_domain
 	mqtt
-	http https http_port monitor_port https_port http_base_path prof_port
+	https https_port prof_port
 	mappings maps proxy_protocol proxies
 	max_sub_tokens max_subscription_tokens write_timeout`
 
 // ignoredKeys are nats-server's top-level keys that only tune behaviour
 // natsd does not have; they are accepted with a warning.
 const ignoredKeys = `
-	trace_headers connect_error_reports reconnect_error_reports max_closed_clients
+	trace_headers connect_error_reports reconnect_error_reports
 	feature_flags server_metadata prof_block_rate`
 
 // otherKeys maps the keys Apply does not handle to how they are treated.
@@ -184,6 +196,19 @@ func (a *applier) entry(e *confparse.Entry) {
 	switch key {
 	case "listen":
 		a.listen(key, v)
+	case "http":
+		if host, port, hostSet, ok := a.hostPort(key, v); ok {
+			a.c.Monitor.Port = port
+			if hostSet {
+				a.c.Monitor.Host = host
+			}
+		}
+	case "http_port", "monitor_port":
+		a.integer(key, v, &a.c.Monitor.Port)
+	case "http_base_path":
+		a.str(key, v, &a.c.Monitor.BasePath)
+	case "max_closed_clients":
+		a.integer(key, v, &a.c.Options.MaxClosedClients)
 	case "host", "net":
 		a.str(key, v, &o.Host)
 	case "port":

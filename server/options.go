@@ -77,6 +77,10 @@ type Options struct {
 	// NoLog discards all logging; Logger nil does the same.
 	Logger *slog.Logger
 
+	// MaxClosedClients is how many closed connections /connz?state=closed
+	// remembers; 0 means DefaultMaxClosedClients, negative keeps none.
+	MaxClosedClients int
+
 	// Tags and Metadata are reported as upstream does (server_tags).
 	Tags []string
 

@@ -165,6 +165,9 @@ func New(opts Options) (*Server, error) {
 		quit:      make(chan struct{}),
 	}
 	s.monitoring.closed.max = DefaultMaxClosedClients
+	if opts.MaxClosedClients != 0 {
+		s.monitoring.closed.max = max(opts.MaxClosedClients, 0)
+	}
 	s.gAcc = s.newAccount(GlobalAccountName)
 	s.applyLimits(&opts)
 	name := opts.ServerName

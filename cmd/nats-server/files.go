@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"natsd.dev/monitor"
 	"natsd.dev/server"
 	"natsd.dev/server/logger"
 )
@@ -21,7 +22,7 @@ func writePidFile(path string) error {
 }
 
 // ports is the JSON document of the ports file, with nats-server's field
-// names; natsd fills the client and WebSocket lists so far.
+// names; natsd fills the client, monitoring and WebSocket lists so far.
 type ports struct {
 	Nats       []string `json:"nats,omitempty"`
 	Monitoring []string `json:"monitoring,omitempty"`
@@ -38,8 +39,11 @@ func portsFileName() string {
 
 // writePortsFile writes the ports file for the listeners of s into dir and
 // returns its path.
-func writePortsFile(dir string, s *server.Server) (string, error) {
+func writePortsFile(dir string, s *server.Server, mon *monitor.Server) (string, error) {
 	doc := ports{Nats: listenURLs("nats", s.Addr())}
+	if mon != nil {
+		doc.Monitoring = listenURLs("http", mon.Addr())
+	}
 	if addr := s.WebsocketAddr(); addr != nil {
 		scheme := "ws"
 		if s.WebsocketTLS() {

@@ -203,7 +203,7 @@ func newFlagSet(f *flags, out io.Writer) *flag.FlagSet {
 // unsupportedFlags lists, by canonical name, the flags refused for now and
 // the subsystem each needs.
 var unsupportedFlags = []struct{ name, what string }{
-	{"http_port", "monitoring"}, {"https_port", "monitoring"},
+	{"https_port", "TLS"},
 	{"jetstream", "JetStream"}, {"store_dir", "JetStream"},
 	{"user", "authorization"}, {"pass", "authorization"}, {"auth", "authorization"},
 	{"tls", "TLS"}, {"tlscert", "TLS"}, {"tlskey", "TLS"}, {"tlsverify", "TLS"}, {"tlscacert", "TLS"},
@@ -264,6 +264,9 @@ func (f *flags) apply(cfg *server.Config) {
 	}
 	if f.set["client_advertise"] {
 		o.ClientAdvertise = f.clientAdvertise
+	}
+	if f.set["http_port"] {
+		cfg.Monitor.Port = f.httpPort
 	}
 	if f.set["pid"] {
 		cfg.PidFile = f.pidFile

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"natsd.dev/confparse"
+	"natsd.dev/monitor"
 	"natsd.dev/server"
 )
 
@@ -125,6 +126,7 @@ type process struct {
 	cfg       *server.Config
 	logs      *logging
 	srv       *server.Server
+	mon       *monitor.Server // nil without http_port
 	pidFile   string
 	portsFile string
 	ldm       bool
@@ -162,8 +164,15 @@ func serve(cfg *server.Config, f *flags, stderr *os.File) int {
 		log.Log(context.Background(), fatalLevel, err.Error())
 		return 1
 	}
+	if cfg.Monitor.Port != 0 {
+		if err := p.startMonitor(); err != nil {
+			log.Log(context.Background(), fatalLevel, err.Error())
+			p.shutdown()
+			return 1
+		}
+	}
 	if cfg.PortsFileDir != "" {
-		path, err := writePortsFile(cfg.PortsFileDir, s)
+		path, err := writePortsFile(cfg.PortsFileDir, s, p.mon)
 		if err != nil {
 			log.Error("Error writing ports file: " + err.Error())
 		} else {
@@ -173,10 +182,33 @@ func serve(cfg *server.Config, f *flags, stderr *os.File) int {
 	return p.waitForSignals()
 }
 
-// shutdown stops the server, flushing clients within shutdownTimeout.
+// startMonitor starts the HTTP monitoring server; its host defaults to the
+// client listener's, as upstream's does.
+func (p *process) startMonitor() error {
+	mc := p.cfg.Monitor
+	if mc.Host == "" {
+		mc.Host = p.cfg.Options.Host
+	}
+	m, err := monitor.New(p.srv, monitor.Options{Host: mc.Host, Port: mc.Port, BasePath: mc.BasePath})
+	if err != nil {
+		return err
+	}
+	if err := m.Start(); err != nil {
+		return err
+	}
+	p.mon = m
+	p.logs.log.Info("Starting http monitor on http://" + m.Addr().String())
+	return nil
+}
+
+// shutdown stops the monitor and the server, flushing clients within
+// shutdownTimeout.
 func (p *process) shutdown() {
 	ctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
 	defer cancel()
+	if p.mon != nil {
+		p.mon.Shutdown(ctx)
+	}
 	if err := p.srv.Shutdown(ctx); err != nil {
 		p.logs.log.Error("Shutdown did not complete: " + err.Error())
 	}
@@ -272,6 +304,8 @@ func checkReloadable(old, nu *server.Config) error {
 		{"no_header_support", old.Options.NoHeaderSupport, nu.Options.NoHeaderSupport},
 		{"disable_sublist_cache", old.Options.NoSublistCache, nu.Options.NoSublistCache},
 		{"pid_file", old.PidFile, nu.PidFile},
+		{"http", old.Monitor, nu.Monitor},
+		{"max_closed_clients", old.Options.MaxClosedClients, nu.Options.MaxClosedClients},
 		{"ports_file_dir", old.PortsFileDir, nu.PortsFileDir},
 	} {
 		if fl.old != fl.new {
