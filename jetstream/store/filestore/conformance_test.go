@@ -15,6 +15,7 @@ func TestConformance(t *testing.T) {
 	}{
 		{"GroupCommit", filestore.Config{}},
 		{"SmallBlocks", filestore.Config{BlockSize: 256, CacheSize: 512}},
+		{"Encrypted", filestore.Config{BlockSize: 4096, EncryptionKey: []byte("0123456789abcdef0123456789abcdef")}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			storetest.Run(t, func(t *testing.T, cfg store.Config) store.StreamStore {

@@ -2,6 +2,7 @@ package filestore
 
 import (
 	"context"
+	"crypto/cipher"
 	"errors"
 	"fmt"
 	"os"
@@ -52,6 +53,12 @@ type Config struct {
 	SyncInterval time.Duration
 	// FS is the file system; nil means OSFS.
 	FS FS
+	// EncryptionKey, if set, encrypts every message record written from
+	// now on with AES-GCM (a 16, 24 or 32 byte key: AES-128, -192 or
+	// -256). Subjects, headers and payloads are encrypted; sequences,
+	// times, TTLs and lengths are not. Records written without a key stay
+	// readable; records written with one need it (Open fails with ErrKey).
+	EncryptionKey []byte
 }
 
 const (
@@ -66,6 +73,9 @@ const (
 // which MaxAge does not apply.
 const exemptBit = 1 << 31
 
+// sealedBit in slot.rlen marks an encrypted record.
+const sealedBit = 1 << 30
+
 // slot is the in-memory index entry of one sequence.
 type slot struct {
 	off  uint32 // offset of the record in its block
@@ -74,10 +84,17 @@ type slot struct {
 	subj *psi // nil when the sequence holds no message
 }
 
-func (sl *slot) recLen() uint32 { return sl.rlen &^ exemptBit }
+func (sl *slot) recLen() uint32 { return sl.rlen &^ (exemptBit | sealedBit) }
 
-// msgSize is store.MsgSize of the message of a record of length n.
-func msgSize(n uint32) uint64 { return uint64(n) - recHdrSize + 16 }
+// msgSize is store.MsgSize of the message of a record, given the slot's
+// rlen (the record length with the slot's flag bits).
+func msgSize(rlen uint32) uint64 {
+	n := uint64(rlen&^(exemptBit|sealedBit)) - recHdrSize + 16
+	if rlen&sealedBit != 0 {
+		n -= sealOverhead
+	}
+	return n
+}
 
 // block is one message block file.
 type block struct {
@@ -164,6 +181,8 @@ type Store struct {
 	lost      *store.LostData
 	report    RecoveryReport
 	rbuf      []byte
+	dbuf      []byte // decrypted record scratch
+	aead      cipher.AEAD
 	lastBlk   *block
 	final     store.StreamState
 
@@ -211,6 +230,10 @@ func Open(cfg Config, scfg store.Config) (*Store, error) {
 	if cfg.FS == nil {
 		cfg.FS = OSFS{}
 	}
+	aead, err := newAEAD(cfg.EncryptionKey)
+	if err != nil {
+		return nil, err
+	}
 	s := &Store{
 		cfg:       cfg,
 		fs:        cfg.FS,
@@ -223,6 +246,7 @@ func Open(cfg Config, scfg store.Config) (*Store, error) {
 		flushCh:   make(chan struct{}, 1),
 		expCh:     make(chan struct{}, 1),
 		quit:      make(chan struct{}),
+		aead:      aead,
 	}
 	for _, d := range []string{s.msgDir, filepath.Join(s.dir, "consumers")} {
 		if err := s.fs.MkdirAll(d, 0o755); err != nil {
@@ -376,7 +400,7 @@ func (s *Store) storeLocked(subject string, hdr, data []byte, ts int64, ttl time
 			if c.DiscardNewPerSubject {
 				return 0, store.ErrMaxMsgsPerSubject
 			}
-			freedMsgs, freedBytes = 1, msgSize(s.slot(s.firstLive(p)).recLen())
+			freedMsgs, freedBytes = 1, msgSize(s.slot(s.firstLive(p)).rlen)
 		}
 		if c.MaxMsgs > 0 && s.msgs+1-freedMsgs > uint64(c.MaxMsgs) {
 			return 0, store.ErrMaxMsgs
@@ -385,7 +409,7 @@ func (s *Store) storeLocked(subject string, hdr, data []byte, ts int64, ttl time
 			return 0, store.ErrMaxBytes
 		}
 	}
-	rl := recordLen(subject, hdr, data)
+	rl := recordLen(subject, hdr, data) + sealOverhead
 	if rl > maxRecord-blkHdrSize {
 		return 0, store.ErrMsgTooBig
 	}
@@ -415,12 +439,19 @@ func (s *Store) storeLocked(subject string, hdr, data []byte, ts int64, ttl time
 // the active block and indexes it; p is the subject's index if known.
 func (s *Store) appendMsgLocked(seq uint64, ts, ttlv int64, flags uint8, subject string, hdr, data []byte, p *psi) {
 	rl := recordLen(subject, hdr, data)
+	if s.aead != nil {
+		rl += sealOverhead
+	}
 	b := s.active()
 	if b.size > blkHdrSize && b.size+int64(rl) > s.cfg.BlockSize {
 		b = s.rollLocked(seq)
 	}
 	off := len(b.cache)
-	b.cache = appendRecord(b.cache, seq, ts, ttlv, flags, subject, hdr, data)
+	if s.aead != nil {
+		b.cache = appendSealedRecord(b.cache, s.aead, seq, ts, ttlv, flags, subject, hdr, data)
+	} else {
+		b.cache = appendRecord(b.cache, seq, ts, ttlv, flags, subject, hdr, data)
+	}
 	b.size = int64(len(b.cache))
 	if p == nil {
 		p = &psi{subj: strings.Clone(subject)}
@@ -431,6 +462,9 @@ func (s *Store) appendMsgLocked(seq uint64, ts, ttlv int64, flags uint8, subject
 	rlen := uint32(rl)
 	if ttlv != 0 {
 		rlen |= exemptBit
+	}
+	if s.aead != nil {
+		rlen |= sealedBit
 	}
 	// Fill the gap, if any (Restore), with empty slots.
 	for s.sbase+uint64(len(s.slots)) < seq {
@@ -546,7 +580,7 @@ func (s *Store) removeLocked(seq uint64, reason store.RemoveReason, tomb bool) b
 	p := sl.subj
 	sl.subj = nil
 	rl := sl.recLen()
-	size := msgSize(rl)
+	size := msgSize(sl.rlen)
 	s.msgs--
 	s.bytes -= size
 	p.n--
@@ -675,8 +709,13 @@ func (s *Store) fillLocked(seq uint64, sl *slot, m *store.StoredMsg, wantCache b
 	if err := decodeRecord(raw, &r); err != nil {
 		return fmt.Errorf("filestore: block %d offset %d: %w", b.id, sl.off, err)
 	}
-	if r.seq != seq || r.flags != 0 {
+	if r.seq != seq || r.flags&^flagSealed != 0 {
 		return fmt.Errorf("filestore: block %d offset %d: sequence %d, want %d: %w", b.id, sl.off, r.seq, seq, store.ErrCorrupt)
+	}
+	if r.flags&flagSealed != 0 {
+		if s.dbuf, err = unseal(s.aead, raw, &r, s.dbuf); err != nil {
+			return fmt.Errorf("filestore: block %d offset %d: sequence %d does not decrypt: %w", b.id, sl.off, seq, store.ErrCorrupt)
+		}
 	}
 	m.Set(sl.subj.subj, r.hdr, r.data, seq, r.ts)
 	return nil

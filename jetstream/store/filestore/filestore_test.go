@@ -3,6 +3,7 @@ package filestore_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -150,5 +151,42 @@ func TestSnapshotRestoreReopen(t *testing.T) {
 	st2, m2 := dump(t, dst)
 	if !reflect.DeepEqual(st1, st2) || !reflect.DeepEqual(m1, m2) {
 		t.Fatalf("restored and reopened store differs:\n%+v\n%+v", st1, st2)
+	}
+}
+
+func TestEncryptionAtRest(t *testing.T) {
+	dir := t.TempDir()
+	key := []byte("0123456789abcdef0123456789abcdef")
+	s := open(t, dir, filestore.Config{EncryptionKey: key}, store.Config{})
+	secret := []byte("very-secret-payload")
+	for range 20 {
+		if _, err := s.StoreMsg("secret.subject", []byte("secret-hdr"), secret, 0, 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	st1, m1 := dump(t, s)
+	s.Close()
+	names, _ := filepath.Glob(filepath.Join(dir, "msgs", "*"))
+	for _, n := range names {
+		data, _ := os.ReadFile(n)
+		for _, p := range [][]byte{secret, []byte("secret.subject"), []byte("secret-hdr")} {
+			if bytes.Contains(data, p) {
+				t.Fatalf("%s holds %q in clear", n, p)
+			}
+		}
+	}
+	for _, bad := range [][]byte{nil, []byte("fedcba9876543210fedcba9876543210")} {
+		if _, err := filestore.Open(filestore.Config{Dir: dir, EncryptionKey: bad}, store.Config{}); !errors.Is(err, filestore.ErrKey) {
+			t.Fatalf("Open with key %q = %v, want ErrKey", bad, err)
+		}
+	}
+	if _, err := filestore.Open(filestore.Config{Dir: dir, EncryptionKey: []byte("short")}, store.Config{}); !errors.Is(err, store.ErrInvalidConfig) {
+		t.Fatalf("Open with a short key = %v", err)
+	}
+	s = open(t, dir, filestore.Config{EncryptionKey: key}, store.Config{})
+	defer s.Close()
+	st2, m2 := dump(t, s)
+	if !reflect.DeepEqual(st1, st2) || !reflect.DeepEqual(m1, m2) || st2.Bytes != 20*store.MsgSize("secret.subject", []byte("secret-hdr"), secret) {
+		t.Fatalf("reopened encrypted store differs: %+v", st2)
 	}
 }

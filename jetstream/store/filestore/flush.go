@@ -381,7 +381,7 @@ func (s *Store) rewriteIO(b *block, locked bool) error {
 	// Records that did not move are gone from disk.
 	for q := b.base; q <= b.last; q++ {
 		if sl := s.slot(q); sl != nil {
-			sl.rlen &= exemptBit
+			sl.rlen &= exemptBit | sealedBit
 		}
 	}
 	var live int64
@@ -389,7 +389,7 @@ func (s *Store) rewriteIO(b *block, locked bool) error {
 		sl := s.slot(m.seq)
 		rl := le32(nb[m.off:])
 		sl.off = m.off
-		sl.rlen = sl.rlen&exemptBit | rl
+		sl.rlen = sl.rlen&(exemptBit|sealedBit) | rl
 		if sl.subj != nil {
 			live += int64(rl)
 		}

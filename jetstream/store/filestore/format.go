@@ -150,6 +150,18 @@ func decodeRecord(b []byte, r *record) error {
 	}
 	slen := int(binary.LittleEndian.Uint16(b[recSlenOff:]))
 	hlen := int(binary.LittleEndian.Uint32(b[recHlenOff:]))
+	if b[recFlagsOff]&flagSealed != 0 {
+		if slen+hlen > n-recHdrSize-sealOverhead {
+			return fmt.Errorf("filestore: bad sealed record lengths: %w", store.ErrCorrupt)
+		}
+		r.seq = binary.LittleEndian.Uint64(b[recSeqOff:])
+		r.ts = int64(binary.LittleEndian.Uint64(b[recTSOff:]))
+		r.ttl = int64(binary.LittleEndian.Uint64(b[recTTLOff:]))
+		r.flags = b[recFlagsOff]
+		r.subject, r.hdr, r.data = nil, nil, nil
+		r.size = n
+		return nil
+	}
 	if slen+hlen > n-recHdrSize {
 		return fmt.Errorf("filestore: bad record field lengths: %w", store.ErrCorrupt)
 	}

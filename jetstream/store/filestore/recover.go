@@ -170,6 +170,12 @@ func (s *Store) recover() error {
 					s.addLost(0, 0)
 					break
 				}
+				if r.flags&(flagSealed|flagErased) == flagSealed {
+					var uerr error
+					if s.dbuf, uerr = unseal(s.aead, data[off:], &r, s.dbuf); uerr != nil {
+						return fmt.Errorf("filestore: block %d offset %d: %w", id, off, uerr)
+					}
+				}
 				s.indexRecovered(b, &r, off)
 				lastRec, lastRecTS = r.seq, r.ts
 			}
@@ -248,6 +254,9 @@ func (s *Store) indexRecovered(b *block, r *record, off int) {
 	if r.ttl != 0 {
 		rlen |= exemptBit
 	}
+	if r.flags&flagSealed != 0 {
+		rlen |= sealedBit
+	}
 	sl := slot{off: uint32(off), rlen: rlen, ts: r.ts}
 	b.last = r.seq
 	if r.flags&flagErased == 0 {
@@ -260,7 +269,7 @@ func (s *Store) indexRecovered(b *block, r *record, off int) {
 		p.n++
 		sl.subj = p
 		s.msgs++
-		s.bytes += msgSize(uint32(r.size))
+		s.bytes += msgSize(rlen)
 		b.msgs++
 		b.liveRec += int64(r.size)
 		if r.ttl > 0 {

@@ -57,10 +57,13 @@ func open(t *testing.T, dir string, cfg filestore.Config, scfg store.Config) *fi
 // TestReopenModel runs random operations and checks after each round that
 // a closed and reopened store equals the store before Close.
 func TestReopenModel(t *testing.T) {
-	for _, bs := range []int64{300, 4096, 0} {
+	for _, bs := range []int64{300, 4096, 0, 1000} {
 		t.Run(fmt.Sprint(bs), func(t *testing.T) {
 			dir := t.TempDir()
 			cfg := filestore.Config{BlockSize: bs, CacheSize: 2048}
+			if bs == 1000 {
+				cfg.EncryptionKey = []byte("0123456789abcdef")
+			}
 			r := rand.New(rand.NewPCG(uint64(bs), 3))
 			s := open(t, dir, cfg, store.Config{})
 			rounds := 40

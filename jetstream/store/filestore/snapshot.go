@@ -94,7 +94,7 @@ func (s *Store) Snapshot(ctx context.Context, w io.Writer) error {
 	binary.LittleEndian.PutUint64(hdr[16:], last)
 	binary.LittleEndian.PutUint64(hdr[24:], uint64(lastTime))
 	cw.write(hdr[:])
-	var buf []byte
+	var buf, plain []byte
 	var r record
 	for i, m := range msgs {
 		if i%1024 == 0 {
@@ -116,6 +116,13 @@ func (s *Store) Snapshot(ctx context.Context, w io.Writer) error {
 		}
 		if r.flags&flagErased != 0 {
 			continue // erased after the snapshot began
+		}
+		if r.flags&flagSealed != 0 {
+			// Snapshots hold plain records; Restore encrypts with its own key.
+			if plain, err = unseal(s.aead, buf, &r, plain); err != nil {
+				return fmt.Errorf("filestore: snapshot of sequence %d: %w", m.seq, err)
+			}
+			buf = appendRecord(buf[:0], r.seq, r.ts, r.ttl, 0, string(r.subject), r.hdr, r.data)
 		}
 		cw.write([]byte{1})
 		cw.write(buf)
