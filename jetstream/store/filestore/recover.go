@@ -61,7 +61,11 @@ func (s *Store) recover() error {
 		return fmt.Errorf("filestore: %w", err)
 	}
 	var ids []uint64
+	var total int64
 	for _, e := range ents {
+		if fi, err := e.Info(); err == nil {
+			total += fi.Size()
+		}
 		name := e.Name()
 		if strings.HasSuffix(name, ".tmp") {
 			// An interrupted rewrite; the original is intact.
@@ -83,6 +87,8 @@ func (s *Store) recover() error {
 		r         record
 	)
 	s.sbase = 1
+	// Records take at least 41 bytes; size the index for small messages.
+	s.slots = make([]slot, 0, total/64+16)
 	for i, id := range ids {
 		isLast := i == len(ids)-1
 		path := s.blockPath(id)
