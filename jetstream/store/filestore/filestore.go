@@ -856,7 +856,7 @@ func (s *Store) LoadLastMsg(filter string, into *store.StoredMsg) error {
 	if seq == 0 {
 		return store.ErrMsgNotFound
 	}
-	return s.fillLocked(seq, s.slot(seq), into, false)
+	return s.fillLocked(seq, s.slot(seq), into, true)
 }
 
 func (s *Store) lastMatchLocked(kind filterKind, filter string) uint64 {

@@ -190,3 +190,27 @@ func TestEncryptionAtRest(t *testing.T) {
 		t.Fatalf("reopened encrypted store differs: %+v", st2)
 	}
 }
+
+func TestZeroAllocs(t *testing.T) {
+	s := open(t, t.TempDir(), filestore.Config{}, store.Config{})
+	defer s.Close()
+	data := make([]byte, 64)
+	for i := range 1000 {
+		s.StoreMsg("z."+string(rune('a'+i%20)), nil, data, 0, 0)
+	}
+	var m store.StoredMsg
+	s.LoadMsg(1, &m)
+	seq := uint64(0)
+	checks := map[string]func(){
+		"StoreMsg":         func() { s.StoreMsg("z.a", nil, data, 0, 0) },
+		"LoadMsg":          func() { seq = seq%1000 + 1; s.LoadMsg(seq, &m) },
+		"LoadNextLiteral":  func() { seq = seq%900 + 1; s.LoadNextMsg("z.c", seq, &m) },
+		"LoadNextWildcard": func() { seq = seq%900 + 1; s.LoadNextMsg("z.*", seq, &m) },
+		"LoadLast":         func() { s.LoadLastMsg("z.d", &m) },
+	}
+	for name, f := range checks {
+		if n := testing.AllocsPerRun(500, f); n != 0 {
+			t.Errorf("%s: %v allocs per call", name, n)
+		}
+	}
+}
