@@ -31,7 +31,7 @@ type RecoveryReport struct {
 }
 
 // Err returns the report's errors joined, or nil.
-func (r *RecoveryReport) Err() error { return errors.Join(r.Errors...) }
+func (r RecoveryReport) Err() error { return errors.Join(r.Errors...) }
 
 // RecoveryReport returns what Open found and repaired.
 func (s *Store) RecoveryReport() RecoveryReport {
