@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"natsd.dev/auth"
 	"natsd.dev/protocol"
 	"natsd.dev/sublist"
 	"natsd.dev/websocket"
@@ -71,6 +72,10 @@ type subscription struct {
 	queue   string
 	sid     []byte
 	handler MsgHandler
+	// filter, when set, is the subscriber's permissions: the subscription
+	// is a wildcard that some denied subject matches, and each message is
+	// checked with CanDeliver. Immutable.
+	filter *auth.Checker
 	// guarded by client.mu
 	max       int64
 	delivered int64
@@ -112,6 +117,14 @@ type client struct {
 	traceOn     bool
 	logPrefix   string
 	connectedAt time.Time
+	// Authentication and permissions (reader-owned): authPending until a
+	// valid CONNECT; nonce as sent in INFO; checker nil when the identity
+	// has no permissions; publisher nil when it has no publish ones, so a
+	// client without permissions pays one nil test per PUB.
+	authPending bool
+	nonce       []byte
+	checker     *auth.Checker
+	publisher   *auth.Publisher
 
 	iov net.Buffers // writer-owned writev scratch
 	// Cumulative counters for monitoring, updated once per read batch.
@@ -141,6 +154,11 @@ type client struct {
 	name, lang, version string
 	connectSeen         bool      // CONNECT processed (over TLS: handshake done)
 	stop                time.Time // when the connection closed
+	authTimer           *time.Timer
+	authUser            string // the authenticated user's name
+	// replies tracks the reply subjects delivered to a client with
+	// allow_responses; set by the reader, read by deliverers.
+	replies *auth.Replies
 }
 
 func (s *Server) createClient(nc net.Conn) {
@@ -169,7 +187,13 @@ func (s *Server) createClient(nc net.Conn) {
 	c.parser.MaxControlLine = int(s.maxControlLine.Load())
 	c.parser.MaxPayload = int(s.maxPayload.Load())
 
-	c.out.write(protocol.AppendInfo(nil, s.infoJSON(c.cid, c.host)))
+	if s.auth.chain != nil {
+		c.authPending = true
+		if s.auth.nonce {
+			c.nonce = auth.NewNonce()
+		}
+	}
+	c.out.write(protocol.AppendInfo(nil, s.infoJSON(c.cid, c.host, c.nonce)))
 
 	s.mu.Lock()
 	if s.shutdown || s.ldm {
@@ -197,6 +221,9 @@ func (s *Server) createClient(nc net.Conn) {
 	c.signal()
 	c.mu.Lock()
 	c.pingTimer = time.AfterFunc(firstPing(time.Duration(s.pingInterval.Load())), c.processPingTimer)
+	if c.authPending {
+		c.authTimer = time.AfterFunc(s.auth.timeout, c.authTimeout)
+	}
 	c.mu.Unlock()
 	go c.readLoop()
 }
@@ -336,6 +363,11 @@ func (c *client) HandleFrame(f *protocol.Frame) error {
 	if c.traceOn {
 		c.traceIn(f)
 	}
+	if c.authPending && f.Op != protocol.OpConnect {
+		if err := c.authWithoutConnect(); err != nil {
+			return err
+		}
+	}
 	switch f.Op {
 	case protocol.OpPub, protocol.OpHPub:
 		return c.processPub(f)
@@ -374,6 +406,11 @@ func (c *client) processConnect(arg []byte) error {
 	}
 	if opts.NoResponders && !opts.Headers {
 		return &closeError{text: errTextNoRespondersHeaders, reason: reasonProtocolViolation}
+	}
+	if c.srv.auth.chain != nil {
+		if err := c.authenticate(&opts); err != nil {
+			return err
+		}
 	}
 	c.opts = opts
 	c.connected = true
@@ -435,6 +472,10 @@ func (c *client) processPub(f *protocol.Frame) error {
 		return nil
 	}
 	c.inBytes += int64(len(f.Payload))
+	if c.publisher != nil && !c.publisher.CanPublish(f.Subject) && !c.replies.Allow(f.Subject, time.Now()) {
+		c.pubViolation(f.Subject)
+		return nil
+	}
 	c.srv.deliverMsg(&c.pub, c, c.acc, f.Subject, f.Reply, f.HeaderLen, f.Payload)
 	if c.opts.Verbose {
 		c.sendOK()
@@ -466,6 +507,16 @@ func (c *client) processSub(f *protocol.Frame) error {
 		c.sendErr(errTextInvalidSubject)
 		return nil
 	}
+	var filter *auth.Checker
+	if c.checker != nil {
+		if !c.checker.CanSubscribe(subject, string(f.Queue)) {
+			c.subViolation(subject, f.Queue, f.SID)
+			return nil
+		}
+		if c.checker.NeedsDeliveryFilter(subject) {
+			filter = c.checker
+		}
+	}
 	sid := string(f.SID)
 	c.mu.Lock()
 	if c.closed {
@@ -485,7 +536,7 @@ func (c *client) processSub(f *protocol.Frame) error {
 		c.sendErr(errTextMaxSubs)
 		return nil
 	}
-	sub := &subscription{client: c, subject: subject, queue: string(f.Queue), sid: []byte(sid)}
+	sub := &subscription{client: c, subject: subject, queue: string(f.Queue), sid: []byte(sid), filter: filter}
 	c.subs[sid] = sub
 	c.mu.Unlock()
 	if err := c.acc.sl.Insert(sub.subject, sub.queue, sub); err != nil {
@@ -584,6 +635,9 @@ func (pc *pubCtx) deliver(sub *subscription, subject, reply []byte, hdrLen int, 
 		pc.outBytes += int64(len(payload))
 		return true
 	}
+	if sub.filter != nil && !sub.filter.CanDeliver(subject) {
+		return false
+	}
 	dc := sub.client
 	dc.mu.Lock()
 	if dc.closed || sub.closed {
@@ -632,6 +686,11 @@ func (pc *pubCtx) deliver(sub *subscription, subject, reply []byte, hdrLen int, 
 	}
 	dc.out.write(payload)
 	dc.out.write(crlf)
+	if dc.replies != nil && len(reply) > 0 {
+		// Recorded before the subscriber can see the message, so its
+		// answer always finds it. Replies' lock is a leaf.
+		dc.replies.Add(reply, time.Now())
+	}
 	dc.outMsgs++
 	dc.outBytes += int64(len(payload))
 	slow := int64(dc.out.pending()) > maxPending
@@ -896,6 +955,10 @@ func (c *client) closeConnection(reason closeReason) {
 	if c.pingTimer != nil {
 		c.pingTimer.Stop()
 	}
+	if c.authTimer != nil {
+		c.authTimer.Stop()
+		c.authTimer = nil
+	}
 	c.mu.Unlock()
 
 	if len(subs) > 0 {
@@ -948,7 +1011,7 @@ func (c *client) traceIn(f *protocol.Frame) {
 			line += " " + strconv.FormatInt(f.Max, 10)
 		}
 	case protocol.OpConnect:
-		line = "CONNECT " + string(f.Arg)
+		line = "CONNECT " + redactConnect(f.Arg)
 	default:
 		line = f.Op.String()
 	}

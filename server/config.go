@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"natsd.dev/auth"
 	"natsd.dev/confparse"
 )
 
@@ -25,7 +26,7 @@ var (
 	// either; upstream refuses to start on it, and so do we.
 	ErrUnknownField = errors.New("server: unknown field")
 	// ErrNotSupported marks a key nats-server knows but natsd does not
-	// implement yet (cluster, jetstream, tls, authorization, ...). It is an
+	// implement yet (cluster, jetstream, tls, accounts, ...). It is an
 	// error, not a warning: the user expects the feature to be on.
 	ErrNotSupported = errors.New("server: not supported yet")
 	// ErrBadValue marks a value of the wrong type or out of range.
@@ -117,7 +118,7 @@ const (
 // unsupportedKeys are nats-server's top-level keys for subsystems natsd
 // does not have yet. They are errors: the user expects the feature on.
 const unsupportedKeys = `
-	authorization accounts no_auth_user system_account system default_sentinel
+	accounts system_account system default_sentinel
 	operator operators root roots root_operator root_operators trusted trusted_keys
 	resolver account_resolver accounts_resolver resolver_tls resolver_preload resolver_pinned_accounts
 	tls ocsp ocsp_cache allow_non_tls
@@ -157,6 +158,7 @@ func (c *Config) Apply(m *confparse.Map) (warnings confparse.ErrorList, err erro
 	for i := range m.Entries {
 		a.entry(&m.Entries[i])
 	}
+	a.noAuthUser()
 	c.Digest = "sha256:" + digest(m)
 	if len(a.errs) > 0 {
 		return a.warns, a.errs
@@ -179,6 +181,9 @@ type applier struct {
 	c     *Config
 	errs  confparse.ErrorList
 	warns confparse.ErrorList
+	// noAuth is the no_auth_user entry, checked against the users once
+	// the whole file is read.
+	noAuth *confparse.Entry
 }
 
 func (a *applier) errorf(pos confparse.Pos, kind error, format string, args ...any) {
@@ -295,6 +300,13 @@ func (a *applier) entry(e *confparse.Entry) {
 		a.str(key, v, &a.c.PortsFileDir)
 	case "websocket", "ws":
 		a.websocket(e)
+	case "authorization":
+		a.authorization(e)
+	case "no_auth_user":
+		var name string
+		if a.str(key, v, &name) {
+			a.noAuth = e
+		}
 	default:
 		switch otherKeys[key] {
 		case keyUnsupported:
@@ -613,4 +625,77 @@ func (a *applier) tlsBlock(key string, v *confparse.Value) (*tls.Config, bool) {
 		cfg.ClientCAs = pool
 	}
 	return cfg, true
+}
+
+// authorization parses the authorization {} block with auth's parser, whose
+// errors already carry file:line:col. Only the global account exists, so a
+// user's account key is refused as not supported rather than unknown.
+func (a *applier) authorization(e *confparse.Entry) {
+	v := e.Value
+	if v.Kind != confparse.KindMap {
+		a.typeErr(e.Key, "a map", v)
+		return
+	}
+	refused := map[confparse.Pos]bool{}
+	for i := range v.Map.Entries {
+		ue := &v.Map.Entries[i]
+		if !strings.EqualFold(ue.Key, "users") || ue.Value.Kind != confparse.KindArray {
+			continue
+		}
+		for _, uv := range ue.Value.Array {
+			if uv.Kind != confparse.KindMap {
+				continue
+			}
+			for j := range uv.Map.Entries {
+				if fe := &uv.Map.Entries[j]; strings.EqualFold(fe.Key, "account") {
+					a.errorf(fe.KeyPos, ErrNotSupported, "account in a user entry is not supported yet (natsd has only the global account)")
+					refused[fe.KeyPos] = true
+				}
+			}
+		}
+	}
+	cfg, err := auth.ParseAuthorization(v.Map)
+	if err != nil {
+		var list confparse.ErrorList
+		if !errors.As(err, &list) {
+			a.errorf(v.Pos, ErrBadValue, "authorization: %v", err)
+			return
+		}
+		for _, ce := range list {
+			if !refused[ce.Pos] {
+				a.errs = append(a.errs, ce)
+			}
+		}
+		return
+	}
+	o := &a.c.Options
+	if o.Authorization != nil {
+		cfg.NoAuthUser = o.Authorization.NoAuthUser
+	}
+	o.Authorization = cfg
+	if cfg.Timeout > 0 {
+		o.AuthTimeout = cfg.Timeout
+	}
+}
+
+// noAuthUser applies no_auth_user, which must name a configured user.
+func (a *applier) noAuthUser() {
+	e := a.noAuth
+	if e == nil {
+		return
+	}
+	name := e.Value.Str
+	o := &a.c.Options
+	if o.Authorization == nil {
+		o.Authorization = &auth.Config{}
+	}
+	found := false
+	for _, u := range o.Authorization.Users {
+		found = found || u.Name == name
+	}
+	if !found && len(a.errs) == 0 {
+		a.errorf(e.Value.Pos, ErrBadValue, "no_auth_user: %q not present as user or nkey in authorization block or account configuration", name)
+		return
+	}
+	o.Authorization.NoAuthUser = name
 }

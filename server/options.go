@@ -4,6 +4,8 @@ import (
 	"log/slog"
 	"net"
 	"time"
+
+	"natsd.dev/auth"
 )
 
 // Defaults match upstream nats-server 2.x.
@@ -61,9 +63,16 @@ type Options struct {
 	// WriteDeadline bounds one flush to a client; a client whose socket
 	// does not drain in time is a slow consumer.
 	WriteDeadline time.Duration
-	// AuthTimeout bounds the time to CONNECT when authentication is
-	// required.
+	// AuthTimeout bounds the time a client has to send a valid CONNECT
+	// when authentication is required; Authorization.Timeout, when set,
+	// takes precedence. A client that is late gets -ERR 'Authentication
+	// Timeout' and is closed.
 	AuthTimeout time.Duration
+	// Authorization configures authentication and permissions (the
+	// authorization {} block, no_auth_user and --user/--pass/--auth); nil
+	// or a Config that configures nobody means no authentication. Users
+	// bound to an account other than the global one are refused by New.
+	Authorization *auth.Config
 
 	// LameDuckDuration is the time over which clients are closed in lame
 	// duck mode, after LameDuckGracePeriod.

@@ -84,6 +84,9 @@ type Server struct {
 	writeDeadline       atomic.Int64
 	noFastProducerStall atomic.Bool
 
+	// auth is fixed at New (reload does not change it).
+	auth serverAuth
+
 	nextCID    atomic.Uint64
 	stats      Stats
 	monitoring monState
@@ -168,6 +171,9 @@ func New(opts Options) (*Server, error) {
 	if opts.MaxClosedClients != 0 {
 		s.monitoring.closed.max = max(opts.MaxClosedClients, 0)
 	}
+	if s.auth, err = newServerAuth(&opts); err != nil {
+		return nil, err
+	}
 	s.gAcc = s.newAccount(GlobalAccountName)
 	s.applyLimits(&opts)
 	name := opts.ServerName
@@ -175,16 +181,17 @@ func New(opts Options) (*Server, error) {
 		name = id
 	}
 	s.info = Info{
-		ID:         id,
-		Name:       name,
-		Version:    Version,
-		Proto:      ProtoVersion,
-		GitCommit:  opts.GitCommit,
-		GoVersion:  runtime.Version(),
-		Host:       opts.Host,
-		Port:       opts.Port,
-		Headers:    !opts.NoHeaderSupport,
-		MaxPayload: opts.MaxPayload,
+		ID:           id,
+		Name:         name,
+		Version:      Version,
+		Proto:        ProtoVersion,
+		GitCommit:    opts.GitCommit,
+		GoVersion:    runtime.Version(),
+		Host:         opts.Host,
+		Port:         opts.Port,
+		Headers:      !opts.NoHeaderSupport,
+		MaxPayload:   opts.MaxPayload,
+		AuthRequired: s.auth.chain != nil,
 	}
 	return s, nil
 }
@@ -529,13 +536,15 @@ func (s *Server) Reload(opts Options) error {
 	return nil
 }
 
-// infoJSON renders the INFO document for one client.
-func (s *Server) infoJSON(cid uint64, clientIP string) []byte {
+// infoJSON renders the INFO document for one client, with its nonce when
+// nkey users need one.
+func (s *Server) infoJSON(cid uint64, clientIP string, nonce []byte) []byte {
 	s.mu.Lock()
 	info := s.info
 	s.mu.Unlock()
 	info.CID = cid
 	info.ClientIP = clientIP
+	info.Nonce = string(nonce)
 	b, _ := json.Marshal(&info) // Info has only marshalable fields
 	return b
 }

@@ -1,0 +1,242 @@
+package server
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"natsd.dev/auth"
+)
+
+// Texts sent to clients about authentication and permissions, as upstream
+// sends them.
+const (
+	errTextAuthViolation = "Authorization Violation"
+	errTextAuthTimeout   = "Authentication Timeout"
+	// The permission texts are followed by the quoted subject.
+	errTextPubViolation = "Permissions Violation for Publish to "
+	errTextSubViolation = "Permissions Violation for Subscription to "
+)
+
+// logTextAuthError starts upstream's log line for a failed login, which
+// operators' tooling greps for.
+const logTextAuthError = "authentication error"
+
+// serverAuth is what the server keeps of Options.Authorization, fixed at
+// New.
+type serverAuth struct {
+	// chain is nil when no authentication is configured.
+	chain auth.Chain
+	// nonce: every client gets a nonce in its INFO (nkey users exist).
+	nonce bool
+	// users: users are configured, so failed logins name the user.
+	users bool
+	// timeout bounds the time to a valid CONNECT.
+	timeout time.Duration
+}
+
+// newServerAuth builds the authentication chain of o. Only the global
+// account exists, so users bound to another account are refused.
+func newServerAuth(o *Options) (serverAuth, error) {
+	sa := serverAuth{timeout: o.AuthTimeout}
+	cfg := o.Authorization
+	if cfg == nil {
+		return sa, nil
+	}
+	if cfg.Timeout > 0 {
+		sa.timeout = cfg.Timeout
+	}
+	for _, u := range cfg.Users {
+		if u.Account != "" && u.Account != GlobalAccountName {
+			name := u.Name
+			if name == "" {
+				name = u.Nkey
+			}
+			return sa, fmt.Errorf("%w: user %q: account %q: accounts are %w", ErrBadOptions, name, u.Account, ErrNotSupported)
+		}
+	}
+	chain, err := cfg.Chain(false)
+	if err != nil {
+		return sa, fmt.Errorf("%w: %w", ErrBadOptions, err)
+	}
+	sa.chain = chain
+	sa.nonce = chain.NeedsNonce()
+	sa.users = cfg.User != "" || len(cfg.Users) > 0
+	return sa, nil
+}
+
+// connKind is the kind of connection c is, for allowed_connection_types.
+func (c *client) connKind() auth.ConnKind {
+	if c.ws {
+		return auth.KindWebsocket
+	}
+	return auth.KindStandard
+}
+
+// authenticate checks the credentials of a CONNECT against the server's
+// chain. It runs on the read goroutine: a bcrypt comparison costs a good
+// part of a CPU second and must only hold up the client that sent it. On
+// success it binds the identity's permissions to c and stops the auth
+// timer; on failure it logs why and returns the error that makes the read
+// loop answer -ERR 'Authorization Violation' and close.
+func (c *client) authenticate(opts *connectOpts) error {
+	s := c.srv
+	req := auth.Request{
+		Kind:       c.connKind(),
+		User:       opts.User,
+		Password:   opts.Pass,
+		Token:      opts.Token,
+		Nkey:       opts.Nkey,
+		Sig:        opts.Sig,
+		JWT:        opts.JWT,
+		Nonce:      c.nonce,
+		RemoteAddr: c.nc.RemoteAddr(),
+	}
+	id, err := s.auth.chain.Authenticate(&req)
+	if err == nil && id.Account != "" && id.Account != GlobalAccountName {
+		err = fmt.Errorf("account %q not supported yet", id.Account)
+	}
+	if err != nil {
+		return c.authViolation(opts, err)
+	}
+	c.bindIdentity(id)
+	return nil
+}
+
+// authWithoutConnect handles an operation other than CONNECT from a client
+// that has not authenticated yet. As upstream, the no_auth_user (if any)
+// lets such a client in, so that telnet-style sessions work; otherwise it
+// is an authorization violation.
+func (c *client) authWithoutConnect() error {
+	req := auth.Request{Kind: c.connKind(), RemoteAddr: c.nc.RemoteAddr()}
+	id, err := c.srv.auth.chain.Authenticate(&req)
+	if err != nil {
+		return c.authViolation(&c.opts, err)
+	}
+	c.bindIdentity(id)
+	c.connected = true
+	c.connectedAt = time.Now()
+	c.mu.Lock()
+	c.connectSeen = true
+	c.mu.Unlock()
+	return nil
+}
+
+// bindIdentity applies a successful authentication: permissions for the
+// read loop and, under the lock, the reply tracker deliveries use.
+func (c *client) bindIdentity(id *auth.Identity) {
+	c.authPending = false
+	c.checker = id.Checker
+	c.publisher = nil
+	if p := id.Checker.Permissions(); p != nil && p.Publish != nil {
+		c.publisher = id.Checker.NewPublisher()
+	}
+	replies := auth.NewReplies(id.Checker.Response())
+	c.mu.Lock()
+	if c.authTimer != nil {
+		c.authTimer.Stop()
+		c.authTimer = nil
+	}
+	c.replies = replies
+	c.authUser = id.Name
+	c.mu.Unlock()
+}
+
+// authViolation logs a failed authentication as upstream does (the user
+// or nkey, never the secret), adding the reason, and returns the error
+// that closes the connection with -ERR 'Authorization Violation'.
+func (c *client) authViolation(opts *connectOpts, err error) error {
+	sa := &c.srv.auth
+	line := c.logPrefix + " - " + logTextAuthError
+	switch {
+	case opts.Nkey != "" && sa.nonce:
+		line += " - Nkey " + strconv.Quote(opts.Nkey)
+	case sa.users:
+		line += " - User " + strconv.Quote(opts.User)
+	}
+	line += " (" + authReason(err) + ")"
+	c.srv.log.Error(line)
+	return &closeError{text: errTextAuthViolation, reason: reasonAuthViolation}
+}
+
+// authReason is the part of an authentication error that says why, for
+// the log: auth's errors read "auth: authorization violation: <why>".
+func authReason(err error) string {
+	if errors.Is(err, auth.ErrAuthorization) {
+		return strings.TrimPrefix(err.Error(), auth.ErrAuthorization.Error()+": ")
+	}
+	return err.Error()
+}
+
+// authTimeout closes a client that did not authenticate in time.
+func (c *client) authTimeout() {
+	c.mu.Lock()
+	if c.closed || c.authTimer == nil {
+		c.mu.Unlock()
+		return
+	}
+	c.authTimer = nil
+	c.mu.Unlock()
+	c.debugf(errTextAuthTimeout)
+	c.sendErrAndClose(errTextAuthTimeout, reasonAuthTimeout)
+}
+
+// logUser names the client in permission violation logs as upstream does.
+func (c *client) logUser() string {
+	switch {
+	case c.opts.Nkey != "":
+		return "Nkey " + strconv.Quote(c.opts.Nkey)
+	case c.opts.User != "":
+		return "User " + strconv.Quote(c.opts.User)
+	}
+	return `User "N/A"`
+}
+
+// pubViolation drops a publish the permissions deny: -ERR, the connection
+// stays open, and an error log line.
+func (c *client) pubViolation(subject []byte) {
+	q := strconv.Quote(string(subject))
+	c.sendErr(errTextPubViolation + q)
+	c.srv.log.Error(c.logPrefix + " - Publish Violation - " + c.logUser() + ", Subject " + q)
+}
+
+// subViolation refuses a subscription the permissions deny.
+func (c *client) subViolation(subject string, queue, sid []byte) {
+	q := strconv.Quote(subject)
+	text := errTextSubViolation + q
+	line := c.logPrefix + " - Subscription Violation - " + c.logUser() + ", Subject " + q
+	if len(queue) > 0 {
+		qq := strconv.Quote(string(queue))
+		text += " using queue " + qq
+		line += ", Queue: " + qq
+	}
+	c.sendErr(text)
+	c.srv.log.Error(line + ", SID " + string(sid))
+}
+
+// redactConnect hides the password and token of a traced CONNECT, as
+// upstream's trace does.
+func redactConnect(arg []byte) string {
+	var m map[string]json.RawMessage
+	if json.Unmarshal(arg, &m) != nil {
+		return string(arg)
+	}
+	redacted := false
+	for _, k := range []string{"pass", "auth_token"} {
+		if _, ok := m[k]; ok {
+			m[k] = json.RawMessage(`"[REDACTED]"`)
+			redacted = true
+		}
+	}
+	if !redacted {
+		return string(arg)
+	}
+	b, err := json.Marshal(m)
+	if err != nil {
+		return "{}"
+	}
+	return string(b)
+}
