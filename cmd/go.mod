@@ -7,6 +7,7 @@ require (
 	github.com/stretchr/testify v1.12.1
 	golang.org/x/crypto v0.57.0
 	golang.org/x/term v0.46.0
+	natsd.dev/auth v0.0.0
 	natsd.dev/confparse v0.0.0
 	natsd.dev/monitor v0.0.0
 	natsd.dev/server v0.0.0
@@ -24,6 +25,7 @@ require (
 )
 
 replace (
+	natsd.dev/auth => ../auth
 	natsd.dev/confparse => ../confparse
 	natsd.dev/monitor => ../monitor
 	natsd.dev/protocol => ../protocol

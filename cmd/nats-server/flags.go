@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"natsd.dev/auth"
 	"natsd.dev/server"
 )
 
@@ -170,6 +171,11 @@ func newFlagSet(f *flags, out io.Writer) *flag.FlagSet {
 	f.canonical["log_size_limit"] = "log_size_limit"
 	integer(&f.maxTracedMsgLen, "max_traced_msg_len")
 
+	// Authorization options.
+	str(&f.user, "user")
+	str(&f.pass, "pass")
+	str(&f.auth, "auth")
+
 	// Common options.
 	boolean(&f.help, false, "help", "h")
 	boolean(&f.version, false, "version", "v")
@@ -181,9 +187,6 @@ func newFlagSet(f *flags, out io.Writer) *flag.FlagSet {
 	integer(&f.httpsPort, "https_port", "ms")
 	boolean(&f.jetstream, false, "jetstream", "js")
 	str(&f.storeDir, "store_dir", "sd")
-	str(&f.user, "user")
-	str(&f.pass, "pass")
-	str(&f.auth, "auth")
 	boolean(&f.tls, false, "tls")
 	str(&f.tlsCert, "tlscert")
 	str(&f.tlsKey, "tlskey")
@@ -205,7 +208,6 @@ func newFlagSet(f *flags, out io.Writer) *flag.FlagSet {
 var unsupportedFlags = []struct{ name, what string }{
 	{"https_port", "TLS"},
 	{"jetstream", "JetStream"}, {"store_dir", "JetStream"},
-	{"user", "authorization"}, {"pass", "authorization"}, {"auth", "authorization"},
 	{"tls", "TLS"}, {"tlscert", "TLS"}, {"tlskey", "TLS"}, {"tlsverify", "TLS"}, {"tlscacert", "TLS"},
 	{"routes", "clustering"}, {"cluster", "clustering"}, {"cluster_name", "clustering"},
 	{"no_advertise", "clustering"}, {"cluster_advertise", "clustering"},
@@ -309,6 +311,25 @@ func (f *flags) apply(cfg *server.Config) {
 	}
 	if f.set["max_traced_msg_len"] {
 		l.MaxTracedMsgLen = f.maxTracedMsgLen
+	}
+	if f.set["user"] || f.set["pass"] || f.set["auth"] {
+		// As upstream, the flags replace the single user and the token
+		// of the authorization {} block; its users stay.
+		a := &auth.Config{}
+		if o.Authorization != nil {
+			c := *o.Authorization
+			a = &c
+		}
+		if f.set["user"] {
+			a.User = f.user
+		}
+		if f.set["pass"] {
+			a.Password = f.pass
+		}
+		if f.set["auth"] {
+			a.Token = f.auth
+		}
+		o.Authorization = a
 	}
 }
 

@@ -312,6 +312,10 @@ func checkReloadable(old, nu *server.Config) error {
 			return fmt.Errorf("config reload not supported for %s: old=%v, new=%v", fl.name, fl.old, fl.new)
 		}
 	}
+	// The values are secrets: the message does not show them.
+	if !reflect.DeepEqual(old.Options.Authorization, nu.Options.Authorization) || old.Options.AuthTimeout != nu.Options.AuthTimeout {
+		return errors.New("config reload not supported for authorization")
+	}
 	if !sameWebsocket(old.Options.Websocket, nu.Options.Websocket) {
 		return errors.New("config reload not supported for websocket")
 	}
