@@ -214,3 +214,55 @@ func TestZeroAllocs(t *testing.T) {
 		}
 	}
 }
+
+// TestBlockReclaim checks that sealed blocks without live messages are
+// deleted and mostly dead ones are rewritten smaller, in the background.
+func TestBlockReclaim(t *testing.T) {
+	dir := t.TempDir()
+	s := open(t, dir, filestore.Config{BlockSize: 128 << 10}, store.Config{})
+	data := make([]byte, 100)
+	for range 3000 { // about 2.5 blocks
+		s.StoreMsg("r", nil, data, 0, 0)
+	}
+	if err := s.WaitDurable(t.Context(), 3000); err != nil {
+		t.Fatal(err)
+	}
+	blocks := func() []string {
+		names, _ := filepath.Glob(filepath.Join(dir, "msgs", "*.blk"))
+		return names
+	}
+	first := blocks()[0]
+	fi0, _ := os.Stat(first)
+	for seq := uint64(2); seq <= 900; seq++ {
+		if seq%10 != 0 {
+			s.RemoveMsg(seq)
+		}
+	}
+	waitFor(t, func() bool {
+		fi, err := os.Stat(first)
+		return err == nil && fi.Size() < fi0.Size()/2
+	})
+	// Purging the oldest messages empties whole blocks: their files go.
+	n := len(blocks())
+	s.Compact(2500)
+	waitFor(t, func() bool { return len(blocks()) < n })
+	st1, m1 := dump(t, s)
+	s.Close()
+	s = open(t, dir, filestore.Config{}, store.Config{})
+	defer s.Close()
+	st2, m2 := dump(t, s)
+	if !reflect.DeepEqual(st1, st2) || !reflect.DeepEqual(m1, m2) {
+		t.Fatalf("reopened store differs after reclaiming blocks")
+	}
+}
+
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatal("condition not reached")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
