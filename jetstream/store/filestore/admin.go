@@ -1,6 +1,7 @@
 package filestore
 
 import (
+	"os"
 	"slices"
 
 	"natsd.dev/jetstream/store"
@@ -250,45 +251,51 @@ func (s *Store) Truncate(seq uint64) error {
 			keepBlk = b
 		}
 	}
+	// Tombstones in the dropped blocks for records of older blocks move
+	// into the rewritten block, so that the rewrite (an atomic rename) is
+	// the only step that needs to survive for the removals to hold.
 	var carry []uint64
 	for b := range drop {
 		for _, t := range b.tombs {
-			if s.tombNeeded(t, drop) {
+			if keepBlk != nil && t < keepBlk.base && s.tombNeeded(t, drop) {
 				carry = append(carry, t)
 			}
 		}
 	}
 	if keepBlk != nil {
 		keepBlk.last = min(keepBlk.last, seq)
-		if err := s.rewriteIO(keepBlk, true); err != nil {
+		if err := s.rewriteIO(keepBlk, true, carry); err != nil {
 			s.mu.Unlock()
 			return err
 		}
 	}
 	s.removeBlocksLocked(drop)
-	if len(s.blks) == 0 {
-		s.newBlockLocked(seq + 1)
-	} else {
-		s.rollLocked(seq + 1)
-	}
-	for _, t := range carry {
-		s.appendTombLocked(t)
-	}
-	s.checkLocked("Truncate")
-	s.mu.Unlock()
-	if err := s.flushIO(true); err != nil {
-		return err
-	}
+	// Delete the dropped blocks durably before a block with a lower base
+	// sequence follows them in the directory.
 	for b := range drop {
 		if b.f != nil {
 			b.f.Close()
 			b.f = nil
 		}
-		if err := s.fs.Remove(s.blockPath(b.id)); err != nil {
+		if err := s.fs.Remove(s.blockPath(b.id)); err != nil && !os.IsNotExist(err) {
+			s.mu.Unlock()
 			return s.fail(err)
 		}
 	}
-	return nil
+	if len(drop) > 0 {
+		if err := syncDir(s.fs, s.msgDir); err != nil {
+			s.mu.Unlock()
+			return s.fail(err)
+		}
+	}
+	if len(s.blks) == 0 {
+		s.newBlockLocked(seq + 1)
+	} else {
+		s.rollLocked(seq + 1)
+	}
+	s.checkLocked("Truncate")
+	s.mu.Unlock()
+	return s.flushIO(true)
 }
 
 func rebuildHeap(h ttlHeap) ttlHeap {

@@ -90,6 +90,7 @@
 //	0x01 tombstone  seq names a message removed earlier (no body)
 //	0x02 erased     the body was overwritten with zeros by EraseMsg
 //	0x04 marker     every message below seq is removed (no body)
+//	0x08 sealed     the body is encrypted (see Encryption at rest)
 //
 // Message sequences increase within a block and across blocks. Removing
 // the oldest messages (limits, expiry, Purge, Compact) writes no

@@ -180,7 +180,7 @@ func (s *Store) maintain() {
 			}
 		}
 		s.mu.Unlock()
-		if victim == nil || s.rewriteIO(victim, false) != nil {
+		if victim == nil || s.rewriteIO(victim, false, nil) != nil {
 			return
 		}
 		done[victim] = true
@@ -301,9 +301,9 @@ func (s *Store) trimSlotsLocked() {
 
 // rewriteIO rewrites block b into a new file that keeps its live messages
 // , the tombstones that still matter and its marker, then
-// renames it over the old file. Called with ioMu held, and with mu too if
-// locked.
-func (s *Store) rewriteIO(b *block, locked bool) error {
+// renames it over the old file; extraTombs are tombstones to add. Called
+// with ioMu held, and with mu too if locked.
+func (s *Store) rewriteIO(b *block, locked bool, extraTombs []uint64) error {
 	lock, unlock := s.mu.Lock, s.mu.Unlock
 	if locked {
 		lock, unlock = func() {}, func() {}
@@ -348,6 +348,10 @@ func (s *Store) rewriteIO(b *block, locked bool) error {
 			}
 		}
 		off += r.size
+	}
+	for _, t := range extraTombs {
+		tombs = append(tombs, t)
+		nb = appendRecord(nb, t, 0, 0, flagTombstone, "", nil, nil)
 	}
 	marker = min(marker, s.last+1) // Truncate may have lowered LastSeq
 	if marker != 0 {
