@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"natsd.dev/auth"
+	"natsd.dev/websocket"
 )
 
 // Texts sent to clients about authentication and permissions, as upstream
@@ -95,12 +96,15 @@ func (c *client) authenticate(opts *connectOpts) error {
 		Nonce:      c.nonce,
 		RemoteAddr: c.nc.RemoteAddr(),
 	}
+	if c.ws {
+		c.wsCookies(&req)
+	}
 	id, err := s.auth.chain.Authenticate(&req)
 	if err == nil && id.Account != "" && id.Account != GlobalAccountName {
 		err = fmt.Errorf("account %q not supported yet", id.Account)
 	}
 	if err != nil {
-		return c.authViolation(opts, err)
+		return c.authViolation(&req, err)
 	}
 	c.bindIdentity(id)
 	return nil
@@ -114,7 +118,7 @@ func (c *client) authWithoutConnect() error {
 	req := auth.Request{Kind: c.connKind(), RemoteAddr: c.nc.RemoteAddr()}
 	id, err := c.srv.auth.chain.Authenticate(&req)
 	if err != nil {
-		return c.authViolation(&c.opts, err)
+		return c.authViolation(&req, err)
 	}
 	c.bindIdentity(id)
 	c.connected = true
@@ -148,14 +152,14 @@ func (c *client) bindIdentity(id *auth.Identity) {
 // authViolation logs a failed authentication as upstream does (the user
 // or nkey, never the secret), adding the reason, and returns the error
 // that closes the connection with -ERR 'Authorization Violation'.
-func (c *client) authViolation(opts *connectOpts, err error) error {
+func (c *client) authViolation(req *auth.Request, err error) error {
 	sa := &c.srv.auth
 	line := c.logPrefix + " - " + logTextAuthError
 	switch {
-	case opts.Nkey != "" && sa.nonce:
-		line += " - Nkey " + strconv.Quote(opts.Nkey)
+	case req.Nkey != "" && sa.nonce:
+		line += " - Nkey " + strconv.Quote(req.Nkey)
 	case sa.users:
-		line += " - User " + strconv.Quote(opts.User)
+		line += " - User " + strconv.Quote(req.User)
 	}
 	line += " (" + authReason(err) + ")"
 	c.srv.log.Error(line)
@@ -169,6 +173,31 @@ func authReason(err error) string {
 		return strings.TrimPrefix(err.Error(), auth.ErrAuthorization.Error()+": ")
 	}
 	return err.Error()
+}
+
+// wsCookies fills in the credentials a WebSocket client left out of its
+// CONNECT from the HTTP cookies the websocket block names (user_cookie,
+// pass_cookie, token_cookie), as upstream does for browsers.
+func (c *client) wsCookies(req *auth.Request) {
+	wc, ok := c.nc.(*websocket.Conn)
+	if !ok || wc.Request() == nil {
+		return
+	}
+	wl := c.srv.websocketListener()
+	if wl == nil {
+		return
+	}
+	fill := func(cookie string, dst *string) {
+		if cookie == "" || *dst != "" {
+			return
+		}
+		if ck, err := wc.Request().Cookie(cookie); err == nil {
+			*dst = ck.Value
+		}
+	}
+	fill(wl.opts.UsernameCookie, &req.User)
+	fill(wl.opts.PasswordCookie, &req.Password)
+	fill(wl.opts.TokenCookie, &req.Token)
 }
 
 // authTimeout closes a client that did not authenticate in time.

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"log/slog"
 	"net"
+	"net/http"
 	"strings"
 	"sync"
 	"testing"
@@ -59,6 +60,25 @@ func closedReason(t testing.TB, s *server.Server) string {
 		return true
 	})
 	return reason
+}
+
+// closedCount returns how many connections closed for an authentication
+// failure.
+func closedCount(t testing.TB, s *server.Server) int {
+	t.Helper()
+	n := 0
+	waitFor(t, "closed connections", func() bool {
+		cz, err := s.Connz(&server.ConnzOptions{State: server.ConnClosed})
+		require.NoError(t, err)
+		n = 0
+		for _, c := range cz.Conns {
+			if c.Reason == "Authentication Failure" {
+				n++
+			}
+		}
+		return n > 0
+	})
+	return n
 }
 
 // rawInfo opens a raw connection and returns it with the INFO it got.
@@ -436,4 +456,26 @@ func TestAuthOptionsRefused(t *testing.T) {
 	require.ErrorIs(t, err, server.ErrNotSupported)
 	_, err = server.New(server.Options{Authorization: &auth.Config{NoAuthUser: "ghost"}})
 	require.ErrorIs(t, err, server.ErrBadOptions)
+}
+
+func TestAuthWebsocket(t *testing.T) {
+	s, _ := startAuthServer(t, &auth.Config{Users: []auth.User{{Name: "alice", Password: "pw"}}}, server.Options{
+		Websocket: server.WebsocketOptions{Host: "127.0.0.1", Port: server.RandomPort, NoTLS: true, UsernameCookie: "u", PasswordCookie: "p"},
+	})
+	url := wsURL(s, false)
+	nc := connectURL(t, url, nats.UserInfo("alice", "pw"))
+	require.NoError(t, nc.Flush())
+	// Refused (nats.go may see the close before the -ERR over WebSocket,
+	// as it writes CONNECT and PING separately).
+	_, err := nats.Connect(url, nats.NoReconnect(), nats.UserInfo("alice", "bad"))
+	require.Error(t, err)
+	_, err = nats.Connect(url, nats.NoReconnect())
+	require.Error(t, err)
+
+	// Browsers may carry the credentials in cookies instead.
+	nc = connectURL(t, url, nats.WebSocketConnectionHeaders(http.Header{"Cookie": {"u=alice; p=pw"}}))
+	require.NoError(t, nc.Flush())
+	_, err = nats.Connect(url, nats.NoReconnect(), nats.WebSocketConnectionHeaders(http.Header{"Cookie": {"u=alice; p=nope"}}))
+	require.Error(t, err)
+	require.Equal(t, 3, closedCount(t, s), "three refused")
 }
