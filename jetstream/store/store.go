@@ -102,7 +102,10 @@ type StreamStore interface {
 	// LastSeq is seq and the next message gets seq+1. LastTime becomes the
 	// time of the highest remaining message (zero if none). If seq >= LastSeq
 	// Truncate does nothing. Truncate(0) removes everything and restarts
-	// sequences at 1. Used to roll back a replica's log.
+	// sequences at 1: FirstSeq is 1 and LastSeq 0 until the next message,
+	// though a persistent store reopened in that state may report 0 and 0
+	// (both mean empty, next sequence 1). Truncate lowers the durable mark
+	// to seq (see Config.OnDurable). Used to roll back a replica's log.
 	Truncate(seq uint64) error
 
 	// State returns a summary of the stored messages. It never fails; after
@@ -199,6 +202,11 @@ type ConsumerStore interface {
 type Durable interface {
 	// DurableSeq returns the highest sequence such that every message up to
 	// and including it is durable. Removed messages count as durable.
+	//
+	// Removals: RemoveMsg and removals by limits or expiry become durable
+	// with the next commit that covers a later store (or at Close); a crash
+	// before it may bring the message back. Purge, Compact, Truncate,
+	// EraseMsg and Restore are durable when they return.
 	DurableSeq() uint64
 
 	// WaitDurable blocks until DurableSeq() >= seq.

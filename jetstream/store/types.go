@@ -192,7 +192,9 @@ type Config struct {
 
 	// OnDurable, if set, is called with a sequence once every message up to
 	// and including it is durable (see Durable). Successive calls carry
-	// increasing sequences; one call may cover many messages. It is called
+	// increasing sequences, except after Truncate: it lowers the mark to
+	// its seq, and the next call may carry a smaller sequence than the last
+	// one before it. One call may cover many messages. It is called
 	// without the store's data lock held; a store that makes messages
 	// durable before StoreMsg returns calls it from StoreMsg. It must not
 	// block or call the store's methods: hand the sequence to another
