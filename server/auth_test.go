@@ -459,7 +459,10 @@ func TestAuthOptionsRefused(t *testing.T) {
 }
 
 func TestAuthWebsocket(t *testing.T) {
-	s, _ := startAuthServer(t, &auth.Config{Users: []auth.User{{Name: "alice", Password: "pw"}}}, server.Options{
+	s, _ := startAuthServer(t, &auth.Config{Users: []auth.User{
+		{Name: "alice", Password: "pw"},
+		{Name: "browser", Password: "b", AllowedConnectionTypes: []auth.ConnKind{auth.KindWebsocket}},
+	}}, server.Options{
 		Websocket: server.WebsocketOptions{Host: "127.0.0.1", Port: server.RandomPort, NoTLS: true, UsernameCookie: "u", PasswordCookie: "p"},
 	})
 	url := wsURL(s, false)
@@ -472,10 +475,16 @@ func TestAuthWebsocket(t *testing.T) {
 	_, err = nats.Connect(url, nats.NoReconnect())
 	require.Error(t, err)
 
+	// allowed_connection_types: this user may only come over WebSocket.
+	nc = connectURL(t, url, nats.UserInfo("browser", "b"))
+	require.NoError(t, nc.Flush())
+	_, err = dialNats(s, nats.UserInfo("browser", "b"))
+	require.ErrorIs(t, err, nats.ErrAuthorization)
+
 	// Browsers may carry the credentials in cookies instead.
 	nc = connectURL(t, url, nats.WebSocketConnectionHeaders(http.Header{"Cookie": {"u=alice; p=pw"}}))
 	require.NoError(t, nc.Flush())
 	_, err = nats.Connect(url, nats.NoReconnect(), nats.WebSocketConnectionHeaders(http.Header{"Cookie": {"u=alice; p=nope"}}))
 	require.Error(t, err)
-	require.Equal(t, 3, closedCount(t, s), "three refused")
+	require.Equal(t, 4, closedCount(t, s), "four refused")
 }
