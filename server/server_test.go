@@ -606,10 +606,14 @@ func TestClosedConnectionKeepsSubscriptions(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, nc.Flush())
 	nc.Close()
-	require.Eventually(t, func() bool { return s.NumClients() == 0 }, 2*time.Second, 5*time.Millisecond)
-	cz, err := s.Connz(&server.ConnzOptions{State: server.ConnClosed, Subscriptions: true})
-	require.NoError(t, err)
-	require.Len(t, cz.Conns, 1)
+	// The client leaves the open list just before its closed record is
+	// added: wait for the record.
+	var cz *server.Connz
+	require.Eventually(t, func() bool {
+		cz, err = s.Connz(&server.ConnzOptions{State: server.ConnClosed, Subscriptions: true})
+		return err == nil && len(cz.Conns) == 1
+	}, 2*time.Second, 5*time.Millisecond)
+	require.Zero(t, s.NumClients())
 	ci := cz.Conns[0]
 	require.Equal(t, "leaver", ci.Name)
 	require.Equal(t, "Client Closed", ci.Reason)
