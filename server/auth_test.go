@@ -488,3 +488,50 @@ func TestAuthWebsocket(t *testing.T) {
 	require.Error(t, err)
 	require.Equal(t, 4, closedCount(t, s), "four refused")
 }
+
+func TestAuthTraceRedactsSecrets(t *testing.T) {
+	logs := &logBuffer{}
+	s := startServer(t, server.Options{
+		Logger:        slog.New(logger.NewHandler(logs, &logger.Options{Level: server.LevelTrace})),
+		Authorization: &auth.Config{User: "u", Password: "hunter2-pw"},
+	})
+	rc := dialRaw(t, s)
+	rc.send("CONNECT {\"user\":\"u\",\"pass\":\"hunter2-pw\",\"verbose\":true}\r\n")
+	require.Equal(t, "+OK", rc.readLine())
+	waitFor(t, "the traced CONNECT", func() bool { return strings.Contains(logs.String(), "<<- [CONNECT ") })
+	require.Contains(t, logs.String(), `"pass":"[REDACTED]"`)
+	require.NotContains(t, logs.String(), "hunter2-pw")
+}
+
+// BenchmarkPublishPermissions publishes through a real socket with nats.go
+// as a user without permissions and as one with publish permissions; the
+// server-side cost alone is BenchmarkDeliverPermissions.
+func BenchmarkPublishPermissions(b *testing.B) {
+	s := startServer(b, server.Options{Authorization: &auth.Config{Users: []auth.User{
+		{Name: "free", Password: "f"},
+		{Name: "limited", Password: "l", Permissions: &auth.Permissions{
+			Publish: &auth.SubjectPermission{Allow: []string{"bench.>"}, Deny: []string{"bench.secret"}},
+		}},
+	}}})
+	for _, user := range []string{"free", "limited"} {
+		b.Run(user, func(b *testing.B) {
+			nc := connect(b, s, nats.UserInfo(user, user[:1]))
+			sub := connect(b, s, nats.UserInfo("free", "f"))
+			if _, err := sub.Subscribe("bench.>", func(*nats.Msg) {}); err != nil {
+				b.Fatal(err)
+			}
+			require.NoError(b, sub.Flush())
+			data := make([]byte, 128)
+			b.SetBytes(int64(len(data)))
+			b.ReportAllocs()
+			start := time.Now()
+			for b.Loop() {
+				if err := nc.Publish("bench.x", data); err != nil {
+					b.Fatal(err)
+				}
+			}
+			require.NoError(b, nc.Flush())
+			b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "msgs/s")
+		})
+	}
+}
