@@ -535,3 +535,28 @@ func BenchmarkPublishPermissions(b *testing.B) {
 		})
 	}
 }
+
+func TestAuthConnzAuthorizedUser(t *testing.T) {
+	s, _ := startAuthServer(t, &auth.Config{Users: []auth.User{
+		{Name: "alice", Password: "a"}, {Name: "bob", Password: "b"},
+	}}, server.Options{})
+	alice, err := dialNats(s, nats.UserInfo("alice", "a"))
+	require.NoError(t, err)
+	defer alice.Close()
+	bob, err := dialNats(s, nats.UserInfo("bob", "b"))
+	require.NoError(t, err)
+	require.NoError(t, bob.Flush())
+	bob.Close()
+
+	require.Eventually(t, func() bool {
+		cz, err := s.Connz(&server.ConnzOptions{State: server.ConnClosed, User: "bob", Username: true})
+		return err == nil && len(cz.Conns) == 1 && cz.Conns[0].AuthorizedUser == "bob"
+	}, 2*time.Second, 10*time.Millisecond)
+	open, err := s.Connz(&server.ConnzOptions{Username: true})
+	require.NoError(t, err)
+	require.Len(t, open.Conns, 1)
+	require.Equal(t, "alice", open.Conns[0].AuthorizedUser)
+	cz, err := s.Connz(&server.ConnzOptions{State: server.ConnAll, User: "alice"})
+	require.NoError(t, err)
+	require.Len(t, cz.Conns, 1)
+}

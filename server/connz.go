@@ -117,6 +117,7 @@ func (s *Server) recordClosed(c *client) {
 	cc := &closedConn{}
 	c.mu.Lock()
 	cc.acc = c.acc.Name
+	cc.user = c.authUser
 	cc.subs, cc.rtt = c.fillLocked(&cc.info, true, true)
 	stop := c.stop
 	reason := c.reason
@@ -349,9 +350,9 @@ func (s *Server) Connz(opts *ConnzOptions) (*Connz, error) {
 	now := time.Now()
 	cz := &Connz{ID: s.id, Now: now.UTC(), Offset: o.Offset, Limit: o.Limit}
 
-	// No open connection has a user or an MQTT client id yet.
+	// No open connection has an MQTT client id yet.
 	var open []*client
-	if o.State != ConnClosed && o.MQTTClient == "" && o.User == "" {
+	if o.State != ConnClosed && o.MQTTClient == "" {
 		s.mu.Lock()
 		if o.CID > 0 {
 			if c := s.clients[o.CID]; c != nil {
@@ -373,12 +374,13 @@ func (s *Server) Connz(opts *ConnzOptions) (*Connz, error) {
 	keys := make([]connKey, 0, len(open)+len(closed))
 	// The account of a client is read under its lock: authentication may
 	// set it on CONNECT.
-	lock := needsLock(o.Sort) || filter != "" || o.Account != ""
+	lock := needsLock(o.Sort) || filter != "" || o.Account != "" || o.User != ""
 	for i, c := range open {
 		var k int64
 		if lock {
 			c.mu.Lock()
-			if c.closed || (o.Account != "" && c.acc.Name != o.Account) || (filter != "" && !c.interestedLocked(filter)) {
+			if c.closed || (o.Account != "" && c.acc.Name != o.Account) || (o.User != "" && c.authUser != o.User) ||
+				(filter != "" && !c.interestedLocked(filter)) {
 				c.mu.Unlock()
 				continue
 			}
@@ -428,8 +430,11 @@ func (s *Server) Connz(opts *ConnzOptions) (*Connz, error) {
 			var rtt time.Duration
 			c.mu.Lock()
 			subs, rtt = c.fillLocked(ci, wantSubs, o.SubscriptionsDetail)
-			if o.Username && c.acc.Name != GlobalAccountName {
-				ci.Account = c.acc.Name
+			if o.Username {
+				ci.AuthorizedUser = c.authUser
+				if c.acc.Name != GlobalAccountName {
+					ci.Account = c.acc.Name
+				}
 			}
 			handshaken := c.connectSeenLocked()
 			c.mu.Unlock()

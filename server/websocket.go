@@ -48,8 +48,7 @@ type WebsocketOptions struct {
 	// HTTP cookies whose values stand for the CONNECT credentials a
 	// browser client did not send (upstream's jwt_cookie, user_cookie,
 	// pass_cookie and token_cookie). JWTCookie needs operator mode and is
-	// refused until the server has it; the others have no effect while
-	// the server does not authenticate.
+	// refused until the server has it.
 	JWTCookie      string
 	UsernameCookie string
 	PasswordCookie string

@@ -11,8 +11,8 @@
 //	nats-server -c server.conf -t                         # check and exit
 //
 // Flags override the configuration file. Flags and configuration blocks of
-// subsystems natsd does not have yet (TLS, authorization, clustering,
-// JetStream, monitoring, profiling) are refused at startup with a
+// subsystems natsd does not have yet (TLS, clustering, JetStream, HTTPS
+// monitoring, profiling) are refused at startup with a
 // "not supported yet" message, never ignored.
 //
 // # Signals
