@@ -105,7 +105,7 @@ func appendValue(dst []byte, v *Value, depth int) []byte {
 		start := len(dst)
 		dst = strconv.AppendFloat(dst, v.Float, 'g', -1, 64)
 		num := dst[start:]
-		if strings.IndexAny(string(num), ".eEIN") < 0 {
+		if !strings.ContainsAny(string(num), ".eEIN") {
 			dst = append(dst, ".0"...)
 		}
 		return dst

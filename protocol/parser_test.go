@@ -10,12 +10,11 @@ import (
 )
 
 type parseCase struct {
-	name  string
-	cfg   protocol.Parser
-	in    string
-	want  []string
-	err   error
-	split bool // also check every two-way split (default true via run)
+	name string
+	cfg  protocol.Parser
+	in   string
+	want []string
+	err  error
 }
 
 var (

@@ -1,6 +1,7 @@
 package logger_test
 
 import (
+	"context"
 	"log/slog"
 	"os"
 
@@ -24,7 +25,7 @@ func ExampleNewHandler() {
 // Protocol tracing uses LevelTrace, below debug.
 func ExampleLevelTrace() {
 	log := slog.New(logger.NewHandler(os.Stdout, &logger.Options{Level: logger.LevelTrace}))
-	log.Log(nil, logger.LevelTrace, `127.0.0.1:51234 - cid:1 - <<- [PING]`)
+	log.Log(context.Background(), logger.LevelTrace, `127.0.0.1:51234 - cid:1 - <<- [PING]`)
 	// Output:
 	// [TRC] 127.0.0.1:51234 - cid:1 - <<- [PING]
 }

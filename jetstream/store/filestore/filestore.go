@@ -177,7 +177,6 @@ type Store struct {
 	removed   []removal
 	durCh     chan struct{}
 	consumers map[string]*consumerState
-	pins      int
 	lost      *store.LostData
 	report    RecoveryReport
 	rbuf      []byte
