@@ -1,6 +1,8 @@
 package server
 
 import (
+	"fmt"
+
 	"natsd.dev/sublist"
 )
 
@@ -27,4 +29,43 @@ func (s *Server) LookupAccount(name string) *Account {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.accounts[name]
+}
+
+// DefaultSystemAccountName is the system account when Options.SystemAccount
+// is empty, as upstream names it.
+const DefaultSystemAccountName = "$SYS"
+
+// SystemAccount returns the system account, or nil with NoSystemAccount.
+func (s *Server) SystemAccount() *Account { return s.sysAcc }
+
+// newAccounts creates the accounts of o next to the global one, and the
+// system account unless o turns it off. It runs in New, before the server
+// is shared.
+func (s *Server) newAccounts(o *Options) error {
+	for _, name := range o.Accounts {
+		switch {
+		case name == "":
+			return fmt.Errorf("%w: account with an empty name", ErrBadOptions)
+		case name == GlobalAccountName:
+			continue
+		case s.accounts[name] != nil:
+			return fmt.Errorf("%w: duplicate account %q", ErrBadOptions, name)
+		}
+		s.newAccount(name)
+	}
+	if o.NoSystemAccount {
+		return nil
+	}
+	name := o.SystemAccount
+	if name == "" {
+		name = DefaultSystemAccountName
+	}
+	if name == GlobalAccountName {
+		return fmt.Errorf("%w: system account cannot be the global account %q", ErrBadOptions, name)
+	}
+	s.sysAcc = s.accounts[name]
+	if s.sysAcc == nil {
+		s.sysAcc = s.newAccount(name)
+	}
+	return nil
 }

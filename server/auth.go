@@ -39,9 +39,9 @@ type serverAuth struct {
 	timeout time.Duration
 }
 
-// newServerAuth builds the authentication chain of o. Only the global
-// account exists, so users bound to another account are refused.
-func newServerAuth(o *Options) (serverAuth, error) {
+// newServerAuth builds the authentication chain of o. A user bound to an
+// account must name one of accs.
+func newServerAuth(o *Options, accs map[string]*Account) (serverAuth, error) {
 	sa := serverAuth{timeout: o.AuthTimeout}
 	cfg := o.Authorization
 	if cfg == nil {
@@ -51,12 +51,12 @@ func newServerAuth(o *Options) (serverAuth, error) {
 		sa.timeout = cfg.Timeout
 	}
 	for _, u := range cfg.Users {
-		if u.Account != "" && u.Account != GlobalAccountName {
+		if u.Account != "" && accs[u.Account] == nil {
 			name := u.Name
 			if name == "" {
 				name = u.Nkey
 			}
-			return sa, fmt.Errorf("%w: user %q: account %q: accounts are %w", ErrBadOptions, name, u.Account, ErrNotSupported)
+			return sa, fmt.Errorf("%w: user %q: account %q does not exist", ErrBadOptions, name, u.Account)
 		}
 	}
 	chain, err := cfg.Chain(false)
@@ -100,14 +100,26 @@ func (c *client) authenticate(opts *connectOpts) error {
 		c.wsCookies(&req)
 	}
 	id, err := s.auth.chain.Authenticate(&req)
-	if err == nil && id.Account != "" && id.Account != GlobalAccountName {
-		err = fmt.Errorf("account %q not supported yet", id.Account)
+	var acc *Account
+	if err == nil {
+		acc, err = s.identityAccount(id)
 	}
 	if err != nil {
 		return c.authViolation(&req, err)
 	}
-	c.bindIdentity(id)
+	c.bindIdentity(id, acc)
 	return nil
+}
+
+// identityAccount is the account an authenticated identity binds to.
+func (s *Server) identityAccount(id *auth.Identity) (*Account, error) {
+	if id.Account == "" {
+		return s.gAcc, nil
+	}
+	if acc := s.LookupAccount(id.Account); acc != nil {
+		return acc, nil
+	}
+	return nil, fmt.Errorf("account %q not found", id.Account)
 }
 
 // authWithoutConnect handles an operation other than CONNECT from a client
@@ -117,10 +129,14 @@ func (c *client) authenticate(opts *connectOpts) error {
 func (c *client) authWithoutConnect() error {
 	req := auth.Request{Kind: c.connKind(), RemoteAddr: c.nc.RemoteAddr()}
 	id, err := c.srv.auth.chain.Authenticate(&req)
+	var acc *Account
+	if err == nil {
+		acc, err = c.srv.identityAccount(id)
+	}
 	if err != nil {
 		return c.authViolation(&req, err)
 	}
-	c.bindIdentity(id)
+	c.bindIdentity(id, acc)
 	c.connected = true
 	c.connectedAt = time.Now()
 	c.mu.Lock()
@@ -130,8 +146,11 @@ func (c *client) authWithoutConnect() error {
 }
 
 // bindIdentity applies a successful authentication: permissions for the
-// read loop and, under the lock, the reply tracker deliveries use.
-func (c *client) bindIdentity(id *auth.Identity) {
+// read loop and, under the lock, the reply tracker deliveries use and the
+// account (monitoring reads it under the lock; the read loop, which runs
+// this, reads it without). The client has no subscriptions yet, so none
+// has to move between sublists.
+func (c *client) bindIdentity(id *auth.Identity, acc *Account) {
 	c.authPending = false
 	c.checker = id.Checker
 	c.publisher = nil
@@ -146,6 +165,7 @@ func (c *client) bindIdentity(id *auth.Identity) {
 	}
 	c.replies = replies
 	c.authUser = id.Name
+	c.acc = acc
 	c.mu.Unlock()
 }
 

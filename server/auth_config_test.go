@@ -62,7 +62,7 @@ func TestConfigAuthorizationErrors(t *testing.T) {
 		is         error
 	}{
 		{"account in user", "authorization {\n users [\n  { user: a, password: b, account: A }\n ]\n}\n",
-			[]string{"test.conf:3:27: account in a user entry is not supported yet (natsd has only the global account)"}, server.ErrNotSupported},
+			[]string{`test.conf:3:36: account "A" not defined`}, server.ErrBadValue},
 		{"user and token", "authorization {\n user: a\n token: b\n}\n",
 			[]string{"test.conf:3:2: Cannot have a user/pass and token"}, auth.ErrBadConfig},
 		{"bad subject", "authorization {\n users [ { user: a, permissions: { publish: \"foo..bar\" } } ]\n}\n",
@@ -72,8 +72,11 @@ func TestConfigAuthorizationErrors(t *testing.T) {
 			[]string{`test.conf:2:15: no_auth_user: "b" not present as user or nkey in authorization block or account configuration`}, server.ErrBadValue},
 		{"no_auth_user without users", "no_auth_user: b\n",
 			[]string{`test.conf:1:15: no_auth_user: "b" not present as user or nkey in authorization block or account configuration`}, server.ErrBadValue},
-		{"accounts", "accounts { A: {} }\n", []string{"test.conf:1:1: accounts is not supported yet"}, server.ErrNotSupported},
-		{"system_account", "system_account: SYS\n", []string{"test.conf:1:1: system_account is not supported yet"}, server.ErrNotSupported},
+		{"account imports", "accounts { A: { imports: [] } }\n", []string{"test.conf:1:17: account A: imports is not supported yet"}, server.ErrNotSupported},
+		{"account unknown key", "accounts {\n A: { users: [ {user: a} ], color: red }\n}\n", []string{`test.conf:2:29: unknown field "color" in account A`}, server.ErrUnknownField},
+		{"account bad user", "accounts {\n A: { users: [ {pass: a} ] }\n}\n", []string{"test.conf:2:16: User entry requires a user"}, auth.ErrBadConfig},
+		{"global account", "accounts { $G: {} }\n", []string{`test.conf:1:12: account name "$G" is reserved for the global account`}, server.ErrBadValue},
+		{"system_account global", "system_account: \"$G\"\n", []string{`test.conf:1:17: system_account cannot be the global account "$G"`}, server.ErrBadValue},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, _, err := applyText(t, tc.text)

@@ -453,7 +453,7 @@ func TestAllowResponses(t *testing.T) {
 
 func TestAuthOptionsRefused(t *testing.T) {
 	_, err := server.New(server.Options{Authorization: &auth.Config{Users: []auth.User{{Name: "a", Account: "A"}}}})
-	require.ErrorIs(t, err, server.ErrNotSupported)
+	require.ErrorIs(t, err, server.ErrBadOptions)
 	_, err = server.New(server.Options{Authorization: &auth.Config{NoAuthUser: "ghost"}})
 	require.ErrorIs(t, err, server.ErrBadOptions)
 }

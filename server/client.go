@@ -459,6 +459,7 @@ func (c *client) sendConnectInfo() {
 	info.ClientIP = c.host
 	info.ConnectInfo = true
 	info.RemoteAccount = c.acc.Name
+	info.IsSystemAccount = c.acc == s.sysAcc
 	b, _ := json.Marshal(&info)
 	c.mu.Lock()
 	c.out.write(protocol.AppendInfo(nil, b))
@@ -959,10 +960,11 @@ func (c *client) closeConnection(reason closeReason) {
 		c.authTimer.Stop()
 		c.authTimer = nil
 	}
+	acc := c.acc // set under the lock by authentication
 	c.mu.Unlock()
 
 	if len(subs) > 0 {
-		_ = c.acc.sl.RemoveBatch(subs)
+		_ = acc.sl.RemoveBatch(subs)
 	}
 	s := c.srv
 	s.mu.Lock()

@@ -118,7 +118,7 @@ const (
 // unsupportedKeys are nats-server's top-level keys for subsystems natsd
 // does not have yet. They are errors: the user expects the feature on.
 const unsupportedKeys = `
-	accounts system_account system default_sentinel
+	default_sentinel
 	operator operators root roots root_operator root_operators trusted trusted_keys
 	resolver account_resolver accounts_resolver resolver_tls resolver_preload resolver_pinned_accounts
 	tls ocsp ocsp_cache allow_non_tls
@@ -158,6 +158,7 @@ func (c *Config) Apply(m *confparse.Map) (warnings confparse.ErrorList, err erro
 	for i := range m.Entries {
 		a.entry(&m.Entries[i])
 	}
+	a.finishAccounts()
 	a.noAuthUser()
 	c.Digest = "sha256:" + digest(m)
 	if len(a.errs) > 0 {
@@ -184,6 +185,9 @@ type applier struct {
 	// noAuth is the no_auth_user entry, checked against the users once
 	// the whole file is read.
 	noAuth *confparse.Entry
+	// accountState is what the accounts {} block and the account keys of
+	// authorization users leave for finishAccounts.
+	accountState
 }
 
 func (a *applier) errorf(pos confparse.Pos, kind error, format string, args ...any) {
@@ -267,9 +271,13 @@ func (a *applier) entry(e *confparse.Entry) {
 	case "disable_sublist_cache", "no_sublist_cache":
 		a.boolean(key, v, &o.NoSublistCache)
 	case "no_system_account":
-		// natsd has no system account yet, which is what this asks for.
-		var b bool
-		a.boolean(key, v, &b)
+		a.boolean(key, v, &o.NoSystemAccount)
+	case "system_account", "system":
+		if a.str(key, v, &o.SystemAccount) {
+			a.sysAcc = e
+		}
+	case "accounts":
+		a.accounts(e)
 	case "debug":
 		a.boolean(key, v, &l.Debug)
 	case "trace":
@@ -628,44 +636,22 @@ func (a *applier) tlsBlock(key string, v *confparse.Value) (*tls.Config, bool) {
 }
 
 // authorization parses the authorization {} block with auth's parser, whose
-// errors already carry file:line:col. Only the global account exists, so a
-// user's account key is refused as not supported rather than unknown.
+// errors already carry file:line:col. auth does not know a user's account
+// key: it is taken out here and applied once the accounts are known.
 func (a *applier) authorization(e *confparse.Entry) {
 	v := e.Value
 	if v.Kind != confparse.KindMap {
 		a.typeErr(e.Key, "a map", v)
 		return
 	}
-	refused := map[confparse.Pos]bool{}
-	for i := range v.Map.Entries {
-		ue := &v.Map.Entries[i]
-		if !strings.EqualFold(ue.Key, "users") || ue.Value.Kind != confparse.KindArray {
-			continue
-		}
-		for _, uv := range ue.Value.Array {
-			if uv.Kind != confparse.KindMap {
-				continue
-			}
-			for j := range uv.Map.Entries {
-				if fe := &uv.Map.Entries[j]; strings.EqualFold(fe.Key, "account") {
-					a.errorf(fe.KeyPos, ErrNotSupported, "account in a user entry is not supported yet (natsd has only the global account)")
-					refused[fe.KeyPos] = true
-				}
-			}
-		}
-	}
-	cfg, err := auth.ParseAuthorization(v.Map)
+	cfg, err := auth.ParseAuthorization(a.takeUserAccounts(v.Map))
 	if err != nil {
 		var list confparse.ErrorList
 		if !errors.As(err, &list) {
 			a.errorf(v.Pos, ErrBadValue, "authorization: %v", err)
 			return
 		}
-		for _, ce := range list {
-			if !refused[ce.Pos] {
-				a.errs = append(a.errs, ce)
-			}
-		}
+		a.errs = append(a.errs, list...)
 		return
 	}
 	o := &a.c.Options

@@ -70,9 +70,20 @@ type Options struct {
 	AuthTimeout time.Duration
 	// Authorization configures authentication and permissions (the
 	// authorization {} block, no_auth_user and --user/--pass/--auth); nil
-	// or a Config that configures nobody means no authentication. Users
-	// bound to an account other than the global one are refused by New.
+	// or a Config that configures nobody means no authentication. A user
+	// whose Account is set binds to that account, which must be listed in
+	// Accounts (or be the global or system account).
 	Authorization *auth.Config
+	// Accounts names the accounts of the accounts {} block; each gets its
+	// own subject namespace. Their users are in Authorization.Users with
+	// User.Account set.
+	Accounts []string
+	// SystemAccount names the account whose internal client answers the
+	// $SYS.REQ.SERVER requests; "" means "$SYS". It is created when
+	// Accounts does not list it.
+	SystemAccount string
+	// NoSystemAccount turns the system account and its services off.
+	NoSystemAccount bool
 
 	// LameDuckDuration is the time over which clients are closed in lame
 	// duck mode, after LameDuckGracePeriod.

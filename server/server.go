@@ -61,6 +61,7 @@ type Server struct {
 	startTime time.Time
 	log       *slog.Logger
 	gAcc      *Account
+	sysAcc    *Account // nil with NoSystemAccount; fixed at New
 
 	mu       sync.Mutex
 	opts     Options // guarded by mu for Reload; hot fields are copied to atomics below
@@ -171,10 +172,13 @@ func New(opts Options) (*Server, error) {
 	if opts.MaxClosedClients != 0 {
 		s.monitoring.closed.max = max(opts.MaxClosedClients, 0)
 	}
-	if s.auth, err = newServerAuth(&opts); err != nil {
+	s.gAcc = s.newAccount(GlobalAccountName)
+	if err = s.newAccounts(&opts); err != nil {
 		return nil, err
 	}
-	s.gAcc = s.newAccount(GlobalAccountName)
+	if s.auth, err = newServerAuth(&opts, s.accounts); err != nil {
+		return nil, err
+	}
 	s.applyLimits(&opts)
 	name := opts.ServerName
 	if name == "" {

@@ -1,0 +1,206 @@
+package server
+
+import (
+	"errors"
+	"slices"
+	"strings"
+
+	"natsd.dev/auth"
+	"natsd.dev/confparse"
+)
+
+// accountState collects the accounts {} block and the account keys of
+// authorization users while a file is applied; finishAccounts checks and
+// applies them once every key has been read, since the blocks may come in
+// any order.
+type accountState struct {
+	accUsers []auth.User              // users of the accounts {} block, Account set
+	accPos   map[string]confparse.Pos // declared accounts, at their key
+	userRefs []userAccountRef
+	sysAcc   *confparse.Entry // the system_account entry
+}
+
+// userAccountRef is the account key of an authorization {} user.
+type userAccountRef struct {
+	user, nkey, account string
+	pos                 confparse.Pos
+}
+
+// accountKeys are the keys of an account upstream knows and natsd does not
+// implement yet.
+var accountKeys = map[string]bool{
+	"nkey": true, "imports": true, "exports": true, "jetstream": true,
+	"limits": true, "mappings": true, "maps": true, "max_connections": true,
+	"max_conn": true, "max_subscriptions": true, "max_subs": true,
+	"max_payload": true, "max_leafnodes": true, "msg_trace": true,
+	"trace_dest": true, "trace_sampling": true,
+}
+
+// takeUserAccounts returns a copy of the authorization map m without the
+// account keys of its users, which auth does not know, and remembers them
+// for finishAccounts. m itself is left alone.
+func (a *applier) takeUserAccounts(m *confparse.Map) *confparse.Map {
+	out := &confparse.Map{Entries: slices.Clone(m.Entries)}
+	for i := range out.Entries {
+		ue := &out.Entries[i]
+		if !strings.EqualFold(ue.Key, "users") || ue.Value.Kind != confparse.KindArray {
+			continue
+		}
+		arr := *ue.Value
+		arr.Array = slices.Clone(arr.Array)
+		for j, uv := range arr.Array {
+			if uv.Kind != confparse.KindMap {
+				continue
+			}
+			user := *uv
+			user.Map = &confparse.Map{Entries: slices.DeleteFunc(slices.Clone(uv.Map.Entries), func(e confparse.Entry) bool {
+				return strings.EqualFold(e.Key, "account")
+			})}
+			if len(user.Map.Entries) != len(uv.Map.Entries) {
+				a.userAccountRef(uv.Map)
+				arr.Array[j] = &user
+			}
+		}
+		ue.Value = &arr
+	}
+	return out
+}
+
+// userAccountRef remembers the account key of the user map m.
+func (a *applier) userAccountRef(m *confparse.Map) {
+	ref := userAccountRef{}
+	for i := range m.Entries {
+		e := &m.Entries[i]
+		switch strings.ToLower(e.Key) {
+		case "user", "username":
+			ref.user = e.Value.Str
+		case "nkey":
+			ref.nkey = e.Value.Str
+		case "account":
+			if a.str("account", e.Value, &ref.account) {
+				ref.pos = e.Value.Pos
+			}
+		}
+	}
+	if ref.account != "" {
+		a.userRefs = append(a.userRefs, ref)
+	}
+}
+
+// accounts parses the accounts {} block: one map per account, whose users
+// (and default_permissions) are parsed with auth's parser.
+func (a *applier) accounts(e *confparse.Entry) {
+	v := e.Value
+	if v.Kind != confparse.KindMap {
+		a.typeErr(e.Key, "a map", v)
+		return
+	}
+	if a.accPos == nil {
+		a.accPos = make(map[string]confparse.Pos)
+	}
+	o := &a.c.Options
+	for i := range v.Map.Entries {
+		ae := &v.Map.Entries[i]
+		name := ae.Key
+		if _, dup := a.accPos[name]; dup {
+			a.errorf(ae.KeyPos, ErrBadValue, "duplicate account %q", name)
+			continue
+		}
+		if name == GlobalAccountName {
+			a.errorf(ae.KeyPos, ErrBadValue, "account name %q is reserved for the global account", name)
+			continue
+		}
+		a.accPos[name] = ae.KeyPos
+		o.Accounts = append(o.Accounts, name)
+		if ae.Value.Kind != confparse.KindMap {
+			a.typeErr("account "+name, "a map", ae.Value)
+			continue
+		}
+		var users []auth.User
+		var perms *auth.Permissions
+		for j := range ae.Value.Map.Entries {
+			ke := &ae.Value.Map.Entries[j]
+			key := strings.ToLower(ke.Key)
+			switch {
+			case key == "users":
+				us, err := auth.ParseUsers(ke.Value)
+				a.authErrs(ke.Value, err)
+				users = append(users, us...)
+			case key == "default_permissions" || key == "default_permission":
+				p, err := auth.ParsePermissions(ke.Value)
+				a.authErrs(ke.Value, err)
+				perms = p
+			case accountKeys[key]:
+				a.errorf(ke.KeyPos, ErrNotSupported, "account %s: %s is not supported yet", name, ke.Key)
+			default:
+				a.errorf(ke.KeyPos, ErrUnknownField, "unknown field %q in account %s", ke.Key, name)
+			}
+		}
+		for k := range users {
+			users[k].Account = name
+			if users[k].Permissions == nil {
+				users[k].Permissions = perms
+			}
+		}
+		a.accUsers = append(a.accUsers, users...)
+	}
+}
+
+// authErrs adds the errors of one of auth's parsers, which already carry
+// file:line:col.
+func (a *applier) authErrs(v *confparse.Value, err error) {
+	if err == nil {
+		return
+	}
+	var list confparse.ErrorList
+	if errors.As(err, &list) {
+		a.errs = append(a.errs, list...)
+		return
+	}
+	a.errorf(v.Pos, ErrBadValue, "%v", err)
+}
+
+// finishAccounts adds the account users to the authorization users,
+// binds authorization users to the account they name, and checks that
+// every named account exists.
+func (a *applier) finishAccounts() {
+	o := &a.c.Options
+	exists := func(name string) bool {
+		_, ok := a.accPos[name]
+		return ok || name == GlobalAccountName
+	}
+	for _, ref := range a.userRefs {
+		if !exists(ref.account) {
+			a.errorf(ref.pos, ErrBadValue, "account %q not defined", ref.account)
+			continue
+		}
+		if o.Authorization == nil {
+			continue // the block had errors
+		}
+		for i := range o.Authorization.Users {
+			u := &o.Authorization.Users[i]
+			if u.Account == "" && ((ref.nkey != "" && u.Nkey == ref.nkey) || (ref.nkey == "" && u.Name == ref.user)) {
+				u.Account = ref.account
+				break
+			}
+		}
+	}
+	if a.sysAcc != nil && o.SystemAccount == GlobalAccountName {
+		a.errorf(a.sysAcc.Value.Pos, ErrBadValue, "system_account cannot be the global account %q", GlobalAccountName)
+	}
+	if len(a.accUsers) == 0 {
+		return
+	}
+	if o.Authorization == nil {
+		o.Authorization = &auth.Config{}
+	}
+	users := a.accUsers
+	if dp := o.Authorization.DefaultPermissions; dp != nil {
+		for i := range users {
+			if users[i].Permissions == nil {
+				users[i].Permissions = dp
+			}
+		}
+	}
+	o.Authorization.Users = append(o.Authorization.Users, users...)
+}
