@@ -31,12 +31,20 @@ func (s *Server) LookupAccount(name string) *Account {
 	return s.accounts[name]
 }
 
-// DefaultSystemAccountName is the system account when Options.SystemAccount
-// is empty, as upstream names it.
+// DefaultSystemAccountName is upstream's name for the system account, which
+// DefaultConfig sets in Options.SystemAccount.
 const DefaultSystemAccountName = "$SYS"
 
-// SystemAccount returns the system account, or nil with NoSystemAccount.
+// SystemAccount returns the system account, or nil when there is none.
 func (s *Server) SystemAccount() *Account { return s.sysAcc }
+
+// systemAccountName is the system account's name, "" without one.
+func (s *Server) systemAccountName() string {
+	if s.sysAcc == nil {
+		return ""
+	}
+	return s.sysAcc.Name
+}
 
 // newAccounts creates the accounts of o next to the global one, and the
 // system account unless o turns it off. It runs in New, before the server
@@ -53,12 +61,9 @@ func (s *Server) newAccounts(o *Options) error {
 		}
 		s.newAccount(name)
 	}
-	if o.NoSystemAccount {
-		return nil
-	}
 	name := o.SystemAccount
-	if name == "" {
-		name = DefaultSystemAccountName
+	if o.NoSystemAccount || name == "" {
+		return nil
 	}
 	if name == GlobalAccountName {
 		return fmt.Errorf("%w: system account cannot be the global account %q", ErrBadOptions, name)

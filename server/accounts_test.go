@@ -110,14 +110,23 @@ func TestAccountsOptions(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "A", s.SystemAccount().Name)
 
-	s, err = server.New(server.Options{NoSystemAccount: true})
+	s, err = server.New(server.Options{SystemAccount: "X", NoSystemAccount: true})
 	require.NoError(t, err)
 	require.Nil(t, s.SystemAccount())
-	require.Nil(t, s.LookupAccount(server.DefaultSystemAccountName))
+	require.Nil(t, s.LookupAccount("X"))
 
+	// The zero Options have no system account; a configuration has $SYS.
 	s, err = server.New(server.Options{})
 	require.NoError(t, err)
+	require.Nil(t, s.SystemAccount())
+	s, err = server.New(server.DefaultConfig().Options)
+	require.NoError(t, err)
 	require.Equal(t, server.DefaultSystemAccountName, s.SystemAccount().Name)
+	c, _, err = applyText(t, "no_system_account: true\n")
+	require.NoError(t, err)
+	s, err = server.New(c.Options)
+	require.NoError(t, err)
+	require.Nil(t, s.SystemAccount())
 
 	_, err = server.New(server.Options{Accounts: []string{"A", "A"}})
 	require.ErrorIs(t, err, server.ErrBadOptions)

@@ -87,7 +87,11 @@ type LogConfig struct {
 // DefaultConfig returns the configuration in force when neither a file nor
 // flags say otherwise.
 func DefaultConfig() Config {
-	return Config{Log: LogConfig{Logtime: true}}
+	c := Config{Log: LogConfig{Logtime: true}}
+	// As upstream, a server started from a configuration (or the command
+	// line) has the system account $SYS unless no_system_account says no.
+	c.Options.SystemAccount = DefaultSystemAccountName
+	return c
 }
 
 // ParseConfigFile parses the file at path with confparse and applies it to

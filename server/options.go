@@ -79,10 +79,13 @@ type Options struct {
 	// User.Account set.
 	Accounts []string
 	// SystemAccount names the account whose internal client answers the
-	// $SYS.REQ.SERVER requests; "" means "$SYS". It is created when
-	// Accounts does not list it.
+	// $SYS.REQ.SERVER requests; it is created when Accounts does not list
+	// it. "" means no system account: the zero Options stay minimal, and
+	// DefaultConfig (where the nats-server command starts) sets
+	// DefaultSystemAccountName, as upstream has one by default.
 	SystemAccount string
-	// NoSystemAccount turns the system account and its services off.
+	// NoSystemAccount turns the system account and its services off even
+	// when SystemAccount is set (no_system_account in a file).
 	NoSystemAccount bool
 
 	// LameDuckDuration is the time over which clients are closed in lame

@@ -61,7 +61,8 @@ type Server struct {
 	startTime time.Time
 	log       *slog.Logger
 	gAcc      *Account
-	sysAcc    *Account // nil with NoSystemAccount; fixed at New
+	sysAcc    *Account       // nil with NoSystemAccount; fixed at New
+	sys       *systemService // answers $SYS requests; nil without sysAcc
 
 	mu       sync.Mutex
 	opts     Options // guarded by mu for Reload; hot fields are copied to atomics below
@@ -179,6 +180,9 @@ func New(opts Options) (*Server, error) {
 	if s.auth, err = newServerAuth(&opts, s.accounts); err != nil {
 		return nil, err
 	}
+	if err = s.startSystem(); err != nil {
+		return nil, err
+	}
 	s.applyLimits(&opts)
 	name := opts.ServerName
 	if name == "" {
@@ -288,6 +292,10 @@ func (s *Server) Start() error {
 	}
 	s.wg.Add(1)
 	go s.acceptLoop(ln)
+	if s.sys != nil {
+		s.wg.Add(1)
+		go s.runSystem()
+	}
 	s.log.Info("Server is ready")
 	return nil
 }

@@ -37,6 +37,7 @@ func (s *Server) Varz(_ *VarzOptions) (*Varz, error) {
 	s.mu.Unlock()
 
 	v := &Varz{
+		SystemAccount:     s.systemAccountName(),
 		Websocket:         s.websocketVarz(),
 		ID:                info.ID,
 		Name:              info.Name,
@@ -234,7 +235,7 @@ func (s *Server) accountCounts() map[string]*accountCounters {
 // opts.Account the details of that account. An unknown account is a
 // *MonitorError that wraps ErrUnknownAccount.
 func (s *Server) Accountz(opts *AccountzOptions) (*Accountz, error) {
-	az := &Accountz{ID: s.id, Now: time.Now().UTC()}
+	az := &Accountz{ID: s.id, Now: time.Now().UTC(), SystemAccount: s.systemAccountName()}
 	if opts == nil || opts.Account == "" {
 		az.Accounts = []string{}
 		for _, a := range s.accountList() {

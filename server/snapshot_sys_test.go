@@ -41,7 +41,7 @@ func TestMonitorRequest(t *testing.T) {
 	d := ask(KindSubsz, `{"subscriptions":true,"test":"a.b"}`)["data"].(map[string]any)
 	require.Len(t, d["subscriptions_list"], 1)
 	require.Equal(t, "ok", ask(KindHealthz, `{"js-enabled-only":true}`)["data"].(map[string]any)["status"])
-	require.Equal(t, []any{"$G", "$SYS"}, ask(KindAccountz, "")["data"].(map[string]any)["accounts"])
+	require.Equal(t, []any{"$G"}, ask(KindAccountz, "")["data"].(map[string]any)["accounts"])
 	ask(KindRoutez, "")
 	ask(KindGatewayz, "")
 	ask(KindLeafz, "")

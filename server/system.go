@@ -1,0 +1,179 @@
+package server
+
+import (
+	"encoding/json"
+	"errors"
+	"time"
+)
+
+// Subjects of the requests the system account answers, as upstream names
+// them. A server answers $SYS.REQ.SERVER.<its id>.<KIND> alone and
+// $SYS.REQ.SERVER.PING.<KIND> with every other server, unless the request's
+// filter (server_name, cluster, host, tags, domain) leaves it out.
+const (
+	sysServerReqPrefix  = "$SYS.REQ.SERVER."
+	sysServerPing       = "$SYS.REQ.SERVER.PING"
+	sysAccountPingStatz = "$SYS.REQ.ACCOUNT.PING.STATZ"
+)
+
+// KindStatsz is the server statistics request, answered on
+// $SYS.REQ.SERVER.PING, $SYS.REQ.SERVER.PING.STATSZ and
+// $SYS.REQ.SERVER.<id>.STATSZ with a ServerStatsMsg (not wrapped in a
+// ServerAPIResponse, as upstream).
+const KindStatsz = "STATSZ"
+
+// sysKinds are the kinds the system account answers by server id and by
+// PING.
+var sysKinds = []string{
+	KindVarz, KindConnz, KindSubsz, KindRoutez, KindGatewayz, KindLeafz,
+	KindAccountz, "ACCSTATZ", KindHealthz, KindStatsz,
+}
+
+// sysQueueLen bounds the requests waiting for the system service; more are
+// dropped, and their requesters time out, rather than stall a publisher.
+const sysQueueLen = 256
+
+// ServerStatsMsg is the answer to a STATSZ request.
+type ServerStatsMsg struct {
+	Server *ServerInfo  `json:"server"`
+	Stats  *ServerStats `json:"statsz"`
+}
+
+// ServerStats are the server's statistics in a ServerStatsMsg, with
+// upstream's field names.
+type ServerStats struct {
+	Start            time.Time `json:"start"`
+	Mem              int64     `json:"mem"`
+	Cores            int       `json:"cores"`
+	CPU              float64   `json:"cpu"`
+	Connections      int       `json:"connections"`
+	TotalConnections uint64    `json:"total_connections"`
+	ActiveAccounts   int       `json:"active_accounts"`
+	NumSubs          uint32    `json:"subscriptions"`
+	Sent             DataStats `json:"sent"`
+	Received         DataStats `json:"received"`
+	SlowConsumers    int64     `json:"slow_consumers"`
+	ActiveServers    int       `json:"active_servers"`
+}
+
+// sysRequest is a request copied out of the publisher's buffers.
+type sysRequest struct {
+	kind  string
+	reply string
+	data  []byte
+}
+
+// systemService answers the $SYS requests through an internal client of
+// the system account. Handlers only queue requests: building a CONNZ locks
+// every client, which must not happen on a publisher's goroutine.
+type systemService struct {
+	ic   *InternalClient
+	reqs chan sysRequest
+}
+
+// startSystem subscribes the system account's internal client to the
+// request subjects. It runs in New; Start starts the goroutine that
+// answers.
+func (s *Server) startSystem() error {
+	if s.sysAcc == nil {
+		return nil
+	}
+	ic, err := s.NewInternalClient(s.sysAcc.Name)
+	if err != nil {
+		return err
+	}
+	sys := &systemService{ic: ic, reqs: make(chan sysRequest, sysQueueLen)}
+	sub := func(subject, kind string) error {
+		_, err := ic.Subscribe(subject, "", func(m *Msg) {
+			if len(m.Reply) == 0 {
+				return
+			}
+			req := sysRequest{kind: kind, reply: string(m.Reply), data: append([]byte(nil), m.Data...)}
+			select {
+			case sys.reqs <- req:
+			default:
+			}
+		})
+		return err
+	}
+	for _, kind := range sysKinds {
+		if err := sub(sysServerReqPrefix+s.id+"."+kind, kind); err != nil {
+			return err
+		}
+		if err := sub(sysServerPing+"."+kind, kind); err != nil {
+			return err
+		}
+	}
+	if err := sub(sysServerPing, KindStatsz); err != nil {
+		return err
+	}
+	if err := sub(sysAccountPingStatz, KindAccStatz); err != nil {
+		return err
+	}
+	s.sys = sys
+	return nil
+}
+
+// runSystem answers queued requests until the server shuts down.
+func (s *Server) runSystem() {
+	defer s.wg.Done()
+	sys := s.sys
+	defer sys.ic.Close()
+	for {
+		select {
+		case <-s.quit:
+			return
+		case req := <-sys.reqs:
+			body, err := s.systemAnswer(req.kind, req.data)
+			if err != nil {
+				if !errors.Is(err, ErrNotForUs) {
+					s.log.Debug("system request " + req.kind + ": " + err.Error())
+				}
+				continue
+			}
+			_ = sys.ic.Publish(req.reply, "", nil, body)
+		}
+	}
+}
+
+// systemAnswer builds the answer to a request of kind with body req.
+func (s *Server) systemAnswer(kind string, req []byte) ([]byte, error) {
+	if kind != KindStatsz {
+		return s.MonitorRequest(kind, req)
+	}
+	var filter EventFilterOptions
+	if len(req) > 0 {
+		// A malformed filter selects every server, as an empty one does.
+		_ = json.Unmarshal(req, &filter)
+	}
+	if s.filtered(&filter) {
+		return nil, ErrNotForUs
+	}
+	return json.Marshal(s.statsz())
+}
+
+// statsz gathers the statistics of a ServerStatsMsg.
+func (s *Server) statsz() *ServerStatsMsg {
+	v, _ := s.Varz(nil)
+	active := 0
+	for range s.accountCounts() {
+		active++
+	}
+	return &ServerStatsMsg{
+		Server: s.serverInfo(),
+		Stats: &ServerStats{
+			Start:            v.Start,
+			Mem:              v.Mem,
+			Cores:            v.Cores,
+			CPU:              v.CPU,
+			Connections:      v.Connections,
+			TotalConnections: v.TotalConnections,
+			ActiveAccounts:   active,
+			NumSubs:          v.Subscriptions,
+			Sent:             DataStats{Msgs: v.OutMsgs, Bytes: v.OutBytes},
+			Received:         DataStats{Msgs: v.InMsgs, Bytes: v.InBytes},
+			SlowConsumers:    v.SlowConsumers,
+			ActiveServers:    1,
+		},
+	}
+}
