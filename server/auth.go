@@ -142,6 +142,7 @@ func (c *client) authWithoutConnect() error {
 	c.mu.Lock()
 	c.connectSeen = true
 	c.mu.Unlock()
+	c.srv.connectEvent(c)
 	return nil
 }
 

@@ -420,6 +420,7 @@ func (c *client) processConnect(arg []byte) error {
 	c.name, c.lang, c.version = opts.Name, opts.Lang, opts.Version
 	c.connectSeen = true
 	c.mu.Unlock()
+	c.srv.connectEvent(c)
 	if opts.Verbose {
 		c.sendOK()
 	}
@@ -973,6 +974,7 @@ func (c *client) closeConnection(reason closeReason) {
 	// The closed-connection record lists the subscriptions, so they are
 	// dropped from the client only after it was taken.
 	s.recordClosed(c)
+	s.disconnectEvent(c)
 	c.mu.Lock()
 	c.subs = nil
 	c.mu.Unlock()

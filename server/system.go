@@ -67,8 +67,9 @@ type sysRequest struct {
 // the system account. Handlers only queue requests: building a CONNZ locks
 // every client, which must not happen on a publisher's goroutine.
 type systemService struct {
-	ic   *InternalClient
-	reqs chan sysRequest
+	ic     *InternalClient
+	reqs   chan sysRequest
+	events chan sysEvent
 }
 
 // startSystem subscribes the system account's internal client to the
@@ -82,7 +83,7 @@ func (s *Server) startSystem() error {
 	if err != nil {
 		return err
 	}
-	sys := &systemService{ic: ic, reqs: make(chan sysRequest, sysQueueLen)}
+	sys := &systemService{ic: ic, reqs: make(chan sysRequest, sysQueueLen), events: make(chan sysEvent, sysEventQueueLen)}
 	sub := func(subject, kind string) error {
 		_, err := ic.Subscribe(subject, "", func(m *Msg) {
 			if len(m.Reply) == 0 {
@@ -114,7 +115,8 @@ func (s *Server) startSystem() error {
 	return nil
 }
 
-// runSystem answers queued requests until the server shuts down.
+// runSystem answers queued requests and publishes queued advisories until
+// the server shuts down.
 func (s *Server) runSystem() {
 	defer s.wg.Done()
 	sys := s.sys
@@ -123,6 +125,8 @@ func (s *Server) runSystem() {
 		select {
 		case <-s.quit:
 			return
+		case ev := <-sys.events:
+			s.publishEvent(ev)
 		case req := <-sys.reqs:
 			body, err := s.systemAnswer(req.kind, req.data)
 			if err != nil {

@@ -118,3 +118,55 @@ func mustAccountz(t *testing.T, s *server.Server) []string {
 	require.NoError(t, err)
 	return az.Accounts
 }
+
+func TestSystemConnectEvents(t *testing.T) {
+	s := startConfigServer(t, systemConf)
+	sys := connect(t, s, nats.UserInfo("sys", "psys"))
+	sub, err := sys.SubscribeSync("$SYS.ACCOUNT.A.>")
+	require.NoError(t, err)
+	require.NoError(t, sys.Flush())
+
+	a := connect(t, s, nats.UserInfo("a", "pa"), nats.Name("events"))
+	require.NoError(t, a.Publish("x", []byte("hello")))
+	require.NoError(t, a.Flush())
+	cid, err := a.GetClientID()
+	require.NoError(t, err)
+
+	m, err := sub.NextMsg(3 * time.Second)
+	require.NoError(t, err)
+	require.Equal(t, "$SYS.ACCOUNT.A.CONNECT", m.Subject)
+	var ce map[string]any
+	require.NoError(t, json.Unmarshal(m.Data, &ce))
+	require.Equal(t, "io.nats.server.advisory.v1.client_connect", ce["type"])
+	require.NotEmpty(t, ce["id"])
+	require.NotEmpty(t, ce["timestamp"])
+	require.Equal(t, s.ID(), ce["server"].(map[string]any)["id"])
+	cl := ce["client"].(map[string]any)
+	require.Equal(t, "A", cl["acc"])
+	require.Equal(t, "a", cl["user"])
+	require.Equal(t, "events", cl["name"])
+	require.Equal(t, "go", cl["lang"])
+	require.EqualValues(t, cid, cl["id"])
+
+	a.Close()
+	m, err = sub.NextMsg(3 * time.Second)
+	require.NoError(t, err)
+	require.Equal(t, "$SYS.ACCOUNT.A.DISCONNECT", m.Subject)
+	var de map[string]any
+	require.NoError(t, json.Unmarshal(m.Data, &de))
+	require.Equal(t, "io.nats.server.advisory.v1.client_disconnect", de["type"])
+	require.Equal(t, "Client Closed", de["reason"])
+	require.EqualValues(t, 1, de["received"].(map[string]any)["msgs"])
+	cl = de["client"].(map[string]any)
+	require.Equal(t, "A", cl["acc"])
+	require.NotEmpty(t, cl["stop"])
+
+	// Users of other accounts do not see the advisories.
+	b := connect(t, s, nats.UserInfo("a", "pa"))
+	bs, err := b.SubscribeSync("$SYS.>")
+	require.NoError(t, err)
+	require.NoError(t, b.Flush())
+	connect(t, s, nats.UserInfo("a", "pa")).Close()
+	_, err = bs.NextMsg(200 * time.Millisecond)
+	require.ErrorIs(t, err, nats.ErrTimeout)
+}
