@@ -307,6 +307,9 @@ func checkReloadable(old, nu *server.Config) error {
 		{"http", old.Monitor, nu.Monitor},
 		{"max_closed_clients", old.Options.MaxClosedClients, nu.Options.MaxClosedClients},
 		{"ports_file_dir", old.PortsFileDir, nu.PortsFileDir},
+		{"accounts", strings.Join(old.Options.Accounts, ","), strings.Join(nu.Options.Accounts, ",")},
+		{"system_account", old.Options.SystemAccount, nu.Options.SystemAccount},
+		{"no_system_account", old.Options.NoSystemAccount, nu.Options.NoSystemAccount},
 	} {
 		if fl.old != fl.new {
 			return fmt.Errorf("config reload not supported for %s: old=%v, new=%v", fl.name, fl.old, fl.new)
