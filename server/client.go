@@ -264,7 +264,8 @@ func (c *client) readLoop() {
 			buf = c.resizeReadBuf(buf, n)
 		}
 		if err != nil {
-			c.closeConnection(readErrorReason(err))
+			// EOF, a reset or our own close: the client is gone.
+			c.closeConnection(reasonClientClosed)
 			return
 		}
 	}
@@ -285,13 +286,6 @@ func (c *client) resizeReadBuf(buf []byte, n int) []byte {
 		c.shortReads = 0
 	}
 	return buf
-}
-
-func readErrorReason(err error) closeReason {
-	if errors.Is(err, net.ErrClosed) {
-		return reasonClientClosed
-	}
-	return reasonClientClosed
 }
 
 // flushStats moves the reader's counters into the server's totals once per
@@ -399,7 +393,7 @@ func (c *client) processConnect(arg []byte) error {
 		return &closeError{text: protocol.TextUnknownOp, reason: reasonProtocolViolation}
 	}
 	if opts.Protocol < 0 || opts.Protocol > 1 {
-		return &closeError{text: errTextBadProtocol, reason: reasonProtocolViolation}
+		return &closeError{text: protocol.TextUnknownOp, reason: reasonProtocolViolation}
 	}
 	if !c.srv.info.Headers {
 		opts.Headers = false
@@ -863,7 +857,11 @@ func (c *client) slowConsumer(reason closeReason) {
 		return
 	}
 	c.srv.stats.SlowConsumers.Add(1)
-	c.srv.log.Info(c.logPrefix + " - Slow Consumer Detected: " + reason.detail())
+	detail := "MaxPending of " + strconv.FormatInt(c.srv.maxPending.Load(), 10) + " exceeded"
+	if reason == reasonSlowConsumerWriteDeadline {
+		detail = "WriteDeadline of " + time.Duration(c.srv.writeDeadline.Load()).String() + " exceeded"
+	}
+	c.srv.log.Info(c.logPrefix + " - Slow Consumer Detected: " + detail)
 	c.closeConnection(reason)
 }
 

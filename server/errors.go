@@ -9,7 +9,6 @@ const (
 	errTextInvalidSubject      = "Invalid Subject"
 	errTextStale               = "Stale Connection"
 	errTextNoRespondersHeaders = "no responders requires headers support"
-	errTextBadProtocol         = "Unknown Protocol Operation"
 )
 
 // closeReason says why a connection closed, with upstream's wording (as
@@ -55,14 +54,6 @@ func (r closeReason) String() string {
 		return reasonText[r]
 	}
 	return "Unknown"
-}
-
-// detail is the slow consumer log wording.
-func (r closeReason) detail() string {
-	if r == reasonSlowConsumerWriteDeadline {
-		return "WriteDeadline of " + "write_deadline" + " exceeded"
-	}
-	return "MaxPending of max_pending exceeded"
 }
 
 // flushes reports whether pending output is still written before the
