@@ -26,7 +26,7 @@ func pipeClient(tb testing.TB, s *Server, greeting string) *client {
 	}
 	go io.Copy(io.Discard, far)
 	before := s.nextCID.Load()
-	s.createClient(near)
+	s.createClient(near, nil)
 	tb.Cleanup(func() { far.Close() })
 	if greeting != "" {
 		if _, err := far.Write([]byte(greeting)); err != nil {

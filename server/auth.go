@@ -1,6 +1,7 @@
 package server
 
 import (
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -59,7 +60,7 @@ func newServerAuth(o *Options, accs map[string]*Account) (serverAuth, error) {
 			return sa, fmt.Errorf("%w: user %q: account %q does not exist", ErrBadOptions, name, u.Account)
 		}
 	}
-	chain, err := cfg.Chain(false)
+	chain, err := cfg.Chain(o.TLSMap)
 	if err != nil {
 		return sa, fmt.Errorf("%w: %w", ErrBadOptions, err)
 	}
@@ -98,6 +99,9 @@ func (c *client) authenticate(opts *connectOpts) error {
 	}
 	if c.ws {
 		c.wsCookies(&req)
+	} else if tc, ok := c.nc.(*tls.Conn); ok {
+		cs := tc.ConnectionState() // the handshake ended before the read loop
+		req.TLS = &cs
 	}
 	id, err := s.auth.chain.Authenticate(&req)
 	var acc *Account

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"math/rand/v2"
@@ -161,7 +162,9 @@ type client struct {
 	replies *auth.Replies
 }
 
-func (s *Server) createClient(nc net.Conn) {
+// createClient starts serving nc; with tlsCfg the client must handshake
+// (see startTLS), which its reader goroutine does, never the accept loop.
+func (s *Server) createClient(nc net.Conn, tlsCfg *tls.Config) {
 	c := &client{
 		srv:   s,
 		cid:   s.nextCID.Add(1),
@@ -193,7 +196,14 @@ func (s *Server) createClient(nc net.Conn) {
 			c.nonce = auth.NewNonce()
 		}
 	}
-	c.out.write(protocol.AppendInfo(nil, s.infoJSON(c.cid, c.host, c.nonce)))
+	tlsOn := tlsCfg != nil && !c.ws
+	info := protocol.AppendInfo(nil, s.infoJSON(c.cid, c.host, c.nonce, tlsOn))
+	var tlsInfo []byte // INFO startTLS sends; nil for a plain client
+	if tlsOn {
+		c.nc, tlsInfo = tls.Server(nc, tlsCfg), info
+	} else {
+		c.out.write(info)
+	}
 
 	s.mu.Lock()
 	if s.shutdown || s.ldm {
@@ -209,6 +219,12 @@ func (s *Server) createClient(nc net.Conn) {
 	s.mu.Unlock()
 	s.stats.TotalConns.Add(1)
 
+	if tooMany && tlsInfo != nil {
+		// As upstream, the refusal goes out in the clear after INFO.
+		// c is not registered, so c.nc may still change.
+		c.nc, tlsInfo = nc, nil
+		c.out.write(info)
+	}
 	go c.writeLoop()
 	if tooMany {
 		c.debugf("Client connection created")
@@ -218,14 +234,29 @@ func (s *Server) createClient(nc net.Conn) {
 		return
 	}
 	c.debugf("Client connection created")
+	if tlsInfo != nil {
+		// The timers start once the handshake is over, as upstream's do.
+		go c.readLoop(nc, tlsInfo)
+		return
+	}
 	c.signal()
+	c.startTimers()
+	go c.readLoop(nil, nil)
+}
+
+// startTimers arms the keepalive and, when the client must authenticate,
+// the authentication timer.
+func (c *client) startTimers() {
+	s := c.srv
 	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return
+	}
 	c.pingTimer = time.AfterFunc(firstPing(time.Duration(s.pingInterval.Load())), c.processPingTimer)
 	if c.authPending {
 		c.authTimer = time.AfterFunc(s.auth.timeout, c.authTimeout)
 	}
-	c.mu.Unlock()
-	go c.readLoop()
 }
 
 func firstPing(interval time.Duration) time.Duration {
@@ -246,9 +277,19 @@ func (c *client) discardUntilClosed() {
 	}
 }
 
-func (c *client) readLoop() {
+// readLoop reads and parses until the connection ends. For a client of a
+// TLS listener, raw is the socket under c.nc and tlsInfo its INFO: the
+// handshake happens here first.
+func (c *client) readLoop(raw net.Conn, tlsInfo []byte) {
 	s := c.srv
 	defer s.wg.Done()
+	if tlsInfo != nil {
+		if !c.startTLS(raw, tlsInfo) {
+			return
+		}
+		c.signal()
+		c.startTimers()
+	}
 	buf := make([]byte, startReadBuf)
 	for {
 		n, err := c.nc.Read(buf)

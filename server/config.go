@@ -3,14 +3,12 @@ package server
 import (
 	"crypto/sha256"
 	"crypto/tls"
-	"crypto/x509"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
 	"net/url"
-	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -59,8 +57,11 @@ type MonitorConfig struct {
 	// Host defaults to the client listener's host, as upstream does.
 	Host string
 	// Port -1 picks a free port.
-	Port     int
-	BasePath string
+	Port int
+	// HTTPSPort serves monitoring over HTTPS with the client listener's
+	// TLS configuration (https, https_port, -ms); -1 picks a free port.
+	HTTPSPort int
+	BasePath  string
 }
 
 // LogConfig are the logging settings of a configuration file.
@@ -125,11 +126,11 @@ const unsupportedKeys = `
 	default_sentinel
 	operator operators root roots root_operator root_operators trusted trusted_keys
 	resolver account_resolver accounts_resolver resolver_tls resolver_preload resolver_pinned_accounts
-	tls ocsp ocsp_cache allow_non_tls
+	ocsp ocsp_cache allow_non_tls
 	cluster gateway leaf leafnodes
 	jetstream store_dir storedir default_js_domain
 	mqtt
-	https https_port prof_port
+	prof_port
 	mappings maps proxy_protocol proxies
 	max_sub_tokens max_subscription_tokens write_timeout`
 
@@ -218,6 +219,15 @@ func (a *applier) entry(e *confparse.Entry) {
 		}
 	case "http_port", "monitor_port":
 		a.integer(key, v, &a.c.Monitor.Port)
+	case "https":
+		if host, port, hostSet, ok := a.hostPort(key, v); ok {
+			a.c.Monitor.HTTPSPort = port
+			if hostSet {
+				a.c.Monitor.Host = host
+			}
+		}
+	case "https_port":
+		a.integer(key, v, &a.c.Monitor.HTTPSPort)
 	case "http_base_path":
 		a.str(key, v, &a.c.Monitor.BasePath)
 	case "max_closed_clients":
@@ -314,6 +324,8 @@ func (a *applier) entry(e *confparse.Entry) {
 		a.websocket(e)
 	case "authorization":
 		a.authorization(e)
+	case "tls":
+		a.clientTLS(e)
 	case "no_auth_user":
 		var name string
 		if a.str(key, v, &name) {
@@ -502,8 +514,13 @@ func (a *applier) websocket(e *confparse.Entry) {
 		case "no_tls":
 			a.boolean(name, mv, &w.NoTLS)
 		case "tls":
-			if cfg, ok := a.tlsBlock(name, mv); ok {
-				w.TLSConfig = cfg
+			if ts, ok := a.tlsBlock(name, mv); ok {
+				for _, k := range []*confparse.Entry{ts.mapKey, ts.firstKey} {
+					if k != nil {
+						a.errorf(k.KeyPos, ErrNotSupported, "websocket tls %s is not supported yet", k.Key)
+					}
+				}
+				w.TLSConfig = ts.Config
 			}
 		case "same_origin":
 			a.boolean(name, mv, &w.SameOrigin)
@@ -572,16 +589,32 @@ func (a *applier) handshakeTimeout(key string, v *confparse.Value, dst *time.Dur
 	a.strictDuration(key, v, dst)
 }
 
-// tlsBlock parses a listener's tls {} block (the subset natsd implements:
-// cert_file, key_file, ca_file, verify) and loads the files, as upstream
-// does when it reads the configuration.
-func (a *applier) tlsBlock(key string, v *confparse.Value) (*tls.Config, bool) {
+// tlsSettings is what a tls {} block configures besides the tls.Config.
+type tlsSettings struct {
+	Config         *tls.Config
+	Timeout        time.Duration
+	Map            bool
+	HandshakeFirst bool
+	// The keys that set Map and HandshakeFirst, for listeners that refuse
+	// them.
+	mapKey, firstKey *confparse.Entry
+}
+
+// tlsBlock parses a listener's tls {} block (the top-level one and the
+// websocket one: cert_file, key_file, ca_file, verify, verify_and_map,
+// timeout, cipher_suites, curve_preferences, min_version, handshake_first)
+// and loads the files, as upstream does when it reads the configuration.
+// Other upstream keys (pinned_certs, certs, cert_store, ocsp_peer, ...)
+// are refused as not supported yet.
+func (a *applier) tlsBlock(key string, v *confparse.Value) (tlsSettings, bool) {
+	var ts tlsSettings
 	if v.Kind != confparse.KindMap {
 		a.typeErr(key, "a map", v)
-		return nil, false
+		return ts, false
 	}
 	var certFile, keyFile, caFile string
 	var verify bool
+	cfg := &tls.Config{MinVersion: tls.VersionTLS12}
 	ok := true
 	for i := range v.Map.Entries {
 		te := &v.Map.Entries[i]
@@ -596,6 +629,27 @@ func (a *applier) tlsBlock(key string, v *confparse.Value) (*tls.Config, bool) {
 			ok = a.str(name, te.Value, &caFile) && ok
 		case "verify":
 			ok = a.boolean(name, te.Value, &verify) && ok
+		case "verify_and_map":
+			ok = a.boolean(name, te.Value, &ts.Map) && ok
+			ts.mapKey = te
+		case "timeout":
+			ok = a.tlsTimeout(name, te.Value, &ts.Timeout) && ok
+		case "handshake_first", "first", "immediate":
+			if te.Value.Kind != confparse.KindBool {
+				// "auto" and a fallback delay need peeking at the first
+				// bytes; refusing beats a different behaviour.
+				a.errorf(te.Value.Pos, ErrNotSupported, "tls %s other than true or false is not supported yet", te.Key)
+				ok = false
+				continue
+			}
+			ts.HandshakeFirst = te.Value.Bool
+			ts.firstKey = te
+		case "cipher_suites":
+			ok = a.tlsNames(name, te.Value, cipherSuiteIDs, func(id uint16) { cfg.CipherSuites = append(cfg.CipherSuites, id) }) && ok
+		case "curve_preferences":
+			ok = a.tlsNames(name, te.Value, curveIDs, func(id uint16) { cfg.CurvePreferences = append(cfg.CurvePreferences, tls.CurveID(id)) }) && ok
+		case "min_version":
+			ok = a.tlsMinVersion(name, te.Value, &cfg.MinVersion) && ok
 		default:
 			if !te.UsedAsVariable {
 				a.errorf(te.KeyPos, ErrNotSupported, "tls %s is not supported yet", te.Key)
@@ -604,39 +658,121 @@ func (a *applier) tlsBlock(key string, v *confparse.Value) (*tls.Config, bool) {
 		}
 	}
 	if !ok {
-		return nil, false
+		return ts, false
 	}
-	switch {
-	case certFile == "":
-		a.errorf(v.Pos, ErrBadValue, "missing 'cert_file' in TLS configuration")
-		return nil, false
-	case keyFile == "":
-		a.errorf(v.Pos, ErrBadValue, "missing 'key_file' in TLS configuration")
-		return nil, false
-	}
-	cert, err := tls.LoadX509KeyPair(certFile, keyFile)
+	// verify_and_map implies verify, as upstream.
+	loaded, err := LoadTLSConfig(TLSFiles{CertFile: certFile, KeyFile: keyFile, CAFile: caFile, Verify: verify || ts.Map})
 	if err != nil {
-		a.errorf(v.Pos, ErrBadValue, "error parsing X509 certificate/key pair: %v", err)
-		return nil, false
+		a.errorf(v.Pos, ErrBadValue, "%v", err)
+		return ts, false
 	}
-	cfg := &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{cert}}
-	if verify {
-		cfg.ClientAuth = tls.RequireAndVerifyClientCert
-	}
-	if caFile != "" {
-		pem, err := os.ReadFile(caFile)
-		if err != nil {
-			a.errorf(v.Pos, ErrBadValue, "error reading ca_file: %v", err)
-			return nil, false
+	cfg.Certificates, cfg.ClientAuth, cfg.ClientCAs = loaded.Certificates, loaded.ClientAuth, loaded.ClientCAs
+	ts.Config = cfg
+	return ts, true
+}
+
+// tlsTimeout takes upstream's forms of tls { timeout }: seconds as an
+// integer or a fraction, or a duration string.
+func (a *applier) tlsTimeout(key string, v *confparse.Value, dst *time.Duration) bool {
+	var d time.Duration
+	switch v.Kind {
+	case confparse.KindInt:
+		d = time.Duration(v.Int) * time.Second
+	case confparse.KindFloat:
+		d = time.Duration(v.Float * float64(time.Second))
+	case confparse.KindString:
+		if !a.strictDuration(key, v, &d) {
+			return false
 		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pem) {
-			a.errorf(v.Pos, ErrBadValue, "failed to parse root ca certificate")
-			return nil, false
-		}
-		cfg.ClientCAs = pool
+	default:
+		a.typeErr(key, "a number of seconds or a duration", v)
+		return false
 	}
-	return cfg, true
+	if d <= 0 {
+		a.errorf(v.Pos, ErrBadValue, "%s must be positive", key)
+		return false
+	}
+	*dst = d
+	return true
+}
+
+// cipherSuiteIDs are the suites cipher_suites may name: Go's secure ones,
+// by their standard names. Insecure suites stay off, as in upstream 2.12.
+var cipherSuiteIDs = func() map[string]uint16 {
+	m := map[string]uint16{}
+	for _, cs := range tls.CipherSuites() {
+		m[cs.Name] = cs.ID
+	}
+	return m
+}()
+
+// curveIDs are the curves curve_preferences may name.
+var curveIDs = func() map[string]uint16 {
+	m := map[string]uint16{}
+	for _, c := range []tls.CurveID{tls.X25519, tls.CurveP256, tls.CurveP384, tls.CurveP521, tls.X25519MLKEM768} {
+		m[c.String()] = uint16(c)
+	}
+	return m
+}()
+
+// tlsNames takes an array of names from ids and hands each id to add.
+func (a *applier) tlsNames(key string, v *confparse.Value, ids map[string]uint16, add func(uint16)) bool {
+	if v.Kind != confparse.KindArray {
+		a.typeErr(key, "an array of strings", v)
+		return false
+	}
+	ok := true
+	for _, e := range v.Array {
+		var s string
+		if !a.str(key, e, &s) {
+			ok = false
+			continue
+		}
+		id, found := ids[s]
+		if !found {
+			a.errorf(e.Pos, ErrBadValue, "%s: unsupported value %q", key, s)
+			ok = false
+			continue
+		}
+		add(id)
+	}
+	return ok
+}
+
+// tlsMinVersion takes "1.2" or "1.3"; older versions are refused.
+func (a *applier) tlsMinVersion(key string, v *confparse.Value, dst *uint16) bool {
+	var s string
+	if v.Kind == confparse.KindFloat {
+		s = strconv.FormatFloat(v.Float, 'f', -1, 64)
+	} else if !a.str(key, v, &s) {
+		return false
+	}
+	switch strings.TrimPrefix(strings.ToLower(s), "tls") {
+	case "1.2", "12", " 1.2":
+		*dst = tls.VersionTLS12
+	case "1.3", "13", " 1.3":
+		*dst = tls.VersionTLS13
+	case "1.0", "10", " 1.0", "1.1", "11", " 1.1":
+		a.errorf(v.Pos, ErrBadValue, "unsupported minimum TLS version: %s", s)
+		return false
+	default:
+		a.errorf(v.Pos, ErrBadValue, "unknown version: %s", s)
+		return false
+	}
+	return true
+}
+
+// clientTLS applies the top-level tls {} block to the client listener.
+func (a *applier) clientTLS(e *confparse.Entry) {
+	ts, ok := a.tlsBlock(e.Key, e.Value)
+	if !ok {
+		return
+	}
+	o := &a.c.Options
+	o.TLSConfig = ts.Config
+	o.TLSTimeout = ts.Timeout
+	o.TLSMap = ts.Map
+	o.TLSHandshakeFirst = ts.HandshakeFirst
 }
 
 // authorization parses the authorization {} block with auth's parser, whose

@@ -30,6 +30,7 @@ const (
 	reasonMaxConnections
 	reasonMaxPayload
 	reasonMaxControlLine
+	reasonTLSHandshakeError
 )
 
 var reasonText = [...]string{
@@ -47,6 +48,7 @@ var reasonText = [...]string{
 	reasonMaxConnections:            "Maximum Connections Exceeded",
 	reasonMaxPayload:                "Maximum Message Payload Exceeded",
 	reasonMaxControlLine:            "Maximum Control Line Exceeded",
+	reasonTLSHandshakeError:         "TLS Handshake Error",
 }
 
 func (r closeReason) String() string {
@@ -60,7 +62,7 @@ func (r closeReason) String() string {
 // socket closes: not when the peer is the problem.
 func (r closeReason) flushes() bool {
 	switch r {
-	case reasonSlowConsumerPending, reasonSlowConsumerWriteDeadline, reasonWriteError, reasonReadError, reasonClientClosed:
+	case reasonSlowConsumerPending, reasonSlowConsumerWriteDeadline, reasonWriteError, reasonReadError, reasonClientClosed, reasonTLSHandshakeError:
 		return false
 	}
 	return true

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"crypto/tls"
 	"log/slog"
 	"net"
 	"time"
@@ -113,6 +114,24 @@ type Options struct {
 	// Port 0 leaves it off. Start brings it up before the client listener.
 	Websocket WebsocketOptions
 
+	// TLSConfig turns TLS on for the client listener (the top-level tls {}
+	// block, --tls): INFO says tls_required, goes out in the clear, and the
+	// client then handshakes; a client that does not is closed. With
+	// ClientAuth tls.RequireAndVerifyClientCert INFO also says tls_verify.
+	// Connections handed to Serve are not wrapped: their listener owns
+	// their security.
+	TLSConfig *tls.Config
+	// TLSTimeout bounds the handshake (tls { timeout }); zero means
+	// DefaultTLSTimeout.
+	TLSTimeout time.Duration
+	// TLSHandshakeFirst has the server handshake before INFO (tls {
+	// handshake_first: true }), for clients that start TLS at once.
+	TLSHandshakeFirst bool
+	// TLSMap authenticates clients by their verified certificate (tls {
+	// verify_and_map }): its e-mail address, DNS name, URI or subject DN
+	// names the user of Authorization, whose password is not checked.
+	TLSMap bool
+
 	// ConfigFile is the configuration file the options came from, shown in
 	// the startup banner.
 	ConfigFile string
@@ -147,8 +166,16 @@ func (o *Options) setDefaults() {
 	if o.WriteDeadline == 0 {
 		o.WriteDeadline = DefaultWriteDeadline
 	}
+	if o.TLSTimeout == 0 {
+		o.TLSTimeout = DefaultTLSTimeout
+	}
 	if o.AuthTimeout == 0 {
 		o.AuthTimeout = DefaultAuthTimeout
+		// As upstream, a TLS client gets the handshake plus a second to
+		// send its CONNECT.
+		if o.TLSConfig != nil {
+			o.AuthTimeout = max(o.AuthTimeout, o.TLSTimeout+time.Second)
+		}
 	}
 	if o.LameDuckDuration == 0 {
 		o.LameDuckDuration = DefaultLameDuckDuration

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
+	"crypto/tls"
 	"encoding/base32"
 	"encoding/json"
 	"errors"
@@ -88,6 +89,10 @@ type Server struct {
 
 	// auth is fixed at New (reload does not change it).
 	auth serverAuth
+	// TLS of the client listener, fixed at New; tlsConfig nil means none.
+	tlsConfig  *tls.Config
+	tlsTimeout time.Duration
+	tlsFirst   bool
 
 	nextCID    atomic.Uint64
 	stats      Stats
@@ -168,6 +173,13 @@ func New(opts Options) (*Server, error) {
 		clients:   make(map[uint64]*client),
 		accounts:  make(map[string]*Account),
 		quit:      make(chan struct{}),
+
+		tlsConfig:  opts.TLSConfig,
+		tlsTimeout: opts.TLSTimeout,
+		tlsFirst:   opts.TLSHandshakeFirst,
+	}
+	if opts.TLSMap && !tlsVerifies(opts.TLSConfig) {
+		return nil, fmt.Errorf("%w: verify_and_map needs TLS with verified client certificates", ErrBadOptions)
 	}
 	s.monitoring.closed.max = DefaultMaxClosedClients
 	if opts.MaxClosedClients != 0 {
@@ -200,6 +212,8 @@ func New(opts Options) (*Server, error) {
 		Headers:      !opts.NoHeaderSupport,
 		MaxPayload:   opts.MaxPayload,
 		AuthRequired: s.auth.chain != nil,
+		TLSRequired:  opts.TLSConfig != nil,
+		TLSVerify:    tlsVerifies(opts.TLSConfig),
 	}
 	return s, nil
 }
@@ -291,7 +305,7 @@ func (s *Server) Start() error {
 		s.log.Warn(fmt.Sprintf("Maximum payloads over %d bytes are not recommended", MaxPayloadWarnSize))
 	}
 	s.wg.Add(1)
-	go s.acceptLoop(ln)
+	go s.acceptLoop(ln, s.tlsConfig)
 	if s.sys != nil {
 		s.wg.Add(1)
 		go s.runSystem()
@@ -336,7 +350,7 @@ func (s *Server) Serve(ln net.Listener) error {
 	s.extra = append(s.extra, ln)
 	s.wg.Add(1)
 	s.mu.Unlock()
-	go s.acceptLoop(ln)
+	go s.acceptLoop(ln, nil)
 	return nil
 }
 
@@ -376,7 +390,8 @@ func (s *Server) Counters() *Stats { return &s.stats }
 // StartTime returns when the server was created.
 func (s *Server) StartTime() time.Time { return s.startTime }
 
-func (s *Server) acceptLoop(ln net.Listener) {
+// acceptLoop serves ln; with tlsCfg its clients handshake after INFO.
+func (s *Server) acceptLoop(ln net.Listener, tlsCfg *tls.Config) {
 	defer s.wg.Done()
 	delay := 5 * time.Millisecond
 	for {
@@ -405,7 +420,7 @@ func (s *Server) acceptLoop(ln net.Listener) {
 			continue
 		}
 		delay = 5 * time.Millisecond
-		s.createClient(nc)
+		s.createClient(nc, tlsCfg)
 	}
 }
 
@@ -550,10 +565,15 @@ func (s *Server) Reload(opts Options) error {
 
 // infoJSON renders the INFO document for one client, with its nonce when
 // nkey users need one.
-func (s *Server) infoJSON(cid uint64, clientIP string, nonce []byte) []byte {
+// Only clients of the TLS client listener are asked for TLS (tlsOn): a
+// WebSocket or Serve listener secures its connections itself.
+func (s *Server) infoJSON(cid uint64, clientIP string, nonce []byte, tlsOn bool) []byte {
 	s.mu.Lock()
 	info := s.info
 	s.mu.Unlock()
+	if !tlsOn {
+		info.TLSRequired, info.TLSVerify = false, false
+	}
 	info.CID = cid
 	info.ClientIP = clientIP
 	info.Nonce = string(nonce)

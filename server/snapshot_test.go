@@ -35,7 +35,7 @@ func netPipeClient(t testing.TB, s *Server, lines string) net.Conn {
 	t.Helper()
 	srvSide, cliSide := net.Pipe()
 	go io.Copy(io.Discard, cliSide)
-	s.createClient(srvSide)
+	s.createClient(srvSide, nil)
 	if lines != "" {
 		cliSide.SetWriteDeadline(time.Now().Add(5 * time.Second))
 		_, err := cliSide.Write([]byte(lines))

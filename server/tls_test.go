@@ -1,0 +1,343 @@
+package server_test
+
+import (
+	"bufio"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/json"
+	"encoding/pem"
+	"fmt"
+	"log/slog"
+	"math/big"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/stretchr/testify/require"
+
+	"natsd.dev/auth"
+	"natsd.dev/server"
+	"natsd.dev/server/logger"
+)
+
+// testPKI is a test CA with a server certificate for 127.0.0.1 signed by
+// it; client certificates are issued on demand.
+type testPKI struct {
+	t      testing.TB
+	caCert *x509.Certificate
+	caKey  *ecdsa.PrivateKey
+	pool   *x509.CertPool
+	server tls.Certificate
+	serial int64
+}
+
+func newTestPKI(t testing.TB) *testPKI {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	require.NoError(t, err)
+	tmpl := &x509.Certificate{
+		SerialNumber:          big.NewInt(1),
+		Subject:               pkix.Name{CommonName: "natsd test CA"},
+		NotBefore:             time.Now().Add(-time.Hour),
+		NotAfter:              time.Now().Add(24 * time.Hour),
+		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature,
+		BasicConstraintsValid: true,
+		IsCA:                  true,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	require.NoError(t, err)
+	ca, err := x509.ParseCertificate(der)
+	require.NoError(t, err)
+	p := &testPKI{t: t, caCert: ca, caKey: key, pool: x509.NewCertPool(), serial: 1}
+	p.pool.AddCert(ca)
+	p.server = p.issue(&x509.Certificate{
+		Subject:     pkix.Name{CommonName: "natsd server"},
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)},
+		DNSNames:    []string{"localhost"},
+	})
+	return p
+}
+
+// issue signs tmpl (subject, usages and SANs filled by the caller).
+func (p *testPKI) issue(tmpl *x509.Certificate) tls.Certificate {
+	p.t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	require.NoError(p.t, err)
+	p.serial++
+	tmpl.SerialNumber = big.NewInt(p.serial)
+	tmpl.NotBefore, tmpl.NotAfter = time.Now().Add(-time.Hour), time.Now().Add(24*time.Hour)
+	tmpl.KeyUsage = x509.KeyUsageDigitalSignature
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, p.caCert, &key.PublicKey, p.caKey)
+	require.NoError(p.t, err)
+	leaf, err := x509.ParseCertificate(der)
+	require.NoError(p.t, err)
+	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: leaf}
+}
+
+// client issues a client certificate with the common name cn and the
+// e-mail addresses emails.
+func (p *testPKI) client(cn string, emails ...string) tls.Certificate {
+	return p.issue(&x509.Certificate{
+		Subject:        pkix.Name{CommonName: cn, Organization: []string{"natsd"}},
+		ExtKeyUsage:    []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
+		EmailAddresses: emails,
+	})
+}
+
+// serverConfig is the server side: verify asks for client certificates.
+func (p *testPKI) serverConfig(verify bool) *tls.Config {
+	cfg := &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{p.server}}
+	if verify {
+		cfg.ClientAuth = tls.RequireAndVerifyClientCert
+		cfg.ClientCAs = p.pool
+	}
+	return cfg
+}
+
+// clientConfig trusts the CA and presents certs.
+func (p *testPKI) clientConfig(certs ...tls.Certificate) *tls.Config {
+	return &tls.Config{MinVersion: tls.VersionTLS12, RootCAs: p.pool, Certificates: certs}
+}
+
+// writeFiles writes the CA, the server certificate and key, and the
+// client certificate and key as PEM into dir.
+func (p *testPKI) writeFiles(dir string, client tls.Certificate) (ca, cert, key, clientCert, clientKey string) {
+	p.t.Helper()
+	write := func(name string, typ string, b []byte) string {
+		path := filepath.Join(dir, name)
+		require.NoError(p.t, os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: b}), 0o600))
+		return path
+	}
+	keyDER := func(c tls.Certificate) []byte {
+		b, err := x509.MarshalECPrivateKey(c.PrivateKey.(*ecdsa.PrivateKey))
+		require.NoError(p.t, err)
+		return b
+	}
+	ca = write("ca.pem", "CERTIFICATE", p.caCert.Raw)
+	cert = write("server.pem", "CERTIFICATE", p.server.Certificate[0])
+	key = write("server-key.pem", "EC PRIVATE KEY", keyDER(p.server))
+	clientCert = write("client.pem", "CERTIFICATE", client.Certificate[0])
+	clientKey = write("client-key.pem", "EC PRIVATE KEY", keyDER(client))
+	return
+}
+
+func startTLSServer(t testing.TB, opts server.Options) (*server.Server, *logBuffer) {
+	t.Helper()
+	logs := &logBuffer{}
+	opts.Logger = slog.New(logger.NewHandler(logs, &logger.Options{Level: slog.LevelDebug}))
+	return startServer(t, opts), logs
+}
+
+func TestTLSPubSubAndConnz(t *testing.T) {
+	p := newTestPKI(t)
+	s, logs := startTLSServer(t, server.Options{TLSConfig: p.serverConfig(false)})
+	sub := connect(t, s, nats.Secure(p.clientConfig()))
+	pub := connect(t, s, nats.Secure(p.clientConfig()), nats.Name("tls-pub"))
+	ss, err := sub.SubscribeSync("tls.>")
+	require.NoError(t, err)
+	require.NoError(t, sub.Flush())
+	require.NoError(t, pub.Publish("tls.x", []byte("secret")))
+	m, err := ss.NextMsg(3 * time.Second)
+	require.NoError(t, err)
+	require.Equal(t, "secret", string(m.Data))
+	resp, err := sub.Subscribe("tls.svc", func(m *nats.Msg) { m.Respond([]byte("pong")) })
+	require.NoError(t, err)
+	defer resp.Unsubscribe()
+	require.NoError(t, sub.Flush())
+	r, err := pub.Request("tls.svc", nil, 3*time.Second)
+	require.NoError(t, err)
+	require.Equal(t, "pong", string(r.Data))
+
+	cz, err := s.Connz(&server.ConnzOptions{})
+	require.NoError(t, err)
+	require.Len(t, cz.Conns, 2)
+	for _, c := range cz.Conns {
+		require.Equal(t, "1.3", c.TLSVersion, "%+v", c)
+		require.NotEmpty(t, c.TLSCipher)
+	}
+	require.Contains(t, logs.String(), "TLS handshake complete")
+}
+
+func TestTLSInfoAndPlainClientRejected(t *testing.T) {
+	p := newTestPKI(t)
+	s, logs := startTLSServer(t, server.Options{TLSConfig: p.serverConfig(true)})
+	nc, err := net.DialTimeout("tcp", s.Addr().String(), 2*time.Second)
+	require.NoError(t, err)
+	defer nc.Close()
+	rc := &rawConn{t: t, nc: nc, br: bufio.NewReader(nc)}
+	line := rc.readLine()
+	require.True(t, strings.HasPrefix(line, "INFO "), line)
+	var info server.Info
+	require.NoError(t, json.Unmarshal([]byte(strings.TrimPrefix(line, "INFO ")), &info))
+	require.True(t, info.TLSRequired)
+	require.True(t, info.TLSVerify)
+	// A client that ignores tls_required and speaks plain NATS fails the
+	// handshake and is closed.
+	rc.send("CONNECT {\"verbose\":false}\r\nPING\r\n")
+	rc.expectClosed()
+	require.Equal(t, "TLS Handshake Error", closedReason(t, s))
+	waitFor(t, "the handshake error log", func() bool { return strings.Contains(logs.String(), "TLS handshake error: ") })
+
+	// nats.go without TLS options upgrades but does not trust our CA.
+	_, err = dialNats(s)
+	require.Error(t, err)
+}
+
+func TestTLSVerifyRequiresClientCert(t *testing.T) {
+	p := newTestPKI(t)
+	s, logs := startTLSServer(t, server.Options{TLSConfig: p.serverConfig(true)})
+	_, err := dialNats(s, nats.Secure(p.clientConfig()))
+	require.Error(t, err)
+	waitFor(t, "the handshake error log", func() bool { return strings.Contains(logs.String(), "TLS handshake error: ") })
+
+	nc := connect(t, s, nats.Secure(p.clientConfig(p.client("alice"))))
+	require.NoError(t, nc.Flush())
+	require.Equal(t, 1, s.NumClients())
+}
+
+func TestTLSVerifyAndMap(t *testing.T) {
+	p := newTestPKI(t)
+	s, logs := startTLSServer(t, server.Options{
+		TLSConfig: p.serverConfig(true),
+		TLSMap:    true,
+		Authorization: &auth.Config{Users: []auth.User{
+			{Name: "alice@example.com", Permissions: &auth.Permissions{Publish: &auth.SubjectPermission{Allow: []string{"alice.>"}}}},
+			{Name: "CN=bob,O=natsd"},
+		}},
+	})
+	errs := make(chan error, 4)
+	alice := connect(t, s, nats.Secure(p.clientConfig(p.client("alice", "alice@example.com"))),
+		nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) { errs <- err }))
+	require.NoError(t, alice.Publish("alice.x", nil))
+	require.NoError(t, alice.Publish("other", nil))
+	require.NoError(t, alice.Flush())
+	select {
+	case err := <-errs:
+		require.Contains(t, err.Error(), `Permissions Violation for Publish to "other"`)
+	case <-time.After(3 * time.Second):
+		t.Fatal("no permissions violation")
+	}
+
+	bob := connect(t, s, nats.Secure(p.clientConfig(p.client("bob"))))
+	require.NoError(t, bob.Flush())
+
+	cz, err := s.Connz(&server.ConnzOptions{Username: true})
+	require.NoError(t, err)
+	var users []string
+	for _, c := range cz.Conns {
+		users = append(users, c.AuthorizedUser)
+	}
+	require.ElementsMatch(t, []string{"alice@example.com", "CN=bob,O=natsd"}, users)
+
+	// A certificate that names nobody is an authorization violation,
+	// whatever user and password CONNECT carries.
+	_, err = dialNats(s, nats.Secure(p.clientConfig(p.client("mallory"))), nats.UserInfo("alice@example.com", "x"))
+	require.ErrorContains(t, err, "Authorization Violation")
+	waitFor(t, "the auth error log", func() bool { return strings.Contains(logs.String(), "authentication error") })
+
+	_, err = server.New(server.Options{TLSConfig: p.serverConfig(false), TLSMap: true})
+	require.ErrorIs(t, err, server.ErrBadOptions)
+}
+
+func TestTLSHandshakeTimeout(t *testing.T) {
+	p := newTestPKI(t)
+	s, logs := startTLSServer(t, server.Options{TLSConfig: p.serverConfig(false), TLSTimeout: 200 * time.Millisecond})
+	require.Equal(t, 2*time.Second, s.Options().AuthTimeout)
+	rc := dialRaw(t, s) // reads INFO, then stalls
+	start := time.Now()
+	rc.expectClosed()
+	require.Less(t, time.Since(start), 2*time.Second)
+	require.Equal(t, "TLS Handshake Error", closedReason(t, s))
+	waitFor(t, "the timeout log", func() bool { return strings.Contains(logs.String(), "TLS handshake timeout") })
+
+	// The default auth timeout leaves a TLS client its handshake plus a
+	// second.
+	s2, _ := startTLSServer(t, server.Options{TLSConfig: p.serverConfig(false), TLSTimeout: 3 * time.Second})
+	require.Equal(t, 4*time.Second, s2.Options().AuthTimeout)
+}
+
+func TestTLSHandshakeFirst(t *testing.T) {
+	p := newTestPKI(t)
+	s, _ := startTLSServer(t, server.Options{TLSConfig: p.serverConfig(false), TLSHandshakeFirst: true})
+	nc := connect(t, s, nats.Secure(p.clientConfig()), nats.TLSHandshakeFirst())
+	require.NoError(t, nc.Flush())
+	require.True(t, nc.ConnectedServerName() != "")
+}
+
+func TestTLSServeListenerNotWrapped(t *testing.T) {
+	// Serve's listeners secure their own connections: a plain client of
+	// one works next to the TLS client listener, and its INFO does not
+	// ask for TLS.
+	p := newTestPKI(t)
+	s, _ := startTLSServer(t, server.Options{TLSConfig: p.serverConfig(false)})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	require.NoError(t, s.Serve(ln))
+	nc, err := nats.Connect("nats://"+ln.Addr().String(), nats.NoReconnect())
+	require.NoError(t, err)
+	defer nc.Close()
+	require.NoError(t, nc.Flush())
+}
+
+func TestConfigTLSBlock(t *testing.T) {
+	p := newTestPKI(t)
+	dir := t.TempDir()
+	ca, cert, key, _, _ := p.writeFiles(dir, p.client("x"))
+	c, w, err := applyText(t, fmt.Sprintf(`
+tls {
+  cert_file: %q
+  key_file: %q
+  ca_file: %q
+  verify_and_map: true
+  timeout: 0.5
+  min_version: "1.3"
+  cipher_suites: ["TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256"]
+  curve_preferences: ["X25519", "CurveP256"]
+  handshake_first: true
+}
+https_port: 8443
+`, cert, key, ca))
+	require.NoError(t, err)
+	require.Empty(t, w)
+	o := c.Options
+	require.NotNil(t, o.TLSConfig)
+	require.Equal(t, tls.RequireAndVerifyClientCert, o.TLSConfig.ClientAuth)
+	require.NotNil(t, o.TLSConfig.ClientCAs)
+	require.Equal(t, uint16(tls.VersionTLS13), o.TLSConfig.MinVersion)
+	require.Equal(t, []uint16{tls.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256}, o.TLSConfig.CipherSuites)
+	require.Equal(t, []tls.CurveID{tls.X25519, tls.CurveP256}, o.TLSConfig.CurvePreferences)
+	require.True(t, o.TLSMap)
+	require.True(t, o.TLSHandshakeFirst)
+	require.Equal(t, 500*time.Millisecond, o.TLSTimeout)
+	require.Equal(t, 8443, c.Monitor.HTTPSPort)
+
+	c, _, err = applyText(t, fmt.Sprintf("tls { cert_file: %q, key_file: %q, timeout: \"3s\", verify: true }\nhttps: \"127.0.0.1:9443\"\n", cert, key))
+	require.NoError(t, err)
+	require.Equal(t, 3*time.Second, c.Options.TLSTimeout)
+	require.False(t, c.Options.TLSMap)
+	require.Equal(t, tls.RequireAndVerifyClientCert, c.Options.TLSConfig.ClientAuth)
+	require.Equal(t, 9443, c.Monitor.HTTPSPort)
+	require.Equal(t, "127.0.0.1", c.Monitor.Host)
+
+	for _, tc := range []struct{ text, want string }{
+		{fmt.Sprintf("tls {\n cert_file: %q\n key_file: %q\n pinned_certs: [\"ab\"]\n}\n", cert, key), "test.conf:4:2: tls pinned_certs is not supported yet"},
+		{fmt.Sprintf("tls {\n cert_file: %q\n key_file: %q\n handshake_first: \"auto\"\n}\n", cert, key), "test.conf:4:19: tls handshake_first other than true or false is not supported yet"},
+		{fmt.Sprintf("tls {\n cert_file: %q\n key_file: %q\n min_version: \"1.1\"\n}\n", cert, key), "test.conf:4:15: unsupported minimum TLS version: 1.1"},
+		{fmt.Sprintf("tls {\n cert_file: %q\n key_file: %q\n cipher_suites: [\"TLS_RSA_WITH_RC4_128_SHA\"]\n}\n", cert, key), `test.conf:4:18: tls cipher_suites: unsupported value "TLS_RSA_WITH_RC4_128_SHA"`},
+		{"tls {\n cert_file: \"c.pem\"\n}\n", "test.conf:1:5: missing 'key_file' in TLS configuration"},
+		{fmt.Sprintf("websocket {\n port: 1\n tls {\n  cert_file: %q\n  key_file: %q\n  verify_and_map: true\n }\n}\n", cert, key), "test.conf:6:3: websocket tls verify_and_map is not supported yet"},
+	} {
+		_, _, err := applyText(t, tc.text)
+		require.Error(t, err, tc.text)
+		require.Contains(t, err.Error(), tc.want)
+	}
+}
