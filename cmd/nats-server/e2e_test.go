@@ -234,8 +234,7 @@ func TestVersionAndHelp(t *testing.T) {
 
 func TestUnsupportedFlagsFail(t *testing.T) {
 	for _, args := range [][]string{
-		{"--tls"}, {"-js"}, {"--jetstream"}, {"-sd", "/tmp/js"}, {"-ms", "8443"},
-		{"--tlscert", "c.pem"}, {"--tlsverify"},
+		{"-js"}, {"--jetstream"}, {"-sd", "/tmp/js"},
 		{"--routes", "nats://127.0.0.1:6222"}, {"--cluster", "nats://127.0.0.1:6222"}, {"--cluster_name", "c"},
 		{"--profile", "6060"}, {"--connect_retries", "3"},
 	} {

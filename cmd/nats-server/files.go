@@ -42,7 +42,13 @@ func portsFileName() string {
 func writePortsFile(dir string, s *server.Server, mon *monitor.Server) (string, error) {
 	doc := ports{Nats: listenURLs("nats", s.Addr())}
 	if mon != nil {
-		doc.Monitoring = listenURLs("http", mon.Addr())
+		https := mon.HTTPSAddr()
+		if a := mon.Addr(); a != nil && (https == nil || a.String() != https.String()) {
+			doc.Monitoring = listenURLs("http", a)
+		}
+		if https != nil {
+			doc.Monitoring = append(doc.Monitoring, listenURLs("https", https)...)
+		}
 	}
 	if addr := s.WebsocketAddr(); addr != nil {
 		scheme := "ws"

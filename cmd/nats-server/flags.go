@@ -87,8 +87,8 @@ const tlsUsage = `TLS Options:
         --tlsverify                  Enable TLS, verify client certificates
         --tlscacert <file>           Client certificate CA for verification
 
-natsd does not support TLS yet: these flags, and the tls block of the
-configuration file, are refused at startup.
+--tlsverify implies --tls. The flags replace the tls {} block of the
+configuration file.
 `
 
 // flags holds the command line. Fields are only meaningful when their flag
@@ -206,9 +206,7 @@ func newFlagSet(f *flags, out io.Writer) *flag.FlagSet {
 // unsupportedFlags lists, by canonical name, the flags refused for now and
 // the subsystem each needs.
 var unsupportedFlags = []struct{ name, what string }{
-	{"https_port", "TLS"},
 	{"jetstream", "JetStream"}, {"store_dir", "JetStream"},
-	{"tls", "TLS"}, {"tlscert", "TLS"}, {"tlskey", "TLS"}, {"tlsverify", "TLS"}, {"tlscacert", "TLS"},
 	{"routes", "clustering"}, {"cluster", "clustering"}, {"cluster_name", "clustering"},
 	{"no_advertise", "clustering"}, {"cluster_advertise", "clustering"},
 	{"connect_retries", "clustering"}, {"cluster_listen", "clustering"},
@@ -269,6 +267,9 @@ func (f *flags) apply(cfg *server.Config) {
 	}
 	if f.set["http_port"] {
 		cfg.Monitor.Port = f.httpPort
+	}
+	if f.set["https_port"] {
+		cfg.Monitor.HTTPSPort = f.httpsPort
 	}
 	if f.set["pid"] {
 		cfg.PidFile = f.pidFile
@@ -379,4 +380,28 @@ func parseSize(v string) (int64, error) {
 		return 0, errBadSize
 	}
 	return n * mult, nil
+}
+
+// applyTLS builds the client listener's TLS from --tls/--tlsverify and the
+// files flags, replacing the tls {} block as upstream does; --tlsverify
+// implies --tls. It then checks that HTTPS monitoring has a certificate.
+func (f *flags) applyTLS(cfg *server.Config) error {
+	if f.tls || f.tlsVerify {
+		switch {
+		case f.tlsCert == "":
+			return errors.New("TLS Server certificate must be present and valid")
+		case f.tlsKey == "":
+			return errors.New("TLS Server private key must be present and valid")
+		}
+		tc, err := server.LoadTLSConfig(server.TLSFiles{CertFile: f.tlsCert, KeyFile: f.tlsKey, CAFile: f.tlsCACert, Verify: f.tlsVerify})
+		if err != nil {
+			return err
+		}
+		o := &cfg.Options
+		o.TLSConfig, o.TLSMap = tc, false
+	}
+	if cfg.Monitor.HTTPSPort != 0 && cfg.Options.TLSConfig == nil {
+		return errors.New("https monitoring (-ms, https_port) requires TLS: give a tls {} block or --tls")
+	}
+	return nil
 }

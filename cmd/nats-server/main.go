@@ -92,6 +92,9 @@ func loadConfig(f *flags, stderr io.Writer) (*server.Config, error) {
 		cfg = *c
 	}
 	f.apply(&cfg)
+	if err := f.applyTLS(&cfg); err != nil {
+		return nil, err
+	}
 	return &cfg, nil
 }
 
@@ -164,7 +167,7 @@ func serve(cfg *server.Config, f *flags, stderr *os.File) int {
 		log.Log(context.Background(), fatalLevel, err.Error())
 		return 1
 	}
-	if cfg.Monitor.Port != 0 {
+	if cfg.Monitor.Port != 0 || cfg.Monitor.HTTPSPort != 0 {
 		if err := p.startMonitor(); err != nil {
 			log.Log(context.Background(), fatalLevel, err.Error())
 			p.shutdown()
@@ -189,7 +192,11 @@ func (p *process) startMonitor() error {
 	if mc.Host == "" {
 		mc.Host = p.cfg.Options.Host
 	}
-	m, err := monitor.New(p.srv, monitor.Options{Host: mc.Host, Port: mc.Port, BasePath: mc.BasePath})
+	mo := monitor.Options{Host: mc.Host, Port: mc.Port, HTTPSPort: mc.HTTPSPort, BasePath: mc.BasePath}
+	if mc.HTTPSPort != 0 {
+		mo.TLSConfig = p.cfg.Options.TLSConfig
+	}
+	m, err := monitor.New(p.srv, mo)
 	if err != nil {
 		return err
 	}
@@ -197,7 +204,12 @@ func (p *process) startMonitor() error {
 		return err
 	}
 	p.mon = m
-	p.logs.log.Info("Starting http monitor on http://" + m.Addr().String())
+	if mc.Port != 0 {
+		p.logs.log.Info("Starting http monitor on http://" + m.Addr().String())
+	}
+	if a := m.HTTPSAddr(); a != nil {
+		p.logs.log.Info("Starting https monitor on https://" + a.String())
+	}
 	return nil
 }
 
@@ -263,6 +275,9 @@ func (p *process) tryReload() error {
 		p.logs.log.Warn(w.Error())
 	}
 	p.f.apply(c)
+	if err := p.f.applyTLS(c); err != nil {
+		return err
+	}
 	if err := checkReloadable(p.cfg, c); err != nil {
 		return err
 	}

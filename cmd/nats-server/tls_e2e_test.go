@@ -1,0 +1,157 @@
+package main
+
+// End-to-end tests of TLS: the binary serves nats.go over TLS from the
+// --tls flags and from a tls {} block, serves monitoring over HTTPS (-ms)
+// and refuses what cannot work.
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/json"
+	"encoding/pem"
+	"io"
+	"math/big"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/stretchr/testify/require"
+)
+
+// TestTLSFlags starts the binary with --tls --tlscert --tlskey: nats.go
+// trusting the certificate exchanges messages, a client that does not is
+// refused.
+func TestTLSFlags(t *testing.T) {
+	dir := t.TempDir()
+	cert, key, pool := selfSigned(t, dir)
+	p := start(t, "--tls", "--tlscert", cert, "--tlskey", key)
+	sub := p.connect(nats.Secure(&tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}))
+	pub := p.connect(nats.Secure(&tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}))
+	s, err := sub.SubscribeSync("e2e.tls")
+	require.NoError(t, err)
+	require.NoError(t, sub.Flush())
+	require.NoError(t, pub.Publish("e2e.tls", []byte("over tls")))
+	m, err := s.NextMsg(3 * time.Second)
+	require.NoError(t, err)
+	require.Equal(t, "over tls", string(m.Data))
+
+	_, err = nats.Connect(p.url(), nats.NoReconnect(), nats.Timeout(2*time.Second))
+	require.Error(t, err, "a client that does not trust the certificate")
+	p.waitLog("TLS handshake error: ")
+}
+
+// TestTLSConfigAndHTTPSMonitoring starts the binary with a tls {} block
+// that verifies client certificates and -ms: clients need a certificate,
+// and /varz answers over HTTPS.
+func TestTLSConfigAndHTTPSMonitoring(t *testing.T) {
+	dir := t.TempDir()
+	cert, key, pool, pair := testPKI(t, dir)
+	conf := writeFile(t, filepath.Join(dir, "tls.conf"), `
+tls {
+  cert_file: "`+cert+`"
+  key_file: "`+key+`"
+  ca_file: "`+filepath.Join(dir, "ca.pem")+`"
+  verify: true
+  timeout: 2
+}
+`)
+	p := start(t, "-c", conf, "-ms", "-1")
+	p.waitLog("[INF] Starting https monitor on https://127.0.0.1:")
+	nc := p.connect(nats.Secure(&tls.Config{RootCAs: pool, Certificates: []tls.Certificate{pair}, MinVersion: tls.VersionTLS12}))
+	require.NoError(t, nc.Flush())
+	_, err := nats.Connect(p.url(), nats.NoReconnect(), nats.Timeout(2*time.Second), nats.Secure(&tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}))
+	require.Error(t, err, "a client without a certificate")
+
+	b, err := os.ReadFile(p.ports)
+	require.NoError(t, err)
+	var doc struct{ Monitoring []string }
+	require.NoError(t, json.Unmarshal(b, &doc))
+	require.Len(t, doc.Monitoring, 1, string(b))
+	require.True(t, strings.HasPrefix(doc.Monitoring[0], "https://127.0.0.1:"), doc.Monitoring[0])
+
+	hc := http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{
+		RootCAs: pool, Certificates: []tls.Certificate{pair}, MinVersion: tls.VersionTLS12,
+	}}}
+	resp, err := hc.Get(doc.Monitoring[0] + "/varz")
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	body, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	var varz struct {
+		Connections int  `json:"connections"`
+		HTTPSPort   int  `json:"https_port"`
+		TLSRequired bool `json:"tls_required"`
+		TLSVerify   bool `json:"tls_verify"`
+	}
+	require.NoError(t, json.Unmarshal(body, &varz), string(body))
+	require.Equal(t, 1, varz.Connections)
+	require.NotZero(t, varz.HTTPSPort)
+}
+
+func TestTLSRefusals(t *testing.T) {
+	dir := t.TempDir()
+	cert, key, _ := selfSigned(t, dir)
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-ms", "8443"}, "https monitoring (-ms, https_port) requires TLS"},
+		{[]string{"--tls", "--tlskey", key}, "TLS Server certificate must be present and valid"},
+		{[]string{"--tlsverify", "--tlscert", cert}, "TLS Server private key must be present and valid"},
+		{[]string{"-c", writeFile(t, filepath.Join(dir, "pin.conf"), "tls { cert_file: \""+cert+"\", key_file: \""+key+"\", pinned_certs: [\"ab\"] }\n")}, "tls pinned_certs is not supported yet"},
+	} {
+		code, _, errOut := runOnce(t, tc.args...)
+		require.Equal(t, 1, code, "%v", tc.args)
+		require.Contains(t, errOut, tc.want, "%v", tc.args)
+	}
+}
+
+// testPKI writes a CA (ca.pem) and a server certificate for 127.0.0.1
+// signed by it into dir, and returns the server files, a pool trusting
+// the CA and a client certificate it signed.
+func testPKI(t *testing.T, dir string) (certFile, keyFile string, pool *x509.CertPool, client tls.Certificate) {
+	t.Helper()
+	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	require.NoError(t, err)
+	caTmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "natsd e2e CA"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		KeyUsage: x509.KeyUsageCertSign, BasicConstraintsValid: true, IsCA: true,
+	}
+	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
+	require.NoError(t, err)
+	ca, err := x509.ParseCertificate(caDER)
+	require.NoError(t, err)
+	pool = x509.NewCertPool()
+	pool.AddCert(ca)
+	writeFile(t, filepath.Join(dir, "ca.pem"), string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER})))
+	issue := func(serial int64, usage x509.ExtKeyUsage, ips []net.IP) ([]byte, *ecdsa.PrivateKey) {
+		key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		require.NoError(t, err)
+		tmpl := &x509.Certificate{
+			SerialNumber: big.NewInt(serial), Subject: pkix.Name{CommonName: "natsd e2e"},
+			NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+			KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{usage}, IPAddresses: ips,
+		}
+		der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, &key.PublicKey, caKey)
+		require.NoError(t, err)
+		return der, key
+	}
+	der, key := issue(2, x509.ExtKeyUsageServerAuth, []net.IP{net.IPv4(127, 0, 0, 1)})
+	keyDER, err := x509.MarshalECPrivateKey(key)
+	require.NoError(t, err)
+	certFile = writeFile(t, filepath.Join(dir, "server.pem"), string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})))
+	keyFile = writeFile(t, filepath.Join(dir, "server-key.pem"), string(pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER})))
+	cder, ckey := issue(3, x509.ExtKeyUsageClientAuth, nil)
+	return certFile, keyFile, pool, tls.Certificate{Certificate: [][]byte{cder}, PrivateKey: ckey}
+}
