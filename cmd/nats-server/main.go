@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -337,6 +338,10 @@ func checkReloadable(old, nu *server.Config) error {
 	if !sameWebsocket(old.Options.Websocket, nu.Options.Websocket) {
 		return errors.New("config reload not supported for websocket")
 	}
+	o, n := &old.Options, &nu.Options
+	if !sameTLS(o.TLSConfig, n.TLSConfig) || o.TLSTimeout != n.TLSTimeout || o.TLSMap != n.TLSMap || o.TLSHandshakeFirst != n.TLSHandshakeFirst {
+		return errors.New("config reload not supported for tls")
+	}
 	return nil
 }
 
@@ -346,11 +351,21 @@ func checkReloadable(old, nu *server.Config) error {
 func sameWebsocket(a, b server.WebsocketOptions) bool {
 	ta, tb := a.TLSConfig, b.TLSConfig
 	a.TLSConfig, b.TLSConfig = nil, nil
-	if !reflect.DeepEqual(a, b) || (ta == nil) != (tb == nil) {
+	return reflect.DeepEqual(a, b) && sameTLS(ta, tb)
+}
+
+// sameTLS reports whether two parses of a tls {} block configure the same
+// listener: they compare by certificate, client verification and the
+// negotiation settings, since the files are loaded anew at every parse.
+func sameTLS(ta, tb *tls.Config) bool {
+	if (ta == nil) != (tb == nil) {
 		return false
 	}
 	if ta == nil {
 		return true
+	}
+	if ta.MinVersion != tb.MinVersion || !slices.Equal(ta.CipherSuites, tb.CipherSuites) || !slices.Equal(ta.CurvePreferences, tb.CurvePreferences) {
+		return false
 	}
 	if ta.ClientAuth != tb.ClientAuth || len(ta.Certificates) != len(tb.Certificates) || (ta.ClientCAs == nil) != (tb.ClientCAs == nil) ||
 		(ta.ClientCAs != nil && !ta.ClientCAs.Equal(tb.ClientCAs)) {

@@ -20,6 +20,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -154,4 +155,25 @@ func testPKI(t *testing.T, dir string) (certFile, keyFile string, pool *x509.Cer
 	keyFile = writeFile(t, filepath.Join(dir, "server-key.pem"), string(pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER})))
 	cder, ckey := issue(3, x509.ExtKeyUsageClientAuth, nil)
 	return certFile, keyFile, pool, tls.Certificate{Certificate: [][]byte{cder}, PrivateKey: ckey}
+}
+
+// TestTLSReload: reloading the same tls {} block works (the files are
+// read again), changing it needs a restart.
+func TestTLSReload(t *testing.T) {
+	dir := t.TempDir()
+	cert, key, pool, _ := testPKI(t, dir)
+	block := "tls { cert_file: \"" + cert + "\", key_file: \"" + key + "\" }\n"
+	conf := writeFile(t, filepath.Join(dir, "r.conf"), block+"max_payload: 1KB\n")
+	p := start(t, "-c", conf)
+	secure := nats.Secure(&tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12})
+	require.Equal(t, int64(1024), p.connect(secure).MaxPayload())
+
+	writeFile(t, conf, block+"max_payload: 2KB\n")
+	p.signal(syscall.SIGHUP)
+	p.waitLog("Reloaded server configuration")
+	require.Equal(t, int64(2048), p.connect(secure).MaxPayload())
+
+	writeFile(t, conf, "tls { cert_file: \""+cert+"\", key_file: \""+key+"\", timeout: 5 }\nmax_payload: 2KB\n")
+	p.signal(syscall.SIGHUP)
+	p.waitLog("config reload not supported for tls")
 }
