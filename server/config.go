@@ -739,7 +739,8 @@ func (a *applier) tlsNames(key string, v *confparse.Value, ids map[string]uint16
 	return ok
 }
 
-// tlsMinVersion takes "1.2" or "1.3"; older versions are refused.
+// tlsMinVersion takes "1.2" or "1.3" (a string or a number); older
+// versions are refused.
 func (a *applier) tlsMinVersion(key string, v *confparse.Value, dst *uint16) bool {
 	var s string
 	if v.Kind == confparse.KindFloat {
@@ -747,12 +748,12 @@ func (a *applier) tlsMinVersion(key string, v *confparse.Value, dst *uint16) boo
 	} else if !a.str(key, v, &s) {
 		return false
 	}
-	switch strings.TrimPrefix(strings.ToLower(s), "tls") {
-	case "1.2", "12", " 1.2":
+	switch s {
+	case "1.2":
 		*dst = tls.VersionTLS12
-	case "1.3", "13", " 1.3":
+	case "1.3":
 		*dst = tls.VersionTLS13
-	case "1.0", "10", " 1.0", "1.1", "11", " 1.1":
+	case "1.0", "1.1":
 		a.errorf(v.Pos, ErrBadValue, "unsupported minimum TLS version: %s", s)
 		return false
 	default:

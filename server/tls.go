@@ -57,11 +57,19 @@ func (c *client) startTLS(raw net.Conn, info []byte) bool {
 	return true
 }
 
-// tlsFailed logs a failed handshake as upstream does and closes c.
+// tlsFailed logs a failed handshake as upstream does and closes c. A
+// handshake cut short by our own close (shutdown) is not an error.
 func (c *client) tlsFailed(err error) {
-	if errors.Is(err, os.ErrDeadlineExceeded) {
+	c.mu.Lock()
+	closed := c.closed
+	c.mu.Unlock()
+	switch {
+	case closed:
+		c.debugf("TLS handshake ended by close: " + err.Error())
+		return
+	case errors.Is(err, os.ErrDeadlineExceeded):
 		c.srv.log.Error(c.logPrefix + " - TLS handshake timeout")
-	} else {
+	default:
 		c.srv.log.Error(c.logPrefix + " - TLS handshake error: " + err.Error())
 	}
 	c.closeConnection(reasonTLSHandshakeError)

@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"bufio"
+	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -340,4 +341,26 @@ https_port: 8443
 		require.Error(t, err, tc.text)
 		require.Contains(t, err.Error(), tc.want)
 	}
+}
+
+func TestTLSShutdownDuringHandshake(t *testing.T) {
+	// A client stalled in the handshake does not hold up Shutdown for the
+	// TLS timeout, and its end is not logged as a handshake error.
+	p := newTestPKI(t)
+	logs := &logBuffer{}
+	s, err := server.New(server.Options{
+		Host: "127.0.0.1", Port: server.RandomPort, TLSConfig: p.serverConfig(false), TLSTimeout: 30 * time.Second,
+		Logger: slog.New(logger.NewHandler(logs, &logger.Options{Level: slog.LevelDebug})),
+	})
+	require.NoError(t, err)
+	require.NoError(t, s.Start())
+	rc := dialRaw(t, s)
+	waitFor(t, "the client", func() bool { return s.NumClients() == 1 })
+	start := time.Now()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	require.NoError(t, s.Shutdown(ctx))
+	require.Less(t, time.Since(start), 5*time.Second)
+	rc.expectClosed()
+	require.NotContains(t, logs.String(), "TLS handshake error")
 }
