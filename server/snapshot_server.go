@@ -50,6 +50,7 @@ func (s *Server) Varz(_ *VarzOptions) (*Varz, error) {
 		AuthRequired:      info.AuthRequired,
 		TLSRequired:       info.TLSRequired,
 		TLSVerify:         info.TLSVerify,
+		TLSTimeout:        o.TLSTimeout.Seconds(),
 		IP:                info.IP,
 		ClientConnectURLs: slices.Clone(info.ClientConnectURLs),
 		WSConnectURLs:     slices.Clone(info.WSConnectURLs),

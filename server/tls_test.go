@@ -166,6 +166,12 @@ func TestTLSPubSubAndConnz(t *testing.T) {
 		require.NotEmpty(t, c.TLSCipher)
 	}
 	require.Contains(t, logs.String(), "TLS handshake complete")
+
+	v, err := s.Varz(nil)
+	require.NoError(t, err)
+	require.True(t, v.TLSRequired)
+	require.False(t, v.TLSVerify)
+	require.Equal(t, 2.0, v.TLSTimeout)
 }
 
 func TestTLSInfoAndPlainClientRejected(t *testing.T) {
