@@ -709,17 +709,16 @@ func (pc *pubCtx) deliver(sub *subscription, subject, reply []byte, hdrLen int, 
 	if hdrLen >= 0 && !dc.headers {
 		payload = payload[hdrLen:]
 	}
-	// The control line goes straight into the tail chunk when it fits.
-	b := dc.out.room(len(subject) + len(sub.sid) + len(reply) + maxMsgLineOverhead)
-	if withHdr {
-		b = protocol.AppendHMsgHeader(b, subject, sub.sid, reply, hdrLen, len(payload))
-	} else {
-		b = protocol.AppendMsgHeader(b, subject, sub.sid, reply, len(payload))
+	// The control line goes straight into the tail chunk when it fits;
+	// room's estimate covers the longest line, so the append never moves.
+	hdr := hdrLen
+	if !withHdr {
+		hdr = -1
 	}
-	if cap(b) == chunkSize {
-		dc.out.grew(b)
+	if b := dc.out.room(len(subject) + len(sub.sid) + len(reply) + maxMsgLineOverhead); b != nil {
+		dc.out.grew(appendMsgLine(b, subject, sub.sid, reply, hdr, len(payload)))
 	} else {
-		dc.out.write(b) // a control line longer than a chunk
+		dc.out.write(appendMsgLine(nil, subject, sub.sid, reply, hdr, len(payload))) // longer than a chunk
 	}
 	dc.out.write(payload)
 	dc.out.write(crlf)
@@ -775,6 +774,14 @@ func (pc *pubCtx) stallFor(stall chan struct{}) {
 	}
 	pc.stallTimer.Stop()
 	pc.stalled += time.Since(start)
+}
+
+// appendMsgLine appends the MSG control line, or HMSG when hdrLen >= 0.
+func appendMsgLine(dst, subject, sid, reply []byte, hdrLen, size int) []byte {
+	if hdrLen >= 0 {
+		return protocol.AppendHMsgHeader(dst, subject, sid, reply, hdrLen, size)
+	}
+	return protocol.AppendMsgHeader(dst, subject, sid, reply, size)
 }
 
 // sendNoResponders answers a request nobody listens to with a 503 status

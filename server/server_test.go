@@ -619,3 +619,32 @@ func TestClosedConnectionKeepsSubscriptions(t *testing.T) {
 	require.Equal(t, "Client Closed", ci.Reason)
 	require.ElementsMatch(t, []string{"keep.a", "keep.b"}, ci.Subs)
 }
+
+// A control line longer than an outbound chunk (possible with a large
+// max_control_line) must not disturb what is already queued.
+func TestHugeSubjectDelivery(t *testing.T) {
+	s := startServer(t, server.Options{MaxControlLine: 128 * 1024})
+	nc := connect(t, s)
+	small, err := nc.SubscribeSync("small")
+	require.NoError(t, err)
+	for _, n := range []int{32700, 32710, 32760, 40000} {
+		subj := "big." + strings.Repeat("x", n)
+		sub, err := nc.SubscribeSync(subj)
+		require.NoError(t, err)
+		require.NoError(t, nc.Flush())
+		for i := range 3 {
+			require.NoError(t, nc.Publish("small", []byte(fmt.Sprint(i))))
+			require.NoError(t, nc.Publish(subj, []byte("payload")))
+		}
+		for i := range 3 {
+			m, err := small.NextMsg(2 * time.Second)
+			require.NoError(t, err, "size %d", n)
+			require.Equal(t, fmt.Sprint(i), string(m.Data))
+			m, err = sub.NextMsg(2 * time.Second)
+			require.NoError(t, err, "size %d", n)
+			require.Equal(t, subj, m.Subject)
+			require.Equal(t, "payload", string(m.Data))
+		}
+		require.NoError(t, sub.Unsubscribe())
+	}
+}
