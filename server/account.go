@@ -13,6 +13,9 @@ type Account struct {
 	Name string
 	srv  *Server
 	sl   *sublist.Sublist[*subscription]
+	// links are the account's mappings, imports and exports; nil
+	// without any. Set up in New, read-only afterwards.
+	links *accountLinks
 }
 
 // NumSubscriptions returns the number of subscriptions in the account.

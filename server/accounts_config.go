@@ -18,6 +18,7 @@ type accountState struct {
 	accPos   map[string]confparse.Pos // declared accounts, at their key
 	userRefs []userAccountRef
 	sysAcc   *confparse.Entry // the system_account entry
+	linkState
 }
 
 // userAccountRef is the account key of an authorization {} user.
@@ -29,8 +30,8 @@ type userAccountRef struct {
 // accountKeys are the keys of an account upstream knows and natsd does not
 // implement yet.
 var accountKeys = map[string]bool{
-	"nkey": true, "imports": true, "exports": true, "jetstream": true,
-	"limits": true, "mappings": true, "maps": true, "max_connections": true,
+	"nkey": true, "jetstream": true,
+	"limits": true, "max_connections": true,
 	"max_conn": true, "max_subscriptions": true, "max_subs": true,
 	"max_payload": true, "max_leafnodes": true, "msg_trace": true,
 	"trace_dest": true, "trace_sampling": true,
@@ -130,6 +131,12 @@ func (a *applier) accounts(e *confparse.Entry) {
 				p, err := auth.ParsePermissions(ke.Value)
 				a.authErrs(ke.Value, err)
 				perms = p
+			case key == "exports":
+				a.exports(name, ke.Value)
+			case key == "imports":
+				a.imports(name, ke.Value)
+			case key == "mappings" || key == "maps":
+				a.mappings(name, ke.Value)
 			case accountKeys[key]:
 				a.errorf(ke.KeyPos, ErrNotSupported, "account %s: %s is not supported yet", name, ke.Key)
 			default:
@@ -185,6 +192,9 @@ func (a *applier) finishAccounts() {
 			}
 		}
 	}
+	a.finishLinks(func(name string) bool {
+		return exists(name) || (name == o.SystemAccount && !o.NoSystemAccount)
+	})
 	if a.sysAcc != nil && o.SystemAccount == GlobalAccountName {
 		a.errorf(a.sysAcc.Value.Pos, ErrBadValue, "system_account cannot be the global account %q", GlobalAccountName)
 	}

@@ -622,16 +622,29 @@ func (c *client) processUnsub(f *protocol.Frame) error {
 	return nil
 }
 
-// deliverMsg sends a published message to every matching subscription of
-// acc: all plain subscribers and one member of each queue group. from is
-// the publisher (for echo and no-responders); it may be an internal client.
+// deliverMsg sends a message published in acc to every matching
+// subscription: all plain subscribers and one member of each queue group,
+// then across the account's mappings, imports and exports (links.go). from
+// is the publisher (for echo and no-responders); it may be an internal
+// client. A request nobody takes gets a no-responders status.
 func (s *Server) deliverMsg(pc *pubCtx, from *client, acc *Account, subject, reply []byte, hdrLen int, payload []byte) {
+	var matched bool
+	if acc.links != nil {
+		matched = s.deliverLinked(pc, from, acc, subject, reply, hdrLen, payload, 0)
+	} else {
+		matched = s.deliverLocal(pc, from, acc, subject, reply, hdrLen, payload)
+	}
+	if !matched && len(reply) > 0 && from.opts.NoResponders {
+		s.sendNoResponders(pc, from, subject, reply)
+	}
+}
+
+// deliverLocal delivers to the subscriptions of acc alone and reports
+// whether any matched.
+func (s *Server) deliverLocal(pc *pubCtx, from *client, acc *Account, subject, reply []byte, hdrLen int, payload []byte) bool {
 	r := acc.sl.MatchBytes(subject)
 	if len(r.Plain) == 0 && len(r.Queues) == 0 {
-		if len(reply) > 0 && from.opts.NoResponders {
-			s.sendNoResponders(pc, from, subject, reply)
-		}
-		return
+		return false
 	}
 	noEcho := !from.opts.Echo
 	for _, sub := range r.Plain {
@@ -657,6 +670,7 @@ func (s *Server) deliverMsg(pc *pubCtx, from *client, acc *Account, subject, rep
 			}
 		}
 	}
+	return true
 }
 
 // deliver appends one message to sub's client, or runs an internal

@@ -131,7 +131,7 @@ const unsupportedKeys = `
 	jetstream store_dir storedir default_js_domain
 	mqtt
 	prof_port
-	mappings maps proxy_protocol proxies
+	proxy_protocol proxies
 	max_sub_tokens max_subscription_tokens write_timeout`
 
 // ignoredKeys are nats-server's top-level keys that only tune behaviour
@@ -322,6 +322,8 @@ func (a *applier) entry(e *confparse.Entry) {
 		a.str(key, v, &a.c.PortsFileDir)
 	case "websocket", "ws":
 		a.websocket(e)
+	case "mappings", "maps":
+		a.mappings("", v)
 	case "authorization":
 		a.authorization(e)
 	case "tls":

@@ -88,6 +88,12 @@ type Options struct {
 	// NoSystemAccount turns the system account and its services off even
 	// when SystemAccount is set (no_system_account in a file).
 	NoSystemAccount bool
+	// Exports and Imports link accounts: streams and services one account
+	// offers and others take (see Export and Import).
+	Exports []Export
+	Imports []Import
+	// Mappings rewrite published subjects, per account (see Mapping).
+	Mappings []Mapping
 
 	// LameDuckDuration is the time over which clients are closed in lame
 	// duck mode, after LameDuckGracePeriod.

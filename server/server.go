@@ -189,6 +189,9 @@ func New(opts Options) (*Server, error) {
 	if err = s.newAccounts(&opts); err != nil {
 		return nil, err
 	}
+	if err = s.setupLinks(&opts); err != nil {
+		return nil, err
+	}
 	if s.auth, err = newServerAuth(&opts, s.accounts); err != nil {
 		return nil, err
 	}

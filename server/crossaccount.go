@@ -1,0 +1,367 @@
+package server
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"sync"
+	"time"
+
+	"natsd.dev/sublist"
+)
+
+// Cross-account delivery: stream imports, service imports with their
+// response subjects, and subject mappings. An account without any of them
+// has nil links and its messages take the plain path of deliverMsg; the
+// links are built in New and never change, so reading them needs no lock
+// (the pending responses have their own).
+
+// maxImportDepth bounds how many accounts a message may cross through
+// chained service imports (and their responses); it also ends import
+// cycles.
+const maxImportDepth = 8
+
+// respPrefix starts the reply subjects that stand for a requester of
+// another account, as upstream's.
+const respPrefix = "_R_."
+
+// accountLinks are an account's mappings, the stream imports of its
+// exports, its service imports and the pending responses of its service
+// exports.
+type accountLinks struct {
+	mappings *sublist.Sublist[*mapping]
+	// importers holds, by exporter-side subject, the stream imports
+	// other accounts made of this account's exports.
+	importers *sublist.Sublist[*streamImport]
+	// services holds this account's service imports by local subject.
+	services *sublist.Sublist[*serviceImport]
+	// exportsServices: replies to "_R_." subjects may be pending here.
+	exportsServices bool
+	resp            responses
+}
+
+// mapping is a compiled Mapping.
+type mapping struct {
+	dests []mapDest
+}
+
+type mapDest struct {
+	tr      *sublist.Transform
+	weight  int
+	cluster string
+}
+
+// streamImport is one stream import, seen from the exporter.
+type streamImport struct {
+	to     *Account
+	prefix string             // "<prefix>." or ""
+	tr     *sublist.Transform // with To; nil otherwise
+}
+
+// serviceImport is one service import, seen from the importer.
+type serviceImport struct {
+	to        *Account           // the exporter
+	tr        *sublist.Transform // local to exporter subject; nil if the same
+	single    bool               // singleton responses
+	threshold time.Duration
+}
+
+// responses are the reply subjects handed out for service requests that
+// came from other accounts.
+type responses struct {
+	mu        sync.Mutex
+	m         map[string]*pendingResponse
+	lastSweep time.Time
+}
+
+// pendingResponse says where the answers to one "_R_." subject go.
+type pendingResponse struct {
+	acc     *Account // the requester's account
+	reply   string   // the requester's reply subject there
+	single  bool
+	expires time.Time
+}
+
+func (a *Account) linksOrNew() *accountLinks {
+	if a.links == nil {
+		a.links = &accountLinks{}
+	}
+	return a.links
+}
+
+// setupLinks validates and builds the exports, imports and mappings of o.
+// It runs in New after the accounts exist.
+func (s *Server) setupLinks(o *Options) error {
+	known := func(name string) bool { return s.accounts[name] != nil }
+	for i := range o.Exports {
+		e := &o.Exports[i]
+		if !known(e.Account) {
+			return fmt.Errorf("%w: export of undefined account %q", ErrBadOptions, e.Account)
+		}
+		if err := checkExport(e); err != nil {
+			return fmt.Errorf("%w: account %s: %v", ErrBadOptions, e.Account, err)
+		}
+		if e.Service {
+			s.accounts[e.Account].linksOrNew().exportsServices = true
+		}
+	}
+	for i := range o.Imports {
+		im := &o.Imports[i]
+		if !known(im.Account) {
+			return fmt.Errorf("%w: import into undefined account %q", ErrBadOptions, im.Account)
+		}
+		if err := checkImport(im, o.Exports, known); err != nil {
+			return fmt.Errorf("%w: account %s: %v", ErrBadOptions, im.Account, err)
+		}
+		if err := s.addImport(im, findExport(im, o.Exports)); err != nil {
+			return fmt.Errorf("%w: account %s: %v", ErrBadOptions, im.Account, err)
+		}
+	}
+	for i := range o.Mappings {
+		m := &o.Mappings[i]
+		name := m.Account
+		if name == "" {
+			name = GlobalAccountName
+		}
+		acc := s.accounts[name]
+		if acc == nil {
+			return fmt.Errorf("%w: mapping in undefined account %q", ErrBadOptions, name)
+		}
+		cm, err := checkMapping(m)
+		if err != nil {
+			return fmt.Errorf("%w: account %s: %v", ErrBadOptions, name, err)
+		}
+		l := acc.linksOrNew()
+		if l.mappings == nil {
+			l.mappings = sublist.New[*mapping]()
+		}
+		if err := l.mappings.Insert(m.Source, "", cm); err != nil {
+			return fmt.Errorf("%w: account %s: mapping %q: %v", ErrBadOptions, name, m.Source, err)
+		}
+	}
+	return nil
+}
+
+func (s *Server) addImport(im *Import, e *Export) error {
+	importer, exporter := s.accounts[im.Account], s.accounts[im.From]
+	var tr *sublist.Transform
+	if im.To != "" && im.To != im.Subject {
+		var err error
+		if tr, err = importTransform(im); err != nil {
+			return err
+		}
+	}
+	if !im.Service {
+		si := &streamImport{to: importer, tr: tr}
+		if im.Prefix != "" {
+			si.prefix = im.Prefix + "."
+		}
+		l := exporter.linksOrNew()
+		if l.importers == nil {
+			l.importers = sublist.New[*streamImport]()
+		}
+		return l.importers.Insert(im.Subject, "", si)
+	}
+	si := &serviceImport{to: exporter, tr: tr, single: e.ResponseType == ResponseSingleton, threshold: e.ResponseThreshold}
+	if si.threshold == 0 {
+		si.threshold = DefaultResponseThreshold
+	}
+	local := im.To
+	if local == "" {
+		local = im.Subject
+	}
+	l := importer.linksOrNew()
+	if l.services == nil {
+		l.services = sublist.New[*serviceImport]()
+	}
+	return l.services.Insert(local, "", si)
+}
+
+// deliverLinked is deliverMsg for an account with links. It reports
+// whether any subscription took part, which decides no-responders.
+func (s *Server) deliverLinked(pc *pubCtx, from *client, acc *Account, subject, reply []byte, hdrLen int, payload []byte, depth int) bool {
+	l := acc.links
+	if depth == 0 && l.mappings != nil {
+		subject = l.mapSubject(subject)
+	}
+	if l.exportsServices && len(subject) > len(respPrefix) && string(subject[:len(respPrefix)]) == respPrefix {
+		if r := l.resp.take(string(subject)); r != nil {
+			if depth >= maxImportDepth {
+				return false
+			}
+			return s.deliverIn(pc, from, r.acc, []byte(r.reply), nil, hdrLen, payload, depth+1)
+		}
+	}
+	matched := s.deliverLocal(pc, from, acc, subject, reply, hdrLen, payload)
+	if l.importers != nil {
+		for _, si := range l.importers.MatchBytes(subject).Plain {
+			if s.deliverLocal(pc, from, si.to, si.localSubject(subject), reply, hdrLen, payload) {
+				matched = true
+			}
+		}
+	}
+	if l.services != nil && depth < maxImportDepth {
+		if r := l.services.MatchBytes(subject); len(r.Plain) > 0 {
+			if s.deliverService(pc, from, acc, r.Plain[0], subject, reply, hdrLen, payload, depth) {
+				matched = true
+			}
+		}
+	}
+	return matched
+}
+
+// deliverIn delivers into acc, through its links when it has some.
+func (s *Server) deliverIn(pc *pubCtx, from *client, acc *Account, subject, reply []byte, hdrLen int, payload []byte, depth int) bool {
+	if acc.links != nil {
+		return s.deliverLinked(pc, from, acc, subject, reply, hdrLen, payload, depth)
+	}
+	return s.deliverLocal(pc, from, acc, subject, reply, hdrLen, payload)
+}
+
+// deliverService forwards a request of acc to the exporting account of si,
+// with a fresh reply subject there that leads the responses back.
+func (s *Server) deliverService(pc *pubCtx, from *client, acc *Account, si *serviceImport, subject, reply []byte, hdrLen int, payload []byte, depth int) bool {
+	target := subject
+	if si.tr != nil {
+		mapped, err := si.tr.Apply(string(subject))
+		if err != nil {
+			return false
+		}
+		target = []byte(mapped)
+	}
+	var rs string
+	el := si.to.links // never nil: the exporter has exportsServices
+	if len(reply) > 0 {
+		rs = el.resp.add(acc, string(reply), si)
+	}
+	var rb []byte
+	if rs != "" {
+		rb = []byte(rs)
+	}
+	if s.deliverIn(pc, from, si.to, target, rb, hdrLen, payload, depth+1) {
+		return true
+	}
+	if rs != "" {
+		el.resp.remove(rs)
+	}
+	return false
+}
+
+// localSubject is subject as the importer sees it.
+func (si *streamImport) localSubject(subject []byte) []byte {
+	switch {
+	case si.tr != nil:
+		mapped, err := si.tr.Apply(string(subject))
+		if err != nil {
+			return subject
+		}
+		return []byte(mapped)
+	case si.prefix != "":
+		b := make([]byte, 0, len(si.prefix)+len(subject))
+		return append(append(b, si.prefix...), subject...)
+	}
+	return subject
+}
+
+// mapSubject applies the first mapping whose source matches subject,
+// picking a destination by weight; a subject no mapping (or no weight)
+// takes is returned unchanged.
+func (l *accountLinks) mapSubject(subject []byte) []byte {
+	r := l.mappings.MatchBytes(subject)
+	if len(r.Plain) == 0 {
+		return subject
+	}
+	m := r.Plain[0]
+	// Destinations scoped to a cluster apply only there; without
+	// clustering only the others do.
+	n := rand.IntN(100)
+	for _, d := range m.dests {
+		if d.cluster != "" {
+			continue
+		}
+		if n < d.weight {
+			mapped, err := d.tr.Apply(string(subject))
+			if err != nil {
+				return subject
+			}
+			return []byte(mapped)
+		}
+		n -= d.weight
+	}
+	return subject
+}
+
+// add records a pending response for a request from acc with reply and
+// returns the reply subject to use in the exporting account.
+func (r *responses) add(acc *Account, reply string, si *serviceImport) string {
+	now := time.Now()
+	subj := newResponseSubject()
+	r.mu.Lock()
+	if r.m == nil {
+		r.m = make(map[string]*pendingResponse)
+	}
+	if now.Sub(r.lastSweep) > time.Second {
+		r.lastSweep = now
+		for k, p := range r.m {
+			if now.After(p.expires) {
+				delete(r.m, k)
+			}
+		}
+	}
+	r.m[subj] = &pendingResponse{acc: acc, reply: reply, single: si.single, expires: now.Add(si.threshold)}
+	r.mu.Unlock()
+	return subj
+}
+
+// take returns the pending response of subj, or nil, and forgets it when
+// it allows a single answer or has expired.
+func (r *responses) take(subj string) *pendingResponse {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	p := r.m[subj]
+	if p == nil {
+		return nil
+	}
+	if time.Now().After(p.expires) {
+		delete(r.m, subj)
+		return nil
+	}
+	if p.single {
+		delete(r.m, subj)
+	}
+	return p
+}
+
+// remove forgets subj.
+func (r *responses) remove(subj string) {
+	r.mu.Lock()
+	delete(r.m, subj)
+	r.mu.Unlock()
+}
+
+// pending returns the number of responses waiting.
+func (r *responses) pending() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.m)
+}
+
+const base62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+
+// newResponseSubject returns "_R_." and two random base62 tokens.
+func newResponseSubject() string {
+	b := make([]byte, 0, len(respPrefix)+6+1+8)
+	b = append(b, respPrefix...)
+	x := rand.Uint64()
+	for i := range 15 {
+		if i == 6 {
+			b = append(b, '.')
+			continue
+		}
+		b = append(b, base62[x%62])
+		x /= 62
+		if x == 0 {
+			x = rand.Uint64()
+		}
+	}
+	return string(b)
+}

@@ -1,0 +1,278 @@
+package server
+
+import (
+	"strconv"
+	"strings"
+
+	"natsd.dev/confparse"
+)
+
+// Parsing of exports, imports and mappings. They are checked in
+// finishLinks, once every account is known, with the functions New uses.
+
+// linkState is what the exports, imports and mappings keys leave for
+// finishLinks: where each entry came from.
+type linkState struct {
+	exportPos  []confparse.Pos
+	importPos  []confparse.Pos
+	mappingPos []confparse.Pos
+}
+
+// exports parses an account's exports list.
+func (a *applier) exports(acc string, v *confparse.Value) {
+	if v.Kind != confparse.KindArray {
+		a.typeErr("exports", "an array", v)
+		return
+	}
+	for _, ev := range v.Array {
+		if ev.Kind != confparse.KindMap {
+			a.typeErr("export", "a map", ev)
+			continue
+		}
+		e := Export{Account: acc}
+		kinds, ok := 0, true
+		for i := range ev.Map.Entries {
+			ke := &ev.Map.Entries[i]
+			key := strings.ToLower(ke.Key)
+			switch key {
+			case "stream", "service":
+				kinds++
+				e.Service = key == "service"
+				ok = a.str(key, ke.Value, &e.Subject) && ok
+			case "accounts":
+				ok = a.stringList(key, ke.Value, &e.Accounts) && ok
+			case "response_type", "response":
+				var s string
+				if ok = a.str(key, ke.Value, &s) && ok; s != "" {
+					rt, err := ParseResponseType(s)
+					if err != nil {
+						a.errorf(ke.Value.Pos, ErrBadValue, "%v", err)
+						ok = false
+					}
+					e.ResponseType = rt
+				}
+			case "response_threshold", "threshold":
+				ok = a.strictDuration(key, ke.Value, &e.ResponseThreshold) && ok
+			case "latency", "account_token_position", "allow_trace", "advertise":
+				a.errorf(ke.KeyPos, ErrNotSupported, "export %s is not supported yet", ke.Key)
+				ok = false
+			default:
+				a.errorf(ke.KeyPos, ErrUnknownField, "unknown field %q in export", ke.Key)
+				ok = false
+			}
+		}
+		if kinds != 1 {
+			a.errorf(ev.Pos, ErrBadValue, "an export needs exactly one of stream or service")
+			continue
+		}
+		if ok {
+			a.c.Options.Exports = append(a.c.Options.Exports, e)
+			a.exportPos = append(a.exportPos, ev.Pos)
+		}
+	}
+}
+
+// imports parses an account's imports list.
+func (a *applier) imports(acc string, v *confparse.Value) {
+	if v.Kind != confparse.KindArray {
+		a.typeErr("imports", "an array", v)
+		return
+	}
+	for _, iv := range v.Array {
+		if iv.Kind != confparse.KindMap {
+			a.typeErr("import", "a map", iv)
+			continue
+		}
+		im := Import{Account: acc}
+		kinds, ok := 0, true
+		for i := range iv.Map.Entries {
+			ke := &iv.Map.Entries[i]
+			key := strings.ToLower(ke.Key)
+			switch key {
+			case "stream", "service":
+				kinds++
+				im.Service = key == "service"
+				ok = a.importSource(key, ke.Value, &im) && ok
+			case "prefix":
+				ok = a.str(key, ke.Value, &im.Prefix) && ok
+			case "to":
+				ok = a.str(key, ke.Value, &im.To) && ok
+			case "share":
+				// Shares data with latency tracking, which exports do
+				// not support yet: alone it changes nothing.
+				var b bool
+				ok = a.boolean(key, ke.Value, &b) && ok
+			case "allow_trace":
+				a.errorf(ke.KeyPos, ErrNotSupported, "import %s is not supported yet", ke.Key)
+				ok = false
+			default:
+				a.errorf(ke.KeyPos, ErrUnknownField, "unknown field %q in import", ke.Key)
+				ok = false
+			}
+		}
+		if kinds != 1 {
+			a.errorf(iv.Pos, ErrBadValue, "an import needs exactly one of stream or service")
+			continue
+		}
+		if ok {
+			a.c.Options.Imports = append(a.c.Options.Imports, im)
+			a.importPos = append(a.importPos, iv.Pos)
+		}
+	}
+}
+
+// importSource parses { account, subject } of an import.
+func (a *applier) importSource(key string, v *confparse.Value, im *Import) bool {
+	if v.Kind != confparse.KindMap {
+		a.typeErr(key, "a map with account and subject", v)
+		return false
+	}
+	ok := true
+	for i := range v.Map.Entries {
+		ke := &v.Map.Entries[i]
+		switch strings.ToLower(ke.Key) {
+		case "account":
+			ok = a.str("account", ke.Value, &im.From) && ok
+		case "subject":
+			ok = a.str("subject", ke.Value, &im.Subject) && ok
+		default:
+			a.errorf(ke.KeyPos, ErrUnknownField, "unknown field %q in %s import", ke.Key, key)
+			ok = false
+		}
+	}
+	if ok && (im.From == "" || im.Subject == "") {
+		a.errorf(v.Pos, ErrBadValue, "%s import needs account and subject", key)
+		return false
+	}
+	return ok
+}
+
+// mappings parses a mappings {} block of the account acc ("" for the
+// top-level one): each key a source, each value a destination subject or
+// a list of {destination, weight, cluster}.
+func (a *applier) mappings(acc string, v *confparse.Value) {
+	if v.Kind != confparse.KindMap {
+		a.typeErr("mappings", "a map", v)
+		return
+	}
+	for i := range v.Map.Entries {
+		me := &v.Map.Entries[i]
+		m := Mapping{Account: acc, Source: me.Key}
+		ok := true
+		switch me.Value.Kind {
+		case confparse.KindString:
+			m.Destinations = []MapDestination{{Subject: me.Value.Str}}
+		case confparse.KindMap:
+			d, dok := a.mapDestination(me.Value)
+			m.Destinations, ok = []MapDestination{d}, dok
+		case confparse.KindArray:
+			for _, dv := range me.Value.Array {
+				d, dok := a.mapDestination(dv)
+				m.Destinations = append(m.Destinations, d)
+				ok = ok && dok
+			}
+		default:
+			a.typeErr("mapping "+me.Key, "a subject or a list of destinations", me.Value)
+			ok = false
+		}
+		if ok {
+			a.c.Options.Mappings = append(a.c.Options.Mappings, m)
+			a.mappingPos = append(a.mappingPos, me.KeyPos)
+		}
+	}
+}
+
+// mapDestination parses { destination, weight, cluster }.
+func (a *applier) mapDestination(v *confparse.Value) (MapDestination, bool) {
+	var d MapDestination
+	if v.Kind != confparse.KindMap {
+		a.typeErr("mapping destination", "a map", v)
+		return d, false
+	}
+	ok := true
+	for i := range v.Map.Entries {
+		ke := &v.Map.Entries[i]
+		switch strings.ToLower(ke.Key) {
+		case "destination", "dest", "subject":
+			ok = a.str(ke.Key, ke.Value, &d.Subject) && ok
+		case "weight":
+			ok = a.weight(ke.Value, &d.Weight) && ok
+		case "cluster":
+			ok = a.str(ke.Key, ke.Value, &d.Cluster) && ok
+		default:
+			a.errorf(ke.KeyPos, ErrUnknownField, "unknown field %q in mapping destination", ke.Key)
+			ok = false
+		}
+	}
+	if ok && d.Subject == "" {
+		a.errorf(v.Pos, ErrBadValue, "mapping destination needs a destination subject")
+		ok = false
+	}
+	return d, ok
+}
+
+// weight takes a percentage: 50, "50" or "50%".
+func (a *applier) weight(v *confparse.Value, dst *uint8) bool {
+	var n int64
+	switch v.Kind {
+	case confparse.KindInt:
+		n = v.Int
+	case confparse.KindString:
+		var err error
+		if n, err = strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v.Str), "%"), 10, 64); err != nil {
+			a.errorf(v.Pos, ErrBadValue, "weight %q is not a percentage", v.Str)
+			return false
+		}
+	default:
+		a.typeErr("weight", "a percentage", v)
+		return false
+	}
+	if n < 1 || n > 100 {
+		a.errorf(v.Pos, ErrBadValue, "weight %d%% is not between 1%% and 100%%", n)
+		return false
+	}
+	*dst = uint8(n)
+	return true
+}
+
+// stringList takes a string or a list of strings.
+func (a *applier) stringList(key string, v *confparse.Value, dst *[]string) bool {
+	switch v.Kind {
+	case confparse.KindString:
+		*dst = append(*dst, v.Str)
+		return true
+	case confparse.KindArray:
+		for _, x := range v.Array {
+			if x.Kind != confparse.KindString {
+				a.typeErr(key, "a list of strings", x)
+				return false
+			}
+			*dst = append(*dst, x.Str)
+		}
+		return true
+	}
+	a.typeErr(key, "a list of strings", v)
+	return false
+}
+
+// finishLinks checks the exports, imports and mappings against each other
+// and the accounts, with the checks New makes, reporting each problem at
+// its entry.
+func (a *applier) finishLinks(known func(string) bool) {
+	o := &a.c.Options
+	for i := range o.Exports {
+		if err := checkExport(&o.Exports[i]); err != nil {
+			a.errorf(a.exportPos[i], ErrBadValue, "account %s: %v", o.Exports[i].Account, err)
+		}
+	}
+	for i := range o.Imports {
+		if err := checkImport(&o.Imports[i], o.Exports, known); err != nil {
+			a.errorf(a.importPos[i], ErrBadValue, "account %s: %v", o.Imports[i].Account, err)
+		}
+	}
+	for i := range o.Mappings {
+		if _, err := checkMapping(&o.Mappings[i]); err != nil {
+			a.errorf(a.mappingPos[i], ErrBadValue, "%v", err)
+		}
+	}
+}

@@ -1,0 +1,409 @@
+package server_test
+
+import (
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/stretchr/testify/require"
+
+	"natsd.dev/server"
+)
+
+// docsAccountsConf is the accounts example of the upstream documentation:
+// public and restricted stream and service exports, imports with a prefix
+// and with a local subject.
+const docsAccountsConf = `
+accounts: {
+    A: {
+        users: [ {user: a, password: a} ]
+        exports: [
+            {stream: puba.>}
+            {service: pubq.>}
+            {stream: b.>, accounts: [B]}
+            {service: q.b, accounts: [B]}
+        ]
+    },
+    B: {
+        users: [ {user: b, password: b} ]
+        imports: [
+            {stream: {account: A, subject: b.>}}
+            {service: {account: A, subject: q.b}}
+        ]
+    }
+    C: {
+        users: [ {user: c, password: c} ]
+        imports: [
+            {stream: {account: A, subject: puba.>}, prefix: from_a}
+            {service: {account: A, subject: pubq.C}, to: Q}
+        ]
+    }
+}
+`
+
+// expectMsg waits for one message on sub and checks its subject and data.
+func expectMsg(t *testing.T, sub *nats.Subscription, subject, data string) {
+	t.Helper()
+	m, err := sub.NextMsg(2 * time.Second)
+	require.NoError(t, err)
+	require.Equal(t, subject, m.Subject)
+	require.Equal(t, data, string(m.Data))
+}
+
+// expectNone checks that nothing (more) arrives on sub.
+func expectNone(t *testing.T, sub *nats.Subscription) {
+	t.Helper()
+	m, err := sub.NextMsg(100 * time.Millisecond)
+	require.ErrorIs(t, err, nats.ErrTimeout, "unexpected message %v", m)
+}
+
+func syncSub(t *testing.T, nc *nats.Conn, subject string) *nats.Subscription {
+	t.Helper()
+	sub, err := nc.SubscribeSync(subject)
+	require.NoError(t, err)
+	require.NoError(t, nc.Flush())
+	return sub
+}
+
+func TestDocsAccountsStreams(t *testing.T) {
+	s := startConfigServer(t, docsAccountsConf)
+	a := connect(t, s, nats.UserInfo("a", "a"))
+	b := connect(t, s, nats.UserInfo("b", "b"))
+	c := connect(t, s, nats.UserInfo("c", "c"))
+
+	bAll := syncSub(t, b, ">")
+	cAll := syncSub(t, c, ">")
+
+	for _, subj := range []string{"puba.x", "b.y", "other"} {
+		require.NoError(t, a.Publish(subj, []byte(subj)))
+	}
+	require.NoError(t, a.Flush())
+	// B imported b.> without prefix; C imported puba.> under from_a.
+	expectMsg(t, bAll, "b.y", "b.y")
+	expectNone(t, bAll)
+	expectMsg(t, cAll, "from_a.puba.x", "puba.x")
+	expectNone(t, cAll)
+
+	// Publishing in the importing account does not reach the exporter.
+	aAll := syncSub(t, a, ">")
+	require.NoError(t, b.Publish("b.y", nil))
+	require.NoError(t, b.Flush())
+	expectNone(t, aAll)
+}
+
+func TestDocsAccountsServices(t *testing.T) {
+	s := startConfigServer(t, docsAccountsConf)
+	a := connect(t, s, nats.UserInfo("a", "a"))
+	b := connect(t, s, nats.UserInfo("b", "b"))
+	c := connect(t, s, nats.UserInfo("c", "c"))
+
+	_, err := a.Subscribe("pubq.>", func(m *nats.Msg) { _ = m.Respond([]byte("A:" + m.Subject)) })
+	require.NoError(t, err)
+	_, err = a.Subscribe("q.b", func(m *nats.Msg) {
+		// The responder sees a reply subject of its own account.
+		if !strings.HasPrefix(m.Reply, "_R_.") {
+			_ = m.Respond([]byte("bad reply " + m.Reply))
+			return
+		}
+		_ = m.Respond(append([]byte("A:q.b:"), m.Data...))
+	})
+	require.NoError(t, err)
+	require.NoError(t, a.Flush())
+
+	r, err := c.Request("Q", nil, 2*time.Second)
+	require.NoError(t, err)
+	require.Equal(t, "A:pubq.C", string(r.Data))
+
+	r, err = b.Request("q.b", []byte("hi"), 2*time.Second)
+	require.NoError(t, err)
+	require.Equal(t, "A:q.b:hi", string(r.Data))
+
+	// C did not import q.b, nor B pubq.>: their requests find no one.
+	_, err = c.Request("q.b", nil, time.Second)
+	require.ErrorIs(t, err, nats.ErrNoResponders)
+	_, err = b.Request("pubq.C", nil, time.Second)
+	require.ErrorIs(t, err, nats.ErrNoResponders)
+
+	// Many requests in flight, with the old-style inbox per request too.
+	for i := range 50 {
+		r, err := c.Request("Q", nil, 2*time.Second)
+		require.NoError(t, err, i)
+		require.Equal(t, "A:pubq.C", string(r.Data))
+	}
+	cOld := connect(t, s, nats.UserInfo("c", "c"), nats.UseOldRequestStyle())
+	r, err = cOld.Request("Q", nil, 2*time.Second)
+	require.NoError(t, err)
+	require.Equal(t, "A:pubq.C", string(r.Data))
+}
+
+func TestServiceImportNoResponders(t *testing.T) {
+	s := startConfigServer(t, docsAccountsConf)
+	c := connect(t, s, nats.UserInfo("c", "c"))
+	// Imported but nobody in A answers: the requester learns at once.
+	start := time.Now()
+	_, err := c.Request("Q", nil, 2*time.Second)
+	require.ErrorIs(t, err, nats.ErrNoResponders)
+	require.Less(t, time.Since(start), time.Second)
+}
+
+// TestServiceResponseTypes: a singleton service delivers one response per
+// request, a stream service all of them.
+func TestServiceResponseTypes(t *testing.T) {
+	s := startConfigServer(t, `
+accounts {
+  A: {
+    users: [ {user: a, password: a} ]
+    exports: [
+      {service: one}
+      {service: many, response_type: stream, response_threshold: "1s"}
+    ]
+  }
+  B: {
+    users: [ {user: b, password: b} ]
+    imports: [
+      {service: {account: A, subject: one}}
+      {service: {account: A, subject: many}}
+    ]
+  }
+}`)
+	a := connect(t, s, nats.UserInfo("a", "a"))
+	b := connect(t, s, nats.UserInfo("b", "b"))
+	for _, subj := range []string{"one", "many"} {
+		_, err := a.Subscribe(subj, func(m *nats.Msg) {
+			for i := range 3 {
+				_ = m.Respond([]byte{byte('0' + i)})
+			}
+		})
+		require.NoError(t, err)
+	}
+	require.NoError(t, a.Flush())
+
+	inbox := syncSub(t, b, "inbox.>")
+	require.NoError(t, b.PublishRequest("one", "inbox.1", nil))
+	expectMsg(t, inbox, "inbox.1", "0")
+	expectNone(t, inbox)
+
+	require.NoError(t, b.PublishRequest("many", "inbox.2", nil))
+	for i := range 3 {
+		expectMsg(t, inbox, "inbox.2", string(rune('0'+i)))
+	}
+	expectNone(t, inbox)
+}
+
+// TestStreamImportTo: a stream import's to takes the exporter's wildcards
+// in order.
+func TestStreamImportTo(t *testing.T) {
+	s := startConfigServer(t, `
+accounts {
+  A: { users: [ {user: a, password: a} ], exports: [ {stream: "orders.*.*"} ] }
+  B: {
+    users: [ {user: b, password: b} ]
+    imports: [ {stream: {account: A, subject: "orders.*.*"}, to: "shop.*.x.*"} ]
+  }
+}`)
+	a := connect(t, s, nats.UserInfo("a", "a"))
+	b := connect(t, s, nats.UserInfo("b", "b"))
+	sub := syncSub(t, b, ">")
+	require.NoError(t, a.Publish("orders.eu.42", []byte("o")))
+	require.NoError(t, a.Flush())
+	expectMsg(t, sub, "shop.eu.x.42", "o")
+}
+
+// TestServiceImportWildcardTo: a service import's local subject with
+// wildcards maps onto the exported subject's.
+func TestServiceImportWildcardTo(t *testing.T) {
+	s := startConfigServer(t, `
+accounts {
+  A: { users: [ {user: a, password: a} ], exports: [ {service: "api.>"} ] }
+  B: {
+    users: [ {user: b, password: b} ]
+    imports: [ {service: {account: A, subject: "api.v1.*.>"}, to: "svc.*.>"} ]
+  }
+}`)
+	a := connect(t, s, nats.UserInfo("a", "a"))
+	b := connect(t, s, nats.UserInfo("b", "b"))
+	_, err := a.Subscribe("api.>", func(m *nats.Msg) { _ = m.Respond([]byte(m.Subject)) })
+	require.NoError(t, err)
+	require.NoError(t, a.Flush())
+	r, err := b.Request("svc.users.get.7", nil, 2*time.Second)
+	require.NoError(t, err)
+	require.Equal(t, "api.v1.users.get.7", string(r.Data))
+}
+
+// TestServiceImportChain: B imports a service from A and re-exports it to
+// C; C's requests reach A and the answers come back through B.
+func TestServiceImportChain(t *testing.T) {
+	s := startConfigServer(t, `
+accounts {
+  A: { users: [ {user: a, password: a} ], exports: [ {service: svc} ] }
+  B: {
+    imports: [ {service: {account: A, subject: svc}} ]
+    exports: [ {service: svc} ]
+  }
+  C: { users: [ {user: c, password: c} ], imports: [ {service: {account: B, subject: svc}, to: req} ] }
+}`)
+	a := connect(t, s, nats.UserInfo("a", "a"))
+	c := connect(t, s, nats.UserInfo("c", "c"))
+	_, err := a.Subscribe("svc", func(m *nats.Msg) { _ = m.Respond([]byte("from A")) })
+	require.NoError(t, err)
+	require.NoError(t, a.Flush())
+	r, err := c.Request("req", nil, 2*time.Second)
+	require.NoError(t, err)
+	require.Equal(t, "from A", string(r.Data))
+}
+
+// TestImportCycleEnds: two accounts importing the same service from each
+// other do not loop forever.
+func TestImportCycleEnds(t *testing.T) {
+	s := startConfigServer(t, `
+accounts {
+  A: { users: [ {user: a, password: a} ], exports: [ {service: svc} ], imports: [ {service: {account: B, subject: svc}} ] }
+  B: { users: [ {user: b, password: b} ], exports: [ {service: svc} ], imports: [ {service: {account: A, subject: svc}} ] }
+}`)
+	a := connect(t, s, nats.UserInfo("a", "a"))
+	var got atomic.Int32
+	b := connect(t, s, nats.UserInfo("b", "b"))
+	_, err := b.Subscribe("svc", func(m *nats.Msg) {
+		got.Add(1)
+		_ = m.Respond([]byte("B"))
+	})
+	require.NoError(t, err)
+	require.NoError(t, b.Flush())
+	r, err := a.Request("svc", nil, 2*time.Second)
+	require.NoError(t, err)
+	require.Equal(t, "B", string(r.Data))
+	require.NoError(t, a.Flush())
+	require.LessOrEqual(t, got.Load(), int32(8))
+}
+
+func TestMappings(t *testing.T) {
+	s := startConfigServer(t, `
+mappings: {
+  foo: bar
+  "a.*.*": "b.$2.{{wildcard(1)}}"
+  "part.*": "part.{{partition(3,1)}}.{{wildcard(1)}}"
+}
+accounts {
+  A: {
+    users: [ {user: a, password: a} ]
+    mappings: { "x": "y" }
+  }
+}
+authorization { users: [ {user: g, password: g} ] }
+`)
+	g := connect(t, s, nats.UserInfo("g", "g"))
+	a := connect(t, s, nats.UserInfo("a", "a"))
+	all := syncSub(t, g, ">")
+	aAll := syncSub(t, a, ">")
+
+	require.NoError(t, g.Publish("foo", []byte("1")))
+	require.NoError(t, g.Publish("a.one.two", []byte("2")))
+	require.NoError(t, g.Publish("x", []byte("3"))) // A's mapping, not $G's
+	require.NoError(t, g.Publish("part.k", []byte("4")))
+	require.NoError(t, a.Publish("x", []byte("5")))
+	require.NoError(t, a.Publish("foo", []byte("6"))) // $G's mapping, not A's
+	require.NoError(t, g.Flush())
+	require.NoError(t, a.Flush())
+
+	expectMsg(t, all, "bar", "1")
+	expectMsg(t, all, "b.two.one", "2")
+	expectMsg(t, all, "x", "3")
+	m, err := all.NextMsg(2 * time.Second)
+	require.NoError(t, err)
+	require.Regexp(t, `^part\.[012]\.k$`, m.Subject)
+	expectMsg(t, aAll, "y", "5")
+	expectMsg(t, aAll, "foo", "6")
+
+	// Requests follow the mapping, and so do their answers.
+	_, err = g.Subscribe("bar", func(m *nats.Msg) { _ = m.Respond([]byte("mapped")) })
+	require.NoError(t, err)
+	require.NoError(t, g.Flush())
+	r, err := g.Request("foo", nil, 2*time.Second)
+	require.NoError(t, err)
+	require.Equal(t, "mapped", string(r.Data))
+}
+
+func TestWeightedMappings(t *testing.T) {
+	s := startConfigServer(t, `
+mappings: {
+  "w.*": [
+    {destination: "w80.$1", weight: 80%}
+    {destination: "w20.$1", weight: "20%"}
+  ]
+  "half": [ {destination: "mapped", weight: 50} ]
+}`)
+	nc := connect(t, s)
+	counts := map[string]int{}
+	done := make(chan struct{})
+	const n = 2000
+	seen := 0
+	_, err := nc.Subscribe(">", func(m *nats.Msg) {
+		counts[strings.SplitN(m.Subject, ".", 2)[0]]++
+		if seen++; seen == 2*n {
+			close(done)
+		}
+	})
+	require.NoError(t, err)
+	require.NoError(t, nc.Flush())
+	for i := range n {
+		require.NoError(t, nc.Publish("w."+string(rune('a'+i%26)), nil))
+		require.NoError(t, nc.Publish("half", nil))
+	}
+	require.NoError(t, nc.Flush())
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatalf("got %d of %d messages", seen, 2*n)
+	}
+	// 80/20 within a few standard deviations (sd about 18 for n=2000).
+	require.InDelta(t, 0.8*n, counts["w80"], 120, "%v", counts)
+	require.Equal(t, n, counts["w80"]+counts["w20"])
+	// What the weights leave keeps its subject.
+	require.InDelta(t, 0.5*n, counts["mapped"], 150, "%v", counts)
+	require.Equal(t, n, counts["mapped"]+counts["half"])
+}
+
+func TestLinksConfigErrors(t *testing.T) {
+	_, _, err := applyText(t, `
+accounts {
+  A: { exports: [ {stream: "s.>", accounts: [B]}, {service: "q", response_type: sometimes} ] }
+  B: {}
+  C: {
+    imports: [
+      {stream: {account: A, subject: "s.x"}}
+      {service: {account: A, subject: "s.x"}}
+      {stream: {account: Z, subject: "s.x"}}
+      {stream: {account: A, subject: "s.x"}, prefix: "p.*"}
+      {service: {account: A, subject: "q"}, to: "r.*"}
+    ]
+  }
+}
+mappings: {
+  "m.*": "n.$2"
+  "w": [ {destination: a, weight: 60}, {destination: b, weight: 50} ]
+}`)
+	require.Error(t, err)
+	msg := err.Error()
+	for _, want := range []string{
+		`test.conf:3:81: unknown response type "sometimes"`,
+		`test.conf:7:7: account C: stream import not authorized: "s.x" of account "A"`,
+		`test.conf:8:7: account C: service import not authorized`,
+		`test.conf:9:7: account C: stream import: account "Z" not defined`,
+		`test.conf:10:7: account C: stream import prefix can not contain wildcard tokens`,
+		`test.conf:11:7: account C: import to "r.*" does not fit subject "q"`,
+		`test.conf:16:3: mapping "m.*" destination 1`,
+		`test.conf:17:3: mapping "w": the weights add up to more than 100%`,
+	} {
+		require.Contains(t, msg, want)
+	}
+
+	// The same checks guard Options given to New directly.
+	_, err = server.New(server.Options{
+		Accounts: []string{"A", "B"},
+		Imports:  []server.Import{{Account: "B", From: "A", Subject: "x"}},
+	})
+	require.ErrorIs(t, err, server.ErrBadOptions)
+	require.ErrorContains(t, err, "stream import not authorized")
+}
