@@ -50,6 +50,32 @@ func BenchmarkCanPublish(b *testing.B) {
 			}
 		}
 	})
+	b.Run("publisher-4-subjects", func(b *testing.B) {
+		p := benchChecker(b).NewPublisher()
+		subjects := benchSubjects()
+		for _, s := range subjects {
+			p.CanPublish(s)
+		}
+		b.ReportAllocs()
+		i := 0
+		for b.Loop() {
+			p.CanPublish(subjects[i&3])
+			i++
+		}
+	})
+	b.Run("checker-4-subjects", func(b *testing.B) {
+		c := benchChecker(b)
+		subjects := benchSubjects()
+		for _, s := range subjects {
+			c.CanPublish(s)
+		}
+		b.ReportAllocs()
+		i := 0
+		for b.Loop() {
+			c.CanPublish(subjects[i&3])
+			i++
+		}
+	})
 	b.Run("hit-parallel", func(b *testing.B) {
 		c := benchChecker(b)
 		c.CanPublish(subj)
@@ -175,6 +201,12 @@ func BenchmarkRepliesAllow(b *testing.B) {
 	}
 }
 
+// benchSubjects are four subjects a publisher alternates among: three
+// allowed, one denied by benchChecker.
+func benchSubjects() [][]byte {
+	return [][]byte{[]byte("orders.eu.new"), []byte("metrics.h1.cpu"), []byte("svc.billing.req"), []byte("orders.us.secret")}
+}
+
 // BenchmarkPublishPath compares the per-message lookups of a publish
 // without permissions (one cached sublist match) and with them (the same
 // plus a cached CanPublish). The rest of a publish (parsing, copying the
@@ -213,4 +245,29 @@ func BenchmarkPublishPath(b *testing.B) {
 			}
 		}
 	})
+	// The same with four subjects in turn, as a client publishing to a
+	// few subjects does.
+	subjects := benchSubjects()
+	for _, tc := range []struct {
+		name string
+		p    *auth.Publisher
+	}{{"without-permissions-4-subjects", nil}, {"with-permissions-publisher-4-subjects", benchChecker(b).NewPublisher()}} {
+		b.Run(tc.name, func(b *testing.B) {
+			for _, subj := range subjects {
+				s.MatchBytes(subj)
+				if tc.p != nil {
+					tc.p.CanPublish(subj)
+				}
+			}
+			b.ReportAllocs()
+			i := 0
+			for b.Loop() {
+				subj := subjects[i&3]
+				i++
+				if tc.p == nil || tc.p.CanPublish(subj) {
+					s.MatchBytes(subj)
+				}
+			}
+		})
+	}
 }

@@ -50,7 +50,7 @@
 //
 //  1. Before a PUB/HPUB, calls CanPublish(subject) on the connection's
 //     Publisher (Checker.NewPublisher, made once per connection; it
-//     remembers the last subject's decision). If it says no and
+//     remembers the decisions for the last eight subjects). If it says no and
 //     Checker.Response() is set, the subject may still be a reply to a
 //     request this client received: the connection keeps a Replies
 //     (NewReplies(Checker.Response())), calls Replies.Add for each message
@@ -84,8 +84,9 @@
 // costs a hash, an atomic load and a comparison, about as much as the
 // cached sublist lookup a publish needs anyway, and allocates nothing; a
 // miss walks the permission tries and allocates one entry. A Publisher
-// adds a copy of the last subject per connection, and answers a repeated
-// subject with a byte comparison. The subject slices passed in are never
+// adds copies of the last eight subjects per connection, and answers one
+// of them again with length checks and a byte comparison, touching no
+// shared memory. The subject slices passed in are never
 // retained.
 //
 // # Errors

@@ -358,17 +358,40 @@ func (d *decisionCache) put(subject string, allowed bool) {
 	}
 }
 
-// Publisher is one connection's front to Checker.CanPublish: it remembers
-// the decision for the last subject published, so that a client
-// publishing to the same subject again and again pays a byte comparison
-// instead of a hash lookup. It belongs to the connection's read loop and
-// is not safe for concurrent use. The zero Publisher, like one made from
-// a nil Checker, allows everything.
+// Publisher is one connection's front to Checker.CanPublish: it
+// remembers the decisions for the last few subjects the connection
+// published to (publisherSlots of them), so that a client cycling over a
+// handful of subjects pays a few integer comparisons and one byte
+// comparison per publish instead of a hash and a lookup in the Checker's
+// shared cache. It belongs to the connection's read loop and is not safe
+// for concurrent use. The zero Publisher, like one made from a nil
+// Checker, allows everything.
 type Publisher struct {
-	c       *Checker
-	last    []byte
-	known   bool
+	c *Checker
+	// last is the slot that answered the previous call, tried first
+	// because clients often publish to one subject in runs.
+	last int
+	// next is the slot the next miss overwrites (round robin).
+	next  int
+	slots [publisherSlots]publisherSlot
+}
+
+// publisherSlots is how many subjects a Publisher remembers. Eight
+// covers the usual "a few subjects in turn" publisher, and a scan of them
+// stays cheaper than hashing the subject.
+const publisherSlots = 8
+
+type publisherSlot struct {
+	// key is the subject's length and last byte, never 0 for a used slot:
+	// most slots are skipped on it without touching the subject.
+	key     uint32
 	allowed bool
+	subject []byte // reused buffer; grows to the longest subject stored
+}
+
+// slotKey is the key of a non-empty subject.
+func slotKey(subject []byte) uint32 {
+	return uint32(len(subject))<<8 | uint32(subject[len(subject)-1])
 }
 
 // NewPublisher returns a Publisher for c, which may be nil.
@@ -376,18 +399,35 @@ func (c *Checker) NewPublisher() *Publisher {
 	return &Publisher{c: c}
 }
 
-// CanPublish is Checker.CanPublish with a one-subject memory. It copies
-// subject into a buffer it reuses, so it allocates only when a subject is
-// longer than any before it (and on a Checker cache miss).
+// CanPublish is Checker.CanPublish with a memory of the last few
+// subjects: a subject it holds is answered from its slots, one it does
+// not goes to the Checker and replaces the oldest slot. It copies subject
+// into a buffer it reuses, so it allocates only when a subject is longer
+// than the one its slot held before (and on a Checker cache miss); a hit
+// allocates nothing and touches no memory shared with other connections.
 func (p *Publisher) CanPublish(subject []byte) bool {
 	if p.c == nil {
 		return true
 	}
-	if p.known && string(subject) == string(p.last) {
-		return p.allowed
+	if len(subject) == 0 {
+		return p.c.CanPublish(subject)
 	}
-	p.allowed = p.c.CanPublish(subject)
-	p.last = append(p.last[:0], subject...)
-	p.known = true
-	return p.allowed
+	k := slotKey(subject)
+	if e := &p.slots[p.last]; e.key == k && string(e.subject) == string(subject) {
+		return e.allowed
+	}
+	for i := range p.slots {
+		if e := &p.slots[i]; e.key == k && string(e.subject) == string(subject) {
+			p.last = i
+			return e.allowed
+		}
+	}
+	allowed := p.c.CanPublish(subject)
+	i := p.next
+	p.next = (i + 1) % publisherSlots
+	e := &p.slots[i]
+	e.key, e.allowed = k, allowed
+	e.subject = append(e.subject[:0], subject...)
+	p.last = i
+	return allowed
 }

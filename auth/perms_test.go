@@ -2,6 +2,7 @@ package auth_test
 
 import (
 	"errors"
+	"strconv"
 	"testing"
 
 	"natsd.dev/auth"
@@ -268,6 +269,32 @@ func TestPublisher(t *testing.T) {
 	p.CanPublish(subj)
 	if n := testing.AllocsPerRun(100, func() { p.CanPublish(subj) }); n != 0 {
 		t.Errorf("%v allocations", n)
+	}
+	// More subjects in turn than it remembers: every answer stays right.
+	var subjects [][]byte
+	for i := range 20 {
+		subjects = append(subjects, []byte("a."+strconv.Itoa(i)), []byte("b."+strconv.Itoa(i)))
+	}
+	for round := range 3 {
+		for n := 1; n <= len(subjects); n++ {
+			for _, s := range subjects[:n] {
+				if got, want := p.CanPublish(s), s[0] == 'a'; got != want {
+					t.Fatalf("round %d, %d subjects: CanPublish(%q) = %v", round, n, s, got)
+				}
+			}
+		}
+	}
+	// A few subjects in turn are answered without allocating.
+	few := subjects[:6]
+	for _, s := range few {
+		p.CanPublish(s)
+	}
+	if n := testing.AllocsPerRun(100, func() {
+		for _, s := range few {
+			p.CanPublish(s)
+		}
+	}); n != 0 {
+		t.Errorf("%v allocations cycling over %d subjects", n, len(few))
 	}
 	var zero auth.Publisher
 	if !zero.CanPublish([]byte("x")) || !(*auth.Checker)(nil).NewPublisher().CanPublish([]byte("x")) {

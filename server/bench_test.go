@@ -10,6 +10,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 
+	"natsd.dev/auth"
 	"natsd.dev/server"
 )
 
@@ -171,4 +172,113 @@ func BenchmarkRequestReply(b *testing.B) {
 			b.ReportMetric(pct(0.999), "p99.9-us")
 		})
 	}
+}
+
+// benchPermissions is a realistic publish permission set: ten allow
+// entries, literal and wildcard, and a deny entry.
+var benchPermissions = &auth.Permissions{Publish: &auth.SubjectPermission{
+	Allow: []string{
+		"orders.>", "metrics.*.cpu", "metrics.*.mem", "svc.*.req", "_INBOX.>",
+		"events.user.created", "events.user.deleted", "logs.*.*", "telemetry.>", "bench.*",
+	},
+	Deny: []string{"orders.*.secret"},
+}}
+
+// BenchmarkPublishPermissionSet compares, end to end through nats.go, a
+// publisher without permissions (user=free) and one with
+// benchPermissions (user=limited), publishing 128-byte messages to four
+// allowed subjects in turn with nobody subscribed, so that the server
+// does little besides parsing and the checks: the worst case for the
+// overhead. Compare the two with benchstat -col /user.
+func BenchmarkPublishPermissionSet(b *testing.B) {
+	s := startServer(b, server.Options{Authorization: &auth.Config{Users: []auth.User{
+		{Name: "free", Password: "f"},
+		{Name: "limited", Password: "l", Permissions: benchPermissions},
+	}}})
+	subjects := []string{"orders.eu.new", "metrics.h1.cpu", "svc.billing.req", "bench.x"}
+	for _, user := range []string{"free", "limited"} {
+		b.Run("user="+user, func(b *testing.B) {
+			var violations atomic.Int64
+			nc, err := nats.Connect(s.ClientURL(), nats.NoReconnect(), nats.UserInfo(user, user[:1]),
+				nats.ErrorHandler(func(*nats.Conn, *nats.Subscription, error) { violations.Add(1) }))
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer nc.Close()
+			data := make([]byte, 128)
+			b.SetBytes(int64(len(data)))
+			b.ReportAllocs()
+			start := time.Now()
+			i := 0
+			for b.Loop() {
+				if err := nc.Publish(subjects[i&3], data); err != nil {
+					b.Fatal(err)
+				}
+				i++
+			}
+			if err := nc.Flush(); err != nil {
+				b.Fatal(err)
+			}
+			b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "msgs/s")
+			if n := violations.Load(); n > 0 {
+				b.Fatalf("%d permission violations: the subjects must all be allowed", n)
+			}
+		})
+	}
+}
+
+// BenchmarkPublishPermissionRatio is BenchmarkPublishPermissionSet with
+// the two publishers taking turns, 2048 messages (and a flush) each, so
+// that both see the same machine load; it reports each one's rate and
+// limited/free in percent (the issue asks for at least 90).
+func BenchmarkPublishPermissionRatio(b *testing.B) {
+	s := startServer(b, server.Options{Authorization: &auth.Config{Users: []auth.User{
+		{Name: "free", Password: "f"},
+		{Name: "limited", Password: "l", Permissions: benchPermissions},
+	}}})
+	subjects := []string{"orders.eu.new", "metrics.h1.cpu", "svc.billing.req", "bench.x"}
+	var conns [2]*nats.Conn
+	var violations atomic.Int64
+	for i, user := range []string{"free", "limited"} {
+		nc, err := nats.Connect(s.ClientURL(), nats.NoReconnect(), nats.UserInfo(user, user[:1]),
+			nats.ErrorHandler(func(*nats.Conn, *nats.Subscription, error) { violations.Add(1) }))
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(nc.Close)
+		conns[i] = nc
+	}
+	data := make([]byte, 128)
+	const chunk = 2048
+	var spent [2]time.Duration
+	var sent [2]int
+	b.SetBytes(chunk * int64(len(data)))
+	b.ReportAllocs()
+	turn := 0
+	for b.Loop() {
+		nc := conns[turn]
+		start := time.Now()
+		for i := range chunk {
+			if err := nc.Publish(subjects[i&3], data); err != nil {
+				b.Fatal(err)
+			}
+		}
+		if err := nc.Flush(); err != nil {
+			b.Fatal(err)
+		}
+		spent[turn] += time.Since(start)
+		sent[turn] += chunk
+		turn ^= 1
+	}
+	if n := violations.Load(); n > 0 {
+		b.Fatalf("%d permission violations: the subjects must all be allowed", n)
+	}
+	if sent[1] == 0 {
+		return // one round is not a comparison
+	}
+	free := float64(sent[0]) / spent[0].Seconds()
+	limited := float64(sent[1]) / spent[1].Seconds()
+	b.ReportMetric(free, "free-msgs/s")
+	b.ReportMetric(limited, "limited-msgs/s")
+	b.ReportMetric(100*limited/free, "ratio-%")
 }
