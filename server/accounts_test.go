@@ -13,9 +13,7 @@ import (
 // startConfigServer runs a server configured by the text of a config file.
 func startConfigServer(t testing.TB, text string) *server.Server {
 	t.Helper()
-	tt, ok := t.(*testing.T)
-	require.True(t, ok)
-	c, _, err := applyText(tt, text)
+	c, _, err := applyText(t, text)
 	require.NoError(t, err)
 	return startServer(t, c.Options)
 }

@@ -93,6 +93,8 @@ type pubCtx struct {
 	// the total per batch is bounded by maxStallPerBatch.
 	stalled    time.Duration
 	stallTimer *time.Timer
+	// subjBuf builds subjects rewritten for another account.
+	subjBuf []byte
 }
 
 type client struct {

@@ -16,7 +16,7 @@ import (
 	"natsd.dev/server"
 )
 
-func applyText(t *testing.T, text string) (server.Config, confparse.ErrorList, error) {
+func applyText(t testing.TB, text string) (server.Config, confparse.ErrorList, error) {
 	t.Helper()
 	m, err := confparse.ParseWithOptions("test.conf", []byte(text), confparse.Options{
 		Env: func(string) (string, bool) { return "", false },
@@ -276,8 +276,8 @@ func TestConfigWebsocketErrors(t *testing.T) {
 		{"bad origin", "websocket {\n no_tls: true\n allowed_origins: [\"https://ok.example.com\", \"nohost\"]\n}\n",
 			[]string{`test.conf:3:46: unable to parse allowed origin "nohost"`}, server.ErrBadValue},
 		{"not a map", "websocket: 8080\n", []string{"test.conf:1:12: websocket: expected a map, got integer 8080"}, server.ErrBadValue},
-		{"tls unsupported key", fmt.Sprintf("websocket {\n port: 1\n tls {\n  cert_file: %q\n  key_file: %q\n  pinned_certs: [\"x\"]\n }\n}\n", certFile, keyFile),
-			[]string{"test.conf:6:3: tls pinned_certs is not supported yet", "test.conf:1:1: websocket requires TLS configuration"}, nil},
+		{"tls unsupported key", fmt.Sprintf("websocket {\n port: 1\n tls {\n  cert_file: %q\n  key_file: %q\n  ocsp_peer: true\n }\n}\n", certFile, keyFile),
+			[]string{"test.conf:6:3: tls ocsp_peer is not supported yet", "test.conf:1:1: websocket requires TLS configuration"}, nil},
 		{"tls missing key", fmt.Sprintf("websocket {\n port: 1\n tls {\n  cert_file: %q\n }\n}\n", certFile),
 			[]string{"test.conf:3:6: missing 'key_file' in TLS configuration", "test.conf:1:1: websocket requires TLS configuration"}, server.ErrBadValue},
 		{"tls bad files", "websocket {\n port: 1\n tls { cert_file: \"/nonexistent/c.pem\", key_file: \"/nonexistent/k.pem\" }\n}\n",

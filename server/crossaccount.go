@@ -194,7 +194,9 @@ func (s *Server) deliverLinked(pc *pubCtx, from *client, acc *Account, subject, 
 	matched := s.deliverLocal(pc, from, acc, subject, reply, hdrLen, payload)
 	if l.importers != nil {
 		for _, si := range l.importers.MatchBytes(subject).Plain {
-			if s.deliverLocal(pc, from, si.to, si.localSubject(subject), reply, hdrLen, payload) {
+			var local []byte
+			local, pc.subjBuf = si.localSubject(pc.subjBuf[:0], subject)
+			if s.deliverLocal(pc, from, si.to, local, reply, hdrLen, payload) {
 				matched = true
 			}
 		}
@@ -246,20 +248,22 @@ func (s *Server) deliverService(pc *pubCtx, from *client, acc *Account, si *serv
 	return false
 }
 
-// localSubject is subject as the importer sees it.
-func (si *streamImport) localSubject(subject []byte) []byte {
+// localSubject returns subject as the importer sees it, built in buf when
+// it differs, and buf for reuse.
+func (si *streamImport) localSubject(buf, subject []byte) (local, _ []byte) {
 	switch {
 	case si.tr != nil:
 		mapped, err := si.tr.Apply(string(subject))
 		if err != nil {
-			return subject
+			return subject, buf
 		}
-		return []byte(mapped)
+		buf = append(buf, mapped...)
 	case si.prefix != "":
-		b := make([]byte, 0, len(si.prefix)+len(subject))
-		return append(append(b, si.prefix...), subject...)
+		buf = append(append(buf, si.prefix...), subject...)
+	default:
+		return subject, buf
 	}
-	return subject
+	return buf, buf
 }
 
 // mapSubject applies the first mapping whose source matches subject,

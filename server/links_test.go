@@ -407,3 +407,103 @@ mappings: {
 	require.ErrorIs(t, err, server.ErrBadOptions)
 	require.ErrorContains(t, err, "stream import not authorized")
 }
+
+// TestServiceImportPermissions: a responder that may publish only
+// responses (allow_responses) answers requests of another account, and
+// an importer's publish permissions apply to its local subject.
+func TestServiceImportPermissions(t *testing.T) {
+	s := startConfigServer(t, `
+accounts {
+  A: {
+    users: [ {user: a, password: a, permissions: { publish: { deny: ">" }, subscribe: "svc", allow_responses: true } } ]
+    exports: [ {service: svc} ]
+  }
+  B: {
+    users: [
+      {user: b, password: b}
+      {user: nob, password: nob, permissions: { publish: { deny: "local" } } }
+    ]
+    imports: [ {service: {account: A, subject: svc}, to: local} ]
+  }
+}`)
+	a := connect(t, s, nats.UserInfo("a", "a"))
+	_, err := a.Subscribe("svc", func(m *nats.Msg) { _ = m.Respond([]byte("ok")) })
+	require.NoError(t, err)
+	require.NoError(t, a.Flush())
+
+	b := connect(t, s, nats.UserInfo("b", "b"))
+	r, err := b.Request("local", nil, 2*time.Second)
+	require.NoError(t, err)
+	require.Equal(t, "ok", string(r.Data))
+
+	errs := make(chan error, 1)
+	nob := connect(t, s, nats.UserInfo("nob", "nob"), nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) {
+		select {
+		case errs <- err:
+		default:
+		}
+	}))
+	require.NoError(t, nob.Publish("local", nil))
+	select {
+	case err := <-errs:
+		require.Contains(t, err.Error(), `Permissions Violation for Publish to "local"`)
+	case <-time.After(3 * time.Second):
+		t.Fatal("publish to the imported subject not refused")
+	}
+}
+
+// BenchmarkCrossAccount measures delivery through a stream import (with a
+// prefix) and a service request/reply round trip through a service
+// import, end to end with nats.go.
+func BenchmarkCrossAccount(b *testing.B) {
+	s := startConfigServer(b, `
+accounts {
+  A: { users: [ {user: a, password: a} ], exports: [ {stream: "feed.>"}, {service: "svc"} ] }
+  B: {
+    users: [ {user: b, password: b} ]
+    imports: [ {stream: {account: A, subject: "feed.>"}, prefix: a}, {service: {account: A, subject: svc}} ]
+  }
+}`)
+	a := connect(b, s, nats.UserInfo("a", "a"))
+	bc := connect(b, s, nats.UserInfo("b", "b"))
+	b.Run("stream-import-128", func(b *testing.B) {
+		payload := make([]byte, 128)
+		got := make(chan struct{})
+		n, want := 0, 0
+		sub, err := bc.Subscribe("a.feed.x", func(*nats.Msg) {
+			if n++; n == want {
+				close(got)
+			}
+		})
+		require.NoError(b, err)
+		defer sub.Unsubscribe()
+		require.NoError(b, bc.Flush())
+		want = b.N
+		b.SetBytes(128)
+		b.ReportAllocs()
+		b.ResetTimer()
+		for range b.N {
+			if err := a.Publish("feed.x", payload); err != nil {
+				b.Fatal(err)
+			}
+		}
+		select {
+		case <-got:
+		case <-time.After(30 * time.Second):
+			b.Fatalf("got %d of %d", n, want)
+		}
+	})
+	b.Run("service-request", func(b *testing.B) {
+		sub, err := a.Subscribe("svc", func(m *nats.Msg) { _ = m.Respond(m.Data) })
+		require.NoError(b, err)
+		defer sub.Unsubscribe()
+		require.NoError(b, a.Flush())
+		b.ReportAllocs()
+		b.ResetTimer()
+		for range b.N {
+			if _, err := bc.Request("svc", nil, 5*time.Second); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
