@@ -522,7 +522,12 @@ func (a *applier) websocket(e *confparse.Entry) {
 						a.errorf(k.KeyPos, ErrNotSupported, "websocket tls %s is not supported yet", k.Key)
 					}
 				}
-				w.TLSConfig = ts.Config
+				if k := ts.rateKey; k != nil {
+					// Upstream reads it here too and applies it only to the
+					// client listener.
+					a.warnf(k.KeyPos, "websocket tls %s has no effect: only the client listener is rate limited", k.Key)
+				}
+				w.TLSConfig = WithPinnedCerts(ts.Config, ts.Pinned)
 			}
 		case "same_origin":
 			a.boolean(name, mv, &w.SameOrigin)
@@ -597,17 +602,21 @@ type tlsSettings struct {
 	Timeout        time.Duration
 	Map            bool
 	HandshakeFirst bool
-	// The keys that set Map and HandshakeFirst, for listeners that refuse
-	// them.
-	mapKey, firstKey *confparse.Entry
+	// Fallback is the handshake_first delay ("auto" or a duration).
+	Fallback  time.Duration
+	Pinned    PinnedCerts
+	RateLimit int64
+	// The keys that set Map, HandshakeFirst and RateLimit, for listeners
+	// that refuse or ignore them.
+	mapKey, firstKey, rateKey *confparse.Entry
 }
 
 // tlsBlock parses a listener's tls {} block (the top-level one and the
 // websocket one: cert_file, key_file, ca_file, verify, verify_and_map,
-// timeout, cipher_suites, curve_preferences, min_version, handshake_first)
-// and loads the files, as upstream does when it reads the configuration.
-// Other upstream keys (pinned_certs, certs, cert_store, ocsp_peer, ...)
-// are refused as not supported yet.
+// timeout, cipher_suites, curve_preferences, min_version, handshake_first,
+// pinned_certs, connection_rate_limit) and loads the files, as upstream
+// does when it reads the configuration. Other upstream keys (certs,
+// cert_store, ocsp_peer, ...) are refused as not supported yet.
 func (a *applier) tlsBlock(key string, v *confparse.Value) (tlsSettings, bool) {
 	var ts tlsSettings
 	if v.Kind != confparse.KindMap {
@@ -637,15 +646,17 @@ func (a *applier) tlsBlock(key string, v *confparse.Value) (tlsSettings, bool) {
 		case "timeout":
 			ok = a.tlsTimeout(name, te.Value, &ts.Timeout) && ok
 		case "handshake_first", "first", "immediate":
-			if te.Value.Kind != confparse.KindBool {
-				// "auto" and a fallback delay need peeking at the first
-				// bytes; refusing beats a different behaviour.
-				a.errorf(te.Value.Pos, ErrNotSupported, "tls %s other than true or false is not supported yet", te.Key)
+			ok = a.tlsFirst(te, &ts) && ok
+		case "pinned_certs":
+			ok = a.pinnedCerts(name, te.Value, &ts.Pinned) && ok
+		case "connection_rate_limit":
+			if te.Value.Kind != confparse.KindInt || te.Value.Int < 0 {
+				a.errorf(te.Value.Pos, ErrBadValue, "error parsing tls config, 'connection_rate_limit' wrong type")
 				ok = false
 				continue
 			}
-			ts.HandshakeFirst = te.Value.Bool
-			ts.firstKey = te
+			ts.RateLimit = te.Value.Int
+			ts.rateKey = te
 		case "cipher_suites":
 			ok = a.tlsNames(name, te.Value, cipherSuiteIDs, func(id uint16) { cfg.CipherSuites = append(cfg.CipherSuites, id) }) && ok
 		case "curve_preferences":
@@ -670,7 +681,72 @@ func (a *applier) tlsBlock(key string, v *confparse.Value) (tlsSettings, bool) {
 	}
 	cfg.Certificates, cfg.ClientAuth, cfg.ClientCAs = loaded.Certificates, loaded.ClientAuth, loaded.ClientCAs
 	ts.Config = cfg
+	if len(ts.Pinned) > 0 && cfg.ClientAuth != tls.RequireAndVerifyClientCert {
+		// Upstream accepts it; without a client certificate nobody passes.
+		a.warnf(v.Pos, "%s pinned_certs without verify refuses every client: clients send no certificate", key)
+	}
 	return ts, true
+}
+
+// tlsFirst takes upstream's forms of tls { handshake_first }: a boolean,
+// "true"/"on", "false"/"off", "auto"/"auto_fallback" (handshake first,
+// falling back to INFO first after DefaultTLSHandshakeFirstFallback) or a
+// duration (the same with that delay).
+func (a *applier) tlsFirst(te *confparse.Entry, ts *tlsSettings) bool {
+	v := te.Value
+	switch v.Kind {
+	case confparse.KindBool:
+		ts.HandshakeFirst, ts.Fallback = v.Bool, 0
+	case confparse.KindString:
+		switch strings.ToLower(v.Str) {
+		case "true", "on":
+			ts.HandshakeFirst, ts.Fallback = true, 0
+		case "false", "off":
+			ts.HandshakeFirst, ts.Fallback = false, 0
+		case "auto", "auto_fallback":
+			ts.HandshakeFirst, ts.Fallback = true, DefaultTLSHandshakeFirstFallback
+		default:
+			d, err := time.ParseDuration(v.Str)
+			if err != nil || d <= 0 {
+				a.errorf(v.Pos, ErrBadValue, "field %q value %q is invalid", te.Key, v.Str)
+				return false
+			}
+			ts.HandshakeFirst, ts.Fallback = true, d
+		}
+	default:
+		a.errorf(v.Pos, ErrBadValue, "field %q should be a boolean or string, got %s", te.Key, v.Describe())
+		return false
+	}
+	ts.firstKey = te
+	return true
+}
+
+// pinnedCerts takes tls { pinned_certs }: an array of hex SHA-256 digests
+// of certificates' SubjectPublicKeyInfo, matched case-insensitively. An
+// entry that is not such a digest matches nothing; upstream accepts it,
+// so it is a warning.
+func (a *applier) pinnedCerts(key string, v *confparse.Value, dst *PinnedCerts) bool {
+	if v.Kind != confparse.KindArray {
+		a.errorf(v.Pos, ErrBadValue, "error parsing tls config, expected 'pinned_certs' to be an array")
+		return false
+	}
+	ok := true
+	var ids []string
+	for _, e := range v.Array {
+		var s string
+		if !a.str(key, e, &s) {
+			ok = false
+			continue
+		}
+		if b, err := hex.DecodeString(s); err != nil || len(b) != sha256.Size {
+			a.warnf(e.Pos, "%s: %q is not a hex SHA-256 digest and matches no certificate", key, s)
+		}
+		ids = append(ids, s)
+	}
+	if len(ids) > 0 {
+		*dst = NewPinnedCerts(ids...)
+	}
+	return ok
 }
 
 // tlsTimeout takes upstream's forms of tls { timeout }: seconds as an
@@ -776,6 +852,9 @@ func (a *applier) clientTLS(e *confparse.Entry) {
 	o.TLSTimeout = ts.Timeout
 	o.TLSMap = ts.Map
 	o.TLSHandshakeFirst = ts.HandshakeFirst
+	o.TLSHandshakeFirstFallback = ts.Fallback
+	o.TLSPinnedCerts = ts.Pinned
+	o.TLSRateLimit = ts.RateLimit
 }
 
 // authorization parses the authorization {} block with auth's parser, whose

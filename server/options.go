@@ -133,6 +133,23 @@ type Options struct {
 	// TLSHandshakeFirst has the server handshake before INFO (tls {
 	// handshake_first: true }), for clients that start TLS at once.
 	TLSHandshakeFirst bool
+	// TLSHandshakeFirstFallback, with TLSHandshakeFirst, is how long the
+	// server waits for the client to start the handshake before it sends
+	// INFO in the clear and handshakes after it, so clients of both kinds
+	// connect (handshake_first: auto, which is
+	// DefaultTLSHandshakeFirstFallback, or a duration). Zero waits for the
+	// handshake only.
+	TLSHandshakeFirstFallback time.Duration
+	// TLSPinnedCerts, when not empty, refuses a client whose certificate's
+	// SubjectPublicKeyInfo digest it does not list (tls { pinned_certs });
+	// the handshake fails with ErrCertNotPinned. It needs client
+	// certificates, so TLSConfig should verify them.
+	TLSPinnedCerts PinnedCerts
+	// TLSRateLimit caps new TLS connections per second (tls {
+	// connection_rate_limit }); the excess gets -ERR 'Connection throttling
+	// is active. Please try again later.' before the handshake. Zero is no
+	// limit.
+	TLSRateLimit int64
 	// TLSMap authenticates clients by their verified certificate (tls {
 	// verify_and_map }): its e-mail address, DNS name, URI or subject DN
 	// names the user of Authorization, whose password is not checked.

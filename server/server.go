@@ -89,10 +89,11 @@ type Server struct {
 
 	// auth is fixed at New (reload does not change it).
 	auth serverAuth
-	// TLS of the client listener, fixed at New; tlsConfig nil means none.
-	tlsConfig  *tls.Config
-	tlsTimeout time.Duration
-	tlsFirst   bool
+	// tlsConfig is the client listener's TLS front, fixed at New (nil
+	// means no TLS); tlsState is what its handshakes follow, swapped by
+	// Reload (see tls.go).
+	tlsConfig *tls.Config
+	tlsState  atomic.Pointer[tlsState]
 
 	nextCID    atomic.Uint64
 	stats      Stats
@@ -173,14 +174,11 @@ func New(opts Options) (*Server, error) {
 		clients:   make(map[uint64]*client),
 		accounts:  make(map[string]*Account),
 		quit:      make(chan struct{}),
-
-		tlsConfig:  opts.TLSConfig,
-		tlsTimeout: opts.TLSTimeout,
-		tlsFirst:   opts.TLSHandshakeFirst,
 	}
 	if opts.TLSMap && !tlsVerifies(opts.TLSConfig) {
 		return nil, fmt.Errorf("%w: verify_and_map needs TLS with verified client certificates", ErrBadOptions)
 	}
+	s.initTLS(&opts)
 	s.monitoring.closed.max = DefaultMaxClosedClients
 	if opts.MaxClosedClients != 0 {
 		s.monitoring.closed.max = max(opts.MaxClosedClients, 0)
@@ -423,7 +421,7 @@ func (s *Server) acceptLoop(ln net.Listener, tlsCfg *tls.Config) {
 			continue
 		}
 		delay = 5 * time.Millisecond
-		s.createClient(nc, tlsCfg)
+		s.createClient(s.wrapTLS(nc, tlsCfg), tlsCfg)
 	}
 }
 
@@ -535,15 +533,21 @@ func sleepCtx(ctx context.Context, quit chan struct{}, d time.Duration) bool {
 	}
 }
 
-// Reload applies the reloadable parts of opts (limits and keepalive; the
-// logger if set). Other fields are ignored here; callers report changes to
-// non-reloadable fields themselves.
+// Reload applies the reloadable parts of opts (limits and keepalive, the
+// client listener's TLS settings, the logger if set). Other fields are
+// ignored here; callers report changes to non-reloadable fields
+// themselves.
 func (s *Server) Reload(opts Options) error {
 	opts.setDefaults()
 	if int64(opts.MaxPayload) > opts.MaxPending {
 		return fmt.Errorf("%w: max_payload (%d) can not be higher than max_pending (%d)", ErrBadOptions, opts.MaxPayload, opts.MaxPending)
 	}
 	s.mu.Lock()
+	unpinned, err := s.reloadTLS(&opts)
+	if err != nil {
+		s.mu.Unlock()
+		return err
+	}
 	s.opts.MaxConn = opts.MaxConn
 	s.opts.MaxSubs = opts.MaxSubs
 	s.opts.MaxPayload = opts.MaxPayload
@@ -562,6 +566,7 @@ func (s *Server) Reload(opts Options) error {
 	s.info.MaxPayload = opts.MaxPayload
 	s.applyLimits(&s.opts)
 	s.mu.Unlock()
+	s.dropUnpinned(unpinned)
 	s.log.Info("Reloaded server configuration")
 	return nil
 }

@@ -1,13 +1,17 @@
 package server
 
 import (
+	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"maps"
 	"net"
 	"os"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -15,29 +19,234 @@ import (
 // is zero; upstream's default is the same two seconds.
 const DefaultTLSTimeout = 2 * time.Second
 
+// DefaultTLSHandshakeFirstFallback is how long a server with tls {
+// handshake_first: auto } waits for a client to start the TLS handshake
+// before it sends INFO in the clear, as upstream does.
+const DefaultTLSHandshakeFirstFallback = 50 * time.Millisecond
+
+// errTextThrottled is upstream's -ERR for a client refused by tls {
+// connection_rate_limit }.
+const errTextThrottled = "Connection throttling is active. Please try again later."
+
+// ErrCertNotPinned is the handshake error of a client whose certificate is
+// not in tls { pinned_certs }; the text is upstream's, so the log line
+// reads "TLS handshake error: certificate not pinned".
+var ErrCertNotPinned = errors.New("certificate not pinned")
+
 // tlsVerifies reports whether cfg asks clients for a verified certificate,
 // which INFO announces as tls_verify.
 func tlsVerifies(cfg *tls.Config) bool {
 	return cfg != nil && cfg.ClientAuth == tls.RequireAndVerifyClientCert
 }
 
+// tlsState is what the client listener's handshakes follow. The server
+// holds it in an atomic pointer so that Reload can swap certificates, CAs
+// and the tls {} settings: a connection reads it once when it starts, so
+// new connections use the new state and established ones are left alone.
+type tlsState struct {
+	// cfg is the configuration handshakes use, with the pinned_certs
+	// check installed.
+	cfg     *tls.Config
+	timeout time.Duration
+	first   bool
+	// fallback, with first, is how long to wait for the client to start
+	// the handshake before sending INFO and handshaking after it; zero
+	// waits for the handshake however long the TLS timeout allows.
+	fallback time.Duration
+	pinned   PinnedCerts
+	// limiter enforces connection_rate_limit; nil is no limit.
+	limiter *rateLimiter
+}
+
+// newTLSState builds the handshake state of o; nil without TLS.
+func (s *Server) newTLSState(o *Options) *tlsState {
+	if o.TLSConfig == nil {
+		return nil
+	}
+	st := &tlsState{
+		cfg:      o.TLSConfig,
+		timeout:  o.TLSTimeout,
+		first:    o.TLSHandshakeFirst,
+		fallback: o.TLSHandshakeFirstFallback,
+		pinned:   o.TLSPinnedCerts,
+	}
+	if len(o.TLSPinnedCerts) > 0 {
+		st.cfg = WithPinnedCerts(o.TLSConfig, o.TLSPinnedCerts)
+	}
+	if o.TLSRateLimit > 0 {
+		st.limiter = &rateLimiter{limit: o.TLSRateLimit, report: func(n int64) {
+			select {
+			case <-s.quit: // nobody reads a warning about a stopped server
+			default:
+				s.log.Warn(fmt.Sprintf("Rejected %d connections due to TLS rate limiting", n))
+			}
+		}}
+	}
+	return st
+}
+
+// initTLS sets up the client listener's TLS from o at New: s.tlsConfig is
+// a fixed front whose GetConfigForClient hands each handshake the current
+// state's configuration.
+func (s *Server) initTLS(o *Options) {
+	st := s.newTLSState(o)
+	if st == nil {
+		return
+	}
+	s.tlsState.Store(st)
+	s.tlsConfig = &tls.Config{GetConfigForClient: func(*tls.ClientHelloInfo) (*tls.Config, error) {
+		return s.tlsState.Load().cfg, nil
+	}}
+	if o.TLSHandshakeFirst && o.TLSHandshakeFirstFallback == 0 {
+		s.log.Warn(`Clients that are not using "TLS Handshake First" option will fail to connect`)
+	}
+}
+
+// reloadTLS swaps in the tls {} settings of o (certificates, CAs,
+// verification, pinned_certs, handshake_first, timeout, rate limit). It
+// refuses what needs a restart: turning TLS on or off and verify_and_map,
+// which authentication is built on. When pinned_certs changed it returns
+// the clients whose certificate the new set does not list, for
+// dropUnpinned. s.mu is held.
+func (s *Server) reloadTLS(o *Options) ([]*client, error) {
+	if (o.TLSConfig == nil) != (s.tlsConfig == nil) {
+		return nil, fmt.Errorf("%w: tls cannot be turned on or off by a reload", ErrBadOptions)
+	}
+	if o.TLSMap != s.opts.TLSMap {
+		return nil, fmt.Errorf("%w: verify_and_map cannot be changed by a reload", ErrBadOptions)
+	}
+	if s.tlsConfig == nil {
+		return nil, nil
+	}
+	if o.TLSMap && !tlsVerifies(o.TLSConfig) {
+		return nil, fmt.Errorf("%w: verify_and_map needs TLS with verified client certificates", ErrBadOptions)
+	}
+	st := s.newTLSState(o)
+	old := s.tlsState.Load()
+	if old.limiter != nil && st.limiter != nil && old.limiter.limit == st.limiter.limit {
+		st.limiter = old.limiter // keep counting the current second
+	}
+	s.tlsState.Store(st)
+	s.opts.TLSConfig = o.TLSConfig
+	s.opts.TLSTimeout = o.TLSTimeout
+	s.opts.TLSHandshakeFirst = o.TLSHandshakeFirst
+	s.opts.TLSHandshakeFirstFallback = o.TLSHandshakeFirstFallback
+	s.opts.TLSPinnedCerts = o.TLSPinnedCerts
+	s.opts.TLSRateLimit = o.TLSRateLimit
+	s.info.TLSVerify = tlsVerifies(o.TLSConfig)
+	if maps.Equal(old.pinned, st.pinned) {
+		return nil, nil
+	}
+	return s.unpinnedClients(st.pinned), nil
+}
+
+// dropUnpinned closes the clients a pinned_certs reload refused, as
+// upstream does. s.mu is not held.
+func (s *Server) dropUnpinned(cs []*client) {
+	if len(cs) == 0 {
+		return
+	}
+	s.log.Info(fmt.Sprintf("Disconnect %d clients due to pinned certs reload", len(cs)))
+	for _, c := range cs {
+		c.closeConnection(reasonTLSHandshakeError)
+	}
+}
+
+// unpinnedClients returns the TLS clients whose certificate pinned does
+// not list (none when pinned is empty). Only clients whose CONNECT was
+// processed are checked: ConnectionState waits for a handshake in
+// progress. s.mu is held.
+func (s *Server) unpinnedClients(pinned PinnedCerts) []*client {
+	if len(pinned) == 0 {
+		return nil
+	}
+	var out []*client
+	for _, c := range s.clients {
+		c.mu.Lock()
+		done := c.connectSeenLocked()
+		tc, ok := c.nc.(*tls.Conn)
+		c.mu.Unlock()
+		if !ok || !done {
+			continue
+		}
+		if pinned.VerifyConnection(tc.ConnectionState()) != nil {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// wrapTLS prepares a connection of the TLS client listener: with
+// handshake_first and a fallback delay its first bytes are read ahead
+// (see startTLS), so it gets a replaying wrapper.
+func (s *Server) wrapTLS(nc net.Conn, tlsCfg *tls.Config) net.Conn {
+	if tlsCfg == nil {
+		return nc
+	}
+	if st := s.tlsState.Load(); st != nil && st.first && st.fallback > 0 {
+		return &prefixConn{Conn: nc}
+	}
+	return nc
+}
+
+// prefixConn replays the bytes read ahead of the TLS handshake before
+// reading on from the socket.
+type prefixConn struct {
+	net.Conn
+	pre []byte // only the goroutine in the handshake touches it
+}
+
+func (p *prefixConn) Read(b []byte) (int, error) {
+	if len(p.pre) > 0 {
+		n := copy(b, p.pre)
+		p.pre = p.pre[n:]
+		return n, nil
+	}
+	return p.Conn.Read(b)
+}
+
+// awaitHandshake waits up to d for the client's first bytes and keeps
+// them for Read. Like upstream it does not look at them: a client that
+// sends anything before INFO is taken to be handshaking, and garbage fails
+// the handshake.
+func (p *prefixConn) awaitHandshake(d time.Duration) bool {
+	buf := make([]byte, 8)
+	p.Conn.SetReadDeadline(time.Now().Add(d))
+	n, _ := p.Conn.Read(buf)
+	p.Conn.SetReadDeadline(time.Time{})
+	p.pre = buf[:n]
+	return n > 0
+}
+
 // startTLS runs on the reader goroutine of a client of a TLS listener,
 // before the read loop: it sends INFO in the clear and handshakes (or, with
-// TLSHandshakeFirst, handshakes and then queues INFO for the writer). The
-// whole exchange is bounded by the TLS timeout, so a client that opens the
-// socket and stalls is dropped. On failure it logs, closes the connection
-// and returns false. c.nc is the *tls.Conn from the start, so the writer and
-// the monitoring code never see the field change; a write the writer starts
-// meanwhile waits inside crypto/tls for the handshake to end.
+// TLSHandshakeFirst, handshakes and then queues INFO for the writer; with a
+// fallback delay, it first waits that long for the client to start the
+// handshake and sends INFO first if it does not). The exchange is bounded
+// by the TLS timeout, so a client that opens the socket and stalls is
+// dropped. On failure it logs, closes the connection and returns false.
+// c.nc is the *tls.Conn from the start, so the writer and the monitoring
+// code never see the field change; a write the writer starts meanwhile
+// waits inside crypto/tls for the handshake to end.
 func (c *client) startTLS(raw net.Conn, info []byte) bool {
-	s := c.srv
+	st := c.srv.tlsState.Load()
 	tc := c.nc.(*tls.Conn)
-	raw.SetDeadline(time.Now().Add(s.tlsTimeout))
-	if !s.tlsFirst {
+	first := st.first
+	if pc, ok := raw.(*prefixConn); ok && first {
+		first = pc.awaitHandshake(st.fallback)
+	}
+	raw.SetDeadline(time.Now().Add(st.timeout))
+	if !first {
 		if _, err := raw.Write(info); err != nil {
 			c.tlsFailed(err)
 			return false
 		}
+	}
+	if st.limiter != nil && !st.limiter.allow() {
+		// As upstream, the refusal goes out in the clear.
+		raw.Write([]byte("-ERR '" + errTextThrottled + "'\r\n"))
+		c.closeConnection(reasonMaxConnections)
+		return false
 	}
 	if err := tc.Handshake(); err != nil {
 		c.tlsFailed(err)
@@ -46,7 +255,7 @@ func (c *client) startTLS(raw net.Conn, info []byte) bool {
 	// Only the read deadline is ours to clear: the writer sets its own
 	// write deadline before every flush.
 	raw.SetReadDeadline(time.Time{})
-	if s.tlsFirst {
+	if first {
 		c.mu.Lock()
 		c.out.write(info)
 		c.mu.Unlock()
@@ -63,16 +272,131 @@ func (c *client) tlsFailed(err error) {
 	c.mu.Lock()
 	closed := c.closed
 	c.mu.Unlock()
+	var np *notPinnedError
 	switch {
 	case closed:
 		c.debugf("TLS handshake ended by close: " + err.Error())
 		return
 	case errors.Is(err, os.ErrDeadlineExceeded):
 		c.srv.log.Error(c.logPrefix + " - TLS handshake timeout")
+	case errors.As(err, &np):
+		if np.keyID == "" {
+			c.debugf("Failed pinned cert test as client did not provide a certificate")
+		} else {
+			c.debugf("Failed pinned cert test for key id: " + np.keyID)
+		}
+		c.srv.log.Error(c.logPrefix + " - TLS handshake error: " + err.Error())
 	default:
 		c.srv.log.Error(c.logPrefix + " - TLS handshake error: " + err.Error())
 	}
 	c.closeConnection(reasonTLSHandshakeError)
+}
+
+// PinnedCerts is the set of tls { pinned_certs }: lower-case hex SHA-256
+// digests of the SubjectPublicKeyInfo of the certificates a listener
+// accepts. Build it with NewPinnedCerts; a nil or empty set pins nothing.
+type PinnedCerts map[string]struct{}
+
+// NewPinnedCerts returns the set of ids (hex digests, any case).
+func NewPinnedCerts(ids ...string) PinnedCerts {
+	p := make(PinnedCerts, len(ids))
+	for _, id := range ids {
+		p[strings.ToLower(id)] = struct{}{}
+	}
+	return p
+}
+
+// CertKeyID returns the pinned_certs entry of cert: the hex SHA-256 of
+// its SubjectPublicKeyInfo, what `openssl x509 -noout -pubkey | openssl
+// pkey -pubin -outform der | sha256sum` prints.
+func CertKeyID(cert *x509.Certificate) string {
+	sum := sha256.Sum256(cert.RawSubjectPublicKeyInfo)
+	return hex.EncodeToString(sum[:])
+}
+
+// notPinnedError is ErrCertNotPinned with the key id that was refused
+// (empty when the peer sent no certificate), which the debug log shows.
+type notPinnedError struct{ keyID string }
+
+func (e *notPinnedError) Error() string { return ErrCertNotPinned.Error() }
+func (e *notPinnedError) Unwrap() error { return ErrCertNotPinned }
+
+// VerifyConnection fails unless the peer's leaf certificate is in p; it
+// has the signature of tls.Config.VerifyConnection. The error wraps
+// ErrCertNotPinned.
+func (p PinnedCerts) VerifyConnection(cs tls.ConnectionState) error {
+	if len(cs.PeerCertificates) == 0 || cs.PeerCertificates[0] == nil {
+		return &notPinnedError{}
+	}
+	id := CertKeyID(cs.PeerCertificates[0])
+	if _, ok := p[id]; !ok {
+		return &notPinnedError{keyID: id}
+	}
+	return nil
+}
+
+// WithPinnedCerts returns a copy of cfg whose handshakes fail unless the
+// peer's certificate is in p (after cfg's own VerifyConnection, if any).
+// The check runs inside the handshake, so a refused client gets a
+// bad_certificate alert. An empty p returns cfg itself.
+func WithPinnedCerts(cfg *tls.Config, p PinnedCerts) *tls.Config {
+	if len(p) == 0 || cfg == nil {
+		return cfg
+	}
+	c := cfg.Clone()
+	prev := cfg.VerifyConnection
+	c.VerifyConnection = func(cs tls.ConnectionState) error {
+		if prev != nil {
+			if err := prev(cs); err != nil {
+				return err
+			}
+		}
+		return p.VerifyConnection(cs)
+	}
+	return c
+}
+
+// rateLimiter admits at most limit TLS handshakes per second (tls {
+// connection_rate_limit }) in fixed one-second windows, and reports the
+// refusals once a second, as upstream's warning does.
+type rateLimiter struct {
+	limit  int64
+	report func(blocked int64)
+
+	mu      sync.Mutex
+	end     time.Time // end of the current window
+	count   int64     // admitted in the current window
+	blocked int64     // refused since the last report
+	timer   *time.Timer
+}
+
+// allow reports whether one more handshake may start now.
+func (r *rateLimiter) allow() bool {
+	now := time.Now()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if now.After(r.end) {
+		r.end, r.count = now.Add(time.Second), 0
+	}
+	if r.count < r.limit {
+		r.count++
+		return true
+	}
+	r.blocked++
+	if r.timer == nil {
+		r.timer = time.AfterFunc(time.Second, r.flush)
+	}
+	return false
+}
+
+func (r *rateLimiter) flush() {
+	r.mu.Lock()
+	n := r.blocked
+	r.blocked, r.timer = 0, nil
+	r.mu.Unlock()
+	if n > 0 {
+		r.report(n)
+	}
 }
 
 // TLSFiles are the files and switches of a TLS listener, as the tls {}
