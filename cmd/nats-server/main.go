@@ -255,7 +255,7 @@ func (p *process) cleanup() {
 }
 
 // reload re-reads the configuration file and applies what can change while
-// running (logging and limits). On any error the running configuration is
+// running (logging, limits and the client listener's TLS). On any error the running configuration is
 // kept and the error logged.
 func (p *process) reload() {
 	log := p.logs.log
@@ -338,8 +338,11 @@ func checkReloadable(old, nu *server.Config) error {
 	if !sameWebsocket(old.Options.Websocket, nu.Options.Websocket) {
 		return errors.New("config reload not supported for websocket")
 	}
+	// The client listener's tls {} settings reload (new connections use
+	// them); turning TLS on or off and verify_and_map, which
+	// authentication is built on, need a restart.
 	o, n := &old.Options, &nu.Options
-	if !sameTLS(o.TLSConfig, n.TLSConfig) || o.TLSTimeout != n.TLSTimeout || o.TLSMap != n.TLSMap || o.TLSHandshakeFirst != n.TLSHandshakeFirst {
+	if (o.TLSConfig == nil) != (n.TLSConfig == nil) || o.TLSMap != n.TLSMap {
 		return errors.New("config reload not supported for tls")
 	}
 	return nil

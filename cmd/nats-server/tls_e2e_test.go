@@ -8,9 +8,11 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/hex"
 	"encoding/json"
 	"encoding/pem"
 	"io"
@@ -109,7 +111,8 @@ func TestTLSRefusals(t *testing.T) {
 		{[]string{"-ms", "8443"}, "https monitoring (-ms, https_port) requires TLS"},
 		{[]string{"--tls", "--tlskey", key}, "TLS Server certificate must be present and valid"},
 		{[]string{"--tlsverify", "--tlscert", cert}, "TLS Server private key must be present and valid"},
-		{[]string{"-c", writeFile(t, filepath.Join(dir, "pin.conf"), "tls { cert_file: \""+cert+"\", key_file: \""+key+"\", pinned_certs: [\"ab\"] }\n")}, "tls pinned_certs is not supported yet"},
+		{[]string{"-c", writeFile(t, filepath.Join(dir, "ocsp.conf"), "tls { cert_file: \""+cert+"\", key_file: \""+key+"\", ocsp_peer: true }\n")}, "tls ocsp_peer is not supported yet"},
+		{[]string{"-c", writeFile(t, filepath.Join(dir, "first.conf"), "tls { cert_file: \""+cert+"\", key_file: \""+key+"\", handshake_first: \"soon\" }\n")}, `field "handshake_first" value "soon" is invalid`},
 	} {
 		code, _, errOut := runOnce(t, tc.args...)
 		require.Equal(t, 1, code, "%v", tc.args)
@@ -157,8 +160,9 @@ func testPKI(t *testing.T, dir string) (certFile, keyFile string, pool *x509.Cer
 	return certFile, keyFile, pool, tls.Certificate{Certificate: [][]byte{cder}, PrivateKey: ckey}
 }
 
-// TestTLSReload: reloading the same tls {} block works (the files are
-// read again), changing it needs a restart.
+// TestTLSReload: the tls {} block reloads on SIGHUP: a new certificate
+// and CA serve new connections while established ones stay; turning TLS
+// off needs a restart.
 func TestTLSReload(t *testing.T) {
 	dir := t.TempDir()
 	cert, key, pool, _ := testPKI(t, dir)
@@ -166,14 +170,69 @@ func TestTLSReload(t *testing.T) {
 	conf := writeFile(t, filepath.Join(dir, "r.conf"), block+"max_payload: 1KB\n")
 	p := start(t, "-c", conf)
 	secure := nats.Secure(&tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12})
-	require.Equal(t, int64(1024), p.connect(secure).MaxPayload())
+	old := p.connect(secure)
+	require.Equal(t, int64(1024), old.MaxPayload())
 
 	writeFile(t, conf, block+"max_payload: 2KB\n")
 	p.signal(syscall.SIGHUP)
 	p.waitLog("Reloaded server configuration")
 	require.Equal(t, int64(2048), p.connect(secure).MaxPayload())
 
-	writeFile(t, conf, "tls { cert_file: \""+cert+"\", key_file: \""+key+"\", timeout: 5 }\nmax_payload: 2KB\n")
+	// A certificate from another CA: new clients need the new CA.
+	dir2 := filepath.Join(dir, "new")
+	require.NoError(t, os.Mkdir(dir2, 0o700))
+	cert2, key2, pool2, _ := testPKI(t, dir2)
+	writeFile(t, conf, "tls { cert_file: \""+cert2+"\", key_file: \""+key2+"\", timeout: 5 }\nmax_payload: 2KB\n")
+	p.signal(syscall.SIGHUP)
+	eventually(t, "the new certificate", func() bool {
+		nc, err := nats.Connect(p.url(), nats.NoReconnect(), nats.Timeout(2*time.Second), nats.Secure(&tls.Config{RootCAs: pool2, MinVersion: tls.VersionTLS12}))
+		if err != nil {
+			return false
+		}
+		nc.Close()
+		return true
+	})
+	_, err := nats.Connect(p.url(), nats.NoReconnect(), nats.Timeout(2*time.Second), secure)
+	require.Error(t, err, "the old CA no longer verifies the server")
+	require.NoError(t, old.Flush(), "the established connection stays")
+
+	writeFile(t, conf, "max_payload: 2KB\n")
 	p.signal(syscall.SIGHUP)
 	p.waitLog("config reload not supported for tls")
+}
+
+// TestTLSPinnedCertsAndHandshakeFirstAuto runs a tls {} block with
+// verify, pinned_certs and handshake_first: auto: nats.go clients with
+// and without TLSHandshakeFirst connect with the pinned certificate; a
+// reload that pins another key drops them and refuses new ones.
+func TestTLSPinnedCertsAndHandshakeFirstAuto(t *testing.T) {
+	dir := t.TempDir()
+	cert, key, pool, pair := testPKI(t, dir)
+	leaf, err := x509.ParseCertificate(pair.Certificate[0])
+	require.NoError(t, err)
+	sum := sha256.Sum256(leaf.RawSubjectPublicKeyInfo)
+	conf := func(pin string) string {
+		return "tls {\n cert_file: \"" + cert + "\"\n key_file: \"" + key + "\"\n ca_file: \"" + filepath.Join(dir, "ca.pem") +
+			"\"\n verify: true\n handshake_first: auto\n pinned_certs: [\"" + pin + "\"]\n}\n"
+	}
+	path := writeFile(t, filepath.Join(dir, "pin.conf"), conf(hex.EncodeToString(sum[:])))
+	p := start(t, "-c", path)
+	require.NotContains(t, p.log.String(), "will fail to connect")
+	secure := nats.Secure(&tls.Config{RootCAs: pool, Certificates: []tls.Certificate{pair}, MinVersion: tls.VersionTLS12})
+	first := p.connect(secure, nats.TLSHandshakeFirst())
+	plain := p.connect(secure)
+	sub, err := first.SubscribeSync("pin")
+	require.NoError(t, err)
+	require.NoError(t, first.Flush())
+	require.NoError(t, plain.Publish("pin", []byte("ok")))
+	_, err = sub.NextMsg(3 * time.Second)
+	require.NoError(t, err)
+
+	writeFile(t, path, conf(strings.Repeat("ab", 32)))
+	p.signal(syscall.SIGHUP)
+	p.waitLog("Disconnect 2 clients due to pinned certs reload")
+	eventually(t, "both clients closed", func() bool { return first.IsClosed() && plain.IsClosed() })
+	_, err = nats.Connect(p.url(), nats.NoReconnect(), nats.Timeout(2*time.Second), secure)
+	require.Error(t, err)
+	p.waitLog("TLS handshake error: certificate not pinned")
 }
