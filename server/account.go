@@ -2,6 +2,7 @@ package server
 
 import (
 	"fmt"
+	"sync/atomic"
 
 	"natsd.dev/sublist"
 )
@@ -13,6 +14,10 @@ type Account struct {
 	Name string
 	srv  *Server
 	sl   *sublist.Sublist[*subscription]
+	// limits are fixed at New; conns counts the clients bound to the
+	// account while MaxConnections is set.
+	limits AccountLimits
+	conns  atomic.Int32
 	// links are the account's mappings, imports and exports; nil
 	// without any. Set up in New, read-only afterwards.
 	links *accountLinks
@@ -74,6 +79,46 @@ func (s *Server) newAccounts(o *Options) error {
 	s.sysAcc = s.accounts[name]
 	if s.sysAcc == nil {
 		s.sysAcc = s.newAccount(name)
+	}
+	return nil
+}
+
+// AccountLimits are an account's limits (its limits {} block); zero means
+// no limit of the account's own. MaxSubscriptions and MaxPayload apply per
+// connection, as upstream's, and only where lower than the server's.
+type AccountLimits struct {
+	// MaxConnections bounds the account's clients at once; one more gets
+	// -ERR 'maximum account active connections exceeded'.
+	MaxConnections   int
+	MaxSubscriptions int
+	MaxPayload       int
+}
+
+// addConn counts one more client of a; it reports false, counting
+// nothing, when the account is full.
+func (a *Account) addConn() bool {
+	max := a.limits.MaxConnections
+	if max <= 0 {
+		return true
+	}
+	if a.conns.Add(1) > int32(max) {
+		a.conns.Add(-1)
+		return false
+	}
+	return true
+}
+
+// setAccountLimits gives the accounts of o their limits; it runs in New.
+func (s *Server) setAccountLimits(o *Options) error {
+	for name, l := range o.AccountLimits {
+		acc := s.accounts[name]
+		if acc == nil {
+			return fmt.Errorf("%w: limits for undefined account %q", ErrBadOptions, name)
+		}
+		if l.MaxConnections < 0 || l.MaxSubscriptions < 0 || l.MaxPayload < 0 {
+			return fmt.Errorf("%w: account %s: negative limit", ErrBadOptions, name)
+		}
+		acc.limits = l
 	}
 	return nil
 }

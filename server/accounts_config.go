@@ -30,10 +30,7 @@ type userAccountRef struct {
 // accountKeys are the keys of an account upstream knows and natsd does not
 // implement yet.
 var accountKeys = map[string]bool{
-	"nkey": true, "jetstream": true,
-	"limits": true, "max_connections": true,
-	"max_conn": true, "max_subscriptions": true, "max_subs": true,
-	"max_payload": true, "max_leafnodes": true, "msg_trace": true,
+	"nkey": true, "jetstream": true, "msg_trace": true,
 	"trace_dest": true, "trace_sampling": true,
 }
 
@@ -131,6 +128,10 @@ func (a *applier) accounts(e *confparse.Entry) {
 				p, err := auth.ParsePermissions(ke.Value)
 				a.authErrs(ke.Value, err)
 				perms = p
+			case key == "limits":
+				a.accountLimits(name, ke.Value)
+			case accountLimitKeys[key] != "":
+				a.accountLimit(name, ke)
 			case key == "exports":
 				a.exports(name, ke.Value)
 			case key == "imports":
@@ -213,4 +214,59 @@ func (a *applier) finishAccounts() {
 		}
 	}
 	o.Authorization.Users = append(o.Authorization.Users, users...)
+}
+
+// accountLimitKeys maps the keys of an account's limits (in its limits {}
+// block or directly in the account) to their canonical name.
+var accountLimitKeys = map[string]string{
+	"max_connections": "max_connections", "max_conn": "max_connections",
+	"max_subscriptions": "max_subscriptions", "max_subs": "max_subscriptions",
+	"max_payload": "max_payload", "max_pay": "max_payload",
+	"max_leafnodes": "max_leafnodes", "max_leafs": "max_leafnodes",
+}
+
+// accountLimits parses an account's limits {} block.
+func (a *applier) accountLimits(acc string, v *confparse.Value) {
+	if v.Kind != confparse.KindMap {
+		a.typeErr("limits", "a map", v)
+		return
+	}
+	for i := range v.Map.Entries {
+		le := &v.Map.Entries[i]
+		if accountLimitKeys[strings.ToLower(le.Key)] == "" {
+			a.errorf(le.KeyPos, ErrUnknownField, "unknown field %q in account %s limits", le.Key, acc)
+			continue
+		}
+		a.accountLimit(acc, le)
+	}
+}
+
+// accountLimit applies one limit key of the account acc. -1, as upstream's
+// "unlimited", is accepted as no limit. max_leafnodes limits what natsd
+// does not have (leaf nodes), so it has no effect.
+func (a *applier) accountLimit(acc string, e *confparse.Entry) {
+	key := accountLimitKeys[strings.ToLower(e.Key)]
+	var n int
+	if !a.integer(e.Key, e.Value, &n) {
+		return
+	}
+	if n < -1 {
+		a.errorf(e.Value.Pos, ErrBadValue, "account %s: %s must be -1 (no limit) or more", acc, e.Key)
+		return
+	}
+	n = max(n, 0)
+	o := &a.c.Options
+	if o.AccountLimits == nil {
+		o.AccountLimits = make(map[string]AccountLimits)
+	}
+	l := o.AccountLimits[acc]
+	switch key {
+	case "max_connections":
+		l.MaxConnections = n
+	case "max_subscriptions":
+		l.MaxSubscriptions = n
+	case "max_payload":
+		l.MaxPayload = n
+	}
+	o.AccountLimits[acc] = l
 }

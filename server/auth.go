@@ -111,8 +111,7 @@ func (c *client) authenticate(opts *connectOpts) error {
 	if err != nil {
 		return c.authViolation(&req, err)
 	}
-	c.bindIdentity(id, acc)
-	return nil
+	return c.bindIdentity(id, acc)
 }
 
 // identityAccount is the account an authenticated identity binds to.
@@ -140,7 +139,9 @@ func (c *client) authWithoutConnect() error {
 	if err != nil {
 		return c.authViolation(&req, err)
 	}
-	c.bindIdentity(id, acc)
+	if err := c.bindIdentity(id, acc); err != nil {
+		return err
+	}
 	c.connected = true
 	c.connectedAt = time.Now()
 	c.mu.Lock()
@@ -154,8 +155,13 @@ func (c *client) authWithoutConnect() error {
 // read loop and, under the lock, the reply tracker deliveries use and the
 // account (monitoring reads it under the lock; the read loop, which runs
 // this, reads it without). The client has no subscriptions yet, so none
-// has to move between sublists.
-func (c *client) bindIdentity(id *auth.Identity, acc *Account) {
+// has to move between sublists. An account at its connection limit
+// refuses the client.
+func (c *client) bindIdentity(id *auth.Identity, acc *Account) error {
+	if !acc.addConn() {
+		c.srv.log.Error(c.logPrefix + " - " + errTextMaxAccountConns + " - Account: " + acc.Name)
+		return &closeError{text: errTextMaxAccountConns, reason: reasonMaxAccountConnections}
+	}
 	c.authPending = false
 	c.checker = id.Checker
 	c.publisher = nil
@@ -171,7 +177,12 @@ func (c *client) bindIdentity(id *auth.Identity, acc *Account) {
 	c.replies = replies
 	c.authUser = id.Name
 	c.acc = acc
+	c.accCounted = acc.limits.MaxConnections > 0
 	c.mu.Unlock()
+	if p := acc.limits.MaxPayload; p > 0 && p < int(c.srv.maxPayload.Load()) {
+		c.parser.MaxPayload = p
+	}
+	return nil
 }
 
 // authViolation logs a failed authentication as upstream does (the user

@@ -72,7 +72,7 @@ func TestConfigAuthorizationErrors(t *testing.T) {
 			[]string{`test.conf:2:15: no_auth_user: "b" not present as user or nkey in authorization block or account configuration`}, server.ErrBadValue},
 		{"no_auth_user without users", "no_auth_user: b\n",
 			[]string{`test.conf:1:15: no_auth_user: "b" not present as user or nkey in authorization block or account configuration`}, server.ErrBadValue},
-		{"account limits", "accounts { A: { max_connections: 5 } }\n", []string{"test.conf:1:17: account A: max_connections is not supported yet"}, server.ErrNotSupported},
+		{"account nkey", "accounts { A: { nkey: ABC } }\n", []string{"test.conf:1:17: account A: nkey is not supported yet"}, server.ErrNotSupported},
 		{"account unknown key", "accounts {\n A: { users: [ {user: a} ], color: red }\n}\n", []string{`test.conf:2:29: unknown field "color" in account A`}, server.ErrUnknownField},
 		{"account bad user", "accounts {\n A: { users: [ {pass: a} ] }\n}\n", []string{"test.conf:2:16: User entry requires a user"}, auth.ErrBadConfig},
 		{"global account", "accounts { $G: {} }\n", []string{`test.conf:1:12: account name "$G" is reserved for the global account`}, server.ErrBadValue},

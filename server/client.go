@@ -159,6 +159,7 @@ type client struct {
 	stop                time.Time // when the connection closed
 	authTimer           *time.Timer
 	authUser            string // the authenticated user's name
+	accCounted          bool   // counted against the account's connection limit
 	// replies tracks the reply subjects delivered to a client with
 	// allow_responses; set by the reader, read by deliverers.
 	replies *auth.Replies
@@ -342,8 +343,12 @@ func (c *client) flushStats() {
 		c.inBytesTotal.Add(c.inBytes)
 		c.inMsgs, c.inBytes = 0, 0
 	}
-	// Limits may change on reload; pick them up once per batch.
+	// Limits may change on reload; pick them up once per batch. The
+	// account's own limit, if lower, wins.
 	c.parser.MaxPayload = int(c.srv.maxPayload.Load())
+	if p := c.acc.limits.MaxPayload; p > 0 && p < c.parser.MaxPayload {
+		c.parser.MaxPayload = p
+	}
 	c.pub.flushStats(st)
 }
 
@@ -569,7 +574,7 @@ func (c *client) processSub(f *protocol.Frame) error {
 		}
 		return nil
 	}
-	if max := c.srv.maxSubs.Load(); max > 0 && len(c.subs) >= int(max) {
+	if max := c.maxSubs(); max > 0 && len(c.subs) >= max {
 		c.mu.Unlock()
 		c.srv.log.Error(c.logPrefix + " - maximum subscriptions exceeded")
 		c.sendErr(errTextMaxSubs)
@@ -589,6 +594,16 @@ func (c *client) processSub(f *protocol.Frame) error {
 		c.sendOK()
 	}
 	return nil
+}
+
+// maxSubs is the client's subscription limit: the server's, or the
+// account's when lower; 0 is none.
+func (c *client) maxSubs() int {
+	n := int(c.srv.maxSubs.Load())
+	if a := c.acc.limits.MaxSubscriptions; a > 0 && (n <= 0 || a < n) {
+		n = a
+	}
+	return n
 }
 
 // validQueue: a queue group name is one or more non-space bytes.
@@ -1024,7 +1039,12 @@ func (c *client) closeConnection(reason closeReason) {
 		c.authTimer = nil
 	}
 	acc := c.acc // set under the lock by authentication
+	counted := c.accCounted
+	c.accCounted = false
 	c.mu.Unlock()
+	if counted {
+		acc.conns.Add(-1)
+	}
 
 	if len(subs) > 0 {
 		_ = acc.sl.RemoveBatch(subs)

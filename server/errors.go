@@ -5,6 +5,7 @@ package server
 const (
 	errTextMaxConns            = "maximum connections exceeded"
 	errTextMaxSubs             = "maximum subscriptions exceeded"
+	errTextMaxAccountConns     = "maximum account active connections exceeded"
 	errTextInvalidPubSubject   = "Invalid Publish Subject"
 	errTextInvalidSubject      = "Invalid Subject"
 	errTextStale               = "Stale Connection"
@@ -31,6 +32,7 @@ const (
 	reasonMaxPayload
 	reasonMaxControlLine
 	reasonTLSHandshakeError
+	reasonMaxAccountConnections
 )
 
 var reasonText = [...]string{
@@ -49,6 +51,7 @@ var reasonText = [...]string{
 	reasonMaxPayload:                "Maximum Message Payload Exceeded",
 	reasonMaxControlLine:            "Maximum Control Line Exceeded",
 	reasonTLSHandshakeError:         "TLS Handshake Error",
+	reasonMaxAccountConnections:     "Maximum Account Connections Exceeded",
 }
 
 func (r closeReason) String() string {

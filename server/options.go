@@ -94,6 +94,8 @@ type Options struct {
 	Imports []Import
 	// Mappings rewrite published subjects, per account (see Mapping).
 	Mappings []Mapping
+	// AccountLimits are the limits of the named accounts.
+	AccountLimits map[string]AccountLimits
 
 	// LameDuckDuration is the time over which clients are closed in lame
 	// duck mode, after LameDuckGracePeriod.

@@ -187,6 +187,9 @@ func New(opts Options) (*Server, error) {
 	if err = s.newAccounts(&opts); err != nil {
 		return nil, err
 	}
+	if err = s.setAccountLimits(&opts); err != nil {
+		return nil, err
+	}
 	if err = s.setupLinks(&opts); err != nil {
 		return nil, err
 	}

@@ -1,0 +1,71 @@
+package server_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/stretchr/testify/require"
+)
+
+func TestAccountLimits(t *testing.T) {
+	s := startConfigServer(t, `
+accounts {
+  A: {
+    users: [ {user: a, password: a} ]
+    limits: { max_connections: 2, max_subs: 2, max_payload: 1KB }
+  }
+  B: { users: [ {user: b, password: b} ], max_connections: -1 }
+}`)
+	a1 := connect(t, s, nats.UserInfo("a", "a"))
+	connect(t, s, nats.UserInfo("a", "a"))
+	_, err := dialNats(s, nats.UserInfo("a", "a"), nats.NoReconnect())
+	require.Error(t, err)
+	require.Contains(t, strings.ToLower(err.Error()), "maximum account active connections exceeded")
+	require.Equal(t, "Maximum Account Connections Exceeded", closedReason(t, s))
+	// Other accounts are not counted.
+	for range 3 {
+		connect(t, s, nats.UserInfo("b", "b"))
+	}
+	// A slot frees when a client leaves.
+	a1.Close()
+	require.Eventually(t, func() bool {
+		nc, err := dialNats(s, nats.UserInfo("a", "a"), nats.NoReconnect())
+		if err == nil {
+			nc.Close()
+		}
+		return err == nil
+	}, 2*time.Second, 20*time.Millisecond)
+
+	// Per connection: two subscriptions, then the limit.
+	errs := make(chan error, 4)
+	a3 := connect(t, s, nats.UserInfo("a", "a"), nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) { errs <- err }))
+	for _, subj := range []string{"x", "y", "z"} {
+		_, err := a3.SubscribeSync(subj)
+		require.NoError(t, err)
+	}
+	require.NoError(t, a3.Flush())
+	select {
+	case err := <-errs:
+		require.Contains(t, strings.ToLower(err.Error()), "maximum subscriptions exceeded")
+	case <-time.After(2 * time.Second):
+		t.Fatal("third subscription not refused")
+	}
+
+	// The account's max_payload is below the server's: a larger message
+	// closes the connection as upstream's limit does.
+	require.NoError(t, a3.Publish("x", make([]byte, 1024)))
+	require.NoError(t, a3.Flush())
+	require.NoError(t, a3.Publish("x", make([]byte, 1025)))
+	require.Eventually(t, func() bool {
+		return closedReason(t, s) == "Maximum Message Payload Exceeded"
+	}, 2*time.Second, 20*time.Millisecond)
+}
+
+func TestAccountLimitsConfigErrors(t *testing.T) {
+	_, _, err := applyText(t, "accounts {\n A: { limits: { max_connections: -2, colour: red } }\n}\n")
+	require.Error(t, err)
+	require.Contains(t, err.Error(), "test.conf:2:34: account A: max_connections must be -1 (no limit) or more")
+	require.Contains(t, err.Error(), `test.conf:2:38: unknown field "colour" in account A limits`)
+}
