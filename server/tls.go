@@ -106,8 +106,7 @@ func (s *Server) initTLS(o *Options) {
 // verification, pinned_certs, handshake_first, timeout, rate limit). It
 // refuses what needs a restart: turning TLS on or off and verify_and_map,
 // which authentication is built on. When pinned_certs changed it returns
-// the clients whose certificate the new set does not list, for
-// dropUnpinned. s.mu is held.
+// the connected clients, for dropUnpinned to check. s.mu is held.
 func (s *Server) reloadTLS(o *Options) ([]*client, error) {
 	if (o.TLSConfig == nil) != (s.tlsConfig == nil) {
 		return nil, fmt.Errorf("%w: tls cannot be turned on or off by a reload", ErrBadOptions)
@@ -134,46 +133,43 @@ func (s *Server) reloadTLS(o *Options) ([]*client, error) {
 	s.opts.TLSPinnedCerts = o.TLSPinnedCerts
 	s.opts.TLSRateLimit = o.TLSRateLimit
 	s.info.TLSVerify = tlsVerifies(o.TLSConfig)
-	if maps.Equal(old.pinned, st.pinned) {
+	if len(st.pinned) == 0 || maps.Equal(old.pinned, st.pinned) {
 		return nil, nil
 	}
-	return s.unpinnedClients(st.pinned), nil
+	cs := make([]*client, 0, len(s.clients))
+	for _, c := range s.clients {
+		cs = append(cs, c)
+	}
+	return cs, nil
 }
 
-// dropUnpinned closes the clients a pinned_certs reload refused, as
-// upstream does. s.mu is not held.
+// dropUnpinned closes those of cs whose certificate the current
+// pinned_certs do not list, as upstream does after a reload. Only clients
+// whose CONNECT was processed are checked (ConnectionState waits for a
+// handshake in progress; one still handshaking meets the new pins). It
+// takes each client.mu alone; s.mu is not held.
 func (s *Server) dropUnpinned(cs []*client) {
 	if len(cs) == 0 {
 		return
 	}
-	s.log.Info(fmt.Sprintf("Disconnect %d clients due to pinned certs reload", len(cs)))
+	pinned := s.tlsState.Load().pinned
+	var drop []*client
 	for _, c := range cs {
-		c.closeConnection(reasonTLSHandshakeError)
-	}
-}
-
-// unpinnedClients returns the TLS clients whose certificate pinned does
-// not list (none when pinned is empty). Only clients whose CONNECT was
-// processed are checked: ConnectionState waits for a handshake in
-// progress. s.mu is held.
-func (s *Server) unpinnedClients(pinned PinnedCerts) []*client {
-	if len(pinned) == 0 {
-		return nil
-	}
-	var out []*client
-	for _, c := range s.clients {
 		c.mu.Lock()
 		done := c.connectSeenLocked()
 		tc, ok := c.nc.(*tls.Conn)
 		c.mu.Unlock()
-		if !ok || !done {
-			continue
-		}
-		if pinned.VerifyConnection(tc.ConnectionState()) != nil {
-			out = append(out, c)
+		if ok && done && pinned.VerifyConnection(tc.ConnectionState()) != nil {
+			drop = append(drop, c)
 		}
 	}
-	return out
+	if len(drop) == 0 {
+		return
+	}
+	s.log.Info(fmt.Sprintf("Disconnect %d clients due to pinned certs reload", len(drop)))
+	for _, c := range drop {
+		c.closeConnection(reasonTLSHandshakeError)
+	}
 }
 
 // wrapTLS prepares a connection of the TLS client listener: with
