@@ -101,7 +101,6 @@ func (s *Server) filtered(f *EventFilterOptions) bool {
 // returns the JSON response, ErrNotForUs when the filter excludes this
 // server, or ErrUnknownKind. A bad request is answered, with Error set.
 func (s *Server) MonitorRequest(kind string, req []byte) ([]byte, error) {
-	var filter EventFilterOptions
 	// decode reads the filter and the kind's options; run computes the
 	// answer once the filter has let the request through.
 	var run func() (any, error)
@@ -137,9 +136,24 @@ func (s *Server) MonitorRequest(kind string, req []byte) ([]byte, error) {
 	default:
 		return nil, ErrUnknownKind
 	}
+	return s.zRequest(req, opts, run)
+}
+
+// errSilent is returned by a zRequest run function that decides, after
+// the filter, that this server has nothing to say (an account it does not
+// know, for instance); zRequest turns it into ErrNotForUs.
+var errSilent = errors.New("server: nothing to answer")
+
+// zRequest decodes req into the filter and into opts (nil for none),
+// returns ErrNotForUs when the filter leaves this server out, and
+// otherwise runs run and wraps its result in a ServerAPIResponse: the
+// decoding error or run's error as a 400 with Description, the data
+// otherwise (left out when nil).
+func (s *Server) zRequest(req []byte, opts any, run func() (any, error)) ([]byte, error) {
+	var filter EventFilterOptions
 	var err error
 	if len(req) > 0 {
-		if err = json.Unmarshal(req, &filter); err == nil {
+		if err = json.Unmarshal(req, &filter); err == nil && opts != nil {
 			err = json.Unmarshal(req, opts)
 		}
 	}
@@ -151,13 +165,16 @@ func (s *Server) MonitorRequest(kind string, req []byte) ([]byte, error) {
 	if err == nil {
 		data, err = run()
 	}
+	if errors.Is(err, errSilent) {
+		return nil, ErrNotForUs
+	}
 	if err != nil {
 		resp.Error = &ServerAPIError{Code: 400, Description: err.Error()}
 		var me *MonitorError
 		if errors.As(err, &me) {
 			resp.Error.Description = me.Text
 		}
-	} else {
+	} else if data != nil {
 		resp.Data = data
 	}
 	return json.Marshal(&resp)

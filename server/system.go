@@ -58,9 +58,10 @@ type ServerStats struct {
 
 // sysRequest is a request copied out of the publisher's buffers.
 type sysRequest struct {
-	kind  string
-	reply string
-	data  []byte
+	kind    string
+	subject string // set for the requests that take a token from it
+	reply   string
+	data    []byte
 }
 
 // systemService answers the $SYS requests through an internal client of
@@ -86,10 +87,15 @@ func (s *Server) startSystem() error {
 	sys := &systemService{ic: ic, reqs: make(chan sysRequest, sysQueueLen), events: make(chan sysEvent, sysEventQueueLen)}
 	sub := func(subject, kind string) error {
 		_, err := ic.Subscribe(subject, "", func(m *Msg) {
-			if len(m.Reply) == 0 {
+			// A STATSZ request without a reply asks for a broadcast on
+			// $SYS.SERVER.<id>.STATSZ, as upstream.
+			if len(m.Reply) == 0 && kind != KindStatsz {
 				return
 			}
 			req := sysRequest{kind: kind, reply: string(m.Reply), data: append([]byte(nil), m.Data...)}
+			if wildcardKinds[kind] {
+				req.subject = string(m.Subject)
+			}
 			select {
 			case sys.reqs <- req:
 			default:
@@ -111,24 +117,47 @@ func (s *Server) startSystem() error {
 	if err := sub(sysAccountPingStatz, KindAccStatz); err != nil {
 		return err
 	}
+	for _, r := range s.sysExtraRequests() {
+		if err := sub(r.subject, r.kind); err != nil {
+			return err
+		}
+	}
 	s.sys = sys
 	return nil
 }
 
-// runSystem answers queued requests and publishes queued advisories until
-// the server shuts down.
+// runSystem answers queued requests, publishes queued advisories and sends
+// the STATSZ heartbeat until the server shuts down.
 func (s *Server) runSystem() {
 	defer s.wg.Done()
 	sys := s.sys
 	defer sys.ic.Close()
+	hb := newStatszHeartbeat()
+	timer := time.NewTimer(hb.interval)
+	defer timer.Stop()
 	for {
 		select {
 		case <-s.quit:
 			return
+		case now := <-timer.C:
+			if hb.due(now) {
+				s.broadcastStatsz()
+			}
+			timer.Reset(hb.next(now))
 		case ev := <-sys.events:
 			s.publishEvent(ev)
 		case req := <-sys.reqs:
-			body, err := s.systemAnswer(req.kind, req.data)
+			if req.kind == KindStatsz && req.reply == "" {
+				// A broadcast asked for: it also resets the rate limit,
+				// as upstream.
+				if !s.statszFiltered(req.data) {
+					hb.last = time.Time{}
+					s.broadcastStatsz()
+					hb.last = time.Now()
+				}
+				continue
+			}
+			body, err := s.systemAnswer(req)
 			if err != nil {
 				if !errors.Is(err, ErrNotForUs) {
 					s.log.Debug("system request " + req.kind + ": " + err.Error())
@@ -140,20 +169,29 @@ func (s *Server) runSystem() {
 	}
 }
 
-// systemAnswer builds the answer to a request of kind with body req.
-func (s *Server) systemAnswer(kind string, req []byte) ([]byte, error) {
-	if kind != KindStatsz {
-		return s.MonitorRequest(kind, req)
+// systemAnswer builds the answer to req.
+func (s *Server) systemAnswer(req sysRequest) ([]byte, error) {
+	if ans, ok := s.extraAnswer(req); ok {
+		return ans()
 	}
+	if req.kind != KindStatsz {
+		return s.MonitorRequest(req.kind, req.data)
+	}
+	if s.statszFiltered(req.data) {
+		return nil, ErrNotForUs
+	}
+	return json.Marshal(s.statsz())
+}
+
+// statszFiltered reports whether the filter in a STATSZ request body
+// leaves this server out.
+func (s *Server) statszFiltered(req []byte) bool {
 	var filter EventFilterOptions
 	if len(req) > 0 {
 		// A malformed filter selects every server, as an empty one does.
 		_ = json.Unmarshal(req, &filter)
 	}
-	if s.filtered(&filter) {
-		return nil, ErrNotForUs
-	}
-	return json.Marshal(s.statsz())
+	return s.filtered(&filter)
 }
 
 // statsz gathers the statistics of a ServerStatsMsg.

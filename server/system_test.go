@@ -1,7 +1,9 @@
 package server_test
 
 import (
+	"context"
 	"encoding/json"
+	"fmt"
 	"testing"
 	"time"
 
@@ -169,4 +171,198 @@ func TestSystemConnectEvents(t *testing.T) {
 	connect(t, s, nats.UserInfo("a", "pa")).Close()
 	_, err = bs.NextMsg(200 * time.Millisecond)
 	require.ErrorIs(t, err, nats.ErrTimeout)
+}
+
+// nextJSON waits for the next message of sub and decodes it.
+func nextJSON(t *testing.T, sub *nats.Subscription, d time.Duration) (*nats.Msg, map[string]any) {
+	t.Helper()
+	m, err := sub.NextMsg(d)
+	require.NoError(t, err)
+	var out map[string]any
+	require.NoError(t, json.Unmarshal(m.Data, &out), string(m.Data))
+	return m, out
+}
+
+func TestSystemStatszHeartbeat(t *testing.T) {
+	if testing.Short() {
+		t.Skip("waits for four heartbeats (about 4s)")
+	}
+	s := startConfigServer(t, systemConf)
+	subj := "$SYS.SERVER." + s.ID() + ".STATSZ"
+	sys := connect(t, s, nats.UserInfo("sys", "psys"))
+	sub, err := sys.SubscribeSync(subj)
+	require.NoError(t, err)
+	require.NoError(t, sys.Flush())
+	// A user of another account sees none of it.
+	a := connect(t, s, nats.UserInfo("a", "pa"))
+	asub, err := a.SubscribeSync("$SYS.>")
+	require.NoError(t, err)
+	require.NoError(t, a.Flush())
+
+	// The heartbeat starts at 250ms and doubles: 250ms, 500ms, 1s, 2s
+	// after each other, so four arrive within about 4s.
+	var times []time.Time
+	for range 4 {
+		m, st := nextJSON(t, sub, 5*time.Second)
+		require.Equal(t, subj, m.Subject)
+		require.Equal(t, s.ID(), st["server"].(map[string]any)["id"])
+		stats := st["statsz"].(map[string]any)
+		require.EqualValues(t, 2, stats["connections"])
+		require.NotEmpty(t, stats["start"])
+		times = append(times, time.Now())
+	}
+	// Intervals grow (generous bounds: the machine may be loaded).
+	require.Greater(t, times[3].Sub(times[2]), times[1].Sub(times[0]))
+
+	// A STATSZ request without a reply asks for a broadcast: it comes at
+	// once (the next heartbeat is due 4s after the last one), once the 1s
+	// rate limit since the last broadcast has passed.
+	time.Sleep(1100 * time.Millisecond)
+	asked := time.Now()
+	require.NoError(t, sys.Publish("$SYS.REQ.SERVER.PING.STATSZ", nil))
+	_, st := nextJSON(t, sub, 2500*time.Millisecond)
+	require.Less(t, time.Since(asked), 2500*time.Millisecond)
+	require.Equal(t, s.ID(), st["server"].(map[string]any)["id"])
+
+	_, err = asub.NextMsg(100 * time.Millisecond)
+	require.ErrorIs(t, err, nats.ErrTimeout, "a non-system user saw a $SYS message")
+}
+
+func TestSystemStatszStopsOnShutdown(t *testing.T) {
+	s := startConfigServer(t, systemConf)
+	sys := connect(t, s, nats.UserInfo("sys", "psys"))
+	sub, err := sys.SubscribeSync("$SYS.SERVER." + s.ID() + ".STATSZ")
+	require.NoError(t, err)
+	require.NoError(t, sys.Flush())
+	nextJSON(t, sub, 3*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	// Shutdown waits for the system goroutine, heartbeat included.
+	require.NoError(t, s.Shutdown(ctx))
+}
+
+const systemPermsConf = `
+system_account: SYS
+accounts {
+  SYS: { users: [
+    { user: sys, password: psys }
+    { user: ops, password: pops, permissions: { publish: { allow: ["$SYS.REQ.>"], deny: ["$SYS.REQ.SERVER.*.LDM"] }, subscribe: "_INBOX.>", allow_responses: { max: 3, expires: "1s" } } }
+  ] }
+  A: { users: [ { user: a, password: pa } ] }
+  B: { users: [ { user: b, password: pb } ] }
+}
+`
+
+func TestSystemAccountScopedRequests(t *testing.T) {
+	s := startConfigServer(t, systemPermsConf)
+	sys := connect(t, s, nats.UserInfo("sys", "psys"))
+	ldm := make(chan struct{}, 1)
+	a := connect(t, s, nats.UserInfo("a", "pa"), nats.LameDuckModeHandler(func(*nats.Conn) {
+		select {
+		case ldm <- struct{}{}:
+		default:
+		}
+	}))
+	_, err := a.SubscribeSync("a.sub")
+	require.NoError(t, err)
+	require.NoError(t, a.Publish("a.x", []byte("hi")))
+	require.NoError(t, a.Flush())
+	b := connect(t, s, nats.UserInfo("b", "pb"))
+	_, err = b.SubscribeSync("b.sub")
+	require.NoError(t, err)
+	require.NoError(t, b.Flush())
+
+	// IDZ: bare name, host and id.
+	for _, subj := range []string{"$SYS.REQ.SERVER.PING.IDZ", "$SYS.REQ.SERVER." + s.ID() + ".IDZ"} {
+		id := sysRequest(t, sys, subj, "")
+		require.Equal(t, map[string]any{"name": s.Name(), "host": "127.0.0.1", "id": s.ID()}, id, subj)
+	}
+
+	// CONNZ of one account: only its connections, in the envelope.
+	r := sysRequest(t, sys, "$SYS.REQ.ACCOUNT.A.CONNZ", `{"auth":true}`)
+	require.Equal(t, s.ID(), r["server"].(map[string]any)["id"])
+	d := r["data"].(map[string]any)
+	require.EqualValues(t, 1, d["num_connections"])
+	c := d["connections"].([]any)[0].(map[string]any)
+	require.Equal(t, "A", c["account"])
+	require.Equal(t, "a", c["authorized_user"])
+	// The subject names the account, whatever the body says.
+	d = sysRequest(t, sys, "$SYS.REQ.ACCOUNT.B.CONNZ", `{"acc":"A","auth":true}`)["data"].(map[string]any)
+	require.Equal(t, "b", d["connections"].([]any)[0].(map[string]any)["authorized_user"])
+
+	// SUBSZ of one account lists its subscriptions.
+	d = sysRequest(t, sys, "$SYS.REQ.ACCOUNT.A.SUBSZ", "")["data"].(map[string]any)
+	list := d["subscriptions_list"].([]any)
+	require.Len(t, list, 1)
+	require.Equal(t, "a.sub", list[0].(map[string]any)["subject"])
+
+	// INFO: the account's details.
+	d = sysRequest(t, sys, "$SYS.REQ.ACCOUNT.A.INFO", "")["data"].(map[string]any)
+	require.Equal(t, "A", d["account_name"])
+	require.EqualValues(t, 1, d["client_connections"])
+	r = sysRequest(t, sys, "$SYS.REQ.ACCOUNT.NOPE.INFO", "")
+	require.Nil(t, r["data"])
+	require.EqualValues(t, 400, r["error"].(map[string]any)["code"])
+
+	// CONNS: the account_connections event, not wrapped.
+	r = sysRequest(t, sys, "$SYS.REQ.ACCOUNT.A.CONNS", "")
+	require.Equal(t, "io.nats.server.advisory.v1.account_connections", r["type"])
+	require.NotEmpty(t, r["id"])
+	require.Equal(t, s.ID(), r["server"].(map[string]any)["id"])
+	require.Equal(t, "A", r["acc"])
+	require.EqualValues(t, 1, r["conns"])
+	require.EqualValues(t, 1, r["total_conns"])
+	require.EqualValues(t, 1, r["received"].(map[string]any)["msgs"])
+	// An account without connections here, or unknown, gets silence.
+	for _, subj := range []string{"$SYS.REQ.ACCOUNT.NOPE.CONNS", "$SYS.REQ.ACCOUNT.A.CONNS"} {
+		body := ""
+		if subj == "$SYS.REQ.ACCOUNT.A.CONNS" {
+			body = `{"acc":"B"}` // must match the subject
+		}
+		_, err = sys.Request(subj, []byte(body), 200*time.Millisecond)
+		require.ErrorIs(t, err, nats.ErrTimeout, subj)
+	}
+
+	// STATZ of one account.
+	d = sysRequest(t, sys, "$SYS.REQ.ACCOUNT.B.STATZ", "")["data"].(map[string]any)
+	st := d["account_statz"].([]any)
+	require.Len(t, st, 1)
+	require.Equal(t, "B", st[0].(map[string]any)["acc"])
+
+	// USER.INFO: the requester's own identity.
+	r = sysRequest(t, sys, "$SYS.REQ.USER.INFO", "")
+	require.Equal(t, s.ID(), r["server"].(map[string]any)["id"])
+	require.Equal(t, map[string]any{"user": "sys", "account": "SYS"}, r["data"])
+	ops := connect(t, s, nats.UserInfo("ops", "pops"))
+	d = sysRequest(t, ops, "$SYS.REQ.USER.INFO", "")["data"].(map[string]any)
+	require.Equal(t, "ops", d["user"])
+	require.Equal(t, "SYS", d["account"])
+	perms := d["permissions"].(map[string]any)
+	require.Equal(t, map[string]any{"allow": []any{"$SYS.REQ.>"}, "deny": []any{"$SYS.REQ.SERVER.*.LDM"}}, perms["publish"])
+	require.Equal(t, map[string]any{"allow": []any{"_INBOX.>"}}, perms["subscribe"])
+	require.Equal(t, map[string]any{"max": float64(3), "ttl": float64(time.Second)}, perms["responses"])
+
+	// LDM: the client gets an INFO with ldm and stays connected.
+	cid, err := a.GetClientID()
+	require.NoError(t, err)
+	r = sysRequest(t, sys, "$SYS.REQ.SERVER."+s.ID()+".LDM", fmt.Sprintf(`{"cid":%d}`, cid))
+	require.Nil(t, r["error"])
+	select {
+	case <-ldm:
+	case <-time.After(3 * time.Second):
+		t.Fatal("no lame duck notice")
+	}
+	require.True(t, a.IsConnected())
+	r = sysRequest(t, sys, "$SYS.REQ.SERVER."+s.ID()+".LDM", `{"cid":999999}`)
+	require.Equal(t, "no such client id", r["error"].(map[string]any)["description"])
+
+	// Users of other accounts see none of these.
+	for _, subj := range []string{
+		"$SYS.REQ.SERVER.PING.IDZ", "$SYS.REQ.ACCOUNT.A.CONNZ", "$SYS.REQ.ACCOUNT.A.SUBSZ",
+		"$SYS.REQ.ACCOUNT.A.INFO", "$SYS.REQ.ACCOUNT.A.CONNS", "$SYS.REQ.USER.INFO",
+		"$SYS.REQ.SERVER." + s.ID() + ".LDM",
+	} {
+		_, err = a.Request(subj, []byte(fmt.Sprintf(`{"cid":%d}`, cid)), time.Second)
+		require.ErrorIs(t, err, nats.ErrNoResponders, subj)
+	}
 }
