@@ -195,7 +195,15 @@ func (p *process) startMonitor() error {
 	}
 	mo := monitor.Options{Host: mc.Host, Port: mc.Port, HTTPSPort: mc.HTTPSPort, BasePath: mc.BasePath}
 	if mc.HTTPSPort != 0 {
-		mo.TLSConfig = p.cfg.Options.TLSConfig
+		// As upstream: each HTTPS handshake takes the client listener's
+		// current TLS configuration, so a reload's certificate applies
+		// here too, without asking for a client certificate.
+		srv := p.srv
+		mo.TLSConfig = &tls.Config{GetConfigForClient: func(*tls.ClientHelloInfo) (*tls.Config, error) {
+			tc := srv.Options().TLSConfig.Clone()
+			tc.ClientAuth = tls.NoClientCert
+			return tc, nil
+		}}
 	}
 	m, err := monitor.New(p.srv, mo)
 	if err != nil {

@@ -99,6 +99,13 @@ tls {
 	require.NoError(t, json.Unmarshal(body, &varz), string(body))
 	require.Equal(t, 1, varz.Connections)
 	require.NotZero(t, varz.HTTPSPort)
+
+	// As upstream, monitoring does not ask for a client certificate.
+	hc.Transport = &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}}
+	resp2, err := hc.Get(doc.Monitoring[0] + "/healthz")
+	require.NoError(t, err)
+	resp2.Body.Close()
+	require.Equal(t, http.StatusOK, resp2.StatusCode)
 }
 
 func TestTLSRefusals(t *testing.T) {
@@ -161,14 +168,29 @@ func testPKI(t *testing.T, dir string) (certFile, keyFile string, pool *x509.Cer
 }
 
 // TestTLSReload: the tls {} block reloads on SIGHUP: a new certificate
-// and CA serve new connections while established ones stay; turning TLS
-// off needs a restart.
+// and CA serve new connections (HTTPS monitoring included) while
+// established ones stay; verify_and_map needs a restart.
 func TestTLSReload(t *testing.T) {
 	dir := t.TempDir()
 	cert, key, pool, _ := testPKI(t, dir)
 	block := "tls { cert_file: \"" + cert + "\", key_file: \"" + key + "\" }\n"
 	conf := writeFile(t, filepath.Join(dir, "r.conf"), block+"max_payload: 1KB\n")
-	p := start(t, "-c", conf)
+	p := start(t, "-c", conf, "-ms", "-1")
+	p.waitLog("[INF] Starting https monitor on https://")
+	b, err := os.ReadFile(p.ports)
+	require.NoError(t, err)
+	var doc struct{ Monitoring []string }
+	require.NoError(t, json.Unmarshal(b, &doc))
+	require.Len(t, doc.Monitoring, 1, string(b))
+	healthz := func(pool *x509.CertPool) error {
+		hc := http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}}}
+		resp, err := hc.Get(doc.Monitoring[0] + "/healthz")
+		if err == nil {
+			resp.Body.Close()
+		}
+		return err
+	}
+	require.NoError(t, healthz(pool))
 	secure := nats.Secure(&tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12})
 	old := p.connect(secure)
 	require.Equal(t, int64(1024), old.MaxPayload())
@@ -192,11 +214,15 @@ func TestTLSReload(t *testing.T) {
 		nc.Close()
 		return true
 	})
-	_, err := nats.Connect(p.url(), nats.NoReconnect(), nats.Timeout(2*time.Second), secure)
+	_, err = nats.Connect(p.url(), nats.NoReconnect(), nats.Timeout(2*time.Second), secure)
 	require.Error(t, err, "the old CA no longer verifies the server")
 	require.NoError(t, old.Flush(), "the established connection stays")
+	// HTTPS monitoring serves the new certificate too.
+	require.NoError(t, healthz(pool2))
+	require.Error(t, healthz(pool))
 
-	writeFile(t, conf, "max_payload: 2KB\n")
+	// verify_and_map changes how clients authenticate: restart only.
+	writeFile(t, conf, "tls { cert_file: \""+cert2+"\", key_file: \""+key2+"\", verify_and_map: true }\nmax_payload: 2KB\n")
 	p.signal(syscall.SIGHUP)
 	p.waitLog("config reload not supported for tls")
 }
