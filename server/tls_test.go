@@ -632,3 +632,17 @@ func TestConfigTLSNewKeys(t *testing.T) {
 	require.NoError(t, vc(tls.ConnectionState{PeerCertificates: []*x509.Certificate{alice.Leaf}}))
 	require.ErrorIs(t, vc(tls.ConnectionState{PeerCertificates: []*x509.Certificate{p.server.Leaf}}), server.ErrCertNotPinned)
 }
+
+func TestWebsocketPinnedCerts(t *testing.T) {
+	// The websocket block pins through the same handshake check.
+	p := newTestPKI(t)
+	alice, bob := p.client("alice"), p.client("bob")
+	s, _ := startWebsocketServer(t, server.WebsocketOptions{
+		TLSConfig: server.WithPinnedCerts(p.serverConfig(true), server.NewPinnedCerts(server.CertKeyID(alice.Leaf))),
+	})
+	nc := connectURL(t, wsURL(s, true), nats.Secure(p.clientConfig(alice)))
+	require.NoError(t, nc.Flush())
+	_, err := nats.Connect(wsURL(s, true), nats.NoReconnect(), nats.Timeout(3*time.Second), nats.Secure(p.clientConfig(bob)))
+	require.Error(t, err)
+	require.Equal(t, 1, s.NumClients())
+}
