@@ -130,6 +130,8 @@ func TestRequestReply(t *testing.T) {
 	nc := connect(t, s)
 	_, err := nc.Subscribe("svc", func(m *nats.Msg) { m.Respond(append([]byte("re:"), m.Data...)) })
 	require.NoError(t, err)
+	// The SUB must reach the server before another connection's request.
+	require.NoError(t, nc.Flush())
 	client := connect(t, s)
 	for i := range 10 {
 		resp, err := client.Request("svc", []byte(fmt.Sprint(i)), 2*time.Second)
