@@ -646,3 +646,37 @@ func TestWebsocketPinnedCerts(t *testing.T) {
 	require.Error(t, err)
 	require.Equal(t, 1, s.NumClients())
 }
+
+// BenchmarkTLSConnect measures a full nats.go TLS connect (handshake with
+// a verified client certificate, INFO, CONNECT, PING/PONG) with and
+// without pinned_certs, and with handshake_first: auto taken by a client
+// that handshakes first.
+func BenchmarkTLSConnect(b *testing.B) {
+	p := newTestPKI(b)
+	alice := p.client("alice")
+	for _, bc := range []struct {
+		name  string
+		opts  server.Options
+		first bool
+	}{
+		{"verify", server.Options{TLSConfig: p.serverConfig(true)}, false},
+		{"verify+pinned", server.Options{TLSConfig: p.serverConfig(true), TLSPinnedCerts: server.NewPinnedCerts(server.CertKeyID(alice.Leaf))}, false},
+		{"auto+first", server.Options{TLSConfig: p.serverConfig(true), TLSHandshakeFirst: true, TLSHandshakeFirstFallback: server.DefaultTLSHandshakeFirstFallback}, true},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			s := startServer(b, bc.opts)
+			opts := []nats.Option{nats.Secure(p.clientConfig(alice))}
+			if bc.first {
+				opts = append(opts, nats.TLSHandshakeFirst())
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				nc, err := dialNats(s, opts...)
+				if err != nil {
+					b.Fatal(err)
+				}
+				nc.Close()
+			}
+		})
+	}
+}
