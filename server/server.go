@@ -61,6 +61,7 @@ type Server struct {
 	id        string
 	startTime time.Time
 	log       *slog.Logger
+	logh      *swapHandler // s.log's handler, swapped by Reload
 	gAcc      *Account
 	sysAcc    *Account       // nil with NoSystemAccount; fixed at New
 	sys       *systemService // answers $SYS requests; nil without sysAcc
@@ -162,14 +163,14 @@ func New(opts Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	log := opts.Logger
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
+	logh := new(swapHandler)
+	logh.set(opts.Logger)
+	log := slog.New(logh)
 	s := &Server{
 		id:        id,
 		startTime: time.Now(),
 		log:       log,
+		logh:      logh,
 		opts:      opts,
 		clients:   make(map[uint64]*client),
 		accounts:  make(map[string]*Account),
@@ -563,7 +564,9 @@ func (s *Server) Reload(opts Options) error {
 	s.opts.LameDuckDuration = opts.LameDuckDuration
 	s.opts.LameDuckGracePeriod = opts.LameDuckGracePeriod
 	if opts.Logger != nil {
-		s.log = opts.Logger
+		// s.log stays the same value, read without locks everywhere;
+		// its handler is swapped.
+		s.logh.set(opts.Logger)
 		s.opts.Logger = opts.Logger
 	}
 	s.info.MaxPayload = opts.MaxPayload
