@@ -363,22 +363,23 @@ func (d *decisionCache) put(subject string, allowed bool) {
 // published to (publisherSlots of them), so that a client cycling over a
 // handful of subjects pays a few integer comparisons and one byte
 // comparison per publish instead of a hash and a lookup in the Checker's
-// shared cache. It belongs to the connection's read loop and is not safe
-// for concurrent use. The zero Publisher, like one made from a nil
-// Checker, allows everything.
+// shared cache. It also remembers which subject followed which, so that a
+// client publishing to its subjects in a fixed order (or to one subject
+// again and again) finds the right slot at the first try. It belongs to
+// the connection's read loop and is not safe for concurrent use. The zero
+// Publisher, like one made from a nil Checker, allows everything.
 type Publisher struct {
 	c *Checker
-	// last is the slot that answered the previous call, tried first
-	// because clients often publish to one subject in runs.
-	last int
-	// next is the slot the next miss overwrites (round robin).
-	next  int
-	slots [publisherSlots]publisherSlot
+	// last is the slot that answered the previous call.
+	last uint8
+	// victim is the slot the next miss overwrites (round robin).
+	victim uint8
+	slots  [publisherSlots]publisherSlot
 }
 
-// publisherSlots is how many subjects a Publisher remembers. Eight
-// covers the usual "a few subjects in turn" publisher, and a scan of them
-// stays cheaper than hashing the subject.
+// publisherSlots is how many subjects a Publisher remembers. Eight covers
+// the usual "a few subjects in turn" publisher, and a scan of them stays
+// cheaper than hashing the subject.
 const publisherSlots = 8
 
 type publisherSlot struct {
@@ -386,6 +387,9 @@ type publisherSlot struct {
 	// most slots are skipped on it without touching the subject.
 	key     uint32
 	allowed bool
+	// next is the slot whose subject followed this one the last time: the
+	// first guess for the next call.
+	next    uint8
 	subject []byte // reused buffer; grows to the longest subject stored
 }
 
@@ -413,21 +417,24 @@ func (p *Publisher) CanPublish(subject []byte) bool {
 		return p.c.CanPublish(subject)
 	}
 	k := slotKey(subject)
-	if e := &p.slots[p.last]; e.key == k && string(e.subject) == string(subject) {
+	prev := &p.slots[p.last&(publisherSlots-1)] // the masks spare bounds checks
+	i := prev.next & (publisherSlots - 1)
+	if e := &p.slots[i]; e.key == k && string(e.subject) == string(subject) {
+		p.last = i
 		return e.allowed
 	}
 	for i := range p.slots {
 		if e := &p.slots[i]; e.key == k && string(e.subject) == string(subject) {
-			p.last = i
+			prev.next, p.last = uint8(i), uint8(i)
 			return e.allowed
 		}
 	}
 	allowed := p.c.CanPublish(subject)
-	i := p.next
-	p.next = (i + 1) % publisherSlots
+	i = p.victim & (publisherSlots - 1)
+	p.victim = (i + 1) % publisherSlots
 	e := &p.slots[i]
-	e.key, e.allowed = k, allowed
+	e.key, e.allowed, e.next = k, allowed, i
 	e.subject = append(e.subject[:0], subject...)
-	p.last = i
+	prev.next, p.last = i, i
 	return allowed
 }
