@@ -135,6 +135,17 @@ func (s *Server) runSystem() {
 	hb := newStatszHeartbeat()
 	timer := time.NewTimer(hb.interval)
 	defer timer.Stop()
+	conns := &accConnsHeartbeat{due: map[string]time.Time{}}
+	connsTimer := time.NewTimer(time.Hour)
+	connsTimer.Stop()
+	defer connsTimer.Stop()
+	rearm := func(now time.Time) {
+		if d, ok := conns.wait(now); ok {
+			connsTimer.Reset(d)
+		} else {
+			connsTimer.Stop()
+		}
+	}
 	for {
 		select {
 		case <-s.quit:
@@ -144,8 +155,16 @@ func (s *Server) runSystem() {
 				s.broadcastStatsz()
 			}
 			timer.Reset(hb.next(now))
+		case now := <-connsTimer.C:
+			s.accountConnsBeat(conns, now)
+			rearm(now)
 		case ev := <-sys.events:
 			s.publishEvent(ev)
+			if acc := ev.account(); acc != "" {
+				now := time.Now()
+				s.accountConnsChanged(conns, acc, now)
+				rearm(now)
+			}
 		case req := <-sys.reqs:
 			if req.kind == KindStatsz && req.reply == "" {
 				// A broadcast asked for: it also resets the rate limit,

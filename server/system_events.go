@@ -132,6 +132,17 @@ func (s *Server) disconnectEvent(c *client) {
 	s.sys.queueEvent(sysEvent{subject: sysAccountEventPrefix + ci.Account + ".DISCONNECT", disconnect: ev})
 }
 
+// account is the name of the account whose connection ev reports.
+func (ev *sysEvent) account() string {
+	switch {
+	case ev.connect != nil:
+		return ev.connect.Client.Account
+	case ev.disconnect != nil:
+		return ev.disconnect.Client.Account
+	}
+	return ""
+}
+
 func (sys *systemService) queueEvent(ev sysEvent) {
 	select {
 	case sys.events <- ev:

@@ -60,3 +60,38 @@ func TestStatszNobodyListening(t *testing.T) {
 	}
 	require.Greater(t, s.mon().seq.Load(), before)
 }
+
+func TestAccountConnsHeartbeat(t *testing.T) {
+	s := newTestServer(t, Options{SystemAccount: DefaultSystemAccountName})
+	ic, err := s.NewInternalClient(DefaultSystemAccountName)
+	require.NoError(t, err)
+	defer ic.Close()
+	got := make(chan string, 4)
+	_, err = ic.Subscribe("$SYS.ACCOUNT.*.SERVER.CONNS", "", func(m *Msg) { got <- string(m.Data) })
+	require.NoError(t, err)
+
+	now := time.Now()
+	h := &accConnsHeartbeat{due: map[string]time.Time{}}
+	_, ok := h.wait(now)
+	require.False(t, ok)
+	h.due["$SYS"] = now.Add(time.Second)
+	h.due["other"] = now.Add(5 * time.Second)
+	d, ok := h.wait(now)
+	require.True(t, ok)
+	require.Equal(t, time.Second, d)
+
+	// Not due yet: nothing sent.
+	s.accountConnsBeat(h, now)
+	require.Len(t, got, 0)
+	// Due: sent; with no connection left, no longer tracked.
+	s.accountConnsBeat(h, now.Add(time.Second))
+	select {
+	case b := <-got:
+		require.Contains(t, b, `"acc":"$SYS"`)
+		require.Contains(t, b, `"conns":0`)
+	case <-time.After(time.Second):
+		t.Fatal("no heartbeat event")
+	}
+	require.NotContains(t, h.due, "$SYS")
+	require.Contains(t, h.due, "other")
+}

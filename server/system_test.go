@@ -150,6 +150,11 @@ func TestSystemConnectEvents(t *testing.T) {
 	require.Equal(t, "go", cl["lang"])
 	require.EqualValues(t, cid, cl["id"])
 
+	// The account's connection count follows on $SYS.ACCOUNT.A.SERVER.CONNS.
+	m, err = sub.NextMsg(3 * time.Second)
+	require.NoError(t, err)
+	require.Equal(t, "$SYS.ACCOUNT.A.SERVER.CONNS", m.Subject)
+
 	a.Close()
 	m, err = sub.NextMsg(3 * time.Second)
 	require.NoError(t, err)
@@ -365,4 +370,36 @@ func TestSystemAccountScopedRequests(t *testing.T) {
 		_, err = a.Request(subj, []byte(fmt.Sprintf(`{"cid":%d}`, cid)), time.Second)
 		require.ErrorIs(t, err, nats.ErrNoResponders, subj)
 	}
+}
+
+func TestSystemAccountConnsEvents(t *testing.T) {
+	s := startConfigServer(t, systemConf+"\nauthorization { users: [ { user: g, password: pg } ] }\n")
+	sys := connect(t, s, nats.UserInfo("sys", "psys"))
+	subNew, err := sys.SubscribeSync("$SYS.ACCOUNT.*.SERVER.CONNS")
+	require.NoError(t, err)
+	subOld, err := sys.SubscribeSync("$SYS.SERVER.ACCOUNT.*.CONNS")
+	require.NoError(t, err)
+	require.NoError(t, sys.Flush())
+
+	a := connect(t, s, nats.UserInfo("a", "pa"))
+	require.NoError(t, a.Publish("x", []byte("hi")))
+	require.NoError(t, a.Flush())
+	for _, sub := range []*nats.Subscription{subNew, subOld} {
+		m, ev := nextJSON(t, sub, 3*time.Second)
+		require.Contains(t, m.Subject, ".A.")
+		require.Equal(t, "io.nats.server.advisory.v1.account_connections", ev["type"])
+		require.Equal(t, s.ID(), ev["server"].(map[string]any)["id"])
+		require.Equal(t, "A", ev["acc"])
+		require.EqualValues(t, 1, ev["conns"])
+	}
+	a.Close()
+	for _, sub := range []*nats.Subscription{subNew, subOld} {
+		_, ev := nextJSON(t, sub, 3*time.Second)
+		require.Equal(t, "A", ev["acc"])
+		require.EqualValues(t, 0, ev["conns"])
+	}
+	// Nothing more for A, and never anything for $G.
+	connect(t, s, nats.UserInfo("g", "pg")).Close()
+	_, err = subNew.NextMsg(300 * time.Millisecond)
+	require.ErrorIs(t, err, nats.ErrTimeout)
 }
