@@ -10,8 +10,9 @@ import (
 // Without configured accounts every client is in the global account "$G".
 type Account struct {
 	// Name is the account's name.
-	Name string
-	srv  *Server
+	Name  string
+	nameb []byte // Name, for RMSG lines
+	srv   *Server
 	sl   *sublist.Sublist[*subscription]
 }
 

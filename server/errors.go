@@ -31,6 +31,9 @@ const (
 	reasonMaxPayload
 	reasonMaxControlLine
 	reasonTLSHandshakeError
+	reasonDuplicateRoute
+	reasonClusterNameConflict
+	reasonRouteRemoved
 )
 
 var reasonText = [...]string{
@@ -49,6 +52,9 @@ var reasonText = [...]string{
 	reasonMaxPayload:                "Maximum Message Payload Exceeded",
 	reasonMaxControlLine:            "Maximum Control Line Exceeded",
 	reasonTLSHandshakeError:         "TLS Handshake Error",
+	reasonDuplicateRoute:            "Duplicate Route",
+	reasonClusterNameConflict:       "Cluster Name Conflict",
+	reasonRouteRemoved:              "Route Removed",
 }
 
 func (r closeReason) String() string {
