@@ -280,7 +280,11 @@ func TestNewCompressedConnOff(t *testing.T) {
 // compressible payloads (JSON records), by level and batch size. The
 // figures go to docs; the test fails only if compression stops paying.
 func TestCompressionRatio(t *testing.T) {
-	msgs := routeMsgs(1024, 1024)
+	n := 1024
+	if testing.Short() {
+		n = 64 // s2_best is slow under the race detector
+	}
+	msgs := routeMsgs(n, 1024)
 	var raw int
 	for _, m := range msgs {
 		raw += len(m)
