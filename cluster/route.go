@@ -1,0 +1,629 @@
+package cluster
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"natsd.dev/protocol"
+	"natsd.dev/server"
+)
+
+// Texts sent in -ERR on routes, upstream's.
+const (
+	errTextAuthViolation   = "Authorization Violation"
+	errTextRoutePort       = "attempted to connect to route port"
+	errTextStale           = "Stale Connection"
+	errTextUnknownProtocol = protocol.TextUnknownOp
+)
+
+// route is one route connection. The reader goroutine owns the parser
+// and the handshake flags; the fields under "guarded by Cluster.mu" are
+// shared with the cluster.
+type route struct {
+	cl        *Cluster
+	nc        net.Conn
+	link      *server.Link
+	prefix    string
+	solicited bool
+	url       *url.URL // the URL dialed (solicited routes)
+	explicit  bool     // url is one of Options.Routes
+	host      string
+	port      int
+
+	// reader-owned
+	parser      protocol.Parser
+	authPending bool
+	connectSeen bool
+
+	// guarded by Cluster.mu
+	infoReceived bool
+	registered   bool
+	self         bool
+	remoteID     string
+	remoteName   string
+	connectURLs  []string
+	routeURL     string
+	rtt          time.Duration
+	// reconnectURL is dialed again when the route closes: the URL of a
+	// solicited route, or of one of ours that was closed as a duplicate
+	// of this one.
+	reconnectURL      *url.URL
+	reconnectExplicit bool
+
+	mu        sync.Mutex // guards the timers and pings
+	pingTimer *time.Timer
+	authTimer *time.Timer
+	pingsOut  int
+	pingStart time.Time
+}
+
+// routeError makes the reader close the route, after -ERR text if set.
+type routeError struct {
+	text   string
+	reason server.LinkCloseReason
+}
+
+func (e *routeError) Error() string { return "cluster: " + e.reason.String() }
+
+// createRoute runs one route connection on the calling goroutine until it
+// closes: TLS when configured, CONNECT (when we dialed) and INFO, then
+// the read loop.
+func (c *Cluster) createRoute(nc net.Conn, u *url.URL, explicit bool) {
+	if c.o.TLSConfig != nil {
+		var ok bool
+		if nc, ok = c.handshake(nc, u); !ok {
+			if u != nil {
+				c.reconnect(u, explicit)
+			}
+			return
+		}
+	}
+	r := &route{cl: c, nc: nc, solicited: u != nil, url: u, explicit: explicit}
+	if u != nil {
+		r.reconnectURL, r.reconnectExplicit = u, explicit
+	}
+	if a, ok := nc.RemoteAddr().(*net.TCPAddr); ok {
+		r.host, r.port = a.IP.String(), a.Port
+	}
+	link, err := c.s.NewLink(nc, r.onClose)
+	if err != nil {
+		return
+	}
+	r.link = link
+	r.prefix = link.LogPrefix()
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		link.Close(server.LinkServerShutdown)
+		return
+	}
+	c.all[r] = struct{}{}
+	c.mu.Unlock()
+	c.log.Info(r.prefix + " - Route connection created")
+	if r.solicited {
+		r.sendConnect()
+		c.log.Debug(r.prefix + " - Route connect msg sent")
+	}
+	_ = link.Write(c.infoProto(nil))
+	r.mu.Lock()
+	if !r.solicited && c.o.Username != "" {
+		r.authPending = true
+		r.authTimer = time.AfterFunc(c.o.AuthTimeout, func() {
+			c.log.Error(r.prefix + " - Authentication Timeout")
+			r.sendErr("Authentication Timeout")
+			r.close(server.LinkAuthTimeout)
+		})
+	}
+	r.pingTimer = time.AfterFunc(c.o.PingInterval, r.pingTick)
+	r.mu.Unlock()
+	r.readLoop()
+}
+
+// handshake runs the TLS handshake of a route, as a client when we dialed
+// (u set); the peer's certificate is verified both ways by the config.
+func (c *Cluster) handshake(nc net.Conn, u *url.URL) (net.Conn, bool) {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		nc.Close()
+		return nil, false
+	}
+	c.raw[nc] = struct{}{}
+	c.mu.Unlock()
+	defer func() {
+		c.mu.Lock()
+		delete(c.raw, nc)
+		c.mu.Unlock()
+	}()
+	var tc *tls.Conn
+	if u != nil {
+		cfg := c.o.TLSConfig.Clone()
+		if cfg.ServerName == "" {
+			cfg.ServerName = u.Hostname()
+		}
+		tc = tls.Client(nc, cfg)
+	} else {
+		tc = tls.Server(nc, c.o.TLSConfig)
+	}
+	ctx, cancel := context.WithTimeout(c.ctx, c.o.TLSTimeout)
+	defer cancel()
+	if err := tc.HandshakeContext(ctx); err != nil {
+		c.log.Error(nc.RemoteAddr().String() + " - TLS route handshake error: " + err.Error())
+		nc.Close()
+		return nil, false
+	}
+	c.log.Debug(nc.RemoteAddr().String() + " - TLS handshake complete")
+	return tc, true
+}
+
+// infoProto renders our INFO; with remote set, the remote's INFO is
+// rendered instead (gossip).
+func (c *Cluster) infoProto(remote *routeInfo) []byte {
+	var info routeInfo
+	if remote != nil {
+		info = *remote
+	} else {
+		c.mu.Lock()
+		info = c.info
+		info.Cluster, info.Dynamic = c.name, c.dynamic
+		c.mu.Unlock()
+		if !c.o.NoAdvertise {
+			info.ConnectURLs = c.s.ClientConnectURLs()
+		}
+	}
+	b, _ := json.Marshal(&info)
+	return protocol.AppendInfo(nil, b)
+}
+
+func (r *route) sendConnect() {
+	c := r.cl
+	ci := connectInfo{Echo: true, TLS: c.o.TLSConfig != nil, Headers: c.info.Headers, Name: c.id}
+	if r.url != nil && r.url.User != nil {
+		ci.User = r.url.User.Username()
+		ci.Pass, _ = r.url.User.Password()
+	}
+	c.mu.Lock()
+	ci.Cluster, ci.Dynamic = c.name, c.dynamic
+	c.mu.Unlock()
+	b, _ := json.Marshal(&ci)
+	_ = r.link.Write(protocol.AppendConnect(nil, b))
+}
+
+func (r *route) sendErr(text string) {
+	_ = r.link.Write(protocol.AppendErr(nil, text))
+}
+
+func (r *route) close(reason server.LinkCloseReason) { r.link.Close(reason) }
+
+func (r *route) traceOut(proto []byte) {
+	if r.cl.log.Enabled(context.Background(), server.LevelTrace) {
+		r.cl.log.Log(context.Background(), server.LevelTrace, r.prefix+" - ->> ["+string(bytes.TrimRight(proto, "\r\n"))+"]")
+	}
+}
+
+func (r *route) readLoop() {
+	c := r.cl
+	r.parser.Role = protocol.RoleRoute
+	r.parser.MaxPayload = -1 // as upstream, routed messages are not limited
+	r.parser.MaxControlLine = int(c.s.Options().MaxControlLine)
+	buf := make([]byte, 32*1024)
+	for {
+		n, err := r.nc.Read(buf)
+		if n > 0 {
+			r.link.Touch()
+			perr := r.parser.Parse(buf[:n], r)
+			r.link.EndBatch()
+			if perr != nil {
+				r.parseError(perr)
+				return
+			}
+		}
+		if err != nil {
+			r.close(server.LinkClientClosed)
+			return
+		}
+	}
+}
+
+func (r *route) parseError(err error) {
+	var re *routeError
+	if errors.As(err, &re) {
+		if re.text != "" {
+			r.sendErr(re.text)
+		}
+		r.close(re.reason)
+		return
+	}
+	if r.link.Closed() {
+		return
+	}
+	r.cl.log.Error(r.prefix + " - Route Error: " + err.Error())
+	if text := protocol.ClientText(err); text != "" {
+		r.sendErr(text)
+	}
+	r.close(server.LinkParseError)
+}
+
+// HandleFrame processes one operation from the peer, on the reader.
+func (r *route) HandleFrame(f *protocol.Frame) error {
+	c := r.cl
+	if r.authPending {
+		switch f.Op {
+		case protocol.OpConnect, protocol.OpPing, protocol.OpPong:
+		default:
+			c.log.Error(r.prefix + " - authentication error")
+			return &routeError{text: errTextAuthViolation, reason: server.LinkAuthViolation}
+		}
+	}
+	switch f.Op {
+	case protocol.OpRMsg:
+		if err := r.link.Deliver(f.Account, f.Subject, f.Reply, f.Queues, -1, f.Payload); err != nil {
+			c.log.Debug(fmt.Sprintf("%s - Unknown account %q for routed message on subject: %q", r.prefix, f.Account, f.Subject))
+		}
+	case protocol.OpHMsg:
+		if err := r.link.Deliver(f.Account, f.Subject, f.Reply, f.Queues, f.HeaderLen, f.Payload); err != nil {
+			c.log.Debug(fmt.Sprintf("%s - Unknown account %q for routed message on subject: %q", r.prefix, f.Account, f.Subject))
+		}
+	case protocol.OpRSub:
+		if err := r.link.AddRemoteSub(f.Account, f.Subject, f.Queue, f.Weight); err != nil {
+			if errors.Is(err, server.ErrUnknownAccount) {
+				c.log.Error(fmt.Sprintf("%s - Unknown account %q for remote subject %q", r.prefix, f.Account, f.Subject))
+			} else if !errors.Is(err, server.ErrLinkClosed) {
+				c.log.Error(fmt.Sprintf("%s - Error adding remote subscription %q: %v", r.prefix, f.Subject, err))
+			}
+		}
+	case protocol.OpRUnsub:
+		r.link.RemoveRemoteSub(f.Account, f.Subject, f.Queue)
+	case protocol.OpPing:
+		_ = r.link.Write(pongProto)
+	case protocol.OpPong:
+		r.mu.Lock()
+		r.pingsOut = 0
+		var rtt time.Duration
+		if !r.pingStart.IsZero() {
+			rtt = time.Since(r.pingStart)
+			r.pingStart = time.Time{}
+		}
+		r.mu.Unlock()
+		if rtt > 0 {
+			c.mu.Lock()
+			r.rtt = rtt
+			c.mu.Unlock()
+		}
+	case protocol.OpConnect:
+		return r.processConnect(f.Arg)
+	case protocol.OpInfo:
+		return r.processInfo(f.Arg)
+	case protocol.OpErr:
+		c.log.Error(r.prefix + " - Router Error '" + string(f.Arg) + "'")
+		return &routeError{reason: server.LinkClientClosed}
+	case protocol.OpOK, protocol.OpLSub, protocol.OpLUnsub, protocol.OpLMsg, protocol.OpASub, protocol.OpAUnsub:
+		// Leafnode and gateway interest is not ours to handle.
+	}
+	return nil
+}
+
+var (
+	pingProto = protocol.AppendPing(nil)
+	pongProto = protocol.AppendPong(nil)
+)
+
+func (r *route) pingTick() {
+	c := r.cl
+	r.mu.Lock()
+	if r.link.Closed() {
+		r.mu.Unlock()
+		return
+	}
+	if r.pingsOut+1 > c.o.MaxPingsOut {
+		r.mu.Unlock()
+		c.log.Debug(r.prefix + " - Stale Client Connection - Closing")
+		r.sendErr(errTextStale)
+		r.close(server.LinkStaleConnection)
+		return
+	}
+	r.pingsOut++
+	r.pingStart = time.Now()
+	r.pingTimer.Reset(c.o.PingInterval)
+	r.mu.Unlock()
+	_ = r.link.Write(pingProto)
+}
+
+func (r *route) processConnect(arg []byte) error {
+	c := r.cl
+	var ci connectInfo
+	if err := json.Unmarshal(arg, &ci); err != nil {
+		c.log.Error(r.prefix + " - Error parsing route CONNECT: " + err.Error())
+		return &routeError{text: errTextUnknownProtocol, reason: server.LinkProtocolViolation}
+	}
+	if ci.Lang != "" {
+		c.log.Error(r.prefix + " - " + errTextRoutePort)
+		return &routeError{text: errTextRoutePort, reason: server.LinkProtocolViolation}
+	}
+	if ci.Gateway != "" {
+		text := fmt.Sprintf("Rejecting connection from gateway %q on the Route port", ci.Gateway)
+		c.log.Error(r.prefix + " - " + text)
+		return &routeError{text: text, reason: server.LinkProtocolViolation}
+	}
+	if c.o.Username != "" && (ci.User != c.o.Username || ci.Pass != c.o.Password) {
+		c.log.Error(r.prefix + " - authentication error")
+		return &routeError{text: errTextAuthViolation, reason: server.LinkAuthViolation}
+	}
+	r.authPending = false
+	r.connectSeen = true
+	r.mu.Lock()
+	if r.authTimer != nil {
+		r.authTimer.Stop()
+		r.authTimer = nil
+	}
+	r.mu.Unlock()
+	if err := c.checkName(r, ci.Cluster, ci.Dynamic, ci.Name, true); err != nil {
+		return err
+	}
+	r.link.SetHeaders(ci.Headers && c.info.Headers)
+	c.mu.Lock()
+	if r.remoteID == "" {
+		r.remoteID = ci.Name
+	}
+	c.mu.Unlock()
+	return nil
+}
+
+// checkName compares the peer's cluster name with ours: a server without
+// a configured name adopts a configured one, or the greater of two
+// generated ones, and drops its other routes; otherwise the route is
+// refused.
+func (c *Cluster) checkName(r *route, theirs string, theirDynamic bool, remoteID string, fromConnect bool) error {
+	c.mu.Lock()
+	ours := c.name
+	if theirs == "" || theirs == ours {
+		c.mu.Unlock()
+		return nil
+	}
+	if c.dynamic && (!theirDynamic || strings.Compare(ours, theirs) < 0) {
+		c.name, c.dynamic = theirs, theirDynamic
+		var others []*route
+		for x := range c.all {
+			if x != r && x.remoteID != remoteID {
+				others = append(others, x)
+			}
+		}
+		c.mu.Unlock()
+		c.s.SetClusterName(theirs)
+		c.log.Info("Cluster name updated to " + theirs)
+		for _, x := range others {
+			x.close(server.LinkClusterNameConflict)
+		}
+		return nil
+	}
+	c.mu.Unlock()
+	text := fmt.Sprintf("Rejecting connection, cluster name %q does not match %q", theirs, ours)
+	c.log.Error(r.prefix + " - " + text)
+	if fromConnect {
+		return &routeError{text: text, reason: server.LinkClusterNameConflict}
+	}
+	return &routeError{reason: server.LinkClusterNameConflict}
+}
+
+func (r *route) processInfo(arg []byte) error {
+	c := r.cl
+	var info routeInfo
+	if err := json.Unmarshal(arg, &info); err != nil {
+		c.log.Error(r.prefix + " - Error parsing route INFO: " + err.Error())
+		return &routeError{text: errTextUnknownProtocol, reason: server.LinkProtocolViolation}
+	}
+	c.mu.Lock()
+	if r.infoReceived {
+		id := r.remoteID
+		if info.ID != id {
+			c.mu.Unlock()
+			c.implicitRoute(&info)
+			return nil
+		}
+		if info.LameDuck {
+			r.connectURLs = nil
+		} else if info.ConnectURLs != nil {
+			r.connectURLs = info.ConnectURLs
+		}
+		registered := r.registered
+		c.mu.Unlock()
+		if registered {
+			c.updateConnectURLs()
+		}
+		return nil
+	}
+	if info.ID == c.id {
+		r.self = true
+		r.remoteID = info.ID
+		if r.url != nil {
+			c.self[strings.ToLower(r.url.Host)] = true
+		}
+		c.mu.Unlock()
+		if r.url != nil {
+			c.log.Debug(fmt.Sprintf("Detected route to self, ignoring %q", r.url.Redacted()))
+		}
+		return &routeError{reason: server.LinkDuplicateRoute}
+	}
+	c.mu.Unlock()
+	if err := c.checkName(r, info.Cluster, info.Dynamic, info.ID, false); err != nil {
+		return err
+	}
+	r.link.SetHeaders(info.Headers && c.info.Headers)
+	if info.IP == "" {
+		info.IP = "nats-route://" + net.JoinHostPort(r.host, strconv.Itoa(info.Port)) + "/"
+	}
+	info.Nonce = ""
+
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return &routeError{reason: server.LinkServerShutdown}
+	}
+	r.infoReceived = true
+	r.remoteID, r.remoteName = info.ID, info.Name
+	r.connectURLs = info.ConnectURLs
+	r.routeURL = info.IP
+	existing := c.routes[info.ID]
+	var drop *route
+	if existing != nil {
+		if keepExisting(c.id, existing, r) {
+			// Let the kept route redial our URL if it goes away.
+			if r.url != nil && existing.reconnectURL == nil {
+				existing.reconnectURL, existing.reconnectExplicit = r.url, r.explicit
+			}
+			c.mu.Unlock()
+			c.log.Debug(fmt.Sprintf("%s - Detected duplicate remote route %q", r.prefix, info.ID))
+			return &routeError{reason: server.LinkDuplicateRoute}
+		}
+		drop = existing
+		existing.registered = false
+		if existing.url != nil && r.reconnectURL == nil {
+			r.reconnectURL, r.reconnectExplicit = existing.url, existing.explicit
+		}
+	}
+	c.routes[info.ID] = r
+	r.registered = true
+	var others []*route
+	for id, x := range c.routes {
+		if id != info.ID {
+			others = append(others, x)
+		}
+	}
+	gossip := !(r.solicited && !r.explicit) && info.GossipMode != 1
+	c.mu.Unlock()
+	if drop != nil {
+		c.log.Debug(fmt.Sprintf("%s - Detected duplicate remote route %q", drop.prefix, info.ID))
+		drop.close(server.LinkDuplicateRoute)
+	}
+	c.log.Debug(fmt.Sprintf("%s - Registering remote route %q", r.prefix, info.ID))
+	c.sendAllInterest(r)
+	c.log.Debug(r.prefix + " - Sent local subscriptions to route")
+	if gossip && len(others) > 0 {
+		proto := c.infoProto(&info)
+		for _, x := range others {
+			_ = x.link.Write(proto)
+		}
+	}
+	c.updateConnectURLs()
+	return nil
+}
+
+// keepExisting decides which of two connections to the same server
+// stays, so that both servers decide alike: the one dialed by the server
+// with the smaller ID (the existing one when both were dialed by the same
+// server).
+func keepExisting(ourID string, existing, r *route) bool {
+	dialer := func(x *route) string {
+		if x.solicited {
+			return ourID
+		}
+		return x.remoteID
+	}
+	de, dr := dialer(existing), dialer(r)
+	if de == dr {
+		return true
+	}
+	return de < dr
+}
+
+// implicitRoute connects to a server a peer told us about, unless we
+// have a route to it, it is configured, or it is us.
+func (c *Cluster) implicitRoute(info *routeInfo) {
+	if info.ID == c.id {
+		return
+	}
+	c.mu.Lock()
+	_, known := c.routes[info.ID]
+	c.mu.Unlock()
+	if known || c.isConfigured(info.Host, info.Port, info.IP) {
+		return
+	}
+	raw := info.IP
+	if raw == "" {
+		raw = "nats-route://" + net.JoinHostPort(info.Host, strconv.Itoa(info.Port)) + "/"
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		c.log.Error("Error parsing URL from INFO: " + err.Error())
+		return
+	}
+	if info.AuthRequired {
+		u.User = url.UserPassword(c.o.Username, c.o.Password)
+	}
+	c.solicit(u, false)
+}
+
+// onClose runs once when the route's link closed.
+func (r *route) onClose(reason server.LinkCloseReason) {
+	c := r.cl
+	r.mu.Lock()
+	if r.pingTimer != nil {
+		r.pingTimer.Stop()
+	}
+	if r.authTimer != nil {
+		r.authTimer.Stop()
+	}
+	r.mu.Unlock()
+	c.imu.Lock()
+	delete(c.ready, r)
+	c.imu.Unlock()
+	c.mu.Lock()
+	delete(c.all, r)
+	registered := r.registered && c.routes[r.remoteID] == r
+	if registered {
+		delete(c.routes, r.remoteID)
+	}
+	r.registered = false
+	u, explicit := r.reconnectURL, r.reconnectExplicit
+	if r.self || reason == server.LinkDuplicateRoute || reason == server.LinkServerShutdown {
+		u = nil
+	}
+	closing := c.closed
+	c.mu.Unlock()
+	c.log.Info(r.prefix + " - Router connection closed: " + reason.String())
+	// Clients keep the cluster's URLs while this server shuts down: they
+	// need them to fail over.
+	if registered && !closing {
+		c.updateConnectURLs()
+	}
+	if u != nil {
+		c.reconnect(u, explicit)
+	}
+}
+
+// reconnect dials u again after a short random delay (plus the connect
+// delay for an explicit route); a gossiped route only when ConnectRetries
+// allows retries.
+func (c *Cluster) reconnect(u *url.URL, explicit bool) {
+	if !explicit && c.o.ConnectRetries <= 0 {
+		return
+	}
+	delay := time.Duration(rand.IntN(100)) * time.Millisecond
+	if explicit {
+		delay += routeConnectDelay
+	}
+	hp := strings.ToLower(u.Host)
+	c.mu.Lock()
+	if c.closed || c.connecting[hp] || c.self[hp] {
+		c.mu.Unlock()
+		return
+	}
+	c.connecting[hp] = true
+	c.wg.Add(1)
+	c.mu.Unlock()
+	go func() {
+		defer c.wg.Done()
+		c.connectLoop(u, explicit, delay)
+	}()
+}
