@@ -1,0 +1,165 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/stretchr/testify/require"
+)
+
+// clusterURL returns the cluster listener's URL from p's ports file.
+func (p *proc) clusterURL() string {
+	p.t.Helper()
+	b, err := os.ReadFile(p.ports)
+	require.NoError(p.t, err)
+	var doc struct{ Cluster []string }
+	require.NoError(p.t, json.Unmarshal(b, &doc))
+	require.Len(p.t, doc.Cluster, 1, "ports file %s", b)
+	return doc.Cluster[0]
+}
+
+func TestCheckConfigClusterBlock(t *testing.T) {
+	dir := t.TempDir()
+	good := writeFile(t, filepath.Join(dir, "good.conf"), `port: 4999
+cluster {
+  name: c1
+  listen: 127.0.0.1:6999
+  routes: [nats-route://u:p@127.0.0.1:7999]
+  authorization { user: u, password: p, timeout: 2 }
+  compression: { mode: s2_auto, rtt_thresholds: ["10ms", "50ms", "100ms"] }
+  pool_size: 3
+}
+`)
+	code, _, errOut := runOnce(t, "-c", good, "-t")
+	require.Equal(t, 0, code, errOut)
+	require.Contains(t, errOut, "is valid (sha256:")
+
+	bad := writeFile(t, filepath.Join(dir, "bad.conf"), "cluster {\n  name: \"a b\"\n  compression: s2_medium\n  gossip: true\n}\nport: \"x\"\n")
+	code, _, errOut = runOnce(t, "-c", bad, "-t")
+	require.Equal(t, 1, code)
+	for _, want := range []string{
+		bad + `:6:7: port: expected an integer, got string "x"`,
+		bad + `:2:9: cluster name cannot contain spaces or new lines`,
+		bad + `:3:16: cluster: invalid compression: unsupported compression mode "s2_medium"`,
+		bad + `:4:3: unknown field "gossip"`,
+	} {
+		require.Contains(t, errOut, want)
+	}
+
+	// A warning fails the check, as the core server's do.
+	warn := writeFile(t, filepath.Join(dir, "warn.conf"), "cluster {\n  port: 6999\n  ping_interval: \"1m\"\n}\n")
+	code, _, errOut = runOnce(t, "-c", warn, "-t")
+	require.Equal(t, 1, code)
+	require.Contains(t, errOut, warn+`:3:18: Cluster 'ping_interval' will reset to 30s which is the max for routes`)
+}
+
+// TestClusterThreeNodesThroughSeed is the seed walkthrough of the NATS
+// docs with our binary: a seed and two servers pointing at it form a full
+// mesh; messages and requests cross nodes.
+func TestClusterThreeNodesThroughSeed(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts three servers")
+	}
+	seed := start(t, "--cluster_name", "e2e", "--cluster", "nats://127.0.0.1:-1", "-D")
+	seed.waitLog("Listening for route connections on 127.0.0.1:")
+	routes := seed.clusterURL()
+	b := start(t, "--cluster_name", "e2e", "--cluster", "nats://127.0.0.1:-1", "--routes", routes, "-D")
+	c := start(t, "--cluster_name", "e2e", "--cluster", "nats://127.0.0.1:-1", "--routes", routes, "-D")
+
+	// b and c only know the seed: a message from b reaches c only once
+	// they learned of each other through its gossip, since a message
+	// crosses at most one route.
+	ncB, ncC := b.connect(), c.connect()
+	sub, err := ncC.SubscribeSync("cross.>")
+	require.NoError(t, err)
+	require.NoError(t, ncC.Flush())
+	// Interest reaches b asynchronously: publish until a message arrives.
+	var got *nats.Msg
+	for i := 0; i < 100 && got == nil; i++ {
+		require.NoError(t, ncB.Publish("cross.hello", []byte(fmt.Sprint("msg ", i))))
+		got, _ = sub.NextMsg(50 * time.Millisecond)
+	}
+	require.NotNil(t, got, "no message crossed from b to c")
+	require.Equal(t, "cross.hello", got.Subject)
+
+	// A request from the seed answered on c.
+	_, err = ncC.Subscribe("svc.echo", func(m *nats.Msg) { m.Respond(append([]byte("echo "), m.Data...)) })
+	require.NoError(t, err)
+	require.NoError(t, ncC.Flush())
+	ncA := seed.connect()
+	var resp *nats.Msg
+	for i := 0; i < 50 && resp == nil; i++ {
+		resp, _ = ncA.Request("svc.echo", []byte("hi"), 100*time.Millisecond)
+	}
+	require.NotNil(t, resp, "no reply across the cluster")
+	require.Equal(t, "echo hi", string(resp.Data))
+}
+
+// TestClusterConfigFileRouteAuth forms a cluster from configuration files
+// with route credentials; a server with a wrong password is refused.
+func TestClusterConfigFileRouteAuth(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts three servers")
+	}
+	dir := t.TempDir()
+	const block = `cluster {
+  name: auth-e2e
+  listen: 127.0.0.1:-1
+  authorization { user: ruser, password: "T0pS3cr3t", timeout: 1 }
+  %s
+}
+`
+	seedConf := writeFile(t, filepath.Join(dir, "seed.conf"), fmt.Sprintf(block, ""))
+	seed := start(t, "-c", seedConf)
+	seed.waitLog("Listening for route connections on 127.0.0.1:")
+	host := strings.TrimPrefix(seed.clusterURL(), "nats://")
+
+	goodConf := writeFile(t, filepath.Join(dir, "good.conf"), fmt.Sprintf(block, "routes: [nats-route://ruser:T0pS3cr3t@"+host+"]"))
+	good := start(t, "-c", goodConf)
+	ncSeed, ncGood := seed.connect(), good.connect()
+	sub, err := ncSeed.SubscribeSync("auth.e2e")
+	require.NoError(t, err)
+	require.NoError(t, ncSeed.Flush())
+	var got *nats.Msg
+	for i := 0; i < 100 && got == nil; i++ {
+		require.NoError(t, ncGood.Publish("auth.e2e", []byte("ok")))
+		got, _ = sub.NextMsg(50 * time.Millisecond)
+	}
+	require.NotNil(t, got, "no message crossed the authorized route")
+
+	badConf := writeFile(t, filepath.Join(dir, "bad.conf"), fmt.Sprintf(block, "routes: [nats-route://ruser:wrong@"+host+"]"))
+	bad := start(t, "-c", badConf)
+	seed.waitLog("authentication error")
+	ncBad := bad.connect()
+	for range 20 {
+		require.NoError(t, ncBad.Publish("auth.e2e", []byte("bad")))
+	}
+	require.NoError(t, ncBad.Flush())
+	if m, err := sub.NextMsg(300 * time.Millisecond); err == nil && string(m.Data) == "bad" {
+		t.Fatal("a message crossed a route with a wrong password")
+	}
+}
+
+// TestClusterReload keeps the cluster on an unchanged reload and refuses
+// a change to the block.
+func TestClusterReload(t *testing.T) {
+	dir := t.TempDir()
+	text := "max_payload: 1KB\ncluster {\n  name: reload\n  listen: 127.0.0.1:-1\n}\n"
+	conf := writeFile(t, filepath.Join(dir, "r.conf"), text)
+	p := start(t, "-c", conf)
+	writeFile(t, conf, strings.Replace(text, "1KB", "2KB", 1))
+	p.signal(syscall.SIGHUP)
+	p.waitLog("Reloaded server configuration")
+	require.Equal(t, int64(2048), p.connect().MaxPayload())
+
+	writeFile(t, conf, strings.Replace(text, "name: reload", "name: other", 1))
+	p.signal(syscall.SIGHUP)
+	p.waitLog("[ERR] Failed to reload server configuration: config reload not supported for cluster")
+}
