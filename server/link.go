@@ -426,6 +426,16 @@ func (pc *pubCtx) deliverRoute(dc *client, acc *Account, subject, reply []byte, 
 		return
 	}
 	maxPending := dc.srv.maxPending.Load()
+	// A fast producer waits briefly for a link whose backlog passed 3/4
+	// of max_pending, as for a client (never longer than the batch's
+	// stall budget).
+	var stall chan struct{}
+	if int64(dc.out.pending()) > maxPending/4*3 {
+		if dc.stall == nil {
+			dc.stall = make(chan struct{})
+		}
+		stall = dc.stall
+	}
 	hdr := hdrLen
 	if hdrLen >= 0 && !dc.headers {
 		payload, hdr = payload[hdrLen:], -1
@@ -461,6 +471,11 @@ func (pc *pubCtx) deliverRoute(dc *client, acc *Account, subject, reply []byte, 
 	pc.outBytes += int64(len(payload))
 	if slow {
 		dc.slowConsumer(reasonSlowConsumerPending)
+		return
+	}
+	if stall != nil && pc.stalled < maxStallPerBatch {
+		dc.signal()
+		pc.stallFor(stall)
 		return
 	}
 	if signal {
