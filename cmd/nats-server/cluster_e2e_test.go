@@ -163,3 +163,74 @@ func TestClusterReload(t *testing.T) {
 	p.signal(syscall.SIGHUP)
 	p.waitLog("[ERR] Failed to reload server configuration: config reload not supported for cluster")
 }
+
+// TestClusterNodeKilledAndRestarted kills the node a client is on: the
+// client fails over to a node it learned from INFO connect_urls, and a
+// restarted node joins the mesh again through the seed.
+func TestClusterNodeKilledAndRestarted(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts four servers")
+	}
+	seed := start(t, "--cluster_name", "restart", "--cluster", "nats://127.0.0.1:-1")
+	routes := seed.clusterURL()
+	b := start(t, "--cluster_name", "restart", "--cluster", "nats://127.0.0.1:-1", "--routes", routes)
+	c := start(t, "--cluster_name", "restart", "--cluster", "nats://127.0.0.1:-1", "--routes", routes)
+
+	reconnected := make(chan string, 4)
+	nc, err := nats.Connect(b.url(), nats.Timeout(2*time.Second), nats.ReconnectWait(50*time.Millisecond),
+		nats.MaxReconnects(50), nats.ReconnectHandler(func(nc *nats.Conn) { reconnected <- nc.ConnectedUrl() }))
+	require.NoError(t, err)
+	t.Cleanup(nc.Close)
+	eventually(t, "the client to learn the other nodes", func() bool { return len(nc.DiscoveredServers()) >= 2 })
+
+	ncC := c.connect()
+	sub, err := ncC.SubscribeSync("failover")
+	require.NoError(t, err)
+	require.NoError(t, ncC.Flush())
+
+	require.NoError(t, b.cmd.Process.Kill())
+	<-b.done
+	select {
+	case u := <-reconnected:
+		require.NotEqual(t, b.url(), u)
+	case <-time.After(10 * time.Second):
+		t.Fatal("the client did not fail over")
+	}
+	var got *nats.Msg
+	for i := 0; i < 100 && got == nil; i++ {
+		require.NoError(t, nc.Publish("failover", []byte("after")))
+		got, _ = sub.NextMsg(50 * time.Millisecond)
+	}
+	require.NotNil(t, got, "no message after the failover")
+
+	// A new node pointing at the seed meshes with c again.
+	d := start(t, "--cluster_name", "restart", "--cluster", "nats://127.0.0.1:-1", "--routes", routes)
+	ncD := d.connect()
+	got = nil
+	for i := 0; i < 100 && got == nil; i++ {
+		require.NoError(t, ncD.Publish("failover", []byte("restarted")))
+		got, _ = sub.NextMsg(50 * time.Millisecond)
+	}
+	require.NotNil(t, got, "no message from the restarted node")
+}
+
+// TestClusterNameConflict: servers with different cluster names refuse
+// each other with a log line, and no message crosses.
+func TestClusterNameConflict(t *testing.T) {
+	a := start(t, "--cluster_name", "alpha", "--cluster", "nats://127.0.0.1:-1")
+	b := start(t, "--cluster_name", "beta", "--cluster", "nats://127.0.0.1:-1", "--routes", a.clusterURL())
+	eventually(t, "a cluster name conflict in the logs", func() bool {
+		return strings.Contains(a.log.String(), `Rejecting connection, cluster name "beta" does not match "alpha"`) ||
+			strings.Contains(b.log.String(), `Rejecting connection, cluster name "alpha" does not match "beta"`)
+	})
+	ncA, ncB := a.connect(), b.connect()
+	sub, err := ncA.SubscribeSync("conflict")
+	require.NoError(t, err)
+	require.NoError(t, ncA.Flush())
+	for range 20 {
+		require.NoError(t, ncB.Publish("conflict", []byte("x")))
+	}
+	require.NoError(t, ncB.Flush())
+	_, err = sub.NextMsg(300 * time.Millisecond)
+	require.ErrorIs(t, err, nats.ErrTimeout, "a message crossed clusters with different names")
+}
