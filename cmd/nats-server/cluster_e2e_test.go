@@ -1,8 +1,16 @@
 package main
 
 import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/json"
+	"encoding/pem"
 	"fmt"
+	"math/big"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -233,4 +241,81 @@ func TestClusterNameConflict(t *testing.T) {
 	require.NoError(t, ncB.Flush())
 	_, err = sub.NextMsg(300 * time.Millisecond)
 	require.ErrorIs(t, err, nats.ErrTimeout, "a message crossed clusters with different names")
+}
+
+// routePKI writes into dir a CA (ca.pem) and a certificate for 127.0.0.1
+// signed by it that serves as both server and client certificate, as
+// route certificates must (route.pem, route-key.pem).
+func routePKI(t *testing.T, dir string) (ca, cert, key string) {
+	t.Helper()
+	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	require.NoError(t, err)
+	caTmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "natsd route CA"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		KeyUsage: x509.KeyUsageCertSign, BasicConstraintsValid: true, IsCA: true,
+	}
+	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
+	require.NoError(t, err)
+	caCert, err := x509.ParseCertificate(caDER)
+	require.NoError(t, err)
+	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	require.NoError(t, err)
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "natsd route"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		KeyUsage:    x509.KeyUsageDigitalSignature,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth},
+		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, caCert, &k.PublicKey, caKey)
+	require.NoError(t, err)
+	keyDER, err := x509.MarshalECPrivateKey(k)
+	require.NoError(t, err)
+	ca = writeFile(t, filepath.Join(dir, "ca.pem"), string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER})))
+	cert = writeFile(t, filepath.Join(dir, "route.pem"), string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})))
+	key = writeFile(t, filepath.Join(dir, "route-key.pem"), string(pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER})))
+	return ca, cert, key
+}
+
+// TestClusterTLSFromConfigFile forms a TLS cluster from cluster { tls {} }
+// blocks; a server whose certificate comes from another CA is refused.
+func TestClusterTLSFromConfigFile(t *testing.T) {
+	good, other := t.TempDir(), t.TempDir()
+	ca, cert, key := routePKI(t, good)
+	_, otherCert, otherKey := routePKI(t, other)
+	conf := func(dir, cert, key, routes string) string {
+		return writeFile(t, filepath.Join(dir, fmt.Sprintf("n%d.conf", time.Now().UnixNano())), fmt.Sprintf(`cluster {
+  name: tls-e2e
+  listen: 127.0.0.1:-1
+  tls { cert_file: %q, key_file: %q, ca_file: %q, timeout: 2 }
+  routes: [%s]
+}
+`, cert, key, ca, routes))
+	}
+	a := start(t, "-c", conf(good, cert, key, ""))
+	routes := "nats-route://" + strings.TrimPrefix(a.clusterURL(), "nats://")
+	b := start(t, "-c", conf(good, cert, key, routes))
+	ncA, ncB := a.connect(), b.connect()
+	sub, err := ncA.SubscribeSync("tls.e2e")
+	require.NoError(t, err)
+	require.NoError(t, ncA.Flush())
+	var got *nats.Msg
+	for i := 0; i < 100 && got == nil; i++ {
+		require.NoError(t, ncB.Publish("tls.e2e", []byte("ok")))
+		got, _ = sub.NextMsg(50 * time.Millisecond)
+	}
+	require.NotNil(t, got, "no message crossed the TLS route")
+
+	// Same CA file, but a certificate the CA did not sign.
+	c := start(t, "-c", conf(good, otherCert, otherKey, routes))
+	a.waitLog("TLS route handshake error")
+	ncC := c.connect()
+	for range 20 {
+		require.NoError(t, ncC.Publish("tls.e2e", []byte("untrusted")))
+	}
+	require.NoError(t, ncC.Flush())
+	if m, err := sub.NextMsg(300 * time.Millisecond); err == nil && string(m.Data) == "untrusted" {
+		t.Fatal("a message crossed from a server with an untrusted certificate")
+	}
 }
