@@ -319,3 +319,13 @@ func TestClusterTLSFromConfigFile(t *testing.T) {
 		t.Fatal("a message crossed from a server with an untrusted certificate")
 	}
 }
+
+// TestRoutesWithoutClusterListener: as upstream, routes need a cluster
+// listener; without one they are ignored, with a warning.
+func TestRoutesWithoutClusterListener(t *testing.T) {
+	p := start(t, "--routes", "nats://127.0.0.1:1")
+	p.waitLog("[WRN] Routes are ignored without a cluster listener")
+	b, err := os.ReadFile(p.ports)
+	require.NoError(t, err)
+	require.NotContains(t, string(b), "cluster")
+}
