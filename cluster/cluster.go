@@ -151,6 +151,10 @@ func Start(s *server.Server, o *Options) (*Cluster, error) {
 	if c.o.PingInterval <= 0 || c.o.PingInterval > maxRoutePing {
 		c.o.PingInterval = maxRoutePing
 	}
+	if err := c.o.Compression.Normalize(); err != nil {
+		stop()
+		return nil, err
+	}
 	if c.o.MaxPingsOut <= 0 {
 		c.o.MaxPingsOut = DefaultMaxPingsOut
 	}
@@ -566,7 +570,7 @@ func (c *Cluster) Routez() *Routez {
 			InBytes:      st.InBytes,
 			OutBytes:     st.OutBytes,
 			NumSubs:      uint32(st.NumSubs),
-			Compression:  "off",
+			Compression:  r.compression,
 		}
 		if r.rtt > 0 {
 			ri.RTT = r.rtt.String()

@@ -1,12 +1,14 @@
 package cluster
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"net"
 	"net/url"
@@ -45,6 +47,11 @@ type route struct {
 	parser      protocol.Parser
 	authPending bool
 	connectSeen bool
+	// delayedInfo: our INFO goes out once the route is registered (we
+	// dialed with compression configured, as upstream's solicitor does).
+	delayedInfo bool
+	compression string // the negotiated mode ("off", "not supported" or a level)
+	cconn       *CompressedConn
 
 	// guarded by Cluster.mu
 	infoReceived bool
@@ -77,26 +84,55 @@ type routeError struct {
 func (e *routeError) Error() string { return "cluster: " + e.reason.String() }
 
 // createRoute runs one route connection on the calling goroutine until it
-// closes: TLS when configured, CONNECT (when we dialed) and INFO, then
-// the read loop.
+// closes: TLS when configured, the compression negotiation (unless
+// compression is off), CONNECT (when we dialed) and INFO, then the read
+// loop.
 func (c *Cluster) createRoute(nc net.Conn, u *url.URL, explicit bool) {
+	start := time.Now()
+	if !c.trackRaw(nc) {
+		return
+	}
+	fail := func() {
+		c.untrackRaw(nc)
+		nc.Close()
+		if u != nil {
+			c.reconnect(u, explicit)
+		}
+	}
 	if c.o.TLSConfig != nil {
-		var ok bool
-		if nc, ok = c.handshake(nc, u); !ok {
-			if u != nil {
-				c.reconnect(u, explicit)
-			}
+		tc, ok := c.handshake(nc, u)
+		if !ok {
+			fail()
+			return
+		}
+		c.untrackRaw(nc)
+		nc = tc
+		if !c.trackRaw(nc) {
 			return
 		}
 	}
-	r := &route{cl: c, nc: nc, solicited: u != nil, url: u, explicit: explicit}
+	r := &route{cl: c, nc: nc, solicited: u != nil, url: u, explicit: explicit, compression: CompressionOff}
 	if u != nil {
 		r.reconnectURL, r.reconnectExplicit = u, explicit
 	}
 	if a, ok := nc.RemoteAddr().(*net.TCPAddr); ok {
 		r.host, r.port = a.IP.String(), a.Port
 	}
-	link, err := c.s.NewLink(nc, r.onClose)
+	conn, rd := nc, io.Reader(nc)
+	var replay [][]byte
+	negotiate := c.o.Compression.Mode != CompressionOff
+	infoAfterSwitch := false
+	if negotiate {
+		var err error
+		conn, rd, replay, infoAfterSwitch, err = r.negotiate(nc, start)
+		if err != nil {
+			c.log.Error(net.JoinHostPort(r.host, strconv.Itoa(r.port)) + " - Route handshake error: " + err.Error())
+			fail()
+			return
+		}
+	}
+	c.untrackRaw(nc)
+	link, err := c.s.NewLink(conn, r.onClose)
 	if err != nil {
 		return
 	}
@@ -112,10 +148,14 @@ func (c *Cluster) createRoute(nc net.Conn, u *url.URL, explicit bool) {
 	c.mu.Unlock()
 	c.log.Info(r.prefix + " - Route connection created")
 	if r.solicited {
-		r.sendConnect()
+		if !negotiate {
+			_ = link.Write(r.connectProto())
+		}
 		c.log.Debug(r.prefix + " - Route connect msg sent")
 	}
-	_ = link.Write(c.infoProto(nil))
+	if !negotiate || infoAfterSwitch {
+		_ = link.Write(c.infoProto(nil, r.compression))
+	}
 	r.mu.Lock()
 	if !r.solicited && c.o.Username != "" {
 		r.authPending = true
@@ -127,25 +167,160 @@ func (c *Cluster) createRoute(nc net.Conn, u *url.URL, explicit bool) {
 	}
 	r.pingTimer = time.AfterFunc(c.o.PingInterval, r.pingTick)
 	r.mu.Unlock()
-	r.readLoop()
+	r.initParser()
+	for _, line := range replay {
+		err := r.parser.Parse(line, r)
+		r.link.EndBatch()
+		if err != nil {
+			r.parseError(err)
+			return
+		}
+	}
+	r.readLoop(rd)
+}
+
+// trackRaw records a connection that has no link yet, so Shutdown can
+// close it; false when the cluster is shut down (nc is then closed).
+func (c *Cluster) trackRaw(nc net.Conn) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		nc.Close()
+		return false
+	}
+	c.raw[nc] = struct{}{}
+	return true
+}
+
+func (c *Cluster) untrackRaw(nc net.Conn) {
+	c.mu.Lock()
+	delete(c.raw, nc)
+	c.mu.Unlock()
+}
+
+// maxPreInfo bounds what a peer may send before its INFO.
+const (
+	maxPreInfoLines = 16
+	maxPreInfoLine  = 64 * 1024
+)
+
+// negotiate runs the first part of the handshake on the bare connection,
+// as upstream does when compression is configured: the dialer sends only
+// CONNECT, the acceptor only INFO (with its compression mode); each waits
+// for the other's INFO and picks the mode. With compression, the dialer
+// sends its INFO with the chosen mode before switching, the acceptor
+// switches and then sends its INFO; either way the INFO that registers
+// the route is the next one. It returns the connection to write to, the
+// reader to read from (either may decompress), the lines received before
+// the INFO (and the INFO itself when there is no compression) for the
+// parser, and whether our INFO must be sent after the switch.
+func (r *route) negotiate(nc net.Conn, start time.Time) (net.Conn, io.Reader, [][]byte, bool, error) {
+	c := r.cl
+	nc.SetReadDeadline(time.Now().Add(c.o.AuthTimeout + c.o.TLSTimeout))
+	defer nc.SetReadDeadline(time.Time{})
+	var first []byte
+	if r.solicited {
+		first = r.connectProto()
+	} else {
+		first = c.infoProto(nil, c.o.Compression.Mode)
+	}
+	if _, err := nc.Write(first); err != nil {
+		return nil, nil, nil, false, err
+	}
+	br := bufio.NewReaderSize(nc, 4096)
+	var pre [][]byte
+	var info routeInfo
+	var infoLine []byte
+	for {
+		line, err := readLine(br)
+		if err != nil {
+			return nil, nil, nil, false, err
+		}
+		verb := line
+		if i := bytes.IndexAny(line, " \t\r\n"); i >= 0 {
+			verb = line[:i]
+		}
+		switch {
+		case bytes.EqualFold(verb, []byte("INFO")):
+			infoLine = line
+			if err := json.Unmarshal(bytes.TrimSpace(line[4:]), &info); err != nil {
+				return nil, nil, nil, false, fmt.Errorf("invalid INFO: %w", err)
+			}
+		case bytes.EqualFold(verb, []byte("PING")):
+			if _, err := nc.Write(pongProto); err != nil {
+				return nil, nil, nil, false, err
+			}
+			continue
+		case bytes.EqualFold(verb, []byte("CONNECT")):
+			if re := r.checkConnect(bytes.TrimSpace(line[len(verb):])); re != nil {
+				if re.text != "" {
+					_, _ = nc.Write(protocol.AppendErr(nil, re.text))
+				}
+				return nil, nil, nil, false, re
+			}
+			fallthrough
+		case bytes.EqualFold(verb, []byte("PONG")), bytes.EqualFold(verb, []byte("+OK")):
+			if len(pre) == maxPreInfoLines {
+				return nil, nil, nil, false, errors.New("too many operations before INFO")
+			}
+			pre = append(pre, line)
+			continue
+		case bytes.EqualFold(verb, []byte("-ERR")):
+			return nil, nil, nil, false, errors.New(string(bytes.TrimSpace(line)))
+		default:
+			_, _ = nc.Write(protocol.AppendErr(nil, errTextUnknownProtocol))
+			return nil, nil, nil, false, fmt.Errorf("%w before INFO: %q", protocol.ErrUnknownOp, bytes.TrimSpace(line))
+		}
+		break
+	}
+	cm, err := SelectCompression(c.o.Compression.Mode, info.Compression)
+	if err != nil {
+		_, _ = nc.Write(protocol.AppendErr(nil, err.Error()))
+		return nil, nil, nil, false, err
+	}
+	if cm == CompressionS2Auto {
+		cm = AutoLevel(time.Since(start), c.o.Compression.RTTThresholds)
+	}
+	compress := cm != CompressionOff && cm != CompressionNotSupported && cm != CompressionAccept
+	if !compress {
+		if info.Compression == "" {
+			cm = CompressionNotSupported
+		}
+		r.compression = cm
+		r.delayedInfo = r.solicited
+		return nc, br, append(pre, infoLine), false, nil
+	}
+	r.compression = cm
+	if r.solicited {
+		r.delayedInfo = true
+		if _, err := nc.Write(c.infoProto(nil, cm)); err != nil {
+			return nil, nil, nil, false, err
+		}
+	}
+	cc := NewCompressedConnReader(nc, br, cm)
+	r.cconn = cc
+	return cc, cc, pre, !r.solicited, nil
+}
+
+// readLine reads one line (with its line end), copied.
+func readLine(br *bufio.Reader) ([]byte, error) {
+	var line []byte
+	for {
+		part, err := br.ReadSlice('\n')
+		line = append(line, part...)
+		if len(line) > maxPreInfoLine {
+			return nil, errors.New("line too long before INFO")
+		}
+		if err == bufio.ErrBufferFull {
+			continue
+		}
+		return line, err
+	}
 }
 
 // handshake runs the TLS handshake of a route, as a client when we dialed
 // (u set); the peer's certificate is verified both ways by the config.
 func (c *Cluster) handshake(nc net.Conn, u *url.URL) (net.Conn, bool) {
-	c.mu.Lock()
-	if c.closed {
-		c.mu.Unlock()
-		nc.Close()
-		return nil, false
-	}
-	c.raw[nc] = struct{}{}
-	c.mu.Unlock()
-	defer func() {
-		c.mu.Lock()
-		delete(c.raw, nc)
-		c.mu.Unlock()
-	}()
 	var tc *tls.Conn
 	if u != nil {
 		cfg := c.o.TLSConfig.Clone()
@@ -160,7 +335,6 @@ func (c *Cluster) handshake(nc net.Conn, u *url.URL) (net.Conn, bool) {
 	defer cancel()
 	if err := tc.HandshakeContext(ctx); err != nil {
 		c.log.Error(nc.RemoteAddr().String() + " - TLS route handshake error: " + err.Error())
-		nc.Close()
 		return nil, false
 	}
 	c.log.Debug(nc.RemoteAddr().String() + " - TLS handshake complete")
@@ -169,7 +343,7 @@ func (c *Cluster) handshake(nc net.Conn, u *url.URL) (net.Conn, bool) {
 
 // infoProto renders our INFO; with remote set, the remote's INFO is
 // rendered instead (gossip).
-func (c *Cluster) infoProto(remote *routeInfo) []byte {
+func (c *Cluster) infoProto(remote *routeInfo, compression string) []byte {
 	var info routeInfo
 	if remote != nil {
 		info = *remote
@@ -181,12 +355,16 @@ func (c *Cluster) infoProto(remote *routeInfo) []byte {
 		if !c.o.NoAdvertise {
 			info.ConnectURLs = c.s.ClientConnectURLs()
 		}
+		info.Compression = compression
+		if compression == CompressionNotSupported {
+			info.Compression = c.o.Compression.Mode
+		}
 	}
 	b, _ := json.Marshal(&info)
 	return protocol.AppendInfo(nil, b)
 }
 
-func (r *route) sendConnect() {
+func (r *route) connectProto() []byte {
 	c := r.cl
 	ci := connectInfo{Echo: true, TLS: c.o.TLSConfig != nil, Headers: c.info.Headers, Name: c.id}
 	if r.url != nil && r.url.User != nil {
@@ -197,7 +375,7 @@ func (r *route) sendConnect() {
 	ci.Cluster, ci.Dynamic = c.name, c.dynamic
 	c.mu.Unlock()
 	b, _ := json.Marshal(&ci)
-	_ = r.link.Write(protocol.AppendConnect(nil, b))
+	return protocol.AppendConnect(nil, b)
 }
 
 func (r *route) sendErr(text string) {
@@ -212,14 +390,16 @@ func (r *route) traceOut(proto []byte) {
 	}
 }
 
-func (r *route) readLoop() {
-	c := r.cl
+func (r *route) initParser() {
 	r.parser.Role = protocol.RoleRoute
 	r.parser.MaxPayload = -1 // as upstream, routed messages are not limited
-	r.parser.MaxControlLine = int(c.s.Options().MaxControlLine)
+	r.parser.MaxControlLine = int(r.cl.s.Options().MaxControlLine)
+}
+
+func (r *route) readLoop(rd io.Reader) {
 	buf := make([]byte, 32*1024)
 	for {
-		n, err := r.nc.Read(buf)
+		n, err := rd.Read(buf)
 		if n > 0 {
 			r.link.Touch()
 			perr := r.parser.Parse(buf[:n], r)
@@ -300,6 +480,16 @@ func (r *route) HandleFrame(f *protocol.Frame) error {
 			c.mu.Lock()
 			r.rtt = rtt
 			c.mu.Unlock()
+			// s2_auto follows the round-trip time.
+			if r.cconn != nil && c.o.Compression.Mode == CompressionS2Auto {
+				level := AutoLevel(rtt, c.o.Compression.RTTThresholds)
+				if level != r.cconn.Level() {
+					_ = r.cconn.SetLevel(level)
+					c.mu.Lock()
+					r.compression = level
+					c.mu.Unlock()
+				}
+			}
 		}
 	case protocol.OpConnect:
 		return r.processConnect(f.Arg)
@@ -340,26 +530,48 @@ func (r *route) pingTick() {
 	_ = r.link.Write(pingProto)
 }
 
-func (r *route) processConnect(arg []byte) error {
+// checkConnect validates a route CONNECT: not a client, not a gateway,
+// the credentials of the cluster's authorization, a cluster name we
+// accept (or adopt).
+func (r *route) checkConnect(arg []byte) *routeError {
 	c := r.cl
+	prefix := r.prefix
+	if prefix == "" {
+		prefix = net.JoinHostPort(r.host, strconv.Itoa(r.port))
+	}
 	var ci connectInfo
 	if err := json.Unmarshal(arg, &ci); err != nil {
-		c.log.Error(r.prefix + " - Error parsing route CONNECT: " + err.Error())
+		c.log.Error(prefix + " - Error parsing route CONNECT: " + err.Error())
 		return &routeError{text: errTextUnknownProtocol, reason: server.LinkProtocolViolation}
 	}
 	if ci.Lang != "" {
-		c.log.Error(r.prefix + " - " + errTextRoutePort)
+		c.log.Error(prefix + " - " + errTextRoutePort)
 		return &routeError{text: errTextRoutePort, reason: server.LinkProtocolViolation}
 	}
 	if ci.Gateway != "" {
 		text := fmt.Sprintf("Rejecting connection from gateway %q on the Route port", ci.Gateway)
-		c.log.Error(r.prefix + " - " + text)
+		c.log.Error(prefix + " - " + text)
 		return &routeError{text: text, reason: server.LinkProtocolViolation}
 	}
 	if c.o.Username != "" && (ci.User != c.o.Username || ci.Pass != c.o.Password) {
-		c.log.Error(r.prefix + " - authentication error")
+		c.log.Error(prefix + " - authentication error")
 		return &routeError{text: errTextAuthViolation, reason: server.LinkAuthViolation}
 	}
+	if err := c.checkName(r, ci.Cluster, ci.Dynamic, ci.Name, true); err != nil {
+		var re *routeError
+		errors.As(err, &re)
+		return re
+	}
+	return nil
+}
+
+func (r *route) processConnect(arg []byte) error {
+	c := r.cl
+	if re := r.checkConnect(arg); re != nil {
+		return re
+	}
+	var ci connectInfo
+	_ = json.Unmarshal(arg, &ci) // checked above
 	r.authPending = false
 	r.connectSeen = true
 	r.mu.Lock()
@@ -368,9 +580,6 @@ func (r *route) processConnect(arg []byte) error {
 		r.authTimer = nil
 	}
 	r.mu.Unlock()
-	if err := c.checkName(r, ci.Cluster, ci.Dynamic, ci.Name, true); err != nil {
-		return err
-	}
 	r.link.SetHeaders(ci.Headers && c.info.Headers)
 	c.mu.Lock()
 	if r.remoteID == "" {
@@ -387,7 +596,9 @@ func (r *route) processConnect(arg []byte) error {
 func (c *Cluster) checkName(r *route, theirs string, theirDynamic bool, remoteID string, fromConnect bool) error {
 	c.mu.Lock()
 	ours := c.name
-	if theirs == "" || theirs == ours {
+	// Equal names, or a peer with a generated name that will adopt ours
+	// when it sees our CONNECT or INFO.
+	if theirs == "" || theirs == ours || (theirDynamic && (!c.dynamic || strings.Compare(theirs, ours) < 0)) {
 		c.mu.Unlock()
 		return nil
 	}
@@ -409,7 +620,11 @@ func (c *Cluster) checkName(r *route, theirs string, theirDynamic bool, remoteID
 	}
 	c.mu.Unlock()
 	text := fmt.Sprintf("Rejecting connection, cluster name %q does not match %q", theirs, ours)
-	c.log.Error(r.prefix + " - " + text)
+	prefix := r.prefix
+	if prefix == "" {
+		prefix = net.JoinHostPort(r.host, strconv.Itoa(r.port))
+	}
+	c.log.Error(prefix + " - " + text)
 	if fromConnect {
 		return &routeError{text: text, reason: server.LinkClusterNameConflict}
 	}
@@ -507,10 +722,14 @@ func (r *route) processInfo(arg []byte) error {
 		drop.close(server.LinkDuplicateRoute)
 	}
 	c.log.Debug(fmt.Sprintf("%s - Registering remote route %q", r.prefix, info.ID))
+	if r.delayedInfo {
+		r.delayedInfo = false
+		_ = r.link.Write(c.infoProto(nil, r.compression))
+	}
 	c.sendAllInterest(r)
 	c.log.Debug(r.prefix + " - Sent local subscriptions to route")
 	if gossip && len(others) > 0 {
-		proto := c.infoProto(&info)
+		proto := c.infoProto(&info, "")
 		for _, x := range others {
 			_ = x.link.Write(proto)
 		}
