@@ -113,6 +113,9 @@ func normalizeRTTs(mode string, given []time.Duration) ([]time.Duration, error) 
 // The result may be s2_auto: the caller then picks the level with
 // AutoLevel from the route's RTT. An unknown remote mode is an error.
 func SelectCompression(local, remote string) (string, error) {
+	if local == "" {
+		local = CompressionAccept // Compression's zero value
+	}
 	if local == CompressionOff {
 		return CompressionOff, nil
 	}

@@ -74,6 +74,7 @@ func TestSelectCompression(t *testing.T) {
 		{fast, acc, fast}, {best, acc, best}, {auto, acc, auto},
 		{fast, best, fast}, {best, fast, best}, {auto, better, auto},
 		{fast, "", none}, {acc, none, none},
+		{"", acc, off}, {"", best, best},
 	} {
 		got, err := cluster.SelectCompression(tc.local, tc.remote)
 		if err != nil || got != tc.want {
