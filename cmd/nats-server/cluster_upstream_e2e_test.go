@@ -2,10 +2,13 @@ package main
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -113,4 +116,53 @@ func TestClusterWithUpstream(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestClusterCompressionWithUpstream: natsd dials an upstream server
+// through a counting proxy, both configured with s2_fast; 1 KiB JSON
+// payloads must cross compressed.
+func TestClusterCompressionWithUpstream(t *testing.T) {
+	bin := os.Getenv(upstreamEnv)
+	if bin == "" {
+		t.Skip(upstreamEnv + " not set")
+	}
+	ports := freePorts(t, 2)
+	dir := t.TempDir()
+	upConf := writeFile(t, filepath.Join(dir, "up.conf"), fmt.Sprintf(
+		"listen: 127.0.0.1:%d\ncluster { name: mixed, listen: 127.0.0.1:%d, compression: s2_fast }\n", ports[0], ports[1]))
+	startUpstream(t, bin, "-c", upConf)
+	time.Sleep(300 * time.Millisecond)
+	proxy := newCountingProxy(t, fmt.Sprintf("127.0.0.1:%d", ports[1]))
+	ndConf := writeFile(t, filepath.Join(dir, "nd.conf"), fmt.Sprintf(
+		"cluster { name: mixed, listen: 127.0.0.1:-1, compression: s2_fast, routes: [nats-route://%s] }\n", proxy.addr()))
+	nd := start(t, "-c", ndConf)
+
+	up, err := nats.Connect(fmt.Sprintf("nats://127.0.0.1:%d", ports[0]), nats.NoReconnect())
+	require.NoError(t, err)
+	t.Cleanup(up.Close)
+	ours := nd.connect()
+	var got atomic.Int64
+	_, err = up.Subscribe("mixed.cmp", func(*nats.Msg) { got.Add(1) })
+	require.NoError(t, err)
+	probe, err := up.SubscribeSync("mixed.probe")
+	require.NoError(t, err)
+	require.NoError(t, up.Flush())
+	require.True(t, crosses(t, ours, probe, "mixed.probe"), "natsd -> upstream")
+
+	const n = 2000
+	rng := rand.New(rand.NewPCG(3, 4))
+	for i := range n {
+		var p []byte
+		for len(p) < 1024 {
+			p = fmt.Appendf(p, `{"id":%d,"sensor":"temp-%02d","value":%d.%d,"unit":"celsius","ok":true},`, i, rng.IntN(20), 15+rng.IntN(10), rng.IntN(10))
+		}
+		require.NoError(t, ours.Publish("mixed.cmp", p[:1024]))
+	}
+	require.NoError(t, ours.Flush())
+	eventually(t, "every message at upstream", func() bool { return got.Load() == n })
+	nd.cmd.Process.Kill()
+	<-nd.done
+	proxy.close()
+	t.Logf("%d x 1 KiB natsd -> upstream with s2_fast: %d route bytes (%.3f of the payloads)", n, proxy.up.Load(), float64(proxy.up.Load())/float64(n*1024))
+	require.Less(t, proxy.up.Load(), int64(n*1024/2), "the route to upstream is not compressed")
 }
