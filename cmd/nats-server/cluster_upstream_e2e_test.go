@@ -118,51 +118,77 @@ func TestClusterWithUpstream(t *testing.T) {
 	}
 }
 
-// TestClusterCompressionWithUpstream: natsd dials an upstream server
-// through a counting proxy, both configured with s2_fast; 1 KiB JSON
-// payloads must cross compressed.
+// TestClusterCompressionWithUpstream: one server dials the other through
+// a counting proxy, both configured with s2_fast, and the dialer's clients
+// send 1 KiB JSON payloads to a subscriber on the other side: they must
+// cross compressed, whichever side dials.
 func TestClusterCompressionWithUpstream(t *testing.T) {
 	bin := os.Getenv(upstreamEnv)
 	if bin == "" {
 		t.Skip(upstreamEnv + " not set")
 	}
-	ports := freePorts(t, 2)
-	dir := t.TempDir()
-	upConf := writeFile(t, filepath.Join(dir, "up.conf"), fmt.Sprintf(
-		"listen: 127.0.0.1:%d\ncluster { name: mixed, listen: 127.0.0.1:%d, compression: s2_fast }\n", ports[0], ports[1]))
-	startUpstream(t, bin, "-c", upConf)
-	time.Sleep(300 * time.Millisecond)
-	proxy := newCountingProxy(t, fmt.Sprintf("127.0.0.1:%d", ports[1]))
-	ndConf := writeFile(t, filepath.Join(dir, "nd.conf"), fmt.Sprintf(
-		"cluster { name: mixed, listen: 127.0.0.1:-1, compression: s2_fast, routes: [nats-route://%s] }\n", proxy.addr()))
-	nd := start(t, "-c", ndConf)
+	for _, natsdDials := range []bool{true, false} {
+		t.Run(fmt.Sprintf("natsd dials %v", natsdDials), func(t *testing.T) {
+			ports := freePorts(t, 2)
+			dir := t.TempDir()
+			upURL := fmt.Sprintf("nats://127.0.0.1:%d", ports[0])
+			var nd *proc
+			var proxy *countingProxy
+			if natsdDials {
+				upConf := writeFile(t, filepath.Join(dir, "up.conf"), fmt.Sprintf(
+					"listen: 127.0.0.1:%d\ncluster { name: mixed, listen: 127.0.0.1:%d, compression: s2_fast }\n", ports[0], ports[1]))
+				startUpstream(t, bin, "-c", upConf)
+				time.Sleep(300 * time.Millisecond)
+				proxy = newCountingProxy(t, fmt.Sprintf("127.0.0.1:%d", ports[1]))
+				nd = start(t, "-c", writeFile(t, filepath.Join(dir, "nd.conf"), fmt.Sprintf(
+					"cluster { name: mixed, listen: 127.0.0.1:-1, compression: s2_fast, routes: [nats-route://%s] }\n", proxy.addr())))
+			} else {
+				nd = start(t, "-c", writeFile(t, filepath.Join(dir, "nd.conf"), "cluster { name: mixed, listen: 127.0.0.1:-1, compression: s2_fast }\n"))
+				proxy = newCountingProxy(t, strings.TrimPrefix(nd.clusterURL(), "nats://"))
+				upConf := writeFile(t, filepath.Join(dir, "up.conf"), fmt.Sprintf(
+					"listen: 127.0.0.1:%d\ncluster { name: mixed, listen: 127.0.0.1:%d, compression: s2_fast, routes: [nats-route://%s] }\n",
+					ports[0], ports[1], proxy.addr()))
+				startUpstream(t, bin, "-c", upConf)
+			}
+			var up *nats.Conn
+			var err error
+			for range 50 {
+				if up, err = nats.Connect(upURL, nats.NoReconnect()); err == nil {
+					break
+				}
+				time.Sleep(50 * time.Millisecond)
+			}
+			require.NoError(t, err)
+			t.Cleanup(up.Close)
+			ours := nd.connect()
+			// The dialer's clients publish, so the payloads go the way
+			// the proxy counts.
+			pub, subConn := ours, up
+			if !natsdDials {
+				pub, subConn = up, ours
+			}
+			var got atomic.Int64
+			_, err = subConn.Subscribe("mixed.cmp", func(*nats.Msg) { got.Add(1) })
+			require.NoError(t, err)
+			probe, err := subConn.SubscribeSync("mixed.probe")
+			require.NoError(t, err)
+			require.NoError(t, subConn.Flush())
+			require.True(t, crosses(t, pub, probe, "mixed.probe"), "no route")
 
-	up, err := nats.Connect(fmt.Sprintf("nats://127.0.0.1:%d", ports[0]), nats.NoReconnect())
-	require.NoError(t, err)
-	t.Cleanup(up.Close)
-	ours := nd.connect()
-	var got atomic.Int64
-	_, err = up.Subscribe("mixed.cmp", func(*nats.Msg) { got.Add(1) })
-	require.NoError(t, err)
-	probe, err := up.SubscribeSync("mixed.probe")
-	require.NoError(t, err)
-	require.NoError(t, up.Flush())
-	require.True(t, crosses(t, ours, probe, "mixed.probe"), "natsd -> upstream")
-
-	const n = 2000
-	rng := rand.New(rand.NewPCG(3, 4))
-	for i := range n {
-		var p []byte
-		for len(p) < 1024 {
-			p = fmt.Appendf(p, `{"id":%d,"sensor":"temp-%02d","value":%d.%d,"unit":"celsius","ok":true},`, i, rng.IntN(20), 15+rng.IntN(10), rng.IntN(10))
-		}
-		require.NoError(t, ours.Publish("mixed.cmp", p[:1024]))
+			const n = 2000
+			rng := rand.New(rand.NewPCG(3, 4))
+			for i := range n {
+				var p []byte
+				for len(p) < 1024 {
+					p = fmt.Appendf(p, `{"id":%d,"sensor":"temp-%02d","value":%d.%d,"unit":"celsius","ok":true},`, i, rng.IntN(20), 15+rng.IntN(10), rng.IntN(10))
+				}
+				require.NoError(t, pub.Publish("mixed.cmp", p[:1024]))
+			}
+			require.NoError(t, pub.Flush())
+			eventually(t, "every message", func() bool { return got.Load() == n })
+			proxy.close()
+			t.Logf("%d x 1 KiB with s2_fast: %d route bytes (%.3f of the payloads)", n, proxy.up.Load(), float64(proxy.up.Load())/float64(n*1024))
+			require.Less(t, proxy.up.Load(), int64(n*1024/2), "the route is not compressed")
+		})
 	}
-	require.NoError(t, ours.Flush())
-	eventually(t, "every message at upstream", func() bool { return got.Load() == n })
-	nd.cmd.Process.Kill()
-	<-nd.done
-	proxy.close()
-	t.Logf("%d x 1 KiB natsd -> upstream with s2_fast: %d route bytes (%.3f of the payloads)", n, proxy.up.Load(), float64(proxy.up.Load())/float64(n*1024))
-	require.Less(t, proxy.up.Load(), int64(n*1024/2), "the route to upstream is not compressed")
 }
