@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"log/slog"
 	"net"
 	"net/url"
@@ -53,7 +54,8 @@ type Cluster struct {
 	name       string
 	dynamic    bool
 	info       routeInfo             // our INFO, without per-route fields
-	routes     map[string]*route     // registered routes by remote server ID
+	routes     map[string]*peer      // registered routes by remote server ID
+	poolSize   int                   // connections per peer; 0 without pooling
 	all        map[*route]struct{}   // every route connection, registered or not
 	raw        map[net.Conn]struct{} // connections still in their TLS handshake
 	connecting map[string]bool       // host:port being solicited
@@ -68,6 +70,34 @@ type Cluster struct {
 }
 
 type ikey struct{ account, subject, queue string }
+
+// peer is the pool of route connections to one server: one slot per pool
+// index (one slot for a peer without pooling).
+type peer struct {
+	conns  []*route
+	noPool bool
+}
+
+// any returns one of the peer's connections, nil when it has none.
+func (p *peer) any() *route {
+	for _, r := range p.conns {
+		if r != nil {
+			return r
+		}
+	}
+	return nil
+}
+
+// poolIdx is the pool slot that carries account, as upstream computes
+// it (FNV-1a of the name modulo the pool size).
+func poolIdx(account string, size int) int {
+	if size <= 1 {
+		return 0
+	}
+	h := fnv.New32a()
+	h.Write([]byte(account))
+	return int(h.Sum32() % uint32(size))
+}
 
 // routeInfo is the INFO a route sends, upstream's JSON names.
 type routeInfo struct {
@@ -134,7 +164,7 @@ func Start(s *server.Server, o *Options) (*Cluster, error) {
 		quit:       make(chan struct{}),
 		ctx:        ctx,
 		stop:       stop,
-		routes:     make(map[string]*route),
+		routes:     make(map[string]*peer),
 		all:        make(map[*route]struct{}),
 		raw:        make(map[net.Conn]struct{}),
 		connecting: make(map[string]bool),
@@ -157,6 +187,12 @@ func Start(s *server.Server, o *Options) (*Cluster, error) {
 	}
 	if c.o.MaxPingsOut <= 0 {
 		c.o.MaxPingsOut = DefaultMaxPingsOut
+	}
+	switch {
+	case o.PoolSize == 0:
+		c.poolSize = DefaultPoolSize
+	case o.PoolSize > 0:
+		c.poolSize = o.PoolSize
 	}
 	c.name = o.Name
 	if c.name == "" {
@@ -423,6 +459,7 @@ func (c *Cluster) InterestChanged(account, subject, queue string, added bool) {
 		c.interest[k] = n
 	}
 	var proto []byte
+	idx := poolIdx(account, c.poolSize)
 	switch {
 	case queue == "" && added && n == 1:
 		proto = protocol.AppendRSub(nil, []byte(account), []byte(subject), nil, 0)
@@ -437,8 +474,10 @@ func (c *Cluster) InterestChanged(account, subject, queue string, added bool) {
 		return
 	}
 	for r := range c.ready {
-		_ = r.link.Write(proto)
-		r.traceOut(proto)
+		if r.noPool || r.poolIdx == idx {
+			_ = r.link.Write(proto)
+			r.traceOut(proto)
+		}
 	}
 }
 
@@ -449,6 +488,9 @@ func (c *Cluster) sendAllInterest(r *route) {
 	defer c.imu.Unlock()
 	var b []byte
 	for k, n := range c.interest {
+		if !r.noPool && poolIdx(k.account, c.poolSize) != r.poolIdx {
+			continue
+		}
 		if k.queue == "" {
 			b = protocol.AppendRSub(b, []byte(k.account), []byte(k.subject), nil, 0)
 		} else {
@@ -478,7 +520,11 @@ func (c *Cluster) updateConnectURLs() {
 	}
 	sort.Strings(ids)
 	for _, id := range ids {
-		for _, u := range c.routes[id].connectURLs {
+		f := c.routes[id].any()
+		if f == nil {
+			continue
+		}
+		for _, u := range f.connectURLs {
 			if !slices.Contains(urls, u) {
 				urls = append(urls, u)
 			}
@@ -538,6 +584,7 @@ type RouteInfo struct {
 	OutBytes     int64     `json:"out_bytes"`
 	NumSubs      uint32    `json:"subscriptions"`
 	Compression  string    `json:"compression,omitempty"`
+	PoolIdx      int       `json:"pool_idx"`
 }
 
 // Routez returns a snapshot of the registered routes, ordered by rid.
@@ -546,8 +593,12 @@ func (c *Cluster) Routez() *Routez {
 	c.mu.Lock()
 	rz := &Routez{ID: c.id, Name: c.info.Name, Now: now}
 	routes := make([]*route, 0, len(c.routes))
-	for _, r := range c.routes {
-		routes = append(routes, r)
+	for _, p := range c.routes {
+		for _, r := range p.conns {
+			if r != nil {
+				routes = append(routes, r)
+			}
+		}
 	}
 	c.mu.Unlock()
 	for _, r := range routes {
@@ -571,6 +622,7 @@ func (c *Cluster) Routez() *Routez {
 			OutBytes:     st.OutBytes,
 			NumSubs:      uint32(st.NumSubs),
 			Compression:  r.compression,
+			PoolIdx:      r.poolIdx,
 		}
 		if r.rtt > 0 {
 			ri.RTT = r.rtt.String()

@@ -60,13 +60,16 @@ type node struct {
 // free port (or o.Port) and the routes of o.
 func startNode(t testing.TB, name string, o cluster.Options) *node {
 	t.Helper()
+	return startNodeWith(t, server.Options{}, name, o)
+}
+
+// startNodeWith is startNode with more server options.
+func startNodeWith(t testing.TB, so server.Options, name string, o cluster.Options) *node {
+	t.Helper()
 	lb := &logBuf{}
-	s, err := server.New(server.Options{
-		ServerName: name,
-		Host:       "127.0.0.1",
-		Port:       server.RandomPort,
-		Logger:     slog.New(&lineHandler{w: lb}),
-	})
+	so.ServerName, so.Host, so.Port = name, "127.0.0.1", server.RandomPort
+	so.Logger = slog.New(&lineHandler{w: lb})
+	s, err := server.New(so)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -152,11 +155,19 @@ func mesh3(t testing.TB) (a, b, c *node) {
 func TestMeshThroughSeed(t *testing.T) {
 	a, b, c := mesh3(t)
 	// B and C found each other through the seed's gossip.
+	// Each pair fills its pool: three connections, slots 0 to 2.
 	for _, n := range []*node{a, b, c} {
-		rz := n.c.Routez()
-		if rz.NumRoutes != 2 {
-			t.Fatalf("%s: %d routes", n.s.Name(), rz.NumRoutes)
-		}
+		waitFor(t, 5*time.Second, "full pools", func() bool {
+			rz := n.c.Routez()
+			if rz.NumRoutes != 2*cluster.DefaultPoolSize {
+				return false
+			}
+			slots := map[string]int{}
+			for _, r := range rz.Routes {
+				slots[r.RemoteID] |= 1 << r.PoolIdx
+			}
+			return len(slots) == 2 && slots[rz.Routes[0].RemoteID] == 7
+		})
 	}
 	if !strings.Contains(a.log.String(), "Registering remote route") {
 		t.Fatalf("seed log lacks registration:\n%s", a.log.String())

@@ -38,12 +38,17 @@ func startCompressed(t *testing.T, mode string, routes ...*url.URL) (*server.Ser
 func wireBytes(c *Cluster) (raw, wire uint64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	for _, r := range c.routes {
-		st := r.link.Stats()
-		raw += uint64(st.OutBytes)
-		if r.cconn != nil {
-			_, out := r.cconn.WireBytes()
-			wire += out
+	for _, p := range c.routes {
+		for _, r := range p.conns {
+			if r == nil {
+				continue
+			}
+			st := r.link.Stats()
+			raw += uint64(st.OutBytes)
+			if r.cconn != nil {
+				_, out := r.cconn.WireBytes()
+				wire += out
+			}
 		}
 	}
 	return raw, wire
@@ -70,6 +75,10 @@ func TestRouteCompression(t *testing.T) {
 				t.Fatal("no route")
 			}
 			for _, c := range []*Cluster{ca, cb} {
+				deadline := time.Now().Add(5 * time.Second)
+				for len(c.Routez().Routes) != DefaultPoolSize && time.Now().Before(deadline) {
+					time.Sleep(10 * time.Millisecond)
+				}
 				rz := c.Routez()
 				if got := rz.Routes[0].Compression; got != tc.want {
 					t.Fatalf("compression %q, want %q", got, tc.want)

@@ -56,6 +56,8 @@ type route struct {
 	// guarded by Cluster.mu
 	infoReceived bool
 	registered   bool
+	poolIdx      int  // slot in the peer's pool once registered
+	noPool       bool // the peer (or we) do not pool: every account here
 	self         bool
 	remoteID     string
 	remoteName   string
@@ -153,7 +155,10 @@ func (c *Cluster) createRoute(nc net.Conn, u *url.URL, explicit bool) {
 		}
 		c.log.Debug(r.prefix + " - Route connect msg sent")
 	}
-	if !negotiate || infoAfterSwitch {
+	switch {
+	case !negotiate && r.solicited && c.poolSize > 0:
+		r.delayedInfo = true // it carries the pool slot, known on registration
+	case !negotiate || infoAfterSwitch:
 		_ = link.Write(c.infoProto(nil, r.compression))
 	}
 	r.mu.Lock()
@@ -344,6 +349,10 @@ func (c *Cluster) handshake(nc net.Conn, u *url.URL) (net.Conn, bool) {
 // infoProto renders our INFO; with remote set, the remote's INFO is
 // rendered instead (gossip).
 func (c *Cluster) infoProto(remote *routeInfo, compression string) []byte {
+	return c.infoProtoIdx(remote, compression, 0)
+}
+
+func (c *Cluster) infoProtoIdx(remote *routeInfo, compression string, poolIdx int) []byte {
 	var info routeInfo
 	if remote != nil {
 		info = *remote
@@ -355,6 +364,7 @@ func (c *Cluster) infoProto(remote *routeInfo, compression string) []byte {
 		if !c.o.NoAdvertise {
 			info.ConnectURLs = c.s.ClientConnectURLs()
 		}
+		info.PoolSize, info.PoolIdx = c.poolSize, poolIdx
 		info.Compression = compression
 		if compression == CompressionNotSupported {
 			info.Compression = c.o.Compression.Mode
@@ -689,7 +699,58 @@ func (r *route) processInfo(arg []byte) error {
 	r.remoteID, r.remoteName = info.ID, info.Name
 	r.connectURLs = info.ConnectURLs
 	r.routeURL = info.IP
-	existing := c.routes[info.ID]
+	noPool := c.poolSize == 0 || info.PoolSize == 0
+	if !noPool && info.PoolSize != c.poolSize {
+		c.mu.Unlock()
+		text := fmt.Sprintf("Mismatch route pool size: %v vs %v", c.poolSize, info.PoolSize)
+		c.log.Error(r.prefix + " - " + text)
+		return &routeError{text: text, reason: server.LinkProtocolViolation}
+	}
+	p := c.routes[info.ID]
+	if p == nil || p.noPool != noPool {
+		n := c.poolSize
+		if noPool {
+			n = 1
+		}
+		p = &peer{conns: make([]*route, n), noPool: noPool}
+		if old := c.routes[info.ID]; old != nil {
+			// The peer changed its pooling: its old connections go.
+			defer func(old *peer) {
+				for _, x := range old.conns {
+					if x != nil {
+						x.close(server.LinkDuplicateRoute)
+					}
+				}
+			}(old)
+		}
+		c.routes[info.ID] = p
+	}
+	idx := 0
+	switch {
+	case noPool:
+	case r.solicited:
+		idx = -1
+		for i, x := range p.conns {
+			if x == nil {
+				idx = i
+				break
+			}
+		}
+		if idx < 0 {
+			c.mu.Unlock()
+			c.log.Debug(fmt.Sprintf("%s - Route pool size reached, closing extra connection to %q", r.prefix, info.ID))
+			return &routeError{reason: server.LinkDuplicateRoute}
+		}
+	default:
+		idx = info.PoolIdx
+		if idx < 0 || idx >= len(p.conns) {
+			c.mu.Unlock()
+			text := fmt.Sprintf("Invalid route pool index: %v - pool size is %v", info.PoolIdx, info.PoolSize)
+			c.log.Error(r.prefix + " - " + text)
+			return &routeError{text: text, reason: server.LinkProtocolViolation}
+		}
+	}
+	existing := p.conns[idx]
 	var drop *route
 	if existing != nil {
 		if keepExisting(c.id, existing, r) {
@@ -707,12 +768,24 @@ func (r *route) processInfo(arg []byte) error {
 			r.reconnectURL, r.reconnectExplicit = existing.url, existing.explicit
 		}
 	}
-	c.routes[info.ID] = r
+	p.conns[idx] = r
 	r.registered = true
+	r.poolIdx, r.noPool = idx, noPool
+	count := 0
+	for _, x := range p.conns {
+		if x != nil {
+			count++
+		}
+	}
+	first := count == 1 && drop == nil
+	// A dialer fills the pool one connection after the other.
+	more := !noPool && r.solicited && count < len(p.conns)
 	var others []*route
 	for id, x := range c.routes {
 		if id != info.ID {
-			others = append(others, x)
+			if f := x.any(); f != nil {
+				others = append(others, f)
+			}
 		}
 	}
 	gossip := !(r.solicited && !r.explicit) && info.GossipMode != 1
@@ -724,18 +797,64 @@ func (r *route) processInfo(arg []byte) error {
 	c.log.Debug(fmt.Sprintf("%s - Registering remote route %q", r.prefix, info.ID))
 	if r.delayedInfo {
 		r.delayedInfo = false
-		_ = r.link.Write(c.infoProto(nil, r.compression))
+		_ = r.link.Write(c.routeInfoProto(r))
 	}
 	c.sendAllInterest(r)
 	c.log.Debug(r.prefix + " - Sent local subscriptions to route")
+	if !first {
+		if more {
+			c.dialPool(r.url, r.explicit)
+		}
+		return nil
+	}
 	if gossip && len(others) > 0 {
-		proto := c.infoProto(&info, "")
+		fwd := info
+		fwd.PoolIdx, fwd.Compression = 0, ""
+		proto := c.infoProto(&fwd, "")
 		for _, x := range others {
 			_ = x.link.Write(proto)
 		}
 	}
 	c.updateConnectURLs()
+	if more {
+		c.dialPool(r.url, r.explicit)
+	}
 	return nil
+}
+
+// routeInfoProto is our INFO for r, with its pool slot.
+func (c *Cluster) routeInfoProto(r *route) []byte {
+	c.mu.Lock()
+	idx := r.poolIdx
+	c.mu.Unlock()
+	return c.infoProtoIdx(nil, r.compression, idx)
+}
+
+// dialPool dials one more pool connection to u.
+func (c *Cluster) dialPool(u *url.URL, explicit bool) {
+	if u == nil {
+		return
+	}
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return
+	}
+	c.wg.Add(1)
+	c.mu.Unlock()
+	go func() {
+		defer c.wg.Done()
+		if !c.sleep(time.Duration(rand.IntN(20)) * time.Millisecond) {
+			return
+		}
+		d := net.Dialer{Timeout: routeDialTimeout}
+		nc, err := d.DialContext(c.ctx, "tcp", u.Host)
+		if err != nil {
+			c.log.Debug("Error trying to connect to route pool connection: " + err.Error())
+			return
+		}
+		c.createRoute(nc, u, explicit)
+	}()
 }
 
 // keepExisting decides which of two connections to the same server
@@ -763,7 +882,7 @@ func (c *Cluster) implicitRoute(info *routeInfo) {
 		return
 	}
 	c.mu.Lock()
-	_, known := c.routes[info.ID]
+	known := c.routes[info.ID] != nil
 	c.mu.Unlock()
 	if known || c.isConfigured(info.Host, info.Port, info.IP) {
 		return
@@ -799,9 +918,13 @@ func (r *route) onClose(reason server.LinkCloseReason) {
 	c.imu.Unlock()
 	c.mu.Lock()
 	delete(c.all, r)
-	registered := r.registered && c.routes[r.remoteID] == r
-	if registered {
-		delete(c.routes, r.remoteID)
+	registered := false // the peer's last connection went
+	if p := c.routes[r.remoteID]; r.registered && p != nil && r.poolIdx < len(p.conns) && p.conns[r.poolIdx] == r {
+		p.conns[r.poolIdx] = nil
+		if p.any() == nil {
+			delete(c.routes, r.remoteID)
+			registered = true
+		}
 	}
 	r.registered = false
 	u, explicit := r.reconnectURL, r.reconnectExplicit
