@@ -13,7 +13,7 @@ type Account struct {
 	Name  string
 	nameb []byte // Name, for RMSG lines
 	srv   *Server
-	sl   *sublist.Sublist[*subscription]
+	sl    *sublist.Sublist[*subscription]
 }
 
 // NumSubscriptions returns the number of subscriptions in the account.
