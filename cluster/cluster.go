@@ -56,6 +56,7 @@ type Cluster struct {
 	info       routeInfo             // our INFO, without per-route fields
 	routes     map[string]*peer      // registered routes by remote server ID
 	poolSize   int                   // connections per peer; 0 without pooling
+	pinned     map[string]bool       // accounts with a dedicated route
 	all        map[*route]struct{}   // every route connection, registered or not
 	raw        map[net.Conn]struct{} // connections still in their TLS handshake
 	connecting map[string]bool       // host:port being solicited
@@ -75,6 +76,7 @@ type ikey struct{ account, subject, queue string }
 // index (one slot for a peer without pooling).
 type peer struct {
 	conns  []*route
+	pinned map[string]*route // dedicated routes by account
 	noPool bool
 }
 
@@ -84,6 +86,9 @@ func (p *peer) any() *route {
 		if r != nil {
 			return r
 		}
+	}
+	for _, r := range p.pinned {
+		return r
 	}
 	return nil
 }
@@ -194,6 +199,14 @@ func Start(s *server.Server, o *Options) (*Cluster, error) {
 	case o.PoolSize > 0:
 		c.poolSize = o.PoolSize
 	}
+	c.pinned = make(map[string]bool)
+	for _, a := range o.PinnedAccounts {
+		if s.LookupAccount(a) == nil {
+			stop()
+			return nil, fmt.Errorf("cluster: pinned account %q does not exist", a)
+		}
+		c.pinned[a] = true
+	}
 	c.name = o.Name
 	if c.name == "" {
 		c.name, c.dynamic = newName(), true
@@ -228,6 +241,16 @@ func Start(s *server.Server, o *Options) (*Cluster, error) {
 		c.solicit(u, true)
 	}
 	return c, nil
+}
+
+// dialKey identifies a connection being dialed: host:port, and the
+// account of a pinned-account route.
+func dialKey(u *url.URL, account string) string {
+	k := strings.ToLower(u.Host)
+	if account != "" {
+		k += " " + account
+	}
+	return k
 }
 
 // newName returns a generated cluster name, 22 alphanumerics as
@@ -357,7 +380,7 @@ func (c *Cluster) acceptLoop(ln net.Listener) {
 		c.wg.Add(1)
 		go func() {
 			defer c.wg.Done()
-			c.createRoute(nc, nil, false)
+			c.createRoute(nc, nil, false, "")
 		}()
 	}
 }
@@ -365,7 +388,7 @@ func (c *Cluster) acceptLoop(ln net.Listener) {
 // solicit starts connecting to u in the background: forever for an
 // explicit route, up to ConnectRetries more attempts for a gossiped one.
 func (c *Cluster) solicit(u *url.URL, explicit bool) {
-	hp := strings.ToLower(u.Host)
+	hp := dialKey(u, "")
 	c.mu.Lock()
 	if c.closed || c.connecting[hp] || c.self[hp] {
 		c.mu.Unlock()
@@ -376,14 +399,14 @@ func (c *Cluster) solicit(u *url.URL, explicit bool) {
 	c.mu.Unlock()
 	go func() {
 		defer c.wg.Done()
-		c.connectLoop(u, explicit, 0)
+		c.connectLoop(u, explicit, "", 0)
 	}()
 }
 
 // connectLoop dials u until it gets a connection, then runs the route.
 // delay is waited first (a reconnect).
-func (c *Cluster) connectLoop(u *url.URL, explicit bool, delay time.Duration) {
-	hp := strings.ToLower(u.Host)
+func (c *Cluster) connectLoop(u *url.URL, explicit bool, account string, delay time.Duration) {
+	hp := dialKey(u, account)
 	done := func() {
 		c.mu.Lock()
 		delete(c.connecting, hp)
@@ -406,7 +429,7 @@ func (c *Cluster) connectLoop(u *url.URL, explicit bool, delay time.Duration) {
 		if err == nil {
 			// From here duplicates are resolved on INFO.
 			done()
-			c.createRoute(nc, u, explicit)
+			c.createRoute(nc, u, explicit, account)
 			return
 		}
 		attempts++
@@ -458,23 +481,38 @@ func (c *Cluster) InterestChanged(account, subject, queue string, added bool) {
 	} else {
 		c.interest[k] = n
 	}
-	var proto []byte
 	idx := poolIdx(account, c.poolSize)
-	switch {
-	case queue == "" && added && n == 1:
-		proto = protocol.AppendRSub(nil, []byte(account), []byte(subject), nil, 0)
-	case queue == "" && !added && n == 0:
-		proto = protocol.AppendRUnsub(nil, []byte(account), []byte(subject), nil)
-	case queue != "" && n > 0:
-		proto = protocol.AppendRSub(nil, []byte(account), []byte(subject), []byte(queue), n)
-	case queue != "":
-		proto = protocol.AppendRUnsub(nil, []byte(account), []byte(subject), []byte(queue))
-	}
-	if proto == nil {
-		return
+	pinned := c.pinned[account]
+	// One encoding with the account, one without for dedicated routes.
+	var with, without []byte
+	enc := func(acc []byte) []byte {
+		switch {
+		case queue == "" && added && n == 1:
+			return protocol.AppendRSub(nil, acc, []byte(subject), nil, 0)
+		case queue == "" && !added && n == 0:
+			return protocol.AppendRUnsub(nil, acc, []byte(subject), nil)
+		case queue != "" && n > 0:
+			return protocol.AppendRSub(nil, acc, []byte(subject), []byte(queue), n)
+		case queue != "":
+			return protocol.AppendRUnsub(nil, acc, []byte(subject), []byte(queue))
+		}
+		return nil
 	}
 	for r := range c.ready {
-		if r.noPool || r.poolIdx == idx {
+		var proto []byte
+		switch {
+		case r.noPool || (!pinned && r.account == "" && r.poolIdx == idx):
+			if with == nil {
+				with = enc([]byte(account))
+			}
+			proto = with
+		case pinned && r.account == account:
+			if without == nil {
+				without = enc(nil)
+			}
+			proto = without
+		}
+		if proto != nil {
 			_ = r.link.Write(proto)
 			r.traceOut(proto)
 		}
@@ -488,13 +526,21 @@ func (c *Cluster) sendAllInterest(r *route) {
 	defer c.imu.Unlock()
 	var b []byte
 	for k, n := range c.interest {
-		if !r.noPool && poolIdx(k.account, c.poolSize) != r.poolIdx {
+		acc := []byte(k.account)
+		switch {
+		case r.noPool:
+		case r.account != "":
+			if k.account != r.account {
+				continue
+			}
+			acc = nil
+		case c.pinned[k.account] || poolIdx(k.account, c.poolSize) != r.poolIdx:
 			continue
 		}
 		if k.queue == "" {
-			b = protocol.AppendRSub(b, []byte(k.account), []byte(k.subject), nil, 0)
+			b = protocol.AppendRSub(b, acc, []byte(k.subject), nil, 0)
 		} else {
-			b = protocol.AppendRSub(b, []byte(k.account), []byte(k.subject), []byte(k.queue), n)
+			b = protocol.AppendRSub(b, acc, []byte(k.subject), []byte(k.queue), n)
 		}
 		if len(b) > 64*1024 {
 			_ = r.link.Write(b)
@@ -585,6 +631,7 @@ type RouteInfo struct {
 	NumSubs      uint32    `json:"subscriptions"`
 	Compression  string    `json:"compression,omitempty"`
 	PoolIdx      int       `json:"pool_idx"`
+	Account      string    `json:"account,omitempty"`
 }
 
 // Routez returns a snapshot of the registered routes, ordered by rid.
@@ -598,6 +645,9 @@ func (c *Cluster) Routez() *Routez {
 			if r != nil {
 				routes = append(routes, r)
 			}
+		}
+		for _, r := range p.pinned {
+			routes = append(routes, r)
 		}
 	}
 	c.mu.Unlock()
@@ -623,6 +673,7 @@ func (c *Cluster) Routez() *Routez {
 			NumSubs:      uint32(st.NumSubs),
 			Compression:  r.compression,
 			PoolIdx:      r.poolIdx,
+			Account:      r.account,
 		}
 		if r.rtt > 0 {
 			ri.RTT = r.rtt.String()

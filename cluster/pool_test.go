@@ -100,3 +100,50 @@ func TestPoolSizeMismatch(t *testing.T) {
 		return strings.Contains(a.log.String(), "Mismatch route pool size")
 	})
 }
+
+func TestPinnedAccountRoute(t *testing.T) {
+	o := cluster.Options{Name: "pool", PinnedAccounts: []string{"ACC1"}}
+	a := startNodeWith(t, accountsOptions(), "A", o)
+	o.Routes = []*url.URL{a.routeURL()}
+	b := startNodeWith(t, accountsOptions(), "B", o)
+	waitRoutes(t, 1, a, b)
+	pinnedRoute := func(n *node) *cluster.RouteInfo {
+		for _, r := range n.c.Routez().Routes {
+			if r.Account == "ACC1" {
+				return r
+			}
+		}
+		return nil
+	}
+	waitFor(t, 5*time.Second, "pool and pinned route", func() bool {
+		return len(a.c.Routez().Routes) == 4 && pinnedRoute(a) != nil && pinnedRoute(b) != nil
+	})
+	var subs []*nats.Subscription
+	for _, i := range []int{0, 1} {
+		nc := b.connect(t, nats.UserInfo(fmt.Sprintf("u%d", i), fmt.Sprintf("p%d", i)))
+		nc.QueueSubscribeSync("pin", "q")
+		sub, _ := nc.SubscribeSync("pin")
+		subs = append(subs, sub)
+		nc.Flush()
+	}
+	acc1 := a.s.LookupAccount("ACC1")
+	waitFor(t, 5*time.Second, "ACC1 interest over the pinned route", func() bool { return acc1.NumSubscriptions() == 2 })
+	for _, i := range []int{0, 1} {
+		nc := a.connect(t, nats.UserInfo(fmt.Sprintf("u%d", i), fmt.Sprintf("p%d", i)))
+		msg := nats.NewMsg("pin")
+		msg.Header.Set("Acc", fmt.Sprint(i))
+		msg.Reply = "r"
+		nc.PublishMsg(msg)
+		nc.Flush()
+		m, err := subs[i].NextMsg(2 * time.Second)
+		if err != nil {
+			t.Fatalf("account %d: %v", i, err)
+		}
+		if m.Header.Get("Acc") != fmt.Sprint(i) || m.Reply != "r" {
+			t.Fatalf("account %d: header %v reply %q", i, m.Header, m.Reply)
+		}
+	}
+	if r := pinnedRoute(a); r.OutMsgs != 1 {
+		t.Fatalf("pinned route carried %d messages, want ACC1's one", r.OutMsgs)
+	}
+}

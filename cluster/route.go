@@ -56,8 +56,9 @@ type route struct {
 	// guarded by Cluster.mu
 	infoReceived bool
 	registered   bool
-	poolIdx      int  // slot in the peer's pool once registered
-	noPool       bool // the peer (or we) do not pool: every account here
+	poolIdx      int    // slot in the peer's pool once registered
+	account      string // the account of a dedicated (pinned) route
+	noPool       bool   // the peer (or we) do not pool: every account here
 	self         bool
 	remoteID     string
 	remoteName   string
@@ -89,7 +90,7 @@ func (e *routeError) Error() string { return "cluster: " + e.reason.String() }
 // closes: TLS when configured, the compression negotiation (unless
 // compression is off), CONNECT (when we dialed) and INFO, then the read
 // loop.
-func (c *Cluster) createRoute(nc net.Conn, u *url.URL, explicit bool) {
+func (c *Cluster) createRoute(nc net.Conn, u *url.URL, explicit bool, account string) {
 	start := time.Now()
 	if !c.trackRaw(nc) {
 		return
@@ -98,7 +99,7 @@ func (c *Cluster) createRoute(nc net.Conn, u *url.URL, explicit bool) {
 		c.untrackRaw(nc)
 		nc.Close()
 		if u != nil {
-			c.reconnect(u, explicit)
+			c.reconnect(u, explicit, account)
 		}
 	}
 	if c.o.TLSConfig != nil {
@@ -113,7 +114,7 @@ func (c *Cluster) createRoute(nc net.Conn, u *url.URL, explicit bool) {
 			return
 		}
 	}
-	r := &route{cl: c, nc: nc, solicited: u != nil, url: u, explicit: explicit, compression: CompressionOff}
+	r := &route{cl: c, nc: nc, solicited: u != nil, url: u, explicit: explicit, account: account, compression: CompressionOff}
 	if u != nil {
 		r.reconnectURL, r.reconnectExplicit = u, explicit
 	}
@@ -156,7 +157,7 @@ func (c *Cluster) createRoute(nc net.Conn, u *url.URL, explicit bool) {
 		c.log.Debug(r.prefix + " - Route connect msg sent")
 	}
 	switch {
-	case !negotiate && r.solicited && c.poolSize > 0:
+	case !negotiate && r.solicited && (c.poolSize > 0 || r.account != ""):
 		r.delayedInfo = true // it carries the pool slot, known on registration
 	case !negotiate || infoAfterSwitch:
 		_ = link.Write(c.infoProto(nil, r.compression))
@@ -173,6 +174,10 @@ func (c *Cluster) createRoute(nc net.Conn, u *url.URL, explicit bool) {
 	r.pingTimer = time.AfterFunc(c.o.PingInterval, r.pingTick)
 	r.mu.Unlock()
 	r.initParser()
+	if r.account != "" {
+		r.parser.PinnedAccount = []byte(r.account)
+		link.SetPinnedAccount(true)
+	}
 	for _, line := range replay {
 		err := r.parser.Parse(line, r)
 		r.link.EndBatch()
@@ -349,10 +354,10 @@ func (c *Cluster) handshake(nc net.Conn, u *url.URL) (net.Conn, bool) {
 // infoProto renders our INFO; with remote set, the remote's INFO is
 // rendered instead (gossip).
 func (c *Cluster) infoProto(remote *routeInfo, compression string) []byte {
-	return c.infoProtoIdx(remote, compression, 0)
+	return c.infoProtoIdx(remote, compression, 0, "")
 }
 
-func (c *Cluster) infoProtoIdx(remote *routeInfo, compression string, poolIdx int) []byte {
+func (c *Cluster) infoProtoIdx(remote *routeInfo, compression string, poolIdx int, account string) []byte {
 	var info routeInfo
 	if remote != nil {
 		info = *remote
@@ -364,7 +369,7 @@ func (c *Cluster) infoProtoIdx(remote *routeInfo, compression string, poolIdx in
 		if !c.o.NoAdvertise {
 			info.ConnectURLs = c.s.ClientConnectURLs()
 		}
-		info.PoolSize, info.PoolIdx = c.poolSize, poolIdx
+		info.PoolSize, info.PoolIdx, info.RouteAccount = c.poolSize, poolIdx, account
 		info.Compression = compression
 		if compression == CompressionNotSupported {
 			info.Compression = c.o.Compression.Mode
@@ -699,6 +704,20 @@ func (r *route) processInfo(arg []byte) error {
 	r.remoteID, r.remoteName = info.ID, info.Name
 	r.connectURLs = info.ConnectURLs
 	r.routeURL = info.IP
+	if !r.solicited && info.RouteAccount != "" {
+		if !c.pinned[info.RouteAccount] {
+			c.mu.Unlock()
+			text := fmt.Sprintf("No route for account %q", info.RouteAccount)
+			c.log.Error(r.prefix + " - " + text)
+			return &routeError{text: text, reason: server.LinkProtocolViolation}
+		}
+		r.account = info.RouteAccount
+		r.parser.PinnedAccount = []byte(r.account)
+		r.link.SetPinnedAccount(true)
+	}
+	if r.account != "" {
+		return c.registerPinned(r, &info)
+	}
 	noPool := c.poolSize == 0 || info.PoolSize == 0
 	if !noPool && info.PoolSize != c.poolSize {
 		c.mu.Unlock()
@@ -803,13 +822,13 @@ func (r *route) processInfo(arg []byte) error {
 	c.log.Debug(r.prefix + " - Sent local subscriptions to route")
 	if !first {
 		if more {
-			c.dialPool(r.url, r.explicit)
+			c.dialPool(r.url, r.explicit, "")
 		}
 		return nil
 	}
 	if gossip && len(others) > 0 {
 		fwd := info
-		fwd.PoolIdx, fwd.Compression = 0, ""
+		fwd.PoolIdx, fwd.Compression, fwd.RouteAccount = 0, "", ""
 		proto := c.infoProto(&fwd, "")
 		for _, x := range others {
 			_ = x.link.Write(proto)
@@ -817,21 +836,72 @@ func (r *route) processInfo(arg []byte) error {
 	}
 	c.updateConnectURLs()
 	if more {
-		c.dialPool(r.url, r.explicit)
+		c.dialPool(r.url, r.explicit, "")
 	}
+	// The dialer of a peer's first connection also dials its pinned
+	// accounts' routes.
+	if r.solicited && !noPool {
+		for a := range c.pinned {
+			c.dialPool(r.url, r.explicit, a)
+		}
+	}
+	return nil
+}
+
+// registerPinned registers r, a route dedicated to one account; c.mu is
+// held on entry and released.
+func (c *Cluster) registerPinned(r *route, info *routeInfo) error {
+	p := c.routes[info.ID]
+	if p == nil {
+		p = &peer{conns: make([]*route, max(c.poolSize, 1)), noPool: c.poolSize == 0}
+		c.routes[info.ID] = p
+	}
+	if p.pinned == nil {
+		p.pinned = make(map[string]*route)
+	}
+	var drop *route
+	if existing := p.pinned[r.account]; existing != nil {
+		if keepExisting(c.id, existing, r) {
+			if r.url != nil && existing.reconnectURL == nil {
+				existing.reconnectURL, existing.reconnectExplicit = r.url, r.explicit
+			}
+			c.mu.Unlock()
+			c.log.Debug(fmt.Sprintf("%s - Detected duplicate remote route %q for account %q", r.prefix, info.ID, r.account))
+			return &routeError{reason: server.LinkDuplicateRoute}
+		}
+		drop = existing
+		existing.registered = false
+		if existing.url != nil && r.reconnectURL == nil {
+			r.reconnectURL, r.reconnectExplicit = existing.url, existing.explicit
+		}
+	}
+	p.pinned[r.account] = r
+	r.registered = true
+	r.poolIdx = -1
+	c.mu.Unlock()
+	if drop != nil {
+		drop.close(server.LinkDuplicateRoute)
+	}
+	c.log.Debug(fmt.Sprintf("%s - Registering remote route %q for account %q", r.prefix, info.ID, r.account))
+	if r.delayedInfo {
+		r.delayedInfo = false
+		_ = r.link.Write(c.routeInfoProto(r))
+	}
+	c.sendAllInterest(r)
+	c.log.Debug(r.prefix + " - Sent local subscriptions to route")
 	return nil
 }
 
 // routeInfoProto is our INFO for r, with its pool slot.
 func (c *Cluster) routeInfoProto(r *route) []byte {
 	c.mu.Lock()
-	idx := r.poolIdx
+	idx := max(r.poolIdx, 0)
 	c.mu.Unlock()
-	return c.infoProtoIdx(nil, r.compression, idx)
+	return c.infoProtoIdx(nil, r.compression, idx, r.account)
 }
 
 // dialPool dials one more pool connection to u.
-func (c *Cluster) dialPool(u *url.URL, explicit bool) {
+func (c *Cluster) dialPool(u *url.URL, explicit bool, account string) {
 	if u == nil {
 		return
 	}
@@ -853,7 +923,7 @@ func (c *Cluster) dialPool(u *url.URL, explicit bool) {
 			c.log.Debug("Error trying to connect to route pool connection: " + err.Error())
 			return
 		}
-		c.createRoute(nc, u, explicit)
+		c.createRoute(nc, u, explicit, account)
 	}()
 }
 
@@ -878,7 +948,8 @@ func keepExisting(ourID string, existing, r *route) bool {
 // implicitRoute connects to a server a peer told us about, unless we
 // have a route to it, it is configured, or it is us.
 func (c *Cluster) implicitRoute(info *routeInfo) {
-	if info.ID == c.id {
+	// Dedicated account routes follow the first route to a server.
+	if info.ID == c.id || info.RouteAccount != "" {
 		return
 	}
 	c.mu.Lock()
@@ -919,8 +990,13 @@ func (r *route) onClose(reason server.LinkCloseReason) {
 	c.mu.Lock()
 	delete(c.all, r)
 	registered := false // the peer's last connection went
-	if p := c.routes[r.remoteID]; r.registered && p != nil && r.poolIdx < len(p.conns) && p.conns[r.poolIdx] == r {
-		p.conns[r.poolIdx] = nil
+	if p := c.routes[r.remoteID]; r.registered && p != nil {
+		switch {
+		case r.account != "" && p.pinned[r.account] == r:
+			delete(p.pinned, r.account)
+		case r.account == "" && r.poolIdx >= 0 && r.poolIdx < len(p.conns) && p.conns[r.poolIdx] == r:
+			p.conns[r.poolIdx] = nil
+		}
 		if p.any() == nil {
 			delete(c.routes, r.remoteID)
 			registered = true
@@ -940,14 +1016,14 @@ func (r *route) onClose(reason server.LinkCloseReason) {
 		c.updateConnectURLs()
 	}
 	if u != nil {
-		c.reconnect(u, explicit)
+		c.reconnect(u, explicit, r.account)
 	}
 }
 
 // reconnect dials u again after a short random delay (plus the connect
 // delay for an explicit route); a gossiped route only when ConnectRetries
 // allows retries.
-func (c *Cluster) reconnect(u *url.URL, explicit bool) {
+func (c *Cluster) reconnect(u *url.URL, explicit bool, account string) {
 	if !explicit && c.o.ConnectRetries <= 0 {
 		return
 	}
@@ -955,9 +1031,9 @@ func (c *Cluster) reconnect(u *url.URL, explicit bool) {
 	if explicit {
 		delay += routeConnectDelay
 	}
-	hp := strings.ToLower(u.Host)
+	hp := dialKey(u, account)
 	c.mu.Lock()
-	if c.closed || c.connecting[hp] || c.self[hp] {
+	if c.closed || c.connecting[hp] || c.self[strings.ToLower(u.Host)] {
 		c.mu.Unlock()
 		return
 	}
@@ -966,6 +1042,6 @@ func (c *Cluster) reconnect(u *url.URL, explicit bool) {
 	c.mu.Unlock()
 	go func() {
 		defer c.wg.Done()
-		c.connectLoop(u, explicit, delay)
+		c.connectLoop(u, explicit, account, delay)
 	}()
 }

@@ -87,3 +87,95 @@ func TestMixedClusterWithUpstream(t *testing.T) {
 	}
 	t.Logf("upstream members got %d, natsd members %d (natsd published %d first)", onUp.Load(), onOurs.Load(), n)
 }
+
+// TestPinnedAccountWithUpstream: natsd and upstream both pin ACC1; its
+// messages cross on the dedicated route, the other accounts' on the pool.
+func TestPinnedAccountWithUpstream(t *testing.T) {
+	bin := os.Getenv("NATSD_UPSTREAM_SERVER")
+	if bin == "" {
+		t.Skip("NATSD_UPSTREAM_SERVER not set")
+	}
+	for _, natsdDials := range []bool{true, false} {
+		t.Run(fmt.Sprintf("natsd dials %v", natsdDials), func(t *testing.T) { pinnedWithUpstream(t, bin, natsdDials) })
+	}
+}
+
+func pinnedWithUpstream(t *testing.T, bin string, natsdDials bool) {
+	ports := make([]int, 2)
+	for i := range ports {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		ports[i] = ln.Addr().(*net.TCPAddr).Port
+		ln.Close()
+	}
+	var nd *node
+	routes := ""
+	if !natsdDials {
+		nd = startNodeWith(t, accountsOptions(), "natsd", cluster.Options{Name: "mixed", PinnedAccounts: []string{"ACC1"}})
+		routes = ", routes: [" + nd.routeURL().String() + "]"
+	}
+	conf := fmt.Sprintf("listen: 127.0.0.1:%d\ncluster { name: mixed, listen: 127.0.0.1:%d, accounts: [ACC1]%s }\naccounts {\n", ports[0], ports[1], routes)
+	for i := range 6 {
+		conf += fmt.Sprintf("  ACC%d: { users: [{user: u%d, password: p%d}] }\n", i, i, i)
+	}
+	conf += "}\n"
+	path := t.TempDir() + "/up.conf"
+	if err := os.WriteFile(path, []byte(conf), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, "-c", path)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	if natsdDials {
+		time.Sleep(200 * time.Millisecond)
+		nd = startNodeWith(t, accountsOptions(), "natsd", cluster.Options{Name: "mixed", PinnedAccounts: []string{"ACC1"},
+			Routes: []*url.URL{{Scheme: "nats-route", Host: fmt.Sprintf("127.0.0.1:%d", ports[1])}}})
+	}
+	waitFor(t, 5*time.Second, "pool and pinned route to upstream", func() bool {
+		rz := nd.c.Routez()
+		pinned := 0
+		for _, r := range rz.Routes {
+			if r.Account == "ACC1" {
+				pinned++
+			}
+		}
+		return len(rz.Routes) == cluster.DefaultPoolSize+1 && pinned == 1
+	})
+	for _, i := range []int{0, 1} {
+		user, pass := fmt.Sprintf("u%d", i), fmt.Sprintf("p%d", i)
+		var up *nats.Conn
+		var err error
+		for range 50 {
+			if up, err = nats.Connect(fmt.Sprintf("nats://127.0.0.1:%d", ports[0]), nats.UserInfo(user, pass)); err == nil {
+				break
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer up.Close()
+		ours := nd.connect(t, nats.UserInfo(user, pass))
+		toUp, _ := up.SubscribeSync("pinned.x")
+		up.Flush()
+		toOurs, _ := ours.SubscribeSync("pinned.y")
+		ours.Flush()
+		acc := nd.s.LookupAccount(fmt.Sprintf("ACC%d", i))
+		waitFor(t, 5*time.Second, "upstream interest in "+acc.Name, func() bool { return acc.NumSubscriptions() == 2 })
+		time.Sleep(100 * time.Millisecond) // our interest reaches upstream
+		ours.Publish("pinned.x", []byte("n2u"))
+		ours.Flush()
+		if m, err := toUp.NextMsg(2 * time.Second); err != nil || string(m.Data) != "n2u" {
+			t.Fatalf("ACC%d natsd -> upstream: %v", i, err)
+		}
+		up.Publish("pinned.y", []byte("u2n"))
+		up.Flush()
+		if m, err := toOurs.NextMsg(2 * time.Second); err != nil || string(m.Data) != "u2n" {
+			t.Fatalf("ACC%d upstream -> natsd: %v", i, err)
+		}
+	}
+}

@@ -168,6 +168,7 @@ type client struct {
 	authTimer           *time.Timer
 	authUser            string // the authenticated user's name
 	asyncInfo           bool   // takes asynchronous INFO (connect_urls updates)
+	pinnedLink          bool   // a link dedicated to one account: RMSG without it
 	// replies tracks the reply subjects delivered to a client with
 	// allow_responses; set by the reader, read by deliverers.
 	replies *auth.Replies

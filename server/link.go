@@ -191,6 +191,14 @@ func (l *Link) SetHeaders(on bool) {
 	l.c.mu.Unlock()
 }
 
+// SetPinnedAccount says the link is dedicated to one account (a pinned
+// account route): the messages delivered to it carry no account name.
+func (l *Link) SetPinnedAccount(on bool) {
+	l.c.mu.Lock()
+	l.c.pinnedLink = on
+	l.c.mu.Unlock()
+}
+
 // Write queues p (whole protocol operations) and wakes the writer.
 func (l *Link) Write(p []byte) error {
 	c := l.c
@@ -440,7 +448,11 @@ func (pc *pubCtx) deliverRoute(dc *client, acc *Account, subject, reply []byte, 
 	if hdrLen >= 0 && !dc.headers {
 		payload, hdr = payload[hdrLen:], -1
 	}
-	need := len(acc.nameb) + len(subject) + len(reply) + maxRouteLineOverhead
+	accName := acc.nameb
+	if dc.pinnedLink {
+		accName = nil
+	}
+	need := len(accName) + len(subject) + len(reply) + maxRouteLineOverhead
 	for _, q := range queues {
 		need += len(q) + 1
 	}
@@ -450,9 +462,9 @@ func (pc *pubCtx) deliverRoute(dc *client, acc *Account, subject, reply []byte, 
 		b = make([]byte, 0, need)
 	}
 	if hdr >= 0 {
-		b = protocol.AppendRHMsgHeader(b, acc.nameb, subject, reply, queues, hdr, len(payload))
+		b = protocol.AppendRHMsgHeader(b, accName, subject, reply, queues, hdr, len(payload))
 	} else {
-		b = protocol.AppendRMsgHeader(b, acc.nameb, subject, reply, queues, len(payload))
+		b = protocol.AppendRMsgHeader(b, accName, subject, reply, queues, len(payload))
 	}
 	if long {
 		dc.out.write(b)
