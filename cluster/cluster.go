@@ -227,12 +227,14 @@ func Start(s *server.Server, o *Options) (*Cluster, error) {
 	}
 	s.SetClusterName(c.name)
 	s.SetInterestListener(c)
+	s.SetRouteMonitor(monitor{c})
 	if !c.o.NoAdvertise {
 		s.SetRemoteConnectURLs(nil)
 	}
 	if o.Port != -1 {
 		if err := c.listen(); err != nil {
 			s.SetInterestListener(nil)
+			s.SetRouteMonitor(nil)
 			stop()
 			return nil, err
 		}
@@ -344,6 +346,7 @@ func (c *Cluster) Shutdown() {
 	}
 	c.mu.Unlock()
 	c.s.SetInterestListener(nil)
+	c.s.SetRouteMonitor(nil)
 	if c.ln != nil {
 		c.ln.Close()
 	}
@@ -597,48 +600,16 @@ func (c *Cluster) isConfigured(host string, port int, ip string) bool {
 	return false
 }
 
-// Routez is a snapshot of the cluster's routes, with upstream's /routez
-// JSON names.
-type Routez struct {
-	ID        string       `json:"server_id"`
-	Name      string       `json:"server_name"`
-	Now       time.Time    `json:"now"`
-	Import    any          `json:"import,omitempty"`
-	Export    any          `json:"export,omitempty"`
-	NumRoutes int          `json:"num_routes"`
-	Routes    []*RouteInfo `json:"routes"`
-}
-
-// RouteInfo describes one route in Routez.
-type RouteInfo struct {
-	Rid          uint64    `json:"rid"`
-	RemoteID     string    `json:"remote_id"`
-	RemoteName   string    `json:"remote_name"`
-	DidSolicit   bool      `json:"did_solicit"`
-	IsConfigured bool      `json:"is_configured"`
-	IP           string    `json:"ip"`
-	Port         int       `json:"port"`
-	Start        time.Time `json:"start"`
-	LastActivity time.Time `json:"last_activity"`
-	RTT          string    `json:"rtt,omitempty"`
-	Uptime       string    `json:"uptime"`
-	Idle         string    `json:"idle"`
-	Pending      int       `json:"pending_size"`
-	InMsgs       int64     `json:"in_msgs"`
-	OutMsgs      int64     `json:"out_msgs"`
-	InBytes      int64     `json:"in_bytes"`
-	OutBytes     int64     `json:"out_bytes"`
-	NumSubs      uint32    `json:"subscriptions"`
-	Compression  string    `json:"compression,omitempty"`
-	PoolIdx      int       `json:"pool_idx"`
-	Account      string    `json:"account,omitempty"`
-}
-
-// Routez returns a snapshot of the registered routes, ordered by rid.
-func (c *Cluster) Routez() *Routez {
+// Routez describes every route connection, ordered by rid, for
+// /routez (server.RouteMonitor); with opts.Subscriptions it lists each
+// route's interest.
+func (c *Cluster) Routez(opts *server.RoutezOptions) *server.Routez {
+	if opts == nil {
+		opts = &server.RoutezOptions{}
+	}
 	now := time.Now()
 	c.mu.Lock()
-	rz := &Routez{ID: c.id, Name: c.info.Name, Now: now}
+	rz := &server.Routez{ID: c.id, Name: c.info.Name, Now: now.UTC()}
 	routes := make([]*route, 0, len(c.routes))
 	for _, p := range c.routes {
 		for _, r := range p.conns {
@@ -654,7 +625,7 @@ func (c *Cluster) Routez() *Routez {
 	for _, r := range routes {
 		st := r.link.Stats()
 		c.mu.Lock()
-		ri := &RouteInfo{
+		ri := &server.RouteInfo{
 			Rid:          r.link.ID(),
 			RemoteID:     r.remoteID,
 			RemoteName:   r.remoteName,
@@ -672,7 +643,7 @@ func (c *Cluster) Routez() *Routez {
 			OutBytes:     st.OutBytes,
 			NumSubs:      uint32(st.NumSubs),
 			Compression:  r.compression,
-			PoolIdx:      r.poolIdx,
+			PoolIdx:      max(r.poolIdx, 0),
 			Account:      r.account,
 		}
 		if r.rtt > 0 {
@@ -682,9 +653,61 @@ func (c *Cluster) Routez() *Routez {
 		if !st.LastActivity.IsZero() {
 			ri.Idle = now.Sub(st.LastActivity).Round(time.Second).String()
 		}
+		if opts.Subscriptions || opts.SubscriptionsDetail {
+			ri.Subs, ri.SubsDetail = r.link.Subjects(opts.SubscriptionsDetail)
+		}
 		rz.Routes = append(rz.Routes, ri)
 	}
 	sort.Slice(rz.Routes, func(i, j int) bool { return rz.Routes[i].Rid < rz.Routes[j].Rid })
 	rz.NumRoutes = len(rz.Routes)
 	return rz
 }
+
+// NumRouteConns returns the number of registered route connections
+// (pool and pinned ones), /varz routes.
+func (c *Cluster) NumRouteConns() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n := 0
+	for _, p := range c.routes {
+		for _, r := range p.conns {
+			if r != nil {
+				n++
+			}
+		}
+		n += len(p.pinned)
+	}
+	return n
+}
+
+// ClusterVarz is the cluster section of /varz (server.RouteMonitor).
+func (c *Cluster) ClusterVarz() server.ClusterOptsVarz {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	v := server.ClusterOptsVarz{
+		Name:        c.name,
+		Host:        c.o.Host,
+		Port:        c.info.Port,
+		AuthTimeout: c.o.AuthTimeout.Seconds(),
+		TLSTimeout:  c.o.TLSTimeout.Seconds(),
+		TLSRequired: c.o.TLSConfig != nil,
+		TLSVerify:   c.o.TLSConfig != nil,
+		PoolSize:    c.poolSize,
+	}
+	if c.ln != nil {
+		v.Port = c.ln.Addr().(*net.TCPAddr).Port
+	}
+	for _, u := range c.o.Routes {
+		r := *u
+		r.User = nil
+		v.URLs = append(v.URLs, r.Host)
+	}
+	return v
+}
+
+// monitor adapts the cluster to server.RouteMonitor.
+type monitor struct{ c *Cluster }
+
+func (m monitor) Routez(opts *server.RoutezOptions) *server.Routez { return m.c.Routez(opts) }
+func (m monitor) ClusterVarz() server.ClusterOptsVarz              { return m.c.ClusterVarz() }
+func (m monitor) NumRoutes() int                                   { return m.c.NumRouteConns() }

@@ -158,7 +158,7 @@ func TestMeshThroughSeed(t *testing.T) {
 	// Each pair fills its pool: three connections, slots 0 to 2.
 	for _, n := range []*node{a, b, c} {
 		waitFor(t, 5*time.Second, "full pools", func() bool {
-			rz := n.c.Routez()
+			rz := n.c.Routez(nil)
 			if rz.NumRoutes != 2*cluster.DefaultPoolSize {
 				return false
 			}
@@ -481,5 +481,43 @@ func TestDuplicateRoutesResolved(t *testing.T) {
 	}
 	if _, err := s.NextMsg(200 * time.Millisecond); err == nil {
 		t.Fatal("message delivered twice")
+	}
+}
+
+func TestMonitoringThroughServer(t *testing.T) {
+	a := startNode(t, "A", cluster.Options{Name: "mon"})
+	b := startNode(t, "B", cluster.Options{Name: "mon", Routes: []*url.URL{a.routeURL()}})
+	waitRoutes(t, 1, a, b)
+	waitFor(t, 5*time.Second, "full pool", func() bool { return len(a.c.Routez(nil).Routes) == cluster.DefaultPoolSize })
+	sub := b.connect(t)
+	sub.SubscribeSync("mon.x")
+	sub.Flush()
+	waitInterest(t, a, 1)
+	rz, err := a.s.Routez(&server.RoutezOptions{Subscriptions: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rz.NumRoutes != cluster.DefaultPoolSize || rz.ID != a.s.ID() {
+		t.Fatalf("routez %+v", rz)
+	}
+	var subs []string
+	for _, r := range rz.Routes {
+		if r.RemoteID != b.s.ID() || r.RemoteName != "B" {
+			t.Fatalf("route %+v", r)
+		}
+		subs = append(subs, r.Subs...)
+	}
+	if len(subs) != 1 || subs[0] != "mon.x" {
+		t.Fatalf("route subscriptions %v", subs)
+	}
+	v, err := a.s.Varz(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v.Cluster.Name != "mon" || v.Cluster.Port == 0 || v.Routes != cluster.DefaultPoolSize || v.Cluster.PoolSize != cluster.DefaultPoolSize {
+		t.Fatalf("varz cluster %+v routes %d", v.Cluster, v.Routes)
+	}
+	if len(v.ClientConnectURLs) != 2 {
+		t.Fatalf("varz connect_urls %v", v.ClientConnectURLs)
 	}
 }

@@ -76,10 +76,10 @@ func TestRouteCompression(t *testing.T) {
 			}
 			for _, c := range []*Cluster{ca, cb} {
 				deadline := time.Now().Add(5 * time.Second)
-				for len(c.Routez().Routes) != DefaultPoolSize && time.Now().Before(deadline) {
+				for len(c.Routez(nil).Routes) != DefaultPoolSize && time.Now().Before(deadline) {
 					time.Sleep(10 * time.Millisecond)
 				}
-				rz := c.Routez()
+				rz := c.Routez(nil)
 				if got := rz.Routes[0].Compression; got != tc.want {
 					t.Fatalf("compression %q, want %q", got, tc.want)
 				}

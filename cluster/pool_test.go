@@ -30,7 +30,7 @@ func TestPoolSpreadsAccounts(t *testing.T) {
 	b := startNodeWith(t, accountsOptions(), "B", cluster.Options{Name: "pool", Routes: []*url.URL{a.routeURL()}})
 	waitRoutes(t, 1, a, b)
 	waitFor(t, 5*time.Second, "three pool connections", func() bool {
-		return len(a.c.Routez().Routes) == 3 && len(b.c.Routez().Routes) == 3
+		return len(a.c.Routez(nil).Routes) == 3 && len(b.c.Routez(nil).Routes) == 3
 	})
 	// Every account works across the pool, and stays isolated.
 	subs := make([]*nats.Subscription, 6)
@@ -62,7 +62,7 @@ func TestPoolSpreadsAccounts(t *testing.T) {
 	}
 	// The accounts used more than one connection.
 	used := 0
-	for _, r := range a.c.Routez().Routes {
+	for _, r := range a.c.Routez(nil).Routes {
 		if r.OutMsgs > 0 {
 			used++
 		}
@@ -79,7 +79,7 @@ func TestPoolOffPeer(t *testing.T) {
 	b := startNode(t, "B", cluster.Options{Name: "pool", PoolSize: -1, Routes: []*url.URL{a.routeURL()}})
 	waitRoutes(t, 1, a, b)
 	time.Sleep(100 * time.Millisecond)
-	if n := len(a.c.Routez().Routes); n != 1 {
+	if n := len(a.c.Routez(nil).Routes); n != 1 {
 		t.Fatalf("%d connections to a peer without pooling", n)
 	}
 	sub := a.connect(t)
@@ -107,8 +107,8 @@ func TestPinnedAccountRoute(t *testing.T) {
 	o.Routes = []*url.URL{a.routeURL()}
 	b := startNodeWith(t, accountsOptions(), "B", o)
 	waitRoutes(t, 1, a, b)
-	pinnedRoute := func(n *node) *cluster.RouteInfo {
-		for _, r := range n.c.Routez().Routes {
+	pinnedRoute := func(n *node) *server.RouteInfo {
+		for _, r := range n.c.Routez(nil).Routes {
 			if r.Account == "ACC1" {
 				return r
 			}
@@ -116,7 +116,7 @@ func TestPinnedAccountRoute(t *testing.T) {
 		return nil
 	}
 	waitFor(t, 5*time.Second, "pool and pinned route", func() bool {
-		return len(a.c.Routez().Routes) == 4 && pinnedRoute(a) != nil && pinnedRoute(b) != nil
+		return len(a.c.Routez(nil).Routes) == 4 && pinnedRoute(a) != nil && pinnedRoute(b) != nil
 	})
 	var subs []*nats.Subscription
 	for _, i := range []int{0, 1} {

@@ -39,7 +39,7 @@ func TestMixedClusterWithUpstream(t *testing.T) {
 	}
 	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
 	nd := startNode(t, "natsd", cluster.Options{Name: "mixed", Routes: []*url.URL{{Scheme: "nats-route", Host: fmt.Sprintf("127.0.0.1:%d", ports[1])}}})
-	waitFor(t, 5*time.Second, "pooled route to upstream", func() bool { return len(nd.c.Routez().Routes) == cluster.DefaultPoolSize })
+	waitFor(t, 5*time.Second, "pooled route to upstream", func() bool { return len(nd.c.Routez(nil).Routes) == cluster.DefaultPoolSize })
 
 	var up *nats.Conn
 	var err error
@@ -136,7 +136,7 @@ func pinnedWithUpstream(t *testing.T, bin string, natsdDials bool) {
 			Routes: []*url.URL{{Scheme: "nats-route", Host: fmt.Sprintf("127.0.0.1:%d", ports[1])}}})
 	}
 	waitFor(t, 5*time.Second, "pool and pinned route to upstream", func() bool {
-		rz := nd.c.Routez()
+		rz := nd.c.Routez(nil)
 		pinned := 0
 		for _, r := range rz.Routes {
 			if r.Account == "ACC1" {

@@ -499,6 +499,7 @@ func (pc *pubCtx) deliverRoute(dc *client, acc *Account, subject, reply []byte, 
 type linkState struct {
 	interestMu sync.RWMutex // held for reading around local sublist changes and their notification
 	interest   atomic.Pointer[InterestListener]
+	routeMon   atomic.Pointer[RouteMonitor]
 }
 
 // closeLinks closes every link, for shutdown.
@@ -539,4 +540,55 @@ func (c *client) closeLink(subs map[string]*subscription, reason closeReason) {
 		}
 		l.onClose(lr)
 	}
+}
+
+// RouteMonitor is implemented by the module that runs routes (cluster) so
+// that /routez and the cluster section and route count of /varz describe
+// them. Its methods are called from monitoring requests, concurrently.
+type RouteMonitor interface {
+	// Routez describes the route connections; the server fills in its
+	// own ID, name, the time and the count.
+	Routez(opts *RoutezOptions) *Routez
+	// ClusterVarz is the cluster section of /varz.
+	ClusterVarz() ClusterOptsVarz
+	// NumRoutes is /varz routes: the route connections.
+	NumRoutes() int
+}
+
+// SetRouteMonitor registers m (nil unregisters).
+func (s *Server) SetRouteMonitor(m RouteMonitor) {
+	if m == nil {
+		s.routeMon.Store(nil)
+		return
+	}
+	s.routeMon.Store(&m)
+}
+
+func (s *Server) routeMonitor() RouteMonitor {
+	if p := s.routeMon.Load(); p != nil {
+		return *p
+	}
+	return nil
+}
+
+// Subjects lists the peer's interest as "subject" or "subject queue",
+// for /routez?subs=1, and with detail the subscriptions themselves.
+func (l *Link) Subjects(detail bool) ([]string, []SubDetail) {
+	c := l.c
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var subs []string
+	var details []SubDetail
+	for _, sub := range c.subs {
+		if detail {
+			details = append(details, SubDetail{Account: sub.acc.Name, Subject: sub.subject, Queue: sub.queue, Sid: string(sub.sid), Cid: c.cid})
+			continue
+		}
+		subj := sub.subject
+		if sub.queue != "" {
+			subj += " " + sub.queue
+		}
+		subs = append(subs, subj)
+	}
+	return subs, details
 }
