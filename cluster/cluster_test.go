@@ -521,3 +521,23 @@ func TestMonitoringThroughServer(t *testing.T) {
 		t.Fatalf("varz connect_urls %v", v.ClientConnectURLs)
 	}
 }
+
+func TestStalledPeerIsCutOff(t *testing.T) {
+	a := startNode(t, "A", cluster.Options{Name: "test", PingInterval: 50 * time.Millisecond, MaxPingsOut: 2})
+	conn, err := net.Dial("tcp", a.c.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	// A well-behaved handshake, then silence: PINGs go unanswered.
+	fmt.Fprintf(conn, "CONNECT {\"name\":\"NFAKE\",\"cluster\":\"test\",\"headers\":true}\r\nINFO {\"server_id\":\"NFAKE\",\"server_name\":\"fake\",\"cluster\":\"test\",\"port\":1,\"headers\":true}\r\n")
+	waitRoutes(t, 1, a)
+	got := readUntil(t, conn, "Stale Connection")
+	if !strings.Contains(got, "PING") || !strings.Contains(got, "-ERR 'Stale Connection'") {
+		t.Fatalf("got %q", got)
+	}
+	waitRoutes(t, 0, a)
+	if !strings.Contains(a.log.String(), "Router connection closed: Stale Connection") {
+		t.Fatalf("log:\n%s", a.log.String())
+	}
+}
