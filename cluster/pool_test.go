@@ -3,31 +3,42 @@ package cluster_test
 import (
 	"fmt"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/nats-io/nats.go"
 
-	"natsd.dev/auth"
 	"natsd.dev/cluster"
+	"natsd.dev/confparse"
 	"natsd.dev/server"
 )
 
-// accountsOptions has accounts ACC0..ACC5, each with user uN/pN.
-func accountsOptions() server.Options {
-	so := server.Options{Authorization: &auth.Config{}}
+// accountsOptions has accounts ACC0..ACC5, each with user uN/pN, from an
+// accounts {} block (the server's own configuration parser).
+func accountsOptions(t testing.TB) server.Options {
+	t.Helper()
+	conf := "accounts {\n"
 	for i := range 6 {
-		name := fmt.Sprintf("ACC%d", i)
-		so.Accounts = append(so.Accounts, name)
-		so.Authorization.Users = append(so.Authorization.Users, auth.User{Name: fmt.Sprintf("u%d", i), Password: fmt.Sprintf("p%d", i), Account: name})
+		conf += fmt.Sprintf("  ACC%d: { users: [{user: u%d, password: p%d}] }\n", i, i, i)
 	}
-	return so
+	conf += "}\n"
+	path := filepath.Join(t.TempDir(), "accounts.conf")
+	if err := os.WriteFile(path, []byte(conf), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, _, err := server.ParseConfigFile(path, confparse.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg.Options
 }
 
 func TestPoolSpreadsAccounts(t *testing.T) {
-	a := startNodeWith(t, accountsOptions(), "A", cluster.Options{Name: "pool"})
-	b := startNodeWith(t, accountsOptions(), "B", cluster.Options{Name: "pool", Routes: []*url.URL{a.routeURL()}})
+	a := startNodeWith(t, accountsOptions(t), "A", cluster.Options{Name: "pool"})
+	b := startNodeWith(t, accountsOptions(t), "B", cluster.Options{Name: "pool", Routes: []*url.URL{a.routeURL()}})
 	waitRoutes(t, 1, a, b)
 	waitFor(t, 5*time.Second, "three pool connections", func() bool {
 		return len(a.c.Routez(nil).Routes) == 3 && len(b.c.Routez(nil).Routes) == 3
@@ -103,9 +114,9 @@ func TestPoolSizeMismatch(t *testing.T) {
 
 func TestPinnedAccountRoute(t *testing.T) {
 	o := cluster.Options{Name: "pool", PinnedAccounts: []string{"ACC1"}}
-	a := startNodeWith(t, accountsOptions(), "A", o)
+	a := startNodeWith(t, accountsOptions(t), "A", o)
 	o.Routes = []*url.URL{a.routeURL()}
-	b := startNodeWith(t, accountsOptions(), "B", o)
+	b := startNodeWith(t, accountsOptions(t), "B", o)
 	waitRoutes(t, 1, a, b)
 	pinnedRoute := func(n *node) *server.RouteInfo {
 		for _, r := range n.c.Routez(nil).Routes {

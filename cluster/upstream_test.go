@@ -113,7 +113,7 @@ func pinnedWithUpstream(t *testing.T, bin string, natsdDials bool) {
 	var nd *node
 	routes := ""
 	if !natsdDials {
-		nd = startNodeWith(t, accountsOptions(), "natsd", cluster.Options{Name: "mixed", PinnedAccounts: []string{"ACC1"}})
+		nd = startNodeWith(t, accountsOptions(t), "natsd", cluster.Options{Name: "mixed", PinnedAccounts: []string{"ACC1"}})
 		routes = ", routes: [" + nd.routeURL().String() + "]"
 	}
 	conf := fmt.Sprintf("listen: 127.0.0.1:%d\ncluster { name: mixed, listen: 127.0.0.1:%d, accounts: [ACC1]%s }\naccounts {\n", ports[0], ports[1], routes)
@@ -132,7 +132,7 @@ func pinnedWithUpstream(t *testing.T, bin string, natsdDials bool) {
 	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
 	if natsdDials {
 		time.Sleep(200 * time.Millisecond)
-		nd = startNodeWith(t, accountsOptions(), "natsd", cluster.Options{Name: "mixed", PinnedAccounts: []string{"ACC1"},
+		nd = startNodeWith(t, accountsOptions(t), "natsd", cluster.Options{Name: "mixed", PinnedAccounts: []string{"ACC1"},
 			Routes: []*url.URL{{Scheme: "nats-route", Host: fmt.Sprintf("127.0.0.1:%d", ports[1])}}})
 	}
 	waitFor(t, 5*time.Second, "pool and pinned route to upstream", func() bool {
