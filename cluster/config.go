@@ -119,9 +119,7 @@ func (p *parser) block(e *confparse.Entry) {
 				p.errorf(mv.Pos, server.ErrBadValue, "%s: %d is not a pool size (-1 turns pooling off)", name, o.PoolSize)
 			}
 		case "accounts":
-			if p.accounts(name, mv) && !pinnedAccountsSupported {
-				p.errorf(me.KeyPos, server.ErrNotSupported, "%s (pinned accounts) is not supported yet", name)
-			}
+			p.accounts(name, mv)
 		case "compression":
 			p.compression(name, mv)
 		case "ping_interval":
@@ -365,29 +363,20 @@ func (p *parser) tls(key string, v *confparse.Value) {
 	p.o.TLSTimeout = tb.Timeout
 }
 
-// pinnedAccountsSupported says whether the routes honour
-// Options.PinnedAccounts; until they do, the accounts key is refused
-// rather than ignored.
-const pinnedAccountsSupported = false
-
 // accounts takes the names of the pinned accounts.
-func (p *parser) accounts(key string, v *confparse.Value) bool {
+func (p *parser) accounts(key string, v *confparse.Value) {
 	if v.Kind != confparse.KindArray {
 		p.typeErr(key, "an array of account names", v)
-		return false
+		return
 	}
 	var names []string
-	ok := true
 	for _, av := range v.Array {
 		var s string
 		if p.str(key, av, &s) {
 			names = append(names, s)
-		} else {
-			ok = false
 		}
 	}
 	p.o.PinnedAccounts = names
-	return ok
 }
 
 // compression takes a mode as a string, a boolean (true is s2_fast for

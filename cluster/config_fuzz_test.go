@@ -16,7 +16,7 @@ func FuzzParseConfig(f *testing.F) {
 	for _, s := range []string{
 		"cluster { name: a, listen: 127.0.0.1:6222, routes: [nats-route://u:p@h:1] }",
 		"cluster { port: -1, compression: { mode: s2_auto, rtt_thresholds: [\"1ms\", \"0s\", \"5ms\"] } }",
-		"cluster { authorization { user: u, password: p, timeout: 0.5 }, pool_size: -1 }",
+		"cluster { authorization { user: u, password: p, timeout: 0.5 }, pool_size: -1, accounts: [A] }",
 		"cluster { compression: true, ping_interval: 40, ping_max: 3, no_advertise: true }",
 		"cluster: 1",
 	} {

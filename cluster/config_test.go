@@ -54,6 +54,7 @@ cluster {
   authorization { user: ruser, password: T0pS3cr3t, timeout: 0.5 }
   connect_retries: 5
   pool_size: 5
+  accounts: [A, B]
   compression: { mode: s2_auto, rtt_thresholds: ["5ms", "20ms", "40ms"] }
   ping_interval: "20s"
   ping_max: 4
@@ -65,7 +66,7 @@ cluster {
 	ms := time.Millisecond
 	if o.Name != "east" || o.Host != "127.0.0.1" || o.Port != 6222 || o.Advertise != "east.example.com:6222" || !o.NoAdvertise ||
 		o.Username != "ruser" || o.Password != "T0pS3cr3t" || o.AuthTimeout != 500*ms || o.ConnectRetries != 5 || o.PoolSize != 5 ||
-		o.PingInterval != 20*time.Second || o.MaxPingsOut != 4 {
+		strings.Join(o.PinnedAccounts, ",") != "A,B" || o.PingInterval != 20*time.Second || o.MaxPingsOut != 4 {
 		t.Errorf("options %+v", o)
 	}
 	if c := o.Compression; c.Mode != cluster.CompressionS2Auto || fmt.Sprint(c.RTTThresholds) != "[5ms 20ms 40ms]" {
@@ -184,7 +185,6 @@ func TestParseConfigBadTypes(t *testing.T) {
 		{"cluster { accounts: A }", `test.conf:1:21: cluster accounts: expected an array of account names, got string "A"`},
 		{"cluster { no_advertise: 1 }", `test.conf:1:25: cluster no_advertise: expected a boolean, got integer 1`},
 		{"cluster { write_deadline: \"1s\" }", `test.conf:1:11: cluster write_deadline is not supported yet`},
-		{"cluster { accounts: [A, B] }", `test.conf:1:11: cluster accounts (pinned accounts) is not supported yet`},
 		{"cluster { tls { cert_file: a, pinned_certs: [] } }", `test.conf:1:31: tls pinned_certs is not supported yet`},
 	} {
 		_, _, err := parseCluster(t, tc.text)

@@ -329,3 +329,59 @@ func TestRoutesWithoutClusterListener(t *testing.T) {
 	require.NoError(t, err)
 	require.NotContains(t, string(b), "cluster")
 }
+
+// TestClusterPoolPinnedAccountsAndRoutez: a two-node cluster from files
+// with pool_size, a pinned account and s2_fast; /routez shows the pool,
+// the pinned route and the compression, and messages of both accounts
+// cross.
+func TestClusterPoolPinnedAccountsAndRoutez(t *testing.T) {
+	dir := t.TempDir()
+	const text = `accounts {
+  A: { users: [{ user: a, password: a }] }
+  B: { users: [{ user: b, password: b }] }
+}
+cluster {
+  name: pool-e2e
+  listen: 127.0.0.1:-1
+  pool_size: 2
+  accounts: [A]
+  compression: s2_fast
+  %s
+}
+`
+	a := start(t, "-c", writeFile(t, filepath.Join(dir, "a.conf"), fmt.Sprintf(text, "")), "-m", "-1")
+	b := start(t, "-c", writeFile(t, filepath.Join(dir, "b.conf"), fmt.Sprintf(text, "routes: ["+a.clusterURL()+"]")))
+	for _, acc := range []string{"a", "b"} {
+		ncA := a.connect(nats.UserInfo(acc, acc))
+		ncB := b.connect(nats.UserInfo(acc, acc))
+		sub, err := ncA.SubscribeSync("pool.e2e")
+		require.NoError(t, err)
+		require.NoError(t, ncA.Flush())
+		var got *nats.Msg
+		for i := 0; i < 100 && got == nil; i++ {
+			require.NoError(t, ncB.Publish("pool.e2e", []byte(acc)))
+			got, _ = sub.NextMsg(50 * time.Millisecond)
+		}
+		require.NotNil(t, got, "no message crossed in account of %s", acc)
+	}
+	var rz struct {
+		NumRoutes int `json:"num_routes"`
+		Routes    []struct {
+			Account     string `json:"account"`
+			Compression string `json:"compression"`
+			PoolIdx     int    `json:"pool_idx"`
+		} `json:"routes"`
+	}
+	eventually(t, "three routes in /routez", func() bool {
+		getJSON(t, a.monitorURL()+"/routez", &rz)
+		return rz.NumRoutes == 3
+	})
+	pinned := 0
+	for _, r := range rz.Routes {
+		require.Equal(t, "s2_fast", r.Compression)
+		if r.Account == "A" {
+			pinned++
+		}
+	}
+	require.Equal(t, 1, pinned, "routes %+v", rz.Routes)
+}
