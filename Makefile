@@ -2,7 +2,7 @@
 GO      ?= go
 MODULES := $(shell $(GO) list -m -f '{{.Dir}}' | sed "s|^$(CURDIR)/||")
 # Packages where goroutines share state: run under the race detector.
-RACE_PKGS ?= $(shell for m in server websocket jetstream monitor auth cmd; do [ -d $$m ] && echo ./$$m/...; done)
+RACE_PKGS ?= $(shell for m in server websocket cluster jetstream monitor auth cmd; do [ -d $$m ] && echo ./$$m/...; done)
 FUZZTIME ?= 5s
 BENCHTIME ?= 1s
 

@@ -8,6 +8,7 @@ require (
 	golang.org/x/crypto v0.57.0
 	golang.org/x/term v0.46.0
 	natsd.dev/auth v0.0.0
+	natsd.dev/cluster v0.0.0
 	natsd.dev/confparse v0.0.0
 	natsd.dev/monitor v0.0.0
 	natsd.dev/server v0.0.0
@@ -26,6 +27,7 @@ require (
 
 replace (
 	natsd.dev/auth => ../auth
+	natsd.dev/cluster => ../cluster
 	natsd.dev/confparse => ../confparse
 	natsd.dev/monitor => ../monitor
 	natsd.dev/protocol => ../protocol

@@ -11,9 +11,10 @@ import (
 // Without configured accounts every client is in the global account "$G".
 type Account struct {
 	// Name is the account's name.
-	Name string
-	srv  *Server
-	sl   *sublist.Sublist[*subscription]
+	Name  string
+	nameb []byte // Name, for RMSG lines
+	srv   *Server
+	sl    *sublist.Sublist[*subscription]
 	// limits are fixed at New; conns counts the clients bound to the
 	// account while MaxConnections is set.
 	limits AccountLimits

@@ -18,7 +18,7 @@ type accountState struct {
 	accPos   map[string]confparse.Pos // declared accounts, at their key
 	userRefs []userAccountRef
 	sysAcc   *confparse.Entry // the system_account entry
-	linkState
+	exportImportState
 }
 
 // userAccountRef is the account key of an authorization {} user.

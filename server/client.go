@@ -42,6 +42,7 @@ type clientKind uint8
 const (
 	kindClient clientKind = iota
 	kindInternal
+	kindRoute // an inter-server link (see Link)
 )
 
 // connectOpts is the CONNECT document, with upstream's JSON names.
@@ -77,6 +78,12 @@ type subscription struct {
 	// is a wildcard that some denied subject matches, and each message is
 	// checked with CanDeliver. Immutable.
 	filter *auth.Checker
+	// acc is the account of a link's remote subscription (a client's
+	// subscriptions are in client.acc); qb is queue as bytes for RMSG
+	// lines; weight is a remote queue subscription's member count.
+	acc    *Account
+	qb     []byte
+	weight atomic.Int32
 	// guarded by client.mu
 	max       int64
 	delivered int64
@@ -95,6 +102,9 @@ type pubCtx struct {
 	stallTimer *time.Timer
 	// subjBuf builds subjects rewritten for another account.
 	subjBuf []byte
+	// routes are the links that get the message being delivered
+	// (scratch reused for every message).
+	routes []routeTarget
 }
 
 type client struct {
@@ -160,6 +170,8 @@ type client struct {
 	authTimer           *time.Timer
 	authUser            string // the authenticated user's name
 	accCounted          bool   // counted against the account's connection limit
+	asyncInfo           bool   // takes asynchronous INFO (connect_urls updates)
+	pinnedLink          bool   // a link dedicated to one account: RMSG without it
 	// replies tracks the reply subjects delivered to a client with
 	// allow_responses; set by the reader, read by deliverers.
 	replies *auth.Replies
@@ -476,6 +488,9 @@ func (c *client) processPing() error {
 	if c.connected && !c.infoSent && c.opts.Protocol >= 1 {
 		c.infoSent = true
 		c.sendConnectInfo()
+		c.mu.Lock()
+		c.asyncInfo = true
+		c.mu.Unlock()
 	}
 	c.queueFlush(c)
 	return nil
@@ -583,7 +598,14 @@ func (c *client) processSub(f *protocol.Frame) error {
 	sub := &subscription{client: c, subject: subject, queue: string(f.Queue), sid: []byte(sid), filter: filter}
 	c.subs[sid] = sub
 	c.mu.Unlock()
-	if err := c.acc.sl.Insert(sub.subject, sub.queue, sub); err != nil {
+	s := c.srv
+	s.interestMu.RLock()
+	err := c.acc.sl.Insert(sub.subject, sub.queue, sub)
+	if err == nil {
+		s.notifyInterest(c.acc, sub.subject, sub.queue, true)
+	}
+	s.interestMu.RUnlock()
+	if err != nil {
 		c.mu.Lock()
 		delete(c.subs, sid)
 		c.mu.Unlock()
@@ -631,7 +653,7 @@ func (c *client) processUnsub(f *protocol.Frame) error {
 	}
 	c.mu.Unlock()
 	if remove {
-		_ = c.acc.sl.Remove(sub.subject, sub.queue, sub)
+		c.srv.removeLocalSub(c.acc, sub)
 	}
 	if c.opts.Verbose {
 		c.sendOK()
@@ -639,9 +661,19 @@ func (c *client) processUnsub(f *protocol.Frame) error {
 	return nil
 }
 
+// removeLocalSub takes a local subscription out of acc's sublist and tells
+// the interest listener.
+func (s *Server) removeLocalSub(acc *Account, sub *subscription) {
+	s.interestMu.RLock()
+	if acc.sl.Remove(sub.subject, sub.queue, sub) == nil {
+		s.notifyInterest(acc, sub.subject, sub.queue, false)
+	}
+	s.interestMu.RUnlock()
+}
+
 // deliverMsg sends a message published in acc to every matching
 // subscription: all plain subscribers and one member of each queue group,
-// then across the account's mappings, imports and exports (links.go). from
+// then across the account's mappings, imports and exports (exports.go, crossaccount.go). from
 // is the publisher (for echo and no-responders); it may be an internal
 // client. A request nobody takes gets a no-responders status.
 func (s *Server) deliverMsg(pc *pubCtx, from *client, acc *Account, subject, reply []byte, hdrLen int, payload []byte) {
@@ -665,6 +697,10 @@ func (s *Server) deliverLocal(pc *pubCtx, from *client, acc *Account, subject, r
 	}
 	noEcho := !from.opts.Echo
 	for _, sub := range r.Plain {
+		if sub.client.kind == kindRoute {
+			pc.addRoute(sub.client, nil)
+			continue
+		}
 		if noEcho && sub.client == from {
 			continue
 		}
@@ -677,9 +713,64 @@ func (s *Server) deliverLocal(pc *pubCtx, from *client, acc *Account, subject, r
 		if n > 1 {
 			start = rand.IntN(n)
 		}
+		var remote *subscription // a link's member, weighted by its count
+		var weights int32
+		taken := false
 		for j := range n {
 			sub := members[(start+j)%n]
+			if sub.client.kind == kindRoute {
+				w := max(sub.weight.Load(), 1)
+				weights += w
+				if remote == nil || rand.Int32N(weights) < w {
+					remote = sub
+				}
+				continue
+			}
 			if noEcho && sub.client == from {
+				continue
+			}
+			if pc.deliver(sub, subject, reply, hdrLen, payload) {
+				taken = true
+				break
+			}
+		}
+		if !taken && remote != nil {
+			pc.addRoute(remote.client, remote.qb)
+		}
+	}
+	if len(pc.routes) > 0 {
+		pc.sendRoutes(acc, subject, reply, hdrLen, payload)
+	}
+	return true
+}
+
+// deliverRouted delivers a message that came over a link to local
+// subscribers only (one hop): plain subscribers, and one local member of
+// each queue group named in queues.
+func (s *Server) deliverRouted(pc *pubCtx, from *client, acc *Account, subject, reply []byte, queues [][]byte, hdrLen int, payload []byte) {
+	r := acc.sl.MatchBytes(subject)
+	for _, sub := range r.Plain {
+		if sub.client.kind == kindRoute {
+			continue
+		}
+		pc.deliver(sub, subject, reply, hdrLen, payload)
+	}
+	if len(queues) == 0 {
+		return
+	}
+	for i := range r.Queues {
+		g := &r.Queues[i]
+		if !namedQueue(queues, g.Name) {
+			continue
+		}
+		n := len(g.Members)
+		start := 0
+		if n > 1 {
+			start = rand.IntN(n)
+		}
+		for j := range n {
+			sub := g.Members[(start+j)%n]
+			if sub.client.kind == kindRoute {
 				continue
 			}
 			if pc.deliver(sub, subject, reply, hdrLen, payload) {
@@ -687,7 +778,15 @@ func (s *Server) deliverLocal(pc *pubCtx, from *client, acc *Account, subject, r
 			}
 		}
 	}
-	return true
+}
+
+func namedQueue(queues [][]byte, name string) bool {
+	for _, q := range queues {
+		if string(q) == name {
+			return true
+		}
+	}
+	return false
 }
 
 // deliver appends one message to sub's client, or runs an internal
@@ -772,7 +871,7 @@ func (pc *pubCtx) deliver(sub *subscription, subject, reply []byte, hdrLen int, 
 	pc.outMsgs++
 	pc.outBytes += int64(len(payload))
 	if last {
-		_ = dc.acc.sl.Remove(sub.subject, sub.queue, sub)
+		dc.srv.removeLocalSub(dc.acc, sub)
 	}
 	if slow {
 		dc.slowConsumer(reasonSlowConsumerPending)
@@ -1026,10 +1125,20 @@ func (c *client) closeConnection(reason closeReason) {
 		close(c.stall)
 		c.stall = nil
 	}
-	subs := make([]sublist.Sub[*subscription], 0, len(c.subs))
-	for _, sub := range c.subs {
-		sub.closed = true
-		subs = append(subs, sublist.Sub[*subscription]{Subject: sub.subject, Queue: sub.queue, Value: sub})
+	var subs []sublist.Sub[*subscription]
+	var linkSubs map[string]*subscription
+	if c.kind == kindRoute {
+		linkSubs = c.subs
+		c.subs = nil
+		for _, sub := range linkSubs {
+			sub.closed = true
+		}
+	} else {
+		subs = make([]sublist.Sub[*subscription], 0, len(c.subs))
+		for _, sub := range c.subs {
+			sub.closed = true
+			subs = append(subs, sublist.Sub[*subscription]{Subject: sub.subject, Queue: sub.queue, Value: sub})
+		}
 	}
 	if c.pingTimer != nil {
 		c.pingTimer.Stop()
@@ -1046,10 +1155,23 @@ func (c *client) closeConnection(reason closeReason) {
 		acc.conns.Add(-1)
 	}
 
-	if len(subs) > 0 {
-		_ = acc.sl.RemoveBatch(subs)
-	}
 	s := c.srv
+	if c.kind == kindRoute {
+		if !reason.flushes() && c.nc != nil {
+			c.nc.Close()
+		}
+		close(c.done)
+		c.closeLink(linkSubs, reason)
+		return
+	}
+	if len(subs) > 0 {
+		s.interestMu.RLock()
+		_ = acc.sl.RemoveBatch(subs) // each was in the sublist: c.subs tracks them
+		for _, sub := range subs {
+			s.notifyInterest(acc, sub.Subject, sub.Queue, false)
+		}
+		s.interestMu.RUnlock()
+	}
 	s.mu.Lock()
 	delete(s.clients, c.cid)
 	s.mu.Unlock()

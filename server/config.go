@@ -50,6 +50,10 @@ type Config struct {
 	// Digest identifies the parsed configuration ("sha256:<hex>"); it is
 	// what `nats-server -t` prints.
 	Digest string
+	// Blocks are the top-level entries that other modules parse (the
+	// cluster {} block), by lower-case key. Apply only keeps them; the
+	// command hands each to its module, which reports its own errors.
+	Blocks map[string]*confparse.Entry
 }
 
 // MonitorConfig is the HTTP monitoring listener of a configuration file.
@@ -118,6 +122,7 @@ type keyKind uint8
 const (
 	keyUnsupported keyKind = iota + 1 // an error: the feature is expected on
 	keyIgnored                        // a warning: only tuning is lost
+	keyClaimed                        // parsed by another module: kept in Config.Blocks
 )
 
 // unsupportedKeys are nats-server's top-level keys for subsystems natsd
@@ -127,7 +132,7 @@ const unsupportedKeys = `
 	operator operators root roots root_operator root_operators trusted trusted_keys
 	resolver account_resolver accounts_resolver resolver_tls resolver_preload resolver_pinned_accounts
 	ocsp ocsp_cache allow_non_tls
-	cluster gateway leaf leafnodes
+	gateway leaf leafnodes
 	jetstream store_dir storedir default_js_domain
 	mqtt
 	prof_port
@@ -140,9 +145,15 @@ const ignoredKeys = `
 	trace_headers connect_error_reports reconnect_error_reports
 	feature_flags server_metadata prof_block_rate`
 
+// claimedKeys are the top-level keys whose blocks other modules parse.
+const claimedKeys = `cluster`
+
 // otherKeys maps the keys Apply does not handle to how they are treated.
 var otherKeys = func() map[string]keyKind {
 	m := make(map[string]keyKind)
+	for _, k := range strings.Fields(claimedKeys) {
+		m[k] = keyClaimed
+	}
 	for _, k := range strings.Fields(unsupportedKeys) {
 		m[k] = keyUnsupported
 	}
@@ -339,6 +350,11 @@ func (a *applier) entry(e *confparse.Entry) {
 			a.errorf(e.KeyPos, ErrNotSupported, "%s is not supported yet", e.Key)
 		case keyIgnored:
 			a.warnf(e.KeyPos, "%s is not supported yet and is ignored", e.Key)
+		case keyClaimed:
+			if a.c.Blocks == nil {
+				a.c.Blocks = make(map[string]*confparse.Entry)
+			}
+			a.c.Blocks[key] = e
 		default:
 			if !e.UsedAsVariable {
 				a.errorf(e.KeyPos, ErrUnknownField, "unknown field %q", e.Key)
@@ -747,6 +763,29 @@ func (a *applier) pinnedCerts(key string, v *confparse.Value, dst *PinnedCerts) 
 		*dst = NewPinnedCerts(ids...)
 	}
 	return ok
+}
+
+// TLSBlock is what a tls {} block configures.
+type TLSBlock struct {
+	// Config holds the loaded certificate, the client verification
+	// (verify, ca_file) and the negotiation settings.
+	Config         *tls.Config
+	Timeout        time.Duration
+	Map            bool // verify_and_map
+	HandshakeFirst bool // handshake_first
+}
+
+// ParseTLSBlock parses a tls {} block with the keys and checks of the
+// server's own (see the tls {} section of docs/configuration.md) and loads
+// its files, for the blocks of other modules; key names the block in
+// messages ("cluster tls"). The errors carry file:line:col.
+func ParseTLSBlock(key string, v *confparse.Value) (TLSBlock, confparse.ErrorList) {
+	var a applier
+	ts, ok := a.tlsBlock(key, v)
+	if !ok {
+		return TLSBlock{}, a.errs
+	}
+	return TLSBlock{Config: WithPinnedCerts(ts.Config, ts.Pinned), Timeout: ts.Timeout, Map: ts.Map, HandshakeFirst: ts.HandshakeFirst}, nil
 }
 
 // tlsTimeout takes upstream's forms of tls { timeout }: seconds as an

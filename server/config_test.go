@@ -124,7 +124,7 @@ func TestConfigErrorsAllReported(t *testing.T) {
 	_, _, err := applyText(t, `port: "abc"
 bogus_key: 1
 max_payload: 3GB
-cluster { port: 6222 }
+gateway { port: 7222 }
 lame_duck_duration: "10s"
 debug: "yes"
 ping_interval: "2 minutes"
@@ -136,7 +136,7 @@ connect_error_reports: 10
 		`test.conf:1:7: port: expected an integer, got string "abc"`,
 		`test.conf:2:1: unknown field "bogus_key"`,
 		`test.conf:3:14: max_payload value is too big`,
-		`test.conf:4:1: cluster is not supported yet`,
+		`test.conf:4:1: gateway is not supported yet`,
 		`test.conf:5:21: invalid lame_duck_duration of 10s, minimum is 30 seconds`,
 		`test.conf:6:8: debug: expected a boolean, got string "yes"`,
 		`test.conf:7:16: error parsing ping_interval: time: unknown unit " minutes" in duration "2 minutes"`,
@@ -295,5 +295,38 @@ func TestConfigWebsocketErrors(t *testing.T) {
 				require.ErrorIs(t, err, tc.kind)
 			}
 		})
+	}
+}
+
+func TestConfigClusterBlockKeptForItsModule(t *testing.T) {
+	c, warns, err := applyText(t, "port: 4333\ncluster {\n  listen: 127.0.0.1:6222\n  bogus: 1\n}\n")
+	if err != nil || len(warns) != 0 {
+		t.Fatalf("err %v, warns %v", err, warns)
+	}
+	e := c.Blocks["cluster"]
+	if e == nil || e.KeyPos.Line != 2 || e.Value.Kind != confparse.KindMap || len(e.Value.Map.Entries) != 2 {
+		t.Fatalf("cluster entry not kept: %+v", c.Blocks)
+	}
+}
+
+func TestParseTLSBlock(t *testing.T) {
+	dir := t.TempDir()
+	certFile, keyFile := newTestCert(t).files(t, dir)
+	m, err := confparse.Parse([]byte(fmt.Sprintf("tls {\n cert_file: %q\n key_file: %q\n ca_file: %q\n verify: true\n timeout: 3\n}\n", certFile, keyFile, certFile)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, _ := m.Get("tls")
+	tb, errs := server.ParseTLSBlock("cluster tls", v)
+	if errs != nil {
+		t.Fatal(errs)
+	}
+	if tb.Config == nil || len(tb.Config.Certificates) != 1 || tb.Config.ClientCAs == nil || tb.Timeout != 3*time.Second {
+		t.Errorf("block %+v", tb)
+	}
+	m, _ = confparse.Parse([]byte("tls {\n cert_file: 1\n pinned_certs: []\n}\n"))
+	v, _ = m.Get("tls")
+	if _, errs := server.ParseTLSBlock("cluster tls", v); len(errs) != 2 || errs[0].Error() != `2:13: cluster tls cert_file: expected a string, got integer 1` {
+		t.Errorf("errors %v", errs)
 	}
 }

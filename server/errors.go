@@ -33,6 +33,9 @@ const (
 	reasonMaxControlLine
 	reasonTLSHandshakeError
 	reasonMaxAccountConnections
+	reasonDuplicateRoute
+	reasonClusterNameConflict
+	reasonRouteRemoved
 )
 
 var reasonText = [...]string{
@@ -52,6 +55,9 @@ var reasonText = [...]string{
 	reasonMaxControlLine:            "Maximum Control Line Exceeded",
 	reasonTLSHandshakeError:         "TLS Handshake Error",
 	reasonMaxAccountConnections:     "Maximum Account Connections Exceeded",
+	reasonDuplicateRoute:            "Duplicate Route",
+	reasonClusterNameConflict:       "Cluster Name Conflict",
+	reasonRouteRemoved:              "Route Removed",
 }
 
 func (r closeReason) String() string {

@@ -79,7 +79,14 @@ func (ic *InternalClient) Subscribe(subject, queue string, h MsgHandler) (*Inter
 	}
 	sub := &subscription{client: c, subject: subject, queue: queue, handler: h}
 	c.mu.Unlock()
-	if err := c.acc.sl.Insert(subject, queue, sub); err != nil {
+	s := c.srv
+	s.interestMu.RLock()
+	err := c.acc.sl.Insert(subject, queue, sub)
+	if err == nil {
+		s.notifyInterest(c.acc, subject, queue, true)
+	}
+	s.interestMu.RUnlock()
+	if err != nil {
 		return nil, err
 	}
 	return &InternalSub{ic: ic, sub: sub}, nil
@@ -96,7 +103,14 @@ func (is *InternalSub) Unsubscribe() error {
 	}
 	is.sub.closed = true
 	c.mu.Unlock()
-	return c.acc.sl.Remove(is.sub.subject, is.sub.queue, is.sub)
+	s := c.srv
+	s.interestMu.RLock()
+	defer s.interestMu.RUnlock()
+	if err := c.acc.sl.Remove(is.sub.subject, is.sub.queue, is.sub); err != nil {
+		return err
+	}
+	s.notifyInterest(c.acc, is.sub.subject, is.sub.queue, false)
+	return nil
 }
 
 // Publish sends a message as if a client published it. hdr, when not nil,
@@ -127,6 +141,9 @@ func (ic *InternalClient) Close() {
 	c.mu.Lock()
 	c.closed = true
 	c.mu.Unlock()
+	s := c.srv
+	s.interestMu.RLock()
+	defer s.interestMu.RUnlock()
 	var subs []sublist.Sub[*subscription]
 	c.acc.sl.All(func(subject, queue string, v *subscription) bool {
 		if v.client == c {
@@ -136,5 +153,8 @@ func (ic *InternalClient) Close() {
 	})
 	if len(subs) > 0 {
 		_ = c.acc.sl.RemoveBatch(subs)
+		for _, sub := range subs {
+			s.notifyInterest(c.acc, sub.Subject, sub.Queue, false)
+		}
 	}
 }

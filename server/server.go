@@ -72,6 +72,7 @@ type Server struct {
 	ln       net.Listener
 	extra    []net.Listener
 	clients  map[uint64]*client
+	links    map[uint64]*Link
 	accounts map[string]*Account
 	started  bool
 	shutdown bool
@@ -96,6 +97,7 @@ type Server struct {
 	tlsConfig *tls.Config
 	tlsState  atomic.Pointer[tlsState]
 
+	linkState
 	nextCID    atomic.Uint64
 	stats      Stats
 	monitoring monState
@@ -237,7 +239,7 @@ func (s *Server) applyLimits(o *Options) {
 }
 
 func (s *Server) newAccount(name string) *Account {
-	a := &Account{Name: name, srv: s}
+	a := &Account{Name: name, nameb: []byte(name), srv: s}
 	if s.opts.NoSublistCache {
 		a.sl = sublist.NewWithOptions[*subscription](sublist.Options{NoCache: true})
 	} else {
@@ -455,6 +457,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	for _, c := range clients {
 		c.closeConnection(reasonServerShutdown)
 	}
+	s.closeLinks()
 	err := s.wait(ctx)
 	s.log.Info("Server Exiting..")
 	return err

@@ -113,8 +113,8 @@ type Varz struct {
 	SlowConsumerStats *SlowConsumerStats `json:"slow_consumer_stats"`
 }
 
-// ClusterOptsVarz is the cluster section of Varz; empty ({}) until routes
-// are configured.
+// ClusterOptsVarz is the cluster section of Varz; empty ({}) without
+// routes (see SetRouteMonitor).
 type ClusterOptsVarz struct {
 	Name        string   `json:"name,omitempty"`
 	Host        string   `json:"addr,omitempty"`
@@ -356,8 +356,8 @@ type RoutezOptions struct {
 	SubscriptionsDetail bool `json:"subscriptions_detail"`
 }
 
-// Routez is the /routez document. Routes do not exist yet, so it is
-// always empty.
+// Routez is the /routez document. The module that runs routes fills it
+// (see SetRouteMonitor); without one it is empty.
 type Routez struct {
 	ID        string       `json:"server_id"`
 	Name      string       `json:"server_name"`
@@ -388,6 +388,9 @@ type RouteInfo struct {
 	NumSubs      uint32      `json:"subscriptions"`
 	Subs         []string    `json:"subscriptions_list,omitempty"`
 	SubsDetail   []SubDetail `json:"subscriptions_list_detail,omitempty"`
+	Account      string      `json:"account,omitempty"`
+	Compression  string      `json:"compression,omitempty"`
+	PoolIdx      int         `json:"pool_idx,omitempty"`
 }
 
 // GatewayzOptions are the options of Gatewayz.

@@ -85,6 +85,10 @@ func (s *Server) Varz(_ *VarzOptions) (*Varz, error) {
 	for _, a := range s.accountList() {
 		v.Subscriptions += uint32(a.NumSubscriptions())
 	}
+	if m := s.routeMonitor(); m != nil {
+		v.Cluster = m.ClusterVarz()
+		v.Routes = m.NumRoutes()
+	}
 	ms := s.mon()
 	if t := ms.configTime.Load(); t != 0 {
 		v.ConfigLoadTime = time.Unix(0, t)
@@ -176,8 +180,21 @@ func (s *Server) Subsz(opts *SubszOptions) (*Subsz, error) {
 	return sz, nil
 }
 
-// Routez returns the /routez snapshot: no routes yet.
-func (s *Server) Routez(_ *RoutezOptions) (*Routez, error) {
+// Routez returns the /routez snapshot, from the route monitor when one is
+// registered (empty otherwise).
+func (s *Server) Routez(opts *RoutezOptions) (*Routez, error) {
+	if opts == nil {
+		opts = &RoutezOptions{}
+	}
+	if m := s.routeMonitor(); m != nil {
+		rz := m.Routez(opts)
+		rz.ID, rz.Name, rz.Now = s.id, s.Name(), time.Now().UTC()
+		if rz.Routes == nil {
+			rz.Routes = []*RouteInfo{}
+		}
+		rz.NumRoutes = len(rz.Routes)
+		return rz, nil
+	}
 	return &Routez{ID: s.id, Name: s.Name(), Now: time.Now().UTC(), Routes: []*RouteInfo{}}, nil
 }
 

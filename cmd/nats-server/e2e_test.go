@@ -235,8 +235,7 @@ func TestVersionAndHelp(t *testing.T) {
 func TestUnsupportedFlagsFail(t *testing.T) {
 	for _, args := range [][]string{
 		{"-js"}, {"--jetstream"}, {"-sd", "/tmp/js"},
-		{"--routes", "nats://127.0.0.1:6222"}, {"--cluster", "nats://127.0.0.1:6222"}, {"--cluster_name", "c"},
-		{"--profile", "6060"}, {"--connect_retries", "3"},
+		{"--profile", "6060"},
 	} {
 		code, _, errOut := runOnce(t, args...)
 		require.Equal(t, 1, code, "%v", args)

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"natsd.dev/cluster"
 	"natsd.dev/monitor"
 	"natsd.dev/server"
 	"natsd.dev/server/logger"
@@ -22,7 +23,8 @@ func writePidFile(path string) error {
 }
 
 // ports is the JSON document of the ports file, with nats-server's field
-// names; natsd fills the client, monitoring and WebSocket lists so far.
+// names; natsd fills the client, monitoring, cluster and WebSocket lists
+// so far.
 type ports struct {
 	Nats       []string `json:"nats,omitempty"`
 	Monitoring []string `json:"monitoring,omitempty"`
@@ -39,7 +41,7 @@ func portsFileName() string {
 
 // writePortsFile writes the ports file for the listeners of s into dir and
 // returns its path.
-func writePortsFile(dir string, s *server.Server, mon *monitor.Server) (string, error) {
+func writePortsFile(dir string, s *server.Server, mon *monitor.Server, cl *cluster.Cluster) (string, error) {
 	doc := ports{Nats: listenURLs("nats", s.Addr())}
 	if mon != nil {
 		https := mon.HTTPSAddr()
@@ -56,6 +58,9 @@ func writePortsFile(dir string, s *server.Server, mon *monitor.Server) (string, 
 			scheme = "wss"
 		}
 		doc.WebSocket = listenURLs(scheme, addr)
+	}
+	if cl != nil {
+		doc.Cluster = listenURLs("nats", cl.Addr())
 	}
 	b, err := json.Marshal(doc)
 	if err != nil {

@@ -176,6 +176,15 @@ func newFlagSet(f *flags, out io.Writer) *flag.FlagSet {
 	str(&f.pass, "pass")
 	str(&f.auth, "auth")
 
+	// Cluster options, applied to the cluster {} block by applyCluster.
+	str(&f.routes, "routes")
+	str(&f.cluster, "cluster")
+	str(&f.clusterName, "cluster_name")
+	boolean(&f.noAdvertise, false, "no_advertise")
+	str(&f.clusterAdvertise, "cluster_advertise")
+	integer(&f.connectRetries, "connect_retries")
+	str(&f.clusterList, "cluster_listen")
+
 	// Common options.
 	boolean(&f.help, false, "help", "h")
 	boolean(&f.version, false, "version", "v")
@@ -192,13 +201,6 @@ func newFlagSet(f *flags, out io.Writer) *flag.FlagSet {
 	str(&f.tlsKey, "tlskey")
 	boolean(&f.tlsVerify, false, "tlsverify")
 	str(&f.tlsCACert, "tlscacert")
-	str(&f.routes, "routes")
-	str(&f.cluster, "cluster")
-	str(&f.clusterName, "cluster_name")
-	boolean(&f.noAdvertise, false, "no_advertise")
-	str(&f.clusterAdvertise, "cluster_advertise")
-	integer(&f.connectRetries, "connect_retries")
-	str(&f.clusterList, "cluster_listen")
 	integer(&f.profile, "profile")
 	return fs
 }
@@ -207,9 +209,6 @@ func newFlagSet(f *flags, out io.Writer) *flag.FlagSet {
 // the subsystem each needs.
 var unsupportedFlags = []struct{ name, what string }{
 	{"jetstream", "JetStream"}, {"store_dir", "JetStream"},
-	{"routes", "clustering"}, {"cluster", "clustering"}, {"cluster_name", "clustering"},
-	{"no_advertise", "clustering"}, {"cluster_advertise", "clustering"},
-	{"connect_retries", "clustering"}, {"cluster_listen", "clustering"},
 	{"profile", "profiling"},
 }
 

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"natsd.dev/cluster"
 	"natsd.dev/confparse"
 	"natsd.dev/monitor"
 	"natsd.dev/server"
@@ -56,13 +57,17 @@ func run(args []string, stdout io.Writer, stderr *os.File) int {
 	}
 	cfg, err := loadConfig(f, stderr)
 	if err != nil {
+		return fail(stderr, withClusterErrors(f, err))
+	}
+	co, err := loadClusterConfig(cfg, f, stderr)
+	if err != nil {
 		return fail(stderr, err)
 	}
 	if f.check {
 		fmt.Fprintf(stderr, "nats-server: configuration file %s is valid (%s)\n", f.configFile, cfg.Digest)
 		return 0
 	}
-	return serve(cfg, f, stderr)
+	return serve(cfg, co, f, stderr)
 }
 
 // fail prints err the way nats-server does and returns exit code 1.
@@ -131,6 +136,8 @@ type process struct {
 	logs      *logging
 	srv       *server.Server
 	mon       *monitor.Server // nil without http_port
+	co        *cluster.Options
+	cl        *cluster.Cluster // nil without a cluster listener
 	pidFile   string
 	portsFile string
 	ldm       bool
@@ -138,12 +145,12 @@ type process struct {
 }
 
 // serve starts the server and runs until a signal stops it.
-func serve(cfg *server.Config, f *flags, stderr *os.File) int {
+func serve(cfg *server.Config, co *cluster.Options, f *flags, stderr *os.File) int {
 	logs, err := newLogging(cfg.Log, stderr)
 	if err != nil {
 		return fail(stderr, fmt.Errorf("unable to set up logging: %w", err))
 	}
-	p := &process{f: f, cfg: cfg, logs: logs, ldmDone: make(chan struct{})}
+	p := &process{f: f, cfg: cfg, co: co, logs: logs, ldmDone: make(chan struct{})}
 	defer p.cleanup()
 	log := logs.log
 
@@ -168,6 +175,11 @@ func serve(cfg *server.Config, f *flags, stderr *os.File) int {
 		log.Log(context.Background(), fatalLevel, err.Error())
 		return 1
 	}
+	if err := p.startCluster(); err != nil {
+		log.Log(context.Background(), fatalLevel, err.Error())
+		p.shutdown()
+		return 1
+	}
 	if cfg.Monitor.Port != 0 || cfg.Monitor.HTTPSPort != 0 {
 		if err := p.startMonitor(); err != nil {
 			log.Log(context.Background(), fatalLevel, err.Error())
@@ -176,7 +188,7 @@ func serve(cfg *server.Config, f *flags, stderr *os.File) int {
 		}
 	}
 	if cfg.PortsFileDir != "" {
-		path, err := writePortsFile(cfg.PortsFileDir, s, p.mon)
+		path, err := writePortsFile(cfg.PortsFileDir, s, p.mon, p.cl)
 		if err != nil {
 			log.Error("Error writing ports file: " + err.Error())
 		} else {
@@ -229,6 +241,9 @@ func (p *process) shutdown() {
 	defer cancel()
 	if p.mon != nil {
 		p.mon.Shutdown(ctx)
+	}
+	if p.cl != nil {
+		p.cl.Shutdown()
 	}
 	if err := p.srv.Shutdown(ctx); err != nil {
 		p.logs.log.Error("Shutdown did not complete: " + err.Error())
@@ -289,6 +304,16 @@ func (p *process) tryReload() error {
 	}
 	if err := checkReloadable(p.cfg, c); err != nil {
 		return err
+	}
+	co, cw, err := loadCluster(c, p.f)
+	for _, w := range cw {
+		p.logs.log.Warn(w.Error())
+	}
+	if err != nil {
+		return configError(err)
+	}
+	if !sameCluster(p.co, co) {
+		return errors.New("config reload not supported for cluster")
 	}
 	logs := p.logs
 	if c.Log != p.cfg.Log {

@@ -10,9 +10,9 @@ import (
 // Parsing of exports, imports and mappings. They are checked in
 // finishLinks, once every account is known, with the functions New uses.
 
-// linkState is what the exports, imports and mappings keys leave for
+// exportImportState is what the exports, imports and mappings keys leave for
 // finishLinks: where each entry came from.
-type linkState struct {
+type exportImportState struct {
 	exportPos  []confparse.Pos
 	importPos  []confparse.Pos
 	mappingPos []confparse.Pos

@@ -1,0 +1,72 @@
+package cluster
+
+import (
+	"crypto/tls"
+	"net/url"
+	"time"
+)
+
+// Defaults, as upstream's.
+const (
+	DefaultPoolSize       = 3
+	DefaultAuthTimeout    = 2 * time.Second
+	DefaultTLSTimeout     = 2 * time.Second
+	DefaultPingInterval   = 2 * time.Minute
+	DefaultMaxPingsOut    = 2
+	DefaultConnectRetries = 0
+)
+
+// Compression modes of the compression key, upstream's names.
+const (
+	CompressionOff      = "off"
+	CompressionAccept   = "accept"
+	CompressionS2Fast   = "s2_fast"
+	CompressionS2Better = "s2_better"
+	CompressionS2Best   = "s2_best"
+	CompressionS2Auto   = "s2_auto"
+)
+
+// Compression is the compression {} setting of the cluster block.
+type Compression struct {
+	// Mode is one of the Compression* constants; "" means accept.
+	Mode string
+	// RTTThresholds are s2_auto's round-trip limits (upstream default
+	// 10ms, 50ms, 100ms).
+	RTTThresholds []time.Duration
+}
+
+// Options configure the cluster listener and the routes: the cluster {}
+// block of the configuration file and the --cluster, --routes,
+// --cluster_name, --cluster_advertise, --no_advertise, --connect_retries
+// and --cluster_listen flags.
+type Options struct {
+	Name string
+	// Host and Port are where the cluster listener binds; Port 0 picks a
+	// free port, -1 means no listener.
+	Host string
+	Port int
+	// Advertise is the host:port other servers are told to connect to.
+	Advertise   string
+	NoAdvertise bool
+	// Routes are the URLs to solicit (nats-route://[user:pass@]host:port).
+	Routes []*url.URL
+	// Username, Password and AuthTimeout are the cluster's authorization
+	// {} block: what a peer must present in its route CONNECT.
+	Username    string
+	Password    string
+	AuthTimeout time.Duration
+	// TLSConfig, when set, makes routes use TLS in both directions.
+	TLSConfig  *tls.Config
+	TLSTimeout time.Duration
+	// ConnectRetries bounds the attempts to connect to an implicit
+	// (gossiped) route; explicit routes retry forever.
+	ConnectRetries int
+	// PoolSize is the number of route connections per peer (default 3;
+	// -1 turns pooling off: one route per peer, as before 2.10).
+	PoolSize int
+	// PinnedAccounts get a dedicated route connection each.
+	PinnedAccounts []string
+	Compression    Compression
+	PingInterval   time.Duration
+	MaxPingsOut    int
+}

@@ -1,0 +1,181 @@
+package cluster_test
+
+import (
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"os/exec"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+
+	"natsd.dev/cluster"
+)
+
+// TestMixedClusterWithUpstream forms a cluster of a natsd server and an
+// upstream nats-server (NATSD_UPSTREAM_SERVER names its binary; skipped
+// without it), both with pooling on, and checks queue groups and
+// request/reply across them.
+func TestMixedClusterWithUpstream(t *testing.T) {
+	bin := os.Getenv("NATSD_UPSTREAM_SERVER")
+	if bin == "" {
+		t.Skip("NATSD_UPSTREAM_SERVER not set")
+	}
+	ports := make([]int, 2)
+	for i := range ports {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		ports[i] = ln.Addr().(*net.TCPAddr).Port
+		ln.Close()
+	}
+	cmd := exec.Command(bin, "-a", "127.0.0.1", "-p", fmt.Sprint(ports[0]), "--cluster", fmt.Sprintf("nats://127.0.0.1:%d", ports[1]), "--cluster_name", "mixed")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	nd := startNode(t, "natsd", cluster.Options{Name: "mixed", Routes: []*url.URL{{Scheme: "nats-route", Host: fmt.Sprintf("127.0.0.1:%d", ports[1])}}})
+	waitFor(t, 5*time.Second, "pooled route to upstream", func() bool { return len(nd.c.Routez(nil).Routes) == cluster.DefaultPoolSize })
+
+	var up *nats.Conn
+	var err error
+	for range 50 {
+		if up, err = nats.Connect(fmt.Sprintf("nats://127.0.0.1:%d", ports[0])); err == nil {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer up.Close()
+	ours := nd.connect(t)
+
+	var onUp, onOurs atomic.Int64
+	for range 2 {
+		up.QueueSubscribe("mq", "g", func(*nats.Msg) { onUp.Add(1) })
+		ours.QueueSubscribe("mq", "g", func(*nats.Msg) { onOurs.Add(1) })
+	}
+	up.Subscribe("svc.up", func(m *nats.Msg) { m.Respond([]byte("from upstream")) })
+	up.Flush()
+	ours.Flush()
+	waitFor(t, 5*time.Second, "upstream interest", func() bool { return nd.s.GlobalAccount().NumSubscriptions() >= 4 })
+	r, err := ours.Request("svc.up", nil, 2*time.Second)
+	if err != nil || string(r.Data) != "from upstream" {
+		t.Fatalf("request: %v %v", r, err)
+	}
+	// natsd prefers its local members; every message is delivered once
+	// whichever side publishes (upstream spreads over both).
+	const n = 300
+	for range n {
+		ours.Publish("mq", nil)
+	}
+	ours.Flush()
+	waitFor(t, 5*time.Second, "queue messages from natsd", func() bool { return onOurs.Load() >= n })
+	for range n {
+		up.Publish("mq", nil)
+	}
+	up.Flush()
+	waitFor(t, 5*time.Second, "queue messages from upstream", func() bool { return onUp.Load()+onOurs.Load() >= 2*n })
+	time.Sleep(200 * time.Millisecond)
+	if got := onUp.Load() + onOurs.Load(); got != 2*n {
+		t.Fatalf("delivered %d, want %d", got, 2*n)
+	}
+	t.Logf("upstream members got %d, natsd members %d (natsd published %d first)", onUp.Load(), onOurs.Load(), n)
+}
+
+// TestPinnedAccountWithUpstream: natsd and upstream both pin ACC1; its
+// messages cross on the dedicated route, the other accounts' on the pool.
+func TestPinnedAccountWithUpstream(t *testing.T) {
+	bin := os.Getenv("NATSD_UPSTREAM_SERVER")
+	if bin == "" {
+		t.Skip("NATSD_UPSTREAM_SERVER not set")
+	}
+	for _, natsdDials := range []bool{true, false} {
+		t.Run(fmt.Sprintf("natsd dials %v", natsdDials), func(t *testing.T) { pinnedWithUpstream(t, bin, natsdDials) })
+	}
+}
+
+func pinnedWithUpstream(t *testing.T, bin string, natsdDials bool) {
+	ports := make([]int, 2)
+	for i := range ports {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		ports[i] = ln.Addr().(*net.TCPAddr).Port
+		ln.Close()
+	}
+	var nd *node
+	routes := ""
+	if !natsdDials {
+		nd = startNodeWith(t, accountsOptions(t), "natsd", cluster.Options{Name: "mixed", PinnedAccounts: []string{"ACC1"}})
+		routes = ", routes: [" + nd.routeURL().String() + "]"
+	}
+	conf := fmt.Sprintf("listen: 127.0.0.1:%d\ncluster { name: mixed, listen: 127.0.0.1:%d, accounts: [ACC1]%s }\naccounts {\n", ports[0], ports[1], routes)
+	for i := range 6 {
+		conf += fmt.Sprintf("  ACC%d: { users: [{user: u%d, password: p%d}] }\n", i, i, i)
+	}
+	conf += "}\n"
+	path := t.TempDir() + "/up.conf"
+	if err := os.WriteFile(path, []byte(conf), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, "-c", path)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	if natsdDials {
+		time.Sleep(200 * time.Millisecond)
+		nd = startNodeWith(t, accountsOptions(t), "natsd", cluster.Options{Name: "mixed", PinnedAccounts: []string{"ACC1"},
+			Routes: []*url.URL{{Scheme: "nats-route", Host: fmt.Sprintf("127.0.0.1:%d", ports[1])}}})
+	}
+	waitFor(t, 5*time.Second, "pool and pinned route to upstream", func() bool {
+		rz := nd.c.Routez(nil)
+		pinned := 0
+		for _, r := range rz.Routes {
+			if r.Account == "ACC1" {
+				pinned++
+			}
+		}
+		return len(rz.Routes) == cluster.DefaultPoolSize+1 && pinned == 1
+	})
+	for _, i := range []int{0, 1} {
+		user, pass := fmt.Sprintf("u%d", i), fmt.Sprintf("p%d", i)
+		var up *nats.Conn
+		var err error
+		for range 50 {
+			if up, err = nats.Connect(fmt.Sprintf("nats://127.0.0.1:%d", ports[0]), nats.UserInfo(user, pass)); err == nil {
+				break
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer up.Close()
+		ours := nd.connect(t, nats.UserInfo(user, pass))
+		toUp, _ := up.SubscribeSync("pinned.x")
+		up.Flush()
+		toOurs, _ := ours.SubscribeSync("pinned.y")
+		ours.Flush()
+		acc := nd.s.LookupAccount(fmt.Sprintf("ACC%d", i))
+		waitFor(t, 5*time.Second, "upstream interest in "+acc.Name, func() bool { return acc.NumSubscriptions() == 2 })
+		time.Sleep(100 * time.Millisecond) // our interest reaches upstream
+		ours.Publish("pinned.x", []byte("n2u"))
+		ours.Flush()
+		if m, err := toUp.NextMsg(2 * time.Second); err != nil || string(m.Data) != "n2u" {
+			t.Fatalf("ACC%d natsd -> upstream: %v", i, err)
+		}
+		up.Publish("pinned.y", []byte("u2n"))
+		up.Flush()
+		if m, err := toOurs.NextMsg(2 * time.Second); err != nil || string(m.Data) != "u2n" {
+			t.Fatalf("ACC%d upstream -> natsd: %v", i, err)
+		}
+	}
+}

@@ -1,0 +1,204 @@
+package main
+
+import (
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"reflect"
+	"slices"
+	"strings"
+
+	"natsd.dev/cluster"
+	"natsd.dev/confparse"
+	"natsd.dev/server"
+)
+
+// loadCluster turns the cluster {} block of cfg (kept by server.Config for
+// this module) into cluster options and layers the cluster flags over
+// them. Clustering is on when the result has a listener (Port != -1).
+func loadCluster(cfg *server.Config, f *flags) (*cluster.Options, confparse.ErrorList, error) {
+	o := cluster.DefaultOptions()
+	var warnings confparse.ErrorList
+	if e := cfg.Blocks["cluster"]; e != nil {
+		po, w, err := cluster.ParseConfig(e)
+		if err != nil {
+			return nil, w, err
+		}
+		o, warnings = *po, w
+	}
+	if err := f.applyCluster(&o); err != nil {
+		return nil, warnings, err
+	}
+	return &o, warnings, nil
+}
+
+// clusterOn reports whether o asks for a cluster listener.
+func clusterOn(o *cluster.Options) bool { return o != nil && o.Port != -1 }
+
+// applyCluster overrides o with the cluster flags that were given, as
+// upstream merges them: --cluster (or --cluster_listen) replaces the
+// listen address and the route credentials, --routes the routes; the
+// others replace their key.
+func (f *flags) applyCluster(o *cluster.Options) error {
+	listen := f.cluster
+	if f.clusterList != "" {
+		listen = f.clusterList
+	}
+	if listen != "" {
+		if err := applyClusterURL(o, listen); err != nil {
+			return err
+		}
+	}
+	if f.routes != "" {
+		var routes []*url.URL
+		for r := range strings.SplitSeq(f.routes, ",") {
+			u, err := cluster.ParseRouteURL(r)
+			if err != nil {
+				return fmt.Errorf("--routes: %w", err)
+			}
+			routes = append(routes, u)
+		}
+		o.Routes = routes
+	}
+	if f.set["cluster_name"] {
+		if strings.ContainsAny(f.clusterName, " \n") {
+			return errors.New("cluster name cannot contain spaces or new lines")
+		}
+		o.Name = f.clusterName
+	}
+	if f.set["cluster_advertise"] {
+		o.Advertise = f.clusterAdvertise
+	}
+	if f.set["no_advertise"] && f.noAdvertise {
+		o.NoAdvertise = true
+	}
+	if f.set["connect_retries"] {
+		o.ConnectRetries = f.connectRetries
+	}
+	return nil
+}
+
+// applyClusterURL takes a --cluster URL (nats://[user:pass@]host:port).
+// Port -1 picks a free one, as in the file (Go's URL parser refuses it,
+// so upstream's flag does not take it). Without credentials it clears
+// those of the file, as upstream does.
+func applyClusterURL(o *cluster.Options, s string) error {
+	random := strings.HasSuffix(s, ":-1")
+	if random {
+		s = strings.TrimSuffix(s, "-1") + "0"
+	}
+	u, err := url.Parse(s)
+	if err != nil {
+		return fmt.Errorf("--cluster: %w", err)
+	}
+	host, port, err := cluster.SplitHostPort(u.Host)
+	if err != nil {
+		return fmt.Errorf("--cluster %q: %w", s, err)
+	}
+	if random {
+		port = -1
+	}
+	o.Host = host
+	switch port {
+	case -1:
+		o.Port = 0
+	case 0:
+		o.Port = -1
+	default:
+		o.Port = port
+	}
+	o.Username, o.Password = "", ""
+	if u.User != nil {
+		pass, ok := u.User.Password()
+		if !ok {
+			return errors.New("expected cluster password to be set")
+		}
+		o.Username, o.Password = u.User.Username(), pass
+	}
+	return nil
+}
+
+// sameCluster reports whether two parses configure the same cluster; TLS
+// settings compare as the client listener's do.
+func sameCluster(a, b *cluster.Options) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	ca, cb := *a, *b
+	ta, tb := ca.TLSConfig, cb.TLSConfig
+	ca.TLSConfig, cb.TLSConfig = nil, nil
+	return reflect.DeepEqual(ca, cb) && sameTLS(ta, tb) && sameRoots(ta, tb)
+}
+
+// sameRoots compares the CAs that verify the servers a route dials.
+func sameRoots(a, b *tls.Config) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	if (a.RootCAs == nil) != (b.RootCAs == nil) {
+		return false
+	}
+	return a.RootCAs == nil || a.RootCAs.Equal(b.RootCAs)
+}
+
+// loadClusterConfig is loadCluster for the command's start: warnings are
+// printed, and with -t they fail the check as the core server's do.
+func loadClusterConfig(cfg *server.Config, f *flags, stderr io.Writer) (*cluster.Options, error) {
+	co, warnings, err := loadCluster(cfg, f)
+	if err != nil {
+		return nil, configError(err)
+	}
+	if len(warnings) > 0 {
+		if f.check {
+			return nil, warnings
+		}
+		fmt.Fprintln(stderr, warnings.Error())
+	}
+	return co, nil
+}
+
+// startCluster starts the cluster listener and the routes when the
+// configuration asks for them; routes without a listener are ignored, as
+// upstream does.
+func (p *process) startCluster() error {
+	co := p.co
+	if !clusterOn(co) {
+		if co != nil && len(co.Routes) > 0 {
+			p.logs.log.Warn("Routes are ignored without a cluster listener (cluster { listen } or --cluster)")
+		}
+		return nil
+	}
+	c, err := cluster.Start(p.srv, co)
+	if err != nil {
+		return err
+	}
+	p.cl = c
+	return nil
+}
+
+// withClusterErrors adds the cluster block's errors to err, the core
+// configuration's, so that -t reports every problem of the file at once:
+// Config.Apply stops at its own errors before the block is handed over.
+func withClusterErrors(f *flags, err error) error {
+	var list confparse.ErrorList
+	if f.configFile == "" || !errors.As(err, &list) {
+		return err
+	}
+	m, perr := confparse.ParseFileWithOptions(f.configFile, confparse.Options{})
+	if perr != nil {
+		return err // syntax errors: the list already holds them
+	}
+	e := m.Lookup("cluster")
+	if e == nil {
+		return err
+	}
+	if _, _, cerr := cluster.ParseConfig(e); cerr != nil {
+		var clist confparse.ErrorList
+		if errors.As(cerr, &clist) {
+			return append(slices.Clone(list), clist...)
+		}
+	}
+	return err
+}

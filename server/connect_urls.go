@@ -1,0 +1,99 @@
+package server
+
+import (
+	"encoding/json"
+	"net"
+	"slices"
+	"strconv"
+
+	"natsd.dev/protocol"
+)
+
+// ClientConnectURLs returns the host:port addresses at which clients reach
+// this server: the client advertise address, else the listener's host and
+// port, or every non-loopback address of the machine when the listener
+// binds all interfaces. Routes gossip them so clients learn the cluster.
+func (s *Server) ClientConnectURLs() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.ownConnectURLs()
+}
+
+func (s *Server) ownConnectURLs() []string {
+	port := s.info.Port
+	if s.opts.ClientAdvertise != "" {
+		return s.connectURLs(port)
+	}
+	host := s.opts.Host
+	if host != "" && host != "0.0.0.0" && host != "::" {
+		return []string{net.JoinHostPort(host, strconv.Itoa(port))}
+	}
+	var urls []string
+	if addrs, err := net.InterfaceAddrs(); err == nil {
+		for _, a := range addrs {
+			ipn, ok := a.(*net.IPNet)
+			if !ok || ipn.IP.IsLoopback() || !ipn.IP.IsGlobalUnicast() {
+				continue
+			}
+			urls = append(urls, net.JoinHostPort(ipn.IP.String(), strconv.Itoa(port)))
+		}
+	}
+	if len(urls) == 0 {
+		urls = []string{net.JoinHostPort("127.0.0.1", strconv.Itoa(port))}
+	}
+	return urls
+}
+
+// SetRemoteConnectURLs sets the client URLs of the other servers of the
+// cluster. From the first call on, INFO connect_urls lists this server's
+// own URLs followed by urls; when the list changes, clients that take
+// asynchronous INFO (protocol 1, past their first PONG) get one.
+func (s *Server) SetRemoteConnectURLs(urls []string) {
+	s.mu.Lock()
+	all := s.ownConnectURLs()
+	for _, u := range urls {
+		if !slices.Contains(all, u) {
+			all = append(all, u)
+		}
+	}
+	if slices.Equal(all, s.info.ClientConnectURLs) {
+		s.mu.Unlock()
+		return
+	}
+	s.info.ClientConnectURLs = all
+	info := s.info
+	clients := make([]*client, 0, len(s.clients))
+	for _, c := range s.clients {
+		clients = append(clients, c)
+	}
+	s.mu.Unlock()
+	for _, c := range clients {
+		c.sendAsyncInfo(info)
+	}
+}
+
+// SetClusterName sets the cluster name clients see in INFO.
+func (s *Server) SetClusterName(name string) {
+	s.mu.Lock()
+	s.info.Cluster = name
+	s.mu.Unlock()
+}
+
+// sendAsyncInfo sends info to a client that accepts asynchronous INFO.
+func (c *client) sendAsyncInfo(info Info) {
+	c.mu.Lock()
+	ok := c.asyncInfo && !c.closed
+	c.mu.Unlock()
+	if !ok {
+		return
+	}
+	info.CID = c.cid
+	info.ClientIP = c.host
+	b, _ := json.Marshal(&info)
+	c.mu.Lock()
+	if !c.closed {
+		c.out.write(protocol.AppendInfo(nil, b))
+	}
+	c.mu.Unlock()
+	c.signal()
+}

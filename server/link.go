@@ -1,0 +1,594 @@
+package server
+
+import (
+	"errors"
+	"net"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"natsd.dev/protocol"
+	"natsd.dev/sublist"
+)
+
+// This file is the inter-server link seam (ARCHITECTURE "Inter-server
+// link"): a module that speaks a server-to-server protocol (cluster's
+// routes) wraps each of its connections in a Link. The core then holds the
+// link's remote interest in the accounts' sublists, delivers matching
+// messages to it as RMSG/HMSG, and tells an InterestListener when local
+// interest changes. The link module owns the handshake and the read side
+// (its own parser, RoleRoute); the core owns the outbound buffer and the
+// writer goroutine, exactly as for a client.
+
+// Errors returned by Link methods (and ErrUnknownAccount for an account
+// this server does not have; upstream ignores such interest and messages).
+var (
+	// ErrLinkClosed is returned after the link closed.
+	ErrLinkClosed = errors.New("server: link closed")
+)
+
+// InterestListener is told when local interest changes: a client or an
+// internal client subscribed (added) or a subscription went away through
+// UNSUB, auto-unsubscribe or the connection closing (removed). Remote
+// interest held by links is not reported.
+//
+// Calls may come from any goroutine, concurrently; the listener counts
+// and must not block, nor subscribe or unsubscribe from inside the call.
+type InterestListener interface {
+	InterestChanged(account, subject, queue string, added bool)
+}
+
+// SetInterestListener registers l (nil unregisters) and, atomically with
+// the registration, reports every existing local subscription to l as
+// added, so l never misses or double-counts one.
+func (s *Server) SetInterestListener(l InterestListener) {
+	s.interestMu.Lock()
+	defer s.interestMu.Unlock()
+	if l == nil {
+		s.interest.Store(nil)
+		return
+	}
+	s.interest.Store(&l)
+	s.mu.Lock()
+	accs := make([]*Account, 0, len(s.accounts))
+	for _, a := range s.accounts {
+		accs = append(accs, a)
+	}
+	s.mu.Unlock()
+	for _, a := range accs {
+		a.sl.All(func(subject, queue string, sub *subscription) bool {
+			if sub.client == nil || sub.client.kind != kindRoute {
+				l.InterestChanged(a.Name, subject, queue, true)
+			}
+			return true
+		})
+	}
+}
+
+// notifyInterest reports one local subscription change; the caller holds
+// s.interestMu for reading around the sublist change and this call.
+func (s *Server) notifyInterest(acc *Account, subject, queue string, added bool) {
+	if p := s.interest.Load(); p != nil {
+		(*p).InterestChanged(acc.Name, subject, queue, added)
+	}
+}
+
+// LinkCloseReason says why a link closed; its String is upstream's wording
+// as /routez and the logs show it.
+type LinkCloseReason uint8
+
+// Reasons for closing a link.
+const (
+	LinkClientClosed LinkCloseReason = iota
+	LinkServerShutdown
+	LinkDuplicateRoute
+	LinkClusterNameConflict
+	LinkAuthViolation
+	LinkProtocolViolation
+	LinkParseError
+	LinkStaleConnection
+	LinkReadError
+	LinkAuthTimeout
+	LinkRouteRemoved
+	LinkSlowConsumerPending
+	LinkSlowConsumerWriteDeadline
+	LinkWriteError
+)
+
+var linkReasons = [...]closeReason{
+	LinkClientClosed:        reasonClientClosed,
+	LinkServerShutdown:      reasonServerShutdown,
+	LinkDuplicateRoute:      reasonDuplicateRoute,
+	LinkClusterNameConflict: reasonClusterNameConflict,
+	LinkAuthViolation:       reasonAuthViolation,
+	LinkProtocolViolation:   reasonProtocolViolation,
+	LinkParseError:          reasonParseError,
+	LinkStaleConnection:     reasonStaleConnection,
+	LinkReadError:           reasonReadError,
+	LinkAuthTimeout:         reasonAuthTimeout,
+	LinkRouteRemoved:        reasonRouteRemoved,
+
+	LinkSlowConsumerPending:       reasonSlowConsumerPending,
+	LinkSlowConsumerWriteDeadline: reasonSlowConsumerWriteDeadline,
+	LinkWriteError:                reasonWriteError,
+}
+
+func (r LinkCloseReason) reason() closeReason {
+	if int(r) < len(linkReasons) {
+		return linkReasons[r]
+	}
+	return reasonClientClosed
+}
+
+// String returns upstream's text for the reason ("Duplicate Route", ...).
+func (r LinkCloseReason) String() string { return r.reason().String() }
+
+// Link is one inter-server connection as the core sees it. It is created
+// by NewLink and is safe for concurrent use, except Deliver and EndBatch,
+// which only the link's reader goroutine calls.
+type Link struct {
+	c       *client
+	onClose func(LinkCloseReason)
+	// Reader-owned cache of the last account a routed message named.
+	lastAccName string
+	lastAcc     *Account
+}
+
+// NewLink wraps nc, a connection to another server whose read side the
+// caller owns, and starts its writer. onClose, if not nil, runs once when
+// the link closes (on the goroutine that closed it; it must not block).
+// The server closes its links when it shuts down.
+func (s *Server) NewLink(nc net.Conn, onClose func(LinkCloseReason)) (*Link, error) {
+	c := &client{
+		srv:     s,
+		cid:     s.nextCID.Add(1),
+		kind:    kindRoute,
+		nc:      nc,
+		acc:     s.gAcc,
+		start:   time.Now(),
+		kick:    make(chan struct{}, 1),
+		done:    make(chan struct{}),
+		subs:    make(map[string]*subscription),
+		headers: true,
+	}
+	c.opts = connectOpts{Echo: true, Headers: true, Protocol: 1}
+	if addr, ok := nc.RemoteAddr().(*net.TCPAddr); ok {
+		c.host, c.port = addr.IP.String(), addr.Port
+	} else if nc.RemoteAddr() != nil {
+		c.host = nc.RemoteAddr().String()
+	}
+	c.logPrefix = net.JoinHostPort(c.host, strconv.Itoa(c.port)) + " - rid:" + strconv.FormatUint(c.cid, 10)
+	l := &Link{c: c, onClose: onClose}
+	s.mu.Lock()
+	if s.shutdown {
+		s.mu.Unlock()
+		nc.Close()
+		return nil, ErrServerStopped
+	}
+	if s.links == nil {
+		s.links = make(map[uint64]*Link)
+	}
+	s.links[c.cid] = l
+	s.wg.Add(1)
+	s.mu.Unlock()
+	go c.writeLoop()
+	return l, nil
+}
+
+// ID returns the link's connection id (the N of "rid:N").
+func (l *Link) ID() uint64 { return l.c.cid }
+
+// LogPrefix returns "host:port - rid:N", upstream's prefix for the
+// connection's log lines.
+func (l *Link) LogPrefix() string { return l.c.logPrefix }
+
+// SetHeaders says whether the peer takes messages with headers (HMSG);
+// without, headers are stripped from what is delivered to it.
+func (l *Link) SetHeaders(on bool) {
+	l.c.mu.Lock()
+	l.c.headers = on
+	l.c.mu.Unlock()
+}
+
+// SetPinnedAccount says the link is dedicated to one account (a pinned
+// account route): the messages delivered to it carry no account name.
+func (l *Link) SetPinnedAccount(on bool) {
+	l.c.mu.Lock()
+	l.c.pinnedLink = on
+	l.c.mu.Unlock()
+}
+
+// Write queues p (whole protocol operations) and wakes the writer.
+func (l *Link) Write(p []byte) error {
+	c := l.c
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return ErrLinkClosed
+	}
+	c.out.write(p)
+	c.mu.Unlock()
+	c.signal()
+	return nil
+}
+
+// Flush writes what is queued on the caller's goroutine, for the one
+// protocol that must be on the wire before the link changes state (a
+// final -ERR); it reports whether the write succeeded.
+func (l *Link) Flush() bool { return l.c.flushOut() }
+
+// Close closes the link once: its remote interest leaves the sublists,
+// what is queued is flushed (unless the reason forbids it), onClose runs.
+func (l *Link) Close(reason LinkCloseReason) { l.c.closeConnection(reason.reason()) }
+
+// Closed reports whether the link closed.
+func (l *Link) Closed() bool {
+	l.c.mu.Lock()
+	defer l.c.mu.Unlock()
+	return l.c.closed
+}
+
+// Done is closed when the link has closed.
+func (l *Link) Done() <-chan struct{} { return l.c.done }
+
+func (s *Server) lookupAccountBytes(name []byte) *Account {
+	s.mu.Lock()
+	a := s.accounts[string(name)]
+	s.mu.Unlock()
+	return a
+}
+
+func routeSubKey(account, subject, queue []byte) string {
+	k := make([]byte, 0, len(account)+len(subject)+len(queue)+2)
+	k = append(append(append(k, account...), ' '), subject...)
+	if len(queue) > 0 {
+		k = append(append(k, ' '), queue...)
+	}
+	return string(k)
+}
+
+// AddRemoteSub records the peer's interest in subject (RS+): messages
+// published here on a matching subject are delivered to the link. With a
+// queue, the peer has weight members of that group; a repeated RS+ for
+// the same account, subject and queue updates the weight.
+func (l *Link) AddRemoteSub(account, subject, queue []byte, weight int32) error {
+	c := l.c
+	acc := c.srv.lookupAccountBytes(account)
+	if acc == nil {
+		return ErrUnknownAccount
+	}
+	if !sublist.ValidFilter(string(subject)) {
+		return sublist.ErrInvalidSubject
+	}
+	if weight < 1 {
+		weight = 1
+	}
+	key := routeSubKey(account, subject, queue)
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return ErrLinkClosed
+	}
+	if sub := c.subs[key]; sub != nil {
+		sub.weight.Store(weight)
+		c.mu.Unlock()
+		return nil
+	}
+	sub := &subscription{client: c, acc: acc, subject: string(subject), queue: string(queue), sid: []byte(key)}
+	if len(queue) > 0 {
+		sub.qb = []byte(sub.queue)
+	}
+	sub.weight.Store(weight)
+	c.subs[key] = sub
+	c.mu.Unlock()
+	if err := acc.sl.Insert(sub.subject, sub.queue, sub); err != nil {
+		c.mu.Lock()
+		delete(c.subs, key)
+		c.mu.Unlock()
+		return err
+	}
+	return nil
+}
+
+// RemoveRemoteSub drops the peer's interest recorded by AddRemoteSub (RS-);
+// unknown interest is ignored.
+func (l *Link) RemoveRemoteSub(account, subject, queue []byte) {
+	c := l.c
+	key := routeSubKey(account, subject, queue)
+	c.mu.Lock()
+	sub := c.subs[key]
+	if sub != nil {
+		sub.closed = true
+		delete(c.subs, key)
+	}
+	c.mu.Unlock()
+	if sub != nil {
+		_ = sub.acc.sl.Remove(sub.subject, sub.queue, sub)
+	}
+}
+
+// NumRemoteSubs returns the number of interests the peer registered.
+func (l *Link) NumRemoteSubs() int {
+	l.c.mu.Lock()
+	defer l.c.mu.Unlock()
+	return len(l.c.subs)
+}
+
+// Deliver delivers a message that came over the link (RMSG/HMSG) to local
+// subscribers only, never to another link: plain subscribers always, and
+// for each queue group named in queues one local member. hdrLen is the
+// header length at the start of payload, -1 without headers. The slices
+// are only read during the call. Only the link's reader calls Deliver; it
+// calls EndBatch after each read.
+func (l *Link) Deliver(account, subject, reply []byte, queues [][]byte, hdrLen int, payload []byte) error {
+	c := l.c
+	acc := l.lastAcc
+	if acc == nil || l.lastAccName != string(account) {
+		if acc = c.srv.lookupAccountBytes(account); acc == nil {
+			return ErrUnknownAccount
+		}
+		l.lastAcc, l.lastAccName = acc, acc.Name
+	}
+	c.inMsgs++
+	c.inBytes += int64(len(payload))
+	c.srv.deliverRouted(&c.pub, c, acc, subject, reply, queues, hdrLen, payload)
+	return nil
+}
+
+// EndBatch wakes the writers of the connections that got messages since
+// the last call and publishes the link's counters. The reader calls it
+// once per read.
+func (l *Link) EndBatch() {
+	l.c.flushSignals()
+	l.c.flushStats()
+}
+
+// LinkStats are a link's counters for monitoring (/routez).
+type LinkStats struct {
+	InMsgs, OutMsgs, InBytes, OutBytes int64
+	Pending                            int
+	NumSubs                            int
+	Start                              time.Time
+	LastActivity                       time.Time
+}
+
+// Stats returns a snapshot of the link's counters.
+func (l *Link) Stats() LinkStats {
+	c := l.c
+	c.mu.Lock()
+	st := LinkStats{
+		OutMsgs:  c.outMsgs,
+		OutBytes: c.outBytes,
+		Pending:  c.out.pending(),
+		NumSubs:  len(c.subs),
+		Start:    c.start,
+	}
+	c.mu.Unlock()
+	st.InMsgs, st.InBytes = c.inMsgsTotal.Load(), c.inBytesTotal.Load()
+	if t := c.lastActive.Load(); t != 0 {
+		st.LastActivity = time.Unix(0, t)
+	}
+	return st
+}
+
+// Touch records inbound activity on the link (for LastActivity).
+func (l *Link) Touch() { l.c.lastActive.Store(time.Now().UnixNano()) }
+
+// routeTarget is one link that gets a copy of a published message, with
+// the queue groups it was chosen for.
+type routeTarget struct {
+	c      *client
+	queues [][]byte
+	plain  bool
+}
+
+// addRoute records that rc must get the message, for the queue group q
+// (nil for plain interest).
+func (pc *pubCtx) addRoute(rc *client, q []byte) {
+	for i := range pc.routes {
+		t := &pc.routes[i]
+		if t.c == rc {
+			if q == nil {
+				t.plain = true
+			} else {
+				t.queues = append(t.queues, q)
+			}
+			return
+		}
+	}
+	if len(pc.routes) < cap(pc.routes) {
+		pc.routes = pc.routes[:len(pc.routes)+1]
+	} else {
+		pc.routes = append(pc.routes, routeTarget{})
+	}
+	t := &pc.routes[len(pc.routes)-1]
+	t.c, t.plain, t.queues = rc, q == nil, t.queues[:0]
+	if q != nil {
+		t.queues = append(t.queues, q)
+	}
+}
+
+// maxRouteLineOverhead bounds an RMSG/HMSG control line beyond its
+// account, subject, reply and queue names.
+const maxRouteLineOverhead = 64
+
+// sendRoutes writes the message once to each recorded link, then forgets
+// them.
+func (pc *pubCtx) sendRoutes(acc *Account, subject, reply []byte, hdrLen int, payload []byte) {
+	for i := range pc.routes {
+		t := &pc.routes[i]
+		pc.deliverRoute(t.c, acc, subject, reply, t.queues, hdrLen, payload)
+		t.c = nil
+		clear(t.queues)
+		t.queues = t.queues[:0]
+	}
+	pc.routes = pc.routes[:0]
+}
+
+// deliverRoute appends one routed message to a link's outbound buffer.
+func (pc *pubCtx) deliverRoute(dc *client, acc *Account, subject, reply []byte, queues [][]byte, hdrLen int, payload []byte) {
+	dc.mu.Lock()
+	if dc.closed {
+		dc.mu.Unlock()
+		return
+	}
+	maxPending := dc.srv.maxPending.Load()
+	// A fast producer waits briefly for a link whose backlog passed 3/4
+	// of max_pending, as for a client (never longer than the batch's
+	// stall budget).
+	var stall chan struct{}
+	if int64(dc.out.pending()) > maxPending/4*3 {
+		if dc.stall == nil {
+			dc.stall = make(chan struct{})
+		}
+		stall = dc.stall
+	}
+	hdr := hdrLen
+	if hdrLen >= 0 && !dc.headers {
+		payload, hdr = payload[hdrLen:], -1
+	}
+	accName := acc.nameb
+	if dc.pinnedLink {
+		accName = nil
+	}
+	need := len(accName) + len(subject) + len(reply) + maxRouteLineOverhead
+	for _, q := range queues {
+		need += len(q) + 1
+	}
+	b := dc.out.room(need)
+	long := b == nil
+	if long {
+		b = make([]byte, 0, need)
+	}
+	if hdr >= 0 {
+		b = protocol.AppendRHMsgHeader(b, accName, subject, reply, queues, hdr, len(payload))
+	} else {
+		b = protocol.AppendRMsgHeader(b, accName, subject, reply, queues, len(payload))
+	}
+	if long {
+		dc.out.write(b)
+	} else {
+		dc.out.grew(b)
+	}
+	dc.out.write(payload)
+	dc.out.write(crlf)
+	dc.outMsgs++
+	dc.outBytes += int64(len(payload))
+	slow := int64(dc.out.pending()) > maxPending
+	signal := !dc.flushPending
+	dc.flushPending = true
+	dc.mu.Unlock()
+	pc.outMsgs++
+	pc.outBytes += int64(len(payload))
+	if slow {
+		dc.slowConsumer(reasonSlowConsumerPending)
+		return
+	}
+	if stall != nil && pc.stalled < maxStallPerBatch {
+		dc.signal()
+		pc.stallFor(stall)
+		return
+	}
+	if signal {
+		pc.queueFlush(dc)
+	}
+}
+
+// linkState is the server's part of the link seam.
+type linkState struct {
+	interestMu sync.RWMutex // held for reading around local sublist changes and their notification
+	interest   atomic.Pointer[InterestListener]
+	routeMon   atomic.Pointer[RouteMonitor]
+}
+
+// closeLinks closes every link, for shutdown.
+func (s *Server) closeLinks() {
+	s.mu.Lock()
+	links := make([]*Link, 0, len(s.links))
+	for _, l := range s.links {
+		links = append(links, l)
+	}
+	s.mu.Unlock()
+	for _, l := range links {
+		l.Close(LinkServerShutdown)
+	}
+}
+
+// closeLink is closeConnection's end for a link: its remote interest
+// leaves each account's sublist.
+func (c *client) closeLink(subs map[string]*subscription, reason closeReason) {
+	byAcc := make(map[*Account][]sublist.Sub[*subscription])
+	for _, sub := range subs {
+		byAcc[sub.acc] = append(byAcc[sub.acc], sublist.Sub[*subscription]{Subject: sub.subject, Queue: sub.queue, Value: sub})
+	}
+	for acc, list := range byAcc {
+		_ = acc.sl.RemoveBatch(list)
+	}
+	s := c.srv
+	s.mu.Lock()
+	l := s.links[c.cid]
+	delete(s.links, c.cid)
+	s.mu.Unlock()
+	if l != nil && l.onClose != nil {
+		var lr LinkCloseReason
+		for i, r := range linkReasons {
+			if r == reason {
+				lr = LinkCloseReason(i)
+				break
+			}
+		}
+		l.onClose(lr)
+	}
+}
+
+// RouteMonitor is implemented by the module that runs routes (cluster) so
+// that /routez and the cluster section and route count of /varz describe
+// them. Its methods are called from monitoring requests, concurrently.
+type RouteMonitor interface {
+	// Routez describes the route connections; the server fills in its
+	// own ID, name, the time and the count.
+	Routez(opts *RoutezOptions) *Routez
+	// ClusterVarz is the cluster section of /varz.
+	ClusterVarz() ClusterOptsVarz
+	// NumRoutes is /varz routes: the route connections.
+	NumRoutes() int
+}
+
+// SetRouteMonitor registers m (nil unregisters).
+func (s *Server) SetRouteMonitor(m RouteMonitor) {
+	if m == nil {
+		s.routeMon.Store(nil)
+		return
+	}
+	s.routeMon.Store(&m)
+}
+
+func (s *Server) routeMonitor() RouteMonitor {
+	if p := s.routeMon.Load(); p != nil {
+		return *p
+	}
+	return nil
+}
+
+// Subjects lists the peer's interest as "subject" or "subject queue",
+// for /routez?subs=1, and with detail the subscriptions themselves.
+func (l *Link) Subjects(detail bool) ([]string, []SubDetail) {
+	c := l.c
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var subs []string
+	var details []SubDetail
+	for _, sub := range c.subs {
+		if detail {
+			details = append(details, SubDetail{Account: sub.acc.Name, Subject: sub.subject, Queue: sub.queue, Sid: string(sub.sid), Cid: c.cid})
+			continue
+		}
+		subj := sub.subject
+		if sub.queue != "" {
+			subj += " " + sub.queue
+		}
+		subs = append(subs, subj)
+	}
+	return subs, details
+}
