@@ -185,7 +185,7 @@ func TestParseConfigBadTypes(t *testing.T) {
 		{"cluster { accounts: A }", `test.conf:1:21: cluster accounts: expected an array of account names, got string "A"`},
 		{"cluster { no_advertise: 1 }", `test.conf:1:25: cluster no_advertise: expected a boolean, got integer 1`},
 		{"cluster { write_deadline: \"1s\" }", `test.conf:1:11: cluster write_deadline is not supported yet`},
-		{"cluster { tls { cert_file: a, pinned_certs: [] } }", `test.conf:1:31: tls pinned_certs is not supported yet`},
+		{"cluster { tls { cert_file: a, ocsp_peer: true } }", `test.conf:1:31: tls ocsp_peer is not supported yet`},
 	} {
 		_, _, err := parseCluster(t, tc.text)
 		if err == nil || err.Error() != tc.err {

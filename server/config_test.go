@@ -324,7 +324,7 @@ func TestParseTLSBlock(t *testing.T) {
 	if tb.Config == nil || len(tb.Config.Certificates) != 1 || tb.Config.ClientCAs == nil || tb.Timeout != 3*time.Second {
 		t.Errorf("block %+v", tb)
 	}
-	m, _ = confparse.Parse([]byte("tls {\n cert_file: 1\n pinned_certs: []\n}\n"))
+	m, _ = confparse.Parse([]byte("tls {\n cert_file: 1\n ocsp_peer: true\n}\n"))
 	v, _ = m.Get("tls")
 	if _, errs := server.ParseTLSBlock("cluster tls", v); len(errs) != 2 || errs[0].Error() != `2:13: cluster tls cert_file: expected a string, got integer 1` {
 		t.Errorf("errors %v", errs)
