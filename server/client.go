@@ -748,6 +748,9 @@ func (s *Server) deliverLocal(pc *pubCtx, from *client, acc *Account, subject, r
 // subscribers only (one hop): plain subscribers, and one local member of
 // each queue group named in queues.
 func (s *Server) deliverRouted(pc *pubCtx, from *client, acc *Account, subject, reply []byte, queues [][]byte, hdrLen int, payload []byte) {
+	if acc.links != nil && s.deliverRoutedResponse(pc, from, acc, subject, hdrLen, payload) {
+		return
+	}
 	r := acc.sl.MatchBytes(subject)
 	for _, sub := range r.Plain {
 		if sub.client.kind == kindRoute {

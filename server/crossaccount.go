@@ -2,6 +2,7 @@ package server
 
 import (
 	"fmt"
+	"hash/fnv"
 	"math/rand/v2"
 	"sync"
 	"time"
@@ -21,8 +22,16 @@ import (
 const maxImportDepth = 8
 
 // respPrefix starts the reply subjects that stand for a requester of
-// another account, as upstream's.
+// another account, as upstream's. The next token names the server that
+// holds the pending response ("_R_.<tag>.<random>"): each exporting account
+// subscribes to "_R_.<tag>.>" on its server, so in a cluster a response
+// published on another server travels back over a route.
 const respPrefix = "_R_."
+
+// isResponseSubject reports whether subject starts with respPrefix.
+func isResponseSubject(subject []byte) bool {
+	return len(subject) > len(respPrefix) && string(subject[:len(respPrefix)]) == respPrefix
+}
 
 // accountLinks are an account's mappings, the stream imports of its
 // exports, its service imports and the pending responses of its service
@@ -116,6 +125,10 @@ func (s *Server) setupLinks(o *Options) error {
 			return fmt.Errorf("%w: account %s: %v", ErrBadOptions, im.Account, err)
 		}
 	}
+	s.respTag = respTagOf(s.id)
+	if err := s.subscribeResponses(); err != nil {
+		return err
+	}
 	for i := range o.Mappings {
 		m := &o.Mappings[i]
 		name := m.Account
@@ -183,7 +196,7 @@ func (s *Server) deliverLinked(pc *pubCtx, from *client, acc *Account, subject, 
 	if depth == 0 && l.mappings != nil {
 		subject = l.mapSubject(subject)
 	}
-	if l.exportsServices && len(subject) > len(respPrefix) && string(subject[:len(respPrefix)]) == respPrefix {
+	if l.exportsServices && isResponseSubject(subject) {
 		if r := l.resp.take(string(subject)); r != nil {
 			if depth >= maxImportDepth {
 				return false
@@ -211,6 +224,21 @@ func (s *Server) deliverLinked(pc *pubCtx, from *client, acc *Account, subject, 
 	return matched
 }
 
+// deliverRoutedResponse delivers a message that came over a route if it
+// answers a pending response of acc held here, and reports whether it did.
+func (s *Server) deliverRoutedResponse(pc *pubCtx, from *client, acc *Account, subject []byte, hdrLen int, payload []byte) bool {
+	l := acc.links
+	if l == nil || !l.exportsServices || !isResponseSubject(subject) {
+		return false
+	}
+	r := l.resp.take(string(subject))
+	if r == nil {
+		return false
+	}
+	s.deliverIn(pc, from, r.acc, []byte(r.reply), nil, hdrLen, payload, 1)
+	return true
+}
+
 // deliverIn delivers into acc, through its links when it has some.
 func (s *Server) deliverIn(pc *pubCtx, from *client, acc *Account, subject, reply []byte, hdrLen int, payload []byte, depth int) bool {
 	if acc.links != nil {
@@ -233,7 +261,7 @@ func (s *Server) deliverService(pc *pubCtx, from *client, acc *Account, si *serv
 	var rs string
 	el := si.to.links // never nil: the exporter has exportsServices
 	if len(reply) > 0 {
-		rs = el.resp.add(acc, string(reply), si)
+		rs = el.resp.add(s.respTag, acc, string(reply), si)
 	}
 	var rb []byte
 	if rs != "" {
@@ -296,9 +324,9 @@ func (l *accountLinks) mapSubject(subject []byte) []byte {
 
 // add records a pending response for a request from acc with reply and
 // returns the reply subject to use in the exporting account.
-func (r *responses) add(acc *Account, reply string, si *serviceImport) string {
+func (r *responses) add(tag string, acc *Account, reply string, si *serviceImport) string {
 	now := time.Now()
-	subj := newResponseSubject()
+	subj := newResponseSubject(tag)
 	r.mu.Lock()
 	if r.m == nil {
 		r.m = make(map[string]*pendingResponse)
@@ -351,21 +379,48 @@ func (r *responses) pending() int {
 
 const base62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 
-// newResponseSubject returns "_R_." and two random base62 tokens.
-func newResponseSubject() string {
-	b := make([]byte, 0, len(respPrefix)+6+1+8)
-	b = append(b, respPrefix...)
+// newResponseSubject returns "_R_.<tag>." and a random base62 token.
+func newResponseSubject(tag string) string {
+	b := make([]byte, 0, len(respPrefix)+len(tag)+1+10)
+	b = append(append(append(b, respPrefix...), tag...), '.')
 	x := rand.Uint64()
-	for i := range 15 {
-		if i == 6 {
-			b = append(b, '.')
-			continue
-		}
+	for range 10 {
 		b = append(b, base62[x%62])
 		x /= 62
-		if x == 0 {
-			x = rand.Uint64()
-		}
 	}
 	return string(b)
+}
+
+// respTagOf derives the response subject token of a server from its ID.
+func respTagOf(id string) string {
+	h := fnv.New64a()
+	h.Write([]byte(id))
+	x := h.Sum64()
+	b := make([]byte, 6)
+	for i := range b {
+		b[i] = base62[x%62]
+		x /= 62
+	}
+	return string(b)
+}
+
+// subscribeResponses gives each account that exports services a
+// subscription to its server's response subjects, so that routes carry
+// the responses published on other servers here; deliverLinked and
+// deliverRoutedResponse forward them, the handler never sees one that a
+// pending response claims.
+func (s *Server) subscribeResponses() error {
+	for _, acc := range s.accounts {
+		if acc.links == nil || !acc.links.exportsServices {
+			continue
+		}
+		ic, err := s.NewInternalClient(acc.Name)
+		if err != nil {
+			return err
+		}
+		if _, err := ic.Subscribe(respPrefix+s.respTag+".>", "", func(*Msg) {}); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -62,6 +62,7 @@ type Server struct {
 	startTime time.Time
 	log       *slog.Logger
 	logh      *swapHandler // s.log's handler, swapped by Reload
+	respTag   string       // this server's token in "_R_." response subjects
 	gAcc      *Account
 	sysAcc    *Account       // nil with NoSystemAccount; fixed at New
 	sys       *systemService // answers $SYS requests; nil without sysAcc

@@ -1,0 +1,120 @@
+package cluster_test
+
+import (
+	"net/url"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+
+	"natsd.dev/cluster"
+	"natsd.dev/confparse"
+	"natsd.dev/server"
+)
+
+// confOptions are the server options of a configuration text.
+func confOptions(t *testing.T, text string) server.Options {
+	t.Helper()
+	m, err := confparse.Parse([]byte(text))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := server.DefaultConfig()
+	if _, err := c.Apply(m); err != nil {
+		t.Fatal(err)
+	}
+	return c.Options
+}
+
+const crossAccountConf = `
+accounts {
+  A: {
+    users: [ {user: a, password: a} ]
+    exports: [ {service: svc}, {service: many, response_type: stream}, {stream: "feed.>"} ]
+  }
+  B: {
+    users: [ {user: b, password: b} ]
+    imports: [
+      {service: {account: A, subject: svc}, to: ask}
+      {service: {account: A, subject: many}}
+      {stream: {account: A, subject: "feed.>"}, prefix: a}
+    ]
+  }
+}`
+
+// TestImportsAcrossNodes: a requester of B on one node reaches A's
+// responder on another through a service import, and its responses come
+// back over the route; a stream A publishes on one node reaches B's
+// subscriber on the other.
+func TestImportsAcrossNodes(t *testing.T) {
+	n1 := startNodeWith(t, confOptions(t, crossAccountConf), "N1", cluster.Options{Name: "acc"})
+	n2 := startNodeWith(t, confOptions(t, crossAccountConf), "N2", cluster.Options{Name: "acc", Routes: []*url.URL{n1.routeURL()}})
+	waitRoutes(t, 1, n1, n2)
+
+	a := n1.connect(t, nats.UserInfo("a", "a"))
+	if _, err := a.Subscribe("svc", func(m *nats.Msg) { _ = m.Respond([]byte("from A on N1")) }); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Subscribe("many", func(m *nats.Msg) {
+		for _, s := range []string{"1", "2", "3"} {
+			_ = m.Respond([]byte(s))
+		}
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	b := n2.connect(t, nats.UserInfo("b", "b"))
+	feed, err := b.SubscribeSync("a.feed.>")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	acc, _ := n2.s.LookupAccount("A"), 0
+	waitFor(t, 5*time.Second, "A's interest on N2", func() bool {
+		return acc.NumSubscriptions() >= 3 // svc, many and N2's own response subscription
+	})
+	waitFor(t, 5*time.Second, "B's interest on N1", func() bool {
+		return n1.s.LookupAccount("B").NumSubscriptions() >= 1
+	})
+
+	for i := range 20 {
+		r, err := b.Request("ask", nil, 2*time.Second)
+		if err != nil {
+			t.Fatalf("request %d: %v", i, err)
+		}
+		if string(r.Data) != "from A on N1" {
+			t.Fatalf("got %q", r.Data)
+		}
+	}
+	inbox, err := b.SubscribeSync("inbox.x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.PublishRequest("many", "inbox.x", nil); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"1", "2", "3"} {
+		m, err := inbox.NextMsg(2 * time.Second)
+		if err != nil || string(m.Data) != want {
+			t.Fatalf("stream response %s: %v %v", want, m, err)
+		}
+	}
+
+	if err := a.Publish("feed.x", []byte("f")); err != nil {
+		t.Fatal(err)
+	}
+	m, err := feed.NextMsg(2 * time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Subject != "a.feed.x" || string(m.Data) != "f" {
+		t.Fatalf("got %s %q", m.Subject, m.Data)
+	}
+	if _, err := feed.NextMsg(100 * time.Millisecond); err != nats.ErrTimeout {
+		t.Fatalf("a duplicate: %v", err)
+	}
+}
