@@ -22,6 +22,10 @@ type Account struct {
 	// links are the account's mappings, imports and exports; nil
 	// without any. Set up in New, read-only afterwards.
 	links *accountLinks
+	// sysImports are the service imports of the system account's
+	// services every account has, apart from links so that they cost
+	// other subjects nothing (see systemImports).
+	sysImports *sublist.Sublist[*serviceImport]
 }
 
 // NumSubscriptions returns the number of subscriptions in the account.

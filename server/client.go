@@ -102,6 +102,9 @@ type pubCtx struct {
 	stallTimer *time.Timer
 	// subjBuf builds subjects rewritten for another account.
 	subjBuf []byte
+	// from is the publisher of the message being delivered, which
+	// internal handlers may ask about (Msg.Requester).
+	from *client
 	// routes are the links that get the message being delivered
 	// (scratch reused for every message).
 	routes []routeTarget
@@ -677,8 +680,9 @@ func (s *Server) removeLocalSub(acc *Account, sub *subscription) {
 // is the publisher (for echo and no-responders); it may be an internal
 // client. A request nobody takes gets a no-responders status.
 func (s *Server) deliverMsg(pc *pubCtx, from *client, acc *Account, subject, reply []byte, hdrLen int, payload []byte) {
+	pc.from = from
 	var matched bool
-	if acc.links != nil {
+	if acc.linked(subject) {
 		matched = s.deliverLinked(pc, from, acc, subject, reply, hdrLen, payload, 0)
 	} else {
 		matched = s.deliverLocal(pc, from, acc, subject, reply, hdrLen, payload)
@@ -748,6 +752,7 @@ func (s *Server) deliverLocal(pc *pubCtx, from *client, acc *Account, subject, r
 // subscribers only (one hop): plain subscribers, and one local member of
 // each queue group named in queues.
 func (s *Server) deliverRouted(pc *pubCtx, from *client, acc *Account, subject, reply []byte, queues [][]byte, hdrLen int, payload []byte) {
+	pc.from = from
 	if acc.links != nil && s.deliverRoutedResponse(pc, from, acc, subject, hdrLen, payload) {
 		return
 	}
@@ -796,7 +801,7 @@ func namedQueue(queues [][]byte, name string) bool {
 // handler. It reports whether the message was taken.
 func (pc *pubCtx) deliver(sub *subscription, subject, reply []byte, hdrLen int, payload []byte) bool {
 	if sub.handler != nil {
-		m := Msg{Subject: subject, Reply: reply, Data: payload}
+		m := Msg{Subject: subject, Reply: reply, Data: payload, from: pc.from}
 		if hdrLen >= 0 {
 			m.Header, m.Data = payload[:hdrLen], payload[hdrLen:]
 		}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"math/rand/v2"
+	"strings"
 	"sync"
 	"time"
 
@@ -125,6 +126,9 @@ func (s *Server) setupLinks(o *Options) error {
 			return fmt.Errorf("%w: account %s: %v", ErrBadOptions, im.Account, err)
 		}
 	}
+	if err := s.systemImports(); err != nil {
+		return err
+	}
 	s.respTag = respTagOf(s.id)
 	if err := s.subscribeResponses(); err != nil {
 		return err
@@ -182,17 +186,55 @@ func (s *Server) addImport(im *Import, e *Export) error {
 	if local == "" {
 		local = im.Subject
 	}
-	l := importer.linksOrNew()
-	if l.services == nil {
-		l.services = sublist.New[*serviceImport]()
+	services := &importer.linksOrNew().services
+	if im.From == s.systemAccountName() && strings.HasPrefix(local, sysPrefix) {
+		services = &importer.sysImports
 	}
-	return l.services.Insert(local, "", si)
+	if *services == nil {
+		*services = sublist.New[*serviceImport]()
+	}
+	return (*services).Insert(local, "", si)
+}
+
+// systemImports gives every account but the system account the service
+// imports upstream gives them, so that its users can ask about themselves:
+// $SYS.REQ.USER.INFO, and $SYS.REQ.SERVER.PING.CONNZ,
+// $SYS.REQ.ACCOUNT.PING.CONNZ and $SYS.REQ.ACCOUNT.PING.STATZ answered for
+// their own account only.
+func (s *Server) systemImports() error {
+	sys := s.sysAcc
+	if sys == nil {
+		return nil
+	}
+	sys.linksOrNew().exportsServices = true
+	single := &Export{}
+	for _, acc := range s.accounts {
+		if acc == sys || !sublist.ValidLiteralSubject(acc.Name) || strings.Contains(acc.Name, ".") {
+			continue
+		}
+		accReq := sysAccountReqPrefix + acc.Name + "."
+		for _, im := range []Import{
+			{To: sysUserInfo, Subject: sysUserInfo},
+			{To: sysServerPing + "." + KindConnz, Subject: accReq + KindConnz},
+			{To: sysAccountReqPrefix + "PING." + KindConnz, Subject: accReq + KindConnz},
+			{To: sysAccountPingStatz, Subject: accReq + "STATZ"},
+		} {
+			im.Account, im.From, im.Service = acc.Name, sys.Name, true
+			if err := s.addImport(&im, single); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // deliverLinked is deliverMsg for an account with links. It reports
 // whether any subscription took part, which decides no-responders.
 func (s *Server) deliverLinked(pc *pubCtx, from *client, acc *Account, subject, reply []byte, hdrLen int, payload []byte, depth int) bool {
 	l := acc.links
+	if l == nil {
+		l = &noLinks // only system imports
+	}
 	if depth == 0 && l.mappings != nil {
 		subject = l.mapSubject(subject)
 	}
@@ -214,14 +256,46 @@ func (s *Server) deliverLinked(pc *pubCtx, from *client, acc *Account, subject, 
 			}
 		}
 	}
-	if l.services != nil && depth < maxImportDepth {
-		if r := l.services.MatchBytes(subject); len(r.Plain) > 0 {
-			if s.deliverService(pc, from, acc, r.Plain[0], subject, reply, hdrLen, payload, depth) {
-				matched = true
-			}
+	if depth < maxImportDepth {
+		if si := acc.serviceImport(l, subject); si != nil && s.deliverService(pc, from, acc, si, subject, reply, hdrLen, payload, depth) {
+			matched = true
 		}
 	}
 	return matched
+}
+
+// serviceImport returns the service import of a (with links l) that takes
+// subject, or nil.
+func (a *Account) serviceImport(l *accountLinks, subject []byte) *serviceImport {
+	if a.sysImports != nil && hasSysPrefix(subject) {
+		if r := a.sysImports.MatchBytes(subject); len(r.Plain) > 0 {
+			return r.Plain[0]
+		}
+	}
+	if l.services != nil {
+		if r := l.services.MatchBytes(subject); len(r.Plain) > 0 {
+			return r.Plain[0]
+		}
+	}
+	return nil
+}
+
+// noLinks stands for the links of an account that has only system
+// imports.
+var noLinks accountLinks
+
+// sysPrefix starts the subjects of the system account's services.
+const sysPrefix = "$SYS."
+
+func hasSysPrefix(subject []byte) bool {
+	return len(subject) > len(sysPrefix) && string(subject[:len(sysPrefix)]) == sysPrefix
+}
+
+// linked reports whether a message published in a on subject takes the
+// cross-account path: a has links, or subject may be one of the system
+// imports. Plain accounts pay a nil test.
+func (a *Account) linked(subject []byte) bool {
+	return a.links != nil || (a.sysImports != nil && hasSysPrefix(subject))
 }
 
 // deliverRoutedResponse delivers a message that came over a route if it
@@ -241,7 +315,7 @@ func (s *Server) deliverRoutedResponse(pc *pubCtx, from *client, acc *Account, s
 
 // deliverIn delivers into acc, through its links when it has some.
 func (s *Server) deliverIn(pc *pubCtx, from *client, acc *Account, subject, reply []byte, hdrLen int, payload []byte, depth int) bool {
-	if acc.links != nil {
+	if acc.linked(subject) {
 		return s.deliverLinked(pc, from, acc, subject, reply, hdrLen, payload, depth)
 	}
 	return s.deliverLocal(pc, from, acc, subject, reply, hdrLen, payload)
@@ -423,4 +497,15 @@ func (s *Server) subscribeResponses() error {
 		}
 	}
 	return nil
+}
+
+// hasInterest reports whether a message published in a on subject may
+// reach someone: a subscription of a, or a stream import of it (whose
+// importer may have subscribers).
+func (a *Account) hasInterest(subject string) bool {
+	if a.sl.HasInterest(subject) {
+		return true
+	}
+	l := a.links
+	return l != nil && l.importers != nil && l.importers.HasInterest(subject)
 }

@@ -33,6 +33,7 @@ const (
 	reasonMaxControlLine
 	reasonTLSHandshakeError
 	reasonMaxAccountConnections
+	reasonKicked
 	reasonDuplicateRoute
 	reasonClusterNameConflict
 	reasonRouteRemoved
@@ -55,6 +56,7 @@ var reasonText = [...]string{
 	reasonMaxControlLine:            "Maximum Control Line Exceeded",
 	reasonTLSHandshakeError:         "TLS Handshake Error",
 	reasonMaxAccountConnections:     "Maximum Account Connections Exceeded",
+	reasonKicked:                    "Kicked",
 	reasonDuplicateRoute:            "Duplicate Route",
 	reasonClusterNameConflict:       "Cluster Name Conflict",
 	reasonRouteRemoved:              "Route Removed",

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"sync"
 
+	"natsd.dev/auth"
 	"natsd.dev/sublist"
 )
 
@@ -15,6 +16,36 @@ type Msg struct {
 	Reply   []byte
 	Header  []byte // the header block ("NATS/1.0\r\n..."), nil without headers
 	Data    []byte
+	from    *client
+}
+
+// Requester describes the connection that published a message.
+type Requester struct {
+	// Account is the publisher's account, User its authenticated user
+	// ("" without authentication).
+	Account, User string
+	// Permissions are the user's permissions, nil when unrestricted.
+	Permissions *auth.Permissions
+	// Client is true for a client connection; false for an internal
+	// client or a message that came over a route, whose publisher is
+	// not known here (Account and User are then empty).
+	Client bool
+}
+
+// Requester returns who published m. Call it from the handler: it is
+// valid only while the handler runs, as m is.
+func (m *Msg) Requester() Requester {
+	c := m.from
+	if c == nil || c.kind != kindClient {
+		return Requester{}
+	}
+	c.mu.Lock()
+	r := Requester{Account: c.acc.Name, User: c.authUser, Client: true}
+	c.mu.Unlock()
+	// The checker is set once, before CONNECT is accepted, by the read
+	// loop that published this message.
+	r.Permissions = c.checker.Permissions()
+	return r
 }
 
 // MsgHandler handles a message for an internal subscription. It runs on the

@@ -62,6 +62,7 @@ type sysRequest struct {
 	subject string // set for the requests that take a token from it
 	reply   string
 	data    []byte
+	who     Requester // for USER.INFO
 }
 
 // systemService answers the $SYS requests through an internal client of
@@ -95,6 +96,9 @@ func (s *Server) startSystem() error {
 			req := sysRequest{kind: kind, reply: string(m.Reply), data: append([]byte(nil), m.Data...)}
 			if wildcardKinds[kind] {
 				req.subject = string(m.Subject)
+			}
+			if kind == kindUserInfo {
+				req.who = m.Requester()
 			}
 			select {
 			case sys.reqs <- req:

@@ -36,6 +36,7 @@ const (
 	KindIdz = "IDZ"
 
 	kindLDM      = "LDM"
+	kindKick     = "KICK"
 	kindUserInfo = "USER.INFO"
 	// Per-account kinds: "ACC." + the subject's last token.
 	kindAccPrefix = "ACC."
@@ -63,6 +64,7 @@ func (s *Server) sysExtraRequests() []sysSubject {
 		{sysServerReqPrefix + s.id + "." + KindIdz, KindIdz},
 		{sysServerPing + "." + KindIdz, KindIdz},
 		{sysServerReqPrefix + s.id + "." + kindLDM, kindLDM},
+		{sysServerReqPrefix + s.id + "." + kindKick, kindKick},
 		{sysUserInfo, kindUserInfo},
 	}
 	for _, k := range accountKinds {
@@ -79,8 +81,10 @@ func (s *Server) extraAnswer(req sysRequest) (func() ([]byte, error), bool) {
 		return s.idz, true
 	case req.kind == kindLDM:
 		return func() ([]byte, error) { return s.ldmRequest(req.data) }, true
+	case req.kind == kindKick:
+		return func() ([]byte, error) { return s.kickRequest(req.data) }, true
 	case req.kind == kindUserInfo:
-		return func() ([]byte, error) { return s.userInfo(req.reply) }, true
+		return func() ([]byte, error) { return s.userInfo(req.who) }, true
 	case strings.HasPrefix(req.kind, kindAccPrefix):
 		acc, ok := accountFromSubject(req.subject)
 		if !ok {
@@ -137,7 +141,7 @@ func (h *statszHeartbeat) next(now time.Time) time.Duration {
 func (s *Server) broadcastStatsz() {
 	subj := sysServerEventPrefix + s.id + "." + KindStatsz
 	acc := s.sysAcc
-	if acc.links == nil && !acc.sl.HasInterest(subj) {
+	if !acc.hasInterest(subj) {
 		return
 	}
 	b, err := json.Marshal(s.statsz())
@@ -264,6 +268,24 @@ type LDMClientReq struct {
 var errNoClient = errors.New("no such client id")
 
 func (s *Server) ldmRequest(req []byte) ([]byte, error) {
+	return s.clientRequest(req, func(c *client, info Info) {
+		info.LameDuckMode = true
+		c.sendLameDuckInfo(info)
+	})
+}
+
+// kickRequest answers $SYS.REQ.SERVER.<id>.KICK: the connection named by
+// {"cid": N} is closed (reason Kicked), as upstream.
+func (s *Server) kickRequest(req []byte) ([]byte, error) {
+	return s.clientRequest(req, func(c *client, _ Info) {
+		c.srv.log.Info(c.logPrefix + " - Kicked by a system request")
+		c.closeConnection(reasonKicked)
+	})
+}
+
+// clientRequest runs do on the client connection a request body
+// {"cid": N} names, or answers "no such client id".
+func (s *Server) clientRequest(req []byte, do func(*client, Info)) ([]byte, error) {
 	var r LDMClientReq
 	if err := json.Unmarshal(req, &r); err != nil {
 		return nil, ErrNotForUs // upstream logs it and does not answer
@@ -276,8 +298,7 @@ func (s *Server) ldmRequest(req []byte) ([]byte, error) {
 		if c == nil || c.kind != kindClient {
 			return nil, errNoClient
 		}
-		info.LameDuckMode = true
-		c.sendLameDuckInfo(info)
+		do(c, info)
 		return nil, nil
 	})
 }
@@ -327,50 +348,14 @@ func userPermissions(p *auth.Permissions) *UserPermissions {
 	return up
 }
 
-// errRequesterUnknown answers a USER.INFO whose requester cannot be told
-// apart.
-var errRequesterUnknown = errors.New("unable to identify the requesting connection")
-
-// userInfo answers $SYS.REQ.USER.INFO for a user of the system account.
-// natsd does not carry the requester's identity with a message, so the
-// requester is the one connection of the system account subscribed to
-// the reply subject; when several are, the answer is an error.
-func (s *Server) userInfo(reply string) ([]byte, error) {
+// userInfo answers $SYS.REQ.USER.INFO with the requester's user, account
+// and permissions. Users of other accounts reach it through the service
+// import every account has (see systemImports).
+func (s *Server) userInfo(who Requester) ([]byte, error) {
 	return s.zRequest(nil, nil, func() (any, error) {
-		r := s.sysAcc.sl.Match(reply)
-		var who *client
-		consider := func(sub *subscription) bool {
-			c := sub.client
-			if c == nil || c.kind != kindClient || c == who {
-				return true
-			}
-			if who != nil {
-				return false
-			}
-			who = c
-			return true
-		}
-		for _, sub := range r.Plain {
-			if !consider(sub) {
-				return nil, errRequesterUnknown
-			}
-		}
-		for _, g := range r.Queues {
-			for _, sub := range g.Members {
-				if !consider(sub) {
-					return nil, errRequesterUnknown
-				}
-			}
-		}
-		if who == nil {
+		if !who.Client {
 			return nil, errSilent
 		}
-		who.mu.Lock()
-		ui := &UserInfo{UserID: who.authUser, Account: who.acc.Name}
-		who.mu.Unlock()
-		// checker is written once before the CONNECT is accepted, under
-		// the same lock the read above took.
-		ui.Permissions = userPermissions(who.checker.Permissions())
-		return ui, nil
+		return &UserInfo{UserID: who.User, Account: who.Account, Permissions: userPermissions(who.Permissions)}, nil
 	})
 }

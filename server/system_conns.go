@@ -74,7 +74,7 @@ func (s *Server) publishAccountConns(acc string) (int, bool) {
 	var send [2]bool
 	listening := false
 	for i, subj := range subjects {
-		send[i] = sys.links != nil || sys.sl.HasInterest(subj)
+		send[i] = sys.hasInterest(subj)
 		listening = listening || send[i]
 	}
 	if !listening {

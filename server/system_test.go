@@ -365,7 +365,7 @@ func TestSystemAccountScopedRequests(t *testing.T) {
 	// Users of other accounts see none of these.
 	for _, subj := range []string{
 		"$SYS.REQ.SERVER.PING.IDZ", "$SYS.REQ.ACCOUNT.A.CONNZ", "$SYS.REQ.ACCOUNT.A.SUBSZ",
-		"$SYS.REQ.ACCOUNT.A.INFO", "$SYS.REQ.ACCOUNT.A.CONNS", "$SYS.REQ.USER.INFO",
+		"$SYS.REQ.ACCOUNT.A.INFO", "$SYS.REQ.ACCOUNT.A.CONNS",
 		"$SYS.REQ.SERVER." + s.ID() + ".LDM",
 	} {
 		_, err = a.Request(subj, []byte(fmt.Sprintf(`{"cid":%d}`, cid)), time.Second)
@@ -408,4 +408,63 @@ func TestSystemAccountConnsEvents(t *testing.T) {
 	connect(t, s, nats.UserInfo("g", "pg")).Close()
 	_, err = subNew.NextMsg(300 * time.Millisecond)
 	require.ErrorIs(t, err, nats.ErrTimeout)
+}
+
+// TestSystemImportsForEveryAccount: every account imports the system
+// services users may ask about themselves, answered for their own account.
+func TestSystemImportsForEveryAccount(t *testing.T) {
+	s := startConfigServer(t, `
+system_account: SYS
+accounts {
+  SYS: { users: [ { user: sys, password: psys } ] }
+  A: { users: [ { user: a, password: pa, permissions: { publish: { allow: ["$SYS.REQ.>", "_INBOX.>", "x"] } } } ] }
+  B: { users: [ { user: b, password: pb } ] }
+}
+authorization { users: [ { user: g, password: pg } ] }`)
+	a := connect(t, s, nats.UserInfo("a", "pa"))
+	connect(t, s, nats.UserInfo("b", "pb"))
+	g := connect(t, s, nats.UserInfo("g", "pg"))
+
+	d := sysRequest(t, a, "$SYS.REQ.USER.INFO", "")["data"].(map[string]any)
+	require.Equal(t, "a", d["user"])
+	require.Equal(t, "A", d["account"])
+	require.Equal(t, []any{"$SYS.REQ.>", "_INBOX.>", "x"}, d["permissions"].(map[string]any)["publish"].(map[string]any)["allow"])
+	d = sysRequest(t, g, "$SYS.REQ.USER.INFO", "")["data"].(map[string]any)
+	require.Equal(t, "g", d["user"])
+	require.Equal(t, "$G", d["account"])
+	require.Nil(t, d["permissions"])
+
+	// CONNZ through the ping subjects lists the requester's account only.
+	for _, subj := range []string{"$SYS.REQ.SERVER.PING.CONNZ", "$SYS.REQ.ACCOUNT.PING.CONNZ"} {
+		r := sysRequest(t, a, subj, "")
+		conns := r["data"].(map[string]any)["connections"].([]any)
+		require.Len(t, conns, 1, subj)
+	}
+	r := sysRequest(t, a, "$SYS.REQ.ACCOUNT.PING.STATZ", "")
+	require.Nil(t, r["error"])
+	// The rest of $SYS stays out of reach.
+	_, err := a.Request("$SYS.REQ.SERVER.PING.VARZ", nil, time.Second)
+	require.ErrorIs(t, err, nats.ErrNoResponders)
+}
+
+// TestSystemKick: a system user closes a connection by its client id.
+func TestSystemKick(t *testing.T) {
+	s := startConfigServer(t, systemConf)
+	sys := connect(t, s, nats.UserInfo("sys", "psys"))
+	closed := make(chan struct{})
+	a := connect(t, s, nats.UserInfo("a", "pa"), nats.NoReconnect(), nats.ClosedHandler(func(*nats.Conn) { close(closed) }))
+	cid, err := a.GetClientID()
+	require.NoError(t, err)
+	r := sysRequest(t, sys, "$SYS.REQ.SERVER."+s.ID()+".KICK", fmt.Sprintf(`{"cid":%d}`, cid))
+	require.Nil(t, r["error"])
+	select {
+	case <-closed:
+	case <-time.After(3 * time.Second):
+		t.Fatal("the client was not kicked")
+	}
+	require.Equal(t, "Kicked", closedReason(t, s))
+	r = sysRequest(t, sys, "$SYS.REQ.SERVER."+s.ID()+".KICK", `{"cid":999999}`)
+	require.Equal(t, "no such client id", r["error"].(map[string]any)["description"])
+	_, err = connect(t, s, nats.UserInfo("a", "pa")).Request("$SYS.REQ.SERVER."+s.ID()+".KICK", []byte(`{"cid":1}`), time.Second)
+	require.ErrorIs(t, err, nats.ErrNoResponders)
 }
