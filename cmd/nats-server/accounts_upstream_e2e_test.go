@@ -40,6 +40,7 @@ accounts: {
     mappings: {
       "orders.*": "orders.{{partition(4,1)}}.{{wildcard(1)}}"
       "pair.*.*": "pair.$2.$1"
+      "whole.*.*": "whole.{{partition(5)}}.$1.$2"
     }
   }
   CLIENT: {
@@ -131,7 +132,7 @@ func securityScenario(t *testing.T, url string) []string {
 	mapped, err := joe.SubscribeSync("*.>")
 	require.NoError(t, err)
 	require.NoError(t, joe.Flush())
-	for _, subj := range []string{"orders.abc", "orders.k7", "orders.zz-top", "orders.1", "orders.2", "orders.b", "orders.customer-42", "pair.x.y"} {
+	for _, subj := range []string{"orders.abc", "orders.k7", "orders.zz-top", "orders.1", "orders.2", "orders.b", "orders.customer-42", "pair.x.y", "whole.a.b", "whole.b.a", "whole.x.1", "whole.y.2"} {
 		require.NoError(t, joe.Publish(subj, nil))
 		note("mapping %s: %s", subj, strings.TrimSpace(next(mapped)))
 	}
