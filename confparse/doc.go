@@ -173,6 +173,31 @@
 //     before the last entry (upstream ignores trailing ones, and so does
 //     confparse).
 //
+// # Decoding
+//
+// A Decoder turns values of a tree into typed fields for the module that
+// owns a block: Str, Bool, Int, Int32, Int64, Duration (a duration string,
+// or integer seconds with upstream's warning), StrictDuration, Seconds,
+// Strings and StringValues (a string or an array of strings). A value of
+// the wrong kind gives upstream's "key: expected <kind>, got <value>" at
+// the value's Pos; every method reports and returns false instead of
+// stopping, so one pass reports every problem:
+//
+//	var d confparse.Decoder
+//	for _, e := range m.Entries {
+//		switch strings.ToLower(e.Key) {
+//		case "port":
+//			d.Int(e.Key, e.Value, &opts.Port)
+//		case "ping_interval":
+//			d.Duration(e.Key, e.Value, &opts.PingInterval)
+//		}
+//	}
+//	return d.Warnings, d.Err()
+//
+// Its errors wrap ErrBadValue (or Decoder.BadValue) and its warnings
+// ErrWarning; Errorf and Warnf add a module's own checks to the same
+// lists.
+//
 // # Memory
 //
 // The nodes of a tree are carved from a few large allocations, and strings
