@@ -75,7 +75,7 @@ func (a *applier) userAccountRef(m *confparse.Map) {
 		case "nkey":
 			ref.nkey = e.Value.Str
 		case "account":
-			if a.str("account", e.Value, &ref.account) {
+			if a.Str("account", e.Value, &ref.account) {
 				ref.pos = e.Value.Pos
 			}
 		}
@@ -90,7 +90,7 @@ func (a *applier) userAccountRef(m *confparse.Map) {
 func (a *applier) accounts(e *confparse.Entry) {
 	v := e.Value
 	if v.Kind != confparse.KindMap {
-		a.typeErr(e.Key, "a map", v)
+		a.TypeError(e.Key, "a map", v)
 		return
 	}
 	if a.accPos == nil {
@@ -101,17 +101,17 @@ func (a *applier) accounts(e *confparse.Entry) {
 		ae := &v.Map.Entries[i]
 		name := ae.Key
 		if _, dup := a.accPos[name]; dup {
-			a.errorf(ae.KeyPos, ErrBadValue, "duplicate account %q", name)
+			a.Errorf(ae.KeyPos, ErrBadValue, "duplicate account %q", name)
 			continue
 		}
 		if name == GlobalAccountName {
-			a.errorf(ae.KeyPos, ErrBadValue, "account name %q is reserved for the global account", name)
+			a.Errorf(ae.KeyPos, ErrBadValue, "account name %q is reserved for the global account", name)
 			continue
 		}
 		a.accPos[name] = ae.KeyPos
 		o.Accounts = append(o.Accounts, name)
 		if ae.Value.Kind != confparse.KindMap {
-			a.typeErr("account "+name, "a map", ae.Value)
+			a.TypeError("account "+name, "a map", ae.Value)
 			continue
 		}
 		var users []auth.User
@@ -139,9 +139,9 @@ func (a *applier) accounts(e *confparse.Entry) {
 			case key == "mappings" || key == "maps":
 				a.mappings(name, ke.Value)
 			case accountKeys[key]:
-				a.errorf(ke.KeyPos, ErrNotSupported, "account %s: %s is not supported yet", name, ke.Key)
+				a.Errorf(ke.KeyPos, ErrNotSupported, "account %s: %s is not supported yet", name, ke.Key)
 			default:
-				a.errorf(ke.KeyPos, ErrUnknownField, "unknown field %q in account %s", ke.Key, name)
+				a.Errorf(ke.KeyPos, ErrUnknownField, "unknown field %q in account %s", ke.Key, name)
 			}
 		}
 		for k := range users {
@@ -162,10 +162,10 @@ func (a *applier) authErrs(v *confparse.Value, err error) {
 	}
 	var list confparse.ErrorList
 	if errors.As(err, &list) {
-		a.errs = append(a.errs, list...)
+		a.Errors = append(a.Errors, list...)
 		return
 	}
-	a.errorf(v.Pos, ErrBadValue, "%v", err)
+	a.Errorf(v.Pos, ErrBadValue, "%v", err)
 }
 
 // finishAccounts adds the account users to the authorization users,
@@ -179,7 +179,7 @@ func (a *applier) finishAccounts() {
 	}
 	for _, ref := range a.userRefs {
 		if !exists(ref.account) {
-			a.errorf(ref.pos, ErrBadValue, "account %q not defined", ref.account)
+			a.Errorf(ref.pos, ErrBadValue, "account %q not defined", ref.account)
 			continue
 		}
 		if o.Authorization == nil {
@@ -197,7 +197,7 @@ func (a *applier) finishAccounts() {
 		return exists(name) || (name == o.SystemAccount && !o.NoSystemAccount)
 	})
 	if a.sysAcc != nil && o.SystemAccount == GlobalAccountName {
-		a.errorf(a.sysAcc.Value.Pos, ErrBadValue, "system_account cannot be the global account %q", GlobalAccountName)
+		a.Errorf(a.sysAcc.Value.Pos, ErrBadValue, "system_account cannot be the global account %q", GlobalAccountName)
 	}
 	if len(a.accUsers) == 0 {
 		return
@@ -228,13 +228,13 @@ var accountLimitKeys = map[string]string{
 // accountLimits parses an account's limits {} block.
 func (a *applier) accountLimits(acc string, v *confparse.Value) {
 	if v.Kind != confparse.KindMap {
-		a.typeErr("limits", "a map", v)
+		a.TypeError("limits", "a map", v)
 		return
 	}
 	for i := range v.Map.Entries {
 		le := &v.Map.Entries[i]
 		if accountLimitKeys[strings.ToLower(le.Key)] == "" {
-			a.errorf(le.KeyPos, ErrUnknownField, "unknown field %q in account %s limits", le.Key, acc)
+			a.Errorf(le.KeyPos, ErrUnknownField, "unknown field %q in account %s limits", le.Key, acc)
 			continue
 		}
 		a.accountLimit(acc, le)
@@ -247,11 +247,11 @@ func (a *applier) accountLimits(acc string, v *confparse.Value) {
 func (a *applier) accountLimit(acc string, e *confparse.Entry) {
 	key := accountLimitKeys[strings.ToLower(e.Key)]
 	var n int
-	if !a.integer(e.Key, e.Value, &n) {
+	if !a.Int(e.Key, e.Value, &n) {
 		return
 	}
 	if n < -1 {
-		a.errorf(e.Value.Pos, ErrBadValue, "account %s: %s must be -1 (no limit) or more", acc, e.Key)
+		a.Errorf(e.Value.Pos, ErrBadValue, "account %s: %s must be -1 (no limit) or more", acc, e.Key)
 		return
 	}
 	n = max(n, 0)

@@ -27,11 +27,13 @@ var (
 	// implement yet (cluster, jetstream, tls, accounts, ...). It is an
 	// error, not a warning: the user expects the feature to be on.
 	ErrNotSupported = errors.New("server: not supported yet")
-	// ErrBadValue marks a value of the wrong type or out of range.
-	ErrBadValue = errors.New("server: invalid value")
+	// ErrBadValue marks a value of the wrong type or out of range. It is
+	// confparse.ErrBadValue, which confparse.Decoder reports.
+	ErrBadValue = confparse.ErrBadValue
 	// ErrConfigWarning marks a warning: the value was used or ignored, but
-	// the file should be fixed.
-	ErrConfigWarning = errors.New("server: configuration warning")
+	// the file should be fixed. It is confparse.ErrWarning, which
+	// confparse.Decoder reports.
+	ErrConfigWarning = confparse.ErrWarning
 )
 
 // Config is what a configuration file sets for the core server and the
@@ -177,10 +179,10 @@ func (c *Config) Apply(m *confparse.Map) (warnings confparse.ErrorList, err erro
 	a.finishAccounts()
 	a.noAuthUser()
 	c.Digest = "sha256:" + digest(m)
-	if len(a.errs) > 0 {
-		return a.warns, a.errs
+	if len(a.Errors) > 0 {
+		return a.Warnings, a.Errors
 	}
-	return a.warns, nil
+	return a.Warnings, nil
 }
 
 // digest hashes a canonical rendering of the parsed tree (JSON sorts map
@@ -195,23 +197,16 @@ func digest(m *confparse.Map) string {
 }
 
 type applier struct {
-	c     *Config
-	errs  confparse.ErrorList
-	warns confparse.ErrorList
+	c *Config
+	// Decoder reads the typed values and collects the errors and
+	// warnings.
+	confparse.Decoder
 	// noAuth is the no_auth_user entry, checked against the users once
 	// the whole file is read.
 	noAuth *confparse.Entry
 	// accountState is what the accounts {} block and the account keys of
 	// authorization users leave for finishAccounts.
 	accountState
-}
-
-func (a *applier) errorf(pos confparse.Pos, kind error, format string, args ...any) {
-	a.errs = append(a.errs, &confparse.Error{Pos: pos, Msg: fmt.Sprintf(format, args...), Err: kind})
-}
-
-func (a *applier) warnf(pos confparse.Pos, format string, args ...any) {
-	a.warns = append(a.warns, &confparse.Error{Pos: pos, Msg: fmt.Sprintf(format, args...), Err: ErrConfigWarning})
 }
 
 func (a *applier) entry(e *confparse.Entry) {
@@ -229,7 +224,7 @@ func (a *applier) entry(e *confparse.Entry) {
 			}
 		}
 	case "http_port", "monitor_port":
-		a.integer(key, v, &a.c.Monitor.Port)
+		a.Int(key, v, &a.c.Monitor.Port)
 	case "https":
 		if host, port, hostSet, ok := a.hostPort(key, v); ok {
 			a.c.Monitor.HTTPSPort = port
@@ -238,99 +233,99 @@ func (a *applier) entry(e *confparse.Entry) {
 			}
 		}
 	case "https_port":
-		a.integer(key, v, &a.c.Monitor.HTTPSPort)
+		a.Int(key, v, &a.c.Monitor.HTTPSPort)
 	case "http_base_path":
-		a.str(key, v, &a.c.Monitor.BasePath)
+		a.Str(key, v, &a.c.Monitor.BasePath)
 	case "max_closed_clients":
-		a.integer(key, v, &a.c.Options.MaxClosedClients)
+		a.Int(key, v, &a.c.Options.MaxClosedClients)
 	case "host", "net":
-		a.str(key, v, &o.Host)
+		a.Str(key, v, &o.Host)
 	case "port":
-		a.integer(key, v, &o.Port)
+		a.Int(key, v, &o.Port)
 	case "client_advertise":
-		a.str(key, v, &o.ClientAdvertise)
+		a.Str(key, v, &o.ClientAdvertise)
 	case "server_name":
-		if a.str(key, v, &o.ServerName) && strings.Contains(o.ServerName, " ") {
-			a.errorf(v.Pos, ErrBadValue, "server name cannot contain spaces")
+		if a.Str(key, v, &o.ServerName) && strings.Contains(o.ServerName, " ") {
+			a.Errorf(v.Pos, ErrBadValue, "server name cannot contain spaces")
 		}
 	case "server_tags":
-		a.tags(key, v)
+		a.Strings(key, v, &o.Tags)
 	case "max_connections", "max_conn":
-		a.integer(key, v, &o.MaxConn)
+		a.Int(key, v, &o.MaxConn)
 	case "max_subscriptions", "max_subs":
-		a.integer(key, v, &o.MaxSubs)
+		a.Int(key, v, &o.MaxSubs)
 	case "max_payload":
-		a.int32(key, v, &o.MaxPayload)
+		a.Int32(key, v, &o.MaxPayload)
 	case "max_control_line":
-		a.int32(key, v, &o.MaxControlLine)
+		a.Int32(key, v, &o.MaxControlLine)
 	case "max_pending":
-		a.int64(key, v, &o.MaxPending)
+		a.Int64(key, v, &o.MaxPending)
 	case "ping_interval":
-		a.duration(key, v, &o.PingInterval)
+		a.Duration(key, v, &o.PingInterval)
 	case "ping_max":
-		a.integer(key, v, &o.MaxPingsOut)
+		a.Int(key, v, &o.MaxPingsOut)
 	case "write_deadline":
-		a.duration(key, v, &o.WriteDeadline)
+		a.Duration(key, v, &o.WriteDeadline)
 	case "lame_duck_duration":
 		var d time.Duration
-		if a.strictDuration(key, v, &d) {
+		if a.StrictDuration(key, v, &d) {
 			if d < 30*time.Second {
-				a.errorf(v.Pos, ErrBadValue, "invalid lame_duck_duration of %v, minimum is 30 seconds", d)
+				a.Errorf(v.Pos, ErrBadValue, "invalid lame_duck_duration of %v, minimum is 30 seconds", d)
 			} else {
 				o.LameDuckDuration = d
 			}
 		}
 	case "lame_duck_grace_period":
 		var d time.Duration
-		if a.strictDuration(key, v, &d) {
+		if a.StrictDuration(key, v, &d) {
 			if d < 0 {
-				a.errorf(v.Pos, ErrBadValue, "invalid lame_duck_grace_period, needs to be positive")
+				a.Errorf(v.Pos, ErrBadValue, "invalid lame_duck_grace_period, needs to be positive")
 			} else {
 				o.LameDuckGracePeriod = d
 			}
 		}
 	case "no_header_support":
-		a.boolean(key, v, &o.NoHeaderSupport)
+		a.Bool(key, v, &o.NoHeaderSupport)
 	case "no_fast_producer_stall":
-		a.boolean(key, v, &o.NoFastProducerStall)
+		a.Bool(key, v, &o.NoFastProducerStall)
 	case "disable_sublist_cache", "no_sublist_cache":
-		a.boolean(key, v, &o.NoSublistCache)
+		a.Bool(key, v, &o.NoSublistCache)
 	case "no_system_account":
-		a.boolean(key, v, &o.NoSystemAccount)
+		a.Bool(key, v, &o.NoSystemAccount)
 	case "system_account", "system":
-		if a.str(key, v, &o.SystemAccount) {
+		if a.Str(key, v, &o.SystemAccount) {
 			a.sysAcc = e
 		}
 	case "accounts":
 		a.accounts(e)
 	case "debug":
-		a.boolean(key, v, &l.Debug)
+		a.Bool(key, v, &l.Debug)
 	case "trace":
-		a.boolean(key, v, &l.Trace)
+		a.Bool(key, v, &l.Trace)
 	case "trace_verbose":
-		if a.boolean(key, v, &l.TraceVerbose) {
+		if a.Bool(key, v, &l.TraceVerbose) {
 			l.Trace = l.TraceVerbose
 		}
 	case "logtime":
-		a.boolean(key, v, &l.Logtime)
+		a.Bool(key, v, &l.Logtime)
 	case "logtime_utc":
-		a.boolean(key, v, &l.LogtimeUTC)
+		a.Bool(key, v, &l.LogtimeUTC)
 	case "logfile", "log_file":
-		a.str(key, v, &l.File)
+		a.Str(key, v, &l.File)
 	case "logfile_size_limit", "log_size_limit":
-		a.int64(key, v, &l.SizeLimit)
+		a.Int64(key, v, &l.SizeLimit)
 	case "logfile_max_num", "log_max_num":
-		a.integer(key, v, &l.MaxFiles)
+		a.Int(key, v, &l.MaxFiles)
 	case "syslog":
-		a.boolean(key, v, &l.Syslog)
+		a.Bool(key, v, &l.Syslog)
 	case "remote_syslog":
-		a.str(key, v, &l.RemoteSyslog)
+		a.Str(key, v, &l.RemoteSyslog)
 	case "max_traced_msg_len":
-		a.integer(key, v, &l.MaxTracedMsgLen)
+		a.Int(key, v, &l.MaxTracedMsgLen)
 	case "pidfile", "pid_file":
-		a.str(key, v, &a.c.PidFile)
+		a.Str(key, v, &a.c.PidFile)
 	case "ports_file_dir":
-		a.str(key, v, &a.c.PortsFileDir)
+		a.Str(key, v, &a.c.PortsFileDir)
 	case "websocket", "ws":
 		a.websocket(e)
 	case "mappings", "maps":
@@ -341,15 +336,15 @@ func (a *applier) entry(e *confparse.Entry) {
 		a.clientTLS(e)
 	case "no_auth_user":
 		var name string
-		if a.str(key, v, &name) {
+		if a.Str(key, v, &name) {
 			a.noAuth = e
 		}
 	default:
 		switch otherKeys[key] {
 		case keyUnsupported:
-			a.errorf(e.KeyPos, ErrNotSupported, "%s is not supported yet", e.Key)
+			a.Errorf(e.KeyPos, ErrNotSupported, "%s is not supported yet", e.Key)
 		case keyIgnored:
-			a.warnf(e.KeyPos, "%s is not supported yet and is ignored", e.Key)
+			a.Warnf(e.KeyPos, "%s is not supported yet and is ignored", e.Key)
 		case keyClaimed:
 			if a.c.Blocks == nil {
 				a.c.Blocks = make(map[string]*confparse.Entry)
@@ -357,97 +352,10 @@ func (a *applier) entry(e *confparse.Entry) {
 			a.c.Blocks[key] = e
 		default:
 			if !e.UsedAsVariable {
-				a.errorf(e.KeyPos, ErrUnknownField, "unknown field %q", e.Key)
+				a.Errorf(e.KeyPos, ErrUnknownField, "unknown field %q", e.Key)
 			}
 		}
 	}
-}
-
-func (a *applier) typeErr(key, want string, v *confparse.Value) {
-	a.errorf(v.Pos, ErrBadValue, "%s: expected %s, got %s", key, want, v.Describe())
-}
-
-func (a *applier) str(key string, v *confparse.Value, dst *string) bool {
-	if v.Kind != confparse.KindString {
-		a.typeErr(key, "a string", v)
-		return false
-	}
-	*dst = v.Str
-	return true
-}
-
-func (a *applier) boolean(key string, v *confparse.Value, dst *bool) bool {
-	if v.Kind != confparse.KindBool {
-		a.typeErr(key, "a boolean", v)
-		return false
-	}
-	*dst = v.Bool
-	return true
-}
-
-func (a *applier) int64(key string, v *confparse.Value, dst *int64) bool {
-	if v.Kind != confparse.KindInt {
-		a.typeErr(key, "an integer", v)
-		return false
-	}
-	*dst = v.Int
-	return true
-}
-
-func (a *applier) integer(key string, v *confparse.Value, dst *int) bool {
-	var n int64
-	if !a.int64(key, v, &n) {
-		return false
-	}
-	if n != int64(int(n)) {
-		a.errorf(v.Pos, ErrBadValue, "%s value is too big", key)
-		return false
-	}
-	*dst = int(n)
-	return true
-}
-
-func (a *applier) int32(key string, v *confparse.Value, dst *int32) bool {
-	var n int64
-	if !a.int64(key, v, &n) {
-		return false
-	}
-	if n > 1<<31-1 || n < -1<<31 {
-		a.errorf(v.Pos, ErrBadValue, "%s value is too big", key)
-		return false
-	}
-	*dst = int32(n)
-	return true
-}
-
-// duration accepts a duration string ("2m", "10s") or, as upstream does
-// for backward compatibility, an integer number of seconds with a warning.
-func (a *applier) duration(key string, v *confparse.Value, dst *time.Duration) bool {
-	switch v.Kind {
-	case confparse.KindString:
-		return a.strictDuration(key, v, dst)
-	case confparse.KindInt:
-		a.warnf(v.Pos, "invalid use of field %q: %s should be converted to a duration", key, key)
-		*dst = time.Duration(v.Int) * time.Second
-		return true
-	}
-	a.typeErr(key, "a duration", v)
-	return false
-}
-
-// strictDuration accepts only a duration string.
-func (a *applier) strictDuration(key string, v *confparse.Value, dst *time.Duration) bool {
-	if v.Kind != confparse.KindString {
-		a.typeErr(key, "a duration string", v)
-		return false
-	}
-	d, err := time.ParseDuration(v.Str)
-	if err != nil {
-		a.errorf(v.Pos, ErrBadValue, "error parsing %s: %v", key, err)
-		return false
-	}
-	*dst = d
-	return true
 }
 
 // listen takes "host:port", ":port" or a bare port number.
@@ -469,36 +377,20 @@ func (a *applier) hostPort(key string, v *confparse.Value) (host string, port in
 		return "", int(v.Int), false, true
 	case confparse.KindString:
 	default:
-		a.typeErr(key, "host:port", v)
+		a.TypeError(key, "host:port", v)
 		return "", 0, false, false
 	}
 	host, ps, err := net.SplitHostPort(v.Str)
 	if err != nil {
-		a.errorf(v.Pos, ErrBadValue, "could not parse address string %q", v.Str)
+		a.Errorf(v.Pos, ErrBadValue, "could not parse address string %q", v.Str)
 		return "", 0, false, false
 	}
 	port, err = strconv.Atoi(ps)
 	if err != nil {
-		a.errorf(v.Pos, ErrBadValue, "could not parse port %q", ps)
+		a.Errorf(v.Pos, ErrBadValue, "could not parse port %q", ps)
 		return "", 0, false, false
 	}
 	return host, port, true, true
-}
-
-func (a *applier) tags(key string, v *confparse.Value) {
-	switch v.Kind {
-	case confparse.KindString:
-		a.c.Options.Tags = append(a.c.Options.Tags, v.Str)
-	case confparse.KindArray:
-		for _, e := range v.Array {
-			var s string
-			if a.str(key, e, &s) {
-				a.c.Options.Tags = append(a.c.Options.Tags, s)
-			}
-		}
-	default:
-		a.typeErr(key, "a string or an array of strings", v)
-	}
 }
 
 // websocket parses the websocket {} block into c.Options.Websocket, with
@@ -506,7 +398,7 @@ func (a *applier) tags(key string, v *confparse.Value) {
 func (a *applier) websocket(e *confparse.Entry) {
 	v := e.Value
 	if v.Kind != confparse.KindMap {
-		a.typeErr(e.Key, "a map", v)
+		a.TypeError(e.Key, "a map", v)
 		return
 	}
 	w := &a.c.Options.Websocket
@@ -524,80 +416,67 @@ func (a *applier) websocket(e *confparse.Entry) {
 				}
 			}
 		case "port":
-			a.integer(name, mv, &w.Port)
+			a.Int(name, mv, &w.Port)
 		case "host", "net":
-			a.str(name, mv, &w.Host)
+			a.Str(name, mv, &w.Host)
 		case "advertise":
-			a.str(name, mv, &w.Advertise)
+			a.Str(name, mv, &w.Advertise)
 		case "no_tls":
-			a.boolean(name, mv, &w.NoTLS)
+			a.Bool(name, mv, &w.NoTLS)
 		case "tls":
 			if ts, ok := a.tlsBlock(name, mv); ok {
 				for _, k := range []*confparse.Entry{ts.mapKey, ts.firstKey} {
 					if k != nil {
-						a.errorf(k.KeyPos, ErrNotSupported, "websocket tls %s is not supported yet", k.Key)
+						a.Errorf(k.KeyPos, ErrNotSupported, "websocket tls %s is not supported yet", k.Key)
 					}
 				}
 				if k := ts.rateKey; k != nil {
 					// Upstream reads it here too and applies it only to the
 					// client listener.
-					a.warnf(k.KeyPos, "websocket tls %s has no effect: only the client listener is rate limited", k.Key)
+					a.Warnf(k.KeyPos, "websocket tls %s has no effect: only the client listener is rate limited", k.Key)
 				}
 				w.TLSConfig = WithPinnedCerts(ts.Config, ts.Pinned)
 			}
 		case "same_origin":
-			a.boolean(name, mv, &w.SameOrigin)
+			a.Bool(name, mv, &w.SameOrigin)
 		case "allowed_origins", "allowed_origin", "allow_origins", "allow_origin", "origins", "origin":
 			w.AllowedOrigins = a.origins(name, mv)
 		case "handshake_timeout":
 			a.handshakeTimeout(name, mv, &w.HandshakeTimeout)
 		case "compress", "compression":
-			a.boolean(name, mv, &w.Compression)
+			a.Bool(name, mv, &w.Compression)
 		case "user_cookie":
-			a.str(name, mv, &w.UsernameCookie)
+			a.Str(name, mv, &w.UsernameCookie)
 		case "pass_cookie":
-			a.str(name, mv, &w.PasswordCookie)
+			a.Str(name, mv, &w.PasswordCookie)
 		case "token_cookie":
-			a.str(name, mv, &w.TokenCookie)
+			a.Str(name, mv, &w.TokenCookie)
 		case "authorization", "authentication", "jwt_cookie", "no_auth_user":
 			// They decide who may connect: refusing beats ignoring.
-			a.errorf(me.KeyPos, ErrNotSupported, "websocket %s is not supported yet", me.Key)
+			a.Errorf(me.KeyPos, ErrNotSupported, "websocket %s is not supported yet", me.Key)
 		default:
 			if !me.UsedAsVariable {
-				a.errorf(me.KeyPos, ErrUnknownField, "unknown field %q", me.Key)
+				a.Errorf(me.KeyPos, ErrUnknownField, "unknown field %q", me.Key)
 			}
 		}
 	}
 	if w.Port != 0 && w.TLSConfig == nil && !w.NoTLS {
-		a.errorf(e.KeyPos, ErrBadValue, "%s", errWebsocketNoTLS)
+		a.Errorf(e.KeyPos, ErrBadValue, "%s", errWebsocketNoTLS)
 	}
 }
 
 // origins takes one origin or an array of them; each must be a URL with a
 // scheme and a host, as the listener compares them.
 func (a *applier) origins(key string, v *confparse.Value) []string {
-	var vals []*confparse.Value
-	switch v.Kind {
-	case confparse.KindString:
-		vals = []*confparse.Value{v}
-	case confparse.KindArray:
-		vals = v.Array
-	default:
-		a.typeErr(key, "a string or an array of strings", v)
-		return nil
-	}
+	vals, _ := a.StringValues(key, v)
 	var out []string
 	for _, e := range vals {
-		var s string
-		if !a.str(key, e, &s) {
-			continue
-		}
-		u, err := url.ParseRequestURI(s)
+		u, err := url.ParseRequestURI(e.Str)
 		if err != nil || u.Host == "" {
-			a.errorf(e.Pos, ErrBadValue, "unable to parse allowed origin %q", s)
+			a.Errorf(e.Pos, ErrBadValue, "unable to parse allowed origin %q", e.Str)
 			continue
 		}
-		out = append(out, s)
+		out = append(out, e.Str)
 	}
 	return out
 }
@@ -609,7 +488,7 @@ func (a *applier) handshakeTimeout(key string, v *confparse.Value, dst *time.Dur
 		*dst = time.Duration(v.Int) * time.Second
 		return
 	}
-	a.strictDuration(key, v, dst)
+	a.StrictDuration(key, v, dst)
 }
 
 // tlsSettings is what a tls {} block configures besides the tls.Config.
@@ -636,7 +515,7 @@ type tlsSettings struct {
 func (a *applier) tlsBlock(key string, v *confparse.Value) (tlsSettings, bool) {
 	var ts tlsSettings
 	if v.Kind != confparse.KindMap {
-		a.typeErr(key, "a map", v)
+		a.TypeError(key, "a map", v)
 		return ts, false
 	}
 	var certFile, keyFile, caFile string
@@ -649,15 +528,15 @@ func (a *applier) tlsBlock(key string, v *confparse.Value) (tlsSettings, bool) {
 		name := key + " " + tk
 		switch tk {
 		case "cert_file":
-			ok = a.str(name, te.Value, &certFile) && ok
+			ok = a.Str(name, te.Value, &certFile) && ok
 		case "key_file":
-			ok = a.str(name, te.Value, &keyFile) && ok
+			ok = a.Str(name, te.Value, &keyFile) && ok
 		case "ca_file":
-			ok = a.str(name, te.Value, &caFile) && ok
+			ok = a.Str(name, te.Value, &caFile) && ok
 		case "verify":
-			ok = a.boolean(name, te.Value, &verify) && ok
+			ok = a.Bool(name, te.Value, &verify) && ok
 		case "verify_and_map":
-			ok = a.boolean(name, te.Value, &ts.Map) && ok
+			ok = a.Bool(name, te.Value, &ts.Map) && ok
 			ts.mapKey = te
 		case "timeout":
 			ok = a.tlsTimeout(name, te.Value, &ts.Timeout) && ok
@@ -667,7 +546,7 @@ func (a *applier) tlsBlock(key string, v *confparse.Value) (tlsSettings, bool) {
 			ok = a.pinnedCerts(name, te.Value, &ts.Pinned) && ok
 		case "connection_rate_limit":
 			if te.Value.Kind != confparse.KindInt || te.Value.Int < 0 {
-				a.errorf(te.Value.Pos, ErrBadValue, "error parsing tls config, 'connection_rate_limit' wrong type")
+				a.Errorf(te.Value.Pos, ErrBadValue, "error parsing tls config, 'connection_rate_limit' wrong type")
 				ok = false
 				continue
 			}
@@ -681,7 +560,7 @@ func (a *applier) tlsBlock(key string, v *confparse.Value) (tlsSettings, bool) {
 			ok = a.tlsMinVersion(name, te.Value, &cfg.MinVersion) && ok
 		default:
 			if !te.UsedAsVariable {
-				a.errorf(te.KeyPos, ErrNotSupported, "tls %s is not supported yet", te.Key)
+				a.Errorf(te.KeyPos, ErrNotSupported, "tls %s is not supported yet", te.Key)
 				ok = false
 			}
 		}
@@ -692,14 +571,14 @@ func (a *applier) tlsBlock(key string, v *confparse.Value) (tlsSettings, bool) {
 	// verify_and_map implies verify, as upstream.
 	loaded, err := LoadTLSConfig(TLSFiles{CertFile: certFile, KeyFile: keyFile, CAFile: caFile, Verify: verify || ts.Map})
 	if err != nil {
-		a.errorf(v.Pos, ErrBadValue, "%v", err)
+		a.Errorf(v.Pos, ErrBadValue, "%v", err)
 		return ts, false
 	}
 	cfg.Certificates, cfg.ClientAuth, cfg.ClientCAs = loaded.Certificates, loaded.ClientAuth, loaded.ClientCAs
 	ts.Config = cfg
 	if len(ts.Pinned) > 0 && cfg.ClientAuth != tls.RequireAndVerifyClientCert {
 		// Upstream accepts it; without a client certificate nobody passes.
-		a.warnf(v.Pos, "%s pinned_certs without verify refuses every client: clients send no certificate", key)
+		a.Warnf(v.Pos, "%s pinned_certs without verify refuses every client: clients send no certificate", key)
 	}
 	return ts, true
 }
@@ -724,13 +603,13 @@ func (a *applier) tlsFirst(te *confparse.Entry, ts *tlsSettings) bool {
 		default:
 			d, err := time.ParseDuration(v.Str)
 			if err != nil || d <= 0 {
-				a.errorf(v.Pos, ErrBadValue, "field %q value %q is invalid", te.Key, v.Str)
+				a.Errorf(v.Pos, ErrBadValue, "field %q value %q is invalid", te.Key, v.Str)
 				return false
 			}
 			ts.HandshakeFirst, ts.Fallback = true, d
 		}
 	default:
-		a.errorf(v.Pos, ErrBadValue, "field %q should be a boolean or string, got %s", te.Key, v.Describe())
+		a.Errorf(v.Pos, ErrBadValue, "field %q should be a boolean or string, got %s", te.Key, v.Describe())
 		return false
 	}
 	ts.firstKey = te
@@ -743,19 +622,19 @@ func (a *applier) tlsFirst(te *confparse.Entry, ts *tlsSettings) bool {
 // so it is a warning.
 func (a *applier) pinnedCerts(key string, v *confparse.Value, dst *PinnedCerts) bool {
 	if v.Kind != confparse.KindArray {
-		a.errorf(v.Pos, ErrBadValue, "error parsing tls config, expected 'pinned_certs' to be an array")
+		a.Errorf(v.Pos, ErrBadValue, "error parsing tls config, expected 'pinned_certs' to be an array")
 		return false
 	}
 	ok := true
 	var ids []string
 	for _, e := range v.Array {
 		var s string
-		if !a.str(key, e, &s) {
+		if !a.Str(key, e, &s) {
 			ok = false
 			continue
 		}
 		if b, err := hex.DecodeString(s); err != nil || len(b) != sha256.Size {
-			a.warnf(e.Pos, "%s: %q is not a hex SHA-256 digest and matches no certificate", key, s)
+			a.Warnf(e.Pos, "%s: %q is not a hex SHA-256 digest and matches no certificate", key, s)
 		}
 		ids = append(ids, s)
 	}
@@ -783,7 +662,7 @@ func ParseTLSBlock(key string, v *confparse.Value) (TLSBlock, confparse.ErrorLis
 	var a applier
 	ts, ok := a.tlsBlock(key, v)
 	if !ok {
-		return TLSBlock{}, a.errs
+		return TLSBlock{}, a.Errors
 	}
 	return TLSBlock{Config: WithPinnedCerts(ts.Config, ts.Pinned), Timeout: ts.Timeout, Map: ts.Map, HandshakeFirst: ts.HandshakeFirst}, nil
 }
@@ -798,15 +677,15 @@ func (a *applier) tlsTimeout(key string, v *confparse.Value, dst *time.Duration)
 	case confparse.KindFloat:
 		d = time.Duration(v.Float * float64(time.Second))
 	case confparse.KindString:
-		if !a.strictDuration(key, v, &d) {
+		if !a.StrictDuration(key, v, &d) {
 			return false
 		}
 	default:
-		a.typeErr(key, "a number of seconds or a duration", v)
+		a.TypeError(key, "a number of seconds or a duration", v)
 		return false
 	}
 	if d <= 0 {
-		a.errorf(v.Pos, ErrBadValue, "%s must be positive", key)
+		a.Errorf(v.Pos, ErrBadValue, "%s must be positive", key)
 		return false
 	}
 	*dst = d
@@ -835,19 +714,19 @@ var curveIDs = func() map[string]uint16 {
 // tlsNames takes an array of names from ids and hands each id to add.
 func (a *applier) tlsNames(key string, v *confparse.Value, ids map[string]uint16, add func(uint16)) bool {
 	if v.Kind != confparse.KindArray {
-		a.typeErr(key, "an array of strings", v)
+		a.TypeError(key, "an array of strings", v)
 		return false
 	}
 	ok := true
 	for _, e := range v.Array {
 		var s string
-		if !a.str(key, e, &s) {
+		if !a.Str(key, e, &s) {
 			ok = false
 			continue
 		}
 		id, found := ids[s]
 		if !found {
-			a.errorf(e.Pos, ErrBadValue, "%s: unsupported value %q", key, s)
+			a.Errorf(e.Pos, ErrBadValue, "%s: unsupported value %q", key, s)
 			ok = false
 			continue
 		}
@@ -862,7 +741,7 @@ func (a *applier) tlsMinVersion(key string, v *confparse.Value, dst *uint16) boo
 	var s string
 	if v.Kind == confparse.KindFloat {
 		s = strconv.FormatFloat(v.Float, 'f', -1, 64)
-	} else if !a.str(key, v, &s) {
+	} else if !a.Str(key, v, &s) {
 		return false
 	}
 	switch s {
@@ -871,10 +750,10 @@ func (a *applier) tlsMinVersion(key string, v *confparse.Value, dst *uint16) boo
 	case "1.3":
 		*dst = tls.VersionTLS13
 	case "1.0", "1.1":
-		a.errorf(v.Pos, ErrBadValue, "unsupported minimum TLS version: %s", s)
+		a.Errorf(v.Pos, ErrBadValue, "unsupported minimum TLS version: %s", s)
 		return false
 	default:
-		a.errorf(v.Pos, ErrBadValue, "unknown version: %s", s)
+		a.Errorf(v.Pos, ErrBadValue, "unknown version: %s", s)
 		return false
 	}
 	return true
@@ -902,17 +781,17 @@ func (a *applier) clientTLS(e *confparse.Entry) {
 func (a *applier) authorization(e *confparse.Entry) {
 	v := e.Value
 	if v.Kind != confparse.KindMap {
-		a.typeErr(e.Key, "a map", v)
+		a.TypeError(e.Key, "a map", v)
 		return
 	}
 	cfg, err := auth.ParseAuthorization(a.takeUserAccounts(v.Map))
 	if err != nil {
 		var list confparse.ErrorList
 		if !errors.As(err, &list) {
-			a.errorf(v.Pos, ErrBadValue, "authorization: %v", err)
+			a.Errorf(v.Pos, ErrBadValue, "authorization: %v", err)
 			return
 		}
-		a.errs = append(a.errs, list...)
+		a.Errors = append(a.Errors, list...)
 		return
 	}
 	o := &a.c.Options
@@ -940,8 +819,8 @@ func (a *applier) noAuthUser() {
 	for _, u := range o.Authorization.Users {
 		found = found || u.Name == name
 	}
-	if !found && len(a.errs) == 0 {
-		a.errorf(e.Value.Pos, ErrBadValue, "no_auth_user: %q not present as user or nkey in authorization block or account configuration", name)
+	if !found && len(a.Errors) == 0 {
+		a.Errorf(e.Value.Pos, ErrBadValue, "no_auth_user: %q not present as user or nkey in authorization block or account configuration", name)
 		return
 	}
 	o.Authorization.NoAuthUser = name

@@ -21,12 +21,12 @@ type exportImportState struct {
 // exports parses an account's exports list.
 func (a *applier) exports(acc string, v *confparse.Value) {
 	if v.Kind != confparse.KindArray {
-		a.typeErr("exports", "an array", v)
+		a.TypeError("exports", "an array", v)
 		return
 	}
 	for _, ev := range v.Array {
 		if ev.Kind != confparse.KindMap {
-			a.typeErr("export", "a map", ev)
+			a.TypeError("export", "a map", ev)
 			continue
 		}
 		e := Export{Account: acc}
@@ -38,31 +38,31 @@ func (a *applier) exports(acc string, v *confparse.Value) {
 			case "stream", "service":
 				kinds++
 				e.Service = key == "service"
-				ok = a.str(key, ke.Value, &e.Subject) && ok
+				ok = a.Str(key, ke.Value, &e.Subject) && ok
 			case "accounts":
 				ok = a.stringList(key, ke.Value, &e.Accounts) && ok
 			case "response_type", "response":
 				var s string
-				if ok = a.str(key, ke.Value, &s) && ok; s != "" {
+				if ok = a.Str(key, ke.Value, &s) && ok; s != "" {
 					rt, err := ParseResponseType(s)
 					if err != nil {
-						a.errorf(ke.Value.Pos, ErrBadValue, "%v", err)
+						a.Errorf(ke.Value.Pos, ErrBadValue, "%v", err)
 						ok = false
 					}
 					e.ResponseType = rt
 				}
 			case "response_threshold", "threshold":
-				ok = a.strictDuration(key, ke.Value, &e.ResponseThreshold) && ok
+				ok = a.StrictDuration(key, ke.Value, &e.ResponseThreshold) && ok
 			case "latency", "account_token_position", "allow_trace", "advertise":
-				a.errorf(ke.KeyPos, ErrNotSupported, "export %s is not supported yet", ke.Key)
+				a.Errorf(ke.KeyPos, ErrNotSupported, "export %s is not supported yet", ke.Key)
 				ok = false
 			default:
-				a.errorf(ke.KeyPos, ErrUnknownField, "unknown field %q in export", ke.Key)
+				a.Errorf(ke.KeyPos, ErrUnknownField, "unknown field %q in export", ke.Key)
 				ok = false
 			}
 		}
 		if kinds != 1 {
-			a.errorf(ev.Pos, ErrBadValue, "an export needs exactly one of stream or service")
+			a.Errorf(ev.Pos, ErrBadValue, "an export needs exactly one of stream or service")
 			continue
 		}
 		if ok {
@@ -75,12 +75,12 @@ func (a *applier) exports(acc string, v *confparse.Value) {
 // imports parses an account's imports list.
 func (a *applier) imports(acc string, v *confparse.Value) {
 	if v.Kind != confparse.KindArray {
-		a.typeErr("imports", "an array", v)
+		a.TypeError("imports", "an array", v)
 		return
 	}
 	for _, iv := range v.Array {
 		if iv.Kind != confparse.KindMap {
-			a.typeErr("import", "a map", iv)
+			a.TypeError("import", "a map", iv)
 			continue
 		}
 		im := Import{Account: acc}
@@ -94,24 +94,24 @@ func (a *applier) imports(acc string, v *confparse.Value) {
 				im.Service = key == "service"
 				ok = a.importSource(key, ke.Value, &im) && ok
 			case "prefix":
-				ok = a.str(key, ke.Value, &im.Prefix) && ok
+				ok = a.Str(key, ke.Value, &im.Prefix) && ok
 			case "to":
-				ok = a.str(key, ke.Value, &im.To) && ok
+				ok = a.Str(key, ke.Value, &im.To) && ok
 			case "share":
 				// Shares data with latency tracking, which exports do
 				// not support yet: alone it changes nothing.
 				var b bool
-				ok = a.boolean(key, ke.Value, &b) && ok
+				ok = a.Bool(key, ke.Value, &b) && ok
 			case "allow_trace":
-				a.errorf(ke.KeyPos, ErrNotSupported, "import %s is not supported yet", ke.Key)
+				a.Errorf(ke.KeyPos, ErrNotSupported, "import %s is not supported yet", ke.Key)
 				ok = false
 			default:
-				a.errorf(ke.KeyPos, ErrUnknownField, "unknown field %q in import", ke.Key)
+				a.Errorf(ke.KeyPos, ErrUnknownField, "unknown field %q in import", ke.Key)
 				ok = false
 			}
 		}
 		if kinds != 1 {
-			a.errorf(iv.Pos, ErrBadValue, "an import needs exactly one of stream or service")
+			a.Errorf(iv.Pos, ErrBadValue, "an import needs exactly one of stream or service")
 			continue
 		}
 		if ok {
@@ -124,7 +124,7 @@ func (a *applier) imports(acc string, v *confparse.Value) {
 // importSource parses { account, subject } of an import.
 func (a *applier) importSource(key string, v *confparse.Value, im *Import) bool {
 	if v.Kind != confparse.KindMap {
-		a.typeErr(key, "a map with account and subject", v)
+		a.TypeError(key, "a map with account and subject", v)
 		return false
 	}
 	ok := true
@@ -132,16 +132,16 @@ func (a *applier) importSource(key string, v *confparse.Value, im *Import) bool 
 		ke := &v.Map.Entries[i]
 		switch strings.ToLower(ke.Key) {
 		case "account":
-			ok = a.str("account", ke.Value, &im.From) && ok
+			ok = a.Str("account", ke.Value, &im.From) && ok
 		case "subject":
-			ok = a.str("subject", ke.Value, &im.Subject) && ok
+			ok = a.Str("subject", ke.Value, &im.Subject) && ok
 		default:
-			a.errorf(ke.KeyPos, ErrUnknownField, "unknown field %q in %s import", ke.Key, key)
+			a.Errorf(ke.KeyPos, ErrUnknownField, "unknown field %q in %s import", ke.Key, key)
 			ok = false
 		}
 	}
 	if ok && (im.From == "" || im.Subject == "") {
-		a.errorf(v.Pos, ErrBadValue, "%s import needs account and subject", key)
+		a.Errorf(v.Pos, ErrBadValue, "%s import needs account and subject", key)
 		return false
 	}
 	return ok
@@ -152,7 +152,7 @@ func (a *applier) importSource(key string, v *confparse.Value, im *Import) bool 
 // a list of {destination, weight, cluster}.
 func (a *applier) mappings(acc string, v *confparse.Value) {
 	if v.Kind != confparse.KindMap {
-		a.typeErr("mappings", "a map", v)
+		a.TypeError("mappings", "a map", v)
 		return
 	}
 	for i := range v.Map.Entries {
@@ -172,7 +172,7 @@ func (a *applier) mappings(acc string, v *confparse.Value) {
 				ok = ok && dok
 			}
 		default:
-			a.typeErr("mapping "+me.Key, "a subject or a list of destinations", me.Value)
+			a.TypeError("mapping "+me.Key, "a subject or a list of destinations", me.Value)
 			ok = false
 		}
 		if ok {
@@ -186,7 +186,7 @@ func (a *applier) mappings(acc string, v *confparse.Value) {
 func (a *applier) mapDestination(v *confparse.Value) (MapDestination, bool) {
 	var d MapDestination
 	if v.Kind != confparse.KindMap {
-		a.typeErr("mapping destination", "a map", v)
+		a.TypeError("mapping destination", "a map", v)
 		return d, false
 	}
 	ok := true
@@ -194,18 +194,18 @@ func (a *applier) mapDestination(v *confparse.Value) (MapDestination, bool) {
 		ke := &v.Map.Entries[i]
 		switch strings.ToLower(ke.Key) {
 		case "destination", "dest", "subject":
-			ok = a.str(ke.Key, ke.Value, &d.Subject) && ok
+			ok = a.Str(ke.Key, ke.Value, &d.Subject) && ok
 		case "weight":
 			ok = a.weight(ke.Value, &d.Weight) && ok
 		case "cluster":
-			ok = a.str(ke.Key, ke.Value, &d.Cluster) && ok
+			ok = a.Str(ke.Key, ke.Value, &d.Cluster) && ok
 		default:
-			a.errorf(ke.KeyPos, ErrUnknownField, "unknown field %q in mapping destination", ke.Key)
+			a.Errorf(ke.KeyPos, ErrUnknownField, "unknown field %q in mapping destination", ke.Key)
 			ok = false
 		}
 	}
 	if ok && d.Subject == "" {
-		a.errorf(v.Pos, ErrBadValue, "mapping destination needs a destination subject")
+		a.Errorf(v.Pos, ErrBadValue, "mapping destination needs a destination subject")
 		ok = false
 	}
 	return d, ok
@@ -220,15 +220,15 @@ func (a *applier) weight(v *confparse.Value, dst *uint8) bool {
 	case confparse.KindString:
 		var err error
 		if n, err = strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v.Str), "%"), 10, 64); err != nil {
-			a.errorf(v.Pos, ErrBadValue, "weight %q is not a percentage", v.Str)
+			a.Errorf(v.Pos, ErrBadValue, "weight %q is not a percentage", v.Str)
 			return false
 		}
 	default:
-		a.typeErr("weight", "a percentage", v)
+		a.TypeError("weight", "a percentage", v)
 		return false
 	}
 	if n < 1 || n > 100 {
-		a.errorf(v.Pos, ErrBadValue, "weight %d%% is not between 1%% and 100%%", n)
+		a.Errorf(v.Pos, ErrBadValue, "weight %d%% is not between 1%% and 100%%", n)
 		return false
 	}
 	*dst = uint8(n)
@@ -244,14 +244,14 @@ func (a *applier) stringList(key string, v *confparse.Value, dst *[]string) bool
 	case confparse.KindArray:
 		for _, x := range v.Array {
 			if x.Kind != confparse.KindString {
-				a.typeErr(key, "a list of strings", x)
+				a.TypeError(key, "a list of strings", x)
 				return false
 			}
 			*dst = append(*dst, x.Str)
 		}
 		return true
 	}
-	a.typeErr(key, "a list of strings", v)
+	a.TypeError(key, "a list of strings", v)
 	return false
 }
 
@@ -262,17 +262,17 @@ func (a *applier) finishLinks(known func(string) bool) {
 	o := &a.c.Options
 	for i := range o.Exports {
 		if err := checkExport(&o.Exports[i]); err != nil {
-			a.errorf(a.exportPos[i], ErrBadValue, "account %s: %v", o.Exports[i].Account, err)
+			a.Errorf(a.exportPos[i], ErrBadValue, "account %s: %v", o.Exports[i].Account, err)
 		}
 	}
 	for i := range o.Imports {
 		if err := checkImport(&o.Imports[i], o.Exports, known); err != nil {
-			a.errorf(a.importPos[i], ErrBadValue, "account %s: %v", o.Imports[i].Account, err)
+			a.Errorf(a.importPos[i], ErrBadValue, "account %s: %v", o.Imports[i].Account, err)
 		}
 	}
 	for i := range o.Mappings {
 		if _, err := checkMapping(&o.Mappings[i]); err != nil {
-			a.errorf(a.mappingPos[i], ErrBadValue, "%v", err)
+			a.Errorf(a.mappingPos[i], ErrBadValue, "%v", err)
 		}
 	}
 }
