@@ -44,28 +44,18 @@ func ParseConfig(e *confparse.Entry) (o *Options, warnings confparse.ErrorList, 
 	opts := DefaultOptions()
 	p := parser{o: &opts}
 	p.block(e)
-	if len(p.errs) > 0 {
-		return nil, p.warns, p.errs
+	if len(p.Errors) > 0 {
+		return nil, p.Warnings, p.Errors
 	}
-	return &opts, p.warns, nil
+	return &opts, p.Warnings, nil
 }
 
+// parser reads the block with a confparse.Decoder, whose errors wrap
+// server.ErrBadValue and warnings server.ErrConfigWarning (the same
+// values as confparse's).
 type parser struct {
-	o     *Options
-	errs  confparse.ErrorList
-	warns confparse.ErrorList
-}
-
-func (p *parser) errorf(pos confparse.Pos, kind error, format string, args ...any) {
-	p.errs = append(p.errs, &confparse.Error{Pos: pos, Msg: fmt.Sprintf(format, args...), Err: kind})
-}
-
-func (p *parser) warnf(pos confparse.Pos, format string, args ...any) {
-	p.warns = append(p.warns, &confparse.Error{Pos: pos, Msg: fmt.Sprintf(format, args...), Err: server.ErrConfigWarning})
-}
-
-func (p *parser) typeErr(key, want string, v *confparse.Value) {
-	p.errorf(v.Pos, server.ErrBadValue, "%s: expected %s, got %s", key, want, v.Describe())
+	o *Options
+	confparse.Decoder
 }
 
 // unsupportedKeys are upstream's cluster keys natsd does not implement:
@@ -79,7 +69,7 @@ var unsupportedKeys = map[string]bool{
 func (p *parser) block(e *confparse.Entry) {
 	v := e.Value
 	if v.Kind != confparse.KindMap {
-		p.typeErr(e.Key, "a map", v)
+		p.TypeError(e.Key, "a map", v)
 		return
 	}
 	o := p.o
@@ -90,8 +80,8 @@ func (p *parser) block(e *confparse.Entry) {
 		name := "cluster " + key
 		switch key {
 		case "name":
-			if p.str(name, mv, &o.Name) && strings.ContainsAny(o.Name, " \n") {
-				p.errorf(mv.Pos, server.ErrBadValue, "%s", errNameHasSpaces)
+			if p.Str(name, mv, &o.Name) && strings.ContainsAny(o.Name, " \n") {
+				p.Errorf(mv.Pos, server.ErrBadValue, "%s", errNameHasSpaces)
 			}
 		case "listen":
 			p.listen(name, mv)
@@ -101,11 +91,11 @@ func (p *parser) block(e *confparse.Entry) {
 				o.Port = upstreamPort(port)
 			}
 		case "host", "net":
-			p.str(name, mv, &o.Host)
+			p.Str(name, mv, &o.Host)
 		case "advertise", "cluster_advertise":
-			p.str(name, mv, &o.Advertise)
+			p.Str(name, mv, &o.Advertise)
 		case "no_advertise":
-			p.boolean(name, mv, &o.NoAdvertise)
+			p.Bool(name, mv, &o.NoAdvertise)
 		case "routes":
 			p.routes(name, mv)
 		case "authorization":
@@ -116,24 +106,24 @@ func (p *parser) block(e *confparse.Entry) {
 			p.integer(name, mv, &o.ConnectRetries)
 		case "pool_size":
 			if p.integer(name, mv, &o.PoolSize) && o.PoolSize < -1 {
-				p.errorf(mv.Pos, server.ErrBadValue, "%s: %d is not a pool size (-1 turns pooling off)", name, o.PoolSize)
+				p.Errorf(mv.Pos, server.ErrBadValue, "%s: %d is not a pool size (-1 turns pooling off)", name, o.PoolSize)
 			}
 		case "accounts":
 			p.accounts(name, mv)
 		case "compression":
 			p.compression(name, mv)
 		case "ping_interval":
-			if p.duration(name, mv, &o.PingInterval) && o.PingInterval > RouteMaxPingInterval {
-				p.warnf(mv.Pos, "Cluster 'ping_interval' will reset to %v which is the max for routes", RouteMaxPingInterval)
+			if p.Duration(name, mv, &o.PingInterval) && o.PingInterval > RouteMaxPingInterval {
+				p.Warnf(mv.Pos, "Cluster 'ping_interval' will reset to %v which is the max for routes", RouteMaxPingInterval)
 			}
 		case "ping_max":
 			p.integer(name, mv, &o.MaxPingsOut)
 		default:
 			switch {
 			case unsupportedKeys[key]:
-				p.errorf(me.KeyPos, server.ErrNotSupported, "%s is not supported yet", name)
+				p.Errorf(me.KeyPos, server.ErrNotSupported, "%s is not supported yet", name)
 			case !me.UsedAsVariable:
-				p.errorf(me.KeyPos, server.ErrUnknownField, "unknown field %q", me.Key)
+				p.Errorf(me.KeyPos, server.ErrUnknownField, "unknown field %q", me.Key)
 			}
 		}
 	}
@@ -151,34 +141,13 @@ func upstreamPort(port int) int {
 	return port
 }
 
-func (p *parser) str(key string, v *confparse.Value, dst *string) bool {
-	if v.Kind != confparse.KindString {
-		p.typeErr(key, "a string", v)
-		return false
-	}
-	*dst = v.Str
-	return true
-}
-
-func (p *parser) boolean(key string, v *confparse.Value, dst *bool) bool {
-	if v.Kind != confparse.KindBool {
-		p.typeErr(key, "a boolean", v)
-		return false
-	}
-	*dst = v.Bool
-	return true
-}
-
+// integer takes an integer that fits an int32.
 func (p *parser) integer(key string, v *confparse.Value, dst *int) bool {
-	if v.Kind != confparse.KindInt {
-		p.typeErr(key, "an integer", v)
+	var n int32
+	if !p.Int32(key, v, &n) {
 		return false
 	}
-	if v.Int != int64(int32(v.Int)) {
-		p.errorf(v.Pos, server.ErrBadValue, "%s value is too big", key)
-		return false
-	}
-	*dst = int(v.Int)
+	*dst = int(n)
 	return true
 }
 
@@ -189,32 +158,11 @@ func (p *parser) port(key string, v *confparse.Value, dst *int) bool {
 		return false
 	}
 	if n < -1 || n > 65535 {
-		p.errorf(v.Pos, server.ErrBadValue, "%s: %d is not a port number", key, n)
+		p.Errorf(v.Pos, server.ErrBadValue, "%s: %d is not a port number", key, n)
 		return false
 	}
 	*dst = n
 	return true
-}
-
-// duration takes a duration string or, as upstream does for backward
-// compatibility, an integer number of seconds with a warning.
-func (p *parser) duration(key string, v *confparse.Value, dst *time.Duration) bool {
-	switch v.Kind {
-	case confparse.KindString:
-		d, err := time.ParseDuration(v.Str)
-		if err != nil {
-			p.errorf(v.Pos, server.ErrBadValue, "error parsing %s: %v", key, err)
-			return false
-		}
-		*dst = d
-		return true
-	case confparse.KindInt:
-		p.warnf(v.Pos, "invalid use of field %q: %s should be converted to a duration", key, key)
-		*dst = time.Duration(v.Int) * time.Second
-		return true
-	}
-	p.typeErr(key, "a duration", v)
-	return false
 }
 
 // listen takes "host:port", ":port" or a bare port number.
@@ -228,12 +176,12 @@ func (p *parser) listen(key string, v *confparse.Value) {
 		return
 	}
 	if v.Kind != confparse.KindString {
-		p.typeErr(key, "host:port", v)
+		p.TypeError(key, "host:port", v)
 		return
 	}
 	host, port, err := SplitHostPort(v.Str)
 	if err != nil {
-		p.errorf(v.Pos, server.ErrBadValue, "%v", err)
+		p.Errorf(v.Pos, server.ErrBadValue, "%v", err)
 		return
 	}
 	o.Host, o.Port = host, upstreamPort(port)
@@ -260,24 +208,24 @@ func SplitHostPort(s string) (host string, port int, err error) {
 // and used once, as upstream does.
 func (p *parser) routes(key string, v *confparse.Value) {
 	if v.Kind != confparse.KindArray {
-		p.typeErr(key, "an array of URLs", v)
+		p.TypeError(key, "an array of URLs", v)
 		return
 	}
 	seen := make(map[string]bool)
 	routes := make([]*url.URL, 0, len(v.Array))
 	for _, rv := range v.Array {
 		var s string
-		if !p.str(key, rv, &s) {
+		if !p.Str(key, rv, &s) {
 			continue
 		}
 		if seen[s] {
-			p.warnf(rv.Pos, "Duplicate route entry detected")
+			p.Warnf(rv.Pos, "Duplicate route entry detected")
 			continue
 		}
 		seen[s] = true
 		u, err := ParseRouteURL(s)
 		if err != nil {
-			p.errorf(rv.Pos, server.ErrBadValue, "%v", err)
+			p.Errorf(rv.Pos, server.ErrBadValue, "%v", err)
 			continue
 		}
 		routes = append(routes, u)
@@ -301,7 +249,7 @@ func ParseRouteURL(s string) (*url.URL, error) {
 // password (pass) and timeout in seconds.
 func (p *parser) authorization(key string, v *confparse.Value) {
 	if v.Kind != confparse.KindMap {
-		p.typeErr(key, "a map", v)
+		p.TypeError(key, "a map", v)
 		return
 	}
 	o := p.o
@@ -312,29 +260,22 @@ func (p *parser) authorization(key string, v *confparse.Value) {
 		name := key + " " + k
 		switch k {
 		case "user", "username":
-			p.str(name, av, &o.Username)
+			p.Str(name, av, &o.Username)
 		case "password", "pass":
-			p.str(name, av, &o.Password)
+			p.Str(name, av, &o.Password)
 		case "timeout":
-			switch av.Kind {
-			case confparse.KindInt:
-				o.AuthTimeout = time.Duration(av.Int) * time.Second
-			case confparse.KindFloat:
-				o.AuthTimeout = time.Duration(av.Float * float64(time.Second))
-			default:
-				p.typeErr(name, "a number of seconds", av)
-			}
+			p.Seconds(name, av, &o.AuthTimeout)
 		case "users", "nkeys":
-			p.errorf(v.Pos, server.ErrBadValue, "Cluster authorization does not allow multiple users")
+			p.Errorf(v.Pos, server.ErrBadValue, "Cluster authorization does not allow multiple users")
 		case "token":
-			p.errorf(v.Pos, server.ErrBadValue, "Cluster authorization does not support tokens")
+			p.Errorf(v.Pos, server.ErrBadValue, "Cluster authorization does not support tokens")
 		case "auth_callout", "callout":
-			p.errorf(v.Pos, server.ErrBadValue, "Cluster authorization does not support callouts")
+			p.Errorf(v.Pos, server.ErrBadValue, "Cluster authorization does not support callouts")
 		case "permissions", "default_permissions":
-			p.errorf(ae.KeyPos, server.ErrNotSupported, "%s is not supported yet", name)
+			p.Errorf(ae.KeyPos, server.ErrNotSupported, "%s is not supported yet", name)
 		default:
 			if !ae.UsedAsVariable {
-				p.errorf(ae.KeyPos, server.ErrUnknownField, "unknown field %q", ae.Key)
+				p.Errorf(ae.KeyPos, server.ErrUnknownField, "unknown field %q", ae.Key)
 			}
 		}
 	}
@@ -347,12 +288,12 @@ func (p *parser) authorization(key string, v *confparse.Value) {
 func (p *parser) tls(key string, v *confparse.Value) {
 	tb, errs := server.ParseTLSBlock(key, v)
 	if errs != nil {
-		p.errs = append(p.errs, errs...)
+		p.Errors = append(p.Errors, errs...)
 		return
 	}
 	for _, k := range []string{"verify_and_map", "handshake_first"} {
 		if e := v.Map.Lookup(k); e != nil {
-			p.errorf(e.KeyPos, server.ErrNotSupported, "%s %s is not supported yet", key, e.Key)
+			p.Errorf(e.KeyPos, server.ErrNotSupported, "%s %s is not supported yet", key, e.Key)
 			return
 		}
 	}
@@ -366,13 +307,13 @@ func (p *parser) tls(key string, v *confparse.Value) {
 // accounts takes the names of the pinned accounts.
 func (p *parser) accounts(key string, v *confparse.Value) {
 	if v.Kind != confparse.KindArray {
-		p.typeErr(key, "an array of account names", v)
+		p.TypeError(key, "an array of account names", v)
 		return
 	}
 	var names []string
 	for _, av := range v.Array {
 		var s string
-		if p.str(key, av, &s) {
+		if p.Str(key, av, &s) {
 			names = append(names, s)
 		}
 	}
@@ -398,39 +339,39 @@ func (p *parser) compression(key string, v *confparse.Value) {
 			name := key + " " + k
 			switch k {
 			case "mode":
-				if !p.str(name, ce.Value, &c.Mode) {
+				if !p.Str(name, ce.Value, &c.Mode) {
 					return
 				}
 			case "rtt_thresholds", "thresholds", "rtts", "rtt":
 				if ce.Value.Kind != confparse.KindArray {
-					p.typeErr(name, "an array of durations", ce.Value)
+					p.TypeError(name, "an array of durations", ce.Value)
 					return
 				}
 				for _, tv := range ce.Value.Array {
 					var s string
-					if !p.str(name, tv, &s) {
+					if !p.Str(name, tv, &s) {
 						return
 					}
 					d, err := time.ParseDuration(s)
 					if err != nil {
-						p.errorf(tv.Pos, server.ErrBadValue, "error parsing %s: %v", name, err)
+						p.Errorf(tv.Pos, server.ErrBadValue, "error parsing %s: %v", name, err)
 						return
 					}
 					c.RTTThresholds = append(c.RTTThresholds, d)
 				}
 			default:
 				if !ce.UsedAsVariable {
-					p.errorf(ce.KeyPos, server.ErrUnknownField, "unknown field %q", ce.Key)
+					p.Errorf(ce.KeyPos, server.ErrUnknownField, "unknown field %q", ce.Key)
 					return
 				}
 			}
 		}
 	default:
-		p.errorf(v.Pos, server.ErrBadValue, "field %q should be a boolean or a structure, got %s", "compression", v.Kind)
+		p.Errorf(v.Pos, server.ErrBadValue, "field %q should be a boolean or a structure, got %s", "compression", v.Kind)
 		return
 	}
 	if err := c.Normalize(); err != nil {
-		p.errorf(v.Pos, server.ErrBadValue, "%v", err)
+		p.Errorf(v.Pos, server.ErrBadValue, "%v", err)
 		return
 	}
 	p.o.Compression = c
