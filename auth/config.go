@@ -2,7 +2,6 @@ package auth
 
 import (
 	"errors"
-	"fmt"
 	"strings"
 	"time"
 
@@ -72,34 +71,25 @@ func (c *Config) Chain(verifyAndMap bool) (Chain, error) {
 	return chain, nil
 }
 
-// errs collects configuration errors.
-type errs struct {
-	list confparse.ErrorList
+// newDecoder returns the decoder of a parse: its type errors wrap
+// ErrBadConfig.
+func newDecoder() *confparse.Decoder {
+	return &confparse.Decoder{BadValue: ErrBadConfig}
 }
 
-func (e *errs) add(pos confparse.Pos, kind error, format string, args ...any) {
-	e.list = append(e.list, &confparse.Error{Pos: pos, Msg: fmt.Sprintf(format, args...), Err: kind})
-}
-
-func (e *errs) err() error {
-	if len(e.list) == 0 {
-		return nil
-	}
-	return e.list
-}
-
-func (e *errs) unknown(ent *confparse.Entry, where string) {
+// unknown reports ent as an unknown field, unless it only defines a
+// variable; where says in what ("" or " in user entry").
+func unknown(d *confparse.Decoder, ent *confparse.Entry, where string) {
 	if !ent.UsedAsVariable {
-		e.add(ent.KeyPos, ErrUnknownField, "unknown field %q%s", ent.Key, where)
+		d.Errorf(ent.KeyPos, ErrUnknownField, "unknown field %q%s", ent.Key, where)
 	}
 }
 
-func (e *errs) str(key string, v *confparse.Value) (string, bool) {
-	if v.Kind != confparse.KindString {
-		e.add(v.Pos, ErrBadConfig, "%s: expected a string, got %s", key, v.Describe())
-		return "", false
-	}
-	return v.Str, true
+// str reads a string as d.Str does; a value of another type reads as "".
+func str(d *confparse.Decoder, key string, v *confparse.Value) string {
+	var s string
+	d.Str(key, v, &s)
+	return s
 }
 
 // ParseAuthorization reads an authorization {} block (m is its map). It
@@ -111,7 +101,7 @@ func (e *errs) str(key string, v *confparse.Value) (string, bool) {
 // Permission sets may come from variables (permissions: $ADMIN), which
 // confparse has already resolved.
 func ParseAuthorization(m *confparse.Map) (*Config, error) {
-	var e errs
+	e := newDecoder()
 	c := &Config{}
 	var userPos, tokenPos, usersPos *confparse.Pos
 	for i := range m.Entries {
@@ -119,45 +109,38 @@ func ParseAuthorization(m *confparse.Map) (*Config, error) {
 		v := ent.Value
 		switch strings.ToLower(ent.Key) {
 		case "user", "username":
-			c.User, _ = e.str(ent.Key, v)
+			c.User = str(e, ent.Key, v)
 			userPos = &ent.KeyPos
 		case "pass", "password":
-			c.Password, _ = e.str(ent.Key, v)
+			c.Password = str(e, ent.Key, v)
 			userPos = &ent.KeyPos
 		case "token":
-			c.Token, _ = e.str(ent.Key, v)
+			c.Token = str(e, ent.Key, v)
 			tokenPos = &ent.KeyPos
 		case "timeout":
-			switch v.Kind {
-			case confparse.KindInt:
-				c.Timeout = time.Duration(v.Int) * time.Second
-			case confparse.KindFloat:
-				c.Timeout = time.Duration(v.Float * float64(time.Second))
-			default:
-				e.add(v.Pos, ErrBadConfig, "timeout: expected a number of seconds, got %s", v.Describe())
-			}
+			e.Seconds("timeout", v, &c.Timeout)
 			if c.Timeout < 0 {
-				e.add(v.Pos, ErrBadConfig, "timeout: must not be negative")
+				e.Errorf(v.Pos, ErrBadConfig, "timeout: must not be negative")
 			}
 		case "users":
-			c.Users = parseUsers(&e, v)
+			c.Users = parseUsers(e, v)
 			usersPos = &ent.KeyPos
 		case "default_permission", "default_permissions", "permissions":
-			c.DefaultPermissions = parsePermissions(&e, v)
+			c.DefaultPermissions = parsePermissions(e, v)
 		case "auth_callout":
-			e.add(ent.KeyPos, ErrBadConfig, "auth_callout is not supported")
+			e.Errorf(ent.KeyPos, ErrBadConfig, "auth_callout is not supported")
 		default:
-			e.unknown(ent, "")
+			unknown(e, ent, "")
 		}
 	}
 	if userPos != nil && tokenPos != nil {
-		e.add(*tokenPos, ErrBadConfig, "Cannot have a user/pass and token")
+		e.Errorf(*tokenPos, ErrBadConfig, "Cannot have a user/pass and token")
 	}
 	if usersPos != nil && c.User != "" {
-		e.add(*usersPos, ErrBadConfig, "Can not have a single user/pass and a users array")
+		e.Errorf(*usersPos, ErrBadConfig, "Can not have a single user/pass and a users array")
 	}
 	if usersPos != nil && c.Token != "" {
-		e.add(*usersPos, ErrBadConfig, "Can not have a token and a users array")
+		e.Errorf(*usersPos, ErrBadConfig, "Can not have a token and a users array")
 	}
 	if c.DefaultPermissions != nil {
 		for i := range c.Users {
@@ -166,7 +149,7 @@ func ParseAuthorization(m *confparse.Map) (*Config, error) {
 			}
 		}
 	}
-	if err := e.err(); err != nil {
+	if err := e.Err(); err != nil {
 		return nil, err
 	}
 	return c, nil
@@ -177,21 +160,21 @@ func ParseAuthorization(m *confparse.Map) (*Config, error) {
 // and optional permissions and allowed_connection_types. Errors are as
 // for ParseAuthorization.
 func ParseUsers(v *confparse.Value) ([]User, error) {
-	var e errs
-	users := parseUsers(&e, v)
-	return users, e.err()
+	e := newDecoder()
+	users := parseUsers(e, v)
+	return users, e.Err()
 }
 
-func parseUsers(e *errs, v *confparse.Value) []User {
+func parseUsers(e *confparse.Decoder, v *confparse.Value) []User {
 	if v.Kind != confparse.KindArray {
-		e.add(v.Pos, ErrBadConfig, "Expected users field to be an array, got %s", v.Describe())
+		e.Errorf(v.Pos, ErrBadConfig, "Expected users field to be an array, got %s", v.Describe())
 		return nil
 	}
 	var users []User
 	names := map[string]bool{}
 	for _, uv := range v.Array {
 		if uv.Kind != confparse.KindMap {
-			e.add(uv.Pos, ErrBadConfig, "Expected user entry to be a map/struct, got %s", uv.Describe())
+			e.Errorf(uv.Pos, ErrBadConfig, "Expected user entry to be a map/struct, got %s", uv.Describe())
 			continue
 		}
 		var u User
@@ -200,27 +183,27 @@ func parseUsers(e *errs, v *confparse.Value) []User {
 			val := ent.Value
 			switch strings.ToLower(ent.Key) {
 			case "nkey":
-				if u.Nkey, _ = e.str(ent.Key, val); u.Nkey != "" && !nkeys.IsValidPublicUserKey(u.Nkey) {
-					e.add(val.Pos, ErrBadConfig, "Not a valid public nkey for a user")
+				if u.Nkey = str(e, ent.Key, val); u.Nkey != "" && !nkeys.IsValidPublicUserKey(u.Nkey) {
+					e.Errorf(val.Pos, ErrBadConfig, "Not a valid public nkey for a user")
 				}
 			case "user", "username":
-				u.Name, _ = e.str(ent.Key, val)
+				u.Name = str(e, ent.Key, val)
 			case "pass", "password":
-				u.Password, _ = e.str(ent.Key, val)
+				u.Password = str(e, ent.Key, val)
 			case "permission", "permissions", "authorization":
 				u.Permissions = parsePermissions(e, val)
 			case "allowed_connection_types", "allowed_connection_type":
 				u.AllowedConnectionTypes = parseConnKinds(e, val)
 			default:
-				e.unknown(ent, " in user entry")
+				unknown(e, ent, " in user entry")
 			}
 		}
 		switch {
 		case u.Nkey == "" && u.Name == "":
-			e.add(uv.Pos, ErrBadConfig, "User entry requires a user")
+			e.Errorf(uv.Pos, ErrBadConfig, "User entry requires a user")
 			continue
 		case u.Nkey != "" && (u.Name != "" || u.Password != ""):
-			e.add(uv.Pos, ErrBadConfig, "Nkey users do not take usernames or passwords")
+			e.Errorf(uv.Pos, ErrBadConfig, "Nkey users do not take usernames or passwords")
 			continue
 		}
 		key := "user " + u.Name
@@ -229,9 +212,9 @@ func parseUsers(e *errs, v *confparse.Value) []User {
 		}
 		if names[key] {
 			if u.Nkey != "" {
-				e.add(uv.Pos, ErrBadConfig, "Duplicate nkey %q detected", u.Nkey)
+				e.Errorf(uv.Pos, ErrBadConfig, "Duplicate nkey %q detected", u.Nkey)
 			} else {
-				e.add(uv.Pos, ErrBadConfig, "Duplicate user %q detected", u.Name)
+				e.Errorf(uv.Pos, ErrBadConfig, "Duplicate user %q detected", u.Name)
 			}
 			continue
 		}
@@ -241,20 +224,20 @@ func parseUsers(e *errs, v *confparse.Value) []User {
 	return users
 }
 
-func parseConnKinds(e *errs, v *confparse.Value) []ConnKind {
+func parseConnKinds(e *confparse.Decoder, v *confparse.Value) []ConnKind {
 	vals := []*confparse.Value{v}
 	if v.Kind == confparse.KindArray {
 		vals = v.Array
 	}
 	kinds := []ConnKind{}
 	for _, kv := range vals {
-		s, ok := e.str("allowed_connection_types", kv)
-		if !ok {
+		var s string
+		if !e.Str("allowed_connection_types", kv, &s) {
 			continue
 		}
 		k, err := ParseConnKind(s)
 		if err != nil {
-			e.add(kv.Pos, ErrBadConfig, "unknown connection type %q", s)
+			e.Errorf(kv.Pos, ErrBadConfig, "unknown connection type %q", s)
 			continue
 		}
 		kinds = append(kinds, k)
@@ -273,17 +256,17 @@ func parseConnKinds(e *errs, v *confparse.Value) []ConnKind {
 // publish allow list denies publishing anywhere else. Errors are as for
 // ParseAuthorization; subjects are validated.
 func ParsePermissions(v *confparse.Value) (*Permissions, error) {
-	var e errs
-	p := parsePermissions(&e, v)
-	if err := e.err(); err != nil {
+	e := newDecoder()
+	p := parsePermissions(e, v)
+	if err := e.Err(); err != nil {
 		return nil, err
 	}
 	return p, nil
 }
 
-func parsePermissions(e *errs, v *confparse.Value) *Permissions {
+func parsePermissions(e *confparse.Decoder, v *confparse.Value) *Permissions {
 	if v.Kind != confparse.KindMap {
-		e.add(v.Pos, ErrBadConfig, "Expected permissions to be a map/struct, got %s", v.Describe())
+		e.Errorf(v.Pos, ErrBadConfig, "Expected permissions to be a map/struct, got %s", v.Describe())
 		return nil
 	}
 	p := &Permissions{}
@@ -298,7 +281,7 @@ func parsePermissions(e *errs, v *confparse.Value) *Permissions {
 			p.Response = parseResponses(e, ent.Value)
 		default:
 			if !ent.UsedAsVariable {
-				e.add(ent.KeyPos, ErrUnknownField, "Unknown field %q parsing permissions", ent.Key)
+				e.Errorf(ent.KeyPos, ErrUnknownField, "Unknown field %q parsing permissions", ent.Key)
 			}
 		}
 	}
@@ -315,7 +298,7 @@ func parsePermissions(e *errs, v *confparse.Value) *Permissions {
 
 // parseSubjectPermission returns nil for a permission with no subject at
 // all ("publish: []", "publish: {}"), which allows everything.
-func parseSubjectPermission(e *errs, v *confparse.Value, queues bool) *SubjectPermission {
+func parseSubjectPermission(e *confparse.Decoder, v *confparse.Value, queues bool) *SubjectPermission {
 	sp := &SubjectPermission{}
 	if v.Kind != confparse.KindMap {
 		sp.Allow = parseSubjects(e, v, queues)
@@ -330,7 +313,7 @@ func parseSubjectPermission(e *errs, v *confparse.Value, queues bool) *SubjectPe
 			sp.Deny = parseSubjects(e, ent.Value, queues)
 		default:
 			if !ent.UsedAsVariable {
-				e.add(ent.KeyPos, ErrUnknownField, "Unknown field name %q parsing subject permissions, only 'allow' or 'deny' are permitted", ent.Key)
+				e.Errorf(ent.KeyPos, ErrUnknownField, "Unknown field name %q parsing subject permissions, only 'allow' or 'deny' are permitted", ent.Key)
 			}
 		}
 	}
@@ -344,20 +327,20 @@ func nonEmpty(sp *SubjectPermission) *SubjectPermission {
 	return sp
 }
 
-func parseSubjects(e *errs, v *confparse.Value, queues bool) []string {
+func parseSubjects(e *confparse.Decoder, v *confparse.Value, queues bool) []string {
 	vals := []*confparse.Value{v}
 	switch v.Kind {
 	case confparse.KindArray:
 		vals = v.Array
 	case confparse.KindString:
 	default:
-		e.add(v.Pos, ErrBadConfig, "Expected subject permissions to be a subject, or array of subjects, got %s", v.Describe())
+		e.Errorf(v.Pos, ErrBadConfig, "Expected subject permissions to be a subject, or array of subjects, got %s", v.Describe())
 		return nil
 	}
 	var subjects []string
 	for _, sv := range vals {
 		if sv.Kind != confparse.KindString {
-			e.add(sv.Pos, ErrBadConfig, "Subject in permissions array cannot be cast to string")
+			e.Errorf(sv.Pos, ErrBadConfig, "Subject in permissions array cannot be cast to string")
 			continue
 		}
 		subject, queue, ok := sv.Str, "", true
@@ -365,7 +348,7 @@ func parseSubjects(e *errs, v *confparse.Value, queues bool) []string {
 			subject, queue, ok = splitQueue(sv.Str)
 		}
 		if !ok || !sublist.ValidSubject(subject) || (queue != "" && !sublist.ValidSubject(queue)) {
-			e.add(sv.Pos, ErrBadConfig, "subject %q is not a valid subject", sv.Str)
+			e.Errorf(sv.Pos, ErrBadConfig, "subject %q is not a valid subject", sv.Str)
 			continue
 		}
 		subjects = append(subjects, sv.Str)
@@ -373,7 +356,7 @@ func parseSubjects(e *errs, v *confparse.Value, queues bool) []string {
 	return subjects
 }
 
-func parseResponses(e *errs, v *confparse.Value) *ResponsePermission {
+func parseResponses(e *confparse.Decoder, v *confparse.Value) *ResponsePermission {
 	rp := &ResponsePermission{MaxMsgs: DefaultResponseMaxMsgs, Expires: DefaultResponseExpires}
 	switch v.Kind {
 	case confparse.KindBool:
@@ -383,7 +366,7 @@ func parseResponses(e *errs, v *confparse.Value) *ResponsePermission {
 		return rp
 	case confparse.KindMap:
 	default:
-		e.add(v.Pos, ErrBadConfig, "error parsing response permissions, expected a boolean or a map")
+		e.Errorf(v.Pos, ErrBadConfig, "error parsing response permissions, expected a boolean or a map")
 		return nil
 	}
 	for i := range v.Map.Entries {
@@ -392,7 +375,7 @@ func parseResponses(e *errs, v *confparse.Value) *ResponsePermission {
 		switch strings.ToLower(ent.Key) {
 		case "max", "max_msgs", "max_messages", "max_responses":
 			if val.Kind != confparse.KindInt || val.Int != int64(int(val.Int)) {
-				e.add(val.Pos, ErrBadConfig, "%s: expected an integer, got %s", ent.Key, val.Describe())
+				e.Errorf(val.Pos, ErrBadConfig, "%s: expected an integer, got %s", ent.Key, val.Describe())
 				continue
 			}
 			if val.Int != 0 { // 0 keeps the default, negative is unlimited
@@ -400,12 +383,12 @@ func parseResponses(e *errs, v *confparse.Value) *ResponsePermission {
 			}
 		case "expires", "expiration", "ttl":
 			if val.Kind != confparse.KindString {
-				e.add(val.Pos, ErrBadConfig, "error parsing expires, not a duration string")
+				e.Errorf(val.Pos, ErrBadConfig, "error parsing expires, not a duration string")
 				continue
 			}
 			d, err := time.ParseDuration(val.Str)
 			if err != nil {
-				e.add(val.Pos, ErrBadConfig, "error parsing expires: %v", err)
+				e.Errorf(val.Pos, ErrBadConfig, "error parsing expires: %v", err)
 				continue
 			}
 			if d != 0 {
@@ -413,7 +396,7 @@ func parseResponses(e *errs, v *confparse.Value) *ResponsePermission {
 			}
 		default:
 			if !ent.UsedAsVariable {
-				e.add(ent.KeyPos, ErrUnknownField, "Unknown field %q parsing permissions", ent.Key)
+				e.Errorf(ent.KeyPos, ErrUnknownField, "Unknown field %q parsing permissions", ent.Key)
 			}
 		}
 	}
