@@ -40,7 +40,7 @@ func (a *applier) exports(acc string, v *confparse.Value) {
 				e.Service = key == "service"
 				ok = a.Str(key, ke.Value, &e.Subject) && ok
 			case "accounts":
-				ok = a.stringList(key, ke.Value, &e.Accounts) && ok
+				ok = a.Strings(key, ke.Value, &e.Accounts) && ok
 			case "response_type", "response":
 				var s string
 				if ok = a.Str(key, ke.Value, &s) && ok; s != "" {
@@ -233,26 +233,6 @@ func (a *applier) weight(v *confparse.Value, dst *uint8) bool {
 	}
 	*dst = uint8(n)
 	return true
-}
-
-// stringList takes a string or a list of strings.
-func (a *applier) stringList(key string, v *confparse.Value, dst *[]string) bool {
-	switch v.Kind {
-	case confparse.KindString:
-		*dst = append(*dst, v.Str)
-		return true
-	case confparse.KindArray:
-		for _, x := range v.Array {
-			if x.Kind != confparse.KindString {
-				a.TypeError(key, "a list of strings", x)
-				return false
-			}
-			*dst = append(*dst, x.Str)
-		}
-		return true
-	}
-	a.TypeError(key, "a list of strings", v)
-	return false
 }
 
 // finishLinks checks the exports, imports and mappings against each other
