@@ -288,6 +288,15 @@ func (l *Link) AddRemoteSub(account, subject, queue []byte, weight int32) error 
 		c.mu.Unlock()
 		return err
 	}
+	// The link may have closed between the map and the sublist: its
+	// close then missed this one, so take it out here.
+	c.mu.Lock()
+	closed := sub.closed
+	c.mu.Unlock()
+	if closed {
+		_ = acc.sl.Remove(sub.subject, sub.queue, sub)
+		return ErrLinkClosed
+	}
 	return nil
 }
 
