@@ -38,9 +38,14 @@ func (l *logBuf) String() string {
 }
 
 // lineHandler writes "[LEVEL] message" lines, messages unquoted.
-type lineHandler struct{ w *logBuf }
+type lineHandler struct {
+	w     *logBuf
+	trace bool
+}
 
-func (h *lineHandler) Enabled(_ context.Context, l slog.Level) bool { return l >= slog.LevelDebug }
+func (h *lineHandler) Enabled(_ context.Context, l slog.Level) bool {
+	return l >= slog.LevelDebug || (h.trace && l >= server.LevelTrace)
+}
 func (h *lineHandler) Handle(_ context.Context, r slog.Record) error {
 	fmt.Fprintf(h.w, "[%s] %s\n", r.Level, r.Message)
 	return nil
@@ -68,7 +73,7 @@ func startNodeWith(t testing.TB, so server.Options, name string, o cluster.Optio
 	t.Helper()
 	lb := &logBuf{}
 	so.ServerName, so.Host, so.Port = name, "127.0.0.1", server.RandomPort
-	so.Logger = slog.New(&lineHandler{w: lb})
+	so.Logger = slog.New(&lineHandler{w: lb, trace: so.Logger != nil})
 	s, err := server.New(so)
 	if err != nil {
 		t.Fatal(err)
@@ -539,5 +544,30 @@ func TestStalledPeerIsCutOff(t *testing.T) {
 	waitRoutes(t, 0, a)
 	if !strings.Contains(a.log.String(), "Router connection closed: Stale Connection") {
 		t.Fatalf("log:\n%s", a.log.String())
+	}
+}
+
+func TestRouteTrace(t *testing.T) {
+	traced := server.Options{Logger: slog.New(slog.DiscardHandler)} // asks startNodeWith for -V
+	a := startNodeWith(t, traced, "A", cluster.Options{Name: "trace"})
+	b := startNode(t, "B", cluster.Options{Name: "trace", Routes: []*url.URL{a.routeURL()}})
+	waitRoutes(t, 1, a, b)
+	sub := b.connect(t)
+	s, _ := sub.QueueSubscribeSync("traced", "workers")
+	sub.Flush()
+	waitInterest(t, a, 1)
+	pub := a.connect(t)
+	pub.Publish("traced", []byte("hi"))
+	if _, err := s.NextMsg(2 * time.Second); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 2*time.Second, "trace lines", func() bool {
+		l := a.log.String()
+		return strings.Contains(l, "<<- [RS+ $G traced workers 1]")
+	})
+	for _, line := range strings.Split(a.log.String(), "\n") {
+		if strings.Contains(line, "rid:") && strings.Contains(line, "CONNECT {\"") {
+			t.Fatalf("route CONNECT traced in full: %s", line)
+		}
 	}
 }

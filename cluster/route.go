@@ -44,6 +44,7 @@ type route struct {
 	port      int
 
 	// reader-owned
+	traceOn     bool // -V: trace the protocol (fixed at creation)
 	parser      protocol.Parser
 	authPending bool
 	connectSeen bool
@@ -114,7 +115,8 @@ func (c *Cluster) createRoute(nc net.Conn, u *url.URL, explicit bool, account st
 			return
 		}
 	}
-	r := &route{cl: c, nc: nc, solicited: u != nil, url: u, explicit: explicit, account: account, compression: CompressionOff}
+	r := &route{cl: c, nc: nc, solicited: u != nil, url: u, explicit: explicit, account: account, compression: CompressionOff,
+		traceOn: c.log.Enabled(context.Background(), server.LevelTrace)}
 	if u != nil {
 		r.reconnectURL, r.reconnectExplicit = u, explicit
 	}
@@ -400,9 +402,55 @@ func (r *route) sendErr(text string) {
 func (r *route) close(reason server.LinkCloseReason) { r.link.Close(reason) }
 
 func (r *route) traceOut(proto []byte) {
-	if r.cl.log.Enabled(context.Background(), server.LevelTrace) {
+	if r.traceOn {
 		r.cl.log.Log(context.Background(), server.LevelTrace, r.prefix+" - ->> ["+string(bytes.TrimRight(proto, "\r\n"))+"]")
 	}
+}
+
+// traceIn logs an operation received, as upstream's -V does: the control
+// line without the payload.
+func (r *route) traceIn(f *protocol.Frame) {
+	line := f.Op.String()
+	add := func(b []byte) {
+		if len(b) > 0 {
+			line += " " + string(b)
+		}
+	}
+	switch f.Op {
+	case protocol.OpRMsg, protocol.OpHMsg:
+		add(f.Account)
+		add(f.Subject)
+		switch {
+		case len(f.Queues) > 0 && len(f.Reply) > 0:
+			line += " +"
+			add(f.Reply)
+		case len(f.Queues) > 0:
+			line += " |"
+		default:
+			add(f.Reply)
+		}
+		for _, q := range f.Queues {
+			add(q)
+		}
+		if f.HeaderLen >= 0 {
+			line += " " + strconv.Itoa(f.HeaderLen)
+		}
+		line += " " + strconv.Itoa(len(f.Payload))
+	case protocol.OpRSub, protocol.OpRUnsub:
+		add(f.Account)
+		add(f.Subject)
+		add(f.Queue)
+		if f.Op == protocol.OpRSub && len(f.Queue) > 0 {
+			line += " " + strconv.Itoa(int(f.Weight))
+		}
+	case protocol.OpInfo:
+		add(f.Arg)
+	case protocol.OpErr:
+		line += " '" + string(f.Arg) + "'"
+	case protocol.OpConnect:
+		line += " {...}" // may carry the route's password
+	}
+	r.cl.log.Log(context.Background(), server.LevelTrace, r.prefix+" - <<- ["+line+"]")
 }
 
 func (r *route) initParser() {
@@ -453,6 +501,9 @@ func (r *route) parseError(err error) {
 // HandleFrame processes one operation from the peer, on the reader.
 func (r *route) HandleFrame(f *protocol.Frame) error {
 	c := r.cl
+	if r.traceOn {
+		r.traceIn(f)
+	}
 	if r.authPending {
 		switch f.Op {
 		case protocol.OpConnect, protocol.OpPing, protocol.OpPong:
