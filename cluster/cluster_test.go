@@ -571,3 +571,17 @@ func TestRouteTrace(t *testing.T) {
 		}
 	}
 }
+
+func TestLameDuckLeavesConnectURLs(t *testing.T) {
+	a := startNodeWith(t, server.Options{LameDuckGracePeriod: time.Hour, LameDuckDuration: time.Second}, "A", cluster.Options{Name: "ldm"})
+	b := startNode(t, "B", cluster.Options{Name: "ldm", Routes: []*url.URL{a.routeURL()}})
+	waitRoutes(t, 1, a, b)
+	cli := b.connect(t)
+	waitFor(t, 5*time.Second, "A's URL on B's client", func() bool { return len(cli.DiscoveredServers()) == 1 })
+	a.connect(t) // a client keeps A in its grace period
+	go a.s.LameDuck(context.Background())
+	waitFor(t, 5*time.Second, "A's URL withdrawn", func() bool {
+		v, _ := b.s.Varz(nil)
+		return len(v.ClientConnectURLs) == 1
+	})
+}

@@ -564,6 +564,13 @@ type RouteMonitor interface {
 	NumRoutes() int
 }
 
+// LameDuckListener is an optional capability of a RouteMonitor, found by
+// type assertion: it is told when the server enters lame duck mode, so the
+// other servers stop advertising this one to their clients.
+type LameDuckListener interface {
+	LameDuckMode()
+}
+
 // SetRouteMonitor registers m (nil unregisters).
 func (s *Server) SetRouteMonitor(m RouteMonitor) {
 	if m == nil {
