@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"crypto/subtle"
 	"crypto/tls"
 	"encoding/json"
 	"errors"
@@ -596,6 +598,13 @@ func (r *route) pingTick() {
 	_ = r.link.Write(pingProto)
 }
 
+// sameSecret compares credentials in constant time (hashed first, so not
+// even their length leaks through timing).
+func sameSecret(given, configured string) bool {
+	a, b := sha256.Sum256([]byte(given)), sha256.Sum256([]byte(configured))
+	return subtle.ConstantTimeCompare(a[:], b[:]) == 1
+}
+
 // checkConnect validates a route CONNECT: not a client, not a gateway,
 // the credentials of the cluster's authorization, a cluster name we
 // accept (or adopt).
@@ -619,7 +628,7 @@ func (r *route) checkConnect(arg []byte) *routeError {
 		c.log.Error(prefix + " - " + text)
 		return &routeError{text: text, reason: server.LinkProtocolViolation}
 	}
-	if c.o.Username != "" && (ci.User != c.o.Username || ci.Pass != c.o.Password) {
+	if c.o.Username != "" && !(sameSecret(ci.User, c.o.Username) && sameSecret(ci.Pass, c.o.Password)) {
 		c.log.Error(prefix + " - authentication error")
 		return &routeError{text: errTextAuthViolation, reason: server.LinkAuthViolation}
 	}
