@@ -542,9 +542,9 @@ func TestStalledPeerIsCutOff(t *testing.T) {
 		t.Fatalf("got %q", got)
 	}
 	waitRoutes(t, 0, a)
-	if !strings.Contains(a.log.String(), "Router connection closed: Stale Connection") {
-		t.Fatalf("log:\n%s", a.log.String())
-	}
+	waitFor(t, 2*time.Second, "the close logged", func() bool {
+		return strings.Contains(a.log.String(), "Router connection closed: Stale Connection")
+	})
 }
 
 func TestRouteTrace(t *testing.T) {
