@@ -585,3 +585,50 @@ func TestLameDuckLeavesConnectURLs(t *testing.T) {
 		return len(v.ClientConnectURLs) == 1
 	})
 }
+
+func TestSlowRouteIsKept(t *testing.T) {
+	// A client with this backlog would be cut off; a route is held back
+	// and kept, as upstream's routes are.
+	so := server.Options{MaxPending: 1 << 20, MaxPayload: 64 << 10, WriteDeadline: 100 * time.Millisecond}
+	a := startNodeWith(t, so, "A", cluster.Options{Name: "test", Compression: cluster.Compression{Mode: cluster.CompressionOff}})
+	conn, err := net.Dial("tcp", a.c.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	fmt.Fprintf(conn, "CONNECT {\"name\":\"NSLOW\",\"cluster\":\"test\",\"headers\":true}\r\nINFO {\"server_id\":\"NSLOW\",\"cluster\":\"test\",\"port\":1,\"headers\":true}\r\nRS+ $G slow\r\n")
+	waitInterest(t, a, 1)
+
+	const n, size = 3000, 2048
+	got := make(chan int64, 1)
+	go func() {
+		var total int64
+		buf := make([]byte, 32<<10)
+		deadline := time.Now().Add(30 * time.Second)
+		for total < n*size && time.Now().Before(deadline) {
+			conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+			m, err := conn.Read(buf)
+			total += int64(m)
+			if err != nil {
+				break
+			}
+			time.Sleep(5 * time.Millisecond) // a slow peer
+		}
+		got <- total
+	}()
+	pub := a.connect(t)
+	payload := make([]byte, size)
+	for range n {
+		if err := pub.Publish("slow", payload); err != nil {
+			t.Fatal(err)
+		}
+	}
+	pub.Flush()
+	if total := <-got; total < n*size {
+		t.Fatalf("peer read %d bytes, want at least %d", total, n*size)
+	}
+	t.Logf("slow consumer reports: %d", strings.Count(a.log.String(), "Slow Consumer Detected"))
+	if a.c.NumRoutes() != 1 || strings.Contains(a.log.String(), "Router connection closed") {
+		t.Fatalf("slow route closed:\n%s", a.log.String())
+	}
+}
