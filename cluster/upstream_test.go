@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -177,5 +178,72 @@ func pinnedWithUpstream(t *testing.T, bin string, natsdDials bool) {
 		if m, err := toOurs.NextMsg(2 * time.Second); err != nil || string(m.Data) != "u2n" {
 			t.Fatalf("ACC%d upstream -> natsd: %v", i, err)
 		}
+	}
+}
+
+// TestRouteAuthWithUpstream: route authorization between natsd and
+// upstream, each side requiring it from the other.
+func TestRouteAuthWithUpstream(t *testing.T) {
+	bin := os.Getenv("NATSD_UPSTREAM_SERVER")
+	if bin == "" {
+		t.Skip("NATSD_UPSTREAM_SERVER not set")
+	}
+	for _, tc := range []struct {
+		name       string
+		natsdDials bool
+		pass       string
+		ok         bool
+	}{
+		{"natsd dials", true, "s3cret", true},
+		{"upstream dials", false, "s3cret", true},
+		{"natsd dials, wrong password", true, "nope", false},
+		{"upstream dials, wrong password", false, "nope", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ports := make([]int, 2)
+			for i := range ports {
+				ln, err := net.Listen("tcp", "127.0.0.1:0")
+				if err != nil {
+					t.Fatal(err)
+				}
+				ports[i] = ln.Addr().(*net.TCPAddr).Port
+				ln.Close()
+			}
+			var nd *node
+			conf := fmt.Sprintf("listen: 127.0.0.1:%d\ncluster { name: auth, listen: 127.0.0.1:%d", ports[0], ports[1])
+			if tc.natsdDials {
+				conf += ", authorization { user: ruser, password: s3cret }"
+			} else {
+				nd = startNode(t, "natsd", cluster.Options{Name: "auth", Username: "ruser", Password: "s3cret"})
+				u := nd.routeURL()
+				conf += fmt.Sprintf(", routes: [\"nats-route://ruser:%s@%s\"]", tc.pass, u.Host)
+			}
+			conf += " }\n"
+			path := t.TempDir() + "/up.conf"
+			if err := os.WriteFile(path, []byte(conf), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			cmd := exec.Command(bin, "-c", path)
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+			if tc.natsdDials {
+				time.Sleep(200 * time.Millisecond)
+				nd = startNode(t, "natsd", cluster.Options{Name: "auth",
+					Routes: []*url.URL{{Scheme: "nats-route", User: url.UserPassword("ruser", tc.pass), Host: fmt.Sprintf("127.0.0.1:%d", ports[1])}}})
+			}
+			if tc.ok {
+				waitRoutes(t, 1, nd)
+				return
+			}
+			time.Sleep(500 * time.Millisecond)
+			if nd.c.NumRoutes() != 0 {
+				t.Fatal("route formed with a wrong password")
+			}
+			if !tc.natsdDials && !strings.Contains(nd.log.String(), "authentication error") {
+				t.Fatalf("natsd did not log the failure:\n%s", nd.log.String())
+			}
+		})
 	}
 }
