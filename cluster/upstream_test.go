@@ -247,3 +247,78 @@ func TestRouteAuthWithUpstream(t *testing.T) {
 		})
 	}
 }
+
+// TestGossipWithUpstream: an upstream seed, a natsd server and another
+// upstream server pointing at the seed, then a natsd seed with two
+// upstream servers: each time the gossip completes the mesh.
+func TestGossipWithUpstream(t *testing.T) {
+	bin := os.Getenv("NATSD_UPSTREAM_SERVER")
+	if bin == "" {
+		t.Skip("NATSD_UPSTREAM_SERVER not set")
+	}
+	freePort := func() int {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ln.Close()
+		return ln.Addr().(*net.TCPAddr).Port
+	}
+	// upstream starts a server and returns a client connected to it.
+	upstream := func(t *testing.T, clusterPort int, route string) *nats.Conn {
+		port := freePort()
+		args := []string{"-a", "127.0.0.1", "-p", fmt.Sprint(port), "--cluster", fmt.Sprintf("nats://127.0.0.1:%d", clusterPort), "--cluster_name", "g"}
+		if route != "" {
+			args = append(args, "--routes", route)
+		}
+		cmd := exec.Command(bin, args...)
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+		var nc *nats.Conn
+		var err error
+		for range 50 {
+			if nc, err = nats.Connect(fmt.Sprintf("nats://127.0.0.1:%d", port)); err == nil {
+				break
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(nc.Close)
+		return nc
+	}
+	t.Run("upstream seed", func(t *testing.T) {
+		seed := freePort()
+		upstream(t, seed, "")
+		nd := startNode(t, "natsd", cluster.Options{Name: "g", Routes: []*url.URL{{Scheme: "nats-route", Host: fmt.Sprintf("127.0.0.1:%d", seed)}}})
+		other := upstream(t, freePort(), fmt.Sprintf("nats://127.0.0.1:%d", seed))
+		waitFor(t, 10*time.Second, "natsd routed to both upstream servers", func() bool { return nd.c.NumRoutes() == 2 })
+		// A message from the other upstream server reaches natsd directly.
+		s, _ := nd.connect(t).SubscribeSync("g.x")
+		waitFor(t, 5*time.Second, "delivery", func() bool {
+			other.Publish("g.x", nil)
+			other.Flush()
+			_, err := s.NextMsg(50 * time.Millisecond)
+			return err == nil
+		})
+	})
+	t.Run("natsd seed", func(t *testing.T) {
+		nd := startNode(t, "natsd", cluster.Options{Name: "g"})
+		u1 := upstream(t, freePort(), nd.routeURL().String())
+		u2 := upstream(t, freePort(), nd.routeURL().String())
+		waitFor(t, 10*time.Second, "natsd routed to both upstream servers", func() bool { return nd.c.NumRoutes() == 2 })
+		// The upstream servers found each other through our gossip: a
+		// message crosses one hop only, so it must take their own route.
+		s, _ := u1.SubscribeSync("g.y")
+		u1.Flush()
+		waitFor(t, 5*time.Second, "delivery between the upstream servers", func() bool {
+			u2.Publish("g.y", nil)
+			u2.Flush()
+			_, err := s.NextMsg(50 * time.Millisecond)
+			return err == nil
+		})
+	})
+}
