@@ -462,7 +462,7 @@ func (r *route) initParser() {
 }
 
 func (r *route) readLoop(rd io.Reader) {
-	buf := make([]byte, 32*1024)
+	buf := make([]byte, 64*1024) // upstream reads routes 64 KiB at a time at most
 	for {
 		n, err := rd.Read(buf)
 		if n > 0 {
