@@ -305,7 +305,18 @@ func TestRestartNodeMeshHealsAndClientFailsOver(t *testing.T) {
 	_, port, _ := net.SplitHostPort(seedAddr)
 	var p int
 	fmt.Sscan(port, &p)
-	a2 := startNode(t, "A2", cluster.Options{Name: "test", Port: p})
+	// The port was just released; give the kernel a moment if it is slow
+	// to let it go.
+	var a2 *node
+	waitFor(t, 3*time.Second, "the seed's port", func() bool {
+		ln, err := net.Listen("tcp", seedAddr)
+		if err != nil {
+			return false
+		}
+		ln.Close()
+		return true
+	})
+	a2 = startNode(t, "A2", cluster.Options{Name: "test", Port: p})
 	waitRoutes(t, 2, a2, b, c)
 
 	// C dies: its client fails over to another server and still works.
