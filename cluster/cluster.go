@@ -26,6 +26,7 @@ const (
 	routeDialTimeout  = time.Second
 	routeConnectDelay = time.Second
 	maxRoutePing      = 30 * time.Second
+	firstRoutePing    = time.Second
 )
 
 // Errors returned by Start.

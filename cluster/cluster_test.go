@@ -643,3 +643,13 @@ func TestSlowRouteIsKept(t *testing.T) {
 		t.Fatalf("slow route closed:\n%s", a.log.String())
 	}
 }
+
+func TestRouteRTT(t *testing.T) {
+	a := startNode(t, "A", cluster.Options{Name: "rtt"})
+	b := startNode(t, "B", cluster.Options{Name: "rtt", Routes: []*url.URL{a.routeURL()}})
+	waitRoutes(t, 1, a, b)
+	waitFor(t, 5*time.Second, "an RTT in /routez", func() bool {
+		rz := a.c.Routez(nil)
+		return len(rz.Routes) > 0 && rz.Routes[0].RTT != ""
+	})
+}

@@ -175,7 +175,8 @@ func (c *Cluster) createRoute(nc net.Conn, u *url.URL, explicit bool, account st
 			r.close(server.LinkAuthTimeout)
 		})
 	}
-	r.pingTimer = time.AfterFunc(c.o.PingInterval, r.pingTick)
+	// The first PING goes out soon, to measure the RTT (/routez, s2_auto).
+	r.pingTimer = time.AfterFunc(min(c.o.PingInterval, firstRoutePing), r.pingTick)
 	r.mu.Unlock()
 	r.initParser()
 	if r.account != "" {
