@@ -858,8 +858,12 @@ func (r *route) processInfo(arg []byte) error {
 		}
 	}
 	first := count == 1 && drop == nil
-	// A dialer fills the pool one connection after the other.
-	more := !noPool && r.solicited && count < len(p.conns)
+	// The dialer of a server's first connection dials the rest of the pool
+	// at once: an account whose slot is not connected yet has no route.
+	more := 0
+	if first && !noPool && r.solicited {
+		more = len(p.conns) - count
+	}
 	var others []*route
 	for id, x := range c.routes {
 		if id != info.ID {
@@ -882,9 +886,6 @@ func (r *route) processInfo(arg []byte) error {
 	c.sendAllInterest(r)
 	c.log.Debug(r.prefix + " - Sent local subscriptions to route")
 	if !first {
-		if more {
-			c.dialPool(r.url, r.explicit, "")
-		}
 		return nil
 	}
 	if gossip && len(others) > 0 {
@@ -896,7 +897,7 @@ func (r *route) processInfo(arg []byte) error {
 		}
 	}
 	c.updateConnectURLs()
-	if more {
+	for range more {
 		c.dialPool(r.url, r.explicit, "")
 	}
 	// The dialer of a peer's first connection also dials its pinned
@@ -961,7 +962,8 @@ func (c *Cluster) routeInfoProto(r *route) []byte {
 	return c.infoProtoIdx(nil, r.compression, idx, r.account)
 }
 
-// dialPool dials one more pool connection to u.
+// dialPool dials one more pool connection (or the route of a pinned
+// account) to u, with a few quick retries.
 func (c *Cluster) dialPool(u *url.URL, explicit bool, account string) {
 	if u == nil {
 		return
@@ -975,16 +977,18 @@ func (c *Cluster) dialPool(u *url.URL, explicit bool, account string) {
 	c.mu.Unlock()
 	go func() {
 		defer c.wg.Done()
-		if !c.sleep(time.Duration(rand.IntN(20)) * time.Millisecond) {
-			return
-		}
 		d := net.Dialer{Timeout: routeDialTimeout}
-		nc, err := d.DialContext(c.ctx, "tcp", u.Host)
-		if err != nil {
-			c.log.Debug("Error trying to connect to route pool connection: " + err.Error())
-			return
+		for attempt := 1; ; attempt++ {
+			nc, err := d.DialContext(c.ctx, "tcp", u.Host)
+			if err == nil {
+				c.createRoute(nc, u, explicit, account)
+				return
+			}
+			c.log.Debug(fmt.Sprintf("Error trying to connect to route pool connection (attempt %d): %v", attempt, err))
+			if attempt == 3 || !c.sleep(100*time.Millisecond) {
+				return
+			}
 		}
-		c.createRoute(nc, u, explicit, account)
 	}()
 }
 
