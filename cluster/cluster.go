@@ -26,6 +26,7 @@ const (
 	routeDialTimeout  = time.Second
 	routeConnectDelay = time.Second
 	maxRoutePing      = 30 * time.Second
+	firstRoutePing    = time.Second
 )
 
 // Errors returned by Start.
@@ -711,3 +712,24 @@ type monitor struct{ c *Cluster }
 func (m monitor) Routez(opts *server.RoutezOptions) *server.Routez { return m.c.Routez(opts) }
 func (m monitor) ClusterVarz() server.ClusterOptsVarz              { return m.c.ClusterVarz() }
 func (m monitor) NumRoutes() int                                   { return m.c.NumRouteConns() }
+
+// LameDuckMode implements server.LameDuckListener.
+func (m monitor) LameDuckMode() { m.c.lameDuck() }
+
+// lameDuck tells every peer that this server is in lame duck mode (INFO
+// ldm), so they drop its client URLs from what their clients learn.
+func (c *Cluster) lameDuck() {
+	c.mu.Lock()
+	c.info.LameDuck = true
+	var peers []*route
+	for _, p := range c.routes {
+		if r := p.any(); r != nil {
+			peers = append(peers, r)
+		}
+	}
+	c.mu.Unlock()
+	proto := c.infoProto(nil, "")
+	for _, r := range peers {
+		_ = r.link.Write(proto)
+	}
+}

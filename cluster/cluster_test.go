@@ -38,9 +38,14 @@ func (l *logBuf) String() string {
 }
 
 // lineHandler writes "[LEVEL] message" lines, messages unquoted.
-type lineHandler struct{ w *logBuf }
+type lineHandler struct {
+	w     *logBuf
+	trace bool
+}
 
-func (h *lineHandler) Enabled(_ context.Context, l slog.Level) bool { return l >= slog.LevelDebug }
+func (h *lineHandler) Enabled(_ context.Context, l slog.Level) bool {
+	return l >= slog.LevelDebug || (h.trace && l >= server.LevelTrace)
+}
 func (h *lineHandler) Handle(_ context.Context, r slog.Record) error {
 	fmt.Fprintf(h.w, "[%s] %s\n", r.Level, r.Message)
 	return nil
@@ -68,7 +73,7 @@ func startNodeWith(t testing.TB, so server.Options, name string, o cluster.Optio
 	t.Helper()
 	lb := &logBuf{}
 	so.ServerName, so.Host, so.Port = name, "127.0.0.1", server.RandomPort
-	so.Logger = slog.New(&lineHandler{w: lb})
+	so.Logger = slog.New(&lineHandler{w: lb, trace: so.Logger != nil})
 	s, err := server.New(so)
 	if err != nil {
 		t.Fatal(err)
@@ -300,7 +305,18 @@ func TestRestartNodeMeshHealsAndClientFailsOver(t *testing.T) {
 	_, port, _ := net.SplitHostPort(seedAddr)
 	var p int
 	fmt.Sscan(port, &p)
-	a2 := startNode(t, "A2", cluster.Options{Name: "test", Port: p})
+	// The port was just released; give the kernel a moment if it is slow
+	// to let it go.
+	var a2 *node
+	waitFor(t, 3*time.Second, "the seed's port", func() bool {
+		ln, err := net.Listen("tcp", seedAddr)
+		if err != nil {
+			return false
+		}
+		ln.Close()
+		return true
+	})
+	a2 = startNode(t, "A2", cluster.Options{Name: "test", Port: p})
 	waitRoutes(t, 2, a2, b, c)
 
 	// C dies: its client fails over to another server and still works.
@@ -537,7 +553,103 @@ func TestStalledPeerIsCutOff(t *testing.T) {
 		t.Fatalf("got %q", got)
 	}
 	waitRoutes(t, 0, a)
-	if !strings.Contains(a.log.String(), "Router connection closed: Stale Connection") {
-		t.Fatalf("log:\n%s", a.log.String())
+	waitFor(t, 2*time.Second, "the close logged", func() bool {
+		return strings.Contains(a.log.String(), "Router connection closed: Stale Connection")
+	})
+}
+
+func TestRouteTrace(t *testing.T) {
+	traced := server.Options{Logger: slog.New(slog.DiscardHandler)} // asks startNodeWith for -V
+	a := startNodeWith(t, traced, "A", cluster.Options{Name: "trace"})
+	b := startNode(t, "B", cluster.Options{Name: "trace", Routes: []*url.URL{a.routeURL()}})
+	waitRoutes(t, 1, a, b)
+	sub := b.connect(t)
+	s, _ := sub.QueueSubscribeSync("traced", "workers")
+	sub.Flush()
+	waitInterest(t, a, 1)
+	pub := a.connect(t)
+	pub.Publish("traced", []byte("hi"))
+	if _, err := s.NextMsg(2 * time.Second); err != nil {
+		t.Fatal(err)
 	}
+	waitFor(t, 2*time.Second, "trace lines", func() bool {
+		l := a.log.String()
+		return strings.Contains(l, "<<- [RS+ $G traced workers 1]")
+	})
+	for _, line := range strings.Split(a.log.String(), "\n") {
+		if strings.Contains(line, "rid:") && strings.Contains(line, "CONNECT {\"") {
+			t.Fatalf("route CONNECT traced in full: %s", line)
+		}
+	}
+}
+
+func TestLameDuckLeavesConnectURLs(t *testing.T) {
+	a := startNodeWith(t, server.Options{LameDuckGracePeriod: time.Hour, LameDuckDuration: time.Second}, "A", cluster.Options{Name: "ldm"})
+	b := startNode(t, "B", cluster.Options{Name: "ldm", Routes: []*url.URL{a.routeURL()}})
+	waitRoutes(t, 1, a, b)
+	cli := b.connect(t)
+	waitFor(t, 5*time.Second, "A's URL on B's client", func() bool { return len(cli.DiscoveredServers()) == 1 })
+	a.connect(t) // a client keeps A in its grace period
+	go a.s.LameDuck(context.Background())
+	waitFor(t, 5*time.Second, "A's URL withdrawn", func() bool {
+		v, _ := b.s.Varz(nil)
+		return len(v.ClientConnectURLs) == 1
+	})
+}
+
+func TestSlowRouteIsKept(t *testing.T) {
+	// A client with this backlog would be cut off; a route is held back
+	// and kept, as upstream's routes are.
+	so := server.Options{MaxPending: 1 << 20, MaxPayload: 64 << 10, WriteDeadline: 100 * time.Millisecond}
+	a := startNodeWith(t, so, "A", cluster.Options{Name: "test", Compression: cluster.Compression{Mode: cluster.CompressionOff}})
+	conn, err := net.Dial("tcp", a.c.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	fmt.Fprintf(conn, "CONNECT {\"name\":\"NSLOW\",\"cluster\":\"test\",\"headers\":true}\r\nINFO {\"server_id\":\"NSLOW\",\"cluster\":\"test\",\"port\":1,\"headers\":true}\r\nRS+ $G slow\r\n")
+	waitInterest(t, a, 1)
+
+	const n, size = 3000, 2048
+	got := make(chan int64, 1)
+	go func() {
+		var total int64
+		buf := make([]byte, 32<<10)
+		deadline := time.Now().Add(30 * time.Second)
+		for total < n*size && time.Now().Before(deadline) {
+			conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+			m, err := conn.Read(buf)
+			total += int64(m)
+			if err != nil {
+				break
+			}
+			time.Sleep(5 * time.Millisecond) // a slow peer
+		}
+		got <- total
+	}()
+	pub := a.connect(t)
+	payload := make([]byte, size)
+	for range n {
+		if err := pub.Publish("slow", payload); err != nil {
+			t.Fatal(err)
+		}
+	}
+	pub.Flush()
+	if total := <-got; total < n*size {
+		t.Fatalf("peer read %d bytes, want at least %d", total, n*size)
+	}
+	t.Logf("slow consumer reports: %d", strings.Count(a.log.String(), "Slow Consumer Detected"))
+	if a.c.NumRoutes() != 1 || strings.Contains(a.log.String(), "Router connection closed") {
+		t.Fatalf("slow route closed:\n%s", a.log.String())
+	}
+}
+
+func TestRouteRTT(t *testing.T) {
+	a := startNode(t, "A", cluster.Options{Name: "rtt"})
+	b := startNode(t, "B", cluster.Options{Name: "rtt", Routes: []*url.URL{a.routeURL()}})
+	waitRoutes(t, 1, a, b)
+	waitFor(t, 5*time.Second, "an RTT in /routez", func() bool {
+		rz := a.c.Routez(nil)
+		return len(rz.Routes) > 0 && rz.Routes[0].RTT != ""
+	})
 }

@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"crypto/subtle"
 	"crypto/tls"
 	"encoding/json"
 	"errors"
@@ -44,6 +46,7 @@ type route struct {
 	port      int
 
 	// reader-owned
+	traceOn     bool // -V: trace the protocol (fixed at creation)
 	parser      protocol.Parser
 	authPending bool
 	connectSeen bool
@@ -114,7 +117,8 @@ func (c *Cluster) createRoute(nc net.Conn, u *url.URL, explicit bool, account st
 			return
 		}
 	}
-	r := &route{cl: c, nc: nc, solicited: u != nil, url: u, explicit: explicit, account: account, compression: CompressionOff}
+	r := &route{cl: c, nc: nc, solicited: u != nil, url: u, explicit: explicit, account: account, compression: CompressionOff,
+		traceOn: c.log.Enabled(context.Background(), server.LevelTrace)}
 	if u != nil {
 		r.reconnectURL, r.reconnectExplicit = u, explicit
 	}
@@ -171,7 +175,8 @@ func (c *Cluster) createRoute(nc net.Conn, u *url.URL, explicit bool, account st
 			r.close(server.LinkAuthTimeout)
 		})
 	}
-	r.pingTimer = time.AfterFunc(c.o.PingInterval, r.pingTick)
+	// The first PING goes out soon, to measure the RTT (/routez, s2_auto).
+	r.pingTimer = time.AfterFunc(min(c.o.PingInterval, firstRoutePing), r.pingTick)
 	r.mu.Unlock()
 	r.initParser()
 	if r.account != "" {
@@ -400,9 +405,55 @@ func (r *route) sendErr(text string) {
 func (r *route) close(reason server.LinkCloseReason) { r.link.Close(reason) }
 
 func (r *route) traceOut(proto []byte) {
-	if r.cl.log.Enabled(context.Background(), server.LevelTrace) {
+	if r.traceOn {
 		r.cl.log.Log(context.Background(), server.LevelTrace, r.prefix+" - ->> ["+string(bytes.TrimRight(proto, "\r\n"))+"]")
 	}
+}
+
+// traceIn logs an operation received, as upstream's -V does: the control
+// line without the payload.
+func (r *route) traceIn(f *protocol.Frame) {
+	line := f.Op.String()
+	add := func(b []byte) {
+		if len(b) > 0 {
+			line += " " + string(b)
+		}
+	}
+	switch f.Op {
+	case protocol.OpRMsg, protocol.OpHMsg:
+		add(f.Account)
+		add(f.Subject)
+		switch {
+		case len(f.Queues) > 0 && len(f.Reply) > 0:
+			line += " +"
+			add(f.Reply)
+		case len(f.Queues) > 0:
+			line += " |"
+		default:
+			add(f.Reply)
+		}
+		for _, q := range f.Queues {
+			add(q)
+		}
+		if f.HeaderLen >= 0 {
+			line += " " + strconv.Itoa(f.HeaderLen)
+		}
+		line += " " + strconv.Itoa(len(f.Payload))
+	case protocol.OpRSub, protocol.OpRUnsub:
+		add(f.Account)
+		add(f.Subject)
+		add(f.Queue)
+		if f.Op == protocol.OpRSub && len(f.Queue) > 0 {
+			line += " " + strconv.Itoa(int(f.Weight))
+		}
+	case protocol.OpInfo:
+		add(f.Arg)
+	case protocol.OpErr:
+		line += " '" + string(f.Arg) + "'"
+	case protocol.OpConnect:
+		line += " {...}" // may carry the route's password
+	}
+	r.cl.log.Log(context.Background(), server.LevelTrace, r.prefix+" - <<- ["+line+"]")
 }
 
 func (r *route) initParser() {
@@ -412,7 +463,7 @@ func (r *route) initParser() {
 }
 
 func (r *route) readLoop(rd io.Reader) {
-	buf := make([]byte, 32*1024)
+	buf := make([]byte, 64*1024) // upstream reads routes 64 KiB at a time at most
 	for {
 		n, err := rd.Read(buf)
 		if n > 0 {
@@ -453,6 +504,9 @@ func (r *route) parseError(err error) {
 // HandleFrame processes one operation from the peer, on the reader.
 func (r *route) HandleFrame(f *protocol.Frame) error {
 	c := r.cl
+	if r.traceOn {
+		r.traceIn(f)
+	}
 	if r.authPending {
 		switch f.Op {
 		case protocol.OpConnect, protocol.OpPing, protocol.OpPong:
@@ -545,6 +599,13 @@ func (r *route) pingTick() {
 	_ = r.link.Write(pingProto)
 }
 
+// sameSecret compares credentials in constant time (hashed first, so not
+// even their length leaks through timing).
+func sameSecret(given, configured string) bool {
+	a, b := sha256.Sum256([]byte(given)), sha256.Sum256([]byte(configured))
+	return subtle.ConstantTimeCompare(a[:], b[:]) == 1
+}
+
 // checkConnect validates a route CONNECT: not a client, not a gateway,
 // the credentials of the cluster's authorization, a cluster name we
 // accept (or adopt).
@@ -568,7 +629,7 @@ func (r *route) checkConnect(arg []byte) *routeError {
 		c.log.Error(prefix + " - " + text)
 		return &routeError{text: text, reason: server.LinkProtocolViolation}
 	}
-	if c.o.Username != "" && (ci.User != c.o.Username || ci.Pass != c.o.Password) {
+	if c.o.Username != "" && !(sameSecret(ci.User, c.o.Username) && sameSecret(ci.Pass, c.o.Password)) {
 		c.log.Error(prefix + " - authentication error")
 		return &routeError{text: errTextAuthViolation, reason: server.LinkAuthViolation}
 	}
@@ -797,8 +858,12 @@ func (r *route) processInfo(arg []byte) error {
 		}
 	}
 	first := count == 1 && drop == nil
-	// A dialer fills the pool one connection after the other.
-	more := !noPool && r.solicited && count < len(p.conns)
+	// The dialer of a server's first connection dials the rest of the pool
+	// at once: an account whose slot is not connected yet has no route.
+	more := 0
+	if first && !noPool && r.solicited {
+		more = len(p.conns) - count
+	}
 	var others []*route
 	for id, x := range c.routes {
 		if id != info.ID {
@@ -821,9 +886,6 @@ func (r *route) processInfo(arg []byte) error {
 	c.sendAllInterest(r)
 	c.log.Debug(r.prefix + " - Sent local subscriptions to route")
 	if !first {
-		if more {
-			c.dialPool(r.url, r.explicit, "")
-		}
 		return nil
 	}
 	if gossip && len(others) > 0 {
@@ -835,7 +897,7 @@ func (r *route) processInfo(arg []byte) error {
 		}
 	}
 	c.updateConnectURLs()
-	if more {
+	for range more {
 		c.dialPool(r.url, r.explicit, "")
 	}
 	// The dialer of a peer's first connection also dials its pinned
@@ -900,7 +962,8 @@ func (c *Cluster) routeInfoProto(r *route) []byte {
 	return c.infoProtoIdx(nil, r.compression, idx, r.account)
 }
 
-// dialPool dials one more pool connection to u.
+// dialPool dials one more pool connection (or the route of a pinned
+// account) to u, with a few quick retries.
 func (c *Cluster) dialPool(u *url.URL, explicit bool, account string) {
 	if u == nil {
 		return
@@ -914,16 +977,18 @@ func (c *Cluster) dialPool(u *url.URL, explicit bool, account string) {
 	c.mu.Unlock()
 	go func() {
 		defer c.wg.Done()
-		if !c.sleep(time.Duration(rand.IntN(20)) * time.Millisecond) {
-			return
-		}
 		d := net.Dialer{Timeout: routeDialTimeout}
-		nc, err := d.DialContext(c.ctx, "tcp", u.Host)
-		if err != nil {
-			c.log.Debug("Error trying to connect to route pool connection: " + err.Error())
-			return
+		for attempt := 1; ; attempt++ {
+			nc, err := d.DialContext(c.ctx, "tcp", u.Host)
+			if err == nil {
+				c.createRoute(nc, u, explicit, account)
+				return
+			}
+			c.log.Debug(fmt.Sprintf("Error trying to connect to route pool connection (attempt %d): %v", attempt, err))
+			if attempt == 3 || !c.sleep(100*time.Millisecond) {
+				return
+			}
 		}
-		c.createRoute(nc, u, explicit, account)
 	}()
 }
 

@@ -7,12 +7,19 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/pem"
+	"fmt"
 	"math/big"
 	"net"
 	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/nats-io/nats.go"
 
 	"natsd.dev/cluster"
 )
@@ -113,5 +120,91 @@ func TestRouteTLS(t *testing.T) {
 	time.Sleep(300 * time.Millisecond)
 	if e.c.NumRoutes() != 0 {
 		t.Fatal("plain route accepted by a TLS cluster")
+	}
+}
+
+// files writes a certificate of the CA (and the CA) as PEM files for an
+// upstream server's tls {} block.
+func (ca *testCA) files(t *testing.T, cfg *tls.Config) (caFile, certFile, keyFile string) {
+	t.Helper()
+	dir := t.TempDir()
+	write := func(name, typ string, der []byte) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der}), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	keyDER, err := x509.MarshalECPrivateKey(cfg.Certificates[0].PrivateKey.(*ecdsa.PrivateKey))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return write("ca.pem", "CERTIFICATE", ca.cert.Raw), write("cert.pem", "CERTIFICATE", cfg.Certificates[0].Certificate[0]), write("key.pem", "EC PRIVATE KEY", keyDER)
+}
+
+// TestRouteTLSWithUpstream: a TLS route between natsd and upstream, each
+// side dialing, certificates verified both ways.
+func TestRouteTLSWithUpstream(t *testing.T) {
+	bin := os.Getenv("NATSD_UPSTREAM_SERVER")
+	if bin == "" {
+		t.Skip("NATSD_UPSTREAM_SERVER not set")
+	}
+	ca := newCA(t)
+	for _, natsdDials := range []bool{true, false} {
+		t.Run(fmt.Sprintf("natsd dials %v", natsdDials), func(t *testing.T) {
+			ports := make([]int, 2)
+			for i := range ports {
+				ln, err := net.Listen("tcp", "127.0.0.1:0")
+				if err != nil {
+					t.Fatal(err)
+				}
+				ports[i] = ln.Addr().(*net.TCPAddr).Port
+				ln.Close()
+			}
+			caFile, certFile, keyFile := ca.files(t, ca.config(ca.pool))
+			var nd *node
+			routes := ""
+			if !natsdDials {
+				nd = startNode(t, "natsd", cluster.Options{Name: "tls", TLSConfig: ca.config(ca.pool)})
+				routes = ", routes: [" + nd.routeURL().String() + "]"
+			}
+			conf := fmt.Sprintf("listen: 127.0.0.1:%d\ncluster { name: tls, listen: 127.0.0.1:%d%s\n tls { ca_file: %q, cert_file: %q, key_file: %q, verify: true } }\n",
+				ports[0], ports[1], routes, caFile, certFile, keyFile)
+			path := filepath.Join(t.TempDir(), "up.conf")
+			if err := os.WriteFile(path, []byte(conf), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			cmd := exec.Command(bin, "-c", path)
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+			if natsdDials {
+				time.Sleep(200 * time.Millisecond)
+				nd = startNode(t, "natsd", cluster.Options{Name: "tls", TLSConfig: ca.config(ca.pool),
+					Routes: []*url.URL{{Scheme: "nats-route", Host: fmt.Sprintf("127.0.0.1:%d", ports[1])}}})
+			}
+			waitFor(t, 5*time.Second, "TLS routes to upstream", func() bool { return len(nd.c.Routez(nil).Routes) == cluster.DefaultPoolSize })
+			var up *nats.Conn
+			var err error
+			for range 50 {
+				if up, err = nats.Connect(fmt.Sprintf("nats://127.0.0.1:%d", ports[0])); err == nil {
+					break
+				}
+				time.Sleep(50 * time.Millisecond)
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer up.Close()
+			s, _ := up.SubscribeSync("tls.x")
+			up.Flush()
+			waitInterest(t, nd, 1)
+			ours := nd.connect(t)
+			ours.Publish("tls.x", []byte("secure"))
+			if m, err := s.NextMsg(2 * time.Second); err != nil || string(m.Data) != "secure" {
+				t.Fatalf("natsd -> upstream over TLS: %v", err)
+			}
+		})
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -178,4 +179,146 @@ func pinnedWithUpstream(t *testing.T, bin string, natsdDials bool) {
 			t.Fatalf("ACC%d upstream -> natsd: %v", i, err)
 		}
 	}
+}
+
+// TestRouteAuthWithUpstream: route authorization between natsd and
+// upstream, each side requiring it from the other.
+func TestRouteAuthWithUpstream(t *testing.T) {
+	bin := os.Getenv("NATSD_UPSTREAM_SERVER")
+	if bin == "" {
+		t.Skip("NATSD_UPSTREAM_SERVER not set")
+	}
+	for _, tc := range []struct {
+		name       string
+		natsdDials bool
+		pass       string
+		ok         bool
+	}{
+		{"natsd dials", true, "s3cret", true},
+		{"upstream dials", false, "s3cret", true},
+		{"natsd dials, wrong password", true, "nope", false},
+		{"upstream dials, wrong password", false, "nope", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ports := make([]int, 2)
+			for i := range ports {
+				ln, err := net.Listen("tcp", "127.0.0.1:0")
+				if err != nil {
+					t.Fatal(err)
+				}
+				ports[i] = ln.Addr().(*net.TCPAddr).Port
+				ln.Close()
+			}
+			var nd *node
+			conf := fmt.Sprintf("listen: 127.0.0.1:%d\ncluster { name: auth, listen: 127.0.0.1:%d", ports[0], ports[1])
+			if tc.natsdDials {
+				conf += ", authorization { user: ruser, password: s3cret }"
+			} else {
+				nd = startNode(t, "natsd", cluster.Options{Name: "auth", Username: "ruser", Password: "s3cret"})
+				u := nd.routeURL()
+				conf += fmt.Sprintf(", routes: [\"nats-route://ruser:%s@%s\"]", tc.pass, u.Host)
+			}
+			conf += " }\n"
+			path := t.TempDir() + "/up.conf"
+			if err := os.WriteFile(path, []byte(conf), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			cmd := exec.Command(bin, "-c", path)
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+			if tc.natsdDials {
+				time.Sleep(200 * time.Millisecond)
+				nd = startNode(t, "natsd", cluster.Options{Name: "auth",
+					Routes: []*url.URL{{Scheme: "nats-route", User: url.UserPassword("ruser", tc.pass), Host: fmt.Sprintf("127.0.0.1:%d", ports[1])}}})
+			}
+			if tc.ok {
+				waitRoutes(t, 1, nd)
+				return
+			}
+			time.Sleep(500 * time.Millisecond)
+			if nd.c.NumRoutes() != 0 {
+				t.Fatal("route formed with a wrong password")
+			}
+			if !tc.natsdDials && !strings.Contains(nd.log.String(), "authentication error") {
+				t.Fatalf("natsd did not log the failure:\n%s", nd.log.String())
+			}
+		})
+	}
+}
+
+// TestGossipWithUpstream: an upstream seed, a natsd server and another
+// upstream server pointing at the seed, then a natsd seed with two
+// upstream servers: each time the gossip completes the mesh.
+func TestGossipWithUpstream(t *testing.T) {
+	bin := os.Getenv("NATSD_UPSTREAM_SERVER")
+	if bin == "" {
+		t.Skip("NATSD_UPSTREAM_SERVER not set")
+	}
+	freePort := func() int {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ln.Close()
+		return ln.Addr().(*net.TCPAddr).Port
+	}
+	// upstream starts a server and returns a client connected to it.
+	upstream := func(t *testing.T, clusterPort int, route string) *nats.Conn {
+		port := freePort()
+		args := []string{"-a", "127.0.0.1", "-p", fmt.Sprint(port), "--cluster", fmt.Sprintf("nats://127.0.0.1:%d", clusterPort), "--cluster_name", "g"}
+		if route != "" {
+			args = append(args, "--routes", route)
+		}
+		cmd := exec.Command(bin, args...)
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+		var nc *nats.Conn
+		var err error
+		for range 50 {
+			if nc, err = nats.Connect(fmt.Sprintf("nats://127.0.0.1:%d", port)); err == nil {
+				break
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(nc.Close)
+		return nc
+	}
+	t.Run("upstream seed", func(t *testing.T) {
+		seed := freePort()
+		upstream(t, seed, "")
+		nd := startNode(t, "natsd", cluster.Options{Name: "g", Routes: []*url.URL{{Scheme: "nats-route", Host: fmt.Sprintf("127.0.0.1:%d", seed)}}})
+		other := upstream(t, freePort(), fmt.Sprintf("nats://127.0.0.1:%d", seed))
+		waitFor(t, 10*time.Second, "natsd routed to both upstream servers", func() bool { return nd.c.NumRoutes() == 2 })
+		// A message from the other upstream server reaches natsd directly.
+		s, _ := nd.connect(t).SubscribeSync("g.x")
+		waitFor(t, 5*time.Second, "delivery", func() bool {
+			other.Publish("g.x", nil)
+			other.Flush()
+			_, err := s.NextMsg(50 * time.Millisecond)
+			return err == nil
+		})
+	})
+	t.Run("natsd seed", func(t *testing.T) {
+		nd := startNode(t, "natsd", cluster.Options{Name: "g"})
+		u1 := upstream(t, freePort(), nd.routeURL().String())
+		u2 := upstream(t, freePort(), nd.routeURL().String())
+		waitFor(t, 10*time.Second, "natsd routed to both upstream servers", func() bool { return nd.c.NumRoutes() == 2 })
+		// The upstream servers found each other through our gossip: a
+		// message crosses one hop only, so it must take their own route.
+		s, _ := u1.SubscribeSync("g.y")
+		u1.Flush()
+		waitFor(t, 5*time.Second, "delivery between the upstream servers", func() bool {
+			u2.Publish("g.y", nil)
+			u2.Flush()
+			_, err := s.NextMsg(50 * time.Millisecond)
+			return err == nil
+		})
+	})
 }

@@ -1013,7 +1013,12 @@ func (c *client) flushOut() bool {
 
 	wd := time.Duration(c.srv.writeDeadline.Load())
 	c.nc.SetWriteDeadline(time.Now().Add(wd))
-	err := writeChunks(c.nc, chs, &c.iov)
+	var err error
+	if c.kind == kindRoute {
+		err = c.writeLink(chs, wd)
+	} else {
+		err = writeChunks(c.nc, chs, &c.iov)
+	}
 	releaseChunks(chs)
 
 	c.mu.Lock()

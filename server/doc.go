@@ -21,6 +21,24 @@
 // through an InternalClient, which takes the same delivery path as a socket
 // client without one.
 //
+// # Inter-server links
+//
+// A module that connects servers (cluster's routes) wraps each connection
+// in a Link (NewLink): the core then keeps the peer's interest
+// (AddRemoteSub, RemoveRemoteSub; queue interest with a weight) in the
+// accounts' sublists and writes RMSG/HMSG to the link when a local client
+// publishes on a matching subject, one per link, naming the queue groups
+// it was chosen for (local queue members first). Messages the peer sends
+// go to Link.Deliver, which delivers to local subscribers only: a message
+// crosses one link at most. The module learns of local interest changes
+// through its InterestListener (SetInterestListener replays the existing
+// interest atomically with the registration), fills /routez and /varz
+// through a RouteMonitor, and may hear of lame duck mode
+// (LameDuckListener). SetRemoteConnectURLs puts the other servers' client
+// URLs in INFO connect_urls and sends the change to the clients that take
+// asynchronous INFO. A link is never closed for its backlog: a write past
+// the deadline that made progress is retried.
+//
 // # Concurrency
 //
 // All Server and InternalClient methods are safe for concurrent use. Each

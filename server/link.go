@@ -288,6 +288,15 @@ func (l *Link) AddRemoteSub(account, subject, queue []byte, weight int32) error 
 		c.mu.Unlock()
 		return err
 	}
+	// The link may have closed between the map and the sublist: its
+	// close then missed this one, so take it out here.
+	c.mu.Lock()
+	closed := sub.closed
+	c.mu.Unlock()
+	if closed {
+		_ = acc.sl.Remove(sub.subject, sub.queue, sub)
+		return ErrLinkClosed
+	}
 	return nil
 }
 
@@ -475,16 +484,14 @@ func (pc *pubCtx) deliverRoute(dc *client, acc *Account, subject, reply []byte, 
 	dc.out.write(crlf)
 	dc.outMsgs++
 	dc.outBytes += int64(len(payload))
-	slow := int64(dc.out.pending()) > maxPending
+	// A link is never closed for its backlog, as upstream's routes: the
+	// producers are held back (the stall below) and only a write that
+	// makes no progress at all closes it (see writeLink).
 	signal := !dc.flushPending
 	dc.flushPending = true
 	dc.mu.Unlock()
 	pc.outMsgs++
 	pc.outBytes += int64(len(payload))
-	if slow {
-		dc.slowConsumer(reasonSlowConsumerPending)
-		return
-	}
 	if stall != nil && pc.stalled < maxStallPerBatch {
 		dc.signal()
 		pc.stallFor(stall)
@@ -555,6 +562,13 @@ type RouteMonitor interface {
 	NumRoutes() int
 }
 
+// LameDuckListener is an optional capability of a RouteMonitor, found by
+// type assertion: it is told when the server enters lame duck mode, so the
+// other servers stop advertising this one to their clients.
+type LameDuckListener interface {
+	LameDuckMode()
+}
+
 // SetRouteMonitor registers m (nil unregisters).
 func (s *Server) SetRouteMonitor(m RouteMonitor) {
 	if m == nil {
@@ -591,4 +605,44 @@ func (l *Link) Subjects(detail bool) ([]string, []SubDetail) {
 		subs = append(subs, subj)
 	}
 	return subs, details
+}
+
+// writeLink writes chs as a route must (upstream's "retry" write_timeout
+// policy, the default for routes): a write that passes the write deadline
+// after making progress is reported as a slow consumer and goes on with a
+// new deadline; only a deadline with nothing written fails, and then the
+// link is closed as a slow consumer.
+func (c *client) writeLink(chs []*chunk, wd time.Duration) error {
+	bufs := c.iov[:0]
+	total := 0
+	for _, t := range chs {
+		bufs = append(bufs, t.b)
+		total += len(t.b)
+	}
+	c.iov = bufs
+	if bw, ok := c.nc.(buffersWriter); ok {
+		// A compressed stream cannot resume a half-written block.
+		_, err := bw.WriteBuffers(bufs)
+		return err
+	}
+	w := bufs // WriteTo consumes its receiver: what is left is unwritten
+	for {
+		n, err := w.WriteTo(c.nc)
+		if err == nil {
+			return nil
+		}
+		var ne net.Error
+		if !errors.As(err, &ne) || !ne.Timeout() || n == 0 {
+			return err
+		}
+		c.srv.stats.SlowConsumers.Add(1)
+		c.srv.log.Info(c.logPrefix + " - Slow Consumer Detected: WriteDeadline of " + wd.String() +
+			" exceeded with " + strconv.Itoa(len(chs)) + " chunks of " + strconv.Itoa(total) + " total bytes.")
+		select {
+		case <-c.done:
+			return err
+		default:
+		}
+		c.nc.SetWriteDeadline(time.Now().Add(wd))
+	}
 }

@@ -500,6 +500,9 @@ func (s *Server) LameDuck(ctx context.Context) error {
 	s.mu.Unlock()
 
 	s.log.Info("Entering lame duck mode, stop accepting new clients")
+	if l, ok := s.routeMonitor().(LameDuckListener); ok {
+		l.LameDuckMode()
+	}
 	for _, ln := range lns {
 		ln.Close()
 	}
