@@ -78,12 +78,9 @@ type subscription struct {
 	// is a wildcard that some denied subject matches, and each message is
 	// checked with CanDeliver. Immutable.
 	filter *auth.Checker
-	// acc is the account of a link's remote subscription (a client's
-	// subscriptions are in client.acc); qb is queue as bytes for RMSG
-	// lines; weight is a remote queue subscription's member count.
-	acc    *Account
-	qb     []byte
-	weight atomic.Int32
+	// remote is set for a link's subscription (a peer's interest) only,
+	// so that clients' subscriptions do not carry its fields.
+	remote *remoteSub
 	// guarded by client.mu
 	max       int64
 	delivered int64
@@ -723,7 +720,7 @@ func (s *Server) deliverLocal(pc *pubCtx, from *client, acc *Account, subject, r
 		for j := range n {
 			sub := members[(start+j)%n]
 			if sub.client.kind == kindRoute {
-				w := max(sub.weight.Load(), 1)
+				w := max(sub.remote.weight.Load(), 1)
 				weights += w
 				if remote == nil || rand.Int32N(weights) < w {
 					remote = sub
@@ -739,7 +736,7 @@ func (s *Server) deliverLocal(pc *pubCtx, from *client, acc *Account, subject, r
 			}
 		}
 		if !taken && remote != nil {
-			pc.addRoute(remote.client, remote.qb)
+			pc.addRoute(remote.client, remote.remote.qb)
 		}
 	}
 	if len(pc.routes) > 0 {

@@ -271,15 +271,15 @@ func (l *Link) AddRemoteSub(account, subject, queue []byte, weight int32) error 
 		return ErrLinkClosed
 	}
 	if sub := c.subs[key]; sub != nil {
-		sub.weight.Store(weight)
+		sub.remote.weight.Store(weight)
 		c.mu.Unlock()
 		return nil
 	}
-	sub := &subscription{client: c, acc: acc, subject: string(subject), queue: string(queue), sid: []byte(key)}
+	sub := &subscription{client: c, subject: string(subject), queue: string(queue), sid: []byte(key), remote: &remoteSub{acc: acc}}
 	if len(queue) > 0 {
-		sub.qb = []byte(sub.queue)
+		sub.remote.qb = []byte(sub.queue)
 	}
-	sub.weight.Store(weight)
+	sub.remote.weight.Store(weight)
 	c.subs[key] = sub
 	c.mu.Unlock()
 	if err := acc.sl.Insert(sub.subject, sub.queue, sub); err != nil {
@@ -313,7 +313,7 @@ func (l *Link) RemoveRemoteSub(account, subject, queue []byte) {
 	}
 	c.mu.Unlock()
 	if sub != nil {
-		_ = sub.acc.sl.Remove(sub.subject, sub.queue, sub)
+		_ = sub.remote.acc.sl.Remove(sub.subject, sub.queue, sub)
 	}
 }
 
@@ -527,7 +527,7 @@ func (s *Server) closeLinks() {
 func (c *client) closeLink(subs map[string]*subscription, reason closeReason) {
 	byAcc := make(map[*Account][]sublist.Sub[*subscription])
 	for _, sub := range subs {
-		byAcc[sub.acc] = append(byAcc[sub.acc], sublist.Sub[*subscription]{Subject: sub.subject, Queue: sub.queue, Value: sub})
+		byAcc[sub.remote.acc] = append(byAcc[sub.remote.acc], sublist.Sub[*subscription]{Subject: sub.subject, Queue: sub.queue, Value: sub})
 	}
 	for acc, list := range byAcc {
 		_ = acc.sl.RemoveBatch(list)
@@ -595,7 +595,7 @@ func (l *Link) Subjects(detail bool) ([]string, []SubDetail) {
 	var details []SubDetail
 	for _, sub := range c.subs {
 		if detail {
-			details = append(details, SubDetail{Account: sub.acc.Name, Subject: sub.subject, Queue: sub.queue, Sid: string(sub.sid), Cid: c.cid})
+			details = append(details, SubDetail{Account: sub.remote.acc.Name, Subject: sub.subject, Queue: sub.queue, Sid: string(sub.sid), Cid: c.cid})
 			continue
 		}
 		subj := sub.subject
@@ -645,4 +645,13 @@ func (c *client) writeLink(chs []*chunk, wd time.Duration) error {
 		}
 		c.nc.SetWriteDeadline(time.Now().Add(wd))
 	}
+}
+
+// remoteSub is what a link's subscription has beyond a client's: its
+// account, the queue as bytes for RMSG lines, and for a queue the number
+// of members the peer has (its weight).
+type remoteSub struct {
+	acc    *Account
+	qb     []byte
+	weight atomic.Int32
 }
