@@ -1,6 +1,7 @@
 package cluster_test
 
 import (
+	"encoding/json"
 	"net/url"
 	"testing"
 	"time"
@@ -116,5 +117,59 @@ func TestImportsAcrossNodes(t *testing.T) {
 	}
 	if _, err := feed.NextMsg(100 * time.Millisecond); err != nats.ErrTimeout {
 		t.Fatalf("a duplicate: %v", err)
+	}
+}
+
+// TestStatszAcrossNodes: a system user's $SYS.REQ.SERVER.PING reaches every
+// node of a mesh, and each answer lists its routes and counts the servers.
+func TestStatszAcrossNodes(t *testing.T) {
+	const conf = `
+accounts { SYS: { users: [ {user: sys, password: sys} ] } }
+system_account: SYS`
+	n1 := startNodeWith(t, confOptions(t, conf), "N1", cluster.Options{Name: "sz"})
+	n2 := startNodeWith(t, confOptions(t, conf), "N2", cluster.Options{Name: "sz", Routes: []*url.URL{n1.routeURL()}})
+	n3 := startNodeWith(t, confOptions(t, conf), "N3", cluster.Options{Name: "sz", Routes: []*url.URL{n1.routeURL()}})
+	waitRoutes(t, 2, n1, n2, n3)
+
+	sys := n2.connect(t, nats.UserInfo("sys", "sys"))
+	// The requester's inbox interest has to reach the other nodes: ask
+	// until all three answer (bounded).
+	for attempt := 0; ; attempt++ {
+		if attempt == 20 {
+			t.Fatal("not every node answered")
+		}
+		inbox := nats.NewInbox()
+		sub, err := sys.SubscribeSync(inbox)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := sys.PublishRequest("$SYS.REQ.SERVER.PING", inbox, nil); err != nil {
+			t.Fatal(err)
+		}
+		names := map[string]bool{}
+		for {
+			m, err := sub.NextMsg(300 * time.Millisecond)
+			if err != nil {
+				break
+			}
+			var doc struct {
+				Server struct{ Name string } `json:"server"`
+				Stats  struct {
+					Routes        []struct{ Name string } `json:"routes"`
+					ActiveServers int                     `json:"active_servers"`
+				} `json:"statsz"`
+			}
+			if err := json.Unmarshal(m.Data, &doc); err != nil {
+				t.Fatal(err)
+			}
+			names[doc.Server.Name] = true
+			if doc.Stats.ActiveServers != 3 || len(doc.Stats.Routes) < 2 {
+				t.Fatalf("%s: %s", doc.Server.Name, m.Data)
+			}
+		}
+		_ = sub.Unsubscribe()
+		if len(names) == 3 {
+			return
+		}
 	}
 }

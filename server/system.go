@@ -42,18 +42,28 @@ type ServerStatsMsg struct {
 // ServerStats are the server's statistics in a ServerStatsMsg, with
 // upstream's field names.
 type ServerStats struct {
-	Start            time.Time `json:"start"`
-	Mem              int64     `json:"mem"`
-	Cores            int       `json:"cores"`
-	CPU              float64   `json:"cpu"`
-	Connections      int       `json:"connections"`
-	TotalConnections uint64    `json:"total_connections"`
-	ActiveAccounts   int       `json:"active_accounts"`
-	NumSubs          uint32    `json:"subscriptions"`
-	Sent             DataStats `json:"sent"`
-	Received         DataStats `json:"received"`
-	SlowConsumers    int64     `json:"slow_consumers"`
-	ActiveServers    int       `json:"active_servers"`
+	Start            time.Time    `json:"start"`
+	Mem              int64        `json:"mem"`
+	Cores            int          `json:"cores"`
+	CPU              float64      `json:"cpu"`
+	Connections      int          `json:"connections"`
+	TotalConnections uint64       `json:"total_connections"`
+	ActiveAccounts   int          `json:"active_accounts"`
+	NumSubs          uint32       `json:"subscriptions"`
+	Sent             DataStats    `json:"sent"`
+	Received         DataStats    `json:"received"`
+	SlowConsumers    int64        `json:"slow_consumers"`
+	Routes           []*RouteStat `json:"routes,omitempty"`
+	ActiveServers    int          `json:"active_servers"`
+}
+
+// RouteStat is one route connection in ServerStats, as upstream's.
+type RouteStat struct {
+	ID       uint64    `json:"rid"`
+	Name     string    `json:"name,omitempty"`
+	Sent     DataStats `json:"sent"`
+	Received DataStats `json:"received"`
+	Pending  int       `json:"pending"`
 }
 
 // sysRequest is a request copied out of the publisher's buffers.
@@ -224,6 +234,7 @@ func (s *Server) statsz() *ServerStatsMsg {
 	for range s.accountCounts() {
 		active++
 	}
+	routes, servers := s.routeStats()
 	return &ServerStatsMsg{
 		Server: s.serverInfo(),
 		Stats: &ServerStats{
@@ -238,7 +249,29 @@ func (s *Server) statsz() *ServerStatsMsg {
 			Sent:             DataStats{Msgs: v.OutMsgs, Bytes: v.OutBytes},
 			Received:         DataStats{Msgs: v.InMsgs, Bytes: v.InBytes},
 			SlowConsumers:    v.SlowConsumers,
-			ActiveServers:    1,
+			Routes:           routes,
+			ActiveServers:    servers,
 		},
 	}
+}
+
+// routeStats lists the route connections for STATSZ and counts the servers
+// of the cluster this one is connected to, itself included.
+func (s *Server) routeStats() ([]*RouteStat, int) {
+	m := s.routeMonitor()
+	if m == nil {
+		return nil, 1
+	}
+	rz := m.Routez(&RoutezOptions{})
+	peers := make(map[string]bool)
+	var routes []*RouteStat
+	for _, r := range rz.Routes {
+		peers[r.RemoteID] = true
+		routes = append(routes, &RouteStat{
+			ID: r.Rid, Name: r.RemoteName, Pending: r.Pending,
+			Sent:     DataStats{Msgs: r.OutMsgs, Bytes: r.OutBytes},
+			Received: DataStats{Msgs: r.InMsgs, Bytes: r.InBytes},
+		})
+	}
+	return routes, len(peers) + 1
 }
