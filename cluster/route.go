@@ -133,7 +133,15 @@ func (c *Cluster) createRoute(nc net.Conn, u *url.URL, explicit bool, account st
 		var err error
 		conn, rd, replay, infoAfterSwitch, err = r.negotiate(nc, start)
 		if err != nil {
-			c.log.Error(net.JoinHostPort(r.host, strconv.Itoa(r.port)) + " - Route handshake error: " + err.Error())
+			line := net.JoinHostPort(r.host, strconv.Itoa(r.port)) + " - Route handshake error: " + err.Error()
+			if errors.Is(err, io.EOF) {
+				// The peer left before the handshake ended: typically a
+				// server that dialed itself (routes lists its own URL) and
+				// dropped the route on reading our INFO.
+				c.log.Debug(line)
+			} else {
+				c.log.Error(line)
+			}
 			fail()
 			return
 		}
