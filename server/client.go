@@ -76,8 +76,9 @@ type subscription struct {
 	handler MsgHandler
 	// filter, when set, is the subscriber's permissions: the subscription
 	// is a wildcard that some denied subject matches, and each message is
-	// checked with CanDeliver. Immutable.
-	filter *auth.Checker
+	// checked with CanDeliver. Set once at SUB; a reload of the
+	// permissions stores the new ones (auth_reload.go).
+	filter atomic.Pointer[auth.Checker]
 	// acc is the account of a link's remote subscription (a client's
 	// subscriptions are in client.acc); qb is queue as bytes for RMSG
 	// lines; weight is a remote queue subscription's member count.
@@ -141,6 +142,9 @@ type client struct {
 	nonce       []byte
 	checker     *auth.Checker
 	publisher   *auth.Publisher
+	// reloaded hands permissions a reload gave the client to the read
+	// loop, which applies them before its next batch (auth_reload.go).
+	reloaded atomic.Pointer[permsUpdate]
 
 	iov net.Buffers // writer-owned writev scratch
 	// Cumulative counters for monitoring, updated once per read batch.
@@ -178,6 +182,10 @@ type client struct {
 	// replies tracks the reply subjects delivered to a client with
 	// allow_responses; set by the reader, read by deliverers.
 	replies *auth.Replies
+	// authReq is what the client authenticated with and authSA the
+	// chain that accepted it, for a reload to check again (auth_reload.go).
+	authReq *auth.Request
+	authSA  *serverAuth
 }
 
 // createClient starts serving nc; with tlsCfg the client must handshake
@@ -208,9 +216,9 @@ func (s *Server) createClient(nc net.Conn, tlsCfg *tls.Config) {
 	c.parser.MaxControlLine = int(s.maxControlLine.Load())
 	c.parser.MaxPayload = int(s.maxPayload.Load())
 
-	if s.auth.chain != nil {
+	if sa := s.auth.Load(); sa.chain != nil {
 		c.authPending = true
-		if s.auth.nonce {
+		if sa.nonce {
 			c.nonce = auth.NewNonce()
 		}
 	}
@@ -273,7 +281,7 @@ func (c *client) startTimers() {
 	}
 	c.pingTimer = time.AfterFunc(firstPing(time.Duration(s.pingInterval.Load())), c.processPingTimer)
 	if c.authPending {
-		c.authTimer = time.AfterFunc(s.auth.timeout, c.authTimeout)
+		c.authTimer = time.AfterFunc(s.auth.Load().timeout, c.authTimeout)
 	}
 }
 
@@ -313,6 +321,9 @@ func (c *client) readLoop(raw net.Conn, tlsInfo []byte) {
 		n, err := c.nc.Read(buf)
 		if n > 0 {
 			c.lastActive.Store(time.Now().UnixNano())
+			if c.reloaded.Load() != nil {
+				c.applyReloadedPerms()
+			}
 			perr := c.parser.Parse(buf[:n], c)
 			c.flushSignals()
 			c.flushStats()
@@ -464,10 +475,8 @@ func (c *client) processConnect(arg []byte) error {
 	if opts.NoResponders && !opts.Headers {
 		return &closeError{text: errTextNoRespondersHeaders, reason: reasonProtocolViolation}
 	}
-	if c.srv.auth.chain != nil {
-		if err := c.authenticate(&opts); err != nil {
-			return err
-		}
+	if err := c.authenticate(&opts); err != nil {
+		return err
 	}
 	c.opts = opts
 	c.connected = true
@@ -598,7 +607,10 @@ func (c *client) processSub(f *protocol.Frame) error {
 		c.sendErr(errTextMaxSubs)
 		return nil
 	}
-	sub := &subscription{client: c, subject: subject, queue: string(f.Queue), sid: []byte(sid), filter: filter}
+	sub := &subscription{client: c, subject: subject, queue: string(f.Queue), sid: []byte(sid)}
+	if filter != nil {
+		sub.filter.Store(filter)
+	}
 	c.subs[sid] = sub
 	c.mu.Unlock()
 	s := c.srv
@@ -613,6 +625,15 @@ func (c *client) processSub(f *protocol.Frame) error {
 		delete(c.subs, sid)
 		c.mu.Unlock()
 		c.sendErr(errTextInvalidSubject)
+		return nil
+	}
+	// A reload's permission check or a close on another goroutine may
+	// have dropped sub between its c.subs entry and the insert.
+	c.mu.Lock()
+	gone := sub.closed
+	c.mu.Unlock()
+	if gone {
+		s.removeLocalSub(c.acc, sub)
 		return nil
 	}
 	if c.opts.Verbose {
@@ -810,7 +831,7 @@ func (pc *pubCtx) deliver(sub *subscription, subject, reply []byte, hdrLen int, 
 		pc.outBytes += int64(len(payload))
 		return true
 	}
-	if sub.filter != nil && !sub.filter.CanDeliver(subject) {
+	if f := sub.filter.Load(); f != nil && !f.CanDeliver(subject) {
 		return false
 	}
 	dc := sub.client
