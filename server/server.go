@@ -67,6 +67,10 @@ type Server struct {
 	sysAcc    *Account       // nil with NoSystemAccount; fixed at New
 	sys       *systemService // answers $SYS requests; nil without sysAcc
 
+	// reloadMu serializes Reload calls, so the client checks of two
+	// reloads never interleave; taken before mu.
+	reloadMu sync.Mutex
+
 	mu       sync.Mutex
 	opts     Options // guarded by mu for Reload; hot fields are copied to atomics below
 	info     Info
@@ -558,6 +562,8 @@ func (s *Server) Reload(opts Options) error {
 	if int64(opts.MaxPayload) > opts.MaxPending {
 		return fmt.Errorf("%w: max_payload (%d) can not be higher than max_pending (%d)", ErrBadOptions, opts.MaxPayload, opts.MaxPending)
 	}
+	s.reloadMu.Lock()
+	defer s.reloadMu.Unlock()
 	s.mu.Lock()
 	oldAuth := s.auth.Load()
 	sa, err := s.reloadAuth(&opts, oldAuth)
