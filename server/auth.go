@@ -207,8 +207,7 @@ func (c *client) bindIdentity(sa *serverAuth, req *auth.Request, id *auth.Identi
 	prev, prevCounted := c.acc, c.accCounted // a second CONNECT
 	c.replies = replies
 	c.authUser = id.Name
-	c.authReq = req
-	c.authSA = sa
+	c.bound = &authBinding{req: req, sa: sa, id: id}
 	c.acc = acc
 	c.accCounted = acc.limits.MaxConnections > 0
 	c.mu.Unlock()
@@ -225,6 +224,25 @@ func (c *client) bindIdentity(sa *serverAuth, req *auth.Request, id *auth.Identi
 		c.parser.MaxPayload = p
 	}
 	return nil
+}
+
+// authBinding is what a client authenticated with (req), against which
+// chain (sa) and as whom (id). Immutable; client.bound is guarded by
+// client.mu.
+type authBinding struct {
+	req *auth.Request
+	sa  *serverAuth
+	id  *auth.Identity
+}
+
+// allowReply reports whether allow_responses lets the client publish to
+// the denied subject. The tracker is read under the lock because a reload
+// may replace it; this runs only for publishes the permissions deny.
+func (c *client) allowReply(subject []byte) bool {
+	c.mu.Lock()
+	r := c.replies
+	c.mu.Unlock()
+	return r.Allow(subject, time.Now())
 }
 
 // authViolation logs a failed authentication as upstream does (the user

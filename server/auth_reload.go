@@ -63,12 +63,13 @@ func (s *Server) recheckAuth(sa *serverAuth, cs []*client) {
 
 func (s *Server) recheckClient(sa *serverAuth, c *client) {
 	c.mu.Lock()
-	req, bound, acc, closed := c.authReq, c.authSA, c.acc, c.closed
+	b, acc, closed := c.bound, c.acc, c.closed
 	c.mu.Unlock()
-	if closed || req == nil || bound == sa {
+	if closed || b == nil || b.sa == sa {
 		// Not authenticated yet (it will use sa), or already against sa.
 		return
 	}
+	req := b.req
 	if !sa.tlsMap && (req.User != "" || req.Nkey != "") && !sa.hasUser(req) {
 		c.debugf("Closing connection: user removed by configuration reload")
 		c.closeConnection(reasonClientClosed)
@@ -89,10 +90,17 @@ func (s *Server) recheckClient(sa *serverAuth, c *client) {
 		c.closeConnection(reasonClientClosed)
 		return
 	}
+	// The allow_responses tracker changes here, not on the read loop, so
+	// that replies delivered before the client's next read are tracked
+	// with the new setting; an unchanged setting keeps what it tracks.
+	nr := id.Checker.Response()
 	c.mu.Lock()
-	if c.authSA == bound {
-		c.authSA = sa
+	if c.bound == b {
+		c.bound = &authBinding{req: req, sa: sa, id: id}
 		c.authUser = id.Name
+		if or := b.id.Checker.Response(); nr == nil || or == nil || *nr != *or {
+			c.replies = auth.NewReplies(nr)
+		}
 	}
 	c.mu.Unlock()
 	// Publish permissions first, then the subscriptions: the read loop
@@ -140,10 +148,11 @@ func (c *client) applyReloadedPerms() {
 	if p := u.checker.Permissions(); p != nil && p.Publish != nil {
 		c.publisher = u.checker.NewPublisher()
 	}
-	replies := auth.NewReplies(u.checker.Response())
+	var req *auth.Request
 	c.mu.Lock()
-	c.replies = replies
-	req := c.authReq
+	if c.bound != nil {
+		req = c.bound.req
+	}
 	c.mu.Unlock()
 	c.reloadSubs(u.checker, req)
 }

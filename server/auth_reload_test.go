@@ -257,3 +257,32 @@ func TestReloadAuthConcurrent(t *testing.T) {
 	_, err = dialNats(s, nats.UserInfo("u", "p"))
 	require.True(t, errors.Is(err, nats.ErrAuthorization), "%v", err)
 }
+
+// TestReloadAuthAllowResponses: allow_responses granted by a reload
+// covers the first request delivered after it, before the responder
+// read anything.
+func TestReloadAuthAllowResponses(t *testing.T) {
+	cfg := func(resp *auth.ResponsePermission) *auth.Config {
+		return &auth.Config{Users: []auth.User{
+			{Name: "svc", Password: "s", Permissions: &auth.Permissions{
+				Publish: &auth.SubjectPermission{Allow: []string{"none.>"}}, Response: resp,
+			}},
+			{Name: "cli", Password: "c"},
+		}}
+	}
+	s, _ := startAuthServer(t, cfg(nil), server.Options{})
+	errOpt, errs := errCollector()
+	svc := connect(t, s, nats.UserInfo("svc", "s"), errOpt)
+	_, err := svc.Subscribe("svc", func(m *nats.Msg) { _ = m.Respond([]byte("pong")) })
+	require.NoError(t, err)
+	require.NoError(t, svc.Flush())
+	cli := connect(t, s, nats.UserInfo("cli", "c"))
+	_, err = cli.Request("svc", nil, 300*time.Millisecond)
+	require.Error(t, err, "no allow_responses yet")
+	waitErr(t, errs, "Permissions Violation for Publish")
+
+	require.NoError(t, s.Reload(server.Options{Authorization: cfg(&auth.ResponsePermission{MaxMsgs: 1, Expires: time.Minute})}))
+	m, err := cli.Request("svc", nil, 2*time.Second)
+	require.NoError(t, err)
+	require.Equal(t, "pong", string(m.Data))
+}

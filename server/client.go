@@ -182,10 +182,9 @@ type client struct {
 	// replies tracks the reply subjects delivered to a client with
 	// allow_responses; set by the reader, read by deliverers.
 	replies *auth.Replies
-	// authReq is what the client authenticated with and authSA the
-	// chain that accepted it, for a reload to check again (auth_reload.go).
-	authReq *auth.Request
-	authSA  *serverAuth
+	// bound is the client's authentication (credentials, chain,
+	// identity), for a reload to check again (auth_reload.go).
+	bound *authBinding
 }
 
 // createClient starts serving nc; with tlsCfg the client must handshake
@@ -325,8 +324,10 @@ func (c *client) readLoop(raw net.Conn, tlsInfo []byte) {
 				c.applyReloadedPerms()
 			}
 			perr := c.parser.Parse(buf[:n], c)
-			c.flushSignals()
+			// Counters first: a client that got its PONG sees them in
+			// /connz.
 			c.flushStats()
+			c.flushSignals()
 			if perr != nil {
 				c.parseError(perr)
 				return
@@ -543,7 +544,7 @@ func (c *client) processPub(f *protocol.Frame) error {
 		return nil
 	}
 	c.inBytes += int64(len(f.Payload))
-	if c.publisher != nil && !c.publisher.CanPublish(f.Subject) && !c.replies.Allow(f.Subject, time.Now()) {
+	if c.publisher != nil && !c.publisher.CanPublish(f.Subject) && !c.allowReply(f.Subject) {
 		c.pubViolation(f.Subject)
 		return nil
 	}
