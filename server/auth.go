@@ -27,8 +27,8 @@ const (
 // operators' tooling greps for.
 const logTextAuthError = "authentication error"
 
-// serverAuth is what the server keeps of Options.Authorization, fixed at
-// New.
+// serverAuth is what the server keeps of Options.Authorization. It is
+// immutable: Reload builds a new one and swaps the Server's pointer.
 type serverAuth struct {
 	// chain is nil when no authentication is configured.
 	chain auth.Chain
@@ -38,12 +38,16 @@ type serverAuth struct {
 	users bool
 	// timeout bounds the time to a valid CONNECT.
 	timeout time.Duration
+	// cfg is the configuration the chain was built from (nil for none);
+	// tlsMap is verify_and_map, where certificates name the users.
+	cfg    *auth.Config
+	tlsMap bool
 }
 
 // newServerAuth builds the authentication chain of o. A user bound to an
 // account must name one of accs.
-func newServerAuth(o *Options, accs map[string]*Account) (serverAuth, error) {
-	sa := serverAuth{timeout: o.AuthTimeout}
+func newServerAuth(o *Options, accs map[string]*Account) (*serverAuth, error) {
+	sa := &serverAuth{timeout: o.AuthTimeout, tlsMap: o.TLSMap}
 	cfg := o.Authorization
 	if cfg == nil {
 		return sa, nil
@@ -57,14 +61,15 @@ func newServerAuth(o *Options, accs map[string]*Account) (serverAuth, error) {
 			if name == "" {
 				name = u.Nkey
 			}
-			return sa, fmt.Errorf("%w: user %q: account %q does not exist", ErrBadOptions, name, u.Account)
+			return nil, fmt.Errorf("%w: user %q: account %q does not exist", ErrBadOptions, name, u.Account)
 		}
 	}
 	chain, err := cfg.Chain(o.TLSMap)
 	if err != nil {
-		return sa, fmt.Errorf("%w: %w", ErrBadOptions, err)
+		return nil, fmt.Errorf("%w: %w", ErrBadOptions, err)
 	}
 	sa.chain = chain
+	sa.cfg = cfg
 	sa.nonce = chain.NeedsNonce()
 	sa.users = cfg.User != "" || len(cfg.Users) > 0
 	return sa, nil
@@ -78,40 +83,71 @@ func (c *client) connKind() auth.ConnKind {
 	return auth.KindStandard
 }
 
+// authRequest gathers the credentials of a CONNECT (opts nil: none, for
+// a client that skipped CONNECT). The request is kept by the client, so
+// that a reload can check it again against new users.
+func (c *client) authRequest(opts *connectOpts) *auth.Request {
+	req := &auth.Request{
+		Kind:       c.connKind(),
+		Nonce:      c.nonce,
+		RemoteAddr: c.nc.RemoteAddr(),
+	}
+	if opts != nil {
+		req.User, req.Password, req.Token = opts.User, opts.Pass, opts.Token
+		req.Nkey, req.Sig, req.JWT = opts.Nkey, opts.Sig, opts.JWT
+		if c.ws {
+			c.wsCookies(req)
+		}
+	}
+	// As before CONNECT, a client that skips it is not mapped by its
+	// certificate (no_auth_user does not count certificates either).
+	if tc, ok := c.nc.(*tls.Conn); ok && !c.ws && opts != nil {
+		cs := tc.ConnectionState() // the handshake ended before the read loop
+		req.TLS = &cs
+	}
+	return req
+}
+
 // authenticate checks the credentials of a CONNECT against the server's
 // chain. It runs on the read goroutine: a bcrypt comparison costs a good
 // part of a CPU second and must only hold up the client that sent it. On
 // success it binds the identity's permissions to c and stops the auth
 // timer; on failure it logs why and returns the error that makes the read
-// loop answer -ERR 'Authorization Violation' and close.
+// loop answer -ERR 'Authorization Violation' and close. Without any
+// authentication configured it binds an identity without permissions,
+// so that a reload that turns authentication on can check the client.
 func (c *client) authenticate(opts *connectOpts) error {
-	s := c.srv
-	req := auth.Request{
-		Kind:       c.connKind(),
-		User:       opts.User,
-		Password:   opts.Pass,
-		Token:      opts.Token,
-		Nkey:       opts.Nkey,
-		Sig:        opts.Sig,
-		JWT:        opts.JWT,
-		Nonce:      c.nonce,
-		RemoteAddr: c.nc.RemoteAddr(),
+	req := c.authRequest(opts)
+	for {
+		// A reload between loading the chain and binding makes
+		// bindIdentity refuse (errAuthReloaded): start again with the
+		// new chain, so no client binds to a chain a reload replaced
+		// after it checked the clients.
+		sa := c.srv.auth.Load()
+		err := c.authenticateWith(sa, req)
+		if err != errAuthReloaded {
+			return err
+		}
 	}
-	if c.ws {
-		c.wsCookies(&req)
-	} else if tc, ok := c.nc.(*tls.Conn); ok {
-		cs := tc.ConnectionState() // the handshake ended before the read loop
-		req.TLS = &cs
+}
+
+// errAuthReloaded: the chain changed while a client authenticated.
+var errAuthReloaded = errors.New("server: authorization reloaded")
+
+func (c *client) authenticateWith(sa *serverAuth, req *auth.Request) error {
+	id := &auth.Identity{}
+	var err error
+	if sa.chain != nil {
+		id, err = sa.chain.Authenticate(req)
 	}
-	id, err := s.auth.chain.Authenticate(&req)
 	var acc *Account
 	if err == nil {
-		acc, err = s.identityAccount(id)
+		acc, err = c.srv.identityAccount(id)
 	}
 	if err != nil {
-		return c.authViolation(&req, err)
+		return c.authViolation(sa, req, err)
 	}
-	return c.bindIdentity(id, acc)
+	return c.bindIdentity(sa, req, id, acc)
 }
 
 // identityAccount is the account an authenticated identity binds to.
@@ -130,16 +166,7 @@ func (s *Server) identityAccount(id *auth.Identity) (*Account, error) {
 // lets such a client in, so that telnet-style sessions work; otherwise it
 // is an authorization violation.
 func (c *client) authWithoutConnect() error {
-	req := auth.Request{Kind: c.connKind(), RemoteAddr: c.nc.RemoteAddr()}
-	id, err := c.srv.auth.chain.Authenticate(&req)
-	var acc *Account
-	if err == nil {
-		acc, err = c.srv.identityAccount(id)
-	}
-	if err != nil {
-		return c.authViolation(&req, err)
-	}
-	if err := c.bindIdentity(id, acc); err != nil {
+	if err := c.authenticate(nil); err != nil {
 		return err
 	}
 	c.connected = true
@@ -151,16 +178,41 @@ func (c *client) authWithoutConnect() error {
 	return nil
 }
 
-// bindIdentity applies a successful authentication: permissions for the
-// read loop and, under the lock, the reply tracker deliveries use and the
-// account (monitoring reads it under the lock; the read loop, which runs
-// this, reads it without). The client has no subscriptions yet, so none
-// has to move between sublists. An account at its connection limit
-// refuses the client.
-func (c *client) bindIdentity(id *auth.Identity, acc *Account) error {
+// bindIdentity applies a successful authentication against sa:
+// permissions for the read loop and, under the lock, the reply tracker
+// deliveries use, the account (monitoring reads it under the lock; the
+// read loop, which runs this, reads it without) and the credentials a
+// reload checks again. The client has no subscriptions yet, so none has
+// to move between sublists. An account at its connection limit refuses
+// the client. If a reload replaced sa meanwhile, nothing is bound and
+// the error is errAuthReloaded.
+func (c *client) bindIdentity(sa *serverAuth, req *auth.Request, id *auth.Identity, acc *Account) error {
 	if !acc.addConn() {
 		c.srv.log.Error(c.logPrefix + " - " + errTextMaxAccountConns + " - Account: " + acc.Name)
 		return &closeError{text: errTextMaxAccountConns, reason: reasonMaxAccountConnections}
+	}
+	replies := auth.NewReplies(id.Checker.Response())
+	c.mu.Lock()
+	if c.srv.auth.Load() != sa {
+		c.mu.Unlock()
+		if acc.limits.MaxConnections > 0 {
+			acc.conns.Add(-1)
+		}
+		return errAuthReloaded
+	}
+	if c.authTimer != nil {
+		c.authTimer.Stop()
+		c.authTimer = nil
+	}
+	prev, prevCounted := c.acc, c.accCounted // a second CONNECT
+	c.replies = replies
+	c.authUser = id.Name
+	c.bound = &authBinding{req: req, sa: sa, id: id}
+	c.acc = acc
+	c.accCounted = acc.limits.MaxConnections > 0
+	c.mu.Unlock()
+	if prevCounted {
+		prev.conns.Add(-1)
 	}
 	c.authPending = false
 	c.checker = id.Checker
@@ -168,28 +220,35 @@ func (c *client) bindIdentity(id *auth.Identity, acc *Account) error {
 	if p := id.Checker.Permissions(); p != nil && p.Publish != nil {
 		c.publisher = id.Checker.NewPublisher()
 	}
-	replies := auth.NewReplies(id.Checker.Response())
-	c.mu.Lock()
-	if c.authTimer != nil {
-		c.authTimer.Stop()
-		c.authTimer = nil
-	}
-	c.replies = replies
-	c.authUser = id.Name
-	c.acc = acc
-	c.accCounted = acc.limits.MaxConnections > 0
-	c.mu.Unlock()
 	if p := acc.limits.MaxPayload; p > 0 && p < int(c.srv.maxPayload.Load()) {
 		c.parser.MaxPayload = p
 	}
 	return nil
 }
 
+// authBinding is what a client authenticated with (req), against which
+// chain (sa) and as whom (id). Immutable; client.bound is guarded by
+// client.mu.
+type authBinding struct {
+	req *auth.Request
+	sa  *serverAuth
+	id  *auth.Identity
+}
+
+// allowReply reports whether allow_responses lets the client publish to
+// the denied subject. The tracker is read under the lock because a reload
+// may replace it; this runs only for publishes the permissions deny.
+func (c *client) allowReply(subject []byte) bool {
+	c.mu.Lock()
+	r := c.replies
+	c.mu.Unlock()
+	return r.Allow(subject, time.Now())
+}
+
 // authViolation logs a failed authentication as upstream does (the user
 // or nkey, never the secret), adding the reason, and returns the error
 // that closes the connection with -ERR 'Authorization Violation'.
-func (c *client) authViolation(req *auth.Request, err error) error {
-	sa := &c.srv.auth
+func (c *client) authViolation(sa *serverAuth, req *auth.Request, err error) error {
 	line := c.logPrefix + " - " + logTextAuthError
 	switch {
 	case req.Nkey != "" && sa.nonce:

@@ -76,8 +76,9 @@ type subscription struct {
 	handler MsgHandler
 	// filter, when set, is the subscriber's permissions: the subscription
 	// is a wildcard that some denied subject matches, and each message is
-	// checked with CanDeliver. Immutable.
-	filter *auth.Checker
+	// checked with CanDeliver. Set once at SUB; a reload of the
+	// permissions stores the new ones (auth_reload.go).
+	filter atomic.Pointer[auth.Checker]
 	// remote is set for a link's subscription (a peer's interest) only,
 	// so that clients' subscriptions do not carry its fields.
 	remote *remoteSub
@@ -138,6 +139,9 @@ type client struct {
 	nonce       []byte
 	checker     *auth.Checker
 	publisher   *auth.Publisher
+	// reloaded hands permissions a reload gave the client to the read
+	// loop, which applies them before its next batch (auth_reload.go).
+	reloaded atomic.Pointer[permsUpdate]
 
 	iov net.Buffers // writer-owned writev scratch
 	// Cumulative counters for monitoring, updated once per read batch.
@@ -175,6 +179,9 @@ type client struct {
 	// replies tracks the reply subjects delivered to a client with
 	// allow_responses; set by the reader, read by deliverers.
 	replies *auth.Replies
+	// bound is the client's authentication (credentials, chain,
+	// identity), for a reload to check again (auth_reload.go).
+	bound *authBinding
 }
 
 // createClient starts serving nc; with tlsCfg the client must handshake
@@ -205,9 +212,9 @@ func (s *Server) createClient(nc net.Conn, tlsCfg *tls.Config) {
 	c.parser.MaxControlLine = int(s.maxControlLine.Load())
 	c.parser.MaxPayload = int(s.maxPayload.Load())
 
-	if s.auth.chain != nil {
+	if sa := s.auth.Load(); sa.chain != nil {
 		c.authPending = true
-		if s.auth.nonce {
+		if sa.nonce {
 			c.nonce = auth.NewNonce()
 		}
 	}
@@ -270,7 +277,7 @@ func (c *client) startTimers() {
 	}
 	c.pingTimer = time.AfterFunc(firstPing(time.Duration(s.pingInterval.Load())), c.processPingTimer)
 	if c.authPending {
-		c.authTimer = time.AfterFunc(s.auth.timeout, c.authTimeout)
+		c.authTimer = time.AfterFunc(s.auth.Load().timeout, c.authTimeout)
 	}
 }
 
@@ -310,9 +317,14 @@ func (c *client) readLoop(raw net.Conn, tlsInfo []byte) {
 		n, err := c.nc.Read(buf)
 		if n > 0 {
 			c.lastActive.Store(time.Now().UnixNano())
+			if c.reloaded.Load() != nil {
+				c.applyReloadedPerms()
+			}
 			perr := c.parser.Parse(buf[:n], c)
-			c.flushSignals()
+			// Counters first: a client that got its PONG sees them in
+			// /connz.
 			c.flushStats()
+			c.flushSignals()
 			if perr != nil {
 				c.parseError(perr)
 				return
@@ -461,10 +473,8 @@ func (c *client) processConnect(arg []byte) error {
 	if opts.NoResponders && !opts.Headers {
 		return &closeError{text: errTextNoRespondersHeaders, reason: reasonProtocolViolation}
 	}
-	if c.srv.auth.chain != nil {
-		if err := c.authenticate(&opts); err != nil {
-			return err
-		}
+	if err := c.authenticate(&opts); err != nil {
+		return err
 	}
 	c.opts = opts
 	c.connected = true
@@ -531,7 +541,7 @@ func (c *client) processPub(f *protocol.Frame) error {
 		return nil
 	}
 	c.inBytes += int64(len(f.Payload))
-	if c.publisher != nil && !c.publisher.CanPublish(f.Subject) && !c.replies.Allow(f.Subject, time.Now()) {
+	if c.publisher != nil && !c.publisher.CanPublish(f.Subject) && !c.allowReply(f.Subject) {
 		c.pubViolation(f.Subject)
 		return nil
 	}
@@ -595,7 +605,10 @@ func (c *client) processSub(f *protocol.Frame) error {
 		c.sendErr(errTextMaxSubs)
 		return nil
 	}
-	sub := &subscription{client: c, subject: subject, queue: string(f.Queue), sid: []byte(sid), filter: filter}
+	sub := &subscription{client: c, subject: subject, queue: string(f.Queue), sid: []byte(sid)}
+	if filter != nil {
+		sub.filter.Store(filter)
+	}
 	c.subs[sid] = sub
 	c.mu.Unlock()
 	s := c.srv
@@ -610,6 +623,15 @@ func (c *client) processSub(f *protocol.Frame) error {
 		delete(c.subs, sid)
 		c.mu.Unlock()
 		c.sendErr(errTextInvalidSubject)
+		return nil
+	}
+	// A reload's permission check or a close on another goroutine may
+	// have dropped sub between its c.subs entry and the insert.
+	c.mu.Lock()
+	gone := sub.closed
+	c.mu.Unlock()
+	if gone {
+		s.removeLocalSub(c.acc, sub)
 		return nil
 	}
 	if c.opts.Verbose {
@@ -807,7 +829,7 @@ func (pc *pubCtx) deliver(sub *subscription, subject, reply []byte, hdrLen int, 
 		pc.outBytes += int64(len(payload))
 		return true
 	}
-	if sub.filter != nil && !sub.filter.CanDeliver(subject) {
+	if f := sub.filter.Load(); f != nil && !f.CanDeliver(subject) {
 		return false
 	}
 	dc := sub.client

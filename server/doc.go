@@ -15,7 +15,8 @@
 // listeners (TLS, WebSocket) that deliver NATS clients. Shutdown(ctx) stops
 // accepting, flushes what every client has pending and waits for the
 // server's goroutines; LameDuck(ctx) first tells clients to move elsewhere
-// and closes them gradually. Reload applies new limits to a running server.
+// and closes them gradually. Reload applies new limits, TLS settings and
+// authorization to a running server, checking connected clients again.
 //
 // In-process users (JetStream, MQTT, system services) publish and subscribe
 // through an InternalClient, which takes the same delivery path as a socket

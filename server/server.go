@@ -67,6 +67,10 @@ type Server struct {
 	sysAcc    *Account       // nil with NoSystemAccount; fixed at New
 	sys       *systemService // answers $SYS requests; nil without sysAcc
 
+	// reloadMu serializes Reload calls, so the client checks of two
+	// reloads never interleave; taken before mu.
+	reloadMu sync.Mutex
+
 	mu       sync.Mutex
 	opts     Options // guarded by mu for Reload; hot fields are copied to atomics below
 	info     Info
@@ -90,8 +94,10 @@ type Server struct {
 	writeDeadline       atomic.Int64
 	noFastProducerStall atomic.Bool
 
-	// auth is fixed at New (reload does not change it).
-	auth serverAuth
+	// auth is the authentication chain and its settings, built at New
+	// and swapped whole by Reload (see auth_reload.go). Readers load it
+	// once per use and never hold a lock for it.
+	auth atomic.Pointer[serverAuth]
 	// tlsConfig is the client listener's TLS front, fixed at New (nil
 	// means no TLS); tlsState is what its handshakes follow, swapped by
 	// Reload (see tls.go).
@@ -197,9 +203,11 @@ func New(opts Options) (*Server, error) {
 	if err = s.setupLinks(&opts); err != nil {
 		return nil, err
 	}
-	if s.auth, err = newServerAuth(&opts, s.accounts); err != nil {
+	sa, err := newServerAuth(&opts, s.accounts)
+	if err != nil {
 		return nil, err
 	}
+	s.auth.Store(sa)
 	if err = s.startSystem(); err != nil {
 		return nil, err
 	}
@@ -219,7 +227,7 @@ func New(opts Options) (*Server, error) {
 		Port:         opts.Port,
 		Headers:      !opts.NoHeaderSupport,
 		MaxPayload:   opts.MaxPayload,
-		AuthRequired: s.auth.chain != nil,
+		AuthRequired: sa.chain != nil,
 		TLSRequired:  opts.TLSConfig != nil,
 		TLSVerify:    tlsVerifies(opts.TLSConfig),
 	}
@@ -545,19 +553,42 @@ func sleepCtx(ctx context.Context, quit chan struct{}, d time.Duration) bool {
 }
 
 // Reload applies the reloadable parts of opts (limits and keepalive, the
-// client listener's TLS settings, the logger if set). Other fields are
-// ignored here; callers report changes to non-reloadable fields
-// themselves.
+// client listener's TLS settings, the logger if set, authorization and
+// the users of existing accounts). Other fields are ignored here; callers
+// report changes to non-reloadable fields themselves. After an
+// authorization change, connected clients are checked again as upstream
+// does (see auth_reload.go): users that are gone or moved to another
+// account are closed, clients whose credentials fail get
+// 'Authorization Violation', the others get the new permissions.
 func (s *Server) Reload(opts Options) error {
 	opts.setDefaults()
 	if int64(opts.MaxPayload) > opts.MaxPending {
 		return fmt.Errorf("%w: max_payload (%d) can not be higher than max_pending (%d)", ErrBadOptions, opts.MaxPayload, opts.MaxPending)
 	}
+	s.reloadMu.Lock()
+	defer s.reloadMu.Unlock()
 	s.mu.Lock()
+	oldAuth := s.auth.Load()
+	sa, err := s.reloadAuth(&opts, oldAuth)
+	if err != nil {
+		s.mu.Unlock()
+		return err
+	}
 	unpinned, err := s.reloadTLS(&opts)
 	if err != nil {
 		s.mu.Unlock()
 		return err
+	}
+	var recheck []*client
+	if sa != oldAuth {
+		s.auth.Store(sa)
+		s.opts.Authorization = opts.Authorization
+		s.opts.AuthTimeout = opts.AuthTimeout
+		s.info.AuthRequired = sa.chain != nil
+		recheck = make([]*client, 0, len(s.clients))
+		for _, c := range s.clients {
+			recheck = append(recheck, c)
+		}
 	}
 	s.opts.MaxConn = opts.MaxConn
 	s.opts.MaxSubs = opts.MaxSubs
@@ -580,6 +611,7 @@ func (s *Server) Reload(opts Options) error {
 	s.applyLimits(&s.opts)
 	s.mu.Unlock()
 	s.dropUnpinned(unpinned)
+	s.recheckAuth(sa, recheck)
 	s.log.Info("Reloaded server configuration")
 	return nil
 }

@@ -70,10 +70,11 @@ authorization {
 	require.ErrorIs(t, err, nats.ErrAuthorization)
 	require.NotContains(t, p.log.String(), "wrong-pw")
 
-	// Authorization changes need a restart for now.
-	writeFile(t, conf, "authorization { user: x, password: y }\n")
+	// Authorization reloads (auth_reload_e2e_test.go); setting
+	// no_auth_user does not, and the refusal shows no secret.
+	writeFile(t, conf, "authorization { users [ { user: x, password: y } ] }\nno_auth_user: x\n")
 	p.signal(syscall.SIGHUP)
-	p.waitLog("config reload not supported for authorization")
+	p.waitLog("config reload not supported for no_auth_user")
 	require.NotContains(t, p.log.String(), "password: y")
 }
 

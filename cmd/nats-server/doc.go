@@ -20,7 +20,8 @@
 //	SIGINT, SIGTERM  shut down gracefully and exit 0 (TERM is ignored while
 //	                 lame duck mode runs)
 //	SIGUSR1          reopen the log file (after logrotate moved it)
-//	SIGHUP           reload the configuration file: logging and limits
+//	SIGHUP           reload the configuration file: logging, limits, TLS,
+//	                 authorization (connected clients are checked again)
 //	SIGUSR2          enter lame duck mode, then exit
 //
 // "nats-server --signal <command>[=<pid>|=<pid file>]" sends them: stop

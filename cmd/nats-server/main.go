@@ -278,7 +278,8 @@ func (p *process) cleanup() {
 }
 
 // reload re-reads the configuration file and applies what can change while
-// running (logging, limits and the client listener's TLS). On any error the running configuration is
+// running (logging, limits, the client listener's TLS, authorization and
+// the users of existing accounts). On any error the running configuration is
 // kept and the error logged.
 func (p *process) reload() {
 	log := p.logs.log
@@ -364,9 +365,16 @@ func checkReloadable(old, nu *server.Config) error {
 			return fmt.Errorf("config reload not supported for %s: old=%v, new=%v", fl.name, fl.old, fl.new)
 		}
 	}
-	// The values are secrets: the message does not show them.
-	if !reflect.DeepEqual(old.Options.Authorization, nu.Options.Authorization) || old.Options.AuthTimeout != nu.Options.AuthTimeout {
-		return errors.New("config reload not supported for authorization")
+	// Authorization and the users of existing accounts reload (the
+	// server checks connected clients again). As upstream, no_auth_user
+	// may be removed but not set or changed; the accounts themselves,
+	// their exports, imports, mappings and limits need a restart.
+	if oa, na := noAuthUser(old), noAuthUser(nu); na != "" && na != oa {
+		return fmt.Errorf("config reload not supported for no_auth_user: old=%v, new=%v", oa, na)
+	}
+	if !reflect.DeepEqual(old.Options.Exports, nu.Options.Exports) || !reflect.DeepEqual(old.Options.Imports, nu.Options.Imports) ||
+		!reflect.DeepEqual(old.Options.Mappings, nu.Options.Mappings) || !reflect.DeepEqual(old.Options.AccountLimits, nu.Options.AccountLimits) {
+		return errors.New("config reload not supported for accounts")
 	}
 	if !sameWebsocket(old.Options.Websocket, nu.Options.Websocket) {
 		return errors.New("config reload not supported for websocket")
@@ -379,6 +387,14 @@ func checkReloadable(old, nu *server.Config) error {
 		return errors.New("config reload not supported for tls")
 	}
 	return nil
+}
+
+// noAuthUser is the no_auth_user of c, "" for none.
+func noAuthUser(c *server.Config) string {
+	if c.Options.Authorization == nil {
+		return ""
+	}
+	return c.Options.Authorization.NoAuthUser
 }
 
 // sameWebsocket reports whether two websocket {} blocks configure the same
