@@ -152,6 +152,12 @@ func IsBcrypt(s string) bool {
 
 func isDigit(c byte) bool { return '0' <= c && c <= '9' }
 
+// SecretMatches reports whether given, what a peer sent, matches
+// configured, a password or token from the configuration: with bcrypt
+// when configured is a bcrypt hash (see IsBcrypt), else in constant time.
+// It is for other modules' own credentials (routes' authorization {}).
+func SecretMatches(configured, given string) bool { return checkSecret(configured, given) }
+
 // checkSecret compares a configured password or token (plain or bcrypt)
 // with what the client sent. Plain secrets compare in constant time; they
 // are hashed first so that not even their length leaks through timing.

@@ -364,3 +364,14 @@ func redactConnect(arg []byte) string {
 	}
 	return string(b)
 }
+
+// PasswordMatches reports whether given, the password a peer presented,
+// matches configured, a password from the configuration: plain text is
+// compared in constant time, a bcrypt hash ("$2a$...", see auth.IsBcrypt)
+// with bcrypt. Modules that cannot import auth (cluster, for its routes'
+// authorization {}) check their credentials with it. A bcrypt check takes
+// tens of milliseconds: call it on the connection's own goroutine with no
+// lock held.
+func PasswordMatches(given, configured string) bool {
+	return auth.SecretMatches(configured, given)
+}

@@ -176,6 +176,9 @@ type client struct {
 	accCounted          bool   // counted against the account's connection limit
 	asyncInfo           bool   // takes asynchronous INFO (connect_urls updates)
 	pinnedLink          bool   // a link dedicated to one account: RMSG without it
+	// linkFilter is a link's LinkFilter, copied into each remote
+	// subscription it registers (guarded by mu).
+	linkFilter LinkFilter
 	// replies tracks the reply subjects delivered to a client with
 	// allow_responses; set by the reader, read by deliverers.
 	replies *auth.Replies
@@ -721,7 +724,9 @@ func (s *Server) deliverLocal(pc *pubCtx, from *client, acc *Account, subject, r
 	noEcho := !from.opts.Echo
 	for _, sub := range r.Plain {
 		if sub.client.kind == kindRoute {
-			pc.addRoute(sub.client, nil)
+			if sub.remote.allows(subject) {
+				pc.addRoute(sub.client, nil)
+			}
 			continue
 		}
 		if noEcho && sub.client == from {
@@ -742,6 +747,9 @@ func (s *Server) deliverLocal(pc *pubCtx, from *client, acc *Account, subject, r
 		for j := range n {
 			sub := members[(start+j)%n]
 			if sub.client.kind == kindRoute {
+				if !sub.remote.allows(subject) {
+					continue
+				}
 				w := max(sub.remote.weight.Load(), 1)
 				weights += w
 				if remote == nil || rand.Int32N(weights) < w {

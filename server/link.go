@@ -199,6 +199,25 @@ func (l *Link) SetPinnedAccount(on bool) {
 	l.c.mu.Unlock()
 }
 
+// LinkFilter decides, per message, whether a subject may be sent over a
+// link: a route's export permissions. Allow is called on publishers'
+// goroutines, concurrently; it must not block, keep subject, or allocate
+// (it is on the delivery hot path).
+type LinkFilter interface {
+	Allow(subject []byte) bool
+}
+
+// SetFilter makes every message delivered to the interest the peer
+// registers from now on (AddRemoteSub) pass f first: a message whose
+// subject f refuses is not sent over the link, even if the peer's
+// wildcard interest matches it. Call it before the first AddRemoteSub;
+// nil removes the filter for later interest.
+func (l *Link) SetFilter(f LinkFilter) {
+	l.c.mu.Lock()
+	l.c.linkFilter = f
+	l.c.mu.Unlock()
+}
+
 // Write queues p (whole protocol operations) and wakes the writer.
 func (l *Link) Write(p []byte) error {
 	c := l.c
@@ -275,7 +294,7 @@ func (l *Link) AddRemoteSub(account, subject, queue []byte, weight int32) error 
 		c.mu.Unlock()
 		return nil
 	}
-	sub := &subscription{client: c, subject: string(subject), queue: string(queue), sid: []byte(key), remote: &remoteSub{acc: acc}}
+	sub := &subscription{client: c, subject: string(subject), queue: string(queue), sid: []byte(key), remote: &remoteSub{acc: acc, filter: c.linkFilter}}
 	if len(queue) > 0 {
 		sub.remote.qb = []byte(sub.queue)
 	}
@@ -654,4 +673,12 @@ type remoteSub struct {
 	acc    *Account
 	qb     []byte
 	weight atomic.Int32
+	// filter is the link's LinkFilter when the interest was registered;
+	// it never changes afterwards, so publishers read it without a lock.
+	filter LinkFilter
+}
+
+// allows reports whether a message on subject may go to this interest.
+func (r *remoteSub) allows(subject []byte) bool {
+	return r.filter == nil || r.filter.Allow(subject)
 }
