@@ -64,6 +64,9 @@ type Cluster struct {
 	self       map[string]bool       // route URLs found to reach this server
 	closed     bool
 
+	// perms are the compiled Options.Permissions, immutable.
+	perms routeFilters
+
 	// imu guards the local interest counts and the routes that get
 	// interest updates; a route joins ready after it was sent the counts.
 	imu      sync.Mutex
@@ -200,6 +203,12 @@ func Start(s *server.Server, o *Options) (*Cluster, error) {
 	case o.PoolSize > 0:
 		c.poolSize = o.PoolSize
 	}
+	perms, err := compileRoutePermissions(o.Permissions)
+	if err != nil {
+		stop()
+		return nil, err
+	}
+	c.perms = perms
 	c.pinned = make(map[string]bool)
 	for _, a := range o.PinnedAccounts {
 		if s.LookupAccount(a) == nil {
@@ -469,7 +478,13 @@ func (c *Cluster) sleep(d time.Duration) bool {
 // interest per account, subject and queue, and sends RS+ when a subject
 // gains its first subscriber, RS- when it loses its last, and for queue
 // groups RS+ with the new member count as weight on every change.
+//
+// Interest in a subject the import permissions refuse is not counted nor
+// announced: this server would drop what the routes sent for it.
 func (c *Cluster) InterestChanged(account, subject, queue string, added bool) {
+	if !c.perms.imp.allows(subject) {
+		return
+	}
 	k := ikey{account, subject, queue}
 	c.imu.Lock()
 	defer c.imu.Unlock()

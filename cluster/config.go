@@ -11,6 +11,7 @@ import (
 
 	"natsd.dev/confparse"
 	"natsd.dev/server"
+	"natsd.dev/sublist"
 )
 
 // errNameHasSpaces is upstream's text for a cluster name it refuses.
@@ -55,13 +56,15 @@ func ParseConfig(e *confparse.Entry) (o *Options, warnings confparse.ErrorList, 
 // values as confparse's).
 type parser struct {
 	o *Options
+	// authPerms are permissions given inside authorization {}; the
+	// cluster block's own permissions win over them, as upstream.
+	authPerms *RoutePermissions
 	confparse.Decoder
 }
 
 // unsupportedKeys are upstream's cluster keys natsd does not implement:
 // refusing them beats running differently from what the file asks.
 var unsupportedKeys = map[string]bool{
-	"permissions":    true,
 	"write_deadline": true,
 	"write_timeout":  true,
 }
@@ -118,6 +121,10 @@ func (p *parser) block(e *confparse.Entry) {
 			}
 		case "ping_max":
 			p.integer(name, mv, &o.MaxPingsOut)
+		case "permissions":
+			if rp := p.permissions(name, mv, true); rp != nil {
+				o.Permissions = rp
+			}
 		default:
 			switch {
 			case unsupportedKeys[key]:
@@ -127,6 +134,99 @@ func (p *parser) block(e *confparse.Entry) {
 			}
 		}
 	}
+	if o.Permissions == nil {
+		o.Permissions = p.authPerms
+	}
+}
+
+// permissions takes a permissions map as upstream reads the cluster's:
+// import (publish, pub) and export (subscribe, sub), each a subject, a
+// list of subjects, or a map { allow, deny }. allow_responses makes no
+// sense between servers: upstream refuses it in the cluster block
+// (strict) and ignores it inside authorization {}. A permissions map
+// without any subject gives nil.
+func (p *parser) permissions(key string, v *confparse.Value, strict bool) *RoutePermissions {
+	if v.Kind != confparse.KindMap {
+		p.Errorf(v.Pos, server.ErrBadValue, "Expected permissions to be a map/struct, got %s", v.Describe())
+		return nil
+	}
+	rp := &RoutePermissions{}
+	for i := range v.Map.Entries {
+		pe := &v.Map.Entries[i]
+		k := strings.ToLower(pe.Key)
+		name := key + " " + k
+		switch k {
+		case "import", "publish", "pub":
+			rp.Import = p.subjectPermission(name, pe.Value)
+		case "export", "subscribe", "sub":
+			rp.Export = p.subjectPermission(name, pe.Value)
+		case "allow_responses", "publish_allow_responses":
+			if strict {
+				p.Errorf(pe.KeyPos, server.ErrBadValue, "Cluster permissions do not support dynamic responses")
+			}
+		default:
+			if !pe.UsedAsVariable {
+				p.Errorf(pe.KeyPos, server.ErrUnknownField, "Unknown field %q parsing permissions", pe.Key)
+			}
+		}
+	}
+	if rp.Import == nil && rp.Export == nil {
+		return nil
+	}
+	return rp
+}
+
+// subjectPermission takes a subject, a list of subjects (an allow list)
+// or a map { allow, deny }; nil when it names no subject.
+func (p *parser) subjectPermission(key string, v *confparse.Value) *SubjectPermission {
+	sp := &SubjectPermission{}
+	if v.Kind != confparse.KindMap {
+		sp.Allow = p.subjects(key, v)
+	} else {
+		for i := range v.Map.Entries {
+			se := &v.Map.Entries[i]
+			switch strings.ToLower(se.Key) {
+			case "allow":
+				sp.Allow = p.subjects(key+" allow", se.Value)
+			case "deny":
+				sp.Deny = p.subjects(key+" deny", se.Value)
+			default:
+				if !se.UsedAsVariable {
+					p.Errorf(se.KeyPos, server.ErrUnknownField, "Unknown field name %q parsing subject permissions, only 'allow' or 'deny' are permitted", se.Key)
+				}
+			}
+		}
+	}
+	if len(sp.Allow) == 0 && len(sp.Deny) == 0 {
+		return nil
+	}
+	return sp
+}
+
+// subjects takes a subject or an array of subjects, each checked.
+func (p *parser) subjects(key string, v *confparse.Value) []string {
+	vals := []*confparse.Value{v}
+	switch v.Kind {
+	case confparse.KindArray:
+		vals = v.Array
+	case confparse.KindString:
+	default:
+		p.Errorf(v.Pos, server.ErrBadValue, "%s: expected a subject or an array of subjects, got %s", key, v.Describe())
+		return nil
+	}
+	var out []string
+	for _, sv := range vals {
+		if sv.Kind != confparse.KindString {
+			p.Errorf(sv.Pos, server.ErrBadValue, "Subject in permissions array cannot be cast to string")
+			continue
+		}
+		if !sublist.ValidSubject(sv.Str) {
+			p.Errorf(sv.Pos, server.ErrBadValue, "subject %q is not a valid subject", sv.Str)
+			continue
+		}
+		out = append(out, sv.Str)
+	}
+	return out
 }
 
 // upstreamPort maps a port as upstream writes it (-1 random, 0 none) to
@@ -271,8 +371,11 @@ func (p *parser) authorization(key string, v *confparse.Value) {
 			p.Errorf(v.Pos, server.ErrBadValue, "Cluster authorization does not support tokens")
 		case "auth_callout", "callout":
 			p.Errorf(v.Pos, server.ErrBadValue, "Cluster authorization does not support callouts")
-		case "permissions", "default_permissions":
-			p.Errorf(ae.KeyPos, server.ErrNotSupported, "%s is not supported yet", name)
+		case "permissions", "default_permissions", "default_permission":
+			p.Warnf(ae.KeyPos, `setting "permissions" within cluster authorization block is deprecated`)
+			if rp := p.permissions(name, av, false); rp != nil {
+				p.authPerms = rp
+			}
 		default:
 			if !ae.UsedAsVariable {
 				p.Errorf(ae.KeyPos, server.ErrUnknownField, "unknown field %q", ae.Key)

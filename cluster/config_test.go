@@ -130,7 +130,7 @@ func TestParseConfigErrorsAllReported(t *testing.T) {
   authorization { users: [] }
   compression: s2_medium
   pool_size: -2
-  permissions: { import: ">" }
+  permissions: { import: "foo..bar" }
   bogus: 1
   port: 70000
   ping_interval: 90
@@ -144,7 +144,7 @@ func TestParseConfigErrorsAllReported(t *testing.T) {
 		`test.conf:9:17: Cluster authorization does not allow multiple users`,
 		`test.conf:10:16: cluster: invalid compression: unsupported compression mode "s2_medium"`,
 		`test.conf:11:14: cluster pool_size: -2 is not a pool size (-1 turns pooling off)`,
-		`test.conf:12:3: cluster permissions is not supported yet`,
+		`test.conf:12:26: subject "foo..bar" is not a valid subject`,
 		`test.conf:13:3: unknown field "bogus"`,
 		`test.conf:14:9: cluster port: 70000 is not a port number`,
 		`test.conf:16:20: cluster connect_retries: expected an integer, got string "x"`,
@@ -160,7 +160,7 @@ func TestParseConfigErrorsAllReported(t *testing.T) {
 	if warns.Error() != strings.Join(wantWarns, "\n") || !errors.Is(warns, server.ErrConfigWarning) {
 		t.Errorf("warnings:\n%v", warns)
 	}
-	for kind, n := range map[error]int{server.ErrUnknownField: 1, server.ErrNotSupported: 1, server.ErrBadValue: 8} {
+	for kind, n := range map[error]int{server.ErrUnknownField: 1, server.ErrNotSupported: 0, server.ErrBadValue: 9} {
 		c := 0
 		for _, e := range err.(confparse.ErrorList) {
 			if errors.Is(e, kind) {
@@ -178,7 +178,8 @@ func TestParseConfigBadTypes(t *testing.T) {
 		{"cluster: 6222", `test.conf:1:10: cluster: expected a map, got integer 6222`},
 		{"cluster { routes: \"nats://a:1\" }", `test.conf:1:19: cluster routes: expected an array of URLs, got string "nats://a:1"`},
 		{"cluster { authorization { token: abc } }", `test.conf:1:25: Cluster authorization does not support tokens`},
-		{"cluster { authorization { user: a, permissions: {} } }", `test.conf:1:36: cluster authorization permissions is not supported yet`},
+		{"cluster { permissions: { allow_responses: true } }", `test.conf:1:26: Cluster permissions do not support dynamic responses`},
+		{"cluster { permissions: [foo] }", `test.conf:1:24: Expected permissions to be a map/struct, got array`},
 		{"cluster { compression: 1 }", `test.conf:1:24: field "compression" should be a boolean or a structure, got int`},
 		{"cluster { compression: { mode: auto, rtt_thresholds: [\"50ms\", \"10ms\"] } }", `test.conf:1:24: cluster: invalid compression: RTT threshold values [50ms 10ms] should be in ascending order`},
 		{"cluster { compression: { level: 3 } }", `test.conf:1:26: unknown field "level"`},

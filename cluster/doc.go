@@ -51,6 +51,17 @@
 //	HMSG <account> <subject> [same] <header size> <total size>
 //	PING, PONG, INFO (gossip of a new server, connect_urls updates), -ERR
 //
+// # Permissions
+//
+// Options.Permissions (the block's permissions {}) limit what crosses the
+// routes, as upstream's import and export do, on interest and on each
+// message: local interest is announced only for subjects Import allows,
+// and routed messages Import refuses are dropped; a peer's interest is
+// honoured only for subjects Export allows, and a message matching a
+// peer's wildcard interest is forwarded only if Export allows its
+// subject (a server.LinkFilter on each route). The compiled lists never
+// change, take no lock and allocate nothing per message.
+//
 // # Concurrency
 //
 // A Cluster is safe for concurrent use. It owns one accept loop and, per

@@ -69,4 +69,35 @@ type Options struct {
 	Compression    Compression
 	PingInterval   time.Duration
 	MaxPingsOut    int
+	// Permissions, when set, limit the subjects that cross this server's
+	// routes (the cluster's permissions {}); nil lets everything cross.
+	Permissions *RoutePermissions
+}
+
+// RoutePermissions are the cluster's permissions {}, upstream's import
+// and export. They act on interest, as upstream's do, and on each
+// message:
+//
+//   - Import limits what this server takes from its routes: local
+//     interest is announced (RS+) only for subjects Import allows, and a
+//     routed message (RMSG/HMSG) on a subject it does not allow is dropped.
+//   - Export limits what this server sends to its routes: a peer's
+//     interest (RS+) is honoured only for subjects Export allows, and a
+//     message matching a peer's wildcard interest is forwarded only if
+//     Export allows its subject.
+//
+// A subject of interest is tested with its wildcard tokens taken
+// literally, as upstream does: "foo.*" is allowed by "foo.*" or "foo.>",
+// not by "foo.bar". A nil field allows everything.
+type RoutePermissions struct {
+	Import *SubjectPermission
+	Export *SubjectPermission
+}
+
+// SubjectPermission is an allow list and a deny list of subjects, which
+// may use wildcards. A subject is permitted if it matches the allow list
+// (a nil or empty one allows all) and does not match the deny list.
+type SubjectPermission struct {
+	Allow []string
+	Deny  []string
 }

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"math/rand/v2"
 	"net"
 	"net/url"
@@ -49,6 +50,7 @@ type route struct {
 	traceOn     bool // -V: trace the protocol (fixed at creation)
 	parser      protocol.Parser
 	authPending bool
+	authOK      bool // the peer's CONNECT credentials were checked and match
 	connectSeen bool
 	// delayedInfo: our INFO goes out once the route is registered (we
 	// dialed with compression configured, as upstream's solicitor does).
@@ -153,6 +155,9 @@ func (c *Cluster) createRoute(nc net.Conn, u *url.URL, explicit bool, account st
 	}
 	r.link = link
 	r.prefix = link.LogPrefix()
+	if c.perms.exp != nil {
+		link.SetFilter(c.perms.exp)
+	}
 	c.mu.Lock()
 	if c.closed {
 		c.mu.Unlock()
@@ -525,14 +530,26 @@ func (r *route) HandleFrame(f *protocol.Frame) error {
 	}
 	switch f.Op {
 	case protocol.OpRMsg:
+		if !c.perms.imp.Allow(f.Subject) {
+			return nil
+		}
 		if err := r.link.Deliver(f.Account, f.Subject, f.Reply, f.Queues, -1, f.Payload); err != nil {
 			c.log.Debug(fmt.Sprintf("%s - Unknown account %q for routed message on subject: %q", r.prefix, f.Account, f.Subject))
 		}
 	case protocol.OpHMsg:
+		if !c.perms.imp.Allow(f.Subject) {
+			return nil
+		}
 		if err := r.link.Deliver(f.Account, f.Subject, f.Reply, f.Queues, f.HeaderLen, f.Payload); err != nil {
 			c.log.Debug(fmt.Sprintf("%s - Unknown account %q for routed message on subject: %q", r.prefix, f.Account, f.Subject))
 		}
 	case protocol.OpRSub:
+		if !c.perms.exp.Allow(f.Subject) {
+			if c.log.Enabled(context.Background(), slog.LevelDebug) {
+				c.log.Debug(fmt.Sprintf("%s - Can not export %q, ignoring remote subscription request", r.prefix, f.Subject))
+			}
+			return nil
+		}
 		if err := r.link.AddRemoteSub(f.Account, f.Subject, f.Queue, f.Weight); err != nil {
 			if errors.Is(err, server.ErrUnknownAccount) {
 				c.log.Error(fmt.Sprintf("%s - Unknown account %q for remote subject %q", r.prefix, f.Account, f.Subject))
@@ -614,6 +631,24 @@ func sameSecret(given, configured string) bool {
 	return subtle.ConstantTimeCompare(a[:], b[:]) == 1
 }
 
+// credentialsOK checks a route CONNECT's user and password against the
+// cluster's authorization: the user in constant time, the password plain
+// or as a bcrypt hash, as upstream accepts for routes. A route checks them
+// once (the CONNECT read during the compression negotiation is parsed
+// again afterwards, and bcrypt is slow).
+func (r *route) credentialsOK(ci *connectInfo) bool {
+	c := r.cl
+	if c.o.Username == "" || r.authOK {
+		return true
+	}
+	// Both are computed, so a wrong user costs the same time as a wrong
+	// password.
+	userOK := sameSecret(ci.User, c.o.Username)
+	passOK := server.PasswordMatches(ci.Pass, c.o.Password)
+	r.authOK = userOK && passOK
+	return r.authOK
+}
+
 // checkConnect validates a route CONNECT: not a client, not a gateway,
 // the credentials of the cluster's authorization, a cluster name we
 // accept (or adopt).
@@ -637,7 +672,7 @@ func (r *route) checkConnect(arg []byte) *routeError {
 		c.log.Error(prefix + " - " + text)
 		return &routeError{text: text, reason: server.LinkProtocolViolation}
 	}
-	if c.o.Username != "" && !(sameSecret(ci.User, c.o.Username) && sameSecret(ci.Pass, c.o.Password)) {
+	if !r.credentialsOK(&ci) {
 		c.log.Error(prefix + " - authentication error")
 		return &routeError{text: errTextAuthViolation, reason: server.LinkAuthViolation}
 	}
