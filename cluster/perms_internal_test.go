@@ -236,3 +236,40 @@ func TestPatternsAgreeWithSublist(t *testing.T) {
 		t.Error("long list decisions")
 	}
 }
+
+// FuzzPermissionMatch: a short list's token matcher decides as a sublist
+// holding the same filter (differential oracle), for any subject, and
+// the bytes entry point agrees with the string one.
+func FuzzPermissionMatch(f *testing.F) {
+	for _, seed := range [][2]string{
+		{"a.b", "a.*"}, {"a.b.c", "a.>"}, {"a", ">"}, {"a.>", "a.*"}, {"a..b", "a.*.b"},
+		{"", "*"}, {"x.y", "x.y"}, {"a.b.", "a.>"}, {"*", "*"}, {"a.*", "a.b"},
+	} {
+		f.Add(seed[0], seed[1])
+	}
+	f.Fuzz(func(t *testing.T, subject, filter string) {
+		if !sublist.ValidSubject(filter) {
+			if _, err := compileList("import", []string{filter}); err == nil {
+				t.Fatalf("invalid filter %q compiled", filter)
+			}
+			return
+		}
+		l, err := compileList("import", []string{filter})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sl := sublist.NewWithOptions[int](sublist.Options{NoCache: true})
+		if err := sl.Insert(filter, "", 0); err != nil {
+			t.Fatal(err)
+		}
+		var buf [32]string
+		got, want := l.match(subject, tokenize(subject, buf[:0])), sl.HasInterest(subject)
+		if got != want {
+			t.Fatalf("filter %q, subject %q: %v, sublist says %v", filter, subject, got, want)
+		}
+		fl := &subjectFilter{allow: l}
+		if fl.allows(subject) != fl.Allow([]byte(subject)) && subject != "" {
+			t.Fatalf("bytes and string disagree on %q", subject)
+		}
+	})
+}
