@@ -21,13 +21,21 @@ import (
 )
 
 // Timings, as upstream's: how long a dial may take, how long to wait
-// between attempts, and the longest ping interval on a route.
+// between attempts (and, with connect_backoff, the longest wait), and the
+// longest ping interval on a route.
 const (
-	routeDialTimeout  = time.Second
-	routeConnectDelay = time.Second
-	maxRoutePing      = 30 * time.Second
-	firstRoutePing    = time.Second
+	routeDialTimeout     = time.Second
+	routeConnectDelay    = time.Second
+	routeConnectMaxDelay = 30 * time.Second
+	maxRoutePing         = 30 * time.Second
+	firstRoutePing       = time.Second
 )
+
+// nextConnectDelay is the wait after a failed dial that followed a wait
+// of d, with connect_backoff: twice d, at most max.
+func nextConnectDelay(d, max time.Duration) time.Duration {
+	return min(2*d, max)
+}
 
 // Errors returned by Start.
 var (
@@ -51,6 +59,12 @@ type Cluster struct {
 
 	ln net.Listener
 
+	// connectDelay is the first wait between attempts to dial a route,
+	// maxConnectDelay the longest with connect_backoff; fixed before the
+	// first dial (tests shorten them).
+	connectDelay    time.Duration
+	maxConnectDelay time.Duration
+
 	mu         sync.Mutex
 	name       string
 	dynamic    bool
@@ -63,6 +77,9 @@ type Cluster struct {
 	connecting map[string]bool       // host:port being solicited
 	self       map[string]bool       // route URLs found to reach this server
 	closed     bool
+	// configured are the explicit routes: Options.Routes, then those of
+	// SetRoutes.
+	configured []*url.URL
 
 	// perms are the compiled Options.Permissions, immutable.
 	perms routeFilters
@@ -180,7 +197,12 @@ func Start(s *server.Server, o *Options) (*Cluster, error) {
 		self:       make(map[string]bool),
 		interest:   make(map[ikey]int32),
 		ready:      make(map[*route]struct{}),
+
+		connectDelay:    routeConnectDelay,
+		maxConnectDelay: routeConnectMaxDelay,
+		configured:      slices.Clone(o.Routes),
 	}
+	c.o.Routes = nil // configured is the list in use
 	if c.o.AuthTimeout <= 0 {
 		c.o.AuthTimeout = DefaultAuthTimeout
 	}
@@ -249,10 +271,84 @@ func Start(s *server.Server, o *Options) (*Cluster, error) {
 			return nil, err
 		}
 	}
-	for _, u := range c.o.Routes {
+	for _, u := range c.configured {
 		c.solicit(u, true)
 	}
 	return c, nil
+}
+
+// SetRoutes replaces the explicit routes, as a configuration reload of
+// cluster { routes } does upstream: a route new to the list is dialed
+// (and redialed forever, like those given to Start); the connections
+// this server dialed to a route no longer listed are closed with reason
+// "Route Removed" and not redialed, and attempts to dial it stop. A
+// connection the removed server dialed to this one stays: that server
+// lists this one. Routes compare by their URL, credentials included, so
+// changing a route's password closes its connections and dials it anew.
+// SetRoutes does nothing once Shutdown began. routes is not kept: the
+// caller may reuse it.
+func (c *Cluster) SetRoutes(routes []*url.URL) {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return
+	}
+	var added, removed []*url.URL
+	for _, u := range routes {
+		if !containsURL(c.configured, u) && !containsURL(added, u) {
+			added = append(added, u)
+		}
+	}
+	for _, u := range c.configured {
+		if !containsURL(routes, u) {
+			removed = append(removed, u)
+		}
+	}
+	c.configured = nil
+	for _, u := range routes {
+		if !containsURL(c.configured, u) {
+			c.configured = append(c.configured, u)
+		}
+	}
+	var drop []*route
+	for r := range c.all {
+		if r.solicited && r.explicit && containsURL(removed, r.url) {
+			drop = append(drop, r)
+		}
+		if r.reconnectURL != nil && r.reconnectExplicit && containsURL(removed, r.reconnectURL) {
+			r.reconnectURL = nil
+		}
+	}
+	c.mu.Unlock()
+	for _, u := range removed {
+		c.log.Info("Removed route " + u.Redacted())
+	}
+	for _, r := range drop {
+		r.close(server.LinkRouteRemoved)
+	}
+	for _, u := range added {
+		c.solicit(u, true)
+	}
+}
+
+// containsURL reports whether list holds u (same URL text).
+func containsURL(list []*url.URL, u *url.URL) bool {
+	if u == nil {
+		return false
+	}
+	s := u.String()
+	for _, x := range list {
+		if x.String() == s {
+			return true
+		}
+	}
+	return false
+}
+
+// stillConfigured reports whether u, dialed as an explicit route, is
+// still one; c.mu must be held.
+func (c *Cluster) stillConfigured(u *url.URL, explicit bool) bool {
+	return !explicit || containsURL(c.configured, u)
 }
 
 // dialKey identifies a connection being dialed: host:port, and the
@@ -430,12 +526,21 @@ func (c *Cluster) connectLoop(u *url.URL, explicit bool, account string, delay t
 		return
 	}
 	d := net.Dialer{Timeout: routeDialTimeout}
+	wait := c.connectDelay
 	for attempts := 0; ; {
 		select {
 		case <-c.quit:
 			done()
 			return
 		default:
+		}
+		c.mu.Lock()
+		valid := c.stillConfigured(u, explicit)
+		c.mu.Unlock()
+		if !valid {
+			// Removed from the routes by SetRoutes.
+			done()
+			return
 		}
 		c.log.Debug("Trying to connect to route on " + u.Host + " (" + u.Host + ")")
 		nc, err := d.DialContext(c.ctx, "tcp", u.Host)
@@ -456,9 +561,12 @@ func (c *Cluster) connectLoop(u *url.URL, explicit bool, account string, delay t
 			done()
 			return
 		}
-		if !c.sleep(routeConnectDelay) {
+		if !c.sleep(wait) {
 			done()
 			return
+		}
+		if c.o.ConnectBackoff {
+			wait = nextConnectDelay(wait, c.maxConnectDelay)
 		}
 	}
 }
@@ -607,7 +715,9 @@ func (c *Cluster) isConfigured(host string, port int, ip string) bool {
 	if u, err := url.Parse(ip); err == nil && ip != "" {
 		two = strings.ToLower(u.Host)
 	}
-	for _, u := range c.o.Routes {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, u := range c.configured {
 		h := strings.ToLower(u.Host)
 		if h == one || (two != "" && h == two) {
 			return true
@@ -713,7 +823,7 @@ func (c *Cluster) ClusterVarz() server.ClusterOptsVarz {
 	if c.ln != nil {
 		v.Port = c.ln.Addr().(*net.TCPAddr).Port
 	}
-	for _, u := range c.o.Routes {
+	for _, u := range c.configured {
 		r := *u
 		r.User = nil
 		v.URLs = append(v.URLs, r.Host)

@@ -107,6 +107,8 @@ func (p *parser) block(e *confparse.Entry) {
 			p.tls(name, mv)
 		case "connect_retries":
 			p.integer(name, mv, &o.ConnectRetries)
+		case "connect_backoff":
+			p.Bool(name, mv, &o.ConnectBackoff)
 		case "pool_size":
 			if p.integer(name, mv, &o.PoolSize) && o.PoolSize < -1 {
 				p.Errorf(mv.Pos, server.ErrBadValue, "%s: %d is not a pool size (-1 turns pooling off)", name, o.PoolSize)

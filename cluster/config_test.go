@@ -53,6 +53,7 @@ cluster {
   ]
   authorization { user: ruser, password: T0pS3cr3t, timeout: 0.5 }
   connect_retries: 5
+  connect_backoff: true
   pool_size: 5
   accounts: [A, B]
   compression: { mode: s2_auto, rtt_thresholds: ["5ms", "20ms", "40ms"] }
@@ -65,7 +66,7 @@ cluster {
 	}
 	ms := time.Millisecond
 	if o.Name != "east" || o.Host != "127.0.0.1" || o.Port != 6222 || o.Advertise != "east.example.com:6222" || !o.NoAdvertise ||
-		o.Username != "ruser" || o.Password != "T0pS3cr3t" || o.AuthTimeout != 500*ms || o.ConnectRetries != 5 || o.PoolSize != 5 ||
+		o.Username != "ruser" || o.Password != "T0pS3cr3t" || o.AuthTimeout != 500*ms || o.ConnectRetries != 5 || !o.ConnectBackoff || o.PoolSize != 5 ||
 		strings.Join(o.PinnedAccounts, ",") != "A,B" || o.PingInterval != 20*time.Second || o.MaxPingsOut != 4 {
 		t.Errorf("options %+v", o)
 	}
@@ -185,6 +186,7 @@ func TestParseConfigBadTypes(t *testing.T) {
 		{"cluster { compression: { level: 3 } }", `test.conf:1:26: unknown field "level"`},
 		{"cluster { accounts: A }", `test.conf:1:21: cluster accounts: expected an array of account names, got string "A"`},
 		{"cluster { no_advertise: 1 }", `test.conf:1:25: cluster no_advertise: expected a boolean, got integer 1`},
+		{"cluster { connect_backoff: \"yes please\" }", `test.conf:1:28: cluster connect_backoff: expected a boolean, got string "yes please"`},
 		{"cluster { write_deadline: \"1s\" }", `test.conf:1:11: cluster write_deadline is not supported yet`},
 		{"cluster { tls { cert_file: a, ocsp_peer: true } }", `test.conf:1:31: tls ocsp_peer is not supported yet`},
 	} {

@@ -48,7 +48,8 @@ type Options struct {
 	// Advertise is the host:port other servers are told to connect to.
 	Advertise   string
 	NoAdvertise bool
-	// Routes are the URLs to solicit (nats-route://[user:pass@]host:port).
+	// Routes are the URLs to solicit (nats-route://[user:pass@]host:port);
+	// Cluster.SetRoutes replaces them on a running cluster.
 	Routes []*url.URL
 	// Username, Password and AuthTimeout are the cluster's authorization
 	// {} block: what a peer must present in its route CONNECT.
@@ -61,6 +62,11 @@ type Options struct {
 	// ConnectRetries bounds the attempts to connect to an implicit
 	// (gossiped) route; explicit routes retry forever.
 	ConnectRetries int
+	// ConnectBackoff makes the delay between failed attempts to dial a
+	// route grow exponentially, from one second up to 30 seconds, as
+	// upstream's connect_backoff (2.12); without it the delay stays at
+	// one second.
+	ConnectBackoff bool
 	// PoolSize is the number of route connections per peer (default 3;
 	// -1 turns pooling off: one route per peer, as before 2.10).
 	PoolSize int

@@ -164,6 +164,13 @@ func (c *Cluster) createRoute(nc net.Conn, u *url.URL, explicit bool, account st
 		link.Close(server.LinkServerShutdown)
 		return
 	}
+	if r.solicited && !c.stillConfigured(u, explicit) {
+		// SetRoutes removed the route while this connection handshook.
+		r.reconnectURL = nil
+		c.mu.Unlock()
+		link.Close(server.LinkRouteRemoved)
+		return
+	}
 	c.all[r] = struct{}{}
 	c.mu.Unlock()
 	c.log.Info(r.prefix + " - Route connection created")
@@ -1112,7 +1119,7 @@ func (r *route) onClose(reason server.LinkCloseReason) {
 	}
 	r.registered = false
 	u, explicit := r.reconnectURL, r.reconnectExplicit
-	if r.self || reason == server.LinkDuplicateRoute || reason == server.LinkServerShutdown {
+	if r.self || reason == server.LinkDuplicateRoute || reason == server.LinkServerShutdown || reason == server.LinkRouteRemoved {
 		u = nil
 	}
 	closing := c.closed
@@ -1141,7 +1148,7 @@ func (c *Cluster) reconnect(u *url.URL, explicit bool, account string) {
 	}
 	hp := dialKey(u, account)
 	c.mu.Lock()
-	if c.closed || c.connecting[hp] || c.self[strings.ToLower(u.Host)] {
+	if c.closed || c.connecting[hp] || c.self[strings.ToLower(u.Host)] || !c.stillConfigured(u, explicit) {
 		c.mu.Unlock()
 		return
 	}

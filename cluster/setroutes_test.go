@@ -1,0 +1,84 @@
+package cluster_test
+
+import (
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"natsd.dev/cluster"
+)
+
+// TestSetRoutes reloads the routes of A: a route added is dialed and
+// carries messages (nats.go on both ends), a route removed is closed with
+// "Route Removed" and not dialed again.
+func TestSetRoutes(t *testing.T) {
+	a := startNode(t, "A", cluster.Options{Name: "test"})
+	b := startNode(t, "B", cluster.Options{Name: "test"})
+	c := startNode(t, "C", cluster.Options{Name: "test"})
+
+	a.c.SetRoutes([]*url.URL{b.routeURL()})
+	waitRoutes(t, 1, a, b)
+	// The same list again changes nothing.
+	a.c.SetRoutes([]*url.URL{b.routeURL()})
+	time.Sleep(100 * time.Millisecond)
+	waitRoutes(t, 1, a, b)
+
+	a.c.SetRoutes(nil)
+	waitRoutes(t, 0, a, b)
+	waitFor(t, 2*time.Second, "the close reason in A's log", func() bool {
+		return strings.Contains(a.log.String(), "Router connection closed: Route Removed")
+	})
+	if !strings.Contains(a.log.String(), "Removed route "+b.routeURL().String()) {
+		t.Errorf("no %q in A's log", "Removed route "+b.routeURL().String())
+	}
+	// An explicit route is redialed after about a second; a removed one
+	// never is.
+	time.Sleep(1500 * time.Millisecond)
+	if a.c.NumRoutes() != 0 || b.c.NumRoutes() != 0 {
+		t.Fatalf("removed route came back: A %d B %d routes", a.c.NumRoutes(), b.c.NumRoutes())
+	}
+
+	a.c.SetRoutes([]*url.URL{c.routeURL()})
+	waitRoutes(t, 1, a, c)
+	if b.c.NumRoutes() != 0 {
+		t.Fatalf("B has %d routes", b.c.NumRoutes())
+	}
+	sub := c.connect(t)
+	s, err := sub.SubscribeSync("reload.routes")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sub.Flush()
+	waitInterest(t, a, 1)
+	p := a.connect(t)
+	p.Publish("reload.routes", []byte("hi"))
+	p.Flush()
+	if m, err := s.NextMsg(2 * time.Second); err != nil || string(m.Data) != "hi" {
+		t.Fatalf("message over the added route: %v %v", m, err)
+	}
+	v := a.c.ClusterVarz()
+	if len(v.URLs) != 1 || v.URLs[0] != c.c.Addr().String() {
+		t.Errorf("/varz cluster urls %v", v.URLs)
+	}
+}
+
+// TestSetRoutesStopsDialing removes a route that was never reached: its
+// connect loop stops, and adding it back dials it again.
+func TestSetRoutesStopsDialing(t *testing.T) {
+	b := startNode(t, "B", cluster.Options{Name: "test"})
+	bURL := b.routeURL()
+	b.stop()
+	a := startNode(t, "A", cluster.Options{Name: "test", Routes: []*url.URL{bURL}})
+	waitFor(t, 3*time.Second, "A to fail dialing B", func() bool {
+		return strings.Contains(a.log.String(), "Error trying to connect to route")
+	})
+	a.c.SetRoutes(nil)
+	// The loop checks the list before each attempt (one a second).
+	time.Sleep(1200 * time.Millisecond)
+	n := strings.Count(a.log.String(), "Error trying to connect to route")
+	time.Sleep(2200 * time.Millisecond)
+	if m := strings.Count(a.log.String(), "Error trying to connect to route"); m != n {
+		t.Fatalf("A kept dialing the removed route: %d attempts, then %d", n, m)
+	}
+}
