@@ -132,6 +132,29 @@ func sameCluster(a, b *cluster.Options) bool {
 	return reflect.DeepEqual(ca, cb) && sameTLS(ta, tb) && sameRoots(ta, tb)
 }
 
+// withoutRoutes is a copy of o without its routes, nil for nil.
+func withoutRoutes(o *cluster.Options) *cluster.Options {
+	if o == nil {
+		return nil
+	}
+	c := *o
+	c.Routes = nil
+	return &c
+}
+
+// sameRoutes reports whether two parses list the same routes, in the
+// same order (URL text, credentials included).
+func sameRoutes(a, b *cluster.Options) bool {
+	var ra, rb []*url.URL
+	if a != nil {
+		ra = a.Routes
+	}
+	if b != nil {
+		rb = b.Routes
+	}
+	return slices.EqualFunc(ra, rb, func(x, y *url.URL) bool { return x.String() == y.String() })
+}
+
 // sameRoots compares the CAs that verify the servers a route dials.
 func sameRoots(a, b *tls.Config) bool {
 	if a == nil || b == nil {

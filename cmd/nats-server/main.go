@@ -278,8 +278,8 @@ func (p *process) cleanup() {
 }
 
 // reload re-reads the configuration file and applies what can change while
-// running (logging, limits, the client listener's TLS, authorization and
-// the users of existing accounts). On any error the running configuration is
+// running (logging, limits, the client listener's TLS, authorization, the
+// users of existing accounts and the cluster's routes). On any error the running configuration is
 // kept and the error logged.
 func (p *process) reload() {
 	log := p.logs.log
@@ -313,7 +313,10 @@ func (p *process) tryReload() error {
 	if err != nil {
 		return configError(err)
 	}
-	if !sameCluster(p.co, co) {
+	// Of the cluster block only routes reload, as upstream's; the rest
+	// needs a restart.
+	routesChanged := !sameRoutes(p.co, co)
+	if !sameCluster(withoutRoutes(p.co), withoutRoutes(co)) {
 		return errors.New("config reload not supported for cluster")
 	}
 	logs := p.logs
@@ -336,6 +339,11 @@ func (p *process) tryReload() error {
 		old.close()
 	}
 	p.cfg = c
+	p.co = co
+	if routesChanged && p.cl != nil {
+		p.cl.SetRoutes(co.Routes)
+		p.logs.log.Info("Reloaded: cluster routes")
+	}
 	return nil
 }
 

@@ -1,0 +1,82 @@
+package main
+
+import (
+	"fmt"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+// TestClusterReloadRoutes changes cluster { routes } and sends SIGHUP, as
+// upstream allows: the route removed is closed ("Route Removed") and not
+// redialed, the route added is dialed and carries messages (nats.go);
+// a change to another cluster key is still refused.
+func TestClusterReloadRoutes(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts three servers")
+	}
+	b := start(t, "--cluster_name", "rr", "--cluster", "nats://127.0.0.1:-1", "-D")
+	c := start(t, "--cluster_name", "rr", "--cluster", "nats://127.0.0.1:-1", "-D")
+	bURL, cURL := b.clusterURL(), c.clusterURL()
+
+	dir := t.TempDir()
+	block := "cluster {\n  name: rr\n  listen: 127.0.0.1:-1\n  routes: [%s]\n}\n"
+	conf := writeFile(t, filepath.Join(dir, "a.conf"), fmt.Sprintf(block, bURL))
+	a := start(t, "-c", conf)
+	b.waitLog("Registering remote route")
+
+	ncA := a.connect()
+	ncB := b.connect()
+	subB, err := ncB.SubscribeSync("rr.b")
+	require.NoError(t, err)
+	require.NoError(t, ncB.Flush())
+	eventually(t, "a message from A to B", func() bool {
+		require.NoError(t, ncA.Publish("rr.b", []byte("before")))
+		m, _ := subB.NextMsg(50 * time.Millisecond)
+		return m != nil
+	})
+
+	// Replace B by C.
+	writeFile(t, conf, fmt.Sprintf(block, cURL))
+	a.signal(syscall.SIGHUP)
+	a.waitLog("Reloaded: cluster routes")
+	a.waitLog("Removed route " + bURL)
+	a.waitLog("Router connection closed: Route Removed")
+	c.waitLog("Registering remote route")
+
+	ncC := c.connect()
+	subC, err := ncC.SubscribeSync("rr.c")
+	require.NoError(t, err)
+	require.NoError(t, ncC.Flush())
+	eventually(t, "a message from A to C", func() bool {
+		require.NoError(t, ncA.Publish("rr.c", []byte("after")))
+		m, _ := subC.NextMsg(50 * time.Millisecond)
+		return m != nil
+	})
+
+	// B is not dialed again: explicit routes are redialed after a second.
+	time.Sleep(1500 * time.Millisecond)
+	for {
+		if m, _ := subB.NextMsg(10 * time.Millisecond); m == nil {
+			break
+		}
+	}
+	require.NoError(t, ncA.Publish("rr.b", []byte("removed")))
+	require.NoError(t, ncA.Flush())
+	if m, err := subB.NextMsg(300 * time.Millisecond); err == nil {
+		t.Fatalf("message %q crossed the removed route", m.Data)
+	}
+	created := strings.Count(b.log.String(), "Route connection created")
+	time.Sleep(1200 * time.Millisecond)
+	require.Equal(t, created, strings.Count(b.log.String(), "Route connection created"), "B was dialed again")
+
+	// Routes reload, the other keys still need a restart.
+	writeFile(t, conf, strings.Replace(fmt.Sprintf(block, bURL), "name: rr", "name: other", 1))
+	a.signal(syscall.SIGHUP)
+	a.waitLog("[ERR] Failed to reload server configuration: config reload not supported for cluster")
+	require.Equal(t, 1, strings.Count(a.log.String(), "Removed route"), "a refused reload changed the routes")
+}
