@@ -285,8 +285,8 @@ func Start(s *server.Server, o *Options) (*Cluster, error) {
 // connection the removed server dialed to this one stays: that server
 // lists this one. Routes compare by their URL, credentials included, so
 // changing a route's password closes its connections and dials it anew.
-// SetRoutes does nothing once Shutdown began. routes is not kept: the
-// caller may reuse it.
+// SetRoutes does nothing once Shutdown began. The slice is not kept, the
+// URLs are: they must not change afterwards.
 func (c *Cluster) SetRoutes(routes []*url.URL) {
 	c.mu.Lock()
 	if c.closed {
@@ -343,6 +343,17 @@ func containsURL(list []*url.URL, u *url.URL) bool {
 		}
 	}
 	return false
+}
+
+// configuredHost returns the explicit route to the host:port of u, nil
+// if there is none; c.mu must be held.
+func (c *Cluster) configuredHost(u *url.URL) *url.URL {
+	for _, x := range c.configured {
+		if strings.EqualFold(x.Host, u.Host) {
+			return x
+		}
+	}
+	return nil
 }
 
 // stillConfigured reports whether u, dialed as an explicit route, is
@@ -536,6 +547,14 @@ func (c *Cluster) connectLoop(u *url.URL, explicit bool, account string, delay t
 		}
 		c.mu.Lock()
 		valid := c.stillConfigured(u, explicit)
+		if !valid && account == "" {
+			// SetRoutes removed u; a route to the same host:port put in
+			// its place (other credentials) is dialed by this loop, as
+			// solicit skips a host:port being dialed.
+			if nu := c.configuredHost(u); nu != nil {
+				u, valid = nu, true
+			}
+		}
 		c.mu.Unlock()
 		if !valid {
 			// Removed from the routes by SetRoutes.

@@ -1119,7 +1119,7 @@ func (r *route) onClose(reason server.LinkCloseReason) {
 	}
 	r.registered = false
 	u, explicit := r.reconnectURL, r.reconnectExplicit
-	if r.self || reason == server.LinkDuplicateRoute || reason == server.LinkServerShutdown || reason == server.LinkRouteRemoved {
+	if r.self || reason == server.LinkDuplicateRoute || reason == server.LinkServerShutdown {
 		u = nil
 	}
 	closing := c.closed

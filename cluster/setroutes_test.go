@@ -82,3 +82,35 @@ func TestSetRoutesStopsDialing(t *testing.T) {
 		t.Fatalf("A kept dialing the removed route: %d attempts, then %d", n, m)
 	}
 }
+
+// TestSetRoutesNewCredentials changes the credentials of a route: the old
+// connections close ("Route Removed") and the route is dialed again with
+// the new URL, once.
+func TestSetRoutesNewCredentials(t *testing.T) {
+	b := startNode(t, "B", cluster.Options{Name: "test"})
+	a := startNode(t, "A", cluster.Options{Name: "test", Routes: []*url.URL{b.routeURL()}})
+	waitRoutes(t, 1, a, b)
+	withUser := b.routeURL()
+	withUser.User = url.UserPassword("ruser", "secret")
+	a.c.SetRoutes([]*url.URL{withUser})
+	waitFor(t, 2*time.Second, "the close reason in A's log", func() bool {
+		return strings.Contains(a.log.String(), "Router connection closed: Route Removed")
+	})
+	// The old connections are gone (not redialed: their URL is no longer
+	// listed); the route that stays up past the redial delay is the new one.
+	time.Sleep(1500 * time.Millisecond)
+	waitRoutes(t, 1, a, b)
+	if n := strings.Count(a.log.String(), "Route Removed"); n == 0 || n > 3 {
+		t.Fatalf("%d routes closed as removed, want 1 to the pool size", n)
+	}
+	sub := b.connect(t)
+	s, _ := sub.SubscribeSync("creds")
+	sub.Flush()
+	waitInterest(t, a, 1)
+	p := a.connect(t)
+	p.Publish("creds", nil)
+	p.Flush()
+	if _, err := s.NextMsg(2 * time.Second); err != nil {
+		t.Fatal(err)
+	}
+}
