@@ -28,19 +28,20 @@ accounts {
 	for range 3 {
 		connect(t, s, nats.UserInfo("b", "b"))
 	}
-	// A slot frees when a client leaves.
+	// A slot frees when a client leaves; the client that takes it is
+	// used below (closing it again would race with the next connect).
 	a1.Close()
+	errs := make(chan error, 4)
+	var a3 *nats.Conn
 	require.Eventually(t, func() bool {
-		nc, err := dialNats(s, nats.UserInfo("a", "a"), nats.NoReconnect())
-		if err == nil {
-			nc.Close()
-		}
+		nc, err := dialNats(s, nats.UserInfo("a", "a"), nats.NoReconnect(),
+			nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) { errs <- err }))
+		a3 = nc
 		return err == nil
 	}, 2*time.Second, 20*time.Millisecond)
+	t.Cleanup(a3.Close)
 
 	// Per connection: two subscriptions, then the limit.
-	errs := make(chan error, 4)
-	a3 := connect(t, s, nats.UserInfo("a", "a"), nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) { errs <- err }))
 	for _, subj := range []string{"x", "y", "z"} {
 		_, err := a3.SubscribeSync(subj)
 		require.NoError(t, err)
