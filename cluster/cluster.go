@@ -475,34 +475,13 @@ func (c *Cluster) Shutdown() {
 
 func (c *Cluster) acceptLoop(ln net.Listener) {
 	defer c.wg.Done()
-	delay := 5 * time.Millisecond
-	for {
-		nc, err := ln.Accept()
-		if err != nil {
-			select {
-			case <-c.quit:
-				return
-			default:
-			}
-			if errors.Is(err, net.ErrClosed) {
-				return
-			}
-			c.log.Error("Temporary route accept error (" + err.Error() + "), sleeping " + delay.String())
-			select {
-			case <-time.After(delay):
-			case <-c.quit:
-				return
-			}
-			delay = min(delay*2, time.Second)
-			continue
-		}
-		delay = 5 * time.Millisecond
+	server.AcceptLoop(ln, "route", c.log, c.quit, func(nc net.Conn) {
 		c.wg.Add(1)
 		go func() {
 			defer c.wg.Done()
 			c.createRoute(nc, nil, false, "")
 		}()
-	}
+	})
 }
 
 // solicit starts connecting to u in the background: forever for an

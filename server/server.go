@@ -409,12 +409,23 @@ func (s *Server) StartTime() time.Time { return s.startTime }
 // acceptLoop serves ln; with tlsCfg its clients handshake after INFO.
 func (s *Server) acceptLoop(ln net.Listener, tlsCfg *tls.Config) {
 	defer s.wg.Done()
+	AcceptLoop(ln, "client", s.log, s.quit, func(nc net.Conn) {
+		s.createClient(s.wrapTLS(nc, tlsCfg), tlsCfg)
+	})
+}
+
+// AcceptLoop accepts connections on ln and hands each to serve until quit
+// is closed or ln is closed. Errors other than a closed listener (out of
+// file descriptors and the like) are logged as upstream does ("Temporary
+// <what> accept error") and back off from 5ms up to 1s, never spinning.
+// The inter-server modules share it with the client listener.
+func AcceptLoop(ln net.Listener, what string, log *slog.Logger, quit <-chan struct{}, serve func(net.Conn)) {
 	delay := 5 * time.Millisecond
 	for {
 		nc, err := ln.Accept()
 		if err != nil {
 			select {
-			case <-s.quit:
+			case <-quit:
 				return
 			default:
 			}
@@ -425,18 +436,17 @@ func (s *Server) acceptLoop(ln net.Listener, tlsCfg *tls.Config) {
 			if errors.Is(err, net.ErrClosed) {
 				return
 			}
-			// Out of file descriptors and the like: back off, never spin.
-			s.log.Error("Temporary client accept error (" + err.Error() + "), sleeping " + delay.String())
+			log.Error("Temporary " + what + " accept error (" + err.Error() + "), sleeping " + delay.String())
 			select {
 			case <-time.After(delay):
-			case <-s.quit:
+			case <-quit:
 				return
 			}
 			delay = min(delay*2, time.Second)
 			continue
 		}
 		delay = 5 * time.Millisecond
-		s.createClient(s.wrapTLS(nc, tlsCfg), tlsCfg)
+		serve(nc)
 	}
 }
 
