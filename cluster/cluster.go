@@ -18,6 +18,7 @@ import (
 
 	"natsd.dev/protocol"
 	"natsd.dev/server"
+	"natsd.dev/server/snapshot"
 )
 
 // Timings, as upstream's: how long a dial may take, how long to wait
@@ -727,13 +728,13 @@ func (c *Cluster) isConfigured(host string, port int, ip string) bool {
 // Routez describes every route connection, ordered by rid, for
 // /routez (server.RouteMonitor); with opts.Subscriptions it lists each
 // route's interest.
-func (c *Cluster) Routez(opts *server.RoutezOptions) *server.Routez {
+func (c *Cluster) Routez(opts *snapshot.RoutezOptions) *snapshot.Routez {
 	if opts == nil {
-		opts = &server.RoutezOptions{}
+		opts = &snapshot.RoutezOptions{}
 	}
 	now := time.Now()
 	c.mu.Lock()
-	rz := &server.Routez{ID: c.id, Name: c.info.Name, Now: now.UTC()}
+	rz := &snapshot.Routez{ID: c.id, Name: c.info.Name, Now: now.UTC()}
 	routes := make([]*route, 0, len(c.routes))
 	for _, p := range c.routes {
 		for _, r := range p.conns {
@@ -749,7 +750,7 @@ func (c *Cluster) Routez(opts *server.RoutezOptions) *server.Routez {
 	for _, r := range routes {
 		st := r.link.Stats()
 		c.mu.Lock()
-		ri := &server.RouteInfo{
+		ri := &snapshot.RouteInfo{
 			Rid:          r.link.ID(),
 			RemoteID:     r.remoteID,
 			RemoteName:   r.remoteName,
@@ -805,10 +806,10 @@ func (c *Cluster) NumRouteConns() int {
 }
 
 // ClusterVarz is the cluster section of /varz (server.RouteMonitor).
-func (c *Cluster) ClusterVarz() server.ClusterOptsVarz {
+func (c *Cluster) ClusterVarz() snapshot.ClusterOptsVarz {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	v := server.ClusterOptsVarz{
+	v := snapshot.ClusterOptsVarz{
 		Name:        c.name,
 		Host:        c.o.Host,
 		Port:        c.info.Port,
@@ -832,9 +833,9 @@ func (c *Cluster) ClusterVarz() server.ClusterOptsVarz {
 // monitor adapts the cluster to server.RouteMonitor.
 type monitor struct{ c *Cluster }
 
-func (m monitor) Routez(opts *server.RoutezOptions) *server.Routez { return m.c.Routez(opts) }
-func (m monitor) ClusterVarz() server.ClusterOptsVarz              { return m.c.ClusterVarz() }
-func (m monitor) NumRoutes() int                                   { return m.c.NumRouteConns() }
+func (m monitor) Routez(opts *snapshot.RoutezOptions) *snapshot.Routez { return m.c.Routez(opts) }
+func (m monitor) ClusterVarz() snapshot.ClusterOptsVarz                { return m.c.ClusterVarz() }
+func (m monitor) NumRoutes() int                                       { return m.c.NumRouteConns() }
 
 // LameDuckMode implements server.LameDuckListener.
 func (m monitor) LameDuckMode() { m.c.lameDuck() }

@@ -17,6 +17,7 @@ import (
 
 	"natsd.dev/cluster"
 	"natsd.dev/server"
+	"natsd.dev/server/snapshot"
 )
 
 // logBuf collects a server's log lines for assertions.
@@ -509,7 +510,7 @@ func TestMonitoringThroughServer(t *testing.T) {
 	sub.SubscribeSync("mon.x")
 	sub.Flush()
 	waitInterest(t, a, 1)
-	rz, err := a.s.Routez(&server.RoutezOptions{Subscriptions: true})
+	rz, err := a.s.Routez(&snapshot.RoutezOptions{Subscriptions: true})
 	if err != nil {
 		t.Fatal(err)
 	}

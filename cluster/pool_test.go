@@ -14,6 +14,7 @@ import (
 	"natsd.dev/cluster"
 	"natsd.dev/confparse"
 	"natsd.dev/server"
+	"natsd.dev/server/snapshot"
 )
 
 // accountsOptions has accounts ACC0..ACC5, each with user uN/pN, from an
@@ -118,7 +119,7 @@ func TestPinnedAccountRoute(t *testing.T) {
 	o.Routes = []*url.URL{a.routeURL()}
 	b := startNodeWith(t, accountsOptions(t), "B", o)
 	waitRoutes(t, 1, a, b)
-	pinnedRoute := func(n *node) *server.RouteInfo {
+	pinnedRoute := func(n *node) *snapshot.RouteInfo {
 		for _, r := range n.c.Routez(nil).Routes {
 			if r.Account == "ACC1" {
 				return r

@@ -6,14 +6,14 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"natsd.dev/server"
+	"natsd.dev/server/snapshot"
 )
 
 // appendConnz appends the JSON of cz to dst, byte for byte what
 // json.MarshalIndent(cz, "", "  ") produces (a test holds it to that), in
 // a fraction of the time: /connz is the endpoint polled hardest and the
 // one with the largest documents.
-func appendConnz(dst []byte, cz *server.Connz) []byte {
+func appendConnz(dst []byte, cz *snapshot.Connz) []byte {
 	w := jw{b: dst}
 	w.open('{')
 	w.key("server_id")
@@ -159,7 +159,7 @@ func (w *jw) optStr(k, v string) {
 	}
 }
 
-func (w *jw) connInfo(ci *server.ConnInfo) {
+func (w *jw) connInfo(ci *snapshot.ConnInfo) {
 	w.open('{')
 	w.key("cid")
 	w.uint(ci.Cid)
@@ -224,7 +224,7 @@ func (w *jw) connInfo(ci *server.ConnInfo) {
 	w.close('}')
 }
 
-func (w *jw) subDetail(sd *server.SubDetail) {
+func (w *jw) subDetail(sd *snapshot.SubDetail) {
 	w.open('{')
 	w.optStr("account", sd.Account)
 	w.key("subject")

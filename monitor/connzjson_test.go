@@ -5,16 +5,16 @@ import (
 	"testing"
 	"time"
 
-	"natsd.dev/server"
+	"natsd.dev/server/snapshot"
 )
 
-func sampleConnz(s string, n int) *server.Connz {
+func sampleConnz(s string, n int) *snapshot.Connz {
 	now := time.Date(2026, 11, 22, 13, 4, 5, 123456789, time.UTC)
 	local := now.In(time.FixedZone("X", -7*3600))
 	stop := now.Add(time.Second)
-	cz := &server.Connz{ID: "N" + s, Now: now, NumConns: n, Total: n + 3, Offset: 2, Limit: 1024, Conns: []*server.ConnInfo{}}
+	cz := &snapshot.Connz{ID: "N" + s, Now: now, NumConns: n, Total: n + 3, Offset: 2, Limit: 1024, Conns: []*snapshot.ConnInfo{}}
 	for i := range n {
-		ci := &server.ConnInfo{
+		ci := &snapshot.ConnInfo{
 			Cid: uint64(i + 1), IP: "127.0.0.1", Port: 4000 + i, Start: local, LastActivity: now.Truncate(time.Second),
 			Uptime: "1m2s", Idle: "0s", Pending: i, InMsgs: -1, OutMsgs: 1 << 40, InBytes: 7, OutBytes: 8, NumSubs: uint32(i),
 		}
@@ -24,7 +24,7 @@ func sampleConnz(s string, n int) *server.Connz {
 			ci.Subs = []string{s, "foo.>"}
 		case 1:
 			ci.Stop, ci.Reason, ci.Account, ci.AuthorizedUser = &stop, "Client Closed", s, "u"+s
-			ci.SubsDetail = []server.SubDetail{{Account: s, Subject: "a.b", Queue: s, Sid: "1", Msgs: 3, Max: 9, Cid: 5}, {Subject: s, Sid: s}}
+			ci.SubsDetail = []snapshot.SubDetail{{Account: s, Subject: "a.b", Queue: s, Sid: "1", Msgs: 3, Max: 9, Cid: 5}, {Subject: s, Sid: s}}
 		case 2:
 			ci.MQTTClient, ci.TLSVersion, ci.TLSCipher = s, "1.3", "TLS_AES_128_GCM_SHA256"
 			ci.Subs = []string{}
@@ -34,7 +34,7 @@ func sampleConnz(s string, n int) *server.Connz {
 	return cz
 }
 
-func checkConnzJSON(t *testing.T, cz *server.Connz) {
+func checkConnzJSON(t *testing.T, cz *snapshot.Connz) {
 	t.Helper()
 	want, err := json.MarshalIndent(cz, "", "  ")
 	if err != nil {

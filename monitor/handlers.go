@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"natsd.dev/server"
+	"natsd.dev/server/snapshot"
 )
 
 // query reads typed query parameters; the first bad one answers 400 with
@@ -76,17 +77,17 @@ func (q *query) subs() (bool, bool) {
 	return q.bool("subs"), false
 }
 
-func (q *query) state() server.ConnState {
+func (q *query) state() snapshot.ConnState {
 	switch v := strings.ToLower(q.str("state")); v {
 	case "", "open":
-		return server.ConnOpen
+		return snapshot.ConnOpen
 	case "closed":
-		return server.ConnClosed
+		return snapshot.ConnClosed
 	case "any", "all":
-		return server.ConnAll
+		return snapshot.ConnAll
 	default:
 		q.fail("Error decoding state for " + v)
-		return server.ConnOpen
+		return snapshot.ConnOpen
 	}
 }
 
@@ -94,7 +95,11 @@ func (m *Server) handleRoot(w http.ResponseWriter, r *http.Request) {
 	var b strings.Builder
 	b.WriteString("<!DOCTYPE html>\n<html lang=\"en\">\n<head><meta charset=\"utf-8\"><title>natsd monitoring</title>\n")
 	b.WriteString("<style>body{font-family:sans-serif;margin:2em}a{display:block;padding:4px 0}</style></head>\n<body>\n")
-	fmt.Fprintf(&b, "<h1>natsd %s</h1>\n<p>server %s</p>\n", html.EscapeString(server.Version), html.EscapeString(m.srv.Name()))
+	name := ""
+	if v, err := m.Varz(); err == nil {
+		name = v.Name
+	}
+	fmt.Fprintf(&b, "<h1>natsd %s</h1>\n<p>server %s</p>\n", html.EscapeString(server.Version), html.EscapeString(name))
 	titles := map[string]string{
 		VarzPath: "General", ConnzPath: "Connections", RoutezPath: "Routes", GatewayzPath: "Gateways",
 		LeafzPath: "Leaf Nodes", SubszPath: "Subscriptions", AccountzPath: "Accounts",
@@ -127,8 +132,8 @@ func (m *Server) handleVarz(w http.ResponseWriter, r *http.Request) {
 
 // connzOptions decodes the /connz query parameters (sort, auth, subs,
 // offset, limit, cid, state, user, acc, mqtt_client, filter_subject).
-func connzOptions(q *query) *server.ConnzOptions {
-	o := &server.ConnzOptions{Sort: server.SortOpt(q.str("sort"))}
+func connzOptions(q *query) *snapshot.ConnzOptions {
+	o := &snapshot.ConnzOptions{Sort: snapshot.SortOpt(q.str("sort"))}
 	o.Username = q.bool("auth")
 	o.Subscriptions, o.SubscriptionsDetail = q.subs()
 	o.Offset = q.int("offset")
@@ -148,9 +153,14 @@ func (m *Server) handleConnz(w http.ResponseWriter, r *http.Request) {
 	if !q.ok {
 		return
 	}
-	cz, err := m.srv.Connz(o)
+	d, err := m.src.Snapshot(server.KindConnz, o)
 	if err != nil {
 		writeErr(w, err)
+		return
+	}
+	cz, ok := d.(*snapshot.Connz)
+	if !ok { // a provider of its own: render whatever it answers
+		m.writeJSON(w, r, d)
 		return
 	}
 	m.writeBody(w, r, http.StatusOK, appendConnz(make([]byte, 0, 256+600*len(cz.Conns)), cz))
@@ -162,48 +172,33 @@ func (m *Server) handleRoutez(w http.ResponseWriter, r *http.Request) {
 	if !q.ok {
 		return
 	}
-	rz, err := m.srv.Routez(&server.RoutezOptions{Subscriptions: subs, SubscriptionsDetail: detail})
-	if err != nil {
-		writeErr(w, err)
-		return
-	}
-	m.writeJSON(w, r, rz)
+	m.render(w, r, server.KindRoutez, &snapshot.RoutezOptions{Subscriptions: subs, SubscriptionsDetail: detail})
 }
 
 func (m *Server) handleGatewayz(w http.ResponseWriter, r *http.Request) {
 	q := newQuery(w, r)
-	o := &server.GatewayzOptions{Accounts: q.bool("accs"), Name: q.str("gw_name"), AccountName: q.str("acc_name")}
+	o := &snapshot.GatewayzOptions{Accounts: q.bool("accs"), Name: q.str("gw_name"), AccountName: q.str("acc_name")}
 	if !q.ok {
 		return
 	}
 	if o.AccountName != "" {
 		o.Accounts = true
 	}
-	gz, err := m.srv.Gatewayz(o)
-	if err != nil {
-		writeErr(w, err)
-		return
-	}
-	m.writeJSON(w, r, gz)
+	m.render(w, r, server.KindGatewayz, o)
 }
 
 func (m *Server) handleLeafz(w http.ResponseWriter, r *http.Request) {
 	q := newQuery(w, r)
-	o := &server.LeafzOptions{Subscriptions: q.bool("subs"), Account: q.str("acc")}
+	o := &snapshot.LeafzOptions{Subscriptions: q.bool("subs"), Account: q.str("acc")}
 	if !q.ok {
 		return
 	}
-	lz, err := m.srv.Leafz(o)
-	if err != nil {
-		writeErr(w, err)
-		return
-	}
-	m.writeJSON(w, r, lz)
+	m.render(w, r, server.KindLeafz, o)
 }
 
 func (m *Server) handleSubsz(w http.ResponseWriter, r *http.Request) {
 	q := newQuery(w, r)
-	o := &server.SubszOptions{
+	o := &snapshot.SubszOptions{
 		Subscriptions: q.bool("subs"),
 		Offset:        q.int("offset"),
 		Limit:         q.int("limit"),
@@ -213,7 +208,7 @@ func (m *Server) handleSubsz(w http.ResponseWriter, r *http.Request) {
 	if !q.ok {
 		return
 	}
-	sz, err := m.srv.Subsz(o)
+	sz, err := snap[snapshot.Subsz](m, server.KindSubsz, o)
 	if err != nil {
 		writeErr(w, err)
 		return
@@ -227,46 +222,35 @@ func (m *Server) handleSubsz(w http.ResponseWriter, r *http.Request) {
 }
 
 func (m *Server) handleAccountz(w http.ResponseWriter, r *http.Request) {
-	az, err := m.srv.Accountz(&server.AccountzOptions{Account: r.URL.Query().Get("acc")})
-	if err != nil {
-		writeErr(w, err)
-		return
-	}
-	m.writeJSON(w, r, az)
+	m.render(w, r, server.KindAccountz, &snapshot.AccountzOptions{Account: r.URL.Query().Get("acc")})
 }
 
 func (m *Server) handleAccountStatz(w http.ResponseWriter, r *http.Request) {
 	q := newQuery(w, r)
-	o := &server.AccountStatzOptions{IncludeUnused: q.bool("unused")}
+	o := &snapshot.AccountStatzOptions{IncludeUnused: q.bool("unused")}
 	if accs := q.str("accs"); accs != "" {
 		o.Accounts = strings.Split(accs, ",")
 	}
 	if !q.ok {
 		return
 	}
-	az, err := m.srv.AccountStatz(o)
-	if err != nil {
-		writeErr(w, err)
-		return
-	}
-	m.writeJSON(w, r, az)
+	m.render(w, r, server.KindAccStatz, o)
 }
 
 func (m *Server) handleHealthz(w http.ResponseWriter, r *http.Request) {
 	q := newQuery(w, r)
 	// js-enabled is upstream's deprecated spelling of js-enabled-only.
-	o := &server.HealthzOptions{
+	o := &snapshot.HealthzOptions{
 		JSEnabledOnly: q.bool("js-enabled-only") || q.bool("js-enabled"),
 		JSServerOnly:  q.bool("js-server-only"),
 	}
 	if !q.ok {
 		return
 	}
-	hs := m.srv.Healthz(o)
-	if jh, ok := m.opts.JetStream.(JetStreamHealth); ok && hs.Status == "ok" {
-		if err := jh.JetStreamHealth(o); err != nil {
-			hs = &server.HealthStatus{Status: "unavailable", StatusCode: http.StatusServiceUnavailable, Error: err.Error()}
-		}
+	hs, err := snap[snapshot.HealthStatus](m, server.KindHealthz, o)
+	if err != nil {
+		writeErr(w, err)
+		return
 	}
 	code := http.StatusOK
 	if hs.StatusCode != 0 {
@@ -281,6 +265,16 @@ func (m *Server) handleHealthz(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	m.writeBody(w, r, code, b)
+}
+
+// render answers with the document of kind for opts, as JSON.
+func (m *Server) render(w http.ResponseWriter, r *http.Request, kind string, opts any) {
+	d, err := m.src.Snapshot(kind, opts)
+	if err != nil {
+		writeErr(w, err)
+		return
+	}
+	m.writeJSON(w, r, d)
 }
 
 func (m *Server) handleStacksz(w http.ResponseWriter, _ *http.Request) {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"natsd.dev/server"
+	"natsd.dev/server/snapshot"
 )
 
 // Content types of /metrics.
@@ -157,15 +158,18 @@ func (m *Server) metrics() ([]family, error) {
 	if err != nil {
 		return nil, err
 	}
-	sz, err := m.srv.Subsz(nil)
+	sz, err := snap[snapshot.Subsz](m, server.KindSubsz, &snapshot.SubszOptions{})
 	if err != nil {
 		return nil, err
 	}
-	as, err := m.srv.AccountStatz(&server.AccountStatzOptions{IncludeUnused: true})
+	as, err := snap[snapshot.AccountStatz](m, server.KindAccStatz, &snapshot.AccountStatzOptions{IncludeUnused: true})
 	if err != nil {
 		return nil, err
 	}
-	hs := m.srv.Healthz(nil)
+	hs, err := snap[snapshot.HealthStatus](m, server.KindHealthz, &snapshot.HealthzOptions{})
+	if err != nil {
+		return nil, err
+	}
 
 	g := func(name, help string, val float64) family {
 		return family{name: name, help: help, typ: gauge, samples: one(val)}

@@ -6,6 +6,7 @@ import (
 	"crypto/tls"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log"
 	"net"
@@ -17,6 +18,7 @@ import (
 	"time"
 
 	"natsd.dev/server"
+	"natsd.dev/server/snapshot"
 )
 
 // Sentinel errors of New and Start.
@@ -55,9 +57,22 @@ type Options struct {
 	// its visitors can reach (cross-site script inclusion); only turn it on
 	// for a monitoring port no browser on an untrusted site can reach.
 	AllowJSONP bool
-	// JetStream answers /jsz (and, if it implements JetStreamHealth, takes
-	// part in /healthz). Nil: /jsz reports JetStream disabled.
-	JetStream JetStreamReporter
+}
+
+// Source is what a monitor needs of the NATS server it describes;
+// *server.Server implements it. Every endpoint renders a document of the
+// server's monitoring registry, so the modules that register providers
+// there (routes, leaf nodes, gateways, JetStream) appear here without the
+// monitor knowing them.
+type Source interface {
+	// Snapshot returns the document of a monitoring kind (server.KindVarz,
+	// server.KindLeafz, ...) for opts, a pointer to the kind's options
+	// type of package snapshot. An error that is a *snapshot.MonitorError
+	// is the caller's fault.
+	Snapshot(kind string, opts any) (any, error)
+	// RegisterVarz registers c to fill its section of every Varz snapshot
+	// (nil removes it): the monitor fills the "http" section.
+	RegisterVarz(section string, c server.VarzContributor)
 }
 
 // Endpoint paths, relative to Options.BasePath.
@@ -84,7 +99,7 @@ var paths = []string{VarzPath, JszPath, ConnzPath, RoutezPath, GatewayzPath, Lea
 // Server is the HTTP(S) monitoring server of one NATS server. It is safe
 // for concurrent use.
 type Server struct {
-	srv  *server.Server
+	src  Source
 	opts Options
 	base string // normalized BasePath: "" or "/x" (no trailing slash)
 	mux  *http.ServeMux
@@ -112,12 +127,12 @@ type Server struct {
 	tlsPort  int
 }
 
-// New returns a monitoring server for srv. It does not listen until Start;
-// its Handler can be used at once. It registers itself with srv so that
-// srv.Varz (and so $SYS VARZ requests) reports the HTTP fields; one
-// monitor per server.
-func New(srv *server.Server, opts Options) (*Server, error) {
-	if srv == nil {
+// New returns a monitoring server for src (a *server.Server). It does not
+// listen until Start; its Handler can be used at once. It registers the
+// "http" varz section with src so that every Varz snapshot (and so $SYS
+// VARZ requests) reports the HTTP fields; one monitor per server.
+func New(src Source, opts Options) (*Server, error) {
+	if src == nil {
 		return nil, errors.New("monitor: nil server")
 	}
 	for _, p := range []int{opts.Port, opts.HTTPSPort} {
@@ -135,7 +150,7 @@ func New(srv *server.Server, opts Options) (*Server, error) {
 		opts.Host = "0.0.0.0"
 	}
 	m := &Server{
-		srv:      srv,
+		src:      src,
 		opts:     opts,
 		base:     normalizeBase(opts.BasePath),
 		reqs:     make(map[string]*atomic.Uint64),
@@ -162,7 +177,7 @@ func New(srv *server.Server, opts Options) (*Server, error) {
 	m.handle(StackszPath, m.handleStacksz)
 	m.handle(MetricsPath, m.serialized(m.handleMetrics))
 	m.handle(JszPath, m.serialized(m.handleJsz))
-	srv.SetVarzHook(m.fillVarz)
+	src.RegisterVarz(varzSection, server.VarzFunc(m.fillVarz))
 	return m, nil
 }
 
@@ -357,7 +372,7 @@ func (m *Server) HTTPSAddr() net.Addr {
 // Shutdown stops the listeners and waits for the requests in flight, or
 // until ctx ends. The server's Varz no longer reports HTTP fields.
 func (m *Server) Shutdown(ctx context.Context) error {
-	m.srv.SetVarzHook(nil)
+	m.src.RegisterVarz(varzSection, nil)
 	m.mu.Lock()
 	m.stopped = true
 	servers := m.servers
@@ -388,13 +403,30 @@ func (m *Server) reqStats() map[string]uint64 {
 	return out
 }
 
+// varzSection is the monitor's section of Varz.
+const varzSection = "http"
+
 // Varz returns the server's /varz snapshot, with the monitor's own fields
 // (http_host, http_port, http_base_path, https_port, http_req_stats) filled
-// in by the hook New registers.
-func (m *Server) Varz() (*server.Varz, error) { return m.srv.Varz(nil) }
+// in by the contributor New registers.
+func (m *Server) Varz() (*snapshot.Varz, error) { return snap[snapshot.Varz](m, server.KindVarz, nil) }
 
-// fillVarz is the server's Varz hook: it adds what only the monitor knows.
-func (m *Server) fillVarz(v *server.Varz) {
+// snap asks the source for a document of kind that must be a *D.
+func snap[D any](m *Server, kind string, opts any) (*D, error) {
+	d, err := m.src.Snapshot(kind, opts)
+	if err != nil {
+		return nil, err
+	}
+	v, ok := d.(*D)
+	if !ok {
+		return nil, fmt.Errorf("monitor: %s answered with a %T", kind, d)
+	}
+	return v, nil
+}
+
+// fillVarz is the monitor's varz contributor: it adds what only the
+// monitor knows.
+func (m *Server) fillVarz(v *snapshot.Varz) {
 	m.mu.Lock()
 	v.HTTPHost = m.opts.Host
 	if m.opts.Port != 0 {
@@ -469,10 +501,10 @@ func badRequest(w http.ResponseWriter, text string) {
 	io.WriteString(w, text)
 }
 
-// writeErr answers a snapshot error: a *server.MonitorError is a bad
+// writeErr answers a snapshot error: a *snapshot.MonitorError is a bad
 // request whose text is upstream's.
 func writeErr(w http.ResponseWriter, err error) {
-	var me *server.MonitorError
+	var me *snapshot.MonitorError
 	if errors.As(err, &me) {
 		badRequest(w, me.Text)
 		return

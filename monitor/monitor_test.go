@@ -17,6 +17,7 @@ import (
 
 	"natsd.dev/monitor"
 	"natsd.dev/server"
+	"natsd.dev/server/snapshot"
 )
 
 // env is a running server with its monitor on loopback.
@@ -540,21 +541,24 @@ func TestNewErrors(t *testing.T) {
 	require.Nil(t, m.Addr())
 }
 
-// fakeJS is a JetStream reporter for the /jsz and /healthz seams.
+// fakeJS is a JetStream JSZ provider, with the optional HealthChecker.
 type fakeJS struct {
-	got    *monitor.JszOptions
+	got    *snapshot.JszOptions
 	health error
 }
 
-func (f *fakeJS) Jsz(o *monitor.JszOptions) (any, error) {
+func (f *fakeJS) NewOptions() any { return new(snapshot.JszOptions) }
+
+func (f *fakeJS) Snapshot(opts any) (any, error) {
+	o := opts.(*snapshot.JszOptions)
 	f.got = o
 	if o.Account == "bad" {
-		return nil, &server.MonitorError{Text: "account \"bad\" not found"}
+		return nil, &snapshot.MonitorError{Text: "account \"bad\" not found"}
 	}
 	return map[string]any{"server_id": "x", "streams": 2}, nil
 }
 
-func (f *fakeJS) JetStreamHealth(*server.HealthzOptions) error { return f.health }
+func (f *fakeJS) CheckHealth(*snapshot.HealthzOptions) error { return f.health }
 
 func TestJsz(t *testing.T) {
 	t.Run("disabled", func(t *testing.T) {
@@ -565,10 +569,11 @@ func TestJsz(t *testing.T) {
 	})
 	t.Run("wired", func(t *testing.T) {
 		js := &fakeJS{}
-		e := start(t, server.Options{}, monitor.Options{JetStream: js})
+		e := start(t, server.Options{}, monitor.Options{})
+		e.srv.RegisterProvider(server.KindJsz, js)
 		j := e.getJSON(t, "/jsz?acc=A&streams=1&consumers=true&limit=5&leader-only=1")
 		require.EqualValues(t, 2, j["streams"])
-		require.Equal(t, &monitor.JszOptions{Account: "A", Streams: true, Consumers: true, Limit: 5, LeaderOnly: true}, js.got)
+		require.Equal(t, &snapshot.JszOptions{Account: "A", Streams: true, Consumers: true, Limit: 5, LeaderOnly: true}, js.got)
 		code, _, body := e.get(t, "/jsz?acc=bad")
 		require.Equal(t, http.StatusBadRequest, code)
 		require.Equal(t, `account "bad" not found`, string(body))

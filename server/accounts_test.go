@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"natsd.dev/server"
+	"natsd.dev/server/snapshot"
 )
 
 // startConfigServer runs a server configured by the text of a config file.
@@ -70,7 +71,7 @@ func TestAccountsIsolation(t *testing.T) {
 	require.Equal(t, "B", string(r.Data))
 
 	for acc, n := range map[string]int{"A": 2, "B": 1, "$G": 1} {
-		cz, err := s.Connz(&server.ConnzOptions{Account: acc, Username: true})
+		cz, err := s.Connz(&snapshot.ConnzOptions{Account: acc, Username: true})
 		require.NoError(t, err)
 		require.Len(t, cz.Conns, n, acc)
 		for _, ci := range cz.Conns {
@@ -85,7 +86,7 @@ func TestAccountsIsolation(t *testing.T) {
 	// The closed connection remembers its account.
 	b.Close()
 	waitFor(t, "b closed", func() bool {
-		cz, err := s.Connz(&server.ConnzOptions{State: server.ConnClosed, Account: "B", Username: true})
+		cz, err := s.Connz(&snapshot.ConnzOptions{State: snapshot.ConnClosed, Account: "B", Username: true})
 		require.NoError(t, err)
 		return len(cz.Conns) == 1 && cz.Conns[0].Account == "B"
 	})

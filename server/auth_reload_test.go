@@ -12,6 +12,7 @@ import (
 
 	"natsd.dev/auth"
 	"natsd.dev/server"
+	"natsd.dev/server/snapshot"
 )
 
 // errCollector gathers a connection's asynchronous errors.
@@ -139,7 +140,7 @@ func TestReloadAuthPermissions(t *testing.T) {
 // numSubs is the number of subscriptions of user's open connection.
 func numSubs(t *testing.T, s *server.Server, user string) int {
 	t.Helper()
-	cz, err := s.Connz(&server.ConnzOptions{Subscriptions: true, User: user})
+	cz, err := s.Connz(&snapshot.ConnzOptions{Subscriptions: true, User: user})
 	require.NoError(t, err)
 	require.Len(t, cz.Conns, 1)
 	return len(cz.Conns[0].Subs)
@@ -249,7 +250,7 @@ func TestReloadAuthConcurrent(t *testing.T) {
 	wg.Wait()
 	waitClosed(t, held)
 	waitFor(t, "u's connections to close", func() bool {
-		cz, err := s.Connz(&server.ConnzOptions{User: "u"})
+		cz, err := s.Connz(&snapshot.ConnzOptions{User: "u"})
 		require.NoError(t, err)
 		return len(cz.Conns) == 0
 	})

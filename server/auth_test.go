@@ -20,6 +20,7 @@ import (
 	"natsd.dev/auth"
 	"natsd.dev/server"
 	"natsd.dev/server/logger"
+	"natsd.dev/server/snapshot"
 )
 
 // startAuthServer runs a server with cfg as its authorization, logging
@@ -51,7 +52,7 @@ func closedReason(t testing.TB, s *server.Server) string {
 	t.Helper()
 	var reason string
 	waitFor(t, "a closed connection", func() bool {
-		cz, err := s.Connz(&server.ConnzOptions{State: server.ConnClosed})
+		cz, err := s.Connz(&snapshot.ConnzOptions{State: snapshot.ConnClosed})
 		require.NoError(t, err)
 		if len(cz.Conns) == 0 {
 			return false
@@ -68,7 +69,7 @@ func closedCount(t testing.TB, s *server.Server) int {
 	t.Helper()
 	n := 0
 	waitFor(t, "closed connections", func() bool {
-		cz, err := s.Connz(&server.ConnzOptions{State: server.ConnClosed})
+		cz, err := s.Connz(&snapshot.ConnzOptions{State: snapshot.ConnClosed})
 		require.NoError(t, err)
 		n = 0
 		for _, c := range cz.Conns {
@@ -549,14 +550,14 @@ func TestAuthConnzAuthorizedUser(t *testing.T) {
 	bob.Close()
 
 	require.Eventually(t, func() bool {
-		cz, err := s.Connz(&server.ConnzOptions{State: server.ConnClosed, User: "bob", Username: true})
+		cz, err := s.Connz(&snapshot.ConnzOptions{State: snapshot.ConnClosed, User: "bob", Username: true})
 		return err == nil && len(cz.Conns) == 1 && cz.Conns[0].AuthorizedUser == "bob"
 	}, 2*time.Second, 10*time.Millisecond)
-	open, err := s.Connz(&server.ConnzOptions{Username: true})
+	open, err := s.Connz(&snapshot.ConnzOptions{Username: true})
 	require.NoError(t, err)
 	require.Len(t, open.Conns, 1)
 	require.Equal(t, "alice", open.Conns[0].AuthorizedUser)
-	cz, err := s.Connz(&server.ConnzOptions{State: server.ConnAll, User: "alice"})
+	cz, err := s.Connz(&snapshot.ConnzOptions{State: snapshot.ConnAll, User: "alice"})
 	require.NoError(t, err)
 	require.Len(t, cz.Conns, 1)
 }

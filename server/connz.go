@@ -11,17 +11,18 @@ import (
 	"sync/atomic"
 	"time"
 
+	"natsd.dev/server/snapshot"
 	"natsd.dev/websocket"
 )
 
 // closedConn is a closed connection kept for /connz?state=closed. It is
 // immutable once in the ring, so Connz shares it without copying.
 type closedConn struct {
-	info ConnInfo // Uptime, Idle, RTT, Stop and Reason already rendered
+	info snapshot.ConnInfo // Uptime, Idle, RTT, Stop and Reason already rendered
 	rtt  time.Duration
 	acc  string
 	user string
-	subs []SubDetail
+	subs []snapshot.SubDetail
 }
 
 // closedRing keeps the last max closed connections, oldest overwritten
@@ -71,25 +72,12 @@ func (r *closedRing) setMax(n int) {
 // monState is the monitoring state of a server (Server.monitoring).
 type monState struct {
 	closed     closedRing
-	varzHook   atomic.Pointer[func(*Varz)]
+	reg        registry
 	configTime atomic.Int64  // unix nanoseconds; 0 means the start time
 	seq        atomic.Uint64 // of monitoring responses (ServerInfo.Seq)
 }
 
 func (s *Server) mon() *monState { return &s.monitoring }
-
-// SetVarzHook registers fn to complete every Varz snapshot with what the
-// server core does not know: the monitor fills the HTTP fields (http_host,
-// http_port, https_port, http_base_path, http_req_stats), so /varz and
-// $SYS.REQ.SERVER.<id>.VARZ agree. nil removes the hook. fn must not call
-// Varz.
-func (s *Server) SetVarzHook(fn func(*Varz)) {
-	if fn == nil {
-		s.mon().varzHook.Store(nil)
-		return
-	}
-	s.mon().varzHook.Store(&fn)
-}
 
 // SetConfigLoadTime records when the configuration was (re)loaded, for
 // Varz.ConfigLoadTime; until set it is the server's start time.
@@ -136,7 +124,7 @@ func (s *Server) recordClosed(c *client) {
 
 // fillLocked copies the connection's state into ci and returns its round
 // trip time and, with subs, its subscriptions; c.mu is held.
-func (c *client) fillLocked(ci *ConnInfo, subs, detail bool) ([]SubDetail, time.Duration) {
+func (c *client) fillLocked(ci *snapshot.ConnInfo, subs, detail bool) ([]snapshot.SubDetail, time.Duration) {
 	ci.Cid = c.cid
 	ci.Kind = "Client"
 	ci.Type = "nats"
@@ -154,11 +142,11 @@ func (c *client) fillLocked(ci *ConnInfo, subs, detail bool) ([]SubDetail, time.
 	ci.OutBytes = c.outBytes
 	ci.NumSubs = uint32(len(c.subs))
 	ci.Name, ci.Lang, ci.Version = c.name, c.lang, c.version
-	var list []SubDetail
+	var list []snapshot.SubDetail
 	if subs && len(c.subs) > 0 {
-		list = make([]SubDetail, 0, len(c.subs))
+		list = make([]snapshot.SubDetail, 0, len(c.subs))
 		for _, sub := range c.subs {
-			sd := SubDetail{Subject: sub.subject, Queue: sub.queue, Sid: string(sub.sid), Cid: c.cid}
+			sd := snapshot.SubDetail{Subject: sub.subject, Queue: sub.queue, Sid: string(sub.sid), Cid: c.cid}
 			if detail {
 				sd.Msgs, sd.Max = sub.delivered, sub.max
 			}
@@ -176,7 +164,7 @@ func (c *client) connectSeenLocked() bool { return c.connectSeen }
 
 // fillTLS adds the TLS version and cipher suite of a TLS connection, named
 // as upstream names them ("1.3", "TLS_AES_128_GCM_SHA256").
-func fillTLS(ci *ConnInfo, nc net.Conn) {
+func fillTLS(ci *snapshot.ConnInfo, nc net.Conn) {
 	if wc, ok := nc.(*websocket.Conn); ok {
 		nc = wc.NetConn()
 	}
@@ -233,9 +221,9 @@ type connKey struct {
 }
 
 // needsLock reports whether the sort key lives under client.mu.
-func needsLock(key SortOpt) bool {
+func needsLock(key snapshot.SortOpt) bool {
 	switch key {
-	case BySubs, ByPending, ByOutMsgs, ByOutBytes, ByRTT:
+	case snapshot.BySubs, snapshot.ByPending, snapshot.ByOutMsgs, snapshot.ByOutBytes, snapshot.ByRTT:
 		return true
 	}
 	return false
@@ -243,27 +231,27 @@ func needsLock(key SortOpt) bool {
 
 // openKey computes the sort key of an open client; c.mu is held when
 // needsLock(key).
-func openKey(c *client, key SortOpt, now time.Time) int64 {
+func openKey(c *client, key snapshot.SortOpt, now time.Time) int64 {
 	switch key {
-	case BySubs:
+	case snapshot.BySubs:
 		return -int64(len(c.subs))
-	case ByPending:
+	case snapshot.ByPending:
 		return -int64(c.out.pending())
-	case ByOutMsgs:
+	case snapshot.ByOutMsgs:
 		return -c.outMsgs
-	case ByOutBytes:
+	case snapshot.ByOutBytes:
 		return -c.outBytes
-	case ByRTT:
+	case snapshot.ByRTT:
 		return -int64(c.rtt)
-	case ByInMsgs:
+	case snapshot.ByInMsgs:
 		return -c.inMsgsTotal.Load()
-	case ByInBytes:
+	case snapshot.ByInBytes:
 		return -c.inBytesTotal.Load()
-	case ByLast:
+	case snapshot.ByLast:
 		return -c.lastActivity().UnixNano()
-	case ByIdle:
+	case snapshot.ByIdle:
 		return -int64(now.Sub(c.lastActivity()))
-	case ByUptime: // shortest first, as upstream
+	case snapshot.ByUptime: // shortest first, as upstream
 		return int64(now.Sub(c.start))
 	}
 	return 0 // cid, start; stop and reason sort closed connections only
@@ -271,32 +259,32 @@ func openKey(c *client, key SortOpt, now time.Time) int64 {
 
 // closedKey computes the sort key of a closed connection; reasons maps a
 // reason to its alphabetical rank.
-func closedKey(cc *closedConn, key SortOpt, reasons map[string]int64) int64 {
+func closedKey(cc *closedConn, key snapshot.SortOpt, reasons map[string]int64) int64 {
 	ci := &cc.info
 	switch key {
-	case BySubs:
+	case snapshot.BySubs:
 		return -int64(ci.NumSubs)
-	case ByPending:
+	case snapshot.ByPending:
 		return -int64(ci.Pending)
-	case ByOutMsgs:
+	case snapshot.ByOutMsgs:
 		return -ci.OutMsgs
-	case ByOutBytes:
+	case snapshot.ByOutBytes:
 		return -ci.OutBytes
-	case ByRTT:
+	case snapshot.ByRTT:
 		return -int64(cc.rtt)
-	case ByInMsgs:
+	case snapshot.ByInMsgs:
 		return -ci.InMsgs
-	case ByInBytes:
+	case snapshot.ByInBytes:
 		return -ci.InBytes
-	case ByLast:
+	case snapshot.ByLast:
 		return -ci.LastActivity.UnixNano()
-	case ByIdle:
+	case snapshot.ByIdle:
 		return -int64(ci.Stop.Sub(ci.LastActivity))
-	case ByUptime:
+	case snapshot.ByUptime:
 		return int64(ci.Stop.Sub(ci.Start))
-	case ByStop:
+	case snapshot.ByStop:
 		return -ci.Stop.UnixNano()
-	case ByReason:
+	case snapshot.ByReason:
 		return reasons[ci.Reason]
 	}
 	return 0
@@ -310,24 +298,24 @@ func closedKey(cc *closedConn, key SortOpt, reasons map[string]int64) int64 {
 // keys take each client's lock just to read the key. Only the returned
 // page is then copied in full, so a poll costs little more than a sort of
 // small keys and does not stall delivery.
-func (s *Server) Connz(opts *ConnzOptions) (*Connz, error) {
-	var o ConnzOptions
+func (s *Server) Connz(opts *snapshot.ConnzOptions) (*snapshot.Connz, error) {
+	var o snapshot.ConnzOptions
 	if opts != nil {
 		o = *opts
 	}
 	if o.Sort == "" {
-		o.Sort = ByCid
+		o.Sort = snapshot.ByCid
 	}
 	if !o.Sort.IsValid() {
 		return nil, monitorErr("invalid sorting option: " + string(o.Sort))
 	}
-	if o.State < ConnOpen || o.State > ConnAll {
+	if o.State < snapshot.ConnOpen || o.State > snapshot.ConnAll {
 		return nil, monitorErr("invalid connection state")
 	}
-	if o.Sort == ByStop && o.State != ConnClosed {
+	if o.Sort == snapshot.ByStop && o.State != snapshot.ConnClosed {
 		return nil, monitorErr("sort by stop only valid on closed connections")
 	}
-	if o.Sort == ByReason && o.State != ConnClosed {
+	if o.Sort == snapshot.ByReason && o.State != snapshot.ConnClosed {
 		return nil, monitorErr("sort by reason only valid on closed connections")
 	}
 	filter := ""
@@ -348,11 +336,11 @@ func (s *Server) Connz(opts *ConnzOptions) (*Connz, error) {
 	}
 
 	now := time.Now()
-	cz := &Connz{ID: s.id, Now: now.UTC(), Offset: o.Offset, Limit: o.Limit}
+	cz := &snapshot.Connz{ID: s.id, Now: now.UTC(), Offset: o.Offset, Limit: o.Limit}
 
 	// No open connection has an MQTT client id yet.
 	var open []*client
-	if o.State != ConnClosed && o.MQTTClient == "" {
+	if o.State != snapshot.ConnClosed && o.MQTTClient == "" {
 		s.mu.Lock()
 		if o.CID > 0 {
 			if c := s.clients[o.CID]; c != nil {
@@ -367,7 +355,7 @@ func (s *Server) Connz(opts *ConnzOptions) (*Connz, error) {
 		s.mu.Unlock()
 	}
 	var closed []*closedConn
-	if o.State != ConnOpen {
+	if o.State != snapshot.ConnOpen {
 		closed = s.mon().closed.list()
 	}
 
@@ -392,7 +380,7 @@ func (s *Server) Connz(opts *ConnzOptions) (*Connz, error) {
 		keys = append(keys, connKey{k: k, cid: c.cid, idx: int32(i)})
 	}
 	var reasons map[string]int64
-	if o.Sort == ByReason {
+	if o.Sort == snapshot.ByReason {
 		reasons = reasonRanks(closed)
 	}
 	for i, cc := range closed {
@@ -403,7 +391,7 @@ func (s *Server) Connz(opts *ConnzOptions) (*Connz, error) {
 			o.MQTTClient != "" && cc.info.MQTTClient != o.MQTTClient:
 			continue
 		}
-		if filter != "" && !slices.ContainsFunc(cc.subs, func(sd SubDetail) bool { return subjectsCollide(filter, sd.Subject) }) {
+		if filter != "" && !slices.ContainsFunc(cc.subs, func(sd snapshot.SubDetail) bool { return subjectsCollide(filter, sd.Subject) }) {
 			continue
 		}
 		keys = append(keys, connKey{k: closedKey(cc, o.Sort, reasons), cid: cc.info.Cid, idx: int32(-1 - i)})
@@ -419,12 +407,12 @@ func (s *Server) Connz(opts *ConnzOptions) (*Connz, error) {
 	lo := min(o.Offset, len(keys))
 	hi := min(o.Offset+o.Limit, len(keys))
 	page := keys[lo:hi]
-	infos := make([]ConnInfo, len(page))
-	cz.Conns = make([]*ConnInfo, len(page))
+	infos := make([]snapshot.ConnInfo, len(page))
+	cz.Conns = make([]*snapshot.ConnInfo, len(page))
 	wantSubs := o.Subscriptions || o.SubscriptionsDetail
 	for i, k := range page {
 		ci := &infos[i]
-		var subs []SubDetail
+		var subs []snapshot.SubDetail
 		if k.idx >= 0 {
 			c := open[k.idx]
 			var rtt time.Duration

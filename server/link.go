@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"natsd.dev/protocol"
+	"natsd.dev/server/snapshot"
 	"natsd.dev/sublist"
 )
 
@@ -574,9 +575,9 @@ func (c *client) closeLink(subs map[string]*subscription, reason closeReason) {
 type RouteMonitor interface {
 	// Routez describes the route connections; the server fills in its
 	// own ID, name, the time and the count.
-	Routez(opts *RoutezOptions) *Routez
+	Routez(opts *snapshot.RoutezOptions) *snapshot.Routez
 	// ClusterVarz is the cluster section of /varz.
-	ClusterVarz() ClusterOptsVarz
+	ClusterVarz() snapshot.ClusterOptsVarz
 	// NumRoutes is /varz routes: the route connections.
 	NumRoutes() int
 }
@@ -588,8 +589,13 @@ type LameDuckListener interface {
 	LameDuckMode()
 }
 
-// SetRouteMonitor registers m (nil unregisters).
+// SetRouteMonitor registers m (nil unregisters): it answers ROUTEZ and
+// the cluster section of Varz through the monitoring registry.
+//
+// Deprecated: register a ROUTEZ provider (RegisterProvider) and a
+// "cluster" varz contributor (RegisterVarz) instead.
 func (s *Server) SetRouteMonitor(m RouteMonitor) {
+	s.registerRouteMonitor(m)
 	if m == nil {
 		s.routeMon.Store(nil)
 		return
@@ -606,15 +612,15 @@ func (s *Server) routeMonitor() RouteMonitor {
 
 // Subjects lists the peer's interest as "subject" or "subject queue",
 // for /routez?subs=1, and with detail the subscriptions themselves.
-func (l *Link) Subjects(detail bool) ([]string, []SubDetail) {
+func (l *Link) Subjects(detail bool) ([]string, []snapshot.SubDetail) {
 	c := l.c
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	var subs []string
-	var details []SubDetail
+	var details []snapshot.SubDetail
 	for _, sub := range c.subs {
 		if detail {
-			details = append(details, SubDetail{Account: sub.remote.acc.Name, Subject: sub.subject, Queue: sub.queue, Sid: string(sub.sid), Cid: c.cid})
+			details = append(details, snapshot.SubDetail{Account: sub.remote.acc.Name, Subject: sub.subject, Queue: sub.queue, Sid: string(sub.sid), Cid: c.cid})
 			continue
 		}
 		subj := sub.subject

@@ -189,6 +189,7 @@ func New(opts Options) (*Server, error) {
 		return nil, fmt.Errorf("%w: verify_and_map needs TLS with verified client certificates", ErrBadOptions)
 	}
 	s.initTLS(&opts)
+	s.initRegistry()
 	s.monitoring.closed.max = DefaultMaxClosedClients
 	if opts.MaxClosedClients != 0 {
 		s.monitoring.closed.max = max(opts.MaxClosedClients, 0)

@@ -17,6 +17,7 @@ import (
 
 	"natsd.dev/protocol"
 	"natsd.dev/server"
+	"natsd.dev/server/snapshot"
 )
 
 // startServer runs a server on a free loopback port and stops it when the
@@ -610,9 +611,9 @@ func TestClosedConnectionKeepsSubscriptions(t *testing.T) {
 	nc.Close()
 	// The client leaves the open list just before its closed record is
 	// added: wait for the record.
-	var cz *server.Connz
+	var cz *snapshot.Connz
 	require.Eventually(t, func() bool {
-		cz, err = s.Connz(&server.ConnzOptions{State: server.ConnClosed, Subscriptions: true})
+		cz, err = s.Connz(&snapshot.ConnzOptions{State: snapshot.ConnClosed, Subscriptions: true})
 		return err == nil && len(cz.Conns) == 1
 	}, 2*time.Second, 5*time.Millisecond)
 	require.Zero(t, s.NumClients())

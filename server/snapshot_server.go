@@ -6,6 +6,7 @@ import (
 	"slices"
 	"time"
 
+	"natsd.dev/server/snapshot"
 	"natsd.dev/sublist"
 )
 
@@ -22,11 +23,12 @@ func (s *Server) accountList() []*Account {
 	return accs
 }
 
-// Varz returns the /varz snapshot. The HTTP fields (http_host, http_port,
-// http_base_path, https_port, http_req_stats) belong to the monitor, which
-// fills them in through SetVarzHook; without a monitor they are zero and
-// http_req_stats is empty.
-func (s *Server) Varz(_ *VarzOptions) (*Varz, error) {
+// Varz returns the /varz snapshot: the core's fields, then the sections
+// of the registered varz contributors (RegisterVarz). The HTTP fields
+// (http_host, http_port, http_base_path, https_port, http_req_stats)
+// belong to the monitor's "http" contributor; without a monitor they are
+// zero and http_req_stats is empty.
+func (s *Server) Varz(_ *snapshot.VarzOptions) (*snapshot.Varz, error) {
 	pcpu, rss := procUsage()
 	now := time.Now()
 
@@ -36,7 +38,7 @@ func (s *Server) Varz(_ *VarzOptions) (*Varz, error) {
 	conns := len(s.clients)
 	s.mu.Unlock()
 
-	v := &Varz{
+	v := &snapshot.Varz{
 		SystemAccount:     s.systemAccountName(),
 		Websocket:         s.websocketVarz(),
 		ID:                info.ID,
@@ -80,22 +82,15 @@ func (s *Server) Varz(_ *VarzOptions) (*Varz, error) {
 		HTTPReqStats:      map[string]uint64{},
 		ConfigLoadTime:    s.startTime,
 		Tags:              slices.Clone(o.Tags),
-		SlowConsumerStats: &SlowConsumerStats{Clients: uint64(s.stats.SlowConsumers.Load())},
+		SlowConsumerStats: &snapshot.SlowConsumerStats{Clients: uint64(s.stats.SlowConsumers.Load())},
 	}
 	for _, a := range s.accountList() {
 		v.Subscriptions += uint32(a.NumSubscriptions())
 	}
-	if m := s.routeMonitor(); m != nil {
-		v.Cluster = m.ClusterVarz()
-		v.Routes = m.NumRoutes()
-	}
-	ms := s.mon()
-	if t := ms.configTime.Load(); t != 0 {
+	if t := s.mon().configTime.Load(); t != 0 {
 		v.ConfigLoadTime = time.Unix(0, t)
 	}
-	if fn := ms.varzHook.Load(); fn != nil {
-		(*fn)(v)
-	}
+	s.contributeVarz(v)
 	return v, nil
 }
 
@@ -120,8 +115,8 @@ func addStats(dst *sublist.Stats, st sublist.Stats) {
 }
 
 // Subsz returns the /subsz snapshot. Errors are *MonitorError.
-func (s *Server) Subsz(opts *SubszOptions) (*Subsz, error) {
-	var o SubszOptions
+func (s *Server) Subsz(opts *snapshot.SubszOptions) (*snapshot.Subsz, error) {
+	var o snapshot.SubszOptions
 	if opts != nil {
 		o = *opts
 	}
@@ -134,7 +129,7 @@ func (s *Server) Subsz(opts *SubszOptions) (*Subsz, error) {
 	if o.Test != "" && !sublist.ValidLiteralSubject(o.Test) {
 		return nil, monitorErr("invalid test subject, must be valid publish subject: " + o.Test)
 	}
-	sz := &Subsz{ID: s.id, Now: time.Now().UTC(), Offset: o.Offset, Limit: o.Limit}
+	sz := &snapshot.Subsz{ID: s.id, Now: time.Now().UTC(), Offset: o.Offset, Limit: o.Limit}
 	type found struct {
 		acc *Account
 		sub *subscription
@@ -158,10 +153,10 @@ func (s *Server) Subsz(opts *SubszOptions) (*Subsz, error) {
 	if !o.Subscriptions {
 		return sz, nil
 	}
-	details := make([]SubDetail, 0, len(subs))
+	details := make([]snapshot.SubDetail, 0, len(subs))
 	for _, f := range subs {
 		sub := f.sub
-		sd := SubDetail{Account: f.acc.Name, Subject: sub.subject, Queue: sub.queue, Sid: string(sub.sid)}
+		sd := snapshot.SubDetail{Account: f.acc.Name, Subject: sub.subject, Queue: sub.queue, Sid: string(sub.sid)}
 		if c := sub.client; c != nil {
 			sd.Cid = c.cid
 			c.mu.Lock()
@@ -170,7 +165,7 @@ func (s *Server) Subsz(opts *SubszOptions) (*Subsz, error) {
 		}
 		details = append(details, sd)
 	}
-	slices.SortFunc(details, func(a, b SubDetail) int {
+	slices.SortFunc(details, func(a, b snapshot.SubDetail) int {
 		return cmp.Or(cmp.Compare(a.Cid, b.Cid), cmp.Compare(a.Sid, b.Sid), cmp.Compare(a.Subject, b.Subject))
 	})
 	sz.Total = len(details)
@@ -180,37 +175,18 @@ func (s *Server) Subsz(opts *SubszOptions) (*Subsz, error) {
 	return sz, nil
 }
 
-// Routez returns the /routez snapshot, from the route monitor when one is
-// registered (empty otherwise).
-func (s *Server) Routez(opts *RoutezOptions) (*Routez, error) {
-	if opts == nil {
-		opts = &RoutezOptions{}
+// Routez returns the /routez snapshot from the ROUTEZ provider (see
+// RegisterProvider): without one, a document without routes.
+func (s *Server) Routez(opts *snapshot.RoutezOptions) (*snapshot.Routez, error) {
+	d, err := s.Snapshot(KindRoutez, opts)
+	if err != nil {
+		return nil, err
 	}
-	if m := s.routeMonitor(); m != nil {
-		rz := m.Routez(opts)
-		rz.ID, rz.Name, rz.Now = s.id, s.Name(), time.Now().UTC()
-		if rz.Routes == nil {
-			rz.Routes = []*RouteInfo{}
-		}
-		rz.NumRoutes = len(rz.Routes)
-		return rz, nil
+	rz, ok := d.(*snapshot.Routez)
+	if !ok {
+		return nil, ErrWrongType
 	}
-	return &Routez{ID: s.id, Name: s.Name(), Now: time.Now().UTC(), Routes: []*RouteInfo{}}, nil
-}
-
-// Gatewayz returns the /gatewayz snapshot: no gateways yet.
-func (s *Server) Gatewayz(_ *GatewayzOptions) (*Gatewayz, error) {
-	return &Gatewayz{
-		ID:               s.id,
-		Now:              time.Now().UTC(),
-		OutboundGateways: map[string]*RemoteGatewayz{},
-		InboundGateways:  map[string][]*RemoteGatewayz{},
-	}, nil
-}
-
-// Leafz returns the /leafz snapshot: no leaf nodes yet.
-func (s *Server) Leafz(_ *LeafzOptions) (*Leafz, error) {
-	return &Leafz{ID: s.id, Now: time.Now().UTC(), Leafs: []*LeafInfo{}}, nil
+	return rz, nil
 }
 
 // accountCounters are the summed numbers of an account's open clients.
@@ -252,8 +228,8 @@ func (s *Server) accountCounts() map[string]*accountCounters {
 // Accountz returns the /accountz snapshot: the account names, or with
 // opts.Account the details of that account. An unknown account is a
 // *MonitorError that wraps ErrUnknownAccount.
-func (s *Server) Accountz(opts *AccountzOptions) (*Accountz, error) {
-	az := &Accountz{ID: s.id, Now: time.Now().UTC(), SystemAccount: s.systemAccountName()}
+func (s *Server) Accountz(opts *snapshot.AccountzOptions) (*snapshot.Accountz, error) {
+	az := &snapshot.Accountz{ID: s.id, Now: time.Now().UTC(), SystemAccount: s.systemAccountName()}
 	if opts == nil || opts.Account == "" {
 		az.Accounts = []string{}
 		for _, a := range s.accountList() {
@@ -263,14 +239,14 @@ func (s *Server) Accountz(opts *AccountzOptions) (*Accountz, error) {
 	}
 	a := s.LookupAccount(opts.Account)
 	if a == nil {
-		return nil, &MonitorError{Text: "Account " + opts.Account + " does not exist", Err: ErrUnknownAccount}
+		return nil, &snapshot.MonitorError{Text: "Account " + opts.Account + " does not exist", Err: ErrUnknownAccount}
 	}
 	st := a.sl.Stats()
 	n := 0
 	if ac := s.accountCounts()[a.Name]; ac != nil {
 		n = ac.conns
 	}
-	az.Account = &AccountInfo{
+	az.Account = &snapshot.AccountInfo{
 		AccountName: a.Name,
 		LastUpdate:  s.startTime.UTC(),
 		Complete:    true,
@@ -282,12 +258,12 @@ func (s *Server) Accountz(opts *AccountzOptions) (*Accountz, error) {
 }
 
 // AccountStatz returns the /accstatz snapshot.
-func (s *Server) AccountStatz(opts *AccountStatzOptions) (*AccountStatz, error) {
-	var o AccountStatzOptions
+func (s *Server) AccountStatz(opts *snapshot.AccountStatzOptions) (*snapshot.AccountStatz, error) {
+	var o snapshot.AccountStatzOptions
 	if opts != nil {
 		o = *opts
 	}
-	az := &AccountStatz{ID: s.id, Now: time.Now().UTC(), Accounts: []*AccountStat{}}
+	az := &snapshot.AccountStatz{ID: s.id, Now: time.Now().UTC(), Accounts: []*snapshot.AccountStat{}}
 	counts := s.accountCounts()
 	for _, a := range s.accountList() {
 		if len(o.Accounts) > 0 && !slices.Contains(o.Accounts, a.Name) {
@@ -300,32 +276,39 @@ func (s *Server) AccountStatz(opts *AccountStatzOptions) (*AccountStatz, error) 
 			}
 			ac = &accountCounters{}
 		}
-		az.Accounts = append(az.Accounts, &AccountStat{
+		az.Accounts = append(az.Accounts, &snapshot.AccountStat{
 			Account:    a.Name,
 			Name:       a.Name,
 			Conns:      ac.conns,
 			TotalConns: ac.conns,
 			NumSubs:    uint32(a.NumSubscriptions()),
-			Sent:       DataStats{Msgs: ac.outMsgs, Bytes: ac.outBytes},
-			Received:   DataStats{Msgs: ac.inMsgs, Bytes: ac.inBytes},
+			Sent:       snapshot.DataStats{Msgs: ac.outMsgs, Bytes: ac.outBytes},
+			Received:   snapshot.DataStats{Msgs: ac.inMsgs, Bytes: ac.inBytes},
 		})
 	}
 	return az, nil
 }
 
 // Healthz returns the /healthz status: "ok" while the server accepts
-// connections. JetStream does not exist in the core, so the JetStream
-// options are accepted and, as upstream does when JetStream is not
-// configured, change nothing.
-func (s *Server) Healthz(_ *HealthzOptions) *HealthStatus {
+// connections and every registered HealthChecker (JetStream's, for
+// instance) is content; "unavailable" with status code 503 otherwise.
+// Without a HealthChecker the JetStream options change nothing, as
+// upstream when JetStream is not configured.
+func (s *Server) Healthz(opts *snapshot.HealthzOptions) *snapshot.HealthStatus {
 	s.mu.Lock()
 	started, shutdown := s.started, s.shutdown
 	s.mu.Unlock()
 	switch {
 	case shutdown:
-		return &HealthStatus{Status: "unavailable", StatusCode: 503, Error: "server is shutting down"}
+		return &snapshot.HealthStatus{Status: "unavailable", StatusCode: 503, Error: "server is shutting down"}
 	case !started:
-		return &HealthStatus{Status: "unavailable", StatusCode: 503, Error: "server is not accepting connections"}
+		return &snapshot.HealthStatus{Status: "unavailable", StatusCode: 503, Error: "server is not accepting connections"}
 	}
-	return &HealthStatus{Status: "ok"}
+	if opts == nil {
+		opts = &snapshot.HealthzOptions{}
+	}
+	if err := s.checkHealth(opts); err != nil {
+		return &snapshot.HealthStatus{Status: "unavailable", StatusCode: 503, Error: err.Error()}
+	}
+	return &snapshot.HealthStatus{Status: "ok"}
 }

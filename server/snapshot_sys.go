@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"natsd.dev/server/snapshot"
 )
 
 // Monitoring over NATS.
@@ -37,45 +39,7 @@ var ErrNotForUs = errors.New("server: monitoring request filtered out")
 // answer.
 var ErrUnknownKind = errors.New("server: unknown monitoring request kind")
 
-// ServerInfo names the answering server in a monitoring response.
-type ServerInfo struct {
-	Name      string    `json:"name"`
-	Host      string    `json:"host"`
-	ID        string    `json:"id"`
-	Cluster   string    `json:"cluster,omitempty"`
-	Domain    string    `json:"domain,omitempty"`
-	Version   string    `json:"ver"`
-	Tags      []string  `json:"tags,omitempty"`
-	JetStream bool      `json:"jetstream"`
-	Seq       uint64    `json:"seq"`
-	Time      time.Time `json:"time"`
-}
-
-// ServerAPIResponse is the envelope of a monitoring response: Data on
-// success, Error otherwise.
-type ServerAPIResponse struct {
-	Server *ServerInfo     `json:"server"`
-	Data   any             `json:"data,omitempty"`
-	Error  *ServerAPIError `json:"error,omitempty"`
-}
-
-// ServerAPIError is a failed monitoring request: Code is an HTTP status.
-type ServerAPIError struct {
-	Code        int    `json:"code"`
-	Description string `json:"description,omitempty"`
-}
-
-// EventFilterOptions select the servers that answer a PING request; empty
-// fields select all. Name and Host match by substring, as upstream.
-type EventFilterOptions struct {
-	Name    string   `json:"server_name,omitempty"`
-	Cluster string   `json:"cluster,omitempty"`
-	Host    string   `json:"host,omitempty"`
-	Tags    []string `json:"tags,omitempty"`
-	Domain  string   `json:"domain,omitempty"`
-}
-
-func (s *Server) filtered(f *EventFilterOptions) bool {
+func (s *Server) filtered(f *snapshot.EventFilterOptions) bool {
 	s.mu.Lock()
 	info, tags := s.info, s.opts.Tags
 	s.mu.Unlock()
@@ -95,48 +59,19 @@ func (s *Server) filtered(f *EventFilterOptions) bool {
 }
 
 // MonitorRequest answers a monitoring request of the given kind (KindVarz,
-// KindConnz, ...) whose body is req: empty, or the JSON of the kind's
-// options (ConnzOptions, SubszOptions, ...) with the filter fields of
+// KindConnz, ..., any kind the registry answers; see RegisterProvider)
+// whose body is req: empty, or the JSON of the kind's options
+// (ConnzOptions, SubszOptions, ...) with the filter fields of
 // EventFilterOptions alongside, as upstream's requests carry them. It
 // returns the JSON response, ErrNotForUs when the filter excludes this
 // server, or ErrUnknownKind. A bad request is answered, with Error set.
 func (s *Server) MonitorRequest(kind string, req []byte) ([]byte, error) {
-	// decode reads the filter and the kind's options; run computes the
-	// answer once the filter has let the request through.
-	var run func() (any, error)
-	var opts any
-	switch strings.ToUpper(kind) {
-	case KindVarz:
-		o := new(VarzOptions)
-		opts, run = o, func() (any, error) { return s.Varz(o) }
-	case KindConnz:
-		o := new(ConnzOptions)
-		opts, run = o, func() (any, error) { return s.Connz(o) }
-	case KindSubsz:
-		o := new(SubszOptions)
-		opts, run = o, func() (any, error) { return s.Subsz(o) }
-	case KindRoutez:
-		o := new(RoutezOptions)
-		opts, run = o, func() (any, error) { return s.Routez(o) }
-	case KindGatewayz:
-		o := new(GatewayzOptions)
-		opts, run = o, func() (any, error) { return s.Gatewayz(o) }
-	case KindLeafz:
-		o := new(LeafzOptions)
-		opts, run = o, func() (any, error) { return s.Leafz(o) }
-	case KindAccountz:
-		o := new(AccountzOptions)
-		opts, run = o, func() (any, error) { return s.Accountz(o) }
-	case KindAccStatz, "ACCSTATZ":
-		o := new(AccountStatzOptions)
-		opts, run = o, func() (any, error) { return s.AccountStatz(o) }
-	case KindHealthz:
-		o := new(HealthzOptions)
-		opts, run = o, func() (any, error) { return s.Healthz(o), nil }
-	default:
+	p := s.Provider(kind)
+	if p == nil {
 		return nil, ErrUnknownKind
 	}
-	return s.zRequest(req, opts, run)
+	opts := p.NewOptions()
+	return s.zRequest(req, opts, func() (any, error) { return p.Snapshot(opts) })
 }
 
 // errSilent is returned by a zRequest run function that decides, after
@@ -150,7 +85,7 @@ var errSilent = errors.New("server: nothing to answer")
 // decoding error or run's error as a 400 with Description, the data
 // otherwise (left out when nil).
 func (s *Server) zRequest(req []byte, opts any, run func() (any, error)) ([]byte, error) {
-	var filter EventFilterOptions
+	var filter snapshot.EventFilterOptions
 	var err error
 	if len(req) > 0 {
 		if err = json.Unmarshal(req, &filter); err == nil && opts != nil {
@@ -160,7 +95,7 @@ func (s *Server) zRequest(req []byte, opts any, run func() (any, error)) ([]byte
 	if s.filtered(&filter) {
 		return nil, ErrNotForUs
 	}
-	resp := ServerAPIResponse{Server: s.serverInfo()}
+	resp := snapshot.ServerAPIResponse{Server: s.serverInfo()}
 	var data any
 	if err == nil {
 		data, err = run()
@@ -169,8 +104,8 @@ func (s *Server) zRequest(req []byte, opts any, run func() (any, error)) ([]byte
 		return nil, ErrNotForUs
 	}
 	if err != nil {
-		resp.Error = &ServerAPIError{Code: 400, Description: err.Error()}
-		var me *MonitorError
+		resp.Error = &snapshot.ServerAPIError{Code: 400, Description: err.Error()}
+		var me *snapshot.MonitorError
 		if errors.As(err, &me) {
 			resp.Error.Description = me.Text
 		}
@@ -180,11 +115,11 @@ func (s *Server) zRequest(req []byte, opts any, run func() (any, error)) ([]byte
 	return json.Marshal(&resp)
 }
 
-func (s *Server) serverInfo() *ServerInfo {
+func (s *Server) serverInfo() *snapshot.ServerInfo {
 	s.mu.Lock()
 	info, tags := s.info, slices.Clone(s.opts.Tags)
 	s.mu.Unlock()
-	return &ServerInfo{
+	return &snapshot.ServerInfo{
 		Name:      info.Name,
 		Host:      info.Host,
 		ID:        info.ID,

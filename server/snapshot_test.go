@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"natsd.dev/server/snapshot"
 )
 
 func newTestServer(t testing.TB, opts Options) *Server {
@@ -111,10 +113,10 @@ func TestClosedRingKeepsNewest(t *testing.T) {
 		waitClients(t, s, 0)
 	}
 	require.Eventually(t, func() bool {
-		cz, err := s.Connz(&ConnzOptions{State: ConnClosed})
+		cz, err := s.Connz(&snapshot.ConnzOptions{State: snapshot.ConnClosed})
 		return err == nil && cz.Total == 3
 	}, 5*time.Second, 10*time.Millisecond)
-	cz, err := s.Connz(&ConnzOptions{State: ConnClosed})
+	cz, err := s.Connz(&snapshot.ConnzOptions{State: snapshot.ConnClosed})
 	require.NoError(t, err)
 	var cids []uint64
 	for _, c := range cz.Conns {
@@ -125,18 +127,18 @@ func TestClosedRingKeepsNewest(t *testing.T) {
 	}
 	require.Equal(t, []uint64{3, 4, 5}, cids)
 	s.SetMaxClosedClients(0)
-	cz, err = s.Connz(&ConnzOptions{State: ConnClosed})
+	cz, err = s.Connz(&snapshot.ConnzOptions{State: snapshot.ConnClosed})
 	require.NoError(t, err)
 	require.Zero(t, cz.Total)
 }
 
 func TestConnzOptionErrors(t *testing.T) {
 	s := newTestServer(t, Options{})
-	_, err := s.Connz(&ConnzOptions{Sort: "nope"})
-	var me *MonitorError
+	_, err := s.Connz(&snapshot.ConnzOptions{Sort: "nope"})
+	var me *snapshot.MonitorError
 	require.ErrorAs(t, err, &me)
 	require.Equal(t, "invalid sorting option: nope", me.Text)
-	_, err = s.Accountz(&AccountzOptions{Account: "nope"})
+	_, err = s.Accountz(&snapshot.AccountzOptions{Account: "nope"})
 	require.ErrorIs(t, err, ErrUnknownAccount)
 	require.ErrorAs(t, err, &me)
 }
@@ -169,7 +171,7 @@ func TestConnz10k(t *testing.T) {
 	}
 	s := newTestServer(t, Options{})
 	startMany(t, s, manyConns)
-	for _, o := range []*ConnzOptions{nil, {Sort: BySubs}, {Subscriptions: true, Limit: manyConns}} {
+	for _, o := range []*snapshot.ConnzOptions{nil, {Sort: snapshot.BySubs}, {Subscriptions: true, Limit: manyConns}} {
 		start := time.Now()
 		cz, err := s.Connz(o)
 		took := time.Since(start)
@@ -177,14 +179,14 @@ func TestConnz10k(t *testing.T) {
 		require.Equal(t, manyConns, cz.Total)
 		_, err = json.Marshal(cz)
 		require.NoError(t, err)
-		t.Logf("connz sort=%q subs=%v limit=%d: %v to build, %v with JSON", o.sortKey(), o != nil && o.Subscriptions, len(cz.Conns), took, time.Since(start))
+		t.Logf("connz sort=%q subs=%v limit=%d: %v to build, %v with JSON", sortKey(o), o != nil && o.Subscriptions, len(cz.Conns), took, time.Since(start))
 		require.Less(t, took, 500*time.Millisecond)
 	}
 }
 
-func (o *ConnzOptions) sortKey() SortOpt {
+func sortKey(o *snapshot.ConnzOptions) snapshot.SortOpt {
 	if o == nil || o.Sort == "" {
-		return ByCid
+		return snapshot.ByCid
 	}
 	return o.Sort
 }
@@ -199,11 +201,11 @@ func BenchmarkConnz10k(b *testing.B) {
 	startMany(b, s, manyConns)
 	for _, bc := range []struct {
 		name string
-		o    *ConnzOptions
+		o    *snapshot.ConnzOptions
 	}{
 		{"default", nil},
-		{"sort_subs", &ConnzOptions{Sort: BySubs}},
-		{"subs_all", &ConnzOptions{Subscriptions: true, Limit: manyConns}},
+		{"sort_subs", &snapshot.ConnzOptions{Sort: snapshot.BySubs}},
+		{"subs_all", &snapshot.ConnzOptions{Subscriptions: true, Limit: manyConns}},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			b.ReportAllocs()

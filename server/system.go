@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"errors"
 	"time"
+
+	"natsd.dev/server/snapshot"
 )
 
 // Subjects of the requests the system account answers, as upstream names
@@ -26,7 +28,7 @@ const KindStatsz = "STATSZ"
 // PING.
 var sysKinds = []string{
 	KindVarz, KindConnz, KindSubsz, KindRoutez, KindGatewayz, KindLeafz,
-	KindAccountz, "ACCSTATZ", KindHealthz, KindStatsz,
+	KindAccountz, "ACCSTATZ", KindHealthz, KindStatsz, KindJsz,
 }
 
 // sysQueueLen bounds the requests waiting for the system service; more are
@@ -35,35 +37,35 @@ const sysQueueLen = 256
 
 // ServerStatsMsg is the answer to a STATSZ request.
 type ServerStatsMsg struct {
-	Server *ServerInfo  `json:"server"`
-	Stats  *ServerStats `json:"statsz"`
+	Server *snapshot.ServerInfo `json:"server"`
+	Stats  *ServerStats         `json:"statsz"`
 }
 
 // ServerStats are the server's statistics in a ServerStatsMsg, with
 // upstream's field names.
 type ServerStats struct {
-	Start            time.Time    `json:"start"`
-	Mem              int64        `json:"mem"`
-	Cores            int          `json:"cores"`
-	CPU              float64      `json:"cpu"`
-	Connections      int          `json:"connections"`
-	TotalConnections uint64       `json:"total_connections"`
-	ActiveAccounts   int          `json:"active_accounts"`
-	NumSubs          uint32       `json:"subscriptions"`
-	Sent             DataStats    `json:"sent"`
-	Received         DataStats    `json:"received"`
-	SlowConsumers    int64        `json:"slow_consumers"`
-	Routes           []*RouteStat `json:"routes,omitempty"`
-	ActiveServers    int          `json:"active_servers"`
+	Start            time.Time          `json:"start"`
+	Mem              int64              `json:"mem"`
+	Cores            int                `json:"cores"`
+	CPU              float64            `json:"cpu"`
+	Connections      int                `json:"connections"`
+	TotalConnections uint64             `json:"total_connections"`
+	ActiveAccounts   int                `json:"active_accounts"`
+	NumSubs          uint32             `json:"subscriptions"`
+	Sent             snapshot.DataStats `json:"sent"`
+	Received         snapshot.DataStats `json:"received"`
+	SlowConsumers    int64              `json:"slow_consumers"`
+	Routes           []*RouteStat       `json:"routes,omitempty"`
+	ActiveServers    int                `json:"active_servers"`
 }
 
 // RouteStat is one route connection in ServerStats, as upstream's.
 type RouteStat struct {
-	ID       uint64    `json:"rid"`
-	Name     string    `json:"name,omitempty"`
-	Sent     DataStats `json:"sent"`
-	Received DataStats `json:"received"`
-	Pending  int       `json:"pending"`
+	ID       uint64             `json:"rid"`
+	Name     string             `json:"name,omitempty"`
+	Sent     snapshot.DataStats `json:"sent"`
+	Received snapshot.DataStats `json:"received"`
+	Pending  int                `json:"pending"`
 }
 
 // sysRequest is a request copied out of the publisher's buffers.
@@ -219,7 +221,7 @@ func (s *Server) systemAnswer(req sysRequest) ([]byte, error) {
 // statszFiltered reports whether the filter in a STATSZ request body
 // leaves this server out.
 func (s *Server) statszFiltered(req []byte) bool {
-	var filter EventFilterOptions
+	var filter snapshot.EventFilterOptions
 	if len(req) > 0 {
 		// A malformed filter selects every server, as an empty one does.
 		_ = json.Unmarshal(req, &filter)
@@ -246,8 +248,8 @@ func (s *Server) statsz() *ServerStatsMsg {
 			TotalConnections: v.TotalConnections,
 			ActiveAccounts:   active,
 			NumSubs:          v.Subscriptions,
-			Sent:             DataStats{Msgs: v.OutMsgs, Bytes: v.OutBytes},
-			Received:         DataStats{Msgs: v.InMsgs, Bytes: v.InBytes},
+			Sent:             snapshot.DataStats{Msgs: v.OutMsgs, Bytes: v.OutBytes},
+			Received:         snapshot.DataStats{Msgs: v.InMsgs, Bytes: v.InBytes},
 			SlowConsumers:    v.SlowConsumers,
 			Routes:           routes,
 			ActiveServers:    servers,
@@ -258,19 +260,18 @@ func (s *Server) statsz() *ServerStatsMsg {
 // routeStats lists the route connections for STATSZ and counts the servers
 // of the cluster this one is connected to, itself included.
 func (s *Server) routeStats() ([]*RouteStat, int) {
-	m := s.routeMonitor()
-	if m == nil {
+	rz, err := s.Routez(&snapshot.RoutezOptions{})
+	if err != nil {
 		return nil, 1
 	}
-	rz := m.Routez(&RoutezOptions{})
 	peers := make(map[string]bool)
 	var routes []*RouteStat
 	for _, r := range rz.Routes {
 		peers[r.RemoteID] = true
 		routes = append(routes, &RouteStat{
 			ID: r.Rid, Name: r.RemoteName, Pending: r.Pending,
-			Sent:     DataStats{Msgs: r.OutMsgs, Bytes: r.OutBytes},
-			Received: DataStats{Msgs: r.InMsgs, Bytes: r.InBytes},
+			Sent:     snapshot.DataStats{Msgs: r.OutMsgs, Bytes: r.OutBytes},
+			Received: snapshot.DataStats{Msgs: r.InMsgs, Bytes: r.InBytes},
 		})
 	}
 	return routes, len(peers) + 1

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"natsd.dev/auth"
+	"natsd.dev/server/snapshot"
 )
 
 // The STATSZ heartbeat and the $SYS requests beyond the monitoring kinds:
@@ -169,11 +170,11 @@ func (s *Server) idz() ([]byte, error) {
 // connections on this server, as upstream's account_connections event
 // (not wrapped in a ServerAPIResponse).
 type AccountNumConns struct {
-	Type   string      `json:"type"`
-	ID     string      `json:"id"`
-	Time   time.Time   `json:"timestamp"`
-	Server *ServerInfo `json:"server"`
-	AccountStat
+	Type   string               `json:"type"`
+	ID     string               `json:"id"`
+	Time   time.Time            `json:"timestamp"`
+	Server *snapshot.ServerInfo `json:"server"`
+	snapshot.AccountStat
 }
 
 // accountRequest answers $SYS.REQ.ACCOUNT.<acc>.<kind>. CONNZ, SUBSZ and
@@ -184,26 +185,26 @@ type AccountNumConns struct {
 func (s *Server) accountRequest(kind, acc string, req []byte) ([]byte, error) {
 	switch kind {
 	case KindConnz:
-		o := new(ConnzOptions)
+		o := new(snapshot.ConnzOptions)
 		return s.zRequest(req, o, func() (any, error) {
 			o.Account = acc
 			return s.Connz(o)
 		})
 	case KindSubsz:
-		o := new(SubszOptions)
+		o := new(snapshot.SubszOptions)
 		return s.zRequest(req, o, func() (any, error) {
 			o.Account, o.Subscriptions = acc, true
 			return s.Subsz(o)
 		})
 	case KindLeafz:
-		o := new(LeafzOptions)
+		o := new(snapshot.LeafzOptions)
 		return s.zRequest(req, o, func() (any, error) {
 			o.Account = acc
-			return s.Leafz(o)
+			return s.Snapshot(KindLeafz, o)
 		})
 	case "INFO":
 		return s.zRequest(req, nil, func() (any, error) {
-			az, err := s.Accountz(&AccountzOptions{Account: acc})
+			az, err := s.Accountz(&snapshot.AccountzOptions{Account: acc})
 			if err != nil {
 				return nil, err
 			}
@@ -213,7 +214,7 @@ func (s *Server) accountRequest(kind, acc string, req []byte) ([]byte, error) {
 		if acc == "PING" {
 			return nil, ErrNotForUs // $SYS.REQ.ACCOUNT.PING.STATZ has its own subscription
 		}
-		o := new(AccountStatzOptions)
+		o := new(snapshot.AccountStatzOptions)
 		return s.zRequest(req, o, func() (any, error) {
 			o.Accounts = []string{acc}
 			st, err := s.AccountStatz(o)
@@ -242,7 +243,7 @@ func (s *Server) accountConns(acc string, req []byte) ([]byte, error) {
 	if s.LookupAccount(acc) == nil {
 		return nil, ErrNotForUs
 	}
-	st, err := s.AccountStatz(&AccountStatzOptions{Accounts: []string{acc}})
+	st, err := s.AccountStatz(&snapshot.AccountStatzOptions{Accounts: []string{acc}})
 	if err != nil || len(st.Accounts) == 0 || st.Accounts[0].Conns == 0 {
 		return nil, ErrNotForUs
 	}

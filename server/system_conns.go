@@ -3,6 +3,8 @@ package server
 import (
 	"encoding/json"
 	"time"
+
+	"natsd.dev/server/snapshot"
 )
 
 // Account connection events, as upstream: when the number of connections
@@ -80,7 +82,7 @@ func (s *Server) publishAccountConns(acc string) (int, bool) {
 	if !listening {
 		return 0, false
 	}
-	st, err := s.AccountStatz(&AccountStatzOptions{Accounts: []string{acc}, IncludeUnused: true})
+	st, err := s.AccountStatz(&snapshot.AccountStatzOptions{Accounts: []string{acc}, IncludeUnused: true})
 	if err != nil || len(st.Accounts) == 0 {
 		return 0, false // the account is gone
 	}

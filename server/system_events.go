@@ -5,6 +5,8 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"time"
+
+	"natsd.dev/server/snapshot"
 )
 
 // Advisory subjects and types, as upstream names them. The system account
@@ -41,24 +43,24 @@ type ClientInfo struct {
 
 // ConnectEventMsg is the advisory published on $SYS.ACCOUNT.<acc>.CONNECT.
 type ConnectEventMsg struct {
-	Type   string      `json:"type"`
-	ID     string      `json:"id"`
-	Time   time.Time   `json:"timestamp"`
-	Server *ServerInfo `json:"server"`
-	Client ClientInfo  `json:"client"`
+	Type   string               `json:"type"`
+	ID     string               `json:"id"`
+	Time   time.Time            `json:"timestamp"`
+	Server *snapshot.ServerInfo `json:"server"`
+	Client ClientInfo           `json:"client"`
 }
 
 // DisconnectEventMsg is the advisory published on
 // $SYS.ACCOUNT.<acc>.DISCONNECT.
 type DisconnectEventMsg struct {
-	Type     string      `json:"type"`
-	ID       string      `json:"id"`
-	Time     time.Time   `json:"timestamp"`
-	Server   *ServerInfo `json:"server"`
-	Client   ClientInfo  `json:"client"`
-	Sent     DataStats   `json:"sent"`
-	Received DataStats   `json:"received"`
-	Reason   string      `json:"reason"`
+	Type     string               `json:"type"`
+	ID       string               `json:"id"`
+	Time     time.Time            `json:"timestamp"`
+	Server   *snapshot.ServerInfo `json:"server"`
+	Client   ClientInfo           `json:"client"`
+	Sent     snapshot.DataStats   `json:"sent"`
+	Received snapshot.DataStats   `json:"received"`
+	Reason   string               `json:"reason"`
 }
 
 // sysEvent is an advisory waiting for the system goroutine, which adds the
@@ -124,8 +126,8 @@ func (s *Server) disconnectEvent(c *client) {
 	ev := &DisconnectEventMsg{
 		Type:     disconnectEventType,
 		Client:   ci,
-		Sent:     DataStats{Msgs: c.outMsgs, Bytes: c.outBytes},
-		Received: DataStats{Msgs: c.inMsgsTotal.Load(), Bytes: c.inBytesTotal.Load()},
+		Sent:     snapshot.DataStats{Msgs: c.outMsgs, Bytes: c.outBytes},
+		Received: snapshot.DataStats{Msgs: c.inMsgsTotal.Load(), Bytes: c.inBytesTotal.Load()},
 		Reason:   c.reason.String(),
 	}
 	c.mu.Unlock()

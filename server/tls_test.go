@@ -27,6 +27,7 @@ import (
 	"natsd.dev/auth"
 	"natsd.dev/server"
 	"natsd.dev/server/logger"
+	"natsd.dev/server/snapshot"
 )
 
 // testPKI is a test CA with a server certificate for 127.0.0.1 signed by
@@ -158,7 +159,7 @@ func TestTLSPubSubAndConnz(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "pong", string(r.Data))
 
-	cz, err := s.Connz(&server.ConnzOptions{})
+	cz, err := s.Connz(&snapshot.ConnzOptions{})
 	require.NoError(t, err)
 	require.Len(t, cz.Conns, 2)
 	for _, c := range cz.Conns {
@@ -237,7 +238,7 @@ func TestTLSVerifyAndMap(t *testing.T) {
 	bob := connect(t, s, nats.Secure(p.clientConfig(p.client("bob"))))
 	require.NoError(t, bob.Flush())
 
-	cz, err := s.Connz(&server.ConnzOptions{Username: true})
+	cz, err := s.Connz(&snapshot.ConnzOptions{Username: true})
 	require.NoError(t, err)
 	var users []string
 	for _, c := range cz.Conns {
@@ -516,7 +517,7 @@ func TestTLSConnectionRateLimit(t *testing.T) {
 
 func closedReasons(t *testing.T, s *server.Server) []string {
 	t.Helper()
-	cz, err := s.Connz(&server.ConnzOptions{State: server.ConnClosed})
+	cz, err := s.Connz(&snapshot.ConnzOptions{State: snapshot.ConnClosed})
 	require.NoError(t, err)
 	var out []string
 	for _, c := range cz.Conns {

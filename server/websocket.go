@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"time"
 
+	"natsd.dev/server/snapshot"
 	"natsd.dev/websocket"
 )
 
@@ -241,13 +242,13 @@ func (s *Server) WebsocketURL() string {
 
 // websocketVarz is the websocket section of /varz: the listener's
 // settings as it runs (the bound port, not -1), empty when there is none.
-func (s *Server) websocketVarz() WebsocketOptsVarz {
+func (s *Server) websocketVarz() snapshot.WebsocketOptsVarz {
 	wl := s.websocketListener()
 	if wl == nil {
-		return WebsocketOptsVarz{}
+		return snapshot.WebsocketOptsVarz{}
 	}
 	o := wl.opts
-	return WebsocketOptsVarz{
+	return snapshot.WebsocketOptsVarz{
 		Host:             o.Host,
 		Port:             o.Port,
 		Advertise:        o.Advertise,

@@ -6,6 +6,8 @@ import (
 	"reflect"
 	"testing"
 	"time"
+
+	"natsd.dev/server/snapshot"
 )
 
 // TestWebsocketVarz checks the /varz section that the snapshot code gets
@@ -35,7 +37,7 @@ func TestWebsocketVarz(t *testing.T) {
 		t.Fatal("a second listener started")
 	}
 	v := s.websocketVarz()
-	want := WebsocketOptsVarz{Host: "127.0.0.1", Port: s.WebsocketAddr().(*net.TCPAddr).Port, Advertise: "ws.example.com:443",
+	want := snapshot.WebsocketOptsVarz{Host: "127.0.0.1", Port: s.WebsocketAddr().(*net.TCPAddr).Port, Advertise: "ws.example.com:443",
 		NoTLS: true, SameOrigin: true, AllowedOrigins: []string{"https://a.example.com"}, Compression: true}
 	if !reflect.DeepEqual(v, want) {
 		t.Fatalf("varz %+v, want %+v", v, want)

@@ -29,6 +29,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"natsd.dev/server"
+	"natsd.dev/server/snapshot"
 )
 
 // testCert is a self-signed certificate for 127.0.0.1 and localhost.
@@ -572,7 +573,7 @@ func TestWebsocketMonitoring(t *testing.T) {
 	require.NoError(t, ws.Flush())
 	require.NoError(t, tcp.Flush())
 
-	cz, err := s.Connz(&server.ConnzOptions{})
+	cz, err := s.Connz(&snapshot.ConnzOptions{})
 	require.NoError(t, err)
 	types := map[string]string{}
 	for _, ci := range cz.Conns {

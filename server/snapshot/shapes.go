@@ -1,0 +1,215 @@
+package snapshot
+
+import (
+	"time"
+
+	"natsd.dev/sublist"
+)
+
+// SubszOptions select and page the subscriptions of Subsz.
+type SubszOptions struct {
+	Offset        int    `json:"offset"`
+	Limit         int    `json:"limit"`
+	Subscriptions bool   `json:"subscriptions"`
+	Account       string `json:"account,omitempty"`
+	// Test keeps only subscriptions a message published to this literal
+	// subject would reach.
+	Test string `json:"test,omitempty"`
+}
+
+// Subsz is the /subsz document: the subscription lists' statistics summed
+// over the selected accounts, and with Subscriptions one page of them.
+// Upstream renders only the statistics when the list is empty; the
+// monitor does the same.
+type Subsz struct {
+	ID  string    `json:"server_id"`
+	Now time.Time `json:"now"`
+	sublist.Stats
+	Total  int         `json:"total"`
+	Offset int         `json:"offset"`
+	Limit  int         `json:"limit"`
+	Subs   []SubDetail `json:"subscriptions_list,omitempty"`
+}
+
+// RoutezOptions are the options of Routez.
+type RoutezOptions struct {
+	Subscriptions       bool `json:"subscriptions"`
+	SubscriptionsDetail bool `json:"subscriptions_detail"`
+}
+
+// Routez is the /routez document, filled by the ROUTEZ provider (the
+// module that runs routes); without one it is empty.
+type Routez struct {
+	ID        string       `json:"server_id"`
+	Name      string       `json:"server_name"`
+	Now       time.Time    `json:"now"`
+	NumRoutes int          `json:"num_routes"`
+	Routes    []*RouteInfo `json:"routes"`
+}
+
+// RouteInfo describes one route connection.
+type RouteInfo struct {
+	Rid          uint64      `json:"rid"`
+	RemoteID     string      `json:"remote_id"`
+	RemoteName   string      `json:"remote_name"`
+	DidSolicit   bool        `json:"did_solicit"`
+	IsConfigured bool        `json:"is_configured"`
+	IP           string      `json:"ip"`
+	Port         int         `json:"port"`
+	Start        time.Time   `json:"start"`
+	LastActivity time.Time   `json:"last_activity"`
+	RTT          string      `json:"rtt,omitempty"`
+	Uptime       string      `json:"uptime"`
+	Idle         string      `json:"idle"`
+	Pending      int         `json:"pending_size"`
+	InMsgs       int64       `json:"in_msgs"`
+	OutMsgs      int64       `json:"out_msgs"`
+	InBytes      int64       `json:"in_bytes"`
+	OutBytes     int64       `json:"out_bytes"`
+	NumSubs      uint32      `json:"subscriptions"`
+	Subs         []string    `json:"subscriptions_list,omitempty"`
+	SubsDetail   []SubDetail `json:"subscriptions_list_detail,omitempty"`
+	Account      string      `json:"account,omitempty"`
+	Compression  string      `json:"compression,omitempty"`
+	PoolIdx      int         `json:"pool_idx,omitempty"`
+}
+
+// GatewayzOptions are the options of Gatewayz.
+type GatewayzOptions struct {
+	Name        string `json:"name"`
+	Accounts    bool   `json:"accounts"`
+	AccountName string `json:"account_name"`
+}
+
+// Gatewayz is the /gatewayz document, filled by the GATEWAYZ provider;
+// without one it is empty.
+type Gatewayz struct {
+	ID               string                       `json:"server_id"`
+	Now              time.Time                    `json:"now"`
+	Name             string                       `json:"name,omitempty"`
+	Host             string                       `json:"host,omitempty"`
+	Port             int                          `json:"port,omitempty"`
+	OutboundGateways map[string]*RemoteGatewayz   `json:"outbound_gateways"`
+	InboundGateways  map[string][]*RemoteGatewayz `json:"inbound_gateways"`
+}
+
+// RemoteGatewayz describes one gateway connection.
+type RemoteGatewayz struct {
+	IsConfigured bool      `json:"configured"`
+	Connection   *ConnInfo `json:"connection,omitempty"`
+}
+
+// LeafzOptions are the options of Leafz.
+type LeafzOptions struct {
+	Subscriptions bool   `json:"subscriptions"`
+	Account       string `json:"account"`
+}
+
+// Leafz is the /leafz document, filled by the LEAFZ provider; without
+// one it is empty.
+type Leafz struct {
+	ID       string      `json:"server_id"`
+	Now      time.Time   `json:"now"`
+	NumLeafs int         `json:"leafnodes"`
+	Leafs    []*LeafInfo `json:"leafs"`
+}
+
+// LeafInfo describes one leaf node connection.
+type LeafInfo struct {
+	Name     string   `json:"name"`
+	IsSpoke  bool     `json:"is_spoke"`
+	Account  string   `json:"account"`
+	IP       string   `json:"ip"`
+	Port     int      `json:"port"`
+	RTT      string   `json:"rtt,omitempty"`
+	InMsgs   int64    `json:"in_msgs"`
+	OutMsgs  int64    `json:"out_msgs"`
+	InBytes  int64    `json:"in_bytes"`
+	OutBytes int64    `json:"out_bytes"`
+	NumSubs  uint32   `json:"subscriptions"`
+	Subs     []string `json:"subscriptions_list,omitempty"`
+}
+
+// AccountzOptions are the options of Accountz.
+type AccountzOptions struct {
+	// Account asks for the details of one account instead of the list of
+	// names.
+	Account string `json:"account"`
+}
+
+// Accountz is the /accountz document.
+type Accountz struct {
+	ID            string       `json:"server_id"`
+	Now           time.Time    `json:"now"`
+	SystemAccount string       `json:"system_account,omitempty"`
+	Accounts      []string     `json:"accounts,omitempty"`
+	Account       *AccountInfo `json:"account_detail,omitempty"`
+}
+
+// AccountInfo details one account.
+type AccountInfo struct {
+	AccountName string         `json:"account_name"`
+	LastUpdate  time.Time      `json:"update_time,omitempty"`
+	IsSystem    bool           `json:"is_system,omitempty"`
+	Expired     bool           `json:"expired"`
+	Complete    bool           `json:"complete"`
+	JetStream   bool           `json:"jetstream_enabled"`
+	LeafCnt     int            `json:"leafnode_connections"`
+	ClientCnt   int            `json:"client_connections"`
+	SubCnt      uint32         `json:"subscriptions"`
+	Sublist     *sublist.Stats `json:"sublist_stats,omitempty"`
+}
+
+// AccountStatzOptions are the options of AccountStatz.
+type AccountStatzOptions struct {
+	// Accounts limits the answer to these accounts (all when empty).
+	Accounts []string `json:"accounts"`
+	// IncludeUnused also lists accounts without connections.
+	IncludeUnused bool `json:"include_unused"`
+}
+
+// AccountStatz is the /accstatz document.
+type AccountStatz struct {
+	ID       string         `json:"server_id"`
+	Now      time.Time      `json:"now"`
+	Accounts []*AccountStat `json:"account_statz"`
+}
+
+// AccountStat are one account's connection and traffic numbers. Sent and
+// Received count the messages of the account's open connections (to them
+// and from them).
+type AccountStat struct {
+	Account       string    `json:"acc"`
+	Name          string    `json:"name"`
+	Conns         int       `json:"conns"`
+	LeafNodes     int       `json:"leafnodes"`
+	TotalConns    int       `json:"total_conns"`
+	NumSubs       uint32    `json:"num_subscriptions"`
+	Sent          DataStats `json:"sent"`
+	Received      DataStats `json:"received"`
+	SlowConsumers int64     `json:"slow_consumers"`
+}
+
+// DataStats count messages and payload bytes.
+type DataStats struct {
+	Msgs  int64 `json:"msgs"`
+	Bytes int64 `json:"bytes"`
+}
+
+// HealthzOptions are the /healthz query options.
+type HealthzOptions struct {
+	// JSEnabledOnly checks only that JetStream is enabled when it is
+	// configured (js-enabled-only).
+	JSEnabledOnly bool `json:"js-enabled-only,omitempty"`
+	// JSServerOnly skips the checks of streams and consumers
+	// (js-server-only).
+	JSServerOnly bool `json:"js-server-only,omitempty"`
+}
+
+// HealthStatus is the /healthz document. StatusCode is the HTTP status to
+// answer with; it is omitted from the JSON when the server is healthy.
+type HealthStatus struct {
+	Status     string `json:"status"`
+	StatusCode int    `json:"status_code,omitempty"`
+	Error      string `json:"error,omitempty"`
+}

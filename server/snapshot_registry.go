@@ -1,0 +1,356 @@
+package server
+
+import (
+	"errors"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"natsd.dev/server/snapshot"
+)
+
+// The monitoring registry.
+//
+// Every kind of monitoring document (VARZ, CONNZ, ROUTEZ, LEAFZ, JSZ, ...)
+// is answered by one Provider, and that one provider answers both the
+// monitor's HTTP endpoint (/routez) and the system account's
+// $SYS.REQ.SERVER.<id|PING>.<KIND> request, so the two never disagree. The
+// server provides the core kinds itself and a default for the kinds other
+// modules own (an empty document, or "disabled" for JSZ); a module replaces
+// the default by registering its own. /varz is assembled from the core's
+// fields plus the sections that modules contribute (cluster, gateway,
+// leaf, jetstream, mqtt, websocket, and the monitor's http fields).
+//
+// # Usage
+//
+//  1. A module that owns a kind registers its provider once, after
+//     server.New and before it starts serving, typically with ProviderFunc
+//     over a function taking the kind's options type of package snapshot
+//     (the table below):
+//
+//     s.RegisterProvider(server.KindLeafz, server.ProviderFunc(
+//     func(o *snapshot.LeafzOptions) (*snapshot.Leafz, error) { ... }))
+//
+//  2. A module that adds a section to /varz registers a contributor under
+//     the section's name ("cluster", "gateway", "leaf", "jetstream",
+//     "mqtt", "websocket", "http"). Every Varz snapshot (HTTP /varz, $SYS
+//     VARZ, STATSZ) calls the contributors in the order of their section
+//     names, after the core fields are filled; each sets only its own
+//     fields of the document it is handed:
+//
+//     s.RegisterVarz("leaf", server.VarzFunc(func(v *snapshot.Varz) {
+//     v.LeafNode = ...; v.Leafs = ... }))
+//
+//  3. Readers ask for a document with Snapshot(kind, opts), or look the
+//     provider up with Provider(kind). MonitorRequest wraps the same
+//     answer in upstream's $SYS envelope.
+//
+//  4. Registering again under a kind or section replaces the previous
+//     registration; registering nil removes it, and the kind answers with
+//     the server's default again. A module removes its registrations when
+//     it shuts down.
+//
+// Kinds are the last token of upstream's request subjects and are matched
+// without regard to case ("leafz" is LEAFZ); ACCSTATZ is another name of
+// STATZ. The options and documents of the upstream kinds:
+//
+//	kind      options                      document             default
+//	VARZ      *snapshot.VarzOptions        *snapshot.Varz       the core
+//	CONNZ     *snapshot.ConnzOptions       *snapshot.Connz      the core
+//	SUBSZ     *snapshot.SubszOptions       *snapshot.Subsz      the core
+//	ACCOUNTZ  *snapshot.AccountzOptions    *snapshot.Accountz   the core
+//	STATZ     *snapshot.AccountStatzOptions *snapshot.AccountStatz the core
+//	HEALTHZ   *snapshot.HealthzOptions     *snapshot.HealthStatus the core
+//	ROUTEZ    *snapshot.RoutezOptions      *snapshot.Routez     no routes
+//	GATEWAYZ  *snapshot.GatewayzOptions    *snapshot.Gatewayz   no gateways
+//	LEAFZ     *snapshot.LeafzOptions       *snapshot.Leafz      no leaf nodes
+//	JSZ       *snapshot.JszOptions         any JSON document    *snapshot.JSInfo, disabled
+//
+// A provider may answer other kinds too; the monitor serves the upstream
+// endpoints and the system account subscribes to the upstream subjects,
+// while Snapshot and MonitorRequest answer any registered kind.
+//
+// # Errors
+//
+// A provider returns a *snapshot.MonitorError for a request the caller
+// got wrong (HTTP 400, or the error of the $SYS envelope, with its Text);
+// any other error is the server's fault. A provider that also implements
+// HealthChecker takes part in HEALTHZ.
+//
+// # Concurrency
+//
+// Registration and lookup are safe for concurrent use; lookups take no
+// lock (the registry is copied on write). Providers and contributors are
+// called concurrently, from HTTP handlers and from the system account's
+// goroutine, with no server lock held; they must not block for long, and
+// a contributor must not ask for a Varz snapshot itself.
+
+// Kinds the registry names beyond the ones of snapshot_sys.go.
+const (
+	// KindJsz is JetStream's document (/jsz, $SYS.REQ.SERVER.<id>.JSZ).
+	KindJsz = "JSZ"
+	// kindAccStatzAlias is STATZ's name in $SYS.REQ.SERVER.<id>.ACCSTATZ.
+	kindAccStatzAlias = "ACCSTATZ"
+)
+
+// ErrWrongType is returned by a ProviderFunc provider handed options of
+// another type than its own, and by the typed snapshot methods (Routez)
+// when the registered provider answers with another document type.
+var ErrWrongType = errors.New("server: monitoring options or document of the wrong type")
+
+// Provider answers one kind of monitoring request. Both methods are
+// called concurrently.
+type Provider interface {
+	// NewOptions returns a new, zero options value of the kind (a pointer
+	// to the kind's options type, e.g. new(snapshot.LeafzOptions)), into
+	// which the body of a $SYS request is decoded.
+	NewOptions() any
+	// Snapshot returns the kind's document for opts, a value NewOptions
+	// returned (possibly filled in). The caller owns the document.
+	Snapshot(opts any) (any, error)
+}
+
+// ProviderFunc returns a Provider answering with fn; its options are *O.
+// A nil *O is treated as a zero O.
+func ProviderFunc[O, D any](fn func(opts *O) (D, error)) Provider {
+	return providerFunc[O, D](fn)
+}
+
+type providerFunc[O, D any] func(*O) (D, error)
+
+func (f providerFunc[O, D]) NewOptions() any { return new(O) }
+
+func (f providerFunc[O, D]) Snapshot(opts any) (any, error) {
+	o, ok := opts.(*O)
+	if !ok && opts != nil {
+		return nil, ErrWrongType
+	}
+	if o == nil {
+		o = new(O)
+	}
+	d, err := f(o)
+	if err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+// VarzContributor fills its section of every Varz snapshot.
+type VarzContributor interface {
+	// ContributeVarz sets the contributor's fields of v. It must not
+	// keep v, and must not ask the server for a Varz snapshot.
+	ContributeVarz(v *snapshot.Varz)
+}
+
+// VarzFunc adapts a function to a VarzContributor.
+type VarzFunc func(v *snapshot.Varz)
+
+// ContributeVarz calls f(v).
+func (f VarzFunc) ContributeVarz(v *snapshot.Varz) { f(v) }
+
+// HealthChecker is an optional capability of a registered Provider (the
+// JSZ one, typically), found by type assertion: HEALTHZ asks every
+// registered provider that has it, in the order of their kinds, once the
+// core is healthy, and answers 503 "unavailable" with the text of the
+// first error.
+type HealthChecker interface {
+	CheckHealth(opts *snapshot.HealthzOptions) error
+}
+
+// registry is the server's monitoring registry; see the contract above.
+type registry struct {
+	mu       sync.Mutex // serializes writers; readers load cur
+	cur      atomic.Pointer[registryState]
+	defaults map[string]Provider // set once by initRegistry, read-only after
+}
+
+// registryState is an immutable version of the registrations.
+type registryState struct {
+	providers map[string]Provider
+	checkers  []HealthChecker // the providers that implement it, by kind
+	varz      []varzEntry     // by section
+}
+
+type varzEntry struct {
+	section string
+	c       VarzContributor
+}
+
+// canonicalKind returns kind's registry key; it allocates only when kind
+// is not upper case already.
+func canonicalKind(kind string) string {
+	kind = strings.ToUpper(kind)
+	if kind == kindAccStatzAlias {
+		return KindAccStatz
+	}
+	return kind
+}
+
+// initRegistry installs the server's providers; New calls it once.
+func (s *Server) initRegistry() {
+	r := &s.mon().reg
+	r.defaults = map[string]Provider{
+		KindVarz:     ProviderFunc(s.Varz),
+		KindConnz:    ProviderFunc(s.Connz),
+		KindSubsz:    ProviderFunc(s.Subsz),
+		KindAccountz: ProviderFunc(s.Accountz),
+		KindAccStatz: ProviderFunc(s.AccountStatz),
+		KindHealthz: ProviderFunc(func(o *snapshot.HealthzOptions) (*snapshot.HealthStatus, error) {
+			return s.Healthz(o), nil
+		}),
+		KindRoutez: ProviderFunc(func(*snapshot.RoutezOptions) (*snapshot.Routez, error) {
+			return &snapshot.Routez{ID: s.id, Name: s.Name(), Now: time.Now().UTC(), Routes: []*snapshot.RouteInfo{}}, nil
+		}),
+		KindGatewayz: ProviderFunc(func(*snapshot.GatewayzOptions) (*snapshot.Gatewayz, error) {
+			return &snapshot.Gatewayz{
+				ID:               s.id,
+				Now:              time.Now().UTC(),
+				OutboundGateways: map[string]*snapshot.RemoteGatewayz{},
+				InboundGateways:  map[string][]*snapshot.RemoteGatewayz{},
+			}, nil
+		}),
+		KindLeafz: ProviderFunc(func(*snapshot.LeafzOptions) (*snapshot.Leafz, error) {
+			return &snapshot.Leafz{ID: s.id, Now: time.Now().UTC(), Leafs: []*snapshot.LeafInfo{}}, nil
+		}),
+		KindJsz: ProviderFunc(func(*snapshot.JszOptions) (*snapshot.JSInfo, error) {
+			return &snapshot.JSInfo{ID: s.id, Now: time.Now().UTC(), Disabled: true}, nil
+		}),
+	}
+	r.cur.Store(&registryState{})
+}
+
+// RegisterProvider registers p as the answer to kind (case-insensitive,
+// e.g. KindLeafz), replacing any provider registered before; nil removes
+// the registration, and the kind answers with the server's default again.
+// It panics if kind is empty or is not a single subject token, as
+// net/http does for a bad pattern: kinds are constants.
+func (s *Server) RegisterProvider(kind string, p Provider) {
+	if kind == "" || strings.ContainsAny(kind, ".*> \t\r\n") {
+		panic("server: bad monitoring kind " + `"` + kind + `"`)
+	}
+	kind = canonicalKind(kind)
+	s.mon().reg.update(func(st *registryState) {
+		if p == nil {
+			delete(st.providers, kind)
+		} else {
+			st.providers[kind] = p
+		}
+		st.checkers = st.checkers[:0]
+		kinds := make([]string, 0, len(st.providers))
+		for k := range st.providers {
+			kinds = append(kinds, k)
+		}
+		slices.Sort(kinds)
+		for _, k := range kinds {
+			if hc, ok := st.providers[k].(HealthChecker); ok {
+				st.checkers = append(st.checkers, hc)
+			}
+		}
+	})
+}
+
+// RegisterVarz registers c to fill its section of every Varz snapshot,
+// replacing any contributor registered under section before; nil removes
+// it.
+func (s *Server) RegisterVarz(section string, c VarzContributor) {
+	s.mon().reg.update(func(st *registryState) {
+		st.varz = slices.DeleteFunc(st.varz, func(e varzEntry) bool { return e.section == section })
+		if c != nil {
+			i, _ := slices.BinarySearchFunc(st.varz, section, func(e varzEntry, sec string) int { return strings.Compare(e.section, sec) })
+			st.varz = slices.Insert(st.varz, i, varzEntry{section, c})
+		}
+	})
+}
+
+// Provider returns the provider that answers kind: the registered one, or
+// the server's default; nil for a kind nobody answers.
+func (s *Server) Provider(kind string) Provider {
+	r := &s.mon().reg
+	kind = canonicalKind(kind)
+	if p := r.cur.Load().providers[kind]; p != nil {
+		return p
+	}
+	return r.defaults[kind]
+}
+
+// Snapshot returns the document of kind for opts (nil: the kind's zero
+// options), from Provider(kind): what /<kind> renders and what the $SYS
+// request of that kind carries as data. It returns ErrUnknownKind for a
+// kind nobody answers and the provider's errors (a *snapshot.MonitorError
+// for a bad request).
+func (s *Server) Snapshot(kind string, opts any) (any, error) {
+	p := s.Provider(kind)
+	if p == nil {
+		return nil, ErrUnknownKind
+	}
+	if opts == nil {
+		opts = p.NewOptions()
+	}
+	return p.Snapshot(opts)
+}
+
+// update applies fn to a copy of the current state and publishes it.
+func (r *registry) update(fn func(st *registryState)) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	old := r.cur.Load()
+	st := &registryState{
+		providers: make(map[string]Provider, len(old.providers)+1),
+		checkers:  slices.Clone(old.checkers),
+		varz:      slices.Clone(old.varz),
+	}
+	for k, p := range old.providers {
+		st.providers[k] = p
+	}
+	fn(st)
+	r.cur.Store(st)
+}
+
+// contributeVarz runs the registered varz contributors on v.
+func (s *Server) contributeVarz(v *snapshot.Varz) {
+	for _, e := range s.mon().reg.cur.Load().varz {
+		e.c.ContributeVarz(v)
+	}
+}
+
+// checkHealth asks the registered HealthCheckers; nil when all are fine.
+func (s *Server) checkHealth(o *snapshot.HealthzOptions) error {
+	for _, hc := range s.mon().reg.cur.Load().checkers {
+		if err := hc.CheckHealth(o); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// registerRouteMonitor puts a RouteMonitor on the registry: ROUTEZ and the
+// "cluster" section of Varz (the cluster section and the route count).
+// nil removes both.
+func (s *Server) registerRouteMonitor(m RouteMonitor) {
+	if m == nil {
+		s.RegisterProvider(KindRoutez, nil)
+		s.RegisterVarz(varzCluster, nil)
+		return
+	}
+	s.RegisterProvider(KindRoutez, ProviderFunc(func(o *snapshot.RoutezOptions) (*snapshot.Routez, error) {
+		rz := m.Routez(o)
+		if rz == nil {
+			rz = &snapshot.Routez{}
+		}
+		rz.ID, rz.Name, rz.Now = s.id, s.Name(), time.Now().UTC()
+		if rz.Routes == nil {
+			rz.Routes = []*snapshot.RouteInfo{}
+		}
+		rz.NumRoutes = len(rz.Routes)
+		return rz, nil
+	}))
+	s.RegisterVarz(varzCluster, VarzFunc(func(v *snapshot.Varz) {
+		v.Cluster = m.ClusterVarz()
+		v.Routes = m.NumRoutes()
+	}))
+}
+
+// varzCluster is the Varz section of the routes.
+const varzCluster = "cluster"
