@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 
 	"natsd.dev/server"
 	"natsd.dev/server/snapshot"
@@ -130,10 +131,36 @@ func (m *Server) handleVarz(w http.ResponseWriter, r *http.Request) {
 	m.writeJSON(w, r, v)
 }
 
+// optsPool recycles the options of the endpoints polled hardest: passed
+// to Source.Snapshot as an interface they escape, and a provider keeps
+// none after it returns (the registry's contract), so a request allocates
+// none in steady state.
+type optsPool[T any] struct{ p sync.Pool }
+
+func (p *optsPool[T]) get() *T {
+	if v, _ := p.p.Get().(*T); v != nil {
+		return v
+	}
+	return new(T)
+}
+
+func (p *optsPool[T]) put(v *T) {
+	var zero T
+	*v = zero
+	p.p.Put(v)
+}
+
+var (
+	connzOpts    optsPool[snapshot.ConnzOptions]
+	subszOpts    optsPool[snapshot.SubszOptions]
+	accStatzOpts optsPool[snapshot.AccountStatzOptions]
+)
+
 // connzOptions decodes the /connz query parameters (sort, auth, subs,
-// offset, limit, cid, state, user, acc, mqtt_client, filter_subject).
-func connzOptions(q *query) *snapshot.ConnzOptions {
-	o := &snapshot.ConnzOptions{Sort: snapshot.SortOpt(q.str("sort"))}
+// offset, limit, cid, state, user, acc, mqtt_client, filter_subject) into
+// o.
+func connzOptions(q *query, o *snapshot.ConnzOptions) {
+	o.Sort = snapshot.SortOpt(q.str("sort"))
 	o.Username = q.bool("auth")
 	o.Subscriptions, o.SubscriptionsDetail = q.subs()
 	o.Offset = q.int("offset")
@@ -144,12 +171,13 @@ func connzOptions(q *query) *snapshot.ConnzOptions {
 	o.Account = q.str("acc")
 	o.MQTTClient = q.str("mqtt_client")
 	o.FilterSubject = q.str("filter_subject")
-	return o
 }
 
 func (m *Server) handleConnz(w http.ResponseWriter, r *http.Request) {
 	q := newQuery(w, r)
-	o := connzOptions(q)
+	o := connzOpts.get()
+	defer connzOpts.put(o)
+	connzOptions(q, o)
 	if !q.ok {
 		return
 	}
@@ -198,7 +226,9 @@ func (m *Server) handleLeafz(w http.ResponseWriter, r *http.Request) {
 
 func (m *Server) handleSubsz(w http.ResponseWriter, r *http.Request) {
 	q := newQuery(w, r)
-	o := &snapshot.SubszOptions{
+	o := subszOpts.get()
+	defer subszOpts.put(o)
+	*o = snapshot.SubszOptions{
 		Subscriptions: q.bool("subs"),
 		Offset:        q.int("offset"),
 		Limit:         q.int("limit"),
@@ -227,7 +257,9 @@ func (m *Server) handleAccountz(w http.ResponseWriter, r *http.Request) {
 
 func (m *Server) handleAccountStatz(w http.ResponseWriter, r *http.Request) {
 	q := newQuery(w, r)
-	o := &snapshot.AccountStatzOptions{IncludeUnused: q.bool("unused")}
+	o := accStatzOpts.get()
+	defer accStatzOpts.put(o)
+	o.IncludeUnused = q.bool("unused")
 	if accs := q.str("accs"); accs != "" {
 		o.Accounts = strings.Split(accs, ",")
 	}

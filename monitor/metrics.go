@@ -151,6 +151,14 @@ func wantsOpenMetrics(accept string) bool {
 
 func one(v float64, labels ...label) []sample { return []sample{{labels: labels, value: v}} }
 
+// The options of the snapshots behind /metrics, shared by every scrape:
+// providers never change or keep their options (the registry's contract).
+var (
+	metricsSubsz    = &snapshot.SubszOptions{}
+	metricsAccStatz = &snapshot.AccountStatzOptions{IncludeUnused: true}
+	metricsHealthz  = &snapshot.HealthzOptions{}
+)
+
 // metrics gathers the families from the same snapshots the JSON endpoints
 // render.
 func (m *Server) metrics() ([]family, error) {
@@ -158,15 +166,15 @@ func (m *Server) metrics() ([]family, error) {
 	if err != nil {
 		return nil, err
 	}
-	sz, err := snap[snapshot.Subsz](m, server.KindSubsz, &snapshot.SubszOptions{})
+	sz, err := snap[snapshot.Subsz](m, server.KindSubsz, metricsSubsz)
 	if err != nil {
 		return nil, err
 	}
-	as, err := snap[snapshot.AccountStatz](m, server.KindAccStatz, &snapshot.AccountStatzOptions{IncludeUnused: true})
+	as, err := snap[snapshot.AccountStatz](m, server.KindAccStatz, metricsAccStatz)
 	if err != nil {
 		return nil, err
 	}
-	hs, err := snap[snapshot.HealthStatus](m, server.KindHealthz, &snapshot.HealthzOptions{})
+	hs, err := snap[snapshot.HealthStatus](m, server.KindHealthz, metricsHealthz)
 	if err != nil {
 		return nil, err
 	}

@@ -107,8 +107,10 @@ type Provider interface {
 	// to the kind's options type, e.g. new(snapshot.LeafzOptions)), into
 	// which the body of a $SYS request is decoded.
 	NewOptions() any
-	// Snapshot returns the kind's document for opts, a value NewOptions
-	// returned (possibly filled in). The caller owns the document.
+	// Snapshot returns the kind's document for opts, a value of the type
+	// NewOptions returns (possibly filled in). It must neither change opts
+	// nor keep it after returning: callers reuse and share options. The
+	// caller owns the document.
 	Snapshot(opts any) (any, error)
 }
 
