@@ -123,6 +123,14 @@ func stripVariant(p string) (string, bool) {
 	return base, variant
 }
 
+// isTestKit reports whether path is a test kit: a package of a module
+// that only tests import (servertest, storetest), named "...test" as
+// net/http/httptest. Its imports count as test imports.
+func isTestKit(path string) bool {
+	last := path[strings.LastIndexByte(path, '/')+1:]
+	return strings.HasSuffix(last, "test") && !strings.HasSuffix(last, "_test") && strings.Contains(path, "/")
+}
+
 // moduleEdges lists the imports of every package of module mod (with its
 // tests) and of the natsd packages they depend on.
 func moduleEdges(t *testing.T, dir string) []edge {
@@ -141,7 +149,7 @@ func moduleEdges(t *testing.T, dir string) []edge {
 		if mod == "" || mod == "ext" || strings.HasSuffix(from, ".test") {
 			continue
 		}
-		test := variant || strings.HasSuffix(from, "_test")
+		test := variant || strings.HasSuffix(from, "_test") || isTestKit(from)
 		for imp := range strings.SplitSeq(imports, ",") { // a test variant is "path [pkg.test]"
 			if imp == "" {
 				continue
@@ -188,6 +196,21 @@ func TestLeafModulesRequireNothing(t *testing.T) {
 	}
 }
 
+func TestIsTestKit(t *testing.T) {
+	for path, want := range map[string]bool{
+		"natsd.dev/server/servertest":         true,
+		"natsd.dev/jetstream/store/storetest": true,
+		"natsd.dev/server":                    false,
+		"natsd.dev/server_test":               false,
+		"natsd.dev/server/snapshot":           false,
+		"natsd.dev/cmd/browsertest":           true,
+	} {
+		if got := isTestKit(path); got != want {
+			t.Errorf("isTestKit(%q) = %v, want %v", path, got, want)
+		}
+	}
+}
+
 func TestCheckEdgesCatchesViolations(t *testing.T) {
 	tests := []struct {
 		name string
@@ -201,6 +224,8 @@ func TestCheckEdgesCatchesViolations(t *testing.T) {
 		{"reaching up", edge{fromMod: "sublist", from: "natsd.dev/sublist", to: "natsd.dev/server"}, true},
 		{"server to jetstream", edge{fromMod: "server", from: "natsd.dev/server", to: "natsd.dev/jetstream"}, true},
 		{"monitor to cluster", edge{fromMod: "monitor", from: "natsd.dev/monitor", to: "natsd.dev/cluster"}, true},
+		{"monitor to jetstream", edge{fromMod: "monitor", from: "natsd.dev/monitor", to: "natsd.dev/jetstream/store"}, true},
+		{"monitor to the snapshot shapes", edge{fromMod: "monitor", from: "natsd.dev/monitor", to: "natsd.dev/server/snapshot"}, false},
 		{"leaf third party", edge{fromMod: "protocol", from: "natsd.dev/protocol", to: "github.com/x/y"}, true},
 		{"leaf test third party", edge{fromMod: "confparse", from: "natsd.dev/confparse_test", to: "github.com/stretchr/testify/require", test: true}, true},
 		{"allowed third party", edge{fromMod: "websocket", from: "natsd.dev/websocket", to: "github.com/klauspost/compress/flate"}, false},

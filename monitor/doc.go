@@ -16,25 +16,37 @@
 // A Server is also an http.Handler, so it can be mounted in another mux or
 // tested with net/http/httptest without listening.
 //
+// The monitor knows the NATS server only through Source, an interface of
+// two methods that *server.Server implements: Snapshot(kind, opts) returns
+// a document of the server's monitoring registry, and RegisterVarz adds
+// the monitor's "http" section to /varz. Every endpoint renders what the
+// registry answers for its kind, so the modules that register providers
+// there (routes, leaf nodes, gateways, JetStream, MQTT) appear here
+// without this package importing them, and $SYS.REQ.SERVER.<id>.<KIND>
+// requests get the same documents. The documents and their options are
+// the types of package natsd.dev/server/snapshot.
+//
 // # Endpoints
 //
 // Every path is relative to Options.BasePath (http_base_path).
 //
 //	/                an HTML page linking the endpoints
 //	/varz            server identity, limits and counters
-//	/jsz             JetStream, through Options.JetStream (a JetStreamReporter
-//	                 wired by cmd); without one, upstream's "disabled" document
+//	/jsz             JetStream (the JSZ provider); without one, upstream's
+//	                 "disabled" document
 //	/connz           connections: sort, auth, subs=1|detail, offset, limit
 //	                 (default 1024), cid, state=open|closed|all, user, acc,
 //	                 mqtt_client, filter_subject (with acc)
-//	/routez          routes (empty until clustering exists)
-//	/gatewayz        gateways (empty until gateways exist)
-//	/leafz           leaf nodes (empty until leaf nodes exist)
+//	/routez          routes (the ROUTEZ provider; empty without one)
+//	/gatewayz        gateways (GATEWAYZ; empty without one)
+//	/leafz           leaf nodes (LEAFZ; empty without one)
 //	/subsz           subscription list statistics; subs=1, offset, limit,
 //	                 test=<subject>, acc (also /subscriptionsz)
 //	/accountz        account names, or acc=<name> for one account's details
 //	/accstatz        per account connections and traffic; unused=1
 //	/healthz         {"status":"ok"}; js-enabled-only, js-server-only
+//	                 (asked of the providers that implement
+//	                 server.HealthChecker)
 //	/stacksz         a dump of every goroutine's stack
 //	/metrics         Prometheus text format 0.0.4, or OpenMetrics 1.0 when
 //	                 the Accept header asks for application/openmetrics-text

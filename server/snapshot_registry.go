@@ -11,81 +11,8 @@ import (
 	"natsd.dev/server/snapshot"
 )
 
-// The monitoring registry.
-//
-// Every kind of monitoring document (VARZ, CONNZ, ROUTEZ, LEAFZ, JSZ, ...)
-// is answered by one Provider, and that one provider answers both the
-// monitor's HTTP endpoint (/routez) and the system account's
-// $SYS.REQ.SERVER.<id|PING>.<KIND> request, so the two never disagree. The
-// server provides the core kinds itself and a default for the kinds other
-// modules own (an empty document, or "disabled" for JSZ); a module replaces
-// the default by registering its own. /varz is assembled from the core's
-// fields plus the sections that modules contribute (cluster, gateway,
-// leaf, jetstream, mqtt, websocket, and the monitor's http fields).
-//
-// # Usage
-//
-//  1. A module that owns a kind registers its provider once, after
-//     server.New and before it starts serving, typically with ProviderFunc
-//     over a function taking the kind's options type of package snapshot
-//     (the table below):
-//
-//     s.RegisterProvider(server.KindLeafz, server.ProviderFunc(
-//     func(o *snapshot.LeafzOptions) (*snapshot.Leafz, error) { ... }))
-//
-//  2. A module that adds a section to /varz registers a contributor under
-//     the section's name ("cluster", "gateway", "leaf", "jetstream",
-//     "mqtt", "websocket", "http"). Every Varz snapshot (HTTP /varz, $SYS
-//     VARZ, STATSZ) calls the contributors in the order of their section
-//     names, after the core fields are filled; each sets only its own
-//     fields of the document it is handed:
-//
-//     s.RegisterVarz("leaf", server.VarzFunc(func(v *snapshot.Varz) {
-//     v.LeafNode = ...; v.Leafs = ... }))
-//
-//  3. Readers ask for a document with Snapshot(kind, opts), or look the
-//     provider up with Provider(kind). MonitorRequest wraps the same
-//     answer in upstream's $SYS envelope.
-//
-//  4. Registering again under a kind or section replaces the previous
-//     registration; registering nil removes it, and the kind answers with
-//     the server's default again. A module removes its registrations when
-//     it shuts down.
-//
-// Kinds are the last token of upstream's request subjects and are matched
-// without regard to case ("leafz" is LEAFZ); ACCSTATZ is another name of
-// STATZ. The options and documents of the upstream kinds:
-//
-//	kind      options                      document             default
-//	VARZ      *snapshot.VarzOptions        *snapshot.Varz       the core
-//	CONNZ     *snapshot.ConnzOptions       *snapshot.Connz      the core
-//	SUBSZ     *snapshot.SubszOptions       *snapshot.Subsz      the core
-//	ACCOUNTZ  *snapshot.AccountzOptions    *snapshot.Accountz   the core
-//	STATZ     *snapshot.AccountStatzOptions *snapshot.AccountStatz the core
-//	HEALTHZ   *snapshot.HealthzOptions     *snapshot.HealthStatus the core
-//	ROUTEZ    *snapshot.RoutezOptions      *snapshot.Routez     no routes
-//	GATEWAYZ  *snapshot.GatewayzOptions    *snapshot.Gatewayz   no gateways
-//	LEAFZ     *snapshot.LeafzOptions       *snapshot.Leafz      no leaf nodes
-//	JSZ       *snapshot.JszOptions         any JSON document    *snapshot.JSInfo, disabled
-//
-// A provider may answer other kinds too; the monitor serves the upstream
-// endpoints and the system account subscribes to the upstream subjects,
-// while Snapshot and MonitorRequest answer any registered kind.
-//
-// # Errors
-//
-// A provider returns a *snapshot.MonitorError for a request the caller
-// got wrong (HTTP 400, or the error of the $SYS envelope, with its Text);
-// any other error is the server's fault. A provider that also implements
-// HealthChecker takes part in HEALTHZ.
-//
-// # Concurrency
-//
-// Registration and lookup are safe for concurrent use; lookups take no
-// lock (the registry is copied on write). Providers and contributors are
-// called concurrently, from HTTP handlers and from the system account's
-// goroutine, with no server lock held; they must not block for long, and
-// a contributor must not ask for a Varz snapshot itself.
+// The monitoring registry: its contract is the Monitoring section of the
+// package documentation (doc.go).
 
 // Kinds the registry names beyond the ones of snapshot_sys.go.
 const (
@@ -100,8 +27,9 @@ const (
 // when the registered provider answers with another document type.
 var ErrWrongType = errors.New("server: monitoring options or document of the wrong type")
 
-// Provider answers one kind of monitoring request. Both methods are
-// called concurrently.
+// Provider answers one kind of monitoring request, over HTTP (the monitor
+// module) and over $SYS alike; see the Monitoring section of the package
+// documentation for the contract. Both methods are called concurrently.
 type Provider interface {
 	// NewOptions returns a new, zero options value of the kind (a pointer
 	// to the kind's options type, e.g. new(snapshot.LeafzOptions)), into
