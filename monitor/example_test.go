@@ -10,6 +10,7 @@ import (
 
 	"natsd.dev/monitor"
 	"natsd.dev/server"
+	"natsd.dev/server/snapshot"
 )
 
 // Serve the monitoring endpoints of a server on a loopback port.
@@ -54,4 +55,34 @@ func ExampleServer_ServeHTTP() {
 	mon.ServeHTTP(rec, httptest.NewRequest("GET", "/nats/connz?sort=bogus", nil))
 	fmt.Println(rec.Code, rec.Body.String())
 	// Output: 400 invalid sorting option: bogus
+}
+
+// fixedSource is a Source that is not a NATS server: it answers every
+// kind with a fixed document, as a test of a dashboard might.
+type fixedSource struct{}
+
+func (fixedSource) Snapshot(kind string, _ any) (any, error) {
+	switch kind {
+	case server.KindLeafz:
+		return &snapshot.Leafz{ID: "fake", NumLeafs: 1, Leafs: []*snapshot.LeafInfo{{Name: "spoke"}}}, nil
+	case server.KindHealthz:
+		return &snapshot.HealthStatus{Status: "ok"}, nil
+	}
+	return nil, &snapshot.MonitorError{Text: "no " + kind + " here"}
+}
+
+func (fixedSource) RegisterVarz(string, server.VarzContributor) {}
+
+// The monitor renders whatever its Source answers: *server.Server in
+// production, anything else in a test.
+func ExampleSource() {
+	mon, _ := monitor.New(fixedSource{}, monitor.Options{})
+	for _, path := range []string{"/healthz", "/routez"} {
+		rec := httptest.NewRecorder()
+		mon.ServeHTTP(rec, httptest.NewRequest("GET", path, nil))
+		fmt.Println(rec.Code, rec.Body.String())
+	}
+	// Output:
+	// 200 {"status":"ok"}
+	// 400 no ROUTEZ here
 }

@@ -14,13 +14,8 @@ import (
 // The monitoring registry: its contract is the Monitoring section of the
 // package documentation (doc.go).
 
-// Kinds the registry names beyond the ones of snapshot_sys.go.
-const (
-	// KindJsz is JetStream's document (/jsz, $SYS.REQ.SERVER.<id>.JSZ).
-	KindJsz = "JSZ"
-	// kindAccStatzAlias is STATZ's name in $SYS.REQ.SERVER.<id>.ACCSTATZ.
-	kindAccStatzAlias = "ACCSTATZ"
-)
+// kindAccStatzAlias is STATZ's name in $SYS.REQ.SERVER.<id>.ACCSTATZ.
+const kindAccStatzAlias = "ACCSTATZ"
 
 // ErrWrongType is returned by a ProviderFunc provider handed options of
 // another type than its own, and by the typed snapshot methods (Routez)

@@ -17,7 +17,8 @@ import (
 // that names the server. MonitorRequest builds those answers; the system
 // account's responder only has to subscribe and publish them.
 
-// Monitoring request kinds: the last token of the $SYS request subjects.
+// Monitoring request kinds: the last token of the $SYS request subjects,
+// and the keys of the monitoring registry (RegisterProvider).
 const (
 	KindVarz     = "VARZ"
 	KindConnz    = "CONNZ"
@@ -28,6 +29,7 @@ const (
 	KindAccountz = "ACCOUNTZ"
 	KindAccStatz = "STATZ" // $SYS.REQ.ACCOUNT.PING.STATZ and SERVER.<id>.ACCSTATZ share it
 	KindHealthz  = "HEALTHZ"
+	KindJsz      = "JSZ" // JetStream's document; "disabled" until a provider registers
 )
 
 // ErrNotForUs is returned by MonitorRequest when the request's filter

@@ -45,6 +45,7 @@ const (
 	ConnAll
 )
 
+// String returns the state as the state= query parameter names it.
 func (s ConnState) String() string {
 	switch s {
 	case ConnOpen:

@@ -10,6 +10,7 @@ type MonitorError struct {
 	Err  error // a sentinel such as server.ErrUnknownAccount, or nil
 }
 
+// Error returns Text with the package prefix.
 func (e *MonitorError) Error() string { return "snapshot: " + e.Text }
 
 // Unwrap returns the sentinel, if any.
