@@ -143,7 +143,11 @@ func (s *Server) initRegistry() {
 			return &snapshot.JSInfo{ID: s.id, Now: time.Now().UTC(), Disabled: true}, nil
 		}),
 	}
-	r.cur.Store(&registryState{})
+	// The WebSocket listener is the core's for now; its section comes
+	// through the registry like any module's.
+	r.cur.Store(&registryState{varz: []varzEntry{{varzWebsocket, VarzFunc(func(v *snapshot.Varz) {
+		v.Websocket = s.websocketVarz()
+	})}}})
 }
 
 // RegisterProvider registers p as the answer to kind (case-insensitive,
@@ -277,5 +281,9 @@ func (s *Server) registerRouteMonitor(m RouteMonitor) {
 	}))
 }
 
-// varzCluster is the Varz section of the routes.
-const varzCluster = "cluster"
+// Varz sections the server registers: the routes' (through a
+// RouteMonitor) and the WebSocket listener's.
+const (
+	varzCluster   = "cluster"
+	varzWebsocket = "websocket"
+)

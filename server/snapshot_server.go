@@ -40,7 +40,6 @@ func (s *Server) Varz(_ *snapshot.VarzOptions) (*snapshot.Varz, error) {
 
 	v := &snapshot.Varz{
 		SystemAccount:     s.systemAccountName(),
-		Websocket:         s.websocketVarz(),
 		ID:                info.ID,
 		Name:              info.Name,
 		Version:           info.Version,
