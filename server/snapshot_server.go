@@ -182,7 +182,7 @@ func (s *Server) Routez(opts *snapshot.RoutezOptions) (*snapshot.Routez, error) 
 		return nil, err
 	}
 	rz, ok := d.(*snapshot.Routez)
-	if !ok {
+	if !ok || rz == nil {
 		return nil, ErrWrongType
 	}
 	return rz, nil
