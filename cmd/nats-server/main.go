@@ -57,9 +57,9 @@ func run(args []string, stdout io.Writer, stderr *os.File) int {
 	}
 	cfg, err := loadConfig(f, stderr)
 	if err != nil {
-		return fail(stderr, withClusterErrors(f, err))
+		return fail(stderr, err)
 	}
-	co, err := loadClusterConfig(cfg, f, stderr)
+	co, err := loadCluster(cfg, f)
 	if err != nil {
 		return fail(stderr, err)
 	}
@@ -79,13 +79,13 @@ func fail(stderr io.Writer, err error) int {
 // loadConfig layers the configuration file (if any) and then the flags
 // over the defaults. Warnings are printed; with -t they fail the check, as
 // upstream's does.
-func loadConfig(f *flags, stderr io.Writer) (*server.Config, error) {
-	cfg := server.DefaultConfig()
+func loadConfig(f *flags, stderr io.Writer) (*fileConfig, error) {
+	cfg := defaultFileConfig()
 	if f.check && f.configFile == "" {
 		return nil, errors.New("must specify [-c, --config] option to check configuration file syntax")
 	}
 	if f.configFile != "" {
-		c, warnings, err := server.ParseConfigFile(f.configFile, confparse.Options{})
+		c, warnings, err := parseConfigFile(f.configFile)
 		if err != nil {
 			return nil, configError(err)
 		}
@@ -95,13 +95,13 @@ func loadConfig(f *flags, stderr io.Writer) (*server.Config, error) {
 			}
 			fmt.Fprintln(stderr, warnings.Error())
 		}
-		cfg = *c
+		cfg = c
 	}
-	f.apply(&cfg)
-	if err := f.applyTLS(&cfg); err != nil {
+	f.apply(&cfg.Config)
+	if err := f.applyTLS(&cfg.Config); err != nil {
 		return nil, err
 	}
-	return &cfg, nil
+	return cfg, nil
 }
 
 // configError drops confparse's package prefix from file errors so the
@@ -132,7 +132,7 @@ func gitCommit() string {
 // process is a running server and what the command owns around it.
 type process struct {
 	f         *flags
-	cfg       *server.Config
+	cfg       *fileConfig
 	logs      *logging
 	srv       *server.Server
 	mon       *monitor.Server // nil without http_port
@@ -145,7 +145,7 @@ type process struct {
 }
 
 // serve starts the server and runs until a signal stops it.
-func serve(cfg *server.Config, co *cluster.Options, f *flags, stderr *os.File) int {
+func serve(cfg *fileConfig, co *cluster.Options, f *flags, stderr *os.File) int {
 	logs, err := newLogging(cfg.Log, stderr)
 	if err != nil {
 		return fail(stderr, fmt.Errorf("unable to set up logging: %w", err))
@@ -292,24 +292,21 @@ func (p *process) tryReload() error {
 	if p.f.configFile == "" {
 		return errors.New("can only reload config when a file is provided using -c or --config")
 	}
-	c, warnings, err := server.ParseConfigFile(p.f.configFile, confparse.Options{})
+	c, warnings, err := parseConfigFile(p.f.configFile)
 	if err != nil {
 		return configError(err)
 	}
 	for _, w := range warnings {
 		p.logs.log.Warn(w.Error())
 	}
-	p.f.apply(c)
-	if err := p.f.applyTLS(c); err != nil {
+	p.f.apply(&c.Config)
+	if err := p.f.applyTLS(&c.Config); err != nil {
 		return err
 	}
 	if err := checkReloadable(p.cfg, c); err != nil {
 		return err
 	}
-	co, cw, err := loadCluster(c, p.f)
-	for _, w := range cw {
-		p.logs.log.Warn(w.Error())
-	}
+	co, err := loadCluster(c, p.f)
 	if err != nil {
 		return configError(err)
 	}
@@ -349,7 +346,7 @@ func (p *process) tryReload() error {
 
 // checkReloadable refuses changes that need a restart, with upstream's
 // wording.
-func checkReloadable(old, nu *server.Config) error {
+func checkReloadable(old, nu *fileConfig) error {
 	type field struct {
 		name     string
 		old, new any
@@ -398,7 +395,7 @@ func checkReloadable(old, nu *server.Config) error {
 }
 
 // noAuthUser is the no_auth_user of c, "" for none.
-func noAuthUser(c *server.Config) string {
+func noAuthUser(c *fileConfig) string {
 	if c.Options.Authorization == nil {
 		return ""
 	}

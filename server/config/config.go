@@ -1,4 +1,4 @@
-package server
+package config
 
 import (
 	"crypto/sha256"
@@ -8,39 +8,38 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"net/url"
 	"strconv"
 	"strings"
 	"time"
 
 	"natsd.dev/auth"
 	"natsd.dev/confparse"
+	"natsd.dev/server"
 )
 
-// Errors of configuration processing. Every *confparse.Error returned by
-// Config.Apply wraps one of them.
+// The errors of configuration processing are the server's sentinels
+// (server.ErrUnknownField, server.ErrNotSupported) and confparse's
+// (confparse.ErrBadValue, confparse.ErrWarning); every *confparse.Error
+// that Apply returns wraps one of them. They are repeated here for the
+// modules that register blocks.
 var (
-	// ErrUnknownField marks a top-level key that nats-server does not know
-	// either; upstream refuses to start on it, and so do we.
-	ErrUnknownField = errors.New("server: unknown field")
+	// ErrUnknownField marks a key nats-server does not know either.
+	ErrUnknownField = server.ErrUnknownField
 	// ErrNotSupported marks a key nats-server knows but natsd does not
-	// implement yet (cluster, jetstream, tls, accounts, ...). It is an
-	// error, not a warning: the user expects the feature to be on.
-	ErrNotSupported = errors.New("server: not supported yet")
-	// ErrBadValue marks a value of the wrong type or out of range. It is
-	// confparse.ErrBadValue, which confparse.Decoder reports.
+	// implement yet.
+	ErrNotSupported = server.ErrNotSupported
+	// ErrBadValue marks a value of the wrong type or out of range.
 	ErrBadValue = confparse.ErrBadValue
-	// ErrConfigWarning marks a warning: the value was used or ignored, but
-	// the file should be fixed. It is confparse.ErrWarning, which
-	// confparse.Decoder reports.
-	ErrConfigWarning = confparse.ErrWarning
+	// ErrWarning marks a warning: the value was used or ignored, but the
+	// file should be fixed.
+	ErrWarning = confparse.ErrWarning
 )
 
 // Config is what a configuration file sets for the core server and the
 // process around it: the server Options plus logging and the pid and
 // ports files, which the command applies.
 type Config struct {
-	Options Options
+	Options server.Options
 	Log     LogConfig
 	// PidFile is where the process id is written (pid_file).
 	PidFile string
@@ -52,10 +51,6 @@ type Config struct {
 	// Digest identifies the parsed configuration ("sha256:<hex>"); it is
 	// what `nats-server -t` prints.
 	Digest string
-	// Blocks are the top-level entries that other modules parse (the
-	// cluster {} block), by lower-case key. Apply only keeps them; the
-	// command hands each to its module, which reports its own errors.
-	Blocks map[string]*confparse.Entry
 }
 
 // MonitorConfig is the HTTP monitoring listener of a configuration file.
@@ -91,79 +86,28 @@ type LogConfig struct {
 	MaxTracedMsgLen int
 }
 
-// DefaultConfig returns the configuration in force when neither a file nor
+// Default returns the configuration in force when neither a file nor
 // flags say otherwise.
-func DefaultConfig() Config {
+func Default() Config {
 	c := Config{Log: LogConfig{Logtime: true}}
 	// As upstream, a server started from a configuration (or the command
 	// line) has the system account $SYS unless no_system_account says no.
-	c.Options.SystemAccount = DefaultSystemAccountName
+	c.Options.SystemAccount = server.DefaultSystemAccountName
 	return c
 }
 
-// ParseConfigFile parses the file at path with confparse and applies it to
-// DefaultConfig. Warnings do not stop the parse; err is a
-// confparse.ErrorList holding every error found.
-func ParseConfigFile(path string, po confparse.Options) (cfg *Config, warnings confparse.ErrorList, err error) {
-	m, err := confparse.ParseFileWithOptions(path, po)
-	if err != nil {
-		return nil, nil, err
-	}
-	c := DefaultConfig()
-	warnings, err = c.Apply(m)
-	if err != nil {
-		return nil, warnings, err
-	}
-	return &c, warnings, nil
+// ParseFile parses the file at path with a Parser that has no blocks
+// registered: the core's keys only.
+func ParseFile(path string, po confparse.Options) (cfg *Config, warnings confparse.ErrorList, err error) {
+	var p Parser
+	return p.ParseFile(path, po)
 }
 
-// keyKind says how the top-level keys nats-server knows but natsd does not
-// handle are treated.
-type keyKind uint8
-
-const (
-	keyUnsupported keyKind = iota + 1 // an error: the feature is expected on
-	keyIgnored                        // a warning: only tuning is lost
-	keyClaimed                        // parsed by another module: kept in Config.Blocks
-)
-
-// unsupportedKeys are nats-server's top-level keys for subsystems natsd
-// does not have yet. They are errors: the user expects the feature on.
-const unsupportedKeys = `
-	default_sentinel
-	operator operators root roots root_operator root_operators trusted trusted_keys
-	resolver account_resolver accounts_resolver resolver_tls resolver_preload resolver_pinned_accounts
-	ocsp ocsp_cache allow_non_tls
-	gateway leaf leafnodes
-	jetstream store_dir storedir default_js_domain
-	mqtt
-	prof_port
-	proxy_protocol proxies
-	max_sub_tokens max_subscription_tokens write_timeout`
-
-// ignoredKeys are nats-server's top-level keys that only tune behaviour
-// natsd does not have; they are accepted with a warning.
-const ignoredKeys = `
-	trace_headers connect_error_reports reconnect_error_reports
-	feature_flags server_metadata prof_block_rate`
-
-// claimedKeys are the top-level keys whose blocks other modules parse.
-const claimedKeys = `cluster`
-
-// otherKeys maps the keys Apply does not handle to how they are treated.
-var otherKeys = func() map[string]keyKind {
-	m := make(map[string]keyKind)
-	for _, k := range strings.Fields(claimedKeys) {
-		m[k] = keyClaimed
-	}
-	for _, k := range strings.Fields(unsupportedKeys) {
-		m[k] = keyUnsupported
-	}
-	for _, k := range strings.Fields(ignoredKeys) {
-		m[k] = keyIgnored
-	}
-	return m
-}()
+// Apply applies m to c with a Parser that has no blocks registered.
+func (c *Config) Apply(m *confparse.Map) (warnings confparse.ErrorList, err error) {
+	var p Parser
+	return p.Apply(c, m)
+}
 
 // Apply sets the fields of c named by the top-level keys of m (keys are
 // matched case-insensitively, as upstream does) and leaves the others
@@ -171,8 +115,8 @@ var otherKeys = func() map[string]keyKind {
 // reported, each with the file:line:col of its key or value: err is a
 // confparse.ErrorList of errors; warnings are returned separately and do
 // not stop the server. On error c may be partly updated.
-func (c *Config) Apply(m *confparse.Map) (warnings confparse.ErrorList, err error) {
-	a := applier{c: c}
+func (p *Parser) Apply(c *Config, m *confparse.Map) (warnings confparse.ErrorList, err error) {
+	a := applier{c: c, p: p}
 	for i := range m.Entries {
 		a.entry(&m.Entries[i])
 	}
@@ -198,6 +142,7 @@ func digest(m *confparse.Map) string {
 
 type applier struct {
 	c *Config
+	p *Parser // the registered blocks
 	// Decoder reads the typed values and collects the errors and
 	// warnings.
 	confparse.Decoder
@@ -340,21 +285,7 @@ func (a *applier) entry(e *confparse.Entry) {
 			a.noAuth = e
 		}
 	default:
-		switch otherKeys[key] {
-		case keyUnsupported:
-			a.Errorf(e.KeyPos, ErrNotSupported, "%s is not supported yet", e.Key)
-		case keyIgnored:
-			a.Warnf(e.KeyPos, "%s is not supported yet and is ignored", e.Key)
-		case keyClaimed:
-			if a.c.Blocks == nil {
-				a.c.Blocks = make(map[string]*confparse.Entry)
-			}
-			a.c.Blocks[key] = e
-		default:
-			if !e.UsedAsVariable {
-				a.Errorf(e.KeyPos, ErrUnknownField, "unknown field %q", e.Key)
-			}
-		}
+		a.other(key, e)
 	}
 }
 
@@ -393,104 +324,6 @@ func (a *applier) hostPort(key string, v *confparse.Value) (host string, port in
 	return host, port, true, true
 }
 
-// websocket parses the websocket {} block into c.Options.Websocket, with
-// upstream's keys and aliases.
-func (a *applier) websocket(e *confparse.Entry) {
-	v := e.Value
-	if v.Kind != confparse.KindMap {
-		a.TypeError(e.Key, "a map", v)
-		return
-	}
-	w := &a.c.Options.Websocket
-	for i := range v.Map.Entries {
-		me := &v.Map.Entries[i]
-		mv := me.Value
-		key := strings.ToLower(me.Key)
-		name := "websocket " + key
-		switch key {
-		case "listen":
-			if host, port, hostSet, ok := a.hostPort(name, mv); ok {
-				w.Port = port
-				if hostSet {
-					w.Host = host
-				}
-			}
-		case "port":
-			a.Int(name, mv, &w.Port)
-		case "host", "net":
-			a.Str(name, mv, &w.Host)
-		case "advertise":
-			a.Str(name, mv, &w.Advertise)
-		case "no_tls":
-			a.Bool(name, mv, &w.NoTLS)
-		case "tls":
-			if ts, ok := a.tlsBlock(name, mv); ok {
-				for _, k := range []*confparse.Entry{ts.mapKey, ts.firstKey} {
-					if k != nil {
-						a.Errorf(k.KeyPos, ErrNotSupported, "websocket tls %s is not supported yet", k.Key)
-					}
-				}
-				if k := ts.rateKey; k != nil {
-					// Upstream reads it here too and applies it only to the
-					// client listener.
-					a.Warnf(k.KeyPos, "websocket tls %s has no effect: only the client listener is rate limited", k.Key)
-				}
-				w.TLSConfig = WithPinnedCerts(ts.Config, ts.Pinned)
-			}
-		case "same_origin":
-			a.Bool(name, mv, &w.SameOrigin)
-		case "allowed_origins", "allowed_origin", "allow_origins", "allow_origin", "origins", "origin":
-			w.AllowedOrigins = a.origins(name, mv)
-		case "handshake_timeout":
-			a.handshakeTimeout(name, mv, &w.HandshakeTimeout)
-		case "compress", "compression":
-			a.Bool(name, mv, &w.Compression)
-		case "user_cookie":
-			a.Str(name, mv, &w.UsernameCookie)
-		case "pass_cookie":
-			a.Str(name, mv, &w.PasswordCookie)
-		case "token_cookie":
-			a.Str(name, mv, &w.TokenCookie)
-		case "authorization", "authentication", "jwt_cookie", "no_auth_user":
-			// They decide who may connect: refusing beats ignoring.
-			a.Errorf(me.KeyPos, ErrNotSupported, "websocket %s is not supported yet", me.Key)
-		default:
-			if !me.UsedAsVariable {
-				a.Errorf(me.KeyPos, ErrUnknownField, "unknown field %q", me.Key)
-			}
-		}
-	}
-	if w.Port != 0 && w.TLSConfig == nil && !w.NoTLS {
-		a.Errorf(e.KeyPos, ErrBadValue, "%s", errWebsocketNoTLS)
-	}
-}
-
-// origins takes one origin or an array of them; each must be a URL with a
-// scheme and a host, as the listener compares them.
-func (a *applier) origins(key string, v *confparse.Value) []string {
-	vals, _ := a.StringValues(key, v)
-	var out []string
-	for _, e := range vals {
-		u, err := url.ParseRequestURI(e.Str)
-		if err != nil || u.Host == "" {
-			a.Errorf(e.Pos, ErrBadValue, "unable to parse allowed origin %q", e.Str)
-			continue
-		}
-		out = append(out, e.Str)
-	}
-	return out
-}
-
-// handshakeTimeout takes a duration string or, as upstream does here
-// without a warning, an integer number of seconds.
-func (a *applier) handshakeTimeout(key string, v *confparse.Value, dst *time.Duration) {
-	if v.Kind == confparse.KindInt {
-		*dst = time.Duration(v.Int) * time.Second
-		return
-	}
-	a.StrictDuration(key, v, dst)
-}
-
 // tlsSettings is what a tls {} block configures besides the tls.Config.
 type tlsSettings struct {
 	Config         *tls.Config
@@ -499,7 +332,7 @@ type tlsSettings struct {
 	HandshakeFirst bool
 	// Fallback is the handshake_first delay ("auto" or a duration).
 	Fallback  time.Duration
-	Pinned    PinnedCerts
+	Pinned    server.PinnedCerts
 	RateLimit int64
 	// The keys that set Map, HandshakeFirst and RateLimit, for listeners
 	// that refuse or ignore them.
@@ -569,7 +402,7 @@ func (a *applier) tlsBlock(key string, v *confparse.Value) (tlsSettings, bool) {
 		return ts, false
 	}
 	// verify_and_map implies verify, as upstream.
-	loaded, err := LoadTLSConfig(TLSFiles{CertFile: certFile, KeyFile: keyFile, CAFile: caFile, Verify: verify || ts.Map})
+	loaded, err := server.LoadTLSConfig(server.TLSFiles{CertFile: certFile, KeyFile: keyFile, CAFile: caFile, Verify: verify || ts.Map})
 	if err != nil {
 		a.Errorf(v.Pos, ErrBadValue, "%v", err)
 		return ts, false
@@ -599,7 +432,7 @@ func (a *applier) tlsFirst(te *confparse.Entry, ts *tlsSettings) bool {
 		case "false", "off":
 			ts.HandshakeFirst, ts.Fallback = false, 0
 		case "auto", "auto_fallback":
-			ts.HandshakeFirst, ts.Fallback = true, DefaultTLSHandshakeFirstFallback
+			ts.HandshakeFirst, ts.Fallback = true, server.DefaultTLSHandshakeFirstFallback
 		default:
 			d, err := time.ParseDuration(v.Str)
 			if err != nil || d <= 0 {
@@ -620,7 +453,7 @@ func (a *applier) tlsFirst(te *confparse.Entry, ts *tlsSettings) bool {
 // of certificates' SubjectPublicKeyInfo, matched case-insensitively. An
 // entry that is not such a digest matches nothing; upstream accepts it,
 // so it is a warning.
-func (a *applier) pinnedCerts(key string, v *confparse.Value, dst *PinnedCerts) bool {
+func (a *applier) pinnedCerts(key string, v *confparse.Value, dst *server.PinnedCerts) bool {
 	if v.Kind != confparse.KindArray {
 		a.Errorf(v.Pos, ErrBadValue, "error parsing tls config, expected 'pinned_certs' to be an array")
 		return false
@@ -639,7 +472,7 @@ func (a *applier) pinnedCerts(key string, v *confparse.Value, dst *PinnedCerts) 
 		ids = append(ids, s)
 	}
 	if len(ids) > 0 {
-		*dst = NewPinnedCerts(ids...)
+		*dst = server.NewPinnedCerts(ids...)
 	}
 	return ok
 }
@@ -664,7 +497,7 @@ func ParseTLSBlock(key string, v *confparse.Value) (TLSBlock, confparse.ErrorLis
 	if !ok {
 		return TLSBlock{}, a.Errors
 	}
-	return TLSBlock{Config: WithPinnedCerts(ts.Config, ts.Pinned), Timeout: ts.Timeout, Map: ts.Map, HandshakeFirst: ts.HandshakeFirst}, nil
+	return TLSBlock{Config: server.WithPinnedCerts(ts.Config, ts.Pinned), Timeout: ts.Timeout, Map: ts.Map, HandshakeFirst: ts.HandshakeFirst}, nil
 }
 
 // tlsTimeout takes upstream's forms of tls { timeout }: seconds as an
