@@ -10,8 +10,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"natsd.dev/websocket"
 )
 
 // closedConn is a closed connection kept for /connz?state=closed. It is
@@ -177,8 +175,10 @@ func (c *client) connectSeenLocked() bool { return c.connectSeen }
 // fillTLS adds the TLS version and cipher suite of a TLS connection, named
 // as upstream names them ("1.3", "TLS_AES_128_GCM_SHA256").
 func fillTLS(ci *ConnInfo, nc net.Conn) {
-	if wc, ok := nc.(*websocket.Conn); ok {
-		nc = wc.NetConn()
+	if _, isTLS := nc.(*tls.Conn); !isTLS {
+		if wc, ok := nc.(interface{ NetConn() net.Conn }); ok {
+			nc = wc.NetConn() // a transport's wrapper (WebSocket)
+		}
 	}
 	tc, ok := nc.(*tls.Conn)
 	if !ok {

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"natsd.dev/cluster"
+	"natsd.dev/cmd/internal/wsserver"
 	"natsd.dev/confparse"
 	"natsd.dev/server/config"
 )
@@ -15,6 +16,8 @@ type fileConfig struct {
 	config.Config
 	// cluster is the cluster {} block, nil without one.
 	cluster *cluster.Options
+	// websocket is the websocket {} block; Port 0 without one.
+	websocket wsserver.Options
 }
 
 // Keys of subsystems natsd does not have yet. Their modules will register
@@ -55,6 +58,8 @@ func (fc *fileConfig) parser() *config.Parser {
 		}
 		fc.cluster = o
 	})
+	p.Register("websocket", wsserver.Block(&fc.websocket))
+	p.Register("ws", wsserver.Block(&fc.websocket))
 	for _, k := range strings.Fields(notYetKeys) {
 		p.Register(k, config.NotSupported)
 	}

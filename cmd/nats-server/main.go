@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"natsd.dev/cluster"
+	"natsd.dev/cmd/internal/wsserver"
 	"natsd.dev/confparse"
 	"natsd.dev/monitor"
 	"natsd.dev/server"
@@ -137,7 +138,8 @@ type process struct {
 	srv       *server.Server
 	mon       *monitor.Server // nil without http_port
 	co        *cluster.Options
-	cl        *cluster.Cluster // nil without a cluster listener
+	cl        *cluster.Cluster   // nil without a cluster listener
+	ws        *wsserver.Listener // nil without a websocket listener
 	pidFile   string
 	portsFile string
 	ldm       bool
@@ -158,6 +160,14 @@ func serve(cfg *fileConfig, co *cluster.Options, f *flags, stderr *os.File) int 
 	opts.Logger = log
 	opts.GitCommit = gitCommit()
 	opts.ConfigFile = f.configFile
+	if cfg.websocket.Port != 0 {
+		// The WebSocket listener starts with the server, before the
+		// client listener, as nats-server's does.
+		opts.OnStart = append(opts.OnStart, func(s *server.Server) (err error) {
+			p.ws, err = wsserver.Start(s, cfg.websocket)
+			return err
+		})
+	}
 	s, err := server.New(opts)
 	if err != nil {
 		log.Log(context.Background(), fatalLevel, err.Error())
@@ -188,7 +198,7 @@ func serve(cfg *fileConfig, co *cluster.Options, f *flags, stderr *os.File) int 
 		}
 	}
 	if cfg.PortsFileDir != "" {
-		path, err := writePortsFile(cfg.PortsFileDir, s, p.mon, p.cl)
+		path, err := writePortsFile(cfg.PortsFileDir, s, p.mon, p.cl, p.ws)
 		if err != nil {
 			log.Error("Error writing ports file: " + err.Error())
 		} else {
@@ -381,7 +391,7 @@ func checkReloadable(old, nu *fileConfig) error {
 		!reflect.DeepEqual(old.Options.Mappings, nu.Options.Mappings) || !reflect.DeepEqual(old.Options.AccountLimits, nu.Options.AccountLimits) {
 		return errors.New("config reload not supported for accounts")
 	}
-	if !sameWebsocket(old.Options.Websocket, nu.Options.Websocket) {
+	if !sameWebsocket(old.websocket, nu.websocket) {
 		return errors.New("config reload not supported for websocket")
 	}
 	// The client listener's tls {} settings reload (new connections use
@@ -405,7 +415,7 @@ func noAuthUser(c *fileConfig) string {
 // sameWebsocket reports whether two websocket {} blocks configure the same
 // listener; TLS settings compare by certificate and client verification,
 // since the files are loaded anew at every parse.
-func sameWebsocket(a, b server.WebsocketOptions) bool {
+func sameWebsocket(a, b wsserver.Options) bool {
 	ta, tb := a.TLSConfig, b.TLSConfig
 	a.TLSConfig, b.TLSConfig = nil, nil
 	return reflect.DeepEqual(a, b) && sameTLS(ta, tb)

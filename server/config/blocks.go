@@ -126,7 +126,7 @@ var coreKeys = keySet(coreUnsupported + coreIgnored + `
 	no_system_account system_account system accounts debug trace
 	trace_verbose logtime logtime_utc logfile log_file logfile_size_limit
 	log_size_limit logfile_max_num log_max_num syslog remote_syslog
-	max_traced_msg_len pidfile pid_file ports_file_dir mappings maps websocket ws
+	max_traced_msg_len pidfile pid_file ports_file_dir mappings maps
 	authorization tls no_auth_user`)
 
 // coreAccountUnsupported are the keys of an account that belong to the

@@ -271,8 +271,6 @@ func (a *applier) entry(e *confparse.Entry) {
 		a.Str(key, v, &a.c.PidFile)
 	case "ports_file_dir":
 		a.Str(key, v, &a.c.PortsFileDir)
-	case "websocket", "ws":
-		a.websocket(e)
 	case "mappings", "maps":
 		a.mappings("", v)
 	case "authorization":
@@ -300,8 +298,17 @@ func (a *applier) listen(key string, v *confparse.Value) {
 	}
 }
 
-// hostPort parses a listen value: "host:port", ":port" or a bare port
-// number (hostSet false).
+// HostPort parses a listen value for a block handler: "host:port",
+// ":port" or a bare port number (hostSet false). Problems go to d, at the
+// value; ok is false then.
+func HostPort(d *confparse.Decoder, key string, v *confparse.Value) (host string, port int, hostSet, ok bool) {
+	a := applier{Decoder: *d}
+	host, port, hostSet, ok = a.hostPort(key, v)
+	*d = a.Decoder
+	return host, port, hostSet, ok
+}
+
+// hostPort is HostPort on a's decoder.
 func (a *applier) hostPort(key string, v *confparse.Value) (host string, port int, hostSet, ok bool) {
 	switch v.Kind {
 	case confparse.KindInt:
@@ -490,14 +497,27 @@ type TLSBlock struct {
 // ParseTLSBlock parses a tls {} block with the keys and checks of the
 // server's own (see the tls {} section of docs/configuration.md) and loads
 // its files, for the blocks of other modules; key names the block in
-// messages ("cluster tls"). The errors carry file:line:col.
+// messages ("cluster tls"). The errors carry file:line:col; warnings are
+// dropped (DecodeTLSBlock reports them).
 func ParseTLSBlock(key string, v *confparse.Value) (TLSBlock, confparse.ErrorList) {
-	var a applier
-	ts, ok := a.tlsBlock(key, v)
+	var d confparse.Decoder
+	tb, ok := DecodeTLSBlock(&d, key, v)
 	if !ok {
-		return TLSBlock{}, a.Errors
+		return TLSBlock{}, d.Errors
 	}
-	return TLSBlock{Config: server.WithPinnedCerts(ts.Config, ts.Pinned), Timeout: ts.Timeout, Map: ts.Map, HandshakeFirst: ts.HandshakeFirst}, nil
+	return tb, nil
+}
+
+// DecodeTLSBlock is ParseTLSBlock for a block handler: errors and
+// warnings go to d; ok is false when the block had errors.
+func DecodeTLSBlock(d *confparse.Decoder, key string, v *confparse.Value) (tb TLSBlock, ok bool) {
+	a := applier{Decoder: *d}
+	ts, ok := a.tlsBlock(key, v)
+	*d = a.Decoder
+	if !ok {
+		return TLSBlock{}, false
+	}
+	return TLSBlock{Config: server.WithPinnedCerts(ts.Config, ts.Pinned), Timeout: ts.Timeout, Map: ts.Map, HandshakeFirst: ts.HandshakeFirst}, true
 }
 
 // tlsTimeout takes upstream's forms of tls { timeout }: seconds as an
