@@ -27,8 +27,8 @@ type tlsSettings struct {
 	mapKey, firstKey, rateKey *confparse.Entry
 }
 
-// tlsBlock parses a listener's tls {} block (the top-level one and the
-// websocket one: cert_file, key_file, ca_file, verify, verify_and_map,
+// tlsBlock parses a listener's tls {} block (the top-level one and, through
+// DecodeTLSBlock, those of other modules' blocks: cert_file, key_file, ca_file, verify, verify_and_map,
 // timeout, cipher_suites, curve_preferences, min_version, handshake_first,
 // pinned_certs, connection_rate_limit) and loads the files, as upstream
 // does when it reads the configuration. Other upstream keys (certs,
