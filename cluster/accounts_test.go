@@ -11,6 +11,7 @@ import (
 	"natsd.dev/cluster"
 	"natsd.dev/confparse"
 	"natsd.dev/server"
+	"natsd.dev/server/config"
 )
 
 // confOptions are the server options of a configuration text.
@@ -20,7 +21,7 @@ func confOptions(t *testing.T, text string) server.Options {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := server.DefaultConfig()
+	c := config.Default()
 	if _, err := c.Apply(m); err != nil {
 		t.Fatal(err)
 	}

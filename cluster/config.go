@@ -11,6 +11,7 @@ import (
 
 	"natsd.dev/confparse"
 	"natsd.dev/server"
+	"natsd.dev/server/config"
 	"natsd.dev/sublist"
 )
 
@@ -391,7 +392,7 @@ func (p *parser) authorization(key string, v *confparse.Value) {
 // must present a certificate, and ca_file verifies both the certificates
 // of accepted routes and those of the servers this one dials.
 func (p *parser) tls(key string, v *confparse.Value) {
-	tb, errs := server.ParseTLSBlock(key, v)
+	tb, errs := config.ParseTLSBlock(key, v)
 	if errs != nil {
 		p.Errors = append(p.Errors, errs...)
 		return

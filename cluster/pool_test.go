@@ -14,6 +14,7 @@ import (
 	"natsd.dev/cluster"
 	"natsd.dev/confparse"
 	"natsd.dev/server"
+	"natsd.dev/server/config"
 	"natsd.dev/server/snapshot"
 )
 
@@ -30,7 +31,7 @@ func accountsOptions(t testing.TB) server.Options {
 	if err := os.WriteFile(path, []byte(conf), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	cfg, _, err := server.ParseConfigFile(path, confparse.Options{})
+	cfg, _, err := config.ParseFile(path, confparse.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

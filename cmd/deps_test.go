@@ -23,7 +23,7 @@ var allowedModules = map[string][]string{
 	"confparse": {},
 	"websocket": {"confparse"},
 	"auth":      {"sublist", "confparse"},
-	"server":    {"protocol", "sublist", "auth", "confparse", "websocket"},
+	"server":    {"protocol", "sublist", "auth", "confparse"},
 	"cluster":   {"server", "protocol", "sublist", "confparse"},
 	"jetstream": {"server", "sublist", "confparse"},
 	"mqtt":      {"server", "jetstream", "websocket", "confparse"},
@@ -203,6 +203,7 @@ func TestIsTestKit(t *testing.T) {
 		"natsd.dev/server":                    false,
 		"natsd.dev/server_test":               false,
 		"natsd.dev/server/snapshot":           false,
+		"natsd.dev/server/config":             false,
 		"natsd.dev/cmd/browsertest":           true,
 	} {
 		if got := isTestKit(path); got != want {
@@ -222,6 +223,8 @@ func TestCheckEdgesCatchesViolations(t *testing.T) {
 		{"own module", edge{fromMod: "jetstream", from: "natsd.dev/jetstream", to: "natsd.dev/jetstream/store"}, false},
 		{"stdlib", edge{fromMod: "sublist", from: "natsd.dev/sublist", to: "sync/atomic"}, false},
 		{"reaching up", edge{fromMod: "sublist", from: "natsd.dev/sublist", to: "natsd.dev/server"}, true},
+		{"server to websocket", edge{fromMod: "server", from: "natsd.dev/server", to: "natsd.dev/websocket"}, true},
+		{"server config to websocket", edge{fromMod: "server", from: "natsd.dev/server/config", to: "natsd.dev/websocket"}, true},
 		{"server to jetstream", edge{fromMod: "server", from: "natsd.dev/server", to: "natsd.dev/jetstream"}, true},
 		{"monitor to cluster", edge{fromMod: "monitor", from: "natsd.dev/monitor", to: "natsd.dev/cluster"}, true},
 		{"monitor to jetstream", edge{fromMod: "monitor", from: "natsd.dev/monitor", to: "natsd.dev/jetstream/store"}, true},

@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"natsd.dev/server"
+	"natsd.dev/server/config"
 	"natsd.dev/server/snapshot"
 )
 
@@ -118,7 +119,7 @@ func TestAccountsOptions(t *testing.T) {
 	s, err = server.New(server.Options{})
 	require.NoError(t, err)
 	require.Nil(t, s.SystemAccount())
-	s, err = server.New(server.DefaultConfig().Options)
+	s, err = server.New(config.Default().Options)
 	require.NoError(t, err)
 	require.Equal(t, server.DefaultSystemAccountName, s.SystemAccount().Name)
 	c, _, err = applyText(t, "no_system_account: true\n")

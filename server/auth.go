@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"natsd.dev/auth"
-	"natsd.dev/websocket"
 )
 
 // Texts sent to clients about authentication and permissions, as upstream
@@ -271,28 +270,23 @@ func authReason(err error) string {
 }
 
 // wsCookies fills in the credentials a WebSocket client left out of its
-// CONNECT from the HTTP cookies the websocket block names (user_cookie,
-// pass_cookie, token_cookie), as upstream does for browsers.
+// CONNECT from those its transport carried (the HTTP cookies the
+// websocket block names: user_cookie, pass_cookie, token_cookie), as
+// upstream does for browsers.
 func (c *client) wsCookies(req *auth.Request) {
-	wc, ok := c.nc.(*websocket.Conn)
-	if !ok || wc.Request() == nil {
+	cc, ok := c.nc.(CredentialsConn)
+	if !ok {
 		return
 	}
-	wl := c.srv.websocketListener()
-	if wl == nil {
-		return
-	}
-	fill := func(cookie string, dst *string) {
-		if cookie == "" || *dst != "" {
-			return
-		}
-		if ck, err := wc.Request().Cookie(cookie); err == nil {
-			*dst = ck.Value
+	user, pass, token := cc.Credentials()
+	fill := func(v string, dst *string) {
+		if *dst == "" {
+			*dst = v
 		}
 	}
-	fill(wl.opts.UsernameCookie, &req.User)
-	fill(wl.opts.PasswordCookie, &req.Password)
-	fill(wl.opts.TokenCookie, &req.Token)
+	fill(user, &req.User)
+	fill(pass, &req.Password)
+	fill(token, &req.Token)
 }
 
 // authTimeout closes a client that did not authenticate in time.

@@ -9,6 +9,7 @@ import (
 
 	"natsd.dev/auth"
 	"natsd.dev/server"
+	"natsd.dev/server/config"
 )
 
 func TestConfigAuthorization(t *testing.T) {
@@ -62,21 +63,21 @@ func TestConfigAuthorizationErrors(t *testing.T) {
 		is         error
 	}{
 		{"account in user", "authorization {\n users [\n  { user: a, password: b, account: A }\n ]\n}\n",
-			[]string{`test.conf:3:36: account "A" not defined`}, server.ErrBadValue},
+			[]string{`test.conf:3:36: account "A" not defined`}, config.ErrBadValue},
 		{"user and token", "authorization {\n user: a\n token: b\n}\n",
 			[]string{"test.conf:3:2: Cannot have a user/pass and token"}, auth.ErrBadConfig},
 		{"bad subject", "authorization {\n users [ { user: a, permissions: { publish: \"foo..bar\" } } ]\n}\n",
 			[]string{`test.conf:2:45: subject "foo..bar" is not a valid subject`}, auth.ErrBadConfig},
-		{"not a map", "authorization: 1\n", []string{"test.conf:1:16: authorization: expected a map, got integer 1"}, server.ErrBadValue},
+		{"not a map", "authorization: 1\n", []string{"test.conf:1:16: authorization: expected a map, got integer 1"}, config.ErrBadValue},
 		{"unknown no_auth_user", "authorization { users [ { user: a } ] }\nno_auth_user: b\n",
-			[]string{`test.conf:2:15: no_auth_user: "b" not present as user or nkey in authorization block or account configuration`}, server.ErrBadValue},
+			[]string{`test.conf:2:15: no_auth_user: "b" not present as user or nkey in authorization block or account configuration`}, config.ErrBadValue},
 		{"no_auth_user without users", "no_auth_user: b\n",
-			[]string{`test.conf:1:15: no_auth_user: "b" not present as user or nkey in authorization block or account configuration`}, server.ErrBadValue},
+			[]string{`test.conf:1:15: no_auth_user: "b" not present as user or nkey in authorization block or account configuration`}, config.ErrBadValue},
 		{"account nkey", "accounts { A: { nkey: ABC } }\n", []string{"test.conf:1:17: account A: nkey is not supported yet"}, server.ErrNotSupported},
 		{"account unknown key", "accounts {\n A: { users: [ {user: a} ], color: red }\n}\n", []string{`test.conf:2:29: unknown field "color" in account A`}, server.ErrUnknownField},
 		{"account bad user", "accounts {\n A: { users: [ {pass: a} ] }\n}\n", []string{"test.conf:2:16: User entry requires a user"}, auth.ErrBadConfig},
-		{"global account", "accounts { $G: {} }\n", []string{`test.conf:1:12: account name "$G" is reserved for the global account`}, server.ErrBadValue},
-		{"system_account global", "system_account: \"$G\"\n", []string{`test.conf:1:17: system_account cannot be the global account "$G"`}, server.ErrBadValue},
+		{"global account", "accounts { $G: {} }\n", []string{`test.conf:1:12: account name "$G" is reserved for the global account`}, config.ErrBadValue},
+		{"system_account global", "system_account: \"$G\"\n", []string{`test.conf:1:17: system_account cannot be the global account "$G"`}, config.ErrBadValue},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, _, err := applyText(t, tc.text)

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"log/slog"
 	"net"
-	"net/http"
 	"strings"
 	"sync"
 	"testing"
@@ -457,37 +456,6 @@ func TestAuthOptionsRefused(t *testing.T) {
 	require.ErrorIs(t, err, server.ErrBadOptions)
 	_, err = server.New(server.Options{Authorization: &auth.Config{NoAuthUser: "ghost"}})
 	require.ErrorIs(t, err, server.ErrBadOptions)
-}
-
-func TestAuthWebsocket(t *testing.T) {
-	s, _ := startAuthServer(t, &auth.Config{Users: []auth.User{
-		{Name: "alice", Password: "pw"},
-		{Name: "browser", Password: "b", AllowedConnectionTypes: []auth.ConnKind{auth.KindWebsocket}},
-	}}, server.Options{
-		Websocket: server.WebsocketOptions{Host: "127.0.0.1", Port: server.RandomPort, NoTLS: true, UsernameCookie: "u", PasswordCookie: "p"},
-	})
-	url := wsURL(s, false)
-	nc := connectURL(t, url, nats.UserInfo("alice", "pw"))
-	require.NoError(t, nc.Flush())
-	// Refused (nats.go may see the close before the -ERR over WebSocket,
-	// as it writes CONNECT and PING separately).
-	_, err := nats.Connect(url, nats.NoReconnect(), nats.UserInfo("alice", "bad"))
-	require.Error(t, err)
-	_, err = nats.Connect(url, nats.NoReconnect())
-	require.Error(t, err)
-
-	// allowed_connection_types: this user may only come over WebSocket.
-	nc = connectURL(t, url, nats.UserInfo("browser", "b"))
-	require.NoError(t, nc.Flush())
-	_, err = dialNats(s, nats.UserInfo("browser", "b"))
-	require.ErrorIs(t, err, nats.ErrAuthorization)
-
-	// Browsers may carry the credentials in cookies instead.
-	nc = connectURL(t, url, nats.WebSocketConnectionHeaders(http.Header{"Cookie": {"u=alice; p=pw"}}))
-	require.NoError(t, nc.Flush())
-	_, err = nats.Connect(url, nats.NoReconnect(), nats.WebSocketConnectionHeaders(http.Header{"Cookie": {"u=alice; p=nope"}}))
-	require.Error(t, err)
-	require.Equal(t, 4, closedCount(t, s), "four refused")
 }
 
 func TestAuthTraceRedactsSecrets(t *testing.T) {

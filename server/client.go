@@ -15,7 +15,6 @@ import (
 	"natsd.dev/auth"
 	"natsd.dev/protocol"
 	"natsd.dev/sublist"
-	"natsd.dev/websocket"
 )
 
 // Read buffer sizing: start small so idle connections stay cheap, grow
@@ -207,7 +206,7 @@ func (s *Server) createClient(nc net.Conn, tlsCfg *tls.Config) {
 		c.host = nc.RemoteAddr().String()
 	}
 	idTag := " - cid:"
-	if _, c.ws = nc.(*websocket.Conn); c.ws {
+	if c.ws = transportOf(nc) == TransportWebsocket; c.ws {
 		idTag = " - wid:" // upstream's tag for WebSocket clients
 	}
 	c.logPrefix = net.JoinHostPort(c.host, strconv.Itoa(c.port)) + idTag + strconv.FormatUint(c.cid, 10)

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"natsd.dev/server/snapshot"
-	"natsd.dev/websocket"
 )
 
 // closedConn is a closed connection kept for /connz?state=closed. It is
@@ -165,8 +164,10 @@ func (c *client) connectSeenLocked() bool { return c.connectSeen }
 // fillTLS adds the TLS version and cipher suite of a TLS connection, named
 // as upstream names them ("1.3", "TLS_AES_128_GCM_SHA256").
 func fillTLS(ci *snapshot.ConnInfo, nc net.Conn) {
-	if wc, ok := nc.(*websocket.Conn); ok {
-		nc = wc.NetConn()
+	if _, isTLS := nc.(*tls.Conn); !isTLS {
+		if wc, ok := nc.(interface{ NetConn() net.Conn }); ok {
+			nc = wc.NetConn() // a transport's wrapper (WebSocket)
+		}
 	}
 	tc, ok := nc.(*tls.Conn)
 	if !ok {

@@ -139,6 +139,21 @@
 // valid only during the call. Outbound data lives in 32 KiB chunks from a
 // shared pool, so an idle connection holds no output buffer.
 //
+// # Transports and configuration
+//
+// The core imports no transport. A listener of another transport hands
+// its connections to Serve (ServeWebsocket for WebSocket, which also
+// fills INFO's ws_connect_urls and the websocket section of /varz); what
+// only the transport knows reaches the core through optional interfaces
+// of the net.Conn: TransportConn (its kind), CredentialsConn (cookies
+// standing for CONNECT credentials) and NetConn() net.Conn (the TLS
+// connection under a wrapper). Options.OnStart starts such listeners with
+// the server, before the client listener. The nats-server command's
+// WebSocket glue is natsd.dev/cmd/internal/wsserver.
+//
+// Configuration files are parsed by natsd.dev/server/config into Options;
+// modules register the blocks they own there.
+//
 // # Errors
 //
 // Clients receive upstream's -ERR texts ('Unknown Protocol Operation',

@@ -11,7 +11,6 @@ require (
 	natsd.dev/confparse v0.0.0
 	natsd.dev/protocol v0.0.0
 	natsd.dev/sublist v0.0.0
-	natsd.dev/websocket v0.0.0
 )
 
 require (
@@ -26,5 +25,4 @@ replace (
 	natsd.dev/confparse => ../confparse
 	natsd.dev/protocol => ../protocol
 	natsd.dev/sublist => ../sublist
-	natsd.dev/websocket => ../websocket
 )

@@ -118,9 +118,12 @@ type Options struct {
 
 	// GitCommit is reported in INFO and the banner.
 	GitCommit string
-	// Websocket configures the WebSocket listener (the websocket {} block);
-	// Port 0 leaves it off. Start brings it up before the client listener.
-	Websocket WebsocketOptions
+	// OnStart are the listeners of other modules (WebSocket, say): Start
+	// calls each in order after the banner and before the client listener
+	// binds, so that they are up when the server says it is ready; they
+	// add their listener with Serve or ServeWebsocket. An error stops
+	// Start, which closes the listeners added so far and returns it.
+	OnStart []func(*Server) error
 
 	// TLSConfig turns TLS on for the client listener (the top-level tls {}
 	// block, --tls): INFO says tls_required, goes out in the clear, and the

@@ -76,6 +76,7 @@ type Server struct {
 	info     Info
 	ln       net.Listener
 	extra    []net.Listener
+	wsInfo   *WebsocketInfo // set by ServeWebsocket
 	clients  map[uint64]*client
 	links    map[uint64]*Link
 	accounts map[string]*Account
@@ -301,8 +302,9 @@ func (s *Server) Start() error {
 		s.log.Info("Using configuration file: " + s.opts.ConfigFile)
 	}
 
-	if s.opts.Websocket.Port != 0 {
-		if err := s.StartWebsocket(s.opts.Websocket); err != nil {
+	for _, start := range s.opts.OnStart {
+		if err := start(s); err != nil {
+			s.closeExtraListeners()
 			return err
 		}
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"natsd.dev/server"
+	"natsd.dev/server/config"
 )
 
 const systemConf = `
@@ -83,7 +84,7 @@ func TestSystemAccountRequests(t *testing.T) {
 func TestSystemAccountDefault(t *testing.T) {
 	// An empty configuration has the system account $SYS, which answers
 	// but which no user can reach.
-	s := startServer(t, server.DefaultConfig().Options)
+	s := startServer(t, config.Default().Options)
 	require.Equal(t, server.DefaultSystemAccountName, s.SystemAccount().Name)
 	nc := connect(t, s)
 	_, err := nc.Request("$SYS.REQ.SERVER.PING.VARZ", nil, time.Second)

@@ -9,6 +9,7 @@ import (
 
 	"natsd.dev/confparse"
 	"natsd.dev/server"
+	"natsd.dev/server/config"
 )
 
 // FuzzConfigTLSFirstAndPins feeds arbitrary handshake_first values and
@@ -43,7 +44,7 @@ func FuzzConfigTLSFirstAndPins(f *testing.F) {
 				gotPin = e.Value.Array[0].Str
 			}
 		}
-		c := server.DefaultConfig()
+		c := config.Default()
 		warns, err := c.Apply(m)
 
 		wantOn, wantDelay, wantOK := true, time.Duration(0), true

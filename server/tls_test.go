@@ -343,11 +343,9 @@ https_port: 8443
 		{fmt.Sprintf("tls {\n cert_file: %q\n key_file: %q\n first: 5\n}\n", cert, key), `test.conf:4:9: field "first" should be a boolean or string, got`},
 		{fmt.Sprintf("tls {\n cert_file: %q\n key_file: %q\n connection_rate_limit: \"10\"\n}\n", cert, key), "test.conf:4:25: error parsing tls config, 'connection_rate_limit' wrong type"},
 		{fmt.Sprintf("tls {\n cert_file: %q\n key_file: %q\n ocsp_peer: true\n}\n", cert, key), "test.conf:4:2: tls ocsp_peer is not supported yet"},
-		{fmt.Sprintf("websocket {\n port: 1\n tls {\n  cert_file: %q\n  key_file: %q\n  handshake_first: auto\n }\n}\n", cert, key), "test.conf:6:3: websocket tls handshake_first is not supported yet"},
 		{fmt.Sprintf("tls {\n cert_file: %q\n key_file: %q\n min_version: \"1.1\"\n}\n", cert, key), "test.conf:4:15: unsupported minimum TLS version: 1.1"},
 		{fmt.Sprintf("tls {\n cert_file: %q\n key_file: %q\n cipher_suites: [\"TLS_RSA_WITH_RC4_128_SHA\"]\n}\n", cert, key), `test.conf:4:18: tls cipher_suites: unsupported value "TLS_RSA_WITH_RC4_128_SHA"`},
 		{"tls {\n cert_file: \"c.pem\"\n}\n", "test.conf:1:5: missing 'key_file' in TLS configuration"},
-		{fmt.Sprintf("websocket {\n port: 1\n tls {\n  cert_file: %q\n  key_file: %q\n  verify_and_map: true\n }\n}\n", cert, key), "test.conf:6:3: websocket tls verify_and_map is not supported yet"},
 	} {
 		_, _, err := applyText(t, tc.text)
 		require.Error(t, err, tc.text)
@@ -620,30 +618,6 @@ func TestConfigTLSNewKeys(t *testing.T) {
 	_, w, err = applyText(t, fmt.Sprintf("tls {\n cert_file: %q\n key_file: %q\n pinned_certs: [%q]\n}\n", cert, key, id))
 	require.NoError(t, err)
 	require.Contains(t, w.Error(), "pinned_certs without verify refuses every client")
-
-	// The websocket block pins too (inside the handshake) and ignores the
-	// rate limit, as upstream does.
-	c, w, err = applyText(t, fmt.Sprintf("websocket {\n port: -1\n tls {\n  cert_file: %q\n  key_file: %q\n  ca_file: %q\n  verify: true\n  pinned_certs: [%q]\n  connection_rate_limit: 5\n }\n}\n", cert, key, ca, id))
-	require.NoError(t, err)
-	require.Contains(t, w.Error(), "websocket tls connection_rate_limit has no effect")
-	vc := c.Options.Websocket.TLSConfig.VerifyConnection
-	require.NotNil(t, vc)
-	require.NoError(t, vc(tls.ConnectionState{PeerCertificates: []*x509.Certificate{alice.Leaf}}))
-	require.ErrorIs(t, vc(tls.ConnectionState{PeerCertificates: []*x509.Certificate{p.server.Leaf}}), server.ErrCertNotPinned)
-}
-
-func TestWebsocketPinnedCerts(t *testing.T) {
-	// The websocket block pins through the same handshake check.
-	p := newTestPKI(t)
-	alice, bob := p.client("alice"), p.client("bob")
-	s, _ := startWebsocketServer(t, server.WebsocketOptions{
-		TLSConfig: server.WithPinnedCerts(p.serverConfig(true), server.NewPinnedCerts(server.CertKeyID(alice.Leaf))),
-	})
-	nc := connectURL(t, wsURL(s, true), nats.Secure(p.clientConfig(alice)))
-	require.NoError(t, nc.Flush())
-	_, err := nats.Connect(wsURL(s, true), nats.NoReconnect(), nats.Timeout(3*time.Second), nats.Secure(p.clientConfig(bob)))
-	require.Error(t, err)
-	require.Equal(t, 1, s.NumClients())
 }
 
 // BenchmarkTLSConnect measures a full nats.go TLS connect (handshake with

@@ -27,6 +27,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/stretchr/testify/require"
 
+	"natsd.dev/cmd/internal/wsserver"
 	"natsd.dev/server"
 )
 
@@ -195,10 +196,11 @@ func browserRequestReply(t *testing.T, chromium, dir string, tlsConfig *tls.Conf
 		defer cancel()
 		require.NoError(t, s.Shutdown(ctx))
 	}()
-	require.NoError(t, s.StartWebsocket(server.WebsocketOptions{
+	ws, err := wsserver.Start(s, wsserver.Options{
 		Host: "127.0.0.1", Port: server.RandomPort, NoTLS: tlsConfig == nil, TLSConfig: tlsConfig,
 		Compression: true, AllowedOrigins: []string{page.URL},
-	}))
+	})
+	require.NoError(t, err)
 
 	responder, err := nats.Connect(s.ClientURL(), nats.NoReconnect())
 	require.NoError(t, err)
@@ -218,7 +220,7 @@ func browserRequestReply(t *testing.T, chromium, dir string, tlsConfig *tls.Conf
 	if tlsConfig != nil {
 		extra = append(extra, "--ignore-certificate-errors")
 	}
-	url := page.URL + "/?ws=" + s.WebsocketURL() + "&subject=browser.echo"
+	url := page.URL + "/?ws=" + ws.URL() + "&subject=browser.echo"
 	stderr := startChromium(t, chromium, url, extra...)
 	var result string
 	select {

@@ -4,34 +4,26 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
-	"io"
 	"net/url"
 	"reflect"
 	"slices"
 	"strings"
 
 	"natsd.dev/cluster"
-	"natsd.dev/confparse"
-	"natsd.dev/server"
 )
 
-// loadCluster turns the cluster {} block of cfg (kept by server.Config for
-// this module) into cluster options and layers the cluster flags over
-// them. Clustering is on when the result has a listener (Port != -1).
-func loadCluster(cfg *server.Config, f *flags) (*cluster.Options, confparse.ErrorList, error) {
+// loadCluster layers the cluster flags over the cluster {} block of cfg
+// (parsed by the block the command registers for the cluster module).
+// Clustering is on when the result has a listener (Port != -1).
+func loadCluster(cfg *fileConfig, f *flags) (*cluster.Options, error) {
 	o := cluster.DefaultOptions()
-	var warnings confparse.ErrorList
-	if e := cfg.Blocks["cluster"]; e != nil {
-		po, w, err := cluster.ParseConfig(e)
-		if err != nil {
-			return nil, w, err
-		}
-		o, warnings = *po, w
+	if cfg.cluster != nil {
+		o = *cfg.cluster
 	}
 	if err := f.applyCluster(&o); err != nil {
-		return nil, warnings, err
+		return nil, err
 	}
-	return &o, warnings, nil
+	return &o, nil
 }
 
 // clusterOn reports whether o asks for a cluster listener.
@@ -166,22 +158,6 @@ func sameRoots(a, b *tls.Config) bool {
 	return a.RootCAs == nil || a.RootCAs.Equal(b.RootCAs)
 }
 
-// loadClusterConfig is loadCluster for the command's start: warnings are
-// printed, and with -t they fail the check as the core server's do.
-func loadClusterConfig(cfg *server.Config, f *flags, stderr io.Writer) (*cluster.Options, error) {
-	co, warnings, err := loadCluster(cfg, f)
-	if err != nil {
-		return nil, configError(err)
-	}
-	if len(warnings) > 0 {
-		if f.check {
-			return nil, warnings
-		}
-		fmt.Fprintln(stderr, warnings.Error())
-	}
-	return co, nil
-}
-
 // startCluster starts the cluster listener and the routes when the
 // configuration asks for them; routes without a listener are ignored, as
 // upstream does.
@@ -199,29 +175,4 @@ func (p *process) startCluster() error {
 	}
 	p.cl = c
 	return nil
-}
-
-// withClusterErrors adds the cluster block's errors to err, the core
-// configuration's, so that -t reports every problem of the file at once:
-// Config.Apply stops at its own errors before the block is handed over.
-func withClusterErrors(f *flags, err error) error {
-	var list confparse.ErrorList
-	if f.configFile == "" || !errors.As(err, &list) {
-		return err
-	}
-	m, perr := confparse.ParseFileWithOptions(f.configFile, confparse.Options{})
-	if perr != nil {
-		return err // syntax errors: the list already holds them
-	}
-	e := m.Lookup("cluster")
-	if e == nil {
-		return err
-	}
-	if _, _, cerr := cluster.ParseConfig(e); cerr != nil {
-		var clist confparse.ErrorList
-		if errors.As(cerr, &clist) {
-			return append(slices.Clone(list), clist...)
-		}
-	}
-	return err
 }

@@ -9,8 +9,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"natsd.dev/cluster"
-	"natsd.dev/confparse"
-	"natsd.dev/server"
 )
 
 // clusterFrom parses text as a configuration file and args as flags and
@@ -18,12 +16,11 @@ import (
 func clusterFrom(t *testing.T, text string, args ...string) (*cluster.Options, error) {
 	t.Helper()
 	path := writeFile(t, filepath.Join(t.TempDir(), "c.conf"), text)
-	cfg, _, err := server.ParseConfigFile(path, confparse.Options{})
+	cfg, _, err := parseConfigFile(path)
 	require.NoError(t, err)
 	f, err := parseFlags(args, io.Discard)
 	require.NoError(t, err)
-	co, _, err := loadCluster(cfg, f)
-	return co, err
+	return loadCluster(cfg, f)
 }
 
 func TestClusterFlagsOverrideFile(t *testing.T) {

@@ -15,6 +15,13 @@
 // monitoring, profiling) are refused at startup with a
 // "not supported yet" message, never ignored.
 //
+// The command is the composition root: it parses the file with a
+// config.Parser (natsd.dev/server/config) on which it registers each
+// module's block (cluster {}, websocket {} through cmd/internal/wsserver)
+// and the refusers of the subsystems natsd does not have yet (gateway,
+// leafnodes, jetstream, mqtt, operator, resolver, ...), so every error of
+// the file is reported at once, in file order, with file:line:col.
+//
 // # Signals
 //
 //	SIGINT, SIGTERM  shut down gracefully and exit 0 (TERM is ignored while

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"natsd.dev/cluster"
+	"natsd.dev/cmd/internal/wsserver"
 	"natsd.dev/monitor"
 	"natsd.dev/server"
 	"natsd.dev/server/logger"
@@ -41,7 +42,7 @@ func portsFileName() string {
 
 // writePortsFile writes the ports file for the listeners of s into dir and
 // returns its path.
-func writePortsFile(dir string, s *server.Server, mon *monitor.Server, cl *cluster.Cluster) (string, error) {
+func writePortsFile(dir string, s *server.Server, mon *monitor.Server, cl *cluster.Cluster, ws *wsserver.Listener) (string, error) {
 	doc := ports{Nats: listenURLs("nats", s.Addr())}
 	if mon != nil {
 		https := mon.HTTPSAddr()
@@ -52,9 +53,10 @@ func writePortsFile(dir string, s *server.Server, mon *monitor.Server, cl *clust
 			doc.Monitoring = append(doc.Monitoring, listenURLs("https", https)...)
 		}
 	}
-	if addr := s.WebsocketAddr(); addr != nil {
+	if ws != nil {
+		addr := ws.Addr()
 		scheme := "ws"
-		if s.WebsocketTLS() {
+		if ws.TLS() {
 			scheme = "wss"
 		}
 		doc.WebSocket = listenURLs(scheme, addr)

@@ -10,6 +10,7 @@ import (
 
 	"natsd.dev/auth"
 	"natsd.dev/server"
+	"natsd.dev/server/config"
 )
 
 // usage is the -h text. It keeps nats-server's sections, flag spellings and
@@ -250,7 +251,7 @@ func (f *flags) checkUnsupported() error {
 }
 
 // apply overrides cfg with the flags that were given.
-func (f *flags) apply(cfg *server.Config) {
+func (f *flags) apply(cfg *config.Config) {
 	o, l := &cfg.Options, &cfg.Log
 	if f.set["addr"] {
 		o.Host = f.host
@@ -384,7 +385,7 @@ func parseSize(v string) (int64, error) {
 // applyTLS builds the client listener's TLS from --tls/--tlsverify and the
 // files flags, replacing the tls {} block as upstream does; --tlsverify
 // implies --tls. It then checks that HTTPS monitoring has a certificate.
-func (f *flags) applyTLS(cfg *server.Config) error {
+func (f *flags) applyTLS(cfg *config.Config) error {
 	if f.tls || f.tlsVerify {
 		switch {
 		case f.tlsCert == "":

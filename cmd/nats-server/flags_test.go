@@ -6,11 +6,12 @@ import (
 	"testing"
 
 	"natsd.dev/server"
+	"natsd.dev/server/config"
 )
 
 func TestFlagsOverrideConfig(t *testing.T) {
-	base := func() server.Config {
-		c := server.DefaultConfig()
+	base := func() config.Config {
+		c := config.Default()
 		c.Options.Host, c.Options.Port, c.Options.ServerName = "10.0.0.1", 5000, "conf"
 		c.Log.Debug, c.Log.File, c.Log.Logtime = true, "conf.log", true
 		return c
@@ -18,31 +19,31 @@ func TestFlagsOverrideConfig(t *testing.T) {
 	tests := []struct {
 		name  string
 		args  []string
-		check func(c server.Config) bool
+		check func(c config.Config) bool
 	}{
-		{"nothing given keeps the file", nil, func(c server.Config) bool {
+		{"nothing given keeps the file", nil, func(c config.Config) bool {
 			return c.Options.Host == "10.0.0.1" && c.Options.Port == 5000 && c.Log.Debug && c.Log.File == "conf.log"
 		}},
-		{"-a -p -n", []string{"-a", "127.0.0.1", "-p", "-1", "-n", "flag"}, func(c server.Config) bool {
+		{"-a -p -n", []string{"-a", "127.0.0.1", "-p", "-1", "-n", "flag"}, func(c config.Config) bool {
 			return c.Options.Host == "127.0.0.1" && c.Options.Port == server.RandomPort && c.Options.ServerName == "flag"
 		}},
-		{"long spellings", []string{"--net", "::1", "--port", "7", "--server_name", "x"}, func(c server.Config) bool {
+		{"long spellings", []string{"--net", "::1", "--port", "7", "--server_name", "x"}, func(c config.Config) bool {
 			return c.Options.Host == "::1" && c.Options.Port == 7 && c.Options.ServerName == "x"
 		}},
-		{"--addr --name", []string{"--addr", "h", "--name", "y"}, func(c server.Config) bool {
+		{"--addr --name", []string{"--addr", "h", "--name", "y"}, func(c config.Config) bool {
 			return c.Options.Host == "h" && c.Options.ServerName == "y"
 		}},
-		{"-D=false beats the file", []string{"-D=false"}, func(c server.Config) bool { return !c.Log.Debug }},
-		{"-T=false", []string{"-T=false"}, func(c server.Config) bool { return !c.Log.Logtime }},
-		{"-DV", []string{"-DV"}, func(c server.Config) bool { return c.Log.Debug && c.Log.Trace && !c.Log.TraceVerbose }},
-		{"-VV", []string{"-VV"}, func(c server.Config) bool { return c.Log.Trace && c.Log.TraceVerbose }},
-		{"--DVV", []string{"--DVV"}, func(c server.Config) bool { return c.Log.Debug && c.Log.Trace && c.Log.TraceVerbose }},
+		{"-D=false beats the file", []string{"-D=false"}, func(c config.Config) bool { return !c.Log.Debug }},
+		{"-T=false", []string{"-T=false"}, func(c config.Config) bool { return !c.Log.Logtime }},
+		{"-DV", []string{"-DV"}, func(c config.Config) bool { return c.Log.Debug && c.Log.Trace && !c.Log.TraceVerbose }},
+		{"-VV", []string{"-VV"}, func(c config.Config) bool { return c.Log.Trace && c.Log.TraceVerbose }},
+		{"--DVV", []string{"--DVV"}, func(c config.Config) bool { return c.Log.Debug && c.Log.Trace && c.Log.TraceVerbose }},
 		{"logging", []string{"-l", "f.log", "--logtime_utc", "-s", "-r", "udp://h:514", "--log_size_limit", "10MB", "--max_traced_msg_len", "64"},
-			func(c server.Config) bool {
+			func(c config.Config) bool {
 				return c.Log.File == "f.log" && c.Log.LogtimeUTC && c.Log.Syslog && c.Log.RemoteSyslog == "udp://h:514" &&
 					c.Log.SizeLimit == 10<<20 && c.Log.MaxTracedMsgLen == 64
 			}},
-		{"files", []string{"-P", "p.pid", "--ports_file_dir", "/d", "--client_advertise", "a:1"}, func(c server.Config) bool {
+		{"files", []string{"-P", "p.pid", "--ports_file_dir", "/d", "--client_advertise", "a:1"}, func(c config.Config) bool {
 			return c.PidFile == "p.pid" && c.PortsFileDir == "/d" && c.Options.ClientAdvertise == "a:1"
 		}},
 	}

@@ -5,7 +5,7 @@ import (
 	"log/slog"
 	"os"
 
-	"natsd.dev/server"
+	"natsd.dev/server/config"
 	"natsd.dev/server/logger"
 )
 
@@ -18,7 +18,7 @@ type logging struct {
 
 // newLogging builds the log output nats-server would for c: a file (-l)
 // first, then remote syslog (-r), then local syslog (-s), else stderr.
-func newLogging(c server.LogConfig, stderr *os.File) (*logging, error) {
+func newLogging(c config.LogConfig, stderr *os.File) (*logging, error) {
 	filter := logger.Switches(c.Debug, c.Trace)
 	opts := &logger.Options{Filter: filter, PID: true, Time: c.Logtime, UTC: c.LogtimeUTC}
 	switch {

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"natsd.dev/cluster"
+	"natsd.dev/cmd/internal/wsserver"
 	"natsd.dev/confparse"
 	"natsd.dev/monitor"
 	"natsd.dev/server"
@@ -57,9 +58,9 @@ func run(args []string, stdout io.Writer, stderr *os.File) int {
 	}
 	cfg, err := loadConfig(f, stderr)
 	if err != nil {
-		return fail(stderr, withClusterErrors(f, err))
+		return fail(stderr, err)
 	}
-	co, err := loadClusterConfig(cfg, f, stderr)
+	co, err := loadCluster(cfg, f)
 	if err != nil {
 		return fail(stderr, err)
 	}
@@ -79,13 +80,13 @@ func fail(stderr io.Writer, err error) int {
 // loadConfig layers the configuration file (if any) and then the flags
 // over the defaults. Warnings are printed; with -t they fail the check, as
 // upstream's does.
-func loadConfig(f *flags, stderr io.Writer) (*server.Config, error) {
-	cfg := server.DefaultConfig()
+func loadConfig(f *flags, stderr io.Writer) (*fileConfig, error) {
+	cfg := defaultFileConfig()
 	if f.check && f.configFile == "" {
 		return nil, errors.New("must specify [-c, --config] option to check configuration file syntax")
 	}
 	if f.configFile != "" {
-		c, warnings, err := server.ParseConfigFile(f.configFile, confparse.Options{})
+		c, warnings, err := parseConfigFile(f.configFile)
 		if err != nil {
 			return nil, configError(err)
 		}
@@ -95,13 +96,13 @@ func loadConfig(f *flags, stderr io.Writer) (*server.Config, error) {
 			}
 			fmt.Fprintln(stderr, warnings.Error())
 		}
-		cfg = *c
+		cfg = c
 	}
-	f.apply(&cfg)
-	if err := f.applyTLS(&cfg); err != nil {
+	f.apply(&cfg.Config)
+	if err := f.applyTLS(&cfg.Config); err != nil {
 		return nil, err
 	}
-	return &cfg, nil
+	return cfg, nil
 }
 
 // configError drops confparse's package prefix from file errors so the
@@ -132,12 +133,13 @@ func gitCommit() string {
 // process is a running server and what the command owns around it.
 type process struct {
 	f         *flags
-	cfg       *server.Config
+	cfg       *fileConfig
 	logs      *logging
 	srv       *server.Server
 	mon       *monitor.Server // nil without http_port
 	co        *cluster.Options
-	cl        *cluster.Cluster // nil without a cluster listener
+	cl        *cluster.Cluster   // nil without a cluster listener
+	ws        *wsserver.Listener // nil without a websocket listener
 	pidFile   string
 	portsFile string
 	ldm       bool
@@ -145,7 +147,7 @@ type process struct {
 }
 
 // serve starts the server and runs until a signal stops it.
-func serve(cfg *server.Config, co *cluster.Options, f *flags, stderr *os.File) int {
+func serve(cfg *fileConfig, co *cluster.Options, f *flags, stderr *os.File) int {
 	logs, err := newLogging(cfg.Log, stderr)
 	if err != nil {
 		return fail(stderr, fmt.Errorf("unable to set up logging: %w", err))
@@ -158,6 +160,14 @@ func serve(cfg *server.Config, co *cluster.Options, f *flags, stderr *os.File) i
 	opts.Logger = log
 	opts.GitCommit = gitCommit()
 	opts.ConfigFile = f.configFile
+	if cfg.websocket.Port != 0 {
+		// The WebSocket listener starts with the server, before the
+		// client listener, as nats-server's does.
+		opts.OnStart = append(opts.OnStart, func(s *server.Server) (err error) {
+			p.ws, err = wsserver.Start(s, cfg.websocket)
+			return err
+		})
+	}
 	s, err := server.New(opts)
 	if err != nil {
 		log.Log(context.Background(), fatalLevel, err.Error())
@@ -188,7 +198,7 @@ func serve(cfg *server.Config, co *cluster.Options, f *flags, stderr *os.File) i
 		}
 	}
 	if cfg.PortsFileDir != "" {
-		path, err := writePortsFile(cfg.PortsFileDir, s, p.mon, p.cl)
+		path, err := writePortsFile(cfg.PortsFileDir, s, p.mon, p.cl, p.ws)
 		if err != nil {
 			log.Error("Error writing ports file: " + err.Error())
 		} else {
@@ -292,24 +302,21 @@ func (p *process) tryReload() error {
 	if p.f.configFile == "" {
 		return errors.New("can only reload config when a file is provided using -c or --config")
 	}
-	c, warnings, err := server.ParseConfigFile(p.f.configFile, confparse.Options{})
+	c, warnings, err := parseConfigFile(p.f.configFile)
 	if err != nil {
 		return configError(err)
 	}
 	for _, w := range warnings {
 		p.logs.log.Warn(w.Error())
 	}
-	p.f.apply(c)
-	if err := p.f.applyTLS(c); err != nil {
+	p.f.apply(&c.Config)
+	if err := p.f.applyTLS(&c.Config); err != nil {
 		return err
 	}
 	if err := checkReloadable(p.cfg, c); err != nil {
 		return err
 	}
-	co, cw, err := loadCluster(c, p.f)
-	for _, w := range cw {
-		p.logs.log.Warn(w.Error())
-	}
+	co, err := loadCluster(c, p.f)
 	if err != nil {
 		return configError(err)
 	}
@@ -349,7 +356,7 @@ func (p *process) tryReload() error {
 
 // checkReloadable refuses changes that need a restart, with upstream's
 // wording.
-func checkReloadable(old, nu *server.Config) error {
+func checkReloadable(old, nu *fileConfig) error {
 	type field struct {
 		name     string
 		old, new any
@@ -384,7 +391,7 @@ func checkReloadable(old, nu *server.Config) error {
 		!reflect.DeepEqual(old.Options.Mappings, nu.Options.Mappings) || !reflect.DeepEqual(old.Options.AccountLimits, nu.Options.AccountLimits) {
 		return errors.New("config reload not supported for accounts")
 	}
-	if !sameWebsocket(old.Options.Websocket, nu.Options.Websocket) {
+	if !sameWebsocket(old.websocket, nu.websocket) {
 		return errors.New("config reload not supported for websocket")
 	}
 	// The client listener's tls {} settings reload (new connections use
@@ -398,7 +405,7 @@ func checkReloadable(old, nu *server.Config) error {
 }
 
 // noAuthUser is the no_auth_user of c, "" for none.
-func noAuthUser(c *server.Config) string {
+func noAuthUser(c *fileConfig) string {
 	if c.Options.Authorization == nil {
 		return ""
 	}
@@ -408,7 +415,7 @@ func noAuthUser(c *server.Config) string {
 // sameWebsocket reports whether two websocket {} blocks configure the same
 // listener; TLS settings compare by certificate and client verification,
 // since the files are loaded anew at every parse.
-func sameWebsocket(a, b server.WebsocketOptions) bool {
+func sameWebsocket(a, b wsserver.Options) bool {
 	ta, tb := a.TLSConfig, b.TLSConfig
 	a.TLSConfig, b.TLSConfig = nil, nil
 	return reflect.DeepEqual(a, b) && sameTLS(ta, tb)

@@ -1,7 +1,6 @@
-package server_test
+package config_test
 
 import (
-	"crypto/tls"
 	"errors"
 	"fmt"
 	"os"
@@ -10,13 +9,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/stretchr/testify/require"
-
 	"natsd.dev/confparse"
-	"natsd.dev/server"
+	"natsd.dev/server/config"
 )
 
-func applyText(t testing.TB, text string) (server.Config, confparse.ErrorList, error) {
+// applyText applies text with a Parser that has the blocks of the
+// nats-server command that these tests touch registered.
+func applyText(t testing.TB, text string) (config.Config, confparse.ErrorList, error) {
 	t.Helper()
 	m, err := confparse.ParseWithOptions("test.conf", []byte(text), confparse.Options{
 		Env: func(string) (string, bool) { return "", false },
@@ -24,8 +23,11 @@ func applyText(t testing.TB, text string) (server.Config, confparse.ErrorList, e
 	if err != nil {
 		t.Fatalf("parse: %v", err)
 	}
-	c := server.DefaultConfig()
-	w, err := c.Apply(m)
+	var p config.Parser
+	p.Register("gateway", config.NotSupported)
+	p.Register("connect_error_reports", config.Ignored)
+	c := config.Default()
+	w, err := p.Apply(&c, m)
 	return c, w, err
 }
 
@@ -115,7 +117,7 @@ func TestConfigIntegerDurationWarns(t *testing.T) {
 	if len(warns) != 2 || warns[0].Error() != `test.conf:1:16: invalid use of field "ping_interval": ping_interval should be converted to a duration` {
 		t.Errorf("warnings: %v", warns)
 	}
-	if !errors.Is(warns, server.ErrConfigWarning) {
+	if !errors.Is(warns, config.ErrWarning) {
 		t.Error("warnings do not wrap ErrConfigWarning")
 	}
 }
@@ -150,7 +152,7 @@ connect_error_reports: 10
 	if got := err.Error(); got != strings.Join(want, "\n") {
 		t.Errorf("got:\n%s\nwant:\n%s", got, strings.Join(want, "\n"))
 	}
-	for kind, n := range map[error]int{server.ErrUnknownField: 1, server.ErrNotSupported: 1, server.ErrBadValue: 7} {
+	for kind, n := range map[error]int{config.ErrUnknownField: 1, config.ErrNotSupported: 1, config.ErrBadValue: 7} {
 		c := 0
 		for _, e := range list {
 			if errors.Is(e, kind) {
@@ -189,123 +191,15 @@ func TestParseConfigFile(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "b.conf"), []byte("max_payload: 1KB\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	c, _, err := server.ParseConfigFile(path, confparse.Options{})
+	c, _, err := config.ParseFile(path, confparse.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if c.Options.Port != 4999 || c.Options.MaxPayload != 1024 || !c.Log.Logtime {
 		t.Errorf("got %+v", c)
 	}
-	if _, _, err := server.ParseConfigFile(filepath.Join(dir, "missing.conf"), confparse.Options{}); err == nil {
+	if _, _, err := config.ParseFile(filepath.Join(dir, "missing.conf"), confparse.Options{}); err == nil {
 		t.Error("missing file: no error")
-	}
-}
-
-func TestConfigWebsocket(t *testing.T) {
-	dir := t.TempDir()
-	certFile, keyFile := newTestCert(t).files(t, dir)
-	c, warns, err := applyText(t, fmt.Sprintf(`
-websocket {
-	listen: "127.0.0.1:8443"
-	advertise: "ws.example.com:443"
-	tls { cert_file: %q, key_file: %q, ca_file: %q, verify: true }
-	same_origin: true
-	allowed_origins: ["https://app.example.com", "http://localhost:8080"]
-	compression: true
-	handshake_timeout: "5s"
-	user_cookie: "u"
-	pass_cookie: "p"
-	token_cookie: "tok"
-}
-`, certFile, keyFile, certFile))
-	require.NoError(t, err)
-	require.Empty(t, warns)
-	w := c.Options.Websocket
-	require.Equal(t, "127.0.0.1", w.Host)
-	require.Equal(t, 8443, w.Port)
-	require.Equal(t, "ws.example.com:443", w.Advertise)
-	require.NotNil(t, w.TLSConfig)
-	require.Len(t, w.TLSConfig.Certificates, 1)
-	require.Equal(t, tls.RequireAndVerifyClientCert, w.TLSConfig.ClientAuth)
-	require.NotNil(t, w.TLSConfig.ClientCAs)
-	require.True(t, w.SameOrigin)
-	require.Equal(t, []string{"https://app.example.com", "http://localhost:8080"}, w.AllowedOrigins)
-	require.True(t, w.Compression)
-	require.Equal(t, 5*time.Second, w.HandshakeTimeout)
-	require.Equal(t, "u", w.UsernameCookie)
-	require.Equal(t, "p", w.PasswordCookie)
-	require.Equal(t, "tok", w.TokenCookie)
-	require.False(t, w.NoTLS)
-
-	// Upstream's aliases: ws, host/net + port, origin(s), compress, a
-	// handshake_timeout in seconds.
-	c, _, err = applyText(t, "ws { net: 127.0.0.2, port: -1, no_tls: true, origin: \"http://a.example.com\", compress: true, handshake_timeout: 3 }\n")
-	require.NoError(t, err)
-	require.Equal(t, server.WebsocketOptions{Host: "127.0.0.2", Port: -1, NoTLS: true, AllowedOrigins: []string{"http://a.example.com"},
-		Compression: true, HandshakeTimeout: 3 * time.Second}, c.Options.Websocket)
-
-	// No block, no listener.
-	c, _, err = applyText(t, "port: 4222\n")
-	require.NoError(t, err)
-	require.Zero(t, c.Options.Websocket.Port)
-}
-
-func TestConfigWebsocketErrors(t *testing.T) {
-	dir := t.TempDir()
-	certFile, keyFile := newTestCert(t).files(t, dir)
-	for _, tc := range []struct {
-		name, text string
-		want       []string
-		kind       error
-	}{
-		{"tls required", "websocket {\n port: 8080\n}\n", []string{"test.conf:1:1: websocket requires TLS configuration"}, server.ErrBadValue},
-		{"tls not required without port", "websocket { same_origin: true }\n", nil, nil},
-		{"authorization", "websocket {\n no_tls: true\n port: 1\n authorization { token: x }\n}\n",
-			[]string{"test.conf:4:2: websocket authorization is not supported yet"}, server.ErrNotSupported},
-		{"jwt and no auth user", "websocket {\n no_tls: true, port: 1\n jwt_cookie: jwt\n no_auth_user: bob\n}\n",
-			[]string{"test.conf:3:2: websocket jwt_cookie is not supported yet", "test.conf:4:2: websocket no_auth_user is not supported yet"}, server.ErrNotSupported},
-		{"unknown", "websocket {\n no_tls: true\n bogus: 1\n}\n", []string{`test.conf:3:2: unknown field "bogus"`}, server.ErrUnknownField},
-		{"types", "websocket {\n port: \"x\"\n same_origin: 1\n compression: \"yes\"\n allowed_origins: 5\n handshake_timeout: \"soon\"\n listen: \"nope\"\n}\n", []string{
-			`test.conf:2:8: websocket port: expected an integer, got string "x"`,
-			`test.conf:3:15: websocket same_origin: expected a boolean, got integer 1`,
-			`test.conf:4:15: websocket compression: expected a boolean, got string "yes"`,
-			`test.conf:5:19: websocket allowed_origins: expected a string or an array of strings, got integer 5`,
-			`test.conf:6:21: error parsing websocket handshake_timeout: time: invalid duration "soon"`,
-			`test.conf:7:10: could not parse address string "nope"`,
-		}, server.ErrBadValue},
-		{"bad origin", "websocket {\n no_tls: true\n allowed_origins: [\"https://ok.example.com\", \"nohost\"]\n}\n",
-			[]string{`test.conf:3:46: unable to parse allowed origin "nohost"`}, server.ErrBadValue},
-		{"not a map", "websocket: 8080\n", []string{"test.conf:1:12: websocket: expected a map, got integer 8080"}, server.ErrBadValue},
-		{"tls unsupported key", fmt.Sprintf("websocket {\n port: 1\n tls {\n  cert_file: %q\n  key_file: %q\n  ocsp_peer: true\n }\n}\n", certFile, keyFile),
-			[]string{"test.conf:6:3: tls ocsp_peer is not supported yet", "test.conf:1:1: websocket requires TLS configuration"}, nil},
-		{"tls missing key", fmt.Sprintf("websocket {\n port: 1\n tls {\n  cert_file: %q\n }\n}\n", certFile),
-			[]string{"test.conf:3:6: missing 'key_file' in TLS configuration", "test.conf:1:1: websocket requires TLS configuration"}, server.ErrBadValue},
-		{"tls bad files", "websocket {\n port: 1\n tls { cert_file: \"/nonexistent/c.pem\", key_file: \"/nonexistent/k.pem\" }\n}\n",
-			[]string{"test.conf:3:6: error parsing X509 certificate/key pair: open /nonexistent/c.pem: no such file or directory", "test.conf:1:1: websocket requires TLS configuration"}, server.ErrBadValue},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			_, _, err := applyText(t, tc.text)
-			if tc.want == nil {
-				require.NoError(t, err)
-				return
-			}
-			require.Error(t, err)
-			require.Equal(t, strings.Join(tc.want, "\n"), err.Error())
-			if tc.kind != nil {
-				require.ErrorIs(t, err, tc.kind)
-			}
-		})
-	}
-}
-
-func TestConfigClusterBlockKeptForItsModule(t *testing.T) {
-	c, warns, err := applyText(t, "port: 4333\ncluster {\n  listen: 127.0.0.1:6222\n  bogus: 1\n}\n")
-	if err != nil || len(warns) != 0 {
-		t.Fatalf("err %v, warns %v", err, warns)
-	}
-	e := c.Blocks["cluster"]
-	if e == nil || e.KeyPos.Line != 2 || e.Value.Kind != confparse.KindMap || len(e.Value.Map.Entries) != 2 {
-		t.Fatalf("cluster entry not kept: %+v", c.Blocks)
 	}
 }
 
@@ -317,7 +211,7 @@ func TestParseTLSBlock(t *testing.T) {
 		t.Fatal(err)
 	}
 	v, _ := m.Get("tls")
-	tb, errs := server.ParseTLSBlock("cluster tls", v)
+	tb, errs := config.ParseTLSBlock("cluster tls", v)
 	if errs != nil {
 		t.Fatal(errs)
 	}
@@ -326,7 +220,7 @@ func TestParseTLSBlock(t *testing.T) {
 	}
 	m, _ = confparse.Parse([]byte("tls {\n cert_file: 1\n ocsp_peer: true\n}\n"))
 	v, _ = m.Get("tls")
-	if _, errs := server.ParseTLSBlock("cluster tls", v); len(errs) != 2 || errs[0].Error() != `2:13: cluster tls cert_file: expected a string, got integer 1` {
+	if _, errs := config.ParseTLSBlock("cluster tls", v); len(errs) != 2 || errs[0].Error() != `2:13: cluster tls cert_file: expected a string, got integer 1` {
 		t.Errorf("errors %v", errs)
 	}
 }

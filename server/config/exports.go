@@ -1,10 +1,11 @@
-package server
+package config
 
 import (
 	"strconv"
 	"strings"
 
 	"natsd.dev/confparse"
+	"natsd.dev/server"
 )
 
 // Parsing of exports, imports and mappings. They are checked in
@@ -29,7 +30,7 @@ func (a *applier) exports(acc string, v *confparse.Value) {
 			a.TypeError("export", "a map", ev)
 			continue
 		}
-		e := Export{Account: acc}
+		e := server.Export{Account: acc}
 		kinds, ok := 0, true
 		for i := range ev.Map.Entries {
 			ke := &ev.Map.Entries[i]
@@ -44,7 +45,7 @@ func (a *applier) exports(acc string, v *confparse.Value) {
 			case "response_type", "response":
 				var s string
 				if ok = a.Str(key, ke.Value, &s) && ok; s != "" {
-					rt, err := ParseResponseType(s)
+					rt, err := server.ParseResponseType(s)
 					if err != nil {
 						a.Errorf(ke.Value.Pos, ErrBadValue, "%v", err)
 						ok = false
@@ -83,7 +84,7 @@ func (a *applier) imports(acc string, v *confparse.Value) {
 			a.TypeError("import", "a map", iv)
 			continue
 		}
-		im := Import{Account: acc}
+		im := server.Import{Account: acc}
 		kinds, ok := 0, true
 		for i := range iv.Map.Entries {
 			ke := &iv.Map.Entries[i]
@@ -122,7 +123,7 @@ func (a *applier) imports(acc string, v *confparse.Value) {
 }
 
 // importSource parses { account, subject } of an import.
-func (a *applier) importSource(key string, v *confparse.Value, im *Import) bool {
+func (a *applier) importSource(key string, v *confparse.Value, im *server.Import) bool {
 	if v.Kind != confparse.KindMap {
 		a.TypeError(key, "a map with account and subject", v)
 		return false
@@ -157,14 +158,14 @@ func (a *applier) mappings(acc string, v *confparse.Value) {
 	}
 	for i := range v.Map.Entries {
 		me := &v.Map.Entries[i]
-		m := Mapping{Account: acc, Source: me.Key}
+		m := server.Mapping{Account: acc, Source: me.Key}
 		ok := true
 		switch me.Value.Kind {
 		case confparse.KindString:
-			m.Destinations = []MapDestination{{Subject: me.Value.Str}}
+			m.Destinations = []server.MapDestination{{Subject: me.Value.Str}}
 		case confparse.KindMap:
 			d, dok := a.mapDestination(me.Value)
-			m.Destinations, ok = []MapDestination{d}, dok
+			m.Destinations, ok = []server.MapDestination{d}, dok
 		case confparse.KindArray:
 			for _, dv := range me.Value.Array {
 				d, dok := a.mapDestination(dv)
@@ -183,8 +184,8 @@ func (a *applier) mappings(acc string, v *confparse.Value) {
 }
 
 // mapDestination parses { destination, weight, cluster }.
-func (a *applier) mapDestination(v *confparse.Value) (MapDestination, bool) {
-	var d MapDestination
+func (a *applier) mapDestination(v *confparse.Value) (server.MapDestination, bool) {
+	var d server.MapDestination
 	if v.Kind != confparse.KindMap {
 		a.TypeError("mapping destination", "a map", v)
 		return d, false
@@ -241,17 +242,17 @@ func (a *applier) weight(v *confparse.Value, dst *uint8) bool {
 func (a *applier) finishLinks(known func(string) bool) {
 	o := &a.c.Options
 	for i := range o.Exports {
-		if err := checkExport(&o.Exports[i]); err != nil {
+		if err := server.CheckExport(&o.Exports[i]); err != nil {
 			a.Errorf(a.exportPos[i], ErrBadValue, "account %s: %v", o.Exports[i].Account, err)
 		}
 	}
 	for i := range o.Imports {
-		if err := checkImport(&o.Imports[i], o.Exports, known); err != nil {
+		if err := server.CheckImport(&o.Imports[i], o.Exports, known); err != nil {
 			a.Errorf(a.importPos[i], ErrBadValue, "account %s: %v", o.Imports[i].Account, err)
 		}
 	}
 	for i := range o.Mappings {
-		if _, err := checkMapping(&o.Mappings[i]); err != nil {
+		if err := server.CheckMapping(&o.Mappings[i]); err != nil {
 			a.Errorf(a.mappingPos[i], ErrBadValue, "%v", err)
 		}
 	}

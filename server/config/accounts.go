@@ -1,4 +1,4 @@
-package server
+package config
 
 import (
 	"errors"
@@ -7,6 +7,7 @@ import (
 
 	"natsd.dev/auth"
 	"natsd.dev/confparse"
+	"natsd.dev/server"
 )
 
 // accountState collects the accounts {} block and the account keys of
@@ -25,13 +26,6 @@ type accountState struct {
 type userAccountRef struct {
 	user, nkey, account string
 	pos                 confparse.Pos
-}
-
-// accountKeys are the keys of an account upstream knows and natsd does not
-// implement yet.
-var accountKeys = map[string]bool{
-	"nkey": true, "jetstream": true, "msg_trace": true,
-	"trace_dest": true, "trace_sampling": true,
 }
 
 // takeUserAccounts returns a copy of the authorization map m without the
@@ -104,7 +98,7 @@ func (a *applier) accounts(e *confparse.Entry) {
 			a.Errorf(ae.KeyPos, ErrBadValue, "duplicate account %q", name)
 			continue
 		}
-		if name == GlobalAccountName {
+		if name == server.GlobalAccountName {
 			a.Errorf(ae.KeyPos, ErrBadValue, "account name %q is reserved for the global account", name)
 			continue
 		}
@@ -138,10 +132,8 @@ func (a *applier) accounts(e *confparse.Entry) {
 				a.imports(name, ke.Value)
 			case key == "mappings" || key == "maps":
 				a.mappings(name, ke.Value)
-			case accountKeys[key]:
-				a.Errorf(ke.KeyPos, ErrNotSupported, "account %s: %s is not supported yet", name, ke.Key)
 			default:
-				a.Errorf(ke.KeyPos, ErrUnknownField, "unknown field %q in account %s", ke.Key, name)
+				a.otherAccountKey(name, key, ke)
 			}
 		}
 		for k := range users {
@@ -175,7 +167,7 @@ func (a *applier) finishAccounts() {
 	o := &a.c.Options
 	exists := func(name string) bool {
 		_, ok := a.accPos[name]
-		return ok || name == GlobalAccountName
+		return ok || name == server.GlobalAccountName
 	}
 	for _, ref := range a.userRefs {
 		if !exists(ref.account) {
@@ -196,8 +188,8 @@ func (a *applier) finishAccounts() {
 	a.finishLinks(func(name string) bool {
 		return exists(name) || (name == o.SystemAccount && !o.NoSystemAccount)
 	})
-	if a.sysAcc != nil && o.SystemAccount == GlobalAccountName {
-		a.Errorf(a.sysAcc.Value.Pos, ErrBadValue, "system_account cannot be the global account %q", GlobalAccountName)
+	if a.sysAcc != nil && o.SystemAccount == server.GlobalAccountName {
+		a.Errorf(a.sysAcc.Value.Pos, ErrBadValue, "system_account cannot be the global account %q", server.GlobalAccountName)
 	}
 	if len(a.accUsers) == 0 {
 		return
@@ -257,7 +249,7 @@ func (a *applier) accountLimit(acc string, e *confparse.Entry) {
 	n = max(n, 0)
 	o := &a.c.Options
 	if o.AccountLimits == nil {
-		o.AccountLimits = make(map[string]AccountLimits)
+		o.AccountLimits = make(map[string]server.AccountLimits)
 	}
 	l := o.AccountLimits[acc]
 	switch key {

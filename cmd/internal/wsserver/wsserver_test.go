@@ -1,4 +1,4 @@
-package server_test
+package wsserver_test
 
 import (
 	"bufio"
@@ -28,9 +28,39 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/stretchr/testify/require"
 
+	"natsd.dev/cmd/internal/wsserver"
 	"natsd.dev/server"
+	"natsd.dev/server/servertest"
 	"natsd.dev/server/snapshot"
 )
+
+// listeners are the running WebSocket listeners of the tests' servers.
+var listeners sync.Map // *server.Server -> *wsserver.Listener
+
+// startErr starts a WebSocket listener on s and remembers it.
+func startErr(s *server.Server, o wsserver.Options) error {
+	l, err := wsserver.Start(s, o)
+	if err == nil {
+		listeners.Store(s, l)
+	}
+	return err
+}
+
+// startWS is startErr that fails the test on error.
+func startWS(t testing.TB, s *server.Server, o wsserver.Options) *wsserver.Listener {
+	t.Helper()
+	require.NoError(t, startErr(s, o))
+	return listenerOf(s)
+}
+
+// listenerOf returns the WebSocket listener of s, nil for none.
+func listenerOf(s *server.Server) *wsserver.Listener {
+	l, ok := listeners.Load(s)
+	if !ok {
+		return nil
+	}
+	return l.(*wsserver.Listener)
+}
 
 // testCert is a self-signed certificate for 127.0.0.1 and localhost.
 type testCert struct {
@@ -115,21 +145,22 @@ func waitFor(t testing.TB, what string, cond func() bool) {
 
 // startWebsocketServer runs a server with a TCP listener and a WebSocket
 // listener on free loopback ports, logging into the returned buffer.
-func startWebsocketServer(t testing.TB, wo server.WebsocketOptions) (*server.Server, *logBuffer) {
+func startWebsocketServer(t testing.TB, wo wsserver.Options) (*server.Server, *logBuffer) {
 	t.Helper()
 	logs := &logBuffer{}
-	s := startServer(t, server.Options{Logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
+	s := servertest.Start(t, server.Options{Logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
 	wo.Host = "127.0.0.1"
 	wo.Port = server.RandomPort
-	require.NoError(t, s.StartWebsocket(wo))
+	startWS(t, s, wo)
 	return s, logs
 }
 
 func wsURL(s *server.Server, secure bool) string {
-	if s.WebsocketTLS() != secure {
+	l := listenerOf(s)
+	if l.TLS() != secure {
 		panic("listener scheme differs")
 	}
-	return s.WebsocketURL()
+	return l.URL()
 }
 
 func connectURL(t testing.TB, url string, opts ...nats.Option) *nats.Conn {
@@ -158,7 +189,7 @@ func TestWebsocketWithTCPClients(t *testing.T) {
 		{"wss-compression", true, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			wo := server.WebsocketOptions{Compression: tc.compress}
+			wo := wsserver.Options{Compression: tc.compress}
 			opts := []nats.Option{nats.Compression(tc.compress)}
 			if tc.secure {
 				wo.TLSConfig = cert.server
@@ -168,7 +199,7 @@ func TestWebsocketWithTCPClients(t *testing.T) {
 			}
 			s, logs := startWebsocketServer(t, wo)
 			ws := connectURL(t, wsURL(s, tc.secure), opts...)
-			tcp := connect(t, s)
+			tcp := servertest.Connect(t, s)
 			require.True(t, strings.HasPrefix(ws.ConnectedUrl(), wsURL(s, tc.secure)), ws.ConnectedUrl())
 
 			scheme := "ws"
@@ -260,8 +291,8 @@ func handshake(t testing.TB, addr string, header map[string]string) *http.Respon
 // a request without Origin (a non-browser client) passes.
 func TestWebsocketOrigins(t *testing.T) {
 	t.Run("same_origin", func(t *testing.T) {
-		s, logs := startWebsocketServer(t, server.WebsocketOptions{NoTLS: true, SameOrigin: true})
-		addr := s.WebsocketAddr().String()
+		s, logs := startWebsocketServer(t, wsserver.Options{NoTLS: true, SameOrigin: true})
+		addr := listenerOf(s).Addr().String()
 		require.Equal(t, http.StatusSwitchingProtocols, handshake(t, addr, map[string]string{"Origin": "http://" + addr}).StatusCode)
 		require.Equal(t, http.StatusSwitchingProtocols, handshake(t, addr, nil).StatusCode)
 		resp := handshake(t, addr, map[string]string{"Origin": "http://evil.example.com"})
@@ -272,8 +303,8 @@ func TestWebsocketOrigins(t *testing.T) {
 		connectURL(t, wsURL(s, false)) // nats.go sends no Origin
 	})
 	t.Run("allowed_origins", func(t *testing.T) {
-		s, _ := startWebsocketServer(t, server.WebsocketOptions{NoTLS: true, AllowedOrigins: []string{"https://app.example.com", "http://127.0.0.1:8080"}})
-		addr := s.WebsocketAddr().String()
+		s, _ := startWebsocketServer(t, wsserver.Options{NoTLS: true, AllowedOrigins: []string{"https://app.example.com", "http://127.0.0.1:8080"}})
+		addr := listenerOf(s).Addr().String()
 		for origin, want := range map[string]int{
 			"https://app.example.com":     http.StatusSwitchingProtocols,
 			"https://app.example.com:443": http.StatusSwitchingProtocols,
@@ -287,8 +318,8 @@ func TestWebsocketOrigins(t *testing.T) {
 		}
 	})
 	t.Run("bad allowed origin", func(t *testing.T) {
-		s := startServer(t, server.Options{})
-		err := s.StartWebsocket(server.WebsocketOptions{Host: "127.0.0.1", Port: server.RandomPort, NoTLS: true, AllowedOrigins: []string{"not a url"}})
+		s := servertest.Start(t, server.Options{})
+		err := startErr(s, wsserver.Options{Host: "127.0.0.1", Port: server.RandomPort, NoTLS: true, AllowedOrigins: []string{"not a url"}})
 		require.ErrorIs(t, err, server.ErrBadOptions)
 	})
 }
@@ -297,13 +328,13 @@ func TestWebsocketOrigins(t *testing.T) {
 // offers permessage-deflate, with compression on and off.
 func TestWebsocketCompressionNegotiated(t *testing.T) {
 	offer := map[string]string{"Sec-WebSocket-Extensions": "permessage-deflate; client_max_window_bits"}
-	s, _ := startWebsocketServer(t, server.WebsocketOptions{NoTLS: true, Compression: true})
-	resp := handshake(t, s.WebsocketAddr().String(), offer)
+	s, _ := startWebsocketServer(t, wsserver.Options{NoTLS: true, Compression: true})
+	resp := handshake(t, listenerOf(s).Addr().String(), offer)
 	require.Equal(t, http.StatusSwitchingProtocols, resp.StatusCode)
 	require.Contains(t, resp.Header.Get("Sec-WebSocket-Extensions"), "permessage-deflate")
 
-	s, _ = startWebsocketServer(t, server.WebsocketOptions{NoTLS: true})
-	resp = handshake(t, s.WebsocketAddr().String(), offer)
+	s, _ = startWebsocketServer(t, wsserver.Options{NoTLS: true})
+	resp = handshake(t, listenerOf(s).Addr().String(), offer)
 	require.Equal(t, http.StatusSwitchingProtocols, resp.StatusCode)
 	require.Empty(t, resp.Header.Get("Sec-WebSocket-Extensions"))
 }
@@ -346,7 +377,7 @@ func textPayload(size int) []byte {
 // subscriber and returns how many bytes the subscriber read off the wire.
 func wireBytes(t testing.TB, compress bool, payload []byte, n int) int64 {
 	t.Helper()
-	s, _ := startWebsocketServer(t, server.WebsocketOptions{NoTLS: true, Compression: compress})
+	s, _ := startWebsocketServer(t, wsserver.Options{NoTLS: true, Compression: compress})
 	d := &countingDialer{}
 	ws := connectURL(t, wsURL(s, false), nats.Compression(compress), nats.SetCustomDialer(d))
 	var got atomic.Int64
@@ -362,7 +393,7 @@ func wireBytes(t testing.TB, compress bool, payload []byte, n int) int64 {
 	require.NoError(t, err)
 	require.NoError(t, ws.Flush())
 	before := d.read.Load()
-	tcp := connect(t, s)
+	tcp := servertest.Connect(t, s)
 	// Batches keep the subscriber's backlog far from the slow consumer
 	// limits however large n is.
 	const batch = 100
@@ -398,40 +429,38 @@ func TestWebsocketCompressionSavesBytes(t *testing.T) {
 }
 
 func TestStartWebsocketRefusals(t *testing.T) {
-	s := startServer(t, server.Options{})
-	base := server.WebsocketOptions{Host: "127.0.0.1", Port: server.RandomPort}
+	s := servertest.Start(t, server.Options{})
+	base := wsserver.Options{Host: "127.0.0.1", Port: server.RandomPort}
 	for _, tc := range []struct {
 		name string
-		edit func(*server.WebsocketOptions)
+		edit func(*wsserver.Options)
 		want error
 		text string
 	}{
-		{"no tls", func(o *server.WebsocketOptions) {}, server.ErrBadOptions, "websocket requires TLS configuration"},
-		{"no port", func(o *server.WebsocketOptions) { o.NoTLS, o.Port = true, 0 }, server.ErrBadOptions, "port"},
-		{"bad port", func(o *server.WebsocketOptions) { o.NoTLS, o.Port = true, 70000 }, server.ErrBadOptions, "out of range"},
-		{"authorization", func(o *server.WebsocketOptions) {
-			o.NoTLS, o.Authorization = true, &server.WebsocketAuthorization{Token: "x"}
-		}, server.ErrNotSupported, "websocket authorization"},
-		{"jwt cookie", func(o *server.WebsocketOptions) { o.NoTLS, o.JWTCookie = true, "jwt" }, server.ErrNotSupported, "jwt_cookie"},
-		{"no auth user", func(o *server.WebsocketOptions) { o.NoTLS, o.NoAuthUser = true, "bob" }, server.ErrNotSupported, "no_auth_user"},
+		{"no tls", func(o *wsserver.Options) {}, server.ErrBadOptions, "websocket requires TLS configuration"},
+		{"no port", func(o *wsserver.Options) { o.NoTLS, o.Port = true, 0 }, server.ErrBadOptions, "port"},
+		{"bad port", func(o *wsserver.Options) { o.NoTLS, o.Port = true, 70000 }, server.ErrBadOptions, "out of range"},
+		{"authorization", func(o *wsserver.Options) {
+			o.NoTLS, o.Authorization = true, &wsserver.Authorization{Token: "x"}
+		}, wsserver.ErrNotSupported, "websocket authorization"},
+		{"jwt cookie", func(o *wsserver.Options) { o.NoTLS, o.JWTCookie = true, "jwt" }, wsserver.ErrNotSupported, "jwt_cookie"},
+		{"no auth user", func(o *wsserver.Options) { o.NoTLS, o.NoAuthUser = true, "bob" }, wsserver.ErrNotSupported, "no_auth_user"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			o := base
 			tc.edit(&o)
-			err := s.StartWebsocket(o)
+			err := startErr(s, o)
 			require.ErrorIs(t, err, tc.want)
 			require.ErrorContains(t, err, tc.text)
 		})
 	}
-	require.Nil(t, s.WebsocketAddr())
-	require.Empty(t, s.WebsocketURL())
-	require.False(t, s.WebsocketTLS())
+	require.Nil(t, listenerOf(s))
 
 	// A port in use is a listen error with upstream's wording.
 	taken, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	defer taken.Close()
-	err = s.StartWebsocket(server.WebsocketOptions{Host: "127.0.0.1", Port: taken.Addr().(*net.TCPAddr).Port, NoTLS: true})
+	err = startErr(s, wsserver.Options{Host: "127.0.0.1", Port: taken.Addr().(*net.TCPAddr).Port, NoTLS: true})
 	var le *server.ListenError
 	require.True(t, errors.As(err, &le), "%v", err)
 	require.ErrorContains(t, err, "Unable to listen for websocket connections: ")
@@ -440,8 +469,8 @@ func TestStartWebsocketRefusals(t *testing.T) {
 // TestWebsocketShutdownAndLameDuck: the WebSocket listener stops with the
 // server, and its clients are closed.
 func TestWebsocketShutdown(t *testing.T) {
-	s, _ := startWebsocketServer(t, server.WebsocketOptions{NoTLS: true})
-	addr := s.WebsocketAddr().String()
+	s, _ := startWebsocketServer(t, wsserver.Options{NoTLS: true})
+	addr := listenerOf(s).Addr().String()
 	closed := make(chan struct{})
 	connectURL(t, wsURL(s, false), nats.ClosedHandler(func(*nats.Conn) { close(closed) }))
 	require.NoError(t, s.Shutdown(t.Context()))
@@ -452,14 +481,14 @@ func TestWebsocketShutdown(t *testing.T) {
 	}
 	_, err := net.DialTimeout("tcp", addr, time.Second)
 	require.Error(t, err, "listener still open after Shutdown")
-	require.ErrorIs(t, s.StartWebsocket(server.WebsocketOptions{Host: "127.0.0.1", Port: server.RandomPort, NoTLS: true}), server.ErrServerStopped)
+	require.ErrorIs(t, startErr(s, wsserver.Options{Host: "127.0.0.1", Port: server.RandomPort, NoTLS: true}), server.ErrServerStopped)
 }
 
 // TestWebsocketTLSHandshakeErrorLogged: a plain-text client on a wss://
 // listener fails the TLS handshake, which is logged as an error.
 func TestWebsocketTLSHandshakeErrorLogged(t *testing.T) {
-	s, logs := startWebsocketServer(t, server.WebsocketOptions{TLSConfig: newTestCert(t).server})
-	nc, err := net.Dial("tcp", s.WebsocketAddr().String())
+	s, logs := startWebsocketServer(t, wsserver.Options{TLSConfig: newTestCert(t).server})
+	nc, err := net.Dial("tcp", listenerOf(s).Addr().String())
 	require.NoError(t, err)
 	defer nc.Close()
 	_, err = nc.Write([]byte("GET / HTTP/1.1\r\nHost: x\r\n\r\n"))
@@ -528,7 +557,7 @@ func (p *pubSubPair) run(b *testing.B, data []byte, n int) time.Duration {
 // rounds so that a busy machine weighs on both alike, and reports the two
 // rates and their ratio (the target is ws/tcp >= 0.5).
 func BenchmarkWebsocketPubSub128(b *testing.B) {
-	s, _ := startWebsocketServer(b, server.WebsocketOptions{NoTLS: true})
+	s, _ := startWebsocketServer(b, wsserver.Options{NoTLS: true})
 	tcp := newPubSubPair(b, s.ClientURL())
 	ws := newPubSubPair(b, wsURL(s, false))
 	data := make([]byte, 128)
@@ -567,7 +596,7 @@ func BenchmarkWebsocketCompressedText(b *testing.B) {
 }
 
 func TestWebsocketMonitoring(t *testing.T) {
-	s, _ := startWebsocketServer(t, server.WebsocketOptions{Host: "127.0.0.1", Port: server.RandomPort, NoTLS: true, Compression: true})
+	s, _ := startWebsocketServer(t, wsserver.Options{Host: "127.0.0.1", Port: server.RandomPort, NoTLS: true, Compression: true})
 	ws := connectURL(t, wsURL(s, false), nats.Name("over-ws"))
 	tcp := connectURL(t, s.ClientURL(), nats.Name("over-tcp"))
 	require.NoError(t, ws.Flush())
@@ -583,7 +612,7 @@ func TestWebsocketMonitoring(t *testing.T) {
 
 	v, err := s.Varz(nil)
 	require.NoError(t, err)
-	require.Equal(t, s.WebsocketAddr().(*net.TCPAddr).Port, v.Websocket.Port)
+	require.Equal(t, listenerOf(s).Addr().(*net.TCPAddr).Port, v.Websocket.Port)
 	require.True(t, v.Websocket.NoTLS)
 	require.True(t, v.Websocket.Compression)
 }

@@ -1,0 +1,32 @@
+// Package wsserver serves NATS clients over WebSocket on a server.Server:
+// the glue between the websocket module (the RFC 6455 transport, which
+// knows nothing of NATS) and the core (which knows no transport). It lives
+// in the command because it is the only place that may import both.
+//
+// Block parses the websocket {} block into Options; Start binds the
+// listener, wraps each upgraded connection so that the core sees a
+// server.TransportConn (kind "websocket") and a server.CredentialsConn
+// (the user_cookie, pass_cookie and token_cookie of the upgrade request),
+// and hands them to server.ServeWebsocket with what INFO
+// (ws_connect_urls) and /varz (websocket) report. Handshake failures are
+// logged on the server's logger as upstream logs them.
+//
+// # Usage
+//
+//	var wo wsserver.Options
+//	var p config.Parser
+//	p.Register("websocket", wsserver.Block(&wo))
+//	p.Register("ws", wsserver.Block(&wo))
+//	cfg, warnings, err := p.ParseFile(path, confparse.Options{})
+//	...
+//	opts := cfg.Options
+//	var ws *wsserver.Listener
+//	if wo.Port != 0 {
+//		opts.OnStart = append(opts.OnStart, func(s *server.Server) (err error) {
+//			ws, err = wsserver.Start(s, wo)
+//			return err
+//		})
+//	}
+//	s, err := server.New(opts)
+//	err = s.Start() // the WebSocket listener starts before the client listener
+package wsserver

@@ -1,0 +1,221 @@
+package wsserver
+
+import (
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"strconv"
+
+	"natsd.dev/server"
+	"natsd.dev/server/snapshot"
+	"natsd.dev/websocket"
+)
+
+// Listener is a running WebSocket listener of a server. The server owns
+// it: Shutdown closes it.
+type Listener struct {
+	ln     *websocket.Listener
+	secure bool
+}
+
+// Start serves NATS clients of s over WebSocket as o says: it binds the
+// listener, adds TLS unless o.TLSConfig is nil (then o.NoTLS must be
+// set), and hands the upgraded connections to s (server.ServeWebsocket)
+// until s shuts down. Put it in server.Options.OnStart to have it start
+// with the server, before the client listener, as nats-server does. It
+// fails when o is invalid, when the address cannot be bound (a
+// *server.ListenError), when s has a WebSocket listener already or after
+// Shutdown.
+func Start(s *server.Server, o Options) (*Listener, error) {
+	if o.Port == 0 {
+		return nil, fmt.Errorf("%w: websocket port not set", server.ErrBadOptions)
+	}
+	if err := o.validate(); err != nil {
+		return nil, err
+	}
+	if o.Host == "" {
+		o.Host = server.DefaultHost
+	}
+	port := max(o.Port, 0)
+	addr := net.JoinHostPort(o.Host, strconv.Itoa(port))
+	inner, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, &listenError{server.ListenError{Addr: addr, Err: err}}
+	}
+	port = inner.Addr().(*net.TCPAddr).Port
+	scheme := "ws"
+	secure := o.TLSConfig != nil
+	if secure {
+		scheme = "wss"
+		inner = tls.NewListener(inner, o.TLSConfig)
+	}
+	wl, err := websocket.NewListener(inner, websocket.Config{
+		SameOrigin:       o.SameOrigin,
+		AllowedOrigins:   o.AllowedOrigins,
+		Compression:      o.Compression,
+		HandshakeTimeout: o.HandshakeTimeout,
+		OnHandshakeError: func(err error) { logHandshakeError(s, err, secure) },
+	})
+	if err != nil {
+		inner.Close()
+		return nil, fmt.Errorf("%w: %w", server.ErrBadOptions, err)
+	}
+	o.Port = port
+	l := &Listener{ln: wl, secure: secure}
+	info := server.WebsocketInfo{
+		ConnectURLs: connectURLs(o, port),
+		Varz: snapshot.WebsocketOptsVarz{
+			Host:             o.Host,
+			Port:             o.Port,
+			Advertise:        o.Advertise,
+			NoAuthUser:       o.NoAuthUser,
+			HandshakeTimeout: o.HandshakeTimeout,
+			NoTLS:            !secure,
+			SameOrigin:       o.SameOrigin,
+			AllowedOrigins:   o.AllowedOrigins,
+			Compression:      o.Compression,
+		},
+	}
+	cookies := cookieNames{user: o.UsernameCookie, pass: o.PasswordCookie, token: o.TokenCookie}
+	if err := s.ServeWebsocket(&connListener{Listener: wl, cookies: cookies}, info); err != nil {
+		wl.Close()
+		return nil, err
+	}
+	log := s.Logger()
+	log.Info("Listening for websocket clients on " + scheme + "://" + net.JoinHostPort(o.Host, strconv.Itoa(port)))
+	if !secure {
+		log.Warn("Websocket not configured with TLS. DO NOT USE IN PRODUCTION!")
+	}
+	return l, nil
+}
+
+// Addr returns the listener's address.
+func (l *Listener) Addr() net.Addr { return l.ln.Addr() }
+
+// TLS reports whether the listener serves wss://.
+func (l *Listener) TLS() bool { return l.secure }
+
+// URL returns a ws:// or wss:// URL that reaches the listener; an
+// unspecified listen address is reached on 127.0.0.1.
+func (l *Listener) URL() string {
+	addr := l.ln.Addr().(*net.TCPAddr)
+	host := "127.0.0.1"
+	if !addr.IP.IsUnspecified() {
+		host = addr.IP.String()
+	}
+	scheme := "ws"
+	if l.secure {
+		scheme = "wss"
+	}
+	return scheme + "://" + net.JoinHostPort(host, strconv.Itoa(addr.Port))
+}
+
+// listenError is a ListenError with upstream's websocket wording.
+type listenError struct{ server.ListenError }
+
+func (e *listenError) Error() string {
+	return "Unable to listen for websocket connections: " + e.Err.Error()
+}
+
+func (e *listenError) Unwrap() error { return &e.ListenError }
+
+// connectURLs is what INFO's ws_connect_urls says: the advertised address
+// if any; otherwise nothing, as for connect_urls of a lone server.
+func connectURLs(o Options, port int) []string {
+	if o.Advertise == "" {
+		return nil
+	}
+	adv := o.Advertise
+	if _, _, err := net.SplitHostPort(adv); err != nil {
+		adv = net.JoinHostPort(adv, strconv.Itoa(port))
+	}
+	return []string{adv}
+}
+
+// cookieNames are the cookies that stand for CONNECT credentials.
+type cookieNames struct{ user, pass, token string }
+
+// connListener hands the server each upgraded connection as a conn.
+type connListener struct {
+	*websocket.Listener
+	cookies cookieNames
+}
+
+func (l *connListener) Accept() (net.Conn, error) {
+	nc, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	wc, ok := nc.(*websocket.Conn)
+	if !ok {
+		return nc, nil
+	}
+	return &conn{Conn: wc, cookies: &l.cookies}, nil
+}
+
+// conn is a WebSocket connection as the server sees it: a
+// server.TransportConn and server.CredentialsConn. The embedded
+// *websocket.Conn brings WriteBuffers (one frame per outbound batch) and
+// NetConn (the TLS state for /connz).
+type conn struct {
+	*websocket.Conn
+	cookies *cookieNames
+}
+
+// Transport implements server.TransportConn.
+func (c *conn) Transport() string { return server.TransportWebsocket }
+
+// Credentials implements server.CredentialsConn: the values of the
+// cookies the websocket block names, from the upgrade request.
+func (c *conn) Credentials() (user, password, token string) {
+	req := c.Request()
+	if req == nil {
+		return "", "", ""
+	}
+	get := func(name string) string {
+		if name == "" {
+			return ""
+		}
+		if ck, err := req.Cookie(name); err == nil {
+			return ck.Value
+		}
+		return ""
+	}
+	return get(c.cookies.user), get(c.cookies.pass), get(c.cookies.token)
+}
+
+// logHandshakeError logs a failed upgrade as upstream does: a rejected
+// request is an error naming the client and the reason; a failed TLS
+// handshake is an error too; a client that went away or timed out before
+// sending a request is only worth a debug line.
+func logHandshakeError(s *server.Server, err error, secure bool) {
+	log := s.Logger()
+	var he *websocket.HandshakeError
+	if !errors.As(err, &he) {
+		log.Error("websocket: " + err.Error())
+		return
+	}
+	addr := "?"
+	if he.RemoteAddr != nil {
+		addr = he.RemoteAddr.String()
+	}
+	if he.Status != 0 {
+		log.Error(addr + " - websocket handshake error: " + he.Reason)
+		return
+	}
+	cause := he.Reason
+	if he.Err != nil {
+		cause = he.Err.Error()
+	}
+	var ne net.Error
+	quiet := he.Err == nil || errors.Is(he.Err, io.EOF) || errors.Is(he.Err, io.ErrUnexpectedEOF) ||
+		errors.Is(he.Err, net.ErrClosed) || (errors.As(he.Err, &ne) && ne.Timeout())
+	switch {
+	case secure && !quiet:
+		log.Error("websocket: TLS handshake error from " + addr + ": " + cause)
+	default:
+		log.Debug(addr + " - websocket handshake error: " + cause)
+	}
+}
