@@ -189,6 +189,9 @@ type Store struct {
 	// dirUnsynced: msgs/ holds a created block file whose entry no fsync
 	// of the directory covered yet. Flusher and ioMu holders only.
 	dirUnsynced bool
+	// unsyncedBlks lists the blocks written without an fsync since the
+	// last sync (some may have been deleted or rewritten since).
+	unsyncedBlks []*block
 
 	durable  atomic.Uint64
 	reported uint64 // last OnDurable call; flusher only (under ioMu)
@@ -1269,4 +1272,3 @@ func (s *Store) Delete() error {
 
 // Dir returns the store's directory.
 func (s *Store) Dir() string { return s.dir }
-

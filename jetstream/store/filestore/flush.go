@@ -91,7 +91,8 @@ func (s *Store) flushIO(doSync bool) error {
 	// which this flush holds, so the list stays valid.
 	var unsynced []*block
 	if doSync {
-		for _, b := range s.blks {
+		for _, b := range s.unsyncedBlks {
+			// Deleted blocks have no file; rewritten ones were synced.
 			if b.unsynced && b.f != nil && !b.inJobs(jobs) {
 				unsynced = append(unsynced, b)
 			}
@@ -155,12 +156,17 @@ func (s *Store) flushIO(doSync bool) error {
 	for i := range jobs {
 		j := &jobs[i]
 		j.b.flushed = j.off + int64(len(j.data))
+		if !doSync && !j.b.unsynced {
+			s.unsyncedBlks = append(s.unsyncedBlks, j.b)
+		}
 		j.b.unsynced = !doSync
 	}
 	if doSync {
-		for _, b := range unsynced {
+		for _, b := range s.unsyncedBlks {
 			b.unsynced = false
 		}
+		clear(s.unsyncedBlks)
+		s.unsyncedBlks = s.unsyncedBlks[:0]
 		s.dirUnsynced = false
 	}
 	s.evictLocked(nil)
