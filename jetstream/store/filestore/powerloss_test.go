@@ -432,7 +432,10 @@ func TestKillThenPowerLoss(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			r := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 7))
 			badRounds, lost := 0, 0
-			const rounds = 10
+			rounds := 10
+			if testing.Short() {
+				rounds = 4
+			}
 			for range rounds {
 				fsys := fstest.New()
 				cfg := c.cfg
@@ -452,7 +455,7 @@ func TestKillThenPowerLoss(t *testing.T) {
 						t.Fatal(err)
 					}
 					want[seq] = data
-					if i%16 == 0 && (i >= 3000 || time.Now().After(stop)) {
+					if i%16 == 0 && (i >= 1000 || time.Now().After(stop)) {
 						killed = fsys.Kill()
 					}
 				}
@@ -488,5 +491,49 @@ func TestKillThenPowerLoss(t *testing.T) {
 				t.Fatalf("%d of %d rounds lost messages reported durable after reopening a killed store: %d in all", badRounds, rounds, lost)
 			}
 		})
+	}
+}
+
+// TestPowerLossRestore restores a snapshot into a new store on the
+// in-memory file system and cuts the power as Restore returns: Restore is
+// durable when it returns, consumer state included.
+func TestPowerLossRestore(t *testing.T) {
+	src := open(t, t.TempDir(), filestore.Config{BlockSize: 1024}, store.Config{})
+	defer src.Close()
+	for i := range 100 {
+		if _, err := src.StoreMsg(fmt.Sprintf("r.%d", i%3), nil, []byte(fmt.Sprint("restore-", i)), 0, 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	src.RemoveMsg(10)
+	c, _ := src.Consumer("c")
+	c.SetState(&store.ConsumerState{Delivered: store.SequencePair{Consumer: 7, Stream: 70}})
+	var snap strings.Builder
+	if err := src.Snapshot(t.Context(), &snap); err != nil {
+		t.Fatal(err)
+	}
+	_, want := dump(t, src)
+
+	fsys := fstest.New()
+	cfg := filestore.Config{FS: fsys, Dir: plDir, BlockSize: 1024}
+	dst, err := filestore.Open(cfg, store.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := dst.Restore(t.Context(), strings.NewReader(snap.String())); err != nil {
+		t.Fatal(err)
+	}
+	cfg.FS = fsys.PowerLoss(nil)
+	got := open(t, plDir, cfg, store.Config{})
+	defer got.Close()
+	dst.Close()
+	_, have := dump(t, got)
+	if fmt.Sprint(have) != fmt.Sprint(want) {
+		t.Fatalf("after restore and power loss: %d messages, want %d", len(have), len(want))
+	}
+	gc, _ := got.Consumer("c")
+	var cs store.ConsumerState
+	if err := gc.State(&cs); err != nil || cs.Delivered.Stream != 70 {
+		t.Fatalf("consumer state after power loss: %+v, %v", cs, err)
 	}
 }
