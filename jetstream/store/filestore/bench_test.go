@@ -43,7 +43,8 @@ func benchOpen(b *testing.B, dir string, cfg filestore.Config) *filestore.Store 
 //     fsync per message: the latency of a durable publish);
 //   - SyncParallel: 32 writers that each wait, sharing fsyncs (group commit);
 //   - GroupCommit: appends with group commit running behind, not waiting;
-//   - Async: SyncInterval of one minute (upstream's default mode), not waiting.
+//   - Async: SyncInterval of one minute (upstream's default mode), not waiting;
+//   - GroupCommitParallel, AsyncParallel: the same with 32 writers.
 func BenchmarkStore(b *testing.B) {
 	for _, size := range []int{16, 128, 1024} {
 		data := make([]byte, size)
@@ -99,6 +100,20 @@ func BenchmarkStore(b *testing.B) {
 						b.Fatal(err)
 					}
 				}
+			})
+			b.Run(fmt.Sprintf("%dB/%sParallel", size, mode.name), func(b *testing.B) {
+				s := benchOpen(b, b.TempDir(), mode.cfg)
+				defer s.Close()
+				b.SetBytes(int64(size))
+				b.ReportAllocs()
+				b.SetParallelism(16) // 32 writers on 2 cores
+				b.RunParallel(func(pb *testing.PB) {
+					for pb.Next() {
+						if _, err := s.StoreMsg("bench.subject", nil, data, 0, 0); err != nil {
+							b.Fatal(err)
+						}
+					}
+				})
 			})
 		}
 	}

@@ -5,18 +5,28 @@ import (
 
 	"natsd.dev/jetstream/store"
 	"natsd.dev/jetstream/store/filestore"
+	"natsd.dev/jetstream/store/filestore/fstest"
 	"natsd.dev/jetstream/store/storetest"
 )
 
-func TestConformance(t *testing.T) {
-	for _, c := range []struct {
+func conformanceConfigs() []struct {
+	name string
+	cfg  filestore.Config
+} {
+	return []struct {
 		name string
 		cfg  filestore.Config
 	}{
 		{"GroupCommit", filestore.Config{}},
 		{"SmallBlocks", filestore.Config{BlockSize: 256, CacheSize: 512}},
 		{"Encrypted", filestore.Config{BlockSize: 4096, EncryptionKey: []byte("0123456789abcdef0123456789abcdef")}},
-	} {
+		// The in-memory page-cache file system of the crash tests.
+		{"MemFS", filestore.Config{BlockSize: 512, FS: fstest.New()}},
+	}
+}
+
+func TestConformance(t *testing.T) {
+	for _, c := range conformanceConfigs() {
 		t.Run(c.name, func(t *testing.T) {
 			storetest.Run(t, func(t *testing.T, cfg store.Config) store.StreamStore {
 				fc := c.cfg

@@ -38,7 +38,22 @@
 // every SyncInterval. A process crash loses nothing already written; a
 // machine crash may lose what was not yet fsynced. DurableSeq and OnDurable
 // still only report fsynced sequences, so callers that wait stay safe (and
-// slow); callers that opt out acknowledge without waiting.
+// slow); callers that opt out acknowledge without waiting. Each block
+// remembers that it holds bytes written without an fsync; the sync tick
+// fsyncs every such block, sealed ones included, and only then moves the
+// durable mark. Close does the same in both modes.
+//
+// Directory entries need an fsync of their directory to survive a loss of
+// power, so every created or renamed file and directory has its parent
+// fsynced before anything in it is reported durable: Open fsyncs msgs/,
+// consumers/ and the parent of every directory it creates; the commit that
+// first covers a new block fsyncs msgs/; rewrites, deleted blocks,
+// set-aside blocks, consumer state files and Restore fsync their directory
+// before they return. A directory is fsynced only after the blocks in it
+// (maintenance fsyncs them first), so a power loss never brings back an
+// entry whose data it dropped. Open fsyncs every block it recovers before
+// it reports the recovered messages durable: a killed process leaves
+// written data that no fsync covered.
 //
 // After a write or fsync error (a full disk gives ErrNoSpace, anything else
 // ErrWriteFailed, both wrapping the system error) the store refuses every
@@ -110,8 +125,13 @@
 // record between valid ones is skipped and reported (RecoveryReport.Errors
 // wrap store.ErrCorrupt; the sequence goes to LostMsgs and
 // State().Lost); if the damage makes the rest of the block unreadable, the
-// rest is dropped and reported too. Markers and tombstones are applied
-// last. Opening twice gives the same store.
+// rest is dropped and reported too. A block with a damaged header is
+// renamed to <id>.blk.corrupt; the message records still readable in it
+// and every sequence up to the next good block go to LostMsgs and
+// State().Lost, with an error. A torn tail in a block that is not the last
+// (possible only with SyncInterval after a power loss) is counted the same
+// way, so a gap in the middle of the stream is never silent. Markers and
+// tombstones are applied last. Opening twice gives the same store.
 //
 // # Concurrency
 //

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -105,6 +106,7 @@ type block struct {
 	f        File   // nil until the flusher creates the file
 	size     int64  // logical size including unflushed bytes
 	flushed  int64  // bytes written to f
+	unsynced bool   // f holds written bytes no fsync covered yet
 	cache    []byte // the whole block, nil when not loaded
 	use      uint64 // LRU clock of the cache
 	dirty    bool   // in Store.dirtyBlks
@@ -184,6 +186,12 @@ type Store struct {
 	aead      cipher.AEAD
 	lastBlk   *block
 	final     store.StreamState
+	// dirUnsynced: msgs/ holds a created block file whose entry no fsync
+	// of the directory covered yet. Flusher and ioMu holders only.
+	dirUnsynced bool
+	// unsyncedBlks lists the blocks written without an fsync since the
+	// last sync (some may have been deleted or rewritten since).
+	unsyncedBlks []*block
 
 	durable  atomic.Uint64
 	reported uint64 // last OnDurable call; flusher only (under ioMu)
@@ -247,16 +255,23 @@ func Open(cfg Config, scfg store.Config) (*Store, error) {
 		quit:      make(chan struct{}),
 		aead:      aead,
 	}
-	for _, d := range []string{s.msgDir, filepath.Join(s.dir, "consumers")} {
-		if err := s.fs.MkdirAll(d, 0o755); err != nil {
-			return nil, fmt.Errorf("filestore: %w", err)
-		}
+	created, err := s.makeDirs()
+	if err != nil {
+		return nil, err
 	}
 	if err := s.recover(); err != nil {
 		s.closeFiles()
 		return nil, err
 	}
 	if err := s.loadConsumers(); err != nil {
+		s.closeFiles()
+		return nil, err
+	}
+	// Recovery fsynced every block it kept (a killed process leaves data
+	// in the page cache that no fsync covered); the directories it changed
+	// (torn and .tmp files removed, damaged blocks set aside) and those
+	// Open created follow, before the recovered messages count as durable.
+	if err := s.syncDirs(created); err != nil {
 		s.closeFiles()
 		return nil, err
 	}
@@ -271,6 +286,48 @@ func Open(cfg Config, scfg store.Config) (*Store, error) {
 	go s.flushLoop()
 	go s.expireLoop()
 	return s, nil
+}
+
+// makeDirs creates Dir, msgs/ and consumers/ as needed and returns the
+// directories it created.
+func (s *Store) makeDirs() ([]string, error) {
+	var created []string
+	for _, d := range []string{s.msgDir, s.consumerDir()} {
+		for p := d; ; p = filepath.Dir(p) {
+			if f, err := s.fs.OpenFile(p, os.O_RDONLY, 0); err == nil {
+				f.Close()
+				break
+			}
+			if !slices.Contains(created, p) {
+				created = append(created, p)
+			}
+			if filepath.Dir(p) == p {
+				break
+			}
+		}
+		if err := s.fs.MkdirAll(d, 0o755); err != nil {
+			return nil, fmt.Errorf("filestore: %w", err)
+		}
+	}
+	return created, nil
+}
+
+// syncDirs makes the directory entries of the store durable: those in
+// msgs/ and consumers/, and the entry of every directory in created in its
+// parent.
+func (s *Store) syncDirs(created []string) error {
+	dirs := []string{s.msgDir, s.consumerDir()}
+	for _, d := range created {
+		if p := filepath.Dir(d); !slices.Contains(dirs, p) {
+			dirs = append(dirs, p)
+		}
+	}
+	for _, d := range dirs {
+		if err := syncDir(s.fs, d); err != nil {
+			return fmt.Errorf("filestore: %w", err)
+		}
+	}
+	return nil
 }
 
 // blockPath names block id's file.
@@ -1215,5 +1272,3 @@ func (s *Store) Delete() error {
 
 // Dir returns the store's directory.
 func (s *Store) Dir() string { return s.dir }
-
-var _ = os.O_RDONLY

@@ -85,10 +85,24 @@ func (s *Store) flushIO(doSync bool) error {
 	clear(s.dirtyBlks)
 	s.dirtyBlks = s.dirtyBlks[:0]
 	s.pending = 0
-	if len(jobs) == 0 && (!doSync || s.durable.Load() >= target) {
+	// What earlier flushes wrote without an fsync (SyncInterval's write
+	// ticks): sealed blocks included, the sync below must cover it before
+	// the durable mark may move. Blocks only change files under ioMu,
+	// which this flush holds, so the list stays valid.
+	var unsynced []*block
+	if doSync {
+		for _, b := range s.unsyncedBlks {
+			// Deleted blocks have no file; rewritten ones were synced.
+			if b.unsynced && b.f != nil && !b.inJobs(jobs) {
+				unsynced = append(unsynced, b)
+			}
+		}
+	}
+	if len(jobs) == 0 && len(unsynced) == 0 && (!doSync || !s.dirUnsynced && s.durable.Load() >= target) {
 		s.mu.Unlock()
 		return nil
 	}
+	dirSync := doSync && s.dirUnsynced
 	s.mu.Unlock()
 
 	var err error
@@ -112,7 +126,15 @@ func (s *Store) flushIO(doSync bool) error {
 				break
 			}
 		}
-		if err == nil && created {
+		for _, b := range unsynced {
+			if err != nil {
+				break
+			}
+			err = b.f.Sync()
+		}
+		// A block's entry in msgs/ must be durable before anything in it
+		// is reported durable.
+		if err == nil && (created || dirSync) {
 			err = syncDir(s.fs, s.msgDir)
 		}
 	}
@@ -124,6 +146,9 @@ func (s *Store) flushIO(doSync bool) error {
 			j.b.f = j.f
 		}
 	}
+	if created && !doSync {
+		s.dirUnsynced = true
+	}
 	if err != nil {
 		s.mu.Unlock()
 		return s.fail(err)
@@ -131,6 +156,18 @@ func (s *Store) flushIO(doSync bool) error {
 	for i := range jobs {
 		j := &jobs[i]
 		j.b.flushed = j.off + int64(len(j.data))
+		if !doSync && !j.b.unsynced {
+			s.unsyncedBlks = append(s.unsyncedBlks, j.b)
+		}
+		j.b.unsynced = !doSync
+	}
+	if doSync {
+		for _, b := range s.unsyncedBlks {
+			b.unsynced = false
+		}
+		clear(s.unsyncedBlks)
+		s.unsyncedBlks = s.unsyncedBlks[:0]
+		s.dirUnsynced = false
 	}
 	s.evictLocked(nil)
 	var cb func(uint64)
@@ -150,6 +187,16 @@ func (s *Store) flushIO(doSync bool) error {
 	return nil
 }
 
+// inJobs reports whether b is written by one of jobs.
+func (b *block) inJobs(jobs []flushJob) bool {
+	for i := range jobs {
+		if jobs[i].b == b {
+			return true
+		}
+	}
+	return false
+}
+
 // maintain deletes sealed blocks without live messages and rewrites sealed
 // blocks that are mostly dead. It runs on the flusher after a flush.
 func (s *Store) maintain() {
@@ -166,6 +213,12 @@ func (s *Store) maintain() {
 	}
 	s.needMaint = false
 	s.mu.Unlock()
+	// Deletions and rewrites fsync msgs/, which would make the entries of
+	// blocks created since the last sync durable before their data (with
+	// SyncInterval): a power loss would then find them empty. Sync first.
+	if err := s.flushIO(true); err != nil {
+		return
+	}
 	if err := s.dropEmptyIO(); err != nil {
 		return
 	}
@@ -240,6 +293,14 @@ func (s *Store) dropEmptyIO() error {
 			return s.fail(err)
 		}
 	}
+	// The removals must hold before a later rewrite drops tombstones that
+	// only mattered while these blocks existed.
+	if err := syncDir(s.fs, s.msgDir); err != nil {
+		return s.fail(err)
+	}
+	s.mu.Lock()
+	s.dirUnsynced = false
+	s.mu.Unlock()
 	return nil
 }
 
@@ -408,6 +469,8 @@ func (s *Store) rewriteIO(b *block, locked bool, extraTombs []uint64) error {
 	b.cache = nb
 	b.size = int64(len(nb))
 	b.flushed = b.size
+	b.unsynced = false // the new file was fsynced before the rename
+	s.dirUnsynced = false
 	b.liveRec = live
 	b.tombs = tombs
 	b.marker = marker

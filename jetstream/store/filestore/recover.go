@@ -86,6 +86,41 @@ func (s *Store) recover() error {
 		lastData  []byte
 		r         record
 	)
+	// gap: a block was set aside, or lost its tail in the middle of the
+	// stream; the sequences from gapFrom up to the next kept block's base
+	// are lost (unless listed already).
+	var (
+		gap     bool
+		gapFrom uint64
+		gapWhy  string
+		listed  = map[uint64]bool{}
+	)
+	closeGap := func(base uint64) {
+		if !gap {
+			return
+		}
+		gap = false
+		if gapFrom == 0 || base <= gapFrom {
+			return
+		}
+		if base-gapFrom > maxLostGap {
+			s.report.Errors = append(s.report.Errors, fmt.Errorf("filestore: %s: sequences %d to %d lost: %w", gapWhy, gapFrom, base-1, store.ErrCorrupt))
+			s.addLost(0, 0)
+			return
+		}
+		n := 0
+		for q := gapFrom; q < base; q++ {
+			if !listed[q] {
+				listed[q] = true
+				s.report.LostMsgs = append(s.report.LostMsgs, q)
+				s.addLost(q, 0)
+				n++
+			}
+		}
+		if n > 0 && gapWhy != "" {
+			s.report.Errors = append(s.report.Errors, fmt.Errorf("filestore: %s: %d messages lost: %w", gapWhy, n, store.ErrCorrupt))
+		}
+	}
 	s.sbase = 1
 	// Records take at least 41 bytes; size the index for small messages.
 	s.slots = make([]slot, 0, total/64+16)
@@ -113,6 +148,22 @@ func (s *Store) recover() error {
 			}
 			s.report.Errors = append(s.report.Errors, fmt.Errorf("filestore: block %d: %w", id, herr))
 			s.report.LostBytes += int64(len(data))
+			// What it held is lost: the message records still readable in
+			// it, and the sequences up to the next good block.
+			for _, q := range lostRecords(data) {
+				if !listed[q] {
+					listed[q] = true
+					s.report.LostMsgs = append(s.report.LostMsgs, q)
+					s.addLost(q, 0)
+				}
+			}
+			if !gap {
+				gap, gapWhy = true, ""
+				gapFrom = 0
+				if len(s.blks) > 0 {
+					gapFrom = s.active().last + 1
+				}
+			}
 			if err := s.fs.Rename(path, path+".corrupt"); err != nil {
 				return fmt.Errorf("filestore: %w", err)
 			}
@@ -122,6 +173,7 @@ func (s *Store) recover() error {
 		if err != nil {
 			return fmt.Errorf("filestore: %w", err)
 		}
+		closeGap(base)
 		b := &block{id: id, base: base, baseTime: btime, last: base - 1, f: f}
 		if len(s.blks) == 0 {
 			s.sbase = base
@@ -152,6 +204,13 @@ func (s *Store) recover() error {
 				if tail {
 					// A write cut short by a crash: never reported durable.
 					s.report.TornBytes += int64(len(data) - off)
+					if !isLast {
+						// Only SyncInterval or a file system that loses
+						// data it was not asked to keep gets here: what
+						// the next block does not cover is a gap.
+						gap, gapWhy = true, fmt.Sprintf("block %d: torn records before block %d", id, ids[i+1])
+						gapFrom = 0 // set once the block's last message is known
+					}
 				} else {
 					s.report.Errors = append(s.report.Errors, fmt.Errorf("filestore: block %d offset %d: dropping %d bytes: %w", id, off, len(data)-off, err))
 					s.report.LostBytes += int64(len(data) - off)
@@ -191,13 +250,18 @@ func (s *Store) recover() error {
 			if err := f.Truncate(int64(end)); err != nil {
 				return fmt.Errorf("filestore: %w", err)
 			}
-			if err := f.Sync(); err != nil {
-				return fmt.Errorf("filestore: %w", err)
-			}
 			data = data[:end]
+		}
+		// A killed process leaves written data that no fsync covered yet;
+		// it becomes durable here, before Open reports it durable.
+		if err := f.Sync(); err != nil {
+			return fmt.Errorf("filestore: %w", err)
 		}
 		b.size, b.flushed = int64(len(data)), int64(len(data))
 		lastData = data
+		if gap && gapFrom == 0 {
+			gapFrom = b.last + 1
+		}
 	}
 
 	// Sequence bounds.
@@ -249,6 +313,26 @@ func (s *Store) recover() error {
 	s.report.Duration = time.Since(start)
 	s.pending = 0
 	return nil
+}
+
+// maxLostGap bounds the sequences a gap lists in LostMsgs; a larger gap is
+// reported as one error.
+const maxLostGap = 1 << 20
+
+// lostRecords returns the sequences of the message records readable in a
+// block that is set aside, from the first record on until one fails.
+func lostRecords(data []byte) []uint64 {
+	var out []uint64
+	var r record
+	for off := blkHdrSize; off < len(data); off += r.size {
+		if decodeRecord(data[off:], &r) != nil {
+			break
+		}
+		if r.flags&(flagMarker|flagTombstone) == 0 {
+			out = append(out, r.seq)
+		}
+	}
+	return out
 }
 
 // indexRecovered adds a message record found at off in b.

@@ -320,3 +320,69 @@ func TestReopenTTL(t *testing.T) {
 		t.Fatalf("state %+v", st)
 	}
 }
+
+// TestSetAsideLost damages a block in the middle of the stream so that
+// recovery sets it aside: every message it held is counted lost, in the
+// report and in State().Lost, whether its records can still be read or
+// the file is empty.
+func TestSetAsideLost(t *testing.T) {
+	for _, c := range []struct {
+		name   string
+		damage func([]byte) []byte
+	}{
+		{"BadHeader", func(b []byte) []byte { b[3] ^= 0xff; return b }},
+		{"Empty", func(b []byte) []byte { return nil }},
+		{"ShortHeader", func(b []byte) []byte { return b[:20] }},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			dir := t.TempDir()
+			s := open(t, dir, filestore.Config{BlockSize: 512}, store.Config{})
+			for i := range 40 {
+				if _, err := s.StoreMsg("c", nil, []byte(fmt.Sprintf("message-%02d", i)), 0, 0); err != nil {
+					t.Fatal(err)
+				}
+			}
+			s.Close()
+			blks, _ := filepath.Glob(filepath.Join(dir, "msgs", "*.blk"))
+			sort.Strings(blks)
+			if len(blks) < 3 {
+				t.Fatalf("%d blocks", len(blks))
+			}
+			mid, _ := os.ReadFile(blks[1])
+			next, _ := os.ReadFile(blks[2])
+			var want []uint64
+			for q := le64(mid[16:]); q < le64(next[16:]); q++ {
+				want = append(want, q)
+			}
+			os.WriteFile(blks[1], c.damage(mid), 0o644)
+
+			s = open(t, dir, filestore.Config{}, store.Config{})
+			defer s.Close()
+			rep := s.RecoveryReport()
+			if !errors.Is(rep.Err(), store.ErrCorrupt) {
+				t.Fatalf("report error %v, want ErrCorrupt", rep.Err())
+			}
+			if !reflect.DeepEqual(rep.LostMsgs, want) {
+				t.Fatalf("LostMsgs %v, want %v", rep.LostMsgs, want)
+			}
+			if l := s.State().Lost; l == nil || !reflect.DeepEqual(l.Msgs, want) {
+				t.Fatalf("State().Lost = %+v, want %v", l, want)
+			}
+			if _, err := os.Stat(blks[1] + ".corrupt"); err != nil {
+				t.Fatalf("damaged block not set aside: %v", err)
+			}
+			st, got := dump(t, s)
+			if len(got) != 40-len(want) || st.LastSeq != 40 {
+				t.Fatalf("state %+v, %d messages", st, len(got))
+			}
+		})
+	}
+}
+
+func le64(b []byte) uint64 {
+	var v uint64
+	for i := 7; i >= 0; i-- {
+		v = v<<8 | uint64(b[i])
+	}
+	return v
+}
