@@ -77,6 +77,7 @@ type Server struct {
 	ln       net.Listener
 	extra    []net.Listener
 	clients  map[uint64]*client
+	sessions map[uint64]*client // in-process sessions (session.go)
 	links    map[uint64]*Link
 	accounts map[string]*Account
 	started  bool
