@@ -29,6 +29,9 @@ var (
 	// ErrPermission is returned when the session's user may not publish
 	// or subscribe to the subject.
 	ErrPermission = errors.New("server: permissions violation")
+	// ErrMaxPayload is returned by Publish for a message larger than the
+	// server's or the account's max_payload.
+	ErrMaxPayload = errors.New("server: maximum payload exceeded")
 	// ErrTooManySubs is returned by Subscribe past the server's or the
 	// account's subscription limit.
 	ErrTooManySubs = errors.New("server: maximum subscriptions exceeded")
@@ -352,7 +355,7 @@ var pubCtxPool = sync.Pool{New: func() any { return new(pubCtx) }}
 // would: permissions apply, then every matching subscription gets it.
 // hdr, when not nil, is a complete header block ("NATS/1.0\r\n...\r\n\r\n").
 // It returns ErrQueueFull when a must-not-lose session's queue stayed full
-// for the session's Stall, ErrPermission, or ErrClosed. Publish copies
+// for the session's Stall, ErrPermission, ErrMaxPayload, or ErrClosed. Publish copies
 // what it needs: the caller keeps its slices.
 func (sess *Session) Publish(subject, reply string, hdr, data []byte) error {
 	c := sess.c
@@ -361,6 +364,13 @@ func (sess *Session) Publish(subject, reply string, hdr, data []byte) error {
 	}
 	if c.isClosed() {
 		return ErrClosed
+	}
+	max := int(c.srv.maxPayload.Load())
+	if a := c.acc.limits.MaxPayload; a > 0 && a < max {
+		max = a
+	}
+	if len(hdr)+len(data) > max {
+		return ErrMaxPayload
 	}
 	pc := pubCtxPool.Get().(*pubCtx)
 	pc.buf = append(pc.buf[:0], subject...)

@@ -1,10 +1,14 @@
 package server_test
 
 import (
+	"errors"
 	"sync/atomic"
 	"testing"
 	"testing/synctest"
 
+	"github.com/nats-io/nkeys"
+
+	"natsd.dev/auth"
 	"natsd.dev/server"
 	"natsd.dev/server/servertest"
 )
@@ -144,4 +148,77 @@ func TestSessionPublishAllocs(t *testing.T) {
 			t.Errorf("%s: %v allocs/op, want 0", tc.name, n)
 		}
 	}
+}
+
+// TestSessionAuthChain: sessions authenticate through the same chain as
+// CONNECT: token, nkey (the session signs the nonce), a user's allowed
+// connection types, and the account's connection and subscription limits.
+func TestSessionAuthChain(t *testing.T) {
+	t.Run("Token", func(t *testing.T) {
+		s := servertest.Start(t, server.Options{Authorization: &auth.Config{Token: "s3cr3t"}})
+		if _, err := s.Attach(server.SessionOptions{Token: "wrong"}); err == nil {
+			t.Fatal("wrong token accepted")
+		}
+		sess, err := s.Attach(server.SessionOptions{Token: "s3cr3t"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sess.Close()
+	})
+	t.Run("Nkey", func(t *testing.T) {
+		kp, err := nkeys.CreateUser()
+		if err != nil {
+			t.Fatal(err)
+		}
+		other, _ := nkeys.CreateUser()
+		pub, _ := kp.PublicKey()
+		s := servertest.Start(t, server.Options{Authorization: &auth.Config{Users: []auth.User{{Nkey: pub}}}})
+		if _, err := s.Attach(server.SessionOptions{Nkey: pub, Sign: other.Sign}); err == nil {
+			t.Fatal("signature of another key accepted")
+		}
+		sess, err := s.Attach(server.SessionOptions{Nkey: pub, Sign: kp.Sign})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sess.Close()
+	})
+	t.Run("AllowedConnectionTypes", func(t *testing.T) {
+		s := servertest.Start(t, server.Options{Authorization: &auth.Config{Users: []auth.User{
+			{Name: "mq", Password: "p", AllowedConnectionTypes: []auth.ConnKind{auth.KindMQTT}},
+		}}})
+		if _, err := s.Attach(server.SessionOptions{User: "mq", Password: "p"}); err == nil {
+			t.Fatal("a STANDARD session of an MQTT-only user was accepted")
+		}
+		sess, err := s.Attach(server.SessionOptions{User: "mq", Password: "p", ConnKind: auth.KindMQTT, Type: "mqtt"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sess.Close()
+	})
+	t.Run("AccountLimits", func(t *testing.T) {
+		s := servertest.Start(t, server.Options{
+			Accounts:      []string{"A"},
+			AccountLimits: map[string]server.AccountLimits{"A": {MaxConnections: 1, MaxSubscriptions: 1}},
+		})
+		sess, err := s.Attach(server.SessionOptions{Account: "A"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Attach(server.SessionOptions{Account: "A"}); err == nil {
+			t.Fatal("a second session past max_connections 1")
+		}
+		if _, err := sess.Subscribe("a", "", func(*server.Msg) {}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := sess.Subscribe("b", "", func(*server.Msg) {}); !errors.Is(err, server.ErrTooManySubs) {
+			t.Fatalf("second subscription past max_subscriptions 1: %v", err)
+		}
+		sess.Close()
+		// The slot is free again.
+		again, err := s.Attach(server.SessionOptions{Account: "A"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		again.Close()
+	})
 }
