@@ -65,7 +65,7 @@ type Server struct {
 	respTag   string       // this server's token in "_R_." response subjects
 	gAcc      *Account
 	sysAcc    *Account       // nil with NoSystemAccount; fixed at New
-	sys       *systemService // answers $SYS requests; nil without sysAcc
+	sys       SystemService // answers $SYS requests (package sys); nil without sysAcc or sys
 
 	// reloadMu serializes Reload calls, so the client checks of two
 	// reloads never interleave; taken before mu.
