@@ -64,7 +64,7 @@ type Server struct {
 	logh      *swapHandler // s.log's handler, swapped by Reload
 	respTag   string       // this server's token in "_R_." response subjects
 	gAcc      *Account
-	sysAcc    *Account       // nil with NoSystemAccount; fixed at New
+	sysAcc    *Account      // nil with NoSystemAccount; fixed at New
 	sys       SystemService // answers $SYS requests (package sys); nil without sysAcc or sys
 
 	// reloadMu serializes Reload calls, so the client checks of two

@@ -165,9 +165,9 @@ func idz(s *server.Server) ([]byte, error) {
 // connections on this server, as upstream's account_connections event
 // (not wrapped in a ServerAPIResponse).
 type AccountNumConns struct {
-	Type   string      `json:"type"`
-	ID     string      `json:"id"`
-	Time   time.Time   `json:"timestamp"`
+	Type   string             `json:"type"`
+	ID     string             `json:"id"`
+	Time   time.Time          `json:"timestamp"`
 	Server *server.ServerInfo `json:"server"`
 	server.AccountStat
 }
