@@ -1252,6 +1252,9 @@ func (c *client) closeConnection(reason closeReason) {
 		delete(s.sessions, c.cid)
 	}
 	s.mu.Unlock()
+	if c.sess != nil {
+		c.sess.q.close() // a slow consumer or a shutdown ends its goroutine
+	}
 	// The closed-connection record lists the subscriptions, so they are
 	// dropped from the client only after it was taken.
 	s.recordClosed(c)

@@ -465,8 +465,11 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	if s.ln != nil {
 		lns = append(lns, s.ln)
 	}
-	clients := make([]*client, 0, len(s.clients))
+	clients := make([]*client, 0, len(s.clients)+len(s.sessions))
 	for _, c := range s.clients {
+		clients = append(clients, c)
+	}
+	for _, c := range s.sessions {
 		clients = append(clients, c)
 	}
 	s.mu.Unlock()

@@ -165,6 +165,7 @@ func (s *Server) Attach(opts SessionOptions) (*Session, error) {
 		n = DefaultSessionQueue
 	}
 	sess.q = &sessQueue{slots: make([]queued, n), drop: opts.Drop, kick: make(chan struct{}, 1)}
+	c.sess.q = sess.q
 	if opts.Conn != nil {
 		c.nc = opts.Conn
 		c.kick = make(chan struct{}, 1)
@@ -427,7 +428,6 @@ func (c *client) isClosed() bool {
 // holds, closes its Conn and takes it out of /connz. No handler starts
 // after Close returns; one that runs then finishes. Close is idempotent.
 func (sess *Session) Close() error {
-	sess.q.close()
 	sess.c.closeConnection(reasonClientClosed)
 	return nil
 }
@@ -436,6 +436,7 @@ func (sess *Session) Close() error {
 type sessInfo struct {
 	kind, typ, mqtt string
 	enc             Encoder
+	q               *sessQueue
 }
 
 // queued is one message in a session's queue: its bytes copied into buf,

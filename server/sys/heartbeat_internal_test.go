@@ -1,6 +1,7 @@
 package sys
 
 import (
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -46,12 +47,12 @@ func TestStatszNobodyListening(t *testing.T) {
 		sess, err := s.Attach(server.SessionOptions{Account: server.DefaultSystemAccountName})
 		require.NoError(t, err)
 		defer sess.Close()
-		got := 0
-		_, err = sess.Subscribe("$SYS.SERVER."+s.ID()+".STATSZ", "", func(*server.Msg) { got++ })
+		var got atomic.Int64
+		_, err = sess.Subscribe("$SYS.SERVER."+s.ID()+".STATSZ", "", func(*server.Msg) { got.Add(1) })
 		require.NoError(t, err)
 		time.Sleep(2 * time.Second)
 		require.NotZero(t, svc.gathered.Load())
-		require.NotZero(t, got)
+		require.NotZero(t, got.Load())
 	})
 }
 
