@@ -73,6 +73,15 @@
 // The conformance suite every session implementation passes is
 // servertest.RunSessions.
 //
+// # System services
+//
+// The $SYS requests, advisories and STATSZ heartbeat are package
+// natsd.dev/server/sys, built only on Attach and exported accessors
+// (SystemResponse, ServerInfo, KickClient, ...). Importing it registers it
+// (RegisterSystemService): New then attaches it to a server with a system
+// account and Start runs it. The core reports client connects and closes
+// to it through the SystemService interface.
+//
 // # Inter-server links
 //
 // A module that connects servers (cluster's routes) wraps each connection
