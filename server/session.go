@@ -96,7 +96,9 @@ type SessionOptions struct {
 type Encoder interface {
 	// AppendMsgHeader appends what precedes a message's payload (size
 	// bytes, of which hdrLen are a header block; -1 without headers)
-	// for the subscription sid and returns the extended dst.
+	// for the subscription sid and returns the extended dst. Output up
+	// to len(subject)+len(sid)+len(reply)+64 bytes is written in place
+	// in the outbound buffer; longer output costs a copy.
 	AppendMsgHeader(dst, subject, sid, reply []byte, hdrLen, size int) []byte
 	// Trailer is what follows the payload (may be nil).
 	Trailer() []byte
@@ -356,8 +358,8 @@ var pubCtxPool = sync.Pool{New: func() any { return new(pubCtx) }}
 // would: permissions apply, then every matching subscription gets it.
 // hdr, when not nil, is a complete header block ("NATS/1.0\r\n...\r\n\r\n").
 // It returns ErrQueueFull when a must-not-lose session's queue stayed full
-// for the session's Stall, ErrPermission, ErrMaxPayload, or ErrClosed. Publish copies
-// what it needs: the caller keeps its slices.
+// for the session's Stall, ErrPermission, ErrMaxPayload, or ErrClosed.
+// Publish copies what it needs: the caller keeps its slices.
 func (sess *Session) Publish(subject, reply string, hdr, data []byte) error {
 	c := sess.c
 	if !sublist.ValidLiteralSubject(subject) {
@@ -398,6 +400,12 @@ func (sess *Session) Publish(subject, reply string, hdr, data []byte) error {
 		rep = nil
 	}
 	pc.stallMax = sess.stall
+	// Counted as a client's PUB is: /connz in_msgs, /varz in_msgs.
+	n := int64(len(payload))
+	c.inMsgsTotal.Add(1)
+	c.inBytesTotal.Add(n)
+	c.srv.stats.InMsgs.Add(1)
+	c.srv.stats.InBytes.Add(n)
 	c.srv.deliverMsg(pc, c, c.acc, subj, rep, hdrLen, payload)
 	pc.flushSignals()
 	pc.flushStats(&c.srv.stats)

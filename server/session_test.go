@@ -1,7 +1,11 @@
 package server_test
 
 import (
+	"bufio"
 	"errors"
+	"net"
+	"strings"
+	"time"
 	"sync/atomic"
 	"testing"
 	"testing/synctest"
@@ -224,4 +228,49 @@ func TestSessionAuthChain(t *testing.T) {
 		}
 		again.Close()
 	})
+}
+
+// TestSessionRefusesSocketPublisher: a socket client publishing into a
+// full must-not-lose session waits up to the write deadline, then gets
+// -ERR for the refused message (never a silent drop), and the server logs
+// it.
+func TestSessionRefusesSocketPublisher(t *testing.T) {
+	s, logs := servertest.StartWithLogs(t, server.Options{WriteDeadline: 20 * time.Millisecond})
+	slow, err := s.Attach(server.SessionOptions{QueueLen: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	gate := make(chan struct{})
+	defer close(gate)
+	defer slow.Close()
+	if _, err := slow.Subscribe("full", "", func(*server.Msg) { <-gate }); err != nil {
+		t.Fatal(err)
+	}
+	conn, err := net.Dial("tcp", s.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	// One message in the handler, one in the queue, the third refused.
+	if _, err := conn.Write([]byte("CONNECT {\"verbose\":false}\r\nPUB full 1\r\na\r\nPUB full 1\r\nb\r\nPUB full 1\r\nc\r\nPING\r\n")); err != nil {
+		t.Fatal(err)
+	}
+	r := bufio.NewReader(conn)
+	conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	for {
+		line, err := r.ReadString('\n')
+		if err != nil {
+			t.Fatalf("no -ERR before %v", err)
+		}
+		if strings.HasPrefix(line, "-ERR") {
+			if !strings.Contains(line, "Session Queue Full") {
+				t.Fatalf("got %q", line)
+			}
+			break
+		}
+		if strings.HasPrefix(line, "PONG") {
+			t.Fatal("PONG without -ERR: the refused message vanished")
+		}
+	}
+	logs.WaitFor(t, `publish to "full" refused`)
 }
