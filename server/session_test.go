@@ -5,10 +5,10 @@ import (
 	"errors"
 	"net"
 	"strings"
-	"time"
 	"sync/atomic"
 	"testing"
 	"testing/synctest"
+	"time"
 
 	"github.com/nats-io/nkeys"
 
