@@ -104,7 +104,7 @@ func (s *Server) SetMaxClosedClients(n int) { s.mon().closed.setMax(n) }
 // from closeConnection once the client left the server map, with no lock
 // held.
 func (s *Server) recordClosed(c *client) {
-	if c.kind != kindClient && c.kind != kindSession {
+	if c.kind != kindClient && (c.sess == nil || c.sess.kind != SessionClient) {
 		return
 	}
 	ring := &s.mon().closed

@@ -35,10 +35,13 @@
 //     with ConnKind as the connection type; it then has the user's
 //     permissions and counts against the account's connection limit. A
 //     failed authentication is an error from Attach; nothing is listed.
-//  2. Listing. The session is in /connz (and /connz?state=closed after
-//     Close) with its Kind ("Client", "JetStream", "System", "Account"),
-//     Type ("mqtt", ... for Kind "Client"), Name, Lang, Version and
-//     MQTTClient, under its own cid (Session.ID).
+//  2. Listing. The session is in /connz with its Kind ("Client",
+//     "JetStream", "System", "Account"), Type ("mqtt", ... for Kind
+//     "Client"), Name, Lang, Version and MQTTClient, under its own cid
+//     (Session.ID). As upstream lists no internal client, only Kind
+//     "Client" sessions (front ends' users) are in the default listing
+//     and in /connz?state=closed after Close; the others are shown by
+//     their cid (/connz?cid=N).
 //  3. Subscribe(subject, queue, h). Permissions and the subscription limits
 //     of the server and the account apply (ErrPermission, ErrTooManySubs).
 //     With a handler h, each matching message is copied into the session's

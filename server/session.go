@@ -684,8 +684,8 @@ func (c *client) trailer() []byte {
 	return crlf
 }
 
-// appendSessions adds the open sessions (or the one with cid) to list,
-// for /connz.
+// appendSessions adds the open sessions of Kind "Client" (or the session
+// with cid, whatever its kind) to list, for /connz.
 func (s *Server) appendSessions(list []*client, cid uint64) []*client {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -696,7 +696,11 @@ func (s *Server) appendSessions(list []*client, cid uint64) []*client {
 		return list
 	}
 	for _, c := range s.sessions {
-		list = append(list, c)
+		// Upstream lists no internal client: only front ends' users
+		// (Kind "Client") are in the default listing.
+		if c.sess.kind == SessionClient {
+			list = append(list, c)
+		}
 	}
 	return list
 }

@@ -335,6 +335,19 @@ func sessConnz(t *testing.T, attach SessionAttach, caps SessionCaps) {
 	if ci.NumSubs != 1 {
 		t.Fatalf("connz shows %d subscriptions", ci.NumSubs)
 	}
+	// The default listing shows front ends' users (Kind "Client") and,
+	// as upstream, no internal client.
+	all, err := s.Connz(&server.ConnzOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	listed := false
+	for _, c := range all.Conns {
+		listed = listed || c.Cid == ts.ID()
+	}
+	if listed != (want == server.SessionClient) {
+		t.Fatalf("a %q session listed by default: %v", want, listed)
+	}
 	if err := ts.Close(); err != nil {
 		t.Fatal(err)
 	}
