@@ -48,17 +48,21 @@ func (m *Msg) Requester() Requester {
 	return r
 }
 
-// MsgHandler handles a message for an internal subscription. It runs on the
-// publisher's goroutine and must not block; hand long work to a goroutine
-// of your own.
+// MsgHandler handles a message for an in-process subscription. For an
+// InternalClient it runs on the publisher's goroutine and must not block;
+// for a Session it runs on the session's goroutine, and blocking slows
+// (then refuses) the session's publishers.
 type MsgHandler func(m *Msg)
 
 // ErrClosed is returned by InternalClient methods after Close.
 var ErrClosed = errors.New("server: internal client closed")
 
-// InternalClient publishes and subscribes from inside the process (for
-// JetStream, MQTT and system services), in one account, without a socket.
-// It is safe for concurrent use.
+// InternalClient publishes and subscribes from inside the process, in one
+// account, without a socket, authentication, listing or flow control: its
+// handlers run on the publisher's goroutine. It suits taps that never
+// block (the core uses one to hold interest in service responses); users
+// that may fall behind (JetStream, MQTT, system services) attach a Session
+// instead. It is safe for concurrent use.
 type InternalClient struct {
 	c      *client
 	sidSeq uint64 // guarded by c.mu

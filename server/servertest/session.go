@@ -50,7 +50,20 @@ type SessionCaps struct {
 }
 
 // RunSessions runs the session conformance suite against attach. Every
-// implementation of an in-process session passes it.
+// implementation of an in-process session passes it: subscribe and
+// publish both ways with a nats.go client, permissions of an
+// authenticated user, account isolation, order per subscription, Close
+// removing only the session's subscriptions, /connz listing with the kind,
+// and with caps.FlowControl a slow handler that slows then refuses an
+// in-process publisher (under testing/synctest's clock) and slows a socket
+// publisher, losing nothing. A front end runs it with an adapter:
+//
+//	func TestMQTTSessions(t *testing.T) {
+//		servertest.RunSessions(t, attachMQTT, servertest.SessionCaps{FlowControl: true, Type: "mqtt"})
+//	}
+//
+// HandlerSessions and ConnSessions are the adapters of server.Session's
+// two delivery modes.
 func RunSessions(t *testing.T, attach SessionAttach, caps SessionCaps) {
 	t.Run("PubSubWithClient", func(t *testing.T) { sessPubSub(t, attach) })
 	t.Run("Permissions", func(t *testing.T) { sessPermissions(t, attach) })
