@@ -41,7 +41,8 @@ type clientKind uint8
 const (
 	kindClient clientKind = iota
 	kindInternal
-	kindRoute // an inter-server link (see Link)
+	kindRoute   // an inter-server link (see Link)
+	kindSession // an in-process session (see Session)
 )
 
 // connectOpts is the CONNECT document, with upstream's JSON names.
@@ -73,6 +74,9 @@ type subscription struct {
 	queue   string
 	sid     []byte
 	handler MsgHandler
+	// sq is the queue of a session's handler subscription: deliveries
+	// are copied into it, and the handler runs on the session's goroutine.
+	sq *sessQueue
 	// filter, when set, is the subscriber's permissions: the subscription
 	// is a wildcard that some denied subject matches, and each message is
 	// checked with CanDeliver. Set once at SUB; a reload of the
@@ -105,6 +109,15 @@ type pubCtx struct {
 	// routes are the links that get the message being delivered
 	// (scratch reused for every message).
 	routes []routeTarget
+	// In-process publishers (session.go): buf and buf2 hold the copied
+	// subject, reply and header+data; stallMax is the session's stall
+	// budget (0: the default); refused is set when a must-not-lose
+	// session refused the message.
+	buf, buf2 []byte
+	stallMax  time.Duration
+	refused   bool
+	qFull     bool // a queue member's session queue was full
+	msg       Msg  // handed to synchronous (InternalClient) handlers
 }
 
 type client struct {
@@ -184,6 +197,8 @@ type client struct {
 	// bound is the client's authentication (credentials, chain,
 	// identity), for a reload to check again (auth_reload.go).
 	bound *authBinding
+	// sess is set for an in-process session (kind, type, encoder).
+	sess *sessInfo
 }
 
 // createClient starts serving nc; with tlsCfg the client must handshake
@@ -548,6 +563,9 @@ func (c *client) processPub(f *protocol.Frame) error {
 		return nil
 	}
 	c.srv.deliverMsg(&c.pub, c, c.acc, f.Subject, f.Reply, f.HeaderLen, f.Payload)
+	if c.pub.refused {
+		c.refusedPub(f.Subject)
+	}
 	if c.opts.Verbose {
 		c.sendOK()
 	}
@@ -767,6 +785,7 @@ func (s *Server) deliverLocal(pc *pubCtx, from *client, acc *Account, subject, r
 		if !taken && remote != nil {
 			pc.addRoute(remote.client, remote.remote.qb)
 		}
+		pc.queueDone(taken || remote != nil)
 	}
 	if len(pc.routes) > 0 {
 		pc.sendRoutes(acc, subject, reply, hdrLen, payload)
@@ -826,12 +845,19 @@ func namedQueue(queues [][]byte, name string) bool {
 // deliver appends one message to sub's client, or runs an internal
 // handler. It reports whether the message was taken.
 func (pc *pubCtx) deliver(sub *subscription, subject, reply []byte, hdrLen int, payload []byte) bool {
+	if sub.sq != nil {
+		return pc.enqueue(sub, subject, reply, hdrLen, payload)
+	}
 	if sub.handler != nil {
-		m := Msg{Subject: subject, Reply: reply, Data: payload, from: pc.from}
+		// pc's Msg is reused: a handler publishing again does so
+		// through a pubCtx of its own.
+		m := &pc.msg
+		*m = Msg{Subject: subject, Reply: reply, Data: payload, from: pc.from}
 		if hdrLen >= 0 {
 			m.Header, m.Data = payload[:hdrLen], payload[hdrLen:]
 		}
-		sub.handler(&m)
+		sub.handler(m)
+		*m = Msg{}
 		pc.outMsgs++
 		pc.outBytes += int64(len(payload))
 		return true
@@ -879,13 +905,15 @@ func (pc *pubCtx) deliver(sub *subscription, subject, reply []byte, hdrLen int, 
 	if !withHdr {
 		hdr = -1
 	}
-	if b := dc.out.room(len(subject) + len(sub.sid) + len(reply) + maxMsgLineOverhead); b != nil {
+	if dc.sess != nil && dc.sess.enc != nil {
+		dc.sess.encodeHeader(&dc.out, subject, sub.sid, reply, hdr, len(payload))
+	} else if b := dc.out.room(len(subject) + len(sub.sid) + len(reply) + maxMsgLineOverhead); b != nil {
 		dc.out.grew(appendMsgLine(b, subject, sub.sid, reply, hdr, len(payload)))
 	} else {
 		dc.out.write(appendMsgLine(nil, subject, sub.sid, reply, hdr, len(payload))) // longer than a chunk
 	}
 	dc.out.write(payload)
-	dc.out.write(crlf)
+	dc.out.write(dc.trailer())
 	if dc.replies != nil && len(reply) > 0 {
 		// Recorded before the subscriber can see the message, so its
 		// answer always finds it. Replies' lock is a leaf.
@@ -925,7 +953,12 @@ func (pc *pubCtx) deliver(sub *subscription, subject, reply []byte, hdrLen int, 
 // stallFor waits until the consumer's writer drains its backlog, within what
 // is left of this batch's stall budget.
 func (pc *pubCtx) stallFor(stall chan struct{}) {
-	left := maxStallPerBatch - pc.stalled
+	pc.stallUpTo(stall, maxStallPerBatch)
+}
+
+// stallUpTo waits until stall closes, within what is left of budget.
+func (pc *pubCtx) stallUpTo(stall chan struct{}, budget time.Duration) {
+	left := budget - pc.stalled
 	if pc.stallTimer == nil {
 		pc.stallTimer = time.NewTimer(left)
 	} else {
@@ -990,6 +1023,7 @@ func (pc *pubCtx) flushSignals() {
 	}
 	pc.pcd = pc.pcd[:0]
 	pc.stalled = 0
+	pc.qFull = false
 }
 
 func (c *client) flushSignals() { c.pub.flushSignals() }
@@ -1213,7 +1247,13 @@ func (c *client) closeConnection(reason closeReason) {
 	}
 	s.mu.Lock()
 	delete(s.clients, c.cid)
+	if c.kind == kindSession {
+		delete(s.sessions, c.cid)
+	}
 	s.mu.Unlock()
+	if c.sess != nil {
+		c.sess.q.close() // a slow consumer or a shutdown ends its goroutine
+	}
 	// The closed-connection record lists the subscriptions, so they are
 	// dropped from the client only after it was taken.
 	s.recordClosed(c)

@@ -91,7 +91,7 @@ func (s *Server) SetMaxClosedClients(n int) { s.mon().closed.setMax(n) }
 // from closeConnection once the client left the server map, with no lock
 // held.
 func (s *Server) recordClosed(c *client) {
-	if c.kind != kindClient {
+	if c.kind != kindClient && (c.sess == nil || c.sess.kind != SessionClient) {
 		return
 	}
 	ring := &s.mon().closed
@@ -129,6 +129,9 @@ func (c *client) fillLocked(ci *snapshot.ConnInfo, subs, detail bool) ([]snapsho
 	ci.Type = "nats"
 	if c.ws {
 		ci.Type = "websocket"
+	}
+	if c.sess != nil {
+		ci.Kind, ci.Type, ci.MQTTClient = c.sess.kind, c.sess.typ, c.sess.mqtt
 	}
 	ci.IP = c.host
 	ci.Port = c.port
@@ -339,9 +342,8 @@ func (s *Server) Connz(opts *snapshot.ConnzOptions) (*snapshot.Connz, error) {
 	now := time.Now()
 	cz := &snapshot.Connz{ID: s.id, Now: now.UTC(), Offset: o.Offset, Limit: o.Limit}
 
-	// No open connection has an MQTT client id yet.
 	var open []*client
-	if o.State != snapshot.ConnClosed && o.MQTTClient == "" {
+	if o.State != snapshot.ConnClosed {
 		s.mu.Lock()
 		if o.CID > 0 {
 			if c := s.clients[o.CID]; c != nil {
@@ -354,6 +356,11 @@ func (s *Server) Connz(opts *snapshot.ConnzOptions) (*snapshot.Connz, error) {
 			}
 		}
 		s.mu.Unlock()
+		open = s.appendSessions(open, o.CID)
+		if o.MQTTClient != "" {
+			// Only sessions carry an MQTT client id.
+			open = slices.DeleteFunc(open, func(c *client) bool { return c.sess == nil || c.sess.mqtt != o.MQTTClient })
+		}
 	}
 	var closed []*closedConn
 	if o.State != snapshot.ConnOpen {

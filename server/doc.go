@@ -18,9 +18,72 @@
 // and closes them gradually. Reload applies new limits, TLS settings and
 // authorization to a running server, checking connected clients again.
 //
-// In-process users (JetStream, MQTT, system services) publish and subscribe
-// through an InternalClient, which takes the same delivery path as a socket
-// client without one.
+// In-process users (JetStream, MQTT, system services) attach as sessions
+// (see In-process sessions below). InternalClient remains for taps that
+// must run on the publisher's goroutine and never block.
+//
+// # In-process sessions
+//
+// A protocol front end (MQTT speaks its own wire format on its own socket
+// but publishes and subscribes in the NATS subject space) or an in-process
+// consumer (JetStream capture and delivery, the system services) attaches
+// with Attach(SessionOptions) and gets a *Session. The contract:
+//
+//  1. Identity. A session either names an Account (bound to it, no
+//     permissions) or carries credentials (User/Password, Token, Nkey with
+//     Sign) that the server's authentication chain checks as a CONNECT's,
+//     with ConnKind as the connection type; it then has the user's
+//     permissions and counts against the account's connection limit. A
+//     failed authentication is an error from Attach; nothing is listed.
+//  2. Listing. The session is in /connz with its Kind ("Client",
+//     "JetStream", "System", "Account"), Type ("mqtt", ... for Kind
+//     "Client"), Name, Lang, Version and MQTTClient, under its own cid
+//     (Session.ID). As upstream lists no internal client, only Kind
+//     "Client" sessions (front ends' users) are in the default listing
+//     and in /connz?state=closed after Close; the others are shown by
+//     their cid (/connz?cid=N).
+//  3. Subscribe(subject, queue, h). Permissions and the subscription limits
+//     of the server and the account apply (ErrPermission, ErrTooManySubs).
+//     With a handler h, each matching message is copied into the session's
+//     bounded queue (QueueLen messages, one queue per session, so order is
+//     kept per subscription and across the session's subscriptions) and
+//     h runs on the session's own goroutine, one message at a time. With
+//     h nil, messages go to SessionOptions.Conn through the outbound
+//     machinery of a socket client (its Encoder frames them; max_pending
+//     and write_deadline close the session as a slow consumer).
+//  4. Flow control. A publisher that finds a must-not-lose session's queue
+//     full waits for room, bounded: an in-process publisher for its own
+//     session's Stall (10ms by default), a socket client up to the
+//     write_deadline (its read loop stops, so TCP pushes back on the
+//     client). If the queue is still full the message is refused, never
+//     dropped silently: Session.Publish and InternalClient.Publish return
+//     ErrQueueFull (every other subscriber got the message), a socket
+//     client gets -ERR 'Slow Consumer: Session Queue Full' (the connection
+//     stays open on the server's side; nats.go closes on an -ERR it does
+//     not know, so the application learns of it) and the server logs a
+//     warning. A queue group member with a full queue passes the message
+//     to another member; the publisher is refused only when none takes
+//     it. Only a session with Drop (best-effort services such as the
+//     $SYS requests) loses messages instead, counted by Session.Dropped.
+//  5. Publish(subject, reply, hdr, data) delivers as a client's PUB would,
+//     after the user's publish permissions. It copies what it needs into
+//     pooled buffers and allocates nothing in steady state.
+//  6. Close removes the session's own subscriptions (never walks the
+//     account's sublist), drops what its queue holds, closes Conn and ends
+//     its goroutine; the server's shutdown closes every session. No
+//     handler starts after Close returns; one running then finishes.
+//
+// The conformance suite every session implementation passes is
+// servertest.RunSessions.
+//
+// # System services
+//
+// The $SYS requests, advisories and STATSZ heartbeat are package
+// natsd.dev/server/sys, built only on Attach and exported accessors
+// (SystemResponse, ServerInfo, KickClient, ...). Importing it registers it
+// (RegisterSystemService): New then attaches it to a server with a system
+// account and Start runs it. The core reports client connects and closes
+// to it through the SystemService interface.
 //
 // # Inter-server links
 //
@@ -130,13 +193,20 @@
 // goroutine, channel operation, map write or clock read happens per message.
 // docs/locking.md lists every mutex and the order they are taken in.
 //
-// Internal subscription handlers run on the publisher's goroutine and must
-// not block.
+// InternalClient handlers run on the publisher's goroutine and must not
+// block. Session handlers run on the session's goroutine and may block:
+// that slows, then refuses, the session's publishers (contract item 4);
+// a handler may publish, through its own or another session, but a
+// session whose handler publishes into its own full queue refuses itself
+// after its Stall.
 //
 // # Memory
 //
-// Msg slices passed to a MsgHandler are views into the publisher's buffers,
-// valid only during the call. Outbound data lives in 32 KiB chunks from a
+// Msg slices passed to a MsgHandler are views, valid only during the call:
+// into the publisher's buffers for an InternalClient, into the session's
+// queue slot for a Session (the slot is reused once the handler returns).
+// Copy what you keep. Session.Publish copies its arguments before it
+// returns. Outbound data lives in 32 KiB chunks from a
 // shared pool, so an idle connection holds no output buffer.
 //
 // # Transports and configuration

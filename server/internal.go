@@ -2,7 +2,7 @@ package server
 
 import (
 	"errors"
-	"sync"
+	"strconv"
 
 	"natsd.dev/auth"
 	"natsd.dev/sublist"
@@ -26,9 +26,9 @@ type Requester struct {
 	Account, User string
 	// Permissions are the user's permissions, nil when unrestricted.
 	Permissions *auth.Permissions
-	// Client is true for a client connection; false for an internal
-	// client or a message that came over a route, whose publisher is
-	// not known here (Account and User are then empty).
+	// Client is true for a client connection or a Session; false for
+	// an InternalClient or a message that came over a route, whose
+	// publisher is not known here (Account and User are then empty).
 	Client bool
 }
 
@@ -36,7 +36,7 @@ type Requester struct {
 // valid only while the handler runs, as m is.
 func (m *Msg) Requester() Requester {
 	c := m.from
-	if c == nil || c.kind != kindClient {
+	if c == nil || (c.kind != kindClient && c.kind != kindSession) {
 		return Requester{}
 	}
 	c.mu.Lock()
@@ -48,19 +48,24 @@ func (m *Msg) Requester() Requester {
 	return r
 }
 
-// MsgHandler handles a message for an internal subscription. It runs on the
-// publisher's goroutine and must not block; hand long work to a goroutine
-// of your own.
+// MsgHandler handles a message for an in-process subscription. For an
+// InternalClient it runs on the publisher's goroutine and must not block;
+// for a Session it runs on the session's goroutine, and blocking slows
+// (then refuses) the session's publishers.
 type MsgHandler func(m *Msg)
 
 // ErrClosed is returned by InternalClient methods after Close.
 var ErrClosed = errors.New("server: internal client closed")
 
-// InternalClient publishes and subscribes from inside the process (for
-// JetStream, MQTT and system services), in one account, without a socket.
-// It is safe for concurrent use.
+// InternalClient publishes and subscribes from inside the process, in one
+// account, without a socket, authentication, listing or flow control: its
+// handlers run on the publisher's goroutine. It suits taps that never
+// block (the core uses one to hold interest in service responses); users
+// that may fall behind (JetStream, MQTT, system services) attach a Session
+// instead. It is safe for concurrent use.
 type InternalClient struct {
-	c *client
+	c      *client
+	sidSeq uint64 // guarded by c.mu
 }
 
 // InternalSub is a subscription of an InternalClient.
@@ -68,8 +73,6 @@ type InternalSub struct {
 	ic  *InternalClient
 	sub *subscription
 }
-
-var pubCtxPool = sync.Pool{New: func() any { return new(pubCtx) }}
 
 // NewInternalClient returns an in-process client of the named account ("" is
 // the global account).
@@ -108,7 +111,9 @@ func (ic *InternalClient) Subscribe(subject, queue string, h MsgHandler) (*Inter
 		c.mu.Unlock()
 		return nil, ErrClosed
 	}
-	sub := &subscription{client: c, subject: subject, queue: queue, handler: h}
+	ic.sidSeq++
+	sub := &subscription{client: c, subject: subject, queue: queue, handler: h, sid: strconv.AppendUint(nil, ic.sidSeq, 10)}
+	c.subs[string(sub.sid)] = sub
 	c.mu.Unlock()
 	s := c.srv
 	s.interestMu.RLock()
@@ -118,6 +123,9 @@ func (ic *InternalClient) Subscribe(subject, queue string, h MsgHandler) (*Inter
 	}
 	s.interestMu.RUnlock()
 	if err != nil {
+		c.mu.Lock()
+		delete(c.subs, string(sub.sid))
+		c.mu.Unlock()
 		return nil, err
 	}
 	return &InternalSub{ic: ic, sub: sub}, nil
@@ -133,6 +141,7 @@ func (is *InternalSub) Unsubscribe() error {
 		return nil
 	}
 	is.sub.closed = true
+	delete(c.subs, string(is.sub.sid))
 	c.mu.Unlock()
 	s := c.srv
 	s.interestMu.RLock()
@@ -145,47 +154,58 @@ func (is *InternalSub) Unsubscribe() error {
 }
 
 // Publish sends a message as if a client published it. hdr, when not nil,
-// is a complete header block ("NATS/1.0\r\n...\r\n\r\n").
+// is a complete header block ("NATS/1.0\r\n...\r\n\r\n"). It copies
+// subject and reply into pooled buffers and allocates nothing in steady
+// state.
 func (ic *InternalClient) Publish(subject, reply string, hdr, data []byte) error {
 	c := ic.c
 	if !sublist.ValidLiteralSubject(subject) {
 		return sublist.ErrInvalidSubject
 	}
+	pc := pubCtxPool.Get().(*pubCtx)
+	pc.buf = append(append(pc.buf[:0], subject...), reply...)
+	subj, rep := pc.buf[:len(subject)], pc.buf[len(subject):]
+	if len(rep) == 0 {
+		rep = nil
+	}
 	hdrLen := -1
 	payload := data
 	if hdr != nil {
 		hdrLen = len(hdr)
-		payload = make([]byte, 0, len(hdr)+len(data))
-		payload = append(append(payload, hdr...), data...)
+		pc.buf2 = append(append(pc.buf2[:0], hdr...), data...)
+		payload = pc.buf2
 	}
-	pc := pubCtxPool.Get().(*pubCtx)
-	c.srv.deliverMsg(pc, c, c.acc, []byte(subject), []byte(reply), hdrLen, payload)
+	c.srv.deliverMsg(pc, c, c.acc, subj, rep, hdrLen, payload)
 	pc.flushSignals()
 	pc.flushStats(&c.srv.stats)
-	pubCtxPool.Put(pc)
+	refused := pc.refused
+	pc.release()
+	if refused {
+		return ErrQueueFull
+	}
 	return nil
 }
 
-// Close removes every subscription of the client.
+// Close removes the client's own subscriptions.
 func (ic *InternalClient) Close() {
 	c := ic.c
 	c.mu.Lock()
 	c.closed = true
+	subs := make([]sublist.Sub[*subscription], 0, len(c.subs))
+	for _, sub := range c.subs {
+		sub.closed = true
+		subs = append(subs, sublist.Sub[*subscription]{Subject: sub.subject, Queue: sub.queue, Value: sub})
+	}
+	c.subs = map[string]*subscription{}
 	c.mu.Unlock()
+	if len(subs) == 0 {
+		return
+	}
 	s := c.srv
 	s.interestMu.RLock()
 	defer s.interestMu.RUnlock()
-	var subs []sublist.Sub[*subscription]
-	c.acc.sl.All(func(subject, queue string, v *subscription) bool {
-		if v.client == c {
-			subs = append(subs, sublist.Sub[*subscription]{Subject: subject, Queue: queue, Value: v})
-		}
-		return true
-	})
-	if len(subs) > 0 {
-		_ = c.acc.sl.RemoveBatch(subs)
-		for _, sub := range subs {
-			s.notifyInterest(c.acc, sub.Subject, sub.Queue, false)
-		}
+	_ = c.acc.sl.RemoveBatch(subs)
+	for _, sub := range subs {
+		s.notifyInterest(c.acc, sub.Subject, sub.Queue, false)
 	}
 }

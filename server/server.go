@@ -64,8 +64,8 @@ type Server struct {
 	logh      *swapHandler // s.log's handler, swapped by Reload
 	respTag   string       // this server's token in "_R_." response subjects
 	gAcc      *Account
-	sysAcc    *Account       // nil with NoSystemAccount; fixed at New
-	sys       *systemService // answers $SYS requests; nil without sysAcc
+	sysAcc    *Account      // nil with NoSystemAccount; fixed at New
+	sys       SystemService // answers $SYS requests (package sys); nil without sysAcc or sys
 
 	// reloadMu serializes Reload calls, so the client checks of two
 	// reloads never interleave; taken before mu.
@@ -78,6 +78,7 @@ type Server struct {
 	extra    []net.Listener
 	wsInfo   *WebsocketInfo // set by ServeWebsocket
 	clients  map[uint64]*client
+	sessions map[uint64]*client // in-process sessions (session.go)
 	links    map[uint64]*Link
 	accounts map[string]*Account
 	started  bool
@@ -467,8 +468,11 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	if s.ln != nil {
 		lns = append(lns, s.ln)
 	}
-	clients := make([]*client, 0, len(s.clients))
+	clients := make([]*client, 0, len(s.clients)+len(s.sessions))
 	for _, c := range s.clients {
+		clients = append(clients, c)
+	}
+	for _, c := range s.sessions {
 		clients = append(clients, c)
 	}
 	s.mu.Unlock()

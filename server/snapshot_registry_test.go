@@ -14,6 +14,7 @@ import (
 	"natsd.dev/server"
 	"natsd.dev/server/servertest"
 	"natsd.dev/server/snapshot"
+	_ "natsd.dev/server/sys" // answers $SYS requests
 )
 
 // sysOptions have a system account SYS with user sys/psys, and user a/pa
@@ -26,6 +27,16 @@ func sysOptions() server.Options {
 			{Name: "a", Password: "pa"},
 		}},
 	}
+}
+
+// sysRequest asks subject with a real client and decodes the answer.
+func sysRequest(t *testing.T, nc *nats.Conn, subject, body string) map[string]any {
+	t.Helper()
+	m, err := nc.Request(subject, []byte(body), 3*time.Second)
+	require.NoError(t, err, subject)
+	var out map[string]any
+	require.NoError(t, json.Unmarshal(m.Data, &out), string(m.Data))
+	return out
 }
 
 // sysData asks subject with a real client and returns the envelope's data.

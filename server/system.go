@@ -1,278 +1,262 @@
 package server
 
 import (
-	"encoding/json"
 	"errors"
+	"sync"
 	"time"
 
 	"natsd.dev/server/snapshot"
 )
 
-// Subjects of the requests the system account answers, as upstream names
-// them. A server answers $SYS.REQ.SERVER.<its id>.<KIND> alone and
-// $SYS.REQ.SERVER.PING.<KIND> with every other server, unless the request's
-// filter (server_name, cluster, host, tags, domain) leaves it out.
+// The core's side of the system services: the services themselves ($SYS
+// requests, advisories, STATSZ) live in package natsd.dev/server/sys, built
+// on Attach and the exported accessors below. A program that imports
+// package sys (cmd/nats-server does) gets them on every server with a
+// system account; without it, $SYS requests go unanswered.
+
+// Subjects of the system account that the core's imports name (see
+// systemImports).
 const (
-	sysServerReqPrefix  = "$SYS.REQ.SERVER."
 	sysServerPing       = "$SYS.REQ.SERVER.PING"
 	sysAccountPingStatz = "$SYS.REQ.ACCOUNT.PING.STATZ"
+	sysAccountReqPrefix = "$SYS.REQ.ACCOUNT."
+	sysUserInfo         = "$SYS.REQ.USER.INFO"
 )
 
-// KindStatsz is the server statistics request, answered on
-// $SYS.REQ.SERVER.PING, $SYS.REQ.SERVER.PING.STATSZ and
-// $SYS.REQ.SERVER.<id>.STATSZ with a ServerStatsMsg (not wrapped in a
-// ServerAPIResponse, as upstream).
-const KindStatsz = "STATSZ"
-
-// sysKinds are the kinds the system account answers by server id and by
-// PING.
-var sysKinds = []string{
-	KindVarz, KindConnz, KindSubsz, KindRoutez, KindGatewayz, KindLeafz,
-	KindAccountz, "ACCSTATZ", KindHealthz, KindStatsz, KindJsz,
+// SystemService is the system account's service, started by New on a
+// server with a system account (see RegisterSystemService).
+type SystemService interface {
+	// Run serves until quit closes (the server's shutdown). Start runs it
+	// on a goroutine that Shutdown waits for.
+	Run(quit <-chan struct{})
+	// ClientConnected and ClientDisconnected report a client's accepted
+	// CONNECT and its close (after an accepted CONNECT), on the client's
+	// goroutines: they must not block. The service owns ev.
+	ClientConnected(ev *ConnectEventMsg)
+	ClientDisconnected(ev *DisconnectEventMsg)
 }
 
-// sysQueueLen bounds the requests waiting for the system service; more are
-// dropped, and their requesters time out, rather than stall a publisher.
-const sysQueueLen = 256
+var (
+	sysFactoryMu sync.Mutex
+	sysFactory   func(*Server) (SystemService, error)
+)
 
-// ServerStatsMsg is the answer to a STATSZ request.
-type ServerStatsMsg struct {
-	Server *snapshot.ServerInfo `json:"server"`
-	Stats  *ServerStats         `json:"statsz"`
+// RegisterSystemService sets the function New calls, for a server with a
+// system account, to attach its system service. Package sys registers
+// itself when imported; a later call replaces the function.
+func RegisterSystemService(attach func(*Server) (SystemService, error)) {
+	sysFactoryMu.Lock()
+	sysFactory = attach
+	sysFactoryMu.Unlock()
 }
 
-// ServerStats are the server's statistics in a ServerStatsMsg, with
-// upstream's field names.
-type ServerStats struct {
-	Start            time.Time          `json:"start"`
-	Mem              int64              `json:"mem"`
-	Cores            int                `json:"cores"`
-	CPU              float64            `json:"cpu"`
-	Connections      int                `json:"connections"`
-	TotalConnections uint64             `json:"total_connections"`
-	ActiveAccounts   int                `json:"active_accounts"`
-	NumSubs          uint32             `json:"subscriptions"`
-	Sent             snapshot.DataStats `json:"sent"`
-	Received         snapshot.DataStats `json:"received"`
-	SlowConsumers    int64              `json:"slow_consumers"`
-	Routes           []*RouteStat       `json:"routes,omitempty"`
-	ActiveServers    int                `json:"active_servers"`
-}
-
-// RouteStat is one route connection in ServerStats, as upstream's.
-type RouteStat struct {
-	ID       uint64             `json:"rid"`
-	Name     string             `json:"name,omitempty"`
-	Sent     snapshot.DataStats `json:"sent"`
-	Received snapshot.DataStats `json:"received"`
-	Pending  int                `json:"pending"`
-}
-
-// sysRequest is a request copied out of the publisher's buffers.
-type sysRequest struct {
-	kind    string
-	subject string // set for the requests that take a token from it
-	reply   string
-	data    []byte
-	who     Requester // for USER.INFO
-}
-
-// systemService answers the $SYS requests through an internal client of
-// the system account. Handlers only queue requests: building a CONNZ locks
-// every client, which must not happen on a publisher's goroutine.
-type systemService struct {
-	ic     *InternalClient
-	reqs   chan sysRequest
-	events chan sysEvent
-}
-
-// startSystem subscribes the system account's internal client to the
-// request subjects. It runs in New; Start starts the goroutine that
-// answers.
+// startSystem attaches the registered system service. It runs in New;
+// Start starts its Run.
 func (s *Server) startSystem() error {
 	if s.sysAcc == nil {
 		return nil
 	}
-	ic, err := s.NewInternalClient(s.sysAcc.Name)
+	sysFactoryMu.Lock()
+	attach := sysFactory
+	sysFactoryMu.Unlock()
+	if attach == nil {
+		return nil
+	}
+	svc, err := attach(s)
 	if err != nil {
 		return err
 	}
-	sys := &systemService{ic: ic, reqs: make(chan sysRequest, sysQueueLen), events: make(chan sysEvent, sysEventQueueLen)}
-	sub := func(subject, kind string) error {
-		_, err := ic.Subscribe(subject, "", func(m *Msg) {
-			// A STATSZ request without a reply asks for a broadcast on
-			// $SYS.SERVER.<id>.STATSZ, as upstream.
-			if len(m.Reply) == 0 && kind != KindStatsz {
-				return
-			}
-			req := sysRequest{kind: kind, reply: string(m.Reply), data: append([]byte(nil), m.Data...)}
-			if wildcardKinds[kind] {
-				req.subject = string(m.Subject)
-			}
-			if kind == kindUserInfo {
-				req.who = m.Requester()
-			}
-			select {
-			case sys.reqs <- req:
-			default:
-			}
-		})
-		return err
-	}
-	for _, kind := range sysKinds {
-		if err := sub(sysServerReqPrefix+s.id+"."+kind, kind); err != nil {
-			return err
-		}
-		if err := sub(sysServerPing+"."+kind, kind); err != nil {
-			return err
-		}
-	}
-	if err := sub(sysServerPing, KindStatsz); err != nil {
-		return err
-	}
-	if err := sub(sysAccountPingStatz, KindAccStatz); err != nil {
-		return err
-	}
-	for _, r := range s.sysExtraRequests() {
-		if err := sub(r.subject, r.kind); err != nil {
-			return err
-		}
-	}
-	s.sys = sys
+	s.sys = svc
 	return nil
 }
 
-// runSystem answers queued requests, publishes queued advisories and sends
-// the STATSZ heartbeat until the server shuts down.
+// runSystem runs the system service until the server shuts down.
 func (s *Server) runSystem() {
 	defer s.wg.Done()
-	sys := s.sys
-	defer sys.ic.Close()
-	hb := newStatszHeartbeat()
-	timer := time.NewTimer(hb.interval)
-	defer timer.Stop()
-	conns := &accConnsHeartbeat{due: map[string]time.Time{}}
-	connsTimer := time.NewTimer(time.Hour)
-	connsTimer.Stop()
-	defer connsTimer.Stop()
-	rearm := func(now time.Time) {
-		if d, ok := conns.wait(now); ok {
-			connsTimer.Reset(d)
-		} else {
-			connsTimer.Stop()
-		}
-	}
-	for {
-		select {
-		case <-s.quit:
-			return
-		case now := <-timer.C:
-			if hb.due(now) {
-				s.broadcastStatsz()
-			}
-			timer.Reset(hb.next(now))
-		case now := <-connsTimer.C:
-			s.accountConnsBeat(conns, now)
-			rearm(now)
-		case ev := <-sys.events:
-			s.publishEvent(ev)
-			if acc := ev.account(); acc != "" {
-				now := time.Now()
-				s.accountConnsChanged(conns, acc, now)
-				rearm(now)
-			}
-		case req := <-sys.reqs:
-			if req.kind == KindStatsz && req.reply == "" {
-				// A broadcast asked for: it also resets the rate limit,
-				// as upstream.
-				if !s.statszFiltered(req.data) {
-					hb.last = time.Time{}
-					s.broadcastStatsz()
-					hb.last = time.Now()
-				}
-				continue
-			}
-			body, err := s.systemAnswer(req)
-			if err != nil {
-				if !errors.Is(err, ErrNotForUs) {
-					s.log.Debug("system request " + req.kind + ": " + err.Error())
-				}
-				continue
-			}
-			_ = sys.ic.Publish(req.reply, "", nil, body)
-		}
-	}
+	s.sys.Run(s.quit)
 }
 
-// systemAnswer builds the answer to req.
-func (s *Server) systemAnswer(req sysRequest) ([]byte, error) {
-	if ans, ok := s.extraAnswer(req); ok {
-		return ans()
-	}
-	if req.kind != KindStatsz {
-		return s.MonitorRequest(req.kind, req.data)
-	}
-	if s.statszFiltered(req.data) {
-		return nil, ErrNotForUs
-	}
-	return json.Marshal(s.statsz())
+// ClientInfo describes the client of a connect or disconnect advisory, with
+// upstream's field names.
+type ClientInfo struct {
+	Start      *time.Time `json:"start,omitempty"`
+	Host       string     `json:"host,omitempty"`
+	ID         uint64     `json:"id,omitempty"`
+	Account    string     `json:"acc"`
+	User       string     `json:"user,omitempty"`
+	Name       string     `json:"name,omitempty"`
+	Lang       string     `json:"lang,omitempty"`
+	Version    string     `json:"ver,omitempty"`
+	RTT        string     `json:"rtt,omitempty"`
+	Server     string     `json:"server,omitempty"`
+	Stop       *time.Time `json:"stop,omitempty"`
+	Kind       string     `json:"kind,omitempty"`
+	ClientType string     `json:"client_type,omitempty"`
 }
 
-// statszFiltered reports whether the filter in a STATSZ request body
-// leaves this server out.
-func (s *Server) statszFiltered(req []byte) bool {
-	var filter snapshot.EventFilterOptions
-	if len(req) > 0 {
-		// A malformed filter selects every server, as an empty one does.
-		_ = json.Unmarshal(req, &filter)
-	}
-	return s.filtered(&filter)
+// ConnectEventMsg is the advisory published on $SYS.ACCOUNT.<acc>.CONNECT.
+// The core fills Type and Client; the system service the rest.
+type ConnectEventMsg struct {
+	Type   string               `json:"type"`
+	ID     string               `json:"id"`
+	Time   time.Time            `json:"timestamp"`
+	Server *snapshot.ServerInfo `json:"server"`
+	Client ClientInfo           `json:"client"`
 }
 
-// statsz gathers the statistics of a ServerStatsMsg.
-func (s *Server) statsz() *ServerStatsMsg {
-	v, _ := s.Varz(nil)
-	active := 0
+// DisconnectEventMsg is the advisory published on
+// $SYS.ACCOUNT.<acc>.DISCONNECT. The core fills Type, Client, Sent,
+// Received and Reason; the system service the rest.
+type DisconnectEventMsg struct {
+	Type     string               `json:"type"`
+	ID       string               `json:"id"`
+	Time     time.Time            `json:"timestamp"`
+	Server   *snapshot.ServerInfo `json:"server"`
+	Client   ClientInfo           `json:"client"`
+	Sent     snapshot.DataStats   `json:"sent"`
+	Received snapshot.DataStats   `json:"received"`
+	Reason   string               `json:"reason"`
+}
+
+// Advisory types, as upstream names them.
+const (
+	connectEventType    = "io.nats.server.advisory.v1.client_connect"
+	disconnectEventType = "io.nats.server.advisory.v1.client_disconnect"
+)
+
+// clientInfoLocked describes c for an advisory; c.mu is held.
+func (c *client) clientInfoLocked(server string) ClientInfo {
+	start := c.start.UTC()
+	ci := ClientInfo{
+		Start:      &start,
+		Host:       c.host,
+		ID:         c.cid,
+		Account:    c.acc.Name,
+		User:       c.authUser,
+		Name:       c.name,
+		Lang:       c.lang,
+		Version:    c.version,
+		Server:     server,
+		Kind:       "Client",
+		ClientType: "nats",
+	}
+	if c.ws {
+		ci.ClientType = "websocket"
+	}
+	if c.rtt > 0 {
+		ci.RTT = c.rtt.String()
+	}
+	return ci
+}
+
+// connectEvent reports the accepted CONNECT of c to the system service. It
+// runs on c's read goroutine.
+func (s *Server) connectEvent(c *client) {
+	if s.sys == nil || c.kind != kindClient {
+		return
+	}
+	c.mu.Lock()
+	ci := c.clientInfoLocked(s.Name())
+	c.mu.Unlock()
+	s.sys.ClientConnected(&ConnectEventMsg{Type: connectEventType, Client: ci})
+}
+
+// disconnectEvent reports the close of c, after its CONNECT was accepted,
+// to the system service.
+func (s *Server) disconnectEvent(c *client) {
+	if s.sys == nil || c.kind != kindClient {
+		return
+	}
+	c.mu.Lock()
+	if !c.connectSeen {
+		c.mu.Unlock()
+		return
+	}
+	ci := c.clientInfoLocked(s.Name())
+	stop := c.stop.UTC()
+	ci.Stop = &stop
+	ev := &DisconnectEventMsg{
+		Type:     disconnectEventType,
+		Client:   ci,
+		Sent:     snapshot.DataStats{Msgs: c.outMsgs, Bytes: c.outBytes},
+		Received: snapshot.DataStats{Msgs: c.inMsgsTotal.Load(), Bytes: c.inBytesTotal.Load()},
+		Reason:   c.reason.String(),
+	}
+	c.mu.Unlock()
+	s.sys.ClientDisconnected(ev)
+}
+
+// Accessors for the system service (package sys), which uses nothing
+// unexported of the core.
+
+// ErrNoAnswer is returned by a SystemResponse run function that decides,
+// after looking, that the request gets no answer at all.
+var ErrNoAnswer = errSilent
+
+// ErrNoClient is returned by KickClient and LameDuckClient for a connection
+// id that names no client, with upstream's text.
+var ErrNoClient = errors.New("no such client id")
+
+// SystemResponse answers a $SYS request the way the monitoring requests are
+// answered: req's JSON is decoded into opts (when not nil) with its event
+// filter, a filter that leaves this server out gives ErrNotForUs, and
+// run's result (or error) is wrapped in a snapshot.ServerAPIResponse. A run that
+// returns ErrNoAnswer gives ErrNoAnswer.
+func (s *Server) SystemResponse(req []byte, opts any, run func() (any, error)) ([]byte, error) {
+	return s.zRequest(req, opts, run)
+}
+
+// ServerInfo is this server's part of system messages (a new sequence
+// number each call).
+func (s *Server) ServerInfo() *snapshot.ServerInfo { return s.serverInfo() }
+
+// EventFiltered reports whether f leaves this server out.
+func (s *Server) EventFiltered(f *snapshot.EventFilterOptions) bool { return s.filtered(f) }
+
+// ActiveAccounts counts the accounts with a client on this server.
+func (s *Server) ActiveAccounts() int {
+	n := 0
 	for range s.accountCounts() {
-		active++
+		n++
 	}
-	routes, servers := s.routeStats()
-	return &ServerStatsMsg{
-		Server: s.serverInfo(),
-		Stats: &ServerStats{
-			Start:            v.Start,
-			Mem:              v.Mem,
-			Cores:            v.Cores,
-			CPU:              v.CPU,
-			Connections:      v.Connections,
-			TotalConnections: v.TotalConnections,
-			ActiveAccounts:   active,
-			NumSubs:          v.Subscriptions,
-			Sent:             snapshot.DataStats{Msgs: v.OutMsgs, Bytes: v.OutBytes},
-			Received:         snapshot.DataStats{Msgs: v.InMsgs, Bytes: v.InBytes},
-			SlowConsumers:    v.SlowConsumers,
-			Routes:           routes,
-			ActiveServers:    servers,
-		},
-	}
+	return n
 }
 
-// routeStats lists the route connections for STATSZ and counts the servers
-// of the cluster this one is connected to, itself included.
-func (s *Server) routeStats() ([]*RouteStat, int) {
-	rz, err := s.Routez(&snapshot.RoutezOptions{})
-	if err != nil {
-		return nil, 1
+// HasInterest reports whether a message published in a on subject may
+// reach someone (a subscription, or a stream import of it).
+func (a *Account) HasInterest(subject string) bool { return a.hasInterest(subject) }
+
+// KickClient closes the client connection cid (reason Kicked).
+func (s *Server) KickClient(cid uint64) error {
+	c := s.clientByID(cid)
+	if c == nil {
+		return ErrNoClient
 	}
-	peers := make(map[string]bool)
-	var routes []*RouteStat
-	for _, r := range rz.Routes {
-		peers[r.RemoteID] = true
-		routes = append(routes, &RouteStat{
-			ID: r.Rid, Name: r.RemoteName, Pending: r.Pending,
-			Sent:     snapshot.DataStats{Msgs: r.OutMsgs, Bytes: r.OutBytes},
-			Received: snapshot.DataStats{Msgs: r.InMsgs, Bytes: r.InBytes},
-		})
+	s.log.Info(c.logPrefix + " - Kicked by a system request")
+	c.closeConnection(reasonKicked)
+	return nil
+}
+
+// LameDuckClient tells the client connection cid that this server is
+// going away (INFO with ldm true), so that it reconnects elsewhere.
+func (s *Server) LameDuckClient(cid uint64) error {
+	c := s.clientByID(cid)
+	if c == nil {
+		return ErrNoClient
 	}
-	return routes, len(peers) + 1
+	s.mu.Lock()
+	info := s.info
+	s.mu.Unlock()
+	info.LameDuckMode = true
+	c.sendLameDuckInfo(info)
+	return nil
+}
+
+func (s *Server) clientByID(cid uint64) *client {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if c := s.clients[cid]; c != nil && c.kind == kindClient {
+		return c
+	}
+	return nil
 }

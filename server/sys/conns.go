@@ -1,9 +1,10 @@
-package server
+package sys
 
 import (
 	"encoding/json"
 	"time"
 
+	"natsd.dev/server"
 	"natsd.dev/server/snapshot"
 )
 
@@ -19,7 +20,7 @@ import (
 const accConnsInterval = 30 * time.Second
 
 func accConnsSubjects(acc string) [2]string {
-	return [2]string{sysAccountEventPrefix + acc + ".SERVER.CONNS", "$SYS.SERVER.ACCOUNT." + acc + ".CONNS"}
+	return [2]string{accountEventPrefix + acc + ".SERVER.CONNS", "$SYS.SERVER.ACCOUNT." + acc + ".CONNS"}
 }
 
 // accConnsHeartbeat tracks the accounts that had connections, with the
@@ -45,24 +46,24 @@ func (h *accConnsHeartbeat) wait(now time.Time) (time.Duration, bool) {
 
 // accountConnsChanged publishes the event of acc after a client of it
 // connected or disconnected, and (re)arms its heartbeat.
-func (s *Server) accountConnsChanged(h *accConnsHeartbeat, acc string, now time.Time) {
-	if acc == "" || acc == GlobalAccountName {
+func (svc *Service) accountConnsChanged(h *accConnsHeartbeat, acc string, now time.Time) {
+	if acc == "" || acc == server.GlobalAccountName {
 		return
 	}
 	h.due[acc] = now.Add(accConnsInterval)
-	if n, ok := s.publishAccountConns(acc); ok && n == 0 {
+	if n, ok := svc.publishAccountConns(acc); ok && n == 0 {
 		delete(h.due, acc)
 	}
 }
 
 // accountConnsBeat publishes the events of the accounts that are due.
-func (s *Server) accountConnsBeat(h *accConnsHeartbeat, now time.Time) {
+func (svc *Service) accountConnsBeat(h *accConnsHeartbeat, now time.Time) {
 	for acc, t := range h.due {
 		if t.After(now) {
 			continue
 		}
 		h.due[acc] = now.Add(accConnsInterval)
-		if n, ok := s.publishAccountConns(acc); ok && n == 0 {
+		if n, ok := svc.publishAccountConns(acc); ok && n == 0 {
 			delete(h.due, acc) // the last one said 0; nothing more until a connect
 		}
 	}
@@ -70,19 +71,19 @@ func (s *Server) accountConnsBeat(h *accConnsHeartbeat, now time.Time) {
 
 // publishAccountConns publishes acc's AccountNumConns if anyone listens.
 // It returns the number of connections and whether it counted them.
-func (s *Server) publishAccountConns(acc string) (int, bool) {
+func (svc *Service) publishAccountConns(acc string) (int, bool) {
 	subjects := accConnsSubjects(acc)
-	sys := s.sysAcc
+	sys := svc.srv.SystemAccount()
 	var send [2]bool
 	listening := false
 	for i, subj := range subjects {
-		send[i] = sys.hasInterest(subj)
+		send[i] = sys.HasInterest(subj)
 		listening = listening || send[i]
 	}
 	if !listening {
 		return 0, false
 	}
-	st, err := s.AccountStatz(&snapshot.AccountStatzOptions{Accounts: []string{acc}, IncludeUnused: true})
+	st, err := svc.srv.AccountStatz(&snapshot.AccountStatzOptions{Accounts: []string{acc}, IncludeUnused: true})
 	if err != nil || len(st.Accounts) == 0 {
 		return 0, false // the account is gone
 	}
@@ -90,7 +91,7 @@ func (s *Server) publishAccountConns(acc string) (int, bool) {
 		Type:        accountConnsEventType,
 		ID:          eventID(),
 		Time:        time.Now().UTC(),
-		Server:      s.serverInfo(),
+		Server:      svc.srv.ServerInfo(),
 		AccountStat: *st.Accounts[0],
 	}
 	b, err := json.Marshal(&m)
@@ -99,7 +100,7 @@ func (s *Server) publishAccountConns(acc string) (int, bool) {
 	}
 	for i, subj := range subjects {
 		if send[i] {
-			_ = s.sys.ic.Publish(subj, "", nil, b)
+			_ = svc.sess.Publish(subj, "", nil, b)
 		}
 	}
 	return m.Conns, true

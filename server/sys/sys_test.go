@@ -1,4 +1,4 @@
-package server_test
+package sys_test
 
 import (
 	"context"
@@ -13,6 +13,7 @@ import (
 
 	"natsd.dev/server"
 	"natsd.dev/server/config"
+	_ "natsd.dev/server/sys"
 )
 
 const systemConf = `
@@ -90,18 +91,18 @@ func TestSystemAccountDefault(t *testing.T) {
 	_, err := nc.Request("$SYS.REQ.SERVER.PING.VARZ", nil, time.Second)
 	require.ErrorIs(t, err, nats.ErrNoResponders)
 
-	ic, err := s.NewInternalClient(server.DefaultSystemAccountName)
+	sess, err := s.Attach(server.SessionOptions{Account: server.DefaultSystemAccountName})
 	require.NoError(t, err)
-	defer ic.Close()
+	defer sess.Close()
 	got := make(chan []byte, 1)
-	_, err = ic.Subscribe("reply.x", "", func(m *server.Msg) {
+	_, err = sess.Subscribe("reply.x", "", func(m *server.Msg) {
 		select {
 		case got <- append([]byte(nil), m.Data...):
 		default:
 		}
 	})
 	require.NoError(t, err)
-	require.NoError(t, ic.Publish("$SYS.REQ.SERVER.PING.VARZ", "reply.x", nil, nil))
+	require.NoError(t, sess.Publish("$SYS.REQ.SERVER.PING.VARZ", "reply.x", nil, nil))
 	select {
 	case b := <-got:
 		var r map[string]any

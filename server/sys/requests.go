@@ -1,19 +1,19 @@
-package server
+package sys
 
 import (
 	"encoding/json"
-	"errors"
 	"strings"
 	"time"
 
 	"natsd.dev/auth"
+	"natsd.dev/server"
 	"natsd.dev/server/snapshot"
 )
 
 // The STATSZ heartbeat and the $SYS requests beyond the monitoring kinds:
 // IDZ, the per-account requests ($SYS.REQ.ACCOUNT.<acc>.<KIND>), USER.INFO
 // and a client's lame duck (LDM). All of them run on the system goroutine
-// (runSystem), like the monitoring requests.
+// (Service.Run), like the monitoring requests.
 
 // STATSZ heartbeat timing, as upstream: the first one 250ms after start,
 // then at twice the previous interval up to every 10s; two broadcasts are
@@ -27,9 +27,9 @@ const (
 
 // Subjects and kinds of the extra requests.
 const (
-	sysServerEventPrefix  = "$SYS.SERVER."
-	sysAccountReqPrefix   = "$SYS.REQ.ACCOUNT."
-	sysUserInfo           = "$SYS.REQ.USER.INFO"
+	serverEventPrefix     = "$SYS.SERVER."
+	accountReqPrefix      = "$SYS.REQ.ACCOUNT."
+	userInfoSubject       = "$SYS.REQ.USER.INFO"
 	accountConnsEventType = "io.nats.server.advisory.v1.account_connections"
 
 	// KindIdz asks for a server's name, host and id, answered bare (not in
@@ -44,7 +44,7 @@ const (
 )
 
 // accountKinds are the last tokens of $SYS.REQ.ACCOUNT.<acc>.<KIND>.
-var accountKinds = []string{KindConnz, KindSubsz, KindLeafz, "INFO", "CONNS", KindAccStatz}
+var accountKinds = []string{server.KindConnz, server.KindSubsz, server.KindLeafz, "INFO", "CONNS", server.KindAccStatz}
 
 // wildcardKinds are the kinds whose subject carries a token the answer
 // needs (the account).
@@ -56,43 +56,42 @@ var wildcardKinds = func() map[string]bool {
 	return m
 }()
 
-type sysSubject struct{ subject, kind string }
-
-// sysExtraRequests are the subscriptions startSystem adds for the
-// requests of this file.
-func (s *Server) sysExtraRequests() []sysSubject {
-	reqs := []sysSubject{
-		{sysServerReqPrefix + s.id + "." + KindIdz, KindIdz},
-		{sysServerPing + "." + KindIdz, KindIdz},
-		{sysServerReqPrefix + s.id + "." + kindLDM, kindLDM},
-		{sysServerReqPrefix + s.id + "." + kindKick, kindKick},
-		{sysUserInfo, kindUserInfo},
+// extraRequests are the subscriptions Attach adds for the requests of
+// this file, for the server with the given id.
+func extraRequests(id string) []subject {
+	reqs := []subject{
+		{serverReqPrefix + id + "." + KindIdz, KindIdz},
+		{serverPing + "." + KindIdz, KindIdz},
+		{serverReqPrefix + id + "." + kindLDM, kindLDM},
+		{serverReqPrefix + id + "." + kindKick, kindKick},
+		{userInfoSubject, kindUserInfo},
 	}
 	for _, k := range accountKinds {
-		reqs = append(reqs, sysSubject{sysAccountReqPrefix + "*." + k, kindAccPrefix + k})
+		reqs = append(reqs, subject{accountReqPrefix + "*." + k, kindAccPrefix + k})
 	}
 	return reqs
 }
 
 // extraAnswer returns the function answering req when req is one of the
 // kinds of this file.
-func (s *Server) extraAnswer(req sysRequest) (func() ([]byte, error), bool) {
+func (svc *Service) extraAnswer(req request) (func() ([]byte, error), bool) {
+	s := svc.srv
 	switch {
 	case req.kind == KindIdz:
-		return s.idz, true
+		return func() ([]byte, error) { return idz(s) }, true
 	case req.kind == kindLDM:
-		return func() ([]byte, error) { return s.ldmRequest(req.data) }, true
+		return func() ([]byte, error) { return clientRequest(s, req.data, s.LameDuckClient) }, true
 	case req.kind == kindKick:
-		return func() ([]byte, error) { return s.kickRequest(req.data) }, true
+		return func() ([]byte, error) { return clientRequest(s, req.data, s.KickClient) }, true
 	case req.kind == kindUserInfo:
-		return func() ([]byte, error) { return s.userInfo(req.who) }, true
+		return func() ([]byte, error) { return userInfo(s, req.who) }, true
 	case strings.HasPrefix(req.kind, kindAccPrefix):
 		acc, ok := accountFromSubject(req.subject)
 		if !ok {
-			return func() ([]byte, error) { return nil, ErrNotForUs }, true
+			return func() ([]byte, error) { return nil, server.ErrNotForUs }, true
 		}
 		return func() ([]byte, error) {
-			return s.accountRequest(strings.TrimPrefix(req.kind, kindAccPrefix), acc, req.data)
+			return accountRequest(s, strings.TrimPrefix(req.kind, kindAccPrefix), acc, req.data)
 		}, true
 	}
 	return nil, false
@@ -100,7 +99,7 @@ func (s *Server) extraAnswer(req sysRequest) (func() ([]byte, error), bool) {
 
 // accountFromSubject takes <acc> out of $SYS.REQ.ACCOUNT.<acc>.<KIND>.
 func accountFromSubject(subject string) (string, bool) {
-	rest, ok := strings.CutPrefix(subject, sysAccountReqPrefix)
+	rest, ok := strings.CutPrefix(subject, accountReqPrefix)
 	if !ok {
 		return "", false
 	}
@@ -139,17 +138,16 @@ func (h *statszHeartbeat) next(now time.Time) time.Duration {
 // broadcastStatsz publishes the server's statistics on
 // $SYS.SERVER.<id>.STATSZ when anyone is listening: without a subscriber
 // it does not even gather them.
-func (s *Server) broadcastStatsz() {
-	subj := sysServerEventPrefix + s.id + "." + KindStatsz
-	acc := s.sysAcc
-	if !acc.hasInterest(subj) {
+func (svc *Service) broadcastStatsz() {
+	subj := serverEventPrefix + svc.srv.ID() + "." + KindStatsz
+	if !svc.srv.SystemAccount().HasInterest(subj) {
 		return
 	}
-	b, err := json.Marshal(s.statsz())
+	b, err := json.Marshal(svc.statsz())
 	if err != nil {
 		return
 	}
-	_ = s.sys.ic.Publish(subj, "", nil, b)
+	_ = svc.sess.Publish(subj, "", nil, b)
 }
 
 // ServerID is the answer to an IDZ request.
@@ -159,11 +157,9 @@ type ServerID struct {
 	ID   string `json:"id"`
 }
 
-func (s *Server) idz() ([]byte, error) {
-	s.mu.Lock()
-	id := ServerID{Name: s.info.Name, Host: s.info.Host, ID: s.info.ID}
-	s.mu.Unlock()
-	return json.Marshal(&id)
+func idz(s *server.Server) ([]byte, error) {
+	info := s.ServerInfo()
+	return json.Marshal(&ServerID{Name: info.Name, Host: info.Host, ID: info.ID})
 }
 
 // AccountNumConns answers $SYS.REQ.ACCOUNT.<acc>.CONNS: the account's
@@ -182,76 +178,76 @@ type AccountNumConns struct {
 // account's details; STATZ its statistics, silent when it has no
 // connections here (unless include_unused); CONNS its connection count,
 // silent without connections.
-func (s *Server) accountRequest(kind, acc string, req []byte) ([]byte, error) {
+func accountRequest(s *server.Server, kind, acc string, req []byte) ([]byte, error) {
 	switch kind {
-	case KindConnz:
+	case server.KindConnz:
 		o := new(snapshot.ConnzOptions)
-		return s.zRequest(req, o, func() (any, error) {
+		return s.SystemResponse(req, o, func() (any, error) {
 			o.Account = acc
 			return s.Connz(o)
 		})
-	case KindSubsz:
+	case server.KindSubsz:
 		o := new(snapshot.SubszOptions)
-		return s.zRequest(req, o, func() (any, error) {
+		return s.SystemResponse(req, o, func() (any, error) {
 			o.Account, o.Subscriptions = acc, true
 			return s.Subsz(o)
 		})
-	case KindLeafz:
+	case server.KindLeafz:
 		o := new(snapshot.LeafzOptions)
-		return s.zRequest(req, o, func() (any, error) {
+		return s.SystemResponse(req, o, func() (any, error) {
 			o.Account = acc
-			return s.Snapshot(KindLeafz, o)
+			return s.Snapshot(server.KindLeafz, o)
 		})
 	case "INFO":
-		return s.zRequest(req, nil, func() (any, error) {
+		return s.SystemResponse(req, nil, func() (any, error) {
 			az, err := s.Accountz(&snapshot.AccountzOptions{Account: acc})
 			if err != nil {
 				return nil, err
 			}
 			return az.Account, nil
 		})
-	case KindAccStatz:
+	case server.KindAccStatz:
 		if acc == "PING" {
-			return nil, ErrNotForUs // $SYS.REQ.ACCOUNT.PING.STATZ has its own subscription
+			return nil, server.ErrNotForUs // $SYS.REQ.ACCOUNT.PING.STATZ has its own subscription
 		}
 		o := new(snapshot.AccountStatzOptions)
-		return s.zRequest(req, o, func() (any, error) {
+		return s.SystemResponse(req, o, func() (any, error) {
 			o.Accounts = []string{acc}
 			st, err := s.AccountStatz(o)
 			if err == nil && len(st.Accounts) == 0 && !o.IncludeUnused {
-				return nil, errSilent
+				return nil, server.ErrNoAnswer
 			}
 			return st, err
 		})
 	case "CONNS":
-		return s.accountConns(acc, req)
+		return accountConns(s, acc, req)
 	}
-	return nil, ErrUnknownKind
+	return nil, server.ErrUnknownKind
 }
 
 // accountConns answers $SYS.REQ.ACCOUNT.<acc>.CONNS. The optional body
 // {"acc": "<acc>"} must name the same account.
-func (s *Server) accountConns(acc string, req []byte) ([]byte, error) {
+func accountConns(s *server.Server, acc string, req []byte) ([]byte, error) {
 	if len(req) > 0 {
 		var body struct {
 			Account string `json:"acc"`
 		}
 		if err := json.Unmarshal(req, &body); err != nil || body.Account != acc {
-			return nil, ErrNotForUs
+			return nil, server.ErrNotForUs
 		}
 	}
 	if s.LookupAccount(acc) == nil {
-		return nil, ErrNotForUs
+		return nil, server.ErrNotForUs
 	}
 	st, err := s.AccountStatz(&snapshot.AccountStatzOptions{Accounts: []string{acc}})
 	if err != nil || len(st.Accounts) == 0 || st.Accounts[0].Conns == 0 {
-		return nil, ErrNotForUs
+		return nil, server.ErrNotForUs
 	}
 	m := AccountNumConns{
 		Type:        accountConnsEventType,
 		ID:          eventID(),
 		Time:        time.Now().UTC(),
-		Server:      s.serverInfo(),
+		Server:      s.ServerInfo(),
 		AccountStat: *st.Accounts[0],
 	}
 	return json.Marshal(&m)
@@ -264,44 +260,16 @@ type LDMClientReq struct {
 	CID uint64 `json:"cid"`
 }
 
-// errNoClient is the error of an LDM request for an unknown connection,
-// with upstream's text.
-var errNoClient = errors.New("no such client id")
-
-func (s *Server) ldmRequest(req []byte) ([]byte, error) {
-	return s.clientRequest(req, func(c *client, info Info) {
-		info.LameDuckMode = true
-		c.sendLameDuckInfo(info)
-	})
-}
-
-// kickRequest answers $SYS.REQ.SERVER.<id>.KICK: the connection named by
-// {"cid": N} is closed (reason Kicked), as upstream.
-func (s *Server) kickRequest(req []byte) ([]byte, error) {
-	return s.clientRequest(req, func(c *client, _ Info) {
-		c.srv.log.Info(c.logPrefix + " - Kicked by a system request")
-		c.closeConnection(reasonKicked)
-	})
-}
-
 // clientRequest runs do on the client connection a request body
-// {"cid": N} names, or answers "no such client id".
-func (s *Server) clientRequest(req []byte, do func(*client, Info)) ([]byte, error) {
+// {"cid": N} names, or answers "no such client id". LDM tells the client
+// to reconnect elsewhere (server.LameDuckClient), KICK closes it
+// (server.KickClient), as upstream.
+func clientRequest(s *server.Server, req []byte, do func(cid uint64) error) ([]byte, error) {
 	var r LDMClientReq
 	if err := json.Unmarshal(req, &r); err != nil {
-		return nil, ErrNotForUs // upstream logs it and does not answer
+		return nil, server.ErrNotForUs // upstream logs it and does not answer
 	}
-	return s.zRequest(req, nil, func() (any, error) {
-		s.mu.Lock()
-		c := s.clients[r.CID]
-		info := s.info
-		s.mu.Unlock()
-		if c == nil || c.kind != kindClient {
-			return nil, errNoClient
-		}
-		do(c, info)
-		return nil, nil
-	})
+	return s.SystemResponse(req, nil, func() (any, error) { return nil, do(r.CID) })
 }
 
 // UserInfo answers $SYS.REQ.USER.INFO: the requesting user, its account
@@ -352,10 +320,10 @@ func userPermissions(p *auth.Permissions) *UserPermissions {
 // userInfo answers $SYS.REQ.USER.INFO with the requester's user, account
 // and permissions. Users of other accounts reach it through the service
 // import every account has (see systemImports).
-func (s *Server) userInfo(who Requester) ([]byte, error) {
-	return s.zRequest(nil, nil, func() (any, error) {
+func userInfo(s *server.Server, who server.Requester) ([]byte, error) {
+	return s.SystemResponse(nil, nil, func() (any, error) {
 		if !who.Client {
-			return nil, errSilent
+			return nil, server.ErrNoAnswer
 		}
 		return &UserInfo{UserID: who.User, Account: who.Account, Permissions: userPermissions(who.Permissions)}, nil
 	})

@@ -1,0 +1,706 @@
+package server
+
+import (
+	"encoding/base64"
+	"errors"
+	"net"
+	"strconv"
+	"sync"
+	"time"
+
+	"natsd.dev/auth"
+	"natsd.dev/sublist"
+)
+
+// Session kinds, as /connz shows them in "kind" (upstream's names).
+const (
+	SessionClient    = "Client"    // a protocol front end's user (MQTT)
+	SessionJetStream = "JetStream" // JetStream capture and delivery
+	SessionSystem    = "System"    // the system services
+	SessionAccount   = "Account"   // an account's own in-process service
+)
+
+// Session errors.
+var (
+	// ErrQueueFull is returned by Session.Publish when a must-not-lose
+	// session's queue stayed full for the whole stall: the message
+	// reached every other subscriber, not that one.
+	ErrQueueFull = errors.New("server: session queue full")
+	// ErrPermission is returned when the session's user may not publish
+	// or subscribe to the subject.
+	ErrPermission = errors.New("server: permissions violation")
+	// ErrMaxPayload is returned by Publish for a message larger than the
+	// server's or the account's max_payload.
+	ErrMaxPayload = errors.New("server: maximum payload exceeded")
+	// ErrTooManySubs is returned by Subscribe past the server's or the
+	// account's subscription limit.
+	ErrTooManySubs = errors.New("server: maximum subscriptions exceeded")
+)
+
+// DefaultSessionQueue is the default SessionOptions.QueueLen.
+const DefaultSessionQueue = 1024
+
+// SessionOptions describe a session to Attach.
+type SessionOptions struct {
+	// Kind is what /connz shows in "kind": SessionClient (the default),
+	// SessionJetStream, SessionSystem or SessionAccount. Type is its
+	// "type" for SessionClient ("mqtt"; "nats" by default).
+	Kind, Type string
+	// Name, Lang and Version are shown in /connz as a client's CONNECT
+	// fields are; MQTTClient as "mqtt_client".
+	Name, Lang, Version, MQTTClient string
+	// RemoteAddr is the front end's peer, shown in /connz ("ip", "port")
+	// and given to the authenticators. Optional.
+	RemoteAddr net.Addr
+
+	// Account binds the session to the named account without
+	// authentication and without permissions ("" is the global account
+	// when no credential is set either). It excludes the credentials.
+	Account string
+	// ConnKind is the connection type the authenticators check against
+	// a user's allowed_connection_types (auth.KindMQTT for MQTT).
+	ConnKind auth.ConnKind
+	// User, Password, Token and Nkey are credentials checked by the
+	// server's authentication chain as CONNECT's are. With Nkey, Sign
+	// signs the nonce (the raw ed25519 signature).
+	User, Password, Token, Nkey string
+	Sign                        func(nonce []byte) ([]byte, error)
+
+	// QueueLen bounds the messages queued for the session's handlers
+	// (DefaultSessionQueue when 0).
+	QueueLen int
+	// Drop makes the session best-effort: a message that finds the queue
+	// full is dropped (and counted, Session.Dropped) instead of slowing
+	// and then refusing its publisher. For services like $SYS requests
+	// only.
+	Drop bool
+	// Stall bounds how long this session's Publish waits, in total per
+	// call, for full queues of must-not-lose sessions before it returns
+	// ErrQueueFull (10ms when 0, as a socket client's batch).
+	Stall time.Duration
+
+	// Conn, when set, receives the messages of subscriptions made
+	// without a handler, through the outbound machinery of a socket
+	// client: one writer goroutine, writev, the slow-consumer policy
+	// (max_pending, write_deadline). The session closes Conn when it
+	// closes. Encoder frames each message (NATS MSG/HMSG when nil);
+	// Headers keeps header blocks (else they are stripped).
+	Conn    net.Conn
+	Encoder Encoder
+	Headers bool
+}
+
+// Encoder frames messages written to a session's Conn. It is called with
+// the session's lock held, on the publisher's goroutine: it must not
+// block. The payload is written between its two outputs.
+type Encoder interface {
+	// AppendMsgHeader appends what precedes a message's payload (size
+	// bytes, of which hdrLen are a header block; -1 without headers)
+	// for the subscription sid and returns the extended dst. Output up
+	// to len(subject)+len(sid)+len(reply)+64 bytes is written in place
+	// in the outbound buffer; longer output costs a copy.
+	AppendMsgHeader(dst, subject, sid, reply []byte, hdrLen, size int) []byte
+	// Trailer is what follows the payload (may be nil).
+	Trailer() []byte
+}
+
+// Session is an in-process user of the server: a protocol front end's
+// client or an in-process consumer, listed in /connz. Create it with
+// Attach; its methods are safe for concurrent use.
+type Session struct {
+	c     *client
+	q     *sessQueue
+	stall time.Duration
+	// pubMu guards publisher, which is not safe for concurrent use.
+	pubMu     sync.Mutex
+	publisher *auth.Publisher
+	sidSeq    uint64 // guarded by c.mu
+}
+
+// SessionSub is a subscription of a Session.
+type SessionSub struct {
+	sess *Session
+	sub  *subscription
+}
+
+// Attach authenticates a session (or binds it to opts.Account) and lists
+// it in /connz. Its handlers run on a goroutine of its own until Close or
+// the server's shutdown.
+func (s *Server) Attach(opts SessionOptions) (*Session, error) {
+	hasCreds := opts.User != "" || opts.Password != "" || opts.Token != "" || opts.Nkey != ""
+	if opts.Account != "" && hasCreds {
+		return nil, errors.New("server: session with both an account and credentials")
+	}
+	if opts.Kind == "" {
+		opts.Kind = SessionClient
+	}
+	if opts.Kind == SessionClient && opts.Type == "" {
+		opts.Type = "nats"
+	}
+	c := &client{
+		srv:     s,
+		cid:     s.nextCID.Add(1),
+		kind:    kindSession,
+		start:   time.Now(),
+		done:    make(chan struct{}),
+		subs:    make(map[string]*subscription),
+		headers: opts.Headers || opts.Conn == nil,
+		sess:    &sessInfo{kind: opts.Kind, typ: opts.Type, mqtt: opts.MQTTClient},
+	}
+	c.opts = connectOpts{Echo: true, Headers: true, Protocol: 1, Name: opts.Name, Lang: opts.Lang, Version: opts.Version}
+	c.name, c.lang, c.version = opts.Name, opts.Lang, opts.Version
+	if a, ok := opts.RemoteAddr.(*net.TCPAddr); ok {
+		c.host, c.port = a.IP.String(), a.Port
+	} else if opts.RemoteAddr != nil {
+		c.host = opts.RemoteAddr.String()
+	}
+	c.logPrefix = "session - cid:" + strconv.FormatUint(c.cid, 10)
+	sess := &Session{c: c, stall: opts.Stall}
+	if sess.stall <= 0 {
+		sess.stall = maxStallPerBatch
+	}
+	if err := sess.authenticate(s, &opts, hasCreds); err != nil {
+		return nil, err
+	}
+	n := opts.QueueLen
+	if n <= 0 {
+		n = DefaultSessionQueue
+	}
+	sess.q = &sessQueue{slots: make([]queued, n), drop: opts.Drop, kick: make(chan struct{}, 1)}
+	c.sess.q = sess.q
+	if opts.Conn != nil {
+		c.nc = opts.Conn
+		c.kick = make(chan struct{}, 1)
+		c.sess.enc = opts.Encoder
+	}
+	c.connectSeen = true
+	s.mu.Lock()
+	if s.shutdown {
+		s.mu.Unlock()
+		c.releaseAccount()
+		return nil, ErrServerStopped
+	}
+	if s.sessions == nil {
+		s.sessions = make(map[uint64]*client)
+	}
+	s.sessions[c.cid] = c
+	if c.nc != nil {
+		s.wg.Add(1)
+	}
+	s.mu.Unlock()
+	if c.nc != nil {
+		go c.writeLoop()
+	}
+	go sess.run()
+	return sess, nil
+}
+
+// authenticate binds the session to its account: opts.Account directly,
+// else through the server's chain with the session's credentials.
+func (sess *Session) authenticate(s *Server, opts *SessionOptions, hasCreds bool) error {
+	c := sess.c
+	var acc *Account
+	id := &auth.Identity{}
+	sa := s.auth.Load()
+	switch {
+	case opts.Account != "":
+		if acc = s.LookupAccount(opts.Account); acc == nil {
+			return errors.New("server: no account " + opts.Account)
+		}
+	case sa.chain == nil && !hasCreds:
+		acc = s.gAcc
+	case sa.chain == nil:
+		return errors.New("server: authorization violation: no authentication configured")
+	default:
+		req := &auth.Request{Kind: opts.ConnKind, User: opts.User, Password: opts.Password,
+			Token: opts.Token, Nkey: opts.Nkey, RemoteAddr: opts.RemoteAddr}
+		if opts.Nkey != "" {
+			if opts.Sign == nil {
+				return errors.New("server: nkey session without Sign")
+			}
+			req.Nonce = auth.NewNonce()
+			sig, err := opts.Sign(req.Nonce)
+			if err != nil {
+				return err
+			}
+			req.Sig = base64.RawURLEncoding.EncodeToString(sig)
+		}
+		var err error
+		if id, err = sa.chain.Authenticate(req); err == nil {
+			acc, err = s.identityAccount(id)
+		}
+		if err != nil {
+			s.log.Error(c.logPrefix + " - authentication error: " + err.Error())
+			return errors.New("server: authorization violation")
+		}
+	}
+	if !acc.addConn() {
+		return errors.New("server: " + errTextMaxAccountConns + " - Account: " + acc.Name)
+	}
+	c.acc = acc
+	c.accCounted = acc.limits.MaxConnections > 0
+	c.authUser = id.Name
+	c.checker = id.Checker
+	if p := id.Checker.Permissions(); p != nil && p.Publish != nil {
+		sess.publisher = id.Checker.NewPublisher()
+	}
+	return nil
+}
+
+// releaseAccount gives back the account connection slot of a session that
+// was never listed.
+func (c *client) releaseAccount() {
+	if c.accCounted {
+		c.acc.conns.Add(-1)
+		c.accCounted = false
+	}
+}
+
+// ID is the session's connection id in /connz ("cid").
+func (sess *Session) ID() uint64 { return sess.c.cid }
+
+// Account is the name of the session's account.
+func (sess *Session) Account() string { return sess.c.acc.Name }
+
+// Dropped counts the messages a Drop session lost to a full queue.
+func (sess *Session) Dropped() int64 {
+	q := sess.q
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.dropped
+}
+
+// Subscribe subscribes to subject (wildcards allowed; with a queue group
+// when queue is not empty), subject to the user's permissions and the
+// subscription limits. With a handler, messages are copied into the
+// session's queue and h runs on the session's goroutine; with h nil they
+// go to the session's Conn (see SessionOptions.Conn).
+func (sess *Session) Subscribe(subject, queue string, h MsgHandler) (*SessionSub, error) {
+	c := sess.c
+	if !sublist.ValidFilter(subject) || (queue != "" && !validQueue([]byte(queue))) {
+		return nil, sublist.ErrInvalidSubject
+	}
+	if h == nil && c.nc == nil {
+		return nil, errors.New("server: subscription without handler on a session without Conn")
+	}
+	sub := &subscription{client: c, subject: subject, queue: queue}
+	if h != nil {
+		sub.handler, sub.sq = h, sess.q
+	}
+	if c.checker != nil {
+		if !c.checker.CanSubscribe(subject, queue) {
+			return nil, ErrPermission
+		}
+		if c.checker.NeedsDeliveryFilter(subject) {
+			sub.filter.Store(c.checker)
+		}
+	}
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return nil, ErrClosed
+	}
+	if max := c.maxSubs(); max > 0 && len(c.subs) >= max {
+		c.mu.Unlock()
+		return nil, ErrTooManySubs
+	}
+	sess.sidSeq++
+	sub.sid = strconv.AppendUint(nil, sess.sidSeq, 10)
+	c.subs[string(sub.sid)] = sub
+	c.mu.Unlock()
+	s := c.srv
+	s.interestMu.RLock()
+	err := c.acc.sl.Insert(subject, queue, sub)
+	if err == nil {
+		s.notifyInterest(c.acc, subject, queue, true)
+	}
+	s.interestMu.RUnlock()
+	if err != nil {
+		c.mu.Lock()
+		delete(c.subs, string(sub.sid))
+		c.mu.Unlock()
+		return nil, err
+	}
+	c.mu.Lock()
+	gone := sub.closed
+	c.mu.Unlock()
+	if gone { // the session closed meanwhile
+		s.removeLocalSub(c.acc, sub)
+		return nil, ErrClosed
+	}
+	return &SessionSub{sess: sess, sub: sub}, nil
+}
+
+// SID is the subscription's id, as an Encoder sees it.
+func (ss *SessionSub) SID() string { return string(ss.sub.sid) }
+
+// Unsubscribe removes the subscription. Messages already queued for it
+// are not handed to its handler any more.
+func (ss *SessionSub) Unsubscribe() error {
+	c := ss.sess.c
+	c.mu.Lock()
+	if ss.sub.closed {
+		c.mu.Unlock()
+		return nil
+	}
+	ss.sub.closed = true
+	delete(c.subs, string(ss.sub.sid))
+	c.mu.Unlock()
+	c.srv.removeLocalSub(c.acc, ss.sub)
+	return nil
+}
+
+// pubCtxPool holds the publishing state of in-process publishers, so that
+// a Publish allocates nothing in steady state.
+var pubCtxPool = sync.Pool{New: func() any { return new(pubCtx) }}
+
+// Publish publishes a message in the session's account, as a client's PUB
+// would: permissions apply, then every matching subscription gets it.
+// hdr, when not nil, is a complete header block ("NATS/1.0\r\n...\r\n\r\n").
+// It returns ErrQueueFull when a must-not-lose session's queue stayed full
+// for the session's Stall, ErrPermission, ErrMaxPayload, or ErrClosed.
+// Publish copies what it needs: the caller keeps its slices.
+func (sess *Session) Publish(subject, reply string, hdr, data []byte) error {
+	c := sess.c
+	if !sublist.ValidLiteralSubject(subject) {
+		return sublist.ErrInvalidSubject
+	}
+	if c.isClosed() {
+		return ErrClosed
+	}
+	max := int(c.srv.maxPayload.Load())
+	if a := c.acc.limits.MaxPayload; a > 0 && a < max {
+		max = a
+	}
+	if len(hdr)+len(data) > max {
+		return ErrMaxPayload
+	}
+	pc := pubCtxPool.Get().(*pubCtx)
+	pc.buf = append(pc.buf[:0], subject...)
+	subj := pc.buf
+	if sess.publisher != nil {
+		sess.pubMu.Lock()
+		ok := sess.publisher.CanPublish(subj)
+		sess.pubMu.Unlock()
+		if !ok {
+			pubCtxPool.Put(pc)
+			return ErrPermission
+		}
+	}
+	pc.buf = append(pc.buf, reply...)
+	subj, rep := pc.buf[:len(subject)], pc.buf[len(subject):]
+	hdrLen := -1
+	payload := data
+	if hdr != nil {
+		hdrLen = len(hdr)
+		pc.buf2 = append(append(pc.buf2[:0], hdr...), data...)
+		payload = pc.buf2
+	}
+	if len(rep) == 0 {
+		rep = nil
+	}
+	pc.stallMax = sess.stall
+	// Counted as a client's PUB is: /connz in_msgs, /varz in_msgs.
+	n := int64(len(payload))
+	c.inMsgsTotal.Add(1)
+	c.inBytesTotal.Add(n)
+	c.srv.stats.InMsgs.Add(1)
+	c.srv.stats.InBytes.Add(n)
+	c.srv.deliverMsg(pc, c, c.acc, subj, rep, hdrLen, payload)
+	pc.flushSignals()
+	pc.flushStats(&c.srv.stats)
+	refused := pc.refused
+	pc.release()
+	if refused {
+		return ErrQueueFull
+	}
+	return nil
+}
+
+// release returns an in-process publisher's pubCtx to the pool. Its stall
+// timer is not kept: a timer made inside a testing/synctest bubble must
+// not reach a publisher outside it (a stall costs milliseconds anyway).
+func (pc *pubCtx) release() {
+	pc.refused, pc.stallMax, pc.from = false, 0, nil
+	pc.stallTimer = nil
+	pubCtxPool.Put(pc)
+}
+
+func (c *client) isClosed() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.closed
+}
+
+// Close removes the session's own subscriptions, drops what its queue
+// holds, closes its Conn and takes it out of /connz. No handler starts
+// after Close returns; one that runs then finishes. Close is idempotent.
+func (sess *Session) Close() error {
+	sess.c.closeConnection(reasonClientClosed)
+	return nil
+}
+
+// sessInfo is what a session's client carries besides a client's state.
+type sessInfo struct {
+	kind, typ, mqtt string
+	enc             Encoder
+	q               *sessQueue
+}
+
+// queued is one message in a session's queue: its bytes copied into buf,
+// which the slot keeps for the next message.
+type queued struct {
+	sub                   *subscription
+	from                  *client
+	buf                   []byte // subject, reply, payload
+	subjLen, replyLen, hl int
+}
+
+// sessQueue is a session's bounded message queue: publishers copy into
+// free slots, the session's goroutine hands the oldest to its handler and
+// frees it after the handler returned. Its lock is a leaf.
+type sessQueue struct {
+	mu      sync.Mutex
+	slots   []queued
+	head, n int
+	closed  bool
+	drop    bool
+	dropped int64
+	// space is made by a publisher that found the queue full and closed
+	// by the consumer when it frees a slot.
+	space chan struct{}
+	kick  chan struct{} // wakes the consumer; capacity 1
+	msg   Msg           // the consumer's Msg, reused
+}
+
+// push copies a message into the queue. It returns true when queued;
+// otherwise a channel to wait on for space (nil when the message is
+// dropped or the session closed).
+func (q *sessQueue) push(sub *subscription, from *client, subject, reply []byte, hdrLen int, payload []byte) (bool, chan struct{}) {
+	q.mu.Lock()
+	if q.closed {
+		q.mu.Unlock()
+		return false, nil
+	}
+	if q.n == len(q.slots) {
+		if q.drop {
+			q.dropped++
+			q.mu.Unlock()
+			return false, nil
+		}
+		if q.space == nil {
+			q.space = make(chan struct{})
+		}
+		ch := q.space
+		q.mu.Unlock()
+		return false, ch
+	}
+	i := q.head + q.n
+	if i >= len(q.slots) {
+		i -= len(q.slots)
+	}
+	sl := &q.slots[i]
+	sl.sub, sl.from = sub, from
+	sl.subjLen, sl.replyLen, sl.hl = len(subject), len(reply), hdrLen
+	sl.buf = append(append(append(sl.buf[:0], subject...), reply...), payload...)
+	q.n++
+	wake := q.n == 1
+	q.mu.Unlock()
+	if wake {
+		select {
+		case q.kick <- struct{}{}:
+		default:
+		}
+	}
+	return true, nil
+}
+
+// close stops the queue: no handler starts after it returns.
+func (q *sessQueue) close() {
+	q.mu.Lock()
+	q.closed = true
+	q.n = 0
+	if q.space != nil {
+		close(q.space)
+		q.space = nil
+	}
+	q.mu.Unlock()
+	select {
+	case q.kick <- struct{}{}:
+	default:
+	}
+}
+
+// run hands queued messages to their handlers in order until the session
+// closes or the server shuts down.
+func (sess *Session) run() {
+	q, s := sess.q, sess.c.srv
+	for {
+		q.mu.Lock()
+		if q.closed {
+			q.mu.Unlock()
+			return
+		}
+		if q.n == 0 {
+			q.mu.Unlock()
+			select {
+			case <-q.kick:
+			case <-s.quit:
+				sess.Close()
+				return
+			}
+			continue
+		}
+		sl := &q.slots[q.head]
+		sub := sl.sub
+		m := &q.msg
+		*m = Msg{Subject: sl.buf[:sl.subjLen], from: sl.from}
+		if sl.replyLen > 0 {
+			m.Reply = sl.buf[sl.subjLen : sl.subjLen+sl.replyLen]
+		}
+		m.Data = sl.buf[sl.subjLen+sl.replyLen:]
+		if sl.hl >= 0 {
+			m.Header, m.Data = m.Data[:sl.hl], m.Data[sl.hl:]
+		}
+		q.mu.Unlock()
+		sess.c.mu.Lock()
+		live := !sub.closed
+		sess.c.mu.Unlock()
+		if live {
+			sub.handler(m)
+		}
+		*m = Msg{}
+		q.mu.Lock()
+		if !q.closed {
+			sl.sub, sl.from = nil, nil
+			q.head++
+			if q.head == len(q.slots) {
+				q.head = 0
+			}
+			q.n--
+			if q.space != nil {
+				close(q.space)
+				q.space = nil
+			}
+		}
+		q.mu.Unlock()
+	}
+}
+
+// enqueue delivers to a handler subscription of a session: into its queue,
+// waiting for space within the publisher's stall budget when it is full.
+// A message refused for good marks pc (the publisher sees an error).
+func (pc *pubCtx) enqueue(sub *subscription, subject, reply []byte, hdrLen int, payload []byte) bool {
+	if f := sub.filter.Load(); f != nil && !f.CanDeliver(subject) {
+		return false
+	}
+	for {
+		ok, wait := sub.sq.push(sub, pc.from, subject, reply, hdrLen, payload)
+		if ok {
+			pc.outMsgs++
+			pc.outBytes += int64(len(payload))
+			sub.client.countOut(len(payload))
+			return true
+		}
+		if wait == nil {
+			return false
+		}
+		if sub.queue != "" {
+			// Another member may take it (queueDone decides).
+			pc.qFull = true
+			return false
+		}
+		budget := pc.budget()
+		if pc.stalled >= budget {
+			pc.refused = true
+			return false
+		}
+		pc.stallUpTo(wait, budget)
+	}
+}
+
+// queueDone settles a queue group's delivery: when no member took the
+// message and one refused it for a full queue, the publisher is refused.
+// Queue members do not stall their publisher: another member may be free.
+func (pc *pubCtx) queueDone(taken bool) {
+	if pc.qFull {
+		pc.qFull = false
+		if !taken {
+			pc.refused = true
+		}
+	}
+}
+
+// countOut adds a delivered message to the session's /connz counters.
+func (c *client) countOut(n int) {
+	c.mu.Lock()
+	c.outMsgs++
+	c.outBytes += int64(n)
+	c.mu.Unlock()
+}
+
+// budget is how long this publisher may stall per batch for a
+// must-not-lose session: an in-process publisher's Stall; for a socket
+// client (or a link) the write deadline: its reader stops, so TCP slows
+// the client down instead of a message being lost.
+func (pc *pubCtx) budget() time.Duration {
+	if pc.stallMax > 0 {
+		return pc.stallMax
+	}
+	if pc.from != nil && pc.from.kind != kindSession && pc.from.kind != kindInternal {
+		return time.Duration(pc.from.srv.writeDeadline.Load())
+	}
+	return maxStallPerBatch
+}
+
+// refusedPub tells a socket client that a must-not-lose session refused
+// its message after the stall: -ERR 'Slow Consumer Refused ...', the
+// connection stays open (nats.go closes on an -ERR it does not know, so
+// its application learns of the loss either way).
+func (c *client) refusedPub(subject []byte) {
+	c.pub.refused = false
+	c.srv.log.Warn(c.logPrefix + " - publish to \"" + string(subject) + "\" refused: a session's queue is full")
+	c.sendErr(errTextQueueFull)
+}
+
+// errTextQueueFull is the -ERR a socket client gets for a refused message.
+const errTextQueueFull = "Slow Consumer: Session Queue Full"
+
+// encodeHeader frames a message for a session's Conn with its Encoder;
+// c.mu of the session's client is held.
+func (si *sessInfo) encodeHeader(o *outbound, subject, sid, reply []byte, hdrLen, size int) {
+	if b := o.room(len(subject) + len(sid) + len(reply) + maxMsgLineOverhead); b != nil {
+		o.grew(si.enc.AppendMsgHeader(b, subject, sid, reply, hdrLen, size))
+		return
+	}
+	o.write(si.enc.AppendMsgHeader(nil, subject, sid, reply, hdrLen, size))
+}
+
+// trailer is what follows a message's payload on c's connection.
+func (c *client) trailer() []byte {
+	if c.sess != nil && c.sess.enc != nil {
+		return c.sess.enc.Trailer()
+	}
+	return crlf
+}
+
+// appendSessions adds the open sessions of Kind "Client" (or the session
+// with cid, whatever its kind) to list, for /connz.
+func (s *Server) appendSessions(list []*client, cid uint64) []*client {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if cid > 0 {
+		if c := s.sessions[cid]; c != nil {
+			list = append(list, c)
+		}
+		return list
+	}
+	for _, c := range s.sessions {
+		// Upstream lists no internal client: only front ends' users
+		// (Kind "Client") are in the default listing.
+		if c.sess.kind == SessionClient {
+			list = append(list, c)
+		}
+	}
+	return list
+}

@@ -1,0 +1,48 @@
+// Package sys is the system account's service of a natsd server: it
+// answers the $SYS requests ($SYS.REQ.SERVER.<id|PING>.<KIND> for the
+// monitoring kinds and STATSZ, IDZ, LDM and KICK; the per-account
+// $SYS.REQ.ACCOUNT.<acc>.<KIND>; $SYS.REQ.USER.INFO), publishes the client
+// CONNECT/DISCONNECT advisories, the account connection events and the
+// STATSZ heartbeat, as upstream nats-server does.
+//
+// It is built only on the server's public API: one in-process session
+// (server.Server.Attach, Kind "System", bound to the system account) and
+// exported accessors (Varz, Connz, AccountStatz, MonitorRequest,
+// SystemResponse, ServerInfo, KickClient, LameDuckClient, ...). It is the
+// proof that the session seam suffices for an in-process service.
+//
+// # Usage
+//
+// Importing the package registers it with the server package
+// (server.RegisterSystemService):
+//
+//	import _ "natsd.dev/server/sys"
+//
+// Then:
+//
+//  1. server.New, for a server with a system account, calls Attach, which
+//     attaches the service's session and subscribes it to the request
+//     subjects. Without this package linked in, nothing answers $SYS.
+//  2. server.Start runs Service.Run on a goroutine the server's Shutdown
+//     waits for; Run returns when the server shuts down and closes the
+//     session, which removes its subscriptions.
+//  3. The core reports each accepted CONNECT and each close
+//     (ClientConnected, ClientDisconnected) from the client's goroutines;
+//     the service queues them without blocking and publishes them from
+//     Run.
+//
+// # Concurrency
+//
+// The session's handlers (its own goroutine) copy each request out of the
+// message and queue it for Run; Run answers one at a time, building the
+// answer (a CONNZ locks every client) away from any publisher's goroutine.
+// The session is best-effort (server.SessionOptions.Drop): a request that
+// finds its queue full is dropped and its requester times out, as
+// upstream's; advisories past a queue of 1024 are dropped the same way.
+// Nothing here ever slows a publisher.
+//
+// # Memory
+//
+// Requests are copied out of the session's queue slot (valid only during
+// the handler); answers are new slices that Session.Publish copies.
+package sys
