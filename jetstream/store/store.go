@@ -103,9 +103,10 @@ type StreamStore interface {
 	// time of the highest remaining message (zero if none). If seq >= LastSeq
 	// Truncate does nothing. Truncate(0) removes everything and restarts
 	// sequences at 1: FirstSeq is 1 and LastSeq 0 until the next message,
-	// though a persistent store reopened in that state may report 0 and 0
-	// (both mean empty, next sequence 1). Truncate lowers the durable mark
-	// to seq (see Config.OnDurable). Used to roll back a replica's log.
+	// and a persistent store reopened in that state reports the same (a
+	// store that never held a message reports 0 and 0). Truncate lowers the
+	// durable mark to seq (see Config.OnDurable). Used to roll back a
+	// replica's log.
 	Truncate(seq uint64) error
 
 	// State returns a summary of the stored messages. It never fails; after

@@ -40,3 +40,22 @@ func TestConformance(t *testing.T) {
 		})
 	}
 }
+
+// TestConformancePersistent runs the clean-restart suite in the same
+// configurations; under MemFS every reopen of a directory shares the
+// configuration's file system.
+func TestConformancePersistent(t *testing.T) {
+	for _, c := range conformanceConfigs() {
+		t.Run(c.name, func(t *testing.T) {
+			storetest.RunPersistent(t, func(t *testing.T, dir string, cfg store.Config) store.StreamStore {
+				fc := c.cfg
+				fc.Dir = dir
+				s, err := filestore.Open(fc, cfg)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return s
+			})
+		})
+	}
+}

@@ -110,7 +110,13 @@
 // Message sequences increase within a block and across blocks. Removing
 // the oldest messages (limits, expiry, Purge, Compact) writes no
 // tombstones: the flusher appends one marker to the active block when
-// FirstSeq moved. Other removals append a tombstone. Sealed blocks without
+// FirstSeq moved. A marker at sequence 1 in a store whose LastSeq is 0
+// removes nothing: it tells a store emptied by Truncate(0) (FirstSeq 1,
+// LastSeq 0) from one that never held a message (FirstSeq and LastSeq 0),
+// which has no marker. Truncate and Restore write it, fsync it and fsync
+// msgs/ before they return; when the block holding it is dropped, it is
+// written to the active block first. Blocks without it read as before,
+// and older versions read it as a marker that removes nothing. Other removals append a tombstone. Sealed blocks without
 // live messages are deleted (tombstones they hold for older blocks are
 // first copied forward), and sealed blocks that are more than half dead are
 // rewritten into <id>.blk.tmp, fsynced and renamed over the original.
@@ -131,7 +137,9 @@
 // State().Lost, with an error. A torn tail in a block that is not the last
 // (possible only with SyncInterval after a power loss) is counted the same
 // way, so a gap in the middle of the stream is never silent. Markers and
-// tombstones are applied last. Opening twice gives the same store.
+// tombstones are applied last. A store with no message and LastSeq 0
+// opens as fresh (FirstSeq 0) unless a marker says it was emptied.
+// Opening twice gives the same store.
 //
 // # Concurrency
 //

@@ -66,8 +66,11 @@ func (s *Store) flushIO(doSync bool) error {
 	}
 	if len(s.blks) > 0 {
 		// The active block carries a marker at the current first sequence so
-		// that removals of the oldest messages need no tombstones.
-		if act := s.active(); act.marker < s.first && s.first > s.blks[0].base {
+		// that removals of the oldest messages need no tombstones. An
+		// emptied store with LastSeq 0 (Truncate(0)) carries one at 1:
+		// without it the blocks would read as a store that never held a
+		// message (FirstSeq 0, not 1).
+		if act := s.active(); act.marker < s.first && (s.first > s.blks[0].base || s.last == 0) {
 			act.cache = appendRecord(act.cache, s.first, 0, 0, flagMarker, "", nil, nil)
 			act.size = int64(len(act.cache))
 			act.marker = s.first

@@ -33,6 +33,9 @@ type plModel struct {
 	removed  map[uint64]uint64
 	consumer uint64 // Delivered.Stream of the last SetState that returned
 	gen      int
+	// zeroed: a Truncate(0) returned, so an image with LastSeq 0 is an
+	// emptied store (FirstSeq 1), never a fresh one (FirstSeq 0).
+	zeroed bool
 }
 
 func newPLModel() *plModel {
@@ -41,7 +44,7 @@ func newPLModel() *plModel {
 
 // plFailure is a broken promise found at a cut point.
 type plFailure struct {
-	kind string // "durable" (a covered message is missing or wrong), "resurrected", "consumer", "open", "report"
+	kind string // "durable" (a covered message is missing or wrong), "resurrected", "emptied", "consumer", "open", "report"
 	msg  string
 }
 
@@ -94,6 +97,9 @@ func checkImage(img *fstest.FS, cfg filestore.Config, m *plModel, durable uint64
 			files = append(files, fmt.Sprintf("%s:%d", e.Name(), fi.Size()))
 		}
 		fails = append(fails, plFailure{"durable", fmt.Sprintf("LastSeq %d below durable %d; files %v; report %+v", st.LastSeq, durable, files, s.RecoveryReport())})
+	}
+	if st := s.State(); m.zeroed && st.LastSeq == 0 && (st.FirstSeq != 1 || st.Msgs != 0) {
+		fails = append(fails, plFailure{"emptied", fmt.Sprintf("after Truncate(0): State %+v, want FirstSeq 1, LastSeq 0", st)})
 	}
 	if m.consumer != 0 {
 		var cs store.ConsumerState
@@ -226,9 +232,13 @@ func powerLoss(t *testing.T, c plCase, seed uint64, cuts int, stopAtFirst bool) 
 				continue
 			}
 			seq := st.LastSeq - r.Uint64N(min(st.LastSeq, 20))
+			if r.IntN(8) == 0 {
+				seq = 0 // restart the sequences
+			}
 			if err := s.Truncate(seq); err != nil {
 				t.Fatal(err)
 			}
+			m.zeroed = m.zeroed || seq == 0
 			for q := range m.msgs {
 				if q > seq {
 					delete(m.msgs, q)
@@ -401,8 +411,9 @@ func syncDirOf(t *testing.T, fsys filestore.FS, dir string) {
 // (stores, removals, erasures, purges, compactions, truncations, consumer
 // state, small blocks and block rewrites, with and without encryption) in
 // both durability modes, and checks that the durable mark never covered a
-// byte the power loss took and that no removal reported durable came
-// undone. Cut points per case: -powerloss.cuts.
+// byte the power loss took, that no removal reported durable came undone
+// and that a store emptied by Truncate(0) does not come back as one that
+// never held a message. Cut points per case: -powerloss.cuts.
 func TestPowerLoss(t *testing.T) {
 	cuts := *powerCuts
 	if cuts == 0 {
@@ -535,5 +546,120 @@ func TestPowerLossRestore(t *testing.T) {
 	var cs store.ConsumerState
 	if err := gc.State(&cs); err != nil || cs.Delivered.Stream != 70 {
 		t.Fatalf("consumer state after power loss: %+v, %v", cs, err)
+	}
+}
+
+// TestPowerLossEmptied cuts the power, or kills the process, right after an
+// operation that leaves the store empty with LastSeq 0 has returned: the
+// reopened store must report what the running one did, FirstSeq 1 and
+// LastSeq 0 (not the 0 and 0 of a store that never held a message), and
+// give the next message sequence 1. Some cuts wait a little so that the
+// flusher and block maintenance run into them.
+func TestPowerLossEmptied(t *testing.T) {
+	src := open(t, t.TempDir(), filestore.Config{}, store.Config{})
+	for range 3 {
+		if _, err := src.StoreMsg("s", nil, []byte("x"), 0, 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := src.Truncate(0); err != nil {
+		t.Fatal(err)
+	}
+	var snap strings.Builder
+	if err := src.Snapshot(t.Context(), &snap); err != nil {
+		t.Fatal(err)
+	}
+	src.Close()
+
+	ops := []struct {
+		name  string
+		fresh bool // run on a store that never held a message
+		do    func(s *filestore.Store) error
+	}{
+		{"TruncateZero", false, func(s *filestore.Store) error { return s.Truncate(0) }},
+		{"TruncateZeroPurge", false, func(s *filestore.Store) error {
+			if err := s.Truncate(0); err != nil {
+				return err
+			}
+			_, err := s.Purge(store.PurgeRequest{})
+			return err
+		}},
+		{"TruncateZeroTwice", false, func(s *filestore.Store) error {
+			if err := s.Truncate(0); err != nil {
+				return err
+			}
+			if _, err := s.StoreMsg("again", nil, nil, 0, 0); err != nil {
+				return err
+			}
+			return s.Truncate(0)
+		}},
+		{"RestoreEmptied", true, func(s *filestore.Store) error {
+			return s.Restore(context.Background(), strings.NewReader(snap.String()))
+		}},
+	}
+	seed := uint64(time.Now().UnixNano())
+	rounds := 12
+	if testing.Short() {
+		rounds = 4
+	}
+	for _, c := range plCases() {
+		for _, op := range ops {
+			t.Run(c.name+"/"+op.name, func(t *testing.T) {
+				r := rand.New(rand.NewPCG(seed, 5))
+				for round := range rounds {
+					fsys := fstest.New()
+					if err := fsys.MkdirAll(path.Dir(plDir), 0o755); err != nil {
+						t.Fatal(err)
+					}
+					syncDirOf(t, fsys, "/")
+					cfg := c.cfg
+					cfg.FS = fsys
+					s := open(t, plDir, cfg, store.Config{})
+					if !op.fresh {
+						n := 1 + r.IntN(40)
+						for i := range n {
+							data := strings.Repeat("z", r.IntN(300))
+							if _, err := s.StoreMsg(fmt.Sprint("e.", i%3), nil, []byte(data), 0, 0); err != nil {
+								t.Fatal(err)
+							}
+						}
+						if r.IntN(2) == 0 {
+							if err := s.WaitDurable(t.Context(), uint64(n)); err != nil {
+								t.Fatal(err)
+							}
+						}
+					}
+					if err := op.do(s); err != nil {
+						t.Fatal(err)
+					}
+					if st := s.State(); st.FirstSeq != 1 || st.LastSeq != 0 || st.Msgs != 0 {
+						t.Fatalf("State after %s: %+v", op.name, st)
+					}
+					time.Sleep(time.Duration(r.IntN(3)) * time.Millisecond)
+					images := []struct {
+						name string
+						fs   *fstest.FS
+					}{
+						{"power loss", fsys.PowerLoss(r)},
+						{"power loss (entries kept)", fsys.PowerLossKeepEntries(r)},
+						{"kill", fsys.Kill()},
+					}
+					for _, img := range images {
+						cfg.FS = img.fs
+						rs := open(t, plDir, cfg, store.Config{})
+						st := rs.State()
+						seq, err := rs.StoreMsg("next", nil, nil, 0, 0)
+						rs.Close()
+						if st.FirstSeq != 1 || st.LastSeq != 0 || st.Msgs != 0 || err != nil || seq != 1 {
+							t.Fatalf("seed %d round %d: after %s: State %+v, next sequence %d (%v); want FirstSeq 1, LastSeq 0, next 1",
+								seed, round, img.name, st, seq, err)
+						}
+					}
+					if err := s.Close(); err != nil {
+						t.Fatal(err)
+					}
+				}
+			})
+		}
 	}
 }

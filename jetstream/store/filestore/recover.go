@@ -284,8 +284,8 @@ func (s *Store) recover() error {
 	}
 	s.first = s.sbase
 	s.advanceFirstLocked()
-	if s.msgs == 0 && last == 0 {
-		s.first = 0
+	if s.msgs == 0 && last == 0 && maxMarker == 0 {
+		s.first = 0 // never held a message; a marker at 1 says emptied
 	}
 	if len(s.blks) == 0 {
 		s.newBlockLocked(last + 1)

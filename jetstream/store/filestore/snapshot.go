@@ -254,6 +254,9 @@ func (s *Store) Restore(ctx context.Context, r io.Reader) error {
 	if s.msgs == 0 && last > 0 {
 		s.first = last + 1
 	}
+	if last == 0 {
+		s.first = first // 1: an emptied store, which the flush below marks
+	}
 	var stores []consumerStore
 	for _, c := range consu {
 		cs := &consumerState{s: s, name: c.name, path: filepath.Join(s.consumerDir(), c.name+".cs")}

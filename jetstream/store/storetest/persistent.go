@@ -32,6 +32,7 @@ var persistentTests = []struct {
 }{
 	{"ReopenKeepsEverything", testReopenKeeps},
 	{"ReopenAfterAdmin", testReopenAfterAdmin},
+	{"ReopenEmpty", testReopenEmpty},
 	{"ReopenKeepsTTL", testReopenTTL},
 }
 
@@ -143,6 +144,21 @@ func testReopenAfterAdmin(t *testing.T, reopen ReopenFunc) {
 		{"TruncateZero", func(t *testing.T, s store.StreamStore) {
 			noErr(t, "Truncate", s.Truncate(0))
 		}},
+		{"TruncateZeroPurge", func(t *testing.T, s store.StreamStore) {
+			noErr(t, "Truncate", s.Truncate(0))
+			_, err := s.Purge(store.PurgeRequest{})
+			noErr(t, "Purge", err)
+		}},
+		{"PurgeTruncateZero", func(t *testing.T, s store.StreamStore) {
+			_, err := s.Purge(store.PurgeRequest{})
+			noErr(t, "Purge", err)
+			noErr(t, "Truncate", s.Truncate(0))
+		}},
+		{"TruncateZeroCompact", func(t *testing.T, s store.StreamStore) {
+			noErr(t, "Truncate", s.Truncate(0))
+			_, err := s.Compact(1)
+			noErr(t, "Compact", err)
+		}},
 		{"Limits", func(t *testing.T, s store.StreamStore) {
 			noErr(t, "UpdateConfig", s.UpdateConfig(store.Config{MaxMsgsPerSubject: 3}))
 		}},
@@ -163,6 +179,59 @@ func testReopenAfterAdmin(t *testing.T, reopen ReopenFunc) {
 			if seq != before.state.LastSeq+1 {
 				t.Fatalf("next sequence after reopen %d, want %d", seq, before.state.LastSeq+1)
 			}
+			closeOK(t, s)
+		})
+	}
+}
+
+// testReopenEmpty reopens stores that hold no message: one that never held
+// any reports FirstSeq and LastSeq 0, one emptied by Truncate(0) FirstSeq 1
+// and LastSeq 0, and the administrative operations that change nothing on
+// an empty store keep it that way across the reopen.
+func testReopenEmpty(t *testing.T, reopen ReopenFunc) {
+	steps := []struct {
+		name        string
+		do          func(t *testing.T, s store.StreamStore)
+		first, last uint64
+	}{
+		{"Fresh", func(t *testing.T, s store.StreamStore) {}, 0, 0},
+		{"Purge", func(t *testing.T, s store.StreamStore) {
+			_, err := s.Purge(store.PurgeRequest{})
+			noErr(t, "Purge", err)
+		}, 0, 0},
+		{"CompactOne", func(t *testing.T, s store.StreamStore) {
+			_, err := s.Compact(1)
+			noErr(t, "Compact", err)
+		}, 0, 0},
+		{"TruncateZero", func(t *testing.T, s store.StreamStore) {
+			noErr(t, "Truncate", s.Truncate(0))
+		}, 0, 0},
+		{"CompactPastEnd", func(t *testing.T, s store.StreamStore) {
+			_, err := s.Compact(50)
+			noErr(t, "Compact", err)
+		}, 50, 49},
+		{"StoredThenTruncateZero", func(t *testing.T, s store.StreamStore) {
+			put(t, s, "a", "1")
+			noErr(t, "Truncate", s.Truncate(0))
+		}, 1, 0},
+		{"TruncateZeroThenCompactPastEnd", func(t *testing.T, s store.StreamStore) {
+			put(t, s, "a", "1")
+			noErr(t, "Truncate", s.Truncate(0))
+			_, err := s.Compact(7)
+			noErr(t, "Compact", err)
+		}, 7, 6},
+	}
+	for _, step := range steps {
+		t.Run(step.name, func(t *testing.T) {
+			dir := t.TempDir()
+			s := reopen(t, dir, store.Config{})
+			step.do(t, s)
+			wantCounts(t, s, counts{First: step.first, Last: step.last})
+			before := takePicture(t, s)
+			closeOK(t, s)
+			s = reopen(t, dir, store.Config{})
+			samePicture(t, before, takePicture(t, s))
+			putSeq(t, s, step.last+1, "after")
 			closeOK(t, s)
 		})
 	}

@@ -68,6 +68,10 @@ func testSnapshotRestore(t *testing.T, open OpenFunc) {
 			_, err := s.Purge(store.PurgeRequest{})
 			noErr(t, "Purge", err)
 		}},
+		{"TruncatedToZero", func(t *testing.T, s store.StreamStore) {
+			fill(t, s, "a", "b")
+			noErr(t, "Truncate", s.Truncate(0))
+		}},
 		{"CompactedPastEnd", func(t *testing.T, s store.StreamStore) {
 			_, err := s.Compact(50)
 			noErr(t, "Compact", err)
