@@ -84,6 +84,9 @@ type Cluster struct {
 	// perms are the compiled Options.Permissions, immutable.
 	perms routeFilters
 
+	// unlisten unregisters the interest listener.
+	unlisten func()
+
 	// imu guards the local interest counts and the routes that get
 	// interest updates; a route joins ready after it was sent the counts.
 	imu      sync.Mutex
@@ -258,14 +261,14 @@ func Start(s *server.Server, o *Options) (*Cluster, error) {
 		c.info.MaxPayload = server.DefaultMaxPayload
 	}
 	s.SetClusterName(c.name)
-	s.SetInterestListener(c)
+	c.unlisten = s.AddInterestListener(server.InterestFunc(c.interestChanged))
 	s.SetRouteMonitor(monitor{c})
 	if !c.o.NoAdvertise {
 		s.SetRemoteConnectURLs(nil)
 	}
 	if o.Port != -1 {
 		if err := c.listen(); err != nil {
-			s.SetInterestListener(nil)
+			c.unlisten()
 			s.SetRouteMonitor(nil)
 			stop()
 			return nil, err
@@ -324,7 +327,7 @@ func (c *Cluster) SetRoutes(routes []*url.URL) {
 		c.log.Info("Removed route " + u.Redacted())
 	}
 	for _, r := range drop {
-		r.close(server.LinkRouteRemoved)
+		r.close(ReasonRouteRemoved)
 	}
 	for _, u := range added {
 		c.solicit(u, true)
@@ -462,7 +465,7 @@ func (c *Cluster) Shutdown() {
 		nc.Close()
 	}
 	c.mu.Unlock()
-	c.s.SetInterestListener(nil)
+	c.unlisten()
 	c.s.SetRouteMonitor(nil)
 	if c.ln != nil {
 		c.ln.Close()
@@ -580,17 +583,19 @@ func (c *Cluster) sleep(d time.Duration) bool {
 	}
 }
 
-// InterestChanged implements server.InterestListener: it counts local
-// interest per account, subject and queue, and sends RS+ when a subject
-// gains its first subscriber, RS- when it loses its last, and for queue
-// groups RS+ with the new member count as weight on every change.
+// interestChanged is the cluster's server.InterestListener: it counts
+// the interest routes announce (local, and a leaf node's; see propagates)
+// per account, subject and queue, and sends RS+ when a subject gains its
+// first subscriber, RS- when it loses its last, and for queue groups RS+
+// with the new member count as weight on every change.
 //
 // Interest in a subject the import permissions refuse is not counted nor
 // announced: this server would drop what the routes sent for it.
-func (c *Cluster) InterestChanged(account, subject, queue string, added bool) {
-	if !c.perms.imp.allows(subject) {
+func (c *Cluster) interestChanged(ev server.InterestEvent) {
+	if !propagates(&ev) || !c.perms.imp.allows(ev.Subject) {
 		return
 	}
+	account, subject, queue, added := ev.Account, ev.Subject, ev.Queue, ev.Added
 	k := ikey{account, subject, queue}
 	c.imu.Lock()
 	defer c.imu.Unlock()

@@ -43,7 +43,7 @@ func FuzzRouteInput(f *testing.F) {
 		go io.Copy(io.Discard, far)
 		defer far.Close()
 		r := &route{cl: c, nc: near, compression: CompressionOff}
-		link, err := s.NewLink(near, r.onClose)
+		link, err := s.NewLink(near, r.linkConfig())
 		if err != nil {
 			t.Skip("server stopped")
 		}
