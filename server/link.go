@@ -467,7 +467,7 @@ func (pc *pubCtx) deliverRoute(dc *client, acc *Account, subject, reply []byte, 
 
 // linkState is the server's part of the link seam.
 type linkState struct {
-	interestMu sync.RWMutex // held for reading around sublist changes and their notification
+	interestMu sync.RWMutex    // held for reading around sublist changes and their notification
 	listeners  []*listenerSlot // guarded by interestMu (held for writing)
 	interest   atomic.Pointer[[]*listenerSlot]
 	routeMon   atomic.Pointer[RouteMonitor]
