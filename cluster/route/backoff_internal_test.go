@@ -1,4 +1,4 @@
-package cluster
+package route
 
 import (
 	"context"
@@ -82,7 +82,7 @@ func deadRouteGaps(t *testing.T, backoff bool, base, max time.Duration, n int) [
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(c.Shutdown)
+	t.Cleanup(c.Close)
 	// No route is dialed yet: the waits can still change.
 	c.connectDelay, c.maxConnectDelay = base, max
 	c.SetRoutes([]*url.URL{dead})

@@ -1,4 +1,4 @@
-package cluster
+package route
 
 import (
 	"bufio"
@@ -366,7 +366,7 @@ func (c *Cluster) handshake(nc net.Conn, u *url.URL) (net.Conn, bool) {
 	} else {
 		tc = tls.Server(nc, c.o.TLSConfig)
 	}
-	ctx, cancel := context.WithTimeout(c.ctx, c.o.TLSTimeout)
+	ctx, cancel := context.WithTimeout(c.g.Context(), c.o.TLSTimeout)
 	defer cancel()
 	if err := tc.HandshakeContext(ctx); err != nil {
 		c.log.Error(nc.RemoteAddr().String() + " - TLS route handshake error: " + err.Error())
@@ -1023,23 +1023,20 @@ func (c *Cluster) dialPool(u *url.URL, explicit bool, account string) {
 		c.mu.Unlock()
 		return
 	}
-	c.wg.Add(1)
-	c.mu.Unlock()
-	go func() {
-		defer c.wg.Done()
-		d := net.Dialer{Timeout: routeDialTimeout}
+	c.g.Go(func() {
 		for attempt := 1; ; attempt++ {
-			nc, err := d.DialContext(c.ctx, "tcp", u.Host)
+			nc, err := c.g.Dial(c.dialer, u.Host)
 			if err == nil {
 				c.createRoute(nc, u, explicit, account)
 				return
 			}
 			c.log.Debug(fmt.Sprintf("Error trying to connect to route pool connection (attempt %d): %v", attempt, err))
-			if attempt == 3 || !c.sleep(100*time.Millisecond) {
+			if attempt == 3 || !c.g.Sleep(100*time.Millisecond) {
 				return
 			}
 		}
-	}()
+	})
+	c.mu.Unlock()
 }
 
 // keepExisting decides which of two connections to the same server
@@ -1153,10 +1150,6 @@ func (c *Cluster) reconnect(u *url.URL, explicit bool, account string) {
 		return
 	}
 	c.connecting[hp] = true
-	c.wg.Add(1)
+	c.g.Go(func() { c.connectLoop(u, explicit, account, delay) })
 	c.mu.Unlock()
-	go func() {
-		defer c.wg.Done()
-		c.connectLoop(u, explicit, account, delay)
-	}()
 }

@@ -1,4 +1,4 @@
-package cluster
+package route
 
 import (
 	"context"
@@ -37,7 +37,7 @@ func FuzzRouteInput(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	c.Shutdown() // closed: no dialing, no registration
+	c.Close() // closed: no dialing, no registration
 	f.Fuzz(func(t *testing.T, data []byte) {
 		near, far := net.Pipe()
 		go io.Copy(io.Discard, far)

@@ -1,4 +1,4 @@
-package cluster_test
+package route_test
 
 import (
 	"net/url"
@@ -6,16 +6,16 @@ import (
 	"testing"
 	"time"
 
-	"natsd.dev/cluster"
+	"natsd.dev/cluster/route"
 )
 
 // TestSetRoutes reloads the routes of A: a route added is dialed and
 // carries messages (nats.go on both ends), a route removed is closed with
 // "Route Removed" and not dialed again.
 func TestSetRoutes(t *testing.T) {
-	a := startNode(t, "A", cluster.Options{Name: "test"})
-	b := startNode(t, "B", cluster.Options{Name: "test"})
-	c := startNode(t, "C", cluster.Options{Name: "test"})
+	a := startNode(t, "A", route.Options{Name: "test"})
+	b := startNode(t, "B", route.Options{Name: "test"})
+	c := startNode(t, "C", route.Options{Name: "test"})
 
 	a.c.SetRoutes([]*url.URL{b.routeURL()})
 	waitRoutes(t, 1, a, b)
@@ -66,10 +66,10 @@ func TestSetRoutes(t *testing.T) {
 // TestSetRoutesStopsDialing removes a route that was never reached: its
 // connect loop stops, and adding it back dials it again.
 func TestSetRoutesStopsDialing(t *testing.T) {
-	b := startNode(t, "B", cluster.Options{Name: "test"})
+	b := startNode(t, "B", route.Options{Name: "test"})
 	bURL := b.routeURL()
 	b.stop()
-	a := startNode(t, "A", cluster.Options{Name: "test", Routes: []*url.URL{bURL}})
+	a := startNode(t, "A", route.Options{Name: "test", Routes: []*url.URL{bURL}})
 	waitFor(t, 3*time.Second, "A to fail dialing B", func() bool {
 		return strings.Contains(a.log.String(), "Error trying to connect to route")
 	})
@@ -87,8 +87,8 @@ func TestSetRoutesStopsDialing(t *testing.T) {
 // connections close ("Route Removed") and the route is dialed again with
 // the new URL, once.
 func TestSetRoutesNewCredentials(t *testing.T) {
-	b := startNode(t, "B", cluster.Options{Name: "test"})
-	a := startNode(t, "A", cluster.Options{Name: "test", Routes: []*url.URL{b.routeURL()}})
+	b := startNode(t, "B", route.Options{Name: "test"})
+	a := startNode(t, "A", route.Options{Name: "test", Routes: []*url.URL{b.routeURL()}})
 	waitRoutes(t, 1, a, b)
 	withUser := b.routeURL()
 	withUser.User = url.UserPassword("ruser", "secret")

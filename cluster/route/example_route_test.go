@@ -1,4 +1,4 @@
-package cluster_test
+package route_test
 
 import (
 	"context"
@@ -6,13 +6,13 @@ import (
 	"net/url"
 	"time"
 
-	"natsd.dev/cluster"
+	"natsd.dev/cluster/route"
 	"natsd.dev/server"
 )
 
 // Two servers form a cluster: the second points at the first.
 func ExampleStart() {
-	start := func(routes ...*url.URL) (*server.Server, *cluster.Cluster) {
+	start := func(routes ...*url.URL) (*server.Server, *route.Cluster) {
 		s, err := server.New(server.Options{Host: "127.0.0.1", Port: server.RandomPort})
 		if err != nil {
 			panic(err)
@@ -20,7 +20,7 @@ func ExampleStart() {
 		if err := s.Start(); err != nil {
 			panic(err)
 		}
-		c, err := cluster.Start(s, &cluster.Options{Name: "example", Host: "127.0.0.1", Routes: routes})
+		c, err := route.Start(s, &route.Options{Name: "example", Host: "127.0.0.1", Routes: routes})
 		if err != nil {
 			panic(err)
 		}
@@ -32,8 +32,8 @@ func ExampleStart() {
 		time.Sleep(10 * time.Millisecond)
 	}
 	fmt.Println("peers:", c1.NumRoutes(), "cluster:", c2.Name())
-	c2.Shutdown()
-	c1.Shutdown()
+	_ = c2.Shutdown(context.Background())
+	_ = c1.Shutdown(context.Background())
 	s2.Shutdown(context.Background())
 	s1.Shutdown(context.Background())
 	// Output: peers: 1 cluster: example
