@@ -2,12 +2,13 @@ package route
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"net"
 	"net/url"
-	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"natsd.dev/server"
@@ -25,44 +26,36 @@ func TestNextConnectDelay(t *testing.T) {
 	}
 }
 
-// attemptTimes records when each failed dial of a route was logged.
-type attemptTimes struct {
+// refusingDialer fails every dial and records when each was made.
+type refusingDialer struct {
 	mu    sync.Mutex
 	times []time.Time
 }
 
-func (a *attemptTimes) Enabled(context.Context, slog.Level) bool { return true }
-func (a *attemptTimes) Handle(_ context.Context, r slog.Record) error {
-	if strings.HasPrefix(r.Message, "Error trying to connect to route (attempt") {
-		a.mu.Lock()
-		a.times = append(a.times, time.Now())
-		a.mu.Unlock()
-	}
-	return nil
+func (d *refusingDialer) DialContext(ctx context.Context, network, address string) (net.Conn, error) {
+	d.mu.Lock()
+	d.times = append(d.times, time.Now())
+	d.mu.Unlock()
+	return nil, errors.New("connection refused")
 }
-func (a *attemptTimes) WithAttrs([]slog.Attr) slog.Handler { return a }
-func (a *attemptTimes) WithGroup(string) slog.Handler      { return a }
 
-func (a *attemptTimes) gaps(n int) []time.Duration {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if len(a.times) < n+1 {
-		return nil
-	}
-	g := make([]time.Duration, n)
-	for i := range g {
-		g[i] = a.times[i+1].Sub(a.times[i])
+func (d *refusingDialer) gaps() []time.Duration {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	var g []time.Duration
+	for i := 1; i < len(d.times); i++ {
+		g = append(g, d.times[i].Sub(d.times[i-1]))
 	}
 	return g
 }
 
-// deadRouteGaps starts a cluster whose only route is a port nobody
-// listens on, with waits shortened to base (and at most max), and returns
-// the first n gaps between failed attempts.
-func deadRouteGaps(t *testing.T, backoff bool, base, max time.Duration, n int) []time.Duration {
+// deadRouteGaps dials a route that always refuses for the given time, in
+// a synctest bubble (the cluster's loops and timers run on its fake
+// clock, the dials never reach the network), and returns the gaps
+// between the attempts.
+func deadRouteGaps(t *testing.T, backoff bool, span time.Duration) []time.Duration {
 	t.Helper()
-	at := &attemptTimes{}
-	s, err := server.New(server.Options{Host: "127.0.0.1", Port: server.RandomPort, Logger: slog.New(at)})
+	s, err := server.New(server.Options{Host: "127.0.0.1", Port: server.RandomPort, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,64 +63,46 @@ func deadRouteGaps(t *testing.T, backoff bool, base, max time.Duration, n int) [
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { s.Shutdown(context.Background()) })
-	// A port that refuses connections: bound, then closed.
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	dead := &url.URL{Scheme: "nats-route", Host: ln.Addr().String()}
-	ln.Close()
-
-	c, err := Start(s, &Options{Host: "127.0.0.1", Port: -1, ConnectBackoff: backoff})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(c.Close)
-	// No route is dialed yet: the waits can still change.
-	c.connectDelay, c.maxConnectDelay = base, max
-	c.SetRoutes([]*url.URL{dead})
-	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) {
-		if g := at.gaps(n); g != nil {
-			return g
+	var gaps []time.Duration
+	synctest.Test(t, func(t *testing.T) {
+		d := &refusingDialer{}
+		c, err := Start(s, &Options{Host: "127.0.0.1", Port: -1, ConnectBackoff: backoff, Dialer: d})
+		if err != nil {
+			t.Fatal(err)
 		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	t.Fatalf("fewer than %d attempts to dial the dead route in 10s", n+1)
-	return nil
+		c.SetRoutes([]*url.URL{{Scheme: "nats-route", Host: "127.0.0.1:1"}})
+		time.Sleep(span)
+		synctest.Wait()
+		gaps = d.gaps()
+		if err := c.Shutdown(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+	})
+	return gaps
 }
 
 func TestDeadRouteRetriedWithBackoff(t *testing.T) {
-	const base, max = 40 * time.Millisecond, 320 * time.Millisecond
-	gaps := deadRouteGaps(t, true, base, max, 6)
-	want := []time.Duration{base, 2 * base, 4 * base, max, max, max}
+	// 1+2+4+8+16+30+30 s: seven waits, eight dials.
+	gaps := deadRouteGaps(t, true, 91*time.Second+time.Millisecond)
+	want := []time.Duration{1, 2, 4, 8, 16, 30, 30}
+	if len(gaps) != len(want) {
+		t.Fatalf("gaps %v, want %v seconds", gaps, want)
+	}
 	for i, g := range gaps {
-		// A timer never fires early; the dial and the log add a little.
-		if g < want[i]-5*time.Millisecond {
-			t.Errorf("gap %d: %v, want at least %v (gaps %v)", i+1, g, want[i], gaps)
+		if g != want[i]*time.Second {
+			t.Errorf("gap %d: %v, want %v (gaps %v)", i+1, g, want[i]*time.Second, gaps)
 		}
 	}
-	// The cap holds: the last waits do not keep doubling.
-	if last := gaps[len(gaps)-1]; last >= 2*max {
-		t.Errorf("last gap %v passed the cap %v (gaps %v)", last, max, gaps)
-	}
-	t.Logf("gaps with connect_backoff: %v", gaps)
 }
 
 func TestDeadRouteRetriedAtFixedInterval(t *testing.T) {
-	const base = 40 * time.Millisecond
-	gaps := deadRouteGaps(t, false, base, 320*time.Millisecond, 5)
-	var total time.Duration
+	gaps := deadRouteGaps(t, false, 5*time.Second+time.Millisecond)
+	if len(gaps) != 5 {
+		t.Fatalf("gaps %v, want five of a second", gaps)
+	}
 	for i, g := range gaps {
-		if g < base-5*time.Millisecond {
-			t.Errorf("gap %d: %v, want at least %v", i+1, g, base)
+		if g != time.Second {
+			t.Errorf("gap %d: %v, want 1s without connect_backoff", i+1, g)
 		}
-		total += g
 	}
-	// With backoff the five waits would take 40+80+160+320+320 ms; at a
-	// fixed interval they take 5 x 40 ms plus scheduling.
-	if total >= 920*time.Millisecond {
-		t.Errorf("gaps %v add up to %v: the waits grew without connect_backoff", gaps, total)
-	}
-	t.Logf("gaps without connect_backoff: %v", gaps)
 }

@@ -9,7 +9,6 @@ import (
 	"net/url"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -235,52 +234,76 @@ func TestMeshThroughSeed(t *testing.T) {
 
 func TestQueueGroupsAcrossNodes(t *testing.T) {
 	a, b, c := mesh3(t)
-	var counts [4]atomic.Int64
-	var total atomic.Int64
-	for i, n := range []*node{b, b, c, c} {
+	// Each member's messages and a marker share one channel, so that the
+	// marker, published last, comes after every message its server sent
+	// it: counting up to the marker needs no waiting for silence.
+	member := func(n *node, q string) chan *nats.Msg {
 		nc := n.connect(t)
-		i := i
-		if _, err := nc.QueueSubscribe("work", "q", func(*nats.Msg) {
-			counts[i].Add(1)
-			total.Add(1)
-		}); err != nil {
+		ch := make(chan *nats.Msg, 1024)
+		if _, err := nc.ChanQueueSubscribe("work", q, ch); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := nc.ChanSubscribe("mark", ch); err != nil {
 			t.Fatal(err)
 		}
 		nc.Flush()
+		return ch
+	}
+	untilMark := func(ch chan *nats.Msg) int {
+		n := 0
+		for {
+			select {
+			case m := <-ch:
+				if m.Subject == "mark" {
+					return n
+				}
+				n++
+			case <-time.After(5 * time.Second):
+				t.Fatal("no marker")
+			}
+		}
+	}
+	var members []chan *nats.Msg
+	for _, n := range []*node{b, b, c, c} {
+		members = append(members, member(n, "q"))
 	}
 	waitFor(t, 5*time.Second, "queue interest on A", func() bool {
-		return a.s.GlobalAccount().NumSubscriptions() == 2 // one per remote server, weighted
+		// q and mark from each remote server (q weighted).
+		return a.s.GlobalAccount().NumSubscriptions() == 4
 	})
 	pub := a.connect(t)
 	const N = 400
 	for i := 0; i < N; i++ {
 		pub.Publish("work", []byte("x"))
 	}
+	pub.Publish("mark", nil)
 	pub.Flush()
-	waitFor(t, 5*time.Second, "all queue messages", func() bool { return total.Load() >= N })
-	time.Sleep(100 * time.Millisecond)
-	if total.Load() != N {
-		t.Fatalf("delivered %d, want exactly %d", total.Load(), N)
+	var counts [4]int
+	for i, ch := range members {
+		counts[i] = untilMark(ch)
 	}
-	onB, onC := counts[0].Load()+counts[1].Load(), counts[2].Load()+counts[3].Load()
+	if total := counts[0] + counts[1] + counts[2] + counts[3]; total != N {
+		t.Fatalf("delivered %d, want exactly %d", total, N)
+	}
+	onB, onC := counts[0]+counts[1], counts[2]+counts[3]
 	if onB == 0 || onC == 0 {
 		t.Fatalf("no spread across servers: B %d C %d", onB, onC)
 	}
 
 	// A local member is preferred.
-	local := a.connect(t)
-	var localN atomic.Int64
-	local.QueueSubscribe("work", "q", func(*nats.Msg) { localN.Add(1) })
-	local.Flush()
-	total.Store(0)
+	local := member(a, "q")
 	for i := 0; i < 100; i++ {
 		pub.Publish("work", []byte("x"))
 	}
+	pub.Publish("mark", nil)
 	pub.Flush()
-	waitFor(t, 5*time.Second, "local queue member", func() bool { return localN.Load() == 100 })
-	time.Sleep(100 * time.Millisecond)
-	if total.Load() != 0 {
-		t.Fatalf("%d messages went to remote members while a local one existed", total.Load())
+	if n := untilMark(local); n != 100 {
+		t.Fatalf("the local member got %d of 100", n)
+	}
+	for i, ch := range members {
+		if n := untilMark(ch); n != 0 {
+			t.Fatalf("%d messages went to remote member %d while a local one existed", n, i)
+		}
 	}
 }
 

@@ -117,7 +117,9 @@ func TestRouteTLS(t *testing.T) {
 	}
 	// A plain-text peer is refused as well.
 	e := startNode(t, "E", route.Options{Name: "test", Routes: []*url.URL{a.routeURL()}})
-	time.Sleep(300 * time.Millisecond)
+	waitFor(t, 5*time.Second, "A to drop E's plain-text route", func() bool {
+		return strings.Contains(e.log.String(), "Route handshake error")
+	})
 	if e.c.NumRoutes() != 0 {
 		t.Fatal("plain route accepted by a TLS cluster")
 	}
