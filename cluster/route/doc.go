@@ -1,4 +1,4 @@
-// Package cluster connects natsd servers with routes: the cluster
+// Package route connects natsd servers with routes: the cluster
 // listener, solicited and gossiped routes forming a full mesh, interest
 // propagation (RS+/RS-) and message forwarding (RMSG), connection pooling
 // and S2 compression, following upstream nats-server 2.x's route protocol
@@ -10,15 +10,21 @@
 //
 //	s, _ := server.New(server.Options{...})
 //	_ = s.Start()
-//	c, err := cluster.Start(s, &cluster.Options{
+//	c, err := route.Start(s, &route.Options{
 //		Name:   "east",
 //		Host:   "0.0.0.0",
 //		Port:   6222,
 //		Routes: []*url.URL{seedURL}, // nats-route://[user:pass@]host:port
 //	})
 //	...
-//	c.Shutdown()
+//	_ = c.Shutdown(ctx)
 //	_ = s.Shutdown(ctx)
+//
+// With Port -1 Start binds no listener; Serve(ln) then serves route
+// connections on any net.Listener (tests pass listeners that inject
+// faults). Options.Dialer replaces the *net.Dialer routes are dialed with
+// (tests pass refusing dials or net.Pipe). Close is Shutdown without a
+// deadline.
 //
 // Options come from the cluster {} block (ParseConfig) or the cluster
 // flags. Every server may point at one seed: servers learn of each other
@@ -28,11 +34,19 @@
 // # How it plugs into the server
 //
 // Through the server's inter-server link seam: each route connection is a
-// server.Link (the core holds the peer's interest in the accounts'
-// sublists and writes RMSG/HMSG to it when a local client publishes);
-// the cluster is the server's InterestListener (it counts local interest
-// per account, subject and queue and sends RS+/RS- to the routes that
-// carry the account) and its RouteMonitor (/routez, /varz cluster).
+// server.Link of kind server.ConnRoute, created with RouteEncoder
+// (RMSG/HMSG), the routes' forwarding policy (nothing that came over a
+// route leaves over another: one hop) and the route's own close reasons
+// (ReasonDuplicateRoute, ReasonClusterNameConflict, ReasonRouteRemoved,
+// with upstream's texts). The core holds the peer's interest in the
+// accounts' sublists and writes to the link when a message may go there.
+// The cluster is one of the server's interest listeners: it counts the
+// interest routes announce (local interest, and a leaf node's once leaf
+// nodes exist; never a route's or a gateway's) per account, subject and
+// queue and sends RS+/RS- to the routes that carry the account. It is
+// also the server's RouteMonitor (/routez, /varz cluster). Its accept and
+// dial loops run on the shared layer, cluster/internal/linknet. Routes
+// pass servertest.RunLinkConformance.
 //
 // # Wire protocol
 //
