@@ -505,8 +505,6 @@ func TestDuplicateRoutesResolved(t *testing.T) {
 	waitRoutes(t, 1, a, b)
 	c := startNode(t, "C", route.Options{Name: "test", Routes: []*url.URL{a.routeURL(), b.routeURL()}})
 	waitRoutes(t, 2, a, b, c)
-	time.Sleep(300 * time.Millisecond)
-	waitRoutes(t, 2, a, b, c)
 	sub := c.connect(t)
 	s, _ := sub.SubscribeSync("dup")
 	sub.Flush()
@@ -518,8 +516,19 @@ func TestDuplicateRoutesResolved(t *testing.T) {
 	if _, err := s.NextMsg(2 * time.Second); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.NextMsg(200 * time.Millisecond); err == nil {
-		t.Fatal("message delivered twice")
+	// Duplicates are resolved on INFO, before a route is registered and
+	// sent interest: after the message crossed, each server holds C's
+	// interest once (twice would deliver twice) and counts one route per
+	// peer.
+	for _, n := range []*node{a, b} {
+		if got := n.s.GlobalAccount().NumSubscriptions(); got != 1 {
+			t.Fatalf("%s holds C's interest %d times", n.s.Name(), got)
+		}
+	}
+	for _, n := range []*node{a, b, c} {
+		if got := n.c.NumRoutes(); got != 2 {
+			t.Fatalf("%s has %d routes, want 2", n.s.Name(), got)
+		}
 	}
 }
 

@@ -89,10 +89,6 @@ func TestPoolOffPeer(t *testing.T) {
 	a := startNode(t, "A", route.Options{Name: "pool"})
 	b := startNode(t, "B", route.Options{Name: "pool", PoolSize: -1, Routes: []*url.URL{a.routeURL()}})
 	waitRoutes(t, 1, a, b)
-	time.Sleep(100 * time.Millisecond)
-	if n := len(a.c.Routez(nil).Routes); n != 1 {
-		t.Fatalf("%d connections to a peer without pooling", n)
-	}
 	sub := a.connect(t)
 	s, _ := sub.SubscribeSync("np")
 	sub.Flush()
@@ -101,6 +97,11 @@ func TestPoolOffPeer(t *testing.T) {
 	pub.Publish("np", nil)
 	if _, err := s.NextMsg(2 * time.Second); err != nil {
 		t.Fatal(err)
+	}
+	// The handshakes (and any pool dial they would start) came before
+	// the interest that carried this message.
+	if n := len(a.c.Routez(nil).Routes); n != 1 {
+		t.Fatalf("%d connections to a peer without pooling", n)
 	}
 }
 
