@@ -1,71 +1,24 @@
-// Package cluster connects natsd servers with routes: the cluster
-// listener, solicited and gossiped routes forming a full mesh, interest
-// propagation (RS+/RS-) and message forwarding (RMSG), connection pooling
-// and S2 compression, following upstream nats-server 2.x's route protocol
-// closely enough that natsd and upstream servers form one cluster.
+// Package cluster is the root of natsd's inter-server links, one package
+// per link kind on one shared dial/accept layer:
 //
-// # Usage
+//   - natsd.dev/cluster/route: routes between the servers of one cluster
+//     (explicit and gossiped, pooling, compression, permissions).
+//   - gateways (between clusters) and leaf nodes will be packages of their
+//     own beside it, built the same way.
+//   - cluster/internal/linknet: what every kind shares: a Group that owns a
+//     kind's accept loops, dial loops and connection goroutines, dials
+//     through an injectable Dialer (*net.Dialer, *tls.Dialer, net.Pipe in
+//     tests), serves any net.Listener and stops with Shutdown(ctx).
 //
-// Start the server, then its cluster; shut the cluster down first:
+// Every kind plugs into the core through server's link seam (server.Link,
+// created with server.LinkConfig: its kind, encoder, forwarding policy and
+// close reasons) and hears of interest through server.AddInterestListener,
+// which tells the origin of each change, so interest crosses kinds (a
+// leaf node's reaches the routes and back) without the core knowing the
+// kinds. Each kind must pass the link conformance suite,
+// servertest.RunLinkConformance.
 //
-//	s, _ := server.New(server.Options{...})
-//	_ = s.Start()
-//	c, err := cluster.Start(s, &cluster.Options{
-//		Name:   "east",
-//		Host:   "0.0.0.0",
-//		Port:   6222,
-//		Routes: []*url.URL{seedURL}, // nats-route://[user:pass@]host:port
-//	})
-//	...
-//	c.Shutdown()
-//	_ = s.Shutdown(ctx)
-//
-// Options come from the cluster {} block (ParseConfig) or the cluster
-// flags. Every server may point at one seed: servers learn of each other
-// through INFO gossip and connect to the rest, so the routes form a full
-// mesh; a message crosses at most one route.
-//
-// # How it plugs into the server
-//
-// Through the server's inter-server link seam: each route connection is a
-// server.Link (the core holds the peer's interest in the accounts'
-// sublists and writes RMSG/HMSG to it when a local client publishes);
-// the cluster is the server's InterestListener (it counts local interest
-// per account, subject and queue and sends RS+/RS- to the routes that
-// carry the account) and its RouteMonitor (/routez, /varz cluster).
-//
-// # Wire protocol
-//
-// The dialer sends CONNECT, the acceptor INFO. With compression configured
-// (the default "accept" counts) each waits for the other's INFO, picks the
-// mode (SelectCompression) and both switch to S2 after the INFO that names
-// it; the INFO that follows registers the route. With pooling (pool_size,
-// default 3) the dialer sends its INFO, with route_pool_idx, once the
-// route is registered, then dials the next pool connection; accounts use
-// slot FNV-1a(name) mod pool size, pinned accounts a dedicated route whose
-// protocols omit the account. Then:
-//
-//	RS+ <account> <subject> [<queue> <weight>]
-//	RS- <account> <subject> [<queue>]
-//	RMSG <account> <subject> [<reply> | + <reply> <queue>... | "|" <queue>...] <size>
-//	HMSG <account> <subject> [same] <header size> <total size>
-//	PING, PONG, INFO (gossip of a new server, connect_urls updates), -ERR
-//
-// # Permissions
-//
-// Options.Permissions (the block's permissions {}) limit what crosses the
-// routes, as upstream's import and export do, on interest and on each
-// message: local interest is announced only for subjects Import allows,
-// and routed messages Import refuses are dropped; a peer's interest is
-// honoured only for subjects Export allows, and a message matching a
-// peer's wildcard interest is forwarded only if Export allows its
-// subject (a server.LinkFilter on each route). The compiled lists never
-// change, take no lock and allocate nothing per message.
-//
-// # Concurrency
-//
-// A Cluster is safe for concurrent use. It owns one accept loop and, per
-// route connection, one goroutine that dials or accepts, handshakes and
-// reads; the server's link writer writes. Shutdown closes the listener and
-// every route and waits for all of them. docs/locking.md lists the locks.
+// This package keeps the route API under its former names (Start,
+// Options, ParseConfig, ...) for the callers of the single-package
+// cluster; new code imports cluster/route.
 package cluster

@@ -99,6 +99,48 @@ func checkEdges(edges []edge, modules map[string][]string, external map[string][
 	return bad
 }
 
+// linkKinds are the cluster module's packages per link kind (cluster/route
+// now; gateway and leaf later). A kind never imports another, and the
+// shared dial/accept layer (cluster/internal/...) imports none: kinds meet
+// only through the server's link seam. The cluster root package may
+// import them (it keeps the former single-package API).
+var linkKinds = []string{"route", "gateway", "leaf"}
+
+// linkKindOf returns the link kind of a cluster package path, "" for
+// another package.
+func linkKindOf(path string) string {
+	rest, ok := strings.CutPrefix(path, "natsd.dev/cluster/")
+	if !ok {
+		return ""
+	}
+	kind, _, _ := strings.Cut(rest, "/")
+	kind = strings.TrimSuffix(kind, "_test")
+	if slices.Contains(linkKinds, kind) {
+		return kind
+	}
+	return ""
+}
+
+// checkClusterPackages returns a description of every edge inside the
+// cluster module that the link-kind rule forbids.
+func checkClusterPackages(edges []edge) []string {
+	var bad []string
+	for _, e := range edges {
+		to := linkKindOf(e.to)
+		if to == "" {
+			continue
+		}
+		from := linkKindOf(e.from)
+		switch {
+		case from != "" && from != to:
+			bad = append(bad, fmt.Sprintf("%s imports %s: a link kind imports no other kind", e.from, e.to))
+		case strings.HasPrefix(e.from, "natsd.dev/cluster/internal/"):
+			bad = append(bad, fmt.Sprintf("%s imports %s: the shared link layer imports no kind", e.from, e.to))
+		}
+	}
+	return bad
+}
+
 // workspaceModules returns the directories listed in go.work's use block.
 func workspaceModules(t *testing.T, root string) []string {
 	t.Helper()
@@ -177,8 +219,14 @@ func TestModuleDependencies(t *testing.T) {
 			continue // not created yet
 		}
 		t.Run(mod, func(t *testing.T) {
-			for _, v := range checkEdges(moduleEdges(t, dir), allowedModules, allowedExternal) {
+			edges := moduleEdges(t, dir)
+			for _, v := range checkEdges(edges, allowedModules, allowedExternal) {
 				t.Error(v)
+			}
+			if mod == "cluster" {
+				for _, v := range checkClusterPackages(edges) {
+					t.Error(v)
+				}
 			}
 		})
 	}
@@ -243,6 +291,30 @@ func TestCheckEdgesCatchesViolations(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			bad := checkEdges([]edge{tt.e}, allowedModules, allowedExternal)
+			if (len(bad) > 0) != tt.bad {
+				t.Errorf("violations %q, want violation: %v", bad, tt.bad)
+			}
+		})
+	}
+}
+
+func TestCheckClusterPackagesCatchesViolations(t *testing.T) {
+	tests := []struct {
+		name string
+		e    edge
+		bad  bool
+	}{
+		{"kind to server", edge{fromMod: "cluster", from: "natsd.dev/cluster/route", to: "natsd.dev/server"}, false},
+		{"kind to shared layer", edge{fromMod: "cluster", from: "natsd.dev/cluster/route", to: "natsd.dev/cluster/internal/linknet"}, false},
+		{"root to kind", edge{fromMod: "cluster", from: "natsd.dev/cluster", to: "natsd.dev/cluster/route"}, false},
+		{"kind's own tests", edge{fromMod: "cluster", from: "natsd.dev/cluster/route_test", to: "natsd.dev/cluster/route", test: true}, false},
+		{"kind to kind", edge{fromMod: "cluster", from: "natsd.dev/cluster/leaf", to: "natsd.dev/cluster/route"}, true},
+		{"kind's tests to kind", edge{fromMod: "cluster", from: "natsd.dev/cluster/gateway_test", to: "natsd.dev/cluster/route", test: true}, true},
+		{"shared layer to kind", edge{fromMod: "cluster", from: "natsd.dev/cluster/internal/linknet", to: "natsd.dev/cluster/route"}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			bad := checkClusterPackages([]edge{tt.e})
 			if (len(bad) > 0) != tt.bad {
 				t.Errorf("violations %q, want violation: %v", bad, tt.bad)
 			}

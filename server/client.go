@@ -41,7 +41,7 @@ type clientKind uint8
 const (
 	kindClient clientKind = iota
 	kindInternal
-	kindRoute   // an inter-server link (see Link)
+	kindLink    // an inter-server link of any kind (see Link)
 	kindSession // an in-process session (see Session)
 )
 
@@ -118,6 +118,9 @@ type pubCtx struct {
 	refused   bool
 	qFull     bool // a queue member's session queue was full
 	msg       Msg  // handed to synchronous (InternalClient) handlers
+	// origin is where the message being delivered came from, matched
+	// against the links' forwarding policies.
+	origin ConnKind
 }
 
 type client struct {
@@ -188,6 +191,7 @@ type client struct {
 	accCounted          bool   // counted against the account's connection limit
 	asyncInfo           bool   // takes asynchronous INFO (connect_urls updates)
 	pinnedLink          bool   // a link dedicated to one account: RMSG without it
+	link                *Link  // set for a link, never changed
 	// linkFilter is a link's LinkFilter, copied into each remote
 	// subscription it registers (guarded by mu).
 	linkFilter LinkFilter
@@ -635,7 +639,7 @@ func (c *client) processSub(f *protocol.Frame) error {
 	s.interestMu.RLock()
 	err := c.acc.sl.Insert(sub.subject, sub.queue, sub)
 	if err == nil {
-		s.notifyInterest(c.acc, sub.subject, sub.queue, true)
+		s.notifyFrom(ConnClient, nil, c.acc, sub.subject, sub.queue, true)
 	}
 	s.interestMu.RUnlock()
 	if err != nil {
@@ -706,9 +710,10 @@ func (c *client) processUnsub(f *protocol.Frame) error {
 // removeLocalSub takes a local subscription out of acc's sublist and tells
 // the interest listener.
 func (s *Server) removeLocalSub(acc *Account, sub *subscription) {
+	origin, _ := sub.origin()
 	s.interestMu.RLock()
 	if acc.sl.Remove(sub.subject, sub.queue, sub) == nil {
-		s.notifyInterest(acc, sub.subject, sub.queue, false)
+		s.notifyFrom(origin, nil, acc, sub.subject, sub.queue, false)
 	}
 	s.interestMu.RUnlock()
 }
@@ -720,6 +725,10 @@ func (s *Server) removeLocalSub(acc *Account, sub *subscription) {
 // client. A request nobody takes gets a no-responders status.
 func (s *Server) deliverMsg(pc *pubCtx, from *client, acc *Account, subject, reply []byte, hdrLen int, payload []byte) {
 	pc.from = from
+	pc.origin = ConnClient
+	if from.kind == kindInternal || from.kind == kindSession {
+		pc.origin = ConnInProcess
+	}
 	var matched bool
 	if acc.linked(subject) {
 		matched = s.deliverLinked(pc, from, acc, subject, reply, hdrLen, payload, 0)
@@ -740,8 +749,8 @@ func (s *Server) deliverLocal(pc *pubCtx, from *client, acc *Account, subject, r
 	}
 	noEcho := !from.opts.Echo
 	for _, sub := range r.Plain {
-		if sub.client.kind == kindRoute {
-			if sub.remote.allows(subject) {
+		if sub.remote != nil {
+			if sub.remote.forward.Allows(pc.origin) && sub.remote.allows(subject) {
 				pc.addRoute(sub.client, nil)
 			}
 			continue
@@ -763,8 +772,8 @@ func (s *Server) deliverLocal(pc *pubCtx, from *client, acc *Account, subject, r
 		taken := false
 		for j := range n {
 			sub := members[(start+j)%n]
-			if sub.client.kind == kindRoute {
-				if !sub.remote.allows(subject) {
+			if sub.remote != nil {
+				if !sub.remote.forward.Allows(pc.origin) || !sub.remote.allows(subject) {
 					continue
 				}
 				w := max(sub.remote.weight.Load(), 1)
@@ -793,43 +802,70 @@ func (s *Server) deliverLocal(pc *pubCtx, from *client, acc *Account, subject, r
 	return true
 }
 
-// deliverRouted delivers a message that came over a link to local
-// subscribers only (one hop): plain subscribers, and one local member of
-// each queue group named in queues.
-func (s *Server) deliverRouted(pc *pubCtx, from *client, acc *Account, subject, reply []byte, queues [][]byte, hdrLen int, payload []byte) {
+// deliverRouted delivers a message that came over a link of kind origin:
+// to local subscribers, and to the links whose forwarding policy admits
+// origin (never back to the link it came from); for a route, none: one
+// hop. Plain interest always; for each queue group named in queues one
+// member, a local one first, else a link's weighted by its count.
+func (s *Server) deliverRouted(pc *pubCtx, from *client, origin ConnKind, acc *Account, subject, reply []byte, queues [][]byte, hdrLen int, payload []byte) {
 	pc.from = from
+	// A response to a service import answered on another server is
+	// delivered here on behalf of the importing account, as by this
+	// server, so it may cross a route again.
+	pc.origin = ConnInProcess
 	if acc.links != nil && s.deliverRoutedResponse(pc, from, acc, subject, hdrLen, payload) {
 		return
 	}
+	pc.origin = origin
 	r := acc.sl.MatchBytes(subject)
 	for _, sub := range r.Plain {
-		if sub.client.kind == kindRoute {
+		if sub.remote != nil {
+			if sub.remote.forward.Allows(origin) && sub.client != from && sub.remote.allows(subject) {
+				pc.addRoute(sub.client, nil)
+			}
 			continue
 		}
 		pc.deliver(sub, subject, reply, hdrLen, payload)
 	}
-	if len(queues) == 0 {
-		return
-	}
-	for i := range r.Queues {
-		g := &r.Queues[i]
-		if !namedQueue(queues, g.Name) {
-			continue
-		}
-		n := len(g.Members)
-		start := 0
-		if n > 1 {
-			start = rand.IntN(n)
-		}
-		for j := range n {
-			sub := g.Members[(start+j)%n]
-			if sub.client.kind == kindRoute {
+	if len(queues) > 0 {
+		for i := range r.Queues {
+			g := &r.Queues[i]
+			if !namedQueue(queues, g.Name) {
 				continue
 			}
-			if pc.deliver(sub, subject, reply, hdrLen, payload) {
-				break
+			n := len(g.Members)
+			start := 0
+			if n > 1 {
+				start = rand.IntN(n)
+			}
+			var remote *subscription // a link's member, weighted by its count
+			var weights int32
+			taken := false
+			for j := range n {
+				sub := g.Members[(start+j)%n]
+				if sub.remote != nil {
+					if !sub.remote.forward.Allows(origin) || sub.client == from || !sub.remote.allows(subject) {
+						continue
+					}
+					w := max(sub.remote.weight.Load(), 1)
+					weights += w
+					if remote == nil || rand.Int32N(weights) < w {
+						remote = sub
+					}
+					continue
+				}
+				if pc.deliver(sub, subject, reply, hdrLen, payload) {
+					taken = true
+					break
+				}
+			}
+			if !taken && remote != nil {
+				pc.addRoute(remote.client, remote.remote.qb)
 			}
 		}
+	}
+	if len(pc.routes) > 0 {
+		pc.sendRoutes(acc, subject, reply, hdrLen, payload)
 	}
 }
 
@@ -1074,7 +1110,7 @@ func (c *client) flushOut() bool {
 	wd := time.Duration(c.srv.writeDeadline.Load())
 	c.nc.SetWriteDeadline(time.Now().Add(wd))
 	var err error
-	if c.kind == kindRoute {
+	if c.kind == kindLink {
 		err = c.writeLink(chs, wd)
 	} else {
 		err = writeChunks(c.nc, chs, &c.iov)
@@ -1200,7 +1236,7 @@ func (c *client) closeConnection(reason closeReason) {
 	}
 	var subs []sublist.Sub[*subscription]
 	var linkSubs map[string]*subscription
-	if c.kind == kindRoute {
+	if c.kind == kindLink {
 		linkSubs = c.subs
 		c.subs = nil
 		for _, sub := range linkSubs {
@@ -1229,7 +1265,7 @@ func (c *client) closeConnection(reason closeReason) {
 	}
 
 	s := c.srv
-	if c.kind == kindRoute {
+	if c.kind == kindLink {
 		if !reason.flushes() && c.nc != nil {
 			c.nc.Close()
 		}
@@ -1241,7 +1277,7 @@ func (c *client) closeConnection(reason closeReason) {
 		s.interestMu.RLock()
 		_ = acc.sl.RemoveBatch(subs) // each was in the sublist: c.subs tracks them
 		for _, sub := range subs {
-			s.notifyInterest(acc, sub.Subject, sub.Queue, false)
+			s.notifyFrom(ConnClient, nil, acc, sub.Subject, sub.Queue, false)
 		}
 		s.interestMu.RUnlock()
 	}

@@ -87,21 +87,63 @@
 //
 // # Inter-server links
 //
-// A module that connects servers (cluster's routes) wraps each connection
-// in a Link (NewLink): the core then keeps the peer's interest
-// (AddRemoteSub, RemoveRemoteSub; queue interest with a weight) in the
-// accounts' sublists and writes RMSG/HMSG to the link when a local client
-// publishes on a matching subject, one per link, naming the queue groups
-// it was chosen for (local queue members first). Messages the peer sends
-// go to Link.Deliver, which delivers to local subscribers only: a message
-// crosses one link at most. The module learns of local interest changes
-// through its InterestListener (SetInterestListener replays the existing
-// interest atomically with the registration), fills /routez and /varz
-// through a RouteMonitor (which SetRouteMonitor puts on the monitoring
-// registry), and may hear of lame duck mode (LameDuckListener). SetRemoteConnectURLs puts the other servers' client
+// One seam serves every kind of link between servers (routes, gateways,
+// leaf nodes); the core holds the peers' interest and delivers to them,
+// the kind's module (cluster/route, ...) owns the handshake and the read
+// side. A link kind:
+//
+//  1. Creates each link with NewLink(conn, LinkConfig{...}): its Kind
+//     (ConnRoute, ConnGateway, ConnLeaf), its LinkEncoder (RouteEncoder
+//     writes RMSG/HMSG; a leaf kind brings LMSG), its ForwardPolicy (zero
+//     is DefaultForwardPolicy(Kind)), the texts of its own close reasons
+//     (numbered from LinkKindReason) and OnClose. The core starts the
+//     link's writer goroutine; the caller keeps the read side.
+//  2. Hears of interest through AddInterestListener, which replays the
+//     existing interest atomically with the registration and then reports
+//     every change, local or held by any link, with its origin (ConnClient,
+//     ConnInProcess, or the link's kind, and the Link). Any number of
+//     listeners may be registered; each filters by origin (a route
+//     announces local interest and a leaf node's, never a route's) and
+//     never announces interest back over the link it came from.
+//  3. Registers the peer's interest with AddRemoteSub and RemoveRemoteSub
+//     (queue interest with a weight: the peer's member count); SetFilter
+//     first, if some subjects must never cross (export permissions), and
+//     SetHeaders, SetPinnedAccount as the handshake decides.
+//  4. On its reader goroutine, hands each message from the peer to
+//     Deliver (account, subject, reply, queue groups, header length,
+//     payload) and calls EndBatch once per read. Deliver delivers to local
+//     subscribers, and to the links whose forwarding policy admits the
+//     link's kind as origin (never back to the same link): routes admit
+//     none from routes, so a message crosses one route at most.
+//  5. Writes its own protocol (PING, INFO, RS+) with Write; Flush only for
+//     a last -ERR before closing.
+//  6. Closes with Close(reason): the link's interest leaves the sublists
+//     and the listeners hear of it, what is queued is flushed unless the
+//     reason forbids it, OnClose runs once. The server closes every link
+//     when it shuts down (LinkServerShutdown).
+//
+// Messages published here reach a link through the forwarding policy
+// table (DefaultForwardPolicy): the delivery path asks the policy of each
+// matching interest, never tests for a kind, so adding a kind touches no
+// file of the delivery path. Every kind must pass
+// servertest.RunLinkConformance; servertest.ConnectFake is the reference.
+//
+// What runs where: OnClose runs on the goroutine that closed the link;
+// interest listeners on the goroutine that changed the interest (a
+// client's reader, a link's reader, a closing connection), concurrently,
+// holding Server.interestMu for reading, so they must not block nor change
+// interest themselves; LinkFilter.Allow and LinkEncoder run on publishers'
+// goroutines under the link's lock and must not allocate. Memory: the
+// slices passed to AddRemoteSub, RemoveRemoteSub, Deliver and Write are
+// read during the call only (Write copies); an InterestEvent's strings
+// may be kept.
+//
+// A link is never closed for its backlog: a write past the deadline that
+// made progress is retried. The route module also fills /routez and /varz
+// through a RouteMonitor and may hear of lame duck mode
+// (LameDuckListener). SetRemoteConnectURLs puts the other servers' client
 // URLs in INFO connect_urls and sends the change to the clients that take
-// asynchronous INFO. A link is never closed for its backlog: a write past
-// the deadline that made progress is retried.
+// asynchronous INFO.
 //
 // # Monitoring
 //

@@ -8,7 +8,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"natsd.dev/protocol"
 	"natsd.dev/server/snapshot"
 	"natsd.dev/sublist"
 )
@@ -29,107 +28,15 @@ var (
 	ErrLinkClosed = errors.New("server: link closed")
 )
 
-// InterestListener is told when local interest changes: a client or an
-// internal client subscribed (added) or a subscription went away through
-// UNSUB, auto-unsubscribe or the connection closing (removed). Remote
-// interest held by links is not reported.
-//
-// Calls may come from any goroutine, concurrently; the listener counts
-// and must not block, nor subscribe or unsubscribe from inside the call.
-type InterestListener interface {
-	InterestChanged(account, subject, queue string, added bool)
-}
-
-// SetInterestListener registers l (nil unregisters) and, atomically with
-// the registration, reports every existing local subscription to l as
-// added, so l never misses or double-counts one.
-func (s *Server) SetInterestListener(l InterestListener) {
-	s.interestMu.Lock()
-	defer s.interestMu.Unlock()
-	if l == nil {
-		s.interest.Store(nil)
-		return
-	}
-	s.interest.Store(&l)
-	s.mu.Lock()
-	accs := make([]*Account, 0, len(s.accounts))
-	for _, a := range s.accounts {
-		accs = append(accs, a)
-	}
-	s.mu.Unlock()
-	for _, a := range accs {
-		a.sl.All(func(subject, queue string, sub *subscription) bool {
-			if sub.client == nil || sub.client.kind != kindRoute {
-				l.InterestChanged(a.Name, subject, queue, true)
-			}
-			return true
-		})
-	}
-}
-
-// notifyInterest reports one local subscription change; the caller holds
-// s.interestMu for reading around the sublist change and this call.
-func (s *Server) notifyInterest(acc *Account, subject, queue string, added bool) {
-	if p := s.interest.Load(); p != nil {
-		(*p).InterestChanged(acc.Name, subject, queue, added)
-	}
-}
-
-// LinkCloseReason says why a link closed; its String is upstream's wording
-// as /routez and the logs show it.
-type LinkCloseReason uint8
-
-// Reasons for closing a link.
-const (
-	LinkClientClosed LinkCloseReason = iota
-	LinkServerShutdown
-	LinkDuplicateRoute
-	LinkClusterNameConflict
-	LinkAuthViolation
-	LinkProtocolViolation
-	LinkParseError
-	LinkStaleConnection
-	LinkReadError
-	LinkAuthTimeout
-	LinkRouteRemoved
-	LinkSlowConsumerPending
-	LinkSlowConsumerWriteDeadline
-	LinkWriteError
-)
-
-var linkReasons = [...]closeReason{
-	LinkClientClosed:        reasonClientClosed,
-	LinkServerShutdown:      reasonServerShutdown,
-	LinkDuplicateRoute:      reasonDuplicateRoute,
-	LinkClusterNameConflict: reasonClusterNameConflict,
-	LinkAuthViolation:       reasonAuthViolation,
-	LinkProtocolViolation:   reasonProtocolViolation,
-	LinkParseError:          reasonParseError,
-	LinkStaleConnection:     reasonStaleConnection,
-	LinkReadError:           reasonReadError,
-	LinkAuthTimeout:         reasonAuthTimeout,
-	LinkRouteRemoved:        reasonRouteRemoved,
-
-	LinkSlowConsumerPending:       reasonSlowConsumerPending,
-	LinkSlowConsumerWriteDeadline: reasonSlowConsumerWriteDeadline,
-	LinkWriteError:                reasonWriteError,
-}
-
-func (r LinkCloseReason) reason() closeReason {
-	if int(r) < len(linkReasons) {
-		return linkReasons[r]
-	}
-	return reasonClientClosed
-}
-
-// String returns upstream's text for the reason ("Duplicate Route", ...).
-func (r LinkCloseReason) String() string { return r.reason().String() }
-
 // Link is one inter-server connection as the core sees it. It is created
 // by NewLink and is safe for concurrent use, except Deliver and EndBatch,
 // which only the link's reader goroutine calls.
 type Link struct {
 	c       *client
+	kind    ConnKind
+	enc     LinkEncoder
+	forward ForwardPolicy
+	reasons []string
 	onClose func(LinkCloseReason)
 	// Reader-owned cache of the last account a routed message named.
 	lastAccName string
@@ -137,14 +44,22 @@ type Link struct {
 }
 
 // NewLink wraps nc, a connection to another server whose read side the
-// caller owns, and starts its writer. onClose, if not nil, runs once when
-// the link closes (on the goroutine that closed it; it must not block).
-// The server closes its links when it shuts down.
-func (s *Server) NewLink(nc net.Conn, onClose func(LinkCloseReason)) (*Link, error) {
+// caller owns, as a link of the kind cfg describes, and starts its
+// writer. The server closes its links when it shuts down.
+func (s *Server) NewLink(nc net.Conn, cfg LinkConfig) (*Link, error) {
+	if !cfg.Kind.IsLink() {
+		cfg.Kind = ConnRoute
+	}
+	if cfg.Encoder == nil {
+		cfg.Encoder = RouteEncoder{}
+	}
+	if cfg.Forward == 0 {
+		cfg.Forward = DefaultForwardPolicy(cfg.Kind)
+	}
 	c := &client{
 		srv:     s,
 		cid:     s.nextCID.Add(1),
-		kind:    kindRoute,
+		kind:    kindLink,
 		nc:      nc,
 		acc:     s.gAcc,
 		start:   time.Now(),
@@ -159,8 +74,9 @@ func (s *Server) NewLink(nc net.Conn, onClose func(LinkCloseReason)) (*Link, err
 	} else if nc.RemoteAddr() != nil {
 		c.host = nc.RemoteAddr().String()
 	}
-	c.logPrefix = net.JoinHostPort(c.host, strconv.Itoa(c.port)) + " - rid:" + strconv.FormatUint(c.cid, 10)
-	l := &Link{c: c, onClose: onClose}
+	c.logPrefix = net.JoinHostPort(c.host, strconv.Itoa(c.port)) + " - " + connKindTags[cfg.Kind] + ":" + strconv.FormatUint(c.cid, 10)
+	l := &Link{c: c, kind: cfg.Kind, enc: cfg.Encoder, forward: cfg.Forward, reasons: cfg.Reasons, onClose: cfg.OnClose}
+	c.link = l
 	s.mu.Lock()
 	if s.shutdown {
 		s.mu.Unlock()
@@ -180,9 +96,21 @@ func (s *Server) NewLink(nc net.Conn, onClose func(LinkCloseReason)) (*Link, err
 // ID returns the link's connection id (the N of "rid:N").
 func (l *Link) ID() uint64 { return l.c.cid }
 
-// LogPrefix returns "host:port - rid:N", upstream's prefix for the
-// connection's log lines.
+// Kind returns the link's kind.
+func (l *Link) Kind() ConnKind { return l.kind }
+
+// LogPrefix returns "host:port - rid:N" (lid for a leaf node, gid for a
+// gateway), upstream's prefix for the connection's log lines.
 func (l *Link) LogPrefix() string { return l.c.logPrefix }
+
+// ReasonText returns the text of a close reason: the kind's own for its
+// reasons (LinkConfig.Reasons), else the shared text.
+func (l *Link) ReasonText(r LinkCloseReason) string {
+	if r >= LinkKindReason && int(r-LinkKindReason) < len(l.reasons) {
+		return l.reasons[r-LinkKindReason]
+	}
+	return r.String()
+}
 
 // SetHeaders says whether the peer takes messages with headers (HMSG);
 // without, headers are stripped from what is delivered to it.
@@ -238,8 +166,9 @@ func (l *Link) Write(p []byte) error {
 // final -ERR); it reports whether the write succeeded.
 func (l *Link) Flush() bool { return l.c.flushOut() }
 
-// Close closes the link once: its remote interest leaves the sublists,
-// what is queued is flushed (unless the reason forbids it), onClose runs.
+// Close closes the link once: its remote interest leaves the sublists
+// (and the interest listeners hear of it), what is queued is flushed
+// (unless the reason forbids it), OnClose runs.
 func (l *Link) Close(reason LinkCloseReason) { l.c.closeConnection(reason.reason()) }
 
 // Closed reports whether the link closed.
@@ -269,9 +198,12 @@ func routeSubKey(account, subject, queue []byte) string {
 }
 
 // AddRemoteSub records the peer's interest in subject (RS+): messages
-// published here on a matching subject are delivered to the link. With a
-// queue, the peer has weight members of that group; a repeated RS+ for
-// the same account, subject and queue updates the weight.
+// published here on a matching subject are delivered to the link when its
+// forwarding policy admits their origin. With a queue, the peer has
+// weight members of that group; a repeated RS+ for the same account,
+// subject and queue updates the weight. New interest is reported to the
+// interest listeners with the link's kind as origin (a weight update is
+// not).
 func (l *Link) AddRemoteSub(account, subject, queue []byte, weight int32) error {
 	c := l.c
 	acc := c.srv.lookupAccountBytes(account)
@@ -295,29 +227,48 @@ func (l *Link) AddRemoteSub(account, subject, queue []byte, weight int32) error 
 		c.mu.Unlock()
 		return nil
 	}
-	sub := &subscription{client: c, subject: string(subject), queue: string(queue), sid: []byte(key), remote: &remoteSub{acc: acc, filter: c.linkFilter}}
+	sub := &subscription{client: c, subject: string(subject), queue: string(queue), sid: []byte(key), remote: &remoteSub{acc: acc, link: l, forward: l.forward, filter: c.linkFilter}}
 	if len(queue) > 0 {
 		sub.remote.qb = []byte(sub.queue)
 	}
 	sub.remote.weight.Store(weight)
 	c.subs[key] = sub
 	c.mu.Unlock()
+	s := c.srv
+	s.interestMu.RLock()
+	defer s.interestMu.RUnlock()
 	if err := acc.sl.Insert(sub.subject, sub.queue, sub); err != nil {
 		c.mu.Lock()
 		delete(c.subs, key)
 		c.mu.Unlock()
 		return err
 	}
-	// The link may have closed between the map and the sublist: its
-	// close then missed this one, so take it out here.
+	// The link may have closed (or RS- come) between the map and the
+	// sublist: its close then missed this one, so take it out here.
+	// Otherwise the interest is announced, and whoever takes it out
+	// later announces its removal.
 	c.mu.Lock()
 	closed := sub.closed
+	sub.remote.announced = !closed
 	c.mu.Unlock()
 	if closed {
 		_ = acc.sl.Remove(sub.subject, sub.queue, sub)
 		return ErrLinkClosed
 	}
+	s.notifyFrom(l.kind, l, acc, sub.subject, sub.queue, true)
 	return nil
+}
+
+// removeSub takes one of the link's interests, already out of its map,
+// out of its sublist and tells the interest listeners if its addition was
+// announced.
+func (l *Link) removeSub(sub *subscription) {
+	s := l.c.srv
+	s.interestMu.RLock()
+	if sub.remote.acc.sl.Remove(sub.subject, sub.queue, sub) == nil && sub.remote.announced {
+		s.notifyFrom(l.kind, l, sub.remote.acc, sub.subject, sub.queue, false)
+	}
+	s.interestMu.RUnlock()
 }
 
 // RemoveRemoteSub drops the peer's interest recorded by AddRemoteSub (RS-);
@@ -333,7 +284,7 @@ func (l *Link) RemoveRemoteSub(account, subject, queue []byte) {
 	}
 	c.mu.Unlock()
 	if sub != nil {
-		_ = sub.remote.acc.sl.Remove(sub.subject, sub.queue, sub)
+		l.removeSub(sub)
 	}
 }
 
@@ -344,12 +295,13 @@ func (l *Link) NumRemoteSubs() int {
 	return len(l.c.subs)
 }
 
-// Deliver delivers a message that came over the link (RMSG/HMSG) to local
-// subscribers only, never to another link: plain subscribers always, and
-// for each queue group named in queues one local member. hdrLen is the
-// header length at the start of payload, -1 without headers. The slices
-// are only read during the call. Only the link's reader calls Deliver; it
-// calls EndBatch after each read.
+// Deliver delivers a message that came over the link (RMSG/HMSG, LMSG) to
+// local subscribers, and to the links whose forwarding policy admits the
+// link's kind as origin (none for a route: one hop): plain subscribers
+// always, and for each queue group named in queues one member, local
+// members first. hdrLen is the header length at the start of payload, -1
+// without headers. The slices are only read during the call. Only the
+// link's reader calls Deliver; it calls EndBatch after each read.
 func (l *Link) Deliver(account, subject, reply []byte, queues [][]byte, hdrLen int, payload []byte) error {
 	c := l.c
 	acc := l.lastAcc
@@ -361,7 +313,7 @@ func (l *Link) Deliver(account, subject, reply []byte, queues [][]byte, hdrLen i
 	}
 	c.inMsgs++
 	c.inBytes += int64(len(payload))
-	c.srv.deliverRouted(&c.pub, c, acc, subject, reply, queues, hdrLen, payload)
+	c.srv.deliverRouted(&c.pub, c, l.kind, acc, subject, reply, queues, hdrLen, payload)
 	return nil
 }
 
@@ -438,10 +390,6 @@ func (pc *pubCtx) addRoute(rc *client, q []byte) {
 	}
 }
 
-// maxRouteLineOverhead bounds an RMSG/HMSG control line beyond its
-// account, subject, reply and queue names.
-const maxRouteLineOverhead = 64
-
 // sendRoutes writes the message once to each recorded link, then forgets
 // them.
 func (pc *pubCtx) sendRoutes(acc *Account, subject, reply []byte, hdrLen int, payload []byte) {
@@ -481,7 +429,7 @@ func (pc *pubCtx) deliverRoute(dc *client, acc *Account, subject, reply []byte, 
 	if dc.pinnedLink {
 		accName = nil
 	}
-	need := len(accName) + len(subject) + len(reply) + maxRouteLineOverhead
+	need := len(accName) + len(subject) + len(reply) + LinkMsgOverhead
 	for _, q := range queues {
 		need += len(q) + 1
 	}
@@ -490,11 +438,7 @@ func (pc *pubCtx) deliverRoute(dc *client, acc *Account, subject, reply []byte, 
 	if long {
 		b = make([]byte, 0, need)
 	}
-	if hdr >= 0 {
-		b = protocol.AppendRHMsgHeader(b, accName, subject, reply, queues, hdr, len(payload))
-	} else {
-		b = protocol.AppendRMsgHeader(b, accName, subject, reply, queues, len(payload))
-	}
+	b = dc.link.enc.AppendMsgHeader(b, accName, subject, reply, queues, hdr, len(payload))
 	if long {
 		dc.out.write(b)
 	} else {
@@ -524,8 +468,9 @@ func (pc *pubCtx) deliverRoute(dc *client, acc *Account, subject, reply []byte, 
 
 // linkState is the server's part of the link seam.
 type linkState struct {
-	interestMu sync.RWMutex // held for reading around local sublist changes and their notification
-	interest   atomic.Pointer[InterestListener]
+	interestMu sync.RWMutex    // held for reading around sublist changes and their notification
+	listeners  []*listenerSlot // guarded by interestMu (held for writing)
+	interest   atomic.Pointer[[]*listenerSlot]
 	routeMon   atomic.Pointer[RouteMonitor]
 }
 
@@ -543,29 +488,29 @@ func (s *Server) closeLinks() {
 }
 
 // closeLink is closeConnection's end for a link: its remote interest
-// leaves each account's sublist.
+// leaves each account's sublist (the listeners hear of each).
 func (c *client) closeLink(subs map[string]*subscription, reason closeReason) {
 	byAcc := make(map[*Account][]sublist.Sub[*subscription])
 	for _, sub := range subs {
 		byAcc[sub.remote.acc] = append(byAcc[sub.remote.acc], sublist.Sub[*subscription]{Subject: sub.subject, Queue: sub.queue, Value: sub})
 	}
+	s := c.srv
+	l := c.link
+	s.interestMu.RLock()
 	for acc, list := range byAcc {
 		_ = acc.sl.RemoveBatch(list)
-	}
-	s := c.srv
-	s.mu.Lock()
-	l := s.links[c.cid]
-	delete(s.links, c.cid)
-	s.mu.Unlock()
-	if l != nil && l.onClose != nil {
-		var lr LinkCloseReason
-		for i, r := range linkReasons {
-			if r == reason {
-				lr = LinkCloseReason(i)
-				break
+		for _, sub := range list {
+			if sub.Value.remote.announced {
+				s.notifyFrom(l.kind, l, acc, sub.Subject, sub.Queue, false)
 			}
 		}
-		l.onClose(lr)
+	}
+	s.interestMu.RUnlock()
+	s.mu.Lock()
+	delete(s.links, c.cid)
+	s.mu.Unlock()
+	if l.onClose != nil {
+		l.onClose(linkReason(reason))
 	}
 }
 
@@ -673,12 +618,19 @@ func (c *client) writeLink(chs []*chunk, wd time.Duration) error {
 }
 
 // remoteSub is what a link's subscription has beyond a client's: its
-// account, the queue as bytes for RMSG lines, and for a queue the number
-// of members the peer has (its weight).
+// account and link, the queue as bytes for RMSG lines, and for a queue the
+// number of members the peer has (its weight).
 type remoteSub struct {
-	acc    *Account
-	qb     []byte
-	weight atomic.Int32
+	acc  *Account
+	link *Link
+	qb   []byte
+	// forward is the link's policy, copied here so that the delivery
+	// path reads it from the subscription it already holds.
+	forward ForwardPolicy
+	// announced: the listeners were told of the interest (guarded by
+	// the link's client.mu until the interest is closed).
+	announced bool
+	weight    atomic.Int32
 	// filter is the link's LinkFilter when the interest was registered;
 	// it never changes afterwards, so publishers read it without a lock.
 	filter LinkFilter

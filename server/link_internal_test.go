@@ -26,7 +26,7 @@ func linkPipe(tb testing.TB, s *Server) *Link {
 	}
 	go io.Copy(io.Discard, far)
 	tb.Cleanup(func() { far.Close() })
-	l, err := s.NewLink(near, nil)
+	l, err := s.NewLink(near, LinkConfig{})
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -253,7 +253,7 @@ func (p *process) shutdown() {
 		p.mon.Shutdown(ctx)
 	}
 	if p.cl != nil {
-		p.cl.Shutdown()
+		_ = p.cl.Shutdown(ctx)
 	}
 	if err := p.srv.Shutdown(ctx); err != nil {
 		p.logs.log.Error("Shutdown did not complete: " + err.Error())

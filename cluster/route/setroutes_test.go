@@ -1,21 +1,28 @@
-package cluster_test
+package route_test
 
 import (
+	"context"
+	"errors"
+	"net"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
-	"natsd.dev/cluster"
+	"natsd.dev/cluster/route"
+	"natsd.dev/server"
+	"natsd.dev/server/servertest"
 )
 
 // TestSetRoutes reloads the routes of A: a route added is dialed and
 // carries messages (nats.go on both ends), a route removed is closed with
 // "Route Removed" and not dialed again.
 func TestSetRoutes(t *testing.T) {
-	a := startNode(t, "A", cluster.Options{Name: "test"})
-	b := startNode(t, "B", cluster.Options{Name: "test"})
-	c := startNode(t, "C", cluster.Options{Name: "test"})
+	a := startNode(t, "A", route.Options{Name: "test"})
+	b := startNode(t, "B", route.Options{Name: "test"})
+	c := startNode(t, "C", route.Options{Name: "test"})
 
 	a.c.SetRoutes([]*url.URL{b.routeURL()})
 	waitRoutes(t, 1, a, b)
@@ -63,32 +70,59 @@ func TestSetRoutes(t *testing.T) {
 	}
 }
 
+// countingDialer fails every dial and counts them.
+type countingDialer struct{ n atomic.Int64 }
+
+func (d *countingDialer) DialContext(context.Context, string, string) (net.Conn, error) {
+	d.n.Add(1)
+	return nil, errors.New("connection refused")
+}
+
 // TestSetRoutesStopsDialing removes a route that was never reached: its
-// connect loop stops, and adding it back dials it again.
+// connect loop stops, and adding it back dials it again. The loops run
+// in a synctest bubble on a fake clock, with dials that always fail.
 func TestSetRoutesStopsDialing(t *testing.T) {
-	b := startNode(t, "B", cluster.Options{Name: "test"})
-	bURL := b.routeURL()
-	b.stop()
-	a := startNode(t, "A", cluster.Options{Name: "test", Routes: []*url.URL{bURL}})
-	waitFor(t, 3*time.Second, "A to fail dialing B", func() bool {
-		return strings.Contains(a.log.String(), "Error trying to connect to route")
+	s := servertest.Start(t, server.Options{})
+	dead := &url.URL{Scheme: "nats-route", Host: "127.0.0.1:1"}
+	synctest.Test(t, func(t *testing.T) {
+		d := &countingDialer{}
+		c, err := route.Start(s, &route.Options{Name: "test", Port: -1, Routes: []*url.URL{dead}, Dialer: d})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		synctest.Wait()
+		if d.n.Load() != 1 {
+			t.Fatalf("%d dials at start, want 1", d.n.Load())
+		}
+		time.Sleep(3 * time.Second) // an attempt a second
+		synctest.Wait()
+		n := d.n.Load()
+		if n != 4 {
+			t.Fatalf("%d dials after 3s, want 4", n)
+		}
+		c.SetRoutes(nil)
+		// The loop checks the list before each attempt: it ends at the
+		// next, with every goroutine of the cluster idle.
+		time.Sleep(time.Minute)
+		synctest.Wait()
+		if m := d.n.Load(); m != n {
+			t.Fatalf("the removed route was dialed %d more times", m-n)
+		}
+		c.SetRoutes([]*url.URL{dead})
+		synctest.Wait()
+		if m := d.n.Load(); m != n+1 {
+			t.Fatalf("the route added back was dialed %d times, want once at once", m-n)
+		}
 	})
-	a.c.SetRoutes(nil)
-	// The loop checks the list before each attempt (one a second).
-	time.Sleep(1200 * time.Millisecond)
-	n := strings.Count(a.log.String(), "Error trying to connect to route")
-	time.Sleep(2200 * time.Millisecond)
-	if m := strings.Count(a.log.String(), "Error trying to connect to route"); m != n {
-		t.Fatalf("A kept dialing the removed route: %d attempts, then %d", n, m)
-	}
 }
 
 // TestSetRoutesNewCredentials changes the credentials of a route: the old
 // connections close ("Route Removed") and the route is dialed again with
 // the new URL, once.
 func TestSetRoutesNewCredentials(t *testing.T) {
-	b := startNode(t, "B", cluster.Options{Name: "test"})
-	a := startNode(t, "A", cluster.Options{Name: "test", Routes: []*url.URL{b.routeURL()}})
+	b := startNode(t, "B", route.Options{Name: "test"})
+	a := startNode(t, "A", route.Options{Name: "test", Routes: []*url.URL{b.routeURL()}})
 	waitRoutes(t, 1, a, b)
 	withUser := b.routeURL()
 	withUser.User = url.UserPassword("ruser", "secret")

@@ -1,4 +1,4 @@
-package cluster
+package route
 
 import (
 	"bytes"
@@ -27,7 +27,7 @@ func startCompressed(t *testing.T, mode string, routes ...*url.URL) (*server.Ser
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
-		c.Shutdown()
+		c.Close()
 		s.Shutdown(context.Background())
 	})
 	return s, c

@@ -1,4 +1,4 @@
-package cluster_test
+package route_test
 
 import (
 	"crypto/ecdsa"
@@ -21,7 +21,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 
-	"natsd.dev/cluster"
+	"natsd.dev/cluster/route"
 )
 
 // testCA issues route certificates valid for 127.0.0.1, for both server
@@ -89,9 +89,9 @@ func (ca *testCA) config(trusted *x509.CertPool) *tls.Config {
 
 func TestRouteTLS(t *testing.T) {
 	ca := newCA(t)
-	a := startNode(t, "A", cluster.Options{Name: "test", TLSConfig: ca.config(ca.pool)})
-	b := startNode(t, "B", cluster.Options{Name: "test", TLSConfig: ca.config(ca.pool), Routes: []*url.URL{a.routeURL()}})
-	c := startNode(t, "C", cluster.Options{Name: "test", TLSConfig: ca.config(ca.pool), Routes: []*url.URL{a.routeURL()}})
+	a := startNode(t, "A", route.Options{Name: "test", TLSConfig: ca.config(ca.pool)})
+	b := startNode(t, "B", route.Options{Name: "test", TLSConfig: ca.config(ca.pool), Routes: []*url.URL{a.routeURL()}})
+	c := startNode(t, "C", route.Options{Name: "test", TLSConfig: ca.config(ca.pool), Routes: []*url.URL{a.routeURL()}})
 	waitRoutes(t, 2, a, b, c)
 
 	sub := c.connect(t)
@@ -107,7 +107,7 @@ func TestRouteTLS(t *testing.T) {
 	// A server whose certificate another CA signed is refused, and it
 	// refuses the seed's certificate too: verification goes both ways.
 	other := newCA(t)
-	d := startNode(t, "D", cluster.Options{Name: "test", TLSConfig: other.config(other.pool), Routes: []*url.URL{a.routeURL()}})
+	d := startNode(t, "D", route.Options{Name: "test", TLSConfig: other.config(other.pool), Routes: []*url.URL{a.routeURL()}})
 	waitFor(t, 5*time.Second, "handshake failure on both sides", func() bool {
 		return strings.Contains(d.log.String(), "TLS route handshake error") &&
 			strings.Contains(a.log.String(), "TLS route handshake error")
@@ -116,8 +116,10 @@ func TestRouteTLS(t *testing.T) {
 		t.Fatalf("routes D %d A %d", d.c.NumRoutes(), a.c.NumRoutes())
 	}
 	// A plain-text peer is refused as well.
-	e := startNode(t, "E", cluster.Options{Name: "test", Routes: []*url.URL{a.routeURL()}})
-	time.Sleep(300 * time.Millisecond)
+	e := startNode(t, "E", route.Options{Name: "test", Routes: []*url.URL{a.routeURL()}})
+	waitFor(t, 5*time.Second, "A to drop E's plain-text route", func() bool {
+		return strings.Contains(e.log.String(), "Route handshake error")
+	})
 	if e.c.NumRoutes() != 0 {
 		t.Fatal("plain route accepted by a TLS cluster")
 	}
@@ -165,7 +167,7 @@ func TestRouteTLSWithUpstream(t *testing.T) {
 			var nd *node
 			routes := ""
 			if !natsdDials {
-				nd = startNode(t, "natsd", cluster.Options{Name: "tls", TLSConfig: ca.config(ca.pool)})
+				nd = startNode(t, "natsd", route.Options{Name: "tls", TLSConfig: ca.config(ca.pool)})
 				routes = ", routes: [" + nd.routeURL().String() + "]"
 			}
 			conf := fmt.Sprintf("listen: 127.0.0.1:%d\ncluster { name: tls, listen: 127.0.0.1:%d%s\n tls { ca_file: %q, cert_file: %q, key_file: %q, verify: true } }\n",
@@ -181,10 +183,10 @@ func TestRouteTLSWithUpstream(t *testing.T) {
 			t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
 			if natsdDials {
 				time.Sleep(200 * time.Millisecond)
-				nd = startNode(t, "natsd", cluster.Options{Name: "tls", TLSConfig: ca.config(ca.pool),
+				nd = startNode(t, "natsd", route.Options{Name: "tls", TLSConfig: ca.config(ca.pool),
 					Routes: []*url.URL{{Scheme: "nats-route", Host: fmt.Sprintf("127.0.0.1:%d", ports[1])}}})
 			}
-			waitFor(t, 5*time.Second, "TLS routes to upstream", func() bool { return len(nd.c.Routez(nil).Routes) == cluster.DefaultPoolSize })
+			waitFor(t, 5*time.Second, "TLS routes to upstream", func() bool { return len(nd.c.Routez(nil).Routes) == route.DefaultPoolSize })
 			var up *nats.Conn
 			var err error
 			for range 50 {

@@ -1,4 +1,4 @@
-package cluster_test
+package route_test
 
 import (
 	"net/url"
@@ -8,7 +8,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 
-	"natsd.dev/cluster"
+	"natsd.dev/cluster/route"
 )
 
 // benchPubSub publishes b.N messages of size bytes from pubNode and waits
@@ -53,12 +53,12 @@ func BenchmarkPubSub(b *testing.B) {
 	for _, size := range []int{16, 128} {
 		name := map[int]string{16: "16B", 128: "128B"}[size]
 		b.Run("single/"+name, func(b *testing.B) {
-			a := startNode(b, "A", cluster.Options{Name: "bench"})
+			a := startNode(b, "A", route.Options{Name: "bench"})
 			benchPubSub(b, a, a, size)
 		})
 		b.Run("cross/"+name, func(b *testing.B) {
-			a := startNode(b, "A", cluster.Options{Name: "bench"})
-			n2 := startNode(b, "B", cluster.Options{Name: "bench", Routes: []*url.URL{a.routeURL()}})
+			a := startNode(b, "A", route.Options{Name: "bench"})
+			n2 := startNode(b, "B", route.Options{Name: "bench", Routes: []*url.URL{a.routeURL()}})
 			waitRoutes(b, 1, a, n2)
 			benchPubSub(b, a, n2, size)
 		})

@@ -1,4 +1,4 @@
-package cluster_test
+package route_test
 
 import (
 	"crypto/ecdsa"
@@ -18,14 +18,14 @@ import (
 	"testing"
 	"time"
 
-	"natsd.dev/cluster"
+	"natsd.dev/cluster/route"
 	"natsd.dev/confparse"
 	"natsd.dev/server"
 )
 
 // parseCluster parses text as a configuration file and hands its cluster
-// entry to cluster.ParseConfig.
-func parseCluster(t *testing.T, text string) (*cluster.Options, confparse.ErrorList, error) {
+// entry to route.ParseConfig.
+func parseCluster(t *testing.T, text string) (*route.Options, confparse.ErrorList, error) {
 	t.Helper()
 	m, err := confparse.ParseWithOptions("test.conf", []byte(text), confparse.Options{
 		Env: func(string) (string, bool) { return "", false },
@@ -37,7 +37,7 @@ func parseCluster(t *testing.T, text string) (*cluster.Options, confparse.ErrorL
 	if e == nil {
 		t.Fatal("no cluster entry")
 	}
-	return cluster.ParseConfig(e)
+	return route.ParseConfig(e)
 }
 
 func TestParseConfigAllKeys(t *testing.T) {
@@ -70,7 +70,7 @@ cluster {
 		strings.Join(o.PinnedAccounts, ",") != "A,B" || o.PingInterval != 20*time.Second || o.MaxPingsOut != 4 {
 		t.Errorf("options %+v", o)
 	}
-	if c := o.Compression; c.Mode != cluster.CompressionS2Auto || fmt.Sprint(c.RTTThresholds) != "[5ms 20ms 40ms]" {
+	if c := o.Compression; c.Mode != route.CompressionS2Auto || fmt.Sprint(c.RTTThresholds) != "[5ms 20ms 40ms]" {
 		t.Errorf("compression %+v", c)
 	}
 	if len(o.Routes) != 2 || o.Routes[0].Host != "10.0.0.2:6222" || o.Routes[0].User.Username() != "ruser" || o.Routes[1].Scheme != "nats" {
@@ -101,12 +101,12 @@ func TestParseConfigPorts(t *testing.T) {
 
 func TestParseConfigCompressionForms(t *testing.T) {
 	for _, tc := range []struct{ value, mode string }{
-		{"true", cluster.CompressionS2Fast},
-		{"false", cluster.CompressionOff},
-		{"s2_best", cluster.CompressionS2Best},
-		{`"Accept"`, cluster.CompressionAccept},
-		{"{ mode: better }", cluster.CompressionS2Better},
-		{"{ rtt_thresholds: [\"1ms\"], mode: auto }", cluster.CompressionS2Auto},
+		{"true", route.CompressionS2Fast},
+		{"false", route.CompressionOff},
+		{"s2_best", route.CompressionS2Best},
+		{`"Accept"`, route.CompressionAccept},
+		{"{ mode: better }", route.CompressionS2Better},
+		{"{ rtt_thresholds: [\"1ms\"], mode: auto }", route.CompressionS2Auto},
 	} {
 		o, _, err := parseCluster(t, "cluster { compression: "+tc.value+" }")
 		if err != nil || o.Compression.Mode != tc.mode {
@@ -227,12 +227,12 @@ func TestParseConfigTLS(t *testing.T) {
 
 func TestParseRouteURL(t *testing.T) {
 	for _, s := range []string{"nats-route://u:p@127.0.0.1:6222", " nats://h:1 ", "tls://[::1]:4"} {
-		if _, err := cluster.ParseRouteURL(s); err != nil {
+		if _, err := route.ParseRouteURL(s); err != nil {
 			t.Errorf("%q: %v", s, err)
 		}
 	}
 	for _, s := range []string{"127.0.0.1:6222", "nats://host", "nats://%zz:1", ""} {
-		if _, err := cluster.ParseRouteURL(s); err == nil {
+		if _, err := route.ParseRouteURL(s); err == nil {
 			t.Errorf("%q parsed", s)
 		}
 	}

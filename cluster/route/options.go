@@ -1,7 +1,9 @@
-package cluster
+package route
 
 import (
+	"context"
 	"crypto/tls"
+	"net"
 	"net/url"
 	"time"
 )
@@ -78,6 +80,15 @@ type Options struct {
 	// Permissions, when set, limit the subjects that cross this server's
 	// routes (the cluster's permissions {}); nil lets everything cross.
 	Permissions *RoutePermissions
+	// Dialer dials routes (before TLS, which TLSConfig adds); nil is a
+	// *net.Dialer with a one-second timeout. Tests inject net.Pipe or
+	// failing dials.
+	Dialer Dialer
+}
+
+// Dialer opens route connections; *net.Dialer and *tls.Dialer fit.
+type Dialer interface {
+	DialContext(ctx context.Context, network, address string) (net.Conn, error)
 }
 
 // RoutePermissions are the cluster's permissions {}, upstream's import

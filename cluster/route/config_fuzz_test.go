@@ -1,10 +1,10 @@
-package cluster_test
+package route_test
 
 import (
 	"errors"
 	"testing"
 
-	"natsd.dev/cluster"
+	"natsd.dev/cluster/route"
 	"natsd.dev/confparse"
 )
 
@@ -23,8 +23,8 @@ func FuzzParseConfig(f *testing.F) {
 		f.Add(s)
 	}
 	modes := map[string]bool{
-		cluster.CompressionOff: true, cluster.CompressionAccept: true, cluster.CompressionS2Fast: true,
-		cluster.CompressionS2Better: true, cluster.CompressionS2Best: true, cluster.CompressionS2Auto: true, "": true,
+		route.CompressionOff: true, route.CompressionAccept: true, route.CompressionS2Fast: true,
+		route.CompressionS2Better: true, route.CompressionS2Best: true, route.CompressionS2Auto: true, "": true,
 	}
 	f.Fuzz(func(t *testing.T, text string) {
 		m, err := confparse.ParseWithOptions("f.conf", []byte(text), confparse.Options{
@@ -38,7 +38,7 @@ func FuzzParseConfig(f *testing.F) {
 		if e == nil {
 			return
 		}
-		o, warns, err := cluster.ParseConfig(e)
+		o, warns, err := route.ParseConfig(e)
 		for _, w := range warns {
 			if w.Pos.Line == 0 {
 				t.Fatalf("warning without a position: %v", w)

@@ -1,4 +1,4 @@
-package cluster
+package route
 
 import (
 	"crypto/tls"

@@ -1,4 +1,4 @@
-package cluster
+package route
 
 import (
 	"bufio"
@@ -89,7 +89,7 @@ type routeError struct {
 	reason server.LinkCloseReason
 }
 
-func (e *routeError) Error() string { return "cluster: " + e.reason.String() }
+func (e *routeError) Error() string { return "cluster: " + reasonText(e.reason) }
 
 // createRoute runs one route connection on the calling goroutine until it
 // closes: TLS when configured, the compression negotiation (unless
@@ -149,7 +149,7 @@ func (c *Cluster) createRoute(nc net.Conn, u *url.URL, explicit bool, account st
 		}
 	}
 	c.untrackRaw(nc)
-	link, err := c.s.NewLink(conn, r.onClose)
+	link, err := c.s.NewLink(conn, r.linkConfig())
 	if err != nil {
 		return
 	}
@@ -168,7 +168,7 @@ func (c *Cluster) createRoute(nc net.Conn, u *url.URL, explicit bool, account st
 		// SetRoutes removed the route while this connection handshook.
 		r.reconnectURL = nil
 		c.mu.Unlock()
-		link.Close(server.LinkRouteRemoved)
+		link.Close(ReasonRouteRemoved)
 		return
 	}
 	c.all[r] = struct{}{}
@@ -366,7 +366,7 @@ func (c *Cluster) handshake(nc net.Conn, u *url.URL) (net.Conn, bool) {
 	} else {
 		tc = tls.Server(nc, c.o.TLSConfig)
 	}
-	ctx, cancel := context.WithTimeout(c.ctx, c.o.TLSTimeout)
+	ctx, cancel := context.WithTimeout(c.g.Context(), c.o.TLSTimeout)
 	defer cancel()
 	if err := tc.HandshakeContext(ctx); err != nil {
 		c.log.Error(nc.RemoteAddr().String() + " - TLS route handshake error: " + err.Error())
@@ -740,7 +740,7 @@ func (c *Cluster) checkName(r *route, theirs string, theirDynamic bool, remoteID
 		c.s.SetClusterName(theirs)
 		c.log.Info("Cluster name updated to " + theirs)
 		for _, x := range others {
-			x.close(server.LinkClusterNameConflict)
+			x.close(ReasonClusterNameConflict)
 		}
 		return nil
 	}
@@ -752,9 +752,9 @@ func (c *Cluster) checkName(r *route, theirs string, theirDynamic bool, remoteID
 	}
 	c.log.Error(prefix + " - " + text)
 	if fromConnect {
-		return &routeError{text: text, reason: server.LinkClusterNameConflict}
+		return &routeError{text: text, reason: ReasonClusterNameConflict}
 	}
-	return &routeError{reason: server.LinkClusterNameConflict}
+	return &routeError{reason: ReasonClusterNameConflict}
 }
 
 func (r *route) processInfo(arg []byte) error {
@@ -794,7 +794,7 @@ func (r *route) processInfo(arg []byte) error {
 		if r.url != nil {
 			c.log.Debug(fmt.Sprintf("Detected route to self, ignoring %q", r.url.Redacted()))
 		}
-		return &routeError{reason: server.LinkDuplicateRoute}
+		return &routeError{reason: ReasonDuplicateRoute}
 	}
 	c.mu.Unlock()
 	if err := c.checkName(r, info.Cluster, info.Dynamic, info.ID, false); err != nil {
@@ -848,7 +848,7 @@ func (r *route) processInfo(arg []byte) error {
 			defer func(old *peer) {
 				for _, x := range old.conns {
 					if x != nil {
-						x.close(server.LinkDuplicateRoute)
+						x.close(ReasonDuplicateRoute)
 					}
 				}
 			}(old)
@@ -869,7 +869,7 @@ func (r *route) processInfo(arg []byte) error {
 		if idx < 0 {
 			c.mu.Unlock()
 			c.log.Debug(fmt.Sprintf("%s - Route pool size reached, closing extra connection to %q", r.prefix, info.ID))
-			return &routeError{reason: server.LinkDuplicateRoute}
+			return &routeError{reason: ReasonDuplicateRoute}
 		}
 	default:
 		idx = info.PoolIdx
@@ -890,7 +890,7 @@ func (r *route) processInfo(arg []byte) error {
 			}
 			c.mu.Unlock()
 			c.log.Debug(fmt.Sprintf("%s - Detected duplicate remote route %q", r.prefix, info.ID))
-			return &routeError{reason: server.LinkDuplicateRoute}
+			return &routeError{reason: ReasonDuplicateRoute}
 		}
 		drop = existing
 		existing.registered = false
@@ -926,7 +926,7 @@ func (r *route) processInfo(arg []byte) error {
 	c.mu.Unlock()
 	if drop != nil {
 		c.log.Debug(fmt.Sprintf("%s - Detected duplicate remote route %q", drop.prefix, info.ID))
-		drop.close(server.LinkDuplicateRoute)
+		drop.close(ReasonDuplicateRoute)
 	}
 	c.log.Debug(fmt.Sprintf("%s - Registering remote route %q", r.prefix, info.ID))
 	if r.delayedInfo {
@@ -979,7 +979,7 @@ func (c *Cluster) registerPinned(r *route, info *routeInfo) error {
 			}
 			c.mu.Unlock()
 			c.log.Debug(fmt.Sprintf("%s - Detected duplicate remote route %q for account %q", r.prefix, info.ID, r.account))
-			return &routeError{reason: server.LinkDuplicateRoute}
+			return &routeError{reason: ReasonDuplicateRoute}
 		}
 		drop = existing
 		existing.registered = false
@@ -992,7 +992,7 @@ func (c *Cluster) registerPinned(r *route, info *routeInfo) error {
 	r.poolIdx = -1
 	c.mu.Unlock()
 	if drop != nil {
-		drop.close(server.LinkDuplicateRoute)
+		drop.close(ReasonDuplicateRoute)
 	}
 	c.log.Debug(fmt.Sprintf("%s - Registering remote route %q for account %q", r.prefix, info.ID, r.account))
 	if r.delayedInfo {
@@ -1023,23 +1023,20 @@ func (c *Cluster) dialPool(u *url.URL, explicit bool, account string) {
 		c.mu.Unlock()
 		return
 	}
-	c.wg.Add(1)
-	c.mu.Unlock()
-	go func() {
-		defer c.wg.Done()
-		d := net.Dialer{Timeout: routeDialTimeout}
+	c.g.Go(func() {
 		for attempt := 1; ; attempt++ {
-			nc, err := d.DialContext(c.ctx, "tcp", u.Host)
+			nc, err := c.g.Dial(c.dialer, u.Host)
 			if err == nil {
 				c.createRoute(nc, u, explicit, account)
 				return
 			}
 			c.log.Debug(fmt.Sprintf("Error trying to connect to route pool connection (attempt %d): %v", attempt, err))
-			if attempt == 3 || !c.sleep(100*time.Millisecond) {
+			if attempt == 3 || !c.g.Sleep(100*time.Millisecond) {
 				return
 			}
 		}
-	}()
+	})
+	c.mu.Unlock()
 }
 
 // keepExisting decides which of two connections to the same server
@@ -1119,12 +1116,12 @@ func (r *route) onClose(reason server.LinkCloseReason) {
 	}
 	r.registered = false
 	u, explicit := r.reconnectURL, r.reconnectExplicit
-	if r.self || reason == server.LinkDuplicateRoute || reason == server.LinkServerShutdown {
+	if r.self || reason == ReasonDuplicateRoute || reason == server.LinkServerShutdown {
 		u = nil
 	}
 	closing := c.closed
 	c.mu.Unlock()
-	c.log.Info(r.prefix + " - Router connection closed: " + reason.String())
+	c.log.Info(r.prefix + " - Router connection closed: " + reasonText(reason))
 	// Clients keep the cluster's URLs while this server shuts down: they
 	// need them to fail over.
 	if registered && !closing {
@@ -1153,10 +1150,6 @@ func (c *Cluster) reconnect(u *url.URL, explicit bool, account string) {
 		return
 	}
 	c.connecting[hp] = true
-	c.wg.Add(1)
+	c.g.Go(func() { c.connectLoop(u, explicit, account, delay) })
 	c.mu.Unlock()
-	go func() {
-		defer c.wg.Done()
-		c.connectLoop(u, explicit, account, delay)
-	}()
 }

@@ -1,4 +1,4 @@
-package cluster_test
+package route_test
 
 import (
 	"bytes"
@@ -13,7 +13,7 @@ import (
 
 	"github.com/klauspost/compress/s2"
 
-	"natsd.dev/cluster"
+	"natsd.dev/cluster/route"
 )
 
 func TestCompressionNormalize(t *testing.T) {
@@ -25,20 +25,20 @@ func TestCompressionNormalize(t *testing.T) {
 		wrtt []time.Duration
 		err  string
 	}{
-		{mode: "", want: cluster.CompressionAccept},
-		{mode: "Accept", want: cluster.CompressionAccept},
-		{mode: "on", want: cluster.CompressionS2Fast},
-		{mode: "enabled", want: cluster.CompressionS2Fast},
-		{mode: "true", want: cluster.CompressionS2Fast},
-		{mode: "disabled", want: cluster.CompressionOff},
-		{mode: "OFF", want: cluster.CompressionOff},
-		{mode: "false", want: cluster.CompressionOff},
-		{mode: "fast", want: cluster.CompressionS2Fast},
-		{mode: "s2_better", want: cluster.CompressionS2Better},
-		{mode: "best", want: cluster.CompressionS2Best},
-		{mode: "s2_auto", want: cluster.CompressionS2Auto, wrtt: []time.Duration{10 * ms, 50 * ms, 100 * ms}},
-		{mode: "auto", rtts: []time.Duration{0, 20 * ms, 0, 0}, want: cluster.CompressionS2Auto, wrtt: []time.Duration{0, 20 * ms}},
-		{mode: "auto", rtts: []time.Duration{-5, 20 * ms}, want: cluster.CompressionS2Auto, wrtt: []time.Duration{0, 20 * ms}},
+		{mode: "", want: route.CompressionAccept},
+		{mode: "Accept", want: route.CompressionAccept},
+		{mode: "on", want: route.CompressionS2Fast},
+		{mode: "enabled", want: route.CompressionS2Fast},
+		{mode: "true", want: route.CompressionS2Fast},
+		{mode: "disabled", want: route.CompressionOff},
+		{mode: "OFF", want: route.CompressionOff},
+		{mode: "false", want: route.CompressionOff},
+		{mode: "fast", want: route.CompressionS2Fast},
+		{mode: "s2_better", want: route.CompressionS2Better},
+		{mode: "best", want: route.CompressionS2Best},
+		{mode: "s2_auto", want: route.CompressionS2Auto, wrtt: []time.Duration{10 * ms, 50 * ms, 100 * ms}},
+		{mode: "auto", rtts: []time.Duration{0, 20 * ms, 0, 0}, want: route.CompressionS2Auto, wrtt: []time.Duration{0, 20 * ms}},
+		{mode: "auto", rtts: []time.Duration{-5, 20 * ms}, want: route.CompressionS2Auto, wrtt: []time.Duration{0, 20 * ms}},
 		{mode: "s2_auto", rtts: []time.Duration{50 * ms, 10 * ms}, err: "cluster: invalid compression: RTT threshold values [50ms 10ms] should be in ascending order"},
 		{mode: "s2_auto", rtts: []time.Duration{1, 2, 3, 4, 5}, err: `cluster: invalid compression: compression mode "s2_auto" should have no more than 4 RTT thresholds: [1ns 2ns 3ns 4ns 5ns]`},
 		{mode: "s2_auto", rtts: []time.Duration{0, 0}, err: `cluster: invalid compression: compression mode "s2_auto" requires at least one RTT threshold`},
@@ -46,10 +46,10 @@ func TestCompressionNormalize(t *testing.T) {
 		{mode: "not supported", err: `cluster: invalid compression: unsupported compression mode "not supported"`},
 	} {
 		t.Run(tc.mode, func(t *testing.T) {
-			c := cluster.Compression{Mode: tc.mode, RTTThresholds: tc.rtts}
+			c := route.Compression{Mode: tc.mode, RTTThresholds: tc.rtts}
 			err := c.Normalize()
 			if tc.err != "" {
-				if err == nil || err.Error() != tc.err || !errors.Is(err, cluster.ErrBadCompression) {
+				if err == nil || err.Error() != tc.err || !errors.Is(err, route.ErrBadCompression) {
 					t.Fatalf("err %v, want %q", err, tc.err)
 				}
 				return
@@ -63,8 +63,8 @@ func TestCompressionNormalize(t *testing.T) {
 
 func TestSelectCompression(t *testing.T) {
 	const (
-		off, acc, fast, better, best, auto, none = cluster.CompressionOff, cluster.CompressionAccept, cluster.CompressionS2Fast,
-			cluster.CompressionS2Better, cluster.CompressionS2Best, cluster.CompressionS2Auto, cluster.CompressionNotSupported
+		off, acc, fast, better, best, auto, none = route.CompressionOff, route.CompressionAccept, route.CompressionS2Fast,
+			route.CompressionS2Better, route.CompressionS2Best, route.CompressionS2Auto, route.CompressionNotSupported
 	)
 	for _, tc := range []struct{ local, remote, want string }{
 		{off, fast, off}, {off, acc, off}, {off, "", off},
@@ -76,12 +76,12 @@ func TestSelectCompression(t *testing.T) {
 		{fast, "", none}, {acc, none, none},
 		{"", acc, off}, {"", best, best},
 	} {
-		got, err := cluster.SelectCompression(tc.local, tc.remote)
+		got, err := route.SelectCompression(tc.local, tc.remote)
 		if err != nil || got != tc.want {
 			t.Errorf("local %q remote %q: got %q %v, want %q", tc.local, tc.remote, got, err, tc.want)
 		}
 	}
-	if _, err := cluster.SelectCompression(fast, "zstd"); err == nil || err.Error() != `cluster: invalid compression: unsupported route compression mode "zstd"` {
+	if _, err := route.SelectCompression(fast, "zstd"); err == nil || err.Error() != `cluster: invalid compression: unsupported route compression mode "zstd"` {
 		t.Errorf("unknown remote mode: %v", err)
 	}
 }
@@ -93,21 +93,21 @@ func TestAutoLevel(t *testing.T) {
 		th   []time.Duration
 		want string
 	}{
-		{1 * ms, nil, cluster.CompressionS2Uncompressed},
-		{10 * ms, nil, cluster.CompressionS2Uncompressed},
-		{11 * ms, nil, cluster.CompressionS2Fast},
-		{50 * ms, nil, cluster.CompressionS2Fast},
-		{70 * ms, nil, cluster.CompressionS2Better},
-		{101 * ms, nil, cluster.CompressionS2Best},
-		{time.Second, nil, cluster.CompressionS2Best},
+		{1 * ms, nil, route.CompressionS2Uncompressed},
+		{10 * ms, nil, route.CompressionS2Uncompressed},
+		{11 * ms, nil, route.CompressionS2Fast},
+		{50 * ms, nil, route.CompressionS2Fast},
+		{70 * ms, nil, route.CompressionS2Better},
+		{101 * ms, nil, route.CompressionS2Best},
+		{time.Second, nil, route.CompressionS2Best},
 		// A zero threshold skips its level.
-		{1 * ms, []time.Duration{0, 20 * ms}, cluster.CompressionS2Fast},
+		{1 * ms, []time.Duration{0, 20 * ms}, route.CompressionS2Fast},
 		// Past the last of two thresholds: the last one's level.
-		{30 * ms, []time.Duration{0, 20 * ms}, cluster.CompressionS2Fast},
-		{30 * ms, []time.Duration{10 * ms}, cluster.CompressionS2Uncompressed},
-		{5 * time.Second, []time.Duration{10 * ms, 20 * ms, 30 * ms, 40 * ms}, cluster.CompressionS2Best},
+		{30 * ms, []time.Duration{0, 20 * ms}, route.CompressionS2Fast},
+		{30 * ms, []time.Duration{10 * ms}, route.CompressionS2Uncompressed},
+		{5 * time.Second, []time.Duration{10 * ms, 20 * ms, 30 * ms, 40 * ms}, route.CompressionS2Best},
 	} {
-		if got := cluster.AutoLevel(tc.rtt, tc.th); got != tc.want {
+		if got := route.AutoLevel(tc.rtt, tc.th); got != tc.want {
 			t.Errorf("rtt %v thresholds %v: %q, want %q", tc.rtt, tc.th, got, tc.want)
 		}
 	}
@@ -166,11 +166,11 @@ func TestCompressedConnRoundTripEveryLevel(t *testing.T) {
 	for _, m := range msgs {
 		want = append(want, m...)
 	}
-	for _, level := range []string{cluster.CompressionS2Uncompressed, cluster.CompressionS2Fast, cluster.CompressionS2Better, cluster.CompressionS2Best, cluster.CompressionS2Auto} {
+	for _, level := range []string{route.CompressionS2Uncompressed, route.CompressionS2Fast, route.CompressionS2Better, route.CompressionS2Best, route.CompressionS2Auto} {
 		t.Run(level, func(t *testing.T) {
 			a, b := tcpPair(t)
-			ca := cluster.NewCompressedConn(a, level).(*cluster.CompressedConn)
-			cb := cluster.NewCompressedConn(b, level)
+			ca := route.NewCompressedConn(a, level).(*route.CompressedConn)
+			cb := route.NewCompressedConn(b, level)
 			errc := make(chan error, 1)
 			go func() {
 				for i := 0; i < len(msgs); i += 10 {
@@ -194,7 +194,7 @@ func TestCompressedConnRoundTripEveryLevel(t *testing.T) {
 			}
 			_, out := ca.WireBytes()
 			t.Logf("%s: %d bytes -> %d on the wire (%.3f)", level, len(want), out, float64(out)/float64(len(want)))
-			if level != cluster.CompressionS2Uncompressed && level != cluster.CompressionS2Auto && out*2 > uint64(len(want)) {
+			if level != route.CompressionS2Uncompressed && level != route.CompressionS2Auto && out*2 > uint64(len(want)) {
 				t.Errorf("%s sent %d bytes for %d", level, out, len(want))
 			}
 		})
@@ -205,14 +205,14 @@ func TestCompressedConnRoundTripEveryLevel(t *testing.T) {
 // when the RTT moves, and checks the peer reads one continuous stream.
 func TestCompressedConnSetLevel(t *testing.T) {
 	a, b := tcpPair(t)
-	ca := cluster.NewCompressedConn(a, cluster.CompressionS2Auto).(*cluster.CompressedConn)
-	cb := cluster.NewCompressedConn(b, cluster.CompressionS2Auto)
-	if got := ca.Level(); got != cluster.CompressionS2Uncompressed {
+	ca := route.NewCompressedConn(a, route.CompressionS2Auto).(*route.CompressedConn)
+	cb := route.NewCompressedConn(b, route.CompressionS2Auto)
+	if got := ca.Level(); got != route.CompressionS2Uncompressed {
 		t.Fatalf("s2_auto starts at %q", got)
 	}
 	var want []byte
 	go func() {
-		for i, level := range []string{cluster.CompressionS2Uncompressed, cluster.CompressionS2Fast, cluster.CompressionS2Best, cluster.CompressionS2Better} {
+		for i, level := range []string{route.CompressionS2Uncompressed, route.CompressionS2Fast, route.CompressionS2Best, route.CompressionS2Better} {
 			if err := ca.SetLevel(level); err != nil {
 				t.Error(err)
 				return
@@ -246,7 +246,7 @@ func TestCompressedConnBufferedBytes(t *testing.T) {
 	w.Flush()
 	raw := stream.Bytes()
 	// The first 7 compressed bytes were read along with the INFO line.
-	cb := cluster.NewCompressedConnReader(b, io.MultiReader(bytes.NewReader(raw[:7]), b), cluster.CompressionS2Fast)
+	cb := route.NewCompressedConnReader(b, io.MultiReader(bytes.NewReader(raw[:7]), b), route.CompressionS2Fast)
 	if _, err := a.Write(raw[7:]); err != nil {
 		t.Fatal(err)
 	}
@@ -259,7 +259,7 @@ func TestCompressedConnBufferedBytes(t *testing.T) {
 
 func TestCompressedConnCorruptStream(t *testing.T) {
 	a, b := tcpPair(t)
-	cb := cluster.NewCompressedConn(b, cluster.CompressionS2Fast)
+	cb := route.NewCompressedConn(b, route.CompressionS2Fast)
 	a.Write([]byte("INFO {} this is not an s2 stream\r\n"))
 	b.SetReadDeadline(time.Now().Add(10 * time.Second))
 	_, err := cb.Read(make([]byte, 100))
@@ -270,8 +270,8 @@ func TestCompressedConnCorruptStream(t *testing.T) {
 
 func TestNewCompressedConnOff(t *testing.T) {
 	a, _ := tcpPair(t)
-	for _, m := range []string{cluster.CompressionOff, cluster.CompressionAccept, cluster.CompressionNotSupported} {
-		if c := cluster.NewCompressedConn(a, m); c != a {
+	for _, m := range []string{route.CompressionOff, route.CompressionAccept, route.CompressionNotSupported} {
+		if c := route.NewCompressedConn(a, m); c != a {
 			t.Errorf("%q wrapped the connection", m)
 		}
 	}
@@ -290,10 +290,10 @@ func TestCompressionRatio(t *testing.T) {
 	for _, m := range msgs {
 		raw += len(m)
 	}
-	for _, level := range []string{cluster.CompressionS2Fast, cluster.CompressionS2Better, cluster.CompressionS2Best} {
+	for _, level := range []string{route.CompressionS2Fast, route.CompressionS2Better, route.CompressionS2Best} {
 		for _, batch := range []int{1, 16} {
 			var wire countWriter
-			c := cluster.NewCompressedConnReader(nopConn{w: &wire}, bytes.NewReader(nil), level)
+			c := route.NewCompressedConnReader(nopConn{w: &wire}, bytes.NewReader(nil), level)
 			for i := 0; i < len(msgs); i += batch {
 				if _, err := c.WriteBuffers(msgs[i : i+batch]); err != nil {
 					t.Fatal(err)
@@ -326,9 +326,9 @@ func BenchmarkCompressedConnWrite(b *testing.B) {
 	for _, m := range msgs {
 		n += int64(len(m))
 	}
-	for _, level := range []string{cluster.CompressionS2Uncompressed, cluster.CompressionS2Fast, cluster.CompressionS2Better, cluster.CompressionS2Best} {
+	for _, level := range []string{route.CompressionS2Uncompressed, route.CompressionS2Fast, route.CompressionS2Better, route.CompressionS2Best} {
 		b.Run(level, func(b *testing.B) {
-			c := cluster.NewCompressedConnReader(nopConn{w: io.Discard}, bytes.NewReader(nil), level)
+			c := route.NewCompressedConnReader(nopConn{w: io.Discard}, bytes.NewReader(nil), level)
 			b.SetBytes(n)
 			b.ReportAllocs()
 			for b.Loop() {
@@ -343,7 +343,7 @@ func BenchmarkCompressedConnWrite(b *testing.B) {
 func BenchmarkCompressedConnRead(b *testing.B) {
 	msgs := routeMsgs(16, 1024)
 	var stream bytes.Buffer
-	c := cluster.NewCompressedConnReader(nopConn{w: &stream}, bytes.NewReader(nil), cluster.CompressionS2Fast)
+	c := route.NewCompressedConnReader(nopConn{w: &stream}, bytes.NewReader(nil), route.CompressionS2Fast)
 	c.WriteBuffers(msgs)
 	batch := bytes.Clone(stream.Bytes())
 	var n int64
@@ -351,7 +351,7 @@ func BenchmarkCompressedConnRead(b *testing.B) {
 		n += int64(len(m))
 	}
 	src := &repeatReader{b: batch}
-	r := cluster.NewCompressedConnReader(nopConn{}, src, cluster.CompressionS2Fast)
+	r := route.NewCompressedConnReader(nopConn{}, src, route.CompressionS2Fast)
 	buf := make([]byte, n)
 	b.SetBytes(n)
 	b.ReportAllocs()
@@ -380,16 +380,16 @@ func (r *repeatReader) Read(p []byte) (int, error) {
 // the data; on arbitrary input, whatever it returns before failing agrees
 // with the s2 library's own reader.
 func FuzzCompressedConnRead(f *testing.F) {
-	for _, level := range []string{cluster.CompressionS2Uncompressed, cluster.CompressionS2Fast, cluster.CompressionS2Best} {
+	for _, level := range []string{route.CompressionS2Uncompressed, route.CompressionS2Fast, route.CompressionS2Best} {
 		var w bytes.Buffer
-		c := cluster.NewCompressedConnReader(nopConn{w: &w}, bytes.NewReader(nil), level)
+		c := route.NewCompressedConnReader(nopConn{w: &w}, bytes.NewReader(nil), level)
 		c.Write([]byte("RMSG $G foo 5\r\nhello\r\n"))
 		f.Add(w.Bytes(), uint16(3), []byte("RMSG $G foo 5\r\nhello\r\n"))
 	}
 	f.Add([]byte("garbage"), uint16(1), []byte("x"))
 	f.Fuzz(func(t *testing.T, in []byte, split uint16, data []byte) {
 		cut := int(split) % (len(in) + 1)
-		r := cluster.NewCompressedConnReader(nopConn{}, io.MultiReader(bytes.NewReader(in[:cut]), bytes.NewReader(in[cut:])), cluster.CompressionS2Fast)
+		r := route.NewCompressedConnReader(nopConn{}, io.MultiReader(bytes.NewReader(in[:cut]), bytes.NewReader(in[cut:])), route.CompressionS2Fast)
 		got, err := io.ReadAll(io.LimitReader(r, 8<<20))
 		ref, rerr := io.ReadAll(io.LimitReader(s2.NewReader(bytes.NewReader(in)), 8<<20))
 		if (err == nil) != (rerr == nil) || !bytes.Equal(got, ref) {
@@ -398,13 +398,13 @@ func FuzzCompressedConnRead(f *testing.F) {
 
 		// Round trip of data through the writer, read back in two parts.
 		var w bytes.Buffer
-		c := cluster.NewCompressedConnReader(nopConn{w: &w}, bytes.NewReader(nil), cluster.CompressionS2Fast)
+		c := route.NewCompressedConnReader(nopConn{w: &w}, bytes.NewReader(nil), route.CompressionS2Fast)
 		if _, err := c.Write(data); err != nil {
 			t.Fatal(err)
 		}
 		enc := w.Bytes()
 		cut = int(split) % (len(enc) + 1)
-		r = cluster.NewCompressedConnReader(nopConn{}, io.MultiReader(bytes.NewReader(enc[:cut]), bytes.NewReader(enc[cut:])), cluster.CompressionS2Fast)
+		r = route.NewCompressedConnReader(nopConn{}, io.MultiReader(bytes.NewReader(enc[:cut]), bytes.NewReader(enc[cut:])), route.CompressionS2Fast)
 		back, err := io.ReadAll(r)
 		if err != nil || !bytes.Equal(back, data) {
 			t.Fatalf("round trip: %v, %d bytes back for %d", err, len(back), len(data))

@@ -1,4 +1,4 @@
-package cluster_test
+package route_test
 
 import (
 	"encoding/json"
@@ -8,7 +8,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 
-	"natsd.dev/cluster"
+	"natsd.dev/cluster/route"
 	"natsd.dev/confparse"
 	"natsd.dev/server"
 	"natsd.dev/server/config"
@@ -49,8 +49,8 @@ accounts {
 // back over the route; a stream A publishes on one node reaches B's
 // subscriber on the other.
 func TestImportsAcrossNodes(t *testing.T) {
-	n1 := startNodeWith(t, confOptions(t, crossAccountConf), "N1", cluster.Options{Name: "acc"})
-	n2 := startNodeWith(t, confOptions(t, crossAccountConf), "N2", cluster.Options{Name: "acc", Routes: []*url.URL{n1.routeURL()}})
+	n1 := startNodeWith(t, confOptions(t, crossAccountConf), "N1", route.Options{Name: "acc"})
+	n2 := startNodeWith(t, confOptions(t, crossAccountConf), "N2", route.Options{Name: "acc", Routes: []*url.URL{n1.routeURL()}})
 	waitRoutes(t, 1, n1, n2)
 
 	a := n1.connect(t, nats.UserInfo("a", "a"))
@@ -127,9 +127,9 @@ func TestStatszAcrossNodes(t *testing.T) {
 	const conf = `
 accounts { SYS: { users: [ {user: sys, password: sys} ] } }
 system_account: SYS`
-	n1 := startNodeWith(t, confOptions(t, conf), "N1", cluster.Options{Name: "sz"})
-	n2 := startNodeWith(t, confOptions(t, conf), "N2", cluster.Options{Name: "sz", Routes: []*url.URL{n1.routeURL()}})
-	n3 := startNodeWith(t, confOptions(t, conf), "N3", cluster.Options{Name: "sz", Routes: []*url.URL{n1.routeURL()}})
+	n1 := startNodeWith(t, confOptions(t, conf), "N1", route.Options{Name: "sz"})
+	n2 := startNodeWith(t, confOptions(t, conf), "N2", route.Options{Name: "sz", Routes: []*url.URL{n1.routeURL()}})
+	n3 := startNodeWith(t, confOptions(t, conf), "N3", route.Options{Name: "sz", Routes: []*url.URL{n1.routeURL()}})
 	waitRoutes(t, 2, n1, n2, n3)
 
 	sys := n2.connect(t, nats.UserInfo("sys", "sys"))

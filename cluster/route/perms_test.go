@@ -1,4 +1,4 @@
-package cluster_test
+package route_test
 
 import (
 	"errors"
@@ -10,7 +10,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"golang.org/x/crypto/bcrypt"
 
-	"natsd.dev/cluster"
+	"natsd.dev/cluster/route"
 	"natsd.dev/server"
 )
 
@@ -89,8 +89,8 @@ func TestStartRejectsBadPermissions(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Shutdown(t.Context())
-	_, err = cluster.Start(s, &cluster.Options{Port: 0, Host: "127.0.0.1",
-		Permissions: &cluster.RoutePermissions{Export: &cluster.SubjectPermission{Deny: []string{"a.>.b"}}}})
+	_, err = route.Start(s, &route.Options{Port: 0, Host: "127.0.0.1",
+		Permissions: &route.RoutePermissions{Export: &route.SubjectPermission{Deny: []string{"a.>.b"}}}})
 	if err == nil || !strings.Contains(err.Error(), `"a.>.b"`) {
 		t.Fatalf("got %v", err)
 	}
@@ -113,10 +113,10 @@ func expectMsgs(t *testing.T, sub *nats.Subscription, want ...string) {
 
 // permPair starts A with perms and B routed to it, a subscriber on subNode
 // to subjects and waits until pubNode sees want subscriptions in total.
-func permPair(t *testing.T, perms *cluster.RoutePermissions) (a, b *node) {
+func permPair(t *testing.T, perms *route.RoutePermissions) (a, b *node) {
 	t.Helper()
-	a = startNode(t, "A", cluster.Options{Name: "perm", Permissions: perms})
-	b = startNode(t, "B", cluster.Options{Name: "perm", Routes: []*url.URL{a.routeURL()}})
+	a = startNode(t, "A", route.Options{Name: "perm", Permissions: perms})
+	b = startNode(t, "B", route.Options{Name: "perm", Routes: []*url.URL{a.routeURL()}})
 	waitRoutes(t, 1, a, b)
 	return a, b
 }
@@ -163,7 +163,7 @@ func crossTest(t *testing.T, pubNode, subNode *node, subs []string, wantRemote i
 
 func TestRoutePermissionsExport(t *testing.T) {
 	// A exports public.> and end, except public.secret.
-	a, b := permPair(t, &cluster.RoutePermissions{Export: &cluster.SubjectPermission{
+	a, b := permPair(t, &route.RoutePermissions{Export: &route.SubjectPermission{
 		Allow: []string{"public.>", "end"}, Deny: []string{"public.secret"}}})
 	// B's interest in private and public.secret is refused by A: A holds
 	// only public.news and end as B's interest.
@@ -182,7 +182,7 @@ func TestRoutePermissionsExport(t *testing.T) {
 func TestRoutePermissionsExportWildcardInterest(t *testing.T) {
 	// B subscribes to public.>, which A's export allows; the denied
 	// subject under it is still not forwarded (checked per message).
-	a, b := permPair(t, &cluster.RoutePermissions{Export: &cluster.SubjectPermission{
+	a, b := permPair(t, &route.RoutePermissions{Export: &route.SubjectPermission{
 		Allow: []string{"public.>", "end"}, Deny: []string{"public.secret"}}})
 	crossTest(t, a, b, []string{"public.>"}, 1,
 		[]string{"public.secret", "public.a", "public.secret", "public.b"}, "public.a", "public.b")
@@ -190,7 +190,7 @@ func TestRoutePermissionsExportWildcardInterest(t *testing.T) {
 
 func TestRoutePermissionsImport(t *testing.T) {
 	// A imports in.> and end, except in.secret.
-	a, b := permPair(t, &cluster.RoutePermissions{Import: &cluster.SubjectPermission{
+	a, b := permPair(t, &route.RoutePermissions{Import: &route.SubjectPermission{
 		Allow: []string{"in.>", "end"}, Deny: []string{"in.secret"}}})
 	// A does not announce its interest in other or in.secret: B holds
 	// in.ok and end only.
@@ -206,7 +206,7 @@ func TestRoutePermissionsImport(t *testing.T) {
 func TestRoutePermissionsImportWildcardInterest(t *testing.T) {
 	// A's interest in in.> is announced; the denied subject under it that
 	// B forwards is dropped by A (checked per routed message).
-	a, b := permPair(t, &cluster.RoutePermissions{Import: &cluster.SubjectPermission{
+	a, b := permPair(t, &route.RoutePermissions{Import: &route.SubjectPermission{
 		Deny: []string{"in.secret"}}})
 	crossTest(t, b, a, []string{"in.>"}, 1,
 		[]string{"in.secret", "in.a", "in.secret", "in.b"}, "in.a", "in.b")
@@ -217,17 +217,17 @@ func TestRouteAuthorizationBcrypt(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a := startNode(t, "A", cluster.Options{Name: "test", Username: "ruser", Password: string(hash)})
+	a := startNode(t, "A", route.Options{Name: "test", Username: "ruser", Password: string(hash)})
 	good := a.routeURL()
 	good.User = url.UserPassword("ruser", "s3cret")
-	b := startNode(t, "B", cluster.Options{Name: "test", Routes: []*url.URL{good}})
+	b := startNode(t, "B", route.Options{Name: "test", Routes: []*url.URL{good}})
 	waitRoutes(t, 1, a, b)
 	crossTest(t, b, a, []string{"x"}, 1, []string{"x"}, "x")
 
 	for i, pass := range []string{"wrong", string(hash)} { // the hash itself is no password
 		bad := a.routeURL()
 		bad.User = url.UserPassword("ruser", pass)
-		c := startNode(t, "C", cluster.Options{Name: "test", Routes: []*url.URL{bad}})
+		c := startNode(t, "C", route.Options{Name: "test", Routes: []*url.URL{bad}})
 		waitFor(t, 5*time.Second, "auth failure", func() bool {
 			return strings.Count(a.log.String(), "authentication error") > i &&
 				strings.Contains(c.log.String(), "Authorization Violation") && c.c.NumRoutes() == 0

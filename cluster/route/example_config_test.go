@@ -1,10 +1,10 @@
-package cluster_test
+package route_test
 
 import (
 	"fmt"
 	"time"
 
-	"natsd.dev/cluster"
+	"natsd.dev/cluster/route"
 	"natsd.dev/confparse"
 )
 
@@ -23,7 +23,7 @@ cluster {
 		fmt.Println(err)
 		return
 	}
-	o, warnings, err := cluster.ParseConfig(m.Lookup("cluster"))
+	o, warnings, err := route.ParseConfig(m.Lookup("cluster"))
 	if err != nil {
 		fmt.Println(err) // one "line:col: message" per problem
 		return
@@ -36,15 +36,15 @@ cluster {
 // compression mode and s2_auto's choice of a level by RTT.
 func ExampleSelectCompression() {
 	for _, pair := range [][2]string{
-		{cluster.CompressionAccept, cluster.CompressionAccept},
-		{cluster.CompressionAccept, cluster.CompressionS2Best},
-		{cluster.CompressionS2Fast, cluster.CompressionOff},
-		{cluster.CompressionS2Auto, cluster.CompressionAccept},
+		{route.CompressionAccept, route.CompressionAccept},
+		{route.CompressionAccept, route.CompressionS2Best},
+		{route.CompressionS2Fast, route.CompressionOff},
+		{route.CompressionS2Auto, route.CompressionAccept},
 	} {
-		mode, _ := cluster.SelectCompression(pair[0], pair[1])
+		mode, _ := route.SelectCompression(pair[0], pair[1])
 		fmt.Printf("%s + %s = %s\n", pair[0], pair[1], mode)
 	}
-	fmt.Println(cluster.AutoLevel(30*time.Millisecond, nil))
+	fmt.Println(route.AutoLevel(30*time.Millisecond, nil))
 	// Output:
 	// accept + accept = off
 	// accept + s2_best = s2_best

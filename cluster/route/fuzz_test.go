@@ -1,4 +1,4 @@
-package cluster
+package route
 
 import (
 	"context"
@@ -37,13 +37,13 @@ func FuzzRouteInput(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	c.Shutdown() // closed: no dialing, no registration
+	c.Close() // closed: no dialing, no registration
 	f.Fuzz(func(t *testing.T, data []byte) {
 		near, far := net.Pipe()
 		go io.Copy(io.Discard, far)
 		defer far.Close()
 		r := &route{cl: c, nc: near, compression: CompressionOff}
-		link, err := s.NewLink(near, r.onClose)
+		link, err := s.NewLink(near, r.linkConfig())
 		if err != nil {
 			t.Skip("server stopped")
 		}

@@ -1,4 +1,4 @@
-package cluster_test
+package route_test
 
 import (
 	"fmt"
@@ -13,7 +13,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 
-	"natsd.dev/cluster"
+	"natsd.dev/cluster/route"
 )
 
 // TestMixedClusterWithUpstream forms a cluster of a natsd server and an
@@ -39,8 +39,8 @@ func TestMixedClusterWithUpstream(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	nd := startNode(t, "natsd", cluster.Options{Name: "mixed", Routes: []*url.URL{{Scheme: "nats-route", Host: fmt.Sprintf("127.0.0.1:%d", ports[1])}}})
-	waitFor(t, 5*time.Second, "pooled route to upstream", func() bool { return len(nd.c.Routez(nil).Routes) == cluster.DefaultPoolSize })
+	nd := startNode(t, "natsd", route.Options{Name: "mixed", Routes: []*url.URL{{Scheme: "nats-route", Host: fmt.Sprintf("127.0.0.1:%d", ports[1])}}})
+	waitFor(t, 5*time.Second, "pooled route to upstream", func() bool { return len(nd.c.Routez(nil).Routes) == route.DefaultPoolSize })
 
 	var up *nats.Conn
 	var err error
@@ -114,7 +114,7 @@ func pinnedWithUpstream(t *testing.T, bin string, natsdDials bool) {
 	var nd *node
 	routes := ""
 	if !natsdDials {
-		nd = startNodeWith(t, accountsOptions(t), "natsd", cluster.Options{Name: "mixed", PinnedAccounts: []string{"ACC1"}})
+		nd = startNodeWith(t, accountsOptions(t), "natsd", route.Options{Name: "mixed", PinnedAccounts: []string{"ACC1"}})
 		routes = ", routes: [" + nd.routeURL().String() + "]"
 	}
 	conf := fmt.Sprintf("listen: 127.0.0.1:%d\ncluster { name: mixed, listen: 127.0.0.1:%d, accounts: [ACC1]%s }\naccounts {\n", ports[0], ports[1], routes)
@@ -133,7 +133,7 @@ func pinnedWithUpstream(t *testing.T, bin string, natsdDials bool) {
 	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
 	if natsdDials {
 		time.Sleep(200 * time.Millisecond)
-		nd = startNodeWith(t, accountsOptions(t), "natsd", cluster.Options{Name: "mixed", PinnedAccounts: []string{"ACC1"},
+		nd = startNodeWith(t, accountsOptions(t), "natsd", route.Options{Name: "mixed", PinnedAccounts: []string{"ACC1"},
 			Routes: []*url.URL{{Scheme: "nats-route", Host: fmt.Sprintf("127.0.0.1:%d", ports[1])}}})
 	}
 	waitFor(t, 5*time.Second, "pool and pinned route to upstream", func() bool {
@@ -144,7 +144,7 @@ func pinnedWithUpstream(t *testing.T, bin string, natsdDials bool) {
 				pinned++
 			}
 		}
-		return len(rz.Routes) == cluster.DefaultPoolSize+1 && pinned == 1
+		return len(rz.Routes) == route.DefaultPoolSize+1 && pinned == 1
 	})
 	for _, i := range []int{0, 1} {
 		user, pass := fmt.Sprintf("u%d", i), fmt.Sprintf("p%d", i)
@@ -214,7 +214,7 @@ func TestRouteAuthWithUpstream(t *testing.T) {
 			if tc.natsdDials {
 				conf += ", authorization { user: ruser, password: s3cret }"
 			} else {
-				nd = startNode(t, "natsd", cluster.Options{Name: "auth", Username: "ruser", Password: "s3cret"})
+				nd = startNode(t, "natsd", route.Options{Name: "auth", Username: "ruser", Password: "s3cret"})
 				u := nd.routeURL()
 				conf += fmt.Sprintf(", routes: [\"nats-route://ruser:%s@%s\"]", tc.pass, u.Host)
 			}
@@ -230,7 +230,7 @@ func TestRouteAuthWithUpstream(t *testing.T) {
 			t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
 			if tc.natsdDials {
 				time.Sleep(200 * time.Millisecond)
-				nd = startNode(t, "natsd", cluster.Options{Name: "auth",
+				nd = startNode(t, "natsd", route.Options{Name: "auth",
 					Routes: []*url.URL{{Scheme: "nats-route", User: url.UserPassword("ruser", tc.pass), Host: fmt.Sprintf("127.0.0.1:%d", ports[1])}}})
 			}
 			if tc.ok {
@@ -293,7 +293,7 @@ func TestGossipWithUpstream(t *testing.T) {
 	t.Run("upstream seed", func(t *testing.T) {
 		seed := freePort()
 		upstream(t, seed, "")
-		nd := startNode(t, "natsd", cluster.Options{Name: "g", Routes: []*url.URL{{Scheme: "nats-route", Host: fmt.Sprintf("127.0.0.1:%d", seed)}}})
+		nd := startNode(t, "natsd", route.Options{Name: "g", Routes: []*url.URL{{Scheme: "nats-route", Host: fmt.Sprintf("127.0.0.1:%d", seed)}}})
 		other := upstream(t, freePort(), fmt.Sprintf("nats://127.0.0.1:%d", seed))
 		waitFor(t, 10*time.Second, "natsd routed to both upstream servers", func() bool { return nd.c.NumRoutes() == 2 })
 		// A message from the other upstream server reaches natsd directly.
@@ -306,7 +306,7 @@ func TestGossipWithUpstream(t *testing.T) {
 		})
 	})
 	t.Run("natsd seed", func(t *testing.T) {
-		nd := startNode(t, "natsd", cluster.Options{Name: "g"})
+		nd := startNode(t, "natsd", route.Options{Name: "g"})
 		u1 := upstream(t, freePort(), nd.routeURL().String())
 		u2 := upstream(t, freePort(), nd.routeURL().String())
 		waitFor(t, 10*time.Second, "natsd routed to both upstream servers", func() bool { return nd.c.NumRoutes() == 2 })

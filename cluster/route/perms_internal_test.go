@@ -1,4 +1,4 @@
-package cluster
+package route
 
 import (
 	"io"
@@ -49,7 +49,7 @@ func routeReader(tb testing.TB, perms *RoutePermissions) (*route, *server.Server
 	if err != nil {
 		tb.Fatal(err)
 	}
-	l, err := s.NewLink(near, nil)
+	l, err := s.NewLink(near, server.LinkConfig{Kind: server.ConnRoute, Reasons: routeReasons})
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -1,0 +1,881 @@
+package route
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"log/slog"
+	"net"
+	"net/url"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"natsd.dev/cluster/internal/linknet"
+	"natsd.dev/protocol"
+	"natsd.dev/server"
+	"natsd.dev/server/snapshot"
+)
+
+// Timings, as upstream's: how long a dial may take, how long to wait
+// between attempts (and, with connect_backoff, the longest wait), and the
+// longest ping interval on a route.
+const (
+	routeDialTimeout     = time.Second
+	routeConnectDelay    = time.Second
+	routeConnectMaxDelay = 30 * time.Second
+	maxRoutePing         = 30 * time.Second
+	firstRoutePing       = time.Second
+)
+
+// nextConnectDelay is the wait after a failed dial that followed a wait
+// of d, with connect_backoff: twice d, at most max.
+func nextConnectDelay(d, max time.Duration) time.Duration {
+	return min(2*d, max)
+}
+
+// Errors returned by Start and Serve.
+var (
+	// ErrNoServer is returned when Start gets a nil server or options.
+	ErrNoServer = errors.New("cluster: nil server or options")
+	// ErrClosed is returned by Serve after Shutdown.
+	ErrClosed = linknet.ErrClosed
+)
+
+// Cluster is the route side of one server: the cluster listener, the
+// routes it accepted and solicited, and the interest it forwards. Create
+// it with Start; stop it with Shutdown. Its methods are safe for
+// concurrent use.
+type Cluster struct {
+	s   *server.Server
+	o   Options
+	log *slog.Logger
+	id  string
+	// g owns the accept loops, readers and solicitors; its context ends
+	// when Shutdown begins.
+	g      *linknet.Group
+	dialer linknet.Dialer
+
+	ln net.Listener // the listener Start bound, nil with Port -1
+
+	// connectDelay is the first wait between attempts to dial a route,
+	// maxConnectDelay the longest with connect_backoff; fixed before the
+	// first dial (tests shorten them).
+	connectDelay    time.Duration
+	maxConnectDelay time.Duration
+
+	mu         sync.Mutex
+	name       string
+	dynamic    bool
+	info       routeInfo             // our INFO, without per-route fields
+	routes     map[string]*peer      // registered routes by remote server ID
+	poolSize   int                   // connections per peer; 0 without pooling
+	pinned     map[string]bool       // accounts with a dedicated route
+	all        map[*route]struct{}   // every route connection, registered or not
+	raw        map[net.Conn]struct{} // connections still in their TLS handshake
+	connecting map[string]bool       // host:port being solicited
+	self       map[string]bool       // route URLs found to reach this server
+	closed     bool
+	// configured are the explicit routes: Options.Routes, then those of
+	// SetRoutes.
+	configured []*url.URL
+
+	// perms are the compiled Options.Permissions, immutable.
+	perms routeFilters
+
+	// unlisten unregisters the interest listener.
+	unlisten func()
+
+	// imu guards the local interest counts and the routes that get
+	// interest updates; a route joins ready after it was sent the counts.
+	imu      sync.Mutex
+	interest map[ikey]int32
+	ready    map[*route]struct{}
+}
+
+type ikey struct{ account, subject, queue string }
+
+// peer is the pool of route connections to one server: one slot per pool
+// index (one slot for a peer without pooling).
+type peer struct {
+	conns  []*route
+	pinned map[string]*route // dedicated routes by account
+	noPool bool
+}
+
+// any returns one of the peer's connections, nil when it has none.
+func (p *peer) any() *route {
+	for _, r := range p.conns {
+		if r != nil {
+			return r
+		}
+	}
+	for _, r := range p.pinned {
+		return r
+	}
+	return nil
+}
+
+// poolIdx is the pool slot that carries account, as upstream computes
+// it (FNV-1a of the name modulo the pool size).
+func poolIdx(account string, size int) int {
+	if size <= 1 {
+		return 0
+	}
+	h := fnv.New32a()
+	h.Write([]byte(account))
+	return int(h.Sum32() % uint32(size))
+}
+
+// routeInfo is the INFO a route sends, upstream's JSON names.
+type routeInfo struct {
+	ID           string   `json:"server_id"`
+	Name         string   `json:"server_name"`
+	Version      string   `json:"version"`
+	Proto        int      `json:"proto"`
+	GoVersion    string   `json:"go,omitempty"`
+	Host         string   `json:"host"`
+	Port         int      `json:"port"`
+	Headers      bool     `json:"headers"`
+	AuthRequired bool     `json:"auth_required,omitempty"`
+	TLSRequired  bool     `json:"tls_required,omitempty"`
+	TLSVerify    bool     `json:"tls_verify,omitempty"`
+	MaxPayload   int32    `json:"max_payload"`
+	IP           string   `json:"ip,omitempty"`
+	ConnectURLs  []string `json:"connect_urls,omitempty"`
+	WSConnectURL []string `json:"ws_connect_urls,omitempty"`
+	Cluster      string   `json:"cluster,omitempty"`
+	Dynamic      bool     `json:"cluster_dynamic,omitempty"`
+	LameDuck     bool     `json:"ldm,omitempty"`
+	Nonce        string   `json:"nonce,omitempty"`
+	PoolSize     int      `json:"route_pool_size,omitempty"`
+	PoolIdx      int      `json:"route_pool_idx,omitempty"`
+	RouteAccount string   `json:"route_account,omitempty"`
+	GossipMode   byte     `json:"gossip_mode,omitempty"`
+	Compression  string   `json:"compression,omitempty"`
+}
+
+// connectInfo is a route's CONNECT, upstream's JSON names.
+type connectInfo struct {
+	Echo     bool   `json:"echo"`
+	Verbose  bool   `json:"verbose"`
+	Pedantic bool   `json:"pedantic"`
+	User     string `json:"user,omitempty"`
+	Pass     string `json:"pass,omitempty"`
+	TLS      bool   `json:"tls_required"`
+	Headers  bool   `json:"headers"`
+	Name     string `json:"name"`
+	Cluster  string `json:"cluster"`
+	Dynamic  bool   `json:"cluster_dynamic,omitempty"`
+	Lang     string `json:"lang,omitempty"`
+	Gateway  string `json:"gateway,omitempty"`
+}
+
+// Start brings the cluster of s up: it registers for s's interest
+// changes, binds the cluster listener (unless o.Port is -1) and starts
+// soliciting o.Routes. s must be started.
+func Start(s *server.Server, o *Options) (*Cluster, error) {
+	if s == nil || o == nil {
+		return nil, ErrNoServer
+	}
+	so := s.Options()
+	log := so.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	c := &Cluster{
+		s:          s,
+		o:          *o,
+		log:        log,
+		id:         s.ID(),
+		g:          linknet.NewGroup("route", log),
+		dialer:     o.Dialer,
+		routes:     make(map[string]*peer),
+		all:        make(map[*route]struct{}),
+		raw:        make(map[net.Conn]struct{}),
+		connecting: make(map[string]bool),
+		self:       make(map[string]bool),
+		interest:   make(map[ikey]int32),
+		ready:      make(map[*route]struct{}),
+
+		connectDelay:    routeConnectDelay,
+		maxConnectDelay: routeConnectMaxDelay,
+		configured:      slices.Clone(o.Routes),
+	}
+	c.o.Routes = nil // configured is the list in use
+	if c.dialer == nil {
+		c.dialer = &net.Dialer{Timeout: routeDialTimeout}
+	}
+	stop := func() { c.g.Close() }
+	if c.o.AuthTimeout <= 0 {
+		c.o.AuthTimeout = DefaultAuthTimeout
+	}
+	if c.o.TLSTimeout <= 0 {
+		c.o.TLSTimeout = DefaultTLSTimeout
+	}
+	if c.o.PingInterval <= 0 || c.o.PingInterval > maxRoutePing {
+		c.o.PingInterval = maxRoutePing
+	}
+	if err := c.o.Compression.Normalize(); err != nil {
+		stop()
+		return nil, err
+	}
+	if c.o.MaxPingsOut <= 0 {
+		c.o.MaxPingsOut = DefaultMaxPingsOut
+	}
+	switch {
+	case o.PoolSize == 0:
+		c.poolSize = DefaultPoolSize
+	case o.PoolSize > 0:
+		c.poolSize = o.PoolSize
+	}
+	perms, err := compileRoutePermissions(o.Permissions)
+	if err != nil {
+		stop()
+		return nil, err
+	}
+	c.perms = perms
+	c.pinned = make(map[string]bool)
+	for _, a := range o.PinnedAccounts {
+		if s.LookupAccount(a) == nil {
+			stop()
+			return nil, fmt.Errorf("cluster: pinned account %q does not exist", a)
+		}
+		c.pinned[a] = true
+	}
+	c.name = o.Name
+	if c.name == "" {
+		c.name, c.dynamic = newName(), true
+	}
+	c.info = routeInfo{
+		ID:           s.ID(),
+		Name:         s.Name(),
+		Version:      server.Version,
+		Proto:        2, // accounts in the route protocol
+		Headers:      !so.NoHeaderSupport,
+		AuthRequired: o.Username != "",
+		TLSRequired:  o.TLSConfig != nil,
+		TLSVerify:    o.TLSConfig != nil,
+		MaxPayload:   so.MaxPayload,
+	}
+	if c.info.MaxPayload == 0 {
+		c.info.MaxPayload = server.DefaultMaxPayload
+	}
+	s.SetClusterName(c.name)
+	c.unlisten = s.AddInterestListener(server.InterestFunc(c.interestChanged))
+	s.SetRouteMonitor(monitor{c})
+	if !c.o.NoAdvertise {
+		s.SetRemoteConnectURLs(nil)
+	}
+	if o.Port != -1 {
+		if err := c.listen(); err != nil {
+			c.unlisten()
+			s.SetRouteMonitor(nil)
+			stop()
+			return nil, err
+		}
+	}
+	for _, u := range c.configured {
+		c.solicit(u, true)
+	}
+	return c, nil
+}
+
+// SetRoutes replaces the explicit routes, as a configuration reload of
+// cluster { routes } does upstream: a route new to the list is dialed
+// (and redialed forever, like those given to Start); the connections
+// this server dialed to a route no longer listed are closed with reason
+// "Route Removed" and not redialed, and attempts to dial it stop. A
+// connection the removed server dialed to this one stays: that server
+// lists this one. Routes compare by their URL, credentials included, so
+// changing a route's password closes its connections and dials it anew.
+// SetRoutes does nothing once Shutdown began. The slice is not kept, the
+// URLs are: they must not change afterwards.
+func (c *Cluster) SetRoutes(routes []*url.URL) {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return
+	}
+	var added, removed []*url.URL
+	for _, u := range routes {
+		if !containsURL(c.configured, u) && !containsURL(added, u) {
+			added = append(added, u)
+		}
+	}
+	for _, u := range c.configured {
+		if !containsURL(routes, u) {
+			removed = append(removed, u)
+		}
+	}
+	c.configured = nil
+	for _, u := range routes {
+		if !containsURL(c.configured, u) {
+			c.configured = append(c.configured, u)
+		}
+	}
+	var drop []*route
+	for r := range c.all {
+		if r.solicited && r.explicit && containsURL(removed, r.url) {
+			drop = append(drop, r)
+		}
+		if r.reconnectURL != nil && r.reconnectExplicit && containsURL(removed, r.reconnectURL) {
+			r.reconnectURL = nil
+		}
+	}
+	c.mu.Unlock()
+	for _, u := range removed {
+		c.log.Info("Removed route " + u.Redacted())
+	}
+	for _, r := range drop {
+		r.close(ReasonRouteRemoved)
+	}
+	for _, u := range added {
+		c.solicit(u, true)
+	}
+}
+
+// containsURL reports whether list holds u (same URL text).
+func containsURL(list []*url.URL, u *url.URL) bool {
+	if u == nil {
+		return false
+	}
+	s := u.String()
+	for _, x := range list {
+		if x.String() == s {
+			return true
+		}
+	}
+	return false
+}
+
+// configuredHost returns the explicit route to the host:port of u, nil
+// if there is none; c.mu must be held.
+func (c *Cluster) configuredHost(u *url.URL) *url.URL {
+	for _, x := range c.configured {
+		if strings.EqualFold(x.Host, u.Host) {
+			return x
+		}
+	}
+	return nil
+}
+
+// stillConfigured reports whether u, dialed as an explicit route, is
+// still one; c.mu must be held.
+func (c *Cluster) stillConfigured(u *url.URL, explicit bool) bool {
+	return !explicit || containsURL(c.configured, u)
+}
+
+// dialKey identifies a connection being dialed: host:port, and the
+// account of a pinned-account route.
+func dialKey(u *url.URL, account string) string {
+	k := strings.ToLower(u.Host)
+	if account != "" {
+		k += " " + account
+	}
+	return k
+}
+
+// newName returns a generated cluster name, 22 alphanumerics as
+// upstream's.
+func newName() string {
+	const alpha = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+	var b [22]byte
+	_, _ = rand.Read(b[:])
+	for i := range b {
+		b[i] = alpha[int(b[i])%len(alpha)]
+	}
+	return string(b[:])
+}
+
+func (c *Cluster) listen() error {
+	port := c.o.Port
+	hp := net.JoinHostPort(c.o.Host, strconv.Itoa(port))
+	ln, err := net.Listen("tcp", hp)
+	if err != nil {
+		return fmt.Errorf("cluster: Error listening on router port: %d - %w", c.o.Port, err)
+	}
+	if err := c.setListener(ln); err != nil {
+		ln.Close()
+		return err
+	}
+	c.g.Go(func() { _ = c.g.Serve(ln, c.accepted) })
+	return nil
+}
+
+// setListener makes ln the cluster's listener: its port is the one INFO
+// advertises (unless Advertise says otherwise).
+func (c *Cluster) setListener(ln net.Listener) error {
+	c.log.Info("Cluster name is " + c.name)
+	if c.dynamic {
+		c.log.Warn("Cluster name was dynamically generated, consider setting one")
+	}
+	port := 0
+	if a, ok := ln.Addr().(*net.TCPAddr); ok {
+		port = a.Port
+	}
+	c.log.Info("Listening for route connections on " + net.JoinHostPort(c.o.Host, strconv.Itoa(port)))
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.ln = ln
+	c.info.Host, c.info.Port = c.o.Host, port
+	if c.o.Advertise != "" {
+		h, p, err := SplitHostPort(c.o.Advertise)
+		if err != nil {
+			return fmt.Errorf("cluster: advertise %q: %w", c.o.Advertise, err)
+		}
+		if p == 0 {
+			p = port
+		}
+		c.info.Host, c.info.Port = h, p
+		c.info.IP = "nats-route://" + net.JoinHostPort(h, strconv.Itoa(p)) + "/"
+	}
+	return nil
+}
+
+// Serve accepts route connections on ln until ln fails or Shutdown (which
+// closes ln), for a cluster started with Port -1: tests pass listeners
+// that inject faults, embedders listeners of their own. Its address is
+// the one INFO advertises unless Options.Advertise is set. Serve blocks;
+// it returns ErrClosed after Shutdown, else the listener's error.
+func (c *Cluster) Serve(ln net.Listener) error {
+	c.mu.Lock()
+	first := c.ln == nil
+	c.mu.Unlock()
+	if first {
+		if err := c.setListener(ln); err != nil {
+			ln.Close()
+			return err
+		}
+	}
+	err := c.g.Serve(ln, c.accepted)
+	if errors.Is(err, linknet.ErrClosed) {
+		return ErrClosed
+	}
+	return err
+}
+
+// accepted runs one accepted route connection, on its own goroutine.
+func (c *Cluster) accepted(nc net.Conn) { c.createRoute(nc, nil, false, "") }
+
+// Addr returns the cluster listener's address, nil without one.
+func (c *Cluster) Addr() net.Addr {
+	if c == nil {
+		return nil
+	}
+	c.mu.Lock()
+	ln := c.ln
+	c.mu.Unlock()
+	if ln == nil {
+		return nil
+	}
+	return ln.Addr()
+}
+
+// Name returns the cluster name (generated, or adopted from a peer, when
+// none was configured).
+func (c *Cluster) Name() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.name
+}
+
+// NumRoutes returns the number of registered routes (one per peer).
+func (c *Cluster) NumRoutes() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.routes)
+}
+
+// Shutdown closes the listeners and every route and waits for the
+// cluster's goroutines, or until ctx ends (it then returns ctx's error;
+// the goroutines still end on their own). Calling it again waits again.
+func (c *Cluster) Shutdown(ctx context.Context) error {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return c.g.Wait(ctx)
+	}
+	c.closed = true
+	routes := make([]*route, 0, len(c.all))
+	for r := range c.all {
+		routes = append(routes, r)
+	}
+	for nc := range c.raw {
+		nc.Close()
+	}
+	c.mu.Unlock()
+	c.g.Close()
+	c.unlisten()
+	c.s.SetRouteMonitor(nil)
+	for _, r := range routes {
+		r.close(server.LinkServerShutdown)
+	}
+	return c.g.Wait(ctx)
+}
+
+// Close is Shutdown without a deadline, for callers of the former
+// Shutdown().
+func (c *Cluster) Close() { _ = c.Shutdown(context.Background()) }
+
+// solicit starts connecting to u in the background: forever for an
+// explicit route, up to ConnectRetries more attempts for a gossiped one.
+func (c *Cluster) solicit(u *url.URL, explicit bool) {
+	hp := dialKey(u, "")
+	c.mu.Lock()
+	if c.closed || c.connecting[hp] || c.self[hp] {
+		c.mu.Unlock()
+		return
+	}
+	c.connecting[hp] = true
+	c.g.Go(func() { c.connectLoop(u, explicit, "", 0) })
+	c.mu.Unlock()
+}
+
+// connectLoop dials u until it gets a connection, then runs the route.
+// delay is waited first (a reconnect).
+func (c *Cluster) connectLoop(u *url.URL, explicit bool, account string, delay time.Duration) {
+	hp := dialKey(u, account)
+	done := func() {
+		c.mu.Lock()
+		delete(c.connecting, hp)
+		c.mu.Unlock()
+	}
+	if delay > 0 && !c.g.Sleep(delay) {
+		done()
+		return
+	}
+	wait := c.connectDelay
+	for attempts := 0; ; {
+		if c.g.Context().Err() != nil {
+			done()
+			return
+		}
+		c.mu.Lock()
+		valid := c.stillConfigured(u, explicit)
+		if !valid && account == "" {
+			// SetRoutes removed u; a route to the same host:port put in
+			// its place (other credentials) is dialed by this loop, as
+			// solicit skips a host:port being dialed.
+			if nu := c.configuredHost(u); nu != nil {
+				u, valid = nu, true
+			}
+		}
+		c.mu.Unlock()
+		if !valid {
+			// Removed from the routes by SetRoutes.
+			done()
+			return
+		}
+		c.log.Debug("Trying to connect to route on " + u.Host + " (" + u.Host + ")")
+		nc, err := c.g.Dial(c.dialer, u.Host)
+		if err == nil {
+			// From here duplicates are resolved on INFO.
+			done()
+			c.createRoute(nc, u, explicit, account)
+			return
+		}
+		attempts++
+		msg := fmt.Sprintf("Error trying to connect to route (attempt %d): %v", attempts, err)
+		if attempts == 1 || attempts%3600 == 0 {
+			c.log.Error(msg)
+		} else {
+			c.log.Debug(msg)
+		}
+		if !explicit && attempts > c.o.ConnectRetries {
+			done()
+			return
+		}
+		if !c.g.Sleep(wait) {
+			done()
+			return
+		}
+		if c.o.ConnectBackoff {
+			wait = nextConnectDelay(wait, c.maxConnectDelay)
+		}
+	}
+}
+
+// interestChanged is the cluster's server.InterestListener: it counts
+// the interest routes announce (local, and a leaf node's; see propagates)
+// per account, subject and queue, and sends RS+ when a subject gains its
+// first subscriber, RS- when it loses its last, and for queue groups RS+
+// with the new member count as weight on every change.
+//
+// Interest in a subject the import permissions refuse is not counted nor
+// announced: this server would drop what the routes sent for it.
+func (c *Cluster) interestChanged(ev server.InterestEvent) {
+	if !propagates(&ev) || !c.perms.imp.allows(ev.Subject) {
+		return
+	}
+	account, subject, queue, added := ev.Account, ev.Subject, ev.Queue, ev.Added
+	k := ikey{account, subject, queue}
+	c.imu.Lock()
+	defer c.imu.Unlock()
+	n := c.interest[k]
+	if added {
+		n++
+	} else {
+		n--
+	}
+	if n <= 0 {
+		delete(c.interest, k)
+		n = 0
+	} else {
+		c.interest[k] = n
+	}
+	idx := poolIdx(account, c.poolSize)
+	pinned := c.pinned[account]
+	// One encoding with the account, one without for dedicated routes.
+	var with, without []byte
+	enc := func(acc []byte) []byte {
+		switch {
+		case queue == "" && added && n == 1:
+			return protocol.AppendRSub(nil, acc, []byte(subject), nil, 0)
+		case queue == "" && !added && n == 0:
+			return protocol.AppendRUnsub(nil, acc, []byte(subject), nil)
+		case queue != "" && n > 0:
+			return protocol.AppendRSub(nil, acc, []byte(subject), []byte(queue), n)
+		case queue != "":
+			return protocol.AppendRUnsub(nil, acc, []byte(subject), []byte(queue))
+		}
+		return nil
+	}
+	for r := range c.ready {
+		var proto []byte
+		switch {
+		case r.noPool || (!pinned && r.account == "" && r.poolIdx == idx):
+			if with == nil {
+				with = enc([]byte(account))
+			}
+			proto = with
+		case pinned && r.account == account:
+			if without == nil {
+				without = enc(nil)
+			}
+			proto = without
+		}
+		if proto != nil {
+			_ = r.link.Write(proto)
+			r.traceOut(proto)
+		}
+	}
+}
+
+// sendAllInterest sends r every local interest and makes it a receiver of
+// updates, atomically with respect to interest changes.
+func (c *Cluster) sendAllInterest(r *route) {
+	c.imu.Lock()
+	defer c.imu.Unlock()
+	var b []byte
+	for k, n := range c.interest {
+		acc := []byte(k.account)
+		switch {
+		case r.noPool:
+		case r.account != "":
+			if k.account != r.account {
+				continue
+			}
+			acc = nil
+		case c.pinned[k.account] || poolIdx(k.account, c.poolSize) != r.poolIdx:
+			continue
+		}
+		if k.queue == "" {
+			b = protocol.AppendRSub(b, acc, []byte(k.subject), nil, 0)
+		} else {
+			b = protocol.AppendRSub(b, acc, []byte(k.subject), []byte(k.queue), n)
+		}
+		if len(b) > 64*1024 {
+			_ = r.link.Write(b)
+			b = b[:0]
+		}
+	}
+	if len(b) > 0 {
+		_ = r.link.Write(b)
+	}
+	c.ready[r] = struct{}{}
+}
+
+// updateConnectURLs gives the server the client URLs of every peer.
+func (c *Cluster) updateConnectURLs() {
+	if c.o.NoAdvertise {
+		return
+	}
+	c.mu.Lock()
+	var urls []string
+	ids := make([]string, 0, len(c.routes))
+	for id := range c.routes {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	for _, id := range ids {
+		f := c.routes[id].any()
+		if f == nil {
+			continue
+		}
+		for _, u := range f.connectURLs {
+			if !slices.Contains(urls, u) {
+				urls = append(urls, u)
+			}
+		}
+	}
+	c.mu.Unlock()
+	c.s.SetRemoteConnectURLs(urls)
+}
+
+// isConfigured reports whether host:port (or the host:port of ip, a
+// nats-route URL) is one of the explicit routes.
+func (c *Cluster) isConfigured(host string, port int, ip string) bool {
+	one := strings.ToLower(net.JoinHostPort(host, strconv.Itoa(port)))
+	two := ""
+	if u, err := url.Parse(ip); err == nil && ip != "" {
+		two = strings.ToLower(u.Host)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, u := range c.configured {
+		h := strings.ToLower(u.Host)
+		if h == one || (two != "" && h == two) {
+			return true
+		}
+	}
+	return false
+}
+
+// Routez describes every route connection, ordered by rid, for
+// /routez (server.RouteMonitor); with opts.Subscriptions it lists each
+// route's interest.
+func (c *Cluster) Routez(opts *snapshot.RoutezOptions) *snapshot.Routez {
+	if opts == nil {
+		opts = &snapshot.RoutezOptions{}
+	}
+	now := time.Now()
+	c.mu.Lock()
+	rz := &snapshot.Routez{ID: c.id, Name: c.info.Name, Now: now.UTC()}
+	routes := make([]*route, 0, len(c.routes))
+	for _, p := range c.routes {
+		for _, r := range p.conns {
+			if r != nil {
+				routes = append(routes, r)
+			}
+		}
+		for _, r := range p.pinned {
+			routes = append(routes, r)
+		}
+	}
+	c.mu.Unlock()
+	for _, r := range routes {
+		st := r.link.Stats()
+		c.mu.Lock()
+		ri := &snapshot.RouteInfo{
+			Rid:          r.link.ID(),
+			RemoteID:     r.remoteID,
+			RemoteName:   r.remoteName,
+			DidSolicit:   r.solicited,
+			IsConfigured: r.explicit,
+			IP:           r.host,
+			Port:         r.port,
+			Start:        st.Start,
+			LastActivity: st.LastActivity,
+			Uptime:       now.Sub(st.Start).Round(time.Second).String(),
+			Pending:      st.Pending,
+			InMsgs:       st.InMsgs,
+			OutMsgs:      st.OutMsgs,
+			InBytes:      st.InBytes,
+			OutBytes:     st.OutBytes,
+			NumSubs:      uint32(st.NumSubs),
+			Compression:  r.compression,
+			PoolIdx:      max(r.poolIdx, 0),
+			Account:      r.account,
+		}
+		if r.rtt > 0 {
+			ri.RTT = r.rtt.String()
+		}
+		c.mu.Unlock()
+		if !st.LastActivity.IsZero() {
+			ri.Idle = now.Sub(st.LastActivity).Round(time.Second).String()
+		}
+		if opts.Subscriptions || opts.SubscriptionsDetail {
+			ri.Subs, ri.SubsDetail = r.link.Subjects(opts.SubscriptionsDetail)
+		}
+		rz.Routes = append(rz.Routes, ri)
+	}
+	sort.Slice(rz.Routes, func(i, j int) bool { return rz.Routes[i].Rid < rz.Routes[j].Rid })
+	rz.NumRoutes = len(rz.Routes)
+	return rz
+}
+
+// NumRouteConns returns the number of registered route connections
+// (pool and pinned ones), /varz routes.
+func (c *Cluster) NumRouteConns() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n := 0
+	for _, p := range c.routes {
+		for _, r := range p.conns {
+			if r != nil {
+				n++
+			}
+		}
+		n += len(p.pinned)
+	}
+	return n
+}
+
+// ClusterVarz is the cluster section of /varz (server.RouteMonitor).
+func (c *Cluster) ClusterVarz() snapshot.ClusterOptsVarz {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	v := snapshot.ClusterOptsVarz{
+		Name:        c.name,
+		Host:        c.o.Host,
+		Port:        c.info.Port,
+		AuthTimeout: c.o.AuthTimeout.Seconds(),
+		TLSTimeout:  c.o.TLSTimeout.Seconds(),
+		TLSRequired: c.o.TLSConfig != nil,
+		TLSVerify:   c.o.TLSConfig != nil,
+		PoolSize:    c.poolSize,
+	}
+	if c.ln != nil {
+		v.Port = c.ln.Addr().(*net.TCPAddr).Port
+	}
+	for _, u := range c.configured {
+		r := *u
+		r.User = nil
+		v.URLs = append(v.URLs, r.Host)
+	}
+	return v
+}
+
+// monitor adapts the cluster to server.RouteMonitor.
+type monitor struct{ c *Cluster }
+
+func (m monitor) Routez(opts *snapshot.RoutezOptions) *snapshot.Routez { return m.c.Routez(opts) }
+func (m monitor) ClusterVarz() snapshot.ClusterOptsVarz                { return m.c.ClusterVarz() }
+func (m monitor) NumRoutes() int                                       { return m.c.NumRouteConns() }
+
+// LameDuckMode implements server.LameDuckListener.
+func (m monitor) LameDuckMode() { m.c.lameDuck() }
+
+// lameDuck tells every peer that this server is in lame duck mode (INFO
+// ldm), so they drop its client URLs from what their clients learn.
+func (c *Cluster) lameDuck() {
+	c.mu.Lock()
+	c.info.LameDuck = true
+	var peers []*route
+	for _, p := range c.routes {
+		if r := p.any(); r != nil {
+			peers = append(peers, r)
+		}
+	}
+	c.mu.Unlock()
+	proto := c.infoProto(nil, "")
+	for _, r := range peers {
+		_ = r.link.Write(proto)
+	}
+}

@@ -1,0 +1,85 @@
+// Package route connects natsd servers with routes: the cluster
+// listener, solicited and gossiped routes forming a full mesh, interest
+// propagation (RS+/RS-) and message forwarding (RMSG), connection pooling
+// and S2 compression, following upstream nats-server 2.x's route protocol
+// closely enough that natsd and upstream servers form one cluster.
+//
+// # Usage
+//
+// Start the server, then its cluster; shut the cluster down first:
+//
+//	s, _ := server.New(server.Options{...})
+//	_ = s.Start()
+//	c, err := route.Start(s, &route.Options{
+//		Name:   "east",
+//		Host:   "0.0.0.0",
+//		Port:   6222,
+//		Routes: []*url.URL{seedURL}, // nats-route://[user:pass@]host:port
+//	})
+//	...
+//	_ = c.Shutdown(ctx)
+//	_ = s.Shutdown(ctx)
+//
+// With Port -1 Start binds no listener; Serve(ln) then serves route
+// connections on any net.Listener (tests pass listeners that inject
+// faults). Options.Dialer replaces the *net.Dialer routes are dialed with
+// (tests pass refusing dials or net.Pipe). Close is Shutdown without a
+// deadline.
+//
+// Options come from the cluster {} block (ParseConfig) or the cluster
+// flags. Every server may point at one seed: servers learn of each other
+// through INFO gossip and connect to the rest, so the routes form a full
+// mesh; a message crosses at most one route.
+//
+// # How it plugs into the server
+//
+// Through the server's inter-server link seam: each route connection is a
+// server.Link of kind server.ConnRoute, created with RouteEncoder
+// (RMSG/HMSG), the routes' forwarding policy (nothing that came over a
+// route leaves over another: one hop) and the route's own close reasons
+// (ReasonDuplicateRoute, ReasonClusterNameConflict, ReasonRouteRemoved,
+// with upstream's texts). The core holds the peer's interest in the
+// accounts' sublists and writes to the link when a message may go there.
+// The cluster is one of the server's interest listeners: it counts the
+// interest routes announce (local interest, and a leaf node's once leaf
+// nodes exist; never a route's or a gateway's) per account, subject and
+// queue and sends RS+/RS- to the routes that carry the account. It is
+// also the server's RouteMonitor (/routez, /varz cluster). Its accept and
+// dial loops run on the shared layer, cluster/internal/linknet. Routes
+// pass servertest.RunLinkConformance.
+//
+// # Wire protocol
+//
+// The dialer sends CONNECT, the acceptor INFO. With compression configured
+// (the default "accept" counts) each waits for the other's INFO, picks the
+// mode (SelectCompression) and both switch to S2 after the INFO that names
+// it; the INFO that follows registers the route. With pooling (pool_size,
+// default 3) the dialer sends its INFO, with route_pool_idx, once the
+// route is registered, then dials the next pool connection; accounts use
+// slot FNV-1a(name) mod pool size, pinned accounts a dedicated route whose
+// protocols omit the account. Then:
+//
+//	RS+ <account> <subject> [<queue> <weight>]
+//	RS- <account> <subject> [<queue>]
+//	RMSG <account> <subject> [<reply> | + <reply> <queue>... | "|" <queue>...] <size>
+//	HMSG <account> <subject> [same] <header size> <total size>
+//	PING, PONG, INFO (gossip of a new server, connect_urls updates), -ERR
+//
+// # Permissions
+//
+// Options.Permissions (the block's permissions {}) limit what crosses the
+// routes, as upstream's import and export do, on interest and on each
+// message: local interest is announced only for subjects Import allows,
+// and routed messages Import refuses are dropped; a peer's interest is
+// honoured only for subjects Export allows, and a message matching a
+// peer's wildcard interest is forwarded only if Export allows its
+// subject (a server.LinkFilter on each route). The compiled lists never
+// change, take no lock and allocate nothing per message.
+//
+// # Concurrency
+//
+// A Cluster is safe for concurrent use. It owns one accept loop and, per
+// route connection, one goroutine that dials or accepts, handshakes and
+// reads; the server's link writer writes. Shutdown closes the listener and
+// every route and waits for all of them. docs/locking.md lists the locks.
+package route

@@ -1,0 +1,89 @@
+package server_test
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"sync"
+
+	"natsd.dev/server"
+)
+
+// A module that runs links registers a listener for interest changes;
+// each event says where the interest came from.
+func ExampleServer_AddInterestListener() {
+	s, _ := server.New(server.Options{Host: "127.0.0.1", Port: server.RandomPort})
+	s.Start()
+	defer s.Shutdown(context.Background())
+
+	var mu sync.Mutex
+	var seen []string
+	remove := s.AddInterestListener(server.InterestFunc(func(ev server.InterestEvent) {
+		mu.Lock()
+		seen = append(seen, fmt.Sprintf("%v %s from a %v", ev.Added, ev.Subject, ev.Origin))
+		mu.Unlock()
+	}))
+	defer remove()
+
+	ic, _ := s.NewInternalClient("")
+	sub, _ := ic.Subscribe("orders.>", "", func(*server.Msg) {})
+	sub.Unsubscribe()
+	ic.Close()
+
+	mu.Lock()
+	defer mu.Unlock()
+	for _, line := range seen {
+		fmt.Println(line)
+	}
+	// Output:
+	// true orders.> from a in-process
+	// false orders.> from a in-process
+}
+
+// A link kind creates each link with its kind, encoder, forwarding policy
+// and close reasons; the peer's interest is then held by the core, and
+// messages published here on a matching subject are written to the link.
+func ExampleServer_NewLink() {
+	s, _ := server.New(server.Options{Host: "127.0.0.1", Port: server.RandomPort})
+	s.Start()
+	defer s.Shutdown(context.Background())
+
+	near, far := net.Pipe()
+	l, _ := s.NewLink(near, server.LinkConfig{
+		Kind:    server.ConnLeaf,
+		Encoder: server.RouteEncoder{}, // a leaf kind brings its LMSG encoder
+		Forward: server.DefaultForwardPolicy(server.ConnLeaf),
+		Reasons: []string{"Loop Detected"},
+		OnClose: func(r server.LinkCloseReason) {},
+	})
+	l.AddRemoteSub([]byte(server.GlobalAccountName), []byte("greet"), nil, 1)
+
+	ic, _ := s.NewInternalClient("")
+	defer ic.Close()
+	ic.Publish("greet", "", nil, []byte("hi"))
+
+	buf := make([]byte, 64)
+	n, _ := far.Read(buf)
+	fmt.Printf("%q\n", buf[:n])
+	fmt.Println(l.Kind(), l.ReasonText(server.LinkKindReason))
+	// Output:
+	// "RMSG $G greet 2\r\nhi\r\n"
+	// leaf Loop Detected
+}
+
+// The forwarding table: which origins' messages a link of each kind gets.
+func ExampleDefaultForwardPolicy() {
+	kinds := []server.ConnKind{server.ConnClient, server.ConnInProcess, server.ConnRoute, server.ConnGateway, server.ConnLeaf}
+	for _, to := range kinds[2:] {
+		p := server.DefaultForwardPolicy(to)
+		fmt.Printf("%-8s", to)
+		for _, from := range kinds {
+			fmt.Printf(" %v", p.Allows(from))
+		}
+		fmt.Println()
+	}
+	// Output:
+	// route    true true false true true
+	// gateway  true true false false true
+	// leaf     true true true true true
+}
