@@ -1,7 +1,14 @@
 // Package servertest is the shared test kit of natsd's modules: it starts a
 // server on a free loopback port that stops when the test ends, captures
 // its log lines in upstream's format, connects nats.go clients and waits
-// for conditions without sleeping a fixed time.
+// for conditions without sleeping a fixed time. StartConfig starts one
+// from a configuration file's text; PKI is a throwaway certificate
+// authority with certificates for 127.0.0.1 and localhost; RawConn speaks
+// the text protocol byte by byte, and its Flush (a PING/PONG round trip)
+// lets a test observe that the server has processed what was sent before,
+// instead of sleeping and checking that nothing happened. RunLinkConformance
+// and RunSessions check a link or session implementation against
+// the contracts of server/doc.go.
 //
 // # Usage
 //

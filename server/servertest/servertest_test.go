@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go"
+
 	"natsd.dev/server"
 	"natsd.dev/server/servertest"
 )
@@ -50,4 +52,12 @@ func (f *fakeTB) Helper() {}
 func (f *fakeTB) Fatalf(string, ...any) {
 	f.failed = true
 	runtime.Goexit()
+}
+
+func TestStartConfig(t *testing.T) {
+	s := servertest.StartConfig(t, "authorization { user: u, password: p }\nmax_payload: 2048\n")
+	nc := servertest.Connect(t, s, nats.UserInfo("u", "p"))
+	if got := nc.MaxPayload(); got != 2048 {
+		t.Fatalf("max payload %d", got)
+	}
 }
