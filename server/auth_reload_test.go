@@ -12,6 +12,7 @@ import (
 
 	"natsd.dev/auth"
 	"natsd.dev/server"
+	"natsd.dev/server/servertest"
 	"natsd.dev/server/snapshot"
 )
 
@@ -38,7 +39,7 @@ func waitErr(t *testing.T, errs chan error, substr string) {
 
 func waitClosed(t *testing.T, nc *nats.Conn) {
 	t.Helper()
-	waitFor(t, "the connection to close", func() bool { return nc.IsClosed() })
+	servertest.WaitUntil(t, "the connection to close", func() bool { return nc.IsClosed() })
 }
 
 func TestReloadAuthAddRemoveUser(t *testing.T) {
@@ -49,19 +50,19 @@ func TestReloadAuthAddRemoveUser(t *testing.T) {
 
 	_, err := dialNats(s, nats.UserInfo("bob", "b"))
 	require.ErrorIs(t, err, nats.ErrAuthorization)
-	a := connect(t, s, nats.UserInfo("alice", "a"))
+	a := servertest.Connect(t, s, nats.UserInfo("alice", "a"))
 
 	// Adding bob: he can connect, alice stays.
 	opts.Authorization = &auth.Config{Users: []auth.User{alice, {Name: "bob", Password: "b"}}}
 	require.NoError(t, s.Reload(opts))
-	b := connect(t, s, nats.UserInfo("bob", "b"))
+	b := servertest.Connect(t, s, nats.UserInfo("bob", "b"))
 	require.NoError(t, b.Flush())
 
 	// Removing bob closes his connection and refuses him; alice stays.
 	opts.Authorization = &auth.Config{Users: []auth.User{alice}}
 	require.NoError(t, s.Reload(opts))
 	waitClosed(t, b)
-	require.Equal(t, "Client Closed", closedReason(t, s))
+	require.Equal(t, "Client Closed", servertest.ClosedReason(t, s))
 	_, err = dialNats(s, nats.UserInfo("bob", "b"))
 	require.ErrorIs(t, err, nats.ErrAuthorization)
 	require.NoError(t, a.Flush())
@@ -72,20 +73,20 @@ func TestReloadAuthAddRemoveUser(t *testing.T) {
 func TestReloadAuthPasswordChanged(t *testing.T) {
 	s, logs := startAuthServer(t, &auth.Config{User: "u", Password: "old"}, server.Options{})
 	errOpt, errs := errCollector()
-	nc := connect(t, s, nats.UserInfo("u", "old"), errOpt)
+	nc := servertest.Connect(t, s, nats.UserInfo("u", "old"), errOpt)
 	require.NoError(t, s.Reload(server.Options{Authorization: &auth.Config{User: "u", Password: "new"}}))
 	waitErr(t, errs, "authorization violation")
 	waitClosed(t, nc)
-	require.Equal(t, "Authentication Failure", closedReason(t, s))
-	waitFor(t, "the log line", func() bool { return strings.Contains(logs.String(), `authentication error - User "u"`) })
-	connect(t, s, nats.UserInfo("u", "new"))
+	require.Equal(t, "Authentication Failure", servertest.ClosedReason(t, s))
+	servertest.WaitUntil(t, "the log line", func() bool { return strings.Contains(logs.String(), `authentication error - User "u"`) })
+	servertest.Connect(t, s, nats.UserInfo("u", "new"))
 }
 
 func TestReloadAuthPermissions(t *testing.T) {
 	s, logs := startAuthServer(t, &auth.Config{Users: []auth.User{{Name: "p", Password: "p"}, {Name: "watch", Password: "w"}}}, server.Options{})
 	errOpt, errs := errCollector()
-	nc := connect(t, s, nats.UserInfo("p", "p"), errOpt)
-	watcher := connect(t, s, nats.UserInfo("watch", "w"))
+	nc := servertest.Connect(t, s, nats.UserInfo("p", "p"), errOpt)
+	watcher := servertest.Connect(t, s, nats.UserInfo("watch", "w"))
 	all, err := watcher.SubscribeSync(">")
 	require.NoError(t, err)
 	require.NoError(t, watcher.Flush())
@@ -110,7 +111,7 @@ func TestReloadAuthPermissions(t *testing.T) {
 
 	// The subscription the new permissions refuse is dropped at once.
 	waitErr(t, errs, `Permissions Violation for Subscription to "secret.>" (sid "1")`)
-	waitFor(t, "the log line", func() bool {
+	servertest.WaitUntil(t, "the log line", func() bool {
 		return strings.Contains(logs.String(), `Removed sub "secret.>" (sid "1") for User "p" - not authorized`)
 	})
 	require.False(t, nc.IsClosed())
@@ -156,19 +157,19 @@ func TestReloadAuthAccounts(t *testing.T) {
 	}
 	opts := server.Options{Accounts: []string{"A", "B"}}
 	s, _ := startAuthServer(t, users("A"), opts)
-	a := connect(t, s, nats.UserInfo("a", "a"))
-	b := connect(t, s, nats.UserInfo("b", "b"))
+	a := servertest.Connect(t, s, nats.UserInfo("a", "a"))
+	b := servertest.Connect(t, s, nats.UserInfo("b", "b"))
 
 	// b moves to account B: closed; a keeps account A.
 	opts.Authorization = users("B")
 	require.NoError(t, s.Reload(opts))
 	waitClosed(t, b)
-	require.Equal(t, "Client Closed", closedReason(t, s))
-	b = connect(t, s, nats.UserInfo("b", "b"))
+	require.Equal(t, "Client Closed", servertest.ClosedReason(t, s))
+	b = servertest.Connect(t, s, nats.UserInfo("b", "b"))
 	sub, err := a.SubscribeSync("x")
 	require.NoError(t, err)
 	require.NoError(t, a.Flush())
-	c := connect(t, s, nats.UserInfo("c", "c"))
+	c := servertest.Connect(t, s, nats.UserInfo("c", "c"))
 	require.NoError(t, b.Publish("x", nil))
 	require.NoError(t, b.Flush())
 	require.NoError(t, c.Publish("x", []byte("same account")))
@@ -186,17 +187,17 @@ func TestReloadAuthAccounts(t *testing.T) {
 func TestReloadAuthOnAndOff(t *testing.T) {
 	s, _ := startAuthServer(t, nil, server.Options{})
 	errOpt, errs := errCollector()
-	anon := connect(t, s, errOpt)
+	anon := servertest.Connect(t, s, errOpt)
 	require.NoError(t, s.Reload(server.Options{Authorization: &auth.Config{Token: "t"}}))
 	waitErr(t, errs, "authorization violation")
 	waitClosed(t, anon)
 	_, err := dialNats(s)
 	require.ErrorIs(t, err, nats.ErrAuthorization)
-	tok := connect(t, s, nats.Token("t"))
+	tok := servertest.Connect(t, s, nats.Token("t"))
 
 	// Turning authentication off keeps the token client and lets anyone in.
 	require.NoError(t, s.Reload(server.Options{}))
-	connect(t, s)
+	servertest.Connect(t, s)
 	require.NoError(t, tok.Flush())
 	require.False(t, tok.IsClosed())
 }
@@ -209,7 +210,7 @@ func TestReloadAuthConcurrent(t *testing.T) {
 	perms := &auth.Permissions{Publish: &auth.SubjectPermission{Allow: []string{"a.>"}}}
 	withPerms := &auth.Config{Users: []auth.User{{Name: "u", Password: "p", Permissions: perms}, {Name: "keep", Password: "k"}}}
 	s, _ := startAuthServer(t, with, server.Options{})
-	keep := connect(t, s, nats.UserInfo("keep", "k"))
+	keep := servertest.Connect(t, s, nats.UserInfo("keep", "k"))
 
 	var wg sync.WaitGroup
 	stop := make(chan struct{})
@@ -249,7 +250,7 @@ func TestReloadAuthConcurrent(t *testing.T) {
 	close(stop)
 	wg.Wait()
 	waitClosed(t, held)
-	waitFor(t, "u's connections to close", func() bool {
+	servertest.WaitUntil(t, "u's connections to close", func() bool {
 		cz, err := s.Connz(&snapshot.ConnzOptions{User: "u"})
 		require.NoError(t, err)
 		return len(cz.Conns) == 0
@@ -273,11 +274,11 @@ func TestReloadAuthAllowResponses(t *testing.T) {
 	}
 	s, _ := startAuthServer(t, cfg(nil), server.Options{})
 	errOpt, errs := errCollector()
-	svc := connect(t, s, nats.UserInfo("svc", "s"), errOpt)
+	svc := servertest.Connect(t, s, nats.UserInfo("svc", "s"), errOpt)
 	_, err := svc.Subscribe("svc", func(m *nats.Msg) { _ = m.Respond([]byte("pong")) })
 	require.NoError(t, err)
 	require.NoError(t, svc.Flush())
-	cli := connect(t, s, nats.UserInfo("cli", "c"))
+	cli := servertest.Connect(t, s, nats.UserInfo("cli", "c"))
 	_, err = cli.Request("svc", nil, 300*time.Millisecond)
 	require.Error(t, err, "no allow_responses yet")
 	waitErr(t, errs, "Permissions Violation for Publish")

@@ -12,6 +12,7 @@ import (
 
 	"natsd.dev/auth"
 	"natsd.dev/server"
+	"natsd.dev/server/servertest"
 )
 
 var benchSizes = []int{16, 128, 4096}
@@ -30,7 +31,7 @@ func benchConnect(b *testing.B, s *server.Server) *nats.Conn {
 func BenchmarkPublish(b *testing.B) {
 	for _, size := range benchSizes {
 		b.Run(fmt.Sprintf("%dB", size), func(b *testing.B) {
-			s := startServer(b, server.Options{})
+			s := servertest.Start(b, server.Options{})
 			nc := benchConnect(b, s)
 			data := make([]byte, size)
 			b.SetBytes(int64(size))
@@ -52,7 +53,7 @@ func BenchmarkPublish(b *testing.B) {
 // benchFan publishes b.N messages from npub publishers and waits until nsub
 // subscribers (or one queue group of nsub) got them all.
 func benchFan(b *testing.B, size, npub, nsub int, queue bool) {
-	s := startServer(b, server.Options{})
+	s := servertest.Start(b, server.Options{})
 	var got atomic.Int64
 	want := int64(b.N) * int64(nsub)
 	if queue {
@@ -146,7 +147,7 @@ func BenchmarkQueue4(b *testing.B) {
 func BenchmarkRequestReply(b *testing.B) {
 	for _, size := range benchSizes {
 		b.Run(fmt.Sprintf("%dB", size), func(b *testing.B) {
-			s := startServer(b, server.Options{})
+			s := servertest.Start(b, server.Options{})
 			srv := benchConnect(b, s)
 			if _, err := srv.Subscribe("rr", func(m *nats.Msg) { m.Respond(m.Data) }); err != nil {
 				b.Fatal(err)
@@ -191,7 +192,7 @@ var benchPermissions = &auth.Permissions{Publish: &auth.SubjectPermission{
 // does little besides parsing and the checks: the worst case for the
 // overhead. Compare the two with benchstat -col /user.
 func BenchmarkPublishPermissionSet(b *testing.B) {
-	s := startServer(b, server.Options{Authorization: &auth.Config{Users: []auth.User{
+	s := servertest.Start(b, server.Options{Authorization: &auth.Config{Users: []auth.User{
 		{Name: "free", Password: "f"},
 		{Name: "limited", Password: "l", Permissions: benchPermissions},
 	}}})
@@ -232,7 +233,7 @@ func BenchmarkPublishPermissionSet(b *testing.B) {
 // that both see the same machine load; it reports each one's rate and
 // limited/free in percent (the issue asks for at least 90).
 func BenchmarkPublishPermissionRatio(b *testing.B) {
-	s := startServer(b, server.Options{Authorization: &auth.Config{Users: []auth.User{
+	s := servertest.Start(b, server.Options{Authorization: &auth.Config{Users: []auth.User{
 		{Name: "free", Password: "f"},
 		{Name: "limited", Password: "l", Permissions: benchPermissions},
 	}}})

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"natsd.dev/server"
+	"natsd.dev/server/servertest"
 )
 
 // docsAccountsConf is the accounts example of the upstream documentation:
@@ -52,13 +53,6 @@ func expectMsg(t *testing.T, sub *nats.Subscription, subject, data string) {
 	require.Equal(t, data, string(m.Data))
 }
 
-// expectNone checks that nothing (more) arrives on sub.
-func expectNone(t *testing.T, sub *nats.Subscription) {
-	t.Helper()
-	m, err := sub.NextMsg(100 * time.Millisecond)
-	require.ErrorIs(t, err, nats.ErrTimeout, "unexpected message %v", m)
-}
-
 func syncSub(t *testing.T, nc *nats.Conn, subject string) *nats.Subscription {
 	t.Helper()
 	sub, err := nc.SubscribeSync(subject)
@@ -68,10 +62,10 @@ func syncSub(t *testing.T, nc *nats.Conn, subject string) *nats.Subscription {
 }
 
 func TestDocsAccountsStreams(t *testing.T) {
-	s := startConfigServer(t, docsAccountsConf)
-	a := connect(t, s, nats.UserInfo("a", "a"))
-	b := connect(t, s, nats.UserInfo("b", "b"))
-	c := connect(t, s, nats.UserInfo("c", "c"))
+	s := servertest.StartConfig(t, docsAccountsConf)
+	a := servertest.Connect(t, s, nats.UserInfo("a", "a"))
+	b := servertest.Connect(t, s, nats.UserInfo("b", "b"))
+	c := servertest.Connect(t, s, nats.UserInfo("c", "c"))
 
 	bAll := syncSub(t, b, ">")
 	cAll := syncSub(t, c, ">")
@@ -82,22 +76,22 @@ func TestDocsAccountsStreams(t *testing.T) {
 	require.NoError(t, a.Flush())
 	// B imported b.> without prefix; C imported puba.> under from_a.
 	expectMsg(t, bAll, "b.y", "b.y")
-	expectNone(t, bAll)
+	servertest.ExpectNoMsg(t, bAll, b)
 	expectMsg(t, cAll, "from_a.puba.x", "puba.x")
-	expectNone(t, cAll)
+	servertest.ExpectNoMsg(t, cAll, c)
 
 	// Publishing in the importing account does not reach the exporter.
 	aAll := syncSub(t, a, ">")
 	require.NoError(t, b.Publish("b.y", nil))
 	require.NoError(t, b.Flush())
-	expectNone(t, aAll)
+	servertest.ExpectNoMsg(t, aAll, a)
 }
 
 func TestDocsAccountsServices(t *testing.T) {
-	s := startConfigServer(t, docsAccountsConf)
-	a := connect(t, s, nats.UserInfo("a", "a"))
-	b := connect(t, s, nats.UserInfo("b", "b"))
-	c := connect(t, s, nats.UserInfo("c", "c"))
+	s := servertest.StartConfig(t, docsAccountsConf)
+	a := servertest.Connect(t, s, nats.UserInfo("a", "a"))
+	b := servertest.Connect(t, s, nats.UserInfo("b", "b"))
+	c := servertest.Connect(t, s, nats.UserInfo("c", "c"))
 
 	_, err := a.Subscribe("pubq.>", func(m *nats.Msg) { _ = m.Respond([]byte("A:" + m.Subject)) })
 	require.NoError(t, err)
@@ -132,15 +126,15 @@ func TestDocsAccountsServices(t *testing.T) {
 		require.NoError(t, err, i)
 		require.Equal(t, "A:pubq.C", string(r.Data))
 	}
-	cOld := connect(t, s, nats.UserInfo("c", "c"), nats.UseOldRequestStyle())
+	cOld := servertest.Connect(t, s, nats.UserInfo("c", "c"), nats.UseOldRequestStyle())
 	r, err = cOld.Request("Q", nil, 2*time.Second)
 	require.NoError(t, err)
 	require.Equal(t, "A:pubq.C", string(r.Data))
 }
 
 func TestServiceImportNoResponders(t *testing.T) {
-	s := startConfigServer(t, docsAccountsConf)
-	c := connect(t, s, nats.UserInfo("c", "c"))
+	s := servertest.StartConfig(t, docsAccountsConf)
+	c := servertest.Connect(t, s, nats.UserInfo("c", "c"))
 	// Imported but nobody in A answers: the requester learns at once.
 	start := time.Now()
 	_, err := c.Request("Q", nil, 2*time.Second)
@@ -151,7 +145,7 @@ func TestServiceImportNoResponders(t *testing.T) {
 // TestServiceResponseTypes: a singleton service delivers one response per
 // request, a stream service all of them.
 func TestServiceResponseTypes(t *testing.T) {
-	s := startConfigServer(t, `
+	s := servertest.StartConfig(t, `
 accounts {
   A: {
     users: [ {user: a, password: a} ]
@@ -168,13 +162,15 @@ accounts {
     ]
   }
 }`)
-	a := connect(t, s, nats.UserInfo("a", "a"))
-	b := connect(t, s, nats.UserInfo("b", "b"))
+	a := servertest.Connect(t, s, nats.UserInfo("a", "a"))
+	b := servertest.Connect(t, s, nats.UserInfo("b", "b"))
+	responded := make(chan struct{}, 2)
 	for _, subj := range []string{"one", "many"} {
 		_, err := a.Subscribe(subj, func(m *nats.Msg) {
 			for i := range 3 {
 				_ = m.Respond([]byte{byte('0' + i)})
 			}
+			responded <- struct{}{}
 		})
 		require.NoError(t, err)
 	}
@@ -183,19 +179,21 @@ accounts {
 	inbox := syncSub(t, b, "inbox.>")
 	require.NoError(t, b.PublishRequest("one", "inbox.1", nil))
 	expectMsg(t, inbox, "inbox.1", "0")
-	expectNone(t, inbox)
+	<-responded // all three responses are written; a's flush sends them
+	servertest.ExpectNoMsg(t, inbox, a, b)
 
 	require.NoError(t, b.PublishRequest("many", "inbox.2", nil))
 	for i := range 3 {
 		expectMsg(t, inbox, "inbox.2", string(rune('0'+i)))
 	}
-	expectNone(t, inbox)
+	<-responded
+	servertest.ExpectNoMsg(t, inbox, a, b)
 }
 
 // TestStreamImportTo: a stream import's to takes the exporter's wildcards
 // in order.
 func TestStreamImportTo(t *testing.T) {
-	s := startConfigServer(t, `
+	s := servertest.StartConfig(t, `
 accounts {
   A: { users: [ {user: a, password: a} ], exports: [ {stream: "orders.*.*"} ] }
   B: {
@@ -203,8 +201,8 @@ accounts {
     imports: [ {stream: {account: A, subject: "orders.*.*"}, to: "shop.*.x.*"} ]
   }
 }`)
-	a := connect(t, s, nats.UserInfo("a", "a"))
-	b := connect(t, s, nats.UserInfo("b", "b"))
+	a := servertest.Connect(t, s, nats.UserInfo("a", "a"))
+	b := servertest.Connect(t, s, nats.UserInfo("b", "b"))
 	sub := syncSub(t, b, ">")
 	require.NoError(t, a.Publish("orders.eu.42", []byte("o")))
 	require.NoError(t, a.Flush())
@@ -214,7 +212,7 @@ accounts {
 // TestServiceImportWildcardTo: a service import's local subject with
 // wildcards maps onto the exported subject's.
 func TestServiceImportWildcardTo(t *testing.T) {
-	s := startConfigServer(t, `
+	s := servertest.StartConfig(t, `
 accounts {
   A: { users: [ {user: a, password: a} ], exports: [ {service: "api.>"} ] }
   B: {
@@ -222,8 +220,8 @@ accounts {
     imports: [ {service: {account: A, subject: "api.v1.*.>"}, to: "svc.*.>"} ]
   }
 }`)
-	a := connect(t, s, nats.UserInfo("a", "a"))
-	b := connect(t, s, nats.UserInfo("b", "b"))
+	a := servertest.Connect(t, s, nats.UserInfo("a", "a"))
+	b := servertest.Connect(t, s, nats.UserInfo("b", "b"))
 	_, err := a.Subscribe("api.>", func(m *nats.Msg) { _ = m.Respond([]byte(m.Subject)) })
 	require.NoError(t, err)
 	require.NoError(t, a.Flush())
@@ -235,7 +233,7 @@ accounts {
 // TestServiceImportChain: B imports a service from A and re-exports it to
 // C; C's requests reach A and the answers come back through B.
 func TestServiceImportChain(t *testing.T) {
-	s := startConfigServer(t, `
+	s := servertest.StartConfig(t, `
 accounts {
   A: { users: [ {user: a, password: a} ], exports: [ {service: svc} ] }
   B: {
@@ -244,8 +242,8 @@ accounts {
   }
   C: { users: [ {user: c, password: c} ], imports: [ {service: {account: B, subject: svc}, to: req} ] }
 }`)
-	a := connect(t, s, nats.UserInfo("a", "a"))
-	c := connect(t, s, nats.UserInfo("c", "c"))
+	a := servertest.Connect(t, s, nats.UserInfo("a", "a"))
+	c := servertest.Connect(t, s, nats.UserInfo("c", "c"))
 	_, err := a.Subscribe("svc", func(m *nats.Msg) { _ = m.Respond([]byte("from A")) })
 	require.NoError(t, err)
 	require.NoError(t, a.Flush())
@@ -257,14 +255,14 @@ accounts {
 // TestImportCycleEnds: two accounts importing the same service from each
 // other do not loop forever.
 func TestImportCycleEnds(t *testing.T) {
-	s := startConfigServer(t, `
+	s := servertest.StartConfig(t, `
 accounts {
   A: { users: [ {user: a, password: a} ], exports: [ {service: svc} ], imports: [ {service: {account: B, subject: svc}} ] }
   B: { users: [ {user: b, password: b} ], exports: [ {service: svc} ], imports: [ {service: {account: A, subject: svc}} ] }
 }`)
-	a := connect(t, s, nats.UserInfo("a", "a"))
+	a := servertest.Connect(t, s, nats.UserInfo("a", "a"))
 	var got atomic.Int32
-	b := connect(t, s, nats.UserInfo("b", "b"))
+	b := servertest.Connect(t, s, nats.UserInfo("b", "b"))
 	_, err := b.Subscribe("svc", func(m *nats.Msg) {
 		got.Add(1)
 		_ = m.Respond([]byte("B"))
@@ -279,7 +277,7 @@ accounts {
 }
 
 func TestMappings(t *testing.T) {
-	s := startConfigServer(t, `
+	s := servertest.StartConfig(t, `
 mappings: {
   foo: bar
   "a.*.*": "b.$2.{{wildcard(1)}}"
@@ -293,8 +291,8 @@ accounts {
 }
 authorization { users: [ {user: g, password: g} ] }
 `)
-	g := connect(t, s, nats.UserInfo("g", "g"))
-	a := connect(t, s, nats.UserInfo("a", "a"))
+	g := servertest.Connect(t, s, nats.UserInfo("g", "g"))
+	a := servertest.Connect(t, s, nats.UserInfo("a", "a"))
 	all := syncSub(t, g, ">")
 	aAll := syncSub(t, a, ">")
 
@@ -326,7 +324,7 @@ authorization { users: [ {user: g, password: g} ] }
 }
 
 func TestWeightedMappings(t *testing.T) {
-	s := startConfigServer(t, `
+	s := servertest.StartConfig(t, `
 mappings: {
   "w.*": [
     {destination: "w80.$1", weight: 80%}
@@ -334,7 +332,7 @@ mappings: {
   ]
   "half": [ {destination: "mapped", weight: 50} ]
 }`)
-	nc := connect(t, s)
+	nc := servertest.Connect(t, s)
 	counts := map[string]int{}
 	done := make(chan struct{})
 	const n = 2000
@@ -412,7 +410,7 @@ mappings: {
 // responses (allow_responses) answers requests of another account, and
 // an importer's publish permissions apply to its local subject.
 func TestServiceImportPermissions(t *testing.T) {
-	s := startConfigServer(t, `
+	s := servertest.StartConfig(t, `
 accounts {
   A: {
     users: [ {user: a, password: a, permissions: { publish: { deny: ">" }, subscribe: "svc", allow_responses: true } } ]
@@ -426,18 +424,18 @@ accounts {
     imports: [ {service: {account: A, subject: svc}, to: local} ]
   }
 }`)
-	a := connect(t, s, nats.UserInfo("a", "a"))
+	a := servertest.Connect(t, s, nats.UserInfo("a", "a"))
 	_, err := a.Subscribe("svc", func(m *nats.Msg) { _ = m.Respond([]byte("ok")) })
 	require.NoError(t, err)
 	require.NoError(t, a.Flush())
 
-	b := connect(t, s, nats.UserInfo("b", "b"))
+	b := servertest.Connect(t, s, nats.UserInfo("b", "b"))
 	r, err := b.Request("local", nil, 2*time.Second)
 	require.NoError(t, err)
 	require.Equal(t, "ok", string(r.Data))
 
 	errs := make(chan error, 1)
-	nob := connect(t, s, nats.UserInfo("nob", "nob"), nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) {
+	nob := servertest.Connect(t, s, nats.UserInfo("nob", "nob"), nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) {
 		select {
 		case errs <- err:
 		default:
@@ -456,7 +454,7 @@ accounts {
 // prefix) and a service request/reply round trip through a service
 // import, end to end with nats.go.
 func BenchmarkCrossAccount(b *testing.B) {
-	s := startConfigServer(b, `
+	s := servertest.StartConfig(b, `
 accounts {
   A: { users: [ {user: a, password: a} ], exports: [ {stream: "feed.>"}, {service: "svc"} ] }
   B: {
@@ -464,8 +462,8 @@ accounts {
     imports: [ {stream: {account: A, subject: "feed.>"}, prefix: a}, {service: {account: A, subject: svc}} ]
   }
 }`)
-	a := connect(b, s, nats.UserInfo("a", "a"))
-	bc := connect(b, s, nats.UserInfo("b", "b"))
+	a := servertest.Connect(b, s, nats.UserInfo("a", "a"))
+	bc := servertest.Connect(b, s, nats.UserInfo("b", "b"))
 	b.Run("stream-import-128", func(b *testing.B) {
 		payload := make([]byte, 128)
 		got := make(chan struct{})

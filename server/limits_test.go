@@ -7,10 +7,12 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/stretchr/testify/require"
+
+	"natsd.dev/server/servertest"
 )
 
 func TestAccountLimits(t *testing.T) {
-	s := startConfigServer(t, `
+	s := servertest.StartConfig(t, `
 accounts {
   A: {
     users: [ {user: a, password: a} ]
@@ -18,15 +20,15 @@ accounts {
   }
   B: { users: [ {user: b, password: b} ], max_connections: -1 }
 }`)
-	a1 := connect(t, s, nats.UserInfo("a", "a"))
-	connect(t, s, nats.UserInfo("a", "a"))
+	a1 := servertest.Connect(t, s, nats.UserInfo("a", "a"))
+	servertest.Connect(t, s, nats.UserInfo("a", "a"))
 	_, err := dialNats(s, nats.UserInfo("a", "a"), nats.NoReconnect())
 	require.Error(t, err)
 	require.Contains(t, strings.ToLower(err.Error()), "maximum account active connections exceeded")
-	require.Equal(t, "Maximum Account Connections Exceeded", closedReason(t, s))
+	require.Equal(t, "Maximum Account Connections Exceeded", servertest.ClosedReason(t, s))
 	// Other accounts are not counted.
 	for range 3 {
-		connect(t, s, nats.UserInfo("b", "b"))
+		servertest.Connect(t, s, nats.UserInfo("b", "b"))
 	}
 	// A slot frees when a client leaves; the client that takes it is
 	// used below (closing it again would race with the next connect).
@@ -60,7 +62,7 @@ accounts {
 	require.NoError(t, a3.Flush())
 	require.NoError(t, a3.Publish("x", make([]byte, 1025)))
 	require.Eventually(t, func() bool {
-		return closedReason(t, s) == "Maximum Message Payload Exceeded"
+		return servertest.ClosedReason(t, s) == "Maximum Message Payload Exceeded"
 	}, 2*time.Second, 20*time.Millisecond)
 }
 

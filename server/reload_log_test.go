@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"natsd.dev/server"
+	"natsd.dev/server/servertest"
 )
 
 // lockedBuffer is a log sink safe for concurrent writers.
@@ -36,7 +37,7 @@ func TestReloadLoggerWhileConnecting(t *testing.T) {
 	var first, second lockedBuffer
 	debug := &slog.HandlerOptions{Level: slog.LevelDebug}
 	opts := server.Options{Host: "127.0.0.1", Port: server.RandomPort, Logger: slog.New(slog.NewTextHandler(&first, debug))}
-	s := startServer(t, opts)
+	s := servertest.Start(t, opts)
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
@@ -55,7 +56,7 @@ func TestReloadLoggerWhileConnecting(t *testing.T) {
 	wg.Wait()
 	require.Contains(t, second.String(), "Reloaded server configuration")
 	require.NotContains(t, first.String(), "Reloaded server configuration")
-	nc := connect(t, s)
+	nc := servertest.Connect(t, s)
 	nc.Close()
 	require.Eventually(t, func() bool {
 		return strings.Contains(second.String(), "Client connection closed")

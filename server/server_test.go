@@ -17,40 +17,13 @@ import (
 
 	"natsd.dev/protocol"
 	"natsd.dev/server"
+	"natsd.dev/server/servertest"
 	"natsd.dev/server/snapshot"
 )
 
-// startServer runs a server on a free loopback port and stops it when the
-// test ends.
-func startServer(t testing.TB, opts server.Options) *server.Server {
-	t.Helper()
-	opts.Host = "127.0.0.1"
-	if opts.Port == 0 {
-		opts.Port = server.RandomPort
-	}
-	s, err := server.New(opts)
-	require.NoError(t, err)
-	require.NoError(t, s.Start())
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		require.NoError(t, s.Shutdown(ctx))
-	})
-	return s
-}
-
-func connect(t testing.TB, s *server.Server, opts ...nats.Option) *nats.Conn {
-	t.Helper()
-	opts = append([]nats.Option{nats.NoReconnect()}, opts...)
-	nc, err := nats.Connect(s.ClientURL(), opts...)
-	require.NoError(t, err)
-	t.Cleanup(nc.Close)
-	return nc
-}
-
 func TestPubSub(t *testing.T) {
-	s := startServer(t, server.Options{})
-	nc := connect(t, s)
+	s := servertest.Start(t, server.Options{})
+	nc := servertest.Connect(t, s)
 	sub, err := nc.SubscribeSync("foo")
 	require.NoError(t, err)
 	require.NoError(t, nc.Publish("foo", []byte("hello")))
@@ -61,8 +34,8 @@ func TestPubSub(t *testing.T) {
 }
 
 func TestWildcards(t *testing.T) {
-	s := startServer(t, server.Options{})
-	nc := connect(t, s)
+	s := servertest.Start(t, server.Options{})
+	nc := servertest.Connect(t, s)
 	cases := []struct {
 		filter string
 		match  []string
@@ -87,36 +60,47 @@ func TestWildcards(t *testing.T) {
 				require.NoError(t, err)
 				require.Equal(t, want, m.Subject)
 			}
-			_, err = sub.NextMsg(50 * time.Millisecond)
-			require.ErrorIs(t, err, nats.ErrTimeout)
+			servertest.ExpectNoMsg(t, sub, nc)
 		})
 	}
 }
 
 func TestQueueGroupSpread(t *testing.T) {
-	s := startServer(t, server.Options{})
-	nc := connect(t, s)
+	s := servertest.Start(t, server.Options{})
+	nc := servertest.Connect(t, s)
 	const members, msgs = 4, 2000
 	var counts [members]atomic.Int64
 	var total atomic.Int64
+	var queues []*nats.Subscription
 	for i := range members {
-		_, err := nc.QueueSubscribe("work", "q", func(*nats.Msg) {
+		q, err := nc.QueueSubscribe("work", "q", func(*nats.Msg) {
 			counts[i].Add(1)
 			total.Add(1)
 		})
 		require.NoError(t, err)
+		queues = append(queues, q)
 	}
 	plain, err := nc.SubscribeSync("work")
 	require.NoError(t, err)
 	require.NoError(t, nc.Flush())
-	pub := connect(t, s)
+	pub := servertest.Connect(t, s)
 	for range msgs {
 		require.NoError(t, pub.Publish("work", nil))
 	}
 	require.NoError(t, pub.Flush())
 	require.Eventually(t, func() bool { return total.Load() == msgs }, 5*time.Second, 10*time.Millisecond)
-	time.Sleep(50 * time.Millisecond)
-	require.EqualValues(t, msgs, total.Load(), "each message goes to exactly one member")
+	// After a round trip every MSG the server sent nc is either waiting in
+	// a subscription's queue or handed to its handler: none is extra.
+	require.NoError(t, nc.Flush())
+	var received int64
+	for _, q := range queues {
+		delivered, err := q.Delivered()
+		require.NoError(t, err)
+		pending, _, err := q.Pending()
+		require.NoError(t, err)
+		received += delivered + int64(pending)
+	}
+	require.EqualValues(t, msgs, received, "each message goes to exactly one member")
 	for i := range members {
 		n := counts[i].Load()
 		require.Greater(t, n, int64(msgs/members/2), "member %d got %d", i, n)
@@ -127,13 +111,13 @@ func TestQueueGroupSpread(t *testing.T) {
 }
 
 func TestRequestReply(t *testing.T) {
-	s := startServer(t, server.Options{})
-	nc := connect(t, s)
+	s := servertest.Start(t, server.Options{})
+	nc := servertest.Connect(t, s)
 	_, err := nc.Subscribe("svc", func(m *nats.Msg) { m.Respond(append([]byte("re:"), m.Data...)) })
 	require.NoError(t, err)
 	// The SUB must reach the server before another connection's request.
 	require.NoError(t, nc.Flush())
-	client := connect(t, s)
+	client := servertest.Connect(t, s)
 	for i := range 10 {
 		resp, err := client.Request("svc", []byte(fmt.Sprint(i)), 2*time.Second)
 		require.NoError(t, err)
@@ -142,8 +126,8 @@ func TestRequestReply(t *testing.T) {
 }
 
 func TestNoResponders(t *testing.T) {
-	s := startServer(t, server.Options{})
-	nc := connect(t, s)
+	s := servertest.Start(t, server.Options{})
+	nc := servertest.Connect(t, s)
 	start := time.Now()
 	_, err := nc.Request("nobody.home", nil, 5*time.Second)
 	require.ErrorIs(t, err, nats.ErrNoResponders)
@@ -151,8 +135,8 @@ func TestNoResponders(t *testing.T) {
 }
 
 func TestHeaders(t *testing.T) {
-	s := startServer(t, server.Options{})
-	nc := connect(t, s)
+	s := servertest.Start(t, server.Options{})
+	nc := servertest.Connect(t, s)
 	sub, err := nc.SubscribeSync("h")
 	require.NoError(t, err)
 	msg := nats.NewMsg("h")
@@ -169,24 +153,23 @@ func TestHeaders(t *testing.T) {
 }
 
 func TestNoEcho(t *testing.T) {
-	s := startServer(t, server.Options{})
-	nc := connect(t, s, nats.NoEcho())
+	s := servertest.Start(t, server.Options{})
+	nc := servertest.Connect(t, s, nats.NoEcho())
 	sub, err := nc.SubscribeSync("e")
 	require.NoError(t, err)
-	other := connect(t, s)
+	other := servertest.Connect(t, s)
 	osub, err := other.SubscribeSync("e")
 	require.NoError(t, err)
 	require.NoError(t, other.Flush())
 	require.NoError(t, nc.Publish("e", []byte("x")))
 	_, err = osub.NextMsg(2 * time.Second)
 	require.NoError(t, err)
-	_, err = sub.NextMsg(100 * time.Millisecond)
-	require.ErrorIs(t, err, nats.ErrTimeout)
+	servertest.ExpectNoMsg(t, sub, nc)
 }
 
 func TestAutoUnsubscribe(t *testing.T) {
-	s := startServer(t, server.Options{})
-	nc := connect(t, s)
+	s := servertest.Start(t, server.Options{})
+	nc := servertest.Connect(t, s)
 	sub, err := nc.SubscribeSync("u")
 	require.NoError(t, err)
 	require.NoError(t, sub.AutoUnsubscribe(2))
@@ -204,13 +187,13 @@ func TestAutoUnsubscribe(t *testing.T) {
 }
 
 func TestDrainAndLargePayload(t *testing.T) {
-	s := startServer(t, server.Options{MaxPayload: 8 << 20, MaxPending: 64 << 20})
-	nc := connect(t, s)
+	s := servertest.Start(t, server.Options{MaxPayload: 8 << 20, MaxPending: 64 << 20})
+	nc := servertest.Connect(t, s)
 	require.EqualValues(t, 8<<20, nc.MaxPayload())
 	var got atomic.Int64
 	_, err := nc.Subscribe("big", func(m *nats.Msg) { got.Add(int64(len(m.Data))) })
 	require.NoError(t, err)
-	pub := connect(t, s)
+	pub := servertest.Connect(t, s)
 	payload := make([]byte, 4<<20)
 	for i := range payload {
 		payload[i] = byte(i)
@@ -223,8 +206,8 @@ func TestDrainAndLargePayload(t *testing.T) {
 }
 
 func TestManySubscriptions(t *testing.T) {
-	s := startServer(t, server.Options{})
-	nc := connect(t, s)
+	s := servertest.Start(t, server.Options{})
+	nc := servertest.Connect(t, s)
 	const n = 10000
 	var got atomic.Int64
 	for i := range n {
@@ -242,7 +225,7 @@ func TestManySubscriptions(t *testing.T) {
 }
 
 func TestReconnectAfterRestart(t *testing.T) {
-	s := startServer(t, server.Options{})
+	s := servertest.Start(t, server.Options{})
 	port := s.Addr().(*net.TCPAddr).Port
 	reconnected := make(chan struct{}, 1)
 	nc, err := nats.Connect(s.ClientURL(), nats.ReconnectWait(50*time.Millisecond), nats.MaxReconnects(100),
@@ -256,7 +239,7 @@ func TestReconnectAfterRestart(t *testing.T) {
 	defer cancel()
 	require.NoError(t, s.Shutdown(ctx))
 
-	s2 := startServer(t, server.Options{Port: port})
+	s2 := servertest.Start(t, server.Options{Port: port})
 	select {
 	case <-reconnected:
 	case <-time.After(10 * time.Second):
@@ -269,69 +252,8 @@ func TestReconnectAfterRestart(t *testing.T) {
 	require.Equal(t, "again", string(m.Data))
 }
 
-// rawConn is a raw TCP client for exact bytes.
-type rawConn struct {
-	t  testing.TB
-	nc net.Conn
-	br *bufio.Reader
-}
-
-func dialRaw(t testing.TB, s *server.Server) *rawConn {
-	t.Helper()
-	nc, err := net.DialTimeout("tcp", s.Addr().String(), 2*time.Second)
-	require.NoError(t, err)
-	t.Cleanup(func() { nc.Close() })
-	rc := &rawConn{t: t, nc: nc, br: bufio.NewReader(nc)}
-	line := rc.readLine()
-	require.True(t, strings.HasPrefix(line, "INFO {"), line)
-	return rc
-}
-
-func (rc *rawConn) send(s string) {
-	rc.t.Helper()
-	_, err := rc.nc.Write([]byte(s))
-	require.NoError(rc.t, err)
-}
-
-// readLine returns the next line without CRLF, skipping server PINGs.
-func (rc *rawConn) readLine() string {
-	rc.t.Helper()
-	for {
-		rc.nc.SetReadDeadline(time.Now().Add(3 * time.Second))
-		line, err := rc.br.ReadString('\n')
-		require.NoError(rc.t, err, "read after %q", line)
-		line = strings.TrimSuffix(line, "\r\n")
-		if line == "PING" {
-			rc.send("PONG\r\n")
-			continue
-		}
-		return line
-	}
-}
-
-func (rc *rawConn) expectClosed() {
-	rc.t.Helper()
-	rc.nc.SetReadDeadline(time.Now().Add(3 * time.Second))
-	for range 100 {
-		if _, err := rc.br.ReadString('\n'); err != nil {
-			var ne net.Error
-			require.False(rc.t, errorsAs(err, &ne) && ne.Timeout(), "connection not closed")
-			return
-		}
-	}
-	rc.t.Fatal("connection not closed")
-}
-
-func errorsAs(err error, target *net.Error) bool {
-	ne, ok := err.(net.Error)
-	if ok {
-		*target = ne
-	}
-	return ok
-}
-
 func TestRawInfo(t *testing.T) {
-	s := startServer(t, server.Options{ServerName: "raw"})
+	s := servertest.Start(t, server.Options{ServerName: "raw"})
 	nc, err := net.Dial("tcp", s.Addr().String())
 	require.NoError(t, err)
 	defer nc.Close()
@@ -352,73 +274,73 @@ func TestRawInfo(t *testing.T) {
 }
 
 func TestRawProtocol(t *testing.T) {
-	s := startServer(t, server.Options{})
+	s := servertest.Start(t, server.Options{})
 	t.Run("verbose", func(t *testing.T) {
-		rc := dialRaw(t, s)
-		rc.send("CONNECT {\"verbose\":true}\r\n")
-		require.Equal(t, "+OK", rc.readLine())
-		rc.send("SUB foo 1\r\n")
-		require.Equal(t, "+OK", rc.readLine())
-		rc.send("PUB foo 5\r\nhello\r\n")
-		lines := []string{rc.readLine(), rc.readLine(), rc.readLine()}
+		rc := servertest.DialClient(t, s)
+		rc.Send("CONNECT {\"verbose\":true}\r\n")
+		require.Equal(t, "+OK", rc.ReadLine())
+		rc.Send("SUB foo 1\r\n")
+		require.Equal(t, "+OK", rc.ReadLine())
+		rc.Send("PUB foo 5\r\nhello\r\n")
+		lines := []string{rc.ReadLine(), rc.ReadLine(), rc.ReadLine()}
 		require.Contains(t, lines, "+OK")
 		require.Contains(t, lines, "MSG foo 1 5")
 		require.Contains(t, lines, "hello")
 	})
 	t.Run("connect_info after first pong", func(t *testing.T) {
-		rc := dialRaw(t, s)
-		rc.send("CONNECT {\"protocol\":1,\"headers\":true,\"no_responders\":true}\r\nPING\r\n")
-		require.Equal(t, "PONG", rc.readLine())
-		info := rc.readLine()
+		rc := servertest.DialClient(t, s)
+		rc.Send("CONNECT {\"protocol\":1,\"headers\":true,\"no_responders\":true}\r\nPING\r\n")
+		require.Equal(t, "PONG", rc.ReadLine())
+		info := rc.ReadLine()
 		require.True(t, strings.HasPrefix(info, "INFO "), info)
 		require.Contains(t, info, `"connect_info":true`)
 		require.Contains(t, info, `"remote_account":"$G"`)
 	})
 	t.Run("no responders bytes", func(t *testing.T) {
-		rc := dialRaw(t, s)
-		rc.send("CONNECT {\"protocol\":1,\"headers\":true,\"no_responders\":true}\r\nSUB _INBOX.x 2\r\nPUB nobody _INBOX.x 0\r\n\r\nPING\r\n")
+		rc := servertest.DialClient(t, s)
+		rc.Send("CONNECT {\"protocol\":1,\"headers\":true,\"no_responders\":true}\r\nSUB _INBOX.x 2\r\nPUB nobody _INBOX.x 0\r\n\r\nPING\r\n")
 		for {
-			line := rc.readLine()
+			line := rc.ReadLine()
 			if strings.HasPrefix(line, "INFO") || line == "PONG" {
 				continue
 			}
 			require.Equal(t, "HMSG _INBOX.x 2 38 38", line)
-			require.Equal(t, "NATS/1.0 503", rc.readLine())
-			require.Equal(t, "Nats-Subject: nobody", rc.readLine())
-			require.Equal(t, "", rc.readLine())
+			require.Equal(t, "NATS/1.0 503", rc.ReadLine())
+			require.Equal(t, "Nats-Subject: nobody", rc.ReadLine())
+			require.Equal(t, "", rc.ReadLine())
 			break
 		}
 	})
 	t.Run("reply and headers", func(t *testing.T) {
-		rc := dialRaw(t, s)
-		rc.send("CONNECT {\"headers\":true}\r\nSUB a.* q 7\r\nHPUB a.b r.1 12 14\r\nNATS/1.0\r\n\r\nhi\r\nPING\r\n")
-		require.Equal(t, "HMSG a.b 7 r.1 12 14", rc.readLine())
-		require.Equal(t, "NATS/1.0", rc.readLine())
-		require.Equal(t, "", rc.readLine())
-		require.Equal(t, "hi", rc.readLine())
-		require.Equal(t, "PONG", rc.readLine())
+		rc := servertest.DialClient(t, s)
+		rc.Send("CONNECT {\"headers\":true}\r\nSUB a.* q 7\r\nHPUB a.b r.1 12 14\r\nNATS/1.0\r\n\r\nhi\r\nPING\r\n")
+		require.Equal(t, "HMSG a.b 7 r.1 12 14", rc.ReadLine())
+		require.Equal(t, "NATS/1.0", rc.ReadLine())
+		require.Equal(t, "", rc.ReadLine())
+		require.Equal(t, "hi", rc.ReadLine())
+		require.Equal(t, "PONG", rc.ReadLine())
 	})
 	t.Run("headers stripped for old clients", func(t *testing.T) {
-		rc := dialRaw(t, s)
-		rc.send("CONNECT {}\r\nSUB old 1\r\nPING\r\n")
-		require.Equal(t, "PONG", rc.readLine())
-		pub := dialRaw(t, s)
-		pub.send("CONNECT {\"headers\":true}\r\nHPUB old 12 14\r\nNATS/1.0\r\n\r\nhi\r\nPING\r\n")
-		require.Equal(t, "PONG", pub.readLine())
-		require.Equal(t, "MSG old 1 2", rc.readLine())
-		require.Equal(t, "hi", rc.readLine())
+		rc := servertest.DialClient(t, s)
+		rc.Send("CONNECT {}\r\nSUB old 1\r\nPING\r\n")
+		require.Equal(t, "PONG", rc.ReadLine())
+		pub := servertest.DialClient(t, s)
+		pub.Send("CONNECT {\"headers\":true}\r\nHPUB old 12 14\r\nNATS/1.0\r\n\r\nhi\r\nPING\r\n")
+		require.Equal(t, "PONG", pub.ReadLine())
+		require.Equal(t, "MSG old 1 2", rc.ReadLine())
+		require.Equal(t, "hi", rc.ReadLine())
 	})
 	t.Run("case insensitive ops and tabs", func(t *testing.T) {
-		rc := dialRaw(t, s)
-		rc.send("connect {}\r\nsub\tx  9\r\npub x\t2\r\nok\r\nping\r\n")
-		require.Equal(t, "MSG x 9 2", rc.readLine())
-		require.Equal(t, "ok", rc.readLine())
-		require.Equal(t, "PONG", rc.readLine())
+		rc := servertest.DialClient(t, s)
+		rc.Send("connect {}\r\nsub\tx  9\r\npub x\t2\r\nok\r\nping\r\n")
+		require.Equal(t, "MSG x 9 2", rc.ReadLine())
+		require.Equal(t, "ok", rc.ReadLine())
+		require.Equal(t, "PONG", rc.ReadLine())
 	})
 }
 
 func TestRawErrors(t *testing.T) {
-	s := startServer(t, server.Options{MaxPayload: 1024, MaxControlLine: 256, MaxSubs: 2})
+	s := servertest.Start(t, server.Options{MaxPayload: 1024, MaxControlLine: 256, MaxSubs: 2})
 	cases := []struct {
 		name   string
 		send   string
@@ -435,31 +357,31 @@ func TestRawErrors(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			rc := dialRaw(t, s)
-			rc.send(tc.send)
-			require.Equal(t, tc.err, rc.readLine())
+			rc := servertest.DialClient(t, s)
+			rc.Send(tc.send)
+			require.Equal(t, tc.err, rc.ReadLine())
 			if tc.closes {
-				rc.expectClosed()
+				rc.ExpectClosed()
 				return
 			}
-			rc.send("PING\r\n")
-			require.Equal(t, "PONG", rc.readLine())
+			rc.Send("PING\r\n")
+			require.Equal(t, "PONG", rc.ReadLine())
 		})
 	}
 }
 
 func TestMaxConnections(t *testing.T) {
-	s := startServer(t, server.Options{MaxConn: 1})
-	connect(t, s)
-	rc := dialRaw(t, s)
-	require.Equal(t, "-ERR 'maximum connections exceeded'", rc.readLine())
-	rc.expectClosed()
+	s := servertest.Start(t, server.Options{MaxConn: 1})
+	servertest.Connect(t, s)
+	rc := servertest.DialClient(t, s)
+	require.Equal(t, "-ERR 'maximum connections exceeded'", rc.ReadLine())
+	rc.ExpectClosed()
 	_, err := nats.Connect(s.ClientURL(), nats.NoReconnect())
 	require.Error(t, err)
 }
 
 func TestStaleConnection(t *testing.T) {
-	s := startServer(t, server.Options{PingInterval: 100 * time.Millisecond, MaxPingsOut: 1})
+	s := servertest.Start(t, server.Options{PingInterval: 100 * time.Millisecond, MaxPingsOut: 1})
 	nc, err := net.Dial("tcp", s.Addr().String())
 	require.NoError(t, err)
 	defer nc.Close()
@@ -481,7 +403,7 @@ func TestStaleConnection(t *testing.T) {
 }
 
 func TestSlowConsumerDoesNotBlockPublisher(t *testing.T) {
-	s := startServer(t, server.Options{MaxPayload: 64 * 1024, MaxPending: 256 * 1024, WriteDeadline: 500 * time.Millisecond})
+	s := servertest.Start(t, server.Options{MaxPayload: 64 * 1024, MaxPending: 256 * 1024, WriteDeadline: 500 * time.Millisecond})
 	// A subscriber that never reads.
 	slow, err := net.Dial("tcp", s.Addr().String())
 	require.NoError(t, err)
@@ -490,7 +412,7 @@ func TestSlowConsumerDoesNotBlockPublisher(t *testing.T) {
 	require.NoError(t, err)
 	require.Eventually(t, func() bool { return s.GlobalAccount().NumSubscriptions() == 1 }, 2*time.Second, 5*time.Millisecond)
 
-	pub := connect(t, s)
+	pub := servertest.Connect(t, s)
 	payload := make([]byte, 1024)
 	start := time.Now()
 	for range 20000 {
@@ -503,9 +425,9 @@ func TestSlowConsumerDoesNotBlockPublisher(t *testing.T) {
 }
 
 func TestLameDuck(t *testing.T) {
-	s := startServer(t, server.Options{LameDuckGracePeriod: 10 * time.Millisecond, LameDuckDuration: 200 * time.Millisecond})
+	s := servertest.Start(t, server.Options{LameDuckGracePeriod: 10 * time.Millisecond, LameDuckDuration: 200 * time.Millisecond})
 	var ldm atomic.Bool
-	nc := connect(t, s, nats.LameDuckModeHandler(func(*nats.Conn) { ldm.Store(true) }))
+	nc := servertest.Connect(t, s, nats.LameDuckModeHandler(func(*nats.Conn) { ldm.Store(true) }))
 	closed := make(chan struct{})
 	nc.SetClosedHandler(func(*nats.Conn) { close(closed) })
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -520,11 +442,11 @@ func TestLameDuck(t *testing.T) {
 }
 
 func TestShutdownFlushesPending(t *testing.T) {
-	s := startServer(t, server.Options{})
-	rc := dialRaw(t, s)
-	rc.send("CONNECT {}\r\nSUB f 1\r\nPING\r\n")
-	require.Equal(t, "PONG", rc.readLine())
-	pub := connect(t, s)
+	s := servertest.Start(t, server.Options{})
+	rc := servertest.DialClient(t, s)
+	rc.Send("CONNECT {}\r\nSUB f 1\r\nPING\r\n")
+	require.Equal(t, "PONG", rc.ReadLine())
+	pub := servertest.Connect(t, s)
 	for i := range 100 {
 		require.NoError(t, pub.Publish("f", []byte(fmt.Sprint(i))))
 	}
@@ -534,8 +456,7 @@ func TestShutdownFlushesPending(t *testing.T) {
 	require.NoError(t, s.Shutdown(ctx))
 	n := 0
 	for {
-		rc.nc.SetReadDeadline(time.Now().Add(2 * time.Second))
-		line, err := rc.br.ReadString('\n')
+		line, err := rc.TryReadLine(2 * time.Second)
 		if err != nil {
 			break
 		}
@@ -547,7 +468,7 @@ func TestShutdownFlushesPending(t *testing.T) {
 }
 
 func TestInternalClient(t *testing.T) {
-	s := startServer(t, server.Options{})
+	s := servertest.Start(t, server.Options{})
 	ic, err := s.NewInternalClient("")
 	require.NoError(t, err)
 	defer ic.Close()
@@ -562,7 +483,7 @@ func TestInternalClient(t *testing.T) {
 		}
 	})
 	require.NoError(t, err)
-	nc := connect(t, s)
+	nc := servertest.Connect(t, s)
 	resp, err := nc.Request("svc.ping", []byte("ping"), 2*time.Second)
 	require.NoError(t, err)
 	require.Equal(t, "pong", string(resp.Data))
@@ -581,14 +502,14 @@ func TestInternalClient(t *testing.T) {
 }
 
 func TestNoFastProducerStallDrops(t *testing.T) {
-	s := startServer(t, server.Options{MaxPayload: 64 * 1024, MaxPending: 256 * 1024, NoFastProducerStall: true})
+	s := servertest.Start(t, server.Options{MaxPayload: 64 * 1024, MaxPending: 256 * 1024, NoFastProducerStall: true})
 	slow, err := net.Dial("tcp", s.Addr().String())
 	require.NoError(t, err)
 	defer slow.Close()
 	_, err = slow.Write([]byte("CONNECT {}\r\nSUB slow 1\r\nPING\r\n"))
 	require.NoError(t, err)
 	require.Eventually(t, func() bool { return s.GlobalAccount().NumSubscriptions() == 1 }, 2*time.Second, 5*time.Millisecond)
-	pub := connect(t, s)
+	pub := servertest.Connect(t, s)
 	payload := make([]byte, 1024)
 	for range 5000 {
 		require.NoError(t, pub.Publish("slow", payload))
@@ -601,8 +522,8 @@ func TestNoFastProducerStallDrops(t *testing.T) {
 }
 
 func TestClosedConnectionKeepsSubscriptions(t *testing.T) {
-	s := startServer(t, server.Options{})
-	nc := connect(t, s, nats.Name("leaver"))
+	s := servertest.Start(t, server.Options{})
+	nc := servertest.Connect(t, s, nats.Name("leaver"))
 	_, err := nc.SubscribeSync("keep.a")
 	require.NoError(t, err)
 	_, err = nc.QueueSubscribe("keep.b", "q", func(*nats.Msg) {})
@@ -626,8 +547,8 @@ func TestClosedConnectionKeepsSubscriptions(t *testing.T) {
 // A control line longer than an outbound chunk (possible with a large
 // max_control_line) must not disturb what is already queued.
 func TestHugeSubjectDelivery(t *testing.T) {
-	s := startServer(t, server.Options{MaxControlLine: 128 * 1024})
-	nc := connect(t, s)
+	s := servertest.Start(t, server.Options{MaxControlLine: 128 * 1024})
+	nc := servertest.Connect(t, s)
 	small, err := nc.SubscribeSync("small")
 	require.NoError(t, err)
 	for _, n := range []int{32700, 32710, 32760, 40000} {

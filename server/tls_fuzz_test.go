@@ -10,6 +10,7 @@ import (
 	"natsd.dev/confparse"
 	"natsd.dev/server"
 	"natsd.dev/server/config"
+	"natsd.dev/server/servertest"
 )
 
 // FuzzConfigTLSFirstAndPins feeds arbitrary handshake_first values and
@@ -19,8 +20,9 @@ import (
 // is invalid`), a pin is stored lower-cased, and only an entry that is
 // not a 64-digit hex digest draws a warning.
 func FuzzConfigTLSFirstAndPins(f *testing.F) {
-	p := newTestPKI(f)
-	_, cert, key, _, _ := p.writeFiles(f.TempDir(), p.client("x"))
+	p := servertest.NewPKI(f)
+	files := p.Files()
+	cert, key := files.Cert, files.Key
 	for _, s := range [][2]string{
 		{"auto", strings.Repeat("AB", 32)}, {"AUTO_FALLBACK", "zz"}, {"300ms", ""}, {"on", "0"},
 		{"off", strings.Repeat("0", 64)}, {"-1s", "g" + strings.Repeat("0", 63)}, {"0s", "x"}, {"1h2m", " "},

@@ -3,20 +3,13 @@ package server_test
 import (
 	"bufio"
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/json"
-	"encoding/pem"
 	"fmt"
 	"log/slog"
 	"math/big"
 	"net"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -26,124 +19,15 @@ import (
 
 	"natsd.dev/auth"
 	"natsd.dev/server"
-	"natsd.dev/server/logger"
+	"natsd.dev/server/servertest"
 	"natsd.dev/server/snapshot"
 )
 
-// testPKI is a test CA with a server certificate for 127.0.0.1 signed by
-// it; client certificates are issued on demand.
-type testPKI struct {
-	t      testing.TB
-	caCert *x509.Certificate
-	caKey  *ecdsa.PrivateKey
-	pool   *x509.CertPool
-	server tls.Certificate
-	serial int64
-}
-
-func newTestPKI(t testing.TB) *testPKI {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	require.NoError(t, err)
-	tmpl := &x509.Certificate{
-		SerialNumber:          big.NewInt(1),
-		Subject:               pkix.Name{CommonName: "natsd test CA"},
-		NotBefore:             time.Now().Add(-time.Hour),
-		NotAfter:              time.Now().Add(24 * time.Hour),
-		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature,
-		BasicConstraintsValid: true,
-		IsCA:                  true,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	require.NoError(t, err)
-	ca, err := x509.ParseCertificate(der)
-	require.NoError(t, err)
-	p := &testPKI{t: t, caCert: ca, caKey: key, pool: x509.NewCertPool(), serial: 1}
-	p.pool.AddCert(ca)
-	p.server = p.issue(&x509.Certificate{
-		Subject:     pkix.Name{CommonName: "natsd server"},
-		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)},
-		DNSNames:    []string{"localhost"},
-	})
-	return p
-}
-
-// issue signs tmpl (subject, usages and SANs filled by the caller).
-func (p *testPKI) issue(tmpl *x509.Certificate) tls.Certificate {
-	p.t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	require.NoError(p.t, err)
-	p.serial++
-	tmpl.SerialNumber = big.NewInt(p.serial)
-	tmpl.NotBefore, tmpl.NotAfter = time.Now().Add(-time.Hour), time.Now().Add(24*time.Hour)
-	tmpl.KeyUsage = x509.KeyUsageDigitalSignature
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, p.caCert, &key.PublicKey, p.caKey)
-	require.NoError(p.t, err)
-	leaf, err := x509.ParseCertificate(der)
-	require.NoError(p.t, err)
-	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: leaf}
-}
-
-// client issues a client certificate with the common name cn and the
-// e-mail addresses emails.
-func (p *testPKI) client(cn string, emails ...string) tls.Certificate {
-	return p.issue(&x509.Certificate{
-		Subject:        pkix.Name{CommonName: cn, Organization: []string{"natsd"}},
-		ExtKeyUsage:    []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
-		EmailAddresses: emails,
-	})
-}
-
-// serverConfig is the server side: verify asks for client certificates.
-func (p *testPKI) serverConfig(verify bool) *tls.Config {
-	cfg := &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{p.server}}
-	if verify {
-		cfg.ClientAuth = tls.RequireAndVerifyClientCert
-		cfg.ClientCAs = p.pool
-	}
-	return cfg
-}
-
-// clientConfig trusts the CA and presents certs.
-func (p *testPKI) clientConfig(certs ...tls.Certificate) *tls.Config {
-	return &tls.Config{MinVersion: tls.VersionTLS12, RootCAs: p.pool, Certificates: certs}
-}
-
-// writeFiles writes the CA, the server certificate and key, and the
-// client certificate and key as PEM into dir.
-func (p *testPKI) writeFiles(dir string, client tls.Certificate) (ca, cert, key, clientCert, clientKey string) {
-	p.t.Helper()
-	write := func(name string, typ string, b []byte) string {
-		path := filepath.Join(dir, name)
-		require.NoError(p.t, os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: b}), 0o600))
-		return path
-	}
-	keyDER := func(c tls.Certificate) []byte {
-		b, err := x509.MarshalECPrivateKey(c.PrivateKey.(*ecdsa.PrivateKey))
-		require.NoError(p.t, err)
-		return b
-	}
-	ca = write("ca.pem", "CERTIFICATE", p.caCert.Raw)
-	cert = write("server.pem", "CERTIFICATE", p.server.Certificate[0])
-	key = write("server-key.pem", "EC PRIVATE KEY", keyDER(p.server))
-	clientCert = write("client.pem", "CERTIFICATE", client.Certificate[0])
-	clientKey = write("client-key.pem", "EC PRIVATE KEY", keyDER(client))
-	return
-}
-
-func startTLSServer(t testing.TB, opts server.Options) (*server.Server, *logBuffer) {
-	t.Helper()
-	logs := &logBuffer{}
-	opts.Logger = slog.New(logger.NewHandler(logs, &logger.Options{Level: slog.LevelDebug}))
-	return startServer(t, opts), logs
-}
-
 func TestTLSPubSubAndConnz(t *testing.T) {
-	p := newTestPKI(t)
-	s, logs := startTLSServer(t, server.Options{TLSConfig: p.serverConfig(false)})
-	sub := connect(t, s, nats.Secure(p.clientConfig()))
-	pub := connect(t, s, nats.Secure(p.clientConfig()), nats.Name("tls-pub"))
+	p := servertest.NewPKI(t)
+	s, logs := servertest.StartWithLogs(t, server.Options{TLSConfig: p.ServerConfig(false)})
+	sub := servertest.Connect(t, s, nats.Secure(p.ClientConfig()))
+	pub := servertest.Connect(t, s, nats.Secure(p.ClientConfig()), nats.Name("tls-pub"))
 	ss, err := sub.SubscribeSync("tls.>")
 	require.NoError(t, err)
 	require.NoError(t, sub.Flush())
@@ -176,46 +60,41 @@ func TestTLSPubSubAndConnz(t *testing.T) {
 }
 
 func TestTLSInfoAndPlainClientRejected(t *testing.T) {
-	p := newTestPKI(t)
-	s, logs := startTLSServer(t, server.Options{TLSConfig: p.serverConfig(true)})
-	nc, err := net.DialTimeout("tcp", s.Addr().String(), 2*time.Second)
-	require.NoError(t, err)
-	defer nc.Close()
-	rc := &rawConn{t: t, nc: nc, br: bufio.NewReader(nc)}
-	line := rc.readLine()
-	require.True(t, strings.HasPrefix(line, "INFO "), line)
+	p := servertest.NewPKI(t)
+	s, logs := servertest.StartWithLogs(t, server.Options{TLSConfig: p.ServerConfig(true)})
+	rc := servertest.DialClient(t, s)
 	var info server.Info
-	require.NoError(t, json.Unmarshal([]byte(strings.TrimPrefix(line, "INFO ")), &info))
+	require.NoError(t, json.Unmarshal([]byte(strings.TrimPrefix(rc.Info, "INFO ")), &info))
 	require.True(t, info.TLSRequired)
 	require.True(t, info.TLSVerify)
 	// A client that ignores tls_required and speaks plain NATS fails the
 	// handshake and is closed.
-	rc.send("CONNECT {\"verbose\":false}\r\nPING\r\n")
-	rc.expectClosed()
-	require.Equal(t, "TLS Handshake Error", closedReason(t, s))
-	waitFor(t, "the handshake error log", func() bool { return strings.Contains(logs.String(), "TLS handshake error: ") })
+	rc.Send("CONNECT {\"verbose\":false}\r\nPING\r\n")
+	rc.ExpectClosed()
+	require.Equal(t, "TLS Handshake Error", servertest.ClosedReason(t, s))
+	servertest.WaitUntil(t, "the handshake error log", func() bool { return strings.Contains(logs.String(), "TLS handshake error: ") })
 
 	// nats.go without TLS options upgrades but does not trust our CA.
-	_, err = dialNats(s)
+	_, err := dialNats(s)
 	require.Error(t, err)
 }
 
 func TestTLSVerifyRequiresClientCert(t *testing.T) {
-	p := newTestPKI(t)
-	s, logs := startTLSServer(t, server.Options{TLSConfig: p.serverConfig(true)})
-	_, err := dialNats(s, nats.Secure(p.clientConfig()))
+	p := servertest.NewPKI(t)
+	s, logs := servertest.StartWithLogs(t, server.Options{TLSConfig: p.ServerConfig(true)})
+	_, err := dialNats(s, nats.Secure(p.ClientConfig()))
 	require.Error(t, err)
-	waitFor(t, "the handshake error log", func() bool { return strings.Contains(logs.String(), "TLS handshake error: ") })
+	servertest.WaitUntil(t, "the handshake error log", func() bool { return strings.Contains(logs.String(), "TLS handshake error: ") })
 
-	nc := connect(t, s, nats.Secure(p.clientConfig(p.client("alice"))))
+	nc := servertest.Connect(t, s, nats.Secure(p.ClientConfig(p.Client("alice"))))
 	require.NoError(t, nc.Flush())
 	require.Equal(t, 1, s.NumClients())
 }
 
 func TestTLSVerifyAndMap(t *testing.T) {
-	p := newTestPKI(t)
-	s, logs := startTLSServer(t, server.Options{
-		TLSConfig: p.serverConfig(true),
+	p := servertest.NewPKI(t)
+	s, logs := servertest.StartWithLogs(t, server.Options{
+		TLSConfig: p.ServerConfig(true),
 		TLSMap:    true,
 		Authorization: &auth.Config{Users: []auth.User{
 			{Name: "alice@example.com", Permissions: &auth.Permissions{Publish: &auth.SubjectPermission{Allow: []string{"alice.>"}}}},
@@ -223,7 +102,7 @@ func TestTLSVerifyAndMap(t *testing.T) {
 		}},
 	})
 	errs := make(chan error, 4)
-	alice := connect(t, s, nats.Secure(p.clientConfig(p.client("alice", "alice@example.com"))),
+	alice := servertest.Connect(t, s, nats.Secure(p.ClientConfig(p.Client("alice", "alice@example.com"))),
 		nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) { errs <- err }))
 	require.NoError(t, alice.Publish("alice.x", nil))
 	require.NoError(t, alice.Publish("other", nil))
@@ -235,7 +114,7 @@ func TestTLSVerifyAndMap(t *testing.T) {
 		t.Fatal("no permissions violation")
 	}
 
-	bob := connect(t, s, nats.Secure(p.clientConfig(p.client("bob"))))
+	bob := servertest.Connect(t, s, nats.Secure(p.ClientConfig(p.Client("bob"))))
 	require.NoError(t, bob.Flush())
 
 	cz, err := s.Connz(&snapshot.ConnzOptions{Username: true})
@@ -248,35 +127,35 @@ func TestTLSVerifyAndMap(t *testing.T) {
 
 	// A certificate that names nobody is an authorization violation,
 	// whatever user and password CONNECT carries.
-	_, err = dialNats(s, nats.Secure(p.clientConfig(p.client("mallory"))), nats.UserInfo("alice@example.com", "x"))
+	_, err = dialNats(s, nats.Secure(p.ClientConfig(p.Client("mallory"))), nats.UserInfo("alice@example.com", "x"))
 	require.ErrorContains(t, err, "Authorization Violation")
-	waitFor(t, "the auth error log", func() bool { return strings.Contains(logs.String(), "authentication error") })
+	servertest.WaitUntil(t, "the auth error log", func() bool { return strings.Contains(logs.String(), "authentication error") })
 
-	_, err = server.New(server.Options{TLSConfig: p.serverConfig(false), TLSMap: true})
+	_, err = server.New(server.Options{TLSConfig: p.ServerConfig(false), TLSMap: true})
 	require.ErrorIs(t, err, server.ErrBadOptions)
 }
 
 func TestTLSHandshakeTimeout(t *testing.T) {
-	p := newTestPKI(t)
-	s, logs := startTLSServer(t, server.Options{TLSConfig: p.serverConfig(false), TLSTimeout: 200 * time.Millisecond})
+	p := servertest.NewPKI(t)
+	s, logs := servertest.StartWithLogs(t, server.Options{TLSConfig: p.ServerConfig(false), TLSTimeout: 200 * time.Millisecond})
 	require.Equal(t, 2*time.Second, s.Options().AuthTimeout)
-	rc := dialRaw(t, s) // reads INFO, then stalls
+	rc := servertest.DialClient(t, s) // reads INFO, then stalls
 	start := time.Now()
-	rc.expectClosed()
+	rc.ExpectClosed()
 	require.Less(t, time.Since(start), 2*time.Second)
-	require.Equal(t, "TLS Handshake Error", closedReason(t, s))
-	waitFor(t, "the timeout log", func() bool { return strings.Contains(logs.String(), "TLS handshake timeout") })
+	require.Equal(t, "TLS Handshake Error", servertest.ClosedReason(t, s))
+	servertest.WaitUntil(t, "the timeout log", func() bool { return strings.Contains(logs.String(), "TLS handshake timeout") })
 
 	// The default auth timeout leaves a TLS client its handshake plus a
 	// second.
-	s2, _ := startTLSServer(t, server.Options{TLSConfig: p.serverConfig(false), TLSTimeout: 3 * time.Second})
+	s2, _ := servertest.StartWithLogs(t, server.Options{TLSConfig: p.ServerConfig(false), TLSTimeout: 3 * time.Second})
 	require.Equal(t, 4*time.Second, s2.Options().AuthTimeout)
 }
 
 func TestTLSHandshakeFirst(t *testing.T) {
-	p := newTestPKI(t)
-	s, _ := startTLSServer(t, server.Options{TLSConfig: p.serverConfig(false), TLSHandshakeFirst: true})
-	nc := connect(t, s, nats.Secure(p.clientConfig()), nats.TLSHandshakeFirst())
+	p := servertest.NewPKI(t)
+	s, _ := servertest.StartWithLogs(t, server.Options{TLSConfig: p.ServerConfig(false), TLSHandshakeFirst: true})
+	nc := servertest.Connect(t, s, nats.Secure(p.ClientConfig()), nats.TLSHandshakeFirst())
 	require.NoError(t, nc.Flush())
 	require.True(t, nc.ConnectedServerName() != "")
 }
@@ -285,8 +164,8 @@ func TestTLSServeListenerNotWrapped(t *testing.T) {
 	// Serve's listeners secure their own connections: a plain client of
 	// one works next to the TLS client listener, and its INFO does not
 	// ask for TLS.
-	p := newTestPKI(t)
-	s, _ := startTLSServer(t, server.Options{TLSConfig: p.serverConfig(false)})
+	p := servertest.NewPKI(t)
+	s, _ := servertest.StartWithLogs(t, server.Options{TLSConfig: p.ServerConfig(false)})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	require.NoError(t, s.Serve(ln))
@@ -297,9 +176,9 @@ func TestTLSServeListenerNotWrapped(t *testing.T) {
 }
 
 func TestConfigTLSBlock(t *testing.T) {
-	p := newTestPKI(t)
-	dir := t.TempDir()
-	ca, cert, key, _, _ := p.writeFiles(dir, p.client("x"))
+	p := servertest.NewPKI(t)
+	f := p.Files()
+	ca, cert, key := f.CA, f.Cert, f.Key
 	c, w, err := applyText(t, fmt.Sprintf(`
 tls {
   cert_file: %q
@@ -356,72 +235,68 @@ https_port: 8443
 func TestTLSShutdownDuringHandshake(t *testing.T) {
 	// A client stalled in the handshake does not hold up Shutdown for the
 	// TLS timeout, and its end is not logged as a handshake error.
-	p := newTestPKI(t)
-	logs := &logBuffer{}
+	p := servertest.NewPKI(t)
+	logs := &servertest.Logs{}
 	s, err := server.New(server.Options{
-		Host: "127.0.0.1", Port: server.RandomPort, TLSConfig: p.serverConfig(false), TLSTimeout: 30 * time.Second,
-		Logger: slog.New(logger.NewHandler(logs, &logger.Options{Level: slog.LevelDebug})),
+		Host: "127.0.0.1", Port: server.RandomPort, TLSConfig: p.ServerConfig(false), TLSTimeout: 30 * time.Second,
+		Logger: logs.Logger(slog.LevelDebug),
 	})
 	require.NoError(t, err)
 	require.NoError(t, s.Start())
-	rc := dialRaw(t, s)
-	waitFor(t, "the client", func() bool { return s.NumClients() == 1 })
+	rc := servertest.DialClient(t, s)
+	servertest.WaitUntil(t, "the client", func() bool { return s.NumClients() == 1 })
 	start := time.Now()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	require.NoError(t, s.Shutdown(ctx))
 	require.Less(t, time.Since(start), 5*time.Second)
-	rc.expectClosed()
+	rc.ExpectClosed()
 	require.NotContains(t, logs.String(), "TLS handshake error")
 }
 
 func TestTLSPinnedCerts(t *testing.T) {
-	p := newTestPKI(t)
-	alice, bob := p.client("alice"), p.client("bob")
-	s, logs := startTLSServer(t, server.Options{
-		TLSConfig:      p.serverConfig(true),
+	p := servertest.NewPKI(t)
+	alice, bob := p.Client("alice"), p.Client("bob")
+	s, logs := servertest.StartWithLogs(t, server.Options{
+		TLSConfig:      p.ServerConfig(true),
 		TLSPinnedCerts: server.NewPinnedCerts(strings.ToUpper(server.CertKeyID(alice.Leaf))),
 	})
-	nc := connect(t, s, nats.Secure(p.clientConfig(alice)))
+	nc := servertest.Connect(t, s, nats.Secure(p.ClientConfig(alice)))
 	require.NoError(t, nc.Flush())
 
 	// bob's certificate verifies against the CA but is not pinned.
-	_, err := dialNats(s, nats.Secure(p.clientConfig(bob)))
+	_, err := dialNats(s, nats.Secure(p.ClientConfig(bob)))
 	require.Error(t, err)
-	require.Equal(t, "TLS Handshake Error", closedReason(t, s))
-	waitFor(t, "the pinned log", func() bool {
+	require.Equal(t, "TLS Handshake Error", servertest.ClosedReason(t, s))
+	servertest.WaitUntil(t, "the pinned log", func() bool {
 		return strings.Contains(logs.String(), "TLS handshake error: certificate not pinned") &&
 			strings.Contains(logs.String(), "Failed pinned cert test for key id: "+server.CertKeyID(bob.Leaf))
 	})
 	require.Equal(t, 1, s.NumClients())
 
 	// Without verify no client sends a certificate, so nobody passes.
-	s2, logs2 := startTLSServer(t, server.Options{TLSConfig: p.serverConfig(false), TLSPinnedCerts: server.NewPinnedCerts(server.CertKeyID(alice.Leaf))})
-	_, err = dialNats(s2, nats.Secure(p.clientConfig(alice)))
+	s2, logs2 := servertest.StartWithLogs(t, server.Options{TLSConfig: p.ServerConfig(false), TLSPinnedCerts: server.NewPinnedCerts(server.CertKeyID(alice.Leaf))})
+	_, err = dialNats(s2, nats.Secure(p.ClientConfig(alice)))
 	require.Error(t, err)
-	waitFor(t, "the no-certificate log", func() bool {
+	servertest.WaitUntil(t, "the no-certificate log", func() bool {
 		return strings.Contains(logs2.String(), "Failed pinned cert test as client did not provide a certificate")
 	})
 }
 
 func TestPinnedCertsVerifyConnection(t *testing.T) {
-	p := newTestPKI(t)
-	alice := p.client("alice")
+	p := servertest.NewPKI(t)
+	alice := p.Client("alice")
 	pin := server.NewPinnedCerts(server.CertKeyID(alice.Leaf))
 	require.NoError(t, pin.VerifyConnection(tls.ConnectionState{PeerCertificates: []*x509.Certificate{alice.Leaf}}))
-	require.ErrorIs(t, pin.VerifyConnection(tls.ConnectionState{PeerCertificates: []*x509.Certificate{p.server.Leaf}}), server.ErrCertNotPinned)
+	require.ErrorIs(t, pin.VerifyConnection(tls.ConnectionState{PeerCertificates: []*x509.Certificate{p.Server.Leaf}}), server.ErrCertNotPinned)
 	require.ErrorIs(t, pin.VerifyConnection(tls.ConnectionState{}), server.ErrCertNotPinned)
 	// The id is the SHA-256 of the SubjectPublicKeyInfo, not of the
 	// certificate: a re-issued certificate for the same key still matches.
 	require.Len(t, server.CertKeyID(alice.Leaf), 64)
-	again, err := x509.CreateCertificate(rand.Reader, &x509.Certificate{SerialNumber: big.NewInt(99), NotAfter: time.Now().Add(time.Hour)},
-		p.caCert, alice.Leaf.PublicKey, p.caKey)
-	require.NoError(t, err)
-	leaf, err := x509.ParseCertificate(again)
-	require.NoError(t, err)
+	leaf := p.Sign(&x509.Certificate{SerialNumber: big.NewInt(99), NotAfter: time.Now().Add(time.Hour)}, alice.Leaf.PublicKey)
 	require.Equal(t, server.CertKeyID(alice.Leaf), server.CertKeyID(leaf))
 	// WithPinnedCerts keeps the caller's config and its own check.
-	base := p.serverConfig(true)
+	base := p.ServerConfig(true)
 	called := false
 	base.VerifyConnection = func(tls.ConnectionState) error { called = true; return nil }
 	pinned := server.WithPinnedCerts(base, pin)
@@ -445,15 +320,15 @@ func rawTLSFirst(t *testing.T, s *server.Server, cfg *tls.Config) string {
 }
 
 func TestTLSHandshakeFirstFallback(t *testing.T) {
-	p := newTestPKI(t)
-	s, logs := startTLSServer(t, server.Options{
-		TLSConfig: p.serverConfig(false), TLSHandshakeFirst: true, TLSHandshakeFirstFallback: 300 * time.Millisecond,
+	p := servertest.NewPKI(t)
+	s, logs := servertest.StartWithLogs(t, server.Options{
+		TLSConfig: p.ServerConfig(false), TLSHandshakeFirst: true, TLSHandshakeFirstFallback: 300 * time.Millisecond,
 	})
 	require.NotContains(t, logs.String(), "will fail to connect")
 	// Both kinds of nats.go client connect.
-	first := connect(t, s, nats.Secure(p.clientConfig()), nats.TLSHandshakeFirst())
+	first := servertest.Connect(t, s, nats.Secure(p.ClientConfig()), nats.TLSHandshakeFirst())
 	require.NoError(t, first.Flush())
-	plain := connect(t, s, nats.Secure(p.clientConfig()))
+	plain := servertest.Connect(t, s, nats.Secure(p.ClientConfig()))
 	require.NoError(t, plain.Flush())
 	sub, err := first.SubscribeSync("fb")
 	require.NoError(t, err)
@@ -464,53 +339,57 @@ func TestTLSHandshakeFirstFallback(t *testing.T) {
 
 	// A raw client that waits gets INFO in the clear after the delay.
 	start := time.Now()
-	rc := dialRaw(t, s)
+	rc := servertest.DialClient(t, s)
 	waited := time.Since(start)
 	require.GreaterOrEqual(t, waited, 250*time.Millisecond)
 	require.Less(t, waited, 2*time.Second)
-	rc.nc.Close()
+	rc.Conn.Close()
 
 	// One that handshakes at once gets INFO over TLS without waiting.
 	start = time.Now()
-	line := rawTLSFirst(t, s, p.clientConfig())
+	line := rawTLSFirst(t, s, p.ClientConfig())
 	require.True(t, strings.HasPrefix(line, "INFO {"), line)
 	require.Less(t, time.Since(start), 250*time.Millisecond)
 }
 
 func TestTLSHandshakeFirstOnlyWarns(t *testing.T) {
-	p := newTestPKI(t)
-	s, logs := startTLSServer(t, server.Options{TLSConfig: p.serverConfig(false), TLSHandshakeFirst: true})
+	p := servertest.NewPKI(t)
+	s, logs := servertest.StartWithLogs(t, server.Options{TLSConfig: p.ServerConfig(false), TLSHandshakeFirst: true})
 	require.Contains(t, logs.String(), `[WRN] Clients that are not using "TLS Handshake First" option will fail to connect`)
-	line := rawTLSFirst(t, s, p.clientConfig())
+	line := rawTLSFirst(t, s, p.ClientConfig())
 	require.True(t, strings.HasPrefix(line, "INFO {"), line)
 	// A client that waits for INFO never gets one and times out.
-	_, err := dialNats(s, nats.Secure(p.clientConfig()), nats.Timeout(500*time.Millisecond))
+	_, err := dialNats(s, nats.Secure(p.ClientConfig()), nats.Timeout(500*time.Millisecond))
 	require.Error(t, err)
 }
 
 func TestTLSConnectionRateLimit(t *testing.T) {
-	p := newTestPKI(t)
-	s, logs := startTLSServer(t, server.Options{TLSConfig: p.serverConfig(false), TLSRateLimit: 2})
+	p := servertest.NewPKI(t)
+	s, logs := servertest.StartWithLogs(t, server.Options{TLSConfig: p.ServerConfig(false), TLSRateLimit: 2})
 	throttled := 0
 	for range 6 {
-		rc := dialRaw(t, s) // INFO always comes first, in the clear
-		rc.nc.SetReadDeadline(time.Now().Add(300 * time.Millisecond))
-		line, err := rc.br.ReadString('\n')
+		rc := servertest.DialClient(t, s) // INFO always comes first, in the clear
+		line, err := rc.TryReadLine(300 * time.Millisecond)
 		if err == nil {
-			require.Equal(t, "-ERR 'Connection throttling is active. Please try again later.'\r\n", line)
+			require.Equal(t, "-ERR 'Connection throttling is active. Please try again later.'", line)
 			throttled++
-			rc.expectClosed()
+			rc.ExpectClosed()
 		}
 	}
 	require.GreaterOrEqual(t, throttled, 3, "at most 2 a second get through")
-	waitFor(t, "the rate limit warning", func() bool {
+	servertest.WaitUntil(t, "the rate limit warning", func() bool {
 		return strings.Contains(logs.String(), "[WRN] Rejected ") && strings.Contains(logs.String(), " connections due to TLS rate limiting")
 	})
 	require.Contains(t, closedReasons(t, s), "Maximum Connections Exceeded")
-	// The next second admits clients again.
-	time.Sleep(1100 * time.Millisecond)
-	nc := connect(t, s, nats.Secure(p.clientConfig()))
-	require.NoError(t, nc.Flush())
+	// A later second admits clients again.
+	servertest.WaitUntil(t, "a client admitted again", func() bool {
+		nc, err := dialNats(s, nats.Secure(p.ClientConfig()))
+		if err != nil {
+			return false
+		}
+		defer nc.Close()
+		return nc.Flush() == nil
+	})
 }
 
 func closedReasons(t *testing.T, s *server.Server) []string {
@@ -525,23 +404,23 @@ func closedReasons(t *testing.T, s *server.Server) []string {
 }
 
 func TestTLSReload(t *testing.T) {
-	p := newTestPKI(t)
-	alice, bob := p.client("alice"), p.client("bob")
-	opts := server.Options{TLSConfig: p.serverConfig(true)}
-	s, logs := startTLSServer(t, opts)
-	old := connect(t, s, nats.Secure(p.clientConfig(bob)))
+	p := servertest.NewPKI(t)
+	alice, bob := p.Client("alice"), p.Client("bob")
+	opts := server.Options{TLSConfig: p.ServerConfig(true)}
+	s, logs := servertest.StartWithLogs(t, opts)
+	old := servertest.Connect(t, s, nats.Secure(p.ClientConfig(bob)))
 	require.NoError(t, old.Flush())
 
 	// A new CA and server certificate: new clients must trust the new
 	// CA and present a certificate it signed; the established one stays.
-	p2 := newTestPKI(t)
-	carol := p2.client("carol")
+	p2 := servertest.NewPKI(t)
+	carol := p2.Client("carol")
 	opts = s.Options()
-	opts.TLSConfig = p2.serverConfig(true)
+	opts.TLSConfig = p2.ServerConfig(true)
 	require.NoError(t, s.Reload(opts))
-	_, err := dialNats(s, nats.Secure(p.clientConfig(alice)))
+	_, err := dialNats(s, nats.Secure(p.ClientConfig(alice)))
 	require.Error(t, err, "the old CA no longer verifies the server")
-	nc := connect(t, s, nats.Secure(p2.clientConfig(carol)))
+	nc := servertest.Connect(t, s, nats.Secure(p2.ClientConfig(carol)))
 	require.NoError(t, nc.Flush())
 	require.NoError(t, old.Flush())
 	// The refused client may still be on its way out.
@@ -550,14 +429,14 @@ func TestTLSReload(t *testing.T) {
 	// Pinning carol's key drops bob, whose certificate is not pinned.
 	opts.TLSPinnedCerts = server.NewPinnedCerts(server.CertKeyID(carol.Leaf))
 	require.NoError(t, s.Reload(opts))
-	waitFor(t, "bob dropped", func() bool { return old.IsClosed() })
+	servertest.WaitUntil(t, "bob dropped", func() bool { return old.IsClosed() })
 	require.Contains(t, logs.String(), "Disconnect 1 clients due to pinned certs reload")
 	require.NoError(t, nc.Flush())
 	require.Equal(t, 1, s.NumClients())
 
 	// Verification off: INFO no longer says tls_verify, and a client
 	// without a certificate connects.
-	opts.TLSConfig, opts.TLSPinnedCerts = p2.serverConfig(false), nil
+	opts.TLSConfig, opts.TLSPinnedCerts = p2.ServerConfig(false), nil
 	require.NoError(t, s.Reload(opts))
 	raw, err := net.DialTimeout("tcp", s.Addr().String(), 2*time.Second)
 	require.NoError(t, err)
@@ -567,7 +446,7 @@ func TestTLSReload(t *testing.T) {
 	require.NoError(t, err)
 	require.Contains(t, line, `"tls_required":true`)
 	require.NotContains(t, line, "tls_verify")
-	nc2 := connect(t, s, nats.Secure(p2.clientConfig()))
+	nc2 := servertest.Connect(t, s, nats.Secure(p2.ClientConfig()))
 	require.NoError(t, nc2.Flush())
 
 	// TLS cannot be turned off, nor verify_and_map changed.
@@ -580,10 +459,10 @@ func TestTLSReload(t *testing.T) {
 }
 
 func TestConfigTLSNewKeys(t *testing.T) {
-	p := newTestPKI(t)
-	dir := t.TempDir()
-	alice := p.client("alice")
-	ca, cert, key, _, _ := p.writeFiles(dir, alice)
+	p := servertest.NewPKI(t)
+	alice := p.Client("alice")
+	f := p.Files()
+	ca, cert, key := f.CA, f.Cert, f.Key
 	id := server.CertKeyID(alice.Leaf)
 	block := func(extra string) string {
 		return fmt.Sprintf("tls {\n cert_file: %q\n key_file: %q\n ca_file: %q\n verify: true\n%s\n}\n", cert, key, ca, extra)
@@ -625,20 +504,20 @@ func TestConfigTLSNewKeys(t *testing.T) {
 // without pinned_certs, and with handshake_first: auto taken by a client
 // that handshakes first.
 func BenchmarkTLSConnect(b *testing.B) {
-	p := newTestPKI(b)
-	alice := p.client("alice")
+	p := servertest.NewPKI(b)
+	alice := p.Client("alice")
 	for _, bc := range []struct {
 		name  string
 		opts  server.Options
 		first bool
 	}{
-		{"verify", server.Options{TLSConfig: p.serverConfig(true)}, false},
-		{"verify+pinned", server.Options{TLSConfig: p.serverConfig(true), TLSPinnedCerts: server.NewPinnedCerts(server.CertKeyID(alice.Leaf))}, false},
-		{"auto+first", server.Options{TLSConfig: p.serverConfig(true), TLSHandshakeFirst: true, TLSHandshakeFirstFallback: server.DefaultTLSHandshakeFirstFallback}, true},
+		{"verify", server.Options{TLSConfig: p.ServerConfig(true)}, false},
+		{"verify+pinned", server.Options{TLSConfig: p.ServerConfig(true), TLSPinnedCerts: server.NewPinnedCerts(server.CertKeyID(alice.Leaf))}, false},
+		{"auto+first", server.Options{TLSConfig: p.ServerConfig(true), TLSHandshakeFirst: true, TLSHandshakeFirstFallback: server.DefaultTLSHandshakeFirstFallback}, true},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
-			s := startServer(b, bc.opts)
-			opts := []nats.Option{nats.Secure(p.clientConfig(alice))}
+			s := servertest.Start(b, bc.opts)
+			opts := []nats.Option{nats.Secure(p.ClientConfig(alice))}
 			if bc.first {
 				opts = append(opts, nats.TLSHandshakeFirst())
 			}

@@ -86,7 +86,15 @@ func (p *PKI) Issue(tmpl *x509.Certificate) tls.Certificate {
 	p.mu.Unlock()
 	tmpl.NotBefore, tmpl.NotAfter = time.Now().Add(-time.Hour), time.Now().Add(24*time.Hour)
 	tmpl.KeyUsage = x509.KeyUsageDigitalSignature
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, p.CA, &key.PublicKey, p.key)
+	leaf := p.Sign(tmpl, &key.PublicKey)
+	return tls.Certificate{Certificate: [][]byte{leaf.Raw}, PrivateKey: key, Leaf: leaf}
+}
+
+// Sign signs tmpl as it is for the public key pub (to re-issue a
+// certificate for an existing key, say) and returns the certificate.
+func (p *PKI) Sign(tmpl *x509.Certificate, pub any) *x509.Certificate {
+	p.tb.Helper()
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, p.CA, pub, p.key)
 	if err != nil {
 		p.tb.Fatalf("servertest: certificate: %v", err)
 	}
@@ -94,7 +102,7 @@ func (p *PKI) Issue(tmpl *x509.Certificate) tls.Certificate {
 	if err != nil {
 		p.tb.Fatalf("servertest: certificate: %v", err)
 	}
-	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: leaf}
+	return leaf
 }
 
 // Client issues a client certificate with common name cn, organization

@@ -86,6 +86,15 @@ func (rc *RawConn) readRaw() string {
 	return strings.TrimSuffix(line, "\r\n")
 }
 
+// TryReadLine returns the next line without its CRLF (PINGs included)
+// or the error that ended the read: io.EOF when the server closed the
+// connection, os.ErrDeadlineExceeded when no line came within d.
+func (rc *RawConn) TryReadLine(d time.Duration) (string, error) {
+	rc.Conn.SetReadDeadline(time.Now().Add(d))
+	line, err := rc.br.ReadString('\n')
+	return strings.TrimSuffix(line, "\r\n"), err
+}
+
 // ReadUntil reads lines (PINGs included, unanswered) until one contains
 // want and returns everything read, CRLFs kept.
 func (rc *RawConn) ReadUntil(want string) string {
