@@ -11,6 +11,7 @@ import (
 
 	"natsd.dev/confparse"
 	"natsd.dev/server/config"
+	"natsd.dev/server/servertest"
 )
 
 // applyText applies text with a Parser that has the blocks of the
@@ -204,9 +205,8 @@ func TestParseConfigFile(t *testing.T) {
 }
 
 func TestParseTLSBlock(t *testing.T) {
-	dir := t.TempDir()
-	certFile, keyFile := newTestCert(t).files(t, dir)
-	m, err := confparse.Parse([]byte(fmt.Sprintf("tls {\n cert_file: %q\n key_file: %q\n ca_file: %q\n verify: true\n timeout: 3\n}\n", certFile, keyFile, certFile)))
+	f := servertest.NewPKI(t).Files()
+	m, err := confparse.Parse([]byte(fmt.Sprintf("tls {\n cert_file: %q\n key_file: %q\n ca_file: %q\n verify: true\n timeout: 3\n}\n", f.Cert, f.Key, f.CA)))
 	if err != nil {
 		t.Fatal(err)
 	}
