@@ -39,25 +39,6 @@ func dialNats(s *server.Server, opts ...nats.Option) (*nats.Conn, error) {
 	return nats.Connect(s.ClientURL(), opts...)
 }
 
-// closedCount returns how many connections closed for an authentication
-// failure.
-func closedCount(t testing.TB, s *server.Server) int {
-	t.Helper()
-	n := 0
-	servertest.WaitUntil(t, "closed connections", func() bool {
-		cz, err := s.Connz(&snapshot.ConnzOptions{State: snapshot.ConnClosed})
-		require.NoError(t, err)
-		n = 0
-		for _, c := range cz.Conns {
-			if c.Reason == "Authentication Failure" {
-				n++
-			}
-		}
-		return n > 0
-	})
-	return n
-}
-
 // rawInfo opens a raw connection and returns it with the INFO it got.
 func rawInfo(t testing.TB, s *server.Server) (*servertest.RawConn, server.Info) {
 	t.Helper()

@@ -69,3 +69,24 @@ func ClosedReason(tb testing.TB, s *server.Server) string {
 	})
 	return reason
 }
+
+// ClosedCount waits until s lists a connection closed for reason and
+// returns how many it lists.
+func ClosedCount(tb testing.TB, s *server.Server, reason string) int {
+	tb.Helper()
+	n := 0
+	WaitUntil(tb, "a connection closed for "+reason, func() bool {
+		cz, err := s.Connz(&snapshot.ConnzOptions{State: snapshot.ConnClosed})
+		if err != nil {
+			tb.Fatalf("servertest: connz: %v", err)
+		}
+		n = 0
+		for _, c := range cz.Conns {
+			if c.Reason == reason {
+				n++
+			}
+		}
+		return n > 0
+	})
+	return n
+}

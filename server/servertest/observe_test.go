@@ -45,4 +45,6 @@ func TestClosedReason(t *testing.T) {
 	if got := servertest.ClosedReason(t, s); got != "Client Closed" {
 		t.Fatalf("reason %q", got)
 	}
+	servertest.Connect(t, s).Close()
+	servertest.WaitUntil(t, "two closed", func() bool { return servertest.ClosedCount(t, s, "Client Closed") == 2 })
 }

@@ -14,34 +14,14 @@ import (
 	"natsd.dev/auth"
 	"natsd.dev/cmd/internal/wsserver"
 	"natsd.dev/server"
-	"natsd.dev/server/logger"
 	"natsd.dev/server/servertest"
 	"natsd.dev/server/snapshot"
 )
 
-// closedCount returns the number of connections closed for an
-// authentication failure, waiting for one at least.
-func closedCount(t testing.TB, s *server.Server) int {
-	t.Helper()
-	n := 0
-	waitFor(t, "closed connections", func() bool {
-		cz, err := s.Connz(&snapshot.ConnzOptions{State: snapshot.ConnClosed})
-		require.NoError(t, err)
-		n = 0
-		for _, c := range cz.Conns {
-			if c.Reason == "Authentication Failure" {
-				n++
-			}
-		}
-		return n > 0
-	})
-	return n
-}
-
 func TestAuthWebsocket(t *testing.T) {
-	logs := &logBuffer{}
+	logs := &servertest.Logs{}
 	s := servertest.Start(t, server.Options{
-		Logger: slog.New(logger.NewHandler(logs, &logger.Options{Level: slog.LevelDebug})),
+		Logger: logs.Logger(slog.LevelDebug),
 		Authorization: &auth.Config{Users: []auth.User{
 			{Name: "alice", Password: "pw"},
 			{Name: "browser", Password: "b", AllowedConnectionTypes: []auth.ConnKind{auth.KindWebsocket}},
@@ -49,7 +29,7 @@ func TestAuthWebsocket(t *testing.T) {
 	})
 	startWS(t, s, wsserver.Options{Host: "127.0.0.1", Port: server.RandomPort, NoTLS: true, UsernameCookie: "u", PasswordCookie: "p"})
 	url := wsURL(s, false)
-	nc := connectURL(t, url, nats.UserInfo("alice", "pw"))
+	nc := servertest.ConnectURL(t, url, nats.UserInfo("alice", "pw"))
 	require.NoError(t, nc.Flush())
 	// Refused (nats.go may see the close before the -ERR over WebSocket,
 	// as it writes CONNECT and PING separately).
@@ -59,31 +39,31 @@ func TestAuthWebsocket(t *testing.T) {
 	require.Error(t, err)
 
 	// allowed_connection_types: this user may only come over WebSocket.
-	nc = connectURL(t, url, nats.UserInfo("browser", "b"))
+	nc = servertest.ConnectURL(t, url, nats.UserInfo("browser", "b"))
 	require.NoError(t, nc.Flush())
 	_, err = nats.Connect(s.ClientURL(), nats.NoReconnect(), nats.Timeout(3*time.Second), nats.UserInfo("browser", "b"))
 	require.ErrorIs(t, err, nats.ErrAuthorization)
 
 	// Browsers may carry the credentials in cookies instead.
-	nc = connectURL(t, url, nats.WebSocketConnectionHeaders(http.Header{"Cookie": {"u=alice; p=pw"}}))
+	nc = servertest.ConnectURL(t, url, nats.WebSocketConnectionHeaders(http.Header{"Cookie": {"u=alice; p=pw"}}))
 	require.NoError(t, nc.Flush())
 	_, err = nats.Connect(url, nats.NoReconnect(), nats.WebSocketConnectionHeaders(http.Header{"Cookie": {"u=alice; p=nope"}}))
 	require.Error(t, err)
-	require.Equal(t, 4, closedCount(t, s), "four refused")
+	require.Equal(t, 4, servertest.ClosedCount(t, s, "Authentication Failure"), "four refused")
 	// WebSocket clients carry upstream's "wid:" tag in the log.
 	require.Contains(t, logs.String(), " - wid:")
 }
 
 func TestWebsocketPinnedCerts(t *testing.T) {
 	// The websocket block pins through the same handshake check.
-	p := newTestPKI(t)
-	alice, bob := p.client("alice"), p.client("bob")
+	p := servertest.NewPKI(t)
+	alice, bob := p.Client("alice"), p.Client("bob")
 	s, _ := startWebsocketServer(t, wsserver.Options{
-		TLSConfig: server.WithPinnedCerts(p.serverConfig(true), server.NewPinnedCerts(server.CertKeyID(alice.Leaf))),
+		TLSConfig: server.WithPinnedCerts(p.ServerConfig(true), server.NewPinnedCerts(server.CertKeyID(alice.Leaf))),
 	})
-	nc := connectURL(t, wsURL(s, true), nats.Secure(p.clientConfig(alice)))
+	nc := servertest.ConnectURL(t, wsURL(s, true), nats.Secure(p.ClientConfig(alice)))
 	require.NoError(t, nc.Flush())
-	_, err := nats.Connect(wsURL(s, true), nats.NoReconnect(), nats.Timeout(3*time.Second), nats.Secure(p.clientConfig(bob)))
+	_, err := nats.Connect(wsURL(s, true), nats.NoReconnect(), nats.Timeout(3*time.Second), nats.Secure(p.ClientConfig(bob)))
 	require.Error(t, err)
 	require.Equal(t, 1, s.NumClients())
 

@@ -14,6 +14,7 @@ import (
 	"natsd.dev/confparse"
 	"natsd.dev/server"
 	"natsd.dev/server/config"
+	"natsd.dev/server/servertest"
 )
 
 // applyText applies a configuration text (named test.conf in positions)
@@ -36,8 +37,8 @@ func applyText(t testing.TB, text string) (wsserver.Options, confparse.ErrorList
 }
 
 func TestConfigWebsocket(t *testing.T) {
-	dir := t.TempDir()
-	certFile, keyFile := newTestCert(t).files(t, dir)
+	f := servertest.NewPKI(t).Files()
+	certFile, keyFile := f.Cert, f.Key
 	c, warns, err := applyText(t, fmt.Sprintf(`
 websocket {
 	listen: "127.0.0.1:8443"
@@ -85,8 +86,8 @@ websocket {
 }
 
 func TestConfigWebsocketErrors(t *testing.T) {
-	dir := t.TempDir()
-	certFile, keyFile := newTestCert(t).files(t, dir)
+	f := servertest.NewPKI(t).Files()
+	certFile, keyFile := f.Cert, f.Key
 	for _, tc := range []struct {
 		name, text string
 		want       []string
@@ -133,8 +134,8 @@ func TestConfigWebsocketErrors(t *testing.T) {
 }
 
 func TestConfigWebsocketTLSRefusedKeys(t *testing.T) {
-	dir := t.TempDir()
-	cert, key := newTestCert(t).files(t, dir)
+	f := servertest.NewPKI(t).Files()
+	cert, key := f.Cert, f.Key
 	for _, tc := range []struct{ text, want string }{
 		{fmt.Sprintf("websocket {\n port: 1\n tls {\n  cert_file: %q\n  key_file: %q\n  handshake_first: auto\n }\n}\n", cert, key), "test.conf:6:3: websocket tls handshake_first is not supported yet"},
 		{fmt.Sprintf("websocket {\n port: 1\n tls {\n  cert_file: %q\n  key_file: %q\n  verify_and_map: true\n }\n}\n", cert, key), "test.conf:6:3: websocket tls verify_and_map is not supported yet"},
@@ -146,10 +147,10 @@ func TestConfigWebsocketTLSRefusedKeys(t *testing.T) {
 }
 
 func TestConfigWebsocketPinnedCerts(t *testing.T) {
-	p := newTestPKI(t)
-	dir := t.TempDir()
-	alice := p.client("alice")
-	ca, cert, key, _, _ := p.writeFiles(dir, alice)
+	p := servertest.NewPKI(t)
+	alice := p.Client("alice")
+	f := p.Files()
+	ca, cert, key := f.CA, f.Cert, f.Key
 	id := server.CertKeyID(alice.Leaf)
 	// The websocket block pins (inside the handshake) and ignores the
 	// rate limit, as upstream does.
@@ -161,5 +162,5 @@ func TestConfigWebsocketPinnedCerts(t *testing.T) {
 	vc := c.TLSConfig.VerifyConnection
 	require.NotNil(t, vc)
 	require.NoError(t, vc(tls.ConnectionState{PeerCertificates: []*x509.Certificate{alice.Leaf}}))
-	require.ErrorIs(t, vc(tls.ConnectionState{PeerCertificates: []*x509.Certificate{p.server.Leaf}}), server.ErrCertNotPinned)
+	require.ErrorIs(t, vc(tls.ConnectionState{PeerCertificates: []*x509.Certificate{p.Server.Leaf}}), server.ErrCertNotPinned)
 }

@@ -3,21 +3,11 @@ package wsserver_test
 import (
 	"bufio"
 	"bytes"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"errors"
 	"fmt"
 	"log/slog"
-	"math/big"
 	"net"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -62,92 +52,11 @@ func listenerOf(s *server.Server) *wsserver.Listener {
 	return l.(*wsserver.Listener)
 }
 
-// testCert is a self-signed certificate for 127.0.0.1 and localhost.
-type testCert struct {
-	server   *tls.Config
-	pool     *x509.CertPool
-	certPEM  []byte
-	keyPEM   []byte
-	certFile string // written on demand by files
-	keyFile  string
-}
-
-func newTestCert(t testing.TB) *testCert {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	require.NoError(t, err)
-	tmpl := &x509.Certificate{
-		SerialNumber:          big.NewInt(1),
-		Subject:               pkix.Name{CommonName: "natsd test"},
-		NotBefore:             time.Now().Add(-time.Hour),
-		NotAfter:              time.Now().Add(24 * time.Hour),
-		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
-		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		BasicConstraintsValid: true,
-		IsCA:                  true,
-		IPAddresses:           []net.IP{net.IPv4(127, 0, 0, 1)},
-		DNSNames:              []string{"localhost"},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	require.NoError(t, err)
-	leaf, err := x509.ParseCertificate(der)
-	require.NoError(t, err)
-	keyDER, err := x509.MarshalECPrivateKey(key)
-	require.NoError(t, err)
-	c := &testCert{
-		server:  &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key, Leaf: leaf}}},
-		pool:    x509.NewCertPool(),
-		certPEM: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
-		keyPEM:  pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER}),
-	}
-	c.pool.AddCert(leaf)
-	return c
-}
-
-// files writes the certificate and key as PEM files into dir.
-func (c *testCert) files(t testing.TB, dir string) (certFile, keyFile string) {
-	t.Helper()
-	c.certFile, c.keyFile = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
-	require.NoError(t, os.WriteFile(c.certFile, c.certPEM, 0o600))
-	require.NoError(t, os.WriteFile(c.keyFile, c.keyPEM, 0o600))
-	return c.certFile, c.keyFile
-}
-
-// logBuffer collects a server's log lines (slog text format).
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *logBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-// waitFor polls cond every 10ms for at most 5s.
-func waitFor(t testing.TB, what string, cond func() bool) {
-	t.Helper()
-	for range 500 {
-		if cond() {
-			return
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	t.Fatalf("timed out waiting for %s", what)
-}
-
 // startWebsocketServer runs a server with a TCP listener and a WebSocket
 // listener on free loopback ports, logging into the returned buffer.
-func startWebsocketServer(t testing.TB, wo wsserver.Options) (*server.Server, *logBuffer) {
+func startWebsocketServer(t testing.TB, wo wsserver.Options) (*server.Server, *servertest.Logs) {
 	t.Helper()
-	logs := &logBuffer{}
+	logs := &servertest.Logs{}
 	s := servertest.Start(t, server.Options{Logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
 	wo.Host = "127.0.0.1"
 	wo.Port = server.RandomPort
@@ -163,21 +72,12 @@ func wsURL(s *server.Server, secure bool) string {
 	return l.URL()
 }
 
-func connectURL(t testing.TB, url string, opts ...nats.Option) *nats.Conn {
-	t.Helper()
-	opts = append([]nats.Option{nats.NoReconnect(), nats.Timeout(5 * time.Second)}, opts...)
-	nc, err := nats.Connect(url, opts...)
-	require.NoError(t, err)
-	t.Cleanup(nc.Close)
-	return nc
-}
-
 // TestWebsocketWithTCPClients runs nats.go over ws:// and wss://, with and
 // without compression, against a nats.go client on the TCP listener of the
 // same server: messages and requests cross in both directions, including a
 // payload far larger than a WebSocket read buffer.
 func TestWebsocketWithTCPClients(t *testing.T) {
-	cert := newTestCert(t)
+	p := servertest.NewPKI(t)
 	for _, tc := range []struct {
 		name     string
 		secure   bool
@@ -192,13 +92,13 @@ func TestWebsocketWithTCPClients(t *testing.T) {
 			wo := wsserver.Options{Compression: tc.compress}
 			opts := []nats.Option{nats.Compression(tc.compress)}
 			if tc.secure {
-				wo.TLSConfig = cert.server
-				opts = append(opts, nats.Secure(&tls.Config{RootCAs: cert.pool, MinVersion: tls.VersionTLS12}))
+				wo.TLSConfig = p.ServerConfig(false)
+				opts = append(opts, nats.Secure(p.ClientConfig()))
 			} else {
 				wo.NoTLS = true
 			}
 			s, logs := startWebsocketServer(t, wo)
-			ws := connectURL(t, wsURL(s, tc.secure), opts...)
+			ws := servertest.ConnectURL(t, wsURL(s, tc.secure), opts...)
 			tcp := servertest.Connect(t, s)
 			require.True(t, strings.HasPrefix(ws.ConnectedUrl(), wsURL(s, tc.secure)), ws.ConnectedUrl())
 
@@ -297,10 +197,10 @@ func TestWebsocketOrigins(t *testing.T) {
 		require.Equal(t, http.StatusSwitchingProtocols, handshake(t, addr, nil).StatusCode)
 		resp := handshake(t, addr, map[string]string{"Origin": "http://evil.example.com"})
 		require.Equal(t, http.StatusForbidden, resp.StatusCode)
-		waitFor(t, "the handshake error in the log", func() bool {
+		servertest.WaitUntil(t, "the handshake error in the log", func() bool {
 			return strings.Contains(logs.String(), "level=ERROR") && strings.Contains(logs.String(), " - websocket handshake error: origin not allowed")
 		})
-		connectURL(t, wsURL(s, false)) // nats.go sends no Origin
+		servertest.ConnectURL(t, wsURL(s, false)) // nats.go sends no Origin
 	})
 	t.Run("allowed_origins", func(t *testing.T) {
 		s, _ := startWebsocketServer(t, wsserver.Options{NoTLS: true, AllowedOrigins: []string{"https://app.example.com", "http://127.0.0.1:8080"}})
@@ -379,7 +279,7 @@ func wireBytes(t testing.TB, compress bool, payload []byte, n int) int64 {
 	t.Helper()
 	s, _ := startWebsocketServer(t, wsserver.Options{NoTLS: true, Compression: compress})
 	d := &countingDialer{}
-	ws := connectURL(t, wsURL(s, false), nats.Compression(compress), nats.SetCustomDialer(d))
+	ws := servertest.ConnectURL(t, wsURL(s, false), nats.Compression(compress), nats.SetCustomDialer(d))
 	var got atomic.Int64
 	done := make(chan struct{})
 	_, err := ws.Subscribe("text", func(m *nats.Msg) {
@@ -397,20 +297,13 @@ func wireBytes(t testing.TB, compress bool, payload []byte, n int) int64 {
 	// Batches keep the subscriber's backlog far from the slow consumer
 	// limits however large n is.
 	const batch = 100
-	deadline := time.Now().Add(10 * time.Second)
 	for sent := 0; sent < n; {
 		for range min(batch, n-sent) {
 			require.NoError(t, tcp.Publish("text", payload))
 			sent++
 		}
 		require.NoError(t, tcp.Flush())
-		for got.Load() < int64(sent) {
-			if time.Now().After(deadline) {
-				t.Fatalf("received %d of %d", got.Load(), sent)
-			}
-			time.Sleep(100 * time.Microsecond)
-		}
-		deadline = time.Now().Add(10 * time.Second)
+		servertest.WaitUntil(t, fmt.Sprintf("%d messages", sent), func() bool { return got.Load() >= int64(sent) })
 	}
 	<-done
 	return d.read.Load() - before
@@ -472,7 +365,7 @@ func TestWebsocketShutdown(t *testing.T) {
 	s, _ := startWebsocketServer(t, wsserver.Options{NoTLS: true})
 	addr := listenerOf(s).Addr().String()
 	closed := make(chan struct{})
-	connectURL(t, wsURL(s, false), nats.ClosedHandler(func(*nats.Conn) { close(closed) }))
+	servertest.ConnectURL(t, wsURL(s, false), nats.ClosedHandler(func(*nats.Conn) { close(closed) }))
 	require.NoError(t, s.Shutdown(t.Context()))
 	select {
 	case <-closed:
@@ -487,13 +380,13 @@ func TestWebsocketShutdown(t *testing.T) {
 // TestWebsocketTLSHandshakeErrorLogged: a plain-text client on a wss://
 // listener fails the TLS handshake, which is logged as an error.
 func TestWebsocketTLSHandshakeErrorLogged(t *testing.T) {
-	s, logs := startWebsocketServer(t, wsserver.Options{TLSConfig: newTestCert(t).server})
+	s, logs := startWebsocketServer(t, wsserver.Options{TLSConfig: servertest.NewPKI(t).ServerConfig(false)})
 	nc, err := net.Dial("tcp", listenerOf(s).Addr().String())
 	require.NoError(t, err)
 	defer nc.Close()
 	_, err = nc.Write([]byte("GET / HTTP/1.1\r\nHost: x\r\n\r\n"))
 	require.NoError(t, err)
-	waitFor(t, "the TLS error in the log", func() bool {
+	servertest.WaitUntil(t, "the TLS error in the log", func() bool {
 		return strings.Contains(logs.String(), "websocket: TLS handshake error from 127.0.0.1:")
 	})
 }
@@ -508,7 +401,7 @@ type pubSubPair struct {
 
 func newPubSubPair(b *testing.B, url string) *pubSubPair {
 	b.Helper()
-	p := &pubSubPair{sub: connectURL(b, url), pub: connectURL(b, url), done: make(chan struct{}, 1)}
+	p := &pubSubPair{sub: servertest.ConnectURL(b, url), pub: servertest.ConnectURL(b, url), done: make(chan struct{}, 1)}
 	s, err := p.sub.Subscribe("bench", func(*nats.Msg) {
 		if p.got.Add(1) == p.want.Load() {
 			p.done <- struct{}{}
@@ -597,8 +490,8 @@ func BenchmarkWebsocketCompressedText(b *testing.B) {
 
 func TestWebsocketMonitoring(t *testing.T) {
 	s, _ := startWebsocketServer(t, wsserver.Options{Host: "127.0.0.1", Port: server.RandomPort, NoTLS: true, Compression: true})
-	ws := connectURL(t, wsURL(s, false), nats.Name("over-ws"))
-	tcp := connectURL(t, s.ClientURL(), nats.Name("over-tcp"))
+	ws := servertest.ConnectURL(t, wsURL(s, false), nats.Name("over-ws"))
+	tcp := servertest.ConnectURL(t, s.ClientURL(), nats.Name("over-tcp"))
 	require.NoError(t, ws.Flush())
 	require.NoError(t, tcp.Flush())
 
