@@ -3,14 +3,8 @@ package monitor_test
 import (
 	"bufio"
 	"bytes"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"fmt"
-	"math/big"
 	"net"
 	"net/http"
 	"regexp"
@@ -23,6 +17,7 @@ import (
 
 	"natsd.dev/monitor"
 	"natsd.dev/server"
+	"natsd.dev/server/servertest"
 )
 
 // exposition is a parsed metrics page.
@@ -159,32 +154,9 @@ func TestMetricsOpenMetrics(t *testing.T) {
 	require.Equal(t, "gauge", ex.types["natsd_varz_connections"])
 }
 
-// selfSigned returns a TLS config with a fresh certificate for 127.0.0.1
-// and a pool that trusts it.
-func selfSigned(t *testing.T) (*tls.Config, *x509.CertPool) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	require.NoError(t, err)
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1),
-		Subject:      pkix.Name{CommonName: "natsd monitor test"},
-		NotBefore:    time.Now().Add(-time.Hour),
-		NotAfter:     time.Now().Add(time.Hour),
-		IPAddresses:  []net.IP{net.ParseIP("127.0.0.1")},
-		KeyUsage:     x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	require.NoError(t, err)
-	cert, err := x509.ParseCertificate(der)
-	require.NoError(t, err)
-	pool := x509.NewCertPool()
-	pool.AddCert(cert)
-	return &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key}}}, pool
-}
-
 func TestHTTPS(t *testing.T) {
-	cfg, pool := selfSigned(t)
+	p := servertest.NewPKI(t)
+	cfg, pool := p.ServerConfig(false), p.Pool
 	e := start(t, server.Options{}, monitor.Options{Port: -1, HTTPSPort: -1, TLSConfig: cfg})
 	require.NotNil(t, e.mon.HTTPSAddr())
 	cl := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
@@ -198,7 +170,8 @@ func TestHTTPS(t *testing.T) {
 }
 
 func TestConnzTLS(t *testing.T) {
-	cfg, pool := selfSigned(t)
+	p := servertest.NewPKI(t)
+	cfg, pool := p.ServerConfig(false), p.Pool
 	e := start(t, server.Options{}, monitor.Options{})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)

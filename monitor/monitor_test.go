@@ -17,6 +17,7 @@ import (
 
 	"natsd.dev/monitor"
 	"natsd.dev/server"
+	"natsd.dev/server/servertest"
 	"natsd.dev/server/snapshot"
 )
 
@@ -29,16 +30,8 @@ type env struct {
 
 func start(t testing.TB, sopts server.Options, mopts monitor.Options) *env {
 	t.Helper()
-	sopts.Host = "127.0.0.1"
-	sopts.Port = server.RandomPort
-	s, err := server.New(sopts)
-	require.NoError(t, err)
-	require.NoError(t, s.Start())
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		require.NoError(t, s.Shutdown(ctx))
-	})
+	sopts.Port = 0
+	s := servertest.Start(t, sopts)
 	mopts.Host = "127.0.0.1"
 	if mopts.Port == 0 && mopts.HTTPSPort == 0 {
 		mopts.Port = -1
@@ -85,10 +78,7 @@ func (e *env) getJSON(t testing.TB, path string) map[string]any {
 
 func (e *env) connect(t testing.TB, opts ...nats.Option) *nats.Conn {
 	t.Helper()
-	nc, err := nats.Connect(e.srv.ClientURL(), append([]nats.Option{nats.NoReconnect()}, opts...)...)
-	require.NoError(t, err)
-	t.Cleanup(nc.Close)
-	return nc
+	return servertest.Connect(t, e.srv, opts...)
 }
 
 func requireKeys(t *testing.T, m map[string]any, keys ...string) {
