@@ -9,24 +9,8 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"natsd.dev/cluster/route"
-	"natsd.dev/confparse"
-	"natsd.dev/server"
-	"natsd.dev/server/config"
+	"natsd.dev/server/servertest"
 )
-
-// confOptions are the server options of a configuration text.
-func confOptions(t *testing.T, text string) server.Options {
-	t.Helper()
-	m, err := confparse.Parse([]byte(text))
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := config.Default()
-	if _, err := c.Apply(m); err != nil {
-		t.Fatal(err)
-	}
-	return c.Options
-}
 
 const crossAccountConf = `
 accounts {
@@ -49,8 +33,8 @@ accounts {
 // back over the route; a stream A publishes on one node reaches B's
 // subscriber on the other.
 func TestImportsAcrossNodes(t *testing.T) {
-	n1 := startNodeWith(t, confOptions(t, crossAccountConf), "N1", route.Options{Name: "acc"})
-	n2 := startNodeWith(t, confOptions(t, crossAccountConf), "N2", route.Options{Name: "acc", Routes: []*url.URL{n1.routeURL()}})
+	n1 := startNodeWith(t, servertest.ConfigOptions(t, crossAccountConf), "N1", route.Options{Name: "acc"})
+	n2 := startNodeWith(t, servertest.ConfigOptions(t, crossAccountConf), "N2", route.Options{Name: "acc", Routes: []*url.URL{n1.routeURL()}})
 	waitRoutes(t, 1, n1, n2)
 
 	a := n1.connect(t, nats.UserInfo("a", "a"))
@@ -76,10 +60,10 @@ func TestImportsAcrossNodes(t *testing.T) {
 		t.Fatal(err)
 	}
 	acc, _ := n2.s.LookupAccount("A"), 0
-	waitFor(t, 5*time.Second, "A's interest on N2", func() bool {
+	servertest.WaitUntilWithin(t, 5*time.Second, "A's interest on N2", func() bool {
 		return acc.NumSubscriptions() >= 3 // svc, many and N2's own response subscription
 	})
-	waitFor(t, 5*time.Second, "B's interest on N1", func() bool {
+	servertest.WaitUntilWithin(t, 5*time.Second, "B's interest on N1", func() bool {
 		return n1.s.LookupAccount("B").NumSubscriptions() >= 1
 	})
 
@@ -127,9 +111,9 @@ func TestStatszAcrossNodes(t *testing.T) {
 	const conf = `
 accounts { SYS: { users: [ {user: sys, password: sys} ] } }
 system_account: SYS`
-	n1 := startNodeWith(t, confOptions(t, conf), "N1", route.Options{Name: "sz"})
-	n2 := startNodeWith(t, confOptions(t, conf), "N2", route.Options{Name: "sz", Routes: []*url.URL{n1.routeURL()}})
-	n3 := startNodeWith(t, confOptions(t, conf), "N3", route.Options{Name: "sz", Routes: []*url.URL{n1.routeURL()}})
+	n1 := startNodeWith(t, servertest.ConfigOptions(t, conf), "N1", route.Options{Name: "sz"})
+	n2 := startNodeWith(t, servertest.ConfigOptions(t, conf), "N2", route.Options{Name: "sz", Routes: []*url.URL{n1.routeURL()}})
+	n3 := startNodeWith(t, servertest.ConfigOptions(t, conf), "N3", route.Options{Name: "sz", Routes: []*url.URL{n1.routeURL()}})
 	waitRoutes(t, 2, n1, n2, n3)
 
 	sys := n2.connect(t, nats.UserInfo("sys", "sys"))

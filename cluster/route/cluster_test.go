@@ -1,14 +1,12 @@
 package route_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -16,30 +14,13 @@ import (
 
 	"natsd.dev/cluster/route"
 	"natsd.dev/server"
+	"natsd.dev/server/servertest"
 	"natsd.dev/server/snapshot"
 )
 
-// logBuf collects a server's log lines for assertions.
-type logBuf struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *logBuf) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logBuf) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // lineHandler writes "[LEVEL] message" lines, messages unquoted.
 type lineHandler struct {
-	w     *logBuf
+	w     *servertest.Logs
 	trace bool
 }
 
@@ -58,7 +39,7 @@ type node struct {
 	s   *server.Server
 	c   *route.Cluster
 	o   route.Options
-	log *logBuf
+	log *servertest.Logs
 }
 
 // startNode runs a server on a free port with a cluster listener on a
@@ -71,22 +52,15 @@ func startNode(t testing.TB, name string, o route.Options) *node {
 // startNodeWith is startNode with more server options.
 func startNodeWith(t testing.TB, so server.Options, name string, o route.Options) *node {
 	t.Helper()
-	lb := &logBuf{}
-	so.ServerName, so.Host, so.Port = name, "127.0.0.1", server.RandomPort
+	lb := &servertest.Logs{}
+	so.ServerName, so.Port = name, 0
 	so.Logger = slog.New(&lineHandler{w: lb, trace: so.Logger != nil})
-	s, err := server.New(so)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Start(); err != nil {
-		t.Fatal(err)
-	}
+	s := servertest.Start(t, so)
 	if o.Host == "" {
 		o.Host = "127.0.0.1"
 	}
 	c, err := route.Start(s, &o)
 	if err != nil {
-		s.Shutdown(context.Background())
 		t.Fatal(err)
 	}
 	n := &node{t: t, s: s, c: c, o: o, log: lb}
@@ -115,21 +89,9 @@ func (n *node) connect(t testing.TB, opts ...nats.Option) *nats.Conn {
 	return nc
 }
 
-func waitFor(t testing.TB, d time.Duration, what string, ok func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for time.Now().Before(deadline) {
-		if ok() {
-			return
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	t.Fatalf("timed out after %v waiting for %s", d, what)
-}
-
 func waitRoutes(t testing.TB, want int, nodes ...*node) {
 	t.Helper()
-	waitFor(t, 5*time.Second, fmt.Sprintf("%d routes on each node", want), func() bool {
+	servertest.WaitUntilWithin(t, 5*time.Second, fmt.Sprintf("%d routes on each node", want), func() bool {
 		for _, n := range nodes {
 			if n.c.NumRoutes() != want {
 				return false
@@ -143,7 +105,7 @@ func waitRoutes(t testing.TB, want int, nodes ...*node) {
 // remote) in the global account.
 func waitInterest(t testing.TB, n *node, want int) {
 	t.Helper()
-	waitFor(t, 5*time.Second, "interest to propagate", func() bool {
+	servertest.WaitUntilWithin(t, 5*time.Second, "interest to propagate", func() bool {
 		return n.s.GlobalAccount().NumSubscriptions() >= want
 	})
 }
@@ -162,7 +124,7 @@ func TestMeshThroughSeed(t *testing.T) {
 	// B and C found each other through the seed's gossip.
 	// Each pair fills its pool: three connections, slots 0 to 2.
 	for _, n := range []*node{a, b, c} {
-		waitFor(t, 5*time.Second, "full pools", func() bool {
+		servertest.WaitUntilWithin(t, 5*time.Second, "full pools", func() bool {
 			rz := n.c.Routez(nil)
 			if rz.NumRoutes != 2*route.DefaultPoolSize {
 				return false
@@ -228,7 +190,7 @@ func TestMeshThroughSeed(t *testing.T) {
 	// Unsubscribe removes the interest everywhere.
 	got.Unsubscribe()
 	sub.Flush()
-	waitFor(t, 5*time.Second, "interest removal", func() bool {
+	servertest.WaitUntilWithin(t, 5*time.Second, "interest removal", func() bool {
 		return b.s.GlobalAccount().NumSubscriptions() == 2 // A's svc, C's reply inbox
 	})
 }
@@ -268,7 +230,7 @@ func TestQueueGroupsAcrossNodes(t *testing.T) {
 	for _, n := range []*node{b, b, c, c} {
 		members = append(members, member(n, "q"))
 	}
-	waitFor(t, 5*time.Second, "queue interest on A", func() bool {
+	servertest.WaitUntilWithin(t, 5*time.Second, "queue interest on A", func() bool {
 		// q and mark from each remote server (q weighted).
 		return a.s.GlobalAccount().NumSubscriptions() == 4
 	})
@@ -320,7 +282,7 @@ func TestRestartNodeMeshHealsAndClientFailsOver(t *testing.T) {
 			default:
 			}
 		}))
-	waitFor(t, 5*time.Second, "connect_urls", func() bool { return len(cli.DiscoveredServers()) == 2 })
+	servertest.WaitUntilWithin(t, 5*time.Second, "connect_urls", func() bool { return len(cli.DiscoveredServers()) == 2 })
 
 	// The seed goes away and comes back on the same cluster port.
 	seedAddr := a.c.Addr().String()
@@ -332,7 +294,7 @@ func TestRestartNodeMeshHealsAndClientFailsOver(t *testing.T) {
 	// The port was just released; give the kernel a moment if it is slow
 	// to let it go.
 	var a2 *node
-	waitFor(t, 3*time.Second, "the seed's port", func() bool {
+	servertest.WaitUntilWithin(t, 3*time.Second, "the seed's port", func() bool {
 		ln, err := net.Listen("tcp", seedAddr)
 		if err != nil {
 			return false
@@ -370,7 +332,7 @@ func TestRestartNodeMeshHealsAndClientFailsOver(t *testing.T) {
 func TestClusterNameConflict(t *testing.T) {
 	a := startNode(t, "A", route.Options{Name: "alpha"})
 	b := startNode(t, "B", route.Options{Name: "beta", Routes: []*url.URL{a.routeURL()}})
-	waitFor(t, 5*time.Second, "conflict log line", func() bool {
+	servertest.WaitUntilWithin(t, 5*time.Second, "conflict log line", func() bool {
 		return strings.Contains(a.log.String(), `Rejecting connection, cluster name "beta" does not match "alpha"`)
 	})
 	if a.c.NumRoutes() != 0 || b.c.NumRoutes() != 0 {
@@ -407,7 +369,7 @@ func TestRouteAuthorization(t *testing.T) {
 	bad := a.routeURL()
 	bad.User = url.UserPassword("ruser", "wrong")
 	startNode(t, "C", route.Options{Name: "test", Routes: []*url.URL{bad}})
-	waitFor(t, 5*time.Second, "auth failure logged", func() bool {
+	servertest.WaitUntilWithin(t, 5*time.Second, "auth failure logged", func() bool {
 		return strings.Contains(a.log.String(), "authentication error")
 	})
 	if a.c.NumRoutes() != 1 {
@@ -537,7 +499,7 @@ func TestMonitoringThroughServer(t *testing.T) {
 	a := startNode(t, "A", route.Options{Name: "mon"})
 	b := startNode(t, "B", route.Options{Name: "mon", Routes: []*url.URL{a.routeURL()}})
 	waitRoutes(t, 1, a, b)
-	waitFor(t, 5*time.Second, "full pool", func() bool { return len(a.c.Routez(nil).Routes) == route.DefaultPoolSize })
+	servertest.WaitUntilWithin(t, 5*time.Second, "full pool", func() bool { return len(a.c.Routez(nil).Routes) == route.DefaultPoolSize })
 	sub := b.connect(t)
 	sub.SubscribeSync("mon.x")
 	sub.Flush()
@@ -586,7 +548,7 @@ func TestStalledPeerIsCutOff(t *testing.T) {
 		t.Fatalf("got %q", got)
 	}
 	waitRoutes(t, 0, a)
-	waitFor(t, 2*time.Second, "the close logged", func() bool {
+	servertest.WaitUntilWithin(t, 2*time.Second, "the close logged", func() bool {
 		return strings.Contains(a.log.String(), "Router connection closed: Stale Connection")
 	})
 }
@@ -605,7 +567,7 @@ func TestRouteTrace(t *testing.T) {
 	if _, err := s.NextMsg(2 * time.Second); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 2*time.Second, "trace lines", func() bool {
+	servertest.WaitUntilWithin(t, 2*time.Second, "trace lines", func() bool {
 		l := a.log.String()
 		return strings.Contains(l, "<<- [RS+ $G traced workers 1]")
 	})
@@ -621,10 +583,10 @@ func TestLameDuckLeavesConnectURLs(t *testing.T) {
 	b := startNode(t, "B", route.Options{Name: "ldm", Routes: []*url.URL{a.routeURL()}})
 	waitRoutes(t, 1, a, b)
 	cli := b.connect(t)
-	waitFor(t, 5*time.Second, "A's URL on B's client", func() bool { return len(cli.DiscoveredServers()) == 1 })
+	servertest.WaitUntilWithin(t, 5*time.Second, "A's URL on B's client", func() bool { return len(cli.DiscoveredServers()) == 1 })
 	a.connect(t) // a client keeps A in its grace period
 	go a.s.LameDuck(context.Background())
-	waitFor(t, 5*time.Second, "A's URL withdrawn", func() bool {
+	servertest.WaitUntilWithin(t, 5*time.Second, "A's URL withdrawn", func() bool {
 		v, _ := b.s.Varz(nil)
 		return len(v.ClientConnectURLs) == 1
 	})
@@ -681,7 +643,7 @@ func TestRouteRTT(t *testing.T) {
 	a := startNode(t, "A", route.Options{Name: "rtt"})
 	b := startNode(t, "B", route.Options{Name: "rtt", Routes: []*url.URL{a.routeURL()}})
 	waitRoutes(t, 1, a, b)
-	waitFor(t, 5*time.Second, "an RTT in /routez", func() bool {
+	servertest.WaitUntilWithin(t, 5*time.Second, "an RTT in /routez", func() bool {
 		rz := a.c.Routez(nil)
 		return len(rz.Routes) > 0 && rz.Routes[0].RTT != ""
 	})

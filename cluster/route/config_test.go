@@ -1,19 +1,9 @@
 package route_test
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"errors"
 	"fmt"
-	"math/big"
-	"net"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -21,6 +11,7 @@ import (
 	"natsd.dev/cluster/route"
 	"natsd.dev/confparse"
 	"natsd.dev/server"
+	"natsd.dev/server/servertest"
 )
 
 // parseCluster parses text as a configuration file and hands its cluster
@@ -205,9 +196,9 @@ func TestParseConfigVariables(t *testing.T) {
 }
 
 func TestParseConfigTLS(t *testing.T) {
-	dir := t.TempDir()
-	cert, key := writeCert(t, dir)
-	o, _, err := parseCluster(t, fmt.Sprintf("cluster {\n port: 1\n tls { cert_file: %q, key_file: %q, ca_file: %q, timeout: 3 }\n}\n", cert, key, cert))
+	f := servertest.NewPKI(t).Files()
+	cert, key := f.Cert, f.Key
+	o, _, err := parseCluster(t, fmt.Sprintf("cluster {\n port: 1\n tls { cert_file: %q, key_file: %q, ca_file: %q, timeout: 3 }\n}\n", cert, key, f.CA))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -236,40 +227,4 @@ func TestParseRouteURL(t *testing.T) {
 			t.Errorf("%q parsed", s)
 		}
 	}
-}
-
-// writeCert writes a self-signed certificate for 127.0.0.1 and its key.
-func writeCert(t *testing.T, dir string) (certFile, keyFile string) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber:          big.NewInt(1),
-		Subject:               pkix.Name{CommonName: "natsd cluster test"},
-		NotBefore:             time.Now().Add(-time.Hour),
-		NotAfter:              time.Now().Add(time.Hour),
-		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
-		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth},
-		BasicConstraintsValid: true,
-		IsCA:                  true,
-		IPAddresses:           []net.IP{net.IPv4(127, 0, 0, 1)},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	keyDER, err := x509.MarshalECPrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	certFile, keyFile = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
-	if err := os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER}), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return certFile, keyFile
 }

@@ -12,6 +12,7 @@ import (
 
 	"natsd.dev/cluster/route"
 	"natsd.dev/server"
+	"natsd.dev/server/servertest"
 )
 
 func TestParseConfigPermissions(t *testing.T) {
@@ -228,7 +229,7 @@ func TestRouteAuthorizationBcrypt(t *testing.T) {
 		bad := a.routeURL()
 		bad.User = url.UserPassword("ruser", pass)
 		c := startNode(t, "C", route.Options{Name: "test", Routes: []*url.URL{bad}})
-		waitFor(t, 5*time.Second, "auth failure", func() bool {
+		servertest.WaitUntilWithin(t, 5*time.Second, "auth failure", func() bool {
 			return strings.Count(a.log.String(), "authentication error") > i &&
 				strings.Contains(c.log.String(), "Authorization Violation") && c.c.NumRoutes() == 0
 		})

@@ -15,6 +15,7 @@ import (
 	"natsd.dev/confparse"
 	"natsd.dev/server"
 	"natsd.dev/server/config"
+	"natsd.dev/server/servertest"
 	"natsd.dev/server/snapshot"
 )
 
@@ -42,7 +43,7 @@ func TestPoolSpreadsAccounts(t *testing.T) {
 	a := startNodeWith(t, accountsOptions(t), "A", route.Options{Name: "pool"})
 	b := startNodeWith(t, accountsOptions(t), "B", route.Options{Name: "pool", Routes: []*url.URL{a.routeURL()}})
 	waitRoutes(t, 1, a, b)
-	waitFor(t, 5*time.Second, "three pool connections", func() bool {
+	servertest.WaitUntilWithin(t, 5*time.Second, "three pool connections", func() bool {
 		return len(a.c.Routez(nil).Routes) == 3 && len(b.c.Routez(nil).Routes) == 3
 	})
 	// Every account works across the pool, and stays isolated.
@@ -54,7 +55,7 @@ func TestPoolSpreadsAccounts(t *testing.T) {
 	}
 	for i := range 6 {
 		acc := a.s.LookupAccount(fmt.Sprintf("ACC%d", i))
-		waitFor(t, 5*time.Second, "interest of "+acc.Name, func() bool { return acc.NumSubscriptions() == 1 })
+		servertest.WaitUntilWithin(t, 5*time.Second, "interest of "+acc.Name, func() bool { return acc.NumSubscriptions() == 1 })
 	}
 	for i := range 6 {
 		nc := a.connect(t, nats.UserInfo(fmt.Sprintf("u%d", i), fmt.Sprintf("p%d", i)))
@@ -110,7 +111,7 @@ func TestPoolOffPeer(t *testing.T) {
 func TestPoolSizeMismatch(t *testing.T) {
 	a := startNode(t, "A", route.Options{Name: "pool", PoolSize: 3})
 	startNode(t, "B", route.Options{Name: "pool", PoolSize: 2, Routes: []*url.URL{a.routeURL()}})
-	waitFor(t, 5*time.Second, "mismatch logged", func() bool {
+	servertest.WaitUntilWithin(t, 5*time.Second, "mismatch logged", func() bool {
 		return strings.Contains(a.log.String(), "Mismatch route pool size")
 	})
 }
@@ -129,7 +130,7 @@ func TestPinnedAccountRoute(t *testing.T) {
 		}
 		return nil
 	}
-	waitFor(t, 5*time.Second, "pool and pinned route", func() bool {
+	servertest.WaitUntilWithin(t, 5*time.Second, "pool and pinned route", func() bool {
 		return len(a.c.Routez(nil).Routes) == 4 && pinnedRoute(a) != nil && pinnedRoute(b) != nil
 	})
 	var subs []*nats.Subscription
@@ -141,7 +142,7 @@ func TestPinnedAccountRoute(t *testing.T) {
 		nc.Flush()
 	}
 	acc1 := a.s.LookupAccount("ACC1")
-	waitFor(t, 5*time.Second, "ACC1 interest over the pinned route", func() bool { return acc1.NumSubscriptions() == 2 })
+	servertest.WaitUntilWithin(t, 5*time.Second, "ACC1 interest over the pinned route", func() bool { return acc1.NumSubscriptions() == 2 })
 	for _, i := range []int{0, 1} {
 		nc := a.connect(t, nats.UserInfo(fmt.Sprintf("u%d", i), fmt.Sprintf("p%d", i)))
 		msg := nats.NewMsg("pin")

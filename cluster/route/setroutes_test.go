@@ -33,7 +33,7 @@ func TestSetRoutes(t *testing.T) {
 
 	a.c.SetRoutes(nil)
 	waitRoutes(t, 0, a, b)
-	waitFor(t, 2*time.Second, "the close reason in A's log", func() bool {
+	servertest.WaitUntilWithin(t, 2*time.Second, "the close reason in A's log", func() bool {
 		return strings.Contains(a.log.String(), "Router connection closed: Route Removed")
 	})
 	if !strings.Contains(a.log.String(), "Removed route "+b.routeURL().String()) {
@@ -127,7 +127,7 @@ func TestSetRoutesNewCredentials(t *testing.T) {
 	withUser := b.routeURL()
 	withUser.User = url.UserPassword("ruser", "secret")
 	a.c.SetRoutes([]*url.URL{withUser})
-	waitFor(t, 2*time.Second, "the close reason in A's log", func() bool {
+	servertest.WaitUntilWithin(t, 2*time.Second, "the close reason in A's log", func() bool {
 		return strings.Contains(a.log.String(), "Router connection closed: Route Removed")
 	})
 	// The old connections are gone (not redialed: their URL is no longer

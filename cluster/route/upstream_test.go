@@ -2,11 +2,8 @@ package route_test
 
 import (
 	"fmt"
-	"net"
 	"net/url"
 	"os"
-	"os/exec"
-	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -14,6 +11,7 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"natsd.dev/cluster/route"
+	"natsd.dev/server/servertest"
 )
 
 // TestMixedClusterWithUpstream forms a cluster of a natsd server and an
@@ -21,50 +19,26 @@ import (
 // without it), both with pooling on, and checks queue groups and
 // request/reply across them.
 func TestMixedClusterWithUpstream(t *testing.T) {
-	bin := os.Getenv("NATSD_UPSTREAM_SERVER")
-	if bin == "" {
-		t.Skip("NATSD_UPSTREAM_SERVER not set")
-	}
-	ports := make([]int, 2)
-	for i := range ports {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		ports[i] = ln.Addr().(*net.TCPAddr).Port
-		ln.Close()
-	}
-	cmd := exec.Command(bin, "-a", "127.0.0.1", "-p", fmt.Sprint(ports[0]), "--cluster", fmt.Sprintf("nats://127.0.0.1:%d", ports[1]), "--cluster_name", "mixed")
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	bin := servertest.UpstreamBinary(t)
+	ports := servertest.FreePorts(t, 2)
+	servertest.StartProcess(t, bin, "-a", "127.0.0.1", "-p", fmt.Sprint(ports[0]), "--cluster", fmt.Sprintf("nats://127.0.0.1:%d", ports[1]), "--cluster_name", "mixed")
 	nd := startNode(t, "natsd", route.Options{Name: "mixed", Routes: []*url.URL{{Scheme: "nats-route", Host: fmt.Sprintf("127.0.0.1:%d", ports[1])}}})
-	waitFor(t, 5*time.Second, "pooled route to upstream", func() bool { return len(nd.c.Routez(nil).Routes) == route.DefaultPoolSize })
+	servertest.WaitUntilWithin(t, 5*time.Second, "pooled route to upstream", func() bool { return len(nd.c.Routez(nil).Routes) == route.DefaultPoolSize })
 
-	var up *nats.Conn
-	var err error
-	for range 50 {
-		if up, err = nats.Connect(fmt.Sprintf("nats://127.0.0.1:%d", ports[0])); err == nil {
-			break
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer up.Close()
+	up := servertest.ConnectWhenReady(t, fmt.Sprintf("nats://127.0.0.1:%d", ports[0]))
 	ours := nd.connect(t)
 
 	var onUp, onOurs atomic.Int64
+	var members []*nats.Subscription
 	for range 2 {
-		up.QueueSubscribe("mq", "g", func(*nats.Msg) { onUp.Add(1) })
-		ours.QueueSubscribe("mq", "g", func(*nats.Msg) { onOurs.Add(1) })
+		u, _ := up.QueueSubscribe("mq", "g", func(*nats.Msg) { onUp.Add(1) })
+		o, _ := ours.QueueSubscribe("mq", "g", func(*nats.Msg) { onOurs.Add(1) })
+		members = append(members, u, o)
 	}
 	up.Subscribe("svc.up", func(m *nats.Msg) { m.Respond([]byte("from upstream")) })
 	up.Flush()
 	ours.Flush()
-	waitFor(t, 5*time.Second, "upstream interest", func() bool { return nd.s.GlobalAccount().NumSubscriptions() >= 4 })
+	servertest.WaitUntilWithin(t, 5*time.Second, "upstream interest", func() bool { return nd.s.GlobalAccount().NumSubscriptions() >= 4 })
 	r, err := ours.Request("svc.up", nil, 2*time.Second)
 	if err != nil || string(r.Data) != "from upstream" {
 		t.Fatalf("request: %v %v", r, err)
@@ -76,14 +50,29 @@ func TestMixedClusterWithUpstream(t *testing.T) {
 		ours.Publish("mq", nil)
 	}
 	ours.Flush()
-	waitFor(t, 5*time.Second, "queue messages from natsd", func() bool { return onOurs.Load() >= n })
+	servertest.WaitUntilWithin(t, 5*time.Second, "queue messages from natsd", func() bool { return onOurs.Load() >= n })
 	for range n {
 		up.Publish("mq", nil)
 	}
 	up.Flush()
-	waitFor(t, 5*time.Second, "queue messages from upstream", func() bool { return onUp.Load()+onOurs.Load() >= 2*n })
-	time.Sleep(200 * time.Millisecond)
-	if got := onUp.Load() + onOurs.Load(); got != 2*n {
+	servertest.WaitUntilWithin(t, 5*time.Second, "queue messages from upstream", func() bool { return onUp.Load()+onOurs.Load() >= 2*n })
+	// Markers from both sides reach both connections after the queue
+	// messages (clients and routes keep order): then every queue message
+	// either connection gets has been read, and none is a duplicate.
+	markUp, _ := up.SubscribeSync("mq.done")
+	markOurs, _ := ours.SubscribeSync("mq.done")
+	for _, from := range []*nats.Conn{up, ours} {
+		for _, sub := range []*nats.Subscription{markUp, markOurs} {
+			servertest.PublishUntil(t, from, "mq.done", []byte(from.ConnectedServerId()), sub)
+		}
+	}
+	var got int64
+	for _, m := range members {
+		delivered, _ := m.Delivered()
+		pending, _, _ := m.Pending()
+		got += delivered + int64(pending)
+	}
+	if got != 2*n {
 		t.Fatalf("delivered %d, want %d", got, 2*n)
 	}
 	t.Logf("upstream members got %d, natsd members %d (natsd published %d first)", onUp.Load(), onOurs.Load(), n)
@@ -92,25 +81,14 @@ func TestMixedClusterWithUpstream(t *testing.T) {
 // TestPinnedAccountWithUpstream: natsd and upstream both pin ACC1; its
 // messages cross on the dedicated route, the other accounts' on the pool.
 func TestPinnedAccountWithUpstream(t *testing.T) {
-	bin := os.Getenv("NATSD_UPSTREAM_SERVER")
-	if bin == "" {
-		t.Skip("NATSD_UPSTREAM_SERVER not set")
-	}
+	bin := servertest.UpstreamBinary(t)
 	for _, natsdDials := range []bool{true, false} {
 		t.Run(fmt.Sprintf("natsd dials %v", natsdDials), func(t *testing.T) { pinnedWithUpstream(t, bin, natsdDials) })
 	}
 }
 
 func pinnedWithUpstream(t *testing.T, bin string, natsdDials bool) {
-	ports := make([]int, 2)
-	for i := range ports {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		ports[i] = ln.Addr().(*net.TCPAddr).Port
-		ln.Close()
-	}
+	ports := servertest.FreePorts(t, 2)
 	var nd *node
 	routes := ""
 	if !natsdDials {
@@ -126,17 +104,13 @@ func pinnedWithUpstream(t *testing.T, bin string, natsdDials bool) {
 	if err := os.WriteFile(path, []byte(conf), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(bin, "-c", path)
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	servertest.StartProcess(t, bin, "-c", path)
 	if natsdDials {
-		time.Sleep(200 * time.Millisecond)
+		servertest.WaitListening(t, fmt.Sprintf("127.0.0.1:%d", ports[1]))
 		nd = startNodeWith(t, accountsOptions(t), "natsd", route.Options{Name: "mixed", PinnedAccounts: []string{"ACC1"},
 			Routes: []*url.URL{{Scheme: "nats-route", Host: fmt.Sprintf("127.0.0.1:%d", ports[1])}}})
 	}
-	waitFor(t, 5*time.Second, "pool and pinned route to upstream", func() bool {
+	servertest.WaitUntilWithin(t, 5*time.Second, "pool and pinned route to upstream", func() bool {
 		rz := nd.c.Routez(nil)
 		pinned := 0
 		for _, r := range rz.Routes {
@@ -148,31 +122,16 @@ func pinnedWithUpstream(t *testing.T, bin string, natsdDials bool) {
 	})
 	for _, i := range []int{0, 1} {
 		user, pass := fmt.Sprintf("u%d", i), fmt.Sprintf("p%d", i)
-		var up *nats.Conn
-		var err error
-		for range 50 {
-			if up, err = nats.Connect(fmt.Sprintf("nats://127.0.0.1:%d", ports[0]), nats.UserInfo(user, pass)); err == nil {
-				break
-			}
-			time.Sleep(50 * time.Millisecond)
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer up.Close()
+		up := servertest.ConnectWhenReady(t, fmt.Sprintf("nats://127.0.0.1:%d", ports[0]), nats.UserInfo(user, pass))
 		ours := nd.connect(t, nats.UserInfo(user, pass))
 		toUp, _ := up.SubscribeSync("pinned.x")
 		up.Flush()
 		toOurs, _ := ours.SubscribeSync("pinned.y")
 		ours.Flush()
 		acc := nd.s.LookupAccount(fmt.Sprintf("ACC%d", i))
-		waitFor(t, 5*time.Second, "upstream interest in "+acc.Name, func() bool { return acc.NumSubscriptions() == 2 })
-		time.Sleep(100 * time.Millisecond) // our interest reaches upstream
-		ours.Publish("pinned.x", []byte("n2u"))
-		ours.Flush()
-		if m, err := toUp.NextMsg(2 * time.Second); err != nil || string(m.Data) != "n2u" {
-			t.Fatalf("ACC%d natsd -> upstream: %v", i, err)
-		}
+		servertest.WaitUntilWithin(t, 5*time.Second, "upstream interest in "+acc.Name, func() bool { return acc.NumSubscriptions() == 2 })
+		// Our interest reaches upstream in its own time.
+		servertest.PublishUntil(t, ours, "pinned.x", []byte("n2u"), toUp)
 		up.Publish("pinned.y", []byte("u2n"))
 		up.Flush()
 		if m, err := toOurs.NextMsg(2 * time.Second); err != nil || string(m.Data) != "u2n" {
@@ -184,10 +143,7 @@ func pinnedWithUpstream(t *testing.T, bin string, natsdDials bool) {
 // TestRouteAuthWithUpstream: route authorization between natsd and
 // upstream, each side requiring it from the other.
 func TestRouteAuthWithUpstream(t *testing.T) {
-	bin := os.Getenv("NATSD_UPSTREAM_SERVER")
-	if bin == "" {
-		t.Skip("NATSD_UPSTREAM_SERVER not set")
-	}
+	bin := servertest.UpstreamBinary(t)
 	for _, tc := range []struct {
 		name       string
 		natsdDials bool
@@ -200,15 +156,7 @@ func TestRouteAuthWithUpstream(t *testing.T) {
 		{"upstream dials, wrong password", false, "nope", false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			ports := make([]int, 2)
-			for i := range ports {
-				ln, err := net.Listen("tcp", "127.0.0.1:0")
-				if err != nil {
-					t.Fatal(err)
-				}
-				ports[i] = ln.Addr().(*net.TCPAddr).Port
-				ln.Close()
-			}
+			ports := servertest.FreePorts(t, 2)
 			var nd *node
 			conf := fmt.Sprintf("listen: 127.0.0.1:%d\ncluster { name: auth, listen: 127.0.0.1:%d", ports[0], ports[1])
 			if tc.natsdDials {
@@ -223,13 +171,9 @@ func TestRouteAuthWithUpstream(t *testing.T) {
 			if err := os.WriteFile(path, []byte(conf), 0o600); err != nil {
 				t.Fatal(err)
 			}
-			cmd := exec.Command(bin, "-c", path)
-			if err := cmd.Start(); err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+			servertest.StartProcess(t, bin, "-c", path)
 			if tc.natsdDials {
-				time.Sleep(200 * time.Millisecond)
+				servertest.WaitListening(t, fmt.Sprintf("127.0.0.1:%d", ports[1]))
 				nd = startNode(t, "natsd", route.Options{Name: "auth",
 					Routes: []*url.URL{{Scheme: "nats-route", User: url.UserPassword("ruser", tc.pass), Host: fmt.Sprintf("127.0.0.1:%d", ports[1])}}})
 			}
@@ -237,12 +181,15 @@ func TestRouteAuthWithUpstream(t *testing.T) {
 				waitRoutes(t, 1, nd)
 				return
 			}
-			time.Sleep(500 * time.Millisecond)
+			// The refusal is logged: natsd's as the accepting side, the
+			// error upstream sends back as the dialing side.
+			refusal := "authentication error"
+			if tc.natsdDials {
+				refusal = "Authorization Violation"
+			}
+			nd.log.WaitFor(t, refusal)
 			if nd.c.NumRoutes() != 0 {
 				t.Fatal("route formed with a wrong password")
-			}
-			if !tc.natsdDials && !strings.Contains(nd.log.String(), "authentication error") {
-				t.Fatalf("natsd did not log the failure:\n%s", nd.log.String())
 			}
 		})
 	}
@@ -252,18 +199,8 @@ func TestRouteAuthWithUpstream(t *testing.T) {
 // upstream server pointing at the seed, then a natsd seed with two
 // upstream servers: each time the gossip completes the mesh.
 func TestGossipWithUpstream(t *testing.T) {
-	bin := os.Getenv("NATSD_UPSTREAM_SERVER")
-	if bin == "" {
-		t.Skip("NATSD_UPSTREAM_SERVER not set")
-	}
-	freePort := func() int {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer ln.Close()
-		return ln.Addr().(*net.TCPAddr).Port
-	}
+	bin := servertest.UpstreamBinary(t)
+	freePort := func() int { return servertest.FreePorts(t, 1)[0] }
 	// upstream starts a server and returns a client connected to it.
 	upstream := func(t *testing.T, clusterPort int, route string) *nats.Conn {
 		port := freePort()
@@ -271,34 +208,18 @@ func TestGossipWithUpstream(t *testing.T) {
 		if route != "" {
 			args = append(args, "--routes", route)
 		}
-		cmd := exec.Command(bin, args...)
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-		var nc *nats.Conn
-		var err error
-		for range 50 {
-			if nc, err = nats.Connect(fmt.Sprintf("nats://127.0.0.1:%d", port)); err == nil {
-				break
-			}
-			time.Sleep(50 * time.Millisecond)
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(nc.Close)
-		return nc
+		servertest.StartProcess(t, bin, args...)
+		return servertest.ConnectWhenReady(t, fmt.Sprintf("nats://127.0.0.1:%d", port))
 	}
 	t.Run("upstream seed", func(t *testing.T) {
 		seed := freePort()
 		upstream(t, seed, "")
 		nd := startNode(t, "natsd", route.Options{Name: "g", Routes: []*url.URL{{Scheme: "nats-route", Host: fmt.Sprintf("127.0.0.1:%d", seed)}}})
 		other := upstream(t, freePort(), fmt.Sprintf("nats://127.0.0.1:%d", seed))
-		waitFor(t, 10*time.Second, "natsd routed to both upstream servers", func() bool { return nd.c.NumRoutes() == 2 })
+		servertest.WaitUntilWithin(t, 10*time.Second, "natsd routed to both upstream servers", func() bool { return nd.c.NumRoutes() == 2 })
 		// A message from the other upstream server reaches natsd directly.
 		s, _ := nd.connect(t).SubscribeSync("g.x")
-		waitFor(t, 5*time.Second, "delivery", func() bool {
+		servertest.WaitUntilWithin(t, 5*time.Second, "delivery", func() bool {
 			other.Publish("g.x", nil)
 			other.Flush()
 			_, err := s.NextMsg(50 * time.Millisecond)
@@ -309,12 +230,12 @@ func TestGossipWithUpstream(t *testing.T) {
 		nd := startNode(t, "natsd", route.Options{Name: "g"})
 		u1 := upstream(t, freePort(), nd.routeURL().String())
 		u2 := upstream(t, freePort(), nd.routeURL().String())
-		waitFor(t, 10*time.Second, "natsd routed to both upstream servers", func() bool { return nd.c.NumRoutes() == 2 })
+		servertest.WaitUntilWithin(t, 10*time.Second, "natsd routed to both upstream servers", func() bool { return nd.c.NumRoutes() == 2 })
 		// The upstream servers found each other through our gossip: a
 		// message crosses one hop only, so it must take their own route.
 		s, _ := u1.SubscribeSync("g.y")
 		u1.Flush()
-		waitFor(t, 5*time.Second, "delivery between the upstream servers", func() bool {
+		servertest.WaitUntilWithin(t, 5*time.Second, "delivery between the upstream servers", func() bool {
 			u2.Publish("g.y", nil)
 			u2.Flush()
 			_, err := s.NextMsg(50 * time.Millisecond)

@@ -1,7 +1,9 @@
 package servertest
 
 import (
+	"bytes"
 	"testing"
+	"time"
 
 	"github.com/nats-io/nats.go"
 
@@ -89,4 +91,31 @@ func ClosedCount(tb testing.TB, s *server.Server, reason string) int {
 		return n > 0
 	})
 	return n
+}
+
+// PublishUntil publishes data on subject from from, again every 20ms,
+// until sub receives a message with that data, and fails the test after
+// DefaultWait. It waits for interest to cross servers (routes, gateways)
+// without sleeping; since servers and routes keep a connection's order,
+// once it returns sub's connection has read every message that from
+// published earlier and that reached it the same way. Other messages on
+// sub are skipped.
+func PublishUntil(tb testing.TB, from *nats.Conn, subject string, data []byte, sub *nats.Subscription) {
+	tb.Helper()
+	deadline := time.Now().Add(DefaultWait)
+	for time.Now().Before(deadline) {
+		if err := from.Publish(subject, data); err != nil {
+			tb.Fatalf("servertest: publish %s: %v", subject, err)
+		}
+		for {
+			m, err := sub.NextMsg(20 * time.Millisecond)
+			if err != nil {
+				break
+			}
+			if bytes.Equal(m.Data, data) {
+				return
+			}
+		}
+	}
+	tb.Fatalf("servertest: %q on %s never reached %s", data, subject, sub.Subject)
 }

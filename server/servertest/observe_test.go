@@ -48,3 +48,13 @@ func TestClosedReason(t *testing.T) {
 	servertest.Connect(t, s).Close()
 	servertest.WaitUntil(t, "two closed", func() bool { return servertest.ClosedCount(t, s, "Client Closed") == 2 })
 }
+
+func TestPublishUntil(t *testing.T) {
+	s := servertest.Start(t, server.Options{})
+	pub, subc := servertest.Connect(t, s), servertest.Connect(t, s)
+	sub, err := subc.SubscribeSync("late")
+	if err != nil {
+		t.Fatal(err)
+	}
+	servertest.PublishUntil(t, pub, "late", []byte("marker"), sub)
+}
