@@ -377,31 +377,11 @@ func TestRouteAuthorization(t *testing.T) {
 	}
 
 	// Raw TCP: a wrong CONNECT gets upstream's error text.
-	conn, err := net.Dial("tcp", a.c.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	fmt.Fprintf(conn, "CONNECT {\"user\":\"ruser\",\"pass\":\"nope\",\"name\":\"X\",\"cluster\":\"test\"}\r\n")
-	if got := readUntil(t, conn, "Authorization Violation"); !strings.Contains(got, "-ERR 'Authorization Violation'") {
+	raw := servertest.DialRaw(t, a.c.Addr().String())
+	raw.Send("CONNECT {\"user\":\"ruser\",\"pass\":\"nope\",\"name\":\"X\",\"cluster\":\"test\"}\r\n")
+	if got := raw.ReadUntil("Authorization Violation"); !strings.Contains(got, "-ERR 'Authorization Violation'") {
 		t.Fatalf("got %q", got)
 	}
-}
-
-// readUntil reads from conn until want shows up, EOF or 3 seconds.
-func readUntil(t testing.TB, conn net.Conn, want string) string {
-	t.Helper()
-	conn.SetReadDeadline(time.Now().Add(3 * time.Second))
-	var all []byte
-	buf := make([]byte, 4096)
-	for !strings.Contains(string(all), want) {
-		n, err := conn.Read(buf)
-		all = append(all, buf[:n]...)
-		if err != nil {
-			break
-		}
-	}
-	return string(all)
 }
 
 func TestGarbagePeerIsCutOff(t *testing.T) {
@@ -409,28 +389,18 @@ func TestGarbagePeerIsCutOff(t *testing.T) {
 	b := startNode(t, "B", route.Options{Name: "test", Routes: []*url.URL{a.routeURL()}})
 	waitRoutes(t, 1, a, b)
 
-	conn, err := net.Dial("tcp", a.c.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	conn.Write([]byte("THIS IS NOT NATS\r\n"))
-	got := readUntil(t, conn, "Unknown Protocol Operation")
+	raw := servertest.DialRaw(t, a.c.Addr().String())
+	raw.Send("THIS IS NOT NATS\r\n")
+	got := raw.ReadUntil("Unknown Protocol Operation")
 	if !strings.Contains(got, "-ERR 'Unknown Protocol Operation'") {
 		t.Fatalf("got %q", got)
 	}
 	// Cut off: the socket is closed.
-	conn.SetReadDeadline(time.Now().Add(3 * time.Second))
-	if _, err := conn.Read(make([]byte, 1)); err == nil {
-		t.Fatal("garbage peer still connected")
-	}
+	raw.ExpectClosed()
 	// A peer that stops mid-message is dropped when it goes away.
-	conn2, err := net.Dial("tcp", a.c.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	conn2.Write([]byte("CONNECT {\"name\":\"Z\",\"cluster\":\"test\"}\r\nRMSG $G foo 100\r\nhalf"))
-	conn2.Close()
+	raw2 := servertest.DialRaw(t, a.c.Addr().String())
+	raw2.Send("CONNECT {\"name\":\"Z\",\"cluster\":\"test\"}\r\nRMSG $G foo 100\r\nhalf")
+	raw2.Conn.Close()
 
 	// The real route is untouched.
 	if a.c.NumRoutes() != 1 {
@@ -535,15 +505,11 @@ func TestMonitoringThroughServer(t *testing.T) {
 
 func TestStalledPeerIsCutOff(t *testing.T) {
 	a := startNode(t, "A", route.Options{Name: "test", PingInterval: 50 * time.Millisecond, MaxPingsOut: 2})
-	conn, err := net.Dial("tcp", a.c.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
+	raw := servertest.DialRaw(t, a.c.Addr().String())
 	// A well-behaved handshake, then silence: PINGs go unanswered.
-	fmt.Fprintf(conn, "CONNECT {\"name\":\"NFAKE\",\"cluster\":\"test\",\"headers\":true}\r\nINFO {\"server_id\":\"NFAKE\",\"server_name\":\"fake\",\"cluster\":\"test\",\"port\":1,\"headers\":true}\r\n")
+	raw.Send("CONNECT {\"name\":\"NFAKE\",\"cluster\":\"test\",\"headers\":true}\r\nINFO {\"server_id\":\"NFAKE\",\"server_name\":\"fake\",\"cluster\":\"test\",\"port\":1,\"headers\":true}\r\n")
 	waitRoutes(t, 1, a)
-	got := readUntil(t, conn, "Stale Connection")
+	got := raw.ReadUntil("Stale Connection")
 	if !strings.Contains(got, "PING") || !strings.Contains(got, "-ERR 'Stale Connection'") {
 		t.Fatalf("got %q", got)
 	}
