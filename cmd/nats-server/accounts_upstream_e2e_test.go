@@ -13,6 +13,8 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/stretchr/testify/require"
+
+	"natsd.dev/server/servertest"
 )
 
 // securityConf is an upstream-style configuration with users, permission
@@ -206,20 +208,17 @@ func securityScenario(t *testing.T, url string) []string {
 // accounts, imports, exports and mappings on natsd and on upstream
 // nats-server and compares what clients observe, line by line.
 func TestSecurityConfigMatchesUpstream(t *testing.T) {
-	bin := os.Getenv(upstreamEnv)
-	if bin == "" {
-		t.Skip(upstreamEnv + " not set")
-	}
+	bin := servertest.UpstreamBinary(t)
 	conf := filepath.Join(t.TempDir(), "security.conf")
 	require.NoError(t, os.WriteFile(conf, []byte(securityConf), 0o600))
 
 	p := start(t, "-c", conf)
 	ours := securityScenario(t, p.url())
 
-	port := freePorts(t, 1)[0]
-	startUpstream(t, bin, "-c", conf, "-a", "127.0.0.1", "-p", strconv.Itoa(port))
+	port := servertest.FreePorts(t, 1)[0]
+	servertest.StartProcess(t, bin, "-c", conf, "-a", "127.0.0.1", "-p", strconv.Itoa(port))
 	url := "nats://127.0.0.1:" + strconv.Itoa(port)
-	eventually(t, "upstream to listen", func() bool {
+	servertest.WaitUntil(t, "upstream to listen", func() bool {
 		nc, err := nats.Connect(url, nats.UserInfo("g", "g"))
 		if err == nil {
 			nc.Close()

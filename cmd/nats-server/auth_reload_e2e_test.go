@@ -10,6 +10,8 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/stretchr/testify/require"
+
+	"natsd.dev/server/servertest"
 )
 
 // reload rewrites conf, sends SIGHUP and waits for the n-th outcome line
@@ -18,7 +20,7 @@ func (p *proc) reload(conf, text string, n int) {
 	p.t.Helper()
 	writeFile(p.t, conf, text)
 	p.signal(syscall.SIGHUP)
-	eventually(p.t, "reload outcome", func() bool {
+	servertest.WaitUntil(p.t, "reload outcome", func() bool {
 		log := p.log.String()
 		return strings.Count(log, "Reloaded server configuration")+strings.Count(log, "Failed to reload server configuration") >= n
 	})

@@ -14,6 +14,8 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/stretchr/testify/require"
+
+	"natsd.dev/server/servertest"
 )
 
 // countingProxy forwards TCP connections to target and counts the bytes
@@ -117,7 +119,7 @@ func TestClusterCompressionRatio(t *testing.T) {
 			require.NoError(t, ncB.Publish("cmp", p))
 		}
 		require.NoError(t, ncB.Flush())
-		eventually(t, "every message", func() bool { return got.Load() == n })
+		servertest.WaitUntil(t, "every message", func() bool { return got.Load() == n })
 		b.cmd.Process.Kill()
 		<-b.done
 		proxy.close()

@@ -1,16 +1,8 @@
 package main
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/json"
-	"encoding/pem"
 	"fmt"
-	"math/big"
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -20,6 +12,8 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/stretchr/testify/require"
+
+	"natsd.dev/server/servertest"
 )
 
 // clusterURL returns the cluster listener's URL from p's ports file.
@@ -189,7 +183,7 @@ func TestClusterNodeKilledAndRestarted(t *testing.T) {
 		nats.MaxReconnects(50), nats.ReconnectHandler(func(nc *nats.Conn) { reconnected <- nc.ConnectedUrl() }))
 	require.NoError(t, err)
 	t.Cleanup(nc.Close)
-	eventually(t, "the client to learn the other nodes", func() bool { return len(nc.DiscoveredServers()) >= 2 })
+	servertest.WaitUntil(t, "the client to learn the other nodes", func() bool { return len(nc.DiscoveredServers()) >= 2 })
 
 	ncC := c.connect()
 	sub, err := ncC.SubscribeSync("failover")
@@ -227,7 +221,7 @@ func TestClusterNodeKilledAndRestarted(t *testing.T) {
 func TestClusterNameConflict(t *testing.T) {
 	a := start(t, "--cluster_name", "alpha", "--cluster", "nats://127.0.0.1:-1")
 	b := start(t, "--cluster_name", "beta", "--cluster", "nats://127.0.0.1:-1", "--routes", a.clusterURL())
-	eventually(t, "a cluster name conflict in the logs", func() bool {
+	servertest.WaitUntil(t, "a cluster name conflict in the logs", func() bool {
 		return strings.Contains(a.log.String(), `Rejecting connection, cluster name "beta" does not match "alpha"`) ||
 			strings.Contains(b.log.String(), `Rejecting connection, cluster name "alpha" does not match "beta"`)
 	})
@@ -243,47 +237,13 @@ func TestClusterNameConflict(t *testing.T) {
 	require.ErrorIs(t, err, nats.ErrTimeout, "a message crossed clusters with different names")
 }
 
-// routePKI writes into dir a CA (ca.pem) and a certificate for 127.0.0.1
-// signed by it that serves as both server and client certificate, as
-// route certificates must (route.pem, route-key.pem).
-func routePKI(t *testing.T, dir string) (ca, cert, key string) {
-	t.Helper()
-	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	require.NoError(t, err)
-	caTmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "natsd route CA"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		KeyUsage: x509.KeyUsageCertSign, BasicConstraintsValid: true, IsCA: true,
-	}
-	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
-	require.NoError(t, err)
-	caCert, err := x509.ParseCertificate(caDER)
-	require.NoError(t, err)
-	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	require.NoError(t, err)
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "natsd route"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		KeyUsage:    x509.KeyUsageDigitalSignature,
-		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth},
-		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, caCert, &k.PublicKey, caKey)
-	require.NoError(t, err)
-	keyDER, err := x509.MarshalECPrivateKey(k)
-	require.NoError(t, err)
-	ca = writeFile(t, filepath.Join(dir, "ca.pem"), string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER})))
-	cert = writeFile(t, filepath.Join(dir, "route.pem"), string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})))
-	key = writeFile(t, filepath.Join(dir, "route-key.pem"), string(pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER})))
-	return ca, cert, key
-}
-
 // TestClusterTLSFromConfigFile forms a TLS cluster from cluster { tls {} }
 // blocks; a server whose certificate comes from another CA is refused.
 func TestClusterTLSFromConfigFile(t *testing.T) {
-	good, other := t.TempDir(), t.TempDir()
-	ca, cert, key := routePKI(t, good)
-	_, otherCert, otherKey := routePKI(t, other)
+	good := t.TempDir()
+	gf, of := servertest.NewPKI(t).Files(), servertest.NewPKI(t).Files()
+	ca, cert, key := gf.CA, gf.Cert, gf.Key
+	otherCert, otherKey := of.Cert, of.Key
 	conf := func(dir, cert, key, routes string) string {
 		return writeFile(t, filepath.Join(dir, fmt.Sprintf("n%d.conf", time.Now().UnixNano())), fmt.Sprintf(`cluster {
   name: tls-e2e
@@ -372,7 +332,7 @@ cluster {
 			PoolIdx     int    `json:"pool_idx"`
 		} `json:"routes"`
 	}
-	eventually(t, "three routes in /routez", func() bool {
+	servertest.WaitUntil(t, "three routes in /routez", func() bool {
 		getJSON(t, a.monitorURL()+"/routez", &rz)
 		return rz.NumRoutes == 3
 	})

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"net"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -9,6 +10,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"natsd.dev/server/servertest"
 )
 
 // TestClusterReloadRoutes changes cluster { routes } and sends SIGHUP, as
@@ -34,14 +37,16 @@ func TestClusterReloadRoutes(t *testing.T) {
 	subB, err := ncB.SubscribeSync("rr.b")
 	require.NoError(t, err)
 	require.NoError(t, ncB.Flush())
-	eventually(t, "a message from A to B", func() bool {
+	servertest.WaitUntil(t, "a message from A to B", func() bool {
 		require.NoError(t, ncA.Publish("rr.b", []byte("before")))
 		m, _ := subB.NextMsg(50 * time.Millisecond)
 		return m != nil
 	})
 
-	// Replace B by C.
-	writeFile(t, conf, fmt.Sprintf(block, cURL))
+	// Replace B by C, and list a canary that refuses every route: A
+	// redials it about once a second, as it would B if B were still listed.
+	canary, dials := routeCanary(t)
+	writeFile(t, conf, fmt.Sprintf(block, cURL+", "+canary))
 	a.signal(syscall.SIGHUP)
 	a.waitLog("Reloaded: cluster routes")
 	a.waitLog("Removed route " + bURL)
@@ -52,26 +57,22 @@ func TestClusterReloadRoutes(t *testing.T) {
 	subC, err := ncC.SubscribeSync("rr.c")
 	require.NoError(t, err)
 	require.NoError(t, ncC.Flush())
-	eventually(t, "a message from A to C", func() bool {
+	servertest.WaitUntil(t, "a message from A to C", func() bool {
 		require.NoError(t, ncA.Publish("rr.c", []byte("after")))
 		m, _ := subC.NextMsg(50 * time.Millisecond)
 		return m != nil
 	})
 
-	// B is not dialed again: explicit routes are redialed after a second.
-	time.Sleep(1500 * time.Millisecond)
-	for {
-		if m, _ := subB.NextMsg(10 * time.Millisecond); m == nil {
-			break
+	// B is not dialed again: explicit routes are redialed after a second,
+	// so by the canary's third dial B would have been.
+	created := strings.Count(b.log.String(), "Route connection created")
+	for range 3 {
+		select {
+		case <-dials:
+		case <-time.After(10 * time.Second):
+			t.Fatal("A does not redial the canary")
 		}
 	}
-	require.NoError(t, ncA.Publish("rr.b", []byte("removed")))
-	require.NoError(t, ncA.Flush())
-	if m, err := subB.NextMsg(300 * time.Millisecond); err == nil {
-		t.Fatalf("message %q crossed the removed route", m.Data)
-	}
-	created := strings.Count(b.log.String(), "Route connection created")
-	time.Sleep(1200 * time.Millisecond)
 	require.Equal(t, created, strings.Count(b.log.String(), "Route connection created"), "B was dialed again")
 
 	// Routes reload, the other keys still need a restart.
@@ -79,4 +80,29 @@ func TestClusterReloadRoutes(t *testing.T) {
 	a.signal(syscall.SIGHUP)
 	a.waitLog("[ERR] Failed to reload server configuration: config reload not supported for cluster")
 	require.Equal(t, 1, strings.Count(a.log.String(), "Removed route"), "a refused reload changed the routes")
+}
+
+// routeCanary listens on a loopback port and closes every connection at
+// once; it returns its route URL and a channel that receives a value per
+// connection (dropped when nobody reads).
+func routeCanary(t *testing.T) (string, <-chan struct{}) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	t.Cleanup(func() { ln.Close() })
+	dials := make(chan struct{}, 1)
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			c.Close()
+			select {
+			case dials <- struct{}{}:
+			default:
+			}
+		}
+	}()
+	return "nats-route://" + ln.Addr().String(), dials
 }

@@ -16,7 +16,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -25,6 +24,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"natsd.dev/server"
+	"natsd.dev/server/servertest"
 )
 
 // binary is the nats-server built once for the whole test run.
@@ -46,36 +46,6 @@ func TestMain(m *testing.M) {
 	code := m.Run()
 	os.RemoveAll(dir)
 	os.Exit(code)
-}
-
-// syncBuffer collects a process's stderr while tests read it.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-// eventually polls cond every 20ms, at most 250 times (5s).
-func eventually(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	for range 250 {
-		if cond() {
-			return
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	t.Fatalf("timed out waiting for %s", what)
 }
 
 // runOnce runs the binary to completion (at most 10s) and returns its exit
@@ -109,7 +79,7 @@ type proc struct {
 	t     *testing.T
 	cmd   *exec.Cmd
 	dir   string
-	log   *syncBuffer
+	log   *servertest.Logs
 	port  int
 	done  chan struct{}
 	err   error // Wait's result, once done is closed
@@ -122,7 +92,7 @@ func start(t *testing.T, args ...string) *proc {
 	t.Helper()
 	dir := t.TempDir()
 	all := append([]string{"-a", "127.0.0.1", "-p", "-1", "--ports_file_dir", dir}, args...)
-	p := &proc{t: t, dir: dir, log: &syncBuffer{}, done: make(chan struct{})}
+	p := &proc{t: t, dir: dir, log: &servertest.Logs{}, done: make(chan struct{})}
 	p.cmd = exec.Command(binary, all...)
 	p.cmd.Stderr = p.log
 	require.NoError(t, p.cmd.Start())
@@ -135,7 +105,7 @@ func start(t *testing.T, args ...string) *proc {
 		}
 	})
 	p.ports = filepath.Join(dir, fmt.Sprintf("nats-server_%d.ports", p.cmd.Process.Pid))
-	eventually(t, "the ports file", func() bool {
+	servertest.WaitUntil(t, "the ports file", func() bool {
 		select {
 		case <-p.done:
 			t.Fatalf("nats-server exited early: %v\n%s", p.err, p.log.String())
@@ -160,10 +130,7 @@ func (p *proc) url() string { return "nats://127.0.0.1:" + strconv.Itoa(p.port) 
 
 func (p *proc) connect(opts ...nats.Option) *nats.Conn {
 	p.t.Helper()
-	nc, err := nats.Connect(p.url(), append([]nats.Option{nats.NoReconnect(), nats.Timeout(2 * time.Second)}, opts...)...)
-	require.NoError(p.t, err)
-	p.t.Cleanup(nc.Close)
-	return nc
+	return servertest.ConnectURL(p.t, p.url(), opts...)
 }
 
 func (p *proc) signal(sig syscall.Signal) {
@@ -173,7 +140,7 @@ func (p *proc) signal(sig syscall.Signal) {
 
 func (p *proc) waitLog(substr string) {
 	p.t.Helper()
-	eventually(p.t, fmt.Sprintf("%q in the log", substr), func() bool { return strings.Contains(p.log.String(), substr) })
+	p.log.WaitFor(p.t, substr)
 }
 
 // exitCode waits (at most 10s) for the process to exit.
@@ -345,13 +312,13 @@ func TestSigusr1ReopensLogFile(t *testing.T) {
 	dir := t.TempDir()
 	logFile := filepath.Join(dir, "nats.log")
 	p := start(t, "-l", logFile)
-	eventually(t, "the banner in the log file", func() bool {
+	servertest.WaitUntil(t, "the banner in the log file", func() bool {
 		b, _ := os.ReadFile(logFile)
 		return bytes.Contains(b, []byte("[INF] Server is ready"))
 	})
 	require.NoError(t, os.Rename(logFile, logFile+".1"))
 	p.signal(syscall.SIGUSR1)
-	eventually(t, "a new log file", func() bool {
+	servertest.WaitUntil(t, "a new log file", func() bool {
 		b, _ := os.ReadFile(logFile)
 		return bytes.Contains(b, []byte("[INF] File log re-opened"))
 	})
@@ -430,7 +397,9 @@ func TestDebugAndTraceFlags(t *testing.T) {
 	require.NoError(t, nc.Flush())
 	p.waitLog("[TRC] ")
 	nc.Close()
-	time.Sleep(50 * time.Millisecond)
+	// Once the process has exited, its log is complete.
+	p.signal(syscall.SIGTERM)
+	p.exitCode()
 	require.NotContains(t, p.log.String(), "[DBG] ")
 }
 
@@ -459,11 +428,11 @@ func TestLogFileRotation(t *testing.T) {
 	for range 5 {
 		p.connect().Close()
 	}
-	eventually(t, "a rotation", func() bool {
+	servertest.WaitUntil(t, "a rotation", func() bool {
 		b, _ := os.ReadFile(logFile)
 		return bytes.Contains(b, []byte(`[INF] Rotated log, backup saved as "`+logFile+"."))
 	})
-	eventually(t, "old backups purged", func() bool {
+	servertest.WaitUntil(t, "old backups purged", func() bool {
 		backups, _ := filepath.Glob(logFile + ".*")
 		return len(backups) == 1 // logfile_max_num counts the current file
 	})

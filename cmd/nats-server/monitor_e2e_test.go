@@ -10,6 +10,8 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/stretchr/testify/require"
+
+	"natsd.dev/server/servertest"
 )
 
 // monitorURL reads the monitoring URL from p's ports file.
@@ -78,7 +80,7 @@ func TestMonitoringFlagAndConfig(t *testing.T) {
 	for range 3 {
 		q.connect().Close()
 	}
-	eventually(t, "closed connections recorded", func() bool {
+	servertest.WaitUntil(t, "closed connections recorded", func() bool {
 		var closed struct {
 			Total int `json:"total"`
 		}

@@ -5,19 +5,12 @@ package main
 // and refuses what cannot work.
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/hex"
 	"encoding/json"
-	"encoding/pem"
 	"io"
-	"math/big"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -28,14 +21,17 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/stretchr/testify/require"
+
+	"natsd.dev/server/servertest"
 )
 
 // TestTLSFlags starts the binary with --tls --tlscert --tlskey: nats.go
 // trusting the certificate exchanges messages, a client that does not is
 // refused.
 func TestTLSFlags(t *testing.T) {
-	dir := t.TempDir()
-	cert, key, pool := selfSigned(t, dir)
+	pki := servertest.NewPKI(t)
+	f := pki.Files()
+	cert, key, pool := f.Cert, f.Key, pki.Pool
 	p := start(t, "--tls", "--tlscert", cert, "--tlskey", key)
 	sub := p.connect(nats.Secure(&tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}))
 	pub := p.connect(nats.Secure(&tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}))
@@ -57,12 +53,14 @@ func TestTLSFlags(t *testing.T) {
 // and /varz answers over HTTPS.
 func TestTLSConfigAndHTTPSMonitoring(t *testing.T) {
 	dir := t.TempDir()
-	cert, key, pool, pair := testPKI(t, dir)
+	pki := servertest.NewPKI(t)
+	f := pki.Files()
+	cert, key, pool, pair := f.Cert, f.Key, pki.Pool, pki.Client("natsd e2e")
 	conf := writeFile(t, filepath.Join(dir, "tls.conf"), `
 tls {
   cert_file: "`+cert+`"
   key_file: "`+key+`"
-  ca_file: "`+filepath.Join(dir, "ca.pem")+`"
+  ca_file: "`+f.CA+`"
   verify: true
   timeout: 2
 }
@@ -110,7 +108,8 @@ tls {
 
 func TestTLSRefusals(t *testing.T) {
 	dir := t.TempDir()
-	cert, key, _ := selfSigned(t, dir)
+	f := servertest.NewPKI(t).Files()
+	cert, key := f.Cert, f.Key
 	for _, tc := range []struct {
 		args []string
 		want string
@@ -127,52 +126,14 @@ func TestTLSRefusals(t *testing.T) {
 	}
 }
 
-// testPKI writes a CA (ca.pem) and a server certificate for 127.0.0.1
-// signed by it into dir, and returns the server files, a pool trusting
-// the CA and a client certificate it signed.
-func testPKI(t *testing.T, dir string) (certFile, keyFile string, pool *x509.CertPool, client tls.Certificate) {
-	t.Helper()
-	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	require.NoError(t, err)
-	caTmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "natsd e2e CA"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		KeyUsage: x509.KeyUsageCertSign, BasicConstraintsValid: true, IsCA: true,
-	}
-	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
-	require.NoError(t, err)
-	ca, err := x509.ParseCertificate(caDER)
-	require.NoError(t, err)
-	pool = x509.NewCertPool()
-	pool.AddCert(ca)
-	writeFile(t, filepath.Join(dir, "ca.pem"), string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER})))
-	issue := func(serial int64, usage x509.ExtKeyUsage, ips []net.IP) ([]byte, *ecdsa.PrivateKey) {
-		key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-		require.NoError(t, err)
-		tmpl := &x509.Certificate{
-			SerialNumber: big.NewInt(serial), Subject: pkix.Name{CommonName: "natsd e2e"},
-			NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-			KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{usage}, IPAddresses: ips,
-		}
-		der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, &key.PublicKey, caKey)
-		require.NoError(t, err)
-		return der, key
-	}
-	der, key := issue(2, x509.ExtKeyUsageServerAuth, []net.IP{net.IPv4(127, 0, 0, 1)})
-	keyDER, err := x509.MarshalECPrivateKey(key)
-	require.NoError(t, err)
-	certFile = writeFile(t, filepath.Join(dir, "server.pem"), string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})))
-	keyFile = writeFile(t, filepath.Join(dir, "server-key.pem"), string(pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER})))
-	cder, ckey := issue(3, x509.ExtKeyUsageClientAuth, nil)
-	return certFile, keyFile, pool, tls.Certificate{Certificate: [][]byte{cder}, PrivateKey: ckey}
-}
-
 // TestTLSReload: the tls {} block reloads on SIGHUP: a new certificate
 // and CA serve new connections (HTTPS monitoring included) while
 // established ones stay; verify_and_map needs a restart.
 func TestTLSReload(t *testing.T) {
 	dir := t.TempDir()
-	cert, key, pool, _ := testPKI(t, dir)
+	pki := servertest.NewPKI(t)
+	f := pki.Files()
+	cert, key, pool := f.Cert, f.Key, pki.Pool
 	block := "tls { cert_file: \"" + cert + "\", key_file: \"" + key + "\" }\n"
 	conf := writeFile(t, filepath.Join(dir, "r.conf"), block+"max_payload: 1KB\n")
 	p := start(t, "-c", conf, "-ms", "-1")
@@ -203,10 +164,12 @@ func TestTLSReload(t *testing.T) {
 	// A certificate from another CA: new clients need the new CA.
 	dir2 := filepath.Join(dir, "new")
 	require.NoError(t, os.Mkdir(dir2, 0o700))
-	cert2, key2, pool2, _ := testPKI(t, dir2)
+	pki2 := servertest.NewPKI(t)
+	f2 := pki2.Files()
+	cert2, key2, pool2 := f2.Cert, f2.Key, pki2.Pool
 	writeFile(t, conf, "tls { cert_file: \""+cert2+"\", key_file: \""+key2+"\", timeout: 5 }\nmax_payload: 2KB\n")
 	p.signal(syscall.SIGHUP)
-	eventually(t, "the new certificate", func() bool {
+	servertest.WaitUntil(t, "the new certificate", func() bool {
 		nc, err := nats.Connect(p.url(), nats.NoReconnect(), nats.Timeout(2*time.Second), nats.Secure(&tls.Config{RootCAs: pool2, MinVersion: tls.VersionTLS12}))
 		if err != nil {
 			return false
@@ -233,12 +196,14 @@ func TestTLSReload(t *testing.T) {
 // reload that pins another key drops them and refuses new ones.
 func TestTLSPinnedCertsAndHandshakeFirstAuto(t *testing.T) {
 	dir := t.TempDir()
-	cert, key, pool, pair := testPKI(t, dir)
+	pki := servertest.NewPKI(t)
+	f := pki.Files()
+	cert, key, pool, pair := f.Cert, f.Key, pki.Pool, pki.Client("natsd e2e")
 	leaf, err := x509.ParseCertificate(pair.Certificate[0])
 	require.NoError(t, err)
 	sum := sha256.Sum256(leaf.RawSubjectPublicKeyInfo)
 	conf := func(pin string) string {
-		return "tls {\n cert_file: \"" + cert + "\"\n key_file: \"" + key + "\"\n ca_file: \"" + filepath.Join(dir, "ca.pem") +
+		return "tls {\n cert_file: \"" + cert + "\"\n key_file: \"" + key + "\"\n ca_file: \"" + f.CA +
 			"\"\n verify: true\n handshake_first: auto\n pinned_certs: [\"" + pin + "\"]\n}\n"
 	}
 	path := writeFile(t, filepath.Join(dir, "pin.conf"), conf(hex.EncodeToString(sum[:])))
@@ -257,7 +222,7 @@ func TestTLSPinnedCertsAndHandshakeFirstAuto(t *testing.T) {
 	writeFile(t, path, conf(strings.Repeat("ab", 32)))
 	p.signal(syscall.SIGHUP)
 	p.waitLog("Disconnect 2 clients due to pinned certs reload")
-	eventually(t, "both clients closed", func() bool { return first.IsClosed() && plain.IsClosed() })
+	servertest.WaitUntil(t, "both clients closed", func() bool { return first.IsClosed() && plain.IsClosed() })
 	_, err = nats.Connect(p.url(), nats.NoReconnect(), nats.Timeout(2*time.Second), secure)
 	require.Error(t, err)
 	p.waitLog("TLS handshake error: certificate not pinned")
