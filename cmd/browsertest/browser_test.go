@@ -3,23 +3,14 @@
 package browsertest
 
 import (
-	"bytes"
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"io"
-	"math/big"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -29,6 +20,7 @@ import (
 
 	"natsd.dev/cmd/internal/wsserver"
 	"natsd.dev/server"
+	"natsd.dev/server/servertest"
 )
 
 // browserTimeout bounds the wait for the page's result; the page needs
@@ -92,30 +84,12 @@ func pageHandler(dir string, results chan<- string) http.Handler {
 	})
 }
 
-// lockedBuffer collects a process's output while the test may read it.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // startChromium opens url in headless Chromium, which runs until the test
 // ends. It runs in its own process group, killed by PID at cleanup so no
 // renderer outlives the test. (--dump-dom with a virtual time budget is
 // not usable here: virtual time runs the page's timeouts out while it
 // waits on the WebSocket.)
-func startChromium(t *testing.T, chromium, url string, extra ...string) *lockedBuffer {
+func startChromium(t *testing.T, chromium, url string, extra ...string) *servertest.Logs {
 	t.Helper()
 	args := []string{
 		"--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -127,7 +101,7 @@ func startChromium(t *testing.T, chromium, url string, extra ...string) *lockedB
 	}
 	args = append(append(args, extra...), url)
 	cmd := exec.Command(chromium, args...)
-	stderr := &lockedBuffer{}
+	stderr := &servertest.Logs{}
 	cmd.Stdout, cmd.Stderr = io.Discard, stderr
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	require.NoError(t, cmd.Start())
@@ -160,27 +134,7 @@ func TestBrowserRequestReply(t *testing.T) {
 	}
 	dir := buildBundle(t)
 	t.Run("ws", func(t *testing.T) { browserRequestReply(t, chromium, dir, nil) })
-	t.Run("wss", func(t *testing.T) { browserRequestReply(t, chromium, dir, selfSigned(t)) })
-}
-
-// selfSigned returns a TLS configuration with a throwaway certificate for
-// 127.0.0.1; Chromium is told to accept it.
-func selfSigned(t *testing.T) *tls.Config {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	require.NoError(t, err)
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1),
-		Subject:      pkix.Name{CommonName: "natsd browser test"},
-		NotBefore:    time.Now().Add(-time.Hour),
-		NotAfter:     time.Now().Add(time.Hour),
-		KeyUsage:     x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		IPAddresses:  []net.IP{net.IPv4(127, 0, 0, 1)},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	require.NoError(t, err)
-	return &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key}}}
+	t.Run("wss", func(t *testing.T) { browserRequestReply(t, chromium, dir, servertest.NewPKI(t).ServerConfig(false)) })
 }
 
 func browserRequestReply(t *testing.T, chromium, dir string, tlsConfig *tls.Config) {
@@ -188,23 +142,14 @@ func browserRequestReply(t *testing.T, chromium, dir string, tlsConfig *tls.Conf
 	page := httptest.NewServer(pageHandler(dir, results)) // 127.0.0.1, free port
 	defer page.Close()
 
-	s, err := server.New(server.Options{Host: "127.0.0.1", Port: server.RandomPort})
-	require.NoError(t, err)
-	require.NoError(t, s.Start())
-	defer func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		require.NoError(t, s.Shutdown(ctx))
-	}()
+	s := servertest.Start(t, server.Options{})
 	ws, err := wsserver.Start(s, wsserver.Options{
 		Host: "127.0.0.1", Port: server.RandomPort, NoTLS: tlsConfig == nil, TLSConfig: tlsConfig,
 		Compression: true, AllowedOrigins: []string{page.URL},
 	})
 	require.NoError(t, err)
 
-	responder, err := nats.Connect(s.ClientURL(), nats.NoReconnect())
-	require.NoError(t, err)
-	defer responder.Close()
+	responder := servertest.Connect(t, s)
 	asked := make(chan string, 1)
 	_, err = responder.Subscribe("browser.echo", func(m *nats.Msg) {
 		select {
@@ -235,12 +180,6 @@ func browserRequestReply(t *testing.T, chromium, dir string, tlsConfig *tls.Conf
 	default:
 		t.Fatal("the responder was never asked")
 	}
-	// The page closed its connection.
-	for range 500 {
-		if s.NumClients() == 1 {
-			break
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	require.Equal(t, 1, s.NumClients(), "only the responder should remain")
+	// The page closed its connection: only the responder remains.
+	servertest.WaitUntil(t, "the page's connection to close", func() bool { return s.NumClients() == 1 })
 }
