@@ -129,12 +129,7 @@ func TestClusterConfigFileRouteAuth(t *testing.T) {
 	sub, err := ncSeed.SubscribeSync("auth.e2e")
 	require.NoError(t, err)
 	require.NoError(t, ncSeed.Flush())
-	var got *nats.Msg
-	for i := 0; i < 100 && got == nil; i++ {
-		require.NoError(t, ncGood.Publish("auth.e2e", []byte("ok")))
-		got, _ = sub.NextMsg(50 * time.Millisecond)
-	}
-	require.NotNil(t, got, "no message crossed the authorized route")
+	servertest.PublishUntil(t, ncGood, "auth.e2e", []byte("ok"), sub)
 
 	badConf := writeFile(t, filepath.Join(dir, "bad.conf"), fmt.Sprintf(block, "routes: [nats-route://ruser:wrong@"+host+"]"))
 	bad := start(t, "-c", badConf)
@@ -198,22 +193,12 @@ func TestClusterNodeKilledAndRestarted(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("the client did not fail over")
 	}
-	var got *nats.Msg
-	for i := 0; i < 100 && got == nil; i++ {
-		require.NoError(t, nc.Publish("failover", []byte("after")))
-		got, _ = sub.NextMsg(50 * time.Millisecond)
-	}
-	require.NotNil(t, got, "no message after the failover")
+	servertest.PublishUntil(t, nc, "failover", []byte("after"), sub)
 
 	// A new node pointing at the seed meshes with c again.
 	d := start(t, "--cluster_name", "restart", "--cluster", "nats://127.0.0.1:-1", "--routes", routes)
 	ncD := d.connect()
-	got = nil
-	for i := 0; i < 100 && got == nil; i++ {
-		require.NoError(t, ncD.Publish("failover", []byte("restarted")))
-		got, _ = sub.NextMsg(50 * time.Millisecond)
-	}
-	require.NotNil(t, got, "no message from the restarted node")
+	servertest.PublishUntil(t, ncD, "failover", []byte("restarted"), sub)
 }
 
 // TestClusterNameConflict: servers with different cluster names refuse
@@ -260,12 +245,7 @@ func TestClusterTLSFromConfigFile(t *testing.T) {
 	sub, err := ncA.SubscribeSync("tls.e2e")
 	require.NoError(t, err)
 	require.NoError(t, ncA.Flush())
-	var got *nats.Msg
-	for i := 0; i < 100 && got == nil; i++ {
-		require.NoError(t, ncB.Publish("tls.e2e", []byte("ok")))
-		got, _ = sub.NextMsg(50 * time.Millisecond)
-	}
-	require.NotNil(t, got, "no message crossed the TLS route")
+	servertest.PublishUntil(t, ncB, "tls.e2e", []byte("ok"), sub)
 
 	// Same CA file, but a certificate the CA did not sign.
 	c := start(t, "-c", conf(good, otherCert, otherKey, routes))
