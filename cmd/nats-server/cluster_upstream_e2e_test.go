@@ -96,7 +96,7 @@ func TestClusterCompressionWithUpstream(t *testing.T) {
 			probe, err := subConn.SubscribeSync("mixed.probe")
 			require.NoError(t, err)
 			require.NoError(t, subConn.Flush())
-			servertest.PublishUntil(t, pub, "mixed.probe", []byte("no route"), probe)
+			servertest.PublishUntil(t, pub, "mixed.probe", []byte("probe"), probe)
 
 			const n = 2000
 			rng := rand.New(rand.NewPCG(3, 4))
