@@ -105,7 +105,11 @@ func start(t *testing.T, args ...string) *proc {
 		}
 	})
 	p.ports = filepath.Join(dir, fmt.Sprintf("nats-server_%d.ports", p.cmd.Process.Pid))
-	servertest.WaitUntil(t, "the ports file", func() bool {
+	// The binary writes the ports file just before it installs its signal
+	// handlers (main.go: waitForSignals), with no event between; a signal
+	// sent in that gap kills it. Until it installs them first, the ports
+	// file is polled every 20ms, as before, which leaves the gap behind.
+	portsFileWait(t, func() bool {
 		select {
 		case <-p.done:
 			t.Fatalf("nats-server exited early: %v\n%s", p.err, p.log.String())
@@ -124,6 +128,18 @@ func start(t *testing.T, args ...string) *proc {
 		return ok && p.port > 0
 	})
 	return p
+}
+
+// portsFileWait polls cond every 20ms for at most 5s (see start).
+func portsFileWait(t *testing.T, cond func() bool) {
+	t.Helper()
+	for range 250 {
+		time.Sleep(20 * time.Millisecond)
+		if cond() {
+			return
+		}
+	}
+	t.Fatal("timed out waiting for the ports file")
 }
 
 func (p *proc) url() string { return "nats://127.0.0.1:" + strconv.Itoa(p.port) }
