@@ -139,11 +139,12 @@
 // may be kept.
 //
 // A link is never closed for its backlog: a write past the deadline that
-// made progress is retried. The route module also fills /routez and /varz
-// through a RouteMonitor and may hear of lame duck mode
-// (LameDuckListener). SetRemoteConnectURLs puts the other servers' client
-// URLs in INFO connect_urls and sends the change to the clients that take
-// asynchronous INFO.
+// made progress is retried. A link module describes its links through
+// the monitoring registry (the route module registers ROUTEZ and the
+// "cluster" section of /varz; see Monitoring) and hears of lame duck mode
+// through AddLameDuckListener (see Lame duck mode). SetRemoteConnectURLs
+// puts the other servers' client URLs in INFO connect_urls and sends the
+// change to the clients that take asynchronous INFO.
 //
 // # Monitoring
 //
@@ -222,6 +223,25 @@
 // goroutine, with no server lock held; they must not block for long, and
 // a contributor must not ask for a Varz snapshot itself.
 //
+// The modules that register: cluster/route (ROUTEZ and "cluster", from
+// Start until Shutdown), the WebSocket listener of the command
+// (cmd/internal/wsserver: "websocket", while the listener runs, lame duck
+// mode included) and the monitor ("http", from New until Shutdown).
+//
+// # Lame duck mode
+//
+// LameDuck stops accepting clients, tells them (INFO ldm) and closes them
+// over the lame duck duration before it shuts the server down. A module
+// that must act at that moment (cluster/route tells its peers, so they
+// stop advertising this server's client URLs) registers a func with
+// AddLameDuckListener, typically when it starts, and calls the returned
+// remove func when it stops. The funcs run once, on the goroutine that
+// called LameDuck, in the order they were added, with no server lock
+// held: after INFO says ldm and before the listeners close and the
+// clients hear of it. They must not block for long (the grace period
+// waits for them) and must not call Shutdown; they may call any other
+// Server method, take their module's locks and write to links.
+//
 // # Concurrency
 //
 // All Server and InternalClient methods are safe for concurrent use. Each
@@ -255,7 +275,8 @@
 //
 // The core imports no transport. A listener of another transport hands
 // its connections to Serve (ServeWebsocket for WebSocket, which also
-// fills INFO's ws_connect_urls and the websocket section of /varz); what
+// fills INFO's ws_connect_urls; the transport module contributes the
+// websocket section of /varz itself, RegisterVarz); what
 // only the transport knows reaches the core through optional interfaces
 // of the net.Conn: TransportConn (its kind), CredentialsConn (cookies
 // standing for CONNECT credentials) and NetConn() net.Conn (the TLS

@@ -471,7 +471,6 @@ type linkState struct {
 	interestMu sync.RWMutex    // held for reading around sublist changes and their notification
 	listeners  []*listenerSlot // guarded by interestMu (held for writing)
 	interest   atomic.Pointer[[]*listenerSlot]
-	routeMon   atomic.Pointer[RouteMonitor]
 }
 
 // closeLinks closes every link, for shutdown.
@@ -512,47 +511,6 @@ func (c *client) closeLink(subs map[string]*subscription, reason closeReason) {
 	if l.onClose != nil {
 		l.onClose(linkReason(reason))
 	}
-}
-
-// RouteMonitor is implemented by the module that runs routes (cluster) so
-// that /routez and the cluster section and route count of /varz describe
-// them. Its methods are called from monitoring requests, concurrently.
-type RouteMonitor interface {
-	// Routez describes the route connections; the server fills in its
-	// own ID, name, the time and the count.
-	Routez(opts *snapshot.RoutezOptions) *snapshot.Routez
-	// ClusterVarz is the cluster section of /varz.
-	ClusterVarz() snapshot.ClusterOptsVarz
-	// NumRoutes is /varz routes: the route connections.
-	NumRoutes() int
-}
-
-// LameDuckListener is an optional capability of a RouteMonitor, found by
-// type assertion: it is told when the server enters lame duck mode, so the
-// other servers stop advertising this one to their clients.
-type LameDuckListener interface {
-	LameDuckMode()
-}
-
-// SetRouteMonitor registers m (nil unregisters): it answers ROUTEZ and
-// the cluster section of Varz through the monitoring registry.
-//
-// Deprecated: register a ROUTEZ provider (RegisterProvider) and a
-// "cluster" varz contributor (RegisterVarz) instead.
-func (s *Server) SetRouteMonitor(m RouteMonitor) {
-	s.registerRouteMonitor(m)
-	if m == nil {
-		s.routeMon.Store(nil)
-		return
-	}
-	s.routeMon.Store(&m)
-}
-
-func (s *Server) routeMonitor() RouteMonitor {
-	if p := s.routeMon.Load(); p != nil {
-		return *p
-	}
-	return nil
 }
 
 // Subjects lists the peer's interest as "subject" or "subject queue",

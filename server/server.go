@@ -84,6 +84,7 @@ type Server struct {
 	started  bool
 	shutdown bool
 	ldm      bool
+	ldmHooks []*lameDuckHook // guarded by mu; AddLameDuckListener
 
 	// Limits read on hot paths; updated by Reload.
 	maxPayload          atomic.Int32
@@ -522,11 +523,12 @@ func (s *Server) LameDuck(ctx context.Context) error {
 	for _, c := range s.clients {
 		clients = append(clients, c)
 	}
+	hooks := append([]*lameDuckHook(nil), s.ldmHooks...)
 	s.mu.Unlock()
 
 	s.log.Info("Entering lame duck mode, stop accepting new clients")
-	if l, ok := s.routeMonitor().(LameDuckListener); ok {
-		l.LameDuckMode()
+	for _, h := range hooks {
+		h.fn()
 	}
 	for _, ln := range lns {
 		ln.Close()

@@ -143,11 +143,7 @@ func (s *Server) initRegistry() {
 			return &snapshot.JSInfo{ID: s.id, Now: time.Now().UTC(), Disabled: true}, nil
 		}),
 	}
-	// The WebSocket listener is the core's for now; its section comes
-	// through the registry like any module's.
-	r.cur.Store(&registryState{varz: []varzEntry{{varzWebsocket, VarzFunc(func(v *snapshot.Varz) {
-		v.Websocket = s.websocketVarz()
-	})}}})
+	r.cur.Store(&registryState{})
 }
 
 // RegisterProvider registers p as the answer to kind (case-insensitive,
@@ -253,37 +249,3 @@ func (s *Server) checkHealth(o *snapshot.HealthzOptions) error {
 	}
 	return nil
 }
-
-// registerRouteMonitor puts a RouteMonitor on the registry: ROUTEZ and the
-// "cluster" section of Varz (the cluster section and the route count).
-// nil removes both.
-func (s *Server) registerRouteMonitor(m RouteMonitor) {
-	if m == nil {
-		s.RegisterProvider(KindRoutez, nil)
-		s.RegisterVarz(varzCluster, nil)
-		return
-	}
-	s.RegisterProvider(KindRoutez, ProviderFunc(func(o *snapshot.RoutezOptions) (*snapshot.Routez, error) {
-		rz := m.Routez(o)
-		if rz == nil {
-			rz = &snapshot.Routez{}
-		}
-		rz.ID, rz.Name, rz.Now = s.id, s.Name(), time.Now().UTC()
-		if rz.Routes == nil {
-			rz.Routes = []*snapshot.RouteInfo{}
-		}
-		rz.NumRoutes = len(rz.Routes)
-		return rz, nil
-	}))
-	s.RegisterVarz(varzCluster, VarzFunc(func(v *snapshot.Varz) {
-		v.Cluster = m.ClusterVarz()
-		v.Routes = m.NumRoutes()
-	}))
-}
-
-// Varz sections the server registers: the routes' (through a
-// RouteMonitor) and the WebSocket listener's.
-const (
-	varzCluster   = "cluster"
-	varzWebsocket = "websocket"
-)

@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"sync"
@@ -195,43 +196,22 @@ func TestRegistryVarzContributor(t *testing.T) {
 	require.EqualValues(t, 0, d["leafnodes"])
 }
 
-// routeMon is a RouteMonitor with one route.
-type routeMon struct{}
-
-func (routeMon) Routez(*snapshot.RoutezOptions) *snapshot.Routez {
-	return &snapshot.Routez{Routes: []*snapshot.RouteInfo{{Rid: 7, RemoteID: "peer"}}}
-}
-
-func (routeMon) ClusterVarz() snapshot.ClusterOptsVarz {
-	return snapshot.ClusterOptsVarz{Name: "c1", Port: 6222}
-}
-
-func (routeMon) NumRoutes() int { return 1 }
-
-// TestSetRouteMonitorRegisters: the deprecated RouteMonitor lands on the
-// registry (ROUTEZ and the cluster section of Varz) and nil takes it off.
-func TestSetRouteMonitorRegisters(t *testing.T) {
-	s := servertest.Start(t, server.Options{ServerName: "rm"})
-	s.SetRouteMonitor(routeMon{})
-	d, err := s.Snapshot("routez", nil)
-	require.NoError(t, err)
-	rz := d.(*snapshot.Routez)
-	require.Equal(t, s.ID(), rz.ID)
-	require.Equal(t, "rm", rz.Name)
-	require.Equal(t, 1, rz.NumRoutes)
-	require.False(t, rz.Now.IsZero())
-	v, err := s.Varz(nil)
-	require.NoError(t, err)
-	require.Equal(t, "c1", v.Cluster.Name)
-	require.Equal(t, 1, v.Routes)
-
-	s.SetRouteMonitor(nil)
-	rz, err = s.Routez(nil)
-	require.NoError(t, err)
-	require.Equal(t, []*snapshot.RouteInfo{}, rz.Routes)
-	v, _ = s.Varz(nil)
-	require.Equal(t, snapshot.ClusterOptsVarz{}, v.Cluster)
-	require.Zero(t, v.Routes)
+// TestLameDuckListener: the listeners run once, in order, when the
+// server enters lame duck mode; a removed one does not.
+func TestLameDuckListener(t *testing.T) {
+	s := servertest.Start(t, server.Options{LameDuckGracePeriod: time.Hour})
+	var got []string
+	ran := make(chan struct{})
+	s.AddLameDuckListener(func() { got = append(got, "first") })
+	remove := s.AddLameDuckListener(func() { got = append(got, "removed") })
+	s.AddLameDuckListener(func() { got = append(got, "last"); close(ran) })
+	remove()
+	remove()
+	done := make(chan error, 1)
+	go func() { done <- s.LameDuck(context.Background()) }()
+	<-ran
+	require.NoError(t, <-done) // no clients: no grace period
+	require.Equal(t, []string{"first", "last"}, got)
 }
 
 func TestRegistryLookup(t *testing.T) {

@@ -5,8 +5,6 @@ import (
 	"log/slog"
 	"net"
 	"slices"
-
-	"natsd.dev/server/snapshot"
 )
 
 // TransportWebsocket is the Transport of WebSocket connections.
@@ -52,22 +50,19 @@ func transportOf(nc net.Conn) string {
 	return ""
 }
 
-// WebsocketInfo is what the core reports about a listener of WebSocket
-// clients, which a module runs (see ServeWebsocket).
+// WebsocketInfo is what the core needs to know about a listener of
+// WebSocket clients, which a module runs (see ServeWebsocket). The
+// module contributes the websocket section of /varz itself (RegisterVarz).
 type WebsocketInfo struct {
 	// ConnectURLs are INFO's ws_connect_urls.
 	ConnectURLs []string
-	// Varz is the websocket section of /varz: the listener's settings as
-	// it runs (the bound port, not -1).
-	Varz snapshot.WebsocketOptsVarz
 }
 
 // ServeWebsocket is Serve for a listener of WebSocket clients, whose
 // connections should be TransportConns saying TransportWebsocket: INFO
-// says info.ConnectURLs as ws_connect_urls from the first client on, and
-// /varz reports info.Varz. A server has one WebSocket listener; a second
-// is refused (ErrBadOptions), as is any after Shutdown
-// (ErrServerStopped).
+// says info.ConnectURLs as ws_connect_urls from the first client on. A
+// server has one WebSocket listener; a second is refused
+// (ErrBadOptions), as is any after Shutdown (ErrServerStopped).
 func (s *Server) ServeWebsocket(ln net.Listener, info WebsocketInfo) error {
 	s.mu.Lock()
 	switch {
@@ -79,7 +74,6 @@ func (s *Server) ServeWebsocket(ln net.Listener, info WebsocketInfo) error {
 		return fmt.Errorf("%w: websocket listener already started", ErrBadOptions)
 	}
 	info.ConnectURLs = slices.Clone(info.ConnectURLs)
-	info.Varz.AllowedOrigins = slices.Clone(info.Varz.AllowedOrigins)
 	s.wsInfo = &info
 	s.info.WSConnectURLs = info.ConnectURLs // before the first client's INFO
 	s.mu.Unlock()
@@ -91,19 +85,6 @@ func (s *Server) ServeWebsocket(ln net.Listener, info WebsocketInfo) error {
 		return err
 	}
 	return nil
-}
-
-// websocketVarz is the websocket section of /varz, empty without a
-// WebSocket listener.
-func (s *Server) websocketVarz() snapshot.WebsocketOptsVarz {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.wsInfo == nil {
-		return snapshot.WebsocketOptsVarz{}
-	}
-	v := s.wsInfo.Varz
-	v.AllowedOrigins = slices.Clone(v.AllowedOrigins)
-	return v
 }
 
 // Logger returns the server's logger (Options.Logger, or one that

@@ -88,8 +88,9 @@ type Cluster struct {
 	// perms are the compiled Options.Permissions, immutable.
 	perms routeFilters
 
-	// unlisten unregisters the interest listener.
-	unlisten func()
+	// unlisten unregisters the interest listener, unlameDuck the lame
+	// duck listener.
+	unlisten, unlameDuck func()
 
 	// imu guards the local interest counts and the routes that get
 	// interest updates; a route joins ready after it was sent the counts.
@@ -268,14 +269,14 @@ func Start(s *server.Server, o *Options) (*Cluster, error) {
 	}
 	s.SetClusterName(c.name)
 	c.unlisten = s.AddInterestListener(server.InterestFunc(c.interestChanged))
-	s.SetRouteMonitor(monitor{c})
+	c.register()
 	if !c.o.NoAdvertise {
 		s.SetRemoteConnectURLs(nil)
 	}
 	if o.Port != -1 {
 		if err := c.listen(); err != nil {
 			c.unlisten()
-			s.SetRouteMonitor(nil)
+			c.unregister()
 			stop()
 			return nil, err
 		}
@@ -512,7 +513,7 @@ func (c *Cluster) Shutdown(ctx context.Context) error {
 	c.mu.Unlock()
 	c.g.Close()
 	c.unlisten()
-	c.s.SetRouteMonitor(nil)
+	c.unregister()
 	for _, r := range routes {
 		r.close(server.LinkServerShutdown)
 	}
@@ -747,9 +748,8 @@ func (c *Cluster) isConfigured(host string, port int, ip string) bool {
 	return false
 }
 
-// Routez describes every route connection, ordered by rid, for
-// /routez (server.RouteMonitor); with opts.Subscriptions it lists each
-// route's interest.
+// Routez describes every route connection, ordered by rid, as /routez
+// does; with opts.Subscriptions it lists each route's interest.
 func (c *Cluster) Routez(opts *snapshot.RoutezOptions) *snapshot.Routez {
 	if opts == nil {
 		opts = &snapshot.RoutezOptions{}
@@ -827,7 +827,7 @@ func (c *Cluster) NumRouteConns() int {
 	return n
 }
 
-// ClusterVarz is the cluster section of /varz (server.RouteMonitor).
+// ClusterVarz is the cluster section of /varz.
 func (c *Cluster) ClusterVarz() snapshot.ClusterOptsVarz {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -852,15 +852,42 @@ func (c *Cluster) ClusterVarz() snapshot.ClusterOptsVarz {
 	return v
 }
 
-// monitor adapts the cluster to server.RouteMonitor.
-type monitor struct{ c *Cluster }
+// varzSection is the section of /varz the cluster contributes: cluster
+// and routes.
+const varzSection = "cluster"
 
-func (m monitor) Routez(opts *snapshot.RoutezOptions) *snapshot.Routez { return m.c.Routez(opts) }
-func (m monitor) ClusterVarz() snapshot.ClusterOptsVarz                { return m.c.ClusterVarz() }
-func (m monitor) NumRoutes() int                                       { return m.c.NumRouteConns() }
+// register puts the cluster on its server: the ROUTEZ provider and the
+// cluster section of /varz on the monitoring registry, and the lame duck
+// listener. unregister takes them off, when the cluster stops.
+func (c *Cluster) register() {
+	c.s.RegisterProvider(server.KindRoutez, server.ProviderFunc(c.routez))
+	c.s.RegisterVarz(varzSection, server.VarzFunc(c.contributeVarz))
+	c.unlameDuck = c.s.AddLameDuckListener(c.lameDuck)
+}
 
-// LameDuckMode implements server.LameDuckListener.
-func (m monitor) LameDuckMode() { m.c.lameDuck() }
+func (c *Cluster) unregister() {
+	c.unlameDuck()
+	c.s.RegisterProvider(server.KindRoutez, nil)
+	c.s.RegisterVarz(varzSection, nil)
+}
+
+// routez is the ROUTEZ provider: Routez, stamped with the server's ID,
+// name and the time, and an empty list rather than none.
+func (c *Cluster) routez(opts *snapshot.RoutezOptions) (*snapshot.Routez, error) {
+	rz := c.Routez(opts)
+	rz.ID, rz.Name, rz.Now = c.s.ID(), c.s.Name(), time.Now().UTC()
+	if rz.Routes == nil {
+		rz.Routes = []*snapshot.RouteInfo{}
+	}
+	rz.NumRoutes = len(rz.Routes)
+	return rz, nil
+}
+
+// contributeVarz fills the cluster section of /varz and its route count.
+func (c *Cluster) contributeVarz(v *snapshot.Varz) {
+	v.Cluster = c.ClusterVarz()
+	v.Routes = c.NumRouteConns()
+}
 
 // lameDuck tells every peer that this server is in lame duck mode (INFO
 // ldm), so they drop its client URLs from what their clients learn.

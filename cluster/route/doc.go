@@ -44,7 +44,11 @@
 // interest routes announce (local interest, and a leaf node's once leaf
 // nodes exist; never a route's or a gateway's) per account, subject and
 // queue and sends RS+/RS- to the routes that carry the account. It is
-// also the server's RouteMonitor (/routez, /varz cluster). Its accept and
+// also registered on the server's monitoring registry from Start until
+// Shutdown: the ROUTEZ provider (/routez, $SYS ROUTEZ, the routes of
+// STATSZ) and the "cluster" section of /varz (cluster, routes); and it
+// hears of lame duck mode through Server.AddLameDuckListener, to send its
+// peers INFO ldm. Its accept and
 // dial loops run on the shared layer, cluster/internal/linknet. Routes
 // pass servertest.RunLinkConformance.
 //

@@ -8,8 +8,12 @@
 // server.TransportConn (kind "websocket") and a server.CredentialsConn
 // (the user_cookie, pass_cookie and token_cookie of the upgrade request),
 // and hands them to server.ServeWebsocket with what INFO
-// (ws_connect_urls) and /varz (websocket) report. Handshake failures are
-// logged on the server's logger as upstream logs them.
+// (ws_connect_urls) reports. While the listener runs it contributes the
+// websocket section of /varz (server.RegisterVarz "websocket"); the
+// section goes when the server closes the listener at Shutdown, and stays
+// through lame duck mode (server.AddLameDuckListener), which closes the
+// listener only to refuse new clients. Handshake failures are logged on
+// the server's logger as upstream logs them.
 //
 // # Usage
 //

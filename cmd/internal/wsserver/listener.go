@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"slices"
 	"strconv"
+	"sync"
 
 	"natsd.dev/server"
 	"natsd.dev/server/snapshot"
@@ -14,10 +16,21 @@ import (
 )
 
 // Listener is a running WebSocket listener of a server. The server owns
-// it: Shutdown closes it.
+// it: Shutdown closes it. While it runs it contributes the websocket
+// section of /varz; the section goes when the listener closes, except in
+// lame duck mode, which closes the listener only to refuse new clients
+// before the server shuts down.
 type Listener struct {
 	ln     *websocket.Listener
 	secure bool
+	s      *server.Server
+	varz   snapshot.WebsocketOptsVarz // read-only once Start returns
+
+	mu         sync.Mutex
+	registered bool   // the varz section is on the registry
+	closed     bool   // the server closed the listener
+	lameDuck   bool   // the server entered lame duck mode
+	unlameDuck func() // removes the lame duck listener
 }
 
 // Start serves NATS clients of s over WebSocket as o says: it binds the
@@ -63,32 +76,76 @@ func Start(s *server.Server, o Options) (*Listener, error) {
 		return nil, fmt.Errorf("%w: %w", server.ErrBadOptions, err)
 	}
 	o.Port = port
-	l := &Listener{ln: wl, secure: secure}
-	info := server.WebsocketInfo{
-		ConnectURLs: connectURLs(o, port),
-		Varz: snapshot.WebsocketOptsVarz{
-			Host:             o.Host,
-			Port:             o.Port,
-			Advertise:        o.Advertise,
-			NoAuthUser:       o.NoAuthUser,
-			HandshakeTimeout: o.HandshakeTimeout,
-			NoTLS:            !secure,
-			SameOrigin:       o.SameOrigin,
-			AllowedOrigins:   o.AllowedOrigins,
-			Compression:      o.Compression,
-		},
-	}
+	l := &Listener{ln: wl, secure: secure, s: s, varz: snapshot.WebsocketOptsVarz{
+		Host:             o.Host,
+		Port:             o.Port,
+		Advertise:        o.Advertise,
+		NoAuthUser:       o.NoAuthUser,
+		HandshakeTimeout: o.HandshakeTimeout,
+		NoTLS:            !secure,
+		SameOrigin:       o.SameOrigin,
+		AllowedOrigins:   slices.Clone(o.AllowedOrigins),
+		Compression:      o.Compression,
+	}}
 	cookies := cookieNames{user: o.UsernameCookie, pass: o.PasswordCookie, token: o.TokenCookie}
-	if err := s.ServeWebsocket(&connListener{Listener: wl, cookies: cookies}, info); err != nil {
+	cl := &connListener{Listener: wl, cookies: cookies, onClose: l.stopped}
+	if err := s.ServeWebsocket(cl, server.WebsocketInfo{ConnectURLs: connectURLs(o, port)}); err != nil {
 		wl.Close()
 		return nil, err
 	}
+	l.register()
 	log := s.Logger()
 	log.Info("Listening for websocket clients on " + scheme + "://" + net.JoinHostPort(o.Host, strconv.Itoa(port)))
 	if !secure {
 		log.Warn("Websocket not configured with TLS. DO NOT USE IN PRODUCTION!")
 	}
 	return l, nil
+}
+
+// varzSection is the section of /varz a Listener contributes.
+const varzSection = "websocket"
+
+// register contributes the websocket section of /varz and listens for
+// lame duck mode, unless the server closed the listener already.
+func (l *Listener) register() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.closed {
+		return
+	}
+	l.s.RegisterVarz(varzSection, server.VarzFunc(l.contributeVarz))
+	l.registered = true
+	l.unlameDuck = l.s.AddLameDuckListener(func() {
+		l.mu.Lock()
+		l.lameDuck = true
+		l.mu.Unlock()
+	})
+}
+
+// stopped runs when the server closes the listener: the varz section
+// goes, unless the server is in lame duck mode (it shuts down next, and
+// /varz still describes the listener meanwhile, as upstream's does).
+func (l *Listener) stopped() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.closed {
+		return
+	}
+	l.closed = true
+	if !l.registered {
+		return
+	}
+	l.unlameDuck()
+	if !l.lameDuck {
+		l.s.RegisterVarz(varzSection, nil)
+	}
+}
+
+// contributeVarz is the websocket section of /varz: the listener's
+// settings as it runs (the bound port, not -1).
+func (l *Listener) contributeVarz(v *snapshot.Varz) {
+	v.Websocket = l.varz
+	v.Websocket.AllowedOrigins = slices.Clone(l.varz.AllowedOrigins)
 }
 
 // Addr returns the listener's address.
@@ -141,6 +198,14 @@ type cookieNames struct{ user, pass, token string }
 type connListener struct {
 	*websocket.Listener
 	cookies cookieNames
+	onClose func()
+}
+
+// Close closes the listener and tells the Listener it stopped.
+func (l *connListener) Close() error {
+	err := l.Listener.Close()
+	l.onClose()
+	return err
 }
 
 func (l *connListener) Accept() (net.Conn, error) {
