@@ -4,11 +4,17 @@
 // for conditions without sleeping a fixed time. StartConfig starts one
 // from a configuration file's text; PKI is a throwaway certificate
 // authority with certificates for 127.0.0.1 and localhost; RawConn speaks
-// the text protocol byte by byte, and its Flush (a PING/PONG round trip)
-// lets a test observe that the server has processed what was sent before,
-// instead of sleeping and checking that nothing happened. RunLinkConformance
-// and RunSessions check a link or session implementation against
-// the contracts of server/doc.go.
+// the text protocol byte by byte. RunLinkConformance and RunSessions check
+// a link or session implementation against the contracts of server/doc.go.
+//
+// A test never sleeps and then checks that nothing happened: it observes
+// an event after which the thing would have happened. ExpectNoMsg flushes
+// connections (a PING/PONG round trip, as RawConn.Flush does) so that every
+// message the server delivered is queued; across servers a marker
+// published after the message that must not come arrives first
+// (PublishUntil, NextMsg). UpstreamBinary, FreePorts, StartProcess,
+// WaitListening and ConnectWhenReady run an upstream nats-server for
+// mixed-cluster tests without waiting fixed times.
 //
 // # Usage
 //
