@@ -105,11 +105,9 @@ func start(t *testing.T, args ...string) *proc {
 		}
 	})
 	p.ports = filepath.Join(dir, fmt.Sprintf("nats-server_%d.ports", p.cmd.Process.Pid))
-	// The binary writes the ports file just before it installs its signal
-	// handlers (main.go: waitForSignals), with no event between; a signal
-	// sent in that gap kills it. Until it installs them first, the ports
-	// file is polled every 20ms, as before, which leaves the gap behind.
-	portsFileWait(t, func() bool {
+	// The binary catches signals before it writes the ports file
+	// (trapSignals), so a test may signal it as soon as the file exists.
+	servertest.WaitUntil(t, "the ports file", func() bool {
 		select {
 		case <-p.done:
 			t.Fatalf("nats-server exited early: %v\n%s", p.err, p.log.String())
@@ -131,17 +129,6 @@ func start(t *testing.T, args ...string) *proc {
 }
 
 // portsFileWait polls cond every 20ms for at most 5s (see start).
-func portsFileWait(t *testing.T, cond func() bool) {
-	t.Helper()
-	for range 250 {
-		time.Sleep(20 * time.Millisecond)
-		if cond() {
-			return
-		}
-	}
-	t.Fatal("timed out waiting for the ports file")
-}
-
 func (p *proc) url() string { return "nats://127.0.0.1:" + strconv.Itoa(p.port) }
 
 func (p *proc) connect(opts ...nats.Option) *nats.Conn {
@@ -342,6 +329,21 @@ func TestSigusr1ReopensLogFile(t *testing.T) {
 	require.NoError(t, err)
 	require.Contains(t, string(old), `Trapped "user defined signal 1" signal`)
 	require.Empty(t, p.log.String(), "nothing goes to stderr when logging to a file")
+}
+
+// TestSignalAsSoonAsPortsFile signals the process the moment its ports
+// file exists: the signal is served (logged and acted on), never the
+// default action that would kill the process.
+func TestSignalAsSoonAsPortsFile(t *testing.T) {
+	for range 5 {
+		p := start(t)
+		p.signal(syscall.SIGHUP)
+		p.waitLog(`Trapped "hangup" signal`)
+		p.connect()
+		p.signal(syscall.SIGUSR1)
+		p.waitLog(`Trapped "user defined signal 1" signal`)
+		p.connect()
+	}
 }
 
 func TestSignalFlagWithPidAndPidFile(t *testing.T) {

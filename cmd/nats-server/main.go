@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"reflect"
 	"runtime/debug"
 	"slices"
@@ -144,6 +145,7 @@ type process struct {
 	portsFile string
 	ldm       bool
 	ldmDone   chan struct{}
+	sigs      chan os.Signal // caught signals (trapSignals)
 }
 
 // serve starts the server and runs until a signal stops it.
@@ -154,6 +156,8 @@ func serve(cfg *fileConfig, co *cluster.Options, f *flags, stderr *os.File) int 
 	}
 	p := &process{f: f, cfg: cfg, co: co, logs: logs, ldmDone: make(chan struct{})}
 	defer p.cleanup()
+	p.trapSignals()
+	defer signal.Stop(p.sigs)
 	log := logs.log
 
 	opts := cfg.Options

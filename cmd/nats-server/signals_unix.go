@@ -35,14 +35,21 @@ func sendSignal(arg string) error {
 	return nil
 }
 
+// trapSignals starts catching the signals waitForSignals serves. serve
+// calls it before it writes the pid or ports file, so a signal sent as
+// soon as either exists waits for the loop instead of killing the process
+// with the default action.
+func (p *process) trapSignals() {
+	p.sigs = make(chan os.Signal, 4)
+	signal.Notify(p.sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGUSR1, syscall.SIGUSR2)
+}
+
 // waitForSignals serves signals until the server is stopped: INT and TERM
 // shut down (TERM is ignored while lame duck mode runs its course), USR1
 // reopens the log file, HUP reloads the configuration, USR2 enters lame
 // duck mode. It returns the exit code.
 func (p *process) waitForSignals() int {
-	ch := make(chan os.Signal, 4)
-	signal.Notify(ch, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGUSR1, syscall.SIGUSR2)
-	defer signal.Stop(ch)
+	ch := p.sigs
 	for {
 		select {
 		case <-p.ldmDone:

@@ -14,11 +14,16 @@ func sendSignal(string) error {
 	return errors.New("--signal is not supported on Windows")
 }
 
+// trapSignals starts catching Ctrl-C, before the pid and ports files are
+// written.
+func (p *process) trapSignals() {
+	p.sigs = make(chan os.Signal, 1)
+	signal.Notify(p.sigs, os.Interrupt)
+}
+
 // waitForSignals shuts down on Ctrl-C.
 func (p *process) waitForSignals() int {
-	ch := make(chan os.Signal, 1)
-	signal.Notify(ch, os.Interrupt)
-	defer signal.Stop(ch)
+	ch := p.sigs
 	select {
 	case <-ch:
 		p.shutdown()
