@@ -6,6 +6,7 @@ import (
 	"slices"
 	"time"
 
+	"natsd.dev/server/internal/procstat"
 	"natsd.dev/server/snapshot"
 	"natsd.dev/sublist"
 )
@@ -29,7 +30,7 @@ func (s *Server) accountList() []*Account {
 // belong to the monitor's "http" contributor; without a monitor they are
 // zero and http_req_stats is empty.
 func (s *Server) Varz(_ *snapshot.VarzOptions) (*snapshot.Varz, error) {
-	pcpu, rss := procUsage()
+	pcpu, rss := procstat.Usage()
 	now := time.Now()
 
 	s.mu.Lock()
