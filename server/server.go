@@ -192,9 +192,9 @@ func New(opts Options) (*Server, error) {
 	}
 	s.initTLS(&opts)
 	s.initRegistry()
-	s.monitoring.closed.max = DefaultMaxClosedClients
+	s.monitoring.closed.SetMax(DefaultMaxClosedClients)
 	if opts.MaxClosedClients != 0 {
-		s.monitoring.closed.max = max(opts.MaxClosedClients, 0)
+		s.monitoring.closed.SetMax(opts.MaxClosedClients)
 	}
 	s.gAcc = s.newAccount(GlobalAccountName)
 	if err = s.newAccounts(&opts); err != nil {

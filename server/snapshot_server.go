@@ -6,6 +6,7 @@ import (
 	"slices"
 	"time"
 
+	"natsd.dev/server/internal/connz"
 	"natsd.dev/server/internal/procstat"
 	"natsd.dev/server/snapshot"
 	"natsd.dev/sublist"
@@ -67,7 +68,7 @@ func (s *Server) Varz(_ *snapshot.VarzOptions) (*snapshot.Varz, error) {
 		WriteDeadline:     o.WriteDeadline,
 		Start:             s.startTime,
 		Now:               now.UTC(),
-		Uptime:            formatUptime(now.Sub(s.startTime)),
+		Uptime:            connz.FormatUptime(now.Sub(s.startTime)),
 		Mem:               rss,
 		Cores:             runtime.NumCPU(),
 		MaxProcs:          runtime.GOMAXPROCS(0),
