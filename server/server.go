@@ -17,6 +17,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"natsd.dev/server/internal/logswap"
 	"natsd.dev/sublist"
 )
 
@@ -61,8 +62,8 @@ type Server struct {
 	id        string
 	startTime time.Time
 	log       *slog.Logger
-	logh      *swapHandler // s.log's handler, swapped by Reload
-	respTag   string       // this server's token in "_R_." response subjects
+	logh      *logswap.Handler // s.log's handler, swapped by Reload
+	respTag   string           // this server's token in "_R_." response subjects
 	gAcc      *Account
 	sysAcc    *Account      // nil with NoSystemAccount; fixed at New
 	sys       SystemService // answers $SYS requests (package sys); nil without sysAcc or sys
@@ -174,8 +175,8 @@ func New(opts Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	logh := new(swapHandler)
-	logh.set(opts.Logger)
+	logh := new(logswap.Handler)
+	logh.Set(opts.Logger)
 	log := slog.New(logh)
 	s := &Server{
 		id:        id,
@@ -621,7 +622,7 @@ func (s *Server) Reload(opts Options) error {
 	if opts.Logger != nil {
 		// s.log stays the same value, read without locks everywhere;
 		// its handler is swapped.
-		s.logh.set(opts.Logger)
+		s.logh.Set(opts.Logger)
 		s.opts.Logger = opts.Logger
 	}
 	s.info.MaxPayload = opts.MaxPayload
