@@ -5,13 +5,13 @@ import (
 	"sync/atomic"
 	"time"
 
-	"natsd.dev/server/internal/connz"
+	"natsd.dev/server/internal/mondoc"
 	"natsd.dev/server/snapshot"
 )
 
 // monState is the monitoring state of a server (Server.monitoring).
 type monState struct {
-	closed     connz.Ring
+	closed     mondoc.Ring
 	reg        registry
 	configTime atomic.Int64  // unix nanoseconds; 0 means the start time
 	seq        atomic.Uint64 // of monitoring responses (ServerInfo.Seq)
@@ -39,7 +39,7 @@ func (s *Server) recordClosed(c *client) {
 	if !ring.Keeps() {
 		return
 	}
-	cc := &connz.Closed{}
+	cc := &mondoc.Closed{}
 	c.mu.Lock()
 	cc.Acc = c.acc.Name
 	cc.User = c.authUser
@@ -49,13 +49,13 @@ func (s *Server) recordClosed(c *client) {
 	handshaken := c.connectSeenLocked()
 	c.mu.Unlock()
 	if handshaken {
-		connz.FillTLS(&cc.Info, c.nc)
+		mondoc.FillTLS(&cc.Info, c.nc)
 	}
 	cc.Info.Stop = &stop
 	cc.Info.Reason = reason.String()
-	cc.Info.Uptime = connz.FormatUptime(stop.Sub(cc.Info.Start))
-	cc.Info.Idle = connz.FormatUptime(stop.Sub(cc.Info.LastActivity))
-	cc.Info.RTT = connz.FormatRTT(cc.RTT)
+	cc.Info.Uptime = mondoc.FormatUptime(stop.Sub(cc.Info.Start))
+	cc.Info.Idle = mondoc.FormatUptime(stop.Sub(cc.Info.LastActivity))
+	cc.Info.RTT = mondoc.FormatRTT(cc.RTT)
 	ring.Add(cc)
 }
 
@@ -115,7 +115,7 @@ func (c *client) lastActivity() time.Time {
 // a message published to filter; c.mu is held.
 func (c *client) interestedLocked(filter string) bool {
 	for _, sub := range c.subs {
-		if connz.SubjectsCollide(filter, sub.subject) {
+		if mondoc.SubjectsCollide(filter, sub.subject) {
 			return true
 		}
 	}
@@ -123,7 +123,7 @@ func (c *client) interestedLocked(filter string) bool {
 }
 
 // openKey computes the sort key of an open client; c.mu is held when
-// connz.NeedsLock(key).
+// mondoc.NeedsLock(key).
 func openKey(c *client, key snapshot.SortOpt, now time.Time) int64 {
 	switch key {
 	case snapshot.BySubs:
@@ -159,7 +159,7 @@ func openKey(c *client, key snapshot.SortOpt, now time.Time) int64 {
 // page is then copied in full, so a poll costs little more than a sort of
 // small keys and does not stall delivery.
 func (s *Server) Connz(opts *snapshot.ConnzOptions) (*snapshot.Connz, error) {
-	o, filter, err := connz.Options(opts, DefaultConnListSize)
+	o, filter, err := mondoc.Options(opts, DefaultConnListSize)
 	if err != nil {
 		return nil, err
 	}
@@ -187,15 +187,15 @@ func (s *Server) Connz(opts *snapshot.ConnzOptions) (*snapshot.Connz, error) {
 			open = slices.DeleteFunc(open, func(c *client) bool { return c.sess == nil || c.sess.mqtt != o.MQTTClient })
 		}
 	}
-	var closed []*connz.Closed
+	var closed []*mondoc.Closed
 	if o.State != snapshot.ConnOpen {
 		closed = s.mon().closed.List()
 	}
 
-	keys := make([]connz.Key, 0, len(open)+len(closed))
+	keys := make([]mondoc.Key, 0, len(open)+len(closed))
 	// The account of a client is read under its lock: authentication may
 	// set it on CONNECT.
-	lock := connz.NeedsLock(o.Sort) || filter != "" || o.Account != "" || o.User != ""
+	lock := mondoc.NeedsLock(o.Sort) || filter != "" || o.Account != "" || o.User != ""
 	for i, c := range open {
 		var k int64
 		if lock {
@@ -210,20 +210,20 @@ func (s *Server) Connz(opts *snapshot.ConnzOptions) (*snapshot.Connz, error) {
 		} else {
 			k = openKey(c, o.Sort, now)
 		}
-		keys = append(keys, connz.Key{K: k, Cid: c.cid, Idx: int32(i)})
+		keys = append(keys, mondoc.Key{K: k, Cid: c.cid, Idx: int32(i)})
 	}
 	var reasons map[string]int64
 	if o.Sort == snapshot.ByReason {
-		reasons = connz.ReasonRanks(closed)
+		reasons = mondoc.ReasonRanks(closed)
 	}
 	for i, cc := range closed {
 		if cc.Selected(&o, filter) {
-			keys = append(keys, connz.Key{K: cc.Key(o.Sort, reasons), Cid: cc.Info.Cid, Idx: int32(-1 - i)})
+			keys = append(keys, mondoc.Key{K: cc.Key(o.Sort, reasons), Cid: cc.Info.Cid, Idx: int32(-1 - i)})
 		}
 	}
 
 	cz.Total = len(keys)
-	page := connz.Page(keys, o.Offset, o.Limit)
+	page := mondoc.Page(keys, o.Offset, o.Limit)
 	infos := make([]snapshot.ConnInfo, len(page))
 	cz.Conns = make([]*snapshot.ConnInfo, len(page))
 	wantSubs := o.Subscriptions || o.SubscriptionsDetail
@@ -244,11 +244,11 @@ func (s *Server) Connz(opts *snapshot.ConnzOptions) (*snapshot.Connz, error) {
 			handshaken := c.connectSeenLocked()
 			c.mu.Unlock()
 			if handshaken {
-				connz.FillTLS(ci, c.nc)
+				mondoc.FillTLS(ci, c.nc)
 			}
-			ci.Uptime = connz.FormatUptime(now.Sub(ci.Start))
-			ci.Idle = connz.FormatUptime(now.Sub(ci.LastActivity))
-			ci.RTT = connz.FormatRTT(rtt)
+			ci.Uptime = mondoc.FormatUptime(now.Sub(ci.Start))
+			ci.Idle = mondoc.FormatUptime(now.Sub(ci.LastActivity))
+			ci.RTT = mondoc.FormatRTT(rtt)
 		} else {
 			cc := closed[-1-k.Idx]
 			*ci = cc.Info
@@ -260,7 +260,7 @@ func (s *Server) Connz(opts *snapshot.ConnzOptions) (*snapshot.Connz, error) {
 				}
 			}
 		}
-		connz.SetSubs(ci, subs, &o)
+		mondoc.SetSubs(ci, subs, &o)
 		cz.Conns[i] = ci
 	}
 	cz.NumConns = len(cz.Conns)

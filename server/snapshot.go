@@ -1,10 +1,6 @@
 package server
 
-import (
-	"errors"
-
-	"natsd.dev/server/snapshot"
-)
+import "errors"
 
 // Monitoring snapshots.
 //
@@ -30,5 +26,3 @@ const (
 // ErrUnknownAccount is wrapped by Accountz for an account that does not
 // exist.
 var ErrUnknownAccount = errors.New("server: unknown account")
-
-func monitorErr(text string) error { return &snapshot.MonitorError{Text: text} }

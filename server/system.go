@@ -5,6 +5,7 @@ import (
 	"sync"
 	"time"
 
+	"natsd.dev/server/internal/mondoc"
 	"natsd.dev/server/snapshot"
 )
 
@@ -191,7 +192,7 @@ func (s *Server) disconnectEvent(c *client) {
 
 // ErrNoAnswer is returned by a SystemResponse run function that decides,
 // after looking, that the request gets no answer at all.
-var ErrNoAnswer = errSilent
+var ErrNoAnswer = mondoc.ErrSilent
 
 // ErrNoClient is returned by KickClient and LameDuckClient for a connection
 // id that names no client, with upstream's text.

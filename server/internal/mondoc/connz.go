@@ -1,4 +1,4 @@
-package connz
+package mondoc
 
 import (
 	"cmp"
