@@ -84,7 +84,7 @@ func (s *Server) setupLinks(o *Options) error {
 		if !known(e.Account) {
 			return fmt.Errorf("%w: export of undefined account %q", ErrBadOptions, e.Account)
 		}
-		if err := checkExport(e); err != nil {
+		if err := CheckExport(e); err != nil {
 			return fmt.Errorf("%w: account %s: %v", ErrBadOptions, e.Account, err)
 		}
 		if e.Service {
@@ -96,7 +96,7 @@ func (s *Server) setupLinks(o *Options) error {
 		if !known(im.Account) {
 			return fmt.Errorf("%w: import into undefined account %q", ErrBadOptions, im.Account)
 		}
-		if err := checkImport(im, o.Exports, known); err != nil {
+		if err := CheckImport(im, o.Exports, known); err != nil {
 			return fmt.Errorf("%w: account %s: %v", ErrBadOptions, im.Account, err)
 		}
 		if err := s.addImport(im, findExport(im, o.Exports)); err != nil {
