@@ -1202,6 +1202,9 @@ func (c *client) sendErrAndClose(text string, reason closeReason) {
 	c.closeConnection(reason)
 }
 
+// sendLameDuckInfo sends info to c whether or not it asked for
+// asynchronous INFO (lame duck mode tells every client); sendAsyncInfo
+// checks first.
 func (c *client) sendLameDuckInfo(info Info) {
 	info.CID = c.cid
 	info.ClientIP = c.host

@@ -1,12 +1,9 @@
 package server
 
 import (
-	"encoding/json"
 	"net"
 	"slices"
 	"strconv"
-
-	"natsd.dev/protocol"
 )
 
 // ClientConnectURLs returns the host:port addresses at which clients reach
@@ -84,16 +81,7 @@ func (c *client) sendAsyncInfo(info Info) {
 	c.mu.Lock()
 	ok := c.asyncInfo && !c.closed
 	c.mu.Unlock()
-	if !ok {
-		return
+	if ok {
+		c.sendLameDuckInfo(info)
 	}
-	info.CID = c.cid
-	info.ClientIP = c.host
-	b, _ := json.Marshal(&info)
-	c.mu.Lock()
-	if !c.closed {
-		c.out.write(protocol.AppendInfo(nil, b))
-	}
-	c.mu.Unlock()
-	c.signal()
 }
