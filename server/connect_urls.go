@@ -59,10 +59,7 @@ func (s *Server) SetRemoteConnectURLs(urls []string) {
 	}
 	s.info.ClientConnectURLs = all
 	info := s.info
-	clients := make([]*client, 0, len(s.clients))
-	for _, c := range s.clients {
-		clients = append(clients, c)
-	}
+	clients := s.clientsLocked()
 	s.mu.Unlock()
 	for _, c := range clients {
 		c.sendAsyncInfo(info)
@@ -84,4 +81,14 @@ func (c *client) sendAsyncInfo(info Info) {
 	if ok {
 		c.sendLameDuckInfo(info)
 	}
+}
+
+// clientsLocked copies the socket clients out of the server's map, for
+// code that visits them after releasing Server.mu; s.mu is held.
+func (s *Server) clientsLocked() []*client {
+	cs := make([]*client, 0, len(s.clients))
+	for _, c := range s.clients {
+		cs = append(cs, c)
+	}
+	return cs
 }

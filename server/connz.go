@@ -175,10 +175,7 @@ func (s *Server) Connz(opts *snapshot.ConnzOptions) (*snapshot.Connz, error) {
 				open = append(open, c)
 			}
 		} else {
-			open = make([]*client, 0, len(s.clients))
-			for _, c := range s.clients {
-				open = append(open, c)
-			}
+			open = s.clientsLocked()
 		}
 		s.mu.Unlock()
 		open = s.appendSessions(open, o.CID)

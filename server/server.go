@@ -603,10 +603,7 @@ func (s *Server) Reload(opts Options) error {
 		s.opts.Authorization = opts.Authorization
 		s.opts.AuthTimeout = opts.AuthTimeout
 		s.info.AuthRequired = sa.chain != nil
-		recheck = make([]*client, 0, len(s.clients))
-		for _, c := range s.clients {
-			recheck = append(recheck, c)
-		}
+		recheck = s.clientsLocked()
 	}
 	s.opts.MaxConn = opts.MaxConn
 	s.opts.MaxSubs = opts.MaxSubs

@@ -166,10 +166,7 @@ type accountCounters struct {
 // client list under Server.mu and locks each client on its own.
 func (s *Server) accountCounts() map[string]*accountCounters {
 	s.mu.Lock()
-	clients := make([]*client, 0, len(s.clients))
-	for _, c := range s.clients {
-		clients = append(clients, c)
-	}
+	clients := s.clientsLocked()
 	s.mu.Unlock()
 	m := make(map[string]*accountCounters)
 	for _, c := range clients {

@@ -137,11 +137,7 @@ func (s *Server) reloadTLS(o *Options) ([]*client, error) {
 	if len(st.pinned) == 0 || maps.Equal(old.pinned, st.pinned) {
 		return nil, nil
 	}
-	cs := make([]*client, 0, len(s.clients))
-	for _, c := range s.clients {
-		cs = append(cs, c)
-	}
-	return cs, nil
+	return s.clientsLocked(), nil
 }
 
 // dropUnpinned closes those of cs whose certificate the current
