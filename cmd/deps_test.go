@@ -93,6 +93,8 @@ func checkEdges(edges []edge, modules map[string][]string, external map[string][
 				bad = append(bad, fmt.Sprintf("%s: module %s is not in the dependency table", e.from, e.fromMod))
 			} else if !slices.Contains(allowed, toMod) {
 				bad = append(bad, fmt.Sprintf("%s imports %s: module %s may not import %s", e.from, e.to, e.fromMod, toMod))
+			} else if strings.Contains(e.to+"/", "/internal/") {
+				bad = append(bad, fmt.Sprintf("%s imports %s: internal packages stay inside their module", e.from, e.to))
 			}
 		}
 	}
@@ -254,6 +256,7 @@ func TestIsTestKit(t *testing.T) {
 		"natsd.dev/server_test":               false,
 		"natsd.dev/server/snapshot":           false,
 		"natsd.dev/server/config":             false,
+		"natsd.dev/server/internal/mondoc":    false,
 		"natsd.dev/cmd/browsertest":           true,
 	} {
 		if got := isTestKit(path); got != want {
@@ -275,6 +278,10 @@ func TestCheckEdgesCatchesViolations(t *testing.T) {
 		{"reaching up", edge{fromMod: "sublist", from: "natsd.dev/sublist", to: "natsd.dev/server"}, true},
 		{"server to websocket", edge{fromMod: "server", from: "natsd.dev/server", to: "natsd.dev/websocket"}, true},
 		{"server config to websocket", edge{fromMod: "server", from: "natsd.dev/server/config", to: "natsd.dev/websocket"}, true},
+		{"server internal to sublist", edge{fromMod: "server", from: "natsd.dev/server/internal/mondoc", to: "natsd.dev/sublist"}, false},
+		{"server internal to websocket", edge{fromMod: "server", from: "natsd.dev/server/internal/handshake", to: "natsd.dev/websocket"}, true},
+		{"core to its internal packages", edge{fromMod: "server", from: "natsd.dev/server", to: "natsd.dev/server/internal/replies"}, false},
+		{"another module to server internals", edge{fromMod: "monitor", from: "natsd.dev/monitor", to: "natsd.dev/server/internal/mondoc"}, true},
 		{"server to jetstream", edge{fromMod: "server", from: "natsd.dev/server", to: "natsd.dev/jetstream"}, true},
 		{"monitor to cluster", edge{fromMod: "monitor", from: "natsd.dev/monitor", to: "natsd.dev/cluster"}, true},
 		{"monitor to jetstream", edge{fromMod: "monitor", from: "natsd.dev/monitor", to: "natsd.dev/jetstream/store"}, true},

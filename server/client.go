@@ -747,54 +747,13 @@ func (s *Server) deliverLocal(pc *pubCtx, from *client, acc *Account, subject, r
 	if len(r.Plain) == 0 && len(r.Queues) == 0 {
 		return false
 	}
-	noEcho := !from.opts.Echo
-	for _, sub := range r.Plain {
-		if sub.remote != nil {
-			if sub.remote.forward.Allows(pc.origin) && sub.remote.allows(subject) {
-				pc.addRoute(sub.client, nil)
-			}
-			continue
-		}
-		if noEcho && sub.client == from {
-			continue
-		}
-		pc.deliver(sub, subject, reply, hdrLen, payload)
+	var skip *client // the publisher, when it does not want its own messages
+	if !from.opts.Echo {
+		skip = from
 	}
+	pc.deliverPlain(r.Plain, nil, skip, subject, reply, hdrLen, payload)
 	for i := range r.Queues {
-		members := r.Queues[i].Members
-		n := len(members)
-		start := 0
-		if n > 1 {
-			start = rand.IntN(n)
-		}
-		var remote *subscription // a link's member, weighted by its count
-		var weights int32
-		taken := false
-		for j := range n {
-			sub := members[(start+j)%n]
-			if sub.remote != nil {
-				if !sub.remote.forward.Allows(pc.origin) || !sub.remote.allows(subject) {
-					continue
-				}
-				w := max(sub.remote.weight.Load(), 1)
-				weights += w
-				if remote == nil || rand.Int32N(weights) < w {
-					remote = sub
-				}
-				continue
-			}
-			if noEcho && sub.client == from {
-				continue
-			}
-			if pc.deliver(sub, subject, reply, hdrLen, payload) {
-				taken = true
-				break
-			}
-		}
-		if !taken && remote != nil {
-			pc.addRoute(remote.client, remote.remote.qb)
-		}
-		pc.queueDone(taken || remote != nil)
+		pc.queueDone(pc.deliverQueue(r.Queues[i].Members, nil, skip, subject, reply, hdrLen, payload))
 	}
 	if len(pc.routes) > 0 {
 		pc.sendRoutes(acc, subject, reply, hdrLen, payload)
@@ -818,55 +777,74 @@ func (s *Server) deliverRouted(pc *pubCtx, from *client, origin ConnKind, acc *A
 	}
 	pc.origin = origin
 	r := acc.sl.MatchBytes(subject)
-	for _, sub := range r.Plain {
-		if sub.remote != nil {
-			if sub.remote.forward.Allows(origin) && sub.client != from && sub.remote.allows(subject) {
-				pc.addRoute(sub.client, nil)
-			}
-			continue
-		}
-		pc.deliver(sub, subject, reply, hdrLen, payload)
-	}
+	pc.deliverPlain(r.Plain, from, nil, subject, reply, hdrLen, payload)
 	if len(queues) > 0 {
 		for i := range r.Queues {
-			g := &r.Queues[i]
-			if !namedQueue(queues, g.Name) {
-				continue
-			}
-			n := len(g.Members)
-			start := 0
-			if n > 1 {
-				start = rand.IntN(n)
-			}
-			var remote *subscription // a link's member, weighted by its count
-			var weights int32
-			taken := false
-			for j := range n {
-				sub := g.Members[(start+j)%n]
-				if sub.remote != nil {
-					if !sub.remote.forward.Allows(origin) || sub.client == from || !sub.remote.allows(subject) {
-						continue
-					}
-					w := max(sub.remote.weight.Load(), 1)
-					weights += w
-					if remote == nil || rand.Int32N(weights) < w {
-						remote = sub
-					}
-					continue
-				}
-				if pc.deliver(sub, subject, reply, hdrLen, payload) {
-					taken = true
-					break
-				}
-			}
-			if !taken && remote != nil {
-				pc.addRoute(remote.client, remote.remote.qb)
+			if g := &r.Queues[i]; namedQueue(queues, g.Name) {
+				pc.deliverQueue(g.Members, from, nil, subject, reply, hdrLen, payload)
 			}
 		}
 	}
 	if len(pc.routes) > 0 {
 		pc.sendRoutes(acc, subject, reply, hdrLen, payload)
 	}
+}
+
+// deliverPlain delivers to every plain subscription in subs but skip's,
+// and marks the links among them whose forwarding policy admits
+// pc.origin, but back (the link a routed message came over; nil
+// otherwise).
+func (pc *pubCtx) deliverPlain(subs []*subscription, back, skip *client, subject, reply []byte, hdrLen int, payload []byte) {
+	for _, sub := range subs {
+		if sub.remote != nil {
+			if sub.remote.forward.Allows(pc.origin) && sub.client != back && sub.remote.allows(subject) {
+				pc.addRoute(sub.client, nil)
+			}
+			continue
+		}
+		if skip == nil || sub.client != skip {
+			pc.deliver(sub, subject, reply, hdrLen, payload)
+		}
+	}
+}
+
+// deliverQueue gives a message to one member of a queue group: a local
+// one (not skip's) that takes it, starting at a random member, else a
+// link's that pc.origin may be forwarded to (not back), chosen weighted
+// by its count. It reports whether a member got it.
+func (pc *pubCtx) deliverQueue(members []*subscription, back, skip *client, subject, reply []byte, hdrLen int, payload []byte) bool {
+	n := len(members)
+	start := 0
+	if n > 1 {
+		start = rand.IntN(n)
+	}
+	var remote *subscription // a link's member, weighted by its count
+	var weights int32
+	for j := range n {
+		sub := members[(start+j)%n]
+		if sub.remote != nil {
+			if !sub.remote.forward.Allows(pc.origin) || sub.client == back || !sub.remote.allows(subject) {
+				continue
+			}
+			w := max(sub.remote.weight.Load(), 1)
+			weights += w
+			if remote == nil || rand.Int32N(weights) < w {
+				remote = sub
+			}
+			continue
+		}
+		if skip != nil && sub.client == skip {
+			continue
+		}
+		if pc.deliver(sub, subject, reply, hdrLen, payload) {
+			return true
+		}
+	}
+	if remote != nil {
+		pc.addRoute(remote.client, remote.remote.qb)
+		return true
+	}
+	return false
 }
 
 func namedQueue(queues [][]byte, name string) bool {
@@ -1202,6 +1180,9 @@ func (c *client) sendErrAndClose(text string, reason closeReason) {
 	c.closeConnection(reason)
 }
 
+// sendLameDuckInfo sends info to c whether or not it asked for
+// asynchronous INFO (lame duck mode tells every client); sendAsyncInfo
+// checks first.
 func (c *client) sendLameDuckInfo(info Info) {
 	info.CID = c.cid
 	info.ClientIP = c.host

@@ -1,12 +1,9 @@
 package server
 
 import (
-	"encoding/json"
 	"net"
 	"slices"
 	"strconv"
-
-	"natsd.dev/protocol"
 )
 
 // ClientConnectURLs returns the host:port addresses at which clients reach
@@ -62,10 +59,7 @@ func (s *Server) SetRemoteConnectURLs(urls []string) {
 	}
 	s.info.ClientConnectURLs = all
 	info := s.info
-	clients := make([]*client, 0, len(s.clients))
-	for _, c := range s.clients {
-		clients = append(clients, c)
-	}
+	clients := s.clientsLocked()
 	s.mu.Unlock()
 	for _, c := range clients {
 		c.sendAsyncInfo(info)
@@ -84,16 +78,17 @@ func (c *client) sendAsyncInfo(info Info) {
 	c.mu.Lock()
 	ok := c.asyncInfo && !c.closed
 	c.mu.Unlock()
-	if !ok {
-		return
+	if ok {
+		c.sendLameDuckInfo(info)
 	}
-	info.CID = c.cid
-	info.ClientIP = c.host
-	b, _ := json.Marshal(&info)
-	c.mu.Lock()
-	if !c.closed {
-		c.out.write(protocol.AppendInfo(nil, b))
+}
+
+// clientsLocked copies the socket clients out of the server's map, for
+// code that visits them after releasing Server.mu; s.mu is held.
+func (s *Server) clientsLocked() []*client {
+	cs := make([]*client, 0, len(s.clients))
+	for _, c := range s.clients {
+		cs = append(cs, c)
 	}
-	c.mu.Unlock()
-	c.signal()
+	return cs
 }

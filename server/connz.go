@@ -1,76 +1,17 @@
 package server
 
 import (
-	"cmp"
-	"crypto/tls"
-	"net"
 	"slices"
-	"strconv"
-	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
+	"natsd.dev/server/internal/mondoc"
 	"natsd.dev/server/snapshot"
 )
 
-// closedConn is a closed connection kept for /connz?state=closed. It is
-// immutable once in the ring, so Connz shares it without copying.
-type closedConn struct {
-	info snapshot.ConnInfo // Uptime, Idle, RTT, Stop and Reason already rendered
-	rtt  time.Duration
-	acc  string
-	user string
-	subs []snapshot.SubDetail
-}
-
-// closedRing keeps the last max closed connections, oldest overwritten
-// first.
-type closedRing struct {
-	mu   sync.Mutex
-	max  int
-	buf  []*closedConn
-	next int // where the next entry goes once buf is full
-}
-
-func (r *closedRing) add(cc *closedConn) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	switch {
-	case r.max <= 0:
-	case len(r.buf) < r.max:
-		r.buf = append(r.buf, cc)
-	default:
-		r.buf[r.next] = cc
-		r.next = (r.next + 1) % len(r.buf)
-	}
-}
-
-// list returns the entries oldest first.
-func (r *closedRing) list() []*closedConn {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	out := make([]*closedConn, 0, len(r.buf))
-	out = append(out, r.buf[r.next:]...)
-	return append(out, r.buf[:r.next]...)
-}
-
-func (r *closedRing) setMax(n int) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	all := append(append([]*closedConn{}, r.buf[r.next:]...), r.buf[:r.next]...)
-	if n < 0 {
-		n = 0
-	}
-	if len(all) > n {
-		all = all[len(all)-n:]
-	}
-	r.max, r.buf, r.next = n, all, 0
-}
-
 // monState is the monitoring state of a server (Server.monitoring).
 type monState struct {
-	closed     closedRing
+	closed     mondoc.Ring
 	reg        registry
 	configTime atomic.Int64  // unix nanoseconds; 0 means the start time
 	seq        atomic.Uint64 // of monitoring responses (ServerInfo.Seq)
@@ -85,7 +26,7 @@ func (s *Server) SetConfigLoadTime(t time.Time) { s.mon().configTime.Store(t.Uni
 // SetMaxClosedClients sets how many closed connections Connz remembers
 // (upstream's max_closed_clients); 0 keeps none. The default is
 // DefaultMaxClosedClients.
-func (s *Server) SetMaxClosedClients(n int) { s.mon().closed.setMax(n) }
+func (s *Server) SetMaxClosedClients(n int) { s.mon().closed.SetMax(n) }
 
 // recordClosed keeps a closed connection for /connz?state=closed. It runs
 // from closeConnection once the client left the server map, with no lock
@@ -95,30 +36,27 @@ func (s *Server) recordClosed(c *client) {
 		return
 	}
 	ring := &s.mon().closed
-	ring.mu.Lock()
-	keep := ring.max > 0
-	ring.mu.Unlock()
-	if !keep {
+	if !ring.Keeps() {
 		return
 	}
-	cc := &closedConn{}
+	cc := &mondoc.Closed{}
 	c.mu.Lock()
-	cc.acc = c.acc.Name
-	cc.user = c.authUser
-	cc.subs, cc.rtt = c.fillLocked(&cc.info, true, true)
+	cc.Acc = c.acc.Name
+	cc.User = c.authUser
+	cc.Subs, cc.RTT = c.fillLocked(&cc.Info, true, true)
 	stop := c.stop
 	reason := c.reason
 	handshaken := c.connectSeenLocked()
 	c.mu.Unlock()
 	if handshaken {
-		fillTLS(&cc.info, c.nc)
+		mondoc.FillTLS(&cc.Info, c.nc)
 	}
-	cc.info.Stop = &stop
-	cc.info.Reason = reason.String()
-	cc.info.Uptime = formatUptime(stop.Sub(cc.info.Start))
-	cc.info.Idle = formatUptime(stop.Sub(cc.info.LastActivity))
-	cc.info.RTT = formatRTT(cc.rtt)
-	ring.add(cc)
+	cc.Info.Stop = &stop
+	cc.Info.Reason = reason.String()
+	cc.Info.Uptime = mondoc.FormatUptime(stop.Sub(cc.Info.Start))
+	cc.Info.Idle = mondoc.FormatUptime(stop.Sub(cc.Info.LastActivity))
+	cc.Info.RTT = mondoc.FormatRTT(cc.RTT)
+	ring.Add(cc)
 }
 
 // fillLocked copies the connection's state into ci and returns its round
@@ -164,37 +102,6 @@ func (c *client) fillLocked(ci *snapshot.ConnInfo, subs, detail bool) ([]snapsho
 // progress.
 func (c *client) connectSeenLocked() bool { return c.connectSeen }
 
-// fillTLS adds the TLS version and cipher suite of a TLS connection, named
-// as upstream names them ("1.3", "TLS_AES_128_GCM_SHA256").
-func fillTLS(ci *snapshot.ConnInfo, nc net.Conn) {
-	if _, isTLS := nc.(*tls.Conn); !isTLS {
-		if wc, ok := nc.(interface{ NetConn() net.Conn }); ok {
-			nc = wc.NetConn() // a transport's wrapper (WebSocket)
-		}
-	}
-	tc, ok := nc.(*tls.Conn)
-	if !ok {
-		return
-	}
-	cs := tc.ConnectionState()
-	if !cs.HandshakeComplete {
-		return
-	}
-	switch cs.Version {
-	case tls.VersionTLS10:
-		ci.TLSVersion = "1.0"
-	case tls.VersionTLS11:
-		ci.TLSVersion = "1.1"
-	case tls.VersionTLS12:
-		ci.TLSVersion = "1.2"
-	case tls.VersionTLS13:
-		ci.TLSVersion = "1.3"
-	default:
-		ci.TLSVersion = "Unknown [0x" + strconv.FormatUint(uint64(cs.Version), 16) + "]"
-	}
-	ci.TLSCipher = tls.CipherSuiteName(cs.CipherSuite)
-}
-
 // lastActivity is the time of the last read batch (the start before any);
 // it needs no lock.
 func (c *client) lastActivity() time.Time {
@@ -208,33 +115,15 @@ func (c *client) lastActivity() time.Time {
 // a message published to filter; c.mu is held.
 func (c *client) interestedLocked(filter string) bool {
 	for _, sub := range c.subs {
-		if subjectsCollide(filter, sub.subject) {
+		if mondoc.SubjectsCollide(filter, sub.subject) {
 			return true
 		}
 	}
 	return false
 }
 
-// connKey is one selected connection while Connz sorts: a small value
-// without pointers, so sorting ten thousand of them is cheap. Keys are
-// oriented so that every order is ascending on (k, cid).
-type connKey struct {
-	k   int64
-	cid uint64
-	idx int32 // index into the open clients, or -1-i into the closed ones
-}
-
-// needsLock reports whether the sort key lives under client.mu.
-func needsLock(key snapshot.SortOpt) bool {
-	switch key {
-	case snapshot.BySubs, snapshot.ByPending, snapshot.ByOutMsgs, snapshot.ByOutBytes, snapshot.ByRTT:
-		return true
-	}
-	return false
-}
-
 // openKey computes the sort key of an open client; c.mu is held when
-// needsLock(key).
+// mondoc.NeedsLock(key).
 func openKey(c *client, key snapshot.SortOpt, now time.Time) int64 {
 	switch key {
 	case snapshot.BySubs:
@@ -261,39 +150,6 @@ func openKey(c *client, key snapshot.SortOpt, now time.Time) int64 {
 	return 0 // cid, start; stop and reason sort closed connections only
 }
 
-// closedKey computes the sort key of a closed connection; reasons maps a
-// reason to its alphabetical rank.
-func closedKey(cc *closedConn, key snapshot.SortOpt, reasons map[string]int64) int64 {
-	ci := &cc.info
-	switch key {
-	case snapshot.BySubs:
-		return -int64(ci.NumSubs)
-	case snapshot.ByPending:
-		return -int64(ci.Pending)
-	case snapshot.ByOutMsgs:
-		return -ci.OutMsgs
-	case snapshot.ByOutBytes:
-		return -ci.OutBytes
-	case snapshot.ByRTT:
-		return -int64(cc.rtt)
-	case snapshot.ByInMsgs:
-		return -ci.InMsgs
-	case snapshot.ByInBytes:
-		return -ci.InBytes
-	case snapshot.ByLast:
-		return -ci.LastActivity.UnixNano()
-	case snapshot.ByIdle:
-		return -int64(ci.Stop.Sub(ci.LastActivity))
-	case snapshot.ByUptime:
-		return int64(ci.Stop.Sub(ci.Start))
-	case snapshot.ByStop:
-		return -ci.Stop.UnixNano()
-	case snapshot.ByReason:
-		return reasons[ci.Reason]
-	}
-	return 0
-}
-
 // Connz returns one page of connections, selected, sorted and paged by
 // opts (nil means the defaults). Errors are *MonitorError.
 //
@@ -303,40 +159,9 @@ func closedKey(cc *closedConn, key snapshot.SortOpt, reasons map[string]int64) i
 // page is then copied in full, so a poll costs little more than a sort of
 // small keys and does not stall delivery.
 func (s *Server) Connz(opts *snapshot.ConnzOptions) (*snapshot.Connz, error) {
-	var o snapshot.ConnzOptions
-	if opts != nil {
-		o = *opts
-	}
-	if o.Sort == "" {
-		o.Sort = snapshot.ByCid
-	}
-	if !o.Sort.IsValid() {
-		return nil, monitorErr("invalid sorting option: " + string(o.Sort))
-	}
-	if o.State < snapshot.ConnOpen || o.State > snapshot.ConnAll {
-		return nil, monitorErr("invalid connection state")
-	}
-	if o.Sort == snapshot.ByStop && o.State != snapshot.ConnClosed {
-		return nil, monitorErr("sort by stop only valid on closed connections")
-	}
-	if o.Sort == snapshot.ByReason && o.State != snapshot.ConnClosed {
-		return nil, monitorErr("sort by reason only valid on closed connections")
-	}
-	filter := ""
-	if o.FilterSubject != "" && o.FilterSubject != ">" {
-		if o.Account == "" {
-			return nil, monitorErr("filter by subject only valid with account filtering")
-		}
-		filter = o.FilterSubject
-	}
-	if o.Offset < 0 {
-		o.Offset = 0
-	}
-	if o.Limit <= 0 {
-		o.Limit = DefaultConnListSize
-	}
-	if o.CID > 0 {
-		o.Limit = 1
+	o, filter, err := mondoc.Options(opts, DefaultConnListSize)
+	if err != nil {
+		return nil, err
 	}
 
 	now := time.Now()
@@ -350,10 +175,7 @@ func (s *Server) Connz(opts *snapshot.ConnzOptions) (*snapshot.Connz, error) {
 				open = append(open, c)
 			}
 		} else {
-			open = make([]*client, 0, len(s.clients))
-			for _, c := range s.clients {
-				open = append(open, c)
-			}
+			open = s.clientsLocked()
 		}
 		s.mu.Unlock()
 		open = s.appendSessions(open, o.CID)
@@ -362,15 +184,15 @@ func (s *Server) Connz(opts *snapshot.ConnzOptions) (*snapshot.Connz, error) {
 			open = slices.DeleteFunc(open, func(c *client) bool { return c.sess == nil || c.sess.mqtt != o.MQTTClient })
 		}
 	}
-	var closed []*closedConn
+	var closed []*mondoc.Closed
 	if o.State != snapshot.ConnOpen {
-		closed = s.mon().closed.list()
+		closed = s.mon().closed.List()
 	}
 
-	keys := make([]connKey, 0, len(open)+len(closed))
+	keys := make([]mondoc.Key, 0, len(open)+len(closed))
 	// The account of a client is read under its lock: authentication may
 	// set it on CONNECT.
-	lock := needsLock(o.Sort) || filter != "" || o.Account != "" || o.User != ""
+	lock := mondoc.NeedsLock(o.Sort) || filter != "" || o.Account != "" || o.User != ""
 	for i, c := range open {
 		var k int64
 		if lock {
@@ -385,44 +207,28 @@ func (s *Server) Connz(opts *snapshot.ConnzOptions) (*snapshot.Connz, error) {
 		} else {
 			k = openKey(c, o.Sort, now)
 		}
-		keys = append(keys, connKey{k: k, cid: c.cid, idx: int32(i)})
+		keys = append(keys, mondoc.Key{K: k, Cid: c.cid, Idx: int32(i)})
 	}
 	var reasons map[string]int64
 	if o.Sort == snapshot.ByReason {
-		reasons = reasonRanks(closed)
+		reasons = mondoc.ReasonRanks(closed)
 	}
 	for i, cc := range closed {
-		switch {
-		case o.CID > 0 && cc.info.Cid != o.CID,
-			o.Account != "" && cc.acc != o.Account,
-			o.User != "" && cc.user != o.User,
-			o.MQTTClient != "" && cc.info.MQTTClient != o.MQTTClient:
-			continue
+		if cc.Selected(&o, filter) {
+			keys = append(keys, mondoc.Key{K: cc.Key(o.Sort, reasons), Cid: cc.Info.Cid, Idx: int32(-1 - i)})
 		}
-		if filter != "" && !slices.ContainsFunc(cc.subs, func(sd snapshot.SubDetail) bool { return subjectsCollide(filter, sd.Subject) }) {
-			continue
-		}
-		keys = append(keys, connKey{k: closedKey(cc, o.Sort, reasons), cid: cc.info.Cid, idx: int32(-1 - i)})
 	}
-	slices.SortFunc(keys, func(a, b connKey) int {
-		if a.k != b.k {
-			return cmp.Compare(a.k, b.k)
-		}
-		return cmp.Compare(a.cid, b.cid)
-	})
 
 	cz.Total = len(keys)
-	lo := min(o.Offset, len(keys))
-	hi := min(o.Offset+o.Limit, len(keys))
-	page := keys[lo:hi]
+	page := mondoc.Page(keys, o.Offset, o.Limit)
 	infos := make([]snapshot.ConnInfo, len(page))
 	cz.Conns = make([]*snapshot.ConnInfo, len(page))
 	wantSubs := o.Subscriptions || o.SubscriptionsDetail
 	for i, k := range page {
 		ci := &infos[i]
 		var subs []snapshot.SubDetail
-		if k.idx >= 0 {
-			c := open[k.idx]
+		if k.Idx >= 0 {
+			c := open[k.Idx]
 			var rtt time.Duration
 			c.mu.Lock()
 			subs, rtt = c.fillLocked(ci, wantSubs, o.SubscriptionsDetail)
@@ -435,70 +241,25 @@ func (s *Server) Connz(opts *snapshot.ConnzOptions) (*snapshot.Connz, error) {
 			handshaken := c.connectSeenLocked()
 			c.mu.Unlock()
 			if handshaken {
-				fillTLS(ci, c.nc)
+				mondoc.FillTLS(ci, c.nc)
 			}
-			ci.Uptime = formatUptime(now.Sub(ci.Start))
-			ci.Idle = formatUptime(now.Sub(ci.LastActivity))
-			ci.RTT = formatRTT(rtt)
+			ci.Uptime = mondoc.FormatUptime(now.Sub(ci.Start))
+			ci.Idle = mondoc.FormatUptime(now.Sub(ci.LastActivity))
+			ci.RTT = mondoc.FormatRTT(rtt)
 		} else {
-			cc := closed[-1-k.idx]
-			*ci = cc.info
-			subs = slices.Clone(cc.subs)
+			cc := closed[-1-k.Idx]
+			*ci = cc.Info
+			subs = slices.Clone(cc.Subs)
 			if o.Username {
-				ci.AuthorizedUser = cc.user
-				if cc.acc != GlobalAccountName {
-					ci.Account = cc.acc
+				ci.AuthorizedUser = cc.User
+				if cc.Acc != GlobalAccountName {
+					ci.Account = cc.Acc
 				}
 			}
 		}
-		switch {
-		case len(subs) == 0:
-		case o.SubscriptionsDetail:
-			ci.SubsDetail = subs
-		case o.Subscriptions:
-			ci.Subs = make([]string, len(subs))
-			for j := range subs {
-				ci.Subs[j] = subs[j].Subject
-			}
-		}
+		mondoc.SetSubs(ci, subs, &o)
 		cz.Conns[i] = ci
 	}
 	cz.NumConns = len(cz.Conns)
 	return cz, nil
-}
-
-// reasonRanks numbers the distinct close reasons alphabetically.
-func reasonRanks(closed []*closedConn) map[string]int64 {
-	m := make(map[string]int64)
-	for _, cc := range closed {
-		m[cc.info.Reason] = 0
-	}
-	names := make([]string, 0, len(m))
-	for r := range m {
-		names = append(names, r)
-	}
-	slices.Sort(names)
-	for i, r := range names {
-		m[r] = int64(i)
-	}
-	return m
-}
-
-// subjectsCollide reports whether some subject could match both a and b
-// (either may hold wildcards).
-func subjectsCollide(a, b string) bool {
-	for {
-		ta, ra, moreA := strings.Cut(a, ".")
-		tb, rb, moreB := strings.Cut(b, ".")
-		if ta == ">" || tb == ">" {
-			return true
-		}
-		if ta != tb && ta != "*" && tb != "*" {
-			return false
-		}
-		if !moreA || !moreB {
-			return moreA == moreB
-		}
-		a, b = ra, rb
-	}
 }

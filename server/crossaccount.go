@@ -2,12 +2,11 @@ package server
 
 import (
 	"fmt"
-	"hash/fnv"
 	"math/rand/v2"
 	"strings"
-	"sync"
 	"time"
 
+	"natsd.dev/server/internal/replies"
 	"natsd.dev/sublist"
 )
 
@@ -22,18 +21,6 @@ import (
 // cycles.
 const maxImportDepth = 8
 
-// respPrefix starts the reply subjects that stand for a requester of
-// another account, as upstream's. The next token names the server that
-// holds the pending response ("_R_.<tag>.<random>"): each exporting account
-// subscribes to "_R_.<tag>.>" on its server, so in a cluster a response
-// published on another server travels back over a route.
-const respPrefix = "_R_."
-
-// isResponseSubject reports whether subject starts with respPrefix.
-func isResponseSubject(subject []byte) bool {
-	return len(subject) > len(respPrefix) && string(subject[:len(respPrefix)]) == respPrefix
-}
-
 // accountLinks are an account's mappings, the stream imports of its
 // exports, its service imports and the pending responses of its service
 // exports.
@@ -46,7 +33,7 @@ type accountLinks struct {
 	services *sublist.Sublist[*serviceImport]
 	// exportsServices: replies to "_R_." subjects may be pending here.
 	exportsServices bool
-	resp            responses
+	resp            replies.Table[*pendingResponse]
 }
 
 // mapping is a compiled Mapping.
@@ -75,20 +62,10 @@ type serviceImport struct {
 	threshold time.Duration
 }
 
-// responses are the reply subjects handed out for service requests that
-// came from other accounts.
-type responses struct {
-	mu        sync.Mutex
-	m         map[string]*pendingResponse
-	lastSweep time.Time
-}
-
 // pendingResponse says where the answers to one "_R_." subject go.
 type pendingResponse struct {
-	acc     *Account // the requester's account
-	reply   string   // the requester's reply subject there
-	single  bool
-	expires time.Time
+	acc   *Account // the requester's account
+	reply string   // the requester's reply subject there
 }
 
 func (a *Account) linksOrNew() *accountLinks {
@@ -107,7 +84,7 @@ func (s *Server) setupLinks(o *Options) error {
 		if !known(e.Account) {
 			return fmt.Errorf("%w: export of undefined account %q", ErrBadOptions, e.Account)
 		}
-		if err := checkExport(e); err != nil {
+		if err := CheckExport(e); err != nil {
 			return fmt.Errorf("%w: account %s: %v", ErrBadOptions, e.Account, err)
 		}
 		if e.Service {
@@ -119,7 +96,7 @@ func (s *Server) setupLinks(o *Options) error {
 		if !known(im.Account) {
 			return fmt.Errorf("%w: import into undefined account %q", ErrBadOptions, im.Account)
 		}
-		if err := checkImport(im, o.Exports, known); err != nil {
+		if err := CheckImport(im, o.Exports, known); err != nil {
 			return fmt.Errorf("%w: account %s: %v", ErrBadOptions, im.Account, err)
 		}
 		if err := s.addImport(im, findExport(im, o.Exports)); err != nil {
@@ -129,7 +106,7 @@ func (s *Server) setupLinks(o *Options) error {
 	if err := s.systemImports(); err != nil {
 		return err
 	}
-	s.respTag = respTagOf(s.id)
+	s.respTag = replies.Tag(s.id)
 	if err := s.subscribeResponses(); err != nil {
 		return err
 	}
@@ -238,8 +215,8 @@ func (s *Server) deliverLinked(pc *pubCtx, from *client, acc *Account, subject, 
 	if depth == 0 && l.mappings != nil {
 		subject = l.mapSubject(subject)
 	}
-	if l.exportsServices && isResponseSubject(subject) {
-		if r := l.resp.take(string(subject)); r != nil {
+	if l.exportsServices && replies.IsReply(subject) {
+		if r, ok := l.resp.Take(string(subject)); ok {
 			if depth >= maxImportDepth {
 				return false
 			}
@@ -302,11 +279,11 @@ func (a *Account) linked(subject []byte) bool {
 // answers a pending response of acc held here, and reports whether it did.
 func (s *Server) deliverRoutedResponse(pc *pubCtx, from *client, acc *Account, subject []byte, hdrLen int, payload []byte) bool {
 	l := acc.links
-	if l == nil || !l.exportsServices || !isResponseSubject(subject) {
+	if l == nil || !l.exportsServices || !replies.IsReply(subject) {
 		return false
 	}
-	r := l.resp.take(string(subject))
-	if r == nil {
+	r, ok := l.resp.Take(string(subject))
+	if !ok {
 		return false
 	}
 	s.deliverIn(pc, from, r.acc, []byte(r.reply), nil, hdrLen, payload, 1)
@@ -335,7 +312,7 @@ func (s *Server) deliverService(pc *pubCtx, from *client, acc *Account, si *serv
 	var rs string
 	el := si.to.links // never nil: the exporter has exportsServices
 	if len(reply) > 0 {
-		rs = el.resp.add(s.respTag, acc, string(reply), si)
+		rs = el.resp.Add(s.respTag, &pendingResponse{acc: acc, reply: string(reply)}, si.single, si.threshold)
 	}
 	var rb []byte
 	if rs != "" {
@@ -345,7 +322,7 @@ func (s *Server) deliverService(pc *pubCtx, from *client, acc *Account, si *serv
 		return true
 	}
 	if rs != "" {
-		el.resp.remove(rs)
+		el.resp.Remove(rs)
 	}
 	return false
 }
@@ -396,88 +373,6 @@ func (l *accountLinks) mapSubject(subject []byte) []byte {
 	return subject
 }
 
-// add records a pending response for a request from acc with reply and
-// returns the reply subject to use in the exporting account.
-func (r *responses) add(tag string, acc *Account, reply string, si *serviceImport) string {
-	now := time.Now()
-	subj := newResponseSubject(tag)
-	r.mu.Lock()
-	if r.m == nil {
-		r.m = make(map[string]*pendingResponse)
-	}
-	if now.Sub(r.lastSweep) > time.Second {
-		r.lastSweep = now
-		for k, p := range r.m {
-			if now.After(p.expires) {
-				delete(r.m, k)
-			}
-		}
-	}
-	r.m[subj] = &pendingResponse{acc: acc, reply: reply, single: si.single, expires: now.Add(si.threshold)}
-	r.mu.Unlock()
-	return subj
-}
-
-// take returns the pending response of subj, or nil, and forgets it when
-// it allows a single answer or has expired.
-func (r *responses) take(subj string) *pendingResponse {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	p := r.m[subj]
-	if p == nil {
-		return nil
-	}
-	if time.Now().After(p.expires) {
-		delete(r.m, subj)
-		return nil
-	}
-	if p.single {
-		delete(r.m, subj)
-	}
-	return p
-}
-
-// remove forgets subj.
-func (r *responses) remove(subj string) {
-	r.mu.Lock()
-	delete(r.m, subj)
-	r.mu.Unlock()
-}
-
-// pending returns the number of responses waiting.
-func (r *responses) pending() int {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return len(r.m)
-}
-
-const base62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-
-// newResponseSubject returns "_R_.<tag>." and a random base62 token.
-func newResponseSubject(tag string) string {
-	b := make([]byte, 0, len(respPrefix)+len(tag)+1+10)
-	b = append(append(append(b, respPrefix...), tag...), '.')
-	x := rand.Uint64()
-	for range 10 {
-		b = append(b, base62[x%62])
-		x /= 62
-	}
-	return string(b)
-}
-
-// respTagOf derives the response subject token of a server from its ID.
-func respTagOf(id string) string {
-	h := fnv.New64a()
-	h.Write([]byte(id))
-	x := h.Sum64()
-	b := make([]byte, 6)
-	for i := range b {
-		b[i] = base62[x%62]
-		x /= 62
-	}
-	return string(b)
-}
-
 // subscribeResponses gives each account that exports services a
 // subscription to its server's response subjects, so that routes carry
 // the responses published on other servers here; deliverLinked and
@@ -492,7 +387,7 @@ func (s *Server) subscribeResponses() error {
 		if err != nil {
 			return err
 		}
-		if _, err := ic.Subscribe(respPrefix+s.respTag+".>", "", func(*Msg) {}); err != nil {
+		if _, err := ic.Subscribe(replies.Prefix+s.respTag+".>", "", func(*Msg) {}); err != nil {
 			return err
 		}
 	}

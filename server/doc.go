@@ -287,6 +287,33 @@
 // Configuration files are parsed by natsd.dev/server/config into Options;
 // modules register the blocks they own there.
 //
+// # Layout
+//
+// This package is the core: connections (client.go, outbound.go, tls.go),
+// accounts and cross-account delivery (account.go, exports.go,
+// crossaccount.go), in-process users (session.go, internal.go), links and
+// interest (link.go, link_kind.go, interest.go), authentication (auth.go,
+// auth_reload.go), the monitoring registry and the core's own documents
+// (snapshot*.go, connz.go, system.go) and the lifecycle (server.go).
+// Packages of their own in this module:
+//
+//   - config: configuration files into Options, blocks registered by
+//     modules, and TLS files into a tls.Config (LoadTLSConfig).
+//   - snapshot: the monitoring JSON documents and $SYS advisories; no logic.
+//   - sys: the $SYS services, built on the session API.
+//   - logger: slog handlers in upstream's log format (file, syslog).
+//   - servertest: the test kit and the seams' conformance suites.
+//   - internal/mondoc: /connz, /subsz and $SYS monitoring answers
+//     assembled from plain data the core copies out of its state.
+//   - internal/replies: the pending "_R_." reply subjects of service
+//     requests that cross accounts.
+//   - internal/handshake: TLS connection_rate_limit and the
+//     handshake_first read-ahead.
+//   - internal/procstat: the process's CPU and memory for /varz.
+//   - internal/logswap: the log handler Reload swaps.
+//
+// The internal packages are not API; they import nothing of the core.
+//
 // # Errors
 //
 // Clients receive upstream's -ERR texts ('Unknown Protocol Operation',

@@ -117,8 +117,10 @@ var (
 	ErrStreamImportBadPrefix      = errors.New("stream import prefix can not contain wildcard tokens")
 )
 
-// checkExport validates e alone.
-func checkExport(e *Export) error {
+// CheckExport reports what New would refuse about e (a bad subject, a
+// response threshold without a service), so that a configuration parser
+// can report it at the export's position.
+func CheckExport(e *Export) error {
 	if !sublist.ValidFilter(e.Subject) {
 		return fmt.Errorf("export subject %q is not a valid subject", e.Subject)
 	}
@@ -131,9 +133,9 @@ func checkExport(e *Export) error {
 	return nil
 }
 
-// checkImport validates im against the exports; known reports whether
-// an account exists.
-func checkImport(im *Import, exports []Export, known func(string) bool) error {
+// CheckImport reports what New would refuse about im, given every export
+// and whether an account name is known.
+func CheckImport(im *Import, exports []Export, known func(account string) bool) error {
 	kind := "stream"
 	if im.Service {
 		kind = "service"
@@ -239,6 +241,12 @@ func wildcardRefs(src, dst string) (string, error) {
 		b.WriteString(tok)
 	}
 	return b.String(), nil
+}
+
+// CheckMapping reports what New would refuse about m.
+func CheckMapping(m *Mapping) error {
+	_, err := checkMapping(m)
+	return err
 }
 
 // checkMapping validates m and returns its compiled form.

@@ -3,6 +3,7 @@ package server
 import (
 	"errors"
 	"strconv"
+	"sync"
 
 	"natsd.dev/auth"
 	"natsd.dev/sublist"
@@ -105,27 +106,8 @@ func (ic *InternalClient) Subscribe(subject, queue string, h MsgHandler) (*Inter
 	if !sublist.ValidFilter(subject) {
 		return nil, sublist.ErrInvalidSubject
 	}
-	c := ic.c
-	c.mu.Lock()
-	if c.closed {
-		c.mu.Unlock()
-		return nil, ErrClosed
-	}
-	ic.sidSeq++
-	sub := &subscription{client: c, subject: subject, queue: queue, handler: h, sid: strconv.AppendUint(nil, ic.sidSeq, 10)}
-	c.subs[string(sub.sid)] = sub
-	c.mu.Unlock()
-	s := c.srv
-	s.interestMu.RLock()
-	err := c.acc.sl.Insert(subject, queue, sub)
-	if err == nil {
-		s.notifyInterest(c.acc, subject, queue, true)
-	}
-	s.interestMu.RUnlock()
-	if err != nil {
-		c.mu.Lock()
-		delete(c.subs, string(sub.sid))
-		c.mu.Unlock()
+	sub := &subscription{client: ic.c, subject: subject, queue: queue, handler: h}
+	if err := ic.c.addInProcSub(sub, &ic.sidSeq, false); err != nil {
 		return nil, err
 	}
 	return &InternalSub{ic: ic, sub: sub}, nil
@@ -134,22 +116,7 @@ func (ic *InternalClient) Subscribe(subject, queue string, h MsgHandler) (*Inter
 // Unsubscribe removes the subscription; messages in flight may still reach
 // the handler.
 func (is *InternalSub) Unsubscribe() error {
-	c := is.ic.c
-	c.mu.Lock()
-	if is.sub.closed {
-		c.mu.Unlock()
-		return nil
-	}
-	is.sub.closed = true
-	delete(c.subs, string(is.sub.sid))
-	c.mu.Unlock()
-	s := c.srv
-	s.interestMu.RLock()
-	defer s.interestMu.RUnlock()
-	if err := c.acc.sl.Remove(is.sub.subject, is.sub.queue, is.sub); err != nil {
-		return err
-	}
-	s.notifyInterest(c.acc, is.sub.subject, is.sub.queue, false)
+	is.ic.c.removeInProcSub(is.sub)
 	return nil
 }
 
@@ -158,32 +125,12 @@ func (is *InternalSub) Unsubscribe() error {
 // subject and reply into pooled buffers and allocates nothing in steady
 // state.
 func (ic *InternalClient) Publish(subject, reply string, hdr, data []byte) error {
-	c := ic.c
 	if !sublist.ValidLiteralSubject(subject) {
 		return sublist.ErrInvalidSubject
 	}
 	pc := pubCtxPool.Get().(*pubCtx)
-	pc.buf = append(append(pc.buf[:0], subject...), reply...)
-	subj, rep := pc.buf[:len(subject)], pc.buf[len(subject):]
-	if len(rep) == 0 {
-		rep = nil
-	}
-	hdrLen := -1
-	payload := data
-	if hdr != nil {
-		hdrLen = len(hdr)
-		pc.buf2 = append(append(pc.buf2[:0], hdr...), data...)
-		payload = pc.buf2
-	}
-	c.srv.deliverMsg(pc, c, c.acc, subj, rep, hdrLen, payload)
-	pc.flushSignals()
-	pc.flushStats(&c.srv.stats)
-	refused := pc.refused
-	pc.release()
-	if refused {
-		return ErrQueueFull
-	}
-	return nil
+	subj, rep, hdrLen, payload := pc.load(subject, reply, hdr, data)
+	return ic.c.deliverInProc(pc, subj, rep, hdrLen, payload)
 }
 
 // Close removes the client's own subscriptions.
@@ -208,4 +155,108 @@ func (ic *InternalClient) Close() {
 	for _, sub := range subs {
 		s.notifyInterest(c.acc, sub.Subject, sub.Queue, false)
 	}
+}
+
+// The subscription and publishing machinery below is shared by
+// InternalClient and Session: they differ in checks (permissions, limits,
+// payload size) and in where a handler runs, not in how interest is
+// registered or a message is delivered.
+
+// addInProcSub gives sub the next sid of *sidSeq and registers it in c's
+// account; with limit, the subscription limits apply. It fails with
+// ErrClosed when c is (or gets) closed meanwhile.
+func (c *client) addInProcSub(sub *subscription, sidSeq *uint64, limit bool) error {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return ErrClosed
+	}
+	if max := c.maxSubs(); limit && max > 0 && len(c.subs) >= max {
+		c.mu.Unlock()
+		return ErrTooManySubs
+	}
+	*sidSeq++
+	sub.sid = strconv.AppendUint(nil, *sidSeq, 10)
+	c.subs[string(sub.sid)] = sub
+	c.mu.Unlock()
+	s := c.srv
+	s.interestMu.RLock()
+	err := c.acc.sl.Insert(sub.subject, sub.queue, sub)
+	if err == nil {
+		s.notifyInterest(c.acc, sub.subject, sub.queue, true)
+	}
+	s.interestMu.RUnlock()
+	if err != nil {
+		c.mu.Lock()
+		delete(c.subs, string(sub.sid))
+		c.mu.Unlock()
+		return err
+	}
+	c.mu.Lock()
+	gone := sub.closed
+	c.mu.Unlock()
+	if gone { // c closed meanwhile
+		s.removeLocalSub(c.acc, sub)
+		return ErrClosed
+	}
+	return nil
+}
+
+// removeInProcSub unregisters sub once; messages in flight may still
+// reach its handler.
+func (c *client) removeInProcSub(sub *subscription) {
+	c.mu.Lock()
+	if sub.closed {
+		c.mu.Unlock()
+		return
+	}
+	sub.closed = true
+	delete(c.subs, string(sub.sid))
+	c.mu.Unlock()
+	c.srv.removeLocalSub(c.acc, sub)
+}
+
+// pubCtxPool holds the publishing state of in-process publishers, so that
+// a Publish allocates nothing in steady state.
+var pubCtxPool = sync.Pool{New: func() any { return new(pubCtx) }}
+
+// load copies an in-process publish into pc's buffers, so the caller
+// keeps its slices; the views stay valid until pc is released.
+func (pc *pubCtx) load(subject, reply string, hdr, data []byte) (subj, rep []byte, hdrLen int, payload []byte) {
+	pc.buf = append(append(pc.buf[:0], subject...), reply...)
+	subj, rep = pc.buf[:len(subject)], pc.buf[len(subject):]
+	if len(rep) == 0 {
+		rep = nil
+	}
+	hdrLen, payload = -1, data
+	if hdr != nil {
+		hdrLen = len(hdr)
+		pc.buf2 = append(append(pc.buf2[:0], hdr...), data...)
+		payload = pc.buf2
+	}
+	return subj, rep, hdrLen, payload
+}
+
+// deliverInProc delivers a message c publishes from inside the process
+// and releases pc. It returns ErrQueueFull when a must-not-lose session
+// refused it.
+func (c *client) deliverInProc(pc *pubCtx, subj, rep []byte, hdrLen int, payload []byte) error {
+	c.srv.deliverMsg(pc, c, c.acc, subj, rep, hdrLen, payload)
+	pc.flushSignals()
+	pc.flushStats(&c.srv.stats)
+	refused := pc.refused
+	pc.release()
+	if refused {
+		return ErrQueueFull
+	}
+	return nil
+}
+
+// release returns an in-process publisher's pubCtx to the pool. Its stall
+// timer is not kept: a timer made inside a testing/synctest bubble must
+// not reach a publisher outside it (a stall costs milliseconds anyway).
+func (pc *pubCtx) release() {
+	pc.refused, pc.stallMax, pc.from = false, 0, nil
+	pc.stallTimer = nil
+	pubCtxPool.Put(pc)
 }

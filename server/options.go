@@ -167,36 +167,16 @@ type Options struct {
 
 // setDefaults fills zero fields with upstream defaults.
 func (o *Options) setDefaults() {
-	if o.Host == "" {
-		o.Host = DefaultHost
-	}
-	if o.Port == 0 {
-		o.Port = DefaultPort
-	}
-	if o.MaxConn == 0 {
-		o.MaxConn = DefaultMaxConnections
-	}
-	if o.MaxPayload == 0 {
-		o.MaxPayload = DefaultMaxPayload
-	}
-	if o.MaxControlLine == 0 {
-		o.MaxControlLine = DefaultMaxControlLine
-	}
-	if o.MaxPending == 0 {
-		o.MaxPending = DefaultMaxPending
-	}
-	if o.PingInterval == 0 {
-		o.PingInterval = DefaultPingInterval
-	}
-	if o.MaxPingsOut == 0 {
-		o.MaxPingsOut = DefaultPingMaxOut
-	}
-	if o.WriteDeadline == 0 {
-		o.WriteDeadline = DefaultWriteDeadline
-	}
-	if o.TLSTimeout == 0 {
-		o.TLSTimeout = DefaultTLSTimeout
-	}
+	orDefault(&o.Host, DefaultHost)
+	orDefault(&o.Port, DefaultPort)
+	orDefault(&o.MaxConn, DefaultMaxConnections)
+	orDefault(&o.MaxPayload, DefaultMaxPayload)
+	orDefault(&o.MaxControlLine, DefaultMaxControlLine)
+	orDefault(&o.MaxPending, DefaultMaxPending)
+	orDefault(&o.PingInterval, DefaultPingInterval)
+	orDefault(&o.MaxPingsOut, DefaultPingMaxOut)
+	orDefault(&o.WriteDeadline, DefaultWriteDeadline)
+	orDefault(&o.TLSTimeout, DefaultTLSTimeout)
 	if o.AuthTimeout == 0 {
 		o.AuthTimeout = DefaultAuthTimeout
 		// As upstream, a TLS client gets the handshake plus a second to
@@ -205,11 +185,15 @@ func (o *Options) setDefaults() {
 			o.AuthTimeout = max(o.AuthTimeout, o.TLSTimeout+time.Second)
 		}
 	}
-	if o.LameDuckDuration == 0 {
-		o.LameDuckDuration = DefaultLameDuckDuration
-	}
-	if o.LameDuckGracePeriod == 0 {
-		o.LameDuckGracePeriod = DefaultLameDuckGracePeriod
+	orDefault(&o.LameDuckDuration, DefaultLameDuckDuration)
+	orDefault(&o.LameDuckGracePeriod, DefaultLameDuckGracePeriod)
+}
+
+// orDefault sets *v to def when it is the zero value.
+func orDefault[T comparable](v *T, def T) {
+	var zero T
+	if *v == zero {
+		*v = def
 	}
 }
 

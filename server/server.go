@@ -17,6 +17,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"natsd.dev/server/internal/logswap"
 	"natsd.dev/sublist"
 )
 
@@ -61,8 +62,8 @@ type Server struct {
 	id        string
 	startTime time.Time
 	log       *slog.Logger
-	logh      *swapHandler // s.log's handler, swapped by Reload
-	respTag   string       // this server's token in "_R_." response subjects
+	logh      *logswap.Handler // s.log's handler, swapped by Reload
+	respTag   string           // this server's token in "_R_." response subjects
 	gAcc      *Account
 	sysAcc    *Account      // nil with NoSystemAccount; fixed at New
 	sys       SystemService // answers $SYS requests (package sys); nil without sysAcc or sys
@@ -175,8 +176,8 @@ func New(opts Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	logh := new(swapHandler)
-	logh.set(opts.Logger)
+	logh := new(logswap.Handler)
+	logh.Set(opts.Logger)
 	log := slog.New(logh)
 	s := &Server{
 		id:        id,
@@ -193,9 +194,9 @@ func New(opts Options) (*Server, error) {
 	}
 	s.initTLS(&opts)
 	s.initRegistry()
-	s.monitoring.closed.max = DefaultMaxClosedClients
+	s.monitoring.closed.SetMax(DefaultMaxClosedClients)
 	if opts.MaxClosedClients != 0 {
-		s.monitoring.closed.max = max(opts.MaxClosedClients, 0)
+		s.monitoring.closed.SetMax(opts.MaxClosedClients)
 	}
 	s.gAcc = s.newAccount(GlobalAccountName)
 	if err = s.newAccounts(&opts); err != nil {
@@ -604,10 +605,7 @@ func (s *Server) Reload(opts Options) error {
 		s.opts.Authorization = opts.Authorization
 		s.opts.AuthTimeout = opts.AuthTimeout
 		s.info.AuthRequired = sa.chain != nil
-		recheck = make([]*client, 0, len(s.clients))
-		for _, c := range s.clients {
-			recheck = append(recheck, c)
-		}
+		recheck = s.clientsLocked()
 	}
 	s.opts.MaxConn = opts.MaxConn
 	s.opts.MaxSubs = opts.MaxSubs
@@ -623,7 +621,7 @@ func (s *Server) Reload(opts Options) error {
 	if opts.Logger != nil {
 		// s.log stays the same value, read without locks everywhere;
 		// its handler is swapped.
-		s.logh.set(opts.Logger)
+		s.logh.Set(opts.Logger)
 		s.opts.Logger = opts.Logger
 	}
 	s.info.MaxPayload = opts.MaxPayload

@@ -295,38 +295,8 @@ func (sess *Session) Subscribe(subject, queue string, h MsgHandler) (*SessionSub
 			sub.filter.Store(c.checker)
 		}
 	}
-	c.mu.Lock()
-	if c.closed {
-		c.mu.Unlock()
-		return nil, ErrClosed
-	}
-	if max := c.maxSubs(); max > 0 && len(c.subs) >= max {
-		c.mu.Unlock()
-		return nil, ErrTooManySubs
-	}
-	sess.sidSeq++
-	sub.sid = strconv.AppendUint(nil, sess.sidSeq, 10)
-	c.subs[string(sub.sid)] = sub
-	c.mu.Unlock()
-	s := c.srv
-	s.interestMu.RLock()
-	err := c.acc.sl.Insert(subject, queue, sub)
-	if err == nil {
-		s.notifyInterest(c.acc, subject, queue, true)
-	}
-	s.interestMu.RUnlock()
-	if err != nil {
-		c.mu.Lock()
-		delete(c.subs, string(sub.sid))
-		c.mu.Unlock()
+	if err := c.addInProcSub(sub, &sess.sidSeq, true); err != nil {
 		return nil, err
-	}
-	c.mu.Lock()
-	gone := sub.closed
-	c.mu.Unlock()
-	if gone { // the session closed meanwhile
-		s.removeLocalSub(c.acc, sub)
-		return nil, ErrClosed
 	}
 	return &SessionSub{sess: sess, sub: sub}, nil
 }
@@ -337,22 +307,9 @@ func (ss *SessionSub) SID() string { return string(ss.sub.sid) }
 // Unsubscribe removes the subscription. Messages already queued for it
 // are not handed to its handler any more.
 func (ss *SessionSub) Unsubscribe() error {
-	c := ss.sess.c
-	c.mu.Lock()
-	if ss.sub.closed {
-		c.mu.Unlock()
-		return nil
-	}
-	ss.sub.closed = true
-	delete(c.subs, string(ss.sub.sid))
-	c.mu.Unlock()
-	c.srv.removeLocalSub(c.acc, ss.sub)
+	ss.sess.c.removeInProcSub(ss.sub)
 	return nil
 }
-
-// pubCtxPool holds the publishing state of in-process publishers, so that
-// a Publish allocates nothing in steady state.
-var pubCtxPool = sync.Pool{New: func() any { return new(pubCtx) }}
 
 // Publish publishes a message in the session's account, as a client's PUB
 // would: permissions apply, then every matching subscription gets it.
@@ -376,28 +333,15 @@ func (sess *Session) Publish(subject, reply string, hdr, data []byte) error {
 		return ErrMaxPayload
 	}
 	pc := pubCtxPool.Get().(*pubCtx)
-	pc.buf = append(pc.buf[:0], subject...)
-	subj := pc.buf
+	subj, rep, hdrLen, payload := pc.load(subject, reply, hdr, data)
 	if sess.publisher != nil {
 		sess.pubMu.Lock()
 		ok := sess.publisher.CanPublish(subj)
 		sess.pubMu.Unlock()
 		if !ok {
-			pubCtxPool.Put(pc)
+			pc.release()
 			return ErrPermission
 		}
-	}
-	pc.buf = append(pc.buf, reply...)
-	subj, rep := pc.buf[:len(subject)], pc.buf[len(subject):]
-	hdrLen := -1
-	payload := data
-	if hdr != nil {
-		hdrLen = len(hdr)
-		pc.buf2 = append(append(pc.buf2[:0], hdr...), data...)
-		payload = pc.buf2
-	}
-	if len(rep) == 0 {
-		rep = nil
 	}
 	pc.stallMax = sess.stall
 	// Counted as a client's PUB is: /connz in_msgs, /varz in_msgs.
@@ -406,24 +350,7 @@ func (sess *Session) Publish(subject, reply string, hdr, data []byte) error {
 	c.inBytesTotal.Add(n)
 	c.srv.stats.InMsgs.Add(1)
 	c.srv.stats.InBytes.Add(n)
-	c.srv.deliverMsg(pc, c, c.acc, subj, rep, hdrLen, payload)
-	pc.flushSignals()
-	pc.flushStats(&c.srv.stats)
-	refused := pc.refused
-	pc.release()
-	if refused {
-		return ErrQueueFull
-	}
-	return nil
-}
-
-// release returns an in-process publisher's pubCtx to the pool. Its stall
-// timer is not kept: a timer made inside a testing/synctest bubble must
-// not reach a publisher outside it (a stall costs milliseconds anyway).
-func (pc *pubCtx) release() {
-	pc.refused, pc.stallMax, pc.from = false, 0, nil
-	pc.stallTimer = nil
-	pubCtxPool.Put(pc)
+	return c.deliverInProc(pc, subj, rep, hdrLen, payload)
 }
 
 func (c *client) isClosed() bool {

@@ -1,12 +1,6 @@
 package server
 
-import (
-	"errors"
-	"strconv"
-	"time"
-
-	"natsd.dev/server/snapshot"
-)
+import "errors"
 
 // Monitoring snapshots.
 //
@@ -32,45 +26,3 @@ const (
 // ErrUnknownAccount is wrapped by Accountz for an account that does not
 // exist.
 var ErrUnknownAccount = errors.New("server: unknown account")
-
-func monitorErr(text string) error { return &snapshot.MonitorError{Text: text} }
-
-// formatUptime renders d as upstream renders uptime and idle times: whole
-// seconds split into years (of 365 days), days, hours, minutes and
-// seconds, leading zero units left out ("3m7s", "1d2h0m5s").
-func formatUptime(d time.Duration) string {
-	secs := int64(d / time.Second)
-	if secs < 0 {
-		secs = 0
-	}
-	b := make([]byte, 0, 24)
-	units := [...]struct {
-		n    int64
-		name byte
-	}{
-		{secs / (365 * 86400), 'y'},
-		{secs / 86400 % 365, 'd'},
-		{secs / 3600 % 24, 'h'},
-		{secs / 60 % 60, 'm'},
-	}
-	started := false
-	for _, u := range units {
-		if u.n > 0 || started {
-			b = strconv.AppendInt(b, u.n, 10)
-			b = append(b, u.name)
-			started = true
-		}
-	}
-	b = strconv.AppendInt(b, secs%60, 10)
-	b = append(b, 's')
-	return string(b)
-}
-
-// formatRTT renders a round trip time as upstream: microsecond precision
-// below a millisecond, full precision otherwise.
-func formatRTT(d time.Duration) string {
-	if d > time.Microsecond && d < time.Millisecond {
-		d = d.Truncate(time.Microsecond)
-	}
-	return d.String()
-}

@@ -6,6 +6,8 @@ import (
 	"slices"
 	"time"
 
+	"natsd.dev/server/internal/mondoc"
+	"natsd.dev/server/internal/procstat"
 	"natsd.dev/server/snapshot"
 	"natsd.dev/sublist"
 )
@@ -29,7 +31,7 @@ func (s *Server) accountList() []*Account {
 // belong to the monitor's "http" contributor; without a monitor they are
 // zero and http_req_stats is empty.
 func (s *Server) Varz(_ *snapshot.VarzOptions) (*snapshot.Varz, error) {
-	pcpu, rss := procUsage()
+	pcpu, rss := procstat.Usage()
 	now := time.Now()
 
 	s.mu.Lock()
@@ -66,7 +68,7 @@ func (s *Server) Varz(_ *snapshot.VarzOptions) (*snapshot.Varz, error) {
 		WriteDeadline:     o.WriteDeadline,
 		Start:             s.startTime,
 		Now:               now.UTC(),
-		Uptime:            formatUptime(now.Sub(s.startTime)),
+		Uptime:            mondoc.FormatUptime(now.Sub(s.startTime)),
 		Mem:               rss,
 		Cores:             runtime.NumCPU(),
 		MaxProcs:          runtime.GOMAXPROCS(0),
@@ -93,40 +95,11 @@ func (s *Server) Varz(_ *snapshot.VarzOptions) (*snapshot.Varz, error) {
 	return v, nil
 }
 
-// addStats sums the statistics of several subscription lists: counts add
-// up, rates and averages are weighted.
-func addStats(dst *sublist.Stats, st sublist.Stats) {
-	hits := dst.CacheHitRate*float64(dst.NumMatches) + st.CacheHitRate*float64(st.NumMatches)
-	fan := dst.AvgFanout*float64(dst.NumCache) + st.AvgFanout*float64(st.NumCache)
-	dst.NumSubs += st.NumSubs
-	dst.NumCache += st.NumCache
-	dst.NumInserts += st.NumInserts
-	dst.NumRemoves += st.NumRemoves
-	dst.NumMatches += st.NumMatches
-	dst.MaxFanout = max(dst.MaxFanout, st.MaxFanout)
-	dst.CacheHitRate, dst.AvgFanout = 0, 0
-	if dst.NumMatches > 0 {
-		dst.CacheHitRate = hits / float64(dst.NumMatches)
-	}
-	if dst.NumCache > 0 {
-		dst.AvgFanout = fan / float64(dst.NumCache)
-	}
-}
-
 // Subsz returns the /subsz snapshot. Errors are *MonitorError.
 func (s *Server) Subsz(opts *snapshot.SubszOptions) (*snapshot.Subsz, error) {
-	var o snapshot.SubszOptions
-	if opts != nil {
-		o = *opts
-	}
-	if o.Offset < 0 {
-		o.Offset = 0
-	}
-	if o.Limit <= 0 {
-		o.Limit = DefaultSubListSize
-	}
-	if o.Test != "" && !sublist.ValidLiteralSubject(o.Test) {
-		return nil, monitorErr("invalid test subject, must be valid publish subject: " + o.Test)
+	o, err := mondoc.SubszOptions(opts, DefaultSubListSize)
+	if err != nil {
+		return nil, err
 	}
 	sz := &snapshot.Subsz{ID: s.id, Now: time.Now().UTC(), Offset: o.Offset, Limit: o.Limit}
 	type found struct {
@@ -138,7 +111,7 @@ func (s *Server) Subsz(opts *snapshot.SubszOptions) (*snapshot.Subsz, error) {
 		if o.Account != "" && a.Name != o.Account {
 			continue
 		}
-		addStats(&sz.Stats, a.sl.Stats())
+		mondoc.AddStats(&sz.Stats, a.sl.Stats())
 		if !o.Subscriptions {
 			continue
 		}
@@ -164,13 +137,7 @@ func (s *Server) Subsz(opts *snapshot.SubszOptions) (*snapshot.Subsz, error) {
 		}
 		details = append(details, sd)
 	}
-	slices.SortFunc(details, func(a, b snapshot.SubDetail) int {
-		return cmp.Or(cmp.Compare(a.Cid, b.Cid), cmp.Compare(a.Sid, b.Sid), cmp.Compare(a.Subject, b.Subject))
-	})
-	sz.Total = len(details)
-	lo := min(o.Offset, len(details))
-	hi := min(o.Offset+o.Limit, len(details))
-	sz.Subs = details[lo:hi:hi]
+	mondoc.PageSubs(sz, details)
 	return sz, nil
 }
 
@@ -199,10 +166,7 @@ type accountCounters struct {
 // client list under Server.mu and locks each client on its own.
 func (s *Server) accountCounts() map[string]*accountCounters {
 	s.mu.Lock()
-	clients := make([]*client, 0, len(s.clients))
-	for _, c := range s.clients {
-		clients = append(clients, c)
-	}
+	clients := s.clientsLocked()
 	s.mu.Unlock()
 	m := make(map[string]*accountCounters)
 	for _, c := range clients {

@@ -1,12 +1,11 @@
 package server
 
 import (
-	"encoding/json"
 	"errors"
 	"slices"
-	"strings"
 	"time"
 
+	"natsd.dev/server/internal/mondoc"
 	"natsd.dev/server/snapshot"
 )
 
@@ -41,23 +40,12 @@ var ErrNotForUs = errors.New("server: monitoring request filtered out")
 // answer.
 var ErrUnknownKind = errors.New("server: unknown monitoring request kind")
 
+// filtered reports whether f leaves this server out.
 func (s *Server) filtered(f *snapshot.EventFilterOptions) bool {
 	s.mu.Lock()
-	info, tags := s.info, s.opts.Tags
+	si := snapshot.ServerInfo{Name: s.info.Name, Host: s.info.Host, Cluster: s.info.Cluster, Domain: s.info.Domain, Tags: s.opts.Tags}
 	s.mu.Unlock()
-	switch {
-	case f.Name != "" && !strings.Contains(info.Name, f.Name),
-		f.Host != "" && !strings.Contains(info.Host, f.Host),
-		f.Cluster != "" && f.Cluster != info.Cluster,
-		f.Domain != "" && f.Domain != info.Domain:
-		return true
-	}
-	for _, t := range f.Tags {
-		if !slices.ContainsFunc(tags, func(x string) bool { return strings.EqualFold(x, t) }) {
-			return true
-		}
-	}
-	return false
+	return mondoc.Excludes(f, &si)
 }
 
 // MonitorRequest answers a monitoring request of the given kind (KindVarz,
@@ -76,45 +64,15 @@ func (s *Server) MonitorRequest(kind string, req []byte) ([]byte, error) {
 	return s.zRequest(req, opts, func() (any, error) { return p.Snapshot(opts) })
 }
 
-// errSilent is returned by a zRequest run function that decides, after
-// the filter, that this server has nothing to say (an account it does not
-// know, for instance); zRequest turns it into ErrNotForUs.
-var errSilent = errors.New("server: nothing to answer")
-
-// zRequest decodes req into the filter and into opts (nil for none),
-// returns ErrNotForUs when the filter leaves this server out, and
-// otherwise runs run and wraps its result in a ServerAPIResponse: the
-// decoding error or run's error as a 400 with Description, the data
-// otherwise (left out when nil).
+// zRequest answers a request as mondoc.Answer does, about this server;
+// a request that is not for it (filtered out, or run returned
+// ErrNoAnswer) gives ErrNotForUs.
 func (s *Server) zRequest(req []byte, opts any, run func() (any, error)) ([]byte, error) {
-	var filter snapshot.EventFilterOptions
-	var err error
-	if len(req) > 0 {
-		if err = json.Unmarshal(req, &filter); err == nil && opts != nil {
-			err = json.Unmarshal(req, opts)
-		}
-	}
-	if s.filtered(&filter) {
+	b, err := mondoc.Answer(req, opts, s.filtered, s.serverInfo, run)
+	if errors.Is(err, mondoc.ErrSilent) {
 		return nil, ErrNotForUs
 	}
-	resp := snapshot.ServerAPIResponse{Server: s.serverInfo()}
-	var data any
-	if err == nil {
-		data, err = run()
-	}
-	if errors.Is(err, errSilent) {
-		return nil, ErrNotForUs
-	}
-	if err != nil {
-		resp.Error = &snapshot.ServerAPIError{Code: 400, Description: err.Error()}
-		var me *snapshot.MonitorError
-		if errors.As(err, &me) {
-			resp.Error.Description = me.Text
-		}
-	} else if data != nil {
-		resp.Data = data
-	}
-	return json.Marshal(&resp)
+	return b, err
 }
 
 func (s *Server) serverInfo() *snapshot.ServerInfo {

@@ -3,8 +3,8 @@ package server
 import (
 	"errors"
 	"sync"
-	"time"
 
+	"natsd.dev/server/internal/mondoc"
 	"natsd.dev/server/snapshot"
 )
 
@@ -32,8 +32,8 @@ type SystemService interface {
 	// ClientConnected and ClientDisconnected report a client's accepted
 	// CONNECT and its close (after an accepted CONNECT), on the client's
 	// goroutines: they must not block. The service owns ev.
-	ClientConnected(ev *ConnectEventMsg)
-	ClientDisconnected(ev *DisconnectEventMsg)
+	ClientConnected(ev *snapshot.ConnectEventMsg)
+	ClientDisconnected(ev *snapshot.DisconnectEventMsg)
 }
 
 var (
@@ -76,48 +76,6 @@ func (s *Server) runSystem() {
 	s.sys.Run(s.quit)
 }
 
-// ClientInfo describes the client of a connect or disconnect advisory, with
-// upstream's field names.
-type ClientInfo struct {
-	Start      *time.Time `json:"start,omitempty"`
-	Host       string     `json:"host,omitempty"`
-	ID         uint64     `json:"id,omitempty"`
-	Account    string     `json:"acc"`
-	User       string     `json:"user,omitempty"`
-	Name       string     `json:"name,omitempty"`
-	Lang       string     `json:"lang,omitempty"`
-	Version    string     `json:"ver,omitempty"`
-	RTT        string     `json:"rtt,omitempty"`
-	Server     string     `json:"server,omitempty"`
-	Stop       *time.Time `json:"stop,omitempty"`
-	Kind       string     `json:"kind,omitempty"`
-	ClientType string     `json:"client_type,omitempty"`
-}
-
-// ConnectEventMsg is the advisory published on $SYS.ACCOUNT.<acc>.CONNECT.
-// The core fills Type and Client; the system service the rest.
-type ConnectEventMsg struct {
-	Type   string               `json:"type"`
-	ID     string               `json:"id"`
-	Time   time.Time            `json:"timestamp"`
-	Server *snapshot.ServerInfo `json:"server"`
-	Client ClientInfo           `json:"client"`
-}
-
-// DisconnectEventMsg is the advisory published on
-// $SYS.ACCOUNT.<acc>.DISCONNECT. The core fills Type, Client, Sent,
-// Received and Reason; the system service the rest.
-type DisconnectEventMsg struct {
-	Type     string               `json:"type"`
-	ID       string               `json:"id"`
-	Time     time.Time            `json:"timestamp"`
-	Server   *snapshot.ServerInfo `json:"server"`
-	Client   ClientInfo           `json:"client"`
-	Sent     snapshot.DataStats   `json:"sent"`
-	Received snapshot.DataStats   `json:"received"`
-	Reason   string               `json:"reason"`
-}
-
 // Advisory types, as upstream names them.
 const (
 	connectEventType    = "io.nats.server.advisory.v1.client_connect"
@@ -125,9 +83,9 @@ const (
 )
 
 // clientInfoLocked describes c for an advisory; c.mu is held.
-func (c *client) clientInfoLocked(server string) ClientInfo {
+func (c *client) clientInfoLocked(server string) snapshot.ClientInfo {
 	start := c.start.UTC()
-	ci := ClientInfo{
+	ci := snapshot.ClientInfo{
 		Start:      &start,
 		Host:       c.host,
 		ID:         c.cid,
@@ -158,7 +116,7 @@ func (s *Server) connectEvent(c *client) {
 	c.mu.Lock()
 	ci := c.clientInfoLocked(s.Name())
 	c.mu.Unlock()
-	s.sys.ClientConnected(&ConnectEventMsg{Type: connectEventType, Client: ci})
+	s.sys.ClientConnected(&snapshot.ConnectEventMsg{Type: connectEventType, Client: ci})
 }
 
 // disconnectEvent reports the close of c, after its CONNECT was accepted,
@@ -175,7 +133,7 @@ func (s *Server) disconnectEvent(c *client) {
 	ci := c.clientInfoLocked(s.Name())
 	stop := c.stop.UTC()
 	ci.Stop = &stop
-	ev := &DisconnectEventMsg{
+	ev := &snapshot.DisconnectEventMsg{
 		Type:     disconnectEventType,
 		Client:   ci,
 		Sent:     snapshot.DataStats{Msgs: c.outMsgs, Bytes: c.outBytes},
@@ -191,7 +149,7 @@ func (s *Server) disconnectEvent(c *client) {
 
 // ErrNoAnswer is returned by a SystemResponse run function that decides,
 // after looking, that the request gets no answer at all.
-var ErrNoAnswer = errSilent
+var ErrNoAnswer = mondoc.ErrSilent
 
 // ErrNoClient is returned by KickClient and LameDuckClient for a connection
 // id that names no client, with upstream's text.

@@ -11,8 +11,9 @@ import (
 	"net"
 	"os"
 	"strings"
-	"sync"
 	"time"
+
+	"natsd.dev/server/internal/handshake"
 )
 
 // DefaultTLSTimeout bounds a client's TLS handshake when Options.TLSTimeout
@@ -55,7 +56,7 @@ type tlsState struct {
 	fallback time.Duration
 	pinned   PinnedCerts
 	// limiter enforces connection_rate_limit; nil is no limit.
-	limiter *rateLimiter
+	limiter *handshake.RateLimiter
 }
 
 // newTLSState builds the handshake state of o; nil without TLS.
@@ -74,13 +75,13 @@ func (s *Server) newTLSState(o *Options) *tlsState {
 		st.cfg = WithPinnedCerts(o.TLSConfig, o.TLSPinnedCerts)
 	}
 	if o.TLSRateLimit > 0 {
-		st.limiter = &rateLimiter{limit: o.TLSRateLimit, report: func(n int64) {
+		st.limiter = handshake.NewRateLimiter(o.TLSRateLimit, func(n int64) {
 			select {
 			case <-s.quit: // nobody reads a warning about a stopped server
 			default:
 				s.log.Warn(fmt.Sprintf("Rejected %d connections due to TLS rate limiting", n))
 			}
-		}}
+		})
 	}
 	return st
 }
@@ -122,7 +123,7 @@ func (s *Server) reloadTLS(o *Options) ([]*client, error) {
 	}
 	st := s.newTLSState(o)
 	old := s.tlsState.Load()
-	if old.limiter != nil && st.limiter != nil && old.limiter.limit == st.limiter.limit {
+	if old.limiter != nil && st.limiter != nil && old.limiter.Limit() == st.limiter.Limit() {
 		st.limiter = old.limiter // keep counting the current second
 	}
 	s.tlsState.Store(st)
@@ -136,11 +137,7 @@ func (s *Server) reloadTLS(o *Options) ([]*client, error) {
 	if len(st.pinned) == 0 || maps.Equal(old.pinned, st.pinned) {
 		return nil, nil
 	}
-	cs := make([]*client, 0, len(s.clients))
-	for _, c := range s.clients {
-		cs = append(cs, c)
-	}
-	return cs, nil
+	return s.clientsLocked(), nil
 }
 
 // dropUnpinned closes those of cs whose certificate the current
@@ -180,38 +177,9 @@ func (s *Server) wrapTLS(nc net.Conn, tlsCfg *tls.Config) net.Conn {
 		return nc
 	}
 	if st := s.tlsState.Load(); st != nil && st.first && st.fallback > 0 {
-		return &prefixConn{Conn: nc}
+		return &handshake.PrefixConn{Conn: nc}
 	}
 	return nc
-}
-
-// prefixConn replays the bytes read ahead of the TLS handshake before
-// reading on from the socket.
-type prefixConn struct {
-	net.Conn
-	pre []byte // only the goroutine in the handshake touches it
-}
-
-func (p *prefixConn) Read(b []byte) (int, error) {
-	if len(p.pre) > 0 {
-		n := copy(b, p.pre)
-		p.pre = p.pre[n:]
-		return n, nil
-	}
-	return p.Conn.Read(b)
-}
-
-// awaitHandshake waits up to d for the client's first bytes and keeps
-// them for Read. Like upstream it does not look at them: a client that
-// sends anything before INFO is taken to be handshaking, and garbage fails
-// the handshake.
-func (p *prefixConn) awaitHandshake(d time.Duration) bool {
-	buf := make([]byte, 8)
-	p.Conn.SetReadDeadline(time.Now().Add(d))
-	n, _ := p.Conn.Read(buf)
-	p.Conn.SetReadDeadline(time.Time{})
-	p.pre = buf[:n]
-	return n > 0
 }
 
 // startTLS runs on the reader goroutine of a client of a TLS listener,
@@ -228,8 +196,8 @@ func (c *client) startTLS(raw net.Conn, info []byte) bool {
 	st := c.srv.tlsState.Load()
 	tc := c.nc.(*tls.Conn)
 	first := st.first
-	if pc, ok := raw.(*prefixConn); ok && first {
-		first = pc.awaitHandshake(st.fallback)
+	if pc, ok := raw.(*handshake.PrefixConn); ok && first {
+		first = pc.Await(st.fallback)
 	}
 	raw.SetDeadline(time.Now().Add(st.timeout))
 	if !first {
@@ -238,7 +206,7 @@ func (c *client) startTLS(raw net.Conn, info []byte) bool {
 			return false
 		}
 	}
-	if st.limiter != nil && !st.limiter.allow() {
+	if st.limiter != nil && !st.limiter.Allow() {
 		// As upstream, the refusal goes out in the clear.
 		raw.Write([]byte("-ERR '" + errTextThrottled + "'\r\n"))
 		c.closeConnection(reasonMaxConnections)
@@ -350,95 +318,4 @@ func WithPinnedCerts(cfg *tls.Config, p PinnedCerts) *tls.Config {
 		return p.VerifyConnection(cs)
 	}
 	return c
-}
-
-// rateLimiter admits at most limit TLS handshakes per second (tls {
-// connection_rate_limit }) in fixed one-second windows, and reports the
-// refusals once a second, as upstream's warning does.
-type rateLimiter struct {
-	limit  int64
-	report func(blocked int64)
-
-	mu      sync.Mutex
-	end     time.Time // end of the current window
-	count   int64     // admitted in the current window
-	blocked int64     // refused since the last report
-	timer   *time.Timer
-}
-
-// allow reports whether one more handshake may start now.
-func (r *rateLimiter) allow() bool {
-	now := time.Now()
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if now.After(r.end) {
-		r.end, r.count = now.Add(time.Second), 0
-	}
-	if r.count < r.limit {
-		r.count++
-		return true
-	}
-	r.blocked++
-	if r.timer == nil {
-		r.timer = time.AfterFunc(time.Second, r.flush)
-	}
-	return false
-}
-
-func (r *rateLimiter) flush() {
-	r.mu.Lock()
-	n := r.blocked
-	r.blocked, r.timer = 0, nil
-	r.mu.Unlock()
-	if n > 0 {
-		r.report(n)
-	}
-}
-
-// TLSFiles are the files and switches of a TLS listener, as the tls {}
-// block and the --tlscert, --tlskey, --tlscacert and --tlsverify flags give
-// them.
-type TLSFiles struct {
-	CertFile, KeyFile string
-	// CAFile verifies client certificates; empty uses the system roots.
-	CAFile string
-	// Verify requires a client certificate that verifies.
-	Verify bool
-}
-
-// Errors of LoadTLSConfig, with upstream's texts.
-var (
-	ErrTLSNoCert = errors.New("missing 'cert_file' in TLS configuration")
-	ErrTLSNoKey  = errors.New("missing 'key_file' in TLS configuration")
-)
-
-// LoadTLSConfig loads f into a server tls.Config with TLS 1.2 as minimum
-// and Go's secure defaults otherwise.
-func LoadTLSConfig(f TLSFiles) (*tls.Config, error) {
-	switch {
-	case f.CertFile == "":
-		return nil, ErrTLSNoCert
-	case f.KeyFile == "":
-		return nil, ErrTLSNoKey
-	}
-	cert, err := tls.LoadX509KeyPair(f.CertFile, f.KeyFile)
-	if err != nil {
-		return nil, fmt.Errorf("error parsing X509 certificate/key pair: %w", err)
-	}
-	cfg := &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{cert}}
-	if f.Verify {
-		cfg.ClientAuth = tls.RequireAndVerifyClientCert
-	}
-	if f.CAFile != "" {
-		pem, err := os.ReadFile(f.CAFile)
-		if err != nil {
-			return nil, fmt.Errorf("error reading ca_file: %w", err)
-		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, errors.New("failed to parse root ca certificate")
-		}
-		cfg.ClientCAs = pool
-	}
-	return cfg, nil
 }

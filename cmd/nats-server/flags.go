@@ -9,7 +9,6 @@ import (
 	"strings"
 
 	"natsd.dev/auth"
-	"natsd.dev/server"
 	"natsd.dev/server/config"
 )
 
@@ -393,7 +392,7 @@ func (f *flags) applyTLS(cfg *config.Config) error {
 		case f.tlsKey == "":
 			return errors.New("TLS Server private key must be present and valid")
 		}
-		tc, err := server.LoadTLSConfig(server.TLSFiles{CertFile: f.tlsCert, KeyFile: f.tlsKey, CAFile: f.tlsCACert, Verify: f.tlsVerify})
+		tc, err := config.LoadTLSConfig(config.TLSFiles{CertFile: f.tlsCert, KeyFile: f.tlsKey, CAFile: f.tlsCACert, Verify: f.tlsVerify})
 		if err != nil {
 			return err
 		}

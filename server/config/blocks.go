@@ -34,33 +34,29 @@ type Parser struct {
 // every key is; register each alias). It panics when key is the core's or
 // already registered: that is a composition mistake, not a file's.
 func (p *Parser) Register(key string, f BlockFunc) {
-	key = strings.ToLower(key)
-	if coreKeys[key] {
-		panic(fmt.Sprintf("config: key %q belongs to the core", key))
-	}
-	if _, dup := p.blocks[key]; dup {
-		panic(fmt.Sprintf("config: key %q registered twice", key))
-	}
-	if p.blocks == nil {
-		p.blocks = make(map[string]BlockFunc)
-	}
-	p.blocks[key] = f
+	register(&p.blocks, coreKeys, "key", key, f)
 }
 
 // RegisterAccount has f parse key inside every account's block. It panics
 // when key is the core's or already registered.
 func (p *Parser) RegisterAccount(key string, f AccountBlockFunc) {
+	register(&p.account, coreAccountKeys, "account key", key, f)
+}
+
+// register adds f under the lower-cased key to *m, or panics when key is
+// in core or already in *m.
+func register[F any](m *map[string]F, core map[string]bool, what, key string, f F) {
 	key = strings.ToLower(key)
-	if coreAccountKeys[key] {
-		panic(fmt.Sprintf("config: account key %q belongs to the core", key))
+	if core[key] {
+		panic(fmt.Sprintf("config: %s %q belongs to the core", what, key))
 	}
-	if _, dup := p.account[key]; dup {
-		panic(fmt.Sprintf("config: account key %q registered twice", key))
+	if _, dup := (*m)[key]; dup {
+		panic(fmt.Sprintf("config: %s %q registered twice", what, key))
 	}
-	if p.account == nil {
-		p.account = make(map[string]AccountBlockFunc)
+	if *m == nil {
+		*m = make(map[string]F)
 	}
-	p.account[key] = f
+	(*m)[key] = f
 }
 
 // ParseFile parses the file at path with confparse and applies it to

@@ -19,17 +19,27 @@ type exportImportState struct {
 	mappingPos []confparse.Pos
 }
 
-// exports parses an account's exports list.
-func (a *applier) exports(acc string, v *confparse.Value) {
+// mapList returns the maps of the array v (the list key, of item
+// entries), reporting v if it is no array and each entry that is no map.
+func (a *applier) mapList(key, item string, v *confparse.Value) []*confparse.Value {
 	if v.Kind != confparse.KindArray {
-		a.TypeError("exports", "an array", v)
-		return
+		a.TypeError(key, "an array", v)
+		return nil
 	}
+	maps := make([]*confparse.Value, 0, len(v.Array))
 	for _, ev := range v.Array {
 		if ev.Kind != confparse.KindMap {
-			a.TypeError("export", "a map", ev)
+			a.TypeError(item, "a map", ev)
 			continue
 		}
+		maps = append(maps, ev)
+	}
+	return maps
+}
+
+// exports parses an account's exports list.
+func (a *applier) exports(acc string, v *confparse.Value) {
+	for _, ev := range a.mapList("exports", "export", v) {
 		e := server.Export{Account: acc}
 		kinds, ok := 0, true
 		for i := range ev.Map.Entries {
@@ -75,15 +85,7 @@ func (a *applier) exports(acc string, v *confparse.Value) {
 
 // imports parses an account's imports list.
 func (a *applier) imports(acc string, v *confparse.Value) {
-	if v.Kind != confparse.KindArray {
-		a.TypeError("imports", "an array", v)
-		return
-	}
-	for _, iv := range v.Array {
-		if iv.Kind != confparse.KindMap {
-			a.TypeError("import", "a map", iv)
-			continue
-		}
+	for _, iv := range a.mapList("imports", "import", v) {
 		im := server.Import{Account: acc}
 		kinds, ok := 0, true
 		for i := range iv.Map.Entries {

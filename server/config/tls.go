@@ -3,7 +3,11 @@ package config
 import (
 	"crypto/sha256"
 	"crypto/tls"
+	"crypto/x509"
 	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -90,7 +94,7 @@ func (a *applier) tlsBlock(key string, v *confparse.Value) (tlsSettings, bool) {
 		return ts, false
 	}
 	// verify_and_map implies verify, as upstream.
-	loaded, err := server.LoadTLSConfig(server.TLSFiles{CertFile: certFile, KeyFile: keyFile, CAFile: caFile, Verify: verify || ts.Map})
+	loaded, err := LoadTLSConfig(TLSFiles{CertFile: certFile, KeyFile: keyFile, CAFile: caFile, Verify: verify || ts.Map})
 	if err != nil {
 		a.Errorf(v.Pos, ErrBadValue, "%v", err)
 		return ts, false
@@ -307,4 +311,52 @@ func (a *applier) clientTLS(e *confparse.Entry) {
 	o.TLSHandshakeFirstFallback = ts.Fallback
 	o.TLSPinnedCerts = ts.Pinned
 	o.TLSRateLimit = ts.RateLimit
+}
+
+// TLSFiles are the files and switches of a TLS listener, as the tls {}
+// block and the --tlscert, --tlskey, --tlscacert and --tlsverify flags give
+// them.
+type TLSFiles struct {
+	CertFile, KeyFile string
+	// CAFile verifies client certificates; empty uses the system roots.
+	CAFile string
+	// Verify requires a client certificate that verifies.
+	Verify bool
+}
+
+// Errors of LoadTLSConfig, with upstream's texts.
+var (
+	ErrTLSNoCert = errors.New("missing 'cert_file' in TLS configuration")
+	ErrTLSNoKey  = errors.New("missing 'key_file' in TLS configuration")
+)
+
+// LoadTLSConfig loads f into a server tls.Config with TLS 1.2 as minimum
+// and Go's secure defaults otherwise.
+func LoadTLSConfig(f TLSFiles) (*tls.Config, error) {
+	switch {
+	case f.CertFile == "":
+		return nil, ErrTLSNoCert
+	case f.KeyFile == "":
+		return nil, ErrTLSNoKey
+	}
+	cert, err := tls.LoadX509KeyPair(f.CertFile, f.KeyFile)
+	if err != nil {
+		return nil, fmt.Errorf("error parsing X509 certificate/key pair: %w", err)
+	}
+	cfg := &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{cert}}
+	if f.Verify {
+		cfg.ClientAuth = tls.RequireAndVerifyClientCert
+	}
+	if f.CAFile != "" {
+		pem, err := os.ReadFile(f.CAFile)
+		if err != nil {
+			return nil, fmt.Errorf("error reading ca_file: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, errors.New("failed to parse root ca certificate")
+		}
+		cfg.ClientCAs = pool
+	}
+	return cfg, nil
 }

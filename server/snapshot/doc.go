@@ -1,7 +1,8 @@
 // Package snapshot holds the JSON documents of natsd's monitoring: the
 // answers of /varz, /connz, /subsz, /routez, /gatewayz, /leafz,
 // /accountz, /accstatz, /healthz and /jsz, their options, and the
-// envelope of $SYS.REQ.SERVER.<id>.<KIND> responses.
+// envelope of $SYS.REQ.SERVER.<id>.<KIND> responses, and the client
+// connect and disconnect advisories of the system account.
 //
 // The package has no logic: it is the shared vocabulary between the
 // modules that fill documents (the server core, cluster, jetstream, mqtt)

@@ -42,3 +42,45 @@ type EventFilterOptions struct {
 	Tags    []string `json:"tags,omitempty"`
 	Domain  string   `json:"domain,omitempty"`
 }
+
+// ClientInfo describes the client of a connect or disconnect advisory, with
+// upstream's field names.
+type ClientInfo struct {
+	Start      *time.Time `json:"start,omitempty"`
+	Host       string     `json:"host,omitempty"`
+	ID         uint64     `json:"id,omitempty"`
+	Account    string     `json:"acc"`
+	User       string     `json:"user,omitempty"`
+	Name       string     `json:"name,omitempty"`
+	Lang       string     `json:"lang,omitempty"`
+	Version    string     `json:"ver,omitempty"`
+	RTT        string     `json:"rtt,omitempty"`
+	Server     string     `json:"server,omitempty"`
+	Stop       *time.Time `json:"stop,omitempty"`
+	Kind       string     `json:"kind,omitempty"`
+	ClientType string     `json:"client_type,omitempty"`
+}
+
+// ConnectEventMsg is the advisory published on $SYS.ACCOUNT.<acc>.CONNECT.
+// The core fills Type and Client; the system service the rest.
+type ConnectEventMsg struct {
+	Type   string      `json:"type"`
+	ID     string      `json:"id"`
+	Time   time.Time   `json:"timestamp"`
+	Server *ServerInfo `json:"server"`
+	Client ClientInfo  `json:"client"`
+}
+
+// DisconnectEventMsg is the advisory published on
+// $SYS.ACCOUNT.<acc>.DISCONNECT. The core fills Type, Client, Sent,
+// Received and Reason; the system service the rest.
+type DisconnectEventMsg struct {
+	Type     string      `json:"type"`
+	ID       string      `json:"id"`
+	Time     time.Time   `json:"timestamp"`
+	Server   *ServerInfo `json:"server"`
+	Client   ClientInfo  `json:"client"`
+	Sent     DataStats   `json:"sent"`
+	Received DataStats   `json:"received"`
+	Reason   string      `json:"reason"`
+}

@@ -10,8 +10,8 @@ import (
 // Advisories: the system account publishes one CONNECT advisory when a
 // client's CONNECT is accepted and one DISCONNECT advisory when it closes,
 // on the subject of the client's account; nothing is published per
-// message. The core builds them (server.ConnectEventMsg,
-// server.DisconnectEventMsg); the service adds the id, time and server.
+// message. The core builds them (snapshot.ConnectEventMsg,
+// snapshot.DisconnectEventMsg); the service adds the id, time and server.
 const accountEventPrefix = "$SYS.ACCOUNT."
 
 // account is the name of the account whose connection ev reports.

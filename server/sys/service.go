@@ -88,8 +88,8 @@ type request struct {
 // server info and publishes it.
 type event struct {
 	subject    string
-	connect    *server.ConnectEventMsg
-	disconnect *server.DisconnectEventMsg
+	connect    *snapshot.ConnectEventMsg
+	disconnect *snapshot.DisconnectEventMsg
 }
 
 // Service answers the $SYS requests of one server through a session of
@@ -171,12 +171,12 @@ func (svc *Service) take(m *server.Msg, kind string) {
 }
 
 // ClientConnected queues the CONNECT advisory (server.SystemService).
-func (svc *Service) ClientConnected(ev *server.ConnectEventMsg) {
+func (svc *Service) ClientConnected(ev *snapshot.ConnectEventMsg) {
 	svc.queueEvent(event{subject: accountEventPrefix + ev.Client.Account + ".CONNECT", connect: ev})
 }
 
 // ClientDisconnected queues the DISCONNECT advisory (server.SystemService).
-func (svc *Service) ClientDisconnected(ev *server.DisconnectEventMsg) {
+func (svc *Service) ClientDisconnected(ev *snapshot.DisconnectEventMsg) {
 	svc.queueEvent(event{subject: accountEventPrefix + ev.Client.Account + ".DISCONNECT", disconnect: ev})
 }
 

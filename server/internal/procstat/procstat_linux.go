@@ -1,4 +1,4 @@
-package server
+package procstat
 
 import (
 	"bytes"
@@ -26,9 +26,9 @@ var cpuSampler struct {
 // it the previous figure is returned.
 const minCPUWindow = 500 * time.Millisecond
 
-// procUsage returns the process CPU use in percent of one core and its
+// Usage returns the process CPU use in percent of one core and its
 // resident set size in bytes; zeros when /proc is unreadable.
-func procUsage() (pcpu float64, rss int64) {
+func Usage() (pcpu float64, rss int64) {
 	if b, err := os.ReadFile("/proc/self/statm"); err == nil {
 		f := bytes.Fields(b)
 		if len(f) > 1 {
