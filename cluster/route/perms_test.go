@@ -128,6 +128,9 @@ func permPair(t *testing.T, perms *route.RoutePermissions) (a, b *node) {
 // and checks what arrived.
 func crossTest(t *testing.T, pubNode, subNode *node, subs []string, wantRemote int, pubs []string, want ...string) {
 	t.Helper()
+	// pubNode may hold subscriptions already (an earlier crossTest's, the
+	// other way round): wait for the new remote ones on top of those.
+	base := pubNode.s.GlobalAccount().NumSubscriptions()
 	nc := subNode.connect(t)
 	ch := make(chan *nats.Msg, 64)
 	for _, s := range append(subs, "end") {
@@ -136,7 +139,7 @@ func crossTest(t *testing.T, pubNode, subNode *node, subs []string, wantRemote i
 		}
 	}
 	nc.Flush()
-	waitInterest(t, pubNode, wantRemote+1) // +1: "end"
+	waitInterest(t, pubNode, base+wantRemote+1) // +1: "end"
 	pc := pubNode.connect(t)
 	for _, s := range append(pubs, "end") {
 		if err := pc.Publish(s, []byte(s)); err != nil {

@@ -237,11 +237,14 @@ func linkForwarding(t *testing.T, kind server.ConnKind, connect LinkConnector) {
 	// A line a - b - c (a kind that meshes, as routes, adds a - c).
 	connect(t, a, b)
 	connect(t, b, c)
+	// b's interest first, so the interest a hears of is b's whatever the
+	// mesh (c's could otherwise reach a first over an a - c link, and a's
+	// message would not go to b).
 	subB := subscribe(t, Connect(t, b), "hop")
-	subC := subscribe(t, Connect(t, c), "hop")
-	// b's link to c is the one that holds c's interest.
-	toC := lb.WaitFor(t, "hop", kind, true).Link
 	la.WaitFor(t, "hop", kind, true)
+	// b's link to c is the one that holds c's interest.
+	subC := subscribe(t, Connect(t, c), "hop")
+	toC := lb.WaitFor(t, "hop", kind, true).Link
 	pub := Connect(t, a)
 	if err := pub.Publish("hop", []byte("1")); err != nil {
 		t.Fatal(err)
