@@ -894,15 +894,23 @@ func (c *Cluster) contributeVarz(v *snapshot.Varz) {
 func (c *Cluster) lameDuck() {
 	c.mu.Lock()
 	c.info.LameDuck = true
-	var peers []*route
+	// Every connection of every peer: a peer keeps the client URLs per
+	// connection and reads them from whichever of its pool it finds first,
+	// which need not be the one this side finds first.
+	var conns []*route
 	for _, p := range c.routes {
-		if r := p.any(); r != nil {
-			peers = append(peers, r)
+		for _, r := range p.conns {
+			if r != nil {
+				conns = append(conns, r)
+			}
+		}
+		for _, r := range p.pinned {
+			conns = append(conns, r)
 		}
 	}
 	c.mu.Unlock()
 	proto := c.infoProto(nil, "")
-	for _, r := range peers {
+	for _, r := range conns {
 		_ = r.link.Write(proto)
 	}
 }
