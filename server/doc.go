@@ -303,8 +303,9 @@
 //   - sys: the $SYS services, built on the session API.
 //   - logger: slog handlers in upstream's log format (file, syslog).
 //   - servertest: the test kit and the seams' conformance suites.
-//   - internal/mondoc: /connz, /subsz and $SYS monitoring answers
-//     assembled from plain data the core copies out of its state.
+//   - internal/mondoc: /connz, /subsz, /accountz, /accstatz and $SYS
+//     monitoring answers, the /healthz status and /varz's process
+//     fields, assembled from plain data the core copies out of its state.
 //   - internal/replies: the pending "_R_." reply subjects of service
 //     requests that cross accounts.
 //   - internal/handshake: TLS connection_rate_limit and the

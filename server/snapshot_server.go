@@ -2,12 +2,10 @@ package server
 
 import (
 	"cmp"
-	"runtime"
 	"slices"
 	"time"
 
 	"natsd.dev/server/internal/mondoc"
-	"natsd.dev/server/internal/procstat"
 	"natsd.dev/server/snapshot"
 	"natsd.dev/sublist"
 )
@@ -31,9 +29,6 @@ func (s *Server) accountList() []*Account {
 // belong to the monitor's "http" contributor; without a monitor they are
 // zero and http_req_stats is empty.
 func (s *Server) Varz(_ *snapshot.VarzOptions) (*snapshot.Varz, error) {
-	pcpu, rss := procstat.Usage()
-	now := time.Now()
-
 	s.mu.Lock()
 	o := s.opts
 	info := s.info
@@ -67,12 +62,6 @@ func (s *Server) Varz(_ *snapshot.VarzOptions) (*snapshot.Varz, error) {
 		MaxPending:        o.MaxPending,
 		WriteDeadline:     o.WriteDeadline,
 		Start:             s.startTime,
-		Now:               now.UTC(),
-		Uptime:            mondoc.FormatUptime(now.Sub(s.startTime)),
-		Mem:               rss,
-		Cores:             runtime.NumCPU(),
-		MaxProcs:          runtime.GOMAXPROCS(0),
-		CPU:               pcpu,
 		Connections:       conns,
 		TotalConnections:  uint64(s.stats.TotalConns.Load()),
 		InMsgs:            s.stats.InMsgs.Load(),
@@ -85,6 +74,7 @@ func (s *Server) Varz(_ *snapshot.VarzOptions) (*snapshot.Varz, error) {
 		Tags:              slices.Clone(o.Tags),
 		SlowConsumerStats: &snapshot.SlowConsumerStats{Clients: uint64(s.stats.SlowConsumers.Load())},
 	}
+	mondoc.FillProcess(v, s.startTime)
 	for _, a := range s.accountList() {
 		v.Subscriptions += uint32(a.NumSubscriptions())
 	}
@@ -155,35 +145,28 @@ func (s *Server) Routez(opts *snapshot.RoutezOptions) (*snapshot.Routez, error) 
 	return rz, nil
 }
 
-// accountCounters are the summed numbers of an account's open clients.
-type accountCounters struct {
-	conns             int
-	inMsgs, inBytes   int64
-	outMsgs, outBytes int64
-}
-
 // accountCounts sums the open clients per account name. It copies the
 // client list under Server.mu and locks each client on its own.
-func (s *Server) accountCounts() map[string]*accountCounters {
+func (s *Server) accountCounts() map[string]*mondoc.ClientSums {
 	s.mu.Lock()
 	clients := s.clientsLocked()
 	s.mu.Unlock()
-	m := make(map[string]*accountCounters)
+	m := make(map[string]*mondoc.ClientSums)
 	for _, c := range clients {
 		c.mu.Lock()
 		name := c.acc.Name
 		outMsgs, outBytes := c.outMsgs, c.outBytes
 		c.mu.Unlock()
-		ac := m[name]
-		if ac == nil {
-			ac = &accountCounters{}
-			m[name] = ac
+		cs := m[name]
+		if cs == nil {
+			cs = &mondoc.ClientSums{}
+			m[name] = cs
 		}
-		ac.conns++
-		ac.inMsgs += c.inMsgsTotal.Load()
-		ac.inBytes += c.inBytesTotal.Load()
-		ac.outMsgs += outMsgs
-		ac.outBytes += outBytes
+		cs.Conns++
+		cs.InMsgs += c.inMsgsTotal.Load()
+		cs.InBytes += c.inBytesTotal.Load()
+		cs.OutMsgs += outMsgs
+		cs.OutBytes += outBytes
 	}
 	return m
 }
@@ -192,64 +175,33 @@ func (s *Server) accountCounts() map[string]*accountCounters {
 // opts.Account the details of that account. An unknown account is a
 // *MonitorError that wraps ErrUnknownAccount.
 func (s *Server) Accountz(opts *snapshot.AccountzOptions) (*snapshot.Accountz, error) {
-	az := &snapshot.Accountz{ID: s.id, Now: time.Now().UTC(), SystemAccount: s.systemAccountName()}
 	if opts == nil || opts.Account == "" {
-		az.Accounts = []string{}
+		var names []string
 		for _, a := range s.accountList() {
-			az.Accounts = append(az.Accounts, a.Name)
+			names = append(names, a.Name)
 		}
-		return az, nil
+		return mondoc.AccountNames(s.id, s.systemAccountName(), names), nil
 	}
 	a := s.LookupAccount(opts.Account)
 	if a == nil {
 		return nil, &snapshot.MonitorError{Text: "Account " + opts.Account + " does not exist", Err: ErrUnknownAccount}
 	}
-	st := a.sl.Stats()
 	n := 0
-	if ac := s.accountCounts()[a.Name]; ac != nil {
-		n = ac.conns
+	if cs := s.accountCounts()[a.Name]; cs != nil {
+		n = cs.Conns
 	}
-	az.Account = &snapshot.AccountInfo{
-		AccountName: a.Name,
-		LastUpdate:  s.startTime.UTC(),
-		Complete:    true,
-		ClientCnt:   n,
-		SubCnt:      uint32(st.NumSubs),
-		Sublist:     &st,
-	}
-	return az, nil
+	return mondoc.AccountDetail(s.id, s.systemAccountName(), a.Name, a.sl.Stats(), n, s.startTime), nil
 }
 
 // AccountStatz returns the /accstatz snapshot.
 func (s *Server) AccountStatz(opts *snapshot.AccountStatzOptions) (*snapshot.AccountStatz, error) {
-	var o snapshot.AccountStatzOptions
-	if opts != nil {
-		o = *opts
-	}
-	az := &snapshot.AccountStatz{ID: s.id, Now: time.Now().UTC(), Accounts: []*snapshot.AccountStat{}}
 	counts := s.accountCounts()
-	for _, a := range s.accountList() {
-		if len(o.Accounts) > 0 && !slices.Contains(o.Accounts, a.Name) {
-			continue
-		}
-		ac := counts[a.Name]
-		if ac == nil {
-			if !o.IncludeUnused {
-				continue
-			}
-			ac = &accountCounters{}
-		}
-		az.Accounts = append(az.Accounts, &snapshot.AccountStat{
-			Account:    a.Name,
-			Name:       a.Name,
-			Conns:      ac.conns,
-			TotalConns: ac.conns,
-			NumSubs:    uint32(a.NumSubscriptions()),
-			Sent:       snapshot.DataStats{Msgs: ac.outMsgs, Bytes: ac.outBytes},
-			Received:   snapshot.DataStats{Msgs: ac.inMsgs, Bytes: ac.inBytes},
-		})
+	accs := s.accountList()
+	use := make([]mondoc.AccountUse, len(accs))
+	for i, a := range accs {
+		use[i] = mondoc.AccountUse{Name: a.Name, NumSubs: uint32(a.NumSubscriptions()), Clients: counts[a.Name]}
 	}
-	return az, nil
+	return mondoc.AccountStatz(s.id, opts, use), nil
 }
 
 // Healthz returns the /healthz status: "ok" while the server accepts
@@ -261,17 +213,8 @@ func (s *Server) Healthz(opts *snapshot.HealthzOptions) *snapshot.HealthStatus {
 	s.mu.Lock()
 	started, shutdown := s.started, s.shutdown
 	s.mu.Unlock()
-	switch {
-	case shutdown:
-		return &snapshot.HealthStatus{Status: "unavailable", StatusCode: 503, Error: "server is shutting down"}
-	case !started:
-		return &snapshot.HealthStatus{Status: "unavailable", StatusCode: 503, Error: "server is not accepting connections"}
-	}
 	if opts == nil {
 		opts = &snapshot.HealthzOptions{}
 	}
-	if err := s.checkHealth(opts); err != nil {
-		return &snapshot.HealthStatus{Status: "unavailable", StatusCode: 503, Error: err.Error()}
-	}
-	return &snapshot.HealthStatus{Status: "ok"}
+	return mondoc.Health(started, shutdown, func() error { return s.checkHealth(opts) })
 }

@@ -1,0 +1,119 @@
+package mondoc
+
+import (
+	"runtime"
+	"slices"
+	"time"
+
+	"natsd.dev/server/internal/procstat"
+	"natsd.dev/server/snapshot"
+	"natsd.dev/sublist"
+)
+
+// ClientSums are the summed counters of an account's open clients.
+type ClientSums struct {
+	Conns             int
+	InMsgs, InBytes   int64
+	OutMsgs, OutBytes int64
+}
+
+// AccountUse is what the core copies out of one account for /accstatz:
+// its name, the subscriptions of its sublist and its clients' sums (nil
+// when it has no open client).
+type AccountUse struct {
+	Name    string
+	NumSubs uint32
+	Clients *ClientSums
+}
+
+// AccountStatz returns the /accstatz document of server id from accs
+// (sorted by name): the accounts opts selects (nil means all), those
+// without clients only with IncludeUnused.
+func AccountStatz(id string, opts *snapshot.AccountStatzOptions, accs []AccountUse) *snapshot.AccountStatz {
+	var o snapshot.AccountStatzOptions
+	if opts != nil {
+		o = *opts
+	}
+	az := &snapshot.AccountStatz{ID: id, Now: time.Now().UTC(), Accounts: []*snapshot.AccountStat{}}
+	for _, a := range accs {
+		if len(o.Accounts) > 0 && !slices.Contains(o.Accounts, a.Name) {
+			continue
+		}
+		cs := a.Clients
+		if cs == nil {
+			if !o.IncludeUnused {
+				continue
+			}
+			cs = &ClientSums{}
+		}
+		az.Accounts = append(az.Accounts, &snapshot.AccountStat{
+			Account:    a.Name,
+			Name:       a.Name,
+			Conns:      cs.Conns,
+			TotalConns: cs.Conns,
+			NumSubs:    a.NumSubs,
+			Sent:       snapshot.DataStats{Msgs: cs.OutMsgs, Bytes: cs.OutBytes},
+			Received:   snapshot.DataStats{Msgs: cs.InMsgs, Bytes: cs.InBytes},
+		})
+	}
+	return az
+}
+
+// AccountNames returns the /accountz document of server id (system
+// account sys) that lists names.
+func AccountNames(id, sys string, names []string) *snapshot.Accountz {
+	if names == nil {
+		names = []string{}
+	}
+	return &snapshot.Accountz{ID: id, Now: time.Now().UTC(), SystemAccount: sys, Accounts: names}
+}
+
+// AccountDetail returns the /accountz document of server id (system
+// account sys) about account name: its sublist statistics st, its
+// number of open clients, and updated (the server's start time, as
+// accounts are not updated after it).
+func AccountDetail(id, sys, name string, st sublist.Stats, conns int, updated time.Time) *snapshot.Accountz {
+	az := &snapshot.Accountz{ID: id, Now: time.Now().UTC(), SystemAccount: sys}
+	az.Account = &snapshot.AccountInfo{
+		AccountName: name,
+		LastUpdate:  updated.UTC(),
+		Complete:    true,
+		ClientCnt:   conns,
+		SubCnt:      uint32(st.NumSubs),
+		Sublist:     &st,
+	}
+	return az
+}
+
+// FillProcess sets v's process fields: Now, Uptime since start, the
+// process's memory and CPU, the cores and GOMAXPROCS.
+func FillProcess(v *snapshot.Varz, start time.Time) {
+	pcpu, rss := procstat.Usage()
+	now := time.Now()
+	v.Now = now.UTC()
+	v.Uptime = FormatUptime(now.Sub(start))
+	v.Mem = rss
+	v.CPU = pcpu
+	v.Cores = runtime.NumCPU()
+	v.MaxProcs = runtime.GOMAXPROCS(0)
+}
+
+// Health returns the /healthz status of a server that started (accepts
+// connections) and is or is not shutting down; check asks the health
+// checkers once the server is up.
+func Health(started, shutdown bool, check func() error) *snapshot.HealthStatus {
+	switch {
+	case shutdown:
+		return unavailable("server is shutting down")
+	case !started:
+		return unavailable("server is not accepting connections")
+	}
+	if err := check(); err != nil {
+		return unavailable(err.Error())
+	}
+	return &snapshot.HealthStatus{Status: "ok"}
+}
+
+func unavailable(msg string) *snapshot.HealthStatus {
+	return &snapshot.HealthStatus{Status: "unavailable", StatusCode: 503, Error: msg}
+}
