@@ -71,6 +71,34 @@ func (c *Config) Chain(verifyAndMap bool) (Chain, error) {
 	return chain, nil
 }
 
+// HasUser reports whether c still configures the user req names: by
+// Nkey when req has one, else by User (the single user or one of Users).
+// On a configuration reload the server closes the clients whose user is
+// gone, before checking the others' credentials with the new Chain. A
+// nil c configures no one.
+func (c *Config) HasUser(req *Request) bool {
+	if c == nil {
+		return false
+	}
+	if req.Nkey != "" {
+		for i := range c.Users {
+			if c.Users[i].Nkey == req.Nkey {
+				return true
+			}
+		}
+		return false
+	}
+	if c.User != "" && c.User == req.User {
+		return true
+	}
+	for i := range c.Users {
+		if c.Users[i].Name != "" && c.Users[i].Name == req.User {
+			return true
+		}
+	}
+	return false
+}
+
 // newDecoder returns the decoder of a parse: its type errors wrap
 // ErrBadConfig.
 func newDecoder() *confparse.Decoder {

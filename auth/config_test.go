@@ -297,3 +297,31 @@ func TestParsePermissions(t *testing.T) {
 		t.Fatalf("ParseUsers: %v", err)
 	}
 }
+
+func TestConfigHasUser(t *testing.T) {
+	c := &auth.Config{
+		User: "single", Password: "p",
+		Users: []auth.User{{Name: "alice"}, {Nkey: "UNKEY"}, {Name: "", Password: "x"}},
+	}
+	for _, tc := range []struct {
+		name string
+		c    *auth.Config
+		req  auth.Request
+		want bool
+	}{
+		{"single user", c, auth.Request{User: "single"}, true},
+		{"listed user", c, auth.Request{User: "alice", Password: "wrong"}, true},
+		{"removed user", c, auth.Request{User: "bob"}, false},
+		{"nkey", c, auth.Request{Nkey: "UNKEY"}, true},
+		{"removed nkey", c, auth.Request{Nkey: "UOTHER", User: "alice"}, false},
+		{"no name matches no nameless user", c, auth.Request{}, false},
+		{"no single user", &auth.Config{Users: []auth.User{{Name: "alice"}}}, auth.Request{}, false},
+		{"nil config", nil, auth.Request{User: "alice"}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := tc.c.HasUser(&tc.req); got != tc.want {
+				t.Errorf("HasUser(%+v) = %v, want %v", tc.req, got, tc.want)
+			}
+		})
+	}
+}

@@ -27,6 +27,11 @@
 //  3. Remembers Chain.NeedsNonce(): when true, every client gets its own
 //     NewNonce in INFO's "nonce" field.
 //
+// On reload the server also checks each connected client again: one
+// whose user the new Config no longer has (Config.HasUser with the
+// client's Request) is closed; the others are authenticated again with
+// the new Chain and get the new Identity's Checker.
+//
 // For each client connection the server:
 //
 //  1. Sends INFO (auth_required, and the nonce if needed) and starts the

@@ -70,7 +70,7 @@ func (s *Server) recheckClient(sa *serverAuth, c *client) {
 		return
 	}
 	req := b.req
-	if !sa.tlsMap && (req.User != "" || req.Nkey != "") && !sa.hasUser(req) {
+	if !sa.tlsMap && (req.User != "" || req.Nkey != "") && !sa.cfg.HasUser(req) {
 		c.debugf("Closing connection: user removed by configuration reload")
 		c.closeConnection(reasonClientClosed)
 		return
@@ -108,31 +108,6 @@ func (s *Server) recheckClient(sa *serverAuth, c *client) {
 	// was processing with the old permissions meanwhile.
 	c.reloaded.Store(&permsUpdate{checker: id.Checker})
 	c.reloadSubs(id.Checker, req)
-}
-
-// hasUser reports whether req's user name or nkey is still configured.
-func (sa *serverAuth) hasUser(req *auth.Request) bool {
-	cfg := sa.cfg
-	if cfg == nil {
-		return false
-	}
-	if req.Nkey != "" {
-		for i := range cfg.Users {
-			if cfg.Users[i].Nkey == req.Nkey {
-				return true
-			}
-		}
-		return false
-	}
-	if cfg.User != "" && cfg.User == req.User {
-		return true
-	}
-	for i := range cfg.Users {
-		if cfg.Users[i].Name != "" && cfg.Users[i].Name == req.User {
-			return true
-		}
-	}
-	return false
 }
 
 // applyReloadedPerms takes permissions a reload stored for the client.
