@@ -53,9 +53,7 @@ func (s *Server) recordClosed(c *client) {
 	}
 	cc.Info.Stop = &stop
 	cc.Info.Reason = reason.String()
-	cc.Info.Uptime = mondoc.FormatUptime(stop.Sub(cc.Info.Start))
-	cc.Info.Idle = mondoc.FormatUptime(stop.Sub(cc.Info.LastActivity))
-	cc.Info.RTT = mondoc.FormatRTT(cc.RTT)
+	mondoc.FillTimes(&cc.Info, stop, cc.RTT)
 	ring.Add(cc)
 }
 
@@ -243,9 +241,7 @@ func (s *Server) Connz(opts *snapshot.ConnzOptions) (*snapshot.Connz, error) {
 			if handshaken {
 				mondoc.FillTLS(ci, c.nc)
 			}
-			ci.Uptime = mondoc.FormatUptime(now.Sub(ci.Start))
-			ci.Idle = mondoc.FormatUptime(now.Sub(ci.LastActivity))
-			ci.RTT = mondoc.FormatRTT(rtt)
+			mondoc.FillTimes(ci, now, rtt)
 		} else {
 			cc := closed[-1-k.Idx]
 			*ci = cc.Info

@@ -172,13 +172,7 @@ func (s *Server) ServerInfo() *snapshot.ServerInfo { return s.serverInfo() }
 func (s *Server) EventFiltered(f *snapshot.EventFilterOptions) bool { return s.filtered(f) }
 
 // ActiveAccounts counts the accounts with a client on this server.
-func (s *Server) ActiveAccounts() int {
-	n := 0
-	for range s.accountCounts() {
-		n++
-	}
-	return n
-}
+func (s *Server) ActiveAccounts() int { return len(s.accountCounts()) }
 
 // HasInterest reports whether a message published in a on subject may
 // reach someone (a subscription, or a stream import of it).

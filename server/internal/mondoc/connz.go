@@ -224,6 +224,14 @@ func FillTLS(ci *snapshot.ConnInfo, nc net.Conn) {
 	ci.TLSCipher = tls.CipherSuiteName(cs.CipherSuite)
 }
 
+// FillTimes sets ci's Uptime and Idle as of at (now, or the close of a
+// closed connection) from its Start and LastActivity, and its RTT.
+func FillTimes(ci *snapshot.ConnInfo, at time.Time, rtt time.Duration) {
+	ci.Uptime = FormatUptime(at.Sub(ci.Start))
+	ci.Idle = FormatUptime(at.Sub(ci.LastActivity))
+	ci.RTT = FormatRTT(rtt)
+}
+
 // FormatUptime renders d as upstream renders uptime and idle times: whole
 // seconds split into years (of 365 days), days, hours, minutes and
 // seconds, leading zero units left out ("3m7s", "1d2h0m5s").
