@@ -303,12 +303,16 @@ func (c *client) authTimeout() {
 }
 
 // logUser names the client in permission violation logs as upstream does.
-func (c *client) logUser() string {
+func (c *client) logUser() string { return logName(c.opts.Nkey, c.opts.User) }
+
+// logName names a user of CONNECT in log lines as upstream does: by nkey,
+// else by name, else "N/A".
+func logName(nkey, user string) string {
 	switch {
-	case c.opts.Nkey != "":
-		return "Nkey " + strconv.Quote(c.opts.Nkey)
-	case c.opts.User != "":
-		return "User " + strconv.Quote(c.opts.User)
+	case nkey != "":
+		return "Nkey " + strconv.Quote(nkey)
+	case user != "":
+		return "User " + strconv.Quote(user)
 	}
 	return `User "N/A"`
 }

@@ -162,25 +162,17 @@ func (c *client) reloadSubs(ch *auth.Checker, req *auth.Request) {
 		return
 	}
 	s := c.srv
+	who := logName("", "")
+	if req != nil {
+		who = logName(req.Nkey, req.User)
+	}
 	for _, sub := range removed {
 		s.removeLocalSub(acc, sub)
 		qs, qsid := strconv.Quote(sub.subject), strconv.Quote(string(sub.sid))
 		c.mu.Lock()
 		c.out.write(protocol.AppendErr(nil, errTextSubViolation+qs+" (sid "+qsid+")"))
 		c.mu.Unlock()
-		s.log.Info("Removed sub " + qs + " (sid " + qsid + ") for " + reqUser(req) + " - not authorized")
+		s.log.Info("Removed sub " + qs + " (sid " + qsid + ") for " + who + " - not authorized")
 	}
 	c.signal()
-}
-
-// reqUser names the user of req in log lines as upstream does.
-func reqUser(req *auth.Request) string {
-	switch {
-	case req == nil:
-	case req.Nkey != "":
-		return "Nkey " + strconv.Quote(req.Nkey)
-	case req.User != "":
-		return "User " + strconv.Quote(req.User)
-	}
-	return `User "N/A"`
 }
