@@ -1265,6 +1265,9 @@ func (c *client) closeConnection(reason closeReason) {
 	s.mu.Lock()
 	delete(s.clients, c.cid)
 	if c.kind == kindSession {
+		if _, ok := s.sessions[c.cid]; ok && c.userConn() {
+			s.sessClients--
+		}
 		delete(s.sessions, c.cid)
 	}
 	s.mu.Unlock()

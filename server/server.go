@@ -80,6 +80,9 @@ type Server struct {
 	wsInfo   *WebsocketInfo // set by ServeWebsocket
 	clients  map[uint64]*client
 	sessions map[uint64]*client // in-process sessions (session.go)
+	// sessClients counts the sessions of Kind "Client" in sessions: they
+	// are in /varz connections as socket clients are.
+	sessClients int
 	links    map[uint64]*Link
 	accounts map[string]*Account
 	started  bool

@@ -184,10 +184,18 @@ func (s *Server) Attach(opts SessionOptions) (*Session, error) {
 		s.sessions = make(map[uint64]*client)
 	}
 	s.sessions[c.cid] = c
+	if c.userConn() {
+		s.sessClients++
+	}
 	if c.nc != nil {
 		s.wg.Add(1)
 	}
 	s.mu.Unlock()
+	if c.userConn() {
+		// Counted and announced as a socket client's accepted CONNECT.
+		s.stats.TotalConns.Add(1)
+		s.connectEvent(c)
+	}
 	if c.nc != nil {
 		go c.writeLoop()
 	}
@@ -351,6 +359,24 @@ func (sess *Session) Publish(subject, reply string, hdr, data []byte) error {
 	c.srv.stats.InMsgs.Add(1)
 	c.srv.stats.InBytes.Add(n)
 	return c.deliverInProc(pc, subj, rep, hdrLen, payload)
+}
+
+// userConn reports whether c is a user's connection as upstream counts
+// them: a socket client or a session of Kind "Client" (a front end's
+// user), not an internal client.
+func (c *client) userConn() bool {
+	return c.kind == kindClient || (c.kind == kindSession && c.sess.kind == SessionClient)
+}
+
+// clientSessionsLocked appends the open sessions of Kind "Client" to cs;
+// s.mu is held.
+func (s *Server) clientSessionsLocked(cs []*client) []*client {
+	for _, c := range s.sessions {
+		if c.sess.kind == SessionClient {
+			cs = append(cs, c)
+		}
+	}
+	return cs
 }
 
 func (c *client) isClosed() bool {

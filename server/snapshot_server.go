@@ -32,7 +32,7 @@ func (s *Server) Varz(_ *snapshot.VarzOptions) (*snapshot.Varz, error) {
 	s.mu.Lock()
 	o := s.opts
 	info := s.info
-	conns := len(s.clients)
+	conns := len(s.clients) + s.sessClients
 	s.mu.Unlock()
 
 	v := &snapshot.Varz{
@@ -149,7 +149,7 @@ func (s *Server) Routez(opts *snapshot.RoutezOptions) (*snapshot.Routez, error) 
 // client list under Server.mu and locks each client on its own.
 func (s *Server) accountCounts() map[string]*mondoc.ClientSums {
 	s.mu.Lock()
-	clients := s.clientsLocked()
+	clients := s.clientSessionsLocked(s.clientsLocked())
 	s.mu.Unlock()
 	m := make(map[string]*mondoc.ClientSums)
 	for _, c := range clients {

@@ -101,16 +101,20 @@ func (c *client) clientInfoLocked(server string) snapshot.ClientInfo {
 	if c.ws {
 		ci.ClientType = "websocket"
 	}
+	if c.sess != nil {
+		ci.ClientType = c.sess.typ // as /connz shows it
+	}
 	if c.rtt > 0 {
 		ci.RTT = c.rtt.String()
 	}
 	return ci
 }
 
-// connectEvent reports the accepted CONNECT of c to the system service. It
-// runs on c's read goroutine.
+// connectEvent reports the accepted CONNECT of c (or the attach of a
+// session of Kind "Client") to the system service. It runs on c's read
+// goroutine (Attach's caller for a session).
 func (s *Server) connectEvent(c *client) {
-	if s.sys == nil || c.kind != kindClient {
+	if s.sys == nil || !c.userConn() {
 		return
 	}
 	c.mu.Lock()
@@ -122,7 +126,7 @@ func (s *Server) connectEvent(c *client) {
 // disconnectEvent reports the close of c, after its CONNECT was accepted,
 // to the system service.
 func (s *Server) disconnectEvent(c *client) {
-	if s.sys == nil || c.kind != kindClient {
+	if s.sys == nil || !c.userConn() {
 		return
 	}
 	c.mu.Lock()

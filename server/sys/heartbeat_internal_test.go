@@ -79,7 +79,9 @@ func TestAccountConnsHeartbeat(t *testing.T) {
 	svc, err := Attach(s) // a second service, driven by hand
 	require.NoError(t, err)
 	defer svc.sess.Close()
-	sess, err := s.Attach(server.SessionOptions{Account: server.DefaultSystemAccountName})
+	// The watcher is an internal session: a Kind "Client" one would be
+	// one of the account's connections.
+	sess, err := s.Attach(server.SessionOptions{Kind: server.SessionSystem, Account: server.DefaultSystemAccountName})
 	require.NoError(t, err)
 	defer sess.Close()
 	got := make(chan string, 4)
