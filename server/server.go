@@ -83,6 +83,7 @@ type Server struct {
 	// sessClients counts the sessions of Kind "Client" in sessions: they
 	// are in /varz connections as socket clients are.
 	sessClients int
+
 	links    map[uint64]*Link
 	accounts map[string]*Account
 	started  bool
