@@ -32,6 +32,17 @@ import (
 // A client still authenticating when the pointer is swapped cannot bind
 // to the old chain: bindIdentity compares the chain it used with the
 // server's under client.mu and starts again when they differ.
+//
+// Sessions that Attach authenticated with credentials (session.go) are
+// checked the same way, as their users' socket clients: one that fails
+// is closed without an -ERR (Session.Done, Session.CloseReason tell its
+// owner); one that stays gets the new permissions at once (there is no
+// read loop: Subscribe reads the checker under client.mu, Publish the
+// publisher under sessInfo.pubMu) and loses the subscriptions they
+// refuse, logged as a client's are. Attach lists a session under
+// Server.mu only if it authenticated against the current chain, else it
+// authenticates anew, so a reload sees every session bound to an old
+// chain.
 
 // permsUpdate carries a client's reloaded permissions to its read loop;
 // checker nil means none (everything allowed).
@@ -55,7 +66,7 @@ func (s *Server) reloadAuth(o *Options, cur *serverAuth) (*serverAuth, error) {
 // recheckAuth checks every client in cs against sa (see above).
 func (s *Server) recheckAuth(sa *serverAuth, cs []*client) {
 	for _, c := range cs {
-		if c.kind == kindClient {
+		if c.kind == kindClient || c.kind == kindSession {
 			s.recheckClient(sa, c)
 		}
 	}
@@ -82,6 +93,10 @@ func (s *Server) recheckClient(sa *serverAuth, c *client) {
 	}
 	if err != nil {
 		_ = c.authViolation(sa, req, err) // logs like a failed login
+		if c.kind == kindSession {
+			c.closeConnection(reasonAuthViolation) // no NATS protocol to tell
+			return
+		}
 		c.sendErrAndClose(errTextAuthViolation, reasonAuthViolation)
 		return
 	}
@@ -102,7 +117,13 @@ func (s *Server) recheckClient(sa *serverAuth, c *client) {
 			c.replies = auth.NewReplies(nr)
 		}
 	}
+	replies := c.replies
 	c.mu.Unlock()
+	if c.kind == kindSession {
+		c.sess.setPerms(c, id.Checker, replies)
+		c.reloadSubs(id.Checker, req)
+		return
+	}
 	// Publish permissions first, then the subscriptions: the read loop
 	// checks them again when it takes the update, which catches a SUB it
 	// was processing with the old permissions meanwhile.
@@ -169,10 +190,14 @@ func (c *client) reloadSubs(ch *auth.Checker, req *auth.Request) {
 	for _, sub := range removed {
 		s.removeLocalSub(acc, sub)
 		qs, qsid := strconv.Quote(sub.subject), strconv.Quote(string(sub.sid))
-		c.mu.Lock()
-		c.out.write(protocol.AppendErr(nil, errTextSubViolation+qs+" (sid "+qsid+")"))
-		c.mu.Unlock()
+		if c.kind != kindSession { // a session's Conn speaks no NATS -ERR
+			c.mu.Lock()
+			c.out.write(protocol.AppendErr(nil, errTextSubViolation+qs+" (sid "+qsid+")"))
+			c.mu.Unlock()
+		}
 		s.log.Info("Removed sub " + qs + " (sid " + qsid + ") for " + who + " - not authorized")
 	}
-	c.signal()
+	if c.kind != kindSession {
+		c.signal()
+	}
 }

@@ -42,9 +42,15 @@ func (m *Msg) Requester() Requester {
 	}
 	c.mu.Lock()
 	r := Requester{Account: c.acc.Name, User: c.authUser, Client: true}
+	if c.kind == kindSession {
+		ch := c.checker // a reload replaces a session's under its lock
+		c.mu.Unlock()
+		r.Permissions = ch.Permissions()
+		return r
+	}
 	c.mu.Unlock()
-	// The checker is set once, before CONNECT is accepted, by the read
-	// loop that published this message.
+	// A socket client's checker is set before CONNECT is accepted, and
+	// replaced by a reload, by the read loop that published this message.
 	r.Permissions = c.checker.Permissions()
 	return r
 }

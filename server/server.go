@@ -610,6 +610,9 @@ func (s *Server) Reload(opts Options) error {
 		s.opts.AuthTimeout = opts.AuthTimeout
 		s.info.AuthRequired = sa.chain != nil
 		recheck = s.clientsLocked()
+		for _, c := range s.sessions {
+			recheck = append(recheck, c) // those with credentials
+		}
 	}
 	s.opts.MaxConn = opts.MaxConn
 	s.opts.MaxSubs = opts.MaxSubs

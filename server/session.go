@@ -6,6 +6,7 @@ import (
 	"net"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"natsd.dev/auth"
@@ -108,13 +109,10 @@ type Encoder interface {
 // client or an in-process consumer, listed in /connz. Create it with
 // Attach; its methods are safe for concurrent use.
 type Session struct {
-	c     *client
-	q     *sessQueue
-	stall time.Duration
-	// pubMu guards publisher, which is not safe for concurrent use.
-	pubMu     sync.Mutex
-	publisher *auth.Publisher
-	sidSeq    uint64 // guarded by c.mu
+	c      *client
+	q      *sessQueue
+	stall  time.Duration
+	sidSeq uint64 // guarded by c.mu
 }
 
 // SessionSub is a subscription of a Session.
@@ -159,9 +157,6 @@ func (s *Server) Attach(opts SessionOptions) (*Session, error) {
 	if sess.stall <= 0 {
 		sess.stall = maxStallPerBatch
 	}
-	if err := sess.authenticate(s, &opts, hasCreds); err != nil {
-		return nil, err
-	}
 	n := opts.QueueLen
 	if n <= 0 {
 		n = DefaultSessionQueue
@@ -174,11 +169,23 @@ func (s *Server) Attach(opts SessionOptions) (*Session, error) {
 		c.sess.enc = opts.Encoder
 	}
 	c.connectSeen = true
-	s.mu.Lock()
-	if s.shutdown {
+	for {
+		if err := sess.authenticate(s, &opts, hasCreds); err != nil {
+			return nil, err
+		}
+		s.mu.Lock()
+		if s.shutdown {
+			s.mu.Unlock()
+			c.releaseAccount()
+			return nil, ErrServerStopped
+		}
+		if b := c.bound; b == nil || b.sa == s.auth.Load() {
+			break // s.mu stays held
+		}
+		// A reload swapped the chain (under s.mu) after the session
+		// authenticated and did not see it: authenticate anew.
 		s.mu.Unlock()
 		c.releaseAccount()
-		return nil, ErrServerStopped
 	}
 	if s.sessions == nil {
 		s.sessions = make(map[uint64]*client)
@@ -241,6 +248,8 @@ func (sess *Session) authenticate(s *Server, opts *SessionOptions, hasCreds bool
 			s.log.Error(c.logPrefix + " - authentication error: " + err.Error())
 			return errors.New("server: authorization violation")
 		}
+		// What a reload checks again (auth_reload.go).
+		c.bound = &authBinding{req: req, sa: sa, id: id}
 	}
 	if !acc.addConn() {
 		return errors.New("server: " + errTextMaxAccountConns + " - Account: " + acc.Name)
@@ -248,11 +257,27 @@ func (sess *Session) authenticate(s *Server, opts *SessionOptions, hasCreds bool
 	c.acc = acc
 	c.accCounted = acc.limits.MaxConnections > 0
 	c.authUser = id.Name
-	c.checker = id.Checker
-	if p := id.Checker.Permissions(); p != nil && p.Publish != nil {
-		sess.publisher = id.Checker.NewPublisher()
-	}
+	c.sess.setPerms(c, id.Checker, auth.NewReplies(id.Checker.Response()))
 	return nil
+}
+
+// setPerms gives the session's client its permissions: the checker
+// Subscribe uses, the publisher Publish uses and the allow_responses
+// tracker (nil without allow_responses) of the replies delivered to it.
+// Attach and a reload (auth_reload.go) call it.
+func (si *sessInfo) setPerms(c *client, ch *auth.Checker, r *auth.Replies) {
+	var p *auth.Publisher
+	if perms := ch.Permissions(); perms != nil && perms.Publish != nil {
+		p = ch.NewPublisher()
+	}
+	c.mu.Lock()
+	c.checker = ch
+	c.replies = r
+	c.mu.Unlock()
+	si.replies.Store(r)
+	si.pubMu.Lock()
+	si.publisher.Store(p)
+	si.pubMu.Unlock()
 }
 
 // releaseAccount gives back the account connection slot of a session that
@@ -295,16 +320,35 @@ func (sess *Session) Subscribe(subject, queue string, h MsgHandler) (*SessionSub
 	if h != nil {
 		sub.handler, sub.sq = h, sess.q
 	}
-	if c.checker != nil {
-		if !c.checker.CanSubscribe(subject, queue) {
+	c.mu.Lock()
+	ch := c.checker // a reload may replace it
+	c.mu.Unlock()
+	if ch != nil {
+		if !ch.CanSubscribe(subject, queue) {
 			return nil, ErrPermission
 		}
-		if c.checker.NeedsDeliveryFilter(subject) {
-			sub.filter.Store(c.checker)
+		if ch.NeedsDeliveryFilter(subject) {
+			sub.filter.Store(ch)
 		}
 	}
 	if err := c.addInProcSub(sub, &sess.sidSeq, true); err != nil {
 		return nil, err
+	}
+	c.mu.Lock()
+	now := c.checker
+	c.mu.Unlock()
+	if now != ch {
+		// A reload changed the permissions meanwhile; its walk of the
+		// subscriptions may have run before this one was added.
+		if now != nil && !now.CanSubscribe(subject, queue) {
+			c.removeInProcSub(sub)
+			return nil, ErrPermission
+		}
+		var f *auth.Checker
+		if now != nil && now.NeedsDeliveryFilter(subject) {
+			f = now
+		}
+		sub.filter.Store(f)
 	}
 	return &SessionSub{sess: sess, sub: sub}, nil
 }
@@ -342,11 +386,11 @@ func (sess *Session) Publish(subject, reply string, hdr, data []byte) error {
 	}
 	pc := pubCtxPool.Get().(*pubCtx)
 	subj, rep, hdrLen, payload := pc.load(subject, reply, hdr, data)
-	if sess.publisher != nil {
-		sess.pubMu.Lock()
-		ok := sess.publisher.CanPublish(subj)
-		sess.pubMu.Unlock()
-		if !ok {
+	if si := c.sess; si.publisher.Load() != nil {
+		si.pubMu.Lock()
+		ok := si.publisher.Load().CanPublish(subj) // nil allows all
+		si.pubMu.Unlock()
+		if !ok && !c.allowReply(subj) {
 			pc.release()
 			return ErrPermission
 		}
@@ -393,11 +437,40 @@ func (sess *Session) Close() error {
 	return nil
 }
 
+// Done is closed once the session is closed, by Close or by the server:
+// its shutdown, a slow consumer on Conn, or a configuration reload that
+// no longer accepts the session's credentials. CloseReason then says why.
+func (sess *Session) Done() <-chan struct{} { return sess.c.done }
+
+// CloseReason is why the session closed, as /connz?state=closed shows it
+// in "reason": "Client Closed" (Close, or a reload that removed the user
+// or moved it to another account), "Authentication Failure" (a reload
+// that no longer accepts its credentials), "Server Shutdown", "Slow
+// Consumer (Write Deadline)", ... It is "" while the session is open.
+func (sess *Session) CloseReason() string {
+	c := sess.c
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.closed {
+		return ""
+	}
+	return c.reason.String()
+}
+
 // sessInfo is what a session's client carries besides a client's state.
 type sessInfo struct {
 	kind, typ, mqtt string
 	enc             Encoder
 	q               *sessQueue
+
+	// replies is the client's allow_responses tracker (client.replies),
+	// read without a lock when a message is queued for a handler.
+	replies atomic.Pointer[auth.Replies]
+	// publisher checks the session's publishes (nil: no publish
+	// permissions). pubMu serializes its use: it is not safe for
+	// concurrent use; a reload swaps it under pubMu.
+	pubMu     sync.Mutex
+	publisher atomic.Pointer[auth.Publisher]
 }
 
 // queued is one message in a session's queue: its bytes copied into buf,
@@ -546,6 +619,13 @@ func (sess *Session) run() {
 func (pc *pubCtx) enqueue(sub *subscription, subject, reply []byte, hdrLen int, payload []byte) bool {
 	if f := sub.filter.Load(); f != nil && !f.CanDeliver(subject) {
 		return false
+	}
+	if len(reply) > 0 {
+		if r := sub.client.sess.replies.Load(); r != nil {
+			// Recorded before the handler can see the message, so its
+			// answer finds it (allow_responses).
+			r.Add(reply, time.Now())
+		}
 	}
 	for {
 		ok, wait := sub.sq.push(sub, pc.from, subject, reply, hdrLen, payload)

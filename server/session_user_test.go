@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 	"time"
 
@@ -126,4 +127,132 @@ func nextAdvisory(t *testing.T, sub *nats.Subscription, subject string) map[stri
 		require.NoError(t, json.Unmarshal(m.Data, &ev))
 		return ev
 	}
+}
+
+// waitDone waits for the session to be closed by the server.
+func waitDone(t *testing.T, sess *server.Session) {
+	t.Helper()
+	select {
+	case <-sess.Done():
+	case <-time.After(5 * time.Second):
+		t.Fatal("the session was not closed")
+	}
+}
+
+// TestSessionReloadAuth: a configuration reload checks a credentialed
+// session again as it does its user's socket clients: a removed user or a
+// changed password closes it (Done, CloseReason), new permissions apply
+// at once and remove the subscriptions they refuse.
+func TestSessionReloadAuth(t *testing.T) {
+	watch := auth.User{Name: "watch", Password: "w"}
+	attach := func(t *testing.T, s *server.Server, password string) *server.Session {
+		t.Helper()
+		sess, err := s.Attach(server.SessionOptions{User: "p", Password: password, Type: "mqtt"})
+		require.NoError(t, err)
+		t.Cleanup(func() { sess.Close() })
+		require.Empty(t, sess.CloseReason())
+		return sess
+	}
+	t.Run("UserRemoved", func(t *testing.T) {
+		s, _ := startAuthServer(t, &auth.Config{Users: []auth.User{{Name: "p", Password: "p"}, watch}}, server.Options{})
+		nc := servertest.Connect(t, s, nats.UserInfo("watch", "w"))
+		sess := attach(t, s, "p")
+		require.NoError(t, s.Reload(server.Options{Authorization: &auth.Config{Users: []auth.User{watch}}}))
+		waitDone(t, sess)
+		require.Equal(t, "Client Closed", sess.CloseReason())
+		require.ErrorIs(t, sess.Publish("x", "", nil, nil), server.ErrClosed)
+		require.NoError(t, nc.Flush())
+		require.False(t, nc.IsClosed())
+		conns, _ := varzConns(t, s)
+		require.Equal(t, 1, conns)
+	})
+	t.Run("PasswordChanged", func(t *testing.T) {
+		s, logs := startAuthServer(t, &auth.Config{Users: []auth.User{{Name: "p", Password: "old"}, watch}}, server.Options{})
+		sess := attach(t, s, "old")
+		require.NoError(t, s.Reload(server.Options{Authorization: &auth.Config{Users: []auth.User{{Name: "p", Password: "new"}, watch}}}))
+		waitDone(t, sess)
+		require.Equal(t, "Authentication Failure", sess.CloseReason())
+		require.Equal(t, "Authentication Failure", servertest.ClosedReason(t, s))
+		require.Contains(t, logs.String(), `User "p"`)
+	})
+	t.Run("Permissions", func(t *testing.T) {
+		s, logs := startAuthServer(t, &auth.Config{Users: []auth.User{{Name: "p", Password: "p"}, watch}}, server.Options{})
+		watcher := servertest.Connect(t, s, nats.UserInfo("watch", "w"))
+		all, err := watcher.SubscribeSync(">")
+		require.NoError(t, err)
+		require.NoError(t, watcher.Flush())
+		sess := attach(t, s, "p")
+		secret := make(chan string, 8)
+		data := make(chan string, 8)
+		_, err = sess.Subscribe("secret.>", "", func(m *server.Msg) { secret <- string(m.Subject) })
+		require.NoError(t, err)
+		_, err = sess.Subscribe("data.>", "", func(m *server.Msg) { data <- string(m.Subject) })
+		require.NoError(t, err)
+		require.NoError(t, sess.Publish("nope", "", nil, nil))
+
+		perms := &auth.Permissions{
+			Publish:   &auth.SubjectPermission{Allow: []string{"ok.>", "data.>"}},
+			Subscribe: &auth.SubjectPermission{Allow: []string{"data.>"}, Deny: []string{"data.hidden"}},
+		}
+		require.NoError(t, s.Reload(server.Options{Authorization: &auth.Config{Users: []auth.User{
+			{Name: "p", Password: "p", Permissions: perms}, watch,
+		}}}))
+		require.Empty(t, sess.CloseReason())
+		servertest.WaitUntil(t, "the log line", func() bool {
+			return strings.Contains(logs.String(), `Removed sub "secret.>" (sid "1") for User "p" - not authorized`)
+		})
+
+		// The new publish permissions apply to the next Publish.
+		require.ErrorIs(t, sess.Publish("nope", "", nil, nil), server.ErrPermission)
+		require.NoError(t, sess.Publish("ok.1", "", nil, nil))
+		require.Equal(t, "nope", servertest.NextMsg(t, all).Subject) // the one before the reload
+		require.Equal(t, "ok.1", servertest.NextMsg(t, all).Subject)
+		_, err = sess.Subscribe("secret.y", "", func(*server.Msg) {})
+		require.ErrorIs(t, err, server.ErrPermission)
+
+		// The subscription that stays gets the new delivery filter. The
+		// session's handlers run in publish order: secret.x or
+		// data.hidden would have been handled before data.shown.
+		require.NoError(t, watcher.Publish("secret.x", nil))
+		require.NoError(t, watcher.Publish("data.hidden", nil))
+		require.NoError(t, watcher.Publish("data.shown", nil))
+		require.NoError(t, watcher.Flush())
+		select {
+		case subj := <-data:
+			require.Equal(t, "data.shown", subj)
+		case <-time.After(5 * time.Second):
+			t.Fatal("no data.shown")
+		}
+		require.Empty(t, secret)
+		require.Equal(t, 1, numSubs(t, s, "p"))
+	})
+}
+
+// TestSessionAllowResponses: allow_responses lets a session answer a
+// request it received although its publish permissions refuse the reply
+// subject, once (max 1 by default), as a socket client of its user.
+func TestSessionAllowResponses(t *testing.T) {
+	svc := auth.User{Name: "svc", Password: "s", Permissions: &auth.Permissions{
+		Subscribe: &auth.SubjectPermission{Allow: []string{"svc"}},
+		Publish:   &auth.SubjectPermission{Allow: []string{}},
+		Response:  &auth.ResponsePermission{MaxMsgs: 1, Expires: time.Minute},
+	}}
+	s, _ := startAuthServer(t, &auth.Config{Users: []auth.User{svc, {Name: "c", Password: "c"}}}, server.Options{})
+	sess, err := s.Attach(server.SessionOptions{User: "svc", Password: "s"})
+	require.NoError(t, err)
+	defer sess.Close()
+	errs := make(chan error, 4)
+	_, err = sess.Subscribe("svc", "", func(m *server.Msg) {
+		errs <- sess.Publish(string(m.Reply), "", nil, []byte("answer"))
+		errs <- sess.Publish(string(m.Reply), "", nil, []byte("twice")) // past max 1
+	})
+	require.NoError(t, err)
+	require.ErrorIs(t, sess.Publish("other", "", nil, nil), server.ErrPermission)
+
+	nc := servertest.Connect(t, s, nats.UserInfo("c", "c"))
+	m, err := nc.Request("svc", []byte("q"), 5*time.Second)
+	require.NoError(t, err)
+	require.Equal(t, "answer", string(m.Data))
+	require.NoError(t, <-errs)
+	require.ErrorIs(t, <-errs, server.ErrPermission)
 }
