@@ -33,8 +33,10 @@
 //     permissions) or carries credentials (User/Password, Token, Nkey with
 //     Sign) that the server's authentication chain checks as a CONNECT's,
 //     with ConnKind as the connection type; it then has the user's
-//     permissions and counts against the account's connection limit. A
-//     failed authentication is an error from Attach; nothing is listed.
+//     permissions (allow_responses included: Publish may answer the
+//     reply subject of a message the session received) and counts
+//     against the account's connection limit. A failed authentication is
+//     an error from Attach; nothing is listed.
 //  2. Listing. The session is in /connz with its Kind ("Client",
 //     "JetStream", "System", "Account"), Type ("mqtt", ... for Kind
 //     "Client"), Name, Lang, Version and MQTTClient, under its own cid
@@ -72,6 +74,23 @@
 //     account's sublist), drops what its queue holds, closes Conn and ends
 //     its goroutine; the server's shutdown closes every session. No
 //     handler starts after Close returns; one running then finishes.
+//     Done and CloseReason tell the owner when and why the server closed
+//     a session (shutdown, slow consumer on Conn, reload).
+//  7. Counting. A session of Kind "Client" is a connection as its
+//     user's socket client is: in /varz connections and
+//     total_connections, in its account's connections (/accstatz,
+//     /accountz, $SYS), announced on $SYS.ACCOUNT.<acc>.CONNECT and
+//     DISCONNECT (client kind "Client", client_type its Type). The
+//     internal kinds are not counted nor announced (upstream counts no
+//     internal client). The server's max_connections does not apply.
+//  8. Reload. A configuration reload checks a credentialed session as
+//     it does its user's socket clients: a removed user, a user moved to
+//     another account or credentials that fail close the session
+//     (Session.Done is closed; Session.CloseReason is "Client Closed" or
+//     "Authentication Failure"); a session that stays gets the new
+//     permissions at once and loses, without notice but a log line as a
+//     client's, the subscriptions they refuse. A session bound to an
+//     Account is not checked.
 //
 // The conformance suite every session implementation passes is
 // servertest.RunSessions.
@@ -83,7 +102,8 @@
 // (SystemResponse, ServerInfo, KickClient, ...). Importing it registers it
 // (RegisterSystemService): New then attaches it to a server with a system
 // account and Start runs it. The core reports client connects and closes
-// to it through the SystemService interface.
+// (and the attach and close of sessions of Kind "Client") to it through
+// the SystemService interface.
 //
 // # Inter-server links
 //

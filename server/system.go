@@ -31,7 +31,9 @@ type SystemService interface {
 	Run(quit <-chan struct{})
 	// ClientConnected and ClientDisconnected report a client's accepted
 	// CONNECT and its close (after an accepted CONNECT), on the client's
-	// goroutines: they must not block. The service owns ev.
+	// goroutines, and the attach and close of a session of Kind
+	// "Client", on the goroutines of Attach and of the close: they must
+	// not block. The service owns ev.
 	ClientConnected(ev *snapshot.ConnectEventMsg)
 	ClientDisconnected(ev *snapshot.DisconnectEventMsg)
 }
