@@ -403,7 +403,8 @@ func (s *Server) ClientURL() string {
 	return "nats://" + net.JoinHostPort(host, strconv.Itoa(addr.Port))
 }
 
-// NumClients returns the number of open client connections.
+// NumClients returns the number of open socket client connections; /varz
+// connections also counts the sessions of Kind "Client".
 func (s *Server) NumClients() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()

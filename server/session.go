@@ -214,6 +214,7 @@ func (s *Server) Attach(opts SessionOptions) (*Session, error) {
 // else through the server's chain with the session's credentials.
 func (sess *Session) authenticate(s *Server, opts *SessionOptions, hasCreds bool) error {
 	c := sess.c
+	c.bound = nil // Attach may call again after a reload
 	var acc *Account
 	id := &auth.Identity{}
 	sa := s.auth.Load()

@@ -256,3 +256,41 @@ func TestSessionAllowResponses(t *testing.T) {
 	require.NoError(t, <-errs)
 	require.ErrorIs(t, <-errs, server.ErrPermission)
 }
+
+// TestSessionReloadConcurrentAttach: a session attached while a reload
+// swaps the authorization is checked against the new one, by the reload
+// or by Attach itself: after the last reload no session with the old
+// password stays open.
+func TestSessionReloadConcurrentAttach(t *testing.T) {
+	users := func(pw string) server.Options {
+		return server.Options{Authorization: &auth.Config{Users: []auth.User{{Name: "p", Password: pw}}}}
+	}
+	s, _ := startAuthServer(t, users("old").Authorization, server.Options{})
+	done := make(chan struct{})
+	attached := make(chan *server.Session, 1024)
+	go func() {
+		defer close(attached)
+		for {
+			select {
+			case <-done:
+				return
+			default:
+			}
+			if sess, err := s.Attach(server.SessionOptions{User: "p", Password: "old"}); err == nil {
+				attached <- sess
+			}
+		}
+	}()
+	for i := range 500 {
+		pw := "old"
+		if i%2 == 1 {
+			pw = "new"
+		}
+		require.NoError(t, s.Reload(users(pw)))
+	}
+	require.NoError(t, s.Reload(users("new")))
+	close(done)
+	for sess := range attached {
+		waitDone(t, sess)
+	}
+}
