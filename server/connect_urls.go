@@ -73,6 +73,15 @@ func (s *Server) SetClusterName(name string) {
 	s.mu.Unlock()
 }
 
+// SetJetStream announces JetStream in INFO ("jetstream": true, with the
+// domain and the API level, "api_lvl"), for the clients that connect
+// from now on; level 0 withdraws it.
+func (s *Server) SetJetStream(domain string, level int) {
+	s.mu.Lock()
+	s.info.JetStream, s.info.Domain, s.info.APILevel = level > 0, domain, level
+	s.mu.Unlock()
+}
+
 // sendAsyncInfo sends info to a client that accepts asynchronous INFO.
 func (c *client) sendAsyncInfo(info Info) {
 	c.mu.Lock()

@@ -12,6 +12,16 @@ import (
 
 // accountList copies the accounts, sorted by name; Server.mu must not be
 // held.
+// AccountNames returns the names of the server's accounts, sorted.
+func (s *Server) AccountNames() []string {
+	accs := s.accountList()
+	names := make([]string, len(accs))
+	for i, a := range accs {
+		names[i] = a.Name
+	}
+	return names
+}
+
 func (s *Server) accountList() []*Account {
 	s.mu.Lock()
 	accs := make([]*Account, 0, len(s.accounts))
