@@ -1,7 +1,26 @@
 module natsd.dev/jetstream
 
-go 1.26
+go 1.26.0
 
-require natsd.dev/sublist v0.0.0
+require (
+	natsd.dev/server v0.0.0
+	natsd.dev/sublist v0.0.0
+)
 
-replace natsd.dev/sublist => ../sublist
+require (
+	github.com/nats-io/nkeys v0.4.16 // indirect
+	golang.org/x/crypto v0.57.0 // indirect
+	golang.org/x/sys v0.48.0 // indirect
+	natsd.dev/auth v0.0.0 // indirect
+	natsd.dev/confparse v0.0.0 // indirect
+	natsd.dev/protocol v0.0.0 // indirect
+)
+
+replace (
+	natsd.dev/auth => ../auth
+	natsd.dev/confparse => ../confparse
+	natsd.dev/protocol => ../protocol
+	natsd.dev/server => ../server
+	natsd.dev/sublist => ../sublist
+	natsd.dev/websocket => ../websocket
+)
