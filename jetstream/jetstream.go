@@ -3,23 +3,206 @@ package jetstream
 import (
 	"context"
 	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"time"
 
+	"natsd.dev/jetstream/api"
 	"natsd.dev/server"
 )
 
 // JetStream is JetStream running on one server.
 type JetStream struct {
-	srv  *server.Server
-	opts Options
+	srv     *server.Server
+	opts    Options
+	dir     string // <StoreDir>/jetstream
+	log     *slog.Logger
+	started time.Time
+
+	mu       sync.Mutex
+	accounts map[string]*account // every account whose API we serve
+	closed   bool
+
+	apiTotal, apiErrors atomic.Uint64
 }
+
+// ErrStoreDir is returned by Start when the store directory cannot be
+// created or written.
+var ErrStoreDir = errors.New("jetstream: store directory not usable")
 
 // Start enables JetStream on srv, which must have been started: it opens
 // the store directory, recovers every stream, serves the $JS.API of every
-// JetStream account and registers the jsz, healthz and varz providers.
+// account (JetStream accounts for real, the others with "jetstream not
+// enabled for account") and registers the jsz, healthz and varz providers.
 func Start(srv *server.Server, o Options) (*JetStream, error) {
-	return nil, errors.New("jetstream: not implemented yet")
+	o.setDefaults()
+	js := &JetStream{
+		srv: srv, opts: o, dir: o.dataDir(), started: time.Now().UTC(),
+		log:      srv.Logger(),
+		accounts: make(map[string]*account),
+	}
+	if err := checkDir(js.dir); err != nil {
+		return nil, err
+	}
+	js.banner()
+	sys := ""
+	if a := srv.SystemAccount(); a != nil {
+		sys = a.Name
+	}
+	for _, name := range srv.AccountNames() {
+		lim, on := o.Accounts[name]
+		if o.Accounts == nil {
+			lim, on = Unlimited, name != sys
+		}
+		if name == sys {
+			on = false
+		}
+		acc, err := js.addAccount(name, lim, on)
+		if err != nil {
+			_ = js.Shutdown(context.Background())
+			return nil, err
+		}
+		if on {
+			js.log.Info(fmt.Sprintf("  Started JetStream for account %q", name))
+		}
+		_ = acc
+	}
+	srv.SetJetStream(o.Domain, APILevel)
+	js.registerMonitoring()
+	return js, nil
+}
+
+func (o *Options) setDefaults() {
+	if o.MaxMemory <= 0 {
+		o.MaxMemory = defaultMaxMemory()
+	}
+	if o.MaxStore <= 0 {
+		o.MaxStore = 1 << 40
+	}
+}
+
+// defaultMaxMemory is 75% of the machine's memory, as upstream.
+func defaultMaxMemory() int64 {
+	if b, err := os.ReadFile("/proc/meminfo"); err == nil {
+		var kb int64
+		if _, err := fmt.Sscanf(string(b), "MemTotal: %d kB", &kb); err == nil && kb > 0 {
+			return kb * 1024 / 4 * 3
+		}
+	}
+	return 4 << 30
+}
+
+// checkDir creates dir and proves it writable.
+func checkDir(dir string) error {
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return fmt.Errorf("%w: could not create storage directory - %v", ErrStoreDir, err)
+	}
+	f, err := os.CreateTemp(dir, "_check")
+	if err != nil {
+		return fmt.Errorf("%w: storage directory is not writable - %v", ErrStoreDir, err)
+	}
+	name := f.Name()
+	f.Close()
+	os.Remove(name)
+	return nil
+}
+
+// banner logs what upstream logs when JetStream starts.
+func (js *JetStream) banner() {
+	l := js.log
+	l.Info("Starting JetStream")
+	for _, line := range []string{
+		`    _ ___ _____ ___ _____ ___ ___   _   __  __`,
+		` _ | | __|_   _/ __|_   _| _ \ __| /_\ |  \/  |`,
+		`| || | _|  | | \__ \ | | |   / _| / _ \| |\/| |`,
+		` \__/|___| |_| |___/ |_| |_|_\___/_/ \_\_|  |_|`,
+		``,
+		`         https://docs.nats.io/jetstream`,
+		``,
+		`---------------- JETSTREAM ----------------`,
+		fmt.Sprintf("  Strict:          %v", !js.opts.NonStrict),
+		fmt.Sprintf("  Max Memory:      %s", friendlyBytes(js.opts.MaxMemory)),
+		fmt.Sprintf("  Max Storage:     %s", friendlyBytes(js.opts.MaxStore)),
+		fmt.Sprintf("  Store Directory: %q", js.dir),
+	} {
+		l.Info(line)
+	}
+	if js.opts.Domain != "" {
+		l.Info(fmt.Sprintf("  Domain:          %s", js.opts.Domain))
+	}
+	l.Info(fmt.Sprintf("  API Level:       %d", APILevel))
+	l.Info(`-------------------------------------------`)
+}
+
+func friendlyBytes(n int64) string {
+	f := float64(n)
+	units := []string{"B", "KB", "MB", "GB", "TB", "PB"}
+	i := 0
+	for f >= 1024 && i < len(units)-1 {
+		f /= 1024
+		i++
+	}
+	if i == 0 {
+		return fmt.Sprintf("%d B", n)
+	}
+	return fmt.Sprintf("%.2f %s", f, units[i])
 }
 
 // Shutdown stops serving the API, stops the streams and closes their
 // stores, making everything acknowledged durable.
-func (js *JetStream) Shutdown(ctx context.Context) error { return nil }
+func (js *JetStream) Shutdown(ctx context.Context) error {
+	js.mu.Lock()
+	if js.closed {
+		js.mu.Unlock()
+		return nil
+	}
+	js.closed = true
+	accs := make([]*account, 0, len(js.accounts))
+	for _, a := range js.accounts {
+		accs = append(accs, a)
+	}
+	js.mu.Unlock()
+	js.srv.SetJetStream("", 0)
+	js.unregisterMonitoring()
+	var errs []error
+	for _, a := range accs {
+		if err := a.close(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// account returns the JetStream account named name, nil if it has none.
+func (js *JetStream) account(name string) *account {
+	js.mu.Lock()
+	defer js.mu.Unlock()
+	a := js.accounts[name]
+	if a == nil || !a.enabled {
+		return nil
+	}
+	return a
+}
+
+func (js *JetStream) accountList() []*account {
+	js.mu.Lock()
+	defer js.mu.Unlock()
+	out := make([]*account, 0, len(js.accounts))
+	for _, a := range js.accounts {
+		if a.enabled {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+// StoreDir returns the directory holding JetStream's data.
+func (js *JetStream) StoreDir() string { return js.dir }
+
+func accountDir(root, name string) string { return filepath.Join(root, name) }
+
+var _ = api.LimitsPolicy

@@ -1,0 +1,348 @@
+package jetstream
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"natsd.dev/jetstream/api"
+	"natsd.dev/jetstream/internal/stream"
+	"natsd.dev/jetstream/store"
+	"natsd.dev/jetstream/store/filestore"
+	"natsd.dev/jetstream/store/memstore"
+	"natsd.dev/server"
+)
+
+// account is one account's JetStream: its API session and its streams.
+// An account without JetStream still gets an API session, which answers
+// "jetstream not enabled for account".
+type account struct {
+	js      *JetStream
+	name    string
+	enabled bool
+	limits  api.AccountLimits
+	dir     string
+	api     *server.Session
+
+	mu      sync.Mutex // guards streams and the create/delete of streams
+	streams map[string]*streamEntry
+	// list is a copy of streams' values for readers that must not take
+	// mu (the publish path's storage check runs under a stream's lock).
+	list atomic.Pointer[[]*streamEntry]
+
+	apiTotal, apiErrors atomic.Uint64
+}
+
+// streamEntry is a stream and the session that captures its subjects.
+type streamEntry struct {
+	*stream.Stream
+	acc     *account
+	storage api.StorageType // fixed for the stream's life
+	sess *server.Session
+	subs []*server.SessionSub
+}
+
+// streamQueue bounds the messages waiting for a stream's capture: a
+// publisher faster than the store is slowed, never answered with a lost
+// message.
+const streamQueue = 1 << 15
+
+func (js *JetStream) addAccount(name string, lim api.AccountLimits, on bool) (*account, error) {
+	a := &account{js: js, name: name, enabled: on, limits: lim, dir: accountDir(js.dir, name), streams: make(map[string]*streamEntry)}
+	sess, err := js.srv.Attach(server.SessionOptions{Kind: server.SessionJetStream, Account: name, Name: "JetStream API", QueueLen: 4096})
+	if err != nil {
+		return nil, fmt.Errorf("jetstream: account %q: %w", name, err)
+	}
+	a.api = sess
+	if on {
+		if err := a.recover(); err != nil {
+			sess.Close()
+			return nil, err
+		}
+	}
+	for _, subj := range js.apiSubjects() {
+		if _, err := sess.Subscribe(subj, "", a.handleAPI); err != nil {
+			a.close()
+			return nil, fmt.Errorf("jetstream: account %q: %w", name, err)
+		}
+	}
+	js.mu.Lock()
+	js.accounts[name] = a
+	js.mu.Unlock()
+	return a, nil
+}
+
+// apiSubjects are the subjects the API is served on: $JS.API.> and, with
+// a domain, $JS.<domain>.API.>.
+func (js *JetStream) apiSubjects() []string {
+	s := []string{"$JS.API.>"}
+	if d := js.opts.Domain; d != "" {
+		s = append(s, "$JS."+d+".API.>")
+	}
+	return s
+}
+
+func (a *account) close() error {
+	a.mu.Lock()
+	streams := make([]*streamEntry, 0, len(a.streams))
+	for _, s := range a.streams {
+		streams = append(streams, s)
+	}
+	a.streams = map[string]*streamEntry{}
+	a.publishListLocked()
+	a.mu.Unlock()
+	var errs []error
+	for _, s := range streams {
+		if err := s.stop(false); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if a.api != nil {
+		a.api.Close()
+	}
+	return errors.Join(errs...)
+}
+
+// stop unsubscribes the stream and closes (or deletes) it.
+func (se *streamEntry) stop(del bool) error {
+	se.sess.Close()
+	if del {
+		return se.Delete()
+	}
+	return se.Close()
+}
+
+func (a *account) streamDir(name string) string { return filepath.Join(a.dir, "streams", name) }
+
+// meta is what a stream keeps beside its messages: its configuration and
+// creation time.
+type meta struct {
+	Config  api.StreamConfig `json:"config"`
+	Created time.Time        `json:"created"`
+}
+
+const metaFile = "meta.json"
+
+// writeMeta writes the stream's meta file atomically and durably.
+func writeMeta(dir string, m meta) error {
+	b, err := json.Marshal(m)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return err
+	}
+	tmp := filepath.Join(dir, metaFile+".tmp")
+	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o640)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(b); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, filepath.Join(dir, metaFile)); err != nil {
+		return err
+	}
+	return syncDir(dir)
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
+}
+
+// recover opens every stream found in the account's directory.
+func (a *account) recover() error {
+	root := filepath.Join(a.dir, "streams")
+	ents, err := os.ReadDir(root)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("jetstream: account %q: %w", a.name, err)
+	}
+	names := make([]string, 0, len(ents))
+	for _, e := range ents {
+		if e.IsDir() {
+			names = append(names, e.Name())
+		}
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		dir := filepath.Join(root, n)
+		b, err := os.ReadFile(filepath.Join(dir, metaFile))
+		if err != nil {
+			a.js.log.Warn(fmt.Sprintf("  Error recovering stream %q in account %q: %v", n, a.name, err))
+			continue
+		}
+		var m meta
+		if err := json.Unmarshal(b, &m); err != nil {
+			a.js.log.Warn(fmt.Sprintf("  Error unmarshalling stream metafile %q: %v", filepath.Join(dir, metaFile), err))
+			continue
+		}
+		start := time.Now()
+		se, err := a.openStream(m.Config, m.Created)
+		if err != nil {
+			a.js.log.Warn(fmt.Sprintf("  Error recreating stream %q: %v", n, err))
+			continue
+		}
+		st := se.State()
+		a.js.log.Info(fmt.Sprintf("  Restored %s messages for stream '%s > %s' in %v", comma(st.Msgs), a.name, n, time.Since(start).Round(time.Millisecond)))
+	}
+	return nil
+}
+
+func comma(n uint64) string {
+	s := fmt.Sprint(n)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
+}
+
+// openStream creates (or reopens) the stream of cfg, already normalized,
+// and subscribes it to its subjects.
+func (a *account) openStream(cfg api.StreamConfig, created time.Time) (*streamEntry, error) {
+	js := a.js
+	dir := a.streamDir(cfg.Name)
+	sess, err := js.srv.Attach(server.SessionOptions{Kind: server.SessionJetStream, Account: a.name, Name: "JetStream stream " + cfg.Name, QueueLen: streamQueue})
+	if err != nil {
+		return nil, err
+	}
+	open := func(sc store.Config) (store.StreamStore, error) {
+		if cfg.Storage == api.MemoryStorage {
+			return memstore.New(sc)
+		}
+		return filestore.Open(filestore.Config{Dir: dir, SyncInterval: js.opts.SyncInterval}, sc)
+	}
+	so := stream.Options{
+		Domain:     js.opts.Domain,
+		Out:        sess,
+		AckOnWrite: js.opts.SyncInterval > 0 || cfg.PersistMode == api.AsyncPersistMode,
+		Created:    created,
+		Admit:      a.admit(cfg.Storage),
+	}
+	st, err := stream.New(cfg, open, so)
+	if err != nil {
+		sess.Close()
+		return nil, err
+	}
+	se := &streamEntry{Stream: st, acc: a, sess: sess, storage: cfg.Storage}
+	if err := se.subscribe(cfg.Subjects); err != nil {
+		se.stop(false)
+		return nil, err
+	}
+	a.mu.Lock()
+	a.streams[cfg.Name] = se
+	a.publishListLocked()
+	a.mu.Unlock()
+	return se, nil
+}
+
+// subscribe replaces the stream's capture subscriptions with subjects.
+func (se *streamEntry) subscribe(subjects []string) error {
+	for _, sub := range se.subs {
+		_ = sub.Unsubscribe()
+	}
+	se.subs = se.subs[:0]
+	for _, subj := range subjects {
+		sub, err := se.sess.Subscribe(subj, "", se.capture)
+		if err != nil {
+			return err
+		}
+		se.subs = append(se.subs, sub)
+	}
+	return nil
+}
+
+func (se *streamEntry) capture(m *server.Msg) {
+	se.ProcessMsg(string(m.Subject), string(m.Reply), m.Header, m.Data)
+}
+
+// usage sums the bytes the account's streams hold, by storage type.
+func (a *account) usage() (mem, file uint64) {
+	for _, s := range a.streamList() {
+		b := s.State().Bytes
+		if s.storage == api.MemoryStorage {
+			mem += b
+		} else {
+			file += b
+		}
+	}
+	return mem, file
+}
+
+// publishListLocked refreshes list from streams.
+func (a *account) publishListLocked() {
+	l := make([]*streamEntry, 0, len(a.streams))
+	for _, s := range a.streams {
+		l = append(l, s)
+	}
+	sort.Slice(l, func(i, j int) bool { return l[i].Name() < l[j].Name() })
+	a.list.Store(&l)
+}
+
+// streamList returns the account's streams sorted by name.
+func (a *account) streamList() []*streamEntry {
+	if l := a.list.Load(); l != nil {
+		return *l
+	}
+	return nil
+}
+
+// reserved sums the max_bytes of the account's streams, by storage type.
+func (a *account) reservedLocked() (mem, file uint64) {
+	for _, s := range a.streams {
+		c := s.Config()
+		if c.MaxBytes <= 0 {
+			continue
+		}
+		if c.Storage == api.MemoryStorage {
+			mem += uint64(c.MaxBytes)
+		} else {
+			file += uint64(c.MaxBytes)
+		}
+	}
+	return mem, file
+}
+
+// admit returns the check a stream of storage t asks before storing a
+// message: the account's storage limit of that type.
+func (a *account) admit(t api.StorageType) func(uint64) *api.Error {
+	limit := a.limits.MaxStore
+	if t == api.MemoryStorage {
+		limit = a.limits.MaxMemory
+	}
+	if limit <= 0 {
+		return nil
+	}
+	return func(size uint64) *api.Error {
+		mem, file := a.usage()
+		used := file
+		if t == api.MemoryStorage {
+			used = mem
+		}
+		if used+size > uint64(limit) {
+			return api.ErrAccountResourcesExceeded
+		}
+		return nil
+	}
+}

@@ -1,0 +1,564 @@
+package jetstream
+
+import (
+	"encoding/json"
+	"errors"
+	"os"
+	"time"
+
+	"natsd.dev/jetstream/api"
+	"natsd.dev/jetstream/internal/stream"
+	"natsd.dev/jetstream/store"
+)
+
+// Paging sizes of the list calls, as upstream.
+const (
+	namesPageSize    = 1024
+	listPageSize     = 256
+	subjectsPageSize = 100_000
+)
+
+func (c *apiCall) accountInfo(string) {
+	a := c.acc
+	mem, file := a.usage()
+	var consumers int
+	streams := a.streamList()
+	for _, s := range streams {
+		consumers += s.State().Consumers
+	}
+	info := &api.AccountInfo{
+		Tier: api.Tier{
+			Memory: mem, Store: file, Streams: len(streams), Consumers: consumers,
+			Limits: a.limits,
+		},
+		Domain: a.js.opts.Domain,
+		API:    api.APIStats{Level: APILevel, Total: a.apiTotal.Load(), Errors: a.apiErrors.Load()},
+	}
+	a.mu.Lock()
+	info.ReservedMemory, info.ReservedStore = a.reservedLocked()
+	a.mu.Unlock()
+	c.respond(api.AccountInfoResponse{Response: api.Response{Type: api.TypeAccountInfoResponse}, AccountInfo: info})
+}
+
+// streamLimits are the limits a stream configuration is checked against.
+func (a *account) streamLimits() stream.Limits {
+	return stream.Limits{
+		MaxDuplicates:      a.js.opts.Limits.Duplicates,
+		MaxMemStreamBytes:  a.limits.MemoryMaxStreamBytes,
+		MaxFileStreamBytes: a.limits.StoreMaxStreamBytes,
+		MaxBytesRequired:   a.limits.MaxBytesRequired,
+	}
+}
+
+// readConfig decodes and normalizes the configuration of a create or
+// update of the stream name.
+func (c *apiCall) readConfig(name string) (api.StreamConfig, *api.Error) {
+	var cfg api.StreamConfig
+	if e := c.needBody(&cfg); e != nil {
+		return cfg, e
+	}
+	if cfg.Name == "" {
+		cfg.Name = name
+	}
+	if cfg.Name != name {
+		return cfg, api.ErrStreamMismatch
+	}
+	if e := stream.Normalize(&cfg, c.acc.streamLimits()); e != nil {
+		return cfg, e
+	}
+	return cfg, nil
+}
+
+// overlapLocked reports whether subjects overlap a stream other than
+// except.
+func (a *account) overlapLocked(subjects []string, except string) bool {
+	for name, s := range a.streams {
+		if name == except {
+			continue
+		}
+		for _, x := range s.Config().Subjects {
+			for _, y := range subjects {
+				if stream.Overlap(x, y) {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+// checkResourcesLocked checks that a stream of cfg fits the account's and
+// the server's storage, counting max_bytes as reserved (except for the
+// stream named except, being updated).
+func (a *account) checkResourcesLocked(cfg *api.StreamConfig, except string) *api.Error {
+	if cfg.MaxBytes <= 0 {
+		return nil
+	}
+	var mem, file uint64
+	for name, s := range a.streams {
+		if name == except {
+			continue
+		}
+		c := s.Config()
+		if c.MaxBytes > 0 {
+			if c.Storage == api.MemoryStorage {
+				mem += uint64(c.MaxBytes)
+			} else {
+				file += uint64(c.MaxBytes)
+			}
+		}
+	}
+	need, limit, server := file, a.limits.MaxStore, a.js.opts.MaxStore
+	if cfg.Storage == api.MemoryStorage {
+		need, limit, server = mem, a.limits.MaxMemory, a.js.opts.MaxMemory
+	}
+	need += uint64(cfg.MaxBytes)
+	if limit > 0 && need > uint64(limit) {
+		return api.ErrStorageResourcesExceeded
+	}
+	if server > 0 && need > uint64(server) {
+		return api.ErrStorageResourcesExceeded
+	}
+	return nil
+}
+
+func sameConfig(a, b *api.StreamConfig) bool {
+	x, _ := json.Marshal(a)
+	y, _ := json.Marshal(b)
+	return string(x) == string(y)
+}
+
+func (c *apiCall) streamCreate(name string) {
+	const rt = api.TypeStreamCreateResponse
+	cfg, e := c.readConfig(name)
+	if e != nil {
+		c.fail(rt, e)
+		return
+	}
+	a := c.acc
+	a.mu.Lock()
+	if cur := a.streams[name]; cur != nil {
+		cc := cur.Config()
+		a.mu.Unlock()
+		if !sameConfig(&cc, &cfg) {
+			c.fail(rt, api.ErrStreamNameExist)
+			return
+		}
+		c.respondInfo(rt, cur, nil)
+		return
+	}
+	if a.limits.MaxStreams > 0 && len(a.streams) >= a.limits.MaxStreams {
+		a.mu.Unlock()
+		c.fail(rt, api.ErrMaximumStreamsLimit)
+		return
+	}
+	if a.overlapLocked(cfg.Subjects, "") {
+		a.mu.Unlock()
+		c.fail(rt, api.ErrStreamSubjectOverlap)
+		return
+	}
+	if e := a.checkResourcesLocked(&cfg, ""); e != nil {
+		a.mu.Unlock()
+		c.fail(rt, e)
+		return
+	}
+	created := time.Now().UTC()
+	dir := a.streamDir(name)
+	if err := writeMeta(dir, meta{Config: cfg, Created: created}); err != nil {
+		a.mu.Unlock()
+		c.fail(rt, api.ErrStreamCreate.WithErr(err))
+		return
+	}
+	a.mu.Unlock()
+	se, err := a.openStream(cfg, created)
+	if err != nil {
+		os.RemoveAll(dir)
+		c.fail(rt, api.ErrStreamCreate.WithErr(err))
+		return
+	}
+	a.streamAdvisory(name, "create")
+	c.respondInfo(rt, se, nil)
+}
+
+func (c *apiCall) streamUpdate(name string) {
+	const rt = api.TypeStreamUpdateResponse
+	cfg, e := c.readConfig(name)
+	if e != nil {
+		c.fail(rt, e)
+		return
+	}
+	a := c.acc
+	a.mu.Lock()
+	se := a.streams[name]
+	if se == nil {
+		a.mu.Unlock()
+		c.fail(rt, api.ErrStreamNotFound)
+		return
+	}
+	cur := se.Config()
+	if e := stream.CheckUpdate(&cur, &cfg); e != nil {
+		a.mu.Unlock()
+		c.fail(rt, e)
+		return
+	}
+	if a.overlapLocked(cfg.Subjects, name) {
+		a.mu.Unlock()
+		c.fail(rt, api.ErrStreamSubjectOverlap)
+		return
+	}
+	if e := a.checkResourcesLocked(&cfg, name); e != nil {
+		a.mu.Unlock()
+		c.fail(rt, e)
+		return
+	}
+	if err := writeMeta(a.streamDir(name), meta{Config: cfg, Created: se.Created()}); err != nil {
+		a.mu.Unlock()
+		c.fail(rt, api.ErrStreamUpdate.WithErr(err))
+		return
+	}
+	res := se.Propose(&stream.Op{Kind: stream.OpUpdate, Config: &cfg})
+	if res.Err == nil && !equalStrings(cur.Subjects, cfg.Subjects) {
+		if err := se.subscribe(cfg.Subjects); err != nil {
+			res.Err = api.ErrStreamUpdate.WithErr(err)
+		}
+	}
+	a.mu.Unlock()
+	if res.Err != nil {
+		c.fail(rt, res.Err)
+		return
+	}
+	a.streamAdvisory(name, "modify")
+	c.respondInfo(rt, se, nil)
+}
+
+func equalStrings(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func (c *apiCall) streamDelete(name string) {
+	const rt = api.TypeStreamDeleteResponse
+	a := c.acc
+	a.mu.Lock()
+	se := a.streams[name]
+	if se == nil {
+		a.mu.Unlock()
+		c.fail(rt, api.ErrStreamNotFound)
+		return
+	}
+	delete(a.streams, name)
+	a.publishListLocked()
+	a.mu.Unlock()
+	err := se.stop(true)
+	os.RemoveAll(a.streamDir(name))
+	if err != nil && !errors.Is(err, store.ErrStoreClosed) {
+		c.fail(rt, api.ErrStreamDelete.WithErr(err))
+		return
+	}
+	a.streamAdvisory(name, "delete")
+	c.respond(api.SuccessResponse{Response: api.Response{Type: rt}, Success: true})
+}
+
+// lookup returns the stream name or answers "stream not found".
+func (c *apiCall) lookup(rt, name string) *streamEntry {
+	c.acc.mu.Lock()
+	se := c.acc.streams[name]
+	c.acc.mu.Unlock()
+	if se == nil {
+		c.fail(rt, api.ErrStreamNotFound)
+	}
+	return se
+}
+
+func (c *apiCall) streamInfo(name string) {
+	const rt = api.TypeStreamInfoResponse
+	var req api.StreamInfoRequest
+	if e := c.decode(&req); e != nil {
+		c.fail(rt, e)
+		return
+	}
+	se := c.lookup(rt, name)
+	if se == nil {
+		return
+	}
+	c.respondInfo(rt, se, &req)
+}
+
+// info renders the stream's information; req adds the subjects and
+// deleted details.
+func (se *streamEntry) info(req *api.StreamInfoRequest) (*api.StreamInfo, api.Paged, *api.Error) {
+	cfg := se.Config()
+	st := se.State()
+	js := se.acc.js
+	now := time.Now().UTC()
+	si := &api.StreamInfo{
+		Config:  cfg,
+		Created: se.Created(),
+		State: api.StreamState{
+			Msgs: st.Msgs, Bytes: st.Bytes, FirstSeq: st.FirstSeq, LastSeq: st.LastSeq,
+			NumSubjects: st.NumSubjects, NumDeleted: st.NumDeleted, Consumers: st.Consumers,
+		},
+		Domain:    js.opts.Domain,
+		Cluster:   &api.ClusterInfo{Leader: js.srv.Name(), LeaderSince: &js.started},
+		TimeStamp: now,
+	}
+	if !st.FirstTime.IsZero() {
+		si.State.FirstTime = st.FirstTime.UTC()
+	}
+	if !st.LastTime.IsZero() {
+		si.State.LastTime = st.LastTime.UTC()
+	}
+	if st.Lost != nil {
+		si.State.Lost = &api.LostStreamData{Msgs: st.Lost.Msgs, Bytes: st.Lost.Bytes}
+	}
+	var pg api.Paged
+	if req == nil {
+		return si, pg, nil
+	}
+	if req.SubjectsFilter != "" {
+		totals, err := se.Store().SubjectsTotals(req.SubjectsFilter)
+		if err != nil {
+			return nil, pg, api.ErrStreamGeneralError.WithErr(err)
+		}
+		pg = pageSubjects(totals, req.Offset, &si.State)
+	}
+	if req.DeletedDetails && st.NumDeleted > 0 {
+		si.State.Deleted = deleted(se.Store(), st)
+	}
+	return si, pg, nil
+}
+
+// pageSubjects puts one page of totals (sorted by subject) into state.
+func pageSubjects(totals map[string]uint64, offset int, state *api.StreamState) api.Paged {
+	pg := api.Paged{Total: len(totals), Offset: offset, Limit: subjectsPageSize}
+	if len(totals) <= subjectsPageSize && offset <= 0 {
+		state.Subjects = totals
+		return pg
+	}
+	keys := sortedKeys(totals)
+	if offset > len(keys) {
+		offset = len(keys)
+	}
+	end := min(offset+subjectsPageSize, len(keys))
+	state.Subjects = make(map[string]uint64, end-offset)
+	for _, k := range keys[offset:end] {
+		state.Subjects[k] = totals[k]
+	}
+	return pg
+}
+
+// deleted lists the sequences in [FirstSeq, LastSeq] holding no message.
+func deleted(st store.StreamStore, s store.StreamState) []uint64 {
+	var out []uint64
+	var m store.StoredMsg
+	next := s.FirstSeq
+	for next <= s.LastSeq {
+		err := st.LoadNextMsg("", next, &m)
+		end := s.LastSeq + 1
+		if err == nil {
+			end = m.Seq
+		}
+		for q := next; q < end; q++ {
+			out = append(out, q)
+		}
+		if err != nil {
+			break
+		}
+		next = m.Seq + 1
+	}
+	return out
+}
+
+func (c *apiCall) respondInfo(rt string, se *streamEntry, req *api.StreamInfoRequest) {
+	si, pg, e := se.info(req)
+	if e != nil {
+		c.fail(rt, e)
+		return
+	}
+	c.respond(api.StreamInfoResponse{Response: api.Response{Type: rt}, Paged: pg, StreamInfo: si})
+}
+
+// matching returns the account's streams (by name) whose subjects overlap
+// filter ("" matches all).
+func (a *account) matching(filter string) []*streamEntry {
+	var out []*streamEntry
+	for _, s := range a.streamList() {
+		if filter == "" || filter == ">" {
+			out = append(out, s)
+			continue
+		}
+		for _, x := range s.Config().Subjects {
+			if stream.Overlap(x, filter) {
+				out = append(out, s)
+				break
+			}
+		}
+	}
+	return out
+}
+
+func (c *apiCall) streamNames(string) {
+	const rt = api.TypeStreamNamesResponse
+	var req api.StreamNamesRequest
+	if e := c.decode(&req); e != nil {
+		c.fail(rt, e)
+		return
+	}
+	all := c.acc.matching(req.Subject)
+	off := min(max(req.Offset, 0), len(all))
+	end := min(off+namesPageSize, len(all))
+	names := make([]string, 0, end-off)
+	for _, s := range all[off:end] {
+		names = append(names, s.Name())
+	}
+	c.respond(api.StreamNamesResponse{
+		Response: api.Response{Type: rt},
+		Paged:    api.Paged{Total: len(all), Offset: off, Limit: namesPageSize},
+		Streams:  names,
+	})
+}
+
+func (c *apiCall) streamList(string) {
+	const rt = api.TypeStreamListResponse
+	var req api.StreamNamesRequest
+	if e := c.decode(&req); e != nil {
+		c.fail(rt, e)
+		return
+	}
+	all := c.acc.matching(req.Subject)
+	off := min(max(req.Offset, 0), len(all))
+	end := min(off+listPageSize, len(all))
+	infos := make([]*api.StreamInfo, 0, end-off)
+	for _, s := range all[off:end] {
+		si, _, _ := s.info(nil)
+		infos = append(infos, si)
+	}
+	c.respond(api.StreamListResponse{
+		Response: api.Response{Type: rt},
+		Paged:    api.Paged{Total: len(all), Offset: off, Limit: listPageSize},
+		Streams:  infos,
+	})
+}
+
+func (c *apiCall) streamPurge(name string) {
+	const rt = api.TypeStreamPurgeResponse
+	var req api.StreamPurgeRequest
+	if e := c.decode(&req); e != nil {
+		c.fail(rt, e)
+		return
+	}
+	se := c.lookup(rt, name)
+	if se == nil {
+		return
+	}
+	cfg := se.Config()
+	switch {
+	case cfg.Sealed:
+		c.fail(rt, api.ErrStreamSealed)
+		return
+	case cfg.DenyPurge:
+		c.fail(rt, api.ErrStreamPurgeFailed.With("err", "stream purge not permitted"))
+		return
+	case req.Sequence > 0 && req.Keep > 0:
+		c.fail(rt, api.ErrBadRequest)
+		return
+	}
+	res := se.Propose(&stream.Op{Kind: stream.OpPurge, Purge: store.PurgeRequest{Filter: req.Subject, Seq: req.Sequence, Keep: req.Keep}})
+	if res.Err != nil {
+		c.fail(rt, res.Err)
+		return
+	}
+	c.respond(api.StreamPurgeResponse{Response: api.Response{Type: rt}, Success: true, Purged: res.Purged})
+}
+
+func (c *apiCall) msgDelete(name string) {
+	const rt = api.TypeStreamMsgDeleteResp
+	var req api.MsgDeleteRequest
+	if e := c.needBody(&req); e != nil {
+		c.fail(rt, e)
+		return
+	}
+	se := c.lookup(rt, name)
+	if se == nil {
+		return
+	}
+	cfg := se.Config()
+	switch {
+	case cfg.Sealed:
+		c.fail(rt, api.ErrStreamSealed)
+		return
+	case cfg.DenyDelete:
+		c.fail(rt, api.ErrStreamMsgDeleteFailed.With("err", "message delete not permitted"))
+		return
+	}
+	res := se.Propose(&stream.Op{Kind: stream.OpDelete, Seq: req.Seq, NoErase: req.NoErase})
+	if res.Err != nil {
+		c.fail(rt, res.Err)
+		return
+	}
+	c.respond(api.SuccessResponse{Response: api.Response{Type: rt}, Success: true})
+}
+
+func (c *apiCall) msgGet(name string) {
+	const rt = api.TypeStreamMsgGetResponse
+	var req api.MsgGetRequest
+	if e := c.needBody(&req); e != nil {
+		c.fail(rt, e)
+		return
+	}
+	se := c.lookup(rt, name)
+	if se == nil {
+		return
+	}
+	set := 0
+	for _, b := range []bool{req.Seq > 0, req.LastFor != "", req.NextFor != ""} {
+		if b {
+			set++
+		}
+	}
+	if set != 1 || req.Batch > 0 || len(req.MultiLastFor) > 0 {
+		c.fail(rt, api.ErrBadRequest)
+		return
+	}
+	var m store.StoredMsg
+	var err error
+	st := se.Store()
+	switch {
+	case req.Seq > 0 && req.NextFor != "":
+		err = st.LoadNextMsg(req.NextFor, req.Seq, &m)
+	case req.Seq > 0:
+		err = st.LoadMsg(req.Seq, &m)
+	case req.LastFor != "":
+		err = st.LoadLastMsg(req.LastFor, &m)
+	default:
+		err = st.LoadNextMsg(req.NextFor, 0, &m)
+	}
+	if err != nil {
+		if errors.Is(err, store.ErrMsgNotFound) {
+			c.fail(rt, api.ErrNoMessageFound)
+		} else {
+			c.fail(rt, api.ErrStreamGeneralError.WithErr(err))
+		}
+		return
+	}
+	c.respond(api.MsgGetResponse{Response: api.Response{Type: rt}, Message: &api.StoredMsg{
+		Subject: m.Subject, Sequence: m.Seq, Header: m.Hdr, Data: m.Data, Time: time.Unix(0, m.Time).UTC(),
+	}})
+}
+
+// streamStepdown answers a leader stepdown: a single server is the only
+// possible leader, as upstream answers without clustering.
+func (c *apiCall) streamStepdown(name string) {
+	const rt = api.TypeStreamStepdownResponse
+	if se := c.lookup(rt, name); se == nil {
+		return
+	}
+	c.fail(rt, api.ErrClusterRequired)
+}
