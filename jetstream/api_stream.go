@@ -325,7 +325,7 @@ func (se *streamEntry) info(req *api.StreamInfoRequest) (*api.StreamInfo, api.Pa
 	if req.SubjectsFilter != "" {
 		totals, err := se.Store().SubjectsTotals(req.SubjectsFilter)
 		if err != nil {
-			return nil, pg, api.ErrStreamGeneralError.WithErr(err)
+			return nil, pg, api.ErrStreamGeneral.WithErr(err)
 		}
 		pg = pageSubjects(totals, req.Offset, &si.State)
 	}
@@ -544,7 +544,7 @@ func (c *apiCall) msgGet(name string) {
 		if errors.Is(err, store.ErrMsgNotFound) {
 			c.fail(rt, api.ErrNoMessageFound)
 		} else {
-			c.fail(rt, api.ErrStreamGeneralError.WithErr(err))
+			c.fail(rt, api.ErrStreamGeneral.WithErr(err))
 		}
 		return
 	}

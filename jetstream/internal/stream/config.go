@@ -1,7 +1,6 @@
 package stream
 
 import (
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -32,10 +31,10 @@ func invalid(format string, args ...any) *api.Error {
 // the API error to answer with. It does not look at other streams.
 func Normalize(cfg *api.StreamConfig, lim Limits) *api.Error {
 	if cfg.Name == "" {
-		return api.ErrStreamNameRequired
+		return invalid("stream name is required")
 	}
 	if strings.ContainsAny(cfg.Name, "/\\") {
-		return api.ErrStreamInvalidConfig.WithErr(errors.New("stream name can not contain path separators"))
+		return api.ErrStreamNameContainsPathSeparators
 	}
 	if !ValidName(cfg.Name) {
 		return invalid("stream name is invalid")
