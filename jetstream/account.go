@@ -44,8 +44,8 @@ type streamEntry struct {
 	*stream.Stream
 	acc     *account
 	storage api.StorageType // fixed for the stream's life
-	sess *server.Session
-	subs []*server.SessionSub
+	sess    *server.Session
+	subs    []*server.SessionSub
 }
 
 // streamQueue bounds the messages waiting for a stream's capture: a

@@ -51,24 +51,24 @@ type Options struct {
 type Stream struct {
 	opts Options
 
-	mu       sync.Mutex // guards everything below and serializes Apply
-	cfg      api.StreamConfig
-	created  time.Time
-	st       store.StreamStore
-	dedupe   dedupe
-	lastID   string // Nats-Msg-Id of the last stored message
-	xform    *sublist.Transform
-	repub    *sublist.Transform
-	ackHead  []byte // `{"stream":"NAME"[,"domain":"D"],"seq":`
-	closed   bool
-	pending  []pendingAck // acks waiting for durability, by seq
-	durable  atomic.Uint64
-	kick     chan struct{}
-	done     chan struct{}
-	ackerWG  sync.WaitGroup
-	scratch  store.StoredMsg
-	pubBuf   []byte
-	hdrBuf   []byte
+	mu      sync.Mutex // guards everything below and serializes Apply
+	cfg     api.StreamConfig
+	created time.Time
+	st      store.StreamStore
+	dedupe  dedupe
+	lastID  string // Nats-Msg-Id of the last stored message
+	xform   *sublist.Transform
+	repub   *sublist.Transform
+	ackHead []byte // `{"stream":"NAME"[,"domain":"D"],"seq":`
+	closed  bool
+	pending []pendingAck // acks waiting for durability, by seq
+	durable atomic.Uint64
+	kick    chan struct{}
+	done    chan struct{}
+	ackerWG sync.WaitGroup
+	scratch store.StoredMsg
+	pubBuf  []byte
+	hdrBuf  []byte
 }
 
 type pendingAck struct {
