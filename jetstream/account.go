@@ -46,6 +46,43 @@ type streamEntry struct {
 	storage api.StorageType // fixed for the stream's life
 	sess    *server.Session
 	subs    []*server.SessionSub
+	// sources copy into the stream (its mirror or sources); guarded by
+	// the account's mu, as the stream's create, update and delete.
+	sources []*sourcer
+
+	newMu   sync.Mutex
+	newCh   chan struct{} // closed at the next stored message; nil if nobody waits
+	stopped bool
+}
+
+// waitNew returns a channel closed when the stream stores its next
+// message (or stops).
+func (se *streamEntry) waitNew() <-chan struct{} {
+	se.newMu.Lock()
+	defer se.newMu.Unlock()
+	if se.newCh == nil {
+		se.newCh = make(chan struct{})
+		if se.stopped {
+			close(se.newCh)
+		}
+	}
+	return se.newCh
+}
+
+// notifyNew wakes the waiters of waitNew.
+func (se *streamEntry) notifyNew() {
+	se.newMu.Lock()
+	if se.newCh != nil {
+		close(se.newCh)
+		se.newCh = nil
+	}
+	se.newMu.Unlock()
+}
+
+func (se *streamEntry) isStopped() bool {
+	se.newMu.Lock()
+	defer se.newMu.Unlock()
+	return se.stopped
 }
 
 // streamQueue bounds the messages waiting for a stream's capture: a
@@ -111,7 +148,12 @@ func (a *account) close() error {
 
 // stop unsubscribes the stream and closes (or deletes) it.
 func (se *streamEntry) stop(del bool) error {
+	se.stopSources()
 	se.sess.Close()
+	se.newMu.Lock()
+	se.stopped = true
+	se.newMu.Unlock()
+	se.notifyNew()
 	if del {
 		return se.Delete()
 	}
@@ -253,6 +295,7 @@ func (a *account) openStream(cfg api.StreamConfig, created time.Time) (*streamEn
 	a.mu.Lock()
 	a.streams[cfg.Name] = se
 	a.publishListLocked()
+	se.startSources(&cfg)
 	a.mu.Unlock()
 	return se, nil
 }
@@ -275,6 +318,7 @@ func (se *streamEntry) subscribe(subjects []string) error {
 
 func (se *streamEntry) capture(m *server.Msg) {
 	se.ProcessMsg(string(m.Subject), string(m.Reply), m.Header, m.Data)
+	se.notifyNew()
 }
 
 // usage sums the bytes the account's streams hold, by storage type.

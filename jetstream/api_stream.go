@@ -222,6 +222,10 @@ func (c *apiCall) streamUpdate(name string) {
 			res.Err = api.ErrStreamUpdate.WithErr(err)
 		}
 	}
+	if res.Err == nil && !sameSources(&cur, &cfg) {
+		se.stopSources()
+		se.startSources(&cfg)
+	}
 	a.mu.Unlock()
 	if res.Err != nil {
 		c.fail(rt, res.Err)
@@ -229,6 +233,12 @@ func (c *apiCall) streamUpdate(name string) {
 	}
 	a.streamAdvisory(name, "modify")
 	c.respondInfo(rt, se, nil)
+}
+
+func sameSources(a, b *api.StreamConfig) bool {
+	x, _ := json.Marshal([]any{a.Mirror, a.Sources})
+	y, _ := json.Marshal([]any{b.Mirror, b.Sources})
+	return string(x) == string(y)
 }
 
 func equalStrings(a, b []string) bool {
@@ -315,6 +325,15 @@ func (se *streamEntry) info(req *api.StreamInfoRequest) (*api.StreamInfo, api.Pa
 	if !st.LastTime.IsZero() {
 		si.State.LastTime = st.LastTime.UTC()
 	}
+	se.acc.mu.Lock()
+	for _, src := range se.sources {
+		if src.mirror {
+			si.Mirror = src.info()
+		} else {
+			si.Sources = append(si.Sources, src.info())
+		}
+	}
+	se.acc.mu.Unlock()
 	if st.Lost != nil {
 		si.State.Lost = &api.LostStreamData{Msgs: st.Lost.Msgs, Bytes: st.Lost.Bytes}
 	}

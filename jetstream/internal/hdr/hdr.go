@@ -28,6 +28,7 @@ const (
 	UpToSequence       = "Nats-UpTo-Sequence"
 	MarkerReason       = "Nats-Marker-Reason"
 	MsgSize            = "Nats-Msg-Size"
+	StreamSource       = "Nats-Stream-Source"
 )
 
 const preamble = "NATS/1.0"

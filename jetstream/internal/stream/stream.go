@@ -221,6 +221,8 @@ const (
 	OpDelete                   // delete (or erase) one message
 	OpPurge                    // purge by filter, sequence or keep
 	OpUpdate                   // replace the configuration
+	OpMirror                   // store a mirrored message at its origin sequence
+	OpSource                   // store a sourced message
 )
 
 // Op is one change of a stream's state, as the log orders it.
@@ -251,6 +253,8 @@ func (s *Stream) applyLocked(op *Op) Result {
 	switch op.Kind {
 	case OpMsg:
 		return s.storeLocked(op)
+	case OpMirror, OpSource:
+		return s.copyLocked(op)
 	case OpDelete:
 		var err error
 		if op.NoErase {
