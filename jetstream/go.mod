@@ -4,6 +4,7 @@ go 1.26.0
 
 require (
 	github.com/nats-io/nats.go v1.55.0
+	natsd.dev/confparse v0.0.0
 	natsd.dev/server v0.0.0
 	natsd.dev/sublist v0.0.0
 )
@@ -15,7 +16,6 @@ require (
 	golang.org/x/crypto v0.57.0 // indirect
 	golang.org/x/sys v0.48.0 // indirect
 	natsd.dev/auth v0.0.0 // indirect
-	natsd.dev/confparse v0.0.0 // indirect
 	natsd.dev/protocol v0.0.0 // indirect
 )
 

@@ -43,7 +43,21 @@ type Options struct {
 	// Accounts lists the accounts with JetStream and their limits. When
 	// nil, every account but the system account has JetStream, without
 	// limits (upstream's behaviour when no account enables it itself).
+	// A configuration file that defines accounts and enables JetStream
+	// on none of them gives an empty map: none has it, as upstream (see
+	// ResolveAccounts).
 	Accounts map[string]api.AccountLimits
+	// DefaultDomains maps an account to the JetStream domain its
+	// requests to $JS.API.> go to when it has no JetStream here
+	// (default_js_domain).
+	DefaultDomains map[string]string
+
+	// Tuning, as upstream's keys of the same name; 0 picks upstream's
+	// default.
+	MaxCatchup        int64 // max_outstanding_catchup: bytes in flight to a catching-up replica
+	MaxBufferedSize   int64 // max_buffered_size: bytes a stream's ingest queue holds
+	MaxBufferedMsgs   int   // max_buffered_msgs: messages a stream's ingest queue holds
+	RequestQueueLimit int   // request_queue_limit: API requests queued before they are refused
 }
 
 // ServerLimits are the jetstream { limits {} } block.

@@ -7,6 +7,7 @@ import (
 	"natsd.dev/cluster"
 	"natsd.dev/cmd/internal/wsserver"
 	"natsd.dev/confparse"
+	"natsd.dev/jetstream"
 	"natsd.dev/server/config"
 )
 
@@ -18,6 +19,11 @@ type fileConfig struct {
 	cluster *cluster.Options
 	// websocket is the websocket {} block; Port 0 without one.
 	websocket wsserver.Options
+	// js is what the jetstream {} block, store_dir, default_js_domain
+	// and the accounts' jetstream keys configure; jsOn whether the file
+	// turns JetStream on.
+	js   jetstream.Options
+	jsOn bool
 }
 
 // Keys of subsystems natsd does not have yet. Their modules will register
@@ -28,7 +34,6 @@ const notYetKeys = `
 	operator operators root roots root_operator root_operators trusted trusted_keys
 	resolver account_resolver accounts_resolver resolver_tls resolver_preload resolver_pinned_accounts
 	gateway leaf leafnodes
-	jetstream store_dir storedir default_js_domain
 	mqtt`
 
 // ignoredKeys tune the reporting of link errors upstream has and natsd
@@ -37,7 +42,7 @@ const ignoredKeys = `connect_error_reports reconnect_error_reports`
 
 // notYetAccountKeys are the keys inside an account's block of subsystems
 // natsd does not have yet.
-const notYetAccountKeys = `jetstream`
+const notYetAccountKeys = ``
 
 // parser returns a parser with the command's blocks registered, whose
 // results land in fc. Each parse takes a new fileConfig and parser, so a
@@ -60,6 +65,7 @@ func (fc *fileConfig) parser() *config.Parser {
 	})
 	p.Register("websocket", wsserver.Block(&fc.websocket))
 	p.Register("ws", wsserver.Block(&fc.websocket))
+	jetstream.RegisterConfig(&p, &fc.js, &fc.jsOn)
 	for _, k := range strings.Fields(notYetKeys) {
 		p.Register(k, config.NotSupported)
 	}

@@ -204,7 +204,6 @@ func TestVersionAndHelp(t *testing.T) {
 
 func TestUnsupportedFlagsFail(t *testing.T) {
 	for _, args := range [][]string{
-		{"-js"}, {"--jetstream"}, {"-sd", "/tmp/js"},
 		{"--profile", "6060"},
 	} {
 		code, _, errOut := runOnce(t, args...)
@@ -220,13 +219,13 @@ func TestCheckConfig(t *testing.T) {
 	require.Equal(t, 0, code, errOut)
 	require.Regexp(t, `^nats-server: configuration file .*good\.conf is valid \(sha256:[0-9a-f]{64}\)\n$`, errOut)
 
-	bad := writeFile(t, filepath.Join(dir, "bad.conf"), "port: \"x\"\nbogus_key: 1\njetstream {}\nping_interval: \"2 minutes\"\n")
+	bad := writeFile(t, filepath.Join(dir, "bad.conf"), "port: \"x\"\nbogus_key: 1\njetstream { bogus: 1 }\nping_interval: \"2 minutes\"\n")
 	code, _, errOut = runOnce(t, "-c", bad, "-t")
 	require.Equal(t, 1, code)
 	for _, want := range []string{
 		bad + `:1:7: port: expected an integer, got string "x"`,
 		bad + `:2:1: unknown field "bogus_key"`,
-		bad + `:3:1: jetstream is not supported yet`,
+		bad + `:3:13: unknown field "bogus"`,
 		bad + `:4:16: error parsing ping_interval`,
 	} {
 		require.Contains(t, errOut, want)

@@ -190,12 +190,14 @@ func newFlagSet(f *flags, out io.Writer) *flag.FlagSet {
 	boolean(&f.version, false, "version", "v")
 	boolean(&f.helpTLS, false, "help_tls")
 
+	// JetStream options, applied by loadJetStream.
+	boolean(&f.jetstream, false, "jetstream", "js")
+	str(&f.storeDir, "store_dir", "sd")
+
 	// Options whose subsystems do not exist yet: accepted by the parser so
 	// the message is specific, refused by checkUnsupported.
 	integer(&f.httpPort, "http_port", "m")
 	integer(&f.httpsPort, "https_port", "ms")
-	boolean(&f.jetstream, false, "jetstream", "js")
-	str(&f.storeDir, "store_dir", "sd")
 	boolean(&f.tls, false, "tls")
 	str(&f.tlsCert, "tlscert")
 	str(&f.tlsKey, "tlskey")
@@ -208,7 +210,6 @@ func newFlagSet(f *flags, out io.Writer) *flag.FlagSet {
 // unsupportedFlags lists, by canonical name, the flags refused for now and
 // the subsystem each needs.
 var unsupportedFlags = []struct{ name, what string }{
-	{"jetstream", "JetStream"}, {"store_dir", "JetStream"},
 	{"profile", "profiling"},
 }
 

@@ -13,11 +13,13 @@ import (
 	"runtime/debug"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"natsd.dev/cluster"
 	"natsd.dev/cmd/internal/wsserver"
 	"natsd.dev/confparse"
+	"natsd.dev/jetstream"
 	"natsd.dev/monitor"
 	"natsd.dev/server"
 )
@@ -65,11 +67,16 @@ func run(args []string, stdout io.Writer, stderr *os.File) int {
 	if err != nil {
 		return fail(stderr, err)
 	}
+	jo, jsOn, err := loadJetStream(cfg, f)
+	if err != nil {
+		return fail(stderr, err)
+	}
 	if f.check {
 		fmt.Fprintf(stderr, "nats-server: configuration file %s is valid (%s)\n", f.configFile, cfg.Digest)
 		return 0
 	}
-	return serve(cfg, co, f, stderr)
+	p := &process{f: f, cfg: cfg, co: co, jsOpts: jo, jsOn: jsOn, ldmDone: make(chan struct{})}
+	return p.serve(stderr)
 }
 
 // fail prints err the way nats-server does and returns exit code 1.
@@ -141,6 +148,10 @@ type process struct {
 	co        *cluster.Options
 	cl        *cluster.Cluster   // nil without a cluster listener
 	ws        *wsserver.Listener // nil without a websocket listener
+	jsOpts    jetstream.Options
+	jsOn      bool                 // JetStream is configured on
+	js        *jetstream.JetStream // nil until started
+	jsStop    sync.Once
 	pidFile   string
 	portsFile string
 	ldm       bool
@@ -148,13 +159,15 @@ type process struct {
 	sigs      chan os.Signal // caught signals (trapSignals)
 }
 
-// serve starts the server and runs until a signal stops it.
-func serve(cfg *fileConfig, co *cluster.Options, f *flags, stderr *os.File) int {
+// serve starts the server p describes (f, cfg, co and the JetStream
+// options) and runs until a signal stops it.
+func (p *process) serve(stderr *os.File) int {
+	cfg, f := p.cfg, p.f
 	logs, err := newLogging(cfg.Log, stderr)
 	if err != nil {
 		return fail(stderr, fmt.Errorf("unable to set up logging: %w", err))
 	}
-	p := &process{f: f, cfg: cfg, co: co, logs: logs, ldmDone: make(chan struct{})}
+	p.logs = logs
 	defer p.cleanup()
 	p.trapSignals()
 	defer signal.Stop(p.sigs)
@@ -190,6 +203,12 @@ func serve(cfg *fileConfig, co *cluster.Options, f *flags, stderr *os.File) int 
 		return 1
 	}
 	if err := p.startCluster(); err != nil {
+		log.Log(context.Background(), fatalLevel, err.Error())
+		p.shutdown()
+		return 1
+	}
+	// JetStream before the monitor, which shows what it registers.
+	if err := p.startJetStream(); err != nil {
 		log.Log(context.Background(), fatalLevel, err.Error())
 		p.shutdown()
 		return 1
@@ -256,6 +275,9 @@ func (p *process) shutdown() {
 	if p.mon != nil {
 		p.mon.Shutdown(ctx)
 	}
+	// JetStream first, while its clients and links are still up, so
+	// that what it acknowledged is durable before anything else stops.
+	p.stopJetStream(ctx, p.logs.log)
 	if p.cl != nil {
 		_ = p.cl.Shutdown(ctx)
 	}
@@ -274,6 +296,11 @@ func (p *process) lameDuck() {
 	log := p.logs.log // p.logs belongs to the signal loop
 	go func() {
 		defer close(p.ldmDone)
+		// As upstream, lame duck mode stops JetStream before it closes
+		// the clients.
+		ctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+		p.stopJetStream(ctx, log)
+		cancel()
 		if err := p.srv.LameDuck(context.Background()); err != nil {
 			log.Error("Lame duck mode: " + err.Error())
 		}
@@ -323,6 +350,13 @@ func (p *process) tryReload() error {
 	co, err := loadCluster(c, p.f)
 	if err != nil {
 		return configError(err)
+	}
+	jo, jsOn, err := loadJetStream(c, p.f)
+	if err != nil {
+		return err
+	}
+	if err := checkJetStreamReload(p.jsOn, p.jsOpts, jsOn, jo); err != nil {
+		return err
 	}
 	// Of the cluster block only routes reload, as upstream's; the rest
 	// needs a restart.

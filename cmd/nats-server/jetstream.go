@@ -1,0 +1,88 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"reflect"
+
+	"natsd.dev/jetstream"
+)
+
+// loadJetStream layers the JetStream flags over what the file configured
+// (the keys jetstream.RegisterConfig parsed into cfg) and reports whether
+// JetStream is on. As upstream: -js given turns JetStream on, and
+// -js=false off, whatever the file says; -sd replaces the store
+// directory of the file.
+func loadJetStream(cfg *fileConfig, f *flags) (jetstream.Options, bool, error) {
+	o, on := cfg.js, cfg.jsOn
+	if f.set["jetstream"] {
+		on = f.jetstream
+	}
+	if f.set["store_dir"] {
+		o.StoreDir = f.storeDir
+	}
+	if !on {
+		return o, false, nil
+	}
+	sys := cfg.Options.SystemAccount
+	if cfg.Options.NoSystemAccount {
+		sys = ""
+	}
+	if err := o.ResolveAccounts(cfg.Options.Accounts, sys); err != nil {
+		return o, false, err
+	}
+	return o, true, nil
+}
+
+// startJetStream starts JetStream on the running server when the
+// configuration turns it on.
+func (p *process) startJetStream() error {
+	if !p.jsOn {
+		return nil
+	}
+	js, err := jetstream.Start(p.srv, p.jsOpts)
+	if err != nil {
+		return err
+	}
+	p.js = js
+	return nil
+}
+
+// stopJetStream shuts JetStream down once, from whichever of shutdown and
+// lame duck mode comes first, logging a failure to log (the lame duck
+// goroutine may not read p.logs, which belongs to the signal loop).
+func (p *process) stopJetStream(ctx context.Context, log *slog.Logger) {
+	p.jsStop.Do(func() {
+		if p.js == nil {
+			return
+		}
+		if err := p.js.Shutdown(ctx); err != nil {
+			log.Error("JetStream shutdown did not complete: " + err.Error())
+		}
+	})
+}
+
+// checkJetStreamReload refuses a reload that changes JetStream: natsd
+// applies its configuration only at start. The wording is upstream's for
+// the settings upstream refuses too.
+func checkJetStreamReload(oldOn bool, old jetstream.Options, newOn bool, nu jetstream.Options) error {
+	switch {
+	case oldOn != newOn:
+		return errors.New("config reload not supported for jetstream")
+	case !oldOn:
+		return nil // the settings of JetStream off do not matter
+	case old.StoreDir != nu.StoreDir:
+		return errors.New("config reload not supported for jetstream storage directory")
+	case old.MaxMemory != nu.MaxMemory || old.MaxStore != nu.MaxStore:
+		return errors.New("config reload not supported for jetstream max memory and store")
+	case old.Domain != nu.Domain:
+		return fmt.Errorf("config reload not supported for JetStreamDomain: old=%v, new=%v", old.Domain, nu.Domain)
+	case old.NonStrict != nu.NonStrict:
+		return fmt.Errorf("config reload not supported for NoJetStreamStrict: old=%v, new=%v", old.NonStrict, nu.NonStrict)
+	case !reflect.DeepEqual(old, nu):
+		return errors.New("config reload not supported for jetstream")
+	}
+	return nil
+}
