@@ -85,13 +85,14 @@ func (s *sourcer) origin() (*streamEntry, *api.Error) {
 	if s.cfg.External != nil {
 		return nil, api.ErrStreamGeneral.With("err", "sourcing through an external API prefix is not supported yet")
 	}
-	s.se.acc.mu.Lock()
-	o := s.se.acc.streams[s.cfg.Name]
-	s.se.acc.mu.Unlock()
-	if o == nil {
-		return nil, api.ErrStreamNotFound
+	// The lock-free list: origin runs under the account's lock (info)
+	// and while an update holding it waits for this sourcer to stop.
+	for _, o := range s.se.acc.streamList() {
+		if o.Name() == s.cfg.Name {
+			return o, nil
+		}
 	}
-	return o, nil
+	return nil, api.ErrStreamNotFound
 }
 
 // start computes the first origin sequence to read.

@@ -166,8 +166,7 @@ func TestReloadRefusesJetStream(t *testing.T) {
 	require.NoError(t, nc.Flush())
 }
 
-// startJS starts the binary with args as start does, or skips the test
-// while jetstream.Start is not implemented.
+// startJS starts the binary with args as start does.
 func startJS(t *testing.T, args ...string) *proc {
 	t.Helper()
 	dir := t.TempDir()
@@ -206,17 +205,13 @@ func startJS(t *testing.T, args ...string) *proc {
 		return ok && p.port > 0
 	})
 	if exited {
-		if strings.Contains(p.log.String(), "jetstream: not implemented yet") {
-			t.Skip("jetstream.Start is not implemented yet")
-		}
 		t.Fatalf("nats-server exited early: %v\n%s", p.err, p.log.String())
 	}
 	return p
 }
 
 // TestJetStreamFlagsE2E starts JetStream from the flags and checks with
-// the client that the store directory and the account work; it skips
-// until jetstream.Start exists.
+// the client that the store directory and the account work.
 func TestJetStreamFlagsE2E(t *testing.T) {
 	sd := t.TempDir()
 	p := startJS(t, "-js", "-sd", sd)
@@ -236,7 +231,7 @@ func TestJetStreamFlagsE2E(t *testing.T) {
 
 // TestJetStreamConfigE2E starts JetStream from a file with a domain and
 // account limits, and checks that a reload changing it is refused while
-// the server keeps serving; it skips until jetstream.Start exists.
+// the server keeps serving.
 func TestJetStreamConfigE2E(t *testing.T) {
 	dir := t.TempDir()
 	text := func(sd string) string {
