@@ -37,6 +37,7 @@ type account struct {
 	list atomic.Pointer[[]*streamEntry]
 
 	apiTotal, apiErrors atomic.Uint64
+	direct              directRunner // batch direct gets in flight
 }
 
 // streamEntry is a stream and the session that captures its subjects.
@@ -126,6 +127,7 @@ func (js *JetStream) apiSubjects() []string {
 }
 
 func (a *account) close() error {
+	a.direct.stop()
 	a.mu.Lock()
 	streams := make([]*streamEntry, 0, len(a.streams))
 	for _, s := range a.streams {

@@ -35,6 +35,12 @@ func (a *account) handleAPI(m *server.Msg) {
 	c.op = stripAPIPrefix(c.subject, a.js.opts.Domain)
 	c.hdr = bytes.Clone(c.hdr)
 	c.data = bytes.Clone(c.data)
+	for _, r := range rawRoutes {
+		if rest, ok := strings.CutPrefix(c.op, r.prefix); ok {
+			r.fn(c, rest)
+			return
+		}
+	}
 	a.js.apiTotal.Add(1)
 	a.apiTotal.Add(1)
 	a.dispatch(c)
@@ -77,6 +83,17 @@ func init() {
 		{"STREAM.LEADER.STEPDOWN.", true, api.TypeStreamStepdownResponse, (*apiCall).streamStepdown},
 	}
 }
+
+// rawRoute is a call answered with raw messages instead of JSON (direct
+// get). Upstream serves those outside the API: they are not counted, not
+// audited and never get a JSON error. fn gets everything after prefix.
+type rawRoute struct {
+	prefix string
+	fn     func(c *apiCall, rest string)
+}
+
+// rawRoutes are tried before the API table; other files append to it.
+var rawRoutes []rawRoute
 
 // extraRoutes lets other files of the package add calls (direct get,
 // snapshots, consumers) without touching the table above.

@@ -536,40 +536,43 @@ func (c *apiCall) msgGet(name string) {
 	if se == nil {
 		return
 	}
-	set := 0
-	for _, b := range []bool{req.Seq > 0, req.LastFor != "", req.NextFor != ""} {
-		if b {
-			set++
-		}
-	}
-	if set != 1 || req.Batch > 0 || len(req.MultiLastFor) > 0 {
+	// Batches are direct get's alone. seq, last_by_subj and start_time
+	// exclude each other; next_by_subj filters from seq or start_time (or
+	// from the first message).
+	last, start := req.LastFor != "", req.StartTime != nil
+	if req.Batch > 0 || req.MaxBytes > 0 ||
+		(req.Seq > 0 && last) || (req.Seq > 0 && start) || (start && last) || (last && req.NextFor != "") ||
+		(req.Seq == 0 && !last && req.NextFor == "" && !start) {
 		c.fail(rt, api.ErrBadRequest)
 		return
 	}
 	var m store.StoredMsg
 	var err error
 	st := se.Store()
+	seq := req.Seq
+	if start {
+		seq = seqFromTime(st, *req.StartTime, &m)
+	}
 	switch {
-	case req.Seq > 0 && req.NextFor != "":
-		err = st.LoadNextMsg(req.NextFor, req.Seq, &m)
-	case req.Seq > 0:
-		err = st.LoadMsg(req.Seq, &m)
-	case req.LastFor != "":
-		err = st.LoadLastMsg(req.LastFor, &m)
+	case req.NextFor != "":
+		err = st.LoadNextMsg(req.NextFor, seq, &m)
+	case start:
+		err = st.LoadNextMsg("", seq, &m)
+	case seq > 0:
+		err = st.LoadMsg(seq, &m)
 	default:
-		err = st.LoadNextMsg(req.NextFor, 0, &m)
+		err = st.LoadLastMsg(req.LastFor, &m)
 	}
 	if err != nil {
-		if errors.Is(err, store.ErrMsgNotFound) {
-			c.fail(rt, api.ErrNoMessageFound)
-		} else {
-			c.fail(rt, api.ErrStreamGeneral.WithErr(err))
-		}
+		// Upstream answers every failed load so, a bad filter included.
+		c.fail(rt, api.ErrNoMessageFound)
 		return
 	}
-	c.respond(api.MsgGetResponse{Response: api.Response{Type: rt}, Message: &api.StoredMsg{
-		Subject: m.Subject, Sequence: m.Seq, Header: m.Hdr, Data: m.Data, Time: time.Unix(0, m.Time).UTC(),
-	}})
+	msg := &api.StoredMsg{Subject: m.Subject, Sequence: m.Seq, Data: m.Data, Time: time.Unix(0, m.Time).UTC()}
+	if !req.NoHeaders {
+		msg.Header = m.Hdr
+	}
+	c.respond(api.MsgGetResponse{Response: api.Response{Type: rt}, Message: msg})
 }
 
 // streamStepdown answers a leader stepdown: a single server is the only
