@@ -279,3 +279,7 @@ func (s *Stream) batchLimitsLocked(d *batchDiff) *api.Error {
 	}
 	return nil
 }
+
+// InflightBatchesTotal returns how many batches every stream of the
+// process is staging.
+func InflightBatchesTotal() int { return int(inflightBatches.Load()) }
