@@ -163,7 +163,9 @@ func (s *Stream) checkLocked(m *msgIn, d *batchDiff) (uint64, *api.Error) {
 			return 0, e
 		}
 		if v := hdr.Get(h, hdr.Rollup); len(v) > 0 {
-			if !cfg.AllowRollup || cfg.DenyPurge {
+			// A marker rolls up its subject whatever the stream allows
+			// (Normalize turns rollups on with markers anyway).
+			if !m.marker && (!cfg.AllowRollup || cfg.DenyPurge) {
 				return 0, api.ErrStreamRollupFailed.With("err", "rollup not permitted")
 			}
 			r := strings.ToLower(string(v))
