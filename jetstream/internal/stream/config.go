@@ -67,10 +67,13 @@ func Normalize(cfg *api.StreamConfig, lim Limits) *api.Error {
 		cfg.MaxConsumers = -1
 	}
 	if cfg.MaxAge < 0 {
-		return invalid("max age needs to be >= 0")
+		return invalid("max age can not be negative")
+	}
+	if cfg.MaxAge != 0 && cfg.MaxAge < 100*time.Millisecond {
+		return invalid("max age needs to be >= 100ms")
 	}
 	if cfg.Duplicates < 0 {
-		return invalid("duplicates window needs to be >= 0")
+		return invalid("duplicates window can not be negative")
 	}
 	if cfg.Duplicates == 0 && cfg.Mirror == nil {
 		cfg.Duplicates = DefaultDuplicates
@@ -86,6 +89,24 @@ func Normalize(cfg *api.StreamConfig, lim Limits) *api.Error {
 	}
 	if lim.MaxDuplicates > 0 && cfg.Duplicates > lim.MaxDuplicates {
 		return invalid("duplicates window can not be larger then server limit of %v", lim.MaxDuplicates)
+	}
+	if cfg.Duplicates > 0 && cfg.Duplicates < 100*time.Millisecond {
+		return invalid("duplicates window needs to be >= 100ms")
+	}
+	if cfg.DenyPurge && cfg.AllowRollup {
+		return invalid("roll-ups require the purge permission")
+	}
+	if cfg.AllowMsgCounter {
+		switch {
+		case cfg.Discard == api.DiscardNew:
+			return invalid("counter stream cannot use discard new")
+		case cfg.AllowMsgTTL:
+			return invalid("counter stream cannot use message TTLs")
+		case cfg.AllowMsgSchedules:
+			return invalid("counter stream cannot use message schedules")
+		case cfg.Retention != api.LimitsPolicy:
+			return invalid("counter stream can only use limits retention")
+		}
 	}
 	maxStream := lim.MaxFileStreamBytes
 	if cfg.Storage == api.MemoryStorage {
@@ -109,15 +130,25 @@ func Normalize(cfg *api.StreamConfig, lim Limits) *api.Error {
 			return invalid("discard new per subject requires max msgs per subject > 0")
 		}
 	}
-	if cfg.SubjectDeleteMarkerTTL != 0 {
+	// A marker TTL turns on what markers need (upstream refuses instead
+	// only in pedantic mode).
+	if cfg.SubjectDeleteMarkerTTL > 0 {
 		if cfg.SubjectDeleteMarkerTTL < time.Second {
 			return invalid("subject delete marker TTL must be at least 1 second")
 		}
-		if !cfg.AllowMsgTTL {
-			return invalid("subject delete marker cannot be set if message TTLs are disabled")
+		cfg.AllowMsgTTL = true
+		if !cfg.AllowRollup {
+			cfg.AllowRollup, cfg.DenyPurge = true, false
 		}
-		if cfg.Mirror != nil {
-			return invalid("subject delete marker cannot be set on mirrored streams")
+	} else if cfg.SubjectDeleteMarkerTTL < 0 {
+		return invalid("subject delete marker TTL must not be negative")
+	}
+	if cfg.PersistMode == api.AsyncPersistMode {
+		if cfg.Storage != api.FileStorage {
+			return invalid("async persist mode is only supported on file storage")
+		}
+		if cfg.AllowAtomicPublish {
+			return invalid("async persist mode is not supported with atomic batch publish")
 		}
 	}
 	if cfg.Mirror != nil {
@@ -132,6 +163,15 @@ func Normalize(cfg *api.StreamConfig, lim Limits) *api.Error {
 		}
 		if cfg.FirstSeq > 0 {
 			return invalid("stream mirrors can not have first sequence configured")
+		}
+		if cfg.AllowMsgCounter {
+			return api.ErrMirrorWithCounters
+		}
+		if cfg.AllowAtomicPublish {
+			return api.ErrMirrorWithAtomicPublish
+		}
+		if cfg.SubjectDeleteMarkerTTL > 0 {
+			return invalid("subject delete markers forbidden on mirrors")
 		}
 	} else if len(cfg.Subjects) == 0 && len(cfg.Sources) == 0 {
 		cfg.Subjects = []string{cfg.Name}

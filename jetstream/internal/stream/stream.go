@@ -1,7 +1,6 @@
 package stream
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"strconv"
@@ -48,8 +47,19 @@ type Options struct {
 }
 
 // Stream is one JetStream stream.
+//
+// Lock order: mu, then bmu or markMu. OnRemove, which a store may call on
+// the goroutine of a StoreMsg made under mu, takes markMu only.
 type Stream struct {
 	opts Options
+	name string // cfg.Name, which never changes
+
+	// Copies of configuration flags for the paths that must not take mu
+	// (ProcessMsg's ack, batch staging, the store's OnRemove); written
+	// under mu whenever cfg changes.
+	noAck    atomic.Bool
+	atomicOK atomic.Bool
+	sdmTTL   atomic.Int64
 
 	mu      sync.Mutex // guards everything below and serializes Apply
 	cfg     api.StreamConfig
@@ -62,13 +72,19 @@ type Stream struct {
 	ackHead []byte // `{"stream":"NAME"[,"domain":"D"],"seq":`
 	closed  bool
 	pending []pendingAck // acks waiting for durability, by seq
+	markers map[uint64]string
+	scratch store.StoredMsg
+	hdrBuf  []byte
+
 	durable atomic.Uint64
 	kick    chan struct{}
 	done    chan struct{}
-	ackerWG sync.WaitGroup
-	scratch store.StoredMsg
-	pubBuf  []byte
-	hdrBuf  []byte
+	bgWG    sync.WaitGroup // acker and marker writer
+
+	markMu    sync.Mutex // guards markQ
+	markQ     []removal
+	markKick  chan struct{}
+	batchSets batches
 }
 
 type pendingAck struct {
@@ -81,7 +97,10 @@ type pendingAck struct {
 // open. For a stream recovered from disk, the store already holds its
 // messages.
 func New(cfg api.StreamConfig, open Opener, o Options) (*Stream, error) {
-	s := &Stream{opts: o, cfg: cfg, created: o.Created, kick: make(chan struct{}, 1), done: make(chan struct{})}
+	s := &Stream{
+		opts: o, name: cfg.Name, cfg: cfg, created: o.Created,
+		kick: make(chan struct{}, 1), done: make(chan struct{}), markKick: make(chan struct{}, 1),
+	}
 	if s.created.IsZero() {
 		s.created = time.Now().UTC()
 	}
@@ -91,13 +110,6 @@ func New(cfg api.StreamConfig, open Opener, o Options) (*Stream, error) {
 		return nil, err
 	}
 	s.st = st
-	if d, ok := st.(store.Durable); ok && !o.AckOnWrite {
-		s.durable.Store(d.DurableSeq())
-		s.ackerWG.Add(1)
-		go s.acker()
-	} else {
-		s.opts.AckOnWrite = true
-	}
 	if cfg.FirstSeq > 1 {
 		if state := st.State(); state.LastSeq == 0 {
 			if _, err := st.Compact(cfg.FirstSeq); err != nil {
@@ -106,7 +118,16 @@ func New(cfg api.StreamConfig, open Opener, o Options) (*Stream, error) {
 			}
 		}
 	}
-	s.rebuildDedupe()
+	s.rebuild()
+	if d, ok := st.(store.Durable); ok && !o.AckOnWrite {
+		s.durable.Store(d.DurableSeq())
+		s.bgWG.Add(1)
+		go s.acker()
+	} else {
+		s.opts.AckOnWrite = true
+	}
+	s.bgWG.Add(1)
+	go s.markerLoop()
 	return s, nil
 }
 
@@ -129,6 +150,9 @@ func (s *Stream) setDerived() {
 	}
 	s.ackHead = append(head, `,"seq":`...)
 	s.dedupe.window = s.cfg.Duplicates
+	s.noAck.Store(s.cfg.NoAck)
+	s.atomicOK.Store(s.cfg.AllowAtomicPublish)
+	s.sdmTTL.Store(int64(s.cfg.SubjectDeleteMarkerTTL))
 }
 
 // storeConfig derives the store's configuration from the stream's.
@@ -141,13 +165,11 @@ func (s *Stream) storeConfig() store.Config {
 		MaxMsgsPerSubject: s.cfg.MaxMsgsPerSubject,
 		MaxMsgSize:        int(s.cfg.MaxMsgSize),
 		OnDurable:         s.onDurable,
+		OnRemove:          s.onRemove,
 	}
 	if s.cfg.Discard == api.DiscardNew {
 		c.Discard = store.DiscardNew
 		c.DiscardNewPerSubject = s.cfg.DiscardNewPerSubject
-	}
-	if f := s.opts.OnRemove; f != nil {
-		c.OnRemove = func(seq uint64, subject string, _ store.RemoveReason) { f(seq, subject) }
 	}
 	return c
 }
@@ -160,7 +182,7 @@ func (s *Stream) Config() api.StreamConfig {
 }
 
 // Name returns the stream's name.
-func (s *Stream) Name() string { return s.cfg.Name }
+func (s *Stream) Name() string { return s.name }
 
 // Created returns the stream's creation time.
 func (s *Stream) Created() time.Time { return s.created }
@@ -172,7 +194,7 @@ func (s *Stream) Store() store.StreamStore { return s.st }
 func (s *Stream) State() store.StreamState { return s.st.State() }
 
 // Close stops the stream and closes its store (durably), sending the
-// acks the final sync covers.
+// acks the final sync covers. Batches being staged are dropped.
 func (s *Stream) Close() error {
 	s.mu.Lock()
 	if s.closed {
@@ -181,9 +203,10 @@ func (s *Stream) Close() error {
 	}
 	s.closed = true
 	s.mu.Unlock()
+	s.abandonBatches()
 	err := s.st.Close()
 	close(s.done)
-	s.ackerWG.Wait()
+	s.bgWG.Wait()
 	s.flushAcks()
 	return err
 }
@@ -198,9 +221,10 @@ func (s *Stream) Delete() error {
 	s.closed = true
 	s.pending = nil
 	s.mu.Unlock()
+	s.abandonBatches()
 	err := s.st.Delete()
 	close(s.done)
-	s.ackerWG.Wait()
+	s.bgWG.Wait()
 	return err
 }
 
@@ -209,7 +233,9 @@ type Result struct {
 	Seq       uint64
 	Duplicate bool
 	Purged    uint64
-	Val       string
+	Val       string // counter value after an increment (ADR-49)
+	BatchID   string // atomic batch committed (ADR-50)
+	BatchSize int
 	Err       *api.Error
 }
 
@@ -223,6 +249,7 @@ const (
 	OpUpdate                   // replace the configuration
 	OpMirror                   // store a mirrored message at its origin sequence
 	OpSource                   // store a sourced message
+	OpBatch                    // store an atomic batch, all or nothing
 )
 
 // Op is one change of a stream's state, as the log orders it.
@@ -236,6 +263,19 @@ type Op struct {
 	NoErase bool
 	Purge   store.PurgeRequest
 	Config  *api.StreamConfig
+	// Marker marks an OpMsg as a subject delete marker the stream wrote
+	// itself: its subject is already the stored one (no transform).
+	Marker bool
+	// BatchID and Batch are an OpBatch's messages, in batch order.
+	BatchID string
+	Batch   []BatchMsg
+}
+
+// BatchMsg is one message of an atomic batch, as published.
+type BatchMsg struct {
+	Subject string
+	Hdr     []byte
+	Data    []byte
 }
 
 // Propose orders op and applies it; on a single server it applies at
@@ -255,6 +295,8 @@ func (s *Stream) applyLocked(op *Op) Result {
 		return s.storeLocked(op)
 	case OpMirror, OpSource:
 		return s.copyLocked(op)
+	case OpBatch:
+		return s.storeBatchLocked(op)
 	case OpDelete:
 		var err error
 		if op.NoErase {
@@ -268,6 +310,7 @@ func (s *Stream) applyLocked(op *Op) Result {
 			}
 			return Result{Err: api.ErrStreamMsgDeleteFailed.WithErr(err)}
 		}
+		delete(s.markers, op.Seq)
 		return Result{Seq: op.Seq}
 	case OpPurge:
 		n, err := s.st.Purge(op.Purge)
@@ -277,6 +320,7 @@ func (s *Stream) applyLocked(op *Op) Result {
 		if op.Purge.Filter == "" && op.Purge.Seq == 0 && op.Purge.Keep == 0 {
 			s.dedupe.reset()
 			s.lastID = ""
+			s.markers = nil
 		}
 		return Result{Purged: n}
 	case OpUpdate:
@@ -285,6 +329,9 @@ func (s *Stream) applyLocked(op *Op) Result {
 		}
 		s.cfg = *op.Config
 		s.setDerived()
+		if !s.cfg.AllowAtomicPublish {
+			s.abandonBatches()
+		}
 		return Result{}
 	}
 	return Result{Err: api.ErrBadRequest}
@@ -299,11 +346,24 @@ func (s *Stream) storeConfigFor(cfg *api.StreamConfig) store.Config {
 }
 
 // ProcessMsg handles a message published to one of the stream's subjects:
-// it proposes the store and acknowledges to reply (unless the stream has
-// no_ack or reply is empty).
+// it proposes the store (or stages it, for a message of an atomic batch)
+// and acknowledges to reply (unless the stream has no_ack or reply is
+// empty).
 func (s *Stream) ProcessMsg(subject, reply string, h, data []byte) {
+	if len(h) > 0 {
+		if id := hdr.Get(h, HdrBatchID); len(id) > 0 {
+			s.processBatchMsg(string(id), subject, reply, h, data)
+			return
+		}
+	}
 	res := s.Propose(&Op{Kind: OpMsg, Subject: subject, Hdr: h, Data: data, TS: time.Now().UnixNano()})
-	if reply == "" || s.cfg.NoAck {
+	s.ack(reply, res)
+}
+
+// ack answers reply with res: an error, or the PubAck once res.Seq is
+// durable.
+func (s *Stream) ack(reply string, res Result) {
+	if reply == "" || s.noAck.Load() {
 		return
 	}
 	if res.Err != nil {
@@ -327,8 +387,13 @@ func (s *Stream) ProcessMsg(subject, reply string, h, data []byte) {
 	}
 }
 
+// sendErr answers a publish with an error, as upstream does: the error
+// and the stream's name with sequence 0.
 func (s *Stream) sendErr(reply string, e *api.Error) {
-	b, _ := jsonMarshal(api.PubAckResponse{Error: e})
+	if s.noAck.Load() {
+		return
+	}
+	b, _ := jsonMarshal(api.PubAckResponse{Error: e, PubAck: &api.PubAck{Stream: s.name}})
 	_ = s.opts.Out.Publish(reply, "", nil, b)
 }
 
@@ -343,6 +408,12 @@ func (s *Stream) ackBody(res Result) []byte {
 	if res.Val != "" {
 		b = append(b, `,"val":`...)
 		b = strconv.AppendQuote(b, res.Val)
+	}
+	if res.BatchID != "" {
+		b = append(b, `,"batch":`...)
+		b = strconv.AppendQuote(b, res.BatchID)
+		b = append(b, `,"count":`...)
+		b = strconv.AppendInt(b, int64(res.BatchSize), 10)
 	}
 	return append(b, '}')
 }
@@ -361,7 +432,7 @@ func (s *Stream) signal() {
 
 // acker sends the acks the durable mark covers.
 func (s *Stream) acker() {
-	defer s.ackerWG.Done()
+	defer s.bgWG.Done()
 	for {
 		select {
 		case <-s.kick:
@@ -400,195 +471,28 @@ func (s *Stream) WaitDurable(ctx context.Context, seq uint64) error {
 	return nil
 }
 
-// storeLocked is the publish path: checks, then store.
-func (s *Stream) storeLocked(op *Op) Result {
-	cfg := &s.cfg
-	if cfg.Sealed {
-		return Result{Err: api.ErrStreamSealed}
-	}
-	h := op.Hdr
-	size := len(h) + len(op.Data)
-	if cfg.MaxMsgSize > 0 && size > int(cfg.MaxMsgSize) {
-		return Result{Err: api.ErrStreamMessageExceedsMaximum}
-	}
-	var msgID string
-	var ttl time.Duration
-	rollup := ""
-	if len(h) > 0 {
-		if v := hdr.Get(h, hdr.RequiredAPILevel); v != nil {
-			if lvl, err := strconv.Atoi(string(v)); err != nil || lvl > APILevel {
-				return Result{Err: api.ErrRequiredApiLevel}
-			}
-		}
-		if v := hdr.Get(h, hdr.ExpectedStream); v != nil && string(v) != cfg.Name {
-			return Result{Err: api.ErrStreamNotMatch}
-		}
-		if v := hdr.Get(h, hdr.MsgID); len(v) > 0 {
-			msgID = string(v)
-			if seq, ok := s.dedupe.lookup(msgID, op.TS); ok {
-				return Result{Seq: seq, Duplicate: true}
-			}
-		}
-		state := s.st.State()
-		if v := hdr.Get(h, hdr.ExpectedLastSeq); v != nil {
-			want, err := strconv.ParseUint(string(v), 10, 64)
-			if err != nil || want != state.LastSeq {
-				return Result{Err: api.ErrStreamWrongLastSequence.With("seq", strconv.FormatUint(state.LastSeq, 10))}
-			}
-		}
-		if v := hdr.Get(h, hdr.ExpectedLastSubSeq); v != nil {
-			want, err := strconv.ParseUint(string(v), 10, 64)
-			filter := op.Subject
-			if f := hdr.Get(h, hdr.ExpectedLastSubj); len(f) > 0 {
-				filter = string(f)
-			}
-			var last uint64
-			if lerr := s.st.LoadLastMsg(filter, &s.scratch); lerr == nil {
-				last = s.scratch.Seq
-			}
-			if err != nil || want != last {
-				return Result{Err: api.ErrStreamWrongLastSequence.With("seq", strconv.FormatUint(last, 10))}
-			}
-		}
-		if v := hdr.Get(h, hdr.ExpectedLastMsgID); v != nil && string(v) != s.lastID {
-			return Result{Err: api.ErrStreamWrongLastMsgID.With("id", s.lastID)}
-		}
-		if v := hdr.Get(h, hdr.Rollup); v != nil {
-			if !cfg.AllowRollup || cfg.DenyPurge {
-				return Result{Err: api.ErrStreamRollupFailed.With("err", "rollup not permitted")}
-			}
-			switch string(v) {
-			case "sub", "all":
-				rollup = string(v)
-			default:
-				return Result{Err: api.ErrStreamRollupFailed.With("err", "rollup value invalid: "+string(v))}
-			}
-		}
-		if v := hdr.Get(h, hdr.TTL); v != nil {
-			if !cfg.AllowMsgTTL {
-				return Result{Err: api.ErrMessageTTLDisabled}
-			}
-			d, ok := ParseTTL(string(v))
-			if !ok {
-				return Result{Err: api.ErrMessageTTLInvalid}
-			}
-			ttl = d
-		}
-	}
-	subject := op.Subject
-	if s.xform != nil {
-		if t, err := s.xform.Apply(subject); err == nil {
-			subject = t
-		}
-	}
-	if s.opts.Admit != nil {
-		if e := s.opts.Admit(store.MsgSize(subject, h, op.Data)); e != nil {
-			return Result{Err: e}
-		}
-	}
-	var lastOnSubj uint64
-	if s.repub != nil {
-		if err := s.st.LoadLastMsg(subject, &s.scratch); err == nil {
-			lastOnSubj = s.scratch.Seq
-		}
-	}
-	seq, err := s.st.StoreMsg(subject, h, op.Data, op.TS, ttl)
-	if err != nil {
-		return Result{Err: storeError(err)}
-	}
-	if msgID != "" {
-		s.dedupe.add(msgID, seq, op.TS)
-	}
-	s.lastID = msgID
-	switch rollup {
-	case "sub":
-		_, _ = s.st.Purge(store.PurgeRequest{Filter: subject, Keep: 1})
-	case "all":
-		_, _ = s.st.Purge(store.PurgeRequest{Seq: seq})
-	}
-	if s.repub != nil && s.repub.Match(subject) {
-		s.republish(subject, seq, lastOnSubj, op)
-	}
-	if cfg.Retention == api.InterestPolicy && (s.opts.Interest == nil || !s.opts.Interest(seq, subject)) {
-		_ = s.st.RemoveMsg(seq)
-	}
-	return Result{Seq: seq}
-}
-
-// APILevel is the JetStream API level the stream code implements.
-const APILevel = 1
-
-func storeError(err error) *api.Error {
-	switch {
-	case errors.Is(err, store.ErrMaxMsgs):
-		return api.ErrStreamStoreFailed.With("err", "maximum messages exceeded")
-	case errors.Is(err, store.ErrMaxBytes):
-		return api.ErrStreamStoreFailed.With("err", "maximum bytes exceeded")
-	case errors.Is(err, store.ErrMaxMsgsPerSubject):
-		return api.ErrStreamStoreFailed.With("err", "maximum messages per subject exceeded")
-	case errors.Is(err, store.ErrMsgTooBig):
-		return api.ErrStreamMessageExceedsMaximum
-	}
-	return api.ErrStreamStoreFailed.WithErr(err)
-}
-
-// republish sends the stored message to the republish destination with
-// upstream's headers.
-func (s *Stream) republish(subject string, seq, last uint64, op *Op) {
-	dest, err := s.repub.Apply(subject)
-	if err != nil {
-		return
-	}
-	b := hdr.NewBuilder(s.hdrBuf, 0, "")
-	if len(op.Hdr) > 0 {
-		b.AddFrom(op.Hdr)
-	}
-	b.Add(hdr.Stream, s.cfg.Name).
-		Add(hdr.Subject, subject).
-		Add(hdr.Sequence, strconv.FormatUint(seq, 10)).
-		Add(hdr.TimeStamp, time.Unix(0, op.TS).UTC().Format(time.RFC3339Nano)).
-		Add(hdr.LastSequence, strconv.FormatUint(last, 10))
-	data := op.Data
-	if s.cfg.RePublish.HeadersOnly {
-		b.Add(hdr.MsgSize, strconv.Itoa(len(op.Data)))
-		data = nil
-	}
-	out := b.Bytes()
-	s.hdrBuf = out[:0]
-	_ = s.opts.Out.Publish(dest, "", out, data)
-}
-
-// ParseTTL reads a Nats-TTL value: a Go duration ("5s", "1h"), a number of
-// seconds, or "never"; TTLs under one second are invalid.
-func ParseTTL(v string) (time.Duration, bool) {
-	if v == "never" {
-		return store.NoExpiry, true
-	}
-	var d time.Duration
-	if n, err := strconv.ParseInt(v, 10, 64); err == nil {
-		if n == -1 {
-			return store.NoExpiry, true
-		}
-		d = time.Duration(n) * time.Second
-	} else if pd, err := time.ParseDuration(v); err == nil {
-		d = pd
-	} else {
-		return 0, false
-	}
-	if d < time.Second {
-		return 0, false
-	}
-	return d, true
-}
-
-// rebuildDedupe reloads the msg ids of the messages inside the duplicate
-// window, after a restart.
-func (s *Stream) rebuildDedupe() {
-	if s.cfg.Duplicates <= 0 {
-		return
-	}
+// rebuild reloads, after a restart, what the stream keeps in memory about
+// its recent messages: the msg ids inside the duplicate window, the last
+// msg id, and which messages are subject delete markers (they live at most
+// SubjectDeleteMarkerTTL).
+func (s *Stream) rebuild() {
 	st := s.st.State()
-	cutoff := time.Now().Add(-s.cfg.Duplicates).UnixNano()
+	if st.Msgs == 0 {
+		return
+	}
+	if err := s.st.LoadMsg(st.LastSeq, &s.scratch); err == nil {
+		s.lastID = string(hdr.Get(s.scratch.Hdr, hdr.MsgID))
+	}
+	span := s.cfg.Duplicates
+	if m := s.cfg.SubjectDeleteMarkerTTL; m > 0 {
+		span = max(span, m+time.Minute)
+	}
+	if span <= 0 {
+		return
+	}
+	now := time.Now()
+	dupCut := now.Add(-s.cfg.Duplicates).UnixNano()
+	cutoff := now.Add(-span).UnixNano()
 	var ids []dedupeEntry
 	for seq := st.LastSeq; seq >= st.FirstSeq && seq > 0; seq-- {
 		if err := s.st.LoadMsg(seq, &s.scratch); err != nil {
@@ -597,16 +501,21 @@ func (s *Stream) rebuildDedupe() {
 		if s.scratch.Time < cutoff {
 			break
 		}
-		if id := hdr.Get(s.scratch.Hdr, hdr.MsgID); len(id) > 0 {
+		h := s.scratch.Hdr
+		if len(h) == 0 {
+			continue
+		}
+		if id := hdr.Get(h, hdr.MsgID); len(id) > 0 && s.cfg.Duplicates > 0 && s.scratch.Time >= dupCut {
 			ids = append(ids, dedupeEntry{id: string(id), seq: seq, ts: s.scratch.Time})
 		}
-		if seq == st.LastSeq {
-			s.lastID = string(hdr.Get(s.scratch.Hdr, hdr.MsgID))
+		if hdr.Get(h, hdr.MarkerReason) != nil {
+			if s.markers == nil {
+				s.markers = make(map[uint64]string)
+			}
+			s.markers[seq] = s.scratch.Subject
 		}
 	}
 	for i := len(ids) - 1; i >= 0; i-- {
 		s.dedupe.add(ids[i].id, ids[i].seq, ids[i].ts)
 	}
 }
-
-var _ = bytes.Equal
