@@ -10,8 +10,10 @@ require (
 	natsd.dev/auth v0.0.0
 	natsd.dev/cluster v0.0.0
 	natsd.dev/confparse v0.0.0
+	natsd.dev/jetstream v0.0.0
 	natsd.dev/monitor v0.0.0
 	natsd.dev/server v0.0.0
+	natsd.dev/websocket v0.0.0
 )
 
 require (
@@ -22,13 +24,13 @@ require (
 	golang.org/x/sys v0.48.0 // indirect
 	natsd.dev/protocol v0.0.0 // indirect
 	natsd.dev/sublist v0.0.0 // indirect
-	natsd.dev/websocket v0.0.0 // indirect
 )
 
 replace (
 	natsd.dev/auth => ../auth
 	natsd.dev/cluster => ../cluster
 	natsd.dev/confparse => ../confparse
+	natsd.dev/jetstream => ../jetstream
 	natsd.dev/monitor => ../monitor
 	natsd.dev/protocol => ../protocol
 	natsd.dev/server => ../server
