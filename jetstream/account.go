@@ -38,6 +38,7 @@ type account struct {
 
 	apiTotal, apiErrors atomic.Uint64
 	direct              directRunner // batch direct gets in flight
+	failed              []string     // streams recover could not open (/healthz); set before the account is shared
 }
 
 // streamEntry is a stream and the session that captures its subjects.
@@ -235,17 +236,20 @@ func (a *account) recover() error {
 		b, err := os.ReadFile(filepath.Join(dir, metaFile))
 		if err != nil {
 			a.js.log.Warn(fmt.Sprintf("  Error recovering stream %q in account %q: %v", n, a.name, err))
+			a.failed = append(a.failed, n)
 			continue
 		}
 		var m meta
 		if err := json.Unmarshal(b, &m); err != nil {
 			a.js.log.Warn(fmt.Sprintf("  Error unmarshalling stream metafile %q: %v", filepath.Join(dir, metaFile), err))
+			a.failed = append(a.failed, n)
 			continue
 		}
 		start := time.Now()
 		se, err := a.openStream(m.Config, m.Created)
 		if err != nil {
 			a.js.log.Warn(fmt.Sprintf("  Error recreating stream %q: %v", n, err))
+			a.failed = append(a.failed, n)
 			continue
 		}
 		st := se.State()
@@ -275,7 +279,7 @@ func (a *account) openStream(cfg api.StreamConfig, created time.Time) (*streamEn
 		if cfg.Storage == api.MemoryStorage {
 			return memstore.New(sc)
 		}
-		return filestore.Open(filestore.Config{Dir: dir, SyncInterval: js.opts.SyncInterval}, sc)
+		return filestore.Open(filestore.Config{Dir: dir, SyncInterval: js.opts.SyncInterval, FS: storeFS}, sc)
 	}
 	so := stream.Options{
 		Domain:     js.opts.Domain,

@@ -171,7 +171,7 @@ func TestPublishExpectations(t *testing.T) {
 
 func TestPublishDedupeSurvivesRestart(t *testing.T) {
 	s, js0 := startJS(t, jetstream.Options{})
-	dir := filepath(js0)
+	dir := storeDirOf(js0)
 	nc := servertest.Connect(t, s)
 	js, _ := njs.New(nc)
 	createStream(t, js, njs.StreamConfig{Name: "D", Subjects: []string{"d"}, Duplicates: time.Minute})
@@ -195,9 +195,9 @@ func TestPublishDedupeSurvivesRestart(t *testing.T) {
 	wantOK(t, pub(t, nc, "d", hdrs("Nats-Expected-Last-Msg-Id", "b"), "3"), 3)
 }
 
-// filepath returns the StoreDir js was started with (the parent of its
+// storeDirOf returns the StoreDir js was started with (the parent of its
 // jetstream directory).
-func filepath(js *jetstream.JetStream) string {
+func storeDirOf(js *jetstream.JetStream) string {
 	return strings.TrimSuffix(js.StoreDir(), "/jetstream")
 }
 

@@ -32,7 +32,9 @@
 //
 //	/                an HTML page linking the endpoints
 //	/varz            server identity, limits and counters
-//	/jsz             JetStream (the JSZ provider); without one, upstream's
+//	/jsz             JetStream (the JSZ provider): acc=<account>,
+//	                 accounts, streams, consumers, config, leader-only,
+//	                 offset, limit, raft; without one, upstream's
 //	                 "disabled" document
 //	/connz           connections: sort, auth, subs=1|detail, offset, limit
 //	                 (default 1024), cid, state=open|closed|all, user, acc,
@@ -44,9 +46,12 @@
 //	                 test=<subject>, acc (also /subscriptionsz)
 //	/accountz        account names, or acc=<name> for one account's details
 //	/accstatz        per account connections and traffic; unused=1
-//	/healthz         {"status":"ok"}; js-enabled-only, js-server-only
-//	                 (asked of the providers that implement
-//	                 server.HealthChecker)
+//	/healthz         {"status":"ok"}; js-enabled-only (js-enabled),
+//	                 js-server-only, js-meta-only, account, stream,
+//	                 consumer, details (asked of the providers that
+//	                 implement server.HealthChecker); 503, 404 for an
+//	                 account, stream or consumer that does not exist, 400
+//	                 for a stream without its account
 //	/stacksz         a dump of every goroutine's stack
 //	/metrics         Prometheus text format 0.0.4, or OpenMetrics 1.0 when
 //	                 the Accept header asks for application/openmetrics-text
@@ -69,8 +74,11 @@
 // natsd_varz_* (connections, messages, bytes, memory, CPU, limits,
 // natsd_varz_http_requests_total{path}), natsd_subsz_* (subscription list
 // statistics), natsd_account_*{account} (subscriptions, connections and
-// traffic per account) and natsd_healthz_ok. Counters carry the _total
-// suffix on their samples.
+// traffic per account), natsd_healthz_ok and, from the JSZ document when
+// JetStream runs, natsd_jsz_* (usage, limits, API requests) and
+// natsd_stream_*{account,stream} (messages, bytes, consumers, first and
+// last sequence of every stream). Counters carry the _total suffix on
+// their samples.
 //
 // # Concurrency
 //

@@ -272,9 +272,16 @@ func (m *Server) handleAccountStatz(w http.ResponseWriter, r *http.Request) {
 func (m *Server) handleHealthz(w http.ResponseWriter, r *http.Request) {
 	q := newQuery(w, r)
 	// js-enabled is upstream's deprecated spelling of js-enabled-only.
+	enabled := q.bool("js-enabled")
 	o := &snapshot.HealthzOptions{
-		JSEnabledOnly: q.bool("js-enabled-only") || q.bool("js-enabled"),
+		JSEnabled:     enabled,
+		JSEnabledOnly: q.bool("js-enabled-only") || enabled,
 		JSServerOnly:  q.bool("js-server-only"),
+		JSMetaOnly:    q.bool("js-meta-only"),
+		Account:       q.str("account"),
+		Stream:        q.str("stream"),
+		Consumer:      q.str("consumer"),
+		Details:       q.bool("details"),
 	}
 	if !q.ok {
 		return

@@ -157,6 +157,7 @@ var (
 	metricsSubsz    = &snapshot.SubszOptions{}
 	metricsAccStatz = &snapshot.AccountStatzOptions{IncludeUnused: true}
 	metricsHealthz  = &snapshot.HealthzOptions{}
+	metricsJsz      = &snapshot.JszOptions{Accounts: true, Streams: true}
 )
 
 // metrics gathers the families from the same snapshots the JSON endpoints
@@ -247,7 +248,60 @@ func (m *Server) metrics() ([]family, error) {
 	}
 	fams = append(fams, accSubs, accConns, accInMsgs, accOutMsgs, accInBytes, accOutBytes,
 		g("natsd_healthz_ok", "1 when /healthz answers ok, else 0.", healthy))
+	js, err := m.src.Snapshot(server.KindJsz, metricsJsz)
+	if err != nil {
+		return nil, err
+	}
+	// A JSZ provider of another document type has no metrics here.
+	if ji, ok := js.(*snapshot.JSInfo); ok && !ji.Disabled {
+		fams = append(fams, jetStreamFamilies(ji)...)
+	}
 	return fams, nil
+}
+
+// jetStreamFamilies are the JetStream metrics of a JSZ document: the
+// server's totals (natsd_jsz_*) and gauges per stream
+// (natsd_stream_*{account,stream}).
+func jetStreamFamilies(ji *snapshot.JSInfo) []family {
+	g := func(name, help string, val float64) family {
+		return family{name: name, help: help, typ: gauge, samples: one(val)}
+	}
+	c := func(name, help string, val float64) family {
+		return family{name: name, help: help, typ: counter, samples: one(val)}
+	}
+	fams := []family{
+		g("natsd_jsz_memory_bytes", "Bytes held by memory streams.", float64(ji.Memory)),
+		g("natsd_jsz_storage_bytes", "Bytes held by file streams.", float64(ji.Store)),
+		g("natsd_jsz_reserved_memory_bytes", "Bytes reserved by the max_bytes of memory streams.", float64(ji.ReservedMemory)),
+		g("natsd_jsz_reserved_storage_bytes", "Bytes reserved by the max_bytes of file streams.", float64(ji.ReservedStore)),
+		g("natsd_jsz_max_memory_bytes", "Configured maximum of memory stream bytes.", float64(ji.Config.MaxMemory)),
+		g("natsd_jsz_max_storage_bytes", "Configured maximum of file stream bytes.", float64(ji.Config.MaxStore)),
+		g("natsd_jsz_accounts", "Accounts with JetStream.", float64(ji.Accounts)),
+		g("natsd_jsz_ha_assets", "Replicated streams and consumers.", float64(ji.HAAssets)),
+		g("natsd_jsz_streams", "Streams in all accounts.", float64(ji.Streams)),
+		g("natsd_jsz_consumers", "Consumers in all accounts.", float64(ji.Consumers)),
+		g("natsd_jsz_messages", "Messages in all streams.", float64(ji.Messages)),
+		g("natsd_jsz_bytes", "Bytes in all streams.", float64(ji.Bytes)),
+		c("natsd_jsz_api_requests", "JetStream API requests.", float64(ji.API.Total)),
+		c("natsd_jsz_api_errors", "JetStream API requests answered with an error.", float64(ji.API.Errors)),
+	}
+	msgs := family{name: "natsd_stream_messages", help: "Messages in the stream.", typ: gauge}
+	bytes := family{name: "natsd_stream_bytes", help: "Bytes in the stream.", typ: gauge}
+	cons := family{name: "natsd_stream_consumers", help: "Consumers of the stream.", typ: gauge}
+	first := family{name: "natsd_stream_first_seq", help: "Sequence of the stream's first message.", typ: gauge}
+	last := family{name: "natsd_stream_last_seq", help: "Sequence of the stream's last message.", typ: gauge}
+	for _, a := range ji.AccountDetails {
+		for i := range a.Streams {
+			sd := &a.Streams[i]
+			l := []label{{"account", a.Name}, {"stream", sd.Name}}
+			msgs.samples = append(msgs.samples, sample{l, float64(sd.State.Msgs)})
+			bytes.samples = append(bytes.samples, sample{l, float64(sd.State.Bytes)})
+			cons.samples = append(cons.samples, sample{l, float64(sd.State.Consumers)})
+			first.samples = append(first.samples, sample{l, float64(sd.State.FirstSeq)})
+			last.samples = append(last.samples, sample{l, float64(sd.State.LastSeq)})
+		}
+	}
+	return append(fams, msgs, bytes, cons, first, last)
 }
 
 func sortedKeys(m map[string]uint64) []string {

@@ -246,7 +246,9 @@
 // The modules that register: cluster/route (ROUTEZ and "cluster", from
 // Start until Shutdown), the WebSocket listener of the command
 // (cmd/internal/wsserver: "websocket", while the listener runs, lame duck
-// mode included) and the monitor ("http", from New until Shutdown).
+// mode included), jetstream (JSZ with its HealthChecker, and "jetstream",
+// from Start until Shutdown) and the monitor ("http", from New until
+// Shutdown).
 //
 // # Lame duck mode
 //

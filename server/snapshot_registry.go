@@ -79,7 +79,9 @@ func (f VarzFunc) ContributeVarz(v *snapshot.Varz) { f(v) }
 // JSZ one, typically), found by type assertion: HEALTHZ asks every
 // registered provider that has it, in the order of their kinds, once the
 // core is healthy, and answers 503 "unavailable" with the text of the
-// first error.
+// first error; a *snapshot.HealthError sets another status code (404 for
+// an account or stream the options name that does not exist) and the
+// problems a detailed answer lists.
 type HealthChecker interface {
 	CheckHealth(opts *snapshot.HealthzOptions) error
 }

@@ -216,9 +216,13 @@ func (s *Server) AccountStatz(opts *snapshot.AccountStatzOptions) (*snapshot.Acc
 
 // Healthz returns the /healthz status: "ok" while the server accepts
 // connections and every registered HealthChecker (JetStream's, for
-// instance) is content; "unavailable" with status code 503 otherwise.
-// Without a HealthChecker the JetStream options change nothing, as
-// upstream when JetStream is not configured.
+// instance) is content; "unavailable" with status code 503 otherwise, or
+// the code and problems of the checker's *snapshot.HealthError (404 for
+// an account or stream opts names that does not exist). A stream without
+// its account, or a consumer without its stream, is a bad request (400,
+// "error"). With opts.Details the problems are listed in Errors. Without
+// a HealthChecker the JetStream options change nothing, as upstream when
+// JetStream is not configured.
 func (s *Server) Healthz(opts *snapshot.HealthzOptions) *snapshot.HealthStatus {
 	s.mu.Lock()
 	started, shutdown := s.started, s.shutdown
@@ -226,5 +230,5 @@ func (s *Server) Healthz(opts *snapshot.HealthzOptions) *snapshot.HealthStatus {
 	if opts == nil {
 		opts = &snapshot.HealthzOptions{}
 	}
-	return mondoc.Health(started, shutdown, func() error { return s.checkHealth(opts) })
+	return mondoc.Health(started, shutdown, opts, func() error { return s.checkHealth(opts) })
 }

@@ -15,3 +15,23 @@ func (e *MonitorError) Error() string { return "snapshot: " + e.Text }
 
 // Unwrap returns the sentinel, if any.
 func (e *MonitorError) Unwrap() error { return e.Err }
+
+// HealthError is the error a health checker (server.HealthChecker)
+// returns to say more than "unavailable": the HTTP status (404 for an
+// account, stream or consumer that HealthzOptions names and that does not
+// exist), the status word and every problem, as a detailed /healthz lists
+// them. Its Error is the first problem's text, which a /healthz without
+// details answers.
+type HealthError struct {
+	StatusCode int    // 0 means 503
+	Status     string // "" means "unavailable"
+	Errors     []HealthzError
+}
+
+// Error returns the first problem's text.
+func (e *HealthError) Error() string {
+	if len(e.Errors) == 0 {
+		return "unavailable"
+	}
+	return e.Errors[0].Error
+}

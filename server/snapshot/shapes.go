@@ -196,20 +196,61 @@ type DataStats struct {
 	Bytes int64 `json:"bytes"`
 }
 
-// HealthzOptions are the /healthz query options.
+// HealthzOptions are the /healthz query options (and the body of a $SYS
+// HEALTHZ request), with upstream's names.
 type HealthzOptions struct {
+	// JSEnabled is upstream's deprecated name of JSEnabledOnly
+	// (js-enabled).
+	JSEnabled bool `json:"js-enabled,omitempty"`
 	// JSEnabledOnly checks only that JetStream is enabled when it is
 	// configured (js-enabled-only).
 	JSEnabledOnly bool `json:"js-enabled-only,omitempty"`
 	// JSServerOnly skips the checks of streams and consumers
 	// (js-server-only).
 	JSServerOnly bool `json:"js-server-only,omitempty"`
+	// JSMetaOnly checks only the JetStream meta group (js-meta-only).
+	JSMetaOnly bool `json:"js-meta-only,omitempty"`
+	// Account limits the checks to one JetStream account; Stream (which
+	// needs Account) to one of its streams, Consumer (which needs Stream)
+	// to one of the stream's consumers. One that does not exist is
+	// answered 404.
+	Account  string `json:"account,omitempty"`
+	Stream   string `json:"stream,omitempty"`
+	Consumer string `json:"consumer,omitempty"`
+	// Details lists every problem in HealthStatus.Errors, with the status
+	// "error", instead of the first one's text in Error.
+	Details bool `json:"details,omitempty"`
 }
 
 // HealthStatus is the /healthz document. StatusCode is the HTTP status to
 // answer with; it is omitted from the JSON when the server is healthy.
+// Without details a problem is told in Error; with details (see
+// HealthzOptions.Details) every problem is in Errors.
 type HealthStatus struct {
-	Status     string `json:"status"`
-	StatusCode int    `json:"status_code,omitempty"`
-	Error      string `json:"error,omitempty"`
+	Status     string         `json:"status"`
+	StatusCode int            `json:"status_code,omitempty"`
+	Error      string         `json:"error,omitempty"`
+	Errors     []HealthzError `json:"errors,omitempty"`
 }
+
+// HealthzError is one problem of a detailed HealthStatus.
+type HealthzError struct {
+	Type     HealthzErrorType `json:"type"`
+	Account  string           `json:"account,omitempty"`
+	Stream   string           `json:"stream,omitempty"`
+	Consumer string           `json:"consumer,omitempty"`
+	Error    string           `json:"error,omitempty"`
+}
+
+// HealthzErrorType is what a HealthzError is about, as upstream names it.
+type HealthzErrorType string
+
+// The types of HealthzError.
+const (
+	HealthzErrorConn       HealthzErrorType = "CONNECTION"
+	HealthzErrorBadRequest HealthzErrorType = "BAD_REQUEST"
+	HealthzErrorJetStream  HealthzErrorType = "JETSTREAM"
+	HealthzErrorAccount    HealthzErrorType = "ACCOUNT"
+	HealthzErrorStream     HealthzErrorType = "STREAM"
+	HealthzErrorConsumer   HealthzErrorType = "CONSUMER"
+)

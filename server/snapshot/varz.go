@@ -147,6 +147,7 @@ type JetStreamVarz struct {
 	Config json.RawMessage `json:"config,omitempty"`
 	Stats  json.RawMessage `json:"stats,omitempty"`
 	Meta   json.RawMessage `json:"meta,omitempty"`
+	Limits json.RawMessage `json:"limits,omitempty"`
 }
 
 // SlowConsumerStats splits slow consumers by connection kind.

@@ -1050,6 +1050,15 @@ func (s *Store) failLocked(err error) error {
 	return s.werr
 }
 
+// Err returns the write or sync error after which the store refuses
+// writes (wrapping ErrNoSpace or ErrWriteFailed), nil while it is
+// healthy. Monitoring uses it to report a stream whose store failed.
+func (s *Store) Err() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.werr
+}
+
 // State implements store.StreamStore.
 func (s *Store) State() store.StreamState {
 	s.mu.Lock()

@@ -1,6 +1,7 @@
 package mondoc
 
 import (
+	"errors"
 	"runtime"
 	"slices"
 	"time"
@@ -99,21 +100,55 @@ func FillProcess(v *snapshot.Varz, start time.Time) {
 }
 
 // Health returns the /healthz status of a server that started (accepts
-// connections) and is or is not shutting down; check asks the health
-// checkers once the server is up.
-func Health(started, shutdown bool, check func() error) *snapshot.HealthStatus {
+// connections) and is or is not shutting down, for the options o; check
+// asks the health checkers once the server is up. A request naming a
+// stream without its account, or a consumer without its stream, is
+// answered 400 first, as upstream. A check's *snapshot.HealthError sets
+// the status code and the problems; any other error is 503 "unavailable".
+func Health(started, shutdown bool, o *snapshot.HealthzOptions, check func() error) *snapshot.HealthStatus {
+	if o == nil {
+		o = &snapshot.HealthzOptions{}
+	}
+	bad := func(msg string) *snapshot.HealthStatus {
+		return healthFailed(o, "error", 400, snapshot.HealthzError{Type: snapshot.HealthzErrorBadRequest, Error: msg})
+	}
+	switch {
+	case o.Stream != "" && o.Account == "":
+		return bad(`"account" must not be empty when checking stream health`)
+	case o.Consumer != "" && o.Stream == "":
+		return bad(`"stream" must not be empty when checking consumer health`)
+	}
+	down := func(msg string) *snapshot.HealthStatus {
+		return healthFailed(o, "unavailable", 503, snapshot.HealthzError{Type: snapshot.HealthzErrorConn, Error: msg})
+	}
 	switch {
 	case shutdown:
-		return unavailable("server is shutting down")
+		return down("server is shutting down")
 	case !started:
-		return unavailable("server is not accepting connections")
+		return down("server is not accepting connections")
 	}
 	if err := check(); err != nil {
-		return unavailable(err.Error())
+		var he *snapshot.HealthError
+		if errors.As(err, &he) && len(he.Errors) > 0 {
+			status, code := he.Status, he.StatusCode
+			if status == "" {
+				status = "unavailable"
+			}
+			if code == 0 {
+				code = 503
+			}
+			return healthFailed(o, status, code, he.Errors...)
+		}
+		return healthFailed(o, "unavailable", 503, snapshot.HealthzError{Type: snapshot.HealthzErrorJetStream, Error: err.Error()})
 	}
 	return &snapshot.HealthStatus{Status: "ok"}
 }
 
-func unavailable(msg string) *snapshot.HealthStatus {
-	return &snapshot.HealthStatus{Status: "unavailable", StatusCode: 503, Error: msg}
+// healthFailed is the status of a failed check: the first problem's text,
+// or with details every problem and the status "error".
+func healthFailed(o *snapshot.HealthzOptions, status string, code int, errs ...snapshot.HealthzError) *snapshot.HealthStatus {
+	if o.Details {
+		return &snapshot.HealthStatus{Status: "error", StatusCode: code, Errors: errs}
+	}
+	return &snapshot.HealthStatus{Status: status, StatusCode: code, Error: errs[0].Error}
 }

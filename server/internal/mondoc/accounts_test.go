@@ -47,9 +47,31 @@ func TestAccountStatz(t *testing.T) {
 
 func TestHealth(t *testing.T) {
 	ok := func() error { return nil }
-	require.Equal(t, "ok", Health(true, false, ok).Status)
-	require.Equal(t, "server is shutting down", Health(true, true, ok).Error)
-	require.Equal(t, "server is not accepting connections", Health(false, false, ok).Error)
-	h := Health(true, false, func() error { return errors.New("js down") })
+	none := &snapshot.HealthzOptions{}
+	require.Equal(t, "ok", Health(true, false, nil, ok).Status)
+	require.Equal(t, "server is shutting down", Health(true, true, none, ok).Error)
+	require.Equal(t, "server is not accepting connections", Health(false, false, none, ok).Error)
+	h := Health(true, false, none, func() error { return errors.New("js down") })
 	require.Equal(t, snapshot.HealthStatus{Status: "unavailable", StatusCode: 503, Error: "js down"}, *h)
+
+	// Bad requests come first, as upstream.
+	h = Health(true, false, &snapshot.HealthzOptions{Stream: "S"}, ok)
+	require.Equal(t, snapshot.HealthStatus{Status: "error", StatusCode: 400, Error: `"account" must not be empty when checking stream health`}, *h)
+	h = Health(true, false, &snapshot.HealthzOptions{Account: "A", Consumer: "C", Details: true}, ok)
+	require.Equal(t, snapshot.HealthStatus{Status: "error", StatusCode: 400, Errors: []snapshot.HealthzError{
+		{Type: snapshot.HealthzErrorBadRequest, Error: `"stream" must not be empty when checking consumer health`}}}, *h)
+
+	// A HealthError sets the code and the problems.
+	nf := func() error {
+		return &snapshot.HealthError{StatusCode: 404, Errors: []snapshot.HealthzError{
+			{Type: snapshot.HealthzErrorAccount, Account: "X", Error: `JetStream account "X" not found`}}}
+	}
+	h = Health(true, false, &snapshot.HealthzOptions{Account: "X"}, nf)
+	require.Equal(t, snapshot.HealthStatus{Status: "unavailable", StatusCode: 404, Error: `JetStream account "X" not found`}, *h)
+	h = Health(true, false, &snapshot.HealthzOptions{Account: "X", Details: true}, nf)
+	require.Equal(t, snapshot.HealthStatus{Status: "error", StatusCode: 404, Errors: []snapshot.HealthzError{
+		{Type: snapshot.HealthzErrorAccount, Account: "X", Error: `JetStream account "X" not found`}}}, *h)
+	h = Health(true, true, &snapshot.HealthzOptions{Details: true}, ok)
+	require.Equal(t, []snapshot.HealthzError{{Type: snapshot.HealthzErrorConn, Error: "server is shutting down"}}, h.Errors)
+	require.Equal(t, "ok", Health(true, false, &snapshot.HealthzOptions{Details: true}, ok).Status)
 }
