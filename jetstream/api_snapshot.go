@@ -279,27 +279,39 @@ func (j *snapshotJob) run() {
 	j.finish(err)
 }
 
-// waitInterest waits until the client subscribed to the deliver subject:
-// it does so only after the API answered.
+// waitInterest waits until the client subscribed to the deliver subject,
+// which it does only once the API answered. A wildcard that covers it does
+// not count at first: nats.go's request multiplexer holds "_INBOX.<id>.*",
+// which would swallow the first chunks meant for a response inbox before
+// the client's own subscription exists. Past snapInterestWait such
+// interest is taken as the client's.
 func (j *snapshotJob) waitInterest() error {
-	acc := j.acc.js.srv.LookupAccount(j.acc.name)
+	srv := j.acc.js.srv
+	acc := srv.LookupAccount(j.acc.name)
 	if acc == nil {
 		return errNoInterest
 	}
+	found := make(chan struct{})
+	var once sync.Once
+	remove := srv.AddInterestListener(server.InterestFunc(func(ev server.InterestEvent) {
+		if ev.Added && ev.Account == j.acc.name && ev.Subject == j.deliver {
+			once.Do(func() { close(found) })
+		}
+	}))
+	defer remove()
 	deadline := time.NewTimer(snapInterestWait)
 	defer deadline.Stop()
-	tick := time.NewTicker(5 * time.Millisecond)
-	defer tick.Stop()
-	for !acc.HasInterest(j.deliver) {
-		select {
-		case <-tick.C:
-		case <-deadline.C:
-			return errNoInterest
-		case <-j.quit:
-			return errStopped
+	select {
+	case <-found:
+		return nil
+	case <-deadline.C:
+		if acc.HasInterest(j.deliver) {
+			return nil
 		}
+		return errNoInterest
+	case <-j.quit:
+		return errStopped
 	}
-	return nil
 }
 
 // write streams the archive through the chunker.

@@ -39,7 +39,7 @@ type snapResult struct {
 func snapshotStream(t *testing.T, nc *nats.Conn, name string, req api.SnapshotRequest, ack bool) snapResult {
 	t.Helper()
 	if req.DeliverSubject == "" {
-		req.DeliverSubject = nats.NewInbox()
+		req.DeliverSubject = nc.NewRespInbox() // as jsm.go: under the request multiplexer's wildcard
 	}
 	var r snapResult
 	b, _ := json.Marshal(req)
@@ -674,5 +674,49 @@ func TestRestoreIdleTimeout(t *testing.T) {
 	}
 	if _, err := nc.Request(rr.DeliverSubject, nil, 200*time.Millisecond); !errors.Is(err, nats.ErrNoResponders) && !errors.Is(err, nats.ErrTimeout) {
 		t.Fatalf("after timeout: %v", err)
+	}
+}
+
+func TestSnapshotRestoreEmpty(t *testing.T) {
+	s, _ := startJS(t, jetstream.Options{})
+	nc := servertest.Connect(t, s)
+	js, _ := njs.New(nc)
+	c := ctx(t)
+	for _, purge := range []bool{false, true} {
+		st, err := js.CreateStream(c, njs.StreamConfig{Name: "E", Subjects: []string{"e"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if purge {
+			for range 5 {
+				if _, err := js.Publish(c, "e", []byte("x")); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := st.Purge(c); err != nil {
+				t.Fatal(err)
+			}
+		}
+		snap := snapshotStream(t, nc, "E", api.SnapshotRequest{}, true)
+		if snap.Status != "204" {
+			t.Fatalf("snapshot %+v", snap)
+		}
+		if err := js.DeleteStream(c, "E"); err != nil {
+			t.Fatal(err)
+		}
+		out := restoreStream(t, nc, "E", *snap.Resp.Config, *snap.Resp.State, snap.Data)
+		if out.Error != nil {
+			t.Fatal(out.Error)
+		}
+		if a, b := out.State, *snap.Resp.State; a.Msgs != 0 || a.FirstSeq != b.FirstSeq || a.LastSeq != b.LastSeq {
+			t.Fatalf("purge=%v: restored %+v, was %+v", purge, a, b)
+		}
+		ack, err := js.Publish(c, "e", nil)
+		if err != nil || ack.Sequence != snap.Resp.State.LastSeq+1 {
+			t.Fatalf("publish after restore: %+v %v", ack, err)
+		}
+		if err := js.DeleteStream(c, "E"); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
