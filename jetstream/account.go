@@ -32,6 +32,9 @@ type account struct {
 
 	mu      sync.Mutex // guards streams and the create/delete of streams
 	streams map[string]*streamEntry
+	// restoring reserves the names of streams being restored
+	// (api_snapshot.go): no stream of that name may be created meanwhile.
+	restoring map[string]bool
 	// list is a copy of streams' values for readers that must not take
 	// mu (the publish path's storage check runs under a stream's lock).
 	list atomic.Pointer[[]*streamEntry]
@@ -39,6 +42,8 @@ type account struct {
 	apiTotal, apiErrors atomic.Uint64
 	direct              directRunner // batch direct gets in flight
 	failed              []string     // streams recover could not open (/healthz); set before the account is shared
+
+	xfer transfers // snapshots and restores in progress
 }
 
 // streamEntry is a stream and the session that captures its subjects.
@@ -100,6 +105,7 @@ func (js *JetStream) addAccount(name string, lim api.AccountLimits, on bool) (*a
 	}
 	a.api = sess
 	if on {
+		a.cleanRestores()
 		if err := a.recover(); err != nil {
 			sess.Close()
 			return nil, err
@@ -129,6 +135,7 @@ func (js *JetStream) apiSubjects() []string {
 
 func (a *account) close() error {
 	a.direct.stop()
+	a.xfer.stop()
 	a.mu.Lock()
 	streams := make([]*streamEntry, 0, len(a.streams))
 	for _, s := range a.streams {
@@ -269,6 +276,12 @@ func comma(n uint64) string {
 // openStream creates (or reopens) the stream of cfg, already normalized,
 // and subscribes it to its subjects.
 func (a *account) openStream(cfg api.StreamConfig, created time.Time) (*streamEntry, error) {
+	return a.openStreamStore(cfg, created, nil)
+}
+
+// openStreamStore is openStream with the stream's store already open
+// (filled by a restore); nil opens it as openStream does.
+func (a *account) openStreamStore(cfg api.StreamConfig, created time.Time, have store.StreamStore) (*streamEntry, error) {
 	js := a.js
 	dir := a.streamDir(cfg.Name)
 	sess, err := js.srv.Attach(server.SessionOptions{Kind: server.SessionJetStream, Account: a.name, Name: "JetStream stream " + cfg.Name, QueueLen: streamQueue})
@@ -276,6 +289,12 @@ func (a *account) openStream(cfg api.StreamConfig, created time.Time) (*streamEn
 		return nil, err
 	}
 	open := func(sc store.Config) (store.StreamStore, error) {
+		if have != nil {
+			if err := have.UpdateConfig(sc); err != nil {
+				return nil, err
+			}
+			return have, nil
+		}
 		if cfg.Storage == api.MemoryStorage {
 			return memstore.New(sc)
 		}

@@ -147,7 +147,12 @@ func (c *apiCall) streamCreate(name string) {
 		c.respondInfo(rt, cur, nil)
 		return
 	}
-	if a.limits.MaxStreams > 0 && len(a.streams) >= a.limits.MaxStreams {
+	if a.restoring[name] {
+		a.mu.Unlock()
+		c.fail(rt, api.ErrStreamNameExist)
+		return
+	}
+	if a.limits.MaxStreams > 0 && len(a.streams)+len(a.restoring) >= a.limits.MaxStreams {
 		a.mu.Unlock()
 		c.fail(rt, api.ErrMaximumStreamsLimit)
 		return

@@ -5,6 +5,7 @@ import (
 	"sync/atomic"
 	"syscall"
 	"testing"
+	"time"
 
 	"natsd.dev/jetstream/store/filestore"
 )
@@ -50,4 +51,12 @@ func (f failFile) Sync() error {
 		return syscall.EIO
 	}
 	return f.File.Sync()
+}
+
+// SetTransferTimeouts changes the snapshot and restore timeouts for a
+// test and returns what restores them.
+func SetTransferTimeouts(interest, flow, idle time.Duration) (undo func()) {
+	i, f, d := snapInterestWait, snapFlowTimeout, restoreIdle
+	snapInterestWait, snapFlowTimeout, restoreIdle = interest, flow, idle
+	return func() { snapInterestWait, snapFlowTimeout, restoreIdle = i, f, d }
 }
