@@ -6,11 +6,12 @@ import (
 	"time"
 
 	"natsd.dev/jetstream/api"
+	"natsd.dev/jetstream/internal/stream"
 )
 
 // APILevel is the JetStream API level this server implements (ADR-44),
 // announced in INFO "api_lvl" and in $JS.API.INFO.
-const APILevel = 1
+const APILevel = stream.APILevel
 
 // Options configure JetStream on a server, as the jetstream {} block and
 // the -js/-sd flags of nats-server do.
