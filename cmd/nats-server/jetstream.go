@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"natsd.dev/server"
 	"reflect"
 
 	"natsd.dev/jetstream"
@@ -36,13 +37,9 @@ func loadJetStream(cfg *fileConfig, f *flags) (jetstream.Options, bool, error) {
 	return o, true, nil
 }
 
-// startJetStream starts JetStream on the running server when the
-// configuration turns it on.
-func (p *process) startJetStream() error {
-	if !p.jsOn {
-		return nil
-	}
-	js, err := jetstream.Start(p.srv, p.jsOpts)
+// startJetStream starts JetStream on s, from the server's Start.
+func (p *process) startJetStream(s *server.Server) error {
+	js, err := jetstream.Start(s, p.jsOpts)
 	if err != nil {
 		return err
 	}

@@ -61,7 +61,7 @@ func TestJetStreamMonitoringHTTP(t *testing.T) {
 	require.EqualValues(t, 1, j["streams"])
 	require.EqualValues(t, 4, j["messages"])
 	require.EqualValues(t, 1<<30, j["config"].(map[string]any)["max_storage"])
-	require.EqualValues(t, 1, j["api"].(map[string]any)["level"])
+	require.EqualValues(t, jetstream.APILevel, j["api"].(map[string]any)["level"])
 	details := j["account_details"].([]any)
 	require.Len(t, details, 1)
 	acc := details[0].(map[string]any)

@@ -177,6 +177,11 @@ func (p *process) serve(stderr *os.File) int {
 	opts.Logger = log
 	opts.GitCommit = gitCommit()
 	opts.ConfigFile = f.configFile
+	if p.jsOn {
+		// JetStream starts with the server, before its listeners, as
+		// nats-server's does: the first client already finds its API.
+		opts.OnStart = append(opts.OnStart, func(s *server.Server) error { return p.startJetStream(s) })
+	}
 	if cfg.websocket.Port != 0 {
 		// The WebSocket listener starts with the server, before the
 		// client listener, as nats-server's does.
@@ -200,15 +205,10 @@ func (p *process) serve(stderr *os.File) int {
 	}
 	if err := s.Start(); err != nil {
 		log.Log(context.Background(), fatalLevel, err.Error())
+		p.stopJetStream(context.Background(), log)
 		return 1
 	}
 	if err := p.startCluster(); err != nil {
-		log.Log(context.Background(), fatalLevel, err.Error())
-		p.shutdown()
-		return 1
-	}
-	// JetStream before the monitor, which shows what it registers.
-	if err := p.startJetStream(); err != nil {
 		log.Log(context.Background(), fatalLevel, err.Error())
 		p.shutdown()
 		return 1
