@@ -25,6 +25,7 @@ import (
 
 	"natsd.dev/jetstream/api"
 	"natsd.dev/jetstream/internal/hdr"
+	"natsd.dev/jetstream/internal/stream"
 	"natsd.dev/jetstream/store"
 	"natsd.dev/server"
 )
@@ -209,7 +210,7 @@ func (se *streamEntry) directSend(c *apiCall, req *api.MsgGetRequest, quit <-cha
 	r := &directReply{c: c, stream: se.Name(), noHdr: req.NoHeaders}
 	seq := req.Seq
 	if req.StartTime != nil {
-		seq = seqFromTime(st, *req.StartTime, &r.m)
+		seq = stream.SeqAtTime(st, req.StartTime.UnixNano(), &r.m)
 	}
 	batch := req.Batch > 0
 	n := max(req.Batch, 1)
@@ -274,7 +275,7 @@ func (se *streamEntry) directMulti(c *apiCall, req *api.MsgGetRequest, quit <-ch
 	switch {
 	case req.UpToTime != nil:
 		// The messages strictly before the time.
-		upTo = seqFromTime(st, *req.UpToTime, &r.m) - 1
+		upTo = stream.SeqAtTime(st, req.UpToTime.UnixNano(), &r.m) - 1
 	case upTo == 0:
 		upTo = st.State().LastSeq
 	}
@@ -363,30 +364,6 @@ func lastUpTo(st store.StreamStore, subject string, upTo uint64, m *store.Stored
 		best = m.Seq
 	}
 	return best, true
-}
-
-// seqFromTime returns the sequence of the first message stored at or
-// after t (LastSeq+1 if none), by binary search on the message times,
-// which grow with the sequence. m is scratch space.
-func seqFromTime(st store.StreamStore, t time.Time, m *store.StoredMsg) uint64 {
-	s := st.State()
-	if s.Msgs == 0 {
-		return s.LastSeq + 1
-	}
-	ts := t.UnixNano()
-	lo, hi := s.FirstSeq, s.LastSeq+1
-	for lo < hi {
-		mid := lo + (hi-lo)/2
-		if err := st.LoadNextMsg("", mid, m); err != nil || m.Time >= ts {
-			hi = mid
-		} else {
-			lo = m.Seq + 1
-		}
-	}
-	if st.LoadNextMsg("", lo, m) == nil {
-		return m.Seq
-	}
-	return s.LastSeq + 1
 }
 
 // directRunner runs an account's batch direct gets off its API goroutine.

@@ -556,7 +556,7 @@ func (c *apiCall) msgGet(name string) {
 	st := se.Store()
 	seq := req.Seq
 	if start {
-		seq = seqFromTime(st, *req.StartTime, &m)
+		seq = stream.SeqAtTime(st, req.StartTime.UnixNano(), &m)
 	}
 	switch {
 	case req.NextFor != "":

@@ -109,7 +109,8 @@ func (s *sourcer) start(o *streamEntry) uint64 {
 		return s.cfg.OptStartSeq
 	}
 	if t := s.cfg.OptStartTime; t != nil {
-		return seqAtTime(o.Store(), t.UnixNano())
+		var m store.StoredMsg
+		return stream.SeqAtTime(o.Store(), t.UnixNano(), &m)
 	}
 	return 1
 }
@@ -136,26 +137,6 @@ func (s *sourcer) resume(st store.StreamState) (uint64, bool) {
 		}
 	}
 	return 0, false
-}
-
-// seqAtTime returns the first sequence stored at or after ts.
-func seqAtTime(st store.StreamStore, ts int64) uint64 {
-	state := st.State()
-	lo, hi := state.FirstSeq, state.LastSeq+1
-	var m store.StoredMsg
-	for lo < hi {
-		mid := lo + (hi-lo)/2
-		if err := st.LoadNextMsg("", mid, &m); err != nil {
-			hi = mid
-			continue
-		}
-		if m.Time >= ts {
-			hi = mid
-		} else {
-			lo = m.Seq + 1
-		}
-	}
-	return max(lo, 1)
 }
 
 func (s *sourcer) setErr(e *api.Error) {

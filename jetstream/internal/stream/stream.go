@@ -493,29 +493,49 @@ func (s *Stream) rebuild() {
 	now := time.Now()
 	dupCut := now.Add(-s.cfg.Duplicates).UnixNano()
 	cutoff := now.Add(-span).UnixNano()
+	// Forward from the first message inside the span: LoadNextMsg reads
+	// whole blocks, where loading one sequence at a time would cost a
+	// read per message (a restart with a million fresh messages).
 	var ids []dedupeEntry
-	for seq := st.LastSeq; seq >= st.FirstSeq && seq > 0; seq-- {
-		if err := s.st.LoadMsg(seq, &s.scratch); err != nil {
-			continue
-		}
-		if s.scratch.Time < cutoff {
-			break
-		}
+	for seq := SeqAtTime(s.st, cutoff, &s.scratch); s.st.LoadNextMsg("", seq, &s.scratch) == nil; seq = s.scratch.Seq + 1 {
 		h := s.scratch.Hdr
 		if len(h) == 0 {
 			continue
 		}
 		if id := hdr.Get(h, hdr.MsgID); len(id) > 0 && s.cfg.Duplicates > 0 && s.scratch.Time >= dupCut {
-			ids = append(ids, dedupeEntry{id: string(id), seq: seq, ts: s.scratch.Time})
+			ids = append(ids, dedupeEntry{id: string(id), seq: s.scratch.Seq, ts: s.scratch.Time})
 		}
 		if hdr.Get(h, hdr.MarkerReason) != nil {
 			if s.markers == nil {
 				s.markers = make(map[uint64]string)
 			}
-			s.markers[seq] = s.scratch.Subject
+			s.markers[s.scratch.Seq] = s.scratch.Subject
 		}
 	}
-	for i := len(ids) - 1; i >= 0; i-- {
-		s.dedupe.add(ids[i].id, ids[i].seq, ids[i].ts)
+	for _, e := range ids {
+		s.dedupe.add(e.id, e.seq, e.ts)
 	}
+}
+
+// SeqAtTime returns the sequence of the first message of st stored at or
+// after ts (Unix nanoseconds; LastSeq+1 if none), by binary search on the
+// message times, which grow with the sequence. m is scratch space.
+func SeqAtTime(st store.StreamStore, ts int64, m *store.StoredMsg) uint64 {
+	s := st.State()
+	if s.Msgs == 0 {
+		return s.LastSeq + 1
+	}
+	lo, hi := s.FirstSeq, s.LastSeq+1
+	for lo < hi {
+		mid := lo + (hi-lo)/2
+		if err := st.LoadNextMsg("", mid, m); err != nil || m.Time >= ts {
+			hi = mid
+		} else {
+			lo = m.Seq + 1
+		}
+	}
+	if st.LoadNextMsg("", lo, m) == nil {
+		return m.Seq
+	}
+	return s.LastSeq + 1
 }
