@@ -74,6 +74,8 @@ type Stream struct {
 	pending []pendingAck // acks waiting for durability, by seq
 	markers map[uint64]string
 	scratch store.StoredMsg
+	// rebuilt is closed once a restart's dedupe window is recovered.
+	rebuilt chan struct{}
 	hdrBuf  []byte
 
 	durable atomic.Uint64
@@ -100,6 +102,7 @@ func New(cfg api.StreamConfig, open Opener, o Options) (*Stream, error) {
 	s := &Stream{
 		opts: o, name: cfg.Name, cfg: cfg, created: o.Created,
 		kick: make(chan struct{}, 1), done: make(chan struct{}), markKick: make(chan struct{}, 1),
+		rebuilt: make(chan struct{}),
 	}
 	if s.created.IsZero() {
 		s.created = time.Now().UTC()
@@ -355,6 +358,9 @@ func (s *Stream) ProcessMsg(subject, reply string, h, data []byte) {
 			s.processBatchMsg(string(id), subject, reply, h, data)
 			return
 		}
+		if hdr.Has(h, hdr.MsgID) || hdr.Has(h, hdr.ExpectedLastMsgID) {
+			<-s.rebuilt // the dedupe window of a restart
+		}
 	}
 	res := s.Propose(&Op{Kind: OpMsg, Subject: subject, Hdr: h, Data: data, TS: time.Now().UnixNano()})
 	s.ack(reply, res)
@@ -471,49 +477,96 @@ func (s *Stream) WaitDurable(ctx context.Context, seq uint64) error {
 	return nil
 }
 
-// rebuild reloads, after a restart, what the stream keeps in memory about
-// its recent messages: the msg ids inside the duplicate window, the last
-// msg id, and which messages are subject delete markers (they live at most
-// SubjectDeleteMarkerTTL).
-func (s *Stream) rebuild() {
-	st := s.st.State()
-	if st.Msgs == 0 {
-		return
+// recent is what a restart recovers from the newest messages: the msg
+// ids inside the duplicate window, the delete markers, the msg id of the
+// last message.
+type recent struct {
+	lastSeq uint64
+	lastID  string
+	ids     []dedupeEntry
+	markers map[uint64]string
+}
+
+// scanRecent reads st's messages within the duplicate window (and the
+// marker TTL) without any lock of the stream: the store is safe for
+// concurrent use.
+func scanRecent(st store.StreamStore, dups, markerTTL time.Duration) recent {
+	var r recent
+	var m store.StoredMsg
+	state := st.State()
+	if state.Msgs == 0 {
+		return r
 	}
-	if err := s.st.LoadMsg(st.LastSeq, &s.scratch); err == nil {
-		s.lastID = string(hdr.Get(s.scratch.Hdr, hdr.MsgID))
+	r.lastSeq = state.LastSeq
+	if err := st.LoadMsg(state.LastSeq, &m); err == nil {
+		r.lastID = string(hdr.Get(m.Hdr, hdr.MsgID))
 	}
-	span := s.cfg.Duplicates
-	if m := s.cfg.SubjectDeleteMarkerTTL; m > 0 {
-		span = max(span, m+time.Minute)
+	span := dups
+	if markerTTL > 0 {
+		span = max(span, markerTTL+time.Minute)
 	}
 	if span <= 0 {
-		return
+		return r
 	}
 	now := time.Now()
-	dupCut := now.Add(-s.cfg.Duplicates).UnixNano()
-	cutoff := now.Add(-span).UnixNano()
+	dupCut := now.Add(-dups).UnixNano()
 	// Forward from the first message inside the span: LoadNextMsg reads
 	// whole blocks, where loading one sequence at a time would cost a
 	// read per message (a restart with a million fresh messages).
-	var ids []dedupeEntry
-	for seq := SeqAtTime(s.st, cutoff, &s.scratch); s.st.LoadNextMsg("", seq, &s.scratch) == nil; seq = s.scratch.Seq + 1 {
-		h := s.scratch.Hdr
-		if len(h) == 0 {
+	for seq := SeqAtTime(st, now.Add(-span).UnixNano(), &m); st.LoadNextMsg("", seq, &m) == nil; seq = m.Seq + 1 {
+		if len(m.Hdr) == 0 {
 			continue
 		}
-		if id := hdr.Get(h, hdr.MsgID); len(id) > 0 && s.cfg.Duplicates > 0 && s.scratch.Time >= dupCut {
-			ids = append(ids, dedupeEntry{id: string(id), seq: s.scratch.Seq, ts: s.scratch.Time})
+		if id := hdr.Get(m.Hdr, hdr.MsgID); len(id) > 0 && dups > 0 && m.Time >= dupCut {
+			r.ids = append(r.ids, dedupeEntry{id: string(id), seq: m.Seq, ts: m.Time})
 		}
-		if hdr.Get(h, hdr.MarkerReason) != nil {
-			if s.markers == nil {
-				s.markers = make(map[uint64]string)
+		if hdr.Get(m.Hdr, hdr.MarkerReason) != nil {
+			if r.markers == nil {
+				r.markers = make(map[uint64]string)
 			}
-			s.markers[s.scratch.Seq] = s.scratch.Subject
+			r.markers[m.Seq] = m.Subject
 		}
 	}
-	for _, e := range ids {
+	return r
+}
+
+// rebuild recovers the dedupe window, the last msg id and the delete
+// markers after a restart. With delete markers it does so before the
+// stream runs (an expiring marker must be known as one); otherwise in the
+// background, so that a restart with many fresh messages starts at once:
+// until it is done, a publish that needs the window (Nats-Msg-Id,
+// Nats-Expected-Last-Msg-Id) waits for it (see ProcessMsg).
+func (s *Stream) rebuild() {
+	dups, mttl := s.cfg.Duplicates, s.cfg.SubjectDeleteMarkerTTL
+	if mttl > 0 || s.st.State().Msgs == 0 {
+		s.merge(scanRecent(s.st, dups, mttl))
+		close(s.rebuilt)
+		return
+	}
+	s.bgWG.Add(1)
+	go func() {
+		defer s.bgWG.Done()
+		r := scanRecent(s.st, dups, mttl)
+		s.mu.Lock()
+		s.merge(r)
+		s.mu.Unlock()
+		close(s.rebuilt)
+	}()
+}
+
+// merge installs r; the caller holds mu or owns the stream.
+func (s *Stream) merge(r recent) {
+	if s.st.State().LastSeq == r.lastSeq {
+		s.lastID = r.lastID
+	}
+	for _, e := range r.ids {
 		s.dedupe.add(e.id, e.seq, e.ts)
+	}
+	for seq, subj := range r.markers {
+		if s.markers == nil {
+			s.markers = make(map[uint64]string)
+		}
+		s.markers[seq] = subj
 	}
 }
 
