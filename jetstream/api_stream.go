@@ -478,28 +478,20 @@ func (c *apiCall) streamPurge(name string) {
 		c.fail(rt, e)
 		return
 	}
-	se := c.lookup(rt, name)
-	if se == nil {
-		return
-	}
-	cfg := se.Config()
-	switch {
-	case cfg.Sealed:
-		c.fail(rt, api.ErrStreamSealed)
-		return
-	case cfg.DenyPurge:
-		c.fail(rt, api.ErrStreamPurgeFailed.With("err", "stream purge not permitted"))
-		return
-	case req.Sequence > 0 && req.Keep > 0:
+	if req.Sequence > 0 && req.Keep > 0 {
 		c.fail(rt, api.ErrBadRequest)
 		return
 	}
-	res := se.Propose(&stream.Op{Kind: stream.OpPurge, Purge: store.PurgeRequest{Filter: req.Subject, Seq: req.Sequence, Keep: req.Keep}})
-	if res.Err != nil {
-		c.fail(rt, res.Err)
-		return
+	op := &stream.Op{Kind: stream.OpPurge, Purge: store.PurgeRequest{Filter: req.Subject, Seq: req.Sequence, Keep: req.Keep}}
+	res, ok := c.change(rt, name, op, func(cfg *api.StreamConfig) *api.Error {
+		if cfg.DenyPurge {
+			return api.ErrStreamPurgeFailed.With("err", "stream purge not permitted")
+		}
+		return nil
+	})
+	if ok {
+		c.respond(api.StreamPurgeResponse{Response: api.Response{Type: rt}, Success: true, Purged: res.Purged})
 	}
-	c.respond(api.StreamPurgeResponse{Response: api.Response{Type: rt}, Success: true, Purged: res.Purged})
 }
 
 func (c *apiCall) msgDelete(name string) {
@@ -509,25 +501,39 @@ func (c *apiCall) msgDelete(name string) {
 		c.fail(rt, e)
 		return
 	}
+	op := &stream.Op{Kind: stream.OpDelete, Seq: req.Seq, NoErase: req.NoErase}
+	_, ok := c.change(rt, name, op, func(cfg *api.StreamConfig) *api.Error {
+		if cfg.DenyDelete {
+			return api.ErrStreamMsgDeleteFailed.With("err", "message delete not permitted")
+		}
+		return nil
+	})
+	if ok {
+		c.respond(api.SuccessResponse{Response: api.Response{Type: rt}, Success: true})
+	}
+}
+
+// change proposes op to the stream name unless it is sealed or deny
+// refuses it; it answers the failures itself (ok false).
+func (c *apiCall) change(rt, name string, op *stream.Op, deny func(*api.StreamConfig) *api.Error) (res stream.Result, ok bool) {
 	se := c.lookup(rt, name)
 	if se == nil {
-		return
+		return res, false
 	}
 	cfg := se.Config()
-	switch {
-	case cfg.Sealed:
+	if cfg.Sealed {
 		c.fail(rt, api.ErrStreamSealed)
-		return
-	case cfg.DenyDelete:
-		c.fail(rt, api.ErrStreamMsgDeleteFailed.With("err", "message delete not permitted"))
-		return
+		return res, false
 	}
-	res := se.Propose(&stream.Op{Kind: stream.OpDelete, Seq: req.Seq, NoErase: req.NoErase})
-	if res.Err != nil {
+	if e := deny(&cfg); e != nil {
+		c.fail(rt, e)
+		return res, false
+	}
+	if res = se.Propose(op); res.Err != nil {
 		c.fail(rt, res.Err)
-		return
+		return res, false
 	}
-	c.respond(api.SuccessResponse{Response: api.Response{Type: rt}, Success: true})
+	return res, true
 }
 
 func (c *apiCall) msgGet(name string) {

@@ -153,18 +153,26 @@ func (s *sourcer) run() {
 	defer retry.Stop()
 	var o *streamEntry
 	var m store.StoredMsg
+	// wait blocks until stop (false), wake or the retry tick.
+	wait := func(wake <-chan struct{}) bool {
+		select {
+		case <-s.stop:
+			return false
+		case <-wake:
+		case <-retry.C: // also: the origin may have been deleted
+		}
+		return true
+	}
 	for {
 		if o == nil || o.isStopped() {
 			var e *api.Error
 			o, e = s.origin()
 			s.setErr(e)
 			if o == nil {
-				select {
-				case <-s.stop:
+				if !wait(nil) {
 					return
-				case <-retry.C:
-					continue
 				}
+				continue
 			}
 			s.mu.Lock()
 			s.next = s.start(o)
@@ -175,41 +183,28 @@ func (s *sourcer) run() {
 		next := s.next
 		s.mu.Unlock()
 		err := o.Store().LoadNextMsg(s.filter, next, &m)
-		if errors.Is(err, store.ErrMsgNotFound) {
+		switch {
+		case errors.Is(err, store.ErrMsgNotFound):
 			s.setErr(nil)
-			select {
-			case <-s.stop:
-				return
-			case <-wake:
-			case <-retry.C: // the origin may have been deleted
-			}
-			continue
-		}
-		if err != nil {
+		case err != nil:
 			s.setErr(api.ErrStreamGeneral.WithErr(err))
+			wake = nil
+		case s.copy(&m):
+			s.mu.Lock()
+			s.next = m.Seq + 1
+			s.active = time.Now()
+			s.mu.Unlock()
 			select {
 			case <-s.stop:
 				return
-			case <-retry.C:
+			default:
 			}
 			continue
-		}
-		if !s.copy(&m) {
-			select {
-			case <-s.stop:
-				return
-			case <-retry.C:
-			}
-			continue
-		}
-		s.mu.Lock()
-		s.next = m.Seq + 1
-		s.active = time.Now()
-		s.mu.Unlock()
-		select {
-		case <-s.stop:
-			return
 		default:
+			wake = nil // the copy failed: retry on the tick
+		}
+		if !wait(wake) {
+			return
 		}
 	}
 }
