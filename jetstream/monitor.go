@@ -192,22 +192,12 @@ func (a *account) detail(o *snapshot.JszOptions) *snapshot.AccountDetail {
 // its consumers when o.Consumers.
 func (se *streamEntry) detail(o *snapshot.JszOptions) snapshot.StreamDetail {
 	si, _, _ := se.info(nil)
-	st := &si.State
 	sd := snapshot.StreamDetail{
 		Name:    si.Config.Name,
 		Created: si.Created.UTC(),
 		// A single server leads all its streams.
 		Cluster: rawJSON(&api.ClusterInfo{Leader: se.acc.js.srv.Name()}),
-		State: snapshot.StreamState{
-			Msgs: st.Msgs, Bytes: st.Bytes,
-			FirstSeq: st.FirstSeq, FirstTime: st.FirstTime,
-			LastSeq: st.LastSeq, LastTime: st.LastTime,
-			NumSubjects: st.NumSubjects, NumDeleted: st.NumDeleted,
-			Consumers: st.Consumers,
-		},
-	}
-	if st.Lost != nil {
-		sd.State.Lost = &snapshot.LostStreamData{Msgs: st.Lost.Msgs, Bytes: st.Lost.Bytes}
+		State:   si.State,
 	}
 	if o.Config {
 		sd.Config = rawJSON(&si.Config)

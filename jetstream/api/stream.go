@@ -2,6 +2,8 @@ package api
 
 import (
 	"time"
+
+	"natsd.dev/server/snapshot"
 )
 
 // StreamConfig is a stream's configuration, as STREAM.CREATE takes it and
@@ -107,27 +109,12 @@ type StreamInfo struct {
 	TimeStamp  time.Time           `json:"ts"`
 }
 
-// StreamState is the state part of StreamInfo.
-type StreamState struct {
-	Msgs        uint64            `json:"messages"`
-	Bytes       uint64            `json:"bytes"`
-	FirstSeq    uint64            `json:"first_seq"`
-	FirstTime   time.Time         `json:"first_ts"`
-	LastSeq     uint64            `json:"last_seq"`
-	LastTime    time.Time         `json:"last_ts"`
-	NumSubjects int               `json:"num_subjects,omitempty"`
-	Subjects    map[string]uint64 `json:"subjects,omitempty"`
-	NumDeleted  int               `json:"num_deleted,omitempty"`
-	Deleted     []uint64          `json:"deleted,omitempty"`
-	Lost        *LostStreamData   `json:"lost,omitempty"`
-	Consumers   int               `json:"consumer_count"`
-}
+// StreamState is the state part of StreamInfo; the monitoring documents
+// (/jsz) carry the same shape, so it is theirs.
+type StreamState = snapshot.StreamState
 
 // LostStreamData lists messages the store found damaged and dropped.
-type LostStreamData struct {
-	Msgs  []uint64 `json:"msgs"`
-	Bytes uint64   `json:"bytes"`
-}
+type LostStreamData = snapshot.LostStreamData
 
 // ClusterInfo describes the group serving a stream; on a single server,
 // the server alone as leader.
