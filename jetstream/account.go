@@ -298,7 +298,7 @@ func (a *account) openStreamStore(cfg api.StreamConfig, created time.Time, have 
 		if cfg.Storage == api.MemoryStorage {
 			return memstore.New(sc)
 		}
-		return filestore.Open(filestore.Config{Dir: dir, SyncInterval: js.opts.SyncInterval, FS: storeFS}, sc)
+		return filestore.Open(filestore.Config{Dir: dir, SyncInterval: js.opts.SyncInterval, FS: storeFS, Compress: cfg.Compression == api.S2Compression}, sc)
 	}
 	so := stream.Options{
 		Domain:     js.opts.Domain,

@@ -955,7 +955,7 @@ func (j *restoreJob) openStaging() restoreResult {
 		return restoreResult{st: st}
 	}
 	dir := filepath.Join(j.acc.dir, restoreDir, j.id)
-	st, err := filestore.Open(filestore.Config{Dir: dir, SyncInterval: j.acc.js.opts.SyncInterval}, sc)
+	st, err := filestore.Open(filestore.Config{Dir: dir, SyncInterval: j.acc.js.opts.SyncInterval, Compress: j.cfg.Compression == api.S2Compression}, sc)
 	if err != nil {
 		_ = os.RemoveAll(dir)
 		return restoreResult{err: err}

@@ -330,6 +330,9 @@ func (s *Stream) applyLocked(op *Op) Result {
 		if err := s.st.UpdateConfig(s.storeConfigFor(op.Config)); err != nil {
 			return Result{Err: api.ErrStreamUpdate.WithErr(err)}
 		}
+		if c, ok := s.st.(compressionSetter); ok {
+			c.SetCompression(op.Config.Compression == api.S2Compression)
+		}
 		s.cfg = *op.Config
 		s.setDerived()
 		if !s.cfg.AllowAtomicPublish {
@@ -339,6 +342,10 @@ func (s *Stream) applyLocked(op *Op) Result {
 	}
 	return Result{Err: api.ErrBadRequest}
 }
+
+// compressionSetter is a store that compresses what it writes (the file
+// store); an update of the stream's compression reaches it through it.
+type compressionSetter interface{ SetCompression(on bool) }
 
 func (s *Stream) storeConfigFor(cfg *api.StreamConfig) store.Config {
 	old := s.cfg

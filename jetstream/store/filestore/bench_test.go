@@ -300,3 +300,89 @@ func BenchmarkRecover(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkCompression appends and loads compressible text (a header and
+// a payload of varied lines), plain and S2-compressed:
+//   - Append: StoreMsg with SyncInterval of a minute, so that fsyncs stay
+//     out of the numbers (SetBytes counts uncompressed bytes);
+//   - LoadMsg: random sequences of 10k messages, blocks cached (Cached)
+//     or read record by record from the files (Cold);
+//   - LoadNext: the messages in order, as a consumer reads them.
+func BenchmarkCompression(b *testing.B) {
+	hdr := []byte("NATS/1.0\r\nNats-Msg-Id: 0123456789\r\n\r\n")
+	for _, size := range []int{256, 4096} {
+		bodies := make([][]byte, 64)
+		for i := range bodies {
+			bodies[i] = textMsg(i, size)
+		}
+		msgSize := int64(len(hdr) + size)
+		for _, mode := range []struct {
+			name     string
+			compress bool
+		}{{"Plain", false}, {"S2", true}} {
+			name := fmt.Sprintf("%dB/%s", size, mode.name)
+			b.Run(name+"/Append", func(b *testing.B) {
+				s := benchOpen(b, b.TempDir(), filestore.Config{SyncInterval: time.Minute, Compress: mode.compress})
+				defer s.Close()
+				b.SetBytes(msgSize)
+				b.ReportAllocs()
+				i := 0
+				for b.Loop() {
+					if _, err := s.StoreMsg("bench.subject", hdr, bodies[i%len(bodies)], 0, 0); err != nil {
+						b.Fatal(err)
+					}
+					i++
+				}
+			})
+			const n = 10_000
+			dir := b.TempDir()
+			s := benchOpen(b, dir, filestore.Config{SyncInterval: time.Minute, Compress: mode.compress})
+			for i := range n {
+				if _, err := s.StoreMsg("bench.subject", hdr, bodies[i%len(bodies)], 0, 0); err != nil {
+					b.Fatal(err)
+				}
+			}
+			s.Close()
+			for _, c := range []struct {
+				name string
+				cfg  filestore.Config
+			}{
+				{"Cached", filestore.Config{CacheSize: 1 << 30}},
+				{"Cold", filestore.Config{CacheSize: -1}},
+			} {
+				b.Run(name+"/LoadMsg/"+c.name, func(b *testing.B) {
+					s := benchOpen(b, dir, c.cfg)
+					defer s.Close()
+					var m store.StoredMsg
+					if c.name == "Cached" {
+						for seq := uint64(1); seq <= n; seq += 100 {
+							s.LoadNextMsg("", seq, &m) // warm every block's cache
+						}
+					}
+					r := rand.New(rand.NewPCG(1, 2))
+					b.SetBytes(msgSize)
+					b.ReportAllocs()
+					for b.Loop() {
+						if err := s.LoadMsg(1+uint64(r.IntN(n)), &m); err != nil {
+							b.Fatal(err)
+						}
+					}
+				})
+			}
+			b.Run(name+"/LoadNext", func(b *testing.B) {
+				s := benchOpen(b, dir, filestore.Config{CacheSize: 1 << 30})
+				defer s.Close()
+				var m store.StoredMsg
+				seq := uint64(1)
+				b.SetBytes(msgSize)
+				b.ReportAllocs()
+				for b.Loop() {
+					if err := s.LoadNextMsg("", seq, &m); err != nil {
+						b.Fatal(err)
+					}
+					seq = m.Seq%n + 1
+				}
+			})
+		}
+	}
+}

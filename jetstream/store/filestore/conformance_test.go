@@ -20,6 +20,8 @@ func conformanceConfigs() []struct {
 		{"GroupCommit", filestore.Config{}},
 		{"SmallBlocks", filestore.Config{BlockSize: 256, CacheSize: 512}},
 		{"Encrypted", filestore.Config{BlockSize: 4096, EncryptionKey: []byte("0123456789abcdef0123456789abcdef")}},
+		{"Compressed", filestore.Config{BlockSize: 1024, CacheSize: 2048, Compress: true}},
+		{"CompressedEncrypted", filestore.Config{BlockSize: 4096, Compress: true, EncryptionKey: []byte("0123456789abcdef")}},
 		// The in-memory page-cache file system of the crash tests.
 		{"MemFS", filestore.Config{BlockSize: 512, FS: fstest.New()}},
 	}

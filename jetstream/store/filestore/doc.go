@@ -106,6 +106,7 @@
 //	0x02 erased     the body was overwritten with zeros by EraseMsg
 //	0x04 marker     every message below seq is removed (no body)
 //	0x08 sealed     the body is encrypted (see Encryption at rest)
+//	0x10 compressed header and payload are one S2 block (see Compression)
 //
 // Message sequences increase within a block and across blocks. Removing
 // the oldest messages (limits, expiry, Purge, Compact) writes no
@@ -168,10 +169,39 @@
 // lengths), which stay in clear, as do tombstones and markers. Opening
 // encrypted data without the key, or with another key, fails with ErrKey
 // instead of treating the records as damaged. Snapshots carry plain
-// records; Restore encrypts them with the restoring store's key.
+// records; Restore encrypts them with the restoring store's key. A
+// compressed record is compressed first (see Compression).
+//
+// # Compression
+//
+// With Config.Compress (or after SetCompression(true)) a message record
+// whose header and payload take 64 bytes or more is written with flag 0x10
+// when S2 (github.com/klauspost/compress/s2, block format) makes it
+// smaller:
+//
+//	0       40     44
+//	+-------+------+---------+--------------------+
+//	|  ...  | dlen | subject | S2(header|payload) |
+//	+-------+------+---------+--------------------+
+//
+// The 40 header bytes are those of any record (hlen is the uncompressed
+// header length); dlen (u32) is the uncompressed payload length. Records are
+// compressed one by one, so every rule above holds unchanged: appends,
+// checksums, torn tails, tombstones, rewrites. The index keeps a record's
+// length uncompressed (what it would take written plain); message sizes,
+// State().Bytes and the limits are counted from it, and since a record is
+// only compressed when that makes it shorter, that length bounds the bytes
+// a load reads. Records of both kinds mix freely in a block: switching
+// compression changes only what is written next. With an EncryptionKey the
+// record is compressed, then sealed: dlen stays in clear, after the header,
+// and joins the additional data (bytes 8-43); nonce, ciphertext of subject
+// and S2 block, and tag follow. EraseMsg zeroes a compressed record's body
+// like any other. Snapshots carry plain records; Restore compresses them
+// if its store compresses.
 //
 // # Not implemented
 //
-// S2 compression of blocks; a checkpointed index for faster restarts
-// (recovery reads every block: about 0.2 s per million small messages).
+// Compression of whole blocks, which would find more redundancy between
+// small messages; a checkpointed index for faster restarts (recovery reads
+// every block: about 0.2 s per million small messages).
 package filestore

@@ -60,6 +60,14 @@ type Config struct {
 	// times, TTLs and lengths are not. Records written without a key stay
 	// readable; records written with one need it (Open fails with ErrKey).
 	EncryptionKey []byte
+	// Compress stores the header and payload of every message record
+	// written from now on S2-compressed, when that makes the record
+	// smaller (bodies under 64 bytes are not tried); with EncryptionKey
+	// they are compressed, then encrypted. Each record says whether it is
+	// compressed, so records written with or without it (before, or since
+	// SetCompression) read back alike. Sizes (State().Bytes, the limits)
+	// stay those of the uncompressed messages.
+	Compress bool
 }
 
 const (
@@ -79,8 +87,11 @@ const sealedBit = 1 << 30
 
 // slot is the in-memory index entry of one sequence.
 type slot struct {
-	off  uint32 // offset of the record in its block
-	rlen uint32 // record length, 0 if no record is on disk; | exemptBit
+	off uint32 // offset of the record in its block
+	// rlen is the record's length uncompressed (record.full), 0 if no
+	// record is on disk; | exemptBit | sealedBit. A compressed record is
+	// shorter: it ends where its own length field says.
+	rlen uint32
 	ts   int64
 	subj *psi // nil when the sequence holds no message
 }
@@ -111,9 +122,16 @@ type block struct {
 	use      uint64 // LRU clock of the cache
 	dirty    bool   // in Store.dirtyBlks
 	msgs     uint64 // live messages
-	liveRec  int64  // bytes of live message records
+	liveRec  int64  // bytes of live message records, counted uncompressed
+	saved    int64  // bytes compression saved: size+saved is size uncompressed
 	tombs    []uint64
 	marker   uint64 // highest marker written to it
+}
+
+// mostlyDead reports whether b is worth rewriting: large enough and more
+// than half dead (counting records at their uncompressed length).
+func (b *block) mostlyDead() bool {
+	return b.size >= compactMin && (b.size+b.saved-blkHdrSize)/2 > b.liveRec
 }
 
 // psi is the per-subject index: the subject's sequences in ascending order.
@@ -184,6 +202,8 @@ type Store struct {
 	rbuf      []byte
 	dbuf      []byte // decrypted record scratch
 	aead      cipher.AEAD
+	compress  bool
+	zc        compressor
 	lastBlk   *block
 	final     store.StreamState
 	// dirUnsynced: msgs/ holds a created block file whose entry no fsync
@@ -254,6 +274,7 @@ func Open(cfg Config, scfg store.Config) (*Store, error) {
 		expCh:     make(chan struct{}, 1),
 		quit:      make(chan struct{}),
 		aead:      aead,
+		compress:  cfg.Compress,
 	}
 	created, err := s.makeDirs()
 	if err != nil {
@@ -498,17 +519,28 @@ func (s *Store) appendMsgLocked(seq uint64, ts, ttlv int64, flags uint8, subject
 	if s.aead != nil {
 		rl += sealOverhead
 	}
+	disk := rl // bytes the record takes in the block
+	var z []byte
+	if s.compress {
+		if z = s.zc.compress(hdr, data); z != nil {
+			disk = compressedLen(subject, z, s.aead != nil)
+		}
+	}
 	b := s.active()
-	if b.size > blkHdrSize && b.size+int64(rl) > s.cfg.BlockSize {
+	if b.size > blkHdrSize && b.size+int64(disk) > s.cfg.BlockSize {
 		b = s.rollLocked(seq)
 	}
 	off := len(b.cache)
-	if s.aead != nil {
+	switch {
+	case z != nil:
+		b.cache = appendCompressedRecord(b.cache, s.aead, seq, ts, ttlv, flags, subject, len(hdr), len(data), z)
+	case s.aead != nil:
 		b.cache = appendSealedRecord(b.cache, s.aead, seq, ts, ttlv, flags, subject, hdr, data)
-	} else {
+	default:
 		b.cache = appendRecord(b.cache, seq, ts, ttlv, flags, subject, hdr, data)
 	}
 	b.size = int64(len(b.cache))
+	b.saved += int64(rl - disk)
 	if p == nil {
 		p = &psi{subj: strings.Clone(subject)}
 		s.subjects[p.subj] = p
@@ -660,7 +692,7 @@ func (s *Store) removeLocked(seq uint64, reason store.RemoveReason, tomb bool) b
 		b.liveRec -= int64(rl)
 		if b.msgs == 0 && b != s.active() {
 			s.needMaint = true
-		} else if b != s.active() && b.size >= compactMin && (b.size-blkHdrSize)/2 > b.liveRec {
+		} else if b != s.active() && b.mostlyDead() {
 			s.needMaint = true
 		}
 	}
@@ -713,7 +745,8 @@ func (s *Store) appendTombLocked(seq uint64) {
 
 // readRecord returns the record bytes of a slot, reading the block's file
 // if its cache is not loaded (into s.rbuf) or loading the cache if
-// wantCache.
+// wantCache. The bytes may run past the record (a compressed record is
+// shorter than the slot's length): decodeRecord finds its end.
 func (s *Store) readRecord(b *block, sl *slot, wantCache bool) ([]byte, error) {
 	rl := int64(sl.recLen())
 	off := int64(sl.off)
@@ -721,6 +754,12 @@ func (s *Store) readRecord(b *block, sl *slot, wantCache bool) ([]byte, error) {
 		if err := s.loadCacheLocked(b); err != nil {
 			return nil, err
 		}
+	}
+	if off+rl > b.size {
+		rl = b.size - off
+	}
+	if rl < recHdrSize {
+		return nil, fmt.Errorf("filestore: block %d offset %d: record past end: %w", b.id, off, store.ErrCorrupt)
 	}
 	if b.cache != nil {
 		if off+rl > int64(len(b.cache)) {
@@ -765,12 +804,19 @@ func (s *Store) fillLocked(seq uint64, sl *slot, m *store.StoredMsg, wantCache b
 	if err := decodeRecord(raw, &r); err != nil {
 		return fmt.Errorf("filestore: block %d offset %d: %w", b.id, sl.off, err)
 	}
-	if r.seq != seq || r.flags&^flagSealed != 0 {
+	if r.seq != seq || r.flags&^(flagSealed|flagCompressed) != 0 {
 		return fmt.Errorf("filestore: block %d offset %d: sequence %d, want %d: %w", b.id, sl.off, r.seq, seq, store.ErrCorrupt)
 	}
 	if r.flags&flagSealed != 0 {
 		if s.dbuf, err = unseal(s.aead, raw, &r, s.dbuf); err != nil {
 			return fmt.Errorf("filestore: block %d offset %d: sequence %d does not decrypt: %w", b.id, sl.off, seq, store.ErrCorrupt)
+		}
+	}
+	if r.flags&flagCompressed != 0 {
+		// Expand straight into m's buffer: Set then copies each part onto
+		// itself.
+		if m.Buf, err = expand(&r, m.Buf); err != nil {
+			return fmt.Errorf("filestore: block %d offset %d: sequence %d: %w", b.id, sl.off, seq, err)
 		}
 	}
 	m.Set(sl.subj.subj, r.hdr, r.data, seq, r.ts)
@@ -997,13 +1043,18 @@ func (s *Store) EraseMsg(seq uint64) error {
 		return store.ErrMsgNotFound
 	}
 	b := s.blockOf(seq)
-	off, rl := int64(sl.off), int64(sl.recLen())
+	off := int64(sl.off)
 	raw, err := s.readRecord(b, sl, false)
 	if err != nil {
 		s.mu.Unlock()
 		return err
 	}
-	rec := make([]byte, rl)
+	var r record
+	if err := decodeRecord(raw, &r); err != nil || r.seq != seq {
+		s.mu.Unlock()
+		return fmt.Errorf("filestore: block %d offset %d: erase of sequence %d: %w", b.id, off, seq, store.ErrCorrupt)
+	}
+	rec := make([]byte, r.size)
 	copy(rec, raw)
 	eraseRecord(rec)
 	if b.cache != nil {
@@ -1201,6 +1252,14 @@ func (s *Store) UpdateConfig(cfg store.Config) error {
 	s.mu.Unlock()
 	fire(rm, cb)
 	return nil
+}
+
+// SetCompression turns Config.Compress on or off for the records written
+// from now on; the stored ones stay as they are and keep reading back.
+func (s *Store) SetCompression(on bool) {
+	s.mu.Lock()
+	s.compress = on
+	s.mu.Unlock()
 }
 
 // DurableSeq implements store.Durable.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -192,26 +193,31 @@ func TestEncryptionAtRest(t *testing.T) {
 }
 
 func TestZeroAllocs(t *testing.T) {
-	s := open(t, t.TempDir(), filestore.Config{}, store.Config{})
-	defer s.Close()
-	data := make([]byte, 64)
-	for i := range 1000 {
-		s.StoreMsg("z."+string(rune('a'+i%20)), nil, data, 0, 0)
-	}
-	var m store.StoredMsg
-	s.LoadMsg(1, &m)
-	seq := uint64(0)
-	checks := map[string]func(){
-		"StoreMsg":         func() { s.StoreMsg("z.a", nil, data, 0, 0) },
-		"LoadMsg":          func() { seq = seq%1000 + 1; s.LoadMsg(seq, &m) },
-		"LoadNextLiteral":  func() { seq = seq%900 + 1; s.LoadNextMsg("z.c", seq, &m) },
-		"LoadNextWildcard": func() { seq = seq%900 + 1; s.LoadNextMsg("z.*", seq, &m) },
-		"LoadLast":         func() { s.LoadLastMsg("z.d", &m) },
-	}
-	for name, f := range checks {
-		if n := testing.AllocsPerRun(500, f); n != 0 {
-			t.Errorf("%s: %v allocs per call", name, n)
-		}
+	for _, compress := range []bool{false, true} {
+		t.Run(fmt.Sprintf("Compress=%v", compress), func(t *testing.T) {
+			s := open(t, t.TempDir(), filestore.Config{Compress: compress}, store.Config{})
+			defer s.Close()
+			data := bytes.Repeat([]byte("zero allocs "), 8)
+			for i := range 1000 {
+				s.StoreMsg("z."+string(rune('a'+i%20)), nil, data, 0, 0)
+			}
+			var m store.StoredMsg
+			s.LoadMsg(1, &m)
+			seq := uint64(0)
+			checks := map[string]func(){
+				"StoreMsg":         func() { s.StoreMsg("z.a", nil, data, 0, 0) },
+				"StoreMsgHdr":      func() { s.StoreMsg("z.a", []byte("NATS/1.0\r\n\r\n"), data, 0, 0) },
+				"LoadMsg":          func() { seq = seq%1000 + 1; s.LoadMsg(seq, &m) },
+				"LoadNextLiteral":  func() { seq = seq%900 + 1; s.LoadNextMsg("z.c", seq, &m) },
+				"LoadNextWildcard": func() { seq = seq%900 + 1; s.LoadNextMsg("z.*", seq, &m) },
+				"LoadLast":         func() { s.LoadLastMsg("z.d", &m) },
+			}
+			for name, f := range checks {
+				if n := testing.AllocsPerRun(500, f); n != 0 {
+					t.Errorf("%s: %v allocs per call", name, n)
+				}
+			}
+		})
 	}
 }
 

@@ -230,7 +230,7 @@ func (s *Store) maintain() {
 		s.mu.Lock()
 		var victim *block
 		for _, b := range s.blks[:len(s.blks)-1] {
-			if !done[b] && b.size >= compactMin && (b.size-blkHdrSize)/2 > b.liveRec && !b.dirty {
+			if !done[b] && b.mostlyDead() && !b.dirty {
 				victim = b
 				break
 			}
@@ -382,8 +382,9 @@ func (s *Store) rewriteIO(b *block, locked bool, extraTombs []uint64) error {
 	old := b.cache
 	nb := appendBlockHeader(make([]byte, 0, blkHdrSize+b.liveRec+1024), b.base, b.baseTime)
 	type move struct {
-		seq uint64
-		off uint32
+		seq  uint64
+		off  uint32
+		rlen uint32 // the slot's length and flags, which moving keeps
 	}
 	var moves []move
 	var tombs []uint64
@@ -407,7 +408,7 @@ func (s *Store) rewriteIO(b *block, locked bool, extraTombs []uint64) error {
 		default:
 			sl := s.slot(r.seq)
 			if sl != nil && sl.subj != nil && int(sl.off) == off && r.flags&flagErased == 0 {
-				moves = append(moves, move{r.seq, uint32(len(nb))})
+				moves = append(moves, move{r.seq, uint32(len(nb)), sl.rlen})
 				nb = append(nb, raw...)
 			}
 		}
@@ -452,14 +453,15 @@ func (s *Store) rewriteIO(b *block, locked bool, extraTombs []uint64) error {
 			sl.rlen &= exemptBit | sealedBit
 		}
 	}
-	var live int64
+	var live, saved int64
 	for _, m := range moves {
 		sl := s.slot(m.seq)
-		rl := le32(nb[m.off:])
 		sl.off = m.off
-		sl.rlen = sl.rlen&(exemptBit|sealedBit) | rl
+		sl.rlen = m.rlen
+		full := int64(sl.recLen())
+		saved += full - int64(le32(nb[m.off:]))
 		if sl.subj != nil {
-			live += int64(rl)
+			live += full
 		}
 	}
 	if b.f != nil {
@@ -475,6 +477,7 @@ func (s *Store) rewriteIO(b *block, locked bool, extraTombs []uint64) error {
 	b.unsynced = false // the new file was fsynced before the rename
 	s.dirUnsynced = false
 	b.liveRec = live
+	b.saved = saved
 	b.tombs = tombs
 	b.marker = marker
 	if !isActive {

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"hash/crc32"
 
+	"github.com/klauspost/compress/s2"
+
 	"natsd.dev/jetstream/store"
 )
 
@@ -40,6 +42,8 @@ const (
 	flagTombstone = 1 << 0 // seq names a message removed earlier
 	flagErased    = 1 << 1 // body overwritten; the message is removed
 	flagMarker    = 1 << 2 // every message below seq is removed
+	// flagSealed (1 << 3) is in seal.go, flagCompressed (1 << 4) in
+	// compress.go.
 )
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
@@ -86,20 +90,26 @@ func appendRecord(dst []byte, seq uint64, ts int64, ttl int64, flags uint8, subj
 	start := len(dst)
 	dst = grow(dst, n)
 	r := dst[start : start+n]
-	binary.LittleEndian.PutUint32(r[recLenOff:], uint32(n))
-	binary.LittleEndian.PutUint64(r[recSeqOff:], seq)
-	binary.LittleEndian.PutUint64(r[recTSOff:], uint64(ts))
-	binary.LittleEndian.PutUint64(r[recTTLOff:], uint64(ttl))
-	r[recFlagsOff] = flags
-	r[recFlagsOff+1] = 0
-	binary.LittleEndian.PutUint16(r[recSlenOff:], uint16(len(subject)))
-	binary.LittleEndian.PutUint32(r[recHlenOff:], uint32(len(hdr)))
+	putRecordHeader(r, seq, ts, ttl, flags, len(subject), len(hdr))
 	o := recHdrSize
 	o += copy(r[o:], subject)
 	o += copy(r[o:], hdr)
 	copy(r[o:], data)
 	sealRecord(r)
 	return dst
+}
+
+// putRecordHeader fills bytes 0-3 and 8-39 of the record r (its whole
+// length); the checksum comes last (sealRecord).
+func putRecordHeader(r []byte, seq uint64, ts, ttl int64, flags uint8, slen, hlen int) {
+	binary.LittleEndian.PutUint32(r[recLenOff:], uint32(len(r)))
+	binary.LittleEndian.PutUint64(r[recSeqOff:], seq)
+	binary.LittleEndian.PutUint64(r[recTSOff:], uint64(ts))
+	binary.LittleEndian.PutUint64(r[recTTLOff:], uint64(ttl))
+	r[recFlagsOff] = flags
+	r[recFlagsOff+1] = 0
+	binary.LittleEndian.PutUint16(r[recSlenOff:], uint16(slen))
+	binary.LittleEndian.PutUint32(r[recHlenOff:], uint32(hlen))
 }
 
 // sealRecord computes and stores the checksum of a complete record.
@@ -126,13 +136,23 @@ type record struct {
 	hdr     []byte
 	data    []byte
 	size    int // bytes the record takes in the block
+	// full is the record's length uncompressed: size, or for a compressed
+	// record the size it would have had written plain (sealOverhead
+	// included when sealed). The index keeps it (slot.rlen).
+	full int
+	// A compressed record leaves hdr and data nil: z is its S2 block
+	// (once unsealed), hlen and dlen the lengths it expands to.
+	z          []byte
+	hlen, dlen int
 }
 
 // errShort reports a record that runs past the end of its buffer: a torn
 // write when it is at the end of the last block.
 var errShort = fmt.Errorf("filestore: record past end of block: %w", store.ErrCorrupt)
 
-// decodeRecord decodes and verifies the record at the start of b.
+// decodeRecord decodes and verifies the record at the start of b. The body
+// of a sealed record stays encrypted (subject, hdr, data and z nil: see
+// unseal) and that of a compressed one compressed (see expand).
 func decodeRecord(b []byte, r *record) error {
 	if len(b) < recHdrSize {
 		return errShort
@@ -150,32 +170,58 @@ func decodeRecord(b []byte, r *record) error {
 	}
 	slen := int(binary.LittleEndian.Uint16(b[recSlenOff:]))
 	hlen := int(binary.LittleEndian.Uint32(b[recHlenOff:]))
-	if b[recFlagsOff]&flagSealed != 0 {
-		if slen+hlen > n-recHdrSize-sealOverhead {
-			return fmt.Errorf("filestore: bad sealed record lengths: %w", store.ErrCorrupt)
-		}
-		r.seq = binary.LittleEndian.Uint64(b[recSeqOff:])
-		r.ts = int64(binary.LittleEndian.Uint64(b[recTSOff:]))
-		r.ttl = int64(binary.LittleEndian.Uint64(b[recTTLOff:]))
-		r.flags = b[recFlagsOff]
-		r.subject, r.hdr, r.data = nil, nil, nil
-		r.size = n
-		return nil
-	}
-	if slen+hlen > n-recHdrSize {
-		return fmt.Errorf("filestore: bad record field lengths: %w", store.ErrCorrupt)
-	}
+	flags := b[recFlagsOff]
 	r.seq = binary.LittleEndian.Uint64(b[recSeqOff:])
 	r.ts = int64(binary.LittleEndian.Uint64(b[recTSOff:]))
 	r.ttl = int64(binary.LittleEndian.Uint64(b[recTTLOff:]))
-	r.flags = b[recFlagsOff]
-	o := recHdrSize
+	r.flags = flags
+	r.subject, r.hdr, r.data, r.z = nil, nil, nil, nil
+	r.size, r.full = n, n
+	r.hlen, r.dlen = hlen, 0
+	body := recHdrSize
+	// need is what the (decrypted) body must at least hold.
+	need := slen + hlen
+	if flags&flagCompressed != 0 {
+		if n < recHdrSize+compHdrSize {
+			return fmt.Errorf("filestore: short compressed record: %w", store.ErrCorrupt)
+		}
+		dlen := int(binary.LittleEndian.Uint32(b[recHdrSize:]))
+		full := uint64(recHdrSize) + uint64(slen) + uint64(hlen) + uint64(dlen)
+		if flags&flagSealed != 0 {
+			full += sealOverhead
+		}
+		// full must fit the index's 30 bits (below sealedBit).
+		if full >= maxRecord {
+			return fmt.Errorf("filestore: bad compressed record lengths: %w", store.ErrCorrupt)
+		}
+		r.dlen, r.full = dlen, int(full)
+		body += compHdrSize
+		need = slen
+	}
+	if flags&flagSealed != 0 {
+		if need > n-body-sealOverhead {
+			return fmt.Errorf("filestore: bad sealed record lengths: %w", store.ErrCorrupt)
+		}
+		return nil
+	}
+	if need > n-body {
+		return fmt.Errorf("filestore: bad record field lengths: %w", store.ErrCorrupt)
+	}
+	o := body
 	r.subject = b[o : o+slen]
 	o += slen
+	if flags&flagCompressed != 0 {
+		r.z = b[o:n]
+		if flags&flagErased == 0 {
+			if dn, err := s2.DecodedLen(r.z); err != nil || dn != hlen+r.dlen {
+				return errExpand
+			}
+		}
+		return nil
+	}
 	r.hdr = b[o : o+hlen]
 	o += hlen
 	r.data = b[o:n]
-	r.size = n
 	return nil
 }
 

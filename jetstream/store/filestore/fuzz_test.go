@@ -1,6 +1,7 @@
 package filestore_test
 
 import (
+	"bytes"
 	"errors"
 	"os"
 	"path/filepath"
@@ -50,6 +51,29 @@ func seedBlock(f *testing.F) []byte {
 	return data
 }
 
+// seedCompressedBlock returns the block file of a compressed store, with
+// plain records (too small to compress) between compressed ones and one
+// compressed record erased.
+func seedCompressedBlock(f *testing.F) []byte {
+	dir := f.TempDir()
+	s, err := filestore.Open(filestore.Config{Dir: dir, Compress: true}, store.Config{})
+	if err != nil {
+		f.Fatal(err)
+	}
+	for i, subj := range []string{"a", "b.c", "a", "d"} {
+		s.StoreMsg(subj, []byte("NATS/1.0\r\n\r\n"), bytes.Repeat([]byte{byte('a' + i)}, 100), int64(i+1), 0)
+		s.StoreMsg(subj, nil, []byte{byte(i)}, int64(i+1), 0)
+	}
+	s.EraseMsg(3)
+	s.Close()
+	names, _ := filepath.Glob(filepath.Join(dir, "msgs", "*.blk"))
+	data, err := os.ReadFile(names[len(names)-1])
+	if err != nil {
+		f.Fatal(err)
+	}
+	return data
+}
+
 // FuzzRecover opens a store whose only block holds arbitrary bytes. Oracle:
 // no panic; every recovered message loads (so its checksum is valid) in
 // increasing sequence order; reopening gives the same store (recovery is
@@ -63,6 +87,7 @@ func FuzzRecover(f *testing.F) {
 	flipped := append([]byte(nil), seed...)
 	flipped[len(flipped)/2] ^= 0xff
 	f.Add(flipped)
+	f.Add(seedCompressedBlock(f))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		dir := t.TempDir()
 		os.MkdirAll(filepath.Join(dir, "msgs"), 0o755)

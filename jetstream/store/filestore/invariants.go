@@ -26,11 +26,11 @@ func (s *Store) checkLocked(op string) {
 		if b.cache == nil {
 			continue
 		}
-		if int(sl.off)+int(sl.recLen()) > len(b.cache) {
+		if int(sl.off) >= len(b.cache) {
 			panic(fmt.Sprintf("%s: seq %d off %d len %d past block %d (base %d last %d) size %d", op, q, sl.off, sl.recLen(), b.id, b.base, b.last, len(b.cache)))
 		}
-		if err := decodeRecord(b.cache[sl.off:], &r); err != nil || r.seq != q {
-			panic(fmt.Sprintf("%s: seq %d in block %d: %v (seq %d)", op, q, b.id, err, r.seq))
+		if err := decodeRecord(b.cache[sl.off:], &r); err != nil || r.seq != q || r.full != int(sl.recLen()) {
+			panic(fmt.Sprintf("%s: seq %d in block %d: %v (seq %d, length %d, slot %d)", op, q, b.id, err, r.seq, r.full, sl.recLen()))
 		}
 	}
 	if msgs != s.msgs {

@@ -128,9 +128,12 @@ func plCases() []plCase {
 		{"GroupCommit", filestore.Config{BlockSize: 2048}},
 		{"GroupCommit/Encrypted", filestore.Config{BlockSize: 4096, EncryptionKey: key}},
 		{"GroupCommit/Rewrites", filestore.Config{BlockSize: 160 << 10, CacheSize: 100 << 10}},
+		{"GroupCommit/Compressed", filestore.Config{BlockSize: 2048, Compress: true}},
+		{"GroupCommit/CompressedEncrypted", filestore.Config{BlockSize: 4096, Compress: true, EncryptionKey: key}},
 		{"SyncInterval", filestore.Config{BlockSize: 2048, SyncInterval: 2 * time.Millisecond}},
 		{"SyncInterval/Encrypted", filestore.Config{BlockSize: 4096, SyncInterval: time.Millisecond, EncryptionKey: key}},
 		{"SyncInterval/Rewrites", filestore.Config{BlockSize: 160 << 10, CacheSize: 100 << 10, SyncInterval: 3 * time.Millisecond}},
+		{"SyncInterval/Compressed", filestore.Config{BlockSize: 2048, SyncInterval: 2 * time.Millisecond, Compress: true}},
 	}
 }
 

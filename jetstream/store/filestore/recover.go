@@ -340,7 +340,7 @@ func (s *Store) indexRecovered(b *block, r *record, off int) {
 	for s.sbase+uint64(len(s.slots)) < r.seq {
 		s.slots = append(s.slots, slot{})
 	}
-	rlen := uint32(r.size)
+	rlen := uint32(r.full)
 	if r.ttl != 0 {
 		rlen |= exemptBit
 	}
@@ -349,6 +349,7 @@ func (s *Store) indexRecovered(b *block, r *record, off int) {
 	}
 	sl := slot{off: uint32(off), rlen: rlen, ts: r.ts}
 	b.last = r.seq
+	b.saved += int64(r.full - r.size)
 	if r.flags&flagErased == 0 {
 		p := s.subjects[string(r.subject)]
 		if p == nil {
@@ -361,7 +362,7 @@ func (s *Store) indexRecovered(b *block, r *record, off int) {
 		s.msgs++
 		s.bytes += msgSize(rlen)
 		b.msgs++
-		b.liveRec += int64(r.size)
+		b.liveRec += int64(r.full)
 		if r.ttl > 0 {
 			s.ttls.push(ttlEntry{exp: r.ts + r.ttl, seq: r.seq})
 		}

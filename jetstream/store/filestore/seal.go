@@ -7,7 +7,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"hash/crc32"
 
 	"natsd.dev/jetstream/store"
 )
@@ -56,41 +55,51 @@ func appendSealedRecord(dst []byte, aead cipher.AEAD, seq uint64, ts, ttl int64,
 	start := len(dst)
 	dst = grow(dst, n)
 	r := dst[start : start+n]
-	binary.LittleEndian.PutUint32(r[recLenOff:], uint32(n))
-	binary.LittleEndian.PutUint64(r[recSeqOff:], seq)
-	binary.LittleEndian.PutUint64(r[recTSOff:], uint64(ts))
-	binary.LittleEndian.PutUint64(r[recTTLOff:], uint64(ttl))
-	r[recFlagsOff] = flags | flagSealed
-	r[recFlagsOff+1] = 0
-	binary.LittleEndian.PutUint16(r[recSlenOff:], uint16(len(subject)))
-	binary.LittleEndian.PutUint32(r[recHlenOff:], uint32(len(hdr)))
-	nonce := r[recHdrSize : recHdrSize+nonceSize]
-	if _, err := rand.Read(nonce); err != nil {
-		panic("filestore: crypto/rand failed: " + err.Error())
-	}
+	putRecordHeader(r, seq, ts, ttl, flags|flagSealed, len(subject), len(hdr))
 	pt := r[recHdrSize+nonceSize : recHdrSize+nonceSize+plen]
 	o := copy(pt, subject)
 	o += copy(pt[o:], hdr)
 	copy(pt[o:], data)
-	aead.Seal(pt[:0], nonce, pt, r[recSeqOff:recHdrSize])
-	binary.LittleEndian.PutUint32(r[recCRCOff:], crc32.Checksum(r[recSeqOff:], castagnoli))
+	sealBody(aead, r, recHdrSize, plen)
 	return dst
+}
+
+// sealBody encrypts in place the plen bytes of the record r that follow
+// its nonce at body, writes the nonce and the tag, and checksums r. The
+// bytes 8 to body are the additional data.
+func sealBody(aead cipher.AEAD, r []byte, body, plen int) {
+	nonce := r[body : body+nonceSize]
+	if _, err := rand.Read(nonce); err != nil {
+		panic("filestore: crypto/rand failed: " + err.Error())
+	}
+	pt := r[body+nonceSize : body+nonceSize+plen]
+	aead.Seal(pt[:0], nonce, pt, r[recSeqOff:body])
+	sealRecord(r)
 }
 
 // unseal decrypts a sealed record decoded into r (whose body views are
 // then set into scratch, grown as needed) and returns the scratch buffer.
+// A compressed record gets its subject and z set (see expand).
 func unseal(aead cipher.AEAD, raw []byte, r *record, scratch []byte) ([]byte, error) {
 	if aead == nil {
 		return scratch, ErrKey
 	}
-	body := raw[recHdrSize:r.size]
-	pt, err := aead.Open(scratch[:0], body[:nonceSize], body[nonceSize:], raw[recSeqOff:recHdrSize])
+	bodyOff := recHdrSize
+	if r.flags&flagCompressed != 0 {
+		bodyOff += compHdrSize
+	}
+	body := raw[bodyOff:r.size]
+	pt, err := aead.Open(scratch[:0], body[:nonceSize], body[nonceSize:], raw[recSeqOff:bodyOff])
 	if err != nil {
 		return scratch, ErrKey
 	}
 	slen := int(binary.LittleEndian.Uint16(raw[recSlenOff:]))
-	hlen := int(binary.LittleEndian.Uint32(raw[recHlenOff:]))
 	r.subject = pt[:slen]
+	if r.flags&flagCompressed != 0 {
+		r.z = pt[slen:]
+		return pt, nil
+	}
+	hlen := int(binary.LittleEndian.Uint32(raw[recHlenOff:]))
 	r.hdr = pt[slen : slen+hlen]
 	r.data = pt[slen+hlen:]
 	return pt, nil

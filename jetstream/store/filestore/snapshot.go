@@ -94,7 +94,7 @@ func (s *Store) Snapshot(ctx context.Context, w io.Writer) error {
 	binary.LittleEndian.PutUint64(hdr[16:], last)
 	binary.LittleEndian.PutUint64(hdr[24:], uint64(lastTime))
 	cw.write(hdr[:])
-	var buf, plain []byte
+	var buf, plain, wide []byte
 	var r record
 	for i, m := range msgs {
 		if i%1024 == 0 {
@@ -117,12 +117,21 @@ func (s *Store) Snapshot(ctx context.Context, w io.Writer) error {
 		if r.flags&flagErased != 0 {
 			continue // erased after the snapshot began
 		}
-		if r.flags&flagSealed != 0 {
-			// Snapshots hold plain records; Restore encrypts with its own key.
-			if plain, err = unseal(s.aead, buf, &r, plain); err != nil {
+		if r.flags&(flagSealed|flagCompressed) != 0 {
+			// Snapshots hold plain records; Restore encrypts and
+			// compresses as its own store is configured.
+			if r.flags&flagSealed != 0 {
+				plain, err = unseal(s.aead, buf, &r, plain)
+			}
+			if err == nil && r.flags&flagCompressed != 0 {
+				wide, err = expand(&r, wide)
+			}
+			if err != nil {
 				return fmt.Errorf("filestore: snapshot of sequence %d: %w", m.seq, err)
 			}
 			buf = appendRecord(buf[:0], r.seq, r.ts, r.ttl, 0, string(r.subject), r.hdr, r.data)
+		} else {
+			buf = buf[:r.size] // the read may run past a record
 		}
 		cw.write([]byte{1})
 		cw.write(buf)
