@@ -94,8 +94,10 @@ func (se *streamEntry) isStopped() bool {
 
 // streamQueue bounds the messages waiting for a stream's capture: a
 // publisher faster than the store is slowed, never answered with a lost
-// message.
-const streamQueue = 1 << 15
+// message. A session allocates its whole queue up front (64 bytes a
+// slot), so this is paid by every stream: 1<<15 made 10k streams take
+// 20 GB. 4096 still holds a client's default async publish window.
+const streamQueue = 1 << 12
 
 func (js *JetStream) addAccount(name string, lim api.AccountLimits, on bool) (*account, error) {
 	a := &account{js: js, name: name, enabled: on, limits: lim, dir: accountDir(js.dir, name), streams: make(map[string]*streamEntry)}
@@ -229,7 +231,9 @@ func (a *account) recover() error {
 		return nil
 	}
 	if err != nil {
-		return fmt.Errorf("jetstream: account %q: %w", a.name, err)
+		// The account's directory is not one (a file in its place, no
+		// permission): the store directory is not usable.
+		return fmt.Errorf("%w: account %q: %v", ErrStoreDir, a.name, err)
 	}
 	names := make([]string, 0, len(ents))
 	for _, e := range ents {

@@ -5,6 +5,9 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
 	"strconv"
 	"strings"
 	"time"
@@ -156,19 +159,42 @@ func (c *apiCall) fail(rtype string, e *api.Error) {
 }
 
 // decode reads the request body into v; an empty body leaves v as is.
-// Unknown fields are refused unless the server is not strict.
+// As upstream, every JSON value of the body is decoded in turn, so
+// anything after the object is an error, and a syntax error says where it
+// is. Unknown fields are refused unless the server is not strict, which
+// then decodes the body leniently.
 func (c *apiCall) decode(v any) *api.Error {
-	if len(bytes.TrimSpace(c.data)) == 0 {
-		return nil
-	}
 	d := json.NewDecoder(bytes.NewReader(c.data))
-	if !c.acc.js.opts.NonStrict {
-		d.DisallowUnknownFields()
-	}
-	if err := d.Decode(v); err != nil {
+	d.DisallowUnknownFields()
+	for {
+		err := d.Decode(v)
+		if err == nil {
+			continue
+		}
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		var se *json.SyntaxError
+		if errors.As(err, &se) {
+			err = fmt.Errorf("%w at offset %d", err, se.Offset)
+		}
+		if c.acc.js.opts.NonStrict {
+			if err = json.Unmarshal(c.data, v); err == nil {
+				return nil
+			}
+		}
 		return api.ErrInvalidJSON.WithErr(err)
 	}
-	return nil
+}
+
+// emptyRequest reports whether the body is no request, as upstream
+// counts it for the calls that take none: nothing, or an empty object.
+func (c *apiCall) emptyRequest() bool {
+	if len(bytes.TrimSpace(c.data)) == 0 {
+		return true
+	}
+	var m map[string]json.RawMessage
+	return json.Unmarshal(c.data, &m) == nil && m != nil && len(m) == 0
 }
 
 // needBody is decode for calls that require a request body.

@@ -19,6 +19,10 @@ const (
 )
 
 func (c *apiCall) accountInfo(string) {
+	if !c.emptyRequest() {
+		c.fail(api.TypeAccountInfoResponse, api.ErrNotEmptyRequest)
+		return
+	}
 	a := c.acc
 	mem, file := a.usage()
 	var consumers int
@@ -260,6 +264,10 @@ func equalStrings(a, b []string) bool {
 
 func (c *apiCall) streamDelete(name string) {
 	const rt = api.TypeStreamDeleteResponse
+	if !c.emptyRequest() {
+		c.fail(rt, api.ErrNotEmptyRequest)
+		return
+	}
 	a := c.acc
 	a.mu.Lock()
 	se := a.streams[name]

@@ -23,7 +23,8 @@ func FailStoreWrites(tb testing.TB) *atomic.Bool {
 
 type failFS struct {
 	filestore.OSFS
-	fail *atomic.Bool
+	fail  *atomic.Bool
+	space *atomic.Int64 // free bytes; nil: unlimited
 }
 
 func (f failFS) OpenFile(name string, flag int, perm os.FileMode) (filestore.File, error) {
@@ -31,17 +32,30 @@ func (f failFS) OpenFile(name string, flag int, perm os.FileMode) (filestore.Fil
 	if err != nil {
 		return nil, err
 	}
-	return failFile{File: file, fail: f.fail}, nil
+	return failFile{File: file, fail: f.fail, space: f.space}, nil
 }
 
 type failFile struct {
 	filestore.File
-	fail *atomic.Bool
+	fail  *atomic.Bool
+	space *atomic.Int64
 }
 
 func (f failFile) WriteAt(p []byte, off int64) (int, error) {
 	if f.fail.Load() {
 		return 0, syscall.EIO
+	}
+	if f.space != nil {
+		if left := f.space.Add(-int64(len(p))); left < 0 {
+			// Write what fits (a torn write), give the rest back.
+			fit := max(int64(len(p))+left, 0)
+			f.space.Add(int64(len(p)) - fit)
+			n, err := f.File.WriteAt(p[:fit], off)
+			if err != nil {
+				return n, err
+			}
+			return n, syscall.ENOSPC
+		}
 	}
 	return f.File.WriteAt(p, off)
 }
@@ -59,4 +73,16 @@ func SetTransferTimeouts(interest, flow, idle time.Duration) (undo func()) {
 	i, f, d := snapInterestWait, snapFlowTimeout, restoreIdle
 	snapInterestWait, snapFlowTimeout, restoreIdle = interest, flow, idle
 	return func() { snapInterestWait, snapFlowTimeout, restoreIdle = i, f, d }
+}
+
+// FailStoreSpace makes the file stores opened from now on share a disk
+// with space bytes free: a write that does not fit writes what does and
+// fails with ENOSPC, as a full disk. Store a larger value in the returned
+// counter to free space.
+func FailStoreSpace(tb testing.TB, space int64) *atomic.Int64 {
+	free := new(atomic.Int64)
+	free.Store(space)
+	storeFS = failFS{fail: new(atomic.Bool), space: free}
+	tb.Cleanup(func() { storeFS = nil })
+	return free
 }

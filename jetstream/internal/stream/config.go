@@ -30,14 +30,14 @@ func invalid(format string, args ...any) *api.Error {
 // Normalize fills cfg's defaults and checks it as upstream does, returning
 // the API error to answer with. It does not look at other streams.
 func Normalize(cfg *api.StreamConfig, lim Limits) *api.Error {
-	if cfg.Name == "" {
-		return invalid("stream name is required")
-	}
 	if strings.ContainsAny(cfg.Name, "/\\") {
 		return api.ErrStreamNameContainsPathSeparators
 	}
-	if !ValidName(cfg.Name) {
-		return invalid("stream name is invalid")
+	if !ValidName(cfg.Name) && (len(cfg.Name) <= MaxNameLen || !ValidName(cfg.Name[:MaxNameLen])) {
+		return invalid(`stream name is required and can not contain '.', '*', '>', '\', '/' or whitespace`)
+	}
+	if len(cfg.Name) > MaxNameLen {
+		return invalid("stream name is too long, maximum allowed is %d", MaxNameLen)
 	}
 	if len(cfg.Description) > 4*1024 {
 		return invalid("stream description is too long, maximum allowed is %d", 4*1024)
@@ -45,8 +45,11 @@ func Normalize(cfg *api.StreamConfig, lim Limits) *api.Error {
 	if cfg.Replicas == 0 {
 		cfg.Replicas = 1
 	}
-	if cfg.Replicas > 5 || cfg.Replicas < 0 {
-		return invalid("replicas > 5 not supported")
+	if cfg.Replicas < 0 {
+		return api.ErrReplicasCountCannotBeNegative
+	}
+	if cfg.Replicas > 5 {
+		return invalid("maximum replicas is 5")
 	}
 	if cfg.Replicas > 1 {
 		return api.ErrStreamReplicasNotSupported
@@ -189,9 +192,15 @@ func Normalize(cfg *api.StreamConfig, lim Limits) *api.Error {
 			return invalid("subjects that overlap with jetstream api require no-ack to be true")
 		}
 	}
+	// Literal subjects overlap only when equal, which the duplicate check
+	// caught: pairs with a wildcard are all that is left to compare, so
+	// many literal subjects do not cost n².
 	for i, a := range cfg.Subjects {
-		for _, b := range cfg.Subjects[i+1:] {
-			if Overlap(a, b) {
+		if !hasWildcard(a) {
+			continue
+		}
+		for j, b := range cfg.Subjects {
+			if j != i && (j > i || !hasWildcard(b)) && Overlap(a, b) {
 				return invalid("subjects overlap")
 			}
 		}
@@ -215,10 +224,13 @@ func Normalize(cfg *api.StreamConfig, lim Limits) *api.Error {
 			}
 		}
 	}
+	// The limit is on all entries together, as upstream's.
+	metaLen := 0
 	for k, v := range cfg.Metadata {
-		if len(k)+len(v) > 128*1024 {
-			return invalid("stream metadata exceeds maximum size of 128 KiB")
-		}
+		metaLen += len(k) + len(v)
+	}
+	if metaLen > 128*1024 {
+		return invalid("stream metadata exceeds maximum size of 128 KiB")
 	}
 	return nil
 }
@@ -250,4 +262,14 @@ func CheckUpdate(cur, upd *api.StreamConfig) *api.Error {
 		return invalid("stream configuration update can not change message counter setting")
 	}
 	return nil
+}
+
+// hasWildcard reports whether the subject has a '*' or '>' token.
+func hasWildcard(subject string) bool {
+	for tok := range strings.SplitSeq(subject, ".") {
+		if tok == "*" || tok == ">" {
+			return true
+		}
+	}
+	return false
 }

@@ -258,10 +258,19 @@ func (s *Stream) commitLocked(m *msgIn) Result {
 			lastOnSubj = s.scratch.Seq
 		}
 	}
+	// After the largest sequence (first_seq near 2^64) the next would
+	// wrap to 0: refuse instead of corrupting the stream's order.
+	if s.seqFull {
+		if s.st.State().LastSeq == math.MaxUint64 {
+			return Result{Err: api.ErrStreamStoreFailed.With("err", "sequence space exhausted")}
+		}
+		s.seqFull = false // a purge or truncate made room
+	}
 	seq, err := s.st.StoreMsg(m.subject, m.hdr, m.data, m.ts, m.ttl)
 	if err != nil {
 		return Result{Err: storeError(err)}
 	}
+	s.seqFull = seq == math.MaxUint64
 	if m.msgID != "" {
 		s.dedupe.add(m.msgID, seq, m.ts)
 	}

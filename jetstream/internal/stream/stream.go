@@ -3,6 +3,7 @@ package stream
 import (
 	"context"
 	"errors"
+	"math"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -72,6 +73,13 @@ type Stream struct {
 	ackHead []byte // `{"stream":"NAME"[,"domain":"D"],"seq":`
 	closed  bool
 	pending []pendingAck // acks waiting for durability, by seq
+	// failed is the error of a store that can no longer make messages
+	// durable (a failed write or sync); the acks pending then, and any
+	// added later, are answered with it.
+	failed *api.Error
+	// seqFull is set once the store holds sequence 2^64-1 (see
+	// commitLocked).
+	seqFull bool
 	markers map[uint64]string
 	scratch store.StoredMsg
 	// rebuilt is closed once a restart's dedupe window is recovered.
@@ -81,7 +89,9 @@ type Stream struct {
 	durable atomic.Uint64
 	kick    chan struct{}
 	done    chan struct{}
-	bgWG    sync.WaitGroup // acker and marker writer
+	bgWG    sync.WaitGroup // acker, failure watcher and marker writer
+	// stopWatch ends watchFailure's wait (nil without one).
+	stopWatch context.CancelFunc
 
 	markMu    sync.Mutex // guards markQ
 	markQ     []removal
@@ -122,10 +132,14 @@ func New(cfg api.StreamConfig, open Opener, o Options) (*Stream, error) {
 		}
 	}
 	s.rebuild()
+	s.seqFull = st.State().LastSeq == math.MaxUint64
 	if d, ok := st.(store.Durable); ok && !o.AckOnWrite {
 		s.durable.Store(d.DurableSeq())
-		s.bgWG.Add(1)
+		s.bgWG.Add(2)
 		go s.acker()
+		ctx, cancel := context.WithCancel(context.Background())
+		s.stopWatch = cancel
+		go s.watchFailure(ctx, d)
 	} else {
 		s.opts.AckOnWrite = true
 	}
@@ -208,6 +222,9 @@ func (s *Stream) Close() error {
 	s.mu.Unlock()
 	s.abandonBatches()
 	err := s.st.Close()
+	if s.stopWatch != nil {
+		s.stopWatch()
+	}
 	close(s.done)
 	s.bgWG.Wait()
 	s.flushAcks()
@@ -226,6 +243,9 @@ func (s *Stream) Delete() error {
 	s.mu.Unlock()
 	s.abandonBatches()
 	err := s.st.Delete()
+	if s.stopWatch != nil {
+		s.stopWatch()
+	}
 	close(s.done)
 	s.bgWG.Wait()
 	return err
@@ -393,6 +413,11 @@ func (s *Stream) ack(reply string, res Result) {
 		s.mu.Unlock()
 		return
 	}
+	if f := s.failed; f != nil && res.Seq > s.durable.Load() {
+		s.mu.Unlock()
+		s.sendErr(reply, f)
+		return
+	}
 	s.pending = append(s.pending, pendingAck{seq: res.Seq, reply: reply, body: body})
 	s.mu.Unlock()
 	if res.Seq <= s.durable.Load() {
@@ -473,6 +498,37 @@ func (s *Stream) flushAcks() {
 	s.mu.Unlock()
 	for _, p := range ready {
 		_ = s.opts.Out.Publish(p.reply, "", nil, p.body)
+	}
+}
+
+// watchFailure waits for the store to fail: a message it stored but
+// could not make durable must get an error, not wait for an ack forever
+// (and no ack, since it may be lost).
+func (s *Stream) watchFailure(ctx context.Context, d store.Durable) {
+	defer s.bgWG.Done()
+	err := d.WaitDurable(ctx, math.MaxUint64)
+	if err == nil || ctx.Err() != nil || errors.Is(err, store.ErrStoreClosed) {
+		return
+	}
+	s.flushAcks() // what became durable before the failure is acked
+	e := storeError(err)
+	s.mu.Lock()
+	s.failed = e
+	d0 := s.durable.Load()
+	var lost []pendingAck
+	kept := s.pending[:0]
+	for _, p := range s.pending {
+		if p.seq <= d0 {
+			kept = append(kept, p)
+		} else {
+			lost = append(lost, p)
+		}
+	}
+	s.pending = kept
+	s.mu.Unlock()
+	s.signal()
+	for _, p := range lost {
+		s.sendErr(p.reply, e)
 	}
 }
 

@@ -26,8 +26,11 @@ func Overlap(a, b string) bool {
 // whitespace (upstream's rules, so that a name is one subject token and
 // one directory).
 func ValidName(name string) bool {
-	if name == "" || len(name) > 255 {
+	if name == "" || len(name) > MaxNameLen {
 		return false
 	}
 	return !strings.ContainsAny(name, ".*>/\\ \t\r\n\f\v\x00")
 }
+
+// MaxNameLen is the longest name of a stream or consumer, in bytes.
+const MaxNameLen = 255
