@@ -94,10 +94,10 @@ func (se *streamEntry) isStopped() bool {
 
 // streamQueue bounds the messages waiting for a stream's capture: a
 // publisher faster than the store is slowed, never answered with a lost
-// message. A session allocates its whole queue up front (64 bytes a
-// slot), so this is paid by every stream: 1<<15 made 10k streams take
-// 20 GB. 4096 still holds a client's default async publish window.
-const streamQueue = 1 << 12
+// message. A session's queue grows with its backlog, so an idle stream
+// pays for a few slots only; 8192 holds two clients' default async
+// publish windows.
+const streamQueue = 1 << 13
 
 func (js *JetStream) addAccount(name string, lim api.AccountLimits, on bool) (*account, error) {
 	a := &account{js: js, name: name, enabled: on, limits: lim, dir: accountDir(js.dir, name), streams: make(map[string]*streamEntry)}

@@ -68,7 +68,8 @@ type SessionOptions struct {
 	Sign                        func(nonce []byte) ([]byte, error)
 
 	// QueueLen bounds the messages queued for the session's handlers
-	// (DefaultSessionQueue when 0).
+	// (DefaultSessionQueue when 0). The queue starts small and grows
+	// with its backlog up to QueueLen.
 	QueueLen int
 	// Drop makes the session best-effort: a message that finds the queue
 	// full is dropped (and counted, Session.Dropped) instead of slowing
@@ -161,7 +162,7 @@ func (s *Server) Attach(opts SessionOptions) (*Session, error) {
 	if n <= 0 {
 		n = DefaultSessionQueue
 	}
-	sess.q = &sessQueue{slots: make([]queued, n), drop: opts.Drop, kick: make(chan struct{}, 1)}
+	sess.q = &sessQueue{slots: make([]queued, min(n, initialQueue)), max: n, drop: opts.Drop, kick: make(chan struct{}, 1)}
 	c.sess.q = sess.q
 	if opts.Conn != nil {
 		c.nc = opts.Conn
@@ -488,7 +489,8 @@ type queued struct {
 // frees it after the handler returned. Its lock is a leaf.
 type sessQueue struct {
 	mu      sync.Mutex
-	slots   []queued
+	slots   []queued // a ring; it grows up to max as the backlog does
+	max     int
 	head, n int
 	closed  bool
 	drop    bool
@@ -508,6 +510,9 @@ func (q *sessQueue) push(sub *subscription, from *client, subject, reply []byte,
 	if q.closed {
 		q.mu.Unlock()
 		return false, nil
+	}
+	if q.n == len(q.slots) && len(q.slots) < q.max {
+		q.grow()
 	}
 	if q.n == len(q.slots) {
 		if q.drop {
@@ -557,6 +562,20 @@ func (q *sessQueue) close() {
 	default:
 	}
 }
+
+// grow doubles the ring (up to max), keeping the order: the oldest
+// message, which the consumer may be handling, moves to index 0, so
+// its release (head++) stays right.
+func (q *sessQueue) grow() {
+	slots := make([]queued, min(max(2*len(q.slots), 1), q.max))
+	k := copy(slots, q.slots[q.head:])
+	copy(slots[k:], q.slots[:q.head])
+	q.slots, q.head = slots, 0
+}
+
+// initialQueue is the ring a session's queue starts with: most sessions
+// never hold more, and a stream's or service's may hold thousands.
+const initialQueue = 32
 
 // run hands queued messages to their handlers in order until the session
 // closes or the server shuts down.
