@@ -6,6 +6,7 @@ package main
 // or was killed (SIGKILL) in the middle of the publishing.
 
 import (
+	"errors"
 	"fmt"
 	"path/filepath"
 	"strconv"
@@ -65,12 +66,21 @@ func publishTracked(t *testing.T, p *proc, n, killAfter int) map[uint64]int {
 	go func() {
 		defer close(futures)
 		for i := range n {
-			f, err := js.PublishAsync(durableSubject(i), durablePayload(i))
-			if err != nil {
-				pubErr <- fmt.Errorf("publish %d: %w", i, err)
-				return
+			// At 256 in flight PublishAsync waits 200ms for room, then
+			// gives up without sending; a slow fsync on a busy machine
+			// takes that long, so try again while the server is up.
+			deadline := time.Now().Add(ackWait)
+			for {
+				f, err := js.PublishAsync(durableSubject(i), durablePayload(i))
+				if err == nil {
+					futures <- sent{i, f}
+					break
+				}
+				if !errors.Is(err, jetstream.ErrTooManyStalledMsgs) || nc.IsClosed() || time.Now().After(deadline) {
+					pubErr <- fmt.Errorf("publish %d: %w", i, err)
+					return
+				}
 			}
-			futures <- sent{i, f}
 		}
 		pubErr <- nil
 	}()
