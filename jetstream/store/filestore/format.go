@@ -40,6 +40,10 @@ const (
 	flagTombstone = 1 << 0 // seq names a message removed earlier
 	flagErased    = 1 << 1 // body overwritten; the message is removed
 	flagMarker    = 1 << 2 // every message below seq is removed
+	flagSkip      = 1 << 4 // every sequence up to seq is used (SkipMsgs)
+
+	// flagNoBody marks the records that carry no message.
+	flagNoBody = flagTombstone | flagMarker | flagSkip
 )
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
