@@ -31,7 +31,8 @@
 //     message on a subject (KV "get").
 //  4. Administrative operations are RemoveMsg, EraseMsg, Purge, Compact,
 //     Truncate and UpdateConfig; State, FilteredState and SubjectsTotals
-//     report.
+//     report. SkipMsgs uses up sequences without storing messages: a
+//     mirror keeps its origin's numbering across the origin's gaps.
 //  5. Consumer(name) opens the small ConsumerStore that keeps a consumer's
 //     delivered and ack state with the stream's data.
 //  6. Snapshot writes a consistent copy; Restore fills a fresh store from

@@ -28,6 +28,8 @@ var (
 	ErrInvalidConsumerName = errors.New("store: invalid consumer name")
 	// ErrNotEmpty: Restore into a store that has held messages.
 	ErrNotEmpty = errors.New("store: not empty")
+	// ErrSequenceMismatch: SkipMsgs from a sequence other than LastSeq+1.
+	ErrSequenceMismatch = errors.New("store: sequence mismatch")
 	// ErrCorrupt marks data that failed a consistency check (a bad
 	// checksum, a torn record, a malformed snapshot). Stores return it
 	// wrapped with what and where, e.g.

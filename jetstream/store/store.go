@@ -9,11 +9,12 @@ import (
 // StreamStore holds the messages of one stream, in sequence order, and
 // enforces the stream's limits.
 //
-// Sequences start at 1 and grow by one per stored message; a sequence is
-// not reused after its message is removed (only Truncate, which rolls
-// LastSeq back, hands sequences out again). Sequence 0 never names a
-// message, and sequences stay below 2^63. Subjects given to StoreMsg are literal; every filter argument is a
-// subject filter that may hold the wildcards "*" and ">", and the empty
+// Sequences start at 1 and grow by one per stored message (SkipMsgs
+// passes over a range without storing); a sequence is not reused after
+// its message is removed (only Truncate, which rolls LastSeq back, hands
+// sequences out again). Sequence 0 never names a message, and sequences
+// stay below 2^63. Subjects given to StoreMsg are literal; every filter
+// argument is a subject filter that may hold the wildcards "*" and ">", and the empty
 // filter means every subject (the same as ">").
 //
 // All methods are safe for concurrent use. After Close or Delete every method
@@ -109,6 +110,36 @@ type StreamStore interface {
 	// replica's log.
 	Truncate(seq uint64) error
 
+	// SkipMsgs marks the n sequences seq..seq+n-1 as used without storing
+	// messages, so that a mirror keeps its origin's sequence numbers across
+	// the origin's gaps and a replica catches up over deleted ranges.
+	// Afterwards LastSeq is seq+n-1 and the next StoreMsg gets seq+n;
+	// LastTime is unchanged. If the store holds no message, FirstSeq
+	// becomes seq+n (as after Compact(seq+n), but LastTime stays);
+	// otherwise the skipped sequences are gaps counted in
+	// StreamState.NumDeleted, which loads (LoadNextMsg) pass over and
+	// FilteredState does not count. SkipMsgs(seq, 0) does nothing. OnRemove
+	// is not called.
+	//
+	// Cost: O(1) in n. A store records a skipped range in a constant
+	// amount of memory and disk; it neither writes nor indexes an entry
+	// per sequence, and no later operation (loads, removals, Compact,
+	// Truncate, Snapshot, Restore, recovery) walks the range sequence by
+	// sequence, so skipping a million purged sequences is as cheap as
+	// skipping one.
+	//
+	// Durability: like Purge, a persistent store makes the skip durable
+	// before SkipMsgs returns: it survives a crash, and a reopened store
+	// reports the same FirstSeq, LastSeq and NumDeleted. By then the
+	// durable mark covers seq+n-1 (Durable.DurableSeq; Config.OnDurable is
+	// called with it, from SkipMsgs if nothing else reported it first), so
+	// a caller waiting for the mark, like a mirror acknowledging its
+	// origin, sees skipped sequences become durable as stored ones do.
+	//
+	// Errors: ErrSequenceMismatch if n is not 0 and seq is not LastSeq+1,
+	// or if seq+n-1 would reach 2^63; a persistent store's write error.
+	SkipMsgs(seq, n uint64) error
+
 	// State returns a summary of the stored messages. It never fails; after
 	// Close it returns the state at Close.
 	State() StreamState
@@ -150,7 +181,8 @@ type StreamStore interface {
 	// never held a message. Afterwards State, every message and every
 	// consumer's state equal those of the snapshotted store.
 	//
-	// Errors: ErrNotEmpty if the store has ever held a message; an error
+	// Errors: ErrNotEmpty if the store has ever held a message or skipped
+	// sequences (LastSeq is not 0); an error
 	// marked ErrCorrupt if r does not hold a valid snapshot; ctx.Err(); any
 	// error from r.
 	Restore(ctx context.Context, r io.Reader) error
@@ -207,7 +239,7 @@ type Durable interface {
 	// Removals: RemoveMsg and removals by limits or expiry become durable
 	// with the next commit that covers a later store (or at Close); a crash
 	// before it may bring the message back. Purge, Compact, Truncate,
-	// EraseMsg and Restore are durable when they return.
+	// EraseMsg, SkipMsgs and Restore are durable when they return.
 	DurableSeq() uint64
 
 	// WaitDurable blocks until DurableSeq() >= seq.

@@ -62,13 +62,13 @@ func (s *Store) Purge(req store.PurgeRequest) (uint64, error) {
 			n = s.compactLocked(req.Seq)
 		case req.Keep != 0:
 			if s.msgs > req.Keep {
-				q, kept := s.last, uint64(0)
-				for ; ; q-- {
-					if s.live(q) != nil {
-						if kept++; kept == req.Keep {
-							break
-						}
+				q := s.last
+				for kept := uint64(1); ; kept++ {
+					q = s.prevLive(q)
+					if kept == req.Keep {
+						break
 					}
+					q--
 				}
 				n = s.compactLocked(q)
 			}
@@ -91,7 +91,7 @@ func (s *Store) Purge(req store.PurgeRequest) (uint64, error) {
 		var seqs []uint64
 		for _, p := range subs {
 			for _, q := range p.seqs[p.head:] {
-				if (req.Seq == 0 || q < req.Seq) && s.slot(q).subj == p {
+				if sl := s.slot(q); (req.Seq == 0 || q < req.Seq) && sl != nil && sl.subj == p {
 					seqs = append(seqs, q)
 				}
 			}
@@ -141,6 +141,7 @@ func (s *Store) purgeAllLocked() uint64 {
 func (s *Store) resetSlotsLocked(base uint64) {
 	s.slots = s.slots[:0:0]
 	s.sbase = base
+	s.gaps.Reset()
 	s.ttls = nil
 	s.ageSeq = base
 	s.lastBlk = nil
@@ -209,16 +210,23 @@ func (s *Store) Truncate(seq uint64) error {
 		s.mu.Unlock()
 		return nil
 	}
-	for q := s.last; q > seq && s.msgs > 0 && q >= s.first; q-- {
+	for q := s.last; s.msgs > 0; q-- {
+		if q = s.prevLive(q); q <= seq {
+			break
+		}
 		s.removeLocked(q, 0, false)
 	}
 	// Forget the sequences above seq.
 	if seq < s.sbase {
 		s.slots = s.slots[:0]
 		s.sbase = seq + 1
-	} else if n := seq - s.sbase + 1; n < uint64(len(s.slots)) {
-		clear(s.slots[n:])
-		s.slots = s.slots[:n]
+		s.gaps.Reset()
+	} else {
+		if n := s.pos(seq + 1); n < uint64(len(s.slots)) {
+			clear(s.slots[n:])
+			s.slots = s.slots[:n]
+		}
+		s.gaps.TruncateAbove(seq)
 	}
 	s.last = seq
 	s.lastTime = 0
@@ -304,4 +312,53 @@ func rebuildHeap(h ttlHeap) ttlHeap {
 		out.push(e)
 	}
 	return out
+}
+
+// SkipMsgs implements store.StreamStore. The skip is one record in the
+// active block (flag skip, at the new LastSeq, carrying LastTime); the
+// index keeps the range as one gap once a message follows it. The record
+// is written and fsynced before SkipMsgs returns, which moves DurableSeq
+// (and calls OnDurable) to the new LastSeq. Unlike the operations above it
+// does not wait for a running Snapshot.
+func (s *Store) SkipMsgs(seq, n uint64) error {
+	s.ioMu.Lock()
+	defer s.ioMu.Unlock()
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return store.ErrStoreClosed
+	}
+	if n == 0 {
+		s.mu.Unlock()
+		return nil
+	}
+	if s.werr != nil {
+		err := s.werr
+		s.mu.Unlock()
+		return err
+	}
+	if seq != s.last+1 || n > 1<<63-seq {
+		s.mu.Unlock()
+		return store.ErrSequenceMismatch
+	}
+	last := seq + n - 1
+	b := s.active()
+	b.cache = appendRecord(b.cache, last, s.lastTime, 0, flagSkip, "", nil, nil)
+	b.size = int64(len(b.cache))
+	b.skip = last
+	s.markDirtyLocked(b)
+	if s.msgs == 0 {
+		// Nothing is held: the index restarts after the range, as after
+		// Compact; the flush below writes a marker at the new FirstSeq.
+		s.slots = s.slots[:0]
+		s.sbase = last + 1
+		s.gaps.Reset()
+		s.ttls = nil
+		s.ageSeq = last + 1
+		s.first = last + 1
+	}
+	s.last = last
+	s.checkLocked("SkipMsgs")
+	s.mu.Unlock()
+	return s.flushIO(true)
 }

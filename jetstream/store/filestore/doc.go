@@ -30,8 +30,9 @@
 // A message is durable once DurableSeq covers it: it then survives kill -9
 // and the loss of power, as far as the disk honours fsync. Removals
 // (RemoveMsg, limits, expiry) become durable with the next group commit;
-// Purge, Compact, Truncate, EraseMsg, Restore and ConsumerStore.SetState are
-// durable when they return. Close makes everything durable.
+// Purge, Compact, Truncate, EraseMsg, SkipMsgs, Restore and
+// ConsumerStore.SetState are durable when they return. Close makes
+// everything durable.
 //
 // Config.SyncInterval opts out, like upstream's sync_interval: the flusher
 // then writes to the operating system every few milliseconds and fsyncs
@@ -107,6 +108,8 @@
 //	0x04 marker     every message below seq is removed (no body)
 //	0x08 sealed     the body is encrypted (see Encryption at rest)
 //	0x10 compressed header and payload are one S2 block (see Compression)
+//	0x20 skip       every sequence up to seq is used: LastSeq is at least
+//	                seq (SkipMsgs; no body, ts is LastTime)
 //
 // Message sequences increase within a block and across blocks. Removing
 // the oldest messages (limits, expiry, Purge, Compact) writes no
@@ -117,7 +120,16 @@
 // which has no marker. Truncate and Restore write it, fsync it and fsync
 // msgs/ before they return; when the block holding it is dropped, it is
 // written to the active block first. Blocks without it read as before,
-// and older versions read it as a marker that removes nothing. Other removals append a tombstone. Sealed blocks without
+// and older versions read it as a marker that removes nothing. Other
+// removals append a tombstone.
+//
+// SkipMsgs appends one skip record, whatever the number of sequences it
+// skips, fsyncs it and returns. A skip record matters only while no later
+// block exists: a later block's base is above it and fixes LastSeq by
+// itself. So it needs no carrying when its block is deleted; a rewrite
+// keeps the block's highest one, lowered to LastSeq after a Truncate.
+// Versions without skip records would read one as a message with an
+// empty subject: a store that skipped must not be opened by them. Sealed blocks without
 // live messages are deleted (tombstones they hold for older blocks are
 // first copied forward), and sealed blocks that are more than half dead are
 // rewritten into <id>.blk.tmp, fsynced and renamed over the original.
@@ -137,8 +149,11 @@
 // and every sequence up to the next good block go to LostMsgs and
 // State().Lost, with an error. A torn tail in a block that is not the last
 // (possible only with SyncInterval after a power loss) is counted the same
-// way, so a gap in the middle of the stream is never silent. Markers and
-// tombstones are applied last. A store with no message and LastSeq 0
+// way, so a gap in the middle of the stream is never silent (skipped
+// ranges are not counted as lost). Markers and tombstones are applied
+// last; LastSeq is the highest of the last message record, the last
+// block's base minus one, the highest marker minus one and the highest
+// skip record. A store with no message and LastSeq 0
 // opens as fresh (FirstSeq 0) unless a marker says it was emptied.
 // Opening twice gives the same store.
 //
@@ -156,7 +171,9 @@
 // # Memory
 //
 // The index costs about 24 bytes per sequence plus 8 per message in its
-// subject's list. The active block is kept in memory; sealed blocks are
+// subject's list; a run of 64 or more sequences that never held a record
+// (a skipped range, a hole in a restored snapshot) costs one 24-byte gap
+// entry instead, however long it is. The active block is kept in memory; sealed blocks are
 // cached up to Config.CacheSize (LRU), loaded whole when a consumer reads
 // sequentially (LoadNextMsg) and read record by record otherwise.
 //

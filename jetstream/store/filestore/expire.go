@@ -125,8 +125,12 @@ func (s *Store) expireLocked(now int64) {
 	if maxAge := int64(s.scfg.MaxAge); maxAge > 0 && s.msgs > 0 {
 		q := max(s.ageSeq, s.first)
 		for ; q <= s.last; q++ {
+			if q = s.nextLive(q); q == 0 {
+				q = s.last + 1
+				break
+			}
 			sl := s.slot(q)
-			if sl == nil || sl.subj == nil || sl.rlen&exemptBit != 0 {
+			if sl.rlen&exemptBit != 0 {
 				continue
 			}
 			if sl.ts+maxAge > now {

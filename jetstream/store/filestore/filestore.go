@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"natsd.dev/jetstream/store"
+	"natsd.dev/jetstream/store/internal/seqgap"
 	"natsd.dev/sublist"
 )
 
@@ -126,6 +127,7 @@ type block struct {
 	saved    int64  // bytes compression saved: size+saved is size uncompressed
 	tombs    []uint64
 	marker   uint64 // highest marker written to it
+	skip     uint64 // highest skip record written to it
 }
 
 // mostlyDead reports whether b is worth rewriting: large enough and more
@@ -179,8 +181,13 @@ type Store struct {
 	blks      []*block
 	dirtyBlks []*block
 	nextID    uint64
-	sbase     uint64 // sequence of slots[0]
+	sbase     uint64 // sequence of slots[0], or of the gap before it
 	slots     []slot
+	// gaps holds the long runs of sequences without a record (SkipMsgs,
+	// Restore's holes) that take no slot; see slot and padLocked. The index
+	// ends at idxEnd(), which may lie below last+1: the sequences from there
+	// to last hold nothing either.
+	gaps      seqgap.Gaps
 	first     uint64
 	last      uint64
 	lastTime  int64
@@ -390,10 +397,105 @@ func (s *Store) markDirtyLocked(b *block) {
 
 // slot returns the slot of seq or nil if seq is outside the index.
 func (s *Store) slot(seq uint64) *slot {
+	if !s.gaps.Empty() {
+		return s.slotGapped(seq)
+	}
 	if seq < s.sbase || seq-s.sbase >= uint64(len(s.slots)) {
 		return nil
 	}
 	return &s.slots[seq-s.sbase]
+}
+
+// slotGapped is slot for an index with gaps, out of the gap-free path.
+func (s *Store) slotGapped(seq uint64) *slot {
+	if seq < s.sbase {
+		return nil
+	}
+	i, ok := s.gaps.Pos(s.sbase, seq)
+	if !ok || i >= uint64(len(s.slots)) {
+		return nil
+	}
+	return &s.slots[i]
+}
+
+// padGap is the shortest run of sequences without records that the index
+// keeps as a gap rather than as empty slots.
+const padGap = 64
+
+// idxEnd returns the sequence after the last one the index covers.
+func (s *Store) idxEnd() uint64 {
+	return s.sbase + uint64(len(s.slots)) + s.gaps.Skipped()
+}
+
+// padLocked extends the index with empty sequences up to seq (excluded),
+// so that the next slot appended is seq's: a long run becomes one gap.
+func (s *Store) padLocked(seq uint64) {
+	end := s.idxEnd()
+	if seq > end && seq-end >= padGap {
+		s.gaps.Add(end, seq-1)
+		return
+	}
+	for ; end < seq; end++ {
+		s.slots = append(s.slots, slot{})
+	}
+}
+
+// pos returns the index position of seq, or of the first slot after the
+// gap holding seq: the number of slots below seq.
+func (s *Store) pos(seq uint64) uint64 {
+	var i uint64
+	if seq <= s.sbase {
+		return 0
+	}
+	if s.gaps.Empty() {
+		i = seq - s.sbase
+	} else {
+		i = s.gaps.Count(s.sbase, seq)
+	}
+	return min(i, uint64(len(s.slots)))
+}
+
+// seqAt returns the sequence of the slot at position i.
+func (s *Store) seqAt(i uint64) uint64 {
+	if s.gaps.Empty() {
+		return s.sbase + i
+	}
+	return s.gaps.Seq(s.sbase, i)
+}
+
+// nextLive returns the lowest live sequence >= seq, or 0. Skipped ranges
+// cost nothing; removed messages one step each.
+func (s *Store) nextLive(seq uint64) uint64 {
+	if s.msgs == 0 || seq > s.last {
+		return 0
+	}
+	for i := s.pos(max(seq, s.sbase)); i < uint64(len(s.slots)); i++ {
+		if s.slots[i].subj != nil {
+			return s.seqAt(i)
+		}
+	}
+	return 0
+}
+
+// prevLive returns the highest live sequence <= seq, or 0.
+func (s *Store) prevLive(seq uint64) uint64 {
+	if s.msgs == 0 || seq < s.sbase {
+		return 0
+	}
+	for i := s.pos(seq + 1); i > 0; i-- {
+		if s.slots[i-1].subj != nil {
+			return s.seqAt(i - 1)
+		}
+	}
+	return 0
+}
+
+// slotsIn returns the slots of the sequences lo..hi that the index holds.
+func (s *Store) slotsIn(lo, hi uint64) []slot {
+	if hi < s.sbase || hi < lo {
+		return nil
+	}
+	return s.slots[s.pos(max(lo, s.sbase)):s.pos(hi+1)]
 }
 
 func (s *Store) live(seq uint64) *slot {
@@ -554,9 +656,9 @@ func (s *Store) appendMsgLocked(seq uint64, ts, ttlv int64, flags uint8, subject
 	if s.aead != nil {
 		rlen |= sealedBit
 	}
-	// Fill the gap, if any (Restore), with empty slots.
-	for s.sbase+uint64(len(s.slots)) < seq {
-		s.slots = append(s.slots, slot{})
+	// Fill the gap, if any (SkipMsgs, Restore).
+	if s.idxEnd() != seq {
+		s.padLocked(seq)
 	}
 	s.slots = append(s.slots, slot{off: uint32(off), rlen: rlen, ts: ts, subj: p})
 	if s.msgs == 0 {
@@ -712,11 +814,8 @@ func (s *Store) advanceFirstLocked() {
 		s.first = s.last + 1
 		return
 	}
-	for s.first <= s.last {
-		if sl := s.slot(s.first); sl != nil && sl.subj != nil {
-			return
-		}
-		s.first++
+	if q := s.nextLive(s.first); q != 0 {
+		s.first = q
 	}
 }
 
@@ -899,24 +998,20 @@ func (s *Store) nextLocked(kind filterKind, filter string, start uint64) uint64 
 		}
 		return s.nextInPSI(p, start)
 	case filterAll:
-		for q := start; q <= s.last; q++ {
-			if s.slot(q).subj != nil {
-				return q
-			}
-		}
-		return 0
+		return s.nextLive(start)
 	}
 	// Wildcard: scan forward a bounded distance, then ask the subjects.
 	limit := uint64(2*len(s.subjects) + 64)
-	q := start
-	for n := uint64(0); q <= s.last && n < limit; q, n = q+1, n+1 {
-		if p := s.slot(q).subj; p != nil && matchPSI(p, filter) {
-			return q
+	i := s.pos(max(start, s.sbase))
+	for n := uint64(0); i < uint64(len(s.slots)) && n < limit; i, n = i+1, n+1 {
+		if p := s.slots[i].subj; p != nil && matchPSI(p, filter) {
+			return s.seqAt(i)
 		}
 	}
-	if q > s.last {
+	if i == uint64(len(s.slots)) {
 		return 0
 	}
+	q := s.seqAt(i)
 	best := uint64(0)
 	for _, p := range s.subjects {
 		if matchPSI(p, filter) {
@@ -973,17 +1068,12 @@ func (s *Store) lastMatchLocked(kind filterKind, filter string) uint64 {
 		}
 		return s.lastLive(p)
 	case filterAll:
-		for q := s.last; q >= s.first; q-- {
-			if s.slot(q).subj != nil {
-				return q
-			}
-		}
-		return 0
+		return s.prevLive(s.last)
 	}
 	limit := uint64(2*len(s.subjects) + 64)
-	for q, n := s.last, uint64(0); q >= s.first && n < limit; q, n = q-1, n+1 {
-		if p := s.slot(q).subj; p != nil && matchPSI(p, filter) {
-			return q
+	for i, n := s.pos(s.last+1), uint64(0); i > 0 && n < limit; i, n = i-1, n+1 {
+		if p := s.slots[i-1].subj; p != nil && matchPSI(p, filter) {
+			return s.seqAt(i - 1)
 		}
 	}
 	best := uint64(0)
@@ -1178,14 +1268,19 @@ func (s *Store) FilteredState(filter string, start uint64) (store.FilteredState,
 		if start <= s.first {
 			return store.FilteredState{Msgs: s.msgs, First: s.first, Last: s.lastMatchLocked(filterAll, "")}, nil
 		}
-		for q := start; q <= s.last; q++ {
-			if s.slot(q).subj != nil {
+		var first, last uint64
+		for i, sl := range s.slotsIn(start, s.last) {
+			if sl.subj != nil {
 				fs.Msgs++
-				if fs.First == 0 {
-					fs.First = q
+				if fs.Msgs == 1 {
+					first = uint64(i)
 				}
-				fs.Last = q
+				last = uint64(i)
 			}
+		}
+		if fs.Msgs > 0 {
+			base := s.pos(start)
+			fs.First, fs.Last = s.seqAt(base+first), s.seqAt(base+last)
 		}
 	case filterLiteral:
 		if p := s.subjects[filter]; p != nil {

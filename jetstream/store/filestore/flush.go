@@ -328,10 +328,9 @@ func (s *Store) removeBlocksLocked(gone map[*block]bool) {
 			keep = append(keep, b)
 			continue
 		}
-		for q := b.base; q <= b.last; q++ {
-			if sl := s.slot(q); sl != nil {
-				sl.rlen = 0
-			}
+		sls := s.slotsIn(b.base, b.last)
+		for i := range sls {
+			sls[i].rlen = 0
 		}
 		if b.cache != nil && b != act {
 			s.cached -= b.size
@@ -354,12 +353,13 @@ func (s *Store) trimSlotsLocked() {
 	if nb <= s.sbase {
 		return
 	}
-	d := nb - s.sbase
+	d := s.pos(nb)
 	if d >= uint64(len(s.slots)) {
 		s.slots = s.slots[:0]
 	} else {
 		s.slots = append(make([]slot, 0, len(s.slots)-int(d)+1024), s.slots[d:]...)
 	}
+	s.gaps.TrimBelow(nb)
 	s.sbase = nb
 }
 
@@ -388,7 +388,8 @@ func (s *Store) rewriteIO(b *block, locked bool, extraTombs []uint64) error {
 	}
 	var moves []move
 	var tombs []uint64
-	var marker uint64
+	var marker, skip uint64
+	var skipTS int64
 	var r record
 	isActive := b == s.active()
 	for off := blkHdrSize; off < len(old); {
@@ -400,6 +401,10 @@ func (s *Store) rewriteIO(b *block, locked bool, extraTombs []uint64) error {
 		switch {
 		case r.flags&flagMarker != 0:
 			marker = max(marker, r.seq)
+		case r.flags&flagSkip != 0:
+			if r.seq >= skip {
+				skip, skipTS = r.seq, r.ts
+			}
 		case r.flags&flagTombstone != 0:
 			if r.seq < b.base && s.tombNeeded(r.seq, nil) {
 				tombs = append(tombs, r.seq)
@@ -421,6 +426,12 @@ func (s *Store) rewriteIO(b *block, locked bool, extraTombs []uint64) error {
 	marker = min(marker, s.last+1) // Truncate may have lowered LastSeq
 	if marker != 0 {
 		nb = appendRecord(nb, marker, 0, 0, flagMarker, "", nil, nil)
+	}
+	// The highest skip record keeps LastSeq where SkipMsgs put it, in case
+	// no later block's base covers it any more.
+	skip = min(skip, s.last)
+	if skip != 0 {
+		nb = appendRecord(nb, skip, skipTS, 0, flagSkip, "", nil, nil)
 	}
 	unlock()
 
@@ -448,10 +459,9 @@ func (s *Store) rewriteIO(b *block, locked bool, extraTombs []uint64) error {
 	lock()
 	defer unlock()
 	// Records that did not move are gone from disk.
-	for q := b.base; q <= b.last; q++ {
-		if sl := s.slot(q); sl != nil {
-			sl.rlen &= exemptBit | sealedBit
-		}
+	sls := s.slotsIn(b.base, b.last)
+	for i := range sls {
+		sls[i].rlen &= exemptBit | sealedBit
 	}
 	var live, saved int64
 	for _, m := range moves {
@@ -480,6 +490,7 @@ func (s *Store) rewriteIO(b *block, locked bool, extraTombs []uint64) error {
 	b.saved = saved
 	b.tombs = tombs
 	b.marker = marker
+	b.skip = skip
 	if !isActive {
 		s.cached += b.size
 		s.evictLocked(nil)

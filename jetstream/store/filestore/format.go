@@ -44,6 +44,10 @@ const (
 	flagMarker    = 1 << 2 // every message below seq is removed
 	// flagSealed (1 << 3) is in seal.go, flagCompressed (1 << 4) in
 	// compress.go.
+	flagSkip = 1 << 5 // every sequence up to seq is used (SkipMsgs)
+
+	// flagNoBody marks the records that carry no message.
+	flagNoBody = flagTombstone | flagMarker | flagSkip
 )
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)

@@ -29,7 +29,7 @@ type noSyncFile struct{ filestore.File }
 func (noSyncFile) Sync() error { return nil }
 
 // seedBlock returns the block file of a small store with messages,
-// removals, an erase and a purge marker.
+// removals, an erase, a purge marker and skip records.
 func seedBlock(f *testing.F) []byte {
 	dir := f.TempDir()
 	s, err := filestore.Open(filestore.Config{Dir: dir}, store.Config{})
@@ -40,6 +40,9 @@ func seedBlock(f *testing.F) []byte {
 		s.StoreMsg(subj, []byte("h"), []byte{byte(i), 1, 2}, int64(i+1), 0)
 	}
 	s.RemoveMsg(3)
+	s.SkipMsgs(7, 100)
+	s.StoreMsg("f", nil, []byte("after skip"), 200, 0)
+	s.SkipMsgs(108, 3)
 	s.EraseMsg(5)
 	s.Compact(2)
 	s.Close()

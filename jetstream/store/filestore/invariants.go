@@ -13,8 +13,15 @@ func (s *Store) checkLocked(op string) {
 	}
 	var r record
 	var msgs uint64
-	for q := s.sbase; q < s.sbase+uint64(len(s.slots)); q++ {
+	if end := s.idxEnd(); end > s.last+1 {
+		panic(fmt.Sprintf("%s: index ends at %d past LastSeq %d", op, end, s.last))
+	}
+	for i := range s.slots {
+		q := s.seqAt(uint64(i))
 		sl := s.slot(q)
+		if sl != &s.slots[i] {
+			panic(fmt.Sprintf("%s: position %d (seq %d) does not map back", op, i, q))
+		}
 		if sl.subj == nil {
 			continue
 		}

@@ -259,6 +259,22 @@ func powerLoss(t *testing.T, c plCase, seed uint64, cuts int, stopAtFirst bool) 
 				t.Fatal(err)
 			}
 			m.consumer = uint64(m.gen)
+		case op < 89:
+			// SkipMsgs is durable when it returns: the durable mark, which
+			// every cut checks LastSeq against, covers the range.
+			n := 1 + r.Uint64N(4)
+			switch r.IntN(10) {
+			case 0, 1, 2:
+				n = 64 + r.Uint64N(400)
+			case 3:
+				n = 1 << 30
+			}
+			if err := s.SkipMsgs(st.LastSeq+1, n); err != nil {
+				t.Fatal(err)
+			}
+			if d := s.DurableSeq(); d < st.LastSeq+n {
+				t.Fatalf("DurableSeq %d after SkipMsgs to %d", d, st.LastSeq+n)
+			}
 		default:
 			cut++
 			durable := s.DurableSeq()
@@ -411,8 +427,8 @@ func syncDirOf(t *testing.T, fsys filestore.FS, dir string) {
 }
 
 // TestPowerLoss cuts the power at random moments of a random workload
-// (stores, removals, erasures, purges, compactions, truncations, consumer
-// state, small blocks and block rewrites, with and without encryption) in
+// (stores, removals, erasures, purges, compactions, truncations, skips,
+// consumer state, small blocks and block rewrites, with and without encryption) in
 // both durability modes, and checks that the durable mark never covered a
 // byte the power loss took, that no removal reported durable came undone
 // and that a store emptied by Truncate(0) does not come back as one that
@@ -656,6 +672,115 @@ func TestPowerLossEmptied(t *testing.T) {
 						if st.FirstSeq != 1 || st.LastSeq != 0 || st.Msgs != 0 || err != nil || seq != 1 {
 							t.Fatalf("seed %d round %d: after %s: State %+v, next sequence %d (%v); want FirstSeq 1, LastSeq 0, next 1",
 								seed, round, img.name, st, seq, err)
+						}
+					}
+					if err := s.Close(); err != nil {
+						t.Fatal(err)
+					}
+				}
+			})
+		}
+	}
+}
+
+// TestPowerLossSkip cuts the power, or kills the process, right after
+// SkipMsgs returned: the reopened store reports the State the running one
+// did (SkipMsgs made everything before it durable too) and gives the next
+// message the sequence after the skipped range.
+func TestPowerLossSkip(t *testing.T) {
+	ops := []struct {
+		name string
+		msgs bool // store messages first
+		do   func(s *filestore.Store, r *rand.Rand) error
+	}{
+		{"Fresh", false, func(s *filestore.Store, r *rand.Rand) error { return s.SkipMsgs(1, 1+r.Uint64N(100)) }},
+		{"FreshHuge", false, func(s *filestore.Store, r *rand.Rand) error { return s.SkipMsgs(1, 1<<40) }},
+		{"AfterMsgs", true, func(s *filestore.Store, r *rand.Rand) error {
+			return s.SkipMsgs(s.State().LastSeq+1, 1+r.Uint64N(1000))
+		}},
+		{"Between", true, func(s *filestore.Store, r *rand.Rand) error {
+			if err := s.SkipMsgs(s.State().LastSeq+1, 1<<40); err != nil {
+				return err
+			}
+			if _, err := s.StoreMsg("after", nil, []byte("skip"), 0, 0); err != nil {
+				return err
+			}
+			return s.SkipMsgs(s.State().LastSeq+1, 1+r.Uint64N(3))
+		}},
+		{"AfterPurge", true, func(s *filestore.Store, r *rand.Rand) error {
+			if _, err := s.Purge(store.PurgeRequest{}); err != nil {
+				return err
+			}
+			return s.SkipMsgs(s.State().LastSeq+1, 1+r.Uint64N(1000))
+		}},
+		{"ThenRemoveAll", true, func(s *filestore.Store, r *rand.Rand) error {
+			if err := s.SkipMsgs(s.State().LastSeq+1, 500); err != nil {
+				return err
+			}
+			st := s.State()
+			for q := st.FirstSeq; q <= st.LastSeq-500; q++ {
+				s.RemoveMsg(q)
+			}
+			// The removals above are durable with the next commit; this one
+			// is durable at once and covers them.
+			return s.SkipMsgs(st.LastSeq+1, 1)
+		}},
+	}
+	seed := uint64(time.Now().UnixNano())
+	rounds := 8
+	if testing.Short() {
+		rounds = 3
+	}
+	for _, c := range plCases() {
+		for _, op := range ops {
+			t.Run(c.name+"/"+op.name, func(t *testing.T) {
+				r := rand.New(rand.NewPCG(seed, 13))
+				for round := range rounds {
+					fsys := fstest.New()
+					if err := fsys.MkdirAll(path.Dir(plDir), 0o755); err != nil {
+						t.Fatal(err)
+					}
+					syncDirOf(t, fsys, "/")
+					cfg := c.cfg
+					cfg.FS = fsys
+					s := open(t, plDir, cfg, store.Config{})
+					if op.msgs {
+						for i := range 1 + r.IntN(40) {
+							data := strings.Repeat("s", r.IntN(300))
+							if _, err := s.StoreMsg(fmt.Sprint("s.", i%3), nil, []byte(data), 0, 0); err != nil {
+								t.Fatal(err)
+							}
+						}
+						if r.IntN(3) == 0 {
+							s.RemoveMsg(s.State().FirstSeq + 1)
+						}
+					}
+					if err := op.do(s, r); err != nil {
+						t.Fatal(err)
+					}
+					want := s.State()
+					if d := s.DurableSeq(); d != want.LastSeq {
+						t.Fatalf("DurableSeq %d after %s, want LastSeq %d", d, op.name, want.LastSeq)
+					}
+					time.Sleep(time.Duration(r.IntN(3)) * time.Millisecond)
+					images := []struct {
+						name string
+						fs   *fstest.FS
+					}{
+						{"power loss", fsys.PowerLoss(r)},
+						{"power loss (entries kept)", fsys.PowerLossKeepEntries(r)},
+						{"kill", fsys.Kill()},
+					}
+					for _, img := range images {
+						cfg.FS = img.fs
+						rs := open(t, plDir, cfg, store.Config{})
+						st := rs.State()
+						seq, err := rs.StoreMsg("next", nil, nil, 0, 0)
+						rs.Close()
+						if st.FirstSeq != want.FirstSeq || st.LastSeq != want.LastSeq || st.Msgs != want.Msgs ||
+							st.NumDeleted != want.NumDeleted || !st.LastTime.Equal(want.LastTime) || err != nil || seq != want.LastSeq+1 {
+							t.Fatalf("seed %d round %d: after %s and %s: State %+v, next sequence %d (%v); want %+v, next %d",
+								seed, round, op.name, img.name, st, seq, err, want, want.LastSeq+1)
 						}
 					}
 					if err := s.Close(); err != nil {

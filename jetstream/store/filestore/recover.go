@@ -81,6 +81,8 @@ func (s *Store) recover() error {
 	var (
 		tombs     []uint64
 		maxMarker uint64
+		maxSkip   uint64 // highest skip record, and its LastTime
+		maxSkipTS int64
 		lastRec   uint64
 		lastRecTS int64
 		lastData  []byte
@@ -161,7 +163,7 @@ func (s *Store) recover() error {
 				gap, gapWhy = true, ""
 				gapFrom = 0
 				if len(s.blks) > 0 {
-					gapFrom = s.active().last + 1
+					gapFrom = max(s.active().last, s.active().skip) + 1
 				}
 			}
 			if err := s.fs.Rename(path, path+".corrupt"); err != nil {
@@ -223,6 +225,16 @@ func (s *Store) recover() error {
 			case r.flags&flagMarker != 0:
 				maxMarker = max(maxMarker, r.seq)
 				b.marker = max(b.marker, r.seq)
+			case r.flags&flagSkip != 0:
+				if r.seq >= 1<<63 {
+					s.report.Errors = append(s.report.Errors, fmt.Errorf("filestore: block %d offset %d: skip to sequence %d: %w", id, off, r.seq, store.ErrCorrupt))
+					s.addLost(0, 0)
+					break
+				}
+				if r.seq >= maxSkip {
+					maxSkip, maxSkipTS = r.seq, r.ts
+				}
+				b.skip = max(b.skip, r.seq)
 			case r.flags&flagTombstone != 0:
 				tombs = append(tombs, r.seq)
 				if r.seq < base {
@@ -260,7 +272,7 @@ func (s *Store) recover() error {
 		b.size, b.flushed = int64(len(data)), int64(len(data))
 		lastData = data
 		if gap && gapFrom == 0 {
-			gapFrom = b.last + 1
+			gapFrom = max(b.last, b.skip) + 1
 		}
 	}
 
@@ -272,16 +284,18 @@ func (s *Store) recover() error {
 	if maxMarker > 0 {
 		last = max(last, maxMarker-1)
 	}
+	last = max(last, maxSkip)
 	s.last = last
 	switch {
 	case len(s.blks) > 0 && s.active().last < s.active().base && s.active().base-1 == last:
 		s.lastTime = s.active().baseTime
 	case lastRec == last:
 		s.lastTime = lastRecTS
+	case maxSkip == last:
+		s.lastTime = maxSkipTS
 	}
-	for s.sbase+uint64(len(s.slots)) <= last {
-		s.slots = append(s.slots, slot{})
-	}
+	// The index ends at the last message record: the sequences after it
+	// up to last hold nothing.
 	s.first = s.sbase
 	s.advanceFirstLocked()
 	if s.msgs == 0 && last == 0 && maxMarker == 0 {
@@ -328,7 +342,7 @@ func lostRecords(data []byte) []uint64 {
 		if decodeRecord(data[off:], &r) != nil {
 			break
 		}
-		if r.flags&(flagMarker|flagTombstone) == 0 {
+		if r.flags&flagNoBody == 0 {
 			out = append(out, r.seq)
 		}
 	}
@@ -337,8 +351,8 @@ func lostRecords(data []byte) []uint64 {
 
 // indexRecovered adds a message record found at off in b.
 func (s *Store) indexRecovered(b *block, r *record, off int) {
-	for s.sbase+uint64(len(s.slots)) < r.seq {
-		s.slots = append(s.slots, slot{})
+	if s.idxEnd() != r.seq {
+		s.padLocked(r.seq)
 	}
 	rlen := uint32(r.full)
 	if r.ttl != 0 {
@@ -392,7 +406,7 @@ func validAt(data []byte, off int) bool {
 // nextSeq returns the sequence of the valid record at off, or max if none.
 func nextSeq(data []byte, off int) uint64 {
 	var r record
-	if off < len(data) && decodeRecord(data[off:], &r) == nil && r.flags&(flagMarker|flagTombstone) == 0 {
+	if off < len(data) && decodeRecord(data[off:], &r) == nil && r.flags&flagNoBody == 0 {
 		return r.seq
 	}
 	return ^uint64(0)

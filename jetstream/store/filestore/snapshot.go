@@ -61,10 +61,9 @@ func (s *Store) Snapshot(ctx context.Context, w io.Writer) error {
 	}
 	first, last, lastTime := s.first, s.last, s.lastTime
 	msgs := make([]snapMsg, 0, s.msgs)
-	for q := max(s.first, s.sbase); q <= s.last && uint64(len(msgs)) < s.msgs; q++ {
-		if sl := s.live(q); sl != nil {
-			msgs = append(msgs, snapMsg{q, s.blockOf(q), sl.off, sl.recLen()})
-		}
+	for q := s.nextLive(s.first); q != 0; q = s.nextLive(q + 1) {
+		sl := s.slot(q)
+		msgs = append(msgs, snapMsg{q, s.blockOf(q), sl.off, sl.recLen()})
 	}
 	names := make([]string, 0, len(s.consumers))
 	css := make(map[string]*consumerState, len(s.consumers))

@@ -30,13 +30,13 @@ func (s *Store) Purge(req store.PurgeRequest) (uint64, error) {
 			if s.count <= req.Keep {
 				return 0, nil
 			}
-			q, kept := s.last, uint64(0)
-			for ; ; q-- {
-				if s.log.at(q).ss != nil {
-					if kept++; kept == req.Keep {
-						break
-					}
+			q := s.last
+			for kept := uint64(1); ; kept++ {
+				q = s.log.prevLive(q)
+				if kept == req.Keep {
+					break
 				}
+				q--
 			}
 			return s.compactLocked(q), nil
 		}
@@ -116,15 +116,9 @@ func (s *Store) compactLocked(seq uint64) uint64 {
 		return n
 	}
 	var n uint64
-	for q := s.first; q < seq && s.count > 0; q++ {
-		q = max(q, s.first)
-		if q >= seq {
-			break
-		}
-		if s.log.at(q).ss != nil {
-			s.removeLocked(q, false)
-			n++
-		}
+	for s.count > 0 && s.first < seq {
+		s.removeLocked(s.first, false)
+		n++
 	}
 	return n
 }
@@ -139,10 +133,11 @@ func (s *Store) Truncate(seq uint64) error {
 	if seq >= s.last {
 		return nil
 	}
-	for q := s.last; q > seq && s.count > 0 && q >= s.first; q-- {
-		if s.log.at(q).ss != nil {
-			s.removeLocked(q, false)
+	for q := s.last; s.count > 0 && q >= s.first; q-- {
+		if q = s.log.prevLive(q); q <= seq {
+			break
 		}
+		s.removeLocked(q, false)
 	}
 	s.last = seq
 	s.ageNext = min(s.ageNext, seq+1)

@@ -100,9 +100,12 @@ func (s *Store) expireLocked(now int64, rm *removals) {
 	}
 	q := max(s.ageNext, s.first)
 	for ; s.count > 0 && q <= s.last; q++ {
-		q = max(q, s.first)
+		if q = s.log.nextLive(max(q, s.first), s.last); q == 0 {
+			q = s.last + 1
+			break
+		}
 		m := s.log.at(q)
-		if m.ss == nil || m.exp != 0 {
+		if m.exp != 0 {
 			continue
 		}
 		if m.ts+maxAge > now {

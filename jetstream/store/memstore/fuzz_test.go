@@ -17,7 +17,6 @@ import (
 // ErrCorrupt, leaving an empty usable store, or succeeds with a store whose
 // snapshot restores to the same state and messages (round trip).
 func FuzzRestore(f *testing.F) {
-	maxRestoreHoles = 1 << 12
 	for _, n := range []int{0, 1, 5} {
 		s, _ := New(store.Config{})
 		for i := range n {

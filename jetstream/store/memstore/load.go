@@ -91,10 +91,14 @@ func (s *Store) LoadMsg(seq uint64, into *store.StoredMsg) error {
 	if s.closed {
 		return store.ErrStoreClosed
 	}
-	if !s.alive(seq) {
+	if s.count == 0 || seq < s.first || seq > s.last {
 		return store.ErrMsgNotFound
 	}
-	s.fill(seq, into)
+	m := s.log.at(seq)
+	if m.ss == nil {
+		return store.ErrMsgNotFound
+	}
+	into.Set(m.ss.subj, m.buf[:m.hlen], m.buf[m.hlen:], seq, m.ts)
 	return nil
 }
 
@@ -218,6 +222,14 @@ func (s *Store) lastLocked(kind filterKind, filter string) uint64 {
 	return best
 }
 
+// firstLive returns the lowest live sequence, or 0 if there is none.
+func (s *Store) firstLive() uint64 {
+	if s.count == 0 {
+		return 0
+	}
+	return s.first
+}
+
 // lastLive returns the highest live sequence; count must be > 0.
 func (s *Store) lastLive() uint64 {
 	return s.log.prevLive(s.last)
@@ -298,9 +310,8 @@ func (s *Store) FilteredState(filter string, start uint64) (store.FilteredState,
 		if kind == filterWild {
 			w = s.wildcard(filter)
 		}
-		for q := start; q <= s.last; q++ {
-			m := s.log.at(q)
-			if m.ss != nil && (kind == filterAll || w.has(m.id)) {
+		for q := s.log.nextLive(start, s.last); q != 0; q = s.log.nextLive(q+1, s.last) {
+			if kind == filterAll || w.has(s.log.at(q).id) {
 				add(q)
 			}
 		}

@@ -30,7 +30,9 @@
 // per-subject sequence list, a new 229 KB chunk of message slots every 4096
 // messages. A chunk is freed as soon as its last message goes, so old
 // survivors (a KV key never updated) do not pin the memory of the removed
-// messages stored after them. Loads into a reused StoredMsg allocate nothing. A wildcard
+// messages stored after them. SkipMsgs costs nothing per skipped sequence:
+// a run of 64 or more becomes one gap entry of the log (shorter runs take
+// empty slots), and a skip on an empty store just moves its range. Loads into a reused StoredMsg allocate nothing. A wildcard
 // filter's matching subjects are computed once (until a subject appears or
 // disappears) into a bitset over dense subject ids; a wildcard load then
 // either scans messages testing one bit each, or binary-searches every
@@ -273,7 +275,9 @@ func (s *Store) appendLocked(seq uint64, subj string, hdr, data []byte, ts, exp 
 		s.log.reset(seq)
 		s.first = seq
 	}
-	s.log.pad(seq)
+	if seq != s.log.end {
+		s.log.pad(seq)
+	}
 	s.log.push(msg{ss: ss, buf: buf, hlen: uint32(len(hdr)), id: ss.id, ts: ts, exp: exp})
 	ss.seqs = append(ss.seqs, seq)
 	ss.n++
@@ -472,6 +476,46 @@ func searchWindow(list []uint64, seq uint64) (lo, hi int) {
 		}
 		lo = j + 1
 	}
+}
+
+// SkipMsgs implements store.StreamStore. A skipped range costs one gap
+// entry in the message log (a short one, up to 63 sequences, empty
+// slots), and none when the store is empty. Like StoreMsg it reports the
+// new LastSeq to OnDurable before returning.
+func (s *Store) SkipMsgs(seq, n uint64) error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return store.ErrStoreClosed
+	}
+	if n == 0 {
+		s.mu.Unlock()
+		return nil
+	}
+	if seq != s.last+1 || n > 1<<63-seq {
+		s.mu.Unlock()
+		return store.ErrSequenceMismatch
+	}
+	next := seq + n
+	if s.count == 0 {
+		s.first = next
+		s.log.reset(next)
+	} else {
+		s.log.pad(next)
+	}
+	s.last = next - 1
+	onDurable := s.cfg.OnDurable
+	s.mu.Unlock()
+
+	if onDurable != nil {
+		s.durMu.Lock()
+		if next-1 > s.durable {
+			s.durable = next - 1
+			onDurable(next - 1)
+		}
+		s.durMu.Unlock()
+	}
+	return nil
 }
 
 // RemoveMsg implements store.StreamStore.

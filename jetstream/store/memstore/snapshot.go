@@ -24,11 +24,6 @@ import (
 //	crc32 IEEE of everything before it, 4 bytes little endian
 const magic = "NMS1"
 
-// maxRestoreHoles bounds the removed sequences a snapshot may leave inside
-// its range: the store keeps a 56-byte slot for each, so a damaged header
-// must not make Restore allocate without bound.
-var maxRestoreHoles uint64 = 1 << 26
-
 // Snapshot implements store.StreamStore.
 func (s *Store) Snapshot(ctx context.Context, w io.Writer) error {
 	if err := ctx.Err(); err != nil {
@@ -45,11 +40,8 @@ func (s *Store) Snapshot(ctx context.Context, w io.Writer) error {
 	b = binary.AppendUvarint(b, s.last)
 	b = binary.AppendVarint(b, s.lastTS)
 	b = binary.AppendUvarint(b, s.count)
-	for q := s.first; s.count > 0 && q <= s.last; q++ {
+	for q := s.firstLive(); q != 0; q = s.log.nextLive(q+1, s.last) {
 		m := s.log.at(q)
-		if m.ss == nil {
-			continue
-		}
 		b = binary.AppendUvarint(b, q)
 		b = binary.AppendVarint(b, m.ts)
 		b = binary.AppendVarint(b, m.exp)
@@ -160,7 +152,7 @@ func (s *Store) Restore(ctx context.Context, r io.Reader) error {
 	d := &decoder{b: body[len(magic):]}
 	first, last, lastTS, count := d.uvarint(), d.uvarint(), d.varint(), d.uvarint()
 	if d.err == nil && (last >= 1<<63 || ((last != 0 || first != 0) &&
-		(first == 0 || first > last+1 || count > last-first+1 || (count > 0 && last-first+1-count > maxRestoreHoles)))) {
+		(first == 0 || first > last+1 || count > last-first+1))) {
 		return corrupt("header", errors.New("bad sequence range"))
 	}
 

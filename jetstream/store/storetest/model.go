@@ -199,6 +199,25 @@ func testModel(t *testing.T, open OpenFunc) {
 				m.last = seq
 				m.fix()
 			}
+		case op < 97:
+			seq, n := m.last+1, uint64(1+r.IntN(3))
+			switch r.IntN(8) {
+			case 0, 1:
+				n = uint64(64 + r.IntN(200)) // long enough for a store to keep it as a range
+			case 2:
+				n = 1 << 32
+			case 3:
+				seq = m.last + uint64(r.IntN(2))*2 // LastSeq or LastSeq+2: refused
+			}
+			what = fmt.Sprintf("SkipMsgs %d %d", seq, n)
+			err := s.SkipMsgs(seq, n)
+			if seq != m.last+1 {
+				wantErr(t, what, err, store.ErrSequenceMismatch)
+				break
+			}
+			noErr(t, what, err)
+			m.last += n
+			m.fix()
 		default:
 			what = "EraseMsg"
 			if len(m.msgs) > 0 {

@@ -34,6 +34,7 @@ var persistentTests = []struct {
 	{"ReopenAfterAdmin", testReopenAfterAdmin},
 	{"ReopenEmpty", testReopenEmpty},
 	{"ReopenKeepsTTL", testReopenTTL},
+	{"ReopenAfterSkip", testReopenAfterSkip},
 }
 
 // picture is what a store reports, to compare across a reopen.
@@ -256,4 +257,91 @@ func testReopenTTL(t *testing.T, reopen ReopenFunc) {
 		wantSeqs(t, s, "", 2)
 		closeOK(t, s)
 	})
+}
+
+// testReopenAfterSkip reopens stores after SkipMsgs: the skipped ranges,
+// and LastTime, are all there after the reopen.
+func testReopenAfterSkip(t *testing.T, reopen ReopenFunc) {
+	steps := []struct {
+		name string
+		do   func(t *testing.T, s store.StreamStore)
+	}{
+		{"Fresh", func(t *testing.T, s store.StreamStore) { skip(t, s, 1, 10) }},
+		{"FreshThenStore", func(t *testing.T, s store.StreamStore) {
+			skip(t, s, 1, 10)
+			putSeq(t, s, 11, "a")
+		}},
+		{"AtEnd", func(t *testing.T, s store.StreamStore) {
+			putSeq(t, s, 1, "a")
+			putSeq(t, s, 2, "b")
+			skip(t, s, 3, 5)
+		}},
+		{"HugeAtEnd", func(t *testing.T, s store.StreamStore) {
+			putSeq(t, s, 1, "a")
+			skip(t, s, 2, huge)
+		}},
+		{"Between", func(t *testing.T, s store.StreamStore) {
+			putSeq(t, s, 1, "a")
+			skip(t, s, 2, 3)
+			putSeq(t, s, 5, "b")
+			skip(t, s, 6, huge)
+			putSeq(t, s, 6+huge, "c")
+			skip(t, s, 7+huge, 1)
+			skip(t, s, 8+huge, 500)
+			putSeq(t, s, 508+huge, "d")
+		}},
+		{"Emptied", func(t *testing.T, s store.StreamStore) {
+			putSeq(t, s, 1, "a")
+			skip(t, s, 2, 100)
+			noErr(t, "RemoveMsg", s.RemoveMsg(1))
+		}},
+		{"PurgedThenSkip", func(t *testing.T, s store.StreamStore) {
+			putSeq(t, s, 1, "a")
+			_, err := s.Purge(store.PurgeRequest{})
+			noErr(t, "Purge", err)
+			skip(t, s, 2, 100)
+		}},
+		{"Truncated", func(t *testing.T, s store.StreamStore) {
+			putSeq(t, s, 1, "a")
+			skip(t, s, 2, 100)
+			putSeq(t, s, 102, "b")
+			noErr(t, "Truncate", s.Truncate(50))
+		}},
+		{"Compacted", func(t *testing.T, s store.StreamStore) {
+			putSeq(t, s, 1, "a")
+			skip(t, s, 2, huge)
+			putSeq(t, s, 2+huge, "b")
+			_, err := s.Compact(huge)
+			noErr(t, "Compact", err)
+		}},
+		{"ManyMessages", func(t *testing.T, s store.StreamStore) {
+			for i := range 300 {
+				put(t, s, fmt.Sprintf("m.%d", i%7), fmt.Sprint(i))
+				if i%3 == 0 {
+					skip(t, s, s.State().LastSeq+1, uint64(1+i%200))
+				}
+			}
+		}},
+	}
+	for _, step := range steps {
+		t.Run(step.name, func(t *testing.T) {
+			dir := t.TempDir()
+			s := reopen(t, dir, store.Config{})
+			step.do(t, s)
+			before := takePicture(t, s)
+			closeOK(t, s)
+			s = reopen(t, dir, store.Config{})
+			samePicture(t, before, takePicture(t, s))
+			last := before.state.LastSeq
+			putSeq(t, s, last+1, "after")
+			skip(t, s, last+2, 3)
+			closeOK(t, s)
+			// And once more, after a store and a skip on the reopened store.
+			s = reopen(t, dir, store.Config{})
+			if st := s.State(); st.LastSeq != last+4 || st.Msgs != before.state.Msgs+1 {
+				t.Fatalf("second reopen: State %+v, want LastSeq %d and %d messages", st, last+4, before.state.Msgs+1)
+			}
+			closeOK(t, s)
+		})
+	}
 }
