@@ -52,3 +52,6 @@ func BenchmarkPublishAsyncFile128(b *testing.B) { benchPublish(b, njs.FileStorag
 func BenchmarkPublishAsyncMem128(b *testing.B)  { benchPublish(b, njs.MemoryStorage, true, 128) }
 func BenchmarkPublishSyncMem128(b *testing.B)   { benchPublish(b, njs.MemoryStorage, false, 128) }
 func BenchmarkPublishSyncFile128(b *testing.B)  { benchPublish(b, njs.FileStorage, false, 128) }
+
+func BenchmarkPublishAsyncMem4K(b *testing.B)  { benchPublish(b, njs.MemoryStorage, true, 4096) }
+func BenchmarkPublishAsyncFile4K(b *testing.B) { benchPublish(b, njs.FileStorage, true, 4096) }
