@@ -805,10 +805,6 @@ func (j *restoreJob) create(res restoreResult) (*streamEntry, *api.Error) {
 	return se, nil
 }
 
-// gapSubject is the subject of the placeholder stored, and removed at
-// once, to leave a sequence without message inside the stream.
-const gapSubject = "_NATSD.RESTORE.GAP"
-
 // fill decodes the archive from r into a new store of the stream's
 // storage type. On success the store holds the archive's messages at
 // their sequences, with the archive's gaps.
@@ -850,7 +846,6 @@ func (j *restoreJob) fill(r io.Reader) (res restoreResult) {
 		}
 	}
 	next := max(first, 1)
-	var lastTS int64
 	var used uint64
 	now := time.Now().UnixNano()
 	for {
@@ -876,7 +871,7 @@ func (j *restoreJob) fill(r io.Reader) (res restoreResult) {
 			if ttl > 0 && it.Time+int64(ttl) <= now {
 				continue // expired: its sequence stays empty
 			}
-			if res.err = skipTo(st, next, it.Seq, lastTS); res.err != nil {
+			if res.err = skipTo(st, next, it.Seq); res.err != nil {
 				return res
 			}
 			if used += store.MsgSize(it.Subject, it.Hdr, it.Data); used > left {
@@ -891,10 +886,10 @@ func (j *restoreJob) fill(r io.Reader) (res restoreResult) {
 				res.err = fmt.Errorf("message %d: %w", it.Seq, err)
 				return res
 			}
-			next, lastTS = it.Seq+1, it.Time
+			next = it.Seq + 1
 		case snapshot.KindEnd:
 			if last > 0 {
-				if res.err = skipTo(st, next, last+1, lastTS); res.err != nil {
+				if res.err = skipTo(st, next, last+1); res.err != nil {
 					return res
 				}
 			}
@@ -920,27 +915,11 @@ func resourcesError(t api.StorageType) error {
 
 // skipTo leaves the sequences from next (the store's LastSeq+1) up to
 // target-1 without messages.
-func skipTo(st store.StreamStore, next, target uint64, ts int64) error {
+func skipTo(st store.StreamStore, next, target uint64) error {
 	if target <= next {
 		return nil
 	}
-	if st.State().Msgs == 0 {
-		_, err := st.Compact(target)
-		return err
-	}
-	for q := next; q < target; q++ {
-		seq, err := st.StoreMsg(gapSubject, nil, nil, ts, store.NoExpiry)
-		if err == nil && seq != q {
-			err = fmt.Errorf("gap at sequence %d stored at %d", q, seq)
-		}
-		if err == nil {
-			err = st.RemoveMsg(seq)
-		}
-		if err != nil {
-			return err
-		}
-	}
-	return nil
+	return st.SkipMsgs(next, target-next)
 }
 
 // openStaging opens the empty store a restore fills: in memory, or in a

@@ -386,18 +386,23 @@ func pageSubjects(totals map[string]uint64, offset int, state *api.StreamState) 
 	return pg
 }
 
-// deleted lists the sequences in [FirstSeq, LastSeq] holding no message.
+// maxDeletedDetails bounds deleted_details: a mirror or a restore may
+// have skipped billions of sequences in one go.
+const maxDeletedDetails = 1 << 20
+
+// deleted lists the sequences in [FirstSeq, LastSeq] holding no message,
+// the first maxDeletedDetails of them.
 func deleted(st store.StreamStore, s store.StreamState) []uint64 {
 	var out []uint64
 	var m store.StoredMsg
 	next := s.FirstSeq
-	for next <= s.LastSeq {
+	for next <= s.LastSeq && len(out) < maxDeletedDetails {
 		err := st.LoadNextMsg("", next, &m)
 		end := s.LastSeq + 1
 		if err == nil {
 			end = m.Seq
 		}
-		for q := next; q < end; q++ {
+		for q := next; q < end && len(out) < maxDeletedDetails; q++ {
 			out = append(out, q)
 		}
 		if err != nil {

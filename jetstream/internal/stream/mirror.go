@@ -5,12 +5,6 @@ import (
 	"natsd.dev/jetstream/store"
 )
 
-// skipper is implemented by stores that can mark sequences used without
-// storing messages (StreamStore.SkipMsgs).
-type skipper interface {
-	SkipMsgs(seq, n uint64) error
-}
-
 // copyLocked applies OpMirror and OpSource: a message copied from another
 // stream, stored without the publish checks of a client's message. A
 // mirror keeps the origin's sequence (Op.Seq) and time, skipping the
@@ -41,24 +35,4 @@ func (s *Stream) copyLocked(op *Op) Result {
 }
 
 // skipLocked makes the next stored sequence seq+n.
-func (s *Stream) skipLocked(seq, n uint64) error {
-	if st := s.st.State(); st.Msgs == 0 {
-		_, err := s.st.Compact(seq + n)
-		return err
-	}
-	if sk, ok := s.st.(skipper); ok {
-		return sk.SkipMsgs(seq, n)
-	}
-	// A store without SkipMsgs: hold each skipped sequence with a
-	// placeholder removed at once.
-	for i := uint64(0); i < n; i++ {
-		q, err := s.st.StoreMsg("_skip", nil, nil, 0, 0)
-		if err != nil {
-			return err
-		}
-		if err := s.st.RemoveMsg(q); err != nil {
-			return err
-		}
-	}
-	return nil
-}
+func (s *Stream) skipLocked(seq, n uint64) error { return s.st.SkipMsgs(seq, n) }
