@@ -212,6 +212,15 @@ const (
 	streamActionType = "io.nats.jetstream.advisory.v1.stream_action"
 )
 
+// event is the head every advisory starts with.
+type event struct {
+	Type string    `json:"type"`
+	ID   string    `json:"id"`
+	Time time.Time `json:"timestamp"`
+}
+
+func newEvent(typ string) event { return event{Type: typ, ID: newID(), Time: time.Now().UTC()} }
+
 // clientInfo is the client part of an audit advisory.
 type clientInfo struct {
 	Account string `json:"acc"`
@@ -220,9 +229,7 @@ type clientInfo struct {
 }
 
 type auditAdvisory struct {
-	Type     string     `json:"type"`
-	ID       string     `json:"id"`
-	Time     time.Time  `json:"timestamp"`
+	event
 	Server   string     `json:"server"`
 	Client   clientInfo `json:"client"`
 	Subject  string     `json:"subject"`
@@ -232,19 +239,17 @@ type auditAdvisory struct {
 }
 
 type streamAction struct {
-	Type     string    `json:"type"`
-	ID       string    `json:"id"`
-	Time     time.Time `json:"timestamp"`
-	Stream   string    `json:"stream"`
-	Template string    `json:"template,omitempty"`
-	Action   string    `json:"action"`
-	Domain   string    `json:"domain,omitempty"`
+	event
+	Stream   string `json:"stream"`
+	Template string `json:"template,omitempty"`
+	Action   string `json:"action"`
+	Domain   string `json:"domain,omitempty"`
 }
 
 func (c *apiCall) audit(resp []byte) {
 	js := c.acc.js
 	ev := auditAdvisory{
-		Type: auditType, ID: newID(), Time: time.Now().UTC(), Server: js.srv.Name(),
+		event: newEvent(auditType), Server: js.srv.Name(),
 		Client:  clientInfo{Account: c.acc.name, User: c.req.User, Server: js.srv.Name()},
 		Subject: c.subject, Request: string(c.data), Response: string(resp), Domain: js.opts.Domain,
 	}
@@ -261,7 +266,7 @@ func (a *account) advise(subject string, v any) {
 }
 
 func (a *account) streamAdvisory(name, action string) {
-	ev := streamAction{Type: streamActionType, ID: newID(), Time: time.Now().UTC(), Stream: name, Action: action, Domain: a.js.opts.Domain}
+	ev := streamAction{event: newEvent(streamActionType), Stream: name, Action: action, Domain: a.js.opts.Domain}
 	subj := map[string]string{"create": "CREATED", "delete": "DELETED", "modify": "UPDATED"}[action]
 	a.advise(advisoryPrefix+"STREAM."+subj+"."+name, ev)
 }

@@ -129,9 +129,7 @@ func (t *transfers) stop() {
 
 // Advisories.
 type snapCreateAdvisory struct {
-	Type   string          `json:"type"`
-	ID     string          `json:"id"`
-	Time   time.Time       `json:"timestamp"`
+	event
 	Stream string          `json:"stream"`
 	State  api.StreamState `json:"state"`
 	Client clientInfo      `json:"client"`
@@ -139,9 +137,7 @@ type snapCreateAdvisory struct {
 }
 
 type snapCompleteAdvisory struct {
-	Type   string     `json:"type"`
-	ID     string     `json:"id"`
-	Time   time.Time  `json:"timestamp"`
+	event
 	Stream string     `json:"stream"`
 	Start  time.Time  `json:"start"`
 	End    time.Time  `json:"end"`
@@ -151,18 +147,14 @@ type snapCompleteAdvisory struct {
 }
 
 type restoreCreateAdvisory struct {
-	Type   string     `json:"type"`
-	ID     string     `json:"id"`
-	Time   time.Time  `json:"timestamp"`
+	event
 	Stream string     `json:"stream"`
 	Client clientInfo `json:"client"`
 	Domain string     `json:"domain,omitempty"`
 }
 
 type restoreCompleteAdvisory struct {
-	Type   string     `json:"type"`
-	ID     string     `json:"id"`
-	Time   time.Time  `json:"timestamp"`
+	event
 	Stream string     `json:"stream"`
 	Start  time.Time  `json:"start"`
 	End    time.Time  `json:"end"`
@@ -240,7 +232,7 @@ func (c *apiCall) streamSnapshot(name string) {
 	state := si.State
 	c.respond(api.SnapshotResponse{Response: api.Response{Type: rt}, Config: &si.Config, State: &state})
 	a.advise(advisoryPrefix+"STREAM.SNAPSHOT_CREATE."+name, snapCreateAdvisory{
-		Type: snapCreateType, ID: newID(), Time: time.Now().UTC(), Stream: name,
+		event: newEvent(snapCreateType), Stream: name,
 		State: state, Client: j.client, Domain: js.opts.Domain,
 	})
 	go j.run()
@@ -449,7 +441,7 @@ func (j *snapshotJob) finish(err error) {
 	a := j.acc
 	name := j.se.Name()
 	ev := snapCompleteAdvisory{
-		Type: snapCompleteType, ID: newID(), Time: time.Now().UTC(), Stream: name,
+		event: newEvent(snapCompleteType), Stream: name,
 		Start: j.start, End: time.Now().UTC(), Client: j.client, Domain: a.js.opts.Domain,
 	}
 	if err != nil {
@@ -511,7 +503,7 @@ func (c *apiCall) streamRestore(name string) {
 	}
 	c.respond(api.RestoreResponse{Response: api.Response{Type: rt}, DeliverSubject: j.subject})
 	a.advise(advisoryPrefix+"STREAM.RESTORE_CREATE."+name, restoreCreateAdvisory{
-		Type: restoreCreateType, ID: newID(), Time: time.Now().UTC(), Stream: name, Client: j.client, Domain: a.js.opts.Domain,
+		event: newEvent(restoreCreateType), Stream: name, Client: j.client, Domain: a.js.opts.Domain,
 	})
 }
 
@@ -729,7 +721,7 @@ func (j *restoreJob) end(reply string, err error) {
 	j.sess.Close()
 	a.js.log.Info(fmt.Sprintf("Completed restore of stream '%s > %s' in %v", a.name, name, time.Since(j.start).Round(time.Millisecond)))
 	a.advise(advisoryPrefix+"STREAM.RESTORE_COMPLETE."+name, restoreCompleteAdvisory{
-		Type: restoreDoneType, ID: newID(), Time: time.Now().UTC(), Stream: name,
+		event: newEvent(restoreDoneType), Stream: name,
 		Start: j.start, End: time.Now().UTC(), Bytes: received, Client: j.client, Domain: a.js.opts.Domain,
 	})
 }

@@ -303,15 +303,23 @@ func (c *apiCall) lookup(rt, name string) *streamEntry {
 func (c *apiCall) streamInfo(name string) {
 	const rt = api.TypeStreamInfoResponse
 	var req api.StreamInfoRequest
-	if e := c.decode(&req); e != nil {
+	if se := c.streamRequest(rt, name, &req, false); se != nil {
+		c.respondInfo(rt, se, &req)
+	}
+}
+
+// streamRequest decodes the body into req (which must be there when
+// need) and finds the stream name, answering the failures itself (nil).
+func (c *apiCall) streamRequest(rt, name string, req any, need bool) *streamEntry {
+	decode := c.decode
+	if need {
+		decode = c.needBody
+	}
+	if e := decode(req); e != nil {
 		c.fail(rt, e)
-		return
+		return nil
 	}
-	se := c.lookup(rt, name)
-	if se == nil {
-		return
-	}
-	c.respondInfo(rt, se, &req)
+	return c.lookup(rt, name)
 }
 
 // info renders the stream's information; req adds the subjects and
@@ -552,11 +560,7 @@ func (c *apiCall) change(rt, name string, op *stream.Op, deny func(*api.StreamCo
 func (c *apiCall) msgGet(name string) {
 	const rt = api.TypeStreamMsgGetResponse
 	var req api.MsgGetRequest
-	if e := c.needBody(&req); e != nil {
-		c.fail(rt, e)
-		return
-	}
-	se := c.lookup(rt, name)
+	se := c.streamRequest(rt, name, &req, true)
 	if se == nil {
 		return
 	}
