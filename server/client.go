@@ -576,22 +576,15 @@ func (c *client) processPub(f *protocol.Frame) error {
 	return nil
 }
 
-// validPubSubject rejects wildcards always and malformed subjects in
-// pedantic mode, as upstream does.
+// validPubSubject rejects malformed subjects and wildcards in pedantic
+// mode only, as upstream does: otherwise a subject holding "*" or ">"
+// tokens is published as it is (nats.go puts a consumer's wildcard filter
+// into the subject of its CONSUMER.CREATE request, and KV watchers do).
 func (c *client) validPubSubject(subj []byte) bool {
 	if len(subj) == 0 {
 		return false
 	}
-	if c.opts.Pedantic {
-		return sublist.ValidLiteralSubject(string(subj))
-	}
-	// Wildcard tokens: a lone '*' or '>' between dots.
-	for i, b := range subj {
-		if (b == '*' || b == '>') && (i == 0 || subj[i-1] == '.') && (i == len(subj)-1 || subj[i+1] == '.') {
-			return false
-		}
-	}
-	return true
+	return !c.opts.Pedantic || sublist.ValidLiteralSubject(string(subj))
 }
 
 func (c *client) processSub(f *protocol.Frame) error {

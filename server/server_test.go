@@ -331,6 +331,15 @@ func TestRawProtocol(t *testing.T) {
 		require.Equal(t, "MSG old 1 2", rc.ReadLine())
 		require.Equal(t, "hi", rc.ReadLine())
 	})
+	t.Run("wildcard publish without pedantic", func(t *testing.T) {
+		// As upstream: the subject is delivered as it is to the
+		// subscriptions that match it.
+		rc := servertest.DialClient(t, s)
+		rc.Send("CONNECT {}\r\nSUB foo.> 1\r\nPUB foo.* 2\r\nhi\r\nPING\r\n")
+		require.Equal(t, "MSG foo.* 1 2", rc.ReadLine())
+		require.Equal(t, "hi", rc.ReadLine())
+		require.Equal(t, "PONG", rc.ReadLine())
+	})
 	t.Run("case insensitive ops and tabs", func(t *testing.T) {
 		rc := servertest.DialClient(t, s)
 		rc.Send("connect {}\r\nsub\tx  9\r\npub x\t2\r\nok\r\nping\r\n")
@@ -351,7 +360,7 @@ func TestRawErrors(t *testing.T) {
 		{"unknown op", "FOO bar\r\n", "-ERR 'Unknown Protocol Operation'", true},
 		{"max payload", "PUB foo 2000\r\n", "-ERR 'Maximum Payload Violation'", true},
 		{"max control line", "PUB " + strings.Repeat("a", 300) + " 1\r\n", "-ERR '" + protocol.TextMaxControlLine + "'", true},
-		{"wildcard publish", "PUB foo.* 1\r\nx\r\n", "-ERR 'Invalid Publish Subject'", false},
+		{"pedantic wildcard publish", "CONNECT {\"pedantic\":true}\r\nPUB foo.* 1\r\nx\r\n", "-ERR 'Invalid Publish Subject'", false},
 		{"invalid sub", "SUB a..b 1\r\n", "-ERR 'Invalid Subject'", false},
 		{"no responders needs headers", "CONNECT {\"no_responders\":true}\r\n", "-ERR 'no responders requires headers support'", true},
 		{"max subs", "SUB a 1\r\nSUB b 2\r\nSUB c 3\r\n", "-ERR 'maximum subscriptions exceeded'", false},

@@ -117,7 +117,8 @@ func TestSessionPublishAllocs(t *testing.T) {
 	}
 	defer sess.Close()
 	var got atomic.Int64
-	if _, err := sess.Subscribe("allocs.in", "", func(*server.Msg) { got.Add(1) }); err != nil {
+	hold := make(chan struct{})
+	if _, err := sess.Subscribe("allocs.in", "", func(*server.Msg) { <-hold; got.Add(1) }); err != nil {
 		t.Fatal(err)
 	}
 	ic, err := s.NewInternalClient("")
@@ -131,12 +132,14 @@ func TestSessionPublishAllocs(t *testing.T) {
 	}
 	data := make([]byte, 64)
 	hdr := []byte("NATS/1.0\r\nK: v\r\n\r\n")
-	// Every slot of the queue gets its buffer once.
+	// The queue grows to its full length, and every slot gets its
+	// buffer once, while the handler holds the first message.
 	for range queue {
 		if err := sess.Publish("allocs.in", "reply", hdr, data); err != nil {
 			t.Fatal(err)
 		}
 	}
+	close(hold)
 	servertest.WaitUntil(t, "warm-up delivered", func() bool { return got.Load() == queue })
 	for _, tc := range []struct {
 		name string
