@@ -2,8 +2,8 @@ package jetstream
 
 import (
 	"bytes"
-	"sort"
 	"encoding/json"
+	"sort"
 	"strconv"
 	"time"
 
@@ -85,7 +85,7 @@ func (c *consumer) inactive() bool {
 // out is one message to publish once the lock is released.
 type out struct {
 	to, subj, reply string
-	hdr, data   []byte
+	hdr, data       []byte
 }
 
 // work delivers what it can and returns when it wants to run again.

@@ -89,10 +89,10 @@ func (p *ReplayPolicy) UnmarshalJSON(b []byte) error {
 type PriorityPolicy int
 
 const (
-	PriorityNone        PriorityPolicy = iota
-	PriorityOverflow                   // serve a group only past min_pending / min_ack_pending
-	PriorityPinnedClient               // one client at a time, by pin id
-	PriorityPrioritized                // lower priority values first
+	PriorityNone         PriorityPolicy = iota
+	PriorityOverflow                    // serve a group only past min_pending / min_ack_pending
+	PriorityPinnedClient                // one client at a time, by pin id
+	PriorityPrioritized                 // lower priority values first
 )
 
 var priorityNames = []string{"none", "overflow", "pinned_client", "prioritized"}
