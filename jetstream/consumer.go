@@ -111,6 +111,11 @@ type consumer struct {
 	fcSince int    // messages since the last flow control request
 	fcN     uint64
 	sm      store.StoredMsg // the loop's scratch
+	// np caches num_pending for ack replies: valid for stream last
+	// sequence npLast; grown by what arrived since, lowered per delivery.
+	np      uint64
+	npLast  uint64
+	npValid bool
 
 	kick chan struct{}
 	stop chan struct{}
@@ -779,6 +784,36 @@ func (c *consumer) info(withConfig bool) *api.ConsumerInfo {
 		ci.Delivered.Last = &t
 	}
 	return ci
+}
+
+// replyPendingLocked is num_pending for an ack reply, kept up to date
+// incrementally instead of counted per message.
+func (c *consumer) replyPendingLocked() uint64 {
+	last := c.se.State().LastSeq
+	if !c.npValid {
+		c.np, c.npLast, c.npValid = c.numPendingLocked(), last, true
+		return c.np
+	}
+	if last > c.npLast {
+		from := max(c.npLast+1, c.next)
+		c.np += c.countFromLocked(from)
+		c.npLast = last
+	}
+	return c.np
+}
+
+func (c *consumer) countFromLocked(from uint64) uint64 {
+	st := c.se.Store()
+	var n uint64
+	for _, f := range c.filterOrAll() {
+		if f == ">" {
+			f = ""
+		}
+		if fs, err := st.FilteredState(f, from); err == nil {
+			n += fs.Msgs
+		}
+	}
+	return n
 }
 
 // numPendingLocked counts the matching messages not yet delivered.

@@ -367,7 +367,10 @@ func (c *consumer) nextLocked(now time.Time) (out, bool, time.Time) {
 		c.dirty = true
 		c.last = now
 		c.hbAt = now.Add(c.cfg.Heartbeat)
-		np := c.numPendingLocked()
+		if !redeliver && c.npValid && c.np > 0 {
+			c.np--
+		}
+		np := c.replyPendingLocked()
 		reply := "$JS.ACK." + c.stream + "." + c.name + "." + strconv.FormatUint(uint64(dc), 10) + "." +
 			strconv.FormatUint(seq, 10) + "." + strconv.FormatUint(c.dseq, 10) + "." +
 			strconv.FormatInt(sm.Time, 10) + "." + strconv.FormatUint(np, 10)
