@@ -98,7 +98,7 @@ func TestConsumerPullFetchAck(t *testing.T) {
 func TestConsumerRedeliveryNakTerm(t *testing.T) {
 	_, st, _ := consSetup(t, njs.StreamConfig{Name: "R", Subjects: []string{"R.>"}}, 3)
 	c := ctx(t)
-	cons, err := st.CreateConsumer(c, njs.ConsumerConfig{Durable: "D", AckPolicy: njs.AckExplicitPolicy, AckWait: 300 * time.Millisecond, MaxDeliver: 2})
+	cons, err := st.CreateConsumer(c, njs.ConsumerConfig{Durable: "D", AckPolicy: njs.AckExplicitPolicy, AckWait: 500 * time.Millisecond, MaxDeliver: 2})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -111,8 +111,8 @@ func TestConsumerRedeliveryNakTerm(t *testing.T) {
 		t.Fatal(len(ms))
 	}
 	_ = ms[0].Term()
-	_ = ms[1].Nak()
-	// ms[2] times out after 300ms.
+	_ = ms[1].NakWithDelay(400 * time.Millisecond)
+	// ms[2] times out after 500ms.
 	b, _ = cons.Fetch(2, njs.FetchMaxWait(3*time.Second))
 	var seqs []uint64
 	for m := range b.Messages() {
@@ -130,7 +130,7 @@ func TestConsumerRedeliveryNakTerm(t *testing.T) {
 		t.Fatalf("info %+v", ci)
 	}
 	// max_deliver 2: nothing comes a third time.
-	b, _ = cons.Fetch(1, njs.FetchMaxWait(700*time.Millisecond))
+	b, _ = cons.Fetch(1, njs.FetchMaxWait(1200*time.Millisecond))
 	for m := range b.Messages() {
 		t.Fatalf("third delivery of %s", m.Data())
 	}
