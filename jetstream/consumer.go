@@ -85,6 +85,7 @@ type consumer struct {
 	cs      store.ConsumerStore // nil for mem_storage consumers
 	sacc    *server.Account
 	ephem   bool
+	ret     api.RetentionPolicy // the stream's (fixed); read under c.mu without the stream's lock
 
 	flushMu sync.Mutex // serializes state writes, taken before mu
 	mu      sync.Mutex
@@ -433,6 +434,7 @@ func (se *streamEntry) newConsumer(cfg api.ConsumerConfig, created time.Time, re
 		ephem: cfg.Durable == "", kick: make(chan struct{}, 1), stop: make(chan struct{}),
 	}
 	c.filters = consumerFilters(&cfg)
+	c.ret = se.retention()
 	c.sacc = a.js.srv.LookupAccount(a.name)
 	sess, err := a.js.srv.Attach(server.SessionOptions{Kind: server.SessionJetStream, Account: a.name, Name: "JetStream consumer " + se.Name() + " > " + name, QueueLen: 8192})
 	if err != nil {

@@ -393,7 +393,7 @@ func (c *consumer) nextLocked(now time.Time) (out, bool, time.Time) {
 		if c.cfg.FlowControl {
 			c.fcSince++
 		}
-		if !ackd && c.se.retention() != api.LimitsPolicy {
+		if !ackd && c.ret != api.LimitsPolicy {
 			c.se.ackedLater(c, seq)
 		}
 		return out{to: to, subj: sm.Subject, reply: reply, hdr: hdr, data: data}, true, time.Time{}
