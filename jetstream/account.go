@@ -56,6 +56,7 @@ type streamEntry struct {
 	// sources copy into the stream (its mirror or sources); guarded by
 	// the account's mu, as the stream's create, update and delete.
 	sources []*sourcer
+	cons    consumerSet // the stream's consumers (consumer.go)
 
 	newMu   sync.Mutex
 	newCh   chan struct{} // closed at the next stored message; nil if nobody waits
@@ -161,6 +162,7 @@ func (a *account) close() error {
 // stop unsubscribes the stream and closes (or deletes) it.
 func (se *streamEntry) stop(del bool) error {
 	se.stopSources()
+	se.stopConsumers(del)
 	se.sess.Close()
 	se.newMu.Lock()
 	se.stopped = true
@@ -263,6 +265,7 @@ func (a *account) recover() error {
 			a.failed = append(a.failed, n)
 			continue
 		}
+		se.recoverConsumers()
 		st := se.State()
 		a.js.log.Info(fmt.Sprintf("  Restored %s messages for stream '%s > %s' in %v", comma(st.Msgs), a.name, n, time.Since(start).Round(time.Millisecond)))
 	}
@@ -311,12 +314,15 @@ func (a *account) openStreamStore(cfg api.StreamConfig, created time.Time, have 
 		Created:    created,
 		Admit:      a.admit(cfg.Storage),
 	}
+	var entry *streamEntry
+	so.Interest = func(seq uint64, subject string) bool { return entry != nil && entry.interest(seq, subject) }
 	st, err := stream.New(cfg, open, so)
 	if err != nil {
 		sess.Close()
 		return nil, err
 	}
 	se := &streamEntry{Stream: st, acc: a, sess: sess, storage: cfg.Storage}
+	entry = se
 	if err := se.subscribe(cfg.Subjects); err != nil {
 		se.stop(false)
 		return nil, err

@@ -64,7 +64,7 @@ func stripAPIPrefix(subj, domain string) string {
 // route is an API call: its operation tokens and handler.
 type route struct {
 	prefix string // e.g. "STREAM.CREATE."; a full op without trailing '.'
-	arg    bool   // the rest is a stream name (one token)
+	arg    bool   // the rest is a stream name (one token); without arg, a prefix ending in '.' takes the rest, whatever its tokens
 	rtype  string // response type, for errors
 	fn     func(c *apiCall, name string)
 }
@@ -131,6 +131,11 @@ func (a *account) dispatch(c *apiCall) {
 }
 
 func matchRoute(r route, op string) (string, bool) {
+	if !r.arg && strings.HasSuffix(r.prefix, ".") {
+		// The rest is one or more tokens (consumer calls).
+		name, ok := strings.CutPrefix(op, r.prefix)
+		return name, ok && name != ""
+	}
 	if !r.arg {
 		return "", op == r.prefix
 	}

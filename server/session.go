@@ -757,3 +757,59 @@ func (s *Server) appendSessions(list []*client, cid uint64) []*client {
 	}
 	return list
 }
+
+// PublishAs delivers a message to the local subscriptions of the
+// session's account that match to, presenting it under subject in their
+// MSG (as JetStream consumers deliver a stored message to an inbox or a
+// deliver subject under the subject it was stored on). Links are not
+// told: to is a local destination. Permissions are not checked (the
+// sessions that use it are bound to an account). Errors as Publish.
+func (sess *Session) PublishAs(to, subject, reply string, hdr, data []byte) error {
+	c := sess.c
+	if !sublist.ValidLiteralSubject(to) {
+		return sublist.ErrInvalidSubject
+	}
+	if c.isClosed() {
+		return ErrClosed
+	}
+	max := int(c.srv.maxPayload.Load())
+	if a := c.acc.limits.MaxPayload; a > 0 && a < max {
+		max = a
+	}
+	if len(hdr)+len(data) > max {
+		return ErrMaxPayload
+	}
+	pc := pubCtxPool.Get().(*pubCtx)
+	subj, rep, hdrLen, payload := pc.load(subject, reply, hdr, data)
+	pc.stallMax = sess.stall
+	n := int64(len(payload))
+	c.inMsgsTotal.Add(1)
+	c.inBytesTotal.Add(n)
+	c.srv.stats.InMsgs.Add(1)
+	c.srv.stats.InBytes.Add(n)
+	pc.from = c
+	pc.origin = ConnInProcess
+	r := c.acc.sl.Match(to)
+	var skip *client
+	if !c.opts.Echo {
+		skip = c
+	}
+	pc.deliverPlain(r.Plain, nil, skip, subj, rep, hdrLen, payload)
+	for i := range r.Queues {
+		pc.queueDone(pc.deliverQueue(r.Queues[i].Members, nil, skip, subj, rep, hdrLen, payload))
+	}
+	for i := range pc.routes {
+		pc.routes[i].c = nil
+		clear(pc.routes[i].queues)
+		pc.routes[i].queues = pc.routes[i].queues[:0]
+	}
+	pc.routes = pc.routes[:0]
+	pc.flushSignals()
+	pc.flushStats(&c.srv.stats)
+	refused := pc.refused
+	pc.release()
+	if refused {
+		return ErrQueueFull
+	}
+	return nil
+}

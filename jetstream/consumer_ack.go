@@ -1,0 +1,275 @@
+package jetstream
+
+import (
+	"bytes"
+	"encoding/json"
+	"strconv"
+	"strings"
+	"time"
+
+	"natsd.dev/jetstream/api"
+	"natsd.dev/jetstream/internal/stream"
+	"natsd.dev/jetstream/store"
+	"natsd.dev/server"
+)
+
+// handleAck handles a message on $JS.ACK.<stream>.<consumer>.>.
+// The reply subject nats.go acks to is
+// $JS.ACK.<stream>.<consumer>.<delivered>.<sseq>.<cseq>.<ts>.<pending>.
+func (c *consumer) handleAck(m *server.Msg) {
+	toks := strings.Split(string(m.Subject), ".")
+	if len(toks) < 9 {
+		return
+	}
+	sseq, err := strconv.ParseUint(toks[5], 10, 64)
+	if err != nil {
+		return
+	}
+	body := m.Data
+	kind, rest := body, []byte(nil)
+	if i := bytes.IndexByte(body, ' '); i >= 0 {
+		kind, rest = body[:i], bytes.TrimSpace(body[i+1:])
+	}
+	var acked []uint64
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return
+	}
+	c.active = time.Now()
+	switch string(kind) {
+	case "", "+ACK":
+		acked = c.ackLocked(sseq)
+	case "+NXT":
+		acked = c.ackLocked(sseq)
+		if len(m.Reply) > 0 {
+			req := api.PullRequest{Batch: 1}
+			if len(rest) > 0 {
+				if n, err := strconv.Atoi(string(rest)); err == nil {
+					req.Batch = n
+				} else {
+					_ = json.Unmarshal(rest, &req)
+				}
+			}
+			c.addRequestLocked(string(m.Reply), &req)
+		}
+	case "-NAK":
+		if i, ok := c.findLocked(sseq); ok && !c.pending[i].done {
+			var delay time.Duration
+			if len(rest) > 0 {
+				var d struct {
+					Delay time.Duration `json:"delay"`
+				}
+				if json.Unmarshal(rest, &d) == nil {
+					delay = d.Delay
+				} else if dd, err := time.ParseDuration(string(rest)); err == nil {
+					delay = dd
+				}
+			}
+			p := &c.pending[i]
+			if delay > 0 {
+				// Redeliver once delay passed: shift the delivery time.
+				p.ts = time.Now().Add(delay).UnixNano() - int64(c.waitFor(p.dc))
+				c.armScan(time.Now().Add(delay).UnixNano())
+			} else if !p.rdq {
+				p.rdq = true
+				c.rdq = append(c.rdq, sseq)
+			}
+			c.dirty = true
+		}
+	case "+WPI":
+		if i, ok := c.findLocked(sseq); ok && !c.pending[i].done {
+			c.pending[i].ts = time.Now().UnixNano()
+			c.dirty = true
+		}
+	case "+TERM":
+		if i, ok := c.findLocked(sseq); ok && !c.pending[i].done {
+			p := c.pending[i]
+			c.doneLocked(i)
+			acked = []uint64{sseq}
+			ev := struct {
+				Type       string    `json:"type"`
+				ID         string    `json:"id"`
+				Time       time.Time `json:"timestamp"`
+				Stream     string    `json:"stream"`
+				Consumer   string    `json:"consumer"`
+				ConsSeq    uint64    `json:"consumer_seq"`
+				StreamSeq  uint64    `json:"stream_seq"`
+				Deliveries uint64    `json:"deliveries"`
+				Reason     string    `json:"reason,omitempty"`
+				Domain     string    `json:"domain,omitempty"`
+			}{"io.nats.jetstream.advisory.v1.terminated", newID(), time.Now().UTC(), c.stream, c.name, p.cseq, p.sseq, uint64(p.dc), string(rest), c.acc.js.opts.Domain}
+			defer c.acc.advise(advisoryPrefix+"CONSUMER.MSG_TERMINATED."+c.stream+"."+c.name, ev)
+		}
+	default:
+		c.mu.Unlock()
+		return
+	}
+	c.mu.Unlock()
+	c.signal()
+	if len(acked) > 0 && c.se.retention() != api.LimitsPolicy {
+		c.se.ackedBy(c, acked)
+	}
+	if len(m.Reply) > 0 && string(kind) != "+NXT" {
+		// AckSync: answer once the ack is durable.
+		_ = c.flush(true)
+		_ = c.sess.Publish(string(m.Reply), "", nil, nil)
+	}
+}
+
+// ackLocked acks sseq (and, with ack all, everything before it) and
+// returns the stream sequences newly acked.
+func (c *consumer) ackLocked(sseq uint64) []uint64 {
+	switch c.cfg.AckPolicy {
+	case api.AckNone:
+		return nil
+	case api.AckAll:
+		var out []uint64
+		for i := c.head; i < len(c.pending) && c.pending[i].sseq <= sseq; i++ {
+			if !c.pending[i].done {
+				out = append(out, c.pending[i].sseq)
+				c.doneLocked(i)
+			}
+		}
+		return out
+	}
+	if i, ok := c.findLocked(sseq); ok && !c.pending[i].done {
+		c.doneLocked(i)
+		return []uint64{sseq}
+	}
+	return nil
+}
+
+// handleFC takes a client's answer to a flow control request.
+func (c *consumer) handleFC(m *server.Msg) {
+	c.mu.Lock()
+	if c.fcReply == string(m.Subject) {
+		c.fcReply = ""
+		c.fcSince = 0
+	}
+	c.mu.Unlock()
+	c.signal()
+}
+
+// handleNext takes a pull request ($JS.API.CONSUMER.MSG.NEXT.<stream>.<consumer>).
+func (c *consumer) handleNext(reply string, data []byte) {
+	req := api.PullRequest{Batch: 1}
+	data = bytes.TrimSpace(data)
+	if len(data) > 0 {
+		if n, err := strconv.Atoi(string(data)); err == nil {
+			req.Batch = n
+		} else if err := json.Unmarshal(data, &req); err != nil {
+			c.status(reply, "400 Bad Request", nil)
+			return
+		}
+	}
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return
+	}
+	c.active = time.Now()
+	code := ""
+	switch {
+	case c.cfg.DeliverSubject != "":
+		code = "409 Consumer is push based"
+	case c.cfg.MaxRequestBatch > 0 && req.Batch > c.cfg.MaxRequestBatch:
+		code = "409 Exceeded MaxRequestBatch of " + strconv.Itoa(c.cfg.MaxRequestBatch)
+	case c.cfg.MaxRequestExp > 0 && req.Expires > c.cfg.MaxRequestExp:
+		code = "409 Exceeded MaxRequestExpires of " + c.cfg.MaxRequestExp.String()
+	case c.cfg.MaxRequestBytes > 0 && req.MaxBytes > c.cfg.MaxRequestBytes:
+		code = "409 Exceeded MaxRequestMaxBytes of " + strconv.Itoa(c.cfg.MaxRequestBytes)
+	case req.Batch < 0 || req.Expires < 0 || req.MaxBytes < 0:
+		code = "400 Bad Request"
+	case req.Heartbeat > 0 && req.Expires > 0 && req.Heartbeat*2 > req.Expires:
+		code = "400 Bad Request - heartbeat value too large"
+	case len(c.cfg.PriorityGroups) > 0 && req.Group == "":
+		code = "400 Bad Request - Priority Group missing"
+	case len(c.cfg.PriorityGroups) > 0 && !contains(c.cfg.PriorityGroups, req.Group):
+		code = "400 Bad Request - Invalid Priority Group"
+	case len(c.waiting) >= c.cfg.MaxWaiting:
+		code = "409 Exceeded MaxWaiting"
+	}
+	if code == "" {
+		c.addRequestLocked(reply, &req)
+	}
+	c.mu.Unlock()
+	if code != "" {
+		c.status(reply, code, nil)
+		return
+	}
+	c.signal()
+}
+
+func contains(l []string, s string) bool {
+	for _, x := range l {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func (c *consumer) addRequestLocked(reply string, req *api.PullRequest) {
+	now := time.Now()
+	r := &pullReq{reply: reply, batch: max(req.Batch, 1), maxBytes: req.MaxBytes, noWait: req.NoWait, hb: req.Heartbeat, lastSend: now}
+	if req.Expires > 0 {
+		r.expires = now.Add(req.Expires)
+		if req.NoWait {
+			// no_wait with expires waits for messages if there are any
+			// pending, as upstream's "no wait with expiry".
+			r.noWait = true
+		}
+	}
+	c.waiting = append(c.waiting, r)
+}
+
+// retention returns the stream's retention policy.
+func (se *streamEntry) retention() api.RetentionPolicy { return se.Config().Retention }
+
+// ackedLater runs ackedBy off the consumer's lock.
+func (se *streamEntry) ackedLater(c *consumer, seq uint64) {
+	go se.ackedBy(c, []uint64{seq})
+}
+
+// ackedBy removes the messages of an interest or work queue stream that
+// every interested consumer has now acked.
+func (se *streamEntry) ackedBy(by *consumer, seqs []uint64) {
+	wq := se.retention() == api.WorkQueuePolicy
+	others := se.cons.list()
+	st := se.Store()
+	var sm store.StoredMsg
+	for _, s := range seqs {
+		if !wq {
+			if err := st.LoadMsg(s, &sm); err != nil {
+				continue
+			}
+			subj := sm.Subject
+			keep := false
+			for _, o := range others {
+				if o != by && o.matches(subj) && !o.hasAcked(s) {
+					keep = true
+					break
+				}
+			}
+			if keep {
+				continue
+			}
+		}
+		se.Propose(&stream.Op{Kind: stream.OpDelete, Seq: s, NoErase: true})
+	}
+}
+
+// hasAcked reports whether the consumer is done with stream sequence s.
+func (c *consumer) hasAcked(s uint64) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if s > c.dsseq {
+		return false
+	}
+	if c.cfg.AckPolicy == api.AckNone {
+		return true
+	}
+	i, ok := c.findLocked(s)
+	return !ok || c.pending[i].done
+}

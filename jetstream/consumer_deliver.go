@@ -1,0 +1,519 @@
+package jetstream
+
+import (
+	"bytes"
+	"encoding/json"
+	"sort"
+	"strconv"
+	"time"
+
+	"natsd.dev/jetstream/api"
+	"natsd.dev/jetstream/internal/stream"
+	"natsd.dev/jetstream/store"
+)
+
+// fcWindow is how many messages a push consumer with flow control sends
+// past an unanswered flow control request before it stalls.
+const fcWindow = 512
+
+// loop is the consumer's delivery goroutine: it delivers whatever can be
+// delivered, then waits for new messages, pull requests, acks, timers.
+func (c *consumer) loop() {
+	defer c.wg.Done()
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	flush := time.NewTicker(flushEvery)
+	defer flush.Stop()
+	for {
+		newCh := c.se.waitNew()
+		wake := c.work()
+		if c.inactive() {
+			go c.remove()
+			return
+		}
+		d := time.Hour
+		if !wake.IsZero() {
+			d = max(time.Until(wake), time.Millisecond)
+		}
+		timer.Reset(d)
+		select {
+		case <-c.stop:
+			return
+		case <-c.kick:
+		case <-newCh:
+		case <-timer.C:
+		case <-flush.C:
+			_ = c.flush(false)
+		}
+		if !timer.Stop() {
+			select {
+			case <-timer.C:
+			default:
+			}
+		}
+	}
+}
+
+func (c *consumer) signal() {
+	select {
+	case c.kick <- struct{}{}:
+	default:
+	}
+}
+
+// inactive reports whether an ephemeral consumer (or one with an
+// inactive threshold) went unused for its threshold.
+func (c *consumer) inactive() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	t := c.cfg.InactiveThresh
+	if t <= 0 || c.closed {
+		return false
+	}
+	if c.cfg.DeliverSubject != "" {
+		if c.sacc != nil && c.sacc.HasInterest(c.cfg.DeliverSubject) {
+			c.active = time.Now()
+			return false
+		}
+	} else if len(c.waiting) > 0 {
+		c.active = time.Now()
+		return false
+	}
+	return time.Since(c.active) > t
+}
+
+// out is one message to publish once the lock is released.
+type out struct {
+	to, subj, reply string
+	hdr, data       []byte
+}
+
+// work delivers what it can and returns when it wants to run again.
+func (c *consumer) work() time.Time {
+	var wake time.Time
+	soon := func(t time.Time) {
+		if !t.IsZero() && (wake.IsZero() || t.Before(wake)) {
+			wake = t
+		}
+	}
+	for {
+		c.mu.Lock()
+		if c.closed {
+			c.mu.Unlock()
+			return wake
+		}
+		now := time.Now()
+		var outs []out
+		outs = c.expireLocked(now, outs)
+		c.scanLocked(now.UnixNano())
+		o, ok, w := c.nextLocked(now)
+		if ok {
+			outs = append(outs, o)
+		}
+		soon(w)
+		soon(c.wakeLocked(now))
+		c.mu.Unlock()
+		for _, m := range outs {
+			if m.to != "" {
+				_ = c.sess.PublishAs(m.to, m.subj, m.reply, m.hdr, m.data)
+			} else {
+				_ = c.sess.Publish(m.subj, m.reply, m.hdr, m.data)
+			}
+		}
+		if !ok {
+			return wake
+		}
+		wake = time.Time{}
+	}
+}
+
+// wakeLocked is when timers need the loop: expiries, heartbeats, scans.
+func (c *consumer) wakeLocked(now time.Time) time.Time {
+	var w time.Time
+	soon := func(t time.Time) {
+		if !t.IsZero() && (w.IsZero() || t.Before(w)) {
+			w = t
+		}
+	}
+	for _, r := range c.waiting {
+		soon(r.expires)
+		if r.hb > 0 {
+			soon(r.lastSend.Add(r.hb))
+		}
+	}
+	if c.scanAt > 0 {
+		soon(time.Unix(0, c.scanAt))
+	}
+	if hb := c.cfg.Heartbeat; hb > 0 {
+		soon(c.hbAt)
+	}
+	if c.cfg.InactiveThresh > 0 {
+		soon(c.active.Add(c.cfg.InactiveThresh + time.Millisecond))
+	}
+	if p := c.cfg.PauseUntil; p != nil && p.After(now) {
+		soon(*p)
+	}
+	return w
+}
+
+func statusHdr(code string, kv ...string) []byte {
+	b := []byte("NATS/1.0 " + code + "\r\n")
+	for i := 0; i+1 < len(kv); i += 2 {
+		b = append(b, kv[i]+": "+kv[i+1]+"\r\n"...)
+	}
+	return append(b, "\r\n"...)
+}
+
+// status sends a status message to a pull request's reply.
+func (c *consumer) status(reply, code string, kv []string) {
+	_ = c.sess.Publish(reply, "", statusHdr(code, kv...), nil)
+}
+
+func pendingKV(r *pullReq) []string {
+	return []string{"Nats-Pending-Messages", strconv.Itoa(r.batch), "Nats-Pending-Bytes", strconv.Itoa(r.maxBytes)}
+}
+
+// expireLocked ends expired requests (408) and sends due heartbeats.
+func (c *consumer) expireLocked(now time.Time, outs []out) []out {
+	kept := c.waiting[:0]
+	for _, r := range c.waiting {
+		if !r.expires.IsZero() && !now.Before(r.expires) {
+			outs = append(outs, out{subj: r.reply, hdr: statusHdr("408 Request Timeout", pendingKV(r)...)})
+			continue
+		}
+		if r.hb > 0 && now.Sub(r.lastSend) >= r.hb {
+			r.lastSend = now
+			outs = append(outs, out{subj: r.reply, hdr: statusHdr("100 Idle Heartbeat")})
+		}
+		kept = append(kept, r)
+	}
+	clear(c.waiting[len(kept):])
+	c.waiting = kept
+	if hb := c.cfg.Heartbeat; hb > 0 && c.cfg.DeliverSubject != "" {
+		if c.hbAt.IsZero() {
+			c.hbAt = now.Add(hb)
+		} else if !now.Before(c.hbAt) {
+			kv := []string{"Nats-Last-Consumer", strconv.FormatUint(c.dseq, 10), "Nats-Last-Stream", strconv.FormatUint(c.dsseq, 10)}
+			if c.fcReply != "" {
+				kv = append(kv, "Nats-Consumer-Stalled", c.fcReply)
+			}
+			outs = append(outs, out{subj: c.cfg.DeliverSubject, hdr: statusHdr("100 Idle Heartbeat", kv...)})
+			c.hbAt = now.Add(hb)
+		}
+	}
+	return outs
+}
+
+// scanLocked queues the pending messages whose ack wait ran out.
+func (c *consumer) scanLocked(now int64) {
+	if c.scanAt == 0 || now < c.scanAt || c.cfg.AckPolicy == api.AckNone {
+		return
+	}
+	var next int64
+	for i := c.head; i < len(c.pending); i++ {
+		p := &c.pending[i]
+		if p.done || p.rdq {
+			continue
+		}
+		due := p.ts + int64(c.waitFor(p.dc))
+		if due <= now {
+			p.rdq = true
+			c.rdq = append(c.rdq, p.sseq)
+			continue
+		}
+		if next == 0 || due < next {
+			next = due
+		}
+	}
+	// Coalesce scans: a late redelivery by a few ms, not a scan per message.
+	if next > 0 {
+		next = max(next, now+int64(5*time.Millisecond))
+	}
+	c.scanAt = next
+}
+
+// waitFor is the ack wait after the dc-th delivery.
+func (c *consumer) waitFor(dc uint32) time.Duration {
+	if b := c.cfg.BackOff; len(b) > 0 {
+		i := int(dc) - 1
+		if i >= len(b) {
+			i = len(b) - 1
+		}
+		return b[max(i, 0)]
+	}
+	return c.cfg.AckWait
+}
+
+func (c *consumer) armScan(at int64) {
+	if c.scanAt == 0 || at < c.scanAt {
+		c.scanAt = at
+	}
+}
+
+// target is where the next message goes: a pull request or the deliver
+// subject. ok is false when nobody takes messages now.
+func (c *consumer) targetLocked() (r *pullReq, ok bool) {
+	if c.cfg.DeliverSubject != "" {
+		if c.sacc == nil || !c.sacc.HasInterest(c.cfg.DeliverSubject) {
+			return nil, false
+		}
+		if c.cfg.FlowControl && c.fcReply != "" && c.fcSince >= fcWindow {
+			return nil, false
+		}
+		return nil, true
+	}
+	for len(c.waiting) > 0 {
+		r := c.waiting[0]
+		if c.sacc != nil && !c.sacc.HasInterest(r.reply) {
+			c.dropFirst()
+			continue
+		}
+		return r, true
+	}
+	return nil, false
+}
+
+func (c *consumer) dropFirst() {
+	c.waiting[0] = nil
+	c.waiting = c.waiting[1:]
+}
+
+// nextLocked finds the next message and a target for it and records the
+// delivery. It returns the message to publish, whether there was one,
+// and when to look again if something waits (a paused consumer).
+func (c *consumer) nextLocked(now time.Time) (out, bool, time.Time) {
+	if p := c.cfg.PauseUntil; p != nil && p.After(now) {
+		return out{}, false, *p
+	}
+	for {
+		r, ok := c.targetLocked()
+		if !ok {
+			return out{}, false, time.Time{}
+		}
+		ackd := c.cfg.AckPolicy != api.AckNone
+		full := ackd && c.cfg.MaxAckPending > 0 && c.npend >= c.cfg.MaxAckPending && len(c.rdq) == 0
+		seq, redeliver, found := uint64(0), false, false
+		if !full {
+			seq, redeliver, found = c.pickLocked()
+		}
+		if !found {
+			if r != nil && r.noWait {
+				c.dropFirst()
+				if r.sent == 0 {
+					return out{subj: r.reply, hdr: statusHdr("404 No Messages")}, true, time.Time{}
+				}
+				return out{subj: r.reply, hdr: statusHdr("408 Request Timeout", pendingKV(r)...)}, true, time.Time{}
+			}
+			return out{}, false, time.Time{}
+		}
+		sm := &c.sm
+		if err := c.se.Store().LoadMsg(seq, sm); err != nil {
+			// Removed meanwhile (limits, acks of other consumers).
+			if redeliver {
+				c.forgetLocked(seq)
+			}
+			continue
+		}
+		if redeliver && c.cfg.MaxDeliver > 0 {
+			if i, ok := c.findLocked(seq); ok && int(c.pending[i].dc) >= c.cfg.MaxDeliver {
+				c.maxDelivered(i)
+				continue
+			}
+		}
+		hdr, data := sm.Hdr, sm.Data
+		if c.cfg.HeadersOnly {
+			hdr = appendHeader(hdr, "Nats-Msg-Size", strconv.Itoa(len(data)))
+			data = nil
+		}
+		size := len(sm.Subject) + len(hdr) + len(data)
+		if r != nil && r.maxBytes > 0 && size > r.maxBytes {
+			c.dropFirst()
+			if redeliver {
+				c.rdq = append([]uint64{seq}, c.rdq...)
+			} else if len(c.lps) == 0 || c.lps[0] != seq {
+				c.next = seq
+			}
+			if r.sent == 0 {
+				return out{subj: r.reply, hdr: statusHdr("409 Message Size Exceeds MaxBytes")}, true, time.Time{}
+			}
+			return out{subj: r.reply, hdr: statusHdr("408 Request Timeout", pendingKV(r)...)}, true, time.Time{}
+		}
+		c.dseq++
+		ts := now.UnixNano()
+		var dc uint32 = 1
+		if redeliver {
+			i, _ := c.findLocked(seq)
+			p := &c.pending[i]
+			if p.dc == 1 {
+				c.nredel++
+			}
+			p.dc++
+			p.cseq, p.ts, p.rdq = c.dseq, ts, false
+			dc = p.dc
+			c.armScan(ts + int64(c.waitFor(dc)))
+		} else {
+			c.dsseq = seq
+			if ackd {
+				c.pending = append(c.pending, pend{sseq: seq, cseq: c.dseq, ts: ts, dc: 1})
+				c.npend++
+				c.armScan(ts + int64(c.waitFor(1)))
+			} else {
+				c.floor = store.SequencePair{Consumer: c.dseq, Stream: seq}
+			}
+		}
+		if !redeliver && seq > c.dsseq {
+			c.dsseq = seq
+		}
+		c.dirty = true
+		c.last = now
+		c.hbAt = now.Add(c.cfg.Heartbeat)
+		if !redeliver && c.npValid && c.np > 0 {
+			c.np--
+		}
+		np := c.replyPendingLocked()
+		reply := "$JS.ACK." + c.stream + "." + c.name + "." + strconv.FormatUint(uint64(dc), 10) + "." +
+			strconv.FormatUint(seq, 10) + "." + strconv.FormatUint(c.dseq, 10) + "." +
+			strconv.FormatInt(sm.Time, 10) + "." + strconv.FormatUint(np, 10)
+		to := c.cfg.DeliverSubject
+		if r != nil {
+			to = r.reply
+			r.batch--
+			r.sent++
+			r.lastSend = now
+			if r.maxBytes > 0 {
+				r.maxBytes -= size
+				if r.maxBytes <= 0 {
+					r.batch = 0
+				}
+			}
+			if r.batch <= 0 {
+				c.dropFirst()
+			}
+		}
+		if c.cfg.FlowControl {
+			c.fcSince++
+		}
+		if !ackd && c.ret != api.LimitsPolicy {
+			c.se.ackedLater(c, seq)
+		}
+		return out{to: to, subj: sm.Subject, reply: reply, hdr: hdr, data: data}, true, time.Time{}
+	}
+}
+
+// pickLocked chooses the next stream sequence: a redelivery first, then
+// the last-per-subject list, then the next matching message.
+func (c *consumer) pickLocked() (seq uint64, redeliver, ok bool) {
+	for len(c.rdq) > 0 {
+		s := c.rdq[0]
+		c.rdq = c.rdq[1:]
+		if i, ok := c.findLocked(s); ok && !c.pending[i].done {
+			return s, true, true
+		}
+	}
+	if len(c.lps) > 0 {
+		s := c.lps[0]
+		c.lps = c.lps[1:]
+		return s, false, true
+	}
+	st := c.se.Store()
+	sm := &c.sm
+	best := uint64(0)
+	if len(c.filters) <= 1 {
+		f := ""
+		if len(c.filters) == 1 {
+			f = c.filters[0]
+		}
+		if err := st.LoadNextMsg(f, c.next, sm); err != nil {
+			return 0, false, false
+		}
+		best = sm.Seq
+	} else {
+		for _, f := range c.filters {
+			if err := st.LoadNextMsg(f, c.next, sm); err == nil && (best == 0 || sm.Seq < best) {
+				best = sm.Seq
+			}
+		}
+		if best == 0 {
+			return 0, false, false
+		}
+	}
+	c.next = best + 1
+	return best, false, true
+}
+
+// findLocked finds the pending entry of stream sequence seq.
+func (c *consumer) findLocked(seq uint64) (int, bool) {
+	p := c.pending[c.head:]
+	i := sort.Search(len(p), func(i int) bool { return p[i].sseq >= seq })
+	if i < len(p) && p[i].sseq == seq {
+		return c.head + i, true
+	}
+	return 0, false
+}
+
+// forgetLocked drops a pending message that no longer exists.
+func (c *consumer) forgetLocked(seq uint64) {
+	if i, ok := c.findLocked(seq); ok {
+		c.doneLocked(i)
+	}
+}
+
+// doneLocked marks pending[i] acked (or given up) and moves the floor.
+func (c *consumer) doneLocked(i int) {
+	p := &c.pending[i]
+	if p.done {
+		return
+	}
+	p.done = true
+	c.npend--
+	if p.dc > 1 {
+		c.nredel--
+	}
+	c.dirty = true
+	for c.head < len(c.pending) && c.pending[c.head].done {
+		c.head++
+	}
+	if c.head == len(c.pending) {
+		c.pending = c.pending[:0]
+		c.head = 0
+		c.floor = store.SequencePair{Consumer: c.dseq, Stream: c.dsseq}
+		return
+	}
+	f := c.pending[c.head]
+	c.floor = store.SequencePair{Consumer: min(f.cseq, c.dseq) - 1, Stream: f.sseq - 1}
+	if c.head > 1024 && c.head > len(c.pending)/2 {
+		n := copy(c.pending, c.pending[c.head:])
+		c.pending = c.pending[:n]
+		c.head = 0
+	}
+}
+
+// maxDelivered gives up on pending[i] after max_deliver deliveries.
+func (c *consumer) maxDelivered(i int) {
+	p := c.pending[i]
+	c.doneLocked(i)
+	ev := struct {
+		Type       string    `json:"type"`
+		ID         string    `json:"id"`
+		Time       time.Time `json:"timestamp"`
+		Stream     string    `json:"stream"`
+		Consumer   string    `json:"consumer"`
+		StreamSeq  uint64    `json:"stream_seq"`
+		Deliveries uint64    `json:"deliveries"`
+		Domain     string    `json:"domain,omitempty"`
+	}{"io.nats.jetstream.advisory.v1.max_deliver", newID(), time.Now().UTC(), c.stream, c.name, p.sseq, uint64(p.dc), c.acc.js.opts.Domain}
+	go c.acc.advise(advisoryPrefix+"CONSUMER.MAX_DELIVERIES."+c.stream+"."+c.name, ev)
+}
+
+// appendHeader adds a header line to a header block (or starts one).
+func appendHeader(h []byte, key, val string) []byte {
+	if len(h) == 0 {
+		return []byte("NATS/1.0\r\n" + key + ": " + val + "\r\n\r\n")
+	}
+	b := make([]byte, 0, len(h)+len(key)+len(val)+4)
+	b = append(b, bytes.TrimSuffix(h, []byte("\r\n"))...)
+	return append(b, key+": "+val+"\r\n\r\n"...)
+}
+
+var _ = json.Marshal
+var _ = stream.SeqAtTime
