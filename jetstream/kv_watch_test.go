@@ -255,6 +255,30 @@ func TestKVWatch(t *testing.T) {
 		}
 	})
 
+	t.Run("meta only and resume", func(t *testing.T) {
+		w, err := kv.Watch(c, "x.1", njs.MetaOnly())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer w.Stop()
+		if e := next(t, w); e.key != "x.1" || e.value != "" {
+			t.Fatalf("meta only %+v", e)
+		}
+		r := put(t, kv, "r", "first")
+		put(t, kv, "r", "second")
+		w2, err := kv.Watch(c, "r", njs.ResumeFromRevision(r))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer w2.Stop()
+		if e := next(t, w2); e.value != "first" || e.rev != r {
+			t.Fatalf("resume %+v", e)
+		}
+		if e := next(t, w2); e.value != "second" {
+			t.Fatalf("resume second %+v", e)
+		}
+	})
+
 	t.Run("empty bucket", func(t *testing.T) {
 		w, err := kv.Watch(c, "nothing.here")
 		if err != nil {
