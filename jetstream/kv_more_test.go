@@ -1,0 +1,186 @@
+package jetstream_test
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"math/rand"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	njs "github.com/nats-io/nats.go/jetstream"
+
+	"natsd.dev/jetstream"
+	"natsd.dev/server/servertest"
+)
+
+// TestKVManyKeys watches and lists a bucket with more keys than the
+// client's watch buffer, so delivery runs into flow control.
+func TestKVManyKeys(t *testing.T) {
+	_, kv := newKV(t, njs.KeyValueConfig{Bucket: "many"})
+	c := ctx(t)
+	const n = 3000
+	for i := 0; i < n; i++ {
+		if _, err := kv.Put(c, fmt.Sprintf("k.%d", i), bytes.Repeat([]byte{'v'}, 100)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	keys, err := kv.Keys(c)
+	if err != nil || len(keys) != n {
+		t.Fatalf("keys %d %v", len(keys), err)
+	}
+	w, err := kv.WatchAll(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Stop()
+	seen := 0
+	for {
+		e := next(t, w)
+		if e.key == "" {
+			break
+		}
+		seen++
+		if seen%500 == 0 {
+			time.Sleep(20 * time.Millisecond) // a slow reader
+		}
+	}
+	if seen != n {
+		t.Fatalf("watch saw %d of %d", seen, n)
+	}
+	put(t, kv, "k.0", "later")
+	if e := next(t, w); e.key != "k.0" || e.value != "later" {
+		t.Fatalf("later %+v", e)
+	}
+}
+
+// TestKVLegacyAPI drives the older nats.JetStreamContext KV calls.
+func TestKVLegacyAPI(t *testing.T) {
+	s, _ := startJS(t, jetstream.Options{})
+	nc := servertest.Connect(t, s)
+	js, err := nc.JetStream()
+	if err != nil {
+		t.Fatal(err)
+	}
+	kv, err := js.CreateKeyValue(&nats.KeyValueConfig{Bucket: "old", History: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := kv.Put("a", []byte("1")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := kv.Create("a", []byte("1")); !errors.Is(err, nats.ErrKeyExists) {
+		t.Fatalf("create existing: %v", err)
+	}
+	if e, err := kv.Get("a"); err != nil || string(e.Value()) != "1" {
+		t.Fatalf("get %v %v", e, err)
+	}
+	w, err := kv.WatchAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Stop()
+	want := []string{"a", ""}
+	for _, k := range want {
+		select {
+		case e := <-w.Updates():
+			if (e == nil) != (k == "") || (e != nil && e.Key() != k) {
+				t.Fatalf("watch want %q got %v", k, e)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatal("no watch update")
+		}
+	}
+	keys, err := kv.Keys()
+	if err != nil || len(keys) != 1 {
+		t.Fatalf("keys %v %v", keys, err)
+	}
+	h, err := kv.History("a")
+	if err != nil || len(h) != 1 {
+		t.Fatalf("history %v %v", h, err)
+	}
+	if err := kv.Delete("a"); err != nil {
+		t.Fatal(err)
+	}
+	if err := kv.PurgeDeletes(nats.DeleteMarkersOlderThan(-1)); err != nil {
+		t.Fatal(err)
+	}
+	st, err := kv.Status()
+	if err != nil || st.Values() != 0 {
+		t.Fatalf("status %v %v", st, err)
+	}
+
+	obs, err := js.CreateObjectStore(&nats.ObjectStoreConfig{Bucket: "oldobj"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := make([]byte, 3<<20)
+	rand.New(rand.NewSource(2)).Read(data)
+	if _, err := obs.PutBytes("x", data); err != nil {
+		t.Fatal(err)
+	}
+	got, err := obs.GetBytes("x")
+	if err != nil || !bytes.Equal(got, data) {
+		t.Fatalf("get %d %v", len(got), err)
+	}
+}
+
+// TestKVEntryDetails checks what a watcher's entries carry beyond key and
+// value (creation time from the reply subject, delta), limits of the
+// bucket, and the TTL rules.
+func TestKVEntryDetails(t *testing.T) {
+	js, kv := newKV(t, njs.KeyValueConfig{Bucket: "d", MaxValueSize: 16, History: 2})
+	c := ctx(t)
+	put(t, kv, "a", "1")
+	put(t, kv, "b", "1")
+	w, err := kv.WatchAll(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Stop()
+	for i, wantDelta := range []uint64{1, 0} {
+		e := <-w.Updates()
+		if e == nil || e.Delta() != wantDelta || time.Since(e.Created()) > time.Minute || time.Since(e.Created()) < 0 {
+			t.Fatalf("entry %d: %+v", i, e)
+		}
+	}
+	if _, err := kv.Put(c, "big", make([]byte, 17)); err == nil {
+		t.Fatal("value over max_value_size accepted")
+	}
+	// A per-key TTL needs a bucket with limit markers.
+	if _, err := kv.Create(c, "t", []byte("x"), njs.KeyTTL(time.Second)); err == nil {
+		t.Fatal("key TTL accepted on a bucket without per-key TTLs")
+	}
+
+	// The expiry marker itself goes after the bucket's marker TTL.
+	kt, err := js.CreateKeyValue(c, njs.KeyValueConfig{Bucket: "m", LimitMarkerTTL: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := kt.Create(c, "a", []byte("1"), njs.KeyTTL(time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	s, err := js.Stream(c, "KV_m")
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(8 * time.Second)
+	sawMarker := false
+	for {
+		info, err := s.Info(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if info.State.LastSeq == 2 {
+			sawMarker = true
+		}
+		if sawMarker && info.State.Msgs == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("marker not expired: %+v", info.State)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
