@@ -3,6 +3,7 @@ package jetstream_test
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"math/rand"
 	"slices"
@@ -192,5 +193,106 @@ func TestObjectStore(t *testing.T) {
 	}
 	if _, err := js.ObjectStore(c, "files"); !errors.Is(err, njs.ErrBucketNotFound) {
 		t.Fatalf("store after delete: %v", err)
+	}
+}
+
+// TestObjectStoreDetails: overwrite purges the old chunks, watch options,
+// links to links and buckets, deleted objects in lists, chunk sizes.
+func TestObjectStoreDetails(t *testing.T) {
+	s, _ := startJS(t, jetstream.Options{})
+	nc := servertest.Connect(t, s)
+	js, _ := njs.New(nc)
+	c := ctx(t)
+	os, err := js.CreateObjectStore(c, njs.ObjectStoreConfig{Bucket: "o", Compression: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := bytes.Repeat([]byte("0123456789"), 50_000) // 500 kB
+	if _, err := os.Put(c, njs.ObjectMeta{Name: "a", Metadata: map[string]string{"m": "1"}, Opts: &njs.ObjectMetaOptions{ChunkSize: 100_000}}, bytes.NewReader(data)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.PutBytes(c, "a", []byte("small")); err != nil {
+		t.Fatal(err)
+	}
+	st, err := js.Stream(c, "OBJ_o")
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := st.Info(c)
+	if err != nil || info.State.Msgs != 2 { // one chunk and one meta
+		t.Fatalf("after overwrite: %+v %v", info.State, err)
+	}
+	if v, err := os.GetString(c, "a"); err != nil || v != "small" {
+		t.Fatalf("get %q %v", v, err)
+	}
+	gi, err := os.GetInfo(c, "a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.AddLink(c, "l1", gi); err != nil {
+		t.Fatal(err)
+	}
+	l1, err := os.GetInfo(c, "l1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.AddLink(c, "l2", l1); !errors.Is(err, njs.ErrNoLinkToLink) {
+		t.Fatalf("link to a link: %v", err)
+	}
+	if _, err := os.AddBucketLink(c, "bl", os); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Get(c, "bl"); !errors.Is(err, njs.ErrCantGetBucket) {
+		t.Fatalf("get bucket link: %v", err)
+	}
+
+	wu, err := os.Watch(c, njs.UpdatesOnly())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer wu.Stop()
+	wh, err := os.Watch(c, njs.IncludeHistory())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer wh.Stop()
+	if err := os.Delete(c, "a"); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case i := <-wu.Updates():
+		if i == nil || i.Name != "a" || !i.Deleted {
+			t.Fatalf("updates only %+v", i)
+		}
+	case <-c.Done():
+		t.Fatal("no update")
+	}
+	var hist []string
+	for len(hist) < 5 {
+		select {
+		case i := <-wh.Updates():
+			if i == nil {
+				hist = append(hist, "")
+			} else {
+				hist = append(hist, i.Name)
+			}
+		case <-c.Done():
+			t.Fatalf("history so far %v", hist)
+		}
+	}
+	// Meta of a, l1, bl (the first meta of a was replaced), the nil
+	// marker, then the delete.
+	if fmt.Sprint(hist) != "[a l1 bl  a]" {
+		t.Fatalf("history %q", hist)
+	}
+	list, err := os.List(c, njs.ListObjectsShowDeleted())
+	if err != nil || len(list) != 3 {
+		t.Fatalf("list with deleted %d %v", len(list), err)
+	}
+	if _, err := os.List(c); err != nil {
+		t.Fatal(err)
+	}
+	if st, err := os.Status(c); err != nil || !st.IsCompressed() {
+		t.Fatalf("status %v", err)
 	}
 }
