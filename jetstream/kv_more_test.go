@@ -184,3 +184,63 @@ func TestKVEntryDetails(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 }
+
+// TestKVRestart: values, history, per-key TTLs and object chunks survive
+// a restart of JetStream on the same store directory.
+func TestKVRestart(t *testing.T) {
+	dir := t.TempDir()
+	s1, j1 := startJS(t, jetstream.Options{StoreDir: dir})
+	nc := servertest.Connect(t, s1)
+	js, _ := njs.New(nc)
+	c := ctx(t)
+	kv, err := js.CreateKeyValue(c, njs.KeyValueConfig{Bucket: "r", History: 3, LimitMarkerTTL: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	put(t, kv, "a", "1")
+	put(t, kv, "a", "2")
+	if _, err := kv.Create(c, "gone", []byte("x"), njs.KeyTTL(2*time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	obs, err := js.CreateObjectStore(c, njs.ObjectStoreConfig{Bucket: "f"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := bytes.Repeat([]byte("abc"), 200_000)
+	if _, err := obs.PutBytes(c, "x", data); err != nil {
+		t.Fatal(err)
+	}
+	nc.Close()
+	if err := j1.Shutdown(c); err != nil {
+		t.Fatal(err)
+	}
+
+	s2, _ := startJS(t, jetstream.Options{StoreDir: dir})
+	js, _ = njs.New(servertest.Connect(t, s2))
+	kv, err = js.KeyValue(c, "r")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := kv.History(c, "a")
+	if err != nil || len(h) != 2 {
+		t.Fatalf("history after restart %v %v", h, err)
+	}
+	w, err := kv.Watch(c, "gone")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Stop()
+	for {
+		e := next(t, w)
+		if e.op == njs.KeyValuePurge {
+			break
+		}
+	}
+	obs, err = js.ObjectStore(c, "f")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := obs.GetBytes(c, "x"); err != nil || !bytes.Equal(got, data) {
+		t.Fatalf("object after restart: %v", err)
+	}
+}

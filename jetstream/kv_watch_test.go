@@ -349,7 +349,13 @@ func TestKVBucketTTL(t *testing.T) {
 }
 
 func TestKVKeyTTLAndLimitMarkers(t *testing.T) {
-	_, kv := newKV(t, njs.KeyValueConfig{Bucket: "kt", LimitMarkerTTL: time.Second})
+	for _, st := range []njs.StorageType{njs.FileStorage, njs.MemoryStorage} {
+		t.Run(st.String(), func(t *testing.T) { testKVKeyTTL(t, st) })
+	}
+}
+
+func testKVKeyTTL(t *testing.T, storage njs.StorageType) {
+	_, kv := newKV(t, njs.KeyValueConfig{Bucket: "kt", LimitMarkerTTL: time.Second, Storage: storage})
 	c := ctx(t)
 	st, err := kv.Status(c)
 	if err != nil || st.LimitMarkerTTL() != time.Second {
