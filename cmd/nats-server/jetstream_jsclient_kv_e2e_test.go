@@ -53,6 +53,7 @@ func TestJetStreamJSClientKVE2E(t *testing.T) {
 		Values     uint64   `json:"values"`
 		Objects    []string `json:"objects"`
 		ObjectSize int      `json:"object_size"`
+		TTLOps     []string `json:"ttl_ops"`
 	}
 	require.NoError(t, json.Unmarshal([]byte(line), &res), line)
 	require.Equal(t, []string{"a.1", "a.2", "b.1", "color", "size"}, res.Keys)
@@ -60,6 +61,7 @@ func TestJetStreamJSClientKVE2E(t *testing.T) {
 	require.Positive(t, res.Values)
 	require.Equal(t, []string{"alias", "big.bin", "small"}, res.Objects)
 	require.Equal(t, 300*1024+5, res.ObjectSize)
+	require.Equal(t, []string{"PUT", "PURGE"}, res.TTLOps)
 
 	// What the script left behind, seen by the Go client.
 	js, err := jetstream.New(p.connect())

@@ -146,6 +146,20 @@ async function main() {
     const buckets = (await all(kvm.list())).map((s) => s.bucket);
     assert.deepEqual(buckets, ["settings"]);
 
+
+    // Per-key TTL: a bucket with limit markers, a key created with a TTL,
+    // and the MaxAge marker a watcher sees when it expires.
+    const tkv = await kvm.create("ttl", { markerTTL: 1000 });
+    assert.equal((await tkv.status()).markerTTL, 1000);
+    const tw = watcher(await tkv.watch({ include: KvWatchInclude.UpdatesOnly }));
+    await tkv.create("short", "lived", "1s");
+    const expiry = await take(tw, 2);
+    assert.deepEqual(expiry.map((x) => [x.key, x.operation]), [["short", "PUT"], ["short", "PURGE"]]);
+    tw.qi.stop();
+    // (get returns the marker, as an entry whose operation is PURGE)
+    assert.equal((await tkv.get("short")).operation, "PURGE");
+    result.ttl_ops = expiry.map((x) => x.operation);
+
     // Object store: a multi-chunk object, read back and its digest checked.
     const objm = new Objm(nc);
     const os = await objm.create("files");
