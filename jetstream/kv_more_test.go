@@ -244,3 +244,82 @@ func TestKVRestart(t *testing.T) {
 		t.Fatalf("object after restart: %v", err)
 	}
 }
+
+// TestKVConcurrentUpdates: many clients increment one key with CAS
+// updates; every increment that the server accepted counts once.
+func TestKVConcurrentUpdates(t *testing.T) {
+	s, _ := startJS(t, jetstream.Options{})
+	c := ctx(t)
+	js0, _ := njs.New(servertest.Connect(t, s))
+	kv0, err := js0.CreateKeyValue(c, njs.KeyValueConfig{Bucket: "cnt"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := kv0.Put(c, "n", []byte("0")); err != nil {
+		t.Fatal(err)
+	}
+	const workers, each = 6, 20
+	errs := make(chan error, workers)
+	for w := 0; w < workers; w++ {
+		js, _ := njs.New(servertest.Connect(t, s))
+		kv, err := js.KeyValue(c, "cnt")
+		if err != nil {
+			t.Fatal(err)
+		}
+		go func() {
+			done := 0
+			for done < each {
+				e, err := kv.Get(c, "n")
+				if err != nil {
+					errs <- err
+					return
+				}
+				var v int
+				fmt.Sscan(string(e.Value()), &v)
+				if _, err := kv.Update(c, "n", []byte(fmt.Sprint(v+1)), e.Revision()); err == nil {
+					done++
+				} else if !errors.Is(err, njs.ErrKeyExists) {
+					errs <- err
+					return
+				}
+			}
+			errs <- nil
+		}()
+	}
+	for w := 0; w < workers; w++ {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	e, err := kv0.Get(c, "n")
+	if err != nil || string(e.Value()) != fmt.Sprint(workers*each) {
+		t.Fatalf("counter %v %v", e, err)
+	}
+}
+
+// TestKVRePublish: a bucket that republishes its puts.
+func TestKVRePublish(t *testing.T) {
+	s, _ := startJS(t, jetstream.Options{})
+	nc := servertest.Connect(t, s)
+	js, _ := njs.New(nc)
+	c := ctx(t)
+	kv, err := js.CreateKeyValue(c, njs.KeyValueConfig{Bucket: "rp", RePublish: &njs.RePublish{Source: ">", Destination: "out.>"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sub, err := nc.SubscribeSync("out.>")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := nc.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	put(t, kv, "a", "1")
+	m, err := sub.NextMsg(5 * time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Subject != "out.$KV.rp.a" || string(m.Data) != "1" || m.Header.Get("Nats-Stream") != "KV_rp" || m.Header.Get("Nats-Sequence") != "1" {
+		t.Fatalf("republished %s %q %v", m.Subject, m.Data, m.Header)
+	}
+}
