@@ -28,7 +28,7 @@ func (c *apiCall) accountInfo(string) {
 	var consumers int
 	streams := a.streamList()
 	for _, s := range streams {
-		consumers += s.State().Consumers
+		consumers += s.numConsumers()
 	}
 	info := &api.AccountInfo{
 		Tier: api.Tier{
@@ -322,6 +322,15 @@ func (c *apiCall) streamRequest(rt, name string, req any, need bool) *streamEntr
 	return c.lookup(rt, name)
 }
 
+// numConsumers is the number of the stream's consumers, as upstream
+// counts them: every one, also the ephemeral and memory ones that have no
+// consumer store (the store's State().Consumers counts only those).
+func (se *streamEntry) numConsumers() int {
+	se.cons.mu.RLock()
+	defer se.cons.mu.RUnlock()
+	return len(se.cons.m)
+}
+
 // info renders the stream's information; req adds the subjects and
 // deleted details.
 func (se *streamEntry) info(req *api.StreamInfoRequest) (*api.StreamInfo, api.Paged, *api.Error) {
@@ -334,7 +343,7 @@ func (se *streamEntry) info(req *api.StreamInfoRequest) (*api.StreamInfo, api.Pa
 		Created: se.Created(),
 		State: api.StreamState{
 			Msgs: st.Msgs, Bytes: st.Bytes, FirstSeq: st.FirstSeq, LastSeq: st.LastSeq,
-			NumSubjects: st.NumSubjects, NumDeleted: st.NumDeleted, Consumers: st.Consumers,
+			NumSubjects: st.NumSubjects, NumDeleted: st.NumDeleted, Consumers: se.numConsumers(),
 		},
 		Domain:    js.opts.Domain,
 		Cluster:   &api.ClusterInfo{Leader: js.srv.Name(), LeaderSince: &js.started},

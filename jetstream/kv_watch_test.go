@@ -136,7 +136,7 @@ func TestKVKeysAndHistory(t *testing.T) {
 }
 
 func TestKVWatch(t *testing.T) {
-	_, kv := newKV(t, njs.KeyValueConfig{Bucket: "w", History: 5})
+	js, kv := newKV(t, njs.KeyValueConfig{Bucket: "w", History: 5})
 	c := ctx(t)
 	put(t, kv, "a", "1")
 	put(t, kv, "a", "2")
@@ -156,6 +156,15 @@ func TestKVWatch(t *testing.T) {
 		}
 		if e := next(t, w); e.key != "" {
 			t.Fatalf("want the nil marker, got %+v", e)
+		}
+		// The watcher's ordered consumer (ephemeral, in memory) counts in
+		// the stream's and the account's consumers, as upstream.
+		s, err := js.Stream(c, "KV_w")
+		if err != nil || s.CachedInfo().State.Consumers != 1 {
+			t.Fatalf("stream consumers %v", err)
+		}
+		if ai, err := js.AccountInfo(c); err != nil || ai.Consumers != 1 {
+			t.Fatalf("account consumers %+v %v", ai, err)
 		}
 		put(t, kv, "c", "1")
 		if e := next(t, w); e.key != "c" || e.op != njs.KeyValuePut {

@@ -151,7 +151,7 @@ func (js *JetStream) jsz(o *snapshot.JszOptions) (*snapshot.JSInfo, error) {
 		for _, se := range a.streamList() {
 			st := se.State()
 			info.Streams++
-			info.Consumers += st.Consumers
+			info.Consumers += se.numConsumers()
 			info.Messages += st.Msgs
 			info.Bytes += st.Bytes
 		}
