@@ -323,3 +323,68 @@ func TestKVRePublish(t *testing.T) {
 		t.Fatalf("republished %s %q %v", m.Subject, m.Data, m.Header)
 	}
 }
+
+// TestKVLimits: a full bucket refuses puts; an update turns on per-key
+// TTLs but cannot turn them off.
+func TestKVLimits(t *testing.T) {
+	js, kv := newKV(t, njs.KeyValueConfig{Bucket: "lim", MaxBytes: 1024})
+	c := ctx(t)
+	var err error
+	for i := 0; i < 100 && err == nil; i++ {
+		_, err = kv.Put(c, fmt.Sprintf("k%d", i), make([]byte, 100))
+	}
+	var apiErr *njs.APIError
+	if !errors.As(err, &apiErr) || apiErr.Description != "maximum bytes exceeded" {
+		t.Fatalf("put into a full bucket: %v", err)
+	}
+	kv2, err := js.UpdateKeyValue(c, njs.KeyValueConfig{Bucket: "lim", MaxBytes: 1024, LimitMarkerTTL: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st, err := kv2.Status(c); err != nil || st.LimitMarkerTTL() != time.Second {
+		t.Fatalf("status %v", err)
+	}
+	if _, err := js.UpdateKeyValue(c, njs.KeyValueConfig{Bucket: "lim", MaxBytes: 1024}); err == nil {
+		t.Fatal("per-key TTLs turned off")
+	}
+}
+
+// TestKVWatchersGoAway: the consumers behind Keys, History and stopped
+// watchers do not pile up.
+func TestKVWatchersGoAway(t *testing.T) {
+	js, kv := newKV(t, njs.KeyValueConfig{Bucket: "gone"})
+	c := ctx(t)
+	put(t, kv, "a", "1")
+	for i := 0; i < 20; i++ {
+		if _, err := kv.Keys(c); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := kv.History(c, "a"); err != nil {
+			t.Fatal(err)
+		}
+		w, err := kv.WatchAll(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		next(t, w)
+		w.Stop()
+	}
+	s, err := js.Stream(c, "KV_gone")
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(8 * time.Second)
+	for {
+		info, err := s.Info(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if info.State.Consumers == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d consumers left", info.State.Consumers)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
