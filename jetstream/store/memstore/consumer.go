@@ -1,7 +1,6 @@
 package memstore
 
 import (
-	"maps"
 	"strings"
 	"sync"
 
@@ -43,15 +42,11 @@ func (s *Store) Consumer(name string) (store.ConsumerStore, error) {
 	return c, nil
 }
 
+// copyState copies src into dst, reusing dst's slices.
 func copyState(dst, src *store.ConsumerState) {
 	dst.Delivered, dst.AckFloor = src.Delivered, src.AckFloor
-	dst.Pending, dst.Redelivered = nil, nil
-	if len(src.Pending) > 0 {
-		dst.Pending = maps.Clone(src.Pending)
-	}
-	if len(src.Redelivered) > 0 {
-		dst.Redelivered = maps.Clone(src.Redelivered)
-	}
+	dst.Pending = append(dst.Pending[:0], src.Pending...)
+	dst.Redelivered = append(dst.Redelivered[:0], src.Redelivered...)
 }
 
 func (c *consumer) SetState(state *store.ConsumerState) error {
@@ -59,6 +54,15 @@ func (c *consumer) SetState(state *store.ConsumerState) error {
 	defer c.mu.Unlock()
 	if c.closed {
 		return store.ErrStoreClosed
+	}
+	if err := state.Check(); err != nil {
+		return err
+	}
+	if cap(c.state.Pending) > 2*len(state.Pending)+64 {
+		c.state.Pending = nil // shrink after a backlog drained
+	}
+	if cap(c.state.Redelivered) > 2*len(state.Redelivered)+64 {
+		c.state.Redelivered = nil
 	}
 	copyState(&c.state, state)
 	return nil
