@@ -31,8 +31,7 @@ func TestConsumerPendingMemory(t *testing.T) {
 			s, _ := startJS(t, jetstream.Options{})
 			nc := servertest.Connect(t, s)
 			js, _ := njs.New(nc, njs.WithPublishAsyncMaxPending(4096))
-			c := ctx(t)
-			if _, err := js.CreateStream(c, njs.StreamConfig{Name: "M", Subjects: []string{"m"}, Storage: storage}); err != nil {
+			if _, err := js.CreateStream(ctx(t), njs.StreamConfig{Name: "M", Subjects: []string{"m"}, Storage: storage}); err != nil {
 				t.Fatal(err)
 			}
 			data := make([]byte, 16)
@@ -56,7 +55,7 @@ func TestConsumerPendingMemory(t *testing.T) {
 			// Read everything once so that the store's caches are warm
 			// before the measurement.
 			drain(t, nc, js, "WARM", n, njs.AckNonePolicy)
-			if err := js.DeleteConsumer(c, "M", "WARM"); err != nil {
+			if err := js.DeleteConsumer(ctx(t), "M", "WARM"); err != nil {
 				t.Fatal(err)
 			}
 
@@ -65,11 +64,11 @@ func TestConsumerPendingMemory(t *testing.T) {
 			// Wait for the state write that covers every delivery.
 			deadline := time.Now().Add(20 * time.Second)
 			for {
-				ci, err := js.Consumer(c, "M", "C")
+				ci, err := js.Consumer(ctx(t), "M", "C")
 				if err != nil {
 					t.Fatal(err)
 				}
-				info, _ := ci.Info(c)
+				info, _ := ci.Info(ctx(t))
 				if info.NumAckPending == n {
 					break
 				}
