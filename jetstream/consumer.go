@@ -598,11 +598,13 @@ func (c *consumer) stateLocked() *store.ConsumerState {
 	st := &c.st
 	st.Delivered = store.SequencePair{Consumer: c.dseq, Stream: c.dsseq}
 	st.AckFloor = c.floor
-	if cap(st.Pending) > 2*c.npend+64 {
-		st.Pending = nil // the backlog drained: give the memory back
+	// Exact sizes (with a little room), not append's growth; and the
+	// memory back once a backlog drained.
+	if cap(st.Pending) < c.npend || cap(st.Pending) > 2*c.npend+64 {
+		st.Pending = make([]store.Pending, 0, c.npend+c.npend/16)
 	}
-	if cap(st.Redelivered) > 2*c.nredel+64 {
-		st.Redelivered = nil
+	if cap(st.Redelivered) < c.nredel || cap(st.Redelivered) > 2*c.nredel+64 {
+		st.Redelivered = make([]store.Redelivered, 0, c.nredel+c.nredel/16)
 	}
 	st.Pending, st.Redelivered = st.Pending[:0], st.Redelivered[:0]
 	if c.npend > 0 {

@@ -57,12 +57,12 @@ func (s *Store) Snapshot(ctx context.Context, w io.Writer) error {
 
 	b = binary.AppendUvarint(b, uint64(len(cons)))
 	for _, c := range cons {
-		var st store.ConsumerState
-		if err := c.State(&st); err != nil {
+		data, err := c.encoded()
+		if err != nil {
 			return err
 		}
 		b = appendBytes(b, []byte(c.name))
-		b = appendBytes(b, cstate.Append(nil, &st))
+		b = appendBytes(b, data)
 	}
 	b = binary.LittleEndian.AppendUint32(b, crc32.ChecksumIEEE(b))
 	if err := ctx.Err(); err != nil {
@@ -217,7 +217,7 @@ func (s *Store) restoreLocked(d *decoder, first, last uint64, lastTS int64, coun
 			s.consumers = make(map[string]*consumer)
 		}
 		nc := &consumer{s: s, name: c.name}
-		nc.state = c.st
+		nc.data = cstate.Append(nil, &c.st)
 		s.consumers[c.name] = nc
 	}
 	s.ageNext = s.first
