@@ -87,7 +87,8 @@ type consumer struct {
 	ephem   bool
 	ret     api.RetentionPolicy // the stream's (fixed); read under c.mu without the stream's lock
 
-	flushMu sync.Mutex // serializes state writes, taken before mu
+	flushMu sync.Mutex          // serializes state writes, taken before mu
+	st      store.ConsumerState // flush's scratch, under flushMu
 	mu      sync.Mutex
 	cfg     api.ConsumerConfig
 	filters []string // empty: every subject
@@ -564,44 +565,56 @@ func (c *consumer) matchesLocked(subject string) bool {
 	return false
 }
 
-// restore loads recovered state.
+// restore loads recovered state. st.Pending and st.Redelivered are
+// sorted by stream sequence (store.ConsumerState.Check), so one merge walk
+// rebuilds c.pending in order.
 func (c *consumer) restore(st *store.ConsumerState) {
 	c.dseq, c.dsseq = st.Delivered.Consumer, st.Delivered.Stream
 	c.floor = st.AckFloor
 	c.next = c.dsseq + 1
-	for s, p := range st.Pending {
+	c.pending = make([]pend, 0, len(st.Pending))
+	red := st.Redelivered
+	for _, p := range st.Pending {
+		for len(red) > 0 && red[0].Stream < p.Stream {
+			red = red[1:]
+		}
 		dc := uint32(1)
-		if r, ok := st.Redelivered[s]; ok {
-			dc = uint32(r) + 1
+		if len(red) > 0 && red[0].Stream == p.Stream {
+			dc = uint32(min(red[0].Count, 1<<31)) + 1
 			c.nredel++
 		}
-		c.pending = append(c.pending, pend{sseq: s, cseq: p.Sequence, ts: p.Timestamp, dc: dc})
+		c.pending = append(c.pending, pend{sseq: p.Stream, cseq: p.Consumer, ts: p.Timestamp, dc: dc})
 	}
-	sort.Slice(c.pending, func(i, j int) bool { return c.pending[i].sseq < c.pending[j].sseq })
 	c.npend = len(c.pending)
 	if c.npend > 0 {
 		c.scanAt = 1 // scan at once: some may be due
 	}
 }
 
-// state builds the persisted state; c.mu is held.
+// stateLocked builds the persisted state in c.st, reusing its slices
+// (24 bytes per pending ack, the only per-message cost of a state write
+// besides the store's own copy); c.flushMu and c.mu are held.
 func (c *consumer) stateLocked() *store.ConsumerState {
-	st := &store.ConsumerState{
-		Delivered: store.SequencePair{Consumer: c.dseq, Stream: c.dsseq},
-		AckFloor:  c.floor,
+	st := &c.st
+	st.Delivered = store.SequencePair{Consumer: c.dseq, Stream: c.dsseq}
+	st.AckFloor = c.floor
+	// Exact sizes (with a little room), not append's growth; and the
+	// memory back once a backlog drained.
+	if cap(st.Pending) < c.npend || cap(st.Pending) > 2*c.npend+64 {
+		st.Pending = make([]store.Pending, 0, c.npend+c.npend/16)
 	}
+	if cap(st.Redelivered) < c.nredel || cap(st.Redelivered) > 2*c.nredel+64 {
+		st.Redelivered = make([]store.Redelivered, 0, c.nredel+c.nredel/16)
+	}
+	st.Pending, st.Redelivered = st.Pending[:0], st.Redelivered[:0]
 	if c.npend > 0 {
-		st.Pending = make(map[uint64]store.Pending, c.npend)
 		for _, p := range c.pending[c.head:] {
 			if p.done {
 				continue
 			}
-			st.Pending[p.sseq] = store.Pending{Sequence: p.cseq, Timestamp: p.ts}
+			st.Pending = append(st.Pending, store.Pending{Stream: p.sseq, Consumer: p.cseq, Timestamp: p.ts})
 			if p.dc > 1 {
-				if st.Redelivered == nil {
-					st.Redelivered = make(map[uint64]uint64)
-				}
-				st.Redelivered[p.sseq] = uint64(p.dc - 1)
+				st.Redelivered = append(st.Redelivered, store.Redelivered{Stream: p.sseq, Count: uint64(p.dc - 1)})
 			}
 		}
 	}

@@ -34,7 +34,9 @@
 //     report. SkipMsgs uses up sequences without storing messages: a
 //     mirror keeps its origin's numbering across the origin's gaps.
 //  5. Consumer(name) opens the small ConsumerStore that keeps a consumer's
-//     delivered and ack state with the stream's data.
+//     delivered and ack state with the stream's data. The state is compact:
+//     pending acks are a sorted slice (24 bytes each in memory), and both
+//     stores keep it encoded with varint deltas (about 4 bytes each).
 //  6. Snapshot writes a consistent copy; Restore fills a fresh store from
 //     it. Close stops the store, Delete also drops its data.
 //
@@ -57,7 +59,8 @@
 // whose capacity the next load into the same StoredMsg reuses. A caller that
 // keeps one StoredMsg per reader therefore loads without allocating, and
 // must copy Hdr or Data it wants to keep beyond its next load. Maps returned
-// by SubjectsTotals and ConsumerStore.State are new and owned by the caller.
+// by SubjectsTotals are new and owned by the caller; ConsumerStore.State
+// appends to the caller's slices, which it then owns.
 //
 // Byte accounting (StreamState.Bytes, Config.MaxBytes) uses MsgSize, the
 // same for every implementation.

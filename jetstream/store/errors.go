@@ -26,6 +26,8 @@ var (
 	ErrInvalidConfig = errors.New("store: invalid config")
 	// ErrInvalidConsumerName: see StreamStore.Consumer.
 	ErrInvalidConsumerName = errors.New("store: invalid consumer name")
+	// ErrInvalidConsumerState: see ConsumerState.Check.
+	ErrInvalidConsumerState = errors.New("store: invalid consumer state")
 	// ErrNotEmpty: Restore into a store that has held messages.
 	ErrNotEmpty = errors.New("store: not empty")
 	// ErrSequenceMismatch: SkipMsgs from a sequence other than LastSeq+1.

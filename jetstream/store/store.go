@@ -208,16 +208,21 @@ type StreamStore interface {
 // ConsumerStore keeps the delivery state of one consumer of a stream. It is
 // safe for concurrent use and is closed with its StreamStore.
 type ConsumerStore interface {
-	// SetState replaces the consumer's state with a copy of state.
+	// SetState replaces the consumer's state with a copy of state; the
+	// store keeps no reference to state's slices.
 	//
-	// Errors: ErrStoreClosed.
+	// Errors: ErrStoreClosed; ErrInvalidConsumerState if state fails
+	// ConsumerState.Check.
 	SetState(state *ConsumerState) error
 
-	// State fills into with a copy of the consumer's state. The maps it
-	// puts in into are new and owned by the caller (nil when empty); a
+	// State fills into with a copy of the consumer's state. It appends to
+	// into.Pending[:0] and into.Redelivered[:0], so a caller may pass the
+	// same ConsumerState again to reuse their capacity; the slices are
+	// owned by the caller and set to nil when empty and without capacity. A
 	// consumer never set reports the zero ConsumerState.
 	//
-	// Errors: ErrStoreClosed.
+	// Errors: ErrStoreClosed; ErrCorrupt if the persisted state cannot be
+	// decoded.
 	State(into *ConsumerState) error
 
 	// Delete removes the consumer's state. The ConsumerStore cannot be used

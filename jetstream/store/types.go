@@ -209,22 +209,52 @@ type SequencePair struct {
 	Stream   uint64 `json:"stream_seq"`
 }
 
-// Pending is a delivered message that waits for its ack.
+// Pending is a delivered message that waits for its ack: 24 bytes.
 type Pending struct {
-	Sequence  uint64 `json:"sequence"` // consumer sequence of the last delivery
-	Timestamp int64  `json:"ts"`       // Unix nanoseconds of the last delivery
+	Stream    uint64 `json:"stream_seq"`   // stream sequence of the message
+	Consumer  uint64 `json:"consumer_seq"` // consumer sequence of its last delivery
+	Timestamp int64  `json:"ts"`           // Unix nanoseconds of its last delivery
 }
 
-// ConsumerState is the delivery state of a consumer.
+// Redelivered counts the extra deliveries of one pending message.
+type Redelivered struct {
+	Stream uint64 `json:"stream_seq"` // stream sequence of the message
+	Count  uint64 `json:"count"`      // deliveries after the first (> 0)
+}
+
+// ConsumerState is the delivery state of a consumer. It is compact: a
+// pending ack costs one 24-byte Pending entry, not a map entry, and the
+// file store encodes it in a few bytes (varint deltas).
 type ConsumerState struct {
 	// Delivered is the highest sequence pair delivered.
 	Delivered SequencePair `json:"delivered"`
 	// AckFloor is the highest pair such that it and everything before it
 	// were acknowledged.
 	AckFloor SequencePair `json:"ack_floor"`
-	// Pending maps stream sequences delivered but not acked.
-	Pending map[uint64]Pending `json:"pending,omitempty"`
-	// Redelivered maps stream sequences to how many times they were
-	// delivered more than once.
-	Redelivered map[uint64]uint64 `json:"redelivered,omitempty"`
+	// Pending lists the messages delivered but not acked, in strictly
+	// increasing Stream order.
+	Pending []Pending `json:"pending,omitempty"`
+	// Redelivered lists the pending messages delivered more than once, in
+	// strictly increasing Stream order.
+	Redelivered []Redelivered `json:"redelivered,omitempty"`
+}
+
+// Check reports ErrInvalidConsumerState unless Pending and Redelivered are
+// in strictly increasing Stream order and every Redelivered.Count is
+// positive.
+func (st *ConsumerState) Check() error {
+	var prev uint64
+	for i, p := range st.Pending {
+		if i > 0 && p.Stream <= prev {
+			return ErrInvalidConsumerState
+		}
+		prev = p.Stream
+	}
+	for i, r := range st.Redelivered {
+		if (i > 0 && r.Stream <= prev) || r.Count == 0 {
+			return ErrInvalidConsumerState
+		}
+		prev = r.Stream
+	}
+	return nil
 }

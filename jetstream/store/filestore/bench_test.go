@@ -14,6 +14,7 @@ import (
 
 	"natsd.dev/jetstream/store"
 	"natsd.dev/jetstream/store/filestore"
+	"natsd.dev/jetstream/store/storetest"
 )
 
 var benchMsgs = flag.Int("filestore.benchmsgs", 0, "messages in the large benchmark stores (0: 1M, or 100k under -short)")
@@ -384,5 +385,18 @@ func BenchmarkCompression(b *testing.B) {
 				}
 			})
 		}
+	}
+}
+
+// BenchmarkConsumerState: SetState (encode, write, fsync, rename) and
+// State (decode) with a million pending acks; the state file's size is
+// reported per pending ack.
+func BenchmarkConsumerState(b *testing.B) {
+	dir := b.TempDir()
+	s := benchOpen(b, dir, filestore.Config{})
+	defer s.Close()
+	storetest.BenchmarkConsumerState(b, s, 1_000_000)
+	if fi, err := os.Stat(filepath.Join(dir, "consumers", "bench.cs")); err == nil {
+		b.Logf("state file: %d bytes, %.2f bytes per pending ack", fi.Size(), float64(fi.Size())/1e6)
 	}
 }

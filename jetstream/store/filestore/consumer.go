@@ -2,7 +2,6 @@ package filestore
 
 import (
 	"encoding/binary"
-	"encoding/json"
 	"fmt"
 	"hash/crc32"
 	"os"
@@ -11,26 +10,32 @@ import (
 	"sync"
 
 	"natsd.dev/jetstream/store"
+	"natsd.dev/jetstream/store/internal/cstate"
 )
 
 // Consumer state files live in <Dir>/consumers/<name>.cs:
 //
-//	+---------+------------+-----------------------------+
-//	| "NCS1"  | CRC-32C u32| JSON of store.ConsumerState |
-//	+---------+------------+-----------------------------+
+//	+---------+-------------+-------------------------------------+
+//	| "NCS2"  | CRC-32C u32 | cstate encoding of the ConsumerState |
+//	+---------+-------------+-------------------------------------+
 //
-// They are replaced atomically: written to <name>.cs.tmp, fsynced, renamed
-// over the old file, and the directory fsynced.
-const consumerMagic = "NCS1"
+// The body is package cstate's varint-delta encoding (about 5 bytes per
+// pending ack). Files are replaced atomically: written to <name>.cs.tmp,
+// fsynced, renamed over the old file, and the directory fsynced. The JSON
+// body of "NCS1" was never released and is not read.
+const consumerMagic = "NCS2"
 
-// consumerState is the shared state of one consumer name.
+// consumerState is the shared state of one consumer name. It keeps the
+// state encoded as in its file (a few bytes per pending ack) and decodes it
+// on State, which consumers call when they recover.
 type consumerState struct {
 	s    *Store
 	name string
 	path string
 
 	mu      sync.Mutex
-	state   store.ConsumerState
+	data    []byte // the file's bytes; nil if never set
+	spare   []byte // the previous data's buffer, for the next encoding
 	deleted bool
 }
 
@@ -79,39 +84,37 @@ func (s *Store) loadConsumers() error {
 		if err != nil {
 			return fmt.Errorf("filestore: %w", err)
 		}
-		st, err := decodeConsumer(data)
-		if err != nil {
+		var st store.ConsumerState
+		if err := decodeConsumer(data, &st); err != nil {
 			s.report.Errors = append(s.report.Errors, fmt.Errorf("filestore: consumer %q: %w", name, err))
 			continue
 		}
-		s.consumers[name] = &consumerState{s: s, name: name, path: path, state: st}
+		s.consumers[name] = &consumerState{s: s, name: name, path: path, data: data}
 	}
 	return nil
 }
 
-func encodeConsumer(st *store.ConsumerState) ([]byte, error) {
-	js, err := json.Marshal(st)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]byte, 8, 8+len(js))
-	copy(out, consumerMagic)
-	binary.LittleEndian.PutUint32(out[4:], crc32.Checksum(js, castagnoli))
-	return append(out, js...), nil
+// appendConsumer appends the file encoding of st to dst.
+func appendConsumer(dst []byte, st *store.ConsumerState) []byte {
+	dst = append(dst, consumerMagic...)
+	dst = append(dst, 0, 0, 0, 0)
+	dst = cstate.Append(dst, st)
+	binary.LittleEndian.PutUint32(dst[4:], crc32.Checksum(dst[8:], castagnoli))
+	return dst
 }
 
-func decodeConsumer(b []byte) (store.ConsumerState, error) {
-	var st store.ConsumerState
+// decodeConsumer decodes a consumer state file into into.
+func decodeConsumer(b []byte, into *store.ConsumerState) error {
 	if len(b) < 8 || string(b[:4]) != consumerMagic {
-		return st, fmt.Errorf("filestore: bad consumer state header: %w", store.ErrCorrupt)
+		return fmt.Errorf("filestore: bad consumer state header: %w", store.ErrCorrupt)
 	}
 	if crc32.Checksum(b[8:], castagnoli) != binary.LittleEndian.Uint32(b[4:]) {
-		return st, fmt.Errorf("filestore: consumer state checksum: %w", store.ErrCorrupt)
+		return fmt.Errorf("filestore: consumer state checksum: %w", store.ErrCorrupt)
 	}
-	if err := json.Unmarshal(b[8:], &st); err != nil {
-		return st, fmt.Errorf("filestore: consumer state: %v: %w", err, store.ErrCorrupt)
+	if err := cstate.Decode(b[8:], into); err != nil {
+		return fmt.Errorf("filestore: consumer state: %w", err)
 	}
-	return st, nil
+	return nil
 }
 
 // writeFileAtomic replaces path with data durably.
@@ -139,23 +142,6 @@ func writeFileAtomic(fsys FS, path string, data []byte) error {
 	return err
 }
 
-func copyConsumerState(st *store.ConsumerState) store.ConsumerState {
-	out := store.ConsumerState{Delivered: st.Delivered, AckFloor: st.AckFloor}
-	if len(st.Pending) > 0 {
-		out.Pending = make(map[uint64]store.Pending, len(st.Pending))
-		for k, v := range st.Pending {
-			out.Pending[k] = v
-		}
-	}
-	if len(st.Redelivered) > 0 {
-		out.Redelivered = make(map[uint64]uint64, len(st.Redelivered))
-		for k, v := range st.Redelivered {
-			out.Redelivered[k] = v
-		}
-	}
-	return out
-}
-
 func (c consumerStore) check() error {
 	if c.cs.deleted {
 		return store.ErrStoreClosed
@@ -178,15 +164,19 @@ func (c consumerStore) SetState(state *store.ConsumerState) error {
 	if err := c.check(); err != nil {
 		return err
 	}
-	st := copyConsumerState(state)
-	data, err := encodeConsumer(&st)
-	if err != nil {
-		return fmt.Errorf("filestore: %w", err)
+	if err := state.Check(); err != nil {
+		return err
 	}
+	buf := cs.spare
+	if cap(buf) > 2*cstate.Size(state)+4096 {
+		buf = nil // shrink after a backlog drained
+	}
+	data := appendConsumer(buf[:0], state)
 	if err := writeFileAtomic(cs.s.fs, cs.path, data); err != nil {
+		cs.spare = data
 		return fmt.Errorf("filestore: consumer %q: %w", cs.name, err)
 	}
-	cs.state = st
+	cs.data, cs.spare = data, cs.data
 	return nil
 }
 
@@ -198,8 +188,11 @@ func (c consumerStore) State(into *store.ConsumerState) error {
 	if err := c.check(); err != nil {
 		return err
 	}
-	*into = copyConsumerState(&cs.state)
-	return nil
+	if cs.data == nil {
+		*into = store.ConsumerState{Pending: into.Pending[:0], Redelivered: into.Redelivered[:0]}
+		return nil
+	}
+	return decodeConsumer(cs.data, into)
 }
 
 // Delete implements store.ConsumerStore.

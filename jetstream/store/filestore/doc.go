@@ -66,7 +66,7 @@
 //	<Dir>/msgs/0000000000.blk    message blocks, numbered in write order
 //	<Dir>/msgs/*.tmp             a block rewrite in progress (removed on open)
 //	<Dir>/msgs/*.corrupt         a block whose header was damaged (set aside)
-//	<Dir>/consumers/<name>.cs    one consumer's state
+//	<Dir>/consumers/<name>.cs    one consumer's state ("NCS2", CRC, varint deltas; see consumer.go)
 //
 // # Block format
 //

@@ -151,8 +151,8 @@ func TestReopenConsumers(t *testing.T) {
 	want := store.ConsumerState{
 		Delivered:   store.SequencePair{Consumer: 5, Stream: 9},
 		AckFloor:    store.SequencePair{Consumer: 2, Stream: 3},
-		Pending:     map[uint64]store.Pending{7: {Sequence: 4, Timestamp: 99}},
-		Redelivered: map[uint64]uint64{7: 2},
+		Pending:     []store.Pending{{Stream: 7, Consumer: 4, Timestamp: 99}},
+		Redelivered: []store.Redelivered{{Stream: 7, Count: 2}},
 	}
 	if err := c.SetState(&want); err != nil {
 		t.Fatal(err)

@@ -8,6 +8,7 @@ import (
 	"hash/crc32"
 	"io"
 	"path/filepath"
+	"slices"
 	"sort"
 
 	"natsd.dev/jetstream/store"
@@ -77,12 +78,12 @@ func (s *Store) Snapshot(ctx context.Context, w io.Writer) error {
 	for i, n := range names {
 		cs := css[n]
 		cs.mu.Lock()
-		data, err := encodeConsumer(&cs.state)
-		cs.mu.Unlock()
-		if err != nil {
-			return fmt.Errorf("filestore: %w", err)
+		if cs.data == nil {
+			cstates[i] = appendConsumer(nil, &store.ConsumerState{})
+		} else {
+			cstates[i] = slices.Clone(cs.data) // SetState reuses buffers
 		}
-		cstates[i] = data
+		cs.mu.Unlock()
 	}
 
 	bw := bufio.NewWriterSize(w, 256<<10)
@@ -214,8 +215,8 @@ func (s *Store) Restore(ctx context.Context, r io.Reader) error {
 			if len(body) < 7+nl+sl || !validConsumerName(name) {
 				return snapCorrupt("bad consumer")
 			}
-			st, err := decodeConsumer(body[7+nl : 7+nl+sl])
-			if err != nil {
+			var st store.ConsumerState
+			if err := decodeConsumer(body[7+nl:7+nl+sl], &st); err != nil {
 				return err
 			}
 			consu = append(consu, cons{name, st})

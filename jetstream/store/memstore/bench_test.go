@@ -7,6 +7,7 @@ import (
 
 	"natsd.dev/jetstream/store"
 	"natsd.dev/jetstream/store/memstore"
+	"natsd.dev/jetstream/store/storetest"
 )
 
 func newBench(tb testing.TB, cfg store.Config) *memstore.Store {
@@ -243,4 +244,14 @@ func BenchmarkStoreMsgKV(b *testing.B) {
 		}
 		i++
 	}
+}
+
+// BenchmarkConsumerState: SetState/State with a million pending acks.
+func BenchmarkConsumerState(b *testing.B) {
+	s, err := memstore.New(store.Config{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	storetest.BenchmarkConsumerState(b, s, 1_000_000)
 }

@@ -25,7 +25,7 @@ func FuzzRestore(f *testing.F) {
 		if n > 2 {
 			s.RemoveMsg(2)
 			c, _ := s.Consumer("c")
-			c.SetState(&store.ConsumerState{Pending: map[uint64]store.Pending{1: {Sequence: 1}}})
+			c.SetState(&store.ConsumerState{Pending: []store.Pending{{Stream: 1, Consumer: 1}}})
 		}
 		var buf bytes.Buffer
 		s.Snapshot(f.Context(), &buf)

@@ -3,7 +3,6 @@ package memstore
 import (
 	"context"
 	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"hash/crc32"
@@ -12,6 +11,7 @@ import (
 
 	"natsd.dev/jetstream/internal/subjidx"
 	"natsd.dev/jetstream/store"
+	"natsd.dev/jetstream/store/internal/cstate"
 	"natsd.dev/sublist"
 )
 
@@ -20,9 +20,9 @@ import (
 //	magic "NMS1"
 //	first  last  lastTS(varint)  count
 //	count × { seq  ts(varint)  exp(varint)  len subject  len hdr hdr  len data data }
-//	consumers × { len name  len json  json(store.ConsumerState) }   preceded by their number
+//	consumers × { len name  len state  cstate(store.ConsumerState) }   preceded by their number
 //	crc32 IEEE of everything before it, 4 bytes little endian
-const magic = "NMS1"
+const magic = "NMS2"
 
 // Snapshot implements store.StreamStore.
 func (s *Store) Snapshot(ctx context.Context, w io.Writer) error {
@@ -57,16 +57,12 @@ func (s *Store) Snapshot(ctx context.Context, w io.Writer) error {
 
 	b = binary.AppendUvarint(b, uint64(len(cons)))
 	for _, c := range cons {
-		var st store.ConsumerState
-		if err := c.State(&st); err != nil {
-			return err
-		}
-		js, err := json.Marshal(&st)
+		data, err := c.encoded()
 		if err != nil {
 			return err
 		}
 		b = appendBytes(b, []byte(c.name))
-		b = appendBytes(b, js)
+		b = appendBytes(b, data)
 	}
 	b = binary.LittleEndian.AppendUint32(b, crc32.ChecksumIEEE(b))
 	if err := ctx.Err(); err != nil {
@@ -196,7 +192,7 @@ func (s *Store) restoreLocked(d *decoder, first, last uint64, lastTS int64, coun
 		var c cons
 		c.name = string(name)
 		if d.err == nil {
-			if err := json.Unmarshal(js, &c.st); err != nil || !validConsumerName(c.name) {
+			if err := cstate.Decode(js, &c.st); err != nil || !validConsumerName(c.name) {
 				d.err = errors.New("bad consumer state")
 			}
 		}
@@ -221,7 +217,7 @@ func (s *Store) restoreLocked(d *decoder, first, last uint64, lastTS int64, coun
 			s.consumers = make(map[string]*consumer)
 		}
 		nc := &consumer{s: s, name: c.name}
-		nc.state = c.st
+		nc.data = cstate.Append(nil, &c.st)
 		s.consumers[c.name] = nc
 	}
 	s.ageNext = s.first

@@ -106,8 +106,8 @@ func testReopenKeeps(t *testing.T, reopen ReopenFunc) {
 	noErr(t, "SetState", c.SetState(&store.ConsumerState{
 		Delivered:   store.SequencePair{Consumer: 40, Stream: 44},
 		AckFloor:    store.SequencePair{Consumer: 30, Stream: 33},
-		Pending:     map[uint64]store.Pending{35: {Sequence: 32, Timestamp: 9}},
-		Redelivered: map[uint64]uint64{35: 1},
+		Pending:     []store.Pending{{Stream: 35, Consumer: 32, Timestamp: 9}},
+		Redelivered: []store.Redelivered{{Stream: 35, Count: 1}},
 	}))
 	before := takePicture(t, s, "durable")
 	closeOK(t, s)

@@ -99,8 +99,8 @@ func testSnapshotRestore(t *testing.T, open OpenFunc) {
 			noErr(t, "SetState", c.SetState(&store.ConsumerState{
 				Delivered:   store.SequencePair{Consumer: 20, Stream: 30},
 				AckFloor:    store.SequencePair{Consumer: 10, Stream: 15},
-				Pending:     map[uint64]store.Pending{16: {Sequence: 11, Timestamp: 5}, 29: {Sequence: 19, Timestamp: 7}},
-				Redelivered: map[uint64]uint64{16: 2},
+				Pending:     []store.Pending{{Stream: 16, Consumer: 11, Timestamp: 5}, {Stream: 29, Consumer: 19, Timestamp: 7}},
+				Redelivered: []store.Redelivered{{Stream: 16, Count: 2}},
 			}))
 			_, err = s.Consumer("c2")
 			noErr(t, "Consumer", err)
@@ -194,20 +194,28 @@ func testConsumer(t *testing.T, open OpenFunc) {
 	in := store.ConsumerState{
 		Delivered:   store.SequencePair{Consumer: 5, Stream: 9},
 		AckFloor:    store.SequencePair{Consumer: 3, Stream: 6},
-		Pending:     map[uint64]store.Pending{7: {Sequence: 4, Timestamp: 100}, 9: {Sequence: 5, Timestamp: 200}},
-		Redelivered: map[uint64]uint64{7: 1},
+		Pending:     []store.Pending{{Stream: 7, Consumer: 4, Timestamp: 100}, {Stream: 9, Consumer: 5, Timestamp: 200}},
+		Redelivered: []store.Redelivered{{Stream: 7, Count: 1}},
 	}
 	noErr(t, "SetState", c.SetState(&in))
 	want := store.ConsumerState{Delivered: in.Delivered, AckFloor: in.AckFloor,
-		Pending:     map[uint64]store.Pending{7: {Sequence: 4, Timestamp: 100}, 9: {Sequence: 5, Timestamp: 200}},
-		Redelivered: map[uint64]uint64{7: 1}}
-	in.Pending[8] = store.Pending{} // the store must have copied
-	in.Redelivered[9] = 3
+		Pending:     []store.Pending{{Stream: 7, Consumer: 4, Timestamp: 100}, {Stream: 9, Consumer: 5, Timestamp: 200}},
+		Redelivered: []store.Redelivered{{Stream: 7, Count: 1}}}
+	in.Pending[1] = store.Pending{} // the store must have copied
+	in.Redelivered[0].Count = 3
 	noErr(t, "State", c.State(&st))
 	if !reflect.DeepEqual(st, want) {
 		t.Fatalf("State = %+v, want %+v", st, want)
 	}
-	st.Pending[1] = store.Pending{} // and must hand out copies
+	st.Pending[0] = store.Pending{} // and must hand out copies
+	for name, bad := range map[string]store.ConsumerState{
+		"pending out of order":     {Pending: []store.Pending{{Stream: 9}, {Stream: 7}}},
+		"pending duplicate":        {Pending: []store.Pending{{Stream: 7}, {Stream: 7}}},
+		"redelivered out of order": {Redelivered: []store.Redelivered{{Stream: 9, Count: 1}, {Stream: 8, Count: 1}}},
+		"redelivered zero count":   {Redelivered: []store.Redelivered{{Stream: 9}}},
+	} {
+		wantErr(t, "SetState "+name, c.SetState(&bad), store.ErrInvalidConsumerState)
+	}
 	again, err := s.Consumer("dur")
 	noErr(t, "Consumer again", err)
 	var st2 store.ConsumerState
@@ -215,8 +223,9 @@ func testConsumer(t *testing.T, open OpenFunc) {
 	if !reflect.DeepEqual(st2, want) {
 		t.Fatalf("second handle State = %+v, want %+v", st2, want)
 	}
-	_, err = s.Consumer("other")
+	other, err := s.Consumer("other")
 	noErr(t, "Consumer", err)
+	testConsumerLarge(t, other)
 	if n := s.State().Consumers; n != 2 {
 		t.Fatalf("Consumers = %d, want 2", n)
 	}
@@ -227,8 +236,43 @@ func testConsumer(t *testing.T, open OpenFunc) {
 	}
 	fresh, err := s.Consumer("dur")
 	noErr(t, "Consumer after Delete", err)
+	st = store.ConsumerState{}
 	noErr(t, "State", fresh.State(&st))
 	if !reflect.DeepEqual(st, store.ConsumerState{}) {
 		t.Fatalf("recreated consumer state %+v", st)
+	}
+}
+
+// testConsumerLarge round-trips a state with many pending acks and checks
+// that State reuses the capacity of the slices it is handed.
+func testConsumerLarge(t *testing.T, c store.ConsumerStore) {
+	const n = 20000
+	in := store.ConsumerState{
+		Delivered: store.SequencePair{Consumer: 2 * n, Stream: 3 * n},
+		AckFloor:  store.SequencePair{Consumer: 10, Stream: 12},
+	}
+	for i := range n {
+		p := store.Pending{Stream: uint64(13 + 3*i/2), Consumer: uint64(11 + i), Timestamp: 1e18 + int64(i)*1733 - int64(i%5)*1e9}
+		in.Pending = append(in.Pending, p)
+		if i%7 == 0 {
+			in.Redelivered = append(in.Redelivered, store.Redelivered{Stream: p.Stream, Count: uint64(i%3 + 1)})
+		}
+	}
+	noErr(t, "SetState large", c.SetState(&in))
+	var st store.ConsumerState
+	noErr(t, "State large", c.State(&st))
+	if !reflect.DeepEqual(st, in) {
+		t.Fatalf("large state differs after a round trip")
+	}
+	p0, r0 := &st.Pending[0], &st.Redelivered[0]
+	noErr(t, "State again", c.State(&st))
+	if &st.Pending[0] != p0 || &st.Redelivered[0] != r0 {
+		t.Errorf("State did not reuse the capacity of into's slices")
+	}
+	// Emptied: State reports no pending acks, into keeps its capacity.
+	noErr(t, "SetState empty", c.SetState(&store.ConsumerState{Delivered: in.Delivered, AckFloor: in.Delivered}))
+	noErr(t, "State empty", c.State(&st))
+	if len(st.Pending) != 0 || len(st.Redelivered) != 0 || st.AckFloor != in.Delivered {
+		t.Fatalf("emptied state %+v", st.AckFloor)
 	}
 }

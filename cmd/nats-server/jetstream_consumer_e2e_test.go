@@ -1,0 +1,117 @@
+package main
+
+// Consumers of the built binary across a SIGKILL: an ack the server
+// confirmed (AckSync's double ack) is never undone, and nothing delivered
+// without an ack, or not delivered yet, is lost.
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/stretchr/testify/require"
+)
+
+func TestJetStreamConsumerRestartE2E(t *testing.T) {
+	const (
+		total     = 600
+		delivered = 400 // fetched before the kill
+		ackWait   = 2 * time.Second
+	)
+	sd := t.TempDir()
+	p := startJS(t, "-js", "-sd", sd)
+	js, err := jetstream.New(p.connect(), jetstream.WithPublishAsyncMaxPending(256))
+	require.NoError(t, err)
+	s, err := js.CreateStream(t.Context(), jetstream.StreamConfig{Name: "W", Subjects: []string{"w.>"}, Storage: jetstream.FileStorage})
+	require.NoError(t, err)
+	for i := range total {
+		_, err := js.PublishAsync(fmt.Sprintf("w.%d", i%7), fmt.Appendf(nil, "m%d", i))
+		require.NoError(t, err)
+	}
+	select {
+	case <-js.PublishAsyncComplete():
+	case <-time.After(30 * time.Second):
+		t.Fatal("publish acks missing")
+	}
+	cons, err := s.CreateOrUpdateConsumer(t.Context(), jetstream.ConsumerConfig{
+		Durable: "PULL", AckPolicy: jetstream.AckExplicitPolicy, AckWait: ackWait, MaxAckPending: -1,
+	})
+	require.NoError(t, err)
+
+	// Fetch the first messages: ack two in three with AckSync (the server
+	// confirms each), leave the third unacked.
+	acked := map[uint64]bool{}
+	unacked := map[uint64]bool{}
+	for got := 0; got < delivered; {
+		batch, err := cons.Fetch(50, jetstream.FetchMaxWait(5*time.Second))
+		require.NoError(t, err)
+		for m := range batch.Messages() {
+			md, err := m.Metadata()
+			require.NoError(t, err)
+			seq := md.Sequence.Stream
+			require.EqualValues(t, 1, md.NumDelivered, "sequence %d delivered again before the kill", seq)
+			if seq%3 == 0 {
+				unacked[seq] = true
+			} else {
+				require.NoError(t, m.DoubleAck(t.Context()), "sequence %d", seq)
+				acked[seq] = true
+			}
+			got++
+		}
+		require.NoError(t, batch.Error())
+	}
+	require.Len(t, acked, delivered-delivered/3)
+
+	require.NoError(t, p.cmd.Process.Kill())
+	select {
+	case <-p.done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("nats-server did not die")
+	}
+
+	p = startJS(t, "-js", "-sd", sd)
+	js, err = jetstream.New(p.connect())
+	require.NoError(t, err)
+	cons, err = js.Consumer(t.Context(), "W", "PULL")
+	require.NoError(t, err)
+	ci := cons.CachedInfo()
+	require.EqualValues(t, delivered, ci.Delivered.Stream, "delivered stream sequence after the restart")
+	require.EqualValues(t, delivered, ci.Delivered.Consumer, "delivered consumer sequence after the restart")
+	require.Equal(t, len(unacked), ci.NumAckPending, "num_ack_pending after the restart")
+	require.EqualValues(t, total-delivered, ci.NumPending, "num_pending after the restart")
+	require.EqualValues(t, 2, ci.AckFloor.Stream, "ack_floor (sequence 3 is the first unacked)")
+
+	// Everything not acked comes (back): the unacked ones redelivered
+	// after ack_wait, the rest for the first time; no acked one ever.
+	want := map[uint64]bool{}
+	for seq := range unacked {
+		want[seq] = true
+	}
+	for seq := uint64(delivered + 1); seq <= total; seq++ {
+		want[seq] = true
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for len(want) > 0 {
+		require.True(t, time.Now().Before(deadline), "%d messages never came back after the restart", len(want))
+		batch, err := cons.Fetch(100, jetstream.FetchMaxWait(ackWait))
+		require.NoError(t, err)
+		for m := range batch.Messages() {
+			md, err := m.Metadata()
+			require.NoError(t, err)
+			seq := md.Sequence.Stream
+			require.False(t, acked[seq], "sequence %d was acked (confirmed) before the kill and is delivered again", seq)
+			require.Equal(t, fmt.Sprintf("m%d", seq-1), string(m.Data()))
+			if unacked[seq] {
+				require.GreaterOrEqual(t, md.NumDelivered, uint64(2), "sequence %d was delivered before the kill", seq)
+			}
+			require.NoError(t, m.DoubleAck(t.Context()))
+			delete(want, seq)
+		}
+	}
+	ci, err = cons.Info(t.Context())
+	require.NoError(t, err)
+	require.Zero(t, ci.NumAckPending)
+	require.Zero(t, ci.NumPending)
+	require.EqualValues(t, total, ci.AckFloor.Stream)
+}
