@@ -110,6 +110,7 @@ type consumer struct {
 	hbAt    time.Time
 	fcReply string // outstanding flow control request
 	fcSince int    // messages since the last flow control request
+	fcSize  int    // bytes since the last flow control request
 	fcN     uint64
 	sm      store.StoredMsg // the loop's scratch
 	// np caches num_pending for ack replies: valid for stream last

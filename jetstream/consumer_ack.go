@@ -145,7 +145,6 @@ func (c *consumer) handleFC(m *server.Msg) {
 	c.mu.Lock()
 	if c.fcReply == string(m.Subject) {
 		c.fcReply = ""
-		c.fcSince = 0
 	}
 	c.mu.Unlock()
 	c.signal()

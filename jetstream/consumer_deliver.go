@@ -12,9 +12,17 @@ import (
 	"natsd.dev/jetstream/store"
 )
 
-// fcWindow is how many messages a push consumer with flow control sends
-// past an unanswered flow control request before it stalls.
-const fcWindow = 512
+// Push flow control (ADR-9): a consumer with flow_control asks its client
+// for an answer ("100 FlowControl Request" with a reply subject under
+// $JS.FC) every fcEvery messages or fcBytes bytes, and stalls when
+// fcWindow messages or 2*fcBytes bytes went out past a request the client
+// has not answered; the answer (or a reply to a stalled heartbeat's
+// Nats-Consumer-Stalled subject) resumes delivery.
+const (
+	fcWindow = 512
+	fcEvery  = fcWindow / 2
+	fcBytes  = 1 << 20
+)
 
 // loop is the consumer's delivery goroutine: it delivers whatever can be
 // delivered, then waits for new messages, pull requests, acks, timers.
@@ -109,6 +117,9 @@ func (c *consumer) work() time.Time {
 		o, ok, w := c.nextLocked(now)
 		if ok {
 			outs = append(outs, o)
+			if fc, ok := c.flowControlLocked(len(o.subj) + len(o.hdr) + len(o.data)); ok {
+				outs = append(outs, fc)
+			}
 		}
 		soon(w)
 		soon(c.wakeLocked(now))
@@ -194,7 +205,7 @@ func (c *consumer) expireLocked(now time.Time, outs []out) []out {
 			c.hbAt = now.Add(hb)
 		} else if !now.Before(c.hbAt) {
 			kv := []string{"Nats-Last-Consumer", strconv.FormatUint(c.dseq, 10), "Nats-Last-Stream", strconv.FormatUint(c.dsseq, 10)}
-			if c.fcReply != "" {
+			if c.stalledLocked() {
 				kv = append(kv, "Nats-Consumer-Stalled", c.fcReply)
 			}
 			outs = append(outs, out{subj: c.cfg.DeliverSubject, hdr: statusHdr("100 Idle Heartbeat", kv...)})
@@ -257,7 +268,7 @@ func (c *consumer) targetLocked() (r *pullReq, ok bool) {
 		if c.sacc == nil || !c.sacc.HasInterest(c.cfg.DeliverSubject) {
 			return nil, false
 		}
-		if c.cfg.FlowControl && c.fcReply != "" && c.fcSince >= fcWindow {
+		if c.stalledLocked() {
 			return nil, false
 		}
 		return nil, true
@@ -390,14 +401,35 @@ func (c *consumer) nextLocked(now time.Time) (out, bool, time.Time) {
 				c.dropFirst()
 			}
 		}
-		if c.cfg.FlowControl {
-			c.fcSince++
-		}
 		if !ackd && c.ret != api.LimitsPolicy {
 			c.se.ackedLater(c, seq)
 		}
 		return out{to: to, subj: sm.Subject, reply: reply, hdr: hdr, data: data}, true, time.Time{}
 	}
+}
+
+// flowControlLocked counts a message of size bytes just delivered to a
+// push consumer with flow control and returns a flow control request
+// when one is due.
+func (c *consumer) flowControlLocked(size int) (out, bool) {
+	if !c.cfg.FlowControl || c.cfg.DeliverSubject == "" {
+		return out{}, false
+	}
+	c.fcSince++
+	c.fcSize += size
+	if c.fcReply != "" || (c.fcSince < fcEvery && c.fcSize < fcBytes) {
+		return out{}, false
+	}
+	c.fcN++
+	c.fcReply = "$JS.FC." + c.stream + "." + c.name + "." + strconv.FormatUint(c.fcN, 36)
+	c.fcSince, c.fcSize = 0, 0
+	return out{subj: c.cfg.DeliverSubject, reply: c.fcReply, hdr: statusHdr("100 FlowControl Request")}, true
+}
+
+// stalledLocked reports whether a push consumer waits for the answer to
+// its flow control request.
+func (c *consumer) stalledLocked() bool {
+	return c.cfg.FlowControl && c.fcReply != "" && (c.fcSince >= fcWindow || c.fcSize >= 2*fcBytes)
 }
 
 // pickLocked chooses the next stream sequence: a redelivery first, then
