@@ -219,6 +219,7 @@ func (c *consumer) update(cfg *api.ConsumerConfig) *api.Error {
 	}
 	c.cfg = *cfg
 	c.filters = consumerFilters(cfg)
+	c.sample = sampleRate(cfg.SampleFrequency)
 	c.npValid = false
 	c.mu.Unlock()
 	if c.se.persistent() && !cfg.MemoryStorage {

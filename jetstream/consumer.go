@@ -113,6 +113,14 @@ type consumer struct {
 	fcSize  int    // bytes since the last flow control request
 	fcN     uint64
 	sm      store.StoredMsg // the loop's scratch
+	rlAt    time.Time       // rate_limit_bps: no delivery before
+	rpTs    int64           // replay original: stored time of the last new delivery
+	rpAt    time.Time       // and when it went out
+	fromLps bool            // pickLocked took the sequence from lps
+	sample  int             // sample_freq in percent
+	// advPaused is the paused state the last pause advisory told.
+	advPaused bool
+	events    []pendingEvent
 	// np caches num_pending for ack replies: valid for stream last
 	// sequence npLast; grown by what arrived since, lowered per delivery.
 	np      uint64
@@ -435,6 +443,8 @@ func (se *streamEntry) newConsumer(cfg api.ConsumerConfig, created time.Time, re
 		ephem: cfg.Durable == "", kick: make(chan struct{}, 1), stop: make(chan struct{}),
 	}
 	c.filters = consumerFilters(&cfg)
+	c.sample = sampleRate(cfg.SampleFrequency)
+	c.advPaused = cfg.PauseUntil != nil && cfg.PauseUntil.After(created)
 	c.ret = se.retention()
 	c.sacc = a.js.srv.LookupAccount(a.name)
 	sess, err := a.js.srv.Attach(server.SessionOptions{Kind: server.SessionJetStream, Account: a.name, Name: "JetStream consumer " + se.Name() + " > " + name, QueueLen: 8192})

@@ -67,6 +67,7 @@ func (c *consumer) handleAck(m *server.Msg) {
 				}
 			}
 			p := &c.pending[i]
+			c.nakedLocked(*p)
 			if delay > 0 {
 				// Redeliver once delay passed: shift the delivery time.
 				p.ts = time.Now().Add(delay).UnixNano() - int64(c.waitFor(p.dc))
@@ -105,7 +106,11 @@ func (c *consumer) handleAck(m *server.Msg) {
 		c.mu.Unlock()
 		return
 	}
+	evs := len(c.events) > 0
 	c.mu.Unlock()
+	if evs {
+		c.publishEvents()
+	}
 	c.signal()
 	if len(acked) > 0 && c.se.retention() != api.LimitsPolicy {
 		c.se.ackedBy(c, acked)
@@ -128,12 +133,16 @@ func (c *consumer) ackLocked(sseq uint64) []uint64 {
 		for i := c.head; i < len(c.pending) && c.pending[i].sseq <= sseq; i++ {
 			if !c.pending[i].done {
 				out = append(out, c.pending[i].sseq)
+				if c.pending[i].sseq == sseq {
+					c.ackSampledLocked(c.pending[i], time.Now())
+				}
 				c.doneLocked(i)
 			}
 		}
 		return out
 	}
 	if i, ok := c.findLocked(sseq); ok && !c.pending[i].done {
+		c.ackSampledLocked(c.pending[i], time.Now())
 		c.doneLocked(i)
 		return []uint64{sseq}
 	}

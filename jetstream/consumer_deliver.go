@@ -123,7 +123,12 @@ func (c *consumer) work() time.Time {
 		}
 		soon(w)
 		soon(c.wakeLocked(now))
+		c.pauseCheckLocked(now)
+		evs := len(c.events) > 0
 		c.mu.Unlock()
+		if evs {
+			c.publishEvents()
+		}
 		for _, m := range outs {
 			if m.to != "" {
 				_ = c.sess.PublishAs(m.to, m.subj, m.reply, m.hdr, m.data)
@@ -296,6 +301,9 @@ func (c *consumer) nextLocked(now time.Time) (out, bool, time.Time) {
 	if p := c.cfg.PauseUntil; p != nil && p.After(now) {
 		return out{}, false, *p
 	}
+	if c.cfg.RateLimit > 0 && now.Before(c.rlAt) {
+		return out{}, false, c.rlAt
+	}
 	for {
 		r, ok := c.targetLocked()
 		if !ok {
@@ -331,6 +339,13 @@ func (c *consumer) nextLocked(now time.Time) (out, bool, time.Time) {
 				continue
 			}
 		}
+		if !redeliver && c.cfg.ReplayPolicy == api.ReplayOriginal && c.rpTs != 0 {
+			// Keep the original spacing of the messages.
+			if due := c.rpAt.Add(time.Duration(sm.Time - c.rpTs)); now.Before(due) {
+				c.unpickLocked(seq)
+				return out{}, false, due
+			}
+		}
 		hdr, data := sm.Hdr, sm.Data
 		if c.cfg.HeadersOnly {
 			hdr = appendHeader(hdr, "Nats-Msg-Size", strconv.Itoa(len(data)))
@@ -341,8 +356,8 @@ func (c *consumer) nextLocked(now time.Time) (out, bool, time.Time) {
 			c.dropFirst()
 			if redeliver {
 				c.rdq = append([]uint64{seq}, c.rdq...)
-			} else if len(c.lps) == 0 || c.lps[0] != seq {
-				c.next = seq
+			} else {
+				c.unpickLocked(seq)
 			}
 			if r.sent == 0 {
 				return out{subj: r.reply, hdr: statusHdr("409 Message Size Exceeds MaxBytes")}, true, time.Time{}
@@ -401,6 +416,13 @@ func (c *consumer) nextLocked(now time.Time) (out, bool, time.Time) {
 				c.dropFirst()
 			}
 		}
+		if !redeliver && c.cfg.ReplayPolicy == api.ReplayOriginal {
+			c.rpTs, c.rpAt = sm.Time, now
+		}
+		if bps := c.cfg.RateLimit; bps > 0 {
+			d := time.Duration(float64(size) * 8 / float64(bps) * float64(time.Second))
+			c.rlAt = now.Add(d)
+		}
 		if !ackd && c.ret != api.LimitsPolicy {
 			c.se.ackedLater(c, seq)
 		}
@@ -435,6 +457,7 @@ func (c *consumer) stalledLocked() bool {
 // pickLocked chooses the next stream sequence: a redelivery first, then
 // the last-per-subject list, then the next matching message.
 func (c *consumer) pickLocked() (seq uint64, redeliver, ok bool) {
+	c.fromLps = false
 	for len(c.rdq) > 0 {
 		s := c.rdq[0]
 		c.rdq = c.rdq[1:]
@@ -445,6 +468,7 @@ func (c *consumer) pickLocked() (seq uint64, redeliver, ok bool) {
 	if len(c.lps) > 0 {
 		s := c.lps[0]
 		c.lps = c.lps[1:]
+		c.fromLps = true
 		return s, false, true
 	}
 	st := c.se.Store()
@@ -471,6 +495,16 @@ func (c *consumer) pickLocked() (seq uint64, redeliver, ok bool) {
 	}
 	c.next = best + 1
 	return best, false, true
+}
+
+// unpickLocked puts back a new (not redelivered) sequence pickLocked
+// returned, to be picked again.
+func (c *consumer) unpickLocked(seq uint64) {
+	if c.fromLps {
+		c.lps = append([]uint64{seq}, c.lps...)
+		return
+	}
+	c.next = seq
 }
 
 // findLocked finds the pending entry of stream sequence seq.

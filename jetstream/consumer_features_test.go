@@ -1,6 +1,7 @@
 package jetstream_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
@@ -170,3 +171,158 @@ func TestConsumerFlowControlLegacy(t *testing.T) {
 		t.Fatal("no flow control answer:", err)
 	}
 }
+
+// TestConsumerReplayOriginalAndRateLimit checks that replay_policy original
+// keeps the stored spacing and rate_limit_bps slows a push consumer down.
+func TestConsumerReplayOriginalAndRateLimit(t *testing.T) {
+	s, _ := startJS(t, jetstream.Options{})
+	nc := servertest.Connect(t, s)
+	js, _ := njs.New(nc)
+	c := ctx(t)
+	st, err := js.CreateStream(c, njs.StreamConfig{Name: "R", Subjects: []string{"R.>"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const gap = 300 * time.Millisecond
+	for i := 0; i < 3; i++ {
+		if i > 0 {
+			time.Sleep(gap) // the spacing to replay
+		}
+		if _, err := js.Publish(c, "R.x", []byte("x")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cons, err := st.CreateConsumer(c, njs.ConsumerConfig{Durable: "ORIG", ReplayPolicy: njs.ReplayOriginalPolicy})
+	if err != nil {
+		t.Fatal(err)
+	}
+	it, err := cons.Messages()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var at []time.Time
+	for i := 0; i < 3; i++ {
+		m, err := it.Next()
+		if err != nil {
+			t.Fatal(err)
+		}
+		at = append(at, time.Now())
+		_ = m.Ack()
+	}
+	it.Stop()
+	for i := 1; i < 3; i++ {
+		if d := at[i].Sub(at[i-1]); d < gap-50*time.Millisecond {
+			t.Fatalf("replay original: gap %d was %v, stored %v", i, d, gap)
+		}
+	}
+
+	// rate_limit_bps: 10 messages of 1000 bytes at 20 kB/s take 0.45 s or more.
+	for i := 0; i < 10; i++ {
+		if _, err := js.Publish(c, "R.big", make([]byte, 1000)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sub, _ := nc.SubscribeSync("rl.deliver")
+	start := time.Now()
+	if _, err := js.CreateOrUpdateConsumer(c, "R", njs.ConsumerConfig{Durable: "RL", DeliverSubject: "rl.deliver", FilterSubject: "R.big",
+		RateLimit: 8 * 20000, AckPolicy: njs.AckNonePolicy}); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 10; i++ {
+		nextMsg(t, sub)
+	}
+	if d := time.Since(start); d < 450*time.Millisecond {
+		t.Fatalf("rate limited delivery of 10 kB at 20 kB/s took %v", d)
+	}
+}
+
+// TestConsumerAdvisoriesAndMetrics checks ack samples, the NAK advisory and
+// the pause and resume advisories.
+func TestConsumerAdvisoriesAndMetrics(t *testing.T) {
+	s, _ := startJS(t, jetstream.Options{})
+	nc := servertest.Connect(t, s)
+	js, _ := njs.New(nc)
+	c := ctx(t)
+	st, err := js.CreateStream(c, njs.StreamConfig{Name: "A", Subjects: []string{"A.>"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 2; i++ {
+		_, _ = js.Publish(c, "A.x", []byte("x"))
+	}
+	events, _ := nc.SubscribeSync("$JS.EVENT.>")
+	_ = nc.Flush()
+	cons, err := st.CreateConsumer(c, njs.ConsumerConfig{Durable: "S", SampleFrequency: "100%", AckPolicy: njs.AckExplicitPolicy})
+	if err != nil {
+		t.Fatal(err)
+	}
+	batch, err := cons.Fetch(2, njs.FetchMaxWait(5*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var msgs []njs.Msg
+	for m := range batch.Messages() {
+		msgs = append(msgs, m)
+	}
+	if len(msgs) != 2 {
+		t.Fatalf("fetched %d", len(msgs))
+	}
+	if err := msgs[0].DoubleAck(c); err != nil {
+		t.Fatal(err)
+	}
+	if err := msgs[1].Nak(); err != nil {
+		t.Fatal(err)
+	}
+	want := func(subject string) map[string]any {
+		t.Helper()
+		for {
+			m := nextMsg(t, events)
+			if m.Subject == subject {
+				var v map[string]any
+				if err := jsonUnmarshal(m.Data, &v); err != nil {
+					t.Fatal(err)
+				}
+				return v
+			}
+		}
+	}
+	ack := want("$JS.EVENT.METRIC.CONSUMER.ACK.A.S")
+	if ack["type"] != "io.nats.jetstream.metric.v1.consumer_ack" || ack["stream_seq"] != 1.0 || ack["consumer_seq"] != 1.0 ||
+		ack["deliveries"] != 1.0 || ack["stream"] != "A" || ack["consumer"] != "S" {
+		t.Fatalf("ack metric %v", ack)
+	}
+	if d, _ := ack["ack_time"].(float64); d <= 0 {
+		t.Fatalf("ack_time %v", ack["ack_time"])
+	}
+	nak := want("$JS.EVENT.ADVISORY.CONSUMER.MSG_NAKED.A.S")
+	if nak["type"] != "io.nats.jetstream.advisory.v1.nak" || nak["stream_seq"] != 2.0 || nak["consumer_seq"] != 2.0 || nak["deliveries"] != 1.0 {
+		t.Fatalf("nak advisory %v", nak)
+	}
+
+	until := time.Now().Add(400 * time.Millisecond)
+	if _, err := js.PauseConsumer(c, "A", "S", until); err != nil {
+		t.Fatal(err)
+	}
+	p := want("$JS.EVENT.ADVISORY.CONSUMER.PAUSE.A.S")
+	if p["type"] != "io.nats.jetstream.advisory.v1.consumer_pause" || p["paused"] != true || p["pause_until"] == nil {
+		t.Fatalf("pause advisory %v", p)
+	}
+	p = want("$JS.EVENT.ADVISORY.CONSUMER.PAUSE.A.S") // the pause ran out
+	if p["paused"] != false {
+		t.Fatalf("resume advisory %v", p)
+	}
+	if _, err := js.PauseConsumer(c, "A", "S", time.Now().Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if p = want("$JS.EVENT.ADVISORY.CONSUMER.PAUSE.A.S"); p["paused"] != true {
+		t.Fatalf("pause advisory %v", p)
+	}
+	if _, err := js.ResumeConsumer(c, "A", "S"); err != nil {
+		t.Fatal(err)
+	}
+	if p = want("$JS.EVENT.ADVISORY.CONSUMER.PAUSE.A.S"); p["paused"] != false {
+		t.Fatalf("resume advisory %v", p)
+	}
+}
+
+func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }
