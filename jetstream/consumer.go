@@ -72,6 +72,13 @@ type pullReq struct {
 	noWait   bool
 	hb       time.Duration
 	lastSend time.Time
+	// priority groups
+	group         string
+	minPending    int64
+	minAckPending int64
+	id            string // Nats-Pin-Id the request carries
+	pinned        string // pin id this request was served under
+	priority      int
 }
 
 // consumer is one consumer of a stream.
@@ -121,6 +128,8 @@ type consumer struct {
 	// advPaused is the paused state the last pause advisory told.
 	advPaused bool
 	events    []pendingEvent
+	pins      map[string]*pin // pinned_client: per priority group
+	pinWake   time.Time       // when a pin may time out
 	// np caches num_pending for ack replies: valid for stream last
 	// sequence npLast; grown by what arrived since, lowered per delivery.
 	np      uint64
@@ -163,6 +172,9 @@ func setConsumerDefaults(cfg *api.ConsumerConfig, ephemeral bool) {
 	}
 	if cfg.DeliverSubject == "" && cfg.MaxWaiting == 0 {
 		cfg.MaxWaiting = defaultMaxWaiting
+	}
+	if cfg.PriorityPolicy == api.PriorityPinnedClient && cfg.PinnedTTL == 0 {
+		cfg.PinnedTTL = defaultPinnedTTL
 	}
 	if ephemeral && cfg.InactiveThresh == 0 {
 		cfg.InactiveThresh = defaultInactive
@@ -780,6 +792,7 @@ func (c *consumer) info(withConfig bool) *api.ConsumerInfo {
 		NumPending:     c.numPendingLocked(),
 		Cluster:        &api.ClusterInfo{Leader: c.acc.js.srv.Name()},
 		TimeStamp:      now,
+		PriorityGroups: c.priorityInfoLocked(),
 	}
 	if withConfig {
 		cfg := c.cfg

@@ -115,6 +115,9 @@ func (c *consumer) work() time.Time {
 		outs = c.expireLocked(now, outs)
 		c.scanLocked(now.UnixNano())
 		o, ok, w := c.nextLocked(now)
+		if !ok {
+			outs = c.noWaitDoneLocked(outs)
+		}
 		if ok {
 			outs = append(outs, o)
 			if fc, ok := c.flowControlLocked(len(o.subj) + len(o.hdr) + len(o.data)); ok {
@@ -160,6 +163,7 @@ func (c *consumer) wakeLocked(now time.Time) time.Time {
 	if c.scanAt > 0 {
 		soon(time.Unix(0, c.scanAt))
 	}
+	soon(c.pinWake)
 	if hb := c.cfg.Heartbeat; hb > 0 {
 		soon(c.hbAt)
 	}
@@ -205,6 +209,8 @@ func (c *consumer) expireLocked(now time.Time, outs []out) []out {
 	}
 	clear(c.waiting[len(kept):])
 	c.waiting = kept
+	outs, c.pinWake = c.pinsLocked(now, outs)
+	outs = c.noWaitLocked(outs)
 	if hb := c.cfg.Heartbeat; hb > 0 && c.cfg.DeliverSubject != "" {
 		if c.hbAt.IsZero() {
 			c.hbAt = now.Add(hb)
@@ -278,15 +284,7 @@ func (c *consumer) targetLocked() (r *pullReq, ok bool) {
 		}
 		return nil, true
 	}
-	for len(c.waiting) > 0 {
-		r := c.waiting[0]
-		if c.sacc != nil && !c.sacc.HasInterest(r.reply) {
-			c.dropFirst()
-			continue
-		}
-		return r, true
-	}
-	return nil, false
+	return c.choosePullLocked()
 }
 
 func (c *consumer) dropFirst() {
@@ -350,6 +348,9 @@ func (c *consumer) nextLocked(now time.Time) (out, bool, time.Time) {
 		if c.cfg.HeadersOnly {
 			hdr = appendHeader(hdr, "Nats-Msg-Size", strconv.Itoa(len(data)))
 			data = nil
+		}
+		if id := c.pinForLocked(r, now); id != "" {
+			hdr = appendHeader(hdr, "Nats-Pin-Id", id)
 		}
 		size := len(sm.Subject) + len(hdr) + len(data)
 		if r != nil && r.maxBytes > 0 && size > r.maxBytes {

@@ -2,6 +2,7 @@ package jetstream_test
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -326,3 +327,192 @@ func TestConsumerAdvisoriesAndMetrics(t *testing.T) {
 }
 
 func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }
+
+// pull sends one raw pull request and returns a subscription on its inbox.
+func pull(t *testing.T, nc *nats.Conn, stream, cons, body string) *nats.Subscription {
+	t.Helper()
+	inbox := nats.NewInbox()
+	sub, err := nc.SubscribeSync(inbox)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = sub.Unsubscribe() })
+	if err := nc.PublishRequest("$JS.API.CONSUMER.MSG.NEXT."+stream+"."+cons, inbox, []byte(body)); err != nil {
+		t.Fatal(err)
+	}
+	return sub
+}
+
+// wantStatus waits for a status message with code and description.
+func wantStatus(t *testing.T, sub *nats.Subscription, code, descr string) {
+	t.Helper()
+	m := nextMsg(t, sub)
+	if !isStatus(m, code) || m.Header.Get("Description") != descr {
+		t.Fatalf("want %s %s, got %q %v", code, descr, m.Data, m.Header)
+	}
+}
+
+func TestConsumerPriorityOverflow(t *testing.T) {
+	js, st, nc := consSetup(t, njs.StreamConfig{Name: "OV", Subjects: []string{"OV.>"}}, 10)
+	c := ctx(t)
+	cons, err := st.CreateConsumer(c, njs.ConsumerConfig{Durable: "C", AckPolicy: njs.AckExplicitPolicy,
+		PriorityPolicy: njs.PriorityPolicyOverflow, PriorityGroups: []string{"jobs"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = js
+	wantStatus(t, pull(t, nc, "OV", "C", `{"batch":1,"no_wait":true}`), "400", "Bad Request - Priority Group missing")
+	wantStatus(t, pull(t, nc, "OV", "C", `{"batch":1,"no_wait":true,"group":"x"}`), "400", "Bad Request - Invalid Priority Group")
+	// 10 pending: a request for at least 20 is not served.
+	wantStatus(t, pull(t, nc, "OV", "C", `{"batch":1,"no_wait":true,"group":"jobs","min_pending":20}`), "404", "No Messages")
+	// A waiting conditional request is served once the stream holds enough.
+	waiting := pull(t, nc, "OV", "C", `{"batch":1,"expires":5000000000,"group":"jobs","min_pending":12}`)
+	for i := 0; i < 2; i++ {
+		if _, err := js.Publish(c, "OV.more", nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if m := nextMsg(t, waiting); len(m.Header.Get("Status")) > 0 {
+		t.Fatalf("overflow request not served: %v", m.Header)
+	}
+	// min_ack_pending: 1 pending ack now; 1 is enough, 2 is not.
+	wantStatus(t, pull(t, nc, "OV", "C", `{"batch":1,"no_wait":true,"group":"jobs","min_ack_pending":2}`), "404", "No Messages")
+	if m := nextMsg(t, pull(t, nc, "OV", "C", `{"batch":1,"no_wait":true,"group":"jobs","min_ack_pending":1}`)); m.Header.Get("Status") != "" {
+		t.Fatalf("min_ack_pending 1 not served: %v", m.Header)
+	}
+	// nats.go's fetch with the group and no condition.
+	b, err := cons.Fetch(3, njs.FetchPriorityGroup("jobs"), njs.FetchMaxWait(5*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for range b.Messages() {
+		n++
+	}
+	if n != 3 || b.Error() != nil {
+		t.Fatalf("fetched %d: %v", n, b.Error())
+	}
+}
+
+func TestConsumerPriorityPinned(t *testing.T) {
+	js, st, nc := consSetup(t, njs.StreamConfig{Name: "PN", Subjects: []string{"PN.>"}}, 10)
+	c := ctx(t)
+	cons, err := st.CreateConsumer(c, njs.ConsumerConfig{Durable: "C", AckPolicy: njs.AckExplicitPolicy,
+		PriorityPolicy: njs.PriorityPolicyPinned, PriorityGroups: []string{"A"}, PinnedTTL: 2 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	events, _ := nc.SubscribeSync("$JS.EVENT.ADVISORY.CONSUMER.*.PN.C")
+	_ = nc.Flush()
+	m, err := cons.Next(njs.FetchPriorityGroup("A"), njs.FetchMaxWait(5*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := m.Headers().Get("Nats-Pin-Id")
+	if id == "" {
+		t.Fatalf("first message has no Nats-Pin-Id: %v", m.Headers())
+	}
+	_ = m.Ack()
+	adv := nextMsg(t, events)
+	var pinned map[string]any
+	_ = jsonUnmarshal(adv.Data, &pinned)
+	if adv.Subject != "$JS.EVENT.ADVISORY.CONSUMER.PINNED.PN.C" || pinned["type"] != "io.nats.jetstream.advisory.v1.consumer_group_pinned" ||
+		pinned["pinned_id"] != id || pinned["group"] != "A" {
+		t.Fatalf("pinned advisory %s %s", adv.Subject, adv.Data)
+	}
+	info, err := cons.Info(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(info.PriorityGroups) != 1 || info.PriorityGroups[0].PinnedClientID != id {
+		t.Fatalf("info priority groups %+v", info.PriorityGroups)
+	}
+	// Another client: a wrong id gets 423, none waits (no_wait: 404).
+	wantStatus(t, pull(t, nc, "PN", "C", `{"batch":1,"no_wait":true,"group":"A","id":"bogus"}`), "423", "Nats-Pin-Id mismatch")
+	wantStatus(t, pull(t, nc, "PN", "C", `{"batch":1,"no_wait":true,"group":"A"}`), "404", "No Messages")
+	// The pinned id is served.
+	if m := nextMsg(t, pull(t, nc, "PN", "C", `{"batch":1,"no_wait":true,"group":"A","id":"`+id+`"}`)); m.Header.Get("Nats-Pin-Id") != id {
+		t.Fatalf("pinned request: %v", m.Header)
+	}
+	// UNPIN: the next client without an id is pinned anew.
+	if err := st.UnpinConsumer(c, "C", "A"); err != nil {
+		t.Fatal(err)
+	}
+	adv = nextMsg(t, events)
+	var unpinned map[string]any
+	_ = jsonUnmarshal(adv.Data, &unpinned)
+	if adv.Subject != "$JS.EVENT.ADVISORY.CONSUMER.UNPINNED.PN.C" || unpinned["type"] != "io.nats.jetstream.advisory.v1.consumer_group_unpinned" || unpinned["reason"] != "admin" {
+		t.Fatalf("unpinned advisory %s %s", adv.Subject, adv.Data)
+	}
+	if err := st.UnpinConsumer(c, "C", "B"); !errors.Is(err, njs.ErrConsumerNotFound) && (err == nil || !strings.Contains(err.Error(), "priority group")) {
+		t.Fatalf("unpin of an unknown group: %v", err)
+	}
+	wantStatus(t, pull(t, nc, "PN", "C", `{"batch":1,"no_wait":true,"group":"A","id":"`+id+`"}`), "423", "Nats-Pin-Id mismatch")
+	m2 := nextMsg(t, pull(t, nc, "PN", "C", `{"batch":1,"expires":2000000000,"group":"A"}`))
+	id2 := m2.Header.Get("Nats-Pin-Id")
+	if id2 == "" || id2 == id {
+		t.Fatalf("new pin %q (old %q)", id2, id)
+	}
+	if adv = nextMsg(t, events); !strings.HasSuffix(adv.Subject, ".PINNED.PN.C") {
+		t.Fatalf("advisory %s", adv.Subject)
+	}
+	// Nobody pulls with the new id: after priority_timeout the pin goes.
+	adv = nextMsg(t, events)
+	unpinned = nil
+	_ = jsonUnmarshal(adv.Data, &unpinned)
+	if !strings.HasSuffix(adv.Subject, ".UNPINNED.PN.C") || unpinned["reason"] != "timeout" {
+		t.Fatalf("timeout advisory %s %s", adv.Subject, adv.Data)
+	}
+	_ = js
+}
+
+func TestConsumerReset(t *testing.T) {
+	js, st, _ := consSetup(t, njs.StreamConfig{Name: "RS", Subjects: []string{"RS.>"}}, 10)
+	c := ctx(t)
+	cons, err := st.CreateConsumer(c, njs.ConsumerConfig{Durable: "C", AckPolicy: njs.AckExplicitPolicy})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := cons.Fetch(5, njs.FetchMaxWait(5*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range b.Messages() {
+	}
+	resp, err := js.ResetConsumer(c, "RS", "C")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.ResetSeq != 1 || resp.NumAckPending != 0 || resp.NumPending != 10 {
+		t.Fatalf("reset %+v", resp)
+	}
+	seqOf := func() uint64 {
+		t.Helper()
+		m, err := cons.Next(njs.FetchMaxWait(5 * time.Second))
+		if err != nil {
+			t.Fatal(err)
+		}
+		md, _ := m.Metadata()
+		return md.Sequence.Stream
+	}
+	if s := seqOf(); s != 1 {
+		t.Fatalf("after reset got %d", s)
+	}
+	resp, err = st.ResetConsumerToSequence(c, "C", 7)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.ResetSeq != 7 || resp.NumPending != 4 {
+		t.Fatalf("reset to 7: %+v", resp)
+	}
+	if s := seqOf(); s != 7 {
+		t.Fatalf("after reset to 7 got %d", s)
+	}
+	if _, err := st.CreateConsumer(c, njs.ConsumerConfig{Durable: "S", AckPolicy: njs.AckExplicitPolicy,
+		DeliverPolicy: njs.DeliverByStartSequencePolicy, OptStartSeq: 5}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.ResetConsumerToSequence(c, "S", 3); !errors.Is(err, njs.ErrConsumerInvalidReset) {
+		t.Fatalf("reset below the start sequence: %v", err)
+	}
+}
