@@ -904,6 +904,33 @@ func (se *streamEntry) interest(seq uint64, subject string) bool {
 	return false
 }
 
-// interestChanged is called when a consumer goes away: nothing to do on
-// interest streams yet (messages only that consumer held stay).
-func (se *streamEntry) interestChanged() {}
+// interestChanged is called when a consumer went away: on an interest
+// stream, the messages no remaining consumer still wants (only the
+// removed one had not acked them) are removed.
+func (se *streamEntry) interestChanged() {
+	if se.retention() != api.InterestPolicy {
+		return
+	}
+	cons := se.cons.list()
+	st := se.Store()
+	var sm store.StoredMsg
+	var drop []uint64
+	for seq := uint64(0); ; seq = sm.Seq + 1 {
+		if err := st.LoadNextMsg("", seq, &sm); err != nil {
+			break
+		}
+		wanted := false
+		for _, c := range cons {
+			if c.matches(sm.Subject) && !c.hasAcked(sm.Seq) {
+				wanted = true
+				break
+			}
+		}
+		if !wanted {
+			drop = append(drop, sm.Seq)
+		}
+	}
+	for _, s := range drop {
+		se.Propose(&stream.Op{Kind: stream.OpDelete, Seq: s, NoErase: true})
+	}
+}

@@ -516,3 +516,197 @@ func TestConsumerReset(t *testing.T) {
 		t.Fatalf("reset below the start sequence: %v", err)
 	}
 }
+
+// waitMsgs polls the stream's message count (bounded) until it is n.
+func waitMsgs(t *testing.T, st njs.Stream, n uint64) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		si, err := st.Info(ctx(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if si.State.Msgs == n {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("stream holds %d messages, want %d", si.State.Msgs, n)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func fetchN(t *testing.T, cons njs.Consumer, n int) []njs.Msg {
+	t.Helper()
+	b, err := cons.Fetch(n, njs.FetchMaxWait(5*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var l []njs.Msg
+	for m := range b.Messages() {
+		l = append(l, m)
+	}
+	if len(l) != n {
+		t.Fatalf("fetched %d of %d: %v", len(l), n, b.Error())
+	}
+	return l
+}
+
+func TestConsumerAckAllAndStartTime(t *testing.T) {
+	js, st, _ := consSetup(t, njs.StreamConfig{Name: "AA", Subjects: []string{"AA.>"}}, 3)
+	c := ctx(t)
+	time.Sleep(20 * time.Millisecond) // a start time between the two halves
+	start := time.Now()
+	for i := 0; i < 3; i++ {
+		if _, err := js.Publish(c, "AA.late", nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cons, err := st.CreateConsumer(c, njs.ConsumerConfig{Durable: "ALL", AckPolicy: njs.AckAllPolicy})
+	if err != nil {
+		t.Fatal(err)
+	}
+	msgs := fetchN(t, cons, 5)
+	if err := msgs[2].DoubleAck(c); err != nil {
+		t.Fatal(err)
+	}
+	ci, err := cons.Info(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ci.AckFloor.Stream != 3 || ci.AckFloor.Consumer != 3 || ci.NumAckPending != 2 || ci.NumPending != 1 {
+		t.Fatalf("ack all: floor %+v ack pending %d pending %d", ci.AckFloor, ci.NumAckPending, ci.NumPending)
+	}
+	if err := msgs[4].DoubleAck(c); err != nil {
+		t.Fatal(err)
+	}
+	if ci, _ = cons.Info(c); ci.AckFloor.Stream != 5 || ci.NumAckPending != 0 {
+		t.Fatalf("ack all of 5: floor %+v ack pending %d", ci.AckFloor, ci.NumAckPending)
+	}
+
+	bt, err := st.CreateConsumer(c, njs.ConsumerConfig{Durable: "BT", AckPolicy: njs.AckExplicitPolicy,
+		DeliverPolicy: njs.DeliverByStartTimePolicy, OptStartTime: &start})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := fetchN(t, bt, 1)[0]
+	if md, _ := m.Metadata(); md.Sequence.Stream != 4 || m.Subject() != "AA.late" {
+		t.Fatalf("by_start_time delivered %d %s", md.Sequence.Stream, m.Subject())
+	}
+}
+
+func TestConsumerPullLimits409(t *testing.T) {
+	js, st, nc := consSetup(t, njs.StreamConfig{Name: "L", Subjects: []string{"L.>"}}, 0)
+	c := ctx(t)
+	if _, err := st.CreateConsumer(c, njs.ConsumerConfig{Durable: "C", AckPolicy: njs.AckExplicitPolicy, MaxWaiting: 1,
+		MaxRequestBatch: 5, MaxRequestExpires: time.Second, MaxRequestMaxBytes: 100}); err != nil {
+		t.Fatal(err)
+	}
+	wantStatus(t, pull(t, nc, "L", "C", `{"batch":6}`), "409", "Exceeded MaxRequestBatch of 5")
+	wantStatus(t, pull(t, nc, "L", "C", `{"batch":1,"expires":2000000000}`), "409", "Exceeded MaxRequestExpires of 1s")
+	wantStatus(t, pull(t, nc, "L", "C", `{"batch":1,"max_bytes":101}`), "409", "Exceeded MaxRequestMaxBytes of 100")
+	waiting := pull(t, nc, "L", "C", `{"batch":1}`)
+	_ = nc.Flush()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		ci, err := js.Consumer(c, "L", "C")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ci.CachedInfo().NumWaiting == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the request never waited")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	wantStatus(t, pull(t, nc, "L", "C", `{"batch":1}`), "409", "Exceeded MaxWaiting")
+	if err := st.DeleteConsumer(c, "C"); err != nil {
+		t.Fatal(err)
+	}
+	wantStatus(t, waiting, "409", "Consumer Deleted")
+}
+
+func TestConsumerInactiveEphemeral(t *testing.T) {
+	_, st, nc := consSetup(t, njs.StreamConfig{Name: "E", Subjects: []string{"E.>"}}, 1)
+	c := ctx(t)
+	adv, _ := nc.SubscribeSync("$JS.EVENT.ADVISORY.CONSUMER.DELETED.E.>")
+	_ = nc.Flush()
+	cons, err := st.CreateConsumer(c, njs.ConsumerConfig{AckPolicy: njs.AckExplicitPolicy, InactiveThreshold: 300 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := cons.CachedInfo().Name
+	if m := nextMsg(t, adv); m.Subject != "$JS.EVENT.ADVISORY.CONSUMER.DELETED.E."+name {
+		t.Fatalf("advisory %s", m.Subject)
+	}
+	if _, err := st.Consumer(c, name); !errors.Is(err, njs.ErrConsumerNotFound) {
+		t.Fatalf("inactive ephemeral still there: %v", err)
+	}
+}
+
+func TestConsumerInterestRetention(t *testing.T) {
+	js, st, _ := consSetup(t, njs.StreamConfig{Name: "I", Subjects: []string{"I.>"}, Retention: njs.InterestPolicy}, 0)
+	c := ctx(t)
+	all, err := st.CreateConsumer(c, njs.ConsumerConfig{Durable: "ALL", AckPolicy: njs.AckExplicitPolicy})
+	if err != nil {
+		t.Fatal(err)
+	}
+	onlyA, err := st.CreateConsumer(c, njs.ConsumerConfig{Durable: "A", AckPolicy: njs.AckExplicitPolicy, FilterSubject: "I.a"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []string{"I.a", "I.a", "I.b"} {
+		if _, err := js.Publish(c, s, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, m := range fetchN(t, all, 3) {
+		if err := m.DoubleAck(c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitMsgs(t, st, 2) // I.b had only ALL's interest; A holds both I.a
+	if err := fetchN(t, onlyA, 1)[0].DoubleAck(c); err != nil {
+		t.Fatal(err)
+	}
+	waitMsgs(t, st, 1)
+	// A goes away with the last I.a unacked: nobody else wants it.
+	if err := st.DeleteConsumer(c, "A"); err != nil {
+		t.Fatal(err)
+	}
+	waitMsgs(t, st, 0)
+}
+
+func TestConsumerWorkQueueDisjoint(t *testing.T) {
+	js, st, _ := consSetup(t, njs.StreamConfig{Name: "WQ", Subjects: []string{"WQ.>"}, Retention: njs.WorkQueuePolicy}, 0)
+	c := ctx(t)
+	a, err := st.CreateConsumer(c, njs.ConsumerConfig{Durable: "A", AckPolicy: njs.AckExplicitPolicy, FilterSubject: "WQ.a"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := st.CreateConsumer(c, njs.ConsumerConfig{Durable: "B", AckPolicy: njs.AckExplicitPolicy, FilterSubjects: []string{"WQ.b", "WQ.c.>"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []string{"WQ.a", "WQ.b", "WQ.c.x", "WQ.a"} {
+		if _, err := js.Publish(c, s, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, m := range fetchN(t, a, 2) {
+		if m.Subject() != "WQ.a" {
+			t.Fatalf("A got %s", m.Subject())
+		}
+		_ = m.DoubleAck(c)
+	}
+	waitMsgs(t, st, 2)
+	for _, m := range fetchN(t, b, 2) {
+		if m.Subject() == "WQ.a" {
+			t.Fatalf("B got %s", m.Subject())
+		}
+		_ = m.DoubleAck(c)
+	}
+	waitMsgs(t, st, 0)
+}
