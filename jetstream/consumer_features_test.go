@@ -710,3 +710,41 @@ func TestConsumerWorkQueueDisjoint(t *testing.T) {
 	}
 	waitMsgs(t, st, 0)
 }
+
+func TestConsumerPriorityPrioritized(t *testing.T) {
+	js, st, nc := consSetup(t, njs.StreamConfig{Name: "PP", Subjects: []string{"PP.>"}}, 0)
+	c := ctx(t)
+	if _, err := st.CreateConsumer(c, njs.ConsumerConfig{Durable: "C", AckPolicy: njs.AckExplicitPolicy,
+		PriorityPolicy: njs.PriorityPolicyPrioritized, PriorityGroups: []string{"g"}}); err != nil {
+		t.Fatal(err)
+	}
+	low := pull(t, nc, "PP", "C", `{"batch":1,"expires":5000000000,"group":"g","priority":5}`)
+	high := pull(t, nc, "PP", "C", `{"batch":1,"expires":5000000000,"group":"g","priority":1}`)
+	_ = nc.Flush()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		cons, err := st.Consumer(c, "C")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cons.CachedInfo().NumWaiting == 2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("requests never waited")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if _, err := js.Publish(c, "PP.x", []byte("first")); err != nil {
+		t.Fatal(err)
+	}
+	if m := nextMsg(t, high); string(m.Data) != "first" {
+		t.Fatalf("priority 1 got %q %v", m.Data, m.Header)
+	}
+	if _, err := js.Publish(c, "PP.x", []byte("second")); err != nil {
+		t.Fatal(err)
+	}
+	if m := nextMsg(t, low); string(m.Data) != "second" {
+		t.Fatalf("priority 5 got %q %v", m.Data, m.Header)
+	}
+}

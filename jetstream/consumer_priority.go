@@ -104,23 +104,31 @@ func (c *consumer) eligibleLocked(r *pullReq) (ok, conditional bool) {
 }
 
 // choosePullLocked picks the waiting request to serve next and moves it
-// to the front of c.waiting; requests whose client went away are dropped.
+// to the front of c.waiting; a chosen request whose client went away is
+// dropped and the choice made again.
 func (c *consumer) choosePullLocked() (*pullReq, bool) {
-	kept := c.waiting[:0]
-	for _, r := range c.waiting {
+	for len(c.waiting) > 0 {
+		best := 0
+		if c.cfg.PriorityPolicy != api.PriorityNone {
+			if best = c.bestPullLocked(); best < 0 {
+				return nil, false
+			}
+		}
+		r := c.waiting[best]
+		copy(c.waiting[1:best+1], c.waiting[:best])
+		c.waiting[0] = r
 		if c.sacc != nil && !c.sacc.HasInterest(r.reply) {
+			c.dropFirst()
 			continue
 		}
-		kept = append(kept, r)
+		return r, true
 	}
-	clear(c.waiting[len(kept):])
-	c.waiting = kept
-	if len(c.waiting) == 0 {
-		return nil, false
-	}
-	if c.cfg.PriorityPolicy == api.PriorityNone {
-		return c.waiting[0], true
-	}
+	return nil, false
+}
+
+// bestPullLocked returns the index of the waiting request a priority
+// policy serves first, or -1 when none may be served now.
+func (c *consumer) bestPullLocked() int {
 	best, bestCond := -1, false
 	for i, r := range c.waiting {
 		ok, cond := c.eligibleLocked(r)
@@ -139,13 +147,7 @@ func (c *consumer) choosePullLocked() (*pullReq, bool) {
 		}
 		best, bestCond = i, cond
 	}
-	if best < 0 {
-		return nil, false
-	}
-	r := c.waiting[best]
-	copy(c.waiting[1:best+1], c.waiting[:best])
-	c.waiting[0] = r
-	return r, true
+	return best
 }
 
 // pinForLocked returns the pin id to send with a delivery to request r,
