@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -134,6 +135,7 @@ func TestConsumerFlowControlLegacy(t *testing.T) {
 	fcsub, _ := spy.SubscribeSync("$JS.FC.FL.>")
 	_ = spy.Flush()
 	done := make(chan struct{})
+	var got atomic.Int64
 	next := 0
 	bad := make(chan string, 1)
 	sub, err := js.Subscribe("FL.x", func(m *nats.Msg) {
@@ -144,6 +146,7 @@ func TestConsumerFlowControlLegacy(t *testing.T) {
 			}
 		}
 		next++
+		got.Store(int64(next))
 		if next%100 == 0 {
 			time.Sleep(20 * time.Millisecond) // a slow subscriber
 		}
@@ -160,7 +163,7 @@ func TestConsumerFlowControlLegacy(t *testing.T) {
 	case e := <-bad:
 		t.Fatal(e)
 	case <-time.After(20 * time.Second):
-		t.Fatalf("received %d of %d", next, total)
+		t.Fatalf("received %d of %d", got.Load(), total)
 	}
 	select {
 	case e := <-bad:
