@@ -751,3 +751,23 @@ func TestConsumerPriorityPrioritized(t *testing.T) {
 		t.Fatalf("priority 5 got %q %v", m.Data, m.Header)
 	}
 }
+
+// TestConsumerNoWaitWithExpires: no_wait takes precedence over expires
+// (ADR-13): what is there is delivered, then the request ends at once.
+func TestConsumerNoWaitWithExpires(t *testing.T) {
+	_, st, nc := consSetup(t, njs.StreamConfig{Name: "NW", Subjects: []string{"NW.>"}}, 2)
+	if _, err := st.CreateConsumer(ctx(t), njs.ConsumerConfig{Durable: "C", AckPolicy: njs.AckExplicitPolicy}); err != nil {
+		t.Fatal(err)
+	}
+	sub := pull(t, nc, "NW", "C", `{"batch":5,"no_wait":true,"expires":10000000000}`)
+	for i := 0; i < 2; i++ {
+		if m := nextMsg(t, sub); len(m.Data) == 0 {
+			t.Fatalf("message %d: %v", i, m.Header)
+		}
+	}
+	m := nextMsg(t, sub)
+	if !isStatus(m, "408") || m.Header.Get("Nats-Pending-Messages") != "3" {
+		t.Fatalf("end of a partly served no_wait request: %v", m.Header)
+	}
+	wantStatus(t, pull(t, nc, "NW", "C", `{"batch":5,"no_wait":true,"expires":10000000000}`), "404", "No Messages")
+}
