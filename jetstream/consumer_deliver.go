@@ -349,10 +349,10 @@ func (c *consumer) nextLocked(now time.Time) (out, bool, time.Time) {
 			hdr = appendHeader(hdr, "Nats-Msg-Size", strconv.Itoa(len(data)))
 			data = nil
 		}
-		if id := c.pinForLocked(r, now); id != "" {
-			hdr = appendHeader(hdr, "Nats-Pin-Id", id)
-		}
 		size := len(sm.Subject) + len(hdr) + len(data)
+		if r != nil && c.pinned() {
+			size += len("Nats-Pin-Id: \r\n") + idLen
+		}
 		if r != nil && r.maxBytes > 0 && size > r.maxBytes {
 			c.dropFirst()
 			if redeliver {
@@ -364,6 +364,9 @@ func (c *consumer) nextLocked(now time.Time) (out, bool, time.Time) {
 				return out{subj: r.reply, hdr: statusHdr("409 Message Size Exceeds MaxBytes")}, true, time.Time{}
 			}
 			return out{subj: r.reply, hdr: statusHdr("408 Request Timeout", pendingKV(r)...)}, true, time.Time{}
+		}
+		if id := c.pinForLocked(r, now); id != "" {
+			hdr = appendHeader(hdr, "Nats-Pin-Id", id)
 		}
 		c.dseq++
 		ts := now.UnixNano()

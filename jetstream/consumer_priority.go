@@ -24,6 +24,9 @@ import (
 // defaultPinnedTTL is priority_timeout when a pinned_client consumer sets none.
 const defaultPinnedTTL = 2 * time.Minute
 
+// idLen is the length of a pin id (newID).
+const idLen = 22
+
 const (
 	pinnedAdvisoryType   = "io.nats.jetstream.advisory.v1.consumer_group_pinned"
 	unpinnedAdvisoryType = "io.nats.jetstream.advisory.v1.consumer_group_unpinned"
