@@ -466,6 +466,17 @@ func TestConsumerPriorityPinned(t *testing.T) {
 	if !strings.HasSuffix(adv.Subject, ".UNPINNED.PN.C") || unpinned["reason"] != "timeout" {
 		t.Fatalf("timeout advisory %s %s", adv.Subject, adv.Data)
 	}
+	// A long poll served under a pin ends with 423 when the pin goes.
+	long := pull(t, nc, "PN", "C", `{"batch":100,"expires":5000000000,"group":"A"}`)
+	for i := 0; i < 7; i++ { // what is left of the 10
+		if m := nextMsg(t, long); len(m.Data) == 0 || m.Header.Get("Nats-Pin-Id") == "" {
+			t.Fatalf("long poll message %d: %q %v", i, m.Data, m.Header)
+		}
+	}
+	if err := st.UnpinConsumer(c, "C", "A"); err != nil {
+		t.Fatal(err)
+	}
+	wantStatus(t, long, "423", "Nats-Pin-Id mismatch")
 	_ = js
 }
 

@@ -185,8 +185,8 @@ func (c *consumer) unpinLocked(group, reason string) {
 }
 
 // pinsLocked ends pins whose client stopped pulling, answers waiting
-// requests that carry an id no longer pinned (423), and returns when a
-// pin may time out next.
+// requests that carry (or were served under) an id no longer pinned with
+// 423, and returns when a pin may time out next.
 func (c *consumer) pinsLocked(now time.Time, outs []out) ([]out, time.Time) {
 	if !c.pinned() {
 		return outs, time.Time{}
@@ -218,7 +218,10 @@ func (c *consumer) pinsLocked(now time.Time, outs []out) ([]out, time.Time) {
 	}
 	kept := c.waiting[:0]
 	for _, r := range c.waiting {
-		if r.id != "" && r.id != c.pinOfLocked(r.group).id {
+		cur := c.pinOfLocked(r.group).id
+		if r.id != "" && r.id != cur || r.pinned != "" && r.pinned != cur {
+			// The client holds a pin that is gone (unpinned, timed out):
+			// it must pull again without it, and another client goes first.
 			outs = append(outs, out{subj: r.reply, hdr: statusHdr("423 Nats-Pin-Id mismatch")})
 			continue
 		}
