@@ -19,6 +19,8 @@ func init() {
 		route{prefix: "CONSUMER.NAMES.", arg: true, rtype: api.TypeConsumerNamesResponse, fn: (*apiCall).consumerNames},
 		route{prefix: "CONSUMER.LIST.", arg: true, rtype: api.TypeConsumerListResponse, fn: (*apiCall).consumerList},
 		route{prefix: "CONSUMER.PAUSE.", rtype: api.TypeConsumerPauseResponse, fn: (*apiCall).consumerPause},
+		route{prefix: "CONSUMER.UNPIN.", rtype: api.TypeConsumerUnpinResponse, fn: (*apiCall).consumerUnpin},
+		route{prefix: "CONSUMER.RESET.", rtype: api.TypeConsumerResetResponse, fn: (*apiCall).consumerReset},
 	)
 	rawRoutes = append(rawRoutes, rawRoute{prefix: "CONSUMER.MSG.NEXT.", fn: (*apiCall).consumerNext})
 }
@@ -219,6 +221,7 @@ func (c *consumer) update(cfg *api.ConsumerConfig) *api.Error {
 	}
 	c.cfg = *cfg
 	c.filters = consumerFilters(cfg)
+	c.sample = sampleRate(cfg.SampleFrequency)
 	c.npValid = false
 	c.mu.Unlock()
 	if c.se.persistent() && !cfg.MemoryStorage {
@@ -336,4 +339,56 @@ func jsonEq(a, b any) bool {
 	x, err1 := json.Marshal(a)
 	y, err2 := json.Marshal(b)
 	return err1 == nil && err2 == nil && bytes.Equal(x, y)
+}
+
+// consumerUnpin frees a priority group's pinned client.
+func (c *apiCall) consumerUnpin(rest string) {
+	const rt = api.TypeConsumerUnpinResponse
+	var req api.ConsumerUnpinRequest
+	if e := c.needBody(&req); e != nil {
+		c.fail(rt, e)
+		return
+	}
+	_, cons, ok := c.streamAndConsumer(rt, rest)
+	if !ok {
+		return
+	}
+	if req.Group == "" {
+		c.fail(rt, api.ErrBadRequest)
+		return
+	}
+	cons.mu.Lock()
+	known := contains(cons.cfg.PriorityGroups, req.Group)
+	if known {
+		cons.unpinLocked(req.Group, "admin")
+	}
+	cons.mu.Unlock()
+	if !known {
+		c.fail(rt, api.ErrConsumerInvalidPriorityGroup)
+		return
+	}
+	cons.publishEvents()
+	cons.signal()
+	c.respond(api.Response{Type: rt})
+}
+
+// consumerReset moves a consumer back (or forward) to a stream sequence,
+// forgetting what it delivered and what waited for acks.
+func (c *apiCall) consumerReset(rest string) {
+	const rt = api.TypeConsumerResetResponse
+	var req api.ConsumerResetRequest
+	if e := c.decode(&req); e != nil {
+		c.fail(rt, e)
+		return
+	}
+	_, cons, ok := c.streamAndConsumer(rt, rest)
+	if !ok {
+		return
+	}
+	seq, e := cons.reset(req.Seq)
+	if e != nil {
+		c.fail(rt, e)
+		return
+	}
+	c.respond(api.ConsumerResetResponse{Response: api.Response{Type: rt}, ConsumerInfo: cons.info(true), ResetSeq: seq})
 }

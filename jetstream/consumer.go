@@ -72,6 +72,13 @@ type pullReq struct {
 	noWait   bool
 	hb       time.Duration
 	lastSend time.Time
+	// priority groups
+	group         string
+	minPending    int64
+	minAckPending int64
+	id            string // Nats-Pin-Id the request carries
+	pinned        string // pin id this request was served under
+	priority      int
 }
 
 // consumer is one consumer of a stream.
@@ -111,8 +118,19 @@ type consumer struct {
 	hbAt    time.Time
 	fcReply string // outstanding flow control request
 	fcSince int    // messages since the last flow control request
+	fcSize  int    // bytes since the last flow control request
 	fcN     uint64
 	sm      store.StoredMsg // the loop's scratch
+	rlAt    time.Time       // rate_limit_bps: no delivery before
+	rpTs    int64           // replay original: stored time of the last new delivery
+	rpAt    time.Time       // and when it went out
+	fromLps bool            // pickLocked took the sequence from lps
+	sample  int             // sample_freq in percent
+	// advPaused is the paused state the last pause advisory told.
+	advPaused bool
+	events    []pendingEvent
+	pins      map[string]*pin // pinned_client: per priority group
+	pinWake   time.Time       // when a pin may time out
 	// np caches num_pending for ack replies: valid for stream last
 	// sequence npLast; grown by what arrived since, lowered per delivery.
 	np      uint64
@@ -155,6 +173,9 @@ func setConsumerDefaults(cfg *api.ConsumerConfig, ephemeral bool) {
 	}
 	if cfg.DeliverSubject == "" && cfg.MaxWaiting == 0 {
 		cfg.MaxWaiting = defaultMaxWaiting
+	}
+	if cfg.PriorityPolicy == api.PriorityPinnedClient && cfg.PinnedTTL == 0 {
+		cfg.PinnedTTL = defaultPinnedTTL
 	}
 	if ephemeral && cfg.InactiveThresh == 0 {
 		cfg.InactiveThresh = defaultInactive
@@ -435,6 +456,8 @@ func (se *streamEntry) newConsumer(cfg api.ConsumerConfig, created time.Time, re
 		ephem: cfg.Durable == "", kick: make(chan struct{}, 1), stop: make(chan struct{}),
 	}
 	c.filters = consumerFilters(&cfg)
+	c.sample = sampleRate(cfg.SampleFrequency)
+	c.advPaused = cfg.PauseUntil != nil && cfg.PauseUntil.After(created)
 	c.ret = se.retention()
 	c.sacc = a.js.srv.LookupAccount(a.name)
 	sess, err := a.js.srv.Attach(server.SessionOptions{Kind: server.SessionJetStream, Account: a.name, Name: "JetStream consumer " + se.Name() + " > " + name, QueueLen: 8192})
@@ -782,6 +805,7 @@ func (c *consumer) info(withConfig bool) *api.ConsumerInfo {
 		NumPending:     c.numPendingLocked(),
 		Cluster:        &api.ClusterInfo{Leader: c.acc.js.srv.Name()},
 		TimeStamp:      now,
+		PriorityGroups: c.priorityInfoLocked(),
 	}
 	if withConfig {
 		cfg := c.cfg
@@ -893,6 +917,33 @@ func (se *streamEntry) interest(seq uint64, subject string) bool {
 	return false
 }
 
-// interestChanged is called when a consumer goes away: nothing to do on
-// interest streams yet (messages only that consumer held stay).
-func (se *streamEntry) interestChanged() {}
+// interestChanged is called when a consumer went away: on an interest
+// stream, the messages no remaining consumer still wants (only the
+// removed one had not acked them) are removed.
+func (se *streamEntry) interestChanged() {
+	if se.retention() != api.InterestPolicy {
+		return
+	}
+	cons := se.cons.list()
+	st := se.Store()
+	var sm store.StoredMsg
+	var drop []uint64
+	for seq := uint64(0); ; seq = sm.Seq + 1 {
+		if err := st.LoadNextMsg("", seq, &sm); err != nil {
+			break
+		}
+		wanted := false
+		for _, c := range cons {
+			if c.matches(sm.Subject) && !c.hasAcked(sm.Seq) {
+				wanted = true
+				break
+			}
+		}
+		if !wanted {
+			drop = append(drop, sm.Seq)
+		}
+	}
+	for _, s := range drop {
+		se.Propose(&stream.Op{Kind: stream.OpDelete, Seq: s, NoErase: true})
+	}
+}

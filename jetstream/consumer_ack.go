@@ -67,6 +67,7 @@ func (c *consumer) handleAck(m *server.Msg) {
 				}
 			}
 			p := &c.pending[i]
+			c.nakedLocked(*p)
 			if delay > 0 {
 				// Redeliver once delay passed: shift the delivery time.
 				p.ts = time.Now().Add(delay).UnixNano() - int64(c.waitFor(p.dc))
@@ -105,7 +106,11 @@ func (c *consumer) handleAck(m *server.Msg) {
 		c.mu.Unlock()
 		return
 	}
+	evs := len(c.events) > 0
 	c.mu.Unlock()
+	if evs {
+		c.publishEvents()
+	}
 	c.signal()
 	if len(acked) > 0 && c.se.retention() != api.LimitsPolicy {
 		c.se.ackedBy(c, acked)
@@ -128,12 +133,16 @@ func (c *consumer) ackLocked(sseq uint64) []uint64 {
 		for i := c.head; i < len(c.pending) && c.pending[i].sseq <= sseq; i++ {
 			if !c.pending[i].done {
 				out = append(out, c.pending[i].sseq)
+				if c.pending[i].sseq == sseq {
+					c.ackSampledLocked(c.pending[i], time.Now())
+				}
 				c.doneLocked(i)
 			}
 		}
 		return out
 	}
 	if i, ok := c.findLocked(sseq); ok && !c.pending[i].done {
+		c.ackSampledLocked(c.pending[i], time.Now())
 		c.doneLocked(i)
 		return []uint64{sseq}
 	}
@@ -145,7 +154,6 @@ func (c *consumer) handleFC(m *server.Msg) {
 	c.mu.Lock()
 	if c.fcReply == string(m.Subject) {
 		c.fcReply = ""
-		c.fcSince = 0
 	}
 	c.mu.Unlock()
 	c.signal()
@@ -189,6 +197,8 @@ func (c *consumer) handleNext(reply string, data []byte) {
 		code = "400 Bad Request - Invalid Priority Group"
 	case len(c.waiting) >= c.cfg.MaxWaiting:
 		code = "409 Exceeded MaxWaiting"
+	case c.pinned() && req.ID != "" && req.ID != c.pinOfLocked(req.Group).id:
+		code = "423 Nats-Pin-Id mismatch"
 	}
 	if code == "" {
 		c.addRequestLocked(reply, &req)
@@ -212,7 +222,13 @@ func contains(l []string, s string) bool {
 
 func (c *consumer) addRequestLocked(reply string, req *api.PullRequest) {
 	now := time.Now()
-	r := &pullReq{reply: reply, batch: max(req.Batch, 1), maxBytes: req.MaxBytes, noWait: req.NoWait, hb: req.Heartbeat, lastSend: now}
+	r := &pullReq{reply: reply, batch: max(req.Batch, 1), maxBytes: req.MaxBytes, noWait: req.NoWait, hb: req.Heartbeat, lastSend: now,
+		group: req.Group, minPending: req.MinPending, minAckPending: req.MinAckPending, id: req.ID, priority: req.Priority}
+	if c.pinned() && req.ID != "" {
+		if p := c.pinOfLocked(req.Group); p.id == req.ID {
+			p.lastPull = now
+		}
+	}
 	if req.Expires > 0 {
 		r.expires = now.Add(req.Expires)
 		if req.NoWait {
@@ -272,4 +288,45 @@ func (c *consumer) hasAcked(s uint64) bool {
 	}
 	i, ok := c.findLocked(s)
 	return !ok || c.pending[i].done
+}
+
+// reset makes stream sequence seq (0: the one after the ack floor) the
+// next to deliver; pending acks and redeliveries are dropped.
+func (c *consumer) reset(seq uint64) (uint64, *api.Error) {
+	c.mu.Lock()
+	if seq != 0 {
+		bad := ""
+		switch c.cfg.DeliverPolicy {
+		case api.DeliverAll:
+		case api.DeliverByStartSeq:
+			if seq < c.cfg.OptStartSeq {
+				bad = "sequence " + strconv.FormatUint(seq, 10) + " is before the start sequence " + strconv.FormatUint(c.cfg.OptStartSeq, 10)
+			}
+		case api.DeliverByStartTime:
+			if first := stream.SeqAtTime(c.se.Store(), c.cfg.OptStartTime.UnixNano(), &c.sm); seq < first {
+				bad = "sequence " + strconv.FormatUint(seq, 10) + " is before the start time's sequence " + strconv.FormatUint(first, 10)
+			}
+		default:
+			bad = "deliver policy " + c.cfg.DeliverPolicy.String() + " can not be reset to a sequence"
+		}
+		if bad != "" {
+			c.mu.Unlock()
+			return 0, api.ErrConsumerInvalidReset.With("err", bad)
+		}
+	} else {
+		seq = c.floor.Stream + 1
+	}
+	c.pending, c.head, c.npend, c.nredel = nil, 0, 0, 0
+	c.rdq, c.lps = nil, nil
+	c.next = seq
+	c.dsseq = seq - 1
+	c.floor = store.SequencePair{Consumer: c.dseq, Stream: seq - 1}
+	c.scanAt = 0
+	c.npValid = false
+	c.rpTs = 0
+	c.dirty = true
+	c.mu.Unlock()
+	_ = c.flush(true)
+	c.signal()
+	return seq, nil
 }

@@ -12,9 +12,17 @@ import (
 	"natsd.dev/jetstream/store"
 )
 
-// fcWindow is how many messages a push consumer with flow control sends
-// past an unanswered flow control request before it stalls.
-const fcWindow = 512
+// Push flow control (ADR-9): a consumer with flow_control asks its client
+// for an answer ("100 FlowControl Request" with a reply subject under
+// $JS.FC) every fcEvery messages or fcBytes bytes, and stalls when
+// fcWindow messages or 2*fcBytes bytes went out past a request the client
+// has not answered; the answer (or a reply to a stalled heartbeat's
+// Nats-Consumer-Stalled subject) resumes delivery.
+const (
+	fcWindow = 512
+	fcEvery  = fcWindow / 2
+	fcBytes  = 1 << 20
+)
 
 // loop is the consumer's delivery goroutine: it delivers whatever can be
 // delivered, then waits for new messages, pull requests, acks, timers.
@@ -107,12 +115,23 @@ func (c *consumer) work() time.Time {
 		outs = c.expireLocked(now, outs)
 		c.scanLocked(now.UnixNano())
 		o, ok, w := c.nextLocked(now)
+		if !ok {
+			outs = c.noWaitDoneLocked(outs)
+		}
 		if ok {
 			outs = append(outs, o)
+			if fc, ok := c.flowControlLocked(len(o.subj) + len(o.hdr) + len(o.data)); ok {
+				outs = append(outs, fc)
+			}
 		}
 		soon(w)
 		soon(c.wakeLocked(now))
+		c.pauseCheckLocked(now)
+		evs := len(c.events) > 0
 		c.mu.Unlock()
+		if evs {
+			c.publishEvents()
+		}
 		for _, m := range outs {
 			if m.to != "" {
 				_ = c.sess.PublishAs(m.to, m.subj, m.reply, m.hdr, m.data)
@@ -144,6 +163,7 @@ func (c *consumer) wakeLocked(now time.Time) time.Time {
 	if c.scanAt > 0 {
 		soon(time.Unix(0, c.scanAt))
 	}
+	soon(c.pinWake)
 	if hb := c.cfg.Heartbeat; hb > 0 {
 		soon(c.hbAt)
 	}
@@ -189,12 +209,14 @@ func (c *consumer) expireLocked(now time.Time, outs []out) []out {
 	}
 	clear(c.waiting[len(kept):])
 	c.waiting = kept
+	outs, c.pinWake = c.pinsLocked(now, outs)
+	outs = c.noWaitLocked(outs)
 	if hb := c.cfg.Heartbeat; hb > 0 && c.cfg.DeliverSubject != "" {
 		if c.hbAt.IsZero() {
 			c.hbAt = now.Add(hb)
 		} else if !now.Before(c.hbAt) {
 			kv := []string{"Nats-Last-Consumer", strconv.FormatUint(c.dseq, 10), "Nats-Last-Stream", strconv.FormatUint(c.dsseq, 10)}
-			if c.fcReply != "" {
+			if c.stalledLocked() {
 				kv = append(kv, "Nats-Consumer-Stalled", c.fcReply)
 			}
 			outs = append(outs, out{subj: c.cfg.DeliverSubject, hdr: statusHdr("100 Idle Heartbeat", kv...)})
@@ -257,20 +279,12 @@ func (c *consumer) targetLocked() (r *pullReq, ok bool) {
 		if c.sacc == nil || !c.sacc.HasInterest(c.cfg.DeliverSubject) {
 			return nil, false
 		}
-		if c.cfg.FlowControl && c.fcReply != "" && c.fcSince >= fcWindow {
+		if c.stalledLocked() {
 			return nil, false
 		}
 		return nil, true
 	}
-	for len(c.waiting) > 0 {
-		r := c.waiting[0]
-		if c.sacc != nil && !c.sacc.HasInterest(r.reply) {
-			c.dropFirst()
-			continue
-		}
-		return r, true
-	}
-	return nil, false
+	return c.choosePullLocked()
 }
 
 func (c *consumer) dropFirst() {
@@ -284,6 +298,9 @@ func (c *consumer) dropFirst() {
 func (c *consumer) nextLocked(now time.Time) (out, bool, time.Time) {
 	if p := c.cfg.PauseUntil; p != nil && p.After(now) {
 		return out{}, false, *p
+	}
+	if c.cfg.RateLimit > 0 && now.Before(c.rlAt) {
+		return out{}, false, c.rlAt
 	}
 	for {
 		r, ok := c.targetLocked()
@@ -320,23 +337,36 @@ func (c *consumer) nextLocked(now time.Time) (out, bool, time.Time) {
 				continue
 			}
 		}
+		if !redeliver && c.cfg.ReplayPolicy == api.ReplayOriginal && c.rpTs != 0 {
+			// Keep the original spacing of the messages.
+			if due := c.rpAt.Add(time.Duration(sm.Time - c.rpTs)); now.Before(due) {
+				c.unpickLocked(seq)
+				return out{}, false, due
+			}
+		}
 		hdr, data := sm.Hdr, sm.Data
 		if c.cfg.HeadersOnly {
 			hdr = appendHeader(hdr, "Nats-Msg-Size", strconv.Itoa(len(data)))
 			data = nil
 		}
 		size := len(sm.Subject) + len(hdr) + len(data)
+		if r != nil && c.pinned() {
+			size += len("Nats-Pin-Id: \r\n") + idLen
+		}
 		if r != nil && r.maxBytes > 0 && size > r.maxBytes {
 			c.dropFirst()
 			if redeliver {
 				c.rdq = append([]uint64{seq}, c.rdq...)
-			} else if len(c.lps) == 0 || c.lps[0] != seq {
-				c.next = seq
+			} else {
+				c.unpickLocked(seq)
 			}
 			if r.sent == 0 {
 				return out{subj: r.reply, hdr: statusHdr("409 Message Size Exceeds MaxBytes")}, true, time.Time{}
 			}
 			return out{subj: r.reply, hdr: statusHdr("408 Request Timeout", pendingKV(r)...)}, true, time.Time{}
+		}
+		if id := c.pinForLocked(r, now); id != "" {
+			hdr = appendHeader(hdr, "Nats-Pin-Id", id)
 		}
 		c.dseq++
 		ts := now.UnixNano()
@@ -390,8 +420,12 @@ func (c *consumer) nextLocked(now time.Time) (out, bool, time.Time) {
 				c.dropFirst()
 			}
 		}
-		if c.cfg.FlowControl {
-			c.fcSince++
+		if !redeliver && c.cfg.ReplayPolicy == api.ReplayOriginal {
+			c.rpTs, c.rpAt = sm.Time, now
+		}
+		if bps := c.cfg.RateLimit; bps > 0 {
+			d := time.Duration(float64(size) * 8 / float64(bps) * float64(time.Second))
+			c.rlAt = now.Add(d)
 		}
 		if !ackd && c.ret != api.LimitsPolicy {
 			c.se.ackedLater(c, seq)
@@ -400,9 +434,34 @@ func (c *consumer) nextLocked(now time.Time) (out, bool, time.Time) {
 	}
 }
 
+// flowControlLocked counts a message of size bytes just delivered to a
+// push consumer with flow control and returns a flow control request
+// when one is due.
+func (c *consumer) flowControlLocked(size int) (out, bool) {
+	if !c.cfg.FlowControl || c.cfg.DeliverSubject == "" {
+		return out{}, false
+	}
+	c.fcSince++
+	c.fcSize += size
+	if c.fcReply != "" || (c.fcSince < fcEvery && c.fcSize < fcBytes) {
+		return out{}, false
+	}
+	c.fcN++
+	c.fcReply = "$JS.FC." + c.stream + "." + c.name + "." + strconv.FormatUint(c.fcN, 36)
+	c.fcSince, c.fcSize = 0, 0
+	return out{subj: c.cfg.DeliverSubject, reply: c.fcReply, hdr: statusHdr("100 FlowControl Request")}, true
+}
+
+// stalledLocked reports whether a push consumer waits for the answer to
+// its flow control request.
+func (c *consumer) stalledLocked() bool {
+	return c.cfg.FlowControl && c.fcReply != "" && (c.fcSince >= fcWindow || c.fcSize >= 2*fcBytes)
+}
+
 // pickLocked chooses the next stream sequence: a redelivery first, then
 // the last-per-subject list, then the next matching message.
 func (c *consumer) pickLocked() (seq uint64, redeliver, ok bool) {
+	c.fromLps = false
 	for len(c.rdq) > 0 {
 		s := c.rdq[0]
 		c.rdq = c.rdq[1:]
@@ -413,6 +472,7 @@ func (c *consumer) pickLocked() (seq uint64, redeliver, ok bool) {
 	if len(c.lps) > 0 {
 		s := c.lps[0]
 		c.lps = c.lps[1:]
+		c.fromLps = true
 		return s, false, true
 	}
 	st := c.se.Store()
@@ -439,6 +499,16 @@ func (c *consumer) pickLocked() (seq uint64, redeliver, ok bool) {
 	}
 	c.next = best + 1
 	return best, false, true
+}
+
+// unpickLocked puts back a new (not redelivered) sequence pickLocked
+// returned, to be picked again.
+func (c *consumer) unpickLocked(seq uint64) {
+	if c.fromLps {
+		c.lps = append([]uint64{seq}, c.lps...)
+		return
+	}
+	c.next = seq
 }
 
 // findLocked finds the pending entry of stream sequence seq.

@@ -269,3 +269,16 @@ type PullRequest struct {
 	ID            string        `json:"id,omitempty"`
 	Priority      int           `json:"priority,omitempty"`
 }
+
+// ConsumerResetRequest is CONSUMER.RESET's request: the stream sequence to
+// deliver next, or 0 for the ack floor's next.
+type ConsumerResetRequest struct {
+	Seq uint64 `json:"seq,omitempty"`
+}
+
+// ConsumerResetResponse answers CONSUMER.RESET with the consumer's info.
+type ConsumerResetResponse struct {
+	Response
+	*ConsumerInfo
+	ResetSeq uint64 `json:"reset_seq"`
+}

@@ -1,0 +1,294 @@
+package jetstream
+
+import (
+	"time"
+
+	"natsd.dev/jetstream/api"
+)
+
+// Priority groups of pull consumers (ADR-42).
+//
+// overflow: a request with min_pending or min_ack_pending is served only
+// while the consumer's num_pending or num_ack_pending reaches one of them;
+// requests without conditions come first.
+//
+// pinned_client: the first request served in a group pins its client: the
+// server makes up an id, sends it in the Nats-Pin-Id header of every
+// message to that client and serves only requests carrying it; others
+// wait (and get "423 Nats-Pin-Id mismatch" if they carry another id). A
+// pinned client that has not pulled for priority_timeout, or an UNPIN
+// call, frees the group for the next client.
+//
+// prioritized: the waiting request with the lowest priority goes first.
+
+// defaultPinnedTTL is priority_timeout when a pinned_client consumer sets none.
+const defaultPinnedTTL = 2 * time.Minute
+
+// idLen is the length of a pin id (newID).
+const idLen = 22
+
+const (
+	pinnedAdvisoryType   = "io.nats.jetstream.advisory.v1.consumer_group_pinned"
+	unpinnedAdvisoryType = "io.nats.jetstream.advisory.v1.consumer_group_unpinned"
+)
+
+// pin is a priority group's pinned client.
+type pin struct {
+	id       string
+	ts       time.Time // when pinned
+	lastPull time.Time // its last pull request
+}
+
+type pinnedAdvisory struct {
+	event
+	Account  string `json:"account,omitempty"`
+	Stream   string `json:"stream"`
+	Consumer string `json:"consumer"`
+	Domain   string `json:"domain,omitempty"`
+	Group    string `json:"group"`
+	PinnedID string `json:"pinned_id"`
+}
+
+type unpinnedAdvisory struct {
+	event
+	Account  string `json:"account,omitempty"`
+	Stream   string `json:"stream"`
+	Consumer string `json:"consumer"`
+	Domain   string `json:"domain,omitempty"`
+	Group    string `json:"group"`
+	Reason   string `json:"reason"`
+}
+
+func (c *consumer) pinned() bool { return c.cfg.PriorityPolicy == api.PriorityPinnedClient }
+
+func (c *consumer) pinTTL() time.Duration {
+	if c.cfg.PinnedTTL > 0 {
+		return c.cfg.PinnedTTL
+	}
+	return defaultPinnedTTL
+}
+
+// pinOfLocked returns the group's pin (empty id when nobody is pinned).
+func (c *consumer) pinOfLocked(group string) *pin {
+	if c.pins == nil {
+		c.pins = make(map[string]*pin)
+	}
+	p := c.pins[group]
+	if p == nil {
+		p = &pin{}
+		c.pins[group] = p
+	}
+	return p
+}
+
+// eligibleLocked reports whether request r can be served now, and
+// whether it is conditional (overflow with min_pending/min_ack_pending).
+func (c *consumer) eligibleLocked(r *pullReq) (ok, conditional bool) {
+	switch c.cfg.PriorityPolicy {
+	case api.PriorityOverflow:
+		if r.minPending <= 0 && r.minAckPending <= 0 {
+			return true, false
+		}
+		if r.minAckPending > 0 && int64(c.npend) >= r.minAckPending {
+			return true, true
+		}
+		if r.minPending > 0 && int64(c.replyPendingLocked()) >= r.minPending {
+			return true, true
+		}
+		return false, true
+	case api.PriorityPinnedClient:
+		p := c.pinOfLocked(r.group)
+		if p.id == "" {
+			return r.id == "", false
+		}
+		return r.id == p.id || r.pinned == p.id, false
+	}
+	return true, false
+}
+
+// choosePullLocked picks the waiting request to serve next and moves it
+// to the front of c.waiting; a chosen request whose client went away is
+// dropped and the choice made again.
+func (c *consumer) choosePullLocked() (*pullReq, bool) {
+	for len(c.waiting) > 0 {
+		best := 0
+		if c.cfg.PriorityPolicy != api.PriorityNone {
+			if best = c.bestPullLocked(); best < 0 {
+				return nil, false
+			}
+		}
+		r := c.waiting[best]
+		copy(c.waiting[1:best+1], c.waiting[:best])
+		c.waiting[0] = r
+		if c.sacc != nil && !c.sacc.HasInterest(r.reply) {
+			c.dropFirst()
+			continue
+		}
+		return r, true
+	}
+	return nil, false
+}
+
+// bestPullLocked returns the index of the waiting request a priority
+// policy serves first, or -1 when none may be served now.
+func (c *consumer) bestPullLocked() int {
+	best, bestCond := -1, false
+	for i, r := range c.waiting {
+		ok, cond := c.eligibleLocked(r)
+		if !ok {
+			continue
+		}
+		switch {
+		case best < 0:
+		case c.cfg.PriorityPolicy == api.PriorityPrioritized:
+			if r.priority >= c.waiting[best].priority {
+				continue
+			}
+		case bestCond && !cond:
+		default:
+			continue
+		}
+		best, bestCond = i, cond
+	}
+	return best
+}
+
+// pinForLocked returns the pin id to send with a delivery to request r,
+// pinning r's client when its group has nobody pinned.
+func (c *consumer) pinForLocked(r *pullReq, now time.Time) string {
+	if r == nil || !c.pinned() {
+		return ""
+	}
+	p := c.pinOfLocked(r.group)
+	if p.id == "" {
+		p.id, p.ts, p.lastPull = newID(), now.UTC(), now
+		c.queueEventLocked(advisoryPrefix+"CONSUMER.PINNED."+c.stream+"."+c.name, pinnedAdvisory{
+			event: newEvent(pinnedAdvisoryType), Account: c.acc.name, Stream: c.stream, Consumer: c.name,
+			Domain: c.acc.js.opts.Domain, Group: r.group, PinnedID: p.id,
+		})
+	}
+	r.pinned = p.id
+	return p.id
+}
+
+// unpinLocked frees a group's pin.
+func (c *consumer) unpinLocked(group, reason string) {
+	p := c.pins[group]
+	if p == nil || p.id == "" {
+		return
+	}
+	*p = pin{}
+	c.queueEventLocked(advisoryPrefix+"CONSUMER.UNPINNED."+c.stream+"."+c.name, unpinnedAdvisory{
+		event: newEvent(unpinnedAdvisoryType), Account: c.acc.name, Stream: c.stream, Consumer: c.name,
+		Domain: c.acc.js.opts.Domain, Group: group, Reason: reason,
+	})
+}
+
+// pinsLocked ends pins whose client stopped pulling, answers waiting
+// requests that carry (or were served under) an id no longer pinned with
+// 423, and returns when a pin may time out next.
+func (c *consumer) pinsLocked(now time.Time, outs []out) ([]out, time.Time) {
+	if !c.pinned() {
+		return outs, time.Time{}
+	}
+	var wake time.Time
+	for g, p := range c.pins {
+		if p.id == "" {
+			continue
+		}
+		active := false
+		for _, r := range c.waiting {
+			if r.group == g && (r.id == p.id || r.pinned == p.id) {
+				active = true
+				break
+			}
+		}
+		if active {
+			p.lastPull = now
+			continue
+		}
+		due := p.lastPull.Add(c.pinTTL())
+		if !now.Before(due) {
+			c.unpinLocked(g, "timeout")
+			continue
+		}
+		if wake.IsZero() || due.Before(wake) {
+			wake = due
+		}
+	}
+	kept := c.waiting[:0]
+	for _, r := range c.waiting {
+		cur := c.pinOfLocked(r.group).id
+		if r.id != "" && r.id != cur || r.pinned != "" && r.pinned != cur {
+			// The client holds a pin that is gone (unpinned, timed out):
+			// it must pull again without it, and another client goes first.
+			outs = append(outs, out{subj: r.reply, hdr: statusHdr("423 Nats-Pin-Id mismatch")})
+			continue
+		}
+		kept = append(kept, r)
+	}
+	clear(c.waiting[len(kept):])
+	c.waiting = kept
+	return outs, wake
+}
+
+// noWaitLocked answers no_wait requests a priority policy does not let
+// be served now (another client is pinned, overflow conditions unmet):
+// they do not wait.
+func (c *consumer) noWaitLocked(outs []out) []out {
+	if c.cfg.PriorityPolicy == api.PriorityNone {
+		return outs
+	}
+	kept := c.waiting[:0]
+	for _, r := range c.waiting {
+		if ok, _ := c.eligibleLocked(r); r.noWait && !ok {
+			if r.sent == 0 {
+				outs = append(outs, out{subj: r.reply, hdr: statusHdr("404 No Messages")})
+			} else {
+				outs = append(outs, out{subj: r.reply, hdr: statusHdr("408 Request Timeout", pendingKV(r)...)})
+			}
+			continue
+		}
+		kept = append(kept, r)
+	}
+	clear(c.waiting[len(kept):])
+	c.waiting = kept
+	return outs
+}
+
+// noWaitDoneLocked answers every no_wait request still waiting when
+// nothing more can be delivered now: no_wait never waits, not even behind
+// another client's long poll.
+func (c *consumer) noWaitDoneLocked(outs []out) []out {
+	kept := c.waiting[:0]
+	for _, r := range c.waiting {
+		if !r.noWait {
+			kept = append(kept, r)
+			continue
+		}
+		if r.sent == 0 {
+			outs = append(outs, out{subj: r.reply, hdr: statusHdr("404 No Messages")})
+		} else {
+			outs = append(outs, out{subj: r.reply, hdr: statusHdr("408 Request Timeout", pendingKV(r)...)})
+		}
+	}
+	clear(c.waiting[len(kept):])
+	c.waiting = kept
+	return outs
+}
+
+// priorityInfoLocked is the priority_groups part of the consumer's info.
+func (c *consumer) priorityInfoLocked() []api.PriorityGroupState {
+	if !c.pinned() {
+		return nil
+	}
+	l := make([]api.PriorityGroupState, 0, len(c.cfg.PriorityGroups))
+	for _, g := range c.cfg.PriorityGroups {
+		s := api.PriorityGroupState{Group: g}
+		if p := c.pins[g]; p != nil && p.id != "" {
+			s.PinnedClientID, s.PinnedTS = p.id, p.ts
+		}
+		l = append(l, s)
+	}
+	return l
+}
