@@ -40,8 +40,11 @@ type account struct {
 	list atomic.Pointer[[]*streamEntry]
 
 	apiTotal, apiErrors atomic.Uint64
-	direct              directRunner // batch direct gets in flight
-	failed              []string     // streams recover could not open (/healthz); set before the account is shared
+	// fast serves DIRECT.GET on the requester's goroutine (serveDirect);
+	// nil for an account without JetStream.
+	fast   *server.InternalClient
+	direct directRunner // batch direct gets in flight
+	failed []string     // streams recover could not open (/healthz); set before the account is shared
 
 	xfer transfers // snapshots and restores in progress
 }
@@ -120,23 +123,45 @@ func (js *JetStream) addAccount(name string, lim api.AccountLimits, on bool) (*a
 			return nil, fmt.Errorf("jetstream: account %q: %w", name, err)
 		}
 	}
+	if on {
+		if err := a.serveDirect(); err != nil {
+			a.close()
+			return nil, fmt.Errorf("jetstream: account %q: %w", name, err)
+		}
+	}
 	js.mu.Lock()
 	js.accounts[name] = a
 	js.mu.Unlock()
 	return a, nil
 }
 
-// apiSubjects are the subjects the API is served on: $JS.API.> and, with
-// a domain, $JS.<domain>.API.>.
-func (js *JetStream) apiSubjects() []string {
-	s := []string{"$JS.API.>"}
+// apiPrefixes are the prefixes the API is served under: $JS.API. and,
+// with a domain, $JS.<domain>.API.
+func (js *JetStream) apiPrefixes() []string {
+	p := []string{"$JS.API."}
 	if d := js.opts.Domain; d != "" {
-		s = append(s, "$JS."+d+".API.>")
+		p = append(p, "$JS."+d+".API.")
+	}
+	return p
+}
+
+// apiSubjects are the subjects the account's API session serves: every
+// call but DIRECT.GET, which serveDirect answers on the requester's
+// goroutine. A subject outside these gets no responders, as upstream.
+func (js *JetStream) apiSubjects() []string {
+	var s []string
+	for _, p := range js.apiPrefixes() {
+		for _, t := range []string{"INFO", "STREAM.>", "CONSUMER.>", "ACCOUNT.>", "META.>", "SERVER.>"} {
+			s = append(s, p+t)
+		}
 	}
 	return s
 }
 
 func (a *account) close() error {
+	if a.fast != nil {
+		a.fast.Close()
+	}
 	a.direct.stop()
 	a.xfer.stop()
 	a.mu.Lock()

@@ -420,3 +420,22 @@ func (d *directRunner) stop() {
 	d.mu.Unlock()
 	d.wg.Wait()
 }
+
+// serveDirect answers DIRECT.GET through an internal client, on the
+// goroutine of the connection that asked: a get is one store read (a
+// batch hands itself to the direct runner), and skipping the hop to the
+// API session's goroutine is most of a KV get's latency. An account
+// without JetStream does not serve it: the requester gets no responders.
+func (a *account) serveDirect() error {
+	ic, err := a.js.srv.NewInternalClient(a.name)
+	if err != nil {
+		return err
+	}
+	a.fast = ic
+	for _, p := range a.js.apiPrefixes() {
+		if _, err := ic.Subscribe(p+"DIRECT.GET.>", "", a.handleAPI); err != nil {
+			return err
+		}
+	}
+	return nil
+}
