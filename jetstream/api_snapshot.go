@@ -226,9 +226,10 @@ func (c *apiCall) streamSnapshot(name string) {
 	}
 	si, _, _ := se.info(nil)
 	j.state = si.State
-	// The archive's consumer entries are not written: natsd's streams
-	// have no consumers to snapshot yet.
-	j.state.Consumers = 0
+	if !req.NoConsumers {
+		j.consumers = se.archiveConsumers()
+	}
+	j.state.Consumers = len(j.consumers)
 	state := si.State
 	c.respond(api.SnapshotResponse{Response: api.Response{Type: rt}, Config: &si.Config, State: &state})
 	a.advise(advisoryPrefix+"STREAM.SNAPSHOT_CREATE."+name, snapCreateAdvisory{
@@ -240,6 +241,7 @@ func (c *apiCall) streamSnapshot(name string) {
 
 // snapshotJob sends one snapshot.
 type snapshotJob struct {
+	consumers []archivedConsumer // the durable consumers, taken at the start
 	acc       *account
 	se        *streamEntry
 	state     api.StreamState
@@ -311,6 +313,11 @@ func (j *snapshotJob) write() error {
 	w, zc := snapshot.Create(j)
 	if err := w.WriteState(time.Now().UnixNano(), &j.state); err != nil {
 		return err
+	}
+	for _, ac := range j.consumers {
+		if err := w.WriteConsumer(ac.name, ac.meta); err != nil {
+			return err
+		}
 	}
 	st := j.se.Store()
 	var m store.StoredMsg
@@ -589,9 +596,10 @@ type restoreJob struct {
 }
 
 type restoreResult struct {
-	st  store.StreamStore
-	dir string // the staging directory of a file store
-	err error
+	st        store.StreamStore
+	dir       string // the staging directory of a file store
+	err       error
+	consumers []archivedConsumer
 }
 
 func (a *account) startRestore(cfg api.StreamConfig, ci clientInfo) (*restoreJob, *api.Error) {
@@ -794,6 +802,11 @@ func (j *restoreJob) create(res restoreResult) (*streamEntry, *api.Error) {
 		_ = os.RemoveAll(dir)
 		return nil, restoreError(err)
 	}
+	for _, ac := range res.consumers {
+		if err := se.restoreConsumer(ac, created); err != nil {
+			a.js.log.Warn(fmt.Sprintf("Restore of stream '%s > %s': consumer %q not restored: %v", a.name, cfg.Name, ac.name, err))
+		}
+	}
 	return se, nil
 }
 
@@ -879,6 +892,13 @@ func (j *restoreJob) fill(r io.Reader) (res restoreResult) {
 				return res
 			}
 			next = it.Seq + 1
+		case snapshot.KindConsumer:
+			ac, err := decodeArchivedConsumer(it.Name, it.Meta)
+			if err != nil {
+				res.err = err
+				return res
+			}
+			res.consumers = append(res.consumers, ac)
 		case snapshot.KindEnd:
 			if last > 0 {
 				if res.err = skipTo(st, next, last+1); res.err != nil {

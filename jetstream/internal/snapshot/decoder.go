@@ -27,6 +27,12 @@ func (w *Writer) WriteState(ts int64, st *api.StreamState) error {
 	return w.WriteEntry(Header{Name: StateEntry, Timestamp: ts}, nil, b)
 }
 
+// WriteConsumer writes the entry of the consumer name: meta is its JSON
+// {"config": ..., "state": ...}.
+func (w *Writer) WriteConsumer(name string, meta []byte) error {
+	return w.WriteEntry(Header{Name: ConsumerPrefix + name}, nil, meta)
+}
+
 // WriteMsg writes a message entry.
 func (w *Writer) WriteMsg(subject string, seq uint64, ts int64, hdr, data []byte) error {
 	return w.WriteEntry(Header{Name: subject, Sequence: seq, Timestamp: ts}, hdr, data)
