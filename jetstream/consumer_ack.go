@@ -18,7 +18,8 @@ import (
 // $JS.ACK.<stream>.<consumer>.<delivered>.<sseq>.<cseq>.<ts>.<pending>.
 func (c *consumer) handleAck(m *server.Msg) {
 	toks := strings.Split(string(m.Subject), ".")
-	if len(toks) < 9 {
+	if len(toks) != 9 {
+		// Only the reply subjects this server hands out, as upstream.
 		return
 	}
 	sseq, err := strconv.ParseUint(toks[5], 10, 64)
@@ -43,15 +44,9 @@ func (c *consumer) handleAck(m *server.Msg) {
 	case "+NXT":
 		acked = c.ackLocked(sseq)
 		if len(m.Reply) > 0 {
-			req := api.PullRequest{Batch: 1}
-			if len(rest) > 0 {
-				if n, err := strconv.Atoi(string(rest)); err == nil {
-					req.Batch = n
-				} else {
-					_ = json.Unmarshal(rest, &req)
-				}
-			}
-			c.addRequestLocked(string(m.Reply), &req)
+			// The request that follows the ack goes through the checks
+			// of a pull request (max_waiting, bad values).
+			defer c.handleNext(string(m.Reply), rest)
 		}
 	case "-NAK":
 		if i, ok := c.findLocked(sseq); ok && !c.pending[i].done {

@@ -2,6 +2,7 @@ package jetstream_test
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -131,6 +132,445 @@ func TestConsumerAccountMaxConsumers(t *testing.T) {
 	}
 }
 
-var _ = nats.Connect
-var _ njs.JetStream
-var _ time.Duration
+// pullSetup makes stream S (subjects S.>) with n messages and a durable
+// pull consumer C with cfg's extra settings.
+func pullSetup(t *testing.T, n int, cfg njs.ConsumerConfig) (*nats.Conn, njs.JetStream, njs.Consumer) {
+	t.Helper()
+	s, _ := startJS(t, jetstream.Options{})
+	nc := servertest.Connect(t, s)
+	js, err := njs.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := js.CreateStream(ctx(t), njs.StreamConfig{Name: "S", Subjects: []string{"S.>"}, Storage: njs.MemoryStorage})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < n; i++ {
+		if _, err := js.Publish(ctx(t), fmt.Sprintf("S.%d", i), []byte(fmt.Sprint(i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cfg.Durable = "C"
+	if cfg.AckPolicy == njs.AckNonePolicy {
+		cfg.AckPolicy = njs.AckExplicitPolicy
+	}
+	cons, err := st.CreateConsumer(ctx(t), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return nc, js, cons
+}
+
+// TestConsumerPullBadRequests sends pull requests with absurd or
+// malformed values: negative ones get 400 Bad Request, huge ones are
+// served without the server holding anything in proportion.
+func TestConsumerPullBadRequests(t *testing.T) {
+	nc, js, cons := pullSetup(t, 3, njs.ConsumerConfig{})
+	const next = "$JS.API.CONSUMER.MSG.NEXT.S.C"
+	for _, body := range []string{
+		`{"batch":-1}`, `-5`, `{"batch":1,"expires":-1}`, `{"batch":1,"max_bytes":-1}`,
+		`{"batch":1,"expires":100000000000000000000}`, `{"batch":`, `{"batch":"ten"}`,
+	} {
+		inbox := nats.NewInbox()
+		sub, err := nc.SubscribeSync(inbox)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := nc.PublishRequest(next, inbox, []byte(body)); err != nil {
+			t.Fatal(err)
+		}
+		m := nextMsg(t, sub)
+		if m.Header.Get("Status") != "400" || !strings.HasPrefix(m.Header.Get("Description"), "Bad Request") || len(m.Data) != 0 {
+			t.Errorf("%s: want a 400 Bad Request status, got %q %v %q", body, m.Subject, m.Header, m.Data)
+		}
+		_ = sub.Unsubscribe()
+	}
+
+	// A batch of a billion with a second's expiry gets the three messages
+	// and then 408 Request Timeout.
+	inbox := nats.NewInbox()
+	sub, err := nc.SubscribeSync(inbox)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := nc.PublishRequest(next, inbox, []byte(`{"batch":1000000000,"expires":1000000000}`)); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 3; i++ {
+		m := nextMsg(t, sub)
+		if m.Header.Get("Status") != "" || string(m.Data) != fmt.Sprint(i) {
+			t.Fatalf("message %d: got %q %v %q", i, m.Subject, m.Header, m.Data)
+		}
+		_ = m.Ack()
+	}
+	if m := nextMsg(t, sub); m.Header.Get("Status") != "408" {
+		t.Fatalf("after the messages: want 408, got %v", m.Header)
+	}
+
+	// An expiry of a hundred years waits; a later publish is delivered.
+	if err := nc.PublishRequest(next, inbox, []byte(`{"batch":1,"expires":3153600000000000000}`)); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		ci, err := cons.Info(ctx(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ci.NumWaiting == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the 100-year request is not waiting: %+v", ci)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if _, err := js.Publish(ctx(t), "S.late", []byte("late")); err != nil {
+		t.Fatal(err)
+	}
+	if m := nextMsg(t, sub); string(m.Data) != "late" {
+		t.Fatalf("100-year request: got %v %q", m.Header, m.Data)
+	} else if err := m.Ack(); err != nil {
+		t.Fatal(err)
+	}
+	// +NXT with a bad request gets the same answer as MSG.NEXT.
+	if _, err := js.Publish(ctx(t), "S.nxt", []byte("nxt")); err != nil {
+		t.Fatal(err)
+	}
+	if err := nc.PublishRequest(next, inbox, []byte(`1`)); err != nil {
+		t.Fatal(err)
+	}
+	m := nextMsg(t, sub)
+	if string(m.Data) != "nxt" {
+		t.Fatalf("got %v %q", m.Header, m.Data)
+	}
+	nxtInbox := nats.NewInbox()
+	nsub, err := nc.SubscribeSync(nxtInbox)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := nc.PublishRequest(m.Reply, nxtInbox, []byte(`+NXT {"batch":-3}`)); err != nil {
+		t.Fatal(err)
+	}
+	if r := nextMsg(t, nsub); r.Header.Get("Status") != "400" {
+		t.Fatalf("+NXT with a negative batch: got %v %q", r.Header, r.Data)
+	}
+	ci, err := cons.Info(ctx(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ci.NumAckPending != 0 || ci.AckFloor.Stream != 5 || ci.NumWaiting != 0 {
+		t.Fatalf("after the requests: %+v", ci)
+	}
+}
+
+// TestConsumerFilterMatchesNothing: a consumer whose filter matches no
+// message has nothing pending and gets a later matching message.
+func TestConsumerFilterMatchesNothing(t *testing.T) {
+	_, js, cons := pullSetup(t, 5, njs.ConsumerConfig{FilterSubject: "S.none"})
+	b, err := cons.Fetch(1, njs.FetchMaxWait(300*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for m := range b.Messages() {
+		t.Fatalf("unexpected message %s", m.Subject())
+	}
+	if err := b.Error(); err != nil {
+		t.Fatalf("fetch: %v", err)
+	}
+	ci, err := cons.Info(ctx(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ci.NumPending != 0 || ci.Delivered.Consumer != 0 {
+		t.Fatalf("info: %+v", ci)
+	}
+	if _, err := js.Publish(ctx(t), "S.none", []byte("x")); err != nil {
+		t.Fatal(err)
+	}
+	if ci, err = cons.Info(ctx(t)); err != nil || ci.NumPending != 1 {
+		t.Fatalf("info after publish: %+v %v", ci, err)
+	}
+	b, err = cons.Fetch(1, njs.FetchMaxWait(5*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for m := range b.Messages() {
+		if m.Subject() != "S.none" {
+			t.Fatalf("got %s", m.Subject())
+		}
+		n++
+	}
+	if n != 1 {
+		t.Fatalf("got %d messages, err %v", n, b.Error())
+	}
+}
+
+// TestConsumerForgedAcks: acks for sequences never delivered and
+// malformed ack subjects change nothing.
+func TestConsumerForgedAcks(t *testing.T) {
+	nc, _, cons := pullSetup(t, 3, njs.ConsumerConfig{})
+	b, err := cons.FetchNoWait(2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var msgs []njs.Msg
+	for m := range b.Messages() {
+		msgs = append(msgs, m)
+	}
+	if len(msgs) != 2 {
+		t.Fatalf("fetched %d", len(msgs))
+	}
+	for _, subj := range []string{
+		"$JS.ACK.S.C.1.999.999.0.0",                // never delivered
+		"$JS.ACK.S.C.1.3.3.0.0",                    // stored, not delivered
+		"$JS.ACK.S.C.1.0.0.0.0",                    // sequence 0
+		"$JS.ACK.S.C.1.18446744073709551615.1.0.0", // max uint64
+		"$JS.ACK.S.C.x.y.z.w.v",                    // not numbers
+		"$JS.ACK.S.C.1.-2.2.0.0",                   // negative
+		"$JS.ACK.S.C.1.2",                          // too few tokens
+		"$JS.ACK.S.C.1.2.2.0.0.extra",              // too many tokens
+		"$JS.ACK.S.C.1.2.2.0.0.a.b.c",              // v2 length, not ours
+		"$JS.ACK.S.OTHER.1.2.2.0.0",                // another consumer
+		"$JS.ACK.T.C.1.2.2.0.0",                    // another stream
+	} {
+		for _, body := range []string{"+ACK", "", "-NAK", "+TERM", "+WPI", "+NXT 5", "garbage"} {
+			if err := nc.Publish(subj, []byte(body)); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	// A real ack of the first message, synchronous: the forged ones sent
+	// before it on this connection were handled by then.
+	if err := msgs[0].DoubleAck(ctx(t)); err != nil {
+		t.Fatal(err)
+	}
+	ci, err := cons.Info(ctx(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ci.NumAckPending != 1 || ci.AckFloor.Stream != 1 || ci.AckFloor.Consumer != 1 ||
+		ci.Delivered.Stream != 2 || ci.Delivered.Consumer != 2 || ci.NumPending != 1 || ci.NumRedelivered != 0 || ci.NumWaiting != 0 {
+		t.Fatalf("state changed by forged acks: %+v", ci)
+	}
+}
+
+// TestConsumerAckAfterDelete: acks to a deleted consumer are ignored and
+// do not bring it back.
+func TestConsumerAckAfterDelete(t *testing.T) {
+	nc, js, cons := pullSetup(t, 3, njs.ConsumerConfig{})
+	b, err := cons.FetchNoWait(3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var msgs []njs.Msg
+	for m := range b.Messages() {
+		msgs = append(msgs, m)
+	}
+	if len(msgs) != 3 {
+		t.Fatalf("fetched %d", len(msgs))
+	}
+	if err := js.DeleteConsumer(ctx(t), "S", "C"); err != nil {
+		t.Fatal(err)
+	}
+	_ = msgs[0].Ack()
+	_ = msgs[1].Nak()
+	_ = msgs[2].Term()
+	_ = msgs[0].InProgress()
+	inbox := nats.NewInbox()
+	if err := nc.PublishRequest(msgs[1].Reply(), inbox, []byte("+NXT")); err != nil {
+		t.Fatal(err)
+	}
+	if err := nc.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := js.Consumer(ctx(t), "S", "C"); !errors.Is(err, njs.ErrConsumerNotFound) {
+		t.Fatalf("consumer after acks: %v", err)
+	}
+	st, err := js.Stream(ctx(t), "S")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.CachedInfo().State.Consumers != 0 || st.CachedInfo().State.Msgs != 3 {
+		t.Fatalf("stream after acks: %+v", st.CachedInfo().State)
+	}
+	// A new consumer of the same name starts afresh.
+	c2, err := st.CreateConsumer(ctx(t), njs.ConsumerConfig{Durable: "C", AckPolicy: njs.AckExplicitPolicy})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ci := c2.CachedInfo(); ci.NumPending != 3 || ci.AckFloor.Stream != 0 || ci.NumAckPending != 0 {
+		t.Fatalf("recreated consumer: %+v", ci)
+	}
+}
+
+// TestConsumerMaxWaitingFlood: 10k waiting pull requests against
+// max_waiting 512: the extras get 409 Exceeded MaxWaiting.
+func TestConsumerMaxWaitingFlood(t *testing.T) {
+	nc, _, cons := pullSetup(t, 0, njs.ConsumerConfig{MaxWaiting: 512})
+	const n = 10000
+	statuses := make(chan string, n)
+	sub, err := nc.Subscribe("flood.>", func(m *nats.Msg) {
+		statuses <- m.Header.Get("Status") + " " + m.Header.Get("Description")
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sub.Unsubscribe()
+	_ = sub.SetPendingLimits(-1, -1)
+	for i := 0; i < n; i++ {
+		if err := nc.PublishRequest("$JS.API.CONSUMER.MSG.NEXT.S.C", fmt.Sprintf("flood.%d", i), []byte(`{"batch":1,"expires":60000000000}`)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := n - 512
+	timeout := time.After(20 * time.Second)
+	for got := 0; got < want; got++ {
+		select {
+		case s := <-statuses:
+			if s != "409 Exceeded MaxWaiting" {
+				t.Fatalf("status %d: %q", got, s)
+			}
+		case <-timeout:
+			t.Fatalf("got %d of %d 409 statuses", got, want)
+		}
+	}
+	ci, err := cons.Info(ctx(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ci.NumWaiting != 512 {
+		t.Fatalf("num_waiting %d", ci.NumWaiting)
+	}
+}
+
+// TestConsumerDisconnectRedelivers: messages a client fetched and never
+// acked before going away are redelivered to another after ack_wait.
+func TestConsumerDisconnectRedelivers(t *testing.T) {
+	s, _ := startJS(t, jetstream.Options{})
+	nc1 := servertest.Connect(t, s)
+	js1, err := njs.New(nc1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := js1.CreateStream(ctx(t), njs.StreamConfig{Name: "S", Subjects: []string{"S.>"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 3; i++ {
+		if _, err := js1.Publish(ctx(t), "S.x", []byte(fmt.Sprint(i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c1, err := st.CreateConsumer(ctx(t), njs.ConsumerConfig{Durable: "C", AckPolicy: njs.AckExplicitPolicy, AckWait: 300 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := c1.FetchNoWait(3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for range b.Messages() {
+		n++
+	}
+	if n != 3 {
+		t.Fatalf("first client fetched %d", n)
+	}
+	nc1.Close()
+
+	nc2 := servertest.Connect(t, s)
+	js2, err := njs.New(nc2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c2, err := js2.Consumer(ctx(t), "S", "C")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	deadline := time.Now().Add(10 * time.Second)
+	for len(got) < 3 && time.Now().Before(deadline) {
+		b, err := c2.Fetch(3-len(got), njs.FetchMaxWait(2*time.Second))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for m := range b.Messages() {
+			md, err := m.Metadata()
+			if err != nil || md.NumDelivered != 2 {
+				t.Fatalf("redelivery metadata: %+v %v", md, err)
+			}
+			got = append(got, string(m.Data()))
+			if err := m.DoubleAck(ctx(t)); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if strings.Join(got, ",") != "0,1,2" {
+		t.Fatalf("redelivered %v", got)
+	}
+	ci, err := c2.Info(ctx(t))
+	if err != nil || ci.NumAckPending != 0 || ci.AckFloor.Stream != 3 || ci.NumRedelivered != 0 {
+		t.Fatalf("info: %+v %v", ci, err)
+	}
+}
+
+// TestConsumerQueuePush: two queue subscribers on a push consumer's
+// deliver subject share the deliveries.
+func TestConsumerQueuePush(t *testing.T) {
+	s, _ := startJS(t, jetstream.Options{})
+	nc := servertest.Connect(t, s)
+	js, err := njs.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := js.CreateStream(ctx(t), njs.StreamConfig{Name: "S", Subjects: []string{"S.>"}, Storage: njs.MemoryStorage})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 200
+	var counts [2]chan string
+	for i := range counts {
+		counts[i] = make(chan string, n)
+		ch := counts[i]
+		if _, err := nc.QueueSubscribe("dq", "g", func(m *nats.Msg) {
+			ch <- string(m.Data)
+			_ = m.Ack()
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := nc.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.CreateOrUpdatePushConsumer(ctx(t), njs.ConsumerConfig{Durable: "Q", DeliverSubject: "dq", DeliverGroup: "g", AckPolicy: njs.AckExplicitPolicy}); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < n; i++ {
+		if _, err := js.Publish(ctx(t), "S.x", []byte(fmt.Sprint(i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	seen := map[string]bool{}
+	var per [2]int
+	timeout := time.After(10 * time.Second)
+	for len(seen) < n {
+		select {
+		case d := <-counts[0]:
+			seen[d] = true
+			per[0]++
+		case d := <-counts[1]:
+			seen[d] = true
+			per[1]++
+		case <-timeout:
+			t.Fatalf("got %d of %d (%v)", len(seen), n, per)
+		}
+	}
+	if per[0] == 0 || per[1] == 0 {
+		t.Fatalf("deliveries not shared: %v", per)
+	}
+	// A plain (non-queue) subscriber on the deliver subject is refused
+	// as upstream? Not checked: only the sharing is.
+}
