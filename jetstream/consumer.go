@@ -110,6 +110,7 @@ type consumer struct {
 	rdq     []uint64
 	nredel  int // pending entries delivered more than once
 	waiting []*pullReq
+	pruned  time.Time // when dropGoneLocked last ran
 	last    time.Time // last delivery or activity
 	active  time.Time
 	dirty   bool

@@ -172,6 +172,12 @@ func (c *consumer) handleNext(reply string, data []byte) {
 		return
 	}
 	c.active = time.Now()
+	if len(c.waiting) >= c.cfg.MaxWaiting && c.active.Sub(c.pruned) >= 20*time.Millisecond {
+		// At most every 20ms: a flood of requests against a full list
+		// does not look up every waiting request's interest each time.
+		c.pruned = c.active
+		c.dropGoneLocked()
+	}
 	code := ""
 	switch {
 	case c.cfg.DeliverSubject != "":
@@ -204,6 +210,23 @@ func (c *consumer) handleNext(reply string, data []byte) {
 		return
 	}
 	c.signal()
+}
+
+// dropGoneLocked removes the waiting requests nobody listens to any more
+// (their client went away), as upstream does before refusing a request
+// with 409 Exceeded MaxWaiting.
+func (c *consumer) dropGoneLocked() {
+	if c.sacc == nil {
+		return
+	}
+	kept := c.waiting[:0]
+	for _, r := range c.waiting {
+		if c.sacc.HasInterest(r.reply) {
+			kept = append(kept, r)
+		}
+	}
+	clear(c.waiting[len(kept):])
+	c.waiting = kept
 }
 
 func contains(l []string, s string) bool {

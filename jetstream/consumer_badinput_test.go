@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -409,8 +410,24 @@ func TestConsumerAckAfterDelete(t *testing.T) {
 // TestConsumerMaxWaitingFlood: 10k waiting pull requests against
 // max_waiting 512: the extras get 409 Exceeded MaxWaiting.
 func TestConsumerMaxWaitingFlood(t *testing.T) {
-	nc, _, cons := pullSetup(t, 0, njs.ConsumerConfig{MaxWaiting: 512})
+	srv, _ := startJS(t, jetstream.Options{})
+	nc := servertest.Connect(t, srv)
+	js, err := njs.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := js.CreateStream(ctx(t), njs.StreamConfig{Name: "S", Subjects: []string{"S.>"}, Storage: njs.MemoryStorage})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cons, err := st.CreateConsumer(ctx(t), njs.ConsumerConfig{Durable: "C", AckPolicy: njs.AckExplicitPolicy, MaxWaiting: 512})
+	if err != nil {
+		t.Fatal(err)
+	}
 	const n = 10000
+	var before runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
 	statuses := make(chan string, n)
 	sub, err := nc.Subscribe("flood.>", func(m *nats.Msg) {
 		statuses <- m.Header.Get("Status") + " " + m.Header.Get("Description")
@@ -443,6 +460,36 @@ func TestConsumerMaxWaitingFlood(t *testing.T) {
 	}
 	if ci.NumWaiting != 512 {
 		t.Fatalf("num_waiting %d", ci.NumWaiting)
+	}
+	var after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	if grow := int64(after.HeapAlloc) - int64(before.HeapAlloc); grow > 64<<20 {
+		t.Fatalf("heap grew by %d bytes for 512 waiting requests", grow)
+	}
+
+	// The waiting requests' client goes away: a new client's requests
+	// take their places instead of getting 409 until they expire.
+	nc.Close()
+	s2 := servertest.Connect(t, srv)
+	in2 := nats.NewInbox()
+	sub2, err := s2.SubscribeSync(in2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		if err := s2.PublishRequest("$JS.API.CONSUMER.MSG.NEXT.S.C", in2, []byte(`{"batch":1,"no_wait":true}`)); err != nil {
+			t.Fatal(err)
+		}
+		m := nextMsg(t, sub2)
+		if m.Header.Get("Status") == "404" {
+			break
+		}
+		if m.Header.Get("Status") != "409" || time.Now().After(deadline) {
+			t.Fatalf("request after the waiting client left: %v", m.Header)
+		}
+		time.Sleep(5 * time.Millisecond)
 	}
 }
 
