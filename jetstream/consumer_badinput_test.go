@@ -1,6 +1,7 @@
 package jetstream_test
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -620,4 +621,66 @@ func TestConsumerQueuePush(t *testing.T) {
 	}
 	// A plain (non-queue) subscriber on the deliver subject is refused
 	// as upstream? Not checked: only the sharing is.
+}
+
+// TestConsumerAckAfterDeleteRestart: acks to a deleted file-backed
+// consumer leave nothing that brings it back after a restart.
+func TestConsumerAckAfterDeleteRestart(t *testing.T) {
+	dir := t.TempDir()
+	s, jsd := startJS(t, jetstream.Options{StoreDir: dir})
+	nc := servertest.Connect(t, s)
+	js, err := njs.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := js.CreateStream(ctx(t), njs.StreamConfig{Name: "F", Subjects: []string{"F.>"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 3; i++ {
+		if _, err := js.Publish(ctx(t), "F.x", []byte(fmt.Sprint(i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cons, err := st.CreateConsumer(ctx(t), njs.ConsumerConfig{Durable: "D", AckPolicy: njs.AckExplicitPolicy})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := cons.FetchNoWait(3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var msgs []njs.Msg
+	for m := range b.Messages() {
+		msgs = append(msgs, m)
+	}
+	if len(msgs) != 3 {
+		t.Fatalf("fetched %d", len(msgs))
+	}
+	if err := js.DeleteConsumer(ctx(t), "F", "D"); err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range msgs {
+		// Each gets no answer: the consumer is gone.
+		if err := m.DoubleAck(ctx(t)); err == nil {
+			t.Fatal("double ack to a deleted consumer answered")
+		}
+	}
+	nc.Close()
+	if err := jsd.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	jsd2, err := jetstream.Start(s, jetstream.Options{StoreDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer jsd2.Shutdown(context.Background())
+	nc = servertest.Connect(t, s)
+	js, err = njs.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := js.Consumer(ctx(t), "F", "D"); !errors.Is(err, njs.ErrConsumerNotFound) {
+		t.Fatalf("consumer after restart: %v", err)
+	}
 }
