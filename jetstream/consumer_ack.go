@@ -159,12 +159,15 @@ func (c *consumer) handleNext(reply string, data []byte) {
 	req := api.PullRequest{Batch: 1}
 	data = bytes.TrimSpace(data)
 	if len(data) > 0 {
-		if n, err := strconv.Atoi(string(data)); err == nil {
+		if data[0] == '{' {
+			if err := json.Unmarshal(data, &req); err != nil {
+				c.status(reply, "400 Bad Request", nil)
+				return
+			}
+		} else if n, err := strconv.Atoi(string(data)); err == nil {
 			req.Batch = n
-		} else if err := json.Unmarshal(data, &req); err != nil {
-			c.status(reply, "400 Bad Request", nil)
-			return
-		}
+		} // else: a body that is neither JSON nor a number asks for one message, as upstream
+
 	}
 	c.mu.Lock()
 	if c.closed {
@@ -190,7 +193,7 @@ func (c *consumer) handleNext(reply string, data []byte) {
 		code = "409 Exceeded MaxRequestMaxBytes of " + strconv.Itoa(c.cfg.MaxRequestBytes)
 	case req.Batch < 0 || req.Expires < 0 || req.MaxBytes < 0:
 		code = "400 Bad Request"
-	case req.Heartbeat > 0 && req.Expires > 0 && req.Heartbeat*2 > req.Expires:
+	case req.Heartbeat > 0 && req.Heartbeat*2 > req.Expires: // also without expires, as upstream
 		code = "400 Bad Request - heartbeat value too large"
 	case len(c.cfg.PriorityGroups) > 0 && req.Group == "":
 		code = "400 Bad Request - Priority Group missing"

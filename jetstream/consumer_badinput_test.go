@@ -88,7 +88,9 @@ func TestConsumerBadConfigs(t *testing.T) {
 
 	// Malformed JSON is 10025 on every create subject.
 	for _, op := range []string{"CONSUMER.CREATE.S", "CONSUMER.CREATE.S.x", "CONSUMER.DURABLE.CREATE.S.x"} {
-		for _, body := range []string{`{`, `{"config":{"ack_wait":"soon"}}`, `[]`, `{"config":{}}x`} {
+		for _, body := range []string{`{`, `{"config":{"ack_wait":"soon"}}`, `[]`, `{"config":{}}x`,
+			`{"config":{"ack_policy":"sometimes"}}`, `{"config":{"deliver_policy":"whenever"}}`, `{"config":{"replay_policy":"fast"}}`,
+			`{"config":{"max_deliver":1e30}}`, `{"config":{"opt_start_time":"yesterday"}}`} {
 			r, raw := apiRequest(t, nc, op, []byte(body))
 			if r.Error == nil || r.Error.Code != 400 || r.Error.ErrCode != int(api.ErrInvalidJSON.ErrCode) {
 				t.Errorf("%s %q: want 10025, got %s", op, body, raw)
@@ -173,6 +175,7 @@ func TestConsumerPullBadRequests(t *testing.T) {
 	for _, body := range []string{
 		`{"batch":-1}`, `-5`, `{"batch":1,"expires":-1}`, `{"batch":1,"max_bytes":-1}`,
 		`{"batch":1,"expires":100000000000000000000}`, `{"batch":`, `{"batch":"ten"}`,
+		`{"batch":1,"idle_heartbeat":1000000000}`, `{"batch":1,"idle_heartbeat":1000000000,"expires":1500000000}`,
 	} {
 		inbox := nats.NewInbox()
 		sub, err := nc.SubscribeSync(inbox)
@@ -264,6 +267,16 @@ func TestConsumerPullBadRequests(t *testing.T) {
 	}
 	if ci.NumAckPending != 0 || ci.AckFloor.Stream != 5 || ci.NumWaiting != 0 {
 		t.Fatalf("after the requests: %+v", ci)
+	}
+	// A body that is neither JSON nor a number asks for one message.
+	if _, err := js.Publish(ctx(t), "S.g", []byte("g")); err != nil {
+		t.Fatal(err)
+	}
+	if err := nc.PublishRequest(next, inbox, []byte("hello")); err != nil {
+		t.Fatal(err)
+	}
+	if m := nextMsg(t, sub); string(m.Data) != "g" {
+		t.Fatalf("garbage body: got %v %q", m.Header, m.Data)
 	}
 }
 
