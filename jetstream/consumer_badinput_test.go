@@ -697,3 +697,56 @@ func TestConsumerAckAfterDeleteRestart(t *testing.T) {
 		t.Fatalf("consumer after restart: %v", err)
 	}
 }
+
+// TestConsumerLegacyQueueSubscribe: nats.go's legacy QueueSubscribe
+// creates a queue push consumer and binds a second member to it; the
+// two share the messages.
+func TestConsumerLegacyQueueSubscribe(t *testing.T) {
+	s, _ := startJS(t, jetstream.Options{})
+	nc := servertest.Connect(t, s)
+	js, err := nc.JetStream()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := js.AddStream(&nats.StreamConfig{Name: "L", Subjects: []string{"L.>"}, Storage: nats.MemoryStorage}); err != nil {
+		t.Fatal(err)
+	}
+	const n = 200
+	got := make(chan [2]string, 2*n)
+	for i := 0; i < 2; i++ {
+		member := fmt.Sprint(i)
+		if _, err := js.QueueSubscribe("L.x", "workers", func(m *nats.Msg) {
+			got <- [2]string{member, string(m.Data)}
+			_ = m.Ack()
+		}, nats.Durable("workers"), nats.ManualAck()); err != nil {
+			t.Fatalf("member %d: %v", i, err)
+		}
+	}
+	for i := 0; i < n; i++ {
+		if _, err := js.Publish("L.x", []byte(fmt.Sprint(i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	seen := map[string]bool{}
+	per := map[string]int{}
+	timeout := time.After(10 * time.Second)
+	for len(seen) < n {
+		select {
+		case g := <-got:
+			seen[g[1]] = true
+			per[g[0]]++
+		case <-timeout:
+			t.Fatalf("got %d of %d (%v)", len(seen), n, per)
+		}
+	}
+	if per["0"] == 0 || per["1"] == 0 {
+		t.Fatalf("deliveries not shared: %v", per)
+	}
+	ci, err := js.ConsumerInfo("L", "workers")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ci.Config.DeliverGroup != "workers" || !ci.PushBound {
+		t.Fatalf("consumer: %+v", ci)
+	}
+}
