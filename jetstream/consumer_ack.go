@@ -13,6 +13,9 @@ import (
 	"natsd.dev/server"
 )
 
+// maxNakDelay caps a -NAK's delay.
+const maxNakDelay = 100 * 365 * 24 * time.Hour
+
 // handleAck handles a message on $JS.ACK.<stream>.<consumer>.>.
 // The reply subject nats.go acks to is
 // $JS.ACK.<stream>.<consumer>.<delivered>.<sseq>.<cseq>.<ts>.<pending>.
@@ -64,6 +67,9 @@ func (c *consumer) handleAck(m *server.Msg) {
 			p := &c.pending[i]
 			c.nakedLocked(*p)
 			if delay > 0 {
+				// A delay of centuries is a century: the times below stay
+				// within int64 nanoseconds (a wrapped one redelivered at once).
+				delay = min(delay, maxNakDelay)
 				// Redeliver once delay passed: shift the delivery time.
 				p.ts = time.Now().Add(delay).UnixNano() - int64(c.waitFor(p.dc))
 				c.armScan(time.Now().Add(delay).UnixNano())

@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"runtime"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -748,5 +750,94 @@ func TestConsumerLegacyQueueSubscribe(t *testing.T) {
 	}
 	if ci.Config.DeliverGroup != "workers" || !ci.PushBound {
 		t.Fatalf("consumer: %+v", ci)
+	}
+}
+
+// TestConsumerNakAbsurdDelay: a -NAK with a delay of centuries or a
+// negative one does not crash or spin; the huge one is not redelivered
+// ahead of new messages.
+func TestConsumerNakAbsurdDelay(t *testing.T) {
+	nc, js, cons := pullSetup(t, 2, njs.ConsumerConfig{})
+	b, err := cons.FetchNoWait(2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var msgs []njs.Msg
+	for m := range b.Messages() {
+		msgs = append(msgs, m)
+	}
+	if len(msgs) != 2 {
+		t.Fatalf("fetched %d", len(msgs))
+	}
+	if err := nc.Publish(msgs[0].Reply(), []byte(`-NAK {"delay":9223372036854775807}`)); err != nil {
+		t.Fatal(err)
+	}
+	if err := nc.Publish(msgs[1].Reply(), []byte(`-NAK {"delay":-5}`)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := js.Publish(ctx(t), "S.new", []byte("new")); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	deadline := time.Now().Add(5 * time.Second)
+	for len(got) < 2 && time.Now().Before(deadline) {
+		b, err := cons.Fetch(2-len(got), njs.FetchMaxWait(time.Second))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for m := range b.Messages() {
+			got = append(got, string(m.Data()))
+			if err := m.DoubleAck(ctx(t)); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	// The negative delay redelivers message 1 at once; the huge one
+	// keeps message 0 back.
+	sort.Strings(got)
+	if strings.Join(got, ",") != "1,new" {
+		t.Fatalf("got %v", got)
+	}
+	ci, err := cons.Info(ctx(t))
+	if err != nil || ci.NumAckPending != 1 {
+		t.Fatalf("info: %+v %v", ci, err)
+	}
+}
+
+// TestConsumerHugeAckWait: an ack_wait (or backoff) near the largest
+// duration does not wrap around into an immediate redelivery.
+func TestConsumerHugeAckWait(t *testing.T) {
+	for _, cfg := range []njs.ConsumerConfig{
+		{AckWait: time.Duration(math.MaxInt64)},
+		{BackOff: []time.Duration{time.Duration(math.MaxInt64)}},
+	} {
+		_, js, cons := pullSetup(t, 1, cfg)
+		b, err := cons.FetchNoWait(1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for range b.Messages() {
+			n++
+		}
+		if n != 1 {
+			t.Fatalf("fetched %d", n)
+		}
+		if _, err := js.Publish(ctx(t), "S.new", []byte("new")); err != nil {
+			t.Fatal(err)
+		}
+		b, err = cons.Fetch(1, njs.FetchMaxWait(5*time.Second))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for m := range b.Messages() {
+			if string(m.Data()) != "new" {
+				t.Fatalf("%+v: redelivered %q at once", cfg, m.Data())
+			}
+		}
+		ci, err := cons.Info(ctx(t))
+		if err != nil || ci.NumRedelivered != 0 || ci.NumAckPending != 2 {
+			t.Fatalf("%+v: info %+v %v", cfg, ci, err)
+		}
 	}
 }
