@@ -841,3 +841,44 @@ func TestConsumerHugeAckWait(t *testing.T) {
 		}
 	}
 }
+
+// TestConsumerPullMaxExpires: a request with the largest expiry (and the
+// largest heartbeat) waits for a message rather than expiring at once.
+func TestConsumerPullMaxExpires(t *testing.T) {
+	nc, js, cons := pullSetup(t, 0, njs.ConsumerConfig{})
+	inbox := nats.NewInbox()
+	sub, err := nc.SubscribeSync(inbox)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, body := range []string{
+		`{"batch":1,"expires":9223372036854775807}`,
+		`{"batch":1,"expires":9223372036854775807,"idle_heartbeat":4611686018427387903}`,
+	} {
+		if err := nc.PublishRequest("$JS.API.CONSUMER.MSG.NEXT.S.C", inbox, []byte(body)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		ci, err := cons.Info(ctx(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ci.NumWaiting == 2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("requests not waiting: %+v", ci)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	for i := 0; i < 2; i++ {
+		if _, err := js.Publish(ctx(t), "S.x", []byte(fmt.Sprint(i))); err != nil {
+			t.Fatal(err)
+		}
+		if m := nextMsg(t, sub); string(m.Data) != fmt.Sprint(i) {
+			t.Fatalf("request %d: got %v %q", i, m.Header, m.Data)
+		}
+	}
+}
