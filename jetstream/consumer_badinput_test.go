@@ -882,3 +882,33 @@ func TestConsumerPullMaxExpires(t *testing.T) {
 		}
 	}
 }
+
+// TestConsumerPullWithoutReply: a pull request without a reply subject
+// is ignored: no message is handed to nobody.
+func TestConsumerPullWithoutReply(t *testing.T) {
+	nc, _, cons := pullSetup(t, 1, njs.ConsumerConfig{})
+	for _, body := range []string{"", "1", `{"batch":5,"expires":60000000000}`} {
+		if err := nc.Publish("$JS.API.CONSUMER.MSG.NEXT.S.C", []byte(body)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b, err := cons.Fetch(1, njs.FetchMaxWait(5*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for m := range b.Messages() {
+		md, err := m.Metadata()
+		if err != nil || md.NumDelivered != 1 || string(m.Data()) != "0" {
+			t.Fatalf("got %q %+v %v", m.Data(), md, err)
+		}
+		n++
+	}
+	if n != 1 {
+		t.Fatalf("fetched %d (%v)", n, b.Error())
+	}
+	ci, err := cons.Info(ctx(t))
+	if err != nil || ci.NumWaiting != 0 || ci.Delivered.Consumer != 1 {
+		t.Fatalf("info %+v %v", ci, err)
+	}
+}
