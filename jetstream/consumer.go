@@ -248,17 +248,16 @@ func (se *streamEntry) checkConsumerConfig(cfg *api.ConsumerConfig) *api.Error {
 		return api.ErrConsumerDuplicateFilterSubjects
 	}
 	filters := consumerFilters(cfg)
-	for i, f := range filters {
+	var seen filterTrie
+	for _, f := range filters {
 		if f == "" {
 			return api.ErrConsumerEmptyFilter
 		}
 		if !sublist.ValidFilter(f) {
 			return api.ErrConsumerFilterNotSubset
 		}
-		for _, g := range filters[:i] {
-			if subjectsOverlap(f, g) {
-				return api.ErrConsumerOverlappingSubjectFilters
-			}
+		if seen.add(f) {
+			return api.ErrConsumerOverlappingSubjectFilters
 		}
 		if len(scfg.Subjects) > 0 && scfg.Mirror == nil && len(scfg.Sources) == 0 {
 			ok := false

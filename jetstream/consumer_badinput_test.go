@@ -912,3 +912,27 @@ func TestConsumerPullWithoutReply(t *testing.T) {
 		t.Fatalf("info %+v %v", ci, err)
 	}
 }
+
+// TestConsumerManyFilters: a create with 50,000 filter_subjects is
+// answered promptly (the overlap check is not pairwise), both when they
+// are disjoint and when the last overlaps one of them.
+func TestConsumerManyFilters(t *testing.T) {
+	s, _ := startJS(t, jetstream.Options{})
+	nc := servertest.Connect(t, s)
+	if r, raw := apiRequest(t, nc, "STREAM.CREATE.S", []byte(`{"name":"S","subjects":["S.>"],"storage":"memory"}`)); r.Error != nil {
+		t.Fatalf("create: %s", raw)
+	}
+	var f []string
+	for i := 0; i < 50000; i++ {
+		f = append(f, fmt.Sprintf(`"S.%d.*"`, i))
+	}
+	body := `{"stream_name":"S","config":{"filter_subjects":[` + strings.Join(f, ",") + `]}}`
+	if r, raw := apiRequest(t, nc, "CONSUMER.CREATE.S", []byte(body)); r.Error != nil {
+		t.Fatalf("disjoint filters: %.300s", raw)
+	}
+	body = `{"stream_name":"S","config":{"filter_subjects":[` + strings.Join(f, ",") + `,"S.*.x"]}}`
+	r, raw := apiRequest(t, nc, "CONSUMER.CREATE.S", []byte(body))
+	if r.Error == nil || r.Error.ErrCode != int(api.ErrConsumerOverlappingSubjectFilters.ErrCode) {
+		t.Fatalf("overlapping filters: %.300s", raw)
+	}
+}
