@@ -412,6 +412,7 @@ func (se *streamEntry) checkWorkQueue(cfg *api.ConsumerConfig, name string) *api
 		return nil
 	}
 	mine := consumerFilters(cfg)
+	var mt *filterTrie // mine, built once there is another consumer
 	for _, o := range se.cons.list() {
 		if o.name == name {
 			continue
@@ -423,11 +424,15 @@ func (se *streamEntry) checkWorkQueue(cfg *api.ConsumerConfig, name string) *api
 			}
 			return api.ErrConsumerWQConsumerNotUnique
 		}
-		for _, a := range mine {
-			for _, b := range theirs {
-				if subjectsOverlap(a, b) {
-					return api.ErrConsumerWQConsumerNotUnique
-				}
+		if mt == nil {
+			mt = &filterTrie{}
+			for _, f := range mine {
+				mt.add(f)
+			}
+		}
+		for _, b := range theirs {
+			if mt.overlaps(strings.Split(b, ".")) {
+				return api.ErrConsumerWQConsumerNotUnique
 			}
 		}
 	}

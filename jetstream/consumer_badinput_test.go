@@ -936,3 +936,34 @@ func TestConsumerManyFilters(t *testing.T) {
 		t.Fatalf("overlapping filters: %.300s", raw)
 	}
 }
+
+// TestConsumerWorkQueueManyFilters: on a work queue stream, a consumer
+// whose 50,000 filters overlap another's is refused promptly, one whose
+// filters are disjoint accepted.
+func TestConsumerWorkQueueManyFilters(t *testing.T) {
+	s, _ := startJS(t, jetstream.Options{})
+	nc := servertest.Connect(t, s)
+	if r, raw := apiRequest(t, nc, "STREAM.CREATE.WQ", []byte(`{"name":"WQ","subjects":["wq.>"],"storage":"memory","retention":"workqueue"}`)); r.Error != nil {
+		t.Fatalf("create: %s", raw)
+	}
+	filters := func(format string) string {
+		var f []string
+		for i := 0; i < 50000; i++ {
+			f = append(f, fmt.Sprintf(format, i))
+		}
+		return strings.Join(f, ",")
+	}
+	create := func(name, fs string) apiReply {
+		r, _ := apiRequest(t, nc, "CONSUMER.CREATE.WQ."+name, []byte(`{"stream_name":"WQ","config":{"name":"`+name+`","ack_policy":"explicit","filter_subjects":[`+fs+`]}}`))
+		return r
+	}
+	if r := create("a", filters(`"wq.%d.*"`)); r.Error != nil {
+		t.Fatalf("a: %+v", r.Error)
+	}
+	if r := create("b", filters(`"wq.%d"`)); r.Error != nil {
+		t.Fatalf("b (disjoint): %+v", r.Error)
+	}
+	if r := create("c", filters(`"wq.x%d"`)+`,"wq.49999.y"`); r.Error == nil || r.Error.ErrCode != int(api.ErrConsumerWQConsumerNotUnique.ErrCode) {
+		t.Fatalf("c (overlapping): %+v", r.Error)
+	}
+}
