@@ -139,11 +139,13 @@ func (c *apiCall) createConsumer(sn, name, filter string, durableAPI bool) {
 	if cfg.Name == "" {
 		cfg.Name = randomName()
 	}
+	userMAP := cfg.MaxAckPending
 	setConsumerDefaults(&cfg, ephemeral)
 	se := c.lookup(rt, sn)
 	if se == nil {
 		return
 	}
+	se.applyLimitDefaults(&cfg, userMAP)
 	if e := se.checkConsumerConfig(&cfg); e != nil {
 		c.fail(rt, e)
 		return

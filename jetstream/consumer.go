@@ -110,6 +110,7 @@ type consumer struct {
 	rdq     []uint64
 	nredel  int // pending entries delivered more than once
 	waiting []*pullReq
+	pruned  time.Time // when dropGoneLocked last ran
 	last    time.Time // last delivery or activity
 	active  time.Time
 	dirty   bool
@@ -182,11 +183,58 @@ func setConsumerDefaults(cfg *api.ConsumerConfig, ephemeral bool) {
 	}
 }
 
+// maxConsumerMetadata bounds the bytes of a consumer's metadata keys and
+// values, as upstream's JSMaxMetadataLen.
+const maxConsumerMetadata = 128 * 1024
+
+// applyLimitDefaults lowers a defaulted max_ack_pending to the account's
+// and the server's limits, and gives a pull consumer without max_batch
+// the server's, as upstream. userMAP is what the request asked for.
+func (se *streamEntry) applyLimitDefaults(cfg *api.ConsumerConfig, userMAP int) {
+	srv := se.acc.js.opts.Limits
+	if cfg.AckPolicy != api.AckNone && userMAP == 0 {
+		if l := se.acc.limits.MaxAckPending; l > 0 && l < cfg.MaxAckPending {
+			cfg.MaxAckPending = l
+		}
+		if l := srv.MaxAckPending; l > 0 && l < cfg.MaxAckPending {
+			cfg.MaxAckPending = l
+		}
+	}
+	if cfg.DeliverSubject == "" && cfg.MaxRequestBatch == 0 && srv.MaxRequestBatch > 0 {
+		cfg.MaxRequestBatch = srv.MaxRequestBatch
+	}
+}
+
+// checkConsumerLimits refuses what exceeds the account's or the server's
+// limits.
+func (se *streamEntry) checkConsumerLimits(cfg *api.ConsumerConfig) *api.Error {
+	srv := se.acc.js.opts.Limits
+	if cfg.MaxAckPending > 0 {
+		if l := se.acc.limits.MaxAckPending; l > 0 && cfg.MaxAckPending > l {
+			return api.ErrConsumerMaxPendingAckExcess.With("limit", fmt.Sprint(l))
+		}
+		if l := srv.MaxAckPending; l > 0 && cfg.MaxAckPending > l {
+			return api.ErrConsumerMaxPendingAckExcess.With("limit", fmt.Sprint(l))
+		}
+	}
+	if l := srv.MaxRequestBatch; l > 0 && cfg.MaxRequestBatch > l {
+		return api.ErrConsumerMaxRequestBatchExceeded.With("limit", fmt.Sprint(l))
+	}
+	return nil
+}
+
 // checkConsumerConfig validates cfg (defaults set) against its stream.
 func (se *streamEntry) checkConsumerConfig(cfg *api.ConsumerConfig) *api.Error {
 	scfg := se.Config()
 	if len(cfg.Description) > maxDescription {
 		return api.ErrConsumerDescriptionTooLong.With("max", fmt.Sprint(maxDescription))
+	}
+	mlen := 0
+	for k, v := range cfg.Metadata {
+		mlen += len(k) + len(v)
+	}
+	if mlen > maxConsumerMetadata {
+		return api.ErrConsumerMetadataLength.With("limit", fmt.Sprintf("%dKB", maxConsumerMetadata/1024))
 	}
 	for _, n := range []string{cfg.Name, cfg.Durable} {
 		if strings.ContainsAny(n, "/\\") {
@@ -200,17 +248,16 @@ func (se *streamEntry) checkConsumerConfig(cfg *api.ConsumerConfig) *api.Error {
 		return api.ErrConsumerDuplicateFilterSubjects
 	}
 	filters := consumerFilters(cfg)
-	for i, f := range filters {
+	var seen filterTrie
+	for _, f := range filters {
 		if f == "" {
 			return api.ErrConsumerEmptyFilter
 		}
 		if !sublist.ValidFilter(f) {
 			return api.ErrConsumerFilterNotSubset
 		}
-		for _, g := range filters[:i] {
-			if subjectsOverlap(f, g) {
-				return api.ErrConsumerOverlappingSubjectFilters
-			}
+		if seen.add(f) {
+			return api.ErrConsumerOverlappingSubjectFilters
 		}
 		if len(scfg.Subjects) > 0 && scfg.Mirror == nil && len(scfg.Sources) == 0 {
 			ok := false
@@ -259,6 +306,9 @@ func (se *streamEntry) checkConsumerConfig(cfg *api.ConsumerConfig) *api.Error {
 		}
 		if cfg.MaxWaiting < 0 {
 			return api.ErrConsumerMaxWaitingNegative
+		}
+		if cfg.AckPolicy == api.AckNone && scfg.Retention == api.WorkQueuePolicy {
+			return api.ErrConsumerPullRequiresAck
 		}
 	}
 	if cfg.Heartbeat > 0 && cfg.Heartbeat < 100*time.Millisecond {
@@ -338,6 +388,9 @@ func (se *streamEntry) checkConsumerConfig(cfg *api.ConsumerConfig) *api.Error {
 			return api.ErrConsumerInvalidGroupName
 		}
 	}
+	if e := se.checkConsumerLimits(cfg); e != nil {
+		return e
+	}
 	if cfg.Replicas > max(scfg.Replicas, 1) {
 		return api.ErrConsumerReplicasExceedsStream
 	}
@@ -359,6 +412,7 @@ func (se *streamEntry) checkWorkQueue(cfg *api.ConsumerConfig, name string) *api
 		return nil
 	}
 	mine := consumerFilters(cfg)
+	var mt *filterTrie // mine, built once there is another consumer
 	for _, o := range se.cons.list() {
 		if o.name == name {
 			continue
@@ -370,11 +424,15 @@ func (se *streamEntry) checkWorkQueue(cfg *api.ConsumerConfig, name string) *api
 			}
 			return api.ErrConsumerWQConsumerNotUnique
 		}
-		for _, a := range mine {
-			for _, b := range theirs {
-				if subjectsOverlap(a, b) {
-					return api.ErrConsumerWQConsumerNotUnique
-				}
+		if mt == nil {
+			mt = &filterTrie{}
+			for _, f := range mine {
+				mt.add(f)
+			}
+		}
+		for _, b := range theirs {
+			if mt.overlaps(strings.Split(b, ".")) {
+				return api.ErrConsumerWQConsumerNotUnique
 			}
 		}
 	}

@@ -13,12 +13,16 @@ import (
 	"natsd.dev/server"
 )
 
+// maxNakDelay caps a -NAK's delay.
+const maxNakDelay = 100 * 365 * 24 * time.Hour
+
 // handleAck handles a message on $JS.ACK.<stream>.<consumer>.>.
 // The reply subject nats.go acks to is
 // $JS.ACK.<stream>.<consumer>.<delivered>.<sseq>.<cseq>.<ts>.<pending>.
 func (c *consumer) handleAck(m *server.Msg) {
 	toks := strings.Split(string(m.Subject), ".")
-	if len(toks) < 9 {
+	if len(toks) != 9 {
+		// Only the reply subjects this server hands out, as upstream.
 		return
 	}
 	sseq, err := strconv.ParseUint(toks[5], 10, 64)
@@ -43,15 +47,9 @@ func (c *consumer) handleAck(m *server.Msg) {
 	case "+NXT":
 		acked = c.ackLocked(sseq)
 		if len(m.Reply) > 0 {
-			req := api.PullRequest{Batch: 1}
-			if len(rest) > 0 {
-				if n, err := strconv.Atoi(string(rest)); err == nil {
-					req.Batch = n
-				} else {
-					_ = json.Unmarshal(rest, &req)
-				}
-			}
-			c.addRequestLocked(string(m.Reply), &req)
+			// The request that follows the ack goes through the checks
+			// of a pull request (max_waiting, bad values).
+			defer c.handleNext(string(m.Reply), rest)
 		}
 	case "-NAK":
 		if i, ok := c.findLocked(sseq); ok && !c.pending[i].done {
@@ -69,6 +67,9 @@ func (c *consumer) handleAck(m *server.Msg) {
 			p := &c.pending[i]
 			c.nakedLocked(*p)
 			if delay > 0 {
+				// A delay of centuries is a century: the times below stay
+				// within int64 nanoseconds (a wrapped one redelivered at once).
+				delay = min(delay, maxNakDelay)
 				// Redeliver once delay passed: shift the delivery time.
 				p.ts = time.Now().Add(delay).UnixNano() - int64(c.waitFor(p.dc))
 				c.armScan(time.Now().Add(delay).UnixNano())
@@ -164,12 +165,15 @@ func (c *consumer) handleNext(reply string, data []byte) {
 	req := api.PullRequest{Batch: 1}
 	data = bytes.TrimSpace(data)
 	if len(data) > 0 {
-		if n, err := strconv.Atoi(string(data)); err == nil {
+		if data[0] == '{' {
+			if err := json.Unmarshal(data, &req); err != nil {
+				c.status(reply, "400 Bad Request", nil)
+				return
+			}
+		} else if n, err := strconv.Atoi(string(data)); err == nil {
 			req.Batch = n
-		} else if err := json.Unmarshal(data, &req); err != nil {
-			c.status(reply, "400 Bad Request", nil)
-			return
-		}
+		} // else: a body that is neither JSON nor a number asks for one message, as upstream
+
 	}
 	c.mu.Lock()
 	if c.closed {
@@ -177,6 +181,12 @@ func (c *consumer) handleNext(reply string, data []byte) {
 		return
 	}
 	c.active = time.Now()
+	if len(c.waiting) >= c.cfg.MaxWaiting && c.active.Sub(c.pruned) >= 20*time.Millisecond {
+		// At most every 20ms: a flood of requests against a full list
+		// does not look up every waiting request's interest each time.
+		c.pruned = c.active
+		c.dropGoneLocked()
+	}
 	code := ""
 	switch {
 	case c.cfg.DeliverSubject != "":
@@ -189,7 +199,7 @@ func (c *consumer) handleNext(reply string, data []byte) {
 		code = "409 Exceeded MaxRequestMaxBytes of " + strconv.Itoa(c.cfg.MaxRequestBytes)
 	case req.Batch < 0 || req.Expires < 0 || req.MaxBytes < 0:
 		code = "400 Bad Request"
-	case req.Heartbeat > 0 && req.Expires > 0 && req.Heartbeat*2 > req.Expires:
+	case req.Heartbeat > 0 && req.Heartbeat*2 > req.Expires: // also without expires, as upstream
 		code = "400 Bad Request - heartbeat value too large"
 	case len(c.cfg.PriorityGroups) > 0 && req.Group == "":
 		code = "400 Bad Request - Priority Group missing"
@@ -209,6 +219,23 @@ func (c *consumer) handleNext(reply string, data []byte) {
 		return
 	}
 	c.signal()
+}
+
+// dropGoneLocked removes the waiting requests nobody listens to any more
+// (their client went away), as upstream does before refusing a request
+// with 409 Exceeded MaxWaiting.
+func (c *consumer) dropGoneLocked() {
+	if c.sacc == nil {
+		return
+	}
+	kept := c.waiting[:0]
+	for _, r := range c.waiting {
+		if c.sacc.HasInterest(r.reply) {
+			kept = append(kept, r)
+		}
+	}
+	clear(c.waiting[len(kept):])
+	c.waiting = kept
 }
 
 func contains(l []string, s string) bool {

@@ -3,6 +3,7 @@ package jetstream
 import (
 	"bytes"
 	"encoding/json"
+	"math"
 	"sort"
 	"strconv"
 	"time"
@@ -237,7 +238,7 @@ func (c *consumer) scanLocked(now int64) {
 		if p.done || p.rdq {
 			continue
 		}
-		due := p.ts + int64(c.waitFor(p.dc))
+		due := dueAt(p.ts, c.waitFor(p.dc))
 		if due <= now {
 			p.rdq = true
 			c.rdq = append(c.rdq, p.sseq)
@@ -252,6 +253,16 @@ func (c *consumer) scanLocked(now int64) {
 		next = max(next, now+int64(5*time.Millisecond))
 	}
 	c.scanAt = next
+}
+
+// dueAt is ts plus d in nanoseconds, the largest time when that does
+// not fit (an ack wait near the largest duration would otherwise wrap
+// into the past and redeliver at once).
+func dueAt(ts int64, d time.Duration) int64 {
+	if due := ts + int64(d); d <= 0 || due > ts {
+		return due
+	}
+	return math.MaxInt64
 }
 
 // waitFor is the ack wait after the dc-th delivery.
@@ -380,13 +391,13 @@ func (c *consumer) nextLocked(now time.Time) (out, bool, time.Time) {
 			p.dc++
 			p.cseq, p.ts, p.rdq = c.dseq, ts, false
 			dc = p.dc
-			c.armScan(ts + int64(c.waitFor(dc)))
+			c.armScan(dueAt(ts, c.waitFor(dc)))
 		} else {
 			c.dsseq = seq
 			if ackd {
 				c.pending = append(c.pending, pend{sseq: seq, cseq: c.dseq, ts: ts, dc: 1})
 				c.npend++
-				c.armScan(ts + int64(c.waitFor(1)))
+				c.armScan(dueAt(ts, c.waitFor(1)))
 			} else {
 				c.floor = store.SequencePair{Consumer: c.dseq, Stream: seq}
 			}

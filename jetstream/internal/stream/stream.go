@@ -160,12 +160,16 @@ func (s *Stream) setDerived() {
 		}
 		s.repub, _ = sublist.NewTransform(src, rp.Destination)
 	}
-	head := append([]byte(`{"stream":`), strconv.Quote(s.cfg.Name)...)
-	if s.opts.Domain != "" {
-		head = append(head, `,"domain":`...)
-		head = append(head, strconv.Quote(s.opts.Domain)...)
+	if s.ackHead == nil {
+		// Built once: the name and the domain never change, and acks
+		// read it without the lock while an update runs.
+		head := append([]byte(`{"stream":`), strconv.Quote(s.cfg.Name)...)
+		if s.opts.Domain != "" {
+			head = append(head, `,"domain":`...)
+			head = append(head, strconv.Quote(s.opts.Domain)...)
+		}
+		s.ackHead = append(head, `,"seq":`...)
 	}
-	s.ackHead = append(head, `,"seq":`...)
 	s.dedupe.window = s.cfg.Duplicates
 	s.noAck.Store(s.cfg.NoAck)
 	s.atomicOK.Store(s.cfg.AllowAtomicPublish)
