@@ -299,8 +299,16 @@ func TestReopenTTL(t *testing.T) {
 	s := open(t, dir, filestore.Config{}, store.Config{})
 	now := time.Now().UnixNano()
 	s.StoreMsg("keep", nil, nil, now, time.Hour)
-	s.StoreMsg("gone", nil, nil, now-int64(2*time.Second), time.Second)
+	// Expires a second from now: the store is closed before that (a
+	// message stored already expired could be removed before Close, and
+	// then the reopened store would have nothing to expire), and reopened
+	// after it, so the message aged while the store was closed.
+	const ttl = time.Second
+	s.StoreMsg("gone", nil, nil, now, ttl)
 	s.Close()
+	for time.Now().UnixNano() <= now+int64(ttl) {
+		time.Sleep(10 * time.Millisecond)
+	}
 	removed := make(chan uint64, 4)
 	s = open(t, dir, filestore.Config{}, store.Config{OnRemove: func(seq uint64, _ string, why store.RemoveReason) {
 		if why == store.RemovedTTL {
