@@ -126,6 +126,11 @@ func TestSetRoutesNewCredentials(t *testing.T) {
 	b := startNode(t, "B", route.Options{Name: "test"})
 	a := startNode(t, "A", route.Options{Name: "test", Routes: []*url.URL{b.routeURL()}})
 	waitRoutes(t, 1, a, b)
+	// The whole pool first: a pooled connection still being dialed when
+	// the route changes would be closed as removed on top of the pool.
+	servertest.WaitUntil(t, "the full pool", func() bool {
+		return a.c.NumRouteConns() == route.DefaultPoolSize && b.c.NumRouteConns() == route.DefaultPoolSize
+	})
 	withUser := b.routeURL()
 	withUser.User = url.UserPassword("ruser", "secret")
 	a.c.SetRoutes([]*url.URL{withUser})
