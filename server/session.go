@@ -813,3 +813,34 @@ func (sess *Session) PublishAs(to, subject, reply string, hdr, data []byte) erro
 	}
 	return nil
 }
+
+// Write queues b for the session's Conn, after everything delivered to
+// it before, through the same outbound machinery (one writer goroutine,
+// writev, the slow-consumer policy): a front end writes its own protocol
+// packets (acknowledgements, pings) with it. Write copies b. A backlog
+// past max_pending closes the session as a slow consumer and returns
+// ErrClosed, as a delivery would.
+func (sess *Session) Write(b []byte) error {
+	c := sess.c
+	if c.nc == nil {
+		return errors.New("server: Write on a session without Conn")
+	}
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return ErrClosed
+	}
+	c.out.write(b)
+	slow := int64(c.out.pending()) > c.srv.maxPending.Load()
+	signal := !c.flushPending
+	c.flushPending = true
+	c.mu.Unlock()
+	if slow {
+		c.slowConsumer(reasonSlowConsumerPending)
+		return ErrClosed
+	}
+	if signal {
+		c.signal()
+	}
+	return nil
+}

@@ -1,0 +1,10 @@
+// Package mqtt is natsd's MQTT front end: MQTT 3.1.1 and 5.0 clients,
+// over TCP, TLS and WebSocket, on the NATS subject space of the server
+// they connect to.
+//
+// Each MQTT client is an in-process session of the server (listed in
+// /connz with its MQTT client id): its topics map to NATS subjects, so
+// MQTT and NATS clients exchange messages both ways. Sessions,
+// retained messages and QoS 1/2 state persist in JetStream streams of
+// the client's account.
+package mqtt
