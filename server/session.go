@@ -844,3 +844,24 @@ func (sess *Session) Write(b []byte) error {
 	}
 	return nil
 }
+
+// User is the user the session authenticated as ("" when it is bound to
+// an account or the server has no authentication).
+func (sess *Session) User() string {
+	c := sess.c
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.authUser
+}
+
+// MayReceive reports whether the session's user may receive a message on
+// the literal subject: its subscribe permissions allow the subject itself
+// (a wildcard subscription's deny rules included). A front end checks it
+// before it hands over stored messages (MQTT's retained messages).
+func (sess *Session) MayReceive(subject string) bool {
+	c := sess.c
+	c.mu.Lock()
+	ch := c.checker
+	c.mu.Unlock()
+	return ch == nil || (ch.CanSubscribe(subject, "") && ch.CanDeliver([]byte(subject)))
+}
