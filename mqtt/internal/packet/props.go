@@ -85,7 +85,7 @@ func (p *Properties) Set(id byte) {
 // Property value types.
 const (
 	tNone byte = iota
-	tBool // a byte that must be 0 or 1
+	tBool      // a byte that must be 0 or 1
 	tU16
 	tU32
 	tVarint
