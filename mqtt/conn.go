@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"net"
+	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -45,7 +46,9 @@ type conn struct {
 	ka       time.Duration // read deadline from the keepalive; 0: none
 	will     *packet.Will
 	graceful bool        // DISCONNECT received: no will
-	closing  atomic.Bool // the server closes it: no will
+	closing  atomic.Bool // the server shuts down: no will
+	kicked   atomic.Bool // a newer connection of the client takes over
+	cause    server.CloseCause
 	done     chan struct{}
 
 	wbuf []byte // packets the read loop writes, flushed before it waits
@@ -72,6 +75,9 @@ func newConn(m *MQTT, nc net.Conn) *conn {
 type deadlineReader struct{ c *conn }
 
 func (d deadlineReader) Read(p []byte) (int, error) {
+	if d.c.kicked.Load() || d.c.closing.Load() {
+		return 0, os.ErrDeadlineExceeded
+	}
 	if d.c.ka > 0 {
 		d.c.nc.SetReadDeadline(time.Now().Add(d.c.ka))
 	}
@@ -187,8 +193,9 @@ func (c *conn) connect(body []byte) bool {
 	user := sess.User()
 	present, ok := c.bindSession(id, user, cp.CleanStart)
 	if !ok {
-		sess.Close()
-		return c.refuse(v, connectCode(v, packet.ConnRefusedNotAuthorized, packet.NotAuthorized))
+		sess.Write(packet.AppendConnack(nil, v, false, connectCode(v, packet.ConnRefusedNotAuthorized, packet.NotAuthorized), nil))
+		sess.CloseFor(server.CloseAuthFailure)
+		return false
 	}
 	c.will = cp.Will
 	if cp.KeepAlive > 0 {
@@ -215,6 +222,7 @@ func (c *conn) connect(body []byte) bool {
 		props.TopicAliasMaximum = 0
 	}
 	c.wbuf = packet.AppendConnack(c.wbuf, v, present, 0, props)
+	c.flush() // before any message of the resumed subscriptions
 	c.resume()
 	c.flush()
 	return true
@@ -300,21 +308,10 @@ func (a *account) dropStored(s *session) {
 	delete(a.sessions, s.id)
 }
 
-// resume makes a resumed session's subscriptions live on this connection
-// and sends its unacknowledged messages again.
+// resume sends a resumed session's unacknowledged messages again, then
+// makes its subscriptions live on this connection.
 func (c *conn) resume() {
 	s := c.s
-	s.mu.Lock()
-	subs := make([]*subscription, 0, len(s.subs))
-	for _, sub := range s.subs {
-		subs = append(subs, sub)
-	}
-	s.mu.Unlock()
-	for _, sub := range subs {
-		if c.activate(sub) != nil {
-			c.m.log.Warn("MQTT: a stored subscription is not allowed any more", "client", s.id, "filter", sub.filter)
-		}
-	}
 	s.mu.Lock()
 	for pid, om := range s.out {
 		if om.released {
@@ -323,15 +320,39 @@ func (c *conn) resume() {
 		}
 		c.wbuf = packet.AppendPublish(c.wbuf, c.v, &packet.Publish{Topic: om.topic, QoS: om.qos, Dup: true, PacketID: pid, Payload: om.payload})
 	}
+	subs := make([]*subscription, 0, len(s.subs))
+	for _, sub := range s.subs {
+		subs = append(subs, sub)
+	}
 	s.mu.Unlock()
+	c.flush()
+	for _, sub := range subs {
+		if c.activate(sub) != nil {
+			c.m.log.Warn("MQTT: a stored subscription is not allowed any more", "client", s.id, "filter", sub.filter)
+		}
+	}
 }
 
 func (c *conn) readLoop() {
 	for {
 		typ, flags, body, err := c.r.Next()
 		if err != nil {
-			if errors.Is(err, packet.ErrTooLarge) && c.v == packet.V5 {
+			switch {
+			case c.closing.Load():
+				c.cause = server.CloseServerShutdown
+				c.disconnect(packet.ServerShuttingDown)
+			case c.kicked.Load():
+				c.cause = server.CloseKicked
+				c.disconnect(packet.SessionTakenOver)
+			case errors.Is(err, packet.ErrTooLarge):
+				c.cause = server.CloseProtocolViolation
 				c.disconnect(packet.PacketTooLarge)
+			case errors.Is(err, packet.ErrMalformed), errors.Is(err, packet.ErrProtocol):
+				c.cause = server.CloseProtocolViolation
+				c.disconnect(packet.MalformedPacket)
+			case isTimeout(err):
+				c.cause = server.CloseStale
+				c.disconnect(packet.KeepAliveTimeout)
 			}
 			return
 		}
@@ -362,12 +383,20 @@ func (c *conn) flush() {
 	c.wbuf = c.wbuf[:0]
 }
 
-// disconnect sends an MQTT 5 DISCONNECT with a reason before closing.
+// disconnect sends an MQTT 5 DISCONNECT with a reason before closing
+// (MQTT 3.1.1 just closes).
 func (c *conn) disconnect(reason byte) {
-	if c.v == packet.V5 {
-		c.flush()
-		c.sess.Write(packet.AppendDisconnect(nil, c.v, &packet.Disconnect{Reason: reason}))
+	if reason >= 0x80 && c.cause == server.CloseClientClosed {
+		c.cause = server.CloseProtocolViolation
 	}
+	if c.v == packet.V5 {
+		c.wbuf = packet.AppendDisconnect(c.wbuf, c.v, &packet.Disconnect{Reason: reason})
+	}
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
 }
 
 // handle acts on one packet; false closes the connection.
@@ -443,19 +472,17 @@ func (c *conn) ack(typ byte, pid uint16) {
 	}
 }
 
-// takeover closes the connection for a newer one of the same client.
+// takeover ends the connection for a newer one of the same client: its
+// read loop wakes up and cleans up (the will goes out).
 func (c *conn) takeover() {
-	c.disconnect(packet.SessionTakenOver)
-	c.nc.Close()
+	c.kicked.Store(true)
+	c.nc.SetReadDeadline(time.Now())
 }
 
-// shutdown closes the connection for the server's shutdown.
+// shutdown ends the connection for the server's shutdown (no will).
 func (c *conn) shutdown() {
 	c.closing.Store(true)
-	if c.sess != nil {
-		c.disconnect(packet.ServerShuttingDown)
-	}
-	c.nc.Close()
+	c.nc.SetReadDeadline(time.Now())
 }
 
 // cleanup runs when the read loop ends: the will goes out unless the
@@ -485,7 +512,7 @@ func (c *conn) cleanup() {
 	}
 	s.cond.Broadcast() // a delivery waiting for the window gives up
 	s.mu.Unlock()
-	c.sess.Close()
+	c.sess.CloseFor(c.cause)
 	a.mu.Lock()
 	if !s.persistent && a.sessions[s.id] == s {
 		delete(a.sessions, s.id)

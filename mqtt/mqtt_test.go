@@ -79,7 +79,7 @@ func TestRetained(t *testing.T) {
 	pub := b.client(t, "")
 	wait(t, pub.Publish("home/door", 1, true, "open"))
 	wait(t, pub.Publish("home/window", 0, true, "shut"))
-	wait(t, pub.Publish("home/window", 0, true, "ajar")) // one per topic
+	wait(t, pub.Publish("home/window", 1, true, "ajar")) // one per topic
 
 	sub := b.client(t, "")
 	got := make(received, 10)
@@ -101,7 +101,7 @@ func TestRetained(t *testing.T) {
 		t.Fatalf("live retained publish delivered as %q retained=%v", m.Payload(), m.Retained())
 	}
 	// An empty retained message clears the topic.
-	wait(t, pub.Publish("home/window", 0, true, ""))
+	wait(t, pub.Publish("home/window", 1, true, ""))
 	got.next(t) // the empty message itself, live
 
 	sub2 := b.client(t, "")
@@ -190,10 +190,10 @@ func TestPersistentSession(t *testing.T) {
 	c.Disconnect(100)
 
 	pub := b.client(t, "")
+	wait(t, pub.Publish("cmd/dev-1/set", 0, false, "qos0 while away")) // not kept
 	for i := range 5 {
 		wait(t, pub.Publish("cmd/dev-1/set", 1, false, fmt.Sprint("offline ", i)))
 	}
-	wait(t, pub.Publish("cmd/dev-1/set", 0, false, "qos0 while away")) // not kept
 
 	// Back: the session is present and the QoS 1 messages come.
 	r := b.raw(t)

@@ -865,3 +865,37 @@ func (sess *Session) MayReceive(subject string) bool {
 	c.mu.Unlock()
 	return ch == nil || (ch.CanSubscribe(subject, "") && ch.CanDeliver([]byte(subject)))
 }
+
+// CloseCause is why a front end closes its session, as /connz?state=closed
+// shows it.
+type CloseCause uint8
+
+// Causes for CloseFor.
+const (
+	CloseClientClosed      CloseCause = iota // "Client Closed": the client said goodbye or went away
+	CloseProtocolViolation                   // "Protocol Violation": a malformed or forbidden packet
+	CloseAuthFailure                         // "Authentication Failure"
+	CloseStale                               // "Stale Connection": the client stopped talking (keepalive)
+	CloseKicked                              // "Kicked": replaced by a newer connection of the same client
+	CloseServerShutdown                      // "Server Shutdown"
+)
+
+var causeReason = [...]closeReason{
+	CloseClientClosed:      reasonClientClosed,
+	CloseProtocolViolation: reasonProtocolViolation,
+	CloseAuthFailure:       reasonAuthViolation,
+	CloseStale:             reasonStaleConnection,
+	CloseKicked:            reasonKicked,
+	CloseServerShutdown:    reasonServerShutdown,
+}
+
+// CloseFor is Close with a cause: what Write queued before (a front end's
+// last packets: a refusal, a DISCONNECT with a reason) is still written
+// before the Conn closes.
+func (sess *Session) CloseFor(cause CloseCause) {
+	r := reasonClientClosed
+	if int(cause) < len(causeReason) {
+		r = causeReason[cause]
+	}
+	sess.c.closeWith(r, true)
+}
