@@ -2,6 +2,7 @@ package mqtt
 
 import (
 	"bytes"
+	"time"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
@@ -51,19 +52,26 @@ type account struct {
 type retained struct {
 	subject string
 	qos     byte
+	hdr     []byte // its NATS header block (MQTT 5 properties)
 	payload []byte
+	at      time.Time // when it was published (for its expiry)
 }
 
 // sessRecord is a persistent session as stored in sessStream.
 type sessRecord struct {
-	ID   string       `json:"id"`
-	User string       `json:"user,omitempty"`
-	Subs []subsRecord `json:"subs,omitempty"`
+	ID     string       `json:"id"`
+	User   string       `json:"user,omitempty"`
+	Subs   []subsRecord `json:"subs,omitempty"`
+	Expiry uint32       `json:"expiry,omitempty"` // seconds; 0: never (3.1.1)
+	Left   time.Time    `json:"left,omitzero"`    // when the client went away
 }
 
 type subsRecord struct {
-	Filter string `json:"filter"`
-	QoS    byte   `json:"qos"`
+	Filter  string `json:"filter"`
+	QoS     byte   `json:"qos"`
+	NoLocal bool   `json:"nl,omitempty"`
+	RAP     bool   `json:"rap,omitempty"`
+	SubID   uint32 `json:"id,omitempty"`
 }
 
 // account returns the MQTT state of the named account, setting it up
@@ -125,10 +133,11 @@ func (a *account) setup() error {
 
 // storedMsg is a message of a MSG.GET answer.
 type storedMsg struct {
-	Subject string `json:"subject"`
-	Seq     uint64 `json:"seq"`
-	Hdrs    []byte `json:"hdrs"`
-	Data    []byte `json:"data"`
+	Subject string    `json:"subject"`
+	Seq     uint64    `json:"seq"`
+	Hdrs    []byte    `json:"hdrs"`
+	Data    []byte    `json:"data"`
+	Time    time.Time `json:"time"`
 }
 
 // scan calls fn with every message of stream on filter, in order.
@@ -159,25 +168,40 @@ func (a *account) loadSession(sm *storedMsg) {
 	}
 	s := newSession(a, rec.ID, true)
 	s.user = rec.User
+	s.expiry = rec.Expiry
+	if s.expiry == 0 {
+		s.expiry = never
+	}
+	s.left = rec.Left
+	if s.left.IsZero() {
+		s.left = time.Now() // connected when the server stopped
+	}
 	for _, sr := range rec.Subs {
-		subjects, err := filterSubjects(sr.Filter)
+		group, f, ok := splitShared(sr.Filter)
+		if !ok {
+			continue
+		}
+		subjects, err := filterSubjects(f)
 		if err != nil {
 			continue
 		}
-		sub := &subscription{filter: sr.Filter, qos: sr.QoS, subjects: subjects}
+		sub := &subscription{filter: sr.Filter, group: group, qos: sr.QoS, noLocal: sr.NoLocal, rap: sr.RAP, subID: sr.SubID, subjects: subjects}
 		s.subs[sr.Filter] = sub
-		if sr.QoS > 0 {
+		if sub.stored() {
 			for _, subj := range subjects {
 				_ = a.durable.Insert(subj, "", s)
 			}
 		}
 	}
 	a.sessions[rec.ID] = s
+	if s.expiry != never {
+		a.expireLater(s, time.Until(s.left.Add(time.Duration(s.expiry)*time.Second)))
+	}
 }
 
 func (a *account) loadRetained(sm *storedMsg) {
 	subject := strings.TrimPrefix(sm.Subject, rmsgsPrefix)
-	a.retained[subject] = &retained{subject: subject, qos: qosOfHeader(sm.Hdrs), payload: sm.Data}
+	a.retained[subject] = &retained{subject: subject, qos: qosOfHeader(sm.Hdrs), hdr: sm.Hdrs, payload: sm.Data, at: sm.Time}
 }
 
 // recordSubject is where a client's persistent session is stored.
@@ -196,8 +220,14 @@ func hashID(clientID string) string {
 func (a *account) saveSession(s *session) error {
 	rec := sessRecord{ID: s.id, User: s.user}
 	s.mu.Lock()
+	if s.expiry != never {
+		rec.Expiry = s.expiry
+		if s.conn == nil {
+			rec.Left = s.left
+		}
+	}
 	for _, sub := range s.subs {
-		rec.Subs = append(rec.Subs, subsRecord{Filter: sub.filter, QoS: sub.qos})
+		rec.Subs = append(rec.Subs, subsRecord{Filter: sub.filter, QoS: sub.qos, NoLocal: sub.noLocal, RAP: sub.rap, SubID: sub.subID})
 	}
 	s.mu.Unlock()
 	data, err := json.Marshal(rec)
@@ -304,8 +334,13 @@ func qosOfHeader(hdr []byte) byte {
 
 var pubKey = []byte("\r\n" + hdrPub + ":")
 
-// qosHeaders are the header blocks of MQTT messages with QoS 1 and 2.
-var qosHeaders = [3][]byte{nil, []byte("NATS/1.0\r\n" + hdrPub + ": 1\r\n\r\n"), []byte("NATS/1.0\r\n" + hdrPub + ": 2\r\n\r\n")}
+// qosHeaders are the header blocks of MQTT messages by QoS: NATS
+// subscribers see the QoS an MQTT publisher gave (as upstream's do).
+var qosHeaders = [3][]byte{
+	[]byte("NATS/1.0\r\n" + hdrPub + ": 0\r\n\r\n"),
+	[]byte("NATS/1.0\r\n" + hdrPub + ": 1\r\n\r\n"),
+	[]byte("NATS/1.0\r\n" + hdrPub + ": 2\r\n\r\n"),
+}
 
 var errNoJetStream = errors.New("mqtt: JetStream is not available for the account")
 
@@ -313,4 +348,22 @@ var errNoJetStream = errors.New("mqtt: JetStream is not available for the accoun
 func jsUnavailable(err error) bool {
 	var ae *apiError
 	return errors.Is(err, errTimeout) || errors.Is(err, server.ErrClosed) || (errors.As(err, &ae) && ae.ErrCode == 10039)
+}
+
+// expireLater ends a persistent session once d has passed with its client
+// away (at once when d <= 0); a.mu is held.
+func (a *account) expireLater(s *session, d time.Duration) {
+	if s.timer != nil {
+		s.timer.Stop()
+	}
+	s.timer = time.AfterFunc(max(d, 0), func() {
+		a.mu.Lock()
+		defer a.mu.Unlock()
+		s.mu.Lock()
+		away := s.conn == nil
+		s.mu.Unlock()
+		if away && a.sessions[s.id] == s {
+			a.dropStored(s)
+		}
+	})
 }

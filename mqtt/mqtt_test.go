@@ -435,5 +435,9 @@ func TestNATSHeaderCarriesQoS(t *testing.T) {
 	if m.Header.Get("Nmqtt-Pub") != "1" {
 		t.Fatalf("header %v", m.Header)
 	}
+	wait(t, pub.Publish("h/0", 0, false, "x"))
+	if m, err = ns.NextMsg(10 * time.Second); err != nil || m.Header.Get("Nmqtt-Pub") != "0" || m.Subject != "h.0" {
+		t.Fatalf("QoS 0: %v %+v", err, m)
+	}
 	_ = nats.ErrTimeout
 }
