@@ -2,7 +2,6 @@ package mqtt
 
 import (
 	"bytes"
-	"time"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
@@ -10,6 +9,7 @@ import (
 	"errors"
 	"strings"
 	"sync"
+	"time"
 
 	"natsd.dev/server"
 	"natsd.dev/sublist"

@@ -54,7 +54,7 @@ type subscription struct {
 	// identifier (0: none).
 	noLocal, rap bool
 	subID        uint32
-	subjects []string // one or two NATS subjects ("a/#": "a" and "a.>")
+	subjects     []string // one or two NATS subjects ("a/#": "a" and "a.>")
 	// core are the server subscriptions on subjects, while the client is
 	// connected; push are the subscriptions to the consumers' deliveries
 	// (persistent sessions, QoS 1/2) and consumers their durable names.
