@@ -667,6 +667,10 @@ func (c *conn) publish(flags byte, body []byte) bool {
 		c.disconnect(packet.QoSNotSupported)
 		return false
 	}
+	if p.Props.Has(packet.PropSubscriptionIDs) {
+		c.disconnect(packet.ProtocolError) // only a server sends them
+		return false
+	}
 	t := p.Topic
 	if p.Props.Has(packet.PropTopicAlias) {
 		al := p.Props.TopicAlias
