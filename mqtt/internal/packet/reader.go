@@ -46,7 +46,8 @@ func (r *Reader) Buffered() bool { return r.end > r.start }
 // bytes is ErrMalformed; a packet larger than the maximum is ErrTooLarge as
 // soon as its length is known. Both are *ReasonError. A stream that ends
 // between packets returns io.EOF, inside one io.ErrUnexpectedEOF; other read
-// errors are returned as they are.
+// errors are returned as they are. After an error the stream is no longer
+// in step with packet boundaries: the caller closes the connection.
 func (r *Reader) Next() (typ, flags byte, body []byte, err error) {
 	if r.start == r.end {
 		r.start, r.end = 0, 0
