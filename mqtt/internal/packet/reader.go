@@ -23,9 +23,12 @@ type Reader struct {
 	err        error  // sticky read error, returned once buf is drained
 }
 
-// NewReader returns a Reader on r with a buffer of bufSize bytes (at least
-// 64).
+// NewReader returns a Reader on r with a buffer of bufSize bytes: 4096 when
+// bufSize <= 0, at least 64.
 func NewReader(r io.Reader, bufSize int) *Reader {
+	if bufSize <= 0 {
+		bufSize = 4096
+	}
 	bufSize = max(bufSize, minBufSize)
 	return &Reader{r: r, buf: make([]byte, bufSize), size: bufSize}
 }
