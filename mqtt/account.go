@@ -2,6 +2,7 @@ package mqtt
 
 import (
 	"bytes"
+	"strconv"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
@@ -24,6 +25,13 @@ const (
 	msgsPrefix  = "$MQTT.msgs."
 	rmsgsStream = "$MQTT_rmsgs"
 	rmsgsPrefix = "$MQTT.rmsgs."
+	// The QoS 2 exchanges of persistent sessions in flight: packet ids
+	// received and not released yet, and PUBRELs sent and not completed
+	// (subjects <prefix><session hash>.<packet id>).
+	qos2Stream = "$MQTT_qos2in"
+	qos2Prefix = "$MQTT.qos2.in."
+	outStream  = "$MQTT_out"
+	outPrefix  = "$MQTT.out."
 	// deliverPrefix is where the consumers of persistent sessions push.
 	deliverPrefix = "$MQTT.sub."
 	// hdrPub is the header that carries an MQTT message's QoS on NATS.
@@ -113,6 +121,8 @@ func (a *account) setup() error {
 		{"name": sessStream, "subjects": []string{sessPrefix + ">"}, "storage": "file", "retention": "limits", "max_msgs_per_subject": 1},
 		{"name": msgsStream, "subjects": []string{msgsPrefix + ">"}, "storage": "file", "retention": "interest"},
 		{"name": rmsgsStream, "subjects": []string{rmsgsPrefix + ">"}, "storage": "file", "retention": "limits", "max_msgs_per_subject": 1},
+		{"name": qos2Stream, "subjects": []string{qos2Prefix + ">"}, "storage": "file", "retention": "limits", "max_msgs_per_subject": 1},
+		{"name": outStream, "subjects": []string{outPrefix + ">"}, "storage": "file", "retention": "limits", "max_msgs_per_subject": 1},
 	}
 	for _, cfg := range streams {
 		if n := a.m.o.StreamReplicas; n > 0 {
@@ -128,7 +138,53 @@ func (a *account) setup() error {
 	if err := a.scan(sessStream, sessPrefix+">", a.loadSession); err != nil {
 		return err
 	}
-	return a.scan(rmsgsStream, rmsgsPrefix+">", a.loadRetained)
+	if err := a.scan(rmsgsStream, rmsgsPrefix+">", a.loadRetained); err != nil {
+		return err
+	}
+	byHash := make(map[string]*session, len(a.sessions))
+	for _, s := range a.sessions {
+		byHash[hashID(s.id)] = s
+	}
+	err = a.scan(qos2Stream, qos2Prefix+">", func(sm *storedMsg) {
+		if s, pid := inflightOf(byHash, sm.Subject, qos2Prefix); s != nil {
+			s.qos2in[pid] = struct{}{}
+		}
+	})
+	if err != nil {
+		return err
+	}
+	return a.scan(outStream, outPrefix+">", func(sm *storedMsg) {
+		if s, pid := inflightOf(byHash, sm.Subject, outPrefix); s != nil {
+			s.out[pid] = &outMsg{qos: 2, released: true}
+		}
+	})
+}
+
+// inflightOf finds the session and packet id of a QoS 2 record.
+func inflightOf(byHash map[string]*session, subject, prefix string) (*session, uint16) {
+	h, id, ok := strings.Cut(strings.TrimPrefix(subject, prefix), ".")
+	n, err := strconv.ParseUint(id, 10, 16)
+	if !ok || err != nil || n == 0 {
+		return nil, 0
+	}
+	return byHash[h], uint16(n)
+}
+
+// inflightSubject is the record of packet id pid of session s.
+func inflightSubject(prefix string, s *session, pid uint16) string {
+	return prefix + hashID(s.id) + "." + strconv.Itoa(int(pid))
+}
+
+// markInflight stores the record of a QoS 2 exchange of a persistent
+// session; it returns once JetStream has it.
+func (a *account) markInflight(prefix string, s *session, pid uint16) error {
+	return a.storeAck(inflightSubject(prefix, s, pid), nil, nil)
+}
+
+// clearInflight removes it (in the background: a leftover record only
+// makes a later duplicate be acknowledged instead of delivered).
+func (a *account) clearInflight(stream, prefix string, s *session, pid uint16) {
+	a.js.publishAsync(a.js.prefix+"STREAM.PURGE."+stream, nil, []byte(`{"filter":"`+inflightSubject(prefix, s, pid)+`"}`), func(*server.Msg, error) {})
 }
 
 // storedMsg is a message of a MSG.GET answer.

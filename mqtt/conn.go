@@ -327,6 +327,9 @@ func (a *account) dropStored(s *session) {
 			}
 		}
 	}
+	for _, p := range [][2]string{{qos2Stream, qos2Prefix}, {outStream, outPrefix}} {
+		_ = a.js.call("STREAM.PURGE."+p[0], map[string]any{"filter": p[1] + hashID(s.id) + ".>"}, nil)
+	}
 	if err := a.deleteSession(s); err != nil {
 		a.m.log.Warn("MQTT: could not remove a session record", "client", s.id, "error", err)
 	}
@@ -479,6 +482,9 @@ func (c *conn) ack(typ byte, pid uint16) {
 	s := c.s
 	switch typ {
 	case packet.PUBREL:
+		if _, ok := s.qos2in[pid]; ok && s.persistent {
+			c.acc.clearInflight(qos2Stream, qos2Prefix, s, pid)
+		}
 		delete(s.qos2in, pid) // only the read loop uses qos2in
 		c.wbuf = packet.AppendAck(c.wbuf, c.v, packet.PUBCOMP, &packet.Ack{PacketID: pid})
 		return
@@ -492,6 +498,13 @@ func (c *conn) ack(typ byte, pid uint16) {
 		}
 		s.mu.Unlock()
 		if reply != "" {
+			if s.persistent {
+				// Kept before the message leaves the consumer: after a
+				// restart the PUBREL is sent again, not the message.
+				if err := c.acc.markInflight(outPrefix, s, pid); err != nil {
+					c.m.log.Warn("MQTT: could not store a QoS 2 state", "client", s.id, "error", err)
+				}
+			}
 			c.acc.js.sess.Publish(reply, "", nil, nil)
 		}
 		c.wbuf = packet.AppendAck(c.wbuf, c.v, packet.PUBREL, &packet.Ack{PacketID: pid})
@@ -511,6 +524,9 @@ func (c *conn) ack(typ byte, pid uint16) {
 	s.mu.Unlock()
 	if om.ackReply != "" && !om.released {
 		c.acc.js.sess.Publish(om.ackReply, "", nil, nil)
+	}
+	if om.released && s.persistent {
+		c.acc.clearInflight(outStream, outPrefix, s, pid)
 	}
 }
 
@@ -718,6 +734,14 @@ func (c *conn) publish(flags byte, body []byte) bool {
 			// More QoS 2 messages unreleased than allowed: a flood.
 			c.disconnect(packet.ReceiveMaxExceeded)
 			return false
+		}
+		if c.s.persistent {
+			// Kept before the message goes out: a PUBLISH sent again after
+			// a restart is recognised and not delivered twice.
+			if err := c.acc.markInflight(qos2Prefix, c.s, p.PacketID); err != nil {
+				c.m.log.Warn("MQTT: could not store a QoS 2 state", "client", c.s.id, "error", err)
+				return false
+			}
 		}
 	}
 	subject := string(subj)
