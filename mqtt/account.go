@@ -2,12 +2,12 @@ package mqtt
 
 import (
 	"bytes"
-	"strconv"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
