@@ -13,6 +13,7 @@ require (
 	natsd.dev/confparse v0.0.0
 	natsd.dev/jetstream v0.0.0
 	natsd.dev/monitor v0.0.0
+	natsd.dev/mqtt v0.0.0
 	natsd.dev/server v0.0.0
 	natsd.dev/websocket v0.0.0
 )
@@ -32,6 +33,7 @@ replace (
 	natsd.dev/confparse => ../confparse
 	natsd.dev/jetstream => ../jetstream
 	natsd.dev/monitor => ../monitor
+	natsd.dev/mqtt => ../mqtt
 	natsd.dev/protocol => ../protocol
 	natsd.dev/server => ../server
 	natsd.dev/sublist => ../sublist
