@@ -26,7 +26,7 @@ var allowedModules = map[string][]string{
 	"server":    {"protocol", "sublist", "auth", "confparse"},
 	"cluster":   {"server", "protocol", "sublist", "confparse"},
 	"jetstream": {"server", "sublist", "confparse"},
-	"mqtt":      {"server", "jetstream", "websocket", "confparse"},
+	"mqtt":      {"server", "jetstream", "websocket", "confparse", "sublist", "auth"},
 	"monitor":   {"server", "confparse"},
 }
 

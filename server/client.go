@@ -1192,6 +1192,11 @@ func (c *client) sendLameDuckInfo(info Info) {
 // leaves the server and lets the writer flush what is pending (unless the
 // reason forbids it) before the socket closes.
 func (c *client) closeConnection(reason closeReason) {
+	c.closeWith(reason, reason.flushes())
+}
+
+// closeWith is closeConnection, flushing what is pending when flush.
+func (c *client) closeWith(reason closeReason, flush bool) {
 	c.mu.Lock()
 	if c.closed {
 		c.mu.Unlock()
@@ -1200,7 +1205,7 @@ func (c *client) closeConnection(reason closeReason) {
 	c.closed = true
 	c.reason = reason
 	c.stop = time.Now()
-	c.flushOnClose = reason.flushes()
+	c.flushOnClose = flush
 	if !c.flushOnClose {
 		c.out.drop()
 	}

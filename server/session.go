@@ -844,3 +844,58 @@ func (sess *Session) Write(b []byte) error {
 	}
 	return nil
 }
+
+// User is the user the session authenticated as ("" when it is bound to
+// an account or the server has no authentication).
+func (sess *Session) User() string {
+	c := sess.c
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.authUser
+}
+
+// MayReceive reports whether the session's user may receive a message on
+// the literal subject: its subscribe permissions allow the subject itself
+// (a wildcard subscription's deny rules included). A front end checks it
+// before it hands over stored messages (MQTT's retained messages).
+func (sess *Session) MayReceive(subject string) bool {
+	c := sess.c
+	c.mu.Lock()
+	ch := c.checker
+	c.mu.Unlock()
+	return ch == nil || (ch.CanSubscribe(subject, "") && ch.CanDeliver([]byte(subject)))
+}
+
+// CloseCause is why a front end closes its session, as /connz?state=closed
+// shows it.
+type CloseCause uint8
+
+// Causes for CloseFor.
+const (
+	CloseClientClosed      CloseCause = iota // "Client Closed": the client said goodbye or went away
+	CloseProtocolViolation                   // "Protocol Violation": a malformed or forbidden packet
+	CloseAuthFailure                         // "Authentication Failure"
+	CloseStale                               // "Stale Connection": the client stopped talking (keepalive)
+	CloseKicked                              // "Kicked": replaced by a newer connection of the same client
+	CloseServerShutdown                      // "Server Shutdown"
+)
+
+var causeReason = [...]closeReason{
+	CloseClientClosed:      reasonClientClosed,
+	CloseProtocolViolation: reasonProtocolViolation,
+	CloseAuthFailure:       reasonAuthViolation,
+	CloseStale:             reasonStaleConnection,
+	CloseKicked:            reasonKicked,
+	CloseServerShutdown:    reasonServerShutdown,
+}
+
+// CloseFor is Close with a cause: what Write queued before (a front end's
+// last packets: a refusal, a DISCONNECT with a reason) is still written
+// before the Conn closes.
+func (sess *Session) CloseFor(cause CloseCause) {
+	r := reasonClientClosed
+	if int(cause) < len(causeReason) {
+		r = causeReason[cause]
+	}
+	sess.c.closeWith(r, true)
+}

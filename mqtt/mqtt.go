@@ -1,0 +1,155 @@
+package mqtt
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"log/slog"
+	"net"
+	"strconv"
+	"sync"
+	"time"
+
+	"natsd.dev/server"
+)
+
+// MQTT is a running MQTT front end of a server.
+type MQTT struct {
+	srv *server.Server
+	o   Options
+	log *slog.Logger
+	ln  net.Listener
+
+	mu       sync.Mutex
+	accounts map[string]*account
+	conns    map[*conn]struct{}
+	closed   bool
+	wg       sync.WaitGroup
+}
+
+// Start starts serving MQTT for srv: it binds o.Host:o.Port (a free port
+// when Port is -1) and accepts clients until Shutdown. JetStream must be
+// running on srv: sessions, retained messages and QoS 1/2 messages are
+// kept in streams of each client's account.
+func Start(srv *server.Server, o Options) (*MQTT, error) {
+	if o.AckWait <= 0 {
+		o.AckWait = DefaultAckWait
+	}
+	if o.MaxAckPending <= 0 {
+		o.MaxAckPending = DefaultMaxAckPending
+	}
+	if o.MaxAckPending > 65535 {
+		o.MaxAckPending = 65535
+	}
+	if o.JSAPITimeout <= 0 {
+		o.JSAPITimeout = DefaultJSAPITimeout
+	}
+	m := &MQTT{srv: srv, o: o, log: srv.Logger(), accounts: make(map[string]*account), conns: make(map[*conn]struct{})}
+	port := o.Port
+	if port < 0 {
+		port = 0
+	}
+	host := o.Host
+	if host == "" {
+		host = "0.0.0.0"
+	}
+	ln, err := net.Listen("tcp", net.JoinHostPort(host, strconv.Itoa(port)))
+	if err != nil {
+		return nil, err
+	}
+	scheme := "mqtt"
+	if o.TLSConfig != nil {
+		ln = tls.NewListener(ln, o.TLSConfig)
+		scheme = "tls"
+	}
+	m.ln = ln
+	m.log.Info("Listening for MQTT clients on " + scheme + "://" + ln.Addr().String())
+	m.wg.Add(1)
+	go m.acceptLoop()
+	return m, nil
+}
+
+// Addr is the listener's address.
+func (m *MQTT) Addr() net.Addr { return m.ln.Addr() }
+
+func (m *MQTT) acceptLoop() {
+	defer m.wg.Done()
+	var delay time.Duration
+	for {
+		nc, err := m.ln.Accept()
+		if err != nil {
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				delay = min(max(2*delay, 5*time.Millisecond), time.Second)
+				time.Sleep(delay)
+				continue
+			}
+			return // closed
+		}
+		delay = 0
+		m.ServeConn(nc)
+	}
+}
+
+// ServeConn serves an MQTT client on a connection accepted elsewhere (the
+// WebSocket listener's /mqtt path); it returns at once.
+func (m *MQTT) ServeConn(nc net.Conn) {
+	c := newConn(m, nc)
+	m.mu.Lock()
+	if m.closed {
+		m.mu.Unlock()
+		nc.Close()
+		return
+	}
+	m.conns[c] = struct{}{}
+	m.wg.Add(1)
+	m.mu.Unlock()
+	go func() {
+		defer m.wg.Done()
+		c.serve()
+		m.mu.Lock()
+		delete(m.conns, c)
+		m.mu.Unlock()
+	}()
+}
+
+// Shutdown stops accepting, closes every MQTT connection (their wills are
+// not sent: the server is going away, not the client) and waits for them
+// within ctx.
+func (m *MQTT) Shutdown(ctx context.Context) error {
+	m.mu.Lock()
+	if m.closed {
+		m.mu.Unlock()
+		return nil
+	}
+	m.closed = true
+	conns := make([]*conn, 0, len(m.conns))
+	for c := range m.conns {
+		conns = append(conns, c)
+	}
+	accs := make([]*account, 0, len(m.accounts))
+	for _, a := range m.accounts {
+		accs = append(accs, a)
+	}
+	m.mu.Unlock()
+	m.ln.Close()
+	for _, c := range conns {
+		c.shutdown()
+	}
+	done := make(chan struct{})
+	go func() { m.wg.Wait(); close(done) }()
+	var err error
+	select {
+	case <-done:
+	case <-ctx.Done():
+		err = ctx.Err()
+	}
+	for _, a := range accs {
+		a.mu.Lock()
+		if a.js != nil {
+			a.js.close()
+		}
+		a.mu.Unlock()
+	}
+	return err
+}

@@ -1,0 +1,92 @@
+package mqtt
+
+import (
+	"sync"
+
+	"natsd.dev/mqtt/internal/topic"
+	"natsd.dev/server"
+)
+
+// session is the MQTT session of one client id in one account: its
+// subscriptions and the QoS 1/2 messages in flight. A clean session lives
+// as long as its connection; a persistent one stays in its account (and
+// in sessStream) after the client leaves, until a clean connection with
+// the same id ends it.
+type session struct {
+	acc        *account
+	id         string
+	persistent bool
+	user       string
+
+	mu   sync.Mutex
+	cond sync.Cond // signalled when the window opens or the connection goes
+	conn *conn     // the live connection, nil while the client is away
+	subs map[string]*subscription
+	// Outgoing QoS 1/2 messages waiting for PUBACK, PUBREC or PUBCOMP,
+	// by packet id; bySeq finds a persistent session's message again
+	// when its consumer redelivers it.
+	out     map[uint16]*outMsg
+	bySeq   map[uint64]uint16
+	nextPID uint16
+	// qos2in are the packet ids of QoS 2 messages received and not yet
+	// released (PUBREL): a PUBLISH sent again with one of them is not
+	// delivered again.
+	qos2in map[uint16]struct{}
+}
+
+// subscription is one topic filter of a session.
+type subscription struct {
+	filter   string
+	qos      byte
+	subjects []string // one or two NATS subjects ("a/#": "a" and "a.>")
+	// core are the server subscriptions on subjects, while the client is
+	// connected; push are the subscriptions to the consumers' deliveries
+	// (persistent sessions, QoS 1/2) and consumers their durable names.
+	core      []*server.SessionSub
+	push      []*server.SessionSub
+	consumers []string
+}
+
+// outMsg is a message delivered with QoS 1 or 2 and not yet acknowledged.
+type outMsg struct {
+	qos      byte
+	released bool   // PUBREC received, PUBREL sent: waiting for PUBCOMP
+	ackReply string // the JetStream ack subject of a stored message
+	seq      uint64 // its stream sequence
+	// topic and payload are kept to send the message again when a
+	// persistent session's client comes back.
+	topic, payload []byte
+}
+
+func newSession(a *account, id string, persistent bool) *session {
+	s := &session{
+		acc:        a,
+		id:         id,
+		persistent: persistent,
+		subs:       make(map[string]*subscription),
+		out:        make(map[uint16]*outMsg),
+		bySeq:      make(map[uint64]uint16),
+		qos2in:     make(map[uint16]struct{}),
+	}
+	s.cond.L = &s.mu
+	return s
+}
+
+// allocPID returns a packet id not in flight; s.mu is held and the
+// window has room.
+func (s *session) allocPID() uint16 {
+	for {
+		s.nextPID++
+		if s.nextPID == 0 {
+			s.nextPID = 1
+		}
+		if _, used := s.out[s.nextPID]; !used {
+			return s.nextPID
+		}
+	}
+}
+
+// filterSubjects maps an MQTT topic filter to its NATS subjects.
+func filterSubjects(filter string) ([]string, error) {
+	return topic.FilterSubjects(filter)
+}
