@@ -13,14 +13,19 @@ require (
 	natsd.dev/confparse v0.0.0
 	natsd.dev/jetstream v0.0.0
 	natsd.dev/monitor v0.0.0
+	natsd.dev/mqtt v0.0.0
 	natsd.dev/server v0.0.0
 	natsd.dev/websocket v0.0.0
 )
 
 require (
+	github.com/eclipse/paho.mqtt.golang v1.5.1 // indirect
+	github.com/gorilla/websocket v1.5.3 // indirect
 	github.com/nats-io/nkeys v0.4.16 // indirect
 	github.com/nats-io/nuid v1.0.1 // indirect
 	go.yaml.in/yaml/v3 v3.0.6 // indirect
+	golang.org/x/net v0.58.0 // indirect
+	golang.org/x/sync v0.17.0 // indirect
 	golang.org/x/sys v0.48.0 // indirect
 	natsd.dev/protocol v0.0.0 // indirect
 	natsd.dev/sublist v0.0.0 // indirect
@@ -32,6 +37,7 @@ replace (
 	natsd.dev/confparse => ../confparse
 	natsd.dev/jetstream => ../jetstream
 	natsd.dev/monitor => ../monitor
+	natsd.dev/mqtt => ../mqtt
 	natsd.dev/protocol => ../protocol
 	natsd.dev/server => ../server
 	natsd.dev/sublist => ../sublist

@@ -8,6 +8,7 @@ import (
 	"natsd.dev/cmd/internal/wsserver"
 	"natsd.dev/confparse"
 	"natsd.dev/jetstream"
+	"natsd.dev/mqtt"
 	"natsd.dev/server/config"
 )
 
@@ -24,6 +25,9 @@ type fileConfig struct {
 	// turns JetStream on.
 	js   jetstream.Options
 	jsOn bool
+	// mqtt is the mqtt {} block; Port 0 without one (MQTT off).
+	mqtt     mqtt.Options
+	mqttSeen bool
 }
 
 // Keys of subsystems natsd does not have yet. Their modules will register
@@ -33,8 +37,7 @@ const notYetKeys = `
 	default_sentinel
 	operator operators root roots root_operator root_operators trusted trusted_keys
 	resolver account_resolver accounts_resolver resolver_tls resolver_preload resolver_pinned_accounts
-	gateway leaf leafnodes
-	mqtt`
+	gateway leaf leafnodes`
 
 // ignoredKeys tune the reporting of link errors upstream has and natsd
 // does not; they are accepted with a warning.
@@ -66,6 +69,7 @@ func (fc *fileConfig) parser() *config.Parser {
 	p.Register("websocket", wsserver.Block(&fc.websocket))
 	p.Register("ws", wsserver.Block(&fc.websocket))
 	jetstream.RegisterConfig(&p, &fc.js, &fc.jsOn)
+	mqtt.RegisterConfig(&p, &fc.mqtt, &fc.mqttSeen)
 	for _, k := range strings.Fields(notYetKeys) {
 		p.Register(k, config.NotSupported)
 	}

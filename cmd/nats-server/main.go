@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"natsd.dev/cluster"
@@ -21,6 +22,7 @@ import (
 	"natsd.dev/confparse"
 	"natsd.dev/jetstream"
 	"natsd.dev/monitor"
+	"natsd.dev/mqtt"
 	"natsd.dev/server"
 )
 
@@ -75,7 +77,11 @@ func run(args []string, stdout io.Writer, stderr *os.File) int {
 		fmt.Fprintf(stderr, "nats-server: configuration file %s is valid (%s)\n", f.configFile, cfg.Digest)
 		return 0
 	}
-	p := &process{f: f, cfg: cfg, co: co, jsOpts: jo, jsOn: jsOn, ldmDone: make(chan struct{})}
+	mo, err := loadMQTT(cfg, jsOn, co)
+	if err != nil {
+		return fail(stderr, err)
+	}
+	p := &process{f: f, cfg: cfg, co: co, jsOpts: jo, jsOn: jsOn, mqttOpts: mo, ldmDone: make(chan struct{})}
 	return p.serve(stderr)
 }
 
@@ -152,6 +158,9 @@ type process struct {
 	jsOn      bool                 // JetStream is configured on
 	js        *jetstream.JetStream // nil until started
 	jsStop    sync.Once
+	mqttOpts  mqtt.Options              // Port 0: MQTT off
+	mq        atomic.Pointer[mqtt.MQTT] // nil until started
+	mqStop    sync.Once
 	pidFile   string
 	portsFile string
 	ldm       bool
@@ -185,10 +194,17 @@ func (p *process) serve(stderr *os.File) int {
 	if cfg.websocket.Port != 0 {
 		// The WebSocket listener starts with the server, before the
 		// client listener, as nats-server's does.
+		wo := p.websocketOptions()
 		opts.OnStart = append(opts.OnStart, func(s *server.Server) (err error) {
-			p.ws, err = wsserver.Start(s, cfg.websocket)
+			p.ws, err = wsserver.Start(s, wo)
 			return err
 		})
+	}
+	if p.mqttOpts.Port != 0 {
+		// MQTT starts after JetStream, where it keeps its sessions, and
+		// the WebSocket listener, before the client listener, as
+		// nats-server's does.
+		opts.OnStart = append(opts.OnStart, p.startMQTT)
 	}
 	s, err := server.New(opts)
 	if err != nil {
@@ -205,6 +221,7 @@ func (p *process) serve(stderr *os.File) int {
 	}
 	if err := s.Start(); err != nil {
 		log.Log(context.Background(), fatalLevel, err.Error())
+		p.stopMQTT(context.Background(), log)
 		p.stopJetStream(context.Background(), log)
 		return 1
 	}
@@ -275,8 +292,10 @@ func (p *process) shutdown() {
 	if p.mon != nil {
 		p.mon.Shutdown(ctx)
 	}
-	// JetStream first, while its clients and links are still up, so
-	// that what it acknowledged is durable before anything else stops.
+	// MQTT, then JetStream, while its clients and links are still up,
+	// so that what it acknowledged is durable before anything else
+	// stops.
+	p.stopMQTT(ctx, p.logs.log)
 	p.stopJetStream(ctx, p.logs.log)
 	if p.cl != nil {
 		_ = p.cl.Shutdown(ctx)
@@ -297,8 +316,9 @@ func (p *process) lameDuck() {
 	go func() {
 		defer close(p.ldmDone)
 		// As upstream, lame duck mode stops JetStream before it closes
-		// the clients.
+		// the clients; MQTT, which keeps its sessions there, goes first.
 		ctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+		p.stopMQTT(ctx, log)
 		p.stopJetStream(ctx, log)
 		cancel()
 		if err := p.srv.LameDuck(context.Background()); err != nil {
@@ -431,6 +451,9 @@ func checkReloadable(old, nu *fileConfig) error {
 	}
 	if !sameWebsocket(old.websocket, nu.websocket) {
 		return errors.New("config reload not supported for websocket")
+	}
+	if err := checkMQTTReload(old.mqtt, nu.mqtt); err != nil {
+		return err
 	}
 	// The client listener's tls {} settings reload (new connections use
 	// them); turning TLS on or off and verify_and_map, which

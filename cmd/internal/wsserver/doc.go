@@ -15,6 +15,11 @@
 // listener only to refuse new clients. Handshake failures are logged on
 // the server's logger as upstream logs them.
 //
+// Options.Endpoints hand the connections upgraded on other URL paths to
+// other protocols: the command serves MQTT on /mqtt so (through
+// mqtt.MQTT's ServeConn), as upstream does on its websocket port,
+// without this package knowing MQTT.
+//
 // # Usage
 //
 //	var wo wsserver.Options

@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net"
+	"net/http"
 	"slices"
 	"strconv"
 	"sync"
@@ -51,6 +53,7 @@ func Start(s *server.Server, o Options) (*Listener, error) {
 	if o.Host == "" {
 		o.Host = server.DefaultHost
 	}
+	o.Endpoints = maps.Clone(o.Endpoints) // the listener's own
 	port := max(o.Port, 0)
 	addr := net.JoinHostPort(o.Host, strconv.Itoa(port))
 	inner, err := net.Listen("tcp", addr)
@@ -69,6 +72,8 @@ func Start(s *server.Server, o Options) (*Listener, error) {
 		AllowedOrigins:   o.AllowedOrigins,
 		Compression:      o.Compression,
 		HandshakeTimeout: o.HandshakeTimeout,
+		Subprotocols:     subprotocols(o.Endpoints),
+		CheckRequest:     checkEndpoint(o.Endpoints),
 		OnHandshakeError: func(err error) { logHandshakeError(s, err, secure) },
 	})
 	if err != nil {
@@ -88,7 +93,7 @@ func Start(s *server.Server, o Options) (*Listener, error) {
 		Compression:      o.Compression,
 	}}
 	cookies := cookieNames{user: o.UsernameCookie, pass: o.PasswordCookie, token: o.TokenCookie}
-	cl := &connListener{Listener: wl, cookies: cookies, onClose: l.stopped}
+	cl := &connListener{Listener: wl, cookies: cookies, onClose: l.stopped, endpoints: o.Endpoints}
 	if err := s.ServeWebsocket(cl, server.WebsocketInfo{ConnectURLs: connectURLs(o, port)}); err != nil {
 		wl.Close()
 		return nil, err
@@ -194,11 +199,43 @@ func connectURLs(o Options, port int) []string {
 // cookieNames are the cookies that stand for CONNECT credentials.
 type cookieNames struct{ user, pass, token string }
 
-// connListener hands the server each upgraded connection as a conn.
+// subprotocols are the Sec-WebSocket-Protocol values of the endpoints.
+func subprotocols(eps map[string]Endpoint) []string {
+	var out []string
+	for _, ep := range eps {
+		if ep.Subprotocol != "" && !slices.Contains(out, ep.Subprotocol) {
+			out = append(out, ep.Subprotocol)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// checkEndpoint refuses with 404 the upgrades on the path of an endpoint
+// that serves nothing; nil when there is none.
+func checkEndpoint(eps map[string]Endpoint) func(*http.Request) error {
+	refused := false
+	for _, ep := range eps {
+		refused = refused || ep.Serve == nil
+	}
+	if !refused {
+		return nil
+	}
+	return func(r *http.Request) error {
+		if ep, ok := eps[r.URL.Path]; ok && ep.Serve == nil {
+			return &websocket.HandshakeError{Status: http.StatusNotFound, Reason: ep.Refusal}
+		}
+		return nil
+	}
+}
+
+// connListener hands the server each connection upgraded for NATS as a
+// conn, and those upgraded on an endpoint's path to the endpoint.
 type connListener struct {
 	*websocket.Listener
-	cookies cookieNames
-	onClose func()
+	cookies   cookieNames
+	onClose   func()
+	endpoints map[string]Endpoint // read-only
 }
 
 // Close closes the listener and tells the Listener it stopped.
@@ -209,15 +246,24 @@ func (l *connListener) Close() error {
 }
 
 func (l *connListener) Accept() (net.Conn, error) {
-	nc, err := l.Listener.Accept()
-	if err != nil {
-		return nil, err
+	for {
+		nc, err := l.Listener.Accept()
+		if err != nil {
+			return nil, err
+		}
+		wc, ok := nc.(*websocket.Conn)
+		if !ok {
+			return nc, nil
+		}
+		c := &conn{Conn: wc, cookies: &l.cookies}
+		if req := wc.Request(); req != nil && len(l.endpoints) > 0 {
+			if ep, ok := l.endpoints[req.URL.Path]; ok && ep.Serve != nil {
+				ep.Serve(c)
+				continue
+			}
+		}
+		return c, nil
 	}
-	wc, ok := nc.(*websocket.Conn)
-	if !ok {
-		return nc, nil
-	}
-	return &conn{Conn: wc, cookies: &l.cookies}, nil
 }
 
 // conn is a WebSocket connection as the server sees it: a

@@ -4,6 +4,8 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"net"
+	"strings"
 	"time"
 
 	"natsd.dev/server"
@@ -55,6 +57,30 @@ type Options struct {
 	// Authorization overrides the server's authentication for WebSocket
 	// clients. Refused (ErrNotSupported) until supported.
 	Authorization *Authorization
+
+	// Endpoints are the URL paths ("/mqtt") whose upgraded connections
+	// speak another protocol than NATS: each goes to its endpoint instead
+	// of the server. Every other path serves NATS. The configuration file
+	// does not set them; the command does, for the front ends it runs.
+	Endpoints map[string]Endpoint
+}
+
+// Endpoint serves the WebSocket connections upgraded on one URL path, as
+// upstream serves MQTT clients on /mqtt of the websocket port.
+type Endpoint struct {
+	// Subprotocol is the Sec-WebSocket-Protocol the endpoint speaks
+	// ("mqtt"), answered when the client offers it. The listener answers
+	// the subprotocols of all its endpoints on any path, since the
+	// handshake picks them before the path is looked at; NATS clients
+	// offer none.
+	Subprotocol string
+	// Serve takes each connection upgraded on the path, as a
+	// server.TransportConn of kind websocket; it must not block (start a
+	// goroutine, as mqtt.MQTT.ServeConn does) and owns the connection.
+	// Nil refuses upgrades on the path with 404 and logs Refusal as the
+	// handshake error, as upstream does on /mqtt without MQTT.
+	Serve   func(net.Conn)
+	Refusal string
 }
 
 // Authorization is the authorization {} block inside websocket {}: a
@@ -90,6 +116,11 @@ func (o *Options) validate() error {
 		return fmt.Errorf("websocket jwt_cookie (needs operator mode): %w", ErrNotSupported)
 	case o.NoAuthUser != "":
 		return fmt.Errorf("websocket no_auth_user (needs users): %w", ErrNotSupported)
+	}
+	for path := range o.Endpoints {
+		if !strings.HasPrefix(path, "/") {
+			return fmt.Errorf("%w: websocket endpoint %q is not a URL path", server.ErrBadOptions, path)
+		}
 	}
 	return nil
 }

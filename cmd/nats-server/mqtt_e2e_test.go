@@ -1,0 +1,140 @@
+package main
+
+// End-to-end tests of the binary's MQTT front end: the mqtt {} block
+// starts a listener after JetStream that a real MQTT client (paho) uses
+// next to NATS clients, also over the WebSocket listener's /mqtt path;
+// /varz describes it and a reload that changes it is refused.
+
+import (
+	"fmt"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	paho "github.com/eclipse/paho.mqtt.golang"
+	"github.com/stretchr/testify/require"
+
+	"natsd.dev/server/servertest"
+)
+
+// mqttListenRE is the line the server logs when MQTT listens.
+var mqttListenRE = regexp.MustCompile(`Listening for MQTT clients on mqtt://([0-9.]+):(\d+)`)
+
+// mqttAddr waits for the MQTT listener's log line and returns its
+// host:port.
+func (p *proc) mqttAddr() string {
+	p.t.Helper()
+	p.waitLog("Listening for MQTT clients on mqtt://")
+	m := mqttListenRE.FindStringSubmatch(p.log.String())
+	require.NotNil(p.t, m, p.log.String())
+	return m[1] + ":" + m[2]
+}
+
+// startMQTT runs the binary with JetStream in a temporary directory and
+// the given mqtt {} block (and extra configuration).
+func startMQTT(t *testing.T, block, extra string) *proc {
+	t.Helper()
+	dir := t.TempDir()
+	conf := writeFile(t, filepath.Join(dir, "mqtt.conf"), fmt.Sprintf("jetstream { store_dir: %q }\nmqtt {\n%s\n}\n%s", filepath.Join(dir, "js"), block, extra))
+	return start(t, "-c", conf)
+}
+
+// pahoConnect connects a paho client to broker ("tcp://host:port" or
+// "ws://host:port/mqtt") and disconnects it when the test ends.
+func pahoConnect(t *testing.T, broker, clientID string) paho.Client {
+	t.Helper()
+	o := paho.NewClientOptions().AddBroker(broker).SetClientID(clientID).
+		SetConnectTimeout(5 * time.Second).SetAutoReconnect(false).SetConnectRetry(false).
+		SetCleanSession(true).SetKeepAlive(30 * time.Second)
+	c := paho.NewClient(o)
+	tok := c.Connect()
+	require.True(t, tok.WaitTimeout(10*time.Second), "CONNACK within 10s")
+	require.NoError(t, tok.Error())
+	t.Cleanup(func() { c.Disconnect(100) })
+	return c
+}
+
+// pahoToNATS publishes with QoS 0 from c on topic and checks that a NATS
+// subscriber of p on the mapped subject gets the payload.
+func pahoToNATS(t *testing.T, p *proc, c paho.Client, topic, subject string) {
+	t.Helper()
+	nc := p.connect()
+	sub, err := nc.SubscribeSync(subject)
+	require.NoError(t, err)
+	require.NoError(t, nc.Flush())
+	payload := "hello from " + topic
+	tok := c.Publish(topic, 0, false, payload)
+	require.True(t, tok.WaitTimeout(5*time.Second))
+	require.NoError(t, tok.Error())
+	m, err := sub.NextMsg(5 * time.Second)
+	require.NoError(t, err)
+	require.Equal(t, subject, m.Subject)
+	require.Equal(t, payload, string(m.Data))
+}
+
+func TestMQTTPahoPublishToNATS(t *testing.T) {
+	p := startMQTT(t, "  listen: \"127.0.0.1:-1\"", "")
+	addr := p.mqttAddr()
+	// As upstream: JetStream first, then MQTT, then the client listener.
+	log := p.log.String()
+	js, mq, cl := strings.Index(log, "Starting JetStream"), strings.Index(log, "Listening for MQTT clients"), strings.Index(log, "Listening for client connections")
+	require.True(t, js >= 0 && js < mq && mq < cl, "start order:\n%s", log)
+
+	c := pahoConnect(t, "tcp://"+addr, "e2e-paho")
+	pahoToNATS(t, p, c, "sensors/kitchen/temp", "sensors.kitchen.temp")
+
+	// Shutdown stops MQTT before JetStream.
+	p.signal(syscall.SIGTERM)
+	require.Equal(t, 0, p.exitCode())
+}
+
+func TestMQTTOverWebsocket(t *testing.T) {
+	p := startMQTT(t, "  listen: \"127.0.0.1:-1\"", "websocket { listen: \"127.0.0.1:-1\", no_tls: true }\n")
+	p.mqttAddr()
+	url := p.websocketURL()
+	c := pahoConnect(t, url+"/mqtt", "e2e-ws")
+	pahoToNATS(t, p, c, "ws/topic", "ws.topic")
+
+	// NATS clients keep the other paths.
+	exchange(t, servertest.ConnectURL(t, url), p.connect())
+}
+
+func TestMQTTVarz(t *testing.T) {
+	p := startMQTT(t, "  listen: \"127.0.0.1:-1\"\n  no_auth_user: alice\n  authorization { timeout: 3 }\n  ack_wait: \"5s\"\n  js_domain: d",
+		"http_port: -1\nauthorization { users: [{user: alice, password: x}] }\n")
+	addr := p.mqttAddr()
+	var varz struct {
+		MQTT map[string]any `json:"mqtt"`
+	}
+	getJSON(t, p.monitorURL()+"/varz", &varz)
+	_, port, _ := strings.Cut(addr, ":")
+	n, _ := strconv.Atoi(port)
+	require.Equal(t, map[string]any{
+		"host": "127.0.0.1", "port": float64(n), "no_auth_user": "alice", "auth_timeout": float64(3),
+		"tls_timeout": float64(2), "js_domain": "d", "ack_wait": float64(5 * time.Second),
+	}, varz.MQTT)
+}
+
+func TestMQTTReloadRefused(t *testing.T) {
+	dir := t.TempDir()
+	js := fmt.Sprintf("jetstream { store_dir: %q }\n", filepath.Join(dir, "js"))
+	conf := writeFile(t, filepath.Join(dir, "r.conf"), js+"mqtt { listen: \"127.0.0.1:-1\" }\nmax_payload: 1KB\n")
+	p := start(t, "-c", conf)
+	addr := p.mqttAddr()
+
+	writeFile(t, conf, js+"mqtt { listen: \"127.0.0.1:-1\", ack_wait: \"5s\" }\nmax_payload: 2KB\n")
+	p.signal(syscall.SIGHUP)
+	p.waitLog("[ERR] Failed to reload server configuration: config reload not supported for MQTT: ack_wait: old=0s, new=5s")
+	require.Equal(t, int64(1024), p.connect().MaxPayload(), "the running configuration is kept")
+
+	// The same block reloads with the rest.
+	writeFile(t, conf, js+"mqtt { listen: \"127.0.0.1:-1\" }\nmax_payload: 2KB\n")
+	p.signal(syscall.SIGHUP)
+	p.waitLog("Reloaded server configuration")
+	require.Equal(t, int64(2048), p.connect().MaxPayload())
+	pahoConnect(t, "tcp://"+addr, "after-reload")
+}
