@@ -90,7 +90,7 @@ func (d deadlineReader) Read(p []byte) (int, error) {
 
 func (c *conn) serve() {
 	defer close(c.done)
-	c.r = packet.NewReader(deadlineReader{c}, 4096)
+	c.r = packet.NewReader(deadlineReader{c}, 512)
 	c.r.SetMax(preAuthMax)
 	timeout := defaultConnectTimeout
 	if t := c.m.o.AuthTimeout; t > 0 {

@@ -170,6 +170,9 @@ type client struct {
 	mu           sync.Mutex
 	out          outbound
 	flushPending bool
+	// writing is set while a session writes on its own goroutine
+	// (Session.Write with nothing queued); the writer waits for it.
+	writing bool
 	closed       bool
 	flushOnClose bool
 	reason       closeReason
@@ -1071,7 +1074,9 @@ func (c *client) writeLoop() {
 func (c *client) flushOut() bool {
 	c.mu.Lock()
 	c.flushPending = false
-	if c.out.queued == 0 {
+	if c.out.queued == 0 || c.writing {
+		// Nothing to write, or a Session.Write is on the socket: it
+		// signals again when it is done.
 		c.mu.Unlock()
 		return true
 	}

@@ -814,12 +814,14 @@ func (sess *Session) PublishAs(to, subject, reply string, hdr, data []byte) erro
 	return nil
 }
 
-// Write queues b for the session's Conn, after everything delivered to
-// it before, through the same outbound machinery (one writer goroutine,
-// writev, the slow-consumer policy): a front end writes its own protocol
-// packets (acknowledgements, pings) with it. Write copies b. A backlog
-// past max_pending closes the session as a slow consumer and returns
-// ErrClosed, as a delivery would.
+// Write sends b on the session's Conn, after everything delivered to it
+// before: a front end writes its own protocol packets (acknowledgements,
+// pings) with it. When nothing is queued and the writer is idle, Write
+// writes on the caller's goroutine (a request answered without waking
+// another goroutine); otherwise it queues a copy of b for the writer
+// (one writer goroutine, writev, the slow-consumer policy). A backlog past
+// max_pending closes the session as a slow consumer and returns ErrClosed,
+// as a delivery would; so does a failed write.
 func (sess *Session) Write(b []byte) error {
 	c := sess.c
 	if c.nc == nil {
@@ -829,6 +831,32 @@ func (sess *Session) Write(b []byte) error {
 	if c.closed {
 		c.mu.Unlock()
 		return ErrClosed
+	}
+	if c.out.pending() == 0 && !c.writing {
+		c.writing = true
+		c.mu.Unlock()
+		c.nc.SetWriteDeadline(time.Now().Add(time.Duration(c.srv.writeDeadline.Load())))
+		_, err := c.nc.Write(b)
+		c.mu.Lock()
+		c.writing = false
+		again := c.out.queued > 0
+		if again {
+			c.flushPending = true
+		}
+		c.mu.Unlock()
+		if err != nil {
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				c.slowConsumer(reasonSlowConsumerWriteDeadline)
+			} else {
+				c.closeConnection(reasonWriteError)
+			}
+			return ErrClosed
+		}
+		if again {
+			c.signal()
+		}
+		return nil
 	}
 	c.out.write(b)
 	slow := int64(c.out.pending()) > c.srv.maxPending.Load()

@@ -13,7 +13,9 @@ const (
 // Reader reads whole MQTT packets from a byte stream. It reads in chunks
 // of up to its buffer size, and grows the buffer only as the bytes of a
 // packet larger than it arrive, never ahead of them, up to the maximum set
-// with SetMax. A Reader is used by one goroutine.
+// with SetMax. A stream that keeps filling the buffer gets a larger one
+// (up to 64 KiB) once it is drained, so a busy connection reads in large
+// chunks and an idle one holds little. A Reader is used by one goroutine.
 type Reader struct {
 	r          io.Reader
 	buf        []byte // len(buf) is its capacity
@@ -54,7 +56,7 @@ func (r *Reader) Buffered() bool { return r.end > r.start }
 func (r *Reader) Next() (typ, flags byte, body []byte, err error) {
 	if r.start == r.end {
 		r.start, r.end = 0, 0
-		if len(r.buf) > max(r.size, keepBufSize) {
+		if len(r.buf) > max(r.size, keepBufSize) || len(r.buf) < r.size {
 			r.buf = make([]byte, r.size)
 		}
 	}
@@ -139,6 +141,11 @@ func (r *Reader) read(need int) error {
 			return err
 		}
 		if n > 0 {
+			if r.end == len(r.buf) && r.size < keepBufSize {
+				// The stream keeps the buffer full: read more at a time
+				// from the next empty buffer on.
+				r.size = min(2*r.size, keepBufSize)
+			}
 			return nil
 		}
 	}

@@ -160,9 +160,38 @@ func TestReaderGrowth(t *testing.T) {
 			t.Fatalf("buffer %d bytes after %d received", len(r.buf), cr.n)
 		}
 	}
-	// Once the large packet is consumed the buffer goes back to its size.
-	if _, _, _, err := r.Next(); err != io.EOF || len(r.buf) != 512 {
+	// Once the large packet is consumed the buffer shrinks back: to at
+	// most 64 KiB (the stream kept it full, so it reads in large chunks).
+	if _, _, _, err := r.Next(); err != io.EOF || len(r.buf) > keepBufSize {
 		t.Fatalf("buffer %d bytes after the large packet (%v)", len(r.buf), err)
+	}
+}
+
+func TestReaderAdapts(t *testing.T) {
+	// A stream that fills every read gets a larger buffer, up to 64 KiB;
+	// one packet at a time keeps the small one.
+	one := AppendPublish(nil, V311, &Publish{Topic: []byte("t"), Payload: make([]byte, 100)})
+	r := NewReader(bytes.NewReader(bytes.Repeat(one, 10000)), 512)
+	for range 10000 {
+		if _, _, _, err := r.Next(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if r.size != keepBufSize {
+		t.Fatalf("buffer size %d after a busy stream", r.size)
+	}
+	var parts chunks
+	for range 100 {
+		parts = append(parts, one)
+	}
+	r = NewReader(&parts, 512)
+	for range 100 {
+		if _, _, _, err := r.Next(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if r.size != 512 {
+		t.Fatalf("buffer size %d after single packets", r.size)
 	}
 }
 

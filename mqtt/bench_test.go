@@ -1,0 +1,108 @@
+package mqtt_test
+
+import (
+	"bufio"
+	"net"
+	"strconv"
+	"testing"
+	"time"
+
+	"natsd.dev/mqtt"
+	"natsd.dev/mqtt/internal/packet"
+	"natsd.dev/server"
+)
+
+// BenchmarkConnect is one MQTT 3.1.1 client's life: TCP connect, CONNECT,
+// CONNACK, DISCONNECT, and the server closing the connection.
+func BenchmarkConnect(b *testing.B) {
+	br := start(b, server.Options{}, mqtt.Options{}, "")
+	addr := br.m.Addr().String()
+	buf := make([]byte, 64)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := range b.N {
+		nc, err := net.Dial("tcp", addr)
+		if err != nil {
+			b.Fatal(err)
+		}
+		nc.Write(packet.AppendConnect(nil, &packet.Connect{ProtoName: "MQTT", Version: packet.V311, CleanStart: true, ClientID: "bench-" + strconv.Itoa(i)}))
+		if n, err := nc.Read(buf); err != nil || n < 4 || buf[0] != packet.CONNACK<<4 || buf[3] != 0 {
+			b.Fatalf("CONNACK %x %v", buf[:n], err)
+		}
+		nc.Write(packet.AppendDisconnect(nil, packet.V311, &packet.Disconnect{}))
+		if _, err := nc.Read(buf); err == nil {
+			b.Fatal("not closed")
+		}
+		nc.(*net.TCPConn).SetLinger(0)
+		nc.Close()
+	}
+}
+
+// BenchmarkQoS1RoundTrip is a QoS 1 PUBLISH answered by its PUBACK, one at
+// a time, with nobody subscribed.
+func BenchmarkQoS1RoundTrip(b *testing.B) {
+	br := start(b, server.Options{}, mqtt.Options{}, "")
+	r := br.raw(b)
+	if _, code := r.connect(&packet.Connect{ClientID: "rtt", CleanStart: true}); code != 0 {
+		b.Fatalf("CONNACK %d", code)
+	}
+	payload := make([]byte, 128)
+	var pkt []byte
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := range b.N {
+		pid := uint16(i%65535 + 1)
+		pkt = packet.AppendPublish(pkt[:0], packet.V311, &packet.Publish{Topic: []byte("bench/rtt"), QoS: 1, PacketID: pid, Payload: payload})
+		r.nc.Write(pkt)
+		typ, _, body, err := r.r.Next()
+		if err != nil || typ != packet.PUBACK || uint16(body[0])<<8|uint16(body[1]) != pid {
+			b.Fatalf("got %d %x %v", typ, body, err)
+		}
+	}
+}
+
+// BenchmarkQoS0PubSub streams QoS 0 publishes of 128 B from one client to
+// another; b.N messages delivered.
+func BenchmarkQoS0PubSub(b *testing.B) {
+	br := start(b, server.Options{}, mqtt.Options{}, "")
+	sub := br.raw(b)
+	if _, code := sub.connect(&packet.Connect{ClientID: "sub", CleanStart: true}); code != 0 {
+		b.Fatalf("CONNACK %d", code)
+	}
+	sub.write(packet.AppendSubscribe(nil, sub.v, &packet.Subscribe{PacketID: 1, Filters: []packet.SubFilter{{Filter: "bench/q0", QoS: 0}}}))
+	if typ, _, _ := sub.next(); typ != packet.SUBACK {
+		b.Fatalf("got %d", typ)
+	}
+	pub := br.raw(b)
+	if _, code := pub.connect(&packet.Connect{ClientID: "pub", CleanStart: true}); code != 0 {
+		b.Fatalf("CONNACK %d", code)
+	}
+	one := packet.AppendPublish(nil, packet.V311, &packet.Publish{Topic: []byte("bench/q0"), Payload: make([]byte, 128)})
+	batch := make([]byte, 0, 64<<10)
+	for len(batch)+len(one) <= cap(batch) {
+		batch = append(batch, one...)
+	}
+	perBatch := len(batch) / len(one)
+	done := make(chan error, 1)
+	b.ReportAllocs()
+	b.SetBytes(128)
+	b.ResetTimer()
+	go func() {
+		r := packet.NewReader(bufio.NewReaderSize(sub.nc, 64<<10), 64<<10)
+		sub.nc.SetReadDeadline(time.Now().Add(time.Minute))
+		for range b.N {
+			if _, _, _, err := r.Next(); err != nil {
+				done <- err
+				return
+			}
+		}
+		done <- nil
+	}()
+	for sent := 0; sent < b.N; sent += perBatch {
+		n := min(perBatch, b.N-sent)
+		pub.write(batch[:n*len(one)])
+	}
+	if err := <-done; err != nil {
+		b.Fatal(err)
+	}
+}
