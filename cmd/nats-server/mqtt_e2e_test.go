@@ -7,6 +7,7 @@ package main
 
 import (
 	"fmt"
+	"net"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -137,4 +138,17 @@ func TestMQTTReloadRefused(t *testing.T) {
 	p.waitLog("Reloaded server configuration")
 	require.Equal(t, int64(2048), p.connect().MaxPayload())
 	pahoConnect(t, "tcp://"+addr, "after-reload")
+}
+
+// TestMQTTPortInUse checks upstream's fatal line for a port MQTT cannot
+// bind, and that the process exits 1.
+func TestMQTTPortInUse(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer ln.Close()
+	dir := t.TempDir()
+	conf := writeFile(t, filepath.Join(dir, "busy.conf"), fmt.Sprintf("jetstream { store_dir: %q }\nmqtt { listen: %q }\n", filepath.Join(dir, "js"), ln.Addr().String()))
+	code, stderr := runBin(t, binary, "-c", conf, "-a", "127.0.0.1", "-p", "-1")
+	require.Equal(t, 1, code, stderr)
+	require.Contains(t, stderr, "[FTL] Unable to listen for MQTT connections: listen tcp "+ln.Addr().String()+": bind: address already in use")
 }
