@@ -17,19 +17,20 @@ import (
 	"time"
 
 	paho "github.com/eclipse/paho.mqtt.golang"
+	"github.com/eclipse/paho.mqtt.golang/packets"
 	"github.com/stretchr/testify/require"
 
 	"natsd.dev/server/servertest"
 )
 
 // mqttListenRE is the line the server logs when MQTT listens.
-var mqttListenRE = regexp.MustCompile(`Listening for MQTT clients on mqtt://([0-9.]+):(\d+)`)
+var mqttListenRE = regexp.MustCompile(`Listening for MQTT clients on (?:mqtt|tls)://([0-9.]+):(\d+)`)
 
 // mqttAddr waits for the MQTT listener's log line and returns its
 // host:port.
 func (p *proc) mqttAddr() string {
 	p.t.Helper()
-	p.waitLog("Listening for MQTT clients on mqtt://")
+	p.waitLog("Listening for MQTT clients on ")
 	m := mqttListenRE.FindStringSubmatch(p.log.String())
 	require.NotNil(p.t, m, p.log.String())
 	return m[1] + ":" + m[2]
@@ -46,11 +47,14 @@ func startMQTT(t *testing.T, block, extra string) *proc {
 
 // pahoConnect connects a paho client to broker ("tcp://host:port" or
 // "ws://host:port/mqtt") and disconnects it when the test ends.
-func pahoConnect(t *testing.T, broker, clientID string) paho.Client {
+func pahoConnect(t *testing.T, broker, clientID string, opts ...func(*paho.ClientOptions)) paho.Client {
 	t.Helper()
 	o := paho.NewClientOptions().AddBroker(broker).SetClientID(clientID).
 		SetConnectTimeout(5 * time.Second).SetAutoReconnect(false).SetConnectRetry(false).
 		SetCleanSession(true).SetKeepAlive(30 * time.Second)
+	for _, f := range opts {
+		f(o)
+	}
 	c := paho.NewClient(o)
 	tok := c.Connect()
 	require.True(t, tok.WaitTimeout(10*time.Second), "CONNACK within 10s")
@@ -151,4 +155,26 @@ func TestMQTTPortInUse(t *testing.T) {
 	code, stderr := runBin(t, binary, "-c", conf, "-a", "127.0.0.1", "-p", "-1")
 	require.Equal(t, 1, code, stderr)
 	require.Contains(t, stderr, "[FTL] Unable to listen for MQTT connections: listen tcp "+ln.Addr().String()+": bind: address already in use")
+}
+
+// TestMQTTTLSAndAuthorization runs the block's tls {} and authorization {}:
+// a TLS listener (logged as tls://) that takes the block's user only.
+func TestMQTTTLSAndAuthorization(t *testing.T) {
+	pki := servertest.NewPKI(t)
+	f := pki.Files()
+	p := startMQTT(t, fmt.Sprintf("  listen: \"127.0.0.1:-1\"\n  tls { cert_file: %q, key_file: %q }\n  authorization { user: meter, password: s3cr3t }", f.Cert, f.Key), "")
+	p.waitLog("Listening for MQTT clients on tls://127.0.0.1:")
+	broker := "ssl://" + p.mqttAddr()
+	withTLS := func(o *paho.ClientOptions) { o.SetTLSConfig(pki.ClientConfig()) }
+	c := pahoConnect(t, broker, "meter-1", withTLS, func(o *paho.ClientOptions) { o.SetUsername("meter").SetPassword("s3cr3t") })
+	pahoToNATS(t, p, c, "meters/1", "meters.1")
+
+	// A wrong password gets CONNACK "not authorized" (5).
+	o := paho.NewClientOptions().AddBroker(broker).SetClientID("intruder").SetUsername("meter").SetPassword("nope").
+		SetConnectTimeout(5 * time.Second).SetAutoReconnect(false).SetTLSConfig(pki.ClientConfig()).
+		SetProtocolVersion(4) // no fallback to 3.1, whose refusal would hide this one
+	bad := paho.NewClient(o)
+	tok := bad.Connect()
+	require.True(t, tok.WaitTimeout(10*time.Second))
+	require.ErrorIs(t, tok.Error(), packets.ErrorRefusedNotAuthorised)
 }
