@@ -136,6 +136,13 @@ func TestMQTTReloadRefused(t *testing.T) {
 	p.waitLog("[ERR] Failed to reload server configuration: config reload not supported for MQTT: ack_wait: old=0s, new=5s")
 	require.Equal(t, int64(1024), p.connect().MaxPayload(), "the running configuration is kept")
 
+	writeFile(t, conf, js+"mqtt { listen: \"127.0.0.1:-1\", authorization { user: a } }\nmax_payload: 2KB\n")
+	p.signal(syscall.SIGHUP)
+	p.waitLog("config reload not supported for MQTT: authorization user: old=, new=a")
+	writeFile(t, conf, js+"authorization { users: [{user: alice, password: x}] }\nmqtt { listen: \"127.0.0.1:-1\", no_auth_user: bob }\nmax_payload: 2KB\n")
+	p.signal(syscall.SIGHUP)
+	p.waitLog("config reload not supported for MQTT: no_auth_user: old=, new=bob")
+
 	// The same block reloads with the rest.
 	writeFile(t, conf, js+"mqtt { listen: \"127.0.0.1:-1\" }\nmax_payload: 2KB\n")
 	p.signal(syscall.SIGHUP)
@@ -177,4 +184,18 @@ func TestMQTTTLSAndAuthorization(t *testing.T) {
 	tok := bad.Connect()
 	require.True(t, tok.WaitTimeout(10*time.Second))
 	require.ErrorIs(t, tok.Error(), packets.ErrorRefusedNotAuthorised)
+}
+
+// TestMQTTReloadChecksUsers checks that a reload checks the unchanged
+// block against the new users, as upstream does: the block's own user
+// cannot stay once the server has users.
+func TestMQTTReloadChecksUsers(t *testing.T) {
+	dir := t.TempDir()
+	head := fmt.Sprintf("jetstream { store_dir: %q }\nmqtt { listen: \"127.0.0.1:-1\", authorization { user: a, password: b } }\n", filepath.Join(dir, "js"))
+	conf := writeFile(t, filepath.Join(dir, "r.conf"), head)
+	p := start(t, "-c", conf)
+	p.mqttAddr()
+	writeFile(t, conf, head+"authorization { users: [{user: alice, password: x}] }\n")
+	p.signal(syscall.SIGHUP)
+	p.waitLog("[ERR] Failed to reload server configuration: mqtt authentication username not compatible with presence of users/nkeys")
 }
