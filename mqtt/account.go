@@ -7,8 +7,10 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"natsd.dev/server"
 	"natsd.dev/sublist"
@@ -23,6 +25,13 @@ const (
 	msgsPrefix  = "$MQTT.msgs."
 	rmsgsStream = "$MQTT_rmsgs"
 	rmsgsPrefix = "$MQTT.rmsgs."
+	// The QoS 2 exchanges of persistent sessions in flight: packet ids
+	// received and not released yet, and PUBRELs sent and not completed
+	// (subjects <prefix><session hash>.<packet id>).
+	qos2Stream = "$MQTT_qos2in"
+	qos2Prefix = "$MQTT.qos2.in."
+	outStream  = "$MQTT_out"
+	outPrefix  = "$MQTT.out."
 	// deliverPrefix is where the consumers of persistent sessions push.
 	deliverPrefix = "$MQTT.sub."
 	// hdrPub is the header that carries an MQTT message's QoS on NATS.
@@ -51,19 +60,26 @@ type account struct {
 type retained struct {
 	subject string
 	qos     byte
+	hdr     []byte // its NATS header block (MQTT 5 properties)
 	payload []byte
+	at      time.Time // when it was published (for its expiry)
 }
 
 // sessRecord is a persistent session as stored in sessStream.
 type sessRecord struct {
-	ID   string       `json:"id"`
-	User string       `json:"user,omitempty"`
-	Subs []subsRecord `json:"subs,omitempty"`
+	ID     string       `json:"id"`
+	User   string       `json:"user,omitempty"`
+	Subs   []subsRecord `json:"subs,omitempty"`
+	Expiry uint32       `json:"expiry,omitempty"` // seconds; 0: never (3.1.1)
+	Left   time.Time    `json:"left,omitzero"`    // when the client went away
 }
 
 type subsRecord struct {
-	Filter string `json:"filter"`
-	QoS    byte   `json:"qos"`
+	Filter  string `json:"filter"`
+	QoS     byte   `json:"qos"`
+	NoLocal bool   `json:"nl,omitempty"`
+	RAP     bool   `json:"rap,omitempty"`
+	SubID   uint32 `json:"id,omitempty"`
 }
 
 // account returns the MQTT state of the named account, setting it up
@@ -105,6 +121,8 @@ func (a *account) setup() error {
 		{"name": sessStream, "subjects": []string{sessPrefix + ">"}, "storage": "file", "retention": "limits", "max_msgs_per_subject": 1},
 		{"name": msgsStream, "subjects": []string{msgsPrefix + ">"}, "storage": "file", "retention": "interest"},
 		{"name": rmsgsStream, "subjects": []string{rmsgsPrefix + ">"}, "storage": "file", "retention": "limits", "max_msgs_per_subject": 1},
+		{"name": qos2Stream, "subjects": []string{qos2Prefix + ">"}, "storage": "file", "retention": "limits", "max_msgs_per_subject": 1},
+		{"name": outStream, "subjects": []string{outPrefix + ">"}, "storage": "file", "retention": "limits", "max_msgs_per_subject": 1},
 	}
 	for _, cfg := range streams {
 		if n := a.m.o.StreamReplicas; n > 0 {
@@ -120,15 +138,62 @@ func (a *account) setup() error {
 	if err := a.scan(sessStream, sessPrefix+">", a.loadSession); err != nil {
 		return err
 	}
-	return a.scan(rmsgsStream, rmsgsPrefix+">", a.loadRetained)
+	if err := a.scan(rmsgsStream, rmsgsPrefix+">", a.loadRetained); err != nil {
+		return err
+	}
+	byHash := make(map[string]*session, len(a.sessions))
+	for _, s := range a.sessions {
+		byHash[hashID(s.id)] = s
+	}
+	err = a.scan(qos2Stream, qos2Prefix+">", func(sm *storedMsg) {
+		if s, pid := inflightOf(byHash, sm.Subject, qos2Prefix); s != nil {
+			s.qos2in[pid] = struct{}{}
+		}
+	})
+	if err != nil {
+		return err
+	}
+	return a.scan(outStream, outPrefix+">", func(sm *storedMsg) {
+		if s, pid := inflightOf(byHash, sm.Subject, outPrefix); s != nil {
+			s.out[pid] = &outMsg{qos: 2, released: true}
+		}
+	})
+}
+
+// inflightOf finds the session and packet id of a QoS 2 record.
+func inflightOf(byHash map[string]*session, subject, prefix string) (*session, uint16) {
+	h, id, ok := strings.Cut(strings.TrimPrefix(subject, prefix), ".")
+	n, err := strconv.ParseUint(id, 10, 16)
+	if !ok || err != nil || n == 0 {
+		return nil, 0
+	}
+	return byHash[h], uint16(n)
+}
+
+// inflightSubject is the record of packet id pid of session s.
+func inflightSubject(prefix string, s *session, pid uint16) string {
+	return prefix + hashID(s.id) + "." + strconv.Itoa(int(pid))
+}
+
+// markInflight stores the record of a QoS 2 exchange of a persistent
+// session; it returns once JetStream has it.
+func (a *account) markInflight(prefix string, s *session, pid uint16) error {
+	return a.storeAck(inflightSubject(prefix, s, pid), nil, nil)
+}
+
+// clearInflight removes it (in the background: a leftover record only
+// makes a later duplicate be acknowledged instead of delivered).
+func (a *account) clearInflight(stream, prefix string, s *session, pid uint16) {
+	a.js.publishAsync(a.js.prefix+"STREAM.PURGE."+stream, nil, []byte(`{"filter":"`+inflightSubject(prefix, s, pid)+`"}`), func(*server.Msg, error) {})
 }
 
 // storedMsg is a message of a MSG.GET answer.
 type storedMsg struct {
-	Subject string `json:"subject"`
-	Seq     uint64 `json:"seq"`
-	Hdrs    []byte `json:"hdrs"`
-	Data    []byte `json:"data"`
+	Subject string    `json:"subject"`
+	Seq     uint64    `json:"seq"`
+	Hdrs    []byte    `json:"hdrs"`
+	Data    []byte    `json:"data"`
+	Time    time.Time `json:"time"`
 }
 
 // scan calls fn with every message of stream on filter, in order.
@@ -159,25 +224,40 @@ func (a *account) loadSession(sm *storedMsg) {
 	}
 	s := newSession(a, rec.ID, true)
 	s.user = rec.User
+	s.expiry = rec.Expiry
+	if s.expiry == 0 {
+		s.expiry = never
+	}
+	s.left = rec.Left
+	if s.left.IsZero() {
+		s.left = time.Now() // connected when the server stopped
+	}
 	for _, sr := range rec.Subs {
-		subjects, err := filterSubjects(sr.Filter)
+		group, f, ok := splitShared(sr.Filter)
+		if !ok {
+			continue
+		}
+		subjects, err := filterSubjects(f)
 		if err != nil {
 			continue
 		}
-		sub := &subscription{filter: sr.Filter, qos: sr.QoS, subjects: subjects}
+		sub := &subscription{filter: sr.Filter, group: group, qos: sr.QoS, noLocal: sr.NoLocal, rap: sr.RAP, subID: sr.SubID, subjects: subjects}
 		s.subs[sr.Filter] = sub
-		if sr.QoS > 0 {
+		if sub.stored() {
 			for _, subj := range subjects {
 				_ = a.durable.Insert(subj, "", s)
 			}
 		}
 	}
 	a.sessions[rec.ID] = s
+	if s.expiry != never {
+		a.expireLater(s, time.Until(s.left.Add(time.Duration(s.expiry)*time.Second)))
+	}
 }
 
 func (a *account) loadRetained(sm *storedMsg) {
 	subject := strings.TrimPrefix(sm.Subject, rmsgsPrefix)
-	a.retained[subject] = &retained{subject: subject, qos: qosOfHeader(sm.Hdrs), payload: sm.Data}
+	a.retained[subject] = &retained{subject: subject, qos: qosOfHeader(sm.Hdrs), hdr: sm.Hdrs, payload: sm.Data, at: sm.Time}
 }
 
 // recordSubject is where a client's persistent session is stored.
@@ -196,8 +276,14 @@ func hashID(clientID string) string {
 func (a *account) saveSession(s *session) error {
 	rec := sessRecord{ID: s.id, User: s.user}
 	s.mu.Lock()
+	if s.expiry != never {
+		rec.Expiry = s.expiry
+		if s.conn == nil {
+			rec.Left = s.left
+		}
+	}
 	for _, sub := range s.subs {
-		rec.Subs = append(rec.Subs, subsRecord{Filter: sub.filter, QoS: sub.qos})
+		rec.Subs = append(rec.Subs, subsRecord{Filter: sub.filter, QoS: sub.qos, NoLocal: sub.noLocal, RAP: sub.rap, SubID: sub.subID})
 	}
 	s.mu.Unlock()
 	data, err := json.Marshal(rec)
@@ -304,8 +390,13 @@ func qosOfHeader(hdr []byte) byte {
 
 var pubKey = []byte("\r\n" + hdrPub + ":")
 
-// qosHeaders are the header blocks of MQTT messages with QoS 1 and 2.
-var qosHeaders = [3][]byte{nil, []byte("NATS/1.0\r\n" + hdrPub + ": 1\r\n\r\n"), []byte("NATS/1.0\r\n" + hdrPub + ": 2\r\n\r\n")}
+// qosHeaders are the header blocks of MQTT messages by QoS: NATS
+// subscribers see the QoS an MQTT publisher gave (as upstream's do).
+var qosHeaders = [3][]byte{
+	[]byte("NATS/1.0\r\n" + hdrPub + ": 0\r\n\r\n"),
+	[]byte("NATS/1.0\r\n" + hdrPub + ": 1\r\n\r\n"),
+	[]byte("NATS/1.0\r\n" + hdrPub + ": 2\r\n\r\n"),
+}
 
 var errNoJetStream = errors.New("mqtt: JetStream is not available for the account")
 
@@ -313,4 +404,22 @@ var errNoJetStream = errors.New("mqtt: JetStream is not available for the accoun
 func jsUnavailable(err error) bool {
 	var ae *apiError
 	return errors.Is(err, errTimeout) || errors.Is(err, server.ErrClosed) || (errors.As(err, &ae) && ae.ErrCode == 10039)
+}
+
+// expireLater ends a persistent session once d has passed with its client
+// away (at once when d <= 0); a.mu is held.
+func (a *account) expireLater(s *session, d time.Duration) {
+	if s.timer != nil {
+		s.timer.Stop()
+	}
+	s.timer = time.AfterFunc(max(d, 0), func() {
+		a.mu.Lock()
+		defer a.mu.Unlock()
+		s.mu.Lock()
+		away := s.conn == nil
+		s.mu.Unlock()
+		if away && a.sessions[s.id] == s {
+			a.dropStored(s)
+		}
+	})
 }

@@ -44,6 +44,10 @@ type conn struct {
 	enc  *encoder
 
 	ka       time.Duration // read deadline from the keepalive; 0: none
+	window   int           // QoS 1/2 deliveries in flight at most
+	maxOut   int           // the client's Maximum Packet Size; 0: none
+	aliases  map[uint16][]byte
+	hbuf     []byte
 	will     *packet.Will
 	graceful bool        // DISCONNECT received: no will
 	closing  atomic.Bool // the server shuts down: no will
@@ -186,12 +190,20 @@ func (c *conn) connect(body []byte) bool {
 	acc, err := c.m.account(sess.Account())
 	if err != nil {
 		c.m.log.Error("MQTT: the account's JetStream state is not available", "account", sess.Account(), "error", err)
-		sess.Close()
-		return c.refuse(v, connectCode(v, packet.ConnRefusedServerUnavailable, packet.ServerUnavailable))
+		sess.Write(packet.AppendConnack(nil, v, false, connectCode(v, packet.ConnRefusedServerUnavailable, packet.ServerUnavailable), nil))
+		sess.CloseFor(server.CloseClientClosed)
+		return false
 	}
 	c.acc = acc
-	user := sess.User()
-	present, ok := c.bindSession(id, user, cp.CleanStart)
+	// A 3.1.1 session persists unless clean; an MQTT 5 one for its Session
+	// Expiry Interval.
+	expiry := uint32(0)
+	if v == packet.V5 {
+		expiry = cp.Props.SessionExpiry
+	} else if !cp.CleanStart {
+		expiry = never
+	}
+	present, ok := c.bindSession(id, sess.User(), cp.CleanStart, expiry)
 	if !ok {
 		sess.Write(packet.AppendConnack(nil, v, false, connectCode(v, packet.ConnRefusedNotAuthorized, packet.NotAuthorized), nil))
 		sess.CloseFor(server.CloseAuthFailure)
@@ -200,6 +212,13 @@ func (c *conn) connect(body []byte) bool {
 	c.will = cp.Will
 	if cp.KeepAlive > 0 {
 		c.ka = time.Duration(cp.KeepAlive) * 1500 * time.Millisecond
+	}
+	c.window = o.MaxAckPending
+	if cp.Props.Has(packet.PropReceiveMaximum) {
+		c.window = min(c.window, int(cp.Props.ReceiveMaximum))
+	}
+	if cp.Props.Has(packet.PropMaximumPacketSize) {
+		c.maxOut = int(min(cp.Props.MaximumPacketSize, 1<<30))
 	}
 	var props *packet.Properties
 	if v == packet.V5 {
@@ -210,16 +229,14 @@ func (c *conn) connect(body []byte) bool {
 		}
 		props.ReceiveMaximum = uint16(min(o.MaxAckPending, 65535))
 		props.Set(packet.PropReceiveMaximum)
-		props.MaximumQoS = 2
 		if o.RejectQoS2Pub {
 			props.MaximumQoS = 1
 			props.Set(packet.PropMaximumQoS)
 		}
-		props.SharedSubAvailable = 0
-		props.Set(packet.PropSharedSubAvailable)
-		props.SubIDAvailable = 0
-		props.Set(packet.PropSubIDAvailable)
-		props.TopicAliasMaximum = 0
+		props.MaximumPacketSize = maxPacket
+		props.Set(packet.PropMaximumPacketSize)
+		props.TopicAliasMaximum = aliasMax
+		props.Set(packet.PropTopicAliasMaximum)
 	}
 	c.wbuf = packet.AppendConnack(c.wbuf, v, present, 0, props)
 	c.flush() // before any message of the resumed subscriptions
@@ -239,7 +256,7 @@ func newClientID() string {
 // live connection of the same user (another user is refused), ends a
 // stored session when the client asks for a clean one, and reports
 // whether a stored session was resumed.
-func (c *conn) bindSession(id, user string, clean bool) (present, ok bool) {
+func (c *conn) bindSession(id, user string, clean bool, expiry uint32) (present, ok bool) {
 	a := c.acc
 	for {
 		a.mu.Lock()
@@ -260,19 +277,27 @@ func (c *conn) bindSession(id, user string, clean bool) (present, ok bool) {
 			if s != nil && s.persistent && !clean {
 				s.mu.Lock()
 				s.conn = c
+				s.expiry = expiry
 				s.mu.Unlock()
+				if s.timer != nil {
+					s.timer.Stop()
+				}
+				if s.willTimer != nil {
+					s.willTimer.Stop() // back in time: no will
+				}
 				c.s = s
 				return true, true
 			}
 			if s != nil && s.persistent {
 				a.dropStored(s)
 			}
-			s = newSession(a, id, !clean)
+			s = newSession(a, id, expiry > 0)
 			s.user = user
+			s.expiry = expiry
 			s.conn = c
 			a.sessions[id] = s
 			c.s = s
-			if !clean {
+			if s.persistent {
 				if err := a.saveSession(s); err != nil {
 					c.m.log.Error("MQTT: could not store a session", "client", id, "error", err)
 					delete(a.sessions, id)
@@ -301,6 +326,9 @@ func (a *account) dropStored(s *session) {
 				a.deleteConsumer(consumerName(s.id, subj))
 			}
 		}
+	}
+	for _, p := range [][2]string{{qos2Stream, qos2Prefix}, {outStream, outPrefix}} {
+		_ = a.js.call("STREAM.PURGE."+p[0], map[string]any{"filter": p[1] + hashID(s.id) + ".>"}, nil)
 	}
 	if err := a.deleteSession(s); err != nil {
 		a.m.log.Warn("MQTT: could not remove a session record", "client", s.id, "error", err)
@@ -421,7 +449,24 @@ func (c *conn) handle(typ, flags byte, body []byte) bool {
 		return true
 	case packet.DISCONNECT:
 		d, err := packet.DecodeDisconnect(c.v, flags, body)
-		c.graceful = err == nil && d.Reason != packet.DisconnectWithWill
+		if err != nil {
+			c.disconnect(packet.MalformedPacket)
+			return false
+		}
+		c.graceful = d.Reason != packet.DisconnectWithWill
+		if d.Props.Has(packet.PropSessionExpiry) {
+			s := c.s
+			s.mu.Lock()
+			was := s.expiry
+			if was != 0 {
+				s.expiry = d.Props.SessionExpiry
+			}
+			s.mu.Unlock()
+			if was == 0 && d.Props.SessionExpiry != 0 {
+				c.graceful = false // [MQTT-3.14.2-2]: a protocol error
+				c.disconnect(packet.ProtocolError)
+			}
+		}
 		return false
 	case packet.AUTH:
 		c.disconnect(packet.BadAuthMethod)
@@ -437,6 +482,9 @@ func (c *conn) ack(typ byte, pid uint16) {
 	s := c.s
 	switch typ {
 	case packet.PUBREL:
+		if _, ok := s.qos2in[pid]; ok && s.persistent {
+			c.acc.clearInflight(qos2Stream, qos2Prefix, s, pid)
+		}
 		delete(s.qos2in, pid) // only the read loop uses qos2in
 		c.wbuf = packet.AppendAck(c.wbuf, c.v, packet.PUBCOMP, &packet.Ack{PacketID: pid})
 		return
@@ -450,6 +498,13 @@ func (c *conn) ack(typ byte, pid uint16) {
 		}
 		s.mu.Unlock()
 		if reply != "" {
+			if s.persistent {
+				// Kept before the message leaves the consumer: after a
+				// restart the PUBREL is sent again, not the message.
+				if err := c.acc.markInflight(outPrefix, s, pid); err != nil {
+					c.m.log.Warn("MQTT: could not store a QoS 2 state", "client", s.id, "error", err)
+				}
+			}
 			c.acc.js.sess.Publish(reply, "", nil, nil)
 		}
 		c.wbuf = packet.AppendAck(c.wbuf, c.v, packet.PUBREL, &packet.Ack{PacketID: pid})
@@ -470,6 +525,9 @@ func (c *conn) ack(typ byte, pid uint16) {
 	if om.ackReply != "" && !om.released {
 		c.acc.js.sess.Publish(om.ackReply, "", nil, nil)
 	}
+	if om.released && s.persistent {
+		c.acc.clearInflight(outStream, outPrefix, s, pid)
+	}
 }
 
 // takeover ends the connection for a newer one of the same client: its
@@ -486,7 +544,9 @@ func (c *conn) shutdown() {
 }
 
 // cleanup runs when the read loop ends: the will goes out unless the
-// client said goodbye, and the session's deliveries stop.
+// client said goodbye (after its delay, unless the client is back by
+// then), the session's deliveries stop, and the session ends or waits for
+// its client for its expiry interval.
 func (c *conn) cleanup() {
 	s, a := c.s, c.acc
 	s.mu.Lock()
@@ -494,12 +554,17 @@ func (c *conn) cleanup() {
 	for _, sub := range s.subs {
 		subs = append(subs, sub)
 	}
+	expiry := s.expiry
 	s.mu.Unlock()
 	for _, sub := range subs {
 		c.deactivate(sub)
 	}
-	if c.will != nil && !c.graceful && !c.closing.Load() {
-		c.publishWill()
+	if w := c.will; w != nil && !c.graceful && !c.closing.Load() {
+		if d := w.Props.WillDelay; d > 0 && expiry > 0 {
+			c.willLater(w, time.Duration(min(d, expiry))*time.Second)
+		} else {
+			c.publishWill(c.sess, w)
+		}
 	}
 	c.flush()
 	s.mu.Lock()
@@ -513,32 +578,99 @@ func (c *conn) cleanup() {
 	s.cond.Broadcast() // a delivery waiting for the window gives up
 	s.mu.Unlock()
 	c.sess.CloseFor(c.cause)
-	a.mu.Lock()
-	if !s.persistent && a.sessions[s.id] == s {
-		delete(a.sessions, s.id)
+	if c.closing.Load() {
+		return // the server stops: stored sessions stay as they are
 	}
-	a.mu.Unlock()
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.sessions[s.id] != s {
+		return // ended meanwhile (a clean connection of the same client)
+	}
+	switch {
+	case expiry == 0 && s.persistent:
+		a.dropStored(s) // resumed with no expiry: it ends now
+	case expiry == 0:
+		delete(a.sessions, s.id)
+	case expiry != never:
+		s.left = time.Now()
+		if err := a.saveSession(s); err != nil {
+			c.m.log.Warn("MQTT: could not store a session", "client", s.id, "error", err)
+		}
+		a.expireLater(s, time.Duration(expiry)*time.Second)
+	}
 }
 
-func (c *conn) publishWill() {
-	w := c.will
+// willLater sends the will after its delay, through the account (the
+// client's permission to publish it is checked now), unless the client
+// comes back first.
+func (c *conn) willLater(w *packet.Will, d time.Duration) {
+	subj, err := topic.AppendSubject(nil, []byte(w.Topic))
+	if err != nil || !c.sess.MayPublish(string(subj)) {
+		return
+	}
+	s, a := c.s, c.acc
+	s.mu.Lock()
+	if s.willTimer != nil {
+		s.willTimer.Stop()
+	}
+	s.willTimer = time.AfterFunc(d, func() {
+		s.mu.Lock()
+		away := s.conn == nil
+		s.mu.Unlock()
+		if away {
+			c.publishWill(a.js.sess, w)
+		}
+	})
+	s.mu.Unlock()
+}
+
+// publishWill publishes the will through via (the client's session, or the
+// account's once the client is gone).
+func (c *conn) publishWill(via *server.Session, w *packet.Will) {
 	subj, err := topic.AppendSubject(nil, []byte(w.Topic))
 	if err != nil {
 		return
 	}
+	reply := ""
+	if w.Props.Has(packet.PropResponseTopic) {
+		if r, err := topic.AppendSubject(nil, []byte(w.Props.ResponseTopic)); err == nil {
+			reply = string(r)
+		}
+	}
 	subject := string(subj)
-	if err := c.sess.Publish(subject, "", qosHeaders[w.QoS], w.Payload); err != nil {
+	hdr := c.header(nil, w.QoS, w.Retain, &w.Props)
+	if err := via.Publish(subject, reply, hdr, w.Payload); err != nil {
 		return
 	}
 	if w.Retain {
-		c.retain(subject, w.QoS, w.Payload)
+		c.acc.retain(subject, w.QoS, hdr, w.Payload)
 	}
 	if w.QoS > 0 && c.acc.needsStore(subject) {
-		if err := c.acc.storeAck(msgsPrefix+subject, qosHeaders[w.QoS], w.Payload); err != nil {
+		if err := c.acc.storeAck(msgsPrefix+subject, c.originHeader(hdr), w.Payload); err != nil {
 			c.m.log.Warn("MQTT: could not store a will message", "client", c.s.id, "error", err)
 		}
 	}
 }
+
+// header is the NATS header block of a message this client publishes.
+func (c *conn) header(dst []byte, qos byte, retain bool, props *packet.Properties) []byte {
+	if !retain && (c.v != packet.V5 || onlyAlias(props)) {
+		return qosHeaders[qos]
+	}
+	return buildHeader(dst, qos, retain, props)
+}
+
+// originHeader is hdr with this session as the origin, for the copy that
+// is stored for persistent sessions (their no-local subscriptions).
+func (c *conn) originHeader(hdr []byte) []byte {
+	out := make([]byte, 0, len(hdr)+len(hdrOrigin)+30)
+	out = append(out, hdr[:len(hdr)-2]...)
+	out = appendField(out, hdrOrigin, hashID(c.s.id))
+	return append(out, "\r\n"...)
+}
+
+// aliasMax is the Topic Alias Maximum this server gives MQTT 5 clients.
+const aliasMax = 64
 
 // publish handles a PUBLISH from the client.
 func (c *conn) publish(flags byte, body []byte) bool {
@@ -551,29 +683,78 @@ func (c *conn) publish(flags byte, body []byte) bool {
 		c.disconnect(packet.QoSNotSupported)
 		return false
 	}
-	if !packet.ValidTopicName(p.Topic) {
+	if p.Props.Has(packet.PropSubscriptionIDs) {
+		c.disconnect(packet.ProtocolError) // only a server sends them
+		return false
+	}
+	t := p.Topic
+	if p.Props.Has(packet.PropTopicAlias) {
+		al := p.Props.TopicAlias
+		if al == 0 || al > aliasMax {
+			c.disconnect(packet.TopicAliasInvalid)
+			return false
+		}
+		if len(t) == 0 {
+			if t = c.aliases[al]; t == nil {
+				c.disconnect(packet.ProtocolError)
+				return false
+			}
+		} else {
+			if c.aliases == nil {
+				c.aliases = make(map[uint16][]byte)
+			}
+			c.aliases[al] = append(c.aliases[al][:0], t...)
+		}
+	}
+	if !packet.ValidTopicName(t) {
 		c.disconnect(packet.TopicNameInvalid)
 		return false
 	}
-	subj, err := topic.AppendSubject(c.subj[:0], p.Topic)
+	subj, err := topic.AppendSubject(c.subj[:0], t)
 	if err != nil {
 		c.disconnect(packet.TopicNameInvalid)
 		return false
 	}
 	c.subj = subj
+	reply := ""
+	if p.Props.Has(packet.PropResponseTopic) {
+		r, err := topic.AppendSubject(nil, []byte(p.Props.ResponseTopic))
+		if err != nil || !packet.ValidTopicName([]byte(p.Props.ResponseTopic)) {
+			c.disconnect(packet.TopicNameInvalid)
+			return false
+		}
+		reply = string(r)
+	}
 	if p.QoS == 2 {
 		if _, dup := c.s.qos2in[p.PacketID]; dup {
 			c.wbuf = packet.AppendAck(c.wbuf, c.v, packet.PUBREC, &packet.Ack{PacketID: p.PacketID})
 			return true
 		}
+		if len(c.s.qos2in) >= c.m.o.MaxAckPending {
+			// More QoS 2 messages unreleased than allowed: a flood.
+			c.disconnect(packet.ReceiveMaxExceeded)
+			return false
+		}
+		if c.s.persistent {
+			// Kept before the message goes out: a PUBLISH sent again after
+			// a restart is recognised and not delivered twice.
+			if err := c.acc.markInflight(qos2Prefix, c.s, p.PacketID); err != nil {
+				c.m.log.Warn("MQTT: could not store a QoS 2 state", "client", c.s.id, "error", err)
+				return false
+			}
+		}
 	}
 	subject := string(subj)
+	hdr := c.header(c.hbuf[:0], p.QoS, p.Retain, &p.Props)
+	if len(hdr) > 0 && &hdr[0] != &qosHeaders[p.QoS][0] {
+		c.hbuf = hdr
+	}
 	reason := byte(packet.Success)
-	err = c.sess.Publish(subject, "", qosHeaders[p.QoS], p.Payload)
+	err = c.sess.Publish(subject, reply, hdr, p.Payload)
 	switch {
 	case err == nil:
 		if p.Retain {
-			c.retain(subject, p.QoS, p.Payload)
+			c.acc.retain(subject, p.QoS, hdr, p.Payload)
 		}
 	case errors.Is(err, server.ErrPermission):
 		reason = packet.NotAuthorized
@@ -592,8 +773,8 @@ func (c *conn) publish(flags byte, body []byte) bool {
 		typ = packet.PUBREC
 		c.s.qos2in[p.PacketID] = struct{}{}
 	}
-	if reason == packet.Success && p.QoS > 0 && c.acc.needsStore(subject) {
-		c.storeThenAck(subject, p, typ)
+	if reason == packet.Success && c.acc.needsStore(subject) {
+		c.storeThenAck(subject, c.originHeader(hdr), p, typ)
 		return true
 	}
 	if c.v != packet.V5 {
@@ -605,14 +786,14 @@ func (c *conn) publish(flags byte, body []byte) bool {
 
 // storeThenAck stores a QoS 1/2 message for the persistent sessions that
 // want it and acknowledges it once JetStream has it.
-func (c *conn) storeThenAck(subject string, p *packet.Publish, typ byte) {
+func (c *conn) storeThenAck(subject string, hdr []byte, p *packet.Publish, typ byte) {
 	c.flush()
 	pa := &pendingAck{}
 	c.ackMu.Lock()
 	c.acks = append(c.acks, pa)
 	c.ackMu.Unlock()
 	pid, v := p.PacketID, c.v
-	c.acc.js.publishAsync(msgsPrefix+subject, qosHeaders[p.QoS], p.Payload, func(m *server.Msg, err error) {
+	c.acc.js.publishAsync(msgsPrefix+subject, hdr, p.Payload, func(m *server.Msg, err error) {
 		reason := byte(packet.Success)
 		if err == nil {
 			err = pubAckError(m.Data)
@@ -622,7 +803,7 @@ func (c *conn) storeThenAck(subject string, p *packet.Publish, typ byte) {
 			if v != packet.V5 {
 				// MQTT 3.1.1 has no negative acknowledgement: close so that
 				// the client sends the message again.
-				c.nc.Close()
+				c.sess.CloseFor(server.CloseClientClosed)
 				return
 			}
 			reason = packet.UnspecifiedError

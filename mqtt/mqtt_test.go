@@ -435,5 +435,74 @@ func TestNATSHeaderCarriesQoS(t *testing.T) {
 	if m.Header.Get("Nmqtt-Pub") != "1" {
 		t.Fatalf("header %v", m.Header)
 	}
+	wait(t, pub.Publish("h/0", 0, false, "x"))
+	if m, err = ns.NextMsg(10 * time.Second); err != nil || m.Header.Get("Nmqtt-Pub") != "0" || m.Subject != "h.0" {
+		t.Fatalf("QoS 0: %v %+v", err, m)
+	}
 	_ = nats.ErrTimeout
+}
+
+func TestQoS2ExactlyOnceAcrossRestart(t *testing.T) {
+	b := start(t, server.Options{}, mqtt.Options{}, "")
+	// The receiving side: a persistent subscriber gets a QoS 2 message
+	// and sends PUBREC; the server's PUBREL is pending.
+	sub := b.raw(t)
+	if _, code := sub.connect(&packet.Connect{ClientID: "q2-sub"}); code != 0 {
+		t.Fatalf("CONNACK %d", code)
+	}
+	sub.write(packet.AppendSubscribe(nil, sub.v, &packet.Subscribe{PacketID: 1, Filters: []packet.SubFilter{{Filter: "q2/#", QoS: 2}}}))
+	if typ, _, _ := sub.next(); typ != packet.SUBACK {
+		t.Fatalf("got %d, want SUBACK", typ)
+	}
+	// The sending side: a persistent publisher's QoS 2 message, PUBREC
+	// received, PUBREL not sent yet.
+	pub := b.raw(t)
+	if _, code := pub.connect(&packet.Connect{ClientID: "q2-pub"}); code != 0 {
+		t.Fatalf("CONNACK %d", code)
+	}
+	pub.write(packet.AppendPublish(nil, pub.v, &packet.Publish{Topic: []byte("q2/x"), QoS: 2, PacketID: 5, Payload: []byte("once")}))
+	if typ, _, body := pub.next(); typ != packet.PUBREC || body[1] != 5 {
+		t.Fatalf("got %d %x, want PUBREC 5", typ, body)
+	}
+	typ, flags, body := sub.next()
+	var p packet.Publish
+	if typ != packet.PUBLISH || packet.DecodePublish(sub.v, flags, body, &p) != nil || p.QoS != 2 || string(p.Payload) != "once" {
+		t.Fatalf("subscriber got %d %q", typ, p.Payload)
+	}
+	sub.write(packet.AppendAck(nil, sub.v, packet.PUBREC, &packet.Ack{PacketID: p.PacketID}))
+	if typ, _, _ := sub.next(); typ != packet.PUBREL {
+		t.Fatalf("got %d, want PUBREL", typ)
+	}
+
+	b.stop(t)
+	b = start(t, server.Options{}, mqtt.Options{}, b.dir)
+
+	// The subscriber is sent the PUBREL again, not the message.
+	sub = b.raw(t)
+	if present, code := sub.connect(&packet.Connect{ClientID: "q2-sub"}); code != 0 || !present {
+		t.Fatalf("CONNACK %d present %v", code, present)
+	}
+	if typ, _, body := sub.next(); typ != packet.PUBREL || uint16(body[0])<<8|uint16(body[1]) != p.PacketID {
+		t.Fatalf("after restart: got %d %x, want PUBREL %d", typ, body, p.PacketID)
+	}
+	sub.write(packet.AppendAck(nil, sub.v, packet.PUBCOMP, &packet.Ack{PacketID: p.PacketID}))
+
+	// The publisher sends its message again: acknowledged, not delivered.
+	pub = b.raw(t)
+	if present, code := pub.connect(&packet.Connect{ClientID: "q2-pub"}); code != 0 || !present {
+		t.Fatalf("CONNACK %d present %v", code, present)
+	}
+	pub.write(packet.AppendPublish(nil, pub.v, &packet.Publish{Topic: []byte("q2/x"), QoS: 2, Dup: true, PacketID: 5, Payload: []byte("once")}))
+	if typ, _, _ := pub.next(); typ != packet.PUBREC {
+		t.Fatalf("got %d, want PUBREC", typ)
+	}
+	pub.write(packet.AppendAck(nil, pub.v, packet.PUBREL, &packet.Ack{PacketID: 5}))
+	if typ, _, _ := pub.next(); typ != packet.PUBCOMP {
+		t.Fatalf("got %d, want PUBCOMP", typ)
+	}
+	pub.write(packet.AppendPublish(nil, pub.v, &packet.Publish{Topic: []byte("q2/end"), QoS: 1, PacketID: 6, Payload: []byte("marker")}))
+	typ, flags, body = sub.next()
+	if typ != packet.PUBLISH || packet.DecodePublish(sub.v, flags, body, &p) != nil || string(p.Payload) != "marker" {
+		t.Fatalf("subscriber got %d %q, want the marker (a duplicate?)", typ, p.Payload)
+	}
 }

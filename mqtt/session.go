@@ -1,7 +1,10 @@
 package mqtt
 
 import (
+	"math"
+	"strings"
 	"sync"
+	"time"
 
 	"natsd.dev/mqtt/internal/topic"
 	"natsd.dev/server"
@@ -17,6 +20,14 @@ type session struct {
 	id         string
 	persistent bool
 	user       string
+	// expiry is how long the session outlives its connection, in
+	// seconds (MQTT 5's Session Expiry Interval; never for a 3.1.1
+	// persistent session); left is when its client went away.
+	expiry uint32
+	left   time.Time
+	// timer ends the session once it expired; willTimer sends a will
+	// with a delay, unless the client comes back first.
+	timer, willTimer *time.Timer
 
 	mu   sync.Mutex
 	cond sync.Cond // signalled when the window opens or the connection goes
@@ -36,9 +47,14 @@ type session struct {
 
 // subscription is one topic filter of a session.
 type subscription struct {
-	filter   string
-	qos      byte
-	subjects []string // one or two NATS subjects ("a/#": "a" and "a.>")
+	filter string // as subscribed, "$share/<group>/" included: the key in session.subs
+	group  string // shared subscription's group (a NATS queue group)
+	qos    byte
+	// MQTT 5 options: no local, retain as published, the subscription
+	// identifier (0: none).
+	noLocal, rap bool
+	subID        uint32
+	subjects     []string // one or two NATS subjects ("a/#": "a" and "a.>")
 	// core are the server subscriptions on subjects, while the client is
 	// connected; push are the subscriptions to the consumers' deliveries
 	// (persistent sessions, QoS 1/2) and consumers their durable names.
@@ -46,6 +62,11 @@ type subscription struct {
 	push      []*server.SessionSub
 	consumers []string
 }
+
+// stored reports whether the subscription has consumers in a persistent
+// session: QoS 1/2 and not shared (a shared subscription gets live
+// messages only).
+func (sub *subscription) stored() bool { return sub.qos > 0 && sub.group == "" }
 
 // outMsg is a message delivered with QoS 1 or 2 and not yet acknowledged.
 type outMsg struct {
@@ -86,7 +107,24 @@ func (s *session) allocPID() uint16 {
 	}
 }
 
+// never is the expiry of a session that does not expire.
+const never = math.MaxUint32
+
 // filterSubjects maps an MQTT topic filter to its NATS subjects.
 func filterSubjects(filter string) ([]string, error) {
 	return topic.FilterSubjects(filter)
+}
+
+// splitShared splits a shared subscription's filter "$share/<group>/<f>";
+// ok is false for a malformed one, group is "" for a plain filter.
+func splitShared(filter string) (group, f string, ok bool) {
+	rest, shared := strings.CutPrefix(filter, "$share/")
+	if !shared {
+		return "", filter, true
+	}
+	group, f, found := strings.Cut(rest, "/")
+	if !found || group == "" || f == "" || strings.ContainsAny(group, "+#") {
+		return "", "", false
+	}
+	return group, f, true
 }

@@ -2,9 +2,11 @@ package mqtt
 
 import (
 	"bytes"
-	"errors"
 	"strconv"
 	"strings"
+	"time"
+
+	"errors"
 
 	"natsd.dev/mqtt/internal/packet"
 	"natsd.dev/mqtt/internal/topic"
@@ -12,9 +14,9 @@ import (
 	"natsd.dev/sublist"
 )
 
-// encoder frames messages of QoS 0 subscriptions as PUBLISH packets,
-// straight into the connection's outbound buffer (the session's lock is
-// held: it runs for one message at a time).
+// encoder frames messages of MQTT 3.1.1 QoS 0 subscriptions as PUBLISH
+// packets, straight into the connection's outbound buffer (the session's
+// lock is held: it runs for one message at a time).
 type encoder struct {
 	v     byte
 	topic []byte
@@ -35,13 +37,27 @@ func (c *conn) subscribe(flags byte, body []byte) bool {
 		c.disconnect(packet.MalformedPacket)
 		return false
 	}
+	var subID uint32
+	if len(sp.Props.SubscriptionIDs) > 0 {
+		subID = sp.Props.SubscriptionIDs[0]
+	}
 	codes := make([]byte, len(sp.Filters))
-	granted := make([]*subscription, 0, len(sp.Filters))
+	type grant struct {
+		sub   *subscription
+		isNew bool
+		rh    byte
+	}
+	var granted []grant
 	for i, f := range sp.Filters {
-		sub, code := c.addSub(f)
+		group, _, ok := splitShared(f.Filter)
+		if ok && group != "" && f.NoLocal {
+			c.disconnect(packet.ProtocolError) // [MQTT-3.8.3-4]
+			return false
+		}
+		sub, isNew, code := c.addSub(f, subID)
 		codes[i] = code
 		if sub != nil {
-			granted = append(granted, sub)
+			granted = append(granted, grant{sub, isNew, f.RetainHandling})
 		}
 	}
 	if c.s.persistent && len(granted) > 0 {
@@ -51,8 +67,12 @@ func (c *conn) subscribe(flags byte, body []byte) bool {
 	}
 	c.wbuf = packet.AppendSuback(c.wbuf, c.v, sp.PacketID, codes, nil)
 	c.flush()
-	for _, sub := range granted {
-		c.sendRetained(sub)
+	for _, g := range granted {
+		// Retain handling: 0 sends them, 1 only for a new subscription, 2
+		// never; a shared subscription gets none.
+		if g.sub.group == "" && (g.rh == 0 || (g.rh == 1 && g.isNew)) {
+			c.sendRetained(g.sub)
+		}
 	}
 	return true
 }
@@ -66,14 +86,16 @@ func (c *conn) failCode(v5 byte) byte {
 }
 
 // addSub makes one filter a subscription of the session, replacing one on
-// the same filter; it returns the subscription and the SUBACK code.
-func (c *conn) addSub(f packet.SubFilter) (*subscription, byte) {
-	if !packet.ValidTopicFilter(f.Filter) || strings.HasPrefix(f.Filter, "$share/") {
-		return nil, c.failCode(packet.TopicFilterInvalid)
+// the same filter; it returns the subscription, whether it is new and the
+// SUBACK code.
+func (c *conn) addSub(f packet.SubFilter, subID uint32) (*subscription, bool, byte) {
+	group, filter, ok := splitShared(f.Filter)
+	if !ok || !packet.ValidTopicFilter(filter) {
+		return nil, false, c.failCode(packet.TopicFilterInvalid)
 	}
-	subjects, err := filterSubjects(f.Filter)
+	subjects, err := filterSubjects(filter)
 	if err != nil {
-		return nil, c.failCode(packet.TopicFilterInvalid)
+		return nil, false, c.failCode(packet.TopicFilterInvalid)
 	}
 	qos := min(f.QoS, 2)
 	if qos == 2 && c.m.o.DowngradeQoS2Sub {
@@ -86,19 +108,19 @@ func (c *conn) addSub(f packet.SubFilter) (*subscription, byte) {
 	if old != nil {
 		c.removeSub(old)
 	}
-	sub := &subscription{filter: f.Filter, qos: qos, subjects: subjects}
+	sub := &subscription{filter: f.Filter, group: group, qos: qos, noLocal: f.NoLocal, rap: f.RetainAsPublished, subID: subID, subjects: subjects}
 	if err := c.activate(sub); err != nil {
 		c.deactivate(sub)
 		code := c.failCode(packet.UnspecifiedError)
 		if errors.Is(err, server.ErrPermission) {
 			code = c.failCode(packet.NotAuthorized)
 		}
-		return nil, code
+		return nil, false, code
 	}
 	s.mu.Lock()
 	s.subs[f.Filter] = sub
 	s.mu.Unlock()
-	return sub, qos
+	return sub, old == nil, qos
 }
 
 // activate subscribes sub on this connection: core subscriptions for live
@@ -106,16 +128,16 @@ func (c *conn) addSub(f packet.SubFilter) (*subscription, byte) {
 func (c *conn) activate(sub *subscription) error {
 	for _, subj := range sub.subjects {
 		var h server.MsgHandler
-		if sub.qos > 0 {
+		if sub.qos > 0 || c.v == packet.V5 {
 			h = c.coreHandler(sub)
 		}
-		ss, err := c.sess.Subscribe(subj, "", h)
+		ss, err := c.sess.Subscribe(subj, sub.group, h)
 		if err != nil {
 			return err
 		}
 		sub.core = append(sub.core, ss)
 	}
-	if !c.s.persistent || sub.qos == 0 {
+	if !c.s.persistent || !sub.stored() {
 		return nil
 	}
 	a := c.acc
@@ -155,7 +177,7 @@ func (c *conn) removeSub(sub *subscription) {
 		delete(s.subs, sub.filter)
 	}
 	s.mu.Unlock()
-	if s.persistent && sub.qos > 0 {
+	if s.persistent && sub.stored() {
 		for _, subj := range sub.subjects {
 			_ = a.durable.Remove(subj, "", s)
 			a.deleteConsumer(consumerName(s.id, subj))
@@ -192,15 +214,52 @@ func (c *conn) unsubscribe(flags byte, body []byte) bool {
 	return true
 }
 
-// coreHandler delivers live messages to a QoS 1/2 subscription.
+// props builds the MQTT 5 properties of a delivery of a message with NATS
+// header hdr and reply subject reply; it returns nil for 3.1.1, the
+// retain flag to send, and false when the message expired (age is how
+// long it has been stored).
+func (c *conn) props(sub *subscription, hdr, reply []byte, age time.Duration) (*packet.Properties, bool, bool) {
+	if c.v != packet.V5 {
+		return nil, false, true
+	}
+	p := &packet.Properties{}
+	retain, expiry := fromHeader(hdr, p)
+	if expiry >= 0 {
+		left := expiry - int64(age/time.Second)
+		if left <= 0 {
+			return nil, false, false
+		}
+		p.MessageExpiry = uint32(left)
+		p.Set(packet.PropMessageExpiry)
+	}
+	if len(reply) > 0 {
+		p.ResponseTopic = string(topic.AppendTopic(nil, reply))
+		p.Set(packet.PropResponseTopic)
+	}
+	if sub.subID != 0 {
+		p.SubscriptionIDs = []uint32{sub.subID}
+		p.Set(packet.PropSubscriptionIDs)
+	}
+	return p, retain && sub.rap, true
+}
+
+// coreHandler delivers live messages to a subscription (every MQTT 5
+// subscription, and the QoS 1/2 ones of 3.1.1).
 func (c *conn) coreHandler(sub *subscription) server.MsgHandler {
 	return func(m *server.Msg) {
+		if sub.noLocal && c.sess.Sent(m) {
+			return
+		}
 		pq := qosOfHeader(m.Header)
-		if pq > 0 && c.s.persistent {
+		if pq > 0 && c.s.persistent && sub.stored() {
 			return // stored for this session: its consumer delivers it
 		}
+		props, retain, ok := c.props(sub, m.Header, m.Reply, 0)
+		if !ok {
+			return
+		}
 		t := topic.AppendTopic(nil, m.Subject)
-		c.deliver(min(pq, sub.qos), t, m.Data, "", 0, false)
+		c.deliver(min(pq, sub.qos), t, m.Data, props, retain, "", 0, false)
 	}
 }
 
@@ -209,40 +268,67 @@ func (c *conn) coreHandler(sub *subscription) server.MsgHandler {
 func (c *conn) pushHandler(sub *subscription) server.MsgHandler {
 	return func(m *server.Msg) {
 		subject := bytes.TrimPrefix(m.Subject, []byte(msgsPrefix))
-		seq, delivered := ackInfo(m.Reply)
+		seq, delivered, ts := ackInfo(m.Reply)
+		ack := string(m.Reply)
+		if sub.noLocal && bytes.Contains(m.Header, []byte(hdrOrigin+": "+hashID(c.s.id)+"\r\n")) {
+			c.acc.js.sess.Publish(ack, "", nil, nil)
+			return
+		}
+		var age time.Duration
+		if ts > 0 {
+			age = time.Since(time.Unix(0, ts))
+		}
+		props, retain, ok := c.props(sub, m.Header, nil, age)
+		if !ok {
+			c.acc.js.sess.Publish(ack, "", nil, nil) // expired
+			return
+		}
 		qos := min(qosOfHeader(m.Header), sub.qos)
 		t := topic.AppendTopic(nil, subject)
 		if qos == 0 {
-			c.acc.js.sess.Publish(string(m.Reply), "", nil, nil)
+			c.acc.js.sess.Publish(ack, "", nil, nil)
+			ack = ""
 		}
-		c.deliver(qos, t, m.Data, string(m.Reply), seq, delivered > 1)
+		c.deliver(qos, t, m.Data, props, retain, ack, seq, delivered > 1)
 	}
 }
 
-// ackInfo reads the stream sequence and the delivery count from a
-// JetStream ack subject ($JS.ACK.<stream>.<consumer>.<delivered>.<sseq>...,
-// with a domain and account hash in the longer form).
-func ackInfo(reply []byte) (seq uint64, delivered uint64) {
+// hdrOrigin marks a stored message with the session that published it, for
+// its no-local subscriptions.
+const hdrOrigin = "Nmqtt-Origin"
+
+// ackInfo reads the stream sequence, the delivery count and the timestamp
+// from a JetStream ack subject ($JS.ACK.<stream>.<consumer>.<delivered>.
+// <sseq>.<cseq>.<ts>.<pending>, with a domain and account hash in the
+// longer form).
+func ackInfo(reply []byte) (seq, delivered uint64, ts int64) {
 	toks := strings.Split(string(reply), ".")
 	i := 4
 	if len(toks) >= 12 {
 		i = 6
 	}
-	if len(toks) < i+2 {
-		return 0, 0
+	if len(toks) < i+5 {
+		return 0, 0, 0
 	}
 	delivered, _ = strconv.ParseUint(toks[i], 10, 64)
 	seq, _ = strconv.ParseUint(toks[i+1], 10, 64)
-	return seq, delivered
+	ts, _ = strconv.ParseInt(toks[i+3], 10, 64)
+	return seq, delivered, ts
 }
 
 // deliver sends a message to the client with qos. QoS 1/2 messages take a
 // packet id and wait in the session until acknowledged; live ones wait
-// for room in the window (max_ack_pending), stored ones are bounded by
-// their consumer's.
-func (c *conn) deliver(qos byte, t, payload []byte, ackReply string, seq uint64, dup bool) {
+// for room in the window (the client's Receive Maximum and
+// max_ack_pending), stored ones (seq != 0) wait for their consumer to
+// send them again when there is none. A message larger than the client
+// accepts is dropped, as MQTT 5 says.
+func (c *conn) deliver(qos byte, t, payload []byte, props *packet.Properties, retain bool, ackReply string, seq uint64, dup bool) {
+	p := packet.Publish{Topic: t, Retain: retain, Payload: payload}
+	if props != nil {
+		p.Props = *props
+	}
 	if qos == 0 {
-		c.sess.Write(packet.AppendPublish(nil, c.v, &packet.Publish{Topic: t, Payload: payload}))
+		c.write(&p)
 		return
 	}
 	s := c.s
@@ -252,15 +338,16 @@ func (c *conn) deliver(qos byte, t, payload []byte, ackReply string, seq uint64,
 			om := s.out[pid]
 			s.mu.Unlock()
 			if om != nil && !om.released {
-				c.sess.Write(packet.AppendPublish(nil, c.v, &packet.Publish{Topic: t, QoS: om.qos, Dup: true, PacketID: pid, Payload: payload}))
+				p.QoS, p.Dup, p.PacketID = om.qos, true, pid
+				c.write(&p)
 			}
 			return
 		}
 	}
-	for seq == 0 && len(s.out) >= c.m.o.MaxAckPending && s.conn == c {
+	for seq == 0 && len(s.out) >= c.window && s.conn == c {
 		s.cond.Wait()
 	}
-	if s.conn != c {
+	if s.conn != c || len(s.out) >= c.window {
 		s.mu.Unlock()
 		return
 	}
@@ -274,13 +361,33 @@ func (c *conn) deliver(qos byte, t, payload []byte, ackReply string, seq uint64,
 		s.bySeq[seq] = pid
 	}
 	s.mu.Unlock()
-	c.sess.Write(packet.AppendPublish(nil, c.v, &packet.Publish{Topic: t, QoS: qos, Dup: dup, PacketID: pid, Payload: payload}))
+	p.QoS, p.Dup, p.PacketID = qos, dup, pid
+	if !c.write(&p) {
+		c.ack(ackType(qos), pid) // too large for the client: dropped
+	}
+}
+
+func ackType(qos byte) byte {
+	if qos == 2 {
+		return packet.PUBCOMP
+	}
+	return packet.PUBACK
+}
+
+// write sends a PUBLISH unless it is larger than the client's Maximum
+// Packet Size.
+func (c *conn) write(p *packet.Publish) bool {
+	b := packet.AppendPublish(nil, c.v, p)
+	if c.maxOut > 0 && len(b) > c.maxOut {
+		return false
+	}
+	c.sess.Write(b)
+	return true
 }
 
 // retain keeps (or, with an empty payload, clears) the retained message
 // of subject, in memory and in rmsgsStream.
-func (c *conn) retain(subject string, qos byte, payload []byte) {
-	a := c.acc
+func (a *account) retain(subject string, qos byte, hdr, payload []byte) {
 	var err error
 	if len(payload) == 0 {
 		a.mu.Lock()
@@ -288,13 +395,14 @@ func (c *conn) retain(subject string, qos byte, payload []byte) {
 		a.mu.Unlock()
 		err = a.js.call("STREAM.PURGE."+rmsgsStream, map[string]any{"filter": rmsgsPrefix + subject}, nil)
 	} else {
+		r := &retained{subject: subject, qos: qos, hdr: append([]byte(nil), hdr...), payload: append([]byte(nil), payload...), at: time.Now()}
 		a.mu.Lock()
-		a.retained[subject] = &retained{subject: subject, qos: qos, payload: append([]byte(nil), payload...)}
+		a.retained[subject] = r
 		a.mu.Unlock()
-		err = a.storeAck(rmsgsPrefix+subject, qosHeaders[qos], payload)
+		err = a.storeAck(rmsgsPrefix+subject, r.hdr, payload)
 	}
 	if err != nil {
-		c.m.log.Warn("MQTT: could not store a retained message", "subject", subject, "error", err)
+		a.m.log.Warn("MQTT: could not store a retained message", "subject", subject, "error", err)
 	}
 }
 
@@ -317,21 +425,32 @@ func (c *conn) sendRetained(sub *subscription) {
 		if !c.sess.MayReceive(r.subject) {
 			continue
 		}
+		props, _, ok := c.props(sub, r.hdr, nil, time.Since(r.at))
+		if !ok {
+			continue // expired
+		}
 		t := topic.AppendTopic(nil, []byte(r.subject))
+		p := packet.Publish{Topic: t, Retain: true, Payload: r.payload}
+		if props != nil {
+			p.Props = *props
+		}
 		qos := min(r.qos, sub.qos)
 		if qos == 0 {
-			c.sess.Write(packet.AppendPublish(nil, c.v, &packet.Publish{Topic: t, Retain: true, Payload: r.payload}))
+			c.write(&p)
 			continue
 		}
 		s := c.s
 		s.mu.Lock()
-		if s.conn != c {
+		if s.conn != c || len(s.out) >= 65535 {
 			s.mu.Unlock()
 			return
 		}
 		pid := s.allocPID()
 		s.out[pid] = &outMsg{qos: qos, topic: t, payload: r.payload}
 		s.mu.Unlock()
-		c.sess.Write(packet.AppendPublish(nil, c.v, &packet.Publish{Topic: t, QoS: qos, Retain: true, PacketID: pid, Payload: r.payload}))
+		p.QoS, p.PacketID = qos, pid
+		if !c.write(&p) {
+			c.ack(ackType(qos), pid)
+		}
 	}
 }

@@ -899,3 +899,19 @@ func (sess *Session) CloseFor(cause CloseCause) {
 	}
 	sess.c.closeWith(r, true)
 }
+
+// Sent reports whether m, handed to one of the session's handlers, was
+// published by the session itself (MQTT 5's no-local option).
+func (sess *Session) Sent(m *Msg) bool { return m.from == sess.c }
+
+// MayPublish reports whether the session's user may publish to the
+// literal subject.
+func (sess *Session) MayPublish(subject string) bool {
+	si := sess.c.sess
+	if si.publisher.Load() == nil {
+		return true
+	}
+	si.pubMu.Lock()
+	defer si.pubMu.Unlock()
+	return si.publisher.Load().CanPublish([]byte(subject))
+}

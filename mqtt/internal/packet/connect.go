@@ -122,7 +122,7 @@ func AppendConnect(dst []byte, c *Connect) []byte {
 		flags |= flagCleanStart
 	}
 	if c.Will != nil {
-		flags |= flagWill | c.Will.QoS<<3
+		flags |= flagWill | c.Will.QoS&3<<3
 		if c.Will.Retain {
 			flags |= flagWillRetain
 		}

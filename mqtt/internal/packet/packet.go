@@ -24,6 +24,13 @@ const (
 	AUTH        byte = 15 // MQTT 5 only
 )
 
+var typeNames = [16]string{"RESERVED", "CONNECT", "CONNACK", "PUBLISH", "PUBACK", "PUBREC", "PUBREL", "PUBCOMP",
+	"SUBSCRIBE", "SUBACK", "UNSUBSCRIBE", "UNSUBACK", "PINGREQ", "PINGRESP", "DISCONNECT", "AUTH"}
+
+// TypeName returns the name of packet type typ ("PUBLISH"), for logs and
+// traces.
+func TypeName(typ byte) string { return typeNames[typ&0x0f] }
+
 // Protocol levels carried in CONNECT.
 const (
 	V311 byte = 4 // MQTT 3.1.1

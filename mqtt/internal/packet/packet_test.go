@@ -383,3 +383,9 @@ func TestValidTopic(t *testing.T) {
 		t.Error("topic longer than 65535 bytes accepted")
 	}
 }
+
+func TestTypeName(t *testing.T) {
+	if TypeName(PUBLISH) != "PUBLISH" || TypeName(AUTH) != "AUTH" || TypeName(0) != "RESERVED" {
+		t.Fatal(TypeName(PUBLISH), TypeName(AUTH), TypeName(0))
+	}
+}

@@ -66,7 +66,7 @@ func AppendPublish(dst []byte, v byte, p *Publish) []byte {
 // payload of payloadLen bytes, which the caller appends next. The packet id
 // is written at QoS 1 and 2 only; props (nil for none) in 5 only.
 func AppendPublishHeader(dst []byte, v byte, topic []byte, qos byte, retain, dup bool, pid uint16, props *Properties, payloadLen int) []byte {
-	hdr := PUBLISH<<4 | qos<<1
+	hdr := PUBLISH<<4 | qos&3<<1
 	if dup {
 		hdr |= 8
 	}

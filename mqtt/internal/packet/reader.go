@@ -23,9 +23,12 @@ type Reader struct {
 	err        error  // sticky read error, returned once buf is drained
 }
 
-// NewReader returns a Reader on r with a buffer of bufSize bytes (at least
-// 64).
+// NewReader returns a Reader on r with a buffer of bufSize bytes: 4096 when
+// bufSize <= 0, at least 64.
 func NewReader(r io.Reader, bufSize int) *Reader {
+	if bufSize <= 0 {
+		bufSize = 4096
+	}
 	bufSize = max(bufSize, minBufSize)
 	return &Reader{r: r, buf: make([]byte, bufSize), size: bufSize}
 }
@@ -46,7 +49,8 @@ func (r *Reader) Buffered() bool { return r.end > r.start }
 // bytes is ErrMalformed; a packet larger than the maximum is ErrTooLarge as
 // soon as its length is known. Both are *ReasonError. A stream that ends
 // between packets returns io.EOF, inside one io.ErrUnexpectedEOF; other read
-// errors are returned as they are.
+// errors are returned as they are. After an error the stream is no longer
+// in step with packet boundaries: the caller closes the connection.
 func (r *Reader) Next() (typ, flags byte, body []byte, err error) {
 	if r.start == r.end {
 		r.start, r.end = 0, 0

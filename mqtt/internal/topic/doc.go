@@ -23,11 +23,11 @@
 //
 // # Refused topics
 //
-// Like nats-server, a topic with a space maps to no subject. natsd also
-// refuses control characters (U+0000 to U+001F, so tab, CR and LF) and DEL,
-// which would break the NATS protocol, and, unlike nats-server, a level
-// that is exactly "*" or ">", which would make a NATS wildcard out of a
-// literal MQTT level.
+// Like nats-server v2.15.2, a topic with a space, tab, CR, LF or DEL maps
+// to no subject. natsd also refuses the other control characters (U+0000
+// to U+001F), which nats-server passes on, and, unlike nats-server, a
+// level that is exactly "*" or ">", which would make a NATS wildcard out
+// of a literal MQTT level.
 //
 // # Memory
 //
