@@ -104,13 +104,13 @@ func parseBlock(d *confparse.Decoder, m *confparse.Map, o *Options) {
 			d.Str(name, v, &o.NoAuthUser)
 		case "ack_wait", "ackwait":
 			// Upstream names the key so in its messages, whatever alias.
-			d.Duration("ack_wait", v, &o.AckWait)
+			duration(d, "ack_wait", me, &o.AckWait)
 		case "max_ack_pending", "max_pending", "max_inflight":
-			maxAckPending(d, name, v, &o.MaxAckPending)
+			maxAckPending(d, name, me, &o.MaxAckPending)
 		case "js_domain":
 			d.Str(name, v, &o.JSDomain)
 		case "js_api_timeout", "api_timeout":
-			d.Duration("js_api_timeout", v, &o.JSAPITimeout)
+			duration(d, "js_api_timeout", me, &o.JSAPITimeout)
 		case "stream_replicas":
 			d.Int(name, v, &o.StreamReplicas)
 		case "consumer_replicas":
@@ -120,7 +120,7 @@ func parseBlock(d *confparse.Decoder, m *confparse.Map, o *Options) {
 		case "consumer_memory_storage":
 			d.Bool(name, v, &o.ConsumerMemoryStorage)
 		case "consumer_inactive_threshold", "consumer_auto_cleanup":
-			d.Duration("consumer_inactive_threshold", v, &o.ConsumerInactiveThreshold)
+			duration(d, "consumer_inactive_threshold", me, &o.ConsumerInactiveThreshold)
 		case "reject_qos2_publish":
 			d.Bool(name, v, &o.RejectQoS2Pub)
 		case "downgrade_qos2_subscribe":
@@ -133,15 +133,36 @@ func parseBlock(d *confparse.Decoder, m *confparse.Map, o *Options) {
 	}
 }
 
+// duration takes a duration string or, with upstream's warning, a number
+// of seconds; as upstream, a bad string and the warning are reported at
+// the key, named key whatever alias the file used.
+func duration(d *confparse.Decoder, key string, e *confparse.Entry, dst *time.Duration) {
+	v := e.Value
+	switch v.Kind {
+	case confparse.KindInt:
+		d.Warnf(e.KeyPos, "invalid use of field %q: %s should be converted to a duration", key, key)
+		*dst = time.Duration(v.Int) * time.Second
+	case confparse.KindString:
+		t, err := time.ParseDuration(v.Str)
+		if err != nil {
+			d.Errorf(e.KeyPos, config.ErrBadValue, "error parsing %s: %v", key, err)
+			return
+		}
+		*dst = t
+	default:
+		d.TypeError(key, "a duration", v)
+	}
+}
+
 // maxAckPending takes an integer in [0..65535], with upstream's message
-// for one outside.
-func maxAckPending(d *confparse.Decoder, name string, v *confparse.Value, dst *int) {
+// (at the key, as upstream's) for one outside.
+func maxAckPending(d *confparse.Decoder, name string, e *confparse.Entry, dst *int) {
 	var n int64
-	if !d.Int64(name, v, &n) {
+	if !d.Int64(name, e.Value, &n) {
 		return
 	}
 	if n < 0 || n > maxAckPendingLimit {
-		d.Errorf(v.Pos, config.ErrBadValue, "invalid value %v, should in [0..%d] range", n, maxAckPendingLimit)
+		d.Errorf(e.KeyPos, config.ErrBadValue, "invalid value %v, should in [0..%d] range", n, maxAckPendingLimit)
 		return
 	}
 	*dst = int(n)

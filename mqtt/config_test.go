@@ -99,9 +99,9 @@ func TestConfigKeys(t *testing.T) {
 		{"max_pending limits", "mqtt { max_pending: 65535 }\n", mqtt.Options{MaxAckPending: 65535}, nil},
 		{"durations in seconds", "mqtt {\n ack_wait: 5\n js_api_timeout: 4\n consumer_inactive_threshold: 60\n}\n",
 			mqtt.Options{AckWait: 5 * time.Second, JSAPITimeout: 4 * time.Second, ConsumerInactiveThreshold: time.Minute}, []string{
-				`test.conf:2:12: invalid use of field "ack_wait": ack_wait should be converted to a duration`,
-				`test.conf:3:18: invalid use of field "js_api_timeout": js_api_timeout should be converted to a duration`,
-				`test.conf:4:31: invalid use of field "consumer_inactive_threshold": consumer_inactive_threshold should be converted to a duration`,
+				`test.conf:2:2: invalid use of field "ack_wait": ack_wait should be converted to a duration`,
+				`test.conf:3:2: invalid use of field "js_api_timeout": js_api_timeout should be converted to a duration`,
+				`test.conf:4:2: invalid use of field "consumer_inactive_threshold": consumer_inactive_threshold should be converted to a duration`,
 			}},
 		{"consumer_replicas ignored", "mqtt {\n stream_replicas: 1\n consumer_replicas: 3\n}\n", mqtt.Options{StreamReplicas: 1},
 			[]string{`test.conf:3:2: invalid use of field "consumer_replicas": consumer replicas setting ignored in this server version`}},
@@ -165,13 +165,13 @@ func TestConfigErrors(t *testing.T) {
 			`test.conf:5:3: unknown field "default_permissions"`,
 		}, config.ErrUnknownField},
 		{"max_ack_pending range", "mqtt {\n max_ack_pending: 70000\n max_pending: -1\n}\n", []string{
-			"test.conf:2:19: invalid value 70000, should in [0..65535] range",
-			"test.conf:3:15: invalid value -1, should in [0..65535] range",
+			"test.conf:2:2: invalid value 70000, should in [0..65535] range",
+			"test.conf:3:2: invalid value -1, should in [0..65535] range",
 		}, config.ErrBadValue},
 		{"types, all at once", "mqtt {\n port: \"x\"\n host: 1\n ack_wait: \"x\"\n max_ack_pending: \"x\"\n js_domain: 1\n stream_replicas: \"x\"\n consumer_memory_storage: 1\n reject_qos2_publish: \"x\"\n downgrade_qos2_subscribe: 1\n no_auth_user: 1\n listen: \"x\"\n tls: 1\n authorization: 1\n consumer_inactive_threshold: true\n js_api_timeout: \"soon\"\n}\n", []string{
 			`test.conf:2:8: mqtt port: expected an integer, got string "x"`,
 			`test.conf:3:8: mqtt host: expected a string, got integer 1`,
-			`test.conf:4:12: error parsing ack_wait: time: invalid duration "x"`,
+			`test.conf:4:2: error parsing ack_wait: time: invalid duration "x"`,
 			`test.conf:5:19: mqtt max_ack_pending: expected an integer, got string "x"`,
 			`test.conf:6:13: mqtt js_domain: expected a string, got integer 1`,
 			`test.conf:7:19: mqtt stream_replicas: expected an integer, got string "x"`,
@@ -183,7 +183,7 @@ func TestConfigErrors(t *testing.T) {
 			`test.conf:13:7: mqtt tls: expected a map, got integer 1`,
 			`test.conf:14:17: mqtt authorization: expected a map, got integer 1`,
 			`test.conf:15:31: consumer_inactive_threshold: expected a duration, got boolean true`,
-			`test.conf:16:18: error parsing js_api_timeout: time: invalid duration "soon"`,
+			`test.conf:16:2: error parsing js_api_timeout: time: invalid duration "soon"`,
 		}, config.ErrBadValue},
 		{"authorization types", "mqtt {\n authorization {\n  user: 1\n  password: true\n  token: 2\n  timeout: \"x\"\n }\n}\n", []string{
 			`test.conf:3:9: mqtt authorization user: expected a string, got integer 1`,

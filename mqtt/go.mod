@@ -7,6 +7,7 @@ require (
 	github.com/eclipse/paho.mqtt.golang v1.5.1
 	github.com/nats-io/nats.go v1.55.0
 	natsd.dev/auth v0.0.0
+	natsd.dev/confparse v0.0.0
 	natsd.dev/jetstream v0.0.0
 	natsd.dev/server v0.0.0
 	natsd.dev/sublist v0.0.0
@@ -21,7 +22,6 @@ require (
 	golang.org/x/net v0.58.0 // indirect
 	golang.org/x/sync v0.17.0 // indirect
 	golang.org/x/sys v0.48.0 // indirect
-	natsd.dev/confparse v0.0.0 // indirect
 	natsd.dev/protocol v0.0.0 // indirect
 )
 

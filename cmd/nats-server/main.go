@@ -378,6 +378,11 @@ func (p *process) tryReload() error {
 	if err := checkJetStreamReload(p.jsOn, p.jsOpts, jsOn, jo); err != nil {
 		return err
 	}
+	// The mqtt {} block itself does not change (checkReloadable); what
+	// it is checked against (the users) may, as upstream checks again.
+	if _, err := loadMQTT(c, jsOn, co); err != nil {
+		return err
+	}
 	// Of the cluster block only routes reload, as upstream's; the rest
 	// needs a restart.
 	routesChanged := !sameRoutes(p.co, co)

@@ -32,6 +32,11 @@ func loadMQTT(cfg *fileConfig, jsOn bool, co *cluster.Options) (mqtt.Options, er
 func (p *process) startMQTT(s *server.Server) error {
 	m, err := mqtt.Start(s, p.mqttOpts)
 	if err != nil {
+		var oe *net.OpError
+		if errors.As(err, &oe) && oe.Op == "listen" {
+			// Upstream's words for a port it cannot bind.
+			return fmt.Errorf("Unable to listen for MQTT connections: %w", err)
+		}
 		return err
 	}
 	p.mq.Store(m)

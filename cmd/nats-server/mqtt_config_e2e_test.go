@@ -69,7 +69,11 @@ func TestMQTTConfigRefusals(t *testing.T) {
 		{"negative js_api_timeout", "mqtt { port: -1, js_api_timeout: \"-1s\" }\n", "JS API timeout must be a positive value"},
 		{"unknown key", "mqtt {\n  port: -1\n  foo: 1\n}\n", `$FILE:3:3: unknown field "foo"`},
 		{"unknown authorization key", "mqtt {\n  port: -1\n  authorization {\n    users: []\n  }\n}\n", `$FILE:4:5: unknown field "users"`},
-		{"max_ack_pending out of range", "mqtt {\n  port: -1\n  max_ack_pending: 70000\n}\n", `$FILE:3:20: invalid value 70000, should in [0..65535] range`},
+		{"bad duration", "mqtt {\n  port: -1\n  ack_wait: \"x\"\n}\n", `$FILE:3:3: error parsing ack_wait: time: invalid duration "x"`},
+		{"seconds for a duration, then a refusal", "mqtt {\n  port: -1\n  consumer_auto_cleanup: 60\n}\n",
+			"$FILE:3:3: invalid use of field \"consumer_inactive_threshold\": consumer_inactive_threshold should be converted to a duration\n" +
+				"nats-server: mqtt requires JetStream to be enabled if running in standalone mode"},
+		{"max_ack_pending out of range", "mqtt {\n  port: -1\n  max_ack_pending: 70000\n}\n", `$FILE:3:3: invalid value 70000, should in [0..65535] range`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
@@ -77,14 +81,17 @@ func TestMQTTConfigRefusals(t *testing.T) {
 			writeFile(t, conf, strings.ReplaceAll(tc.text, "$DIR", fmt.Sprintf("%q", filepath.Join(dir, "js"))))
 			want := strings.ReplaceAll(tc.want, "$FILE", conf)
 			code, stderr := runBin(t, binary, "-c", conf, "-a", "127.0.0.1", "-p", "-1")
+			if !strings.Contains(want, "nats-server: ") {
+				want = "nats-server: " + want
+			}
 			require.Equal(t, 1, code, stderr)
-			require.Equal(t, "nats-server: "+want, strings.TrimRight(stderr, "\n"))
+			require.Equal(t, want, strings.TrimRight(stderr, "\n"))
 			if upstream == "" {
 				return
 			}
 			code, stderr = runBin(t, upstream, "-c", conf, "-a", "127.0.0.1", "-p", "-1")
 			require.Equal(t, 1, code, stderr)
-			require.Equal(t, "nats-server: "+want, strings.TrimRight(stderr, "\n"), "upstream says otherwise")
+			require.Equal(t, want, strings.TrimRight(stderr, "\n"), "upstream says otherwise")
 		})
 	}
 }
@@ -104,7 +111,7 @@ func TestMQTTConfigCheck(t *testing.T) {
 	require.Equal(t, 1, code, stderr)
 	require.Equal(t, "nats-server: "+strings.Join([]string{
 		conf + `:2:9: mqtt port: expected an integer, got string "x"`,
-		conf + `:3:13: error parsing ack_wait: time: invalid duration "soon"`,
+		conf + `:3:3: error parsing ack_wait: time: invalid duration "soon"`,
 		conf + `:4:3: unknown field "bogus"`,
 	}, "\n"), strings.TrimRight(stderr, "\n"))
 }

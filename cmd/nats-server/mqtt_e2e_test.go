@@ -7,6 +7,7 @@ package main
 
 import (
 	"fmt"
+	"net"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -16,19 +17,20 @@ import (
 	"time"
 
 	paho "github.com/eclipse/paho.mqtt.golang"
+	"github.com/eclipse/paho.mqtt.golang/packets"
 	"github.com/stretchr/testify/require"
 
 	"natsd.dev/server/servertest"
 )
 
 // mqttListenRE is the line the server logs when MQTT listens.
-var mqttListenRE = regexp.MustCompile(`Listening for MQTT clients on mqtt://([0-9.]+):(\d+)`)
+var mqttListenRE = regexp.MustCompile(`Listening for MQTT clients on (?:mqtt|tls)://([0-9.]+):(\d+)`)
 
 // mqttAddr waits for the MQTT listener's log line and returns its
 // host:port.
 func (p *proc) mqttAddr() string {
 	p.t.Helper()
-	p.waitLog("Listening for MQTT clients on mqtt://")
+	p.waitLog("Listening for MQTT clients on ")
 	m := mqttListenRE.FindStringSubmatch(p.log.String())
 	require.NotNil(p.t, m, p.log.String())
 	return m[1] + ":" + m[2]
@@ -45,11 +47,14 @@ func startMQTT(t *testing.T, block, extra string) *proc {
 
 // pahoConnect connects a paho client to broker ("tcp://host:port" or
 // "ws://host:port/mqtt") and disconnects it when the test ends.
-func pahoConnect(t *testing.T, broker, clientID string) paho.Client {
+func pahoConnect(t *testing.T, broker, clientID string, opts ...func(*paho.ClientOptions)) paho.Client {
 	t.Helper()
 	o := paho.NewClientOptions().AddBroker(broker).SetClientID(clientID).
 		SetConnectTimeout(5 * time.Second).SetAutoReconnect(false).SetConnectRetry(false).
 		SetCleanSession(true).SetKeepAlive(30 * time.Second)
+	for _, f := range opts {
+		f(o)
+	}
 	c := paho.NewClient(o)
 	tok := c.Connect()
 	require.True(t, tok.WaitTimeout(10*time.Second), "CONNACK within 10s")
@@ -131,10 +136,66 @@ func TestMQTTReloadRefused(t *testing.T) {
 	p.waitLog("[ERR] Failed to reload server configuration: config reload not supported for MQTT: ack_wait: old=0s, new=5s")
 	require.Equal(t, int64(1024), p.connect().MaxPayload(), "the running configuration is kept")
 
+	writeFile(t, conf, js+"mqtt { listen: \"127.0.0.1:-1\", authorization { user: a } }\nmax_payload: 2KB\n")
+	p.signal(syscall.SIGHUP)
+	p.waitLog("config reload not supported for MQTT: authorization user: old=, new=a")
+	writeFile(t, conf, js+"authorization { users: [{user: alice, password: x}] }\nmqtt { listen: \"127.0.0.1:-1\", no_auth_user: bob }\nmax_payload: 2KB\n")
+	p.signal(syscall.SIGHUP)
+	p.waitLog("config reload not supported for MQTT: no_auth_user: old=, new=bob")
+
 	// The same block reloads with the rest.
 	writeFile(t, conf, js+"mqtt { listen: \"127.0.0.1:-1\" }\nmax_payload: 2KB\n")
 	p.signal(syscall.SIGHUP)
 	p.waitLog("Reloaded server configuration")
 	require.Equal(t, int64(2048), p.connect().MaxPayload())
 	pahoConnect(t, "tcp://"+addr, "after-reload")
+}
+
+// TestMQTTPortInUse checks upstream's fatal line for a port MQTT cannot
+// bind, and that the process exits 1.
+func TestMQTTPortInUse(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer ln.Close()
+	dir := t.TempDir()
+	conf := writeFile(t, filepath.Join(dir, "busy.conf"), fmt.Sprintf("jetstream { store_dir: %q }\nmqtt { listen: %q }\n", filepath.Join(dir, "js"), ln.Addr().String()))
+	code, stderr := runBin(t, binary, "-c", conf, "-a", "127.0.0.1", "-p", "-1")
+	require.Equal(t, 1, code, stderr)
+	require.Contains(t, stderr, "[FTL] Unable to listen for MQTT connections: listen tcp "+ln.Addr().String()+": bind: address already in use")
+}
+
+// TestMQTTTLSAndAuthorization runs the block's tls {} and authorization {}:
+// a TLS listener (logged as tls://) that takes the block's user only.
+func TestMQTTTLSAndAuthorization(t *testing.T) {
+	pki := servertest.NewPKI(t)
+	f := pki.Files()
+	p := startMQTT(t, fmt.Sprintf("  listen: \"127.0.0.1:-1\"\n  tls { cert_file: %q, key_file: %q }\n  authorization { user: meter, password: s3cr3t }", f.Cert, f.Key), "")
+	p.waitLog("Listening for MQTT clients on tls://127.0.0.1:")
+	broker := "ssl://" + p.mqttAddr()
+	withTLS := func(o *paho.ClientOptions) { o.SetTLSConfig(pki.ClientConfig()) }
+	c := pahoConnect(t, broker, "meter-1", withTLS, func(o *paho.ClientOptions) { o.SetUsername("meter").SetPassword("s3cr3t") })
+	pahoToNATS(t, p, c, "meters/1", "meters.1")
+
+	// A wrong password gets CONNACK "not authorized" (5).
+	o := paho.NewClientOptions().AddBroker(broker).SetClientID("intruder").SetUsername("meter").SetPassword("nope").
+		SetConnectTimeout(5 * time.Second).SetAutoReconnect(false).SetTLSConfig(pki.ClientConfig()).
+		SetProtocolVersion(4) // no fallback to 3.1, whose refusal would hide this one
+	bad := paho.NewClient(o)
+	tok := bad.Connect()
+	require.True(t, tok.WaitTimeout(10*time.Second))
+	require.ErrorIs(t, tok.Error(), packets.ErrorRefusedNotAuthorised)
+}
+
+// TestMQTTReloadChecksUsers checks that a reload checks the unchanged
+// block against the new users, as upstream does: the block's own user
+// cannot stay once the server has users.
+func TestMQTTReloadChecksUsers(t *testing.T) {
+	dir := t.TempDir()
+	head := fmt.Sprintf("jetstream { store_dir: %q }\nmqtt { listen: \"127.0.0.1:-1\", authorization { user: a, password: b } }\n", filepath.Join(dir, "js"))
+	conf := writeFile(t, filepath.Join(dir, "r.conf"), head)
+	p := start(t, "-c", conf)
+	p.mqttAddr()
+	writeFile(t, conf, head+"authorization { users: [{user: alice, password: x}] }\n")
+	p.signal(syscall.SIGHUP)
+	p.waitLog("[ERR] Failed to reload server configuration: mqtt authentication username not compatible with presence of users/nkeys")
 }
