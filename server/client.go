@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"encoding/json"
 	"errors"
+	"log/slog"
 	"math/rand/v2"
 	"net"
 	"strconv"
@@ -172,7 +173,7 @@ type client struct {
 	flushPending bool
 	// writing is set while a session writes on its own goroutine
 	// (Session.Write with nothing queued); the writer waits for it.
-	writing bool
+	writing      bool
 	closed       bool
 	flushOnClose bool
 	reason       closeReason
@@ -1284,17 +1285,21 @@ func (c *client) closeWith(reason closeReason, flush bool) {
 	c.mu.Lock()
 	c.subs = nil
 	c.mu.Unlock()
-	if !reason.flushes() && c.nc != nil {
+	if !flush && c.nc != nil {
 		// A blocked writer must not hold the goroutine: closing the socket
 		// ends its write.
 		c.nc.Close()
 	}
 	close(c.done)
-	c.debugf("Client connection closed: " + reason.String())
+	if c.srv.log.Enabled(context.Background(), slog.LevelDebug) {
+		c.debugf("Client connection closed: " + reason.String())
+	}
 }
 
 func (c *client) debugf(msg string) {
-	c.srv.log.Debug(c.logPrefix + " - " + msg)
+	if c.srv.log.Enabled(context.Background(), slog.LevelDebug) {
+		c.srv.log.Debug(c.logPrefix + " - " + msg)
+	}
 }
 
 func (c *client) traceIn(f *protocol.Frame) {

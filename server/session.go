@@ -110,10 +110,11 @@ type Encoder interface {
 // client or an in-process consumer, listed in /connz. Create it with
 // Attach; its methods are safe for concurrent use.
 type Session struct {
-	c      *client
-	q      *sessQueue
-	stall  time.Duration
-	sidSeq uint64 // guarded by c.mu
+	c       *client
+	q       *sessQueue
+	stall   time.Duration
+	sidSeq  uint64 // guarded by c.mu
+	running bool   // the handlers' goroutine runs; guarded by c.mu
 }
 
 // SessionSub is a subscription of a Session.
@@ -162,7 +163,7 @@ func (s *Server) Attach(opts SessionOptions) (*Session, error) {
 	if n <= 0 {
 		n = DefaultSessionQueue
 	}
-	sess.q = &sessQueue{slots: make([]queued, min(n, initialQueue)), max: n, drop: opts.Drop, kick: make(chan struct{}, 1)}
+	sess.q = &sessQueue{max: n, drop: opts.Drop, kick: make(chan struct{}, 1)} // slots come with the first message
 	c.sess.q = sess.q
 	if opts.Conn != nil {
 		c.nc = opts.Conn
@@ -207,7 +208,8 @@ func (s *Server) Attach(opts SessionOptions) (*Session, error) {
 	if c.nc != nil {
 		go c.writeLoop()
 	}
-	go sess.run()
+	// The handlers' goroutine starts with the first handler subscription:
+	// a front end's client that has none (MQTT QoS 0) costs one less.
 	return sess, nil
 }
 
@@ -324,7 +326,14 @@ func (sess *Session) Subscribe(subject, queue string, h MsgHandler) (*SessionSub
 	}
 	c.mu.Lock()
 	ch := c.checker // a reload may replace it
+	start := h != nil && !sess.running && !c.closed
+	if start {
+		sess.running = true
+	}
 	c.mu.Unlock()
+	if start {
+		go sess.run()
+	}
 	if ch != nil {
 		if !ch.CanSubscribe(subject, queue) {
 			return nil, ErrPermission
@@ -567,7 +576,7 @@ func (q *sessQueue) close() {
 // message, which the consumer may be handling, moves to index 0, so
 // its release (head++) stays right.
 func (q *sessQueue) grow() {
-	slots := make([]queued, min(max(2*len(q.slots), 1), q.max))
+	slots := make([]queued, min(max(2*len(q.slots), initialQueue), q.max))
 	k := copy(slots, q.slots[q.head:])
 	copy(slots[k:], q.slots[:q.head])
 	q.slots, q.head = slots, 0
@@ -592,8 +601,7 @@ func (sess *Session) run() {
 			select {
 			case <-q.kick:
 			case <-s.quit:
-				sess.Close()
-				return
+				return // Shutdown closes the session
 			}
 			continue
 		}
