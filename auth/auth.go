@@ -57,6 +57,10 @@ type Request struct {
 	TLS *tls.ConnectionState
 	// RemoteAddr is the client's address, for the authenticators' own use.
 	RemoteAddr net.Addr
+	// NoAuthUser, when set, is the user a request without credentials
+	// becomes instead of the configured no_auth_user (a front end's own
+	// setting: the mqtt block's no_auth_user).
+	NoAuthUser string
 }
 
 // hasCredentials reports whether r carries any credential of its own

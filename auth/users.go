@@ -131,6 +131,10 @@ func (u *Users) Authenticate(r *Request) (*Identity, error) {
 		if !checkSecret(e.user.Password, r.Password) {
 			return nil, deny("user %q: password mismatch", cut(r.User))
 		}
+	case r.NoAuthUser != "" && !r.hasCredentials():
+		if e = u.byName[r.NoAuthUser]; e == nil {
+			return nil, deny("no_auth_user %q unknown", cut(r.NoAuthUser))
+		}
 	case u.noAuth != nil && !r.hasCredentials():
 		e = u.noAuth
 	default:

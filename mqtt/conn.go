@@ -2,6 +2,7 @@ package mqtt
 
 import (
 	"crypto/rand"
+	"crypto/tls"
 	"encoding/base64"
 	"errors"
 	"net"
@@ -165,6 +166,13 @@ func (c *conn) connect(body []byte) bool {
 	}
 	c.enc = &encoder{v: v}
 	so.Encoder = c.enc
+	if tc, ok := c.nc.(*tls.Conn); ok {
+		st := tc.ConnectionState()
+		so.TLS = &st
+	}
+	if c.m.o.NoAuthUser != "" {
+		so.NoAuthUser = c.m.o.NoAuthUser
+	}
 	o := &c.m.o
 	switch {
 	case o.Username != "" || o.Token != "":

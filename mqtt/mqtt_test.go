@@ -506,3 +506,24 @@ func TestQoS2ExactlyOnceAcrossRestart(t *testing.T) {
 		t.Fatalf("subscriber got %d %q, want the marker (a duplicate?)", typ, p.Payload)
 	}
 }
+
+func TestNoAuthUserOfTheBlock(t *testing.T) {
+	users := []auth.User{{Name: "alice", Password: "a"}, {Name: "bob", Password: "b"}}
+	so := server.Options{Authorization: &auth.Config{Users: users}}
+	b := start(t, so, mqtt.Options{}, "")
+	r := b.raw(t)
+	if _, code := r.connect(&packet.Connect{ClientID: "anon", CleanStart: true}); code != packet.ConnRefusedNotAuthorized {
+		t.Fatalf("no credentials, no no_auth_user: CONNACK %d", code)
+	}
+	b.stop(t)
+	b = start(t, so, mqtt.Options{NoAuthUser: "bob"}, "")
+	r = b.raw(t)
+	if _, code := r.connect(&packet.Connect{ClientID: "anon", CleanStart: true}); code != 0 {
+		t.Fatalf("no credentials, no_auth_user bob: CONNACK %d", code)
+	}
+	// A wrong password is still refused.
+	r = b.raw(t)
+	if _, code := r.connect(&packet.Connect{ClientID: "x", CleanStart: true, HasUsername: true, Username: "bob", HasPassword: true, Password: []byte("nope")}); code != packet.ConnRefusedNotAuthorized {
+		t.Fatalf("wrong password: CONNACK %d", code)
+	}
+}

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"crypto/tls"
 	"encoding/base64"
 	"errors"
 	"net"
@@ -66,6 +67,13 @@ type SessionOptions struct {
 	// signs the nonce (the raw ed25519 signature).
 	User, Password, Token, Nkey string
 	Sign                        func(nonce []byte) ([]byte, error)
+	// NoAuthUser is who a session without credentials is taken as, in
+	// place of the server's no_auth_user (MQTT's own setting).
+	NoAuthUser string
+	// TLS is the state of the front end's TLS connection: the
+	// authenticators map client certificates to users with it
+	// (verify_and_map).
+	TLS *tls.ConnectionState
 
 	// QueueLen bounds the messages queued for the session's handlers
 	// (DefaultSessionQueue when 0). The queue starts small and grows
@@ -232,7 +240,7 @@ func (sess *Session) authenticate(s *Server, opts *SessionOptions, hasCreds bool
 		return errors.New("server: authorization violation: no authentication configured")
 	default:
 		req := &auth.Request{Kind: opts.ConnKind, User: opts.User, Password: opts.Password,
-			Token: opts.Token, Nkey: opts.Nkey, RemoteAddr: opts.RemoteAddr}
+			Token: opts.Token, Nkey: opts.Nkey, RemoteAddr: opts.RemoteAddr, NoAuthUser: opts.NoAuthUser, TLS: opts.TLS}
 		if opts.Nkey != "" {
 			if opts.Sign == nil {
 				return errors.New("server: nkey session without Sign")
