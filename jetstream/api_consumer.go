@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/rand"
 	"encoding/json"
+	"slices"
 	"strings"
 	"time"
 
@@ -221,6 +222,10 @@ func (c *consumer) update(cfg *api.ConsumerConfig) *api.Error {
 		c.mu.Unlock()
 		return e
 	}
+	if old.PriorityPolicy != cfg.PriorityPolicy || !slices.Equal(old.PriorityGroups, cfg.PriorityGroups) {
+		// Pins belong to the policy and groups they were made under.
+		c.pins = nil
+	}
 	c.cfg = *cfg
 	c.filters = consumerFilters(cfg)
 	c.sample = sampleRate(cfg.SampleFrequency)
@@ -312,11 +317,24 @@ func (c *apiCall) consumerPause(rest string) {
 	const rt = api.TypeConsumerPauseResponse
 	var req api.ConsumerPauseRequest
 	if e := c.decode(&req); e != nil {
-		c.fail(rt, e)
+		c.failPause(e)
 		return
 	}
-	_, cons, ok := c.streamAndConsumer(rt, rest)
-	if !ok {
+	sn, cn, ok := strings.Cut(rest, ".")
+	if !ok || sn == "" || cn == "" || strings.Contains(cn, ".") {
+		c.failPause(api.ErrBadRequest)
+		return
+	}
+	c.acc.mu.Lock()
+	se := c.acc.streams[sn]
+	c.acc.mu.Unlock()
+	if se == nil {
+		c.failPause(api.ErrStreamNotFound)
+		return
+	}
+	cons := se.cons.get(cn)
+	if cons == nil {
+		c.failPause(api.ErrConsumerNotFound)
 		return
 	}
 	cfg := cons.config()
@@ -327,7 +345,7 @@ func (c *apiCall) consumerPause(rest string) {
 		cfg.PauseUntil = &t
 	}
 	if e := cons.update(&cfg); e != nil {
-		c.fail(rt, e)
+		c.failPause(e)
 		return
 	}
 	resp := api.ConsumerPauseResponse{Response: api.Response{Type: rt}, PauseUntil: req.PauseUntil.UTC()}
@@ -393,4 +411,12 @@ func (c *apiCall) consumerReset(rest string) {
 		return
 	}
 	c.respond(api.ConsumerResetResponse{Response: api.Response{Type: rt}, ConsumerInfo: cons.info(true), ResetSeq: seq})
+}
+
+// failPause answers a failed CONSUMER.PAUSE: upstream's error carries the
+// response's paused and pause_until fields too.
+func (c *apiCall) failPause(e *api.Error) {
+	c.acc.js.apiErrors.Add(1)
+	c.acc.apiErrors.Add(1)
+	c.respond(api.ConsumerPauseResponse{Response: api.Response{Type: api.TypeConsumerPauseResponse, Error: e}})
 }

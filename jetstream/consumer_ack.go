@@ -107,6 +107,9 @@ func (c *consumer) handleAck(m *server.Msg) {
 		c.mu.Unlock()
 		return
 	}
+	if len(acked) > 0 {
+		c.lastAck = c.active
+	}
 	evs := len(c.events) > 0
 	c.mu.Unlock()
 	if evs {
@@ -207,7 +210,9 @@ func (c *consumer) handleNext(reply string, data []byte) {
 		code = "400 Bad Request - Invalid Priority Group"
 	case len(c.waiting) >= c.cfg.MaxWaiting:
 		code = "409 Exceeded MaxWaiting"
-	case c.pinned() && req.ID != "" && req.ID != c.pinOfLocked(req.Group).id:
+	case c.pinned() && req.ID != "" && c.pinOfLocked(req.Group).id != "" && req.ID != c.pinOfLocked(req.Group).id:
+		// Another client holds the pin. With nobody pinned the request
+		// waits, and learns its id is stale once a message could go out.
 		code = "423 Nats-Pin-Id mismatch"
 	}
 	if code == "" {
@@ -318,23 +323,29 @@ func (c *consumer) hasAcked(s uint64) bool {
 }
 
 // reset makes stream sequence seq (0: the one after the ack floor) the
-// next to deliver; pending acks and redeliveries are dropped.
+// next to deliver, as upstream's CONSUMER.RESET: pending acks and
+// redeliveries are dropped, the consumer sequence starts again from 0 and
+// everything below seq counts as acknowledged. On an interest stream the
+// messages below seq that no other consumer still wants go (unless seq is
+// past the stream's last sequence plus one); a work queue stream keeps
+// them (they come again after a reset back).
 func (c *consumer) reset(seq uint64) (uint64, *api.Error) {
 	c.mu.Lock()
+	lps := false
 	if seq != 0 {
 		bad := ""
 		switch c.cfg.DeliverPolicy {
 		case api.DeliverAll:
 		case api.DeliverByStartSeq:
 			if seq < c.cfg.OptStartSeq {
-				bad = "sequence " + strconv.FormatUint(seq, 10) + " is before the start sequence " + strconv.FormatUint(c.cfg.OptStartSeq, 10)
+				bad = "below start seq"
 			}
 		case api.DeliverByStartTime:
 			if first := stream.SeqAtTime(c.se.Store(), c.cfg.OptStartTime.UnixNano(), &c.sm); seq < first {
-				bad = "sequence " + strconv.FormatUint(seq, 10) + " is before the start time's sequence " + strconv.FormatUint(first, 10)
+				bad = "below start time"
 			}
 		default:
-			bad = "deliver policy " + c.cfg.DeliverPolicy.String() + " can not be reset to a sequence"
+			bad = "not allowed"
 		}
 		if bad != "" {
 			c.mu.Unlock()
@@ -342,18 +353,62 @@ func (c *consumer) reset(seq uint64) (uint64, *api.Error) {
 		}
 	} else {
 		seq = c.floor.Stream + 1
+		lps = c.cfg.DeliverPolicy == api.DeliverLastPerSubject
 	}
 	c.pending, c.head, c.npend, c.nredel = nil, 0, 0, 0
 	c.rdq, c.lps = nil, nil
+	c.dseq = 0
 	c.next = seq
 	c.dsseq = seq - 1
-	c.floor = store.SequencePair{Consumer: c.dseq, Stream: seq - 1}
+	c.floor = store.SequencePair{Stream: seq - 1}
+	if lps {
+		// Back to the last message of each subject above the floor.
+		c.startLastPerSubject(seq - 1)
+		seq = c.floor.Stream + 1
+	}
+	c.last, c.lastAck = time.Time{}, time.Time{}
 	c.scanAt = 0
 	c.npValid = false
 	c.rpTs = 0
 	c.dirty = true
+	below := c.floor.Stream + 1
+	filters := c.filterOrAll()
 	c.mu.Unlock()
 	_ = c.flush(true)
+	// Only up to the stream's end: a reset past it (to a sequence not yet
+	// stored plus one) keeps the messages, as upstream's does.
+	if c.ret == api.InterestPolicy && below <= c.se.State().LastSeq+1 {
+		c.se.releasedBy(c, filters, below)
+	}
 	c.signal()
 	return seq, nil
+}
+
+// releasedBy removes the messages of an interest stream below stream
+// sequence below that match filters (consumer by's, which no longer
+// wants them) and that no other consumer still wants.
+func (se *streamEntry) releasedBy(by *consumer, filters []string, below uint64) {
+	others := se.cons.list()
+	st := se.Store()
+	var sm store.StoredMsg
+	for _, f := range filters {
+		if f == ">" {
+			f = ""
+		}
+		for seq := uint64(0); ; seq = sm.Seq + 1 {
+			if err := st.LoadNextMsg(f, seq, &sm); err != nil || sm.Seq >= below {
+				break
+			}
+			keep := false
+			for _, o := range others {
+				if o != by && o.matches(sm.Subject) && !o.hasAcked(sm.Seq) {
+					keep = true
+					break
+				}
+			}
+			if !keep {
+				se.Propose(&stream.Op{Kind: stream.OpDelete, Seq: sm.Seq, NoErase: true})
+			}
+		}
+	}
 }

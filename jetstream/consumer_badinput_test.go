@@ -49,7 +49,7 @@ func TestConsumerBadConfigs(t *testing.T) {
 		{"max_waiting negative", "CONSUMER.CREATE.S", `{"max_waiting":-1}`, api.ErrConsumerMaxWaitingNegative, ""},
 		{"ack_wait negative", "CONSUMER.CREATE.S", `{"ack_policy":"explicit","ack_wait":-1000000000}`, api.ErrConsumerAckWaitNegative, ""},
 		{"backoff negative", "CONSUMER.CREATE.S", `{"ack_policy":"explicit","backoff":[1000000000,-5]}`, api.ErrConsumerBackOffNegative, ""},
-		{"max_deliver within backoff", "CONSUMER.CREATE.S", `{"ack_policy":"explicit","max_deliver":2,"backoff":[1000000000,2000000000]}`, api.ErrConsumerMaxDeliverBackoff, ""},
+		{"max_deliver below backoff", "CONSUMER.CREATE.S", `{"ack_policy":"explicit","max_deliver":1,"backoff":[1000000000,2000000000]}`, api.ErrConsumerMaxDeliverBackoff, ""},
 		{"description too long", "CONSUMER.CREATE.S", `{"description":"` + strings.Repeat("d", 4097) + `"}`, api.ErrConsumerDescriptionTooLong, "consumer description is too long, maximum allowed is 4096"},
 		{"name too long", "CONSUMER.CREATE.S", `{"name":"` + long + `"}`, api.ErrConsumerNameTooLong, "consumer name is too long, maximum allowed is 255"},
 		{"durable with star", "CONSUMER.DURABLE.CREATE.S.d*x", `{"durable_name":"d*x","ack_policy":"explicit"}`, api.ErrConsumerBadDurableName, ""},
