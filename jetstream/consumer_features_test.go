@@ -781,8 +781,9 @@ func TestConsumerNoWaitWithExpires(t *testing.T) {
 			t.Fatalf("message %d: %v", i, m.Header)
 		}
 	}
+	// Upstream 2.15.2 ends it with 404 too (no pending counts), not 408.
 	m := nextMsg(t, sub)
-	if !isStatus(m, "408") || m.Header.Get("Nats-Pending-Messages") != "3" {
+	if !isStatus(m, "404") || m.Header.Get("Description") != "No Messages" || m.Header.Get("Nats-Pending-Messages") != "" {
 		t.Fatalf("end of a partly served no_wait request: %v", m.Header)
 	}
 	wantStatus(t, pull(t, nc, "NW", "C", `{"batch":5,"no_wait":true,"expires":10000000000}`), "404", "No Messages")

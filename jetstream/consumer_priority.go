@@ -294,11 +294,7 @@ func (c *consumer) noWaitLocked(outs []out) []out {
 	kept := c.waiting[:0]
 	for _, r := range c.waiting {
 		if ok, _ := c.eligibleLocked(r); r.noWait && !ok {
-			if r.sent == 0 {
-				outs = append(outs, out{subj: r.reply, hdr: statusHdr("404 No Messages")})
-			} else {
-				outs = append(outs, out{subj: r.reply, hdr: statusHdr("408 Request Timeout", pendingKV(r)...)})
-			}
+			outs = append(outs, out{subj: r.reply, hdr: statusHdr("404 No Messages")})
 			continue
 		}
 		kept = append(kept, r)
@@ -310,7 +306,8 @@ func (c *consumer) noWaitLocked(outs []out) []out {
 
 // noWaitDoneLocked answers every no_wait request still waiting when
 // nothing more can be delivered now: no_wait never waits, not even behind
-// another client's long poll.
+// another client's long poll. Served in part or not at all, it ends with
+// "404 No Messages", as upstream's.
 func (c *consumer) noWaitDoneLocked(outs []out) []out {
 	kept := c.waiting[:0]
 	for _, r := range c.waiting {
@@ -318,11 +315,7 @@ func (c *consumer) noWaitDoneLocked(outs []out) []out {
 			kept = append(kept, r)
 			continue
 		}
-		if r.sent == 0 {
-			outs = append(outs, out{subj: r.reply, hdr: statusHdr("404 No Messages")})
-		} else {
-			outs = append(outs, out{subj: r.reply, hdr: statusHdr("408 Request Timeout", pendingKV(r)...)})
-		}
+		outs = append(outs, out{subj: r.reply, hdr: statusHdr("404 No Messages")})
 	}
 	clear(c.waiting[len(kept):])
 	c.waiting = kept
