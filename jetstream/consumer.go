@@ -885,7 +885,8 @@ func (c *consumer) info(withConfig bool) *api.ConsumerInfo {
 		NumRedelivered: c.nredel,
 		NumWaiting:     len(c.waiting),
 		NumPending:     c.numPendingLocked(),
-		Cluster:        &api.ClusterInfo{Leader: c.acc.js.srv.Name()},
+		// No cluster: upstream's single server gives none for consumers
+		// (it does for streams).
 		TimeStamp:      now,
 		PriorityGroups: c.priorityInfoLocked(),
 	}
