@@ -165,19 +165,24 @@ func (c *consumer) handleFC(m *server.Msg) {
 
 // handleNext takes a pull request ($JS.API.CONSUMER.MSG.NEXT.<stream>.<consumer>).
 func (c *consumer) handleNext(reply string, data []byte) {
+	// Upstream's name for the request: JSON errors name it ("Go struct
+	// field JSApiConsumerGetNextRequest.batch ...") in the 400 status.
+	type JSApiConsumerGetNextRequest api.PullRequest
 	req := api.PullRequest{Batch: 1}
 	data = bytes.TrimSpace(data)
 	if len(data) > 0 {
 		if data[0] == '{' {
-			if err := json.Unmarshal(data, &req); err != nil {
-				c.status(reply, "400 Bad Request", nil)
+			if err := json.Unmarshal(data, (*JSApiConsumerGetNextRequest)(&req)); err != nil {
+				c.status(reply, "400 Bad Request - "+err.Error(), nil)
 				return
 			}
 		} else if n, err := strconv.Atoi(string(data)); err == nil {
 			req.Batch = n
 		} // else: a body that is neither JSON nor a number asks for one message, as upstream
-
 	}
+	// Negative sizes are no limits, as upstream: a batch of one, no byte cap.
+	req.Batch = max(req.Batch, 1)
+	req.MaxBytes = max(req.MaxBytes, 0)
 	c.mu.Lock()
 	if c.closed {
 		c.mu.Unlock()
@@ -191,17 +196,26 @@ func (c *consumer) handleNext(reply string, data []byte) {
 		c.dropGoneLocked()
 	}
 	code := ""
+	var kv []string
 	switch {
 	case c.cfg.DeliverSubject != "":
 		code = "409 Consumer is push based"
+	case (req.MinPending > 0 || req.MinAckPending > 0) && c.cfg.PriorityPolicy != api.PriorityOverflow:
+		code = "400 Bad Request - Not a Overflow Priority consumer"
+	case req.ID != "" && c.cfg.PriorityPolicy != api.PriorityPinnedClient:
+		code = "400 Bad Request - Not a Pinned Client Priority consumer"
+	case req.Priority < 0 || req.Priority > 9:
+		code = "400 Bad Request - Priority must be between 0 and 9"
 	case c.cfg.MaxRequestBatch > 0 && req.Batch > c.cfg.MaxRequestBatch:
 		code = "409 Exceeded MaxRequestBatch of " + strconv.Itoa(c.cfg.MaxRequestBatch)
 	case c.cfg.MaxRequestExp > 0 && req.Expires > c.cfg.MaxRequestExp:
 		code = "409 Exceeded MaxRequestExpires of " + c.cfg.MaxRequestExp.String()
 	case c.cfg.MaxRequestBytes > 0 && req.MaxBytes > c.cfg.MaxRequestBytes:
 		code = "409 Exceeded MaxRequestMaxBytes of " + strconv.Itoa(c.cfg.MaxRequestBytes)
-	case req.Batch < 0 || req.Expires < 0 || req.MaxBytes < 0:
-		code = "400 Bad Request"
+	case req.Expires < 0:
+		// Expired before it came: upstream ends it at once.
+		code = "408 Request Timeout"
+		kv = []string{"Nats-Pending-Messages", strconv.Itoa(req.Batch), "Nats-Pending-Bytes", strconv.Itoa(req.MaxBytes)}
 	case req.Heartbeat > 0 && req.Heartbeat*2 > req.Expires: // also without expires, as upstream
 		code = "400 Bad Request - heartbeat value too large"
 	case len(c.cfg.PriorityGroups) > 0 && req.Group == "":
@@ -220,7 +234,7 @@ func (c *consumer) handleNext(reply string, data []byte) {
 	}
 	c.mu.Unlock()
 	if code != "" {
-		c.status(reply, code, nil)
+		c.status(reply, code, kv)
 		return
 	}
 	c.signal()

@@ -169,29 +169,60 @@ func pullSetup(t *testing.T, n int, cfg njs.ConsumerConfig) (*nats.Conn, njs.Jet
 }
 
 // TestConsumerPullBadRequests sends pull requests with absurd or
-// malformed values: negative ones get 400 Bad Request, huge ones are
-// served without the server holding anything in proportion.
+// malformed values: malformed ones get upstream's 400s, negative sizes are
+// no limits, a negative expiry ends the request, huge values are served
+// without the server holding anything in proportion.
 func TestConsumerPullBadRequests(t *testing.T) {
 	nc, js, cons := pullSetup(t, 3, njs.ConsumerConfig{})
 	const next = "$JS.API.CONSUMER.MSG.NEXT.S.C"
-	for _, body := range []string{
-		`{"batch":-1}`, `-5`, `{"batch":1,"expires":-1}`, `{"batch":1,"max_bytes":-1}`,
-		`{"batch":1,"expires":100000000000000000000}`, `{"batch":`, `{"batch":"ten"}`,
-		`{"batch":1,"idle_heartbeat":1000000000}`, `{"batch":1,"idle_heartbeat":1000000000,"expires":1500000000}`,
+	// Upstream 2.15.2's answers, word for word.
+	for _, tc := range []struct{ body, status, desc string }{
+		{`{"batch":1,"expires":100000000000000000000}`, "400", "Bad Request - json: cannot unmarshal number 100000000000000000000 into Go struct field JSApiConsumerGetNextRequest.expires of type time.Duration"},
+		{`{"batch":`, "400", "Bad Request - unexpected end of JSON input"},
+		{`{"batch":"ten"}`, "400", "Bad Request - json: cannot unmarshal string into Go struct field JSApiConsumerGetNextRequest.batch of type int"},
+		{`{"batch":1,"idle_heartbeat":1000000000}`, "400", "Bad Request - heartbeat value too large"},
+		{`{"batch":1,"idle_heartbeat":1000000000,"expires":1500000000}`, "400", "Bad Request - heartbeat value too large"},
+		{`{"batch":1,"min_pending":5}`, "400", "Bad Request - Not a Overflow Priority consumer"},
+		{`{"batch":1,"id":"x"}`, "400", "Bad Request - Not a Pinned Client Priority consumer"},
+		{`{"batch":1,"priority":10}`, "400", "Bad Request - Priority must be between 0 and 9"},
+		// Expired before it came: ended at once, nothing delivered.
+		{`{"batch":2,"expires":-1}`, "408", "Request Timeout"},
 	} {
 		inbox := nats.NewInbox()
 		sub, err := nc.SubscribeSync(inbox)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := nc.PublishRequest(next, inbox, []byte(body)); err != nil {
+		if err := nc.PublishRequest(next, inbox, []byte(tc.body)); err != nil {
 			t.Fatal(err)
 		}
 		m := nextMsg(t, sub)
-		if m.Header.Get("Status") != "400" || !strings.HasPrefix(m.Header.Get("Description"), "Bad Request") || len(m.Data) != 0 {
-			t.Errorf("%s: want a 400 Bad Request status, got %q %v %q", body, m.Subject, m.Header, m.Data)
+		if m.Header.Get("Status") != tc.status || m.Header.Get("Description") != tc.desc || len(m.Data) != 0 {
+			t.Errorf("%s: want %s %q, got %q %v %q", tc.body, tc.status, tc.desc, m.Subject, m.Header, m.Data)
+		}
+		if tc.status == "408" && m.Header.Get("Nats-Pending-Messages") != "2" {
+			t.Errorf("%s: pending %v", tc.body, m.Header)
 		}
 		_ = sub.Unsubscribe()
+	}
+	// A negative batch asks for one message and a negative max_bytes sets
+	// no limit, as upstream's.
+	for i, body := range []string{`{"batch":-1}`, `-5`, `{"batch":1,"max_bytes":-1}`} {
+		m, err := nc.Request(next, []byte(body), 5*time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m.Header.Get("Status") != "" || string(m.Data) != fmt.Sprint(i) {
+			t.Fatalf("%s: got %v %q", body, m.Header, m.Data)
+		}
+		if err := m.AckSync(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := 0; i < 3; i++ {
+		if _, err := js.Publish(ctx(t), "S.more", []byte(fmt.Sprint(i))); err != nil {
+			t.Fatal(err)
+		}
 	}
 
 	// A batch of a billion with a second's expiry gets the three messages
@@ -257,17 +288,39 @@ func TestConsumerPullBadRequests(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := nc.PublishRequest(m.Reply, nxtInbox, []byte(`+NXT {"batch":-3}`)); err != nil {
+	if err := nc.PublishRequest(m.Reply, nxtInbox, []byte(`+NXT {"batch":1,"priority":12}`)); err != nil {
 		t.Fatal(err)
 	}
 	if r := nextMsg(t, nsub); r.Header.Get("Status") != "400" {
+		t.Fatalf("+NXT with a bad request: got %v %q", r.Header, r.Data)
+	}
+	// A negative batch is a batch of one there too.
+	if _, err := js.Publish(ctx(t), "S.after", []byte("after")); err != nil {
+		t.Fatal(err)
+	}
+	if err := nc.PublishRequest(next, inbox, []byte(`1`)); err != nil {
+		t.Fatal(err)
+	}
+	m = nextMsg(t, sub)
+	if string(m.Data) != "after" {
+		t.Fatalf("got %v %q", m.Header, m.Data)
+	}
+	if _, err := js.Publish(ctx(t), "S.after2", []byte("after2")); err != nil {
+		t.Fatal(err)
+	}
+	if err := nc.PublishRequest(m.Reply, nxtInbox, []byte(`+NXT {"batch":-3}`)); err != nil {
+		t.Fatal(err)
+	}
+	if r := nextMsg(t, nsub); string(r.Data) != "after2" {
 		t.Fatalf("+NXT with a negative batch: got %v %q", r.Header, r.Data)
+	} else if err := r.AckSync(); err != nil {
+		t.Fatal(err)
 	}
 	ci, err := cons.Info(ctx(t))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ci.NumAckPending != 0 || ci.AckFloor.Stream != 5 || ci.NumWaiting != 0 {
+	if ci.NumAckPending != 0 || ci.AckFloor.Stream != 10 || ci.NumWaiting != 0 {
 		t.Fatalf("after the requests: %+v", ci)
 	}
 	// A body that is neither JSON nor a number asks for one message.
