@@ -81,19 +81,20 @@ func (c *apiCall) consumerCreate(rest string) {
 func (c *apiCall) createConsumer(sn, name, filter string, durableAPI bool) {
 	const rt = api.TypeConsumerCreateResponse
 	var req api.CreateConsumerRequest
-	if e := c.needBody(&req); e != nil {
+	if e := c.decode(&req); e != nil {
 		c.fail(rt, e)
 		return
 	}
-	if req.Stream != "" && req.Stream != sn {
+	// As upstream: the request must name the stream of the subject (an
+	// empty body does not), and no config is the zero config.
+	if req.Stream != sn {
 		c.fail(rt, api.ErrStreamMismatch)
 		return
 	}
-	if req.Config == nil {
-		c.fail(rt, api.ErrConsumerConfigRequired)
-		return
+	var cfg api.ConsumerConfig
+	if req.Config != nil {
+		cfg = *req.Config
 	}
-	cfg := *req.Config
 	if durableAPI {
 		if cfg.Durable == "" {
 			c.fail(rt, api.ErrConsumerDurableNameNotSet)
@@ -137,7 +138,7 @@ func (c *apiCall) createConsumer(sn, name, filter string, durableAPI bool) {
 		return
 	}
 	ephemeral := cfg.Durable == ""
-	if cfg.Name == "" {
+	if cfg.Name == "" && ephemeral {
 		cfg.Name = randomName()
 	}
 	userMAP := cfg.MaxAckPending
@@ -364,17 +365,19 @@ func jsonEq(a, b any) bool {
 // consumerUnpin frees a priority group's pinned client.
 func (c *apiCall) consumerUnpin(rest string) {
 	const rt = api.TypeConsumerUnpinResponse
+	// Decoded as upstream does here: plainly (an empty body is invalid
+	// JSON, unknown fields pass), and the group is part of the JSON.
 	var req api.ConsumerUnpinRequest
-	if e := c.needBody(&req); e != nil {
-		c.fail(rt, e)
+	if err := json.Unmarshal(c.data, &req); err != nil {
+		c.fail(rt, api.ErrInvalidJSON.WithErr(err))
+		return
+	}
+	if req.Group == "" {
+		c.fail(rt, api.ErrInvalidJSON.With("err", "consumer group not specified"))
 		return
 	}
 	_, cons, ok := c.streamAndConsumer(rt, rest)
 	if !ok {
-		return
-	}
-	if req.Group == "" {
-		c.fail(rt, api.ErrBadRequest)
 		return
 	}
 	cons.mu.Lock()
@@ -396,10 +399,13 @@ func (c *apiCall) consumerUnpin(rest string) {
 // forgetting what it delivered and what waited for acks.
 func (c *apiCall) consumerReset(rest string) {
 	const rt = api.TypeConsumerResetResponse
+	// Decoded plainly, as upstream does here: unknown fields pass.
 	var req api.ConsumerResetRequest
-	if e := c.decode(&req); e != nil {
-		c.fail(rt, e)
-		return
+	if len(bytes.TrimSpace(c.data)) > 0 {
+		if err := json.Unmarshal(c.data, &req); err != nil {
+			c.fail(rt, api.ErrInvalidJSON.WithErr(err))
+			return
+		}
 	}
 	_, cons, ok := c.streamAndConsumer(rt, rest)
 	if !ok {

@@ -1020,3 +1020,55 @@ func TestConsumerWorkQueueManyFilters(t *testing.T) {
 		t.Fatalf("c (overlapping): %+v", r.Error)
 	}
 }
+
+// TestConsumerAPIBodies: request bodies of the consumer API read as
+// upstream 2.15.2 reads them (answers checked against its binary).
+func TestConsumerAPIBodies(t *testing.T) {
+	nc, _, _ := pullSetup(t, 1, njs.ConsumerConfig{PriorityPolicy: njs.PriorityPolicyPinned, PriorityGroups: []string{"g"}})
+	call := func(subj, body string) map[string]any {
+		t.Helper()
+		m, err := nc.Request("$JS.API."+subj, []byte(body), 5*time.Second)
+		if err != nil {
+			t.Fatalf("%s: %v", subj, err)
+		}
+		var r map[string]any
+		if err := json.Unmarshal(m.Data, &r); err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	wantErr := func(r map[string]any, code float64, desc string) {
+		t.Helper()
+		e, _ := r["error"].(map[string]any)
+		if e == nil || e["err_code"] != code || e["description"] != desc {
+			t.Fatalf("got %v, want %v %q", r, code, desc)
+		}
+	}
+	// The request must name the stream of the subject.
+	wantErr(call("CONSUMER.CREATE.S.X", ``), 10056, "stream name in subject does not match request")
+	wantErr(call("CONSUMER.CREATE.S.X", `{"config":{"durable_name":"X","ack_policy":"explicit"}}`), 10056, "stream name in subject does not match request")
+	// No config is the zero config.
+	if r := call("CONSUMER.CREATE.S.Z", `{"stream_name":"S"}`); r["error"] != nil || r["name"] != "Z" || r["config"].(map[string]any)["ack_policy"] != "none" {
+		t.Fatalf("create without config: %v", r)
+	}
+	// The durable API names the consumer after its durable.
+	if r := call("CONSUMER.DURABLE.CREATE.S.D", `{"stream_name":"S","config":{"durable_name":"D","ack_policy":"explicit"}}`); r["error"] != nil || r["name"] != "D" {
+		t.Fatalf("durable create: %v", r)
+	}
+	// UNPIN and RESET decode plainly: no offsets, unknown fields pass.
+	wantErr(call("CONSUMER.UNPIN.S.C", ``), 10025, "invalid JSON: unexpected end of JSON input")
+	wantErr(call("CONSUMER.UNPIN.S.C", `{"bogus":1}`), 10025, "invalid JSON: consumer group not specified")
+	wantErr(call("CONSUMER.UNPIN.S.C", `{"group":"g"} x`), 10025, "invalid JSON: invalid character 'x' after top-level value")
+	wantErr(call("CONSUMER.UNPIN.S.C", `{"group":"h"}`), 10160, "Provided priority group does not exist for this consumer")
+	if r := call("CONSUMER.UNPIN.S.C", `{"group":"g","bogus":1}`); r["error"] != nil {
+		t.Fatalf("unpin: %v", r)
+	}
+	wantErr(call("CONSUMER.RESET.S.C", `{bad`), 10025, "invalid JSON: invalid character 'b' looking for beginning of object key string")
+	if r := call("CONSUMER.RESET.S.C", `{"seq":1,"bogus":1}`); r["error"] != nil || r["reset_seq"] != float64(1) {
+		t.Fatalf("reset: %v", r)
+	}
+	// A failed PAUSE carries the response's fields too.
+	if r := call("CONSUMER.PAUSE.S.nope", `{}`); r["paused"] != false || r["pause_until"] != "0001-01-01T00:00:00Z" {
+		t.Fatalf("pause of a missing consumer: %v", r)
+	}
+}
