@@ -6,6 +6,7 @@ package jetstream_test
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -346,5 +347,81 @@ func TestConsumerUpdateRefusals(t *testing.T) {
 	var apiErr *njs.APIError
 	if _, err := st.UpdateConsumer(c, c1); !errors.As(err, &apiErr) || apiErr.ErrorCode != 10116 {
 		t.Fatalf("backoff longer than max_deliver: %v", err)
+	}
+}
+
+// Failover with nats.go's Consume: the pinned client gets everything;
+// once it stops, the standby is pinned priority_timeout later and gets
+// what follows, under a new Nats-Pin-Id.
+func TestConsumerPinFailoverConsume(t *testing.T) {
+	js, st, _ := consSetup(t, njs.StreamConfig{Name: "PF", Subjects: []string{"PF.>"}}, 0)
+	// The pinned client pulls again every second (each pull's expiry), well
+	// within priority_timeout.
+	cons := pinnedConsumer(t, st, 3*time.Second)
+	type got struct {
+		who  string
+		data string
+		pin  string
+	}
+	ch := make(chan got, 100)
+	consume := func(who string) njs.ConsumeContext {
+		// A handle of its own: nats.go keeps the pin id per handle.
+		h, err := js.Consumer(ctx(t), "PF", "C")
+		if err != nil {
+			t.Fatal(err)
+		}
+		cc, err := h.Consume(func(m njs.Msg) {
+			ch <- got{who, string(m.Data()), m.Headers().Get("Nats-Pin-Id")}
+			_ = m.Ack()
+		}, njs.PullPriorityGroup("jobs"), njs.PullExpiry(time.Second))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return cc
+	}
+	a := consume("a")
+	defer a.Stop()
+	recv := func() got {
+		t.Helper()
+		select {
+		case g := <-ch:
+			return g
+		case <-time.After(15 * time.Second):
+			t.Fatal("no message")
+		}
+		return got{}
+	}
+	if _, err := js.Publish(ctx(t), "PF.x", []byte("1")); err != nil {
+		t.Fatal(err)
+	}
+	first := recv()
+	if first.who != "a" || first.pin == "" {
+		t.Fatalf("first message %+v", first)
+	}
+	b := consume("b")
+	defer b.Stop()
+	waitWaiting(t, cons, 2)
+	for i := 2; i <= 3; i++ {
+		if _, err := js.Publish(ctx(t), "PF.x", []byte(fmt.Sprint(i))); err != nil {
+			t.Fatal(err)
+		}
+		if g := recv(); g.who != "a" || g.pin != first.pin {
+			t.Fatalf("while a is pinned: %+v", g)
+		}
+	}
+	a.Stop()
+	<-a.Closed()
+	stopped := time.Now()
+	if _, err := js.Publish(ctx(t), "PF.x", []byte("4")); err != nil {
+		t.Fatal(err)
+	}
+	g := recv()
+	if g.who != "b" || g.data != "4" || g.pin == "" || g.pin == first.pin {
+		t.Fatalf("after a stopped: %+v", g)
+	}
+	// Not before priority_timeout after a's last pull (at most a second
+	// before it stopped).
+	if d := time.Since(stopped); d > 10*time.Second || d < time.Second {
+		t.Fatalf("failover took %v", d)
 	}
 }
