@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/rand"
 	"encoding/json"
+	"slices"
 	"strings"
 	"time"
 
@@ -80,19 +81,20 @@ func (c *apiCall) consumerCreate(rest string) {
 func (c *apiCall) createConsumer(sn, name, filter string, durableAPI bool) {
 	const rt = api.TypeConsumerCreateResponse
 	var req api.CreateConsumerRequest
-	if e := c.needBody(&req); e != nil {
+	if e := c.decode(&req); e != nil {
 		c.fail(rt, e)
 		return
 	}
-	if req.Stream != "" && req.Stream != sn {
+	// As upstream: the request must name the stream of the subject (an
+	// empty body does not), and no config is the zero config.
+	if req.Stream != sn {
 		c.fail(rt, api.ErrStreamMismatch)
 		return
 	}
-	if req.Config == nil {
-		c.fail(rt, api.ErrConsumerConfigRequired)
-		return
+	var cfg api.ConsumerConfig
+	if req.Config != nil {
+		cfg = *req.Config
 	}
-	cfg := *req.Config
 	if durableAPI {
 		if cfg.Durable == "" {
 			c.fail(rt, api.ErrConsumerDurableNameNotSet)
@@ -136,7 +138,7 @@ func (c *apiCall) createConsumer(sn, name, filter string, durableAPI bool) {
 		return
 	}
 	ephemeral := cfg.Durable == ""
-	if cfg.Name == "" {
+	if cfg.Name == "" && ephemeral {
 		cfg.Name = randomName()
 	}
 	userMAP := cfg.MaxAckPending
@@ -220,6 +222,10 @@ func (c *consumer) update(cfg *api.ConsumerConfig) *api.Error {
 	if e := checkConsumerUpdate(&old, cfg); e != nil {
 		c.mu.Unlock()
 		return e
+	}
+	if old.PriorityPolicy != cfg.PriorityPolicy || !slices.Equal(old.PriorityGroups, cfg.PriorityGroups) {
+		// Pins belong to the policy and groups they were made under.
+		c.pins = nil
 	}
 	c.cfg = *cfg
 	c.filters = consumerFilters(cfg)
@@ -312,11 +318,24 @@ func (c *apiCall) consumerPause(rest string) {
 	const rt = api.TypeConsumerPauseResponse
 	var req api.ConsumerPauseRequest
 	if e := c.decode(&req); e != nil {
-		c.fail(rt, e)
+		c.failPause(e)
 		return
 	}
-	_, cons, ok := c.streamAndConsumer(rt, rest)
-	if !ok {
+	sn, cn, ok := strings.Cut(rest, ".")
+	if !ok || sn == "" || cn == "" || strings.Contains(cn, ".") {
+		c.failPause(api.ErrBadRequest)
+		return
+	}
+	c.acc.mu.Lock()
+	se := c.acc.streams[sn]
+	c.acc.mu.Unlock()
+	if se == nil {
+		c.failPause(api.ErrStreamNotFound)
+		return
+	}
+	cons := se.cons.get(cn)
+	if cons == nil {
+		c.failPause(api.ErrConsumerNotFound)
 		return
 	}
 	cfg := cons.config()
@@ -327,7 +346,7 @@ func (c *apiCall) consumerPause(rest string) {
 		cfg.PauseUntil = &t
 	}
 	if e := cons.update(&cfg); e != nil {
-		c.fail(rt, e)
+		c.failPause(e)
 		return
 	}
 	resp := api.ConsumerPauseResponse{Response: api.Response{Type: rt}, PauseUntil: req.PauseUntil.UTC()}
@@ -346,17 +365,19 @@ func jsonEq(a, b any) bool {
 // consumerUnpin frees a priority group's pinned client.
 func (c *apiCall) consumerUnpin(rest string) {
 	const rt = api.TypeConsumerUnpinResponse
+	// Decoded as upstream does here: plainly (an empty body is invalid
+	// JSON, unknown fields pass), and the group is part of the JSON.
 	var req api.ConsumerUnpinRequest
-	if e := c.needBody(&req); e != nil {
-		c.fail(rt, e)
+	if err := json.Unmarshal(c.data, &req); err != nil {
+		c.fail(rt, api.ErrInvalidJSON.WithErr(err))
+		return
+	}
+	if req.Group == "" {
+		c.fail(rt, api.ErrInvalidJSON.With("err", "consumer group not specified"))
 		return
 	}
 	_, cons, ok := c.streamAndConsumer(rt, rest)
 	if !ok {
-		return
-	}
-	if req.Group == "" {
-		c.fail(rt, api.ErrBadRequest)
 		return
 	}
 	cons.mu.Lock()
@@ -378,10 +399,13 @@ func (c *apiCall) consumerUnpin(rest string) {
 // forgetting what it delivered and what waited for acks.
 func (c *apiCall) consumerReset(rest string) {
 	const rt = api.TypeConsumerResetResponse
+	// Decoded plainly, as upstream does here: unknown fields pass.
 	var req api.ConsumerResetRequest
-	if e := c.decode(&req); e != nil {
-		c.fail(rt, e)
-		return
+	if len(bytes.TrimSpace(c.data)) > 0 {
+		if err := json.Unmarshal(c.data, &req); err != nil {
+			c.fail(rt, api.ErrInvalidJSON.WithErr(err))
+			return
+		}
 	}
 	_, cons, ok := c.streamAndConsumer(rt, rest)
 	if !ok {
@@ -393,4 +417,12 @@ func (c *apiCall) consumerReset(rest string) {
 		return
 	}
 	c.respond(api.ConsumerResetResponse{Response: api.Response{Type: rt}, ConsumerInfo: cons.info(true), ResetSeq: seq})
+}
+
+// failPause answers a failed CONSUMER.PAUSE: upstream's error carries the
+// response's paused and pause_until fields too.
+func (c *apiCall) failPause(e *api.Error) {
+	c.acc.js.apiErrors.Add(1)
+	c.acc.apiErrors.Add(1)
+	c.respond(api.ConsumerPauseResponse{Response: api.Response{Type: api.TypeConsumerPauseResponse, Error: e}})
 }

@@ -111,7 +111,8 @@ type consumer struct {
 	nredel  int // pending entries delivered more than once
 	waiting []*pullReq
 	pruned  time.Time // when dropGoneLocked last ran
-	last    time.Time // last delivery or activity
+	last    time.Time // last delivery (since the start, a restart or a reset)
+	lastAck time.Time // last ack (the ack floor's last_active)
 	active  time.Time
 	dirty   bool
 	closed  bool
@@ -328,7 +329,7 @@ func (se *streamEntry) checkConsumerConfig(cfg *api.ConsumerConfig) *api.Error {
 			return api.ErrConsumerBackOffNegative
 		}
 	}
-	if len(cfg.BackOff) > 0 && cfg.MaxDeliver > 0 && cfg.MaxDeliver <= len(cfg.BackOff) {
+	if len(cfg.BackOff) > 0 && cfg.MaxDeliver > 0 && cfg.MaxDeliver < len(cfg.BackOff) {
 		return api.ErrConsumerMaxDeliverBackoff
 	}
 	if cfg.MaxRequestBatch < 0 {
@@ -487,14 +488,16 @@ func checkConsumerUpdate(old, cfg *api.ConsumerConfig) *api.Error {
 	case old.FlowControl != cfg.FlowControl:
 		return bad("flow control")
 	case old.MemoryStorage != cfg.MemoryStorage:
-		return bad("memory storage")
-	case (old.DeliverSubject == "") != (cfg.DeliverSubject == ""):
+		return bad("storage type")
+	case old.DeliverSubject == "" && cfg.DeliverSubject != "":
+		return api.ErrConsumerCreate.With("err", "can not update pull consumer to push based")
+	case old.DeliverSubject != "" && cfg.DeliverSubject == "":
 		return api.ErrConsumerCreate.With("err", "can not update push consumer to pull based")
-	case old.DeliverGroup != cfg.DeliverGroup && old.DeliverSubject != "":
-		return bad("deliver group")
-	case old.MaxWaiting != cfg.MaxWaiting && old.DeliverSubject == "":
+	case old.MaxWaiting != cfg.MaxWaiting:
 		return bad("max waiting")
 	}
+	// Everything else may change, priority_policy and priority_groups
+	// too: upstream 2.15 takes those although ADR-42 says it should not.
 	return nil
 }
 
@@ -535,13 +538,18 @@ func (se *streamEntry) newConsumer(cfg api.ConsumerConfig, created time.Time, re
 	if c.cs != nil && recovering {
 		_ = c.cs.State(&st)
 	}
-	if st.Delivered.Stream > 0 || st.Delivered.Consumer > 0 {
+	switch {
+	case st.Delivered.Consumer == 0 && cfg.DeliverPolicy == api.DeliverLastPerSubject && st.Delivered.Stream > 0:
+		// Nothing delivered since the start (or a reset): the last
+		// messages per subject are still to come, and were not persisted.
 		c.restore(&st)
-	} else {
+		c.startLastPerSubject(st.AckFloor.Stream)
+	case st.Delivered.Stream > 0 || st.Delivered.Consumer > 0:
+		c.restore(&st)
+	default:
 		c.setStart()
 	}
-	c.last = time.Now()
-	c.active = c.last
+	c.active = time.Now()
 	if _, err := sess.Subscribe("$JS.ACK."+se.Name()+"."+name+".>", "", c.handleAck); err != nil {
 		sess.Close()
 		return nil, err
@@ -595,23 +603,39 @@ func (c *consumer) setStart() {
 			c.next = best
 		}
 	case api.DeliverLastPerSubject:
-		c.next = state.LastSeq + 1
-		seen := map[uint64]bool{}
-		for _, f := range c.filterOrAll() {
-			tot, _ := st.SubjectsTotals(f)
-			for subj := range tot {
-				if err := st.LoadLastMsg(subj, &c.sm); err == nil && !seen[c.sm.Seq] {
-					seen[c.sm.Seq] = true
-					c.lps = append(c.lps, c.sm.Seq)
-				}
-			}
-		}
-		slices.Sort(c.lps)
+		c.startLastPerSubject(0)
+		return
 	}
 	if c.next > 0 {
 		c.dsseq = c.next - 1
 		c.floor.Stream = c.next - 1
 	}
+}
+
+// startLastPerSubject positions a last_per_subject consumer: the last
+// message of every matching subject above stream sequence after is
+// delivered first (c.lps), then what arrives; the floor sits below the
+// first of them, as upstream's.
+func (c *consumer) startLastPerSubject(after uint64) {
+	st := c.se.Store()
+	c.next = st.State().LastSeq + 1
+	c.lps = c.lps[:0]
+	seen := map[uint64]bool{}
+	for _, f := range c.filterOrAll() {
+		tot, _ := st.SubjectsTotals(f)
+		for subj := range tot {
+			if err := st.LoadLastMsg(subj, &c.sm); err == nil && c.sm.Seq > after && !seen[c.sm.Seq] {
+				seen[c.sm.Seq] = true
+				c.lps = append(c.lps, c.sm.Seq)
+			}
+		}
+	}
+	slices.Sort(c.lps)
+	c.dsseq = c.next - 1
+	if len(c.lps) > 0 {
+		c.dsseq = c.lps[0] - 1
+	}
+	c.floor.Stream = c.dsseq
 }
 
 func (c *consumer) filterOrAll() []string {
@@ -861,7 +885,8 @@ func (c *consumer) info(withConfig bool) *api.ConsumerInfo {
 		NumRedelivered: c.nredel,
 		NumWaiting:     len(c.waiting),
 		NumPending:     c.numPendingLocked(),
-		Cluster:        &api.ClusterInfo{Leader: c.acc.js.srv.Name()},
+		// No cluster: upstream's single server gives none for consumers
+		// (it does for streams).
 		TimeStamp:      now,
 		PriorityGroups: c.priorityInfoLocked(),
 	}
@@ -876,9 +901,13 @@ func (c *consumer) info(withConfig bool) *api.ConsumerInfo {
 		ci.Paused = true
 		ci.PauseRemaining = p.Sub(now)
 	}
-	if c.dseq > 0 {
+	if !c.last.IsZero() {
 		t := c.last.UTC()
 		ci.Delivered.Last = &t
+	}
+	if !c.lastAck.IsZero() {
+		t := c.lastAck.UTC()
+		ci.AckFloor.Last = &t
 	}
 	return ci
 }

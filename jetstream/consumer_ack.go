@@ -107,6 +107,9 @@ func (c *consumer) handleAck(m *server.Msg) {
 		c.mu.Unlock()
 		return
 	}
+	if len(acked) > 0 {
+		c.lastAck = c.active
+	}
 	evs := len(c.events) > 0
 	c.mu.Unlock()
 	if evs {
@@ -162,19 +165,24 @@ func (c *consumer) handleFC(m *server.Msg) {
 
 // handleNext takes a pull request ($JS.API.CONSUMER.MSG.NEXT.<stream>.<consumer>).
 func (c *consumer) handleNext(reply string, data []byte) {
+	// Upstream's name for the request: JSON errors name it ("Go struct
+	// field JSApiConsumerGetNextRequest.batch ...") in the 400 status.
+	type JSApiConsumerGetNextRequest api.PullRequest
 	req := api.PullRequest{Batch: 1}
 	data = bytes.TrimSpace(data)
 	if len(data) > 0 {
 		if data[0] == '{' {
-			if err := json.Unmarshal(data, &req); err != nil {
-				c.status(reply, "400 Bad Request", nil)
+			if err := json.Unmarshal(data, (*JSApiConsumerGetNextRequest)(&req)); err != nil {
+				c.status(reply, "400 Bad Request - "+err.Error(), nil)
 				return
 			}
 		} else if n, err := strconv.Atoi(string(data)); err == nil {
 			req.Batch = n
 		} // else: a body that is neither JSON nor a number asks for one message, as upstream
-
 	}
+	// Negative sizes are no limits, as upstream: a batch of one, no byte cap.
+	req.Batch = max(req.Batch, 1)
+	req.MaxBytes = max(req.MaxBytes, 0)
 	c.mu.Lock()
 	if c.closed {
 		c.mu.Unlock()
@@ -188,17 +196,26 @@ func (c *consumer) handleNext(reply string, data []byte) {
 		c.dropGoneLocked()
 	}
 	code := ""
+	var kv []string
 	switch {
 	case c.cfg.DeliverSubject != "":
 		code = "409 Consumer is push based"
+	case (req.MinPending > 0 || req.MinAckPending > 0) && c.cfg.PriorityPolicy != api.PriorityOverflow:
+		code = "400 Bad Request - Not a Overflow Priority consumer"
+	case req.ID != "" && c.cfg.PriorityPolicy != api.PriorityPinnedClient:
+		code = "400 Bad Request - Not a Pinned Client Priority consumer"
+	case req.Priority < 0 || req.Priority > 9:
+		code = "400 Bad Request - Priority must be between 0 and 9"
 	case c.cfg.MaxRequestBatch > 0 && req.Batch > c.cfg.MaxRequestBatch:
 		code = "409 Exceeded MaxRequestBatch of " + strconv.Itoa(c.cfg.MaxRequestBatch)
 	case c.cfg.MaxRequestExp > 0 && req.Expires > c.cfg.MaxRequestExp:
 		code = "409 Exceeded MaxRequestExpires of " + c.cfg.MaxRequestExp.String()
 	case c.cfg.MaxRequestBytes > 0 && req.MaxBytes > c.cfg.MaxRequestBytes:
 		code = "409 Exceeded MaxRequestMaxBytes of " + strconv.Itoa(c.cfg.MaxRequestBytes)
-	case req.Batch < 0 || req.Expires < 0 || req.MaxBytes < 0:
-		code = "400 Bad Request"
+	case req.Expires < 0:
+		// Expired before it came: upstream ends it at once.
+		code = "408 Request Timeout"
+		kv = []string{"Nats-Pending-Messages", strconv.Itoa(req.Batch), "Nats-Pending-Bytes", strconv.Itoa(req.MaxBytes)}
 	case req.Heartbeat > 0 && req.Heartbeat*2 > req.Expires: // also without expires, as upstream
 		code = "400 Bad Request - heartbeat value too large"
 	case len(c.cfg.PriorityGroups) > 0 && req.Group == "":
@@ -207,7 +224,9 @@ func (c *consumer) handleNext(reply string, data []byte) {
 		code = "400 Bad Request - Invalid Priority Group"
 	case len(c.waiting) >= c.cfg.MaxWaiting:
 		code = "409 Exceeded MaxWaiting"
-	case c.pinned() && req.ID != "" && req.ID != c.pinOfLocked(req.Group).id:
+	case c.pinned() && req.ID != "" && c.pinOfLocked(req.Group).id != "" && req.ID != c.pinOfLocked(req.Group).id:
+		// Another client holds the pin. With nobody pinned the request
+		// waits, and learns its id is stale once a message could go out.
 		code = "423 Nats-Pin-Id mismatch"
 	}
 	if code == "" {
@@ -215,7 +234,7 @@ func (c *consumer) handleNext(reply string, data []byte) {
 	}
 	c.mu.Unlock()
 	if code != "" {
-		c.status(reply, code, nil)
+		c.status(reply, code, kv)
 		return
 	}
 	c.signal()
@@ -318,23 +337,29 @@ func (c *consumer) hasAcked(s uint64) bool {
 }
 
 // reset makes stream sequence seq (0: the one after the ack floor) the
-// next to deliver; pending acks and redeliveries are dropped.
+// next to deliver, as upstream's CONSUMER.RESET: pending acks and
+// redeliveries are dropped, the consumer sequence starts again from 0 and
+// everything below seq counts as acknowledged. On an interest stream the
+// messages below seq that no other consumer still wants go (unless seq is
+// past the stream's last sequence plus one); a work queue stream keeps
+// them (they come again after a reset back).
 func (c *consumer) reset(seq uint64) (uint64, *api.Error) {
 	c.mu.Lock()
+	lps := false
 	if seq != 0 {
 		bad := ""
 		switch c.cfg.DeliverPolicy {
 		case api.DeliverAll:
 		case api.DeliverByStartSeq:
 			if seq < c.cfg.OptStartSeq {
-				bad = "sequence " + strconv.FormatUint(seq, 10) + " is before the start sequence " + strconv.FormatUint(c.cfg.OptStartSeq, 10)
+				bad = "below start seq"
 			}
 		case api.DeliverByStartTime:
 			if first := stream.SeqAtTime(c.se.Store(), c.cfg.OptStartTime.UnixNano(), &c.sm); seq < first {
-				bad = "sequence " + strconv.FormatUint(seq, 10) + " is before the start time's sequence " + strconv.FormatUint(first, 10)
+				bad = "below start time"
 			}
 		default:
-			bad = "deliver policy " + c.cfg.DeliverPolicy.String() + " can not be reset to a sequence"
+			bad = "not allowed"
 		}
 		if bad != "" {
 			c.mu.Unlock()
@@ -342,18 +367,62 @@ func (c *consumer) reset(seq uint64) (uint64, *api.Error) {
 		}
 	} else {
 		seq = c.floor.Stream + 1
+		lps = c.cfg.DeliverPolicy == api.DeliverLastPerSubject
 	}
 	c.pending, c.head, c.npend, c.nredel = nil, 0, 0, 0
 	c.rdq, c.lps = nil, nil
+	c.dseq = 0
 	c.next = seq
 	c.dsseq = seq - 1
-	c.floor = store.SequencePair{Consumer: c.dseq, Stream: seq - 1}
+	c.floor = store.SequencePair{Stream: seq - 1}
+	if lps {
+		// Back to the last message of each subject above the floor.
+		c.startLastPerSubject(seq - 1)
+		seq = c.floor.Stream + 1
+	}
+	c.last, c.lastAck = time.Time{}, time.Time{}
 	c.scanAt = 0
 	c.npValid = false
 	c.rpTs = 0
 	c.dirty = true
+	below := c.floor.Stream + 1
+	filters := c.filterOrAll()
 	c.mu.Unlock()
 	_ = c.flush(true)
+	// Only up to the stream's end: a reset past it (to a sequence not yet
+	// stored plus one) keeps the messages, as upstream's does.
+	if c.ret == api.InterestPolicy && below <= c.se.State().LastSeq+1 {
+		c.se.releasedBy(c, filters, below)
+	}
 	c.signal()
 	return seq, nil
+}
+
+// releasedBy removes the messages of an interest stream below stream
+// sequence below that match filters (consumer by's, which no longer
+// wants them) and that no other consumer still wants.
+func (se *streamEntry) releasedBy(by *consumer, filters []string, below uint64) {
+	others := se.cons.list()
+	st := se.Store()
+	var sm store.StoredMsg
+	for _, f := range filters {
+		if f == ">" {
+			f = ""
+		}
+		for seq := uint64(0); ; seq = sm.Seq + 1 {
+			if err := st.LoadNextMsg(f, seq, &sm); err != nil || sm.Seq >= below {
+				break
+			}
+			keep := false
+			for _, o := range others {
+				if o != by && o.matches(sm.Subject) && !o.hasAcked(sm.Seq) {
+					keep = true
+					break
+				}
+			}
+			if !keep {
+				se.Propose(&stream.Op{Kind: stream.OpDelete, Seq: sm.Seq, NoErase: true})
+			}
+		}
+	}
 }

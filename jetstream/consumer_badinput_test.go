@@ -49,7 +49,7 @@ func TestConsumerBadConfigs(t *testing.T) {
 		{"max_waiting negative", "CONSUMER.CREATE.S", `{"max_waiting":-1}`, api.ErrConsumerMaxWaitingNegative, ""},
 		{"ack_wait negative", "CONSUMER.CREATE.S", `{"ack_policy":"explicit","ack_wait":-1000000000}`, api.ErrConsumerAckWaitNegative, ""},
 		{"backoff negative", "CONSUMER.CREATE.S", `{"ack_policy":"explicit","backoff":[1000000000,-5]}`, api.ErrConsumerBackOffNegative, ""},
-		{"max_deliver within backoff", "CONSUMER.CREATE.S", `{"ack_policy":"explicit","max_deliver":2,"backoff":[1000000000,2000000000]}`, api.ErrConsumerMaxDeliverBackoff, ""},
+		{"max_deliver below backoff", "CONSUMER.CREATE.S", `{"ack_policy":"explicit","max_deliver":1,"backoff":[1000000000,2000000000]}`, api.ErrConsumerMaxDeliverBackoff, ""},
 		{"description too long", "CONSUMER.CREATE.S", `{"description":"` + strings.Repeat("d", 4097) + `"}`, api.ErrConsumerDescriptionTooLong, "consumer description is too long, maximum allowed is 4096"},
 		{"name too long", "CONSUMER.CREATE.S", `{"name":"` + long + `"}`, api.ErrConsumerNameTooLong, "consumer name is too long, maximum allowed is 255"},
 		{"durable with star", "CONSUMER.DURABLE.CREATE.S.d*x", `{"durable_name":"d*x","ack_policy":"explicit"}`, api.ErrConsumerBadDurableName, ""},
@@ -169,29 +169,60 @@ func pullSetup(t *testing.T, n int, cfg njs.ConsumerConfig) (*nats.Conn, njs.Jet
 }
 
 // TestConsumerPullBadRequests sends pull requests with absurd or
-// malformed values: negative ones get 400 Bad Request, huge ones are
-// served without the server holding anything in proportion.
+// malformed values: malformed ones get upstream's 400s, negative sizes are
+// no limits, a negative expiry ends the request, huge values are served
+// without the server holding anything in proportion.
 func TestConsumerPullBadRequests(t *testing.T) {
 	nc, js, cons := pullSetup(t, 3, njs.ConsumerConfig{})
 	const next = "$JS.API.CONSUMER.MSG.NEXT.S.C"
-	for _, body := range []string{
-		`{"batch":-1}`, `-5`, `{"batch":1,"expires":-1}`, `{"batch":1,"max_bytes":-1}`,
-		`{"batch":1,"expires":100000000000000000000}`, `{"batch":`, `{"batch":"ten"}`,
-		`{"batch":1,"idle_heartbeat":1000000000}`, `{"batch":1,"idle_heartbeat":1000000000,"expires":1500000000}`,
+	// Upstream 2.15.2's answers, word for word.
+	for _, tc := range []struct{ body, status, desc string }{
+		{`{"batch":1,"expires":100000000000000000000}`, "400", "Bad Request - json: cannot unmarshal number 100000000000000000000 into Go struct field JSApiConsumerGetNextRequest.expires of type time.Duration"},
+		{`{"batch":`, "400", "Bad Request - unexpected end of JSON input"},
+		{`{"batch":"ten"}`, "400", "Bad Request - json: cannot unmarshal string into Go struct field JSApiConsumerGetNextRequest.batch of type int"},
+		{`{"batch":1,"idle_heartbeat":1000000000}`, "400", "Bad Request - heartbeat value too large"},
+		{`{"batch":1,"idle_heartbeat":1000000000,"expires":1500000000}`, "400", "Bad Request - heartbeat value too large"},
+		{`{"batch":1,"min_pending":5}`, "400", "Bad Request - Not a Overflow Priority consumer"},
+		{`{"batch":1,"id":"x"}`, "400", "Bad Request - Not a Pinned Client Priority consumer"},
+		{`{"batch":1,"priority":10}`, "400", "Bad Request - Priority must be between 0 and 9"},
+		// Expired before it came: ended at once, nothing delivered.
+		{`{"batch":2,"expires":-1}`, "408", "Request Timeout"},
 	} {
 		inbox := nats.NewInbox()
 		sub, err := nc.SubscribeSync(inbox)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := nc.PublishRequest(next, inbox, []byte(body)); err != nil {
+		if err := nc.PublishRequest(next, inbox, []byte(tc.body)); err != nil {
 			t.Fatal(err)
 		}
 		m := nextMsg(t, sub)
-		if m.Header.Get("Status") != "400" || !strings.HasPrefix(m.Header.Get("Description"), "Bad Request") || len(m.Data) != 0 {
-			t.Errorf("%s: want a 400 Bad Request status, got %q %v %q", body, m.Subject, m.Header, m.Data)
+		if m.Header.Get("Status") != tc.status || m.Header.Get("Description") != tc.desc || len(m.Data) != 0 {
+			t.Errorf("%s: want %s %q, got %q %v %q", tc.body, tc.status, tc.desc, m.Subject, m.Header, m.Data)
+		}
+		if tc.status == "408" && m.Header.Get("Nats-Pending-Messages") != "2" {
+			t.Errorf("%s: pending %v", tc.body, m.Header)
 		}
 		_ = sub.Unsubscribe()
+	}
+	// A negative batch asks for one message and a negative max_bytes sets
+	// no limit, as upstream's.
+	for i, body := range []string{`{"batch":-1}`, `-5`, `{"batch":1,"max_bytes":-1}`} {
+		m, err := nc.Request(next, []byte(body), 5*time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m.Header.Get("Status") != "" || string(m.Data) != fmt.Sprint(i) {
+			t.Fatalf("%s: got %v %q", body, m.Header, m.Data)
+		}
+		if err := m.AckSync(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := 0; i < 3; i++ {
+		if _, err := js.Publish(ctx(t), "S.more", []byte(fmt.Sprint(i))); err != nil {
+			t.Fatal(err)
+		}
 	}
 
 	// A batch of a billion with a second's expiry gets the three messages
@@ -257,17 +288,39 @@ func TestConsumerPullBadRequests(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := nc.PublishRequest(m.Reply, nxtInbox, []byte(`+NXT {"batch":-3}`)); err != nil {
+	if err := nc.PublishRequest(m.Reply, nxtInbox, []byte(`+NXT {"batch":1,"priority":12}`)); err != nil {
 		t.Fatal(err)
 	}
 	if r := nextMsg(t, nsub); r.Header.Get("Status") != "400" {
+		t.Fatalf("+NXT with a bad request: got %v %q", r.Header, r.Data)
+	}
+	// A negative batch is a batch of one there too.
+	if _, err := js.Publish(ctx(t), "S.after", []byte("after")); err != nil {
+		t.Fatal(err)
+	}
+	if err := nc.PublishRequest(next, inbox, []byte(`1`)); err != nil {
+		t.Fatal(err)
+	}
+	m = nextMsg(t, sub)
+	if string(m.Data) != "after" {
+		t.Fatalf("got %v %q", m.Header, m.Data)
+	}
+	if _, err := js.Publish(ctx(t), "S.after2", []byte("after2")); err != nil {
+		t.Fatal(err)
+	}
+	if err := nc.PublishRequest(m.Reply, nxtInbox, []byte(`+NXT {"batch":-3}`)); err != nil {
+		t.Fatal(err)
+	}
+	if r := nextMsg(t, nsub); string(r.Data) != "after2" {
 		t.Fatalf("+NXT with a negative batch: got %v %q", r.Header, r.Data)
+	} else if err := r.AckSync(); err != nil {
+		t.Fatal(err)
 	}
 	ci, err := cons.Info(ctx(t))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ci.NumAckPending != 0 || ci.AckFloor.Stream != 5 || ci.NumWaiting != 0 {
+	if ci.NumAckPending != 0 || ci.AckFloor.Stream != 10 || ci.NumWaiting != 0 {
 		t.Fatalf("after the requests: %+v", ci)
 	}
 	// A body that is neither JSON nor a number asks for one message.
@@ -965,5 +1018,57 @@ func TestConsumerWorkQueueManyFilters(t *testing.T) {
 	}
 	if r := create("c", filters(`"wq.x%d"`)+`,"wq.49999.y"`); r.Error == nil || r.Error.ErrCode != int(api.ErrConsumerWQConsumerNotUnique.ErrCode) {
 		t.Fatalf("c (overlapping): %+v", r.Error)
+	}
+}
+
+// TestConsumerAPIBodies: request bodies of the consumer API read as
+// upstream 2.15.2 reads them (answers checked against its binary).
+func TestConsumerAPIBodies(t *testing.T) {
+	nc, _, _ := pullSetup(t, 1, njs.ConsumerConfig{PriorityPolicy: njs.PriorityPolicyPinned, PriorityGroups: []string{"g"}})
+	call := func(subj, body string) map[string]any {
+		t.Helper()
+		m, err := nc.Request("$JS.API."+subj, []byte(body), 5*time.Second)
+		if err != nil {
+			t.Fatalf("%s: %v", subj, err)
+		}
+		var r map[string]any
+		if err := json.Unmarshal(m.Data, &r); err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	wantErr := func(r map[string]any, code float64, desc string) {
+		t.Helper()
+		e, _ := r["error"].(map[string]any)
+		if e == nil || e["err_code"] != code || e["description"] != desc {
+			t.Fatalf("got %v, want %v %q", r, code, desc)
+		}
+	}
+	// The request must name the stream of the subject.
+	wantErr(call("CONSUMER.CREATE.S.X", ``), 10056, "stream name in subject does not match request")
+	wantErr(call("CONSUMER.CREATE.S.X", `{"config":{"durable_name":"X","ack_policy":"explicit"}}`), 10056, "stream name in subject does not match request")
+	// No config is the zero config.
+	if r := call("CONSUMER.CREATE.S.Z", `{"stream_name":"S"}`); r["error"] != nil || r["name"] != "Z" || r["config"].(map[string]any)["ack_policy"] != "none" {
+		t.Fatalf("create without config: %v", r)
+	}
+	// The durable API names the consumer after its durable.
+	if r := call("CONSUMER.DURABLE.CREATE.S.D", `{"stream_name":"S","config":{"durable_name":"D","ack_policy":"explicit"}}`); r["error"] != nil || r["name"] != "D" {
+		t.Fatalf("durable create: %v", r)
+	}
+	// UNPIN and RESET decode plainly: no offsets, unknown fields pass.
+	wantErr(call("CONSUMER.UNPIN.S.C", ``), 10025, "invalid JSON: unexpected end of JSON input")
+	wantErr(call("CONSUMER.UNPIN.S.C", `{"bogus":1}`), 10025, "invalid JSON: consumer group not specified")
+	wantErr(call("CONSUMER.UNPIN.S.C", `{"group":"g"} x`), 10025, "invalid JSON: invalid character 'x' after top-level value")
+	wantErr(call("CONSUMER.UNPIN.S.C", `{"group":"h"}`), 10160, "Provided priority group does not exist for this consumer")
+	if r := call("CONSUMER.UNPIN.S.C", `{"group":"g","bogus":1}`); r["error"] != nil {
+		t.Fatalf("unpin: %v", r)
+	}
+	wantErr(call("CONSUMER.RESET.S.C", `{bad`), 10025, "invalid JSON: invalid character 'b' looking for beginning of object key string")
+	if r := call("CONSUMER.RESET.S.C", `{"seq":1,"bogus":1}`); r["error"] != nil || r["reset_seq"] != float64(1) {
+		t.Fatalf("reset: %v", r)
+	}
+	// A failed PAUSE carries the response's fields too.
+	if r := call("CONSUMER.PAUSE.S.nope", `{}`); r["paused"] != false || r["pause_until"] != "0001-01-01T00:00:00Z" {
+		t.Fatalf("pause of a missing consumer: %v", r)
 	}
 }

@@ -326,11 +326,10 @@ func (c *consumer) nextLocked(now time.Time) (out, bool, time.Time) {
 		}
 		if !found {
 			if r != nil && r.noWait {
+				// Also after some messages: upstream 2.15 ends a no_wait
+				// request with 404, without pending counts.
 				c.dropFirst()
-				if r.sent == 0 {
-					return out{subj: r.reply, hdr: statusHdr("404 No Messages")}, true, time.Time{}
-				}
-				return out{subj: r.reply, hdr: statusHdr("408 Request Timeout", pendingKV(r)...)}, true, time.Time{}
+				return out{subj: r.reply, hdr: statusHdr("404 No Messages")}, true, time.Time{}
 			}
 			return out{}, false, time.Time{}
 		}

@@ -14,10 +14,16 @@ import (
 //
 // pinned_client: the first request served in a group pins its client: the
 // server makes up an id, sends it in the Nats-Pin-Id header of every
-// message to that client and serves only requests carrying it; others
-// wait (and get "423 Nats-Pin-Id mismatch" if they carry another id). A
-// pinned client that has not pulled for priority_timeout, or an UNPIN
-// call, frees the group for the next client.
+// message to that client and serves only requests carrying it (or served
+// under it); requests without an id wait as standbys, and a request that
+// arrives with another id gets "423 Nats-Pin-Id mismatch". The pin ends
+// when its client sent no request carrying the id for priority_timeout
+// (counted from the pin or that client's last request: a request left
+// waiting does not keep it), or on an UNPIN call; nothing is said then.
+// Once a message can be delivered again, every waiting request that still
+// holds the old id gets "423 Nats-Wrong-Pin-Id" and the first standby is
+// pinned anew. Pins live in memory only: a restart forgets them, as
+// upstream's do.
 //
 // prioritized: the waiting request with the lowest priority goes first.
 
@@ -99,7 +105,7 @@ func (c *consumer) eligibleLocked(r *pullReq) (ok, conditional bool) {
 	case api.PriorityPinnedClient:
 		p := c.pinOfLocked(r.group)
 		if p.id == "" {
-			return r.id == "", false
+			return r.id == "" && r.pinned == "", false
 		}
 		return r.id == p.id || r.pinned == p.id, false
 	}
@@ -184,9 +190,21 @@ func (c *consumer) unpinLocked(group, reason string) {
 	})
 }
 
-// pinsLocked ends pins whose client stopped pulling, answers waiting
-// requests that carry (or were served under) an id no longer pinned with
-// 423, and returns when a pin may time out next.
+// stalePinLocked reports whether waiting request r holds a pin id (its
+// own or the one it was served under) that is not its group's pin.
+func (c *consumer) stalePinLocked(r *pullReq) bool {
+	held := r.id
+	if held == "" {
+		held = r.pinned
+	}
+	return held != "" && held != c.pinOfLocked(r.group).id
+}
+
+// pinsLocked ends pins whose client sent no request for priority_timeout,
+// answers waiting requests that hold a pin no longer current with "423
+// Nats-Wrong-Pin-Id" (at once when another client holds the group's pin,
+// else once a message could go to a new one), and returns when a pin may
+// time out next.
 func (c *consumer) pinsLocked(now time.Time, outs []out) ([]out, time.Time) {
 	if !c.pinned() {
 		return outs, time.Time{}
@@ -194,17 +212,6 @@ func (c *consumer) pinsLocked(now time.Time, outs []out) ([]out, time.Time) {
 	var wake time.Time
 	for g, p := range c.pins {
 		if p.id == "" {
-			continue
-		}
-		active := false
-		for _, r := range c.waiting {
-			if r.group == g && (r.id == p.id || r.pinned == p.id) {
-				active = true
-				break
-			}
-		}
-		if active {
-			p.lastPull = now
 			continue
 		}
 		due := p.lastPull.Add(c.pinTTL())
@@ -216,13 +223,30 @@ func (c *consumer) pinsLocked(now time.Time, outs []out) ([]out, time.Time) {
 			wake = due
 		}
 	}
+	stale := false
+	for _, r := range c.waiting {
+		if c.stalePinLocked(r) {
+			stale = true
+			break
+		}
+	}
+	if !stale {
+		return outs, wake
+	}
+	avail, known := false, false
 	kept := c.waiting[:0]
 	for _, r := range c.waiting {
-		cur := c.pinOfLocked(r.group).id
-		if r.id != "" && r.id != cur || r.pinned != "" && r.pinned != cur {
-			// The client holds a pin that is gone (unpinned, timed out):
-			// it must pull again without it, and another client goes first.
-			outs = append(outs, out{subj: r.reply, hdr: statusHdr("423 Nats-Pin-Id mismatch")})
+		if c.stalePinLocked(r) {
+			if c.pinOfLocked(r.group).id == "" {
+				if !known {
+					avail, known = c.deliverableLocked(now), true
+				}
+				if !avail {
+					kept = append(kept, r)
+					continue
+				}
+			}
+			outs = append(outs, out{subj: r.reply, hdr: statusHdr("423 Nats-Wrong-Pin-Id")})
 			continue
 		}
 		kept = append(kept, r)
@@ -230,6 +254,34 @@ func (c *consumer) pinsLocked(now time.Time, outs []out) ([]out, time.Time) {
 	clear(c.waiting[len(kept):])
 	c.waiting = kept
 	return outs, wake
+}
+
+// deliverableLocked reports whether a message could be delivered now
+// (something to redeliver or a matching message not yet delivered) if a
+// request took it.
+func (c *consumer) deliverableLocked(now time.Time) bool {
+	if p := c.cfg.PauseUntil; p != nil && p.After(now) {
+		return false
+	}
+	if len(c.rdq) > 0 {
+		return true
+	}
+	if c.cfg.AckPolicy != api.AckNone && c.cfg.MaxAckPending > 0 && c.npend >= c.cfg.MaxAckPending {
+		return false
+	}
+	if len(c.lps) > 0 {
+		return true
+	}
+	st := c.se.Store()
+	for _, f := range c.filterOrAll() {
+		if f == ">" {
+			f = ""
+		}
+		if err := st.LoadNextMsg(f, c.next, &c.sm); err == nil {
+			return true
+		}
+	}
+	return false
 }
 
 // noWaitLocked answers no_wait requests a priority policy does not let
@@ -242,11 +294,7 @@ func (c *consumer) noWaitLocked(outs []out) []out {
 	kept := c.waiting[:0]
 	for _, r := range c.waiting {
 		if ok, _ := c.eligibleLocked(r); r.noWait && !ok {
-			if r.sent == 0 {
-				outs = append(outs, out{subj: r.reply, hdr: statusHdr("404 No Messages")})
-			} else {
-				outs = append(outs, out{subj: r.reply, hdr: statusHdr("408 Request Timeout", pendingKV(r)...)})
-			}
+			outs = append(outs, out{subj: r.reply, hdr: statusHdr("404 No Messages")})
 			continue
 		}
 		kept = append(kept, r)
@@ -258,7 +306,8 @@ func (c *consumer) noWaitLocked(outs []out) []out {
 
 // noWaitDoneLocked answers every no_wait request still waiting when
 // nothing more can be delivered now: no_wait never waits, not even behind
-// another client's long poll.
+// another client's long poll. Served in part or not at all, it ends with
+// "404 No Messages", as upstream's.
 func (c *consumer) noWaitDoneLocked(outs []out) []out {
 	kept := c.waiting[:0]
 	for _, r := range c.waiting {
@@ -266,11 +315,7 @@ func (c *consumer) noWaitDoneLocked(outs []out) []out {
 			kept = append(kept, r)
 			continue
 		}
-		if r.sent == 0 {
-			outs = append(outs, out{subj: r.reply, hdr: statusHdr("404 No Messages")})
-		} else {
-			outs = append(outs, out{subj: r.reply, hdr: statusHdr("408 Request Timeout", pendingKV(r)...)})
-		}
+		outs = append(outs, out{subj: r.reply, hdr: statusHdr("404 No Messages")})
 	}
 	clear(c.waiting[len(kept):])
 	c.waiting = kept

@@ -6,6 +6,7 @@ package main
 
 import (
 	"fmt"
+	"syscall"
 	"testing"
 	"time"
 
@@ -114,4 +115,71 @@ func TestJetStreamConsumerRestartE2E(t *testing.T) {
 	require.Zero(t, ci.NumAckPending)
 	require.Zero(t, ci.NumPending)
 	require.EqualValues(t, total, ci.AckFloor.Stream)
+}
+
+// A pinned_client consumer's pin is not persisted (upstream keeps it in
+// memory only): after a clean stop or a SIGKILL the binary comes back
+// with nobody pinned, pins the next client anew and refuses the old id.
+func TestJetStreamPinnedRestartE2E(t *testing.T) {
+	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGKILL} {
+		t.Run(sig.String(), func(t *testing.T) {
+			sd := t.TempDir()
+			p := startJS(t, "-js", "-sd", sd)
+			js, err := jetstream.New(p.connect())
+			require.NoError(t, err)
+			s, err := js.CreateStream(t.Context(), jetstream.StreamConfig{Name: "P", Subjects: []string{"p.>"}, Storage: jetstream.FileStorage})
+			require.NoError(t, err)
+			for range 3 {
+				_, err := js.Publish(t.Context(), "p.x", nil)
+				require.NoError(t, err)
+			}
+			cons, err := s.CreateConsumer(t.Context(), jetstream.ConsumerConfig{Durable: "C", AckPolicy: jetstream.AckExplicitPolicy,
+				PriorityPolicy: jetstream.PriorityPolicyPinned, PriorityGroups: []string{"jobs"}, PinnedTTL: time.Minute})
+			require.NoError(t, err)
+			pinOf := func(cons jetstream.Consumer) string {
+				b, err := cons.Fetch(1, jetstream.FetchPriorityGroup("jobs"), jetstream.FetchMaxWait(5*time.Second))
+				require.NoError(t, err)
+				id := ""
+				for m := range b.Messages() {
+					id = m.Headers().Get("Nats-Pin-Id")
+				}
+				require.NoError(t, b.Error())
+				require.NotEmpty(t, id)
+				return id
+			}
+			id := pinOf(cons)
+			ci, err := cons.Info(t.Context())
+			require.NoError(t, err)
+			require.Equal(t, id, ci.PriorityGroups[0].PinnedClientID)
+
+			require.NoError(t, p.cmd.Process.Signal(sig))
+			select {
+			case <-p.done:
+			case <-time.After(10 * time.Second):
+				t.Fatal("nats-server did not stop")
+			}
+			p = startJS(t, "-js", "-sd", sd)
+			nc := p.connect()
+			js, err = jetstream.New(nc)
+			require.NoError(t, err)
+			cons, err = js.Consumer(t.Context(), "P", "C")
+			require.NoError(t, err)
+			ci = cons.CachedInfo()
+			require.Len(t, ci.PriorityGroups, 1)
+			require.Empty(t, ci.PriorityGroups[0].PinnedClientID, "pin after the restart")
+			if sig == syscall.SIGTERM {
+				// A kill may lose the unacked delivery's record (it is
+				// delivered again then); a clean stop writes it.
+				require.Equal(t, 1, ci.NumAckPending)
+			}
+			require.Nil(t, ci.Delivered.Last, "delivered.last_active after the restart")
+
+			id2 := pinOf(cons)
+			require.NotEqual(t, id, id2)
+			m, err := nc.Request("$JS.API.CONSUMER.MSG.NEXT.P.C", []byte(`{"batch":1,"group":"jobs","no_wait":true,"id":"`+id+`"}`), 5*time.Second)
+			require.NoError(t, err)
+			require.Equal(t, "423", m.Header.Get("Status"))
+			require.Equal(t, "Nats-Pin-Id mismatch", m.Header.Get("Description"))
+		})
+	}
 }
