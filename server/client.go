@@ -1215,6 +1215,9 @@ func (c *client) closeWith(reason closeReason, flush bool) {
 	if !c.flushOnClose {
 		c.out.drop()
 	}
+	// Nothing left to write: the socket closes now rather than when the
+	// writer wakes up (the peer sees its FIN one goroutine switch sooner).
+	closeNow := !flush || (c.out.pending() == 0 && !c.writing)
 	if c.stall != nil {
 		close(c.stall)
 		c.stall = nil
@@ -1285,9 +1288,9 @@ func (c *client) closeWith(reason closeReason, flush bool) {
 	c.mu.Lock()
 	c.subs = nil
 	c.mu.Unlock()
-	if !flush && c.nc != nil {
-		// A blocked writer must not hold the goroutine: closing the socket
-		// ends its write.
+	if closeNow && c.nc != nil {
+		// A blocked writer must not hold the goroutine either: closing
+		// the socket ends its write.
 		c.nc.Close()
 	}
 	close(c.done)
