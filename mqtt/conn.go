@@ -182,7 +182,11 @@ func (c *conn) connect(body []byte) bool {
 			return c.refuse(v, connectCode(v, packet.ConnRefusedNotAuthorized, packet.BadUserNameOrPassword))
 		}
 	case cp.HasUsername:
+		// With users the name and password are checked; with a token
+		// (authorization { token }) the password is the token, the name
+		// anything, as upstream.
 		so.User, so.Password = cp.Username, string(cp.Password)
+		so.Token = so.Password
 	case cp.HasPassword:
 		so.Token = string(cp.Password)
 	}

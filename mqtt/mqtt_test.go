@@ -527,3 +527,15 @@ func TestNoAuthUserOfTheBlock(t *testing.T) {
 		t.Fatalf("wrong password: CONNACK %d", code)
 	}
 }
+
+func TestTokenInPassword(t *testing.T) {
+	b := start(t, server.Options{Authorization: &auth.Config{Token: "s3cret"}}, mqtt.Options{}, "")
+	r := b.raw(t)
+	if _, code := r.connect(&packet.Connect{ClientID: "tok", CleanStart: true, HasUsername: true, Username: "any", HasPassword: true, Password: []byte("s3cret")}); code != 0 {
+		t.Fatalf("token as password: CONNACK %d", code)
+	}
+	r = b.raw(t)
+	if _, code := r.connect(&packet.Connect{ClientID: "tok2", CleanStart: true, HasUsername: true, Username: "any", HasPassword: true, Password: []byte("wrong")}); code != packet.ConnRefusedNotAuthorized {
+		t.Fatalf("wrong token: CONNACK %d", code)
+	}
+}
