@@ -3,6 +3,7 @@ package mqtt_test
 import (
 	"bytes"
 	"fmt"
+	"net"
 	"testing"
 	"time"
 
@@ -537,5 +538,44 @@ func TestTokenInPassword(t *testing.T) {
 	r = b.raw(t)
 	if _, code := r.connect(&packet.Connect{ClientID: "tok2", CleanStart: true, HasUsername: true, Username: "any", HasPassword: true, Password: []byte("wrong")}); code != packet.ConnRefusedNotAuthorized {
 		t.Fatalf("wrong token: CONNACK %d", code)
+	}
+}
+
+func TestStoredMessagesObeyPermissionsAfterReload(t *testing.T) {
+	open := []auth.User{{Name: "dev", Password: "d"}, {Name: "admin", Password: "a"}}
+	so := server.Options{Authorization: &auth.Config{Users: open}}
+	b := start(t, so, mqtt.Options{}, "")
+	login := &packet.Connect{ClientID: "dev-1", HasUsername: true, Username: "dev", HasPassword: true, Password: []byte("d")}
+	r := b.raw(t)
+	if _, code := r.connect(login); code != 0 {
+		t.Fatalf("CONNACK %d", code)
+	}
+	r.write(packet.AppendSubscribe(nil, r.v, &packet.Subscribe{PacketID: 1, Filters: []packet.SubFilter{{Filter: "data/#", QoS: 1}}}))
+	if typ, _, _ := r.next(); typ != packet.SUBACK {
+		t.Fatalf("got %d, want SUBACK", typ)
+	}
+	r.write(packet.AppendDisconnect(nil, r.v, &packet.Disconnect{}))
+	r.closed()
+
+	admin := b.client(t, "", func(o *paho.ClientOptions) { o.SetUsername("admin").SetPassword("a") })
+	wait(t, admin.Publish("data/secret", 1, false, "stored while away"))
+	wait(t, admin.Publish("data/public", 1, false, "fine"))
+
+	// The reload takes data.secret away from dev: the stored message on
+	// it is not replayed, the other one is.
+	deny := &auth.Permissions{Subscribe: &auth.SubjectPermission{Deny: []string{"data.secret"}}}
+	so.Authorization = &auth.Config{Users: []auth.User{{Name: "dev", Password: "d", Permissions: deny}, {Name: "admin", Password: "a"}}}
+	so.Host, so.Port = "127.0.0.1", b.s.Addr().(*net.TCPAddr).Port
+	if err := b.s.Reload(so); err != nil {
+		t.Fatal(err)
+	}
+	r = b.raw(t)
+	if present, code := r.connect(login); code != 0 || !present {
+		t.Fatalf("CONNACK %d present %v", code, present)
+	}
+	typ, flags, body := r.next()
+	var p packet.Publish
+	if typ != packet.PUBLISH || packet.DecodePublish(r.v, flags, body, &p) != nil || string(p.Payload) != "fine" {
+		t.Fatalf("got %d %q on %q, want only the permitted message", typ, p.Payload, p.Topic)
 	}
 }

@@ -270,6 +270,12 @@ func (c *conn) pushHandler(sub *subscription) server.MsgHandler {
 		subject := bytes.TrimPrefix(m.Subject, []byte(msgsPrefix))
 		seq, delivered, ts := ackInfo(m.Reply)
 		ack := string(m.Reply)
+		if !c.sess.MayReceive(string(subject)) {
+			// The user may not have it (any more: a reload took the
+			// permission away): stored messages obey the permissions too.
+			c.acc.js.sess.Publish(ack, "", nil, nil)
+			return
+		}
 		if sub.noLocal && bytes.Contains(m.Header, []byte(hdrOrigin+": "+hashID(c.s.id)+"\r\n")) {
 			c.acc.js.sess.Publish(ack, "", nil, nil)
 			return
