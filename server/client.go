@@ -171,6 +171,11 @@ type client struct {
 	mu           sync.Mutex
 	out          outbound
 	flushPending bool
+	// lazyWriter: the write loop starts with the first data queued (a
+	// session with a Conn; most MQTT clients that only publish never need
+	// one). writerOn says it started, or that closeWith accounted for it.
+	lazyWriter bool
+	writerOn   atomic.Bool
 	// writing is set while a session writes on its own goroutine
 	// (Session.Write with nothing queued); the writer waits for it.
 	writing      bool
@@ -1039,8 +1044,11 @@ func (pc *pubCtx) flushSignals() {
 
 func (c *client) flushSignals() { c.pub.flushSignals() }
 
-// signal wakes the writer goroutine.
+// signal wakes the writer goroutine (starting a lazy one).
 func (c *client) signal() {
+	if c.lazyWriter && !c.writerOn.Load() && c.writerOn.CompareAndSwap(false, true) {
+		go c.writeLoop()
+	}
 	select {
 	case c.kick <- struct{}{}:
 	default:
@@ -1294,6 +1302,15 @@ func (c *client) closeWith(reason closeReason, flush bool) {
 		c.nc.Close()
 	}
 	close(c.done)
+	if c.lazyWriter && c.writerOn.CompareAndSwap(false, true) {
+		// The writer never started: nothing was signalled. What a batch
+		// queued and has not signalled yet is flushed by starting it now.
+		if closeNow {
+			c.srv.wg.Done()
+		} else {
+			go c.writeLoop()
+		}
+	}
 	if c.srv.log.Enabled(context.Background(), slog.LevelDebug) {
 		c.debugf("Client connection closed: " + reason.String())
 	}

@@ -176,6 +176,7 @@ func (s *Server) Attach(opts SessionOptions) (*Session, error) {
 	if opts.Conn != nil {
 		c.nc = opts.Conn
 		c.kick = make(chan struct{}, 1)
+		c.lazyWriter = true // the writer starts with the first data queued
 		c.sess.enc = opts.Encoder
 	}
 	c.connectSeen = true
@@ -212,9 +213,6 @@ func (s *Server) Attach(opts SessionOptions) (*Session, error) {
 		// Counted and announced as a socket client's accepted CONNECT.
 		s.stats.TotalConns.Add(1)
 		s.connectEvent(c)
-	}
-	if c.nc != nil {
-		go c.writeLoop()
 	}
 	// The handlers' goroutine starts with the first handler subscription:
 	// a front end's client that has none (MQTT QoS 0) costs one less.

@@ -25,8 +25,12 @@ func (ev *event) account() string {
 	return ""
 }
 
-// publishEvent completes ev and publishes it through the service's session.
+// publishEvent completes ev and publishes it through the service's
+// session, when anyone listens.
 func (svc *Service) publishEvent(ev event) {
+	if acc := svc.srv.LookupAccount(svc.sess.Account()); acc != nil && !acc.HasInterest(ev.subject) {
+		return // nobody listens: no JSON to build (a connect costs less)
+	}
 	var msg any
 	id, now, info := eventID(), time.Now().UTC(), svc.srv.ServerInfo()
 	switch {
