@@ -309,6 +309,9 @@ func (a *account) storeAck(subject string, hdr, data []byte) error {
 
 // pubAckError decodes a PubAck's error, nil for a positive one.
 func pubAckError(data []byte) error {
+	if !bytes.Contains(data, []byte(`"error"`)) {
+		return nil // the common case, without decoding
+	}
 	var r struct {
 		Error *apiError `json:"error"`
 	}

@@ -106,3 +106,80 @@ func BenchmarkQoS0PubSub(b *testing.B) {
 		b.Fatal(err)
 	}
 }
+
+// BenchmarkQoS1Persistent streams QoS 1 publishes of 128 B, 100 in flight,
+// to a persistent session's QoS 1 subscription: every message is stored
+// durably (fsync shared by the messages in flight) before its PUBACK and
+// delivered through the session's consumer; the subscriber acknowledges
+// each one.
+func BenchmarkQoS1Persistent(b *testing.B) {
+	br := start(b, server.Options{}, mqtt.Options{}, "")
+	sub := br.raw(b)
+	if _, code := sub.connect(&packet.Connect{ClientID: "psub"}); code != 0 {
+		b.Fatalf("CONNACK %d", code)
+	}
+	sub.write(packet.AppendSubscribe(nil, sub.v, &packet.Subscribe{PacketID: 1, Filters: []packet.SubFilter{{Filter: "bench/p", QoS: 1}}}))
+	if typ, _, _ := sub.next(); typ != packet.SUBACK {
+		b.Fatalf("got %d", typ)
+	}
+	pub := br.raw(b)
+	if _, code := pub.connect(&packet.Connect{ClientID: "ppub", CleanStart: true}); code != 0 {
+		b.Fatalf("CONNACK %d", code)
+	}
+	payload := make([]byte, 128)
+	done := make(chan error, 1)
+	b.ReportAllocs()
+	b.ResetTimer()
+	go func() {
+		r := packet.NewReader(bufio.NewReaderSize(sub.nc, 64<<10), 64<<10)
+		sub.nc.SetReadDeadline(time.Now().Add(5 * time.Minute))
+		var p packet.Publish
+		var acks []byte
+		for got := 0; got < b.N; {
+			typ, flags, body, err := r.Next()
+			if err != nil {
+				done <- err
+				return
+			}
+			if typ != packet.PUBLISH || packet.DecodePublish(packet.V311, flags, body, &p) != nil {
+				continue
+			}
+			if !p.Dup {
+				got++
+			}
+			acks = packet.AppendAck(acks, packet.V311, packet.PUBACK, &packet.Ack{PacketID: p.PacketID})
+			if !r.Buffered() || got == b.N {
+				sub.nc.Write(acks)
+				acks = acks[:0]
+			}
+		}
+		done <- nil
+	}()
+	const window = 100
+	var out []byte
+	inflight, sent := 0, 0
+	pr := packet.NewReader(bufio.NewReaderSize(pub.nc, 64<<10), 64<<10)
+	pub.nc.SetReadDeadline(time.Now().Add(5 * time.Minute))
+	for acked := 0; acked < b.N; {
+		for inflight < window && sent < b.N {
+			sent++
+			inflight++
+			out = packet.AppendPublish(out, packet.V311, &packet.Publish{Topic: []byte("bench/p"), QoS: 1, PacketID: uint16(sent%65535 + 1), Payload: payload})
+		}
+		if len(out) > 0 {
+			pub.nc.Write(out)
+			out = out[:0]
+		}
+		typ, _, _, err := pr.Next()
+		if err != nil {
+			b.Fatal(err)
+		}
+		if typ == packet.PUBACK {
+			acked++
+			inflight--
+		}
+	}
+	if err := <-done; err != nil {
+		b.Fatal(err)
+	}
+}

@@ -3,7 +3,6 @@ package mqtt
 import (
 	"bytes"
 	"strconv"
-	"strings"
 	"time"
 
 	"errors"
@@ -308,17 +307,33 @@ const hdrOrigin = "Nmqtt-Origin"
 // <sseq>.<cseq>.<ts>.<pending>, with a domain and account hash in the
 // longer form).
 func ackInfo(reply []byte) (seq, delivered uint64, ts int64) {
-	toks := strings.Split(string(reply), ".")
-	i := 4
-	if len(toks) >= 12 {
-		i = 6
+	// The last five tokens are <delivered>.<sseq>.<cseq>.<ts>.<pending>
+	// in both forms (the long one ends with a random token after them).
+	var toks [9][]byte
+	n := 0
+	for rest := reply; n < len(toks); n++ {
+		i := bytes.LastIndexByte(rest, '.')
+		toks[n] = rest[i+1:]
+		if i < 0 {
+			n++
+			break
+		}
+		rest = rest[:i]
 	}
-	if len(toks) < i+5 {
+	end := 0 // index of <pending> counted from the end
+	if n == len(toks) && bytes.Count(reply, []byte{'.'}) >= 11 {
+		end = 1
+	}
+	if n < end+5 {
 		return 0, 0, 0
 	}
-	delivered, _ = strconv.ParseUint(toks[i], 10, 64)
-	seq, _ = strconv.ParseUint(toks[i+1], 10, 64)
-	ts, _ = strconv.ParseInt(toks[i+3], 10, 64)
+	num := func(b []byte) uint64 {
+		v, _ := strconv.ParseUint(string(b), 10, 64)
+		return v
+	}
+	delivered = num(toks[end+4])
+	seq = num(toks[end+3])
+	ts = int64(num(toks[end+1]))
 	return seq, delivered, ts
 }
 
