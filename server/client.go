@@ -176,6 +176,9 @@ type client struct {
 	// one). writerOn says it started, or that closeWith accounted for it.
 	lazyWriter bool
 	writerOn   atomic.Bool
+	// inParse is set while the read loop parses a batch; a signal then
+	// sets wantFlush and the read loop flushes in place after the batch.
+	inParse, wantFlush atomic.Bool
 	// writing is set while a session writes on its own goroutine
 	// (Session.Write with nothing queued); the writer waits for it.
 	writing      bool
@@ -350,11 +353,16 @@ func (c *client) readLoop(raw net.Conn, tlsInfo []byte) {
 			if c.reloaded.Load() != nil {
 				c.applyReloadedPerms()
 			}
+			c.inParse.Store(true)
 			perr := c.parser.Parse(buf[:n], c)
 			// Counters first: a client that got its PONG sees them in
 			// /connz.
 			c.flushStats()
 			c.flushSignals()
+			c.inParse.Store(false)
+			if c.wantFlush.Swap(false) {
+				c.flushOut() // own replies, on this goroutine
+			}
 			if perr != nil {
 				c.parseError(perr)
 				return
@@ -956,7 +964,7 @@ func (pc *pubCtx) deliver(sub *subscription, subject, reply []byte, hdrLen int, 
 		return true
 	}
 	if stall != nil && pc.stalled < maxStallPerBatch {
-		dc.signal()
+		dc.kickWriter() // the writer drains it now (not after this batch)
 		pc.stallFor(stall)
 		return true
 	}
@@ -1044,8 +1052,22 @@ func (pc *pubCtx) flushSignals() {
 
 func (c *client) flushSignals() { c.pub.flushSignals() }
 
-// signal wakes the writer goroutine (starting a lazy one).
+// signal wakes the writer goroutine (starting a lazy one). While the
+// client's own read loop is parsing, the data waits for the end of its
+// batch instead, when the read loop writes it itself: a reply to the
+// client's own request goes out without waking another goroutine.
 func (c *client) signal() {
+	if c.inParse.Load() {
+		c.wantFlush.Store(true)
+		if c.inParse.Load() || !c.wantFlush.Swap(false) {
+			return // the read loop flushes (or already took it)
+		}
+	}
+	c.kickWriter()
+}
+
+// kickWriter wakes the writer goroutine, starting a lazy one.
+func (c *client) kickWriter() {
 	if c.lazyWriter && !c.writerOn.Load() && c.writerOn.CompareAndSwap(false, true) {
 		go c.writeLoop()
 	}
@@ -1084,11 +1106,13 @@ func (c *client) flushOut() bool {
 	c.mu.Lock()
 	c.flushPending = false
 	if c.out.queued == 0 || c.writing {
-		// Nothing to write, or a Session.Write is on the socket: it
-		// signals again when it is done.
+		// Nothing to write, or another goroutine is on the socket (the
+		// reader flushing its own replies, a Session.Write): it signals
+		// again when it is done.
 		c.mu.Unlock()
 		return true
 	}
+	c.writing = true
 	chs := c.out.take()
 	c.mu.Unlock()
 
@@ -1103,12 +1127,22 @@ func (c *client) flushOut() bool {
 	releaseChunks(chs)
 
 	c.mu.Lock()
+	c.writing = false
 	c.out.done(chs)
 	if c.stall != nil && int64(c.out.pending()) <= c.srv.maxPending.Load()/4*3 {
 		close(c.stall)
 		c.stall = nil
 	}
+	// What was queued meanwhile (its signal may have found the socket
+	// busy) goes next, through the writer.
+	again := err == nil && c.out.queued > 0 && !c.closed
+	if again {
+		c.flushPending = true
+	}
 	c.mu.Unlock()
+	if again {
+		c.kickWriter()
+	}
 	if err != nil {
 		var ne net.Error
 		if errors.As(err, &ne) && ne.Timeout() {

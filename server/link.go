@@ -457,7 +457,7 @@ func (pc *pubCtx) deliverRoute(dc *client, acc *Account, subject, reply []byte, 
 	pc.outMsgs++
 	pc.outBytes += int64(len(payload))
 	if stall != nil && pc.stalled < maxStallPerBatch {
-		dc.signal()
+		dc.kickWriter() // the writer drains it now (not after this batch)
 		pc.stallFor(stall)
 		return
 	}
