@@ -56,9 +56,10 @@ type conn struct {
 	cause    server.CloseCause
 	done     chan struct{}
 
-	wbuf []byte // packets the read loop writes, flushed before it waits
-	subj []byte
-	pub  packet.Publish
+	wbuf        []byte // packets the read loop writes, flushed before it waits
+	subj        []byte
+	lastSubject string
+	pub         packet.Publish
 
 	ackMu   sync.Mutex
 	acks    []*pendingAck // acknowledgements waiting for earlier ones
@@ -756,7 +757,12 @@ func (c *conn) publish(flags byte, body []byte) bool {
 			}
 		}
 	}
-	subject := string(subj)
+	// A client usually publishes to a few topics: the last subject's
+	// string is reused (the comparison does not allocate).
+	if string(subj) != c.lastSubject {
+		c.lastSubject = string(subj)
+	}
+	subject := c.lastSubject
 	hdr := c.header(c.hbuf[:0], p.QoS, p.Retain, &p.Props)
 	if len(hdr) > 0 && &hdr[0] != &qosHeaders[p.QoS][0] {
 		c.hbuf = hdr
