@@ -535,9 +535,16 @@ func (se *streamEntry) newConsumer(cfg api.ConsumerConfig, created time.Time, re
 	if c.cs != nil && recovering {
 		_ = c.cs.State(&st)
 	}
-	if st.Delivered.Stream > 0 || st.Delivered.Consumer > 0 {
+	switch {
+	case st.Delivered.Stream > 0 || st.Delivered.Consumer > 0:
 		c.restore(&st)
-	} else {
+	case recovering && cfg.DeliverPolicy == api.DeliverNew:
+		// Nothing delivered yet (created on an empty stream, or stopped
+		// before its state was written): "new" is what came after its
+		// creation, not after the restart.
+		c.next = stream.SeqAtTime(se.Store(), created.UnixNano(), &c.sm)
+		c.dsseq, c.floor.Stream = c.next-1, c.next-1
+	default:
 		c.setStart()
 	}
 	c.last = time.Now()
