@@ -137,6 +137,11 @@ func (c *apiCall) createConsumer(sn, name, filter string, durableAPI bool) {
 	}
 	ephemeral := cfg.Durable == ""
 	if cfg.Name == "" {
+		// A durable is named after itself (CONSUMER.DURABLE.CREATE sets
+		// no name): a second create finds it instead of making a twin.
+		cfg.Name = cfg.Durable
+	}
+	if cfg.Name == "" {
 		cfg.Name = randomName()
 	}
 	userMAP := cfg.MaxAckPending

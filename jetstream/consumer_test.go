@@ -1,6 +1,7 @@
 package jetstream_test
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"sort"
@@ -434,5 +435,40 @@ func TestConsumerRestartBeforeFirstDelivery(t *testing.T) {
 				t.Fatalf("after restart %v", got)
 			}
 		})
+	}
+}
+
+// TestConsumerDurableCreateAPITwice: CONSUMER.DURABLE.CREATE names the
+// consumer after its durable, so the same request again finds it (it made
+// a second consumer with a random name that pushed every message again).
+func TestConsumerDurableCreateAPITwice(t *testing.T) {
+	s, _ := startJS(t, jetstream.Options{})
+	nc := servertest.Connect(t, s)
+	js, _ := njs.New(nc)
+	c := ctx(t)
+	if _, err := js.CreateStream(c, njs.StreamConfig{Name: "P", Subjects: []string{"P.>"}}); err != nil {
+		t.Fatal(err)
+	}
+	req := []byte(`{"stream_name":"P","config":{"durable_name":"D","deliver_subject":"push.D","ack_policy":"explicit","deliver_policy":"new"}}`)
+	for range 2 {
+		m, err := nc.Request("$JS.API.CONSUMER.DURABLE.CREATE.P.D", req, 5*time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var r struct {
+			Name   string `json:"name"`
+			Config struct {
+				Name string `json:"name"`
+			} `json:"config"`
+			Error any `json:"error"`
+		}
+		if err := json.Unmarshal(m.Data, &r); err != nil || r.Error != nil || r.Name != "D" || r.Config.Name != "D" {
+			t.Fatalf("create: %v %s", err, m.Data)
+		}
+	}
+	st, _ := js.Stream(c, "P")
+	info, err := st.Info(c)
+	if err != nil || info.State.Consumers != 1 {
+		t.Fatalf("consumers: %v %+v", err, info.State)
 	}
 }
