@@ -105,6 +105,12 @@ func (c *conn) addSub(f packet.SubFilter, subID uint32) (*subscription, bool, by
 	s.mu.Lock()
 	old := s.subs[f.Filter]
 	s.mu.Unlock()
+	if old != nil && old.core != nil && old.qos == qos && old.noLocal == f.NoLocal && old.rap == f.RetainAsPublished && old.subID == subID {
+		// The same subscription again, as a client that resumes its
+		// session sends it: it stays, so its consumers keep their place
+		// and what is in flight is not delivered twice [MQTT-3.8.4-3].
+		return old, false, qos
+	}
 	if old != nil {
 		c.removeSub(old)
 	}
