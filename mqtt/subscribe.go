@@ -114,7 +114,7 @@ func (c *conn) addSub(f packet.SubFilter, subID uint32) (*subscription, bool, by
 	if old != nil {
 		c.removeSub(old)
 	}
-	sub := &subscription{filter: f.Filter, group: group, qos: qos, noLocal: f.NoLocal, rap: f.RetainAsPublished, subID: subID, subjects: subjects}
+	sub := &subscription{filter: f.Filter, group: group, qos: qos, noLocal: f.NoLocal, rap: f.RetainAsPublished, subID: subID, subjects: subjects, noDollar: startsWild(filter)}
 	if err := c.activate(sub); err != nil {
 		c.deactivate(sub)
 		code := c.failCode(packet.UnspecifiedError)
@@ -134,7 +134,7 @@ func (c *conn) addSub(f packet.SubFilter, subID uint32) (*subscription, bool, by
 func (c *conn) activate(sub *subscription) error {
 	for _, subj := range sub.subjects {
 		var h server.MsgHandler
-		if sub.qos > 0 || c.v == packet.V5 {
+		if sub.qos > 0 || c.v == packet.V5 || sub.noDollar {
 			h = c.coreHandler(sub)
 		}
 		ss, err := c.sess.Subscribe(subj, sub.group, h)
@@ -253,7 +253,7 @@ func (c *conn) props(sub *subscription, hdr, reply []byte, age time.Duration) (*
 // subscription, and the QoS 1/2 ones of 3.1.1).
 func (c *conn) coreHandler(sub *subscription) server.MsgHandler {
 	return func(m *server.Msg) {
-		if sub.noLocal && c.sess.Sent(m) {
+		if (sub.noLocal && c.sess.Sent(m)) || (sub.noDollar && dollar(m.Subject)) {
 			return
 		}
 		pq := qosOfHeader(m.Header)
@@ -276,7 +276,7 @@ func (c *conn) pushHandler(sub *subscription) server.MsgHandler {
 		subject := bytes.TrimPrefix(m.Subject, []byte(msgsPrefix))
 		seq, delivered, ts := ackInfo(m.Reply)
 		ack := string(m.Reply)
-		if sub.noLocal && bytes.Contains(m.Header, []byte(hdrOrigin+": "+hashID(c.s.id)+"\r\n")) {
+		if (sub.noLocal && bytes.Contains(m.Header, []byte(hdrOrigin+": "+hashID(c.s.id)+"\r\n"))) || (sub.noDollar && dollar(subject)) {
 			c.acc.js.sess.Publish(ack, "", nil, nil)
 			return
 		}
@@ -419,6 +419,9 @@ func (c *conn) sendRetained(sub *subscription) {
 	var list []*retained
 	a.mu.Lock()
 	for subj, r := range a.retained {
+		if sub.noDollar && dollar([]byte(subj)) {
+			continue
+		}
 		for _, f := range sub.subjects {
 			if sublist.SubjectMatchesFilter(subj, f) {
 				list = append(list, r)
