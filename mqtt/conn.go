@@ -175,6 +175,11 @@ func (c *conn) connect(body []byte) bool {
 		}
 	case cp.HasUsername:
 		so.User, so.Password = cp.Username, string(cp.Password)
+		// MQTT 3.1.1 sends no password without a user name: with token
+		// authentication the user name is anything (as upstream).
+		if cp.HasPassword {
+			so.Token = so.Password
+		}
 	case cp.HasPassword:
 		so.Token = string(cp.Password)
 	}
