@@ -353,8 +353,14 @@ func (c *conn) deliver(qos byte, t, payload []byte, props *packet.Properties, re
 	for seq == 0 && len(s.out) >= c.window && s.conn == c {
 		s.cond.Wait()
 	}
-	if s.conn != c || len(s.out) >= c.window {
+	if gone := s.conn != c; gone || len(s.out) >= c.window {
 		s.mu.Unlock()
+		if gone && ackReply != "" {
+			// Pushed while the connection was closing: the consumer
+			// sends it again as soon as the client is back, not after
+			// its ack wait.
+			c.acc.js.sess.Publish(ackReply, "", nil, []byte("-NAK"))
+		}
 		return
 	}
 	pid := s.allocPID()
