@@ -138,7 +138,12 @@ func (c *apiCall) createConsumer(sn, name, filter string, durableAPI bool) {
 		return
 	}
 	ephemeral := cfg.Durable == ""
-	if cfg.Name == "" && ephemeral {
+	if cfg.Name == "" {
+		// A durable is named after itself (CONSUMER.DURABLE.CREATE sets
+		// no name): a second create finds it instead of making a twin.
+		cfg.Name = cfg.Durable
+	}
+	if cfg.Name == "" {
 		cfg.Name = randomName()
 	}
 	userMAP := cfg.MaxAckPending

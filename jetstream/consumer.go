@@ -546,6 +546,12 @@ func (se *streamEntry) newConsumer(cfg api.ConsumerConfig, created time.Time, re
 		c.startLastPerSubject(st.AckFloor.Stream)
 	case st.Delivered.Stream > 0 || st.Delivered.Consumer > 0:
 		c.restore(&st)
+	case recovering && cfg.DeliverPolicy == api.DeliverNew:
+		// Nothing delivered yet (created on an empty stream, or stopped
+		// before its state was written): "new" is what came after its
+		// creation, not after the restart.
+		c.next = stream.SeqAtTime(se.Store(), created.UnixNano(), &c.sm)
+		c.dsseq, c.floor.Stream = c.next-1, c.next-1
 	default:
 		c.setStart()
 	}

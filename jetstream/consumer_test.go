@@ -1,6 +1,7 @@
 package jetstream_test
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"sort"
@@ -379,5 +380,95 @@ func TestConsumerRetention(t *testing.T) {
 			t.Fatalf("workqueue kept %d", si.State.Msgs)
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestConsumerRestartBeforeFirstDelivery: a DeliverNew consumer that has
+// delivered nothing yet keeps its place across a restart: the messages
+// stored after its creation are still new to it (they were skipped when
+// the recovery applied DeliverNew to the stream as it was at the restart).
+func TestConsumerRestartBeforeFirstDelivery(t *testing.T) {
+	for _, before := range []int{0, 2} { // messages stored before the consumer
+		t.Run(fmt.Sprint(before), func(t *testing.T) {
+			dir := t.TempDir()
+			s, jsd := startJS(t, jetstream.Options{StoreDir: dir})
+			nc := servertest.Connect(t, s)
+			js, _ := njs.New(nc)
+			c := ctx(t)
+			st, err := js.CreateStream(c, njs.StreamConfig{Name: "N", Subjects: []string{"N.>"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i := range before {
+				_, _ = js.Publish(c, "N.x", []byte(fmt.Sprint("old ", i)))
+			}
+			if _, err := st.CreateConsumer(c, njs.ConsumerConfig{Durable: "D", AckPolicy: njs.AckExplicitPolicy, DeliverPolicy: njs.DeliverNewPolicy}); err != nil {
+				t.Fatal(err)
+			}
+			for i := range 3 {
+				if _, err := js.Publish(c, "N.x", []byte(fmt.Sprint("new ", i))); err != nil {
+					t.Fatal(err)
+				}
+			}
+			nc.Close()
+			_ = jsd.Shutdown(c)
+			jsd2, err := jetstream.Start(s, jetstream.Options{StoreDir: dir})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer jsd2.Shutdown(c)
+			nc = servertest.Connect(t, s)
+			js, _ = njs.New(nc)
+			cons, err := js.Consumer(c, "N", "D")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if ci, _ := cons.Info(c); ci.NumPending != 3 {
+				t.Fatalf("recovered %+v", ci)
+			}
+			b, _ := cons.Fetch(3, njs.FetchMaxWait(3*time.Second))
+			var got []string
+			for m := range b.Messages() {
+				got = append(got, string(m.Data()))
+			}
+			if fmt.Sprint(got) != "[new 0 new 1 new 2]" {
+				t.Fatalf("after restart %v", got)
+			}
+		})
+	}
+}
+
+// TestConsumerDurableCreateAPITwice: CONSUMER.DURABLE.CREATE names the
+// consumer after its durable, so the same request again finds it (it made
+// a second consumer with a random name that pushed every message again).
+func TestConsumerDurableCreateAPITwice(t *testing.T) {
+	s, _ := startJS(t, jetstream.Options{})
+	nc := servertest.Connect(t, s)
+	js, _ := njs.New(nc)
+	c := ctx(t)
+	if _, err := js.CreateStream(c, njs.StreamConfig{Name: "P", Subjects: []string{"P.>"}}); err != nil {
+		t.Fatal(err)
+	}
+	req := []byte(`{"stream_name":"P","config":{"durable_name":"D","deliver_subject":"push.D","ack_policy":"explicit","deliver_policy":"new"}}`)
+	for range 2 {
+		m, err := nc.Request("$JS.API.CONSUMER.DURABLE.CREATE.P.D", req, 5*time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var r struct {
+			Name   string `json:"name"`
+			Config struct {
+				Name string `json:"name"`
+			} `json:"config"`
+			Error any `json:"error"`
+		}
+		if err := json.Unmarshal(m.Data, &r); err != nil || r.Error != nil || r.Name != "D" || r.Config.Name != "D" {
+			t.Fatalf("create: %v %s", err, m.Data)
+		}
+	}
+	st, _ := js.Stream(c, "P")
+	info, err := st.Info(c)
+	if err != nil || info.State.Consumers != 1 {
+		t.Fatalf("consumers: %v %+v", err, info.State)
 	}
 }

@@ -241,7 +241,7 @@ func (a *account) loadSession(sm *storedMsg) {
 		if err != nil {
 			continue
 		}
-		sub := &subscription{filter: sr.Filter, group: group, qos: sr.QoS, noLocal: sr.NoLocal, rap: sr.RAP, subID: sr.SubID, subjects: subjects}
+		sub := &subscription{filter: sr.Filter, group: group, qos: sr.QoS, noLocal: sr.NoLocal, rap: sr.RAP, subID: sr.SubID, subjects: subjects, noDollar: startsWild(f)}
 		s.subs[sr.Filter] = sub
 		if sub.stored() {
 			for _, subj := range subjects {

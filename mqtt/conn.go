@@ -187,7 +187,9 @@ func (c *conn) connect(body []byte) bool {
 		// (authorization { token }) the password is the token, the name
 		// anything, as upstream.
 		so.User, so.Password = cp.Username, string(cp.Password)
-		so.Token = so.Password
+		if cp.HasPassword {
+			so.Token = so.Password
+		}
 	case cp.HasPassword:
 		so.Token = string(cp.Password)
 	}

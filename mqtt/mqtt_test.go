@@ -579,3 +579,36 @@ func TestStoredMessagesObeyPermissionsAfterReload(t *testing.T) {
 		t.Fatalf("got %d %q on %q, want only the permitted message", typ, p.Payload, p.Topic)
 	}
 }
+
+// TestDollarTopics: a filter that starts with a wildcard does not match
+// a topic that starts with '$' [MQTT-4.7.2-1], at any QoS, live or
+// retained; a filter that names the '$' level does.
+func TestDollarTopics(t *testing.T) {
+	b := start(t, server.Options{}, mqtt.Options{}, "")
+	pub := b.client(t, "")
+	wait(t, pub.Publish("$app/state", 1, true, "retained"))
+	for q := range byte(3) {
+		sub := b.client(t, "")
+		got := make(received, 10)
+		wait(t, sub.SubscribeMultiple(map[string]byte{"#": q, "+/state": q}, got.handler))
+		// Another client: paho hands a message to every handler whose
+		// filter matches, '#' included.
+		named := make(received, 10)
+		wait(t, b.client(t, "").Subscribe("$app/#", q, named.handler))
+		if m := named.next(t); m.Topic() != "$app/state" || !m.Retained() {
+			t.Fatalf("QoS %d: '$app/#' got %s retained=%v", q, m.Topic(), m.Retained())
+		}
+		wait(t, pub.Publish("$app/state", q, false, "live"))
+		if m := named.next(t); string(m.Payload()) != "live" {
+			t.Fatalf("QoS %d: '$app/#' got %q", q, m.Payload())
+		}
+		// The wildcard filters get the next plain message first (twice:
+		// both match it).
+		wait(t, pub.Publish("app/state", q, false, "plain"))
+		for range 2 {
+			if m := got.next(t); m.Topic() != "app/state" {
+				t.Fatalf("QoS %d: a wildcard filter got %s %q", q, m.Topic(), m.Payload())
+			}
+		}
+	}
+}

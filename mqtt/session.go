@@ -55,6 +55,9 @@ type subscription struct {
 	noLocal, rap bool
 	subID        uint32
 	subjects     []string // one or two NATS subjects ("a/#": "a" and "a.>")
+	// noDollar: the filter starts with a wildcard, which does not match
+	// topics that start with '$' [MQTT-4.7.2-1].
+	noDollar bool
 	// core are the server subscriptions on subjects, while the client is
 	// connected; push are the subscriptions to the consumers' deliveries
 	// (persistent sessions, QoS 1/2) and consumers their durable names.
@@ -109,6 +112,15 @@ func (s *session) allocPID() uint16 {
 
 // never is the expiry of a session that does not expire.
 const never = math.MaxUint32
+
+// startsWild reports whether a filter (without its "$share/<group>/")
+// starts with a wildcard level.
+func startsWild(filter string) bool {
+	return filter != "" && (filter[0] == '+' || filter[0] == '#')
+}
+
+// dollar reports whether a NATS subject is the topic of a '$' topic.
+func dollar(subject []byte) bool { return len(subject) > 0 && subject[0] == '$' }
 
 // filterSubjects maps an MQTT topic filter to its NATS subjects.
 func filterSubjects(filter string) ([]string, error) {

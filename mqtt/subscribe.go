@@ -104,10 +104,16 @@ func (c *conn) addSub(f packet.SubFilter, subID uint32) (*subscription, bool, by
 	s.mu.Lock()
 	old := s.subs[f.Filter]
 	s.mu.Unlock()
+	if old != nil && old.core != nil && old.qos == qos && old.noLocal == f.NoLocal && old.rap == f.RetainAsPublished && old.subID == subID {
+		// The same subscription again, as a client that resumes its
+		// session sends it: it stays, so its consumers keep their place
+		// and what is in flight is not delivered twice [MQTT-3.8.4-3].
+		return old, false, qos
+	}
 	if old != nil {
 		c.removeSub(old)
 	}
-	sub := &subscription{filter: f.Filter, group: group, qos: qos, noLocal: f.NoLocal, rap: f.RetainAsPublished, subID: subID, subjects: subjects}
+	sub := &subscription{filter: f.Filter, group: group, qos: qos, noLocal: f.NoLocal, rap: f.RetainAsPublished, subID: subID, subjects: subjects, noDollar: startsWild(filter)}
 	if err := c.activate(sub); err != nil {
 		c.deactivate(sub)
 		code := c.failCode(packet.UnspecifiedError)
@@ -127,7 +133,7 @@ func (c *conn) addSub(f packet.SubFilter, subID uint32) (*subscription, bool, by
 func (c *conn) activate(sub *subscription) error {
 	for _, subj := range sub.subjects {
 		var h server.MsgHandler
-		if sub.qos > 0 || c.v == packet.V5 {
+		if sub.qos > 0 || c.v == packet.V5 || sub.noDollar {
 			h = c.coreHandler(sub)
 		}
 		ss, err := c.sess.Subscribe(subj, sub.group, h)
@@ -246,7 +252,7 @@ func (c *conn) props(sub *subscription, hdr, reply []byte, age time.Duration) (*
 // subscription, and the QoS 1/2 ones of 3.1.1).
 func (c *conn) coreHandler(sub *subscription) server.MsgHandler {
 	return func(m *server.Msg) {
-		if sub.noLocal && c.sess.Sent(m) {
+		if (sub.noLocal && c.sess.Sent(m)) || (sub.noDollar && dollar(m.Subject)) {
 			return
 		}
 		pq := qosOfHeader(m.Header)
@@ -275,7 +281,7 @@ func (c *conn) pushHandler(sub *subscription) server.MsgHandler {
 			c.acc.js.sess.Publish(ack, "", nil, nil)
 			return
 		}
-		if sub.noLocal && bytes.Contains(m.Header, []byte(hdrOrigin+": "+hashID(c.s.id)+"\r\n")) {
+		if (sub.noLocal && bytes.Contains(m.Header, []byte(hdrOrigin+": "+hashID(c.s.id)+"\r\n"))) || (sub.noDollar && dollar(subject)) {
 			c.acc.js.sess.Publish(ack, "", nil, nil)
 			return
 		}
@@ -368,8 +374,14 @@ func (c *conn) deliver(qos byte, t, payload []byte, props *packet.Properties, re
 	for seq == 0 && len(s.out) >= c.window && s.conn == c {
 		s.cond.Wait()
 	}
-	if s.conn != c || len(s.out) >= c.window {
+	if gone := s.conn != c; gone || len(s.out) >= c.window {
 		s.mu.Unlock()
+		if gone && ackReply != "" {
+			// Pushed while the connection was closing: the consumer
+			// sends it again as soon as the client is back, not after
+			// its ack wait.
+			c.acc.js.sess.Publish(ackReply, "", nil, []byte("-NAK"))
+		}
 		return
 	}
 	pid := s.allocPID()
@@ -434,6 +446,9 @@ func (c *conn) sendRetained(sub *subscription) {
 	var list []*retained
 	a.mu.Lock()
 	for subj, r := range a.retained {
+		if sub.noDollar && dollar([]byte(subj)) {
+			continue
+		}
 		for _, f := range sub.subjects {
 			if sublist.SubjectMatchesFilter(subj, f) {
 				list = append(list, r)
