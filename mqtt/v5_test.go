@@ -9,6 +9,7 @@ import (
 
 	"github.com/eclipse/paho.golang/paho"
 	"github.com/nats-io/nats.go"
+	njs "github.com/nats-io/nats.go/jetstream"
 	"natsd.dev/mqtt"
 	"natsd.dev/mqtt/internal/packet"
 	"natsd.dev/server"
@@ -259,12 +260,12 @@ func TestV5SubscriptionOptions(t *testing.T) {
 
 func TestV5SessionExpiry(t *testing.T) {
 	b := start(t, server.Options{}, mqtt.Options{}, "")
-	c := b.client5(t, &paho.Connect{ClientID: "exp-1", CleanStart: true, Properties: &paho.ConnectProperties{SessionExpiryInterval: u32(1)}})
+	c := b.client5(t, &paho.Connect{ClientID: "exp-1", CleanStart: true, Properties: &paho.ConnectProperties{SessionExpiryInterval: u32(60)}})
 	c.sub(t, &paho.Subscribe{Subscriptions: []paho.SubscribeOptions{{Topic: "exp/1", QoS: 1}}})
 	c.c.Disconnect(&paho.Disconnect{})
 
 	// Back within the interval: present, and the message sent meanwhile
-	// arrives.
+	// arrives. The new connection shortens the interval to 1 s.
 	pub := b.client5(t, &paho.Connect{CleanStart: true})
 	pub.pub(t, &paho.Publish{Topic: "exp/1", QoS: 1, Payload: []byte("kept")})
 	c = b.client5(t, &paho.Connect{ClientID: "exp-1", Properties: &paho.ConnectProperties{SessionExpiryInterval: u32(1)}})
@@ -276,21 +277,35 @@ func TestV5SessionExpiry(t *testing.T) {
 	}
 	c.c.Disconnect(&paho.Disconnect{})
 
-	// After the interval: gone.
+	// After the interval the session is gone: its record leaves the
+	// sessions stream (watched from NATS, so that no connection of the
+	// client disturbs it), and the client finds no session.
+	nc := servertest.Connect(t, b.s)
+	js, err := njs.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
 	servertest.WaitUntil(t, "the session to expire", func() bool {
-		r := b.raw(t)
-		r.v = packet.V5
-		present, _ := r.connect(&packet.Connect{ClientID: "exp-1", Props: packet.Properties{}})
-		r.nc.Close()
-		return !present
+		st, err := js.Stream(context.Background(), "$MQTT_sess")
+		if err != nil {
+			return false
+		}
+		info, err := st.Info(context.Background())
+		return err == nil && info.State.Msgs == 0
 	})
+	r := b.raw(t)
+	r.v = packet.V5
+	if present, _ := r.connect(&packet.Connect{ClientID: "exp-1"}); present {
+		t.Fatal("the session outlived its expiry")
+	}
+	r.nc.Close()
 
 	// Expiry 0 ends the session at disconnect, even when the client
 	// does not start clean.
 	z := b.client5(t, &paho.Connect{ClientID: "exp-0"})
 	z.sub(t, &paho.Subscribe{Subscriptions: []paho.SubscribeOptions{{Topic: "exp/0", QoS: 1}}})
 	z.c.Disconnect(&paho.Disconnect{})
-	r := b.raw(t)
+	r = b.raw(t)
 	r.v = packet.V5
 	if present, _ := r.connect(&packet.Connect{ClientID: "exp-0"}); present {
 		t.Fatal("a session with expiry 0 survived")
