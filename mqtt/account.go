@@ -155,7 +155,7 @@ func (a *account) setup() error {
 	}
 	return a.scan(outStream, outPrefix+">", func(sm *storedMsg) {
 		if s, pid := inflightOf(byHash, sm.Subject, outPrefix); s != nil {
-			s.out[pid] = &outMsg{qos: 2, released: true}
+			s.track(pid, &outMsg{qos: 2, released: true})
 		}
 	})
 }

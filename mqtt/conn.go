@@ -356,11 +356,13 @@ func (a *account) dropStored(s *session) {
 func (c *conn) resume() {
 	s := c.s
 	s.mu.Lock()
-	for pid, om := range s.out {
+	for _, pid := range s.inFlight() {
+		om := s.out[pid]
 		if om.released {
 			c.wbuf = packet.AppendAck(c.wbuf, c.v, packet.PUBREL, &packet.Ack{PacketID: pid})
 			continue
 		}
+		om.sent = c
 		c.wbuf = packet.AppendPublish(c.wbuf, c.v, &packet.Publish{Topic: om.topic, QoS: om.qos, Dup: true, PacketID: pid, Payload: om.payload})
 	}
 	subs := make([]*subscription, 0, len(s.subs))

@@ -1,7 +1,9 @@
 package mqtt
 
 import (
+	"cmp"
 	"math"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -39,6 +41,7 @@ type session struct {
 	out     map[uint16]*outMsg
 	bySeq   map[uint64]uint16
 	nextPID uint16
+	outN    uint64 // numbers the messages put in out
 	// qos2in are the packet ids of QoS 2 messages received and not yet
 	// released (PUBREL): a PUBLISH sent again with one of them is not
 	// delivered again.
@@ -77,6 +80,13 @@ type outMsg struct {
 	released bool   // PUBREC received, PUBREL sent: waiting for PUBCOMP
 	ackReply string // the JetStream ack subject of a stored message
 	seq      uint64 // its stream sequence
+	// sent is the connection it was last sent on: a stored message the
+	// consumer pushes again is sent again only to a new connection (MQTT
+	// sends again on reconnect, never within a connection).
+	sent *conn
+	// n orders the messages in flight: they are sent again in the order
+	// they were first sent [MQTT-4.6.0-1].
+	n uint64
 	// topic and payload are kept to send the message again when a
 	// persistent session's client comes back.
 	topic, payload []byte
@@ -94,6 +104,24 @@ func newSession(a *account, id string, persistent bool) *session {
 	}
 	s.cond.L = &s.mu
 	return s
+}
+
+// track puts om in flight as pid; s.mu is held.
+func (s *session) track(pid uint16, om *outMsg) {
+	s.outN++
+	om.n = s.outN
+	s.out[pid] = om
+}
+
+// inFlight returns the packet ids in flight in the order they were sent;
+// s.mu is held.
+func (s *session) inFlight() []uint16 {
+	pids := make([]uint16, 0, len(s.out))
+	for pid := range s.out {
+		pids = append(pids, pid)
+	}
+	slices.SortFunc(pids, func(a, b uint16) int { return cmp.Compare(s.out[a].n, s.out[b].n) })
+	return pids
 }
 
 // allocPID returns a packet id not in flight; s.mu is held and the

@@ -363,8 +363,12 @@ func (c *conn) deliver(qos byte, t, payload []byte, props *packet.Properties, re
 	if seq != 0 {
 		if pid, ok := s.bySeq[seq]; ok {
 			om := s.out[pid]
+			again := om != nil && !om.released && om.sent != c
+			if again {
+				om.sent = c
+			}
 			s.mu.Unlock()
-			if om != nil && !om.released {
+			if again {
 				p.QoS, p.Dup, p.PacketID = om.qos, true, pid
 				c.write(&p)
 			}
@@ -385,11 +389,11 @@ func (c *conn) deliver(qos byte, t, payload []byte, props *packet.Properties, re
 		return
 	}
 	pid := s.allocPID()
-	om := &outMsg{qos: qos, ackReply: ackReply, seq: seq}
+	om := &outMsg{qos: qos, ackReply: ackReply, seq: seq, sent: c}
 	if s.persistent {
 		om.topic, om.payload = t, append([]byte(nil), payload...)
 	}
-	s.out[pid] = om
+	s.track(pid, om)
 	if seq != 0 {
 		s.bySeq[seq] = pid
 	}
@@ -482,7 +486,7 @@ func (c *conn) sendRetained(sub *subscription) {
 			return
 		}
 		pid := s.allocPID()
-		s.out[pid] = &outMsg{qos: qos, topic: t, payload: r.payload}
+		s.track(pid, &outMsg{qos: qos, topic: t, payload: r.payload, sent: c})
 		s.mu.Unlock()
 		p.QoS, p.PacketID = qos, pid
 		if !c.write(&p) {

@@ -32,6 +32,7 @@ import (
 	paho "github.com/eclipse/paho.mqtt.golang"
 	"github.com/eclipse/paho.mqtt.golang/packets"
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 	"github.com/stretchr/testify/require"
 
 	"natsd.dev/server/servertest"
@@ -651,13 +652,39 @@ func TestMQTTInteropRedeliveryOnReconnect(t *testing.T) {
 			}
 			require.Equal(t, mqMsg{topic: root + "/q1", payload: "one", qos: 1, duplicate: true}, got["one"])
 			require.Equal(t, mqMsg{topic: root + "/q2", payload: "two", qos: 2, duplicate: true}, got["two"])
-			// Acknowledged now: they do not come a third time.
+			// Acknowledged now (the client acknowledges after its handler
+			// returned: wait until the server has the acknowledgements),
+			// they do not come a third time.
+			s.waitAcked()
 			c.disconnect()
 			s.waitGone(o.id)
 			c = s.connectVersion(v.v, o)
 			nothingBefore(t, c, pub, root+"/marker")
 		})
 	}
+}
+
+// waitAcked waits until no stored MQTT message waits for an
+// acknowledgement: the consumers of $MQTT_msgs have none pending.
+func (s *mqServer) waitAcked() {
+	s.t.Helper()
+	nc, err := nats.Connect(s.p.url())
+	require.NoError(s.t, err)
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	require.NoError(s.t, err)
+	require.Eventually(s.t, func() bool {
+		st, err := js.Stream(context.Background(), "$MQTT_msgs")
+		if err != nil {
+			return false
+		}
+		pending := 0
+		lister := st.ListConsumers(context.Background())
+		for ci := range lister.Info() {
+			pending += ci.NumAckPending
+		}
+		return lister.Err() == nil && pending == 0
+	}, interopWait, 10*time.Millisecond)
 }
 
 func TestMQTTInteropZeroLengthClientID(t *testing.T) {

@@ -1,0 +1,75 @@
+package mqtt_test
+
+import (
+	"testing"
+
+	"natsd.dev/mqtt"
+	"natsd.dev/mqtt/internal/packet"
+	"natsd.dev/server"
+)
+
+// TestRedeliveryOrderAndOnce: a persistent session's QoS 1 and 2
+// messages, unacknowledged when the connection drops, are sent again on
+// the next connection in their first order [MQTT-4.6.0-1], each once (the
+// session and its consumer both know them); once acknowledged they do
+// not come back. Repeated: the consumer's push and the session's resend
+// race.
+func TestRedeliveryOrderAndOnce(t *testing.T) {
+	b := start(t, server.Options{}, mqtt.Options{}, "")
+	for i := range 10 {
+		id := "rd-" + string(rune('a'+i))
+		r := b.raw(t)
+		r.connect(&packet.Connect{ClientID: id})
+		r.write(packet.AppendSubscribe(nil, r.v, &packet.Subscribe{PacketID: 1, Filters: []packet.SubFilter{{Filter: id + "/#", QoS: 2}}}))
+		r.next()
+		pub := b.raw(t)
+		pub.connect(&packet.Connect{ClientID: id + "p", CleanStart: true})
+		pub.write(packet.AppendPublish(nil, pub.v, &packet.Publish{Topic: []byte(id + "/q1"), QoS: 1, PacketID: 1, Payload: []byte("one")}))
+		pub.next()
+		pub.write(packet.AppendPublish(nil, pub.v, &packet.Publish{Topic: []byte(id + "/q2"), QoS: 2, PacketID: 2, Payload: []byte("two")}))
+		pub.next()
+		pub.write(packet.AppendAck(nil, pub.v, packet.PUBREL, &packet.Ack{PacketID: 2}))
+		pub.next()
+		for range 2 {
+			r.next()
+		}
+		r.nc.Close()
+		r = b.raw(t)
+		r.connect(&packet.Connect{ClientID: id})
+		var again []packet.Publish
+		for range 2 {
+			typ, flags, body := r.next()
+			var p packet.Publish
+			if typ != packet.PUBLISH || packet.DecodePublish(r.v, flags, body, &p) != nil || !p.Dup {
+				t.Fatalf("%d: second: %d %+v", i, typ, p)
+			}
+			again = append(again, p)
+		}
+		if string(again[0].Payload) != "one" {
+			t.Fatalf("%d: sent again out of order: %q first", i, again[0].Payload)
+		}
+		for _, p := range again {
+			if p.QoS == 1 {
+				r.write(packet.AppendAck(nil, r.v, packet.PUBACK, &packet.Ack{PacketID: p.PacketID}))
+			} else {
+				r.write(packet.AppendAck(nil, r.v, packet.PUBREC, &packet.Ack{PacketID: p.PacketID}))
+				if typ, _, _ := r.next(); typ != packet.PUBREL {
+					t.Fatalf("%d: want PUBREL got %d", i, typ)
+				}
+				r.write(packet.AppendAck(nil, r.v, packet.PUBCOMP, &packet.Ack{PacketID: p.PacketID}))
+			}
+		}
+		r.write(packet.AppendDisconnect(nil, r.v, &packet.Disconnect{}))
+		r.closed()
+		r = b.raw(t)
+		r.connect(&packet.Connect{ClientID: id})
+		pub.write(packet.AppendPublish(nil, pub.v, &packet.Publish{Topic: []byte(id + "/marker"), QoS: 1, PacketID: 3, Payload: []byte("marker")}))
+		typ, flags, body := r.next()
+		var p packet.Publish
+		if typ != packet.PUBLISH || packet.DecodePublish(r.v, flags, body, &p) != nil || string(p.Payload) != "marker" {
+			t.Fatalf("%d: third: %d %q dup=%v qos=%d", i, typ, p.Payload, p.Dup, p.QoS)
+		}
+		r.nc.Close()
+		pub.nc.Close()
+	}
+}
