@@ -23,6 +23,7 @@ type Reader struct {
 	size       int    // base buffer size
 	max        int    // largest packet accepted, 0 for the protocol's limit
 	err        error  // sticky read error, returned once buf is drained
+	got        int    // bytes read so far (bounds the buffer's growth)
 }
 
 // NewReader returns a Reader on r with a buffer of bufSize bytes: 4096 when
@@ -141,10 +142,17 @@ func (r *Reader) read(need int) error {
 			return err
 		}
 		if n > 0 {
-			if r.end == len(r.buf) && r.size < keepBufSize {
-				// The stream keeps the buffer full: read more at a time
-				// from the next empty buffer on.
-				r.size = min(2*r.size, keepBufSize)
+			r.got += n
+			if r.end == len(r.buf) && 2*n >= len(r.buf) && r.size < keepBufSize {
+				// A large read filled the buffer: the stream has more to
+				// give, so read more at a time from the next empty buffer
+				// on (within the maximum, and never more than twice what
+				// arrived so far).
+				size := min(2*r.size, keepBufSize, 2*r.got)
+				if r.max > 0 {
+					size = min(size, max(r.max, r.size))
+				}
+				r.size = max(size, r.size)
 			}
 			return nil
 		}
