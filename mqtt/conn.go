@@ -839,7 +839,7 @@ func (c *conn) storeThenAck(subject string, hdr []byte, p *packet.Publish, typ b
 		}
 		c.acks = c.acks[i:]
 		if len(out) > 0 {
-			c.sess.Write(out)
+			c.sess.Queue(out) // on the account's goroutine: never block it
 		}
 		c.ackMu.Unlock()
 	})

@@ -2,6 +2,7 @@ package mqtt_test
 
 import (
 	"testing"
+	"time"
 
 	"natsd.dev/mqtt"
 	"natsd.dev/mqtt/internal/packet"
@@ -71,5 +72,52 @@ func TestRedeliveryOrderAndOnce(t *testing.T) {
 		}
 		r.nc.Close()
 		pub.nc.Close()
+	}
+}
+
+// TestSlowPersistentClientDoesNotHoldOthers: stored messages of every
+// persistent session of an account are pushed on one goroutine; a client
+// that stops reading must not hold another client's deliveries (they are
+// queued for each connection's writer, not written on that goroutine).
+func TestSlowPersistentClientDoesNotHoldOthers(t *testing.T) {
+	b := start(t, server.Options{}, mqtt.Options{}, "")
+	slow := b.raw(t)
+	if _, code := slow.connect(&packet.Connect{ClientID: "slow"}); code != 0 {
+		t.Fatalf("CONNACK %d", code)
+	}
+	slow.write(packet.AppendSubscribe(nil, slow.v, &packet.Subscribe{PacketID: 1, Filters: []packet.SubFilter{{Filter: "slow/#", QoS: 1}}}))
+	if typ, _, _ := slow.next(); typ != packet.SUBACK {
+		t.Fatalf("got %d, want SUBACK", typ)
+	}
+	fast := b.raw(t)
+	if _, code := fast.connect(&packet.Connect{ClientID: "fast"}); code != 0 {
+		t.Fatalf("CONNACK %d", code)
+	}
+	fast.write(packet.AppendSubscribe(nil, fast.v, &packet.Subscribe{PacketID: 1, Filters: []packet.SubFilter{{Filter: "fast/#", QoS: 1}}}))
+	if typ, _, _ := fast.next(); typ != packet.SUBACK {
+		t.Fatalf("got %d, want SUBACK", typ)
+	}
+	// The slow client reads nothing from now on: 16 MiB for it fill its
+	// socket's buffers.
+	pub := b.raw(t)
+	if _, code := pub.connect(&packet.Connect{ClientID: "pub", CleanStart: true}); code != 0 {
+		t.Fatalf("CONNACK %d", code)
+	}
+	big := make([]byte, 64<<10)
+	for i := range 256 {
+		pub.write(packet.AppendPublish(nil, pub.v, &packet.Publish{Topic: []byte("slow/x"), QoS: 1, PacketID: uint16(i + 1), Payload: big}))
+		if typ, _, _ := pub.next(); typ != packet.PUBACK {
+			t.Fatalf("got %d, want PUBACK", typ)
+		}
+	}
+	pub.write(packet.AppendPublish(nil, pub.v, &packet.Publish{Topic: []byte("fast/x"), QoS: 1, PacketID: 999, Payload: []byte("go")}))
+	fast.nc.SetReadDeadline(time.Now().Add(3 * time.Second))
+	typ, flags, body, err := fast.r.Next()
+	if err != nil {
+		t.Fatalf("the fast client got nothing while the slow one was stuck: %v", err)
+	}
+	var p packet.Publish
+	if typ != packet.PUBLISH || packet.DecodePublish(fast.v, flags, body, &p) != nil || string(p.Payload) != "go" {
+		t.Fatalf("got %d %q", typ, p.Payload)
 	}
 }

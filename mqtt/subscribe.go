@@ -350,12 +350,16 @@ func ackInfo(reply []byte) (seq, delivered uint64, ts int64) {
 // send them again when there is none. A message larger than the client
 // accepts is dropped, as MQTT 5 says.
 func (c *conn) deliver(qos byte, t, payload []byte, props *packet.Properties, retain bool, ackReply string, seq uint64, dup bool) {
+	// A stored message comes on the account's shared goroutine: it is
+	// queued for the connection's writer, never written there (a slow
+	// client must not hold the other sessions' deliveries).
+	shared := seq != 0 || ackReply != ""
 	p := packet.Publish{Topic: t, Retain: retain, Payload: payload}
 	if props != nil {
 		p.Props = *props
 	}
 	if qos == 0 {
-		c.write(&p)
+		c.write(&p, shared)
 		return
 	}
 	s := c.s
@@ -370,7 +374,7 @@ func (c *conn) deliver(qos byte, t, payload []byte, props *packet.Properties, re
 			s.mu.Unlock()
 			if again {
 				p.QoS, p.Dup, p.PacketID = om.qos, true, pid
-				c.write(&p)
+				c.write(&p, shared)
 			}
 			return
 		}
@@ -399,7 +403,7 @@ func (c *conn) deliver(qos byte, t, payload []byte, props *packet.Properties, re
 	}
 	s.mu.Unlock()
 	p.QoS, p.Dup, p.PacketID = qos, dup, pid
-	if !c.write(&p) {
+	if !c.write(&p, shared) {
 		c.ack(ackType(qos), pid) // too large for the client: dropped
 	}
 }
@@ -412,13 +416,18 @@ func ackType(qos byte) byte {
 }
 
 // write sends a PUBLISH unless it is larger than the client's Maximum
-// Packet Size.
-func (c *conn) write(p *packet.Publish) bool {
+// Packet Size; shared says the caller serves other sessions too (it
+// queues rather than writes).
+func (c *conn) write(p *packet.Publish, shared bool) bool {
 	b := packet.AppendPublish(nil, c.v, p)
 	if c.maxOut > 0 && len(b) > c.maxOut {
 		return false
 	}
-	c.sess.Write(b)
+	if shared {
+		c.sess.Queue(b)
+	} else {
+		c.sess.Write(b)
+	}
 	return true
 }
 
@@ -476,7 +485,7 @@ func (c *conn) sendRetained(sub *subscription) {
 		}
 		qos := min(r.qos, sub.qos)
 		if qos == 0 {
-			c.write(&p)
+			c.write(&p, false)
 			continue
 		}
 		s := c.s
@@ -489,7 +498,7 @@ func (c *conn) sendRetained(sub *subscription) {
 		s.track(pid, &outMsg{qos: qos, topic: t, payload: r.payload, sent: c})
 		s.mu.Unlock()
 		p.QoS, p.PacketID = qos, pid
-		if !c.write(&p) {
+		if !c.write(&p, false) {
 			c.ack(ackType(qos), pid)
 		}
 	}

@@ -836,7 +836,14 @@ func (sess *Session) PublishAs(to, subject, reply string, hdr, data []byte) erro
 // (one writer goroutine, writev, the slow-consumer policy). A backlog past
 // max_pending closes the session as a slow consumer and returns ErrClosed,
 // as a delivery would; so does a failed write.
-func (sess *Session) Write(b []byte) error {
+func (sess *Session) Write(b []byte) error { return sess.write(b, true) }
+
+// Queue is Write without the write on the caller's goroutine: b always
+// goes to the writer. A goroutine that serves many sessions (a front end's
+// shared one) uses it, so that one slow client cannot hold it.
+func (sess *Session) Queue(b []byte) error { return sess.write(b, false) }
+
+func (sess *Session) write(b []byte, inline bool) error {
 	c := sess.c
 	if c.nc == nil {
 		return errors.New("server: Write on a session without Conn")
@@ -846,7 +853,7 @@ func (sess *Session) Write(b []byte) error {
 		c.mu.Unlock()
 		return ErrClosed
 	}
-	if c.out.pending() == 0 && !c.writing {
+	if inline && c.out.pending() == 0 && !c.writing {
 		c.writing = true
 		c.mu.Unlock()
 		c.nc.SetWriteDeadline(time.Now().Add(time.Duration(c.srv.writeDeadline.Load())))
