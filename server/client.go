@@ -1092,11 +1092,29 @@ func (c *client) writeLoop() {
 			flush := c.flushOnClose
 			c.mu.Unlock()
 			if flush {
+				c.waitWriting()
 				c.flushOut()
 			}
 			c.nc.Close()
 			return
 		}
+	}
+}
+
+// waitWriting waits, within the write deadline, until no other goroutine
+// is writing the socket (the read loop flushing its own replies, a
+// Session.Write): what it left queued is the writer's to flush before the
+// socket closes. A close is rare and such a write short; it polls.
+func (c *client) waitWriting() {
+	deadline := time.Now().Add(time.Duration(c.srv.writeDeadline.Load()))
+	for {
+		c.mu.Lock()
+		busy := c.writing
+		c.mu.Unlock()
+		if !busy || time.Now().After(deadline) {
+			return
+		}
+		time.Sleep(50 * time.Microsecond)
 	}
 }
 
