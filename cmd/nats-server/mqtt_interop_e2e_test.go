@@ -515,6 +515,10 @@ func TestMQTTInteropOfflineQueueing(t *testing.T) {
 				away := s.connectVersion(v.v, o)
 				require.Equal(t, []byte{0, 1, 2}, away.subscribe([]string{"offline/q0", "offline/q1", "offline/q2"}, []byte{0, 1, 2}))
 				away.disconnect()
+				// Gone before the messages come: a message pushed to a
+				// connection still closing waits in the session, and after
+				// a restart for its consumer's ack wait (a known limit).
+				s.waitGone(o.id)
 
 				pub := s.connectVersion(v.v, connOpts{id: clientID(t, "pub")})
 				for q := range byte(3) {

@@ -205,6 +205,7 @@ func TestMQTTInteropMosquittoPersistentSession(t *testing.T) {
 				}
 				// -E: exit once subscribed.
 				session("-E").exited()
+				s.waitGone(id) // see TestMQTTInteropOfflineQueueing
 				for q := range 3 {
 					for i := range 2 {
 						s.mosquittoPub(pubBin, "-V", v, "-q", fmt.Sprint(q), "-t", fmt.Sprintf("mosq/away/q%d", q), "-m", fmt.Sprint("before ", i))
@@ -217,6 +218,7 @@ func TestMQTTInteropMosquittoPersistentSession(t *testing.T) {
 					got[sub.line()]++
 				}
 				sub.exited()
+				s.waitGone(id)
 				require.Equal(t, map[string]int{"mosq/away/q1 before 0": 1, "mosq/away/q1 before 1": 1, "mosq/away/q2 before 0": 1, "mosq/away/q2 before 1": 1}, got)
 				for q := 1; q < 3; q++ {
 					for i := range 3 {
