@@ -426,3 +426,26 @@ func (a *account) expireLater(s *session, d time.Duration) {
 		}
 	})
 }
+
+// nakInFlight hands the stored messages the account's sessions have in
+// flight back to their consumers, due at once, before the server stops:
+// the sessions' memory of them goes with the process, and the consumers
+// would otherwise send them again only after their ack wait. a.mu is
+// held.
+func (a *account) nakInFlight() {
+	for _, s := range a.sessions {
+		s.mu.Lock()
+		var replies []string
+		for _, om := range s.out {
+			if om.ackReply != "" && !om.released {
+				replies = append(replies, om.ackReply)
+			}
+		}
+		s.mu.Unlock()
+		for _, r := range replies {
+			// A delay of 1ns: the consumer keeps the message due since
+			// its delivery, so it is due again as soon as it recovers.
+			_ = a.js.sess.Publish(r, "", nil, []byte(`-NAK {"delay":1}`))
+		}
+	}
+}

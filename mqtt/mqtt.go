@@ -150,6 +150,7 @@ func (m *MQTT) Shutdown(ctx context.Context) error {
 	for _, a := range accs {
 		a.mu.Lock()
 		if a.js != nil {
+			a.nakInFlight()
 			a.js.close()
 		}
 		a.mu.Unlock()

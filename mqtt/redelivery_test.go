@@ -121,3 +121,42 @@ func TestSlowPersistentClientDoesNotHoldOthers(t *testing.T) {
 		t.Fatalf("got %d %q", typ, p.Payload)
 	}
 }
+
+// TestInFlightAfterCleanRestart: a stored message sent to a client that
+// never acknowledged it is sent again as soon as the client comes back
+// after a clean restart, not after the consumer's ack wait (30 s).
+func TestInFlightAfterCleanRestart(t *testing.T) {
+	b := start(t, server.Options{}, mqtt.Options{}, "")
+	r := b.raw(t)
+	if _, code := r.connect(&packet.Connect{ClientID: "inflight"}); code != 0 {
+		t.Fatalf("CONNACK %d", code)
+	}
+	r.write(packet.AppendSubscribe(nil, r.v, &packet.Subscribe{PacketID: 1, Filters: []packet.SubFilter{{Filter: "inflight/#", QoS: 1}}}))
+	if typ, _, _ := r.next(); typ != packet.SUBACK {
+		t.Fatalf("got %d, want SUBACK", typ)
+	}
+	pub := b.raw(t)
+	if _, code := pub.connect(&packet.Connect{ClientID: "inflight-pub", CleanStart: true}); code != 0 {
+		t.Fatalf("CONNACK %d", code)
+	}
+	pub.write(packet.AppendPublish(nil, pub.v, &packet.Publish{Topic: []byte("inflight/x"), QoS: 1, PacketID: 1, Payload: []byte("unacked")}))
+	if typ, _, _ := pub.next(); typ != packet.PUBACK {
+		t.Fatalf("got %d, want PUBACK", typ)
+	}
+	if typ, _, _ := r.next(); typ != packet.PUBLISH {
+		t.Fatalf("got %d, want PUBLISH", typ)
+	}
+	r.nc.Close() // no PUBACK
+	b.stop(t)
+	b = start(t, server.Options{}, mqtt.Options{}, b.dir)
+	r = b.raw(t)
+	if present, code := r.connect(&packet.Connect{ClientID: "inflight"}); code != 0 || !present {
+		t.Fatalf("CONNACK %d present %v", code, present)
+	}
+	r.nc.SetReadDeadline(time.Now().Add(5 * time.Second))
+	typ, flags, body, err := r.r.Next()
+	var p packet.Publish
+	if err != nil || typ != packet.PUBLISH || packet.DecodePublish(r.v, flags, body, &p) != nil || string(p.Payload) != "unacked" || !p.Dup {
+		t.Fatalf("after the restart: %v %d %q dup=%v", err, typ, p.Payload, p.Dup)
+	}
+}
