@@ -84,6 +84,12 @@ func (p *Parser) Reset() {
 	p.f = Frame{}
 }
 
+// Buffered returns the capacity of the scratch space the parser holds
+// for an operation split across reads (a control line without its end,
+// a payload not complete yet), for a caller that accounts for the memory
+// of a connection.
+func (p *Parser) Buffered() int { return cap(p.line) + cap(p.pay) }
+
 func (p *Parser) lineLimit() int {
 	n := p.MaxControlLine
 	if n <= 0 {

@@ -158,6 +158,17 @@ type client struct {
 	// reloaded hands permissions a reload gave the client to the read
 	// loop, which applies them before its next batch (auth_reload.go).
 	reloaded atomic.Pointer[permsUpdate]
+	// unauth: the connection is listed as unauthenticated (unauth.go)
+	// as far as the reader knows; unauthHeld is the reader's part of its
+	// charge (read buffer, parser scratch); unauthPB its transport's
+	// PendingBytesConn, set before the reader starts.
+	unauth     bool
+	unauthHeld atomic.Int64
+	unauthPB   PendingBytesConn
+	// guarded by Server.unauth.mu
+	unauthIn               bool
+	unauthCharge           int64
+	unauthPrev, unauthNext *client
 
 	iov net.Buffers // writer-owned writev scratch
 	// Cumulative counters for monitoring, updated once per read batch.
@@ -267,14 +278,23 @@ func (s *Server) createClient(nc net.Conn, tlsCfg *tls.Config) {
 		return
 	}
 	tooMany := len(s.clients) >= int(s.maxConn.Load())
+	refused, logStart := false, false
 	if !tooMany {
-		s.clients[c.cid] = c
+		var admitted bool
+		admitted, logStart = s.admitUnauth(c)
+		if refused = !admitted; !refused {
+			s.clients[c.cid] = c
+		}
 	}
 	s.wg.Add(2)
 	s.mu.Unlock()
 	s.stats.TotalConns.Add(1)
+	if refused {
+		s.logUnauthStart(logStart)
+		s.evictUnauth()
+	}
 
-	if tooMany && tlsInfo != nil {
+	if (tooMany || refused) && tlsInfo != nil {
 		// As upstream, the refusal goes out in the clear after INFO.
 		// c is not registered, so c.nc may still change.
 		c.nc, tlsInfo = nc, nil
@@ -285,6 +305,12 @@ func (s *Server) createClient(nc net.Conn, tlsCfg *tls.Config) {
 		c.debugf("Client connection created")
 		s.log.Error(c.logPrefix + " - maximum connections exceeded")
 		c.sendErrAndClose(errTextMaxConns, reasonMaxConnections)
+		go func() { defer s.wg.Done(); c.discardUntilClosed() }()
+		return
+	}
+	if refused {
+		c.debugf("Client connection created")
+		c.sendErrAndClose(errTextUnauthMemory, reasonUnauthMemory)
 		go func() { defer s.wg.Done(); c.discardUntilClosed() }()
 		return
 	}
@@ -308,7 +334,10 @@ func (c *client) startTimers() {
 	if c.closed {
 		return
 	}
-	c.pingTimer = time.AfterFunc(firstPing(time.Duration(s.pingInterval.Load())), c.processPingTimer)
+	// As upstream, the first PING waits a whole interval until CONNECT
+	// (which brings it forward, see processConnect): a connection that
+	// has sent nothing gets no PING (2 minutes by default).
+	c.pingTimer = time.AfterFunc(time.Duration(s.pingInterval.Load()), c.processPingTimer)
 	if c.authPending {
 		c.authTimer = time.AfterFunc(s.auth.Load().timeout, c.authTimeout)
 	}
@@ -368,6 +397,10 @@ func (c *client) readLoop(raw net.Conn, tlsInfo []byte) {
 				return
 			}
 			buf = c.resizeReadBuf(buf, n)
+			if c.unauth {
+				c.unauthHeld.Store(int64(cap(buf) + c.parser.Buffered()))
+				c.chargeUnauth()
+			}
 		}
 		if err != nil {
 			// EOF, a reset or our own close: the client is gone.
@@ -467,10 +500,13 @@ func (c *client) HandleFrame(f *protocol.Frame) error {
 	if c.traceOn {
 		c.traceIn(f)
 	}
-	if c.authPending && f.Op != protocol.OpConnect {
-		if err := c.authWithoutConnect(); err != nil {
-			return err
+	if c.unauth && f.Op != protocol.OpConnect {
+		if c.authPending {
+			if err := c.authWithoutConnect(); err != nil {
+				return err
+			}
 		}
+		c.leaveUnauth()
 	}
 	switch f.Op {
 	case protocol.OpPub, protocol.OpHPub:
@@ -514,10 +550,18 @@ func (c *client) processConnect(arg []byte) error {
 	if err := c.authenticate(&opts); err != nil {
 		return err
 	}
+	if c.unauth {
+		c.leaveUnauth()
+	}
+	first := !c.connected
 	c.opts = opts
 	c.connected = true
 	c.connectedAt = time.Now()
 	c.mu.Lock()
+	if first && c.pingTimer != nil && !c.closed {
+		// The first PING, which measures the RTT, follows CONNECT soon.
+		c.pingTimer.Reset(firstPing(time.Duration(c.srv.pingInterval.Load())))
+	}
 	c.headers = opts.Headers
 	c.name, c.lang, c.version = opts.Name, opts.Lang, opts.Version
 	c.connectSeen = true
@@ -1310,6 +1354,9 @@ func (c *client) closeWith(reason closeReason, flush bool) {
 	c.mu.Unlock()
 	if counted {
 		acc.conns.Add(-1)
+	}
+	if c.kind == kindClient {
+		c.removeUnauth()
 	}
 
 	s := c.srv

@@ -37,6 +37,7 @@ const (
 	reasonDuplicateRoute
 	reasonClusterNameConflict
 	reasonRouteRemoved
+	reasonUnauthMemory
 )
 
 var reasonText = [...]string{
@@ -60,6 +61,7 @@ var reasonText = [...]string{
 	reasonDuplicateRoute:            "Duplicate Route",
 	reasonClusterNameConflict:       "Cluster Name Conflict",
 	reasonRouteRemoved:              "Route Removed",
+	reasonUnauthMemory:              "Unauthenticated Memory Exceeded",
 }
 
 func (r closeReason) String() string {

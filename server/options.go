@@ -53,6 +53,16 @@ type Options struct {
 	// MaxPending is the outbound byte budget of a connection; a client over
 	// it is a slow consumer and is disconnected.
 	MaxPending int64
+	// MaxUnauthMemory is the memory budget of all the connections that
+	// have not authenticated yet (natsd's own, max_unauthenticated_memory):
+	// past it new connections are refused and the oldest unauthenticated
+	// ones closed, with -ERR 'maximum unauthenticated memory exceeded'.
+	// MaxUnauthConnMemory is the budget of one such connection, past
+	// which it is closed. Zero means DefaultMaxUnauthMemory and
+	// DefaultMaxUnauthConnMemory, a negative value no limit. See
+	// PendingBytesConn for what a transport adds to the estimate.
+	MaxUnauthMemory     int64
+	MaxUnauthConnMemory int64
 	// PingInterval and MaxPingsOut drive keepalive: a client that leaves
 	// MaxPingsOut pings unanswered is closed as a stale connection.
 	PingInterval time.Duration

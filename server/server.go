@@ -101,6 +101,11 @@ type Server struct {
 	maxPingsOut         atomic.Int32
 	writeDeadline       atomic.Int64
 	noFastProducerStall atomic.Bool
+	unauthLimits        unauthLimits
+
+	// unauth lists the connections that have not authenticated yet,
+	// against their memory budget (unauth.go).
+	unauth unauthState
 
 	// auth is the authentication chain and its settings, built at New
 	// and swapped whole by Reload (see auth_reload.go). Readers load it
@@ -254,6 +259,8 @@ func (s *Server) applyLimits(o *Options) {
 	s.maxPingsOut.Store(int32(o.MaxPingsOut))
 	s.writeDeadline.Store(int64(o.WriteDeadline))
 	s.noFastProducerStall.Store(o.NoFastProducerStall)
+	s.unauthLimits.max.Store(o.unauthMax())
+	s.unauthLimits.connMax.Store(o.unauthConnMax())
 }
 
 func (s *Server) newAccount(name string) *Account {
@@ -487,6 +494,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	for _, ln := range lns {
 		ln.Close()
 	}
+	s.stopUnauth()
 	for _, c := range clients {
 		c.closeConnection(reasonServerShutdown)
 	}
@@ -624,6 +632,8 @@ func (s *Server) Reload(opts Options) error {
 	s.opts.MaxPingsOut = opts.MaxPingsOut
 	s.opts.WriteDeadline = opts.WriteDeadline
 	s.opts.NoFastProducerStall = opts.NoFastProducerStall
+	s.opts.MaxUnauthMemory = opts.MaxUnauthMemory
+	s.opts.MaxUnauthConnMemory = opts.MaxUnauthConnMemory
 	s.opts.LameDuckDuration = opts.LameDuckDuration
 	s.opts.LameDuckGracePeriod = opts.LameDuckGracePeriod
 	if opts.Logger != nil {

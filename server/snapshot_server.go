@@ -84,6 +84,7 @@ func (s *Server) Varz(_ *snapshot.VarzOptions) (*snapshot.Varz, error) {
 		Tags:              slices.Clone(o.Tags),
 		SlowConsumerStats: &snapshot.SlowConsumerStats{Clients: uint64(s.stats.SlowConsumers.Load())},
 	}
+	v.Unauthenticated = s.unauthVarz()
 	mondoc.FillProcess(v, s.startTime)
 	for _, a := range s.accountList() {
 		v.Subscriptions += uint32(a.NumSubscriptions())

@@ -74,6 +74,12 @@ Cluster Options:
 Profiling Options:
         --profile <port>             Profiling HTTP port
 
+natsd Options (not in nats-server):
+        --max_unauthenticated_memory <size>
+                                     Memory budget of the connections not authenticated yet (default: 512MB, -1: none)
+        --max_unauthenticated_conn_memory <size>
+                                     Memory budget of one connection not authenticated yet (default: 256KB, -1: none)
+
 Common Options:
     -h, --help                       Show this message
     -v, --version                    Show version
@@ -108,6 +114,7 @@ type flags struct {
 	logtime, logtimeUTC, syslog   bool
 	debug, trace, vv, dv, dvv     bool
 	logSizeLimit                  sizeValue
+	unauthMem, unauthConnMem      sizeValue
 	maxTracedMsgLen               int
 	help, version, helpTLS        bool
 	httpPort, httpsPort, profile  int
@@ -184,6 +191,12 @@ func newFlagSet(f *flags, out io.Writer) *flag.FlagSet {
 	str(&f.clusterAdvertise, "cluster_advertise")
 	integer(&f.connectRetries, "connect_retries")
 	str(&f.clusterList, "cluster_listen")
+
+	// natsd's own options.
+	fs.Var(&f.unauthMem, "max_unauthenticated_memory", "")
+	f.canonical["max_unauthenticated_memory"] = "max_unauthenticated_memory"
+	fs.Var(&f.unauthConnMem, "max_unauthenticated_conn_memory", "")
+	f.canonical["max_unauthenticated_conn_memory"] = "max_unauthenticated_conn_memory"
 
 	// Common options.
 	boolean(&f.help, false, "help", "h")
@@ -309,6 +322,12 @@ func (f *flags) apply(cfg *config.Config) {
 	}
 	if f.set["log_size_limit"] {
 		l.SizeLimit = int64(f.logSizeLimit)
+	}
+	if f.set["max_unauthenticated_memory"] {
+		o.MaxUnauthMemory = int64(f.unauthMem)
+	}
+	if f.set["max_unauthenticated_conn_memory"] {
+		o.MaxUnauthConnMemory = int64(f.unauthConnMem)
 	}
 	if f.set["max_traced_msg_len"] {
 		l.MaxTracedMsgLen = f.maxTracedMsgLen

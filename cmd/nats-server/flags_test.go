@@ -43,6 +43,9 @@ func TestFlagsOverrideConfig(t *testing.T) {
 				return c.Log.File == "f.log" && c.Log.LogtimeUTC && c.Log.Syslog && c.Log.RemoteSyslog == "udp://h:514" &&
 					c.Log.SizeLimit == 10<<20 && c.Log.MaxTracedMsgLen == 64
 			}},
+		{"unauthenticated budget", []string{"--max_unauthenticated_memory", "64MB", "--max_unauthenticated_conn_memory", "-1"}, func(c config.Config) bool {
+			return c.Options.MaxUnauthMemory == 64<<20 && c.Options.MaxUnauthConnMemory == -1
+		}},
 		{"files", []string{"-P", "p.pid", "--ports_file_dir", "/d", "--client_advertise", "a:1"}, func(c config.Config) bool {
 			return c.PidFile == "p.pid" && c.PortsFileDir == "/d" && c.Options.ClientAdvertise == "a:1"
 		}},

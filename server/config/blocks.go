@@ -117,6 +117,7 @@ var coreKeys = keySet(coreUnsupported + coreIgnored + `
 	max_closed_clients host net port client_advertise server_name server_tags
 	max_connections max_conn max_subscriptions max_subs max_payload
 	max_control_line max_pending ping_interval ping_max write_deadline
+	max_unauthenticated_memory max_unauthenticated_conn_memory
 	lame_duck_duration lame_duck_grace_period no_header_support
 	no_fast_producer_stall disable_sublist_cache no_sublist_cache
 	no_system_account system_account system accounts debug trace

@@ -204,6 +204,10 @@ func (a *applier) entry(e *confparse.Entry) {
 		a.Int32(key, v, &o.MaxControlLine)
 	case "max_pending":
 		a.Int64(key, v, &o.MaxPending)
+	case "max_unauthenticated_memory":
+		a.Int64(key, v, &o.MaxUnauthMemory)
+	case "max_unauthenticated_conn_memory":
+		a.Int64(key, v, &o.MaxUnauthConnMemory)
 	case "ping_interval":
 		a.Duration(key, v, &o.PingInterval)
 	case "ping_max":

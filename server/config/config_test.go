@@ -43,6 +43,8 @@ max_subscriptions: 10
 max_payload: 2MB
 max_control_line: 2KB
 max_pending: 100MB
+max_unauthenticated_memory: 64MB
+max_unauthenticated_conn_memory: 128KB
 ping_interval: "30s"
 ping_max: 3
 write_deadline: "5s"
@@ -76,6 +78,7 @@ ports_file_dir: "/tmp"
 		{"advertise", o.ClientAdvertise, "nats.example.com:4222"}, {"tags", strings.Join(o.Tags, ","), "az:1,ssd"},
 		{"max_conn", o.MaxConn, 100}, {"max_subs", o.MaxSubs, 10}, {"max_payload", o.MaxPayload, int32(2 << 20)},
 		{"max_control_line", o.MaxControlLine, int32(2048)}, {"max_pending", o.MaxPending, int64(100 << 20)},
+		{"max_unauthenticated_memory", o.MaxUnauthMemory, int64(64 << 20)}, {"max_unauthenticated_conn_memory", o.MaxUnauthConnMemory, int64(128 << 10)},
 		{"ping_interval", o.PingInterval, 30 * time.Second}, {"ping_max", o.MaxPingsOut, 3},
 		{"write_deadline", o.WriteDeadline, 5 * time.Second}, {"ldm", o.LameDuckDuration, 45 * time.Second},
 		{"grace", o.LameDuckGracePeriod, 2 * time.Second}, {"headers", o.NoHeaderSupport, true}, {"no stall", o.NoFastProducerStall, true},

@@ -68,6 +68,28 @@ type Varz struct {
 	Tags              []string           `json:"tags,omitempty"`
 	SystemAccount     string             `json:"system_account,omitempty"`
 	SlowConsumerStats *SlowConsumerStats `json:"slow_consumer_stats"`
+	// Unauthenticated is natsd's own section (upstream has no such
+	// budget): the connections that have not authenticated yet.
+	Unauthenticated *UnauthenticatedVarz `json:"unauthenticated,omitempty"`
+}
+
+// UnauthenticatedVarz is the "unauthenticated" section of Varz, natsd's
+// own: the connections that have not authenticated yet and their memory
+// budget (max_unauthenticated_memory, max_unauthenticated_conn_memory;
+// 0 is no limit).
+type UnauthenticatedVarz struct {
+	// Connections and Bytes are the connections not authenticated now
+	// and the estimate of the memory they hold.
+	Connections int   `json:"connections"`
+	Bytes       int64 `json:"bytes"`
+	// MaxMemory and MaxConnMemory are the budgets in force.
+	MaxMemory     int64 `json:"max_memory"`
+	MaxConnMemory int64 `json:"max_conn_memory"`
+	// Refused counts the new connections refused because the total was
+	// past MaxMemory; Closed the unauthenticated connections closed, the
+	// oldest past MaxMemory or one past MaxConnMemory. Both since start.
+	Refused uint64 `json:"refused"`
+	Closed  uint64 `json:"closed"`
 }
 
 // ClusterOptsVarz is the cluster section of Varz, filled by the "cluster"
