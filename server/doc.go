@@ -301,8 +301,10 @@
 // websocket section of /varz itself, RegisterVarz); what
 // only the transport knows reaches the core through optional interfaces
 // of the net.Conn: TransportConn (its kind), CredentialsConn (cookies
-// standing for CONNECT credentials) and NetConn() net.Conn (the TLS
-// connection under a wrapper). Options.OnStart starts such listeners with
+// standing for CONNECT credentials), PendingBytesConn (what it buffers
+// inside Read, counted in the memory budget of connections that have not
+// authenticated, Options.MaxUnauthMemory; see unauth.go) and NetConn()
+// net.Conn (the TLS connection under a wrapper). Options.OnStart starts such listeners with
 // the server, before the client listener. The nats-server command's
 // WebSocket glue is natsd.dev/cmd/internal/wsserver.
 //
@@ -311,7 +313,7 @@
 //
 // # Layout
 //
-// This package is the core: connections (client.go, outbound.go, tls.go),
+// This package is the core: connections (client.go, outbound.go, tls.go, unauth.go),
 // accounts and cross-account delivery (account.go, exports.go,
 // crossaccount.go), in-process users (session.go, internal.go), links and
 // interest (link.go, link_kind.go, interest.go), authentication (auth.go,
