@@ -18,7 +18,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -199,21 +198,27 @@ listen: 127.0.0.1:%d
 http: 127.0.0.1:%d
 websocket { listen: "127.0.0.1:%d", no_tls: true, compression: true }
 `, ports[0], ports[1], ports[2]))
-	cmd := exec.Command(bin, "-c", conf)
-	logs := &servertest.Logs{}
-	cmd.Stderr = logs
-	require.NoError(t, cmd.Start())
-	done := make(chan struct{})
-	go func() { cmd.Wait(); close(done) }()
-	t.Cleanup(func() { cmd.Process.Kill(); <-done })
+	dir := t.TempDir()
+	servertest.StartProcess(t, bin, "-c", conf, "--ports_file_dir", dir)
 	addr := "127.0.0.1:" + strconv.Itoa(ports[0])
 	wsAddr := "127.0.0.1:" + strconv.Itoa(ports[2])
 	servertest.WaitListening(t, addr)
 	servertest.WaitListening(t, wsAddr)
 	nc := servertest.ConnectWhenReady(t, "nats://"+addr)
 	defer nc.Close()
+	// The ports file is named after the process id.
+	var pid int
+	servertest.WaitUntil(t, "the ports file", func() bool {
+		m, _ := filepath.Glob(filepath.Join(dir, "*.ports"))
+		if len(m) != 1 {
+			return false
+		}
+		name := strings.TrimSuffix(filepath.Base(m[0]), ".ports")
+		pid, _ = strconv.Atoi(name[strings.LastIndexByte(name, '_')+1:])
+		return pid > 0
+	})
 	var f unauthFigures
-	f.base = rssOf(t, cmd.Process.Pid)
+	f.base = rssOf(t, pid)
 
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
@@ -288,7 +293,7 @@ websocket { listen: "127.0.0.1:%d", no_tls: true, compression: true }
 		settle = 5 * time.Second
 	}
 	time.Sleep(settle)
-	f.rss = rssOf(t, cmd.Process.Pid)
+	f.rss = rssOf(t, pid)
 	f.goroutines = goroutinesOf(t, ports[1])
 	var v unauthVarzDoc
 	getVarzInto(t, ports[1], &v)
@@ -373,4 +378,51 @@ func goroutinesOf(t *testing.T, httpPort int) int {
 		}
 	}
 	return n
+}
+
+// As upstream: a connection that has not sent CONNECT gets no PING
+// before a whole ping_interval; CONNECT brings the first PING forward to
+// about 2s. Run against the binary and, when NATSD_UPSTREAM_SERVER is
+// set, against upstream nats-server with the same file.
+func TestNoPingBeforeConnectLikeUpstream(t *testing.T) {
+	if testing.Short() {
+		t.Skip("waits for a ping interval")
+	}
+	bins := []struct{ name, bin string }{{"natsd", binary}}
+	if up := os.Getenv("NATSD_UPSTREAM_SERVER"); up != "" {
+		bins = append(bins, struct{ name, bin string }{"upstream", up})
+	}
+	for _, b := range bins {
+		t.Run(b.name, func(t *testing.T) {
+			t.Parallel()
+			port := servertest.FreePorts(t, 1)[0]
+			conf := writeFile(t, filepath.Join(t.TempDir(), "p.conf"), fmt.Sprintf("listen: 127.0.0.1:%d\nping_interval: \"4s\"\n", port))
+			servertest.StartProcess(t, b.bin, "-c", conf)
+			addr := "127.0.0.1:" + strconv.Itoa(port)
+			servertest.WaitListening(t, addr)
+			silent := servertest.DialRaw(t, addr)
+			require.True(t, strings.HasPrefix(silent.ReadLine(), "INFO "))
+			start := time.Now()
+			rc := servertest.DialRaw(t, addr)
+			require.True(t, strings.HasPrefix(rc.ReadLine(), "INFO "))
+			rc.Send("CONNECT {\"verbose\":false}\r\n")
+			line, err := rc.TryReadLine(servertest.RawTimeout)
+			require.NoError(t, err)
+			require.Equal(t, "PING", line)
+			require.Less(t, time.Since(start), 3500*time.Millisecond, "the first PING follows CONNECT")
+			// The silent connection is older: a PING due at 2s would
+			// have come first.
+			line, err = silent.TryReadLine(20 * time.Millisecond)
+			require.True(t, isTimeout(err), "silent connection got %q (%v)", line, err)
+			// It gets one after the whole interval.
+			line, err = silent.TryReadLine(servertest.RawTimeout)
+			require.NoError(t, err)
+			require.Equal(t, "PING", line)
+		})
+	}
+}
+
+func isTimeout(err error) bool {
+	ne, ok := err.(net.Error)
+	return ok && ne.Timeout()
 }
