@@ -166,10 +166,15 @@ func TestUnauthMemoryFigures(t *testing.T) {
 	}
 	up := servertest.UpstreamBinary(t)
 	for _, mode := range []string{"silent", "trickle", "wsfrag"} {
-		for _, srv := range []struct{ name, bin string }{{"natsd", binary}, {"upstream", up}} {
+		for _, srv := range []struct{ name, bin, conf string }{
+			{"natsd", binary, ""},
+			{"upstream", up, ""},
+			// The budget at work: room for about 640 silent connections.
+			{"natsd/8MB", binary, "max_unauthenticated_memory: 8MB"},
+		} {
 			t.Run(mode+"/"+srv.name, func(t *testing.T) {
-				f := measureUnauth(t, srv.bin, mode, n)
-				t.Logf("FIGURES %-8s %-8s conns=%d rss_base=%.1fMiB rss=%.1fMiB per_conn=%.1fKiB goroutines=%d refused=%d closed=%d",
+				f := measureUnauth(t, srv.bin, srv.conf, mode, n)
+				t.Logf("FIGURES %-8s %-9s conns=%d rss_base=%.1fMiB rss=%.1fMiB per_conn=%.1fKiB goroutines=%d refused=%d closed=%d",
 					mode, srv.name, f.open, float64(f.base)/(1<<20), float64(f.rss)/(1<<20),
 					float64(f.rss-f.base)/float64(max(f.open, 1))/1024, f.goroutines, f.refused, f.closed)
 			})
@@ -191,13 +196,14 @@ const (
 	wsFragFrames = 16
 )
 
-func measureUnauth(t *testing.T, bin, mode string, n int) unauthFigures {
+func measureUnauth(t *testing.T, bin, extra, mode string, n int) unauthFigures {
 	ports := servertest.FreePorts(t, 3)
 	conf := writeFile(t, filepath.Join(t.TempDir(), "m.conf"), fmt.Sprintf(`
 listen: 127.0.0.1:%d
 http: 127.0.0.1:%d
 websocket { listen: "127.0.0.1:%d", no_tls: true, compression: true }
-`, ports[0], ports[1], ports[2]))
+%s
+`, ports[0], ports[1], ports[2], extra))
 	dir := t.TempDir()
 	servertest.StartProcess(t, bin, "-c", conf, "--ports_file_dir", dir)
 	addr := "127.0.0.1:" + strconv.Itoa(ports[0])
