@@ -213,3 +213,37 @@ func TestNoPingBeforeConnect(t *testing.T) {
 	line, err = silent.TryReadLine(50 * time.Millisecond)
 	require.Error(t, err, "got %q", line)
 }
+
+// A TLS connection is charged the handshake state on top; it leaves the
+// budget once its CONNECT authenticated.
+func TestUnauthTLSCharge(t *testing.T) {
+	p := servertest.NewPKI(t)
+	s := servertest.Start(t, server.Options{Host: "127.0.0.1", Port: server.RandomPort, TLSConfig: p.ServerConfig(false)})
+	plain := unauthVarz(t, s).Bytes
+	servertest.DialClient(t, s) // INFO in the clear, no handshake yet
+	servertest.WaitUntil(t, "the connection counted", func() bool { return unauthVarz(t, s).Connections == 1 })
+	require.Greater(t, unauthVarz(t, s).Bytes-plain, int64(24*1024), "TLS state charged")
+	nc := servertest.Connect(t, s, nats.Secure(p.ClientConfig()))
+	require.NoError(t, nc.Flush())
+	require.Equal(t, 1, unauthVarz(t, s).Connections, "only the raw one is left")
+}
+
+// Reload applies new budgets.
+func TestUnauthBudgetReload(t *testing.T) {
+	s := servertest.Start(t, server.Options{Host: "127.0.0.1", Port: server.RandomPort})
+	opts := s.Options()
+	opts.MaxUnauthMemory, opts.MaxUnauthConnMemory = 1<<20, 4096
+	require.NoError(t, s.Reload(opts))
+	v := unauthVarz(t, s)
+	require.Equal(t, int64(1<<20), v.MaxMemory)
+	require.Equal(t, int64(4096), v.MaxConnMemory)
+	// The fixed cost alone is past 4 KiB: a connection whose first read
+	// does not complete its CONNECT is closed after it; one that does is
+	// no longer counted.
+	nc := servertest.Connect(t, s)
+	require.NoError(t, nc.Flush())
+	rc := servertest.DialClient(t, s)
+	rc.Send("CONN")
+	require.Equal(t, errUnauthMemory, rc.ReadLine())
+	rc.ExpectClosed()
+}
