@@ -9,6 +9,8 @@ package main
 
 import (
 	"bufio"
+	"bytes"
+	"compress/flate"
 	"crypto/rand"
 	"encoding/base64"
 	binpkg "encoding/binary"
@@ -330,9 +332,16 @@ func wsFragment(c net.Conn) error {
 	if resp.StatusCode != http.StatusSwitchingProtocols {
 		return fmt.Errorf("upgrade: %s", resp.Status)
 	}
-	payload := make([]byte, wsFragChunk)
+	// A valid deflate stream of random bytes (about as long as its
+	// input), cut into frames: the message never ends.
+	raw := make([]byte, wsFragChunk*wsFragFrames)
+	rand.Read(raw)
+	var z bytes.Buffer
+	fw, _ := flate.NewWriter(&z, flate.BestSpeed)
+	fw.Write(raw)
+	fw.Flush()
 	for i := range wsFragFrames {
-		rand.Read(payload)
+		payload := z.Bytes()[i*wsFragChunk : (i+1)*wsFragChunk]
 		var hdr [14]byte
 		b0 := byte(0x00) // continuation, no FIN
 		if i == 0 {
@@ -342,7 +351,7 @@ func wsFragment(c net.Conn) error {
 		hdr[1] = 0x80 | 126 // masked, 16-bit length
 		binpkg.BigEndian.PutUint16(hdr[2:], uint16(len(payload)))
 		copy(hdr[4:8], key[:4])
-		frame := append(hdr[:8:8], payload...)
+		frame := append(hdr[:8:8], payload...) // copies: payload is z's
 		for j := range payload {
 			frame[8+j] ^= key[j%4]
 		}
