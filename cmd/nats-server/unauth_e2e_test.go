@@ -176,9 +176,9 @@ func TestUnauthMemoryFigures(t *testing.T) {
 		} {
 			t.Run(mode+"/"+srv.name, func(t *testing.T) {
 				f := measureUnauth(t, srv.bin, srv.conf, mode, n)
-				t.Logf("FIGURES %-8s %-9s conns=%d rss_base=%.1fMiB rss=%.1fMiB per_conn=%.1fKiB goroutines=%d refused=%d closed=%d",
+				t.Logf("FIGURES %-8s %-9s conns=%d rss_base=%.1fMiB rss=%.1fMiB per_conn=%.1fKiB goroutines=%d refused=%d closed=%d charged=%.1fMiB",
 					mode, srv.name, f.open, float64(f.base)/(1<<20), float64(f.rss)/(1<<20),
-					float64(f.rss-f.base)/float64(max(f.open, 1))/1024, f.goroutines, f.refused, f.closed)
+					float64(f.rss-f.base)/float64(max(f.open, 1))/1024, f.goroutines, f.refused, f.closed, float64(f.charged)/(1<<20))
 			})
 		}
 	}
@@ -188,6 +188,7 @@ type unauthFigures struct {
 	base, rss        int64
 	goroutines, open int
 	refused, closed  uint64
+	charged          int64 // natsd's estimate (/varz)
 }
 
 // wsFragChunk and wsFragFrames: what each WebSocket connection sends (a
@@ -307,6 +308,7 @@ websocket { listen: "127.0.0.1:%d", no_tls: true, compression: true }
 	getVarzInto(t, ports[1], &v)
 	f.open = v.Connections - 1 // the measuring client
 	f.refused, f.closed = v.Unauthenticated.Refused, v.Unauthenticated.Closed
+	f.charged = v.Unauthenticated.Bytes
 	return f
 }
 
@@ -332,10 +334,14 @@ func wsFragment(c net.Conn) error {
 	if resp.StatusCode != http.StatusSwitchingProtocols {
 		return fmt.Errorf("upgrade: %s", resp.Status)
 	}
-	// A valid deflate stream of random bytes (about as long as its
-	// input), cut into frames: the message never ends.
+	// A valid deflate stream (about as long as its input: random bytes)
+	// of a PUB whose payload never ends, cut into frames, the message
+	// never ends either: a transport that buffers until FIN holds the
+	// compressed bytes, one that inflates as frames arrive hands the PUB
+	// to the server, whose parser holds its payload so far.
 	raw := make([]byte, wsFragChunk*wsFragFrames)
 	rand.Read(raw)
+	copy(raw, "PUB x 100000\r\n")
 	var z bytes.Buffer
 	fw, _ := flate.NewWriter(&z, flate.BestSpeed)
 	fw.Write(raw)
