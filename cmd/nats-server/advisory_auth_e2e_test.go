@@ -17,6 +17,7 @@ import (
 	"math"
 	"net"
 	"net/http"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -381,4 +382,88 @@ func jsonBody(t *testing.T, v any) []byte {
 	b, err := json.Marshal(v)
 	require.NoError(t, err)
 	return b
+}
+
+// GHSA-g33f-6538-grxh (NATS-advisory 2026-23): a truncated public key
+// taken from a client's credentials before authentication reached Ed25519
+// verification with a wrong length and panicked the server (operator
+// mode, where the key came from a client JWT). natsd has no operator mode,
+// but nkey users verify a client signature before authentication: CONNECTs
+// with truncated, overlong and malformed keys, signatures and JWTs must
+// each be refused, and the server keep serving.
+func TestAdvisoryGHSA_g33f_6538_grxh_MalformedKeysPreAuth(t *testing.T) {
+	const user = "UCRMFPYNLLFTMYO2ZJMVXLAAWBR5LNP7DR4JTGVIWTXN5NY5AN5DU34V"
+	conf := writeFile(t, filepath.Join(t.TempDir(), "nkey.conf"),
+		fmt.Sprintf("authorization { users: [{nkey: %s}] }\n", user))
+	p := start(t, "-c", conf)
+	jwtish := "eyJ0eXAiOiJKV1QiLCJhbGciOiJlZDI1NTE5LW5rZXkifQ." +
+		"eyJpc3MiOiJBQkMiLCJzdWIiOiJVQUJDIiwibmF0cyI6eyJ0eXBlIjoidXNlciJ9fQ.AAAA"
+	for _, fields := range []string{
+		`"nkey":"` + user + `","sig":"AAAA"`,
+		`"nkey":"` + user + `","sig":""`,
+		`"nkey":"` + user + `","sig":"` + strings.Repeat("A", 300) + `"`,
+		`"nkey":"` + user + `","sig":"!!not base64!!"`,
+		`"nkey":"` + user[:20] + `","sig":"AAAA"`,
+		`"nkey":"U","sig":"AAAA"`,
+		`"nkey":"` + user + "AAAA" + `","sig":"AAAA"`,
+		`"nkey":"` + strings.Replace(user, "U", "A", 1) + `","sig":"AAAA"`,
+		`"jwt":"` + jwtish + `","sig":"AAAA"`,
+		`"jwt":"` + jwtish + `","nkey":"` + user[:10] + `","sig":"AAAA"`,
+		`"jwt":"a.b.c"`,
+	} {
+		rc := p.rawClient()
+		rc.Send(`CONNECT {"verbose":false,"pedantic":false,` + fields + "}\r\nPING\r\n")
+		require.Equal(t, "-ERR 'Authorization Violation'", rc.ReadLine(), fields)
+		rc.ExpectClosed()
+	}
+	p.alive()
+}
+
+// CVE-2023-46129 (GHSA-mr45-rx8q-wcm9): nkeys' xkey Seal used a fixed key
+// for all encryption, fixed in nkeys v0.4.6. natsd does not seal anything
+// with xkeys (no auth callout), but the binary must not link a vulnerable
+// nkeys either.
+func TestAdvisoryCVE2023_46129_NkeysVersion(t *testing.T) {
+	out, err := exec.Command("go", "version", "-m", binary).CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	m := regexp.MustCompile(`dep\s+github\.com/nats-io/nkeys\s+v0\.(\d+)\.(\d+)`).FindStringSubmatch(string(out))
+	if m == nil {
+		return // not linked at all
+	}
+	minor, _ := strconv.Atoi(m[1])
+	patch, _ := strconv.Atoi(m[2])
+	require.True(t, minor > 4 || minor == 4 && patch >= 6, "nkeys v0.%d.%d", minor, patch)
+}
+
+// CVE-2022-28357: a publisher in the system account made the server write
+// a file anywhere (account claim updates named the file). natsd keeps no
+// account resolver, so claim updates are not taken: requests with
+// climbing account names must leave no file behind and the server up.
+func TestAdvisoryCVE2022_28357_SystemAccountClaimsNoFileWrite(t *testing.T) {
+	dir := t.TempDir()
+	conf := writeFile(t, filepath.Join(dir, "sys.conf"), `
+accounts { SYS: { users: [{user: sys, password: sys}] } }
+system_account: SYS
+`)
+	p := start(t, "-c", conf)
+	cmd := exec.Command("ls", "-a", "/proc/"+strconv.Itoa(p.cmd.Process.Pid)+"/cwd/")
+	before, _ := cmd.Output()
+	sys := p.connect(nats.UserInfo("sys", "sys"))
+	target := filepath.Join(dir, "pwned")
+	rel := strings.Repeat("../", 16) + strings.TrimPrefix(target, "/")
+	for _, subj := range []string{
+		"$SYS.REQ.CLAIMS.UPDATE",
+		"$SYS.REQ.ACCOUNT." + rel + ".CLAIMS.UPDATE",
+		"$SYS.ACCOUNT." + rel + ".CLAIMS.UPDATE",
+		"$SYS.REQ.CLAIMS.PACK",
+		"$SYS.REQ.CLAIMS.DELETE",
+	} {
+		sys.Request(subj, []byte("eyJ0eXAiOiJKV1QifQ.eyJzdWIiOiIuLi8uLi9wd25lZCJ9.AAAA"), 300*time.Millisecond)
+	}
+	require.NoError(t, sys.Flush())
+	_, err := os.Stat(target)
+	require.True(t, os.IsNotExist(err), "a claims update wrote %s", target)
+	after, _ := exec.Command("ls", "-a", "/proc/"+strconv.Itoa(p.cmd.Process.Pid)+"/cwd/").Output()
+	require.Equal(t, string(before), string(after), "the server's working directory changed")
+	p.alive()
 }
