@@ -27,7 +27,9 @@ type certMap struct {
 //  3. one of its URIs (SAN), as written,
 //  4. its subject as Go prints it in RFC 2253 form (most specific RDN
 //     first, "CN=alice,OU=eng,O=Acme,C=US"), also with the subject's
-//     domain components appended (",DC=example,DC=com") as upstream does,
+//     domain components appended (",DC=example,DC=com") as upstream does;
+//     only when that form lost none of the subject's values (Go keeps one
+//     CN of several, so "CN=mallory,CN=dave,..." would print as dave's),
 //  5. a distinguished name equal to the subject, comparing attribute
 //     types case-insensitively and values exactly, in any RDN order, so
 //     "C=US, O=Acme, CN=alice" matches the subject above too.
