@@ -4,8 +4,10 @@ import (
 	"crypto/x509/pkix"
 	"encoding/asn1"
 	"fmt"
+	"maps"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -25,7 +27,9 @@ type certMap struct {
 //  3. one of its URIs (SAN), as written,
 //  4. its subject as Go prints it in RFC 2253 form (most specific RDN
 //     first, "CN=alice,OU=eng,O=Acme,C=US"), also with the subject's
-//     domain components appended (",DC=example,DC=com") as upstream does,
+//     domain components appended (",DC=example,DC=com") as upstream does;
+//     only when that form lost none of the subject's values (Go keeps one
+//     CN of several, so "CN=mallory,CN=dave,..." would print as dave's),
 //  5. a distinguished name equal to the subject, comparing attribute
 //     types case-insensitively and values exactly, in any RDN order, so
 //     "C=US, O=Acme, CN=alice" matches the subject above too.
@@ -57,12 +61,17 @@ func (m *certMap) Authenticate(r *Request) (*Identity, error) {
 	var rdns pkix.RDNSequence
 	_, derr := asn1.Unmarshal(cert.RawSubject, &rdns)
 	subject := cert.Subject.ToRDNSequence().String()
+	// Go's pkix.Name keeps one value of some attributes (a second CN is
+	// dropped), so its string form may name a subject the certificate
+	// does not have; it is matched only when it lost nothing
+	// (CVE-2026-33248).
+	faithful := derr == nil && faithfulName(rdns, cert.Subject.ToRDNSequence())
 	switch {
 	case slices.ContainsFunc(cert.EmailAddresses, try),
 		slices.ContainsFunc(cert.DNSNames, try),
 		slices.ContainsFunc(cert.URIs, func(u *url.URL) bool { return try(u.String()) }),
-		try(subject),
-		derr == nil && try(subject+domainComponents(rdns)):
+		faithful && try(subject),
+		faithful && try(subject+domainComponents(rdns)):
 	case derr == nil:
 		found = m.byDN[rdnKey(rdns)]
 	}
@@ -77,6 +86,41 @@ func (m *certMap) Authenticate(r *Request) (*Identity, error) {
 }
 
 var oidDC = asn1.ObjectIdentifier{0, 9, 2342, 19200300, 100, 1, 25}
+
+// faithfulName reports whether named, the subject as Go's pkix.Name
+// rebuilds it, holds every value of raw, the subject as the certificate
+// encodes it, for the attribute types pkix.Name knows: the same number of
+// values of each type, none holding a NUL byte.
+func faithfulName(raw, named pkix.RDNSequence) bool {
+	count := func(seq pkix.RDNSequence, known map[string]bool) map[string]int {
+		n := map[string]int{}
+		for _, rdn := range seq {
+			for _, atv := range rdn {
+				typ := atv.Type.String()
+				if known == nil || known[typ] {
+					n[typ]++
+				}
+			}
+		}
+		return n
+	}
+	for _, rdn := range raw {
+		for _, atv := range rdn {
+			if strings.ContainsRune(fmt.Sprint(atv.Value), 0) {
+				return false
+			}
+		}
+	}
+	want := count(named, nil)
+	known := map[string]bool{}
+	for typ := range want {
+		known[typ] = true
+	}
+	for _, typ := range []string{"2.5.4.3", "2.5.4.5", "2.5.4.6", "2.5.4.7", "2.5.4.8", "2.5.4.9", "2.5.4.10", "2.5.4.11", "2.5.4.17"} {
+		known[typ] = true
+	}
+	return maps.Equal(count(raw, known), want)
+}
 
 // domainComponents returns ",DC=a,DC=b" for the subject's DC attributes,
 // which Go's pkix.Name drops from its string form.
@@ -113,8 +157,10 @@ var attrNames = map[string]string{
 // attrAliases maps other spellings users write to the short names.
 var attrAliases = map[string]string{"E": "EMAILADDRESS", "S": "ST", "USERID": "UID"}
 
+// attrKey quotes the value so that no value can hold the separators
+// rdnKey and parseDN join attributes and RDNs with (CVE-2026-33248).
 func attrKey(typ, value string) string {
-	return typ + "=" + value
+	return typ + "=" + strconv.Quote(value)
 }
 
 // rdnKey normalizes a certificate subject: each RDN becomes its sorted
@@ -132,10 +178,10 @@ func rdnKey(rdns pkix.RDNSequence) string {
 			atvs = append(atvs, attrKey(typ, fmt.Sprint(atv.Value)))
 		}
 		slices.Sort(atvs)
-		keys = append(keys, strings.Join(atvs, "\x00+"))
+		keys = append(keys, strings.Join(atvs, "+"))
 	}
 	slices.Sort(keys)
-	return strings.Join(keys, "\x00,")
+	return strings.Join(keys, ",")
 }
 
 // parseDN normalizes an RFC 4514 distinguished name written as a user
@@ -159,10 +205,10 @@ func parseDN(s string) (string, bool) {
 			atvs = append(atvs, attrKey(typ, unescapeDN(strings.TrimSpace(val))))
 		}
 		slices.Sort(atvs)
-		keys = append(keys, strings.Join(atvs, "\x00+"))
+		keys = append(keys, strings.Join(atvs, "+"))
 	}
 	slices.Sort(keys)
-	return strings.Join(keys, "\x00,"), len(keys) > 0
+	return strings.Join(keys, ","), len(keys) > 0
 }
 
 // splitUnescaped splits s at every sep not preceded by a backslash.

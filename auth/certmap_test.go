@@ -74,6 +74,15 @@ func TestCertMap(t *testing.T) {
 		})}, 0, "G"},
 		{"subject value case matters", x509.Certificate{Subject: pkix.Name{CommonName: "DAVE", OrganizationalUnit: []string{"eng"}, Organization: []string{"Acme"}, Country: []string{"US"}}}, 0, ""},
 		{"extra attribute", x509.Certificate{Subject: pkix.Name{CommonName: "dave", OrganizationalUnit: []string{"eng"}, Organization: []string{"Acme"}, Country: []string{"US"}, Locality: []string{"Paris"}}}, 0, ""},
+		// CVE-2026-33248: subjects that only resemble a user's DN.
+		{"a second CN before (pkix.Name keeps the last)", x509.Certificate{RawSubject: rawSubject(t, pkix.RDNSequence{
+			{{Type: asn1.ObjectIdentifier{2, 5, 4, 6}, Value: "US"}}, {{Type: asn1.ObjectIdentifier{2, 5, 4, 10}, Value: "Acme"}},
+			{{Type: asn1.ObjectIdentifier{2, 5, 4, 11}, Value: "eng"}},
+			{{Type: asn1.ObjectIdentifier{2, 5, 4, 3}, Value: "mallory"}}, {{Type: asn1.ObjectIdentifier{2, 5, 4, 3}, Value: "dave"}},
+		})}, 0, ""},
+		{"a NUL and separator inside a value", x509.Certificate{RawSubject: rawSubject(t, pkix.RDNSequence{
+			{{Type: asn1.ObjectIdentifier{2, 5, 4, 3}, Value: "gina\x00+UID=42\x00,O=Acme"}},
+		})}, 0, ""},
 		{"unknown", x509.Certificate{Subject: pkix.Name{CommonName: "zed"}, DNSNames: []string{"zed.example.com"}}, 0, ""},
 		{"conn type allowed", x509.Certificate{Subject: pkix.Name{CommonName: "mqtt-only", Organization: []string{"Acme"}}}, auth.KindMQTT, "-"},
 		{"conn type denied", x509.Certificate{Subject: pkix.Name{CommonName: "mqtt-only", Organization: []string{"Acme"}}}, auth.KindStandard, ""},

@@ -318,6 +318,7 @@ func (s *Server) deliverService(pc *pubCtx, from *client, acc *Account, si *serv
 	if rs != "" {
 		rb = []byte(rs)
 	}
+	hdrLen, payload = stripRequestInfo(hdrLen, payload)
 	if s.deliverIn(pc, from, si.to, target, rb, hdrLen, payload, depth+1) {
 		return true
 	}

@@ -73,7 +73,9 @@ type Key struct {
 	Idx int32
 }
 
-// Page sorts keys and returns the page [offset, offset+limit) of them.
+// Page sorts keys and returns the page [offset, offset+limit) of them,
+// bounded to keys whatever the offset and limit: a request may carry any
+// int, negative or near the maximum (GHSA-q59r-vq66-pxc2).
 func Page(keys []Key, offset, limit int) []Key {
 	slices.SortFunc(keys, func(a, b Key) int {
 		if a.K != b.K {
@@ -81,7 +83,8 @@ func Page(keys []Key, offset, limit int) []Key {
 		}
 		return cmp.Compare(a.Cid, b.Cid)
 	})
-	return keys[min(offset, len(keys)):min(offset+limit, len(keys))]
+	start := min(max(offset, 0), len(keys))
+	return keys[start : start+min(max(limit, 0), len(keys)-start)]
 }
 
 // NeedsLock reports whether the sort key of an open connection lives

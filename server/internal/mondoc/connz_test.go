@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"natsd.dev/server/snapshot"
 )
 
 func TestFormatUptime(t *testing.T) {
@@ -46,5 +48,28 @@ func TestSubjectsCollide(t *testing.T) {
 	} {
 		require.Equal(t, tc.want, SubjectsCollide(tc.a, tc.b), "%s ~ %s", tc.a, tc.b)
 		require.Equal(t, tc.want, SubjectsCollide(tc.b, tc.a), "%s ~ %s", tc.b, tc.a)
+	}
+}
+
+// TestPageBounds: offsets and limits near the int bounds (a /connz or
+// $SYS CONNZ/SUBSZ request may carry any) give a bounded page, never a
+// panic (GHSA-q59r-vq66-pxc2).
+func TestPageBounds(t *testing.T) {
+	keys := []Key{{K: 3, Cid: 3}, {K: 1, Cid: 1}, {K: 2, Cid: 2}}
+	const maxInt, minInt = int(^uint(0) >> 1), -int(^uint(0)>>1) - 1
+	for _, tc := range []struct{ offset, limit, want int }{
+		{0, 2, 2}, {1, maxInt, 2}, {maxInt, maxInt, 0}, {maxInt, 1, 0}, {2, maxInt - 1, 1},
+		{-1, 2, 2}, {minInt, minInt, 0}, {0, -5, 0}, {3, 1, 0},
+	} {
+		page := Page(keys, tc.offset, tc.limit)
+		require.Len(t, page, tc.want, "offset %d limit %d", tc.offset, tc.limit)
+	}
+	require.Equal(t, uint64(2), Page(keys, 1, 1)[0].Cid)
+	for _, tc := range []struct{ offset, limit, want int }{
+		{maxInt, maxInt, 0}, {1, maxInt, 2}, {minInt, minInt, 0}, {0, 1, 1},
+	} {
+		sz := &snapshot.Subsz{Offset: tc.offset, Limit: tc.limit}
+		PageSubs(sz, make([]snapshot.SubDetail, 3))
+		require.Len(t, sz.Subs, tc.want, "subsz offset %d limit %d", tc.offset, tc.limit)
 	}
 }

@@ -35,8 +35,10 @@ func PageSubs(sz *snapshot.Subsz, subs []snapshot.SubDetail) {
 		return cmp.Or(cmp.Compare(a.Cid, b.Cid), cmp.Compare(a.Sid, b.Sid), cmp.Compare(a.Subject, b.Subject))
 	})
 	sz.Total = len(subs)
-	lo := min(sz.Offset, len(subs))
-	hi := min(sz.Offset+sz.Limit, len(subs))
+	// Offset+Limit may overflow for a request near the maximum int
+	// (GHSA-q59r-vq66-pxc2), so the page is bounded step by step.
+	lo := min(max(sz.Offset, 0), len(subs))
+	hi := lo + min(max(sz.Limit, 0), len(subs)-lo)
 	sz.Subs = subs[lo:hi:hi]
 }
 
