@@ -62,7 +62,9 @@
 // arguments, ended by "\r\n"; a bare "\n" is also accepted, as upstream
 // does. Verbs are case-insensitive. Message operations are followed by
 // exactly <size> payload bytes and "\r\n" (here a bare "\n" is an error).
-// Sizes are 1 to 9 decimal digits. In the table, [x] is optional and
+// Sizes are 1 to 9 decimal digits. In SUB and UNSUB a carriage return
+// inside the line separates arguments too, as upstream splits them; in
+// PUB and HPUB it is part of the subject. In the table, [x] is optional and
 // <rq> is the reply/queue part of routed and leaf messages:
 //
 //	<rq> = nothing | <reply> | + <reply> <queue>... | "|" <queue>...

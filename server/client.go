@@ -46,7 +46,9 @@ const (
 	kindSession // an in-process session (see Session)
 )
 
-// connectOpts is the CONNECT document, with upstream's JSON names.
+// connectOpts is the CONNECT document, with upstream's JSON names. A
+// client starts with defaultConnectOpts, which also fill in the fields
+// its CONNECT leaves out.
 type connectOpts struct {
 	Verbose      bool   `json:"verbose"`
 	Pedantic     bool   `json:"pedantic"`
@@ -66,6 +68,12 @@ type connectOpts struct {
 	NoResponders bool   `json:"no_responders"`
 	Account      string `json:"account,omitempty"`
 }
+
+// defaultConnectOpts are a client's options before CONNECT and the
+// defaults of the fields CONNECT omits: upstream's client options default
+// to verbose and pedantic, so "CONNECT {}" gets +OK and a wildcard PUB
+// gets 'Invalid Publish Subject'. Every client library sends both.
+var defaultConnectOpts = connectOpts{Verbose: true, Pedantic: true, Echo: true}
 
 // subscription is one SUB of a client, or an internal subscription with a
 // handler.
@@ -230,7 +238,7 @@ func (s *Server) createClient(nc net.Conn, tlsCfg *tls.Config) {
 		done:  make(chan struct{}),
 		subs:  make(map[string]*subscription),
 	}
-	c.opts.Echo = true
+	c.opts = defaultConnectOpts
 	if addr, ok := nc.RemoteAddr().(*net.TCPAddr); ok {
 		c.host, c.port = addr.IP.String(), addr.Port
 	} else if nc.RemoteAddr() != nil {
@@ -497,13 +505,15 @@ func (c *client) HandleFrame(f *protocol.Frame) error {
 }
 
 func (c *client) processConnect(arg []byte) error {
-	opts := connectOpts{Echo: true}
+	opts := defaultConnectOpts
 	if err := json.Unmarshal(arg, &opts); err != nil {
-		c.srv.log.Error(c.logPrefix + " - Error parsing CONNECT: " + err.Error())
-		return &closeError{text: protocol.TextUnknownOp, reason: reasonProtocolViolation}
+		// Upstream closes without a word to the client.
+		c.srv.log.Error(c.logPrefix + " - " + err.Error())
+		return &closeError{reason: reasonProtocolViolation}
 	}
 	if opts.Protocol < 0 || opts.Protocol > 1 {
-		return &closeError{text: protocol.TextUnknownOp, reason: reasonProtocolViolation}
+		c.srv.log.Error(c.logPrefix + " - " + errTextBadClientProtocol)
+		return &closeError{text: errTextBadClientProtocol, reason: reasonBadClientProtocol}
 	}
 	if !c.srv.info.Headers {
 		opts.Headers = false
@@ -572,18 +582,32 @@ func (c *client) sendConnectInfo() {
 	c.mu.Unlock()
 }
 
+// processPub checks and delivers a PUB or HPUB, in upstream's order: an
+// HPUB from a client that did not announce headers closes the connection
+// without a word; in pedantic mode a subject that is not a literal one
+// gets 'Invalid Publish Subject' and the message still goes on (upstream
+// only warns); then the publish permission; then delivery and +OK.
 func (c *client) processPub(f *protocol.Frame) error {
-	c.inMsgs++
-	if !c.validPubSubject(f.Subject) {
-		c.sendErr(errTextInvalidPubSubject)
-		return nil
+	if f.Op == protocol.OpHPub && !c.opts.Headers {
+		c.srv.log.Error(c.logPrefix + " - message headers not supported")
+		return &closeError{reason: reasonProtocolViolation}
 	}
+	c.inMsgs++
 	c.inBytes += int64(len(f.Payload))
+	if c.opts.Pedantic && !pedanticPubSubject(f.Subject) {
+		c.sendErr(errTextInvalidPubSubject)
+	}
 	if c.publisher != nil && !c.publisher.CanPublish(f.Subject) && !c.allowReply(f.Subject) {
 		c.pubViolation(f.Subject)
 		return nil
 	}
-	c.srv.deliverMsg(&c.pub, c, c.acc, f.Subject, f.Reply, f.HeaderLen, f.Payload)
+	hdr := f.HeaderLen
+	if hdr == 0 {
+		// An empty header block is no header: upstream delivers the
+		// message as MSG.
+		hdr = -1
+	}
+	c.srv.deliverMsg(&c.pub, c, c.acc, f.Subject, f.Reply, hdr, f.Payload)
 	if c.pub.refused {
 		c.refusedPub(f.Subject)
 	}
@@ -593,32 +617,48 @@ func (c *client) processPub(f *protocol.Frame) error {
 	return nil
 }
 
-// validPubSubject rejects malformed subjects and wildcards in pedantic
-// mode only, as upstream does: otherwise a subject holding "*" or ">"
-// tokens is published as it is (nats.go puts a consumer's wildcard filter
-// into the subject of its CONSUMER.CREATE request, and KV watchers do).
-func (c *client) validPubSubject(subj []byte) bool {
-	if len(subj) == 0 {
-		return false
+// pedanticPubSubject reports whether subj passes upstream's pedantic
+// publish check: no empty token and no wildcard token. Unlike a SUB's
+// subject, other bytes (control bytes, a CR inside the line) are not
+// checked. Wildcard subjects are published as they are (nats.go puts a
+// consumer's wildcard filter into the subject of its CONSUMER.CREATE
+// request, and KV watchers do): in pedantic mode with a warning.
+func pedanticPubSubject(subj []byte) bool {
+	start := 0
+	for i := 0; i <= len(subj); i++ {
+		if i < len(subj) && subj[i] != '.' {
+			continue
+		}
+		switch tok := subj[start:i]; {
+		case len(tok) == 0:
+			return false
+		case len(tok) == 1 && (tok[0] == '*' || tok[0] == '>'):
+			return false
+		}
+		start = i + 1
 	}
-	return !c.opts.Pedantic || sublist.ValidLiteralSubject(string(subj))
+	return true
 }
 
+// processSub checks and registers a SUB in upstream's order: the
+// subscribe permission first, then the subject's validity, then the
+// subscription limit.
 func (c *client) processSub(f *protocol.Frame) error {
 	subject := string(f.Subject)
-	if !sublist.ValidFilter(subject) || (len(f.Queue) > 0 && !validQueue(f.Queue)) {
-		c.sendErr(errTextInvalidSubject)
-		return nil
-	}
+	valid := sublist.ValidFilter(subject) && (len(f.Queue) == 0 || validQueue(f.Queue))
 	var filter *auth.Checker
 	if c.checker != nil {
 		if !c.checker.CanSubscribe(subject, string(f.Queue)) {
 			c.subViolation(subject, f.Queue, f.SID)
 			return nil
 		}
-		if c.checker.NeedsDeliveryFilter(subject) {
+		if valid && c.checker.NeedsDeliveryFilter(subject) {
 			filter = c.checker
 		}
+	}
+	if !valid {
+		c.sendErr(errTextInvalidSubject)
+		return nil
 	}
 	sid := string(f.SID)
 	c.mu.Lock()

@@ -10,6 +10,7 @@ const (
 	errTextInvalidSubject      = "Invalid Subject"
 	errTextStale               = "Stale Connection"
 	errTextNoRespondersHeaders = "no responders requires headers support"
+	errTextBadClientProtocol   = "invalid client protocol"
 )
 
 // closeReason says why a connection closed, with upstream's wording (as
@@ -37,6 +38,7 @@ const (
 	reasonDuplicateRoute
 	reasonClusterNameConflict
 	reasonRouteRemoved
+	reasonBadClientProtocol
 )
 
 var reasonText = [...]string{
@@ -60,6 +62,7 @@ var reasonText = [...]string{
 	reasonDuplicateRoute:            "Duplicate Route",
 	reasonClusterNameConflict:       "Cluster Name Conflict",
 	reasonRouteRemoved:              "Route Removed",
+	reasonBadClientProtocol:         "Bad Client Protocol Version",
 }
 
 func (r closeReason) String() string {
