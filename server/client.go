@@ -586,7 +586,7 @@ func (c *client) sendConnectInfo() {
 // HPUB from a client that did not announce headers closes the connection
 // without a word; in pedantic mode a subject that is not a literal one
 // gets 'Invalid Publish Subject' and the message still goes on (upstream
-// only warns); then the publish permission; then delivery and +OK.
+// only warns); then the publish permission; then +OK and delivery.
 func (c *client) processPub(f *protocol.Frame) error {
 	if f.Op == protocol.OpHPub && !c.opts.Headers {
 		c.srv.log.Error(c.logPrefix + " - message headers not supported")
@@ -607,12 +607,14 @@ func (c *client) processPub(f *protocol.Frame) error {
 		// message as MSG.
 		hdr = -1
 	}
+	if c.opts.Verbose {
+		// Before the delivery, as upstream: a client subscribed to
+		// its own subject reads +OK, then MSG.
+		c.sendOK()
+	}
 	c.srv.deliverMsg(&c.pub, c, c.acc, f.Subject, f.Reply, hdr, f.Payload)
 	if c.pub.refused {
 		c.refusedPub(f.Subject)
-	}
-	if c.opts.Verbose {
-		c.sendOK()
 	}
 	return nil
 }
