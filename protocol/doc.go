@@ -64,7 +64,9 @@
 // exactly <size> payload bytes and "\r\n" (here a bare "\n" is an error).
 // Sizes are 1 to 9 decimal digits. In SUB and UNSUB a carriage return
 // inside the line separates arguments too, as upstream splits them; in
-// PUB and HPUB it is part of the subject. In the table, [x] is optional and
+// PUB and HPUB it is part of the subject. A line ended by a bare "\n"
+// that holds a CR loses its last byte, as upstream's parser drops it
+// ("SUB a 1\rZ\n" is "SUB a 1"). In the table, [x] is optional and
 // <rq> is the reply/queue part of routed and leaf messages:
 //
 //	<rq> = nothing | <reply> | + <reply> <queue>... | "|" <queue>...

@@ -191,6 +191,8 @@ func (p *Parser) Parse(buf []byte, h Handler) error {
 		line := buf[i : i+nl]
 		if nl > 0 && line[nl-1] == '\r' {
 			line = line[:nl-1]
+		} else {
+			line = trimCR(line)
 		}
 		i += nl + 1
 		size, err := p.parseLine(line)
@@ -221,8 +223,13 @@ func (p *Parser) Parse(buf []byte, h Handler) error {
 	return nil
 }
 
+// trimCR removes the line end's CR from a control line ended by '\n'. As
+// upstream's parser, which sets a flag at any CR of the line and then
+// drops the line's last byte, a line holding a CR anywhere loses its last
+// byte even when that is not the CR ("SUB a 1\rZ\n" is "SUB a 1\r").
 func trimCR(b []byte) []byte {
-	if n := len(b); n > 0 && b[n-1] == '\r' {
+	n := len(b)
+	if n > 0 && (b[n-1] == '\r' || bytes.IndexByte(b, '\r') >= 0) {
 		return b[:n-1]
 	}
 	return b

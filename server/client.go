@@ -47,8 +47,8 @@ const (
 )
 
 // connectOpts is the CONNECT document, with upstream's JSON names. A
-// client starts with defaultConnectOpts, which also fill in the fields
-// its CONNECT leaves out.
+// client starts with defaultConnectOpts; a CONNECT changes the fields it
+// names.
 type connectOpts struct {
 	Verbose      bool   `json:"verbose"`
 	Pedantic     bool   `json:"pedantic"`
@@ -494,7 +494,16 @@ func (c *client) HandleFrame(f *protocol.Frame) error {
 		return nil
 	case protocol.OpConnect:
 		return c.processConnect(f.Arg)
-	case protocol.OpOK, protocol.OpInfo:
+	case protocol.OpOK:
+		return nil
+	case protocol.OpInfo:
+		// Ignored, but as upstream a client's INFO must be an INFO
+		// document: anything else closes the connection silently.
+		var info Info
+		if err := json.Unmarshal(f.Arg, &info); err != nil {
+			c.srv.log.Error(c.logPrefix + " - " + err.Error())
+			return &closeError{reason: reasonProtocolViolation}
+		}
 		return nil
 	case protocol.OpErr:
 		c.srv.log.Info(c.logPrefix + " - Client error: " + string(f.Arg))
@@ -505,7 +514,9 @@ func (c *client) HandleFrame(f *protocol.Frame) error {
 }
 
 func (c *client) processConnect(arg []byte) error {
-	opts := defaultConnectOpts
+	// As upstream, a CONNECT sets the fields it names over the current
+	// options: the defaults, or what an earlier CONNECT set.
+	opts := c.opts
 	if err := json.Unmarshal(arg, &opts); err != nil {
 		// Upstream closes without a word to the client.
 		c.srv.log.Error(c.logPrefix + " - " + err.Error())

@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -88,20 +89,21 @@ func (r wireResult) String() string {
 
 // expectedPongs parses in as natsd's parser does and returns the number
 // of PINGs a server answers, or -1 when the input is malformed (the
-// server closes) or ends inside an operation.
-func expectedPongs(in []byte) int {
+// server closes). complete is false when the input ends inside an
+// operation or with something else than PING.
+func expectedPongs(in []byte) (n int, complete bool) {
 	var p protocol.Parser
-	n, last := 0, protocol.OpUnknown
+	last := protocol.OpUnknown
 	err := p.Parse(in, protocol.HandlerFunc(func(f *protocol.Frame) error {
 		if last = f.Op; f.Op == protocol.OpPing {
 			n++
 		}
 		return nil
 	}))
-	if err != nil || !bytes.HasSuffix(in, []byte("PING\r\n")) || last != protocol.OpPing {
-		return -1
+	if err != nil {
+		return -1, true
 	}
-	return n
+	return n, bytes.HasSuffix(in, []byte("PING\r\n")) && last == protocol.OpPing
 }
 
 // wireExchange dials addr, reads the greeting, writes the chunks and reads
@@ -154,25 +156,19 @@ func wireExchange(addr string, chunks [][]byte, pongs int, wait time.Duration) (
 }
 
 // runWire sends in to each server and returns their results.
-func runWire(t *testing.T, servers []wireServer, chunks [][]byte, wait time.Duration) []wireResult {
-	t.Helper()
-	pongs := expectedPongs(bytes.Join(chunks, nil))
+func runWire(servers []wireServer, chunks [][]byte, pongs int, wait time.Duration) ([]wireResult, error) {
 	res := make([]wireResult, len(servers))
 	errs := make([]error, len(servers))
-	done := make(chan int, len(servers))
+	var wg sync.WaitGroup
 	for i, s := range servers {
+		wg.Add(1)
 		go func() {
+			defer wg.Done()
 			res[i], errs[i] = wireExchange(s.addr, chunks, pongs, wait)
-			done <- i
 		}()
 	}
-	for range servers {
-		<-done
-	}
-	for i, err := range errs {
-		require.NoError(t, err, servers[i].name)
-	}
-	return res
+	wg.Wait()
+	return res, errors.Join(errs...)
 }
 
 // TestWireAnswersAsUpstream checks each answer issue 21 lists under
@@ -250,7 +246,8 @@ func TestWireAnswersAsUpstream(t *testing.T) {
 			for _, tc := range cases {
 				t.Run(tc.name, func(t *testing.T) {
 					in := []byte(tc.in)
-					res, err := wireExchange(s.addr, [][]byte{in}, expectedPongs(in), 5*time.Second)
+					pongs, _ := expectedPongs(in)
+					res, err := wireExchange(s.addr, [][]byte{in}, pongs, 5*time.Second)
 					require.NoError(t, err)
 					require.Equal(t, tc.out, res.out)
 					require.Equal(t, tc.closed, res.closed, "closed")
