@@ -125,6 +125,7 @@ func (p *Parser) Parse(buf []byte, h Handler) error {
 	if p.err != nil {
 		return p.err
 	}
+	lh, _ := h.(LineHandler)
 	i := 0
 	switch p.state {
 	case stPayload:
@@ -159,6 +160,11 @@ func (p *Parser) Parse(buf []byte, h Handler) error {
 		size, err := p.parseLine(trimCR(p.line))
 		if err != nil {
 			return p.fail(err)
+		}
+		if size >= 0 && lh != nil {
+			if err := lh.HandleLine(&p.f); err != nil {
+				return p.fail(err)
+			}
 		}
 		if size >= 0 {
 			// The frame's views point into p.line, which stays put
@@ -198,6 +204,11 @@ func (p *Parser) Parse(buf []byte, h Handler) error {
 		size, err := p.parseLine(line)
 		if err != nil {
 			return p.fail(err)
+		}
+		if size >= 0 && lh != nil {
+			if err := lh.HandleLine(&p.f); err != nil {
+				return p.fail(err)
+			}
 		}
 		if size >= 0 {
 			if len(buf)-i < size+2 {

@@ -318,3 +318,37 @@ func TestLongLineAcrossReads(t *testing.T) {
 		t.Fatalf("%d bytes allocated: the line was copied", n)
 	}
 }
+
+func TestLineHandler(t *testing.T) {
+	in := "PUB a 1\r\nx\r\nPING\r\nHPUB b r 2 3\r\nhix\r\nPUB c 5\r\nab"
+	want := []string{
+		`LINE PUB subj="a"`, `PUB subj="a" payload="x"`, "PING",
+		`LINE HPUB subj="b" reply="r" hdr=2`, `HPUB subj="b" reply="r" hdr=2 payload="hix"`,
+		`LINE PUB subj="c"`,
+	}
+	for _, split := range []int{len(in), 5, 14, 30} {
+		got, err := parseAllLines(protocol.Parser{}, []byte(in[:split]), []byte(in[split:]))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Join(got, "\n") != strings.Join(want, "\n") {
+			t.Fatalf("split at %d:\n%s", split, strings.Join(got, "\n"))
+		}
+	}
+	// An error from HandleLine stops Parse before the payload.
+	stop := errors.New("stop")
+	var p protocol.Parser
+	var r lineStopper
+	r.err = stop
+	if err := p.Parse([]byte("PUB a 1\r\nx\r\n"), &r); !errors.Is(err, stop) || r.frames != 0 {
+		t.Fatalf("err %v, frames %d", err, r.frames)
+	}
+}
+
+type lineStopper struct {
+	err    error
+	frames int
+}
+
+func (r *lineStopper) HandleFrame(*protocol.Frame) error { r.frames++; return nil }
+func (r *lineStopper) HandleLine(*protocol.Frame) error  { return r.err }

@@ -593,21 +593,37 @@ func (c *client) sendConnectInfo() {
 	c.mu.Unlock()
 }
 
-// processPub checks and delivers a PUB or HPUB, in upstream's order: an
-// HPUB from a client that did not announce headers closes the connection
-// without a word; in pedantic mode a subject that is not a literal one
-// gets 'Invalid Publish Subject' and the message still goes on (upstream
-// only warns); then the publish permission; then +OK and delivery.
-func (c *client) processPub(f *protocol.Frame) error {
+// HandleLine checks a PUB or HPUB at its control line, before the
+// payload is read, as upstream does (so its answer comes even when the
+// payload then proves malformed): a client that must authenticate is
+// checked first; an HPUB from a client that did not announce headers
+// closes the connection without a word; in pedantic mode a subject that
+// is not a literal one gets 'Invalid Publish Subject' and the message
+// still goes on (upstream only warns). It runs on the read goroutine.
+func (c *client) HandleLine(f *protocol.Frame) error {
+	if f.Op != protocol.OpPub && f.Op != protocol.OpHPub {
+		return nil
+	}
+	if c.authPending {
+		if err := c.authWithoutConnect(); err != nil {
+			return err
+		}
+	}
 	if f.Op == protocol.OpHPub && !c.opts.Headers {
 		c.srv.log.Error(c.logPrefix + " - message headers not supported")
 		return &closeError{reason: reasonProtocolViolation}
 	}
-	c.inMsgs++
-	c.inBytes += int64(len(f.Payload))
 	if c.opts.Pedantic && !pedanticPubSubject(f.Subject) {
 		c.sendErr(errTextInvalidPubSubject)
 	}
+	return nil
+}
+
+// processPub delivers a PUB or HPUB that HandleLine let through: the
+// publish permission first, then +OK and delivery, as upstream.
+func (c *client) processPub(f *protocol.Frame) error {
+	c.inMsgs++
+	c.inBytes += int64(len(f.Payload))
 	if c.publisher != nil && !c.publisher.CanPublish(f.Subject) && !c.allowReply(f.Subject) {
 		c.pubViolation(f.Subject)
 		return nil
@@ -654,8 +670,8 @@ func pedanticPubSubject(subj []byte) bool {
 }
 
 // processSub checks and registers a SUB in upstream's order: the
-// subscribe permission first, then the subject's validity, then the
-// subscription limit.
+// subscribe permission, the subscription limit, a SID already in use
+// (nothing happens), then the subject's validity.
 func (c *client) processSub(f *protocol.Frame) error {
 	subject := string(f.Subject)
 	valid := sublist.ValidFilter(subject) && (len(f.Queue) == 0 || validQueue(f.Queue))
@@ -669,15 +685,17 @@ func (c *client) processSub(f *protocol.Frame) error {
 			filter = c.checker
 		}
 	}
-	if !valid {
-		c.sendErr(errTextInvalidSubject)
-		return nil
-	}
 	sid := string(f.SID)
 	c.mu.Lock()
 	if c.closed {
 		c.mu.Unlock()
 		return errAlreadyClosed
+	}
+	if max := c.maxSubs(); max > 0 && len(c.subs) >= max {
+		c.mu.Unlock()
+		c.srv.log.Error(c.logPrefix + " - maximum subscriptions exceeded")
+		c.sendErr(errTextMaxSubs)
+		return nil
 	}
 	if _, dup := c.subs[sid]; dup {
 		c.mu.Unlock()
@@ -686,10 +704,9 @@ func (c *client) processSub(f *protocol.Frame) error {
 		}
 		return nil
 	}
-	if max := c.maxSubs(); max > 0 && len(c.subs) >= max {
+	if !valid {
 		c.mu.Unlock()
-		c.srv.log.Error(c.logPrefix + " - maximum subscriptions exceeded")
-		c.sendErr(errTextMaxSubs)
+		c.sendErr(errTextInvalidSubject)
 		return nil
 	}
 	sub := &subscription{client: c, subject: subject, queue: string(f.Queue), sid: []byte(sid)}

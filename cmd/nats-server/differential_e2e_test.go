@@ -12,6 +12,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -25,7 +26,7 @@ import (
 // diffCasesDefault); their seeds are 1..n, so a failure is reproducible.
 const (
 	diffCasesEnv     = "NATSD_WIRE_DIFF_CASES"
-	diffCasesDefault = 400
+	diffCasesDefault = 1000
 )
 
 func pubOp(subj, reply, data string) string {
@@ -60,6 +61,9 @@ var diffCorpus = []string{
 		hpubOp("q.1", "NATS/1.0\r\nK: V\r\n\r\n", "data") + "UNSUB 7 0\r\nPING\r\n",
 }
 
+// sizeArg finds the total size of PUB and HPUB lines.
+var sizeArg = regexp.MustCompile(`(?m)^(?:PUB|HPUB|pub) [^\r\n]* (\d+)\r$`)
+
 // interesting are the bytes mutations prefer: separators, line ends,
 // control bytes, subject syntax, digits, JSON syntax.
 const interesting = " \t\r\n\x00\x01\x7f\xff.*>0123456789{}\":,aZ"
@@ -74,7 +78,6 @@ func mutate(rng *rand.Rand) [][]byte {
 		}
 		return interesting[rng.IntN(len(interesting))]
 	}
-	sizeRe := regexp.MustCompile(`(?m)^(?:PUB|HPUB|pub) [^\r\n]* (\d+)\r$`)
 	for range 1 + rng.IntN(3) {
 		if len(in) == 0 {
 			break
@@ -88,7 +91,7 @@ func mutate(rng *rand.Rand) [][]byte {
 		case 2: // delete a byte
 			in = append(in[:i], in[i+1:]...)
 		case 3: // a size off by one
-			if m := sizeRe.FindAllSubmatchIndex(in, -1); len(m) > 0 {
+			if m := sizeArg.FindAllSubmatchIndex(in, -1); len(m) > 0 {
 				loc := m[rng.IntN(len(m))]
 				n, _ := strconv.Atoi(string(in[loc[2]:loc[3]]))
 				n += 1 - 2*rng.IntN(2)
@@ -125,28 +128,42 @@ func mutate(rng *rand.Rand) [][]byte {
 	return chunks
 }
 
-// knownDifference returns the documented reason for a difference between
-// natsd's answer na and upstream's up to input in, or "".
+// Patterns of knownDifference.
+var (
+	leadingZeroSize = regexp.MustCompile(`(?m)^H?MSG [^\r\n]* 0\d+\r$`)
+	verbThenLF      = regexp.MustCompile(`(?i)(^|\n)((h?pub|sub|unsub)[ \t]+|(connect|info)[ \t]*)[\r\n]`)
+)
+
+// knownDifference returns the documented reason (docs/compatibility.md,
+// "Differences on the wire") for a difference between natsd's answer na
+// and upstream's up to input in, or "".
 func knownDifference(in []byte, na, up wireResult) string {
-	// Upstream writes a message's size as the publisher wrote it.
-	if regexp.MustCompile(`(?m)^[HM]*MSG [^\r\n]* 0\d+\r$`).MatchString(up.out) {
+	if na.closed == up.closed && sortedLines(na.out) == sortedLines(up.out) {
+		return "order of one message's copies to several subscriptions"
+	}
+	if leadingZeroSize.MatchString(up.out) {
 		return "size with leading zeros"
 	}
-	// Upstream warns about a pedantic publish subject at the control
-	// line, so also before a payload that then proves malformed, and
-	// again when the message spans two reads; natsd once the message
-	// is complete.
+	// Upstream warns again when the message spans two reads.
 	const warn = "-ERR 'Invalid Publish Subject'\r\n"
 	nw, uw := strings.Count(na.out, warn), strings.Count(up.out, warn)
-	if nw < uw && (nw > 0 || up.closed) && na.closed == up.closed &&
+	if nw > 0 && nw < uw && na.closed == up.closed &&
 		strings.ReplaceAll(na.out, warn, "") == strings.ReplaceAll(up.out, warn, "") {
-		return "pedantic warning at the control line"
+		return "pedantic warning repeated by upstream"
 	}
-	// natsd refuses a form feed in a subscription's subject.
 	if strings.Contains(na.out, "-ERR 'Invalid Subject'") && bytes.Contains(in, []byte("\f")) {
 		return "form feed in a SUB subject"
 	}
+	if verbThenLF.Match(in) {
+		return "arguments starting with a CR or LF"
+	}
 	return ""
+}
+
+func sortedLines(s string) string {
+	lines := strings.SplitAfter(s, "\n")
+	slices.Sort(lines)
+	return strings.Join(lines, "")
 }
 
 func TestWireDifferential(t *testing.T) {
@@ -207,9 +224,11 @@ func TestWireDifferential(t *testing.T) {
 		}
 		diffs = append(diffs, result{seed, in, res[0], res[1]})
 	}
+	// One case at a time: the sessions share an account, and a SUB >
+	// of one must not see another's messages.
 	jobs := make(chan int)
 	var wg sync.WaitGroup
-	for range 4 {
+	for range 1 {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()

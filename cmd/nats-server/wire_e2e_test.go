@@ -215,6 +215,10 @@ func TestWireAnswersAsUpstream(t *testing.T) {
 		{"SUB foo..x without permission", limitV + "SUB foo..x 1\r\nPING\r\n",
 			"+OK\r\n-ERR 'Permissions Violation for Subscription to \"foo..x\"'\r\nPONG\r\n", false},
 		{"SUB a..x with permission", quiet + "SUB a..x 1\r\nPING\r\n", "-ERR 'Invalid Subject'\r\nPONG\r\n", false},
+		{"SUB a..x on a SID in use", quiet + "SUB a 1\r\nSUB a..x 1\r\nPING\r\n", "PONG\r\n", false},
+		{"pedantic warning before a malformed payload", pedant + "PUB a.* 2\r\nabc\r\nPING\r\n",
+			"-ERR 'Invalid Publish Subject'\r\n-ERR 'Unknown Protocol Operation'\r\n", true},
+		{"HPUB without headers closes before its payload", `CONNECT {"verbose":false}` + "\r\nHPUB a 2 5\r\nabcdefg\r\nPING\r\n", "", true},
 		{"PUB _INBOX.* pedantic without permission", limitP + "PUB _INBOX.* 1\r\nx\r\nPING\r\n",
 			"-ERR 'Invalid Publish Subject'\r\n-ERR 'Permissions Violation for Publish to \"_INBOX.*\"'\r\nPONG\r\n", false},
 
