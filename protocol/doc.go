@@ -22,6 +22,11 @@
 //		...
 //	}
 //
+// A Handler that also implements LineHandler gets each message operation
+// once more, without its payload, as soon as its control line is parsed,
+// so a server can answer what upstream answers at the line (a pedantic
+// subject warning, headers support) before the payload is read.
+//
 // The Handler receives one *Frame per complete operation, in order. Reads
 // may split the input at any byte; the frames and the error are the same
 // however the input is split (the fuzz tests check this).
@@ -144,7 +149,8 @@
 //     LS+; these aliases, which no server sends, are unknown operations
 //     here.
 //   - "PUB \r\n" (a verb, blanks, nothing) is ErrBadArgs; upstream would
-//     keep reading arguments on the next line.
+//     keep reading arguments on the next line, as it does whenever the
+//     first byte after a verb and its blanks is a CR or LF.
 //   - UNSUB with a max that is not a number reports Max 0; upstream
 //     treats it as "unsubscribe now", the same as 0.
 package protocol
