@@ -354,8 +354,21 @@ func (c *client) readLoop(raw net.Conn, tlsInfo []byte) {
 		c.startTimers()
 	}
 	buf := make([]byte, startReadBuf)
+	first := true
 	for {
 		n, err := c.nc.Read(buf)
+		if n > 0 && first {
+			first = false
+			// As upstream, a client that must authenticate and whose
+			// first operation does not start like CONNECT is refused at
+			// that byte, before the line is parsed.
+			if c.authPending && buf[0]|0x20 != 'c' {
+				if aerr := c.authWithoutConnect(); aerr != nil {
+					c.parseError(aerr)
+					return
+				}
+			}
+		}
 		if n > 0 {
 			c.lastActive.Store(time.Now().UnixNano())
 			if c.reloaded.Load() != nil {
@@ -522,6 +535,10 @@ func (c *client) processConnect(arg []byte) error {
 		c.srv.log.Error(c.logPrefix + " - " + err.Error())
 		return &closeError{reason: reasonProtocolViolation}
 	}
+	// Then, in upstream's order, the credentials and the options.
+	if err := c.authenticate(&opts); err != nil {
+		return err
+	}
 	if opts.Protocol < 0 || opts.Protocol > 1 {
 		c.srv.log.Error(c.logPrefix + " - " + errTextBadClientProtocol)
 		return &closeError{text: errTextBadClientProtocol, reason: reasonBadClientProtocol}
@@ -531,9 +548,6 @@ func (c *client) processConnect(arg []byte) error {
 	}
 	if opts.NoResponders && !opts.Headers {
 		return &closeError{text: errTextNoRespondersHeaders, reason: reasonProtocolViolation}
-	}
-	if err := c.authenticate(&opts); err != nil {
-		return err
 	}
 	c.opts = opts
 	c.connected = true

@@ -166,9 +166,25 @@ func sortedLines(s string) string {
 	return strings.Join(lines, "")
 }
 
+// strictConf requires authentication and has small limits, so the
+// mutations also meet authorization violations and limit errors.
+const strictConf = `
+max_payload: 16
+max_subscriptions: 2
+authorization { users [
+  {user: free, password: free}
+  {user: a, password: a, permissions: {publish: ["foo", "foo.>"], subscribe: ["foo", "foo.>"]}}
+]}
+`
+
 func TestWireDifferential(t *testing.T) {
 	servertest.UpstreamBinary(t)
-	servers := startWireServers(t)
+	for _, conf := range []struct{ name, text string }{{"open", wireConf}, {"strict", strictConf}} {
+		t.Run(conf.name, func(t *testing.T) { wireDifferential(t, startWireServers(t, conf.text)) })
+	}
+}
+
+func wireDifferential(t *testing.T, servers []wireServer) {
 	n := diffCasesDefault
 	if v := os.Getenv(diffCasesEnv); v != "" {
 		var err error

@@ -46,10 +46,10 @@ type wireServer struct {
 }
 
 // startWireServers starts natsd and, when NATSD_UPSTREAM_SERVER is set,
-// upstream, both with wireConf.
-func startWireServers(t *testing.T) []wireServer {
+// upstream, both with the configuration text.
+func startWireServers(t *testing.T, text string) []wireServer {
 	t.Helper()
-	conf := writeFile(t, filepath.Join(t.TempDir(), "wire.conf"), wireConf)
+	conf := writeFile(t, filepath.Join(t.TempDir(), "wire.conf"), text)
 	p := start(t, "-c", conf)
 	servers := []wireServer{{"natsd", "127.0.0.1:" + strconv.Itoa(p.port)}}
 	if bin := os.Getenv(servertest.UpstreamEnv); bin != "" {
@@ -174,17 +174,14 @@ func runWire(servers []wireServer, chunks [][]byte, pongs int, wait time.Duratio
 // TestWireAnswersAsUpstream checks each answer issue 21 lists under
 // "Answer as upstream does", on natsd and (when set) upstream alike.
 func TestWireAnswersAsUpstream(t *testing.T) {
-	servers := startWireServers(t)
+	servers := startWireServers(t, wireConf)
 	const (
 		quiet  = `CONNECT {"verbose":false,"pedantic":false,"headers":true}` + "\r\n"
 		pedant = `CONNECT {"verbose":false,"pedantic":true,"headers":true}` + "\r\n"
 		limitV = `CONNECT {"verbose":true,"pedantic":false,"user":"a","pass":"a"}` + "\r\n"
 		limitP = `CONNECT {"verbose":false,"pedantic":true,"user":"a","pass":"a"}` + "\r\n"
 	)
-	cases := []struct {
-		name, in, out string
-		closed        bool
-	}{
+	cases := []wireCase{
 		// Client options default to verbose and pedantic.
 		{"CONNECT {} is verbose", "CONNECT {}\r\nPING\r\n", "+OK\r\nPONG\r\n", false},
 		{"CONNECT null is verbose", "CONNECT null\r\nPING\r\n", "+OK\r\nPONG\r\n", false},
@@ -245,12 +242,44 @@ func TestWireAnswersAsUpstream(t *testing.T) {
 		{"control bytes in subjects", quiet + "SUB a\x01b 1\r\nPUB a\x01b r\x7f 1\r\nx\r\nPING\r\n", "MSG a\x01b 1 r\x7f 1\r\nx\r\nPONG\r\n", false},
 		{"NUL in a subject", quiet + "SUB > 1\r\nPUB a\x00 1\r\nx\r\nPING\r\n", "MSG a\x00 1 1\r\nx\r\nPONG\r\n", false},
 	}
+	runWireCases(t, servers, cases)
+}
+
+// TestWireAuthAnswersAsUpstream: the same with authentication required.
+func TestWireAuthAnswersAsUpstream(t *testing.T) {
+	servers := startWireServers(t, strictConf)
+	runWireCases(t, servers, []wireCase{
+		// Refused at the first byte, before the line is parsed.
+		{"garbage first", "SUB foo \r\nPING\r\n", "-ERR 'Authorization Violation'\r\n", true},
+		{"not CONNECT first", "XYZ\r\n", "-ERR 'Authorization Violation'\r\n", true},
+		{"CONNECT misspelled", "CONNEXT {}\r\n", "-ERR 'Unknown Protocol Operation'\r\n", true},
+		// Credentials before the other options.
+		{"no credentials and protocol 2", `CONNECT {"protocol":2}` + "\r\n", "-ERR 'Authorization Violation'\r\n", true},
+		{"credentials and protocol 2", `CONNECT {"protocol":2,"user":"free","pass":"free"}` + "\r\n", "-ERR 'invalid client protocol'\r\n", true},
+		{"no credentials and no_responders", `CONNECT {"no_responders":true}` + "\r\n", "-ERR 'Authorization Violation'\r\n", true},
+		{"credentials and no_responders without headers", `CONNECT {"no_responders":true,"user":"free","pass":"free"}` + "\r\n",
+			"-ERR 'no responders requires headers support'\r\n", true},
+		{"bad JSON", `CONNECT {"user":"free",` + "\r\n", "", true},
+		{"verbose by default", `CONNECT {"user":"free","pass":"free"}` + "\r\nPING\r\n", "+OK\r\nPONG\r\n", false},
+	})
+}
+
+// wireCase is an input and the answer both servers give.
+type wireCase struct {
+	name, in, out string
+	closed        bool
+}
+
+func runWireCases(t *testing.T, servers []wireServer, cases []wireCase) {
 	for _, s := range servers {
 		t.Run(s.name, func(t *testing.T) {
 			for _, tc := range cases {
 				t.Run(tc.name, func(t *testing.T) {
 					in := []byte(tc.in)
-					pongs, _ := expectedPongs(in)
+					pongs, complete := expectedPongs(in)
+					if !complete {
+						pongs = -1 // no final PING: read until the close
+					}
 					res, err := wireExchange(s.addr, [][]byte{in}, pongs, 5*time.Second)
 					require.NoError(t, err)
 					require.Equal(t, tc.out, res.out)
