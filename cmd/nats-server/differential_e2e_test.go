@@ -59,6 +59,11 @@ var diffCorpus = []string{
 	`CONNECT {"verbose":false}` + "\r\nPONG\r\n+OK\r\nINFO {}\r\nPING\r\n",
 	`CONNECT {"verbose":true,"headers":true,"name":"n","lang":"go","version":"1.0"}` + "\r\nSUB q.> grp 7\r\n" +
 		hpubOp("q.1", "NATS/1.0\r\nK: V\r\n\r\n", "data") + "UNSUB 7 0\r\nPING\r\n",
+	`CONNECT {"verbose":true,"pedantic":true,"headers":true}` + "\r\nSUB foo q 1\r\nSUB foo 2\r\nSUB foo.> 3\r\n" +
+		"HPUB foo r.1 12 14\r\nNATS/1.0\r\n\r\nhi\r\nUNSUB 9\r\nUNSUB 2 1\r\n" + pubOp("foo", "", "x") + pubOp("foo", "", "y") + "PING\r\n",
+	`CONNECT {"verbose":false}` + "\r\nSUB\tfoo   1\r\nPUB\tfoo\t\t5 \r\nhello\r\nPING\r\nPONG\r\n" + pubOp("foo", "", strings.Repeat("x", 40)) + "PING\r\n",
+	`CONNECT {"user":"a","pass":"a","verbose":true,"pedantic":false}` + "\r\nSUB foo.* 1\r\n" + pubOp("foo.bar", "foo.reply", "x") +
+		pubOp("foo.>", "", "y") + "UNSUB 1\r\n" + pubOp("foo.bar", "", "z") + "PING\r\n",
 }
 
 // sizeArg finds the total size of PUB and HPUB lines.
