@@ -150,7 +150,9 @@
 //     here.
 //   - "PUB \r\n" (a verb, blanks, nothing) is ErrBadArgs; upstream would
 //     keep reading arguments on the next line, as it does whenever the
-//     first byte after a verb and its blanks is a CR or LF.
+//     first byte after a verb and its blanks is an LF (a CR there is an
+//     argument byte for upstream, and does not make a bare-LF line lose
+//     its last byte).
 //   - UNSUB with a max that is not a number reports Max 0; upstream
 //     treats it as "unsubscribe now", the same as 0.
 package protocol
