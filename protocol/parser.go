@@ -237,13 +237,35 @@ func (p *Parser) Parse(buf []byte, h Handler) error {
 // trimCR removes the line end's CR from a control line ended by '\n'. As
 // upstream's parser, which sets a flag at any CR of the line and then
 // drops the line's last byte, a line holding a CR anywhere loses its last
-// byte even when that is not the CR ("SUB a 1\rZ\n" is "SUB a 1\r").
+// byte even when that is not the CR ("SUB a 1\rZ\n" is "SUB a 1\r"). A
+// CR that opens the arguments does not count: upstream takes it as an
+// argument byte without looking at it.
 func trimCR(b []byte) []byte {
 	n := len(b)
-	if n > 0 && (b[n-1] == '\r' || bytes.IndexByte(b, '\r') >= 0) {
+	if n == 0 {
+		return b
+	}
+	if b[n-1] == '\r' {
 		return b[:n-1]
 	}
-	return b
+	i := bytes.IndexByte(b, '\r')
+	if i < 0 || i == argStart(b) && bytes.IndexByte(b[i+1:], '\r') < 0 {
+		return b
+	}
+	return b[:n-1]
+}
+
+// argStart returns the index of the first byte after a line's verb and
+// the blanks that follow it.
+func argStart(b []byte) int {
+	i := 0
+	for i < len(b) && (b[i]|0x20 >= 'a' && b[i]|0x20 <= 'z' || b[i] == '+' || b[i] == '-') {
+		i++
+	}
+	for i < len(b) && isBlank(b[i]) {
+		i++
+	}
+	return i
 }
 
 // startPayload copies the available start of a split payload into scratch

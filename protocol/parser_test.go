@@ -51,6 +51,7 @@ func TestParseOps(t *testing.T) {
 		{name: "sub CR separates", cfg: client, in: "SUB a\rb 1\r\n", want: []string{`SUB subj="a" queue="b" sid="1"`}},
 		{name: "unsub CR separates", cfg: client, in: "UNSUB \r1\r\r\n", want: []string{`UNSUB sid="1"`}},
 		{name: "a CR drops the line's last byte", cfg: client, in: "SUB a 1\rZ\nCONNECT {}\r5\n", want: []string{`SUB subj="a" sid="1"`, `CONNECT arg="{}\r"`}},
+		{name: "a CR opening the arguments does not drop", cfg: client, in: "SUB \rfoo 1\nCONNECT\r{}\n", want: []string{`SUB subj="foo" sid="1"`, `CONNECT arg="\r{}"`}},
 		{name: "pub keeps CR", cfg: client, in: "PUB a\rb 1\r\nx\r\n", want: []string{`PUB subj="a\rb" payload="x"`}},
 		{name: "msg", cfg: server, in: "MSG foo 1 5\r\nhello\r\n", want: []string{`MSG subj="foo" sid="1" payload="hello"`}},
 		{name: "msg reply", cfg: server, in: "MSG foo 1 _INBOX.x 0\r\n\r\n", want: []string{`MSG subj="foo" reply="_INBOX.x" sid="1" payload=""`}},

@@ -136,7 +136,7 @@ func mutate(rng *rand.Rand) [][]byte {
 // Patterns of knownDifference.
 var (
 	leadingZeroSize = regexp.MustCompile(`(?m)^H?MSG [^\r\n]* 0\d+\r$`)
-	verbThenLF      = regexp.MustCompile(`(?i)(^|\n)((h?pub|sub|unsub)[ \t]+|(connect|info)[ \t]*)[\r\n]`)
+	verbThenLF      = regexp.MustCompile(`(?i)(^|\n)((h?pub|sub|unsub)[ \t]+|(connect|info)[ \t]*)\n`)
 )
 
 // knownDifference returns the documented reason (docs/compatibility.md,
@@ -160,7 +160,7 @@ func knownDifference(in []byte, na, up wireResult) string {
 		return "form feed in a SUB subject"
 	}
 	if verbThenLF.Match(in) {
-		return "arguments starting with a CR or LF"
+		return "arguments starting with an LF"
 	}
 	return ""
 }
@@ -237,9 +237,19 @@ func wireDifferential(t *testing.T, servers []wireServer) {
 		if res[0] == res[1] {
 			return
 		}
+		why := knownDifference(in, res[0], res[1])
+		if why == "" && len(chunks) > 1 {
+			// Sent in one write, do both agree, and natsd with what it
+			// answered to the split input? Then upstream's answer
+			// depended on how its reads split the input.
+			if whole, err := runWire(servers, [][]byte{in}, pongs, wait); err == nil &&
+				whole[0] == whole[1] && whole[0] == res[0] {
+				why = "upstream's answer depends on how reads split"
+			}
+		}
 		mu.Lock()
 		defer mu.Unlock()
-		if why := knownDifference(in, res[0], res[1]); why != "" {
+		if why != "" {
 			known[why]++
 			return
 		}
