@@ -236,6 +236,8 @@ func TestWireAnswersAsUpstream(t *testing.T) {
 		{"UNSUB 3 10\\r*", quiet + "UNSUB 3 10\r*\r\nPING\r\n", "", true},
 		{"UNSUB 1\\r", quiet + "SUB a 1\r\nUNSUB 1\r\r\nPUB a 1\r\nx\r\nPING\r\n", "PONG\r\n", false},
 		{"SUB a\\rb is a queue", quiet + "SUB a\rb 1\r\nPUB a 1\r\nx\r\nPING\r\n", "MSG a 1 1\r\nx\r\nPONG\r\n", false},
+		{"a CR drops a bare-LF line's last byte", `CONNECT {"verbose":false}` + "\ra\nSUB a 1\rZ\nPUB a 1\r\nx\r\nPING\r\n", "MSG a 1 1\r\nx\r\nPONG\r\n", false},
+		{"a CR opening the arguments is one", quiet + "SUB \rfoo 1\nPUB foo 1\r\nx\r\nPING\r\n", "MSG foo 1 1\r\nx\r\nPONG\r\n", false},
 		{"PUB keeps a CR in its subject", quiet + "SUB > 1\r\nPUB a\rb 1\r\nx\r\nPING\r\n", "MSG a\rb 1 1\r\nx\r\nPONG\r\n", false},
 
 		// Control bytes in subjects are delivered as they are.
