@@ -35,9 +35,9 @@ func rawDeliveryRate(t testing.TB, addr string, n int) float64 {
 		}
 		return nc
 	}
-	sub := dial("CONNECT {}\r\nSUB bench.delivery 1\r\n")
+	sub := dial("CONNECT {\"verbose\":false,\"pedantic\":false}\r\nSUB bench.delivery 1\r\n")
 	defer sub.Close()
-	pub := dial("CONNECT {}\r\n")
+	pub := dial("CONNECT {\"verbose\":false,\"pedantic\":false}\r\n")
 	defer pub.Close()
 
 	one := append([]byte("PUB bench.delivery 128\r\n"), append(bytes.Repeat([]byte("x"), 128), "\r\n"...)...)
@@ -79,7 +79,7 @@ func BenchmarkDeliveryWhileHTTPPolled(b *testing.B) {
 		nc, err := net.DialTimeout("tcp", e.srv.Addr().String(), 5*time.Second)
 		require.NoError(b, err)
 		b.Cleanup(func() { nc.Close() })
-		_, err = nc.Write([]byte("CONNECT {\"name\":\"idle\"}\r\nSUB idle 1\r\n"))
+		_, err = nc.Write([]byte("CONNECT {\"verbose\":false,\"name\":\"idle\"}\r\nSUB idle 1\r\n"))
 		require.NoError(b, err)
 	}
 	require.Eventually(b, func() bool { return e.srv.NumClients() == idle }, 20*time.Second, 10*time.Millisecond)

@@ -22,6 +22,11 @@
 //		...
 //	}
 //
+// A Handler that also implements LineHandler gets each message operation
+// once more, without its payload, as soon as its control line is parsed,
+// so a server can answer what upstream answers at the line (a pedantic
+// subject warning, headers support) before the payload is read.
+//
 // The Handler receives one *Frame per complete operation, in order. Reads
 // may split the input at any byte; the frames and the error are the same
 // however the input is split (the fuzz tests check this).
@@ -62,7 +67,11 @@
 // arguments, ended by "\r\n"; a bare "\n" is also accepted, as upstream
 // does. Verbs are case-insensitive. Message operations are followed by
 // exactly <size> payload bytes and "\r\n" (here a bare "\n" is an error).
-// Sizes are 1 to 9 decimal digits. In the table, [x] is optional and
+// Sizes are 1 to 9 decimal digits. In SUB and UNSUB a carriage return
+// inside the line separates arguments too, as upstream splits them; in
+// PUB and HPUB it is part of the subject. A line ended by a bare "\n"
+// that holds a CR loses its last byte, as upstream's parser drops it
+// ("SUB a 1\rZ\n" is "SUB a 1"). In the table, [x] is optional and
 // <rq> is the reply/queue part of routed and leaf messages:
 //
 //	<rq> = nothing | <reply> | + <reply> <queue>... | "|" <queue>...
@@ -140,7 +149,10 @@
 //     LS+; these aliases, which no server sends, are unknown operations
 //     here.
 //   - "PUB \r\n" (a verb, blanks, nothing) is ErrBadArgs; upstream would
-//     keep reading arguments on the next line.
+//     keep reading arguments on the next line, as it does whenever the
+//     first byte after a verb and its blanks is an LF (a CR there is an
+//     argument byte for upstream, and does not make a bare-LF line lose
+//     its last byte).
 //   - UNSUB with a max that is not a number reports Max 0; upstream
 //     treats it as "unsubscribe now", the same as 0.
 package protocol

@@ -35,11 +35,12 @@ func appendPayload(dst, payload []byte) []byte {
 	return append(dst, crlf...)
 }
 
-// AppendInfo appends "INFO <json>\r\n".
+// AppendInfo appends "INFO <json> \r\n", with the blank before the line
+// end that upstream nats-server sends (parsers ignore it).
 func AppendInfo(dst, json []byte) []byte {
 	dst = append(dst, "INFO "...)
 	dst = append(dst, json...)
-	return append(dst, crlf...)
+	return append(dst, " \r\n"...)
 }
 
 // AppendConnect appends "CONNECT <json>\r\n".

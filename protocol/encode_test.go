@@ -19,7 +19,7 @@ func TestEncoders(t *testing.T) {
 		got  []byte
 		want string
 	}{
-		{protocol.AppendInfo(nil, s(`{"a":1}`)), "INFO {\"a\":1}\r\n"},
+		{protocol.AppendInfo(nil, s(`{"a":1}`)), "INFO {\"a\":1} \r\n"},
 		{protocol.AppendConnect(nil, s(`{}`)), "CONNECT {}\r\n"},
 		{protocol.AppendPing(nil), "PING\r\n"},
 		{protocol.AppendPong(nil), "PONG\r\n"},

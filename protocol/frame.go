@@ -53,6 +53,19 @@ type Handler interface {
 	HandleFrame(f *Frame) error
 }
 
+// LineHandler is a Handler that also wants a message operation (PUB, HPUB,
+// MSG, HMSG, RMSG, LMSG) as soon as its control line is parsed, before
+// its payload is read: HandleLine gets the Frame without Payload, once
+// per operation however the input is split, and HandleFrame later gets
+// it complete. A server checks there what upstream checks at the control
+// line (a publish subject, headers support), so that its answer comes
+// even when the payload then proves malformed. An error returned by
+// HandleLine stops Parse and is returned from it unchanged.
+type LineHandler interface {
+	Handler
+	HandleLine(f *Frame) error
+}
+
 // HandlerFunc adapts a function to Handler.
 type HandlerFunc func(f *Frame) error
 

@@ -60,7 +60,9 @@ var chunkSeeds = []string{
 }
 
 // FuzzChunking checks chunking invariance: random splits of the input
-// produce exactly the frames and the error of a single Parse call.
+// produce exactly the frames and the error of a single Parse call, and a
+// LineHandler gets each message's control line once, at the same place
+// among the frames.
 func FuzzChunking(f *testing.F) {
 	for i, s := range chunkSeeds {
 		for c := range 4 {
@@ -69,7 +71,11 @@ func FuzzChunking(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, cfg byte, seed uint64, in []byte) {
 		conf := fuzzConfig(cfg)
-		want, werr := parseAll(conf, in)
+		parse := parseAll
+		if seed&1 != 0 {
+			parse = parseAllLines
+		}
+		want, werr := parse(conf, in)
 		rng := rand.New(rand.NewPCG(seed, uint64(len(in))))
 		var chunks [][]byte
 		for rest := in; len(rest) > 0; {
@@ -81,7 +87,7 @@ func FuzzChunking(f *testing.F) {
 			chunks = append(chunks, append([]byte(nil), rest[:n]...))
 			rest = rest[n:]
 		}
-		got, gerr := parseAll(conf, chunks...)
+		got, gerr := parse(conf, chunks...)
 		if errClass(gerr) != errClass(werr) {
 			t.Fatalf("cfg %+v: split error %v, whole error %v\nchunks %q", conf, gerr, werr, chunks)
 		}

@@ -60,3 +60,27 @@ func parseAll(cfg protocol.Parser, chunks ...[]byte) ([]string, error) {
 	}
 	return r.frames, nil
 }
+
+// lineRecorder is a recorder that is also a LineHandler: a message's
+// control line is recorded as "LINE <frame>" when HandleLine gets it.
+type lineRecorder struct{ recorder }
+
+func (r *lineRecorder) HandleLine(f *protocol.Frame) error {
+	if f.Payload != nil {
+		return fmt.Errorf("HandleLine got a payload: %s", frameString(f))
+	}
+	r.frames = append(r.frames, "LINE "+frameString(f))
+	return nil
+}
+
+// parseAllLines is parseAll with a lineRecorder.
+func parseAllLines(cfg protocol.Parser, chunks ...[]byte) ([]string, error) {
+	p := cfg
+	var r lineRecorder
+	for _, c := range chunks {
+		if err := p.Parse(c, &r); err != nil {
+			return r.frames, err
+		}
+	}
+	return r.frames, nil
+}

@@ -149,6 +149,34 @@ func fields(b []byte, a *[maxFields][]byte) int {
 	}
 }
 
+// fieldsCR is fields for SUB and UNSUB, whose arguments upstream also
+// splits at a carriage return inside the line ("UNSUB 1\r" unsubscribes
+// sid 1, "SUB a\rb 1" subscribes to a in queue b). PUB and HPUB keep a
+// CR inside their subject, as upstream does.
+func fieldsCR(b []byte, a *[maxFields][]byte) int {
+	n := 0
+	for i := 0; i < len(b); {
+		for i < len(b) && isSep(b[i]) {
+			i++
+		}
+		s := i
+		for i < len(b) && !isSep(b[i]) {
+			i++
+		}
+		if s == i {
+			break
+		}
+		if n == maxFields {
+			return -1
+		}
+		a[n] = b[s:i:i]
+		n++
+	}
+	return n
+}
+
+func isSep(c byte) bool { return c == ' ' || c == '\t' || c == '\r' }
+
 func trimBlanks(b []byte) []byte {
 	for len(b) > 0 && (b[0] == ' ' || b[0] == '\t') {
 		b = b[1:]
@@ -240,7 +268,12 @@ func (p *Parser) parseGeneric(line []byte) (int, error) {
 	// A stack array keeps the common operations free of allocations and
 	// write barriers; the fields are views of line.
 	var a [maxFields][]byte
-	nf := fields(rest, &a)
+	var nf int
+	if op == OpSub || op == OpUnsub {
+		nf = fieldsCR(rest, &a)
+	} else {
+		nf = fields(rest, &a)
+	}
 	if nf < 0 {
 		return -1, p.badArgs(op, line, "too many arguments")
 	}

@@ -131,6 +131,7 @@ func (p *Parser) Parse(buf []byte, h Handler) error {
 	if p.err != nil {
 		return p.err
 	}
+	lh, _ := h.(LineHandler)
 	i := 0
 	switch p.state {
 	case stPayload:
@@ -166,6 +167,11 @@ func (p *Parser) Parse(buf []byte, h Handler) error {
 		if err != nil {
 			return p.fail(err)
 		}
+		if size >= 0 && lh != nil {
+			if err := lh.HandleLine(&p.f); err != nil {
+				return p.fail(err)
+			}
+		}
 		if size >= 0 {
 			// The frame's views point into p.line, which stays put
 			// until the payload is complete.
@@ -197,11 +203,18 @@ func (p *Parser) Parse(buf []byte, h Handler) error {
 		line := buf[i : i+nl]
 		if nl > 0 && line[nl-1] == '\r' {
 			line = line[:nl-1]
+		} else {
+			line = trimCR(line)
 		}
 		i += nl + 1
 		size, err := p.parseLine(line)
 		if err != nil {
 			return p.fail(err)
+		}
+		if size >= 0 && lh != nil {
+			if err := lh.HandleLine(&p.f); err != nil {
+				return p.fail(err)
+			}
 		}
 		if size >= 0 {
 			if len(buf)-i < size+2 {
@@ -227,11 +240,38 @@ func (p *Parser) Parse(buf []byte, h Handler) error {
 	return nil
 }
 
+// trimCR removes the line end's CR from a control line ended by '\n'. As
+// upstream's parser, which sets a flag at any CR of the line and then
+// drops the line's last byte, a line holding a CR anywhere loses its last
+// byte even when that is not the CR ("SUB a 1\rZ\n" is "SUB a 1\r"). A
+// CR that opens the arguments does not count: upstream takes it as an
+// argument byte without looking at it.
 func trimCR(b []byte) []byte {
-	if n := len(b); n > 0 && b[n-1] == '\r' {
+	n := len(b)
+	if n == 0 {
+		return b
+	}
+	if b[n-1] == '\r' {
 		return b[:n-1]
 	}
-	return b
+	i := bytes.IndexByte(b, '\r')
+	if i < 0 || i == argStart(b) && bytes.IndexByte(b[i+1:], '\r') < 0 {
+		return b
+	}
+	return b[:n-1]
+}
+
+// argStart returns the index of the first byte after a line's verb and
+// the blanks that follow it.
+func argStart(b []byte) int {
+	i := 0
+	for i < len(b) && (b[i]|0x20 >= 'a' && b[i]|0x20 <= 'z' || b[i] == '+' || b[i] == '-') {
+		i++
+	}
+	for i < len(b) && isBlank(b[i]) {
+		i++
+	}
+	return i
 }
 
 // startPayload copies the available start of a split payload into scratch

@@ -48,6 +48,11 @@ func TestParseOps(t *testing.T) {
 		{name: "unsub", cfg: client, in: "UNSUB 1\r\n", want: []string{`UNSUB sid="1"`}},
 		{name: "unsub max", cfg: client, in: "UNSUB 1 10\r\n", want: []string{`UNSUB sid="1" max=10`}},
 		{name: "unsub bad max is no max", cfg: client, in: "UNSUB 1 x\r\n", want: []string{`UNSUB sid="1"`}},
+		{name: "sub CR separates", cfg: client, in: "SUB a\rb 1\r\n", want: []string{`SUB subj="a" queue="b" sid="1"`}},
+		{name: "unsub CR separates", cfg: client, in: "UNSUB \r1\r\r\n", want: []string{`UNSUB sid="1"`}},
+		{name: "a CR drops the line's last byte", cfg: client, in: "SUB a 1\rZ\nCONNECT {}\r5\n", want: []string{`SUB subj="a" sid="1"`, `CONNECT arg="{}\r"`}},
+		{name: "a CR opening the arguments does not drop", cfg: client, in: "SUB \rfoo 1\nCONNECT\r{}\n", want: []string{`SUB subj="foo" sid="1"`, `CONNECT arg="\r{}"`}},
+		{name: "pub keeps CR", cfg: client, in: "PUB a\rb 1\r\nx\r\n", want: []string{`PUB subj="a\rb" payload="x"`}},
 		{name: "msg", cfg: server, in: "MSG foo 1 5\r\nhello\r\n", want: []string{`MSG subj="foo" sid="1" payload="hello"`}},
 		{name: "msg reply", cfg: server, in: "MSG foo 1 _INBOX.x 0\r\n\r\n", want: []string{`MSG subj="foo" reply="_INBOX.x" sid="1" payload=""`}},
 		{name: "hmsg server", cfg: server, in: "HMSG foo 1 12 13\r\nNATS/1.0\r\n\r\nx\r\n", want: []string{`HMSG subj="foo" sid="1" hdr=12 payload="NATS/1.0\r\n\r\nx"`}},
@@ -114,6 +119,9 @@ func TestParseErrors(t *testing.T) {
 		{name: "sub four args", cfg: client, in: "SUB a b c d\r\n", err: protocol.ErrBadArgs},
 		{name: "unsub none", cfg: client, in: "UNSUB \r\n", err: protocol.ErrBadArgs},
 		{name: "unsub three", cfg: client, in: "UNSUB 1 2 3\r\n", err: protocol.ErrBadArgs},
+		{name: "unsub three through CR", cfg: client, in: "UNSUB 3 10\r*\r\n", err: protocol.ErrBadArgs},
+		{name: "pub size and CR", cfg: client, in: "PUB a 1\r5\n", err: protocol.ErrBadArgs},
+		{name: "sub one arg and CR", cfg: client, in: "SUB a \r\r\n", err: protocol.ErrBadArgs},
 		{name: "err no space", cfg: server, in: "-ERR\r\n", err: protocol.ErrUnknownOp},
 		{name: "client sends msg", cfg: client, in: "MSG foo 1 1\r\nx\r\n", err: protocol.ErrUnknownOp},
 		{name: "client sends rs+", cfg: client, in: "RS+ $G foo\r\n", err: protocol.ErrUnknownOp},
@@ -311,3 +319,37 @@ func TestLongLineAcrossReads(t *testing.T) {
 		t.Fatalf("%d bytes allocated: the line was copied", n)
 	}
 }
+
+func TestLineHandler(t *testing.T) {
+	in := "PUB a 1\r\nx\r\nPING\r\nHPUB b r 2 3\r\nhix\r\nPUB c 5\r\nab"
+	want := []string{
+		`LINE PUB subj="a"`, `PUB subj="a" payload="x"`, "PING",
+		`LINE HPUB subj="b" reply="r" hdr=2`, `HPUB subj="b" reply="r" hdr=2 payload="hix"`,
+		`LINE PUB subj="c"`,
+	}
+	for _, split := range []int{len(in), 5, 14, 30} {
+		got, err := parseAllLines(protocol.Parser{}, []byte(in[:split]), []byte(in[split:]))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Join(got, "\n") != strings.Join(want, "\n") {
+			t.Fatalf("split at %d:\n%s", split, strings.Join(got, "\n"))
+		}
+	}
+	// An error from HandleLine stops Parse before the payload.
+	stop := errors.New("stop")
+	var p protocol.Parser
+	var r lineStopper
+	r.err = stop
+	if err := p.Parse([]byte("PUB a 1\r\nx\r\n"), &r); !errors.Is(err, stop) || r.frames != 0 {
+		t.Fatalf("err %v, frames %d", err, r.frames)
+	}
+}
+
+type lineStopper struct {
+	err    error
+	frames int
+}
+
+func (r *lineStopper) HandleFrame(*protocol.Frame) error { r.frames++; return nil }
+func (r *lineStopper) HandleLine(*protocol.Frame) error  { return r.err }

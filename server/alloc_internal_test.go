@@ -56,7 +56,7 @@ func newPipeServer(tb testing.TB) *Server {
 // written to it), so the test goroutine can drive its parser directly.
 func setupDelivery(tb testing.TB) (*Server, *client) {
 	s := newPipeServer(tb)
-	pipeClient(tb, s, "CONNECT {\"headers\":true}\r\nSUB foo 1\r\nSUB foo q 2\r\nSUB foo q 3\r\nSUB > 4\r\n")
+	pipeClient(tb, s, "CONNECT {\"verbose\":false,\"headers\":true}\r\nSUB foo 1\r\nSUB foo q 2\r\nSUB foo q 3\r\nSUB > 4\r\n")
 	deadline := time.Now().Add(2 * time.Second)
 	for s.gAcc.sl.Count() != 4 && time.Now().Before(deadline) {
 		time.Sleep(time.Millisecond)
@@ -64,7 +64,15 @@ func setupDelivery(tb testing.TB) (*Server, *client) {
 	if s.gAcc.sl.Count() != 4 {
 		tb.Fatal("subscriptions not registered")
 	}
-	return s, pipeClient(tb, s, "")
+	return s, rawPublisher(tb, s)
+}
+
+// rawPublisher is a pipeClient that never sent CONNECT, whose parser the
+// test drives: it gets the options of a quiet client that sends headers.
+func rawPublisher(tb testing.TB, s *Server) *client {
+	c := pipeClient(tb, s, "")
+	c.opts = connectOpts{Echo: true, Headers: true}
+	return c
 }
 
 func TestDeliveryAllocs(t *testing.T) {

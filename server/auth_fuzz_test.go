@@ -25,12 +25,12 @@ import (
 // the server keeps serving.
 func FuzzAuthProtocol(f *testing.F) {
 	for _, seed := range []string{
-		"CONNECT {\"user\":\"limited\",\"pass\":\"l\"}\r\nPUB ok 2\r\nhi\r\nPUB secret 2\r\nhi\r\nSUB > 1\r\nSUB ok 2\r\n",
-		"CONNECT {\"user\":\"limited\",\"pass\":\"l\",\"verbose\":true}\r\nHPUB secret 12 14\r\nNATS/1.0\r\n\r\nhi\r\nSUB secret q 3\r\n",
+		"CONNECT {\"verbose\":false,\"user\":\"limited\",\"pass\":\"l\"}\r\nPUB ok 2\r\nhi\r\nPUB secret 2\r\nhi\r\nSUB > 1\r\nSUB ok 2\r\n",
+		"CONNECT {\"verbose\":true,\"headers\":true,\"user\":\"limited\",\"pass\":\"l\"}\r\nHPUB secret 12 14\r\nNATS/1.0\r\n\r\nhi\r\nSUB secret q 3\r\n",
 		"PUB secret 2\r\nhi\r\n",
-		"CONNECT {\"user\":\"free\",\"pass\":\"f\"}\r\nPUB secret 0\r\n\r\n",
-		"CONNECT {\"auth_token\":\"x\",\"nkey\":\"UABC\",\"sig\":\"!!\"}\r\n",
-		"CONNECT {\"user\":\"limited\",\"pass\":\"l\"}\r\nCONNECT {\"user\":\"limited\",\"pass\":\"x\"}\r\nPUB ok 0\r\n\r\n",
+		"CONNECT {\"verbose\":false,\"user\":\"free\",\"pass\":\"f\"}\r\nPUB secret 0\r\n\r\n",
+		"CONNECT {\"verbose\":false,\"auth_token\":\"x\",\"nkey\":\"UABC\",\"sig\":\"!!\"}\r\n",
+		"CONNECT {\"verbose\":false,\"user\":\"limited\",\"pass\":\"l\"}\r\nCONNECT {\"verbose\":false,\"user\":\"limited\",\"pass\":\"x\"}\r\nPUB ok 0\r\n\r\n",
 	} {
 		f.Add([]byte(seed))
 	}

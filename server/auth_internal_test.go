@@ -25,7 +25,7 @@ func setupAuthDelivery(tb testing.TB, user string, responses bool) *client {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { s.Shutdown(tb.Context()) })
-	pipeClient(tb, s, "CONNECT {\"user\":\"free\",\"pass\":\"f\"}\r\nSUB foo.> 1\r\nSUB bar 2\r\n")
+	pipeClient(tb, s, "CONNECT {\"verbose\":false,\"user\":\"free\",\"pass\":\"f\"}\r\nSUB foo.> 1\r\nSUB bar 2\r\n")
 	deadline := time.Now().Add(2 * time.Second)
 	for s.gAcc.sl.Count() != 2 && time.Now().Before(deadline) {
 		time.Sleep(time.Millisecond)
@@ -35,7 +35,7 @@ func setupAuthDelivery(tb testing.TB, user string, responses bool) *client {
 	}
 	pub := pipeClient(tb, s, "")
 	pass := map[string]string{"free": "f", "limited": "l"}[user]
-	if err := pub.parser.Parse([]byte("CONNECT {\"user\":\""+user+"\",\"pass\":\""+pass+"\"}\r\n"), pub); err != nil {
+	if err := pub.parser.Parse([]byte("CONNECT {\"verbose\":false,\"user\":\""+user+"\",\"pass\":\""+pass+"\"}\r\n"), pub); err != nil {
 		tb.Fatal(err)
 	}
 	if pub.authPending || (user == "limited") != (pub.publisher != nil) {

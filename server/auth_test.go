@@ -91,13 +91,13 @@ func TestAuthUserPassword(t *testing.T) {
 func TestAuthWrongPasswordRaw(t *testing.T) {
 	s, _ := startAuthServer(t, &auth.Config{User: "u", Password: "p"}, server.Options{})
 	rc := servertest.DialClient(t, s)
-	rc.Send("CONNECT {\"user\":\"u\",\"pass\":\"x\",\"verbose\":true}\r\nPING\r\n")
+	rc.Send("CONNECT {\"verbose\":true,\"user\":\"u\",\"pass\":\"x\"}\r\nPING\r\n")
 	require.Equal(t, "-ERR 'Authorization Violation'", rc.ReadLine())
 	rc.ExpectClosed()
 	require.Equal(t, "Authentication Failure", servertest.ClosedReason(t, s))
 
 	rc = servertest.DialClient(t, s)
-	rc.Send("CONNECT {\"user\":\"u\",\"pass\":\"p\",\"verbose\":true}\r\nPING\r\n")
+	rc.Send("CONNECT {\"verbose\":true,\"user\":\"u\",\"pass\":\"p\"}\r\nPING\r\n")
 	require.Equal(t, "+OK", rc.ReadLine())
 	require.Equal(t, "PONG", rc.ReadLine())
 }
@@ -180,7 +180,7 @@ func TestAuthTimeout(t *testing.T) {
 	// A client that authenticates in time stays past the timeout: it
 	// still answers after a client that came later timed out.
 	rc = servertest.DialClient(t, s)
-	rc.Send("CONNECT {\"auth_token\":\"x\"}\r\n")
+	rc.Send("CONNECT {\"verbose\":false,\"auth_token\":\"x\"}\r\n")
 	late := servertest.DialClient(t, s)
 	require.Equal(t, "-ERR 'Authentication Timeout'", late.ReadLine())
 	rc.Send("PING\r\n")
@@ -253,7 +253,7 @@ func TestPermissionViolationsRaw(t *testing.T) {
 		Subscribe: &auth.SubjectPermission{Allow: []string{"foo.*", "jobs workers"}, Deny: []string{"foo.hidden"}},
 	})
 	rc := servertest.DialClient(t, s)
-	rc.Send("CONNECT {\"user\":\"limited\",\"pass\":\"l\",\"verbose\":true}\r\n")
+	rc.Send("CONNECT {\"verbose\":true,\"headers\":true,\"user\":\"limited\",\"pass\":\"l\"}\r\n")
 	require.Equal(t, "+OK", rc.ReadLine())
 	for _, tc := range []struct{ send, want string }{
 		{"PUB foo.ok 2\r\nhi\r\n", "+OK"},
@@ -420,7 +420,7 @@ func TestAuthTraceRedactsSecrets(t *testing.T) {
 		Authorization: &auth.Config{User: "u", Password: "hunter2-pw"},
 	})
 	rc := servertest.DialClient(t, s)
-	rc.Send("CONNECT {\"user\":\"u\",\"pass\":\"hunter2-pw\",\"verbose\":true}\r\n")
+	rc.Send("CONNECT {\"verbose\":true,\"user\":\"u\",\"pass\":\"hunter2-pw\"}\r\n")
 	require.Equal(t, "+OK", rc.ReadLine())
 	servertest.WaitUntil(t, "the traced CONNECT", func() bool { return strings.Contains(logs.String(), "<<- [CONNECT ") })
 	require.Contains(t, logs.String(), `"pass":"[REDACTED]"`)

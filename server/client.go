@@ -46,7 +46,9 @@ const (
 	kindSession // an in-process session (see Session)
 )
 
-// connectOpts is the CONNECT document, with upstream's JSON names.
+// connectOpts is the CONNECT document, with upstream's JSON names. A
+// client starts with defaultConnectOpts; a CONNECT changes the fields it
+// names.
 type connectOpts struct {
 	Verbose      bool   `json:"verbose"`
 	Pedantic     bool   `json:"pedantic"`
@@ -66,6 +68,12 @@ type connectOpts struct {
 	NoResponders bool   `json:"no_responders"`
 	Account      string `json:"account,omitempty"`
 }
+
+// defaultConnectOpts are a client's options before CONNECT and the
+// defaults of the fields CONNECT omits: upstream's client options default
+// to verbose and pedantic, so "CONNECT {}" gets +OK and a wildcard PUB
+// gets 'Invalid Publish Subject'. Every client library sends both.
+var defaultConnectOpts = connectOpts{Verbose: true, Pedantic: true, Echo: true}
 
 // subscription is one SUB of a client, or an internal subscription with a
 // handler.
@@ -241,7 +249,7 @@ func (s *Server) createClient(nc net.Conn, tlsCfg *tls.Config) {
 		done:  make(chan struct{}),
 		subs:  make(map[string]*subscription),
 	}
-	c.opts.Echo = true
+	c.opts = defaultConnectOpts
 	if addr, ok := nc.RemoteAddr().(*net.TCPAddr); ok {
 		c.host, c.port = addr.IP.String(), addr.Port
 	} else if nc.RemoteAddr() != nil {
@@ -375,8 +383,21 @@ func (c *client) readLoop(raw net.Conn, tlsInfo []byte) {
 		c.startTimers()
 	}
 	buf := make([]byte, startReadBuf)
+	first := true
 	for {
 		n, err := c.nc.Read(buf)
+		if n > 0 && first {
+			first = false
+			// As upstream, a client that must authenticate and whose
+			// first operation does not start like CONNECT is refused at
+			// that byte, before the line is parsed.
+			if c.authPending && buf[0]|0x20 != 'c' {
+				if aerr := c.authWithoutConnect(); aerr != nil {
+					c.parseError(aerr)
+					return
+				}
+			}
+		}
 		if n > 0 {
 			c.lastActive.Store(time.Now().UnixNano())
 			if c.reloaded.Load() != nil {
@@ -522,7 +543,16 @@ func (c *client) HandleFrame(f *protocol.Frame) error {
 		return nil
 	case protocol.OpConnect:
 		return c.processConnect(f.Arg)
-	case protocol.OpOK, protocol.OpInfo:
+	case protocol.OpOK:
+		return nil
+	case protocol.OpInfo:
+		// Ignored, but as upstream a client's INFO must be an INFO
+		// document: anything else closes the connection silently.
+		var info Info
+		if err := json.Unmarshal(f.Arg, &info); err != nil {
+			c.srv.log.Error(c.logPrefix + " - " + err.Error())
+			return &closeError{reason: reasonProtocolViolation}
+		}
 		return nil
 	case protocol.OpErr:
 		c.srv.log.Info(c.logPrefix + " - Client error: " + string(f.Arg))
@@ -533,25 +563,30 @@ func (c *client) HandleFrame(f *protocol.Frame) error {
 }
 
 func (c *client) processConnect(arg []byte) error {
-	opts := connectOpts{Echo: true}
+	// As upstream, a CONNECT sets the fields it names over the current
+	// options: the defaults, or what an earlier CONNECT set.
+	opts := c.opts
 	if err := json.Unmarshal(arg, &opts); err != nil {
-		c.srv.log.Error(c.logPrefix + " - Error parsing CONNECT: " + err.Error())
-		return &closeError{text: protocol.TextUnknownOp, reason: reasonProtocolViolation}
+		// Upstream closes without a word to the client.
+		c.srv.log.Error(c.logPrefix + " - " + err.Error())
+		return &closeError{reason: reasonProtocolViolation}
+	}
+	// Then, in upstream's order, the credentials and the options.
+	if err := c.authenticate(&opts); err != nil {
+		return err
+	}
+	if c.unauth {
+		c.leaveUnauth()
 	}
 	if opts.Protocol < 0 || opts.Protocol > 1 {
-		return &closeError{text: protocol.TextUnknownOp, reason: reasonProtocolViolation}
+		c.srv.log.Error(c.logPrefix + " - " + errTextBadClientProtocol)
+		return &closeError{text: errTextBadClientProtocol, reason: reasonBadClientProtocol}
 	}
 	if !c.srv.info.Headers {
 		opts.Headers = false
 	}
 	if opts.NoResponders && !opts.Headers {
 		return &closeError{text: errTextNoRespondersHeaders, reason: reasonProtocolViolation}
-	}
-	if err := c.authenticate(&opts); err != nil {
-		return err
-	}
-	if c.unauth {
-		c.leaveUnauth()
 	}
 	first := !c.connected
 	c.opts = opts
@@ -616,51 +651,95 @@ func (c *client) sendConnectInfo() {
 	c.mu.Unlock()
 }
 
-func (c *client) processPub(f *protocol.Frame) error {
-	c.inMsgs++
-	if !c.validPubSubject(f.Subject) {
-		c.sendErr(errTextInvalidPubSubject)
+// HandleLine checks a PUB or HPUB at its control line, before the
+// payload is read, as upstream does (so its answer comes even when the
+// payload then proves malformed): a client that must authenticate is
+// checked first; an HPUB from a client that did not announce headers
+// closes the connection without a word; in pedantic mode a subject that
+// is not a literal one gets 'Invalid Publish Subject' and the message
+// still goes on (upstream only warns). It runs on the read goroutine.
+func (c *client) HandleLine(f *protocol.Frame) error {
+	if f.Op != protocol.OpPub && f.Op != protocol.OpHPub {
 		return nil
 	}
+	if c.authPending {
+		if err := c.authWithoutConnect(); err != nil {
+			return err
+		}
+	}
+	if f.Op == protocol.OpHPub && !c.opts.Headers {
+		c.srv.log.Error(c.logPrefix + " - message headers not supported")
+		return &closeError{reason: reasonProtocolViolation}
+	}
+	if c.opts.Pedantic && !pedanticPubSubject(f.Subject) {
+		c.sendErr(errTextInvalidPubSubject)
+	}
+	return nil
+}
+
+// processPub delivers a PUB or HPUB that HandleLine let through: the
+// publish permission first, then +OK and delivery, as upstream.
+func (c *client) processPub(f *protocol.Frame) error {
+	c.inMsgs++
 	c.inBytes += int64(len(f.Payload))
 	if c.publisher != nil && !c.publisher.CanPublish(f.Subject) && !c.allowReply(f.Subject) {
 		c.pubViolation(f.Subject)
 		return nil
 	}
-	c.srv.deliverMsg(&c.pub, c, c.acc, f.Subject, f.Reply, f.HeaderLen, f.Payload)
-	if c.pub.refused {
-		c.refusedPub(f.Subject)
+	hdr := f.HeaderLen
+	if hdr == 0 {
+		// An empty header block is no header: upstream delivers the
+		// message as MSG.
+		hdr = -1
 	}
 	if c.opts.Verbose {
+		// Before the delivery, as upstream: a client subscribed to
+		// its own subject reads +OK, then MSG.
 		c.sendOK()
+	}
+	c.srv.deliverMsg(&c.pub, c, c.acc, f.Subject, f.Reply, hdr, f.Payload)
+	if c.pub.refused {
+		c.refusedPub(f.Subject)
 	}
 	return nil
 }
 
-// validPubSubject rejects malformed subjects and wildcards in pedantic
-// mode only, as upstream does: otherwise a subject holding "*" or ">"
-// tokens is published as it is (nats.go puts a consumer's wildcard filter
-// into the subject of its CONSUMER.CREATE request, and KV watchers do).
-func (c *client) validPubSubject(subj []byte) bool {
-	if len(subj) == 0 {
-		return false
+// pedanticPubSubject reports whether subj passes upstream's pedantic
+// publish check: no empty token and no wildcard token. Unlike a SUB's
+// subject, other bytes (control bytes, a CR inside the line) are not
+// checked. Wildcard subjects are published as they are (nats.go puts a
+// consumer's wildcard filter into the subject of its CONSUMER.CREATE
+// request, and KV watchers do): in pedantic mode with a warning.
+func pedanticPubSubject(subj []byte) bool {
+	start := 0
+	for i := 0; i <= len(subj); i++ {
+		if i < len(subj) && subj[i] != '.' {
+			continue
+		}
+		switch tok := subj[start:i]; {
+		case len(tok) == 0:
+			return false
+		case len(tok) == 1 && (tok[0] == '*' || tok[0] == '>'):
+			return false
+		}
+		start = i + 1
 	}
-	return !c.opts.Pedantic || sublist.ValidLiteralSubject(string(subj))
+	return true
 }
 
+// processSub checks and registers a SUB in upstream's order: the
+// subscribe permission, the subscription limit, a SID already in use
+// (nothing happens), then the subject's validity.
 func (c *client) processSub(f *protocol.Frame) error {
 	subject := string(f.Subject)
-	if !sublist.ValidFilter(subject) || (len(f.Queue) > 0 && !validQueue(f.Queue)) {
-		c.sendErr(errTextInvalidSubject)
-		return nil
-	}
+	valid := sublist.ValidFilter(subject) && (len(f.Queue) == 0 || validQueue(f.Queue))
 	var filter *auth.Checker
 	if c.checker != nil {
 		if !c.checker.CanSubscribe(subject, string(f.Queue)) {
 			c.subViolation(subject, f.Queue, f.SID)
 			return nil
 		}
-		if c.checker.NeedsDeliveryFilter(subject) {
+		if valid && c.checker.NeedsDeliveryFilter(subject) {
 			filter = c.checker
 		}
 	}
@@ -670,6 +749,12 @@ func (c *client) processSub(f *protocol.Frame) error {
 		c.mu.Unlock()
 		return errAlreadyClosed
 	}
+	if max := c.maxSubs(); max > 0 && len(c.subs) >= max {
+		c.mu.Unlock()
+		c.srv.log.Error(c.logPrefix + " - maximum subscriptions exceeded")
+		c.sendErr(errTextMaxSubs)
+		return nil
+	}
 	if _, dup := c.subs[sid]; dup {
 		c.mu.Unlock()
 		if c.opts.Verbose {
@@ -677,10 +762,9 @@ func (c *client) processSub(f *protocol.Frame) error {
 		}
 		return nil
 	}
-	if max := c.maxSubs(); max > 0 && len(c.subs) >= max {
+	if !valid {
 		c.mu.Unlock()
-		c.srv.log.Error(c.logPrefix + " - maximum subscriptions exceeded")
-		c.sendErr(errTextMaxSubs)
+		c.sendErr(errTextInvalidSubject)
 		return nil
 	}
 	sub := &subscription{client: c, subject: subject, queue: string(f.Queue), sid: []byte(sid)}

@@ -10,6 +10,7 @@ const (
 	errTextInvalidSubject      = "Invalid Subject"
 	errTextStale               = "Stale Connection"
 	errTextNoRespondersHeaders = "no responders requires headers support"
+	errTextBadClientProtocol   = "invalid client protocol"
 )
 
 // closeReason says why a connection closed, with upstream's wording (as
@@ -38,6 +39,7 @@ const (
 	reasonClusterNameConflict
 	reasonRouteRemoved
 	reasonUnauthMemory
+	reasonBadClientProtocol
 )
 
 var reasonText = [...]string{
@@ -62,6 +64,7 @@ var reasonText = [...]string{
 	reasonClusterNameConflict:       "Cluster Name Conflict",
 	reasonRouteRemoved:              "Route Removed",
 	reasonUnauthMemory:              "Unauthenticated Memory Exceeded",
+	reasonBadClientProtocol:         "Bad Client Protocol Version",
 }
 
 func (r closeReason) String() string {

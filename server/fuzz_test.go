@@ -16,13 +16,13 @@ import (
 // crashes or hangs, and keeps serving other clients.
 func FuzzClientProtocol(f *testing.F) {
 	for _, seed := range []string{
-		"CONNECT {}\r\nPING\r\n",
+		"CONNECT {\"verbose\":false,\"pedantic\":false}\r\nPING\r\n",
 		"CONNECT {\"verbose\":true,\"headers\":true}\r\nSUB a.* q 1\r\nPUB a.b r 3\r\nabc\r\nHPUB a.b 12 14\r\nNATS/1.0\r\n\r\nhi\r\nUNSUB 1 5\r\n",
 		"PUB foo 5\r\nhel",
 		"SUB > 1\r\nPUB x -1\r\n",
 		"HPUB x 100 10\r\n",
 		"\x00\xff\r\n\r\n",
-		"CONNECT {\"no_responders\":true,\"headers\":true}\r\nSUB _I.* 1\r\nPUB nobody _I.x 0\r\n\r\n",
+		"CONNECT {\"verbose\":false,\"no_responders\":true,\"headers\":true}\r\nSUB _I.* 1\r\nPUB nobody _I.x 0\r\n\r\n",
 		"RS+ $G foo\r\nMSG foo 1 0\r\n\r\n",
 	} {
 		f.Add([]byte(seed))
@@ -88,7 +88,7 @@ func FuzzClientProtocol(f *testing.F) {
 		if _, err := obr.ReadString('\n'); err != nil {
 			t.Fatalf("no INFO for next client: %v", err)
 		}
-		other.Write([]byte("CONNECT {}\r\nPING\r\n"))
+		other.Write([]byte("CONNECT {\"verbose\":false,\"pedantic\":false}\r\nPING\r\n"))
 		for {
 			line, err := obr.ReadString('\n')
 			if err != nil {

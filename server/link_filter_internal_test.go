@@ -22,7 +22,7 @@ func TestLinkFilter(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	pub := pipeClient(t, s, "")
+	pub := rawPublisher(t, s)
 	send := func(proto string) func() {
 		msg := []byte(proto)
 		return func() {

@@ -43,7 +43,7 @@ func setupRouteDelivery(tb testing.TB) (*Server, *client, *Link) {
 			tb.Fatal(err)
 		}
 	}
-	return s, pipeClient(tb, s, ""), l
+	return s, rawPublisher(tb, s), l
 }
 
 func TestRouteDeliveryAllocs(t *testing.T) {
@@ -69,7 +69,7 @@ func TestRouteDeliveryAllocs(t *testing.T) {
 		}
 	}
 	// And in the other direction: a routed message to a local subscriber.
-	pipeClient(t, s, "CONNECT {}\r\nSUB foo 1\r\nSUB foo q 2\r\n")
+	pipeClient(t, s, "CONNECT {\"verbose\":false,\"pedantic\":false}\r\nSUB foo 1\r\nSUB foo q 2\r\n")
 	for deadline := time.Now().Add(2 * time.Second); s.gAcc.sl.Count() != 4; {
 		if time.Now().After(deadline) {
 			t.Fatal("local subscriptions not registered")

@@ -290,7 +290,7 @@ func TestRawProtocol(t *testing.T) {
 	})
 	t.Run("connect_info after first pong", func(t *testing.T) {
 		rc := servertest.DialClient(t, s)
-		rc.Send("CONNECT {\"protocol\":1,\"headers\":true,\"no_responders\":true}\r\nPING\r\n")
+		rc.Send("CONNECT {\"verbose\":false,\"protocol\":1,\"headers\":true,\"no_responders\":true}\r\nPING\r\n")
 		require.Equal(t, "PONG", rc.ReadLine())
 		info := rc.ReadLine()
 		require.True(t, strings.HasPrefix(info, "INFO "), info)
@@ -299,7 +299,7 @@ func TestRawProtocol(t *testing.T) {
 	})
 	t.Run("no responders bytes", func(t *testing.T) {
 		rc := servertest.DialClient(t, s)
-		rc.Send("CONNECT {\"protocol\":1,\"headers\":true,\"no_responders\":true}\r\nSUB _INBOX.x 2\r\nPUB nobody _INBOX.x 0\r\n\r\nPING\r\n")
+		rc.Send("CONNECT {\"verbose\":false,\"protocol\":1,\"headers\":true,\"no_responders\":true}\r\nSUB _INBOX.x 2\r\nPUB nobody _INBOX.x 0\r\n\r\nPING\r\n")
 		for {
 			line := rc.ReadLine()
 			if strings.HasPrefix(line, "INFO") || line == "PONG" {
@@ -314,7 +314,7 @@ func TestRawProtocol(t *testing.T) {
 	})
 	t.Run("reply and headers", func(t *testing.T) {
 		rc := servertest.DialClient(t, s)
-		rc.Send("CONNECT {\"headers\":true}\r\nSUB a.* q 7\r\nHPUB a.b r.1 12 14\r\nNATS/1.0\r\n\r\nhi\r\nPING\r\n")
+		rc.Send("CONNECT {\"verbose\":false,\"headers\":true}\r\nSUB a.* q 7\r\nHPUB a.b r.1 12 14\r\nNATS/1.0\r\n\r\nhi\r\nPING\r\n")
 		require.Equal(t, "HMSG a.b 7 r.1 12 14", rc.ReadLine())
 		require.Equal(t, "NATS/1.0", rc.ReadLine())
 		require.Equal(t, "", rc.ReadLine())
@@ -323,10 +323,10 @@ func TestRawProtocol(t *testing.T) {
 	})
 	t.Run("headers stripped for old clients", func(t *testing.T) {
 		rc := servertest.DialClient(t, s)
-		rc.Send("CONNECT {}\r\nSUB old 1\r\nPING\r\n")
+		rc.Send("CONNECT {\"verbose\":false,\"pedantic\":false}\r\nSUB old 1\r\nPING\r\n")
 		require.Equal(t, "PONG", rc.ReadLine())
 		pub := servertest.DialClient(t, s)
-		pub.Send("CONNECT {\"headers\":true}\r\nHPUB old 12 14\r\nNATS/1.0\r\n\r\nhi\r\nPING\r\n")
+		pub.Send("CONNECT {\"verbose\":false,\"headers\":true}\r\nHPUB old 12 14\r\nNATS/1.0\r\n\r\nhi\r\nPING\r\n")
 		require.Equal(t, "PONG", pub.ReadLine())
 		require.Equal(t, "MSG old 1 2", rc.ReadLine())
 		require.Equal(t, "hi", rc.ReadLine())
@@ -335,14 +335,14 @@ func TestRawProtocol(t *testing.T) {
 		// As upstream: the subject is delivered as it is to the
 		// subscriptions that match it.
 		rc := servertest.DialClient(t, s)
-		rc.Send("CONNECT {}\r\nSUB foo.> 1\r\nPUB foo.* 2\r\nhi\r\nPING\r\n")
+		rc.Send("CONNECT {\"verbose\":false,\"pedantic\":false}\r\nSUB foo.> 1\r\nPUB foo.* 2\r\nhi\r\nPING\r\n")
 		require.Equal(t, "MSG foo.* 1 2", rc.ReadLine())
 		require.Equal(t, "hi", rc.ReadLine())
 		require.Equal(t, "PONG", rc.ReadLine())
 	})
 	t.Run("case insensitive ops and tabs", func(t *testing.T) {
 		rc := servertest.DialClient(t, s)
-		rc.Send("connect {}\r\nsub\tx  9\r\npub x\t2\r\nok\r\nping\r\n")
+		rc.Send("connect {\"verbose\":false,\"pedantic\":false}\r\nsub\tx  9\r\npub x\t2\r\nok\r\nping\r\n")
 		require.Equal(t, "MSG x 9 2", rc.ReadLine())
 		require.Equal(t, "ok", rc.ReadLine())
 		require.Equal(t, "PONG", rc.ReadLine())
@@ -360,10 +360,10 @@ func TestRawErrors(t *testing.T) {
 		{"unknown op", "FOO bar\r\n", "-ERR 'Unknown Protocol Operation'", true},
 		{"max payload", "PUB foo 2000\r\n", "-ERR 'Maximum Payload Violation'", true},
 		{"max control line", "PUB " + strings.Repeat("a", 300) + " 1\r\n", "-ERR '" + protocol.TextMaxControlLine + "'", true},
-		{"pedantic wildcard publish", "CONNECT {\"pedantic\":true}\r\nPUB foo.* 1\r\nx\r\n", "-ERR 'Invalid Publish Subject'", false},
-		{"invalid sub", "SUB a..b 1\r\n", "-ERR 'Invalid Subject'", false},
-		{"no responders needs headers", "CONNECT {\"no_responders\":true}\r\n", "-ERR 'no responders requires headers support'", true},
-		{"max subs", "SUB a 1\r\nSUB b 2\r\nSUB c 3\r\n", "-ERR 'maximum subscriptions exceeded'", false},
+		{"pedantic wildcard publish", "CONNECT {\"verbose\":false,\"pedantic\":true}\r\nPUB foo.* 1\r\nx\r\n", "-ERR 'Invalid Publish Subject'", false},
+		{"invalid sub", "CONNECT {\"verbose\":false}\r\nSUB a..b 1\r\n", "-ERR 'Invalid Subject'", false},
+		{"no responders needs headers", "CONNECT {\"verbose\":false,\"no_responders\":true}\r\n", "-ERR 'no responders requires headers support'", true},
+		{"max subs", "CONNECT {\"verbose\":false}\r\nSUB a 1\r\nSUB b 2\r\nSUB c 3\r\n", "-ERR 'maximum subscriptions exceeded'", false},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -395,7 +395,7 @@ func TestStaleConnection(t *testing.T) {
 	nc, err := net.Dial("tcp", s.Addr().String())
 	require.NoError(t, err)
 	defer nc.Close()
-	_, err = nc.Write([]byte("CONNECT {}\r\n"))
+	_, err = nc.Write([]byte("CONNECT {\"verbose\":false,\"pedantic\":false}\r\n"))
 	require.NoError(t, err)
 	br := bufio.NewReader(nc)
 	nc.SetReadDeadline(time.Now().Add(5 * time.Second))
@@ -418,7 +418,7 @@ func TestSlowConsumerDoesNotBlockPublisher(t *testing.T) {
 	slow, err := net.Dial("tcp", s.Addr().String())
 	require.NoError(t, err)
 	defer slow.Close()
-	_, err = slow.Write([]byte("CONNECT {}\r\nSUB slow 1\r\nPING\r\n"))
+	_, err = slow.Write([]byte("CONNECT {\"verbose\":false,\"pedantic\":false}\r\nSUB slow 1\r\nPING\r\n"))
 	require.NoError(t, err)
 	require.Eventually(t, func() bool { return s.GlobalAccount().NumSubscriptions() == 1 }, 2*time.Second, 5*time.Millisecond)
 
@@ -454,7 +454,7 @@ func TestLameDuck(t *testing.T) {
 func TestShutdownFlushesPending(t *testing.T) {
 	s := servertest.Start(t, server.Options{})
 	rc := servertest.DialClient(t, s)
-	rc.Send("CONNECT {}\r\nSUB f 1\r\nPING\r\n")
+	rc.Send("CONNECT {\"verbose\":false,\"pedantic\":false}\r\nSUB f 1\r\nPING\r\n")
 	require.Equal(t, "PONG", rc.ReadLine())
 	pub := servertest.Connect(t, s)
 	for i := range 100 {
@@ -516,7 +516,7 @@ func TestNoFastProducerStallDrops(t *testing.T) {
 	slow, err := net.Dial("tcp", s.Addr().String())
 	require.NoError(t, err)
 	defer slow.Close()
-	_, err = slow.Write([]byte("CONNECT {}\r\nSUB slow 1\r\nPING\r\n"))
+	_, err = slow.Write([]byte("CONNECT {\"verbose\":false,\"pedantic\":false}\r\nSUB slow 1\r\nPING\r\n"))
 	require.NoError(t, err)
 	require.Eventually(t, func() bool { return s.GlobalAccount().NumSubscriptions() == 1 }, 2*time.Second, 5*time.Millisecond)
 	pub := servertest.Connect(t, s)

@@ -10,7 +10,7 @@ import (
 
 func TestMonitorRequest(t *testing.T) {
 	s := newTestServer(t, Options{ServerName: "sys-test", Tags: []string{"az:1", "Region:EU"}})
-	netPipeClient(t, s, "CONNECT {\"name\":\"one\",\"lang\":\"test\"}\r\nSUB a.b 7\r\nPING\r\n")
+	netPipeClient(t, s, "CONNECT {\"verbose\":false,\"name\":\"one\",\"lang\":\"test\"}\r\nSUB a.b 7\r\nPING\r\n")
 	waitClients(t, s, 1)
 
 	ask := func(kind, req string) map[string]any {

@@ -62,7 +62,7 @@ func TestClosedRingKeepsNewest(t *testing.T) {
 	s := newTestServer(t, Options{})
 	s.SetMaxClosedClients(3)
 	for range 5 {
-		c := netPipeClient(t, s, "CONNECT {\"name\":\"p\"}\r\nPING\r\n")
+		c := netPipeClient(t, s, "CONNECT {\"verbose\":false,\"name\":\"p\"}\r\nPING\r\n")
 		require.Eventually(t, func() bool { // CONNECT processed
 			cz, err := s.Connz(nil)
 			return err == nil && cz.Total == 1 && cz.Conns[0].Name == "p"
@@ -114,7 +114,7 @@ func startMany(t testing.TB, s *Server, n int) {
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			netPipeClient(t, s, "CONNECT {\"name\":\"idle\",\"lang\":\"test\"}\r\nSUB idle.x 1\r\n")
+			netPipeClient(t, s, "CONNECT {\"verbose\":false,\"name\":\"idle\",\"lang\":\"test\"}\r\nSUB idle.x 1\r\n")
 		}()
 	}
 	wg.Wait()

@@ -28,12 +28,12 @@ func unauthVarz(t *testing.T, s *server.Server) snapshot.UnauthenticatedVarz {
 
 // A client that has not authenticated and makes the parser hold more
 // than its own budget (a PUB announcing a large payload, before any
-// CONNECT) is closed.
+// CONNECT, on a server that needs no credentials: where it needs them a
+// first byte that does not start CONNECT is refused at once) is closed.
 func TestUnauthConnBudgetClosesConnection(t *testing.T) {
 	s := servertest.Start(t, server.Options{
 		Host: "127.0.0.1", Port: server.RandomPort,
 		MaxUnauthConnMemory: 64 * 1024,
-		Authorization:       &auth.Config{User: "u", Password: "p"},
 	})
 	rc := servertest.DialClient(t, s)
 	rc.Send("PUB a 1000000\r\nxyz")
@@ -188,7 +188,6 @@ func TestUnauthBudgetOff(t *testing.T) {
 	s := servertest.Start(t, server.Options{
 		Host: "127.0.0.1", Port: server.RandomPort,
 		MaxUnauthMemory: -1, MaxUnauthConnMemory: -1,
-		Authorization: &auth.Config{User: "u", Password: "p"},
 	})
 	rc := servertest.DialClient(t, s)
 	rc.Send("PUB a 1000000\r\nxyz")
