@@ -67,6 +67,7 @@ type connectOpts struct {
 	Headers      bool   `json:"headers"`
 	NoResponders bool   `json:"no_responders"`
 	Account      string `json:"account,omitempty"`
+	AccountNew   bool   `json:"new_account,omitempty"`
 }
 
 // defaultConnectOpts are a client's options before CONNECT and the
@@ -570,6 +571,12 @@ func (c *client) processConnect(arg []byte) error {
 		// Upstream closes without a word to the client.
 		c.srv.log.Error(c.logPrefix + " - " + err.Error())
 		return &closeError{reason: reasonProtocolViolation}
+	}
+	// A client may not pick its account (upstream dropped the sandbox
+	// accounts a CONNECT could create): naming one is a violation.
+	if opts.Account != "" || opts.AccountNew {
+		c.srv.log.Error(c.logPrefix + " - " + logTextAuthError + " (account in CONNECT)")
+		return &closeError{text: errTextAuthViolation, reason: reasonAuthViolation}
 	}
 	// Then, in upstream's order, the credentials and the options.
 	if err := c.authenticate(&opts); err != nil {
