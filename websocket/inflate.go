@@ -1,0 +1,176 @@
+package websocket
+
+import (
+	"bufio"
+	"errors"
+	"io"
+	"net"
+	"sync"
+
+	"github.com/klauspost/compress/flate"
+)
+
+// A compressed message is inflated as its frames arrive: the decompressor
+// reads the unmasked payload of the message's frames through a
+// payloadSource, which reads frame headers (and answers control frames) as
+// the decompressor gets to them. Nothing of the message is buffered beyond
+// the connection's read buffer and the decompressor's own state, so the
+// limits on the compressed and the inflated size are checked as the bytes
+// come, not at the end of the message.
+
+// deflateTail ends every compressed message: the 0x00 0x00 0xff 0xff that
+// senders strip (RFC 7692 section 7.2.2) plus a final empty stored block,
+// so the decompressor ends with io.EOF.
+var deflateTail = []byte{0x00, 0x00, 0xff, 0xff, 0x01, 0x00, 0x00, 0xff, 0xff}
+
+const (
+	// inflateBufferSize is the decompressor's input buffer.
+	inflateBufferSize = 4096
+	// inflaterBytes estimates the memory of an inflater for PendingBytes:
+	// the 32 KiB window, the input buffer and the Huffman tables, about
+	// 37 KiB in all, rounded up (measured by TestInflaterBytes).
+	inflaterBytes = 40 << 10
+)
+
+// inflater is a decompressor with its input buffer. One is taken from
+// inflaters for each compressed message, so idle connections hold none.
+type inflater struct {
+	// zr buffers the message's payload for the decompressor: a
+	// *bufio.Reader is a source it decodes from without an interface call
+	// per byte.
+	zr *bufio.Reader
+	fr io.ReadCloser // also a flate.Resetter
+}
+
+var inflaters sync.Pool
+
+// payloadSource is the Conn as the decompressor's input.
+type payloadSource Conn
+
+// Read gives the decompressor the unmasked payload of the open compressed
+// message, frame after frame, then deflateTail, then io.EOF. It blocks for
+// the network only when nothing of the message is buffered, and returns
+// the errors of Conn.Read (c.rerr is set when they end reading).
+func (s *payloadSource) Read(p []byte) (int, error) {
+	c := (*Conn)(s)
+	for {
+		switch {
+		case c.rem > 0:
+			q := p
+			if int64(len(q)) > c.rem {
+				q = q[:c.rem]
+			}
+			if b := c.br.Buffered(); b > 0 && len(q) > b {
+				q = q[:b]
+			}
+			n, err := c.br.Read(q)
+			if n == 0 {
+				return 0, c.ioError(err, false)
+			}
+			c.kpos = maskBytes(c.key, c.kpos, q[:n])
+			c.rem -= int64(n)
+			return n, nil
+		case !c.fin:
+			c.notePending() // the wait for the next frame may be long
+			if err := c.nextFrame(); err != nil {
+				return 0, err
+			}
+		case c.ztail < len(deflateTail):
+			n := copy(p, deflateTail[c.ztail:])
+			c.ztail += n
+			return n, nil
+		default:
+			return 0, io.EOF
+		}
+	}
+}
+
+// startInflate begins inflating the message whose first frame header was
+// just read.
+func (c *Conn) startInflate() {
+	src := (*payloadSource)(c)
+	inf, _ := inflaters.Get().(*inflater)
+	if inf == nil {
+		inf = &inflater{zr: bufio.NewReaderSize(src, inflateBufferSize)}
+		inf.fr = flate.NewReader(inf.zr)
+	} else {
+		inf.zr.Reset(src)
+		inf.fr.(flate.Resetter).Reset(inf.zr, nil)
+	}
+	c.inf = inf
+	c.notePending()
+}
+
+// inflateBuffered reports whether the rest of the compressed message is in
+// the read buffer, so that the decompressor will not block for it.
+func (c *Conn) inflateBuffered() bool {
+	return c.fin && int64(c.br.Buffered()) >= c.rem
+}
+
+// readInflated reads inflated data of the open message into p. It fails
+// with 1009 as soon as the message passes c.maxMsg, before handing out a
+// byte beyond it.
+func (c *Conn) readInflated(p []byte) (int, error) {
+	if room := c.maxMsg - c.zout; int64(len(p)) > room {
+		p = p[:room+1] // one byte more tells that the message is too large
+	}
+	n, err := c.inf.fr.Read(p)
+	if c.rerr != nil {
+		// The frames failed (close frame sent or received, I/O error);
+		// what the decompressor flushed on the way is not worth anything.
+		c.inf = nil
+		return 0, c.rerr
+	}
+	c.zout += int64(n)
+	if c.zout > c.maxMsg {
+		c.inf = nil
+		return 0, c.fail(StatusMessageTooBig, "decompressed message too large")
+	}
+	if n > 0 && c.text && !c.utf.feed(p[:n]) {
+		c.inf = nil
+		return 0, c.fail(StatusInvalidPayloadData, "invalid UTF-8 in text message")
+	}
+	switch err {
+	case nil:
+		return n, nil
+	case io.EOF:
+		c.inf.zr.Reset(nil) // the pool must not keep the Conn
+		inflaters.Put(c.inf)
+		c.inf = nil
+		// Whatever follows a final deflate block is skipped.
+		if c.zskip = c.rem > 0 || !c.fin; !c.zskip {
+			c.deflated = false
+		}
+		if err := c.endMessage(); err != nil {
+			return 0, err
+		}
+		return n, nil
+	}
+	c.inf = nil // its state is broken: do not reuse it
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		// The decompressor cannot resume where the timeout left it.
+		c.rerr = err
+		return 0, err
+	}
+	return 0, c.fail(StatusInvalidPayloadData, "invalid compressed data")
+}
+
+// skipPayload discards payload of a compressed message that went on after
+// its final deflate block, blocking for at most one read.
+func (c *Conn) skipPayload() error {
+	b := c.br.Buffered()
+	if b == 0 {
+		if _, err := c.br.Peek(1); err != nil {
+			return c.ioError(err, false)
+		}
+		b = c.br.Buffered()
+	}
+	k := int(min(int64(b), c.rem))
+	c.br.Discard(k)
+	c.rem -= int64(k)
+	if c.rem == 0 && c.fin {
+		c.zskip, c.deflated = false, false
+	}
+	return nil
+}
