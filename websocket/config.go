@@ -25,8 +25,11 @@ const DefaultMaxMessageSize = 64 << 20
 // CompressedSizeFactor bounds the compressed payload of a message: its
 // frames together may carry at most this many times the message size limit
 // (Config.MaxMessageSize, Conn.SetMaxMessageSize), as upstream nats-server
-// allows. Deflate never makes real data that much larger; a stream of empty
-// deflate blocks, which inflates to nothing, is cut off by it.
+// allows, and, as it is inflated, at most 64 KiB plus this many compressed
+// bytes per byte it inflated to so far. Deflate never makes real data
+// more than about 1.13 times larger; a stream of empty deflate blocks,
+// which inflates to nothing but costs a decoding step every 5 bytes, is
+// cut off after 64 KiB.
 const CompressedSizeFactor = 8
 
 // Config configures a Listener. The zero value accepts any origin, does not
@@ -66,10 +69,11 @@ type Config struct {
 
 	// MaxMessageSize bounds a compressed message: inflated, it may be at
 	// most MaxMessageSize bytes long, and its frames together may carry at
-	// most CompressedSizeFactor times as many compressed bytes. A message
-	// is inflated as its frames arrive, so neither is ever buffered whole,
-	// and the connection is closed with 1009 as soon as either limit is
-	// passed: Read never returns a byte of a message beyond
+	// most CompressedSizeFactor times as many compressed bytes (and no
+	// more than 64 KiB plus CompressedSizeFactor per byte inflated so
+	// far). A message is inflated as its frames arrive, so neither is ever
+	// buffered whole, and the connection is closed with 1009 as soon as a
+	// limit is passed: Read never returns a byte of a message beyond
 	// MaxMessageSize. Zero or negative means DefaultMaxMessageSize.
 	// Conn.SetMaxMessageSize changes it for one connection. Uncompressed
 	// messages are streamed and only MaxFrameSize applies to them.

@@ -61,6 +61,7 @@ type Conn struct {
 	inf      *inflater // while a compressed message is inflated, else nil
 	zskip    bool      // the open compressed message ended early: skip the rest
 	zin      int64     // compressed payload of the open message, per headers
+	zread    int64     // compressed payload given to the decompressor
 	zout     int64     // inflated bytes of the open message
 	ztail    int       // bytes of deflateTail given to the decompressor
 
@@ -368,7 +369,7 @@ func (c *Conn) nextFrame() error {
 		c.text = op == opText
 		c.deflated = b0&rsv1Bit != 0
 		c.utf.reset()
-		c.zin, c.zout, c.ztail, c.zskip = 0, 0, 0, false
+		c.zin, c.zread, c.zout, c.ztail, c.zskip = 0, 0, 0, 0, false
 	}
 	switch {
 	case c.deflated && length > uint64(c.maxZ-c.zin):

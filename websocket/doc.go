@@ -113,7 +113,9 @@
 //     compressed message that inflates to more than Config.MaxMessageSize
 //     (closed as soon as it passes it: the bytes up to the limit have been
 //     returned by Read, none beyond), or whose frames carry more than
-//     CompressedSizeFactor times that in compressed bytes.
+//     CompressedSizeFactor times that in compressed bytes, or more than
+//     64 KiB plus CompressedSizeFactor per byte inflated so far (empty
+//     deflate blocks).
 //
 // Write returns ErrCloseSent once a close frame went out. Deadlines pass
 // through to the underlying connection: a read that times out may be

@@ -30,6 +30,14 @@ const (
 	// the 32 KiB window, the input buffer and the Huffman tables, about
 	// 37 KiB in all, rounded up (measured by TestInflaterBytes).
 	inflaterBytes = 40 << 10
+	// compressedSlack is what a compressed message may carry beyond
+	// CompressedSizeFactor compressed bytes per byte it inflated to so
+	// far: the decompressor's window (32 KiB) and input buffer hold data
+	// not counted yet, and a sender's headers and flushes cost a few
+	// bytes. A stream of empty deflate blocks, which costs the server a
+	// decoding step every 5 bytes and produces nothing, is cut off here
+	// rather than at CompressedSizeFactor*MaxMessageSize.
+	compressedSlack = 64 << 10
 )
 
 // inflater is a decompressor with its input buffer. One is taken from
@@ -69,6 +77,9 @@ func (s *payloadSource) Read(p []byte) (int, error) {
 			}
 			c.kpos = maskBytes(c.key, c.kpos, q[:n])
 			c.rem -= int64(n)
+			if c.zread += int64(n); c.zread > CompressedSizeFactor*c.zout+compressedSlack {
+				return 0, c.fail(StatusMessageTooBig, "compressed message inflates to too little")
+			}
 			return n, nil
 		case !c.fin:
 			c.notePending() // the wait for the next frame may be long

@@ -150,25 +150,33 @@ func TestDeflateBomb(t *testing.T) {
 }
 
 // TestEndlessEmptyBlocks sends a compressed message that never ends and
-// inflates to nothing: it is cut off with 1009 once its frames carry more
-// than CompressedSizeFactor times the limit, and the connection holds no
-// more than its read buffer and a decompressor meanwhile.
+// inflates to nothing. It is cut off with 1009 once its frames carry more
+// than CompressedSizeFactor times the limit or, sooner with a large limit,
+// more than compressedSlack, for it inflated to nothing; the connection
+// holds no more than its read buffer and a decompressor meanwhile.
 func TestEndlessEmptyBlocks(t *testing.T) {
-	const limit = 1000
-	blocks := bytes.Repeat([]byte{0x00, 0x00, 0x00, 0xff, 0xff}, 100)
-	first := appendClientFrame(nil, rsv1Bit|opBinary, [4]byte{1, 2, 3, 4}, true, blocks)
-	cont := appendClientFrame(nil, opContinuation, [4]byte{1, 2, 3, 4}, true, blocks)
-	er := &endlessReader{data: cont}
-	fc := &fakeConn{r: io.MultiReader(bytes.NewReader(first), er)}
-	c := newConn(fc, bufio.NewReaderSize(fc, readBufferSize), true, 0, limit)
-	_, err := readToError(t, c, 512, 0)
-	wantClose(t, err, StatusMessageTooBig)
-	sent := len(first) + er.n
-	if max := CompressedSizeFactor*limit + len(cont) + readBufferSize; sent > max {
-		t.Errorf("read %d bytes before 1009, want at most %d", sent, max)
-	}
-	if frames, _ := parseServerFrames(fc.w.Bytes()); len(frames) != 1 || frames[0].b0 != finBit|opClose {
-		t.Errorf("server wrote %x, want one close frame", fc.w.Bytes())
+	for _, tc := range []struct {
+		limit int64
+		max   int // compressed bytes read at most
+	}{
+		{limit: 1000, max: CompressedSizeFactor * 1000},
+		{limit: 1 << 20, max: compressedSlack},
+	} {
+		blocks := bytes.Repeat([]byte{0x00, 0x00, 0x00, 0xff, 0xff}, 100)
+		first := appendClientFrame(nil, rsv1Bit|opBinary, [4]byte{1, 2, 3, 4}, true, blocks)
+		cont := appendClientFrame(nil, opContinuation, [4]byte{1, 2, 3, 4}, true, blocks)
+		er := &endlessReader{data: cont}
+		fc := &fakeConn{r: io.MultiReader(bytes.NewReader(first), er)}
+		c := newConn(fc, bufio.NewReaderSize(fc, readBufferSize), true, 0, tc.limit)
+		_, err := readToError(t, c, 512, 0)
+		wantClose(t, err, StatusMessageTooBig)
+		sent := len(first) + er.n
+		if max := tc.max + len(cont) + readBufferSize; sent > max {
+			t.Errorf("limit %d: read %d bytes before 1009, want at most %d", tc.limit, sent, max)
+		}
+		if frames, _ := parseServerFrames(fc.w.Bytes()); len(frames) != 1 || frames[0].b0 != finBit|opClose {
+			t.Errorf("limit %d: server wrote %x, want one close frame", tc.limit, fc.w.Bytes())
+		}
 	}
 }
 
