@@ -51,9 +51,11 @@
 // caller's buffer; a read at least as large as the 4 KiB read buffer is
 // made directly into it. A compressed message is inflated as its frames
 // arrive, into the caller's buffers, by a decompressor taken from a pool
-// for the length of the message (about 40 KiB: its 32 KiB window, tables
-// and a 4 KiB input buffer); the decompressor reads the frames itself, so
-// no message, compressed or not, is ever buffered whole. Its limits
+// for the length of the message (about 44 KiB: its 32 KiB window, tables
+// and 4 KiB input buffers); a message of one frame that is in the read
+// buffer whole is decoded from a copy of it, a longer one is read by the
+// decompressor frame after frame as it comes, so no message, compressed
+// or not, is buffered beyond the read buffer's 4 KiB. Its limits
 // (Config.MaxMessageSize, CompressedSizeFactor) are checked as the bytes
 // come. Conn.PendingBytes reports what a connection holds for the message
 // being read, so a server can budget connections that have not

@@ -2,6 +2,7 @@ package websocket
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"io"
 	"net"
@@ -28,8 +29,9 @@ const (
 	inflateBufferSize = 4096
 	// inflaterBytes estimates the memory of an inflater for PendingBytes:
 	// the 32 KiB window, the input buffer and the Huffman tables, about
-	// 37 KiB in all, rounded up (measured by TestInflaterBytes).
-	inflaterBytes = 40 << 10
+	// 37 KiB in all (measured by TestInflaterBytes), and the buffer for a
+	// message read whole (4 KiB), rounded up.
+	inflaterBytes = 44 << 10
 	// compressedSlack is what a compressed message may carry beyond
 	// CompressedSizeFactor compressed bytes per byte it inflated to so
 	// far: the decompressor's window (32 KiB) and input buffer hold data
@@ -40,7 +42,7 @@ const (
 	compressedSlack = 64 << 10
 )
 
-// inflater is a decompressor with its input buffer. One is taken from
+// inflater is a decompressor with its input buffers. One is taken from
 // inflaters for each compressed message, so idle connections hold none.
 type inflater struct {
 	// zr buffers the message's payload for the decompressor: a
@@ -48,6 +50,12 @@ type inflater struct {
 	// per byte.
 	zr *bufio.Reader
 	fr io.ReadCloser // also a flate.Resetter
+	// A message of one frame that is in the read buffer whole (most
+	// are) is unmasked into whole, deflateTail appended, and decoded from
+	// wr: a *bytes.Reader is the decompressor's fastest source. It holds
+	// at most the read buffer's size.
+	whole []byte
+	wr    bytes.Reader
 }
 
 var inflaters sync.Pool
@@ -104,11 +112,25 @@ func (c *Conn) startInflate() {
 	if inf == nil {
 		inf = &inflater{zr: bufio.NewReaderSize(src, inflateBufferSize)}
 		inf.fr = flate.NewReader(inf.zr)
+	}
+	c.inf = inf
+	if n := c.rem; c.fin && int64(c.br.Buffered()) >= n {
+		// The whole message is here: decode it from memory.
+		w := inf.whole[:0]
+		if cap(w) < int(n)+len(deflateTail) {
+			w = make([]byte, 0, max(int(n), readBufferSize)+len(deflateTail))
+		}
+		w = w[:n]
+		c.br.Read(w) // cannot fail: buffered
+		maskBytes(c.key, 0, w)
+		c.rem, c.ztail = 0, len(deflateTail)
+		inf.whole = append(w, deflateTail...)
+		inf.wr.Reset(inf.whole)
+		inf.fr.(flate.Resetter).Reset(&inf.wr, nil)
 	} else {
 		inf.zr.Reset(src)
 		inf.fr.(flate.Resetter).Reset(inf.zr, nil)
 	}
-	c.inf = inf
 	c.notePending()
 }
 
@@ -146,6 +168,7 @@ func (c *Conn) readInflated(p []byte) (int, error) {
 		return n, nil
 	case io.EOF:
 		c.inf.zr.Reset(nil) // the pool must not keep the Conn
+		c.inf.wr.Reset(nil)
 		inflaters.Put(c.inf)
 		c.inf = nil
 		// Whatever follows a final deflate block is skipped.
