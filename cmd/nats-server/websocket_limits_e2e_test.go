@@ -162,16 +162,19 @@ type wsClientConn struct {
 	br *bufio.Reader
 }
 
-// dialDeflate connects and upgrades with permessage-deflate.
-func dialDeflate(addr string) (*wsClientConn, error) {
+// dialDeflate connects and upgrades on / with permessage-deflate.
+func dialDeflate(addr string) (*wsClientConn, error) { return dialDeflatePath(addr, "/") }
+
+// dialDeflatePath connects and upgrades on path with permessage-deflate.
+func dialDeflatePath(addr, path string) (*wsClientConn, error) {
 	nc, err := net.DialTimeout("tcp", addr, 5*time.Second)
 	if err != nil {
 		return nil, err
 	}
 	nc.SetDeadline(time.Now().Add(10 * time.Second))
-	_, err = fmt.Fprintf(nc, "GET / HTTP/1.1\r\nHost: %s\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"+
+	_, err = fmt.Fprintf(nc, "GET %s HTTP/1.1\r\nHost: %s\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"+
 		"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"+
-		"Sec-WebSocket-Extensions: permessage-deflate\r\n\r\n", addr)
+		"Sec-WebSocket-Extensions: permessage-deflate\r\n\r\n", path, addr)
 	if err != nil {
 		nc.Close()
 		return nil, err
@@ -487,4 +490,54 @@ func TestWebsocketDeflateBomb(t *testing.T) {
 		code, got, took := deflateBomb(t, up, mib)
 		t.Logf("upstream: close %d after %v, %d of %d PUBs processed", code, took.Round(time.Millisecond), got, mib*perMiB)
 	}
+}
+
+// TestMQTTOverWebsocketCompressedLimits: the same caps hold on /mqtt, with
+// room for a PUBLISH's topic and properties: a compressed message that
+// never ends and one that inflates past max_payload + 64 KiB are closed
+// with 1009, while MQTT clients go on being served.
+func TestMQTTOverWebsocketCompressedLimits(t *testing.T) {
+	p := startMQTT(t, "  listen: \"127.0.0.1:-1\"",
+		"max_payload: 4KB\nwebsocket { listen: \"127.0.0.1:-1\", no_tls: true, compression: true }\n")
+	p.mqttAddr()
+	addr := strings.TrimPrefix(p.websocketURL(), "ws://")
+
+	chunk := bytes.Repeat([]byte{0x00, 0x00, 0x00, 0xff, 0xff}, (64<<10)/5)
+	c, err := dialDeflatePath(addr, "/mqtt")
+	require.NoError(t, err)
+	defer c.nc.Close()
+	codes := make(chan int, 1)
+	go func() { codes <- c.closeCode() }()
+	wire := appendMaskedFrame(nil, 0x42, chunk)
+	for range 64 { // 4 MiB, far past any cap
+		c.nc.SetWriteDeadline(time.Now().Add(5 * time.Second))
+		if _, err := c.nc.Write(wire); err != nil {
+			break
+		}
+		wire = appendMaskedFrame(wire[:0], 0x00, chunk)
+	}
+	c.nc.SetReadDeadline(time.Now().Add(10 * time.Second))
+	require.Equal(t, 1009, <-codes, "endless compressed message on /mqtt")
+
+	// A message with a CONNECT and the start of a PUBLISH of 200 KiB, in
+	// all past 4 KiB + 64 KiB: closed as it passes the limit, before the
+	// PUBLISH is complete.
+	bomb, err := dialDeflatePath(addr, "/mqtt")
+	require.NoError(t, err)
+	defer bomb.nc.Close()
+	go func() { codes <- bomb.closeCode() }()
+	big := []byte("\x10\x0f\x00\x04MQTT\x04\x02\x00\x3c\x00\x03bmb" + // CONNECT, clean session
+		"\x30\x80\xc0\x0c\x00\x01a") // PUBLISH QoS 0 to "a", 204800 bytes
+	big = append(big, make([]byte, 100<<10)...)
+	var z bytes.Buffer
+	w, _ := flate.NewWriter(&z, flate.BestCompression)
+	w.Write(big)
+	w.Flush()
+	bomb.nc.SetWriteDeadline(time.Now().Add(5 * time.Second))
+	_, err = bomb.nc.Write(appendMaskedFrame(nil, 0xC2, z.Bytes()[:z.Len()-4]))
+	require.NoError(t, err)
+	bomb.nc.SetReadDeadline(time.Now().Add(10 * time.Second))
+	require.Equal(t, 1009, <-codes, "compressed message past max_payload + 64 KiB on /mqtt")
+
+	pahoToNATS(t, p, pahoConnect(t, p.websocketURL()+"/mqtt", "e2e-ws-after"), "ws/after", "ws.after")
 }
