@@ -96,10 +96,10 @@ func newConn(nc net.Conn, br *bufio.Reader, compress bool, maxFrame, maxMsg int6
 // SetMaxMessageSize sets the limit of Config.MaxMessageSize for this
 // connection: a compressed message may inflate to at most n bytes and
 // carry at most CompressedSizeFactor*n compressed bytes. Zero or negative
-// means DefaultMaxMessageSize. It applies from the next message on; call
-// it before the first Read (or from the reading goroutine), as a server
-// does that learns only after the handshake which protocol the
-// connection speaks.
+// means DefaultMaxMessageSize. Call it before the first Read, as a server
+// does that learns only after the handshake which protocol the connection
+// speaks; called later, it holds a message being read to the new limits
+// from then on.
 func (c *Conn) SetMaxMessageSize(n int64) {
 	c.rmu.Lock()
 	c.setMaxMessageSize(n)
