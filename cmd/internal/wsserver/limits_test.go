@@ -235,3 +235,24 @@ func TestEndpointMessageLimit(t *testing.T) {
 	require.LessOrEqual(t, r.n, 2*(maxPayload+overhead))
 	require.True(t, strings.Contains(ce.Reason, "too large"), ce.Reason)
 }
+
+// TestConnPendingBytes checks that the connections the listener hands
+// out report what the transport holds for a message being read, through
+// the small interface the core looks for.
+func TestConnPendingBytes(t *testing.T) {
+	got := make(chan net.Conn, 1)
+	s := servertest.Start(t, server.Options{})
+	startWS(t, s, wsserver.Options{Host: "127.0.0.1", Port: server.RandomPort, NoTLS: true, Compression: true,
+		Endpoints: map[string]wsserver.Endpoint{"/x": {Serve: func(c net.Conn) { got <- c }}}})
+	upgradeDeflate(t, listenerOf(s).Addr().String(), "/x")
+	var c net.Conn
+	select {
+	case c = <-got:
+	case <-time.After(5 * time.Second):
+		t.Fatal("no connection")
+	}
+	defer c.Close()
+	pb, ok := c.(interface{ PendingBytes() int })
+	require.True(t, ok, "%T has no PendingBytes", c)
+	require.Equal(t, 0, pb.PendingBytes())
+}
