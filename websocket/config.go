@@ -71,9 +71,9 @@ type Config struct {
 	// most MaxMessageSize bytes long, and its frames together may carry at
 	// most CompressedSizeFactor times as many compressed bytes (and no
 	// more than 64 KiB plus CompressedSizeFactor per byte inflated so
-	// far). A message is inflated as its frames arrive, so neither is ever
-	// buffered whole, and the connection is closed with 1009 as soon as a
-	// limit is passed: Read never returns a byte of a message beyond
+	// far). A message is inflated as its frames arrive (past its first 4
+	// KiB, collected first), so neither is ever buffered whole, and the
+	// connection is closed with 1009 as soon as a limit is passed: Read never returns a byte of a message beyond
 	// MaxMessageSize. Zero or negative means DefaultMaxMessageSize.
 	// Conn.SetMaxMessageSize changes it for one connection. Uncompressed
 	// messages are streamed and only MaxFrameSize applies to them.

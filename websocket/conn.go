@@ -64,6 +64,8 @@ type Conn struct {
 	zread    int64     // compressed payload given to the decompressor
 	zout     int64     // inflated bytes of the open message
 	ztail    int       // bytes of deflateTail given to the decompressor
+	zpre     int       // bytes of inf.whole given to the decompressor
+	zcp      *[]byte   // the collected start of the open message, else nil
 
 	// Write side.
 	wmu       sync.Mutex
@@ -116,8 +118,9 @@ func (c *Conn) setMaxMessageSize(n int64) {
 
 // PendingBytes estimates the memory the connection holds for the message
 // being read, beyond its fixed read buffer: bytes received and not yet
-// returned by Read, plus the decompressor (its 32 KiB window, tables and
-// input buffer) while a compressed message is open. A server counts it
+// returned by Read, plus, while a compressed message is open, the 4 KiB
+// buffer collecting its start or the decompressor (its 32 KiB window,
+// tables and input buffers, about 44 KiB) once it inflates. A server counts it
 // against its budget for connections that have not authenticated. It is
 // safe to call from any goroutine at any time; the value is the one of the
 // reader's last step, so it may lag a Read in progress by one read.
@@ -128,6 +131,9 @@ func (c *Conn) notePending() {
 	n := c.br.Buffered()
 	if c.inf != nil {
 		n += inflaterBytes
+	}
+	if c.zcp != nil {
+		n += cap(*c.zcp)
 	}
 	c.pending.Store(int64(n))
 }
@@ -210,6 +216,11 @@ func (c *Conn) read(p []byte) (int, error) {
 			var m int
 			m, err = c.readInflated(p[n:])
 			n += m
+		case c.zcp != nil && c.rem > 0:
+			if !more && c.br.Buffered() == 0 {
+				return n, nil
+			}
+			err = c.collect(more)
 		case c.rem > 0 && c.zskip:
 			if !more && c.br.Buffered() == 0 {
 				return n, nil
@@ -231,8 +242,11 @@ func (c *Conn) read(p []byte) (int, error) {
 			m, err = c.readPayload(q)
 			n += m
 		default:
-			if !more && !c.frameBuffered() {
-				return n, nil
+			if !c.frameBuffered() {
+				if !more {
+					return n, nil
+				}
+				c.notePending() // true while blocked for the header
 			}
 			err = c.nextFrame()
 		}
@@ -393,8 +407,11 @@ func (c *Conn) nextFrame() error {
 		c.startInflate()
 	default:
 		c.zin += int64(length)
-		if length == 0 && fin && c.zskip {
+		switch {
+		case length == 0 && fin && c.zskip:
 			c.zskip, c.deflated = false, false
+		case length == 0 && fin && c.zcp != nil:
+			c.inflateCollected()
 		}
 	}
 	return nil

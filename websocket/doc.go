@@ -49,13 +49,16 @@
 //
 // Reading an uncompressed frame unmasks its payload in place in the
 // caller's buffer; a read at least as large as the 4 KiB read buffer is
-// made directly into it. A compressed message is inflated as its frames
-// arrive, into the caller's buffers, by a decompressor taken from a pool
-// for the length of the message (about 44 KiB: its 32 KiB window, tables
-// and 4 KiB input buffers); a message of one frame that is in the read
-// buffer whole is decoded from a copy of it, a longer one is read by the
-// decompressor frame after frame as it comes, so no message, compressed
-// or not, is buffered beyond the read buffer's 4 KiB. Its limits
+// made directly into it. A compressed message is inflated into the
+// caller's buffers by a decompressor taken from a pool for the length of
+// the message (about 44 KiB: its 32 KiB window, tables and 4 KiB input
+// buffers). A message of one frame that is in the read buffer whole is
+// decoded from a copy of it; the first 4 KiB of any other are collected in
+// a pooled buffer (a message that ends within them is decoded from
+// memory, and a connection that sent the start of one and went quiet
+// holds those 4 KiB, not a decompressor); past them the decompressor
+// reads the rest frame after frame as it comes. No message, compressed or
+// not, is buffered beyond that. Its limits
 // (Config.MaxMessageSize, CompressedSizeFactor) are checked as the bytes
 // come. Conn.PendingBytes reports what a connection holds for the message
 // being read, so a server can budget connections that have not

@@ -11,13 +11,18 @@ import (
 	"github.com/klauspost/compress/flate"
 )
 
-// A compressed message is inflated as its frames arrive: the decompressor
-// reads the unmasked payload of the message's frames through a
-// payloadSource, which reads frame headers (and answers control frames) as
-// the decompressor gets to them. Nothing of the message is buffered beyond
-// the connection's read buffer and the decompressor's own state, so the
-// limits on the compressed and the inflated size are checked as the bytes
-// come, not at the end of the message.
+// A compressed message is inflated as its frames arrive. A message that
+// is in the read buffer whole when its first frame header is read (most
+// are) is decoded from a copy at once. Otherwise its first compressed
+// bytes are collected, unmasked, in a small pooled buffer (collectSize):
+// a message that ends within it is decoded from memory too, so a
+// connection that sent the start of a message and went quiet holds those
+// few bytes, not a decompressor. Past collectSize the decompressor takes
+// over and reads the rest through a payloadSource, which reads frame
+// headers (and answers control frames) as the decompressor gets to them.
+// Nothing of the message is buffered beyond that, so the limits on the
+// compressed and the inflated size are checked as the bytes come, not at
+// the end of the message.
 
 // deflateTail ends every compressed message: the 0x00 0x00 0xff 0xff that
 // senders strip (RFC 7692 section 7.2.2) plus a final empty stored block,
@@ -32,6 +37,9 @@ const (
 	// 37 KiB in all (measured by TestInflaterBytes), and the buffer for a
 	// message read whole (4 KiB), rounded up.
 	inflaterBytes = 44 << 10
+	// collectSize is what is collected of a compressed message before
+	// the decompressor takes over.
+	collectSize = 4096
 	// compressedSlack is what a compressed message may carry beyond
 	// CompressedSizeFactor compressed bytes per byte it inflated to so
 	// far: the decompressor's window (32 KiB) and input buffer hold data
@@ -50,15 +58,20 @@ type inflater struct {
 	// per byte.
 	zr *bufio.Reader
 	fr io.ReadCloser // also a flate.Resetter
-	// A message of one frame that is in the read buffer whole (most
-	// are) is unmasked into whole, deflateTail appended, and decoded from
-	// wr: a *bytes.Reader is the decompressor's fastest source. It holds
-	// at most the read buffer's size.
+	// A message in memory whole (from the read buffer or collected) is
+	// unmasked into whole, deflateTail appended, and decoded from wr: a
+	// *bytes.Reader is the decompressor's fastest source. When the
+	// decompressor streams, whole holds what was collected before, which
+	// the payloadSource hands out first. It holds at most the read
+	// buffer's size (or collectSize) and the tail.
 	whole []byte
 	wr    bytes.Reader
 }
 
-var inflaters sync.Pool
+var (
+	inflaters   sync.Pool // *inflater
+	collectBufs sync.Pool // *[]byte of capacity collectSize
+)
 
 // payloadSource is the Conn as the decompressor's input.
 type payloadSource Conn
@@ -71,6 +84,10 @@ func (s *payloadSource) Read(p []byte) (int, error) {
 	c := (*Conn)(s)
 	for {
 		switch {
+		case c.zpre < len(c.inf.whole):
+			n := copy(p, c.inf.whole[c.zpre:])
+			c.zpre += n
+			return n, nil
 		case c.rem > 0:
 			q := p
 			if int64(len(q)) > c.rem {
@@ -104,18 +121,12 @@ func (s *payloadSource) Read(p []byte) (int, error) {
 	}
 }
 
-// startInflate begins inflating the message whose first frame header was
-// just read.
+// startInflate begins the compressed message whose first frame header
+// was just read: decoded from memory when it is in the read buffer whole,
+// else collected first.
 func (c *Conn) startInflate() {
-	src := (*payloadSource)(c)
-	inf, _ := inflaters.Get().(*inflater)
-	if inf == nil {
-		inf = &inflater{zr: bufio.NewReaderSize(src, inflateBufferSize)}
-		inf.fr = flate.NewReader(inf.zr)
-	}
-	c.inf = inf
 	if n := c.rem; c.fin && int64(c.br.Buffered()) >= n {
-		// The whole message is here: decode it from memory.
+		inf := c.takeInflater()
 		w := inf.whole[:0]
 		if cap(w) < int(n)+len(deflateTail) {
 			w = make([]byte, 0, max(int(n), readBufferSize)+len(deflateTail))
@@ -123,15 +134,101 @@ func (c *Conn) startInflate() {
 		w = w[:n]
 		c.br.Read(w) // cannot fail: buffered
 		maskBytes(c.key, 0, w)
-		c.rem, c.ztail = 0, len(deflateTail)
-		inf.whole = append(w, deflateTail...)
-		inf.wr.Reset(inf.whole)
-		inf.fr.(flate.Resetter).Reset(&inf.wr, nil)
-	} else {
-		inf.zr.Reset(src)
-		inf.fr.(flate.Resetter).Reset(inf.zr, nil)
+		c.rem = 0
+		c.inflateWhole(inf, w)
+		return
 	}
+	p, _ := collectBufs.Get().(*[]byte)
+	if p == nil {
+		b := make([]byte, 0, collectSize)
+		p = &b
+	}
+	*p = (*p)[:0]
+	c.zcp = p
 	c.notePending()
+}
+
+// takeInflater takes an inflater from the pool for the open message.
+func (c *Conn) takeInflater() *inflater {
+	inf, _ := inflaters.Get().(*inflater)
+	if inf == nil {
+		inf = &inflater{zr: bufio.NewReaderSize((*payloadSource)(c), inflateBufferSize)}
+		inf.fr = flate.NewReader(inf.zr)
+	}
+	c.inf = inf
+	return inf
+}
+
+// inflateWhole decodes the whole compressed message z (unmasked) from
+// memory; z may be inf.whole itself.
+func (c *Conn) inflateWhole(inf *inflater, z []byte) {
+	w := inf.whole[:0]
+	if len(z) > 0 && cap(w) > 0 && &z[0] == &w[:1][0] {
+		w = z
+	} else {
+		w = append(w, z...)
+	}
+	inf.whole = append(w, deflateTail...)
+	c.ztail, c.zpre = len(deflateTail), len(inf.whole)
+	inf.wr.Reset(inf.whole)
+	inf.fr.(flate.Resetter).Reset(&inf.wr, nil)
+	c.notePending()
+}
+
+// collect adds payload of the open frame to the collected start of a
+// compressed message, taking only what is buffered unless block is set;
+// once the message ended it is decoded from memory, and once collectSize
+// is reached the decompressor takes over.
+func (c *Conn) collect(block bool) error {
+	zc := *c.zcp
+	k := min(c.rem, int64(cap(zc)-len(zc)))
+	if b := c.br.Buffered(); b > 0 {
+		k = min(k, int64(b))
+	} else if !block {
+		return nil
+	} else {
+		c.notePending() // true while blocked for the payload
+	}
+	q := zc[len(zc) : len(zc)+int(k)]
+	n, err := c.br.Read(q)
+	if n == 0 {
+		return c.ioError(err, false)
+	}
+	c.kpos = maskBytes(c.key, c.kpos, q[:n])
+	c.rem -= int64(n)
+	c.zread += int64(n)
+	*c.zcp = zc[:len(zc)+n]
+	switch {
+	case c.rem == 0 && c.fin:
+		c.inflateCollected()
+	case len(*c.zcp) == cap(*c.zcp):
+		c.streamCollected()
+	}
+	return nil
+}
+
+// inflateCollected decodes the collected message, which ended, from memory.
+func (c *Conn) inflateCollected() {
+	inf := c.takeInflater()
+	c.inflateWhole(inf, *c.zcp)
+	c.releaseCollected()
+}
+
+// streamCollected hands the collected start of the message to the
+// decompressor, which reads the rest from the frames as they come.
+func (c *Conn) streamCollected() {
+	inf := c.takeInflater()
+	inf.whole = append(inf.whole[:0], *c.zcp...)
+	c.zpre = 0
+	c.releaseCollected()
+	inf.zr.Reset((*payloadSource)(c))
+	inf.fr.(flate.Resetter).Reset(inf.zr, nil)
+	c.notePending()
+}
+
+func (c *Conn) releaseCollected() {
+	collectBufs.Put(c.zcp)
+	c.zcp = nil
 }
 
 // inflateBuffered reports whether the rest of the compressed message is in

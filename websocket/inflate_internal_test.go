@@ -6,8 +6,10 @@ import (
 	stdflate "compress/flate"
 	"errors"
 	"io"
+	"math/rand/v2"
 	"runtime"
 	"testing"
+	"time"
 )
 
 // TestInflaterBytes checks that inflaterBytes, what PendingBytes counts
@@ -188,19 +190,24 @@ func TestFinalBlockThenJunk(t *testing.T) {
 	w, _ := stdflate.NewWriter(&zb, stdflate.BestSpeed)
 	w.Write([]byte("first"))
 	w.Close() // a final block
-	z := append(zb.Bytes(), "junk after the end"...)
 	k := [4]byte{9, 9, 9, 9}
-	var wire []byte
-	wire = appendClientFrame(wire, rsv1Bit|opBinary, k, true, z)
-	wire = appendClientFrame(wire, opContinuation, k, true, []byte("more junk"))
-	wire = appendClientFrame(wire, finBit|opContinuation, k, true, nil)
-	wire = appendClientFrame(wire, finBit|opText, k, true, []byte("second"))
-	for _, size := range []int{1, 3, 4096} {
-		fc := &fakeConn{r: &chunkReader{data: wire, sizes: []int{size}}}
-		c := newTestConn(fc, true, 0)
-		got, err := io.ReadAll(c)
-		if err != nil || string(got) != "firstsecond" {
-			t.Fatalf("chunks of %d: read %q, %v", size, got, err)
+	// A little junk is collected with the message; more than
+	// collectSize goes through the decompressor, which stops at the
+	// final block: the rest is skipped.
+	for _, junk := range []int{20, 3 * collectSize} {
+		z := append(bytes.Clone(zb.Bytes()), bytes.Repeat([]byte("junk"), junk/4)...)
+		var wire []byte
+		wire = appendClientFrame(wire, rsv1Bit|opBinary, k, true, z)
+		wire = appendClientFrame(wire, opContinuation, k, true, []byte("more junk"))
+		wire = appendClientFrame(wire, finBit|opContinuation, k, true, nil)
+		wire = appendClientFrame(wire, finBit|opText, k, true, []byte("second"))
+		for _, size := range []int{1, 3, 4096} {
+			fc := &fakeConn{r: &chunkReader{data: wire, sizes: []int{size}}}
+			c := newTestConn(fc, true, 0)
+			got, err := io.ReadAll(c)
+			if err != nil || string(got) != "firstsecond" {
+				t.Fatalf("junk %d, chunks of %d: read %q, %v", junk, size, got, err)
+			}
 		}
 	}
 }
@@ -230,50 +237,63 @@ func TestCompressedReadCoalesces(t *testing.T) {
 	if err != nil || !bytes.Equal(buf[:n], want) {
 		t.Fatalf("Read = %q, %v; want the 10 messages", buf[:n], err)
 	}
-	n, err = c.Read(buf)
-	if string(buf[:n]) != "the last one, whose end is late" || err != nil {
-		t.Fatalf("second Read = %q, %v", buf[:n], err)
+	// The start of the last one is collected, waiting for its end.
+	if p := c.PendingBytes(); p != collectSize {
+		t.Fatalf("PendingBytes = %d, want %d", p, collectSize)
 	}
-	if _, err := c.Read(buf); err != io.ErrUnexpectedEOF {
-		t.Fatalf("third Read: %v", err)
+	if n, err = c.Read(buf); err != io.ErrUnexpectedEOF {
+		t.Fatalf("second Read = %q, %v", buf[:n], err)
 	}
 }
 
 // TestPendingBytes checks what the connection reports while a compressed
-// message is open and once it is done.
+// message is open: the collecting buffer while its start is small, the
+// decompressor once it streams, nothing once it is done.
 func TestPendingBytes(t *testing.T) {
 	k := [4]byte{2, 7, 1, 8}
-	var zb bytes.Buffer
-	w, _ := stdflate.NewWriter(&zb, stdflate.BestSpeed)
-	w.Write([]byte("part one"))
-	w.Flush()
-	part1 := bytes.Clone(zb.Bytes())
-	zb.Reset()
-	w.Write([]byte(" and two"))
-	w.Flush()
-	part2 := zb.Bytes()[:zb.Len()-4]
-	pr, pw := io.Pipe()
-	fc := &fakeConn{r: pr}
-	c := newTestConn(fc, true, 0)
-	if c.PendingBytes() != 0 {
-		t.Fatalf("PendingBytes = %d before reading", c.PendingBytes())
+	// Random bytes do not compress: 8 KiB of them make more than
+	// collectSize compressed bytes.
+	plain := make([]byte, 8<<10)
+	rng := rand.New(rand.NewPCG(1, 2))
+	for i := range plain {
+		plain[i] = byte(rng.Uint32())
 	}
-	go pw.Write(appendClientFrame(nil, rsv1Bit|opBinary, k, true, part1))
-	buf := make([]byte, 100)
-	n, err := c.Read(buf)
-	if string(buf[:n]) != "part one" || err != nil {
-		t.Fatalf("Read = %q, %v", buf[:n], err)
+	z := deflateForTest(plain)
+	for _, tc := range []struct {
+		name  string
+		split int // compressed bytes in the first fragment
+		want  int // PendingBytes while the message waits for its end
+	}{
+		{"collecting", 100, collectSize},
+		{"streaming", collectSize + 1000, inflaterBytes},
+	} {
+		pr, pw := io.Pipe()
+		c := newTestConn(&fakeConn{r: pr}, true, 0)
+		if c.PendingBytes() != 0 {
+			t.Fatalf("%s: PendingBytes = %d before reading", tc.name, c.PendingBytes())
+		}
+		got := make(chan []byte, 1)
+		go func() {
+			b, _ := io.ReadAll(c)
+			got <- b
+		}()
+		pw.Write(appendClientFrame(nil, rsv1Bit|opBinary, k, true, z[:tc.split]))
+		deadline := time.Now().Add(5 * time.Second)
+		for c.PendingBytes() != tc.want {
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: PendingBytes = %d with the message open, want %d", tc.name, c.PendingBytes(), tc.want)
+			}
+			time.Sleep(time.Millisecond)
+		}
+		go func() {
+			pw.Write(appendClientFrame(nil, finBit|opContinuation, k, true, z[tc.split:]))
+			pw.Close() // EOF after the message: ReadAll ends
+		}()
+		if b := <-got; !bytes.Equal(b, plain) {
+			t.Fatalf("%s: read %d bytes, not the message", tc.name, len(b))
+		}
+		if p := c.PendingBytes(); p != 0 {
+			t.Fatalf("%s: PendingBytes = %d after the message", tc.name, p)
+		}
 	}
-	if p := c.PendingBytes(); p != inflaterBytes {
-		t.Fatalf("PendingBytes = %d with the message open, want %d", p, inflaterBytes)
-	}
-	go pw.Write(appendClientFrame(nil, finBit|opContinuation, k, true, part2))
-	n, err = c.Read(buf)
-	if string(buf[:n]) != " and two" || err != nil {
-		t.Fatalf("Read = %q, %v", buf[:n], err)
-	}
-	if p := c.PendingBytes(); p != 0 {
-		t.Fatalf("PendingBytes = %d after the message", p)
-	}
-	pw.Close()
 }
