@@ -33,6 +33,9 @@ var benchCases = []benchCase{
 	{"4KiB", 4096, false},
 	{"128B-deflate", 128, true},
 	{"4KiB-deflate", 4096, true},
+	// Compressed to more than the read buffer holds: inflated as it
+	// streams in rather than from memory.
+	{"64KiB-deflate", 64 << 10, true},
 }
 
 // readSetup returns a Conn reading an endless stream of identical client

@@ -17,6 +17,21 @@ const DefaultHandshakeTimeout = 2 * time.Second
 // is zero. It matches the largest max_payload a NATS server accepts.
 const DefaultMaxFrameSize = 64 << 20
 
+// DefaultMaxMessageSize is the limit on an inflated compressed message used
+// when Config.MaxMessageSize is zero: the largest max_payload a NATS server
+// accepts.
+const DefaultMaxMessageSize = 64 << 20
+
+// CompressedSizeFactor bounds the compressed payload of a message: its
+// frames together may carry at most this many times the message size limit
+// (Config.MaxMessageSize, Conn.SetMaxMessageSize), as upstream nats-server
+// allows, and, as it is inflated, at most 64 KiB plus this many compressed
+// bytes per byte it inflated to so far. Deflate never makes real data
+// more than about 1.13 times larger; a stream of empty deflate blocks,
+// which inflates to nothing but costs a decoding step every 5 bytes, is
+// cut off after 64 KiB.
+const CompressedSizeFactor = 8
+
 // Config configures a Listener. The zero value accepts any origin, does not
 // compress, answers no subprotocol and times handshakes out after
 // DefaultHandshakeTimeout.
@@ -46,13 +61,23 @@ type Config struct {
 	// negative means no limit.
 	HandshakeTimeout time.Duration
 
-	// MaxFrameSize is the largest payload accepted in one data frame and,
-	// for a compressed message, in all its frames together (before
-	// decompression). Larger ones close the connection with 1009. Zero
-	// means DefaultMaxFrameSize; negative means no limit for uncompressed
-	// frames, which are streamed anyway, and DefaultMaxFrameSize for
-	// compressed messages, which are buffered.
+	// MaxFrameSize is the largest payload accepted in one data frame,
+	// compressed or not. A larger frame closes the connection with 1009
+	// as soon as its header arrives. Zero means DefaultMaxFrameSize;
+	// negative means no limit: frames are streamed, never buffered whole.
 	MaxFrameSize int64
+
+	// MaxMessageSize bounds a compressed message: inflated, it may be at
+	// most MaxMessageSize bytes long, and its frames together may carry at
+	// most CompressedSizeFactor times as many compressed bytes (and no
+	// more than 64 KiB plus CompressedSizeFactor per byte inflated so
+	// far). A message is inflated as its frames arrive (past its first 4
+	// KiB, collected first), so neither is ever buffered whole, and the
+	// connection is closed with 1009 as soon as a limit is passed: Read never returns a byte of a message beyond
+	// MaxMessageSize. Zero or negative means DefaultMaxMessageSize.
+	// Conn.SetMaxMessageSize changes it for one connection. Uncompressed
+	// messages are streamed and only MaxFrameSize applies to them.
+	MaxMessageSize int64
 
 	// Subprotocols lists the values of Sec-WebSocket-Protocol the server
 	// speaks. The first value offered by the client that is in this list

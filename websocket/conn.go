@@ -2,10 +2,10 @@ package websocket
 
 import (
 	"bufio"
-	"bytes"
 	"encoding/binary"
 	"errors"
 	"io"
+	"math"
 	"net"
 	"net/http"
 	"sync"
@@ -30,15 +30,6 @@ const (
 	closeTimeout = time.Second
 )
 
-// deflateTail ends every compressed message before decompression: the
-// 0x00 0x00 0xff 0xff that senders strip (RFC 7692 section 7.2.2) plus a
-// final empty stored block, so the decompressor ends with io.EOF.
-var deflateTail = []byte{0x00, 0x00, 0xff, 0xff, 0x01, 0x00, 0x00, 0xff, 0xff}
-
-// flateReaders holds idle decompressors (io.ReadCloser and flate.Resetter):
-// one is taken per compressed message, so idle connections hold none.
-var flateReaders sync.Pool
-
 // Conn is a server-side WebSocket connection. It is a net.Conn whose byte
 // stream is the concatenated payload of the messages: Read returns the data
 // of binary and text messages in order, whatever their fragmentation, and
@@ -48,10 +39,10 @@ type Conn struct {
 	req         *http.Request
 	subprotocol string
 	compress    bool  // permessage-deflate negotiated
-	maxFrame    int64 // <= 0: no limit on uncompressed frames
-	maxDeflate  int64 // limit on a compressed message's payload
+	maxFrame    int64 // <= 0: no limit on a data frame
 
 	closing atomic.Bool
+	pending atomic.Int64 // PendingBytes, stored by the reader
 
 	// Read side: the state of the frame being read.
 	rmu      sync.Mutex
@@ -65,9 +56,16 @@ type Conn struct {
 	text     bool    // the open message is text: validate UTF-8
 	deflated bool    // the open message is compressed
 	utf      utf8Stream
-	cbuf     []byte        // compressed payload of the open message
-	cr       bytes.Reader  // reads cbuf for the decompressor
-	fr       io.ReadCloser // decompressor while inflating, else nil
+	maxMsg   int64     // limit on an inflated message (SetMaxMessageSize)
+	maxZ     int64     // limit on a compressed message's payload
+	inf      *inflater // while a compressed message is inflated, else nil
+	zskip    bool      // the open compressed message ended early: skip the rest
+	zin      int64     // compressed payload of the open message, per headers
+	zread    int64     // compressed payload given to the decompressor
+	zout     int64     // inflated bytes of the open message
+	ztail    int       // bytes of deflateTail given to the decompressor
+	zpre     int       // bytes of inf.whole given to the decompressor
+	zcp      *[]byte   // the collected start of the open message, else nil
 
 	// Write side.
 	wmu       sync.Mutex
@@ -88,15 +86,56 @@ func (w *appendWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-func newConn(nc net.Conn, br *bufio.Reader, compress bool, maxFrame int64) *Conn {
+func newConn(nc net.Conn, br *bufio.Reader, compress bool, maxFrame, maxMsg int64) *Conn {
 	if maxFrame == 0 {
 		maxFrame = DefaultMaxFrameSize
 	}
-	c := &Conn{nc: nc, br: br, compress: compress, maxFrame: maxFrame, maxDeflate: maxFrame}
-	if maxFrame < 0 {
-		c.maxDeflate = DefaultMaxFrameSize
-	}
+	c := &Conn{nc: nc, br: br, compress: compress, maxFrame: maxFrame}
+	c.setMaxMessageSize(maxMsg)
 	return c
+}
+
+// SetMaxMessageSize sets the limit of Config.MaxMessageSize for this
+// connection: a compressed message may inflate to at most n bytes and
+// carry at most CompressedSizeFactor*n compressed bytes. Zero or negative
+// means DefaultMaxMessageSize. Call it before the first Read, as a server
+// does that learns only after the handshake which protocol the connection
+// speaks; called later, it holds a message being read to the new limits
+// from then on.
+func (c *Conn) SetMaxMessageSize(n int64) {
+	c.rmu.Lock()
+	c.setMaxMessageSize(n)
+	c.rmu.Unlock()
+}
+
+func (c *Conn) setMaxMessageSize(n int64) {
+	if n <= 0 {
+		n = DefaultMaxMessageSize
+	}
+	n = min(n, math.MaxInt64/CompressedSizeFactor)
+	c.maxMsg, c.maxZ = n, n*CompressedSizeFactor
+}
+
+// PendingBytes estimates the memory the connection holds for the message
+// being read, beyond its fixed read buffer: bytes received and not yet
+// returned by Read, plus, while a compressed message is open, the 4 KiB
+// buffer collecting its start or the decompressor (its 32 KiB window,
+// tables and input buffers, about 44 KiB) once it inflates. A server counts it
+// against its budget for connections that have not authenticated. It is
+// safe to call from any goroutine at any time; the value is the one of the
+// reader's last step, so it may lag a Read in progress by one read.
+func (c *Conn) PendingBytes() int { return int(c.pending.Load()) }
+
+// notePending publishes what PendingBytes reports. c.rmu is held.
+func (c *Conn) notePending() {
+	n := c.br.Buffered()
+	if c.inf != nil {
+		n += inflaterBytes
+	}
+	if c.zcp != nil {
+		n += cap(*c.zcp)
+	}
+	c.pending.Store(int64(n))
 }
 
 // Request returns the HTTP request of the opening handshake: headers,
@@ -126,7 +165,9 @@ func (c *Conn) RemoteAddr() net.Addr { return c.nc.RemoteAddr() }
 func (c *Conn) SetDeadline(t time.Time) error { return c.nc.SetDeadline(t) }
 
 // SetReadDeadline sets the read deadline of the underlying connection. A
-// Read that times out can be retried: no frame state is lost.
+// Read that times out can be retried: no frame state is lost, unless it
+// timed out inside the decompressor in the middle of compressed data,
+// which cannot resume: then the timeout ends reading.
 func (c *Conn) SetReadDeadline(t time.Time) error { return c.nc.SetReadDeadline(t) }
 
 // SetWriteDeadline sets the write deadline of the underlying connection.
@@ -145,7 +186,14 @@ func (c *Conn) SetWriteDeadline(t time.Time) error { return c.nc.SetWriteDeadlin
 // call, as they would from a TCP read.
 func (c *Conn) Read(p []byte) (int, error) {
 	c.rmu.Lock()
-	defer c.rmu.Unlock()
+	n, err := c.read(p)
+	c.notePending()
+	c.rmu.Unlock()
+	return n, err
+}
+
+// read is Read with c.rmu held.
+func (c *Conn) read(p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, c.rerr
 	}
@@ -158,20 +206,26 @@ func (c *Conn) Read(p []byte) (int, error) {
 		more := n == 0
 		var err error
 		switch {
-		case c.fr != nil:
+		case c.inf != nil:
+			// The decompressor reads the frames itself and may block
+			// for more of them: only go on when the rest of the message
+			// is buffered.
+			if !more && !c.inflateBuffered() {
+				return n, nil
+			}
 			var m int
 			m, err = c.readInflated(p[n:])
 			n += m
-			if c.fr != nil && err == nil {
-				return n, nil // p is full or the inflater paused
-			}
-		case c.rem > 0 && c.deflated:
+		case c.zcp != nil && c.rem > 0:
 			if !more && c.br.Buffered() == 0 {
 				return n, nil
 			}
-			if err = c.collect(more); err == nil && c.rem == 0 && c.fin {
-				c.startInflate()
+			err = c.collect(more)
+		case c.rem > 0 && c.zskip:
+			if !more && c.br.Buffered() == 0 {
+				return n, nil
 			}
+			err = c.skipPayload()
 		case c.rem > 0:
 			q := p[n:]
 			if int64(len(q)) > c.rem {
@@ -188,8 +242,11 @@ func (c *Conn) Read(p []byte) (int, error) {
 			m, err = c.readPayload(q)
 			n += m
 		default:
-			if !more && !c.frameBuffered() {
-				return n, nil
+			if !c.frameBuffered() {
+				if !more {
+					return n, nil
+				}
+				c.notePending() // true while blocked for the header
 			}
 			err = c.nextFrame()
 		}
@@ -326,12 +383,12 @@ func (c *Conn) nextFrame() error {
 		c.text = op == opText
 		c.deflated = b0&rsv1Bit != 0
 		c.utf.reset()
-		c.cbuf = c.cbuf[:0]
+		c.zin, c.zread, c.zout, c.ztail, c.zskip = 0, 0, 0, 0, false
 	}
 	switch {
-	case c.deflated && length > uint64(c.maxDeflate)-uint64(len(c.cbuf)):
+	case c.deflated && length > uint64(c.maxZ-c.zin):
 		return c.fail(StatusMessageTooBig, "compressed message too large")
-	case !c.deflated && c.maxFrame > 0 && length > uint64(c.maxFrame):
+	case c.maxFrame > 0 && length > uint64(c.maxFrame):
 		return c.fail(StatusMessageTooBig, "frame too large")
 	}
 	copy(c.key[:], h[hlen-4:hlen])
@@ -340,12 +397,22 @@ func (c *Conn) nextFrame() error {
 	c.rem = int64(length)
 	c.fin = fin
 	c.frag = !fin
-	if length == 0 && fin {
-		if c.deflated {
-			c.startInflate()
-			return nil
+	switch {
+	case !c.deflated:
+		if length == 0 && fin {
+			return c.endMessage()
 		}
-		return c.endMessage()
+	case op != opContinuation:
+		c.zin = int64(length)
+		c.startInflate()
+	default:
+		c.zin += int64(length)
+		switch {
+		case length == 0 && fin && c.zskip:
+			c.zskip, c.deflated = false, false
+		case length == 0 && fin && c.zcp != nil:
+			c.inflateCollected()
+		}
 	}
 	return nil
 }
@@ -388,73 +455,6 @@ func (c *Conn) endMessage() error {
 	return nil
 }
 
-// collect appends the current compressed frame's payload to cbuf. When
-// block is false it takes only what is buffered.
-func (c *Conn) collect(block bool) error {
-	for c.rem > 0 {
-		if len(c.cbuf) == cap(c.cbuf) {
-			c.cbuf = append(c.cbuf, 0)[:len(c.cbuf)]
-		}
-		q := c.cbuf[len(c.cbuf):cap(c.cbuf)]
-		if int64(len(q)) > c.rem {
-			q = q[:c.rem]
-		}
-		if !block {
-			b := c.br.Buffered()
-			if b == 0 {
-				return nil
-			}
-			q = q[:min(len(q), b)]
-		}
-		n, err := c.br.Read(q)
-		if n == 0 {
-			return c.ioError(err, false)
-		}
-		c.kpos = maskBytes(c.key, c.kpos, q[:n])
-		c.cbuf = c.cbuf[:len(c.cbuf)+n]
-		c.rem -= int64(n)
-	}
-	return nil
-}
-
-// startInflate begins handing out the compressed message in cbuf.
-func (c *Conn) startInflate() {
-	c.cbuf = append(c.cbuf, deflateTail...)
-	c.cr.Reset(c.cbuf)
-	if fr, ok := flateReaders.Get().(io.ReadCloser); ok {
-		fr.(flate.Resetter).Reset(&c.cr, nil)
-		c.fr = fr
-	} else {
-		c.fr = flate.NewReader(&c.cr)
-	}
-}
-
-func (c *Conn) readInflated(p []byte) (int, error) {
-	n, err := c.fr.Read(p)
-	if n > 0 && c.text && !c.utf.feed(p[:n]) {
-		return 0, c.fail(StatusInvalidPayloadData, "invalid UTF-8 in text message")
-	}
-	switch err {
-	case nil:
-		return n, nil
-	case io.EOF:
-		// Whatever follows a final deflate block is ignored.
-		flateReaders.Put(c.fr)
-		c.fr = nil
-		c.deflated = false
-		if cap(c.cbuf) > keepBuffer {
-			c.cbuf = nil
-		}
-		if err := c.endMessage(); err != nil {
-			return 0, err
-		}
-		return n, nil
-	default:
-		c.fr = nil // its state is broken: do not reuse it
-		return 0, c.fail(StatusInvalidPayloadData, "invalid compressed data")
-	}
-}
-
 // ioError turns an error of the underlying reader into Read's result.
 // Timeouts are returned as they are and may be retried; anything else
 // ends reading. EOF between frames is a plain io.EOF, as on TCP.
@@ -466,7 +466,7 @@ func (c *Conn) ioError(err error, boundary bool) error {
 	if errors.As(err, &ne) && ne.Timeout() {
 		return err
 	}
-	if err == io.EOF && !(boundary && !c.frag && c.fr == nil) {
+	if err == io.EOF && !(boundary && !c.frag && c.inf == nil) {
 		err = io.ErrUnexpectedEOF
 	}
 	c.rerr = err
@@ -475,6 +475,9 @@ func (c *Conn) ioError(err error, boundary bool) error {
 
 // fail sends a close frame for a protocol violation and ends reading.
 func (c *Conn) fail(code StatusCode, reason string) error {
+	if c.rerr != nil {
+		return c.rerr // reading ended already, with its own close frame
+	}
 	c.writeClose(code, reason)
 	c.rerr = &CloseError{Code: code, Reason: reason}
 	return c.rerr

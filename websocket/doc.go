@@ -49,13 +49,23 @@
 //
 // Reading an uncompressed frame unmasks its payload in place in the
 // caller's buffer; a read at least as large as the 4 KiB read buffer is
-// made directly into it. A compressed message is collected (compressed)
-// in a per-connection buffer and inflated into the caller's buffers
-// through a decompressor that is taken from a pool for the length of the
-// message. Writes copy a small payload behind the frame header, and send
-// larger ones with writev (net.Buffers). None of this allocates once the
-// buffers have grown; buffers beyond 256 KiB are not kept. Write does not
-// keep p.
+// made directly into it. A compressed message is inflated into the
+// caller's buffers by a decompressor taken from a pool for the length of
+// the message (about 44 KiB: its 32 KiB window, tables and 4 KiB input
+// buffers). A message of one frame that is in the read buffer whole is
+// decoded from a copy of it; the first 4 KiB of any other are collected in
+// a pooled buffer (a message that ends within them is decoded from
+// memory, and a connection that sent the start of one and went quiet
+// holds those 4 KiB, not a decompressor); past them the decompressor
+// reads the rest frame after frame as it comes. No message, compressed or
+// not, is buffered beyond that. Its limits
+// (Config.MaxMessageSize, CompressedSizeFactor) are checked as the bytes
+// come. Conn.PendingBytes reports what a connection holds for the message
+// being read, so a server can budget connections that have not
+// authenticated. Writes copy a small payload behind the frame header, and
+// send larger ones with writev (net.Buffers). None of this allocates once
+// the buffers have grown; buffers beyond 256 KiB are not kept. Write does
+// not keep p.
 //
 // # Wire format
 //
@@ -104,13 +114,20 @@
 //     payload of one byte;
 //   - 1007 (StatusInvalidPayloadData): a text message or close reason that
 //     is not UTF-8, or corrupt compressed data;
-//   - 1009 (StatusMessageTooBig): a frame, or a compressed message, over
-//     Config.MaxFrameSize.
+//   - 1009 (StatusMessageTooBig): a frame over Config.MaxFrameSize, a
+//     compressed message that inflates to more than Config.MaxMessageSize
+//     (closed as soon as it passes it: the bytes up to the limit have been
+//     returned by Read, none beyond), or whose frames carry more than
+//     CompressedSizeFactor times that in compressed bytes, or more than
+//     64 KiB plus CompressedSizeFactor per byte inflated so far (empty
+//     deflate blocks).
 //
 // Write returns ErrCloseSent once a close frame went out. Deadlines pass
 // through to the underlying connection: a read that times out may be
-// retried, a write that times out leaves the connection unusable for
-// writing. The handshake answers 405 to a method other than GET, 426 to a
+// retried, except when it timed out inside the decompressor, which cannot
+// resume (a compressed message whose sender stalled in the middle of
+// deflate data): that timeout ends reading. A write that times out leaves
+// the connection unusable for writing. The handshake answers 405 to a method other than GET, 426 to a
 // Sec-WebSocket-Version other than 13, 403 to an origin that fails the
 // checks or a request refused by Config.CheckRequest, 431 to headers over
 // 64 KiB and 400 to anything else malformed; every error carries

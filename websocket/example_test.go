@@ -84,3 +84,18 @@ func ExampleConn_CloseWithStatus() {
 	fmt.Println(websocket.StatusPolicyViolation)
 	// Output: policy violation
 }
+
+// Capping compressed messages at a protocol's largest message, and
+// counting what a connection that has not authenticated holds.
+func ExampleConn_SetMaxMessageSize() {
+	var c *websocket.Conn // from Listener.Accept
+	if c != nil {
+		// A message may inflate to 1 MiB and carry 8 MiB compressed;
+		// past that Read fails with a *CloseError of code 1009.
+		c.SetMaxMessageSize(1 << 20)
+		// From any goroutine, for a memory budget.
+		_ = c.PendingBytes()
+	}
+	fmt.Println(websocket.StatusMessageTooBig, websocket.CompressedSizeFactor)
+	// Output: message too big 8
+}

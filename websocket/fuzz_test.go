@@ -23,7 +23,11 @@ import (
 //  2. a valid stream derived from the bytes (messages, fragments, pings,
 //     compression), encoded by the test encoder and cut at random points:
 //     Read must return exactly the payloads, answer every ping and end with
-//     io.EOF after echoing the close frame.
+//     io.EOF after echoing the close frame;
+//  3. the bytes as one compressed message in fragments, read with a
+//     message size limit drawn from them: within the limits Read returns
+//     the message; past them it returns at most the limit's worth of its
+//     start, then a 1009 *CloseError.
 func FuzzReadFrames(f *testing.F) {
 	key := [4]byte{1, 2, 3, 4}
 	seed := func(frames ...[]byte) []byte { return bytes.Join(frames, nil) }
@@ -39,12 +43,13 @@ func FuzzReadFrames(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte, compress bool) {
 		checkArbitrary(t, data, compress)
 		checkValidStream(t, data, compress)
+		checkLimits(t, data)
 	})
 }
 
 func checkArbitrary(t *testing.T, data []byte, compress bool) {
 	fc := &fakeConn{r: bytes.NewReader(data)}
-	c := newTestConn(fc, compress, 1<<20)
+	c := newConn(fc, bufio.NewReaderSize(fc, readBufferSize), compress, 1<<20, 1<<12)
 	buf := make([]byte, 61)
 	var err error
 	// Each Read consumes input or produces inflated output (at most 1032
@@ -173,6 +178,59 @@ func checkValidStream(t *testing.T, data []byte, compress bool) {
 	wantOut := appendServerFrameForTest(wantPongs, opClose, []byte{0x03, 0xE8})
 	if !bytes.Equal(fc.w.Bytes(), wantOut) {
 		t.Fatalf("server wrote %x, want %x", fc.w.Bytes(), wantOut)
+	}
+}
+
+func checkLimits(t *testing.T, data []byte) {
+	h := fnv.New64a()
+	h.Write(data)
+	rng := rand.New(rand.NewPCG(h.Sum64(), 7))
+	limit := 1 + rng.IntN(2*len(data)+1)
+	z := deflateForTest(data)
+	var stream []byte
+	var key [4]byte
+	for first, rest := true, z; ; first = false {
+		k := rng.IntN(len(rest) + 1)
+		b0 := byte(opContinuation)
+		if first {
+			b0 = rsv1Bit | opBinary
+		}
+		if k == len(rest) {
+			b0 |= finBit
+		}
+		binary.LittleEndian.PutUint32(key[:], rng.Uint32())
+		stream = appendClientFrame(stream, b0, key, true, rest[:k])
+		rest = rest[k:]
+		if b0&finBit != 0 {
+			break
+		}
+		if rng.IntN(2) == 0 {
+			stream = appendClientFrame(stream, finBit|opPing, key, true, nil)
+		}
+	}
+	fc := &fakeConn{r: &chunkReader{data: stream, sizes: []int{1 + rng.IntN(100)}}}
+	c := newConn(fc, bufio.NewReaderSize(fc, readBufferSize), true, 0, int64(limit))
+	var got []byte
+	var err error
+	for i := 0; err == nil; i++ {
+		if i > 10*len(stream)+2*len(data)+64 {
+			t.Fatal("no end")
+		}
+		buf := make([]byte, 1+rng.IntN(300))
+		var n int
+		n, err = c.Read(buf)
+		got = append(got, buf[:n]...)
+	}
+	var ce *CloseError
+	switch {
+	case len(data) <= limit && len(z) <= CompressedSizeFactor*limit:
+		if err != io.EOF || !bytes.Equal(got, data) {
+			t.Fatalf("limit %d: read %d bytes of %d, %v", limit, len(got), len(data), err)
+		}
+	case !errors.As(err, &ce) || ce.Code != StatusMessageTooBig:
+		t.Fatalf("limit %d (compressed %d of %d): %v, want 1009", limit, len(z), len(data), err)
+	case len(got) > limit || !bytes.Equal(got, data[:len(got)]):
+		t.Fatalf("limit %d: read %d bytes before 1009, or not the start of the message", limit, len(got))
 	}
 }
 

@@ -127,7 +127,7 @@ func (l *Listener) handshake(nc net.Conn) (*Conn, error) {
 	}
 	// Nothing is buffered (checked above): read frames straight from nc.
 	br.Reset(nc)
-	c := newConn(nc, br, neg.compress, l.cfg.MaxFrameSize)
+	c := newConn(nc, br, neg.compress, l.cfg.MaxFrameSize, l.cfg.MaxMessageSize)
 	c.req = req
 	c.subprotocol = neg.subprotocol
 	return c, nil

@@ -113,7 +113,7 @@ func (c *chunkReader) Read(p []byte) (int, error) {
 
 // newTestConn returns a Conn reading r, as if the handshake had succeeded.
 func newTestConn(nc net.Conn, compress bool, maxFrame int64) *Conn {
-	return newConn(nc, bufio.NewReaderSize(nc, readBufferSize), compress, maxFrame)
+	return newConn(nc, bufio.NewReaderSize(nc, readBufferSize), compress, maxFrame, 0)
 }
 
 // serverFrame is a frame parsed from what the server wrote.

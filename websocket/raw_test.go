@@ -63,8 +63,12 @@ func TestProtocolViolations(t *testing.T) {
 			input: frame(0xC2, []byte{0xff, 0xff, 0xff, 0xff}), code: 1007},
 		{name: "deflated text not UTF-8", cfg: websocket.Config{Compression: true}, ext: "permessage-deflate",
 			input: frame(0xC1, websocket.DeflateForTest([]byte("abc\xff"))), code: 1007},
-		{name: "compressed message over MaxFrameSize", cfg: websocket.Config{Compression: true, MaxFrameSize: 100},
-			ext: "permessage-deflate", input: join(frame(0x42, make([]byte, 60)), frame(0x80, make([]byte, 60))), code: 1009},
+		{name: "compressed frame over MaxFrameSize", cfg: websocket.Config{Compression: true, MaxFrameSize: 100},
+			ext: "permessage-deflate", input: frame(0xC2, emptyBlocks(21)), code: 1009},
+		{name: "compressed message over 8x MaxMessageSize", cfg: websocket.Config{Compression: true, MaxMessageSize: 10},
+			ext: "permessage-deflate", input: join(frame(0x42, emptyBlocks(12)), frame(0x80, emptyBlocks(12))), code: 1009},
+		{name: "inflated message over MaxMessageSize", cfg: websocket.Config{Compression: true, MaxMessageSize: 1000},
+			ext: "permessage-deflate", input: frame(0xC2, websocket.DeflateForTest(make([]byte, 1001))), code: 1009},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -84,6 +88,12 @@ func TestProtocolViolations(t *testing.T) {
 			}
 		})
 	}
+}
+
+// emptyBlocks returns deflate data of n empty stored blocks (what a sync
+// flush writes), 5 bytes each, which inflates to nothing.
+func emptyBlocks(n int) []byte {
+	return bytes.Repeat([]byte{0x00, 0x00, 0x00, 0xff, 0xff}, n)
 }
 
 func TestControlFrames(t *testing.T) {

@@ -18,6 +18,11 @@ import (
 // mqttWSPath is where upstream serves MQTT clients on the websocket port.
 const mqttWSPath = "/mqtt"
 
+// mqttMessageOverhead is what an MQTT PUBLISH carries next to its payload
+// at most, as the mqtt module bounds a packet: a topic of up to 64 KiB, its
+// properties and fixed header.
+const mqttMessageOverhead = 64 << 10
+
 // loadMQTT checks the mqtt {} block of cfg against the rest of the
 // configuration, as nats-server does before it starts (not for -t, which
 // upstream answers without these checks either).
@@ -64,7 +69,10 @@ func (p *process) stopMQTT(ctx context.Context, log *slog.Logger) {
 // end when the file configures one, refused otherwise.
 func (p *process) websocketOptions() wsserver.Options {
 	wo := p.cfg.websocket
-	ep := wsserver.Endpoint{Subprotocol: "mqtt", Refusal: "mqtt websocket endpoint not enabled"}
+	ep := wsserver.Endpoint{Subprotocol: "mqtt", Refusal: "mqtt websocket endpoint not enabled",
+		// A compressed WebSocket message may hold a PUBLISH of
+		// max_payload with its topic and properties.
+		MessageOverhead: mqttMessageOverhead}
 	if p.mqttOpts.Port != 0 {
 		// The WebSocket listener starts before MQTT, as upstream's; a
 		// client that comes in between is closed.

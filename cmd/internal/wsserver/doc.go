@@ -15,6 +15,11 @@
 // listener only to refuse new clients. Handshake failures are logged on
 // the server's logger as upstream logs them.
 //
+// Each connection's compressed messages are capped when it comes
+// (websocket.Conn.SetMaxMessageSize): at the server's max_payload for NATS
+// clients, plus Endpoint.MessageOverhead for an endpoint's; past the cap
+// the transport closes it with 1009.
+//
 // Options.Endpoints hand the connections upgraded on other URL paths to
 // other protocols: the command serves MQTT on /mqtt so (through
 // mqtt.MQTT's ServeConn), as upstream does on its websocket port,

@@ -93,7 +93,8 @@ func Start(s *server.Server, o Options) (*Listener, error) {
 		Compression:      o.Compression,
 	}}
 	cookies := cookieNames{user: o.UsernameCookie, pass: o.PasswordCookie, token: o.TokenCookie}
-	cl := &connListener{Listener: wl, cookies: cookies, onClose: l.stopped, endpoints: o.Endpoints}
+	cl := &connListener{Listener: wl, cookies: cookies, onClose: l.stopped, endpoints: o.Endpoints,
+		maxPayload: func() int64 { return int64(s.Options().MaxPayload) }}
 	if err := s.ServeWebsocket(cl, server.WebsocketInfo{ConnectURLs: connectURLs(o, port)}); err != nil {
 		wl.Close()
 		return nil, err
@@ -233,9 +234,10 @@ func checkEndpoint(eps map[string]Endpoint) func(*http.Request) error {
 // conn, and those upgraded on an endpoint's path to the endpoint.
 type connListener struct {
 	*websocket.Listener
-	cookies   cookieNames
-	onClose   func()
-	endpoints map[string]Endpoint // read-only
+	cookies    cookieNames
+	onClose    func()
+	endpoints  map[string]Endpoint // read-only
+	maxPayload func() int64        // the server's max_payload in force
 }
 
 // Close closes the listener and tells the Listener it stopped.
@@ -255,21 +257,29 @@ func (l *connListener) Accept() (net.Conn, error) {
 		if !ok {
 			return nc, nil
 		}
+		// A compressed message may inflate to max_payload (as upstream
+		// allows) and is refused with 1009 as soon as it passes it; one
+		// read when the connection comes follows a reload.
+		maxMsg := l.maxPayload()
 		c := &conn{Conn: wc, cookies: &l.cookies}
 		if req := wc.Request(); req != nil && len(l.endpoints) > 0 {
 			if ep, ok := l.endpoints[req.URL.Path]; ok && ep.Serve != nil {
+				wc.SetMaxMessageSize(maxMsg + ep.MessageOverhead)
 				ep.Serve(c)
 				continue
 			}
 		}
+		wc.SetMaxMessageSize(maxMsg)
 		return c, nil
 	}
 }
 
 // conn is a WebSocket connection as the server sees it: a
 // server.TransportConn and server.CredentialsConn. The embedded
-// *websocket.Conn brings WriteBuffers (one frame per outbound batch) and
-// NetConn (the TLS state for /connz).
+// *websocket.Conn brings WriteBuffers (one frame per outbound batch),
+// NetConn (the TLS state for /connz) and PendingBytes (what the transport
+// holds for a message being read, for the budget of connections that have
+// not authenticated).
 type conn struct {
 	*websocket.Conn
 	cookies *cookieNames

@@ -81,6 +81,13 @@ type Endpoint struct {
 	// handshake error, as upstream does on /mqtt without MQTT.
 	Serve   func(net.Conn)
 	Refusal string
+	// MessageOverhead is what a WebSocket message of the endpoint may
+	// carry beyond the server's max_payload: a compressed message may
+	// inflate to max_payload + MessageOverhead bytes (and carry 8 times
+	// that compressed, websocket.CompressedSizeFactor), against
+	// max_payload for NATS clients. MQTT puts a PUBLISH's topic and
+	// properties next to its payload.
+	MessageOverhead int64
 }
 
 // Authorization is the authorization {} block inside websocket {}: a
