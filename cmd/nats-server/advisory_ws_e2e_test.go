@@ -241,6 +241,26 @@ func TestAdvisoryCVE2026_27571_CompressionBombPreAuth(t *testing.T) {
 	require.Less(t, grown, int64(128<<20))
 }
 
+// The same bomb after authentication, on a server that needs no
+// credentials: its PINGs are answered only until the message has
+// inflated to max_payload, then the connection is closed with 1009, as
+// upstream closes it at max_payload; the server's memory stays bounded.
+func TestAdvisoryCVE2026_27571_CompressionBombAfterAuth(t *testing.T) {
+	bomb := deflateStream(t, bytes.Repeat([]byte("PING\r\n"), 64<<20/6), 32)
+	p, addr := wsServer(t, "")
+	p.alive()
+	before := p.peakRSS()
+	c := wsDial(t, addr, "/", true)
+	c.write(wsFrame(true, false, 2, []byte("CONNECT {\"verbose\":false}\r\n"), -1))
+	c.write(wsFrame(true, true, 2, bomb, -1))
+	code := c.closed()
+	p.alive()
+	grown := p.peakRSS() - before
+	t.Logf("close %d, peak RSS grew by %d MiB for a %d KiB bomb inflating to 2 GiB", code, grown>>20, len(bomb)>>10)
+	require.Equal(t, 1009, code)
+	require.Less(t, grown, int64(128<<20))
+}
+
 // deflateStream returns one raw DEFLATE stream holding block n times,
 // compressing block once: a stream compressed on its own refers to
 // nothing before it, so its sync-flushed blocks can follow each other.
