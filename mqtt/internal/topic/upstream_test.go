@@ -175,6 +175,17 @@ func (m *mqttConn) next() (typ, flags byte, body []byte, err error) {
 	return m.r.Next()
 }
 
+// publishAcked publishes t at QoS 1 and waits for its PUBACK or for the
+// server to close the connection, so that whatever it delivered is on its
+// way to subscribers before anything another connection publishes next.
+func (m *mqttConn) publishAcked(t string) {
+	m.t.Helper()
+	m.send(packet.AppendPublish(nil, packet.V311, &packet.Publish{Topic: []byte(t), QoS: 1, PacketID: 1, Payload: []byte(t)}))
+	if typ, _, _, err := m.next(); err == nil && typ != packet.PUBACK {
+		m.t.Fatalf("PUBLISH %q: got packet %d, want PUBACK or a close", t, typ)
+	}
+}
+
 func (m *mqttConn) publish(t string) {
 	m.t.Helper()
 	m.send(packet.AppendPublish(nil, packet.V311, &packet.Publish{Topic: []byte(t), Payload: []byte(t)}))
@@ -231,7 +242,7 @@ func TestUpstreamTopicToSubject(t *testing.T) {
 			t.Errorf("AppendSubject(%q) = %v, want ErrInvalidTopic", tt.topic, err)
 		}
 		mc := dialMQTT(t, mqttAddr, "bad-"+strconv.Itoa(i))
-		mc.publish(tt.topic)
+		mc.publishAcked(tt.topic)
 		mc = dialMQTT(t, mqttAddr, "marker-"+strconv.Itoa(i))
 		mc.publish("marker")
 		subj, payload := nc.msg()
