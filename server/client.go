@@ -548,6 +548,7 @@ func (c *client) processConnect(arg []byte) error {
 		return &closeError{text: errTextNoRespondersHeaders, reason: reasonProtocolViolation}
 	}
 	if err := c.authenticate(&opts); err != nil {
+		c.srv.authErrorEvent(c, &opts, err)
 		return err
 	}
 	if c.unauth {
@@ -1032,6 +1033,9 @@ func (pc *pubCtx) stallUpTo(stall chan struct{}, budget time.Duration) {
 	} else {
 		pc.stallTimer.Reset(left)
 	}
+	if pc.from != nil {
+		pc.from.srv.stats.Stalls.Add(1)
+	}
 	start := time.Now()
 	select {
 	case <-stall:
@@ -1224,7 +1228,7 @@ func (c *client) slowConsumer(reason closeReason) {
 	if already {
 		return
 	}
-	c.srv.stats.SlowConsumers.Add(1)
+	c.srv.stats.countSlow(ConnClient)
 	detail := "MaxPending of " + strconv.FormatInt(c.srv.maxPending.Load(), 10) + " exceeded"
 	if reason == reasonSlowConsumerWriteDeadline {
 		detail = "WriteDeadline of " + time.Duration(c.srv.writeDeadline.Load()).String() + " exceeded"
@@ -1242,7 +1246,7 @@ func (c *client) processPingTimer() {
 	}
 	if c.pingsOut+1 > int(s.maxPingsOut.Load()) {
 		c.mu.Unlock()
-		s.stats.StaleConns.Add(1)
+		s.stats.countStale(ConnClient)
 		c.debugf("Stale Client Connection - Closing")
 		c.sendErrAndClose(errTextStale, reasonStaleConnection)
 		return
