@@ -222,9 +222,7 @@ func newFlagSet(f *flags, out io.Writer) *flag.FlagSet {
 
 // unsupportedFlags lists, by canonical name, the flags refused for now and
 // the subsystem each needs.
-var unsupportedFlags = []struct{ name, what string }{
-	{"profile", "profiling"},
-}
+var unsupportedFlags = []struct{ name, what string }{}
 
 // errUsage is returned by parseFlags when the flag package rejected the
 // command line; it already printed the reason and the usage.
@@ -283,6 +281,9 @@ func (f *flags) apply(cfg *config.Config) {
 	}
 	if f.set["https_port"] {
 		cfg.Monitor.HTTPSPort = f.httpsPort
+	}
+	if f.set["profile"] {
+		cfg.ProfPort = f.profile
 	}
 	if f.set["pid"] {
 		cfg.PidFile = f.pidFile

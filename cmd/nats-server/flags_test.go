@@ -67,7 +67,7 @@ func TestFlagsOverrideConfig(t *testing.T) {
 
 func TestUnsupportedOnlyWhenAskedFor(t *testing.T) {
 	for args, want := range map[string]bool{
-		"-js=false": false, "-m 0": false, "--tls=false": false, "-js": false, "-sd /tmp/js": false, "-m 8222": false, "-ms 8443": false, "--tls": false, "--cluster_name x": false, "--profile 6060": true,
+		"-js=false": false, "-m 0": false, "--tls=false": false, "-js": false, "-sd /tmp/js": false, "-m 8222": false, "-ms 8443": false, "--tls": false, "--cluster_name x": false, "--profile 6060": false,
 	} {
 		f, err := parseFlags(strings.Fields(args), io.Discard)
 		if err != nil {
