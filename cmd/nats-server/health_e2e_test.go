@@ -267,3 +267,61 @@ func TestSysProfilezAndServerEvents(t *testing.T) {
 		}
 	}
 }
+
+// healthzQueries are the /healthz requests compared with upstream's, once
+// account $G has stream S with consumer C.
+var healthzQueries = []string{
+	"", "?details=true", "?js-enabled-only=true", "?js-server-only=true", "?js-meta-only=true",
+	"?account=nope", "?account=nope&details=true", "?account=$G", "?account=$G&details=true",
+	"?account=$G&stream=S", "?account=$G&stream=nope", "?account=$G&stream=nope&details=true",
+	"?account=$G&stream=S&consumer=C", "?account=$G&stream=S&consumer=nope",
+	"?account=$G&stream=S&consumer=nope&details=true", "?stream=S", "?stream=S&details=true",
+	"?consumer=C", "?consumer=C&details=true", "?js-meta-only=true&account=$G&stream=nope",
+	"?js-server-only=true&account=nope",
+}
+
+// healthzAnswers creates stream S and consumer C in $G of the server at
+// natsURL and returns "<code> <body>" for each of healthzQueries.
+func healthzAnswers(t *testing.T, natsURL string, httpPort int) []string {
+	t.Helper()
+	nc := servertest.ConnectWhenReady(t, natsURL)
+	js, err := nc.JetStream()
+	require.NoError(t, err)
+	_, err = js.AddStream(&nats.StreamConfig{Name: "S", Subjects: []string{"s"}})
+	require.NoError(t, err)
+	_, err = js.AddConsumer("S", &nats.ConsumerConfig{Durable: "C", AckPolicy: nats.AckExplicitPolicy})
+	require.NoError(t, err)
+	var out []string
+	for _, q := range healthzQueries {
+		code, b := httpGet(t, "http://127.0.0.1:"+strconv.Itoa(httpPort)+"/healthz"+q)
+		out = append(out, strconv.Itoa(code)+" "+string(b))
+	}
+	return out
+}
+
+func TestHealthzMatchesUpstream(t *testing.T) {
+	port := servertest.FreePorts(t, 1)[0]
+	p := start(t, "-js", "-sd", t.TempDir(), "-m", strconv.Itoa(port))
+	got := healthzAnswers(t, p.url(), port)
+	for i, q := range healthzQueries {
+		switch q {
+		case "?account=$G&stream=nope&details=true":
+			require.Equal(t, `404 {"status":"error","errors":[{"type":"STREAM","account":"$G","stream":"nope","error":"JetStream stream \"nope\" not found on account \"$G\""}]}`, got[i])
+		case "?consumer=C":
+			require.Equal(t, `400 {"status":"error","error":"\"stream\" must not be empty when checking consumer health"}`, got[i])
+		case "?js-meta-only=true&account=$G&stream=nope":
+			require.True(t, strings.HasPrefix(got[i], "404 "), got[i])
+		}
+	}
+
+	up := os.Getenv(servertest.UpstreamEnv)
+	if up == "" {
+		return
+	}
+	ports := servertest.FreePorts(t, 2)
+	servertest.StartProcess(t, up, "-js", "-sd", t.TempDir(), "-a", "127.0.0.1", "-p", strconv.Itoa(ports[0]), "-m", strconv.Itoa(ports[1]))
+	want := healthzAnswers(t, "nats://127.0.0.1:"+strconv.Itoa(ports[0]), ports[1])
+	for i, q := range healthzQueries {
+		require.Equal(t, want[i], got[i], "/healthz%s", q)
+	}
+}
