@@ -109,3 +109,12 @@ func TestSignalTarget(t *testing.T) {
 		t.Error("missing pid file: no error")
 	}
 }
+
+func TestRedactArgs(t *testing.T) {
+	args := strings.Fields("-a 127.0.0.1 --user u -user=u2 --pass p -pass=q --auth t -auth=t2 -m 8222 --users x -- --pass keep")
+	redactArgs(args)
+	want := "-a 127.0.0.1 --user [REDACTED] -user=[REDACTED] --pass [REDACTED] -pass=[REDACTED] --auth [REDACTED] -auth=[REDACTED] -m 8222 --users x -- --pass keep"
+	if got := strings.Join(args, " "); got != want {
+		t.Errorf("redactArgs:\n got %s\nwant %s", got, want)
+	}
+}

@@ -325,3 +325,21 @@ func TestHealthzMatchesUpstream(t *testing.T) {
 		require.Equal(t, want[i], got[i], "/healthz%s", q)
 	}
 }
+
+// The profiling port shows the command line too (/debug/pprof/cmdline):
+// credentials given as flags are redacted there as in /debug/vars
+// (CVE-2026-33247), with upstream's "[REDACTED]".
+func TestProfilePortRedactsCredentials(t *testing.T) {
+	ports := servertest.FreePorts(t, 2)
+	p := start(t, "-m", strconv.Itoa(ports[0]), "--profile", strconv.Itoa(ports[1]), "--user", "u", "--pass=argv-pass-91c2")
+	p.waitLog("[INF] profiling port: ")
+	for _, url := range []string{
+		"http://127.0.0.1:" + strconv.Itoa(ports[1]) + "/debug/pprof/cmdline",
+		"http://127.0.0.1:" + strconv.Itoa(ports[0]) + "/debug/vars",
+	} {
+		code, b := httpGet(t, url)
+		require.Equal(t, http.StatusOK, code, url)
+		require.NotContains(t, string(b), "argv-pass-91c2", url)
+		require.Contains(t, string(b), "--pass=[REDACTED]", url)
+	}
+}

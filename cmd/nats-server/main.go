@@ -38,6 +38,11 @@ const shutdownTimeout = 10 * time.Second
 // run is the whole command; it returns the exit code.
 func run(args []string, stdout io.Writer, stderr *os.File) int {
 	f, err := parseFlags(args, stderr)
+	// The monitoring port's /debug/vars and the profiling port's
+	// /debug/pprof/cmdline show os.Args: the credentials given as flags
+	// must not be there (CVE-2026-33247), so they are redacted in place,
+	// as upstream does, once parsed.
+	redactArgs(os.Args[1:])
 	if errors.Is(err, errUsage) {
 		return 2 // the flag package printed the problem and the usage
 	}
