@@ -410,6 +410,10 @@ func TestStaleConnection(t *testing.T) {
 	require.Contains(t, lines, "PING")
 	require.Equal(t, "-ERR 'Stale Connection'", lines[len(lines)-1])
 	require.EqualValues(t, 1, s.Counters().StaleConns.Load())
+	v, err := s.Varz(nil)
+	require.NoError(t, err)
+	require.EqualValues(t, 1, v.StaleConnections)
+	require.Equal(t, &snapshot.KindStats{Clients: 1}, v.StaleConnStats)
 }
 
 func TestSlowConsumerDoesNotBlockPublisher(t *testing.T) {
@@ -432,6 +436,11 @@ func TestSlowConsumerDoesNotBlockPublisher(t *testing.T) {
 	require.Less(t, time.Since(start), 5*time.Second)
 	require.Eventually(t, func() bool { return s.Counters().SlowConsumers.Load() >= 1 }, 5*time.Second, 10*time.Millisecond)
 	require.True(t, pub.IsConnected())
+	v, err := s.Varz(nil)
+	require.NoError(t, err)
+	require.Equal(t, uint64(v.SlowConsumers), v.SlowConsumerStats.Clients)
+	require.Zero(t, v.SlowConsumerStats.Routes)
+	require.NotZero(t, v.StalledClients, "the publisher was held back before the consumer was cut off")
 }
 
 func TestLameDuck(t *testing.T) {
@@ -528,6 +537,7 @@ func TestNoFastProducerStallDrops(t *testing.T) {
 	// The backlog stays under max_pending: messages are dropped for the
 	// slow consumer instead of cutting it off.
 	require.EqualValues(t, 0, s.Counters().SlowConsumers.Load())
+	require.Zero(t, s.Counters().Stalls.Load())
 	require.Equal(t, 2, s.NumClients())
 }
 
