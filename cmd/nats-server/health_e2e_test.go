@@ -343,3 +343,51 @@ func TestProfilePortRedactsCredentials(t *testing.T) {
 		require.Contains(t, string(b), "--pass=[REDACTED]", url)
 	}
 }
+
+// A server's LAMEDUCK and SHUTDOWN events reach the system users of the
+// other servers of its cluster: SHUTDOWN goes out before the routes close.
+func TestServerEventsCrossRoutes(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts two servers")
+	}
+	conf := sysConf(t)
+	a := start(t, "-c", conf, "--cluster_name", "ev", "--cluster", "nats://127.0.0.1:-1")
+	a.waitLog("Listening for route connections on 127.0.0.1:")
+	b := start(t, "-c", conf, "--cluster_name", "ev", "--cluster", "nats://127.0.0.1:-1", "--routes", a.clusterURL())
+
+	ncA := a.connect(nats.UserInfo("sys", "sys"), nats.NoReconnect())
+	ncB := b.connect(nats.UserInfo("sys", "sys"), nats.NoReconnect())
+	idA := ncA.ConnectedServerId()
+	events, err := ncB.SubscribeSync("$SYS.SERVER." + idA + ".*")
+	require.NoError(t, err)
+	probe, err := ncB.SubscribeSync("probe")
+	require.NoError(t, err)
+	require.NoError(t, ncB.Flush())
+	// Interest crosses the route in order: once the probe arrives, so
+	// does the interest in a's events.
+	var got *nats.Msg
+	for i := 0; i < 100 && got == nil; i++ {
+		require.NoError(t, ncA.Publish("probe", []byte("x")))
+		got, _ = probe.NextMsg(50 * time.Millisecond)
+	}
+	require.NotNil(t, got, "no route between the servers")
+
+	a.signal(syscall.SIGUSR2)
+	seen := map[string]bool{}
+	deadline := time.Now().Add(30 * time.Second)
+	for !seen["SHUTDOWN"] && time.Now().Before(deadline) {
+		m, err := events.NextMsg(time.Until(deadline))
+		require.NoError(t, err, "events seen: %v", seen)
+		kind := strings.TrimPrefix(m.Subject, "$SYS.SERVER."+idA+".")
+		if kind != "LAMEDUCK" && kind != "SHUTDOWN" {
+			continue // STATSZ and the like
+		}
+		var info map[string]any
+		require.NoError(t, json.Unmarshal(m.Data, &info))
+		require.Equal(t, idA, info["id"])
+		require.False(t, seen["SHUTDOWN"] && kind == "LAMEDUCK", "LAMEDUCK after SHUTDOWN")
+		seen[kind] = true
+	}
+	require.True(t, seen["LAMEDUCK"] && seen["SHUTDOWN"], "events seen: %v", seen)
+	require.Equal(t, 0, a.exitCode())
+}
