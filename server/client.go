@@ -98,6 +98,9 @@ type pubCtx struct {
 	pcd      []*client
 	outMsgs  int64
 	outBytes int64
+	// outClientMsgs and outClientBytes count the part of outMsgs and
+	// outBytes delivered to user connections (/varz out_client_*).
+	outClientMsgs, outClientBytes int64
 	// stalled is how long this batch already waited for slow consumers;
 	// the total per batch is bounded by maxStallPerBatch.
 	stalled    time.Duration
@@ -434,6 +437,10 @@ func (c *client) flushStats() {
 	if c.inMsgs != 0 {
 		st.InMsgs.Add(c.inMsgs)
 		st.InBytes.Add(c.inBytes)
+		if c.kind == kindClient {
+			st.InClientMsgs.Add(c.inMsgs)
+			st.InClientBytes.Add(c.inBytes)
+		}
 		c.inMsgsTotal.Add(c.inMsgs)
 		c.inBytesTotal.Add(c.inBytes)
 		c.inMsgs, c.inBytes = 0, 0
@@ -452,6 +459,11 @@ func (p *pubCtx) flushStats(st *Stats) {
 		st.OutMsgs.Add(p.outMsgs)
 		st.OutBytes.Add(p.outBytes)
 		p.outMsgs, p.outBytes = 0, 0
+	}
+	if p.outClientMsgs != 0 {
+		st.OutClientMsgs.Add(p.outClientMsgs)
+		st.OutClientBytes.Add(p.outClientBytes)
+		p.outClientMsgs, p.outClientBytes = 0, 0
 	}
 }
 
@@ -1001,6 +1013,10 @@ func (pc *pubCtx) deliver(sub *subscription, subject, reply []byte, hdrLen int, 
 
 	pc.outMsgs++
 	pc.outBytes += int64(len(payload))
+	if dc.kind == kindClient {
+		pc.outClientMsgs++
+		pc.outClientBytes += int64(len(payload))
+	}
 	if last {
 		dc.srv.removeLocalSub(dc.acc, sub)
 	}

@@ -137,6 +137,13 @@ type Stats struct {
 	SlowConsumers atomic.Int64
 	StaleConns    atomic.Int64
 	TotalConns    atomic.Int64
+	// InClientMsgs, InClientBytes, OutClientMsgs and OutClientBytes are
+	// the part of the totals above received from and delivered to user
+	// connections (clients, MQTT), not links or in-process services.
+	InClientMsgs   atomic.Int64
+	InClientBytes  atomic.Int64
+	OutClientMsgs  atomic.Int64
+	OutClientBytes atomic.Int64
 	// Stalls counts the times a fast producer was held back for a slow
 	// consumer (upstream's stalled_clients).
 	Stalls atomic.Int64

@@ -592,3 +592,33 @@ func TestHugeSubjectDelivery(t *testing.T) {
 		require.NoError(t, sub.Unsubscribe())
 	}
 }
+
+func TestVarzClientCounters(t *testing.T) {
+	s := servertest.Start(t, server.Options{})
+	nc := servertest.Connect(t, s)
+	sub, err := nc.SubscribeSync("c.>")
+	require.NoError(t, err)
+	// An in-process handler's deliveries are not a client's.
+	ic, err := s.NewInternalClient(s.GlobalAccount().Name)
+	require.NoError(t, err)
+	_, err = ic.Subscribe("c.>", "", func(*server.Msg) {})
+	require.NoError(t, err)
+	require.NoError(t, nc.Flush())
+	for range 3 {
+		require.NoError(t, nc.Publish("c.x", []byte("hello")))
+	}
+	for range 3 {
+		servertest.NextMsg(t, sub)
+	}
+	require.NoError(t, nc.Flush())
+	var v *snapshot.Varz
+	servertest.WaitUntil(t, "the counters", func() bool {
+		v, err = s.Varz(nil)
+		require.NoError(t, err)
+		return v.OutMsgs == 6
+	})
+	require.EqualValues(t, 3, v.InClientMsgs)
+	require.EqualValues(t, 15, v.InClientBytes)
+	require.EqualValues(t, 3, v.OutClientMsgs)
+	require.EqualValues(t, 15, v.OutClientBytes)
+}

@@ -66,9 +66,9 @@ tls { cert_file: "`+files.Cert+`", key_file: "`+files.Key+`" }
 `), pki.Server.Leaf.NotAfter
 }
 
-// Fields of upstream's /varz that natsd does not report yet: the client-
-// only message counters and the file store's disk wait statistics.
-var varzNotYet = []string{"in_client_msgs", "in_client_bytes", "out_client_msgs", "out_client_bytes", "disk_io_wait_stats"}
+// Fields of upstream's /varz that natsd does not report yet: the file
+// store's disk wait statistics.
+var varzNotYet = []string{"disk_io_wait_stats"}
 
 func TestVarzOperationalFields(t *testing.T) {
 	conf, notAfter := varzConf(t)
@@ -124,7 +124,7 @@ func TestVarzOperationalFields(t *testing.T) {
 	servertest.WaitListening(t, "127.0.0.1:"+strconv.Itoa(uports[1]))
 	uv := getVarz(t, uports[1])
 	t.Logf("upstream /varz: %d fields, natsd: %d", len(uv), len(v))
-	for _, k := range []string{"config_digest", "tls_cert_not_after", "metadata", "write_timeout", "gomemlimit", "stale_connections", "stalled_clients", "stale_connection_stats", "slow_consumer_stats"} {
+	for _, k := range []string{"config_digest", "tls_cert_not_after", "metadata", "write_timeout", "gomemlimit", "stale_connections", "stalled_clients", "stale_connection_stats", "slow_consumer_stats", "in_client_msgs", "out_client_msgs"} {
 		require.Equal(t, uv[k], v[k], "%s\n%s", k, logs.String())
 	}
 	for k := range uv {

@@ -63,6 +63,10 @@ type Varz struct {
 	OutMsgs           int64             `json:"out_msgs"`
 	InBytes           int64             `json:"in_bytes"`
 	OutBytes          int64             `json:"out_bytes"`
+	InClientMsgs      int64             `json:"in_client_msgs"`
+	InClientBytes     int64             `json:"in_client_bytes"`
+	OutClientMsgs     int64             `json:"out_client_msgs"`
+	OutClientBytes    int64             `json:"out_client_bytes"`
 	SlowConsumers     int64             `json:"slow_consumers"`
 	StaleConnections  int64             `json:"stale_connections"`
 	StalledClients    int64             `json:"stalled_clients"`
