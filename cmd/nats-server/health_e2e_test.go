@@ -333,6 +333,9 @@ func TestProfilePortRedactsCredentials(t *testing.T) {
 	ports := servertest.FreePorts(t, 2)
 	p := start(t, "-m", strconv.Itoa(ports[0]), "--profile", strconv.Itoa(ports[1]), "--user", "u", "--pass=argv-pass-91c2")
 	p.waitLog("[INF] profiling port: ")
+	b, err := os.ReadFile(p.ports)
+	require.NoError(t, err)
+	require.Contains(t, string(b), `"profile":["http://127.0.0.1:`+strconv.Itoa(ports[1])+`"]`)
 	for _, url := range []string{
 		"http://127.0.0.1:" + strconv.Itoa(ports[1]) + "/debug/pprof/cmdline",
 		"http://127.0.0.1:" + strconv.Itoa(ports[0]) + "/debug/vars",

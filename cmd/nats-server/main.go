@@ -256,7 +256,7 @@ func (p *process) serve(stderr *os.File) int {
 		}
 	}
 	if cfg.PortsFileDir != "" {
-		path, err := writePortsFile(cfg.PortsFileDir, s, p.mon, p.cl, p.ws)
+		path, err := writePortsFile(cfg.PortsFileDir, s, p.mon, p.prof, p.cl, p.ws)
 		if err != nil {
 			log.Error("Error writing ports file: " + err.Error())
 		} else {
