@@ -223,13 +223,13 @@ func (a *applier) entry(e *confparse.Entry) {
 	case "write_timeout":
 		var w string
 		if a.Str(key, v, &w) {
-			switch strings.ToLower(w) {
+			switch w {
 			case "default", "close":
-				o.WriteTimeout = strings.ToLower(w)
+				o.WriteTimeout = w
 			case "retry":
 				a.Errorf(v.Pos, ErrNotSupported, "write_timeout %q is not supported yet: natsd closes a client past write_deadline", w)
-			default:
-				a.Errorf(v.Pos, ErrBadValue, "write_timeout: unsupported policy %q", w)
+			default: // upstream's text
+				a.Errorf(v.Pos, ErrBadValue, "write_timeout must be 'default', 'close' or 'retry'")
 			}
 		}
 	case "server_metadata":
