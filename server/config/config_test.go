@@ -252,9 +252,9 @@ server_name: up1
 		t.Errorf("err %v, flags %v, write_timeout %q", err, c.Options.FeatureFlags, c.Options.WriteTimeout)
 	}
 	for text, want := range map[string]string{
-		"write_timeout: Close\n":      `test.conf:1:16: write_timeout must be 'default', 'close' or 'retry'`,
-		"write_timeout: retry\n":      `test.conf:1:16: write_timeout "retry" is not supported yet: natsd closes a client past write_deadline`,
-		"server_metadata { a: 1 }\n":  `test.conf:1:22: server_metadata.a: expected a string, got integer 1`,
+		"write_timeout: Close\n":       `test.conf:1:16: write_timeout must be 'default', 'close' or 'retry'`,
+		"write_timeout: retry\n":       `test.conf:1:16: write_timeout "retry" is not supported yet: natsd closes a client past write_deadline`,
+		"server_metadata { a: 1 }\n":   `test.conf:1:22: server_metadata.a: expected a string, got integer 1`,
 		"feature_flags { a: \"x\" }\n": `test.conf:1:20: feature_flags.a: expected a boolean, got string "x"`,
 	} {
 		if _, _, err := applyText(t, text); err == nil || err.Error() != want {
