@@ -1,3 +1,5 @@
+//go:build !windows
+
 package main
 
 // Operations endpoints of the built binary, checked against upstream
