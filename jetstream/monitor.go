@@ -211,14 +211,15 @@ func (se *streamEntry) detail(o *snapshot.JszOptions) snapshot.StreamDetail {
 }
 
 // checkHealth is JetStream's part of /healthz. With js-enabled-only (or
-// js-enabled), js-server-only or js-meta-only JetStream is healthy once
-// it runs: a single server has no meta group to wait for. Otherwise
+// js-enabled) or js-server-only JetStream is healthy once it runs.
+// js-meta-only asks only for the meta group, which a single server does
+// not have: the checks go on as without it, as upstream's. Otherwise
 // every stream (of the account, or the one stream, the options name) must
 // have been recovered and have a usable store, and each of its consumers
 // must be healthy; an account, stream or consumer the options name that
 // does not exist is a 404, with upstream's texts.
 func (js *JetStream) checkHealth(o *snapshot.HealthzOptions) error {
-	if o.JSEnabledOnly || o.JSEnabled || o.JSServerOnly || o.JSMetaOnly {
+	if o.JSEnabledOnly || o.JSEnabled || o.JSServerOnly {
 		return nil
 	}
 	accs := js.sortedAccounts()

@@ -51,13 +51,22 @@
 //	                 consumer, details (asked of the providers that
 //	                 implement server.HealthChecker); 503, 404 for an
 //	                 account, stream or consumer that does not exist, 400
-//	                 for a stream without its account
+//	                 for a stream without its account (the code only in
+//	                 the HTTP status, as upstream)
 //	/stacksz         a dump of every goroutine's stack
+//	/debug/vars      expvar's variables (cmdline, memstats), as upstream
 //	/metrics         Prometheus text format 0.0.4, or OpenMetrics 1.0 when
 //	                 the Accept header asks for application/openmetrics-text
 //
 // JSON is indented by two spaces as upstream renders it. A bad query option
 // is answered 400 with upstream's error text.
+//
+// # Profiling
+//
+// StartProfiler serves net/http/pprof's endpoints (ProfilePath,
+// /debug/pprof/) on a port of their own, as upstream's prof_port: the
+// profiles stay off the monitoring port, which may be reachable by more
+// people.
 //
 // # JSONP
 //

@@ -297,8 +297,11 @@ func (m *Server) handleHealthz(w http.ResponseWriter, r *http.Request) {
 	} else if hs.Error != "" {
 		code = http.StatusServiceUnavailable
 	}
-	// Upstream renders the health status compactly.
-	b, err := json.Marshal(hs)
+	// Upstream renders the health status compactly, with the code only
+	// in the HTTP status ($SYS HEALTHZ answers keep status_code).
+	body := *hs
+	body.StatusCode = 0
+	b, err := json.Marshal(&body)
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 		return

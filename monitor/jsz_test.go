@@ -73,15 +73,15 @@ func TestHealthzJetStreamOptions(t *testing.T) {
 	// A checker's HealthError sets the code and the problems.
 	code, _, body = e.get(t, "/healthz?account=A&stream=BAD")
 	require.Equal(t, http.StatusNotFound, code)
-	require.JSONEq(t, `{"status":"unavailable","status_code":404,"error":"JetStream stream \"BAD\" not found on account \"A\""}`, string(body))
+	require.JSONEq(t, `{"status":"unavailable","error":"JetStream stream \"BAD\" not found on account \"A\""}`, string(body))
 	code, _, body = e.get(t, "/healthz?account=A&stream=BAD&details=1")
 	require.Equal(t, http.StatusNotFound, code)
-	require.JSONEq(t, `{"status":"error","status_code":404,"errors":[{"type":"STREAM","account":"A","stream":"BAD","error":"JetStream stream \"BAD\" not found on account \"A\""}]}`, string(body))
+	require.JSONEq(t, `{"status":"error","errors":[{"type":"STREAM","account":"A","stream":"BAD","error":"JetStream stream \"BAD\" not found on account \"A\""}]}`, string(body))
 
 	// A stream without its account is a bad request, before any check.
 	code, _, body = e.get(t, "/healthz?stream=S")
 	require.Equal(t, http.StatusBadRequest, code)
-	require.JSONEq(t, `{"status":"error","status_code":400,"error":"\"account\" must not be empty when checking stream health"}`, string(body))
+	require.JSONEq(t, `{"status":"error","error":"\"account\" must not be empty when checking stream health"}`, string(body))
 	code, _, _ = e.get(t, "/healthz?details=maybe")
 	require.Equal(t, http.StatusBadRequest, code)
 }

@@ -6,6 +6,7 @@ import (
 	"crypto/tls"
 	"encoding/json"
 	"errors"
+	"expvar"
 	"fmt"
 	"io"
 	"log"
@@ -90,6 +91,7 @@ const (
 	HealthzPath       = "/healthz"
 	StackszPath       = "/stacksz"
 	MetricsPath       = "/metrics"
+	ExpvarPath        = "/debug/vars"
 )
 
 // paths in the order the root page lists them.
@@ -177,6 +179,10 @@ func New(src Source, opts Options) (*Server, error) {
 	m.handle(StackszPath, m.handleStacksz)
 	m.handle(MetricsPath, m.serialized(m.handleMetrics))
 	m.handle(JszPath, m.serialized(m.handleJsz))
+	// expvar's variables (cmdline, memstats and whatever the program
+	// publishes), as upstream serves them on the monitoring port; not
+	// counted in http_req_stats.
+	m.mux.Handle("GET "+m.base+ExpvarPath, expvar.Handler())
 	src.RegisterVarz(varzSection, server.VarzFunc(m.fillVarz))
 	return m, nil
 }

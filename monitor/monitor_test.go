@@ -573,6 +573,6 @@ func TestJsz(t *testing.T) {
 		js.health = fmt.Errorf("JetStream stream 'A > S' is not current")
 		code, _, body = e.get(t, "/healthz?js-server-only=1")
 		require.Equal(t, http.StatusServiceUnavailable, code)
-		require.JSONEq(t, `{"status":"unavailable","status_code":503,"error":"JetStream stream 'A \u003e S' is not current"}`, string(body))
+		require.JSONEq(t, `{"status":"unavailable","error":"JetStream stream 'A \u003e S' is not current"}`, string(body))
 	})
 }

@@ -107,6 +107,9 @@ type pubCtx struct {
 	pcd      []*client
 	outMsgs  int64
 	outBytes int64
+	// outClientMsgs and outClientBytes count the part of outMsgs and
+	// outBytes delivered to user connections (/varz out_client_*).
+	outClientMsgs, outClientBytes int64
 	// stalled is how long this batch already waited for slow consumers;
 	// the total per batch is bounded by maxStallPerBatch.
 	stalled    time.Duration
@@ -456,6 +459,10 @@ func (c *client) flushStats() {
 	if c.inMsgs != 0 {
 		st.InMsgs.Add(c.inMsgs)
 		st.InBytes.Add(c.inBytes)
+		if c.kind == kindClient {
+			st.InClientMsgs.Add(c.inMsgs)
+			st.InClientBytes.Add(c.inBytes)
+		}
 		c.inMsgsTotal.Add(c.inMsgs)
 		c.inBytesTotal.Add(c.inBytes)
 		c.inMsgs, c.inBytes = 0, 0
@@ -474,6 +481,11 @@ func (p *pubCtx) flushStats(st *Stats) {
 		st.OutMsgs.Add(p.outMsgs)
 		st.OutBytes.Add(p.outBytes)
 		p.outMsgs, p.outBytes = 0, 0
+	}
+	if p.outClientMsgs != 0 {
+		st.OutClientMsgs.Add(p.outClientMsgs)
+		st.OutClientBytes.Add(p.outClientBytes)
+		p.outClientMsgs, p.outClientBytes = 0, 0
 	}
 }
 
@@ -580,6 +592,7 @@ func (c *client) processConnect(arg []byte) error {
 	}
 	// Then, in upstream's order, the credentials and the options.
 	if err := c.authenticate(&opts); err != nil {
+		c.srv.authErrorEvent(c, &opts, err)
 		return err
 	}
 	if c.unauth {
@@ -1091,6 +1104,10 @@ func (pc *pubCtx) deliver(sub *subscription, subject, reply []byte, hdrLen int, 
 
 	pc.outMsgs++
 	pc.outBytes += int64(len(payload))
+	if dc.kind == kindClient {
+		pc.outClientMsgs++
+		pc.outClientBytes += int64(len(payload))
+	}
 	if last {
 		dc.srv.removeLocalSub(dc.acc, sub)
 	}
@@ -1122,6 +1139,9 @@ func (pc *pubCtx) stallUpTo(stall chan struct{}, budget time.Duration) {
 		pc.stallTimer = time.NewTimer(left)
 	} else {
 		pc.stallTimer.Reset(left)
+	}
+	if pc.from != nil {
+		pc.from.srv.stats.Stalls.Add(1)
 	}
 	start := time.Now()
 	select {
@@ -1315,7 +1335,7 @@ func (c *client) slowConsumer(reason closeReason) {
 	if already {
 		return
 	}
-	c.srv.stats.SlowConsumers.Add(1)
+	c.srv.stats.countSlow(ConnClient)
 	detail := "MaxPending of " + strconv.FormatInt(c.srv.maxPending.Load(), 10) + " exceeded"
 	if reason == reasonSlowConsumerWriteDeadline {
 		detail = "WriteDeadline of " + time.Duration(c.srv.writeDeadline.Load()).String() + " exceeded"
@@ -1333,7 +1353,7 @@ func (c *client) processPingTimer() {
 	}
 	if c.pingsOut+1 > int(s.maxPingsOut.Load()) {
 		c.mu.Unlock()
-		s.stats.StaleConns.Add(1)
+		s.stats.countStale(ConnClient)
 		c.debugf("Stale Client Connection - Closing")
 		c.sendErrAndClose(errTextStale, reasonStaleConnection)
 		return

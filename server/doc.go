@@ -103,7 +103,9 @@
 // (RegisterSystemService): New then attaches it to a server with a system
 // account and Start runs it. The core reports client connects and closes
 // (and the attach and close of sessions of Kind "Client") to it through
-// the SystemService interface.
+// the SystemService interface; a service that also implements
+// AuthErrorListener hears of failed authentications, and one that
+// implements ShutdownListener of Shutdown before anything closes.
 //
 // # Inter-server links
 //

@@ -169,7 +169,12 @@ func (l *Link) Flush() bool { return l.c.flushOut() }
 // Close closes the link once: its remote interest leaves the sublists
 // (and the interest listeners hear of it), what is queued is flushed
 // (unless the reason forbids it), OnClose runs.
-func (l *Link) Close(reason LinkCloseReason) { l.c.closeConnection(reason.reason()) }
+func (l *Link) Close(reason LinkCloseReason) {
+	if reason == LinkStaleConnection && !l.Closed() {
+		l.c.srv.stats.countStale(l.kind)
+	}
+	l.c.closeConnection(reason.reason())
+}
 
 // Closed reports whether the link closed.
 func (l *Link) Closed() bool {
@@ -563,7 +568,7 @@ func (c *client) writeLink(chs []*chunk, wd time.Duration) error {
 		if !errors.As(err, &ne) || !ne.Timeout() || n == 0 {
 			return err
 		}
-		c.srv.stats.SlowConsumers.Add(1)
+		c.srv.stats.countSlow(c.link.kind)
 		c.srv.log.Info(c.logPrefix + " - Slow Consumer Detected: WriteDeadline of " + wd.String() +
 			" exceeded with " + strconv.Itoa(len(chs)) + " chunks of " + strconv.Itoa(total) + " total bytes.")
 		select {

@@ -173,6 +173,22 @@ type Options struct {
 	// ConfigFile is the configuration file the options came from, shown in
 	// the startup banner.
 	ConfigFile string
+	// ConfigDigest identifies the parsed configuration file
+	// ("sha256:<hex>", as `nats-server -t` prints it); /varz reports it
+	// as config_digest and the banner next to ConfigFile.
+	ConfigDigest string
+	// Metadata is server_metadata: free-form labels of the server that
+	// /varz reports as metadata.
+	Metadata map[string]string
+	// FeatureFlags are the feature_flags the configuration sets. natsd
+	// has none of upstream's (they toggle JetStream internals), so they
+	// change nothing; /varz reports them as configured.
+	FeatureFlags map[string]bool
+	// WriteTimeout is the client write_timeout policy as configured: ""
+	// or "default" (a client past write_deadline is closed as a slow
+	// consumer, upstream's default for clients) or "close" (the same);
+	// /varz reports it.
+	WriteTimeout string
 }
 
 // setDefaults fills zero fields with upstream defaults.

@@ -88,8 +88,10 @@ type Server struct {
 	accounts map[string]*Account
 	started  bool
 	shutdown bool
-	ldm      bool
-	ldmHooks []*lameDuckHook // guarded by mu; AddLameDuckListener
+	// shutdownNotified: the ShutdownListener was called (once).
+	shutdownNotified bool
+	ldm              bool
+	ldmHooks         []*lameDuckHook // guarded by mu; AddLameDuckListener
 
 	// Limits read on hot paths; updated by Reload.
 	maxPayload          atomic.Int32
@@ -135,6 +137,34 @@ type Stats struct {
 	SlowConsumers atomic.Int64
 	StaleConns    atomic.Int64
 	TotalConns    atomic.Int64
+	// InClientMsgs, InClientBytes, OutClientMsgs and OutClientBytes are
+	// the part of the totals above received from and delivered to user
+	// connections (clients, MQTT), not links or in-process services.
+	InClientMsgs   atomic.Int64
+	InClientBytes  atomic.Int64
+	OutClientMsgs  atomic.Int64
+	OutClientBytes atomic.Int64
+	// Stalls counts the times a fast producer was held back for a slow
+	// consumer (upstream's stalled_clients).
+	Stalls atomic.Int64
+
+	// slowByKind and staleByKind split SlowConsumers and StaleConns by
+	// the kind of the connection (clients and in-process sessions count
+	// as clients).
+	slowByKind  [numConnKinds]atomic.Int64
+	staleByKind [numConnKinds]atomic.Int64
+}
+
+// countSlow counts a slow consumer of kind k.
+func (st *Stats) countSlow(k ConnKind) {
+	st.SlowConsumers.Add(1)
+	st.slowByKind[k].Add(1)
+}
+
+// countStale counts a stale connection of kind k.
+func (st *Stats) countStale(k ConnKind) {
+	st.StaleConns.Add(1)
+	st.staleByKind[k].Add(1)
 }
 
 // Info is the INFO document sent to clients, with upstream's JSON names.
@@ -313,7 +343,11 @@ func (s *Server) Start() error {
 	s.log.Info("  Name:     " + s.info.Name)
 	s.log.Info("  ID:       " + s.id)
 	if s.opts.ConfigFile != "" {
-		s.log.Info("Using configuration file: " + s.opts.ConfigFile)
+		line := "Using configuration file: " + s.opts.ConfigFile
+		if s.opts.ConfigDigest != "" {
+			line += " (" + s.opts.ConfigDigest + ")"
+		}
+		s.log.Info(line)
 	}
 
 	for _, start := range s.opts.OnStart {
@@ -471,6 +505,13 @@ func AcceptLoop(ln net.Listener, what string, log *slog.Logger, quit <-chan stru
 // Shutdown stops accepting, flushes what every client has pending, closes
 // all connections and waits for the server's goroutines, or until ctx ends.
 func (s *Server) Shutdown(ctx context.Context) error {
+	s.mu.Lock()
+	notify := !s.shutdown && !s.shutdownNotified && s.started
+	s.shutdownNotified = true
+	s.mu.Unlock()
+	if l, ok := s.sys.(ShutdownListener); ok && notify {
+		l.ServerShutdown()
+	}
 	s.mu.Lock()
 	if s.shutdown {
 		s.mu.Unlock()

@@ -410,6 +410,10 @@ func TestStaleConnection(t *testing.T) {
 	require.Contains(t, lines, "PING")
 	require.Equal(t, "-ERR 'Stale Connection'", lines[len(lines)-1])
 	require.EqualValues(t, 1, s.Counters().StaleConns.Load())
+	v, err := s.Varz(nil)
+	require.NoError(t, err)
+	require.EqualValues(t, 1, v.StaleConnections)
+	require.Equal(t, &snapshot.KindStats{Clients: 1}, v.StaleConnStats)
 }
 
 func TestSlowConsumerDoesNotBlockPublisher(t *testing.T) {
@@ -432,6 +436,11 @@ func TestSlowConsumerDoesNotBlockPublisher(t *testing.T) {
 	require.Less(t, time.Since(start), 5*time.Second)
 	require.Eventually(t, func() bool { return s.Counters().SlowConsumers.Load() >= 1 }, 5*time.Second, 10*time.Millisecond)
 	require.True(t, pub.IsConnected())
+	v, err := s.Varz(nil)
+	require.NoError(t, err)
+	require.Equal(t, uint64(v.SlowConsumers), v.SlowConsumerStats.Clients)
+	require.Zero(t, v.SlowConsumerStats.Routes)
+	require.NotZero(t, v.StalledClients, "the publisher was held back before the consumer was cut off")
 }
 
 func TestLameDuck(t *testing.T) {
@@ -528,6 +537,7 @@ func TestNoFastProducerStallDrops(t *testing.T) {
 	// The backlog stays under max_pending: messages are dropped for the
 	// slow consumer instead of cutting it off.
 	require.EqualValues(t, 0, s.Counters().SlowConsumers.Load())
+	require.Zero(t, s.Counters().Stalls.Load())
 	require.Equal(t, 2, s.NumClients())
 }
 
@@ -581,4 +591,34 @@ func TestHugeSubjectDelivery(t *testing.T) {
 		}
 		require.NoError(t, sub.Unsubscribe())
 	}
+}
+
+func TestVarzClientCounters(t *testing.T) {
+	s := servertest.Start(t, server.Options{})
+	nc := servertest.Connect(t, s)
+	sub, err := nc.SubscribeSync("c.>")
+	require.NoError(t, err)
+	// An in-process handler's deliveries are not a client's.
+	ic, err := s.NewInternalClient(s.GlobalAccount().Name)
+	require.NoError(t, err)
+	_, err = ic.Subscribe("c.>", "", func(*server.Msg) {})
+	require.NoError(t, err)
+	require.NoError(t, nc.Flush())
+	for range 3 {
+		require.NoError(t, nc.Publish("c.x", []byte("hello")))
+	}
+	for range 3 {
+		servertest.NextMsg(t, sub)
+	}
+	require.NoError(t, nc.Flush())
+	var v *snapshot.Varz
+	servertest.WaitUntil(t, "the counters", func() bool {
+		v, err = s.Varz(nil)
+		require.NoError(t, err)
+		return v.OutMsgs == 6
+	})
+	require.EqualValues(t, 3, v.InClientMsgs)
+	require.EqualValues(t, 15, v.InClientBytes)
+	require.EqualValues(t, 3, v.OutClientMsgs)
+	require.EqualValues(t, 15, v.OutClientBytes)
 }

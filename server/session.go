@@ -419,6 +419,10 @@ func (sess *Session) Publish(subject, reply string, hdr, data []byte) error {
 	c.inBytesTotal.Add(n)
 	c.srv.stats.InMsgs.Add(1)
 	c.srv.stats.InBytes.Add(n)
+	if c.userConn() {
+		c.srv.stats.InClientMsgs.Add(1)
+		c.srv.stats.InClientBytes.Add(n)
+	}
 	return c.deliverInProc(pc, subj, rep, hdrLen, payload)
 }
 
@@ -666,6 +670,10 @@ func (pc *pubCtx) enqueue(sub *subscription, subject, reply []byte, hdrLen int, 
 		if ok {
 			pc.outMsgs++
 			pc.outBytes += int64(len(payload))
+			if sub.client.userConn() {
+				pc.outClientMsgs++
+				pc.outClientBytes += int64(len(payload))
+			}
 			sub.client.countOut(len(payload))
 			return true
 		}
@@ -801,6 +809,10 @@ func (sess *Session) PublishAs(to, subject, reply string, hdr, data []byte) erro
 	c.inBytesTotal.Add(n)
 	c.srv.stats.InMsgs.Add(1)
 	c.srv.stats.InBytes.Add(n)
+	if c.userConn() {
+		c.srv.stats.InClientMsgs.Add(1)
+		c.srv.stats.InClientBytes.Add(n)
+	}
 	pc.from = c
 	pc.origin = ConnInProcess
 	r := c.acc.sl.Match(to)

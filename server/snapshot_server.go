@@ -2,7 +2,13 @@ package server
 
 import (
 	"cmp"
+	"crypto/tls"
+	"crypto/x509"
+	"maps"
+	"math"
+	"runtime/debug"
 	"slices"
+	"sync/atomic"
 	"time"
 
 	"natsd.dev/server/internal/mondoc"
@@ -71,6 +77,14 @@ func (s *Server) Varz(_ *snapshot.VarzOptions) (*snapshot.Varz, error) {
 		MaxPayload:        int(o.MaxPayload),
 		MaxPending:        o.MaxPending,
 		WriteDeadline:     o.WriteDeadline,
+		WriteTimeout:      o.WriteTimeout,
+		GoMemLimit:        goMemLimit(),
+		StaleConnections:  s.stats.StaleConns.Load(),
+		StalledClients:    s.stats.Stalls.Load(),
+		ConfigDigest:      o.ConfigDigest,
+		Metadata:          maps.Clone(o.Metadata),
+		FeatureFlags:      maps.Clone(o.FeatureFlags),
+		TLSCertNotAfter:   tlsNotAfter(o.TLSConfig),
 		Start:             s.startTime,
 		Connections:       conns,
 		TotalConnections:  uint64(s.stats.TotalConns.Load()),
@@ -78,11 +92,16 @@ func (s *Server) Varz(_ *snapshot.VarzOptions) (*snapshot.Varz, error) {
 		OutMsgs:           s.stats.OutMsgs.Load(),
 		InBytes:           s.stats.InBytes.Load(),
 		OutBytes:          s.stats.OutBytes.Load(),
+		InClientMsgs:      s.stats.InClientMsgs.Load(),
+		InClientBytes:     s.stats.InClientBytes.Load(),
+		OutClientMsgs:     s.stats.OutClientMsgs.Load(),
+		OutClientBytes:    s.stats.OutClientBytes.Load(),
 		SlowConsumers:     s.stats.SlowConsumers.Load(),
 		HTTPReqStats:      map[string]uint64{},
 		ConfigLoadTime:    s.startTime,
 		Tags:              slices.Clone(o.Tags),
-		SlowConsumerStats: &snapshot.SlowConsumerStats{Clients: uint64(s.stats.SlowConsumers.Load())},
+		SlowConsumerStats: byKind(&s.stats.slowByKind),
+		StaleConnStats:    byKind(&s.stats.staleByKind),
 	}
 	v.Unauthenticated = s.unauthVarz()
 	mondoc.FillProcess(v, s.startTime)
@@ -94,6 +113,47 @@ func (s *Server) Varz(_ *snapshot.VarzOptions) (*snapshot.Varz, error) {
 	}
 	s.contributeVarz(v)
 	return v, nil
+}
+
+// byKind returns per-kind counts as /varz's slow_consumer_stats and
+// stale_connection_stats show them.
+func byKind(a *[numConnKinds]atomic.Int64) *snapshot.KindStats {
+	return &snapshot.KindStats{
+		Clients:  uint64(a[ConnClient].Load() + a[ConnInProcess].Load()),
+		Routes:   uint64(a[ConnRoute].Load()),
+		Gateways: uint64(a[ConnGateway].Load()),
+		Leafs:    uint64(a[ConnLeaf].Load()),
+	}
+}
+
+// tlsNotAfter returns when the first certificate of c expires, nil without
+// one.
+func tlsNotAfter(c *tls.Config) *time.Time {
+	if c == nil || len(c.Certificates) == 0 {
+		return nil
+	}
+	cert := &c.Certificates[0]
+	leaf := cert.Leaf
+	if leaf == nil && len(cert.Certificate) > 0 {
+		var err error
+		if leaf, err = x509.ParseCertificate(cert.Certificate[0]); err != nil {
+			return nil
+		}
+	}
+	if leaf == nil {
+		return nil
+	}
+	t := leaf.NotAfter.UTC()
+	return &t
+}
+
+// goMemLimit returns the Go runtime's memory limit (GOMEMLIMIT), 0 when
+// there is none, as /varz's gomemlimit.
+func goMemLimit() int64 {
+	if l := debug.SetMemoryLimit(-1); l != math.MaxInt64 {
+		return l
+	}
+	return 0
 }
 
 // Subsz returns the /subsz snapshot. Errors are *MonitorError.

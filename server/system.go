@@ -3,6 +3,7 @@ package server
 import (
 	"errors"
 	"sync"
+	"time"
 
 	"natsd.dev/server/internal/mondoc"
 	"natsd.dev/server/snapshot"
@@ -36,6 +37,24 @@ type SystemService interface {
 	// not block. The service owns ev.
 	ClientConnected(ev *snapshot.ConnectEventMsg)
 	ClientDisconnected(ev *snapshot.DisconnectEventMsg)
+}
+
+// ShutdownListener is an optional capability of a SystemService: Shutdown
+// calls ServerShutdown once, on its own goroutine, before the listeners,
+// clients and links close, so that what it publishes still reaches them
+// (upstream's $SYS.SERVER.<id>.SHUTDOWN event).
+type ShutdownListener interface {
+	ServerShutdown()
+}
+
+// AuthErrorListener is an optional capability of a SystemService: it
+// hears of every client whose CONNECT failed authentication, on the
+// client's read goroutine, and must not block. ev is a client_disconnect
+// advisory with reason "Authentication Failure", the client in the
+// global account (upstream's $SYS.SERVER.<id>.CLIENT.AUTH.ERR); the
+// service owns it.
+type AuthErrorListener interface {
+	ClientAuthFailed(ev *snapshot.DisconnectEventMsg)
 }
 
 var (
@@ -148,6 +167,49 @@ func (s *Server) disconnectEvent(c *client) {
 	}
 	c.mu.Unlock()
 	s.sys.ClientDisconnected(ev)
+}
+
+// authErrorEvent reports a CONNECT that failed authentication (err, from
+// authenticate) to the system service.
+func (s *Server) authErrorEvent(c *client, opts *connectOpts, err error) {
+	l, ok := s.sys.(AuthErrorListener)
+	var ce *closeError
+	if !ok || !errors.As(err, &ce) || ce.reason != reasonAuthViolation {
+		return
+	}
+	c.mu.Lock()
+	start, stop := c.start.UTC(), time.Now().UTC()
+	ci := snapshot.ClientInfo{
+		Start:      &start,
+		Host:       c.host,
+		ID:         c.cid,
+		Account:    GlobalAccountName,
+		User:       opts.User,
+		Name:       opts.Name,
+		Lang:       opts.Lang,
+		Version:    opts.Version,
+		Stop:       &stop,
+		Kind:       "Client",
+		ClientType: "nats",
+	}
+	if ci.User == "" {
+		ci.User = opts.Nkey
+	}
+	if c.ws {
+		ci.ClientType = "websocket"
+	}
+	if c.rtt > 0 {
+		ci.RTT = c.rtt.String()
+	}
+	ev := &snapshot.DisconnectEventMsg{
+		Type:     disconnectEventType,
+		Client:   ci,
+		Sent:     snapshot.DataStats{Msgs: c.outMsgs, Bytes: c.outBytes},
+		Received: snapshot.DataStats{Msgs: c.inMsgsTotal.Load(), Bytes: c.inBytesTotal.Load()},
+		Reason:   reasonAuthViolation.String(),
+	}
+	c.mu.Unlock()
+	l.ClientAuthFailed(ev)
 }
 
 // Accessors for the system service (package sys), which uses nothing

@@ -11,9 +11,9 @@
 //	nats-server -c server.conf -t                         # check and exit
 //
 // Flags override the configuration file. Flags and configuration blocks of
-// subsystems natsd does not have yet (TLS, clustering, JetStream, HTTPS
-// monitoring, profiling) are refused at startup with a
-// "not supported yet" message, never ignored.
+// subsystems natsd does not have yet (gateways, leaf nodes, operator
+// mode, OCSP, ...) are refused at startup with a "not supported yet"
+// message, never ignored.
 //
 // The command is the composition root: it parses the file with a
 // config.Parser (natsd.dev/server/config) on which it registers each

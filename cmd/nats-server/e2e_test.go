@@ -202,16 +202,6 @@ func TestVersionAndHelp(t *testing.T) {
 	require.Contains(t, errOut, `unexpected argument "stray"`)
 }
 
-func TestUnsupportedFlagsFail(t *testing.T) {
-	for _, args := range [][]string{
-		{"--profile", "6060"},
-	} {
-		code, _, errOut := runOnce(t, args...)
-		require.Equal(t, 1, code, "%v", args)
-		require.Regexp(t, `^nats-server: --\w+ is not supported yet`, errOut, "%v", args)
-	}
-}
-
 func TestCheckConfig(t *testing.T) {
 	dir := t.TempDir()
 	good := writeFile(t, filepath.Join(dir, "good.conf"), "port: 4999\nmax_payload: 64KB\n")

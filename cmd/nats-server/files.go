@@ -24,8 +24,8 @@ func writePidFile(path string) error {
 }
 
 // ports is the JSON document of the ports file, with nats-server's field
-// names; natsd fills the client, monitoring, cluster and WebSocket lists
-// so far.
+// names; natsd fills the client, monitoring, profiling, cluster and
+// WebSocket lists so far.
 type ports struct {
 	Nats       []string `json:"nats,omitempty"`
 	Monitoring []string `json:"monitoring,omitempty"`
@@ -42,8 +42,11 @@ func portsFileName() string {
 
 // writePortsFile writes the ports file for the listeners of s into dir and
 // returns its path.
-func writePortsFile(dir string, s *server.Server, mon *monitor.Server, cl *cluster.Cluster, ws *wsserver.Listener) (string, error) {
+func writePortsFile(dir string, s *server.Server, mon *monitor.Server, prof *monitor.Profiler, cl *cluster.Cluster, ws *wsserver.Listener) (string, error) {
 	doc := ports{Nats: listenURLs("nats", s.Addr())}
+	if prof != nil {
+		doc.Profile = listenURLs("http", prof.Addr())
+	}
 	if mon != nil {
 		https := mon.HTTPSAddr()
 		if a := mon.Addr(); a != nil && (https == nil || a.String() != https.String()) {

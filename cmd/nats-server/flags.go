@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -222,8 +223,41 @@ func newFlagSet(f *flags, out io.Writer) *flag.FlagSet {
 
 // unsupportedFlags lists, by canonical name, the flags refused for now and
 // the subsystem each needs.
-var unsupportedFlags = []struct{ name, what string }{
-	{"profile", "profiling"},
+var unsupportedFlags = []struct{ name, what string }{}
+
+// secretFlags are the flags whose values redactArgs hides.
+var secretFlags = []string{"user", "pass", "auth"}
+
+// redacted replaces a secret flag's value, upstream's word for it.
+const redacted = "[REDACTED]"
+
+// redactArgs replaces in args the values of the credential flags (--user
+// u, -pass=p, --auth t, in any of the flag package's spellings) with
+// "[REDACTED]", so that nothing that shows the command line (expvar's
+// cmdline, pprof's) shows a credential.
+func redactArgs(args []string) {
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if a == "--" {
+			return
+		}
+		name, hasValue := strings.TrimLeft(a, "-"), false
+		if len(name) == len(a) || len(a)-len(name) > 2 {
+			continue // not a flag
+		}
+		if k, _, ok := strings.Cut(name, "="); ok {
+			name, hasValue = k, true
+		}
+		if !slices.Contains(secretFlags, name) {
+			continue
+		}
+		if hasValue {
+			args[i] = a[:strings.IndexByte(a, '=')+1] + redacted
+		} else if i+1 < len(args) {
+			i++
+			args[i] = redacted
+		}
+	}
 }
 
 // errUsage is returned by parseFlags when the flag package rejected the
@@ -283,6 +317,9 @@ func (f *flags) apply(cfg *config.Config) {
 	}
 	if f.set["https_port"] {
 		cfg.Monitor.HTTPSPort = f.httpsPort
+	}
+	if f.set["profile"] {
+		cfg.ProfPort = f.profile
 	}
 	if f.set["pid"] {
 		cfg.PidFile = f.pidFile

@@ -67,7 +67,7 @@ func TestFlagsOverrideConfig(t *testing.T) {
 
 func TestUnsupportedOnlyWhenAskedFor(t *testing.T) {
 	for args, want := range map[string]bool{
-		"-js=false": false, "-m 0": false, "--tls=false": false, "-js": false, "-sd /tmp/js": false, "-m 8222": false, "-ms 8443": false, "--tls": false, "--cluster_name x": false, "--profile 6060": true,
+		"-js=false": false, "-m 0": false, "--tls=false": false, "-js": false, "-sd /tmp/js": false, "-m 8222": false, "-ms 8443": false, "--tls": false, "--cluster_name x": false, "--profile 6060": false,
 	} {
 		f, err := parseFlags(strings.Fields(args), io.Discard)
 		if err != nil {
@@ -107,5 +107,14 @@ func TestSignalTarget(t *testing.T) {
 	}
 	if _, _, err := signalTarget("ldm=/nonexistent/x.pid"); err == nil {
 		t.Error("missing pid file: no error")
+	}
+}
+
+func TestRedactArgs(t *testing.T) {
+	args := strings.Fields("-a 127.0.0.1 --user u -user=u2 --pass p -pass=q --auth t -auth=t2 -m 8222 --users x -- --pass keep")
+	redactArgs(args)
+	want := "-a 127.0.0.1 --user [REDACTED] -user=[REDACTED] --pass [REDACTED] -pass=[REDACTED] --auth [REDACTED] -auth=[REDACTED] -m 8222 --users x -- --pass keep"
+	if got := strings.Join(args, " "); got != want {
+		t.Errorf("redactArgs:\n got %s\nwant %s", got, want)
 	}
 }

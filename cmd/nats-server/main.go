@@ -7,11 +7,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"os/signal"
 	"reflect"
 	"runtime/debug"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -36,6 +38,11 @@ const shutdownTimeout = 10 * time.Second
 // run is the whole command; it returns the exit code.
 func run(args []string, stdout io.Writer, stderr *os.File) int {
 	f, err := parseFlags(args, stderr)
+	// The monitoring port's /debug/vars and the profiling port's
+	// /debug/pprof/cmdline show os.Args: the credentials given as flags
+	// must not be there (CVE-2026-33247), so they are redacted in place,
+	// as upstream does, once parsed.
+	redactArgs(os.Args[1:])
 	if errors.Is(err, errUsage) {
 		return 2 // the flag package printed the problem and the usage
 	}
@@ -150,7 +157,8 @@ type process struct {
 	cfg       *fileConfig
 	logs      *logging
 	srv       *server.Server
-	mon       *monitor.Server // nil without http_port
+	mon       *monitor.Server   // nil without http_port
+	prof      *monitor.Profiler // nil without prof_port
 	co        *cluster.Options
 	cl        *cluster.Cluster   // nil without a cluster listener
 	ws        *wsserver.Listener // nil without a websocket listener
@@ -186,6 +194,9 @@ func (p *process) serve(stderr *os.File) int {
 	opts.Logger = log
 	opts.GitCommit = gitCommit()
 	opts.ConfigFile = f.configFile
+	if f.configFile != "" {
+		opts.ConfigDigest = cfg.Digest
+	}
 	if p.jsOn {
 		// JetStream starts with the server, before its listeners, as
 		// nats-server's does: the first client already finds its API.
@@ -237,8 +248,15 @@ func (p *process) serve(stderr *os.File) int {
 			return 1
 		}
 	}
+	if cfg.ProfPort != 0 {
+		if err := p.startProfiler(); err != nil {
+			log.Log(context.Background(), fatalLevel, err.Error())
+			p.shutdown()
+			return 1
+		}
+	}
 	if cfg.PortsFileDir != "" {
-		path, err := writePortsFile(cfg.PortsFileDir, s, p.mon, p.cl, p.ws)
+		path, err := writePortsFile(cfg.PortsFileDir, s, p.mon, p.prof, p.cl, p.ws)
 		if err != nil {
 			log.Error("Error writing ports file: " + err.Error())
 		} else {
@@ -246,6 +264,18 @@ func (p *process) serve(stderr *os.File) int {
 		}
 	}
 	return p.waitForSignals()
+}
+
+// startProfiler starts the pprof server of prof_port (--profile) on the
+// client listener's host, as upstream's.
+func (p *process) startProfiler() error {
+	prof, err := monitor.StartProfiler(p.cfg.Options.Host, p.cfg.ProfPort)
+	if err != nil {
+		return fmt.Errorf("error starting profiler: %w", err)
+	}
+	p.prof = prof
+	p.logs.log.Info("profiling port: " + strconv.Itoa(prof.Addr().(*net.TCPAddr).Port))
+	return nil
 }
 
 // startMonitor starts the HTTP monitoring server; its host defaults to the
@@ -291,6 +321,9 @@ func (p *process) shutdown() {
 	defer cancel()
 	if p.mon != nil {
 		p.mon.Shutdown(ctx)
+	}
+	if p.prof != nil {
+		p.prof.Shutdown(ctx)
 	}
 	// MQTT, then JetStream, while its clients and links are still up,
 	// so that what it acknowledged is durable before anything else

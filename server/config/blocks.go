@@ -102,13 +102,12 @@ func NotSupportedInAccount(d *confparse.Decoder, account string, e *confparse.En
 // Other modules' keys are theirs to register.
 const coreUnsupported = `
 	ocsp ocsp_cache allow_non_tls
-	prof_port
 	proxy_protocol proxies
-	max_sub_tokens max_subscription_tokens write_timeout`
+	max_sub_tokens max_subscription_tokens`
 
 // coreIgnored are nats-server's top-level keys that only tune behaviour
 // the core does not have; they are accepted with a warning.
-const coreIgnored = `trace_headers feature_flags server_metadata prof_block_rate`
+const coreIgnored = `trace_headers prof_block_rate`
 
 // coreKeys are the top-level keys Apply handles itself; Register refuses
 // them.
@@ -124,7 +123,8 @@ var coreKeys = keySet(coreUnsupported + coreIgnored + `
 	trace_verbose logtime logtime_utc logfile log_file logfile_size_limit
 	log_size_limit logfile_max_num log_max_num syslog remote_syslog
 	max_traced_msg_len pidfile pid_file ports_file_dir mappings maps
-	authorization tls no_auth_user`)
+	authorization tls no_auth_user
+	server_metadata feature_flags write_timeout prof_port`)
 
 // coreAccountUnsupported are the keys of an account that belong to the
 // core and that natsd does not implement yet.

@@ -50,6 +50,9 @@ type Config struct {
 	// Digest identifies the parsed configuration ("sha256:<hex>"); it is
 	// what `nats-server -t` prints.
 	Digest string
+	// ProfPort is where the pprof profiling server listens (prof_port);
+	// 0 leaves it off, -1 picks a free port.
+	ProfPort int
 }
 
 // MonitorConfig is the HTTP monitoring listener of a configuration file.
@@ -131,10 +134,13 @@ func (p *Parser) Apply(c *Config, m *confparse.Map) (warnings confparse.ErrorLis
 // digest hashes a canonical rendering of the parsed tree (JSON sorts map
 // keys), so comments, layout and include structure do not change it.
 func digest(m *confparse.Map) string {
+	// The bytes of a json.Encoder (a trailing newline): for a file
+	// without variables or includes, the digest upstream prints.
 	b, err := json.Marshal(m.Interface())
 	if err != nil { // only non-finite floats; fall back to Go's syntax
 		b = fmt.Appendf(nil, "%#v", m.Interface())
 	}
+	b = append(b, '\n')
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:])
 }
@@ -214,6 +220,24 @@ func (a *applier) entry(e *confparse.Entry) {
 		a.Int(key, v, &o.MaxPingsOut)
 	case "write_deadline":
 		a.Duration(key, v, &o.WriteDeadline)
+	case "write_timeout":
+		var w string
+		if a.Str(key, v, &w) {
+			switch w {
+			case "default", "close":
+				o.WriteTimeout = w
+			case "retry":
+				a.Errorf(v.Pos, ErrNotSupported, "write_timeout %q is not supported yet: natsd closes a client past write_deadline", w)
+			default: // upstream's text
+				a.Errorf(v.Pos, ErrBadValue, "write_timeout must be 'default', 'close' or 'retry'")
+			}
+		}
+	case "server_metadata":
+		a.metadata(key, v)
+	case "feature_flags":
+		a.featureFlags(key, v)
+	case "prof_port":
+		a.Int(key, v, &a.c.ProfPort)
 	case "lame_duck_duration":
 		var d time.Duration
 		if a.StrictDuration(key, v, &d) {
@@ -288,6 +312,41 @@ func (a *applier) entry(e *confparse.Entry) {
 	default:
 		a.other(key, e)
 	}
+}
+
+// metadata takes server_metadata, a map of strings.
+func (a *applier) metadata(key string, v *confparse.Value) {
+	if v.Kind != confparse.KindMap {
+		a.TypeError(key, "map", v)
+		return
+	}
+	md := make(map[string]string, len(v.Map.Entries))
+	for i := range v.Map.Entries {
+		e := &v.Map.Entries[i]
+		var s string
+		if a.Str(key+"."+e.Key, e.Value, &s) {
+			md[e.Key] = s
+		}
+	}
+	a.c.Options.Metadata = md
+}
+
+// featureFlags takes feature_flags, a map of booleans. natsd has none of
+// upstream's flags: they are kept for /varz and change nothing.
+func (a *applier) featureFlags(key string, v *confparse.Value) {
+	if v.Kind != confparse.KindMap {
+		a.TypeError(key, "map", v)
+		return
+	}
+	ff := make(map[string]bool, len(v.Map.Entries))
+	for i := range v.Map.Entries {
+		e := &v.Map.Entries[i]
+		var b bool
+		if a.Bool(key+"."+e.Key, e.Value, &b) {
+			ff[e.Key] = b
+		}
+	}
+	a.c.Options.FeatureFlags = ff
 }
 
 // listen takes "host:port", ":port" or a bare port number.

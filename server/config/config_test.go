@@ -227,3 +227,38 @@ func TestParseTLSBlock(t *testing.T) {
 		t.Errorf("errors %v", errs)
 	}
 }
+
+func TestConfigOperationsKeys(t *testing.T) {
+	c, warns, err := applyText(t, `
+http: "127.0.0.1:18222"
+port: -1
+prof_port: 18333
+server_metadata { foo: bar }
+server_name: up1
+`)
+	if err != nil || len(warns) != 0 {
+		t.Fatalf("err %v, warns %v", err, warns)
+	}
+	if c.ProfPort != 18333 || c.Options.Metadata["foo"] != "bar" {
+		t.Errorf("prof_port %d, metadata %v", c.ProfPort, c.Options.Metadata)
+	}
+	// The digest upstream 2.15.2 prints for the same file.
+	if want := "sha256:cd3f72691330260cfea2a148f4dcd87e9a75c5fb2ff8880ec85d7b193a2c4db4"; c.Digest != want {
+		t.Errorf("digest %s, want %s", c.Digest, want)
+	}
+
+	c, _, err = applyText(t, "feature_flags { js_api_reply_v2: true }\nwrite_timeout: close\n")
+	if err != nil || !c.Options.FeatureFlags["js_api_reply_v2"] || c.Options.WriteTimeout != "close" {
+		t.Errorf("err %v, flags %v, write_timeout %q", err, c.Options.FeatureFlags, c.Options.WriteTimeout)
+	}
+	for text, want := range map[string]string{
+		"write_timeout: Close\n":       `test.conf:1:16: write_timeout must be 'default', 'close' or 'retry'`,
+		"write_timeout: retry\n":       `test.conf:1:16: write_timeout "retry" is not supported yet: natsd closes a client past write_deadline`,
+		"server_metadata { a: 1 }\n":   `test.conf:1:22: server_metadata.a: expected a string, got integer 1`,
+		"feature_flags { a: \"x\" }\n": `test.conf:1:20: feature_flags.a: expected a boolean, got string "x"`,
+	} {
+		if _, _, err := applyText(t, text); err == nil || err.Error() != want {
+			t.Errorf("%q: got %v, want %s", text, err, want)
+		}
+	}
+}

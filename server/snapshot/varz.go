@@ -11,63 +11,79 @@ type VarzOptions struct{}
 // Varz is the /varz document: identity, configured limits and runtime
 // counters of the server.
 type Varz struct {
-	ID                string             `json:"server_id"`
-	Name              string             `json:"server_name"`
-	Version           string             `json:"version"`
-	Proto             int                `json:"proto"`
-	GitCommit         string             `json:"git_commit,omitempty"`
-	GoVersion         string             `json:"go"`
-	Host              string             `json:"host"`
-	Port              int                `json:"port"`
-	AuthRequired      bool               `json:"auth_required,omitempty"`
-	TLSRequired       bool               `json:"tls_required,omitempty"`
-	TLSVerify         bool               `json:"tls_verify,omitempty"`
-	IP                string             `json:"ip,omitempty"`
-	ClientConnectURLs []string           `json:"connect_urls,omitempty"`
-	WSConnectURLs     []string           `json:"ws_connect_urls,omitempty"`
-	MaxConn           int                `json:"max_connections"`
-	MaxSubs           int                `json:"max_subscriptions,omitempty"`
-	PingInterval      time.Duration      `json:"ping_interval"` // nanoseconds, as upstream
-	MaxPingsOut       int                `json:"ping_max"`
-	HTTPHost          string             `json:"http_host"`
-	HTTPPort          int                `json:"http_port"`
-	HTTPBasePath      string             `json:"http_base_path"`
-	HTTPSPort         int                `json:"https_port"`
-	AuthTimeout       float64            `json:"auth_timeout"` // seconds
-	MaxControlLine    int32              `json:"max_control_line"`
-	MaxPayload        int                `json:"max_payload"`
-	MaxPending        int64              `json:"max_pending"`
-	Cluster           ClusterOptsVarz    `json:"cluster"`
-	Gateway           GatewayOptsVarz    `json:"gateway"`
-	LeafNode          LeafNodeOptsVarz   `json:"leaf"`
-	MQTT              MQTTOptsVarz       `json:"mqtt"`
-	Websocket         WebsocketOptsVarz  `json:"websocket"`
-	JetStream         JetStreamVarz      `json:"jetstream"`
-	TLSTimeout        float64            `json:"tls_timeout"`
-	WriteDeadline     time.Duration      `json:"write_deadline"`
-	Start             time.Time          `json:"start"`
-	Now               time.Time          `json:"now"`
-	Uptime            string             `json:"uptime"`
-	Mem               int64              `json:"mem"`
-	Cores             int                `json:"cores"`
-	MaxProcs          int                `json:"gomaxprocs"`
-	CPU               float64            `json:"cpu"`
-	Connections       int                `json:"connections"`
-	TotalConnections  uint64             `json:"total_connections"`
-	Routes            int                `json:"routes"`
-	Remotes           int                `json:"remotes"`
-	Leafs             int                `json:"leafnodes"`
-	InMsgs            int64              `json:"in_msgs"`
-	OutMsgs           int64              `json:"out_msgs"`
-	InBytes           int64              `json:"in_bytes"`
-	OutBytes          int64              `json:"out_bytes"`
-	SlowConsumers     int64              `json:"slow_consumers"`
-	Subscriptions     uint32             `json:"subscriptions"`
-	HTTPReqStats      map[string]uint64  `json:"http_req_stats"`
-	ConfigLoadTime    time.Time          `json:"config_load_time"`
-	Tags              []string           `json:"tags,omitempty"`
+	ID                string            `json:"server_id"`
+	Name              string            `json:"server_name"`
+	Version           string            `json:"version"`
+	Proto             int               `json:"proto"`
+	GitCommit         string            `json:"git_commit,omitempty"`
+	GoVersion         string            `json:"go"`
+	Host              string            `json:"host"`
+	Port              int               `json:"port"`
+	AuthRequired      bool              `json:"auth_required,omitempty"`
+	TLSRequired       bool              `json:"tls_required,omitempty"`
+	TLSVerify         bool              `json:"tls_verify,omitempty"`
+	IP                string            `json:"ip,omitempty"`
+	ClientConnectURLs []string          `json:"connect_urls,omitempty"`
+	WSConnectURLs     []string          `json:"ws_connect_urls,omitempty"`
+	MaxConn           int               `json:"max_connections"`
+	MaxSubs           int               `json:"max_subscriptions,omitempty"`
+	PingInterval      time.Duration     `json:"ping_interval"` // nanoseconds, as upstream
+	MaxPingsOut       int               `json:"ping_max"`
+	HTTPHost          string            `json:"http_host"`
+	HTTPPort          int               `json:"http_port"`
+	HTTPBasePath      string            `json:"http_base_path"`
+	HTTPSPort         int               `json:"https_port"`
+	AuthTimeout       float64           `json:"auth_timeout"` // seconds
+	MaxControlLine    int32             `json:"max_control_line"`
+	MaxPayload        int               `json:"max_payload"`
+	MaxPending        int64             `json:"max_pending"`
+	Cluster           ClusterOptsVarz   `json:"cluster"`
+	Gateway           GatewayOptsVarz   `json:"gateway"`
+	LeafNode          LeafNodeOptsVarz  `json:"leaf"`
+	MQTT              MQTTOptsVarz      `json:"mqtt"`
+	Websocket         WebsocketOptsVarz `json:"websocket"`
+	JetStream         JetStreamVarz     `json:"jetstream"`
+	TLSTimeout        float64           `json:"tls_timeout"`
+	WriteDeadline     time.Duration     `json:"write_deadline"`
+	WriteTimeout      string            `json:"write_timeout,omitempty"`
+	Start             time.Time         `json:"start"`
+	Now               time.Time         `json:"now"`
+	Uptime            string            `json:"uptime"`
+	Mem               int64             `json:"mem"`
+	Cores             int               `json:"cores"`
+	MaxProcs          int               `json:"gomaxprocs"`
+	GoMemLimit        int64             `json:"gomemlimit,omitempty"`
+	CPU               float64           `json:"cpu"`
+	Connections       int               `json:"connections"`
+	TotalConnections  uint64            `json:"total_connections"`
+	Routes            int               `json:"routes"`
+	Remotes           int               `json:"remotes"`
+	Leafs             int               `json:"leafnodes"`
+	InMsgs            int64             `json:"in_msgs"`
+	OutMsgs           int64             `json:"out_msgs"`
+	InBytes           int64             `json:"in_bytes"`
+	OutBytes          int64             `json:"out_bytes"`
+	InClientMsgs      int64             `json:"in_client_msgs"`
+	InClientBytes     int64             `json:"in_client_bytes"`
+	OutClientMsgs     int64             `json:"out_client_msgs"`
+	OutClientBytes    int64             `json:"out_client_bytes"`
+	SlowConsumers     int64             `json:"slow_consumers"`
+	StaleConnections  int64             `json:"stale_connections"`
+	StalledClients    int64             `json:"stalled_clients"`
+	Subscriptions     uint32            `json:"subscriptions"`
+	HTTPReqStats      map[string]uint64 `json:"http_req_stats"`
+	ConfigLoadTime    time.Time         `json:"config_load_time"`
+	ConfigDigest      string            `json:"config_digest,omitempty"`
+	Tags              []string          `json:"tags,omitempty"`
+	Metadata          map[string]string `json:"metadata,omitempty"`
+	// FeatureFlags are the feature_flags of the configuration (upstream
+	// lists its own flags with their defaults; natsd has none of them).
+	FeatureFlags      map[string]bool    `json:"feature_flags,omitempty"`
 	SystemAccount     string             `json:"system_account,omitempty"`
 	SlowConsumerStats *SlowConsumerStats `json:"slow_consumer_stats"`
+	StaleConnStats    *KindStats         `json:"stale_connection_stats,omitempty"`
+	// TLSCertNotAfter is when the client listener's certificate expires.
+	TLSCertNotAfter *time.Time `json:"tls_cert_not_after,omitempty"`
 	// Unauthenticated is natsd's own section (upstream has no such
 	// budget): the connections that have not authenticated yet.
 	Unauthenticated *UnauthenticatedVarz `json:"unauthenticated,omitempty"`
@@ -173,7 +189,11 @@ type JetStreamVarz struct {
 }
 
 // SlowConsumerStats splits slow consumers by connection kind.
-type SlowConsumerStats struct {
+type SlowConsumerStats = KindStats
+
+// KindStats split a count (slow consumers, stale connections) by the kind
+// of connection.
+type KindStats struct {
 	Clients  uint64 `json:"clients"`
 	Routes   uint64 `json:"routes"`
 	Gateways uint64 `json:"gateways"`

@@ -1,9 +1,11 @@
 // Package sys is the system account's service of a natsd server: it
 // answers the $SYS requests ($SYS.REQ.SERVER.<id|PING>.<KIND> for the
-// monitoring kinds and STATSZ, IDZ, LDM and KICK; the per-account
-// $SYS.REQ.ACCOUNT.<acc>.<KIND>; $SYS.REQ.USER.INFO), publishes the client
-// CONNECT/DISCONNECT advisories, the account connection events and the
-// STATSZ heartbeat, as upstream nats-server does.
+// monitoring kinds and STATSZ, IDZ, PROFILEZ, LDM and KICK; the
+// per-account $SYS.REQ.ACCOUNT.<acc>.<KIND>; $SYS.REQ.USER.INFO),
+// publishes the client CONNECT/DISCONNECT advisories, the failed
+// authentication advisory (CLIENT.AUTH.ERR), the account connection
+// events, the server's LAMEDUCK and SHUTDOWN events and the STATSZ
+// heartbeat, as upstream nats-server does.
 //
 // It is built only on the server's public API: one in-process session
 // (server.Server.Attach, Kind "System", bound to the system account) and
@@ -29,7 +31,15 @@
 //  3. The core reports each accepted CONNECT and each close
 //     (ClientConnected, ClientDisconnected) from the client's goroutines;
 //     the service queues them without blocking and publishes them from
-//     Run.
+//     Run; failed authentications the same way (ClientAuthFailed, the
+//     server.AuthErrorListener capability).
+//  4. The LAMEDUCK event goes out from the server's lame duck listener
+//     (added by Attach) and SHUTDOWN from ServerShutdown (the
+//     server.ShutdownListener capability), both on the caller's goroutine
+//     before clients and routes close, so that they still carry them.
+//  5. A PROFILEZ request runs on a goroutine of its own (a CPU profile
+//     samples for up to a minute, without holding up other requests),
+//     one at a time; Run waits for it before it returns.
 //
 // # Concurrency
 //

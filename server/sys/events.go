@@ -5,6 +5,8 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"time"
+
+	"natsd.dev/server/snapshot"
 )
 
 // Advisories: the system account publishes one CONNECT advisory when a
@@ -14,8 +16,52 @@ import (
 // snapshot.DisconnectEventMsg); the service adds the id, time and server.
 const accountEventPrefix = "$SYS.ACCOUNT."
 
-// account is the name of the account whose connection ev reports.
+// Server events, as upstream: the server's ServerInfo alone on
+// $SYS.SERVER.<id>.LAMEDUCK when it enters lame duck mode and on
+// $SYS.SERVER.<id>.SHUTDOWN when it shuts down (before its clients and
+// routes close, so that they still carry it); a client_disconnect
+// advisory with reason "Authentication Failure" on
+// $SYS.SERVER.<id>.CLIENT.AUTH.ERR for every failed authentication.
+const (
+	lameDuckEvent  = "LAMEDUCK"
+	shutdownEvent  = "SHUTDOWN"
+	authErrorEvent = "CLIENT.AUTH.ERR"
+)
+
+// lameDuck publishes the LAMEDUCK event; the server calls it (a lame duck
+// listener) before it tells its clients.
+func (svc *Service) lameDuck() { svc.publishServerEvent(lameDuckEvent) }
+
+// ServerShutdown publishes the SHUTDOWN event (server.ShutdownListener).
+func (svc *Service) ServerShutdown() { svc.publishServerEvent(shutdownEvent) }
+
+// ClientAuthFailed queues the CLIENT.AUTH.ERR advisory
+// (server.AuthErrorListener).
+func (svc *Service) ClientAuthFailed(ev *snapshot.DisconnectEventMsg) {
+	svc.queueEvent(event{subject: serverEventPrefix + svc.srv.ID() + "." + authErrorEvent, disconnect: ev, authErr: true})
+}
+
+// publishServerEvent publishes the server's info on
+// $SYS.SERVER.<id>.<kind>, when anyone listens. It runs on the caller's
+// goroutine: the session is safe for concurrent use.
+func (svc *Service) publishServerEvent(kind string) {
+	subj := serverEventPrefix + svc.srv.ID() + "." + kind
+	if acc := svc.srv.SystemAccount(); acc == nil || !acc.HasInterest(subj) {
+		return
+	}
+	b, err := json.Marshal(svc.srv.ServerInfo())
+	if err != nil {
+		return
+	}
+	_ = svc.sess.Publish(subj, "", nil, b)
+}
+
+// account is the name of the account whose connection ev reports; none
+// for a failed authentication (no account was bound).
 func (ev *event) account() string {
+	if ev.authErr {
+		return ""
+	}
 	switch {
 	case ev.connect != nil:
 		return ev.connect.Client.Account

@@ -3,6 +3,7 @@ package sys
 import (
 	"encoding/json"
 	"errors"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -90,6 +91,7 @@ type event struct {
 	subject    string
 	connect    *snapshot.ConnectEventMsg
 	disconnect *snapshot.DisconnectEventMsg
+	authErr    bool // disconnect is a CLIENT.AUTH.ERR advisory
 }
 
 // Service answers the $SYS requests of one server through a session of
@@ -102,6 +104,11 @@ type Service struct {
 	// gathered counts the STATSZ messages built (tests: nothing is
 	// gathered when nobody listens).
 	gathered atomic.Int64
+	// profiling admits one PROFILEZ at a time; wg waits for it.
+	profiling chan struct{}
+	wg        sync.WaitGroup
+	// removeLDM removes the lame duck listener.
+	removeLDM func()
 }
 
 func init() {
@@ -127,7 +134,8 @@ func Attach(s *server.Server) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	svc := &Service{srv: s, sess: sess, reqs: make(chan request, queueLen), events: make(chan event, eventQueueLen)}
+	svc := &Service{srv: s, sess: sess, reqs: make(chan request, queueLen), events: make(chan event, eventQueueLen),
+		profiling: make(chan struct{}, 1)}
 	sub := func(subject, kind string) error {
 		_, err := sess.Subscribe(subject, "", func(m *server.Msg) { svc.take(m, kind) })
 		return err
@@ -136,7 +144,8 @@ func Attach(s *server.Server) (*Service, error) {
 	for _, kind := range monitorKinds {
 		subs = append(subs, subject{serverReqPrefix + s.ID() + "." + kind, kind}, subject{serverPing + "." + kind, kind})
 	}
-	subs = append(subs, subject{serverPing, KindStatsz}, subject{accountPingStatz, server.KindAccStatz})
+	subs = append(subs, subject{serverPing, KindStatsz}, subject{accountPingStatz, server.KindAccStatz},
+		subject{serverReqPrefix + s.ID() + "." + KindProfilez, KindProfilez}, subject{serverPing + "." + KindProfilez, KindProfilez})
 	subs = append(subs, extraRequests(s.ID())...)
 	for _, r := range subs {
 		if err := sub(r.subject, r.kind); err != nil {
@@ -144,6 +153,7 @@ func Attach(s *server.Server) (*Service, error) {
 			return nil, err
 		}
 	}
+	svc.removeLDM = s.AddLameDuckListener(svc.lameDuck)
 	return svc, nil
 }
 
@@ -191,6 +201,8 @@ func (svc *Service) queueEvent(ev event) {
 // STATSZ heartbeat until quit closes (server.SystemService).
 func (svc *Service) Run(quit <-chan struct{}) {
 	defer svc.sess.Close()
+	defer svc.wg.Wait()
+	defer svc.removeLDM()
 	hb := newStatszHeartbeat()
 	timer := time.NewTimer(hb.interval)
 	defer timer.Stop()
@@ -225,6 +237,10 @@ func (svc *Service) Run(quit <-chan struct{}) {
 				rearm(now)
 			}
 		case req := <-svc.reqs:
+			if req.kind == KindProfilez {
+				svc.runProfilez(req, quit)
+				continue
+			}
 			if req.kind == KindStatsz && req.reply == "" {
 				// A broadcast asked for: it also resets the rate limit,
 				// as upstream.
