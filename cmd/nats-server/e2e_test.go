@@ -90,10 +90,16 @@ type proc struct {
 // waits for its ports file.
 func start(t *testing.T, args ...string) *proc {
 	t.Helper()
+	return startBinary(t, binary, args...)
+}
+
+// startBinary is start with another build of the command (bin).
+func startBinary(t *testing.T, bin string, args ...string) *proc {
+	t.Helper()
 	dir := t.TempDir()
 	all := append([]string{"-a", "127.0.0.1", "-p", "-1", "--ports_file_dir", dir}, args...)
 	p := &proc{t: t, dir: dir, log: &servertest.Logs{}, done: make(chan struct{})}
-	p.cmd = exec.Command(binary, all...)
+	p.cmd = exec.Command(bin, all...)
 	p.cmd.Stderr = p.log
 	require.NoError(t, p.cmd.Start())
 	go func() { p.err = p.cmd.Wait(); close(p.done) }()
