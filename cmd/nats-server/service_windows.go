@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/url"
 	"os"
 	"strings"
 	"time"
@@ -187,7 +188,7 @@ func sendSignal(arg string) error {
 // openSyslog opens the Windows event log for -s (registering the
 // NATS-Server source on first use, which needs administrator rights, as a
 // service running as LocalSystem has) and, for -r, the event log of the
-// host it names.
+// host it names (a host name, or a URL whose host is used).
 func openSyslog(remote string, opts *logger.Options) (slog.Handler, io.Closer, error) {
 	var w *eventlog.Log
 	var err error
@@ -197,7 +198,13 @@ func openSyslog(remote string, opts *logger.Options) (slog.Handler, io.Closer, e
 		}
 		w, err = eventlog.Open(eventSource)
 	} else {
-		w, err = eventlog.OpenRemote(remote, eventSource)
+		// Upstream passes -r as the host; a syslog style URL
+		// (udp://host:514) names its host.
+		host := remote
+		if u, err := url.Parse(remote); err == nil && u.Host != "" {
+			host = u.Hostname()
+		}
+		w, err = eventlog.OpenRemote(host, eventSource)
 	}
 	if err != nil {
 		return nil, nil, fmt.Errorf("could not open event log: %w", err)
