@@ -29,18 +29,18 @@ COPY . .
 # CGO_ENABLED=0: no libc, so the binary runs in an image with nothing else.
 RUN CGO_ENABLED=0 go build -trimpath -buildvcs=false -ldflags="-s -w" -o /out/nats-server ./cmd/nats-server
 # The final image has no shell: its directories and users are made here.
-# /tmp is JetStream's default store (-js without -sd); /data is the
-# volume the documentation mounts for -sd /data.
-RUN mkdir -p /rootfs/etc/nats /rootfs/tmp /rootfs/data \
+# /tmp is JetStream's default store (-js without -sd); /data, owned by the
+# server's user, is where the documentation mounts volumes (-sd /data).
+# Each is copied as a subdirectory so its mode and owner carry over.
+RUN mkdir -p /rootfs/etc /rootfs/tmp /owned/data \
  && chmod 1777 /rootfs/tmp \
  && echo 'nats:x:65532:65532:nats:/data:/sbin/nologin' > /rootfs/etc/passwd \
  && echo 'nats:x:65532:' > /rootfs/etc/group
 
 # --- the image ---------------------------------------------------------------
 FROM scratch
-COPY --from=build /rootfs/etc/passwd /rootfs/etc/group /etc/
-COPY --from=build /rootfs/tmp /tmp
-COPY --from=build --chown=65532:65532 /rootfs/data /data
+COPY --from=build /rootfs/ /
+COPY --from=build --chown=65532:65532 /owned/ /
 COPY --from=build /etc/ssl/certs/ca-certificates.crt /etc/ssl/certs/
 COPY --from=build /out/nats-server /nats-server
 COPY docker/nats-server.conf /etc/nats/nats-server.conf

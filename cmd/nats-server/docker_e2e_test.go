@@ -42,7 +42,8 @@ func TestDockerfile(t *testing.T) {
 	f, err := os.Open(dockerfile)
 	require.NoError(t, err)
 	defer f.Close()
-	var lines []string // instructions of the final stage, continuation lines joined
+	var lines []string // instructions of the final stage
+	var all []string   // every instruction
 	var stages int
 	var staticBuild bool
 	sc := bufio.NewScanner(f)
@@ -59,6 +60,7 @@ func TestDockerfile(t *testing.T) {
 			staticBuild = true
 		}
 		lines = append(lines, l)
+		all = append(all, l)
 	}
 	require.NoError(t, sc.Err())
 	require.GreaterOrEqual(t, stages, 2, "a multi-stage build")
@@ -72,6 +74,17 @@ func TestDockerfile(t *testing.T) {
 		"COPY --from=build /out/nats-server /nats-server",
 	} {
 		require.Contains(t, lines, want)
+	}
+	// The build stage fetches modules with only the go.mod files copied:
+	// every module of go.work must be among them, or the build fails.
+	work, err := os.ReadFile("../../go.work")
+	require.NoError(t, err)
+	for _, l := range strings.Split(string(work), "\n") {
+		if m, ok := strings.CutPrefix(strings.TrimSpace(l), "./"); ok {
+			require.True(t, slices.ContainsFunc(all, func(s string) bool {
+				return strings.HasPrefix(s, "COPY "+m+"/go.mod ")
+			}), "the Dockerfile copies %s/go.mod", m)
+		}
 	}
 	i := slices.IndexFunc(lines, func(l string) bool { return strings.HasPrefix(l, "USER ") })
 	require.GreaterOrEqual(t, i, 0, "the image names a user")
