@@ -46,6 +46,9 @@ COPY --from=build /out/nats-server /nats-server
 COPY docker/nats-server.conf /etc/nats/nats-server.conf
 # The official image's scratch variant keeps its file here; both paths work.
 COPY docker/nats-server.conf /nats-server.conf
+# The default configuration's cluster routes (none); -e NATS_ROUTES='[...]'
+# names peers.
+ENV NATS_ROUTES=[]
 USER 65532:65532
 EXPOSE 4222 6222 8222
 ENTRYPOINT ["/nats-server"]

@@ -72,6 +72,7 @@ func TestDockerfile(t *testing.T) {
 		`CMD ["--config", "` + imageConfigPath + `"]`,
 		"COPY docker/nats-server.conf " + imageConfigPath,
 		"COPY --from=build /out/nats-server /nats-server",
+		"ENV NATS_ROUTES=[]",
 	} {
 		require.Contains(t, lines, want)
 	}
@@ -143,12 +144,15 @@ func TestStaticBinary(t *testing.T) {
 }
 
 // TestImageConfigCluster runs the official page's two-container cluster
-// with the static binary and the image's configuration file:
+// with the static binary and the image's configuration file, then a third
+// server that takes its routes from the environment as the image allows:
 //
 //	docker run -d --name nats-main nats
 //	docker run -d --name=nats-2 --link nats-main nats -c /etc/nats/nats-server.conf \
 //	    --routes=nats-route://ruser:T0pS3cr3t@nats-main:6222
+//	docker run -d --name=nats-3 -e NATS_ROUTES='[nats-route://ruser:T0pS3cr3t@nats-main:6222]' natsd
 //
+// The image sets NATS_ROUTES=[]; so does the test (the servers inherit it).
 // The tests cannot take ports 4222, 6222 and 8222: the first server runs a
 // copy of the file whose cluster listens on a random port of 127.0.0.1 (so
 // its route authorization applies as written), the others override the
@@ -157,6 +161,7 @@ func TestStaticBinary(t *testing.T) {
 // the server it is given to.
 func TestImageConfigCluster(t *testing.T) {
 	bin := staticBinary(t)
+	t.Setenv("NATS_ROUTES", "[]")
 	b, err := os.ReadFile(imageConfigFile)
 	require.NoError(t, err)
 	text := string(b)
@@ -188,12 +193,40 @@ func TestImageConfigCluster(t *testing.T) {
 	}
 	crossCluster(t, a, s2)
 
+	// Routes from the environment.
+	t.Setenv("NATS_ROUTES", "["+seed+"]")
+	s3 := startBinary(t, bin, "-c", imageConfigFile, "-m", "-1", "--cluster", "nats://127.0.0.1:-1")
+	servertest.WaitUntil(t, "the third server's routes in /routez", func() bool {
+		getJSON(t, a.monitorURL()+"/routez", &rz)
+		return rz.NumRoutes == 6
+	})
+	crossCluster(t, a, s3)
+	t.Setenv("NATS_ROUTES", "[]")
+
 	// A route without the file's credentials is refused.
 	bad := strings.Replace(a.clusterURL(), "nats://", "nats-route://ruser:wrong@", 1)
-	c := startBinary(t, bin, "-c", imageConfigFile, "--cluster", "nats://127.0.0.1:-1", "--routes="+bad)
+	c := startBinary(t, bin, "-c", imageConfigFile, "-m", "-1", "--cluster", "nats://127.0.0.1:-1", "--routes="+bad)
 	c.waitLog("Authorization Violation")
 	getJSON(t, a.monitorURL()+"/routez", &rz)
-	require.Equal(t, 3, rz.NumRoutes)
+	require.Equal(t, 6, rz.NumRoutes)
+}
+
+// TestImageConfigUpstream: upstream's nats-server takes the image's
+// configuration file as natsd does (with NATS_ROUTES set as the image
+// sets it, and with routes in it), so the file is no natsd dialect.
+func TestImageConfigUpstream(t *testing.T) {
+	upstream := os.Getenv("NATSD_UPSTREAM_SERVER")
+	if upstream == "" {
+		t.Skip("NATSD_UPSTREAM_SERVER is not set")
+	}
+	for _, routes := range []string{"[]", "[nats-route://ruser:T0pS3cr3t@nats-main:6222, nats-route://ruser:T0pS3cr3t@nats-2:6222]"} {
+		t.Setenv("NATS_ROUTES", routes)
+		for _, bin := range []string{upstream, binary} {
+			out, err := exec.Command(bin, "-c", imageConfigFile, "-t").CombinedOutput()
+			require.NoError(t, err, "%s: %s", bin, out)
+			require.Contains(t, string(out), "is valid", bin)
+		}
+	}
 }
 
 // TestImageArgumentsCluster runs docs.nats.io's commands, whose arguments
