@@ -6,7 +6,7 @@ RACE_PKGS ?= $(shell for m in server websocket cluster jetstream monitor auth cm
 FUZZTIME ?= 5s
 BENCHTIME ?= 1s
 
-.PHONY: all build test fmtcheck vet unit race bench fuzz tidy clean
+.PHONY: all build test fmtcheck vet crossbuild unit race bench fuzz tidy clean
 
 all: build
 
@@ -14,13 +14,24 @@ build:
 	@mkdir -p bin
 	$(GO) build -o bin/ ./cmd/nats-server $(wildcard ./cmd/mkpasswd)
 
-test: fmtcheck vet unit race
+test: fmtcheck vet crossbuild unit race
 
 fmtcheck:
 	@out=$$(gofmt -l $(MODULES)); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 
 vet:
 	$(GO) vet work
+
+# Every module, tests included, and the binary must build for Windows
+# (the service, the event log): checked here since CI runs on Linux.
+CROSS_GOOS ?= windows
+crossbuild:
+	@for os in $(CROSS_GOOS); do \
+		echo "== GOOS=$$os"; \
+		GOOS=$$os $(GO) build work || exit 1; \
+		GOOS=$$os $(GO) vet work || exit 1; \
+		GOOS=$$os $(GO) build -o /dev/null ./cmd/nats-server || exit 1; \
+	done
 
 unit:
 	$(GO) test -count=1 -timeout 15m work

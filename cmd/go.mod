@@ -9,6 +9,7 @@ require (
 	github.com/nats-io/nats.go v1.55.0
 	github.com/stretchr/testify v1.12.1
 	golang.org/x/crypto v0.57.0
+	golang.org/x/sys v0.48.0
 	golang.org/x/term v0.46.0
 	natsd.dev/auth v0.0.0
 	natsd.dev/cluster v0.0.0
@@ -27,7 +28,6 @@ require (
 	go.yaml.in/yaml/v3 v3.0.6 // indirect
 	golang.org/x/net v0.58.0 // indirect
 	golang.org/x/sync v0.17.0 // indirect
-	golang.org/x/sys v0.48.0 // indirect
 	natsd.dev/protocol v0.0.0 // indirect
 	natsd.dev/sublist v0.0.0 // indirect
 )

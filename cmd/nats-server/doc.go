@@ -36,6 +36,17 @@
 // (USR2). Without a pid the only other running process with the same
 // executable name is signalled.
 //
+// # Windows
+//
+// Started by the service control manager (sc.exe create nats-server
+// binPath= "...\nats-server.exe -c ..."), the command runs as a Windows
+// service: stop and shutdown stop it, parameter change reloads the
+// configuration, the user-defined controls 128 and 129 reopen the log file
+// and enter lame duck mode. There --signal <command>[=<service name>]
+// sends those controls (default service nats-server), and -s and -r log to
+// the event log as source NATS-Server. See docs/docker.md, which also
+// describes the container image built from the repository's Dockerfile.
+//
 // # Files
 //
 // -P writes the process id to a file and --ports_file_dir writes

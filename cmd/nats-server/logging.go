@@ -29,11 +29,12 @@ func newLogging(c config.LogConfig, stderr *os.File) (*logging, error) {
 		}
 		return &logging{log: slog.New(logger.NewHandler(f, opts)), file: f, closer: f}, nil
 	case c.RemoteSyslog != "" || c.Syslog:
-		h, err := logger.NewSyslogHandler(c.RemoteSyslog, opts)
+		// syslog on Unix, the event log on Windows (openSyslog).
+		h, closer, err := openSyslog(c.RemoteSyslog, opts)
 		if err != nil {
 			return nil, err
 		}
-		return &logging{log: slog.New(h), closer: h}, nil
+		return &logging{log: slog.New(h), closer: closer}, nil
 	}
 	opts.Color = logger.IsTerminal(stderr)
 	return &logging{log: slog.New(logger.NewHandler(stderr, opts))}, nil
