@@ -256,34 +256,38 @@ func TestObjectStoreDetails(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer wh.Stop()
+	// The history watcher's initial values end with the nil marker: meta of
+	// a, l1, bl (the first meta of a was replaced). Wait for all of it
+	// before the delete, which would otherwise race with the watcher's
+	// start and land in the initial values or after the marker.
+	next := func(w njs.ObjectWatcher, what string) *njs.ObjectInfo {
+		t.Helper()
+		select {
+		case i := <-w.Updates():
+			return i
+		case <-c.Done():
+			t.Fatalf("no %s", what)
+			return nil
+		}
+	}
+	var hist []string
+	for len(hist) == 0 || hist[len(hist)-1] != "" {
+		if i := next(wh, fmt.Sprintf("history after %q", hist)); i == nil {
+			hist = append(hist, "")
+		} else {
+			hist = append(hist, i.Name)
+		}
+	}
+	if fmt.Sprint(hist) != "[a l1 bl ]" {
+		t.Fatalf("history %q", hist)
+	}
 	if err := os.Delete(c, "a"); err != nil {
 		t.Fatal(err)
 	}
-	select {
-	case i := <-wu.Updates():
-		if i == nil || i.Name != "a" || !i.Deleted {
-			t.Fatalf("updates only %+v", i)
+	for _, w := range []njs.ObjectWatcher{wu, wh} {
+		if i := next(w, "update"); i == nil || i.Name != "a" || !i.Deleted {
+			t.Fatalf("update %+v", i)
 		}
-	case <-c.Done():
-		t.Fatal("no update")
-	}
-	var hist []string
-	for len(hist) < 5 {
-		select {
-		case i := <-wh.Updates():
-			if i == nil {
-				hist = append(hist, "")
-			} else {
-				hist = append(hist, i.Name)
-			}
-		case <-c.Done():
-			t.Fatalf("history so far %v", hist)
-		}
-	}
-	// Meta of a, l1, bl (the first meta of a was replaced), the nil
-	// marker, then the delete.
-	if fmt.Sprint(hist) != "[a l1 bl  a]" {
-		t.Fatalf("history %q", hist)
 	}
 	list, err := os.List(c, njs.ListObjectsShowDeleted())
 	if err != nil || len(list) != 3 {
