@@ -430,9 +430,12 @@ func (a *account) expireLater(s *session, d time.Duration) {
 // nakInFlight hands the stored messages the account's sessions have in
 // flight back to their consumers, due at once, before the server stops:
 // the sessions' memory of them goes with the process, and the consumers
-// would otherwise send them again only after their ack wait. a.mu is
-// held.
+// would otherwise send them again only after their ack wait. Each NAK
+// asks for an answer, which a consumer sends once it has taken the NAK,
+// and nakInFlight waits for them all (each at most the API timeout), so
+// none is lost in the JetStream shutdown that follows. a.mu is held.
 func (a *account) nakInFlight() {
+	var wg sync.WaitGroup
 	for _, s := range a.sessions {
 		s.mu.Lock()
 		var replies []string
@@ -445,7 +448,12 @@ func (a *account) nakInFlight() {
 		for _, r := range replies {
 			// A delay of 1ns: the consumer keeps the message due since
 			// its delivery, so it is due again as soon as it recovers.
-			_ = a.js.sess.Publish(r, "", nil, []byte(`-NAK {"delay":1}`))
+			wg.Add(1)
+			a.js.publishAsync(r, nil, nakNow, func(*server.Msg, error) { wg.Done() })
 		}
 	}
+	wg.Wait()
 }
+
+// nakNow is the NAK nakInFlight sends.
+var nakNow = []byte(`-NAK {"delay":1}`)
