@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net"
 	"runtime"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -71,6 +72,8 @@ type Server struct {
 	// reloadMu serializes Reload calls, so the client checks of two
 	// reloads never interleave; taken before mu.
 	reloadMu sync.Mutex
+	// reloader is what ReloadConfig runs (SetReloader).
+	reloader reloader
 
 	mu       sync.Mutex
 	opts     Options // guarded by mu for Reload; hot fields are copied to atomics below
@@ -587,13 +590,25 @@ func sleepCtx(ctx context.Context, quit chan struct{}, d time.Duration) bool {
 
 // Reload applies the reloadable parts of opts (limits and keepalive, the
 // client listener's TLS settings, the logger if set, authorization and
-// the users of existing accounts). Other fields are ignored here; callers
+// the users of existing accounts, the server tags). A lower MaxConn
+// closes the excess clients, newest first (see reload.go). Other fields are ignored here; callers
 // report changes to non-reloadable fields themselves. After an
 // authorization change, connected clients are checked again as upstream
 // does (see auth_reload.go): users that are gone or moved to another
 // account are closed, clients whose credentials fail get
 // 'Authorization Violation', the others get the new permissions.
 func (s *Server) Reload(opts Options) error {
+	return s.reload(opts, nil, "")
+}
+
+// ReloadLogged is Reload that logs, once the options are applied,
+// "Reloaded: <c>" for each of changed and then "Reloaded server
+// configuration (<digest>)", as upstream logs a reload of its file.
+func (s *Server) ReloadLogged(opts Options, changed []string, digest string) error {
+	return s.reload(opts, changed, digest)
+}
+
+func (s *Server) reload(opts Options, changed []string, digest string) error {
 	opts.setDefaults()
 	if int64(opts.MaxPayload) > opts.MaxPending {
 		return fmt.Errorf("%w: max_payload (%d) can not be higher than max_pending (%d)", ErrBadOptions, opts.MaxPayload, opts.MaxPending)
@@ -636,6 +651,7 @@ func (s *Server) Reload(opts Options) error {
 	s.opts.MaxUnauthConnMemory = opts.MaxUnauthConnMemory
 	s.opts.LameDuckDuration = opts.LameDuckDuration
 	s.opts.LameDuckGracePeriod = opts.LameDuckGracePeriod
+	s.opts.Tags = slices.Clone(opts.Tags)
 	if opts.Logger != nil {
 		// s.log stays the same value, read without locks everywhere;
 		// its handler is swapped.
@@ -644,10 +660,19 @@ func (s *Server) Reload(opts Options) error {
 	}
 	s.info.MaxPayload = opts.MaxPayload
 	s.applyLimits(&s.opts)
+	excess := s.excessClientsLocked()
 	s.mu.Unlock()
 	s.dropUnpinned(unpinned)
 	s.recheckAuth(sa, recheck)
-	s.log.Info("Reloaded server configuration")
+	s.closeExcess(excess)
+	for _, c := range changed {
+		s.log.Info("Reloaded: " + c)
+	}
+	if digest != "" {
+		s.log.Info("Reloaded server configuration (" + digest + ")")
+	} else {
+		s.log.Info("Reloaded server configuration")
+	}
 	return nil
 }
 

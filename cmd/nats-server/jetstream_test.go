@@ -32,7 +32,7 @@ func loadJS(t *testing.T, text string, args ...string) (js.Options, bool, error)
 	}
 	f, err := parseFlags(args, io.Discard)
 	require.NoError(t, err)
-	cfg, err := loadConfig(f, io.Discard)
+	cfg, err := loadConfig(f, nil, io.Discard)
 	require.NoError(t, err)
 	return loadJetStream(cfg, f)
 }
