@@ -28,10 +28,13 @@ type loaded struct {
 	js   jetstream.Options
 	jsOn bool
 	mqtt mqtt.Options
+	// mqttErr: the mqtt {} block does not validate against the rest;
+	// planReload refuses it after the block's own refusals.
+	mqttErr error
 }
 
 // load builds the modules' options of a parsed configuration, as startup
-// does.
+// does; an mqtt {} block that does not validate is left to planReload.
 func load(c *fileConfig, f *flags) (*loaded, error) {
 	co, err := loadCluster(c, f)
 	if err != nil {
@@ -42,10 +45,7 @@ func load(c *fileConfig, f *flags) (*loaded, error) {
 		return nil, err
 	}
 	mo, err := loadMQTT(c, jsOn, co)
-	if err != nil {
-		return nil, err
-	}
-	return &loaded{cfg: c, co: co, js: jo, jsOn: jsOn, mqtt: mo}, nil
+	return &loaded{cfg: c, co: co, js: jo, jsOn: jsOn, mqtt: mo, mqttErr: err}, nil
 }
 
 // keyChange is a key a reload applies; value is what the log shows after
@@ -220,13 +220,13 @@ func planReload(old, nu *loaded) *reloadPlan {
 		key      string
 		old, new any
 	}{
-		{"exports", o.Exports, n.Exports},
-		{"imports", o.Imports, n.Imports},
-		{"mappings", o.Mappings, n.Mappings},
-		{"account limits", o.AccountLimits, n.AccountLimits},
+		{"accounts exports", o.Exports, n.Exports},
+		{"accounts imports", o.Imports, n.Imports},
+		{"accounts mappings", o.Mappings, n.Mappings},
+		{"accounts limits", o.AccountLimits, n.AccountLimits},
 	} {
 		if !reflect.DeepEqual(k.old, k.new) {
-			p.refuse("accounts", fmt.Errorf("config reload not supported for accounts: %s changed", k.key))
+			p.refuse(k.key, errors.New("config reload not supported for accounts"))
 		}
 	}
 	// Any other option the parse produced: refused by its Go name, so a
@@ -240,6 +240,10 @@ func planReload(old, nu *loaded) *reloadPlan {
 	}
 	if err := checkMQTTReload(old.cfg.mqtt, nu.cfg.mqtt); err != nil {
 		p.refuse("mqtt", err)
+	} else if nu.mqttErr != nil {
+		// The block did not change but what it is checked against (the
+		// users) did, as upstream checks again.
+		p.refuse("mqtt", nu.mqttErr)
 	}
 	if err := checkJetStreamReload(old.jsOn, old.js, nu.jsOn, nu.js); err != nil {
 		p.refuse("jetstream", err)
