@@ -88,9 +88,7 @@ func (svc *Service) extraAnswer(req request) (func() ([]byte, error), bool) {
 	case req.kind == kindReload:
 		// As upstream: an empty answer on success, the reload's error
 		// (code 500) otherwise; there is no PING form.
-		return func() ([]byte, error) {
-			return s.SystemResponse(req.data, nil, func() (any, error) { return nil, s.ReloadConfig() })
-		}, true
+		return func() ([]byte, error) { return reload(s) }, true
 	case req.kind == kindUserInfo:
 		return func() ([]byte, error) { return userInfo(s, req.who) }, true
 	case strings.HasPrefix(req.kind, kindAccPrefix):
@@ -103,6 +101,16 @@ func (svc *Service) extraAnswer(req request) (func() ([]byte, error), bool) {
 		}, true
 	}
 	return nil, false
+}
+
+// reload answers $SYS.REQ.SERVER.<id>.RELOAD: the body is ignored; the
+// answer has no data, and the reload's error as a 500, as upstream's.
+func reload(s *server.Server) ([]byte, error) {
+	resp := snapshot.ServerAPIResponse{Server: s.ServerInfo()}
+	if err := s.ReloadConfig(); err != nil {
+		resp.Error = &snapshot.ServerAPIError{Code: 500, Description: err.Error()}
+	}
+	return json.Marshal(&resp)
 }
 
 // accountFromSubject takes <acc> out of $SYS.REQ.ACCOUNT.<acc>.<KIND>.

@@ -1,0 +1,184 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/stretchr/testify/require"
+
+	"natsd.dev/server/servertest"
+)
+
+// TestReloadLogsEveryKey: a reload logs each key it applied, a refused
+// reload each key it refused and why (and applies nothing), and
+// --reload-check prints the same plan for a running server without
+// applying it.
+func TestReloadLogsEveryKey(t *testing.T) {
+	dir := t.TempDir()
+	conf := filepath.Join(dir, "r.conf")
+	pidFile := filepath.Join(dir, "r.pid")
+	base := "pid_file: " + strconv.Quote(pidFile) + "\n"
+	writeFile(t, conf, base+"max_connections: 100\nserver_tags: [a]\n")
+	p := start(t, "-c", conf)
+	servertest.WaitUntil(t, "the pid file", func() bool { _, err := os.Stat(pidFile); return err == nil })
+
+	// The check, against the pid file and the pid, applies nothing.
+	next := filepath.Join(dir, "next.conf")
+	writeFile(t, next, base+"max_connections: 50\nserver_tags: [b, c]\ntrace: true\nserver_name: x\nno_header_support: true\n")
+	code, stdout, stderr := runOnce(t, "-t", "-c", next, "--reload-check", pidFile)
+	require.Equal(t, 1, code, stderr)
+	require.Contains(t, stdout, "would reload: trace = true\n")
+	require.Contains(t, stdout, "would reload: max_connections = 50\n")
+	require.Contains(t, stdout, "would reload: server_tags = [b, c]\n")
+	require.Contains(t, stdout, "would refuse: server_name: config reload not supported for server_name: old=, new=x\n")
+	require.Contains(t, stdout, "would refuse: no_header_support: config reload not supported for no_header_support: old=false, new=true\n")
+	require.Contains(t, stdout, "the reload would fail and change nothing")
+	require.NotContains(t, p.log.String(), "Reloaded")
+
+	// The same file in place: a reload refuses it, logging each key.
+	writeFile(t, conf, base+"max_connections: 50\nserver_tags: [b, c]\ntrace: true\nserver_name: x\nno_header_support: true\n")
+	p.signal(syscall.SIGHUP)
+	p.waitLog("[ERR] Failed to reload server configuration: config reload not supported for server_name: old=, new=x")
+	require.Contains(t, p.log.String(), "[ERR] Reload refused: server_name: config reload not supported for server_name: old=, new=x")
+	require.Contains(t, p.log.String(), "[ERR] Reload refused: no_header_support: config reload not supported for no_header_support: old=false, new=true")
+	require.NotContains(t, p.log.String(), "Reloaded: ")
+
+	// Without the refused keys the check passes (the snapshot is the
+	// configuration the server runs, not the edited file) and the reload
+	// logs each key.
+	writeFile(t, next, base+"max_connections: 50\nserver_tags: [b, c]\ntrace: true\n")
+	code, stdout, stderr = runOnce(t, "-t", "-c", next, "--reload-check", strconv.Itoa(p.cmd.Process.Pid))
+	require.Equal(t, 0, code, stdout+stderr)
+	require.Equal(t, 3, strings.Count(stdout, "would reload: "), stdout)
+	require.NotContains(t, stdout, "would refuse")
+	writeFile(t, conf, base+"max_connections: 50\nserver_tags: [b, c]\ntrace: true\n")
+	p.signal(syscall.SIGHUP)
+	p.waitLog("Reloaded server configuration (sha256:")
+	log := p.log.String()
+	for _, l := range []string{"[INF] Reloaded: trace = true\n", "[INF] Reloaded: max_connections = 50\n", "[INF] Reloaded: server_tags = [b, c]\n"} {
+		require.Contains(t, log, l)
+	}
+	// Nothing left to change.
+	code, stdout, _ = runOnce(t, "-t", "-c", conf, "--reload-check", pidFile)
+	require.Equal(t, 0, code)
+	require.Contains(t, stdout, "no changes")
+
+	// pid_file moves.
+	moved := filepath.Join(dir, "moved.pid")
+	writeFile(t, conf, "pid_file: "+strconv.Quote(moved)+"\nmax_connections: 50\nserver_tags: [b, c]\ntrace: true\n")
+	p.signal(syscall.SIGHUP)
+	p.waitLog("Reloaded: pid_file = " + moved)
+	b, err := os.ReadFile(moved)
+	require.NoError(t, err)
+	require.Equal(t, strconv.Itoa(p.cmd.Process.Pid), string(b))
+	require.NoFileExists(t, pidFile)
+}
+
+// TestReloadServerTagsAndMaxConnections: server_tags apply on reload (as
+// VARZ shows them); lowering max_connections closes
+// the excess connections, newest first, with upstream's error.
+func TestReloadServerTagsAndMaxConnections(t *testing.T) {
+	dir := t.TempDir()
+	conf := filepath.Join(dir, "r.conf")
+	const accounts = "accounts { SYS { users [{user: sys, password: s}] }, A { users [{user: a, password: a}] } }\nsystem_account: SYS\n"
+	writeFile(t, conf, accounts+"server_tags: [old]\n")
+	p := start(t, "-c", conf)
+	sys := p.connect(nats.UserInfo("sys", "s"))
+
+	tags := func() []any {
+		t.Helper()
+		m, err := sys.Request("$SYS.REQ.SERVER.PING.VARZ", nil, 2*time.Second)
+		require.NoError(t, err)
+		var v struct {
+			Data struct {
+				Tags []any `json:"tags"`
+			} `json:"data"`
+		}
+		require.NoError(t, json.Unmarshal(m.Data, &v))
+		return v.Data.Tags
+	}
+	require.Equal(t, []any{"old"}, tags())
+
+	var conns []*nats.Conn
+	closed := make([]chan struct{}, 4)
+	for i := range closed {
+		closed[i] = make(chan struct{})
+		ch := closed[i]
+		nc, err := nats.Connect(p.url(), nats.UserInfo("a", "a"), nats.NoReconnect(),
+			nats.ClosedHandler(func(*nats.Conn) { close(ch) }), nats.ErrorHandler(func(*nats.Conn, *nats.Subscription, error) {}))
+		require.NoError(t, err)
+		t.Cleanup(nc.Close)
+		conns = append(conns, nc)
+	}
+	// sys and four more; three may stay: the two newest go.
+	writeFile(t, conf, accounts+"server_tags: [new]\nmax_connections: 3\n")
+	p.signal(syscall.SIGHUP)
+	p.waitLog("Reloaded server configuration")
+	for _, i := range []int{2, 3} {
+		select {
+		case <-closed[i]:
+		case <-time.After(5 * time.Second):
+			t.Fatalf("connection %d was not closed", i)
+		}
+		require.ErrorContains(t, conns[i].LastError(), "maximum connections exceeded")
+	}
+	for _, nc := range conns[:2] {
+		require.NoError(t, nc.Flush())
+	}
+	require.NoError(t, sys.Flush())
+	require.Equal(t, []any{"new"}, tags())
+	p.waitLog("Reloaded: server_tags = [new]")
+}
+
+// TestReloadRequest: $SYS.REQ.SERVER.<id>.RELOAD reloads the file as
+// SIGHUP does; its answer is empty on success and carries the reload's
+// error (code 500) otherwise, as upstream's.
+func TestReloadRequest(t *testing.T) {
+	dir := t.TempDir()
+	conf := filepath.Join(dir, "r.conf")
+	const accounts = "accounts { SYS { users [{user: sys, password: s}] }, A { users [{user: a, password: a}] } }\nsystem_account: SYS\n"
+	writeFile(t, conf, accounts+"max_payload: 1KB\n")
+	p := start(t, "-c", conf)
+	sys := p.connect(nats.UserInfo("sys", "s"))
+	m, err := sys.Request("$SYS.REQ.SERVER.PING.IDZ", nil, 2*time.Second)
+	require.NoError(t, err)
+	var idz struct{ ID string }
+	require.NoError(t, json.Unmarshal(m.Data, &idz))
+	subject := "$SYS.REQ.SERVER." + idz.ID + ".RELOAD"
+
+	type answer struct {
+		Server map[string]any `json:"server"`
+		Data   any            `json:"data"`
+		Error  *struct {
+			Code        int    `json:"code"`
+			Description string `json:"description"`
+		} `json:"error"`
+	}
+	writeFile(t, conf, accounts+"max_payload: 2KB\n")
+	m, err = sys.Request(subject, nil, 5*time.Second)
+	require.NoError(t, err)
+	var a answer
+	require.NoError(t, json.Unmarshal(m.Data, &a))
+	require.Nil(t, a.Error)
+	require.Nil(t, a.Data)
+	require.Equal(t, idz.ID, a.Server["id"])
+	p.waitLog("Reloaded: max_payload = 2048")
+	require.Equal(t, int64(2048), p.connect(nats.UserInfo("a", "a")).MaxPayload())
+
+	writeFile(t, conf, accounts+"max_payload: 4KB\nserver_name: other\n")
+	m, err = sys.Request(subject, nil, 5*time.Second)
+	require.NoError(t, err)
+	a = answer{}
+	require.NoError(t, json.Unmarshal(m.Data, &a))
+	require.NotNil(t, a.Error)
+	require.Equal(t, 500, a.Error.Code)
+	require.Equal(t, "config reload not supported for server_name: old=, new=other", a.Error.Description)
+	require.Equal(t, int64(2048), p.connect(nats.UserInfo("a", "a")).MaxPayload())
+}
