@@ -1,6 +1,7 @@
 package server
 
 import (
+	"cmp"
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
@@ -590,7 +591,7 @@ func sleepCtx(ctx context.Context, quit chan struct{}, d time.Duration) bool {
 
 // Reload applies the reloadable parts of opts (limits and keepalive, the
 // client listener's TLS settings, the logger if set, authorization and
-// the users of existing accounts, the server tags). A lower MaxConn
+// the users of existing accounts, the server tags, MaxClosedClients). A lower MaxConn
 // closes the excess clients, newest first (see reload.go). Other fields are ignored here; callers
 // report changes to non-reloadable fields themselves. After an
 // authorization change, connected clients are checked again as upstream
@@ -652,6 +653,11 @@ func (s *Server) reload(opts Options, changed []string, digest string) error {
 	s.opts.LameDuckDuration = opts.LameDuckDuration
 	s.opts.LameDuckGracePeriod = opts.LameDuckGracePeriod
 	s.opts.Tags = slices.Clone(opts.Tags)
+	closedMax := 0 // unchanged
+	if opts.MaxClosedClients != s.opts.MaxClosedClients {
+		s.opts.MaxClosedClients = opts.MaxClosedClients
+		closedMax = cmp.Or(opts.MaxClosedClients, DefaultMaxClosedClients)
+	}
 	if opts.Logger != nil {
 		// s.log stays the same value, read without locks everywhere;
 		// its handler is swapped.
@@ -662,6 +668,9 @@ func (s *Server) reload(opts Options, changed []string, digest string) error {
 	s.applyLimits(&s.opts)
 	excess := s.excessClientsLocked()
 	s.mu.Unlock()
+	if closedMax != 0 {
+		s.SetMaxClosedClients(closedMax)
+	}
 	s.dropUnpinned(unpinned)
 	s.recheckAuth(sa, recheck)
 	s.closeExcess(excess)

@@ -148,6 +148,7 @@ func planReload(old, nu *loaded) *reloadPlan {
 		{"auth_timeout", o.AuthTimeout, n.AuthTimeout},
 		{"lame_duck_duration", o.LameDuckDuration, n.LameDuckDuration},
 		{"lame_duck_grace_period", o.LameDuckGracePeriod, n.LameDuckGracePeriod},
+		{"max_closed_clients", o.MaxClosedClients, n.MaxClosedClients},
 	} {
 		if k.old != k.new {
 			p.change(k.key, fmt.Sprint(k.new))
@@ -207,7 +208,6 @@ func planReload(old, nu *loaded) *reloadPlan {
 		{"no_header_support", o.NoHeaderSupport, n.NoHeaderSupport},
 		{"disable_sublist_cache", o.NoSublistCache, n.NoSublistCache},
 		{"http", old.cfg.Monitor, nu.cfg.Monitor},
-		{"max_closed_clients", o.MaxClosedClients, n.MaxClosedClients},
 		{"accounts", strings.Join(o.Accounts, ","), strings.Join(n.Accounts, ",")},
 		{"system_account", o.SystemAccount, n.SystemAccount},
 		{"no_system_account", o.NoSystemAccount, n.NoSystemAccount},

@@ -118,7 +118,7 @@ func TestReloadServerTagsAndMaxConnections(t *testing.T) {
 		conns = append(conns, nc)
 	}
 	// sys and four more; three may stay: the two newest go.
-	writeFile(t, conf, accounts+"server_tags: [new]\nmax_connections: 3\n")
+	writeFile(t, conf, accounts+"server_tags: [new]\nmax_connections: 3\nmax_closed_clients: 1\n")
 	p.signal(syscall.SIGHUP)
 	p.waitLog("Reloaded server configuration")
 	for _, i := range []int{2, 3} {
@@ -135,6 +135,20 @@ func TestReloadServerTagsAndMaxConnections(t *testing.T) {
 	require.NoError(t, sys.Flush())
 	require.Equal(t, []any{"new"}, tags())
 	p.waitLog("Reloaded: server_tags = [new]")
+	p.waitLog("Reloaded: max_closed_clients = 1")
+	// max_closed_clients: 1 keeps the last of the two closed.
+	m, err := sys.Request("$SYS.REQ.SERVER.PING.CONNZ", []byte(`{"state":1}`), 2*time.Second)
+	require.NoError(t, err)
+	var cz struct {
+		Data struct {
+			Conns []struct {
+				Reason string `json:"reason"`
+			} `json:"connections"`
+		} `json:"data"`
+	}
+	require.NoError(t, json.Unmarshal(m.Data, &cz))
+	require.Len(t, cz.Data.Conns, 1)
+	require.Equal(t, "Maximum Connections Exceeded", cz.Data.Conns[0].Reason)
 }
 
 // TestReloadRequest: $SYS.REQ.SERVER.<id>.RELOAD reloads the file as
