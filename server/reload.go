@@ -75,3 +75,11 @@ func (s *Server) closeExcess(cs []*client) {
 		c.sendErrAndClose(errTextMaxConns, reasonMaxConnections)
 	}
 }
+
+// WithDefaults returns o with the zero fields set to upstream's defaults,
+// as New and Reload read them: two Options that configure the same server
+// compare equal this way (port 4222 written out or left implicit).
+func (o Options) WithDefaults() Options {
+	o.setDefaults()
+	return o
+}

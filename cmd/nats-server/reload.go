@@ -110,7 +110,9 @@ type scalar struct {
 // planReload compares old and nu key by key.
 func planReload(old, nu *loaded) *reloadPlan {
 	p := &reloadPlan{}
-	o, n := &old.cfg.Options, &nu.cfg.Options
+	// Options compare as the server reads them, defaults filled in.
+	oe, ne := old.cfg.Options.WithDefaults(), nu.cfg.Options.WithDefaults()
+	o, n := &oe, &ne
 	ol, nl := old.cfg.Log, nu.cfg.Log
 
 	// Logging: the process rebuilds its log output.
