@@ -196,3 +196,21 @@ func TestReloadRequest(t *testing.T) {
 	require.Equal(t, "config reload not supported for server_name: old=, new=other", a.Error.Description)
 	require.Equal(t, int64(2048), p.connect(nats.UserInfo("a", "a")).MaxPayload())
 }
+
+// TestReloadCheckUsesServerEnvironment: the check reads the variables the
+// server's parse read, as the server's reload would, not the checker's.
+func TestReloadCheckUsesServerEnvironment(t *testing.T) {
+	dir := t.TempDir()
+	conf := writeFile(t, filepath.Join(dir, "r.conf"), "max_connections: $NATSD_RELOAD_MAXC\n")
+	t.Setenv("NATSD_RELOAD_MAXC", "100")
+	p := start(t, "-c", conf)
+	t.Setenv("NATSD_RELOAD_MAXC", "7")
+	code, stdout, stderr := runOnce(t, "-t", "-c", conf, "--reload-check", strconv.Itoa(p.cmd.Process.Pid))
+	require.Equal(t, 0, code, stderr)
+	require.Contains(t, stdout, "no changes")
+
+	// Without a snapshot (no such process) the check fails.
+	code, _, stderr = runOnce(t, "-t", "-c", conf, "--reload-check", "999999999")
+	require.Equal(t, 1, code)
+	require.Contains(t, stderr, "no reload snapshot of process 999999999")
+}

@@ -34,10 +34,12 @@ type recorder struct {
 	Args  []string          `json:"args"`
 	Files map[string][]byte `json:"files"`
 	Env   map[string]string `json:"env"`
+	// Unset are the variables the parse looked up and did not find.
+	Unset map[string]bool `json:"unset,omitempty"`
 }
 
 func newRecorder(args []string) *recorder {
-	return &recorder{Args: args, Files: map[string][]byte{}, Env: map[string]string{}}
+	return &recorder{Args: args, Files: map[string][]byte{}, Env: map[string]string{}, Unset: map[string]bool{}}
 }
 
 // options are the confparse options reading through r; a nil r reads
@@ -58,18 +60,21 @@ func (r *recorder) options() confparse.Options {
 		},
 		Env: func(name string) (string, bool) {
 			v, ok := os.LookupEnv(name)
+			r.mu.Lock()
 			if ok {
-				r.mu.Lock()
 				r.Env[name] = v
-				r.mu.Unlock()
+			} else {
+				r.Unset[name] = true
 			}
+			r.mu.Unlock()
 			return v, ok
 		},
 	}
 }
 
 // replay are confparse options that read r's files and environment
-// variables as recorded (the environment falls back to this process's).
+// variables as recorded (a variable the server never looked up falls
+// back to this process's environment).
 func (r *recorder) replay() confparse.Options {
 	return confparse.Options{
 		ReadFile: func(name string) ([]byte, error) {
@@ -81,6 +86,9 @@ func (r *recorder) replay() confparse.Options {
 		Env: func(name string) (string, bool) {
 			if v, ok := r.Env[name]; ok {
 				return v, true
+			}
+			if r.Unset[name] {
+				return "", false
 			}
 			return os.LookupEnv(name)
 		},
