@@ -451,9 +451,16 @@ func (p *process) tryReload() error {
 	p.cfg = c
 	p.co = nu.co
 	p.mqttOpts = nu.mqtt
+	p.jsOpts = nu.js
 	p.snap = rec
 	if plan.routes && p.cl != nil {
 		p.cl.SetRoutes(nu.co.Routes)
+	}
+	if plan.jsLimits && p.js != nil {
+		// The plan refused a decrease, the one error SetMaxStorage has.
+		if err := p.js.SetMaxStorage(nu.js.MaxMemory, nu.js.MaxStore); err != nil {
+			p.logs.log.Error("JetStream limits: " + err.Error())
+		}
 	}
 	if plan.pidFile {
 		p.movePidFile(c.PidFile)

@@ -77,6 +77,8 @@ type reloadPlan struct {
 	routes bool
 	// pidFile, portsFile: the files move (applied by the process).
 	pidFile, portsFile bool
+	// jsLimits: JetStream's server storage limits rise.
+	jsLimits bool
 }
 
 // err is the reload's error: the first refusal, nil when none.
@@ -249,6 +251,17 @@ func planReload(old, nu *loaded) *reloadPlan {
 	}
 	if err := checkJetStreamReload(old.jsOn, old.js, nu.jsOn, nu.js); err != nil {
 		p.refuse("jetstream", err)
+	} else if old.jsOn {
+		// Raised server storage limits apply, as upstream.
+		o, n := old.js.WithDefaults(), nu.js.WithDefaults()
+		if n.MaxMemory != o.MaxMemory {
+			p.change("jetstream max_mem_store", fmt.Sprint(n.MaxMemory))
+			p.jsLimits = true
+		}
+		if n.MaxStore != o.MaxStore {
+			p.change("jetstream max_file_store", fmt.Sprint(n.MaxStore))
+			p.jsLimits = true
+		}
 	}
 	planCluster(p, old.co, nu.co)
 	return p

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 	"github.com/stretchr/testify/require"
 
 	"natsd.dev/server/servertest"
@@ -213,4 +215,32 @@ func TestReloadCheckUsesServerEnvironment(t *testing.T) {
 	code, _, stderr = runOnce(t, "-t", "-c", conf, "--reload-check", "999999999")
 	require.Equal(t, 1, code)
 	require.Contains(t, stderr, "no reload snapshot of process 999999999")
+}
+
+// TestReloadJetStreamLimits: raising max_memory_store applies to new
+// streams at once; lowering it is refused with upstream's text.
+func TestReloadJetStreamLimits(t *testing.T) {
+	dir := t.TempDir()
+	block := func(mem string) string {
+		return "jetstream { store_dir: " + strconv.Quote(filepath.Join(dir, "js")) + ", max_memory_store: " + mem + " }\n"
+	}
+	conf := writeFile(t, filepath.Join(dir, "r.conf"), block("1MB"))
+	p := start(t, "-c", conf)
+	js, err := jetstream.New(p.connect())
+	require.NoError(t, err)
+	cfg := jetstream.StreamConfig{Name: "M", Subjects: []string{"m"}, Storage: jetstream.MemoryStorage, MaxBytes: 2 << 20}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	_, err = js.CreateStream(ctx, cfg)
+	require.ErrorContains(t, err, "insufficient storage resources")
+
+	writeFile(t, conf, block("4MB"))
+	p.signal(syscall.SIGHUP)
+	p.waitLog("Reloaded: jetstream max_mem_store = 4194304")
+	_, err = js.CreateStream(ctx, cfg)
+	require.NoError(t, err)
+
+	writeFile(t, conf, block("2MB"))
+	p.signal(syscall.SIGHUP)
+	p.waitLog("[ERR] Failed to reload server configuration: config reload not supported for decreasing jetstream max memory and store")
 }
