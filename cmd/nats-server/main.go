@@ -61,6 +61,9 @@ func run(args []string, stdout io.Writer, stderr *os.File) int {
 	if err := f.checkUnsupported(); err != nil {
 		return fail(stderr, err)
 	}
+	if f.reloadCheck != "" && (!f.check || f.configFile == "") {
+		return fail(stderr, errors.New("--reload-check needs -t and -c <file>: nats-server -t -c new.conf --reload-check <pid|pidfile>"))
+	}
 	rec := newRecorder(args)
 	cfg, err := loadConfig(f, rec, stderr)
 	if err != nil {

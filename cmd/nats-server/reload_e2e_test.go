@@ -215,6 +215,11 @@ func TestReloadCheckUsesServerEnvironment(t *testing.T) {
 	code, _, stderr = runOnce(t, "-t", "-c", conf, "--reload-check", "999999999")
 	require.Equal(t, 1, code)
 	require.Contains(t, stderr, "no reload snapshot of process 999999999")
+
+	// Without -t it would start a server: refused.
+	code, _, stderr = runOnce(t, "-c", conf, "--reload-check", "1")
+	require.Equal(t, 1, code)
+	require.Contains(t, stderr, "--reload-check needs -t and -c <file>")
 }
 
 // TestReloadJetStreamLimits: raising max_memory_store applies to new
