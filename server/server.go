@@ -76,14 +76,18 @@ type Server struct {
 	// reloader is what ReloadConfig runs (SetReloader).
 	reloader reloader
 
-	mu       sync.Mutex
-	opts     Options // guarded by mu for Reload; hot fields are copied to atomics below
-	info     Info
-	ln       net.Listener
-	extra    []net.Listener
-	wsInfo   *WebsocketInfo // set by ServeWebsocket
-	clients  map[uint64]*client
-	sessions map[uint64]*client // in-process sessions (session.go)
+	mu   sync.Mutex
+	opts Options // guarded by mu for Reload; hot fields are copied to atomics below
+	// remoteURLs are the other servers' client URLs (SetRemoteConnectURLs),
+	// remoteURLsSet whether it was ever called.
+	remoteURLs    []string
+	remoteURLsSet bool
+	info          Info
+	ln            net.Listener
+	extra         []net.Listener
+	wsInfo        *WebsocketInfo // set by ServeWebsocket
+	clients       map[uint64]*client
+	sessions      map[uint64]*client // in-process sessions (session.go)
 	// sessClients counts the sessions of Kind "Client" in sessions: they
 	// are in /varz connections as socket clients are.
 	sessClients int
@@ -591,7 +595,9 @@ func sleepCtx(ctx context.Context, quit chan struct{}, d time.Duration) bool {
 
 // Reload applies the reloadable parts of opts (limits and keepalive, the
 // client listener's TLS settings, the logger if set, authorization and
-// the users of existing accounts, the server tags, MaxClosedClients). A lower MaxConn
+// the users of existing accounts, the server tags, MaxClosedClients,
+// ClientAdvertise: INFO connect_urls changes and clients that take
+// asynchronous INFO are told; a cluster tells its peers itself). A lower MaxConn
 // closes the excess clients, newest first (see reload.go). Other fields are ignored here; callers
 // report changes to non-reloadable fields themselves. After an
 // authorization change, connected clients are checked again as upstream
@@ -653,6 +659,8 @@ func (s *Server) reload(opts Options, changed []string, digest string) error {
 	s.opts.LameDuckDuration = opts.LameDuckDuration
 	s.opts.LameDuckGracePeriod = opts.LameDuckGracePeriod
 	s.opts.Tags = slices.Clone(opts.Tags)
+	advertise := opts.ClientAdvertise != s.opts.ClientAdvertise
+	s.opts.ClientAdvertise = opts.ClientAdvertise
 	closedMax := 0 // unchanged
 	if opts.MaxClosedClients != s.opts.MaxClosedClients {
 		s.opts.MaxClosedClients = opts.MaxClosedClients
@@ -667,7 +675,11 @@ func (s *Server) reload(opts Options, changed []string, digest string) error {
 	s.info.MaxPayload = opts.MaxPayload
 	s.applyLimits(&s.opts)
 	excess := s.excessClientsLocked()
-	s.mu.Unlock()
+	if advertise && s.ln != nil {
+		s.setConnectURLsLocked() // unlocks
+	} else {
+		s.mu.Unlock()
+	}
 	if closedMax != 0 {
 		s.SetMaxClosedClients(closedMax)
 	}

@@ -459,6 +459,9 @@ func (p *process) tryReload() error {
 	if plan.routes && p.cl != nil {
 		p.cl.SetRoutes(nu.co.Routes)
 	}
+	if plan.advertise && p.cl != nil {
+		p.cl.AdvertiseConnectURLs()
+	}
 	if plan.jsLimits && p.js != nil {
 		// The plan refused a decrease, the one error SetMaxStorage has.
 		if err := p.js.SetMaxStorage(nu.js.MaxMemory, nu.js.MaxStore); err != nil {

@@ -79,6 +79,8 @@ type reloadPlan struct {
 	pidFile, portsFile bool
 	// jsLimits: JetStream's server storage limits rise.
 	jsLimits bool
+	// advertise: client_advertise changes (the cluster tells its peers).
+	advertise bool
 }
 
 // err is the reload's error: the first refusal, nil when none.
@@ -152,12 +154,14 @@ func planReload(old, nu *loaded) *reloadPlan {
 		{"auth_timeout", o.AuthTimeout, n.AuthTimeout},
 		{"lame_duck_duration", o.LameDuckDuration, n.LameDuckDuration},
 		{"lame_duck_grace_period", o.LameDuckGracePeriod, n.LameDuckGracePeriod},
+		{"client_advertise", o.ClientAdvertise, n.ClientAdvertise},
 		{"max_closed_clients", o.MaxClosedClients, n.MaxClosedClients},
 	} {
 		if k.old != k.new {
 			p.change(k.key, fmt.Sprint(k.new))
 		}
 	}
+	p.advertise = o.ClientAdvertise != n.ClientAdvertise
 	if !slices.Equal(o.Tags, n.Tags) {
 		p.change("server_tags", "["+strings.Join(n.Tags, ", ")+"]")
 	}
@@ -208,7 +212,6 @@ func planReload(old, nu *loaded) *reloadPlan {
 		{"host", o.Host, n.Host},
 		{"port", o.Port, n.Port},
 		{"server_name", o.ServerName, n.ServerName},
-		{"client_advertise", o.ClientAdvertise, n.ClientAdvertise},
 		{"no_header_support", o.NoHeaderSupport, n.NoHeaderSupport},
 		{"disable_sublist_cache", o.NoSublistCache, n.NoSublistCache},
 		{"http", old.cfg.Monitor, nu.cfg.Monitor},

@@ -3,8 +3,10 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -248,4 +250,32 @@ func TestReloadJetStreamLimits(t *testing.T) {
 	writeFile(t, conf, block("2MB"))
 	p.signal(syscall.SIGHUP)
 	p.waitLog("[ERR] Failed to reload server configuration: config reload not supported for decreasing jetstream max memory and store")
+}
+
+// TestReloadClientAdvertise: a reload of client_advertise changes the
+// connect_urls of this server's clients and, through the routes, of its
+// peers' clients (nats.go learns the new URL from the asynchronous INFO).
+func TestReloadClientAdvertise(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts two servers")
+	}
+	b := start(t, "--cluster_name", "adv", "--cluster", "nats://127.0.0.1:-1", "-D")
+	dir := t.TempDir()
+	block := "client_advertise: %q\ncluster {\n  name: adv\n  listen: 127.0.0.1:-1\n  routes: [" + b.clusterURL() + "]\n}\n"
+	conf := writeFile(t, filepath.Join(dir, "a.conf"), fmt.Sprintf(block, "first.example:4222"))
+	a := start(t, "-c", conf)
+	b.waitLog("Registering remote route")
+
+	ncA := a.connect()
+	ncB := b.connect()
+	has := func(nc *nats.Conn, url string) bool {
+		return slices.Contains(nc.DiscoveredServers(), url) || slices.Contains(nc.Servers(), url)
+	}
+	servertest.WaitUntil(t, "B's client learns A's first URL", func() bool { return has(ncB, "nats://first.example:4222") })
+
+	writeFile(t, conf, fmt.Sprintf(block, "second.example:4333"))
+	a.signal(syscall.SIGHUP)
+	a.waitLog("Reloaded: client_advertise = second.example:4333")
+	servertest.WaitUntil(t, "B's client learns A's new URL", func() bool { return has(ncB, "nats://second.example:4333") })
+	servertest.WaitUntil(t, "A's client learns A's new URL", func() bool { return has(ncA, "nats://second.example:4333") })
 }
