@@ -548,9 +548,9 @@ func (a *account) admitRestoreLocked(cfg *api.StreamConfig, bytes uint64, self b
 // storage of type t.
 func (a *account) storageLeft(t api.StorageType) uint64 {
 	mem, file := a.usage()
-	used, acct, srv := file, a.limits.MaxStore, a.js.opts.MaxStore
+	used, acct, srv := file, a.limits.MaxStore, a.js.maxStore.Load()
 	if t == api.MemoryStorage {
-		used, acct, srv = mem, a.limits.MaxMemory, a.js.opts.MaxMemory
+		used, acct, srv = mem, a.limits.MaxMemory, a.js.maxMemory.Load()
 	}
 	left := ^uint64(0)
 	for _, lim := range []int64{acct, srv} {

@@ -112,9 +112,9 @@ func (a *account) checkResourcesLocked(cfg *api.StreamConfig, except string) *ap
 			}
 		}
 	}
-	need, limit, server := file, a.limits.MaxStore, a.js.opts.MaxStore
+	need, limit, server := file, a.limits.MaxStore, a.js.maxStore.Load()
 	if cfg.Storage == api.MemoryStorage {
-		need, limit, server = mem, a.limits.MaxMemory, a.js.opts.MaxMemory
+		need, limit, server = mem, a.limits.MaxMemory, a.js.maxMemory.Load()
 	}
 	need += uint64(cfg.MaxBytes)
 	if limit > 0 && need > uint64(limit) {

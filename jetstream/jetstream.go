@@ -28,6 +28,9 @@ type JetStream struct {
 	closed   bool
 
 	apiTotal, apiErrors atomic.Uint64
+	// maxMemory and maxStore are the server's storage limits: opts'
+	// values at Start, raised by SetMaxStorage on a reload.
+	maxMemory, maxStore atomic.Int64
 }
 
 // ErrStoreDir is returned by Start when the store directory cannot be
@@ -45,6 +48,8 @@ func Start(srv *server.Server, o Options) (*JetStream, error) {
 		log:      srv.Logger(),
 		accounts: make(map[string]*account),
 	}
+	js.maxMemory.Store(o.MaxMemory)
+	js.maxStore.Store(o.MaxStore)
 	if err := checkDir(js.dir); err != nil {
 		return nil, err
 	}
@@ -74,6 +79,31 @@ func Start(srv *server.Server, o Options) (*JetStream, error) {
 	srv.SetJetStream(o.Domain, APILevel)
 	js.registerMonitoring()
 	return js, nil
+}
+
+// WithDefaults returns o with the limits Start fills in when unset: 75%
+// of the machine's memory and 1TB of file storage, as upstream.
+func (o Options) WithDefaults() Options {
+	o.setDefaults()
+	return o
+}
+
+// ErrLimitDecrease is SetMaxStorage's error for a limit lower than the
+// running one.
+var ErrLimitDecrease = errors.New("config reload not supported for decreasing jetstream max memory and store")
+
+// SetMaxStorage raises the server's storage limits (max_memory_store,
+// max_file_store, 0 for the default) on a configuration reload, as
+// upstream: new streams and /jsz see them at once. A lower limit is
+// refused with ErrLimitDecrease and nothing changes.
+func (js *JetStream) SetMaxStorage(maxMemory, maxStore int64) error {
+	o := Options{MaxMemory: maxMemory, MaxStore: maxStore}.WithDefaults()
+	if o.MaxMemory < js.maxMemory.Load() || o.MaxStore < js.maxStore.Load() {
+		return ErrLimitDecrease
+	}
+	js.maxMemory.Store(o.MaxMemory)
+	js.maxStore.Store(o.MaxStore)
+	return nil
 }
 
 func (o *Options) setDefaults() {

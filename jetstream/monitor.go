@@ -65,7 +65,7 @@ func (js *JetStream) unregisterMonitoring() {
 func (js *JetStream) configDoc() snapshot.JetStreamConfig {
 	o := &js.opts
 	c := snapshot.JetStreamConfig{
-		MaxMemory: o.MaxMemory, MaxStore: o.MaxStore, StoreDir: js.dir,
+		MaxMemory: js.maxMemory.Load(), MaxStore: js.maxStore.Load(), StoreDir: js.dir,
 		Domain: o.Domain, UniqueTag: o.UniqueTag, Strict: !o.NonStrict,
 	}
 	// natsd's default is an fsync behind every acknowledgement, which

@@ -47,11 +47,26 @@ func (s *Server) ownConnectURLs() []string {
 // asynchronous INFO (protocol 1, past their first PONG) get one.
 func (s *Server) SetRemoteConnectURLs(urls []string) {
 	s.mu.Lock()
-	all := s.ownConnectURLs()
-	for _, u := range urls {
-		if !slices.Contains(all, u) {
-			all = append(all, u)
+	s.remoteURLs, s.remoteURLsSet = slices.Clone(urls), true
+	s.setConnectURLsLocked()
+}
+
+// setConnectURLsLocked recomputes INFO connect_urls (this server's own
+// URLs, then the remote ones once SetRemoteConnectURLs was called, else
+// the client advertise address alone) and, when they changed, sends the
+// clients that take asynchronous INFO the new INFO. s.mu is held; it is
+// released.
+func (s *Server) setConnectURLsLocked() {
+	var all []string
+	if s.remoteURLsSet {
+		all = s.ownConnectURLs()
+		for _, u := range s.remoteURLs {
+			if !slices.Contains(all, u) {
+				all = append(all, u)
+			}
 		}
+	} else {
+		all = s.connectURLs(s.info.Port)
 	}
 	if slices.Equal(all, s.info.ClientConnectURLs) {
 		s.mu.Unlock()

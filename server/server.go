@@ -1,6 +1,7 @@
 package server
 
 import (
+	"cmp"
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
@@ -12,6 +13,7 @@ import (
 	"log/slog"
 	"net"
 	"runtime"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -71,15 +73,21 @@ type Server struct {
 	// reloadMu serializes Reload calls, so the client checks of two
 	// reloads never interleave; taken before mu.
 	reloadMu sync.Mutex
+	// reloader is what ReloadConfig runs (SetReloader).
+	reloader reloader
 
-	mu       sync.Mutex
-	opts     Options // guarded by mu for Reload; hot fields are copied to atomics below
-	info     Info
-	ln       net.Listener
-	extra    []net.Listener
-	wsInfo   *WebsocketInfo // set by ServeWebsocket
-	clients  map[uint64]*client
-	sessions map[uint64]*client // in-process sessions (session.go)
+	mu   sync.Mutex
+	opts Options // guarded by mu for Reload; hot fields are copied to atomics below
+	// remoteURLs are the other servers' client URLs (SetRemoteConnectURLs),
+	// remoteURLsSet whether it was ever called.
+	remoteURLs    []string
+	remoteURLsSet bool
+	info          Info
+	ln            net.Listener
+	extra         []net.Listener
+	wsInfo        *WebsocketInfo // set by ServeWebsocket
+	clients       map[uint64]*client
+	sessions      map[uint64]*client // in-process sessions (session.go)
 	// sessClients counts the sessions of Kind "Client" in sessions: they
 	// are in /varz connections as socket clients are.
 	sessClients int
@@ -628,13 +636,27 @@ func sleepCtx(ctx context.Context, quit chan struct{}, d time.Duration) bool {
 
 // Reload applies the reloadable parts of opts (limits and keepalive, the
 // client listener's TLS settings, the logger if set, authorization and
-// the users of existing accounts). Other fields are ignored here; callers
+// the users of existing accounts, the server tags, MaxClosedClients,
+// ClientAdvertise: INFO connect_urls changes and clients that take
+// asynchronous INFO are told; a cluster tells its peers itself). A lower MaxConn
+// closes the excess clients, newest first (see reload.go). Other fields are ignored here; callers
 // report changes to non-reloadable fields themselves. After an
 // authorization change, connected clients are checked again as upstream
 // does (see auth_reload.go): users that are gone or moved to another
 // account are closed, clients whose credentials fail get
 // 'Authorization Violation', the others get the new permissions.
 func (s *Server) Reload(opts Options) error {
+	return s.reload(opts, nil, "")
+}
+
+// ReloadLogged is Reload that logs, once the options are applied,
+// "Reloaded: <c>" for each of changed and then "Reloaded server
+// configuration (<digest>)", as upstream logs a reload of its file.
+func (s *Server) ReloadLogged(opts Options, changed []string, digest string) error {
+	return s.reload(opts, changed, digest)
+}
+
+func (s *Server) reload(opts Options, changed []string, digest string) error {
 	opts.setDefaults()
 	if int64(opts.MaxPayload) > opts.MaxPending {
 		return fmt.Errorf("%w: max_payload (%d) can not be higher than max_pending (%d)", ErrBadOptions, opts.MaxPayload, opts.MaxPending)
@@ -677,6 +699,14 @@ func (s *Server) Reload(opts Options) error {
 	s.opts.MaxUnauthConnMemory = opts.MaxUnauthConnMemory
 	s.opts.LameDuckDuration = opts.LameDuckDuration
 	s.opts.LameDuckGracePeriod = opts.LameDuckGracePeriod
+	s.opts.Tags = slices.Clone(opts.Tags)
+	advertise := opts.ClientAdvertise != s.opts.ClientAdvertise
+	s.opts.ClientAdvertise = opts.ClientAdvertise
+	closedMax := 0 // unchanged
+	if opts.MaxClosedClients != s.opts.MaxClosedClients {
+		s.opts.MaxClosedClients = opts.MaxClosedClients
+		closedMax = cmp.Or(opts.MaxClosedClients, DefaultMaxClosedClients)
+	}
 	if opts.Logger != nil {
 		// s.log stays the same value, read without locks everywhere;
 		// its handler is swapped.
@@ -685,10 +715,26 @@ func (s *Server) Reload(opts Options) error {
 	}
 	s.info.MaxPayload = opts.MaxPayload
 	s.applyLimits(&s.opts)
-	s.mu.Unlock()
+	excess := s.excessClientsLocked()
+	if advertise && s.ln != nil {
+		s.setConnectURLsLocked() // unlocks
+	} else {
+		s.mu.Unlock()
+	}
+	if closedMax != 0 {
+		s.SetMaxClosedClients(closedMax)
+	}
 	s.dropUnpinned(unpinned)
 	s.recheckAuth(sa, recheck)
-	s.log.Info("Reloaded server configuration")
+	s.closeExcess(excess)
+	for _, c := range changed {
+		s.log.Info("Reloaded: " + c)
+	}
+	if digest != "" {
+		s.log.Info("Reloaded server configuration (" + digest + ")")
+	} else {
+		s.log.Info("Reloaded server configuration")
+	}
 	return nil
 }
 

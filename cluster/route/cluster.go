@@ -894,9 +894,27 @@ func (c *Cluster) contributeVarz(v *snapshot.Varz) {
 func (c *Cluster) lameDuck() {
 	c.mu.Lock()
 	c.info.LameDuck = true
-	// Every connection of every peer: a peer keeps the client URLs per
-	// connection and reads them from whichever of its pool it finds first,
-	// which need not be the one this side finds first.
+	c.mu.Unlock()
+	c.sendInfoToAll()
+}
+
+// AdvertiseConnectURLs sends every peer this server's current client URLs
+// (INFO connect_urls), as upstream does when a reload changes
+// client_advertise: the peers' clients learn the new address. Nothing is
+// sent with no_advertise.
+func (c *Cluster) AdvertiseConnectURLs() {
+	if c.o.NoAdvertise {
+		return
+	}
+	c.sendInfoToAll()
+}
+
+// sendInfoToAll sends this server's INFO on every connection of every
+// peer: a peer keeps the client URLs per connection and reads them from
+// whichever of its pool it finds first, which need not be the one this
+// side finds first.
+func (c *Cluster) sendInfoToAll() {
+	c.mu.Lock()
 	var conns []*route
 	for _, p := range c.routes {
 		for _, r := range p.conns {

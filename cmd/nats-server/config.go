@@ -91,8 +91,14 @@ func defaultFileConfig() *fileConfig {
 // is a confparse.ErrorList with every error of the file, the modules'
 // blocks' included, in the order of the file.
 func parseConfigFile(path string) (*fileConfig, confparse.ErrorList, error) {
+	return parseConfigFileWith(path, confparse.Options{})
+}
+
+// parseConfigFileWith is parseConfigFile reading files and the
+// environment through po (see recorder).
+func parseConfigFileWith(path string, po confparse.Options) (*fileConfig, confparse.ErrorList, error) {
 	fc := &fileConfig{}
-	c, warnings, err := fc.parser().ParseFile(path, confparse.Options{})
+	c, warnings, err := fc.parser().ParseFile(path, po)
 	if err != nil {
 		return nil, warnings, err
 	}

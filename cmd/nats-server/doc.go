@@ -27,8 +27,10 @@
 //	SIGINT, SIGTERM  shut down gracefully and exit 0 (TERM is ignored while
 //	                 lame duck mode runs)
 //	SIGUSR1          reopen the log file (after logrotate moved it)
-//	SIGHUP           reload the configuration file: logging, limits, TLS,
-//	                 authorization (connected clients are checked again)
+//	SIGHUP           reload the configuration file (reload.go: one diff
+//	                 engine logs each key applied and each refused; a
+//	                 refusal applies nothing); $SYS.REQ.SERVER.<id>.RELOAD
+//	                 does the same
 //	SIGUSR2          enter lame duck mode, then exit
 //
 // "nats-server --signal <command>[=<pid>|=<pid file>]" sends them: stop
@@ -51,5 +53,9 @@
 //
 // -P writes the process id to a file and --ports_file_dir writes
 // "<executable_name>_<pid>.ports", a JSON document such as
-// {"nats":["nats://127.0.0.1:4222"]}; both are removed at exit.
+// {"nats":["nats://127.0.0.1:4222"]}; both are removed at exit. With -c,
+// the reload snapshot <tmp>/natsd_<pid>.reload.json (mode 0600) holds
+// what the running configuration was parsed from, for
+// "nats-server -t -c new.conf --reload-check <pid|pidfile>", which prints
+// what a reload with new.conf would apply and refuse (reloadcheck.go).
 package main

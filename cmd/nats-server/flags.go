@@ -76,6 +76,8 @@ Profiling Options:
         --profile <port>             Profiling HTTP port
 
 natsd Options (not in nats-server):
+        --reload-check <pid|pidfile> With -t -c <file>: print what a reload of the running
+                                     server with <file> would change and refuse, and exit
         --max_unauthenticated_memory <size>
                                      Memory budget of the connections not authenticated yet (default: 512MB, -1: none)
         --max_unauthenticated_conn_memory <size>
@@ -110,6 +112,7 @@ type flags struct {
 	clientAdvertise, portsFileDir           string
 	port                                    int
 	check                                   bool
+	reloadCheck                             string
 
 	logFile, remoteSyslog         string
 	logtime, logtimeUTC, syslog   bool
@@ -160,6 +163,7 @@ func newFlagSet(f *flags, out io.Writer) *flag.FlagSet {
 	str(&f.pidFile, "pid", "P")
 	str(&f.configFile, "config", "c")
 	boolean(&f.check, false, "t")
+	str(&f.reloadCheck, "reload-check", "reload_check")
 	str(&f.signal, "signal", "sl")
 	str(&f.clientAdvertise, "client_advertise")
 	str(&f.portsFileDir, "ports_file_dir")

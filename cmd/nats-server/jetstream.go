@@ -61,6 +61,19 @@ func (p *process) stopJetStream(ctx context.Context, log *slog.Logger) {
 	})
 }
 
+// jsLimitsDecrease reports whether nu lowers a server storage limit of
+// old (defaults filled in), which upstream refuses; raising one reloads.
+func jsLimitsDecrease(old, nu jetstream.Options) bool {
+	o, n := old.WithDefaults(), nu.WithDefaults()
+	return n.MaxMemory < o.MaxMemory || n.MaxStore < o.MaxStore
+}
+
+// withoutLimits is o without the server storage limits.
+func withoutLimits(o jetstream.Options) jetstream.Options {
+	o.MaxMemory, o.MaxStore = 0, 0
+	return o
+}
+
 // checkJetStreamReload refuses a reload that changes JetStream: natsd
 // applies its configuration only at start. The wording is upstream's for
 // the settings upstream refuses too.
@@ -72,13 +85,13 @@ func checkJetStreamReload(oldOn bool, old jetstream.Options, newOn bool, nu jets
 		return nil // the settings of JetStream off do not matter
 	case old.StoreDir != nu.StoreDir:
 		return errors.New("config reload not supported for jetstream storage directory")
-	case old.MaxMemory != nu.MaxMemory || old.MaxStore != nu.MaxStore:
-		return errors.New("config reload not supported for jetstream max memory and store")
+	case jsLimitsDecrease(old, nu):
+		return jetstream.ErrLimitDecrease
 	case old.Domain != nu.Domain:
 		return fmt.Errorf("config reload not supported for JetStreamDomain: old=%v, new=%v", old.Domain, nu.Domain)
 	case old.NonStrict != nu.NonStrict:
 		return fmt.Errorf("config reload not supported for NoJetStreamStrict: old=%v, new=%v", old.NonStrict, nu.NonStrict)
-	case !reflect.DeepEqual(old, nu):
+	case !reflect.DeepEqual(withoutLimits(old), withoutLimits(nu)):
 		return errors.New("config reload not supported for jetstream")
 	}
 	return nil

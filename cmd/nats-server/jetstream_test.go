@@ -32,7 +32,7 @@ func loadJS(t *testing.T, text string, args ...string) (js.Options, bool, error)
 	}
 	f, err := parseFlags(args, io.Discard)
 	require.NoError(t, err)
-	cfg, err := loadConfig(f, io.Discard)
+	cfg, err := loadConfig(f, nil, io.Discard)
 	require.NoError(t, err)
 	return loadJetStream(cfg, f)
 }
@@ -132,7 +132,8 @@ func TestCheckJetStreamReload(t *testing.T) {
 		{"turned on", false, true, base, "config reload not supported for jetstream"},
 		{"turned off", true, false, base, "config reload not supported for jetstream"},
 		{"store dir", true, true, with(func(o *js.Options) { o.StoreDir = "/b" }), "config reload not supported for jetstream storage directory"},
-		{"max memory", true, true, with(func(o *js.Options) { o.MaxMemory = 5 }), "config reload not supported for jetstream max memory and store"},
+		{"max memory up", true, true, with(func(o *js.Options) { o.MaxMemory = 5 }), ""},
+		{"max store down", true, true, with(func(o *js.Options) { o.MaxStore = 1 }), "config reload not supported for decreasing jetstream max memory and store"},
 		{"domain", true, true, with(func(o *js.Options) { o.Domain = "e" }), "config reload not supported for JetStreamDomain: old=d, new=e"},
 		{"strict", true, true, with(func(o *js.Options) { o.NonStrict = true }), "config reload not supported for NoJetStreamStrict: old=false, new=true"},
 		{"accounts", true, true, with(func(o *js.Options) { o.Accounts = map[string]api.AccountLimits{"A": js.Unlimited} }), "config reload not supported for jetstream"},

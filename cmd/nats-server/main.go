@@ -68,7 +68,11 @@ func run(args []string, stdout io.Writer, stderr *os.File) int {
 	if err := f.checkUnsupported(); err != nil {
 		return fail(stderr, err)
 	}
-	cfg, err := loadConfig(f, stderr)
+	if f.reloadCheck != "" && (!f.check || f.configFile == "") {
+		return fail(stderr, errors.New("--reload-check needs -t and -c <file>: nats-server -t -c new.conf --reload-check <pid|pidfile>"))
+	}
+	rec := newRecorder(args)
+	cfg, err := loadConfig(f, rec, stderr)
 	if err != nil {
 		return fail(stderr, err)
 	}
@@ -80,6 +84,9 @@ func run(args []string, stdout io.Writer, stderr *os.File) int {
 	if err != nil {
 		return fail(stderr, err)
 	}
+	if f.check && f.reloadCheck != "" {
+		return reloadCheck(f, stdout, stderr)
+	}
 	if f.check {
 		fmt.Fprintf(stderr, "nats-server: configuration file %s is valid (%s)\n", f.configFile, cfg.Digest)
 		return 0
@@ -88,7 +95,7 @@ func run(args []string, stdout io.Writer, stderr *os.File) int {
 	if err != nil {
 		return fail(stderr, err)
 	}
-	p := &process{f: f, cfg: cfg, co: co, jsOpts: jo, jsOn: jsOn, mqttOpts: mo, ldmDone: make(chan struct{})}
+	p := &process{f: f, args: args, snap: rec, cfg: cfg, co: co, jsOpts: jo, jsOn: jsOn, mqttOpts: mo, ldmDone: make(chan struct{})}
 	return p.serve(stderr)
 }
 
@@ -101,13 +108,13 @@ func fail(stderr io.Writer, err error) int {
 // loadConfig layers the configuration file (if any) and then the flags
 // over the defaults. Warnings are printed; with -t they fail the check, as
 // upstream's does.
-func loadConfig(f *flags, stderr io.Writer) (*fileConfig, error) {
+func loadConfig(f *flags, rec *recorder, stderr io.Writer) (*fileConfig, error) {
 	cfg := defaultFileConfig()
 	if f.check && f.configFile == "" {
 		return nil, errors.New("must specify [-c, --config] option to check configuration file syntax")
 	}
 	if f.configFile != "" {
-		c, warnings, err := parseConfigFile(f.configFile)
+		c, warnings, err := parseConfigFileWith(f.configFile, rec.options())
 		if err != nil {
 			return nil, configError(err)
 		}
@@ -154,6 +161,9 @@ func gitCommit() string {
 // process is a running server and what the command owns around it.
 type process struct {
 	f         *flags
+	args      []string  // the command line, for the reload snapshot
+	snap      *recorder // what the running configuration was parsed from
+	snapFile  string    // the reload snapshot's path, "" before it is written
 	cfg       *fileConfig
 	logs      *logging
 	srv       *server.Server
@@ -174,6 +184,10 @@ type process struct {
 	ldm       bool
 	ldmDone   chan struct{}
 	sigs      chan os.Signal // caught signals (trapSignals)
+	// reloads carries $SYS.REQ.SERVER.<id>.RELOAD requests to the signal
+	// loop, which owns the configuration; nil where the loop does not
+	// serve them.
+	reloads chan chan error
 }
 
 // serve starts the server p describes (f, cfg, co and the JetStream
@@ -223,6 +237,7 @@ func (p *process) serve(stderr *os.File) int {
 		return fail(stderr, err)
 	}
 	p.srv = s
+	s.SetReloader(p.requestReload)
 	if cfg.PidFile != "" {
 		if err := writePidFile(cfg.PidFile); err != nil {
 			log.Log(context.Background(), fatalLevel, "Could not write pidfile: "+err.Error())
@@ -263,6 +278,7 @@ func (p *process) serve(stderr *os.File) int {
 			p.portsFile = path
 		}
 	}
+	p.writeSnapshot(p.snap)
 	return p.waitForSignals()
 }
 
@@ -362,6 +378,9 @@ func (p *process) lameDuck() {
 
 // cleanup removes the pid and ports files and closes the log.
 func (p *process) cleanup() {
+	if p.snapFile != "" {
+		os.Remove(p.snapFile)
+	}
 	if p.portsFile != "" {
 		os.Remove(p.portsFile)
 	}
@@ -372,21 +391,55 @@ func (p *process) cleanup() {
 }
 
 // reload re-reads the configuration file and applies what can change while
-// running (logging, limits, the client listener's TLS, authorization, the
-// users of existing accounts and the cluster's routes). On any error the running configuration is
+// running (see planReload). On any error the running configuration is
 // kept and the error logged.
 func (p *process) reload() {
-	log := p.logs.log
 	if err := p.tryReload(); err != nil {
-		log.Error("Failed to reload server configuration: " + err.Error())
+		p.logs.log.Error("Failed to reload server configuration: " + err.Error())
 	}
 }
 
+// requestReload reloads the configuration on the signal loop, as SIGHUP
+// does, and returns the reload's error. It answers
+// $SYS.REQ.SERVER.<id>.RELOAD on the system goroutine, which a reload
+// never waits for (the system service drops events rather than block).
+func (p *process) requestReload() error {
+	if p.reloads == nil {
+		return errors.New("config reload is not supported on this platform")
+	}
+	done := make(chan error, 1)
+	t := time.NewTimer(shutdownTimeout)
+	defer t.Stop()
+	select {
+	case p.reloads <- done:
+	case <-p.ldmDone:
+		return errors.New("server is shutting down")
+	case <-t.C:
+		return errors.New("config reload timed out")
+	}
+	select {
+	case err := <-done:
+		return err
+	case <-t.C:
+		return errors.New("config reload timed out")
+	}
+}
+
+// running is the configuration the process runs with.
+func (p *process) running() *loaded {
+	return &loaded{cfg: p.cfg, co: p.co, js: p.jsOpts, jsOn: p.jsOn, mqtt: p.mqttOpts}
+}
+
+// tryReload re-reads the configuration file, logs every key that changed
+// ("Reloaded: key = value") and every key refused with the reason
+// ("Reload refused: key: why"), and applies the changes only when nothing
+// is refused, as upstream's reload is all or nothing.
 func (p *process) tryReload() error {
 	if p.f.configFile == "" {
 		return errors.New("can only reload config when a file is provided using -c or --config")
 	}
-	c, warnings, err := parseConfigFile(p.f.configFile)
+	rec := newRecorder(p.args)
+	c, warnings, err := parseConfigFileWith(p.f.configFile, rec.options())
 	if err != nil {
 		return configError(err)
 	}
@@ -397,30 +450,16 @@ func (p *process) tryReload() error {
 	if err := p.f.applyTLS(&c.Config); err != nil {
 		return err
 	}
-	if err := checkReloadable(p.cfg, c); err != nil {
-		return err
-	}
-	co, err := loadCluster(c, p.f)
-	if err != nil {
-		return configError(err)
-	}
-	jo, jsOn, err := loadJetStream(c, p.f)
+	nu, err := load(c, p.f)
 	if err != nil {
 		return err
 	}
-	if err := checkJetStreamReload(p.jsOn, p.jsOpts, jsOn, jo); err != nil {
-		return err
+	plan := planReload(p.running(), nu)
+	for _, r := range plan.refused {
+		p.logs.log.Error("Reload refused: " + r.key + ": " + r.err.Error())
 	}
-	// The mqtt {} block itself does not change (checkReloadable); what
-	// it is checked against (the users) may, as upstream checks again.
-	if _, err := loadMQTT(c, jsOn, co); err != nil {
+	if err := plan.err(); err != nil {
 		return err
-	}
-	// Of the cluster block only routes reload, as upstream's; the rest
-	// needs a restart.
-	routesChanged := !sameRoutes(p.co, co)
-	if !sameCluster(withoutRoutes(p.co), withoutRoutes(co)) {
-		return errors.New("config reload not supported for cluster")
 	}
 	logs := p.logs
 	if c.Log != p.cfg.Log {
@@ -430,7 +469,11 @@ func (p *process) tryReload() error {
 	}
 	opts := c.Options
 	opts.Logger = logs.log
-	if err := p.srv.Reload(opts); err != nil {
+	changed := make([]string, len(plan.changed))
+	for i, ch := range plan.changed {
+		changed[i] = ch.String()
+	}
+	if err := p.srv.ReloadLogged(opts, changed, c.Digest); err != nil {
 		if logs != p.logs {
 			logs.close()
 		}
@@ -442,65 +485,62 @@ func (p *process) tryReload() error {
 		old.close()
 	}
 	p.cfg = c
-	p.co = co
-	if routesChanged && p.cl != nil {
-		p.cl.SetRoutes(co.Routes)
-		p.logs.log.Info("Reloaded: cluster routes")
+	p.co = nu.co
+	p.mqttOpts = nu.mqtt
+	p.jsOpts = nu.js
+	p.snap = rec
+	if plan.routes && p.cl != nil {
+		p.cl.SetRoutes(nu.co.Routes)
 	}
+	if plan.advertise && p.cl != nil {
+		p.cl.AdvertiseConnectURLs()
+	}
+	if plan.jsLimits && p.js != nil {
+		// The plan refused a decrease, the one error SetMaxStorage has.
+		if err := p.js.SetMaxStorage(nu.js.MaxMemory, nu.js.MaxStore); err != nil {
+			p.logs.log.Error("JetStream limits: " + err.Error())
+		}
+	}
+	if plan.pidFile {
+		p.movePidFile(c.PidFile)
+	}
+	if plan.portsFile {
+		p.movePortsFile(c.PortsFileDir)
+	}
+	p.writeSnapshot(p.snap)
 	return nil
 }
 
-// checkReloadable refuses changes that need a restart, with upstream's
-// wording.
-func checkReloadable(old, nu *fileConfig) error {
-	type field struct {
-		name     string
-		old, new any
-	}
-	for _, fl := range []field{
-		{"host", old.Options.Host, nu.Options.Host},
-		{"port", old.Options.Port, nu.Options.Port},
-		{"server_name", old.Options.ServerName, nu.Options.ServerName},
-		{"client_advertise", old.Options.ClientAdvertise, nu.Options.ClientAdvertise},
-		{"no_header_support", old.Options.NoHeaderSupport, nu.Options.NoHeaderSupport},
-		{"disable_sublist_cache", old.Options.NoSublistCache, nu.Options.NoSublistCache},
-		{"pid_file", old.PidFile, nu.PidFile},
-		{"http", old.Monitor, nu.Monitor},
-		{"max_closed_clients", old.Options.MaxClosedClients, nu.Options.MaxClosedClients},
-		{"ports_file_dir", old.PortsFileDir, nu.PortsFileDir},
-		{"accounts", strings.Join(old.Options.Accounts, ","), strings.Join(nu.Options.Accounts, ",")},
-		{"system_account", old.Options.SystemAccount, nu.Options.SystemAccount},
-		{"no_system_account", old.Options.NoSystemAccount, nu.Options.NoSystemAccount},
-	} {
-		if fl.old != fl.new {
-			return fmt.Errorf("config reload not supported for %s: old=%v, new=%v", fl.name, fl.old, fl.new)
+// movePidFile writes the pid file at its new path and removes the old
+// one; "" removes it.
+func (p *process) movePidFile(path string) {
+	if path != "" {
+		if err := writePidFile(path); err != nil {
+			p.logs.log.Error("Could not write pidfile: " + err.Error())
+			return
 		}
 	}
-	// Authorization and the users of existing accounts reload (the
-	// server checks connected clients again). As upstream, no_auth_user
-	// may be removed but not set or changed; the accounts themselves,
-	// their exports, imports, mappings and limits need a restart.
-	if oa, na := noAuthUser(old), noAuthUser(nu); na != "" && na != oa {
-		return fmt.Errorf("config reload not supported for no_auth_user: old=%v, new=%v", oa, na)
+	if p.pidFile != "" && p.pidFile != path {
+		os.Remove(p.pidFile)
 	}
-	if !reflect.DeepEqual(old.Options.Exports, nu.Options.Exports) || !reflect.DeepEqual(old.Options.Imports, nu.Options.Imports) ||
-		!reflect.DeepEqual(old.Options.Mappings, nu.Options.Mappings) || !reflect.DeepEqual(old.Options.AccountLimits, nu.Options.AccountLimits) {
-		return errors.New("config reload not supported for accounts")
+	p.pidFile = path
+}
+
+// movePortsFile writes the ports file into its new directory and removes
+// the old one; "" removes it.
+func (p *process) movePortsFile(dir string) {
+	path := ""
+	if dir != "" {
+		var err error
+		if path, err = writePortsFile(dir, p.srv, p.mon, p.prof, p.cl, p.ws); err != nil {
+			p.logs.log.Error("Error writing ports file: " + err.Error())
+			return
+		}
 	}
-	if !sameWebsocket(old.websocket, nu.websocket) {
-		return errors.New("config reload not supported for websocket")
+	if p.portsFile != "" && p.portsFile != path {
+		os.Remove(p.portsFile)
 	}
-	if err := checkMQTTReload(old.mqtt, nu.mqtt); err != nil {
-		return err
-	}
-	// The client listener's tls {} settings reload (new connections use
-	// them); turning TLS on or off and verify_and_map, which
-	// authentication is built on, need a restart.
-	o, n := &old.Options, &nu.Options
-	if (o.TLSConfig == nil) != (n.TLSConfig == nil) || o.TLSMap != n.TLSMap {
-		return errors.New("config reload not supported for tls")
-	}
-	return nil
+	p.portsFile = path
 }
 
 // noAuthUser is the no_auth_user of c, "" for none.

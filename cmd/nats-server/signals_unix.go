@@ -41,19 +41,26 @@ func sendSignal(arg string) error {
 // with the default action.
 func (p *process) trapSignals() {
 	p.sigs = make(chan os.Signal, 4)
+	p.reloads = make(chan chan error)
 	signal.Notify(p.sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGUSR1, syscall.SIGUSR2)
 }
 
 // waitForSignals serves signals until the server is stopped: INT and TERM
 // shut down (TERM is ignored while lame duck mode runs its course), USR1
-// reopens the log file, HUP reloads the configuration, USR2 enters lame
-// duck mode. It returns the exit code.
+// reopens the log file, HUP reloads the configuration (as does a RELOAD
+// request, see requestReload), USR2 enters lame duck mode. It returns the exit code.
 func (p *process) waitForSignals() int {
 	ch := p.sigs
 	for {
 		select {
 		case <-p.ldmDone:
 			return 0
+		case done := <-p.reloads:
+			err := p.tryReload()
+			if err != nil {
+				p.logs.log.Error("Failed to reload server configuration: " + err.Error())
+			}
+			done <- err
 		case sig := <-ch:
 			p.logs.log.Info(fmt.Sprintf("Trapped %q signal", sig))
 			switch sig {

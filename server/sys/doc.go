@@ -1,16 +1,19 @@
 // Package sys is the system account's service of a natsd server: it
 // answers the $SYS requests ($SYS.REQ.SERVER.<id|PING>.<KIND> for the
-// monitoring kinds and STATSZ, IDZ, PROFILEZ, LDM and KICK; the
-// per-account $SYS.REQ.ACCOUNT.<acc>.<KIND>; $SYS.REQ.USER.INFO),
-// publishes the client CONNECT/DISCONNECT advisories, the failed
-// authentication advisory (CLIENT.AUTH.ERR), the account connection
-// events, the server's LAMEDUCK and SHUTDOWN events and the STATSZ
-// heartbeat, as upstream nats-server does.
+// monitoring kinds and STATSZ, IDZ, PROFILEZ, LDM, KICK and RELOAD (which
+// runs server.Server.ReloadConfig, the reload the configuration's owner
+// set with SetReloader, and answers its error as a 500); the per-account
+// $SYS.REQ.ACCOUNT.<acc>.<KIND>; $SYS.REQ.USER.INFO), publishes the client
+// CONNECT/DISCONNECT advisories, the failed authentication advisory
+// (CLIENT.AUTH.ERR), the account connection events, the server's LAMEDUCK
+// and SHUTDOWN events and the STATSZ heartbeat, as upstream nats-server
+// does.
 //
 // It is built only on the server's public API: one in-process session
 // (server.Server.Attach, Kind "System", bound to the system account) and
 // exported accessors (Varz, Connz, AccountStatz, MonitorRequest,
-// SystemResponse, ServerInfo, KickClient, LameDuckClient, ...). It is the
+// SystemResponse, ServerInfo, KickClient, LameDuckClient, ReloadConfig,
+// ...). It is the
 // proof that the session seam suffices for an in-process service.
 //
 // # Usage

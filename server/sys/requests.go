@@ -11,8 +11,8 @@ import (
 )
 
 // The STATSZ heartbeat and the $SYS requests beyond the monitoring kinds:
-// IDZ, the per-account requests ($SYS.REQ.ACCOUNT.<acc>.<KIND>), USER.INFO
-// and a client's lame duck (LDM). All of them run on the system goroutine
+// IDZ, the per-account requests ($SYS.REQ.ACCOUNT.<acc>.<KIND>), USER.INFO,
+// a client's lame duck (LDM), KICK and RELOAD (Server.ReloadConfig). All of them run on the system goroutine
 // (Service.Run), like the monitoring requests.
 
 // STATSZ heartbeat timing, as upstream: the first one 250ms after start,
@@ -38,6 +38,7 @@ const (
 
 	kindLDM      = "LDM"
 	kindKick     = "KICK"
+	kindReload   = "RELOAD"
 	kindUserInfo = "USER.INFO"
 	// Per-account kinds: "ACC." + the subject's last token.
 	kindAccPrefix = "ACC."
@@ -64,6 +65,7 @@ func extraRequests(id string) []subject {
 		{serverPing + "." + KindIdz, KindIdz},
 		{serverReqPrefix + id + "." + kindLDM, kindLDM},
 		{serverReqPrefix + id + "." + kindKick, kindKick},
+		{serverReqPrefix + id + "." + kindReload, kindReload},
 		{userInfoSubject, kindUserInfo},
 	}
 	for _, k := range accountKinds {
@@ -83,6 +85,10 @@ func (svc *Service) extraAnswer(req request) (func() ([]byte, error), bool) {
 		return func() ([]byte, error) { return clientRequest(s, req.data, s.LameDuckClient) }, true
 	case req.kind == kindKick:
 		return func() ([]byte, error) { return clientRequest(s, req.data, s.KickClient) }, true
+	case req.kind == kindReload:
+		// As upstream: an empty answer on success, the reload's error
+		// (code 500) otherwise; there is no PING form.
+		return func() ([]byte, error) { return reload(s) }, true
 	case req.kind == kindUserInfo:
 		return func() ([]byte, error) { return userInfo(s, req.who) }, true
 	case strings.HasPrefix(req.kind, kindAccPrefix):
@@ -95,6 +101,16 @@ func (svc *Service) extraAnswer(req request) (func() ([]byte, error), bool) {
 		}, true
 	}
 	return nil, false
+}
+
+// reload answers $SYS.REQ.SERVER.<id>.RELOAD: the body is ignored; the
+// answer has no data, and the reload's error as a 500, as upstream's.
+func reload(s *server.Server) ([]byte, error) {
+	resp := snapshot.ServerAPIResponse{Server: s.ServerInfo()}
+	if err := s.ReloadConfig(); err != nil {
+		resp.Error = &snapshot.ServerAPIError{Code: 500, Description: err.Error()}
+	}
+	return json.Marshal(&resp)
 }
 
 // accountFromSubject takes <acc> out of $SYS.REQ.ACCOUNT.<acc>.<KIND>.

@@ -3,8 +3,10 @@ package sys_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -495,5 +497,31 @@ func TestSystemKick(t *testing.T) {
 	r = sysRequest(t, sys, "$SYS.REQ.SERVER."+s.ID()+".KICK", `{"cid":999999}`)
 	require.Equal(t, "no such client id", r["error"].(map[string]any)["description"])
 	_, err = servertest.Connect(t, s, nats.UserInfo("a", "pa")).Request("$SYS.REQ.SERVER."+s.ID()+".KICK", []byte(`{"cid":1}`), time.Second)
+	require.ErrorIs(t, err, nats.ErrNoResponders)
+}
+
+// TestSystemReload: RELOAD runs the reloader the configuration's owner
+// set; without one, or when it fails, the answer carries the error as a
+// 500, as upstream's; only system users reach it.
+func TestSystemReload(t *testing.T) {
+	s := servertest.StartConfig(t, systemConf)
+	sys := servertest.Connect(t, s, nats.UserInfo("sys", "psys"))
+	subject := "$SYS.REQ.SERVER." + s.ID() + ".RELOAD"
+	r := sysRequest(t, sys, subject, "")
+	require.Equal(t, map[string]any{"code": float64(500), "description": server.ErrNoReloader.Error()}, r["error"])
+
+	var calls atomic.Int32 // the reloader runs on the system goroutine
+	s.SetReloader(func() error { calls.Add(1); return nil })
+	r = sysRequest(t, sys, subject, "")
+	require.Nil(t, r["error"])
+	require.Nil(t, r["data"])
+	require.Equal(t, s.ID(), r["server"].(map[string]any)["id"])
+	require.Equal(t, int32(1), calls.Load())
+
+	s.SetReloader(func() error { return errors.New("config reload not supported for server_name: old=, new=x") })
+	r = sysRequest(t, sys, subject, "")
+	require.Equal(t, map[string]any{"code": float64(500), "description": "config reload not supported for server_name: old=, new=x"}, r["error"])
+
+	_, err := servertest.Connect(t, s, nats.UserInfo("a", "pa")).Request(subject, nil, time.Second)
 	require.ErrorIs(t, err, nats.ErrNoResponders)
 }

@@ -1,0 +1,93 @@
+package main
+
+import (
+	"io"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// planFor parses two configurations with no flags and plans the reload
+// from the first to the second.
+func planFor(t *testing.T, from, to string) *reloadPlan {
+	t.Helper()
+	f, err := parseFlags(nil, io.Discard)
+	require.NoError(t, err)
+	dir := t.TempDir()
+	parse := func(name, text string) *loaded {
+		c, _, err := parseConfigFile(writeFile(t, filepath.Join(dir, name), text))
+		require.NoError(t, err)
+		l, err := load(c, f)
+		require.NoError(t, err)
+		return l
+	}
+	return planReload(parse("old.conf", from), parse("new.conf", to))
+}
+
+func keysOf(p *reloadPlan) (changed, refused []string) {
+	for _, c := range p.changed {
+		changed = append(changed, c.key)
+	}
+	for _, r := range p.refused {
+		refused = append(refused, r.key)
+	}
+	return changed, refused
+}
+
+// TestPlanReload checks the diff engine key by key: what it applies, what
+// it refuses, and that an unchanged file plans nothing.
+func TestPlanReload(t *testing.T) {
+	const accounts = "accounts { A { users [{user: a, password: a}] }, B { users [{user: b, password: b}] } }\n"
+	for _, tc := range []struct {
+		name, from, to   string
+		changed, refused []string
+	}{
+		{"nothing", "port: 4222\nmax_payload: 1KB\n", "max_payload: 1024\n", nil, nil},
+		{"logging", "", "debug: true\ntrace: true\nlogtime: false\nmax_traced_msg_len: 10\n",
+			[]string{"debug", "trace", "logtime", "max_traced_msg_len"}, nil},
+		{"limits", "", "max_connections: 5\nmax_subscriptions: 6\nmax_payload: 2KB\nmax_control_line: 1KB\nmax_pending: 10MB\nping_interval: \"5s\"\nping_max: 3\nwrite_deadline: \"3s\"\nmax_closed_clients: 5\nlame_duck_duration: \"30s\"\n",
+			[]string{"max_connections", "max_subscriptions", "max_payload", "max_control_line", "max_pending", "ping_interval", "ping_max", "write_deadline", "lame_duck_duration", "max_closed_clients"}, nil},
+		{"tags", "server_tags: [a]\n", "server_tags: [a, b]\n", []string{"server_tags"}, nil},
+		{"authorization", "authorization { user: a, password: a }\n", "authorization { user: a, password: b }\n", []string{"authorization"}, nil},
+		{"files", "", "pid_file: x.pid\nports_file_dir: /tmp\n", []string{"pid_file", "ports_file_dir"}, nil},
+		{"no_auth_user removed", accounts + "no_auth_user: a\n", accounts, []string{"no_auth_user"}, nil},
+		{"no_auth_user set", accounts, accounts + "no_auth_user: a\n", nil, []string{"no_auth_user"}},
+		{"restart keys", "", "server_name: x\nport: 4333\nno_header_support: true\nhttp_port: 8222\n",
+			nil, []string{"port", "server_name", "no_header_support", "http"}},
+		{"client_advertise", "", "client_advertise: \"h:1\"\n", []string{"client_advertise"}, nil},
+		{"accounts", accounts, "accounts { A { users [{user: a, password: a}] } }\n", []string{"authorization"}, []string{"accounts"}},
+		{"account limits", accounts, "accounts { A { users [{user: a, password: a}], limits { max_connections: 1 } }, B { users [{user: b, password: b}] } }\n",
+			nil, []string{"accounts limits"}},
+		{"mappings", "", "mappings { a: b }\n", nil, []string{"accounts mappings"}},
+		{"system_account", accounts, accounts + "system_account: B\n", nil, []string{"system_account"}},
+		{"both", "", "trace: true\nserver_name: x\n", []string{"trace"}, []string{"server_name"}},
+		{"cluster routes", "cluster { listen: \"127.0.0.1:-1\", routes: [\"nats://127.0.0.1:1\"] }\n", "cluster { listen: \"127.0.0.1:-1\", routes: [\"nats://127.0.0.1:2\"] }\n",
+			[]string{"cluster routes"}, nil},
+		{"cluster keys", "cluster { listen: \"127.0.0.1:-1\" }\n", "cluster { listen: \"127.0.0.1:-1\", pool_size: 5, name: c }\n",
+			nil, []string{"cluster name", "cluster pool_size"}},
+		{"cluster added", "", "cluster { listen: \"127.0.0.1:-1\" }\n", nil, []string{"cluster listen"}},
+		{"websocket", "", "websocket { listen: \"127.0.0.1:-1\", no_tls: true }\n", nil, []string{"websocket"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := planFor(t, tc.from, tc.to)
+			changed, refused := keysOf(p)
+			require.Equal(t, tc.changed, changed)
+			require.Equal(t, tc.refused, refused)
+			require.Equal(t, len(tc.refused) > 0, p.err() != nil)
+		})
+	}
+}
+
+// TestPlanReloadValues: applied keys are logged with their new values as
+// upstream's "Reloaded: key = value"; blocks by name alone; refusals with
+// upstream's wording.
+func TestPlanReloadValues(t *testing.T) {
+	p := planFor(t, "server_tags: [a]\n", "trace: true\nmax_connections: 10\nserver_tags: [b, c]\nauthorization { token: s3cr3t }\nserver_name: x\n")
+	var lines []string
+	for _, c := range p.changed {
+		lines = append(lines, c.String())
+	}
+	require.Equal(t, []string{"trace = true", "max_connections = 10", "server_tags = [b, c]", "authorization"}, lines)
+	require.EqualError(t, p.err(), "config reload not supported for server_name: old=, new=x")
+}
