@@ -619,6 +619,9 @@ func (c *client) processPing() error {
 	c.mu.Lock()
 	c.out.write(pongProto)
 	c.mu.Unlock()
+	if c.traceOn {
+		c.traceOut("PONG")
+	}
 	if c.connected && !c.infoSent && c.opts.Protocol >= 1 {
 		c.infoSent = true
 		c.sendConnectInfo()
@@ -1091,6 +1094,9 @@ func (pc *pubCtx) deliver(sub *subscription, subject, reply []byte, hdrLen int, 
 
 	pc.outMsgs++
 	pc.outBytes += int64(len(payload))
+	if dc.traceOn {
+		dc.traceMsgOut(subject, sub.sid, reply, hdr, payload)
+	}
 	if last {
 		dc.srv.removeLocalSub(dc.acc, sub)
 	}
@@ -1343,6 +1349,9 @@ func (c *client) processPingTimer() {
 	c.out.write(pingProto)
 	c.pingTimer.Reset(time.Duration(s.pingInterval.Load()))
 	c.mu.Unlock()
+	if c.traceOn {
+		c.traceOut("PING")
+	}
 	c.signal()
 }
 
@@ -1350,6 +1359,9 @@ func (c *client) sendOK() {
 	c.mu.Lock()
 	c.out.write(okProto)
 	c.mu.Unlock()
+	if c.traceOn {
+		c.traceOut("OK")
+	}
 	c.queueFlush(c)
 }
 
@@ -1359,7 +1371,7 @@ func (c *client) sendErr(text string) {
 	c.out.write(protocol.AppendErr(nil, text))
 	c.mu.Unlock()
 	if c.traceOn {
-		c.srv.log.Log(context.Background(), LevelTrace, c.logPrefix+" - ->> [-ERR '"+text+"']")
+		c.traceOut("-ERR '" + text + "'")
 	}
 	c.queueFlush(c)
 }
@@ -1540,5 +1552,8 @@ func (c *client) traceIn(f *protocol.Frame) {
 	default:
 		line = f.Op.String()
 	}
-	c.srv.log.Log(context.Background(), LevelTrace, c.logPrefix+" - <<- ["+line+"]")
+	c.trace("<<- [" + line + "]")
+	if f.Op == protocol.OpPub || f.Op == protocol.OpHPub {
+		c.tracePayload(true, f.Payload)
+	}
 }

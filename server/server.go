@@ -101,6 +101,8 @@ type Server struct {
 	maxPingsOut         atomic.Int32
 	writeDeadline       atomic.Int64
 	noFastProducerStall atomic.Bool
+	traceVerbose        atomic.Bool
+	maxTracedMsgLen     atomic.Int64
 	unauthLimits        unauthLimits
 
 	// unauth lists the connections that have not authenticated yet,
@@ -222,10 +224,10 @@ func New(opts Options) (*Server, error) {
 		return nil, err
 	}
 	s.auth.Store(sa)
+	s.applyLimits(&opts) // before the system service, which reads them
 	if err = s.startSystem(); err != nil {
 		return nil, err
 	}
-	s.applyLimits(&opts)
 	name := opts.ServerName
 	if name == "" {
 		name = id
@@ -259,6 +261,8 @@ func (s *Server) applyLimits(o *Options) {
 	s.maxPingsOut.Store(int32(o.MaxPingsOut))
 	s.writeDeadline.Store(int64(o.WriteDeadline))
 	s.noFastProducerStall.Store(o.NoFastProducerStall)
+	s.traceVerbose.Store(o.TraceVerbose)
+	s.maxTracedMsgLen.Store(int64(o.MaxTracedMsgLen))
 	s.unauthLimits.max.Store(o.unauthMax())
 	s.unauthLimits.connMax.Store(o.unauthConnMax())
 }
@@ -632,6 +636,8 @@ func (s *Server) Reload(opts Options) error {
 	s.opts.MaxPingsOut = opts.MaxPingsOut
 	s.opts.WriteDeadline = opts.WriteDeadline
 	s.opts.NoFastProducerStall = opts.NoFastProducerStall
+	s.opts.TraceVerbose = opts.TraceVerbose
+	s.opts.MaxTracedMsgLen = opts.MaxTracedMsgLen
 	s.opts.MaxUnauthMemory = opts.MaxUnauthMemory
 	s.opts.MaxUnauthConnMemory = opts.MaxUnauthConnMemory
 	s.opts.LameDuckDuration = opts.LameDuckDuration

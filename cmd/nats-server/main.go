@@ -184,6 +184,7 @@ func (p *process) serve(stderr *os.File) int {
 
 	opts := cfg.Options
 	opts.Logger = log
+	opts.TraceVerbose, opts.MaxTracedMsgLen = cfg.Log.TraceVerbose, cfg.Log.MaxTracedMsgLen
 	opts.GitCommit = gitCommit()
 	opts.ConfigFile = f.configFile
 	if p.jsOn {
@@ -397,6 +398,7 @@ func (p *process) tryReload() error {
 	}
 	opts := c.Options
 	opts.Logger = logs.log
+	opts.TraceVerbose, opts.MaxTracedMsgLen = c.Log.TraceVerbose, c.Log.MaxTracedMsgLen
 	if err := p.srv.Reload(opts); err != nil {
 		if logs != p.logs {
 			logs.close()
