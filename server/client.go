@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"natsd.dev/auth"
+	"natsd.dev/server/snapshot"
 	"natsd.dev/protocol"
 	"natsd.dev/sublist"
 )
@@ -128,6 +129,9 @@ type pubCtx struct {
 	refused   bool
 	qFull     bool // a queue member's session queue was full
 	msg       Msg  // handed to synchronous (InternalClient) handlers
+	// mt is the trace of the message being delivered (msgtrace.go);
+	// nil for almost every message.
+	mt *msgTrace
 	// origin is where the message being delivered came from, matched
 	// against the links' forwarding policies.
 	origin ConnKind
@@ -692,8 +696,22 @@ func (c *client) HandleLine(f *protocol.Frame) error {
 func (c *client) processPub(f *protocol.Frame) error {
 	c.inMsgs++
 	c.inBytes += int64(len(f.Payload))
+	var mt *msgTrace
+	if tracedHeader(f.HeaderLen, f.Payload) {
+		mt = newMsgTrace(c, snapshot.MsgTraceKindClient, c.opts.Name, c.acc, f.Subject, f.HeaderLen, f.Payload)
+		if mt != nil && c.publisher != nil && !c.publisher.CanPublish([]byte(mt.dest)) && !c.allowReply([]byte(mt.dest)) {
+			// As upstream: no events to a subject the publisher
+			// may not publish to (CVE-2026-33249), nor the message.
+			c.pubViolation([]byte(mt.dest))
+			return nil
+		}
+	}
 	if c.publisher != nil && !c.publisher.CanPublish(f.Subject) && !c.allowReply(f.Subject) {
 		c.pubViolation(f.Subject)
+		if mt != nil {
+			mt.ingressError(errTextPubViolation + strconv.Quote(string(f.Subject)))
+			c.srv.sendTrace(mt)
+		}
 		return nil
 	}
 	hdr := f.HeaderLen
@@ -707,7 +725,12 @@ func (c *client) processPub(f *protocol.Frame) error {
 		// its own subject reads +OK, then MSG.
 		c.sendOK()
 	}
+	c.pub.mt = mt
 	c.srv.deliverMsg(&c.pub, c, c.acc, f.Subject, f.Reply, hdr, f.Payload)
+	if mt != nil {
+		c.pub.mt = nil
+		c.srv.sendTrace(mt)
+	}
 	if c.pub.refused {
 		c.refusedPub(f.Subject)
 	}
@@ -883,7 +906,7 @@ func (s *Server) deliverMsg(pc *pubCtx, from *client, acc *Account, subject, rep
 	} else {
 		matched = s.deliverLocal(pc, from, acc, subject, reply, hdrLen, payload)
 	}
-	if !matched && len(reply) > 0 && from.opts.NoResponders {
+	if !matched && len(reply) > 0 && from.opts.NoResponders && (pc.mt == nil || !pc.mt.only) {
 		s.sendNoResponders(pc, from, subject, reply)
 	}
 }
@@ -904,7 +927,11 @@ func (s *Server) deliverLocal(pc *pubCtx, from *client, acc *Account, subject, r
 		pc.queueDone(pc.deliverQueue(r.Queues[i].Members, nil, skip, subject, reply, hdrLen, payload))
 	}
 	if len(pc.routes) > 0 {
-		pc.sendRoutes(acc, subject, reply, hdrLen, payload)
+		if pc.mt != nil {
+			pc.mt.sendRoutes(pc, acc, subject, reply, hdrLen, payload)
+		} else {
+			pc.sendRoutes(acc, subject, reply, hdrLen, payload)
+		}
 	}
 	return true
 }
@@ -924,6 +951,14 @@ func (s *Server) deliverRouted(pc *pubCtx, from *client, origin ConnKind, acc *A
 		return
 	}
 	pc.origin = origin
+	if tracedHeader(hdrLen, payload) {
+		from.mu.Lock()
+		name := from.name
+		from.mu.Unlock()
+		if pc.mt = newMsgTrace(from, snapshot.MsgTraceKindRouter, name, acc, subject, hdrLen, payload); pc.mt != nil {
+			defer func(mt *msgTrace) { pc.mt = nil; s.sendTrace(mt) }(pc.mt)
+		}
+	}
 	r := acc.sl.MatchBytes(subject)
 	pc.deliverPlain(r.Plain, from, nil, subject, reply, hdrLen, payload)
 	if len(queues) > 0 {
@@ -934,7 +969,11 @@ func (s *Server) deliverRouted(pc *pubCtx, from *client, origin ConnKind, acc *A
 		}
 	}
 	if len(pc.routes) > 0 {
-		pc.sendRoutes(acc, subject, reply, hdrLen, payload)
+		if pc.mt != nil {
+			pc.mt.sendRoutes(pc, acc, subject, reply, hdrLen, payload)
+		} else {
+			pc.sendRoutes(acc, subject, reply, hdrLen, payload)
+		}
 	}
 }
 
@@ -1007,6 +1046,9 @@ func namedQueue(queues [][]byte, name string) bool {
 // deliver appends one message to sub's client, or runs an internal
 // handler. It reports whether the message was taken.
 func (pc *pubCtx) deliver(sub *subscription, subject, reply []byte, hdrLen int, payload []byte) bool {
+	if pc.mt != nil && (sub.sq != nil || sub.handler != nil) && pc.mt.egress(sub) {
+		return true // trace only
+	}
 	if sub.sq != nil {
 		return pc.enqueue(sub, subject, reply, hdrLen, payload)
 	}
@@ -1026,6 +1068,9 @@ func (pc *pubCtx) deliver(sub *subscription, subject, reply []byte, hdrLen int, 
 	}
 	if f := sub.filter.Load(); f != nil && !f.CanDeliver(subject) {
 		return false
+	}
+	if pc.mt != nil && pc.mt.egress(sub) {
+		return true // trace only
 	}
 	dc := sub.client
 	dc.mu.Lock()

@@ -213,17 +213,38 @@ func (s *Server) deliverLinked(pc *pubCtx, from *client, acc *Account, subject, 
 		l = &noLinks // only system imports
 	}
 	if depth == 0 && l.mappings != nil {
-		subject = l.mapSubject(subject)
+		mapped := l.mapSubject(subject)
+		if pc.mt != nil && string(mapped) != string(subject) {
+			pc.mt.mapped(mapped)
+		}
+		subject = mapped
 	}
 	if l.exportsServices && replies.IsReply(subject) {
 		if r, ok := l.resp.Take(string(subject)); ok {
 			if depth >= maxImportDepth {
 				return false
 			}
+			if mt := pc.mt; mt != nil {
+				if mt.only {
+					return true
+				}
+				pc.mt = nil
+				defer func() { pc.mt = mt }()
+				hdrLen, payload = mt.disabled(hdrLen, payload)
+			}
 			return s.deliverIn(pc, from, r.acc, []byte(r.reply), nil, hdrLen, payload, depth+1)
 		}
 	}
 	matched := s.deliverLocal(pc, from, acc, subject, reply, hdrLen, payload)
+	if mt := pc.mt; mt != nil && (l.importers != nil || depth < maxImportDepth) {
+		// A trace ends at the account boundary (msgtrace.go).
+		if mt.only {
+			return matched
+		}
+		pc.mt = nil
+		defer func() { pc.mt = mt }()
+		hdrLen, payload = mt.disabled(hdrLen, payload)
+	}
 	if l.importers != nil {
 		for _, si := range l.importers.MatchBytes(subject).Plain {
 			var local []byte

@@ -112,6 +112,14 @@ func (l *Link) ReasonText(r LinkCloseReason) string {
 	return r.String()
 }
 
+// SetRemoteName records the peer server's name, which message trace
+// events give for the link (its Nats-Trace-Hop egresses and ingresses).
+func (l *Link) SetRemoteName(name string) {
+	l.c.mu.Lock()
+	l.c.name = name
+	l.c.mu.Unlock()
+}
+
 // SetHeaders says whether the peer takes messages with headers (HMSG);
 // without, headers are stripped from what is delivered to it.
 func (l *Link) SetHeaders(on bool) {

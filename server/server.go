@@ -102,6 +102,7 @@ type Server struct {
 	writeDeadline       atomic.Int64
 	noFastProducerStall atomic.Bool
 	traceVerbose        atomic.Bool
+	traceClients        traceClients // publish message trace events
 	maxTracedMsgLen     atomic.Int64
 	unauthLimits        unauthLimits
 

@@ -813,6 +813,7 @@ func (r *route) processInfo(arg []byte) error {
 	}
 	r.infoReceived = true
 	r.remoteID, r.remoteName = info.ID, info.Name
+	r.link.SetRemoteName(info.Name)
 	r.connectURLs = info.ConnectURLs
 	r.routeURL = info.IP
 	if !r.solicited && info.RouteAccount != "" {
