@@ -14,8 +14,8 @@ import (
 	"time"
 
 	"natsd.dev/auth"
-	"natsd.dev/server/snapshot"
 	"natsd.dev/protocol"
+	"natsd.dev/server/snapshot"
 	"natsd.dev/sublist"
 )
 
