@@ -132,6 +132,9 @@ type pubCtx struct {
 	// mt is the trace of the message being delivered (msgtrace.go);
 	// nil for almost every message.
 	mt *msgTrace
+	// mtCut is the trace of a message being delivered past an account
+	// boundary, where it is no longer traced (msgtrace.go).
+	mtCut *msgTrace
 	// origin is where the message being delivered came from, matched
 	// against the links' forwarding policies.
 	origin ConnKind
@@ -927,9 +930,13 @@ func (s *Server) deliverLocal(pc *pubCtx, from *client, acc *Account, subject, r
 		pc.queueDone(pc.deliverQueue(r.Queues[i].Members, nil, skip, subject, reply, hdrLen, payload))
 	}
 	if len(pc.routes) > 0 {
-		if pc.mt != nil {
+		switch {
+		case pc.mt != nil:
 			pc.mt.sendRoutes(pc, acc, subject, reply, hdrLen, payload)
-		} else {
+		case pc.mtCut != nil:
+			h, p := pc.mtCut.disabled(hdrLen, payload)
+			pc.sendRoutes(acc, subject, reply, h, p)
+		default:
 			pc.sendRoutes(acc, subject, reply, hdrLen, payload)
 		}
 	}

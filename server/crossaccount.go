@@ -225,30 +225,35 @@ func (s *Server) deliverLinked(pc *pubCtx, from *client, acc *Account, subject, 
 				return false
 			}
 			if mt := pc.mt; mt != nil {
+				// A trace ends at the account boundary (msgtrace.go).
 				if mt.only {
 					return true
 				}
-				pc.mt = nil
-				defer func() { pc.mt = mt }()
+				pc.mt, pc.mtCut = nil, mt
+				defer func() { pc.mt, pc.mtCut = mt, nil }()
 				hdrLen, payload = mt.disabled(hdrLen, payload)
 			}
 			return s.deliverIn(pc, from, r.acc, []byte(r.reply), nil, hdrLen, payload, depth+1)
 		}
 	}
 	matched := s.deliverLocal(pc, from, acc, subject, reply, hdrLen, payload)
-	if mt := pc.mt; mt != nil && (l.importers != nil || depth < maxImportDepth) {
-		// A trace ends at the account boundary (msgtrace.go).
-		if mt.only {
-			return matched
-		}
-		pc.mt = nil
-		defer func() { pc.mt = mt }()
-		hdrLen, payload = mt.disabled(hdrLen, payload)
+	mt := pc.mt
+	if mt != nil {
+		// A trace ends at the account boundary (msgtrace.go): what
+		// crosses it is delivered untraced (or not at all, trace only).
+		pc.mt, pc.mtCut = nil, mt
+		defer func() { pc.mt, pc.mtCut = mt, nil }()
 	}
 	if l.importers != nil {
 		for _, si := range l.importers.MatchBytes(subject).Plain {
 			var local []byte
 			local, pc.subjBuf = si.localSubject(pc.subjBuf[:0], subject)
+			if mt != nil {
+				mt.streamExport(si.to, local)
+				if mt.only {
+					continue
+				}
+			}
 			if s.deliverLocal(pc, from, si.to, local, reply, hdrLen, payload) {
 				matched = true
 			}
@@ -329,6 +334,15 @@ func (s *Server) deliverService(pc *pubCtx, from *client, acc *Account, si *serv
 			return false
 		}
 		target = []byte(mapped)
+	}
+	if mt := pc.mtCut; mt != nil {
+		if depth == 0 {
+			mt.serviceImport(si.to, subject, target)
+		}
+		if mt.only {
+			return true
+		}
+		hdrLen, payload = mt.disabled(hdrLen, payload)
 	}
 	var rs string
 	el := si.to.links // never nil: the exporter has exportsServices

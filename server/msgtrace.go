@@ -26,8 +26,11 @@ import (
 // destination (else the message is refused with a publish violation for
 // the destination, CVE-2026-33249), and a destination that is not a
 // valid subject disables tracing with an error logged. A trace ends at an
-// account boundary: imports and exports deliver the message untraced
-// (allow_trace is not supported), or, trace-only, not at all. Not done:
+// account boundary, as upstream's without allow_trace (not supported): a
+// stream export ("se") or service import ("si") event, then the message
+// is delivered untraced (or, trace only, not at all); a service's
+// exporter gets it with Nats-Trace-Dest "trace disabled", as do routes
+// past the boundary. Not done:
 // JetStream ("js") events, the traceparent (trace context) activation
 // and the account's msg_trace settings, compressed events.
 //
@@ -128,6 +131,22 @@ func (mt *msgTrace) disabled(hdrLen int, payload []byte) (int, []byte) {
 	h := withHeader(payload[:hdrLen], traceDestHeader, traceDisabled)
 	n := len(h)
 	return n, append(h, payload[hdrLen:]...)
+}
+
+// streamExport records the message crossing into acc through a stream
+// import, as local there; the trace ends there.
+func (mt *msgTrace) streamExport(acc *Account, local []byte) {
+	mt.ev.Events = append(mt.ev.Events, &snapshot.MsgTraceStreamExport{
+		Type: snapshot.MsgTraceTypeStreamExport, Time: time.Now().UTC(), Account: acc.Name, To: string(local),
+	})
+}
+
+// serviceImport records the message crossing into the exporting account
+// acc of a service import, from subject to target; the trace ends there.
+func (mt *msgTrace) serviceImport(acc *Account, subject, target []byte) {
+	mt.ev.Events = append(mt.ev.Events, &snapshot.MsgTraceServiceImport{
+		Type: snapshot.MsgTraceTypeServiceImport, Time: time.Now().UTC(), Account: acc.Name, From: string(subject), To: string(target),
+	})
 }
 
 // ingressError records why the server refused the message.

@@ -33,6 +33,7 @@ type traceEvent struct {
 		Name    string    `json:"name"`
 		Account string    `json:"acc"`
 		Subject string    `json:"subj"`
+		From    string    `json:"from"`
 		To      string    `json:"to"`
 		Sub     string    `json:"sub"`
 		Queue   string    `json:"queue"`
@@ -46,7 +47,7 @@ func (e *traceEvent) summary() []string {
 	var out []string
 	for _, ev := range e.Events {
 		line := ev.Type + " kind=" + strconv.Itoa(ev.Kind) + " name=" + ev.Name
-		for _, kv := range [][2]string{{"acc", ev.Account}, {"subj", ev.Subject}, {"to", ev.To}, {"sub", ev.Sub}, {"queue", ev.Queue}, {"hop", ev.Hop}, {"error", ev.Error}} {
+		for _, kv := range [][2]string{{"acc", ev.Account}, {"subj", ev.Subject}, {"from", ev.From}, {"to", ev.To}, {"sub", ev.Sub}, {"queue", ev.Queue}, {"hop", ev.Hop}, {"error", ev.Error}} {
 			if kv[1] != "" {
 				line += " " + kv[0] + "=" + kv[1]
 			}
@@ -223,4 +224,78 @@ func TestMsgTraceAcrossRoute(t *testing.T) {
 	d, err := got.NextMsg(5 * time.Second)
 	require.NoError(t, err)
 	require.Equal(t, "hi", string(d.Data))
+}
+
+const msgTraceAccountsConf = `
+accounts {
+  A: { users: [{user: a, password: a}], exports: [{stream: "ev.>"}, {service: "svc.>"}] }
+  B: {
+    users: [{user: b, password: b}]
+    imports: [{stream: {account: A, subject: "ev.>"}}, {service: {account: A, subject: "svc.>"}, to: "bsvc.>"}]
+  }
+}
+`
+
+// runMsgTraceAccounts traces a stream export and a service import at the
+// server at url: each trace ends at the account boundary with an "se" or
+// "si" event; the stream's importer gets the message as published, the
+// service's exporter with Nats-Trace-Dest "trace disabled".
+func runMsgTraceAccounts(t *testing.T, url string) [][]string {
+	t.Helper()
+	a := servertest.ConnectWhenReady(t, url, nats.UserInfo("a", "a"), nats.Name("a"))
+	b := servertest.ConnectWhenReady(t, url, nats.UserInfo("b", "b"), nats.Name("b"))
+	trA, err := a.SubscribeSync("tr")
+	require.NoError(t, err)
+	svc, err := a.SubscribeSync("svc.>")
+	require.NoError(t, err)
+	trB, err := b.SubscribeSync("tr")
+	require.NoError(t, err)
+	evs, err := b.SubscribeSync("ev.>")
+	require.NoError(t, err)
+	require.NoError(t, a.Flush())
+	require.NoError(t, b.Flush())
+	var out [][]string
+
+	m := nats.NewMsg("ev.x")
+	m.Header.Set("Nats-Trace-Dest", "tr")
+	m.Data = []byte("ev")
+	require.NoError(t, a.PublishMsg(m))
+	out = append(out, nextTrace(t, trA).summary())
+	got, err := evs.NextMsg(5 * time.Second)
+	require.NoError(t, err)
+	require.Equal(t, "tr", got.Header.Get("Nats-Trace-Dest"))
+
+	m = nats.NewMsg("bsvc.x")
+	m.Header.Set("Nats-Trace-Dest", "tr")
+	m.Reply = "rep"
+	m.Data = []byte("req")
+	require.NoError(t, b.PublishMsg(m))
+	out = append(out, nextTrace(t, trB).summary())
+	got, err = svc.NextMsg(5 * time.Second)
+	require.NoError(t, err)
+	require.Equal(t, "trace disabled", got.Header.Get("Nats-Trace-Dest"))
+	return out
+}
+
+var msgTraceAccountsWant = [][]string{
+	{"in kind=0 name=a acc=A subj=ev.x", "se kind=0 name= acc=B to=ev.x"},
+	{"in kind=0 name=b acc=B subj=bsvc.x", "si kind=0 name= acc=A from=bsvc.x to=svc.x"},
+}
+
+// TestMsgTraceAccountBoundary: a trace ends where the message crosses
+// into another account (allow_trace is not supported), as upstream's
+// does by default; the same events as upstream's when
+// NATSD_UPSTREAM_SERVER is set.
+func TestMsgTraceAccountBoundary(t *testing.T) {
+	conf := writeFile(t, filepath.Join(t.TempDir(), "acc.conf"), msgTraceAccountsConf)
+	p := start(t, "-c", conf)
+	require.Equal(t, msgTraceAccountsWant, runMsgTraceAccounts(t, p.url()))
+
+	if testing.Short() {
+		return
+	}
+	bin := servertest.UpstreamBinary(t)
+	port := servertest.FreePorts(t, 1)[0]
+	servertest.StartProcess(t, bin, "-a", "127.0.0.1", "-p", strconv.Itoa(port), "-c", conf)
+	require.Equal(t, msgTraceAccountsWant, runMsgTraceAccounts(t, "nats://127.0.0.1:"+strconv.Itoa(port)), "upstream's events")
 }

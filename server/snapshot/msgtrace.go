@@ -63,6 +63,25 @@ type MsgTraceSubjectMapping struct {
 	MappedTo string    `json:"to"`
 }
 
+// MsgTraceStreamExport is the message crossing into the importing
+// account Account of a stream export, as subject To there.
+type MsgTraceStreamExport struct {
+	Type    string    `json:"type"`
+	Time    time.Time `json:"ts"`
+	Account string    `json:"acc"`
+	To      string    `json:"to"`
+}
+
+// MsgTraceServiceImport is the message crossing into the exporting
+// account Account of a service import, from subject From to To.
+type MsgTraceServiceImport struct {
+	Type    string    `json:"type"`
+	Time    time.Time `json:"ts"`
+	Account string    `json:"acc"`
+	From    string    `json:"from"`
+	To      string    `json:"to"`
+}
+
 // MsgTraceEgress is one connection the message left through: a client
 // (with the subscription and queue group that took it) or a remote
 // server (with the hop the copy was given, Nats-Trace-Hop).
