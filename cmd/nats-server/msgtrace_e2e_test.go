@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"os"
 	"path/filepath"
 	"strconv"
 	"testing"
@@ -224,6 +225,24 @@ func TestMsgTraceAcrossRoute(t *testing.T) {
 	d, err := got.NextMsg(5 * time.Second)
 	require.NoError(t, err)
 	require.Equal(t, "hi", string(d.Data))
+
+	// The nats CLI's "nats trace" reads both servers' events.
+	if os.Getenv(natsCLIEnv) == "" {
+		return
+	}
+	out := newNatsCLI(t, natsCLIBinary(t), a).run("trace", "x.cli", "hello")
+	for _, want := range []string{
+		`server:"A"`, `--> Router "B" rid:`, `Router "A" rid:`, `server:"B"`,
+		`--C Client "remote" cid:`, `subject:"x.>"`, "Router: 1", "Client: 1",
+	} {
+		require.Contains(t, out, want)
+	}
+	// Without --deliver the CLI traces only: the next message the
+	// remote subscriber gets is the marker published after it.
+	require.NoError(t, pub.Publish("x.marker", nil))
+	d, err = got.NextMsg(5 * time.Second)
+	require.NoError(t, err)
+	require.Equal(t, "x.marker", d.Subject)
 }
 
 const msgTraceAccountsConf = `
