@@ -474,6 +474,9 @@ func (r *route) traceIn(f *protocol.Frame) {
 		line += " {...}" // may carry the route's password
 	}
 	r.cl.log.Log(context.Background(), server.LevelTrace, r.prefix+" - <<- ["+line+"]")
+	if f.Op == protocol.OpRMsg || f.Op == protocol.OpHMsg {
+		r.link.TracePayload(f.Payload)
+	}
 }
 
 func (r *route) initParser() {
