@@ -874,6 +874,9 @@ func (c *client) processUnsub(f *protocol.Frame) error {
 	c.mu.Unlock()
 	if remove {
 		c.srv.removeLocalSub(c.acc, sub)
+		if c.traceOn {
+			c.traceDelSub(sub.sid)
+		}
 	}
 	if c.opts.Verbose {
 		c.sendOK()
@@ -1151,6 +1154,9 @@ func (pc *pubCtx) deliver(sub *subscription, subject, reply []byte, hdrLen int, 
 	}
 	if last {
 		dc.srv.removeLocalSub(dc.acc, sub)
+		if dc.traceOn {
+			dc.traceDelSub(sub.sid)
+		}
 	}
 	if slow {
 		dc.slowConsumer(reasonSlowConsumerPending)
@@ -1530,6 +1536,11 @@ func (c *client) closeWith(reason closeReason, flush bool) {
 			s.notifyFrom(ConnClient, nil, acc, sub.Subject, sub.Queue, false)
 		}
 		s.interestMu.RUnlock()
+		if c.traceOn {
+			for _, sub := range subs {
+				c.traceDelSub(sub.Value.sid)
+			}
+		}
 	}
 	s.mu.Lock()
 	delete(s.clients, c.cid)

@@ -85,3 +85,9 @@ func (c *client) traceSystem() {
 		c.traceOn, c.logPrefix = true, sysTracePrefix
 	}
 }
+
+// traceDelSub logs the removal of a subscription (an UNSUB, its last
+// message delivered, the connection closed) as upstream does.
+func (c *client) traceDelSub(sid []byte) {
+	c.trace("<-> [DELSUB " + string(sid) + "]")
+}

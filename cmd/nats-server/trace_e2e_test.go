@@ -63,17 +63,41 @@ var traceWant = []string{
 	`->> [PONG]`,
 }
 
+// delSubSession removes subscriptions each way upstream traces as
+// DELSUB: an UNSUB, the last message of an UNSUB with a maximum, and the
+// connection's close.
+const delSubSession = `CONNECT {"verbose":false}` + "\r\nSUB foo 1\r\nSUB bar 2\r\nSUB baz 3\r\nUNSUB 1\r\nUNSUB 2 1\r\nPUB bar 1\r\nx\r\nPING\r\n"
+
+var delSubWant = []string{
+	`<<- [CONNECT {"verbose":false}]`,
+	`<<- [SUB foo 1]`,
+	`<<- [SUB bar 2]`,
+	`<<- [SUB baz 3]`,
+	`<<- [UNSUB 1]`,
+	`<-> [DELSUB 1]`,
+	`<<- [UNSUB 2 1]`,
+	`<<- [PUB bar 1]`,
+	`<<- MSG_PAYLOAD: ["x"]`,
+	`->> [MSG bar 2 1]`,
+	`->> MSG_PAYLOAD: ["x"]`,
+	`<-> [DELSUB 2]`,
+	`<<- [PING]`,
+	`->> [PONG]`,
+	`<-> [DELSUB 3]`,
+}
+
 var traceLine = regexp.MustCompile(`\[TRC\] 127\.0\.0\.1:\d+ - cid:\d+ - (.*)$`)
 
-// runTraceSession plays traceSession on port and returns the connection's
-// trace lines from log up to its PONG.
-func runTraceSession(t *testing.T, port int, log *servertest.Logs) []string {
+// runTraceSession plays script (ending with PING) on port, closes the
+// connection once the PONG came, and returns the connection's trace
+// lines from log up to the line last.
+func runTraceSession(t *testing.T, port int, log *servertest.Logs, script, last string) []string {
 	t.Helper()
 	c, err := net.DialTimeout("tcp", "127.0.0.1:"+strconv.Itoa(port), 5*time.Second)
 	require.NoError(t, err)
 	defer c.Close()
 	require.NoError(t, c.SetDeadline(time.Now().Add(10*time.Second)))
-	_, err = c.Write([]byte(traceSession))
+	_, err = c.Write([]byte(script))
 	require.NoError(t, err)
 	r := bufio.NewReader(c)
 	for {
@@ -83,12 +107,13 @@ func runTraceSession(t *testing.T, port int, log *servertest.Logs) []string {
 			break
 		}
 	}
-	log.WaitFor(t, "->> [PONG]")
+	c.Close()
+	log.WaitFor(t, last)
 	var got []string
 	for _, l := range strings.Split(log.String(), "\n") {
 		if m := traceLine.FindStringSubmatch(l); m != nil {
 			got = append(got, m[1])
-			if m[1] == "->> [PONG]" {
+			if m[1] == last {
 				break
 			}
 		}
@@ -97,12 +122,15 @@ func runTraceSession(t *testing.T, port int, log *servertest.Logs) []string {
 }
 
 // TestTraceOutboundAndPayloads: -V traces what the server sends (+OK,
-// MSG, HMSG, PONG) and every payload, cut at max_traced_msg_len, line for
+// MSG, HMSG, PONG), every payload, cut at max_traced_msg_len, and each
+// subscription's removal (DELSUB), line for
 // line as upstream does (compared with the upstream binary when
 // NATSD_UPSTREAM_SERVER is set).
 func TestTraceOutboundAndPayloads(t *testing.T) {
 	p := start(t, "-V", "--max_traced_msg_len", "6")
-	require.Equal(t, traceWant, runTraceSession(t, p.port, p.log))
+	require.Equal(t, traceWant, runTraceSession(t, p.port, p.log, traceSession, "->> [PONG]"))
+	q := start(t, "-V")
+	require.Equal(t, delSubWant, runTraceSession(t, q.port, q.log, delSubSession, "<-> [DELSUB 3]"))
 
 	if os.Getenv(servertest.UpstreamEnv) == "" {
 		return
@@ -111,7 +139,11 @@ func TestTraceOutboundAndPayloads(t *testing.T) {
 	port := servertest.FreePorts(t, 1)[0]
 	logs := servertest.StartProcess(t, bin, "-a", "127.0.0.1", "-p", strconv.Itoa(port), "-V", "--max_traced_msg_len", "6")
 	servertest.WaitListening(t, "127.0.0.1:"+strconv.Itoa(port))
-	require.Equal(t, traceWant, runTraceSession(t, port, logs), "upstream's trace")
+	require.Equal(t, traceWant, runTraceSession(t, port, logs, traceSession, "->> [PONG]"), "upstream's trace")
+	port = servertest.FreePorts(t, 1)[0]
+	logs = servertest.StartProcess(t, bin, "-a", "127.0.0.1", "-p", strconv.Itoa(port), "-V")
+	servertest.WaitListening(t, "127.0.0.1:"+strconv.Itoa(port))
+	require.Equal(t, delSubWant, runTraceSession(t, port, logs, delSubSession, "<-> [DELSUB 3]"), "upstream's trace")
 }
 
 // TestTraceVerboseSystemAccount: -VV traces the system account's
