@@ -157,7 +157,7 @@ func TestMsgTraceSingleServer(t *testing.T) {
 	p := start(t, "-c", conf)
 	require.Equal(t, msgTraceWant, runMsgTrace(t, p.url()))
 
-	if testing.Short() {
+	if os.Getenv(servertest.UpstreamEnv) == "" {
 		return
 	}
 	bin := servertest.UpstreamBinary(t)
@@ -310,7 +310,7 @@ func TestMsgTraceAccountBoundary(t *testing.T) {
 	p := start(t, "-c", conf)
 	require.Equal(t, msgTraceAccountsWant, runMsgTraceAccounts(t, p.url()))
 
-	if testing.Short() {
+	if os.Getenv(servertest.UpstreamEnv) == "" {
 		return
 	}
 	bin := servertest.UpstreamBinary(t)
