@@ -225,10 +225,13 @@ func New(opts Options) (*Server, error) {
 		return nil, err
 	}
 	s.auth.Store(sa)
-	s.applyLimits(&opts) // before the system service, which reads them
+	// The system service's session reads this one when it attaches; the
+	// limits come after it (its subscriptions are not a client's).
+	s.traceVerbose.Store(opts.TraceVerbose)
 	if err = s.startSystem(); err != nil {
 		return nil, err
 	}
+	s.applyLimits(&opts)
 	name := opts.ServerName
 	if name == "" {
 		name = id
