@@ -151,17 +151,28 @@ func TestTraceOutboundAndPayloads(t *testing.T) {
 // publishes, e.g. the answer to a $SYS request; -V does not.
 func TestTraceVerboseSystemAccount(t *testing.T) {
 	dir := t.TempDir()
-	conf := writeFile(t, dir+"/sys.conf", `accounts { SYS { users [{user: sys, password: sys}] } }
+	const accounts = `accounts { SYS { users [{user: sys, password: sys}] } }
 system_account: SYS
-`)
-	for _, flag := range []string{"-VV", "-V"} {
-		t.Run(flag, func(t *testing.T) {
-			p := start(t, "-c", conf, flag)
+`
+	conf := writeFile(t, dir+"/sys.conf", accounts)
+	verbose := writeFile(t, dir+"/verbose.conf", accounts+"trace_verbose: true\n")
+	for _, tc := range []struct {
+		name    string
+		args    []string
+		verbose bool
+	}{
+		{"-VV", []string{"-c", conf, "-VV"}, true},
+		{"-DVV", []string{"-c", conf, "-DVV"}, true},
+		{"trace_verbose", []string{"-c", verbose}, true},
+		{"-V", []string{"-c", conf, "-V"}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := start(t, tc.args...)
 			nc := p.connect(nats.UserInfo("sys", "sys"))
 			_, err := nc.Request("$SYS.REQ.SERVER.PING.IDZ", nil, 5*time.Second)
 			require.NoError(t, err)
 			p.waitLog("->> MSG_PAYLOAD: [")
-			if flag == "-V" {
+			if !tc.verbose {
 				nc.Close()
 				p.signal(syscall.SIGTERM)
 				p.exitCode()
