@@ -62,14 +62,15 @@ func tracedHeader(hdrLen int, payload []byte) bool {
 }
 
 // headerValue returns the value of the first line of hdr (a NATS/1.0
-// header block) named name, compared case-insensitively.
+// header block) named name. Names are compared as written, as upstream
+// finds the tracing headers (nats-trace-dest does not trace).
 func headerValue(hdr []byte, name string) (string, bool) {
 	_, rest, ok := bytes.Cut(hdr, []byte("\r\n"))
 	for ok {
 		var line []byte
 		line, rest, ok = bytes.Cut(rest, []byte("\r\n"))
 		k, v, found := bytes.Cut(line, []byte(":"))
-		if found && strings.EqualFold(string(bytes.TrimSpace(k)), name) {
+		if found && string(bytes.TrimSpace(k)) == name {
 			return string(bytes.TrimSpace(v)), true
 		}
 	}
