@@ -15,6 +15,7 @@ import (
 
 	"natsd.dev/auth"
 	"natsd.dev/protocol"
+	"natsd.dev/server/snapshot"
 	"natsd.dev/sublist"
 )
 
@@ -131,6 +132,12 @@ type pubCtx struct {
 	refused   bool
 	qFull     bool // a queue member's session queue was full
 	msg       Msg  // handed to synchronous (InternalClient) handlers
+	// mt is the trace of the message being delivered (msgtrace.go);
+	// nil for almost every message.
+	mt *msgTrace
+	// mtCut is the trace of a message being delivered past an account
+	// boundary, where it is no longer traced (msgtrace.go).
+	mtCut *msgTrace
 	// origin is where the message being delivered came from, matched
 	// against the links' forwarding policies.
 	origin ConnKind
@@ -632,6 +639,9 @@ func (c *client) processPing() error {
 	c.mu.Lock()
 	c.out.write(pongProto)
 	c.mu.Unlock()
+	if c.traceOn {
+		c.traceOut("PONG")
+	}
 	if c.connected && !c.infoSent && c.opts.Protocol >= 1 {
 		c.infoSent = true
 		c.sendConnectInfo()
@@ -702,8 +712,22 @@ func (c *client) HandleLine(f *protocol.Frame) error {
 func (c *client) processPub(f *protocol.Frame) error {
 	c.inMsgs++
 	c.inBytes += int64(len(f.Payload))
+	var mt *msgTrace
+	if tracedHeader(f.HeaderLen, f.Payload) {
+		mt = newMsgTrace(c, snapshot.MsgTraceKindClient, c.opts.Name, c.acc, f.Subject, f.HeaderLen, f.Payload)
+		if mt != nil && c.publisher != nil && !c.publisher.CanPublish([]byte(mt.dest)) && !c.allowReply([]byte(mt.dest)) {
+			// As upstream: no events to a subject the publisher
+			// may not publish to (CVE-2026-33249), nor the message.
+			c.pubViolation([]byte(mt.dest))
+			return nil
+		}
+	}
 	if c.publisher != nil && !c.publisher.CanPublish(f.Subject) && !c.allowReply(f.Subject) {
 		c.pubViolation(f.Subject)
+		if mt != nil {
+			mt.ingressError(errTextPubViolation + strconv.Quote(string(f.Subject)))
+			c.srv.sendTrace(mt)
+		}
 		return nil
 	}
 	hdr := f.HeaderLen
@@ -717,7 +741,12 @@ func (c *client) processPub(f *protocol.Frame) error {
 		// its own subject reads +OK, then MSG.
 		c.sendOK()
 	}
+	c.pub.mt = mt
 	c.srv.deliverMsg(&c.pub, c, c.acc, f.Subject, f.Reply, hdr, f.Payload)
+	if mt != nil {
+		c.pub.mt = nil
+		c.srv.sendTrace(mt)
+	}
 	if c.pub.refused {
 		c.refusedPub(f.Subject)
 	}
@@ -858,6 +887,9 @@ func (c *client) processUnsub(f *protocol.Frame) error {
 	c.mu.Unlock()
 	if remove {
 		c.srv.removeLocalSub(c.acc, sub)
+		if c.traceOn {
+			c.traceDelSub(sub.sid)
+		}
 	}
 	if c.opts.Verbose {
 		c.sendOK()
@@ -893,7 +925,7 @@ func (s *Server) deliverMsg(pc *pubCtx, from *client, acc *Account, subject, rep
 	} else {
 		matched = s.deliverLocal(pc, from, acc, subject, reply, hdrLen, payload)
 	}
-	if !matched && len(reply) > 0 && from.opts.NoResponders {
+	if !matched && len(reply) > 0 && from.opts.NoResponders && (pc.mt == nil || !pc.mt.only) {
 		s.sendNoResponders(pc, from, subject, reply)
 	}
 }
@@ -914,7 +946,15 @@ func (s *Server) deliverLocal(pc *pubCtx, from *client, acc *Account, subject, r
 		pc.queueDone(pc.deliverQueue(r.Queues[i].Members, nil, skip, subject, reply, hdrLen, payload))
 	}
 	if len(pc.routes) > 0 {
-		pc.sendRoutes(acc, subject, reply, hdrLen, payload)
+		switch {
+		case pc.mt != nil:
+			pc.mt.sendRoutes(pc, acc, subject, reply, hdrLen, payload)
+		case pc.mtCut != nil:
+			h, p := pc.mtCut.disabled(hdrLen, payload)
+			pc.sendRoutes(acc, subject, reply, h, p)
+		default:
+			pc.sendRoutes(acc, subject, reply, hdrLen, payload)
+		}
 	}
 	return true
 }
@@ -934,6 +974,14 @@ func (s *Server) deliverRouted(pc *pubCtx, from *client, origin ConnKind, acc *A
 		return
 	}
 	pc.origin = origin
+	if tracedHeader(hdrLen, payload) {
+		from.mu.Lock()
+		name := from.name
+		from.mu.Unlock()
+		if pc.mt = newMsgTrace(from, snapshot.MsgTraceKindRouter, name, acc, subject, hdrLen, payload); pc.mt != nil {
+			defer func(mt *msgTrace) { pc.mt = nil; s.sendTrace(mt) }(pc.mt)
+		}
+	}
 	r := acc.sl.MatchBytes(subject)
 	pc.deliverPlain(r.Plain, from, nil, subject, reply, hdrLen, payload)
 	if len(queues) > 0 {
@@ -944,7 +992,11 @@ func (s *Server) deliverRouted(pc *pubCtx, from *client, origin ConnKind, acc *A
 		}
 	}
 	if len(pc.routes) > 0 {
-		pc.sendRoutes(acc, subject, reply, hdrLen, payload)
+		if pc.mt != nil {
+			pc.mt.sendRoutes(pc, acc, subject, reply, hdrLen, payload)
+		} else {
+			pc.sendRoutes(acc, subject, reply, hdrLen, payload)
+		}
 	}
 }
 
@@ -1017,6 +1069,9 @@ func namedQueue(queues [][]byte, name string) bool {
 // deliver appends one message to sub's client, or runs an internal
 // handler. It reports whether the message was taken.
 func (pc *pubCtx) deliver(sub *subscription, subject, reply []byte, hdrLen int, payload []byte) bool {
+	if pc.mt != nil && (sub.sq != nil || sub.handler != nil) && pc.mt.egress(sub) {
+		return true // trace only
+	}
 	if sub.sq != nil {
 		return pc.enqueue(sub, subject, reply, hdrLen, payload)
 	}
@@ -1036,6 +1091,9 @@ func (pc *pubCtx) deliver(sub *subscription, subject, reply []byte, hdrLen int, 
 	}
 	if f := sub.filter.Load(); f != nil && !f.CanDeliver(subject) {
 		return false
+	}
+	if pc.mt != nil && pc.mt.egress(sub) {
+		return true // trace only
 	}
 	dc := sub.client
 	dc.mu.Lock()
@@ -1108,8 +1166,14 @@ func (pc *pubCtx) deliver(sub *subscription, subject, reply []byte, hdrLen int, 
 		pc.outClientMsgs++
 		pc.outClientBytes += int64(len(payload))
 	}
+	if dc.traceOn {
+		dc.traceMsgOut(subject, sub.sid, reply, hdr, payload)
+	}
 	if last {
 		dc.srv.removeLocalSub(dc.acc, sub)
+		if dc.traceOn {
+			dc.traceDelSub(sub.sid)
+		}
 	}
 	if slow {
 		dc.slowConsumer(reasonSlowConsumerPending)
@@ -1363,6 +1427,9 @@ func (c *client) processPingTimer() {
 	c.out.write(pingProto)
 	c.pingTimer.Reset(time.Duration(s.pingInterval.Load()))
 	c.mu.Unlock()
+	if c.traceOn {
+		c.traceOut("PING")
+	}
 	c.signal()
 }
 
@@ -1370,6 +1437,9 @@ func (c *client) sendOK() {
 	c.mu.Lock()
 	c.out.write(okProto)
 	c.mu.Unlock()
+	if c.traceOn {
+		c.traceOut("OK")
+	}
 	c.queueFlush(c)
 }
 
@@ -1379,7 +1449,7 @@ func (c *client) sendErr(text string) {
 	c.out.write(protocol.AppendErr(nil, text))
 	c.mu.Unlock()
 	if c.traceOn {
-		c.srv.log.Log(context.Background(), LevelTrace, c.logPrefix+" - ->> [-ERR '"+text+"']")
+		c.traceOut("-ERR '" + text + "'")
 	}
 	c.queueFlush(c)
 }
@@ -1486,6 +1556,11 @@ func (c *client) closeWith(reason closeReason, flush bool) {
 			s.notifyFrom(ConnClient, nil, acc, sub.Subject, sub.Queue, false)
 		}
 		s.interestMu.RUnlock()
+		if c.traceOn {
+			for _, sub := range subs {
+				c.traceDelSub(sub.Value.sid)
+			}
+		}
 	}
 	s.mu.Lock()
 	delete(s.clients, c.cid)
@@ -1560,5 +1635,8 @@ func (c *client) traceIn(f *protocol.Frame) {
 	default:
 		line = f.Op.String()
 	}
-	c.srv.log.Log(context.Background(), LevelTrace, c.logPrefix+" - <<- ["+line+"]")
+	c.trace("<<- [" + line + "]")
+	if f.Op == protocol.OpPub || f.Op == protocol.OpHPub {
+		c.tracePayload(true, f.Payload)
+	}
 }

@@ -213,21 +213,47 @@ func (s *Server) deliverLinked(pc *pubCtx, from *client, acc *Account, subject, 
 		l = &noLinks // only system imports
 	}
 	if depth == 0 && l.mappings != nil {
-		subject = l.mapSubject(subject)
+		mapped := l.mapSubject(subject)
+		if pc.mt != nil && string(mapped) != string(subject) {
+			pc.mt.mapped(mapped)
+		}
+		subject = mapped
 	}
 	if l.exportsServices && replies.IsReply(subject) {
 		if r, ok := l.resp.Take(string(subject)); ok {
 			if depth >= maxImportDepth {
 				return false
 			}
+			if mt := pc.mt; mt != nil {
+				// A trace ends at the account boundary (msgtrace.go).
+				if mt.only {
+					return true
+				}
+				pc.mt, pc.mtCut = nil, mt
+				defer func() { pc.mt, pc.mtCut = mt, nil }()
+				hdrLen, payload = mt.disabled(hdrLen, payload)
+			}
 			return s.deliverIn(pc, from, r.acc, []byte(r.reply), nil, hdrLen, payload, depth+1)
 		}
 	}
 	matched := s.deliverLocal(pc, from, acc, subject, reply, hdrLen, payload)
+	mt := pc.mt
+	if mt != nil {
+		// A trace ends at the account boundary (msgtrace.go): what
+		// crosses it is delivered untraced (or not at all, trace only).
+		pc.mt, pc.mtCut = nil, mt
+		defer func() { pc.mt, pc.mtCut = mt, nil }()
+	}
 	if l.importers != nil {
 		for _, si := range l.importers.MatchBytes(subject).Plain {
 			var local []byte
 			local, pc.subjBuf = si.localSubject(pc.subjBuf[:0], subject)
+			if mt != nil {
+				mt.streamExport(si.to, local)
+				if mt.only {
+					continue
+				}
+			}
 			if s.deliverLocal(pc, from, si.to, local, reply, hdrLen, payload) {
 				matched = true
 			}
@@ -308,6 +334,15 @@ func (s *Server) deliverService(pc *pubCtx, from *client, acc *Account, si *serv
 			return false
 		}
 		target = []byte(mapped)
+	}
+	if mt := pc.mtCut; mt != nil {
+		if depth == 0 {
+			mt.serviceImport(si.to, subject, target)
+		}
+		if mt.only {
+			return true
+		}
+		hdrLen, payload = mt.disabled(hdrLen, payload)
 	}
 	var rs string
 	el := si.to.links // never nil: the exporter has exportsServices

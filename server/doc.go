@@ -252,6 +252,17 @@
 // from Start until Shutdown) and the monitor ("http", from New until
 // Shutdown).
 //
+// # Tracing
+//
+// With a Logger that enables LevelTrace (-V) every connection and link
+// logs the protocol it reads and writes in upstream's words (trace.go);
+// Options.TraceVerbose adds the system account's in-process clients and
+// Options.MaxTracedMsgLen cuts the payloads. Message tracing (ADR-41,
+// msgtrace.go) needs no option: a message with a Nats-Trace-Dest header
+// makes the server publish a snapshot.MsgTraceEvent to that subject in
+// the publisher's account; a link's owner names the peer server with
+// Link.SetRemoteName for those events.
+//
 // # Lame duck mode
 //
 // LameDuck stops accepting clients, tells them (INFO ldm) and closes them

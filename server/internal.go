@@ -100,6 +100,7 @@ func (s *Server) NewInternalClient(account string) (*InternalClient, error) {
 		headers: true,
 	}
 	c.opts = connectOpts{Echo: true, Headers: true, Protocol: 1}
+	c.traceSystem()
 	return &InternalClient{c: c}, nil
 }
 
@@ -115,6 +116,9 @@ func (ic *InternalClient) Subscribe(subject, queue string, h MsgHandler) (*Inter
 	sub := &subscription{client: ic.c, subject: subject, queue: queue, handler: h}
 	if err := ic.c.addInProcSub(sub, &ic.sidSeq, false); err != nil {
 		return nil, err
+	}
+	if ic.c.traceOn {
+		ic.c.traceInternalSub(sub)
 	}
 	return &InternalSub{ic: ic, sub: sub}, nil
 }
@@ -136,6 +140,9 @@ func (ic *InternalClient) Publish(subject, reply string, hdr, data []byte) error
 	}
 	pc := pubCtxPool.Get().(*pubCtx)
 	subj, rep, hdrLen, payload := pc.load(subject, reply, hdr, data)
+	if ic.c.traceOn {
+		ic.c.traceInternalPub(subj, rep, payload)
+	}
 	return ic.c.deliverInProc(pc, subj, rep, hdrLen, payload)
 }
 

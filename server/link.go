@@ -1,6 +1,8 @@
 package server
 
 import (
+	"bytes"
+	"context"
 	"errors"
 	"net"
 	"strconv"
@@ -75,6 +77,7 @@ func (s *Server) NewLink(nc net.Conn, cfg LinkConfig) (*Link, error) {
 		c.host = nc.RemoteAddr().String()
 	}
 	c.logPrefix = net.JoinHostPort(c.host, strconv.Itoa(c.port)) + " - " + connKindTags[cfg.Kind] + ":" + strconv.FormatUint(c.cid, 10)
+	c.traceOn = s.log.Enabled(context.Background(), LevelTrace) // messages sent, with -V
 	l := &Link{c: c, kind: cfg.Kind, enc: cfg.Encoder, forward: cfg.Forward, reasons: cfg.Reasons, onClose: cfg.OnClose}
 	c.link = l
 	s.mu.Lock()
@@ -110,6 +113,23 @@ func (l *Link) ReasonText(r LinkCloseReason) string {
 		return l.reasons[r-LinkKindReason]
 	}
 	return r.String()
+}
+
+// TracePayload logs, with -V, the payload of a message the link received
+// ("<<- MSG_PAYLOAD: [...]", cut at max_traced_msg_len) as upstream
+// traces a route's; the link's owner traces the op's line itself.
+func (l *Link) TracePayload(payload []byte) {
+	if l.c.traceOn {
+		l.c.tracePayload(true, payload)
+	}
+}
+
+// SetRemoteName records the peer server's name, which message trace
+// events give for the link (its Nats-Trace-Hop egresses and ingresses).
+func (l *Link) SetRemoteName(name string) {
+	l.c.mu.Lock()
+	l.c.name = name
+	l.c.mu.Unlock()
 }
 
 // SetHeaders says whether the peer takes messages with headers (HMSG);
@@ -444,6 +464,10 @@ func (pc *pubCtx) deliverRoute(dc *client, acc *Account, subject, reply []byte, 
 		b = make([]byte, 0, need)
 	}
 	b = dc.link.enc.AppendMsgHeader(b, accName, subject, reply, queues, hdr, len(payload))
+	var traced string
+	if dc.traceOn {
+		traced = string(bytes.TrimRight(b, "\r\n"))
+	}
 	if long {
 		dc.out.write(b)
 	} else {
@@ -461,6 +485,10 @@ func (pc *pubCtx) deliverRoute(dc *client, acc *Account, subject, reply []byte, 
 	dc.mu.Unlock()
 	pc.outMsgs++
 	pc.outBytes += int64(len(payload))
+	if dc.traceOn {
+		dc.traceOut(traced)
+		dc.tracePayload(false, payload)
+	}
 	if stall != nil && pc.stalled < maxStallPerBatch {
 		dc.kickWriter() // the writer drains it now (not after this batch)
 		pc.stallFor(stall)

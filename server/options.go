@@ -71,6 +71,12 @@ type Options struct {
 	// over 3/4 of MaxPending instead of briefly stalling the publisher
 	// (at most 10ms per read batch) until it drains.
 	NoFastProducerStall bool
+	// TraceVerbose (-VV, trace_verbose) traces the system account's
+	// internal clients too when the Logger enables LevelTrace.
+	TraceVerbose bool
+	// MaxTracedMsgLen cuts traced payloads (MSG_PAYLOAD lines) after
+	// this many bytes; 0 traces them whole (max_traced_msg_len).
+	MaxTracedMsgLen int
 	// WriteDeadline bounds one flush to a client; a client whose socket
 	// does not drain in time is a slow consumer.
 	WriteDeadline time.Duration

@@ -111,6 +111,9 @@ type Server struct {
 	maxPingsOut         atomic.Int32
 	writeDeadline       atomic.Int64
 	noFastProducerStall atomic.Bool
+	traceVerbose        atomic.Bool
+	traceClients        traceClients // publish message trace events
+	maxTracedMsgLen     atomic.Int64
 	unauthLimits        unauthLimits
 
 	// unauth lists the connections that have not authenticated yet,
@@ -260,6 +263,9 @@ func New(opts Options) (*Server, error) {
 		return nil, err
 	}
 	s.auth.Store(sa)
+	// The system service's session reads this one when it attaches; the
+	// limits come after it (its subscriptions are not a client's).
+	s.traceVerbose.Store(opts.TraceVerbose)
 	if err = s.startSystem(); err != nil {
 		return nil, err
 	}
@@ -297,6 +303,8 @@ func (s *Server) applyLimits(o *Options) {
 	s.maxPingsOut.Store(int32(o.MaxPingsOut))
 	s.writeDeadline.Store(int64(o.WriteDeadline))
 	s.noFastProducerStall.Store(o.NoFastProducerStall)
+	s.traceVerbose.Store(o.TraceVerbose)
+	s.maxTracedMsgLen.Store(int64(o.MaxTracedMsgLen))
 	s.unauthLimits.max.Store(o.unauthMax())
 	s.unauthLimits.connMax.Store(o.unauthConnMax())
 }
@@ -695,6 +703,8 @@ func (s *Server) reload(opts Options, changed []string, digest string) error {
 	s.opts.MaxPingsOut = opts.MaxPingsOut
 	s.opts.WriteDeadline = opts.WriteDeadline
 	s.opts.NoFastProducerStall = opts.NoFastProducerStall
+	s.opts.TraceVerbose = opts.TraceVerbose
+	s.opts.MaxTracedMsgLen = opts.MaxTracedMsgLen
 	s.opts.MaxUnauthMemory = opts.MaxUnauthMemory
 	s.opts.MaxUnauthConnMemory = opts.MaxUnauthConnMemory
 	s.opts.LameDuckDuration = opts.LameDuckDuration

@@ -198,6 +198,7 @@ func (s *Server) Attach(opts SessionOptions) (*Session, error) {
 		s.mu.Unlock()
 		c.releaseAccount()
 	}
+	c.traceSystem()
 	if s.sessions == nil {
 		s.sessions = make(map[uint64]*client)
 	}
@@ -351,6 +352,9 @@ func (sess *Session) Subscribe(subject, queue string, h MsgHandler) (*SessionSub
 	if err := c.addInProcSub(sub, &sess.sidSeq, true); err != nil {
 		return nil, err
 	}
+	if c.traceOn {
+		c.traceInternalSub(sub)
+	}
 	c.mu.Lock()
 	now := c.checker
 	c.mu.Unlock()
@@ -413,6 +417,9 @@ func (sess *Session) Publish(subject, reply string, hdr, data []byte) error {
 		}
 	}
 	pc.stallMax = sess.stall
+	if c.traceOn {
+		c.traceInternalPub(subj, rep, payload)
+	}
 	// Counted as a client's PUB is: /connz in_msgs, /varz in_msgs.
 	n := int64(len(payload))
 	c.inMsgsTotal.Add(1)

@@ -535,7 +535,21 @@ func TestRouteTrace(t *testing.T) {
 	}
 	servertest.WaitUntilWithin(t, 2*time.Second, "trace lines", func() bool {
 		l := a.log.String()
-		return strings.Contains(l, "<<- [RS+ $G traced workers 1]")
+		return strings.Contains(l, "<<- [RS+ $G traced workers 1]") &&
+			strings.Contains(l, "->> [RMSG $G traced ") && strings.Contains(l, `->> MSG_PAYLOAD: ["hi"]`)
+	})
+	// What comes over the route is traced with its payload too.
+	bsub := a.connect(t)
+	bs, _ := bsub.SubscribeSync("back")
+	bsub.Flush()
+	waitInterest(t, b, 2) // B's queue subscriber and A's "back"
+	b.connect(t).Publish("back", []byte("from B"))
+	if _, err := bs.NextMsg(2 * time.Second); err != nil {
+		t.Fatal(err)
+	}
+	servertest.WaitUntilWithin(t, 2*time.Second, "inbound trace lines", func() bool {
+		l := a.log.String()
+		return strings.Contains(l, "<<- [RMSG $G back 6]") && strings.Contains(l, `<<- MSG_PAYLOAD: ["from B"]`)
 	})
 	for _, line := range strings.Split(a.log.String(), "\n") {
 		if strings.Contains(line, "rid:") && strings.Contains(line, "CONNECT {\"") {

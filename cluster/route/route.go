@@ -474,6 +474,9 @@ func (r *route) traceIn(f *protocol.Frame) {
 		line += " {...}" // may carry the route's password
 	}
 	r.cl.log.Log(context.Background(), server.LevelTrace, r.prefix+" - <<- ["+line+"]")
+	if f.Op == protocol.OpRMsg || f.Op == protocol.OpHMsg {
+		r.link.TracePayload(f.Payload)
+	}
 }
 
 func (r *route) initParser() {
@@ -813,6 +816,7 @@ func (r *route) processInfo(arg []byte) error {
 	}
 	r.infoReceived = true
 	r.remoteID, r.remoteName = info.ID, info.Name
+	r.link.SetRemoteName(info.Name)
 	r.connectURLs = info.ConnectURLs
 	r.routeURL = info.IP
 	if !r.solicited && info.RouteAccount != "" {

@@ -128,8 +128,9 @@ func TestAdvisoryGHSA_jx8g_9g95_6322_QueueDenyCannotOverridePlainDeny(t *testing
 // CVE-2026-33249 (GHSA-8m2x-3m6q-6w8j) and its leaf-node sequel
 // GHSA-p3j5-5hrq-p75h: a Nats-Trace-Dest header made the server publish
 // trace events to any subject, one the client may not publish to
-// included. natsd does not trace messages: the header travels as an
-// ordinary header and nothing is published to the destination.
+// included. natsd checks the destination against the publish permissions
+// as upstream's fix does: the message is refused and nothing is
+// published to the destination.
 func TestAdvisoryCVE2026_33249_TraceDestinationNotPublished(t *testing.T) {
 	p := permsServer(t, `{publish: ["in.>"], subscribe: ["in.>"]}`)
 	admin := p.connect(nats.UserInfo("admin", "a"))

@@ -206,6 +206,7 @@ func (p *process) serve(stderr *os.File) int {
 
 	opts := cfg.Options
 	opts.Logger = log
+	opts.TraceVerbose, opts.MaxTracedMsgLen = cfg.Log.TraceVerbose, cfg.Log.MaxTracedMsgLen
 	opts.GitCommit = gitCommit()
 	opts.ConfigFile = f.configFile
 	if f.configFile != "" {
@@ -469,6 +470,7 @@ func (p *process) tryReload() error {
 	}
 	opts := c.Options
 	opts.Logger = logs.log
+	opts.TraceVerbose, opts.MaxTracedMsgLen = c.Log.TraceVerbose, c.Log.MaxTracedMsgLen
 	changed := make([]string, len(plan.changed))
 	for i, ch := range plan.changed {
 		changed[i] = ch.String()

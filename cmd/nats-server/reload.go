@@ -322,6 +322,8 @@ var planned = map[string]bool{
 	"Tags": true, "GitCommit": true, "OnStart": true, "TLSConfig": true, "TLSTimeout": true,
 	"TLSHandshakeFirst": true, "TLSHandshakeFirstFallback": true, "TLSPinnedCerts": true,
 	"TLSRateLimit": true, "TLSMap": true, "ConfigFile": true,
+	// Set from the logging keys (trace_verbose, max_traced_msg_len), above.
+	"TraceVerbose": true, "MaxTracedMsgLen": true,
 }
 
 // otherOptionsChanged names the server.Options fields planned does not
