@@ -103,7 +103,8 @@ type Mapping struct {
 // MapDestination is one destination of a Mapping. Weights are percents;
 // a single destination without weight takes 100, and what the weights
 // leave below 100 keeps the subject unmapped. Destinations naming a
-// Cluster apply only in that cluster, instead of the others.
+// Cluster apply only in that cluster (the server's cluster name, see
+// SetClusterName), instead of the others; their weights count apart.
 type MapDestination struct {
 	Subject string
 	Weight  uint8
@@ -276,6 +277,7 @@ func checkMapping(m *Mapping) (*mapping, error) {
 			return nil, fmt.Errorf("mapping %q destination %d: %w", m.Source, i+1, err)
 		}
 		cm.dests = append(cm.dests, mapDest{tr: tr, weight: w, cluster: d.Cluster})
+		cm.scoped = cm.scoped || d.Cluster != ""
 	}
 	return cm, nil
 }
