@@ -363,6 +363,43 @@ mappings: {
 	require.Equal(t, n, counts["mapped"]+counts["half"])
 }
 
+// TestClusterScopedMappings: destinations naming the server's cluster
+// (SetClusterName, which a route also calls when it adopts a gossiped
+// name) replace the others there; elsewhere only the others apply.
+func TestClusterScopedMappings(t *testing.T) {
+	s := servertest.StartConfig(t, `
+mappings: {
+  "o.*": [
+    {destination: "east.$1", weight: 100%, cluster: east}
+    {destination: "any.$1", weight: 100%}
+  ]
+  "only": [ {destination: "only.east", weight: 100%, cluster: east} ]
+}`)
+	nc := servertest.Connect(t, s)
+	all := syncSub(t, nc, ">")
+	publish := func(subjects ...string) {
+		t.Helper()
+		for _, subj := range subjects {
+			require.NoError(t, nc.Publish(subj, []byte(subj)))
+		}
+		require.NoError(t, nc.Flush())
+	}
+
+	publish("o.1", "only")
+	expectMsg(t, all, "any.1", "o.1")
+	expectMsg(t, all, "only", "only")
+
+	s.SetClusterName("east")
+	publish("o.2", "only")
+	expectMsg(t, all, "east.2", "o.2")
+	expectMsg(t, all, "only.east", "only")
+
+	s.SetClusterName("west")
+	publish("o.3", "only")
+	expectMsg(t, all, "any.3", "o.3")
+	expectMsg(t, all, "only", "only")
+}
+
 func TestLinksConfigErrors(t *testing.T) {
 	_, _, err := applyText(t, `
 accounts {
