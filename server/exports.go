@@ -270,7 +270,8 @@ func checkMapping(m *Mapping) (*mapping, error) {
 		}
 		totals[d.Cluster] += w
 		if totals[d.Cluster] > 100 {
-			return nil, fmt.Errorf("mapping %q: the weights add up to more than 100%%", m.Source)
+			// Upstream's text (one list per cluster, as its weights).
+			return nil, fmt.Errorf("Error adding mapping for %q : total weight needs to be <= 100", m.Source)
 		}
 		tr, err := sublist.NewTransform(m.Source, d.Subject)
 		if err != nil {

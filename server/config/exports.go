@@ -211,6 +211,11 @@ func (a *applier) mapDestination(v *confparse.Value) (server.MapDestination, boo
 		a.Errorf(v.Pos, ErrBadValue, "mapping destination needs a destination subject")
 		ok = false
 	}
+	if ok && v.Map.Lookup("weight") == nil {
+		// Upstream: a destination in {} form always names its weight.
+		a.Errorf(v.Pos, ErrBadValue, "Missing weight for mapping destination %q", d.Subject)
+		ok = false
+	}
 	return d, ok
 }
 
@@ -230,7 +235,13 @@ func (a *applier) weight(v *confparse.Value, dst *uint8) bool {
 		a.TypeError("weight", "a percentage", v)
 		return false
 	}
-	if n < 1 || n > 100 {
+	switch {
+	case n > 100:
+		a.Errorf(v.Pos, ErrBadValue, "Invalid weight %d for mapping destination", n)
+		return false
+	case n < 1:
+		// Upstream accepts 0 (and negative weights fail its parse):
+		// natsd refuses a destination that would never be taken.
 		a.Errorf(v.Pos, ErrBadValue, "weight %d%% is not between 1%% and 100%%", n)
 		return false
 	}
