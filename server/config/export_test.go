@@ -8,10 +8,14 @@ var (
 	CoreUnsupportedKeys    = strings.Fields(coreUnsupported)
 	CoreIgnoredKeys        = strings.Fields(coreIgnored)
 	AccountUnsupportedKeys = strings.Fields(coreAccountUnsupported)
-	TLSUnsupportedKeys     = func() (keys []string) {
-		for k := range tlsUnsupported {
-			keys = append(keys, k)
-		}
-		return keys
-	}()
+	TLSUnsupportedKeys     = keysOf(tlsUnsupported)
+	ExportUnsupportedKeys  = keysOf(exportUnsupported)
+	ImportUnsupportedKeys  = keysOf(importUnsupported)
 )
+
+func keysOf(m map[string]bool) (keys []string) {
+	for k := range m {
+		keys = append(keys, k)
+	}
+	return keys
+}
