@@ -2,7 +2,9 @@ package main
 
 import (
 	"errors"
+	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -116,6 +118,41 @@ func TestDocsKeyListsCoverCode(t *testing.T) {
 		doc := lists[[2]string{tc.kind, tc.scope}]
 		for _, k := range strings.Fields(tc.keys) {
 			require.Contains(t, doc, k, "%s (%s) in docs/configuration.md", tc.kind, tc.scope)
+		}
+	}
+}
+
+// TestDocsKeyListsAreComplete asks the parser about every key-like word
+// of docs/configuration.md and docs/compatibility.md in every scope: one
+// the parser refuses as not supported yet must be in that scope's refused
+// list, so a list cannot forget a key the code refuses (for the blocks
+// whose refused keys are cases of a switch rather than a list the code
+// exports, such as jetstream {} and websocket {}).
+func TestDocsKeyListsAreComplete(t *testing.T) {
+	if testing.Short() {
+		t.Skip("parses a few thousand small files")
+	}
+	files := servertest.NewPKI(t).Files()
+	lists := servertest.DocKeyLists(t, docsConfiguration)
+	words := map[string]bool{}
+	for _, doc := range []string{docsConfiguration, "../../docs/compatibility.md"} {
+		b, err := os.ReadFile(doc)
+		require.NoError(t, err)
+		for _, m := range regexp.MustCompile("`([a-z][a-z_]*)`").FindAllStringSubmatch(string(b), -1) {
+			words[m[1]] = true
+		}
+	}
+	for scope := range docScopes {
+		refused := lists[[2]string{servertest.DocRefused, scope}]
+		if strings.HasSuffix(scope, " tls {}") {
+			// A block's tls {} refuses what the top-level one does too.
+			refused = append(slices.Clone(refused), lists[[2]string{servertest.DocRefused, "tls {}"}]...)
+		}
+		for w := range words {
+			errs, _ := docKeyAnswer(t, files, scope, w)
+			if slices.ContainsFunc(errs, func(e *confparse.Error) bool { return errors.Is(e, config.ErrNotSupported) }) && !slices.Contains(refused, w) {
+				t.Errorf("the parser refuses %s in %s as not supported yet; docs/configuration.md's list does not say so", w, scope)
+			}
 		}
 	}
 }
