@@ -81,11 +81,21 @@ func (s *Server) setConnectURLsLocked() {
 	}
 }
 
-// SetClusterName sets the cluster name clients see in INFO.
+// SetClusterName sets the cluster name clients see in INFO; mapping
+// destinations scoped to that cluster apply from now on.
 func (s *Server) SetClusterName(name string) {
 	s.mu.Lock()
 	s.info.Cluster = name
 	s.mu.Unlock()
+	s.clusterName.Store(&name)
+}
+
+// cluster returns the name SetClusterName set last, "" before.
+func (s *Server) cluster() string {
+	if p := s.clusterName.Load(); p != nil {
+		return *p
+	}
+	return ""
 }
 
 // SetJetStream announces JetStream in INFO ("jetstream": true, with the

@@ -163,6 +163,14 @@ func (s *Server) Connz(opts *snapshot.ConnzOptions) (*snapshot.Connz, error) {
 	}
 
 	now := time.Now()
+	if o.Account != "" && s.LookupAccount(o.Account) == nil {
+		// As upstream: an account this server does not know gets an
+		// empty page without the server's id ("server_id": "",
+		// "connections": null). $SYS.REQ.ACCOUNT.PING.CONNZ from a
+		// system user lands here too: upstream 2.15.2 takes PING for an
+		// account name there (other accounts import it as their own).
+		return &snapshot.Connz{Now: now.UTC(), Offset: o.Offset, Limit: o.Limit}, nil
+	}
 	cz := &snapshot.Connz{ID: s.id, Now: now.UTC(), Offset: o.Offset, Limit: o.Limit}
 
 	var open []*client

@@ -39,6 +39,8 @@ type accountLinks struct {
 // mapping is a compiled Mapping.
 type mapping struct {
 	dests []mapDest
+	// scoped: some destinations name a cluster.
+	scoped bool
 }
 
 type mapDest struct {
@@ -213,7 +215,7 @@ func (s *Server) deliverLinked(pc *pubCtx, from *client, acc *Account, subject, 
 		l = &noLinks // only system imports
 	}
 	if depth == 0 && l.mappings != nil {
-		mapped := l.mapSubject(subject)
+		mapped := l.mapSubject(s, subject)
 		if pc.mt != nil && string(mapped) != string(subject) {
 			pc.mt.mapped(mapped)
 		}
@@ -383,18 +385,24 @@ func (si *streamImport) localSubject(buf, subject []byte) (local, _ []byte) {
 
 // mapSubject applies the first mapping whose source matches subject,
 // picking a destination by weight; a subject no mapping (or no weight)
-// takes is returned unchanged.
-func (l *accountLinks) mapSubject(subject []byte) []byte {
+// takes is returned unchanged. As upstream, when some destinations name
+// the cluster s belongs to, only those apply there (their weights on
+// their own); elsewhere only the destinations without a cluster do.
+func (l *accountLinks) mapSubject(s *Server, subject []byte) []byte {
 	r := l.mappings.MatchBytes(subject)
 	if len(r.Plain) == 0 {
 		return subject
 	}
 	m := r.Plain[0]
-	// Destinations scoped to a cluster apply only there; without
-	// clustering only the others do.
+	scope := ""
+	if m.scoped {
+		if cn := s.cluster(); cn != "" && m.hasCluster(cn) {
+			scope = cn
+		}
+	}
 	n := rand.IntN(100)
 	for _, d := range m.dests {
-		if d.cluster != "" {
+		if d.cluster != scope {
 			continue
 		}
 		if n < d.weight {
@@ -407,6 +415,16 @@ func (l *accountLinks) mapSubject(subject []byte) []byte {
 		n -= d.weight
 	}
 	return subject
+}
+
+// hasCluster reports whether some destination of m names cluster cn.
+func (m *mapping) hasCluster(cn string) bool {
+	for _, d := range m.dests {
+		if d.cluster == cn {
+			return true
+		}
+	}
+	return false
 }
 
 // subscribeResponses gives each account that exports services a

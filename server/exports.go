@@ -103,7 +103,8 @@ type Mapping struct {
 // MapDestination is one destination of a Mapping. Weights are percents;
 // a single destination without weight takes 100, and what the weights
 // leave below 100 keeps the subject unmapped. Destinations naming a
-// Cluster apply only in that cluster, instead of the others.
+// Cluster apply only in that cluster (the server's cluster name, see
+// SetClusterName), instead of the others; their weights count apart.
 type MapDestination struct {
 	Subject string
 	Weight  uint8
@@ -269,13 +270,15 @@ func checkMapping(m *Mapping) (*mapping, error) {
 		}
 		totals[d.Cluster] += w
 		if totals[d.Cluster] > 100 {
-			return nil, fmt.Errorf("mapping %q: the weights add up to more than 100%%", m.Source)
+			// Upstream's text (one list per cluster, as its weights).
+			return nil, fmt.Errorf("Error adding mapping for %q : total weight needs to be <= 100", m.Source)
 		}
 		tr, err := sublist.NewTransform(m.Source, d.Subject)
 		if err != nil {
 			return nil, fmt.Errorf("mapping %q destination %d: %w", m.Source, i+1, err)
 		}
 		cm.dests = append(cm.dests, mapDest{tr: tr, weight: w, cluster: d.Cluster})
+		cm.scoped = cm.scoped || d.Cluster != ""
 	}
 	return cm, nil
 }

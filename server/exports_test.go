@@ -363,6 +363,61 @@ mappings: {
 	require.Equal(t, n, counts["mapped"]+counts["half"])
 }
 
+// TestClusterScopedMappings: destinations naming the server's cluster
+// (SetClusterName, which a route also calls when it adopts a gossiped
+// name) replace the others there; elsewhere only the others apply.
+func TestClusterScopedMappings(t *testing.T) {
+	s := servertest.StartConfig(t, `
+mappings: {
+  "o.*": [
+    {destination: "east.$1", weight: 100%, cluster: east}
+    {destination: "any.$1", weight: 100%}
+  ]
+  "only": [ {destination: "only.east", weight: 100%, cluster: east} ]
+}`)
+	nc := servertest.Connect(t, s)
+	all := syncSub(t, nc, ">")
+	publish := func(subjects ...string) {
+		t.Helper()
+		for _, subj := range subjects {
+			require.NoError(t, nc.Publish(subj, []byte(subj)))
+		}
+		require.NoError(t, nc.Flush())
+	}
+
+	publish("o.1", "only")
+	expectMsg(t, all, "any.1", "o.1")
+	expectMsg(t, all, "only", "only")
+
+	s.SetClusterName("east")
+	publish("o.2", "only")
+	expectMsg(t, all, "east.2", "o.2")
+	expectMsg(t, all, "only.east", "only")
+
+	s.SetClusterName("west")
+	publish("o.3", "only")
+	expectMsg(t, all, "any.3", "o.3")
+	expectMsg(t, all, "only", "only")
+}
+
+// TestMappingWeightErrors: upstream 2.15.2's texts for weights (checked
+// against the binary); the weights of each cluster add up on their own.
+func TestMappingWeightErrors(t *testing.T) {
+	for _, tc := range []struct{ text, want string }{
+		{"mappings {\n foo: {destination: a}\n}\n", `test.conf:2:7: Missing weight for mapping destination "a"`},
+		{"mappings {\n foo: [{destination: a}, {destination: b, weight: 10}]\n}\n", `test.conf:2:8: Missing weight for mapping destination "a"`},
+		{"mappings {\n foo: [{destination: a, weight: \"150%\"}]\n}\n", `test.conf:2:33: Invalid weight 150 for mapping destination`},
+		{"mappings {\n foo: [{destination: a, weight: 60%, cluster: e}, {destination: b, weight: 50%, cluster: e}]\n}\n",
+			`test.conf:2:2: Error adding mapping for "foo" : total weight needs to be <= 100`},
+	} {
+		_, _, err := applyText(t, tc.text)
+		require.Error(t, err, tc.text)
+		require.Contains(t, err.Error(), tc.want)
+	}
+	_, _, err := applyText(t, "mappings {\n foo: [{destination: a, weight: 60%, cluster: e}, {destination: b, weight: 50%, cluster: f}, {destination: c, weight: 50%}]\n}\n")
+	require.NoError(t, err)
+}
+
 func TestLinksConfigErrors(t *testing.T) {
 	_, _, err := applyText(t, `
 accounts {
@@ -392,7 +447,7 @@ mappings: {
 		`test.conf:10:7: account C: stream import prefix can not contain wildcard tokens`,
 		`test.conf:11:7: account C: import to "r.*" does not fit subject "q"`,
 		`test.conf:16:3: mapping "m.*" destination 1`,
-		`test.conf:17:3: mapping "w": the weights add up to more than 100%`,
+		`test.conf:17:3: Error adding mapping for "w" : total weight needs to be <= 100`,
 	} {
 		require.Contains(t, msg, want)
 	}

@@ -115,6 +115,9 @@ type Server struct {
 	traceClients        traceClients // publish message trace events
 	maxTracedMsgLen     atomic.Int64
 	unauthLimits        unauthLimits
+	// clusterName is the cluster this server belongs to (nil or "" when
+	// it has none), read when a mapping has cluster-scoped destinations.
+	clusterName atomic.Pointer[string]
 
 	// unauth lists the connections that have not authenticated yet,
 	// against their memory budget (unauth.go).

@@ -222,6 +222,9 @@ https_port: 8443
 		{fmt.Sprintf("tls {\n cert_file: %q\n key_file: %q\n first: 5\n}\n", cert, key), `test.conf:4:9: field "first" should be a boolean or string, got`},
 		{fmt.Sprintf("tls {\n cert_file: %q\n key_file: %q\n connection_rate_limit: \"10\"\n}\n", cert, key), "test.conf:4:25: error parsing tls config, 'connection_rate_limit' wrong type"},
 		{fmt.Sprintf("tls {\n cert_file: %q\n key_file: %q\n ocsp_peer: true\n}\n", cert, key), "test.conf:4:2: tls ocsp_peer is not supported yet"},
+		// As upstream 2.15.2 answers a key its tls {} does not know.
+		{fmt.Sprintf("tls {\n cert_file: %q\n key_file: %q\n bogus_key: true\n}\n", cert, key), `test.conf:4:2: error parsing tls config, unknown field "bogus_key"`},
+		{fmt.Sprintf("tls {\n cert_file: %q\n key_file: %q\n ocsp: true\n}\n", cert, key), `test.conf:4:2: error parsing tls config, unknown field "ocsp"`},
 		{fmt.Sprintf("tls {\n cert_file: %q\n key_file: %q\n min_version: \"1.1\"\n}\n", cert, key), "test.conf:4:15: unsupported minimum TLS version: 1.1"},
 		{fmt.Sprintf("tls {\n cert_file: %q\n key_file: %q\n cipher_suites: [\"TLS_RSA_WITH_RC4_128_SHA\"]\n}\n", cert, key), `test.conf:4:18: tls cipher_suites: unsupported value "TLS_RSA_WITH_RC4_128_SHA"`},
 		{"tls {\n cert_file: \"c.pem\"\n}\n", "test.conf:1:5: missing 'key_file' in TLS configuration"},

@@ -397,7 +397,7 @@ func (p *parser) tls(key string, v *confparse.Value) {
 		p.Errors = append(p.Errors, errs...)
 		return
 	}
-	for _, k := range []string{"verify_and_map", "handshake_first"} {
+	for _, k := range []string{"verify_and_map", "handshake_first", "first", "immediate"} {
 		if e := v.Map.Lookup(k); e != nil {
 			p.Errorf(e.KeyPos, server.ErrNotSupported, "%s %s is not supported yet", key, e.Key)
 			return

@@ -37,6 +37,13 @@ func (a *applier) mapList(key, item string, v *confparse.Value) []*confparse.Val
 	return maps
 }
 
+// Upstream's keys of an export and of an import that natsd refuses as not
+// supported yet; other unknown keys are unknown fields.
+var (
+	exportUnsupported = keySet("latency account_token_position allow_trace advertise")
+	importUnsupported = keySet("allow_trace")
+)
+
 // exports parses an account's exports list.
 func (a *applier) exports(acc string, v *confparse.Value) {
 	for _, ev := range a.mapList("exports", "export", v) {
@@ -64,11 +71,12 @@ func (a *applier) exports(acc string, v *confparse.Value) {
 				}
 			case "response_threshold", "threshold":
 				ok = a.StrictDuration(key, ke.Value, &e.ResponseThreshold) && ok
-			case "latency", "account_token_position", "allow_trace", "advertise":
-				a.Errorf(ke.KeyPos, ErrNotSupported, "export %s is not supported yet", ke.Key)
-				ok = false
 			default:
-				a.Errorf(ke.KeyPos, ErrUnknownField, "unknown field %q in export", ke.Key)
+				if exportUnsupported[key] {
+					a.Errorf(ke.KeyPos, ErrNotSupported, "export %s is not supported yet", ke.Key)
+				} else {
+					a.Errorf(ke.KeyPos, ErrUnknownField, "unknown field %q in export", ke.Key)
+				}
 				ok = false
 			}
 		}
@@ -105,11 +113,12 @@ func (a *applier) imports(acc string, v *confparse.Value) {
 				// not support yet: alone it changes nothing.
 				var b bool
 				ok = a.Bool(key, ke.Value, &b) && ok
-			case "allow_trace":
-				a.Errorf(ke.KeyPos, ErrNotSupported, "import %s is not supported yet", ke.Key)
-				ok = false
 			default:
-				a.Errorf(ke.KeyPos, ErrUnknownField, "unknown field %q in import", ke.Key)
+				if importUnsupported[key] {
+					a.Errorf(ke.KeyPos, ErrNotSupported, "import %s is not supported yet", ke.Key)
+				} else {
+					a.Errorf(ke.KeyPos, ErrUnknownField, "unknown field %q in import", ke.Key)
+				}
 				ok = false
 			}
 		}
@@ -211,6 +220,11 @@ func (a *applier) mapDestination(v *confparse.Value) (server.MapDestination, boo
 		a.Errorf(v.Pos, ErrBadValue, "mapping destination needs a destination subject")
 		ok = false
 	}
+	if ok && v.Map.Lookup("weight") == nil {
+		// Upstream: a destination in {} form always names its weight.
+		a.Errorf(v.Pos, ErrBadValue, "Missing weight for mapping destination %q", d.Subject)
+		ok = false
+	}
 	return d, ok
 }
 
@@ -230,7 +244,13 @@ func (a *applier) weight(v *confparse.Value, dst *uint8) bool {
 		a.TypeError("weight", "a percentage", v)
 		return false
 	}
-	if n < 1 || n > 100 {
+	switch {
+	case n > 100:
+		a.Errorf(v.Pos, ErrBadValue, "Invalid weight %d for mapping destination", n)
+		return false
+	case n < 1:
+		// Upstream accepts 0 (and negative weights fail its parse):
+		// natsd refuses a destination that would never be taken.
 		a.Errorf(v.Pos, ErrBadValue, "weight %d%% is not between 1%% and 100%%", n)
 		return false
 	}

@@ -31,12 +31,30 @@ type tlsSettings struct {
 	mapKey, firstKey, rateKey *confparse.Entry
 }
 
+// tlsUnsupported are the keys upstream's tls {} blocks take that natsd
+// does not have yet (refused as "not supported yet"); any other key
+// tlsBlock does not know is an unknown field, as upstream answers
+// ("error parsing tls config, unknown field \"x\"").
+var tlsUnsupported = map[string]bool{
+	"certs":                            true,
+	"cert_store":                       true,
+	"cert_match_by":                    true,
+	"cert_match":                       true,
+	"ca_certs_match":                   true,
+	"cert_match_skip_invalid":          true,
+	"ocsp_peer":                        true,
+	"insecure":                         true,
+	"allow_insecure_cipher_suites":     true,
+	"verify_cert_and_check_known_urls": true,
+}
+
 // tlsBlock parses a listener's tls {} block (the top-level one and, through
 // DecodeTLSBlock, those of other modules' blocks: cert_file, key_file, ca_file, verify, verify_and_map,
 // timeout, cipher_suites, curve_preferences, min_version, handshake_first,
 // pinned_certs, connection_rate_limit) and loads the files, as upstream
 // does when it reads the configuration. Other upstream keys (certs,
-// cert_store, ocsp_peer, ...) are refused as not supported yet.
+// cert_store, ocsp_peer, ...: tlsUnsupported) are refused as not supported
+// yet; the rest are unknown fields.
 func (a *applier) tlsBlock(key string, v *confparse.Value) (tlsSettings, bool) {
 	var ts tlsSettings
 	if v.Kind != confparse.KindMap {
@@ -84,8 +102,13 @@ func (a *applier) tlsBlock(key string, v *confparse.Value) (tlsSettings, bool) {
 		case "min_version":
 			ok = a.tlsMinVersion(name, te.Value, &cfg.MinVersion) && ok
 		default:
-			if !te.UsedAsVariable {
+			switch {
+			case te.UsedAsVariable:
+			case tlsUnsupported[tk]:
 				a.Errorf(te.KeyPos, ErrNotSupported, "tls %s is not supported yet", te.Key)
+				ok = false
+			default:
+				a.Errorf(te.KeyPos, ErrUnknownField, "error parsing tls config, unknown field %q", te.Key)
 				ok = false
 			}
 		}

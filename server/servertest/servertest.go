@@ -14,7 +14,9 @@
 // published after the message that must not come arrives first
 // (PublishUntil, NextMsg). UpstreamBinary, FreePorts, StartProcess,
 // WaitListening and ConnectWhenReady run an upstream nats-server for
-// mixed-cluster tests without waiting fixed times.
+// mixed-cluster tests without waiting fixed times. DocKeyLists reads the
+// lists of refused and ignored keys of docs/configuration.md, which tests
+// hold against the configuration parsers.
 //
 // # Usage
 //
