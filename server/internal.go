@@ -90,6 +90,13 @@ func (s *Server) NewInternalClient(account string) (*InternalClient, error) {
 			return nil, errors.New("server: no account " + account)
 		}
 	}
+	c := s.internalClient(acc)
+	c.traceSystem()
+	return &InternalClient{c: c}, nil
+}
+
+// internalClient returns the client behind an InternalClient of acc.
+func (s *Server) internalClient(acc *Account) *client {
 	c := &client{
 		srv:     s,
 		cid:     s.nextCID.Add(1),
@@ -100,8 +107,7 @@ func (s *Server) NewInternalClient(account string) (*InternalClient, error) {
 		headers: true,
 	}
 	c.opts = connectOpts{Echo: true, Headers: true, Protocol: 1}
-	c.traceSystem()
-	return &InternalClient{c: c}, nil
+	return c
 }
 
 // Subscribe registers h for messages on subject (wildcards allowed); with a

@@ -257,17 +257,7 @@ func (s *Server) traceClient(acc *Account) *InternalClient {
 	if ic := tc.m[acc]; ic != nil {
 		return ic
 	}
-	c := &client{
-		srv:     s,
-		cid:     s.nextCID.Add(1),
-		kind:    kindInternal,
-		acc:     acc,
-		subs:    make(map[string]*subscription),
-		done:    make(chan struct{}),
-		headers: true,
-	}
-	c.opts = connectOpts{Echo: true, Headers: true, Protocol: 1}
-	ic := &InternalClient{c: c}
+	ic := &InternalClient{c: s.internalClient(acc)}
 	if tc.m == nil {
 		tc.m = make(map[*Account]*InternalClient)
 	}

@@ -156,7 +156,8 @@ func (s *rssSampler) Stop() float64 {
 	return float64(s.peak.Load()) / 1024
 }
 
-// wsClientConn is a raw WebSocket client that negotiated permessage-deflate.
+// wsClientConn is a raw WebSocket client: frames are built and read by
+// hand. The tests here and in advisory_ws_e2e_test.go share it.
 type wsClientConn struct {
 	nc net.Conn
 	br *bufio.Reader
@@ -166,15 +167,23 @@ type wsClientConn struct {
 func dialDeflate(addr string) (*wsClientConn, error) { return dialDeflatePath(addr, "/") }
 
 // dialDeflatePath connects and upgrades on path with permessage-deflate.
-func dialDeflatePath(addr, path string) (*wsClientConn, error) {
+func dialDeflatePath(addr, path string) (*wsClientConn, error) { return dialWS(addr, path, true) }
+
+// dialWS connects to addr and upgrades on path, offering
+// permessage-deflate when compress is set; an answer other than 101 (or,
+// with compress, one that does not agree to compress) is an error.
+func dialWS(addr, path string, compress bool) (*wsClientConn, error) {
 	nc, err := net.DialTimeout("tcp", addr, 5*time.Second)
 	if err != nil {
 		return nil, err
 	}
 	nc.SetDeadline(time.Now().Add(10 * time.Second))
+	ext := ""
+	if compress {
+		ext = "Sec-WebSocket-Extensions: permessage-deflate; client_no_context_takeover; server_no_context_takeover\r\n"
+	}
 	_, err = fmt.Fprintf(nc, "GET %s HTTP/1.1\r\nHost: %s\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"+
-		"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"+
-		"Sec-WebSocket-Extensions: permessage-deflate\r\n\r\n", path, addr)
+		"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n%s\r\n", path, addr, ext)
 	if err != nil {
 		nc.Close()
 		return nil, err
@@ -185,7 +194,8 @@ func dialDeflatePath(addr, path string) (*wsClientConn, error) {
 		nc.Close()
 		return nil, err
 	}
-	if resp.StatusCode != http.StatusSwitchingProtocols || !strings.Contains(resp.Header.Get("Sec-WebSocket-Extensions"), "permessage-deflate") {
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusSwitchingProtocols || (compress && !strings.Contains(resp.Header.Get("Sec-WebSocket-Extensions"), "permessage-deflate")) {
 		nc.Close()
 		return nil, fmt.Errorf("upgrade answered %s, extensions %q", resp.Status, resp.Header.Get("Sec-WebSocket-Extensions"))
 	}
@@ -195,14 +205,20 @@ func dialDeflatePath(addr, path string) (*wsClientConn, error) {
 
 // appendMaskedFrame appends a client frame with the given first byte.
 func appendMaskedFrame(dst []byte, b0 byte, payload []byte) []byte {
+	return appendMaskedFrameLen(dst, b0, payload, uint64(len(payload)))
+}
+
+// appendMaskedFrameLen appends a client frame whose header announces n
+// payload bytes, whatever len(payload) is (to lie about it).
+func appendMaskedFrameLen(dst []byte, b0 byte, payload []byte, n uint64) []byte {
 	key := [4]byte{0x5a, 0x17, 0xc3, 0x81}
-	switch n := len(payload); {
+	switch {
 	case n < 126:
 		dst = append(dst, b0, 0x80|byte(n))
 	case n < 1<<16:
 		dst = be.BigEndian.AppendUint16(append(dst, b0, 0x80|126), uint16(n))
 	default:
-		dst = be.BigEndian.AppendUint64(append(dst, b0, 0x80|127), uint64(n))
+		dst = be.BigEndian.AppendUint64(append(dst, b0, 0x80|127), n)
 	}
 	dst = append(dst, key[:]...)
 	for i, b := range payload {
@@ -212,38 +228,45 @@ func appendMaskedFrame(dst []byte, b0 byte, payload []byte) []byte {
 }
 
 // closeCode reads server frames until a close frame and returns its code;
-// 0 when the connection ended without one. It skips the payload of
-// other frames.
+// 0 when the connection ended without one (see readClose).
 func (c *wsClientConn) closeCode() int {
+	code, _ := c.readClose()
+	return code
+}
+
+// readClose reads server frames, skipping the payload of others, until a
+// close frame, and returns its code (1005 for a close without one); 0 and
+// the read error when the connection ended without a close frame.
+func (c *wsClientConn) readClose() (int, error) {
 	for {
 		var h [2]byte
 		if _, err := io.ReadFull(c.br, h[:]); err != nil {
-			return 0
+			return 0, err
 		}
 		n := uint64(h[1] & 0x7F)
 		switch n {
 		case 126:
 			var l [2]byte
 			if _, err := io.ReadFull(c.br, l[:]); err != nil {
-				return 0
+				return 0, err
 			}
 			n = uint64(be.BigEndian.Uint16(l[:]))
 		case 127:
 			var l [8]byte
 			if _, err := io.ReadFull(c.br, l[:]); err != nil {
-				return 0
+				return 0, err
 			}
 			n = be.BigEndian.Uint64(l[:])
 		}
 		p := make([]byte, n)
 		if _, err := io.ReadFull(c.br, p); err != nil {
-			return 0
+			return 0, err
 		}
 		if h[0]&0x0F == 8 {
 			if len(p) < 2 {
-				return 1005
+				return 1005, nil
 			}
-			return int(be.BigEndian.Uint16(p))
+			return int(be.BigEndian.Uint16(p)), nil
 		}
 	}
 }
