@@ -316,7 +316,7 @@ func (a *account) openStream(cfg api.StreamConfig, created time.Time) (*streamEn
 func (a *account) openStreamStore(cfg api.StreamConfig, created time.Time, have store.StreamStore) (*streamEntry, error) {
 	js := a.js
 	dir := a.streamDir(cfg.Name)
-	sess, err := js.srv.Attach(server.SessionOptions{Kind: server.SessionJetStream, Account: a.name, Name: "JetStream stream " + cfg.Name, QueueLen: streamQueue})
+	sess, err := js.srv.Attach(server.SessionOptions{Kind: server.SessionJetStream, Account: a.name, Name: "JetStream stream " + cfg.Name, QueueLen: streamQueue, Traced: true})
 	if err != nil {
 		return nil, err
 	}
@@ -377,6 +377,16 @@ func (se *streamEntry) subscribe(subjects []string) error {
 }
 
 func (se *streamEntry) capture(m *server.Msg) {
+	if m.Traced() {
+		// Message tracing (ADR-41): the stream reports that it stores
+		// the message; trace only, it does not.
+		subj := string(m.Subject)
+		noInterest := se.retention() == api.InterestPolicy && !se.interest(0, subj)
+		m.TraceJetStream(se.Name(), subj, noInterest, "")
+		if m.TraceOnly() {
+			return
+		}
+	}
 	se.ProcessMsg(string(m.Subject), string(m.Reply), m.Header, m.Data)
 	se.notifyNew()
 }
