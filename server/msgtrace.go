@@ -371,8 +371,9 @@ func withHeader(hdr []byte, name, value string) []byte {
 // sendTrace publishes mt's event to its destination in its account,
 // compressed as the message's Accept-Encoding asked.
 func (s *Server) sendTrace(mt *msgTrace) {
+	info := s.serverInfo()
 	mt.mu.Lock()
-	mt.ev.Server = *s.serverInfo()
+	mt.ev.Server = *info
 	b, err := json.Marshal(&mt.ev)
 	mt.mu.Unlock()
 	if err != nil {
