@@ -31,7 +31,9 @@ import (
 // An account with a msg_trace block (AccountMsgTrace) also traces, to
 // its destination, the messages published in it with a W3C traceparent
 // header whose sampled flag is set, Sampling percent of them; a
-// Nats-Trace-Dest header takes precedence.
+// Nats-Trace-Dest header takes precedence. Routes carry such a message
+// with its traceparent and Nats-Trace-Hop only, as upstream's: a peer
+// traces it (unsampled again) when the account has a msg_trace there.
 //
 // As upstream, the publisher must be allowed to publish to the
 // destination (else the message is refused with a publish violation for
@@ -134,9 +136,6 @@ type msgTrace struct {
 	only bool
 	hop  string // the Nats-Trace-Hop the message came with ("" at the origin)
 	enc  string // the event's Content-Encoding: "", "gzip" or "snappy"
-	// addDest: the message was traced for its traceparent; routes get
-	// it with a Nats-Trace-Dest so that peers trace it too.
-	addDest bool
 	// holds counts who still adds events: the publisher, and each
 	// Traced session that has the message queued. The last one out
 	// publishes the event.
@@ -203,7 +202,6 @@ func headerMap(hdr []byte) map[string][]string {
 func newMsgTrace(c *client, kind int, name string, acc *Account, subject []byte, hdrLen int, payload []byte) *msgTrace {
 	hdr := payload[:hdrLen]
 	dest, ok := headerValue(hdr, traceDestHeader)
-	addDest := false
 	if !ok {
 		// The account's msg_trace, for a sampled traceparent.
 		t := acc.trace
@@ -213,10 +211,13 @@ func newMsgTrace(c *client, kind int, name string, acc *Account, subject []byte,
 		if tp, ok := headerValue(hdr, traceParent); !ok || !sampled(tp) {
 			return nil
 		}
-		if t.Sampling < 100 && rand.IntN(100) >= t.Sampling {
+		// A message that a peer forwarded with a hop was sampled
+		// there: as upstream's, it is traced here too (to this
+		// server's msg_trace destination of the account).
+		if _, hop := headerValue(hdr, traceHopHeader); !hop && t.Sampling < 100 && rand.IntN(100) >= t.Sampling {
 			return nil
 		}
-		dest, addDest = t.Dest, true
+		dest = t.Dest
 	}
 	if dest == traceDisabled {
 		return nil
@@ -225,7 +226,7 @@ func newMsgTrace(c *client, kind int, name string, acc *Account, subject []byte,
 		c.srv.log.Error(c.logPrefix + " - Destination " + strconv.Quote(dest) + " is not valid, won't be able to trace events")
 		return nil
 	}
-	mt := &msgTrace{srv: c.srv, acc: acc, dest: dest, addDest: addDest}
+	mt := &msgTrace{srv: c.srv, acc: acc, dest: dest}
 	mt.holds.Store(1)
 	if v, ok := headerValue(hdr, acceptEncoding); ok {
 		mt.enc = traceEncoding(v)
@@ -324,11 +325,7 @@ func (mt *msgTrace) sendRoutes(pc *pubCtx, acc *Account, subject, reply []byte, 
 		if mt.hop != "" {
 			hop = mt.hop + "." + hop
 		}
-		h := payload[:hdrLen]
-		if mt.addDest {
-			h = withHeader(h, traceDestHeader, mt.dest)
-		}
-		msg := withHeader(h, traceHopHeader, hop)
+		msg := withHeader(payload[:hdrLen], traceHopHeader, hop)
 		n := len(msg)
 		msg = append(msg, body...)
 		dc := t.c

@@ -170,3 +170,71 @@ func TestMsgTraceAllowTraceSamplingJetStream(t *testing.T) {
 	u := startBinary(t, servertest.UpstreamBinary(t), "-c", conf())
 	require.Equal(t, msgTraceMoreWant, runMsgTraceMore(t, u.url()), "upstream's events")
 }
+
+// TestMsgTraceTraceParentAcrossRoute: a sampled traceparent message of
+// an account with msg_trace crosses a route with its traceparent and
+// Nats-Trace-Hop only (as upstream's); the peer, whose account has the
+// msg_trace, publishes its own event: without sampling it again (B
+// samples 1% of what it does not get with a hop). With
+// NATSD_UPSTREAM_SERVER set, again with upstream's binary as B.
+func TestMsgTraceTraceParentAcrossRoute(t *testing.T) {
+	t.Run("natsd", func(t *testing.T) { runTraceParentAcrossRoute(t, binary) })
+	if os.Getenv(servertest.UpstreamEnv) != "" {
+		t.Run("upstream peer", func(t *testing.T) { runTraceParentAcrossRoute(t, servertest.UpstreamBinary(t)) })
+	}
+}
+
+func runTraceParentAcrossRoute(t *testing.T, peer string) {
+	dir := t.TempDir()
+	confA := writeFile(t, filepath.Join(dir, "a.conf"),
+		`accounts { A: { users: [{user: a, password: a}], msg_trace: {dest: "a.trace"} } }`+"\n")
+	confB := writeFile(t, filepath.Join(dir, "b.conf"),
+		`accounts { A: { users: [{user: a, password: a}], msg_trace: {dest: "a.trace", sampling: 1} } }`+"\n")
+	a := start(t, "-c", confA, "-n", "A", "--cluster_name", "tp", "--cluster", "nats://127.0.0.1:-1")
+	a.waitLog("Listening for route connections on 127.0.0.1:")
+	b := startBinary(t, peer, "-c", confB, "-n", "B", "--cluster_name", "tp", "--cluster", "nats://127.0.0.1:-1", "--routes", a.clusterURL())
+	user := nats.UserInfo("a", "a")
+	tr := a.connect(user, nats.Name("tracer"))
+	events, err := tr.SubscribeSync("a.trace")
+	require.NoError(t, err)
+	require.NoError(t, tr.Flush())
+	remote := b.connect(user, nats.Name("remote"))
+	got, err := remote.SubscribeSync("x.>")
+	require.NoError(t, err)
+	require.NoError(t, remote.Flush())
+	pub := a.connect(user, nats.Name("pub"))
+	// Interest crosses the route asynchronously, both ways.
+	var m *nats.Msg
+	for i := 0; i < 100 && m == nil; i++ {
+		require.NoError(t, pub.Publish("x.warm", nil))
+		m, _ = got.NextMsg(50 * time.Millisecond)
+	}
+	require.NotNil(t, m, "no route")
+	for m != nil {
+		m, _ = got.NextMsg(50 * time.Millisecond)
+	}
+	bc := b.connect(user)
+	var w *nats.Msg
+	for i := 0; i < 100 && w == nil; i++ {
+		require.NoError(t, bc.Publish("a.trace", []byte("warm")))
+		w, _ = events.NextMsg(50 * time.Millisecond)
+	}
+	require.NotNil(t, w, "no interest in a.trace on B")
+	for w != nil {
+		w, _ = events.NextMsg(50 * time.Millisecond)
+	}
+
+	tm := nats.NewMsg("x.y")
+	tm.Header.Set("traceparent", "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01")
+	require.NoError(t, pub.PublishMsg(tm))
+	byServer := map[string]*traceEvent{}
+	for range 2 {
+		ev := nextTrace(t, events)
+		byServer[ev.Server.Name] = ev
+	}
+	require.Len(t, byServer, 2)
+	require.Equal(t, []string{"in kind=0 name=pub acc=A subj=x.y", "eg kind=1 name=B hop=1"}, byServer["A"].summary())
+	require.Equal(t, []string{"1"}, byServer["B"].Request.Header["Nats-Trace-Hop"])
+	require.Nil(t, byServer["B"].Request.Header["Nats-Trace-Dest"])
+	require.Equal(t, []string{"in kind=1 name=A acc=A subj=x.y", "eg kind=0 name=remote sub=x.>"}, byServer["B"].summary())
+}
