@@ -377,18 +377,23 @@ func (se *streamEntry) subscribe(subjects []string) error {
 }
 
 func (se *streamEntry) capture(m *server.Msg) {
-	if m.Traced() {
-		// Message tracing (ADR-41): the stream reports that it stores
-		// the message; trace only, it does not.
-		subj := string(m.Subject)
-		noInterest := se.retention() == api.InterestPolicy && !se.interest(0, subj)
-		m.TraceJetStream(se.Name(), subj, noInterest, "")
-		if m.TraceOnly() {
-			return
-		}
+	if !m.Traced() {
+		se.ProcessMsg(string(m.Subject), string(m.Reply), m.Header, m.Data)
+		se.notifyNew()
+		return
 	}
-	se.ProcessMsg(string(m.Subject), string(m.Reply), m.Header, m.Data)
-	se.notifyNew()
+	// Message tracing (ADR-41): the stream reports what it did with the
+	// message (trace only: what it would do, without storing it).
+	subj := string(m.Subject)
+	var errText string
+	if !m.TraceOnly() {
+		if err := se.ProcessMsg(subj, string(m.Reply), m.Header, m.Data); err != nil {
+			errText = err.Description
+		}
+		se.notifyNew()
+	}
+	noInterest := errText == "" && se.retention() == api.InterestPolicy && !se.interest(0, subj)
+	m.TraceJetStream(se.Name(), subj, noInterest, errText)
 }
 
 // usage sums the bytes the account's streams hold, by storage type.

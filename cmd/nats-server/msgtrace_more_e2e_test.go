@@ -124,7 +124,9 @@ func runMsgTraceMore(t *testing.T, url string) [][]string {
 	require.NoError(t, err)
 	_, err = js.CreateStream(ctx, jetstream.StreamConfig{Name: "IN", Subjects: []string{"ji.>"}, Storage: jetstream.MemoryStorage, Retention: jetstream.InterestPolicy})
 	require.NoError(t, err)
-	for _, p := range []struct{ subj, only string }{{"js.x", ""}, {"ji.x", ""}, {"js.y", "true"}} {
+	_, err = js.CreateStream(ctx, jetstream.StreamConfig{Name: "D", Subjects: []string{"jd.>"}, Storage: jetstream.MemoryStorage, MaxMsgs: 1, Discard: jetstream.DiscardNew})
+	require.NoError(t, err)
+	for _, p := range []struct{ subj, only string }{{"js.x", ""}, {"ji.x", ""}, {"js.y", "true"}, {"jd.x", ""}, {"jd.x", ""}} {
 		m = nats.NewMsg(p.subj)
 		m.Header.Set("Nats-Trace-Dest", "tr")
 		if p.only != "" {
@@ -149,12 +151,15 @@ var msgTraceMoreWant = [][]string{
 	{"in kind=0 name=a acc=A subj=js.x", "js kind=0 name= stream=ST subject=js.x"},
 	{"in kind=0 name=a acc=A subj=ji.x", "js kind=0 name= stream=IN subject=ji.x nointerest"},
 	{"in kind=0 name=a acc=A subj=js.y", "js kind=0 name= stream=ST subject=js.y"},
+	{"in kind=0 name=a acc=A subj=jd.x", "js kind=0 name= stream=D subject=jd.x"},
+	{"in kind=0 name=a acc=A subj=jd.x", "js kind=0 name= error=maximum messages exceeded stream=D subject=jd.x"},
 }
 
 // TestMsgTraceAllowTraceSamplingJetStream: allow_trace lets a trace go
 // on across a stream import and a service export, an account's
 // msg_trace traces sampled traceparent messages, Accept-Encoding
-// compresses the events (gzip, snappy), and streams report "js" events;
+// compresses the events (gzip, snappy), and streams report "js" events
+// (with the error of a refused store);
 // the same events as upstream's when NATSD_UPSTREAM_SERVER is set.
 func TestMsgTraceAllowTraceSamplingJetStream(t *testing.T) {
 	conf := func() string {
