@@ -316,7 +316,7 @@ func (a *account) openStream(cfg api.StreamConfig, created time.Time) (*streamEn
 func (a *account) openStreamStore(cfg api.StreamConfig, created time.Time, have store.StreamStore) (*streamEntry, error) {
 	js := a.js
 	dir := a.streamDir(cfg.Name)
-	sess, err := js.srv.Attach(server.SessionOptions{Kind: server.SessionJetStream, Account: a.name, Name: "JetStream stream " + cfg.Name, QueueLen: streamQueue})
+	sess, err := js.srv.Attach(server.SessionOptions{Kind: server.SessionJetStream, Account: a.name, Name: "JetStream stream " + cfg.Name, QueueLen: streamQueue, Traced: true})
 	if err != nil {
 		return nil, err
 	}
@@ -377,8 +377,23 @@ func (se *streamEntry) subscribe(subjects []string) error {
 }
 
 func (se *streamEntry) capture(m *server.Msg) {
-	se.ProcessMsg(string(m.Subject), string(m.Reply), m.Header, m.Data)
-	se.notifyNew()
+	if !m.Traced() {
+		se.ProcessMsg(string(m.Subject), string(m.Reply), m.Header, m.Data)
+		se.notifyNew()
+		return
+	}
+	// Message tracing (ADR-41): the stream reports what it did with the
+	// message (trace only: what it would do, without storing it).
+	subj := string(m.Subject)
+	var errText string
+	if !m.TraceOnly() {
+		if err := se.ProcessMsg(subj, string(m.Reply), m.Header, m.Data); err != nil {
+			errText = err.Description
+		}
+		se.notifyNew()
+	}
+	noInterest := errText == "" && se.retention() == api.InterestPolicy && !se.interest(0, subj)
+	m.TraceJetStream(se.Name(), subj, noInterest, errText)
 }
 
 // usage sums the bytes the account's streams hold, by storage type.

@@ -26,6 +26,9 @@ type Account struct {
 	// services every account has, apart from links so that they cost
 	// other subjects nothing (see systemImports).
 	sysImports *sublist.Sublist[*serviceImport]
+	// trace is the account's msg_trace setting (msgtrace.go); nil
+	// without one. Set up in New, read-only afterwards.
+	trace *AccountMsgTrace
 }
 
 // NumSubscriptions returns the number of subscriptions in the account.

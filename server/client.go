@@ -713,7 +713,7 @@ func (c *client) processPub(f *protocol.Frame) error {
 	c.inMsgs++
 	c.inBytes += int64(len(f.Payload))
 	var mt *msgTrace
-	if tracedHeader(f.HeaderLen, f.Payload) {
+	if c.acc.traceRequested(f.HeaderLen, f.Payload) {
 		mt = newMsgTrace(c, snapshot.MsgTraceKindClient, c.opts.Name, c.acc, f.Subject, f.HeaderLen, f.Payload)
 		if mt != nil && c.publisher != nil && !c.publisher.CanPublish([]byte(mt.dest)) && !c.allowReply([]byte(mt.dest)) {
 			// As upstream: no events to a subject the publisher
@@ -745,7 +745,7 @@ func (c *client) processPub(f *protocol.Frame) error {
 	c.srv.deliverMsg(&c.pub, c, c.acc, f.Subject, f.Reply, hdr, f.Payload)
 	if mt != nil {
 		c.pub.mt = nil
-		c.srv.sendTrace(mt)
+		mt.release()
 	}
 	if c.pub.refused {
 		c.refusedPub(f.Subject)
@@ -974,12 +974,12 @@ func (s *Server) deliverRouted(pc *pubCtx, from *client, origin ConnKind, acc *A
 		return
 	}
 	pc.origin = origin
-	if tracedHeader(hdrLen, payload) {
+	if acc.traceRequested(hdrLen, payload) {
 		from.mu.Lock()
 		name := from.name
 		from.mu.Unlock()
 		if pc.mt = newMsgTrace(from, snapshot.MsgTraceKindRouter, name, acc, subject, hdrLen, payload); pc.mt != nil {
-			defer func(mt *msgTrace) { pc.mt = nil; s.sendTrace(mt) }(pc.mt)
+			defer func(mt *msgTrace) { pc.mt = nil; mt.release() }(pc.mt)
 		}
 	}
 	r := acc.sl.MatchBytes(subject)
@@ -1069,8 +1069,15 @@ func namedQueue(queues [][]byte, name string) bool {
 // deliver appends one message to sub's client, or runs an internal
 // handler. It reports whether the message was taken.
 func (pc *pubCtx) deliver(sub *subscription, subject, reply []byte, hdrLen int, payload []byte) bool {
-	if pc.mt != nil && (sub.sq != nil || sub.handler != nil) && pc.mt.egress(sub) {
-		return true // trace only
+	if pc.mt != nil && (sub.sq != nil || sub.handler != nil) {
+		if sub.sq != nil && sub.client.sess.traced {
+			// The session reports its part (msgtrace.go), trace
+			// only included.
+			return pc.enqueue(sub, subject, reply, hdrLen, payload)
+		}
+		if pc.mt.egress(sub) {
+			return true // trace only
+		}
 	}
 	if sub.sq != nil {
 		return pc.enqueue(sub, subject, reply, hdrLen, payload)

@@ -54,6 +54,8 @@ type streamImport struct {
 	to     *Account
 	prefix string             // "<prefix>." or ""
 	tr     *sublist.Transform // with To; nil otherwise
+	// allowTrace: a message trace goes on into the importer.
+	allowTrace bool
 }
 
 // serviceImport is one service import, seen from the importer.
@@ -62,6 +64,8 @@ type serviceImport struct {
 	tr        *sublist.Transform // local to exporter subject; nil if the same
 	single    bool               // singleton responses
 	threshold time.Duration
+	// allowTrace: a message trace goes on into the exporter.
+	allowTrace bool
 }
 
 // pendingResponse says where the answers to one "_R_." subject go.
@@ -147,7 +151,7 @@ func (s *Server) addImport(im *Import, e *Export) error {
 		}
 	}
 	if !im.Service {
-		si := &streamImport{to: importer, tr: tr}
+		si := &streamImport{to: importer, tr: tr, allowTrace: im.AllowTrace}
 		if im.Prefix != "" {
 			si.prefix = im.Prefix + "."
 		}
@@ -157,7 +161,7 @@ func (s *Server) addImport(im *Import, e *Export) error {
 		}
 		return l.importers.Insert(im.Subject, "", si)
 	}
-	si := &serviceImport{to: exporter, tr: tr, single: e.ResponseType == ResponseSingleton, threshold: e.ResponseThreshold}
+	si := &serviceImport{to: exporter, tr: tr, single: e.ResponseType == ResponseSingleton, threshold: e.ResponseThreshold, allowTrace: e.AllowTrace}
 	if si.threshold == 0 {
 		si.threshold = DefaultResponseThreshold
 	}
@@ -252,6 +256,14 @@ func (s *Server) deliverLinked(pc *pubCtx, from *client, acc *Account, subject, 
 			local, pc.subjBuf = si.localSubject(pc.subjBuf[:0], subject)
 			if mt != nil {
 				mt.streamExport(si.to, local)
+				if si.allowTrace {
+					// The importer lets the trace go on.
+					pc.mt, pc.mtCut = mt, nil
+					ok := s.deliverLocal(pc, from, si.to, local, reply, hdrLen, payload)
+					pc.mt, pc.mtCut = nil, mt
+					matched = matched || ok
+					continue
+				}
 				if mt.only {
 					continue
 				}
@@ -337,17 +349,28 @@ func (s *Server) deliverService(pc *pubCtx, from *client, acc *Account, si *serv
 		}
 		target = []byte(mapped)
 	}
+	el := si.to.links // never nil: the exporter has exportsServices
 	if mt := pc.mtCut; mt != nil {
 		if depth == 0 {
 			mt.serviceImport(si.to, subject, target)
 		}
-		if mt.only {
+		switch {
+		case depth == 0 && si.allowTrace:
+			// The exporter lets the trace go on; what it and the
+			// servers further on trace goes back to the importer's
+			// destination through a pending response, as upstream's.
+			pc.mt, pc.mtCut = mt, nil
+			defer func() { pc.mt, pc.mtCut = nil, mt }()
+			td := el.resp.Add(s.respTag, &pendingResponse{acc: mt.acc, reply: mt.dest}, false, si.threshold)
+			h := withHeader(payload[:hdrLen], traceDestHeader, td)
+			hdrLen, payload = len(h), append(h, payload[hdrLen:]...)
+		case mt.only:
 			return true
+		default:
+			hdrLen, payload = mt.disabled(hdrLen, payload)
 		}
-		hdrLen, payload = mt.disabled(hdrLen, payload)
 	}
 	var rs string
-	el := si.to.links // never nil: the exporter has exportsServices
 	if len(reply) > 0 {
 		rs = el.resp.Add(s.respTag, &pendingResponse{acc: acc, reply: string(reply)}, si.single, si.threshold)
 	}

@@ -260,8 +260,11 @@
 // Options.MaxTracedMsgLen cuts the payloads. Message tracing (ADR-41,
 // msgtrace.go) needs no option: a message with a Nats-Trace-Dest header
 // makes the server publish a snapshot.MsgTraceEvent to that subject in
-// the publisher's account; a link's owner names the peer server with
-// Link.SetRemoteName for those events.
+// the publisher's account (Options.AccountMsgTrace adds traceparent
+// activation, Export.AllowTrace and Import.AllowTrace let a trace cross
+// accounts); a link's owner names the peer server with
+// Link.SetRemoteName for those events, and a session attached with
+// SessionOptions.Traced reports its part (Msg.TraceJetStream).
 //
 // # Lame duck mode
 //

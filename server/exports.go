@@ -69,6 +69,10 @@ type Export struct {
 	// ResponseType and ResponseThreshold apply to services.
 	ResponseType      ResponseType
 	ResponseThreshold time.Duration
+	// AllowTrace (services) lets a traced request's message trace go on
+	// into the exporter (allow_trace, ADR-41); else it ends at the
+	// import.
+	AllowTrace bool
 }
 
 // Import takes an exported stream or service into an account.
@@ -86,6 +90,9 @@ type Import struct {
 	// subscribers see, for a service what its requesters publish to. Its
 	// wildcards stand for Subject's, in order. Empty means Subject.
 	To string
+	// AllowTrace (streams) lets a traced message's trace go on into the
+	// importer (allow_trace, ADR-41); else it ends at the import.
+	AllowTrace bool
 }
 
 // Mapping rewrites the subjects published in an account (the mappings {}

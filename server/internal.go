@@ -18,6 +18,7 @@ type Msg struct {
 	Header  []byte // the header block ("NATS/1.0\r\n..."), nil without headers
 	Data    []byte
 	from    *client
+	mt      *msgTrace // for a Traced session's handler
 }
 
 // Requester describes the connection that published a message.

@@ -49,3 +49,35 @@ func TestTraceHeaders(t *testing.T) {
 		t.Fatalf("withHeader = %q, want %q", got, want)
 	}
 }
+
+func TestTraceParentAndEncoding(t *testing.T) {
+	for tp, want := range map[string]bool{
+		"00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01": true,
+		"00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-03": true,
+		"00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-00": false,
+		"00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-zz": false,
+		"garbage": false, "": false,
+	} {
+		if got := sampled(tp); got != want {
+			t.Errorf("sampled(%q) = %v", tp, got)
+		}
+	}
+	for v, want := range map[string]string{
+		"gzip": traceGzip, "GZIP": traceGzip, "gzip, deflate": traceGzip,
+		"snappy": traceSnappy, "s2": traceSnappy, "br": "", "": "",
+	} {
+		if got := traceEncoding(v); got != want {
+			t.Errorf("traceEncoding(%q) = %q, want %q", v, got, want)
+		}
+	}
+	// An account without msg_trace looks at Nats-Trace-Dest only.
+	hdr := []byte("NATS/1.0\r\ntraceparent: 00-a-b-01\r\n\r\n")
+	a := &Account{}
+	if a.traceRequested(len(hdr), hdr) {
+		t.Error("traceparent traced without msg_trace")
+	}
+	a.trace = &AccountMsgTrace{Dest: "t", Sampling: 100}
+	if !a.traceRequested(len(hdr), hdr) {
+		t.Error("traceparent not traced with msg_trace")
+	}
+}

@@ -112,6 +112,9 @@ type Options struct {
 	Mappings []Mapping
 	// AccountLimits are the limits of the named accounts.
 	AccountLimits map[string]AccountLimits
+	// AccountMsgTrace are the message trace settings of the named
+	// accounts (their msg_trace block; see AccountMsgTrace).
+	AccountMsgTrace map[string]AccountMsgTrace
 
 	// LameDuckDuration is the time over which clients are closed in lame
 	// duck mode, after LameDuckGracePeriod.

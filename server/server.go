@@ -258,6 +258,9 @@ func New(opts Options) (*Server, error) {
 	if err = s.setAccountLimits(&opts); err != nil {
 		return nil, err
 	}
+	if err = s.setAccountMsgTrace(&opts); err != nil {
+		return nil, err
+	}
 	if err = s.setupLinks(&opts); err != nil {
 		return nil, err
 	}

@@ -98,6 +98,13 @@ type SessionOptions struct {
 	Conn    net.Conn
 	Encoder Encoder
 	Headers bool
+
+	// Traced makes the session's handlers part of message tracing
+	// (ADR-41): a traced message reaches them with its trace, even a
+	// trace only one (Msg.TraceOnly), and they report what they did
+	// with it (Msg.TraceJetStream) before the trace event is published.
+	// Without it, trace only messages do not reach them.
+	Traced bool
 }
 
 // Encoder frames messages written to a session's Conn. It is called with
@@ -153,7 +160,7 @@ func (s *Server) Attach(opts SessionOptions) (*Session, error) {
 		done:    make(chan struct{}),
 		subs:    make(map[string]*subscription),
 		headers: opts.Headers || opts.Conn == nil,
-		sess:    &sessInfo{kind: opts.Kind, typ: opts.Type, mqtt: opts.MQTTClient},
+		sess:    &sessInfo{kind: opts.Kind, typ: opts.Type, mqtt: opts.MQTTClient, traced: opts.Traced},
 	}
 	c.opts = connectOpts{Echo: true, Headers: true, Protocol: 1, Name: opts.Name, Lang: opts.Lang, Version: opts.Version}
 	c.name, c.lang, c.version = opts.Name, opts.Lang, opts.Version
@@ -488,6 +495,7 @@ func (sess *Session) CloseReason() string {
 // sessInfo is what a session's client carries besides a client's state.
 type sessInfo struct {
 	kind, typ, mqtt string
+	traced          bool // SessionOptions.Traced
 	enc             Encoder
 	q               *sessQueue
 
@@ -506,7 +514,8 @@ type sessInfo struct {
 type queued struct {
 	sub                   *subscription
 	from                  *client
-	buf                   []byte // subject, reply, payload
+	mt                    *msgTrace // held for a Traced session
+	buf                   []byte    // subject, reply, payload
 	subjLen, replyLen, hl int
 }
 
@@ -531,7 +540,7 @@ type sessQueue struct {
 // push copies a message into the queue. It returns true when queued;
 // otherwise a channel to wait on for space (nil when the message is
 // dropped or the session closed).
-func (q *sessQueue) push(sub *subscription, from *client, subject, reply []byte, hdrLen int, payload []byte) (bool, chan struct{}) {
+func (q *sessQueue) push(sub *subscription, from *client, mt *msgTrace, subject, reply []byte, hdrLen int, payload []byte) (bool, chan struct{}) {
 	q.mu.Lock()
 	if q.closed {
 		q.mu.Unlock()
@@ -558,7 +567,10 @@ func (q *sessQueue) push(sub *subscription, from *client, subject, reply []byte,
 		i -= len(q.slots)
 	}
 	sl := &q.slots[i]
-	sl.sub, sl.from = sub, from
+	sl.sub, sl.from, sl.mt = sub, from, mt
+	if mt != nil {
+		mt.holds.Add(1)
+	}
 	sl.subjLen, sl.replyLen, sl.hl = len(subject), len(reply), hdrLen
 	sl.buf = append(append(append(sl.buf[:0], subject...), reply...), payload...)
 	q.n++
@@ -625,7 +637,7 @@ func (sess *Session) run() {
 		sl := &q.slots[q.head]
 		sub := sl.sub
 		m := &q.msg
-		*m = Msg{Subject: sl.buf[:sl.subjLen], from: sl.from}
+		*m = Msg{Subject: sl.buf[:sl.subjLen], from: sl.from, mt: sl.mt}
 		if sl.replyLen > 0 {
 			m.Reply = sl.buf[sl.subjLen : sl.subjLen+sl.replyLen]
 		}
@@ -640,10 +652,13 @@ func (sess *Session) run() {
 		if live {
 			sub.handler(m)
 		}
+		if mt := m.mt; mt != nil {
+			mt.release()
+		}
 		*m = Msg{}
 		q.mu.Lock()
 		if !q.closed {
-			sl.sub, sl.from = nil, nil
+			sl.sub, sl.from, sl.mt = nil, nil, nil
 			q.head++
 			if q.head == len(q.slots) {
 				q.head = 0
@@ -673,7 +688,11 @@ func (pc *pubCtx) enqueue(sub *subscription, subject, reply []byte, hdrLen int, 
 		}
 	}
 	for {
-		ok, wait := sub.sq.push(sub, pc.from, subject, reply, hdrLen, payload)
+		var mt *msgTrace
+		if pc.mt != nil && sub.client.sess.traced {
+			mt = pc.mt
+		}
+		ok, wait := sub.sq.push(sub, pc.from, mt, subject, reply, hdrLen, payload)
 		if ok {
 			pc.outMsgs++
 			pc.outBytes += int64(len(payload))

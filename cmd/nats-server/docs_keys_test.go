@@ -31,7 +31,6 @@ var docScopes = map[string]string{
 	"top level":        "@KEY@: 1\n",
 	"accounts":         "accounts {\n A: {\n@KEY@: 1\n }\n}\n",
 	"exports":          "accounts {\n A: {\n exports: [ {\n stream: \"x.>\"\n@KEY@: 1\n } ]\n }\n}\n",
-	"imports":          "accounts {\n A: { exports: [ {stream: \"x.>\"} ] }\n B: {\n imports: [ {\n stream: {account: A, subject: \"x.>\"}\n@KEY@: 1\n } ]\n }\n}\n",
 	"tls {}":           "tls {\n cert_file: \"@CERT@\"\n key_file: \"@PRIV@\"\n@KEY@: true\n}\n",
 	"websocket {}":     "websocket {\n port: -1\n no_tls: true\n@KEY@: 1\n}\n",
 	"websocket tls {}": "websocket {\n port: -1\n tls {\n cert_file: \"@CERT@\"\n key_file: \"@PRIV@\"\n@KEY@: true\n }\n}\n",

@@ -40,6 +40,10 @@ type traceEvent struct {
 		Queue   string    `json:"queue"`
 		Hop     string    `json:"hop"`
 		Error   string    `json:"error"`
+		// JetStream ("js") events.
+		Stream     string `json:"stream"`
+		JSSubject  string `json:"subject"`
+		NoInterest bool   `json:"nointerest"`
 	} `json:"events"`
 }
 
@@ -48,10 +52,13 @@ func (e *traceEvent) summary() []string {
 	var out []string
 	for _, ev := range e.Events {
 		line := ev.Type + " kind=" + strconv.Itoa(ev.Kind) + " name=" + ev.Name
-		for _, kv := range [][2]string{{"acc", ev.Account}, {"subj", ev.Subject}, {"from", ev.From}, {"to", ev.To}, {"sub", ev.Sub}, {"queue", ev.Queue}, {"hop", ev.Hop}, {"error", ev.Error}} {
+		for _, kv := range [][2]string{{"acc", ev.Account}, {"subj", ev.Subject}, {"from", ev.From}, {"to", ev.To}, {"sub", ev.Sub}, {"queue", ev.Queue}, {"hop", ev.Hop}, {"error", ev.Error}, {"stream", ev.Stream}, {"subject", ev.JSSubject}} {
 			if kv[1] != "" {
 				line += " " + kv[0] + "=" + kv[1]
 			}
+		}
+		if ev.NoInterest {
+			line += " nointerest"
 		}
 		out = append(out, line)
 	}
@@ -302,8 +309,7 @@ var msgTraceAccountsWant = [][]string{
 }
 
 // TestMsgTraceAccountBoundary: a trace ends where the message crosses
-// into another account (allow_trace is not supported), as upstream's
-// does by default; the same events as upstream's when
+// into another account without allow_trace, as upstream's does; the same events as upstream's when
 // NATSD_UPSTREAM_SERVER is set.
 func TestMsgTraceAccountBoundary(t *testing.T) {
 	conf := writeFile(t, filepath.Join(t.TempDir(), "acc.conf"), msgTraceAccountsConf)

@@ -3,11 +3,13 @@ package config
 import (
 	"errors"
 	"slices"
+	"strconv"
 	"strings"
 
 	"natsd.dev/auth"
 	"natsd.dev/confparse"
 	"natsd.dev/server"
+	"natsd.dev/sublist"
 )
 
 // accountState collects the accounts {} block and the account keys of
@@ -132,6 +134,8 @@ func (a *applier) accounts(e *confparse.Entry) {
 				a.imports(name, ke.Value)
 			case key == "mappings" || key == "maps":
 				a.mappings(name, ke.Value)
+			case key == "msg_trace" || key == "trace_dest":
+				a.msgTrace(name, ke)
 			default:
 				a.otherAccountKey(name, key, ke)
 			}
@@ -261,4 +265,83 @@ func (a *applier) accountLimit(acc string, e *confparse.Entry) {
 		l.MaxPayload = n
 	}
 	o.AccountLimits[acc] = l
+}
+
+// msgTrace parses an account's msg_trace: a destination subject, or
+// { dest, sampling } with sampling an integer or a percentage ("50%")
+// from 1 to 100; trace_dest is the destination alone. Texts are
+// upstream's.
+func (a *applier) msgTrace(acc string, e *confparse.Entry) {
+	var t server.AccountMsgTrace
+	samplingPos := e.KeyPos
+	switch v := e.Value; v.Kind {
+	case confparse.KindString:
+		t.Dest = v.Str
+	case confparse.KindMap:
+		if e.Key == "trace_dest" {
+			a.TypeError(e.Key, "a subject", v)
+			return
+		}
+		for i := range v.Map.Entries {
+			ke := &v.Map.Entries[i]
+			switch strings.ToLower(ke.Key) {
+			case "dest":
+				if !a.Str(ke.Key, ke.Value, &t.Dest) {
+					return
+				}
+			case "sampling":
+				samplingPos = ke.Value.Pos
+				n, ok := a.traceSampling(ke)
+				if !ok {
+					return
+				}
+				t.Sampling = n
+			default:
+				a.Errorf(ke.KeyPos, ErrUnknownField, "Unknown field %q parsing account message trace map/struct %q", ke.Key, e.Key)
+				return
+			}
+		}
+	default:
+		a.TypeError(e.Key, "a subject or a map", v)
+		return
+	}
+	if t.Dest == "" {
+		if t.Sampling != 0 {
+			a.Warnf(samplingPos, "Trace destination sampling ignored since no destination was set")
+		}
+		return
+	}
+	if !sublist.ValidLiteralSubject(t.Dest) {
+		a.Errorf(e.Value.Pos, ErrBadValue, "Trace destination %q is not valid", t.Dest)
+		return
+	}
+	o := &a.c.Options
+	if o.AccountMsgTrace == nil {
+		o.AccountMsgTrace = make(map[string]server.AccountMsgTrace)
+	}
+	o.AccountMsgTrace[acc] = t
+}
+
+// traceSampling parses msg_trace's sampling.
+func (a *applier) traceSampling(e *confparse.Entry) (int, bool) {
+	var n int64
+	switch v := e.Value; v.Kind {
+	case confparse.KindInt:
+		n = v.Int
+	case confparse.KindString:
+		var err error
+		if n, err = strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v.Str), "%"), 10, 32); err != nil {
+			a.Errorf(v.Pos, ErrBadValue, "Invalid trace destination sampling value %q", v.Str)
+			return 0, false
+		}
+	default:
+		a.Errorf(v.Pos, ErrBadValue, "Trace destination sampling field %q should be an integer or a percentage, got %s", e.Key, v.Kind)
+		return 0, false
+	}
+	if n < 1 || n > 100 {
+		// Upstream's text, its typo included.
+		a.Errorf(e.Value.Pos, ErrBadValue, "Ttrace destination sampling value %d is invalid, needs to be [1..100]", n)
+		return 0, false
+	}
+	return int(n), true
 }

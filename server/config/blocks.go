@@ -128,11 +128,12 @@ var coreKeys = keySet(coreUnsupported + coreIgnored + `
 
 // coreAccountUnsupported are the keys of an account that belong to the
 // core and that natsd does not implement yet.
-const coreAccountUnsupported = `nkey msg_trace trace_dest trace_sampling`
+const coreAccountUnsupported = `nkey`
 
 // coreAccountKeys are the account keys Apply handles itself.
 var coreAccountKeys = keySet(coreAccountUnsupported + `
 	users default_permissions default_permission limits exports imports
+	msg_trace trace_dest
 	mappings maps max_connections max_conn max_subscriptions max_subs
 	max_payload max_pay max_leafnodes max_leafs`)
 

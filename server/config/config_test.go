@@ -262,3 +262,45 @@ server_name: up1
 		}
 	}
 }
+
+// TestConfigMsgTraceKeys: an account's msg_trace (and trace_dest) and
+// allow_trace on stream imports and service exports, with upstream's
+// texts for what upstream refuses.
+func TestConfigMsgTraceKeys(t *testing.T) {
+	c, warns, err := applyText(t, `
+accounts {
+  A: { msg_trace: {dest: "a.tr", sampling: "25%"}, exports: [{stream: "ev.>"}, {service: "svc", allow_trace: true}] }
+  B: { trace_dest: "b.tr", imports: [{stream: {account: A, subject: "ev.>"}, allow_trace: true}] }
+  C: { msg_trace: "c.tr" }
+}
+`)
+	if err != nil || len(warns) != 0 {
+		t.Fatalf("err %v, warns %v", err, warns)
+	}
+	got := c.Options.AccountMsgTrace
+	if got["A"].Dest != "a.tr" || got["A"].Sampling != 25 || got["B"].Dest != "b.tr" || got["C"].Dest != "c.tr" {
+		t.Errorf("msg_trace %+v", got)
+	}
+	if len(c.Options.Exports) != 2 || !c.Options.Exports[1].AllowTrace || len(c.Options.Imports) != 1 || !c.Options.Imports[0].AllowTrace {
+		t.Errorf("exports %+v imports %+v", c.Options.Exports, c.Options.Imports)
+	}
+
+	_, warns, err = applyText(t, "accounts { A: { msg_trace: {sampling: 50} } }\n")
+	if err != nil || len(warns) != 1 || warns[0].Error() != "test.conf:1:39: Trace destination sampling ignored since no destination was set" {
+		t.Errorf("sampling without dest: err %v, warns %v", err, warns)
+	}
+	for text, want := range map[string]string{
+		"accounts { A: { msg_trace: {dest: x, sampling: 0} } }\n":                                                                 `test.conf:1:48: Ttrace destination sampling value 0 is invalid, needs to be [1..100]`,
+		"accounts { A: { msg_trace: {dest: x, sampling: 101} } }\n":                                                               `test.conf:1:48: Ttrace destination sampling value 101 is invalid, needs to be [1..100]`,
+		"accounts { A: { msg_trace: {dest: x, sampling: \"ab\"} } }\n":                                                            `test.conf:1:48: Invalid trace destination sampling value "ab"`,
+		"accounts { A: { msg_trace: {dest: \"x.*\"} } }\n":                                                                        `test.conf:1:28: Trace destination "x.*" is not valid`,
+		"accounts { A: { msg_trace: {dest: x, foo: 1} } }\n":                                                                      `test.conf:1:38: Unknown field "foo" parsing account message trace map/struct "msg_trace"`,
+		"accounts { A: { trace_sampling: 5 } }\n":                                                                                 `test.conf:1:17: unknown field "trace_sampling" in account A`,
+		"accounts { A: { exports: [{stream: a, allow_trace: true}] } }\n":                                                         `test.conf:1:39: Detected allow_trace directive on non-service`,
+		"accounts { A: { exports: [{service: s}] }, B: { imports: [{service: {account: A, subject: s}, allow_trace: true}] } }\n": `test.conf:1:95: Detected allow_trace directive on a non-stream`,
+	} {
+		if _, _, err := applyText(t, text); err == nil || err.Error() != want {
+			t.Errorf("%q: got %v, want %s", text, err, want)
+		}
+	}
+}

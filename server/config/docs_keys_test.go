@@ -24,7 +24,6 @@ func TestDocsKeyListsCoverCore(t *testing.T) {
 		{servertest.DocRefused, "accounts", config.AccountUnsupportedKeys},
 		{servertest.DocRefused, "tls {}", config.TLSUnsupportedKeys},
 		{servertest.DocRefused, "exports", config.ExportUnsupportedKeys},
-		{servertest.DocRefused, "imports", config.ImportUnsupportedKeys},
 	} {
 		require.NotEmpty(t, tc.keys)
 		doc := lists[[2]string{tc.kind, tc.scope}]

@@ -10,7 +10,6 @@ var (
 	AccountUnsupportedKeys = strings.Fields(coreAccountUnsupported)
 	TLSUnsupportedKeys     = keysOf(tlsUnsupported)
 	ExportUnsupportedKeys  = keysOf(exportUnsupported)
-	ImportUnsupportedKeys  = keysOf(importUnsupported)
 )
 
 func keysOf(m map[string]bool) (keys []string) {

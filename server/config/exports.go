@@ -37,18 +37,16 @@ func (a *applier) mapList(key, item string, v *confparse.Value) []*confparse.Val
 	return maps
 }
 
-// Upstream's keys of an export and of an import that natsd refuses as not
-// supported yet; other unknown keys are unknown fields.
-var (
-	exportUnsupported = keySet("latency account_token_position allow_trace advertise")
-	importUnsupported = keySet("allow_trace")
-)
+// Upstream's keys of an export that natsd refuses as not supported yet;
+// other unknown keys are unknown fields.
+var exportUnsupported = keySet("latency account_token_position advertise")
 
 // exports parses an account's exports list.
 func (a *applier) exports(acc string, v *confparse.Value) {
 	for _, ev := range a.mapList("exports", "export", v) {
 		e := server.Export{Account: acc}
 		kinds, ok := 0, true
+		var tracePos confparse.Pos
 		for i := range ev.Map.Entries {
 			ke := &ev.Map.Entries[i]
 			key := strings.ToLower(ke.Key)
@@ -71,6 +69,9 @@ func (a *applier) exports(acc string, v *confparse.Value) {
 				}
 			case "response_threshold", "threshold":
 				ok = a.StrictDuration(key, ke.Value, &e.ResponseThreshold) && ok
+			case "allow_trace":
+				ok = a.Bool(key, ke.Value, &e.AllowTrace) && ok
+				tracePos = ke.KeyPos
 			default:
 				if exportUnsupported[key] {
 					a.Errorf(ke.KeyPos, ErrNotSupported, "export %s is not supported yet", ke.Key)
@@ -84,6 +85,11 @@ func (a *applier) exports(acc string, v *confparse.Value) {
 			a.Errorf(ev.Pos, ErrBadValue, "an export needs exactly one of stream or service")
 			continue
 		}
+		if e.AllowTrace && !e.Service {
+			// Upstream's text: a stream's importer allows tracing.
+			a.Errorf(tracePos, ErrBadValue, "Detected allow_trace directive on non-service")
+			ok = false
+		}
 		if ok {
 			a.c.Options.Exports = append(a.c.Options.Exports, e)
 			a.exportPos = append(a.exportPos, ev.Pos)
@@ -96,6 +102,7 @@ func (a *applier) imports(acc string, v *confparse.Value) {
 	for _, iv := range a.mapList("imports", "import", v) {
 		im := server.Import{Account: acc}
 		kinds, ok := 0, true
+		var tracePos confparse.Pos
 		for i := range iv.Map.Entries {
 			ke := &iv.Map.Entries[i]
 			key := strings.ToLower(ke.Key)
@@ -108,23 +115,27 @@ func (a *applier) imports(acc string, v *confparse.Value) {
 				ok = a.Str(key, ke.Value, &im.Prefix) && ok
 			case "to":
 				ok = a.Str(key, ke.Value, &im.To) && ok
+			case "allow_trace":
+				ok = a.Bool(key, ke.Value, &im.AllowTrace) && ok
+				tracePos = ke.KeyPos
 			case "share":
 				// Shares data with latency tracking, which exports do
 				// not support yet: alone it changes nothing.
 				var b bool
 				ok = a.Bool(key, ke.Value, &b) && ok
 			default:
-				if importUnsupported[key] {
-					a.Errorf(ke.KeyPos, ErrNotSupported, "import %s is not supported yet", ke.Key)
-				} else {
-					a.Errorf(ke.KeyPos, ErrUnknownField, "unknown field %q in import", ke.Key)
-				}
+				a.Errorf(ke.KeyPos, ErrUnknownField, "unknown field %q in import", ke.Key)
 				ok = false
 			}
 		}
 		if kinds != 1 {
 			a.Errorf(iv.Pos, ErrBadValue, "an import needs exactly one of stream or service")
 			continue
+		}
+		if im.AllowTrace && im.Service {
+			// Upstream's text: a service's exporter allows tracing.
+			a.Errorf(tracePos, ErrBadValue, "Detected allow_trace directive on a non-stream")
+			ok = false
 		}
 		if ok {
 			a.c.Options.Imports = append(a.c.Options.Imports, im)

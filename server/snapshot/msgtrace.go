@@ -28,7 +28,8 @@ const (
 // MsgTraceEvent is what one server publishes to a message's trace
 // destination: its identity, the traced message's headers and size, how
 // many remote servers it forwarded the message to (Hops) and its events
-// in order (MsgTraceIngress first, then *SubjectMapping and *Egress).
+// in order (MsgTraceIngress first, then *SubjectMapping, *StreamExport,
+// *ServiceImport, *JetStream and *Egress as they happened).
 type MsgTraceEvent struct {
 	Server  ServerInfo      `json:"server"`
 	Request MsgTraceRequest `json:"request"`
@@ -80,6 +81,18 @@ type MsgTraceServiceImport struct {
 	Account string    `json:"acc"`
 	From    string    `json:"from"`
 	To      string    `json:"to"`
+}
+
+// MsgTraceJetStream is a stream that stored the message (or, trace
+// only, would have), as Subject; NoInterest when an interest stream
+// kept it for no consumer, Error when it refused it.
+type MsgTraceJetStream struct {
+	Type       string    `json:"type"`
+	Time       time.Time `json:"ts"`
+	Stream     string    `json:"stream"`
+	Subject    string    `json:"subject,omitempty"`
+	NoInterest bool      `json:"nointerest,omitempty"`
+	Error      string    `json:"error,omitempty"`
 }
 
 // MsgTraceEgress is one connection the message left through: a client

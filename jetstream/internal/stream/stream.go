@@ -382,12 +382,13 @@ func (s *Stream) storeConfigFor(cfg *api.StreamConfig) store.Config {
 // ProcessMsg handles a message published to one of the stream's subjects:
 // it proposes the store (or stages it, for a message of an atomic batch)
 // and acknowledges to reply (unless the stream has no_ack or reply is
-// empty).
-func (s *Stream) ProcessMsg(subject, reply string, h, data []byte) {
+// empty). It returns why the store was refused (nil when stored or
+// staged), for message tracing's "js" event.
+func (s *Stream) ProcessMsg(subject, reply string, h, data []byte) *api.Error {
 	if len(h) > 0 {
 		if id := hdr.Get(h, HdrBatchID); len(id) > 0 {
 			s.processBatchMsg(string(id), subject, reply, h, data)
-			return
+			return nil
 		}
 		if hdr.Has(h, hdr.MsgID) || hdr.Has(h, hdr.ExpectedLastMsgID) {
 			<-s.rebuilt // the dedupe window of a restart
@@ -395,6 +396,7 @@ func (s *Stream) ProcessMsg(subject, reply string, h, data []byte) {
 	}
 	res := s.Propose(&Op{Kind: OpMsg, Subject: subject, Hdr: h, Data: data, TS: time.Now().UnixNano()})
 	s.ack(reply, res)
+	return res.Err
 }
 
 // ack answers reply with res: an error, or the PubAck once res.Seq is
