@@ -654,7 +654,9 @@ func sleepCtx(ctx context.Context, quit chan struct{}, d time.Duration) bool {
 
 // Reload applies the reloadable parts of opts (limits and keepalive, the
 // client listener's TLS settings, the logger if set, authorization and
-// the users of existing accounts, the server tags, MaxClosedClients,
+// the users of accounts, the accounts with their limits, exports,
+// imports and mappings (see account_reload.go), the server tags,
+// MaxClosedClients,
 // ClientAdvertise: INFO connect_urls changes and clients that take
 // asynchronous INFO are told; a cluster tells its peers itself). A lower MaxConn
 // closes the excess clients, newest first (see reload.go). Other fields are ignored here; callers
