@@ -1,8 +1,10 @@
 package server
 
 import (
+	"cmp"
 	"fmt"
 	"maps"
+	"slices"
 )
 
 // Reloading accounts, as upstream reloads its accounts {} block: Reload
@@ -26,10 +28,12 @@ import (
 //     closeRemovedAccounts (Client Closed).
 //
 // The global account and the system account stay; system_account itself
-// is not reloadable (the command refuses it). A lowered account
-// max_connections refuses new clients over it; connected ones stay, as
-// upstream. max_subscriptions applies to the next SUB, max_payload to
-// the client's next read.
+// is not reloadable (the command refuses it). An account max_connections
+// set or lowered below the account's clients closes the excess client
+// connections, newest first, as upstream: each gets -ERR 'maximum account
+// active connections exceeded' (close reason Maximum Account Connections
+// Exceeded); sessions count but are not closed. max_subscriptions
+// applies to the next SUB, max_payload to the client's next read.
 
 // accountsReload is what a reload does to the accounts.
 type accountsReload struct {
@@ -119,5 +123,37 @@ func (s *Server) closeRemovedAccounts(r *accountsReload, cs []*client) {
 			c.debugf("Closing connection: account " + acc.Name + " removed by configuration reload")
 			c.closeConnection(reasonClientClosed)
 		}
+	}
+}
+
+// closeAccountExcess closes, for each account of r whose connection limit
+// its clients exceed, the newest client connections of cs over it. No
+// lock is held.
+func (s *Server) closeAccountExcess(r *accountsReload, cs []*client) {
+	over := map[*Account]int{}
+	for a := range r.limits {
+		if max := a.lim().MaxConnections; max > 0 {
+			if n := int(a.conns.Load()) - max; n > 0 {
+				over[a] = n
+			}
+		}
+	}
+	if len(over) == 0 {
+		return
+	}
+	slices.SortFunc(cs, func(a, b *client) int { return cmp.Compare(b.cid, a.cid) })
+	for _, c := range cs {
+		if c.kind != kindClient {
+			continue
+		}
+		c.mu.Lock()
+		acc, counted, closed := c.acc, c.accCounted, c.closed
+		c.mu.Unlock()
+		if closed || !counted || over[acc] == 0 {
+			continue
+		}
+		over[acc]--
+		s.log.Error(c.logPrefix + " - " + errTextMaxAccountConns + " - Account: " + acc.Name)
+		c.sendErrAndClose(errTextMaxAccountConns, reasonMaxAccountConnections)
 	}
 }

@@ -126,3 +126,26 @@ func TestReloadAccountsRace(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "ok", string(r.Data))
 }
+
+// TestReloadAccountMaxConnections: an account limit a reload sets below
+// the account's clients closes the newest ones, as upstream.
+func TestReloadAccountMaxConnections(t *testing.T) {
+	s, logs := servertest.StartWithLogs(t, servertest.ConfigOptions(t, reloadAccountsBase))
+	var conns []*nats.Conn
+	for range 3 {
+		conns = append(conns, servertest.Connect(t, s, nats.UserInfo("a", "a"), nats.NoReconnect()))
+	}
+	b := servertest.Connect(t, s, nats.UserInfo("b", "b"))
+	require.NoError(t, s.Reload(servertest.ConfigOptions(t, `
+accounts {
+  A: { users: [ {user: a, password: a} ], limits: { max_connections: 1 } }
+  B: { users: [ {user: b, password: b} ] }
+}`)))
+	for _, i := range []int{1, 2} {
+		waitClosed(t, conns[i])
+		require.ErrorContains(t, conns[i].LastError(), "maximum account active connections exceeded")
+	}
+	require.NoError(t, conns[0].Flush())
+	require.NoError(t, b.Flush())
+	logs.WaitFor(t, "maximum account active connections exceeded - Account: A")
+}

@@ -746,6 +746,7 @@ func (s *Server) reload(opts Options, changed []string, digest string) error {
 	s.info.MaxPayload = opts.MaxPayload
 	s.applyLimits(&s.opts)
 	excess := s.excessClientsLocked()
+	accClients := s.clientsLocked() // for the accounts' connection limits
 	var bound []*client // to close if their account went
 	if len(ar.removed) > 0 {
 		bound = s.clientsLocked()
@@ -764,6 +765,7 @@ func (s *Server) reload(opts Options, changed []string, digest string) error {
 	s.dropUnpinned(unpinned)
 	s.recheckAuth(sa, recheck)
 	s.closeRemovedAccounts(ar, bound)
+	s.closeAccountExcess(ar, accClients)
 	if err := s.subscribeResponses(ar.accs); err != nil {
 		s.log.Error("Reloading accounts: " + err.Error())
 	}
