@@ -747,7 +747,7 @@ func (s *Server) reload(opts Options, changed []string, digest string) error {
 	s.applyLimits(&s.opts)
 	excess := s.excessClientsLocked()
 	accClients := s.clientsLocked() // for the accounts' connection limits
-	var bound []*client // to close if their account went
+	var bound []*client             // to close if their account went
 	if len(ar.removed) > 0 {
 		bound = s.clientsLocked()
 		for _, c := range s.sessions {
