@@ -32,6 +32,9 @@ type Account struct {
 	// response subjects exists (subscribeResponses). Guarded by
 	// Server.reloadMu after New.
 	respSub bool
+	// removed: a reload took the account away (a link's cached account
+	// is looked up again; the name may belong to a new account).
+	removed atomic.Bool
 	// sysImports are the service imports of the system account's
 	// services every account has, apart from links so that they cost
 	// other subjects nothing (see systemImports).

@@ -96,6 +96,7 @@ func (s *Server) applyAccountsLocked(r *accountsReload) {
 		s.accounts[a.Name] = a
 	}
 	for a := range r.removed {
+		a.removed.Store(true)
 		delete(s.accounts, a.Name)
 	}
 	for a, l := range r.limits {
