@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"sync/atomic"
 
+	"natsd.dev/server/internal/replies"
 	"natsd.dev/sublist"
 )
 
@@ -15,13 +16,25 @@ type Account struct {
 	nameb []byte // Name, for RMSG lines
 	srv   *Server
 	sl    *sublist.Sublist[*subscription]
-	// limits are fixed at New; conns counts the clients bound to the
-	// account while MaxConnections is set.
-	limits AccountLimits
+	// limits are the account's limits, never nil; a reload swaps them.
+	// conns counts the clients bound to the account.
+	limits atomic.Pointer[AccountLimits]
 	conns  atomic.Int32
 	// links are the account's mappings, imports and exports; nil
-	// without any. Set up in New, read-only afterwards.
-	links *accountLinks
+	// without any. Built in New and again by a reload, which swaps the
+	// pointer: a delivery uses the links it loaded, old or new, whole.
+	links atomic.Pointer[accountLinks]
+	// resp holds the pending responses of the account's service exports;
+	// it outlives a reload's new links so that requests in flight get
+	// their answers.
+	resp replies.Table[*pendingResponse]
+	// respSub: the account's internal subscription to this server's
+	// response subjects exists (subscribeResponses). Guarded by
+	// Server.reloadMu after New.
+	respSub bool
+	// removed: a reload took the account away (a link's cached account
+	// is looked up again; the name may belong to a new account).
+	removed atomic.Bool
 	// sysImports are the service imports of the system account's
 	// services every account has, apart from links so that they cost
 	// other subjects nothing (see systemImports).
@@ -102,11 +115,16 @@ type AccountLimits struct {
 	MaxPayload       int
 }
 
+// lim returns the account's current limits.
+func (a *Account) lim() *AccountLimits { return a.limits.Load() }
+
 // addConn counts one more client of a; it reports false, counting
-// nothing, when the account is full.
+// nothing, when the account is full. Every client is counted, so that a
+// reload that sets a limit finds the clients already there.
 func (a *Account) addConn() bool {
-	max := a.limits.MaxConnections
+	max := a.lim().MaxConnections
 	if max <= 0 {
+		a.conns.Add(1)
 		return true
 	}
 	if a.conns.Add(1) > int32(max) {
@@ -118,15 +136,32 @@ func (a *Account) addConn() bool {
 
 // setAccountLimits gives the accounts of o their limits; it runs in New.
 func (s *Server) setAccountLimits(o *Options) error {
-	for name, l := range o.AccountLimits {
-		acc := s.accounts[name]
-		if acc == nil {
-			return fmt.Errorf("%w: limits for undefined account %q", ErrBadOptions, name)
-		}
-		if l.MaxConnections < 0 || l.MaxSubscriptions < 0 || l.MaxPayload < 0 {
-			return fmt.Errorf("%w: account %s: negative limit", ErrBadOptions, name)
-		}
-		acc.limits = l
+	lims, err := accountLimits(o, s.accounts)
+	if err != nil {
+		return err
+	}
+	for acc, l := range lims {
+		acc.limits.Store(l)
 	}
 	return nil
+}
+
+// accountLimits checks the limits of o against the accounts accs and
+// returns each account's limits (zero where o sets none).
+func accountLimits(o *Options, accs map[string]*Account) (map[*Account]*AccountLimits, error) {
+	out := make(map[*Account]*AccountLimits, len(accs))
+	for _, acc := range accs {
+		out[acc] = &AccountLimits{}
+	}
+	for name, l := range o.AccountLimits {
+		acc := accs[name]
+		if acc == nil {
+			return nil, fmt.Errorf("%w: limits for undefined account %q", ErrBadOptions, name)
+		}
+		if l.MaxConnections < 0 || l.MaxSubscriptions < 0 || l.MaxPayload < 0 {
+			return nil, fmt.Errorf("%w: account %s: negative limit", ErrBadOptions, name)
+		}
+		out[acc] = &l
+	}
+	return out, nil
 }

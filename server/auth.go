@@ -194,9 +194,7 @@ func (c *client) bindIdentity(sa *serverAuth, req *auth.Request, id *auth.Identi
 	c.mu.Lock()
 	if c.srv.auth.Load() != sa {
 		c.mu.Unlock()
-		if acc.limits.MaxConnections > 0 {
-			acc.conns.Add(-1)
-		}
+		acc.conns.Add(-1)
 		return errAuthReloaded
 	}
 	if c.authTimer != nil {
@@ -208,7 +206,7 @@ func (c *client) bindIdentity(sa *serverAuth, req *auth.Request, id *auth.Identi
 	c.authUser = id.Name
 	c.bound = &authBinding{req: req, sa: sa, id: id}
 	c.acc = acc
-	c.accCounted = acc.limits.MaxConnections > 0
+	c.accCounted = true
 	c.mu.Unlock()
 	if prevCounted {
 		prev.conns.Add(-1)
@@ -219,7 +217,7 @@ func (c *client) bindIdentity(sa *serverAuth, req *auth.Request, id *auth.Identi
 	if p := id.Checker.Permissions(); p != nil && p.Publish != nil {
 		c.publisher = id.Checker.NewPublisher()
 	}
-	if p := acc.limits.MaxPayload; p > 0 && p < int(c.srv.maxPayload.Load()) {
+	if p := acc.lim().MaxPayload; p > 0 && p < int(c.srv.maxPayload.Load()) {
 		c.parser.MaxPayload = p
 	}
 	return nil

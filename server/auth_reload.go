@@ -52,15 +52,17 @@ type permsUpdate struct {
 
 // reloadAuth returns the serverAuth for o, or cur when the authorization
 // options did not change (so a reload of something else costs no bcrypt
-// comparisons). verify_and_map is not reloadable: the running value is
-// kept. s.mu is held.
-func (s *Server) reloadAuth(o *Options, cur *serverAuth) (*serverAuth, error) {
-	if o.AuthTimeout == s.opts.AuthTimeout && reflect.DeepEqual(o.Authorization, s.opts.Authorization) {
+// comparisons) and the accounts stay the same (accsChanged false); the
+// users are checked against accs, the accounts after the reload.
+// verify_and_map is not reloadable: the running value is kept. s.mu is
+// held.
+func (s *Server) reloadAuth(o *Options, cur *serverAuth, accs map[string]*Account, accsChanged bool) (*serverAuth, error) {
+	if !accsChanged && o.AuthTimeout == s.opts.AuthTimeout && reflect.DeepEqual(o.Authorization, s.opts.Authorization) {
 		return cur, nil
 	}
 	no := *o
 	no.TLSMap = s.opts.TLSMap
-	return newServerAuth(&no, s.accounts)
+	return newServerAuth(&no, accs)
 }
 
 // recheckAuth checks every client in cs against sa (see above).

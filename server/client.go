@@ -477,7 +477,7 @@ func (c *client) flushStats() {
 	// Limits may change on reload; pick them up once per batch. The
 	// account's own limit, if lower, wins.
 	c.parser.MaxPayload = int(c.srv.maxPayload.Load())
-	if p := c.acc.limits.MaxPayload; p > 0 && p < c.parser.MaxPayload {
+	if p := c.acc.lim().MaxPayload; p > 0 && p < c.parser.MaxPayload {
 		c.parser.MaxPayload = p
 	}
 	c.pub.flushStats(st)
@@ -855,7 +855,7 @@ func (c *client) processSub(f *protocol.Frame) error {
 // account's when lower; 0 is none.
 func (c *client) maxSubs() int {
 	n := int(c.srv.maxSubs.Load())
-	if a := c.acc.limits.MaxSubscriptions; a > 0 && (n <= 0 || a < n) {
+	if a := c.acc.lim().MaxSubscriptions; a > 0 && (n <= 0 || a < n) {
 		n = a
 	}
 	return n
@@ -970,7 +970,7 @@ func (s *Server) deliverRouted(pc *pubCtx, from *client, origin ConnKind, acc *A
 	// delivered here on behalf of the importing account, as by this
 	// server, so it may cross a route again.
 	pc.origin = ConnInProcess
-	if acc.links != nil && s.deliverRoutedResponse(pc, from, acc, subject, hdrLen, payload) {
+	if acc.links.Load() != nil && s.deliverRoutedResponse(pc, from, acc, subject, hdrLen, payload) {
 		return
 	}
 	pc.origin = origin

@@ -12,9 +12,11 @@ import (
 
 // Cross-account delivery: stream imports, service imports with their
 // response subjects, and subject mappings. An account without any of them
-// has nil links and its messages take the plain path of deliverMsg; the
-// links are built in New and never change, so reading them needs no lock
-// (the pending responses have their own).
+// has nil links and its messages take the plain path of deliverMsg. The
+// links are built in New and rebuilt whole by a reload, which swaps each
+// account's pointer (Account.links): a delivery loads it once and reads
+// it without a lock. The pending responses live on the account
+// (Account.resp, with a lock of its own) so that a reload keeps them.
 
 // maxImportDepth bounds how many accounts a message may cross through
 // chained service imports (and their responses); it also ends import
@@ -33,7 +35,6 @@ type accountLinks struct {
 	services *sublist.Sublist[*serviceImport]
 	// exportsServices: replies to "_R_." subjects may be pending here.
 	exportsServices bool
-	resp            replies.Table[*pendingResponse]
 }
 
 // mapping is a compiled Mapping.
@@ -74,47 +75,76 @@ type pendingResponse struct {
 	reply string   // the requester's reply subject there
 }
 
-func (a *Account) linksOrNew() *accountLinks {
-	if a.links == nil {
-		a.links = &accountLinks{}
+// linkSet holds the links being built for a set of accounts, before a
+// reload (or New) publishes them.
+type linkSet map[*Account]*accountLinks
+
+func (ls linkSet) of(a *Account) *accountLinks {
+	l := ls[a]
+	if l == nil {
+		l = &accountLinks{}
+		ls[a] = l
 	}
-	return a.links
+	return l
 }
 
-// setupLinks validates and builds the exports, imports and mappings of o.
-// It runs in New after the accounts exist.
+// setupLinks validates, builds and publishes the exports, imports and
+// mappings of o, and the system imports of every account. It runs in New
+// after the accounts exist.
 func (s *Server) setupLinks(o *Options) error {
-	known := func(name string) bool { return s.accounts[name] != nil }
+	ls, err := s.buildLinks(o, s.accounts)
+	if err != nil {
+		return err
+	}
+	for _, acc := range s.accounts {
+		if err := s.systemImports(acc); err != nil {
+			return err
+		}
+	}
+	s.respTag = replies.Tag(s.id)
+	s.publishLinks(ls, s.accounts)
+	return s.subscribeResponses(s.accounts)
+}
+
+// publishLinks gives each account of accs its links of ls (nil without).
+func (s *Server) publishLinks(ls linkSet, accs map[string]*Account) {
+	for _, acc := range accs {
+		acc.links.Store(ls[acc])
+	}
+}
+
+// buildLinks validates the exports, imports and mappings of o against the
+// accounts accs and builds their links, touching no account.
+func (s *Server) buildLinks(o *Options, accs map[string]*Account) (linkSet, error) {
+	ls := linkSet{}
+	known := func(name string) bool { return accs[name] != nil }
 	for i := range o.Exports {
 		e := &o.Exports[i]
 		if !known(e.Account) {
-			return fmt.Errorf("%w: export of undefined account %q", ErrBadOptions, e.Account)
+			return nil, fmt.Errorf("%w: export of undefined account %q", ErrBadOptions, e.Account)
 		}
 		if err := CheckExport(e); err != nil {
-			return fmt.Errorf("%w: account %s: %v", ErrBadOptions, e.Account, err)
+			return nil, fmt.Errorf("%w: account %s: %v", ErrBadOptions, e.Account, err)
 		}
 		if e.Service {
-			s.accounts[e.Account].linksOrNew().exportsServices = true
+			ls.of(accs[e.Account]).exportsServices = true
 		}
 	}
 	for i := range o.Imports {
 		im := &o.Imports[i]
 		if !known(im.Account) {
-			return fmt.Errorf("%w: import into undefined account %q", ErrBadOptions, im.Account)
+			return nil, fmt.Errorf("%w: import into undefined account %q", ErrBadOptions, im.Account)
 		}
 		if err := CheckImport(im, o.Exports, known); err != nil {
-			return fmt.Errorf("%w: account %s: %v", ErrBadOptions, im.Account, err)
+			return nil, fmt.Errorf("%w: account %s: %v", ErrBadOptions, im.Account, err)
 		}
-		if err := s.addImport(im, findExport(im, o.Exports)); err != nil {
-			return fmt.Errorf("%w: account %s: %v", ErrBadOptions, im.Account, err)
+		if err := addImport(ls, accs[im.Account], accs[im.From], im, findExport(im, o.Exports)); err != nil {
+			return nil, fmt.Errorf("%w: account %s: %v", ErrBadOptions, im.Account, err)
 		}
 	}
-	if err := s.systemImports(); err != nil {
-		return err
-	}
-	s.respTag = replies.Tag(s.id)
-	if err := s.subscribeResponses(); err != nil {
-		return err
+	if sys := s.sysAcc; sys != nil && accs[sys.Name] == sys {
+		// The system account's services answer through response subjects.
+		ls.of(sys).exportsServices = true
 	}
 	for i := range o.Mappings {
 		m := &o.Mappings[i]
@@ -122,99 +152,116 @@ func (s *Server) setupLinks(o *Options) error {
 		if name == "" {
 			name = GlobalAccountName
 		}
-		acc := s.accounts[name]
+		acc := accs[name]
 		if acc == nil {
-			return fmt.Errorf("%w: mapping in undefined account %q", ErrBadOptions, name)
+			return nil, fmt.Errorf("%w: mapping in undefined account %q", ErrBadOptions, name)
 		}
 		cm, err := checkMapping(m)
 		if err != nil {
-			return fmt.Errorf("%w: account %s: %v", ErrBadOptions, name, err)
+			return nil, fmt.Errorf("%w: account %s: %v", ErrBadOptions, name, err)
 		}
-		l := acc.linksOrNew()
+		l := ls.of(acc)
 		if l.mappings == nil {
 			l.mappings = sublist.New[*mapping]()
 		}
 		if err := l.mappings.Insert(m.Source, "", cm); err != nil {
-			return fmt.Errorf("%w: account %s: mapping %q: %v", ErrBadOptions, name, m.Source, err)
+			return nil, fmt.Errorf("%w: account %s: mapping %q: %v", ErrBadOptions, name, m.Source, err)
 		}
 	}
-	return nil
+	return ls, nil
 }
 
-func (s *Server) addImport(im *Import, e *Export) error {
-	importer, exporter := s.accounts[im.Account], s.accounts[im.From]
+// newServiceImport builds the service import of im (of export e) into
+// the exporter.
+func newServiceImport(exporter *Account, im *Import, e *Export) (*serviceImport, error) {
 	var tr *sublist.Transform
 	if im.To != "" && im.To != im.Subject {
 		var err error
 		if tr, err = importTransform(im); err != nil {
-			return err
+			return nil, err
 		}
-	}
-	if !im.Service {
-		si := &streamImport{to: importer, tr: tr, allowTrace: im.AllowTrace}
-		if im.Prefix != "" {
-			si.prefix = im.Prefix + "."
-		}
-		l := exporter.linksOrNew()
-		if l.importers == nil {
-			l.importers = sublist.New[*streamImport]()
-		}
-		return l.importers.Insert(im.Subject, "", si)
 	}
 	si := &serviceImport{to: exporter, tr: tr, single: e.ResponseType == ResponseSingleton, threshold: e.ResponseThreshold, allowTrace: e.AllowTrace}
 	if si.threshold == 0 {
 		si.threshold = DefaultResponseThreshold
 	}
+	return si, nil
+}
+
+// addImport adds im (of export e) to the links ls of the importer or
+// the exporter.
+func addImport(ls linkSet, importer, exporter *Account, im *Import, e *Export) error {
+	if !im.Service {
+		var tr *sublist.Transform
+		if im.To != "" && im.To != im.Subject {
+			var err error
+			if tr, err = importTransform(im); err != nil {
+				return err
+			}
+		}
+		si := &streamImport{to: importer, tr: tr, allowTrace: im.AllowTrace}
+		if im.Prefix != "" {
+			si.prefix = im.Prefix + "."
+		}
+		l := ls.of(exporter)
+		if l.importers == nil {
+			l.importers = sublist.New[*streamImport]()
+		}
+		return l.importers.Insert(im.Subject, "", si)
+	}
+	si, err := newServiceImport(exporter, im, e)
+	if err != nil {
+		return err
+	}
 	local := im.To
 	if local == "" {
 		local = im.Subject
 	}
-	services := &importer.linksOrNew().services
-	if im.From == s.systemAccountName() && strings.HasPrefix(local, sysPrefix) {
-		services = &importer.sysImports
+	l := ls.of(importer)
+	if l.services == nil {
+		l.services = sublist.New[*serviceImport]()
 	}
-	if *services == nil {
-		*services = sublist.New[*serviceImport]()
-	}
-	return (*services).Insert(local, "", si)
+	return l.services.Insert(local, "", si)
 }
 
-// systemImports gives every account but the system account the service
-// imports upstream gives them, so that its users can ask about themselves:
-// $SYS.REQ.USER.INFO, and $SYS.REQ.SERVER.PING.CONNZ,
-// $SYS.REQ.ACCOUNT.PING.CONNZ and $SYS.REQ.ACCOUNT.PING.STATZ answered for
-// their own account only.
-func (s *Server) systemImports() error {
+// systemImports gives acc, unless it is the system account or already
+// has them, the service imports upstream gives every account, so that
+// its users can ask about themselves: $SYS.REQ.USER.INFO, and
+// $SYS.REQ.SERVER.PING.CONNZ, $SYS.REQ.ACCOUNT.PING.CONNZ and
+// $SYS.REQ.ACCOUNT.PING.STATZ answered for their own account only. They
+// are set before acc is shared (New, or a reload that adds acc) and
+// never change.
+func (s *Server) systemImports(acc *Account) error {
 	sys := s.sysAcc
-	if sys == nil {
+	if sys == nil || acc == sys || acc.sysImports != nil || !sublist.ValidLiteralSubject(acc.Name) || strings.Contains(acc.Name, ".") {
 		return nil
 	}
-	sys.linksOrNew().exportsServices = true
 	single := &Export{}
-	for _, acc := range s.accounts {
-		if acc == sys || !sublist.ValidLiteralSubject(acc.Name) || strings.Contains(acc.Name, ".") {
-			continue
+	imports := sublist.New[*serviceImport]()
+	accReq := sysAccountReqPrefix + acc.Name + "."
+	for _, im := range []Import{
+		{To: sysUserInfo, Subject: sysUserInfo},
+		{To: sysServerPing + "." + KindConnz, Subject: accReq + KindConnz},
+		{To: sysAccountReqPrefix + "PING." + KindConnz, Subject: accReq + KindConnz},
+		{To: sysAccountPingStatz, Subject: accReq + "STATZ"},
+	} {
+		im.Account, im.From, im.Service = acc.Name, sys.Name, true
+		si, err := newServiceImport(sys, &im, single)
+		if err != nil {
+			return err
 		}
-		accReq := sysAccountReqPrefix + acc.Name + "."
-		for _, im := range []Import{
-			{To: sysUserInfo, Subject: sysUserInfo},
-			{To: sysServerPing + "." + KindConnz, Subject: accReq + KindConnz},
-			{To: sysAccountReqPrefix + "PING." + KindConnz, Subject: accReq + KindConnz},
-			{To: sysAccountPingStatz, Subject: accReq + "STATZ"},
-		} {
-			im.Account, im.From, im.Service = acc.Name, sys.Name, true
-			if err := s.addImport(&im, single); err != nil {
-				return err
-			}
+		if err := imports.Insert(im.To, "", si); err != nil {
+			return err
 		}
 	}
+	acc.sysImports = imports
 	return nil
 }
 
 // deliverLinked is deliverMsg for an account with links. It reports
 // whether any subscription took part, which decides no-responders.
 func (s *Server) deliverLinked(pc *pubCtx, from *client, acc *Account, subject, reply []byte, hdrLen int, payload []byte, depth int) bool {
-	l := acc.links
+	l := acc.links.Load()
 	if l == nil {
 		l = &noLinks // only system imports
 	}
@@ -226,7 +273,7 @@ func (s *Server) deliverLinked(pc *pubCtx, from *client, acc *Account, subject, 
 		subject = mapped
 	}
 	if l.exportsServices && replies.IsReply(subject) {
-		if r, ok := l.resp.Take(string(subject)); ok {
+		if r, ok := acc.resp.Take(string(subject)); ok {
 			if depth >= maxImportDepth {
 				return false
 			}
@@ -312,17 +359,17 @@ func hasSysPrefix(subject []byte) bool {
 // cross-account path: a has links, or subject may be one of the system
 // imports. Plain accounts pay a nil test.
 func (a *Account) linked(subject []byte) bool {
-	return a.links != nil || (a.sysImports != nil && hasSysPrefix(subject))
+	return a.links.Load() != nil || (a.sysImports != nil && hasSysPrefix(subject))
 }
 
 // deliverRoutedResponse delivers a message that came over a route if it
 // answers a pending response of acc held here, and reports whether it did.
 func (s *Server) deliverRoutedResponse(pc *pubCtx, from *client, acc *Account, subject []byte, hdrLen int, payload []byte) bool {
-	l := acc.links
+	l := acc.links.Load()
 	if l == nil || !l.exportsServices || !replies.IsReply(subject) {
 		return false
 	}
-	r, ok := l.resp.Take(string(subject))
+	r, ok := acc.resp.Take(string(subject))
 	if !ok {
 		return false
 	}
@@ -349,7 +396,6 @@ func (s *Server) deliverService(pc *pubCtx, from *client, acc *Account, si *serv
 		}
 		target = []byte(mapped)
 	}
-	el := si.to.links // never nil: the exporter has exportsServices
 	if mt := pc.mtCut; mt != nil {
 		if depth == 0 {
 			mt.serviceImport(si.to, subject, target)
@@ -361,7 +407,7 @@ func (s *Server) deliverService(pc *pubCtx, from *client, acc *Account, si *serv
 			// destination through a pending response, as upstream's.
 			pc.mt, pc.mtCut = mt, nil
 			defer func() { pc.mt, pc.mtCut = nil, mt }()
-			td := el.resp.Add(s.respTag, &pendingResponse{acc: mt.acc, reply: mt.dest}, false, si.threshold)
+			td := si.to.resp.Add(s.respTag, &pendingResponse{acc: mt.acc, reply: mt.dest}, false, si.threshold)
 			h := withHeader(payload[:hdrLen], traceDestHeader, td)
 			hdrLen, payload = len(h), append(h, payload[hdrLen:]...)
 		case mt.only:
@@ -371,8 +417,9 @@ func (s *Server) deliverService(pc *pubCtx, from *client, acc *Account, si *serv
 		}
 	}
 	var rs string
+	el := &si.to.resp
 	if len(reply) > 0 {
-		rs = el.resp.Add(s.respTag, &pendingResponse{acc: acc, reply: string(reply)}, si.single, si.threshold)
+		rs = el.Add(s.respTag, &pendingResponse{acc: acc, reply: string(reply)}, si.single, si.threshold)
 	}
 	var rb []byte
 	if rs != "" {
@@ -383,7 +430,7 @@ func (s *Server) deliverService(pc *pubCtx, from *client, acc *Account, si *serv
 		return true
 	}
 	if rs != "" {
-		el.resp.Remove(rs)
+		el.Remove(rs)
 	}
 	return false
 }
@@ -455,11 +502,16 @@ func (m *mapping) hasCluster(cn string) bool {
 // the responses published on other servers here; deliverLinked and
 // deliverRoutedResponse forward them, the handler never sees one that a
 // pending response claims.
-func (s *Server) subscribeResponses() error {
-	for _, acc := range s.accounts {
-		if acc.links == nil || !acc.links.exportsServices {
+//
+// It runs in New and after a reload published new links (accounts that
+// export services for the first time get theirs), under Server.reloadMu.
+func (s *Server) subscribeResponses(accs map[string]*Account) error {
+	for _, acc := range accs {
+		l := acc.links.Load()
+		if acc.respSub || l == nil || !l.exportsServices {
 			continue
 		}
+		acc.respSub = true
 		ic, err := s.NewInternalClient(acc.Name)
 		if err != nil {
 			return err
@@ -478,6 +530,6 @@ func (a *Account) hasInterest(subject string) bool {
 	if a.sl.HasInterest(subject) {
 		return true
 	}
-	l := a.links
+	l := a.links.Load()
 	return l != nil && l.importers != nil && l.importers.HasInterest(subject)
 }

@@ -15,8 +15,9 @@
 // listeners (TLS, WebSocket) that deliver NATS clients. Shutdown(ctx) stops
 // accepting, flushes what every client has pending and waits for the
 // server's goroutines; LameDuck(ctx) first tells clients to move elsewhere
-// and closes them gradually. Reload applies new limits, TLS settings and
-// authorization to a running server, checking connected clients again.
+// and closes them gradually. Reload applies new limits, TLS settings,
+// authorization and accounts (with their exports, imports, mappings and
+// limits) to a running server, checking connected clients again.
 //
 // In-process users (JetStream, MQTT, system services) attach as sessions
 // (see In-process sessions below). InternalClient remains for taps that

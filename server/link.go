@@ -330,7 +330,7 @@ func (l *Link) NumRemoteSubs() int {
 func (l *Link) Deliver(account, subject, reply []byte, queues [][]byte, hdrLen int, payload []byte) error {
 	c := l.c
 	acc := l.lastAcc
-	if acc == nil || l.lastAccName != string(account) {
+	if acc == nil || l.lastAccName != string(account) || acc.removed.Load() {
 		if acc = c.srv.lookupAccountBytes(account); acc == nil {
 			return ErrUnknownAccount
 		}

@@ -316,13 +316,20 @@ func (s *Server) applyLimits(o *Options) {
 }
 
 func (s *Server) newAccount(name string) *Account {
+	a := unlistedAccount(s, name)
+	s.accounts[name] = a
+	return a
+}
+
+// unlistedAccount returns a new account of s that s does not list yet.
+func unlistedAccount(s *Server, name string) *Account {
 	a := &Account{Name: name, nameb: []byte(name), srv: s}
+	a.limits.Store(&AccountLimits{})
 	if s.opts.NoSublistCache {
 		a.sl = sublist.NewWithOptions[*subscription](sublist.Options{NoCache: true})
 	} else {
 		a.sl = sublist.New[*subscription]()
 	}
-	s.accounts[name] = a
 	return a
 }
 
@@ -650,7 +657,9 @@ func sleepCtx(ctx context.Context, quit chan struct{}, d time.Duration) bool {
 
 // Reload applies the reloadable parts of opts (limits and keepalive, the
 // client listener's TLS settings, the logger if set, authorization and
-// the users of existing accounts, the server tags, MaxClosedClients,
+// the users of accounts, the accounts with their limits, exports,
+// imports and mappings (see account_reload.go), the server tags,
+// MaxClosedClients,
 // ClientAdvertise: INFO connect_urls changes and clients that take
 // asynchronous INFO are told; a cluster tells its peers itself). A lower MaxConn
 // closes the excess clients, newest first (see reload.go). Other fields are ignored here; callers
@@ -677,9 +686,13 @@ func (s *Server) reload(opts Options, changed []string, digest string) error {
 	}
 	s.reloadMu.Lock()
 	defer s.reloadMu.Unlock()
+	ar, err := s.planAccounts(&opts)
+	if err != nil {
+		return err
+	}
 	s.mu.Lock()
 	oldAuth := s.auth.Load()
-	sa, err := s.reloadAuth(&opts, oldAuth)
+	sa, err := s.reloadAuth(&opts, oldAuth, ar.accs, ar.changed())
 	if err != nil {
 		s.mu.Unlock()
 		return err
@@ -689,6 +702,10 @@ func (s *Server) reload(opts Options, changed []string, digest string) error {
 		s.mu.Unlock()
 		return err
 	}
+	s.applyAccountsLocked(ar)
+	s.opts.Accounts = slices.Clone(opts.Accounts)
+	s.opts.Exports, s.opts.Imports = opts.Exports, opts.Imports
+	s.opts.Mappings, s.opts.AccountLimits = opts.Mappings, opts.AccountLimits
 	var recheck []*client
 	if sa != oldAuth {
 		s.auth.Store(sa)
@@ -732,6 +749,14 @@ func (s *Server) reload(opts Options, changed []string, digest string) error {
 	s.info.MaxPayload = opts.MaxPayload
 	s.applyLimits(&s.opts)
 	excess := s.excessClientsLocked()
+	accClients := s.clientsLocked() // for the accounts' connection limits
+	var bound []*client             // to close if their account went
+	if len(ar.removed) > 0 {
+		bound = s.clientsLocked()
+		for _, c := range s.sessions {
+			bound = append(bound, c)
+		}
+	}
 	if advertise && s.ln != nil {
 		s.setConnectURLsLocked() // unlocks
 	} else {
@@ -742,6 +767,11 @@ func (s *Server) reload(opts Options, changed []string, digest string) error {
 	}
 	s.dropUnpinned(unpinned)
 	s.recheckAuth(sa, recheck)
+	s.closeRemovedAccounts(ar, bound)
+	s.closeAccountExcess(ar, accClients)
+	if err := s.subscribeResponses(ar.accs); err != nil {
+		s.log.Error("Reloading accounts: " + err.Error())
+	}
 	s.closeExcess(excess)
 	for _, c := range changed {
 		s.log.Info("Reloaded: " + c)

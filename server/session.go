@@ -273,7 +273,7 @@ func (sess *Session) authenticate(s *Server, opts *SessionOptions, hasCreds bool
 		return errors.New("server: " + errTextMaxAccountConns + " - Account: " + acc.Name)
 	}
 	c.acc = acc
-	c.accCounted = acc.limits.MaxConnections > 0
+	c.accCounted = true
 	c.authUser = id.Name
 	c.sess.setPerms(c, id.Checker, auth.NewReplies(id.Checker.Response()))
 	return nil
@@ -406,7 +406,7 @@ func (sess *Session) Publish(subject, reply string, hdr, data []byte) error {
 		return ErrClosed
 	}
 	max := int(c.srv.maxPayload.Load())
-	if a := c.acc.limits.MaxPayload; a > 0 && a < max {
+	if a := c.acc.lim().MaxPayload; a > 0 && a < max {
 		max = a
 	}
 	if len(hdr)+len(data) > max {
@@ -821,7 +821,7 @@ func (sess *Session) PublishAs(to, subject, reply string, hdr, data []byte) erro
 		return ErrClosed
 	}
 	max := int(c.srv.maxPayload.Load())
-	if a := c.acc.limits.MaxPayload; a > 0 && a < max {
+	if a := c.acc.lim().MaxPayload; a > 0 && a < max {
 		max = a
 	}
 	if len(hdr)+len(data) > max {

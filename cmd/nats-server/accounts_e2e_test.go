@@ -51,7 +51,7 @@ system_account: SYS
 	_, err = a.Request("$SYS.REQ.SERVER.PING.VARZ", nil, time.Second)
 	require.ErrorIs(t, err, nats.ErrNoResponders)
 
-	// A new account needs a restart for now.
+	// A new account reloads; its users connect at once.
 	writeFile(t, conf, `
 accounts {
   SYS: { users: [ { user: sys, password: sys-pw } ] }
@@ -62,5 +62,6 @@ accounts {
 system_account: SYS
 `)
 	p.signal(syscall.SIGHUP)
-	p.waitLog("config reload not supported for accounts")
+	p.waitLog("Reloaded: accounts")
+	p.waitLog("Reloaded server configuration")
 }

@@ -97,16 +97,15 @@ authorization { users [ { user: alice, password: alice, permissions: { publish: 
 	_, err = sub.NextMsg(2 * time.Second)
 	require.NoError(t, err)
 
-	// Still refused: accounts, their exports/imports/mappings/limits,
-	// setting no_auth_user.
+	// Accounts reload (account_reload_e2e_test.go); setting no_auth_user
+	// is still refused.
 	p.reload(conf, `
 accounts { A { users [ { user: ann, password: ann } ] }, B {} }
 `, 2)
-	p.waitLog("config reload not supported for accounts: old=A, new=A,B")
 	p.reload(conf, `
 accounts { A { users [ { user: ann, password: ann } ], limits { max_connections: 1 } } }
 `, 3)
-	p.waitLog("config reload not supported for accounts\n")
+	p.waitLog("Reloaded: accounts")
 	p.reload(conf, `
 accounts { A { users [ { user: ann, password: ann } ] } }
 no_auth_user: ann

@@ -215,7 +215,6 @@ func planReload(old, nu *loaded) *reloadPlan {
 		{"no_header_support", o.NoHeaderSupport, n.NoHeaderSupport},
 		{"disable_sublist_cache", o.NoSublistCache, n.NoSublistCache},
 		{"http", old.cfg.Monitor, nu.cfg.Monitor},
-		{"accounts", strings.Join(o.Accounts, ","), strings.Join(n.Accounts, ",")},
 		{"system_account", o.SystemAccount, n.SystemAccount},
 		{"no_system_account", o.NoSystemAccount, n.NoSystemAccount},
 	} {
@@ -223,18 +222,13 @@ func planReload(old, nu *loaded) *reloadPlan {
 			p.refuse(k.key, notSupported(k.key, k.old, k.new))
 		}
 	}
-	for _, k := range []struct {
-		key      string
-		old, new any
-	}{
-		{"accounts exports", o.Exports, n.Exports},
-		{"accounts imports", o.Imports, n.Imports},
-		{"accounts mappings", o.Mappings, n.Mappings},
-		{"accounts limits", o.AccountLimits, n.AccountLimits},
-	} {
-		if !reflect.DeepEqual(k.old, k.new) {
-			p.refuse(k.key, errors.New("config reload not supported for accounts"))
-		}
+	// Accounts: added and removed, their limits, exports, imports and
+	// mappings (the top-level mappings are the global account's), logged
+	// as upstream logs them, "Reloaded: accounts".
+	if !slices.Equal(o.Accounts, n.Accounts) || !reflect.DeepEqual(o.Exports, n.Exports) ||
+		!reflect.DeepEqual(o.Imports, n.Imports) || !reflect.DeepEqual(o.Mappings, n.Mappings) ||
+		!reflect.DeepEqual(o.AccountLimits, n.AccountLimits) {
+		p.change("accounts", "")
 	}
 	// Any other option the parse produced: refused by its Go name, so a
 	// key no list above knows is never silently ignored.
