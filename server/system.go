@@ -254,7 +254,7 @@ func (s *Server) KickClient(cid uint64) error {
 	if c == nil {
 		return ErrNoClient
 	}
-	s.log.Info(c.logPrefix + " - Kicked by a system request")
+	s.log.Info(c.logPrefix() + " - Kicked by a system request")
 	c.closeConnection(reasonKicked)
 	return nil
 }
