@@ -1627,8 +1627,20 @@ func (c *client) closeWith(reason closeReason, flush bool) {
 			}
 		}
 	}
+	c.mu.Lock()
+	acc, outMsgs, outBytes := c.acc, c.outMsgs, c.outBytes
+	c.mu.Unlock()
 	s.mu.Lock()
 	delete(s.clients, c.cid)
+	if c.userConn() && acc != nil {
+		// Under s.mu, where accountCounts reads the open clients and
+		// these, so that a client counts once.
+		cl := &acc.closed
+		cl.inMsgs.Add(c.inMsgsTotal.Load())
+		cl.inBytes.Add(c.inBytesTotal.Load())
+		cl.outMsgs.Add(outMsgs)
+		cl.outBytes.Add(outBytes)
+	}
 	if c.kind == kindSession {
 		if _, ok := s.sessions[c.cid]; ok && c.userConn() {
 			s.sessClients--

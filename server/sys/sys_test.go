@@ -534,3 +534,32 @@ func TestSystemReload(t *testing.T) {
 	_, err := servertest.Connect(t, s, nats.UserInfo("a", "pa")).Request(subject, nil, time.Second)
 	require.ErrorIs(t, err, nats.ErrNoResponders)
 }
+
+// TestAccountConnsTraffic: the account_connections event counts what the
+// account's clients sent after they closed, splits it by link kind and
+// counts the account's service imports as subscriptions, as upstream
+// 2.15.2 does for the same session (4: the system imports every account
+// has, with no client subscription; checked against the binary).
+func TestAccountConnsTraffic(t *testing.T) {
+	s := servertest.StartConfig(t, systemConf)
+	sys := servertest.Connect(t, s, nats.UserInfo("sys", "psys"))
+	sub, err := sys.SubscribeSync("$SYS.ACCOUNT.A.SERVER.CONNS")
+	require.NoError(t, err)
+	require.NoError(t, sys.Flush())
+
+	a := servertest.Connect(t, s, nats.UserInfo("a", "pa"))
+	require.NoError(t, a.Publish("x", []byte("hello")))
+	require.NoError(t, a.Flush())
+	a.Close()
+	var ev map[string]any
+	for ev == nil || ev["conns"] != 0.0 {
+		m, err := sub.NextMsg(3 * time.Second)
+		require.NoError(t, err)
+		ev = nil
+		require.NoError(t, json.Unmarshal(m.Data, &ev))
+	}
+	zero := map[string]any{"msgs": 0.0, "bytes": 0.0}
+	require.Equal(t, map[string]any{"msgs": 1.0, "bytes": 5.0, "gateways": zero, "routes": zero, "leafs": zero}, ev["received"])
+	require.Equal(t, map[string]any{"msgs": 0.0, "bytes": 0.0, "gateways": zero, "routes": zero, "leafs": zero}, ev["sent"])
+	require.EqualValues(t, 4, ev["num_subscriptions"])
+}
