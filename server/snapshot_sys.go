@@ -4,6 +4,7 @@ import (
 	"errors"
 	"maps"
 	"slices"
+	"strings"
 	"time"
 
 	"natsd.dev/server/internal/mondoc"
@@ -125,4 +126,41 @@ func featureFlags(configured map[string]bool) map[string]bool {
 		}
 	}
 	return ff
+}
+
+// featureFlagLines are the startup banner's lines about the configured
+// feature flags, as upstream 2.15.2 prints them (none when nothing is
+// configured): each known flag with its state against its default
+// (enabled, opt-in, opt-out, disabled), then the unknown names.
+func featureFlagLines(configured map[string]bool) []string {
+	if len(configured) == 0 {
+		return nil
+	}
+	var known, unknown []string
+	for _, name := range slices.Sorted(maps.Keys(configured)) {
+		def, ok := upstreamFeatureFlags[name]
+		if !ok {
+			unknown = append(unknown, name)
+			continue
+		}
+		state := "disabled"
+		switch on := configured[name]; {
+		case on && def:
+			state = "enabled"
+		case on:
+			state = "opt-in"
+		case def:
+			state = "opt-out"
+		}
+		known = append(known, name+" ("+state+")")
+	}
+	conf := "none"
+	if len(known) > 0 {
+		conf = strings.Join(known, ", ")
+	}
+	lines := []string{"  Feature flags:", "    Configured:    " + conf}
+	if len(unknown) > 0 {
+		lines = append(lines, "    Unsupported:   "+strings.Join(unknown, ", "))
+	}
+	return lines
 }
