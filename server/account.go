@@ -42,10 +42,30 @@ type Account struct {
 	// trace is the account's msg_trace setting (msgtrace.go); nil
 	// without one. Set up in New, read-only afterwards.
 	trace *AccountMsgTrace
+	// closed sums what the account's closed client connections sent and
+	// were sent, so that its statistics keep them, as upstream's do;
+	// added when a client is removed from the server's list.
+	closed struct{ inMsgs, inBytes, outMsgs, outBytes atomic.Int64 }
 }
 
 // NumSubscriptions returns the number of subscriptions in the account.
 func (a *Account) NumSubscriptions() int { return a.sl.Count() }
+
+// numSubscriptionsUpstream counts the account's subscriptions as
+// upstream's account statistics do: upstream's service imports are
+// subscriptions in the importer's sublist, natsd's are kept apart, so
+// they are added (the system imports every account has, and the
+// configured ones).
+func (a *Account) numSubscriptionsUpstream() int {
+	n := a.sl.Count()
+	if a.sysImports != nil {
+		n += a.sysImports.Count()
+	}
+	if l := a.links.Load(); l != nil && l.services != nil {
+		n += l.services.Count()
+	}
+	return n
+}
 
 // SublistStats returns the statistics of the account's subscription list.
 func (a *Account) SublistStats() sublist.Stats { return a.sl.Stats() }

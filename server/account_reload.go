@@ -154,7 +154,7 @@ func (s *Server) closeAccountExcess(r *accountsReload, cs []*client) {
 			continue
 		}
 		over[acc]--
-		s.log.Error(c.logPrefix + " - " + errTextMaxAccountConns + " - Account: " + acc.Name)
+		s.log.Error(c.logPrefix() + " - " + errTextMaxAccountConns + " - Account: " + acc.Name)
 		c.sendErrAndClose(errTextMaxAccountConns, reasonMaxAccountConnections)
 	}
 }

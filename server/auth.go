@@ -187,7 +187,7 @@ func (c *client) authWithoutConnect() error {
 // the error is errAuthReloaded.
 func (c *client) bindIdentity(sa *serverAuth, req *auth.Request, id *auth.Identity, acc *Account) error {
 	if !acc.addConn() {
-		c.srv.log.Error(c.logPrefix + " - " + errTextMaxAccountConns + " - Account: " + acc.Name)
+		c.srv.log.Error(c.logPrefix() + " - " + errTextMaxAccountConns + " - Account: " + acc.Name)
 		return &closeError{text: errTextMaxAccountConns, reason: reasonMaxAccountConnections}
 	}
 	replies := auth.NewReplies(id.Checker.Response())
@@ -246,7 +246,7 @@ func (c *client) allowReply(subject []byte) bool {
 // or nkey, never the secret), adding the reason, and returns the error
 // that closes the connection with -ERR 'Authorization Violation'.
 func (c *client) authViolation(sa *serverAuth, req *auth.Request, err error) error {
-	line := c.logPrefix + " - " + logTextAuthError
+	line := c.logPrefix() + " - " + logTextAuthError
 	switch {
 	case req.Nkey != "" && sa.nonce:
 		line += " - Nkey " + strconv.Quote(req.Nkey)
@@ -320,14 +320,14 @@ func logName(nkey, user string) string {
 func (c *client) pubViolation(subject []byte) {
 	q := strconv.Quote(string(subject))
 	c.sendErr(errTextPubViolation + q)
-	c.srv.log.Error(c.logPrefix + " - Publish Violation - " + c.logUser() + ", Subject " + q)
+	c.srv.log.Error(c.logPrefix() + " - Publish Violation - " + c.logUser() + ", Subject " + q)
 }
 
 // subViolation refuses a subscription the permissions deny.
 func (c *client) subViolation(subject string, queue, sid []byte) {
 	q := strconv.Quote(subject)
 	text := errTextSubViolation + q
-	line := c.logPrefix + " - Subscription Violation - " + c.logUser() + ", Subject " + q
+	line := c.logPrefix() + " - Subscription Violation - " + c.logUser() + ", Subject " + q
 	if len(queue) > 0 {
 		qq := strconv.Quote(string(queue))
 		text += " using queue " + qq

@@ -155,16 +155,18 @@ type client struct {
 	port  int
 
 	// Reader-owned: only the read goroutine touches these.
-	parser      protocol.Parser
-	opts        connectOpts
-	connected   bool
-	infoSent    bool // the async connect_info INFO after the first PONG
-	pub         pubCtx
-	inMsgs      int64
-	inBytes     int64
-	shortReads  int
-	traceOn     bool
-	logPrefix   string
+	parser     protocol.Parser
+	opts       connectOpts
+	connected  bool
+	infoSent   bool // the async connect_info INFO after the first PONG
+	pub        pubCtx
+	inMsgs     int64
+	inBytes    int64
+	shortReads int
+	traceOn    bool
+	// prefix is the log prefix: set by the read goroutine, read by any
+	// (see logPrefix).
+	prefix      atomic.Pointer[string]
 	connectedAt time.Time
 	// Authentication and permissions (reader-owned): authPending until a
 	// valid CONNECT; nonce as sent in INFO; checker nil when the identity
@@ -270,7 +272,7 @@ func (s *Server) createClient(nc net.Conn, tlsCfg *tls.Config) {
 	if c.ws = transportOf(nc) == TransportWebsocket; c.ws {
 		idTag = " - wid:" // upstream's tag for WebSocket clients
 	}
-	c.logPrefix = net.JoinHostPort(c.host, strconv.Itoa(c.port)) + idTag + strconv.FormatUint(c.cid, 10)
+	c.setLogPrefix(net.JoinHostPort(c.host, strconv.Itoa(c.port)) + idTag + strconv.FormatUint(c.cid, 10))
 	c.traceOn = s.log.Enabled(context.Background(), LevelTrace)
 	c.parser.MaxControlLine = int(s.maxControlLine.Load())
 	c.parser.MaxPayload = int(s.maxPayload.Load())
@@ -322,7 +324,7 @@ func (s *Server) createClient(nc net.Conn, tlsCfg *tls.Config) {
 	go c.writeLoop()
 	if tooMany {
 		c.debugf("Client connection created")
-		s.log.Error(c.logPrefix + " - maximum connections exceeded")
+		s.log.Error(c.logPrefix() + " - maximum connections exceeded")
 		c.sendErrAndClose(errTextMaxConns, reasonMaxConnections)
 		go func() { defer s.wg.Done(); c.discardUntilClosed() }()
 		return
@@ -570,12 +572,12 @@ func (c *client) HandleFrame(f *protocol.Frame) error {
 		// document: anything else closes the connection silently.
 		var info Info
 		if err := json.Unmarshal(f.Arg, &info); err != nil {
-			c.srv.log.Error(c.logPrefix + " - " + err.Error())
+			c.srv.log.Error(c.logPrefix() + " - " + err.Error())
 			return &closeError{reason: reasonProtocolViolation}
 		}
 		return nil
 	case protocol.OpErr:
-		c.srv.log.Info(c.logPrefix + " - Client error: " + string(f.Arg))
+		c.srv.log.Info(c.logPrefix() + " - Client error: " + string(f.Arg))
 		return &closeError{reason: reasonClientClosed}
 	default:
 		return &closeError{text: protocol.TextUnknownOp, reason: reasonProtocolViolation}
@@ -588,13 +590,13 @@ func (c *client) processConnect(arg []byte) error {
 	opts := c.opts
 	if err := json.Unmarshal(arg, &opts); err != nil {
 		// Upstream closes without a word to the client.
-		c.srv.log.Error(c.logPrefix + " - " + err.Error())
+		c.srv.log.Error(c.logPrefix() + " - " + err.Error())
 		return &closeError{reason: reasonProtocolViolation}
 	}
 	// A client may not pick its account (upstream dropped the sandbox
 	// accounts a CONNECT could create): naming one is a violation.
 	if opts.Account != "" || opts.AccountNew {
-		c.srv.log.Error(c.logPrefix + " - " + logTextAuthError + " (account in CONNECT)")
+		c.srv.log.Error(c.logPrefix() + " - " + logTextAuthError + " (account in CONNECT)")
 		return &closeError{text: errTextAuthViolation, reason: reasonAuthViolation}
 	}
 	// Then, in upstream's order, the credentials and the options.
@@ -606,7 +608,7 @@ func (c *client) processConnect(arg []byte) error {
 		c.leaveUnauth()
 	}
 	if opts.Protocol < 0 || opts.Protocol > 1 {
-		c.srv.log.Error(c.logPrefix + " - " + errTextBadClientProtocol)
+		c.srv.log.Error(c.logPrefix() + " - " + errTextBadClientProtocol)
 		return &closeError{text: errTextBadClientProtocol, reason: reasonBadClientProtocol}
 	}
 	if !c.srv.info.Headers {
@@ -628,11 +630,74 @@ func (c *client) processConnect(arg []byte) error {
 	c.name, c.lang, c.version = opts.Name, opts.Lang, opts.Version
 	c.connectSeen = true
 	c.mu.Unlock()
+	if first {
+		c.setLogPrefix(c.logPrefix() + connectTags(&opts, c.acc.Name, c.authUser))
+	}
 	c.srv.connectEvent(c)
 	if opts.Verbose {
 		c.sendOK()
 	}
 	return nil
+}
+
+// logPrefix is how c's log lines begin: "host:port - cid:N" ("wid:" for
+// WebSocket, the kind's tag for a link), and after the first accepted
+// CONNECT also the tags connectTags adds, as upstream. The read goroutine
+// sets it; any goroutine may read it (tracing a delivery, a reload
+// closing the connection), hence the atomic pointer.
+func (c *client) logPrefix() string {
+	if p := c.prefix.Load(); p != nil {
+		return *p
+	}
+	return ""
+}
+
+// setLogPrefix replaces c's log prefix.
+func (c *client) setLogPrefix(p string) { c.prefix.Store(&p) }
+
+// connectTags are the log prefix tags of an accepted CONNECT, as upstream
+// 2.15.2 writes them (checked against its log): ` - "v1.2:go:name"` (the
+// non-empty ones of version, lang and name) and ` - "ACC/user:u"`
+// (nkey:<key> for an nkey user, token for a token, the CONNECT's user
+// when the server requires no authentication), each left out when it
+// would be empty.
+func connectTags(opts *connectOpts, acc, authUser string) string {
+	var tags, client string
+	for _, part := range [...]string{cond(opts.Version != "", "v"+opts.Version), opts.Lang, opts.Name} {
+		if part == "" {
+			continue
+		}
+		if client != "" {
+			client += ":"
+		}
+		client += part
+	}
+	if client != "" {
+		tags = " - " + strconv.Quote(client)
+	}
+	var id string
+	switch {
+	case opts.Nkey != "" && authUser != "":
+		id = acc + "/nkey:" + authUser
+	case authUser != "":
+		id = acc + "/user:" + authUser
+	case opts.Token != "":
+		id = acc + "/token"
+	case opts.User != "":
+		id = acc + "/user:" + opts.User
+	}
+	if id != "" {
+		tags += " - " + strconv.Quote(id)
+	}
+	return tags
+}
+
+// cond returns s when ok, else "".
+func cond(ok bool, s string) string {
+	if ok {
+		return s
+	}
+	return ""
 }
 
 func (c *client) processPing() error {
@@ -698,7 +763,7 @@ func (c *client) HandleLine(f *protocol.Frame) error {
 		}
 	}
 	if f.Op == protocol.OpHPub && !c.opts.Headers {
-		c.srv.log.Error(c.logPrefix + " - message headers not supported")
+		c.srv.log.Error(c.logPrefix() + " - message headers not supported")
 		return &closeError{reason: reasonProtocolViolation}
 	}
 	if c.opts.Pedantic && !pedanticPubSubject(f.Subject) {
@@ -800,7 +865,7 @@ func (c *client) processSub(f *protocol.Frame) error {
 	}
 	if max := c.maxSubs(); max > 0 && len(c.subs) >= max {
 		c.mu.Unlock()
-		c.srv.log.Error(c.logPrefix + " - maximum subscriptions exceeded")
+		c.srv.log.Error(c.logPrefix() + " - maximum subscriptions exceeded")
 		c.sendErr(errTextMaxSubs)
 		return nil
 	}
@@ -1411,7 +1476,7 @@ func (c *client) slowConsumer(reason closeReason) {
 	if reason == reasonSlowConsumerWriteDeadline {
 		detail = "WriteDeadline of " + time.Duration(c.srv.writeDeadline.Load()).String() + " exceeded"
 	}
-	c.srv.log.Info(c.logPrefix + " - Slow Consumer Detected: " + detail)
+	c.srv.log.Info(c.logPrefix() + " - Slow Consumer Detected: " + detail)
 	c.closeConnection(reason)
 }
 
@@ -1569,8 +1634,20 @@ func (c *client) closeWith(reason closeReason, flush bool) {
 			}
 		}
 	}
+	c.mu.Lock()
+	acc, outMsgs, outBytes := c.acc, c.outMsgs, c.outBytes
+	c.mu.Unlock()
 	s.mu.Lock()
 	delete(s.clients, c.cid)
+	if c.userConn() && acc != nil {
+		// Under s.mu, where accountCounts reads the open clients and
+		// these, so that a client counts once.
+		cl := &acc.closed
+		cl.inMsgs.Add(c.inMsgsTotal.Load())
+		cl.inBytes.Add(c.inBytesTotal.Load())
+		cl.outMsgs.Add(outMsgs)
+		cl.outBytes.Add(outBytes)
+	}
 	if c.kind == kindSession {
 		if _, ok := s.sessions[c.cid]; ok && c.userConn() {
 			s.sessClients--
@@ -1610,7 +1687,7 @@ func (c *client) closeWith(reason closeReason, flush bool) {
 
 func (c *client) debugf(msg string) {
 	if c.srv.log.Enabled(context.Background(), slog.LevelDebug) {
-		c.srv.log.Debug(c.logPrefix + " - " + msg)
+		c.srv.log.Debug(c.logPrefix() + " - " + msg)
 	}
 }
 

@@ -108,7 +108,8 @@ type Mapping struct {
 }
 
 // MapDestination is one destination of a Mapping. Weights are percents;
-// a single destination without weight takes 100, and what the weights
+// a single destination without weight takes 100, a destination of weight
+// 0 among several is never taken (as upstream), and what the weights
 // leave below 100 keeps the subject unmapped. Destinations naming a
 // Cluster apply only in that cluster (the server's cluster name, see
 // SetClusterName), instead of the others; their weights count apart.
@@ -272,8 +273,8 @@ func checkMapping(m *Mapping) (*mapping, error) {
 		if len(m.Destinations) == 1 && w == 0 {
 			w = 100
 		}
-		if w == 0 || w > 100 {
-			return nil, fmt.Errorf("mapping %q: destination %q needs a weight between 1%% and 100%%", m.Source, d.Subject)
+		if w > 100 {
+			return nil, fmt.Errorf("mapping %q: destination %q needs a weight between 0%% and 100%%", m.Source, d.Subject)
 		}
 		totals[d.Cluster] += w
 		if totals[d.Cluster] > 100 {

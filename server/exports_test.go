@@ -331,13 +331,27 @@ mappings: {
     {destination: "w20.$1", weight: "20%"}
   ]
   "half": [ {destination: "mapped", weight: 50} ]
+  "zero": [ {destination: "never", weight: 0}, {destination: "always", weight: 100} ]
+  "alone": [ {destination: "never", weight: 0} ]
 }`)
 	nc := servertest.Connect(t, s)
+	// A weight of 0 is never taken, as upstream; a sole one leaves the
+	// subject unmapped.
+	sub, err := nc.SubscribeSync("*")
+	require.NoError(t, err)
+	require.NoError(t, nc.Publish("zero", nil))
+	require.NoError(t, nc.Publish("alone", nil))
+	for _, want := range []string{"always", "alone"} {
+		m, err := sub.NextMsg(2 * time.Second)
+		require.NoError(t, err)
+		require.Equal(t, want, m.Subject)
+	}
+	require.NoError(t, sub.Unsubscribe())
 	counts := map[string]int{}
 	done := make(chan struct{})
 	const n = 2000
 	seen := 0
-	_, err := nc.Subscribe(">", func(m *nats.Msg) {
+	_, err = nc.Subscribe(">", func(m *nats.Msg) {
 		counts[strings.SplitN(m.Subject, ".", 2)[0]]++
 		if seen++; seen == 2*n {
 			close(done)
@@ -407,6 +421,7 @@ func TestMappingWeightErrors(t *testing.T) {
 		{"mappings {\n foo: {destination: a}\n}\n", `test.conf:2:7: Missing weight for mapping destination "a"`},
 		{"mappings {\n foo: [{destination: a}, {destination: b, weight: 10}]\n}\n", `test.conf:2:8: Missing weight for mapping destination "a"`},
 		{"mappings {\n foo: [{destination: a, weight: \"150%\"}]\n}\n", `test.conf:2:33: Invalid weight 150 for mapping destination`},
+		{"mappings {\n foo: [{destination: a, weight: -1}]\n}\n", `test.conf:2:33: Invalid weight -1 for mapping destination`},
 		{"mappings {\n foo: [{destination: a, weight: 60%, cluster: e}, {destination: b, weight: 50%, cluster: e}]\n}\n",
 			`test.conf:2:2: Error adding mapping for "foo" : total weight needs to be <= 100`},
 	} {

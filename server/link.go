@@ -76,7 +76,7 @@ func (s *Server) NewLink(nc net.Conn, cfg LinkConfig) (*Link, error) {
 	} else if nc.RemoteAddr() != nil {
 		c.host = nc.RemoteAddr().String()
 	}
-	c.logPrefix = net.JoinHostPort(c.host, strconv.Itoa(c.port)) + " - " + connKindTags[cfg.Kind] + ":" + strconv.FormatUint(c.cid, 10)
+	c.setLogPrefix(net.JoinHostPort(c.host, strconv.Itoa(c.port)) + " - " + connKindTags[cfg.Kind] + ":" + strconv.FormatUint(c.cid, 10))
 	c.traceOn = s.log.Enabled(context.Background(), LevelTrace) // messages sent, with -V
 	l := &Link{c: c, kind: cfg.Kind, enc: cfg.Encoder, forward: cfg.Forward, reasons: cfg.Reasons, onClose: cfg.OnClose}
 	c.link = l
@@ -104,7 +104,7 @@ func (l *Link) Kind() ConnKind { return l.kind }
 
 // LogPrefix returns "host:port - rid:N" (lid for a leaf node, gid for a
 // gateway), upstream's prefix for the connection's log lines.
-func (l *Link) LogPrefix() string { return l.c.logPrefix }
+func (l *Link) LogPrefix() string { return l.c.logPrefix() }
 
 // ReasonText returns the text of a close reason: the kind's own for its
 // reasons (LinkConfig.Reasons), else the shared text.
@@ -597,7 +597,7 @@ func (c *client) writeLink(chs []*chunk, wd time.Duration) error {
 			return err
 		}
 		c.srv.stats.countSlow(c.link.kind)
-		c.srv.log.Info(c.logPrefix + " - Slow Consumer Detected: WriteDeadline of " + wd.String() +
+		c.srv.log.Info(c.logPrefix() + " - Slow Consumer Detected: WriteDeadline of " + wd.String() +
 			" exceeded with " + strconv.Itoa(len(chs)) + " chunks of " + strconv.Itoa(total) + " total bytes.")
 		select {
 		case <-c.done:

@@ -223,7 +223,7 @@ func newMsgTrace(c *client, kind int, name string, acc *Account, subject []byte,
 		return nil
 	}
 	if !sublist.ValidLiteralSubject(dest) {
-		c.srv.log.Error(c.logPrefix + " - Destination " + strconv.Quote(dest) + " is not valid, won't be able to trace events")
+		c.srv.log.Error(c.logPrefix() + " - Destination " + strconv.Quote(dest) + " is not valid, won't be able to trace events")
 		return nil
 	}
 	mt := &msgTrace{srv: c.srv, acc: acc, dest: dest}

@@ -189,9 +189,11 @@ type Options struct {
 	// Metadata is server_metadata: free-form labels of the server that
 	// /varz reports as metadata.
 	Metadata map[string]string
-	// FeatureFlags are the feature_flags the configuration sets. natsd
-	// has none of upstream's (they toggle JetStream internals), so they
-	// change nothing; /varz reports them as configured.
+	// FeatureFlags are the feature_flags the configuration sets. They
+	// toggle upstream's JetStream internals, which natsd does not share,
+	// so they change nothing; /varz and the server info of events report
+	// upstream's flags with these values over their defaults and leave
+	// out the names upstream does not know, as upstream does.
 	FeatureFlags map[string]bool
 	// WriteTimeout is the client write_timeout policy as configured: ""
 	// or "default" (a client past write_deadline is closed as a slow

@@ -71,7 +71,7 @@ func (s *Server) excessClientsLocked() []*client {
 // over the limit, as a connection over it is refused.
 func (s *Server) closeExcess(cs []*client) {
 	for _, c := range cs {
-		s.log.Error(c.logPrefix + " - maximum connections exceeded")
+		s.log.Error(c.logPrefix() + " - maximum connections exceeded")
 		c.sendErrAndClose(errTextMaxConns, reasonMaxConnections)
 	}
 }

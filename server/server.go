@@ -371,6 +371,9 @@ func (s *Server) Start() error {
 	s.log.Info("  Git:      [" + git + "]")
 	s.log.Info("  Name:     " + s.info.Name)
 	s.log.Info("  ID:       " + s.id)
+	for _, l := range featureFlagLines(s.opts.FeatureFlags) {
+		s.log.Info(l)
+	}
 	if s.opts.ConfigFile != "" {
 		line := "Using configuration file: " + s.opts.ConfigFile
 		if s.opts.ConfigDigest != "" {

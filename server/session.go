@@ -169,7 +169,7 @@ func (s *Server) Attach(opts SessionOptions) (*Session, error) {
 	} else if opts.RemoteAddr != nil {
 		c.host = opts.RemoteAddr.String()
 	}
-	c.logPrefix = "session - cid:" + strconv.FormatUint(c.cid, 10)
+	c.setLogPrefix("session - cid:" + strconv.FormatUint(c.cid, 10))
 	sess := &Session{c: c, stall: opts.Stall}
 	if sess.stall <= 0 {
 		sess.stall = maxStallPerBatch
@@ -263,7 +263,7 @@ func (sess *Session) authenticate(s *Server, opts *SessionOptions, hasCreds bool
 			acc, err = s.identityAccount(id)
 		}
 		if err != nil {
-			s.log.Error(c.logPrefix + " - authentication error: " + err.Error())
+			s.log.Error(c.logPrefix() + " - authentication error: " + err.Error())
 			return errors.New("server: authorization violation")
 		}
 		// What a reload checks again (auth_reload.go).
@@ -760,7 +760,7 @@ func (pc *pubCtx) budget() time.Duration {
 // its application learns of the loss either way).
 func (c *client) refusedPub(subject []byte) {
 	c.pub.refused = false
-	c.srv.log.Warn(c.logPrefix + " - publish to \"" + string(subject) + "\" refused: a session's queue is full")
+	c.srv.log.Warn(c.logPrefix() + " - publish to \"" + string(subject) + "\" refused: a session's queue is full")
 	c.sendErr(errTextQueueFull)
 }
 

@@ -105,7 +105,7 @@ func TestSessionAdvisories(t *testing.T) {
 	ev = nextAdvisory(t, sub, "$SYS.ACCOUNT.A.DISCONNECT")
 	require.Equal(t, "io.nats.server.advisory.v1.client_disconnect", ev["type"])
 	require.Equal(t, "Client Closed", ev["reason"])
-	require.EqualValues(t, 1, ev["received"].(map[string]any)["msgs"])
+	require.EqualValues(t, 1, ev["sent"].(map[string]any)["msgs"]) // what the client published, as upstream
 	cl = ev["client"].(map[string]any)
 	require.EqualValues(t, sess.ID(), cl["id"])
 	require.Equal(t, "mqtt", cl["client_type"])

@@ -83,7 +83,8 @@ func (s *Server) Varz(_ *snapshot.VarzOptions) (*snapshot.Varz, error) {
 		StalledClients:    s.stats.Stalls.Load(),
 		ConfigDigest:      o.ConfigDigest,
 		Metadata:          maps.Clone(o.Metadata),
-		FeatureFlags:      maps.Clone(o.FeatureFlags),
+		FeatureFlags:      featureFlags(o.FeatureFlags),
+		DiskIOWaitStats:   &snapshot.DiskIOWaitStats{},
 		TLSCertNotAfter:   tlsNotAfter(o.TLSConfig),
 		Start:             s.startTime,
 		Connections:       conns,
@@ -219,8 +220,20 @@ func (s *Server) Routez(opts *snapshot.RoutezOptions) (*snapshot.Routez, error) 
 // accountCounts sums the open clients per account name. It copies the
 // client list under Server.mu and locks each client on its own.
 func (s *Server) accountCounts() map[string]*mondoc.ClientSums {
+	m, _ := s.accountTraffic()
+	return m
+}
+
+// accountTraffic returns accountCounts and, read at the same time under
+// Server.mu, what each account's closed clients sent and were sent.
+func (s *Server) accountTraffic() (map[string]*mondoc.ClientSums, map[string]mondoc.ClientSums) {
 	s.mu.Lock()
 	clients := s.clientSessionsLocked(s.clientsLocked())
+	closed := make(map[string]mondoc.ClientSums, len(s.accounts))
+	for _, a := range s.accounts {
+		cl := &a.closed
+		closed[a.Name] = mondoc.ClientSums{InMsgs: cl.inMsgs.Load(), InBytes: cl.inBytes.Load(), OutMsgs: cl.outMsgs.Load(), OutBytes: cl.outBytes.Load()}
+	}
 	s.mu.Unlock()
 	m := make(map[string]*mondoc.ClientSums)
 	for _, c := range clients {
@@ -239,7 +252,7 @@ func (s *Server) accountCounts() map[string]*mondoc.ClientSums {
 		cs.OutMsgs += outMsgs
 		cs.OutBytes += outBytes
 	}
-	return m
+	return m, closed
 }
 
 // Accountz returns the /accountz snapshot: the account names, or with
@@ -266,11 +279,11 @@ func (s *Server) Accountz(opts *snapshot.AccountzOptions) (*snapshot.Accountz, e
 
 // AccountStatz returns the /accstatz snapshot.
 func (s *Server) AccountStatz(opts *snapshot.AccountStatzOptions) (*snapshot.AccountStatz, error) {
-	counts := s.accountCounts()
+	counts, closed := s.accountTraffic()
 	accs := s.accountList()
 	use := make([]mondoc.AccountUse, len(accs))
 	for i, a := range accs {
-		use[i] = mondoc.AccountUse{Name: a.Name, NumSubs: uint32(a.NumSubscriptions()), Clients: counts[a.Name]}
+		use[i] = mondoc.AccountUse{Name: a.Name, NumSubs: uint32(a.numSubscriptionsUpstream()), Clients: counts[a.Name], Closed: closed[a.Name]}
 	}
 	return mondoc.AccountStatz(s.id, opts, use), nil
 }

@@ -2,7 +2,9 @@ package server
 
 import (
 	"errors"
+	"maps"
 	"slices"
+	"strings"
 	"time"
 
 	"natsd.dev/server/internal/mondoc"
@@ -77,18 +79,88 @@ func (s *Server) zRequest(req []byte, opts any, run func() (any, error)) ([]byte
 
 func (s *Server) serverInfo() *snapshot.ServerInfo {
 	s.mu.Lock()
-	info, tags := s.info, slices.Clone(s.opts.Tags)
+	info, tags, ff := s.info, slices.Clone(s.opts.Tags), featureFlags(s.opts.FeatureFlags)
 	s.mu.Unlock()
-	return &snapshot.ServerInfo{
-		Name:      info.Name,
-		Host:      info.Host,
-		ID:        info.ID,
-		Cluster:   info.Cluster,
-		Domain:    info.Domain,
-		Version:   info.Version,
-		Tags:      tags,
-		JetStream: info.JetStream,
-		Seq:       s.mon().seq.Add(1),
-		Time:      time.Now().UTC(),
+	var flags uint64
+	if info.JetStream {
+		flags |= capJetStream
 	}
+	return &snapshot.ServerInfo{
+		FeatureFlags: ff,
+		Flags:        flags,
+		Name:         info.Name,
+		Host:         info.Host,
+		ID:           info.ID,
+		Cluster:      info.Cluster,
+		Domain:       info.Domain,
+		Version:      info.Version,
+		Tags:         tags,
+		JetStream:    info.JetStream,
+		Seq:          s.mon().seq.Add(1),
+		Time:         time.Now().UTC(),
+	}
+}
+
+// capJetStream is upstream's JetStreamEnabled server capability bit.
+// Upstream also sets 2 (binary stream snapshots) and 4 (account Raft
+// groups) with JetStream on; natsd's replication is not upstream's, so it
+// claims neither.
+const capJetStream = 1 << 0
+
+// upstreamFeatureFlags are upstream 2.15's feature flags and their
+// defaults, as its /varz lists them.
+var upstreamFeatureFlags = map[string]bool{
+	"js_ack_fc_v2":         false,
+	"js_api_reply_v2":      false,
+	"js_raft_delete_range": true,
+	"js_snapshot_sources":  false,
+}
+
+// featureFlags returns upstream's flags with the values of configured
+// over their defaults; names upstream does not know are left out.
+func featureFlags(configured map[string]bool) map[string]bool {
+	ff := maps.Clone(upstreamFeatureFlags)
+	for k, v := range configured {
+		if _, ok := ff[k]; ok {
+			ff[k] = v
+		}
+	}
+	return ff
+}
+
+// featureFlagLines are the startup banner's lines about the configured
+// feature flags, as upstream 2.15.2 prints them (none when nothing is
+// configured): each known flag with its state against its default
+// (enabled, opt-in, opt-out, disabled), then the unknown names.
+func featureFlagLines(configured map[string]bool) []string {
+	if len(configured) == 0 {
+		return nil
+	}
+	var known, unknown []string
+	for _, name := range slices.Sorted(maps.Keys(configured)) {
+		def, ok := upstreamFeatureFlags[name]
+		if !ok {
+			unknown = append(unknown, name)
+			continue
+		}
+		state := "disabled"
+		switch on := configured[name]; {
+		case on && def:
+			state = "enabled"
+		case on:
+			state = "opt-in"
+		case def:
+			state = "opt-out"
+		}
+		known = append(known, name+" ("+state+")")
+	}
+	conf := "none"
+	if len(known) > 0 {
+		conf = strings.Join(known, ", ")
+	}
+	lines := []string{"  Feature flags:", "    Configured:    " + conf}
+	if len(unknown) > 0 {
+		lines = append(lines, "    Unsupported:   "+strings.Join(unknown, ", "))
+	}
+	return lines
 }

@@ -116,6 +116,7 @@ func (c *client) clientInfoLocked(server string) snapshot.ClientInfo {
 		Lang:       c.lang,
 		Version:    c.version,
 		Server:     server,
+		NameTag:    c.acc.Name,
 		Kind:       "Client",
 		ClientType: "nats",
 	}
@@ -126,7 +127,7 @@ func (c *client) clientInfoLocked(server string) snapshot.ClientInfo {
 		ci.ClientType = c.sess.typ // as /connz shows it
 	}
 	if c.rtt > 0 {
-		ci.RTT = c.rtt.String()
+		ci.RTT = c.rtt
 	}
 	return ci
 }
@@ -161,8 +162,8 @@ func (s *Server) disconnectEvent(c *client) {
 	ev := &snapshot.DisconnectEventMsg{
 		Type:     disconnectEventType,
 		Client:   ci,
-		Sent:     snapshot.DataStats{Msgs: c.outMsgs, Bytes: c.outBytes},
-		Received: snapshot.DataStats{Msgs: c.inMsgsTotal.Load(), Bytes: c.inBytesTotal.Load()},
+		Sent:     snapshot.DataStats{Msgs: c.inMsgsTotal.Load(), Bytes: c.inBytesTotal.Load()},
+		Received: snapshot.DataStats{Msgs: c.outMsgs, Bytes: c.outBytes},
 		Reason:   c.reason.String(),
 	}
 	c.mu.Unlock()
@@ -189,6 +190,7 @@ func (s *Server) authErrorEvent(c *client, opts *connectOpts, err error) {
 		Lang:       opts.Lang,
 		Version:    opts.Version,
 		Stop:       &stop,
+		NameTag:    GlobalAccountName,
 		Kind:       "Client",
 		ClientType: "nats",
 	}
@@ -199,13 +201,13 @@ func (s *Server) authErrorEvent(c *client, opts *connectOpts, err error) {
 		ci.ClientType = "websocket"
 	}
 	if c.rtt > 0 {
-		ci.RTT = c.rtt.String()
+		ci.RTT = c.rtt
 	}
 	ev := &snapshot.DisconnectEventMsg{
 		Type:     disconnectEventType,
 		Client:   ci,
-		Sent:     snapshot.DataStats{Msgs: c.outMsgs, Bytes: c.outBytes},
-		Received: snapshot.DataStats{Msgs: c.inMsgsTotal.Load(), Bytes: c.inBytesTotal.Load()},
+		Sent:     snapshot.DataStats{Msgs: c.inMsgsTotal.Load(), Bytes: c.inBytesTotal.Load()},
+		Received: snapshot.DataStats{Msgs: c.outMsgs, Bytes: c.outBytes},
 		Reason:   reasonAuthViolation.String(),
 	}
 	c.mu.Unlock()
@@ -252,7 +254,7 @@ func (s *Server) KickClient(cid uint64) error {
 	if c == nil {
 		return ErrNoClient
 	}
-	s.log.Info(c.logPrefix + " - Kicked by a system request")
+	s.log.Info(c.logPrefix() + " - Kicked by a system request")
 	c.closeConnection(reasonKicked)
 	return nil
 }

@@ -242,16 +242,16 @@ func (c *client) tlsFailed(err error) {
 		c.debugf("TLS handshake ended by close: " + err.Error())
 		return
 	case errors.Is(err, os.ErrDeadlineExceeded):
-		c.srv.log.Error(c.logPrefix + " - TLS handshake timeout")
+		c.srv.log.Error(c.logPrefix() + " - TLS handshake timeout")
 	case errors.As(err, &np):
 		if np.keyID == "" {
 			c.debugf("Failed pinned cert test as client did not provide a certificate")
 		} else {
 			c.debugf("Failed pinned cert test for key id: " + np.keyID)
 		}
-		c.srv.log.Error(c.logPrefix + " - TLS handshake error: " + err.Error())
+		c.srv.log.Error(c.logPrefix() + " - TLS handshake error: " + err.Error())
 	default:
-		c.srv.log.Error(c.logPrefix + " - TLS handshake error: " + err.Error())
+		c.srv.log.Error(c.logPrefix() + " - TLS handshake error: " + err.Error())
 	}
 	c.closeConnection(reasonTLSHandshakeError)
 }

@@ -23,7 +23,7 @@ const sysTracePrefix = "SYSTEM"
 
 // trace logs one trace line of c.
 func (c *client) trace(line string) {
-	c.srv.log.Log(context.Background(), LevelTrace, c.logPrefix+" - "+line)
+	c.srv.log.Log(context.Background(), LevelTrace, c.logPrefix()+" - "+line)
 }
 
 // traceOut logs an op the server sent c, e.g. "->> [PONG]".
@@ -82,7 +82,8 @@ func (c *client) traceInternalPub(subject, reply []byte, payload []byte) {
 func (c *client) traceSystem() {
 	s := c.srv
 	if c.acc != nil && c.acc == s.sysAcc && s.traceVerbose.Load() && s.log.Enabled(context.Background(), LevelTrace) {
-		c.traceOn, c.logPrefix = true, sysTracePrefix
+		c.traceOn = true
+		c.setLogPrefix(sysTracePrefix)
 	}
 }
 

@@ -13,6 +13,7 @@ package main
 import (
 	"encoding/json"
 	"io"
+	"maps"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -68,9 +69,8 @@ tls { cert_file: "`+files.Cert+`", key_file: "`+files.Key+`" }
 `), pki.Server.Leaf.NotAfter
 }
 
-// Fields of upstream's /varz that natsd does not report yet: the file
-// store's disk wait statistics.
-var varzNotYet = []string{"disk_io_wait_stats"}
+// Fields of upstream's /varz that natsd does not report yet.
+var varzNotYet = []string{}
 
 func TestVarzOperationalFields(t *testing.T) {
 	conf, notAfter := varzConf(t)
@@ -87,7 +87,9 @@ func TestVarzOperationalFields(t *testing.T) {
 
 	require.Equal(t, digest, v["config_digest"])
 	require.Equal(t, map[string]any{"region": "eu-west", "rack": "r7"}, v["metadata"])
-	require.Equal(t, map[string]any{"js_api_reply_v2": true}, v["feature_flags"])
+	// Upstream's flags with their defaults, set where the file names them.
+	require.Equal(t, map[string]any{"js_ack_fc_v2": false, "js_api_reply_v2": true, "js_raft_delete_range": true, "js_snapshot_sources": false}, v["feature_flags"])
+	require.Equal(t, map[string]any{"waiters": 0.0, "waits": 0.0, "wait_time": 0.0, "max_wait_time": 0.0}, v["disk_io_wait_stats"])
 	require.Equal(t, "close", v["write_timeout"])
 	require.EqualValues(t, 512<<20, v["gomemlimit"])
 	require.Equal(t, notAfter.UTC().Truncate(time.Second).Format(time.RFC3339), v["tls_cert_not_after"])
@@ -126,7 +128,7 @@ func TestVarzOperationalFields(t *testing.T) {
 	servertest.WaitListening(t, "127.0.0.1:"+strconv.Itoa(uports[1]))
 	uv := getVarz(t, uports[1])
 	t.Logf("upstream /varz: %d fields, natsd: %d", len(uv), len(v))
-	for _, k := range []string{"config_digest", "tls_cert_not_after", "metadata", "write_timeout", "gomemlimit", "stale_connections", "stalled_clients", "stale_connection_stats", "slow_consumer_stats", "in_client_msgs", "out_client_msgs"} {
+	for _, k := range []string{"config_digest", "tls_cert_not_after", "metadata", "write_timeout", "gomemlimit", "stale_connections", "stalled_clients", "stale_connection_stats", "slow_consumer_stats", "in_client_msgs", "out_client_msgs", "feature_flags", "disk_io_wait_stats"} {
 		require.Equal(t, uv[k], v[k], "%s\n%s", k, logs.String())
 	}
 	for k := range uv {
@@ -172,18 +174,30 @@ func profilez(t *testing.T, nc *nats.Conn, subject, body string) (profile []byte
 }
 
 // authErrEvent subscribes as the system user of url's server, fails one
-// authentication and returns the subject and the decoded advisory.
+// authentication and returns the subject and the decoded advisory. The
+// same advisory (its own id) also comes on $SYS.ACCOUNT.$G.DISCONNECT,
+// as upstream 2.15.2 sends it.
 func authErrEvent(t *testing.T, url string) (string, map[string]any) {
 	t.Helper()
 	sys := servertest.ConnectWhenReady(t, url, nats.UserInfo("sys", "sys"))
 	sub, err := sys.SubscribeSync("$SYS.SERVER.*.CLIENT.AUTH.ERR")
 	require.NoError(t, err)
+	gsub, err := sys.SubscribeSync("$SYS.ACCOUNT.$G.DISCONNECT")
+	require.NoError(t, err)
 	require.NoError(t, sys.Flush())
 	_, err = nats.Connect(url, nats.UserInfo("a", "wrong"), nats.Name("bad-auth"), nats.NoReconnect())
 	require.Error(t, err)
 	m := servertest.NextMsg(t, sub)
-	var ev map[string]any
+	var ev, gev map[string]any
 	require.NoError(t, json.Unmarshal(m.Data, &ev), string(m.Data))
+	gm := servertest.NextMsg(t, gsub)
+	require.NoError(t, json.Unmarshal(gm.Data, &gev), string(gm.Data))
+	require.Equal(t, ev["reason"], gev["reason"])
+	c, gc := maps.Clone(ev["client"].(map[string]any)), maps.Clone(gev["client"].(map[string]any))
+	delete(c, "stop") // upstream's differ by the time between the two
+	delete(gc, "stop")
+	require.Equal(t, c, gc)
+	require.NotEqual(t, ev["id"], gev["id"])
 	return m.Subject, ev
 }
 
@@ -221,11 +235,19 @@ func TestSysProfilezAndServerEvents(t *testing.T) {
 	require.Equal(t, "Profile name not specified", errText)
 
 	// SHUTDOWN reaches a local subscriber before its connection closes.
-	sub, err := sys.SubscribeSync("$SYS.SERVER.*.SHUTDOWN")
+	// A channel subscription keeps what arrived once the connection is
+	// closed (a synchronous one's NextMsg then reports the close).
+	shutdown := make(chan *nats.Msg, 1)
+	_, err := sys.ChanSubscribe("$SYS.SERVER.*.SHUTDOWN", shutdown)
 	require.NoError(t, err)
 	require.NoError(t, sys.Flush())
 	p.signal(syscall.SIGTERM)
-	m := servertest.NextMsg(t, sub)
+	var m *nats.Msg
+	select {
+	case m = <-shutdown:
+	case <-time.After(servertest.RawTimeout):
+		t.Fatal("no SHUTDOWN event")
+	}
 	require.Equal(t, "$SYS.SERVER."+id+".SHUTDOWN", m.Subject)
 	var info map[string]any
 	require.NoError(t, json.Unmarshal(m.Data, &info))
@@ -235,7 +257,7 @@ func TestSysProfilezAndServerEvents(t *testing.T) {
 	// LAMEDUCK, in a server of its own.
 	p2 := start(t, "-c", conf)
 	sys2 := p2.connect(nats.UserInfo("sys", "sys"), nats.NoReconnect())
-	sub, err = sys2.SubscribeSync("$SYS.SERVER.*.LAMEDUCK")
+	sub, err := sys2.SubscribeSync("$SYS.SERVER.*.LAMEDUCK")
 	require.NoError(t, err)
 	require.NoError(t, sys2.Flush())
 	p2.signal(syscall.SIGUSR2)
@@ -248,8 +270,8 @@ func TestSysProfilezAndServerEvents(t *testing.T) {
 	if up == "" {
 		return
 	}
-	// Upstream's advisory for the same failure: natsd's has every field
-	// but name_tag (natsd's ClientInfo has none yet).
+	// Upstream's advisory for the same failure: natsd's has every field,
+	// and its server info upstream's feature_flags and flags.
 	port := servertest.FreePorts(t, 1)[0]
 	servertest.StartProcess(t, up, "-c", conf, "-a", "127.0.0.1", "-p", strconv.Itoa(port))
 	_, uev := authErrEvent(t, "nats://127.0.0.1:"+strconv.Itoa(port))
@@ -258,10 +280,16 @@ func TestSysProfilezAndServerEvents(t *testing.T) {
 	for k := range uev {
 		require.Contains(t, ev, k)
 	}
+	userver, server := uev["server"].(map[string]any), ev["server"].(map[string]any)
+	for k := range userver {
+		require.Contains(t, server, k)
+	}
+	require.Equal(t, userver["feature_flags"], server["feature_flags"])
+	require.Equal(t, userver["flags"], server["flags"])
 	uclient := uev["client"].(map[string]any)
 	for k := range uclient {
-		if k == "name_tag" || k == "rtt" {
-			continue
+		if k == "rtt" {
+			continue // natsd measures the RTT by its PINGs only, none yet
 		}
 		require.Contains(t, client, k)
 		if k != "start" && k != "stop" && k != "id" && k != "ver" {

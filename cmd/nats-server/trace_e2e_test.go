@@ -146,6 +146,33 @@ func TestTraceOutboundAndPayloads(t *testing.T) {
 	require.Equal(t, delSubWant, runTraceSession(t, port, logs, delSubSession, "<-> [DELSUB 3]"), "upstream's trace")
 }
 
+// TestLogPrefixAfterConnect: after an accepted CONNECT the log prefix
+// names the client ("v<version>:<lang>:<name>") and its identity
+// ("<account>/user:<user>", token, nkey), as upstream 2.15.2 writes them;
+// a CONNECT without them adds nothing (the sessions above).
+func TestLogPrefixAfterConnect(t *testing.T) {
+	const connect = `CONNECT {"verbose":false,"lang":"go","version":"1.2","name":"n","user":"x"}`
+	script := connect + "\r\nPING\r\n"
+	const tags = `"v1.2:go:n" - "$G/user:x" - `
+	want := []string{`<<- [` + connect + `]`, tags + `<<- [PING]`, tags + `->> [PONG]`}
+	p := start(t, "-V")
+	require.Equal(t, want, runTraceSession(t, p.port, p.log, script, tags+"->> [PONG]"))
+
+	token := start(t, "-V", "--auth", "tok")
+	script = `CONNECT {"verbose":false,"lang":"py","auth_token":"tok"}` + "\r\nPING\r\n"
+	got := runTraceSession(t, token.port, token.log, script, `"py" - "$G/token" - ->> [PONG]`)
+	require.Equal(t, `"py" - "$G/token" - <<- [PING]`, got[len(got)-2])
+
+	if os.Getenv(servertest.UpstreamEnv) == "" {
+		return
+	}
+	bin := servertest.UpstreamBinary(t)
+	port := servertest.FreePorts(t, 1)[0]
+	logs := servertest.StartProcess(t, bin, "-a", "127.0.0.1", "-p", strconv.Itoa(port), "-V")
+	servertest.WaitListening(t, "127.0.0.1:"+strconv.Itoa(port))
+	require.Equal(t, want, runTraceSession(t, port, logs, connect+"\r\nPING\r\n", tags+"->> [PONG]"), "upstream's trace")
+}
+
 // TestTraceVerboseSystemAccount: -VV traces the system account's
 // internal client as upstream's "SYSTEM": its subscriptions and what it
 // publishes, e.g. the answer to a $SYS request; -V does not.

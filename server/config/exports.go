@@ -198,6 +198,18 @@ func (a *applier) mappings(acc string, v *confparse.Value) {
 			a.TypeError("mapping "+me.Key, "a subject or a list of destinations", me.Value)
 			ok = false
 		}
+		if ok && me.Value.Kind != confparse.KindString && len(m.Destinations) == 1 && m.Destinations[0].Weight == 0 {
+			// Upstream accepts a sole destination of weight 0 and never
+			// takes it: the subject stays unmapped. Server.New reads a
+			// sole destination without weight as 100, so the mapping is
+			// checked here and left out.
+			chk := m
+			chk.Destinations = []server.MapDestination{{Subject: m.Destinations[0].Subject, Weight: 100, Cluster: m.Destinations[0].Cluster}}
+			if err := server.CheckMapping(&chk); err != nil {
+				a.Errorf(me.KeyPos, ErrBadValue, "%v", err)
+			}
+			continue
+		}
 		if ok {
 			a.c.Options.Mappings = append(a.c.Options.Mappings, m)
 			a.mappingPos = append(a.mappingPos, me.KeyPos)
@@ -255,14 +267,10 @@ func (a *applier) weight(v *confparse.Value, dst *uint8) bool {
 		a.TypeError("weight", "a percentage", v)
 		return false
 	}
-	switch {
-	case n > 100:
+	if n < 0 || n > 100 {
+		// Upstream's text. A weight of 0 is accepted, as upstream: that
+		// destination is never taken.
 		a.Errorf(v.Pos, ErrBadValue, "Invalid weight %d for mapping destination", n)
-		return false
-	case n < 1:
-		// Upstream accepts 0 (and negative weights fail its parse):
-		// natsd refuses a destination that would never be taken.
-		a.Errorf(v.Pos, ErrBadValue, "weight %d%% is not between 1%% and 100%%", n)
 		return false
 	}
 	*dst = uint8(n)

@@ -176,8 +176,9 @@ type AccountStatz struct {
 }
 
 // AccountStat are one account's connection and traffic numbers. Sent and
-// Received count the messages of the account's open connections (to them
-// and from them).
+// Received count the messages to and from the account's client
+// connections, closed ones included, as upstream; NumSubs counts its
+// service imports as subscriptions, as upstream's sublist holds them.
 type AccountStat struct {
 	Account       string    `json:"acc"`
 	Name          string    `json:"name"`
@@ -190,8 +191,18 @@ type AccountStat struct {
 	SlowConsumers int64     `json:"slow_consumers"`
 }
 
-// DataStats count messages and payload bytes.
+// DataStats count messages and payload bytes. In an account's statistics
+// (AccountStat) they are also split by link kind, as upstream's.
 type DataStats struct {
+	Msgs     int64     `json:"msgs"`
+	Bytes    int64     `json:"bytes"`
+	Gateways *MsgBytes `json:"gateways,omitempty"`
+	Routes   *MsgBytes `json:"routes,omitempty"`
+	Leafs    *MsgBytes `json:"leafs,omitempty"`
+}
+
+// MsgBytes count messages and payload bytes of one kind of link.
+type MsgBytes struct {
 	Msgs  int64 `json:"msgs"`
 	Bytes int64 `json:"bytes"`
 }

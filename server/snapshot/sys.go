@@ -7,16 +7,22 @@ import "time"
 
 // ServerInfo names the answering server in a monitoring response.
 type ServerInfo struct {
-	Name      string    `json:"name"`
-	Host      string    `json:"host"`
-	ID        string    `json:"id"`
-	Cluster   string    `json:"cluster,omitempty"`
-	Domain    string    `json:"domain,omitempty"`
-	Version   string    `json:"ver"`
-	Tags      []string  `json:"tags,omitempty"`
-	JetStream bool      `json:"jetstream"`
-	Seq       uint64    `json:"seq"`
-	Time      time.Time `json:"time"`
+	Name    string   `json:"name"`
+	Host    string   `json:"host"`
+	ID      string   `json:"id"`
+	Cluster string   `json:"cluster,omitempty"`
+	Domain  string   `json:"domain,omitempty"`
+	Version string   `json:"ver"`
+	Tags    []string `json:"tags,omitempty"`
+	// FeatureFlags are upstream's feature flags: their defaults, set by
+	// the configuration's feature_flags where it names them.
+	FeatureFlags map[string]bool `json:"feature_flags,omitempty"`
+	JetStream    bool            `json:"jetstream"`
+	// Flags are upstream's server capability bits (ServerCapability):
+	// 1 is JetStream enabled.
+	Flags uint64    `json:"flags"`
+	Seq   uint64    `json:"seq"`
+	Time  time.Time `json:"time"`
 }
 
 // ServerAPIResponse is the envelope of a monitoring response: Data on
@@ -46,19 +52,23 @@ type EventFilterOptions struct {
 // ClientInfo describes the client of a connect or disconnect advisory, with
 // upstream's field names.
 type ClientInfo struct {
-	Start      *time.Time `json:"start,omitempty"`
-	Host       string     `json:"host,omitempty"`
-	ID         uint64     `json:"id,omitempty"`
-	Account    string     `json:"acc"`
-	User       string     `json:"user,omitempty"`
-	Name       string     `json:"name,omitempty"`
-	Lang       string     `json:"lang,omitempty"`
-	Version    string     `json:"ver,omitempty"`
-	RTT        string     `json:"rtt,omitempty"`
-	Server     string     `json:"server,omitempty"`
-	Stop       *time.Time `json:"stop,omitempty"`
-	Kind       string     `json:"kind,omitempty"`
-	ClientType string     `json:"client_type,omitempty"`
+	Start   *time.Time `json:"start,omitempty"`
+	Host    string     `json:"host,omitempty"`
+	ID      uint64     `json:"id,omitempty"`
+	Account string     `json:"acc"`
+	User    string     `json:"user,omitempty"`
+	Name    string     `json:"name,omitempty"`
+	Lang    string     `json:"lang,omitempty"`
+	Version string     `json:"ver,omitempty"`
+	// RTT is the round trip time (in JSON nanoseconds, as upstream).
+	RTT    time.Duration `json:"rtt,omitempty"`
+	Server string        `json:"server,omitempty"`
+	Stop   *time.Time    `json:"stop,omitempty"`
+	// NameTag is the account's name tag: its name (a JWT account's
+	// name claim in upstream).
+	NameTag    string `json:"name_tag,omitempty"`
+	Kind       string `json:"kind,omitempty"`
+	ClientType string `json:"client_type,omitempty"`
 }
 
 // ConnectEventMsg is the advisory published on $SYS.ACCOUNT.<acc>.CONNECT.
@@ -73,7 +83,9 @@ type ConnectEventMsg struct {
 
 // DisconnectEventMsg is the advisory published on
 // $SYS.ACCOUNT.<acc>.DISCONNECT. The core fills Type, Client, Sent,
-// Received and Reason; the system service the rest.
+// Received and Reason; the system service the rest. As upstream, Sent is
+// what the client sent (its published messages) and Received what it
+// was delivered.
 type DisconnectEventMsg struct {
 	Type     string      `json:"type"`
 	ID       string      `json:"id"`

@@ -76,12 +76,16 @@ type Varz struct {
 	ConfigDigest      string            `json:"config_digest,omitempty"`
 	Tags              []string          `json:"tags,omitempty"`
 	Metadata          map[string]string `json:"metadata,omitempty"`
-	// FeatureFlags are the feature_flags of the configuration (upstream
-	// lists its own flags with their defaults; natsd has none of them).
+	// FeatureFlags are upstream's feature flags: their defaults, set by
+	// the configuration's feature_flags where it names them.
 	FeatureFlags      map[string]bool    `json:"feature_flags,omitempty"`
 	SystemAccount     string             `json:"system_account,omitempty"`
 	SlowConsumerStats *SlowConsumerStats `json:"slow_consumer_stats"`
 	StaleConnStats    *KindStats         `json:"stale_connection_stats,omitempty"`
+	// DiskIOWaitStats are upstream's disk_io_wait_stats: natsd's stores
+	// do not queue blocking disk I/O behind a limit, so nothing waits and
+	// the counts stay 0.
+	DiskIOWaitStats *DiskIOWaitStats `json:"disk_io_wait_stats,omitempty"`
 	// TLSCertNotAfter is when the client listener's certificate expires.
 	TLSCertNotAfter *time.Time `json:"tls_cert_not_after,omitempty"`
 	// Unauthenticated is natsd's own section (upstream has no such
@@ -190,6 +194,15 @@ type JetStreamVarz struct {
 
 // SlowConsumerStats splits slow consumers by connection kind.
 type SlowConsumerStats = KindStats
+
+// DiskIOWaitStats count the waits for a disk I/O slot, as upstream's
+// /varz disk_io_wait_stats (times in nanoseconds).
+type DiskIOWaitStats struct {
+	Waiters     int64 `json:"waiters"`
+	Waits       int64 `json:"waits"`
+	WaitTime    int64 `json:"wait_time"`
+	MaxWaitTime int64 `json:"max_wait_time"`
+}
 
 // KindStats split a count (slow consumers, stale connections) by the kind
 // of connection.

@@ -5,7 +5,7 @@
 // set with SetReloader, and answers its error as a 500); the per-account
 // $SYS.REQ.ACCOUNT.<acc>.<KIND>; $SYS.REQ.USER.INFO), publishes the client
 // CONNECT/DISCONNECT advisories, the failed authentication advisory
-// (CLIENT.AUTH.ERR), the account connection events, the server's LAMEDUCK
+// (CLIENT.AUTH.ERR, and as upstream a DISCONNECT of $G), the account connection events, the server's LAMEDUCK
 // and SHUTDOWN events and the STATSZ heartbeat, as upstream nats-server
 // does.
 //

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"time"
 
+	"natsd.dev/server"
 	"natsd.dev/server/snapshot"
 )
 
@@ -21,7 +22,8 @@ const accountEventPrefix = "$SYS.ACCOUNT."
 // $SYS.SERVER.<id>.SHUTDOWN when it shuts down (before its clients and
 // routes close, so that they still carry it); a client_disconnect
 // advisory with reason "Authentication Failure" on
-// $SYS.SERVER.<id>.CLIENT.AUTH.ERR for every failed authentication.
+// $SYS.SERVER.<id>.CLIENT.AUTH.ERR for every failed authentication, and
+// again on $SYS.ACCOUNT.$G.DISCONNECT.
 const (
 	lameDuckEvent  = "LAMEDUCK"
 	shutdownEvent  = "SHUTDOWN"
@@ -35,10 +37,13 @@ func (svc *Service) lameDuck() { svc.publishServerEvent(lameDuckEvent) }
 // ServerShutdown publishes the SHUTDOWN event (server.ShutdownListener).
 func (svc *Service) ServerShutdown() { svc.publishServerEvent(shutdownEvent) }
 
-// ClientAuthFailed queues the CLIENT.AUTH.ERR advisory
-// (server.AuthErrorListener).
+// ClientAuthFailed queues the CLIENT.AUTH.ERR advisory and, as upstream
+// does, the same advisory (with its own id) as a disconnect of the global
+// account on $SYS.ACCOUNT.$G.DISCONNECT (server.AuthErrorListener).
 func (svc *Service) ClientAuthFailed(ev *snapshot.DisconnectEventMsg) {
+	acc := *ev
 	svc.queueEvent(event{subject: serverEventPrefix + svc.srv.ID() + "." + authErrorEvent, disconnect: ev, authErr: true})
+	svc.queueEvent(event{subject: accountEventPrefix + server.GlobalAccountName + ".DISCONNECT", disconnect: &acc, authErr: true})
 }
 
 // publishServerEvent publishes the server's info on

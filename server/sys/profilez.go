@@ -92,8 +92,10 @@ func (svc *Service) runProfilez(req request, quit <-chan struct{}) {
 	svc.wg.Add(1)
 	go func() {
 		defer svc.wg.Done()
-		defer func() { <-svc.profiling }()
 		body, err := profilez(svc.srv, req.data, quit)
+		// Free the slot before answering: a requester that sends its
+		// next PROFILEZ on this answer must not find it taken.
+		<-svc.profiling
 		if err != nil {
 			return
 		}

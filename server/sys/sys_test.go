@@ -147,7 +147,12 @@ func TestSystemConnectEvents(t *testing.T) {
 	require.Equal(t, "io.nats.server.advisory.v1.client_connect", ce["type"])
 	require.NotEmpty(t, ce["id"])
 	require.NotEmpty(t, ce["timestamp"])
-	require.Equal(t, s.ID(), ce["server"].(map[string]any)["id"])
+	si := ce["server"].(map[string]any)
+	require.Equal(t, s.ID(), si["id"])
+	// Upstream 2.15.2's feature flags with their defaults, and its
+	// capability bits (none without JetStream).
+	require.Equal(t, map[string]any{"js_ack_fc_v2": false, "js_api_reply_v2": false, "js_raft_delete_range": true, "js_snapshot_sources": false}, si["feature_flags"])
+	require.EqualValues(t, 0, si["flags"])
 	cl := ce["client"].(map[string]any)
 	require.Equal(t, "A", cl["acc"])
 	require.Equal(t, "a", cl["user"])
@@ -168,9 +173,13 @@ func TestSystemConnectEvents(t *testing.T) {
 	require.NoError(t, json.Unmarshal(m.Data, &de))
 	require.Equal(t, "io.nats.server.advisory.v1.client_disconnect", de["type"])
 	require.Equal(t, "Client Closed", de["reason"])
-	require.EqualValues(t, 1, de["received"].(map[string]any)["msgs"])
+	// As upstream 2.15.2: sent is what the client published, received
+	// what it was delivered.
+	require.EqualValues(t, 1, de["sent"].(map[string]any)["msgs"])
+	require.EqualValues(t, 0, de["received"].(map[string]any)["msgs"])
 	cl = de["client"].(map[string]any)
 	require.Equal(t, "A", cl["acc"])
+	require.Equal(t, "A", cl["name_tag"])
 	require.NotEmpty(t, cl["stop"])
 
 	// Users of other accounts do not see the advisories.
@@ -524,4 +533,33 @@ func TestSystemReload(t *testing.T) {
 
 	_, err := servertest.Connect(t, s, nats.UserInfo("a", "pa")).Request(subject, nil, time.Second)
 	require.ErrorIs(t, err, nats.ErrNoResponders)
+}
+
+// TestAccountConnsTraffic: the account_connections event counts what the
+// account's clients sent after they closed, splits it by link kind and
+// counts the account's service imports as subscriptions, as upstream
+// 2.15.2 does for the same session (4: the system imports every account
+// has, with no client subscription; checked against the binary).
+func TestAccountConnsTraffic(t *testing.T) {
+	s := servertest.StartConfig(t, systemConf)
+	sys := servertest.Connect(t, s, nats.UserInfo("sys", "psys"))
+	sub, err := sys.SubscribeSync("$SYS.ACCOUNT.A.SERVER.CONNS")
+	require.NoError(t, err)
+	require.NoError(t, sys.Flush())
+
+	a := servertest.Connect(t, s, nats.UserInfo("a", "pa"))
+	require.NoError(t, a.Publish("x", []byte("hello")))
+	require.NoError(t, a.Flush())
+	a.Close()
+	var ev map[string]any
+	for ev == nil || ev["conns"] != 0.0 {
+		m, err := sub.NextMsg(3 * time.Second)
+		require.NoError(t, err)
+		ev = nil
+		require.NoError(t, json.Unmarshal(m.Data, &ev))
+	}
+	zero := map[string]any{"msgs": 0.0, "bytes": 0.0}
+	require.Equal(t, map[string]any{"msgs": 1.0, "bytes": 5.0, "gateways": zero, "routes": zero, "leafs": zero}, ev["received"])
+	require.Equal(t, map[string]any{"msgs": 0.0, "bytes": 0.0, "gateways": zero, "routes": zero, "leafs": zero}, ev["sent"])
+	require.EqualValues(t, 4, ev["num_subscriptions"])
 }

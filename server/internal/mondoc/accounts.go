@@ -25,6 +25,9 @@ type AccountUse struct {
 	Name    string
 	NumSubs uint32
 	Clients *ClientSums
+	// Closed is what the account's closed clients sent and were sent
+	// (Conns unused): upstream's account statistics keep it.
+	Closed ClientSums
 }
 
 // AccountStatz returns the /accstatz document of server id from accs
@@ -53,8 +56,8 @@ func AccountStatz(id string, opts *snapshot.AccountStatzOptions, accs []AccountU
 			Conns:      cs.Conns,
 			TotalConns: cs.Conns,
 			NumSubs:    a.NumSubs,
-			Sent:       snapshot.DataStats{Msgs: cs.OutMsgs, Bytes: cs.OutBytes},
-			Received:   snapshot.DataStats{Msgs: cs.InMsgs, Bytes: cs.InBytes},
+			Sent:       linkSplit(cs.OutMsgs+a.Closed.OutMsgs, cs.OutBytes+a.Closed.OutBytes),
+			Received:   linkSplit(cs.InMsgs+a.Closed.InMsgs, cs.InBytes+a.Closed.InBytes),
 		})
 	}
 	return az
@@ -151,4 +154,11 @@ func healthFailed(o *snapshot.HealthzOptions, status string, code int, errs ...s
 		return &snapshot.HealthStatus{Status: "error", StatusCode: code, Errors: errs}
 	}
 	return &snapshot.HealthStatus{Status: status, StatusCode: code, Error: errs[0].Error}
+}
+
+// linkSplit is an account's DataStats with upstream's split by link kind.
+// natsd counts an account's traffic at its client connections only, so
+// the gateways, routes and leafs parts are 0.
+func linkSplit(msgs, bytes int64) snapshot.DataStats {
+	return snapshot.DataStats{Msgs: msgs, Bytes: bytes, Gateways: &snapshot.MsgBytes{}, Routes: &snapshot.MsgBytes{}, Leafs: &snapshot.MsgBytes{}}
 }

@@ -11,7 +11,8 @@ import (
 
 func TestAccountStatz(t *testing.T) {
 	accs := []AccountUse{
-		{Name: "A", NumSubs: 2, Clients: &ClientSums{Conns: 1, InMsgs: 3, InBytes: 30, OutMsgs: 4, OutBytes: 40}},
+		{Name: "A", NumSubs: 2, Clients: &ClientSums{Conns: 1, InMsgs: 3, InBytes: 30, OutMsgs: 4, OutBytes: 40},
+			Closed: ClientSums{InMsgs: 1, InBytes: 5, OutMsgs: 2, OutBytes: 6}},
 		{Name: "B", NumSubs: 1},
 		{Name: "C", Clients: &ClientSums{Conns: 2}},
 	}
@@ -39,8 +40,12 @@ func TestAccountStatz(t *testing.T) {
 		})
 	}
 	a := AccountStatz("id", nil, accs).Accounts[0]
+	// The closed clients' traffic counts too, and the split by link kind
+	// is there (0: natsd counts at client connections), as upstream's.
+	zero := &snapshot.MsgBytes{}
 	require.Equal(t, snapshot.AccountStat{Account: "A", Name: "A", Conns: 1, TotalConns: 1, NumSubs: 2,
-		Sent: snapshot.DataStats{Msgs: 4, Bytes: 40}, Received: snapshot.DataStats{Msgs: 3, Bytes: 30}}, *a)
+		Sent:     snapshot.DataStats{Msgs: 6, Bytes: 46, Gateways: zero, Routes: zero, Leafs: zero},
+		Received: snapshot.DataStats{Msgs: 4, Bytes: 35, Gateways: zero, Routes: zero, Leafs: zero}}, *a)
 	require.NotNil(t, AccountStatz("id", nil, nil).Accounts, "an empty list, not null")
 	require.NotNil(t, AccountNames("id", "SYS", nil).Accounts, "an empty list, not null")
 }
