@@ -491,6 +491,12 @@ func (p *process) tryReload() error {
 	p.mqttOpts = nu.mqtt
 	p.jsOpts = nu.js
 	p.snap = rec
+	if plan.cluster && p.cl != nil {
+		// The plan refused what Reload refuses.
+		if err := p.cl.Reload(nu.co); err != nil {
+			p.logs.log.Error("Cluster reload: " + err.Error())
+		}
+	}
 	if plan.routes && p.cl != nil {
 		p.cl.SetRoutes(nu.co.Routes)
 	}

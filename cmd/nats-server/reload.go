@@ -81,6 +81,8 @@ type reloadPlan struct {
 	jsLimits bool
 	// advertise: client_advertise changes (the cluster tells its peers).
 	advertise bool
+	// cluster: cluster keys beyond routes change (cluster.Cluster.Reload).
+	cluster bool
 }
 
 // err is the reload's error: the first refusal, nil when none.
@@ -270,8 +272,9 @@ func planReload(old, nu *loaded) *reloadPlan {
 	return p
 }
 
-// planCluster compares the cluster blocks: routes reload, as upstream's;
-// every other key is refused by name.
+// planCluster compares the cluster blocks: routes reload, as upstream's,
+// and so do the keys the running cluster applies (cluster.Cluster.Reload);
+// the rest is refused by name.
 func planCluster(p *reloadPlan, a, b *cluster.Options) {
 	if !sameRoutes(a, b) {
 		p.change("cluster routes", "")
@@ -284,23 +287,37 @@ func planCluster(p *reloadPlan, a, b *cluster.Options) {
 	if a == nil || sameCluster(withoutRoutes(a), withoutRoutes(b)) {
 		return
 	}
+	// Applied by the running cluster.
+	for _, k := range []struct {
+		key, value string
+		same       bool
+	}{
+		{"ping_interval", b.PingInterval.String(), a.PingInterval == b.PingInterval},
+		{"ping_max", fmt.Sprint(b.MaxPingsOut), a.MaxPingsOut == b.MaxPingsOut},
+		{"connect_retries", fmt.Sprint(b.ConnectRetries), a.ConnectRetries == b.ConnectRetries},
+		{"connect_backoff", fmt.Sprint(b.ConnectBackoff), a.ConnectBackoff == b.ConnectBackoff},
+		{"authorization", "", a.Username == b.Username && a.Password == b.Password && a.AuthTimeout == b.AuthTimeout},
+		{"tls", "", (a.TLSConfig == nil) != (b.TLSConfig == nil) ||
+			(sameTLS(a.TLSConfig, b.TLSConfig) && sameRoots(a.TLSConfig, b.TLSConfig) && a.TLSTimeout == b.TLSTimeout)},
+		{"advertise", b.Advertise, a.Advertise == b.Advertise},
+		{"no_advertise", fmt.Sprint(b.NoAdvertise), a.NoAdvertise == b.NoAdvertise},
+	} {
+		if !k.same {
+			p.change("cluster "+k.key, k.value)
+			p.cluster = true
+		}
+	}
+	// Refused: they shape the route connections and what they carry.
 	for _, k := range []struct {
 		key  string
 		same bool
 	}{
 		{"name", a.Name == b.Name},
 		{"listen", a.Host == b.Host && a.Port == b.Port},
-		{"advertise", a.Advertise == b.Advertise},
-		{"no_advertise", a.NoAdvertise == b.NoAdvertise},
-		{"authorization", a.Username == b.Username && a.Password == b.Password && a.AuthTimeout == b.AuthTimeout},
-		{"tls", sameTLS(a.TLSConfig, b.TLSConfig) && sameRoots(a.TLSConfig, b.TLSConfig) && a.TLSTimeout == b.TLSTimeout},
-		{"connect_retries", a.ConnectRetries == b.ConnectRetries},
-		{"connect_backoff", a.ConnectBackoff == b.ConnectBackoff},
+		{"tls", (a.TLSConfig == nil) == (b.TLSConfig == nil)},
 		{"pool_size", a.PoolSize == b.PoolSize},
 		{"accounts", slices.Equal(a.PinnedAccounts, b.PinnedAccounts)},
 		{"compression", reflect.DeepEqual(a.Compression, b.Compression)},
-		{"ping_interval", a.PingInterval == b.PingInterval},
-		{"ping_max", a.MaxPingsOut == b.MaxPingsOut},
 		{"permissions", reflect.DeepEqual(a.Permissions, b.Permissions)},
 	} {
 		if !k.same {
