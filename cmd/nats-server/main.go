@@ -500,6 +500,12 @@ func (p *process) tryReload() error {
 	if plan.routes && p.cl != nil {
 		p.cl.SetRoutes(nu.co.Routes)
 	}
+	if plan.wsTLS && p.ws != nil {
+		// The plan refused turning TLS on or off, SetTLSConfig's error.
+		if err := p.ws.SetTLSConfig(c.websocket.TLSConfig); err != nil {
+			p.logs.log.Error("Websocket TLS: " + err.Error())
+		}
+	}
 	if plan.advertise && p.cl != nil {
 		p.cl.AdvertiseConnectURLs()
 	}

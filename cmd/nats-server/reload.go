@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"natsd.dev/cluster"
+	"natsd.dev/cmd/internal/wsserver"
 	"natsd.dev/jetstream"
 	"natsd.dev/mqtt"
 	"natsd.dev/server"
@@ -83,6 +84,9 @@ type reloadPlan struct {
 	advertise bool
 	// cluster: cluster keys beyond routes change (cluster.Cluster.Reload).
 	cluster bool
+	// wsTLS: the websocket block's tls {} changes (its certificates,
+	// CA or verification; wsserver.Listener.SetTLSConfig).
+	wsTLS bool
 }
 
 // err is the reload's error: the first refusal, nil when none.
@@ -244,9 +248,7 @@ func planReload(old, nu *loaded) *reloadPlan {
 		p.refuse(name, fmt.Errorf("config reload not supported for %s", name))
 	}
 
-	if !sameWebsocket(old.cfg.websocket, nu.cfg.websocket) {
-		p.refuse("websocket", errors.New("config reload not supported for websocket"))
-	}
+	planWebsocket(p, old.cfg.websocket, nu.cfg.websocket)
 	if err := checkMQTTReload(old.cfg.mqtt, nu.cfg.mqtt); err != nil {
 		p.refuse("mqtt", err)
 	} else if nu.mqttErr != nil {
@@ -324,6 +326,23 @@ func planCluster(p *reloadPlan, a, b *cluster.Options) {
 			p.refuse("cluster "+k.key, fmt.Errorf("config reload not supported for cluster: %s changed", k.key))
 		}
 	}
+}
+
+// planWebsocket compares the websocket blocks: as upstream, a change of
+// the tls {} block of a wss:// listener (certificates, CA, verification)
+// applies to the next handshakes; any other change is refused.
+func planWebsocket(p *reloadPlan, a, b wsserver.Options) {
+	if sameWebsocket(a, b) {
+		return
+	}
+	ta, tb := a.TLSConfig, b.TLSConfig
+	a.TLSConfig, b.TLSConfig = nil, nil
+	if ta != nil && tb != nil && sameWebsocket(a, b) {
+		p.change("websocket tls", "")
+		p.wsTLS = true
+		return
+	}
+	p.refuse("websocket", errors.New("config reload not supported for websocket"))
 }
 
 // planned are the server.Options fields planReload compares itself, or

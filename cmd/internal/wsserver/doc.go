@@ -14,6 +14,8 @@
 // through lame duck mode (server.AddLameDuckListener), which closes the
 // listener only to refuse new clients. Handshake failures are logged on
 // the server's logger as upstream logs them.
+// Listener.SetTLSConfig replaces the TLS configuration the next wss://
+// handshakes use (a configuration reload of the block's tls {}).
 //
 // Each connection's compressed messages are capped when it comes
 // (websocket.Conn.SetMaxMessageSize): at the server's max_payload for NATS

@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"sync"
+	"sync/atomic"
 
 	"natsd.dev/server"
 	"natsd.dev/server/snapshot"
@@ -27,6 +28,9 @@ type Listener struct {
 	secure bool
 	s      *server.Server
 	varz   snapshot.WebsocketOptsVarz // read-only once Start returns
+	// tlsConfig is the TLS configuration new wss:// handshakes use
+	// (SetTLSConfig replaces it); nil for ws://.
+	tlsConfig *atomic.Pointer[tls.Config]
 
 	mu         sync.Mutex
 	registered bool   // the varz section is on the registry
@@ -63,9 +67,16 @@ func Start(s *server.Server, o Options) (*Listener, error) {
 	port = inner.Addr().(*net.TCPAddr).Port
 	scheme := "ws"
 	secure := o.TLSConfig != nil
+	var tlsConfig *atomic.Pointer[tls.Config]
 	if secure {
 		scheme = "wss"
-		inner = tls.NewListener(inner, o.TLSConfig)
+		// Each handshake takes the configuration in force, so that
+		// SetTLSConfig applies to the next client.
+		tlsConfig = new(atomic.Pointer[tls.Config])
+		tlsConfig.Store(o.TLSConfig)
+		inner = tls.NewListener(inner, &tls.Config{GetConfigForClient: func(*tls.ClientHelloInfo) (*tls.Config, error) {
+			return tlsConfig.Load(), nil
+		}})
 	}
 	wl, err := websocket.NewListener(inner, websocket.Config{
 		SameOrigin:       o.SameOrigin,
@@ -81,7 +92,7 @@ func Start(s *server.Server, o Options) (*Listener, error) {
 		return nil, fmt.Errorf("%w: %w", server.ErrBadOptions, err)
 	}
 	o.Port = port
-	l := &Listener{ln: wl, secure: secure, s: s, varz: snapshot.WebsocketOptsVarz{
+	l := &Listener{ln: wl, secure: secure, s: s, tlsConfig: tlsConfig, varz: snapshot.WebsocketOptsVarz{
 		Host:             o.Host,
 		Port:             o.Port,
 		Advertise:        o.Advertise,
@@ -106,6 +117,25 @@ func Start(s *server.Server, o Options) (*Listener, error) {
 		log.Warn("Websocket not configured with TLS. DO NOT USE IN PRODUCTION!")
 	}
 	return l, nil
+}
+
+// ErrTLSOnOff is returned by SetTLSConfig when the configuration would
+// turn TLS on or off: the scheme (ws:// or wss://) is fixed at Start.
+var ErrTLSOnOff = errors.New("wsserver: turning TLS on or off needs a restart")
+
+// SetTLSConfig makes the wss:// handshakes that start from now on use c,
+// as a configuration reload of the websocket block's tls {} does
+// upstream (new certificates, CA, verification); connections already up
+// keep their session. c must not be changed afterwards. A ws:// listener
+// cannot take one, nor a wss:// listener a nil one (ErrTLSOnOff).
+func (l *Listener) SetTLSConfig(c *tls.Config) error {
+	if (c == nil) != (l.tlsConfig == nil) {
+		return ErrTLSOnOff
+	}
+	if c != nil {
+		l.tlsConfig.Store(c)
+	}
+	return nil
 }
 
 // varzSection is the section of /varz a Listener contributes.
