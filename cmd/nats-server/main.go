@@ -500,6 +500,14 @@ func (p *process) tryReload() error {
 	if plan.routes && p.cl != nil {
 		p.cl.SetRoutes(nu.co.Routes)
 	}
+	if m := p.mq.Load(); plan.mqtt && m != nil {
+		// The plan refused what Reload refuses.
+		if err := m.Reload(nu.mqtt); err != nil {
+			p.logs.log.Error("MQTT reload: " + err.Error())
+		} else {
+			registerMQTTVarz(p.srv, nu.mqtt, m.Addr())
+		}
+	}
 	if plan.wsTLS && p.ws != nil {
 		// The plan refused turning TLS on or off, SetTLSConfig's error.
 		if err := p.ws.SetTLSConfig(c.websocket.TLSConfig); err != nil {

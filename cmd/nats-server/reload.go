@@ -87,6 +87,8 @@ type reloadPlan struct {
 	// wsTLS: the websocket block's tls {} changes (its certificates,
 	// CA or verification; wsserver.Listener.SetTLSConfig).
 	wsTLS bool
+	// mqtt: the mqtt {} keys upstream reloads change (mqtt.MQTT.Reload).
+	mqtt bool
 }
 
 // err is the reload's error: the first refusal, nil when none.
@@ -249,12 +251,15 @@ func planReload(old, nu *loaded) *reloadPlan {
 	}
 
 	planWebsocket(p, old.cfg.websocket, nu.cfg.websocket)
-	if err := checkMQTTReload(old.cfg.mqtt, nu.cfg.mqtt); err != nil {
+	if changed, err := checkMQTTReload(old.cfg.mqtt, nu.cfg.mqtt); err != nil {
 		p.refuse("mqtt", err)
 	} else if nu.mqttErr != nil {
 		// The block did not change but what it is checked against (the
 		// users) did, as upstream checks again.
 		p.refuse("mqtt", nu.mqttErr)
+	} else if len(changed) > 0 {
+		p.changed = append(p.changed, changed...)
+		p.mqtt = true
 	}
 	if err := checkJetStreamReload(old.jsOn, old.js, nu.jsOn, nu.js); err != nil {
 		p.refuse("jetstream", err)
