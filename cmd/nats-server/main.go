@@ -523,6 +523,9 @@ func (p *process) tryReload() error {
 			p.logs.log.Error("JetStream limits: " + err.Error())
 		}
 	}
+	if plan.jsServerLimits && p.js != nil {
+		p.js.SetServerLimits(nu.js.Limits)
+	}
 	if plan.pidFile {
 		p.movePidFile(c.PidFile)
 	}

@@ -80,6 +80,8 @@ type reloadPlan struct {
 	pidFile, portsFile bool
 	// jsLimits: JetStream's server storage limits rise.
 	jsLimits bool
+	// jsServerLimits: JetStream's limits {} change.
+	jsServerLimits bool
 	// advertise: client_advertise changes (the cluster tells its peers).
 	advertise bool
 	// cluster: cluster keys beyond routes change (cluster.Cluster.Reload).
@@ -273,6 +275,11 @@ func planReload(old, nu *loaded) *reloadPlan {
 		if n.MaxStore != o.MaxStore {
 			p.change("jetstream max_file_store", fmt.Sprint(n.MaxStore))
 			p.jsLimits = true
+		}
+		if n.Limits != o.Limits {
+			// Upstream's words.
+			p.change("JetStream limits", "")
+			p.jsServerLimits = true
 		}
 	}
 	planCluster(p, old.co, nu.co)
