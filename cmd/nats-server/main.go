@@ -508,10 +508,10 @@ func (p *process) tryReload() error {
 			registerMQTTVarz(p.srv, nu.mqtt, m.Addr())
 		}
 	}
-	if plan.wsTLS && p.ws != nil {
-		// The plan refused turning TLS on or off, SetTLSConfig's error.
-		if err := p.ws.SetTLSConfig(c.websocket.TLSConfig); err != nil {
-			p.logs.log.Error("Websocket TLS: " + err.Error())
+	if plan.ws && p.ws != nil {
+		// The plan refused what Reload refuses.
+		if err := p.ws.Reload(p.websocketOptions()); err != nil {
+			p.logs.log.Error("Websocket reload: " + err.Error())
 		}
 	}
 	if plan.advertise && p.cl != nil {

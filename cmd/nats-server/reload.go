@@ -86,9 +86,8 @@ type reloadPlan struct {
 	advertise bool
 	// cluster: cluster keys beyond routes change (cluster.Cluster.Reload).
 	cluster bool
-	// wsTLS: the websocket block's tls {} changes (its certificates,
-	// CA or verification; wsserver.Listener.SetTLSConfig).
-	wsTLS bool
+	// ws: websocket keys that reload change (wsserver.Listener.Reload).
+	ws bool
 	// mqtt: the mqtt {} keys upstream reloads change (mqtt.MQTT.Reload).
 	mqtt bool
 }
@@ -340,21 +339,48 @@ func planCluster(p *reloadPlan, a, b *cluster.Options) {
 	}
 }
 
-// planWebsocket compares the websocket blocks: as upstream, a change of
-// the tls {} block of a wss:// listener (certificates, CA, verification)
-// applies to the next handshakes; any other change is refused.
+// planWebsocket compares the websocket blocks: the tls {} block of a
+// wss:// listener (as upstream), same_origin, allowed_origins,
+// compression, handshake_timeout and the user, pass and token cookies
+// apply to the next handshakes (wsserver.Listener.Reload); any other
+// change is refused.
 func planWebsocket(p *reloadPlan, a, b wsserver.Options) {
 	if sameWebsocket(a, b) {
 		return
 	}
-	ta, tb := a.TLSConfig, b.TLSConfig
-	a.TLSConfig, b.TLSConfig = nil, nil
-	if ta != nil && tb != nil && sameWebsocket(a, b) {
-		p.change("websocket tls", "")
-		p.wsTLS = true
+	if (a.TLSConfig == nil) != (b.TLSConfig == nil) {
+		p.refuse("websocket", errors.New("config reload not supported for websocket"))
 		return
 	}
-	p.refuse("websocket", errors.New("config reload not supported for websocket"))
+	var changed []keyChange
+	for _, k := range []struct {
+		key, value string
+		same       bool
+	}{
+		{"tls", "", sameTLS(a.TLSConfig, b.TLSConfig)},
+		{"same_origin", fmt.Sprint(b.SameOrigin), a.SameOrigin == b.SameOrigin},
+		{"allowed_origins", "[" + strings.Join(b.AllowedOrigins, ", ") + "]", slices.Equal(a.AllowedOrigins, b.AllowedOrigins)},
+		{"compression", fmt.Sprint(b.Compression), a.Compression == b.Compression},
+		{"handshake_timeout", b.HandshakeTimeout.String(), a.HandshakeTimeout == b.HandshakeTimeout},
+		{"user_cookie", b.UsernameCookie, a.UsernameCookie == b.UsernameCookie},
+		{"pass_cookie", b.PasswordCookie, a.PasswordCookie == b.PasswordCookie},
+		{"token_cookie", b.TokenCookie, a.TokenCookie == b.TokenCookie},
+	} {
+		if !k.same {
+			changed = append(changed, keyChange{"websocket " + k.key, k.value})
+		}
+	}
+	for _, o := range []*wsserver.Options{&a, &b} {
+		o.TLSConfig = nil
+		o.SameOrigin, o.AllowedOrigins, o.Compression, o.HandshakeTimeout = false, nil, false, 0
+		o.UsernameCookie, o.PasswordCookie, o.TokenCookie = "", "", ""
+	}
+	if !sameWebsocket(a, b) {
+		p.refuse("websocket", errors.New("config reload not supported for websocket"))
+		return
+	}
+	p.changed = append(p.changed, changed...)
+	p.ws = true
 }
 
 // planned are the server.Options fields planReload compares itself, or

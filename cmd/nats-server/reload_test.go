@@ -74,6 +74,11 @@ func TestPlanReload(t *testing.T) {
 			nil, []string{"cluster compression", "cluster permissions"}},
 		{"cluster added", "", "cluster { listen: \"127.0.0.1:-1\" }\n", nil, []string{"cluster listen"}},
 		{"websocket", "", "websocket { listen: \"127.0.0.1:-1\", no_tls: true }\n", nil, []string{"websocket"}},
+		{"websocket keys", "websocket { listen: \"127.0.0.1:-1\", no_tls: true }\n",
+			"websocket { listen: \"127.0.0.1:-1\", no_tls: true, same_origin: true, compression: true, handshake_timeout: 3s, user_cookie: u }\n",
+			[]string{"websocket same_origin", "websocket compression", "websocket handshake_timeout", "websocket user_cookie"}, nil},
+		{"websocket advertise", "websocket { listen: \"127.0.0.1:-1\", no_tls: true }\n",
+			"websocket { listen: \"127.0.0.1:-1\", no_tls: true, advertise: \"h:1\" }\n", nil, []string{"websocket"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			p := planFor(t, tc.from, tc.to)

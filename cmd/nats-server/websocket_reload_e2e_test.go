@@ -18,7 +18,7 @@ import (
 // of another CA and sends SIGHUP: as upstream, the next wss:// clients
 // get the new certificate (nats.go trusting only the new CA connects, one
 // trusting only the old one fails) while the client already connected
-// stays. Any other change to the block is still refused.
+// stays. A change of advertise is still refused.
 func TestWebsocketReloadTLS(t *testing.T) {
 	dir := t.TempDir()
 	oldPKI, newPKI := servertest.NewPKI(t), servertest.NewPKI(t)
@@ -47,7 +47,7 @@ func TestWebsocketReloadTLS(t *testing.T) {
 	require.Error(t, err, "a client trusting the old CA only connected after the reload")
 	exchange(t, after, before)
 
-	writeFile(t, conf, fmt.Sprintf(block, fn.Cert, fn.Key, "  compression: true\n"))
+	writeFile(t, conf, fmt.Sprintf(block, fn.Cert, fn.Key, "  advertise: \"h:1\"\n"))
 	p.signal(syscall.SIGHUP)
 	p.waitLog("[ERR] Failed to reload server configuration: config reload not supported for websocket")
 }
