@@ -47,7 +47,7 @@ func (c *apiCall) accountInfo(string) {
 // streamLimits are the limits a stream configuration is checked against.
 func (a *account) streamLimits() stream.Limits {
 	return stream.Limits{
-		MaxDuplicates:      a.js.opts.Limits.Duplicates,
+		MaxDuplicates:      a.js.serverLimits().Duplicates,
 		MaxMemStreamBytes:  a.limits.MemoryMaxStreamBytes,
 		MaxFileStreamBytes: a.limits.StoreMaxStreamBytes,
 		MaxBytesRequired:   a.limits.MaxBytesRequired,

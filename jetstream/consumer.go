@@ -192,7 +192,7 @@ const maxConsumerMetadata = 128 * 1024
 // and the server's limits, and gives a pull consumer without max_batch
 // the server's, as upstream. userMAP is what the request asked for.
 func (se *streamEntry) applyLimitDefaults(cfg *api.ConsumerConfig, userMAP int) {
-	srv := se.acc.js.opts.Limits
+	srv := se.acc.js.serverLimits()
 	if cfg.AckPolicy != api.AckNone && userMAP == 0 {
 		if l := se.acc.limits.MaxAckPending; l > 0 && l < cfg.MaxAckPending {
 			cfg.MaxAckPending = l
@@ -209,7 +209,7 @@ func (se *streamEntry) applyLimitDefaults(cfg *api.ConsumerConfig, userMAP int) 
 // checkConsumerLimits refuses what exceeds the account's or the server's
 // limits.
 func (se *streamEntry) checkConsumerLimits(cfg *api.ConsumerConfig) *api.Error {
-	srv := se.acc.js.opts.Limits
+	srv := se.acc.js.serverLimits()
 	if cfg.MaxAckPending > 0 {
 		if l := se.acc.limits.MaxAckPending; l > 0 && cfg.MaxAckPending > l {
 			return api.ErrConsumerMaxPendingAckExcess.With("limit", fmt.Sprint(l))

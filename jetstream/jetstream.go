@@ -31,6 +31,9 @@ type JetStream struct {
 	// maxMemory and maxStore are the server's storage limits: opts'
 	// values at Start, raised by SetMaxStorage on a reload.
 	maxMemory, maxStore atomic.Int64
+	// limits are the server's limits {}: opts' at Start, replaced by
+	// SetServerLimits on a reload.
+	limits atomic.Pointer[ServerLimits]
 }
 
 // ErrStoreDir is returned by Start when the store directory cannot be
@@ -50,6 +53,7 @@ func Start(srv *server.Server, o Options) (*JetStream, error) {
 	}
 	js.maxMemory.Store(o.MaxMemory)
 	js.maxStore.Store(o.MaxStore)
+	js.limits.Store(&o.Limits)
 	if err := checkDir(js.dir); err != nil {
 		return nil, err
 	}
@@ -105,6 +109,19 @@ func (js *JetStream) SetMaxStorage(maxMemory, maxStore int64) error {
 	js.maxStore.Store(o.MaxStore)
 	return nil
 }
+
+// SetServerLimits replaces the server's limits {} (max_ack_pending,
+// max_ha_assets, max_request_batch, duplicate_window), as a configuration
+// reload does upstream ("Reloaded: JetStream limits"): the streams and
+// consumers created or updated from then on are checked against them and
+// /varz shows them; what exists is not checked again.
+func (js *JetStream) SetServerLimits(l ServerLimits) {
+	js.limits.Store(&l)
+}
+
+// serverLimits are the server's limits {} in force; the caller must not
+// change them.
+func (js *JetStream) serverLimits() *ServerLimits { return js.limits.Load() }
 
 func (o *Options) setDefaults() {
 	if o.MaxMemory <= 0 {

@@ -79,7 +79,7 @@ func (js *JetStream) configDoc() snapshot.JetStreamConfig {
 }
 
 func (js *JetStream) limitsDoc() *snapshot.JSLimitOpts {
-	l := &js.opts.Limits
+	l := js.serverLimits()
 	return &snapshot.JSLimitOpts{
 		MaxRequestBatch: l.MaxRequestBatch, MaxAckPending: l.MaxAckPending,
 		MaxHAAssets: l.MaxHAAssets, Duplicates: l.Duplicates,

@@ -109,7 +109,7 @@ func (m *MQTT) account(name string) (*account, error) {
 
 // setup creates the streams and loads what they hold; a.mu is held.
 func (a *account) setup() error {
-	js, err := newJSClient(a.m.srv, a.name, a.m.o.JSDomain, a.m.o.JSAPITimeout)
+	js, err := newJSClient(a.m.srv, a.name, a.m.opts().JSDomain, a.m.opts().JSAPITimeout)
 	if err != nil {
 		return err
 	}
@@ -125,7 +125,7 @@ func (a *account) setup() error {
 		{"name": outStream, "subjects": []string{outPrefix + ">"}, "storage": "file", "retention": "limits", "max_msgs_per_subject": 1},
 	}
 	for _, cfg := range streams {
-		if n := a.m.o.StreamReplicas; n > 0 {
+		if n := a.m.opts().StreamReplicas; n > 0 {
 			cfg["num_replicas"] = n
 		}
 		if err := js.call("STREAM.CREATE."+cfg["name"].(string), cfg, nil); err != nil {
@@ -340,18 +340,18 @@ func (a *account) createConsumer(clientID, subject string) (string, error) {
 		"deliver_subject": deliverPrefix + name,
 		"filter_subject":  msgsPrefix + subject,
 		"ack_policy":      "explicit",
-		"ack_wait":        a.m.o.AckWait.Nanoseconds(),
-		"max_ack_pending": a.m.o.MaxAckPending,
+		"ack_wait":        a.m.opts().AckWait.Nanoseconds(),
+		"max_ack_pending": a.m.opts().MaxAckPending,
 		"deliver_policy":  "new",
 		"max_deliver":     -1,
 	}
-	if a.m.o.ConsumerMemoryStorage {
+	if a.m.opts().ConsumerMemoryStorage {
 		cfg["mem_storage"] = true
 	}
-	if n := a.m.o.ConsumerReplicas; n > 0 {
+	if n := a.m.opts().ConsumerReplicas; n > 0 {
 		cfg["num_replicas"] = n
 	}
-	if t := a.m.o.ConsumerInactiveThreshold; t > 0 {
+	if t := a.m.opts().ConsumerInactiveThreshold; t > 0 {
 		cfg["inactive_threshold"] = t.Nanoseconds()
 	}
 	req := map[string]any{"stream_name": msgsStream, "config": cfg}

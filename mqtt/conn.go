@@ -95,7 +95,7 @@ func (c *conn) serve() {
 	c.r = packet.NewReader(deadlineReader{c}, 512)
 	c.r.SetMax(preAuthMax)
 	timeout := defaultConnectTimeout
-	if t := c.m.o.AuthTimeout; t > 0 {
+	if t := c.m.opts().AuthTimeout; t > 0 {
 		timeout = time.Duration(t * float64(time.Second))
 	}
 	c.nc.SetReadDeadline(time.Now().Add(timeout))
@@ -171,10 +171,10 @@ func (c *conn) connect(body []byte) bool {
 		st := tc.ConnectionState()
 		so.TLS = &st
 	}
-	if c.m.o.NoAuthUser != "" {
-		so.NoAuthUser = c.m.o.NoAuthUser
+	if c.m.opts().NoAuthUser != "" {
+		so.NoAuthUser = c.m.opts().NoAuthUser
 	}
-	o := &c.m.o
+	o := c.m.opts()
 	switch {
 	case o.Username != "" || o.Token != "":
 		ok := (o.Username != "" && cp.Username == o.Username && string(cp.Password) == o.Password) ||
@@ -696,7 +696,7 @@ func (c *conn) publish(flags byte, body []byte) bool {
 		c.disconnect(packet.MalformedPacket)
 		return false
 	}
-	if p.QoS == 2 && c.m.o.RejectQoS2Pub {
+	if p.QoS == 2 && c.m.opts().RejectQoS2Pub {
 		c.disconnect(packet.QoSNotSupported)
 		return false
 	}
@@ -747,7 +747,7 @@ func (c *conn) publish(flags byte, body []byte) bool {
 			c.wbuf = packet.AppendAck(c.wbuf, c.v, packet.PUBREC, &packet.Ack{PacketID: p.PacketID})
 			return true
 		}
-		if len(c.s.qos2in) >= c.m.o.MaxAckPending {
+		if len(c.s.qos2in) >= c.m.opts().MaxAckPending {
 			// More QoS 2 messages unreleased than allowed: a flood.
 			c.disconnect(packet.ReceiveMaxExceeded)
 			return false

@@ -8,6 +8,7 @@ import (
 	"net"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"natsd.dev/server"
@@ -16,7 +17,10 @@ import (
 // MQTT is a running MQTT front end of a server.
 type MQTT struct {
 	srv *server.Server
-	o   Options
+	// opt are the options in force: Start's with the defaults filled in,
+	// then each Reload's. Readers load them once per use; Reload swaps the
+	// pointer and never changes what it pointed to.
+	opt atomic.Pointer[Options]
 	log *slog.Logger
 	ln  net.Listener
 
@@ -32,19 +36,9 @@ type MQTT struct {
 // running on srv: sessions, retained messages and QoS 1/2 messages are
 // kept in streams of each client's account.
 func Start(srv *server.Server, o Options) (*MQTT, error) {
-	if o.AckWait <= 0 {
-		o.AckWait = DefaultAckWait
-	}
-	if o.MaxAckPending <= 0 {
-		o.MaxAckPending = DefaultMaxAckPending
-	}
-	if o.MaxAckPending > 65535 {
-		o.MaxAckPending = 65535
-	}
-	if o.JSAPITimeout <= 0 {
-		o.JSAPITimeout = DefaultJSAPITimeout
-	}
-	m := &MQTT{srv: srv, o: o, log: srv.Logger(), accounts: make(map[string]*account), conns: make(map[*conn]struct{})}
+	o.normalize()
+	m := &MQTT{srv: srv, log: srv.Logger(), accounts: make(map[string]*account), conns: make(map[*conn]struct{})}
+	m.opt.Store(&o)
 	port := o.Port
 	if port < 0 {
 		port = 0
@@ -62,7 +56,11 @@ func Start(srv *server.Server, o Options) (*MQTT, error) {
 	}
 	scheme := "mqtt"
 	if o.TLSConfig != nil {
-		ln = tls.NewListener(ln, o.TLSConfig)
+		// Each handshake takes the configuration in force, so that a
+		// Reload's certificates apply to the next client.
+		ln = tls.NewListener(ln, &tls.Config{GetConfigForClient: func(*tls.ClientHelloInfo) (*tls.Config, error) {
+			return m.opts().TLSConfig, nil
+		}})
 		scheme = "tls"
 	}
 	m.ln = ln
@@ -71,6 +69,25 @@ func Start(srv *server.Server, o Options) (*MQTT, error) {
 	go m.acceptLoop()
 	return m, nil
 }
+
+// normalize fills o's defaults in, as Start and Reload use them.
+func (o *Options) normalize() {
+	if o.AckWait <= 0 {
+		o.AckWait = DefaultAckWait
+	}
+	if o.MaxAckPending <= 0 {
+		o.MaxAckPending = DefaultMaxAckPending
+	}
+	if o.MaxAckPending > 65535 {
+		o.MaxAckPending = 65535
+	}
+	if o.JSAPITimeout <= 0 {
+		o.JSAPITimeout = DefaultJSAPITimeout
+	}
+}
+
+// opts are the options in force; the caller must not change them.
+func (m *MQTT) opts() *Options { return m.opt.Load() }
 
 // Addr is the listener's address.
 func (m *MQTT) Addr() net.Addr { return m.ln.Addr() }

@@ -97,7 +97,7 @@ func (c *conn) addSub(f packet.SubFilter, subID uint32) (*subscription, bool, by
 		return nil, false, c.failCode(packet.TopicFilterInvalid)
 	}
 	qos := min(f.QoS, 2)
-	if qos == 2 && c.m.o.DowngradeQoS2Sub {
+	if qos == 2 && c.m.opts().DowngradeQoS2Sub {
 		qos = 1
 	}
 	s := c.s

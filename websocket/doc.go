@@ -36,7 +36,9 @@
 // The Listener runs one goroutine for Accept on the inner listener and one
 // per connection for the duration of its handshake (bounded by
 // Config.HandshakeTimeout); Close stops and waits for all of them.
-// Accept, Close and Addr may be called from any goroutine.
+// Accept, Close, Addr and SetConfig (which replaces the Config the next
+// handshakes use, as a configuration reload) may be called from any
+// goroutine.
 //
 // A Conn supports one reader and one writer at a time, as a net.Conn
 // used by a read loop and a flusher. Read answers pings and close frames

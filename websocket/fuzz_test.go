@@ -254,7 +254,8 @@ func FuzzHandshake(f *testing.F) {
 	f.Add("GET / HTTP/1.1\r\n\r\n")
 	f.Add("\x16\x03\x01")
 	f.Fuzz(func(t *testing.T, req string) {
-		l := &Listener{cfg: Config{Compression: true, SameOrigin: true, Subprotocols: []string{"mqtt"}}, timeout: -1}
+		l := &Listener{}
+		l.set.Store(&settings{cfg: Config{Compression: true, SameOrigin: true, Subprotocols: []string{"mqtt"}}, timeout: -1})
 		fc := &fakeConn{r: strings.NewReader(req)}
 		c, err := l.handshake(fc)
 		out := fc.w.String()

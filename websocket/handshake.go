@@ -54,8 +54,9 @@ func (l *limitedConnReader) Read(p []byte) (int, error) {
 // On failure it has already answered with an HTTP error when one applies;
 // the caller closes nc.
 func (l *Listener) handshake(nc net.Conn) (*Conn, error) {
-	if l.timeout > 0 {
-		nc.SetDeadline(time.Now().Add(l.timeout))
+	st := l.set.Load()
+	if st.timeout > 0 {
+		nc.SetDeadline(time.Now().Add(st.timeout))
 	}
 	br := bufio.NewReaderSize(&limitedConnReader{r: nc, n: maxRequestBytes}, readBufferSize)
 	req, err := http.ReadRequest(br)
@@ -79,13 +80,13 @@ func (l *Listener) handshake(nc net.Conn) (*Conn, error) {
 		st := cs.ConnectionState()
 		req.TLS = &st
 	}
-	neg, status, reason := l.check(req)
+	neg, status, reason := l.check(st, req)
 	if status == 0 && br.Buffered() > 0 {
 		// RFC 6455 lets the client send frames only after our answer.
 		status, reason = http.StatusBadRequest, "client sent data before the handshake completed"
 	}
-	if status == 0 && l.cfg.CheckRequest != nil {
-		if err = l.cfg.CheckRequest(req); err != nil {
+	if status == 0 && st.cfg.CheckRequest != nil {
+		if err = st.cfg.CheckRequest(req); err != nil {
 			status, reason = http.StatusForbidden, "rejected by CheckRequest"
 			var he *HandshakeError
 			if errors.As(err, &he) && he.Status >= 400 && he.Status <= 599 {
@@ -122,12 +123,12 @@ func (l *Listener) handshake(nc net.Conn) (*Conn, error) {
 	if _, err := nc.Write(buf); err != nil {
 		return nil, &HandshakeError{RemoteAddr: nc.RemoteAddr(), Reason: "writing response", Err: err}
 	}
-	if l.timeout > 0 {
+	if st.timeout > 0 {
 		nc.SetDeadline(time.Time{})
 	}
 	// Nothing is buffered (checked above): read frames straight from nc.
 	br.Reset(nc)
-	c := newConn(nc, br, neg.compress, l.cfg.MaxFrameSize, l.cfg.MaxMessageSize)
+	c := newConn(nc, br, neg.compress, st.cfg.MaxFrameSize, st.cfg.MaxMessageSize)
 	c.req = req
 	c.subprotocol = neg.subprotocol
 	return c, nil
@@ -149,7 +150,7 @@ type negotiated struct {
 
 // check validates req as an opening handshake (RFC 6455 section 4.2.1)
 // and returns the HTTP status and reason of the rejection, or status 0.
-func (l *Listener) check(req *http.Request) (neg negotiated, status int, reason string) {
+func (l *Listener) check(st *settings, req *http.Request) (neg negotiated, status int, reason string) {
 	if req.Method != http.MethodGet {
 		return neg, http.StatusMethodNotAllowed, "request method must be GET"
 	}
@@ -178,22 +179,22 @@ func (l *Listener) check(req *http.Request) (neg negotiated, status int, reason 
 	case !headerHasToken(req.Header, "Sec-WebSocket-Version", "13"):
 		return neg, http.StatusUpgradeRequired, "unsupported version"
 	}
-	if err := l.checkOrigin(req); err != "" {
+	if err := l.checkOrigin(st, req); err != "" {
 		return neg, http.StatusForbidden, "origin not allowed: " + err
 	}
-	if l.cfg.Compression {
+	if st.cfg.Compression {
 		neg.compress, neg.windowBits = acceptDeflate(req.Header)
 	}
-	if len(l.cfg.Subprotocols) > 0 {
-		neg.subprotocol = pickSubprotocol(req.Header, l.cfg.Subprotocols)
+	if len(st.cfg.Subprotocols) > 0 {
+		neg.subprotocol = pickSubprotocol(req.Header, st.cfg.Subprotocols)
 	}
 	return neg, 0, ""
 }
 
 // checkOrigin applies SameOrigin and AllowedOrigins and returns why the
 // request is refused, or "".
-func (l *Listener) checkOrigin(req *http.Request) string {
-	if !l.cfg.SameOrigin && len(l.origins) == 0 {
+func (l *Listener) checkOrigin(st *settings, req *http.Request) string {
+	if !st.cfg.SameOrigin && len(st.origins) == 0 {
 		return ""
 	}
 	s := req.Header.Get("Origin")
@@ -208,14 +209,14 @@ func (l *Listener) checkOrigin(req *http.Request) string {
 	if err != nil {
 		return "invalid origin " + strconv.Quote(s)
 	}
-	if l.cfg.SameOrigin {
+	if st.cfg.SameOrigin {
 		h, p, err := hostPort(req.Host, req.TLS != nil)
 		if err != nil || h != o.host || p != o.port {
 			return "not same origin"
 		}
 	}
-	if len(l.origins) > 0 {
-		for _, a := range l.origins {
+	if len(st.origins) > 0 {
+		for _, a := range st.origins {
 			if a == o {
 				return ""
 			}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -11,10 +12,10 @@ import (
 // an inner listener. Handshakes run in the background, one goroutine per
 // connection, so a slow client never delays Accept for the others.
 type Listener struct {
-	inner   net.Listener
-	cfg     Config
-	origins []origin
-	timeout time.Duration
+	inner net.Listener
+	// set is the configuration new handshakes use (SetConfig replaces
+	// it); each handshake loads it once.
+	set atomic.Pointer[settings]
 
 	ready      chan *Conn
 	done       chan struct{}
@@ -35,28 +36,57 @@ type Listener struct {
 // It fails only when cfg is invalid (an AllowedOrigins entry that does not
 // parse). The Listener owns inner and closes it on Close.
 func NewListener(inner net.Listener, cfg Config) (*Listener, error) {
+	st, err := newSettings(cfg)
+	if err != nil {
+		return nil, err
+	}
 	l := &Listener{
 		inner:      inner,
-		cfg:        cfg,
-		timeout:    cfg.HandshakeTimeout,
 		ready:      make(chan *Conn),
 		done:       make(chan struct{}),
 		acceptDone: make(chan struct{}),
 		pending:    make(map[net.Conn]struct{}),
 	}
-	if l.timeout == 0 {
-		l.timeout = DefaultHandshakeTimeout
+	l.set.Store(st)
+	l.wg.Add(1)
+	go l.acceptLoop()
+	return l, nil
+}
+
+// settings are a Config ready for handshakes: the timeout with its
+// default, the allowed origins parsed.
+type settings struct {
+	cfg     Config
+	origins []origin
+	timeout time.Duration
+}
+
+func newSettings(cfg Config) (*settings, error) {
+	st := &settings{cfg: cfg, timeout: cfg.HandshakeTimeout}
+	if st.timeout == 0 {
+		st.timeout = DefaultHandshakeTimeout
 	}
 	for _, s := range cfg.AllowedOrigins {
 		o, err := parseOrigin(s)
 		if err != nil {
 			return nil, errors.New("websocket: invalid allowed origin " + s + ": " + err.Error())
 		}
-		l.origins = append(l.origins, o)
+		st.origins = append(st.origins, o)
 	}
-	l.wg.Add(1)
-	go l.acceptLoop()
-	return l, nil
+	return st, nil
+}
+
+// SetConfig makes the handshakes that start from now on use cfg (a
+// configuration reload); connections already upgraded, or upgrading,
+// keep what they negotiated. It fails, changing nothing, when cfg is
+// invalid, as NewListener does.
+func (l *Listener) SetConfig(cfg Config) error {
+	st, err := newSettings(cfg)
+	if err != nil {
+		return err
+	}
+	l.set.Store(st)
+	return nil
 }
 
 // Accept waits for the next connection whose handshake succeeded and
@@ -167,8 +197,8 @@ func (l *Listener) serve(nc net.Conn) {
 			return // aborted by Close, not the client's fault
 		default:
 		}
-		if l.cfg.OnHandshakeError != nil {
-			l.cfg.OnHandshakeError(err)
+		if f := l.set.Load().cfg.OnHandshakeError; f != nil {
+			f(err)
 		}
 		return
 	}

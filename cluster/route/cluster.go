@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"natsd.dev/cluster/internal/linknet"
@@ -52,8 +53,11 @@ var (
 // it with Start; stop it with Shutdown. Its methods are safe for
 // concurrent use.
 type Cluster struct {
-	s   *server.Server
-	o   Options
+	s *server.Server
+	// opt are the options in force: Start's, normalized, then each
+	// Reload's. Readers load them once per use; Reload swaps the pointer
+	// and never changes what it pointed to.
+	opt atomic.Pointer[Options]
 	log *slog.Logger
 	id  string
 	// g owns the accept loops, readers and solicitors; its context ends
@@ -189,9 +193,13 @@ func Start(s *server.Server, o *Options) (*Cluster, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	co := *o
+	co.Routes = nil // configured is the list in use
+	if err := co.normalize(); err != nil {
+		return nil, err
+	}
 	c := &Cluster{
 		s:          s,
-		o:          *o,
 		log:        log,
 		id:         s.ID(),
 		g:          linknet.NewGroup("route", log),
@@ -208,27 +216,11 @@ func Start(s *server.Server, o *Options) (*Cluster, error) {
 		maxConnectDelay: routeConnectMaxDelay,
 		configured:      slices.Clone(o.Routes),
 	}
-	c.o.Routes = nil // configured is the list in use
+	c.opt.Store(&co)
 	if c.dialer == nil {
 		c.dialer = &net.Dialer{Timeout: routeDialTimeout}
 	}
 	stop := func() { c.g.Close() }
-	if c.o.AuthTimeout <= 0 {
-		c.o.AuthTimeout = DefaultAuthTimeout
-	}
-	if c.o.TLSTimeout <= 0 {
-		c.o.TLSTimeout = DefaultTLSTimeout
-	}
-	if c.o.PingInterval <= 0 || c.o.PingInterval > maxRoutePing {
-		c.o.PingInterval = maxRoutePing
-	}
-	if err := c.o.Compression.Normalize(); err != nil {
-		stop()
-		return nil, err
-	}
-	if c.o.MaxPingsOut <= 0 {
-		c.o.MaxPingsOut = DefaultMaxPingsOut
-	}
 	switch {
 	case o.PoolSize == 0:
 		c.poolSize = DefaultPoolSize
@@ -270,7 +262,7 @@ func Start(s *server.Server, o *Options) (*Cluster, error) {
 	s.SetClusterName(c.name)
 	c.unlisten = s.AddInterestListener(server.InterestFunc(c.interestChanged))
 	c.register()
-	if !c.o.NoAdvertise {
+	if !co.NoAdvertise {
 		s.SetRemoteConnectURLs(nil)
 	}
 	if o.Port != -1 {
@@ -285,6 +277,29 @@ func Start(s *server.Server, o *Options) (*Cluster, error) {
 		c.solicit(u, true)
 	}
 	return c, nil
+}
+
+// opts are the options in force; the caller must not change them.
+func (c *Cluster) opts() *Options { return c.opt.Load() }
+
+// normalize fills o's defaults in, as Start and Reload use them.
+func (o *Options) normalize() error {
+	if o.AuthTimeout <= 0 {
+		o.AuthTimeout = DefaultAuthTimeout
+	}
+	if o.TLSTimeout <= 0 {
+		o.TLSTimeout = DefaultTLSTimeout
+	}
+	if o.PingInterval <= 0 || o.PingInterval > maxRoutePing {
+		o.PingInterval = maxRoutePing
+	}
+	if err := o.Compression.Normalize(); err != nil {
+		return err
+	}
+	if o.MaxPingsOut <= 0 {
+		o.MaxPingsOut = DefaultMaxPingsOut
+	}
+	return nil
 }
 
 // SetRoutes replaces the explicit routes, as a configuration reload of
@@ -395,11 +410,11 @@ func newName() string {
 }
 
 func (c *Cluster) listen() error {
-	port := c.o.Port
-	hp := net.JoinHostPort(c.o.Host, strconv.Itoa(port))
+	port := c.opts().Port
+	hp := net.JoinHostPort(c.opts().Host, strconv.Itoa(port))
 	ln, err := net.Listen("tcp", hp)
 	if err != nil {
-		return fmt.Errorf("cluster: Error listening on router port: %d - %w", c.o.Port, err)
+		return fmt.Errorf("cluster: Error listening on router port: %d - %w", c.opts().Port, err)
 	}
 	if err := c.setListener(ln); err != nil {
 		ln.Close()
@@ -420,15 +435,15 @@ func (c *Cluster) setListener(ln net.Listener) error {
 	if a, ok := ln.Addr().(*net.TCPAddr); ok {
 		port = a.Port
 	}
-	c.log.Info("Listening for route connections on " + net.JoinHostPort(c.o.Host, strconv.Itoa(port)))
+	c.log.Info("Listening for route connections on " + net.JoinHostPort(c.opts().Host, strconv.Itoa(port)))
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.ln = ln
-	c.info.Host, c.info.Port = c.o.Host, port
-	if c.o.Advertise != "" {
-		h, p, err := SplitHostPort(c.o.Advertise)
+	c.info.Host, c.info.Port = c.opts().Host, port
+	if c.opts().Advertise != "" {
+		h, p, err := SplitHostPort(c.opts().Advertise)
 		if err != nil {
-			return fmt.Errorf("cluster: advertise %q: %w", c.o.Advertise, err)
+			return fmt.Errorf("cluster: advertise %q: %w", c.opts().Advertise, err)
 		}
 		if p == 0 {
 			p = port
@@ -588,7 +603,7 @@ func (c *Cluster) connectLoop(u *url.URL, explicit bool, account string, delay t
 		} else {
 			c.log.Debug(msg)
 		}
-		if !explicit && attempts > c.o.ConnectRetries {
+		if !explicit && attempts > c.opts().ConnectRetries {
 			done()
 			return
 		}
@@ -596,7 +611,7 @@ func (c *Cluster) connectLoop(u *url.URL, explicit bool, account string, delay t
 			done()
 			return
 		}
-		if c.o.ConnectBackoff {
+		if c.opts().ConnectBackoff {
 			wait = nextConnectDelay(wait, c.maxConnectDelay)
 		}
 	}
@@ -704,7 +719,7 @@ func (c *Cluster) sendAllInterest(r *route) {
 
 // updateConnectURLs gives the server the client URLs of every peer.
 func (c *Cluster) updateConnectURLs() {
-	if c.o.NoAdvertise {
+	if c.opts().NoAdvertise {
 		return
 	}
 	c.mu.Lock()
@@ -833,12 +848,12 @@ func (c *Cluster) ClusterVarz() snapshot.ClusterOptsVarz {
 	defer c.mu.Unlock()
 	v := snapshot.ClusterOptsVarz{
 		Name:        c.name,
-		Host:        c.o.Host,
+		Host:        c.opts().Host,
 		Port:        c.info.Port,
-		AuthTimeout: c.o.AuthTimeout.Seconds(),
-		TLSTimeout:  c.o.TLSTimeout.Seconds(),
-		TLSRequired: c.o.TLSConfig != nil,
-		TLSVerify:   c.o.TLSConfig != nil,
+		AuthTimeout: c.opts().AuthTimeout.Seconds(),
+		TLSTimeout:  c.opts().TLSTimeout.Seconds(),
+		TLSRequired: c.opts().TLSConfig != nil,
+		TLSVerify:   c.opts().TLSConfig != nil,
 		PoolSize:    c.poolSize,
 	}
 	if c.ln != nil {
@@ -903,7 +918,7 @@ func (c *Cluster) lameDuck() {
 // client_advertise: the peers' clients learn the new address. Nothing is
 // sent with no_advertise.
 func (c *Cluster) AdvertiseConnectURLs() {
-	if c.o.NoAdvertise {
+	if c.opts().NoAdvertise {
 		return
 	}
 	c.sendInfoToAll()

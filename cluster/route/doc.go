@@ -52,6 +52,16 @@
 // dial loops run on the shared layer, cluster/internal/linknet. Routes
 // pass servertest.RunLinkConformance.
 //
+// # Reload
+//
+// SetRoutes replaces the explicit routes and Reload applies the other
+// keys a configuration reload may change on running routes (ping_interval,
+// ping_max, connect_retries, connect_backoff, authorization, tls,
+// advertise, no_advertise); a new authorization closes the accepted
+// routes whose credentials no longer satisfy it, as upstream does. name,
+// listen, pool_size, accounts, compression, permissions and turning TLS on
+// or off are refused (ErrReloadUnsupported).
+//
 // # Wire protocol
 //
 // The dialer sends CONNECT, the acceptor INFO. With compression configured

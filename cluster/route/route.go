@@ -76,11 +76,16 @@ type route struct {
 	reconnectURL      *url.URL
 	reconnectExplicit bool
 
-	mu        sync.Mutex // guards the timers and pings
+	mu        sync.Mutex // guards the timers, pings and the credentials
 	pingTimer *time.Timer
 	authTimer *time.Timer
 	pingsOut  int
 	pingStart time.Time
+	// user and pass are the credentials of the peer's CONNECT (accepted
+	// routes), kept so that a reload of the cluster's authorization can
+	// check them again; connected says a CONNECT was read.
+	user, pass string
+	connected  bool
 }
 
 // routeError makes the reader close the route, after -ERR text if set.
@@ -107,7 +112,7 @@ func (c *Cluster) createRoute(nc net.Conn, u *url.URL, explicit bool, account st
 			c.reconnect(u, explicit, account)
 		}
 	}
-	if c.o.TLSConfig != nil {
+	if c.opts().TLSConfig != nil {
 		tc, ok := c.handshake(nc, u)
 		if !ok {
 			fail()
@@ -129,7 +134,7 @@ func (c *Cluster) createRoute(nc net.Conn, u *url.URL, explicit bool, account st
 	}
 	conn, rd := nc, io.Reader(nc)
 	var replay [][]byte
-	negotiate := c.o.Compression.Mode != CompressionOff
+	negotiate := c.opts().Compression.Mode != CompressionOff
 	infoAfterSwitch := false
 	if negotiate {
 		var err error
@@ -187,16 +192,16 @@ func (c *Cluster) createRoute(nc net.Conn, u *url.URL, explicit bool, account st
 		_ = link.Write(c.infoProto(nil, r.compression))
 	}
 	r.mu.Lock()
-	if !r.solicited && c.o.Username != "" {
+	if !r.solicited && c.opts().Username != "" {
 		r.authPending = true
-		r.authTimer = time.AfterFunc(c.o.AuthTimeout, func() {
+		r.authTimer = time.AfterFunc(c.opts().AuthTimeout, func() {
 			c.log.Error(r.prefix + " - Authentication Timeout")
 			r.sendErr("Authentication Timeout")
 			r.close(server.LinkAuthTimeout)
 		})
 	}
 	// The first PING goes out soon, to measure the RTT (/routez, s2_auto).
-	r.pingTimer = time.AfterFunc(min(c.o.PingInterval, firstRoutePing), r.pingTick)
+	r.pingTimer = time.AfterFunc(min(c.opts().PingInterval, firstRoutePing), r.pingTick)
 	r.mu.Unlock()
 	r.initParser()
 	if r.account != "" {
@@ -251,13 +256,13 @@ const (
 // parser, and whether our INFO must be sent after the switch.
 func (r *route) negotiate(nc net.Conn, start time.Time) (net.Conn, io.Reader, [][]byte, bool, error) {
 	c := r.cl
-	nc.SetReadDeadline(time.Now().Add(c.o.AuthTimeout + c.o.TLSTimeout))
+	nc.SetReadDeadline(time.Now().Add(c.opts().AuthTimeout + c.opts().TLSTimeout))
 	defer nc.SetReadDeadline(time.Time{})
 	var first []byte
 	if r.solicited {
 		first = r.connectProto()
 	} else {
-		first = c.infoProto(nil, c.o.Compression.Mode)
+		first = c.infoProto(nil, c.opts().Compression.Mode)
 	}
 	if _, err := nc.Write(first); err != nil {
 		return nil, nil, nil, false, err
@@ -308,13 +313,13 @@ func (r *route) negotiate(nc net.Conn, start time.Time) (net.Conn, io.Reader, []
 		}
 		break
 	}
-	cm, err := SelectCompression(c.o.Compression.Mode, info.Compression)
+	cm, err := SelectCompression(c.opts().Compression.Mode, info.Compression)
 	if err != nil {
 		_, _ = nc.Write(protocol.AppendErr(nil, err.Error()))
 		return nil, nil, nil, false, err
 	}
 	if cm == CompressionS2Auto {
-		cm = AutoLevel(time.Since(start), c.o.Compression.RTTThresholds)
+		cm = AutoLevel(time.Since(start), c.opts().Compression.RTTThresholds)
 	}
 	compress := cm != CompressionOff && cm != CompressionNotSupported && cm != CompressionAccept
 	if !compress {
@@ -358,15 +363,15 @@ func readLine(br *bufio.Reader) ([]byte, error) {
 func (c *Cluster) handshake(nc net.Conn, u *url.URL) (net.Conn, bool) {
 	var tc *tls.Conn
 	if u != nil {
-		cfg := c.o.TLSConfig.Clone()
+		cfg := c.opts().TLSConfig.Clone()
 		if cfg.ServerName == "" {
 			cfg.ServerName = u.Hostname()
 		}
 		tc = tls.Client(nc, cfg)
 	} else {
-		tc = tls.Server(nc, c.o.TLSConfig)
+		tc = tls.Server(nc, c.opts().TLSConfig)
 	}
-	ctx, cancel := context.WithTimeout(c.g.Context(), c.o.TLSTimeout)
+	ctx, cancel := context.WithTimeout(c.g.Context(), c.opts().TLSTimeout)
 	defer cancel()
 	if err := tc.HandshakeContext(ctx); err != nil {
 		c.log.Error(nc.RemoteAddr().String() + " - TLS route handshake error: " + err.Error())
@@ -391,13 +396,13 @@ func (c *Cluster) infoProtoIdx(remote *routeInfo, compression string, poolIdx in
 		info = c.info
 		info.Cluster, info.Dynamic = c.name, c.dynamic
 		c.mu.Unlock()
-		if !c.o.NoAdvertise {
+		if !c.opts().NoAdvertise {
 			info.ConnectURLs = c.s.ClientConnectURLs()
 		}
 		info.PoolSize, info.PoolIdx, info.RouteAccount = c.poolSize, poolIdx, account
 		info.Compression = compression
 		if compression == CompressionNotSupported {
-			info.Compression = c.o.Compression.Mode
+			info.Compression = c.opts().Compression.Mode
 		}
 	}
 	b, _ := json.Marshal(&info)
@@ -406,7 +411,7 @@ func (c *Cluster) infoProtoIdx(remote *routeInfo, compression string, poolIdx in
 
 func (r *route) connectProto() []byte {
 	c := r.cl
-	ci := connectInfo{Echo: true, TLS: c.o.TLSConfig != nil, Headers: c.info.Headers, Name: c.id}
+	ci := connectInfo{Echo: true, TLS: c.opts().TLSConfig != nil, Headers: c.info.Headers, Name: c.id}
 	if r.url != nil && r.url.User != nil {
 		ci.User = r.url.User.Username()
 		ci.Pass, _ = r.url.User.Password()
@@ -585,8 +590,8 @@ func (r *route) HandleFrame(f *protocol.Frame) error {
 			r.rtt = rtt
 			c.mu.Unlock()
 			// s2_auto follows the round-trip time.
-			if r.cconn != nil && c.o.Compression.Mode == CompressionS2Auto {
-				level := AutoLevel(rtt, c.o.Compression.RTTThresholds)
+			if r.cconn != nil && c.opts().Compression.Mode == CompressionS2Auto {
+				level := AutoLevel(rtt, c.opts().Compression.RTTThresholds)
 				if level != r.cconn.Level() {
 					_ = r.cconn.SetLevel(level)
 					c.mu.Lock()
@@ -620,7 +625,8 @@ func (r *route) pingTick() {
 		r.mu.Unlock()
 		return
 	}
-	if r.pingsOut+1 > c.o.MaxPingsOut {
+	o := c.opts()
+	if r.pingsOut+1 > o.MaxPingsOut {
 		r.mu.Unlock()
 		c.log.Debug(r.prefix + " - Stale Client Connection - Closing")
 		r.sendErr(errTextStale)
@@ -629,7 +635,7 @@ func (r *route) pingTick() {
 	}
 	r.pingsOut++
 	r.pingStart = time.Now()
-	r.pingTimer.Reset(c.o.PingInterval)
+	r.pingTimer.Reset(o.PingInterval)
 	r.mu.Unlock()
 	_ = r.link.Write(pingProto)
 }
@@ -647,16 +653,27 @@ func sameSecret(given, configured string) bool {
 // once (the CONNECT read during the compression negotiation is parsed
 // again afterwards, and bcrypt is slow).
 func (r *route) credentialsOK(ci *connectInfo) bool {
-	c := r.cl
-	if c.o.Username == "" || r.authOK {
+	r.mu.Lock()
+	r.user, r.pass, r.connected = ci.User, ci.Pass, true
+	r.mu.Unlock()
+	o := r.cl.opts()
+	if o.Username == "" || r.authOK {
 		return true
 	}
-	// Both are computed, so a wrong user costs the same time as a wrong
-	// password.
-	userOK := sameSecret(ci.User, c.o.Username)
-	passOK := server.PasswordMatches(ci.Pass, c.o.Password)
-	r.authOK = userOK && passOK
+	r.authOK = authorized(o, ci.User, ci.Pass)
 	return r.authOK
+}
+
+// authorized reports whether user and pass satisfy o's authorization.
+// Both are computed, so a wrong user costs the same time as a wrong
+// password.
+func authorized(o *Options, user, pass string) bool {
+	if o.Username == "" {
+		return true
+	}
+	userOK := sameSecret(user, o.Username)
+	passOK := server.PasswordMatches(pass, o.Password)
+	return userOK && passOK
 }
 
 // checkConnect validates a route CONNECT: not a client, not a gateway,
@@ -1084,7 +1101,7 @@ func (c *Cluster) implicitRoute(info *routeInfo) {
 		return
 	}
 	if info.AuthRequired {
-		u.User = url.UserPassword(c.o.Username, c.o.Password)
+		u.User = url.UserPassword(c.opts().Username, c.opts().Password)
 	}
 	c.solicit(u, false)
 }
@@ -1140,7 +1157,7 @@ func (r *route) onClose(reason server.LinkCloseReason) {
 // delay for an explicit route); a gossiped route only when ConnectRetries
 // allows retries.
 func (c *Cluster) reconnect(u *url.URL, explicit bool, account string) {
-	if !explicit && c.o.ConnectRetries <= 0 {
+	if !explicit && c.opts().ConnectRetries <= 0 {
 		return
 	}
 	delay := time.Duration(rand.IntN(100)) * time.Millisecond

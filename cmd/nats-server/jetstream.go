@@ -68,14 +68,16 @@ func jsLimitsDecrease(old, nu jetstream.Options) bool {
 	return n.MaxMemory < o.MaxMemory || n.MaxStore < o.MaxStore
 }
 
-// withoutLimits is o without the server storage limits.
+// withoutLimits is o without the server storage limits and limits {},
+// which reload.
 func withoutLimits(o jetstream.Options) jetstream.Options {
 	o.MaxMemory, o.MaxStore = 0, 0
+	o.Limits = jetstream.ServerLimits{}
 	return o
 }
 
-// checkJetStreamReload refuses a reload that changes JetStream: natsd
-// applies its configuration only at start. The wording is upstream's for
+// checkJetStreamReload refuses a reload that changes JetStream beyond
+// what reloads (raised storage limits, limits {}), as upstream. The wording is upstream's for
 // the settings upstream refuses too.
 func checkJetStreamReload(oldOn bool, old jetstream.Options, newOn bool, nu jetstream.Options) error {
 	switch {

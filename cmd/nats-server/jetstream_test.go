@@ -137,7 +137,8 @@ func TestCheckJetStreamReload(t *testing.T) {
 		{"domain", true, true, with(func(o *js.Options) { o.Domain = "e" }), "config reload not supported for JetStreamDomain: old=d, new=e"},
 		{"strict", true, true, with(func(o *js.Options) { o.NonStrict = true }), "config reload not supported for NoJetStreamStrict: old=false, new=true"},
 		{"accounts", true, true, with(func(o *js.Options) { o.Accounts = map[string]api.AccountLimits{"A": js.Unlimited} }), "config reload not supported for jetstream"},
-		{"limits", true, true, with(func(o *js.Options) { o.Limits.MaxAckPending = 5 }), "config reload not supported for jetstream"},
+		{"limits", true, true, with(func(o *js.Options) { o.Limits.MaxAckPending = 5 }), ""}, // reloads, as upstream
+		{"unique tag", true, true, with(func(o *js.Options) { o.UniqueTag = "az" }), "config reload not supported for jetstream"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			err := checkJetStreamReload(tt.oldOn, base, tt.newOn, tt.nu)

@@ -491,8 +491,28 @@ func (p *process) tryReload() error {
 	p.mqttOpts = nu.mqtt
 	p.jsOpts = nu.js
 	p.snap = rec
+	if plan.cluster && p.cl != nil {
+		// The plan refused what Reload refuses.
+		if err := p.cl.Reload(nu.co); err != nil {
+			p.logs.log.Error("Cluster reload: " + err.Error())
+		}
+	}
 	if plan.routes && p.cl != nil {
 		p.cl.SetRoutes(nu.co.Routes)
+	}
+	if m := p.mq.Load(); plan.mqtt && m != nil {
+		// The plan refused what Reload refuses.
+		if err := m.Reload(nu.mqtt); err != nil {
+			p.logs.log.Error("MQTT reload: " + err.Error())
+		} else {
+			registerMQTTVarz(p.srv, nu.mqtt, m.Addr())
+		}
+	}
+	if plan.ws && p.ws != nil {
+		// The plan refused what Reload refuses.
+		if err := p.ws.Reload(p.websocketOptions()); err != nil {
+			p.logs.log.Error("Websocket reload: " + err.Error())
+		}
 	}
 	if plan.advertise && p.cl != nil {
 		p.cl.AdvertiseConnectURLs()
@@ -502,6 +522,9 @@ func (p *process) tryReload() error {
 		if err := p.js.SetMaxStorage(nu.js.MaxMemory, nu.js.MaxStore); err != nil {
 			p.logs.log.Error("JetStream limits: " + err.Error())
 		}
+	}
+	if plan.jsServerLimits && p.js != nil {
+		p.js.SetServerLimits(nu.js.Limits)
 	}
 	if plan.pidFile {
 		p.movePidFile(c.PidFile)

@@ -45,9 +45,15 @@ func (p *process) startMQTT(s *server.Server) error {
 		return err
 	}
 	p.mq.Store(m)
-	v := mqttVarz(p.mqttOpts, m.Addr())
-	s.RegisterVarz("mqtt", server.VarzFunc(func(vz *snapshot.Varz) { vz.MQTT = v }))
+	registerMQTTVarz(s, p.mqttOpts, m.Addr())
 	return nil
+}
+
+// registerMQTTVarz puts the mqtt section of /varz for o on s's registry,
+// at start and after a reload.
+func registerMQTTVarz(s *server.Server, o mqtt.Options, addr net.Addr) {
+	v := mqttVarz(o, addr)
+	s.RegisterVarz("mqtt", server.VarzFunc(func(vz *snapshot.Varz) { vz.MQTT = v }))
 }
 
 // stopMQTT shuts the MQTT front end down once, before JetStream, from
@@ -113,12 +119,13 @@ func mqttVarz(o mqtt.Options, addr net.Addr) snapshot.MQTTOptsVarz {
 	return v
 }
 
-// checkMQTTReload refuses a reload that changes the mqtt {} block:
-// natsd applies it only at start. Upstream refuses the same way
-// ("config reload not supported for MQTT") all but ack_wait,
-// max_ack_pending, the replicas, the consumers' storage and inactive
-// threshold and the TLS certificates, which it applies.
-func checkMQTTReload(old, nu mqtt.Options) error {
+// checkMQTTReload compares two mqtt {} blocks. As upstream, ack_wait,
+// max_ack_pending, the replicas, consumer_memory_storage,
+// consumer_inactive_threshold and the tls {} certificates reload
+// (mqtt.MQTT.Reload: new consumers and handshakes use them); it returns
+// those that changed, logged as upstream's "MQTT <key> = <value>". Any
+// other change is refused ("config reload not supported for MQTT").
+func checkMQTTReload(old, nu mqtt.Options) ([]keyChange, error) {
 	for _, k := range []struct {
 		key      string
 		old, new any
@@ -133,13 +140,8 @@ func checkMQTTReload(old, nu mqtt.Options) error {
 		{"authorization token", old.Token, nu.Token, true},
 		{"authorization timeout", old.AuthTimeout, nu.AuthTimeout, false},
 		{"no_auth_user", old.NoAuthUser, nu.NoAuthUser, false},
-		{"ack_wait", old.AckWait, nu.AckWait, false},
-		{"max_ack_pending", old.MaxAckPending, nu.MaxAckPending, false},
 		{"js_domain", old.JSDomain, nu.JSDomain, false},
 		{"js_api_timeout", old.JSAPITimeout, nu.JSAPITimeout, false},
-		{"stream_replicas", old.StreamReplicas, nu.StreamReplicas, false},
-		{"consumer_memory_storage", old.ConsumerMemoryStorage, nu.ConsumerMemoryStorage, false},
-		{"consumer_inactive_threshold", old.ConsumerInactiveThreshold, nu.ConsumerInactiveThreshold, false},
 		{"reject_qos2_publish", old.RejectQoS2Pub, nu.RejectQoS2Pub, false},
 		{"downgrade_qos2_subscribe", old.DowngradeQoS2Sub, nu.DowngradeQoS2Sub, false},
 	} {
@@ -147,18 +149,41 @@ func checkMQTTReload(old, nu mqtt.Options) error {
 			continue
 		}
 		if k.secret {
-			return fmt.Errorf("config reload not supported for MQTT: %s changed", k.key)
+			return nil, fmt.Errorf("config reload not supported for MQTT: %s changed", k.key)
 		}
-		return fmt.Errorf("config reload not supported for MQTT: %s: old=%v, new=%v", k.key, k.old, k.new)
+		return nil, fmt.Errorf("config reload not supported for MQTT: %s: old=%v, new=%v", k.key, k.old, k.new)
+	}
+	if (old.TLSConfig == nil) != (nu.TLSConfig == nil) {
+		return nil, errors.New("config reload not supported for MQTT: tls")
+	}
+	var changed []keyChange
+	for _, k := range []struct {
+		key      string
+		old, new any
+	}{
+		{"ack_wait", old.AckWait, nu.AckWait},
+		{"max_ack_pending", old.MaxAckPending, nu.MaxAckPending},
+		{"stream_replicas", old.StreamReplicas, nu.StreamReplicas},
+		{"consumer_replicas", old.ConsumerReplicas, nu.ConsumerReplicas},
+		{"consumer_memory_storage", old.ConsumerMemoryStorage, nu.ConsumerMemoryStorage},
+		{"consumer_inactive_threshold", old.ConsumerInactiveThreshold, nu.ConsumerInactiveThreshold},
+	} {
+		if k.old != k.new {
+			changed = append(changed, keyChange{"MQTT " + k.key, fmt.Sprint(k.new)})
+		}
 	}
 	if !sameTLS(old.TLSConfig, nu.TLSConfig) {
-		return errors.New("config reload not supported for MQTT: tls")
+		changed = append(changed, keyChange{"MQTT tls", ""})
 	}
-	// What the list above misses (a setting added later) still needs a
+	// What the lists above miss (a setting added later) still needs a
 	// restart.
-	old.TLSConfig, nu.TLSConfig = nil, nil
-	if !reflect.DeepEqual(old, nu) {
-		return errors.New("config reload not supported for MQTT")
+	for _, o := range []*mqtt.Options{&old, &nu} {
+		o.TLSConfig = nil
+		o.AckWait, o.MaxAckPending, o.StreamReplicas, o.ConsumerReplicas = 0, 0, 0, 0
+		o.ConsumerMemoryStorage, o.ConsumerInactiveThreshold = false, 0
 	}
-	return nil
+	if !reflect.DeepEqual(old, nu) {
+		return nil, errors.New("config reload not supported for MQTT")
+	}
+	return changed, nil
 }

@@ -18,6 +18,7 @@ import (
 
 	paho "github.com/eclipse/paho.mqtt.golang"
 	"github.com/eclipse/paho.mqtt.golang/packets"
+	"github.com/nats-io/nats.go/jetstream"
 	"github.com/stretchr/testify/require"
 
 	"natsd.dev/server/servertest"
@@ -124,6 +125,48 @@ func TestMQTTVarz(t *testing.T) {
 	}, varz.MQTT)
 }
 
+// TestMQTTReloadConsumerKeys reloads ack_wait and max_ack_pending, as
+// upstream: "Reloaded: MQTT <key> = <value>" is logged, /varz shows the
+// new ack_wait, and the JetStream consumer of a subscription a paho
+// client makes after the reload has the new values (read with nats.go's
+// jetstream package).
+func TestMQTTReloadConsumerKeys(t *testing.T) {
+	dir := t.TempDir()
+	js := fmt.Sprintf("http_port: -1\njetstream { store_dir: %q }\n", filepath.Join(dir, "js"))
+	conf := writeFile(t, filepath.Join(dir, "r.conf"), js+"mqtt { listen: \"127.0.0.1:-1\" }\n")
+	p := start(t, "-c", conf)
+	addr := p.mqttAddr()
+
+	writeFile(t, conf, js+"mqtt { listen: \"127.0.0.1:-1\", ack_wait: \"7s\", max_ack_pending: 11 }\n")
+	p.signal(syscall.SIGHUP)
+	p.waitLog("Reloaded: MQTT ack_wait = 7s")
+	p.waitLog("Reloaded: MQTT max_ack_pending = 11")
+	p.waitLog("Reloaded server configuration")
+	var varz struct {
+		MQTT map[string]any `json:"mqtt"`
+	}
+	getJSON(t, p.monitorURL()+"/varz", &varz)
+	require.Equal(t, float64(7*time.Second), varz.MQTT["ack_wait"])
+
+	c := pahoConnect(t, "tcp://"+addr, "after-reload", func(o *paho.ClientOptions) { o.SetCleanSession(false) })
+	tok := c.Subscribe("reload/qos1", 1, func(paho.Client, paho.Message) {})
+	require.True(t, tok.WaitTimeout(5*time.Second))
+	require.NoError(t, tok.Error())
+	jsc, err := jetstream.New(p.connect())
+	require.NoError(t, err)
+	st, err := jsc.Stream(t.Context(), "$MQTT_msgs")
+	require.NoError(t, err)
+	var found bool
+	for ci := range st.ListConsumers(t.Context()).Info() {
+		if ci.Config.FilterSubject == "$MQTT.msgs.reload.qos1" {
+			found = true
+			require.Equal(t, 7*time.Second, ci.Config.AckWait)
+			require.Equal(t, 11, ci.Config.MaxAckPending)
+		}
+	}
+	require.True(t, found, "no consumer for the subscription made after the reload")
+}
+
 func TestMQTTReloadRefused(t *testing.T) {
 	dir := t.TempDir()
 	js := fmt.Sprintf("jetstream { store_dir: %q }\n", filepath.Join(dir, "js"))
@@ -131,9 +174,9 @@ func TestMQTTReloadRefused(t *testing.T) {
 	p := start(t, "-c", conf)
 	addr := p.mqttAddr()
 
-	writeFile(t, conf, js+"mqtt { listen: \"127.0.0.1:-1\", ack_wait: \"5s\" }\nmax_payload: 2KB\n")
+	writeFile(t, conf, js+"mqtt { listen: \"127.0.0.1:-1\", js_domain: d }\nmax_payload: 2KB\n")
 	p.signal(syscall.SIGHUP)
-	p.waitLog("[ERR] Failed to reload server configuration: config reload not supported for MQTT: ack_wait: old=0s, new=5s")
+	p.waitLog("[ERR] Failed to reload server configuration: config reload not supported for MQTT: js_domain: old=, new=d")
 	require.Equal(t, int64(1024), p.connect().MaxPayload(), "the running configuration is kept")
 
 	writeFile(t, conf, js+"mqtt { listen: \"127.0.0.1:-1\", authorization { user: a } }\nmax_payload: 2KB\n")

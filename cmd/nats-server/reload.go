@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"natsd.dev/cluster"
+	"natsd.dev/cmd/internal/wsserver"
 	"natsd.dev/jetstream"
 	"natsd.dev/mqtt"
 	"natsd.dev/server"
@@ -79,8 +80,16 @@ type reloadPlan struct {
 	pidFile, portsFile bool
 	// jsLimits: JetStream's server storage limits rise.
 	jsLimits bool
+	// jsServerLimits: JetStream's limits {} change.
+	jsServerLimits bool
 	// advertise: client_advertise changes (the cluster tells its peers).
 	advertise bool
+	// cluster: cluster keys beyond routes change (cluster.Cluster.Reload).
+	cluster bool
+	// ws: websocket keys that reload change (wsserver.Listener.Reload).
+	ws bool
+	// mqtt: the mqtt {} keys upstream reloads change (mqtt.MQTT.Reload).
+	mqtt bool
 }
 
 // err is the reload's error: the first refusal, nil when none.
@@ -236,15 +245,16 @@ func planReload(old, nu *loaded) *reloadPlan {
 		p.refuse(name, fmt.Errorf("config reload not supported for %s", name))
 	}
 
-	if !sameWebsocket(old.cfg.websocket, nu.cfg.websocket) {
-		p.refuse("websocket", errors.New("config reload not supported for websocket"))
-	}
-	if err := checkMQTTReload(old.cfg.mqtt, nu.cfg.mqtt); err != nil {
+	planWebsocket(p, old.cfg.websocket, nu.cfg.websocket)
+	if changed, err := checkMQTTReload(old.cfg.mqtt, nu.cfg.mqtt); err != nil {
 		p.refuse("mqtt", err)
 	} else if nu.mqttErr != nil {
 		// The block did not change but what it is checked against (the
 		// users) did, as upstream checks again.
 		p.refuse("mqtt", nu.mqttErr)
+	} else if len(changed) > 0 {
+		p.changed = append(p.changed, changed...)
+		p.mqtt = true
 	}
 	if err := checkJetStreamReload(old.jsOn, old.js, nu.jsOn, nu.js); err != nil {
 		p.refuse("jetstream", err)
@@ -259,13 +269,19 @@ func planReload(old, nu *loaded) *reloadPlan {
 			p.change("jetstream max_file_store", fmt.Sprint(n.MaxStore))
 			p.jsLimits = true
 		}
+		if n.Limits != o.Limits {
+			// Upstream's words.
+			p.change("JetStream limits", "")
+			p.jsServerLimits = true
+		}
 	}
 	planCluster(p, old.co, nu.co)
 	return p
 }
 
-// planCluster compares the cluster blocks: routes reload, as upstream's;
-// every other key is refused by name.
+// planCluster compares the cluster blocks: routes reload, as upstream's,
+// and so do the keys the running cluster applies (cluster.Cluster.Reload);
+// the rest is refused by name.
 func planCluster(p *reloadPlan, a, b *cluster.Options) {
 	if !sameRoutes(a, b) {
 		p.change("cluster routes", "")
@@ -278,29 +294,87 @@ func planCluster(p *reloadPlan, a, b *cluster.Options) {
 	if a == nil || sameCluster(withoutRoutes(a), withoutRoutes(b)) {
 		return
 	}
+	// Applied by the running cluster.
+	for _, k := range []struct {
+		key, value string
+		same       bool
+	}{
+		{"ping_interval", b.PingInterval.String(), a.PingInterval == b.PingInterval},
+		{"ping_max", fmt.Sprint(b.MaxPingsOut), a.MaxPingsOut == b.MaxPingsOut},
+		{"connect_retries", fmt.Sprint(b.ConnectRetries), a.ConnectRetries == b.ConnectRetries},
+		{"connect_backoff", fmt.Sprint(b.ConnectBackoff), a.ConnectBackoff == b.ConnectBackoff},
+		{"authorization", "", a.Username == b.Username && a.Password == b.Password && a.AuthTimeout == b.AuthTimeout},
+		{"tls", "", (a.TLSConfig == nil) != (b.TLSConfig == nil) ||
+			(sameTLS(a.TLSConfig, b.TLSConfig) && sameRoots(a.TLSConfig, b.TLSConfig) && a.TLSTimeout == b.TLSTimeout)},
+		{"advertise", b.Advertise, a.Advertise == b.Advertise},
+		{"no_advertise", fmt.Sprint(b.NoAdvertise), a.NoAdvertise == b.NoAdvertise},
+	} {
+		if !k.same {
+			p.change("cluster "+k.key, k.value)
+			p.cluster = true
+		}
+	}
+	// Refused: they shape the route connections and what they carry.
 	for _, k := range []struct {
 		key  string
 		same bool
 	}{
 		{"name", a.Name == b.Name},
 		{"listen", a.Host == b.Host && a.Port == b.Port},
-		{"advertise", a.Advertise == b.Advertise},
-		{"no_advertise", a.NoAdvertise == b.NoAdvertise},
-		{"authorization", a.Username == b.Username && a.Password == b.Password && a.AuthTimeout == b.AuthTimeout},
-		{"tls", sameTLS(a.TLSConfig, b.TLSConfig) && sameRoots(a.TLSConfig, b.TLSConfig) && a.TLSTimeout == b.TLSTimeout},
-		{"connect_retries", a.ConnectRetries == b.ConnectRetries},
-		{"connect_backoff", a.ConnectBackoff == b.ConnectBackoff},
+		{"tls", (a.TLSConfig == nil) == (b.TLSConfig == nil)},
 		{"pool_size", a.PoolSize == b.PoolSize},
 		{"accounts", slices.Equal(a.PinnedAccounts, b.PinnedAccounts)},
 		{"compression", reflect.DeepEqual(a.Compression, b.Compression)},
-		{"ping_interval", a.PingInterval == b.PingInterval},
-		{"ping_max", a.MaxPingsOut == b.MaxPingsOut},
 		{"permissions", reflect.DeepEqual(a.Permissions, b.Permissions)},
 	} {
 		if !k.same {
 			p.refuse("cluster "+k.key, fmt.Errorf("config reload not supported for cluster: %s changed", k.key))
 		}
 	}
+}
+
+// planWebsocket compares the websocket blocks: the tls {} block of a
+// wss:// listener (as upstream), same_origin, allowed_origins,
+// compression, handshake_timeout and the user, pass and token cookies
+// apply to the next handshakes (wsserver.Listener.Reload); any other
+// change is refused.
+func planWebsocket(p *reloadPlan, a, b wsserver.Options) {
+	if sameWebsocket(a, b) {
+		return
+	}
+	if (a.TLSConfig == nil) != (b.TLSConfig == nil) {
+		p.refuse("websocket", errors.New("config reload not supported for websocket"))
+		return
+	}
+	var changed []keyChange
+	for _, k := range []struct {
+		key, value string
+		same       bool
+	}{
+		{"tls", "", sameTLS(a.TLSConfig, b.TLSConfig)},
+		{"same_origin", fmt.Sprint(b.SameOrigin), a.SameOrigin == b.SameOrigin},
+		{"allowed_origins", "[" + strings.Join(b.AllowedOrigins, ", ") + "]", slices.Equal(a.AllowedOrigins, b.AllowedOrigins)},
+		{"compression", fmt.Sprint(b.Compression), a.Compression == b.Compression},
+		{"handshake_timeout", b.HandshakeTimeout.String(), a.HandshakeTimeout == b.HandshakeTimeout},
+		{"user_cookie", b.UsernameCookie, a.UsernameCookie == b.UsernameCookie},
+		{"pass_cookie", b.PasswordCookie, a.PasswordCookie == b.PasswordCookie},
+		{"token_cookie", b.TokenCookie, a.TokenCookie == b.TokenCookie},
+	} {
+		if !k.same {
+			changed = append(changed, keyChange{"websocket " + k.key, k.value})
+		}
+	}
+	for _, o := range []*wsserver.Options{&a, &b} {
+		o.TLSConfig = nil
+		o.SameOrigin, o.AllowedOrigins, o.Compression, o.HandshakeTimeout = false, nil, false, 0
+		o.UsernameCookie, o.PasswordCookie, o.TokenCookie = "", "", ""
+	}
+	if !sameWebsocket(a, b) {
+		p.refuse("websocket", errors.New("config reload not supported for websocket"))
+		return
+	}
+	p.changed = append(p.changed, changed...)
+	p.ws = true
 }
 
 // planned are the server.Options fields planReload compares itself, or

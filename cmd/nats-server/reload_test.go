@@ -68,8 +68,19 @@ func TestPlanReload(t *testing.T) {
 			[]string{"cluster routes"}, nil},
 		{"cluster keys", "cluster { listen: \"127.0.0.1:-1\" }\n", "cluster { listen: \"127.0.0.1:-1\", pool_size: 5, name: c }\n",
 			nil, []string{"cluster name", "cluster pool_size"}},
+		{"cluster applied keys", "cluster { listen: \"127.0.0.1:-1\" }\n",
+			"cluster { listen: \"127.0.0.1:-1\", ping_interval: 5s, ping_max: 3, connect_retries: 2, connect_backoff: true, advertise: \"h:1\", no_advertise: true, authorization { user: u, password: p } }\n",
+			[]string{"cluster ping_interval", "cluster ping_max", "cluster connect_retries", "cluster connect_backoff", "cluster authorization", "cluster advertise", "cluster no_advertise"}, nil},
+		{"cluster compression and permissions", "cluster { listen: \"127.0.0.1:-1\" }\n",
+			"cluster { listen: \"127.0.0.1:-1\", compression: s2_fast, permissions { import: [a] } }\n",
+			nil, []string{"cluster compression", "cluster permissions"}},
 		{"cluster added", "", "cluster { listen: \"127.0.0.1:-1\" }\n", nil, []string{"cluster listen"}},
 		{"websocket", "", "websocket { listen: \"127.0.0.1:-1\", no_tls: true }\n", nil, []string{"websocket"}},
+		{"websocket keys", "websocket { listen: \"127.0.0.1:-1\", no_tls: true }\n",
+			"websocket { listen: \"127.0.0.1:-1\", no_tls: true, same_origin: true, compression: true, handshake_timeout: 3s, user_cookie: u }\n",
+			[]string{"websocket same_origin", "websocket compression", "websocket handshake_timeout", "websocket user_cookie"}, nil},
+		{"websocket advertise", "websocket { listen: \"127.0.0.1:-1\", no_tls: true }\n",
+			"websocket { listen: \"127.0.0.1:-1\", no_tls: true, advertise: \"h:1\" }\n", nil, []string{"websocket"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			p := planFor(t, tc.from, tc.to)

@@ -148,8 +148,26 @@ ws {
 	p.waitLog("Reloaded server configuration")
 	require.NotContains(t, p.log.String(), "config reload not supported")
 
-	// ...but the listener cannot change while running.
+	// ...dropping allowed_origins and handshake_timeout applies to the
+	// next handshakes: the origin refused before is let in...
 	writeFile(t, conf, fmt.Sprintf("ws {\n host: 127.0.0.1\n port: -1\n tls { cert_file: %q, key_file: %q }\n}\n", certFile, keyFile))
+	p.signal(syscall.SIGHUP)
+	p.waitLog("Reloaded: websocket allowed_origins = []")
+	p.waitLog("Reloaded: websocket handshake_timeout = 0s")
+	tc2, err := tls.Dial("tcp", addr, &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12})
+	require.NoError(t, err)
+	defer tc2.Close()
+	require.NoError(t, tc2.SetDeadline(time.Now().Add(5*time.Second)))
+	_, err = fmt.Fprintf(tc2, "GET / HTTP/1.1\r\nHost: %s\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"+
+		"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\nOrigin: https://evil.example.com\r\n\r\n", addr)
+	require.NoError(t, err)
+	n, err = tc2.Read(buf)
+	require.NoError(t, err)
+	require.True(t, strings.HasPrefix(string(buf[:n]), "HTTP/1.1 101 "), string(buf[:n]))
+
+	// ...but the listener's address and advertise cannot change while
+	// running.
+	writeFile(t, conf, fmt.Sprintf("ws {\n host: 127.0.0.1\n port: -1\n advertise: \"h:1\"\n tls { cert_file: %q, key_file: %q }\n}\n", certFile, keyFile))
 	p.signal(syscall.SIGHUP)
 	p.waitLog("config reload not supported for websocket")
 }

@@ -14,6 +14,9 @@
 // through lame duck mode (server.AddLameDuckListener), which closes the
 // listener only to refuse new clients. Handshake failures are logged on
 // the server's logger as upstream logs them.
+// Listener.Reload applies a reloaded block to the next handshakes (TLS
+// certificates, origins, compression, handshake timeout, cookies);
+// Listener.SetTLSConfig replaces the TLS configuration alone.
 //
 // Each connection's compressed messages are capped when it comes
 // (websocket.Conn.SetMaxMessageSize): at the server's max_payload for NATS

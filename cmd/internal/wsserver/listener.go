@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"sync"
+	"sync/atomic"
 
 	"natsd.dev/server"
 	"natsd.dev/server/snapshot"
@@ -26,13 +27,22 @@ type Listener struct {
 	ln     *websocket.Listener
 	secure bool
 	s      *server.Server
-	varz   snapshot.WebsocketOptsVarz // read-only once Start returns
+	cl     *connListener
+
+	// vmu guards varz alone: the registry calls contributeVarz, and mu is
+	// held while registering.
+	vmu  sync.Mutex
+	varz snapshot.WebsocketOptsVarz // the /varz section
+	// tlsConfig is the TLS configuration new wss:// handshakes use
+	// (SetTLSConfig replaces it); nil for ws://.
+	tlsConfig *atomic.Pointer[tls.Config]
 
 	mu         sync.Mutex
-	registered bool   // the varz section is on the registry
-	closed     bool   // the server closed the listener
-	lameDuck   bool   // the server entered lame duck mode
-	unlameDuck func() // removes the lame duck listener
+	o          Options // the options in force (Reload)
+	registered bool    // the varz section is on the registry
+	closed     bool    // the server closed the listener
+	lameDuck   bool    // the server entered lame duck mode
+	unlameDuck func()  // removes the lame duck listener
 }
 
 // Start serves NATS clients of s over WebSocket as o says: it binds the
@@ -63,38 +73,28 @@ func Start(s *server.Server, o Options) (*Listener, error) {
 	port = inner.Addr().(*net.TCPAddr).Port
 	scheme := "ws"
 	secure := o.TLSConfig != nil
+	var tlsConfig *atomic.Pointer[tls.Config]
 	if secure {
 		scheme = "wss"
-		inner = tls.NewListener(inner, o.TLSConfig)
+		// Each handshake takes the configuration in force, so that
+		// SetTLSConfig applies to the next client.
+		tlsConfig = new(atomic.Pointer[tls.Config])
+		tlsConfig.Store(o.TLSConfig)
+		inner = tls.NewListener(inner, &tls.Config{GetConfigForClient: func(*tls.ClientHelloInfo) (*tls.Config, error) {
+			return tlsConfig.Load(), nil
+		}})
 	}
-	wl, err := websocket.NewListener(inner, websocket.Config{
-		SameOrigin:       o.SameOrigin,
-		AllowedOrigins:   o.AllowedOrigins,
-		Compression:      o.Compression,
-		HandshakeTimeout: o.HandshakeTimeout,
-		Subprotocols:     subprotocols(o.Endpoints),
-		CheckRequest:     checkEndpoint(o.Endpoints),
-		OnHandshakeError: func(err error) { logHandshakeError(s, err, secure) },
-	})
+	wl, err := websocket.NewListener(inner, wsConfig(s, o, secure))
 	if err != nil {
 		inner.Close()
 		return nil, fmt.Errorf("%w: %w", server.ErrBadOptions, err)
 	}
 	o.Port = port
-	l := &Listener{ln: wl, secure: secure, s: s, varz: snapshot.WebsocketOptsVarz{
-		Host:             o.Host,
-		Port:             o.Port,
-		Advertise:        o.Advertise,
-		NoAuthUser:       o.NoAuthUser,
-		HandshakeTimeout: o.HandshakeTimeout,
-		NoTLS:            !secure,
-		SameOrigin:       o.SameOrigin,
-		AllowedOrigins:   slices.Clone(o.AllowedOrigins),
-		Compression:      o.Compression,
-	}}
-	cookies := cookieNames{user: o.UsernameCookie, pass: o.PasswordCookie, token: o.TokenCookie}
-	cl := &connListener{Listener: wl, cookies: cookies, onClose: l.stopped, endpoints: o.Endpoints,
+	l := &Listener{ln: wl, secure: secure, s: s, tlsConfig: tlsConfig, o: o, varz: varzOf(o, secure)}
+	cl := &connListener{Listener: wl, onClose: l.stopped, endpoints: o.Endpoints,
 		maxPayload: func() int64 { return int64(s.Options().MaxPayload) }}
+	cl.cookies.Store(cookiesOf(o))
+	l.cl = cl
 	if err := s.ServeWebsocket(cl, server.WebsocketInfo{ConnectURLs: connectURLs(o, port)}); err != nil {
 		wl.Close()
 		return nil, err
@@ -106,6 +106,100 @@ func Start(s *server.Server, o Options) (*Listener, error) {
 		log.Warn("Websocket not configured with TLS. DO NOT USE IN PRODUCTION!")
 	}
 	return l, nil
+}
+
+// wsConfig is the websocket.Config of o.
+func wsConfig(s *server.Server, o Options, secure bool) websocket.Config {
+	return websocket.Config{
+		SameOrigin:       o.SameOrigin,
+		AllowedOrigins:   o.AllowedOrigins,
+		Compression:      o.Compression,
+		HandshakeTimeout: o.HandshakeTimeout,
+		Subprotocols:     subprotocols(o.Endpoints),
+		CheckRequest:     checkEndpoint(o.Endpoints),
+		OnHandshakeError: func(err error) { logHandshakeError(s, err, secure) },
+	}
+}
+
+// varzOf is the websocket section of /varz for o (bound port).
+func varzOf(o Options, secure bool) snapshot.WebsocketOptsVarz {
+	return snapshot.WebsocketOptsVarz{
+		Host:             o.Host,
+		Port:             o.Port,
+		Advertise:        o.Advertise,
+		NoAuthUser:       o.NoAuthUser,
+		HandshakeTimeout: o.HandshakeTimeout,
+		NoTLS:            !secure,
+		SameOrigin:       o.SameOrigin,
+		AllowedOrigins:   slices.Clone(o.AllowedOrigins),
+		Compression:      o.Compression,
+	}
+}
+
+func cookiesOf(o Options) *cookieNames {
+	return &cookieNames{user: o.UsernameCookie, pass: o.PasswordCookie, token: o.TokenCookie}
+}
+
+// ErrReloadUnsupported is returned (wrapped) by Reload for a change it
+// cannot apply to the running listener.
+var ErrReloadUnsupported = errors.New("wsserver: config reload not supported")
+
+// Reload applies a new websocket {} block to the running listener, for
+// the handshakes that start from now on: tls {} (certificates, CA,
+// verification; see SetTLSConfig), same_origin, allowed_origins,
+// compression, handshake_timeout and the user, pass and token cookies.
+// Connections up keep what they negotiated. Upstream 2.15.2 reloads the
+// TLS certificates only; the others are safe for new connections alone,
+// so natsd reloads them too. Any other difference (the address, advertise,
+// no_tls and TLS on or off, jwt_cookie, no_auth_user, authorization, the
+// endpoints) is refused with an error wrapping ErrReloadUnsupported, and
+// nothing changes.
+func (l *Listener) Reload(o Options) error {
+	if o.Host == "" {
+		o.Host = server.DefaultHost
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	cur := l.o
+	if (o.TLSConfig == nil) != (cur.TLSConfig == nil) {
+		return fmt.Errorf("%w: %w", ErrReloadUnsupported, ErrTLSOnOff)
+	}
+	if o.Host != cur.Host || (o.Port != cur.Port && o.Port != -1) || o.Advertise != cur.Advertise || o.NoTLS != cur.NoTLS ||
+		o.JWTCookie != cur.JWTCookie || o.NoAuthUser != cur.NoAuthUser || o.Authorization != nil || cur.Authorization != nil {
+		return fmt.Errorf("%w: only tls, same_origin, allowed_origins, compression, handshake_timeout and the cookies reload", ErrReloadUnsupported)
+	}
+	o.Port, o.Endpoints = cur.Port, cur.Endpoints
+	if err := l.ln.SetConfig(wsConfig(l.s, o, l.secure)); err != nil {
+		return err
+	}
+	if o.TLSConfig != nil {
+		l.tlsConfig.Store(o.TLSConfig)
+	}
+	l.cl.cookies.Store(cookiesOf(o))
+	l.o = o
+	l.vmu.Lock()
+	l.varz = varzOf(o, l.secure)
+	l.vmu.Unlock()
+	return nil
+}
+
+// ErrTLSOnOff is returned by SetTLSConfig when the configuration would
+// turn TLS on or off: the scheme (ws:// or wss://) is fixed at Start.
+var ErrTLSOnOff = errors.New("wsserver: turning TLS on or off needs a restart")
+
+// SetTLSConfig makes the wss:// handshakes that start from now on use c,
+// as a configuration reload of the websocket block's tls {} does
+// upstream (new certificates, CA, verification); connections already up
+// keep their session. c must not be changed afterwards. A ws:// listener
+// cannot take one, nor a wss:// listener a nil one (ErrTLSOnOff).
+func (l *Listener) SetTLSConfig(c *tls.Config) error {
+	if (c == nil) != (l.tlsConfig == nil) {
+		return ErrTLSOnOff
+	}
+	if c != nil {
+		l.tlsConfig.Store(c)
+	}
+	return nil
 }
 
 // varzSection is the section of /varz a Listener contributes.
@@ -150,6 +244,8 @@ func (l *Listener) stopped() {
 // contributeVarz is the websocket section of /varz: the listener's
 // settings as it runs (the bound port, not -1).
 func (l *Listener) contributeVarz(v *snapshot.Varz) {
+	l.vmu.Lock()
+	defer l.vmu.Unlock()
 	v.Websocket = l.varz
 	v.Websocket.AllowedOrigins = slices.Clone(l.varz.AllowedOrigins)
 }
@@ -234,7 +330,7 @@ func checkEndpoint(eps map[string]Endpoint) func(*http.Request) error {
 // conn, and those upgraded on an endpoint's path to the endpoint.
 type connListener struct {
 	*websocket.Listener
-	cookies    cookieNames
+	cookies    atomic.Pointer[cookieNames] // Reload replaces them
 	onClose    func()
 	endpoints  map[string]Endpoint // read-only
 	maxPayload func() int64        // the server's max_payload in force
@@ -261,7 +357,7 @@ func (l *connListener) Accept() (net.Conn, error) {
 		// allows) and is refused with 1009 as soon as it passes it; one
 		// read when the connection comes follows a reload.
 		maxMsg := l.maxPayload()
-		c := &conn{Conn: wc, cookies: &l.cookies}
+		c := &conn{Conn: wc, cookies: l.cookies.Load()}
 		if req := wc.Request(); req != nil && len(l.endpoints) > 0 {
 			if ep, ok := l.endpoints[req.URL.Path]; ok && ep.Serve != nil {
 				wc.SetMaxMessageSize(maxMsg + ep.MessageOverhead)
