@@ -1,0 +1,5 @@
+// Package leaf connects natsd servers as leaf nodes: the leaf node
+// listener (this server is the hub) and remotes (this server is a leaf
+// of another's hub), following upstream nats-server 2.x's leaf node
+// protocol (LS+, LS-, LMSG) so natsd and upstream servers mix.
+package leaf
