@@ -231,11 +231,15 @@ type client struct {
 	connectSeen         bool      // CONNECT processed (over TLS: handshake done)
 	stop                time.Time // when the connection closed
 	authTimer           *time.Timer
-	authUser            string // the authenticated user's name
-	accCounted          bool   // counted against the account's connection limit
-	asyncInfo           bool   // takes asynchronous INFO (connect_urls updates)
-	pinnedLink          bool   // a link dedicated to one account: RMSG without it
-	link                *Link  // set for a link, never changed
+	// jwtTimer closes the client when its user JWT expires; jwtMaxSubs
+	// is the user JWT's subscription limit (0: none). operator.go.
+	jwtTimer   *time.Timer
+	jwtMaxSubs int
+	authUser   string // the authenticated user's name
+	accCounted bool   // counted against the account's connection limit
+	asyncInfo  bool   // takes asynchronous INFO (connect_urls updates)
+	pinnedLink bool   // a link dedicated to one account: RMSG without it
+	link       *Link  // set for a link, never changed
 	// linkFilter is a link's LinkFilter, copied into each remote
 	// subscription it registers (guarded by mu).
 	linkFilter LinkFilter
@@ -923,6 +927,9 @@ func (c *client) maxSubs() int {
 	if a := c.acc.lim().MaxSubscriptions; a > 0 && (n <= 0 || a < n) {
 		n = a
 	}
+	if u := c.jwtMaxSubs; u > 0 && (n <= 0 || u < n) {
+		n = u
+	}
 	return n
 }
 
@@ -1600,6 +1607,10 @@ func (c *client) closeWith(reason closeReason, flush bool) {
 	if c.authTimer != nil {
 		c.authTimer.Stop()
 		c.authTimer = nil
+	}
+	if c.jwtTimer != nil {
+		c.jwtTimer.Stop()
+		c.jwtTimer = nil
 	}
 	acc := c.acc // set under the lock by authentication
 	counted := c.accCounted

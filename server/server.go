@@ -73,6 +73,8 @@ type Server struct {
 	// reloadMu serializes Reload calls, so the client checks of two
 	// reloads never interleave; taken before mu.
 	reloadMu sync.Mutex
+	// op is operator mode (operator.go); nil without. Set in New.
+	op *operatorState
 	// reloader is what ReloadConfig runs (SetReloader).
 	reloader reloader
 
@@ -251,6 +253,9 @@ func New(opts Options) (*Server, error) {
 	if opts.MaxClosedClients != 0 {
 		s.monitoring.closed.SetMax(opts.MaxClosedClients)
 	}
+	if err = s.setupOperator(&opts); err != nil {
+		return nil, err
+	}
 	s.gAcc = s.newAccount(GlobalAccountName)
 	if err = s.newAccounts(&opts); err != nil {
 		return nil, err
@@ -268,6 +273,7 @@ func New(opts Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	s.operatorChain(sa)
 	s.auth.Store(sa)
 	// The system service's session reads this one when it attaches; the
 	// limits come after it (its subscriptions are not a client's).
@@ -275,6 +281,7 @@ func New(opts Options) (*Server, error) {
 	if err = s.startSystem(); err != nil {
 		return nil, err
 	}
+	s.loadSystemAccountJWT()
 	s.applyLimits(&opts)
 	name := opts.ServerName
 	if name == "" {

@@ -1,0 +1,389 @@
+package server_test
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nats-io/jwt/v2"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nkeys"
+	"github.com/stretchr/testify/require"
+
+	"natsd.dev/auth"
+	"natsd.dev/server"
+	"natsd.dev/server/servertest"
+)
+
+// opFixture is an operator with a system account, minted for a test as
+// nsc would.
+type opFixture struct {
+	t        *testing.T
+	opKP     nkeys.KeyPair
+	opSK     nkeys.KeyPair // operator signing key
+	op       *auth.Operator
+	sysPub   string
+	resolver *server.MemoryResolver
+}
+
+func newOpFixture(t *testing.T) *opFixture {
+	t.Helper()
+	f := &opFixture{t: t, resolver: server.NewMemoryResolver(nil)}
+	var err error
+	f.opKP, err = nkeys.CreateOperator()
+	require.NoError(t, err)
+	f.opSK, err = nkeys.CreateOperator()
+	require.NoError(t, err)
+	opPub, _ := f.opKP.PublicKey()
+	skPub, _ := f.opSK.PublicKey()
+	sysKP, _ := nkeys.CreateAccount()
+	f.sysPub, _ = sysKP.PublicKey()
+	oc := jwt.NewOperatorClaims(opPub)
+	oc.Name = "O"
+	oc.SigningKeys.Add(skPub)
+	oc.SystemAccount = f.sysPub
+	tok, err := oc.Encode(f.opKP)
+	require.NoError(t, err)
+	f.op, err = auth.DecodeOperator(tok)
+	require.NoError(t, err)
+	sc := jwt.NewAccountClaims(f.sysPub)
+	sc.Name = "SYS"
+	f.store(sc, f.opSK)
+	return f
+}
+
+// account mints an account (signed by the operator's signing key) after
+// edit changes its claims, stores it in the resolver and returns its key.
+func (f *opFixture) account(name string, edit func(*jwt.AccountClaims)) nkeys.KeyPair {
+	kp, _ := nkeys.CreateAccount()
+	pub, _ := kp.PublicKey()
+	ac := jwt.NewAccountClaims(pub)
+	ac.Name = name
+	if edit != nil {
+		edit(ac)
+	}
+	f.store(ac, f.opSK)
+	return kp
+}
+
+func (f *opFixture) store(ac *jwt.AccountClaims, signer nkeys.KeyPair) string {
+	tok, err := ac.Encode(signer)
+	require.NoError(f.t, err)
+	f.resolver.Store(ac.Subject, tok)
+	return tok
+}
+
+// user mints a user of the account acc signed by signer (acc itself when
+// nil) and returns its JWT and seed.
+func (f *opFixture) user(acc, signer nkeys.KeyPair, edit func(*jwt.UserClaims)) (string, []byte) {
+	ukp, _ := nkeys.CreateUser()
+	upub, _ := ukp.PublicKey()
+	uc := jwt.NewUserClaims(upub)
+	uc.Name = "u"
+	if signer == nil {
+		signer = acc
+	} else {
+		uc.IssuerAccount, _ = acc.PublicKey()
+	}
+	if edit != nil {
+		edit(uc)
+	}
+	tok, err := uc.Encode(signer)
+	require.NoError(f.t, err)
+	seed, _ := ukp.Seed()
+	return tok, seed
+}
+
+func (f *opFixture) start(edit func(*server.Options)) (*server.Server, *servertest.Logs) {
+	o := server.Options{Operator: &server.OperatorOptions{Operators: []*auth.Operator{f.op}, Resolver: f.resolver}}
+	if edit != nil {
+		edit(&o)
+	}
+	return servertest.StartWithLogs(f.t, o)
+}
+
+func userOpt(tok string, seed []byte) nats.Option {
+	return nats.UserJWTAndSeed(tok, string(seed))
+}
+
+func TestOperatorUserJWT(t *testing.T) {
+	f := newOpFixture(t)
+	a := f.account("A", nil)
+	s, logs := f.start(nil)
+	require.True(t, s.Options().Operator != nil)
+
+	tok, seed := f.user(a, nil, nil)
+	nc := servertest.Connect(t, s, userOpt(tok, seed))
+	sub, err := nc.SubscribeSync("foo")
+	require.NoError(t, err)
+	require.NoError(t, nc.Publish("foo", []byte("hi")))
+	require.Equal(t, "hi", string(servertest.NextMsg(t, sub).Data))
+	apub, _ := a.PublicKey()
+	require.NotNil(t, s.LookupAccount(apub), "account built from its JWT")
+
+	// .creds files as nsc writes them.
+	creds, err := jwt.FormatUserConfig(tok, seed)
+	require.NoError(t, err)
+	path := filepath.Join(t.TempDir(), "u.creds")
+	require.NoError(t, os.WriteFile(path, creds, 0o600))
+	nc2 := servertest.Connect(t, s, nats.UserCredentials(path))
+	require.NoError(t, nc2.Publish("foo", []byte("creds")))
+	require.Equal(t, "creds", string(servertest.NextMsg(t, sub).Data))
+
+	// No credentials, a malformed JWT, a user signed by a stranger, an
+	// expired user, a user of an unknown account, a bad signature.
+	_, err = dialNats(s)
+	require.ErrorIs(t, err, nats.ErrAuthorization)
+	_, err = dialNats(s, userOpt("eyJnotajwt.x.y", seed))
+	require.ErrorIs(t, err, nats.ErrAuthorization)
+	stranger, _ := nkeys.CreateAccount()
+	bad, bseed := f.user(a, stranger, nil)
+	_, err = dialNats(s, userOpt(bad, bseed))
+	require.ErrorIs(t, err, nats.ErrAuthorization)
+	exp, eseed := f.user(a, nil, func(uc *jwt.UserClaims) { uc.Expires = time.Now().Add(-time.Minute).Unix() })
+	_, err = dialNats(s, userOpt(exp, eseed))
+	require.ErrorIs(t, err, nats.ErrAuthorization)
+	unknown, _ := nkeys.CreateAccount()
+	utok, useed := f.user(unknown, nil, nil)
+	_, err = dialNats(s, userOpt(utok, useed))
+	require.ErrorIs(t, err, nats.ErrAuthorization)
+	_, otherSeed := f.user(a, nil, nil)
+	_, err = dialNats(s, userOpt(tok, otherSeed))
+	require.ErrorIs(t, err, nats.ErrAuthorization)
+	logs.WaitFor(t, "authentication error")
+}
+
+func TestOperatorUntrustedAccount(t *testing.T) {
+	f := newOpFixture(t)
+	// An account signed by a key the operator does not list.
+	rogue, _ := nkeys.CreateOperator()
+	kp, _ := nkeys.CreateAccount()
+	pub, _ := kp.PublicKey()
+	f.store(jwt.NewAccountClaims(pub), rogue)
+	s, _ := f.start(nil)
+	tok, seed := f.user(kp, nil, nil)
+	_, err := dialNats(s, userOpt(tok, seed))
+	require.ErrorIs(t, err, nats.ErrAuthorization)
+	require.Nil(t, s.LookupAccount(pub))
+}
+
+func TestOperatorOptionsErrors(t *testing.T) {
+	f := newOpFixture(t)
+	base := func() server.Options {
+		return server.Options{Port: server.RandomPort, Operator: &server.OperatorOptions{Operators: []*auth.Operator{f.op}, Resolver: f.resolver}}
+	}
+	for _, tc := range []struct {
+		edit func(*server.Options)
+		want string
+	}{
+		{func(o *server.Options) { o.Operator.Resolver = nil }, "operators require an account resolver to be configured"},
+		{func(o *server.Options) { o.Operator.TrustedKeys = []string{f.op.PublicKey} }, "conflicting options for 'TrustedKeys' and 'TrustedOperators'"},
+		{func(o *server.Options) { o.Accounts = []string{"A"} }, "operators do not allow Accounts to be configured directly"},
+		{func(o *server.Options) {
+			o.Authorization = &auth.Config{Users: []auth.User{{Name: "a", Password: "b"}}}
+		}, "operators do not allow users to be configured directly"},
+	} {
+		o := base()
+		tc.edit(&o)
+		_, err := server.New(o)
+		require.ErrorIs(t, err, server.ErrBadOptions)
+		require.ErrorContains(t, err, tc.want)
+	}
+	// trusted_keys alone is operator mode too.
+	o := base()
+	o.Operator.Operators, o.Operator.TrustedKeys = nil, []string{f.op.PublicKey}
+	s, err := server.New(o)
+	require.NoError(t, err)
+	require.NoError(t, s.Shutdown(context.Background()))
+}
+
+func TestOperatorPermissionsAndLimits(t *testing.T) {
+	f := newOpFixture(t)
+	a := f.account("A", func(ac *jwt.AccountClaims) {
+		ac.Limits.Conn = 2
+		ac.Limits.Subs = 3
+	})
+	s, _ := f.start(nil)
+	tok, seed := f.user(a, nil, func(uc *jwt.UserClaims) {
+		uc.Pub.Allow.Add("ok.>")
+		uc.Sub.Deny.Add("secret")
+		uc.Limits.Subs = 2
+	})
+	errs := make(chan error, 8)
+	nc := servertest.Connect(t, s, userOpt(tok, seed), nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) { errs <- err }))
+	require.NoError(t, nc.Publish("nope", nil))
+	require.NoError(t, nc.Flush())
+	opWaitErr(t, errs, `permissions violation for publish to "nope"`)
+	_, _ = nc.SubscribeSync("secret")
+	opWaitErr(t, errs, `permissions violation for subscription to "secret"`)
+	// The user's limit (2) is below the account's (3).
+	for _, subj := range []string{"a", "b", "c"} {
+		_, err := nc.SubscribeSync(subj)
+		require.NoError(t, err)
+	}
+	require.NoError(t, nc.Flush())
+	opWaitErr(t, errs, "maximum subscriptions exceeded")
+
+	servertest.Connect(t, s, userOpt(tok, seed))
+	_, err := dialNats(s, userOpt(tok, seed))
+	require.Error(t, err)
+	require.Contains(t, strings.ToLower(err.Error()), "maximum account active connections exceeded")
+}
+
+func TestOperatorImportsExports(t *testing.T) {
+	f := newOpFixture(t)
+	var impPub string
+	impKP, _ := nkeys.CreateAccount()
+	impPub, _ = impKP.PublicKey()
+	exp := f.account("EXP", func(ac *jwt.AccountClaims) {
+		ac.Exports.Add(&jwt.Export{Subject: "events.>", Type: jwt.Stream})
+		ac.Exports.Add(&jwt.Export{Subject: "svc.private", Type: jwt.Service, TokenReq: true})
+	})
+	expPub, _ := exp.PublicKey()
+	act := jwt.NewActivationClaims(impPub)
+	act.ImportSubject = "svc.private"
+	act.ImportType = jwt.Service
+	actTok, err := act.Encode(exp)
+	require.NoError(t, err)
+	ic := jwt.NewAccountClaims(impPub)
+	ic.Imports.Add(&jwt.Import{Account: expPub, Subject: "events.>", Type: jwt.Stream})
+	ic.Imports.Add(&jwt.Import{Account: expPub, Subject: "svc.private", Type: jwt.Service, Token: actTok})
+	f.store(ic, f.opSK)
+	// A third account imports the private service without a token.
+	f.account("NOTOKEN", func(ac *jwt.AccountClaims) {
+		ac.Imports.Add(&jwt.Import{Account: expPub, Subject: "svc.private", Type: jwt.Service})
+	})
+	s, _ := f.start(nil)
+
+	etok, eseed := f.user(exp, nil, nil)
+	itok, iseed := f.user(impKP, nil, nil)
+	// The importer connects first: the exporter is built with it.
+	inc := servertest.Connect(t, s, userOpt(itok, iseed))
+	enc := servertest.Connect(t, s, userOpt(etok, eseed))
+	sub, err := inc.SubscribeSync("events.>")
+	require.NoError(t, err)
+	require.NoError(t, inc.Flush())
+	servertest.PublishUntil(t, enc, "events.x", []byte("e"), sub)
+
+	_, err = enc.Subscribe("svc.private", func(m *nats.Msg) { _ = m.Respond([]byte("pong")) })
+	require.NoError(t, err)
+	require.NoError(t, enc.Flush())
+	resp, err := inc.Request("svc.private", nil, 2*time.Second)
+	require.NoError(t, err)
+	require.Equal(t, "pong", string(resp.Data))
+}
+
+func TestOperatorRevocationAndUpdate(t *testing.T) {
+	f := newOpFixture(t)
+	var ac *jwt.AccountClaims
+	a := f.account("A", func(c *jwt.AccountClaims) { ac = c })
+	s, _ := f.start(nil)
+	tok, seed := f.user(a, nil, nil)
+	closed := make(chan error, 1)
+	nc := servertest.Connect(t, s, userOpt(tok, seed), nats.NoReconnect(),
+		nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) {
+			select {
+			case closed <- err:
+			default:
+			}
+		}))
+	require.NoError(t, nc.Flush())
+	other, oseed := f.user(a, nil, nil)
+	nc2 := servertest.Connect(t, s, userOpt(other, oseed))
+
+	uc, err := jwt.DecodeUserClaims(tok)
+	require.NoError(t, err)
+	ac.Revoke(uc.Subject)
+	ac.IssuedAt = 0
+	newTok := f.store(ac, f.opSK)
+	require.NoError(t, s.UpdateAccountClaims(newTok))
+	opWaitErr(t, closed, "authentication revoked")
+	require.NoError(t, nc2.Flush(), "the other user stays")
+	_, err = dialNats(s, userOpt(tok, seed))
+	require.ErrorIs(t, err, nats.ErrAuthorization)
+
+	// A garbage update changes nothing.
+	require.Error(t, s.UpdateAccountClaims("garbage"))
+	require.NoError(t, nc2.Flush())
+}
+
+func TestOperatorUserExpires(t *testing.T) {
+	f := newOpFixture(t)
+	a := f.account("A", nil)
+	s, _ := f.start(nil)
+	tok, seed := f.user(a, nil, func(uc *jwt.UserClaims) { uc.Expires = time.Now().Add(2 * time.Second).Unix() })
+	errs := make(chan error, 2)
+	nc := servertest.Connect(t, s, userOpt(tok, seed), nats.NoReconnect(),
+		nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) { errs <- err }))
+	require.NoError(t, nc.Flush())
+	select {
+	case err := <-errs:
+		require.True(t, errors.Is(err, nats.ErrAuthExpired) || strings.Contains(strings.ToLower(err.Error()), "user authentication expired"), err.Error())
+	case <-time.After(6 * time.Second):
+		t.Fatal("not closed at expiry")
+	}
+	servertest.WaitUntil(t, "closed reason", func() bool { return servertest.ClosedReason(t, s) == "Authentication Expired" })
+}
+
+func TestOperatorScopedSigningKey(t *testing.T) {
+	f := newOpFixture(t)
+	sk, _ := nkeys.CreateAccount()
+	skPub, _ := sk.PublicKey()
+	a := f.account("A", func(ac *jwt.AccountClaims) {
+		scope := jwt.NewUserScope()
+		scope.Key = skPub
+		scope.Template.Pub.Allow.Add("{{name()}}.>", "tag.{{tag(team)}}")
+		scope.Template.Sub.Allow.Add("_INBOX.>", "{{account-name()}}.>")
+		ac.SigningKeys.AddScopedSigner(scope)
+	})
+	s, _ := f.start(nil)
+	tok, seed := f.user(a, sk, func(uc *jwt.UserClaims) {
+		uc.Name = "bob"
+		uc.Tags.Add("team:red", "team:blue")
+	})
+	errs := make(chan error, 8)
+	nc := servertest.Connect(t, s, userOpt(tok, seed), nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) { errs <- err }))
+	sub, err := nc.SubscribeSync("A.>")
+	require.NoError(t, err)
+	require.NoError(t, nc.Publish("bob.x", nil))
+	require.NoError(t, nc.Publish("tag.red", nil))
+	require.NoError(t, nc.Publish("tag.blue", nil))
+	require.NoError(t, nc.Flush())
+	require.NoError(t, nc.Publish("alice.x", nil))
+	opWaitErr(t, errs, `permissions violation for publish to "alice.x"`)
+	_, _ = nc.SubscribeSync("other")
+	opWaitErr(t, errs, `permissions violation for subscription to "other"`)
+	require.NotNil(t, sub)
+
+	// A template naming a tag the user lacks refuses the user.
+	tok2, seed2 := f.user(a, sk, nil)
+	_, err = dialNats(s, userOpt(tok2, seed2))
+	require.ErrorIs(t, err, nats.ErrAuthorization)
+}
+
+func TestOperatorBearerAndSentinel(t *testing.T) {
+	f := newOpFixture(t)
+	a := f.account("A", nil)
+	bearer, _ := f.user(a, nil, func(uc *jwt.UserClaims) { uc.BearerToken = true })
+	s, _ := f.start(func(o *server.Options) { o.Operator.DefaultSentinel = bearer })
+	// A bearer JWT needs no signature: any seed signs the nonce.
+	_, anySeed := f.user(a, nil, nil)
+	servertest.Connect(t, s, userOpt(bearer, anySeed))
+	// No credentials: the sentinel.
+	nc := servertest.Connect(t, s)
+	require.NoError(t, nc.Flush())
+}
+
+func opWaitErr(t *testing.T, errs chan error, want string) {
+	t.Helper()
+	select {
+	case err := <-errs:
+		require.Contains(t, strings.ToLower(err.Error()), want)
+	case <-time.After(3 * time.Second):
+		t.Fatalf("no error %q", want)
+	}
+}
