@@ -231,15 +231,12 @@ type client struct {
 	connectSeen         bool      // CONNECT processed (over TLS: handshake done)
 	stop                time.Time // when the connection closed
 	authTimer           *time.Timer
-	// jwtTimer closes the client when its user JWT expires; jwtMaxSubs
-	// is the user JWT's subscription limit (0: none). operator.go.
-	jwtTimer   *time.Timer
-	jwtMaxSubs int
-	authUser   string // the authenticated user's name
-	accCounted bool   // counted against the account's connection limit
-	asyncInfo  bool   // takes asynchronous INFO (connect_urls updates)
-	pinnedLink bool   // a link dedicated to one account: RMSG without it
-	link       *Link  // set for a link, never changed
+
+	authUser            string // the authenticated user's name
+	accCounted          bool   // counted against the account's connection limit
+	asyncInfo           bool   // takes asynchronous INFO (connect_urls updates)
+	pinnedLink          bool   // a link dedicated to one account: RMSG without it
+	link                *Link  // set for a link, never changed
 	// linkFilter is a link's LinkFilter, copied into each remote
 	// subscription it registers (guarded by mu).
 	linkFilter LinkFilter
@@ -251,6 +248,11 @@ type client struct {
 	bound *authBinding
 	// sess is set for an in-process session (kind, type, encoder).
 	sess *sessInfo
+
+	// jwtTimer closes the client when its user JWT expires; jwtMaxSubs
+	// is the user JWT's subscription limit (0: none). operator.go.
+	jwtTimer   *time.Timer
+	jwtMaxSubs int
 }
 
 // createClient starts serving nc; with tlsCfg the client must handshake
