@@ -231,7 +231,6 @@ type client struct {
 	connectSeen         bool      // CONNECT processed (over TLS: handshake done)
 	stop                time.Time // when the connection closed
 	authTimer           *time.Timer
-
 	authUser            string // the authenticated user's name
 	accCounted          bool   // counted against the account's connection limit
 	asyncInfo           bool   // takes asynchronous INFO (connect_urls updates)
