@@ -1,0 +1,152 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nats-io/jwt/v2"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nkeys"
+	"github.com/stretchr/testify/require"
+)
+
+// operatorSetup mints an operator (written to operator.jwt in dir), a
+// system account, and accounts A (exporting "feed.>") and B (importing
+// it), with a user of each written as a .creds file. It returns the
+// preload entries and the paths of the creds files.
+type operatorSetup struct {
+	dir, opFile, opJWT, sysPub string
+	preload                    map[string]string
+	credsA, credsB             string
+	accA                       nkeys.KeyPair
+}
+
+func newOperatorSetup(t *testing.T) *operatorSetup {
+	t.Helper()
+	st := &operatorSetup{dir: t.TempDir(), preload: map[string]string{}}
+	opKP, _ := nkeys.CreateOperator()
+	opPub, _ := opKP.PublicKey()
+	sysKP, _ := nkeys.CreateAccount()
+	st.sysPub, _ = sysKP.PublicKey()
+	oc := jwt.NewOperatorClaims(opPub)
+	oc.Name = "OP"
+	oc.SystemAccount = st.sysPub
+	var err error
+	st.opJWT, err = oc.Encode(opKP)
+	require.NoError(t, err)
+	st.opFile = writeFile(t, filepath.Join(st.dir, "operator.jwt"), st.opJWT)
+
+	account := func(kp nkeys.KeyPair, name string, edit func(*jwt.AccountClaims)) {
+		pub, _ := kp.PublicKey()
+		ac := jwt.NewAccountClaims(pub)
+		ac.Name = name
+		if edit != nil {
+			edit(ac)
+		}
+		tok, err := ac.Encode(opKP)
+		require.NoError(t, err)
+		st.preload[pub] = tok
+	}
+	account(sysKP, "SYS", nil)
+	st.accA, _ = nkeys.CreateAccount()
+	aPub, _ := st.accA.PublicKey()
+	account(st.accA, "A", func(ac *jwt.AccountClaims) {
+		ac.Exports.Add(&jwt.Export{Subject: "feed.>", Type: jwt.Stream})
+		ac.Limits.Conn = 2
+	})
+	accB, _ := nkeys.CreateAccount()
+	account(accB, "B", func(ac *jwt.AccountClaims) {
+		ac.Imports.Add(&jwt.Import{Account: aPub, Subject: "feed.>", Type: jwt.Stream})
+	})
+	creds := func(acc nkeys.KeyPair, name string) string {
+		ukp, _ := nkeys.CreateUser()
+		upub, _ := ukp.PublicKey()
+		uc := jwt.NewUserClaims(upub)
+		uc.Name = name
+		tok, err := uc.Encode(acc)
+		require.NoError(t, err)
+		seed, _ := ukp.Seed()
+		b, err := jwt.FormatUserConfig(tok, seed)
+		require.NoError(t, err)
+		path := filepath.Join(st.dir, name+".creds")
+		require.NoError(t, os.WriteFile(path, b, 0o600))
+		return path
+	}
+	st.credsA = creds(st.accA, "ua")
+	st.credsB = creds(accB, "ub")
+	return st
+}
+
+// config renders a configuration file with operator set to op.
+func (st *operatorSetup) config(t *testing.T, name, op, extra string) string {
+	var b strings.Builder
+	b.WriteString("operator: " + op + "\nsystem_account: " + st.sysPub + "\nresolver: MEMORY\nresolver_preload: {\n")
+	for pub, tok := range st.preload {
+		b.WriteString("  " + pub + ": " + tok + "\n")
+	}
+	b.WriteString("}\n" + extra)
+	return writeFile(t, filepath.Join(st.dir, name), b.String())
+}
+
+func TestOperatorModeE2E(t *testing.T) {
+	st := newOperatorSetup(t)
+	conf := st.config(t, "op.conf", `"`+st.opFile+`"`, "")
+	code, _, errOut := runOnce(t, "-c", conf, "-t")
+	require.Equal(t, 0, code, errOut)
+	p := start(t, "-c", conf)
+
+	a := p.connect(nats.UserCredentials(st.credsA))
+	b := p.connect(nats.UserCredentials(st.credsB))
+	sub, err := b.SubscribeSync("feed.>")
+	require.NoError(t, err)
+	require.NoError(t, b.Flush())
+	deadline := time.Now().Add(5 * time.Second)
+	var m *nats.Msg
+	for m == nil && time.Now().Before(deadline) {
+		require.NoError(t, a.Publish("feed.1", []byte("x")))
+		m, _ = sub.NextMsg(100 * time.Millisecond)
+	}
+	require.NotNil(t, m, "stream import through JWTs")
+	require.Equal(t, "feed.1", m.Subject)
+
+	// The account's connection limit (2) from its JWT.
+	p.connect(nats.UserCredentials(st.credsA))
+	_, err = p.dial(nats.UserCredentials(st.credsA))
+	require.Error(t, err)
+	require.Contains(t, strings.ToLower(err.Error()), "maximum account active connections exceeded")
+
+	// No credentials, or a user of an account nobody trusts.
+	_, err = p.dial()
+	require.ErrorIs(t, err, nats.ErrAuthorization)
+	p.waitLog("authentication error")
+}
+
+func TestOperatorInlineAndErrorsE2E(t *testing.T) {
+	st := newOperatorSetup(t)
+	// The operator JWT inline.
+	conf := st.config(t, "inline.conf", st.opJWT, "")
+	p := start(t, "-c", conf)
+	p.connect(nats.UserCredentials(st.credsA))
+
+	// Users next to an operator are refused, with upstream's text.
+	bad := st.config(t, "users.conf", `"`+st.opFile+`"`, "authorization { users: [ {user: a, password: b} ] }\n")
+	code, _, errOut := runOnce(t, "-c", bad)
+	require.NotEqual(t, 0, code)
+	require.Contains(t, errOut, "operators do not allow users to be configured directly")
+
+	// A damaged operator JWT file.
+	broken := writeFile(t, filepath.Join(st.dir, "broken.jwt"), "not a jwt")
+	conf2 := st.config(t, "broken.conf", `"`+broken+`"`, "")
+	code, _, errOut = runOnce(t, "-c", conf2, "-t")
+	require.NotEqual(t, 0, code)
+	require.Contains(t, errOut, "error parsing operator JWT")
+
+	// A resolver natsd does not have yet is refused, not ignored.
+	full := writeFile(t, filepath.Join(st.dir, "full.conf"), "operator: \""+st.opFile+"\"\nresolver: { type: full, dir: \"/tmp/x\" }\n")
+	code, _, errOut = runOnce(t, "-c", full, "-t")
+	require.NotEqual(t, 0, code)
+	require.Contains(t, errOut, "not supported yet")
+}
