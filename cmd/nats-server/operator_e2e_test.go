@@ -2,6 +2,7 @@ package main
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -149,4 +150,53 @@ func TestOperatorInlineAndErrorsE2E(t *testing.T) {
 	code, _, errOut = runOnce(t, "-c", full, "-t")
 	require.NotEqual(t, 0, code)
 	require.Contains(t, errOut, "not supported yet")
+}
+
+// TestOperatorModeUpstreamE2E runs the same operator configuration with
+// upstream's binary (NATSD_UPSTREAM_SERVER) and ours, and holds both to
+// the same answers: the import works, the connection limit and a client
+// without credentials are refused with the same texts, users next to an
+// operator fail with the same message.
+func TestOperatorModeUpstreamE2E(t *testing.T) {
+	upstream := os.Getenv("NATSD_UPSTREAM_SERVER")
+	if upstream == "" {
+		t.Skip("NATSD_UPSTREAM_SERVER is not set")
+	}
+	st := newOperatorSetup(t)
+	conf := st.config(t, "op.conf", `"`+st.opFile+`"`, "")
+	bad := st.config(t, "users.conf", `"`+st.opFile+`"`, "authorization { users: [ {user: a, password: b} ] }\n")
+	type result struct{ msg, limitErr, anonErr, usersErr string }
+	run := func(bin string) result {
+		var r result
+		p := startBinary(t, bin, "-c", conf)
+		a := p.connect(nats.UserCredentials(st.credsA))
+		b := p.connect(nats.UserCredentials(st.credsB))
+		sub, err := b.SubscribeSync("feed.>")
+		require.NoError(t, err)
+		require.NoError(t, b.Flush())
+		deadline := time.Now().Add(5 * time.Second)
+		for r.msg == "" && time.Now().Before(deadline) {
+			require.NoError(t, a.Publish("feed.1", []byte("x")))
+			if m, err := sub.NextMsg(100 * time.Millisecond); err == nil {
+				r.msg = m.Subject + " " + string(m.Data)
+			}
+		}
+		p.connect(nats.UserCredentials(st.credsA))
+		if _, err := p.dial(nats.UserCredentials(st.credsA)); err != nil {
+			r.limitErr = strings.ToLower(err.Error())
+		}
+		if _, err := p.dial(); err != nil {
+			r.anonErr = err.Error()
+		}
+		cmd := exec.Command(bin, "-c", bad)
+		out, _ := cmd.CombinedOutput()
+		if strings.Contains(string(out), "operators do not allow users to be configured directly") {
+			r.usersErr = "operators do not allow users to be configured directly"
+		}
+		return r
+	}
+	want := run(upstream)
+	got := run(binary)
+	require.Equal(t, "feed.1 x", want.msg)
+	require.Equal(t, want, got)
 }
