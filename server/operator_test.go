@@ -387,3 +387,35 @@ func opWaitErr(t *testing.T, errs chan error, want string) {
 		t.Fatalf("no error %q", want)
 	}
 }
+
+func TestOperatorReloadAndLimitUpdate(t *testing.T) {
+	f := newOpFixture(t)
+	var ac *jwt.AccountClaims
+	a := f.account("A", func(c *jwt.AccountClaims) { ac = c })
+	s, _ := f.start(nil)
+	tok, seed := f.user(a, nil, nil)
+	nc1 := servertest.Connect(t, s, userOpt(tok, seed))
+	require.NoError(t, nc1.Flush())
+	nc2 := servertest.Connect(t, s, userOpt(tok, seed), nats.NoReconnect())
+	require.NoError(t, nc2.Flush())
+
+	// A reload keeps the accounts built from JWTs and their clients.
+	o := s.Options()
+	o.MaxPayload = 2048
+	require.NoError(t, s.Reload(o))
+	apub, _ := a.PublicKey()
+	require.NotNil(t, s.LookupAccount(apub))
+	require.NoError(t, nc1.Flush())
+	servertest.Connect(t, s, userOpt(tok, seed))
+
+	// A new JWT lowering the connection limit closes the newest clients.
+	ac.Limits.Conn = 1
+	ac.IssuedAt = 0
+	require.NoError(t, s.UpdateAccountClaims(f.store(ac, f.opSK)))
+	servertest.WaitUntil(t, "the excess clients to close", func() bool {
+		return servertest.ClosedCount(t, s, "Maximum Account Connections Exceeded") == 2
+	})
+	require.NoError(t, nc1.Flush(), "the oldest client stays")
+	servertest.WaitUntil(t, "nc2 to close", nc2.IsClosed)
+	require.Contains(t, strings.ToLower(nc2.LastError().Error()), "maximum account active connections exceeded")
+}
