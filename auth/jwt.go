@@ -37,6 +37,10 @@ type Operator struct {
 	// SystemAccount is the public key of the system account the operator
 	// names, "" for none.
 	SystemAccount string
+	// Audience is the JWT's "aud"; IssuedAt and Expires its times
+	// (Expires zero: never).
+	Audience          string
+	IssuedAt, Expires time.Time
 	// JWT is the encoded JWT.
 	JWT string
 }
@@ -75,6 +79,9 @@ func DecodeOperator(token string) (*Operator, error) {
 		Name:          oc.Name,
 		SigningKeys:   []string(oc.SigningKeys),
 		SystemAccount: oc.SystemAccount,
+		Audience:      oc.Audience,
+		IssuedAt:      unix(oc.IssuedAt),
+		Expires:       unix(oc.Expires),
 		JWT:           token,
 	}, nil
 }

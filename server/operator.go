@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -565,4 +566,24 @@ func (c *client) bindJWTUser(u *auth.JWTUser) {
 func (c *client) authExpired() {
 	c.srv.log.Debug(c.logPrefix() + " - " + errTextAuthExpired)
 	c.sendErrAndClose(errTextAuthExpired, reasonAuthExpired)
+}
+
+// logTrustedOperators writes upstream's start banner lines of operator
+// mode.
+func (s *Server) logTrustedOperators() {
+	o := s.opts.Operator
+	if o == nil || len(o.Operators) == 0 {
+		return
+	}
+	s.log.Info("Trusted Operators")
+	for _, op := range o.Operators {
+		exp := "Never"
+		if !op.Expires.IsZero() {
+			exp = op.Expires.String()
+		}
+		s.log.Info("  System  : " + strconv.Quote(op.Audience))
+		s.log.Info("  Operator: " + strconv.Quote(op.Name))
+		s.log.Info("  Issued  : " + op.IssuedAt.String())
+		s.log.Info("  Expires : " + exp)
+	}
 }

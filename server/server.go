@@ -388,6 +388,7 @@ func (s *Server) Start() error {
 		}
 		s.log.Info(line)
 	}
+	s.logTrustedOperators()
 
 	for _, start := range s.opts.OnStart {
 		if err := start(s); err != nil {
