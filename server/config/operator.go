@@ -62,10 +62,14 @@ func (a *applier) operatorKey(key string, e *confparse.Entry) bool {
 		}
 	case "resolver", "account_resolver", "accounts_resolver":
 		st.resolver = e
-		if v.Kind == confparse.KindString && strings.EqualFold(strings.TrimSpace(v.Str), "MEMORY") {
+		str := strings.TrimSpace(v.Str)
+		switch {
+		case v.Kind == confparse.KindString && strings.EqualFold(str, "MEMORY"):
 			st.memory = true
-		} else {
+		case v.Kind == confparse.KindMap || (v.Kind == confparse.KindString && strings.HasPrefix(strings.ToUpper(str), "URL(")):
 			a.Errorf(v.Pos, ErrNotSupported, "%s: only MEMORY is implemented, this resolver is not supported yet", e.Key)
+		default:
+			a.Errorf(v.Pos, ErrBadValue, "%s: expected MEMORY, URL(...) or a resolver map", e.Key)
 		}
 	case "resolver_preload":
 		if v.Kind != confparse.KindMap {
