@@ -22,6 +22,7 @@ type operatorSetup struct {
 	dir, opFile, opJWT, sysPub string
 	preload                    map[string]string
 	credsA, credsB             string
+	credsLimited, credsExpired string
 	accA                       nkeys.KeyPair
 }
 
@@ -62,11 +63,14 @@ func newOperatorSetup(t *testing.T) *operatorSetup {
 	account(accB, "B", func(ac *jwt.AccountClaims) {
 		ac.Imports.Add(&jwt.Import{Account: aPub, Subject: "feed.>", Type: jwt.Stream})
 	})
-	creds := func(acc nkeys.KeyPair, name string) string {
+	creds := func(acc nkeys.KeyPair, name string, edit ...func(*jwt.UserClaims)) string {
 		ukp, _ := nkeys.CreateUser()
 		upub, _ := ukp.PublicKey()
 		uc := jwt.NewUserClaims(upub)
 		uc.Name = name
+		for _, e := range edit {
+			e(uc)
+		}
 		tok, err := uc.Encode(acc)
 		require.NoError(t, err)
 		seed, _ := ukp.Seed()
@@ -78,6 +82,11 @@ func newOperatorSetup(t *testing.T) *operatorSetup {
 	}
 	st.credsA = creds(st.accA, "ua")
 	st.credsB = creds(accB, "ub")
+	st.credsLimited = creds(accB, "limited", func(uc *jwt.UserClaims) {
+		uc.Pub.Allow.Add("ok.>")
+		uc.Sub.Deny.Add("secret.>")
+	})
+	st.credsExpired = creds(accB, "expired", func(uc *jwt.UserClaims) { uc.Expires = time.Now().Add(-time.Hour).Unix() })
 	return st
 }
 
@@ -165,7 +174,10 @@ func TestOperatorModeUpstreamE2E(t *testing.T) {
 	st := newOperatorSetup(t)
 	conf := st.config(t, "op.conf", `"`+st.opFile+`"`, "")
 	bad := st.config(t, "users.conf", `"`+st.opFile+`"`, "authorization { users: [ {user: a, password: b} ] }\n")
-	type result struct{ msg, limitErr, anonErr, usersErr string }
+	type result struct {
+		msg, limitErr, anonErr, usersErr, expiredErr string
+		permErrs                                     []string
+	}
 	run := func(bin string) result {
 		var r result
 		p := startBinary(t, bin, "-c", conf)
@@ -188,6 +200,22 @@ func TestOperatorModeUpstreamE2E(t *testing.T) {
 		if _, err := p.dial(); err != nil {
 			r.anonErr = err.Error()
 		}
+		if _, err := p.dial(nats.UserCredentials(st.credsExpired)); err != nil {
+			r.expiredErr = err.Error()
+		}
+		errs := make(chan error, 4)
+		lim := p.connect(nats.UserCredentials(st.credsLimited), nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) { errs <- err }))
+		require.NoError(t, lim.Publish("nope", nil))
+		_, _ = lim.SubscribeSync("secret.x")
+		require.NoError(t, lim.Flush())
+		for range 2 {
+			select {
+			case err := <-errs:
+				r.permErrs = append(r.permErrs, err.Error())
+			case <-time.After(3 * time.Second):
+				t.Fatalf("%s: missing permission error", bin)
+			}
+		}
 		cmd := exec.Command(bin, "-c", bad)
 		out, _ := cmd.CombinedOutput()
 		if strings.Contains(string(out), "operators do not allow users to be configured directly") {
@@ -198,5 +226,8 @@ func TestOperatorModeUpstreamE2E(t *testing.T) {
 	want := run(upstream)
 	got := run(binary)
 	require.Equal(t, "feed.1 x", want.msg)
+	require.Contains(t, want.expiredErr, "Authorization Violation")
+	require.Len(t, want.permErrs, 2)
 	require.Equal(t, want, got)
+	t.Logf("upstream and natsd: %+v", want)
 }
