@@ -419,3 +419,58 @@ func TestOperatorReloadAndLimitUpdate(t *testing.T) {
 	servertest.WaitUntil(t, "nc2 to close", nc2.IsClosed)
 	require.Contains(t, strings.ToLower(nc2.LastError().Error()), "maximum account active connections exceeded")
 }
+
+// TestOperatorConcurrentFirstUse connects users of several accounts at
+// once, so that accounts are built while others are used and importers
+// build their exporters concurrently.
+func TestOperatorConcurrentFirstUse(t *testing.T) {
+	f := newOpFixture(t)
+	exp := f.account("EXP", func(ac *jwt.AccountClaims) {
+		ac.Exports.Add(&jwt.Export{Subject: "pub.>", Type: jwt.Stream})
+	})
+	expPub, _ := exp.PublicKey()
+	var accs []nkeys.KeyPair
+	for i := range 4 {
+		accs = append(accs, f.account("I"+string(rune('0'+i)), func(ac *jwt.AccountClaims) {
+			ac.Imports.Add(&jwt.Import{Account: expPub, Subject: "pub.>", Type: jwt.Stream})
+		}))
+	}
+	accs = append(accs, exp)
+	s, _ := f.start(nil)
+	type cred struct {
+		tok  string
+		seed []byte
+	}
+	var creds []cred
+	for _, a := range accs {
+		tok, seed := f.user(a, nil, nil)
+		creds = append(creds, cred{tok, seed})
+	}
+	errs := make(chan error, 40)
+	conns := make(chan *nats.Conn, 40)
+	for i := range 40 {
+		go func() {
+			c := creds[i%len(creds)]
+			nc, err := dialNats(s, userOpt(c.tok, c.seed))
+			if err == nil {
+				conns <- nc
+			}
+			errs <- err
+		}()
+	}
+	for range 40 {
+		require.NoError(t, <-errs)
+		nc := <-conns
+		t.Cleanup(nc.Close)
+	}
+	// Every importer receives the exporter's stream.
+	etok, eseed := creds[len(creds)-1].tok, creds[len(creds)-1].seed
+	pubc := servertest.Connect(t, s, userOpt(etok, eseed))
+	for _, c := range creds[:4] {
+		nc := servertest.Connect(t, s, userOpt(c.tok, c.seed))
+		sub, err := nc.SubscribeSync("pub.>")
+		require.NoError(t, err)
+		require.NoError(t, nc.Flush())
+		servertest.PublishUntil(t, pubc, "pub.1", []byte("x"), sub)
+	}
+}
