@@ -123,6 +123,9 @@ type operatorState struct {
 	// public key. Written under Server.reloadMu.
 	mu     sync.RWMutex
 	claims map[string]*auth.Account
+	// expiry closes the clients of an account when its JWT expires, by
+	// public key. Guarded by Server.reloadMu.
+	expiry map[string]*time.Timer
 }
 
 // setupOperator validates o's operator mode and sets it up; it runs in
@@ -155,7 +158,8 @@ func (s *Server) setupOperator(o *Options) error {
 		o.SystemAccount = trust.SystemAccount
 		s.opts.SystemAccount = o.SystemAccount
 	}
-	s.op = &operatorState{trust: trust, resolver: op.Resolver, sentinel: op.DefaultSentinel, claims: map[string]*auth.Account{}}
+	s.op = &operatorState{trust: trust, resolver: op.Resolver, sentinel: op.DefaultSentinel,
+		claims: map[string]*auth.Account{}, expiry: map[string]*time.Timer{}}
 	return nil
 }
 
@@ -268,6 +272,15 @@ func (s *Server) installAccounts(loaded map[string]*auth.Account) {
 	s.op.mu.Lock()
 	maps.Copy(s.op.claims, loaded)
 	s.op.mu.Unlock()
+	for pub, ac := range loaded {
+		if t := s.op.expiry[pub]; t != nil {
+			t.Stop()
+			delete(s.op.expiry, pub)
+		}
+		if !ac.Expires.IsZero() {
+			s.op.expiry[pub] = time.AfterFunc(time.Until(ac.Expires), func() { s.accountExpired(pub) })
+		}
+	}
 	for _, a := range added {
 		if err := s.systemImports(a); err != nil {
 			s.log.Error(operatorLogAccountIn + "account " + a.Name + ": " + err.Error())
@@ -585,5 +598,31 @@ func (s *Server) logTrustedOperators() {
 		s.log.Info("  Operator: " + strconv.Quote(op.Name))
 		s.log.Info("  Issued  : " + op.IssuedAt.String())
 		s.log.Info("  Expires : " + exp)
+	}
+}
+
+// errTextAccountExpired is upstream's text to the clients of an account
+// whose JWT expired.
+const errTextAccountExpired = "Account Authentication Expired"
+
+// accountExpired closes the clients of the account pub, whose JWT has
+// expired (new clients are refused by auth.JWTAuth).
+func (s *Server) accountExpired(pub string) {
+	acc := s.LookupAccount(pub)
+	ac := s.op.cached(pub)
+	if acc == nil || ac == nil || !ac.Expired(time.Now()) {
+		return // a newer JWT replaced it
+	}
+	s.mu.Lock()
+	cs := s.clientsLocked()
+	s.mu.Unlock()
+	for _, c := range cs {
+		c.mu.Lock()
+		cacc, closed := c.acc, c.closed
+		c.mu.Unlock()
+		if !closed && cacc == acc && c.kind == kindClient {
+			s.log.Debug(c.logPrefix() + " - " + errTextAccountExpired)
+			c.sendErrAndClose(errTextAccountExpired, reasonAuthExpired)
+		}
 	}
 }

@@ -474,3 +474,22 @@ func TestOperatorConcurrentFirstUse(t *testing.T) {
 		servertest.PublishUntil(t, pubc, "pub.1", []byte("x"), sub)
 	}
 }
+
+func TestOperatorAccountExpires(t *testing.T) {
+	f := newOpFixture(t)
+	a := f.account("A", func(ac *jwt.AccountClaims) { ac.Expires = time.Now().Add(2 * time.Second).Unix() })
+	other := f.account("B", nil)
+	s, _ := f.start(nil)
+	tok, seed := f.user(a, nil, nil)
+	errs := make(chan error, 4)
+	nc := servertest.Connect(t, s, userOpt(tok, seed), nats.NoReconnect(),
+		nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) { errs <- err }))
+	require.NoError(t, nc.Flush())
+	otok, oseed := f.user(other, nil, nil)
+	onc := servertest.Connect(t, s, userOpt(otok, oseed))
+	servertest.WaitUntilWithin(t, 6*time.Second, "the account's client to close", nc.IsClosed)
+	opWaitErr(t, errs, "account authentication expired")
+	require.NoError(t, onc.Flush(), "other accounts untouched")
+	_, err := dialNats(s, userOpt(tok, seed))
+	require.ErrorIs(t, err, nats.ErrAuthorization)
+}
