@@ -334,7 +334,9 @@
 // accounts and cross-account delivery (account.go, exports.go,
 // crossaccount.go), in-process users (session.go, internal.go), links and
 // interest (link.go, link_kind.go, interest.go), authentication (auth.go,
-// auth_reload.go), the monitoring registry and the core's own documents
+// auth_reload.go), operator mode (operator.go: Options.Operator, the
+// AccountResolver seam with MemoryResolver, accounts built from their
+// JWTs on first use, UpdateAccountClaims, ResolveAccount), the monitoring registry and the core's own documents
 // (snapshot*.go, connz.go, system.go) and the lifecycle (server.go).
 // Packages of their own in this module:
 //

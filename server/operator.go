@@ -626,3 +626,21 @@ func (s *Server) accountExpired(pub string) {
 		}
 	}
 }
+
+// ResolveAccount returns the account with public key pub in operator
+// mode, building it from its JWT (through the account resolver) if no
+// client has needed it yet. It is for modules and services that reach an
+// account by name before any of its clients does (a $SYS request about
+// it, JetStream). Outside operator mode it is LookupAccount, with an
+// error wrapping ErrAccountNotFound when there is no such account.
+func (s *Server) ResolveAccount(pub string) (*Account, error) {
+	if s.op != nil {
+		if _, err := s.jwtAccount(pub); err != nil {
+			return nil, err
+		}
+	}
+	if acc := s.LookupAccount(pub); acc != nil {
+		return acc, nil
+	}
+	return nil, fmt.Errorf("%w: %s", ErrAccountNotFound, pub)
+}

@@ -124,6 +124,14 @@ func TestOperatorUserJWT(t *testing.T) {
 	require.Equal(t, "hi", string(servertest.NextMsg(t, sub).Data))
 	apub, _ := a.PublicKey()
 	require.NotNil(t, s.LookupAccount(apub), "account built from its JWT")
+	b := f.account("B", nil)
+	bpub, _ := b.PublicKey()
+	require.Nil(t, s.LookupAccount(bpub))
+	bacc, err := s.ResolveAccount(bpub)
+	require.NoError(t, err)
+	require.Equal(t, bpub, bacc.Name)
+	_, err = s.ResolveAccount("ANOTKNOWN")
+	require.ErrorIs(t, err, server.ErrAccountNotFound)
 
 	// .creds files as nsc writes them.
 	creds, err := jwt.FormatUserConfig(tok, seed)
