@@ -501,3 +501,40 @@ func TestOperatorAccountExpires(t *testing.T) {
 	_, err := dialNats(s, userOpt(tok, seed))
 	require.ErrorIs(t, err, nats.ErrAuthorization)
 }
+
+func TestOperatorImportRenames(t *testing.T) {
+	f := newOpFixture(t)
+	exp := f.account("EXP", func(ac *jwt.AccountClaims) {
+		ac.Exports.Add(&jwt.Export{Subject: "data.>", Type: jwt.Stream})
+		ac.Exports.Add(&jwt.Export{Subject: "help", Type: jwt.Service})
+	})
+	expPub, _ := exp.PublicKey()
+	imp := f.account("IMP", func(ac *jwt.AccountClaims) {
+		ac.Imports.Add(&jwt.Import{Account: expPub, Subject: "data.>", LocalSubject: "theirs.>", Type: jwt.Stream})
+		ac.Imports.Add(&jwt.Import{Account: expPub, Subject: "help", LocalSubject: "ask", Type: jwt.Service})
+		ac.Mappings = jwt.Mapping{"old": {{Subject: "new", Weight: 100}}}
+	})
+	s, _ := f.start(nil)
+	etok, eseed := f.user(exp, nil, nil)
+	itok, iseed := f.user(imp, nil, nil)
+	enc := servertest.Connect(t, s, userOpt(etok, eseed))
+	inc := servertest.Connect(t, s, userOpt(itok, iseed))
+
+	sub, err := inc.SubscribeSync("theirs.>")
+	require.NoError(t, err)
+	require.NoError(t, inc.Flush())
+	servertest.PublishUntil(t, enc, "data.1", []byte("d"), sub)
+
+	_, err = enc.Subscribe("help", func(m *nats.Msg) { _ = m.Respond([]byte("helped")) })
+	require.NoError(t, err)
+	require.NoError(t, enc.Flush())
+	resp, err := inc.Request("ask", nil, 2*time.Second)
+	require.NoError(t, err)
+	require.Equal(t, "helped", string(resp.Data))
+
+	// The account's mapping from its JWT.
+	msub, err := inc.SubscribeSync("new")
+	require.NoError(t, err)
+	require.NoError(t, inc.Flush())
+	servertest.PublishUntil(t, inc, "old", []byte("m"), msub)
+}
