@@ -538,3 +538,30 @@ func TestOperatorImportRenames(t *testing.T) {
 	require.NoError(t, inc.Flush())
 	servertest.PublishUntil(t, inc, "old", []byte("m"), msub)
 }
+
+func TestOperatorSigningKeyRemoved(t *testing.T) {
+	f := newOpFixture(t)
+	sk, _ := nkeys.CreateAccount()
+	skPub, _ := sk.PublicKey()
+	var ac *jwt.AccountClaims
+	a := f.account("A", func(c *jwt.AccountClaims) {
+		c.SigningKeys.Add(skPub)
+		ac = c
+	})
+	s, _ := f.start(nil)
+	tok, seed := f.user(a, sk, nil)
+	errs := make(chan error, 2)
+	nc := servertest.Connect(t, s, userOpt(tok, seed), nats.NoReconnect(),
+		nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) { errs <- err }))
+	require.NoError(t, nc.Flush())
+	direct, dseed := f.user(a, nil, nil)
+	dnc := servertest.Connect(t, s, userOpt(direct, dseed))
+
+	ac.SigningKeys.Remove(skPub)
+	ac.IssuedAt = 0
+	require.NoError(t, s.UpdateAccountClaims(f.store(ac, f.opSK)))
+	opWaitErr(t, errs, "authentication revoked")
+	require.NoError(t, dnc.Flush(), "users the account signed itself stay")
+	_, err := dialNats(s, userOpt(tok, seed))
+	require.ErrorIs(t, err, nats.ErrAuthorization)
+}
