@@ -22,7 +22,7 @@ import (
 // opFixture is an operator with a system account, minted for a test as
 // nsc would.
 type opFixture struct {
-	t        *testing.T
+	t        testing.TB
 	opKP     nkeys.KeyPair
 	opSK     nkeys.KeyPair // operator signing key
 	op       *auth.Operator
@@ -30,7 +30,7 @@ type opFixture struct {
 	resolver *server.MemoryResolver
 }
 
-func newOpFixture(t *testing.T) *opFixture {
+func newOpFixture(t testing.TB) *opFixture {
 	t.Helper()
 	f := &opFixture{t: t, resolver: server.NewMemoryResolver(nil)}
 	var err error
@@ -564,4 +564,27 @@ func TestOperatorSigningKeyRemoved(t *testing.T) {
 	require.NoError(t, dnc.Flush(), "users the account signed itself stay")
 	_, err := dialNats(s, userOpt(tok, seed))
 	require.ErrorIs(t, err, nats.ErrAuthorization)
+}
+
+// BenchmarkOperatorResolveAccount measures the lookup of an account
+// already built from its JWT: what every JWT user's connect costs besides
+// the signature checks.
+func BenchmarkOperatorResolveAccount(b *testing.B) {
+	f := newOpFixture(b)
+	a := f.account("A", nil)
+	pub, _ := a.PublicKey()
+	s, err := server.New(server.Options{Port: server.RandomPort, Operator: &server.OperatorOptions{Operators: []*auth.Operator{f.op}, Resolver: f.resolver}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Shutdown(context.Background())
+	if _, err := s.ResolveAccount(pub); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := s.ResolveAccount(pub); err != nil {
+			b.Fatal(err)
+		}
+	}
 }
