@@ -122,8 +122,10 @@ func TestJWTAuthTimes(t *testing.T) {
 	now := time.Now().In(time.UTC)
 	in := jwt.TimeRange{Start: now.Add(-time.Hour).Format(time.TimeOnly), End: now.Add(time.Hour).Format(time.TimeOnly)}
 	out := jwt.TimeRange{Start: now.Add(time.Hour).Format(time.TimeOnly), End: now.Add(2 * time.Hour).Format(time.TimeOnly)}
-	_, err := ja.Authenticate(k.request(t, nil, func(uc *jwt.UserClaims) { uc.Times = []jwt.TimeRange{in}; uc.Locale = "UTC" }))
+	id, err := ja.Authenticate(k.request(t, nil, func(uc *jwt.UserClaims) { uc.Times = []jwt.TimeRange{in}; uc.Locale = "UTC" }))
 	require.NoError(t, err)
+	// The connection ends with the window (an hour from now, to the second).
+	require.WithinDuration(t, now.Add(time.Hour), id.JWT.Expires, 2*time.Second)
 	_, err = ja.Authenticate(k.request(t, nil, func(uc *jwt.UserClaims) { uc.Times = []jwt.TimeRange{out}; uc.Locale = "UTC" }))
 	require.ErrorIs(t, err, auth.ErrAuthorization)
 }

@@ -118,7 +118,8 @@ func (j *JWTAuth) Authenticate(r *Request) (*Identity, error) {
 	if acc.UserRevoked(uc.Subject, unix(uc.IssuedAt)) {
 		return nil, deny("user JWT %s revoked", cut(uc.Subject))
 	}
-	if err := checkUserLimits(&upl, r, now); err != nil {
+	windowEnd, err := checkUserLimits(&upl, r, now)
+	if err != nil {
 		return nil, deny("user JWT %s: %v", cut(uc.Subject), err)
 	}
 	id := &Identity{
@@ -126,7 +127,7 @@ func (j *JWTAuth) Authenticate(r *Request) (*Identity, error) {
 		Account: acc.PublicKey,
 		JWT: &JWTUser{
 			PublicKey: uc.Subject, Name: uc.Name, Account: acc.PublicKey, Issuer: uc.Issuer,
-			IssuedAt: unix(uc.IssuedAt), Expires: unix(uc.Expires),
+			IssuedAt: unix(uc.IssuedAt), Expires: earliest(unix(uc.Expires), windowEnd),
 			MaxSubs: upl.Subs, MaxPayload: upl.Payload, MaxData: upl.Data,
 			Bearer: upl.BearerToken,
 		},
@@ -143,9 +144,19 @@ func (j *JWTAuth) Authenticate(r *Request) (*Identity, error) {
 	return id, nil
 }
 
+// earliest returns the earlier of two times, zero meaning never.
+func earliest(a, b time.Time) time.Time {
+	if a.IsZero() || (!b.IsZero() && b.Before(a)) {
+		return b
+	}
+	return a
+}
+
 // checkUserLimits checks the allowed connection types, source networks
-// and times of day of a user JWT.
-func checkUserLimits(upl *jwt.UserPermissionLimits, r *Request, now time.Time) error {
+// and times of day of a user JWT. With times, it returns when the time
+// window the user connects in ends (the server closes the connection
+// then, as upstream).
+func checkUserLimits(upl *jwt.UserPermissionLimits, r *Request, now time.Time) (time.Time, error) {
 	if len(upl.AllowedConnectionTypes) > 0 {
 		var kinds []ConnKind
 		for _, t := range upl.AllowedConnectionTypes {
@@ -154,7 +165,7 @@ func checkUserLimits(upl *jwt.UserPermissionLimits, r *Request, now time.Time) e
 			}
 		}
 		if len(kinds) == 0 || !makeKindSet(kinds).allows(r.Kind) {
-			return fmt.Errorf("connection type %s not allowed", r.Kind)
+			return time.Time{}, fmt.Errorf("connection type %s not allowed", r.Kind)
 		}
 	}
 	if len(upl.Src) > 0 {
@@ -167,7 +178,7 @@ func checkUserLimits(upl *jwt.UserPermissionLimits, r *Request, now time.Time) e
 			}
 		}
 		if !ok {
-			return fmt.Errorf("source address %v not allowed", r.RemoteAddr)
+			return time.Time{}, fmt.Errorf("source address %v not allowed", r.RemoteAddr)
 		}
 	}
 	if len(upl.Times) > 0 {
@@ -175,15 +186,17 @@ func checkUserLimits(upl *jwt.UserPermissionLimits, r *Request, now time.Time) e
 		if upl.Locale != "" {
 			l, err := time.LoadLocation(upl.Locale)
 			if err != nil {
-				return fmt.Errorf("time location %q: %v", upl.Locale, err)
+				return time.Time{}, fmt.Errorf("time location %q: %v", upl.Locale, err)
 			}
 			loc = l
 		}
-		if !inTimes(upl.Times, now.In(loc)) {
-			return fmt.Errorf("connection outside of the allowed times")
+		end, ok := inTimes(upl.Times, now.In(loc))
+		if !ok {
+			return time.Time{}, fmt.Errorf("connection outside of the allowed times")
 		}
+		return end, nil
 	}
-	return nil
+	return time.Time{}, nil
 }
 
 func remoteIP(a net.Addr) net.IP {
@@ -202,9 +215,17 @@ func remoteIP(a net.Addr) net.IP {
 
 // inTimes reports whether the clock time of now is within one of the
 // ranges ("15:04:05" start and end; an end before the start spans
-// midnight).
-func inTimes(ranges []jwt.TimeRange, now time.Time) bool {
+// midnight), and when that range ends.
+func inTimes(ranges []jwt.TimeRange, now time.Time) (time.Time, bool) {
 	sec := now.Hour()*3600 + now.Minute()*60 + now.Second()
+	midnight := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, now.Location())
+	endAt := func(es int, nextDay bool) time.Time {
+		d := midnight
+		if nextDay {
+			d = d.AddDate(0, 0, 1)
+		}
+		return d.Add(time.Duration(es) * time.Second)
+	}
 	for _, tr := range ranges {
 		s, err1 := time.Parse(time.TimeOnly, tr.Start)
 		e, err2 := time.Parse(time.TimeOnly, tr.End)
@@ -213,15 +234,18 @@ func inTimes(ranges []jwt.TimeRange, now time.Time) bool {
 		}
 		ss := s.Hour()*3600 + s.Minute()*60 + s.Second()
 		es := e.Hour()*3600 + e.Minute()*60 + e.Second()
-		if ss <= es {
+		switch {
+		case ss <= es:
 			if sec >= ss && sec < es {
-				return true
+				return endAt(es, false), true
 			}
-		} else if sec >= ss || sec < es {
-			return true
+		case sec >= ss:
+			return endAt(es, true), true
+		case sec < es:
+			return endAt(es, false), true
 		}
 	}
-	return false
+	return time.Time{}, false
 }
 
 var templateRE = regexp.MustCompile(`\{\{\s*([a-z-]+)\(\s*([^)]*?)\s*\)\s*\}\}`)

@@ -249,9 +249,11 @@ type client struct {
 	sess *sessInfo
 
 	// jwtTimer closes the client when its user JWT expires; jwtMaxSubs
-	// is the user JWT's subscription limit (0: none). operator.go.
-	jwtTimer   *time.Timer
-	jwtMaxSubs int
+	// is the user JWT's subscription limit, jwtMaxPayload its payload
+	// limit (0: none). operator.go.
+	jwtTimer      *time.Timer
+	jwtMaxSubs    int
+	jwtMaxPayload int
 }
 
 // createClient starts serving nc; with tlsCfg the client must handshake
@@ -485,6 +487,9 @@ func (c *client) flushStats() {
 	// account's own limit, if lower, wins.
 	c.parser.MaxPayload = int(c.srv.maxPayload.Load())
 	if p := c.acc.lim().MaxPayload; p > 0 && p < c.parser.MaxPayload {
+		c.parser.MaxPayload = p
+	}
+	if p := c.jwtMaxPayload; p > 0 && p < c.parser.MaxPayload {
 		c.parser.MaxPayload = p
 	}
 	c.pub.flushStats(st)

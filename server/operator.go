@@ -561,8 +561,12 @@ func (c *client) bindJWTUser(u *auth.JWTUser) {
 	if u.MaxSubs > 0 && u.MaxSubs < 1<<31 {
 		c.jwtMaxSubs = int(u.MaxSubs)
 	}
-	if p := u.MaxPayload; p > 0 && p < int64(c.parser.MaxPayload) {
-		c.parser.MaxPayload = int(p)
+	c.jwtMaxPayload = 0
+	if p := u.MaxPayload; p > 0 && p < 1<<31 {
+		c.jwtMaxPayload = int(p)
+		if p < int64(c.parser.MaxPayload) {
+			c.parser.MaxPayload = int(p)
+		}
 	}
 	if !u.Expires.IsZero() {
 		d := time.Until(u.Expires)

@@ -588,3 +588,18 @@ func BenchmarkOperatorResolveAccount(b *testing.B) {
 		}
 	}
 }
+
+func TestOperatorUserPayloadLimit(t *testing.T) {
+	f := newOpFixture(t)
+	a := f.account("A", nil)
+	s, _ := f.start(nil)
+	tok, seed := f.user(a, nil, func(uc *jwt.UserClaims) { uc.Limits.Payload = 16 })
+	errs := make(chan error, 2)
+	nc := servertest.Connect(t, s, userOpt(tok, seed), nats.NoReconnect(),
+		nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) { errs <- err }))
+	require.NoError(t, nc.Publish("x", make([]byte, 16)))
+	require.NoError(t, nc.Flush())
+	require.NoError(t, nc.Publish("x", make([]byte, 17)))
+	servertest.WaitUntil(t, "the connection to close", nc.IsClosed)
+	require.Equal(t, "Maximum Message Payload Exceeded", servertest.ClosedReason(t, s))
+}
