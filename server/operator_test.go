@@ -27,6 +27,7 @@ type opFixture struct {
 	opSK     nkeys.KeyPair // operator signing key
 	op       *auth.Operator
 	sysPub   string
+	sysKP    nkeys.KeyPair
 	resolver *server.MemoryResolver
 }
 
@@ -40,8 +41,8 @@ func newOpFixture(t testing.TB) *opFixture {
 	require.NoError(t, err)
 	opPub, _ := f.opKP.PublicKey()
 	skPub, _ := f.opSK.PublicKey()
-	sysKP, _ := nkeys.CreateAccount()
-	f.sysPub, _ = sysKP.PublicKey()
+	f.sysKP, _ = nkeys.CreateAccount()
+	f.sysPub, _ = f.sysKP.PublicKey()
 	oc := jwt.NewOperatorClaims(opPub)
 	oc.Name = "O"
 	oc.SigningKeys.Add(skPub)
@@ -602,4 +603,26 @@ func TestOperatorUserPayloadLimit(t *testing.T) {
 	require.NoError(t, nc.Publish("x", make([]byte, 17)))
 	servertest.WaitUntil(t, "the connection to close", nc.IsClosed)
 	require.Equal(t, "Maximum Message Payload Exceeded", servertest.ClosedReason(t, s))
+}
+
+// TestOperatorSystemAccount: the operator names the system account; its
+// users reach the $SYS services, other accounts get their own view.
+func TestOperatorSystemAccount(t *testing.T) {
+	f := newOpFixture(t)
+	a := f.account("A", nil)
+	s, _ := f.start(nil)
+	require.NotNil(t, s.SystemAccount())
+	require.Equal(t, f.sysPub, s.SystemAccount().Name)
+	tok, seed := f.user(f.sysKP, nil, nil)
+	sys := servertest.Connect(t, s, userOpt(tok, seed))
+	resp, err := sys.Request("$SYS.REQ.SERVER.PING.VARZ", nil, 3*time.Second)
+	require.NoError(t, err)
+	require.Contains(t, string(resp.Data), s.ID())
+	// A user of another account asks who it is: $SYS.REQ.USER.INFO.
+	atok, aseed := f.user(a, nil, nil)
+	anc := servertest.Connect(t, s, userOpt(atok, aseed))
+	resp, err = anc.Request("$SYS.REQ.USER.INFO", nil, 3*time.Second)
+	require.NoError(t, err)
+	apub, _ := a.PublicKey()
+	require.Contains(t, string(resp.Data), apub)
 }
