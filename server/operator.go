@@ -648,3 +648,29 @@ func (s *Server) ResolveAccount(pub string) (*Account, error) {
 	}
 	return nil, fmt.Errorf("%w: %s", ErrAccountNotFound, pub)
 }
+
+// checkOperatorReload refuses a reload that turns operator mode on or off
+// or changes the trusted operators or keys, as upstream ("config reload
+// not supported for TrustedOperators"). The rest of the operator options
+// keep their values from the start.
+func (s *Server) checkOperatorReload(o *Options) error {
+	var oldOps, newOps, oldKeys, newKeys []string
+	keys := func(op *OperatorOptions) (ops, trusted []string) {
+		if op == nil {
+			return nil, nil
+		}
+		for _, x := range op.Operators {
+			ops = append(ops, x.PublicKey)
+		}
+		return ops, op.TrustedKeys
+	}
+	oldOps, oldKeys = keys(s.opts.Operator)
+	newOps, newKeys = keys(o.Operator)
+	if (s.opts.Operator == nil) != (o.Operator == nil) || !slices.Equal(oldOps, newOps) {
+		return fmt.Errorf("config reload not supported for TrustedOperators: old=%v, new=%v", oldOps, newOps)
+	}
+	if !slices.Equal(oldKeys, newKeys) {
+		return fmt.Errorf("config reload not supported for TrustedKeys: old=%v, new=%v", oldKeys, newKeys)
+	}
+	return nil
+}

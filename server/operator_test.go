@@ -626,3 +626,21 @@ func TestOperatorSystemAccount(t *testing.T) {
 	apub, _ := a.PublicKey()
 	require.Contains(t, string(resp.Data), apub)
 }
+
+func TestOperatorReloadRefused(t *testing.T) {
+	f := newOpFixture(t)
+	s, _ := f.start(nil)
+	o := s.Options()
+	o.Operator = nil
+	require.ErrorContains(t, s.Reload(o), "config reload not supported for TrustedOperators")
+	other := newOpFixture(t)
+	o.Operator = &server.OperatorOptions{Operators: []*auth.Operator{other.op}, Resolver: f.resolver}
+	require.ErrorContains(t, s.Reload(o), "config reload not supported for TrustedOperators")
+	o.Operator = &server.OperatorOptions{Operators: []*auth.Operator{f.op}, Resolver: f.resolver}
+	require.NoError(t, s.Reload(o))
+	// And a server without operators cannot reload into operator mode.
+	plain := servertest.Start(t, server.Options{})
+	po := plain.Options()
+	po.Operator = o.Operator
+	require.ErrorContains(t, plain.Reload(po), "config reload not supported for TrustedOperators")
+}

@@ -697,6 +697,9 @@ func (s *Server) reload(opts Options, changed []string, digest string) error {
 	}
 	s.reloadMu.Lock()
 	defer s.reloadMu.Unlock()
+	if err := s.checkOperatorReload(&opts); err != nil {
+		return err
+	}
 	ar, err := s.planAccounts(&opts)
 	if err != nil {
 		return err
