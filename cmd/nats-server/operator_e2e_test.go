@@ -5,6 +5,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -132,6 +133,18 @@ func TestOperatorModeE2E(t *testing.T) {
 	_, err = p.dial()
 	require.ErrorIs(t, err, nats.ErrAuthorization)
 	p.waitLog("authentication error")
+
+	// SIGHUP with the same file reloads; the JWT accounts and their
+	// clients stay.
+	p.signal(syscall.SIGHUP)
+	p.waitLog("Reloaded server configuration")
+	require.NoError(t, a.Flush())
+	require.NoError(t, b.Flush())
+	// Dropping the operator is refused, as upstream.
+	writeFile(t, conf, "system_account: "+st.sysPub+"\n")
+	p.signal(syscall.SIGHUP)
+	p.waitLog("config reload not supported for TrustedOperators")
+	require.NoError(t, a.Flush())
 }
 
 func TestOperatorInlineAndErrorsE2E(t *testing.T) {
