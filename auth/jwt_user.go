@@ -51,8 +51,8 @@ type JWTAuth struct {
 
 // NewJWTAuth returns the authenticator of operator mode. Accounts come
 // from src. defaultSentinel, when not "", is the user JWT (a bearer
-// token) a request without any credential authenticates with
-// (default_sentinel).
+// token) a request without a JWT authenticates with (default_sentinel),
+// as upstream: whatever else it carries, it becomes that user.
 func NewJWTAuth(src AccountSource, defaultSentinel string) *JWTAuth {
 	return &JWTAuth{src: src, sentinel: defaultSentinel, now: time.Now}
 }
@@ -61,12 +61,11 @@ func NewJWTAuth(src AccountSource, defaultSentinel string) *JWTAuth {
 func (j *JWTAuth) NeedsNonce() bool { return true }
 
 // Authenticate implements Authenticator. A request without a JWT gets
-// ErrNoMatch, unless a default sentinel is set and the request has no
-// credential at all.
+// ErrNoMatch, unless a default sentinel is set.
 func (j *JWTAuth) Authenticate(r *Request) (*Identity, error) {
 	token := r.JWT
 	if token == "" {
-		if j.sentinel == "" || r.hasCredentials() {
+		if j.sentinel == "" {
 			return nil, ErrNoMatch
 		}
 		token = j.sentinel

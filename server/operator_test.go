@@ -382,9 +382,11 @@ func TestOperatorBearerAndSentinel(t *testing.T) {
 	// A bearer JWT needs no signature: any seed signs the nonce.
 	_, anySeed := f.user(a, nil, nil)
 	servertest.Connect(t, s, userOpt(bearer, anySeed))
-	// No credentials: the sentinel.
+	// No credentials, or no JWT: the sentinel, as upstream.
 	nc := servertest.Connect(t, s)
 	require.NoError(t, nc.Flush())
+	nc2 := servertest.Connect(t, s, nats.UserInfo("a", "b"))
+	require.NoError(t, nc2.Flush())
 }
 
 func opWaitErr(t *testing.T, errs chan error, want string) {
