@@ -24,6 +24,7 @@ type operatorSetup struct {
 	preload                    map[string]string
 	credsA, credsB             string
 	credsLimited, credsExpired string
+	sentinel                   string
 	accA                       nkeys.KeyPair
 }
 
@@ -88,6 +89,13 @@ func newOperatorSetup(t *testing.T) *operatorSetup {
 		uc.Sub.Deny.Add("secret.>")
 	})
 	st.credsExpired = creds(accB, "expired", func(uc *jwt.UserClaims) { uc.Expires = time.Now().Add(-time.Hour).Unix() })
+	skp, _ := nkeys.CreateUser()
+	spub, _ := skp.PublicKey()
+	sc := jwt.NewUserClaims(spub)
+	sc.BearerToken = true
+	sc.Pub.Allow.Add("sentinel.>")
+	st.sentinel, err = sc.Encode(accB)
+	require.NoError(t, err)
 	return st
 }
 
@@ -187,9 +195,11 @@ func TestOperatorModeUpstreamE2E(t *testing.T) {
 	st := newOperatorSetup(t)
 	conf := st.config(t, "op.conf", `"`+st.opFile+`"`, "")
 	bad := st.config(t, "users.conf", `"`+st.opFile+`"`, "authorization { users: [ {user: a, password: b} ] }\n")
+	sentinelConf := st.config(t, "sentinel.conf", `"`+st.opFile+`"`, "default_sentinel: "+st.sentinel+"\n")
 	type result struct {
 		msg, limitErr, anonErr, usersErr, expiredErr string
 		permErrs                                     []string
+		sentinelErr                                  string
 	}
 	run := func(bin string) result {
 		var r result
@@ -228,6 +238,17 @@ func TestOperatorModeUpstreamE2E(t *testing.T) {
 			case <-time.After(3 * time.Second):
 				t.Fatalf("%s: missing permission error", bin)
 			}
+		}
+		sp := startBinary(t, bin, "-c", sentinelConf)
+		serrs := make(chan error, 2)
+		snc := sp.connect(nats.UserInfo("who", "ever"), nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) { serrs <- err }))
+		require.NoError(t, snc.Publish("other", nil))
+		require.NoError(t, snc.Flush())
+		select {
+		case err := <-serrs:
+			r.sentinelErr = err.Error()
+		case <-time.After(3 * time.Second):
+			t.Fatalf("%s: the sentinel's permissions were not applied", bin)
 		}
 		cmd := exec.Command(bin, "-c", bad)
 		out, _ := cmd.CombinedOutput()
