@@ -348,9 +348,14 @@ func (s *Server) withJWT(o *Options) *Options {
 		idx int // in c.Exports
 	}
 	exports := map[string][]exportRef{}
+	inBase := make(map[string]bool, len(c.Accounts))
+	for _, n := range c.Accounts {
+		inBase[n] = true
+	}
 	for _, pub := range pubs {
 		ac := claims[pub]
-		if !slices.Contains(c.Accounts, pub) {
+		if !inBase[pub] {
+			inBase[pub] = true
 			c.Accounts = append(c.Accounts, pub)
 		}
 		c.AccountLimits[pub] = jwtLimits(&ac.Limits)
@@ -391,7 +396,11 @@ func (s *Server) withJWT(o *Options) *Options {
 			exports[pub] = append(exports[pub], exportRef{e, len(c.Exports) - 1})
 		}
 	}
-	known := func(name string) bool { return slices.Contains(c.Accounts, name) || name == GlobalAccountName }
+	names := make(map[string]bool, len(c.Accounts))
+	for _, n := range c.Accounts {
+		names[n] = true
+	}
+	known := func(name string) bool { return names[name] || name == GlobalAccountName || name == c.SystemAccount }
 	for _, pub := range pubs {
 		ac := claims[pub]
 		n := 0
