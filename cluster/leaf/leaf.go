@@ -65,7 +65,6 @@ type Leaf struct {
 	closed bool
 	conns  map[*conn]struct{}
 	raw    map[net.Conn]struct{}
-	lds    map[string]string // account -> loop detection subject
 	// provisional numbers the INFO of a connection that handshakes TLS
 	// after INFO (it has no link, so no id, yet).
 	provisional uint64
@@ -102,7 +101,6 @@ func Start(s *server.Server, o *Options) (*Leaf, error) {
 		log:    log,
 		conns:  make(map[*conn]struct{}),
 		raw:    make(map[net.Conn]struct{}),
-		lds:    make(map[string]string),
 		dialer: o.Dialer,
 	}
 	if err := lf.validate(); err != nil {
@@ -345,16 +343,21 @@ func (lf *Leaf) untrackRaw(nc net.Conn) {
 	lf.mu.Unlock()
 }
 
-// ldsSubject is the loop detection subject of an account, made once.
+// ldsKey names an account of a server.
+type ldsKey struct {
+	s       *server.Server
+	account string
+}
+
+// ldsSubjects holds the loop detection subject of each account of each
+// server, made once: every leaf connection of the server, whatever Leaf
+// runs it, announces the same one.
+var ldsSubjects sync.Map
+
+// ldsSubject is the loop detection subject of an account.
 func (lf *Leaf) ldsSubject(account string) string {
-	lf.mu.Lock()
-	defer lf.mu.Unlock()
-	s := lf.lds[account]
-	if s == "" {
-		s = ldsPrefix + newNonce() + newNonce()
-		lf.lds[account] = s
-	}
-	return s
+	v, _ := ldsSubjects.LoadOrStore(ldsKey{lf.s, account}, ldsPrefix+newNonce()+newNonce())
+	return v.(string)
 }
 
 // newNonce is 11 random bytes in base64 URL encoding, as upstream's
