@@ -300,15 +300,16 @@ func (c *conn) clientHandshake(nc net.Conn) (net.Conn, bool) {
 	if r.TLSConfig != nil {
 		cfg = r.TLSConfig.Clone()
 	}
-	if cfg.ServerName == "" && net.ParseIP(c.url.Hostname()) == nil {
-		cfg.ServerName = c.url.Hostname()
-	}
 	if cfg.ServerName == "" {
-		// A URL with an IP: use the first configured host name, if any.
-		for _, u := range r.URLs {
-			if net.ParseIP(u.Hostname()) == nil {
-				cfg.ServerName = u.Hostname()
-				break
+		// The URL's host name; for an IP, the first configured host name
+		// (a URL learned from the hub has an IP), else the IP itself.
+		cfg.ServerName = c.url.Hostname()
+		if net.ParseIP(cfg.ServerName) != nil {
+			for _, u := range r.URLs {
+				if net.ParseIP(u.Hostname()) == nil {
+					cfg.ServerName = u.Hostname()
+					break
+				}
 			}
 		}
 	}
