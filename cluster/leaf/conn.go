@@ -780,6 +780,7 @@ func (c *conn) processConnect(arg []byte) error {
 		}
 	}
 	c.setAccount(account)
+	lf.replaceDuplicate(c)
 	// The leaf node learns the account it is bound to.
 	info := lf.info
 	info.CID = c.link.ID()
@@ -1059,4 +1060,39 @@ func versionAtLeast(v, min string) bool {
 func sameSecret(given, configured string) bool {
 	a, b := sha256.Sum256([]byte(given)), sha256.Sum256([]byte(configured))
 	return subtle.ConstantTimeCompare(a[:], b[:]) == 1
+}
+
+// replaceDuplicate closes an older accepted connection from the same
+// server (name and cluster) bound to the same accounts on both sides: the
+// remote reconnected before we noticed its old connection broke, or two
+// of its remotes bind to the same account here. As upstream, the new
+// connection stays.
+func (lf *Leaf) replaceDuplicate(c *conn) {
+	c.mu.Lock()
+	name, cluster, acc, racc := c.remoteName, c.remoteCluster, c.account, c.remoteAccount
+	c.mu.Unlock()
+	if name == "" || racc == "" {
+		return
+	}
+	var old *conn
+	lf.mu.Lock()
+	for x := range lf.conns {
+		if x == c || x.solicited || !x.isReady() {
+			continue
+		}
+		x.mu.Lock()
+		same := x.remoteName == name && x.remoteCluster == cluster && x.account == acc && x.remoteAccount == racc
+		x.mu.Unlock()
+		if same {
+			old = x
+			break
+		}
+	}
+	lf.mu.Unlock()
+	if old == nil {
+		return
+	}
+	old.sendErr(reasonText(ReasonDuplicateLeaf))
+	old.link.Close(ReasonDuplicateLeaf)
+	lf.log.Warn(c.prefix + " - Replacing connection from same server")
 }

@@ -150,3 +150,32 @@ func TestLeafClientOnLeafPort(t *testing.T) {
 	rc.ExpectClosed()
 	hlogs.WaitFor(t, "Leafnode connection closed: Wrong Port")
 }
+
+// A peer that never sends CONNECT is closed after the authorization
+// timeout; one that sends an LMSG over max_payload after its CONNECT is
+// closed with upstream's error; a second connection from the same server
+// and account replaces the first.
+func TestLeafBadPeers(t *testing.T) {
+	_, hub, hlogs := startHub(t, server.Options{MaxPayload: 1024}, leaf.Options{AuthTimeout: 100 * time.Millisecond})
+	rc := servertest.DialRaw(t, hub.Addr().String())
+	rc.ReadUntil("INFO ")
+	rc.ReadUntil("-ERR 'Authentication Timeout'")
+	rc.ExpectClosed()
+	hlogs.WaitFor(t, "Leafnode connection closed: Authentication Timeout")
+
+	connect := `CONNECT {"name":"peer","remote_account":"$G"}` + "\r\n"
+	big := servertest.DialRaw(t, hub.Addr().String())
+	big.Send(connect + "LMSG foo 2048\r\n")
+	big.ReadUntil("-ERR 'Maximum Payload Violation'")
+	big.ExpectClosed()
+
+	first := servertest.DialRaw(t, hub.Addr().String())
+	first.Send(connect)
+	first.ReadUntil(`"connect_info":true`)
+	second := servertest.DialRaw(t, hub.Addr().String())
+	second.Send(connect)
+	second.ReadUntil(`"connect_info":true`)
+	first.ReadUntil("-ERR 'Duplicate Remote LeafNode Connection'")
+	first.ExpectClosed()
+	hlogs.WaitFor(t, "Replacing connection from same server")
+}
