@@ -212,6 +212,9 @@ func (lf *Leaf) normalize() {
 			rc.FirstInfoTimeout = DefaultFirstInfoTimeout
 		}
 		if rc.DialTimeout <= 0 {
+			rc.DialTimeout = o.DialTimeout
+		}
+		if rc.DialTimeout <= 0 {
 			rc.DialTimeout = DefaultDialTimeout
 		}
 		if rc.TLSTimeout <= 0 {
