@@ -189,6 +189,14 @@ func (lf *Leaf) validate() error {
 		if err := exists(r.Account, "remote"); err != nil {
 			return err
 		}
+		if len(r.URLs) == 0 {
+			return errors.New("leaf: a remote has no URL")
+		}
+		for _, u := range r.URLs {
+			if IsWebsocketURL(u) {
+				return fmt.Errorf("%w: leafnode remote %s: websocket URLs (ws://, wss://) are not supported yet", server.ErrNotSupported, u.Redacted())
+			}
+		}
 	}
 	return nil
 }

@@ -1,6 +1,7 @@
 package leaf_test
 
 import (
+	"fmt"
 	"net"
 	"net/url"
 	"strings"
@@ -178,4 +179,24 @@ func TestLeafBadPeers(t *testing.T) {
 	first.ReadUntil("-ERR 'Duplicate Remote LeafNode Connection'")
 	first.ExpectClosed()
 	hlogs.WaitFor(t, "Replacing connection from same server")
+}
+
+// Thousands of LS+ in a burst are all registered: the last one's subject
+// gets its message.
+func TestLeafSubscriptionBurst(t *testing.T) {
+	hs, hub, _ := startHub(t, server.Options{}, leaf.Options{})
+	rc := servertest.DialRaw(t, hub.Addr().String())
+	var b strings.Builder
+	b.WriteString(`CONNECT {"name":"burst","remote_account":"$G"}` + "\r\n")
+	const n = 5000
+	for i := range n {
+		fmt.Fprintf(&b, "LS+ burst.%d\r\n", i)
+	}
+	b.WriteString("PING\r\n")
+	rc.Send(b.String())
+	rc.ReadUntil("PONG")
+	if err := servertest.Connect(t, hs).Publish(fmt.Sprintf("burst.%d", n-1), []byte("last")); err != nil {
+		t.Fatal(err)
+	}
+	rc.ReadUntil(fmt.Sprintf("LMSG burst.%d 4", n-1))
 }
