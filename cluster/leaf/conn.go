@@ -768,10 +768,12 @@ func (c *conn) processConnect(arg []byte) error {
 	c.remoteAccount = ci.RemoteAccount
 	c.mu.Unlock()
 	c.connectSeen = true
-	// The other side may declare itself the hub: we then announce as
-	// its spoke (the forwarding policy stays the hub's, fixed when the
-	// link was made).
+	// The other side may declare itself the hub: we are then its spoke,
+	// in what we announce and what we forward.
 	c.spoke.Store(ci.Hub)
+	if ci.Hub {
+		c.link.SetForward(spokeForward)
+	}
 	c.link.SetRemoteName(ci.Name)
 	c.link.SetHeaders(ci.Headers && !lf.s.Options().NoHeaderSupport)
 	if len(ci.DenyPub) > 0 {

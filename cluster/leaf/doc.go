@@ -65,8 +65,9 @@
 // ReasonClusterNamesIdentical, ReasonWrongGateway, ReasonWrongPort,
 // ReasonMissingAccount, ReasonMinimumVersion, upstream's texts). The hub
 // side forwards messages from every origin (server.DefaultForwardPolicy);
-// the spoke side (this server dialed a hub) nothing that came over a
-// route, as every server of a leaf cluster has its own connection.
+// the spoke side (this server dialed a hub, or the server that dialed us
+// said it is the hub: Remote.Hub) nothing that came over a route, as
+// every server of a leaf cluster has its own connection.
 //
 // Each connection is an interest listener of its own account
 // (Server.AddInterestListener, which replays the existing interest when

@@ -51,3 +51,36 @@ func TestConnectionsList(t *testing.T) {
 		t.Errorf("leaf side: %+v", e)
 	}
 }
+
+// A remote with hub set makes the dialing server the hub: the accepting
+// side becomes the spoke, and messages flow both ways.
+func TestRemoteHubRole(t *testing.T) {
+	as := servertest.Start(t, server.Options{})
+	acc, err := Start(as, &Options{Host: "127.0.0.1", Port: RandomPort})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(acc.Close)
+	ds := servertest.Start(t, server.Options{})
+	dial, err := Start(ds, &Options{Remotes: []*Remote{{URLs: []*url.URL{{Scheme: "nats-leaf", Host: acc.Addr().String()}}, Hub: true}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(dial.Close)
+	servertest.WaitUntil(t, "the connection", func() bool { return dial.NumConnections() == 1 && acc.NumConnections() == 1 })
+	if a, d := acc.connections(false)[0], dial.connections(false)[0]; !a.Spoke || d.Spoke {
+		t.Fatalf("accepting side spoke=%v, dialing side spoke=%v; want the accepting side to be the spoke", a.Spoke, d.Spoke)
+	}
+	sub, err := servertest.Connect(t, ds).SubscribeSync("to.hub")
+	if err != nil {
+		t.Fatal(err)
+	}
+	al := servertest.WatchInterest(t, as)
+	al.WaitFor(t, "to.hub", server.ConnLeaf, true)
+	if err := servertest.Connect(t, as).Publish("to.hub", []byte("x")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sub.NextMsg(servertest.DefaultWait); err != nil {
+		t.Fatal(err)
+	}
+}
