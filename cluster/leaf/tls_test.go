@@ -200,3 +200,15 @@ func TestLeafSubscriptionBurst(t *testing.T) {
 	}
 	rc.ReadUntil(fmt.Sprintf("LMSG burst.%d 4", n-1))
 }
+
+// A peer that stops answering PINGs is closed as stale, with upstream's
+// error.
+func TestLeafStalePeer(t *testing.T) {
+	_, hub, hlogs := startHub(t, server.Options{PingInterval: 50 * time.Millisecond, MaxPingsOut: 2}, leaf.Options{})
+	rc := servertest.DialRaw(t, hub.Addr().String())
+	rc.Send(`CONNECT {"name":"quiet","remote_account":"$G"}` + "\r\n")
+	rc.ReadUntil("PING")
+	rc.ReadUntil("-ERR 'Stale Connection'")
+	rc.ExpectClosed()
+	hlogs.WaitFor(t, "Leafnode connection closed: Stale Connection")
+}
