@@ -114,6 +114,7 @@ type conn struct {
 	nonce       []byte
 	imp         *denyList // messages from the peer dropped (deny_imports)
 	exp         *denyList // interest from the peer ignored (deny_exports)
+	js          *denyList // JetStream's subjects, which never cross
 	connectSeen bool
 	hubInfo     leafInfo // solicited: the hub's first INFO
 
@@ -401,13 +402,11 @@ func (lf *Leaf) runSolicited(nc net.Conn, u *url.URL, r *remote) {
 	c.mu.Unlock()
 	c.link.SetRemoteName(c.remoteName)
 	c.link.SetHeaders(info.Headers && !lf.s.Options().NoHeaderSupport)
-	if c.exp != nil {
-		c.link.SetFilter(c.exp)
-	}
+	c.setAccount(r.acc)
+	c.link.SetFilter(pairFilter{c.exp, c.js})
 	if len(info.LeafNodeURLs) > 0 {
 		r.addURLs(info.LeafNodeURLs)
 	}
-	c.setAccount(r.acc)
 	connect, err := c.connectProto(info.Headers)
 	if err != nil {
 		lf.log.Error(c.prefix + " - " + err.Error())
@@ -461,6 +460,10 @@ func (c *conn) setAccount(name string) {
 	c.mu.Lock()
 	c.account = name
 	c.mu.Unlock()
+	c.js = jsDenyClient
+	if sys := c.lf.s.SystemAccount(); sys != nil && sys.Name == name {
+		c.js = jsDenyAll
+	}
 	c.accountb = []byte(name)
 	c.lds = c.lf.ldsSubject(name)
 }
@@ -608,7 +611,7 @@ func (c *conn) HandleFrame(f *protocol.Frame) error {
 		if !c.isReady() {
 			return nil
 		}
-		if c.imp.denies(f.Subject) {
+		if c.imp.denies(f.Subject) || c.js.denies(f.Subject) {
 			return nil
 		}
 		hdr := -1
@@ -656,7 +659,7 @@ func (c *conn) processSub(f *protocol.Frame) error {
 	if bytes.HasPrefix(f.Subject, []byte(ldsPrefix)) && string(f.Subject) == c.lds {
 		return c.loopDetected(true)
 	}
-	if c.exp.denies(f.Subject) {
+	if c.exp.denies(f.Subject) || c.js.denies(f.Subject) {
 		lf.log.Debug(fmt.Sprintf("%s - Not permitted to deliver %q over the leafnode connection, ignoring its subscription", c.prefix, f.Subject))
 		return nil
 	}
@@ -776,12 +779,12 @@ func (c *conn) processConnect(arg []byte) error {
 	}
 	c.link.SetRemoteName(ci.Name)
 	c.link.SetHeaders(ci.Headers && !lf.s.Options().NoHeaderSupport)
-	if len(ci.DenyPub) > 0 {
-		if d, err := compileDeny("deny_pub", ci.DenyPub); err == nil && d != nil {
-			c.link.SetFilter(d)
-		}
-	}
 	c.setAccount(account)
+	var denyPub *denyList
+	if len(ci.DenyPub) > 0 {
+		denyPub, _ = compileDeny("deny_pub", ci.DenyPub) // an invalid subject denies nothing
+	}
+	c.link.SetFilter(pairFilter{denyPub, c.js})
 	lf.replaceDuplicate(c)
 	// The leaf node learns the account it is bound to.
 	info := lf.info
@@ -890,7 +893,7 @@ func (c *conn) interestChanged(ev server.InterestEvent) {
 	if c.spoke.Load() && !c.lf.local(&ev) {
 		return
 	}
-	if c.imp.deniesString(ev.Subject) {
+	if c.imp.deniesString(ev.Subject) || c.js.deniesString(ev.Subject) {
 		return
 	}
 	k := ikey{ev.Subject, ev.Queue}

@@ -91,7 +91,10 @@
 // the messages sent to the hub (and the hub's interest in them is
 // ignored); its DenyImports drop the hub's messages on those subjects,
 // keep our interest in them from the hub, and go to the hub in CONNECT
-// (deny_pub), which filters what it sends.
+// (deny_pub), which filters what it sends. JetStream's API ($JS.API.>,
+// $KV.>, $OBJ.>, and in the system account $JSC.> and $NRG.>) crosses
+// neither way, as upstream denies it between servers that are not one
+// JetStream domain extended over the link (which natsd does not do).
 //
 // # Concurrency
 //

@@ -512,3 +512,31 @@ func TestLeafStartRefuses(t *testing.T) {
 		}
 	}
 }
+
+// JetStream's API never crosses a leaf connection (upstream's deny for
+// sides that are not one extended domain): the hub's $JS.API interest is
+// not announced, and a request on it from the leaf does not cross.
+func TestLeafJetStreamAPIDenied(t *testing.T) {
+	hs, hub, _ := startHub(t, server.Options{}, leaf.Options{})
+	ls, spoke, _ := startLeaf(t, server.Options{}, remoteTo(hub, nil))
+	waitConns(t, spoke, 1)
+	ll := servertest.WatchInterest(t, ls)
+	hc, lc := servertest.Connect(t, hs), servertest.Connect(t, ls)
+	api := syncSub(t, hc, "$JS.API.>")
+	all := syncSub(t, hc, ">")
+	ll.WaitFor(t, ">", server.ConnLeaf, true)
+	if _, ok := ll.Find("$JS.API.>", server.ConnLeaf, true); ok {
+		t.Fatal("the hub announced $JS.API.> to its leaf")
+	}
+	for _, s := range []string{"$JS.API.INFO", "$KV.b.k", "app.x"} {
+		if err := lc.Publish(s, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if m := nextMsg(t, all); m.Subject != "app.x" {
+		t.Fatalf("the hub got %q first: JetStream's subjects crossed", m.Subject)
+	}
+	if m, err := api.NextMsg(10 * time.Millisecond); err == nil {
+		t.Fatalf("the hub's $JS.API subscriber got %q from the leaf", m.Subject)
+	}
+}
