@@ -996,11 +996,11 @@ func (c *conn) onClose(reason server.LinkCloseReason) {
 	lf.mu.Unlock()
 	byLink.Delete(c.link)
 	c.mu.Lock()
-	account := c.account
+	remote := c.remoteName
 	c.mu.Unlock()
 	line := c.prefix + " - Leafnode connection closed: " + reasonText(reason)
-	if account != "" {
-		line += " - Account: " + account
+	if remote != "" {
+		line += " - Remote: " + remote
 	}
 	lf.log.Info(line)
 }
