@@ -125,6 +125,9 @@ type conn struct {
 	spoke    atomic.Bool // we are the spoke: only local interest goes out
 	tlsConn  *tls.Conn   // the TLS connection, nil for plain
 	ready    atomic.Bool
+	// registered: an accepted connection whose CONNECT was accepted (a
+	// later one from the same server replaces it).
+	registered atomic.Bool
 
 	mu            sync.Mutex
 	remoteName    string
@@ -167,6 +170,8 @@ func (lf *Leaf) accepted(nc net.Conn) {
 	info := lf.info
 	info.Nonce = string(c.nonce)
 	info.Cluster = lf.s.ClusterName()
+	si := lf.s.ServerInfo()
+	info.JetStream, info.Domain = si.JetStream, si.Domain
 	info.LeafNodeURLs = []string{lf.info.IP}
 	if lf.o.NoAdvertise {
 		// Upstream's remotes refuse an INFO without leaf node URLs.
@@ -484,6 +489,8 @@ func (c *conn) connectProto(headers bool) ([]byte, error) {
 		DenyPub:       r.r.DenyImports,
 		RemoteAccount: r.acc,
 	}
+	si := lf.s.ServerInfo()
+	ci.JetStream, ci.Domain = si.JetStream, si.Domain
 	switch {
 	case r.r.Credentials != "":
 		lf.log.Debug(fmt.Sprintf("%s - Authenticating with credentials file %q", c.prefix, r.r.Credentials))
@@ -786,6 +793,7 @@ func (c *conn) processConnect(arg []byte) error {
 	}
 	c.link.SetFilter(pairFilter{denyPub, c.js})
 	lf.replaceDuplicate(c)
+	c.registered.Store(true)
 	// The leaf node learns the account it is bound to.
 	info := lf.info
 	info.CID = c.link.ID()
@@ -793,6 +801,8 @@ func (c *conn) processConnect(arg []byte) error {
 	info.LeafNodeURLs = []string{lf.info.IP}
 	info.RemoteAccount = account
 	info.ConnectInfo = true
+	si := lf.s.ServerInfo()
+	info.JetStream, info.Domain = si.JetStream, si.Domain
 	b, _ := json.Marshal(&info)
 	_ = c.link.Write(protocol.AppendInfo(nil, b))
 	c.finish()
@@ -1082,7 +1092,7 @@ func (lf *Leaf) replaceDuplicate(c *conn) {
 	var old *conn
 	lf.mu.Lock()
 	for x := range lf.conns {
-		if x == c || x.solicited || !x.isReady() {
+		if x == c || x.solicited || !x.registered.Load() || x.link.Closed() {
 			continue
 		}
 		x.mu.Lock()
