@@ -116,7 +116,6 @@ type conn struct {
 	exp         *denyList // interest from the peer ignored (deny_exports)
 	js          *denyList // JetStream's subjects, which never cross
 	connectSeen bool
-	hubInfo     leafInfo // solicited: the hub's first INFO
 
 	// set once the handshake binds the account (before ready)
 	account  string
@@ -172,11 +171,9 @@ func (lf *Leaf) accepted(nc net.Conn) {
 	info.Cluster = lf.s.ClusterName()
 	si := lf.s.ServerInfo()
 	info.JetStream, info.Domain = si.JetStream, si.Domain
+	// Always this server's URL, even with no_advertise: upstream's remotes
+	// take an INFO without leaf node URLs for another port's.
 	info.LeafNodeURLs = []string{lf.info.IP}
-	if lf.o.NoAdvertise {
-		// Upstream's remotes refuse an INFO without leaf node URLs.
-		info.LeafNodeURLs = []string{lf.info.IP}
-	}
 	conn := net.Conn(nc)
 	tlsOn := lf.o.TLSConfig != nil
 	if tlsOn && lf.o.TLSHandshakeFirst {
@@ -393,7 +390,6 @@ func (lf *Leaf) runSolicited(nc net.Conn, u *url.URL, r *remote) {
 		pre = bytes.Clone(pre)
 	}
 	lf.untrackRaw(nc)
-	c.hubInfo = info
 	c.nonce = []byte(info.Nonce)
 	if !c.newLink(conn) {
 		return
