@@ -753,9 +753,31 @@ func (c *conn) processConnect(arg []byte) error {
 		return &connError{text: text, reason: ReasonWrongGateway}
 	}
 	if mv := lf.o.MinVersion; mv != "" && !versionAtLeast(ci.Version, mv) {
+		// As upstream: an INFO first (a recent remote closes without one
+		// after two seconds), the error, and the connection held a while
+		// so that the remote does not dial again at once.
+		info := lf.info
+		info.CID, info.LeafNodeURLs, info.ConnectInfo = c.link.ID(), []string{lf.info.IP}, true
+		b, _ := json.Marshal(&info)
+		_ = c.link.Write(protocol.AppendInfo(nil, b))
 		text := fmt.Sprintf("connection rejected since minimum version required is %q", mv)
 		lf.log.Error(c.prefix + " - " + text)
-		return &connError{text: text, reason: ReasonMinimumVersion}
+		c.sendErr(text)
+		c.mu.Lock()
+		if c.authTimer != nil {
+			c.authTimer.Stop()
+			c.authTimer = nil
+		}
+		c.mu.Unlock()
+		t := time.NewTimer(minVersionHold)
+		select {
+		case <-t.C:
+		case <-lf.g.Done():
+			t.Stop()
+		case <-c.link.Done():
+			t.Stop()
+		}
+		return &connError{reason: ReasonMinimumVersion}
 	}
 	account, err := c.authenticate(&ci)
 	if err != nil {

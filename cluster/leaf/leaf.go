@@ -31,6 +31,9 @@ var (
 // Delays after which a remote dials again when the hub refused it for a
 // loop or for having our cluster's name (upstream's 30 seconds).
 var (
+	// minVersionHold is how long a leaf node older than min_version is
+	// held after its error before the connection closes (upstream's 5s).
+	minVersionHold            = 5 * time.Second
 	loopReconnectDelay        = 30 * time.Second
 	sameClusterReconnectDelay = 30 * time.Second
 )
