@@ -137,7 +137,7 @@ func (c *client) callout(sa *serverAuth, req *auth.Request, opts *connectOpts) (
 		s.log.Warn(err.Error())
 		return nil, err
 	}
-	resp, err := s.callout.request(s, co.Account, ex, timeout)
+	resp, err := s.callout.request(s, co.Account, ex, timeout, c.done)
 	if err != nil {
 		return nil, err
 	}
@@ -164,8 +164,9 @@ func (t *calloutTransport) serverXKey() (nkeys.KeyPair, error) {
 }
 
 // request sends ex's request in account and waits up to timeout for the
-// reply's payload.
-func (t *calloutTransport) request(s *Server, account string, ex *auth.CalloutExchange, timeout time.Duration) ([]byte, error) {
+// reply's payload, or until cancel closes (the client went away: its
+// auth timer, which started earlier, fires first).
+func (t *calloutTransport) request(s *Server, account string, ex *auth.CalloutExchange, timeout time.Duration, cancel <-chan struct{}) ([]byte, error) {
 	l, err := t.link(s, account)
 	if err != nil {
 		text := "Error setting up reply subscription for auth request: " + err.Error()
@@ -200,6 +201,7 @@ func (t *calloutTransport) request(s *Server, account string, ex *auth.CalloutEx
 	case <-timer.C:
 	case <-l.sess.Done():
 	case <-s.quit:
+	case <-cancel:
 	}
 	text := "Authorization callout response not received in time on account " + strconv.Quote(account)
 	s.log.Debug(text)

@@ -1,0 +1,148 @@
+package main
+
+// The auth callout end to end, with the built binary and, when
+// NATSD_UPSTREAM_SERVER names upstream's, with upstream's: a callout
+// service written with nats.go and jwt/v2, encrypted with xkey.
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nats-io/jwt/v2"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nkeys"
+	"github.com/stretchr/testify/require"
+
+	"natsd.dev/server/servertest"
+)
+
+func TestAuthCalloutE2E(t *testing.T) {
+	t.Run("natsd", func(t *testing.T) { testAuthCallout(t, binary) })
+	t.Run("upstream", func(t *testing.T) {
+		up := os.Getenv("NATSD_UPSTREAM_SERVER")
+		if up == "" {
+			t.Skip("NATSD_UPSTREAM_SERVER is not set")
+		}
+		testAuthCallout(t, up)
+	})
+}
+
+func testAuthCallout(t *testing.T, bin string) {
+	issuer, err := nkeys.CreateAccount()
+	require.NoError(t, err)
+	issuerPub, _ := issuer.PublicKey()
+	svcX, err := nkeys.CreateCurveKeys()
+	require.NoError(t, err)
+	svcXPub, _ := svcX.PublicKey()
+	conf := writeFile(t, filepath.Join(t.TempDir(), "callout.conf"), fmt.Sprintf(`
+accounts {
+  AUTH { users: [ { user: auth, password: pwd } ] }
+  APP {}
+}
+authorization {
+  timeout: 2
+  auth_callout {
+    issuer: %s
+    auth_users: [ auth ]
+    account: AUTH
+    xkey: %s
+  }
+}
+`, issuerPub, svcXPub))
+	p := startBinary(t, bin, "-c", conf)
+
+	// The service: alice/secret goes to APP with permissions on app.>;
+	// "garbage" gets garbage; everyone else an error.
+	svc := p.connect(nats.UserInfo("auth", "pwd"))
+	svcErrs := make(chan error, 8)
+	_, err = svc.Subscribe("$SYS.REQ.USER.AUTH", func(m *nats.Msg) {
+		serverX := m.Header.Get("Nats-Server-Xkey")
+		data, err := svcX.Open(m.Data, serverX)
+		if err != nil {
+			svcErrs <- err
+			return
+		}
+		req, err := jwt.DecodeAuthorizationRequestClaims(string(data))
+		if err != nil {
+			svcErrs <- err
+			return
+		}
+		rc := jwt.NewAuthorizationResponseClaims(req.UserNkey)
+		rc.Audience = req.Server.ID
+		co := req.ConnectOptions
+		switch {
+		case co.Username == "garbage":
+			_ = m.Respond([]byte("garbage"))
+			return
+		case co.Username == "alice" && co.Password == "secret":
+			uc := jwt.NewUserClaims(req.UserNkey)
+			uc.Audience = "APP"
+			uc.Name = "alice"
+			uc.Pub.Allow.Add("app.>")
+			uc.Sub.Allow.Add("app.>")
+			if rc.Jwt, err = uc.Encode(issuer); err != nil {
+				svcErrs <- err
+				return
+			}
+		default:
+			rc.Error = "bad credentials"
+		}
+		tok, err := rc.Encode(issuer)
+		if err != nil {
+			svcErrs <- err
+			return
+		}
+		sealed, err := svcX.Seal([]byte(tok), serverX)
+		if err != nil {
+			svcErrs <- err
+			return
+		}
+		_ = m.Respond(sealed)
+	})
+	require.NoError(t, err)
+	require.NoError(t, svc.Flush())
+
+	errs := make(chan error, 4)
+	alice := p.connect(nats.UserInfo("alice", "secret"),
+		nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) { errs <- err }))
+	sub, err := alice.SubscribeSync("app.>")
+	require.NoError(t, err)
+	require.NoError(t, alice.Publish("app.hello", []byte("hi")))
+	m, err := sub.NextMsg(5 * time.Second)
+	require.NoError(t, err)
+	require.Equal(t, "hi", string(m.Data))
+	require.NoError(t, alice.Publish("elsewhere", nil))
+	select {
+	case err := <-errs:
+		require.Contains(t, err.Error(), `Permissions Violation for Publish to "elsewhere"`)
+	case <-time.After(5 * time.Second):
+		t.Fatal("no permissions violation")
+	}
+	// APP is not AUTH: the service does not see alice's messages.
+	spy, err := svc.SubscribeSync("app.>")
+	require.NoError(t, err)
+	require.NoError(t, svc.Flush())
+	require.NoError(t, alice.Publish("app.hello", []byte("again")))
+	_, err = sub.NextMsg(5 * time.Second)
+	require.NoError(t, err)
+	servertest.ExpectNoMsg(t, spy, alice, svc)
+
+	for _, tc := range []struct{ user, pass, log string }{
+		{"alice", "wrong", "Auth callout service returned an error: bad credentials"},
+		{"garbage", "x", "authentication error"},
+	} {
+		_, err := p.dial(nats.UserInfo(tc.user, tc.pass))
+		require.Error(t, err, tc.user)
+		require.Contains(t, strings.ToLower(err.Error()), "authorization violation")
+		p.waitLog(tc.log)
+	}
+	select {
+	case err := <-svcErrs:
+		t.Fatal(err)
+	default:
+	}
+}
