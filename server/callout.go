@@ -119,7 +119,11 @@ func (c *client) callout(sa *serverAuth, req *auth.Request, opts *connectOpts) (
 		srvInfo.Cluster = *cn
 	}
 	ci := auth.CalloutClient{Host: c.host, ID: c.cid, Kind: "Client", Type: "nats"}
-	if c.ws {
+	switch {
+	case c.sess != nil: // a front end's user (MQTT)
+		ci.Kind, ci.Type, ci.MQTT = c.sess.kind, c.sess.typ, c.sess.mqtt
+		ci.Name, ci.Lang, ci.Version = c.name, c.lang, c.version
+	case c.ws:
 		ci.Type = "websocket"
 	}
 	switch {

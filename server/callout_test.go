@@ -12,6 +12,7 @@ import (
 	"github.com/nats-io/nkeys"
 	"github.com/stretchr/testify/require"
 
+	"natsd.dev/auth"
 	"natsd.dev/server"
 	"natsd.dev/server/servertest"
 	"natsd.dev/server/snapshot"
@@ -323,4 +324,26 @@ func TestCalloutXKey(t *testing.T) {
 		t.Fatal(err)
 	default:
 	}
+}
+
+// A front end's user (an MQTT client attached as a session) goes through
+// the callout too, as upstream's MQTT clients do.
+func TestCalloutSession(t *testing.T) {
+	cs := newCalloutService(t)
+	cs.answer = aliceOnly(cs)
+	s := servertest.StartConfig(t, calloutConfig(cs.issuerKey(t), ""))
+	cs.serve(t, s, "auth", "pwd")
+	sess, err := s.Attach(server.SessionOptions{User: "alice", Password: "secret", ConnKind: auth.KindMQTT, Type: "mqtt", MQTTClient: "dev-1"})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = sess.Close() })
+	require.Equal(t, "APP", sess.Account())
+	require.Equal(t, "alice", sess.User())
+	req := <-cs.reqs
+	require.Equal(t, "mqtt", req.ClientInformation.Type)
+	require.Equal(t, "dev-1", req.ClientInformation.MQTT)
+	require.True(t, sess.MayPublish("app.x"))
+	require.False(t, sess.MayPublish("other"))
+
+	_, err = s.Attach(server.SessionOptions{User: "alice", Password: "wrong", ConnKind: auth.KindMQTT, Type: "mqtt"})
+	require.Error(t, err)
 }
