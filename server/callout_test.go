@@ -30,21 +30,21 @@ type calloutService struct {
 	errs   chan error
 }
 
-func newCalloutService(t *testing.T) *calloutService {
+func newCalloutService(t testing.TB) *calloutService {
 	t.Helper()
 	kp, err := nkeys.CreateAccount()
 	require.NoError(t, err)
 	return &calloutService{issuer: kp, reqs: make(chan *jwt.AuthorizationRequestClaims, 16), errs: make(chan error, 16)}
 }
 
-func (cs *calloutService) issuerKey(t *testing.T) string {
+func (cs *calloutService) issuerKey(t testing.TB) string {
 	pub, err := cs.issuer.PublicKey()
 	require.NoError(t, err)
 	return pub
 }
 
 // serve connects to s as an auth user and answers requests.
-func (cs *calloutService) serve(t *testing.T, s *server.Server, user, pass string) *nats.Conn {
+func (cs *calloutService) serve(t testing.TB, s *server.Server, user, pass string) *nats.Conn {
 	t.Helper()
 	nc := servertest.Connect(t, s, nats.UserInfo(user, pass))
 	_, err := nc.Subscribe("$SYS.REQ.USER.AUTH", func(m *nats.Msg) {
@@ -346,4 +346,29 @@ func TestCalloutSession(t *testing.T) {
 
 	_, err = s.Attach(server.SessionOptions{User: "alice", Password: "wrong", ConnKind: auth.KindMQTT, Type: "mqtt"})
 	require.Error(t, err)
+}
+
+// BenchmarkCalloutConnect is a client's connect through the callout,
+// handshake to the first PONG, with the service in the same process.
+func BenchmarkCalloutConnect(b *testing.B) {
+	cs := newCalloutService(b)
+	cs.reqs = make(chan *jwt.AuthorizationRequestClaims, 1)
+	answer := aliceOnly(cs)
+	cs.answer = func(req *jwt.AuthorizationRequestClaims) []byte {
+		select {
+		case <-cs.reqs: // keep the channel from filling
+		default:
+		}
+		return answer(req)
+	}
+	s := servertest.StartConfig(b, calloutConfig(cs.issuerKey(b), ""))
+	cs.serve(b, s, "auth", "pwd")
+	b.ReportAllocs()
+	for b.Loop() {
+		nc, err := nats.Connect(s.ClientURL(), nats.UserInfo("alice", "secret"), nats.NoReconnect())
+		if err != nil {
+			b.Fatal(err)
+		}
+		nc.Close()
+	}
 }
