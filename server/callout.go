@@ -22,13 +22,32 @@ import (
 // calloutTransport is the server's side of callouts: its keys and one
 // session per callout account that sends requests and takes replies.
 type calloutTransport struct {
-	// kp is the server's nkey: its public key is the server id; it signs
-	// the requests. Set at New, never changed.
-	kp nkeys.KeyPair
+	// kp is the server's nkey: its public key (id) is the server id; it
+	// signs the requests. xkp is its curve key (public key xpub, in INFO
+	// as upstream's "xkey"), which encrypted responses are sealed for.
+	// Set at New, never changed.
+	kp, xkp  nkeys.KeyPair
+	id, xpub string
 
 	mu    sync.Mutex
-	xkp   nkeys.KeyPair // the server's curve key, made with the first encrypted request
 	links map[string]*calloutLink
+}
+
+// newCalloutTransport makes the server's keys.
+func newCalloutTransport() (*calloutTransport, error) {
+	t := &calloutTransport{}
+	var err error
+	if t.kp, err = nkeys.CreateServer(); err == nil {
+		if t.id, err = t.kp.PublicKey(); err == nil {
+			if t.xkp, err = nkeys.CreateCurveKeys(); err == nil {
+				t.xpub, err = t.xkp.PublicKey()
+			}
+		}
+	}
+	if err != nil {
+		return nil, errors.New("server: generating id: " + err.Error())
+	}
+	return t, nil
 }
 
 // calloutLink is the session of one callout account.
@@ -38,20 +57,6 @@ type calloutLink struct {
 	mu      sync.Mutex
 	seq     uint64
 	pending map[string]chan []byte
-}
-
-// newServerKey makes the server's nkey and returns it with its public
-// key, the server id.
-func newServerKey() (nkeys.KeyPair, string, error) {
-	kp, err := nkeys.CreateServer()
-	if err != nil {
-		return nil, "", errors.New("server: generating id: " + err.Error())
-	}
-	id, err := kp.PublicKey()
-	if err != nil {
-		return nil, "", errors.New("server: generating id: " + err.Error())
-	}
-	return kp, id, nil
 }
 
 // needsCallout reports whether a client that the chain authenticated as
@@ -104,14 +109,7 @@ func (c *client) callout(sa *serverAuth, req *auth.Request, opts *connectOpts) (
 		s.log.Warn(text)
 		return nil, &auth.CalloutError{Text: text}
 	}
-	keys := auth.CalloutKeys{Server: s.callout.kp}
-	if co.XKey != "" {
-		xkp, err := s.callout.serverXKey()
-		if err != nil {
-			return nil, &auth.CalloutError{Text: "Error encrypting auth request claim on account " + strconv.Quote(co.Account) + ": " + err.Error()}
-		}
-		keys.XKey = xkp
-	}
+	keys := auth.CalloutKeys{Server: s.callout.kp, XKey: s.callout.xkp}
 	s.mu.Lock()
 	srvInfo := auth.CalloutServer{Name: s.info.Name, Host: s.info.Host, ID: s.info.ID, Version: s.info.Version, Tags: s.opts.Tags}
 	s.mu.Unlock()
@@ -151,20 +149,6 @@ func (c *client) callout(sa *serverAuth, req *auth.Request, opts *connectOpts) (
 		return nil, err
 	}
 	return id, nil
-}
-
-// serverXKey returns the server's curve key, made on first use.
-func (t *calloutTransport) serverXKey() (nkeys.KeyPair, error) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if t.xkp == nil {
-		kp, err := nkeys.CreateCurveKeys()
-		if err != nil {
-			return nil, err
-		}
-		t.xkp = kp
-	}
-	return t.xkp, nil
 }
 
 // request sends ex's request in account and waits up to timeout for the

@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -315,6 +316,13 @@ func TestCalloutXKey(t *testing.T) {
 	nc := servertest.Connect(t, s, nats.UserInfo("alice", "secret"))
 	req := <-cs.reqs
 	require.True(t, nkeys.IsValidPublicCurveKey(req.Server.XKey), "request names the server's xkey")
+	// INFO advertises the same key, as upstream's "xkey".
+	var info struct {
+		XKey string `json:"xkey"`
+	}
+	line := servertest.DialClient(t, s).Info
+	require.NoError(t, json.Unmarshal([]byte(strings.TrimPrefix(line, "INFO ")), &info), line)
+	require.Equal(t, req.Server.XKey, info.XKey)
 	sub, err := nc.SubscribeSync("app.y")
 	require.NoError(t, err)
 	require.NoError(t, nc.Publish("app.y", []byte("sealed")))

@@ -131,7 +131,7 @@ type Server struct {
 	tlsState  atomic.Pointer[tlsState]
 
 	linkState
-	callout    calloutTransport // auth callout keys and sessions (callout.go)
+	callout    *calloutTransport // the server's keys, auth callout sessions (callout.go)
 	nextCID    atomic.Uint64
 	stats      Stats
 	monitoring monState
@@ -209,6 +209,7 @@ type Info struct {
 	RemoteAccount     string   `json:"remote_account,omitempty"`
 	IsSystemAccount   bool     `json:"acc_is_sys,omitempty"`
 	APILevel          int      `json:"api_lvl,omitempty"`
+	XKey              string   `json:"xkey,omitempty"` // the server's public curve key
 }
 
 // New validates opts and returns a server that is not yet listening.
@@ -223,10 +224,11 @@ func New(opts Options) (*Server, error) {
 	if int64(opts.MaxPayload) > opts.MaxPending {
 		return nil, fmt.Errorf("%w: max_payload (%d) can not be higher than max_pending (%d)", ErrBadOptions, opts.MaxPayload, opts.MaxPending)
 	}
-	kp, id, err := newServerKey() // callout.go
+	keys, err := newCalloutTransport() // the server's nkey and curve key (callout.go)
 	if err != nil {
 		return nil, err
 	}
+	id := keys.id
 	logh := new(logswap.Handler)
 	logh.Set(opts.Logger)
 	log := slog.New(logh)
@@ -239,7 +241,7 @@ func New(opts Options) (*Server, error) {
 		clients:   make(map[uint64]*client),
 		accounts:  make(map[string]*Account),
 		quit:      make(chan struct{}),
-		callout:   calloutTransport{kp: kp},
+		callout:   keys,
 	}
 	if opts.TLSMap && !tlsVerifies(opts.TLSConfig) {
 		return nil, fmt.Errorf("%w: verify_and_map needs TLS with verified client certificates", ErrBadOptions)
@@ -291,6 +293,7 @@ func New(opts Options) (*Server, error) {
 		Headers:      !opts.NoHeaderSupport,
 		MaxPayload:   opts.MaxPayload,
 		AuthRequired: sa.chain != nil,
+		XKey:         keys.xpub,
 		TLSRequired:  opts.TLSConfig != nil,
 		TLSVerify:    tlsVerifies(opts.TLSConfig),
 	}
