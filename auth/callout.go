@@ -246,6 +246,9 @@ func (ex *CalloutExchange) Decide(resp []byte, hasAccount func(name string) bool
 	if uc.Subject != ex.user {
 		return nil, calloutErr("Expected authorized user of %q but got %q on account %q", ex.user, uc.Subject, acc)
 	}
+	if !calloutInTimes(uc.Times, uc.Locale, time.Now()) {
+		return nil, calloutErr("authorized user on account %q outside of valid connect times", acc)
+	}
 	kinds, err := calloutConnKinds(uc.AllowedConnectionTypes)
 	if err != nil {
 		return nil, calloutErr("authorized user on account %q using invalid connection type", acc)
@@ -435,4 +438,45 @@ func parseCallout(e *confparse.Decoder, ent *confparse.Entry) *Callout {
 		return nil
 	}
 	return c
+}
+
+// calloutInTimes reports whether now falls in one of a user JWT's connect
+// time ranges ("15:04:05" start and end, in locale, the server's local
+// time when empty; a range whose end is before its start spans midnight).
+// No range means any time; a range or locale that does not parse allows
+// none, as upstream.
+func calloutInTimes(ranges []jwt.TimeRange, locale string, now time.Time) bool {
+	if len(ranges) == 0 {
+		return true
+	}
+	loc := time.Local
+	if locale != "" {
+		var err error
+		if loc, err = time.LoadLocation(locale); err != nil {
+			return false
+		}
+	}
+	now = now.In(loc)
+	y, m, d := now.Date()
+	at := func(s string) (time.Time, bool) {
+		t, err := time.ParseInLocation("15:04:05", s, loc)
+		if err != nil {
+			return time.Time{}, false
+		}
+		return time.Date(y, m, d, t.Hour(), t.Minute(), t.Second(), 0, loc), true
+	}
+	for _, r := range ranges {
+		start, ok1 := at(r.Start)
+		end, ok2 := at(r.End)
+		if !ok1 || !ok2 {
+			return false
+		}
+		switch {
+		case start.Before(now) && end.After(now):
+			return true
+		case start.After(end) && (end.After(now) || start.Before(now)):
+			return true // across midnight: before its end, or after its start
+		}
+	}
+	return false
 }

@@ -201,6 +201,15 @@ func TestCalloutExchange(t *testing.T) {
 		if id.Name != "alice" || id.Account != "APP" || id.Checker.CanPublish([]byte("x")) || !id.Checker.CanPublish([]byte("app.1")) {
 			t.Fatalf("identity %+v", id)
 		}
+		// A user JWT with connect times admits within them.
+		ex, req = f.exchange(t)
+		if _, err := ex.Decide(f.answer(t, req, "APP", func(uc *jwt.UserClaims) {
+			uc.Locale = "UTC"
+			now := time.Now().UTC()
+			uc.Times = []jwt.TimeRange{{Start: now.Add(-time.Hour).Format("15:04:05"), End: now.Add(time.Hour).Format("15:04:05")}}
+		}), known); err != nil {
+			t.Fatal(err)
+		}
 		if r := id.Checker.Response(); r == nil || r.MaxMsgs != auth.DefaultResponseMaxMsgs || r.Expires != auth.DefaultResponseExpires {
 			t.Fatalf("response permission %+v", r)
 		}
@@ -237,6 +246,14 @@ func TestCalloutExchangeRejects(t *testing.T) {
 			req.Server.ID, _ = kp.PublicKey()
 			return f.answer(t, req, "APP", nil)
 		}, "Auth callout violation: auth callout response is not for server"},
+		{"connect times", func(req *jwt.AuthorizationRequestClaims) []byte {
+			return f.answer(t, req, "APP", func(uc *jwt.UserClaims) {
+				// A one-second window twelve hours away.
+				at := time.Now().UTC().Add(12 * time.Hour)
+				uc.Locale = "UTC"
+				uc.Times = []jwt.TimeRange{{Start: at.Format("15:04:05"), End: at.Add(time.Second).Format("15:04:05")}}
+			})
+		}, `Authorized user on account "AUTH" outside of valid connect times`},
 		{"service error", func(req *jwt.AuthorizationRequestClaims) []byte {
 			rc := jwt.NewAuthorizationResponseClaims(req.UserNkey)
 			rc.Audience, rc.Error = req.Server.ID, "nope"

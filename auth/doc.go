@@ -144,6 +144,7 @@
 // of the callout account. NewExchange signs (ed25519) and, with an xkey,
 // seals; Decide verifies two signatures: about 0.3 ms per callout on a
 // small machine, 0.6 ms with encryption (BenchmarkCalloutExchange).
-// User JWT limits (subs, data, payload, source networks, connect times)
-// and the JWT's expiry as a disconnect time are not applied yet.
+// Decide applies the user JWT's connect times (times, locale) and
+// allowed connection types; its limits (subs, data, payload, source
+// networks) and its expiry as a disconnect time are not applied yet.
 package auth
