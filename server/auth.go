@@ -63,6 +63,9 @@ func newServerAuth(o *Options, accs map[string]*Account) (*serverAuth, error) {
 			return nil, fmt.Errorf("%w: user %q: account %q does not exist", ErrBadOptions, name, u.Account)
 		}
 	}
+	if err := checkCallout(cfg.Callout, accs); err != nil { // callout.go
+		return nil, err
+	}
 	chain, err := cfg.Chain(o.TLSMap)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrBadOptions, err)

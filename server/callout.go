@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"strconv"
 	"sync"
 	"time"
@@ -57,6 +58,20 @@ type calloutLink struct {
 	mu      sync.Mutex
 	seq     uint64
 	pending map[string]chan []byte
+}
+
+// checkCallout refuses allowed_accounts that name no account of accs, as
+// upstream's configuration check does.
+func checkCallout(co *auth.Callout, accs map[string]*Account) error {
+	if co == nil {
+		return nil
+	}
+	for _, a := range co.AllowedAccounts {
+		if accs[a] == nil {
+			return fmt.Errorf("%w: auth_callout allowed account %q not found in configured accounts", ErrBadOptions, a)
+		}
+	}
+	return nil
 }
 
 // needsCallout reports whether a client that the chain authenticated as

@@ -380,3 +380,38 @@ func BenchmarkCalloutConnect(b *testing.B) {
 		nc.Close()
 	}
 }
+
+// allowed_accounts limits the callout to the users of those accounts (and
+// clients that are no configured user); it must name existing accounts.
+func TestCalloutAllowedAccounts(t *testing.T) {
+	cs := newCalloutService(t)
+	cs.answer = aliceOnly(cs)
+	conf := `
+accounts {
+  AUTH { users: [ { user: auth, password: pwd } ] }
+  APP {}
+  LOCAL { users: [ { user: local, password: lpwd } ] }
+  OTHER { users: [ { user: other, password: opwd } ] }
+}
+authorization {
+  auth_callout {
+    issuer: ` + cs.issuerKey(t) + `
+    auth_users: [ auth ]
+    account: AUTH
+    allowed_accounts: [ OTHER ]
+  }
+}
+`
+	s := servertest.StartConfig(t, conf)
+	cs.serve(t, s, "auth", "pwd")
+	servertest.Connect(t, s, nats.UserInfo("local", "lpwd")) // LOCAL is not delegated
+	servertest.Connect(t, s, nats.UserInfo("alice", "secret"))
+	require.Equal(t, "alice", (<-cs.reqs).ConnectOptions.Username)
+	_, err := nats.Connect(s.ClientURL(), nats.UserInfo("other", "opwd"), nats.NoReconnect())
+	require.Error(t, err, "OTHER's users go through the callout, which refuses them")
+	require.Equal(t, "other", (<-cs.reqs).ConnectOptions.Username)
+
+	_, err = server.New(servertest.ConfigOptions(t, strings.Replace(conf, "[ OTHER ]", "[ NOPE ]", 1)))
+	require.ErrorIs(t, err, server.ErrBadOptions)
+	require.ErrorContains(t, err, `auth_callout allowed account "NOPE" not found in configured accounts`)
+}
