@@ -373,7 +373,7 @@ func jwtPermissions(jp *jwt.Permissions) *Permissions {
 func parseCallout(e *confparse.Decoder, ent *confparse.Entry) *Callout {
 	v := ent.Value
 	if v.Kind != confparse.KindMap {
-		e.Errorf(v.Pos, ErrBadConfig, "Expected authorization callout to be a map/struct, got %s", v.Describe())
+		e.Errorf(ent.KeyPos, ErrBadConfig, "Expected authorization callout to be a map/struct, got %s", goValue(v))
 		return nil
 	}
 	c := &Callout{}
@@ -402,7 +402,7 @@ func parseCallout(e *confparse.Decoder, ent *confparse.Entry) *Callout {
 		case "issuer":
 			c.Issuer = str(e, f.Key, val)
 			if !nkeys.IsValidPublicAccountKey(c.Issuer) {
-				e.Errorf(val.Pos, ErrBadConfig, "Expected callout user to be a valid public account nkey, got %q", c.Issuer)
+				e.Errorf(f.KeyPos, ErrBadConfig, "Expected callout user to be a valid public account nkey, got %q", c.Issuer)
 				ok = false
 			}
 		case "account", "acc":
@@ -412,7 +412,7 @@ func parseCallout(e *confparse.Decoder, ent *confparse.Entry) *Callout {
 		case "xkey", "key":
 			c.XKey = str(e, f.Key, val)
 			if !nkeys.IsValidPublicCurveKey(c.XKey) {
-				e.Errorf(val.Pos, ErrBadConfig, "Expected callout xkey to be a valid public xkey, got %q", c.XKey)
+				e.Errorf(f.KeyPos, ErrBadConfig, "Expected callout xkey to be a valid public xkey, got %q", c.XKey)
 				ok = false
 			}
 		case "allowed_accounts":
@@ -429,12 +429,17 @@ func parseCallout(e *confparse.Decoder, ent *confparse.Entry) *Callout {
 	if c.Account == "" {
 		c.Account = "$G"
 	}
+	// Upstream reports what is missing at the block's last key.
+	pos := ent.KeyPos
+	if n := len(v.Map.Entries); n > 0 {
+		pos = v.Map.Entries[n-1].KeyPos
+	}
 	if c.Issuer == "" {
-		e.Errorf(ent.KeyPos, ErrBadConfig, "Authorization callouts require an issuer to be specified")
+		e.Errorf(pos, ErrBadConfig, "Authorization callouts require an issuer to be specified")
 		return nil
 	}
 	if len(c.AuthUsers) == 0 {
-		e.Errorf(ent.KeyPos, ErrBadConfig, "Authorization callouts require authorized users to be specified")
+		e.Errorf(pos, ErrBadConfig, "Authorization callouts require authorized users to be specified")
 		return nil
 	}
 	return c
@@ -479,4 +484,20 @@ func calloutInTimes(ranges []jwt.TimeRange, locale string, now time.Time) bool {
 		}
 	}
 	return false
+}
+
+// goValue renders a scalar as upstream's messages do (Go's %v of the
+// parsed value); other values as Describe does.
+func goValue(v *confparse.Value) string {
+	switch v.Kind {
+	case confparse.KindString:
+		return v.Str
+	case confparse.KindInt:
+		return fmt.Sprint(v.Int)
+	case confparse.KindFloat:
+		return fmt.Sprint(v.Float)
+	case confparse.KindBool:
+		return fmt.Sprint(v.Bool)
+	}
+	return v.Describe()
 }

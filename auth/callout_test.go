@@ -66,15 +66,15 @@ func TestParseAuthCalloutErrors(t *testing.T) {
 		want []string
 	}{
 		{"authorization {\n  auth_callout: true\n}", []string{
-			"test.conf:2:17: Expected authorization callout to be a map/struct, got boolean true"}},
+			"test.conf:2:3: Expected authorization callout to be a map/struct, got true"}},
 		{"authorization {\n  auth_callout { issuer: UABC, auth_users: [a] }\n}", []string{
-			`test.conf:2:26: Expected callout user to be a valid public account nkey, got "UABC"`}},
+			`test.conf:2:18: Expected callout user to be a valid public account nkey, got "UABC"`}},
 		{"authorization {\n  auth_callout { issuer: " + testIssuer + ", auth_users: [a], xkey: nope }\n}", []string{
-			`test.conf:2:107: Expected callout xkey to be a valid public xkey, got "nope"`}},
+			`test.conf:2:101: Expected callout xkey to be a valid public xkey, got "nope"`}},
 		{"authorization {\n  auth_callout { auth_users: [a] }\n}", []string{
-			"test.conf:2:3: Authorization callouts require an issuer to be specified"}},
+			"test.conf:2:18: Authorization callouts require an issuer to be specified"}},
 		{"authorization {\n  auth_callout { issuer: " + testIssuer + " }\n}", []string{
-			"test.conf:2:3: Authorization callouts require authorized users to be specified"}},
+			"test.conf:2:18: Authorization callouts require authorized users to be specified"}},
 		{"authorization {\n  auth_callout { issuer: " + testIssuer + ", auth_users: a }\n}", []string{
 			"test.conf:2:96: Expected auth_users field to be an array, got string \"a\""}},
 		{"authorization {\n  auth_callout { issuer: " + testIssuer + ", auth_users: [a], colour: 1 }\n}", []string{

@@ -7,6 +7,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -144,5 +145,34 @@ authorization {
 	case err := <-svcErrs:
 		t.Fatal(err)
 	default:
+	}
+}
+
+// TestAuthCalloutConfigErrorsE2E checks -t on bad auth_callout blocks:
+// upstream's texts at upstream's positions (the same output as upstream's
+// binary when NATSD_UPSTREAM_SERVER names it).
+func TestAuthCalloutConfigErrorsE2E(t *testing.T) {
+	const issuer = "ABJHLOVMPA4CI6R5KLNGOB4GSLNIY7IOUPAJC4YFNDLQVIOBYQGUWVLA"
+	up := os.Getenv("NATSD_UPSTREAM_SERVER")
+	dir := t.TempDir()
+	for i, tc := range []struct{ block, want string }{
+		{"auth_callout { auth_users: [a] }", "bad.conf:2:18: Authorization callouts require an issuer to be specified"},
+		{"auth_callout { issuer: UABC, auth_users: [a] }", `bad.conf:2:18: Expected callout user to be a valid public account nkey, got "UABC"`},
+		{"auth_callout { issuer: " + issuer + " }", "bad.conf:2:18: Authorization callouts require authorized users to be specified"},
+		{"auth_callout { issuer: " + issuer + ", auth_users: [a], xkey: nope }", `bad.conf:2:101: Expected callout xkey to be a valid public xkey, got "nope"`},
+		{"auth_callout { issuer: " + issuer + ", auth_users: [a], colour: 1 }", `bad.conf:2:101: Unknown field "colour" parsing authorization callout`},
+		{"auth_callout: true", "bad.conf:2:3: Expected authorization callout to be a map/struct, got true"},
+	} {
+		sub := filepath.Join(dir, fmt.Sprint(i))
+		require.NoError(t, os.Mkdir(sub, 0o755))
+		conf := writeFile(t, filepath.Join(sub, "bad.conf"), "authorization {\n  "+tc.block+"\n}\n")
+		code, _, errOut := runOnce(t, "-c", conf, "-t")
+		require.Equal(t, 1, code, errOut)
+		require.Equal(t, "nats-server: "+filepath.Join(sub, tc.want)+"\n", errOut)
+		if up != "" {
+			out, err := exec.Command(up, "-c", conf, "-t").CombinedOutput()
+			require.Error(t, err)
+			require.Equal(t, strings.TrimSpace(errOut), strings.TrimSpace(string(out)), "upstream")
+		}
 	}
 }
