@@ -415,3 +415,24 @@ authorization {
 	require.ErrorIs(t, err, server.ErrBadOptions)
 	require.ErrorContains(t, err, `auth_callout allowed account "NOPE" not found in configured accounts`)
 }
+
+// A reload keeps the clients the callout admitted (their user is no
+// configured one) and asks the callout for new ones.
+func TestCalloutReloadKeepsClients(t *testing.T) {
+	cs := newCalloutService(t)
+	cs.answer = aliceOnly(cs)
+	conf := calloutConfig(cs.issuerKey(t), "")
+	s := servertest.StartConfig(t, conf)
+	cs.serve(t, s, "auth", "pwd")
+	alice := servertest.Connect(t, s, nats.UserInfo("alice", "secret"))
+	<-cs.reqs
+	sub, err := alice.SubscribeSync("app.x")
+	require.NoError(t, err)
+
+	require.NoError(t, s.Reload(servertest.ConfigOptions(t, strings.Replace(conf, "timeout: 1", "timeout: 1.5", 1))))
+	require.NoError(t, alice.Publish("app.x", []byte("still here")))
+	require.Equal(t, "still here", string(servertest.NextMsg(t, sub).Data))
+	require.False(t, alice.IsClosed())
+	servertest.Connect(t, s, nats.UserInfo("alice", "secret"))
+	require.Equal(t, "alice", (<-cs.reqs).ConnectOptions.Username)
+}
