@@ -436,3 +436,36 @@ func TestCalloutReloadKeepsClients(t *testing.T) {
 	servertest.Connect(t, s, nats.UserInfo("alice", "secret"))
 	require.Equal(t, "alice", (<-cs.reqs).ConnectOptions.Username)
 }
+
+// A TLS client's request carries its TLS version, cipher and verified
+// certificate chain, PEM encoded.
+func TestCalloutTLSInfo(t *testing.T) {
+	cs := newCalloutService(t)
+	cs.answer = aliceOnly(cs)
+	p := servertest.NewPKI(t)
+	opts := servertest.ConfigOptions(t, calloutConfig(cs.issuerKey(t), ""))
+	opts.TLSConfig = p.ServerConfig(true)
+	s := servertest.Start(t, opts)
+	svcCert := p.Client("service")
+	nc := servertest.Connect(t, s, nats.UserInfo("auth", "pwd"), nats.Secure(p.ClientConfig(svcCert)))
+	_, err := nc.Subscribe("$SYS.REQ.USER.AUTH", func(m *nats.Msg) {
+		req, err := jwt.DecodeAuthorizationRequestClaims(string(m.Data))
+		if err != nil {
+			cs.errs <- err
+			return
+		}
+		cs.reqs <- req
+		_ = m.Respond(cs.answer(req))
+	})
+	require.NoError(t, err)
+	require.NoError(t, nc.Flush())
+
+	servertest.Connect(t, s, nats.UserInfo("alice", "secret"), nats.Secure(p.ClientConfig(p.Client("alice"))))
+	req := <-cs.reqs
+	require.NotNil(t, req.TLS)
+	require.Contains(t, []string{"1.2", "1.3"}, req.TLS.Version)
+	require.NotEmpty(t, req.TLS.Cipher)
+	require.Len(t, req.TLS.VerifiedChains, 1)
+	require.Len(t, req.TLS.VerifiedChains[0], 2, "the client's certificate and the CA")
+	require.True(t, strings.HasPrefix(req.TLS.VerifiedChains[0][0], "-----BEGIN CERTIFICATE-----"))
+}
