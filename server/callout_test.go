@@ -284,17 +284,31 @@ func TestCalloutRejects(t *testing.T) {
 
 func TestCalloutTimeout(t *testing.T) {
 	cs := newCalloutService(t)
-	answered := make(chan struct{})
-	cs.answer = func(*jwt.AuthorizationRequestClaims) []byte {
-		<-answered // answers only after the test
-		return nil
+	release := make(chan struct{})
+	grant := aliceOnly(cs)
+	first := true
+	cs.answer = func(req *jwt.AuthorizationRequestClaims) []byte {
+		if first { // the first answer comes too late (nats.go runs handlers in order)
+			first = false
+			<-release
+		}
+		return grant(req)
 	}
 	s, logs := servertest.StartWithLogs(t, servertest.ConfigOptions(t, calloutConfig(cs.issuerKey(t), "")))
 	cs.serve(t, s, "auth", "pwd")
-	defer close(answered)
 	start := time.Now()
 	timedOut(t, s, logs, "alice", "secret")
 	require.Less(t, time.Since(start), 5*time.Second)
+	// The late grant is dropped; the next client is asked and answered
+	// on its own.
+	close(release)
+	nc := servertest.Connect(t, s, nats.UserInfo("alice", "secret"))
+	require.NoError(t, nc.Flush())
+	<-cs.reqs
+	<-cs.reqs
+	cz, err := s.Connz(&snapshot.ConnzOptions{Username: true, Account: "APP"})
+	require.NoError(t, err)
+	require.Len(t, cz.Conns, 1, "only the second client is in APP")
 }
 
 func TestCalloutNoService(t *testing.T) {
