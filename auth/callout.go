@@ -95,6 +95,23 @@ type CalloutKeys struct {
 	XKey   nkeys.KeyPair
 }
 
+// NewCalloutKeys makes a server's keys: a server nkey, whose public key
+// the server uses as its id, and a curve key, whose public key it
+// advertises in INFO ("xkey"). It returns them with their public keys.
+func NewCalloutKeys() (keys CalloutKeys, id, xkey string, err error) {
+	if keys.Server, err = nkeys.CreateServer(); err == nil {
+		if id, err = keys.Server.PublicKey(); err == nil {
+			if keys.XKey, err = nkeys.CreateCurveKeys(); err == nil {
+				xkey, err = keys.XKey.PublicKey()
+			}
+		}
+	}
+	if err != nil {
+		return CalloutKeys{}, "", "", fmt.Errorf("auth: creating server keys: %w", err)
+	}
+	return keys, id, xkey, nil
+}
+
 // CalloutError is a failed callout. Its text is upstream's, for the
 // server's log; it wraps ErrAuthorization.
 type CalloutError struct{ Text string }

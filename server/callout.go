@@ -9,8 +9,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/nats-io/nkeys"
-
 	"natsd.dev/auth"
 )
 
@@ -23,11 +21,11 @@ import (
 // calloutTransport is the server's side of callouts: its keys and one
 // session per callout account that sends requests and takes replies.
 type calloutTransport struct {
-	// kp is the server's nkey: its public key (id) is the server id; it
-	// signs the requests. xkp is its curve key (public key xpub, in INFO
+	// keys are the server's nkey, whose public key (id) is the server id
+	// and signs the requests, and its curve key (public key xpub, in INFO
 	// as upstream's "xkey"), which encrypted responses are sealed for.
 	// Set at New, never changed.
-	kp, xkp  nkeys.KeyPair
+	keys     auth.CalloutKeys
 	id, xpub string
 
 	mu    sync.Mutex
@@ -36,19 +34,11 @@ type calloutTransport struct {
 
 // newCalloutTransport makes the server's keys.
 func newCalloutTransport() (*calloutTransport, error) {
-	t := &calloutTransport{}
-	var err error
-	if t.kp, err = nkeys.CreateServer(); err == nil {
-		if t.id, err = t.kp.PublicKey(); err == nil {
-			if t.xkp, err = nkeys.CreateCurveKeys(); err == nil {
-				t.xpub, err = t.xkp.PublicKey()
-			}
-		}
-	}
+	keys, id, xpub, err := auth.NewCalloutKeys()
 	if err != nil {
 		return nil, errors.New("server: generating id: " + err.Error())
 	}
-	return t, nil
+	return &calloutTransport{keys: keys, id: id, xpub: xpub}, nil
 }
 
 // calloutLink is the session of one callout account.
@@ -124,7 +114,7 @@ func (c *client) callout(sa *serverAuth, req *auth.Request, opts *connectOpts) (
 		s.log.Warn(text)
 		return nil, &auth.CalloutError{Text: text}
 	}
-	keys := auth.CalloutKeys{Server: s.callout.kp, XKey: s.callout.xkp}
+	keys := s.callout.keys
 	s.mu.Lock()
 	srvInfo := auth.CalloutServer{Name: s.info.Name, Host: s.info.Host, ID: s.info.ID, Version: s.info.Version, Tags: s.opts.Tags}
 	s.mu.Unlock()
