@@ -32,7 +32,8 @@
 //
 //  1. Identity. A session either names an Account (bound to it, no
 //     permissions) or carries credentials (User/Password, Token, Nkey with
-//     Sign) that the server's authentication chain checks as a CONNECT's,
+//     Sign) that the server's authentication chain checks as a CONNECT's
+//     (and, with auth_callout, the callout service, as for a CONNECT),
 //     with ConnKind as the connection type; it then has the user's
 //     permissions (allow_responses included: Publish may answer the
 //     reply subject of a message the session received) and counts
@@ -337,7 +338,8 @@
 // accounts and cross-account delivery (account.go, exports.go,
 // crossaccount.go), in-process users (session.go, internal.go), links and
 // interest (link.go, link_kind.go, interest.go), authentication (auth.go,
-// auth_reload.go), the monitoring registry and the core's own documents
+// auth_reload.go; the auth callout's transport and the server's nkey and
+// curve key in callout.go, its protocol in package auth), the monitoring registry and the core's own documents
 // (snapshot*.go, connz.go, system.go) and the lifecycle (server.go).
 // Packages of their own in this module:
 //
