@@ -10,7 +10,6 @@ import (
 
 	"github.com/nats-io/nkeys"
 
-	"natsd.dev/auth"
 	"natsd.dev/cluster/leaf"
 	"natsd.dev/server"
 	"natsd.dev/server/servertest"
@@ -128,7 +127,7 @@ func TestLeafNkeyAuth(t *testing.T) {
 	}
 	pub, _ := kp.PublicKey()
 	seed, _ := kp.Seed()
-	so := server.Options{Accounts: []string{"NK"}, Authorization: &auth.Config{Users: []auth.User{{Nkey: pub, Account: "NK"}}}}
+	so := optionsFrom(t, `accounts { NK: { users: [ { nkey: `+pub+` } ] } }`)
 	hs, hub, _ := startHub(t, so, leaf.Options{})
 	ls, spoke, _ := startLeaf(t, server.Options{}, leaf.Options{Remotes: []*leaf.Remote{{
 		URLs: []*url.URL{leafURL(hub, nil)}, Nkey: string(seed),
