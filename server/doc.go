@@ -132,7 +132,10 @@
 //  3. Registers the peer's interest with AddRemoteSub and RemoveRemoteSub
 //     (queue interest with a weight: the peer's member count); SetFilter
 //     first, if some subjects must never cross (export permissions), and
-//     SetHeaders, SetPinnedAccount as the handshake decides.
+//     SetHeaders, SetPinnedAccount, SetForward as the handshake decides. A
+//     leaf node kind authenticates its peers' CONNECT against the server's
+//     users with AuthenticateLeaf (the account the link is bound to) and
+//     reads the cluster's name with ClusterName.
 //  4. On its reader goroutine, hands each message from the peer to
 //     Deliver (account, subject, reply, queue groups, header length,
 //     payload) and calls EndBatch once per read. Deliver delivers to local
