@@ -107,6 +107,7 @@ var (
 	errOperatorResolver  = errors.New("operators require an account resolver to be configured")
 	errOperatorAccounts  = errors.New("operators do not allow Accounts to be configured directly")
 	errOperatorUsers     = errors.New("operators do not allow users to be configured directly")
+	errOperatorCallout   = errors.New("operators do not allow authorization callouts to be configured directly")
 	errTextAuthExpired   = "User Authentication Expired"
 	errTextAuthRevoked   = "User Authentication Revoked"
 	maxImportFetchDepth  = 8
@@ -149,6 +150,9 @@ func (s *Server) setupOperator(o *Options) error {
 	}
 	if a := o.Authorization; a != nil && (a.User != "" || len(a.Users) > 0 || a.Token != "") {
 		return fmt.Errorf("%w: %w", ErrBadOptions, errOperatorUsers)
+	}
+	if a := o.Authorization; a != nil && a.Callout != nil {
+		return fmt.Errorf("%w: %w", ErrBadOptions, errOperatorCallout)
 	}
 	trust, err := auth.NewTrust(op.Operators, op.TrustedKeys)
 	if err != nil {

@@ -195,6 +195,7 @@ func TestOperatorOptionsErrors(t *testing.T) {
 		{func(o *server.Options) {
 			o.Authorization = &auth.Config{Users: []auth.User{{Name: "a", Password: "b"}}}
 		}, "operators do not allow users to be configured directly"},
+		{func(o *server.Options) { o.Authorization = &auth.Config{Callout: &auth.Callout{}} }, "operators do not allow authorization callouts to be configured directly"},
 	} {
 		o := base()
 		tc.edit(&o)
