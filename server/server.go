@@ -282,6 +282,9 @@ func New(opts Options) (*Server, error) {
 	if err = s.startSystem(); err != nil {
 		return nil, err
 	}
+	if err = s.startResolver(); err != nil {
+		return nil, err
+	}
 	s.loadSystemAccountJWT()
 	s.applyLimits(&opts)
 	name := opts.ServerName
@@ -582,6 +585,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		c.closeConnection(reasonServerShutdown)
 	}
 	s.closeLinks()
+	s.closeResolver()
 	err := s.wait(ctx)
 	s.log.Info("Server Exiting..")
 	return err
