@@ -166,6 +166,20 @@ func (a *applier) finishOperator() {
 		}
 		return
 	}
+	if st.preload != nil {
+		trust, err := auth.NewTrust(st.operators, st.trustedKeys)
+		if err == nil {
+			for pub, tok := range st.preload {
+				ac, err := trust.DecodeAccount(tok)
+				if err == nil && ac.PublicKey != pub {
+					err = auth.ErrBadJWT
+				}
+				if err != nil {
+					a.Errorf(st.preloadPos[pub], ErrBadValue, "preload account error for %q: %v", pub, err)
+				}
+			}
+		}
+	}
 	op := &server.OperatorOptions{Operators: st.operators, TrustedKeys: st.trustedKeys, DefaultSentinel: st.sentinel,
 		PinnedAccounts: st.pinned}
 	switch {
@@ -186,23 +200,17 @@ func (a *applier) finishOperator() {
 		r, err := newRes(st.dirOpts)
 		if err != nil {
 			a.Errorf(st.resolverPos(), ErrBadValue, "%v", err)
-		} else {
-			op.Resolver = r
+			break
 		}
-	}
-	if st.memory {
-		trust, err := auth.NewTrust(st.operators, st.trustedKeys)
-		if err == nil {
-			for pub, tok := range st.preload {
-				ac, err := trust.DecodeAccount(tok)
-				if err == nil && ac.PublicKey != pub {
-					err = auth.ErrBadJWT
-				}
-				if err != nil {
-					a.Errorf(st.preloadPos[pub], ErrBadValue, "preload account error for %q: %v", pub, err)
-				}
+		// resolver_preload seeds the directory (a newer JWT there stays).
+		for pub, tok := range st.preload {
+			if _, err := r.Store().SaveIfNewer(pub, tok); err != nil {
+				a.Errorf(st.preloadPos[pub], ErrBadValue, "preload account error for %q: %v", pub, err)
 			}
 		}
+		op.Resolver = r
+	}
+	if st.memory {
 		op.Resolver = server.NewMemoryResolver(st.preload)
 	}
 	a.c.Options.Operator = op
