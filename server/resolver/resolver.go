@@ -411,6 +411,7 @@ type ClaimsResponse struct {
 // upstream words them, logged at debug (error) level.
 func (r *Resolver) respond(reply, acc, message string, err error) {
 	if err != nil {
+		err = plainErr(err)
 		line := message + " - "
 		if acc != "" {
 			line += acc + " - "
@@ -439,6 +440,15 @@ func (r *Resolver) publishJSON(reply string, v any) {
 		return
 	}
 	_ = r.sess.Publish(reply, "", nil, b)
+}
+
+// plainErr drops the "auth: invalid JWT: " of the JWT decoders' errors:
+// clients get the JWT library's own text, as upstream's answers carry it.
+func plainErr(err error) error {
+	if msg, ok := strings.CutPrefix(err.Error(), auth.ErrBadJWT.Error()+": "); ok {
+		return errors.New(msg)
+	}
+	return err
 }
 
 // accountFromSubject takes <pub> out of $SYS.REQ.ACCOUNT.<pub>.CLAIMS.X
