@@ -357,6 +357,24 @@ resolver_preload: { `+st.sysPub+`: `+st.sysJWT+` }
 	waitErr(t, e2, "maximum account active connections exceeded")
 	require.NoError(t, a1.Flush())
 	_ = e1
+
+	// A server that joins later catches up through the synchronization
+	// of the full resolvers ($SYS.REQ.CLAIMS.PACK, every interval).
+	c3, dir3 := conf("s3")
+	writeFile(t, c3, strings.Replace(string(must(os.ReadFile(c3))), "type: full,", "type: full, interval: \"500ms\",", 1))
+	start(t, "-c", c3, "--cluster_name", "res", "--cluster", "nats://127.0.0.1:-1", "--routes", s1.clusterURL())
+	want := must(os.ReadFile(filepath.Join(dir1, st.aPub+".jwt")))
+	servertest.WaitUntil(t, "the JWT on s3", func() bool {
+		b, err := os.ReadFile(filepath.Join(dir3, st.aPub+".jwt"))
+		return err == nil && string(b) == string(want)
+	})
+}
+
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
 }
 
 // TestResolverURLE2E runs an account server with net/http: the server

@@ -36,12 +36,14 @@
 //   - $SYS.REQ.CLAIMS.DELETE: a JWT self-signed by an operator key with
 //     {"accounts":["<pub>",...]} in its data; only with allow_delete.
 //     The accounts' clients are closed and the accounts forgotten.
-//   - $SYS.REQ.CLAIMS.PACK (full resolver, queue group "responder"): the
-//     synchronization between the full resolvers of a cluster. Every
-//     interval (and at start) each sends the XOR of the SHA-256 of its
-//     JWTs; a responder whose hash differs answers with its JWTs, one
-//     "<pub>|<jwt>" a message, then an empty message; the newer JWTs are
-//     merged.
+//   - $SYS.REQ.CLAIMS.PACK (full resolver): the synchronization between
+//     the full resolvers of a cluster. Every interval (and at start) each
+//     sends the XOR of the SHA-256 of its JWTs; every other server whose
+//     hash differs answers with its JWTs, one "<pub>|<jwt>" a message,
+//     then an empty message (one whose hash is the same, the empty
+//     message alone); the newer JWTs are merged. Upstream's servers
+//     answer in the queue group "responder", natsd's each (a queue member
+//     on the requesting server would take the request itself).
 //
 // Every server of a cluster subscribes to the update subjects, so a JWT
 // pushed to one server reaches the resolvers of all of them over the

@@ -36,7 +36,6 @@ const (
 	accEventPrefix  = "$SYS.ACCOUNT."
 	claimsUpdate    = ".CLAIMS.UPDATE"
 	claimsLookup    = ".CLAIMS.LOOKUP"
-	packQueue       = "responder"
 	inboxPrefix     = "$SYS._INBOX_RES."
 	sessionQueueLen = 1024
 )
@@ -226,7 +225,7 @@ func (r *Resolver) Start(s *server.Server) error {
 		}{LookupSubject("*"), "", r.handleLookup}, struct {
 			subject, queue string
 			h              func(*server.Msg)
-		}{SubjectClaimsPack, packQueue, r.handlePack})
+		}{SubjectClaimsPack, "", r.handlePack})
 	}
 	for _, sb := range subs {
 		if _, err := sess.Subscribe(sb.subject, sb.queue, sb.h); err != nil {
@@ -624,6 +623,9 @@ func (r *Resolver) handlePack(m *server.Msg) {
 		return
 	}
 	reply := string(m.Reply)
+	if strings.HasPrefix(reply, r.inbox) {
+		return // our own request
+	}
 	ours := r.store.Hash()
 	if !bytes.Equal(m.Data, ours[:]) {
 		for _, pub := range r.store.List() {
@@ -638,8 +640,15 @@ func (r *Resolver) handlePack(m *server.Msg) {
 }
 
 // sync sends a pack request and merges what comes back (newer JWTs
-// only), applying the changed ones to the server.
+// only), applying the changed ones to the server. Every other server
+// answers (upstream's answer in a queue group, one of them); the
+// request ends when each server known has ended its answer, or at the
+// timeout.
 func (r *Resolver) sync() {
+	others := r.servers() - 1
+	if others == 0 {
+		return
+	}
 	ours := r.store.Hash()
 	ch := make(chan []byte, sessionQueueLen)
 	done, err := r.request(SubjectClaimsPack, ours[:], ch)
@@ -657,7 +666,10 @@ func (r *Resolver) sync() {
 			return
 		case b := <-ch:
 			if len(b) == 0 {
-				return
+				if others--; others == 0 {
+					return
+				}
+				continue
 			}
 			pub, tok, ok := strings.Cut(string(b), "|")
 			if !ok {
