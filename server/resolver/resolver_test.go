@@ -1,6 +1,8 @@
 package resolver_test
 
 import (
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -177,4 +179,27 @@ func TestURLResolverAndPinned(t *testing.T) {
 	bOpt, _ := f.user(bKP)
 	_, err = nats.Connect(s.ClientURL(), bOpt, nats.NoReconnect())
 	require.True(t, errors.Is(err, nats.ErrAuthorization), "%v", err)
+}
+
+// TestURLResolverTLS fetches over https with the account server's CA
+// (resolver_tls), and fails without it.
+func TestURLResolverTLS(t *testing.T) {
+	f := newFixture(t)
+	tok := f.account(f.aPub, nil)
+	hs := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = w.Write([]byte(tok))
+	}))
+	t.Cleanup(hs.Close)
+	pool := x509.NewCertPool()
+	pool.AddCert(hs.Certificate())
+	u, err := resolver.NewURL(hs.URL+"/jwt/v1/accounts/", &tls.Config{RootCAs: pool}, time.Second)
+	require.NoError(t, err)
+	got, err := u.Fetch(f.aPub)
+	require.NoError(t, err)
+	require.Equal(t, tok, got)
+	u2, err := resolver.NewURL(hs.URL+"/jwt/v1/accounts/", nil, time.Second)
+	require.NoError(t, err)
+	_, err = u2.Fetch(f.aPub)
+	require.ErrorContains(t, err, "could not fetch")
+	require.ErrorContains(t, err, "certificate")
 }
