@@ -342,7 +342,10 @@
 // curve key in callout.go, its protocol in package auth), operator mode
 // (operator.go: Options.Operator, the AccountResolver seam with
 // MemoryResolver, accounts built from their JWTs on first use,
-// UpdateAccountClaims, ResolveAccount), the monitoring registry and the core's own documents
+// UpdateAccountClaims, ResolveAccount; operator_resolver.go: the
+// ResolverStarter and ResolverCloser capabilities a resolver may have,
+// Trust, AccountClaims, RemoveAccountClaims and
+// resolver_pinned_accounts), the monitoring registry and the core's own documents
 // (snapshot*.go, connz.go, system.go) and the lifecycle (server.go).
 // Packages of their own in this module:
 //
@@ -350,6 +353,8 @@
 //     modules, and TLS files into a tls.Config (LoadTLSConfig).
 //   - snapshot: the monitoring JSON documents and $SYS advisories; no logic.
 //   - sys: the $SYS services, built on the session API.
+//   - resolver: the full, cache and URL account resolvers of operator
+//     mode and their $SYS claims requests, built on the session API.
 //   - logger: slog handlers in upstream's log format (file, syslog).
 //   - servertest: the test kit and the seams' conformance suites.
 //   - internal/mondoc: /connz, /subsz, /accountz, /accstatz and $SYS

@@ -204,7 +204,7 @@ func (j jwtAccounts) Account(pub string) (*auth.Account, error) {
 		sys = j.s.sysAcc.Name
 	}
 	if !j.s.op.pinned(pub, sys) {
-		return nil, fmt.Errorf("account %s not listed as operator pinned account", pub)
+		return nil, fmt.Errorf("Account %s not listed as operator pinned account", pub)
 	}
 	return j.s.jwtAccount(pub)
 }
