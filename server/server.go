@@ -282,9 +282,6 @@ func New(opts Options) (*Server, error) {
 	if err = s.startSystem(); err != nil {
 		return nil, err
 	}
-	if err = s.startResolver(); err != nil {
-		return nil, err
-	}
 	s.loadSystemAccountJWT()
 	s.applyLimits(&opts)
 	name := opts.ServerName
@@ -306,6 +303,10 @@ func New(opts Options) (*Server, error) {
 		XKey:         keys.xpub,
 		TLSRequired:  opts.TLSConfig != nil,
 		TLSVerify:    tlsVerifies(opts.TLSConfig),
+	}
+	// The resolver's requests carry the server's info: it starts last.
+	if err = s.startResolver(); err != nil {
+		return nil, err
 	}
 	return s, nil
 }

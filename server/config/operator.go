@@ -211,7 +211,7 @@ func (a *applier) finishOperator() {
 		op.Resolver = r
 	}
 	if st.memory {
-		op.Resolver = server.NewMemoryResolver(st.preload)
+		op.Resolver = resolver.NewMemory(st.preload)
 	}
 	a.c.Options.Operator = op
 }

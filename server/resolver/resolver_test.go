@@ -203,3 +203,33 @@ func TestURLResolverTLS(t *testing.T) {
 	require.ErrorContains(t, err, "could not fetch")
 	require.ErrorContains(t, err, "certificate")
 }
+
+// TestMemoryResolverUpdates: MEMORY applies pushed updates to the
+// accounts the server built and skips the others, as upstream's.
+func TestMemoryResolverUpdates(t *testing.T) {
+	f := newFixture(t)
+	bKP, _ := nkeys.CreateAccount()
+	bPub, _ := bKP.PublicKey()
+	m := resolver.NewMemory(map[string]string{f.sysPub: f.sysJWT, f.aPub: f.account(f.aPub, nil), bPub: f.account(bPub, nil)})
+	s, _ := f.start(m, nil)
+	sysOpt, _ := f.user(f.sysKP)
+	sys := servertest.Connect(t, s, sysOpt)
+	aOpt, _ := f.user(f.aKP)
+	servertest.Connect(t, s, aOpt)
+
+	a := request(t, sys, resolver.UpdateSubject(bPub), f.account(bPub, nil))
+	require.Equal(t, "jwt update skipped", a.Data["message"])
+	a = request(t, sys, resolver.UpdateSubject(bPub), f.account(f.aPub, nil))
+	require.Equal(t, "jwt update error - subject does not match jwt content", a.Error["description"])
+	a = request(t, sys, resolver.UpdateSubject(f.aPub), "")
+	require.Equal(t, "jwt update error - request body is empty", a.Error["description"])
+
+	// The older notification subject, published without a reply.
+	time.Sleep(1100 * time.Millisecond)
+	require.NoError(t, sys.Publish(resolver.UpdateEventSubject(f.aPub), []byte(f.account(f.aPub, func(ac *jwt.AccountClaims) { ac.Limits.Subs = 7 }))))
+	require.NoError(t, sys.Flush())
+	servertest.WaitUntil(t, "the update applied", func() bool {
+		ac := s.AccountClaims(f.aPub)
+		return ac != nil && ac.Limits.Subs == 7
+	})
+}

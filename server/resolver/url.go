@@ -5,11 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"time"
 
 	"natsd.dev/auth"
@@ -30,12 +28,7 @@ const maxJWTSize = 1 << 20
 type URL struct {
 	base   string
 	client *http.Client
-
-	mu    sync.Mutex
-	srv   *server.Server
-	trust *auth.Trust
-	log   *slog.Logger
-	sess  *server.Session
+	updater
 }
 
 // NewURL returns the URL resolver of base (a "/" is added when missing);
@@ -92,67 +85,8 @@ func redact(addr string) string {
 	return u.Redacted()
 }
 
-// Start implements server.ResolverStarter: it subscribes to the account
-// update subjects.
-func (u *URL) Start(s *server.Server) error {
-	sys := s.SystemAccount()
-	if sys == nil {
-		return nil // no $SYS, no pushed updates
-	}
-	u.mu.Lock()
-	defer u.mu.Unlock()
-	u.srv, u.trust, u.log = s, s.Trust(), s.Logger()
-	sess, err := s.Attach(server.SessionOptions{Kind: server.SessionSystem, Name: "$SYS resolver",
-		Account: sys.Name, QueueLen: sessionQueueLen, Drop: true})
-	if err != nil {
-		return err
-	}
-	for _, subj := range []string{UpdateSubject("*"), UpdateEventSubject("*")} {
-		if _, err := sess.Subscribe(subj, "", u.handleUpdate); err != nil {
-			sess.Close()
-			return err
-		}
-	}
-	u.sess = sess
-	return nil
-}
-
 // Close implements server.ResolverCloser.
 func (u *URL) Close() {
-	u.mu.Lock()
-	sess := u.sess
-	u.sess = nil
-	u.mu.Unlock()
-	if sess != nil {
-		sess.Close()
-	}
+	u.updater.Close()
 	u.client.CloseIdleConnections()
-}
-
-// handleUpdate applies a pushed account JWT, answering as upstream's
-// server does for resolvers that do not track updates.
-func (u *URL) handleUpdate(m *server.Msg) {
-	pub := accountFromSubject(string(m.Subject))
-	if pub == "" {
-		return
-	}
-	rr := &Resolver{srv: u.srv, log: u.log, sess: u.sess}
-	reply := string(m.Reply)
-	tok := strings.TrimSpace(string(m.Data))
-	switch c, err := auth.DecodeClaims(tok); {
-	case len(tok) == 0:
-		rr.respond(reply, pub, "jwt update error", errors.New("request body is empty"))
-	case err != nil:
-		rr.respond(reply, pub, "jwt update error", err)
-	case c.Subject != pub:
-		rr.respond(reply, pub, "jwt update error", errors.New("subject does not match jwt content"))
-	case u.srv.AccountClaims(pub) == nil:
-		rr.respond(reply, pub, "jwt update skipped", nil)
-	default:
-		if err := u.srv.UpdateAccountClaims(tok); err != nil {
-			rr.respond(reply, pub, "jwt update error", err)
-			return
-		}
-		rr.respond(reply, pub, "jwt updated", nil)
-	}
 }
