@@ -456,9 +456,9 @@ resolver_preload: { `+st.sysPub+`: `+st.sysJWT+` }
 `)
 	s1 := start(t, "-c", full, "--cluster_name", "res", "--cluster", "nats://127.0.0.1:-1")
 	s1.waitLog("Listening for route connections on 127.0.0.1:")
-	s2 := start(t, "-c", cache, "--cluster_name", "res", "--cluster", "nats://127.0.0.1:-1", "--routes", s1.clusterURL())
 	sys1 := s1.connect(nats.UserCredentials(st.sysCreds))
 	push(t, sys1, "$SYS.REQ.CLAIMS.UPDATE", st.accountJWT(t, nil), st.aPub)
+	s2 := start(t, "-c", cache, "--cluster_name", "res", "--cluster", "nats://127.0.0.1:-1", "--routes", s1.clusterURL())
 	// The cache asks the cluster once the route is up.
 	var a *nats.Conn
 	servertest.WaitUntil(t, "a client of A on the cache server", func() bool {
