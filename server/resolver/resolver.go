@@ -359,6 +359,12 @@ func (r *Resolver) servers() int {
 // with one wins; empty answers say "not found".
 func (r *Resolver) lookup(pub string) (string, error) {
 	expect := r.servers()
+	if r.cache {
+		expect-- // a cache answers no lookups, its own included
+	}
+	if expect == 0 {
+		return "", fmt.Errorf("%w: %s: account jwt not found", server.ErrAccountNotFound, pub)
+	}
 	ch := make(chan []byte, 64)
 	done, err := r.request(LookupSubject(pub), nil, ch)
 	if err != nil {
