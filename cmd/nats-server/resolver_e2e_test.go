@@ -463,13 +463,13 @@ resolver_preload: { `+st.sysPub+`: `+st.sysJWT+` }
 	var a *nats.Conn
 	servertest.WaitUntil(t, "a client of A on the cache server", func() bool {
 		var err error
-		// Refused (or timed out) until the route carries the lookup.
-		a, err = s2.dial(nats.UserCredentials(st.a1Creds))
+		// Refused (or timed out) until the route carries the lookup; the
+		// client must not fail over to s1, which it learns of in INFO.
+		a, err = s2.dial(nats.UserCredentials(st.a1Creds), nats.IgnoreDiscoveredServers())
 		return err == nil
 	})
 	t.Cleanup(a.Close)
-	servertest.WaitUntil(t, "the JWT in the cache's directory", func() bool {
-		_, err := os.Stat(filepath.Join(cacheDir, st.aPub+".jwt"))
-		return err == nil
-	})
+	require.Equal(t, s2.url(), a.ConnectedUrl())
+	_, err := os.Stat(filepath.Join(cacheDir, st.aPub+".jwt"))
+	require.NoError(t, err, "the cache keeps what it fetched")
 }
