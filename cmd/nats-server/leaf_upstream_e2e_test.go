@@ -50,7 +50,9 @@ type liScenario struct {
 var liScenarios = []liScenario{
 	{
 		name: "plain",
-		hub:  func(lp int, _ servertest.Files) string { return fmt.Sprintf("leafnodes { listen: 127.0.0.1:%d }\n", lp) },
+		hub: func(lp int, _ servertest.Files) string {
+			return fmt.Sprintf("leafnodes { listen: 127.0.0.1:%d }\n", lp)
+		},
 		leaf: func(lp int, _ servertest.Files) string {
 			return fmt.Sprintf("leafnodes { remotes [ { url: \"nats-leaf://127.0.0.1:%d\" } ] }\n", lp)
 		},
@@ -191,7 +193,9 @@ func TestLeafWithUpstream(t *testing.T) {
 // side).
 func liExchange(t *testing.T, what string, from, to *nats.Conn) {
 	t.Helper()
-	subj := func(s string) string { return fmt.Sprintf("%s.%s", map[string]string{"leaf->hub": "l2h", "hub->leaf": "h2l"}[what], s) }
+	subj := func(s string) string {
+		return fmt.Sprintf("%s.%s", map[string]string{"leaf->hub": "l2h", "hub->leaf": "h2l"}[what], s)
+	}
 
 	// Queue members and the responder subscribe before the probe: once
 	// the probe crosses, the link carries their interest too. Members
