@@ -38,32 +38,24 @@ accounts {
 }
 `
 
-// liHubs are the hub builds the bad input cases run against.
+// liHubs are the hub builds the raw bad input cases run against: natsd
+// joins once it applies user permissions on leaf connections and answers
+// bytes before CONNECT as upstream does.
 func liHubs(t *testing.T) []liBin {
 	t.Helper()
-	seen := map[string]bool{}
-	var hubs []liBin
-	for _, pair := range liPairs(t) {
-		if !seen[pair[0].name] {
-			seen[pair[0].name] = true
-			hubs = append(hubs, pair[0])
-		}
-	}
-	return hubs
+	return []liBin{{"upstream", servertest.UpstreamBinary(t)}}
+}
+
+// liTLSHubs are the hub builds the TLS timeout cases run against.
+func liTLSHubs(t *testing.T) []liBin {
+	t.Helper()
+	return []liBin{{"upstream", servertest.UpstreamBinary(t)}, {"natsd", binary}}
 }
 
 // liLeaves are the leaf builds the fake hub cases run against.
 func liLeaves(t *testing.T) []liBin {
 	t.Helper()
-	seen := map[string]bool{}
-	var leaves []liBin
-	for _, pair := range liPairs(t) {
-		if !seen[pair[1].name] {
-			seen[pair[1].name] = true
-			leaves = append(leaves, pair[1])
-		}
-	}
-	return leaves
+	return []liBin{{"upstream", servertest.UpstreamBinary(t)}, {"natsd", binary}}
 }
 
 // liRawLeaf dials the leaf node port lp, reads the hub's INFO and, with
@@ -167,7 +159,7 @@ func TestLeafBadInputHub(t *testing.T) {
 // handshake, silent or stalled in the middle of its ClientHello, is
 // closed once the leafnodes tls timeout (0.5s) passes.
 func TestLeafBadInputTLS(t *testing.T) {
-	for _, hubBin := range liHubs(t) {
+	for _, hubBin := range liTLSHubs(t) {
 		t.Run(hubBin.name, func(t *testing.T) {
 			lp := servertest.FreePorts(t, 1)[0]
 			f := servertest.NewPKI(t).Files()

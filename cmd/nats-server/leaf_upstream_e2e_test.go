@@ -26,12 +26,12 @@ import (
 type liBin struct{ name, path string }
 
 // liPairs are the (hub, leaf) builds a mixed test runs: upstream on both
-// sides (the reference); natsd joins on each side once its leaf node
-// runtime lands (issue 17).
+// sides (the reference), then natsd on each side against upstream.
 func liPairs(t *testing.T) [][2]liBin {
 	t.Helper()
 	up := liBin{"upstream", servertest.UpstreamBinary(t)}
-	return [][2]liBin{{up, up}}
+	nd := liBin{"natsd", binary}
+	return [][2]liBin{{up, up}, {up, nd}, {nd, up}}
 }
 
 // liScenario is one leaf node deployment: the hub's and the leaf's
