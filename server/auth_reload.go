@@ -62,7 +62,11 @@ func (s *Server) reloadAuth(o *Options, cur *serverAuth, accs map[string]*Accoun
 	}
 	no := *o
 	no.TLSMap = s.opts.TLSMap
-	return newServerAuth(&no, accs)
+	sa, err := newServerAuth(&no, accs)
+	if err == nil {
+		s.operatorChain(sa)
+	}
+	return sa, err
 }
 
 // recheckAuth checks every client in cs against sa (see above).
@@ -83,6 +87,9 @@ func (s *Server) recheckClient(sa *serverAuth, c *client) {
 		return
 	}
 	req := b.req
+	if b.callout && sa.cfg != nil && sa.cfg.Callout != nil {
+		return // granted by the callout service, which a reload does not ask again
+	}
 	if !sa.tlsMap && (req.User != "" || req.Nkey != "") && !sa.cfg.HasUser(req) {
 		c.debugf("Closing connection: user removed by configuration reload")
 		c.closeConnection(reasonClientClosed)

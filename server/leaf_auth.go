@@ -61,3 +61,13 @@ func (s *Server) AuthenticateLeaf(cr LeafCredentials) (account string, err error
 // one the cluster module set with SetClusterName), "" without a cluster.
 // A leaf node kind refuses a leaf node of its own cluster with it.
 func (s *Server) ClusterName() string { return s.cluster() }
+
+// SetForward replaces the link's forwarding policy for the interest the
+// peer registers from now on (AddRemoteSub), as SetFilter does for the
+// filter: a leaf node connection learns in the peer's CONNECT whether it
+// is the hub or the spoke. Call it before the first AddRemoteSub.
+func (l *Link) SetForward(p ForwardPolicy) {
+	l.c.mu.Lock()
+	l.forward = p
+	l.c.mu.Unlock()
+}

@@ -114,8 +114,8 @@ type conn struct {
 	nonce       []byte
 	imp         *denyList // messages from the peer dropped (deny_imports)
 	exp         *denyList // interest from the peer ignored (deny_exports)
+	js          *denyList // JetStream's subjects, which never cross
 	connectSeen bool
-	hubInfo     leafInfo // solicited: the hub's first INFO
 
 	// set once the handshake binds the account (before ready)
 	account  string
@@ -124,6 +124,9 @@ type conn struct {
 	spoke    atomic.Bool // we are the spoke: only local interest goes out
 	tlsConn  *tls.Conn   // the TLS connection, nil for plain
 	ready    atomic.Bool
+	// registered: an accepted connection whose CONNECT was accepted (a
+	// later one from the same server replaces it).
+	registered atomic.Bool
 
 	mu            sync.Mutex
 	remoteName    string
@@ -166,11 +169,11 @@ func (lf *Leaf) accepted(nc net.Conn) {
 	info := lf.info
 	info.Nonce = string(c.nonce)
 	info.Cluster = lf.s.ClusterName()
+	si := lf.s.ServerInfo()
+	info.JetStream, info.Domain = si.JetStream, si.Domain
+	// Always this server's URL, even with no_advertise: upstream's remotes
+	// take an INFO without leaf node URLs for another port's.
 	info.LeafNodeURLs = []string{lf.info.IP}
-	if lf.o.NoAdvertise {
-		// Upstream's remotes refuse an INFO without leaf node URLs.
-		info.LeafNodeURLs = []string{lf.info.IP}
-	}
 	conn := net.Conn(nc)
 	tlsOn := lf.o.TLSConfig != nil
 	if tlsOn && lf.o.TLSHandshakeFirst {
@@ -387,7 +390,6 @@ func (lf *Leaf) runSolicited(nc net.Conn, u *url.URL, r *remote) {
 		pre = bytes.Clone(pre)
 	}
 	lf.untrackRaw(nc)
-	c.hubInfo = info
 	c.nonce = []byte(info.Nonce)
 	if !c.newLink(conn) {
 		return
@@ -401,13 +403,11 @@ func (lf *Leaf) runSolicited(nc net.Conn, u *url.URL, r *remote) {
 	c.mu.Unlock()
 	c.link.SetRemoteName(c.remoteName)
 	c.link.SetHeaders(info.Headers && !lf.s.Options().NoHeaderSupport)
-	if c.exp != nil {
-		c.link.SetFilter(c.exp)
-	}
+	c.setAccount(r.acc)
+	c.link.SetFilter(pairFilter{c.exp, c.js})
 	if len(info.LeafNodeURLs) > 0 {
 		r.addURLs(info.LeafNodeURLs)
 	}
-	c.setAccount(r.acc)
 	connect, err := c.connectProto(info.Headers)
 	if err != nil {
 		lf.log.Error(c.prefix + " - " + err.Error())
@@ -461,6 +461,10 @@ func (c *conn) setAccount(name string) {
 	c.mu.Lock()
 	c.account = name
 	c.mu.Unlock()
+	c.js = jsDenyClient
+	if sys := c.lf.s.SystemAccount(); sys != nil && sys.Name == name {
+		c.js = jsDenyAll
+	}
 	c.accountb = []byte(name)
 	c.lds = c.lf.ldsSubject(name)
 }
@@ -481,6 +485,8 @@ func (c *conn) connectProto(headers bool) ([]byte, error) {
 		DenyPub:       r.r.DenyImports,
 		RemoteAccount: r.acc,
 	}
+	si := lf.s.ServerInfo()
+	ci.JetStream, ci.Domain = si.JetStream, si.Domain
 	switch {
 	case r.r.Credentials != "":
 		lf.log.Debug(fmt.Sprintf("%s - Authenticating with credentials file %q", c.prefix, r.r.Credentials))
@@ -608,7 +614,7 @@ func (c *conn) HandleFrame(f *protocol.Frame) error {
 		if !c.isReady() {
 			return nil
 		}
-		if c.imp.denies(f.Subject) {
+		if c.imp.denies(f.Subject) || c.js.denies(f.Subject) {
 			return nil
 		}
 		hdr := -1
@@ -656,7 +662,7 @@ func (c *conn) processSub(f *protocol.Frame) error {
 	if bytes.HasPrefix(f.Subject, []byte(ldsPrefix)) && string(f.Subject) == c.lds {
 		return c.loopDetected(true)
 	}
-	if c.exp.denies(f.Subject) {
+	if c.exp.denies(f.Subject) || c.js.denies(f.Subject) {
 		lf.log.Debug(fmt.Sprintf("%s - Not permitted to deliver %q over the leafnode connection, ignoring its subscription", c.prefix, f.Subject))
 		return nil
 	}
@@ -747,9 +753,31 @@ func (c *conn) processConnect(arg []byte) error {
 		return &connError{text: text, reason: ReasonWrongGateway}
 	}
 	if mv := lf.o.MinVersion; mv != "" && !versionAtLeast(ci.Version, mv) {
+		// As upstream: an INFO first (a recent remote closes without one
+		// after two seconds), the error, and the connection held a while
+		// so that the remote does not dial again at once.
+		info := lf.info
+		info.CID, info.LeafNodeURLs, info.ConnectInfo = c.link.ID(), []string{lf.info.IP}, true
+		b, _ := json.Marshal(&info)
+		_ = c.link.Write(protocol.AppendInfo(nil, b))
 		text := fmt.Sprintf("connection rejected since minimum version required is %q", mv)
 		lf.log.Error(c.prefix + " - " + text)
-		return &connError{text: text, reason: ReasonMinimumVersion}
+		c.sendErr(text)
+		c.mu.Lock()
+		if c.authTimer != nil {
+			c.authTimer.Stop()
+			c.authTimer = nil
+		}
+		c.mu.Unlock()
+		t := time.NewTimer(minVersionHold)
+		select {
+		case <-t.C:
+		case <-lf.g.Done():
+			t.Stop()
+		case <-c.link.Done():
+			t.Stop()
+		}
+		return &connError{reason: ReasonMinimumVersion}
 	}
 	account, err := c.authenticate(&ci)
 	if err != nil {
@@ -768,19 +796,22 @@ func (c *conn) processConnect(arg []byte) error {
 	c.remoteAccount = ci.RemoteAccount
 	c.mu.Unlock()
 	c.connectSeen = true
-	// The other side may declare itself the hub: we then announce as
-	// its spoke (the forwarding policy stays the hub's, fixed when the
-	// link was made).
+	// The other side may declare itself the hub: we are then its spoke,
+	// in what we announce and what we forward.
 	c.spoke.Store(ci.Hub)
+	if ci.Hub {
+		c.link.SetForward(spokeForward)
+	}
 	c.link.SetRemoteName(ci.Name)
 	c.link.SetHeaders(ci.Headers && !lf.s.Options().NoHeaderSupport)
-	if len(ci.DenyPub) > 0 {
-		if d, err := compileDeny("deny_pub", ci.DenyPub); err == nil && d != nil {
-			c.link.SetFilter(d)
-		}
-	}
 	c.setAccount(account)
+	var denyPub *denyList
+	if len(ci.DenyPub) > 0 {
+		denyPub, _ = compileDeny("deny_pub", ci.DenyPub) // an invalid subject denies nothing
+	}
+	c.link.SetFilter(pairFilter{denyPub, c.js})
 	lf.replaceDuplicate(c)
+	c.registered.Store(true)
 	// The leaf node learns the account it is bound to.
 	info := lf.info
 	info.CID = c.link.ID()
@@ -788,6 +819,8 @@ func (c *conn) processConnect(arg []byte) error {
 	info.LeafNodeURLs = []string{lf.info.IP}
 	info.RemoteAccount = account
 	info.ConnectInfo = true
+	si := lf.s.ServerInfo()
+	info.JetStream, info.Domain = si.JetStream, si.Domain
 	b, _ := json.Marshal(&info)
 	_ = c.link.Write(protocol.AppendInfo(nil, b))
 	c.finish()
@@ -888,7 +921,7 @@ func (c *conn) interestChanged(ev server.InterestEvent) {
 	if c.spoke.Load() && !c.lf.local(&ev) {
 		return
 	}
-	if c.imp.deniesString(ev.Subject) {
+	if c.imp.deniesString(ev.Subject) || c.js.deniesString(ev.Subject) {
 		return
 	}
 	k := ikey{ev.Subject, ev.Queue}
@@ -991,11 +1024,11 @@ func (c *conn) onClose(reason server.LinkCloseReason) {
 	lf.mu.Unlock()
 	byLink.Delete(c.link)
 	c.mu.Lock()
-	account := c.account
+	remote := c.remoteName
 	c.mu.Unlock()
 	line := c.prefix + " - Leafnode connection closed: " + reasonText(reason)
-	if account != "" {
-		line += " - Account: " + account
+	if remote != "" {
+		line += " - Remote: " + remote
 	}
 	lf.log.Info(line)
 }
@@ -1077,7 +1110,7 @@ func (lf *Leaf) replaceDuplicate(c *conn) {
 	var old *conn
 	lf.mu.Lock()
 	for x := range lf.conns {
-		if x == c || x.solicited || !x.isReady() {
+		if x == c || x.solicited || !x.registered.Load() || x.link.Closed() {
 			continue
 		}
 		x.mu.Lock()

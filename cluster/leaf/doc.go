@@ -65,8 +65,9 @@
 // ReasonClusterNamesIdentical, ReasonWrongGateway, ReasonWrongPort,
 // ReasonMissingAccount, ReasonMinimumVersion, upstream's texts). The hub
 // side forwards messages from every origin (server.DefaultForwardPolicy);
-// the spoke side (this server dialed a hub) nothing that came over a
-// route, as every server of a leaf cluster has its own connection.
+// the spoke side (this server dialed a hub, or the server that dialed us
+// said it is the hub: Remote.Hub) nothing that came over a route, as
+// every server of a leaf cluster has its own connection.
 //
 // Each connection is an interest listener of its own account
 // (Server.AddInterestListener, which replays the existing interest when
@@ -90,7 +91,10 @@
 // the messages sent to the hub (and the hub's interest in them is
 // ignored); its DenyImports drop the hub's messages on those subjects,
 // keep our interest in them from the hub, and go to the hub in CONNECT
-// (deny_pub), which filters what it sends.
+// (deny_pub), which filters what it sends. JetStream's API ($JS.API.>,
+// $KV.>, $OBJ.>, and in the system account $JSC.> and $NRG.>) crosses
+// neither way, as upstream denies it between servers that are not one
+// JetStream domain extended over the link (which natsd does not do).
 //
 // # Concurrency
 //

@@ -87,3 +87,29 @@ func within(subject []byte, pattern []string) bool {
 	}
 	return i == len(subject)+1
 }
+
+// JetStream's subjects never cross a leaf node connection, both ways, as
+// upstream denies them when the two sides' JetStream is not one domain
+// extended over the link (which natsd does not do): its API (and the KV
+// and object store prefixes upstream lists) for every account, and the
+// system account's cluster and Raft traffic too. A JetStream of the other
+// side is reached through its domain's prefix ($JS.<domain>.API).
+var (
+	jsDenyClient = mustDeny("$JS.API.>", "$KV.>", "$OBJ.>")
+	jsDenyAll    = mustDeny("$JSC.>", "$NRG.>", "$JS.API.>", "$KV.>", "$OBJ.>")
+)
+
+func mustDeny(subjects ...string) *denyList {
+	d, err := compileDeny("builtin", subjects)
+	if err != nil {
+		panic(err)
+	}
+	return d
+}
+
+// pairFilter is the server.LinkFilter of a connection: neither list may
+// deny the subject.
+type pairFilter struct{ a, b *denyList }
+
+// Allow implements server.LinkFilter.
+func (f pairFilter) Allow(subject []byte) bool { return !f.a.denies(subject) && !f.b.denies(subject) }

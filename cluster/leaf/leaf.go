@@ -31,6 +31,9 @@ var (
 // Delays after which a remote dials again when the hub refused it for a
 // loop or for having our cluster's name (upstream's 30 seconds).
 var (
+	// minVersionHold is how long a leaf node older than min_version is
+	// held after its error before the connection closes (upstream's 5s).
+	minVersionHold            = 5 * time.Second
 	loopReconnectDelay        = 30 * time.Second
 	sameClusterReconnectDelay = 30 * time.Second
 )
@@ -188,6 +191,14 @@ func (lf *Leaf) validate() error {
 	for _, r := range o.Remotes {
 		if err := exists(r.Account, "remote"); err != nil {
 			return err
+		}
+		if len(r.URLs) == 0 {
+			return errors.New("leaf: a remote has no URL")
+		}
+		for _, u := range r.URLs {
+			if IsWebsocketURL(u) {
+				return fmt.Errorf("%w: leafnode remote %s: websocket URLs (ws://, wss://) are not supported yet", server.ErrNotSupported, u.Redacted())
+			}
 		}
 	}
 	return nil

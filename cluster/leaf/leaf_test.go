@@ -2,16 +2,19 @@ package leaf_test
 
 import (
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/nats-io/nats.go"
 
-	"natsd.dev/auth"
+	"natsd.dev/cluster"
 	"natsd.dev/cluster/leaf"
-	"natsd.dev/cluster/route"
+	"natsd.dev/confparse"
 	"natsd.dev/server"
+	"natsd.dev/server/config"
 	"natsd.dev/server/servertest"
 )
 
@@ -39,6 +42,23 @@ func startLeaf(t *testing.T, so server.Options, lo leaf.Options) (*server.Server
 	}
 	t.Cleanup(lf.Close)
 	return s, lf, logs
+}
+
+// optionsFrom is the server options of a configuration file's text (the
+// accounts and users of a hub).
+func optionsFrom(t *testing.T, text string) server.Options {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "server.conf")
+	if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, _, err := config.ParseFile(path, confparse.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := cfg.Options
+	o.Host, o.Port = "127.0.0.1", server.RandomPort
+	return o
 }
 
 func leafURL(lf *leaf.Leaf, userinfo *url.Userinfo) *url.URL {
@@ -194,12 +214,12 @@ func TestLeafQueueGroup(t *testing.T) {
 func TestLeafHubCluster(t *testing.T) {
 	h1, hub1, _ := startHub(t, server.Options{}, leaf.Options{})
 	h2 := servertest.Start(t, server.Options{})
-	c1, err := route.Start(h1, &route.Options{Name: "hub", Host: "127.0.0.1"})
+	c1, err := cluster.Start(h1, &cluster.Options{Name: "hub", Host: "127.0.0.1"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(c1.Close)
-	c2, err := route.Start(h2, &route.Options{Name: "hub", Host: "127.0.0.1", Routes: []*url.URL{{Scheme: "nats-route", Host: c1.Addr().String()}}})
+	c2, err := cluster.Start(h2, &cluster.Options{Name: "hub", Host: "127.0.0.1", Routes: []*url.URL{{Scheme: "nats-route", Host: c1.Addr().String()}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -275,13 +295,7 @@ func TestLeafAuthorization(t *testing.T) {
 // Without leafnodes { authorization }, a leaf node authenticates as one
 // of the server's users and binds to that user's account.
 func TestLeafServerUsers(t *testing.T) {
-	so := server.Options{
-		Accounts: []string{"HUBACC"},
-		Authorization: &auth.Config{Users: []auth.User{
-			{Name: "edge", Password: "pw", Account: "HUBACC"},
-			{Name: "app", Password: "pw", Account: "HUBACC"},
-		}},
-	}
+	so := optionsFrom(t, `accounts { HUBACC: { users: [ { user: edge, password: pw }, { user: app, password: pw } ] } }`)
 	hs, hub, _ := startHub(t, so, leaf.Options{})
 	_, _, blogs := startLeaf(t, server.Options{}, remoteTo(hub, url.UserPassword("edge", "nope")))
 	blogs.WaitFor(t, "Leafnode Error 'Authorization Violation'")
@@ -390,13 +404,7 @@ func TestLeafDenyImportsExports(t *testing.T) {
 
 // Remotes bound to different local accounts keep their traffic apart.
 func TestLeafRemotesPerAccount(t *testing.T) {
-	so := server.Options{
-		Accounts: []string{"A", "B"},
-		Authorization: &auth.Config{Users: []auth.User{
-			{Name: "a", Password: "pw", Account: "A"},
-			{Name: "b", Password: "pw", Account: "B"},
-		}},
-	}
+	so := optionsFrom(t, `accounts { A: { users: [ { user: a, password: pw } ] }, B: { users: [ { user: b, password: pw } ] } }`)
 	hs, hub, _ := startHub(t, so, leaf.Options{})
 	lso := server.Options{Accounts: []string{"LA", "LB"}}
 	ls, spoke, _ := startLeaf(t, lso, leaf.Options{Remotes: []*leaf.Remote{
@@ -492,4 +500,51 @@ func splitHostPort(t *testing.T, hp string) (string, int) {
 		port = port*10 + int(ch-'0')
 	}
 	return u.Hostname(), port
+}
+
+// Start refuses what it cannot run: a websocket remote, an account that
+// does not exist, a single user next to a users list.
+func TestLeafStartRefuses(t *testing.T) {
+	s := servertest.Start(t, server.Options{})
+	for name, o := range map[string]leaf.Options{
+		"not supported yet": {Remotes: []*leaf.Remote{{URLs: []*url.URL{{Scheme: "ws", Host: "127.0.0.1:1"}}}}},
+		`cannot find local account "NOPE" specified in leafnode remote`: {Remotes: []*leaf.Remote{{URLs: []*url.URL{{Scheme: "nats-leaf", Host: "127.0.0.1:1"}}, Account: "NOPE"}}},
+		"can not have a single user/pass and a users array":             {Username: "a", Users: []leaf.User{{Username: "b"}}},
+	} {
+		lf, err := leaf.Start(s, &o)
+		if err == nil {
+			lf.Close()
+			t.Errorf("Start accepted options that want %q", name)
+		} else if !strings.Contains(err.Error(), name) {
+			t.Errorf("Start: %v, want %q", err, name)
+		}
+	}
+}
+
+// JetStream's API never crosses a leaf connection (upstream's deny for
+// sides that are not one extended domain): the hub's $JS.API interest is
+// not announced, and a request on it from the leaf does not cross.
+func TestLeafJetStreamAPIDenied(t *testing.T) {
+	hs, hub, _ := startHub(t, server.Options{}, leaf.Options{})
+	ls, spoke, _ := startLeaf(t, server.Options{}, remoteTo(hub, nil))
+	waitConns(t, spoke, 1)
+	ll := servertest.WatchInterest(t, ls)
+	hc, lc := servertest.Connect(t, hs), servertest.Connect(t, ls)
+	api := syncSub(t, hc, "$JS.API.>")
+	all := syncSub(t, hc, ">")
+	ll.WaitFor(t, ">", server.ConnLeaf, true)
+	if _, ok := ll.Find("$JS.API.>", server.ConnLeaf, true); ok {
+		t.Fatal("the hub announced $JS.API.> to its leaf")
+	}
+	for _, s := range []string{"$JS.API.INFO", "$KV.b.k", "app.x"} {
+		if err := lc.Publish(s, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if m := nextMsg(t, all); m.Subject != "app.x" {
+		t.Fatalf("the hub got %q first: JetStream's subjects crossed", m.Subject)
+	}
+	if m, err := api.NextMsg(10 * time.Millisecond); err == nil {
+		t.Fatalf("the hub's $JS.API subscriber got %q from the leaf", m.Subject)
+	}
 }

@@ -1,6 +1,7 @@
 package leaf_test
 
 import (
+	"fmt"
 	"net"
 	"net/url"
 	"strings"
@@ -9,7 +10,6 @@ import (
 
 	"github.com/nats-io/nkeys"
 
-	"natsd.dev/auth"
 	"natsd.dev/cluster/leaf"
 	"natsd.dev/server"
 	"natsd.dev/server/servertest"
@@ -127,7 +127,7 @@ func TestLeafNkeyAuth(t *testing.T) {
 	}
 	pub, _ := kp.PublicKey()
 	seed, _ := kp.Seed()
-	so := server.Options{Accounts: []string{"NK"}, Authorization: &auth.Config{Users: []auth.User{{Nkey: pub, Account: "NK"}}}}
+	so := optionsFrom(t, `accounts { NK: { users: [ { nkey: `+pub+` } ] } }`)
 	hs, hub, _ := startHub(t, so, leaf.Options{})
 	ls, spoke, _ := startLeaf(t, server.Options{}, leaf.Options{Remotes: []*leaf.Remote{{
 		URLs: []*url.URL{leafURL(hub, nil)}, Nkey: string(seed),
@@ -178,4 +178,36 @@ func TestLeafBadPeers(t *testing.T) {
 	first.ReadUntil("-ERR 'Duplicate Remote LeafNode Connection'")
 	first.ExpectClosed()
 	hlogs.WaitFor(t, "Replacing connection from same server")
+}
+
+// Thousands of LS+ in a burst are all registered: the last one's subject
+// gets its message.
+func TestLeafSubscriptionBurst(t *testing.T) {
+	hs, hub, _ := startHub(t, server.Options{}, leaf.Options{})
+	rc := servertest.DialRaw(t, hub.Addr().String())
+	var b strings.Builder
+	b.WriteString(`CONNECT {"name":"burst","remote_account":"$G"}` + "\r\n")
+	const n = 5000
+	for i := range n {
+		fmt.Fprintf(&b, "LS+ burst.%d\r\n", i)
+	}
+	b.WriteString("PING\r\n")
+	rc.Send(b.String())
+	rc.ReadUntil("PONG")
+	if err := servertest.Connect(t, hs).Publish(fmt.Sprintf("burst.%d", n-1), []byte("last")); err != nil {
+		t.Fatal(err)
+	}
+	rc.ReadUntil(fmt.Sprintf("LMSG burst.%d 4", n-1))
+}
+
+// A peer that stops answering PINGs is closed as stale, with upstream's
+// error.
+func TestLeafStalePeer(t *testing.T) {
+	_, hub, hlogs := startHub(t, server.Options{PingInterval: 50 * time.Millisecond, MaxPingsOut: 2}, leaf.Options{})
+	rc := servertest.DialRaw(t, hub.Addr().String())
+	rc.Send(`CONNECT {"name":"quiet","remote_account":"$G"}` + "\r\n")
+	rc.ReadUntil("PING")
+	rc.ReadUntil("-ERR 'Stale Connection'")
+	rc.ExpectClosed()
+	hlogs.WaitFor(t, "Leafnode connection closed: Stale Connection")
 }
