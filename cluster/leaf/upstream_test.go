@@ -17,7 +17,6 @@ import (
 
 	"github.com/nats-io/nats.go"
 
-	"natsd.dev/auth"
 	"natsd.dev/cluster/leaf"
 	"natsd.dev/server"
 	"natsd.dev/server/servertest"
@@ -82,13 +81,11 @@ func TestLeafOnUpstreamHub(t *testing.T) {
 	startUpstream(t, bin, fmt.Sprintf(upstreamHubConf, ports[0], ports[1]))
 	servertest.WaitListening(t, fmt.Sprintf("127.0.0.1:%d", ports[1]))
 
-	ls, spoke, _ := startLeaf(t, server.Options{
-		Accounts: []string{"EDGE", "ELSE"},
-		Authorization: &auth.Config{Users: []auth.User{
-			{Name: "edge", Password: "edge", Account: "EDGE"},
-			{Name: "else", Password: "else", Account: "ELSE"},
-		}},
-	}, leaf.Options{Remotes: []*leaf.Remote{{
+	so := servertest.ConfigOptions(t, `accounts {
+  EDGE { users [ { user: edge, password: edge } ] }
+  ELSE { users [ { user: else, password: else } ] }
+}`)
+	ls, spoke, _ := startLeaf(t, so, leaf.Options{Remotes: []*leaf.Remote{{
 		URLs:        []*url.URL{{Scheme: "nats-leaf", User: url.UserPassword("leaf", "s3cret"), Host: fmt.Sprintf("127.0.0.1:%d", ports[1])}},
 		Account:     "EDGE",
 		DenyImports: []string{"secret.>"},
@@ -185,13 +182,10 @@ func TestLeafOnUpstreamHub(t *testing.T) {
 // else, traffic crosses both ways, and its interest goes when it does.
 func TestUpstreamLeafOnHub(t *testing.T) {
 	bin := servertest.UpstreamBinary(t)
-	so := server.Options{
-		Accounts: []string{"A", "B"},
-		Authorization: &auth.Config{Users: []auth.User{
-			{Name: "a", Password: "a", Account: "A"},
-			{Name: "b", Password: "b", Account: "B"},
-		}},
-	}
+	so := servertest.ConfigOptions(t, `accounts {
+  A { users [ { user: a, password: a } ] }
+  B { users [ { user: b, password: b } ] }
+}`)
 	hs, hub, _ := startHub(t, so, leaf.Options{Users: []leaf.User{{Username: "leaf", Password: "s3cret", Account: "A"}}})
 	hl := servertest.WatchInterest(t, hs)
 	var mu sync.Mutex
