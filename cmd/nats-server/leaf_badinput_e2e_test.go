@@ -259,10 +259,10 @@ func TestLeafBadInputFakeHub(t *testing.T) {
 	}
 }
 
-// TestLeafWrongCredentials: a leaf whose remote has a wrong password is
+// TestLeafBadInputWrongCredentials: a leaf whose remote has a wrong password is
 // refused by the hub and retries with its reconnect delay (1s), while
 // another leaf with the right one carries traffic undisturbed.
-func TestLeafWrongCredentials(t *testing.T) {
+func TestLeafBadInputWrongCredentials(t *testing.T) {
 	for _, pair := range liPairs(t) {
 		t.Run(fmt.Sprintf("hub %s leaf %s", pair[0].name, pair[1].name), func(t *testing.T) {
 			dir := t.TempDir()
