@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"math"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"sync"
@@ -30,16 +31,25 @@ const (
 	closeTimeout = time.Second
 )
 
-// Conn is a server-side WebSocket connection. It is a net.Conn whose byte
+// Conn is a WebSocket connection, the server's end (from a Listener) or
+// the client's (from Dial or ClientHandshake). It is a net.Conn whose byte
 // stream is the concatenated payload of the messages: Read returns the data
 // of binary and text messages in order, whatever their fragmentation, and
 // Write sends each call as one binary message.
 type Conn struct {
 	nc          net.Conn
 	req         *http.Request
+	resp        *http.Response // the handshake answer, client side
 	subprotocol string
 	compress    bool  // permessage-deflate negotiated
 	maxFrame    int64 // <= 0: no limit on a data frame
+	// client: this is the client's end, which must read unmasked frames
+	// and masks what it writes unless noMask.
+	client bool
+	// noMask: the client asked for and got Nats-No-Masking: the client
+	// sends unmasked frames, which the server accepts.
+	noMask bool
+	rng    *rand.ChaCha8 // masking keys (client side, masked writes), under wmu
 
 	closing atomic.Bool
 	pending atomic.Int64 // PendingBytes, stored by the reader
@@ -50,6 +60,7 @@ type Conn struct {
 	rerr     error   // sticky: every later Read returns it
 	rem      int64   // payload bytes of the current data frame not yet read
 	key      [4]byte // its masking key
+	masked   bool    // the current frame is masked
 	kpos     int     // offset in key for the next payload byte
 	fin      bool    // the current data frame ends its message
 	frag     bool    // a message is open: the next data frame is a continuation
@@ -271,7 +282,7 @@ func (c *Conn) readPayload(q []byte) (int, error) {
 		return 0, c.ioError(err, false)
 	}
 	q = q[:n]
-	c.kpos = maskBytes(c.key, c.kpos, q)
+	c.unmask(q)
 	c.rem -= int64(n)
 	if c.text && !c.utf.feed(q) {
 		return 0, c.fail(StatusInvalidPayloadData, "invalid UTF-8 in text message")
@@ -293,7 +304,10 @@ func (c *Conn) frameBuffered() bool {
 		return false
 	}
 	h, _ := c.br.Peek(2)
-	need := 2 + 4
+	need := 2
+	if h[1]&maskBit != 0 {
+		need += 4
+	}
 	switch n := int(h[1] & 0x7F); {
 	case h[0]&0x08 != 0:
 		need += n // control frame; an invalid length fails without reading
@@ -332,8 +346,10 @@ func (c *Conn) nextFrame() error {
 		return c.fail(StatusProtocolError, "unexpected RSV1 bit")
 	case op != opContinuation && op != opText && op != opBinary && op != opClose && op != opPing && op != opPong:
 		return c.fail(StatusProtocolError, "unknown opcode")
-	case b1&maskBit == 0:
+	case b1&maskBit == 0 && !c.client && !c.noMask:
 		return c.fail(StatusProtocolError, "client frame not masked")
+	case b1&maskBit != 0 && c.client:
+		return c.fail(StatusProtocolError, "server frame masked")
 	case control && !fin:
 		return c.fail(StatusProtocolError, "fragmented control frame")
 	case control && n > maxControlPayload:
@@ -343,7 +359,11 @@ func (c *Conn) nextFrame() error {
 	case (op == opText || op == opBinary) && c.frag:
 		return c.fail(StatusProtocolError, "new message inside a fragmented one")
 	}
-	hlen := 2 + 4
+	masked := b1&maskBit != 0
+	hlen := 2
+	if masked {
+		hlen += 4
+	}
 	switch n {
 	case 126:
 		hlen += 2
@@ -356,9 +376,10 @@ func (c *Conn) nextFrame() error {
 		if err != nil {
 			return c.ioError(err, false)
 		}
-		copy(c.key[:], f[2:6])
-		payload := f[6:total]
-		maskBytes(c.key, 0, payload)
+		payload := f[hlen:total]
+		if masked {
+			maskBytes([4]byte(f[hlen-4:hlen]), 0, payload)
+		}
 		err = c.control(op, payload)
 		c.br.Discard(total)
 		return err
@@ -391,7 +412,10 @@ func (c *Conn) nextFrame() error {
 	case c.maxFrame > 0 && length > uint64(c.maxFrame):
 		return c.fail(StatusMessageTooBig, "frame too large")
 	}
-	copy(c.key[:], h[hlen-4:hlen])
+	c.masked = masked
+	if masked {
+		copy(c.key[:], h[hlen-4:hlen])
+	}
 	c.br.Discard(hlen)
 	c.kpos = 0
 	c.rem = int64(length)
@@ -415,6 +439,14 @@ func (c *Conn) nextFrame() error {
 		}
 	}
 	return nil
+}
+
+// unmask unmasks payload q of the current frame, which follows what was
+// unmasked before.
+func (c *Conn) unmask(q []byte) {
+	if c.masked {
+		c.kpos = maskBytes(c.key, c.kpos, q)
+	}
 }
 
 // control acts on a ping, pong or close frame whose payload is unmasked.
@@ -533,7 +565,7 @@ func (c *Conn) WriteBuffers(v [][]byte) (int64, error) {
 		if err := c.writeFrame(opBinary, false, v[0]); err != nil {
 			return 0, err
 		}
-	case c.compress && total >= compressThreshold, total <= copyThreshold:
+	case c.compress && total >= compressThreshold, total <= copyThreshold, c.maskWrites():
 		// Gather: deflate wants one input, a small frame one write.
 		c.wbuf = c.wbuf[:0]
 		for _, b := range v {
@@ -590,10 +622,21 @@ func (c *Conn) deflate(p []byte) error {
 	return nil
 }
 
+// maskWrites reports whether the frames this end sends are masked: a
+// client's, unless the server agreed to Nats-No-Masking.
+func (c *Conn) maskWrites() bool { return c.client && !c.noMask }
+
 // writeFrame writes one final frame. c.wmu is held.
 func (c *Conn) writeFrame(op byte, compressed bool, payload []byte) error {
 	n := putHeader(c.hdr[:], op, compressed, len(payload))
-	if len(payload) > copyThreshold {
+	mask := c.maskWrites()
+	if mask {
+		// A masked payload is copied (Write does not modify p) and
+		// masked behind the header, so it always goes out in one write.
+		c.hdr[1] |= maskBit
+		binary.LittleEndian.PutUint32(c.hdr[n:], uint32(c.rng.Uint64()))
+		n += 4
+	} else if len(payload) > copyThreshold {
 		c.iov = append(c.iov[:0], c.hdr[:n], payload)
 		return c.writeIOV()
 	}
@@ -605,6 +648,9 @@ func (c *Conn) writeFrame(op byte, compressed bool, payload []byte) error {
 		copy(c.wbuf, c.hdr[:n])
 	} else {
 		c.wbuf = append(append(c.wbuf[:0], c.hdr[:n]...), payload...)
+	}
+	if mask {
+		maskBytes([4]byte(c.hdr[n-4:n]), 0, c.wbuf[n:])
 	}
 	if _, err := c.nc.Write(c.wbuf); err != nil {
 		c.werr = err

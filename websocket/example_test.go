@@ -99,3 +99,48 @@ func ExampleConn_SetMaxMessageSize() {
 	fmt.Println(websocket.StatusMessageTooBig, websocket.CompressedSizeFactor)
 	// Output: message too big 8
 }
+
+// A leaf node's end of a connection to a hub's websocket port: the
+// /leafnode path, compression and no masking asked for, the hub agreeing
+// to both.
+func ExampleDial() {
+	inner, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		log.Fatal(err)
+	}
+	l, err := websocket.NewListener(inner, websocket.Config{
+		Compression:    true,
+		AllowNoMasking: func(r *http.Request) bool { return r.URL.Path == "/leafnode" },
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer l.Close()
+	served := make(chan struct{})
+	go func() {
+		defer close(served)
+		nc, err := l.Accept()
+		if err != nil {
+			return
+		}
+		defer nc.Close()
+		io.Copy(nc, nc)
+	}()
+
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	c, err := websocket.Dial(ctx, "ws://"+l.Addr().String()+"/leafnode", websocket.DialConfig{
+		Compression: true,
+		NoMasking:   true,
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	c.Write([]byte("PING\r\n"))
+	buf := make([]byte, 6)
+	io.ReadFull(c, buf)
+	fmt.Printf("%q compressed=%v masked=%v\n", buf, c.Compressed(), c.Masked())
+	c.Close()
+	<-served
+	// Output: "PING\r\n" compressed=true masked=false
+}
