@@ -87,6 +87,42 @@ type Conn struct {
 	iov       [][]byte     // header + large payload buffers
 	bufs      net.Buffers  // what of iov is left to write
 	zbuf      appendWriter // compressed payload
+	// wrapped is the layer WrapTransport put between the framing and nc
+	// (read through br, written here); nil: none. Set with rmu and wmu.
+	wrapped io.ReadWriter
+}
+
+// ErrInsideMessage is returned by WrapTransport when a message is being
+// read: the layer can only start between two.
+var ErrInsideMessage = errors.New("websocket: inside a message")
+
+// WrapTransport puts a layer between the WebSocket framing and the
+// connection from the next frame on, in both directions: wrap gets r,
+// which reads what arrives after the last frame read (what the Conn
+// buffered of it first), and the connection, to write to; frames are
+// then read from and written to what wrap returns. Deadlines, addresses,
+// NetConn and Close stay the connection's. A wrapping layer with
+// WriteBuffers([][]byte) (int64, error) gets a large frame's header and
+// payload in one call.
+//
+// NATS leaf nodes use it for S2 compression, which upstream nats-server
+// applies beneath the framing of a leaf node connection over WebSocket.
+// Call it between messages, with no Read or Write in progress, at a
+// point of the protocol where the peer has not sent anything past the
+// switch yet (what the Conn buffered must be the layer's). It fails with
+// ErrInsideMessage in the middle of a message.
+func (c *Conn) WrapTransport(wrap func(r io.Reader, nc net.Conn) io.ReadWriter) error {
+	c.rmu.Lock()
+	defer c.rmu.Unlock()
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	if c.rem > 0 || c.frag || c.inf != nil || c.zcp != nil {
+		return ErrInsideMessage
+	}
+	rw := wrap(c.br, c.nc)
+	c.wrapped = rw
+	c.br = bufio.NewReaderSize(rw, readBufferSize)
+	return nil
 }
 
 // appendWriter is an io.Writer appending to a slice it owns.
@@ -652,17 +688,34 @@ func (c *Conn) writeFrame(op byte, compressed bool, payload []byte) error {
 	if mask {
 		maskBytes([4]byte(c.hdr[n-4:n]), 0, c.wbuf[n:])
 	}
-	if _, err := c.nc.Write(c.wbuf); err != nil {
+	if _, err := c.out().Write(c.wbuf); err != nil {
 		c.werr = err
 		return err
 	}
 	return nil
 }
 
-// writeIOV writes the buffers in c.iov with writev and forgets them.
+// out is where frames are written: the connection, or the layer
+// WrapTransport put on it. c.wmu is held.
+func (c *Conn) out() io.Writer {
+	if c.wrapped != nil {
+		return c.wrapped
+	}
+	return c.nc
+}
+
+// writeIOV writes the buffers in c.iov with writev (or the wrapping
+// layer's WriteBuffers, one batch) and forgets them.
 func (c *Conn) writeIOV() error {
-	c.bufs = c.iov
-	_, err := c.bufs.WriteTo(c.nc)
+	var err error
+	if bw, ok := c.wrapped.(interface {
+		WriteBuffers([][]byte) (int64, error)
+	}); ok {
+		_, err = bw.WriteBuffers(c.iov)
+	} else {
+		c.bufs = c.iov
+		_, err = c.bufs.WriteTo(c.out())
+	}
 	clear(c.iov)
 	c.iov = c.iov[:0]
 	c.bufs = nil

@@ -7,12 +7,15 @@ import (
 	"crypto/tls"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/klauspost/compress/s2"
 
 	"natsd.dev/websocket"
 )
@@ -412,5 +415,84 @@ func TestServerMasking(t *testing.T) {
 	}
 	if p := <-closeFrame; len(p) < 2 || binary.BigEndian.Uint16(p) != 1002 {
 		t.Fatalf("close frame %q", p)
+	}
+}
+
+// s2Layer is an S2 stream each way, as NATS leaf nodes put beneath the
+// framing.
+type s2Layer struct {
+	r *s2.Reader
+	w *s2.Writer
+}
+
+func (l *s2Layer) Read(p []byte) (int, error) { return l.r.Read(p) }
+
+func (l *s2Layer) Write(p []byte) (int, error) {
+	n, err := l.w.Write(p)
+	if err == nil {
+		err = l.w.Flush()
+	}
+	return n, err
+}
+
+func wrapS2(r io.Reader, nc net.Conn) io.ReadWriter {
+	return &s2Layer{r: s2.NewReader(r), w: s2.NewWriter(nc, s2.WriterConcurrency(1))}
+}
+
+// TestWrapTransport switches both ends to an S2 layer beneath the framing
+// after a first message, then echoes messages of every size through it.
+func TestWrapTransport(t *testing.T) {
+	for _, deflate := range []bool{false, true} {
+		t.Run(map[bool]string{false: "plain", true: "deflate"}[deflate], func(t *testing.T) {
+			done := make(chan error, 1)
+			s := startServer(t, websocket.Config{Compression: deflate}, func(c *websocket.Conn) {
+				buf := make([]byte, 8)
+				if _, err := io.ReadFull(c, buf[:7]); err != nil || string(buf[:7]) != "SWITCH\n" {
+					done <- fmt.Errorf("first message %q, %v", buf, err)
+					return
+				}
+				if err := c.WrapTransport(wrapS2); err != nil {
+					done <- err
+					return
+				}
+				done <- nil
+				echo(nil)(c)
+			})
+			c := dialT(t, s.url, websocket.DialConfig{Compression: deflate})
+			c.SetDeadline(time.Now().Add(testTimeout))
+			if _, err := c.Write([]byte("SWITCH\n")); err != nil {
+				t.Fatal(err)
+			}
+			if err := c.WrapTransport(wrapS2); err != nil {
+				t.Fatal(err)
+			}
+			if err := <-done; err != nil {
+				t.Fatal(err)
+			}
+			payload := bytes.Repeat([]byte("LMSG foo 5\r\nhello\r\n"), 10000)
+			got := make([]byte, len(payload))
+			for _, n := range []int{1, 100, 5000, len(payload)} {
+				if _, err := c.Write(payload[:n]); err != nil {
+					t.Fatal(err)
+				}
+				if _, err := io.ReadFull(c, got[:n]); err != nil || !bytes.Equal(got[:n], payload[:n]) {
+					t.Fatalf("size %d: %v", n, err)
+				}
+			}
+		})
+	}
+}
+
+func TestWrapTransportInsideMessage(t *testing.T) {
+	got := make(chan error, 1)
+	s := startServer(t, websocket.Config{}, func(c *websocket.Conn) {
+		buf := make([]byte, 3)
+		io.ReadFull(c, buf) // 3 bytes of a 6-byte message
+		got <- c.WrapTransport(wrapS2)
+	})
+	c := dialT(t, s.url, websocket.DialConfig{})
+	c.Write([]byte("abcdef"))
+	if err := <-got; !errors.Is(err, websocket.ErrInsideMessage) {
+		t.Fatalf("err %v", err)
 	}
 }

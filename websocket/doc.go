@@ -47,7 +47,9 @@
 // NoMaskingHeader, and refuses masked frames from the server. A Listener
 // accepts unmasked frames only from clients that asked for no masking on
 // a request Config.AllowNoMasking allowed, as upstream does for its leaf
-// nodes (path /leafnode).
+// nodes (path /leafnode). Conn.WrapTransport puts a layer beneath the
+// framing mid-connection (a leaf node's S2 compression, which upstream
+// applies below the WebSocket frames).
 //
 // # Concurrency
 //
