@@ -5,6 +5,7 @@ go 1.26.0
 require (
 	github.com/klauspost/compress v1.20.3
 	github.com/nats-io/nats.go v1.55.0
+	github.com/nats-io/nkeys v0.4.16
 	golang.org/x/crypto v0.57.0
 	natsd.dev/confparse v0.0.0
 	natsd.dev/protocol v0.0.0
@@ -13,7 +14,6 @@ require (
 )
 
 require (
-	github.com/nats-io/nkeys v0.4.16 // indirect
 	github.com/nats-io/nuid v1.0.1 // indirect
 	golang.org/x/sys v0.48.0 // indirect
 	natsd.dev/auth v0.0.0 // indirect

@@ -24,7 +24,7 @@ var allowedModules = map[string][]string{
 	"websocket": {"confparse"},
 	"auth":      {"sublist", "confparse"},
 	"server":    {"protocol", "sublist", "auth", "confparse"},
-	"cluster":   {"server", "protocol", "sublist", "confparse"},
+	"cluster":   {"server", "protocol", "sublist", "confparse", "websocket"},
 	"jetstream": {"server", "sublist", "confparse"},
 	"mqtt":      {"server", "jetstream", "websocket", "confparse", "sublist", "auth"},
 	"monitor":   {"server", "confparse"},
@@ -36,7 +36,7 @@ var allowedModules = map[string][]string{
 var allowedExternal = map[string][]string{
 	"websocket": {"github.com/klauspost/compress"},
 	"auth":      {"github.com/nats-io/nkeys", "github.com/nats-io/jwt/v2", "golang.org/x/crypto"},
-	"cluster":   {"github.com/klauspost/compress"},
+	"cluster":   {"github.com/klauspost/compress", "github.com/nats-io/nkeys", "github.com/nats-io/jwt/v2"},
 	"jetstream": {"github.com/klauspost/compress", "github.com/hashicorp/raft", "github.com/hashicorp/go-msgpack/v2"},
 }
 

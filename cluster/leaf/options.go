@@ -77,6 +77,9 @@ type Options struct {
 	// Reconnect is the delay between attempts to dial a remote
 	// (reconnect or reconnect_delay); zero is DefaultReconnect.
 	Reconnect time.Duration
+	// DialTimeout bounds one dial of a remote without its own
+	// dial_timeout (leafnodes { dial_timeout }); zero is the default.
+	DialTimeout time.Duration
 	// MinVersion refuses leaf nodes of servers older than this version.
 	MinVersion string
 	// Remotes are the hubs this server connects to.

@@ -56,6 +56,12 @@ var tlsUnsupported = map[string]bool{
 // cert_store, ocsp_peer, ...: tlsUnsupported) are refused as not supported
 // yet; the rest are unknown fields.
 func (a *applier) tlsBlock(key string, v *confparse.Value) (tlsSettings, bool) {
+	return a.tlsBlockFor(key, v, false)
+}
+
+// tlsBlockFor is tlsBlock; dial is for the side that dials (a leaf node
+// remote), where upstream lets cert_file and key_file both be left out.
+func (a *applier) tlsBlockFor(key string, v *confparse.Value, dial bool) (tlsSettings, bool) {
 	var ts tlsSettings
 	if v.Kind != confparse.KindMap {
 		a.TypeError(key, "a map", v)
@@ -117,7 +123,16 @@ func (a *applier) tlsBlock(key string, v *confparse.Value) (tlsSettings, bool) {
 		return ts, false
 	}
 	// verify_and_map implies verify, as upstream.
-	loaded, err := LoadTLSConfig(TLSFiles{CertFile: certFile, KeyFile: keyFile, CAFile: caFile, Verify: verify || ts.Map})
+	var loaded *tls.Config
+	var err error
+	if dial && certFile == "" && keyFile == "" {
+		loaded = &tls.Config{}
+		if caFile != "" {
+			loaded.ClientCAs, err = loadCAPool(caFile)
+		}
+	} else {
+		loaded, err = LoadTLSConfig(TLSFiles{CertFile: certFile, KeyFile: keyFile, CAFile: caFile, Verify: verify || ts.Map})
+	}
 	if err != nil {
 		a.Errorf(v.Pos, ErrBadValue, "%v", err)
 		return ts, false
@@ -214,6 +229,19 @@ func ParseTLSBlock(key string, v *confparse.Value) (TLSBlock, confparse.ErrorLis
 		return TLSBlock{}, d.Errors
 	}
 	return tb, nil
+}
+
+// ParseDialTLSBlock is ParseTLSBlock for the side that dials (a leaf
+// node remote): as upstream's, cert_file and key_file may both be left
+// out (no client certificate). ca_file, when given, is in Config.ClientCAs
+// as for ParseTLSBlock; the dialer moves it to RootCAs.
+func ParseDialTLSBlock(key string, v *confparse.Value) (TLSBlock, confparse.ErrorList) {
+	a := applier{}
+	ts, ok := a.tlsBlockFor(key, v, true)
+	if !ok {
+		return TLSBlock{}, a.Errors
+	}
+	return TLSBlock{Config: server.WithPinnedCerts(ts.Config, ts.Pinned), Timeout: ts.Timeout, Map: ts.Map, HandshakeFirst: ts.HandshakeFirst}, nil
 }
 
 // DecodeTLSBlock is ParseTLSBlock for a block handler: errors and
@@ -371,15 +399,22 @@ func LoadTLSConfig(f TLSFiles) (*tls.Config, error) {
 		cfg.ClientAuth = tls.RequireAndVerifyClientCert
 	}
 	if f.CAFile != "" {
-		pem, err := os.ReadFile(f.CAFile)
-		if err != nil {
-			return nil, fmt.Errorf("error reading ca_file: %w", err)
+		if cfg.ClientCAs, err = loadCAPool(f.CAFile); err != nil {
+			return nil, err
 		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, errors.New("failed to parse root ca certificate")
-		}
-		cfg.ClientCAs = pool
 	}
 	return cfg, nil
+}
+
+// loadCAPool reads a ca_file.
+func loadCAPool(file string) (*x509.CertPool, error) {
+	pem, err := os.ReadFile(file)
+	if err != nil {
+		return nil, fmt.Errorf("error reading ca_file: %w", err)
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(pem) {
+		return nil, errors.New("failed to parse root ca certificate")
+	}
+	return pool, nil
 }
