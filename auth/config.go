@@ -42,6 +42,8 @@ type Config struct {
 	DefaultPermissions *Permissions
 	// NoAuthUser is the top-level no_auth_user, set by the server.
 	NoAuthUser string
+	// Callout is authorization { auth_callout }, nil when not set.
+	Callout *Callout
 }
 
 // Chain builds the authenticators for c. With verifyAndMap (the client
@@ -67,6 +69,10 @@ func (c *Config) Chain(verifyAndMap bool) (Chain, error) {
 	}
 	if c.Token != "" {
 		chain = append(chain, NewToken(c.Token))
+	}
+	if chain == nil && c.Callout != nil {
+		// The callout decides for everyone: authentication is required.
+		chain = Chain{}
 	}
 	return chain, nil
 }
@@ -155,8 +161,8 @@ func ParseAuthorization(m *confparse.Map) (*Config, error) {
 			usersPos = &ent.KeyPos
 		case "default_permission", "default_permissions", "permissions":
 			c.DefaultPermissions = parsePermissions(e, v)
-		case "auth_callout":
-			e.Errorf(ent.KeyPos, ErrBadConfig, "auth_callout is not supported")
+		case "auth_callout", "auth_hook":
+			c.Callout = parseCallout(e, ent)
 		default:
 			unknown(e, ent, "")
 		}

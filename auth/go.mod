@@ -3,7 +3,8 @@ module natsd.dev/auth
 go 1.26.0
 
 require (
-	github.com/nats-io/nkeys v0.4.16
+	github.com/nats-io/jwt/v2 v2.8.3
+	github.com/nats-io/nkeys v0.4.17
 	golang.org/x/crypto v0.57.0
 	natsd.dev/confparse v0.0.0
 	natsd.dev/sublist v0.0.0

@@ -5,7 +5,8 @@ go 1.26.0
 require (
 	github.com/klauspost/compress v1.20.3
 	github.com/nats-io/nats.go v1.55.0
-	github.com/nats-io/nkeys v0.4.16
+	github.com/nats-io/nkeys v0.4.17
+	github.com/stretchr/testify v1.12.1
 	golang.org/x/crypto v0.57.0
 	natsd.dev/confparse v0.0.0
 	natsd.dev/protocol v0.0.0
@@ -14,10 +15,11 @@ require (
 )
 
 require (
+	github.com/nats-io/jwt/v2 v2.8.3 // indirect
 	github.com/nats-io/nuid v1.0.1 // indirect
+	go.yaml.in/yaml/v3 v3.0.5 // indirect
 	golang.org/x/sys v0.48.0 // indirect
 	natsd.dev/auth v0.0.0 // indirect
-	natsd.dev/websocket v0.0.0 // indirect
 )
 
 replace (

@@ -63,6 +63,9 @@ func newServerAuth(o *Options, accs map[string]*Account) (*serverAuth, error) {
 			return nil, fmt.Errorf("%w: user %q: account %q does not exist", ErrBadOptions, name, u.Account)
 		}
 	}
+	if err := checkCallout(cfg.Callout, accs); err != nil { // callout.go
+		return nil, err
+	}
 	chain, err := cfg.Chain(o.TLSMap)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrBadOptions, err)
@@ -123,7 +126,7 @@ func (c *client) authenticate(opts *connectOpts) error {
 		// new chain, so no client binds to a chain a reload replaced
 		// after it checked the clients.
 		sa := c.srv.auth.Load()
-		err := c.authenticateWith(sa, req)
+		err := c.authenticateWith(sa, req, opts)
 		if err != errAuthReloaded {
 			return err
 		}
@@ -133,20 +136,23 @@ func (c *client) authenticate(opts *connectOpts) error {
 // errAuthReloaded: the chain changed while a client authenticated.
 var errAuthReloaded = errors.New("server: authorization reloaded")
 
-func (c *client) authenticateWith(sa *serverAuth, req *auth.Request) error {
+func (c *client) authenticateWith(sa *serverAuth, req *auth.Request, opts *connectOpts) error {
 	id := &auth.Identity{}
 	var err error
 	if sa.chain != nil {
 		id, err = sa.chain.Authenticate(req)
 	}
 	var acc *Account
-	if err == nil {
+	viaCallout := false
+	if sa.cfg != nil && sa.cfg.Callout != nil {
+		id, acc, viaCallout, err = c.calloutAuth(sa, req, opts, id, err) // callout.go
+	} else if err == nil {
 		acc, err = c.srv.identityAccount(id)
 	}
 	if err != nil {
 		return c.authViolation(sa, req, err)
 	}
-	return c.bindIdentity(sa, req, id, acc)
+	return c.bindIdentity(sa, req, id, acc, viaCallout)
 }
 
 // identityAccount is the account an authenticated identity binds to.
@@ -185,7 +191,7 @@ func (c *client) authWithoutConnect() error {
 // to move between sublists. An account at its connection limit refuses
 // the client. If a reload replaced sa meanwhile, nothing is bound and
 // the error is errAuthReloaded.
-func (c *client) bindIdentity(sa *serverAuth, req *auth.Request, id *auth.Identity, acc *Account) error {
+func (c *client) bindIdentity(sa *serverAuth, req *auth.Request, id *auth.Identity, acc *Account, viaCallout bool) error {
 	if !acc.addConn() {
 		c.srv.log.Error(c.logPrefix() + " - " + errTextMaxAccountConns + " - Account: " + acc.Name)
 		return &closeError{text: errTextMaxAccountConns, reason: reasonMaxAccountConnections}
@@ -204,7 +210,7 @@ func (c *client) bindIdentity(sa *serverAuth, req *auth.Request, id *auth.Identi
 	prev, prevCounted := c.acc, c.accCounted // a second CONNECT
 	c.replies = replies
 	c.authUser = id.Name
-	c.bound = &authBinding{req: req, sa: sa, id: id}
+	c.bound = &authBinding{req: req, sa: sa, id: id, callout: viaCallout}
 	c.acc = acc
 	c.accCounted = true
 	c.mu.Unlock()
@@ -230,6 +236,8 @@ type authBinding struct {
 	req *auth.Request
 	sa  *serverAuth
 	id  *auth.Identity
+	// callout: the auth callout service granted id (callout.go).
+	callout bool
 }
 
 // allowReply reports whether allow_responses lets the client publish to

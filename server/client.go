@@ -629,9 +629,10 @@ func (c *client) processConnect(arg []byte) error {
 	c.headers = opts.Headers
 	c.name, c.lang, c.version = opts.Name, opts.Lang, opts.Version
 	c.connectSeen = true
+	accName, authUser := c.acc.Name, c.authUser // a reload may change them
 	c.mu.Unlock()
 	if first {
-		c.setLogPrefix(c.logPrefix() + connectTags(&opts, c.acc.Name, c.authUser))
+		c.setLogPrefix(c.logPrefix() + connectTags(&opts, accName, authUser))
 	}
 	c.srv.connectEvent(c)
 	if opts.Verbose {

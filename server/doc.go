@@ -32,7 +32,8 @@
 //
 //  1. Identity. A session either names an Account (bound to it, no
 //     permissions) or carries credentials (User/Password, Token, Nkey with
-//     Sign) that the server's authentication chain checks as a CONNECT's,
+//     Sign) that the server's authentication chain checks as a CONNECT's
+//     (and, with auth_callout, the callout service, as for a CONNECT),
 //     with ConnKind as the connection type; it then has the user's
 //     permissions (allow_responses included: Publish may answer the
 //     reply subject of a message the session received) and counts
@@ -131,7 +132,10 @@
 //  3. Registers the peer's interest with AddRemoteSub and RemoveRemoteSub
 //     (queue interest with a weight: the peer's member count); SetFilter
 //     first, if some subjects must never cross (export permissions), and
-//     SetHeaders, SetPinnedAccount as the handshake decides.
+//     SetHeaders, SetPinnedAccount, SetForward as the handshake decides. A
+//     leaf node kind authenticates its peers' CONNECT against the server's
+//     users with AuthenticateLeaf (the account the link is bound to) and
+//     reads the cluster's name with ClusterName.
 //  4. On its reader goroutine, hands each message from the peer to
 //     Deliver (account, subject, reply, queue groups, header length,
 //     payload) and calls EndBatch once per read. Deliver delivers to local
@@ -334,7 +338,8 @@
 // accounts and cross-account delivery (account.go, exports.go,
 // crossaccount.go), in-process users (session.go, internal.go), links and
 // interest (link.go, link_kind.go, interest.go), authentication (auth.go,
-// auth_reload.go), the monitoring registry and the core's own documents
+// auth_reload.go; the auth callout's transport and the server's nkey and
+// curve key in callout.go, its protocol in package auth), the monitoring registry and the core's own documents
 // (snapshot*.go, connz.go, system.go) and the lifecycle (server.go).
 // Packages of their own in this module:
 //

@@ -3,8 +3,9 @@ module natsd.dev/server
 go 1.26.0
 
 require (
+	github.com/nats-io/jwt/v2 v2.8.3
 	github.com/nats-io/nats.go v1.55.0
-	github.com/nats-io/nkeys v0.4.16
+	github.com/nats-io/nkeys v0.4.17
 	github.com/stretchr/testify v1.12.1
 	golang.org/x/crypto v0.57.0
 	natsd.dev/auth v0.0.0

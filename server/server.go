@@ -3,10 +3,7 @@ package server
 import (
 	"cmp"
 	"context"
-	"crypto/ed25519"
-	"crypto/rand"
 	"crypto/tls"
-	"encoding/base32"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -134,6 +131,7 @@ type Server struct {
 	tlsState  atomic.Pointer[tlsState]
 
 	linkState
+	callout    *calloutTransport // the server's keys, auth callout sessions (callout.go)
 	nextCID    atomic.Uint64
 	stats      Stats
 	monitoring monState
@@ -211,6 +209,7 @@ type Info struct {
 	RemoteAccount     string   `json:"remote_account,omitempty"`
 	IsSystemAccount   bool     `json:"acc_is_sys,omitempty"`
 	APILevel          int      `json:"api_lvl,omitempty"`
+	XKey              string   `json:"xkey,omitempty"` // the server's public curve key
 }
 
 // New validates opts and returns a server that is not yet listening.
@@ -225,10 +224,11 @@ func New(opts Options) (*Server, error) {
 	if int64(opts.MaxPayload) > opts.MaxPending {
 		return nil, fmt.Errorf("%w: max_payload (%d) can not be higher than max_pending (%d)", ErrBadOptions, opts.MaxPayload, opts.MaxPending)
 	}
-	id, err := newServerID()
+	keys, err := newCalloutTransport() // the server's nkey and curve key (callout.go)
 	if err != nil {
 		return nil, err
 	}
+	id := keys.id
 	logh := new(logswap.Handler)
 	logh.Set(opts.Logger)
 	log := slog.New(logh)
@@ -241,6 +241,7 @@ func New(opts Options) (*Server, error) {
 		clients:   make(map[uint64]*client),
 		accounts:  make(map[string]*Account),
 		quit:      make(chan struct{}),
+		callout:   keys,
 	}
 	if opts.TLSMap && !tlsVerifies(opts.TLSConfig) {
 		return nil, fmt.Errorf("%w: verify_and_map needs TLS with verified client certificates", ErrBadOptions)
@@ -292,6 +293,7 @@ func New(opts Options) (*Server, error) {
 		Headers:      !opts.NoHeaderSupport,
 		MaxPayload:   opts.MaxPayload,
 		AuthRequired: sa.chain != nil,
+		XKey:         keys.xpub,
 		TLSRequired:  opts.TLSConfig != nil,
 		TLSVerify:    tlsVerifies(opts.TLSConfig),
 	}
@@ -803,37 +805,6 @@ func (s *Server) infoJSON(cid uint64, clientIP string, nonce []byte, tlsOn bool)
 	info.Nonce = string(nonce)
 	b, _ := json.Marshal(&info) // Info has only marshalable fields
 	return b
-}
-
-// newServerID returns an nkey-style server public key: base32 of the 'N'
-// prefix byte, an ed25519 public key and a CRC-16 checksum.
-func newServerID() (string, error) {
-	pub, _, err := ed25519.GenerateKey(rand.Reader)
-	if err != nil {
-		return "", fmt.Errorf("server: generating id: %w", err)
-	}
-	raw := make([]byte, 0, 1+len(pub)+2)
-	raw = append(raw, 13<<3) // nkeys PrefixByteServer ('N')
-	raw = append(raw, pub...)
-	crc := crc16(raw)
-	raw = append(raw, byte(crc), byte(crc>>8))
-	return base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(raw), nil
-}
-
-// crc16 is CRC-16/XMODEM (polynomial 0x1021), the checksum nkeys use.
-func crc16(b []byte) uint16 {
-	var crc uint16
-	for _, c := range b {
-		crc ^= uint16(c) << 8
-		for range 8 {
-			if crc&0x8000 != 0 {
-				crc = crc<<1 ^ 0x1021
-			} else {
-				crc <<= 1
-			}
-		}
-	}
-	return crc
 }
 
 func itoa(i int) string { return strconv.Itoa(i) }

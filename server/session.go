@@ -259,7 +259,11 @@ func (sess *Session) authenticate(s *Server, opts *SessionOptions, hasCreds bool
 			req.Sig = base64.RawURLEncoding.EncodeToString(sig)
 		}
 		var err error
-		if id, err = sa.chain.Authenticate(req); err == nil {
+		viaCallout := false
+		id, err = sa.chain.Authenticate(req)
+		if sa.cfg != nil && sa.cfg.Callout != nil {
+			id, acc, viaCallout, err = c.calloutAuth(sa, req, nil, id, err) // callout.go
+		} else if err == nil {
 			acc, err = s.identityAccount(id)
 		}
 		if err != nil {
@@ -267,7 +271,7 @@ func (sess *Session) authenticate(s *Server, opts *SessionOptions, hasCreds bool
 			return errors.New("server: authorization violation")
 		}
 		// What a reload checks again (auth_reload.go).
-		c.bound = &authBinding{req: req, sa: sa, id: id}
+		c.bound = &authBinding{req: req, sa: sa, id: id, callout: viaCallout}
 	}
 	if !acc.addConn() {
 		return errors.New("server: " + errTextMaxAccountConns + " - Account: " + acc.Name)

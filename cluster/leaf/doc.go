@@ -7,4 +7,99 @@
 // configuration file into Options, with upstream's keys, errors and
 // start-up checks; ParseRemoteURL, CheckMinVersion and RemoteName are its
 // pieces for the flags and the runtime.
+//
+// # Usage
+//
+// Start the server (and its cluster), then its leaf nodes; shut the leaf
+// nodes down first:
+//
+//	s, _ := server.New(server.Options{...})
+//	_ = s.Start()
+//	lf, err := leaf.Start(s, &leaf.Options{
+//		Host: "0.0.0.0", Port: leaf.DefaultPort, // the hub side
+//		Remotes: []*leaf.Remote{{URLs: []*url.URL{hubURL}}}, // the leaf side
+//	})
+//	...
+//	_ = lf.Shutdown(ctx)
+//
+// Port 0 binds no listener (a server with remotes only); RandomPort a
+// free one (Addr tells which). Each remote dials its URLs in random order
+// (in order with NoRandomize) until one answers, and again after
+// Options.Reconnect (plus jitter) when the connection closes; a hub's
+// leafnode_urls join the list. Disabled remotes are not dialed. Close is
+// Shutdown without a deadline.
+//
+// # The handshake
+//
+// As upstream: the hub sends INFO (nonce, client id, leafnode_urls,
+// headers, cluster, info_on_connect); with leafnodes { tls } the TLS
+// handshake follows the INFO (or comes first with TLSHandshakeFirst). The
+// leaf (after TLS when its URL is tls://, it has a tls {} block, or the
+// hub requires it) sends CONNECT with the URL's user and password, or
+// the nonce signed by the seed of a .creds file (jwt, sig) or of an nkey
+// (nkey, sig), its name, cluster, headers, deny_pub (its deny_imports)
+// and remote_account. The hub authenticates it against leafnodes {
+// authorization } (user/password, token or users, each bound to an
+// account) or, without it, against the server's own users
+// (Server.AuthenticateLeaf: the user's account is the one the leaf node
+// binds to), answers INFO with connect_info and remote_account, and both
+// sides send their interest. Wrong credentials get -ERR 'Authorization
+// Violation' and the connection closes; the remote logs the error and
+// dials again after its reconnect delay. A leaf node with our cluster's
+// name is refused ("remote leafnode has same cluster name"), a client on
+// the leaf port too ("attempted to connect to leaf node port"); a remote
+// whose first INFO is not a leaf node's ("attempted to connect to wrong
+// port") or does not come within FirstInfoTimeout gives up and dials
+// again.
+//
+// Compression is not negotiated: the INFO and CONNECT carry no
+// compression mode, which upstream servers take for a peer that does not
+// compress. WebSocket remotes (ws://, wss://) are not supported yet.
+//
+// # How it plugs into the server
+//
+// Through the server's inter-server link seam: each connection is a
+// server.Link of kind server.ConnLeaf, created with Encoder (LMSG, and
+// HMSG in its leaf form: a leaf connection is bound to one account, so
+// neither carries it) and the kind's close reasons (ReasonDuplicateLeaf,
+// ReasonClusterNamesIdentical, ReasonWrongGateway, ReasonWrongPort,
+// ReasonMissingAccount, ReasonMinimumVersion, upstream's texts). The hub
+// side forwards messages from every origin (server.DefaultForwardPolicy);
+// the spoke side (this server dialed a hub, or the server that dialed us
+// said it is the hub: Remote.Hub) nothing that came over a route, as
+// every server of a leaf cluster has its own connection.
+//
+// Each connection is an interest listener of its own account
+// (Server.AddInterestListener, which replays the existing interest when
+// the handshake ends): it counts interest per subject and queue and sends
+// LS+ on the first subscriber, LS- on the last, and for queue groups LS+
+// with the member count as weight on every change. It never announces the
+// interest its own peer registered; a spoke announces only local interest
+// and that of the leaf nodes it is the hub of, a hub everything (so a
+// subscription on a leaf of one hub server is reached from every server
+// of the hub's cluster: the route module announces leaf-origin interest).
+// The peer's LS+ and LS- go to Link.AddRemoteSub and RemoveRemoteSub, its
+// LMSG and HMSG to Link.Deliver, in the bound account.
+//
+// # Loops and permissions
+//
+// Every server announces one loop detection subject per account
+// ($LDS.<unique>) to each leaf connection; a server that receives its own
+// over a leaf connection closes it with upstream's "Loop detected for
+// leafnode account=..." error, and the side that dialed waits 30 seconds
+// before dialing again. A remote's DenyExports are a server.LinkFilter on
+// the messages sent to the hub (and the hub's interest in them is
+// ignored); its DenyImports drop the hub's messages on those subjects,
+// keep our interest in them from the hub, and go to the hub in CONNECT
+// (deny_pub), which filters what it sends. JetStream's API ($JS.API.>,
+// $KV.>, $OBJ.>, and in the system account $JSC.> and $NRG.>) crosses
+// neither way, as upstream denies it between servers that are not one
+// JetStream domain extended over the link (which natsd does not do).
+//
+// # Concurrency
+//
+// A Leaf is safe for concurrent use. Each connection has one reader
+// goroutine (the parser, the handshake state) and the link's writer; the
+// listener's accept loop and each remote's dial loop run on the shared
+// layer cluster/internal/linknet, and Shutdown waits for all of them.
 package leaf

@@ -70,9 +70,10 @@ type Options struct {
 	TLSTimeout        time.Duration
 	TLSHandshakeFirst bool
 	// TLSMap authenticates leaf connections by their certificate
-	// (tls { verify_and_map }).
+	// (tls { verify_and_map }); Start does not apply it yet.
 	TLSMap bool
-	// Compression is what accepted leaf connections may use.
+	// Compression is what accepted leaf connections may use; Start
+	// negotiates none yet (peers see a server that does not compress).
 	Compression Compression
 	// Reconnect is the delay between attempts to dial a remote
 	// (reconnect or reconnect_delay); zero is DefaultReconnect.
@@ -129,8 +130,10 @@ type Remote struct {
 	// outward (messages to the hub, its interest honoured).
 	DenyImports []string
 	DenyExports []string
+	// Compression is not negotiated by Start yet (see Options).
 	Compression Compression
-	// WSCompression and WSNoMasking apply to ws:// and wss:// URLs.
+	// WSCompression and WSNoMasking apply to ws:// and wss:// URLs
+	// (which Start refuses as not supported yet).
 	WSCompression bool
 	WSNoMasking   bool
 	// FirstInfoTimeout bounds the wait for the hub's INFO; DialTimeout

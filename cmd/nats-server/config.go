@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"natsd.dev/cluster"
+	"natsd.dev/cluster/leaf"
 	"natsd.dev/cmd/internal/wsserver"
 	"natsd.dev/confparse"
 	"natsd.dev/jetstream"
@@ -18,6 +19,8 @@ type fileConfig struct {
 	config.Config
 	// cluster is the cluster {} block, nil without one.
 	cluster *cluster.Options
+	// leaf is the leafnodes {} block (alias leaf), nil without one.
+	leaf *leaf.Options
 	// websocket is the websocket {} block; Port 0 without one.
 	websocket wsserver.Options
 	// js is what the jetstream {} block, store_dir, default_js_domain
@@ -37,7 +40,7 @@ const notYetKeys = `
 	default_sentinel
 	operator operators root roots root_operator root_operators trusted trusted_keys
 	resolver account_resolver accounts_resolver resolver_tls resolver_preload resolver_pinned_accounts
-	gateway leaf leafnodes`
+	gateway`
 
 // ignoredKeys tune the reporting of link errors upstream has and natsd
 // does not; they are accepted with a warning.
@@ -66,6 +69,22 @@ func (fc *fileConfig) parser() *config.Parser {
 		}
 		fc.cluster = o
 	})
+	leafBlock := func(d *confparse.Decoder, e *confparse.Entry) {
+		o, warnings, err := leaf.ParseConfig(e)
+		d.Warnings = append(d.Warnings, warnings...)
+		if err != nil {
+			var list confparse.ErrorList
+			if errors.As(err, &list) {
+				d.Errors = append(d.Errors, list...)
+			} else {
+				d.Errorf(e.KeyPos, config.ErrBadValue, "%v", err)
+			}
+			return
+		}
+		fc.leaf = o
+	}
+	p.Register("leafnodes", leafBlock)
+	p.Register("leaf", leafBlock)
 	p.Register("websocket", wsserver.Block(&fc.websocket))
 	p.Register("ws", wsserver.Block(&fc.websocket))
 	jetstream.RegisterConfig(&p, &fc.js, &fc.jsOn)

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"natsd.dev/cluster"
+	"natsd.dev/cluster/leaf"
 	"natsd.dev/cmd/internal/wsserver"
 	"natsd.dev/confparse"
 	"natsd.dev/jetstream"
@@ -171,6 +172,7 @@ type process struct {
 	prof      *monitor.Profiler // nil without prof_port
 	co        *cluster.Options
 	cl        *cluster.Cluster   // nil without a cluster listener
+	lf        *leaf.Leaf         // nil without a leafnodes {} block
 	ws        *wsserver.Listener // nil without a websocket listener
 	jsOpts    jetstream.Options
 	jsOn      bool                 // JetStream is configured on
@@ -253,6 +255,11 @@ func (p *process) serve(stderr *os.File) int {
 		return 1
 	}
 	if err := p.startCluster(); err != nil {
+		log.Log(context.Background(), fatalLevel, err.Error())
+		p.shutdown()
+		return 1
+	}
+	if err := p.startLeaf(); err != nil {
 		log.Log(context.Background(), fatalLevel, err.Error())
 		p.shutdown()
 		return 1
@@ -347,6 +354,9 @@ func (p *process) shutdown() {
 	// stops.
 	p.stopMQTT(ctx, p.logs.log)
 	p.stopJetStream(ctx, p.logs.log)
+	if p.lf != nil {
+		_ = p.lf.Shutdown(ctx)
+	}
 	if p.cl != nil {
 		_ = p.cl.Shutdown(ctx)
 	}

@@ -1,0 +1,115 @@
+package leaf
+
+import (
+	"fmt"
+	"strings"
+
+	"natsd.dev/sublist"
+)
+
+// denyList is a compiled deny_imports or deny_exports list: a subject is
+// denied when it lies within one of the patterns (for a wildcard subject,
+// when every subject it matches does). It never changes after compile, so
+// publishers use it without a lock, and a check allocates nothing. A nil
+// *denyList denies nothing.
+type denyList struct {
+	patterns [][]string
+}
+
+func compileDeny(what string, subjects []string) (*denyList, error) {
+	if len(subjects) == 0 {
+		return nil, nil
+	}
+	d := &denyList{}
+	for _, s := range subjects {
+		if !sublist.ValidFilter(s) {
+			return nil, fmt.Errorf("leaf: %s: subject %q is not a valid subject", what, s)
+		}
+		d.patterns = append(d.patterns, strings.Split(s, "."))
+	}
+	return d, nil
+}
+
+// Allow implements server.LinkFilter: a message on subject may cross.
+func (d *denyList) Allow(subject []byte) bool { return !d.denies(subject) }
+
+// denies reports whether subject lies within one of the patterns.
+func (d *denyList) denies(subject []byte) bool {
+	if d == nil {
+		return false
+	}
+	for _, p := range d.patterns {
+		if within(subject, p) {
+			return true
+		}
+	}
+	return false
+}
+
+func (d *denyList) deniesString(subject string) bool {
+	if d == nil {
+		return false
+	}
+	for _, p := range d.patterns {
+		if within([]byte(subject), p) {
+			return true
+		}
+	}
+	return false
+}
+
+// within reports whether every subject that subject matches is matched
+// by pattern (for a literal subject: pattern matches it).
+func within(subject []byte, pattern []string) bool {
+	i := 0
+	for n, pt := range pattern {
+		if i > len(subject) {
+			return false
+		}
+		j := i
+		for j < len(subject) && subject[j] != '.' {
+			j++
+		}
+		tok := subject[i:j]
+		switch {
+		case pt == ">":
+			return n == len(pattern)-1 && len(tok) > 0
+		case pt == "*":
+			if len(tok) == 0 || string(tok) == ">" {
+				return false
+			}
+		default:
+			if string(tok) != pt {
+				return false
+			}
+		}
+		i = j + 1
+	}
+	return i == len(subject)+1
+}
+
+// JetStream's subjects never cross a leaf node connection, both ways, as
+// upstream denies them when the two sides' JetStream is not one domain
+// extended over the link (which natsd does not do): its API (and the KV
+// and object store prefixes upstream lists) for every account, and the
+// system account's cluster and Raft traffic too. A JetStream of the other
+// side is reached through its domain's prefix ($JS.<domain>.API).
+var (
+	jsDenyClient = mustDeny("$JS.API.>", "$KV.>", "$OBJ.>")
+	jsDenyAll    = mustDeny("$JSC.>", "$NRG.>", "$JS.API.>", "$KV.>", "$OBJ.>")
+)
+
+func mustDeny(subjects ...string) *denyList {
+	d, err := compileDeny("builtin", subjects)
+	if err != nil {
+		panic(err)
+	}
+	return d
+}
+
+// pairFilter is the server.LinkFilter of a connection: neither list may
+// deny the subject.
+type pairFilter struct{ a, b *denyList }
+
+// Allow implements server.LinkFilter.
+func (f pairFilter) Allow(subject []byte) bool { return !f.a.denies(subject) && !f.b.denies(subject) }

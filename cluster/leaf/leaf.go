@@ -1,0 +1,492 @@
+package leaf
+
+import (
+	"context"
+	crand "crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"net/url"
+	"slices"
+	"strconv"
+	"sync"
+	"time"
+
+	"natsd.dev/cluster/internal/linknet"
+	"natsd.dev/server"
+)
+
+// RandomPort makes the listener bind a free port (Options.Port).
+const RandomPort = -1
+
+// Errors returned by Start.
+var (
+	// ErrNoServer is returned when Start gets no server or options.
+	ErrNoServer = errors.New("leaf: no server or options")
+)
+
+// Delays after which a remote dials again when the hub refused it for a
+// loop or for having our cluster's name (upstream's 30 seconds).
+var (
+	// minVersionHold is how long a leaf node older than min_version is
+	// held after its error before the connection closes (upstream's 5s).
+	minVersionHold            = 5 * time.Second
+	loopReconnectDelay        = 30 * time.Second
+	sameClusterReconnectDelay = 30 * time.Second
+)
+
+// Default timeouts of a remote (upstream's).
+const (
+	DefaultDialTimeout = time.Second
+	// connectProcessTimeout bounds the wait, after our CONNECT, for the
+	// hub's INFO that ends the handshake.
+	connectProcessTimeout = 2 * time.Second
+	// firstPing is how soon the first PING goes out (to measure the RTT).
+	firstPing = time.Second
+)
+
+// ldsPrefix starts the loop detection subject each server announces per
+// account ($LDS.<unique>).
+const ldsPrefix = "$LDS."
+
+// Leaf runs a server's leaf node connections: the listener (this server
+// is the hub of the servers that connect) and the remotes (this server is
+// a leaf of their hubs).
+type Leaf struct {
+	s      *server.Server
+	o      Options
+	log    *slog.Logger
+	g      *linknet.Group
+	dialer Dialer
+	ln     net.Listener
+	info   leafInfo // the listener's INFO, without nonce and client id
+
+	mu     sync.Mutex
+	closed bool
+	conns  map[*conn]struct{}
+	raw    map[net.Conn]struct{}
+	// provisional numbers the INFO of a connection that handshakes TLS
+	// after INFO (it has no link, so no id, yet).
+	provisional uint64
+	remotes     []*remote
+}
+
+// remote is the running state of one Remote.
+type remote struct {
+	r        *Remote
+	acc      string
+	imp, exp *denyList
+	mu       sync.Mutex
+	urls     []*url.URL
+	cur      *url.URL
+	delay    time.Duration // before the next dial (a loop, our cluster name)
+}
+
+// Start brings s's leaf nodes up: it binds the listener (unless o.Port
+// is 0) and starts dialing every remote that is not disabled. s must be
+// started (and its cluster, if any, so that the cluster's name is
+// known).
+func Start(s *server.Server, o *Options) (*Leaf, error) {
+	if s == nil || o == nil {
+		return nil, ErrNoServer
+	}
+	so := s.Options()
+	log := so.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	lf := &Leaf{
+		s:      s,
+		o:      *o,
+		log:    log,
+		conns:  make(map[*conn]struct{}),
+		raw:    make(map[net.Conn]struct{}),
+		dialer: o.Dialer,
+	}
+	if err := lf.validate(); err != nil {
+		return nil, err
+	}
+	lf.normalize()
+	if lf.dialer == nil {
+		lf.dialer = &net.Dialer{}
+	}
+	for _, r := range lf.o.Remotes {
+		rs := &remote{r: r, acc: r.Account, urls: slices.Clone(r.URLs)}
+		if rs.acc == "" {
+			rs.acc = server.GlobalAccountName
+		}
+		var err error
+		if rs.imp, err = compileDeny("deny_imports", r.DenyImports); err != nil {
+			return nil, err
+		}
+		if rs.exp, err = compileDeny("deny_exports", r.DenyExports); err != nil {
+			return nil, err
+		}
+		if !r.NoRandomize {
+			rand.Shuffle(len(rs.urls), func(i, j int) { rs.urls[i], rs.urls[j] = rs.urls[j], rs.urls[i] })
+		}
+		lf.remotes = append(lf.remotes, rs)
+	}
+	lf.g = linknet.NewGroup("leafnode", log)
+	lf.info = leafInfo{
+		ID:            s.ID(),
+		Name:          s.Name(),
+		Version:       server.Version,
+		Proto:         1,
+		AuthRequired:  true,
+		TLSRequired:   lf.o.TLSConfig != nil,
+		TLSVerify:     lf.o.TLSConfig != nil && lf.o.TLSConfig.ClientAuth == tlsRequireAndVerify,
+		MaxPayload:    so.MaxPayload,
+		Headers:       !so.NoHeaderSupport,
+		InfoOnConnect: true,
+	}
+	if lf.info.MaxPayload == 0 {
+		lf.info.MaxPayload = server.DefaultMaxPayload
+	}
+	if lf.o.Port != 0 {
+		if err := lf.listen(); err != nil {
+			lf.g.Close()
+			return nil, err
+		}
+	}
+	for _, r := range lf.remotes {
+		if r.r.Disabled {
+			continue
+		}
+		lf.g.Go(func() { lf.solicit(r) })
+	}
+	return lf, nil
+}
+
+// validate checks the options as upstream does at start.
+func (lf *Leaf) validate() error {
+	o := &lf.o
+	if len(o.Users) > 0 && o.Username != "" {
+		return errors.New("can not have a single user/pass and a users array")
+	}
+	seen := make(map[string]bool)
+	for _, u := range o.Users {
+		if seen[u.Username] {
+			return fmt.Errorf("duplicate user %q detected in leafnode authorization", u.Username)
+		}
+		seen[u.Username] = true
+	}
+	exists := func(name, where string) error {
+		if name == "" || lf.s.LookupAccount(name) != nil {
+			return nil
+		}
+		return fmt.Errorf("cannot find local account %q specified in leafnode %s", name, where)
+	}
+	if err := exists(o.Account, "authorization"); err != nil {
+		return err
+	}
+	for _, u := range o.Users {
+		if err := exists(u.Account, "authorization"); err != nil {
+			return err
+		}
+	}
+	for _, r := range o.Remotes {
+		if err := exists(r.Account, "remote"); err != nil {
+			return err
+		}
+		if len(r.URLs) == 0 {
+			return errors.New("leaf: a remote has no URL")
+		}
+		for _, u := range r.URLs {
+			if IsWebsocketURL(u) {
+				return fmt.Errorf("%w: leafnode remote %s: websocket URLs (ws://, wss://) are not supported yet", server.ErrNotSupported, u.Redacted())
+			}
+		}
+	}
+	return nil
+}
+
+// normalize fills the defaults in.
+func (lf *Leaf) normalize() {
+	o := &lf.o
+	if o.Reconnect <= 0 {
+		o.Reconnect = DefaultReconnect
+	}
+	if o.AuthTimeout <= 0 {
+		o.AuthTimeout = DefaultAuthTimeout
+	}
+	if o.TLSTimeout <= 0 {
+		o.TLSTimeout = DefaultTLSTimeout
+	}
+	remotes := make([]*Remote, 0, len(o.Remotes))
+	for _, r := range o.Remotes {
+		rc := *r
+		if rc.FirstInfoTimeout <= 0 {
+			rc.FirstInfoTimeout = DefaultFirstInfoTimeout
+		}
+		if rc.DialTimeout <= 0 {
+			rc.DialTimeout = o.DialTimeout
+		}
+		if rc.DialTimeout <= 0 {
+			rc.DialTimeout = DefaultDialTimeout
+		}
+		if rc.TLSTimeout <= 0 {
+			rc.TLSTimeout = DefaultTLSTimeout
+		}
+		remotes = append(remotes, &rc)
+	}
+	o.Remotes = remotes
+}
+
+func (lf *Leaf) listen() error {
+	port := lf.o.Port
+	if port == RandomPort {
+		port = 0
+	}
+	hp := net.JoinHostPort(lf.o.Host, strconv.Itoa(port))
+	ln, err := net.Listen("tcp", hp)
+	if err != nil {
+		return fmt.Errorf("Error listening on leafnode port: %d - %v", lf.o.Port, err)
+	}
+	lf.ln = ln
+	addr := ln.Addr().(*net.TCPAddr)
+	lf.log.Info("Listening for leafnode connections on " + net.JoinHostPort(lf.o.Host, strconv.Itoa(addr.Port)))
+	host, p := lf.o.Host, addr.Port
+	if lf.o.Advertise != "" {
+		h, ps, err := net.SplitHostPort(lf.o.Advertise)
+		if err != nil {
+			h, ps = lf.o.Advertise, strconv.Itoa(p)
+		}
+		host = h
+		p, _ = strconv.Atoi(ps)
+		lf.log.Info("Advertise address for leafnode is set to " + net.JoinHostPort(host, strconv.Itoa(p)))
+	} else if host == "" || host == "0.0.0.0" || host == "::" {
+		host = localIP(host)
+	}
+	lf.info.Host, lf.info.Port = host, p
+	lf.info.IP = net.JoinHostPort(host, strconv.Itoa(p))
+	lf.g.Go(func() { _ = lf.g.Serve(ln, lf.accepted) })
+	return nil
+}
+
+// localIP is the first non-loopback address of this host, for a listener
+// bound to every interface; else the loopback.
+func localIP(any string) string {
+	addrs, err := net.InterfaceAddrs()
+	if err == nil {
+		for _, a := range addrs {
+			ipn, ok := a.(*net.IPNet)
+			if !ok || ipn.IP.IsLoopback() {
+				continue
+			}
+			if any == "::" || ipn.IP.To4() != nil {
+				return ipn.IP.String()
+			}
+		}
+	}
+	return "127.0.0.1"
+}
+
+// Addr is the listener's address, nil without a listener.
+func (lf *Leaf) Addr() net.Addr {
+	if lf.ln == nil {
+		return nil
+	}
+	return lf.ln.Addr()
+}
+
+// NumConnections is the number of leaf node connections past their
+// handshake, accepted and solicited.
+func (lf *Leaf) NumConnections() int {
+	lf.mu.Lock()
+	defer lf.mu.Unlock()
+	n := 0
+	for c := range lf.conns {
+		if c.isReady() {
+			n++
+		}
+	}
+	return n
+}
+
+// Shutdown closes the listener and every leaf node connection and stops
+// dialing the remotes; it waits for the goroutines or ctx.
+func (lf *Leaf) Shutdown(ctx context.Context) error {
+	lf.mu.Lock()
+	if lf.closed {
+		lf.mu.Unlock()
+		return lf.g.Wait(ctx)
+	}
+	lf.closed = true
+	conns := make([]*conn, 0, len(lf.conns))
+	for c := range lf.conns {
+		conns = append(conns, c)
+	}
+	raw := make([]net.Conn, 0, len(lf.raw))
+	for nc := range lf.raw {
+		raw = append(raw, nc)
+	}
+	lf.mu.Unlock()
+	lf.g.Close()
+	for _, nc := range raw {
+		nc.Close()
+	}
+	for _, c := range conns {
+		c.close(server.LinkServerShutdown)
+	}
+	return lf.g.Wait(ctx)
+}
+
+// Close is Shutdown without a deadline.
+func (lf *Leaf) Close() { _ = lf.Shutdown(context.Background()) }
+
+// trackRaw records a connection without a link yet, so Shutdown closes
+// it; false (and nc closed) once shut down.
+func (lf *Leaf) trackRaw(nc net.Conn) bool {
+	lf.mu.Lock()
+	defer lf.mu.Unlock()
+	if lf.closed {
+		nc.Close()
+		return false
+	}
+	lf.raw[nc] = struct{}{}
+	return true
+}
+
+func (lf *Leaf) untrackRaw(nc net.Conn) {
+	lf.mu.Lock()
+	delete(lf.raw, nc)
+	lf.mu.Unlock()
+}
+
+// ldsKey names an account of a server.
+type ldsKey struct {
+	s       *server.Server
+	account string
+}
+
+// ldsSubjects holds the loop detection subject of each account of each
+// server, made once: every leaf connection of the server, whatever Leaf
+// runs it, announces the same one.
+var ldsSubjects sync.Map
+
+// ldsSubject is the loop detection subject of an account.
+func (lf *Leaf) ldsSubject(account string) string {
+	v, _ := ldsSubjects.LoadOrStore(ldsKey{lf.s, account}, ldsPrefix+newNonce()+newNonce())
+	return v.(string)
+}
+
+// newNonce is 11 random bytes in base64 URL encoding, as upstream's
+// nonces.
+func newNonce() string {
+	var b [11]byte
+	_, _ = crand.Read(b[:])
+	return base64.RawURLEncoding.EncodeToString(b[:])
+}
+
+// solicit dials r's hub until the leaf shuts down, runs the connection
+// while it lasts, and dials again after the reconnect delay.
+func (lf *Leaf) solicit(r *remote) {
+	attempts := 0
+	for !lf.g.Closed() {
+		r.mu.Lock()
+		delay := r.delay
+		r.delay = 0
+		r.mu.Unlock()
+		if delay > 0 && !lf.g.Sleep(delay) {
+			return
+		}
+		u := r.next()
+		lf.log.Debug(fmt.Sprintf("Trying to connect as leafnode to remote server on %q", u.Host))
+		ctx, cancel := context.WithTimeout(lf.g.Context(), r.r.DialTimeout)
+		nc, err := lf.dialer.DialContext(ctx, "tcp", u.Host)
+		cancel()
+		if err != nil {
+			if lf.g.Closed() {
+				return
+			}
+			attempts++
+			line := fmt.Sprintf("Error trying to connect as leafnode to remote server %q (attempt %v): %v", u.Host, attempts, err)
+			if attempts == 1 {
+				lf.log.Error(line)
+			} else {
+				lf.log.Debug(line)
+			}
+			jitter := time.Duration(rand.Int64N(int64(lf.o.Reconnect)))
+			if !lf.g.Sleep(lf.o.Reconnect + jitter) {
+				return
+			}
+			continue
+		}
+		attempts = 0
+		lf.runSolicited(nc, u, r)
+		if !lf.g.Sleep(lf.o.Reconnect) {
+			return
+		}
+	}
+}
+
+// next picks the URL to dial: the list in order (shuffled at start
+// unless no_randomize), the one dialed last moved to the end.
+func (r *remote) next() *url.URL {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.cur != nil && len(r.urls) > 1 && sameHost(r.cur, r.urls[0]) {
+		first := r.urls[0]
+		copy(r.urls, r.urls[1:])
+		r.urls[len(r.urls)-1] = first
+	}
+	r.cur = r.urls[0]
+	return r.cur
+}
+
+func sameHost(a, b *url.URL) bool { return a.Host == b.Host }
+
+// setDelay makes the next dial wait d.
+func (r *remote) setDelay(d time.Duration) {
+	r.mu.Lock()
+	r.delay = d
+	r.mu.Unlock()
+}
+
+// addURLs adds the hub's cluster's leaf node URLs (INFO leafnode_urls)
+// to the list, after the configured ones.
+func (r *remote) addURLs(hostports []string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	urls := slices.Clone(r.r.URLs)
+	for _, hp := range hostports {
+		u, err := url.Parse("nats-leaf://" + hp)
+		if err != nil {
+			continue
+		}
+		if !slices.ContainsFunc(urls, func(x *url.URL) bool { return sameHost(x, u) }) {
+			urls = append(urls, u)
+		}
+	}
+	// Keep the order in use for the URLs already known.
+	var out []*url.URL
+	for _, u := range r.urls {
+		if slices.ContainsFunc(urls, func(x *url.URL) bool { return sameHost(x, u) }) {
+			out = append(out, u)
+		}
+	}
+	for _, u := range urls {
+		if !slices.ContainsFunc(out, func(x *url.URL) bool { return sameHost(x, u) }) {
+			out = append(out, u)
+		}
+	}
+	r.urls = out
+}
+
+// userinfo is the user and password to present for u: its own, else the
+// first configured URL's (a URL learned from the hub has none).
+func (r *remote) userinfo(u *url.URL) *url.Userinfo {
+	if u.User != nil {
+		return u.User
+	}
+	for _, x := range r.r.URLs {
+		if x.User != nil {
+			return x.User
+		}
+	}
+	return nil
+}

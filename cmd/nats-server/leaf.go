@@ -1,0 +1,20 @@
+package main
+
+import "natsd.dev/cluster/leaf"
+
+// startLeaf starts the leaf nodes of the leafnodes {} block (its
+// listener, its remotes) after the server and its cluster, so that the
+// cluster's name is known to the handshake; shutdown stops them before
+// the cluster.
+func (p *process) startLeaf() error {
+	o := p.cfg.leaf
+	if o == nil || (o.Port == 0 && len(o.Remotes) == 0) {
+		return nil
+	}
+	lf, err := leaf.Start(p.srv, o)
+	if err != nil {
+		return err
+	}
+	p.lf = lf
+	return nil
+}

@@ -1,0 +1,73 @@
+package server
+
+import (
+	"crypto/tls"
+	"errors"
+	"net"
+
+	"natsd.dev/auth"
+)
+
+// LeafCredentials are what an inbound leaf node connection presented in
+// its CONNECT, for AuthenticateLeaf.
+type LeafCredentials struct {
+	User, Password, Token string
+	// Nkey is the public key that signed Nonce (Sig); JWT a user JWT.
+	Nkey, Sig, JWT string
+	// Nonce is the nonce of the INFO sent on the connection, as sent.
+	Nonce []byte
+	// TLS is the connection's TLS state, nil for a plain connection.
+	TLS        *tls.ConnectionState
+	RemoteAddr net.Addr
+}
+
+// ErrLeafAuth is returned by AuthenticateLeaf for credentials the
+// server's users do not accept.
+var ErrLeafAuth = errors.New("server: leaf node authorization violation")
+
+// LeafAuthRequired reports whether the server's own authorization (users,
+// token, nkeys) applies, so that a leaf node connection without a
+// leafnodes { authorization } must authenticate as one of its users.
+func (s *Server) LeafAuthRequired() bool {
+	return s.auth.Load().chain != nil
+}
+
+// AuthenticateLeaf checks the credentials of an inbound leaf node
+// connection against the server's users, as a client's (connection type
+// LEAFNODE), and returns the account the leaf node binds to. Without any
+// authorization configured every leaf node binds to the global account.
+// A failure wraps ErrLeafAuth and says why (never the secret).
+func (s *Server) AuthenticateLeaf(cr LeafCredentials) (account string, err error) {
+	sa := s.auth.Load()
+	if sa.chain == nil {
+		return GlobalAccountName, nil
+	}
+	req := &auth.Request{
+		Kind: auth.KindLeafnode, User: cr.User, Password: cr.Password, Token: cr.Token,
+		Nkey: cr.Nkey, Sig: cr.Sig, JWT: cr.JWT, Nonce: cr.Nonce, TLS: cr.TLS, RemoteAddr: cr.RemoteAddr,
+	}
+	id, err := sa.chain.Authenticate(req)
+	if err != nil {
+		return "", errors.Join(ErrLeafAuth, errors.New(authReason(err)))
+	}
+	acc, err := s.identityAccount(id)
+	if err != nil {
+		return "", errors.Join(ErrLeafAuth, err)
+	}
+	return acc.Name, nil
+}
+
+// ClusterName returns the name of the cluster this server belongs to (the
+// one the cluster module set with SetClusterName), "" without a cluster.
+// A leaf node kind refuses a leaf node of its own cluster with it.
+func (s *Server) ClusterName() string { return s.cluster() }
+
+// SetForward replaces the link's forwarding policy for the interest the
+// peer registers from now on (AddRemoteSub), as SetFilter does for the
+// filter: a leaf node connection learns in the peer's CONNECT whether it
+// is the hub or the spoke. Call it before the first AddRemoteSub.
+func (l *Link) SetForward(p ForwardPolicy) {
+	l.c.mu.Lock()
+	l.forward = p
+	l.c.mu.Unlock()
+}
