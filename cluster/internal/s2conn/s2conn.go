@@ -24,15 +24,28 @@
 // WriteBuffers and SetLevel are serialized with each other. Deadlines and
 // Close are the underlying connection's.
 //
+// # Memory
+//
+// The write side frames the stream itself (see writeLocked): each Write
+// or WriteBuffers batch becomes one chunk per MiB, encoded into a buffer
+// the Conn keeps (dropped past 256 KiB), and goes out with one write, so
+// writing allocates nothing once the buffer has grown. Reading uses the
+// s2 package's stream reader, which holds one block (64 KiB, growing to
+// the 4 MiB a peer's block may need).
+//
 // # Errors
 //
-// Read on a corrupt stream returns an error wrapping s2.ErrCorrupt.
+// Read on a corrupt stream returns an error wrapping s2.ErrCorrupt. A
+// failed write leaves the stream cut: every later write returns its
+// error.
 // Configuration errors wrap ErrBadCompression.
 package s2conn
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"io"
 	"net"
 	"strings"
@@ -219,21 +232,6 @@ func AutoLevel(rtt time.Duration, thresholds []time.Duration) string {
 	return Best
 }
 
-// writerOptions are the s2 stream writer options of a level. Concurrency
-// 1 compresses on the caller's goroutine: a link has one writer already.
-func writerOptions(level string) []s2.WriterOption {
-	opts := []s2.WriterOption{s2.WriterConcurrency(1)}
-	switch level {
-	case Uncompressed:
-		opts = append(opts, s2.WriterUncompressed())
-	case Better:
-		opts = append(opts, s2.WriterBetterCompression())
-	case Best:
-		opts = append(opts, s2.WriterBestCompression())
-	}
-	return opts
-}
-
 // levelOf maps a negotiated mode to the level a writer starts with:
 // s2_auto starts uncompressed until AutoLevel says otherwise.
 func levelOf(mode string) string {
@@ -261,11 +259,14 @@ type Conn struct {
 	rmu sync.Mutex
 	r   *s2.Reader
 
-	// wmu guards w and level; it is held across the write to the
-	// connection since the writer's stream state is the order of bytes.
-	wmu   sync.Mutex
-	w     *s2.Writer
-	level string
+	// wmu guards the write side; it is held across the write to the
+	// connection since the stream is the order of bytes.
+	wmu     sync.Mutex
+	level   string
+	started bool   // the stream identifier went out
+	gather  []byte // WriteBuffers' batch, in one piece
+	obuf    []byte // the chunks of one write, framed
+	werr    error  // sticky: a failed write may have left half a chunk
 
 	in, out counter
 }
@@ -314,7 +315,6 @@ func NewReader(nc net.Conn, r io.Reader, mode string) *Conn {
 	c.in.rw = readWriter{r, nc}
 	c.out.rw = c.in.rw
 	c.r = s2.NewReader(&c.in, s2.ReaderAllocBlock(readerAlloc))
-	c.w = s2.NewWriter(&c.out, writerOptions(c.level)...)
 	return c
 }
 
@@ -330,32 +330,138 @@ func (c *Conn) Read(p []byte) (int, error) {
 	return c.r.Read(p)
 }
 
-// Write compresses p and flushes it to the connection.
+// Write compresses p and writes it to the connection, as one chunk of
+// the stream (or more past blockSize).
 func (c *Conn) Write(p []byte) (int, error) {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
-	n, err := c.w.Write(p)
-	if err != nil {
-		return n, err
+	if err := c.writeLocked(p); err != nil {
+		return 0, err
 	}
-	return n, c.w.Flush()
+	return len(p), nil
 }
 
-// WriteBuffers compresses the slices of v as one batch and flushes once,
-// the compressed counterpart of net.Buffers.WriteTo. It returns the
-// uncompressed bytes taken.
+// WriteBuffers compresses the slices of v as one batch, the compressed
+// counterpart of net.Buffers.WriteTo: they are gathered and sent as one
+// chunk with one write. It returns the uncompressed bytes taken.
 func (c *Conn) WriteBuffers(v [][]byte) (int64, error) {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
 	var total int64
-	for _, b := range v {
-		n, err := c.w.Write(b)
-		total += int64(n)
-		if err != nil {
-			return total, err
+	p := v
+	if len(v) != 1 {
+		c.gather = c.gather[:0]
+		for _, b := range v {
+			c.gather = append(c.gather, b...)
+		}
+		p = [][]byte{c.gather}
+	}
+	total = int64(len(p[0]))
+	err := c.writeLocked(p[0])
+	if cap(c.gather) > keepBuffer {
+		c.gather = nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	return total, nil
+}
+
+// Stream format (github.com/google/snappy framing_format.txt, with S2's
+// identifier): a stream identifier chunk once, then one chunk per block
+// of at most blockSize uncompressed bytes:
+//
+//	+------+----------------+----------------------+------------------+
+//	| type | length (3, LE) | masked CRC-32C (4,LE) | data             |
+//	+------+----------------+----------------------+------------------+
+//
+// type 0x00 is a compressed block (an S2 block: the uvarint length, then
+// the encoding), 0x01 uncompressed data; length counts the CRC and the
+// data; the CRC is of the uncompressed bytes.
+const (
+	streamIdentifier = "\xff\x06\x00\x00S2sTwO"
+	chunkCompressed  = 0x00
+	chunkRaw         = 0x01
+	chunkHeaderLen   = 8
+	// blockSize is the largest block a chunk carries, s2's default
+	// (readers take up to 4 MiB).
+	blockSize = 1 << 20
+	// keepBuffer: scratch buffers that grew past this are dropped.
+	keepBuffer = 256 << 10
+)
+
+var crcTable = crc32.MakeTable(crc32.Castagnoli)
+
+// maskedCRC is the framing format's checksum of b.
+func maskedCRC(b []byte) uint32 {
+	c := crc32.Update(0, crcTable, b)
+	return (c>>15 | c<<17) + 0xa282ead8
+}
+
+// writeLocked frames p as chunks at the current level into obuf and
+// writes them with one write. c.wmu is held.
+func (c *Conn) writeLocked(p []byte) error {
+	if c.werr != nil {
+		return c.werr
+	}
+	if len(p) == 0 {
+		return nil
+	}
+	c.obuf = c.obuf[:0]
+	if !c.started {
+		c.obuf = append(c.obuf, streamIdentifier...)
+	}
+	for len(p) > 0 {
+		blk := p[:min(len(p), blockSize)]
+		p = p[len(blk):]
+		c.obuf = appendChunk(c.obuf, c.level, blk)
+	}
+	_, err := c.out.Write(c.obuf)
+	if cap(c.obuf) > keepBuffer {
+		c.obuf = nil
+	}
+	if err != nil {
+		c.werr = err
+		return err
+	}
+	c.started = true
+	return nil
+}
+
+// appendChunk appends blk as one chunk at level: compressed when that
+// makes it smaller, else raw.
+func appendChunk(dst []byte, level string, blk []byte) []byte {
+	h := len(dst)
+	dst = append(dst, make([]byte, chunkHeaderLen)...)
+	typ := byte(chunkRaw)
+	if level != Uncompressed {
+		need := h + chunkHeaderLen + s2.MaxEncodedLen(len(blk))
+		if cap(dst) < need {
+			dst = append(dst[:cap(dst)], make([]byte, need-cap(dst))...)[:len(dst)]
+		}
+		var enc []byte
+		switch level {
+		case Better:
+			enc = s2.EncodeBetter(dst[len(dst):need], blk)
+		case Best:
+			enc = s2.EncodeBest(dst[len(dst):need], blk)
+		default:
+			enc = s2.Encode(dst[len(dst):need], blk)
+		}
+		if len(enc) < len(blk) {
+			typ = chunkCompressed
+			dst = dst[:len(dst)+len(enc)]
 		}
 	}
-	return total, c.w.Flush()
+	if typ == chunkRaw {
+		dst = append(dst, blk...)
+	}
+	n := len(dst) - h - 4 // the CRC and the data
+	crc := maskedCRC(blk)
+	dst[h] = typ
+	dst[h+1], dst[h+2], dst[h+3] = byte(n), byte(n>>8), byte(n>>16)
+	binary.LittleEndian.PutUint32(dst[h+4:], crc)
+	return dst
 }
 
 // SetLevel switches the writer to another level (s2_uncompressed,
@@ -364,15 +470,7 @@ func (c *Conn) WriteBuffers(v [][]byte) (int64, error) {
 func (c *Conn) SetLevel(level string) error {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
-	level = levelOf(level)
-	if level == c.level {
-		return nil
-	}
-	if err := c.w.Flush(); err != nil {
-		return err
-	}
-	c.level = level
-	c.w = s2.NewWriter(&c.out, writerOptions(level)...)
+	c.level = levelOf(level)
 	return nil
 }
 

@@ -232,3 +232,70 @@ func Example() {
 	fmt.Printf("%s %s %q\n", mode, lc.Level(), buf)
 	// Output: s2_auto s2_uncompressed "LS+ foo\r\n"
 }
+
+// FuzzConnWrite writes batches cut from the input at levels drawn from
+// it, through Write and WriteBuffers, switching levels on the way: the s2
+// package's own stream reader must decode exactly the bytes written
+// (round trip against an independent decoder).
+func FuzzConnWrite(f *testing.F) {
+	f.Add([]byte("hello world"), uint8(0))
+	f.Add(bytes.Repeat([]byte("LMSG foo 5\r\nhello\r\n"), 300), uint8(0x5a))
+	f.Add(make([]byte, 70000), uint8(3))
+	f.Fuzz(func(t *testing.T, data []byte, seed uint8) {
+		levels := []string{s2conn.Uncompressed, s2conn.Fast, s2conn.Better, s2conn.Best}
+		var wire bytes.Buffer
+		c := s2conn.NewReader(writerConn{&wire}, bytes.NewReader(nil), s2conn.Fast)
+		rest, s := data, int(seed)
+		for i := 0; len(rest) > 0; i++ {
+			s = s*31 + 7
+			n := min(len(rest), 1+s%(len(data)+1))
+			c.SetLevel(levels[s%len(levels)])
+			if i%2 == 0 {
+				if _, err := c.Write(rest[:n]); err != nil {
+					t.Fatal(err)
+				}
+			} else if _, err := c.WriteBuffers([][]byte{rest[:n/2], rest[n/2 : n]}); err != nil {
+				t.Fatal(err)
+			}
+			rest = rest[n:]
+		}
+		got, err := io.ReadAll(s2.NewReader(&wire))
+		if err != nil || !bytes.Equal(got, data) {
+			t.Fatalf("decoded %d bytes (%v), wrote %d", len(got), err, len(data))
+		}
+	})
+}
+
+// writerConn is a net.Conn writing into a buffer.
+type writerConn struct{ w io.Writer }
+
+func (c writerConn) Read([]byte) (int, error)         { return 0, io.EOF }
+func (c writerConn) Write(p []byte) (int, error)      { return c.w.Write(p) }
+func (c writerConn) Close() error                     { return nil }
+func (c writerConn) LocalAddr() net.Addr              { return &net.TCPAddr{} }
+func (c writerConn) RemoteAddr() net.Addr             { return &net.TCPAddr{} }
+func (c writerConn) SetDeadline(time.Time) error      { return nil }
+func (c writerConn) SetReadDeadline(time.Time) error  { return nil }
+func (c writerConn) SetWriteDeadline(time.Time) error { return nil }
+
+// TestConnWriteAllocs: writing a batch allocates nothing once the
+// buffers have grown, at the levels a link uses on its hot path.
+func TestConnWriteAllocs(t *testing.T) {
+	batch := bytes.Repeat([]byte("LMSG orders.eu 42\r\n{\"qty\":3,\"status\":\"open\"}\r\n"), 64)
+	for _, level := range []string{s2conn.Uncompressed, s2conn.Fast, s2conn.Better} {
+		c := s2conn.NewReader(discard{}, bytes.NewReader(nil), level)
+		v := [][]byte{batch[:100], batch[100:]}
+		write := func() {
+			if _, err := c.Write(batch); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := c.WriteBuffers(v); err != nil {
+				t.Fatal(err)
+			}
+		}
+		write()
+		if n := testing.AllocsPerRun(100, write); n != 0 {
+			t.Errorf("%s: %v allocations per write", level, n)
+		}
+	}
+}
