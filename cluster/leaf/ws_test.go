@@ -27,7 +27,7 @@ type wsHub struct {
 	conns []*websocket.Conn // accepted, for the tests' checks
 }
 
-func startWSHub(t *testing.T, hub *leaf.Leaf, compress bool, tlsConfig *tls.Config) *wsHub {
+func startWSHub(t testing.TB, hub *leaf.Leaf, compress bool, tlsConfig *tls.Config) *wsHub {
 	t.Helper()
 	inner, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

@@ -27,9 +27,10 @@
 // # Memory
 //
 // The write side frames the stream itself (see writeLocked): each Write
-// or WriteBuffers batch becomes one chunk per MiB, encoded into a buffer
-// the Conn keeps (dropped past 256 KiB), and goes out with one write, so
-// writing allocates nothing once the buffer has grown. Reading uses the
+// or WriteBuffers batch becomes one chunk per 128 KiB block, encoded into
+// buffers the Conn keeps (about 400 KiB at most: a block being gathered
+// and a block's worth of chunks, written as soon as they fill it), so
+// writing allocates nothing once the buffers have grown. Reading uses the
 // s2 package's stream reader, which holds one block (64 KiB, growing to
 // the 4 MiB a peer's block may need).
 //
@@ -263,10 +264,11 @@ type Conn struct {
 	// connection since the stream is the order of bytes.
 	wmu     sync.Mutex
 	level   string
-	started bool   // the stream identifier went out
-	gather  []byte // WriteBuffers' batch, in one piece
-	obuf    []byte // the chunks of one write, framed
-	werr    error  // sticky: a failed write may have left half a chunk
+	started bool      // the stream identifier went out
+	gather  []byte    // a block being collected
+	obuf    []byte    // chunks framed, to write
+	one     [1][]byte // Write's p as a batch
+	werr    error     // sticky: a failed write may have left half a chunk
 
 	in, out counter
 }
@@ -330,38 +332,32 @@ func (c *Conn) Read(p []byte) (int, error) {
 	return c.r.Read(p)
 }
 
-// Write compresses p and writes it to the connection, as one chunk of
-// the stream (or more past blockSize).
+// Write compresses p and writes it to the connection (one chunk per
+// blockSize bytes).
 func (c *Conn) Write(p []byte) (int, error) {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
-	if err := c.writeLocked(p); err != nil {
+	c.one[0] = p
+	err := c.writeLocked(c.one[:])
+	c.one[0] = nil
+	if err != nil {
 		return 0, err
 	}
 	return len(p), nil
 }
 
 // WriteBuffers compresses the slices of v as one batch, the compressed
-// counterpart of net.Buffers.WriteTo: they are gathered and sent as one
-// chunk with one write. It returns the uncompressed bytes taken.
+// counterpart of net.Buffers.WriteTo: they are gathered into blocks of
+// blockSize bytes, each one chunk, and a batch that fits in a block goes
+// out with one write. It returns the uncompressed bytes taken.
 func (c *Conn) WriteBuffers(v [][]byte) (int64, error) {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
 	var total int64
-	p := v
-	if len(v) != 1 {
-		c.gather = c.gather[:0]
-		for _, b := range v {
-			c.gather = append(c.gather, b...)
-		}
-		p = [][]byte{c.gather}
+	for _, b := range v {
+		total += int64(len(b))
 	}
-	total = int64(len(p[0]))
-	err := c.writeLocked(p[0])
-	if cap(c.gather) > keepBuffer {
-		c.gather = nil
-	}
-	if err != nil {
+	if err := c.writeLocked(v); err != nil {
 		return 0, err
 	}
 	return total, nil
@@ -383,11 +379,11 @@ const (
 	chunkCompressed  = 0x00
 	chunkRaw         = 0x01
 	chunkHeaderLen   = 8
-	// blockSize is the largest block a chunk carries, s2's default
-	// (readers take up to 4 MiB).
-	blockSize = 1 << 20
-	// keepBuffer: scratch buffers that grew past this are dropped.
-	keepBuffer = 256 << 10
+	// blockSize is the largest block a chunk carries (s2's stream
+	// writer makes 1 MiB blocks, readers take up to 4 MiB): small enough
+	// that a link's buffers (a block gathered, a block's chunks) stay
+	// about 400 KiB and are kept, large enough for the compressor.
+	blockSize = 128 << 10
 )
 
 var crcTable = crc32.MakeTable(crc32.Castagnoli)
@@ -398,28 +394,55 @@ func maskedCRC(b []byte) uint32 {
 	return (c>>15 | c<<17) + 0xa282ead8
 }
 
-// writeLocked frames p as chunks at the current level into obuf and
-// writes them with one write. c.wmu is held.
-func (c *Conn) writeLocked(p []byte) error {
+// writeLocked frames the bytes of v as chunks at the current level and
+// writes them: a block is collected in gather (a buffer of v at least a
+// block long is framed from v directly), its chunk appended to obuf,
+// and obuf written once it holds a block's worth, and at the end. c.wmu
+// is held.
+func (c *Conn) writeLocked(v [][]byte) error {
 	if c.werr != nil {
 		return c.werr
-	}
-	if len(p) == 0 {
-		return nil
 	}
 	c.obuf = c.obuf[:0]
 	if !c.started {
 		c.obuf = append(c.obuf, streamIdentifier...)
 	}
-	for len(p) > 0 {
-		blk := p[:min(len(p), blockSize)]
-		p = p[len(blk):]
-		c.obuf = appendChunk(c.obuf, c.level, blk)
+	for _, b := range v {
+		for len(b) > 0 {
+			if len(c.gather) == 0 && len(b) >= blockSize {
+				c.obuf = appendChunk(c.obuf, c.level, b[:blockSize])
+				b = b[blockSize:]
+			} else {
+				k := min(len(b), blockSize-len(c.gather))
+				c.gather = append(c.gather, b[:k]...)
+				b = b[k:]
+				if len(c.gather) < blockSize {
+					continue
+				}
+				c.obuf = appendChunk(c.obuf, c.level, c.gather)
+				c.gather = c.gather[:0]
+			}
+			if len(c.obuf) >= blockSize {
+				if err := c.flushLocked(); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	if len(c.gather) > 0 {
+		c.obuf = appendChunk(c.obuf, c.level, c.gather)
+		c.gather = c.gather[:0]
+	}
+	return c.flushLocked()
+}
+
+// flushLocked writes obuf. c.wmu is held.
+func (c *Conn) flushLocked() error {
+	if len(c.obuf) == 0 {
+		return nil
 	}
 	_, err := c.out.Write(c.obuf)
-	if cap(c.obuf) > keepBuffer {
-		c.obuf = nil
-	}
+	c.obuf = c.obuf[:0]
 	if err != nil {
 		c.werr = err
 		return err

@@ -245,11 +245,11 @@ func FuzzConnWrite(f *testing.F) {
 		levels := []string{s2conn.Uncompressed, s2conn.Fast, s2conn.Better, s2conn.Best}
 		var wire bytes.Buffer
 		c := s2conn.NewReader(writerConn{&wire}, bytes.NewReader(nil), s2conn.Fast)
-		rest, s := data, int(seed)
+		rest, s := data, uint(seed)
 		for i := 0; len(rest) > 0; i++ {
 			s = s*31 + 7
-			n := min(len(rest), 1+s%(len(data)+1))
-			c.SetLevel(levels[s%len(levels)])
+			n := min(len(rest), 1+int(s%uint(len(data)+1)))
+			c.SetLevel(levels[s%uint(len(levels))])
 			if i%2 == 0 {
 				if _, err := c.Write(rest[:n]); err != nil {
 					t.Fatal(err)
@@ -296,6 +296,30 @@ func TestConnWriteAllocs(t *testing.T) {
 		write()
 		if n := testing.AllocsPerRun(100, write); n != 0 {
 			t.Errorf("%s: %v allocations per write", level, n)
+		}
+	}
+}
+
+// TestConnLargeBatches: batches larger than a block (several buffers
+// spanning blocks, one buffer of several blocks) decode as written at
+// every level, and the buffers the Conn keeps stay bounded.
+func TestConnLargeBatches(t *testing.T) {
+	data := make([]byte, 700<<10)
+	for i := range data {
+		data[i] = byte(i * 7 % 251)
+	}
+	for _, level := range []string{s2conn.Uncompressed, s2conn.Fast, s2conn.Better, s2conn.Best} {
+		var wire bytes.Buffer
+		c := s2conn.NewReader(writerConn{&wire}, bytes.NewReader(nil), level)
+		if _, err := c.WriteBuffers([][]byte{data[:100<<10], data[100<<10 : 250<<10], data[250<<10 : 300<<10]}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.Write(data[300<<10:]); err != nil {
+			t.Fatal(err)
+		}
+		got, err := io.ReadAll(s2.NewReader(&wire))
+		if err != nil || !bytes.Equal(got, data) {
+			t.Fatalf("%s: decoded %d bytes (%v)", level, len(got), err)
 		}
 	}
 }
