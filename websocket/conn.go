@@ -87,6 +87,8 @@ type Conn struct {
 	iov       [][]byte     // header + large payload buffers
 	bufs      net.Buffers  // what of iov is left to write
 	zbuf      appendWriter // compressed payload
+	mbuf      []byte       // masking scratch (client end), maskChunk bytes
+	one       [1][]byte    // a single payload as a batch
 	// wrapped is the layer WrapTransport put between the framing and nc
 	// (read through br, written here); nil: none. Set with rmu and wmu.
 	wrapped io.ReadWriter
@@ -601,7 +603,12 @@ func (c *Conn) WriteBuffers(v [][]byte) (int64, error) {
 		if err := c.writeFrame(opBinary, false, v[0]); err != nil {
 			return 0, err
 		}
-	case c.compress && total >= compressThreshold, total <= copyThreshold, c.maskWrites():
+	case c.maskWrites() && !(c.compress && total >= compressThreshold):
+		// Masked through a scratch buffer, straight from v.
+		if err := c.writeMasked(opBinary, false, v, total); err != nil {
+			return 0, err
+		}
+	case c.compress && total >= compressThreshold, total <= copyThreshold:
 		// Gather: deflate wants one input, a small frame one write.
 		c.wbuf = c.wbuf[:0]
 		for _, b := range v {
@@ -664,15 +671,14 @@ func (c *Conn) maskWrites() bool { return c.client && !c.noMask }
 
 // writeFrame writes one final frame. c.wmu is held.
 func (c *Conn) writeFrame(op byte, compressed bool, payload []byte) error {
+	if c.maskWrites() {
+		c.one[0] = payload
+		err := c.writeMasked(op, compressed, c.one[:], len(payload))
+		c.one[0] = nil
+		return err
+	}
 	n := putHeader(c.hdr[:], op, compressed, len(payload))
-	mask := c.maskWrites()
-	if mask {
-		// A masked payload is copied (Write does not modify p) and
-		// masked behind the header, so it always goes out in one write.
-		c.hdr[1] |= maskBit
-		binary.LittleEndian.PutUint32(c.hdr[n:], uint32(c.rng.Uint64()))
-		n += 4
-	} else if len(payload) > copyThreshold {
+	if len(payload) > copyThreshold {
 		c.iov = append(c.iov[:0], c.hdr[:n], payload)
 		return c.writeIOV()
 	}
@@ -685,12 +691,55 @@ func (c *Conn) writeFrame(op byte, compressed bool, payload []byte) error {
 	} else {
 		c.wbuf = append(append(c.wbuf[:0], c.hdr[:n]...), payload...)
 	}
-	if mask {
-		maskBytes([4]byte(c.hdr[n-4:n]), 0, c.wbuf[n:])
-	}
 	if _, err := c.out().Write(c.wbuf); err != nil {
 		c.werr = err
 		return err
+	}
+	return nil
+}
+
+// maskChunk is the scratch buffer a masking client end copies payload
+// into (Write does not modify p): a frame larger than it goes out in
+// several writes of maskChunk bytes.
+const maskChunk = 32 << 10
+
+// writeMasked writes one final masked frame whose payload is the
+// concatenation of v (total bytes), copied and masked through c.mbuf.
+// c.wmu is held.
+func (c *Conn) writeMasked(op byte, compressed bool, v [][]byte, total int) error {
+	n := putHeader(c.hdr[:], op, compressed, total)
+	c.hdr[1] |= maskBit
+	key := uint32(c.rng.Uint64())
+	binary.LittleEndian.PutUint32(c.hdr[n:], key)
+	n += 4
+	if c.mbuf == nil {
+		c.mbuf = make([]byte, 0, maskChunk)
+	}
+	var k [4]byte
+	binary.LittleEndian.PutUint32(k[:], key)
+	buf := append(c.mbuf[:0], c.hdr[:n]...)
+	pos := 0
+	for _, b := range v {
+		for len(b) > 0 {
+			m := min(len(b), cap(buf)-len(buf))
+			start := len(buf)
+			buf = append(buf, b[:m]...)
+			pos = maskBytes(k, pos, buf[start:])
+			b = b[m:]
+			if len(buf) == cap(buf) {
+				if _, err := c.out().Write(buf); err != nil {
+					c.werr = err
+					return err
+				}
+				buf = buf[:0]
+			}
+		}
+	}
+	if len(buf) > 0 {
+		if _, err := c.out().Write(buf); err != nil {
+			c.werr = err
+			return err
+		}
 	}
 	return nil
 }

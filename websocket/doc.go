@@ -86,8 +86,9 @@
 // being read, so a server can budget connections that have not
 // authenticated. Writes copy a small payload behind the frame header, and
 // send larger ones with writev (net.Buffers); a client end that masks
-// copies every payload, since masking must not modify the caller's
-// bytes. None of this allocates once
+// copies every payload through a 32 KiB scratch buffer (masking must not
+// modify the caller's bytes), a larger frame in several writes. None of
+// this allocates once
 // the buffers have grown; buffers beyond 256 KiB are not kept. Write does
 // not keep p.
 //
