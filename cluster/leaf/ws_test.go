@@ -1,13 +1,17 @@
 package leaf_test
 
 import (
+	"bufio"
+	"bytes"
 	"crypto/tls"
+	"io"
 	"net"
 	"net/http"
 	"net/url"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"natsd.dev/cluster/leaf"
 	"natsd.dev/server"
@@ -142,4 +146,64 @@ func TestLeafWebsocket(t *testing.T) {
 			checkFlowBothWays(t, hs, ls)
 		})
 	}
+}
+
+// A WebSocket leaf node authenticates with the URL's user and password
+// (which stay out of the upgrade request) and binds to the user's
+// account; wrong ones get upstream's refusal, as over TCP.
+func TestLeafWebsocketAuthorization(t *testing.T) {
+	so := server.Options{Accounts: []string{"A"}}
+	hs, hub, hlogs := startHub(t, so, leaf.Options{Username: "leaf", Password: "s3cret", Account: "A"})
+	wh := startWSHub(t, hub, false, nil)
+	wsURL := func(ui *url.Userinfo) leaf.Options {
+		u, _ := url.Parse(wh.url)
+		u.User = ui
+		return leaf.Options{Remotes: []*leaf.Remote{{URLs: []*url.URL{u}, WSNoMasking: true}}}
+	}
+	_, _, blogs := startLeaf(t, server.Options{}, wsURL(url.UserPassword("leaf", "wrong")))
+	blogs.WaitFor(t, "Leafnode Error 'Authorization Violation'")
+	hlogs.WaitFor(t, `authentication error - User "leaf"`)
+
+	ls, spoke, _ := startLeaf(t, server.Options{}, wsURL(url.UserPassword("leaf", "s3cret")))
+	waitConns(t, spoke, 1)
+	if req := wh.last().Request(); req.URL.User != nil || req.Header.Get("Authorization") != "" {
+		t.Fatalf("credentials in the upgrade request: %v %v", req.URL, req.Header)
+	}
+	hl := servertest.WatchInterest(t, hs)
+	syncSub(t, servertest.Connect(t, ls), "acc.a")
+	if ev := hl.WaitFor(t, "acc.a", server.ConnLeaf, true); ev.Account != "A" {
+		t.Fatalf("the leaf's interest is in account %q, want A", ev.Account)
+	}
+}
+
+// A peer on /leafnode that breaks the WebSocket protocol (an unmasked
+// frame it did not ask for, garbage) is closed by the transport with
+// 1002; the hub's leaf nodes go on.
+func TestLeafWebsocketBadPeer(t *testing.T) {
+	hs, hub, _ := startHub(t, server.Options{}, leaf.Options{})
+	wh := startWSHub(t, hub, false, nil)
+	u, _ := url.Parse(wh.url)
+	nc, err := net.DialTimeout("tcp", u.Host, servertest.DefaultWait)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	nc.SetDeadline(time.Now().Add(servertest.DefaultWait))
+	io.WriteString(nc, "GET /leafnode HTTP/1.1\r\nHost: "+u.Host+"\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"+
+		"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
+	br := bufio.NewReader(nc)
+	if resp, err := http.ReadResponse(br, nil); err != nil || resp.StatusCode != http.StatusSwitchingProtocols {
+		t.Fatalf("upgrade: %v", err)
+	}
+	io.WriteString(nc, "\x82\x05hello") // unmasked, not allowed
+	// The transport answers with a close frame 1002, then closes.
+	rest, _ := io.ReadAll(br)
+	if !bytes.Contains(rest, []byte{0x88}) || !bytes.Contains(rest, []byte{0x03, 0xea}) {
+		t.Fatalf("after the bad frame: %q", rest)
+	}
+	servertest.WaitUntil(t, "no leaf connection left", func() bool { return hub.NumConnections() == 0 })
+	// A good leaf node still connects.
+	ls, spoke, _ := startLeaf(t, server.Options{}, leaf.Options{Remotes: []*leaf.Remote{{URLs: []*url.URL{u}}}})
+	waitConns(t, spoke, 1)
+	checkFlow(t, hs, ls)
 }
