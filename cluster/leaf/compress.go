@@ -34,12 +34,15 @@ import (
 // The CONNECT carries the mode the leaf settled on (compress_mode), as
 // upstream's does. Both sides show it in /leafz.
 
-// Compression mode names, upstream's (the package's Compression*
-// constants and these two).
-const (
-	compressionUncompressed = s2conn.Uncompressed
-	compressionNotSupported = s2conn.NotSupported
-)
+// compressionNotSupported is the mode of a connection whose peer
+// announced none (upstream's name).
+const compressionNotSupported = s2conn.NotSupported
+
+// errTextBadMode is upstream's -ERR for a peer's mode it does not know
+// (naming routes for leaf nodes too).
+func errTextBadMode(mode string) string {
+	return fmt.Sprintf("unsupported route compression mode %q", mode)
+}
 
 // needsCompression reports whether a configured mode may compress: not
 // off (accept may, when the peer asks).
@@ -98,8 +101,9 @@ func (c *conn) solicitCompression(nc, conn net.Conn, pre []byte, info leafInfo, 
 	}
 	cm, err := selectCompression(co, info.Compression, time.Since(start))
 	if err != nil {
-		conn.Write(protocol.AppendErr(nil, err.Error()))
-		return fail(err.Error())
+		text := errTextBadMode(info.Compression)
+		conn.Write(protocol.AppendErr(nil, text))
+		return fail(text)
 	}
 	c.compression = cm
 	if !s2conn.Compressed(cm) {
@@ -202,8 +206,9 @@ func (c *conn) acceptCompression(nc, conn net.Conn, info *leafInfo, infoSent boo
 	}
 	cm, err := selectCompression(co, offer.Compression, time.Since(start))
 	if err != nil {
-		conn.Write(protocol.AppendErr(nil, err.Error()))
-		lf.log.Error(nc.RemoteAddr().String() + " - " + err.Error())
+		text := errTextBadMode(offer.Compression)
+		conn.Write(protocol.AppendErr(nil, text))
+		lf.log.Error(nc.RemoteAddr().String() + " - " + text)
 		nc.Close()
 		return nil, nil, false, false
 	}

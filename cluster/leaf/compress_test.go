@@ -124,7 +124,7 @@ func TestLeafCompressionOnTheWire(t *testing.T) {
 // one that announces s2_auto gets the leaf's compression INFO first,
 // uncompressed, then S2.
 func TestLeafCompressionScriptedHub(t *testing.T) {
-	for _, announce := range []string{"", "s2_auto"} {
+	for _, announce := range []string{"", "s2_auto", "zstd"} {
 		t.Run("hub="+announce, func(t *testing.T) {
 			ln, err := net.Listen("tcp", "127.0.0.1:0")
 			if err != nil {
@@ -152,6 +152,12 @@ func TestLeafCompressionScriptedHub(t *testing.T) {
 			line, err := br.ReadString('\n')
 			if err != nil {
 				t.Fatal(err)
+			}
+			if announce == "zstd" {
+				if line != "-ERR 'unsupported route compression mode \"zstd\"'\r\n" {
+					t.Fatalf("first line %q, want upstream's -ERR", line)
+				}
+				return
 			}
 			if announce == "" {
 				arg, ok := strings.CutPrefix(line, "CONNECT ")
@@ -210,4 +216,25 @@ func TestLeafCompressionAutoThresholds(t *testing.T) {
 		t.Fatalf("hub %s, leaf %s; want s2_best", h, l)
 	}
 	checkFlowBothWays(t, hs, ls)
+}
+
+// A hub refuses a leaf node's compression offer with a mode it does not
+// know with upstream's error; a raw peer that sends its CONNECT at once
+// (no offer) is served uncompressed.
+func TestLeafCompressionHubOffers(t *testing.T) {
+	_, hub, _ := startHub(t, server.Options{}, leaf.Options{})
+	rc := servertest.DialRaw(t, hub.Addr().String())
+	rc.ReadUntil(`"compression":"s2_auto"`)
+	rc.Send(`INFO {"server_id":"X","compression":"zstd"}` + "\r\n")
+	rc.ReadUntil(`-ERR 'unsupported route compression mode "zstd"'`)
+	rc.ExpectClosed()
+
+	plain := servertest.DialRaw(t, hub.Addr().String())
+	plain.ReadUntil("INFO ")
+	plain.Send(`CONNECT {"name":"peer","remote_account":"$G","compress_mode":"not supported"}` + "\r\nPING\r\n")
+	plain.ReadUntil("PONG")
+	servertest.WaitUntil(t, "the peer ready", func() bool { return len(leaf.Compressions(hub)) == 1 })
+	if got := leaf.Compressions(hub)[0]; got != "not supported" {
+		t.Fatalf("hub shows %q", got)
+	}
 }
