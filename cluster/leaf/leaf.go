@@ -110,6 +110,9 @@ func Start(s *server.Server, o *Options) (*Leaf, error) {
 		return nil, err
 	}
 	lf.normalize()
+	if err := lf.normalizeCompression(); err != nil {
+		return nil, err
+	}
 	if lf.dialer == nil {
 		lf.dialer = &net.Dialer{}
 	}
@@ -146,6 +149,7 @@ func Start(s *server.Server, o *Options) (*Leaf, error) {
 	if lf.info.MaxPayload == 0 {
 		lf.info.MaxPayload = server.DefaultMaxPayload
 	}
+	lf.info.Compression = lf.o.Compression.Mode
 	if lf.o.Port != 0 {
 		if err := lf.listen(); err != nil {
 			lf.g.Close()
@@ -194,11 +198,6 @@ func (lf *Leaf) validate() error {
 		}
 		if len(r.URLs) == 0 {
 			return errors.New("leaf: a remote has no URL")
-		}
-		for _, u := range r.URLs {
-			if IsWebsocketURL(u) {
-				return fmt.Errorf("%w: leafnode remote %s: websocket URLs (ws://, wss://) are not supported yet", server.ErrNotSupported, u.Redacted())
-			}
 		}
 	}
 	return nil
@@ -397,7 +396,7 @@ func (lf *Leaf) solicit(r *remote) {
 		u := r.next()
 		lf.log.Debug(fmt.Sprintf("Trying to connect as leafnode to remote server on %q", u.Host))
 		ctx, cancel := context.WithTimeout(lf.g.Context(), r.r.DialTimeout)
-		nc, err := lf.dialer.DialContext(ctx, "tcp", u.Host)
+		nc, err := lf.dialer.DialContext(ctx, "tcp", dialAddr(u))
 		cancel()
 		if err != nil {
 			if lf.g.Closed() {
@@ -454,7 +453,7 @@ func (r *remote) addURLs(hostports []string) {
 	defer r.mu.Unlock()
 	urls := slices.Clone(r.r.URLs)
 	for _, hp := range hostports {
-		u, err := url.Parse("nats-leaf://" + hp)
+		u, err := url.Parse(r.learnedScheme() + "://" + hp)
 		if err != nil {
 			continue
 		}
