@@ -72,6 +72,8 @@ type Leaf struct {
 	// after INFO (it has no link, so no id, yet).
 	provisional uint64
 	remotes     []*remote
+	// lds holds the loop detection subject of each account (ldsSubject).
+	lds map[string]string
 }
 
 // remote is the running state of one Remote.
@@ -357,21 +359,22 @@ func (lf *Leaf) untrackRaw(nc net.Conn) {
 	lf.mu.Unlock()
 }
 
-// ldsKey names an account of a server.
-type ldsKey struct {
-	s       *server.Server
-	account string
-}
-
-// ldsSubjects holds the loop detection subject of each account of each
-// server, made once: every leaf connection of the server, whatever Leaf
-// runs it, announces the same one.
-var ldsSubjects sync.Map
-
-// ldsSubject is the loop detection subject of an account.
+// ldsSubject is the loop detection subject of an account, made once per
+// Leaf: every connection it runs announces the same one, and it goes
+// with the Leaf (a server that starts its leaf nodes again, after a
+// reload, draws new ones).
 func (lf *Leaf) ldsSubject(account string) string {
-	v, _ := ldsSubjects.LoadOrStore(ldsKey{lf.s, account}, ldsPrefix+newNonce()+newNonce())
-	return v.(string)
+	lf.mu.Lock()
+	defer lf.mu.Unlock()
+	if s, ok := lf.lds[account]; ok {
+		return s
+	}
+	if lf.lds == nil {
+		lf.lds = make(map[string]string)
+	}
+	s := ldsPrefix + newNonce() + newNonce()
+	lf.lds[account] = s
+	return s
 }
 
 // newNonce is 11 random bytes in base64 URL encoding, as upstream's
