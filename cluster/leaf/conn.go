@@ -172,9 +172,7 @@ func (lf *Leaf) accepted(nc net.Conn) {
 	info.Cluster = lf.s.ClusterName()
 	si := lf.s.ServerInfo()
 	info.JetStream, info.Domain = si.JetStream, si.Domain
-	// Always this server's URL, even with no_advertise: upstream's remotes
-	// take an INFO without leaf node URLs for another port's.
-	info.LeafNodeURLs = []string{lf.info.IP}
+	info.LeafNodeURLs = lf.leafNodeURLs()
 	conn := net.Conn(nc)
 	tlsOn := lf.o.TLSConfig != nil
 	if tlsOn && lf.o.TLSHandshakeFirst {
@@ -815,7 +813,7 @@ func (c *conn) processConnect(arg []byte) error {
 	info := lf.info
 	info.CID = c.link.ID()
 	info.Cluster = lf.s.ClusterName()
-	info.LeafNodeURLs = []string{lf.info.IP}
+	info.LeafNodeURLs = lf.leafNodeURLs()
 	info.RemoteAccount = account
 	info.ConnectInfo = true
 	si := lf.s.ServerInfo()

@@ -74,6 +74,10 @@ type Leaf struct {
 	remotes     []*remote
 	// lds holds the loop detection subject of each account (ldsSubject).
 	lds map[string]string
+	// unwatchURLs ends the watch of the cluster's leaf node URLs; advertised
+	// is set when this Leaf set the server's own URL (urls.go).
+	unwatchURLs func()
+	advertised  bool
 }
 
 // remote is the running state of one Remote.
@@ -154,6 +158,7 @@ func Start(s *server.Server, o *Options) (*Leaf, error) {
 			return nil, err
 		}
 	}
+	lf.watchURLs()
 	for _, r := range lf.remotes {
 		if r.r.Disabled {
 			continue
@@ -327,6 +332,7 @@ func (lf *Leaf) Shutdown(ctx context.Context) error {
 		raw = append(raw, nc)
 	}
 	lf.mu.Unlock()
+	lf.unwatch()
 	lf.g.Close()
 	for _, nc := range raw {
 		nc.Close()
@@ -451,33 +457,21 @@ func (r *remote) setDelay(d time.Duration) {
 }
 
 // addURLs adds the hub's cluster's leaf node URLs (INFO leafnode_urls)
-// to the list, after the configured ones.
+// to the list, after the ones known. As upstream, a URL learned stays:
+// a server of the hub's cluster that went away may come back, and the
+// list is tried in turn.
 func (r *remote) addURLs(hostports []string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	urls := slices.Clone(r.r.URLs)
 	for _, hp := range hostports {
 		u, err := url.Parse("nats-leaf://" + hp)
-		if err != nil {
+		if err != nil || u.Host == "" {
 			continue
 		}
-		if !slices.ContainsFunc(urls, func(x *url.URL) bool { return sameHost(x, u) }) {
-			urls = append(urls, u)
+		if !slices.ContainsFunc(r.urls, func(x *url.URL) bool { return sameHost(x, u) }) {
+			r.urls = append(r.urls, u)
 		}
 	}
-	// Keep the order in use for the URLs already known.
-	var out []*url.URL
-	for _, u := range r.urls {
-		if slices.ContainsFunc(urls, func(x *url.URL) bool { return sameHost(x, u) }) {
-			out = append(out, u)
-		}
-	}
-	for _, u := range urls {
-		if !slices.ContainsFunc(out, func(x *url.URL) bool { return sameHost(x, u) }) {
-			out = append(out, u)
-		}
-	}
-	r.urls = out
 }
 
 // userinfo is the user and password to present for u: its own, else the
