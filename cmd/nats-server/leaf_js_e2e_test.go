@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -32,12 +33,27 @@ func jsUntil(t *testing.T, what string, f func(ctx context.Context) error) {
 // default_js_domain maps the account to the hub's domain, as upstream.
 // Streams, publishes with acks and a KV bucket live on the hub.
 func TestLeafJetStreamHubFromLeafWithoutJetStream(t *testing.T) {
+	hubFromLeaf(t, binary, binary)
+}
+
+// The same with upstream's server as the hub, then as the leaf node
+// (NATSD_UPSTREAM_SERVER).
+func TestLeafJetStreamHubFromLeafUpstream(t *testing.T) {
+	up := os.Getenv("NATSD_UPSTREAM_SERVER")
+	if up == "" {
+		t.Skip("NATSD_UPSTREAM_SERVER is not set")
+	}
+	t.Run("upstream hub", func(t *testing.T) { hubFromLeaf(t, up, binary) })
+	t.Run("upstream leaf", func(t *testing.T) { hubFromLeaf(t, binary, up) })
+}
+
+func hubFromLeaf(t *testing.T, hubBin, leafBin string) {
 	dir := t.TempDir()
-	hub := start(t, "-c", writeFile(t, filepath.Join(dir, "hub.conf"), `
+	hub := startBinary(t, hubBin, "-c", writeFile(t, filepath.Join(dir, "hub.conf"), `
 jetstream { domain: hub, store_dir: "`+filepath.Join(dir, "hubjs")+`" }
 leafnodes { listen: "127.0.0.1:-1" }
 `))
-	leaf := start(t, "-c", writeFile(t, filepath.Join(dir, "leaf.conf"), `
+	leaf := startBinary(t, leafBin, "-c", writeFile(t, filepath.Join(dir, "leaf.conf"), `
 default_js_domain: { "$G": hub }
 leafnodes { reconnect: "100ms", remotes: [ { url: "nats-leaf://`+hub.leafAddr()+`" } ] }
 `))
@@ -120,13 +136,28 @@ leafnodes { reconnect: "100ms", remotes: [ { url: "nats-leaf://`+hub.leafAddr()+
 // A hub and a leaf each with JetStream and a domain: the plain API stays
 // on each side, $JS.<domain>.API reaches the named domain's JetStream
 // across the link both ways.
-func TestLeafJetStreamTwoDomains(t *testing.T) {
+func TestLeafJetStreamTwoDomains(t *testing.T) { twoDomains(t, binary, binary) }
+
+// The same and the plain API's deny with upstream's server on one side
+// (NATSD_UPSTREAM_SERVER).
+func TestLeafJetStreamDomainsUpstream(t *testing.T) {
+	up := os.Getenv("NATSD_UPSTREAM_SERVER")
+	if up == "" {
+		t.Skip("NATSD_UPSTREAM_SERVER is not set")
+	}
+	t.Run("upstream hub", func(t *testing.T) { twoDomains(t, up, binary) })
+	t.Run("upstream leaf", func(t *testing.T) { twoDomains(t, binary, up) })
+	t.Run("plain API upstream hub", func(t *testing.T) { plainDenied(t, up, binary) })
+	t.Run("plain API upstream leaf", func(t *testing.T) { plainDenied(t, binary, up) })
+}
+
+func twoDomains(t *testing.T, hubBin, leafBin string) {
 	dir := t.TempDir()
-	hub := start(t, "-c", writeFile(t, filepath.Join(dir, "hub.conf"), `
+	hub := startBinary(t, hubBin, "-c", writeFile(t, filepath.Join(dir, "hub.conf"), `
 jetstream { domain: hub, store_dir: "`+filepath.Join(dir, "hubjs")+`" }
 leafnodes { listen: "127.0.0.1:-1" }
 `))
-	leaf := start(t, "-c", writeFile(t, filepath.Join(dir, "leaf.conf"), `
+	leaf := startBinary(t, leafBin, "-c", writeFile(t, filepath.Join(dir, "leaf.conf"), `
 jetstream { domain: leaf, store_dir: "`+filepath.Join(dir, "leafjs")+`" }
 leafnodes { reconnect: "100ms", remotes: [ { url: "nats-leaf://`+hub.leafAddr()+`" } ] }
 `))
@@ -215,13 +246,15 @@ leafnodes { reconnect: "100ms", remotes: [ { url: "nats-leaf://`+hub.leafAddr()+
 // The plain JetStream API never crosses a leaf connection without
 // default_js_domain: a leaf without JetStream, hub with JetStream and no
 // domain, the leaf's client gets no JetStream (as upstream since 2.7).
-func TestLeafJetStreamPlainAPIDenied(t *testing.T) {
+func TestLeafJetStreamPlainAPIDenied(t *testing.T) { plainDenied(t, binary, binary) }
+
+func plainDenied(t *testing.T, hubBin, leafBin string) {
 	dir := t.TempDir()
-	hub := start(t, "-c", writeFile(t, filepath.Join(dir, "hub.conf"), `
+	hub := startBinary(t, hubBin, "-c", writeFile(t, filepath.Join(dir, "hub.conf"), `
 jetstream { store_dir: "`+filepath.Join(dir, "hubjs")+`" }
 leafnodes { listen: "127.0.0.1:-1" }
 `))
-	leaf := start(t, "-c", writeFile(t, filepath.Join(dir, "leaf.conf"), `
+	leaf := startBinary(t, leafBin, "-c", writeFile(t, filepath.Join(dir, "leaf.conf"), `
 leafnodes { reconnect: "100ms", remotes: [ { url: "nats-leaf://`+hub.leafAddr()+`" } ] }
 `))
 	leaf.waitLog("Leafnode connection created for account: $G")
