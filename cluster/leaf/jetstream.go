@@ -57,8 +57,10 @@ func (lf *Leaf) jsPolicy(prefix, account, remoteDomain string) jsPolicy {
 	p.out = p.both
 	if mismatch && si.JetStream && local != "" && !isSys {
 		guard := jsDomainAPI(local)
-		p.out = mustDeny(append(p.both.subjects(), guard)...)
-		lf.log.Debug(fmt.Sprintf("%s - Adding deny %q for outgoing messages to account %q", prefix, guard, account))
+		if d, err := compileDeny("domain", append(p.both.subjects(), guard)); err == nil {
+			p.out = d
+			lf.log.Debug(fmt.Sprintf("%s - Adding deny %q for outgoing messages to account %q", prefix, guard, account))
+		}
 	}
 	return p
 }
