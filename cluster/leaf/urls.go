@@ -33,7 +33,7 @@ func (lf *Leaf) unwatch() {
 		lf.unwatchURLs()
 	}
 	if lf.advertised {
-		leafurls.SetLocal(lf.s, nil)
+		leafurls.ClearLocal(lf.s, []string{lf.info.IP})
 	}
 }
 

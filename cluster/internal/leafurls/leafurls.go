@@ -66,6 +66,18 @@ func SetLocal(s *server.Server, urls []string) {
 	}
 }
 
+// ClearLocal removes s's own URLs if they are still urls (a Leaf that
+// shuts down after another one took its place leaves the new one's).
+func ClearLocal(s *server.Server, urls []string) {
+	mu.Lock()
+	e := entries[s]
+	same := e != nil && slices.Equal(e.local, urls)
+	mu.Unlock()
+	if same {
+		SetLocal(s, nil)
+	}
+}
+
 // SetRemote sets the leaf node URLs of s's cluster peers; the watchers
 // of the remote URLs (the leaf node module) run when they changed.
 func SetRemote(s *server.Server, urls []string) {

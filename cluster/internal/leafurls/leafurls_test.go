@@ -21,6 +21,8 @@ func TestLocalRemoteWatchAndNoLeak(t *testing.T) {
 	require.Equal(t, 1, remotes)
 	require.Equal(t, []string{"127.0.0.1:7422"}, Local(s))
 	require.Equal(t, []string{"127.0.0.1:7423"}, Remote(s))
+	ClearLocal(s, []string{"127.0.0.1:9999"}) // another's: kept
+	require.Equal(t, []string{"127.0.0.1:7422"}, Local(s))
 	stopL()
 	stopL()
 	stopR()
