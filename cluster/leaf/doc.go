@@ -52,9 +52,12 @@
 // port") or does not come within FirstInfoTimeout gives up and dials
 // again.
 //
-// Compression is not negotiated: the INFO and CONNECT carry no
-// compression mode, which upstream servers take for a peer that does not
-// compress. WebSocket remotes (ws://, wss://) are not supported yet.
+// S2 compression is negotiated as upstream's (compress.go): s2_auto by
+// default on both sides, the hub's mode in its INFO, the leaf's offer in
+// an INFO of its own before its CONNECT, both switching to S2 after it.
+// Remotes with ws:// and wss:// URLs dial the hub's websocket port
+// (ws.go); the command hands the leaf nodes its websocket listener
+// upgrades on /leafnode to AcceptWebsocket.
 //
 // # How it plugs into the server
 //

@@ -116,6 +116,9 @@ func Start(s *server.Server, o *Options) (*Leaf, error) {
 		return nil, err
 	}
 	lf.normalize()
+	if err := lf.normalizeCompression(); err != nil {
+		return nil, err
+	}
 	if lf.dialer == nil {
 		lf.dialer = &net.Dialer{}
 	}
@@ -152,6 +155,7 @@ func Start(s *server.Server, o *Options) (*Leaf, error) {
 	if lf.info.MaxPayload == 0 {
 		lf.info.MaxPayload = server.DefaultMaxPayload
 	}
+	lf.info.Compression = lf.o.Compression.Mode
 	if lf.o.Port != 0 {
 		if err := lf.listen(); err != nil {
 			lf.g.Close()
@@ -201,11 +205,6 @@ func (lf *Leaf) validate() error {
 		}
 		if len(r.URLs) == 0 {
 			return errors.New("leaf: a remote has no URL")
-		}
-		for _, u := range r.URLs {
-			if IsWebsocketURL(u) {
-				return fmt.Errorf("%w: leafnode remote %s: websocket URLs (ws://, wss://) are not supported yet", server.ErrNotSupported, u.Redacted())
-			}
 		}
 	}
 	return nil
@@ -406,7 +405,7 @@ func (lf *Leaf) solicit(r *remote) {
 		u := r.next()
 		lf.log.Debug(fmt.Sprintf("Trying to connect as leafnode to remote server on %q", u.Host))
 		ctx, cancel := context.WithTimeout(lf.g.Context(), r.r.DialTimeout)
-		nc, err := lf.dialer.DialContext(ctx, "tcp", u.Host)
+		nc, err := lf.dialer.DialContext(ctx, "tcp", dialAddr(u))
 		cancel()
 		if err != nil {
 			if lf.g.Closed() {
@@ -464,7 +463,7 @@ func (r *remote) addURLs(hostports []string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for _, hp := range hostports {
-		u, err := url.Parse("nats-leaf://" + hp)
+		u, err := url.Parse(r.learnedScheme() + "://" + hp)
 		if err != nil || u.Host == "" {
 			continue
 		}

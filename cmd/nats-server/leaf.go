@@ -18,5 +18,6 @@ func (p *process) startLeaf() error {
 		return err
 	}
 	p.lf = lf
+	p.leafWS.Store(lf)
 	return nil
 }
