@@ -116,7 +116,8 @@ type conn struct {
 	nonce       []byte
 	imp         *denyList // messages from the peer dropped (deny_imports)
 	exp         *denyList // interest from the peer ignored (deny_exports)
-	js          *denyList // JetStream's subjects, which never cross
+	js          *denyList // JetStream's subjects that never cross (jsPolicy)
+	jsOut       *denyList // js and the messages that never leave
 	connectSeen bool
 
 	// set once the handshake binds the account (before ready)
@@ -177,9 +178,7 @@ func (lf *Leaf) accepted(nc net.Conn) {
 	info.Cluster = lf.s.ClusterName()
 	si := lf.s.ServerInfo()
 	info.JetStream, info.Domain = si.JetStream, si.Domain
-	// Always this server's URL, even with no_advertise: upstream's remotes
-	// take an INFO without leaf node URLs for another port's.
-	info.LeafNodeURLs = []string{lf.info.IP}
+	info.LeafNodeURLs = lf.leafNodeURLs()
 	conn := net.Conn(nc)
 	tlsOn := lf.o.TLSConfig != nil && !isWSConn(nc)
 	if tlsOn && lf.o.TLSHandshakeFirst {
@@ -435,8 +434,8 @@ func (lf *Leaf) runSolicited(nc net.Conn, u *url.URL, r *remote) {
 	c.mu.Unlock()
 	c.link.SetRemoteName(c.remoteName)
 	c.link.SetHeaders(info.Headers && !lf.s.Options().NoHeaderSupport)
-	c.setAccount(r.acc)
-	c.link.SetFilter(pairFilter{c.exp, c.js})
+	c.setAccount(r.acc, info.Domain)
+	c.link.SetFilter(pairFilter{c.exp, c.jsOut})
 	if urls := r.hubURLs(&info); len(urls) > 0 {
 		r.addURLs(urls)
 	}
@@ -489,14 +488,12 @@ func readLine(br *bufio.Reader) ([]byte, error) {
 	}
 }
 
-func (c *conn) setAccount(name string) {
+func (c *conn) setAccount(name, remoteDomain string) {
 	c.mu.Lock()
 	c.account = name
 	c.mu.Unlock()
-	c.js = jsDenyClient
-	if sys := c.lf.s.SystemAccount(); sys != nil && sys.Name == name {
-		c.js = jsDenyAll
-	}
+	p := c.lf.jsPolicy(c.prefix, name, remoteDomain)
+	c.js, c.jsOut = p.both, p.out
 	c.accountb = []byte(name)
 	c.lds = c.lf.ldsSubject(name)
 }
@@ -840,19 +837,19 @@ func (c *conn) processConnect(arg []byte) error {
 	}
 	c.link.SetRemoteName(ci.Name)
 	c.link.SetHeaders(ci.Headers && !lf.s.Options().NoHeaderSupport)
-	c.setAccount(account)
+	c.setAccount(account, ci.Domain)
 	var denyPub *denyList
 	if len(ci.DenyPub) > 0 {
 		denyPub, _ = compileDeny("deny_pub", ci.DenyPub) // an invalid subject denies nothing
 	}
-	c.link.SetFilter(pairFilter{denyPub, c.js})
+	c.link.SetFilter(pairFilter{denyPub, c.jsOut})
 	lf.replaceDuplicate(c)
 	c.registered.Store(true)
 	// The leaf node learns the account it is bound to.
 	info := lf.info
 	info.CID = c.link.ID()
 	info.Cluster = lf.s.ClusterName()
-	info.LeafNodeURLs = []string{lf.info.IP}
+	info.LeafNodeURLs = lf.leafNodeURLs()
 	info.RemoteAccount = account
 	info.ConnectInfo = true
 	si := lf.s.ServerInfo()

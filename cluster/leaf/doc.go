@@ -94,10 +94,28 @@
 // the messages sent to the hub (and the hub's interest in them is
 // ignored); its DenyImports drop the hub's messages on those subjects,
 // keep our interest in them from the hub, and go to the hub in CONNECT
-// (deny_pub), which filters what it sends. JetStream's API ($JS.API.>,
-// $KV.>, $OBJ.>, and in the system account $JSC.> and $NRG.>) crosses
-// neither way, as upstream denies it between servers that are not one
-// JetStream domain extended over the link (which natsd does not do).
+// (deny_pub), which filters what it sends.
+//
+// # JetStream
+//
+// As upstream decides it when a connection binds its account (jetstream.go):
+// the API without a domain ($JS.API.>, $KV.>, $OBJ.>, and in the system
+// account $JSC.> and $NRG.>) crosses neither way, unless the server's
+// default_js_domain (Options.DefaultJSDomains) maps the account to the
+// empty domain; a domain's API ($JS.<domain>.API.>) crosses, so clients
+// reach the JetStream of the other side through its domain; a server
+// whose JetStream has a domain keeps messages on its own domain's API
+// from leaving when the other side is not the same domain. natsd never
+// extends one domain over a leaf node connection.
+//
+// # Leaf node URLs
+//
+// As upstream gossips them (urls.go): a server with a listener gives its
+// URL (unless NoAdvertise) to its routes, which send it to their peers in
+// INFO leafnode_urls; the INFO sent to leaf nodes lists this server's URL
+// and its peers', and is sent again to the leaf nodes when they change. A
+// remote adds the URLs it learns to its list and keeps them: when its hub
+// goes away it dials the next one, another server of the hub's cluster.
 //
 // # Concurrency
 //

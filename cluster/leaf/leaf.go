@@ -72,6 +72,12 @@ type Leaf struct {
 	// after INFO (it has no link, so no id, yet).
 	provisional uint64
 	remotes     []*remote
+	// lds holds the loop detection subject of each account (ldsSubject).
+	lds map[string]string
+	// unwatchURLs ends the watch of the cluster's leaf node URLs; advertised
+	// is set when this Leaf set the server's own URL (urls.go).
+	unwatchURLs func()
+	advertised  bool
 }
 
 // remote is the running state of one Remote.
@@ -156,6 +162,7 @@ func Start(s *server.Server, o *Options) (*Leaf, error) {
 			return nil, err
 		}
 	}
+	lf.watchURLs()
 	for _, r := range lf.remotes {
 		if r.r.Disabled {
 			continue
@@ -324,6 +331,7 @@ func (lf *Leaf) Shutdown(ctx context.Context) error {
 		raw = append(raw, nc)
 	}
 	lf.mu.Unlock()
+	lf.unwatch()
 	lf.g.Close()
 	for _, nc := range raw {
 		nc.Close()
@@ -356,21 +364,22 @@ func (lf *Leaf) untrackRaw(nc net.Conn) {
 	lf.mu.Unlock()
 }
 
-// ldsKey names an account of a server.
-type ldsKey struct {
-	s       *server.Server
-	account string
-}
-
-// ldsSubjects holds the loop detection subject of each account of each
-// server, made once: every leaf connection of the server, whatever Leaf
-// runs it, announces the same one.
-var ldsSubjects sync.Map
-
-// ldsSubject is the loop detection subject of an account.
+// ldsSubject is the loop detection subject of an account, made once per
+// Leaf: every connection it runs announces the same one, and it goes
+// with the Leaf (a server that starts its leaf nodes again, after a
+// reload, draws new ones).
 func (lf *Leaf) ldsSubject(account string) string {
-	v, _ := ldsSubjects.LoadOrStore(ldsKey{lf.s, account}, ldsPrefix+newNonce()+newNonce())
-	return v.(string)
+	lf.mu.Lock()
+	defer lf.mu.Unlock()
+	if s, ok := lf.lds[account]; ok {
+		return s
+	}
+	if lf.lds == nil {
+		lf.lds = make(map[string]string)
+	}
+	s := ldsPrefix + newNonce() + newNonce()
+	lf.lds[account] = s
+	return s
 }
 
 // newNonce is 11 random bytes in base64 URL encoding, as upstream's
@@ -447,33 +456,21 @@ func (r *remote) setDelay(d time.Duration) {
 }
 
 // addURLs adds the hub's cluster's leaf node URLs (INFO leafnode_urls)
-// to the list, after the configured ones.
+// to the list, after the ones known. As upstream, a URL learned stays:
+// a server of the hub's cluster that went away may come back, and the
+// list is tried in turn.
 func (r *remote) addURLs(hostports []string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	urls := slices.Clone(r.r.URLs)
 	for _, hp := range hostports {
 		u, err := url.Parse(r.learnedScheme() + "://" + hp)
-		if err != nil {
+		if err != nil || u.Host == "" {
 			continue
 		}
-		if !slices.ContainsFunc(urls, func(x *url.URL) bool { return sameHost(x, u) }) {
-			urls = append(urls, u)
+		if !slices.ContainsFunc(r.urls, func(x *url.URL) bool { return sameHost(x, u) }) {
+			r.urls = append(r.urls, u)
 		}
 	}
-	// Keep the order in use for the URLs already known.
-	var out []*url.URL
-	for _, u := range r.urls {
-		if slices.ContainsFunc(urls, func(x *url.URL) bool { return sameHost(x, u) }) {
-			out = append(out, u)
-		}
-	}
-	for _, u := range urls {
-		if !slices.ContainsFunc(out, func(x *url.URL) bool { return sameHost(x, u) }) {
-			out = append(out, u)
-		}
-	}
-	r.urls = out
 }
 
 // userinfo is the user and password to present for u: its own, else the

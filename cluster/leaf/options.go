@@ -88,6 +88,11 @@ type Options struct {
 	// Dialer dials remotes (before TLS); nil is a *net.Dialer. Tests
 	// inject failing dials.
 	Dialer Dialer
+	// DefaultJSDomains is the server's default_js_domain (account name
+	// to JetStream domain): an account mapped to the empty domain lets
+	// JetStream's API without a domain cross its leaf node connections,
+	// as upstream does for set-ups older than domains.
+	DefaultJSDomains map[string]string
 }
 
 // User is one user of leafnodes { authorization { users [...] } }.

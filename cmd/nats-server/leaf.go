@@ -11,7 +11,9 @@ func (p *process) startLeaf() error {
 	if o == nil || (o.Port == 0 && len(o.Remotes) == 0) {
 		return nil
 	}
-	lf, err := leaf.Start(p.srv, o)
+	oc := *o
+	oc.DefaultJSDomains = p.jsOpts.DefaultDomains
+	lf, err := leaf.Start(p.srv, &oc)
 	if err != nil {
 		return err
 	}
