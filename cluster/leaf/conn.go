@@ -32,6 +32,7 @@ const tlsRequireAndVerify = tls.RequireAndVerifyClientCert
 // Texts sent in -ERR and logged, upstream's.
 const (
 	errTextAuthViolation   = "Authorization Violation"
+	errTextMaxAccountConns = "maximum account active connections exceeded"
 	errTextAuthTimeout     = "Authentication Timeout"
 	errTextStale           = "Stale Connection"
 	errTextLeafPort        = "attempted to connect to leaf node port"
@@ -139,6 +140,10 @@ type conn struct {
 	pingStart     time.Time
 	rtt           time.Duration
 	unlisten      func()
+	// counted is the account this connection counts in (its leaf node
+	// connections, max_leafnodes), nil until bound.
+	counted *server.Account
+	gone    bool // onClose ran: nothing is counted any more
 
 	// imu guards smap, the interest announced to the peer.
 	imu  sync.Mutex
@@ -175,9 +180,10 @@ func (lf *Leaf) accepted(nc net.Conn) {
 	// take an INFO without leaf node URLs for another port's.
 	info.LeafNodeURLs = []string{lf.info.IP}
 	conn := net.Conn(nc)
-	tlsOn := lf.o.TLSConfig != nil
+	tlsConf := lf.tlsConfig.Load()
+	tlsOn := tlsConf != nil
 	if tlsOn && lf.o.TLSHandshakeFirst {
-		tc, ok := lf.serverHandshake(nc)
+		tc, ok := lf.serverHandshake(nc, tlsConf)
 		if !ok {
 			lf.untrackRaw(nc)
 			nc.Close()
@@ -197,7 +203,7 @@ func (lf *Leaf) accepted(nc net.Conn) {
 			return
 		}
 		nc.SetWriteDeadline(time.Time{})
-		tc, ok := lf.serverHandshake(nc)
+		tc, ok := lf.serverHandshake(nc, tlsConf)
 		if !ok {
 			lf.untrackRaw(nc)
 			nc.Close()
@@ -268,7 +274,7 @@ func (c *conn) newLink(nc net.Conn) bool {
 	}
 	byLink.Store(link, c)
 	lf.mu.Lock()
-	if lf.closed {
+	if lf.closed || (c.solicited && c.remote.stopped()) {
 		lf.mu.Unlock()
 		link.Close(server.LinkServerShutdown)
 		return false
@@ -284,8 +290,8 @@ func (c *conn) newLink(nc net.Conn) bool {
 }
 
 // serverHandshake runs the TLS handshake of an accepted connection.
-func (lf *Leaf) serverHandshake(nc net.Conn) (net.Conn, bool) {
-	tc := tls.Server(nc, lf.o.TLSConfig)
+func (lf *Leaf) serverHandshake(nc net.Conn, conf *tls.Config) (net.Conn, bool) {
+	tc := tls.Server(nc, conf)
 	ctx, cancel := context.WithTimeout(lf.g.Context(), lf.o.TLSTimeout)
 	defer cancel()
 	if err := tc.HandshakeContext(ctx); err != nil {
@@ -784,6 +790,20 @@ func (c *conn) processConnect(arg []byte) error {
 		lf.log.Error(c.prefix + " - authentication error - " + err.Error())
 		return &connError{text: errTextAuthViolation, reason: server.LinkAuthViolation}
 	}
+	if acc := lf.s.LookupAccount(account); acc != nil {
+		if !acc.AddLeafNode() {
+			lf.log.Error(c.prefix + " - " + errTextMaxAccountConns)
+			return &connError{text: errTextMaxAccountConns, reason: ReasonMaxAccountConnections}
+		}
+		c.mu.Lock()
+		if c.gone {
+			c.mu.Unlock()
+			acc.RemoveLeafNode()
+			return &connError{reason: server.LinkClientClosed}
+		}
+		c.counted = acc
+		c.mu.Unlock()
+	}
 	c.mu.Lock()
 	if c.authTimer == nil {
 		c.mu.Unlock()
@@ -891,6 +911,12 @@ func (c *conn) finish() {
 		c.finishTimer = nil
 	}
 	c.pingTimer = time.AfterFunc(firstPing, c.pingTick)
+	if c.solicited && c.counted == nil && !c.gone {
+		// Counted, not limited: max_leafnodes is enforced by the hub.
+		if acc := lf.s.LookupAccount(c.account); acc != nil && acc.AddLeafNode() {
+			c.counted = acc
+		}
+	}
 	c.mu.Unlock()
 	c.imu.Lock()
 	c.smap = make(map[ikey]int32)
@@ -1015,7 +1041,12 @@ func (c *conn) onClose(reason server.LinkCloseReason) {
 	}
 	unlisten := c.unlisten
 	c.unlisten = nil
+	counted := c.counted
+	c.counted, c.gone = nil, true
 	c.mu.Unlock()
+	if counted != nil {
+		counted.RemoveLeafNode()
+	}
 	if unlisten != nil {
 		unlisten()
 	}

@@ -28,6 +28,8 @@ type AccountUse struct {
 	// Closed is what the account's closed clients sent and were sent
 	// (Conns unused): upstream's account statistics keep it.
 	Closed ClientSums
+	// Leafs is the number of leaf node connections bound to the account.
+	Leafs int
 }
 
 // AccountStatz returns the /accstatz document of server id from accs
@@ -54,7 +56,8 @@ func AccountStatz(id string, opts *snapshot.AccountStatzOptions, accs []AccountU
 			Account:    a.Name,
 			Name:       a.Name,
 			Conns:      cs.Conns,
-			TotalConns: cs.Conns,
+			LeafNodes:  a.Leafs,
+			TotalConns: cs.Conns + a.Leafs,
 			NumSubs:    a.NumSubs,
 			Sent:       linkSplit(cs.OutMsgs+a.Closed.OutMsgs, cs.OutBytes+a.Closed.OutBytes),
 			Received:   linkSplit(cs.InMsgs+a.Closed.InMsgs, cs.InBytes+a.Closed.InBytes),
