@@ -66,6 +66,11 @@ func TestLeafzAndVarz(t *testing.T) {
 		t.Errorf("accountz A: %+v %v", az.Account, err)
 	}
 
+	st, err := hs.AccountStatz(&snapshot.AccountStatzOptions{Accounts: []string{"A"}})
+	if err != nil || len(st.Accounts) != 1 || st.Accounts[0].LeafNodes != 1 || st.Accounts[0].Conns != 0 || st.Accounts[0].TotalConns != 1 {
+		t.Errorf("accstatz A: %+v %v", st.Accounts, err)
+	}
+
 	edge.Close()
 	waitConns(t, hub, 0)
 	az, _ = hs.Accountz(&snapshot.AccountzOptions{Account: "A"})

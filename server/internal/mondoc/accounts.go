@@ -34,7 +34,7 @@ type AccountUse struct {
 
 // AccountStatz returns the /accstatz document of server id from accs
 // (sorted by name): the accounts opts selects (nil means all), those
-// without clients only with IncludeUnused.
+// without clients or leaf node connections only with IncludeUnused.
 func AccountStatz(id string, opts *snapshot.AccountStatzOptions, accs []AccountUse) *snapshot.AccountStatz {
 	var o snapshot.AccountStatzOptions
 	if opts != nil {
@@ -47,7 +47,8 @@ func AccountStatz(id string, opts *snapshot.AccountStatzOptions, accs []AccountU
 		}
 		cs := a.Clients
 		if cs == nil {
-			if !o.IncludeUnused {
+			// An account with leaf node connections only is in use.
+			if !o.IncludeUnused && a.Leafs == 0 {
 				continue
 			}
 			cs = &ClientSums{}
