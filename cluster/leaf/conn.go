@@ -878,6 +878,31 @@ func (c *conn) authenticate(ci *leafConnect) (string, error) {
 			return "", errors.New("bad token")
 		}
 		return bind(o.Account)
+	case len(o.Users) > 0 && o.TLSMap:
+		// verify_and_map: the certificate names the user, whose password
+		// is not checked.
+		var cs *tls.ConnectionState
+		if c.tlsConn != nil {
+			st := c.tlsConn.ConnectionState()
+			cs = &st
+		}
+		names := make([]string, len(o.Users))
+		for i, u := range o.Users {
+			names[i] = u.Username
+		}
+		name, err := server.LeafCertUser(cs, names)
+		if err != nil {
+			return "", err
+		}
+		if ci.User != "" {
+			c.lf.log.Warn(fmt.Sprintf("%s - User %q found in connect proto, but user required from cert", c.prefix, ci.User))
+		}
+		for _, u := range o.Users {
+			if u.Username == name {
+				return bind(u.Account)
+			}
+		}
+		return "", fmt.Errorf("User %q", name)
 	case len(o.Users) > 0:
 		for _, u := range o.Users {
 			if sameSecret(ci.User, u.Username) {
@@ -890,7 +915,7 @@ func (c *conn) authenticate(ci *leafConnect) (string, error) {
 		return "", fmt.Errorf("User %q", ci.User)
 	}
 	cr := server.LeafCredentials{User: ci.User, Password: ci.Pass, Token: ci.Token, Nkey: ci.Nkey, Sig: ci.Sig, JWT: ci.JWT,
-		Nonce: c.nonce, RemoteAddr: c.nc.RemoteAddr()}
+		Nonce: c.nonce, RemoteAddr: c.nc.RemoteAddr(), TLSMap: o.TLSMap}
 	if c.tlsConn != nil {
 		cs := c.tlsConn.ConnectionState()
 		cr.TLS = &cs
