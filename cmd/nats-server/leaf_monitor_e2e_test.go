@@ -2,14 +2,19 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
+	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/stretchr/testify/require"
+
+	"natsd.dev/server/servertest"
 )
 
 // leafzDoc is what the tests read of /leafz (upstream's field names).
@@ -170,4 +175,171 @@ leafnodes {
 	}
 	getJSON(t, base+"/accountz?acc=A", &az)
 	require.Equal(t, 1, az.Account.LeafCnt)
+}
+
+// jsonFields is the sorted field names of a JSON object.
+func jsonFields(t *testing.T, raw json.RawMessage) string {
+	t.Helper()
+	var m map[string]json.RawMessage
+	require.NoError(t, json.Unmarshal(raw, &m), string(raw))
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return strings.Join(keys, ",")
+}
+
+// canonicalJSON is raw re-encoded compact, keys sorted, without HTML
+// escapes.
+func canonicalJSON(t *testing.T, raw json.RawMessage) string {
+	t.Helper()
+	var v any
+	require.NoError(t, json.Unmarshal(raw, &v))
+	var b strings.Builder
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	require.NoError(t, enc.Encode(v))
+	return strings.TrimSpace(b.String())
+}
+
+// leafMonitorScenario runs a hub and a leaf of the binary bin and reports
+// what monitoring shows of their leaf connection: the fields of /leafz
+// and of the leaf section of /varz, the counts in /varz, /accountz,
+// account statistics and $SYS LEAFZ, and max_leafnodes refusing a second
+// leaf node.
+func leafMonitorScenario(t *testing.T, bin string) []string {
+	dir := t.TempDir()
+	hub := startBinary(t, bin, "-c", writeFile(t, filepath.Join(dir, "hub.conf"), `
+server_name: hub
+http_port: -1
+accounts {
+  A: { users: [ { user: edge, password: edgepw } ], limits: { max_leafnodes: 1 } }
+  SYS: { users: [ { user: sys, password: sys } ] }
+}
+system_account: SYS
+leafnodes { listen: "127.0.0.1:-1" }
+`))
+	addr := hub.leafAddr()
+	edgeConf := `
+server_name: EDGE
+http_port: -1
+leafnodes {
+  reconnect: "100ms"
+  remotes: [ { url: "nats-leaf://edge:edgepw@` + addr + `", deny_imports: ["secret.>"] } ]
+}
+`
+	edge := startBinary(t, bin, "-c", writeFile(t, filepath.Join(dir, "edge.conf"), strings.Replace(edgeConf, "EDGE", "edge1", 1)))
+	nc := edge.connect()
+	_, err := nc.SubscribeSync("watched.subject")
+	require.NoError(t, err)
+	require.NoError(t, nc.Flush())
+
+	var out []string
+	type leafzRaw struct {
+		NumLeafs int               `json:"leafnodes"`
+		Leafs    []json.RawMessage `json:"leafs"`
+	}
+	var lz leafzRaw
+	base := hub.monitorURL()
+	eventually(t, "the leaf's subscription and RTT in the hub's /leafz", func() bool {
+		getJSON(t, base+"/leafz?subs=1", &lz)
+		if len(lz.Leafs) != 1 {
+			return false
+		}
+		var l struct {
+			RTT  string   `json:"rtt"`
+			Subs []string `json:"subscriptions_list"`
+		}
+		require.NoError(t, json.Unmarshal(lz.Leafs[0], &l))
+		return l.RTT != "" && slices.Contains(l.Subs, "watched.subject")
+	})
+	var hl struct {
+		Name    string `json:"name"`
+		IsSpoke bool   `json:"is_spoke"`
+		Account string `json:"account"`
+		IP      string `json:"ip"`
+	}
+	require.NoError(t, json.Unmarshal(lz.Leafs[0], &hl))
+	out = append(out, "hub leafz fields: "+jsonFields(t, lz.Leafs[0]),
+		fmt.Sprintf("hub leafz: n=%d name=%s spoke=%v account=%s ip=%s", lz.NumLeafs, hl.Name, hl.IsSpoke, hl.Account, hl.IP))
+	getJSON(t, base+"/leafz?acc=B", &lz)
+	out = append(out, fmt.Sprintf("hub leafz acc=B: n=%d", lz.NumLeafs))
+
+	eventually(t, "the RTT in the leaf's /leafz", func() bool {
+		getJSON(t, edge.monitorURL()+"/leafz", &lz)
+		return len(lz.Leafs) == 1 && strings.Contains(string(lz.Leafs[0]), `"rtt"`)
+	})
+	require.NoError(t, json.Unmarshal(lz.Leafs[0], &hl))
+	out = append(out, "leaf leafz fields: "+jsonFields(t, lz.Leafs[0]),
+		fmt.Sprintf("leaf leafz: name=%s spoke=%v account=%s", hl.Name, hl.IsSpoke, hl.Account))
+
+	var v struct {
+		Leaf      json.RawMessage `json:"leaf"`
+		Leafnodes int             `json:"leafnodes"`
+	}
+	getJSON(t, base+"/varz", &v)
+	out = append(out, fmt.Sprintf("hub varz: leafnodes=%d leaf fields: %s", v.Leafnodes, jsonFields(t, v.Leaf)))
+	getJSON(t, edge.monitorURL()+"/varz", &v)
+	out = append(out, fmt.Sprintf("leaf varz: leafnodes=%d leaf: %s", v.Leafnodes, strings.ReplaceAll(canonicalJSON(t, v.Leaf), addr, "ADDR")))
+
+	var az struct {
+		Account struct {
+			LeafCnt int `json:"leafnode_connections"`
+		} `json:"account_detail"`
+	}
+	getJSON(t, base+"/accountz?acc=A", &az)
+	var st struct {
+		Accounts []struct {
+			Account    string `json:"acc"`
+			Conns      int    `json:"conns"`
+			LeafNodes  int    `json:"leafnodes"`
+			TotalConns int    `json:"total_conns"`
+		} `json:"account_statz"`
+	}
+	getJSON(t, base+"/accstatz?acc=A", &st)
+	require.Len(t, st.Accounts, 1)
+	out = append(out, fmt.Sprintf("accountz A: leafnode_connections=%d; accstatz A: conns=%d leafnodes=%d total=%d",
+		az.Account.LeafCnt, st.Accounts[0].Conns, st.Accounts[0].LeafNodes, st.Accounts[0].TotalConns))
+
+	sys := hub.connect(nats.UserInfo("sys", "sys"))
+	m, err := sys.Request("$SYS.REQ.ACCOUNT.A.LEAFZ", nil, 5*time.Second)
+	require.NoError(t, err)
+	var reply struct {
+		Data leafzRaw `json:"data"`
+	}
+	require.NoError(t, json.Unmarshal(m.Data, &reply), string(m.Data))
+	out = append(out, fmt.Sprintf("$SYS.REQ.ACCOUNT.A.LEAFZ: n=%d", reply.Data.NumLeafs))
+
+	startBinary(t, bin, "-c", writeFile(t, filepath.Join(dir, "edge2.conf"), strings.Replace(edgeConf, "EDGE", "edge2", 1)))
+	hub.waitLog("maximum account active connections exceeded")
+	getJSON(t, base+"/leafz", &lz)
+	require.NoError(t, json.Unmarshal(lz.Leafs[0], &hl))
+	out = append(out, fmt.Sprintf("after a second leaf of A: n=%d name=%s", lz.NumLeafs, hl.Name))
+	return out
+}
+
+// The same scenario on our binary and, when NATSD_UPSTREAM_SERVER is
+// set, on upstream's: the monitoring documents have the same fields and
+// counts.
+func TestLeafMonitoringDifferential(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts three servers per binary")
+	}
+	want := []string{
+		"hub leafz fields: account,compression,id,in_bytes,in_msgs,ip,is_spoke,name,out_bytes,out_msgs,port,rtt,subscriptions,subscriptions_list",
+		"hub leafz: n=1 name=edge1 spoke=false account=A ip=127.0.0.1",
+		"hub leafz acc=B: n=0",
+		"leaf leafz fields: account,compression,id,in_bytes,in_msgs,ip,is_spoke,name,out_bytes,out_msgs,port,rtt,subscriptions",
+		"leaf leafz: name=hub spoke=true account=$G",
+		"hub varz: leafnodes=1 leaf fields: auth_timeout,host,port,tls_timeout",
+		`leaf varz: leafnodes=1 leaf: {"remotes":[{"deny":{"imports":["secret.>"]},"local_account":"$G","urls":["ADDR"]}]}`,
+		"accountz A: leafnode_connections=1; accstatz A: conns=0 leafnodes=1 total=1",
+		"$SYS.REQ.ACCOUNT.A.LEAFZ: n=1",
+		"after a second leaf of A: n=1 name=edge1",
+	}
+	require.Equal(t, want, leafMonitorScenario(t, binary), "natsd")
+	if up := os.Getenv(servertest.UpstreamEnv); up != "" {
+		require.Equal(t, want, leafMonitorScenario(t, up), "upstream")
+	}
 }
