@@ -306,8 +306,8 @@ func (lf *Leaf) serverHandshake(nc net.Conn, conf *tls.Config) (net.Conn, bool) 
 func (c *conn) clientHandshake(nc net.Conn) (net.Conn, bool) {
 	r := c.remote.r
 	cfg := &tls.Config{MinVersion: tls.VersionTLS12}
-	if r.TLSConfig != nil {
-		cfg = r.TLSConfig.Clone()
+	if tc := c.remote.tlsConfig.Load(); tc != nil {
+		cfg = tc.Clone()
 	}
 	if cfg.ServerName == "" {
 		// The URL's host name; for an IP, the first configured host name

@@ -140,10 +140,10 @@
 // Reload applies a new leafnodes {} block as a configuration reload does
 // upstream: remotes added start dialing; remotes removed or disabled stop
 // dialing and their connection closes (Client Closed); remotes enabled
-// dial again; the listener's tls {} block applies to the next handshakes.
-// A remote is the same across a reload when its account, URLs and other
-// settings are; one whose settings changed is removed and added. A
-// remote's own tls {} block content is kept as it started. Every other
+// dial again; the listener's tls {} block and the remotes' apply to the
+// next handshakes (turning TLS on or off is a change). A remote is the
+// same across a reload when its account, URLs and other settings are;
+// one whose settings changed is removed and added. Every other
 // change (listener, authorization, timeouts, min_version, compression,
 // advertise) is refused by CheckReload with upstream's text, config
 // reload not supported for LeafNode: field "<Name>": old=..., new=...,

@@ -92,6 +92,9 @@ type remote struct {
 	urls     []*url.URL
 	cur      *url.URL
 	delay    time.Duration // before the next dial (a loop, our cluster name)
+	// tlsConfig is the remote's tls {} block: r.TLSConfig, or a
+	// reload's.
+	tlsConfig atomic.Pointer[tls.Config]
 	// ctx ends when the remote stops (a reload removed or disabled it,
 	// or the leaf shut down); stop ends it, nil when not dialing.
 	ctx  context.Context
@@ -177,6 +180,7 @@ func Start(s *server.Server, o *Options) (*Leaf, error) {
 // newRemote is the running state of r, not dialing yet.
 func newRemote(r *Remote) (*remote, error) {
 	rs := &remote{r: r, conf: r, acc: r.Account, urls: slices.Clone(r.URLs)}
+	rs.tlsConfig.Store(r.TLSConfig)
 	if rs.acc == "" {
 		rs.acc = server.GlobalAccountName
 	}

@@ -187,7 +187,7 @@ func matchRemote(r *Remote, list []*Remote, used []bool) int {
 // a configuration reload does upstream: remotes added start dialing,
 // remotes removed or disabled stop and their connection closes (Client
 // Closed), remotes enabled start dialing again; the listener's tls {}
-// block applies to the next handshakes. Anything else CheckReload
+// block and the remotes' apply to the next handshakes. Anything else CheckReload
 // refuses, and Reload then changes nothing. It returns the changes made
 // to the remotes, for the log.
 func (lf *Leaf) Reload(o *Options) ([]RemoteChange, error) {
@@ -242,7 +242,11 @@ func (lf *Leaf) Reload(o *Options) ([]RemoteChange, error) {
 			start = append(start, r)
 		}
 		// The running state stays (its dial loop reads r.r); the
-		// configuration takes the new flag.
+		// configuration takes the new flag, the next handshakes the new
+		// tls {} block.
+		if nu[j].TLSConfig != nil {
+			r.tlsConfig.Store(nu[j].TLSConfig)
+		}
 		states[j] = r
 	}
 	for j, r := range states {

@@ -253,3 +253,19 @@ func TestLeafTLSVerifyAndMap(t *testing.T) {
 		t.Fatalf("leafz with the server's users: %+v", lz)
 	}
 }
+
+// A reload gives a remote its new tls {} block for the next handshakes:
+// a remote refused for want of a client certificate connects once the
+// reload gives it one.
+func TestReloadRemoteTLS(t *testing.T) {
+	p := servertest.NewPKI(t)
+	_, hub, hlogs := startHub(t, server.Options{}, leaf.Options{TLSConfig: p.MutualConfig()})
+	u := &url.URL{Scheme: "tls", Host: hub.Addr().String()}
+	_, spoke, _ := startLeaf(t, server.Options{}, leaf.Options{Remotes: []*leaf.Remote{{URLs: []*url.URL{u}, TLSConfig: p.ClientConfig()}}})
+	hlogs.WaitFor(t, "TLS leafnode handshake error")
+	ch, err := spoke.Reload(&leaf.Options{Reconnect: 50 * time.Millisecond, Remotes: []*leaf.Remote{{URLs: []*url.URL{u}, TLSConfig: p.ClientConfig(p.Server)}}})
+	if err != nil || len(ch) != 0 {
+		t.Fatalf("reload: %v %v", ch, err)
+	}
+	waitConns(t, spoke, 1)
+}
