@@ -343,3 +343,51 @@ func TestLeafMonitoringDifferential(t *testing.T) {
 		require.Equal(t, want, leafMonitorScenario(t, up), "upstream")
 	}
 }
+
+// Mixed: upstream leaf nodes connect to our hub, which lists them in
+// /leafz and refuses the one too many of max_leafnodes with upstream's
+// error, which the upstream leaf logs; our leaf lists upstream's hub.
+func TestLeafMonitoringMixed(t *testing.T) {
+	up := os.Getenv(servertest.UpstreamEnv)
+	if up == "" {
+		t.Skip(servertest.UpstreamEnv + " is not set")
+	}
+	dir := t.TempDir()
+	hub := start(t, "-c", writeFile(t, filepath.Join(dir, "hub.conf"), `
+server_name: natsd_hub
+http_port: -1
+accounts { A: { users: [ { user: edge, password: edgepw } ], limits: { max_leafnodes: 1 } } }
+leafnodes { listen: "127.0.0.1:-1" }
+`))
+	addr := hub.leafAddr()
+	edgeConf := "server_name: NAME\nleafnodes { reconnect: \"100ms\", remotes: [ { url: \"nats-leaf://edge:edgepw@" + addr + "\" } ] }\n"
+	startBinary(t, up, "-c", writeFile(t, filepath.Join(dir, "up1.conf"), strings.Replace(edgeConf, "NAME", "upstream_leaf1", 1)))
+	var lz leafzDoc
+	eventually(t, "the upstream leaf in /leafz", func() bool {
+		getJSON(t, hub.monitorURL()+"/leafz", &lz)
+		return lz.NumLeafs == 1
+	})
+	require.Equal(t, "upstream_leaf1", lz.Leafs[0].Name)
+	require.Equal(t, "A", lz.Leafs[0].Account)
+	up2 := startBinary(t, up, "-c", writeFile(t, filepath.Join(dir, "up2.conf"), strings.Replace(edgeConf, "NAME", "upstream_leaf2", 1)))
+	up2.waitLog("maximum account active connections exceeded")
+	getJSON(t, hub.monitorURL()+"/leafz", &lz)
+	require.Equal(t, 1, lz.NumLeafs)
+	require.Equal(t, "upstream_leaf1", lz.Leafs[0].Name)
+
+	uphub := startBinary(t, up, "-c", writeFile(t, filepath.Join(dir, "uphub.conf"), `
+server_name: upstream_hub
+leafnodes { listen: "127.0.0.1:-1" }
+`))
+	edge := start(t, "-c", writeFile(t, filepath.Join(dir, "edge.conf"), `
+server_name: natsd_leaf
+http_port: -1
+leafnodes { remotes: [ { url: "nats-leaf://`+uphub.leafAddr()+`" } ] }
+`))
+	eventually(t, "upstream's hub in our leaf's /leafz", func() bool {
+		getJSON(t, edge.monitorURL()+"/leafz", &lz)
+		return lz.NumLeafs == 1
+	})
+	require.Equal(t, "upstream_hub", lz.Leafs[0].Name)
+	require.True(t, lz.Leafs[0].IsSpoke)
+}
