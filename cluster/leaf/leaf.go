@@ -397,7 +397,6 @@ func (lf *Leaf) Shutdown(ctx context.Context) error {
 		return lf.g.Wait(ctx)
 	}
 	lf.closed = true
-	lf.unregister()
 	conns := make([]*conn, 0, len(lf.conns))
 	for c := range lf.conns {
 		conns = append(conns, c)
@@ -407,6 +406,7 @@ func (lf *Leaf) Shutdown(ctx context.Context) error {
 		raw = append(raw, nc)
 	}
 	lf.mu.Unlock()
+	lf.unregister()
 	lf.g.Close()
 	for _, nc := range raw {
 		nc.Close()
