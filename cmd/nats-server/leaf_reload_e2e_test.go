@@ -1,13 +1,16 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/stretchr/testify/require"
 
 	"natsd.dev/server/servertest"
@@ -105,4 +108,45 @@ func TestLeafReloadFromNone(t *testing.T) {
 	edge.signal(syscall.SIGHUP)
 	edge.waitLog(`Reloaded: LeafNode Remote urls=["nats-leaf://` + addr + `"], account="$G" added`)
 	hub.waitLog("Leafnode connection created")
+}
+
+// $SYS.REQ.SERVER.<id>.RELOAD applies the leafnodes {} remotes as SIGHUP
+// does, and answers a refused change with upstream's text.
+func TestLeafReloadRequest(t *testing.T) {
+	dir := t.TempDir()
+	hub := start(t, "-c", writeFile(t, filepath.Join(dir, "hub.conf"), `leafnodes { listen: "127.0.0.1:-1" }`))
+	addr := hub.leafAddr()
+	const sysConf = "accounts { SYS { users [{user: sys, password: s}] } }\nsystem_account: SYS\n"
+	conf := writeFile(t, filepath.Join(dir, "leaf.conf"), sysConf+`leafnodes { remotes: [ { url: "nats-leaf://`+addr+`", disabled: true } ] }`)
+	edge := start(t, "-c", conf)
+	sys := edge.connect(nats.UserInfo("sys", "s"))
+	m, err := sys.Request("$SYS.REQ.SERVER.PING.IDZ", nil, 2*time.Second)
+	require.NoError(t, err)
+	var idz struct{ ID string }
+	require.NoError(t, json.Unmarshal(m.Data, &idz))
+	subject := "$SYS.REQ.SERVER." + idz.ID + ".RELOAD"
+	type answer struct {
+		Error *struct {
+			Code        int    `json:"code"`
+			Description string `json:"description"`
+		} `json:"error"`
+	}
+
+	writeFile(t, conf, sysConf+`leafnodes { remotes: [ { url: "nats-leaf://`+addr+`" } ] }`)
+	m, err = sys.Request(subject, nil, 5*time.Second)
+	require.NoError(t, err)
+	var a answer
+	require.NoError(t, json.Unmarshal(m.Data, &a), string(m.Data))
+	require.Nil(t, a.Error, string(m.Data))
+	edge.waitLog(`Disabled value is: false`)
+	hub.waitLog("Leafnode connection created")
+
+	writeFile(t, conf, sysConf+`leafnodes { min_version: "2.8.0", remotes: [ { url: "nats-leaf://`+addr+`" } ] }`)
+	m, err = sys.Request(subject, nil, 5*time.Second)
+	require.NoError(t, err)
+	a = answer{}
+	require.NoError(t, json.Unmarshal(m.Data, &a), string(m.Data))
+	require.NotNil(t, a.Error, string(m.Data))
+	require.Equal(t, 500, a.Error.Code)
+	require.Equal(t, `config reload not supported for LeafNode: field "MinVersion": old=, new=2.8.0`, a.Error.Description)
 }
