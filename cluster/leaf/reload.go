@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 )
 
@@ -44,6 +45,13 @@ func CheckReload(a, b *Options) error {
 	}
 	normalizeTop(&za)
 	normalizeTop(&zb)
+	// Users compare as a set, as upstream's.
+	byName := func(a, b User) int { return strings.Compare(a.Username, b.Username) }
+	za.Users = slices.SortedFunc(slices.Values(za.Users), byName)
+	zb.Users = slices.SortedFunc(slices.Values(zb.Users), byName)
+	if len(za.Users) == 0 && len(zb.Users) == 0 {
+		za.Users, zb.Users = nil, nil
+	}
 	if (za.TLSConfig == nil) != (zb.TLSConfig == nil) {
 		return &reloadError{field: "TLSConfig", old: za.TLSConfig != nil, new: zb.TLSConfig != nil}
 	}

@@ -79,6 +79,13 @@ func TestReloadRefused(t *testing.T) {
 			t.Errorf("got %v, want %s", err, tc.want)
 		}
 	}
+	users := []leaf.User{{Username: "a", Password: "a"}, {Username: "b", Password: "b", Account: "B"}}
+	if err := leaf.CheckReload(&leaf.Options{Users: users}, &leaf.Options{Users: []leaf.User{users[1], users[0]}}); err != nil {
+		t.Errorf("users reordered: %v", err)
+	}
+	if err := leaf.CheckReload(&leaf.Options{Users: users}, &leaf.Options{Users: users[:1]}); err == nil || !strings.Contains(err.Error(), `field "Users"`) {
+		t.Errorf("a user removed: %v", err)
+	}
 	same := leaf.Options{Host: "127.0.0.1", Port: leaf.RandomPort, Username: "l", Password: "p"}
 	if ch, err := hub.Reload(&same); err != nil || len(ch) != 0 {
 		t.Errorf("an unchanged block: %v %v", ch, err)
