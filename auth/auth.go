@@ -82,6 +82,9 @@ type Identity struct {
 	// shared by every connection of the user, which is what keeps its
 	// caches warm.
 	Checker *Checker
+	// JWT is set for a user authenticated by a user JWT (operator mode):
+	// its account, expiry and limits. Nil otherwise.
+	JWT *JWTUser
 }
 
 // Authenticator decides whether a Request is who it claims to be.

@@ -112,8 +112,8 @@
 // of it: upstream lets "foo.>" through an allowed "foo.*". A plain deny
 // entry denies a subscription whatever queue-group deny entries also
 // match it. Passwords are compared in constant time including their
-// length. JWT (operator mode) is not implemented yet; auth callout is
-// implemented in configuration mode only (see below).
+// length. Auth callout is implemented in configuration mode only (see
+// below); operator mode (JWT) is described after it.
 //
 // # Auth callout
 //
@@ -147,4 +147,28 @@
 // Decide applies the user JWT's connect times (times, locale) and
 // allowed connection types; its limits (subs, data, payload, source
 // networks) and its expiry as a disconnect time are not applied yet.
+//
+// # Operator mode (JWT)
+//
+// jwt.go and jwt_user.go decode the JWTs of decentralized authentication
+// with github.com/nats-io/jwt/v2 into plain structs, so that the server
+// needs no JWT library:
+//
+//  1. ReadOperator (the operator option: a file or the JWT) and
+//     DecodeOperator give an Operator; NewTrust(operators, trustedKeys)
+//     the Trust of the operators' keys and signing keys.
+//  2. Trust.DecodeAccount checks an account JWT (well formed, signed by a
+//     trusted key, valid now) and returns an Account: its limits,
+//     exports, imports, mappings; Account.CheckActivation checks the
+//     activation token of an import of a private export,
+//     Account.UserRevoked and Account.IsSigner what a new JWT of the
+//     account means for connected users.
+//  3. NewJWTAuth(source, defaultSentinel) is the Authenticator of
+//     operator mode: it takes the account a user JWT names from the
+//     AccountSource (the server, which caches what it builds), checks
+//     the JWT (signer, expiry, nonce signature or bearer, revocation,
+//     connection type, source network, times of day), fills in a scoped
+//     signing key's template, and returns an Identity whose Account is
+//     the account's public key and whose JWT field carries what the
+//     server enforces while the user is connected (expiry, limits).
 package auth

@@ -49,6 +49,7 @@ func (r *accountsReload) changed() bool { return len(r.added) > 0 || len(r.remov
 
 // planAccounts builds the accounts of o (see above). s.reloadMu is held.
 func (s *Server) planAccounts(o *Options) (*accountsReload, error) {
+	o = s.withJWT(o) // operator mode: the accounts built from JWTs stay
 	r := &accountsReload{accs: maps.Clone(s.accounts), removed: map[*Account]bool{}}
 	keep := map[string]bool{GlobalAccountName: true}
 	if s.sysAcc != nil {

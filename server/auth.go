@@ -226,6 +226,7 @@ func (c *client) bindIdentity(sa *serverAuth, req *auth.Request, id *auth.Identi
 	if p := acc.lim().MaxPayload; p > 0 && p < int(c.srv.maxPayload.Load()) {
 		c.parser.MaxPayload = p
 	}
+	c.bindJWTUser(id.JWT)
 	return nil
 }
 

@@ -62,7 +62,11 @@ func (s *Server) reloadAuth(o *Options, cur *serverAuth, accs map[string]*Accoun
 	}
 	no := *o
 	no.TLSMap = s.opts.TLSMap
-	return newServerAuth(&no, accs)
+	sa, err := newServerAuth(&no, accs)
+	if err == nil {
+		s.operatorChain(sa)
+	}
+	return sa, err
 }
 
 // recheckAuth checks every client in cs against sa (see above).

@@ -247,6 +247,13 @@ type client struct {
 	bound *authBinding
 	// sess is set for an in-process session (kind, type, encoder).
 	sess *sessInfo
+
+	// jwtTimer closes the client when its user JWT expires; jwtMaxSubs
+	// is the user JWT's subscription limit, jwtMaxPayload its payload
+	// limit (0: none). operator.go.
+	jwtTimer      *time.Timer
+	jwtMaxSubs    int
+	jwtMaxPayload int
 }
 
 // createClient starts serving nc; with tlsCfg the client must handshake
@@ -480,6 +487,9 @@ func (c *client) flushStats() {
 	// account's own limit, if lower, wins.
 	c.parser.MaxPayload = int(c.srv.maxPayload.Load())
 	if p := c.acc.lim().MaxPayload; p > 0 && p < c.parser.MaxPayload {
+		c.parser.MaxPayload = p
+	}
+	if p := c.jwtMaxPayload; p > 0 && p < c.parser.MaxPayload {
 		c.parser.MaxPayload = p
 	}
 	c.pub.flushStats(st)
@@ -923,6 +933,9 @@ func (c *client) maxSubs() int {
 	n := int(c.srv.maxSubs.Load())
 	if a := c.acc.lim().MaxSubscriptions; a > 0 && (n <= 0 || a < n) {
 		n = a
+	}
+	if u := c.jwtMaxSubs; u > 0 && (n <= 0 || u < n) {
+		n = u
 	}
 	return n
 }
@@ -1601,6 +1614,10 @@ func (c *client) closeWith(reason closeReason, flush bool) {
 	if c.authTimer != nil {
 		c.authTimer.Stop()
 		c.authTimer = nil
+	}
+	if c.jwtTimer != nil {
+		c.jwtTimer.Stop()
+		c.jwtTimer = nil
 	}
 	acc := c.acc // set under the lock by authentication
 	counted := c.accCounted

@@ -339,7 +339,10 @@
 // crossaccount.go), in-process users (session.go, internal.go), links and
 // interest (link.go, link_kind.go, interest.go), authentication (auth.go,
 // auth_reload.go; the auth callout's transport and the server's nkey and
-// curve key in callout.go, its protocol in package auth), the monitoring registry and the core's own documents
+// curve key in callout.go, its protocol in package auth), operator mode
+// (operator.go: Options.Operator, the AccountResolver seam with
+// MemoryResolver, accounts built from their JWTs on first use,
+// UpdateAccountClaims, ResolveAccount), the monitoring registry and the core's own documents
 // (snapshot*.go, connz.go, system.go) and the lifecycle (server.go).
 // Packages of their own in this module:
 //

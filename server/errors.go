@@ -40,6 +40,8 @@ const (
 	reasonRouteRemoved
 	reasonUnauthMemory
 	reasonBadClientProtocol
+	reasonAuthExpired
+	reasonAuthRevoked
 )
 
 var reasonText = [...]string{
@@ -65,6 +67,8 @@ var reasonText = [...]string{
 	reasonRouteRemoved:              "Route Removed",
 	reasonUnauthMemory:              "Unauthenticated Memory Exceeded",
 	reasonBadClientProtocol:         "Bad Client Protocol Version",
+	reasonAuthExpired:               "Authentication Expired",
+	reasonAuthRevoked:               "Credentials Revoked",
 }
 
 func (r closeReason) String() string {

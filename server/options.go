@@ -91,6 +91,9 @@ type Options struct {
 	// whose Account is set binds to that account, which must be listed in
 	// Accounts (or be the global or system account).
 	Authorization *auth.Config
+	// Operator turns on operator mode (JWT authentication, accounts from
+	// an account resolver); nil for none. See OperatorOptions.
+	Operator *OperatorOptions
 	// Accounts names the accounts of the accounts {} block; each gets its
 	// own subject namespace. Their users are in Authorization.Users with
 	// User.Account set.

@@ -70,6 +70,8 @@ type Server struct {
 	// reloadMu serializes Reload calls, so the client checks of two
 	// reloads never interleave; taken before mu.
 	reloadMu sync.Mutex
+	// op is operator mode (operator.go); nil without. Set in New.
+	op *operatorState
 	// reloader is what ReloadConfig runs (SetReloader).
 	reloader reloader
 
@@ -252,6 +254,9 @@ func New(opts Options) (*Server, error) {
 	if opts.MaxClosedClients != 0 {
 		s.monitoring.closed.SetMax(opts.MaxClosedClients)
 	}
+	if err = s.setupOperator(&opts); err != nil {
+		return nil, err
+	}
 	s.gAcc = s.newAccount(GlobalAccountName)
 	if err = s.newAccounts(&opts); err != nil {
 		return nil, err
@@ -269,6 +274,7 @@ func New(opts Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	s.operatorChain(sa)
 	s.auth.Store(sa)
 	// The system service's session reads this one when it attaches; the
 	// limits come after it (its subscriptions are not a client's).
@@ -276,6 +282,7 @@ func New(opts Options) (*Server, error) {
 	if err = s.startSystem(); err != nil {
 		return nil, err
 	}
+	s.loadSystemAccountJWT()
 	s.applyLimits(&opts)
 	name := opts.ServerName
 	if name == "" {
@@ -383,6 +390,7 @@ func (s *Server) Start() error {
 		}
 		s.log.Info(line)
 	}
+	s.logTrustedOperators()
 
 	for _, start := range s.opts.OnStart {
 		if err := start(s); err != nil {
@@ -691,6 +699,9 @@ func (s *Server) reload(opts Options, changed []string, digest string) error {
 	}
 	s.reloadMu.Lock()
 	defer s.reloadMu.Unlock()
+	if err := s.checkOperatorReload(&opts); err != nil {
+		return err
+	}
 	ar, err := s.planAccounts(&opts)
 	if err != nil {
 		return err

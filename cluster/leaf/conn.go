@@ -23,6 +23,7 @@ import (
 
 	"github.com/nats-io/nkeys"
 
+	"natsd.dev/cluster/internal/s2conn"
 	"natsd.dev/protocol"
 	"natsd.dev/server"
 )
@@ -62,6 +63,7 @@ type leafInfo struct {
 	Cluster       string   `json:"cluster,omitempty"`
 	Domain        string   `json:"domain,omitempty"`
 	LeafNodeURLs  []string `json:"leafnode_urls,omitempty"`
+	WSConnectURLs []string `json:"ws_connect_urls,omitempty"`
 	RemoteAccount string   `json:"remote_account,omitempty"`
 	InfoOnConnect bool     `json:"info_on_connect,omitempty"`
 	ConnectInfo   bool     `json:"connect_info,omitempty"`
@@ -124,7 +126,11 @@ type conn struct {
 	lds      string
 	spoke    atomic.Bool // we are the spoke: only local interest goes out
 	tlsConn  *tls.Conn   // the TLS connection, nil for plain
-	ready    atomic.Bool
+	// compression is the mode settled on, s2 the S2 layer when it
+	// compresses (compress.go).
+	compression string
+	s2          *s2conn.Conn
+	ready       atomic.Bool
 	// registered: an accepted connection whose CONNECT was accepted (a
 	// later one from the same server replaces it).
 	registered atomic.Bool
@@ -181,7 +187,7 @@ func (lf *Leaf) accepted(nc net.Conn) {
 	info.LeafNodeURLs = []string{lf.info.IP}
 	conn := net.Conn(nc)
 	tlsConf := lf.tlsConfig.Load()
-	tlsOn := tlsConf != nil
+	tlsOn := tlsConf != nil && !isWSConn(nc)
 	if tlsOn && lf.o.TLSHandshakeFirst {
 		tc, ok := lf.serverHandshake(nc, tlsConf)
 		if !ok {
@@ -211,12 +217,21 @@ func (lf *Leaf) accepted(nc net.Conn) {
 		}
 		conn = tc
 	}
-	lf.untrackRaw(nc)
 	c.tlsConn, _ = conn.(*tls.Conn)
+	infoDue := !tlsOn || lf.o.TLSHandshakeFirst
+	var pre []byte
+	if hubOffersCompression(nc, &info, lf.o.Compression.Mode) {
+		var ok bool
+		if conn, pre, infoDue, ok = c.acceptCompression(nc, conn, &info, !infoDue); !ok {
+			lf.untrackRaw(nc)
+			return
+		}
+	}
+	lf.untrackRaw(nc)
 	if !c.newLink(conn) {
 		return
 	}
-	if !tlsOn || lf.o.TLSHandshakeFirst {
+	if infoDue {
 		info.CID = c.link.ID()
 		b, _ := json.Marshal(&info)
 		_ = c.link.Write(protocol.AppendInfo(nil, b))
@@ -235,6 +250,9 @@ func (lf *Leaf) accepted(nc net.Conn) {
 		c.link.Close(server.LinkAuthTimeout)
 	})
 	c.mu.Unlock()
+	if !c.parsePre(pre) {
+		return
+	}
 	c.readLoop(conn)
 }
 
@@ -348,8 +366,9 @@ func (lf *Leaf) runSolicited(nc net.Conn, u *url.URL, r *remote) {
 		traceOn: lf.log.Enabled(context.Background(), server.LevelTrace)}
 	c.setAddr()
 	conn := net.Conn(nc)
-	tlsOn := r.r.TLS || r.r.TLSConfig != nil || u.Scheme == "tls"
-	if tlsOn && r.r.TLSHandshakeFirst {
+	ws := isWS(u)
+	tlsOn := r.r.TLS || r.r.TLSConfig != nil || u.Scheme == "tls" || isWSS(u)
+	if tlsOn && (r.r.TLSHandshakeFirst || ws) {
 		tc, ok := c.clientHandshake(nc)
 		if !ok {
 			nc.Close()
@@ -357,6 +376,15 @@ func (lf *Leaf) runSolicited(nc net.Conn, u *url.URL, r *remote) {
 		}
 		conn = tc
 	}
+	if ws {
+		wc, ok := c.wsUpgrade(conn)
+		if !ok {
+			nc.Close()
+			return
+		}
+		conn = wc
+	}
+	start := time.Now()
 	conn.SetReadDeadline(time.Now().Add(r.r.FirstInfoTimeout))
 	br := bufio.NewReaderSize(conn, 4096)
 	line, err := readLine(br)
@@ -383,7 +411,7 @@ func (lf *Leaf) runSolicited(nc net.Conn, u *url.URL, r *remote) {
 		return
 	}
 	var pre []byte
-	if (tlsOn || info.TLSRequired) && !r.r.TLSHandshakeFirst {
+	if (tlsOn || info.TLSRequired) && !r.r.TLSHandshakeFirst && !ws {
 		tc, ok := c.clientHandshake(nc)
 		if !ok {
 			nc.Close()
@@ -394,6 +422,10 @@ func (lf *Leaf) runSolicited(nc net.Conn, u *url.URL, r *remote) {
 	} else if n := br.Buffered(); n > 0 {
 		pre, _ = br.Peek(n)
 		pre = bytes.Clone(pre)
+	}
+	var ok bool
+	if conn, pre, info, ok = c.solicitCompression(nc, conn, pre, info, start); !ok {
+		return
 	}
 	lf.untrackRaw(nc)
 	c.nonce = []byte(info.Nonce)
@@ -411,8 +443,8 @@ func (lf *Leaf) runSolicited(nc net.Conn, u *url.URL, r *remote) {
 	c.link.SetHeaders(info.Headers && !lf.s.Options().NoHeaderSupport)
 	c.setAccount(r.acc)
 	c.link.SetFilter(pairFilter{c.exp, c.js})
-	if len(info.LeafNodeURLs) > 0 {
-		r.addURLs(info.LeafNodeURLs)
+	if urls := r.hubURLs(&info); len(urls) > 0 {
+		r.addURLs(urls)
 	}
 	connect, err := c.connectProto(info.Headers)
 	if err != nil {
@@ -490,6 +522,7 @@ func (c *conn) connectProto(headers bool) ([]byte, error) {
 		Headers:       headers && !lf.s.Options().NoHeaderSupport,
 		DenyPub:       r.r.DenyImports,
 		RemoteAccount: r.acc,
+		Compression:   c.compression,
 	}
 	si := lf.s.ServerInfo()
 	ci.JetStream, ci.Domain = si.JetStream, si.Domain
@@ -643,7 +676,9 @@ func (c *conn) HandleFrame(f *protocol.Frame) error {
 			c.rtt = time.Since(c.pingStart)
 			c.pingStart = time.Time{}
 		}
+		rtt := c.rtt
 		c.mu.Unlock()
+		c.autoLevel(rtt)
 	case protocol.OpInfo:
 		return c.processInfo(f.Arg)
 	case protocol.OpConnect:
@@ -722,8 +757,8 @@ func (c *conn) processInfo(arg []byte) error {
 		c.lf.log.Error(c.prefix + " - Error parsing leafnode INFO: " + err.Error())
 		return &connError{text: errTextUnknownProtocol, reason: server.LinkProtocolViolation}
 	}
-	if len(info.LeafNodeURLs) > 0 {
-		c.remote.addURLs(info.LeafNodeURLs)
+	if urls := c.remote.hubURLs(&info); len(urls) > 0 {
+		c.remote.addURLs(urls)
 	}
 	if info.RemoteAccount != "" {
 		c.mu.Lock()
@@ -745,6 +780,7 @@ func (c *conn) processConnect(arg []byte) error {
 		lf.log.Error(c.prefix + " - Error parsing leafnode CONNECT: " + err.Error())
 		return &connError{text: errTextUnknownProtocol, reason: server.LinkProtocolViolation}
 	}
+	c.noteConnectCompression(ci.Compression)
 	if ci.Lang != "" {
 		lf.log.Error(c.prefix + " - " + errTextLeafPort)
 		return &connError{text: errTextLeafPort, reason: ReasonWrongPort}

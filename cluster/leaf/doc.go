@@ -60,9 +60,12 @@
 // port") or does not come within FirstInfoTimeout gives up and dials
 // again.
 //
-// Compression is not negotiated: the INFO and CONNECT carry no
-// compression mode, which upstream servers take for a peer that does not
-// compress. WebSocket remotes (ws://, wss://) are not supported yet.
+// S2 compression is negotiated as upstream's (compress.go): s2_auto by
+// default on both sides, the hub's mode in its INFO, the leaf's offer in
+// an INFO of its own before its CONNECT, both switching to S2 after it.
+// Remotes with ws:// and wss:// URLs dial the hub's websocket port
+// (ws.go); the command hands the leaf nodes its websocket listener
+// upgrades on /leafnode to AcceptWebsocket.
 //
 // In nats-server (cmd/nats-server) the leafnodes {} block starts a Leaf
 // after the server and its cluster, a SIGHUP or $SYS RELOAD calls Reload
@@ -127,10 +130,10 @@
 // $SYS.REQ.ACCOUNT.<acc>.LEAFZ) with Leafz: each connection past its
 // handshake with upstream's fields (id, name, is_spoke, account, ip,
 // port, rtt, in/out msgs and bytes, subscriptions, subscriptions_list
-// with subs, compression "off"), filtered by account with acc. It fills
-// the leaf section of /varz (Varz: the listener's host, port, auth and
-// TLS timeouts, TLS flags; each remote's local_account, urls and deny
-// rules) and the leafnodes count. Each connection counts in its account
+// with subs, compression: the mode settled on), filtered by account
+// with acc. It fills the leaf section of /varz (Varz: the listener's
+// host, port, auth and TLS timeouts, TLS flags; each remote's
+// local_account, urls and deny rules) and the leafnodes count. Each connection counts in its account
 // (server.Account.AddLeafNode): /accountz leafnode_connections and the
 // leafnodes and total_conns of account statistics. As upstream, STATSZ
 // has no leaf node count.

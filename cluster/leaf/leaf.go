@@ -133,6 +133,9 @@ func Start(s *server.Server, o *Options) (*Leaf, error) {
 		return nil, err
 	}
 	lf.normalize()
+	if err := lf.normalizeCompression(); err != nil {
+		return nil, err
+	}
 	if lf.dialer == nil {
 		lf.dialer = &net.Dialer{}
 	}
@@ -160,6 +163,7 @@ func Start(s *server.Server, o *Options) (*Leaf, error) {
 	if lf.info.MaxPayload == 0 {
 		lf.info.MaxPayload = server.DefaultMaxPayload
 	}
+	lf.info.Compression = lf.o.Compression.Mode
 	if lf.o.Port != 0 {
 		if err := lf.listen(); err != nil {
 			lf.g.Close()
@@ -260,8 +264,8 @@ func (lf *Leaf) validate() error {
 	return lf.validateRemotes(o.Remotes)
 }
 
-// validateRemotes checks remotes as Start does: their accounts exist,
-// each has a URL and none is a WebSocket URL.
+// validateRemotes checks remotes as Start does: their accounts exist and
+// each has a URL.
 func (lf *Leaf) validateRemotes(remotes []*Remote) error {
 	for _, r := range remotes {
 		if r.Account != "" && lf.s.LookupAccount(r.Account) == nil {
@@ -269,11 +273,6 @@ func (lf *Leaf) validateRemotes(remotes []*Remote) error {
 		}
 		if len(r.URLs) == 0 {
 			return errors.New("leaf: a remote has no URL")
-		}
-		for _, u := range r.URLs {
-			if IsWebsocketURL(u) {
-				return fmt.Errorf("%w: leafnode remote %s: websocket URLs (ws://, wss://) are not supported yet", server.ErrNotSupported, u.Redacted())
-			}
 		}
 	}
 	return nil
@@ -490,7 +489,7 @@ func (lf *Leaf) solicit(r *remote, ctx context.Context) {
 		u := r.next()
 		lf.log.Debug(fmt.Sprintf("Trying to connect as leafnode to remote server on %q", u.Host))
 		dctx, cancel := context.WithTimeout(ctx, r.r.DialTimeout)
-		nc, err := lf.dialer.DialContext(dctx, "tcp", u.Host)
+		nc, err := lf.dialer.DialContext(dctx, "tcp", dialAddr(u))
 		cancel()
 		if err != nil {
 			if ctx.Err() != nil {
@@ -547,7 +546,7 @@ func (r *remote) addURLs(hostports []string) {
 	defer r.mu.Unlock()
 	urls := slices.Clone(r.r.URLs)
 	for _, hp := range hostports {
-		u, err := url.Parse("nats-leaf://" + hp)
+		u, err := url.Parse(r.learnedScheme() + "://" + hp)
 		if err != nil {
 			continue
 		}

@@ -13,10 +13,6 @@ import (
 // leafnodes.
 const varzSection = "leaf"
 
-// compressionOff is what /leafz says of a connection's compression:
-// natsd negotiates none.
-const compressionOff = "off"
-
 // register puts the leaf nodes on their server's monitoring registry: the
 // LEAFZ provider (/leafz, $SYS.REQ.SERVER.<id>.LEAFZ and PING.LEAFZ,
 // $SYS.REQ.ACCOUNT.<acc>.LEAFZ) and the leaf section of /varz.
@@ -57,7 +53,7 @@ func (lf *Leaf) Leafz(opts *snapshot.LeafzOptions) *snapshot.Leafz {
 			OutBytes:    ci.Stats.OutBytes,
 			NumSubs:     uint32(ci.Stats.NumSubs),
 			Subs:        ci.Subs,
-			Compression: compressionOff,
+			Compression: ci.Compression,
 		}
 		if ci.RTT > 0 {
 			li.RTT = ci.RTT.String()

@@ -43,8 +43,12 @@ func CheckReload(a, b *Options) error {
 	if b != nil {
 		zb = *b
 	}
-	normalizeTop(&za)
-	normalizeTop(&zb)
+	if err := normalizeTop(&za); err != nil {
+		return err
+	}
+	if err := normalizeTop(&zb); err != nil {
+		return err
+	}
 	// Users compare as a set, as upstream's.
 	byName := func(a, b User) int { return strings.Compare(a.Username, b.Username) }
 	za.Users = slices.SortedFunc(slices.Values(za.Users), byName)
@@ -75,8 +79,9 @@ func CheckReload(a, b *Options) error {
 	return nil
 }
 
-// normalizeTop fills in the defaults of o's own timers, as Start does.
-func normalizeTop(o *Options) {
+// normalizeTop fills in the defaults of o's own timers and compression,
+// as Start does.
+func normalizeTop(o *Options) error {
 	if o.Reconnect <= 0 {
 		o.Reconnect = DefaultReconnect
 	}
@@ -86,6 +91,17 @@ func normalizeTop(o *Options) {
 	if o.TLSTimeout <= 0 {
 		o.TLSTimeout = DefaultTLSTimeout
 	}
+	return normalizeCompressionDefault(&o.Compression)
+}
+
+// normalizeCompressionDefault is a compression setting as Start keeps it:
+// s2_auto when unset, the mode's canonical name and thresholds.
+func normalizeCompressionDefault(c *Compression) error {
+	c.RTTThresholds = slices.Clone(c.RTTThresholds)
+	if c.Mode == "" {
+		c.Mode = CompressionS2Auto
+	}
+	return normalizeCompression(c)
 }
 
 // RemoteChange is what a reload does to one remote.
@@ -211,6 +227,11 @@ func (lf *Leaf) Reload(o *Options) ([]RemoteChange, error) {
 		return nil, err
 	}
 	nu := normalizeRemotes(&lf.o, o.Remotes)
+	for _, r := range nu {
+		if err := normalizeCompressionDefault(&r.Compression); err != nil {
+			return nil, err
+		}
+	}
 	states := make([]*remote, len(nu))
 	for i, r := range nu {
 		rs, err := newRemote(r)

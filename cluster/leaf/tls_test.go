@@ -228,6 +228,7 @@ func TestLeafTLSVerifyAndMap(t *testing.T) {
 		URLs: []*url.URL{u}, TLSConfig: p.ClientConfig(p.Client("edge", "edge@example.com")),
 	}}})
 	waitConns(t, spoke, 1)
+	waitConns(t, hub, 1)
 	hlogs.WaitFor(t, `User "wrong" found in connect proto, but user required from cert`)
 	d, _ := hs.Snapshot(server.KindLeafz, nil)
 	if lz := d.(*snapshot.Leafz); lz.NumLeafs != 1 || lz.Leafs[0].Account != "A" {
@@ -248,6 +249,7 @@ func TestLeafTLSVerifyAndMap(t *testing.T) {
 		URLs: []*url.URL{{Scheme: "tls", Host: hub2.Addr().String()}}, TLSConfig: p.ClientConfig(p.Client("edge", "edge@example.com")),
 	}}})
 	waitConns(t, spoke2, 1)
+	waitConns(t, hub2, 1)
 	d, _ = hs2.Snapshot(server.KindLeafz, nil)
 	if lz := d.(*snapshot.Leafz); lz.NumLeafs != 1 || lz.Leafs[0].Account != "B" {
 		t.Fatalf("leafz with the server's users: %+v", lz)

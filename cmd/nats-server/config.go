@@ -37,9 +37,6 @@ type fileConfig struct {
 // them; until then the command refuses them with nats-server's key in the
 // message, since the user expects the feature on.
 const notYetKeys = `
-	default_sentinel
-	operator operators root roots root_operator root_operators trusted trusted_keys
-	resolver account_resolver accounts_resolver resolver_tls resolver_preload resolver_pinned_accounts
 	gateway`
 
 // ignoredKeys tune the reporting of link errors upstream has and natsd

@@ -16,6 +16,7 @@ func (p *process) startLeaf() error {
 		return err
 	}
 	p.lf = lf
+	p.leafWS.Store(lf)
 	return nil
 }
 

@@ -427,6 +427,9 @@ var planned = map[string]bool{
 	"TLSRateLimit": true, "TLSMap": true, "ConfigFile": true,
 	// Set from the logging keys (trace_verbose, max_traced_msg_len), above.
 	"TraceVerbose": true, "MaxTracedMsgLen": true,
+	// Operator mode: the server refuses changes of the trusted operators
+	// and keys itself (Server.Reload); the rest keeps its start values.
+	"Operator": true,
 }
 
 // otherOptionsChanged names the server.Options fields planned does not

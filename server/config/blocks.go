@@ -111,7 +111,7 @@ const coreIgnored = `trace_headers prof_block_rate`
 
 // coreKeys are the top-level keys Apply handles itself; Register refuses
 // them.
-var coreKeys = keySet(coreUnsupported + coreIgnored + `
+var coreKeys = keySet(coreUnsupported + coreIgnored + operatorKeys + operatorUnsupported + `
 	listen http http_port monitor_port https https_port http_base_path
 	max_closed_clients host net port client_advertise server_name server_tags
 	max_connections max_conn max_subscriptions max_subs max_payload
@@ -158,7 +158,8 @@ func (a *applier) other(key string, e *confparse.Entry) {
 	switch {
 	case a.p != nil && a.p.blocks[key] != nil:
 		a.p.blocks[key](&a.Decoder, e)
-	case unsupportedKeys[key]:
+	case a.operatorKey(key, e):
+	case unsupportedKeys[key] || operatorUnsupportedKeys[key]:
 		NotSupported(&a.Decoder, e)
 	case ignoredKeys[key]:
 		Ignored(&a.Decoder, e)

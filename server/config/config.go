@@ -123,6 +123,7 @@ func (p *Parser) Apply(c *Config, m *confparse.Map) (warnings confparse.ErrorLis
 		a.entry(&m.Entries[i])
 	}
 	a.finishAccounts()
+	a.finishOperator()
 	a.noAuthUser()
 	c.Digest = "sha256:" + digest(m)
 	if len(a.Errors) > 0 {
@@ -157,6 +158,8 @@ type applier struct {
 	// accountState is what the accounts {} block and the account keys of
 	// authorization users leave for finishAccounts.
 	accountState
+	// op is what the operator mode keys leave for finishOperator.
+	op operatorState
 }
 
 func (a *applier) entry(e *confparse.Entry) {
