@@ -69,8 +69,10 @@ type Options struct {
 	TLSConfig         *tls.Config
 	TLSTimeout        time.Duration
 	TLSHandshakeFirst bool
-	// TLSMap authenticates leaf connections by their certificate
-	// (tls { verify_and_map }); Start does not apply it yet.
+	// TLSMap authenticates leaf connections by their verified
+	// certificate (tls { verify_and_map }): it names one of Users, or
+	// without Users one of the server's users, whose password is then
+	// not checked.
 	TLSMap bool
 	// Compression is what accepted leaf connections may use; Start
 	// negotiates none yet (peers see a server that does not compress).
