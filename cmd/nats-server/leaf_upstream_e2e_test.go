@@ -278,3 +278,65 @@ func liPending(t *testing.T, subs []*nats.Subscription) int {
 	}
 	return total
 }
+
+// TestLeafPermissionsWithUpstream: the leaf logs in as a hub user with
+// permissions. The hub tells the leaf its import (subscribe) and export
+// (publish) permissions, so the leaf keeps its clients' interest in a
+// denied subject and their messages on one to itself: nothing denied
+// crosses, and the link is never closed for a violation.
+func TestLeafPermissionsWithUpstream(t *testing.T) {
+	for _, pair := range liPairs(t) {
+		t.Run(fmt.Sprintf("hub %s leaf %s", pair[0].name, pair[1].name), func(t *testing.T) {
+			sc := liScenario{
+				hub: func(lp int, _ servertest.Files) string {
+					return fmt.Sprintf(`leafnodes { listen: 127.0.0.1:%d }
+accounts { A { users [
+  { user: hub, password: hub }
+  { user: leaf, password: pw, permissions: { subscribe: { deny: "secret.>" }, publish: { deny: "nopub.>" } } }
+] } }
+`, lp)
+				},
+				leaf: func(lp int, _ servertest.Files) string {
+					return fmt.Sprintf("leafnodes { remotes [ { url: \"nats-leaf://leaf:pw@127.0.0.1:%d\" } ] }\n", lp)
+				},
+			}
+			hub, leaf := liStart(t, pair, sc)
+			hnc, lnc := hub.connect(nats.UserInfo("hub", "hub")), leaf.connect()
+
+			// The leaf's interest in secret.> stays on the leaf.
+			onLeaf, err := lnc.SubscribeSync("secret.x")
+			require.NoError(t, err)
+			open, err := lnc.SubscribeSync("open.x")
+			require.NoError(t, err)
+			require.NoError(t, lnc.Flush())
+			servertest.PublishUntil(t, hnc, "open.x", []byte("probe"), open)
+			require.NoError(t, hnc.Publish("secret.x", []byte("secret")))
+			require.NoError(t, hnc.Publish("open.x", []byte("after")))
+			require.Equal(t, "after", string(servertest.NextMsg(t, open).Data))
+			servertest.ExpectNoMsg(t, onLeaf, lnc)
+
+			// The leaf's messages on nopub.> stay on the leaf.
+			onHub, err := hnc.SubscribeSync(">")
+			require.NoError(t, err)
+			require.NoError(t, hnc.Flush())
+			servertest.PublishUntil(t, lnc, "open.y", []byte("probe"), onHub)
+			require.NoError(t, lnc.Publish("nopub.y", []byte("denied")))
+			require.NoError(t, lnc.Publish("open.y", []byte("after")))
+			for {
+				m := servertest.NextMsg(t, onHub)
+				if string(m.Data) == "probe" {
+					continue
+				}
+				require.Equal(t, "open.y", m.Subject, "a denied message crossed")
+				break
+			}
+
+			// Traffic goes on, and neither side saw a violation.
+			liExchange(t, "leaf->hub", lnc, hnc)
+			liExchange(t, "hub->leaf", hnc, lnc)
+			for _, p := range []*proc{hub, leaf} {
+				require.NotContains(t, p.log.String(), "Violation")
+			}
+		})
+	}
+}
