@@ -703,7 +703,7 @@ func (c *conn) HandleFrame(f *protocol.Frame) error {
 			return nil
 		}
 		if c.perms != nil && !c.perms.CanPublish(f.Subject) {
-			return c.violation("Publish", f.Subject, "")
+			return c.violation("Publish", f.Subject)
 		}
 		hdr := -1
 		if f.Op == protocol.OpHMsg {
@@ -756,8 +756,8 @@ func (c *conn) processSub(f *protocol.Frame) error {
 		lf.log.Debug(fmt.Sprintf("%s - Not permitted to deliver %q over the leafnode connection, ignoring its subscription", c.prefix, f.Subject))
 		return nil
 	}
-	if c.perms != nil && !c.perms.CanSubscribe(string(f.Subject), string(f.Queue)) {
-		return c.violation("Subscription", f.Subject, string(f.Queue))
+	if c.perms != nil && !permExempt(f.Subject, len(f.Queue) > 0) && !c.perms.CanSubscribe(string(f.Subject), string(f.Queue)) {
+		return c.violation("Subscription", f.Subject)
 	}
 	if err := c.link.AddRemoteSub(c.accountb, f.Subject, f.Queue, f.Weight); err != nil && !errors.Is(err, server.ErrLinkClosed) {
 		lf.log.Error(fmt.Sprintf("%s - Could not insert subscription: %v", c.prefix, err))
@@ -768,16 +768,21 @@ func (c *conn) processSub(f *protocol.Frame) error {
 
 // violation refuses an LS+ (what "Subscription") or a message ("Publish")
 // that the user's permissions deny: upstream answers with the client's
-// -ERR text and closes the connection as a protocol violation, since the
-// other side should have filtered it.
-func (c *conn) violation(what string, subject []byte, queue string) error {
+// -ERR text (without the queue) and closes the connection as a protocol
+// violation, since the other side should have filtered it.
+func (c *conn) violation(what string, subject []byte) error {
 	q := strconv.Quote(string(subject))
-	text := "Permissions Violation for " + what + " to " + q
-	if queue != "" {
-		text += " using queue " + strconv.Quote(queue)
-	}
 	c.lf.log.Error(fmt.Sprintf("%s - %s Violation on %s - Check other side configuration", c.prefix, what, q))
-	return &connError{text: text, reason: server.LinkProtocolViolation}
+	return &connError{text: "Permissions Violation for " + what + " to " + q, reason: server.LinkProtocolViolation}
+}
+
+// permExempt reports whether interest in subject is exempt from a leaf
+// node user's subscribe permissions, as upstream exempts it: plain (not
+// queue) interest in loop detection subjects, inboxes (the replies to
+// the leaf's requests) and gateway replies.
+func permExempt(subject []byte, queue bool) bool {
+	return !queue && (bytes.HasPrefix(subject, []byte(ldsPrefix)) || bytes.HasPrefix(subject, []byte("_INBOX.")) ||
+		bytes.HasPrefix(subject, []byte("_GR_.")))
 }
 
 // loopDetected closes the connection of a loop; the dialing side waits
@@ -1106,7 +1111,10 @@ func (c *conn) interestChanged(ev server.InterestEvent) {
 	if c.spoke.Load() && !c.lf.local(&ev) {
 		return
 	}
-	if c.imp.deniesString(ev.Subject) || c.js.deniesString(ev.Subject) || !c.hubImp.permitsString(ev.Subject) {
+	if c.imp.deniesString(ev.Subject) || c.js.deniesString(ev.Subject) {
+		return
+	}
+	if c.hubImp != nil && !permExempt([]byte(ev.Subject), ev.Queue != "") && !c.hubImp.permitsString(ev.Subject) {
 		return
 	}
 	k := ikey{ev.Subject, ev.Queue}
