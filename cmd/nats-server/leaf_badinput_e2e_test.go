@@ -89,6 +89,7 @@ func TestLeafBadInputHub(t *testing.T) {
 				{"wrong credentials", "", "", "CONNECT {\"user\":\"leaf\",\"pass\":\"nope\"}\r\nPING\r\n", "-ERR 'Authorization Violation'"},
 				{"garbage after the handshake", "leaf", "pw", "GARBAGE\r\n", "-ERR 'Unknown Protocol Operation'"},
 				{"LS+ a denied subject", "leaf", "pw", "LS+ secret.x\r\nPING\r\n", `-ERR 'Permissions Violation for Subscription to "secret.x"'`},
+				{"LS+ a denied subject for a queue", "leaf", "pw", "LS+ secret.x q 1\r\nPING\r\n", `-ERR 'Permissions Violation for Subscription to "secret.x"'`},
 				{"LMSG to a denied subject", "leaf", "pw", "LMSG nopub.y 2\r\nhi\r\nPING\r\n", `-ERR 'Permissions Violation for Publish to "nopub.y"'`},
 				// The header alone: the hub refuses it before the payload.
 				{"LMSG above max_payload", "leaf", "pw", "LMSG big 2000\r\n", "-ERR 'Maximum Payload Violation'"},

@@ -340,3 +340,61 @@ accounts { A { users [
 		})
 	}
 }
+
+// TestLeafAllowListWithUpstream: the leaf's hub user may only subscribe
+// within ok.>, svc.> and _INBOX.> and publish within ok.> and svc.>: the
+// leaf's loop detection subject crosses whatever the lists say (as
+// upstream exempts it), interest outside the allow list stays on the
+// leaf, the leaf's requests to the hub get their replies, and nothing
+// closes the link.
+func TestLeafAllowListWithUpstream(t *testing.T) {
+	for _, pair := range liPairs(t) {
+		t.Run(fmt.Sprintf("hub %s leaf %s", pair[0].name, pair[1].name), func(t *testing.T) {
+			sc := liScenario{
+				hub: func(lp int, _ servertest.Files) string {
+					return fmt.Sprintf(`leafnodes { listen: 127.0.0.1:%d }
+accounts { A { users [
+  { user: hub, password: hub }
+  { user: leaf, password: pw, permissions: { subscribe: { allow: ["ok.>", "svc.>", "_INBOX.>"] }, publish: { allow: ["ok.>", "svc.>"] } } }
+] } }
+`, lp)
+				},
+				leaf: func(lp int, _ servertest.Files) string {
+					return fmt.Sprintf("leafnodes { remotes [ { url: \"nats-leaf://leaf:pw@127.0.0.1:%d\" } ] }\n", lp)
+				},
+			}
+			hub, leaf := liStart(t, pair, sc)
+			hnc, lnc := hub.connect(nats.UserInfo("hub", "hub")), leaf.connect()
+
+			// Interest outside the allow list stays on the leaf: the
+			// hub's message on no.x goes nowhere, ok.x after it crosses.
+			denied, err := lnc.SubscribeSync("no.x")
+			require.NoError(t, err)
+			open, err := lnc.SubscribeSync("ok.x")
+			require.NoError(t, err)
+			require.NoError(t, lnc.Flush())
+			servertest.PublishUntil(t, hnc, "ok.x", []byte("probe"), open)
+			require.NoError(t, hnc.Publish("no.x", []byte("denied")))
+			require.NoError(t, hnc.Publish("ok.x", []byte("after")))
+			require.Equal(t, "after", string(servertest.NextMsg(t, open).Data))
+			servertest.ExpectNoMsg(t, denied, lnc)
+
+			// A request from the leaf: the reply comes back to its inbox.
+			_, err = hnc.Subscribe("svc.echo", func(m *nats.Msg) { m.Respond(append([]byte("re: "), m.Data...)) })
+			require.NoError(t, err)
+			require.NoError(t, hnc.Flush())
+			servertest.WaitUntil(t, "a request answered across the link", func() bool {
+				r, err := lnc.Request("svc.echo", []byte("hi"), time.Second)
+				return err == nil && string(r.Data) == "re: hi"
+			})
+			for i := range 10 {
+				r, err := lnc.Request("svc.echo", fmt.Appendf(nil, "%d", i), 5*time.Second)
+				require.NoError(t, err)
+				require.Equal(t, fmt.Sprintf("re: %d", i), string(r.Data))
+			}
+			for _, p := range []*proc{hub, leaf} {
+				require.NotContains(t, p.log.String(), "Violation")
+			}
+		})
+	}
+}
