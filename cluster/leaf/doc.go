@@ -179,8 +179,9 @@
 // permissions deny gets -ERR 'Permissions Violation for Subscription to
 // "x"', a message the publish permissions deny -ERR 'Permissions
 // Violation for Publish to "x"', and the connection closes as a protocol
-// violation; messages that a subscribe deny covers are not sent to its
-// wildcard interest. A remote applies its hub's import and export in
+// violation (plain interest in $LDS., _INBOX. and _GR_. subjects is
+// exempt, as upstream exempts it); messages that a subscribe deny covers
+// are not sent to its wildcard interest. A remote applies its hub's import and export in
 // turn: interest the hub would refuse and messages it may not publish
 // stay on the leaf. Bytes before CONNECT that are not an operation get
 // -ERR 'Authorization Violation', as any operation there does.
