@@ -42,15 +42,24 @@ func (s *Server) LeafAuthRequired() bool {
 // authorization configured every leaf node binds to the global account.
 // A failure wraps ErrLeafAuth and says why (never the secret).
 func (s *Server) AuthenticateLeaf(cr LeafCredentials) (account string, err error) {
+	account, _, err = s.AuthenticateLeafUser(cr)
+	return account, err
+}
+
+// AuthenticateLeafUser is AuthenticateLeaf that also returns the user's
+// compiled permissions, nil when the user has none. As upstream, a hub
+// checks a leaf node's LS+ against the subscribe permissions and its
+// messages against the publish permissions.
+func (s *Server) AuthenticateLeafUser(cr LeafCredentials) (account string, perms *auth.Checker, err error) {
 	sa := s.auth.Load()
 	if sa.chain == nil {
-		return GlobalAccountName, nil
+		return GlobalAccountName, nil, nil
 	}
 	chain := sa.chain
 	if cr.TLSMap != sa.tlsMap && sa.cfg != nil {
 		// The leaf node listener's verify_and_map, not the clients'.
 		if chain, err = sa.cfg.Chain(cr.TLSMap); err != nil {
-			return "", errors.Join(ErrLeafAuth, err)
+			return "", nil, errors.Join(ErrLeafAuth, err)
 		}
 	}
 	req := &auth.Request{
@@ -59,13 +68,13 @@ func (s *Server) AuthenticateLeaf(cr LeafCredentials) (account string, err error
 	}
 	id, err := chain.Authenticate(req)
 	if err != nil {
-		return "", errors.Join(ErrLeafAuth, errors.New(authReason(err)))
+		return "", nil, errors.Join(ErrLeafAuth, errors.New(authReason(err)))
 	}
 	acc, err := s.identityAccount(id)
 	if err != nil {
-		return "", errors.Join(ErrLeafAuth, err)
+		return "", nil, errors.Join(ErrLeafAuth, err)
 	}
-	return acc.Name, nil
+	return acc.Name, id.Checker, nil
 }
 
 // ClusterName returns the name of the cluster this server belongs to (the

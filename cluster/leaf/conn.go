@@ -68,6 +68,18 @@ type leafInfo struct {
 	InfoOnConnect bool     `json:"info_on_connect,omitempty"`
 	ConnectInfo   bool     `json:"connect_info,omitempty"`
 	Compression   string   `json:"compression,omitempty"`
+	// Import and Export are the permissions of the user the leaf node
+	// logged in as, in the INFO answering its CONNECT: what it may
+	// subscribe to (send LS+ for) and publish (send messages on).
+	Import *subjectPerm `json:"import,omitempty"`
+	Export *subjectPerm `json:"export,omitempty"`
+}
+
+// subjectPerm is one direction of a hub's INFO import or export: allow
+// and deny lists, upstream's JSON.
+type subjectPerm struct {
+	Allow []string `json:"allow,omitempty"`
+	Deny  []string `json:"deny,omitempty"`
 }
 
 // leafConnect is the CONNECT a leaf node sends its hub, upstream's JSON
@@ -120,6 +132,16 @@ type conn struct {
 	js          *denyList // JetStream's subjects that never cross (jsPolicy)
 	jsOut       *denyList // js and the messages that never leave
 	connectSeen bool
+	// perms are the permissions of the server user an accepted leaf node
+	// authenticated as (nil without leafnodes { authorization } users'
+	// permissions): its LS+ must pass the subscribe permissions, its
+	// messages the publish permissions, as upstream checks them.
+	perms permissions
+	// hubImp and hubExp are the hub's import and export permissions
+	// (solicited connections, from the INFO answering our CONNECT): our
+	// interest it does not let us subscribe to and our messages it does
+	// not let us publish stay here rather than get the link closed.
+	hubImp *permFilter
 
 	// set once the handshake binds the account (before ready)
 	account  string
@@ -158,6 +180,25 @@ type conn struct {
 }
 
 type ikey struct{ subject, queue string }
+
+// permissions are a server user's compiled permissions (the auth module's
+// Checker; a nil one allows everything).
+type permissions interface {
+	CanPublish(subject []byte) bool
+	CanSubscribe(subject, queue string) bool
+	// CanDeliver reports whether a message on subject may go to a
+	// wildcard interest that overlaps a subscribe deny.
+	CanDeliver(subject []byte) bool
+}
+
+// hubPerms are the permissions of the server user an accepted leaf node
+// logged in as: checked on what it sends, and told to it (import is its
+// subscribe permissions, export its publish permissions) so that it
+// filters first, as upstream's leaf nodes do.
+type hubPerms struct {
+	check    permissions
+	imp, exp *subjectPerm
+}
 
 // connError makes the reader close the connection, after -ERR text if
 // set.
@@ -613,6 +654,14 @@ func (c *conn) parseError(err error) {
 	if c.link.Closed() {
 		return
 	}
+	if !c.solicited && !c.connectSeen {
+		// As upstream: whatever comes before CONNECT, even bytes that
+		// parse as nothing, fails the login.
+		c.lf.log.Error(c.prefix + " - authentication error")
+		c.sendErr(errTextAuthViolation)
+		c.link.Close(server.LinkAuthViolation)
+		return
+	}
 	c.lf.log.Error(c.prefix + " - Leafnode Error: " + err.Error())
 	if text := protocol.ClientText(err); text != "" {
 		c.sendErr(text)
@@ -652,6 +701,9 @@ func (c *conn) HandleFrame(f *protocol.Frame) error {
 		}
 		if c.imp.denies(f.Subject) || c.js.denies(f.Subject) {
 			return nil
+		}
+		if c.perms != nil && !c.perms.CanPublish(f.Subject) {
+			return c.violation("Publish", f.Subject)
 		}
 		hdr := -1
 		if f.Op == protocol.OpHMsg {
@@ -704,11 +756,33 @@ func (c *conn) processSub(f *protocol.Frame) error {
 		lf.log.Debug(fmt.Sprintf("%s - Not permitted to deliver %q over the leafnode connection, ignoring its subscription", c.prefix, f.Subject))
 		return nil
 	}
+	if c.perms != nil && !permExempt(f.Subject, len(f.Queue) > 0) && !c.perms.CanSubscribe(string(f.Subject), string(f.Queue)) {
+		return c.violation("Subscription", f.Subject)
+	}
 	if err := c.link.AddRemoteSub(c.accountb, f.Subject, f.Queue, f.Weight); err != nil && !errors.Is(err, server.ErrLinkClosed) {
 		lf.log.Error(fmt.Sprintf("%s - Could not insert subscription: %v", c.prefix, err))
 		c.sendErr("Invalid Subscription")
 	}
 	return nil
+}
+
+// violation refuses an LS+ (what "Subscription") or a message ("Publish")
+// that the user's permissions deny: upstream answers with the client's
+// -ERR text (without the queue) and closes the connection as a protocol
+// violation, since the other side should have filtered it.
+func (c *conn) violation(what string, subject []byte) error {
+	q := strconv.Quote(string(subject))
+	c.lf.log.Error(fmt.Sprintf("%s - %s Violation on %s - Check other side configuration", c.prefix, what, q))
+	return &connError{text: "Permissions Violation for " + what + " to " + q, reason: server.LinkProtocolViolation}
+}
+
+// permExempt reports whether interest in subject is exempt from a leaf
+// node user's subscribe permissions, as upstream exempts it: plain (not
+// queue) interest in loop detection subjects, inboxes (the replies to
+// the leaf's requests) and gateway replies.
+func permExempt(subject []byte, queue bool) bool {
+	return !queue && (bytes.HasPrefix(subject, []byte(ldsPrefix)) || bytes.HasPrefix(subject, []byte("_INBOX.")) ||
+		bytes.HasPrefix(subject, []byte("_GR_.")))
 }
 
 // loopDetected closes the connection of a loop; the dialing side waits
@@ -763,6 +837,14 @@ func (c *conn) processInfo(arg []byte) error {
 		c.mu.Unlock()
 	}
 	if info.ConnectInfo && !c.isReady() {
+		// The hub's permissions for us, before our interest goes out
+		// (finish) and before its interest comes in.
+		if info.Import != nil {
+			c.hubImp = newPermFilter(info.Import, pairFilter{})
+		}
+		if info.Export != nil {
+			c.link.SetFilter(newPermFilter(info.Export, pairFilter{c.exp, c.jsOut}))
+		}
 		c.finish()
 	}
 	return nil
@@ -818,7 +900,7 @@ func (c *conn) processConnect(arg []byte) error {
 		}
 		return &connError{reason: ReasonMinimumVersion}
 	}
-	account, err := c.authenticate(&ci)
+	account, perms, err := c.authenticate(&ci)
 	if err != nil {
 		lf.log.Error(c.prefix + " - authentication error - " + err.Error())
 		return &connError{text: errTextAuthViolation, reason: server.LinkAuthViolation}
@@ -849,6 +931,10 @@ func (c *conn) processConnect(arg []byte) error {
 	c.remoteAccount = ci.RemoteAccount
 	c.mu.Unlock()
 	c.connectSeen = true
+	var deliver permissions
+	if perms != nil {
+		c.perms, deliver = perms.check, perms.check
+	}
 	// The other side may declare itself the hub: we are then its spoke,
 	// in what we announce and what we forward.
 	c.spoke.Store(ci.Hub)
@@ -862,7 +948,11 @@ func (c *conn) processConnect(arg []byte) error {
 	if len(ci.DenyPub) > 0 {
 		denyPub, _ = compileDeny("deny_pub", ci.DenyPub) // an invalid subject denies nothing
 	}
-	c.link.SetFilter(pairFilter{denyPub, c.jsOut})
+	if deliver != nil {
+		c.link.SetFilter(&deliverFilter{deny: denyPub, js: c.jsOut, perms: deliver})
+	} else {
+		c.link.SetFilter(pairFilter{denyPub, c.jsOut})
+	}
 	lf.replaceDuplicate(c)
 	c.registered.Store(true)
 	// The leaf node learns the account it is bound to.
@@ -874,6 +964,9 @@ func (c *conn) processConnect(arg []byte) error {
 	info.ConnectInfo = true
 	si := lf.s.ServerInfo()
 	info.JetStream, info.Domain = si.JetStream, si.Domain
+	if perms != nil {
+		info.Import, info.Export = perms.imp, perms.exp
+	}
 	b, _ := json.Marshal(&info)
 	_ = c.link.Write(protocol.AppendInfo(nil, b))
 	c.finish()
@@ -883,23 +976,23 @@ func (c *conn) processConnect(arg []byte) error {
 // authenticate checks a CONNECT's credentials against leafnodes {
 // authorization }, else the server's users, and returns the account the
 // connection binds to.
-func (c *conn) authenticate(ci *leafConnect) (string, error) {
+func (c *conn) authenticate(ci *leafConnect) (string, *hubPerms, error) {
 	o := &c.lf.o
-	bind := func(name string) (string, error) {
+	bind := func(name string) (string, *hubPerms, error) {
 		if name == "" {
 			name = server.GlobalAccountName
 		}
 		if c.lf.s.LookupAccount(name) == nil {
-			return "", fmt.Errorf("account %q not found", name)
+			return "", nil, fmt.Errorf("account %q not found", name)
 		}
-		return name, nil
+		return name, nil, nil
 	}
 	switch {
 	case o.Username != "":
 		userOK := sameSecret(ci.User, o.Username)
 		passOK := server.PasswordMatches(ci.Pass, o.Password)
 		if !userOK || !passOK {
-			return "", fmt.Errorf("User %q", ci.User)
+			return "", nil, fmt.Errorf("User %q", ci.User)
 		}
 		return bind(o.Account)
 	case o.Token != "":
@@ -908,7 +1001,7 @@ func (c *conn) authenticate(ci *leafConnect) (string, error) {
 			tok = ci.User
 		}
 		if !server.PasswordMatches(tok, o.Token) {
-			return "", errors.New("bad token")
+			return "", nil, errors.New("bad token")
 		}
 		return bind(o.Account)
 	case len(o.Users) > 0 && o.TLSMap:
@@ -925,7 +1018,7 @@ func (c *conn) authenticate(ci *leafConnect) (string, error) {
 		}
 		name, err := server.LeafCertUser(cs, names)
 		if err != nil {
-			return "", err
+			return "", nil, err
 		}
 		if ci.User != "" {
 			c.lf.log.Warn(fmt.Sprintf("%s - User %q found in connect proto, but user required from cert", c.prefix, ci.User))
@@ -935,7 +1028,7 @@ func (c *conn) authenticate(ci *leafConnect) (string, error) {
 				return bind(u.Account)
 			}
 		}
-		return "", fmt.Errorf("User %q", name)
+		return "", nil, fmt.Errorf("User %q", name)
 	case len(o.Users) > 0:
 		for _, u := range o.Users {
 			if sameSecret(ci.User, u.Username) {
@@ -945,7 +1038,7 @@ func (c *conn) authenticate(ci *leafConnect) (string, error) {
 				return bind(u.Account)
 			}
 		}
-		return "", fmt.Errorf("User %q", ci.User)
+		return "", nil, fmt.Errorf("User %q", ci.User)
 	}
 	cr := server.LeafCredentials{User: ci.User, Password: ci.Pass, Token: ci.Token, Nkey: ci.Nkey, Sig: ci.Sig, JWT: ci.JWT,
 		Nonce: c.nonce, RemoteAddr: c.nc.RemoteAddr(), TLSMap: o.TLSMap}
@@ -953,7 +1046,20 @@ func (c *conn) authenticate(ci *leafConnect) (string, error) {
 		cs := c.tlsConn.ConnectionState()
 		cr.TLS = &cs
 	}
-	return c.lf.s.AuthenticateLeaf(cr)
+	account, checker, err := c.lf.s.AuthenticateLeafUser(cr)
+	if err != nil || checker == nil {
+		return account, nil, err
+	}
+	hp := &hubPerms{check: checker}
+	if p := checker.Permissions(); p != nil {
+		if p.Subscribe != nil {
+			hp.imp = &subjectPerm{Allow: p.Subscribe.Allow, Deny: p.Subscribe.Deny}
+		}
+		if p.Publish != nil {
+			hp.exp = &subjectPerm{Allow: p.Publish.Allow, Deny: p.Publish.Deny}
+		}
+	}
+	return account, hp, nil
 }
 
 // finish ends the handshake: the connection is ready, its interest goes
@@ -1006,6 +1112,9 @@ func (c *conn) interestChanged(ev server.InterestEvent) {
 		return
 	}
 	if c.imp.deniesString(ev.Subject) || c.js.deniesString(ev.Subject) {
+		return
+	}
+	if c.hubImp != nil && !permExempt([]byte(ev.Subject), ev.Queue != "") && !c.hubImp.permitsString(ev.Subject) {
 		return
 	}
 	k := ikey{ev.Subject, ev.Queue}

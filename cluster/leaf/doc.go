@@ -172,6 +172,20 @@
 // give upstream's log lines ("LeafNode Remote urls=[...], account=...
 // removed", "... Disabled value is: true").
 //
+// A leaf node that logs in as one of the server's users is held to that
+// user's permissions (Server.AuthenticateLeafUser), as upstream holds
+// it: the INFO answering its CONNECT tells it its subscribe permissions
+// (import) and publish permissions (export); an LS+ the subscribe
+// permissions deny gets -ERR 'Permissions Violation for Subscription to
+// "x"', a message the publish permissions deny -ERR 'Permissions
+// Violation for Publish to "x"', and the connection closes as a protocol
+// violation (plain interest in $LDS., _INBOX. and _GR_. subjects is
+// exempt, as upstream exempts it); messages that a subscribe deny covers
+// are not sent to its wildcard interest. A remote applies its hub's import and export in
+// turn: interest the hub would refuse and messages it may not publish
+// stay on the leaf. Bytes before CONNECT that are not an operation get
+// -ERR 'Authorization Violation', as any operation there does.
+//
 // # Concurrency
 //
 // A Leaf is safe for concurrent use. Each connection has one reader
