@@ -384,7 +384,7 @@ func srcAllowed(nets jwt.CIDRList, a net.Addr) bool {
 // calloutIdentity is the Identity of a user the callout admitted into
 // account: its permissions (the account's default permissions when the
 // JWT has none, in operator mode) and, in JWT, what the server enforces
-// while it is connected.
+// while it is connected: its expiry.
 func calloutIdentity(uc *jwt.UserClaims, upl jwt.UserPermissionLimits, account string, windowEnd time.Time, ta *Account) (*Identity, error) {
 	perms := jwtPermissions(&upl.Permissions)
 	var checker *Checker
@@ -403,7 +403,9 @@ func calloutIdentity(uc *jwt.UserClaims, upl jwt.UserPermissionLimits, account s
 	return &Identity{Name: name, Account: account, Permissions: perms, Checker: checker, JWT: &JWTUser{
 		PublicKey: uc.Subject, Name: uc.Name, Account: account, Issuer: uc.Issuer,
 		IssuedAt: unix(uc.IssuedAt), Expires: earliest(unix(uc.Expires), windowEnd),
-		MaxSubs: upl.Subs, MaxPayload: upl.Payload, MaxData: upl.Data, Bearer: upl.BearerToken,
+		// Upstream does not apply a callout user JWT's subs, payload
+		// and data limits (the account's still apply): neither do we.
+		MaxSubs: -1, MaxPayload: -1, MaxData: -1, Bearer: upl.BearerToken,
 	}}, nil
 }
 

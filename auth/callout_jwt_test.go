@@ -12,8 +12,9 @@ import (
 	"natsd.dev/auth"
 )
 
-// The user JWT a callout answers with carries its limits and expiry into
-// the Identity, in configuration mode too.
+// The user JWT a callout answers with carries its expiry into the
+// Identity, in configuration mode too; its limits are not applied, as
+// upstream does not apply them.
 func TestCalloutIdentityLimits(t *testing.T) {
 	f := newCalloutFixture(t, false)
 	ex, req := f.exchange(t)
@@ -24,9 +25,9 @@ func TestCalloutIdentityLimits(t *testing.T) {
 	}), known)
 	require.NoError(t, err)
 	require.NotNil(t, id.JWT)
-	require.Equal(t, int64(3), id.JWT.MaxSubs)
-	require.Equal(t, int64(100), id.JWT.MaxPayload)
-	require.Equal(t, int64(1000), id.JWT.MaxData)
+	require.Equal(t, int64(-1), id.JWT.MaxSubs)
+	require.Equal(t, int64(-1), id.JWT.MaxPayload)
+	require.Equal(t, int64(-1), id.JWT.MaxData)
 	require.True(t, id.JWT.Expires.Equal(exp), "expires %v", id.JWT.Expires)
 	require.Equal(t, "APP", id.JWT.Account)
 
@@ -124,7 +125,7 @@ func TestCalloutOperatorMode(t *testing.T) {
 	id, err := o.ask(t, o.auth, "", o.auth)
 	require.NoError(t, err)
 	require.Equal(t, o.authPub, id.Account)
-	require.Equal(t, int64(5), id.JWT.MaxSubs)
+	require.Equal(t, o.authPub, id.JWT.Account)
 
 	// Another account is refused unless allowed.
 	_, err = o.ask(t, o.appSigner, o.appPub, o.auth)

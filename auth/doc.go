@@ -145,10 +145,11 @@
 // seals; Decide verifies two signatures: about 0.3 ms per callout on a
 // small machine, 0.6 ms with encryption (BenchmarkCalloutExchange).
 // Decide applies the user JWT's connect times (times, locale), allowed
-// connection types and source networks (src), and returns its limits
-// (subs, payload, data) and its expiry in Identity.JWT: the server
-// closes the connection at the earlier of the JWT's expiry and the end
-// of its connect time window, as for a user JWT in operator mode.
+// connection types and source networks (src), and returns its expiry in
+// Identity.JWT: the server closes the connection at the earlier of the
+// JWT's expiry and the end of its connect time window, as upstream. As
+// upstream, the user JWT's subs, payload and data limits are not applied
+// (Identity.JWT says -1, no limit); the account's limits are.
 //
 // In operator mode the callout is the account JWT's authorization
 // section (auth_users, allowed_accounts, xkey): DecodeAccount returns it
