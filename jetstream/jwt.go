@@ -1,0 +1,65 @@
+package jetstream
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+
+	"natsd.dev/jetstream/api"
+	"natsd.dev/server"
+)
+
+// jwtAccount gives an account the server built from its JWT (operator
+// mode) its JetStream, as upstream: enabled when the JWT's limits enable
+// it, with those limits (a tiered JWT's "R1" tier, the replication this
+// server's streams have), and otherwise an API that answers "jetstream
+// not enabled for account". It runs before the first client of the
+// account is admitted. An account JetStream serves already keeps its
+// limits until the server restarts.
+func (js *JetStream) jwtAccount(name string, tiers map[string]server.AccountJetStreamLimits) {
+	js.addMu.Lock()
+	defer js.addMu.Unlock()
+	js.mu.Lock()
+	closed, have := js.closed, js.accounts[name] != nil
+	js.mu.Unlock()
+	if closed || have {
+		return
+	}
+	lim, on := jwtLimits(tiers)
+	if a := js.srv.SystemAccount(); a != nil && a.Name == name {
+		on = false
+	}
+	if _, err := js.addAccount(name, lim, on); err != nil {
+		js.log.Error(fmt.Sprintf("Error configuring jetstream for account [%s]: %v", name, err))
+		return
+	}
+	if on {
+		js.log.Info(fmt.Sprintf("  Started JetStream for account %q", name))
+	}
+}
+
+// jwtLimits picks the limits of an account JWT's JetStream tiers: the
+// untiered limits, else the R1 tier, else the first tier by name.
+func jwtLimits(tiers map[string]server.AccountJetStreamLimits) (api.AccountLimits, bool) {
+	if len(tiers) == 0 {
+		return api.AccountLimits{}, false
+	}
+	l, ok := tiers[""]
+	if !ok {
+		if l, ok = tiers["R1"]; !ok {
+			l = tiers[slices.Sorted(maps.Keys(tiers))[0]]
+		}
+	}
+	clamp := func(v int64) int {
+		if v > 1<<31-1 {
+			return 1<<31 - 1
+		}
+		return int(v)
+	}
+	return api.AccountLimits{
+		MaxMemory: l.MaxMemory, MaxStore: l.MaxStore,
+		MaxStreams: clamp(l.MaxStreams), MaxConsumers: clamp(l.MaxConsumers), MaxAckPending: clamp(l.MaxAckPending),
+		MemoryMaxStreamBytes: l.MemoryMaxStreamBytes, StoreMaxStreamBytes: l.StoreMaxStreamBytes,
+		MaxBytesRequired: l.MaxBytesRequired,
+	}, true
+}
