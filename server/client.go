@@ -874,7 +874,7 @@ func (c *client) processSub(f *protocol.Frame) error {
 		c.mu.Unlock()
 		return errAlreadyClosed
 	}
-	if max := c.maxSubs(); max > 0 && len(c.subs) >= max {
+	if max := c.maxSubs(); max >= 0 && len(c.subs) >= max {
 		c.mu.Unlock()
 		c.srv.log.Error(c.logPrefix() + " - maximum subscriptions exceeded")
 		c.sendErr(errTextMaxSubs)
@@ -928,13 +928,18 @@ func (c *client) processSub(f *protocol.Frame) error {
 }
 
 // maxSubs is the client's subscription limit: the server's, or the
-// account's when lower; 0 is none.
+// account's or user JWT's when lower; negative is none (an account JWT
+// may limit to 0).
 func (c *client) maxSubs() int {
 	n := int(c.srv.maxSubs.Load())
-	if a := c.acc.lim().MaxSubscriptions; a > 0 && (n <= 0 || a < n) {
+	if n <= 0 {
+		n = -1
+	}
+	l := c.acc.lim()
+	if a, ok := l.limit(l.MaxSubscriptions); ok && (n < 0 || a < n) {
 		n = a
 	}
-	if u := c.jwtMaxSubs; u > 0 && (n <= 0 || u < n) {
+	if u := c.jwtMaxSubs; u > 0 && (n < 0 || u < n) {
 		n = u
 	}
 	return n

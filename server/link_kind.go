@@ -152,6 +152,9 @@ const (
 	LinkSlowConsumerPending
 	LinkSlowConsumerWriteDeadline
 	LinkWriteError
+	// LinkMaxAccountConnections refuses a leaf node over its account's
+	// leaf node limit (CountLeafConn).
+	LinkMaxAccountConnections
 )
 
 // LinkKindReason is the first close reason a link kind defines itself.
@@ -173,6 +176,7 @@ var linkReasons = [...]closeReason{
 	LinkAuthTimeout:               reasonAuthTimeout,
 	LinkSlowConsumerPending:       reasonSlowConsumerPending,
 	LinkSlowConsumerWriteDeadline: reasonSlowConsumerWriteDeadline,
+	LinkMaxAccountConnections:     reasonMaxAccountConnections,
 	LinkWriteError:                reasonWriteError,
 }
 

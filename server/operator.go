@@ -129,6 +129,52 @@ type operatorState struct {
 	expiry map[string]*time.Timer
 	// listeners are the OnJWTAccount functions, guarded by mu.
 	listeners []func(string, map[string]AccountJetStreamLimits)
+	// leafs counts the leaf node connections of each account, guarded
+	// by mu (CountLeafConn).
+	leafs map[string]int
+}
+
+// ErrTooManyAccountConnections is CountLeafConn's error; its text is
+// upstream's.
+var ErrTooManyAccountConnections = errors.New(errTextMaxAccountConns)
+
+// CountLeafConn counts the inbound leaf node connection l, bound to
+// account, against the account's leaf node limit (an account JWT's
+// "leaf", operator mode), until l closes. Over the limit it counts
+// nothing and returns ErrTooManyAccountConnections: the leaf node is
+// refused with -ERR 'maximum account active connections exceeded' (the
+// caller closes l with LinkMaxAccountConnections), as upstream. Outside
+// operator mode there is no such limit and it returns nil.
+func (s *Server) CountLeafConn(l *Link, account string) error {
+	op := s.op
+	if op == nil {
+		return nil
+	}
+	acc := s.LookupAccount(account)
+	if acc == nil {
+		return nil
+	}
+	lim := acc.lim()
+	max, limited := lim.limit(lim.MaxLeafNodes)
+	op.mu.Lock()
+	if limited && op.leafs[account] >= max {
+		op.mu.Unlock()
+		return ErrTooManyAccountConnections
+	}
+	if op.leafs == nil {
+		op.leafs = map[string]int{}
+	}
+	op.leafs[account]++
+	op.mu.Unlock()
+	go func() {
+		<-l.Done()
+		op.mu.Lock()
+		if op.leafs[account]--; op.leafs[account] <= 0 {
+			delete(op.leafs, account)
+		}
+		op.mu.Unlock()
+	}()
+	return nil
 }
 
 // AccountJetStreamLimits are the JetStream limits of an account JWT (or
@@ -565,16 +611,24 @@ func cmpOr(a, b string) string {
 	return b
 }
 
-// jwtLimits are the server's limits for an account JWT's: JWT limits are
-// -1 for none, the server's 0.
+// jwtLimits are the server's limits for an account JWT's: as upstream,
+// -1 is no limit and 0 a limit of zero (connections, subscriptions, leaf
+// nodes). A payload limit of 0, which upstream applies to every
+// non-empty message, is not applied: the parser has no such limit.
+// The JWT's data limit is not enforced, as upstream does not.
 func jwtLimits(l *auth.AccountLimits) AccountLimits {
-	pos := func(v int64) int {
-		if v <= 0 || v > 1<<31-1 {
-			return 0
+	lim := func(v int64) int {
+		if v < 0 || v > 1<<31-1 {
+			return -1
 		}
 		return int(v)
 	}
-	return AccountLimits{MaxConnections: pos(l.Conn), MaxSubscriptions: pos(l.Subs), MaxPayload: pos(l.Payload)}
+	pay := lim(l.Payload)
+	if pay == 0 {
+		pay = -1
+	}
+	return AccountLimits{MaxConnections: lim(l.Conn), MaxSubscriptions: lim(l.Subs), MaxPayload: pay,
+		MaxLeafNodes: lim(l.LeafNodeConn), JWT: true}
 }
 
 // UpdateAccountClaims applies a new JWT to an account built from its JWT

@@ -784,6 +784,11 @@ func (c *conn) processConnect(arg []byte) error {
 		lf.log.Error(c.prefix + " - authentication error - " + err.Error())
 		return &connError{text: errTextAuthViolation, reason: server.LinkAuthViolation}
 	}
+	// The account's leaf node limit (an account JWT's, operator mode).
+	if err := lf.s.CountLeafConn(c.link, account); err != nil {
+		lf.log.Error(c.prefix + " - " + err.Error() + " - Account: " + account)
+		return &connError{text: err.Error(), reason: server.LinkMaxAccountConnections}
+	}
 	c.mu.Lock()
 	if c.authTimer == nil {
 		c.mu.Unlock()

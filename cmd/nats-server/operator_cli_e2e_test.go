@@ -175,3 +175,88 @@ func testOperatorNatsCLI(t *testing.T, server string) {
 	_, err = jsb.AccountInfo(context.Background())
 	require.ErrorIs(t, err, jetstream.ErrJetStreamNotEnabledForAccount)
 }
+
+// TestOperatorJWTLimitsE2E holds natsd and (when NATSD_UPSTREAM_SERVER
+// names it) upstream to the same account JWT limits: 0 connections or
+// subscriptions means none, and leaf node connections beyond the
+// account's "leaf" limit are refused.
+func TestOperatorJWTLimitsE2E(t *testing.T) {
+	t.Run("natsd", func(t *testing.T) { testOperatorJWTLimits(t, binary) })
+	t.Run("upstream", func(t *testing.T) {
+		up := os.Getenv("NATSD_UPSTREAM_SERVER")
+		if up == "" {
+			t.Skip("NATSD_UPSTREAM_SERVER is not set")
+		}
+		testOperatorJWTLimits(t, up)
+	})
+}
+
+func testOperatorJWTLimits(t *testing.T, bin string) {
+	dir := t.TempDir()
+	opKP, _ := nkeys.CreateOperator()
+	opPub, _ := opKP.PublicKey()
+	sysKP, _ := nkeys.CreateAccount()
+	sysPub, _ := sysKP.PublicKey()
+	oc := jwt.NewOperatorClaims(opPub)
+	oc.SystemAccount = sysPub
+	opJWT, err := oc.Encode(opKP)
+	require.NoError(t, err)
+	preload := map[string]string{}
+	account := func(name string, edit func(*jwt.AccountClaims)) nkeys.KeyPair {
+		kp, _ := nkeys.CreateAccount()
+		if name == "SYS" {
+			kp = sysKP
+		}
+		pub, _ := kp.PublicKey()
+		ac := jwt.NewAccountClaims(pub)
+		ac.Name = name
+		if edit != nil {
+			edit(ac)
+		}
+		tok, err := ac.Encode(opKP)
+		require.NoError(t, err)
+		preload[pub] = tok
+		return kp
+	}
+	account("SYS", nil)
+	zero := account("Z", func(ac *jwt.AccountClaims) { ac.Limits.Conn = 0 })
+	nosubs := account("S", func(ac *jwt.AccountClaims) { ac.Limits.Subs = 0 })
+	leafy := account("L", func(ac *jwt.AccountClaims) { ac.Limits.LeafNodeConn = 1 })
+	var b strings.Builder
+	b.WriteString("operator: " + opJWT + "\nsystem_account: " + sysPub + "\nresolver: MEMORY\nleafnodes { listen: \"127.0.0.1:-1\" }\nresolver_preload: {\n")
+	for pub, tok := range preload {
+		b.WriteString("  " + pub + ": " + tok + "\n")
+	}
+	b.WriteString("}\n")
+	hub := startBinary(t, bin, "-c", writeFile(t, filepath.Join(dir, "hub.conf"), b.String()))
+
+	credsZ, _ := writeCreds(t, dir, "z", zero, nil)
+	_, err = hub.dial(nats.UserCredentials(credsZ))
+	require.Error(t, err)
+	require.Contains(t, strings.ToLower(err.Error()), "maximum account active connections exceeded")
+
+	credsS, _ := writeCreds(t, dir, "s", nosubs, nil)
+	errs := make(chan error, 2)
+	s := hub.connect(nats.UserCredentials(credsS), nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) { errs <- err }))
+	_, err = s.SubscribeSync("x")
+	require.NoError(t, err)
+	select {
+	case err := <-errs:
+		require.Contains(t, strings.ToLower(err.Error()), "maximum subscriptions exceeded")
+	case <-time.After(5 * time.Second):
+		t.Fatal("no subscription limit error")
+	}
+
+	// Two leaf nodes into L: the second is one too many.
+	leafConf := func(name string) string {
+		creds, _ := writeCreds(t, dir, name, leafy, nil)
+		return writeFile(t, filepath.Join(dir, name+".conf"),
+			"leafnodes { reconnect: \"100ms\", remotes: [ { url: \"nats-leaf://"+hub.leafAddr()+"\", credentials: \""+creds+"\" } ] }\n")
+	}
+	first := startBinary(t, bin, "-c", leafConf("leaf1"))
+	first.waitLog("Leafnode connection created")
+	hub.waitLog("Leafnode connection created")
+	second := startBinary(t, bin, "-c", leafConf("leaf2"))
+	second.waitLog("maximum account active connections exceeded")
+	hub.waitLog("maximum account active connections exceeded")
+}
