@@ -1,6 +1,8 @@
 package auth_test
 
 import (
+	"errors"
+	"fmt"
 	"net"
 	"testing"
 	"time"
@@ -60,7 +62,7 @@ type opCallout struct {
 	calloutAcc *auth.Account
 }
 
-func newOpCallout(t *testing.T, allowed string) *opCallout {
+func newOpCallout(t testing.TB, allowed string) *opCallout {
 	k := newJWTKit(t, nil)
 	o := &opCallout{kit: k}
 	o.auth, o.app = k.acc, mustKP(t)(nkeys.CreateAccount())
@@ -89,7 +91,7 @@ func newOpCallout(t *testing.T, allowed string) *opCallout {
 	return o
 }
 
-func mustKP(t *testing.T) func(nkeys.KeyPair, error) nkeys.KeyPair {
+func mustKP(t testing.TB) func(nkeys.KeyPair, error) nkeys.KeyPair {
 	return func(kp nkeys.KeyPair, err error) nkeys.KeyPair {
 		require.NoError(t, err)
 		return kp
@@ -162,4 +164,64 @@ func TestDecodeAccountJetStreamLimits(t *testing.T) {
 	k.setAccount(t, nil) // JetStream off by default
 	require.Nil(t, k.accs[pub].Limits.JetStream)
 	require.Nil(t, k.accs[pub].Callout)
+}
+
+// ExampleCalloutExchange_DecideJWT shows an operator mode callout: the
+// account JWT's authorization section is Account.Callout; the service
+// answers with a user JWT the account signs.
+func ExampleCalloutExchange_DecideJWT() {
+	opKP, _ := nkeys.CreateOperator()
+	opPub, _ := opKP.PublicKey()
+	opJWT, _ := jwt.NewOperatorClaims(opPub).Encode(opKP)
+	op, _ := auth.DecodeOperator(opJWT)
+	trust, _ := auth.NewTrust([]*auth.Operator{op}, nil)
+
+	accKP, _ := nkeys.CreateAccount()
+	accPub, _ := accKP.PublicKey()
+	svcKP, _ := nkeys.CreateUser()
+	svcPub, _ := svcKP.PublicKey()
+	ac := jwt.NewAccountClaims(accPub)
+	ac.Authorization.AuthUsers.Add(svcPub) // the service bypasses the callout
+	accJWT, _ := ac.Encode(opKP)
+	acc, _ := trust.DecodeAccount(accJWT)
+
+	serverKey, _ := nkeys.CreateServer()
+	serverID, _ := serverKey.PublicKey()
+	ex, _ := acc.Callout.NewExchange(auth.CalloutServer{ID: serverID}, auth.CalloutClient{Kind: "Client", Type: "nats"},
+		&auth.Request{User: "alice", Password: "secret"}, 2*time.Second, auth.CalloutKeys{Server: serverKey})
+
+	// The service (normally over NATS, on auth.CalloutSubject in the account):
+	req, _ := jwt.DecodeAuthorizationRequestClaims(string(ex.Payload()))
+	uc := jwt.NewUserClaims(req.UserNkey)
+	uc.Name = req.ConnectOptions.Username
+	ujwt, _ := uc.Encode(accKP)
+	rc := jwt.NewAuthorizationResponseClaims(req.UserNkey)
+	rc.Audience = req.Server.ID
+	rc.Jwt = ujwt
+	resp, _ := rc.Encode(accKP)
+
+	accounts := sourceFunc(func(pub string) (*auth.Account, error) { return acc, nil })
+	id, err := ex.DecideJWT([]byte(resp), accounts)
+	fmt.Println(acc.Callout.IsAuthUser(svcPub), id.Name, id.Account == accPub, err)
+	// Output: true alice true <nil>
+}
+
+// FuzzCalloutDecideJWT feeds arbitrary responses to an operator mode
+// callout: an error or an identity, never a panic.
+func FuzzCalloutDecideJWT(f *testing.F) {
+	f.Add([]byte("eyJ0eXAiOiJKV1QiLCJhbGciOiJlZDI1NTE5LW5rZXkifQ.e30.x"))
+	f.Add([]byte{})
+	f.Add([]byte("garbage"))
+	f.Fuzz(func(t *testing.T, resp []byte) {
+		o := newOpCallout(t, "*")
+		ex, err := o.calloutAcc.Callout.NewExchange(auth.CalloutServer{ID: o.srvID}, auth.CalloutClient{}, &auth.Request{}, time.Second, o.keys)
+		require.NoError(t, err)
+		id, err := ex.DecideJWT(resp, o.kit)
+		if (id == nil) == (err == nil) {
+			t.Fatalf("id %v, err %v", id, err)
+		}
+		if err != nil && !errors.Is(err, auth.ErrAuthorization) {
+			t.Fatalf("error %v does not wrap ErrAuthorization", err)
+		}
+	})
 }
