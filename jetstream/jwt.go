@@ -14,18 +14,26 @@ import (
 // it, with those limits (a tiered JWT's "R1" tier, the replication this
 // server's streams have), and otherwise an API that answers "jetstream
 // not enabled for account". It runs before the first client of the
-// account is admitted. An account JetStream serves already keeps its
-// limits until the server restarts.
+// account is admitted. A new JWT of an account served already replaces
+// its limits at once (new streams, consumers and stored messages are
+// held to them); turning JetStream on or off for it takes a restart.
 func (js *JetStream) jwtAccount(name string, tiers map[string]server.AccountJetStreamLimits) {
 	js.addMu.Lock()
 	defer js.addMu.Unlock()
 	js.mu.Lock()
-	closed, have := js.closed, js.accounts[name] != nil
+	closed, have := js.closed, js.accounts[name]
 	js.mu.Unlock()
-	if closed || have {
+	if closed {
 		return
 	}
 	lim, on := jwtLimits(tiers)
+	if have != nil {
+		if have.enabled && on && *have.lim() != lim {
+			have.limits.Store(&lim)
+			js.log.Info(fmt.Sprintf("Updated JetStream limits for account %q", name))
+		}
+		return
+	}
 	if a := js.srv.SystemAccount(); a != nil && a.Name == name {
 		on = false
 	}
