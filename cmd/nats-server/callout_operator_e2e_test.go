@@ -7,6 +7,7 @@ package main
 // them in account APP with a user JWT APP signs.
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -20,14 +21,16 @@ import (
 )
 
 func TestAuthCalloutOperatorE2E(t *testing.T) {
-	t.Run("natsd", func(t *testing.T) { testAuthCalloutOperator(t, binary) })
-	t.Run("upstream", func(t *testing.T) {
-		up := os.Getenv("NATSD_UPSTREAM_SERVER")
-		if up == "" {
-			t.Skip("NATSD_UPSTREAM_SERVER is not set")
-		}
-		testAuthCalloutOperator(t, up)
-	})
+	for _, xkey := range []bool{false, true} {
+		t.Run(fmt.Sprintf("natsd/xkey=%v", xkey), func(t *testing.T) { testAuthCalloutOperator(t, binary, xkey) })
+		t.Run(fmt.Sprintf("upstream/xkey=%v", xkey), func(t *testing.T) {
+			up := os.Getenv("NATSD_UPSTREAM_SERVER")
+			if up == "" {
+				t.Skip("NATSD_UPSTREAM_SERVER is not set")
+			}
+			testAuthCalloutOperator(t, up, xkey)
+		})
+	}
 }
 
 // writeCreds writes a .creds file for a new user of the account signer
@@ -51,7 +54,12 @@ func writeCreds(t *testing.T, dir, name string, signer nkeys.KeyPair, edit func(
 	return path, upub
 }
 
-func testAuthCalloutOperator(t *testing.T, bin string) {
+// testAuthCalloutOperator runs the scenario; with xkey the account JWT
+// names the service's curve key: requests and responses are sealed.
+func testAuthCalloutOperator(t *testing.T, bin string, xkey bool) {
+	svcX, err := nkeys.CreateCurveKeys()
+	require.NoError(t, err)
+	svcXPub, _ := svcX.PublicKey()
 	dir := t.TempDir()
 	opKP, _ := nkeys.CreateOperator()
 	opPub, _ := opKP.PublicKey()
@@ -87,6 +95,9 @@ func testAuthCalloutOperator(t *testing.T, bin string) {
 	account(authKP, "AUTH", func(ac *jwt.AccountClaims) {
 		ac.Authorization.AuthUsers.Add(svcPub)
 		ac.Authorization.AllowedAccounts.Add(appPub)
+		if xkey {
+			ac.Authorization.XKey = svcXPub
+		}
 	})
 	account(appKP, "APP", nil)
 	var b strings.Builder
@@ -106,7 +117,16 @@ func testAuthCalloutOperator(t *testing.T, bin string) {
 	svc := p.connect(nats.UserCredentials(svcCreds))
 	svcErrs := make(chan error, 8)
 	_, err = svc.Subscribe("$SYS.REQ.USER.AUTH", func(m *nats.Msg) {
-		req, err := jwt.DecodeAuthorizationRequestClaims(string(m.Data))
+		serverX := m.Header.Get("Nats-Server-Xkey")
+		data := m.Data
+		if xkey {
+			var err error
+			if data, err = svcX.Open(m.Data, serverX); err != nil {
+				svcErrs <- err
+				return
+			}
+		}
+		req, err := jwt.DecodeAuthorizationRequestClaims(string(data))
 		if err != nil {
 			svcErrs <- err
 			return
@@ -138,7 +158,14 @@ func testAuthCalloutOperator(t *testing.T, bin string) {
 			svcErrs <- err
 			return
 		}
-		_ = m.Respond([]byte(tok))
+		resp := []byte(tok)
+		if xkey {
+			if resp, err = svcX.Seal(resp, serverX); err != nil {
+				svcErrs <- err
+				return
+			}
+		}
+		_ = m.Respond(resp)
 	})
 	require.NoError(t, err)
 	require.NoError(t, svc.Flush())
