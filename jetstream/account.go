@@ -466,6 +466,9 @@ func (a *account) admit(t api.StorageType) func(uint64) *api.Error {
 	}
 	return func(size uint64) *api.Error {
 		limit := current()
+		if limit == 0 && fromJWT {
+			return api.ErrAccountResourcesExceeded // a new JWT allows none
+		}
 		if limit <= 0 {
 			return nil
 		}

@@ -95,6 +95,12 @@ func (a *account) overlapLocked(subjects []string, except string) bool {
 // the server's storage, counting max_bytes as reserved (except for the
 // stream named except, being updated).
 func (a *account) checkResourcesLocked(cfg *api.StreamConfig, except string) *api.Error {
+	if a.storageOff(cfg.Storage) {
+		if cfg.Storage == api.MemoryStorage {
+			return api.ErrMemoryResourcesExceeded
+		}
+		return api.ErrStorageResourcesExceeded
+	}
 	if cfg.MaxBytes <= 0 {
 		return nil
 	}

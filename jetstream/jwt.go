@@ -71,3 +71,20 @@ func jwtLimits(tiers map[string]server.AccountJetStreamLimits) (api.AccountLimit
 		MaxBytesRequired: l.MaxBytesRequired,
 	}, true
 }
+
+// storageOff reports whether the account's JWT allows no storage of type
+// t: its limit is 0, which upstream applies as "none" (mem_storage 0 on
+// an account with only disk_storage, say). For accounts configured in
+// the file 0 is no limit.
+func (a *account) storageOff(t api.StorageType) bool {
+	l := a.lim()
+	limit := l.MaxStore
+	if t == api.MemoryStorage {
+		limit = l.MaxMemory
+	}
+	if limit != 0 {
+		return false
+	}
+	_, fromJWT := a.js.srv.JWTAccountJetStream(a.name)
+	return fromJWT
+}

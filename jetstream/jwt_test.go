@@ -34,10 +34,8 @@ func TestJetStreamLimitsFromAccountJWT(t *testing.T) {
 	}
 	offJWT, err := jwt.NewAccountClaims(offPub).Encode(opKP)
 	must(t, err)
-	s := servertest.Start(t, server.Options{Operator: &server.OperatorOptions{
-		TrustedKeys: []string{opPub},
-		Resolver:    server.NewMemoryResolver(map[string]string{accPub: accJWT(1), offPub: offJWT}),
-	}})
+	resolver := server.NewMemoryResolver(map[string]string{accPub: accJWT(1), offPub: offJWT})
+	s := servertest.Start(t, server.Options{Operator: &server.OperatorOptions{TrustedKeys: []string{opPub}, Resolver: resolver}})
 	js, err := jetstream.Start(s, jetstream.Options{StoreDir: t.TempDir()})
 	must(t, err)
 	t.Cleanup(func() { _ = js.Shutdown(context.Background()) })
@@ -68,6 +66,24 @@ func TestJetStreamLimitsFromAccountJWT(t *testing.T) {
 	// A new JWT raises the limit for the connected user at once.
 	must(t, s.UpdateAccountClaims(accJWT(2)))
 	_, err = jsc.CreateStream(ctx(t), njs.StreamConfig{Name: "B", Subjects: []string{"b"}, Storage: njs.MemoryStorage})
+	must(t, err)
+
+	// A JWT with disk storage only: memory streams are refused, as
+	// upstream.
+	diskKP, _ := nkeys.CreateAccount()
+	diskPub, _ := diskKP.PublicKey()
+	dc := jwt.NewAccountClaims(diskPub)
+	dc.Limits.JetStreamLimits = jwt.JetStreamLimits{DiskStorage: -1, Streams: -1, Consumer: -1}
+	diskJWT, err := dc.Encode(opKP)
+	must(t, err)
+	resolver.Store(diskPub, diskJWT)
+	disk, err := njs.New(user(diskKP))
+	must(t, err)
+	_, err = disk.CreateStream(ctx(t), njs.StreamConfig{Name: "M", Subjects: []string{"m"}, Storage: njs.MemoryStorage})
+	if err == nil || !strings.Contains(err.Error(), "insufficient memory resources available") {
+		t.Fatalf("a memory stream without memory storage: %v", err)
+	}
+	_, err = disk.CreateStream(ctx(t), njs.StreamConfig{Name: "F", Subjects: []string{"f"}, Storage: njs.FileStorage})
 	must(t, err)
 
 	// An account whose JWT does not enable JetStream.
