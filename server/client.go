@@ -250,7 +250,7 @@ type client struct {
 
 	// jwtTimer closes the client when its user JWT expires; jwtMaxSubs
 	// is the user JWT's subscription limit, jwtMaxPayload its payload
-	// limit (0: none). operator.go.
+	// limit (0: none; jwtMaxSubs -1: a limit of zero). operator.go.
 	jwtTimer      *time.Timer
 	jwtMaxSubs    int
 	jwtMaxPayload int
@@ -941,6 +941,8 @@ func (c *client) maxSubs() int {
 	}
 	if u := c.jwtMaxSubs; u > 0 && (n < 0 || u < n) {
 		n = u
+	} else if u < 0 {
+		n = 0 // the user JWT allows no subscription
 	}
 	return n
 }

@@ -709,7 +709,10 @@ func (c *client) bindJWTUser(u *auth.JWTUser) {
 		return
 	}
 	c.jwtMaxSubs = 0
-	if u.MaxSubs > 0 && u.MaxSubs < 1<<31 {
+	switch {
+	case u.MaxSubs == 0: // as upstream, 0 allows none (-1 is no limit)
+		c.jwtMaxSubs = -1
+	case u.MaxSubs > 0 && u.MaxSubs < 1<<31:
 		c.jwtMaxSubs = int(u.MaxSubs)
 	}
 	c.jwtMaxPayload = 0

@@ -235,16 +235,20 @@ func testOperatorJWTLimits(t *testing.T, bin string) {
 	require.Error(t, err)
 	require.Contains(t, strings.ToLower(err.Error()), "maximum account active connections exceeded")
 
+	// An account, then a user, with a subscription limit of 0.
 	credsS, _ := writeCreds(t, dir, "s", nosubs, nil)
-	errs := make(chan error, 2)
-	s := hub.connect(nats.UserCredentials(credsS), nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) { errs <- err }))
-	_, err = s.SubscribeSync("x")
-	require.NoError(t, err)
-	select {
-	case err := <-errs:
-		require.Contains(t, strings.ToLower(err.Error()), "maximum subscriptions exceeded")
-	case <-time.After(5 * time.Second):
-		t.Fatal("no subscription limit error")
+	credsU, _ := writeCreds(t, dir, "u", leafy, func(uc *jwt.UserClaims) { uc.Limits.Subs = 0 })
+	for _, creds := range []string{credsS, credsU} {
+		errs := make(chan error, 2)
+		s := hub.connect(nats.UserCredentials(creds), nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) { errs <- err }))
+		_, err = s.SubscribeSync("x")
+		require.NoError(t, err)
+		select {
+		case err := <-errs:
+			require.Contains(t, strings.ToLower(err.Error()), "maximum subscriptions exceeded")
+		case <-time.After(5 * time.Second):
+			t.Fatal("no subscription limit error")
+		}
 	}
 
 	// Two leaf nodes into L: the second is one too many.
