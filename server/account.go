@@ -20,6 +20,9 @@ type Account struct {
 	// conns counts the clients bound to the account.
 	limits atomic.Pointer[AccountLimits]
 	conns  atomic.Int32
+	// leafs counts the leaf node connections bound to the account
+	// (AddLeafNode, RemoveLeafNode).
+	leafs atomic.Int32
 	// links are the account's mappings, imports and exports; nil
 	// without any. Built in New and again by a reload, which swaps the
 	// pointer: a delivery uses the links it loaded, old or new, whole.
@@ -133,8 +136,9 @@ type AccountLimits struct {
 	MaxConnections   int
 	MaxSubscriptions int
 	MaxPayload       int
-	// MaxLeafNodes bounds the account's leaf node connections (an account
-	// JWT's "leaf" limit).
+	// MaxLeafNodes bounds the leaf node connections bound to the account
+	// on this server (an account JWT's "leaf" limit); one more is refused
+	// with the same error.
 	MaxLeafNodes int
 	// JWT: the limits come from an account JWT (operator mode), where, as
 	// upstream, 0 is a limit of zero and a negative value no limit.
@@ -148,6 +152,27 @@ func (l *AccountLimits) limit(v int) (int, bool) {
 	}
 	return v, v > 0
 }
+
+// AddLeafNode counts one more leaf node connection bound to a; it
+// reports false, counting nothing, when the account has MaxLeafNodes
+// already (the leaf node module then refuses the connection with
+// upstream's "maximum account active connections exceeded").
+func (a *Account) AddLeafNode() bool {
+	l := a.lim()
+	max, limited := l.limit(l.MaxLeafNodes)
+	if a.leafs.Add(1) > int32(max) && limited {
+		a.leafs.Add(-1)
+		return false
+	}
+	return true
+}
+
+// RemoveLeafNode counts one leaf node connection fewer; once per
+// successful AddLeafNode.
+func (a *Account) RemoveLeafNode() { a.leafs.Add(-1) }
+
+// NumLeafNodes is the number of leaf node connections bound to a.
+func (a *Account) NumLeafNodes() int { return int(a.leafs.Load()) }
 
 // lim returns the account's current limits.
 func (a *Account) lim() *AccountLimits { return a.limits.Load() }

@@ -344,7 +344,7 @@
 // MemoryResolver, accounts built from their JWTs on first use,
 // UpdateAccountClaims, ResolveAccount, OnJWTAccount through which
 // JetStream learns of JWT accounts and their JetStream limits,
-// CountLeafConn for an account's leaf node limit; the account JWT's auth
+// the account JWT's leaf limit as MaxLeafNodes; the account JWT's auth
 // callout in callout.go), the monitoring registry and the core's own documents
 // (snapshot*.go, connz.go, system.go) and the lifecycle (server.go).
 // Packages of their own in this module:

@@ -152,9 +152,6 @@ const (
 	LinkSlowConsumerPending
 	LinkSlowConsumerWriteDeadline
 	LinkWriteError
-	// LinkMaxAccountConnections refuses a leaf node over its account's
-	// leaf node limit (CountLeafConn).
-	LinkMaxAccountConnections
 )
 
 // LinkKindReason is the first close reason a link kind defines itself.
@@ -176,7 +173,6 @@ var linkReasons = [...]closeReason{
 	LinkAuthTimeout:               reasonAuthTimeout,
 	LinkSlowConsumerPending:       reasonSlowConsumerPending,
 	LinkSlowConsumerWriteDeadline: reasonSlowConsumerWriteDeadline,
-	LinkMaxAccountConnections:     reasonMaxAccountConnections,
 	LinkWriteError:                reasonWriteError,
 }
 

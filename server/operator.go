@@ -129,52 +129,6 @@ type operatorState struct {
 	expiry map[string]*time.Timer
 	// listeners are the OnJWTAccount functions, guarded by mu.
 	listeners []func(string, map[string]AccountJetStreamLimits)
-	// leafs counts the leaf node connections of each account, guarded
-	// by mu (CountLeafConn).
-	leafs map[string]int
-}
-
-// ErrTooManyAccountConnections is CountLeafConn's error; its text is
-// upstream's.
-var ErrTooManyAccountConnections = errors.New(errTextMaxAccountConns)
-
-// CountLeafConn counts the inbound leaf node connection l, bound to
-// account, against the account's leaf node limit (an account JWT's
-// "leaf", operator mode), until l closes. Over the limit it counts
-// nothing and returns ErrTooManyAccountConnections: the leaf node is
-// refused with -ERR 'maximum account active connections exceeded' (the
-// caller closes l with LinkMaxAccountConnections), as upstream. Outside
-// operator mode there is no such limit and it returns nil.
-func (s *Server) CountLeafConn(l *Link, account string) error {
-	op := s.op
-	if op == nil {
-		return nil
-	}
-	acc := s.LookupAccount(account)
-	if acc == nil {
-		return nil
-	}
-	lim := acc.lim()
-	max, limited := lim.limit(lim.MaxLeafNodes)
-	op.mu.Lock()
-	if limited && op.leafs[account] >= max {
-		op.mu.Unlock()
-		return ErrTooManyAccountConnections
-	}
-	if op.leafs == nil {
-		op.leafs = map[string]int{}
-	}
-	op.leafs[account]++
-	op.mu.Unlock()
-	go func() {
-		<-l.Done()
-		op.mu.Lock()
-		if op.leafs[account]--; op.leafs[account] <= 0 {
-			delete(op.leafs, account)
-		}
-		op.mu.Unlock()
-	}()
-	return nil
 }
 
 // AccountJetStreamLimits are the JetStream limits of an account JWT (or

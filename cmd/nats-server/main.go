@@ -190,6 +190,8 @@ type process struct {
 	// loop, which owns the configuration; nil where the loop does not
 	// serve them.
 	reloads chan chan error
+	// leafWS is lf for the WebSocket listener's goroutines (leafws.go).
+	leafWS atomic.Pointer[leaf.Leaf]
 }
 
 // serve starts the server p describes (f, cfg, co and the JetStream
@@ -509,6 +511,9 @@ func (p *process) tryReload() error {
 	}
 	if plan.routes && p.cl != nil {
 		p.cl.SetRoutes(nu.co.Routes)
+	}
+	if plan.leaf {
+		p.reloadLeaf()
 	}
 	if m := p.mq.Load(); plan.mqtt && m != nil {
 		// The plan refused what Reload refuses.
