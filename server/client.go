@@ -251,7 +251,7 @@ type client struct {
 
 	// jwtTimer closes the client when its user JWT expires; jwtMaxSubs
 	// is the user JWT's subscription limit, jwtMaxPayload its payload
-	// limit (0: none). operator.go.
+	// limit (0: none; jwtMaxSubs -1: a limit of zero). operator.go.
 	jwtTimer      *time.Timer
 	jwtMaxSubs    int
 	jwtMaxPayload int
@@ -875,7 +875,7 @@ func (c *client) processSub(f *protocol.Frame) error {
 		c.mu.Unlock()
 		return errAlreadyClosed
 	}
-	if max := c.maxSubs(); max > 0 && len(c.subs) >= max {
+	if max := c.maxSubs(); max >= 0 && len(c.subs) >= max {
 		c.mu.Unlock()
 		c.srv.log.Error(c.logPrefix() + " - maximum subscriptions exceeded")
 		c.sendErr(errTextMaxSubs)
@@ -929,14 +929,21 @@ func (c *client) processSub(f *protocol.Frame) error {
 }
 
 // maxSubs is the client's subscription limit: the server's, or the
-// account's when lower; 0 is none.
+// account's or user JWT's when lower; negative is none (an account JWT
+// may limit to 0).
 func (c *client) maxSubs() int {
 	n := int(c.srv.maxSubs.Load())
-	if a := c.acc.lim().MaxSubscriptions; a > 0 && (n <= 0 || a < n) {
+	if n <= 0 {
+		n = -1
+	}
+	l := c.acc.lim()
+	if a, ok := l.limit(l.MaxSubscriptions); ok && (n < 0 || a < n) {
 		n = a
 	}
-	if u := c.jwtMaxSubs; u > 0 && (n <= 0 || u < n) {
+	if u := c.jwtMaxSubs; u > 0 && (n < 0 || u < n) {
 		n = u
+	} else if u < 0 {
+		n = 0 // the user JWT allows no subscription
 	}
 	return n
 }

@@ -342,7 +342,10 @@
 // curve key in callout.go, its protocol in package auth), operator mode
 // (operator.go: Options.Operator, the AccountResolver seam with
 // MemoryResolver, accounts built from their JWTs on first use,
-// UpdateAccountClaims, ResolveAccount), the monitoring registry and the core's own documents
+// UpdateAccountClaims, ResolveAccount, OnJWTAccount through which
+// JetStream learns of JWT accounts and their JetStream limits,
+// the account JWT's leaf limit as MaxLeafNodes; the account JWT's auth
+// callout in callout.go), the monitoring registry and the core's own documents
 // (snapshot*.go, connz.go, system.go) and the lifecycle (server.go).
 // Packages of their own in this module:
 //

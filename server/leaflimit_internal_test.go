@@ -9,11 +9,17 @@ import (
 // An account JWT's leaf limit is the account's MaxLeafNodes (-1: none),
 // which AddLeafNode enforces.
 func TestLeafNodeLimit(t *testing.T) {
-	if l := jwtLimits(&auth.AccountLimits{Conn: -1, LeafNodeConn: 2}); l.MaxLeafNodes != 2 || l.MaxConnections != 0 {
+	if l := jwtLimits(&auth.AccountLimits{Conn: -1, LeafNodeConn: 2}); l.MaxLeafNodes != 2 || l.MaxConnections != -1 || !l.JWT {
 		t.Fatalf("limits %+v", l)
 	}
-	if l := jwtLimits(&auth.AccountLimits{LeafNodeConn: -1}); l.MaxLeafNodes != 0 {
+	if l := jwtLimits(&auth.AccountLimits{LeafNodeConn: -1}); l.MaxLeafNodes != -1 {
 		t.Fatalf("no limit: %+v", l)
+	}
+	// In a JWT, as upstream, 0 admits no leaf node at all.
+	z := &Account{Name: "Z"}
+	z.limits.Store(&AccountLimits{MaxLeafNodes: 0, JWT: true})
+	if z.AddLeafNode() {
+		t.Fatal("a leaf node admitted by a JWT leaf limit of 0")
 	}
 	a := &Account{Name: "A"}
 	a.limits.Store(&AccountLimits{MaxLeafNodes: 2})

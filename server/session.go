@@ -273,11 +273,15 @@ func (sess *Session) authenticate(s *Server, opts *SessionOptions, hasCreds bool
 		// What a reload checks again (auth_reload.go).
 		c.bound = &authBinding{req: req, sa: sa, id: id, callout: viaCallout}
 	}
-	if !acc.addConn() {
-		return errors.New("server: " + errTextMaxAccountConns + " - Account: " + acc.Name)
+	// Internal sessions (JetStream, system services) are not counted
+	// against the account's connection limit, as upstream.
+	if c.userConn() {
+		if !acc.addConn() {
+			return errors.New("server: " + errTextMaxAccountConns + " - Account: " + acc.Name)
+		}
+		c.accCounted = true
 	}
 	c.acc = acc
-	c.accCounted = true
 	c.authUser = id.Name
 	c.sess.setPerms(c, id.Checker, auth.NewReplies(id.Checker.Response()))
 	return nil
