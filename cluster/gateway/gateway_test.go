@@ -1,0 +1,270 @@
+package gateway_test
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+
+	"natsd.dev/cluster/gateway"
+	"natsd.dev/cluster/route"
+	"natsd.dev/server"
+	"natsd.dev/server/servertest"
+)
+
+type lineHandler struct{ w *servertest.Logs }
+
+func (h *lineHandler) Enabled(_ context.Context, l slog.Level) bool { return l >= slog.LevelDebug }
+func (h *lineHandler) Handle(_ context.Context, r slog.Record) error {
+	fmt.Fprintf(h.w, "[%s] %s\n", r.Level, r.Message)
+	return nil
+}
+func (h *lineHandler) WithAttrs([]slog.Attr) slog.Handler { return h }
+func (h *lineHandler) WithGroup(string) slog.Handler      { return h }
+
+// node is one server with a gateway and, in a cluster of several, routes.
+type node struct {
+	s   *server.Server
+	c   *route.Cluster
+	gw  *gateway.Gateway
+	log *servertest.Logs
+}
+
+// startNode runs a server named name of cluster cluster with a gateway on
+// a free port dialing remotes, and routes to the given servers (of its
+// cluster) when peers is not nil.
+func startNode(t testing.TB, name, cluster string, o gateway.Options, peers ...*node) *node {
+	t.Helper()
+	lb := &servertest.Logs{}
+	s := servertest.Start(t, server.Options{ServerName: name, Port: 0, Logger: slog.New(&lineHandler{w: lb})})
+	n := &node{s: s, log: lb}
+	if peers != nil {
+		ro := route.Options{Name: cluster, Host: "127.0.0.1", Port: 0, PoolSize: -1}
+		for _, p := range peers {
+			ro.Routes = append(ro.Routes, &url.URL{Scheme: "nats-route", Host: p.c.Addr().String()})
+		}
+		c, err := route.Start(s, &ro)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n.c = c
+	}
+	o.Name, o.Host, o.Port = cluster, "127.0.0.1", 0
+	gw, err := gateway.Start(s, &o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n.gw = gw
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = gw.Shutdown(ctx)
+		if n.c != nil {
+			n.c.Close()
+		}
+		s.Shutdown(ctx)
+	})
+	return n
+}
+
+func (n *node) gwURL() *url.URL { return &url.URL{Scheme: "nats", Host: n.gw.Addr().String()} }
+
+func remoteTo(name string, nodes ...*node) gateway.RemoteGateway {
+	rg := gateway.RemoteGateway{Name: name}
+	for _, n := range nodes {
+		rg.URLs = append(rg.URLs, n.gwURL())
+	}
+	return rg
+}
+
+// waitGateways waits until n has outbound and inbound connections to
+// every cluster named.
+func waitGateways(t testing.TB, n *node, names ...string) {
+	t.Helper()
+	slices.Sort(names)
+	servertest.WaitUntil(t, "gateways "+strings.Join(names, ","), func() bool {
+		out := n.gw.OutboundGateways()
+		in := slices.Compact(n.gw.InboundGateways())
+		return slices.Equal(out, names) && slices.Equal(in, names)
+	})
+}
+
+// TestGatewayPubSubBothWays links two single-server clusters, only A
+// configured with B: B learns A from the inbound connection.
+func TestGatewayPubSubBothWays(t *testing.T) {
+	b := startNode(t, "b1", "B", gateway.Options{})
+	a := startNode(t, "a1", "A", gateway.Options{Gateways: []gateway.RemoteGateway{remoteTo("B", b)}})
+	waitGateways(t, a, "B")
+	waitGateways(t, b, "A")
+
+	ca := servertest.Connect(t, a.s)
+	cb := servertest.Connect(t, b.s)
+	subB, _ := cb.SubscribeSync("to.b")
+	cb.Flush()
+	subA, _ := ca.SubscribeSync("to.a")
+	ca.Flush()
+	if err := ca.Publish("to.b", []byte("hello b")); err != nil {
+		t.Fatal(err)
+	}
+	if m := servertest.NextMsg(t, subB); string(m.Data) != "hello b" {
+		t.Fatalf("got %q", m.Data)
+	}
+	cb.Publish("to.a", []byte("hello a"))
+	if m := servertest.NextMsg(t, subA); string(m.Data) != "hello a" {
+		t.Fatalf("got %q", m.Data)
+	}
+	// Headers cross too.
+	msg := nats.NewMsg("to.b")
+	msg.Header.Set("K", "V")
+	msg.Data = []byte("h")
+	ca.PublishMsg(msg)
+	if m := servertest.NextMsg(t, subB); m.Header.Get("K") != "V" {
+		t.Fatalf("header %v", m.Header)
+	}
+}
+
+// TestGatewayRequestReply makes a request in A answered in B and back.
+func TestGatewayRequestReply(t *testing.T) {
+	b := startNode(t, "b1", "B", gateway.Options{Gateways: []gateway.RemoteGateway{}})
+	a := startNode(t, "a1", "A", gateway.Options{Gateways: []gateway.RemoteGateway{remoteTo("B", b)}})
+	waitGateways(t, a, "B")
+	waitGateways(t, b, "A")
+	ca := servertest.Connect(t, a.s)
+	cb := servertest.Connect(t, b.s)
+	cb.Subscribe("svc", func(m *nats.Msg) { m.Respond(append([]byte("re: "), m.Data...)) })
+	cb.Flush()
+	for i := range 5 {
+		m, err := ca.Request("svc", []byte(fmt.Sprint(i)), 2*time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(m.Data) != fmt.Sprintf("re: %d", i) {
+			t.Fatalf("got %q", m.Data)
+		}
+	}
+}
+
+// TestGatewayNoInterest: the remote says it has no interest (RS-) after
+// the first message on a subject and the sender stops sending; a later
+// subscription there clears it (RS+).
+func TestGatewayNoInterest(t *testing.T) {
+	b := startNode(t, "b1", "B", gateway.Options{})
+	a := startNode(t, "a1", "A", gateway.Options{Gateways: []gateway.RemoteGateway{remoteTo("B", b)}})
+	waitGateways(t, a, "B")
+	waitGateways(t, b, "A")
+	ca := servertest.Connect(t, a.s)
+	cb := servertest.Connect(t, b.s)
+	ca.Publish("nobody", []byte("x"))
+	ca.Flush()
+	// B answers RS-: A stops sending after the first message.
+	servertest.WaitUntil(t, "A told no interest", func() bool {
+		before := outMsgs(a)
+		ca.Publish("nobody", []byte("x"))
+		ca.Flush()
+		time.Sleep(10 * time.Millisecond)
+		return outMsgs(a) == before
+	})
+	sub, _ := cb.SubscribeSync("nobody")
+	cb.Flush()
+	servertest.PublishUntil(t, ca, "nobody", []byte("now"), sub)
+}
+
+// outMsgs counts the messages a server sent over its gateways.
+func outMsgs(n *node) int64 {
+	var total int64
+	for _, st := range n.gw.LinkStats() {
+		total += st.OutMsgs
+	}
+	return total
+}
+
+// TestGatewayQueueLocalFirst: queue members in both clusters; messages
+// published in A go to A's member while it is there, then to B's.
+func TestGatewayQueueLocalFirst(t *testing.T) {
+	b := startNode(t, "b1", "B", gateway.Options{})
+	a1 := startNode(t, "a1", "A", gateway.Options{Gateways: []gateway.RemoteGateway{remoteTo("B", b)}}, []*node{}...)
+	waitGateways(t, a1, "B")
+	waitGateways(t, b, "A")
+	ca := servertest.Connect(t, a1.s)
+	cb := servertest.Connect(t, b.s)
+	qb, _ := cb.QueueSubscribeSync("work", "q")
+	cb.Flush()
+	qa, _ := ca.QueueSubscribeSync("work", "q")
+	ca.Flush()
+	// B's member reaches A as queue interest.
+	servertest.WaitUntil(t, "queue interest in A", func() bool { return numRemoteSubs(a1) >= 2 })
+	for range 20 {
+		ca.Publish("work", []byte("m"))
+	}
+	ca.Flush()
+	for range 20 {
+		servertest.NextMsg(t, qa)
+	}
+	servertest.ExpectNoMsg(t, qb, cb)
+	// A's member leaves: the messages go to B's.
+	qa.Unsubscribe()
+	ca.Flush()
+	servertest.PublishUntil(t, ca, "work", []byte("m"), qb)
+}
+
+func numRemoteSubs(n *node) int {
+	total := 0
+	for _, st := range n.gw.LinkStats() {
+		total += st.NumSubs
+	}
+	return total
+}
+
+// TestGatewayWrongName: a remote whose gateway name is not the one
+// configured is refused, and the reason is logged.
+func TestGatewayWrongName(t *testing.T) {
+	b := startNode(t, "b1", "B", gateway.Options{})
+	a := startNode(t, "a1", "A", gateway.Options{Gateways: []gateway.RemoteGateway{remoteTo("C", b)}})
+	servertest.WaitUntil(t, "refused", func() bool {
+		return strings.Contains(a.log.String(), `Connection to "B" rejected, wanted "C"`) &&
+			strings.Contains(b.log.String(), `Connection from "A" rejected, wanted to connect to "C", this is "B"`)
+	})
+	if got := a.gw.OutboundGateways(); len(got) != 0 {
+		t.Fatalf("outbound %v", got)
+	}
+}
+
+// TestGatewayCredentials: a gateway with authorization refuses a remote
+// without the right credentials and accepts one with them.
+func TestGatewayCredentials(t *testing.T) {
+	b := startNode(t, "b1", "B", gateway.Options{Username: "gw", Password: "s3cr3t"})
+	bad := b.gwURL()
+	bad.User = url.UserPassword("gw", "wrong")
+	a := startNode(t, "a1", "A", gateway.Options{Gateways: []gateway.RemoteGateway{{Name: "B", URLs: []*url.URL{bad}}}})
+	servertest.WaitUntil(t, "refused", func() bool {
+		return strings.Contains(b.log.String(), "Authorization Violation")
+	})
+	if got := a.gw.OutboundGateways(); len(got) != 0 {
+		t.Fatalf("outbound %v", got)
+	}
+	good := b.gwURL()
+	good.User = url.UserPassword("gw", "s3cr3t")
+	c := startNode(t, "c1", "C", gateway.Options{Username: "gw", Password: "s3cr3t", Gateways: []gateway.RemoteGateway{{Name: "B", URLs: []*url.URL{good}}}})
+	waitGateways(t, c, "B")
+	waitGateways(t, b, "C")
+}
+
+// TestGatewayRejectUnknown: with reject_unknown_cluster, a cluster that
+// is not configured is refused.
+func TestGatewayRejectUnknown(t *testing.T) {
+	b := startNode(t, "b1", "B", gateway.Options{RejectUnknown: true})
+	a := startNode(t, "a1", "A", gateway.Options{Gateways: []gateway.RemoteGateway{remoteTo("B", b)}})
+	servertest.WaitUntil(t, "refused", func() bool {
+		return strings.Contains(b.log.String(), `Rejecting connection from gateway "A"`)
+	})
+	if got := b.gw.InboundGateways(); len(got) != 0 {
+		t.Fatalf("inbound %v", got)
+	}
+	_ = a
+}
