@@ -475,6 +475,8 @@ func (c *conn) registerOutbound(info *gwInfo) error {
 	gw.log.Info(c.prefix + fmt.Sprintf(" - Outbound gateway connection to %q (%s) registered", info.Gateway, info.ID))
 	// The cluster's other servers, as the remote lists them.
 	gw.addRemote(info.Gateway, remoteURLs(info), true, nil)
+	// The clusters connected to this server learn of this one.
+	gw.gossipToInbound(info.Gateway)
 	// Optimistic mode: every account's messages go to the remote until
 	// it says it has no interest.
 	for _, acc := range gw.s.AccountNames() {

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"net"
 	"net/url"
 	"runtime"
@@ -328,6 +329,7 @@ func (gw *Gateway) solicit(r *remote) {
 	for attempt := 1; ; attempt++ {
 		gw.mu.Lock()
 		urls := slices.Clone(r.urls)
+		rand.Shuffle(len(urls), func(i, j int) { urls[i], urls[j] = urls[j], urls[i] })
 		kind := "explicit"
 		if r.implicit {
 			kind = "implicit"
@@ -397,6 +399,31 @@ func (gw *Gateway) gossipProtos(name string) [][]byte {
 		out = append(out, protocol.AppendInfo(nil, b))
 	}
 	return out
+}
+
+// gossipToInbound tells every inbound connection but those of cluster
+// name about the outbound connection to name.
+func (gw *Gateway) gossipToInbound(name string) {
+	gw.mu.Lock()
+	r := gw.remotes[name]
+	if r == nil || r.out == nil {
+		gw.mu.Unlock()
+		return
+	}
+	info := gwInfo{Gateway: name, GatewayCmd: gatewayCmdGossip}
+	for _, u := range r.urls {
+		info.GatewayURLs = append(info.GatewayURLs, u.Host)
+	}
+	gw.mu.Unlock()
+	b, _ := json.Marshal(&info)
+	p := protocol.AppendInfo(nil, b)
+	gw.imu.Lock()
+	defer gw.imu.Unlock()
+	for c := range gw.inbound {
+		if c.remoteName != name {
+			_ = c.link.Write(p)
+		}
+	}
 }
 
 func (gw *Gateway) trackRaw(nc net.Conn) bool {

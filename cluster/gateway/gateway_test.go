@@ -268,3 +268,71 @@ func TestGatewayRejectUnknown(t *testing.T) {
 	}
 	_ = a
 }
+
+// TestGatewayImplicitDiscovery: cluster C knows only A, A knows B; C
+// learns B from A's gossip and B learns C from C's connection, and
+// messages go from C to B directly.
+func TestGatewayImplicitDiscovery(t *testing.T) {
+	b := startNode(t, "b1", "B", gateway.Options{})
+	a := startNode(t, "a1", "A", gateway.Options{Gateways: []gateway.RemoteGateway{remoteTo("B", b)}})
+	c := startNode(t, "c1", "C", gateway.Options{Gateways: []gateway.RemoteGateway{remoteTo("A", a)}})
+	waitGateways(t, a, "B", "C")
+	waitGateways(t, b, "A", "C")
+	waitGateways(t, c, "A", "B")
+	cc := servertest.Connect(t, c.s)
+	cb := servertest.Connect(t, b.s)
+	sub, _ := cb.SubscribeSync("c.to.b")
+	cb.Flush()
+	servertest.PublishUntil(t, cc, "c.to.b", []byte("x"), sub)
+}
+
+// TestGatewayTwoServerClusters: two clusters of two servers each; every
+// server has its own gateways, messages and requests cross from any
+// server to any, and queue groups prefer the local cluster.
+func TestGatewayTwoServerClusters(t *testing.T) {
+	// B's servers list A's; A's servers list b1 only, and learn b2
+	// from its INFO.
+	b1 := startNode(t, "b1", "B", gateway.Options{}, []*node{}...)
+	a1 := startNode(t, "a1", "A", gateway.Options{Gateways: []gateway.RemoteGateway{remoteTo("B", b1)}}, []*node{}...)
+	a2 := startNode(t, "a2", "A", gateway.Options{Gateways: []gateway.RemoteGateway{remoteTo("B", b1)}}, a1)
+	b2 := startNode(t, "b2", "B", gateway.Options{Gateways: []gateway.RemoteGateway{remoteTo("A", a1, a2)}}, b1)
+	// Each server has one outbound connection to the other cluster (b1
+	// learns A from its inbound connections); a server may have no
+	// inbound one.
+	servertest.WaitUntil(t, "every server connected to the other cluster", func() bool {
+		return slices.Equal(a1.gw.OutboundGateways(), []string{"B"}) && slices.Equal(a2.gw.OutboundGateways(), []string{"B"}) &&
+			slices.Equal(b1.gw.OutboundGateways(), []string{"A"}) && slices.Equal(b2.gw.OutboundGateways(), []string{"A"})
+	})
+	if t.Failed() {
+		return
+	}
+	ca2 := servertest.Connect(t, a2.s)
+	cb1 := servertest.Connect(t, b1.s)
+	cb2 := servertest.Connect(t, b2.s)
+	sub, _ := ca2.SubscribeSync("x")
+	ca2.Flush()
+	servertest.PublishUntil(t, cb1, "x", []byte("1"), sub)
+	servertest.PublishUntil(t, cb2, "x", []byte("2"), sub)
+	cb2.Subscribe("svc", func(m *nats.Msg) { m.Respond([]byte("ok")) })
+	cb2.Flush()
+	servertest.WaitUntil(t, "a request across", func() bool {
+		m, err := ca2.Request("svc", nil, 500*time.Millisecond)
+		return err == nil && string(m.Data) == "ok"
+	})
+	// Queue: a member on b1 and one in A; b2 publishes, b1's gets all.
+	qb, _ := cb1.QueueSubscribeSync("jobs", "w")
+	cb1.Flush()
+	qa, _ := ca2.QueueSubscribeSync("jobs", "w")
+	ca2.Flush()
+	servertest.WaitUntil(t, "queue interest at B", func() bool { return numRemoteSubs(b2) >= 2 })
+	// b2 learns b1's member over the route.
+	servertest.PublishUntil(t, cb2, "jobs", []byte("j"), qb)
+	for range 30 {
+		cb2.Publish("jobs", []byte("j"))
+	}
+	cb2.Flush()
+	for range 30 {
+		servertest.NextMsg(t, qb)
+	}
+	servertest.ExpectNoMsg(t, qa, ca2)
+}
