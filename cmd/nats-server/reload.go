@@ -276,6 +276,9 @@ func planReload(old, nu *loaded) *reloadPlan {
 		}
 	}
 	planCluster(p, old.co, nu.co)
+	if !sameGateway(old.cfg.gateway, nu.cfg.gateway) {
+		p.refuse("gateway", errors.New("config reload not supported for gateway"))
+	}
 	return p
 }
 
