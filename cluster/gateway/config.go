@@ -3,11 +3,12 @@ package gateway
 import (
 	"crypto/tls"
 	"fmt"
+	"net"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
-	"natsd.dev/cluster/route"
 	"natsd.dev/confparse"
 	"natsd.dev/server"
 	"natsd.dev/server/config"
@@ -187,7 +188,7 @@ func (p *parser) listen(key string, v *confparse.Value, portSet *bool) {
 		p.TypeError(key, "host:port", v)
 		return
 	}
-	host, port, err := route.SplitHostPort(v.Str)
+	host, port, err := splitHostPort(v.Str)
 	if err != nil {
 		p.Errorf(v.Pos, server.ErrBadValue, "%v", err)
 		return
@@ -345,4 +346,21 @@ func ParseURL(s string) (*url.URL, error) {
 		return nil, fmt.Errorf("error parsing gateway url [%q]", s)
 	}
 	return u, nil
+}
+
+// splitHostPort parses a listen address as upstream does ("host:port" or
+// ":port"; port -1 asks for a random one) and checks the port's range.
+func splitHostPort(s string) (host string, port int, err error) {
+	host, ps, err := net.SplitHostPort(s)
+	if err != nil {
+		return "", 0, fmt.Errorf("could not parse address string %q", s)
+	}
+	port, err = strconv.Atoi(ps)
+	if err != nil {
+		return "", 0, fmt.Errorf("could not parse port %q", ps)
+	}
+	if port < -1 || port > 65535 {
+		return "", 0, fmt.Errorf("%d is not a port number", port)
+	}
+	return host, port, nil
 }

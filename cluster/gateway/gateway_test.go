@@ -13,7 +13,6 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"natsd.dev/cluster/gateway"
-	"natsd.dev/cluster/route"
 	"natsd.dev/server"
 	"natsd.dev/server/servertest"
 )
@@ -28,33 +27,21 @@ func (h *lineHandler) Handle(_ context.Context, r slog.Record) error {
 func (h *lineHandler) WithAttrs([]slog.Attr) slog.Handler { return h }
 func (h *lineHandler) WithGroup(string) slog.Handler      { return h }
 
-// node is one server with a gateway and, in a cluster of several, routes.
+// node is one server with a gateway.
 type node struct {
 	s   *server.Server
-	c   *route.Cluster
 	gw  *gateway.Gateway
 	log *servertest.Logs
 }
 
 // startNode runs a server named name of cluster cluster with a gateway on
-// a free port dialing remotes, and routes to the given servers (of its
-// cluster) when peers is not nil.
+// a free port dialing remotes, linked to the given servers of its cluster
+// by the test kit's fake routes (a link kind imports no other kind).
 func startNode(t testing.TB, name, cluster string, o gateway.Options, peers ...*node) *node {
 	t.Helper()
 	lb := &servertest.Logs{}
 	s := servertest.Start(t, server.Options{ServerName: name, Port: 0, Logger: slog.New(&lineHandler{w: lb})})
 	n := &node{s: s, log: lb}
-	if peers != nil {
-		ro := route.Options{Name: cluster, Host: "127.0.0.1", Port: 0, PoolSize: -1}
-		for _, p := range peers {
-			ro.Routes = append(ro.Routes, &url.URL{Scheme: "nats-route", Host: p.c.Addr().String()})
-		}
-		c, err := route.Start(s, &ro)
-		if err != nil {
-			t.Fatal(err)
-		}
-		n.c = c
-	}
 	o.Name, o.Host, o.Port = cluster, "127.0.0.1", 0
 	gw, err := gateway.Start(s, &o)
 	if err != nil {
@@ -65,11 +52,11 @@ func startNode(t testing.TB, name, cluster string, o gateway.Options, peers ...*
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		_ = gw.Shutdown(ctx)
-		if n.c != nil {
-			n.c.Close()
-		}
 		s.Shutdown(ctx)
 	})
+	for _, p := range peers {
+		servertest.ConnectFake(t, server.ConnRoute, s, p.s)
+	}
 	return n
 }
 
@@ -188,7 +175,7 @@ func outMsgs(n *node) int64 {
 // published in A go to A's member while it is there, then to B's.
 func TestGatewayQueueLocalFirst(t *testing.T) {
 	b := startNode(t, "b1", "B", gateway.Options{})
-	a1 := startNode(t, "a1", "A", gateway.Options{Gateways: []gateway.RemoteGateway{remoteTo("B", b)}}, []*node{}...)
+	a1 := startNode(t, "a1", "A", gateway.Options{Gateways: []gateway.RemoteGateway{remoteTo("B", b)}})
 	waitGateways(t, a1, "B")
 	waitGateways(t, b, "A")
 	ca := servertest.Connect(t, a1.s)
@@ -243,11 +230,13 @@ func TestGatewayCredentials(t *testing.T) {
 	bad.User = url.UserPassword("gw", "wrong")
 	a := startNode(t, "a1", "A", gateway.Options{Gateways: []gateway.RemoteGateway{{Name: "B", URLs: []*url.URL{bad}}}})
 	servertest.WaitUntil(t, "refused", func() bool {
-		return strings.Contains(b.log.String(), "Authorization Violation")
+		return strings.Contains(b.log.String(), "Authorization Violation") &&
+			strings.Contains(a.log.String(), "Gateway Error 'Authorization Violation'")
 	})
-	if got := a.gw.OutboundGateways(); len(got) != 0 {
-		t.Fatalf("outbound %v", got)
+	if got := b.gw.InboundGateways(); len(got) != 0 {
+		t.Fatalf("inbound %v", got)
 	}
+	_ = a
 	good := b.gwURL()
 	good.User = url.UserPassword("gw", "s3cr3t")
 	c := startNode(t, "c1", "C", gateway.Options{Username: "gw", Password: "s3cr3t", Gateways: []gateway.RemoteGateway{{Name: "B", URLs: []*url.URL{good}}}})
@@ -292,8 +281,8 @@ func TestGatewayImplicitDiscovery(t *testing.T) {
 func TestGatewayTwoServerClusters(t *testing.T) {
 	// B's servers list A's; A's servers list b1 only, and learn b2
 	// from its INFO.
-	b1 := startNode(t, "b1", "B", gateway.Options{}, []*node{}...)
-	a1 := startNode(t, "a1", "A", gateway.Options{Gateways: []gateway.RemoteGateway{remoteTo("B", b1)}}, []*node{}...)
+	b1 := startNode(t, "b1", "B", gateway.Options{})
+	a1 := startNode(t, "a1", "A", gateway.Options{Gateways: []gateway.RemoteGateway{remoteTo("B", b1)}})
 	a2 := startNode(t, "a2", "A", gateway.Options{Gateways: []gateway.RemoteGateway{remoteTo("B", b1)}}, a1)
 	b2 := startNode(t, "b2", "B", gateway.Options{Gateways: []gateway.RemoteGateway{remoteTo("A", a1, a2)}}, b1)
 	// Each server has one outbound connection to the other cluster (b1
