@@ -62,6 +62,7 @@ type conn struct {
 	user     string  // outbound: credentials for CONNECT
 	pass     string
 	tls      bool
+	addr     string // the remote address, host:port
 
 	// reader-owned
 	parser    protocol.Parser
@@ -133,7 +134,7 @@ func (gw *Gateway) run(nc net.Conn, r *remote, u *url.URL) {
 			return
 		}
 	}
-	c := &conn{gw: gw, outbound: r != nil, r: r, tls: useTLS}
+	c := &conn{gw: gw, outbound: r != nil, r: r, tls: useTLS, addr: nc.RemoteAddr().String()}
 	if r != nil {
 		if u.User != nil {
 			c.user = u.User.Username()

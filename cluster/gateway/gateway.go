@@ -194,6 +194,7 @@ func Start(s *server.Server, o *Options) (*Gateway, error) {
 	log.Info("Listening for gateways connections on " + net.JoinHostPort(o.Host, strconv.Itoa(port)))
 	log.Info("Address for gateway \"" + o.Name + "\" is " + gw.info.GatewayURL)
 	gw.unlisten = s.AddInterestListener(server.InterestFunc(gw.interestChanged))
+	gw.register()
 	gw.g.Go(func() { _ = gw.g.Serve(ln, gw.accepted) })
 	for _, rg := range o.Gateways {
 		if rg.Name == o.Name {
@@ -246,6 +247,7 @@ func (gw *Gateway) Shutdown(ctx context.Context) error {
 	}
 	gw.mu.Unlock()
 	gw.unlisten()
+	gw.unregister()
 	gw.g.Close()
 	gw.ln.Close()
 	for _, c := range conns {

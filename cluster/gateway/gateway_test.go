@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/url"
 	"slices"
 	"strings"
@@ -15,6 +16,7 @@ import (
 	"natsd.dev/cluster/gateway"
 	"natsd.dev/server"
 	"natsd.dev/server/servertest"
+	"natsd.dev/server/snapshot"
 )
 
 type lineHandler struct{ w *servertest.Logs }
@@ -324,4 +326,35 @@ func TestGatewayTwoServerClusters(t *testing.T) {
 		servertest.NextMsg(t, qb)
 	}
 	servertest.ExpectNoMsg(t, qa, ca2)
+}
+
+// TestGatewayz: the GATEWAYZ provider lists the outbound connection to
+// each cluster and the inbound ones, gw_name filters, and /varz has the
+// gateway section.
+func TestGatewayz(t *testing.T) {
+	b := startNode(t, "b1", "B", gateway.Options{})
+	a := startNode(t, "a1", "A", gateway.Options{Gateways: []gateway.RemoteGateway{remoteTo("B", b)}})
+	waitGateways(t, a, "B")
+	waitGateways(t, b, "A")
+	v, err := a.s.Snapshot(server.KindGatewayz, &snapshot.GatewayzOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	z := v.(*snapshot.Gatewayz)
+	if z.Name != "A" || z.Port != a.gw.Addr().(*net.TCPAddr).Port || z.OutboundGateways["B"] == nil || !z.OutboundGateways["B"].IsConfigured ||
+		len(z.InboundGateways["B"]) != 1 || z.OutboundGateways["B"].Connection.Name != b.s.ID() {
+		t.Fatalf("gatewayz %+v", z)
+	}
+	v, _ = b.s.Snapshot(server.KindGatewayz, &snapshot.GatewayzOptions{})
+	if zb := v.(*snapshot.Gatewayz); zb.OutboundGateways["A"] == nil || zb.OutboundGateways["A"].IsConfigured {
+		t.Fatalf("B's gatewayz %+v", zb)
+	}
+	v, _ = a.s.Snapshot(server.KindGatewayz, &snapshot.GatewayzOptions{Name: "C"})
+	if z := v.(*snapshot.Gatewayz); len(z.OutboundGateways) != 0 || len(z.InboundGateways) != 0 {
+		t.Fatalf("gw_name=C %+v", z)
+	}
+	vz, _ := a.s.Varz(nil)
+	if vz.Gateway.Name != "A" || !slices.Equal(vz.Gateway.Gateways, []string{"B"}) {
+		t.Fatalf("varz gateway %+v", vz.Gateway)
+	}
 }
