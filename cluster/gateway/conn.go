@@ -88,6 +88,13 @@ type conn struct {
 	sentMu  sync.Mutex
 	sentNI  map[string]map[string]struct{}
 	sentANI map[string]bool
+	// sentIOM: the accounts switched to interest-only mode with the
+	// remote (no RS- is sent for them any more).
+	sentIOM map[string]bool
+
+	// iom (guarded by Gateway.imu) are the accounts whose plain interest
+	// this inbound connection announces (interest-only mode).
+	iom map[string]bool
 }
 
 // noInterest is an outbound connection's record of an account's subjects
@@ -97,6 +104,30 @@ type noInterest struct {
 	mu   sync.RWMutex
 	all  bool
 	subs map[string]struct{}
+	// mode is the account's interest mode (reader-owned): modeOptimistic,
+	// modeTransitioning (the remote is sending all its interest) or
+	// modeInterestOnly (only the remote's interest gets messages).
+	mode byte
+	// full: the remote itself registered ">" (reader-owned).
+	full bool
+}
+
+// Interest modes of an account on an outbound connection, upstream's.
+const (
+	modeOptimistic byte = iota
+	modeTransitioning
+	modeInterestOnly
+)
+
+// String names an interest mode as upstream's /gatewayz does.
+func modeName(m byte) string {
+	switch m {
+	case modeTransitioning:
+		return "Transitioning"
+	case modeInterestOnly:
+		return "Interest-Only"
+	}
+	return "Optimistic"
 }
 
 // Allow implements server.LinkFilter.
@@ -146,6 +177,8 @@ func (gw *Gateway) run(nc net.Conn, r *remote, u *url.URL) {
 	} else {
 		c.sentNI = make(map[string]map[string]struct{})
 		c.sentANI = make(map[string]bool)
+		c.sentIOM = make(map[string]bool)
+		c.iom = make(map[string]bool)
 	}
 	gw.untrackRaw(nc)
 	link, err := gw.s.NewLink(nc, server.LinkConfig{
@@ -422,8 +455,14 @@ func (c *conn) processInfo(arg []byte) error {
 		return &gwError{text: "Protocol Error", reason: server.LinkProtocolViolation}
 	}
 	if c.infoSeen {
-		if info.GatewayCmd == gatewayCmdGossip && c.outbound {
+		if !c.outbound {
+			return nil
+		}
+		switch info.GatewayCmd {
+		case gatewayCmdGossip:
 			gw.addRemote(info.Gateway, remoteURLs(&info), true, nil)
+		case gatewayCmdAllSubsStart, gatewayCmdAllSubsComplete:
+			return c.switchMode(&info)
 		}
 		return nil
 	}
@@ -555,6 +594,12 @@ func (c *conn) processMsg(f *protocol.Frame) error {
 	}
 	subj := string(f.Subject)
 	c.sentMu.Lock()
+	if c.sentIOM[acc] {
+		// Interest-only: the remote sends what we asked for; a
+		// message that crossed an unsubscribe is dropped.
+		c.sentMu.Unlock()
+		return nil
+	}
 	m := c.sentNI[acc]
 	if m == nil {
 		m = make(map[string]struct{})
@@ -564,7 +609,16 @@ func (c *conn) processMsg(f *protocol.Frame) error {
 	if !sent {
 		m[subj] = struct{}{}
 	}
+	switchMode := !sent && int64(len(m)) > c.gw.maxNoInterest.Load()
+	if switchMode {
+		c.sentIOM[acc] = true
+		delete(c.sentNI, acc)
+	}
 	c.sentMu.Unlock()
+	if switchMode {
+		c.gw.switchToInterestOnly(c, acc)
+		return nil
+	}
 	if sent {
 		return nil
 	}
@@ -606,6 +660,19 @@ func (c *conn) processSub(f *protocol.Frame, add bool) error {
 	if n == nil {
 		return nil
 	}
+	if n.mode != modeOptimistic {
+		// The remote's interest, registered as is.
+		if string(f.Subject) == ">" {
+			n.full = add
+		}
+		if add {
+			c.link.SetFilter(nil)
+			_ = c.link.AddRemoteSub(f.Account, f.Subject, nil, 1)
+		} else {
+			c.link.RemoveRemoteSub(f.Account, f.Subject, nil)
+		}
+		return nil
+	}
 	n.mu.Lock()
 	if add {
 		delete(n.subs, string(f.Subject))
@@ -613,6 +680,41 @@ func (c *conn) processSub(f *protocol.Frame, add bool) error {
 		n.subs[string(f.Subject)] = struct{}{}
 	}
 	n.mu.Unlock()
+	return nil
+}
+
+// switchMode handles the INFO gateway_cmd 2 and 3 of an outbound
+// connection: the remote starts sending all its interest in an account,
+// then has sent it all, and from then on only that interest gets the
+// account's messages.
+func (c *conn) switchMode(info *gwInfo) error {
+	if len(info.GatewayCmdPayload) == 0 {
+		what := "start"
+		if info.GatewayCmd == gatewayCmdAllSubsComplete {
+			what = "complete"
+		}
+		return &gwError{text: "Account absent from receive-all-subscriptions-" + what + " command", reason: server.LinkProtocolViolation}
+	}
+	acc := string(info.GatewayCmdPayload)
+	c.niMu.Lock()
+	n := c.ni[acc]
+	c.niMu.Unlock()
+	if n == nil {
+		return nil
+	}
+	switch info.GatewayCmd {
+	case gatewayCmdAllSubsStart:
+		n.mode = modeTransitioning
+	case gatewayCmdAllSubsComplete:
+		if n.mode == modeInterestOnly {
+			return nil
+		}
+		n.mode = modeInterestOnly
+		if !n.full {
+			c.link.RemoveRemoteSub([]byte(acc), []byte(">"), nil)
+		}
+		c.gw.log.Debug(c.prefix + fmt.Sprintf(" - Gateway %q: account %q switched to %s mode", c.remoteName, acc, modeName(n.mode)))
+	}
 	return nil
 }
 
@@ -668,18 +770,66 @@ func (gw *Gateway) interestChanged(ev server.InterestEvent) {
 		gw.imu.Unlock()
 		return
 	}
-	if !ev.Added {
-		return
-	}
+	k := ikey{ev.Account, ev.Subject, ""}
 	gw.imu.Lock()
+	n := gw.pcount[k]
+	if ev.Added {
+		n++
+	} else {
+		n--
+	}
+	if n <= 0 {
+		delete(gw.pcount, k)
+	} else {
+		gw.pcount[k] = n
+	}
+	var p []byte
+	switch {
+	case ev.Added && n == 1:
+		p = protocol.AppendRSub(nil, []byte(ev.Account), []byte(ev.Subject), nil, 1)
+	case !ev.Added && n <= 0:
+		p = protocol.AppendRUnsub(nil, []byte(ev.Account), []byte(ev.Subject), nil)
+	}
 	conns := make([]*conn, 0, len(gw.inbound))
 	for c := range gw.inbound {
+		if c.iom[ev.Account] {
+			if p != nil {
+				_ = c.link.Write(p)
+			}
+			continue
+		}
 		conns = append(conns, c)
 	}
 	gw.imu.Unlock()
+	if !ev.Added {
+		return
+	}
 	for _, c := range conns {
 		c.clearNoInterest(ev.Account, ev.Subject)
 	}
+}
+
+// switchToInterestOnly switches account to interest-only mode with the
+// remote of inbound connection c, as upstream does after too many RS-:
+// INFO gateway_cmd 2, RS+ for every plain interest of the account here,
+// INFO gateway_cmd 3; from then on the interest changes follow (RS+/RS-).
+func (gw *Gateway) switchToInterestOnly(c *conn, account string) {
+	gw.log.Info(c.prefix + fmt.Sprintf(" - Gateway %q: switching account %q to %s mode", c.remoteName, account, modeName(modeInterestOnly)))
+	cmd := func(cmd byte) []byte {
+		b, _ := json.Marshal(&gwInfo{Gateway: gw.o.Name, GatewayCmd: cmd, GatewayCmdPayload: []byte(account)})
+		return protocol.AppendInfo(nil, b)
+	}
+	gw.imu.Lock()
+	defer gw.imu.Unlock()
+	c.iom[account] = true
+	buf := cmd(gatewayCmdAllSubsStart)
+	for k := range gw.pcount {
+		if k.account == account {
+			buf = protocol.AppendRSub(buf, []byte(k.account), []byte(k.subject), nil, 1)
+		}
+	}
+	buf = append(buf, cmd(gatewayCmdAllSubsComplete)...)
+	_ = c.link.Write(buf)
 }
 
 // clearNoInterest sends RS+ for the subjects of account the remote was

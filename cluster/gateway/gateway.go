@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"natsd.dev/cluster/internal/linknet"
@@ -32,8 +33,15 @@ const (
 
 // Gossip commands of a gateway INFO (gateway_cmd), upstream's values.
 const (
-	gatewayCmdGossip = 1
+	gatewayCmdGossip          = 1
+	gatewayCmdAllSubsStart    = 2
+	gatewayCmdAllSubsComplete = 3
 )
+
+// DefaultMaxNoInterest is how many subjects an inbound connection answers
+// "no interest" (RS-) for in one account before it switches the account
+// to interest-only mode, upstream's.
+const DefaultMaxNoInterest = 1000
 
 // Errors returned by Start.
 var (
@@ -70,6 +78,11 @@ type Gateway struct {
 	imu     sync.Mutex
 	qcount  map[ikey]int32
 	inbound map[*conn]struct{}
+	// pcount are the local plain interest counts (account, subject),
+	// what an account in interest-only mode announces.
+	pcount map[ikey]int32
+	// maxNoInterest is DefaultMaxNoInterest (tests lower it).
+	maxNoInterest atomic.Int64
 }
 
 type ikey struct{ account, subject, queue string }
@@ -104,6 +117,8 @@ type gwInfo struct {
 	GatewayURL   string   `json:"gateway_url,omitempty"`
 	GatewayURLs  []string `json:"gateway_urls,omitempty"`
 	GatewayCmd   byte     `json:"gateway_cmd,omitempty"`
+	// GatewayCmdPayload is a []byte, base64 in the JSON, as upstream's.
+	GatewayCmdPayload []byte `json:"gateway_cmd_payload,omitempty"`
 }
 
 // connectInfo is a gateway's CONNECT, upstream's JSON names.
@@ -147,11 +162,13 @@ func Start(s *server.Server, o *Options) (*Gateway, error) {
 		all:             make(map[*conn]struct{}),
 		raw:             make(map[net.Conn]struct{}),
 		qcount:          make(map[ikey]int32),
+		pcount:          make(map[ikey]int32),
 		inbound:         make(map[*conn]struct{}),
 		connectDelay:    gwConnectDelay,
 		maxConnectDelay: gwConnectMaxDelay,
 	}
 	gw.o.normalize()
+	gw.maxNoInterest.Store(DefaultMaxNoInterest)
 	if gw.dialer == nil {
 		gw.dialer = &net.Dialer{Timeout: gwDialTimeout}
 	}

@@ -358,3 +358,50 @@ func TestGatewayz(t *testing.T) {
 		t.Fatalf("varz gateway %+v", vz.Gateway)
 	}
 }
+
+// TestGatewayInterestOnlySwitch: after too many subjects nobody wants, the
+// receiving side switches the account to interest-only mode (INFO
+// gateway_cmd 2, its interest, gateway_cmd 3); from then on only the
+// subjects it has interest in are sent, and new interest and its end are
+// announced (RS+/RS-).
+func TestGatewayInterestOnlySwitch(t *testing.T) {
+	b := startNode(t, "b1", "B", gateway.Options{})
+	gateway.SetMaxNoInterest(b.gw, 10)
+	a := startNode(t, "a1", "A", gateway.Options{Gateways: []gateway.RemoteGateway{remoteTo("B", b)}})
+	waitGateways(t, a, "B")
+	waitGateways(t, b, "A")
+	ca := servertest.Connect(t, a.s)
+	cb := servertest.Connect(t, b.s)
+	keep, _ := cb.SubscribeSync("keep")
+	cb.Flush()
+	for i := range 12 {
+		ca.Publish(fmt.Sprintf("none.%d", i), []byte("x"))
+	}
+	ca.Flush()
+	servertest.WaitUntil(t, "the switch", func() bool {
+		return strings.Contains(b.log.String(), `switching account "$G" to Interest-Only mode`) &&
+			strings.Contains(a.log.String(), `account "$G" switched to Interest-Only mode`)
+	})
+	servertest.PublishUntil(t, ca, "keep", []byte("k"), keep)
+	// Nothing else is sent.
+	before := outMsgs(a)
+	for i := range 20 {
+		ca.Publish(fmt.Sprintf("other.%d", i), []byte("x"))
+	}
+	ca.Flush()
+	if got := outMsgs(a); got != before {
+		t.Fatalf("%d messages sent without interest", got-before)
+	}
+	// New interest is announced, and its end.
+	later, _ := cb.SubscribeSync("later.*")
+	cb.Flush()
+	servertest.PublishUntil(t, ca, "later.x", []byte("l"), later)
+	later.Unsubscribe()
+	cb.Flush()
+	servertest.WaitUntil(t, "the end of interest", func() bool {
+		before := outMsgs(a)
+		ca.Publish("later.y", []byte("l"))
+		ca.Flush()
+		return outMsgs(a) == before
+	})
+}
