@@ -36,8 +36,15 @@
 // the last choice of a group (server.LinkConfig.QueueLast): a message goes
 // to a member in the local cluster when there is one.
 //
-// Not yet: the switch to interest-only mode, _GR_. reply mapping,
-// gateway URLs passed over routes, the accounts of /gatewayz.
+// After DefaultMaxNoInterest subjects answered RS- in one account, the
+// receiving side switches the account to interest-only mode, as upstream:
+// INFO gateway_cmd 2, RS+ for the account's plain interest, INFO
+// gateway_cmd 3, then RS+/RS- as interest changes; the sender then sends
+// only what matches.
+//
+// Not yet: interest-only mode for JetStream accounts, _GR_. reply mapping
+// of its own (replies cross as they are), gateway URLs passed over
+// routes, the accounts of /gatewayz.
 //
 // # Monitoring
 //
