@@ -83,6 +83,10 @@ type conn struct {
 	// outbound: the remote's "no interest", per account.
 	niMu sync.Mutex
 	ni   map[string]*noInterest
+	// subMu serializes the link's filter-then-register sequences (the
+	// filter is the link's state when AddRemoteSub runs): the reader's
+	// and those of accounts that appear later.
+	subMu sync.Mutex
 
 	// inbound: what this server told the remote it has no interest in.
 	sentMu  sync.Mutex
@@ -522,22 +526,34 @@ func (c *conn) registerOutbound(info *gwInfo) error {
 	for _, acc := range gw.s.AccountNames() {
 		c.optimistic(acc)
 	}
-	c.link.SetFilter(nil)
 	return nil
 }
 
 // optimistic registers ">" in account for the remote, filtered by the
 // account's no-interest record.
+// It does nothing for an account that has it already.
 func (c *conn) optimistic(account string) {
 	c.niMu.Lock()
 	n := c.ni[account]
-	if n == nil {
-		n = &noInterest{subs: make(map[string]struct{})}
-		c.ni[account] = n
+	if n != nil {
+		c.niMu.Unlock()
+		return
 	}
+	n = &noInterest{subs: make(map[string]struct{})}
+	c.ni[account] = n
 	c.niMu.Unlock()
+	c.subMu.Lock()
 	c.link.SetFilter(n)
 	_ = c.link.AddRemoteSub([]byte(account), []byte(">"), nil, 1)
+	c.link.SetFilter(nil)
+	c.subMu.Unlock()
+}
+
+// addRemoteSub registers the remote's interest, unfiltered.
+func (c *conn) addRemoteSub(account, subject, queue []byte, weight int32) error {
+	c.subMu.Lock()
+	defer c.subMu.Unlock()
+	return c.link.AddRemoteSub(account, subject, queue, weight)
 }
 
 // registerInbound makes c an inbound connection that gets the local queue
@@ -645,7 +661,7 @@ func (c *conn) processMsg(f *protocol.Frame) error {
 func (c *conn) processSub(f *protocol.Frame, add bool) error {
 	if len(f.Queue) > 0 {
 		if add {
-			err := c.link.AddRemoteSub(f.Account, f.Subject, f.Queue, f.Weight)
+			err := c.addRemoteSub(f.Account, f.Subject, f.Queue, f.Weight)
 			if err != nil && !errors.Is(err, server.ErrUnknownAccount) && !errors.Is(err, server.ErrLinkClosed) {
 				c.gw.log.Debug(c.prefix + " - Gateway interest refused: " + err.Error())
 			}
@@ -666,8 +682,7 @@ func (c *conn) processSub(f *protocol.Frame, add bool) error {
 			n.full = add
 		}
 		if add {
-			c.link.SetFilter(nil)
-			_ = c.link.AddRemoteSub(f.Account, f.Subject, nil, 1)
+			_ = c.addRemoteSub(f.Account, f.Subject, nil, 1)
 		} else {
 			c.link.RemoveRemoteSub(f.Account, f.Subject, nil)
 		}
@@ -740,6 +755,17 @@ func (c *conn) accountInterest(account string, add bool) {
 func (gw *Gateway) interestChanged(ev server.InterestEvent) {
 	if ev.Origin == server.ConnGateway {
 		return
+	}
+	if _, known := gw.accounts.LoadOrStore(ev.Account, true); !known {
+		// An account created since the outbound connections registered:
+		// they get its optimistic interest (not from inside the
+		// listener, which must not change interest).
+		acc := ev.Account
+		gw.g.Go(func() {
+			for _, c := range gw.outbound() {
+				c.optimistic(acc)
+			}
+		})
 	}
 	if ev.Queue != "" {
 		k := ikey{ev.Account, ev.Subject, ev.Queue}

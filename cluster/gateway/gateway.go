@@ -81,6 +81,9 @@ type Gateway struct {
 	// pcount are the local plain interest counts (account, subject),
 	// what an account in interest-only mode announces.
 	pcount map[ikey]int32
+	// accounts are the accounts the outbound connections have (or are
+	// getting) optimistic interest in.
+	accounts sync.Map
 	// maxNoInterest is DefaultMaxNoInterest (tests lower it).
 	maxNoInterest atomic.Int64
 }
@@ -210,6 +213,9 @@ func Start(s *server.Server, o *Options) (*Gateway, error) {
 	log.Info("Gateway name is " + o.Name)
 	log.Info("Listening for gateways connections on " + net.JoinHostPort(o.Host, strconv.Itoa(port)))
 	log.Info("Address for gateway \"" + o.Name + "\" is " + gw.info.GatewayURL)
+	for _, acc := range s.AccountNames() {
+		gw.accounts.Store(acc, true)
+	}
 	gw.unlisten = s.AddInterestListener(server.InterestFunc(gw.interestChanged))
 	gw.register()
 	gw.g.Go(func() { _ = gw.g.Serve(ln, gw.accepted) })
@@ -271,6 +277,19 @@ func (gw *Gateway) Shutdown(ctx context.Context) error {
 		c.close(server.LinkServerShutdown)
 	}
 	return gw.g.Wait(ctx)
+}
+
+// outbound returns the registered outbound connections.
+func (gw *Gateway) outbound() []*conn {
+	gw.mu.Lock()
+	defer gw.mu.Unlock()
+	var out []*conn
+	for _, r := range gw.remotes {
+		if r.out != nil {
+			out = append(out, r.out)
+		}
+	}
+	return out
 }
 
 // OutboundGateways returns the names of the remote clusters this server

@@ -405,3 +405,46 @@ func TestGatewayInterestOnlySwitch(t *testing.T) {
 		return outMsgs(a) == before
 	})
 }
+
+// TestGatewayAccountAddedLater: an account created by a reload after the
+// gateways connected gets its messages across too.
+func TestGatewayAccountAddedLater(t *testing.T) {
+	b := startNode(t, "b1", "B", gateway.Options{})
+	a := startNode(t, "a1", "A", gateway.Options{Gateways: []gateway.RemoteGateway{remoteTo("B", b)}})
+	waitGateways(t, a, "B")
+	waitGateways(t, b, "A")
+	for _, n := range []*node{a, b} {
+		o := n.s.Options()
+		o.Accounts = []string{"Y"}
+		if err := n.s.Reload(o); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ib, err := b.s.NewInternalClient("Y")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ib.Close()
+	got := make(chan string, 100)
+	if _, err := ib.Subscribe("in.y", "", func(m *server.Msg) { got <- string(m.Data) }); err != nil {
+		t.Fatal(err)
+	}
+	ia, err := a.s.NewInternalClient("Y")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ia.Close()
+	// A's own interest in Y (a subscription) makes its gateways carry Y.
+	if _, err := ia.Subscribe("local.y", "", func(*server.Msg) {}); err != nil {
+		t.Fatal(err)
+	}
+	servertest.WaitUntil(t, "a message of Y across", func() bool {
+		ia.Publish("in.y", "", nil, []byte("y"))
+		select {
+		case m := <-got:
+			return m == "y"
+		case <-time.After(50 * time.Millisecond):
+			return false
+		}
+	})
+}
