@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"net"
 	"net/url"
@@ -24,8 +25,9 @@ const (
 )
 
 // ErrClusterNameConflict is upstream's error for a gateway name that
-// differs from the cluster's name (CheckClusterName).
-var ErrClusterNameConflict = fmt.Errorf("%s", errClusterNameConfig)
+// differs from the cluster's name (CheckClusterName); its text is
+// upstream's, without a package prefix, since users see it.
+var ErrClusterNameConflict = errors.New(errClusterNameConfig)
 
 // ParseConfig turns the top-level gateway {} entry of a configuration file
 // into Options, with upstream's keys, aliases and checks (those of its
