@@ -502,6 +502,13 @@ func (c *conn) registerOutbound(info *gwInfo) error {
 	b, _ := json.Marshal(&ci)
 	_ = c.link.Write(protocol.AppendConnect(nil, b))
 	_ = c.link.Write(gw.infoProto())
+	// Optimistic mode: every account's messages go to the remote until
+	// it says it has no interest. Set up before the connection is
+	// registered, so a registered connection carries messages.
+	c.link.SetHeaders(info.Headers)
+	for _, acc := range gw.s.AccountNames() {
+		c.optimistic(acc)
+	}
 	gw.mu.Lock()
 	r := c.r
 	if r.out != nil || gw.closed {
@@ -515,17 +522,11 @@ func (c *conn) registerOutbound(info *gwInfo) error {
 	c.url = info.GatewayURL
 	gw.mu.Unlock()
 	c.link.SetRemoteName(info.ID)
-	c.link.SetHeaders(info.Headers)
 	gw.log.Info(c.prefix + fmt.Sprintf(" - Outbound gateway connection to %q (%s) registered", info.Gateway, info.ID))
 	// The cluster's other servers, as the remote lists them.
 	gw.addRemote(info.Gateway, remoteURLs(info), true, nil)
 	// The clusters connected to this server learn of this one.
 	gw.gossipToInbound(info.Gateway)
-	// Optimistic mode: every account's messages go to the remote until
-	// it says it has no interest.
-	for _, acc := range gw.s.AccountNames() {
-		c.optimistic(acc)
-	}
 	return nil
 }
 

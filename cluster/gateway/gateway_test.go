@@ -312,11 +312,12 @@ func TestGatewayTwoServerClusters(t *testing.T) {
 	// Queue: a member on b1 and one in A; b2 publishes, b1's gets all.
 	qb, _ := cb1.QueueSubscribeSync("jobs", "w")
 	cb1.Flush()
-	qa, _ := ca2.QueueSubscribeSync("jobs", "w")
-	ca2.Flush()
-	servertest.WaitUntil(t, "queue interest at B", func() bool { return numRemoteSubs(b2) >= 2 })
 	// b2 learns b1's member over the route.
 	servertest.PublishUntil(t, cb2, "jobs", []byte("j"), qb)
+	base := numRemoteSubs(b2)
+	qa, _ := ca2.QueueSubscribeSync("jobs", "w")
+	ca2.Flush()
+	servertest.WaitUntil(t, "A's queue interest at b2", func() bool { return numRemoteSubs(b2) > base })
 	for range 30 {
 		cb2.Publish("jobs", []byte("j"))
 	}
