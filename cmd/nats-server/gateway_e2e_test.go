@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -126,7 +127,7 @@ func TestGatewayThreeClusters(t *testing.T) {
 			"server_name: %s\ngateway {\n  name: %s\n  listen: \"127.0.0.1:%d\"\n  gateways: [%s]\n}\n", strings.ToLower(name)+"1", name, port, remotes))
 	}
 	toA := fmt.Sprintf(`{ name: A, url: "nats://127.0.0.1:%d" }`, ports[0])
-	a := start(t, "-c", conf("A", ports[0], ""))
+	a := start(t, "-m", "-1", "-c", conf("A", ports[0], ""))
 	b := start(t, "-c", conf("B", ports[1], toA))
 	c := start(t, "-c", conf("C", ports[2], toA))
 	for _, w := range []struct {
@@ -143,6 +144,34 @@ func TestGatewayThreeClusters(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, nb.Flush())
 	require.Equal(t, "hi", string(crosses(t, nc, sub, "c.to.b", []byte("hi")).Data))
+
+	// A's /gatewayz: B and C learned (not configured), both ways.
+	var z struct {
+		Name     string `json:"name"`
+		Outbound map[string]struct {
+			Configured bool `json:"configured"`
+			Connection struct {
+				Cid uint64 `json:"cid"`
+			} `json:"connection"`
+		} `json:"outbound_gateways"`
+		Inbound map[string][]json.RawMessage `json:"inbound_gateways"`
+	}
+	getJSON(t, a.monitorURL()+"/gatewayz", &z)
+	require.Equal(t, "A", z.Name)
+	require.Len(t, z.Outbound, 2)
+	require.False(t, z.Outbound["B"].Configured)
+	require.NotZero(t, z.Outbound["C"].Connection.Cid)
+	require.Len(t, z.Inbound["B"], 1)
+	require.Len(t, z.Inbound["C"], 1)
+	var varz struct {
+		Gateway struct {
+			Name string `json:"name"`
+			Port int    `json:"port"`
+		} `json:"gateway"`
+	}
+	getJSON(t, a.monitorURL()+"/varz", &varz)
+	require.Equal(t, "A", varz.Gateway.Name)
+	require.Equal(t, ports[0], varz.Gateway.Port)
 }
 
 // TestGatewayClusterNameConflict: a gateway named differently from the
