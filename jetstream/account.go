@@ -128,6 +128,10 @@ func (js *JetStream) addAccount(name string, lim api.AccountLimits, on bool) (*a
 			a.close()
 			return nil, fmt.Errorf("jetstream: account %q: %w", name, err)
 		}
+		if err := a.serveDomainStores(); err != nil {
+			a.close()
+			return nil, fmt.Errorf("jetstream: account %q: %w", name, err)
+		}
 	}
 	js.mu.Lock()
 	js.accounts[name] = a

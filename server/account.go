@@ -20,6 +20,9 @@ type Account struct {
 	// conns counts the clients bound to the account.
 	limits atomic.Pointer[AccountLimits]
 	conns  atomic.Int32
+	// leafs counts the leaf node connections bound to the account
+	// (AddLeafNode, RemoveLeafNode).
+	leafs atomic.Int32
 	// links are the account's mappings, imports and exports; nil
 	// without any. Built in New and again by a reload, which swaps the
 	// pointer: a delivery uses the links it loaded, old or new, whole.
@@ -133,7 +136,30 @@ type AccountLimits struct {
 	MaxConnections   int
 	MaxSubscriptions int
 	MaxPayload       int
+	// MaxLeafNodes bounds the leaf node connections bound to the account
+	// on this server; one more is refused with the same error.
+	MaxLeafNodes int
 }
+
+// AddLeafNode counts one more leaf node connection bound to a; it
+// reports false, counting nothing, when the account has MaxLeafNodes
+// already (the leaf node module then refuses the connection with
+// upstream's "maximum account active connections exceeded").
+func (a *Account) AddLeafNode() bool {
+	max := a.lim().MaxLeafNodes
+	if a.leafs.Add(1) > int32(max) && max > 0 {
+		a.leafs.Add(-1)
+		return false
+	}
+	return true
+}
+
+// RemoveLeafNode counts one leaf node connection fewer; once per
+// successful AddLeafNode.
+func (a *Account) RemoveLeafNode() { a.leafs.Add(-1) }
+
+// NumLeafNodes is the number of leaf node connections bound to a.
+func (a *Account) NumLeafNodes() int { return int(a.leafs.Load()) }
 
 // lim returns the account's current limits.
 func (a *Account) lim() *AccountLimits { return a.limits.Load() }
@@ -178,7 +204,7 @@ func accountLimits(o *Options, accs map[string]*Account) (map[*Account]*AccountL
 		if acc == nil {
 			return nil, fmt.Errorf("%w: limits for undefined account %q", ErrBadOptions, name)
 		}
-		if l.MaxConnections < 0 || l.MaxSubscriptions < 0 || l.MaxPayload < 0 {
+		if l.MaxConnections < 0 || l.MaxSubscriptions < 0 || l.MaxPayload < 0 || l.MaxLeafNodes < 0 {
 			return nil, fmt.Errorf("%w: account %s: negative limit", ErrBadOptions, name)
 		}
 		out[acc] = &l

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"encoding/json"
@@ -1062,11 +1063,18 @@ func (s *Server) deliverRouted(pc *pubCtx, from *client, origin ConnKind, acc *A
 		}
 	}
 	r := acc.sl.MatchBytes(subject)
-	pc.deliverPlain(r.Plain, from, nil, subject, reply, hdrLen, payload)
+	// A JetStream delivery to a requester here (Session.PublishAs on
+	// another server) carries the subject to present after '@' in its
+	// acknowledgement reply; links get it as it came.
+	shown, shownReply := subject, reply
+	if d, rr, ok := splitDeliver(reply); ok {
+		shown, shownReply = d, rr
+	}
+	pc.deliverPlain(r.Plain, from, nil, shown, shownReply, hdrLen, payload)
 	if len(queues) > 0 {
 		for i := range r.Queues {
 			if g := &r.Queues[i]; namedQueue(queues, g.Name) {
-				pc.deliverQueue(g.Members, from, nil, subject, reply, hdrLen, payload)
+				pc.deliverQueue(g.Members, from, nil, shown, shownReply, hdrLen, payload)
 			}
 		}
 	}
@@ -1077,6 +1085,31 @@ func (s *Server) deliverRouted(pc *pubCtx, from *client, origin ConnKind, acc *A
 			pc.sendRoutes(acc, subject, reply, hdrLen, payload)
 		}
 	}
+}
+
+// jsAckPrefix starts the acknowledgement subjects of JetStream deliveries.
+var jsAckPrefix = []byte("$JS.ACK.")
+
+// splitDeliver splits a JetStream acknowledgement reply with the
+// presented subject appended ("$JS.ACK.<8 tokens>@<subject>", as
+// upstream sends a consumer's delivery over a route or a leaf node
+// connection) into the subject and the reply.
+func splitDeliver(reply []byte) (subject, ack []byte, ok bool) {
+	if !bytes.HasPrefix(reply, jsAckPrefix) {
+		return nil, nil, false
+	}
+	dots := 0
+	for i, b := range reply {
+		switch b {
+		case '.':
+			dots++
+		case '@':
+			if dots >= 8 && i+1 < len(reply) {
+				return reply[i+1:], reply[:i], true
+			}
+		}
+	}
+	return nil, nil, false
 }
 
 // deliverPlain delivers to every plain subscription in subs but skip's,

@@ -491,7 +491,8 @@ func jwtLimits(l *auth.AccountLimits) AccountLimits {
 		}
 		return int(v)
 	}
-	return AccountLimits{MaxConnections: pos(l.Conn), MaxSubscriptions: pos(l.Subs), MaxPayload: pos(l.Payload)}
+	return AccountLimits{MaxConnections: pos(l.Conn), MaxSubscriptions: pos(l.Subs), MaxPayload: pos(l.Payload),
+		MaxLeafNodes: pos(l.LeafNodeConn)}
 }
 
 // UpdateAccountClaims applies a new JWT to an account built from its JWT

@@ -33,6 +33,7 @@ const tlsRequireAndVerify = tls.RequireAndVerifyClientCert
 // Texts sent in -ERR and logged, upstream's.
 const (
 	errTextAuthViolation   = "Authorization Violation"
+	errTextMaxAccountConns = "maximum account active connections exceeded"
 	errTextAuthTimeout     = "Authentication Timeout"
 	errTextStale           = "Stale Connection"
 	errTextLeafPort        = "attempted to connect to leaf node port"
@@ -116,7 +117,8 @@ type conn struct {
 	nonce       []byte
 	imp         *denyList // messages from the peer dropped (deny_imports)
 	exp         *denyList // interest from the peer ignored (deny_exports)
-	js          *denyList // JetStream's subjects, which never cross
+	js          *denyList // JetStream's subjects that never cross (jsPolicy)
+	jsOut       *denyList // js and the messages that never leave
 	connectSeen bool
 
 	// set once the handshake binds the account (before ready)
@@ -145,6 +147,10 @@ type conn struct {
 	pingStart     time.Time
 	rtt           time.Duration
 	unlisten      func()
+	// counted is the account this connection counts in (its leaf node
+	// connections, max_leafnodes), nil until bound.
+	counted *server.Account
+	gone    bool // onClose ran: nothing is counted any more
 
 	// imu guards smap, the interest announced to the peer.
 	imu  sync.Mutex
@@ -177,13 +183,12 @@ func (lf *Leaf) accepted(nc net.Conn) {
 	info.Cluster = lf.s.ClusterName()
 	si := lf.s.ServerInfo()
 	info.JetStream, info.Domain = si.JetStream, si.Domain
-	// Always this server's URL, even with no_advertise: upstream's remotes
-	// take an INFO without leaf node URLs for another port's.
-	info.LeafNodeURLs = []string{lf.info.IP}
+	info.LeafNodeURLs = lf.leafNodeURLs()
 	conn := net.Conn(nc)
-	tlsOn := lf.o.TLSConfig != nil && !isWSConn(nc)
+	tlsConf := lf.tlsConfig.Load()
+	tlsOn := tlsConf != nil && !isWSConn(nc)
 	if tlsOn && lf.o.TLSHandshakeFirst {
-		tc, ok := lf.serverHandshake(nc)
+		tc, ok := lf.serverHandshake(nc, tlsConf)
 		if !ok {
 			lf.untrackRaw(nc)
 			nc.Close()
@@ -203,7 +208,7 @@ func (lf *Leaf) accepted(nc net.Conn) {
 			return
 		}
 		nc.SetWriteDeadline(time.Time{})
-		tc, ok := lf.serverHandshake(nc)
+		tc, ok := lf.serverHandshake(nc, tlsConf)
 		if !ok {
 			lf.untrackRaw(nc)
 			nc.Close()
@@ -286,7 +291,7 @@ func (c *conn) newLink(nc net.Conn) bool {
 	}
 	byLink.Store(link, c)
 	lf.mu.Lock()
-	if lf.closed {
+	if lf.closed || (c.solicited && c.remote.stopped()) {
 		lf.mu.Unlock()
 		link.Close(server.LinkServerShutdown)
 		return false
@@ -302,8 +307,8 @@ func (c *conn) newLink(nc net.Conn) bool {
 }
 
 // serverHandshake runs the TLS handshake of an accepted connection.
-func (lf *Leaf) serverHandshake(nc net.Conn) (net.Conn, bool) {
-	tc := tls.Server(nc, lf.o.TLSConfig)
+func (lf *Leaf) serverHandshake(nc net.Conn, conf *tls.Config) (net.Conn, bool) {
+	tc := tls.Server(nc, conf)
 	ctx, cancel := context.WithTimeout(lf.g.Context(), lf.o.TLSTimeout)
 	defer cancel()
 	if err := tc.HandshakeContext(ctx); err != nil {
@@ -318,8 +323,8 @@ func (lf *Leaf) serverHandshake(nc net.Conn) (net.Conn, bool) {
 func (c *conn) clientHandshake(nc net.Conn) (net.Conn, bool) {
 	r := c.remote.r
 	cfg := &tls.Config{MinVersion: tls.VersionTLS12}
-	if r.TLSConfig != nil {
-		cfg = r.TLSConfig.Clone()
+	if tc := c.remote.tlsConfig.Load(); tc != nil {
+		cfg = tc.Clone()
 	}
 	if cfg.ServerName == "" {
 		// The URL's host name; for an IP, the first configured host name
@@ -435,8 +440,8 @@ func (lf *Leaf) runSolicited(nc net.Conn, u *url.URL, r *remote) {
 	c.mu.Unlock()
 	c.link.SetRemoteName(c.remoteName)
 	c.link.SetHeaders(info.Headers && !lf.s.Options().NoHeaderSupport)
-	c.setAccount(r.acc)
-	c.link.SetFilter(pairFilter{c.exp, c.js})
+	c.setAccount(r.acc, info.Domain)
+	c.link.SetFilter(pairFilter{c.exp, c.jsOut})
 	if urls := r.hubURLs(&info); len(urls) > 0 {
 		r.addURLs(urls)
 	}
@@ -489,14 +494,12 @@ func readLine(br *bufio.Reader) ([]byte, error) {
 	}
 }
 
-func (c *conn) setAccount(name string) {
+func (c *conn) setAccount(name, remoteDomain string) {
 	c.mu.Lock()
 	c.account = name
 	c.mu.Unlock()
-	c.js = jsDenyClient
-	if sys := c.lf.s.SystemAccount(); sys != nil && sys.Name == name {
-		c.js = jsDenyAll
-	}
+	p := c.lf.jsPolicy(c.prefix, name, remoteDomain)
+	c.js, c.jsOut = p.both, p.out
 	c.accountb = []byte(name)
 	c.lds = c.lf.ldsSubject(name)
 }
@@ -820,6 +823,20 @@ func (c *conn) processConnect(arg []byte) error {
 		lf.log.Error(c.prefix + " - authentication error - " + err.Error())
 		return &connError{text: errTextAuthViolation, reason: server.LinkAuthViolation}
 	}
+	if acc := lf.s.LookupAccount(account); acc != nil {
+		if !acc.AddLeafNode() {
+			lf.log.Error(c.prefix + " - " + errTextMaxAccountConns)
+			return &connError{text: errTextMaxAccountConns, reason: ReasonMaxAccountConnections}
+		}
+		c.mu.Lock()
+		if c.gone {
+			c.mu.Unlock()
+			acc.RemoveLeafNode()
+			return &connError{reason: server.LinkClientClosed}
+		}
+		c.counted = acc
+		c.mu.Unlock()
+	}
 	c.mu.Lock()
 	if c.authTimer == nil {
 		c.mu.Unlock()
@@ -840,19 +857,19 @@ func (c *conn) processConnect(arg []byte) error {
 	}
 	c.link.SetRemoteName(ci.Name)
 	c.link.SetHeaders(ci.Headers && !lf.s.Options().NoHeaderSupport)
-	c.setAccount(account)
+	c.setAccount(account, ci.Domain)
 	var denyPub *denyList
 	if len(ci.DenyPub) > 0 {
 		denyPub, _ = compileDeny("deny_pub", ci.DenyPub) // an invalid subject denies nothing
 	}
-	c.link.SetFilter(pairFilter{denyPub, c.js})
+	c.link.SetFilter(pairFilter{denyPub, c.jsOut})
 	lf.replaceDuplicate(c)
 	c.registered.Store(true)
 	// The leaf node learns the account it is bound to.
 	info := lf.info
 	info.CID = c.link.ID()
 	info.Cluster = lf.s.ClusterName()
-	info.LeafNodeURLs = []string{lf.info.IP}
+	info.LeafNodeURLs = lf.leafNodeURLs()
 	info.RemoteAccount = account
 	info.ConnectInfo = true
 	si := lf.s.ServerInfo()
@@ -894,6 +911,31 @@ func (c *conn) authenticate(ci *leafConnect) (string, error) {
 			return "", errors.New("bad token")
 		}
 		return bind(o.Account)
+	case len(o.Users) > 0 && o.TLSMap:
+		// verify_and_map: the certificate names the user, whose password
+		// is not checked.
+		var cs *tls.ConnectionState
+		if c.tlsConn != nil {
+			st := c.tlsConn.ConnectionState()
+			cs = &st
+		}
+		names := make([]string, len(o.Users))
+		for i, u := range o.Users {
+			names[i] = u.Username
+		}
+		name, err := server.LeafCertUser(cs, names)
+		if err != nil {
+			return "", err
+		}
+		if ci.User != "" {
+			c.lf.log.Warn(fmt.Sprintf("%s - User %q found in connect proto, but user required from cert", c.prefix, ci.User))
+		}
+		for _, u := range o.Users {
+			if u.Username == name {
+				return bind(u.Account)
+			}
+		}
+		return "", fmt.Errorf("User %q", name)
 	case len(o.Users) > 0:
 		for _, u := range o.Users {
 			if sameSecret(ci.User, u.Username) {
@@ -906,7 +948,7 @@ func (c *conn) authenticate(ci *leafConnect) (string, error) {
 		return "", fmt.Errorf("User %q", ci.User)
 	}
 	cr := server.LeafCredentials{User: ci.User, Password: ci.Pass, Token: ci.Token, Nkey: ci.Nkey, Sig: ci.Sig, JWT: ci.JWT,
-		Nonce: c.nonce, RemoteAddr: c.nc.RemoteAddr()}
+		Nonce: c.nonce, RemoteAddr: c.nc.RemoteAddr(), TLSMap: o.TLSMap}
 	if c.tlsConn != nil {
 		cs := c.tlsConn.ConnectionState()
 		cr.TLS = &cs
@@ -927,6 +969,12 @@ func (c *conn) finish() {
 		c.finishTimer = nil
 	}
 	c.pingTimer = time.AfterFunc(firstPing, c.pingTick)
+	if c.solicited && c.counted == nil && !c.gone {
+		// Counted, not limited: max_leafnodes is enforced by the hub.
+		if acc := lf.s.LookupAccount(c.account); acc != nil && acc.AddLeafNode() {
+			c.counted = acc
+		}
+	}
 	c.mu.Unlock()
 	c.imu.Lock()
 	c.smap = make(map[ikey]int32)
@@ -1051,7 +1099,12 @@ func (c *conn) onClose(reason server.LinkCloseReason) {
 	}
 	unlisten := c.unlisten
 	c.unlisten = nil
+	counted := c.counted
+	c.counted, c.gone = nil, true
 	c.mu.Unlock()
+	if counted != nil {
+		counted.RemoveLeafNode()
+	}
 	if unlisten != nil {
 		unlisten()
 	}

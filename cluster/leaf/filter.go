@@ -88,12 +88,10 @@ func within(subject []byte, pattern []string) bool {
 	return i == len(subject)+1
 }
 
-// JetStream's subjects never cross a leaf node connection, both ways, as
-// upstream denies them when the two sides' JetStream is not one domain
-// extended over the link (which natsd does not do): its API (and the KV
-// and object store prefixes upstream lists) for every account, and the
-// system account's cluster and Raft traffic too. A JetStream of the other
-// side is reached through its domain's prefix ($JS.<domain>.API).
+// JetStream's subjects that never cross a leaf node connection, both
+// ways (see jsPolicy): its API without a domain and the KV and object
+// store prefixes for every account, and in the system account its
+// cluster and Raft traffic too.
 var (
 	jsDenyClient = mustDeny("$JS.API.>", "$KV.>", "$OBJ.>")
 	jsDenyAll    = mustDeny("$JSC.>", "$NRG.>", "$JS.API.>", "$KV.>", "$OBJ.>")
@@ -105,6 +103,18 @@ func mustDeny(subjects ...string) *denyList {
 		panic(err)
 	}
 	return d
+}
+
+// subjects are the patterns of the list.
+func (d *denyList) subjects() []string {
+	if d == nil {
+		return nil
+	}
+	out := make([]string, 0, len(d.patterns))
+	for _, p := range d.patterns {
+		out = append(out, strings.Join(p, "."))
+	}
+	return out
 }
 
 // pairFilter is the server.LinkFilter of a connection: neither list may

@@ -525,6 +525,9 @@ func (p *process) tryReload() error {
 	if plan.routes && p.cl != nil {
 		p.cl.SetRoutes(nu.co.Routes)
 	}
+	if plan.leaf {
+		p.reloadLeaf()
+	}
 	if m := p.mq.Load(); plan.mqtt && m != nil {
 		// The plan refused what Reload refuses.
 		if err := m.Reload(nu.mqtt); err != nil {
