@@ -1140,15 +1140,16 @@ func (pc *pubCtx) deliverPlain(subs []*subscription, back, skip *client, subject
 // deliverQueue gives a message to one member of a queue group: a local
 // one (not skip's) that takes it, starting at a random member, else a
 // link's that pc.origin may be forwarded to (not back), chosen weighted
-// by its count. It reports whether a member got it.
+// by its count (a QueueLast link's only when no other link has one).
+// It reports whether a member got it.
 func (pc *pubCtx) deliverQueue(members []*subscription, back, skip *client, subject, reply []byte, hdrLen int, payload []byte) bool {
 	n := len(members)
 	start := 0
 	if n > 1 {
 		start = rand.IntN(n)
 	}
-	var remote *subscription // a link's member, weighted by its count
-	var weights int32
+	var remote, last *subscription // a link's member, weighted by its count
+	var weights, lastWeights int32
 	for j := range n {
 		sub := members[(start+j)%n]
 		if sub.remote != nil {
@@ -1156,6 +1157,14 @@ func (pc *pubCtx) deliverQueue(members []*subscription, back, skip *client, subj
 				continue
 			}
 			w := max(sub.remote.weight.Load(), 1)
+			if sub.remote.last {
+				// A QueueLast link's member: only when there is no other.
+				lastWeights += w
+				if last == nil || rand.Int32N(lastWeights) < w {
+					last = sub
+				}
+				continue
+			}
 			weights += w
 			if remote == nil || rand.Int32N(weights) < w {
 				remote = sub
@@ -1168,6 +1177,9 @@ func (pc *pubCtx) deliverQueue(members []*subscription, back, skip *client, subj
 		if pc.deliver(sub, subject, reply, hdrLen, payload) {
 			return true
 		}
+	}
+	if remote == nil {
+		remote = last
 	}
 	if remote != nil {
 		pc.addRoute(remote.client, remote.remote.qb)

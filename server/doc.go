@@ -120,8 +120,10 @@
 //     (ConnRoute, ConnGateway, ConnLeaf), its LinkEncoder (RouteEncoder
 //     writes RMSG/HMSG; a leaf kind brings LMSG), its ForwardPolicy (zero
 //     is DefaultForwardPolicy(Kind)), the texts of its own close reasons
-//     (numbered from LinkKindReason) and OnClose. The core starts the
-//     link's writer goroutine; the caller keeps the read side.
+//     (numbered from LinkKindReason), OnClose, and QueueLast for a kind
+//     whose queue members are the last choice of a group (gateways: a
+//     member in the local cluster first). The core starts the link's
+//     writer goroutine; the caller keeps the read side.
 //  2. Hears of interest through AddInterestListener, which replays the
 //     existing interest atomically with the registration and then reports
 //     every change, local or held by any link, with its origin (ConnClient,
@@ -142,6 +144,8 @@
 //     subscribers, and to the links whose forwarding policy admits the
 //     link's kind as origin (never back to the same link): routes admit
 //     none from routes, so a message crosses one route at most.
+//     LocalInterest tells whether anything but links of the kind wants a
+//     subject (a gateway answers "no interest" when nothing does).
 //  5. Writes its own protocol (PING, INFO, RS+) with Write; Flush only for
 //     a last -ERR before closing.
 //  6. Closes with Close(reason): the link's interest leaves the sublists

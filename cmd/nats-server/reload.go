@@ -280,6 +280,9 @@ func planReload(old, nu *loaded) *reloadPlan {
 	}
 	planCluster(p, old.co, nu.co)
 	planLeaf(p, old.cfg.leaf, nu.cfg.leaf)
+	if !sameGateway(old.cfg.gateway, nu.cfg.gateway) {
+		p.refuse("gateway", errors.New("config reload not supported for gateway"))
+	}
 	return p
 }
 
