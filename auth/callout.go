@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"encoding/pem"
 	"fmt"
+	"net"
 	"slices"
 	"strings"
 	"time"
@@ -47,8 +48,15 @@ type Callout struct {
 	// encrypted for it, and responses may be encrypted for the server.
 	XKey string
 	// AllowedAccounts, when set, limits the callout to clients that
-	// authenticated into one of these accounts (or into none).
+	// authenticated into one of these accounts (or into none). In
+	// operator mode (the account JWT's authorization section) it lists
+	// the accounts, besides Account, that responses may place users in
+	// ("*": any).
 	AllowedAccounts []string
+
+	// jwtAcc is the account JWT of an operator mode callout, nil in
+	// configuration mode.
+	jwtAcc *Account
 }
 
 // IsAuthUser reports whether the user named name (a user name or nkey)
@@ -138,6 +146,7 @@ type CalloutExchange struct {
 	serverID string
 	xkp      nkeys.KeyPair // nil when not encrypting
 	kind     ConnKind
+	remote   net.Addr
 	payload  []byte
 }
 
@@ -152,7 +161,7 @@ func (c *Callout) NewExchange(server CalloutServer, client CalloutClient, req *R
 		return nil, calloutErr("error creating auth callout user key: %v", err)
 	}
 	pub, _ := ukp.PublicKey()
-	ex := &CalloutExchange{cfg: c, user: pub, serverID: server.ID, kind: req.Kind}
+	ex := &CalloutExchange{cfg: c, user: pub, serverID: server.ID, kind: req.Kind, remote: req.RemoteAddr}
 	claim := jwt.NewAuthorizationRequestClaims(c.Issuer)
 	claim.Audience = calloutAudience
 	claim.UserNkey = pub
@@ -247,31 +256,15 @@ func (ex *CalloutExchange) UserKey() string { return ex.user }
 
 // Decide checks the service's response (the reply's payload) and returns
 // the Identity it grants: the user JWT's account (its audience, which
-// hasAccount must know), permissions and name. Every failure is a
-// *CalloutError with upstream's text.
+// hasAccount must know), permissions, name, and in Identity.JWT its
+// limits and expiry (the earlier of the JWT's and the end of its connect
+// time window). Every failure is a *CalloutError with upstream's text.
+// It is for configuration mode; see DecideJWT for operator mode.
 func (ex *CalloutExchange) Decide(resp []byte, hasAccount func(name string) bool) (*Identity, error) {
 	acc := ex.cfg.Account
-	uc, err := ex.decodeResponse(resp)
+	uc, upl, end, err := ex.checkUser(resp)
 	if err != nil {
 		return nil, err
-	}
-	vr := jwt.CreateValidationResults()
-	uc.Validate(vr)
-	if len(vr.Issues) > 0 {
-		return nil, calloutErr("Error validating user JWT: %v", vr.Issues[0])
-	}
-	if uc.Subject != ex.user {
-		return nil, calloutErr("Expected authorized user of %q but got %q on account %q", ex.user, uc.Subject, acc)
-	}
-	if !calloutInTimes(uc.Times, uc.Locale, time.Now()) {
-		return nil, calloutErr("authorized user on account %q outside of valid connect times", acc)
-	}
-	kinds, err := calloutConnKinds(uc.AllowedConnectionTypes)
-	if err != nil {
-		return nil, calloutErr("authorized user on account %q using invalid connection type", acc)
-	}
-	if len(kinds) > 0 && !slices.Contains(kinds, ex.kind) {
-		return nil, calloutErr("authorized user on account %q not allowed to use connection type", acc)
 	}
 	if uc.IssuerAccount != "" {
 		return nil, calloutErr("error non operator mode account %q: attempted to use issuer_account", acc)
@@ -283,16 +276,137 @@ func (ex *CalloutExchange) Decide(resp []byte, hasAccount func(name string) bool
 	if !hasAccount(uc.Audience) {
 		return nil, calloutErr("no valid account %q for auth callout response on account %q: account missing", uc.Audience, acc)
 	}
-	perms := jwtPermissions(&uc.Permissions)
-	checker, err := NewChecker(perms)
+	return calloutIdentity(uc, upl, uc.Audience, end, nil)
+}
+
+// DecideJWT is Decide for an operator mode callout (Account.Callout):
+// the user JWT is issued by the callout account, or by an account its
+// allowed accounts name (issuer_account with one of its signing keys),
+// and places the user in that account, which src resolves. A scoped
+// signing key's template replaces the JWT's permissions and limits.
+func (ex *CalloutExchange) DecideJWT(resp []byte, src AccountSource) (*Identity, error) {
+	acc := ex.cfg.Account
+	uc, upl, end, err := ex.checkUser(resp)
 	if err != nil {
-		return nil, calloutErr("Could not register auth callout user: %v", err)
+		return nil, err
+	}
+	target := uc.Issuer
+	if uc.IssuerAccount != "" {
+		target = uc.IssuerAccount
+	}
+	if target != acc && !ex.cfg.allowsAccount(target) {
+		return nil, calloutErr("account %q not permitted as valid account option for auth callout for account %q", uc.Issuer, acc)
+	}
+	ta, err := src.Account(target)
+	if err != nil {
+		return nil, calloutErr("no valid account %q for auth callout response on account %q: %v", target, acc, err)
+	}
+	if !ta.IsSigner(uc.Issuer) {
+		return nil, calloutErr("user JWT issuer %q is not known", uc.Issuer)
+	}
+	if uc.Issuer != ta.PublicKey {
+		if sc, ok := ta.claims.SigningKeys.GetScope(uc.Issuer); ok && sc != nil {
+			us, ok := sc.(*jwt.UserScope)
+			if !ok {
+				return nil, calloutErr("user JWT is not a valid scoped user")
+			}
+			if upl, err = applyTemplate(us.Template, uc, ta); err != nil {
+				return nil, calloutErr("user JWT generated invalid permissions: %v", err)
+			}
+		}
+	}
+	return calloutIdentity(uc, upl, ta.PublicKey, end, ta)
+}
+
+// allowsAccount reports whether an operator mode callout may place users
+// in the account pub.
+func (c *Callout) allowsAccount(pub string) bool {
+	return slices.Contains(c.AllowedAccounts, pub) || slices.Contains(c.AllowedAccounts, jwt.AnyAccount)
+}
+
+// checkUser decodes the response and makes the checks common to both
+// modes on the user JWT inside: valid, for the expected user, in its
+// connect times, connection type and source networks. It returns the
+// user's permissions and limits and when its time window ends (zero:
+// never).
+func (ex *CalloutExchange) checkUser(resp []byte) (*jwt.UserClaims, jwt.UserPermissionLimits, time.Time, error) {
+	acc := ex.cfg.Account
+	var none jwt.UserPermissionLimits
+	uc, err := ex.decodeResponse(resp)
+	if err != nil {
+		return nil, none, time.Time{}, err
+	}
+	vr := jwt.CreateValidationResults()
+	uc.Validate(vr)
+	if len(vr.Issues) > 0 {
+		return nil, none, time.Time{}, calloutErr("Error validating user JWT: %v", vr.Issues[0])
+	}
+	if uc.Subject != ex.user {
+		return nil, none, time.Time{}, calloutErr("Expected authorized user of %q but got %q on account %q", ex.user, uc.Subject, acc)
+	}
+	now := time.Now()
+	if !calloutInTimes(uc.Times, uc.Locale, now) {
+		return nil, none, time.Time{}, calloutErr("authorized user on account %q outside of valid connect times", acc)
+	}
+	var end time.Time
+	if len(uc.Times) > 0 {
+		loc := time.Local
+		if uc.Locale != "" {
+			loc, _ = time.LoadLocation(uc.Locale) // calloutInTimes checked it
+		}
+		end, _ = inTimes(uc.Times, now.In(loc))
+	}
+	kinds, err := calloutConnKinds(uc.AllowedConnectionTypes)
+	if err != nil {
+		return nil, none, time.Time{}, calloutErr("authorized user on account %q using invalid connection type", acc)
+	}
+	if len(kinds) > 0 && !slices.Contains(kinds, ex.kind) {
+		return nil, none, time.Time{}, calloutErr("authorized user on account %q not allowed to use connection type", acc)
+	}
+	if len(uc.Src) > 0 && !srcAllowed(uc.Src, ex.remote) {
+		return nil, none, time.Time{}, calloutErr("authorized user on account %q not allowed to connect from %v", acc, ex.remote)
+	}
+	return uc, uc.UserPermissionLimits, end, nil
+}
+
+// srcAllowed reports whether the address a is in one of the networks of
+// a user JWT's src list.
+func srcAllowed(nets jwt.CIDRList, a net.Addr) bool {
+	ip := remoteIP(a)
+	for _, c := range nets {
+		if _, n, err := net.ParseCIDR(c); err == nil && ip != nil && n.Contains(ip) {
+			return true
+		}
+	}
+	return false
+}
+
+// calloutIdentity is the Identity of a user the callout admitted into
+// account: its permissions (the account's default permissions when the
+// JWT has none, in operator mode) and, in JWT, what the server enforces
+// while it is connected: its expiry.
+func calloutIdentity(uc *jwt.UserClaims, upl jwt.UserPermissionLimits, account string, windowEnd time.Time, ta *Account) (*Identity, error) {
+	perms := jwtPermissions(&upl.Permissions)
+	var checker *Checker
+	if perms == nil && ta != nil && ta.defaultPerms != nil {
+		perms, checker = ta.defaultPerms, ta.defaultChecker
+	} else {
+		var err error
+		if checker, err = NewChecker(perms); err != nil {
+			return nil, calloutErr("Could not register auth callout user: %v", err)
+		}
 	}
 	name := uc.Name
 	if name == "" {
 		name = uc.Subject
 	}
-	return &Identity{Name: name, Account: uc.Audience, Permissions: perms, Checker: checker}, nil
+	return &Identity{Name: name, Account: account, Permissions: perms, Checker: checker, JWT: &JWTUser{
+		PublicKey: uc.Subject, Name: uc.Name, Account: account, Issuer: uc.Issuer,
+		IssuedAt: unix(uc.IssuedAt), Expires: earliest(unix(uc.Expires), windowEnd),
+		// Upstream does not apply a callout user JWT's subs, payload
+		// and data limits (the account's still apply): neither do we.
+		MaxSubs: -1, MaxPayload: -1, MaxData: -1, Bearer: upl.BearerToken,
+	}}, nil
 }
 
 // decodeResponse opens, decodes and checks the authorization response
@@ -302,12 +416,14 @@ func (ex *CalloutExchange) decodeResponse(msg []byte) (*jwt.UserClaims, error) {
 	if len(msg) == 0 {
 		return nil, calloutErr("auth callout violation: %q on account %q", "no reason supplied", acc)
 	}
+	encrypted := false
 	if ex.xkp != nil && !bytes.HasPrefix(msg, []byte(jwtPrefix)) {
 		var err error
 		msg, err = ex.xkp.Open(msg, ex.cfg.XKey)
 		if err != nil {
 			return nil, calloutErr("error decrypting auth callout response on account %q: %v", acc, err)
 		}
+		encrypted = true
 	}
 	cr, err := jwt.DecodeAuthorizationResponseClaims(string(msg))
 	if err != nil {
@@ -326,6 +442,17 @@ func (ex *CalloutExchange) decodeResponse(msg []byte) (*jwt.UserClaims, error) {
 	}
 	if cr.Error != "" {
 		return nil, calloutErr("auth callout service returned an error: %v", cr.Error)
+	}
+	// In operator mode an unencrypted response must be signed by the
+	// callout account or one of its signing keys.
+	if ja := ex.cfg.jwtAcc; ja != nil && !encrypted {
+		signer := cr.Issuer
+		if cr.IssuerAccount != "" {
+			signer = cr.IssuerAccount
+		}
+		if signer != ja.PublicKey && !ja.claims.SigningKeys.Contains(signer) {
+			return nil, calloutErr("auth callout signing key is unknown")
+		}
 	}
 	uc, err := jwt.DecodeUserClaims(cr.Jwt)
 	if err != nil {

@@ -112,7 +112,7 @@
 // of it: upstream lets "foo.>" through an allowed "foo.*". A plain deny
 // entry denies a subscription whatever queue-group deny entries also
 // match it. Passwords are compared in constant time including their
-// length. Auth callout is implemented in configuration mode only (see
+// length. Auth callout works in configuration and operator mode (see
 // below); operator mode (JWT) is described after it.
 //
 // # Auth callout
@@ -144,9 +144,23 @@
 // of the callout account. NewExchange signs (ed25519) and, with an xkey,
 // seals; Decide verifies two signatures: about 0.3 ms per callout on a
 // small machine, 0.6 ms with encryption (BenchmarkCalloutExchange).
-// Decide applies the user JWT's connect times (times, locale) and
-// allowed connection types; its limits (subs, data, payload, source
-// networks) and its expiry as a disconnect time are not applied yet.
+// Decide applies the user JWT's connect times (times, locale), allowed
+// connection types and source networks (src), and returns its expiry in
+// Identity.JWT: the server closes the connection at the earlier of the
+// JWT's expiry and the end of its connect time window, as upstream. As
+// upstream, the user JWT's subs, payload and data limits are not applied
+// (Identity.JWT says -1, no limit); the account's limits are.
+//
+// In operator mode the callout is the account JWT's authorization
+// section (auth_users, allowed_accounts, xkey): DecodeAccount returns it
+// as Account.Callout, with the account as Issuer and Account. Clients
+// whose user JWT places them in that account and who are not one of its
+// auth_users go through the callout in that account, and the server
+// checks the answer with CalloutExchange.DecideJWT: the response is
+// signed by the account or one of its signing keys (unless encrypted),
+// the user JWT is issued by the account or, with issuer_account, by an
+// account of allowed_accounts ("*": any), which the AccountSource
+// resolves and which the user is bound to.
 //
 // # Operator mode (JWT)
 //

@@ -144,6 +144,37 @@ type AccountLimits struct {
 	Conn, LeafNodeConn, Subs, Payload, Data, Imports, Exports int64
 	WildcardExports                                           bool
 	DisallowBearer                                            bool
+	// JetStream is the account's JetStream limits by tier: "" for the
+	// JWT's untiered limits, "R1", "R3"... for tiered ones. Nil when the
+	// JWT does not enable JetStream (no tier with memory or storage).
+	JetStream map[string]JetStreamLimits
+}
+
+// JetStreamLimits are the JetStream limits of an account JWT (or of one
+// of its tiers), as upstream applies them: -1 means no limit;
+// MaxMemory or MaxStore 0 means no storage of that kind.
+type JetStreamLimits struct {
+	MaxMemory, MaxStore, MaxStreams, MaxConsumers int64
+	MaxAckPending                                 int64
+	MemoryMaxStreamBytes, StoreMaxStreamBytes     int64
+	MaxBytesRequired                              bool
+}
+
+// jsLimits converts a JWT's JetStream limits; the per-stream byte caps
+// and max ack pending are "no limit" unless positive, as upstream.
+func jsLimits(l *jwt.JetStreamLimits) JetStreamLimits {
+	unlimited := func(v int64) int64 {
+		if v > 0 {
+			return v
+		}
+		return -1
+	}
+	return JetStreamLimits{
+		MaxMemory: l.MemoryStorage, MaxStore: l.DiskStorage, MaxStreams: l.Streams, MaxConsumers: l.Consumer,
+		MaxAckPending:        unlimited(l.MaxAckPending),
+		MemoryMaxStreamBytes: unlimited(l.MemoryMaxStreamBytes), StoreMaxStreamBytes: unlimited(l.DiskMaxStreamBytes),
+		MaxBytesRequired: l.MaxBytesRequired,
+	}
 }
 
 // AccountExport is one export of an account JWT.
@@ -203,6 +234,11 @@ type Account struct {
 	Exports  []AccountExport
 	Imports  []AccountImport
 	Mappings []AccountMapping
+	// Callout is the JWT's authorization section (auth callout), nil
+	// when it names no auth_users: clients of the account that are not
+	// one of Callout.AuthUsers are authorized by the service answering
+	// on CalloutSubject in the account (see CalloutExchange.DecideJWT).
+	Callout *Callout
 	// JWT is the encoded JWT.
 	JWT string
 
@@ -243,6 +279,22 @@ func (t *Trust) DecodeAccount(token string) (*Account, error) {
 		Conn: l.Conn, LeafNodeConn: l.LeafNodeConn, Subs: l.Subs, Payload: l.Payload,
 		Data: l.Data, Imports: l.Imports, Exports: l.Exports,
 		WildcardExports: l.WildcardExports, DisallowBearer: l.DisallowBearer,
+	}
+	if l.IsJSEnabled() {
+		a.Limits.JetStream = map[string]JetStreamLimits{}
+		if len(l.JetStreamTieredLimits) > 0 {
+			for tier, tl := range l.JetStreamTieredLimits {
+				a.Limits.JetStream[tier] = jsLimits(&tl)
+			}
+		} else {
+			a.Limits.JetStream[""] = jsLimits(&l.JetStreamLimits)
+		}
+	}
+	if ea := &ac.Authorization; ea.IsEnabled() {
+		a.Callout = &Callout{
+			Issuer: ac.Subject, Account: ac.Subject, AuthUsers: []string(ea.AuthUsers),
+			XKey: ea.XKey, AllowedAccounts: []string(ea.AllowedAccounts), jwtAcc: a,
+		}
 	}
 	for _, e := range ac.Exports {
 		rt := string(e.ResponseType)

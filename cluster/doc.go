@@ -3,8 +3,8 @@
 //
 //   - natsd.dev/cluster/route: routes between the servers of one cluster
 //     (explicit and gossiped, pooling, compression, permissions).
-//   - gateways (between clusters) and leaf nodes will be packages of their
-//     own beside it, built the same way.
+//   - natsd.dev/cluster/gateway: gateways between clusters (superclusters).
+//   - natsd.dev/cluster/leaf: leaf nodes.
 //   - cluster/internal/linknet: what every kind shares: a Group that owns a
 //     kind's accept loops, dial loops and connection goroutines, dials
 //     through an injectable Dialer (*net.Dialer, *tls.Dialer, net.Pipe in

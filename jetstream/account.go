@@ -26,9 +26,11 @@ type account struct {
 	js      *JetStream
 	name    string
 	enabled bool
-	limits  api.AccountLimits
-	dir     string
-	api     *server.Session
+	// limits are the account's limits; replaced when a new account JWT
+	// changes them (jwt.go).
+	limits atomic.Pointer[api.AccountLimits]
+	dir    string
+	api    *server.Session
 
 	mu      sync.Mutex // guards streams and the create/delete of streams
 	streams map[string]*streamEntry
@@ -96,6 +98,9 @@ func (se *streamEntry) isStopped() bool {
 	return se.stopped
 }
 
+// lim returns the account's current limits.
+func (a *account) lim() *api.AccountLimits { return a.limits.Load() }
+
 // streamQueue bounds the messages waiting for a stream's capture: a
 // publisher faster than the store is slowed, never answered with a lost
 // message. A session's queue grows with its backlog, so an idle stream
@@ -104,7 +109,8 @@ func (se *streamEntry) isStopped() bool {
 const streamQueue = 1 << 13
 
 func (js *JetStream) addAccount(name string, lim api.AccountLimits, on bool) (*account, error) {
-	a := &account{js: js, name: name, enabled: on, limits: lim, dir: accountDir(js.dir, name), streams: make(map[string]*streamEntry)}
+	a := &account{js: js, name: name, enabled: on, dir: accountDir(js.dir, name), streams: make(map[string]*streamEntry)}
+	a.limits.Store(&lim)
 	sess, err := js.srv.Attach(server.SessionOptions{Kind: server.SessionJetStream, Account: name, Name: "JetStream API", QueueLen: 4096})
 	if err != nil {
 		return nil, fmt.Errorf("jetstream: account %q: %w", name, err)
@@ -125,6 +131,10 @@ func (js *JetStream) addAccount(name string, lim api.AccountLimits, on bool) (*a
 	}
 	if on {
 		if err := a.serveDirect(); err != nil {
+			a.close()
+			return nil, fmt.Errorf("jetstream: account %q: %w", name, err)
+		}
+		if err := a.serveDomainStores(); err != nil {
 			a.close()
 			return nil, fmt.Errorf("jetstream: account %q: %w", name, err)
 		}
@@ -444,16 +454,28 @@ func (a *account) reservedLocked() (mem, file uint64) {
 }
 
 // admit returns the check a stream of storage t asks before storing a
-// message: the account's storage limit of that type.
+// message: the account's storage limit of that type. An account built
+// from a JWT, whose limits a new JWT may change (jwt.go), is always
+// checked against its current limit.
 func (a *account) admit(t api.StorageType) func(uint64) *api.Error {
-	limit := a.limits.MaxStore
-	if t == api.MemoryStorage {
-		limit = a.limits.MaxMemory
+	current := func() int64 {
+		if t == api.MemoryStorage {
+			return a.lim().MaxMemory
+		}
+		return a.lim().MaxStore
 	}
-	if limit <= 0 {
+	_, fromJWT := a.js.srv.JWTAccountJetStream(a.name)
+	if !fromJWT && current() <= 0 {
 		return nil
 	}
 	return func(size uint64) *api.Error {
+		limit := current()
+		if limit == 0 && fromJWT {
+			return api.ErrAccountResourcesExceeded // a new JWT allows none
+		}
+		if limit <= 0 {
+			return nil
+		}
 		mem, file := a.usage()
 		used := file
 		if t == api.MemoryStorage {

@@ -183,7 +183,7 @@ func (c *apiCall) createConsumer(sn, name, filter string, durableAPI bool) {
 		c.fail(rt, e)
 		return
 	}
-	if lim := a.limits.MaxConsumers; lim > 0 && len(se.cons.list()) >= lim {
+	if lim := a.lim().MaxConsumers; lim > 0 && len(se.cons.list()) >= lim {
 		c.fail(rt, api.ErrMaximumConsumersLimit)
 		return
 	}

@@ -526,7 +526,7 @@ func (a *account) admitRestoreLocked(cfg *api.StreamConfig, bytes uint64, self b
 	if self {
 		n--
 	}
-	if a.limits.MaxStreams > 0 && n >= a.limits.MaxStreams {
+	if a.lim().MaxStreams > 0 && n >= a.lim().MaxStreams {
 		return api.ErrMaximumStreamsLimit
 	}
 	if a.overlapLocked(cfg.Subjects, "") {
@@ -548,9 +548,9 @@ func (a *account) admitRestoreLocked(cfg *api.StreamConfig, bytes uint64, self b
 // storage of type t.
 func (a *account) storageLeft(t api.StorageType) uint64 {
 	mem, file := a.usage()
-	used, acct, srv := file, a.limits.MaxStore, a.js.maxStore.Load()
+	used, acct, srv := file, a.lim().MaxStore, a.js.maxStore.Load()
 	if t == api.MemoryStorage {
-		used, acct, srv = mem, a.limits.MaxMemory, a.js.maxMemory.Load()
+		used, acct, srv = mem, a.lim().MaxMemory, a.js.maxMemory.Load()
 	}
 	left := ^uint64(0)
 	for _, lim := range []int64{acct, srv} {

@@ -33,7 +33,7 @@ func (c *apiCall) accountInfo(string) {
 	info := &api.AccountInfo{
 		Tier: api.Tier{
 			Memory: mem, Store: file, Streams: len(streams), Consumers: consumers,
-			Limits: a.limits,
+			Limits: *a.lim(),
 		},
 		Domain: a.js.opts.Domain,
 		API:    api.APIStats{Level: APILevel, Total: a.apiTotal.Load(), Errors: a.apiErrors.Load()},
@@ -48,9 +48,9 @@ func (c *apiCall) accountInfo(string) {
 func (a *account) streamLimits() stream.Limits {
 	return stream.Limits{
 		MaxDuplicates:      a.js.serverLimits().Duplicates,
-		MaxMemStreamBytes:  a.limits.MemoryMaxStreamBytes,
-		MaxFileStreamBytes: a.limits.StoreMaxStreamBytes,
-		MaxBytesRequired:   a.limits.MaxBytesRequired,
+		MaxMemStreamBytes:  a.lim().MemoryMaxStreamBytes,
+		MaxFileStreamBytes: a.lim().StoreMaxStreamBytes,
+		MaxBytesRequired:   a.lim().MaxBytesRequired,
 	}
 }
 
@@ -95,6 +95,12 @@ func (a *account) overlapLocked(subjects []string, except string) bool {
 // the server's storage, counting max_bytes as reserved (except for the
 // stream named except, being updated).
 func (a *account) checkResourcesLocked(cfg *api.StreamConfig, except string) *api.Error {
+	if a.storageOff(cfg.Storage) {
+		if cfg.Storage == api.MemoryStorage {
+			return api.ErrMemoryResourcesExceeded
+		}
+		return api.ErrStorageResourcesExceeded
+	}
 	if cfg.MaxBytes <= 0 {
 		return nil
 	}
@@ -112,9 +118,9 @@ func (a *account) checkResourcesLocked(cfg *api.StreamConfig, except string) *ap
 			}
 		}
 	}
-	need, limit, server := file, a.limits.MaxStore, a.js.maxStore.Load()
+	need, limit, server := file, a.lim().MaxStore, a.js.maxStore.Load()
 	if cfg.Storage == api.MemoryStorage {
-		need, limit, server = mem, a.limits.MaxMemory, a.js.maxMemory.Load()
+		need, limit, server = mem, a.lim().MaxMemory, a.js.maxMemory.Load()
 	}
 	need += uint64(cfg.MaxBytes)
 	if limit > 0 && need > uint64(limit) {
@@ -156,7 +162,7 @@ func (c *apiCall) streamCreate(name string) {
 		c.fail(rt, api.ErrStreamNameExist)
 		return
 	}
-	if a.limits.MaxStreams > 0 && len(a.streams)+len(a.restoring) >= a.limits.MaxStreams {
+	if a.lim().MaxStreams > 0 && len(a.streams)+len(a.restoring) >= a.lim().MaxStreams {
 		a.mu.Unlock()
 		c.fail(rt, api.ErrMaximumStreamsLimit)
 		return

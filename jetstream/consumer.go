@@ -194,7 +194,7 @@ const maxConsumerMetadata = 128 * 1024
 func (se *streamEntry) applyLimitDefaults(cfg *api.ConsumerConfig, userMAP int) {
 	srv := se.acc.js.serverLimits()
 	if cfg.AckPolicy != api.AckNone && userMAP == 0 {
-		if l := se.acc.limits.MaxAckPending; l > 0 && l < cfg.MaxAckPending {
+		if l := se.acc.lim().MaxAckPending; l > 0 && l < cfg.MaxAckPending {
 			cfg.MaxAckPending = l
 		}
 		if l := srv.MaxAckPending; l > 0 && l < cfg.MaxAckPending {
@@ -211,7 +211,7 @@ func (se *streamEntry) applyLimitDefaults(cfg *api.ConsumerConfig, userMAP int) 
 func (se *streamEntry) checkConsumerLimits(cfg *api.ConsumerConfig) *api.Error {
 	srv := se.acc.js.serverLimits()
 	if cfg.MaxAckPending > 0 {
-		if l := se.acc.limits.MaxAckPending; l > 0 && cfg.MaxAckPending > l {
+		if l := se.acc.lim().MaxAckPending; l > 0 && cfg.MaxAckPending > l {
 			return api.ErrConsumerMaxPendingAckExcess.With("limit", fmt.Sprint(l))
 		}
 		if l := srv.MaxAckPending; l > 0 && cfg.MaxAckPending > l {

@@ -23,6 +23,9 @@ type JetStream struct {
 	log     *slog.Logger
 	started time.Time
 
+	// addMu serializes adding accounts: at Start and, in operator mode,
+	// when the server builds an account from its JWT (jwt.go).
+	addMu    sync.Mutex
 	mu       sync.Mutex
 	accounts map[string]*account // every account whose API we serve
 	closed   bool
@@ -62,7 +65,14 @@ func Start(srv *server.Server, o Options) (*JetStream, error) {
 	if a := srv.SystemAccount(); a != nil {
 		sys = a.Name
 	}
+	// In operator mode accounts come and go with their JWTs (jwt.go).
+	srv.OnJWTAccount(js.jwtAccount)
+	js.addMu.Lock()
+	defer js.addMu.Unlock()
 	for _, name := range srv.AccountNames() {
+		if js.account(name) != nil {
+			continue // built from its JWT: jwtAccount added it
+		}
 		lim, on := o.Accounts[name]
 		if o.Accounts == nil {
 			lim, on = Unlimited, name != sys

@@ -46,7 +46,8 @@ type Options struct {
 	// limits (upstream's behaviour when no account enables it itself).
 	// A configuration file that defines accounts and enables JetStream
 	// on none of them gives an empty map: none has it, as upstream (see
-	// ResolveAccounts).
+	// ResolveAccounts). In operator mode the accounts built from JWTs
+	// get JetStream and its limits from their JWT instead (jwt.go).
 	Accounts map[string]api.AccountLimits
 	// DefaultDomains maps an account to the JetStream domain its
 	// requests to $JS.API.> go to when it has no JetStream here

@@ -20,6 +20,9 @@ type Account struct {
 	// conns counts the clients bound to the account.
 	limits atomic.Pointer[AccountLimits]
 	conns  atomic.Int32
+	// leafs counts the leaf node connections bound to the account
+	// (AddLeafNode, RemoveLeafNode).
+	leafs atomic.Int32
 	// links are the account's mappings, imports and exports; nil
 	// without any. Built in New and again by a reload, which swaps the
 	// pointer: a delivery uses the links it loaded, old or new, whole.
@@ -133,7 +136,43 @@ type AccountLimits struct {
 	MaxConnections   int
 	MaxSubscriptions int
 	MaxPayload       int
+	// MaxLeafNodes bounds the leaf node connections bound to the account
+	// on this server (an account JWT's "leaf" limit); one more is refused
+	// with the same error.
+	MaxLeafNodes int
+	// JWT: the limits come from an account JWT (operator mode), where, as
+	// upstream, 0 is a limit of zero and a negative value no limit.
+	JWT bool
 }
+
+// limit reads one limit v of l: its value and whether it limits at all.
+func (l *AccountLimits) limit(v int) (int, bool) {
+	if l.JWT {
+		return v, v >= 0
+	}
+	return v, v > 0
+}
+
+// AddLeafNode counts one more leaf node connection bound to a; it
+// reports false, counting nothing, when the account has MaxLeafNodes
+// already (the leaf node module then refuses the connection with
+// upstream's "maximum account active connections exceeded").
+func (a *Account) AddLeafNode() bool {
+	l := a.lim()
+	max, limited := l.limit(l.MaxLeafNodes)
+	if a.leafs.Add(1) > int32(max) && limited {
+		a.leafs.Add(-1)
+		return false
+	}
+	return true
+}
+
+// RemoveLeafNode counts one leaf node connection fewer; once per
+// successful AddLeafNode.
+func (a *Account) RemoveLeafNode() { a.leafs.Add(-1) }
+
+// NumLeafNodes is the number of leaf node connections bound to a.
+func (a *Account) NumLeafNodes() int { return int(a.leafs.Load()) }
 
 // lim returns the account's current limits.
 func (a *Account) lim() *AccountLimits { return a.limits.Load() }
@@ -142,8 +181,9 @@ func (a *Account) lim() *AccountLimits { return a.limits.Load() }
 // nothing, when the account is full. Every client is counted, so that a
 // reload that sets a limit finds the clients already there.
 func (a *Account) addConn() bool {
-	max := a.lim().MaxConnections
-	if max <= 0 {
+	l := a.lim()
+	max, ok := l.limit(l.MaxConnections)
+	if !ok {
 		a.conns.Add(1)
 		return true
 	}
@@ -178,7 +218,7 @@ func accountLimits(o *Options, accs map[string]*Account) (map[*Account]*AccountL
 		if acc == nil {
 			return nil, fmt.Errorf("%w: limits for undefined account %q", ErrBadOptions, name)
 		}
-		if l.MaxConnections < 0 || l.MaxSubscriptions < 0 || l.MaxPayload < 0 {
+		if !l.JWT && (l.MaxConnections < 0 || l.MaxSubscriptions < 0 || l.MaxPayload < 0 || l.MaxLeafNodes < 0) {
 			return nil, fmt.Errorf("%w: account %s: negative limit", ErrBadOptions, name)
 		}
 		out[acc] = &l

@@ -134,7 +134,7 @@ func (s *Server) closeRemovedAccounts(r *accountsReload, cs []*client) {
 func (s *Server) closeAccountExcess(r *accountsReload, cs []*client) {
 	over := map[*Account]int{}
 	for a := range r.limits {
-		if max := a.lim().MaxConnections; max > 0 {
+		if max, ok := a.lim().limit(a.lim().MaxConnections); ok {
 			if n := int(a.conns.Load()) - max; n > 0 {
 				over[a] = n
 			}

@@ -148,6 +148,9 @@ func (c *client) authenticateWith(sa *serverAuth, req *auth.Request, opts *conne
 		id, acc, viaCallout, err = c.calloutAuth(sa, req, opts, id, err) // callout.go
 	} else if err == nil {
 		acc, err = c.srv.identityAccount(id)
+		if err == nil && c.srv.op != nil {
+			id, acc, viaCallout, err = c.operatorCallout(sa, req, opts, id, acc) // callout.go
+		}
 	}
 	if err != nil {
 		return c.authViolation(sa, req, err)

@@ -87,7 +87,7 @@ func (s *Server) recheckClient(sa *serverAuth, c *client) {
 		return
 	}
 	req := b.req
-	if b.callout && sa.cfg != nil && sa.cfg.Callout != nil {
+	if b.callout && (s.op != nil || (sa.cfg != nil && sa.cfg.Callout != nil)) {
 		return // granted by the callout service, which a reload does not ask again
 	}
 	if !sa.tlsMap && (req.User != "" || req.Nkey != "") && !sa.cfg.HasUser(req) {

@@ -86,7 +86,7 @@ func needsCallout(sa *serverAuth, id *auth.Identity, err error) bool {
 func (c *client) calloutAuth(sa *serverAuth, req *auth.Request, opts *connectOpts, id *auth.Identity, err error) (*auth.Identity, *Account, bool, error) {
 	viaCallout := needsCallout(sa, id, err)
 	if viaCallout {
-		id, err = c.callout(sa, req, opts)
+		id, err = c.callout(sa, sa.cfg.Callout, req, opts)
 	}
 	if err != nil {
 		return nil, nil, false, err
@@ -106,9 +106,8 @@ func (c *client) calloutAuth(sa *serverAuth, req *auth.Request, opts *connectOpt
 // callout asks the callout service of sa about req and returns the
 // identity it grants. It runs on the client's read goroutine, which it
 // blocks for at most the auth timeout.
-func (c *client) callout(sa *serverAuth, req *auth.Request, opts *connectOpts) (*auth.Identity, error) {
+func (c *client) callout(sa *serverAuth, co *auth.Callout, req *auth.Request, opts *connectOpts) (*auth.Identity, error) {
 	s := c.srv
-	co := sa.cfg.Callout
 	if s.LookupAccount(co.Account) == nil {
 		text := "No valid account " + strconv.Quote(co.Account) + " for auth callout request: account missing"
 		s.log.Warn(text)
@@ -148,7 +147,12 @@ func (c *client) callout(sa *serverAuth, req *auth.Request, opts *connectOpts) (
 	if err != nil {
 		return nil, err
 	}
-	id, err := ex.Decide(resp, func(name string) bool { return s.LookupAccount(name) != nil })
+	var id *auth.Identity
+	if s.op != nil {
+		id, err = ex.DecideJWT(resp, jwtAccounts{s})
+	} else {
+		id, err = ex.Decide(resp, func(name string) bool { return s.LookupAccount(name) != nil })
+	}
 	if err != nil {
 		s.log.Warn(err.Error())
 		return nil, err
@@ -244,6 +248,39 @@ func (l *calloutLink) deliver(m *Msg) {
 	case ch <- append([]byte(nil), m.Data...):
 	default:
 	}
+}
+
+// operatorCallout completes a user JWT's authentication (id, into acc)
+// in operator mode: when acc's JWT has an authorization section and the
+// user is not one of its auth_users, the callout service of acc decides,
+// as upstream. It reports whether the identity came from the callout.
+func (c *client) operatorCallout(sa *serverAuth, req *auth.Request, opts *connectOpts, id *auth.Identity, acc *Account) (*auth.Identity, *Account, bool, error) {
+	s := c.srv
+	ac := s.op.cached(acc.Name)
+	if ac == nil || ac.Callout == nil {
+		return id, acc, false, nil
+	}
+	co := ac.Callout
+	via := !co.IsAuthUser(id.Name)
+	if via {
+		nid, err := c.callout(sa, co, req, opts)
+		if err != nil {
+			return nil, nil, false, err
+		}
+		nacc, err := s.identityAccount(nid)
+		if err != nil {
+			return nil, nil, false, err
+		}
+		id, acc = nid, nacc
+		if acc.Name != co.Account {
+			return id, acc, true, nil
+		}
+	}
+	id, err := withCalloutDeny(id)
+	if err != nil {
+		return nil, nil, false, err
+	}
+	return id, acc, via, nil
 }
 
 // withCalloutDeny returns id with publishing to $SYS.REQ.USER.AUTH

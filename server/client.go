@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"encoding/json"
@@ -250,7 +251,7 @@ type client struct {
 
 	// jwtTimer closes the client when its user JWT expires; jwtMaxSubs
 	// is the user JWT's subscription limit, jwtMaxPayload its payload
-	// limit (0: none). operator.go.
+	// limit (0: none; jwtMaxSubs -1: a limit of zero). operator.go.
 	jwtTimer      *time.Timer
 	jwtMaxSubs    int
 	jwtMaxPayload int
@@ -874,7 +875,7 @@ func (c *client) processSub(f *protocol.Frame) error {
 		c.mu.Unlock()
 		return errAlreadyClosed
 	}
-	if max := c.maxSubs(); max > 0 && len(c.subs) >= max {
+	if max := c.maxSubs(); max >= 0 && len(c.subs) >= max {
 		c.mu.Unlock()
 		c.srv.log.Error(c.logPrefix() + " - maximum subscriptions exceeded")
 		c.sendErr(errTextMaxSubs)
@@ -928,14 +929,21 @@ func (c *client) processSub(f *protocol.Frame) error {
 }
 
 // maxSubs is the client's subscription limit: the server's, or the
-// account's when lower; 0 is none.
+// account's or user JWT's when lower; negative is none (an account JWT
+// may limit to 0).
 func (c *client) maxSubs() int {
 	n := int(c.srv.maxSubs.Load())
-	if a := c.acc.lim().MaxSubscriptions; a > 0 && (n <= 0 || a < n) {
+	if n <= 0 {
+		n = -1
+	}
+	l := c.acc.lim()
+	if a, ok := l.limit(l.MaxSubscriptions); ok && (n < 0 || a < n) {
 		n = a
 	}
-	if u := c.jwtMaxSubs; u > 0 && (n <= 0 || u < n) {
+	if u := c.jwtMaxSubs; u > 0 && (n < 0 || u < n) {
 		n = u
+	} else if u < 0 {
+		n = 0 // the user JWT allows no subscription
 	}
 	return n
 }
@@ -1062,11 +1070,18 @@ func (s *Server) deliverRouted(pc *pubCtx, from *client, origin ConnKind, acc *A
 		}
 	}
 	r := acc.sl.MatchBytes(subject)
-	pc.deliverPlain(r.Plain, from, nil, subject, reply, hdrLen, payload)
+	// A JetStream delivery to a requester here (Session.PublishAs on
+	// another server) carries the subject to present after '@' in its
+	// acknowledgement reply; links get it as it came.
+	shown, shownReply := subject, reply
+	if d, rr, ok := splitDeliver(reply); ok {
+		shown, shownReply = d, rr
+	}
+	pc.deliverPlain(r.Plain, from, nil, shown, shownReply, hdrLen, payload)
 	if len(queues) > 0 {
 		for i := range r.Queues {
 			if g := &r.Queues[i]; namedQueue(queues, g.Name) {
-				pc.deliverQueue(g.Members, from, nil, subject, reply, hdrLen, payload)
+				pc.deliverQueue(g.Members, from, nil, shown, shownReply, hdrLen, payload)
 			}
 		}
 	}
@@ -1077,6 +1092,31 @@ func (s *Server) deliverRouted(pc *pubCtx, from *client, origin ConnKind, acc *A
 			pc.sendRoutes(acc, subject, reply, hdrLen, payload)
 		}
 	}
+}
+
+// jsAckPrefix starts the acknowledgement subjects of JetStream deliveries.
+var jsAckPrefix = []byte("$JS.ACK.")
+
+// splitDeliver splits a JetStream acknowledgement reply with the
+// presented subject appended ("$JS.ACK.<8 tokens>@<subject>", as
+// upstream sends a consumer's delivery over a route or a leaf node
+// connection) into the subject and the reply.
+func splitDeliver(reply []byte) (subject, ack []byte, ok bool) {
+	if !bytes.HasPrefix(reply, jsAckPrefix) {
+		return nil, nil, false
+	}
+	dots := 0
+	for i, b := range reply {
+		switch b {
+		case '.':
+			dots++
+		case '@':
+			if dots >= 8 && i+1 < len(reply) {
+				return reply[i+1:], reply[:i], true
+			}
+		}
+	}
+	return nil, nil, false
 }
 
 // deliverPlain delivers to every plain subscription in subs but skip's,
@@ -1100,15 +1140,16 @@ func (pc *pubCtx) deliverPlain(subs []*subscription, back, skip *client, subject
 // deliverQueue gives a message to one member of a queue group: a local
 // one (not skip's) that takes it, starting at a random member, else a
 // link's that pc.origin may be forwarded to (not back), chosen weighted
-// by its count. It reports whether a member got it.
+// by its count (a QueueLast link's only when no other link has one).
+// It reports whether a member got it.
 func (pc *pubCtx) deliverQueue(members []*subscription, back, skip *client, subject, reply []byte, hdrLen int, payload []byte) bool {
 	n := len(members)
 	start := 0
 	if n > 1 {
 		start = rand.IntN(n)
 	}
-	var remote *subscription // a link's member, weighted by its count
-	var weights int32
+	var remote, last *subscription // a link's member, weighted by its count
+	var weights, lastWeights int32
 	for j := range n {
 		sub := members[(start+j)%n]
 		if sub.remote != nil {
@@ -1116,6 +1157,14 @@ func (pc *pubCtx) deliverQueue(members []*subscription, back, skip *client, subj
 				continue
 			}
 			w := max(sub.remote.weight.Load(), 1)
+			if sub.remote.last {
+				// A QueueLast link's member: only when there is no other.
+				lastWeights += w
+				if last == nil || rand.Int32N(lastWeights) < w {
+					last = sub
+				}
+				continue
+			}
 			weights += w
 			if remote == nil || rand.Int32N(weights) < w {
 				remote = sub
@@ -1128,6 +1177,9 @@ func (pc *pubCtx) deliverQueue(members []*subscription, back, skip *client, subj
 		if pc.deliver(sub, subject, reply, hdrLen, payload) {
 			return true
 		}
+	}
+	if remote == nil {
+		remote = last
 	}
 	if remote != nil {
 		pc.addRoute(remote.client, remote.remote.qb)

@@ -120,8 +120,10 @@
 //     (ConnRoute, ConnGateway, ConnLeaf), its LinkEncoder (RouteEncoder
 //     writes RMSG/HMSG; a leaf kind brings LMSG), its ForwardPolicy (zero
 //     is DefaultForwardPolicy(Kind)), the texts of its own close reasons
-//     (numbered from LinkKindReason) and OnClose. The core starts the
-//     link's writer goroutine; the caller keeps the read side.
+//     (numbered from LinkKindReason), OnClose, and QueueLast for a kind
+//     whose queue members are the last choice of a group (gateways: a
+//     member in the local cluster first). The core starts the link's
+//     writer goroutine; the caller keeps the read side.
 //  2. Hears of interest through AddInterestListener, which replays the
 //     existing interest atomically with the registration and then reports
 //     every change, local or held by any link, with its origin (ConnClient,
@@ -142,6 +144,8 @@
 //     subscribers, and to the links whose forwarding policy admits the
 //     link's kind as origin (never back to the same link): routes admit
 //     none from routes, so a message crosses one route at most.
+//     LocalInterest tells whether anything but links of the kind wants a
+//     subject (a gateway answers "no interest" when nothing does).
 //  5. Writes its own protocol (PING, INFO, RS+) with Write; Flush only for
 //     a last -ERR before closing.
 //  6. Closes with Close(reason): the link's interest leaves the sublists
@@ -342,10 +346,13 @@
 // curve key in callout.go, its protocol in package auth), operator mode
 // (operator.go: Options.Operator, the AccountResolver seam with
 // MemoryResolver, accounts built from their JWTs on first use,
-// UpdateAccountClaims, ResolveAccount; operator_resolver.go: the
-// ResolverStarter and ResolverCloser capabilities a resolver may have,
-// Trust, AccountClaims, RemoveAccountClaims and
-// resolver_pinned_accounts), the monitoring registry and the core's own documents
+// UpdateAccountClaims, ResolveAccount, OnJWTAccount through which
+// JetStream learns of JWT accounts and their JetStream limits,
+// the account JWT's leaf limit as MaxLeafNodes; the account JWT's auth
+// callout in callout.go; operator_resolver.go: the ResolverStarter and
+// ResolverCloser capabilities a resolver may have, Trust,
+// AccountClaims, RemoveAccountClaims and resolver_pinned_accounts),
+// the monitoring registry and the core's own documents
 // (snapshot*.go, connz.go, system.go) and the lifecycle (server.go).
 // Packages of their own in this module:
 //

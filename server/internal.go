@@ -191,7 +191,7 @@ func (c *client) addInProcSub(sub *subscription, sidSeq *uint64, limit bool) err
 		c.mu.Unlock()
 		return ErrClosed
 	}
-	if max := c.maxSubs(); limit && max > 0 && len(c.subs) >= max {
+	if max := c.maxSubs(); limit && max >= 0 && len(c.subs) >= max {
 		c.mu.Unlock()
 		return ErrTooManySubs
 	}

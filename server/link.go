@@ -40,6 +40,7 @@ type Link struct {
 	forward ForwardPolicy
 	reasons []string
 	onClose func(LinkCloseReason)
+	last    bool
 	// Reader-owned cache of the last account a routed message named.
 	lastAccName string
 	lastAcc     *Account
@@ -78,7 +79,7 @@ func (s *Server) NewLink(nc net.Conn, cfg LinkConfig) (*Link, error) {
 	}
 	c.setLogPrefix(net.JoinHostPort(c.host, strconv.Itoa(c.port)) + " - " + connKindTags[cfg.Kind] + ":" + strconv.FormatUint(c.cid, 10))
 	c.traceOn = s.log.Enabled(context.Background(), LevelTrace) // messages sent, with -V
-	l := &Link{c: c, kind: cfg.Kind, enc: cfg.Encoder, forward: cfg.Forward, reasons: cfg.Reasons, onClose: cfg.OnClose}
+	l := &Link{c: c, kind: cfg.Kind, enc: cfg.Encoder, forward: cfg.Forward, reasons: cfg.Reasons, onClose: cfg.OnClose, last: cfg.QueueLast}
 	c.link = l
 	s.mu.Lock()
 	if s.shutdown {
@@ -252,7 +253,7 @@ func (l *Link) AddRemoteSub(account, subject, queue []byte, weight int32) error 
 		c.mu.Unlock()
 		return nil
 	}
-	sub := &subscription{client: c, subject: string(subject), queue: string(queue), sid: []byte(key), remote: &remoteSub{acc: acc, link: l, forward: l.forward, filter: c.linkFilter}}
+	sub := &subscription{client: c, subject: string(subject), queue: string(queue), sid: []byte(key), remote: &remoteSub{acc: acc, link: l, forward: l.forward, filter: c.linkFilter, last: l.last}}
 	if len(queue) > 0 {
 		sub.remote.qb = []byte(sub.queue)
 	}
@@ -311,6 +312,31 @@ func (l *Link) RemoveRemoteSub(account, subject, queue []byte) {
 	if sub != nil {
 		l.removeSub(sub)
 	}
+}
+
+// LocalInterest reports whether account has interest in subject other
+// than that of links of l's kind: local subscriptions, and the interest
+// of links of other kinds (a gateway answers "no interest" to its peer
+// when this is false). An unknown account has none.
+func (l *Link) LocalInterest(account, subject []byte) bool {
+	acc := l.c.srv.lookupAccountBytes(account)
+	if acc == nil {
+		return false
+	}
+	r := acc.sl.MatchBytes(subject)
+	for _, sub := range r.Plain {
+		if sub.remote == nil || sub.remote.link.kind != l.kind {
+			return true
+		}
+	}
+	for i := range r.Queues {
+		for _, sub := range r.Queues[i].Members {
+			if sub.remote == nil || sub.remote.link.kind != l.kind {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // NumRemoteSubs returns the number of interests the peer registered.
@@ -625,6 +651,8 @@ type remoteSub struct {
 	// filter is the link's LinkFilter when the interest was registered;
 	// it never changes afterwards, so publishers read it without a lock.
 	filter LinkFilter
+	// last is the link's LinkConfig.QueueLast.
+	last bool
 }
 
 // allows reports whether a message on subject may go to this interest.

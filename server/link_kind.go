@@ -132,6 +132,11 @@ type LinkConfig struct {
 	// OnClose, if not nil, runs once when the link closes, on the
 	// goroutine that closed it; it must not block.
 	OnClose func(LinkCloseReason)
+	// QueueLast makes the link's queue members the last choice of a
+	// queue group: one is picked only when no local member and no
+	// member of a link without QueueLast is there (a gateway: members
+	// in the local cluster first, as upstream).
+	QueueLast bool
 }
 
 // LinkCloseReason says why a link closed. The values below LinkKindReason

@@ -133,6 +133,86 @@ type operatorState struct {
 	// expiry closes the clients of an account when its JWT expires, by
 	// public key. Guarded by Server.reloadMu.
 	expiry map[string]*time.Timer
+	// listeners are the OnJWTAccount functions, guarded by mu.
+	listeners []func(string, map[string]AccountJetStreamLimits)
+}
+
+// AccountJetStreamLimits are the JetStream limits of an account JWT (or
+// of one of its tiers), as upstream applies them: -1 means no limit,
+// MaxMemory or MaxStore 0 no storage of that kind.
+type AccountJetStreamLimits struct {
+	MaxMemory, MaxStore, MaxStreams, MaxConsumers int64
+	MaxAckPending                                 int64
+	MemoryMaxStreamBytes, StoreMaxStreamBytes     int64
+	MaxBytesRequired                              bool
+}
+
+// jsTiers converts an account JWT's JetStream limits.
+func jsTiers(ac *auth.Account) map[string]AccountJetStreamLimits {
+	if ac.Limits.JetStream == nil {
+		return nil
+	}
+	out := make(map[string]AccountJetStreamLimits, len(ac.Limits.JetStream))
+	for t, l := range ac.Limits.JetStream {
+		out[t] = AccountJetStreamLimits(l)
+	}
+	return out
+}
+
+// OnJWTAccount registers fn (JetStream's) to learn of the accounts built
+// from JWTs in operator mode: it is called once for every account built
+// before, at once, then for each account the server builds from its JWT
+// (before the client that needed it is admitted) and each new JWT
+// applied to one (UpdateAccountClaims). tiers are the JWT's JetStream
+// limits by tier ("" untiered, "R1"...), nil when the JWT does not enable
+// JetStream. Calls are serialized; fn may Attach sessions. Outside
+// operator mode fn is never called.
+func (s *Server) OnJWTAccount(fn func(account string, tiers map[string]AccountJetStreamLimits)) {
+	op := s.op
+	if op == nil {
+		return
+	}
+	s.jwtListenMu.Lock()
+	defer s.jwtListenMu.Unlock()
+	op.mu.Lock()
+	op.listeners = append(op.listeners, fn)
+	built := maps.Clone(op.claims)
+	op.mu.Unlock()
+	for _, pub := range slices.Sorted(maps.Keys(built)) {
+		fn(pub, jsTiers(built[pub]))
+	}
+}
+
+// JWTAccountJetStream reports whether the account name was built from a
+// JWT (operator mode) and, if so, its JetStream limits by tier (nil when
+// its JWT does not enable JetStream).
+func (s *Server) JWTAccountJetStream(name string) (map[string]AccountJetStreamLimits, bool) {
+	if s.op == nil {
+		return nil, false
+	}
+	ac := s.op.cached(name)
+	if ac == nil {
+		return nil, false
+	}
+	return jsTiers(ac), true
+}
+
+// notifyJWTAccounts tells the OnJWTAccount listeners of the accounts of
+// loaded. s.reloadMu is not held.
+func (s *Server) notifyJWTAccounts(loaded map[string]*auth.Account) {
+	s.jwtListenMu.Lock()
+	defer s.jwtListenMu.Unlock()
+	s.op.mu.RLock()
+	ls := slices.Clone(s.op.listeners)
+	s.op.mu.RUnlock()
+	if len(ls) == 0 {
+		return
+	}
+	for _, pub := range slices.Sorted(maps.Keys(loaded)) {
+		for _, fn := range ls {
+			fn(pub, jsTiers(loaded[pub]))
+		}
+	}
 }
 
 // setupOperator validates o's operator mode and sets it up; it runs in
@@ -227,15 +307,18 @@ func (s *Server) jwtAccount(pub string) (*auth.Account, error) {
 		return ac, nil
 	}
 	s.reloadMu.Lock()
-	defer s.reloadMu.Unlock()
 	if ac := op.cached(pub); ac != nil {
+		s.reloadMu.Unlock()
 		return ac, nil
 	}
 	loaded := map[string]*auth.Account{}
 	if err := s.fetchAccount(pub, loaded, 0); err != nil {
+		s.reloadMu.Unlock()
 		return nil, err
 	}
 	s.installAccounts(loaded)
+	s.reloadMu.Unlock()
+	s.notifyJWTAccounts(loaded)
 	return loaded[pub], nil
 }
 
@@ -498,16 +581,24 @@ func cmpOr(a, b string) string {
 	return b
 }
 
-// jwtLimits are the server's limits for an account JWT's: JWT limits are
-// -1 for none, the server's 0.
+// jwtLimits are the server's limits for an account JWT's: as upstream,
+// -1 is no limit and 0 a limit of zero (connections, subscriptions, leaf
+// nodes). A payload limit of 0, which upstream applies to every
+// non-empty message, is not applied: the parser has no such limit.
+// The JWT's data limit is not enforced, as upstream does not.
 func jwtLimits(l *auth.AccountLimits) AccountLimits {
-	pos := func(v int64) int {
-		if v <= 0 || v > 1<<31-1 {
-			return 0
+	lim := func(v int64) int {
+		if v < 0 || v > 1<<31-1 {
+			return -1
 		}
 		return int(v)
 	}
-	return AccountLimits{MaxConnections: pos(l.Conn), MaxSubscriptions: pos(l.Subs), MaxPayload: pos(l.Payload)}
+	pay := lim(l.Payload)
+	if pay == 0 {
+		pay = -1
+	}
+	return AccountLimits{MaxConnections: lim(l.Conn), MaxSubscriptions: lim(l.Subs), MaxPayload: pay,
+		MaxLeafNodes: lim(l.LeafNodeConn), JWT: true}
 }
 
 // UpdateAccountClaims applies a new JWT to an account built from its JWT
@@ -548,6 +639,7 @@ func (s *Server) UpdateAccountClaims(token string) error {
 	s.installAccounts(loaded)
 	acc := s.LookupAccount(ac.PublicKey)
 	s.reloadMu.Unlock()
+	s.notifyJWTAccounts(loaded)
 	if acc == nil {
 		return nil
 	}
@@ -587,7 +679,10 @@ func (c *client) bindJWTUser(u *auth.JWTUser) {
 		return
 	}
 	c.jwtMaxSubs = 0
-	if u.MaxSubs > 0 && u.MaxSubs < 1<<31 {
+	switch {
+	case u.MaxSubs == 0: // as upstream, 0 allows none (-1 is no limit)
+		c.jwtMaxSubs = -1
+	case u.MaxSubs > 0 && u.MaxSubs < 1<<31:
 		c.jwtMaxSubs = int(u.MaxSubs)
 	}
 	c.jwtMaxPayload = 0

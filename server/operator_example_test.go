@@ -51,3 +51,44 @@ func ExampleMemoryResolver() {
 	fmt.Println(s.LookupAccount(accPub) != nil)
 	// Output: true
 }
+
+// OnJWTAccount tells a module (JetStream) of every account the server
+// builds from its JWT, with the JWT's JetStream limits by tier.
+func ExampleServer_OnJWTAccount() {
+	opKP, _ := nkeys.CreateOperator()
+	opPub, _ := opKP.PublicKey()
+	opJWT, _ := jwt.NewOperatorClaims(opPub).Encode(opKP)
+	op, _ := auth.DecodeOperator(opJWT)
+
+	accKP, _ := nkeys.CreateAccount()
+	accPub, _ := accKP.PublicKey()
+	ac := jwt.NewAccountClaims(accPub)
+	ac.Limits.JetStreamLimits = jwt.JetStreamLimits{MemoryStorage: 1 << 20, DiskStorage: -1, Streams: 10, Consumer: -1}
+	accJWT, _ := ac.Encode(opKP)
+
+	s, err := server.New(server.Options{
+		Port: server.RandomPort,
+		Operator: &server.OperatorOptions{
+			Operators: []*auth.Operator{op},
+			Resolver:  server.NewMemoryResolver(map[string]string{accPub: accJWT}),
+		},
+	})
+	if err != nil {
+		panic(err)
+	}
+	if err := s.Start(); err != nil {
+		panic(err)
+	}
+	defer s.Shutdown(context.Background())
+	s.OnJWTAccount(func(account string, tiers map[string]server.AccountJetStreamLimits) {
+		if account == accPub {
+			fmt.Println(tiers[""].MaxMemory, tiers[""].MaxStreams)
+		}
+	})
+	// The account is built, and the listener called, when it is first
+	// needed.
+	if _, err := s.ResolveAccount(accPub); err != nil {
+		panic(err)
+	}
+	// Output: 1048576 10
+}

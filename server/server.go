@@ -72,6 +72,9 @@ type Server struct {
 	reloadMu sync.Mutex
 	// op is operator mode (operator.go); nil without. Set in New.
 	op *operatorState
+	// jwtListenMu serializes the calls of OnJWTAccount listeners
+	// (operator.go).
+	jwtListenMu sync.Mutex
 	// reloader is what ReloadConfig runs (SetReloader).
 	reloader reloader
 

@@ -273,11 +273,15 @@ func (sess *Session) authenticate(s *Server, opts *SessionOptions, hasCreds bool
 		// What a reload checks again (auth_reload.go).
 		c.bound = &authBinding{req: req, sa: sa, id: id, callout: viaCallout}
 	}
-	if !acc.addConn() {
-		return errors.New("server: " + errTextMaxAccountConns + " - Account: " + acc.Name)
+	// Internal sessions (JetStream, system services) are not counted
+	// against the account's connection limit, as upstream.
+	if c.userConn() {
+		if !acc.addConn() {
+			return errors.New("server: " + errTextMaxAccountConns + " - Account: " + acc.Name)
+		}
+		c.accCounted = true
 	}
 	c.acc = acc
-	c.accCounted = true
 	c.authUser = id.Name
 	c.sess.setPerms(c, id.Checker, auth.NewReplies(id.Checker.Response()))
 	return nil
@@ -813,8 +817,8 @@ func (s *Server) appendSessions(list []*client, cid uint64) []*client {
 // PublishAs delivers a message to the local subscriptions of the
 // session's account that match to, presenting it under subject in their
 // MSG (as JetStream consumers deliver a stored message to an inbox or a
-// deliver subject under the subject it was stored on). Links are not
-// told: to is a local destination. Permissions are not checked (the
+// deliver subject under the subject it was stored on). Links get it on
+// to, the subject after '@' in the reply (upstream's form). Permissions are not checked (the
 // sessions that use it are bound to an account). Errors as Publish.
 func (sess *Session) PublishAs(to, subject, reply string, hdr, data []byte) error {
 	c := sess.c
@@ -854,12 +858,18 @@ func (sess *Session) PublishAs(to, subject, reply string, hdr, data []byte) erro
 	for i := range r.Queues {
 		pc.queueDone(pc.deliverQueue(r.Queues[i].Members, nil, skip, subj, rep, hdrLen, payload))
 	}
-	for i := range pc.routes {
-		pc.routes[i].c = nil
-		clear(pc.routes[i].queues)
-		pc.routes[i].queues = pc.routes[i].queues[:0]
+	if len(pc.routes) > 0 {
+		// A link (a requester on another server, a leaf node) gets it on
+		// to, with the subject it is presented under after '@' in the
+		// reply, as upstream's JetStream sends it; the server at the
+		// other end presents it so (deliverRouted).
+		wire := rep
+		if len(rep) > 0 {
+			wire = make([]byte, 0, len(rep)+1+len(subj))
+			wire = append(append(append(wire, rep...), '@'), subj...)
+		}
+		pc.sendRoutes(c.acc, []byte(to), wire, hdrLen, payload)
 	}
-	pc.routes = pc.routes[:0]
 	pc.flushSignals()
 	pc.flushStats(&c.srv.stats)
 	refused := pc.refused

@@ -274,7 +274,9 @@ func (s *Server) Accountz(opts *snapshot.AccountzOptions) (*snapshot.Accountz, e
 	if cs := s.accountCounts()[a.Name]; cs != nil {
 		n = cs.Conns
 	}
-	return mondoc.AccountDetail(s.id, s.systemAccountName(), a.Name, a.sl.Stats(), n, s.startTime), nil
+	az := mondoc.AccountDetail(s.id, s.systemAccountName(), a.Name, a.sl.Stats(), n, s.startTime)
+	az.Account.LeafCnt = a.NumLeafNodes()
+	return az, nil
 }
 
 // AccountStatz returns the /accstatz snapshot.
@@ -283,7 +285,7 @@ func (s *Server) AccountStatz(opts *snapshot.AccountStatzOptions) (*snapshot.Acc
 	accs := s.accountList()
 	use := make([]mondoc.AccountUse, len(accs))
 	for i, a := range accs {
-		use[i] = mondoc.AccountUse{Name: a.Name, NumSubs: uint32(a.numSubscriptionsUpstream()), Clients: counts[a.Name], Closed: closed[a.Name]}
+		use[i] = mondoc.AccountUse{Name: a.Name, NumSubs: uint32(a.numSubscriptionsUpstream()), Clients: counts[a.Name], Closed: closed[a.Name], Leafs: a.NumLeafNodes()}
 	}
 	return mondoc.AccountStatz(s.id, opts, use), nil
 }

@@ -3,6 +3,7 @@ package websocket
 import (
 	"bytes"
 	"io"
+	mrand "math/rand/v2"
 	"net"
 	"strconv"
 	"testing"
@@ -296,5 +297,92 @@ func BenchmarkLoopback(b *testing.B) {
 			cc.Close()
 			<-done
 		})
+	}
+}
+
+// newClientTestConn is the client end of a connection writing to nc,
+// masking its frames unless noMask.
+func newClientTestConn(nc net.Conn, compress, noMask bool) *Conn {
+	c := newTestConn(nc, compress, 0)
+	c.client, c.noMask = true, noMask
+	c.rng = mrand.NewChaCha8([32]byte{1})
+	return c
+}
+
+// BenchmarkClientWrite measures the client end's writes: masked (copied
+// and XORed behind the header) and unmasked (Nats-No-Masking).
+func BenchmarkClientWrite(b *testing.B) {
+	for _, c := range benchCases {
+		for _, noMask := range []bool{false, true} {
+			name := c.name + "-masked"
+			if noMask {
+				name = c.name + "-nomask"
+			}
+			b.Run(name, func(b *testing.B) {
+				conn := newClientTestConn(&discardConn{data: []byte{0}}, c.compress, noMask)
+				p := benchPayload(c.size)
+				b.ReportAllocs()
+				b.SetBytes(int64(c.size))
+				for b.Loop() {
+					if _, err := conn.Write(p); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
+	}
+}
+
+// TestClientWriteAllocs: the client's masked writes allocate nothing once
+// its buffer has grown.
+func TestClientWriteAllocs(t *testing.T) {
+	if raceEnabled {
+		t.Skip("sync.Pool drops items under the race detector")
+	}
+	for _, c := range benchCases {
+		conn := newClientTestConn(&discardConn{data: []byte{0}}, c.compress, false)
+		p := benchPayload(c.size)
+		write := func() {
+			if _, err := conn.Write(p); err != nil {
+				t.Fatal(err)
+			}
+		}
+		write()
+		if n := testing.AllocsPerRun(50, write); n != 0 {
+			t.Errorf("%s: %v allocations per masked write", c.name, n)
+		}
+	}
+}
+
+// TestClientFramesMasked: what the client end writes, unmasked by an
+// independent reader, is what it was given, and every frame is masked.
+func TestClientFramesMasked(t *testing.T) {
+	fc := &fakeConn{r: bytes.NewReader(nil)}
+	c := newClientTestConn(fc, false, false)
+	p := benchPayload(70000)
+	for _, n := range []int{1, 125, 126, 5000, 70000} {
+		fc.w.Reset()
+		if _, err := c.Write(p[:n]); err != nil {
+			t.Fatal(err)
+		}
+		w := fc.w.Bytes()
+		if w[0] != 0x82 || w[1]&0x80 == 0 {
+			t.Fatalf("size %d: header % x", n, w[:2])
+		}
+		hl := 2
+		switch w[1] & 0x7f {
+		case 126:
+			hl += 2
+		case 127:
+			hl += 8
+		}
+		key, payload := w[hl:hl+4], w[hl+4:]
+		got := make([]byte, len(payload))
+		for i := range payload {
+			got[i] = payload[i] ^ key[i%4]
+		}
+		if !bytes.Equal(got, p[:n]) {
+			t.Fatalf("size %d: unmasked payload differs", n)
+		}
 	}
 }

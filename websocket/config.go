@@ -86,6 +86,17 @@ type Config struct {
 	// does for NATS clients (it answers "mqtt" on its MQTT path only).
 	Subprotocols []string
 
+	// AllowNoMasking, if set, is asked about every request that carries
+	// NoMaskingHeader: true (upstream's leaf nodes send it when
+	// ws_no_masking is set): when it returns true the server answers the
+	// header and accepts unmasked frames from that client (masked ones
+	// still work). Nil, or false, answers nothing and requires masked
+	// frames, as RFC 6455 does. Upstream honours the header on the
+	// /leafnode path; a server does the same by checking r.URL.Path. It is
+	// called from the handshake goroutines, possibly concurrently, before
+	// CheckRequest.
+	AllowNoMasking func(r *http.Request) bool
+
 	// CheckRequest, if set, is called with every request that passed the
 	// protocol and origin checks, before the server answers. A non-nil
 	// error rejects the request with 403, or with the Status of a

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"math"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"sync"
@@ -30,16 +31,25 @@ const (
 	closeTimeout = time.Second
 )
 
-// Conn is a server-side WebSocket connection. It is a net.Conn whose byte
+// Conn is a WebSocket connection, the server's end (from a Listener) or
+// the client's (from Dial or ClientHandshake). It is a net.Conn whose byte
 // stream is the concatenated payload of the messages: Read returns the data
 // of binary and text messages in order, whatever their fragmentation, and
 // Write sends each call as one binary message.
 type Conn struct {
 	nc          net.Conn
 	req         *http.Request
+	resp        *http.Response // the handshake answer, client side
 	subprotocol string
 	compress    bool  // permessage-deflate negotiated
 	maxFrame    int64 // <= 0: no limit on a data frame
+	// client: this is the client's end, which must read unmasked frames
+	// and masks what it writes unless noMask.
+	client bool
+	// noMask: the client asked for and got Nats-No-Masking: the client
+	// sends unmasked frames, which the server accepts.
+	noMask bool
+	rng    *rand.ChaCha8 // masking keys (client side, masked writes), under wmu
 
 	closing atomic.Bool
 	pending atomic.Int64 // PendingBytes, stored by the reader
@@ -50,6 +60,7 @@ type Conn struct {
 	rerr     error   // sticky: every later Read returns it
 	rem      int64   // payload bytes of the current data frame not yet read
 	key      [4]byte // its masking key
+	masked   bool    // the current frame is masked
 	kpos     int     // offset in key for the next payload byte
 	fin      bool    // the current data frame ends its message
 	frag     bool    // a message is open: the next data frame is a continuation
@@ -76,6 +87,44 @@ type Conn struct {
 	iov       [][]byte     // header + large payload buffers
 	bufs      net.Buffers  // what of iov is left to write
 	zbuf      appendWriter // compressed payload
+	mbuf      []byte       // masking scratch (client end), maskChunk bytes
+	one       [1][]byte    // a single payload as a batch
+	// wrapped is the layer WrapTransport put between the framing and nc
+	// (read through br, written here); nil: none. Set with rmu and wmu.
+	wrapped io.ReadWriter
+}
+
+// ErrInsideMessage is returned by WrapTransport when a message is being
+// read: the layer can only start between two.
+var ErrInsideMessage = errors.New("websocket: inside a message")
+
+// WrapTransport puts a layer between the WebSocket framing and the
+// connection from the next frame on, in both directions: wrap gets r,
+// which reads what arrives after the last frame read (what the Conn
+// buffered of it first), and the connection, to write to; frames are
+// then read from and written to what wrap returns. Deadlines, addresses,
+// NetConn and Close stay the connection's. A wrapping layer with
+// WriteBuffers([][]byte) (int64, error) gets a large frame's header and
+// payload in one call.
+//
+// NATS leaf nodes use it for S2 compression, which upstream nats-server
+// applies beneath the framing of a leaf node connection over WebSocket.
+// Call it between messages, with no Read or Write in progress, at a
+// point of the protocol where the peer has not sent anything past the
+// switch yet (what the Conn buffered must be the layer's). It fails with
+// ErrInsideMessage in the middle of a message.
+func (c *Conn) WrapTransport(wrap func(r io.Reader, nc net.Conn) io.ReadWriter) error {
+	c.rmu.Lock()
+	defer c.rmu.Unlock()
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	if c.rem > 0 || c.frag || c.inf != nil || c.zcp != nil {
+		return ErrInsideMessage
+	}
+	rw := wrap(c.br, c.nc)
+	c.wrapped = rw
+	c.br = bufio.NewReaderSize(rw, readBufferSize)
+	return nil
 }
 
 // appendWriter is an io.Writer appending to a slice it owns.
@@ -271,7 +320,7 @@ func (c *Conn) readPayload(q []byte) (int, error) {
 		return 0, c.ioError(err, false)
 	}
 	q = q[:n]
-	c.kpos = maskBytes(c.key, c.kpos, q)
+	c.unmask(q)
 	c.rem -= int64(n)
 	if c.text && !c.utf.feed(q) {
 		return 0, c.fail(StatusInvalidPayloadData, "invalid UTF-8 in text message")
@@ -293,7 +342,10 @@ func (c *Conn) frameBuffered() bool {
 		return false
 	}
 	h, _ := c.br.Peek(2)
-	need := 2 + 4
+	need := 2
+	if h[1]&maskBit != 0 {
+		need += 4
+	}
 	switch n := int(h[1] & 0x7F); {
 	case h[0]&0x08 != 0:
 		need += n // control frame; an invalid length fails without reading
@@ -332,8 +384,10 @@ func (c *Conn) nextFrame() error {
 		return c.fail(StatusProtocolError, "unexpected RSV1 bit")
 	case op != opContinuation && op != opText && op != opBinary && op != opClose && op != opPing && op != opPong:
 		return c.fail(StatusProtocolError, "unknown opcode")
-	case b1&maskBit == 0:
+	case b1&maskBit == 0 && !c.client && !c.noMask:
 		return c.fail(StatusProtocolError, "client frame not masked")
+	case b1&maskBit != 0 && c.client:
+		return c.fail(StatusProtocolError, "server frame masked")
 	case control && !fin:
 		return c.fail(StatusProtocolError, "fragmented control frame")
 	case control && n > maxControlPayload:
@@ -343,7 +397,11 @@ func (c *Conn) nextFrame() error {
 	case (op == opText || op == opBinary) && c.frag:
 		return c.fail(StatusProtocolError, "new message inside a fragmented one")
 	}
-	hlen := 2 + 4
+	masked := b1&maskBit != 0
+	hlen := 2
+	if masked {
+		hlen += 4
+	}
 	switch n {
 	case 126:
 		hlen += 2
@@ -356,9 +414,10 @@ func (c *Conn) nextFrame() error {
 		if err != nil {
 			return c.ioError(err, false)
 		}
-		copy(c.key[:], f[2:6])
-		payload := f[6:total]
-		maskBytes(c.key, 0, payload)
+		payload := f[hlen:total]
+		if masked {
+			maskBytes([4]byte(f[hlen-4:hlen]), 0, payload)
+		}
 		err = c.control(op, payload)
 		c.br.Discard(total)
 		return err
@@ -391,7 +450,10 @@ func (c *Conn) nextFrame() error {
 	case c.maxFrame > 0 && length > uint64(c.maxFrame):
 		return c.fail(StatusMessageTooBig, "frame too large")
 	}
-	copy(c.key[:], h[hlen-4:hlen])
+	c.masked = masked
+	if masked {
+		copy(c.key[:], h[hlen-4:hlen])
+	}
 	c.br.Discard(hlen)
 	c.kpos = 0
 	c.rem = int64(length)
@@ -415,6 +477,14 @@ func (c *Conn) nextFrame() error {
 		}
 	}
 	return nil
+}
+
+// unmask unmasks payload q of the current frame, which follows what was
+// unmasked before.
+func (c *Conn) unmask(q []byte) {
+	if c.masked {
+		c.kpos = maskBytes(c.key, c.kpos, q)
+	}
 }
 
 // control acts on a ping, pong or close frame whose payload is unmasked.
@@ -533,6 +603,11 @@ func (c *Conn) WriteBuffers(v [][]byte) (int64, error) {
 		if err := c.writeFrame(opBinary, false, v[0]); err != nil {
 			return 0, err
 		}
+	case c.maskWrites() && !(c.compress && total >= compressThreshold):
+		// Masked through a scratch buffer, straight from v.
+		if err := c.writeMasked(opBinary, false, v, total); err != nil {
+			return 0, err
+		}
 	case c.compress && total >= compressThreshold, total <= copyThreshold:
 		// Gather: deflate wants one input, a small frame one write.
 		c.wbuf = c.wbuf[:0]
@@ -590,8 +665,18 @@ func (c *Conn) deflate(p []byte) error {
 	return nil
 }
 
+// maskWrites reports whether the frames this end sends are masked: a
+// client's, unless the server agreed to Nats-No-Masking.
+func (c *Conn) maskWrites() bool { return c.client && !c.noMask }
+
 // writeFrame writes one final frame. c.wmu is held.
 func (c *Conn) writeFrame(op byte, compressed bool, payload []byte) error {
+	if c.maskWrites() {
+		c.one[0] = payload
+		err := c.writeMasked(op, compressed, c.one[:], len(payload))
+		c.one[0] = nil
+		return err
+	}
 	n := putHeader(c.hdr[:], op, compressed, len(payload))
 	if len(payload) > copyThreshold {
 		c.iov = append(c.iov[:0], c.hdr[:n], payload)
@@ -606,17 +691,80 @@ func (c *Conn) writeFrame(op byte, compressed bool, payload []byte) error {
 	} else {
 		c.wbuf = append(append(c.wbuf[:0], c.hdr[:n]...), payload...)
 	}
-	if _, err := c.nc.Write(c.wbuf); err != nil {
+	if _, err := c.out().Write(c.wbuf); err != nil {
 		c.werr = err
 		return err
 	}
 	return nil
 }
 
-// writeIOV writes the buffers in c.iov with writev and forgets them.
+// maskChunk is the scratch buffer a masking client end copies payload
+// into (Write does not modify p): a frame larger than it goes out in
+// several writes of maskChunk bytes.
+const maskChunk = 32 << 10
+
+// writeMasked writes one final masked frame whose payload is the
+// concatenation of v (total bytes), copied and masked through c.mbuf.
+// c.wmu is held.
+func (c *Conn) writeMasked(op byte, compressed bool, v [][]byte, total int) error {
+	n := putHeader(c.hdr[:], op, compressed, total)
+	c.hdr[1] |= maskBit
+	key := uint32(c.rng.Uint64())
+	binary.LittleEndian.PutUint32(c.hdr[n:], key)
+	n += 4
+	if c.mbuf == nil {
+		c.mbuf = make([]byte, 0, maskChunk)
+	}
+	var k [4]byte
+	binary.LittleEndian.PutUint32(k[:], key)
+	buf := append(c.mbuf[:0], c.hdr[:n]...)
+	pos := 0
+	for _, b := range v {
+		for len(b) > 0 {
+			m := min(len(b), cap(buf)-len(buf))
+			start := len(buf)
+			buf = append(buf, b[:m]...)
+			pos = maskBytes(k, pos, buf[start:])
+			b = b[m:]
+			if len(buf) == cap(buf) {
+				if _, err := c.out().Write(buf); err != nil {
+					c.werr = err
+					return err
+				}
+				buf = buf[:0]
+			}
+		}
+	}
+	if len(buf) > 0 {
+		if _, err := c.out().Write(buf); err != nil {
+			c.werr = err
+			return err
+		}
+	}
+	return nil
+}
+
+// out is where frames are written: the connection, or the layer
+// WrapTransport put on it. c.wmu is held.
+func (c *Conn) out() io.Writer {
+	if c.wrapped != nil {
+		return c.wrapped
+	}
+	return c.nc
+}
+
+// writeIOV writes the buffers in c.iov with writev (or the wrapping
+// layer's WriteBuffers, one batch) and forgets them.
 func (c *Conn) writeIOV() error {
-	c.bufs = c.iov
-	_, err := c.bufs.WriteTo(c.nc)
+	var err error
+	if bw, ok := c.wrapped.(interface {
+		WriteBuffers([][]byte) (int64, error)
+	}); ok {
+		_, err = bw.WriteBuffers(c.iov)
+	} else {
+		c.bufs = c.iov
+		_, err = c.bufs.WriteTo(c.out())
+	}
 	clear(c.iov)
 	c.iov = c.iov[:0]
 	c.bufs = nil

@@ -1,6 +1,8 @@
-// Package websocket is an RFC 6455 server transport exposed as a
-// net.Listener, so that a server can serve WebSocket clients exactly as it
-// serves TCP ones. It knows nothing about the protocol carried on top.
+// Package websocket is an RFC 6455 transport exposed as a net.Listener
+// and net.Conn, so that a server can serve WebSocket clients exactly as it
+// serves TCP ones, and dial other servers' WebSocket ports (a leaf node's
+// ws:// and wss:// remotes) as it dials TCP. It knows nothing about the
+// protocol carried on top.
 //
 // # Usage
 //
@@ -30,6 +32,24 @@
 //
 // Handshake failures never come out of Accept: the client gets an HTTP
 // error and Config.OnHandshakeError, if set, gets a *HandshakeError.
+//
+// The client end comes from Dial (TCP, TLS for wss://, then the upgrade)
+// or ClientHandshake (the upgrade alone, over a connection the caller
+// dialed and secured):
+//
+//	c, err := websocket.Dial(ctx, "wss://hub.example.com:443/leafnode", websocket.DialConfig{
+//		Compression: true, // offer permessage-deflate
+//		NoMasking:   true, // ask for Nats-No-Masking
+//	})
+//
+// It is the same *Conn: it masks what it writes (with keys from a
+// ChaCha8 generator seeded from crypto/rand) unless the server answered
+// NoMaskingHeader, and refuses masked frames from the server. A Listener
+// accepts unmasked frames only from clients that asked for no masking on
+// a request Config.AllowNoMasking allowed, as upstream does for its leaf
+// nodes (path /leafnode). Conn.WrapTransport puts a layer beneath the
+// framing mid-connection (a leaf node's S2 compression, which upstream
+// applies below the WebSocket frames).
 //
 // # Concurrency
 //
@@ -65,7 +85,10 @@
 // come. Conn.PendingBytes reports what a connection holds for the message
 // being read, so a server can budget connections that have not
 // authenticated. Writes copy a small payload behind the frame header, and
-// send larger ones with writev (net.Buffers). None of this allocates once
+// send larger ones with writev (net.Buffers); a client end that masks
+// copies every payload through a 32 KiB scratch buffer (masking must not
+// modify the caller's bytes), a larger frame in several writes. None of
+// this allocates once
 // the buffers have grown; buffers beyond 256 KiB are not kept. Write does
 // not keep p.
 //
@@ -88,7 +111,8 @@
 //	| Masking-key (continued)       |          Payload Data         |
 //	+-------------------------------- - - - - - - - - - - - - - - - +
 //
-// Client frames must be masked; server frames never are. Opcodes: 0
+// Client frames must be masked (unless the server agreed to
+// NoMaskingHeader); server frames never are. Opcodes: 0
 // continuation, 1 text, 2 binary, 8 close, 9 ping, 10 pong. Control frames
 // (8-10) carry at most 125 bytes and are never fragmented, but may come
 // between the fragments of a message. A close payload is a big-endian
@@ -108,7 +132,7 @@
 // same status code) or when the peer closes TCP between messages,
 // io.ErrUnexpectedEOF when it does so within one, and a *CloseError when
 // the peer broke the protocol. In that case a close frame has been sent
-// with:
+// with (a client end reads a masked frame as a protocol error too):
 //
 //   - 1002 (StatusProtocolError): unmasked frame, reserved bit or RSV1
 //     without deflate, unknown opcode, control frame over 125 bytes or

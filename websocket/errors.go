@@ -26,10 +26,13 @@ func (e *CloseError) Error() string {
 
 // HandshakeError describes an opening handshake that failed. It is passed
 // to Config.OnHandshakeError; a Config.CheckRequest hook may also return
-// one to choose the HTTP status of the rejection.
+// one to choose the HTTP status of the rejection. Dial and
+// ClientHandshake return one for an answer that does not upgrade.
 type HandshakeError struct {
 	// Status is the HTTP status sent to the client, or 0 when nothing was
 	// sent (the client went away, timed out or failed the TLS handshake).
+	// For a client end (Dial, ClientHandshake) it is the status the
+	// server answered, 0 when the answer did not parse.
 	Status int
 	// Reason says what was wrong, in a few words. When Status is not 0
 	// it is also the body of the HTTP answer.

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	cws "github.com/coder/websocket"
+	"github.com/klauspost/compress/s2"
 
 	"natsd.dev/websocket"
 )
@@ -98,4 +99,111 @@ func ExampleConn_SetMaxMessageSize() {
 	}
 	fmt.Println(websocket.StatusMessageTooBig, websocket.CompressedSizeFactor)
 	// Output: message too big 8
+}
+
+// A leaf node's end of a connection to a hub's websocket port: the
+// /leafnode path, compression and no masking asked for, the hub agreeing
+// to both.
+func ExampleDial() {
+	inner, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		log.Fatal(err)
+	}
+	l, err := websocket.NewListener(inner, websocket.Config{
+		Compression:    true,
+		AllowNoMasking: func(r *http.Request) bool { return r.URL.Path == "/leafnode" },
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer l.Close()
+	served := make(chan struct{})
+	go func() {
+		defer close(served)
+		nc, err := l.Accept()
+		if err != nil {
+			return
+		}
+		defer nc.Close()
+		io.Copy(nc, nc)
+	}()
+
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	c, err := websocket.Dial(ctx, "ws://"+l.Addr().String()+"/leafnode", websocket.DialConfig{
+		Compression: true,
+		NoMasking:   true,
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	c.Write([]byte("PING\r\n"))
+	buf := make([]byte, 6)
+	io.ReadFull(c, buf)
+	fmt.Printf("%q compressed=%v masked=%v\n", buf, c.Compressed(), c.Masked())
+	c.Close()
+	<-served
+	// Output: "PING\r\n" compressed=true masked=false
+}
+
+// Both ends switch to an S2 stream beneath the WebSocket framing after a
+// first message, as NATS leaf nodes do once they agreed on compression.
+func ExampleConn_WrapTransport() {
+	s2Layer := func(r io.Reader, nc net.Conn) io.ReadWriter {
+		w := s2.NewWriter(nc, s2.WriterConcurrency(1))
+		return struct {
+			io.Reader
+			io.Writer
+		}{s2.NewReader(r), flushWriter{w}}
+	}
+	inner, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		log.Fatal(err)
+	}
+	l, err := websocket.NewListener(inner, websocket.Config{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer l.Close()
+	served := make(chan struct{})
+	go func() {
+		defer close(served)
+		nc, err := l.Accept()
+		if err != nil {
+			return
+		}
+		c := nc.(*websocket.Conn)
+		defer c.Close()
+		first := make([]byte, 7)
+		io.ReadFull(c, first) // "SWITCH\n": what follows is S2
+		c.WrapTransport(s2Layer)
+		io.Copy(c, c)
+	}()
+
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	c, err := websocket.Dial(ctx, "ws://"+l.Addr().String(), websocket.DialConfig{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	c.Write([]byte("SWITCH\n"))
+	c.WrapTransport(s2Layer)
+	c.Write([]byte("PING\r\n"))
+	buf := make([]byte, 6)
+	io.ReadFull(c, buf)
+	fmt.Printf("%q\n", buf)
+	c.Close()
+	<-served
+	// Output: "PING\r\n"
+}
+
+// flushWriter flushes an s2.Writer after every write.
+type flushWriter struct{ w *s2.Writer }
+
+func (f flushWriter) Write(p []byte) (int, error) {
+	n, err := f.w.Write(p)
+	if err == nil {
+		err = f.w.Flush()
+	}
+	return n, err
 }

@@ -6,3 +6,6 @@ var (
 	DeflateForTest    = deflateForTest
 	InflateForTest    = inflateForTest
 )
+
+// AcceptKey is Sec-WebSocket-Accept for a key, for tests acting as servers.
+var AcceptKey = acceptKey

@@ -114,6 +114,9 @@ func (l *Listener) handshake(nc net.Conn) (*Conn, error) {
 		}
 		buf = append(buf, "\r\n"...)
 	}
+	if neg.noMask {
+		buf = append(buf, NoMaskingHeader+": true\r\n"...)
+	}
 	if neg.subprotocol != "" {
 		buf = append(buf, "Sec-WebSocket-Protocol: "...)
 		buf = append(buf, neg.subprotocol...)
@@ -131,6 +134,7 @@ func (l *Listener) handshake(nc net.Conn) (*Conn, error) {
 	c := newConn(nc, br, neg.compress, st.cfg.MaxFrameSize, st.cfg.MaxMessageSize)
 	c.req = req
 	c.subprotocol = neg.subprotocol
+	c.noMask = neg.noMask
 	return c, nil
 }
 
@@ -146,6 +150,7 @@ type negotiated struct {
 	compress    bool
 	windowBits  bool // the accepted offer named server_max_window_bits=15
 	subprotocol string
+	noMask      bool // the client may send unmasked frames
 }
 
 // check validates req as an opening handshake (RFC 6455 section 4.2.1)
@@ -187,6 +192,9 @@ func (l *Listener) check(st *settings, req *http.Request) (neg negotiated, statu
 	}
 	if len(st.cfg.Subprotocols) > 0 {
 		neg.subprotocol = pickSubprotocol(req.Header, st.cfg.Subprotocols)
+	}
+	if f := st.cfg.AllowNoMasking; f != nil && req.Header.Get(NoMaskingHeader) == "true" {
+		neg.noMask = f(req)
 	}
 	return neg, 0, ""
 }

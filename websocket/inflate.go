@@ -100,7 +100,7 @@ func (s *payloadSource) Read(p []byte) (int, error) {
 			if n == 0 {
 				return 0, c.ioError(err, false)
 			}
-			c.kpos = maskBytes(c.key, c.kpos, q[:n])
+			c.unmask(q[:n])
 			c.rem -= int64(n)
 			if c.zread += int64(n); c.zread > CompressedSizeFactor*c.zout+compressedSlack {
 				return 0, c.fail(StatusMessageTooBig, "compressed message inflates to too little")
@@ -133,7 +133,7 @@ func (c *Conn) startInflate() {
 		}
 		w = w[:n]
 		c.br.Read(w) // cannot fail: buffered
-		maskBytes(c.key, 0, w)
+		c.unmask(w)
 		c.rem = 0
 		c.inflateWhole(inf, w)
 		return
@@ -194,7 +194,7 @@ func (c *Conn) collect(block bool) error {
 	if n == 0 {
 		return c.ioError(err, false)
 	}
-	c.kpos = maskBytes(c.key, c.kpos, q[:n])
+	c.unmask(q[:n])
 	c.rem -= int64(n)
 	c.zread += int64(n)
 	*c.zcp = zc[:len(zc)+n]

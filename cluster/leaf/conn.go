@@ -23,6 +23,7 @@ import (
 
 	"github.com/nats-io/nkeys"
 
+	"natsd.dev/cluster/internal/s2conn"
 	"natsd.dev/protocol"
 	"natsd.dev/server"
 )
@@ -32,6 +33,7 @@ const tlsRequireAndVerify = tls.RequireAndVerifyClientCert
 // Texts sent in -ERR and logged, upstream's.
 const (
 	errTextAuthViolation   = "Authorization Violation"
+	errTextMaxAccountConns = "maximum account active connections exceeded"
 	errTextAuthTimeout     = "Authentication Timeout"
 	errTextStale           = "Stale Connection"
 	errTextLeafPort        = "attempted to connect to leaf node port"
@@ -61,10 +63,23 @@ type leafInfo struct {
 	Cluster       string   `json:"cluster,omitempty"`
 	Domain        string   `json:"domain,omitempty"`
 	LeafNodeURLs  []string `json:"leafnode_urls,omitempty"`
+	WSConnectURLs []string `json:"ws_connect_urls,omitempty"`
 	RemoteAccount string   `json:"remote_account,omitempty"`
 	InfoOnConnect bool     `json:"info_on_connect,omitempty"`
 	ConnectInfo   bool     `json:"connect_info,omitempty"`
 	Compression   string   `json:"compression,omitempty"`
+	// Import and Export are the permissions of the user the leaf node
+	// logged in as, in the INFO answering its CONNECT: what it may
+	// subscribe to (send LS+ for) and publish (send messages on).
+	Import *subjectPerm `json:"import,omitempty"`
+	Export *subjectPerm `json:"export,omitempty"`
+}
+
+// subjectPerm is one direction of a hub's INFO import or export: allow
+// and deny lists, upstream's JSON.
+type subjectPerm struct {
+	Allow []string `json:"allow,omitempty"`
+	Deny  []string `json:"deny,omitempty"`
 }
 
 // leafConnect is the CONNECT a leaf node sends its hub, upstream's JSON
@@ -114,8 +129,19 @@ type conn struct {
 	nonce       []byte
 	imp         *denyList // messages from the peer dropped (deny_imports)
 	exp         *denyList // interest from the peer ignored (deny_exports)
-	js          *denyList // JetStream's subjects, which never cross
+	js          *denyList // JetStream's subjects that never cross (jsPolicy)
+	jsOut       *denyList // js and the messages that never leave
 	connectSeen bool
+	// perms are the permissions of the server user an accepted leaf node
+	// authenticated as (nil without leafnodes { authorization } users'
+	// permissions): its LS+ must pass the subscribe permissions, its
+	// messages the publish permissions, as upstream checks them.
+	perms permissions
+	// hubImp and hubExp are the hub's import and export permissions
+	// (solicited connections, from the INFO answering our CONNECT): our
+	// interest it does not let us subscribe to and our messages it does
+	// not let us publish stay here rather than get the link closed.
+	hubImp *permFilter
 
 	// set once the handshake binds the account (before ready)
 	account  string
@@ -123,7 +149,11 @@ type conn struct {
 	lds      string
 	spoke    atomic.Bool // we are the spoke: only local interest goes out
 	tlsConn  *tls.Conn   // the TLS connection, nil for plain
-	ready    atomic.Bool
+	// compression is the mode settled on, s2 the S2 layer when it
+	// compresses (compress.go).
+	compression string
+	s2          *s2conn.Conn
+	ready       atomic.Bool
 	// registered: an accepted connection whose CONNECT was accepted (a
 	// later one from the same server replaces it).
 	registered atomic.Bool
@@ -139,6 +169,10 @@ type conn struct {
 	pingStart     time.Time
 	rtt           time.Duration
 	unlisten      func()
+	// counted is the account this connection counts in (its leaf node
+	// connections, max_leafnodes), nil until bound.
+	counted *server.Account
+	gone    bool // onClose ran: nothing is counted any more
 
 	// imu guards smap, the interest announced to the peer.
 	imu  sync.Mutex
@@ -146,6 +180,25 @@ type conn struct {
 }
 
 type ikey struct{ subject, queue string }
+
+// permissions are a server user's compiled permissions (the auth module's
+// Checker; a nil one allows everything).
+type permissions interface {
+	CanPublish(subject []byte) bool
+	CanSubscribe(subject, queue string) bool
+	// CanDeliver reports whether a message on subject may go to a
+	// wildcard interest that overlaps a subscribe deny.
+	CanDeliver(subject []byte) bool
+}
+
+// hubPerms are the permissions of the server user an accepted leaf node
+// logged in as: checked on what it sends, and told to it (import is its
+// subscribe permissions, export its publish permissions) so that it
+// filters first, as upstream's leaf nodes do.
+type hubPerms struct {
+	check    permissions
+	imp, exp *subjectPerm
+}
 
 // connError makes the reader close the connection, after -ERR text if
 // set.
@@ -171,13 +224,12 @@ func (lf *Leaf) accepted(nc net.Conn) {
 	info.Cluster = lf.s.ClusterName()
 	si := lf.s.ServerInfo()
 	info.JetStream, info.Domain = si.JetStream, si.Domain
-	// Always this server's URL, even with no_advertise: upstream's remotes
-	// take an INFO without leaf node URLs for another port's.
-	info.LeafNodeURLs = []string{lf.info.IP}
+	info.LeafNodeURLs = lf.leafNodeURLs()
 	conn := net.Conn(nc)
-	tlsOn := lf.o.TLSConfig != nil
+	tlsConf := lf.tlsConfig.Load()
+	tlsOn := tlsConf != nil && !isWSConn(nc)
 	if tlsOn && lf.o.TLSHandshakeFirst {
-		tc, ok := lf.serverHandshake(nc)
+		tc, ok := lf.serverHandshake(nc, tlsConf)
 		if !ok {
 			lf.untrackRaw(nc)
 			nc.Close()
@@ -197,7 +249,7 @@ func (lf *Leaf) accepted(nc net.Conn) {
 			return
 		}
 		nc.SetWriteDeadline(time.Time{})
-		tc, ok := lf.serverHandshake(nc)
+		tc, ok := lf.serverHandshake(nc, tlsConf)
 		if !ok {
 			lf.untrackRaw(nc)
 			nc.Close()
@@ -205,12 +257,21 @@ func (lf *Leaf) accepted(nc net.Conn) {
 		}
 		conn = tc
 	}
-	lf.untrackRaw(nc)
 	c.tlsConn, _ = conn.(*tls.Conn)
+	infoDue := !tlsOn || lf.o.TLSHandshakeFirst
+	var pre []byte
+	if hubOffersCompression(nc, &info, lf.o.Compression.Mode) {
+		var ok bool
+		if conn, pre, infoDue, ok = c.acceptCompression(nc, conn, &info, !infoDue); !ok {
+			lf.untrackRaw(nc)
+			return
+		}
+	}
+	lf.untrackRaw(nc)
 	if !c.newLink(conn) {
 		return
 	}
-	if !tlsOn || lf.o.TLSHandshakeFirst {
+	if infoDue {
 		info.CID = c.link.ID()
 		b, _ := json.Marshal(&info)
 		_ = c.link.Write(protocol.AppendInfo(nil, b))
@@ -229,6 +290,9 @@ func (lf *Leaf) accepted(nc net.Conn) {
 		c.link.Close(server.LinkAuthTimeout)
 	})
 	c.mu.Unlock()
+	if !c.parsePre(pre) {
+		return
+	}
 	c.readLoop(conn)
 }
 
@@ -268,7 +332,7 @@ func (c *conn) newLink(nc net.Conn) bool {
 	}
 	byLink.Store(link, c)
 	lf.mu.Lock()
-	if lf.closed {
+	if lf.closed || (c.solicited && c.remote.stopped()) {
 		lf.mu.Unlock()
 		link.Close(server.LinkServerShutdown)
 		return false
@@ -284,8 +348,8 @@ func (c *conn) newLink(nc net.Conn) bool {
 }
 
 // serverHandshake runs the TLS handshake of an accepted connection.
-func (lf *Leaf) serverHandshake(nc net.Conn) (net.Conn, bool) {
-	tc := tls.Server(nc, lf.o.TLSConfig)
+func (lf *Leaf) serverHandshake(nc net.Conn, conf *tls.Config) (net.Conn, bool) {
+	tc := tls.Server(nc, conf)
 	ctx, cancel := context.WithTimeout(lf.g.Context(), lf.o.TLSTimeout)
 	defer cancel()
 	if err := tc.HandshakeContext(ctx); err != nil {
@@ -300,8 +364,8 @@ func (lf *Leaf) serverHandshake(nc net.Conn) (net.Conn, bool) {
 func (c *conn) clientHandshake(nc net.Conn) (net.Conn, bool) {
 	r := c.remote.r
 	cfg := &tls.Config{MinVersion: tls.VersionTLS12}
-	if r.TLSConfig != nil {
-		cfg = r.TLSConfig.Clone()
+	if tc := c.remote.tlsConfig.Load(); tc != nil {
+		cfg = tc.Clone()
 	}
 	if cfg.ServerName == "" {
 		// The URL's host name; for an IP, the first configured host name
@@ -342,8 +406,9 @@ func (lf *Leaf) runSolicited(nc net.Conn, u *url.URL, r *remote) {
 		traceOn: lf.log.Enabled(context.Background(), server.LevelTrace)}
 	c.setAddr()
 	conn := net.Conn(nc)
-	tlsOn := r.r.TLS || r.r.TLSConfig != nil || u.Scheme == "tls"
-	if tlsOn && r.r.TLSHandshakeFirst {
+	ws := isWS(u)
+	tlsOn := r.r.TLS || r.r.TLSConfig != nil || u.Scheme == "tls" || isWSS(u)
+	if tlsOn && (r.r.TLSHandshakeFirst || ws) {
 		tc, ok := c.clientHandshake(nc)
 		if !ok {
 			nc.Close()
@@ -351,6 +416,15 @@ func (lf *Leaf) runSolicited(nc net.Conn, u *url.URL, r *remote) {
 		}
 		conn = tc
 	}
+	if ws {
+		wc, ok := c.wsUpgrade(conn)
+		if !ok {
+			nc.Close()
+			return
+		}
+		conn = wc
+	}
+	start := time.Now()
 	conn.SetReadDeadline(time.Now().Add(r.r.FirstInfoTimeout))
 	br := bufio.NewReaderSize(conn, 4096)
 	line, err := readLine(br)
@@ -377,7 +451,7 @@ func (lf *Leaf) runSolicited(nc net.Conn, u *url.URL, r *remote) {
 		return
 	}
 	var pre []byte
-	if (tlsOn || info.TLSRequired) && !r.r.TLSHandshakeFirst {
+	if (tlsOn || info.TLSRequired) && !r.r.TLSHandshakeFirst && !ws {
 		tc, ok := c.clientHandshake(nc)
 		if !ok {
 			nc.Close()
@@ -388,6 +462,10 @@ func (lf *Leaf) runSolicited(nc net.Conn, u *url.URL, r *remote) {
 	} else if n := br.Buffered(); n > 0 {
 		pre, _ = br.Peek(n)
 		pre = bytes.Clone(pre)
+	}
+	var ok bool
+	if conn, pre, info, ok = c.solicitCompression(nc, conn, pre, info, start); !ok {
+		return
 	}
 	lf.untrackRaw(nc)
 	c.nonce = []byte(info.Nonce)
@@ -403,10 +481,10 @@ func (lf *Leaf) runSolicited(nc net.Conn, u *url.URL, r *remote) {
 	c.mu.Unlock()
 	c.link.SetRemoteName(c.remoteName)
 	c.link.SetHeaders(info.Headers && !lf.s.Options().NoHeaderSupport)
-	c.setAccount(r.acc)
-	c.link.SetFilter(pairFilter{c.exp, c.js})
-	if len(info.LeafNodeURLs) > 0 {
-		r.addURLs(info.LeafNodeURLs)
+	c.setAccount(r.acc, info.Domain)
+	c.link.SetFilter(pairFilter{c.exp, c.jsOut})
+	if urls := r.hubURLs(&info); len(urls) > 0 {
+		r.addURLs(urls)
 	}
 	connect, err := c.connectProto(info.Headers)
 	if err != nil {
@@ -457,14 +535,12 @@ func readLine(br *bufio.Reader) ([]byte, error) {
 	}
 }
 
-func (c *conn) setAccount(name string) {
+func (c *conn) setAccount(name, remoteDomain string) {
 	c.mu.Lock()
 	c.account = name
 	c.mu.Unlock()
-	c.js = jsDenyClient
-	if sys := c.lf.s.SystemAccount(); sys != nil && sys.Name == name {
-		c.js = jsDenyAll
-	}
+	p := c.lf.jsPolicy(c.prefix, name, remoteDomain)
+	c.js, c.jsOut = p.both, p.out
 	c.accountb = []byte(name)
 	c.lds = c.lf.ldsSubject(name)
 }
@@ -484,6 +560,7 @@ func (c *conn) connectProto(headers bool) ([]byte, error) {
 		Headers:       headers && !lf.s.Options().NoHeaderSupport,
 		DenyPub:       r.r.DenyImports,
 		RemoteAccount: r.acc,
+		Compression:   c.compression,
 	}
 	si := lf.s.ServerInfo()
 	ci.JetStream, ci.Domain = si.JetStream, si.Domain
@@ -577,6 +654,14 @@ func (c *conn) parseError(err error) {
 	if c.link.Closed() {
 		return
 	}
+	if !c.solicited && !c.connectSeen {
+		// As upstream: whatever comes before CONNECT, even bytes that
+		// parse as nothing, fails the login.
+		c.lf.log.Error(c.prefix + " - authentication error")
+		c.sendErr(errTextAuthViolation)
+		c.link.Close(server.LinkAuthViolation)
+		return
+	}
 	c.lf.log.Error(c.prefix + " - Leafnode Error: " + err.Error())
 	if text := protocol.ClientText(err); text != "" {
 		c.sendErr(text)
@@ -617,6 +702,9 @@ func (c *conn) HandleFrame(f *protocol.Frame) error {
 		if c.imp.denies(f.Subject) || c.js.denies(f.Subject) {
 			return nil
 		}
+		if c.perms != nil && !c.perms.CanPublish(f.Subject) {
+			return c.violation("Publish", f.Subject)
+		}
 		hdr := -1
 		if f.Op == protocol.OpHMsg {
 			hdr = f.HeaderLen
@@ -637,7 +725,9 @@ func (c *conn) HandleFrame(f *protocol.Frame) error {
 			c.rtt = time.Since(c.pingStart)
 			c.pingStart = time.Time{}
 		}
+		rtt := c.rtt
 		c.mu.Unlock()
+		c.autoLevel(rtt)
 	case protocol.OpInfo:
 		return c.processInfo(f.Arg)
 	case protocol.OpConnect:
@@ -666,11 +756,33 @@ func (c *conn) processSub(f *protocol.Frame) error {
 		lf.log.Debug(fmt.Sprintf("%s - Not permitted to deliver %q over the leafnode connection, ignoring its subscription", c.prefix, f.Subject))
 		return nil
 	}
+	if c.perms != nil && !permExempt(f.Subject, len(f.Queue) > 0) && !c.perms.CanSubscribe(string(f.Subject), string(f.Queue)) {
+		return c.violation("Subscription", f.Subject)
+	}
 	if err := c.link.AddRemoteSub(c.accountb, f.Subject, f.Queue, f.Weight); err != nil && !errors.Is(err, server.ErrLinkClosed) {
 		lf.log.Error(fmt.Sprintf("%s - Could not insert subscription: %v", c.prefix, err))
 		c.sendErr("Invalid Subscription")
 	}
 	return nil
+}
+
+// violation refuses an LS+ (what "Subscription") or a message ("Publish")
+// that the user's permissions deny: upstream answers with the client's
+// -ERR text (without the queue) and closes the connection as a protocol
+// violation, since the other side should have filtered it.
+func (c *conn) violation(what string, subject []byte) error {
+	q := strconv.Quote(string(subject))
+	c.lf.log.Error(fmt.Sprintf("%s - %s Violation on %s - Check other side configuration", c.prefix, what, q))
+	return &connError{text: "Permissions Violation for " + what + " to " + q, reason: server.LinkProtocolViolation}
+}
+
+// permExempt reports whether interest in subject is exempt from a leaf
+// node user's subscribe permissions, as upstream exempts it: plain (not
+// queue) interest in loop detection subjects, inboxes (the replies to
+// the leaf's requests) and gateway replies.
+func permExempt(subject []byte, queue bool) bool {
+	return !queue && (bytes.HasPrefix(subject, []byte(ldsPrefix)) || bytes.HasPrefix(subject, []byte("_INBOX.")) ||
+		bytes.HasPrefix(subject, []byte("_GR_.")))
 }
 
 // loopDetected closes the connection of a loop; the dialing side waits
@@ -716,8 +828,8 @@ func (c *conn) processInfo(arg []byte) error {
 		c.lf.log.Error(c.prefix + " - Error parsing leafnode INFO: " + err.Error())
 		return &connError{text: errTextUnknownProtocol, reason: server.LinkProtocolViolation}
 	}
-	if len(info.LeafNodeURLs) > 0 {
-		c.remote.addURLs(info.LeafNodeURLs)
+	if urls := c.remote.hubURLs(&info); len(urls) > 0 {
+		c.remote.addURLs(urls)
 	}
 	if info.RemoteAccount != "" {
 		c.mu.Lock()
@@ -725,6 +837,14 @@ func (c *conn) processInfo(arg []byte) error {
 		c.mu.Unlock()
 	}
 	if info.ConnectInfo && !c.isReady() {
+		// The hub's permissions for us, before our interest goes out
+		// (finish) and before its interest comes in.
+		if info.Import != nil {
+			c.hubImp = newPermFilter(info.Import, pairFilter{})
+		}
+		if info.Export != nil {
+			c.link.SetFilter(newPermFilter(info.Export, pairFilter{c.exp, c.jsOut}))
+		}
 		c.finish()
 	}
 	return nil
@@ -739,6 +859,7 @@ func (c *conn) processConnect(arg []byte) error {
 		lf.log.Error(c.prefix + " - Error parsing leafnode CONNECT: " + err.Error())
 		return &connError{text: errTextUnknownProtocol, reason: server.LinkProtocolViolation}
 	}
+	c.noteConnectCompression(ci.Compression)
 	if ci.Lang != "" {
 		lf.log.Error(c.prefix + " - " + errTextLeafPort)
 		return &connError{text: errTextLeafPort, reason: ReasonWrongPort}
@@ -779,10 +900,24 @@ func (c *conn) processConnect(arg []byte) error {
 		}
 		return &connError{reason: ReasonMinimumVersion}
 	}
-	account, err := c.authenticate(&ci)
+	account, perms, err := c.authenticate(&ci)
 	if err != nil {
 		lf.log.Error(c.prefix + " - authentication error - " + err.Error())
 		return &connError{text: errTextAuthViolation, reason: server.LinkAuthViolation}
+	}
+	if acc := lf.s.LookupAccount(account); acc != nil {
+		if !acc.AddLeafNode() {
+			lf.log.Error(c.prefix + " - " + errTextMaxAccountConns)
+			return &connError{text: errTextMaxAccountConns, reason: ReasonMaxAccountConnections}
+		}
+		c.mu.Lock()
+		if c.gone {
+			c.mu.Unlock()
+			acc.RemoveLeafNode()
+			return &connError{reason: server.LinkClientClosed}
+		}
+		c.counted = acc
+		c.mu.Unlock()
 	}
 	c.mu.Lock()
 	if c.authTimer == nil {
@@ -796,6 +931,10 @@ func (c *conn) processConnect(arg []byte) error {
 	c.remoteAccount = ci.RemoteAccount
 	c.mu.Unlock()
 	c.connectSeen = true
+	var deliver permissions
+	if perms != nil {
+		c.perms, deliver = perms.check, perms.check
+	}
 	// The other side may declare itself the hub: we are then its spoke,
 	// in what we announce and what we forward.
 	c.spoke.Store(ci.Hub)
@@ -804,23 +943,30 @@ func (c *conn) processConnect(arg []byte) error {
 	}
 	c.link.SetRemoteName(ci.Name)
 	c.link.SetHeaders(ci.Headers && !lf.s.Options().NoHeaderSupport)
-	c.setAccount(account)
+	c.setAccount(account, ci.Domain)
 	var denyPub *denyList
 	if len(ci.DenyPub) > 0 {
 		denyPub, _ = compileDeny("deny_pub", ci.DenyPub) // an invalid subject denies nothing
 	}
-	c.link.SetFilter(pairFilter{denyPub, c.js})
+	if deliver != nil {
+		c.link.SetFilter(&deliverFilter{deny: denyPub, js: c.jsOut, perms: deliver})
+	} else {
+		c.link.SetFilter(pairFilter{denyPub, c.jsOut})
+	}
 	lf.replaceDuplicate(c)
 	c.registered.Store(true)
 	// The leaf node learns the account it is bound to.
 	info := lf.info
 	info.CID = c.link.ID()
 	info.Cluster = lf.s.ClusterName()
-	info.LeafNodeURLs = []string{lf.info.IP}
+	info.LeafNodeURLs = lf.leafNodeURLs()
 	info.RemoteAccount = account
 	info.ConnectInfo = true
 	si := lf.s.ServerInfo()
 	info.JetStream, info.Domain = si.JetStream, si.Domain
+	if perms != nil {
+		info.Import, info.Export = perms.imp, perms.exp
+	}
 	b, _ := json.Marshal(&info)
 	_ = c.link.Write(protocol.AppendInfo(nil, b))
 	c.finish()
@@ -830,23 +976,23 @@ func (c *conn) processConnect(arg []byte) error {
 // authenticate checks a CONNECT's credentials against leafnodes {
 // authorization }, else the server's users, and returns the account the
 // connection binds to.
-func (c *conn) authenticate(ci *leafConnect) (string, error) {
+func (c *conn) authenticate(ci *leafConnect) (string, *hubPerms, error) {
 	o := &c.lf.o
-	bind := func(name string) (string, error) {
+	bind := func(name string) (string, *hubPerms, error) {
 		if name == "" {
 			name = server.GlobalAccountName
 		}
 		if c.lf.s.LookupAccount(name) == nil {
-			return "", fmt.Errorf("account %q not found", name)
+			return "", nil, fmt.Errorf("account %q not found", name)
 		}
-		return name, nil
+		return name, nil, nil
 	}
 	switch {
 	case o.Username != "":
 		userOK := sameSecret(ci.User, o.Username)
 		passOK := server.PasswordMatches(ci.Pass, o.Password)
 		if !userOK || !passOK {
-			return "", fmt.Errorf("User %q", ci.User)
+			return "", nil, fmt.Errorf("User %q", ci.User)
 		}
 		return bind(o.Account)
 	case o.Token != "":
@@ -855,9 +1001,34 @@ func (c *conn) authenticate(ci *leafConnect) (string, error) {
 			tok = ci.User
 		}
 		if !server.PasswordMatches(tok, o.Token) {
-			return "", errors.New("bad token")
+			return "", nil, errors.New("bad token")
 		}
 		return bind(o.Account)
+	case len(o.Users) > 0 && o.TLSMap:
+		// verify_and_map: the certificate names the user, whose password
+		// is not checked.
+		var cs *tls.ConnectionState
+		if c.tlsConn != nil {
+			st := c.tlsConn.ConnectionState()
+			cs = &st
+		}
+		names := make([]string, len(o.Users))
+		for i, u := range o.Users {
+			names[i] = u.Username
+		}
+		name, err := server.LeafCertUser(cs, names)
+		if err != nil {
+			return "", nil, err
+		}
+		if ci.User != "" {
+			c.lf.log.Warn(fmt.Sprintf("%s - User %q found in connect proto, but user required from cert", c.prefix, ci.User))
+		}
+		for _, u := range o.Users {
+			if u.Username == name {
+				return bind(u.Account)
+			}
+		}
+		return "", nil, fmt.Errorf("User %q", name)
 	case len(o.Users) > 0:
 		for _, u := range o.Users {
 			if sameSecret(ci.User, u.Username) {
@@ -867,15 +1038,28 @@ func (c *conn) authenticate(ci *leafConnect) (string, error) {
 				return bind(u.Account)
 			}
 		}
-		return "", fmt.Errorf("User %q", ci.User)
+		return "", nil, fmt.Errorf("User %q", ci.User)
 	}
 	cr := server.LeafCredentials{User: ci.User, Password: ci.Pass, Token: ci.Token, Nkey: ci.Nkey, Sig: ci.Sig, JWT: ci.JWT,
-		Nonce: c.nonce, RemoteAddr: c.nc.RemoteAddr()}
+		Nonce: c.nonce, RemoteAddr: c.nc.RemoteAddr(), TLSMap: o.TLSMap}
 	if c.tlsConn != nil {
 		cs := c.tlsConn.ConnectionState()
 		cr.TLS = &cs
 	}
-	return c.lf.s.AuthenticateLeaf(cr)
+	account, checker, err := c.lf.s.AuthenticateLeafUser(cr)
+	if err != nil || checker == nil {
+		return account, nil, err
+	}
+	hp := &hubPerms{check: checker}
+	if p := checker.Permissions(); p != nil {
+		if p.Subscribe != nil {
+			hp.imp = &subjectPerm{Allow: p.Subscribe.Allow, Deny: p.Subscribe.Deny}
+		}
+		if p.Publish != nil {
+			hp.exp = &subjectPerm{Allow: p.Publish.Allow, Deny: p.Publish.Deny}
+		}
+	}
+	return account, hp, nil
 }
 
 // finish ends the handshake: the connection is ready, its interest goes
@@ -891,6 +1075,12 @@ func (c *conn) finish() {
 		c.finishTimer = nil
 	}
 	c.pingTimer = time.AfterFunc(firstPing, c.pingTick)
+	if c.solicited && c.counted == nil && !c.gone {
+		// Counted, not limited: max_leafnodes is enforced by the hub.
+		if acc := lf.s.LookupAccount(c.account); acc != nil && acc.AddLeafNode() {
+			c.counted = acc
+		}
+	}
 	c.mu.Unlock()
 	c.imu.Lock()
 	c.smap = make(map[ikey]int32)
@@ -922,6 +1112,9 @@ func (c *conn) interestChanged(ev server.InterestEvent) {
 		return
 	}
 	if c.imp.deniesString(ev.Subject) || c.js.deniesString(ev.Subject) {
+		return
+	}
+	if c.hubImp != nil && !permExempt([]byte(ev.Subject), ev.Queue != "") && !c.hubImp.permitsString(ev.Subject) {
 		return
 	}
 	k := ikey{ev.Subject, ev.Queue}
@@ -1015,7 +1208,12 @@ func (c *conn) onClose(reason server.LinkCloseReason) {
 	}
 	unlisten := c.unlisten
 	c.unlisten = nil
+	counted := c.counted
+	c.counted, c.gone = nil, true
 	c.mu.Unlock()
+	if counted != nil {
+		counted.RemoveLeafNode()
+	}
 	if unlisten != nil {
 		unlisten()
 	}

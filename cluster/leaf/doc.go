@@ -43,7 +43,15 @@
 // account) or, without it, against the server's own users
 // (Server.AuthenticateLeaf: the user's account is the one the leaf node
 // binds to), answers INFO with connect_info and remote_account, and both
-// sides send their interest. Wrong credentials get -ERR 'Authorization
+// sides send their interest. With tls { verify_and_map } the verified
+// client certificate names the user instead (its e-mail addresses, DNS
+// names, URIs, then its subject DN; server.LeafCertUser), one of the
+// authorization users or, without them, one of the server's; a user in
+// CONNECT is ignored with upstream's warning. An account's limits {
+// max_leafnodes } bounds the leaf connections bound to it on the hub: one
+// more gets -ERR 'maximum account active connections exceeded' and is
+// closed (Maximum Account Connections Exceeded); the leaf node dials
+// again after its reconnect delay. Wrong credentials get -ERR 'Authorization
 // Violation' and the connection closes; the remote logs the error and
 // dials again after its reconnect delay. A leaf node with our cluster's
 // name is refused ("remote leafnode has same cluster name"), a client on
@@ -52,9 +60,17 @@
 // port") or does not come within FirstInfoTimeout gives up and dials
 // again.
 //
-// Compression is not negotiated: the INFO and CONNECT carry no
-// compression mode, which upstream servers take for a peer that does not
-// compress. WebSocket remotes (ws://, wss://) are not supported yet.
+// S2 compression is negotiated as upstream's (compress.go): s2_auto by
+// default on both sides, the hub's mode in its INFO, the leaf's offer in
+// an INFO of its own before its CONNECT, both switching to S2 after it.
+// Remotes with ws:// and wss:// URLs dial the hub's websocket port
+// (ws.go); the command hands the leaf nodes its websocket listener
+// upgrades on /leafnode to AcceptWebsocket.
+//
+// In nats-server (cmd/nats-server) the leafnodes {} block starts a Leaf
+// after the server and its cluster, a SIGHUP or $SYS RELOAD calls Reload
+// (or Start, when no leaf nodes ran and the new block has remotes), and
+// shutdown stops it before the cluster.
 //
 // # How it plugs into the server
 //
@@ -91,15 +107,93 @@
 // the messages sent to the hub (and the hub's interest in them is
 // ignored); its DenyImports drop the hub's messages on those subjects,
 // keep our interest in them from the hub, and go to the hub in CONNECT
-// (deny_pub), which filters what it sends. JetStream's API ($JS.API.>,
-// $KV.>, $OBJ.>, and in the system account $JSC.> and $NRG.>) crosses
-// neither way, as upstream denies it between servers that are not one
-// JetStream domain extended over the link (which natsd does not do).
+// (deny_pub), which filters what it sends.
+//
+// # JetStream
+//
+// As upstream decides it when a connection binds its account (jetstream.go):
+// the API without a domain ($JS.API.>, $KV.>, $OBJ.>, and in the system
+// account $JSC.> and $NRG.>) crosses neither way, unless the server's
+// default_js_domain (Options.DefaultJSDomains) maps the account to the
+// empty domain; a domain's API ($JS.<domain>.API.>) crosses, so clients
+// reach the JetStream of the other side through its domain; a server
+// whose JetStream has a domain keeps messages on its own domain's API
+// from leaving when the other side is not the same domain. natsd never
+// extends one domain over a leaf node connection.
+//
+// # Leaf node URLs
+//
+// As upstream gossips them (urls.go): a server with a listener gives its
+// URL (unless NoAdvertise) to its routes, which send it to their peers in
+// INFO leafnode_urls; the INFO sent to leaf nodes lists this server's URL
+// and its peers', and is sent again to the leaf nodes when they change. A
+// remote adds the URLs it learns to its list and keeps them: when its hub
+// goes away it dials the next one, another server of the hub's cluster.
+//
+// # Wire protocol
+//
+// After the handshake both sides speak the leaf node protocol: LS+
+// <subject> [<queue> <weight>] and LS- <subject> [<queue>] carry interest
+// (no account: the connection is bound to one); LMSG <subject> [<reply>]
+// <size> (with queue groups LMSG <subject> + <reply> <queues...> <size>,
+// or | in place of + <reply> without a reply) and HMSG in its leaf form
+// carry messages; PING/PONG keep the connection alive (the first PING after a
+// second measures the RTT, then every ping_interval, ping_max
+// outstanding), INFO updates leafnode_urls, -ERR says why the peer closes.
+//
+// # Monitoring
+//
+// From Start until Shutdown a Leaf answers its server's LEAFZ (/leafz,
+// $SYS.REQ.SERVER.<id>.LEAFZ, $SYS.REQ.SERVER.PING.LEAFZ and
+// $SYS.REQ.ACCOUNT.<acc>.LEAFZ) with Leafz: each connection past its
+// handshake with upstream's fields (id, name, is_spoke, account, ip,
+// port, rtt, in/out msgs and bytes, subscriptions, subscriptions_list
+// with subs, compression: the mode settled on), filtered by account
+// with acc. It fills the leaf section of /varz (Varz: the listener's
+// host, port, auth and TLS timeouts, TLS flags; each remote's
+// local_account, urls and deny rules) and the leafnodes count. Each connection counts in its account
+// (server.Account.AddLeafNode): /accountz leafnode_connections and the
+// leafnodes and total_conns of account statistics. As upstream, STATSZ
+// has no leaf node count.
+//
+// # Reload
+//
+// Reload applies a new leafnodes {} block as a configuration reload does
+// upstream: remotes added start dialing; remotes removed or disabled stop
+// dialing and their connection closes (Client Closed); remotes enabled
+// dial again; the listener's tls {} block and the remotes' apply to the
+// next handshakes (turning TLS on or off is a change). A remote is the
+// same across a reload when its account, URLs and other settings are;
+// one whose settings changed is removed and added. Every other
+// change (listener, authorization, timeouts, min_version, compression,
+// advertise) is refused by CheckReload with upstream's text, config
+// reload not supported for LeafNode: field "<Name>": old=..., new=...,
+// and the reload changes nothing. DiffRemotes and RemoteChange.String
+// give upstream's log lines ("LeafNode Remote urls=[...], account=...
+// removed", "... Disabled value is: true").
+//
+// A leaf node that logs in as one of the server's users is held to that
+// user's permissions (Server.AuthenticateLeafUser), as upstream holds
+// it: the INFO answering its CONNECT tells it its subscribe permissions
+// (import) and publish permissions (export); an LS+ the subscribe
+// permissions deny gets -ERR 'Permissions Violation for Subscription to
+// "x"', a message the publish permissions deny -ERR 'Permissions
+// Violation for Publish to "x"', and the connection closes as a protocol
+// violation (plain interest in $LDS., _INBOX. and _GR_. subjects is
+// exempt, as upstream exempts it); messages that a subscribe deny covers
+// are not sent to its wildcard interest. A remote applies its hub's import and export in
+// turn: interest the hub would refuse and messages it may not publish
+// stay on the leaf. Bytes before CONNECT that are not an operation get
+// -ERR 'Authorization Violation', as any operation there does.
 //
 // # Concurrency
 //
 // A Leaf is safe for concurrent use. Each connection has one reader
 // goroutine (the parser, the handshake state) and the link's writer; the
 // listener's accept loop and each remote's dial loop run on the shared
-// layer cluster/internal/linknet, and Shutdown waits for all of them.
+// layer cluster/internal/linknet, and Shutdown waits for all of them. A
+// remote's dial loop has its own context, which Reload cancels to stop
+// it; reloads are serialized, and the list of remotes and of connections
+// are guarded by the Leaf's mutex. Monitoring reads each connection under
+// its own lock and never blocks a connection's reader.
 package leaf

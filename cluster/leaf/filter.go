@@ -88,12 +88,10 @@ func within(subject []byte, pattern []string) bool {
 	return i == len(subject)+1
 }
 
-// JetStream's subjects never cross a leaf node connection, both ways, as
-// upstream denies them when the two sides' JetStream is not one domain
-// extended over the link (which natsd does not do): its API (and the KV
-// and object store prefixes upstream lists) for every account, and the
-// system account's cluster and Raft traffic too. A JetStream of the other
-// side is reached through its domain's prefix ($JS.<domain>.API).
+// JetStream's subjects that never cross a leaf node connection, both
+// ways (see jsPolicy): its API without a domain and the KV and object
+// store prefixes for every account, and in the system account its
+// cluster and Raft traffic too.
 var (
 	jsDenyClient = mustDeny("$JS.API.>", "$KV.>", "$OBJ.>")
 	jsDenyAll    = mustDeny("$JSC.>", "$NRG.>", "$JS.API.>", "$KV.>", "$OBJ.>")
@@ -107,9 +105,87 @@ func mustDeny(subjects ...string) *denyList {
 	return d
 }
 
+// subjects are the patterns of the list.
+func (d *denyList) subjects() []string {
+	if d == nil {
+		return nil
+	}
+	out := make([]string, 0, len(d.patterns))
+	for _, p := range d.patterns {
+		out = append(out, strings.Join(p, "."))
+	}
+	return out
+}
+
 // pairFilter is the server.LinkFilter of a connection: neither list may
 // deny the subject.
 type pairFilter struct{ a, b *denyList }
 
 // Allow implements server.LinkFilter.
 func (f pairFilter) Allow(subject []byte) bool { return !f.a.denies(subject) && !f.b.denies(subject) }
+
+// permFilter is a hub's import or export permissions (allow and deny
+// lists) as its leaf node applies them, with the connection's own filter
+// (deny_exports, JetStream's subjects) for messages. A subject passes when it lies within an
+// allow pattern (if there are any) and within no deny pattern. A nil
+// *permFilter passes everything.
+type permFilter struct {
+	allow, deny *denyList
+	own         pairFilter
+}
+
+// newPermFilter compiles p; subjects upstream would not send are skipped.
+func newPermFilter(p *subjectPerm, own pairFilter) *permFilter {
+	f := &permFilter{own: own}
+	f.allow, _ = compileDeny("allow", validOnly(p.Allow))
+	f.deny, _ = compileDeny("deny", validOnly(p.Deny))
+	if len(p.Allow) > 0 && f.allow == nil {
+		// Nothing valid is allowed: nothing passes.
+		f.allow = &denyList{}
+	}
+	return f
+}
+
+func validOnly(subjects []string) []string {
+	var ok []string
+	for _, s := range subjects {
+		if sublist.ValidFilter(s) {
+			ok = append(ok, s)
+		}
+	}
+	return ok
+}
+
+// Allow implements server.LinkFilter: a message on subject may cross.
+func (f *permFilter) Allow(subject []byte) bool {
+	if f == nil {
+		return true
+	}
+	if !f.own.Allow(subject) || f.deny.denies(subject) {
+		return false
+	}
+	return f.allow == nil || f.allow.denies(subject)
+}
+
+func (f *permFilter) permitsString(subject string) bool {
+	if f == nil {
+		return true
+	}
+	if f.deny.deniesString(subject) {
+		return false
+	}
+	return f.allow == nil || f.allow.deniesString(subject)
+}
+
+// deliverFilter is a hub's filter of messages to a leaf node whose user
+// has permissions: the leaf node's deny_pub, and subjects its subscribe
+// permissions deny that a wildcard interest would still match.
+type deliverFilter struct {
+	deny, js *denyList
+	perms    permissions
+}
+
+// Allow implements server.LinkFilter.
+func (f *deliverFilter) Allow(subject []byte) bool {
+	return !f.deny.denies(subject) && !f.js.denies(subject) && f.perms.CanDeliver(subject)
+}

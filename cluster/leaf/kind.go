@@ -22,6 +22,9 @@ const (
 	ReasonMissingAccount
 	// ReasonMinimumVersion refuses a leaf node older than min_version.
 	ReasonMinimumVersion
+	// ReasonMaxAccountConnections refuses a leaf node whose account has
+	// max_leafnodes leaf connections already.
+	ReasonMaxAccountConnections
 )
 
 var leafReasons = []string{
@@ -31,6 +34,7 @@ var leafReasons = []string{
 	ReasonWrongPort - server.LinkKindReason:             "Wrong Port",
 	ReasonMissingAccount - server.LinkKindReason:        "Missing Account",
 	ReasonMinimumVersion - server.LinkKindReason:        "Minimum Version Required",
+	ReasonMaxAccountConnections - server.LinkKindReason: "Maximum Account Connections Exceeded",
 }
 
 // reasonText is the log text of a leaf connection's close reason.

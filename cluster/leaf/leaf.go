@@ -3,6 +3,7 @@ package leaf
 import (
 	"context"
 	crand "crypto/rand"
+	"crypto/tls"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -13,6 +14,7 @@ import (
 	"slices"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"natsd.dev/cluster/internal/linknet"
@@ -71,18 +73,45 @@ type Leaf struct {
 	// provisional numbers the INFO of a connection that handshakes TLS
 	// after INFO (it has no link, so no id, yet).
 	provisional uint64
-	remotes     []*remote
+	// remotes are the configured remotes, disabled ones included; a
+	// reload changes the list (lf.mu).
+	remotes []*remote
+	// lds holds the loop detection subject of each account (ldsSubject).
+	lds map[string]string
+	// unwatchURLs ends the watch of the cluster's leaf node URLs; advertised
+	// is set when this Leaf set the server's own URL (urls.go).
+	unwatchURLs func()
+	advertised  bool
+	// tlsConfig is the listener's TLS configuration (a reload swaps it).
+	tlsConfig atomic.Pointer[tls.Config]
+	// reloadMu serializes reloads.
+	reloadMu sync.Mutex
 }
 
 // remote is the running state of one Remote.
 type remote struct {
-	r        *Remote
+	r        *Remote // read by the dial loop, never changed
+	conf     *Remote // the configuration in force: r, or a reload's (lf.mu)
 	acc      string
 	imp, exp *denyList
 	mu       sync.Mutex
 	urls     []*url.URL
 	cur      *url.URL
 	delay    time.Duration // before the next dial (a loop, our cluster name)
+	// tlsConfig is the remote's tls {} block: r.TLSConfig, or a
+	// reload's.
+	tlsConfig atomic.Pointer[tls.Config]
+	// ctx ends when the remote stops (a reload removed or disabled it,
+	// or the leaf shut down); stop ends it, nil when not dialing.
+	ctx  context.Context
+	stop context.CancelFunc
+}
+
+// stopped reports whether r no longer dials (a reload stopped it).
+func (r *remote) stopped() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.ctx == nil || r.ctx.Err() != nil
 }
 
 // Start brings s's leaf nodes up: it binds the listener (unless o.Port
@@ -110,26 +139,20 @@ func Start(s *server.Server, o *Options) (*Leaf, error) {
 		return nil, err
 	}
 	lf.normalize()
+	if err := lf.normalizeCompression(); err != nil {
+		return nil, err
+	}
 	if lf.dialer == nil {
 		lf.dialer = &net.Dialer{}
 	}
 	for _, r := range lf.o.Remotes {
-		rs := &remote{r: r, acc: r.Account, urls: slices.Clone(r.URLs)}
-		if rs.acc == "" {
-			rs.acc = server.GlobalAccountName
-		}
-		var err error
-		if rs.imp, err = compileDeny("deny_imports", r.DenyImports); err != nil {
+		rs, err := newRemote(r)
+		if err != nil {
 			return nil, err
-		}
-		if rs.exp, err = compileDeny("deny_exports", r.DenyExports); err != nil {
-			return nil, err
-		}
-		if !r.NoRandomize {
-			rand.Shuffle(len(rs.urls), func(i, j int) { rs.urls[i], rs.urls[j] = rs.urls[j], rs.urls[i] })
 		}
 		lf.remotes = append(lf.remotes, rs)
 	}
+	lf.tlsConfig.Store(lf.o.TLSConfig)
 	lf.g = linknet.NewGroup("leafnode", log)
 	lf.info = leafInfo{
 		ID:            s.ID(),
@@ -146,19 +169,76 @@ func Start(s *server.Server, o *Options) (*Leaf, error) {
 	if lf.info.MaxPayload == 0 {
 		lf.info.MaxPayload = server.DefaultMaxPayload
 	}
+	lf.info.Compression = lf.o.Compression.Mode
 	if lf.o.Port != 0 {
 		if err := lf.listen(); err != nil {
 			lf.g.Close()
 			return nil, err
 		}
 	}
+	lf.watchURLs()
+	lf.register()
+	lf.mu.Lock()
 	for _, r := range lf.remotes {
-		if r.r.Disabled {
-			continue
+		if !r.r.Disabled {
+			lf.startRemote(r)
 		}
-		lf.g.Go(func() { lf.solicit(r) })
 	}
+	lf.mu.Unlock()
 	return lf, nil
+}
+
+// newRemote is the running state of r, not dialing yet.
+func newRemote(r *Remote) (*remote, error) {
+	rs := &remote{r: r, conf: r, acc: r.Account, urls: slices.Clone(r.URLs)}
+	rs.tlsConfig.Store(r.TLSConfig)
+	if rs.acc == "" {
+		rs.acc = server.GlobalAccountName
+	}
+	var err error
+	if rs.imp, err = compileDeny("deny_imports", r.DenyImports); err != nil {
+		return nil, err
+	}
+	if rs.exp, err = compileDeny("deny_exports", r.DenyExports); err != nil {
+		return nil, err
+	}
+	if !r.NoRandomize {
+		rand.Shuffle(len(rs.urls), func(i, j int) { rs.urls[i], rs.urls[j] = rs.urls[j], rs.urls[i] })
+	}
+	return rs, nil
+}
+
+// startRemote starts dialing r until stopRemote or Shutdown; lf.mu is
+// held.
+func (lf *Leaf) startRemote(r *remote) {
+	ctx, cancel := context.WithCancel(lf.g.Context())
+	r.mu.Lock()
+	r.ctx, r.stop = ctx, cancel
+	r.mu.Unlock()
+	lf.g.Go(func() { lf.solicit(r, ctx) })
+}
+
+// stopRemote stops dialing r and closes its connection, as a reload that
+// removes or disables it does (upstream's "Client Closed").
+func (lf *Leaf) stopRemote(r *remote) {
+	r.mu.Lock()
+	stop := r.stop
+	r.stop = nil
+	r.mu.Unlock()
+	if stop != nil {
+		stop()
+	}
+	lf.mu.Lock()
+	var conns []*conn
+	for c := range lf.conns {
+		if c.remote == r {
+			conns = append(conns, c)
+		}
+	}
+	lf.mu.Unlock()
+	for _, c := range conns {
+		c.close(server.LinkClientClosed)
+	}
 }
 
 // validate checks the options as upstream does at start.
@@ -188,17 +268,18 @@ func (lf *Leaf) validate() error {
 			return err
 		}
 	}
-	for _, r := range o.Remotes {
-		if err := exists(r.Account, "remote"); err != nil {
-			return err
+	return lf.validateRemotes(o.Remotes)
+}
+
+// validateRemotes checks remotes as Start does: their accounts exist and
+// each has a URL.
+func (lf *Leaf) validateRemotes(remotes []*Remote) error {
+	for _, r := range remotes {
+		if r.Account != "" && lf.s.LookupAccount(r.Account) == nil {
+			return fmt.Errorf("cannot find local account %q specified in leafnode remote", r.Account)
 		}
 		if len(r.URLs) == 0 {
 			return errors.New("leaf: a remote has no URL")
-		}
-		for _, u := range r.URLs {
-			if IsWebsocketURL(u) {
-				return fmt.Errorf("%w: leafnode remote %s: websocket URLs (ws://, wss://) are not supported yet", server.ErrNotSupported, u.Redacted())
-			}
 		}
 	}
 	return nil
@@ -216,8 +297,14 @@ func (lf *Leaf) normalize() {
 	if o.TLSTimeout <= 0 {
 		o.TLSTimeout = DefaultTLSTimeout
 	}
-	remotes := make([]*Remote, 0, len(o.Remotes))
-	for _, r := range o.Remotes {
+	o.Remotes = normalizeRemotes(o, o.Remotes)
+}
+
+// normalizeRemotes returns copies of remotes with the defaults filled in
+// (o's dial_timeout first).
+func normalizeRemotes(o *Options, remotes []*Remote) []*Remote {
+	out := make([]*Remote, 0, len(remotes))
+	for _, r := range remotes {
 		rc := *r
 		if rc.FirstInfoTimeout <= 0 {
 			rc.FirstInfoTimeout = DefaultFirstInfoTimeout
@@ -231,9 +318,9 @@ func (lf *Leaf) normalize() {
 		if rc.TLSTimeout <= 0 {
 			rc.TLSTimeout = DefaultTLSTimeout
 		}
-		remotes = append(remotes, &rc)
+		out = append(out, &rc)
 	}
-	o.Remotes = remotes
+	return out
 }
 
 func (lf *Leaf) listen() error {
@@ -325,6 +412,8 @@ func (lf *Leaf) Shutdown(ctx context.Context) error {
 		raw = append(raw, nc)
 	}
 	lf.mu.Unlock()
+	lf.unwatch()
+	lf.unregister()
 	lf.g.Close()
 	for _, nc := range raw {
 		nc.Close()
@@ -357,21 +446,22 @@ func (lf *Leaf) untrackRaw(nc net.Conn) {
 	lf.mu.Unlock()
 }
 
-// ldsKey names an account of a server.
-type ldsKey struct {
-	s       *server.Server
-	account string
-}
-
-// ldsSubjects holds the loop detection subject of each account of each
-// server, made once: every leaf connection of the server, whatever Leaf
-// runs it, announces the same one.
-var ldsSubjects sync.Map
-
-// ldsSubject is the loop detection subject of an account.
+// ldsSubject is the loop detection subject of an account, made once per
+// Leaf: every connection it runs announces the same one, and it goes
+// with the Leaf (a server that starts its leaf nodes again, after a
+// reload, draws new ones).
 func (lf *Leaf) ldsSubject(account string) string {
-	v, _ := ldsSubjects.LoadOrStore(ldsKey{lf.s, account}, ldsPrefix+newNonce()+newNonce())
-	return v.(string)
+	lf.mu.Lock()
+	defer lf.mu.Unlock()
+	if s, ok := lf.lds[account]; ok {
+		return s
+	}
+	if lf.lds == nil {
+		lf.lds = make(map[string]string)
+	}
+	s := ldsPrefix + newNonce() + newNonce()
+	lf.lds[account] = s
+	return s
 }
 
 // newNonce is 11 random bytes in base64 URL encoding, as upstream's
@@ -382,25 +472,36 @@ func newNonce() string {
 	return base64.RawURLEncoding.EncodeToString(b[:])
 }
 
-// solicit dials r's hub until the leaf shuts down, runs the connection
-// while it lasts, and dials again after the reconnect delay.
-func (lf *Leaf) solicit(r *remote) {
+// solicit dials r's hub until the leaf shuts down or r stops (ctx),
+// runs the connection while it lasts, and dials again after the
+// reconnect delay.
+func (lf *Leaf) solicit(r *remote, ctx context.Context) {
+	sleep := func(d time.Duration) bool {
+		t := time.NewTimer(d)
+		defer t.Stop()
+		select {
+		case <-t.C:
+			return true
+		case <-ctx.Done():
+			return false
+		}
+	}
 	attempts := 0
-	for !lf.g.Closed() {
+	for ctx.Err() == nil {
 		r.mu.Lock()
 		delay := r.delay
 		r.delay = 0
 		r.mu.Unlock()
-		if delay > 0 && !lf.g.Sleep(delay) {
+		if delay > 0 && !sleep(delay) {
 			return
 		}
 		u := r.next()
 		lf.log.Debug(fmt.Sprintf("Trying to connect as leafnode to remote server on %q", u.Host))
-		ctx, cancel := context.WithTimeout(lf.g.Context(), r.r.DialTimeout)
-		nc, err := lf.dialer.DialContext(ctx, "tcp", u.Host)
+		dctx, cancel := context.WithTimeout(ctx, r.r.DialTimeout)
+		nc, err := lf.dialer.DialContext(dctx, "tcp", dialAddr(u))
 		cancel()
 		if err != nil {
-			if lf.g.Closed() {
+			if ctx.Err() != nil {
 				return
 			}
 			attempts++
@@ -411,14 +512,14 @@ func (lf *Leaf) solicit(r *remote) {
 				lf.log.Debug(line)
 			}
 			jitter := time.Duration(rand.Int64N(int64(lf.o.Reconnect)))
-			if !lf.g.Sleep(lf.o.Reconnect + jitter) {
+			if !sleep(lf.o.Reconnect + jitter) {
 				return
 			}
 			continue
 		}
 		attempts = 0
 		lf.runSolicited(nc, u, r)
-		if !lf.g.Sleep(lf.o.Reconnect) {
+		if !sleep(lf.o.Reconnect) {
 			return
 		}
 	}
@@ -448,33 +549,21 @@ func (r *remote) setDelay(d time.Duration) {
 }
 
 // addURLs adds the hub's cluster's leaf node URLs (INFO leafnode_urls)
-// to the list, after the configured ones.
+// to the list, after the ones known. As upstream, a URL learned stays:
+// a server of the hub's cluster that went away may come back, and the
+// list is tried in turn.
 func (r *remote) addURLs(hostports []string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	urls := slices.Clone(r.r.URLs)
 	for _, hp := range hostports {
-		u, err := url.Parse("nats-leaf://" + hp)
-		if err != nil {
+		u, err := url.Parse(r.learnedScheme() + "://" + hp)
+		if err != nil || u.Host == "" {
 			continue
 		}
-		if !slices.ContainsFunc(urls, func(x *url.URL) bool { return sameHost(x, u) }) {
-			urls = append(urls, u)
+		if !slices.ContainsFunc(r.urls, func(x *url.URL) bool { return sameHost(x, u) }) {
+			r.urls = append(r.urls, u)
 		}
 	}
-	// Keep the order in use for the URLs already known.
-	var out []*url.URL
-	for _, u := range r.urls {
-		if slices.ContainsFunc(urls, func(x *url.URL) bool { return sameHost(x, u) }) {
-			out = append(out, u)
-		}
-	}
-	for _, u := range urls {
-		if !slices.ContainsFunc(out, func(x *url.URL) bool { return sameHost(x, u) }) {
-			out = append(out, u)
-		}
-	}
-	r.urls = out
 }
 
 // userinfo is the user and password to present for u: its own, else the

@@ -502,12 +502,11 @@ func splitHostPort(t *testing.T, hp string) (string, int) {
 	return u.Hostname(), port
 }
 
-// Start refuses what it cannot run: a websocket remote, an account that
-// does not exist, a single user next to a users list.
+// Start refuses what it cannot run: an account that does not exist, a
+// single user next to a users list.
 func TestLeafStartRefuses(t *testing.T) {
 	s := servertest.Start(t, server.Options{})
 	for name, o := range map[string]leaf.Options{
-		"not supported yet": {Remotes: []*leaf.Remote{{URLs: []*url.URL{{Scheme: "ws", Host: "127.0.0.1:1"}}}}},
 		`cannot find local account "NOPE" specified in leafnode remote`: {Remotes: []*leaf.Remote{{URLs: []*url.URL{{Scheme: "nats-leaf", Host: "127.0.0.1:1"}}, Account: "NOPE"}}},
 		"can not have a single user/pass and a users array":             {Username: "a", Users: []leaf.User{{Username: "b"}}},
 	} {

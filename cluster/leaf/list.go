@@ -20,6 +20,7 @@ type connInfo struct {
 	Solicited     bool // we dialed it (we are the leaf); else we are its hub
 	Spoke         bool
 	RTT           time.Duration
+	Compression   string // the mode settled on ("off", "not supported", a level)
 	Stats         server.LinkStats
 	// Subs lists the peer's interest ("subject" or "subject queue").
 	Subs []string
@@ -42,7 +43,7 @@ func (lf *Leaf) connections(subs bool) []connInfo {
 		ci := connInfo{
 			ID: c.link.ID(), Name: c.remoteName, Cluster: c.remoteCluster, Account: c.account,
 			RemoteAccount: c.remoteAccount, IP: c.host, Port: c.port, Solicited: c.solicited,
-			Spoke: c.spoke.Load(), RTT: c.rtt,
+			Spoke: c.spoke.Load(), RTT: c.rtt, Compression: c.compression,
 		}
 		c.mu.Unlock()
 		ci.Stats = c.link.Stats()

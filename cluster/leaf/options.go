@@ -69,8 +69,10 @@ type Options struct {
 	TLSConfig         *tls.Config
 	TLSTimeout        time.Duration
 	TLSHandshakeFirst bool
-	// TLSMap authenticates leaf connections by their certificate
-	// (tls { verify_and_map }); Start does not apply it yet.
+	// TLSMap authenticates leaf connections by their verified
+	// certificate (tls { verify_and_map }): it names one of Users, or
+	// without Users one of the server's users, whose password is then
+	// not checked.
 	TLSMap bool
 	// Compression is what accepted leaf connections may use; Start
 	// negotiates none yet (peers see a server that does not compress).
@@ -88,6 +90,11 @@ type Options struct {
 	// Dialer dials remotes (before TLS); nil is a *net.Dialer. Tests
 	// inject failing dials.
 	Dialer Dialer
+	// DefaultJSDomains is the server's default_js_domain (account name
+	// to JetStream domain): an account mapped to the empty domain lets
+	// JetStream's API without a domain cross its leaf node connections,
+	// as upstream does for set-ups older than domains.
+	DefaultJSDomains map[string]string
 }
 
 // User is one user of leafnodes { authorization { users [...] } }.

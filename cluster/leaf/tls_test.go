@@ -13,6 +13,7 @@ import (
 	"natsd.dev/cluster/leaf"
 	"natsd.dev/server"
 	"natsd.dev/server/servertest"
+	"natsd.dev/server/snapshot"
 )
 
 // checkFlow checks that a message crosses from the hub to the leaf.
@@ -210,4 +211,63 @@ func TestLeafStalePeer(t *testing.T) {
 	rc.ReadUntil("-ERR 'Stale Connection'")
 	rc.ExpectClosed()
 	hlogs.WaitFor(t, "Leafnode connection closed: Stale Connection")
+}
+
+// tls { verify_and_map }: the remote's certificate names the leafnodes
+// authorization user (its e-mail address here), whose account the
+// connection binds to, whatever CONNECT says; a certificate naming no
+// user is refused. Without leafnodes users, it names one of the server's.
+func TestLeafTLSVerifyAndMap(t *testing.T) {
+	p := servertest.NewPKI(t)
+	hs, hub, hlogs := startHub(t, server.Options{Accounts: []string{"A"}}, leaf.Options{
+		TLSConfig: p.MutualConfig(), TLSMap: true,
+		Users: []leaf.User{{Username: "edge@example.com", Account: "A"}},
+	})
+	u := &url.URL{Scheme: "tls", Host: hub.Addr().String(), User: url.UserPassword("wrong", "wrong")}
+	_, spoke, _ := startLeaf(t, server.Options{}, leaf.Options{Remotes: []*leaf.Remote{{
+		URLs: []*url.URL{u}, TLSConfig: p.ClientConfig(p.Client("edge", "edge@example.com")),
+	}}})
+	waitConns(t, spoke, 1)
+	waitConns(t, hub, 1)
+	hlogs.WaitFor(t, `User "wrong" found in connect proto, but user required from cert`)
+	d, _ := hs.Snapshot(server.KindLeafz, nil)
+	if lz := d.(*snapshot.Leafz); lz.NumLeafs != 1 || lz.Leafs[0].Account != "A" {
+		t.Fatalf("leafz: %+v", lz)
+	}
+
+	_, other, ologs := startLeaf(t, server.Options{}, leaf.Options{Remotes: []*leaf.Remote{{
+		URLs: []*url.URL{{Scheme: "tls", Host: hub.Addr().String()}}, TLSConfig: p.ClientConfig(p.Client("nobody", "nobody@example.com")),
+	}}})
+	ologs.WaitFor(t, "Authorization Violation")
+	if other.NumConnections() != 0 {
+		t.Fatal("a certificate naming no user connected")
+	}
+
+	so := optionsFrom(t, `accounts { B: { users: [ { user: "edge@example.com" } ] } }`)
+	hs2, hub2, _ := startHub(t, so, leaf.Options{TLSConfig: p.MutualConfig(), TLSMap: true})
+	_, spoke2, _ := startLeaf(t, server.Options{}, leaf.Options{Remotes: []*leaf.Remote{{
+		URLs: []*url.URL{{Scheme: "tls", Host: hub2.Addr().String()}}, TLSConfig: p.ClientConfig(p.Client("edge", "edge@example.com")),
+	}}})
+	waitConns(t, spoke2, 1)
+	waitConns(t, hub2, 1)
+	d, _ = hs2.Snapshot(server.KindLeafz, nil)
+	if lz := d.(*snapshot.Leafz); lz.NumLeafs != 1 || lz.Leafs[0].Account != "B" {
+		t.Fatalf("leafz with the server's users: %+v", lz)
+	}
+}
+
+// A reload gives a remote its new tls {} block for the next handshakes:
+// a remote refused for want of a client certificate connects once the
+// reload gives it one.
+func TestReloadRemoteTLS(t *testing.T) {
+	p := servertest.NewPKI(t)
+	_, hub, hlogs := startHub(t, server.Options{}, leaf.Options{TLSConfig: p.MutualConfig()})
+	u := &url.URL{Scheme: "tls", Host: hub.Addr().String()}
+	_, spoke, _ := startLeaf(t, server.Options{}, leaf.Options{Remotes: []*leaf.Remote{{URLs: []*url.URL{u}, TLSConfig: p.ClientConfig()}}})
+	hlogs.WaitFor(t, "TLS leafnode handshake error")
+	ch, err := spoke.Reload(&leaf.Options{Reconnect: 50 * time.Millisecond, Remotes: []*leaf.Remote{{URLs: []*url.URL{u}, TLSConfig: p.ClientConfig(p.Server)}}})
+	if err != nil || len(ch) != 0 {
+		t.Fatalf("reload: %v %v", ch, err)
+	}
+	waitConns(t, spoke, 1)
 }

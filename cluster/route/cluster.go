@@ -17,6 +17,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"natsd.dev/cluster/internal/leafurls"
 	"natsd.dev/cluster/internal/linknet"
 	"natsd.dev/protocol"
 	"natsd.dev/server"
@@ -54,6 +55,8 @@ var (
 // concurrent use.
 type Cluster struct {
 	s *server.Server
+	// unwatchLeaf ends the watch of this server's leaf node URL.
+	unwatchLeaf func()
 	// opt are the options in force: Start's, normalized, then each
 	// Reload's. Readers load them once per use; Reload swaps the pointer
 	// and never changes what it pointed to.
@@ -154,6 +157,7 @@ type routeInfo struct {
 	IP           string   `json:"ip,omitempty"`
 	ConnectURLs  []string `json:"connect_urls,omitempty"`
 	WSConnectURL []string `json:"ws_connect_urls,omitempty"`
+	LeafNodeURLs []string `json:"leafnode_urls,omitempty"`
 	Cluster      string   `json:"cluster,omitempty"`
 	Dynamic      bool     `json:"cluster_dynamic,omitempty"`
 	LameDuck     bool     `json:"ldm,omitempty"`
@@ -717,8 +721,10 @@ func (c *Cluster) sendAllInterest(r *route) {
 	c.ready[r] = struct{}{}
 }
 
-// updateConnectURLs gives the server the client URLs of every peer.
+// updateConnectURLs gives the server the client URLs of every peer, and
+// the leaf node module their leaf node URLs.
 func (c *Cluster) updateConnectURLs() {
+	c.updateLeafURLs()
 	if c.opts().NoAdvertise {
 		return
 	}
@@ -742,6 +748,32 @@ func (c *Cluster) updateConnectURLs() {
 	}
 	c.mu.Unlock()
 	c.s.SetRemoteConnectURLs(urls)
+}
+
+// updateLeafURLs sets the leaf node URLs of every peer (their INFO
+// leafnode_urls), which the leaf node module lists to its leaf nodes, as
+// upstream gossips them.
+func (c *Cluster) updateLeafURLs() {
+	c.mu.Lock()
+	var urls []string
+	ids := make([]string, 0, len(c.routes))
+	for id := range c.routes {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	for _, id := range ids {
+		f := c.routes[id].any()
+		if f == nil {
+			continue
+		}
+		for _, u := range f.leafURLs {
+			if !slices.Contains(urls, u) {
+				urls = append(urls, u)
+			}
+		}
+	}
+	c.mu.Unlock()
+	leafurls.SetRemote(c.s, urls)
 }
 
 // isConfigured reports whether host:port (or the host:port of ip, a
@@ -878,10 +910,15 @@ func (c *Cluster) register() {
 	c.s.RegisterProvider(server.KindRoutez, server.ProviderFunc(c.routez))
 	c.s.RegisterVarz(varzSection, server.VarzFunc(c.contributeVarz))
 	c.unlameDuck = c.s.AddLameDuckListener(c.lameDuck)
+	// This server's leaf node URL goes to every peer when it is known
+	// (the leaf nodes start after the cluster) or changes.
+	c.unwatchLeaf = leafurls.WatchLocal(c.s, c.sendInfoToAll)
 }
 
 func (c *Cluster) unregister() {
 	c.unlameDuck()
+	c.unwatchLeaf()
+	leafurls.SetRemote(c.s, nil)
 	c.s.RegisterProvider(server.KindRoutez, nil)
 	c.s.RegisterVarz(varzSection, nil)
 }

@@ -77,7 +77,7 @@
 //	RS- <account> <subject> [<queue>]
 //	RMSG <account> <subject> [<reply> | + <reply> <queue>... | "|" <queue>...] <size>
 //	HMSG <account> <subject> [same] <header size> <total size>
-//	PING, PONG, INFO (gossip of a new server, connect_urls updates), -ERR
+//	PING, PONG, INFO (gossip of a new server, connect_urls and leafnode_urls updates), -ERR
 //
 // # Permissions
 //

@@ -20,6 +20,7 @@ import (
 	"sync"
 	"time"
 
+	"natsd.dev/cluster/internal/leafurls"
 	"natsd.dev/protocol"
 	"natsd.dev/server"
 )
@@ -68,6 +69,7 @@ type route struct {
 	remoteID     string
 	remoteName   string
 	connectURLs  []string
+	leafURLs     []string // the peer's INFO leafnode_urls
 	routeURL     string
 	rtt          time.Duration
 	// reconnectURL is dialed again when the route closes: the URL of a
@@ -399,6 +401,7 @@ func (c *Cluster) infoProtoIdx(remote *routeInfo, compression string, poolIdx in
 		if !c.opts().NoAdvertise {
 			info.ConnectURLs = c.s.ClientConnectURLs()
 		}
+		info.LeafNodeURLs = leafurls.Local(c.s)
 		info.PoolSize, info.PoolIdx, info.RouteAccount = c.poolSize, poolIdx, account
 		info.Compression = compression
 		if compression == CompressionNotSupported {
@@ -793,9 +796,14 @@ func (r *route) processInfo(arg []byte) error {
 			return nil
 		}
 		if info.LameDuck {
-			r.connectURLs = nil
-		} else if info.ConnectURLs != nil {
-			r.connectURLs = info.ConnectURLs
+			r.connectURLs, r.leafURLs = nil, nil
+		} else {
+			if info.ConnectURLs != nil {
+				r.connectURLs = info.ConnectURLs
+			}
+			if info.LeafNodeURLs != nil {
+				r.leafURLs = info.LeafNodeURLs
+			}
 		}
 		registered := r.registered
 		c.mu.Unlock()
@@ -835,6 +843,7 @@ func (r *route) processInfo(arg []byte) error {
 	r.remoteID, r.remoteName = info.ID, info.Name
 	r.link.SetRemoteName(info.Name)
 	r.connectURLs = info.ConnectURLs
+	r.leafURLs = info.LeafNodeURLs
 	r.routeURL = info.IP
 	if !r.solicited && info.RouteAccount != "" {
 		if !c.pinned[info.RouteAccount] {

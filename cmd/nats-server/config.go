@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"natsd.dev/cluster"
+	"natsd.dev/cluster/gateway"
 	"natsd.dev/cluster/leaf"
 	"natsd.dev/cmd/internal/wsserver"
 	"natsd.dev/confparse"
@@ -19,6 +20,8 @@ type fileConfig struct {
 	config.Config
 	// cluster is the cluster {} block, nil without one.
 	cluster *cluster.Options
+	// gateway is the gateway {} block, nil without one.
+	gateway *gateway.Options
 	// leaf is the leafnodes {} block (alias leaf), nil without one.
 	leaf *leaf.Options
 	// websocket is the websocket {} block; Port 0 without one.
@@ -36,8 +39,7 @@ type fileConfig struct {
 // Keys of subsystems natsd does not have yet. Their modules will register
 // them; until then the command refuses them with nats-server's key in the
 // message, since the user expects the feature on.
-const notYetKeys = `
-	gateway`
+const notYetKeys = ``
 
 // ignoredKeys tune the reporting of link errors upstream has and natsd
 // does not; they are accepted with a warning.
@@ -80,6 +82,7 @@ func (fc *fileConfig) parser() *config.Parser {
 		}
 		fc.leaf = o
 	}
+	p.Register("gateway", fc.gatewayBlock)
 	p.Register("leafnodes", leafBlock)
 	p.Register("leaf", leafBlock)
 	p.Register("websocket", wsserver.Block(&fc.websocket))

@@ -37,6 +37,7 @@ var docScopes = map[string]string{
 	"cluster {}":       "cluster {\n port: -1\n@KEY@: 1\n}\n",
 	"cluster tls {}":   "cluster {\n port: -1\n tls {\n cert_file: \"@CERT@\"\n key_file: \"@PRIV@\"\n@KEY@: true\n }\n}\n",
 	"jetstream {}":     "jetstream {\n store_dir: \"@DIR@\"\n@KEY@: \"x\"\n}\n",
+	"gateway {}":       "gateway {\n name: a\n port: -1\n@KEY@: 1\n}\n",
 }
 
 // docKeyAnswer parses the configuration of scope with key in it and

@@ -18,6 +18,10 @@ import (
 // directory of the file.
 func loadJetStream(cfg *fileConfig, f *flags) (jetstream.Options, bool, error) {
 	o, on := cfg.js, cfg.jsOn
+	// default_js_domain maps the plain API of its accounts to their
+	// domain's, with or without JetStream here (a leaf node without
+	// JetStream uses its hub's), as upstream.
+	cfg.Options.Mappings = append(cfg.Options.Mappings, jetstream.DefaultDomainMappings(o.DefaultDomains)...)
 	if f.set["jetstream"] {
 		on = f.jetstream
 	}

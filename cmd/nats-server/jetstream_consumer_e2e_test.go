@@ -18,7 +18,10 @@ func TestJetStreamConsumerRestartE2E(t *testing.T) {
 	const (
 		total     = 600
 		delivered = 400 // fetched before the kill
-		ackWait   = 2 * time.Second
+		// Before the kill nothing may be redelivered, however slow the
+		// machine; after the restart the unacked come back after ackWait.
+		longAckWait = time.Minute
+		ackWait     = 2 * time.Second
 	)
 	sd := t.TempDir()
 	p := startJS(t, "-js", "-sd", sd)
@@ -36,7 +39,7 @@ func TestJetStreamConsumerRestartE2E(t *testing.T) {
 		t.Fatal("publish acks missing")
 	}
 	cons, err := s.CreateOrUpdateConsumer(t.Context(), jetstream.ConsumerConfig{
-		Durable: "PULL", AckPolicy: jetstream.AckExplicitPolicy, AckWait: ackWait, MaxAckPending: -1,
+		Durable: "PULL", AckPolicy: jetstream.AckExplicitPolicy, AckWait: longAckWait, MaxAckPending: -1,
 	})
 	require.NoError(t, err)
 
@@ -82,6 +85,11 @@ func TestJetStreamConsumerRestartE2E(t *testing.T) {
 	require.Equal(t, len(unacked), ci.NumAckPending, "num_ack_pending after the restart")
 	require.EqualValues(t, total-delivered, ci.NumPending, "num_pending after the restart")
 	require.EqualValues(t, 2, ci.AckFloor.Stream, "ack_floor (sequence 3 is the first unacked)")
+	// Shorten ack_wait (an editable field) so the unacked come back soon.
+	cons, err = js.CreateOrUpdateConsumer(t.Context(), "W", jetstream.ConsumerConfig{
+		Durable: "PULL", AckPolicy: jetstream.AckExplicitPolicy, AckWait: ackWait, MaxAckPending: -1,
+	})
+	require.NoError(t, err)
 
 	// Everything not acked comes (back): the unacked ones redelivered
 	// after ack_wait, the rest for the first time; no acked one ever.

@@ -11,10 +11,29 @@ func (p *process) startLeaf() error {
 	if o == nil || (o.Port == 0 && len(o.Remotes) == 0) {
 		return nil
 	}
-	lf, err := leaf.Start(p.srv, o)
+	oc := *o
+	oc.DefaultJSDomains = p.jsOpts.DefaultDomains
+	lf, err := leaf.Start(p.srv, &oc)
 	if err != nil {
 		return err
 	}
 	p.lf = lf
+	p.leafWS.Store(lf)
 	return nil
+}
+
+// reloadLeaf applies a reload's leafnodes {} block (the plan refused
+// what leaf.Leaf.Reload refuses): the running leaf nodes take the new
+// remotes, or, when none ran (no listener, no remote), they start with
+// the new ones.
+func (p *process) reloadLeaf() {
+	if p.lf == nil {
+		if err := p.startLeaf(); err != nil {
+			p.logs.log.Error("Leafnode reload: " + err.Error())
+		}
+		return
+	}
+	if _, err := p.lf.Reload(p.cfg.leaf); err != nil {
+		p.logs.log.Error("Leafnode reload: " + err.Error())
+	}
 }

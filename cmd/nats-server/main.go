@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"natsd.dev/cluster"
+	"natsd.dev/cluster/gateway"
 	"natsd.dev/cluster/leaf"
 	"natsd.dev/cmd/internal/wsserver"
 	"natsd.dev/confparse"
@@ -79,6 +80,9 @@ func run(args []string, stdout io.Writer, stderr *os.File) int {
 	}
 	co, err := loadCluster(cfg, f)
 	if err != nil {
+		return fail(stderr, err)
+	}
+	if err := checkGateway(cfg, co); err != nil {
 		return fail(stderr, err)
 	}
 	jo, jsOn, err := loadJetStream(cfg, f)
@@ -172,6 +176,7 @@ type process struct {
 	prof      *monitor.Profiler // nil without prof_port
 	co        *cluster.Options
 	cl        *cluster.Cluster   // nil without a cluster listener
+	gw        *gateway.Gateway   // nil without a gateway {} block
 	lf        *leaf.Leaf         // nil without a leafnodes {} block
 	ws        *wsserver.Listener // nil without a websocket listener
 	jsOpts    jetstream.Options
@@ -190,6 +195,8 @@ type process struct {
 	// loop, which owns the configuration; nil where the loop does not
 	// serve them.
 	reloads chan chan error
+	// leafWS is lf for the WebSocket listener's goroutines (leafws.go).
+	leafWS atomic.Pointer[leaf.Leaf]
 }
 
 // serve starts the server p describes (f, cfg, co and the JetStream
@@ -255,6 +262,11 @@ func (p *process) serve(stderr *os.File) int {
 		return 1
 	}
 	if err := p.startCluster(); err != nil {
+		log.Log(context.Background(), fatalLevel, err.Error())
+		p.shutdown()
+		return 1
+	}
+	if err := p.startGateway(); err != nil {
 		log.Log(context.Background(), fatalLevel, err.Error())
 		p.shutdown()
 		return 1
@@ -356,6 +368,9 @@ func (p *process) shutdown() {
 	p.stopJetStream(ctx, p.logs.log)
 	if p.lf != nil {
 		_ = p.lf.Shutdown(ctx)
+	}
+	if p.gw != nil {
+		_ = p.gw.Shutdown(ctx)
 	}
 	if p.cl != nil {
 		_ = p.cl.Shutdown(ctx)
@@ -509,6 +524,9 @@ func (p *process) tryReload() error {
 	}
 	if plan.routes && p.cl != nil {
 		p.cl.SetRoutes(nu.co.Routes)
+	}
+	if plan.leaf {
+		p.reloadLeaf()
 	}
 	if m := p.mq.Load(); plan.mqtt && m != nil {
 		// The plan refused what Reload refuses.

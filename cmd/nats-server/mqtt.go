@@ -91,6 +91,7 @@ func (p *process) websocketOptions() wsserver.Options {
 		}
 	}
 	wo.Endpoints = map[string]wsserver.Endpoint{mqttWSPath: ep}
+	p.leafWebsocket(&wo)
 	return wo
 }
 

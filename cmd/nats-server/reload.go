@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"natsd.dev/cluster"
+	"natsd.dev/cluster/leaf"
 	"natsd.dev/cmd/internal/wsserver"
 	"natsd.dev/jetstream"
 	"natsd.dev/mqtt"
@@ -90,6 +91,8 @@ type reloadPlan struct {
 	ws bool
 	// mqtt: the mqtt {} keys upstream reloads change (mqtt.MQTT.Reload).
 	mqtt bool
+	// leaf: the leafnodes {} remotes or tls {} change (leaf.Leaf.Reload).
+	leaf bool
 }
 
 // err is the reload's error: the first refusal, nil when none.
@@ -276,7 +279,42 @@ func planReload(old, nu *loaded) *reloadPlan {
 		}
 	}
 	planCluster(p, old.co, nu.co)
+	planLeaf(p, old.cfg.leaf, nu.cfg.leaf)
+	if !sameGateway(old.cfg.gateway, nu.cfg.gateway) {
+		p.refuse("gateway", errors.New("config reload not supported for gateway"))
+	}
 	return p
+}
+
+// planLeaf compares the leafnodes {} blocks: remotes added, removed,
+// disabled or enabled and the content of the listener's tls {} block
+// reload (leaf.Leaf.Reload), logged as upstream logs them; anything else
+// is refused with upstream's text (leaf.CheckReload).
+func planLeaf(p *reloadPlan, a, b *leaf.Options) {
+	if err := leaf.CheckReload(a, b); err != nil {
+		p.refuse("leafnodes", err)
+		return
+	}
+	var ra, rb []*leaf.Remote
+	if a != nil {
+		ra = a.Remotes
+	}
+	if b != nil {
+		rb = b.Remotes
+	}
+	for _, ch := range leaf.DiffRemotes(ra, rb) {
+		p.change(ch.String(), "")
+		p.leaf = true
+	}
+	if a != nil && b != nil && a.TLSConfig != nil && !sameTLS(a.TLSConfig, b.TLSConfig) {
+		p.change("leafnodes tls", "")
+		p.leaf = true
+	}
+	// The remotes' tls {} blocks apply to their next handshakes, as
+	// upstream gives them to the remotes on every reload, unlogged.
+	if b != nil && slices.ContainsFunc(b.Remotes, func(r *leaf.Remote) bool { return r.TLSConfig != nil }) {
+		p.leaf = true
+	}
 }
 
 // planCluster compares the cluster blocks: routes reload, as upstream's,

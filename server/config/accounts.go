@@ -238,8 +238,7 @@ func (a *applier) accountLimits(acc string, v *confparse.Value) {
 }
 
 // accountLimit applies one limit key of the account acc. -1, as upstream's
-// "unlimited", is accepted as no limit. max_leafnodes limits what natsd
-// does not have (leaf nodes), so it has no effect.
+// "unlimited", is accepted as no limit.
 func (a *applier) accountLimit(acc string, e *confparse.Entry) {
 	key := accountLimitKeys[strings.ToLower(e.Key)]
 	var n int
@@ -263,6 +262,8 @@ func (a *applier) accountLimit(acc string, e *confparse.Entry) {
 		l.MaxSubscriptions = n
 	case "max_payload":
 		l.MaxPayload = n
+	case "max_leafnodes":
+		l.MaxLeafNodes = n
 	}
 	o.AccountLimits[acc] = l
 }

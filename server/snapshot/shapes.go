@@ -116,6 +116,7 @@ type Leafz struct {
 
 // LeafInfo describes one leaf node connection.
 type LeafInfo struct {
+	ID       uint64   `json:"id"`
 	Name     string   `json:"name"`
 	IsSpoke  bool     `json:"is_spoke"`
 	Account  string   `json:"account"`
@@ -128,6 +129,8 @@ type LeafInfo struct {
 	OutBytes int64    `json:"out_bytes"`
 	NumSubs  uint32   `json:"subscriptions"`
 	Subs     []string `json:"subscriptions_list,omitempty"`
+	// Compression is the connection's compression mode.
+	Compression string `json:"compression,omitempty"`
 }
 
 // AccountzOptions are the options of Accountz.

@@ -145,13 +145,28 @@ type GatewayOptsVarz struct {
 // LeafNodeOptsVarz is the leaf node section of Varz; empty until leaf
 // nodes are configured.
 type LeafNodeOptsVarz struct {
-	Host        string   `json:"host,omitempty"`
-	Port        int      `json:"port,omitempty"`
-	AuthTimeout float64  `json:"auth_timeout,omitempty"`
-	TLSTimeout  float64  `json:"tls_timeout,omitempty"`
-	TLSRequired bool     `json:"tls_required,omitempty"`
-	TLSVerify   bool     `json:"tls_verify,omitempty"`
-	Remotes     []string `json:"remotes,omitempty"`
+	Host        string               `json:"host,omitempty"`
+	Port        int                  `json:"port,omitempty"`
+	AuthTimeout float64              `json:"auth_timeout,omitempty"`
+	TLSTimeout  float64              `json:"tls_timeout,omitempty"`
+	TLSRequired bool                 `json:"tls_required,omitempty"`
+	TLSVerify   bool                 `json:"tls_verify,omitempty"`
+	Remotes     []RemoteLeafOptsVarz `json:"remotes,omitempty"`
+}
+
+// RemoteLeafOptsVarz is one remote of the leaf node section of Varz: the
+// local account it binds, its URLs (host:port, without credentials) and
+// its deny lists.
+type RemoteLeafOptsVarz struct {
+	LocalAccount string     `json:"local_account,omitempty"`
+	URLs         []string   `json:"urls,omitempty"`
+	Deny         *DenyRules `json:"deny,omitempty"`
+}
+
+// DenyRules are a remote's deny_exports and deny_imports.
+type DenyRules struct {
+	Exports []string `json:"exports,omitempty"`
+	Imports []string `json:"imports,omitempty"`
 }
 
 // MQTTOptsVarz is the MQTT section of Varz; empty until MQTT is

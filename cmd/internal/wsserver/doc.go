@@ -28,6 +28,15 @@
 // mqtt.MQTT's ServeConn), as upstream does on its websocket port,
 // without this package knowing MQTT.
 //
+// Options.Leaf takes the leaf nodes that upgrade on a path starting with
+// /leafnode (LeafPath), as upstream's websocket port accepts its leaf
+// remotes' ws:// and wss:// connections; those alone may send unmasked
+// frames when they asked for it (Nats-No-Masking, a remote's
+// ws_no_masking), and their messages are held to the transport's 64 MiB
+// rather than max_payload, since a leaf node flushes batches. Without
+// Options.Leaf (no leafnodes port) they are closed after the upgrade
+// with upstream's log line.
+//
 // # Usage
 //
 //	var wo wsserver.Options

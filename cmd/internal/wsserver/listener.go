@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -91,8 +92,9 @@ func Start(s *server.Server, o Options) (*Listener, error) {
 	}
 	o.Port = port
 	l := &Listener{ln: wl, secure: secure, s: s, tlsConfig: tlsConfig, o: o, varz: varzOf(o, secure)}
-	cl := &connListener{Listener: wl, onClose: l.stopped, endpoints: o.Endpoints,
-		maxPayload: func() int64 { return int64(s.Options().MaxPayload) }}
+	cl := &connListener{Listener: wl, onClose: l.stopped, endpoints: o.Endpoints, leaf: o.Leaf,
+		maxPayload: func() int64 { return int64(s.Options().MaxPayload) },
+		noLeaf:     func() { s.Logger().Error("Not configured to accept leaf node connections") }}
 	cl.cookies.Store(cookiesOf(o))
 	l.cl = cl
 	if err := s.ServeWebsocket(cl, server.WebsocketInfo{ConnectURLs: connectURLs(o, port)}); err != nil {
@@ -117,6 +119,7 @@ func wsConfig(s *server.Server, o Options, secure bool) websocket.Config {
 		HandshakeTimeout: o.HandshakeTimeout,
 		Subprotocols:     subprotocols(o.Endpoints),
 		CheckRequest:     checkEndpoint(o.Endpoints),
+		AllowNoMasking:   isLeaf,
 		OnHandshakeError: func(err error) { logHandshakeError(s, err, secure) },
 	}
 }
@@ -168,7 +171,7 @@ func (l *Listener) Reload(o Options) error {
 		o.JWTCookie != cur.JWTCookie || o.NoAuthUser != cur.NoAuthUser || o.Authorization != nil || cur.Authorization != nil {
 		return fmt.Errorf("%w: only tls, same_origin, allowed_origins, compression, handshake_timeout and the cookies reload", ErrReloadUnsupported)
 	}
-	o.Port, o.Endpoints = cur.Port, cur.Endpoints
+	o.Port, o.Endpoints, o.Leaf = cur.Port, cur.Endpoints, cur.Leaf
 	if err := l.ln.SetConfig(wsConfig(l.s, o, l.secure)); err != nil {
 		return err
 	}
@@ -326,13 +329,23 @@ func checkEndpoint(eps map[string]Endpoint) func(*http.Request) error {
 	}
 }
 
+// isLeaf reports whether r upgrades a leaf node connection: its path
+// starts with LeafPath, as upstream tells them apart. Leaf nodes alone
+// may ask for no masking (websocket.NoMaskingHeader).
+func isLeaf(r *http.Request) bool {
+	return r.URL != nil && strings.HasPrefix(r.URL.EscapedPath(), LeafPath)
+}
+
 // connListener hands the server each connection upgraded for NATS as a
-// conn, and those upgraded on an endpoint's path to the endpoint.
+// conn, those upgraded on an endpoint's path to the endpoint and leaf
+// nodes to leaf.
 type connListener struct {
 	*websocket.Listener
 	cookies    atomic.Pointer[cookieNames] // Reload replaces them
 	onClose    func()
 	endpoints  map[string]Endpoint // read-only
+	leaf       func(net.Conn)      // nil: leaf connections refused
+	noLeaf     func()              // logs a refused leaf connection
 	maxPayload func() int64        // the server's max_payload in force
 }
 
@@ -358,6 +371,18 @@ func (l *connListener) Accept() (net.Conn, error) {
 		// read when the connection comes follows a reload.
 		maxMsg := l.maxPayload()
 		c := &conn{Conn: wc, cookies: l.cookies.Load()}
+		if req := wc.Request(); req != nil && isLeaf(req) {
+			// A leaf node flushes batches of messages as one WebSocket
+			// message: the transport's default cap, not max_payload.
+			wc.SetMaxMessageSize(0)
+			if l.leaf == nil {
+				l.noLeaf()
+				wc.Close()
+				continue
+			}
+			l.leaf(c)
+			continue
+		}
 		if req := wc.Request(); req != nil && len(l.endpoints) > 0 {
 			if ep, ok := l.endpoints[req.URL.Path]; ok && ep.Serve != nil {
 				wc.SetMaxMessageSize(maxMsg + ep.MessageOverhead)

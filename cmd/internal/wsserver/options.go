@@ -58,6 +58,18 @@ type Options struct {
 	// clients. Refused (ErrNotSupported) until supported.
 	Authorization *Authorization
 
+	// Leaf takes the connections upgraded on a path that starts with
+	// LeafPath (/leafnode), leaf nodes dialing this server over ws:// or
+	// wss:// as upstream's do: the command sets it to the leaf node
+	// module's accept function when leafnodes {} has a port. It must not
+	// block (start a goroutine) and owns the connection, a
+	// server.TransportConn of kind websocket whose messages may inflate
+	// to websocket.DefaultMaxMessageSize. Leaf nodes that asked for no
+	// masking (ws_no_masking) get it. Nil closes such connections after
+	// the upgrade, logging upstream's "Not configured to accept leaf node
+	// connections". The configuration file does not set it.
+	Leaf func(net.Conn)
+
 	// Endpoints are the URL paths ("/mqtt") whose upgraded connections
 	// speak another protocol than NATS: each goes to its endpoint instead
 	// of the server. Every other path serves NATS. The configuration file
@@ -104,6 +116,10 @@ type Authorization struct {
 // server.ErrNotSupported.
 var ErrNotSupported = server.ErrNotSupported
 
+// LeafPath starts the URL path on which leaf nodes upgrade (upstream's
+// leaf remotes ask for it, after any path of the remote's URL).
+const LeafPath = "/leafnode"
+
 // errNoTLS is upstream's refusal of a listener without TLS that did not
 // say no_tls.
 var errNoTLS = errors.New("websocket requires TLS configuration")
@@ -125,6 +141,9 @@ func (o *Options) validate() error {
 		return fmt.Errorf("websocket no_auth_user (needs users): %w", ErrNotSupported)
 	}
 	for path := range o.Endpoints {
+		if strings.HasPrefix(path, LeafPath) {
+			return fmt.Errorf("%w: websocket endpoint %q is the leaf node path", server.ErrBadOptions, path)
+		}
 		if !strings.HasPrefix(path, "/") {
 			return fmt.Errorf("%w: websocket endpoint %q is not a URL path", server.ErrBadOptions, path)
 		}

@@ -28,11 +28,13 @@ type AccountUse struct {
 	// Closed is what the account's closed clients sent and were sent
 	// (Conns unused): upstream's account statistics keep it.
 	Closed ClientSums
+	// Leafs is the number of leaf node connections bound to the account.
+	Leafs int
 }
 
 // AccountStatz returns the /accstatz document of server id from accs
 // (sorted by name): the accounts opts selects (nil means all), those
-// without clients only with IncludeUnused.
+// without clients or leaf node connections only with IncludeUnused.
 func AccountStatz(id string, opts *snapshot.AccountStatzOptions, accs []AccountUse) *snapshot.AccountStatz {
 	var o snapshot.AccountStatzOptions
 	if opts != nil {
@@ -45,7 +47,8 @@ func AccountStatz(id string, opts *snapshot.AccountStatzOptions, accs []AccountU
 		}
 		cs := a.Clients
 		if cs == nil {
-			if !o.IncludeUnused {
+			// An account with leaf node connections only is in use.
+			if !o.IncludeUnused && a.Leafs == 0 {
 				continue
 			}
 			cs = &ClientSums{}
@@ -54,7 +57,8 @@ func AccountStatz(id string, opts *snapshot.AccountStatzOptions, accs []AccountU
 			Account:    a.Name,
 			Name:       a.Name,
 			Conns:      cs.Conns,
-			TotalConns: cs.Conns,
+			LeafNodes:  a.Leafs,
+			TotalConns: cs.Conns + a.Leafs,
 			NumSubs:    a.NumSubs,
 			Sent:       linkSplit(cs.OutMsgs+a.Closed.OutMsgs, cs.OutBytes+a.Closed.OutBytes),
 			Received:   linkSplit(cs.InMsgs+a.Closed.InMsgs, cs.InBytes+a.Closed.InBytes),

@@ -1,0 +1,54 @@
+package gateway_test
+
+import (
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+
+	"natsd.dev/cluster/gateway"
+	"natsd.dev/server/servertest"
+)
+
+// BenchmarkCrossGateway publishes 128-byte messages in cluster A to a
+// subscriber in cluster B and reports msgs/s across the gateway (the
+// optimistic interest and its no-interest filter on the publish path).
+func BenchmarkCrossGateway(b *testing.B) {
+	bn := startNode(b, "b1", "B", gateway.Options{})
+	an := startNode(b, "a1", "A", gateway.Options{Gateways: []gateway.RemoteGateway{remoteTo("B", bn)}})
+	waitGateways(b, an, "B")
+	waitGateways(b, bn, "A")
+	sub := servertest.Connect(b, bn.s)
+	var got atomic.Int64
+	done := make(chan struct{})
+	target := int64(b.N)
+	s, err := sub.Subscribe("bench", func(*nats.Msg) {
+		if got.Add(1) == target {
+			close(done)
+		}
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	s.SetPendingLimits(-1, -1)
+	sub.Flush()
+	pub := servertest.Connect(b, an.s)
+	msg := make([]byte, 128)
+	b.SetBytes(128)
+	b.ReportAllocs()
+	b.ResetTimer()
+	start := time.Now()
+	for range b.N {
+		if err := pub.Publish("bench", msg); err != nil {
+			b.Fatal(err)
+		}
+	}
+	pub.Flush()
+	select {
+	case <-done:
+	case <-time.After(60 * time.Second):
+		b.Fatalf("got %d of %d", got.Load(), b.N)
+	}
+	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "msgs/s")
+}

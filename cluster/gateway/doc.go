@@ -1,0 +1,57 @@
+// Package gateway links clusters into a supercluster, as upstream
+// nats-server's gateways do: the gateway {} block of the configuration
+// file (ParseConfig, Options), and the gateway connections themselves
+// (Start), built on the server's inter-server link seam with the kind
+// server.ConnGateway.
+//
+// # Configuration
+//
+// ParseConfig reads upstream's keys: name, host, port, listen,
+// advertise, connect_retries, connect_backoff, reject_unknown_cluster
+// (alias reject_unknown), authorization { user, password, timeout },
+// tls {} and gateways [ { name, url, urls, tls } ]. Every error of the
+// block is reported at once, with its file:line:col and upstream's text.
+// CheckClusterName applies upstream's rule between the cluster's name and
+// the gateway's.
+//
+// # Connections
+//
+// Start binds the gateway listener and dials every configured remote
+// cluster. Each server has one outbound connection per remote cluster
+// (messages leave on it) and the inbound connections the remote servers
+// dialed (messages arrive on them). The handshake is upstream's: the
+// acceptor sends INFO (gateway, gateway_url, gateway_urls), the dialer
+// checks the gateway name and answers CONNECT (gateway, credentials) and
+// its own INFO. A server learns remote clusters from its configuration,
+// from the INFO of inbound connections (it dials back) and from gossip
+// (INFO gateway_cmd 1: the clusters a peer is connected to).
+//
+// Interest is upstream's optimistic mode: the outbound connection holds
+// the interest ">" in every account of the server, filtered by what the
+// remote said it does not want: RS- (a subject) and A- (an account),
+// lifted by RS+ and A+. The inbound side answers a message nobody here
+// wants with RS- (A- for an unknown account) once, and lifts it when
+// interest appears. Queue subscriptions are announced with RS+/RS- (the
+// counts of every origin but gateways), and a gateway's queue members are
+// the last choice of a group (server.LinkConfig.QueueLast): a message goes
+// to a member in the local cluster when there is one.
+//
+// After DefaultMaxNoInterest subjects answered RS- in one account, the
+// receiving side switches the account to interest-only mode, as upstream:
+// INFO gateway_cmd 2, RS+ for the account's plain interest, INFO
+// gateway_cmd 3, then RS+/RS- as interest changes; the sender then sends
+// only what matches.
+//
+// Not yet: interest-only mode for JetStream accounts, _GR_. reply mapping
+// of its own (replies cross as they are), gateway URLs passed over
+// routes, the accounts of /gatewayz.
+//
+// # Monitoring
+//
+// The gateway registers the GATEWAYZ provider (/gatewayz and
+// $SYS.REQ.SERVER.<id>.GATEWAYZ) and the gateway section of /varz.
+//
+// # Locks
+//
+// docs/locking.md names the package's locks and their order.
+package gateway

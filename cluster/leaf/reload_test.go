@@ -1,0 +1,97 @@
+package leaf_test
+
+import (
+	"errors"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"natsd.dev/cluster/leaf"
+	"natsd.dev/server"
+)
+
+// Reload adds a remote (it connects), disables it (its connection
+// closes), enables it again and removes it; the log lines are upstream's.
+func TestReloadRemotes(t *testing.T) {
+	_, hub1, _ := startHub(t, server.Options{}, leaf.Options{})
+	_, hub2, _ := startHub(t, server.Options{}, leaf.Options{})
+	r1 := &leaf.Remote{URLs: []*url.URL{leafURL(hub1, nil)}}
+	_, edge, _ := startLeaf(t, server.Options{}, leaf.Options{Remotes: []*leaf.Remote{r1}})
+	waitConns(t, hub1, 1)
+	o := leaf.Options{Reconnect: 50 * time.Millisecond}
+
+	r2 := &leaf.Remote{URLs: []*url.URL{leafURL(hub2, url.UserPassword("u", "secret"))}}
+	o.Remotes = []*leaf.Remote{r1, r2}
+	ch, err := edge.Reload(&o)
+	if err != nil || len(ch) != 1 || ch[0].Change != "added" {
+		t.Fatalf("add: %v %v", ch, err)
+	}
+	waitConns(t, hub2, 1)
+	waitConns(t, edge, 2)
+
+	d2 := *r2
+	d2.Disabled = true
+	o.Remotes = []*leaf.Remote{r1, &d2}
+	ch, err = edge.Reload(&o)
+	if err != nil || len(ch) != 1 || ch[0].Change != "disabled" {
+		t.Fatalf("disable: %v %v", ch, err)
+	}
+	want := `LeafNode Remote urls=["nats-leaf://u:xxxxx@` + hub2.Addr().String() + `"], account="$G" Disabled value is: true`
+	if got := ch[0].String(); got != want {
+		t.Errorf("log line %q, want %q", got, want)
+	}
+	waitConns(t, hub2, 0)
+	waitConns(t, edge, 1)
+
+	o.Remotes = []*leaf.Remote{r1, r2}
+	if ch, err = edge.Reload(&o); err != nil || len(ch) != 1 || ch[0].Change != "enabled" {
+		t.Fatalf("enable: %v %v", ch, err)
+	}
+	waitConns(t, hub2, 1)
+
+	o.Remotes = []*leaf.Remote{r2}
+	ch, err = edge.Reload(&o)
+	if err != nil || len(ch) != 1 || ch[0].Change != "removed" || !strings.HasSuffix(ch[0].String(), `account="$G" removed`) {
+		t.Fatalf("remove: %v %v", ch, err)
+	}
+	waitConns(t, hub1, 0)
+	waitConns(t, edge, 1)
+	if hub2.NumConnections() != 1 {
+		t.Error("the remaining remote lost its connection")
+	}
+}
+
+// What a reload cannot change is refused with upstream's text, and
+// nothing changes.
+func TestReloadRefused(t *testing.T) {
+	_, hub, _ := startHub(t, server.Options{}, leaf.Options{Username: "l", Password: "p"})
+	for _, tc := range []struct {
+		o    leaf.Options
+		want string
+	}{
+		{leaf.Options{Host: "127.0.0.1", Port: leaf.RandomPort, Username: "l", Password: "p2"}, `config reload not supported for LeafNode: field "Password": old=p, new=p2`},
+		{leaf.Options{Host: "0.0.0.0", Port: leaf.RandomPort, Username: "l", Password: "p"}, `config reload not supported for LeafNode: field "Host": old=127.0.0.1, new=0.0.0.0`},
+		{leaf.Options{Host: "127.0.0.1", Port: leaf.RandomPort, Username: "l", Password: "p", Reconnect: 5 * time.Second}, `config reload not supported for LeafNode: field "ReconnectInterval": old=1s, new=5s`},
+	} {
+		_, err := hub.Reload(&tc.o)
+		if err == nil || err.Error() != tc.want || !errors.Is(err, leaf.ErrReloadUnsupported) {
+			t.Errorf("got %v, want %s", err, tc.want)
+		}
+	}
+	users := []leaf.User{{Username: "a", Password: "a"}, {Username: "b", Password: "b", Account: "B"}}
+	if err := leaf.CheckReload(&leaf.Options{Users: users}, &leaf.Options{Users: []leaf.User{users[1], users[0]}}); err != nil {
+		t.Errorf("users reordered: %v", err)
+	}
+	if err := leaf.CheckReload(&leaf.Options{Users: users}, &leaf.Options{Users: users[:1]}); err == nil || !strings.Contains(err.Error(), `field "Users"`) {
+		t.Errorf("a user removed: %v", err)
+	}
+	same := leaf.Options{Host: "127.0.0.1", Port: leaf.RandomPort, Username: "l", Password: "p"}
+	if ch, err := hub.Reload(&same); err != nil || len(ch) != 0 {
+		t.Errorf("an unchanged block: %v %v", ch, err)
+	}
+	if _, err := hub.Reload(&leaf.Options{Host: "127.0.0.1", Port: leaf.RandomPort, Username: "l", Password: "p",
+		Remotes: []*leaf.Remote{{Account: "NOPE", URLs: []*url.URL{leafURL(hub, nil)}}}}); err == nil || !strings.Contains(err.Error(), `cannot find local account "NOPE"`) {
+		t.Errorf("a remote of an unknown account: %v", err)
+	}
+}
