@@ -245,6 +245,12 @@ func Start(s *server.Server, o *Options) (*Cluster, error) {
 		}
 		c.pinned[a] = true
 	}
+	// With pooling, the system account always has a route of its own, as
+	// upstream's (2.10+) does without configuration; an upstream peer
+	// dials it and refuses a server that does not.
+	if sys := s.SystemAccount(); sys != nil && c.poolSize > 0 {
+		c.pinned[sys.Name] = true
+	}
 	c.name = o.Name
 	if c.name == "" {
 		c.name, c.dynamic = newName(), true

@@ -43,8 +43,9 @@ func TestPoolSpreadsAccounts(t *testing.T) {
 	a := startNodeWith(t, accountsOptions(t), "A", route.Options{Name: "pool"})
 	b := startNodeWith(t, accountsOptions(t), "B", route.Options{Name: "pool", Routes: []*url.URL{a.routeURL()}})
 	waitRoutes(t, 1, a, b)
+	// Three pool connections and the system account's own route.
 	servertest.WaitUntilWithin(t, 5*time.Second, "three pool connections", func() bool {
-		return len(a.c.Routez(nil).Routes) == 3 && len(b.c.Routez(nil).Routes) == 3
+		return len(a.c.Routez(nil).Routes) == 4 && len(b.c.Routez(nil).Routes) == 4
 	})
 	// Every account works across the pool, and stays isolated.
 	subs := make([]*nats.Subscription, 6)
@@ -131,7 +132,8 @@ func TestPinnedAccountRoute(t *testing.T) {
 		return nil
 	}
 	servertest.WaitUntilWithin(t, 5*time.Second, "pool and pinned route", func() bool {
-		return len(a.c.Routez(nil).Routes) == 4 && pinnedRoute(a) != nil && pinnedRoute(b) != nil
+		// The pool of three, ACC1's route and the system account's.
+		return len(a.c.Routez(nil).Routes) == 5 && pinnedRoute(a) != nil && pinnedRoute(b) != nil
 	})
 	var subs []*nats.Subscription
 	for _, i := range []int{0, 1} {

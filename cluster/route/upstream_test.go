@@ -118,7 +118,8 @@ func pinnedWithUpstream(t *testing.T, bin string, natsdDials bool) {
 				pinned++
 			}
 		}
-		return len(rz.Routes) == route.DefaultPoolSize+1 && pinned == 1
+		// The pool, ACC1's route and the system account's.
+		return len(rz.Routes) == route.DefaultPoolSize+2 && pinned == 1
 	})
 	for _, i := range []int{0, 1} {
 		user, pass := fmt.Sprintf("u%d", i), fmt.Sprintf("p%d", i)

@@ -312,16 +312,16 @@ cluster {
 			PoolIdx     int    `json:"pool_idx"`
 		} `json:"routes"`
 	}
-	servertest.WaitUntil(t, "three routes in /routez", func() bool {
+	// Two pooled routes, A's and the system account's (upstream pins
+	// $SYS without configuration).
+	servertest.WaitUntil(t, "four routes in /routez", func() bool {
 		getJSON(t, a.monitorURL()+"/routez", &rz)
-		return rz.NumRoutes == 3
+		return rz.NumRoutes == 4
 	})
-	pinned := 0
+	pinned := map[string]int{}
 	for _, r := range rz.Routes {
 		require.Equal(t, "s2_fast", r.Compression)
-		if r.Account == "A" {
-			pinned++
-		}
+		pinned[r.Account]++
 	}
-	require.Equal(t, 1, pinned, "routes %+v", rz.Routes)
+	require.Equal(t, map[string]int{"": 2, "A": 1, "$SYS": 1}, pinned, "routes %+v", rz.Routes)
 }

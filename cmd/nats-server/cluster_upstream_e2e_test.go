@@ -1,12 +1,14 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/stretchr/testify/require"
@@ -114,4 +116,49 @@ func TestClusterCompressionWithUpstream(t *testing.T) {
 			require.Less(t, proxy.up.Load(), int64(n*1024/2), "the route is not compressed")
 		})
 	}
+}
+
+// TestClusterSystemAccountWithUpstream: upstream gives the system account
+// a route of its own (pooling, 2.10+) and refuses a peer that does not;
+// natsd does the same, so $SYS requests reach every server of a mixed
+// cluster from either side.
+func TestClusterSystemAccountWithUpstream(t *testing.T) {
+	bin := servertest.UpstreamBinary(t)
+	ports := servertest.FreePorts(t, 2)
+	upCluster := fmt.Sprintf("nats://127.0.0.1:%d", ports[1])
+	accounts := "accounts { SYS { users [ {user: sys, password: sys} ] }, APP { users [ {user: a, password: a} ] } }\nsystem_account: SYS\n"
+	dir := t.TempDir()
+	upConf := writeFile(t, filepath.Join(dir, "up.conf"), fmt.Sprintf("listen: 127.0.0.1:%d\nserver_name: UP\n%scluster { name: mixed, listen: 127.0.0.1:%d }\n", ports[0], accounts, ports[1]))
+	servertest.StartProcess(t, bin, "-c", upConf)
+	servertest.WaitListening(t, fmt.Sprintf("127.0.0.1:%d", ports[1]))
+	ndConf := writeFile(t, filepath.Join(dir, "nd.conf"), fmt.Sprintf("server_name: ND\n%scluster { name: mixed, listen: 127.0.0.1:-1, routes: [ %q ] }\n", accounts, upCluster))
+	nd := start(t, "-c", ndConf)
+
+	for name, url := range map[string]string{
+		"natsd":    strings.Replace(nd.url(), "nats://", "nats://sys:sys@", 1),
+		"upstream": fmt.Sprintf("nats://sys:sys@127.0.0.1:%d", ports[0]),
+	} {
+		nc := servertest.ConnectWhenReady(t, url)
+		servers := map[string]bool{}
+		for try := 0; try < 50 && len(servers) < 2; try++ {
+			inbox := nats.NewInbox()
+			sub, err := nc.SubscribeSync(inbox)
+			require.NoError(t, err)
+			require.NoError(t, nc.PublishRequest("$SYS.REQ.SERVER.PING.IDZ", inbox, nil))
+			for {
+				m, err := sub.NextMsg(500 * time.Millisecond)
+				if err != nil {
+					break
+				}
+				var idz struct {
+					Name string `json:"name"`
+				}
+				require.NoError(t, json.Unmarshal(m.Data, &idz))
+				servers[idz.Name] = true
+			}
+			sub.Unsubscribe()
+		}
+		require.Equal(t, map[string]bool{"ND": true, "UP": true}, servers, "servers answering PING.IDZ asked through %s", name)
+	}
+	require.NotContains(t, nd.log.String(), "No route for account")
 }

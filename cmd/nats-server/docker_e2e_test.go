@@ -178,10 +178,11 @@ func TestImageConfigCluster(t *testing.T) {
 		NumRoutes int `json:"num_routes"`
 	}
 	for _, p := range []*proc{a, s2} {
-		// Three: the default pool of route connections, as upstream.
+		// Four: the default pool of route connections and the system
+		// account's own route, as upstream.
 		servertest.WaitUntil(t, "the routes in /routez", func() bool {
 			getJSON(t, p.monitorURL()+"/routez", &rz)
-			return rz.NumRoutes == 3
+			return rz.NumRoutes == 4
 		})
 		var vz struct {
 			Cluster struct {
@@ -198,7 +199,7 @@ func TestImageConfigCluster(t *testing.T) {
 	s3 := startBinary(t, bin, "-c", imageConfigFile, "-m", "-1", "--cluster", "nats://127.0.0.1:-1")
 	servertest.WaitUntil(t, "the third server's routes in /routez", func() bool {
 		getJSON(t, a.monitorURL()+"/routez", &rz)
-		return rz.NumRoutes == 6
+		return rz.NumRoutes == 8
 	})
 	crossCluster(t, a, s3)
 	t.Setenv("NATS_ROUTES", "[]")
@@ -208,7 +209,7 @@ func TestImageConfigCluster(t *testing.T) {
 	c := startBinary(t, bin, "-c", imageConfigFile, "-m", "-1", "--cluster", "nats://127.0.0.1:-1", "--routes="+bad)
 	c.waitLog("Authorization Violation")
 	getJSON(t, a.monitorURL()+"/routez", &rz)
-	require.Equal(t, 6, rz.NumRoutes)
+	require.Equal(t, 8, rz.NumRoutes)
 }
 
 // TestImageConfigUpstream: upstream's nats-server takes the image's
@@ -243,9 +244,10 @@ func TestImageArgumentsCluster(t *testing.T) {
 	var rz struct {
 		NumRoutes int `json:"num_routes"`
 	}
+	// The pool of three and the system account's route.
 	servertest.WaitUntil(t, "the routes in /routez", func() bool {
 		getJSON(t, a.monitorURL()+"/routez", &rz)
-		return rz.NumRoutes == 3
+		return rz.NumRoutes == 4
 	})
 	crossCluster(t, a, b)
 }
