@@ -70,7 +70,8 @@
 // it; the INFO that follows registers the route. With pooling (pool_size,
 // default 3) the dialer sends its INFO, with route_pool_idx, once the
 // route is registered, then dials the next pool connection; accounts use
-// slot FNV-1a(name) mod pool size, pinned accounts a dedicated route whose
+// slot FNV-1a(name) mod pool size, pinned accounts (and the system account,
+// as upstream pins it unasked) a dedicated route whose
 // protocols omit the account. Then:
 //
 //	RS+ <account> <subject> [<queue> <weight>]
