@@ -73,8 +73,8 @@ func ExampleServer_NewLink() {
 
 // The forwarding table: which origins' messages a link of each kind gets.
 func ExampleDefaultForwardPolicy() {
-	kinds := []server.ConnKind{server.ConnClient, server.ConnInProcess, server.ConnRoute, server.ConnGateway, server.ConnLeaf}
-	for _, to := range kinds[2:] {
+	kinds := []server.ConnKind{server.ConnClient, server.ConnInProcess, server.ConnRoute, server.ConnGateway, server.ConnLeaf, server.ConnHub}
+	for _, to := range kinds[2:5] {
 		p := server.DefaultForwardPolicy(to)
 		fmt.Printf("%-8s", to)
 		for _, from := range kinds {
@@ -83,7 +83,7 @@ func ExampleDefaultForwardPolicy() {
 		fmt.Println()
 	}
 	// Output:
-	// route    true true false true true
-	// gateway  true true false false true
-	// leaf     true true true true true
+	// route    true true false true true false
+	// gateway  true true false false true false
+	// leaf     true true true true true true
 }

@@ -126,7 +126,10 @@ type conn struct {
 	accountb []byte
 	lds      string
 	spoke    atomic.Bool // we are the spoke: only local interest goes out
-	tlsConn  *tls.Conn   // the TLS connection, nil for plain
+	// cluster is the peer's cluster name: interest of that origin
+	// cluster never goes back to it.
+	cluster atomic.Pointer[string]
+	tlsConn *tls.Conn // the TLS connection, nil for plain
 	// compression is the mode settled on, s2 the S2 layer when it
 	// compresses (compress.go).
 	compression string
@@ -265,13 +268,14 @@ func (c *conn) setAddr() {
 // down.
 func (c *conn) newLink(nc net.Conn) bool {
 	lf := c.lf
-	fwd := hubForward
+	fwd, origin := hubForward, server.ConnLeaf
 	if c.solicited && !c.remote.r.Hub {
-		fwd = spokeForward
+		fwd, origin = spokeForward, server.ConnHub
 		c.spoke.Store(true)
 	}
 	link, err := lf.s.NewLink(nc, server.LinkConfig{
 		Kind:    server.ConnLeaf,
+		Origin:  origin,
 		Encoder: Encoder{},
 		Forward: fwd,
 		Reasons: leafReasons,
@@ -438,6 +442,7 @@ func (lf *Leaf) runSolicited(nc net.Conn, u *url.URL, r *remote) {
 	}
 	c.remoteCluster = info.Cluster
 	c.mu.Unlock()
+	c.setCluster(info.Cluster)
 	c.link.SetRemoteName(c.remoteName)
 	c.link.SetHeaders(info.Headers && !lf.s.Options().NoHeaderSupport)
 	c.setAccount(r.acc, info.Domain)
@@ -848,12 +853,14 @@ func (c *conn) processConnect(arg []byte) error {
 	c.remoteCluster = ci.Cluster
 	c.remoteAccount = ci.RemoteAccount
 	c.mu.Unlock()
+	c.setCluster(ci.Cluster)
 	c.connectSeen = true
 	// The other side may declare itself the hub: we are then its spoke,
 	// in what we announce and what we forward.
 	c.spoke.Store(ci.Hub)
 	if ci.Hub {
 		c.link.SetForward(spokeForward)
+		c.link.SetOrigin(server.ConnHub)
 	}
 	c.link.SetRemoteName(ci.Name)
 	c.link.SetHeaders(ci.Headers && !lf.s.Options().NoHeaderSupport)
@@ -1002,7 +1009,7 @@ func (c *conn) interestChanged(ev server.InterestEvent) {
 	if ev.Account != c.account || (ev.Link != nil && ev.Link == c.link) {
 		return
 	}
-	if c.spoke.Load() && !c.lf.local(&ev) {
+	if c.spoke.Load() && !c.lf.local(&ev) || c.sameCluster(&ev) {
 		return
 	}
 	if c.imp.deniesString(ev.Subject) || c.js.deniesString(ev.Subject) {
@@ -1044,6 +1051,21 @@ func (c *conn) interestChanged(ev server.InterestEvent) {
 		_ = c.link.Write(proto)
 		c.traceOut(proto)
 	}
+}
+
+// setCluster records the peer's cluster, the origin of its interest and
+// messages (server.Link.SetRemoteCluster).
+func (c *conn) setCluster(name string) {
+	c.cluster.Store(&name)
+	c.link.SetRemoteCluster(name)
+}
+
+// sameCluster reports whether ev is interest of the peer's cluster (its
+// own, another connection's from that cluster, or a route's on behalf of
+// one): as upstream, it is never announced back there.
+func (c *conn) sameCluster(ev *server.InterestEvent) bool {
+	p := c.cluster.Load()
+	return ev.OriginCluster != "" && p != nil && *p == ev.OriginCluster
 }
 
 // local reports whether a spoke announces ev to its hub: local interest
