@@ -166,3 +166,35 @@ func TestLeafClusterToHubClusterExactlyOnce(t *testing.T) {
 	}
 	exactlyOnce(t, names, conns, 200)
 }
+
+// The same with an upstream server in the hub cluster: a natsd hub and
+// an upstream hub routed together, a natsd leaf cluster of two with one
+// server on each. Leaf interest and messages cross the mixed route as
+// LS+ and LMSG with their origin cluster, both ways, and every message
+// reaches every subscriber once.
+func TestLeafClusterToMixedHubClusterExactlyOnce(t *testing.T) {
+	bin := servertest.UpstreamBinary(t)
+	h1, hub1, _ := startHub(t, server.Options{ServerName: "h1"}, leaf.Options{})
+	hc1 := startCluster(t, h1, "hub", nil)
+	ports := servertest.FreePorts(t, 3)
+	servertest.StartProcess(t, bin, "-c", writeConf(t, fmt.Sprintf(`server_name: h2
+listen: "127.0.0.1:%d"
+cluster { name: hub, listen: "127.0.0.1:%d", routes: ["nats-route://%s"] }
+leafnodes { listen: "127.0.0.1:%d" }
+`, ports[0], ports[1], hc1.Addr(), ports[2])))
+	h2c := servertest.ConnectWhenReady(t, fmt.Sprintf("nats://127.0.0.1:%d", ports[0]))
+	servertest.WaitUntil(t, "the mixed hub route", func() bool { return hc1.NumRoutes() > 0 })
+
+	l1, l2 := servertest.Start(t, server.Options{ServerName: "l1"}), servertest.Start(t, server.Options{ServerName: "l2"})
+	lc1 := startCluster(t, l1, "spoke", nil)
+	lc2 := startCluster(t, l2, "spoke", lc1)
+	servertest.WaitUntil(t, "the spoke route", func() bool { return lc1.NumRoutes() > 0 && lc2.NumRoutes() > 0 })
+	spoke1 := startRemotes(t, l1, remoteTo(hub1, nil))
+	spoke2 := startRemotes(t, l2, leaf.Options{Remotes: []*leaf.Remote{{URLs: []*url.URL{{Scheme: "nats-leaf", Host: fmt.Sprintf("127.0.0.1:%d", ports[2])}}}}})
+	waitConns(t, spoke1, 1)
+	waitConns(t, spoke2, 1)
+
+	names := []string{"h1", "h2", "l1", "l2"}
+	conns := []*nats.Conn{servertest.Connect(t, h1), h2c, servertest.Connect(t, l1), servertest.Connect(t, l2)}
+	exactlyOnce(t, names, conns, 200)
+}

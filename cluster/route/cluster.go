@@ -169,6 +169,9 @@ type routeInfo struct {
 	RouteAccount string   `json:"route_account,omitempty"`
 	GossipMode   byte     `json:"gossip_mode,omitempty"`
 	Compression  string   `json:"compression,omitempty"`
+	// LeafOrigin ("lnoc") says the server takes a leaf node's messages
+	// over routes as LMSG with their origin cluster, as it sends them.
+	LeafOrigin bool `json:"lnoc,omitempty"`
 }
 
 // connectInfo is a route's CONNECT, upstream's JSON names.
@@ -261,6 +264,7 @@ func Start(s *server.Server, o *Options) (*Cluster, error) {
 		TLSRequired:  o.TLSConfig != nil,
 		TLSVerify:    o.TLSConfig != nil,
 		MaxPayload:   so.MaxPayload,
+		LeafOrigin:   true,
 	}
 	if c.info.MaxPayload == 0 {
 		c.info.MaxPayload = server.DefaultMaxPayload
