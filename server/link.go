@@ -171,6 +171,14 @@ func (l *Link) SetRemoteName(name string) {
 	l.c.mu.Unlock()
 }
 
+// SetRemoteVersion records the peer's server version (a leaf node's
+// CONNECT), which /connz lists.
+func (l *Link) SetRemoteVersion(v string) {
+	l.c.mu.Lock()
+	l.c.version = v
+	l.c.mu.Unlock()
+}
+
 // SetHeaders says whether the peer takes messages with headers (HMSG);
 // without, headers are stripped from what is delivered to it.
 func (l *Link) SetHeaders(on bool) {

@@ -863,6 +863,7 @@ func (c *conn) processConnect(arg []byte) error {
 		c.link.SetOrigin(server.ConnHub)
 	}
 	c.link.SetRemoteName(ci.Name)
+	c.link.SetRemoteVersion(ci.Version)
 	c.link.SetHeaders(ci.Headers && !lf.s.Options().NoHeaderSupport)
 	c.setAccount(account, ci.Domain)
 	var denyPub *denyList
