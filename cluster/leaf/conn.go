@@ -187,6 +187,7 @@ func (lf *Leaf) accepted(nc net.Conn) {
 	si := lf.s.ServerInfo()
 	info.JetStream, info.Domain = si.JetStream, si.Domain
 	info.LeafNodeURLs = lf.leafNodeURLs()
+	info.WSConnectURLs = lf.s.WebsocketConnectURLs()
 	conn := net.Conn(nc)
 	tlsConf := lf.tlsConfig.Load()
 	tlsOn := tlsConf != nil && !isWSConn(nc)
@@ -882,6 +883,7 @@ func (c *conn) processConnect(arg []byte) error {
 	info.ConnectInfo = true
 	si := lf.s.ServerInfo()
 	info.JetStream, info.Domain = si.JetStream, si.Domain
+	info.WSConnectURLs = lf.s.WebsocketConnectURLs()
 	b, _ := json.Marshal(&info)
 	_ = c.link.Write(protocol.AppendInfo(nil, b))
 	c.finish()

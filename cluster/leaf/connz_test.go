@@ -1,8 +1,12 @@
 package leaf_test
 
 import (
+	"bufio"
+	"encoding/json"
 	"net"
+	"strings"
 	"testing"
+	"time"
 
 	"natsd.dev/cluster/leaf"
 	"natsd.dev/server"
@@ -68,5 +72,41 @@ func TestLeafConnz(t *testing.T) {
 	onLeaf := leafConns(t, ls, nil)
 	if len(onLeaf) != 1 || onLeaf[0].Name != "" || onLeaf[0].Version != "" || onLeaf[0].Port != hub.Addr().(*net.TCPAddr).Port {
 		t.Fatalf("spoke's entries %+v", onLeaf)
+	}
+}
+
+// A hub with a websocket port tells its leaf nodes its ws_connect_urls in
+// every INFO, as upstream's leaf node INFO does, so a WebSocket remote can
+// fail over to them.
+func TestLeafInfoWSConnectURLs(t *testing.T) {
+	hs, hub, _ := startHub(t, server.Options{}, leaf.Options{})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	wsURL := ln.Addr().String()
+	if err := hs.ServeWebsocket(ln, server.WebsocketInfo{ConnectURLs: []string{wsURL}}); err != nil {
+		t.Fatal(err)
+	}
+	nc, err := net.Dial("tcp", hub.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	if err := nc.SetReadDeadline(time.Now().Add(servertest.DefaultWait)); err != nil {
+		t.Fatal(err)
+	}
+	line, err := bufio.NewReader(nc).ReadString('\n')
+	if err != nil {
+		t.Fatal(err)
+	}
+	var info struct {
+		WSConnectURLs []string `json:"ws_connect_urls"`
+	}
+	if err := json.Unmarshal([]byte(strings.TrimSpace(strings.TrimPrefix(line, "INFO "))), &info); err != nil {
+		t.Fatalf("%q: %v", line, err)
+	}
+	if len(info.WSConnectURLs) != 1 || info.WSConnectURLs[0] != wsURL {
+		t.Fatalf("hub's INFO ws_connect_urls %q, want [%s]", info.WSConnectURLs, wsURL)
 	}
 }
