@@ -124,6 +124,9 @@ type pubCtx struct {
 	// routes are the links that get the message being delivered
 	// (scratch reused for every message).
 	routes []routeTarget
+	// cluster is the leaf node cluster the message being delivered came
+	// from (a link's Deliver); interest of that cluster does not get it.
+	cluster []byte
 	// In-process publishers (session.go): buf and buf2 hold the copied
 	// subject, reply and header+data; stallMax is the session's stall
 	// budget (0: the default); refused is set when a must-not-lose
@@ -1126,7 +1129,7 @@ func splitDeliver(reply []byte) (subject, ack []byte, ok bool) {
 func (pc *pubCtx) deliverPlain(subs []*subscription, back, skip *client, subject, reply []byte, hdrLen int, payload []byte) {
 	for _, sub := range subs {
 		if sub.remote != nil {
-			if sub.remote.forward.Allows(pc.origin) && sub.client != back && sub.remote.allows(subject) {
+			if sub.remote.forward.Allows(pc.origin) && sub.client != back && !pc.sameCluster(sub.remote) && sub.remote.allows(subject) {
 				pc.addRoute(sub.client, nil)
 			}
 			continue
@@ -1153,7 +1156,7 @@ func (pc *pubCtx) deliverQueue(members []*subscription, back, skip *client, subj
 	for j := range n {
 		sub := members[(start+j)%n]
 		if sub.remote != nil {
-			if !sub.remote.forward.Allows(pc.origin) || sub.client == back || !sub.remote.allows(subject) {
+			if !sub.remote.forward.Allows(pc.origin) || sub.client == back || pc.sameCluster(sub.remote) || !sub.remote.allows(subject) {
 				continue
 			}
 			w := max(sub.remote.weight.Load(), 1)
@@ -1186,6 +1189,12 @@ func (pc *pubCtx) deliverQueue(members []*subscription, back, skip *client, subj
 		return true
 	}
 	return false
+}
+
+// sameCluster reports whether r is interest of the leaf node cluster the
+// message came from.
+func (pc *pubCtx) sameCluster(r *remoteSub) bool {
+	return len(pc.cluster) > 0 && r.cluster == string(pc.cluster)
 }
 
 func namedQueue(queues [][]byte, name string) bool {

@@ -66,6 +66,11 @@ func (c *client) fillLocked(ci *snapshot.ConnInfo, subs, detail bool) ([]snapsho
 	if c.ws {
 		ci.Type = "websocket"
 	}
+	if c.link != nil {
+		// A leaf node connection, as upstream lists it: no type, and no
+		// name on the spoke side.
+		ci.Kind, ci.Type = "Leafnode", ""
+	}
 	if c.sess != nil {
 		ci.Kind, ci.Type, ci.MQTTClient = c.sess.kind, c.sess.typ, c.sess.mqtt
 	}
@@ -80,6 +85,9 @@ func (c *client) fillLocked(ci *snapshot.ConnInfo, subs, detail bool) ([]snapsho
 	ci.OutBytes = c.outBytes
 	ci.NumSubs = uint32(len(c.subs))
 	ci.Name, ci.Lang, ci.Version = c.name, c.lang, c.version
+	if c.link != nil && c.link.Origin() == ConnHub {
+		ci.Name, ci.Version = "", ""
+	}
 	var list []snapshot.SubDetail
 	if subs && len(c.subs) > 0 {
 		list = make([]snapshot.SubDetail, 0, len(c.subs))
@@ -179,9 +187,19 @@ func (s *Server) Connz(opts *snapshot.ConnzOptions) (*snapshot.Connz, error) {
 		if o.CID > 0 {
 			if c := s.clients[o.CID]; c != nil {
 				open = append(open, c)
+			} else if l := s.links[o.CID]; l != nil && l.kind == ConnLeaf && o.Account == "" {
+				open = append(open, l.c)
 			}
 		} else {
 			open = s.clientsLocked()
+			// Leaf node connections are listed too (routes and
+			// gateways are not), as upstream; not per account (the
+			// core does not know the account a leaf node is bound to).
+			for _, l := range s.links {
+				if l.kind == ConnLeaf && o.Account == "" {
+					open = append(open, l.c)
+				}
+			}
 		}
 		s.mu.Unlock()
 		open = s.appendSessions(open, o.CID)

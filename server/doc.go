@@ -127,7 +127,8 @@
 //  2. Hears of interest through AddInterestListener, which replays the
 //     existing interest atomically with the registration and then reports
 //     every change, local or held by any link, with its origin (ConnClient,
-//     ConnInProcess, or the link's kind, and the Link). Any number of
+//     ConnInProcess, or the link's origin, and the Link, and for a leaf
+//     node's interest its OriginCluster). Any number of
 //     listeners may be registered; each filters by origin (a route
 //     announces local interest and a leaf node's, never a route's) and
 //     never announces interest back over the link it came from.
@@ -145,7 +146,15 @@
 //     link's kind as origin (never back to the same link): routes admit
 //     none from routes, so a message crosses one route at most.
 //     LocalInterest tells whether anything but links of the kind wants a
-//     subject (a gateway answers "no interest" when nothing does).
+//     subject (a gateway answers "no interest" when nothing does). A link's
+//     origin may differ from its kind (LinkConfig.Origin, SetOrigin): a
+//     leaf kind's links to its hub have the origin ConnHub, which routes
+//     and gateways never get. A leaf node peer's cluster
+//     (SetRemoteCluster) is the origin cluster of its interest and
+//     messages; a route carries them on its behalf with
+//     AddRemoteSubFrom and DeliverFrom (LS+ and LMSG with the origin), an
+//     OriginEncoder writes them over a route, and a message never reaches
+//     interest of the leaf node cluster it came from.
 //  5. Writes its own protocol (PING, INFO, RS+) with Write; Flush only for
 //     a last -ERR before closing.
 //  6. Closes with Close(reason): the link's interest leaves the sublists

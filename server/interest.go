@@ -17,6 +17,12 @@ type InterestEvent struct {
 	// Link is the link that registered the interest, nil for local
 	// interest.
 	Link *Link
+	// OriginCluster is the cluster of the leaf node the interest came
+	// from: the peer's cluster (Link.SetRemoteCluster) for a link's own
+	// interest, the origin a route named for the interest it holds on
+	// behalf of a leaf node (AddRemoteSubFrom); empty otherwise. A leaf
+	// kind never announces it to a peer of that cluster.
+	OriginCluster string
 	// Added is true when the interest appeared, false when it went away
 	// (UNSUB, auto-unsubscribe, RS-, the connection or link closing).
 	Added bool
@@ -59,6 +65,9 @@ func (s *Server) AddInterestListener(l InterestListener) (remove func()) {
 		a.sl.All(func(subject, queue string, sub *subscription) bool {
 			ev := InterestEvent{Account: a.Name, Subject: subject, Queue: queue, Added: true}
 			ev.Origin, ev.Link = sub.origin()
+			if sub.remote != nil {
+				ev.OriginCluster = sub.remote.cluster
+			}
 			l.InterestChanged(ev)
 			return true
 		})
@@ -90,7 +99,7 @@ func (s *Server) publishListeners() {
 func (sub *subscription) origin() (ConnKind, *Link) {
 	switch {
 	case sub.remote != nil:
-		return sub.remote.link.kind, sub.remote.link
+		return sub.remote.link.Origin(), sub.remote.link
 	case sub.client == nil || sub.client.kind == kindInternal || sub.client.kind == kindSession:
 		return ConnInProcess, nil
 	}
@@ -122,4 +131,12 @@ func (s *Server) notifyFrom(origin ConnKind, l *Link, acc *Account, subject, que
 	}
 	ev := InterestEvent{Account: acc.Name, Subject: subject, Queue: queue, Origin: origin, Link: l, Added: added}
 	s.notify(ev)
+}
+
+// notifyRemote reports one change of a link's interest r.
+func (s *Server) notifyRemote(l *Link, r *remoteSub, subject, queue string, added bool) {
+	if s.interest.Load() == nil {
+		return
+	}
+	s.notify(InterestEvent{Account: r.acc.Name, Subject: subject, Queue: queue, Origin: l.Origin(), Link: l, OriginCluster: r.cluster, Added: added})
 }

@@ -36,11 +36,19 @@ var (
 type Link struct {
 	c       *client
 	kind    ConnKind
+	origin  atomic.Uint32 // ConnKind of its messages and interest
 	enc     LinkEncoder
 	forward ForwardPolicy
 	reasons []string
 	onClose func(LinkCloseReason)
 	last    bool
+	// cluster is the peer's cluster (SetRemoteCluster), guarded by
+	// c.mu; clusterb is the reader's copy, the origin of its messages.
+	cluster  string
+	clusterb []byte
+	// oenc is enc when it also writes a leaf node's messages over a
+	// route (OriginEncoder).
+	oenc OriginEncoder
 	// Reader-owned cache of the last account a routed message named.
 	lastAccName string
 	lastAcc     *Account
@@ -80,6 +88,11 @@ func (s *Server) NewLink(nc net.Conn, cfg LinkConfig) (*Link, error) {
 	c.setLogPrefix(net.JoinHostPort(c.host, strconv.Itoa(c.port)) + " - " + connKindTags[cfg.Kind] + ":" + strconv.FormatUint(c.cid, 10))
 	c.traceOn = s.log.Enabled(context.Background(), LevelTrace) // messages sent, with -V
 	l := &Link{c: c, kind: cfg.Kind, enc: cfg.Encoder, forward: cfg.Forward, reasons: cfg.Reasons, onClose: cfg.OnClose, last: cfg.QueueLast}
+	if !cfg.Origin.IsLink() {
+		cfg.Origin = cfg.Kind
+	}
+	l.origin.Store(uint32(cfg.Origin))
+	l.oenc, _ = cfg.Encoder.(OriginEncoder)
 	c.link = l
 	s.mu.Lock()
 	if s.shutdown {
@@ -102,6 +115,32 @@ func (l *Link) ID() uint64 { return l.c.cid }
 
 // Kind returns the link's kind.
 func (l *Link) Kind() ConnKind { return l.kind }
+
+// Origin returns the origin of the link's messages and interest
+// (LinkConfig.Origin).
+func (l *Link) Origin() ConnKind { return ConnKind(l.origin.Load()) }
+
+// SetOrigin changes the origin of the link's messages and interest, when
+// the handshake decides it (a leaf node peer that declares itself the
+// hub: ConnHub). Call it before the first AddRemoteSub and Deliver.
+func (l *Link) SetOrigin(k ConnKind) {
+	if k.IsLink() {
+		l.origin.Store(uint32(k))
+	}
+}
+
+// SetRemoteCluster records the cluster of a leaf node peer (its INFO or
+// CONNECT): the origin cluster of the interest it registers and of the
+// messages it delivers. A message never goes to interest of the cluster
+// it came from (the peer's own, or a route's on behalf of a leaf node of
+// that cluster), and interest listeners hear it as OriginCluster. Call it
+// on the reader goroutine, before the first AddRemoteSub and Deliver.
+func (l *Link) SetRemoteCluster(name string) {
+	l.c.mu.Lock()
+	l.cluster = name
+	l.c.mu.Unlock()
+	l.clusterb = []byte(name)
+}
 
 // LogPrefix returns "host:port - rid:N" (lid for a leaf node, gid for a
 // gateway), upstream's prefix for the connection's log lines.
@@ -130,6 +169,14 @@ func (l *Link) TracePayload(payload []byte) {
 func (l *Link) SetRemoteName(name string) {
 	l.c.mu.Lock()
 	l.c.name = name
+	l.c.mu.Unlock()
+}
+
+// SetRemoteVersion records the peer's server version (a leaf node's
+// CONNECT), which /connz lists.
+func (l *Link) SetRemoteVersion(v string) {
+	l.c.mu.Lock()
+	l.c.version = v
 	l.c.mu.Unlock()
 }
 
@@ -214,8 +261,13 @@ func (s *Server) lookupAccountBytes(name []byte) *Account {
 	return a
 }
 
-func routeSubKey(account, subject, queue []byte) string {
-	k := make([]byte, 0, len(account)+len(subject)+len(queue)+2)
+// routeSubKey is the key of a link's interest; a route's interest on
+// behalf of a leaf node starts with a byte no account name has.
+func routeSubKey(leaf bool, account, subject, queue []byte) string {
+	k := make([]byte, 0, len(account)+len(subject)+len(queue)+3)
+	if leaf {
+		k = append(k, 0)
+	}
 	k = append(append(append(k, account...), ' '), subject...)
 	if len(queue) > 0 {
 		k = append(append(k, ' '), queue...)
@@ -231,6 +283,21 @@ func routeSubKey(account, subject, queue []byte) string {
 // interest listeners with the link's kind as origin (a weight update is
 // not).
 func (l *Link) AddRemoteSub(account, subject, queue []byte, weight int32) error {
+	return l.addRemoteSub(nil, false, account, subject, queue, weight)
+}
+
+// AddRemoteSubFrom records interest a route peer holds on behalf of a
+// leaf node of the cluster origin (LS+ over a route): as AddRemoteSub,
+// but messages that came from that cluster do not go to it, and the
+// interest listeners hear origin as OriginCluster. It is kept apart from
+// the peer's own interest in the same subject; RemoveRemoteSubFrom drops
+// it (whatever the origin: upstream names it in LS- only to peers that
+// asked).
+func (l *Link) AddRemoteSubFrom(origin, account, subject, queue []byte, weight int32) error {
+	return l.addRemoteSub(origin, true, account, subject, queue, weight)
+}
+
+func (l *Link) addRemoteSub(origin []byte, leaf bool, account, subject, queue []byte, weight int32) error {
 	c := l.c
 	acc := c.srv.lookupAccountBytes(account)
 	if acc == nil {
@@ -242,7 +309,7 @@ func (l *Link) AddRemoteSub(account, subject, queue []byte, weight int32) error 
 	if weight < 1 {
 		weight = 1
 	}
-	key := routeSubKey(account, subject, queue)
+	key := routeSubKey(leaf, account, subject, queue)
 	c.mu.Lock()
 	if c.closed {
 		c.mu.Unlock()
@@ -253,7 +320,10 @@ func (l *Link) AddRemoteSub(account, subject, queue []byte, weight int32) error 
 		c.mu.Unlock()
 		return nil
 	}
-	sub := &subscription{client: c, subject: string(subject), queue: string(queue), sid: []byte(key), remote: &remoteSub{acc: acc, link: l, forward: l.forward, filter: c.linkFilter, last: l.last}}
+	sub := &subscription{client: c, subject: string(subject), queue: string(queue), sid: []byte(key), remote: &remoteSub{acc: acc, link: l, forward: l.forward, filter: c.linkFilter, last: l.last, cluster: l.cluster}}
+	if leaf {
+		sub.remote.cluster = string(origin)
+	}
 	if len(queue) > 0 {
 		sub.remote.qb = []byte(sub.queue)
 	}
@@ -281,7 +351,7 @@ func (l *Link) AddRemoteSub(account, subject, queue []byte, weight int32) error 
 		_ = acc.sl.Remove(sub.subject, sub.queue, sub)
 		return ErrLinkClosed
 	}
-	s.notifyFrom(l.kind, l, acc, sub.subject, sub.queue, true)
+	s.notifyRemote(l, sub.remote, sub.subject, sub.queue, true)
 	return nil
 }
 
@@ -292,7 +362,7 @@ func (l *Link) removeSub(sub *subscription) {
 	s := l.c.srv
 	s.interestMu.RLock()
 	if sub.remote.acc.sl.Remove(sub.subject, sub.queue, sub) == nil && sub.remote.announced {
-		s.notifyFrom(l.kind, l, sub.remote.acc, sub.subject, sub.queue, false)
+		s.notifyRemote(l, sub.remote, sub.subject, sub.queue, false)
 	}
 	s.interestMu.RUnlock()
 }
@@ -300,8 +370,18 @@ func (l *Link) removeSub(sub *subscription) {
 // RemoveRemoteSub drops the peer's interest recorded by AddRemoteSub (RS-);
 // unknown interest is ignored.
 func (l *Link) RemoveRemoteSub(account, subject, queue []byte) {
+	l.removeRemoteSub(false, account, subject, queue)
+}
+
+// RemoveRemoteSubFrom drops the interest recorded by AddRemoteSubFrom
+// (LS- over a route); unknown interest is ignored.
+func (l *Link) RemoveRemoteSubFrom(account, subject, queue []byte) {
+	l.removeRemoteSub(true, account, subject, queue)
+}
+
+func (l *Link) removeRemoteSub(leaf bool, account, subject, queue []byte) {
 	c := l.c
-	key := routeSubKey(account, subject, queue)
+	key := routeSubKey(leaf, account, subject, queue)
 	c.mu.Lock()
 	sub := c.subs[key]
 	if sub != nil {
@@ -354,6 +434,18 @@ func (l *Link) NumRemoteSubs() int {
 // without headers. The slices are only read during the call. Only the
 // link's reader calls Deliver; it calls EndBatch after each read.
 func (l *Link) Deliver(account, subject, reply []byte, queues [][]byte, hdrLen int, payload []byte) error {
+	return l.deliver(l.clusterb, account, subject, reply, queues, hdrLen, payload)
+}
+
+// DeliverFrom delivers a message a route peer forwards from a leaf node of
+// the cluster origin (LMSG over a route), as Deliver: it does not go to
+// interest of that cluster, and it crosses other routes as a leaf node's
+// message of that origin.
+func (l *Link) DeliverFrom(origin, account, subject, reply []byte, queues [][]byte, hdrLen int, payload []byte) error {
+	return l.deliver(origin, account, subject, reply, queues, hdrLen, payload)
+}
+
+func (l *Link) deliver(cluster, account, subject, reply []byte, queues [][]byte, hdrLen int, payload []byte) error {
 	c := l.c
 	acc := l.lastAcc
 	if acc == nil || l.lastAccName != string(account) || acc.removed.Load() {
@@ -364,7 +456,9 @@ func (l *Link) Deliver(account, subject, reply []byte, queues [][]byte, hdrLen i
 	}
 	c.inMsgs++
 	c.inBytes += int64(len(payload))
-	c.srv.deliverRouted(&c.pub, c, l.kind, acc, subject, reply, queues, hdrLen, payload)
+	c.pub.cluster = cluster
+	c.srv.deliverRouted(&c.pub, c, l.Origin(), acc, subject, reply, queues, hdrLen, payload)
+	c.pub.cluster = nil
 	return nil
 }
 
@@ -480,7 +574,7 @@ func (pc *pubCtx) deliverRoute(dc *client, acc *Account, subject, reply []byte, 
 	if dc.pinnedLink {
 		accName = nil
 	}
-	need := len(accName) + len(subject) + len(reply) + LinkMsgOverhead
+	need := len(accName) + len(subject) + len(reply) + len(pc.cluster) + LinkMsgOverhead
 	for _, q := range queues {
 		need += len(q) + 1
 	}
@@ -489,7 +583,11 @@ func (pc *pubCtx) deliverRoute(dc *client, acc *Account, subject, reply []byte, 
 	if long {
 		b = make([]byte, 0, need)
 	}
-	b = dc.link.enc.AppendMsgHeader(b, accName, subject, reply, queues, hdr, len(payload))
+	if len(pc.cluster) > 0 && dc.link.oenc != nil {
+		b = dc.link.oenc.AppendOriginMsgHeader(b, pc.cluster, accName, subject, reply, queues, hdr, len(payload))
+	} else {
+		b = dc.link.enc.AppendMsgHeader(b, accName, subject, reply, queues, hdr, len(payload))
+	}
 	var traced string
 	if dc.traceOn {
 		traced = string(bytes.TrimRight(b, "\r\n"))
@@ -559,7 +657,7 @@ func (c *client) closeLink(subs map[string]*subscription, reason closeReason) {
 		_ = acc.sl.RemoveBatch(list)
 		for _, sub := range list {
 			if sub.Value.remote.announced {
-				s.notifyFrom(l.kind, l, acc, sub.Subject, sub.Queue, false)
+				s.notifyRemote(l, sub.Value.remote, sub.Subject, sub.Queue, false)
 			}
 		}
 	}
@@ -648,6 +746,9 @@ type remoteSub struct {
 	// the link's client.mu until the interest is closed).
 	announced bool
 	weight    atomic.Int32
+	// cluster is the leaf node cluster the interest came from: the
+	// link's peer's (SetRemoteCluster) or the origin a route named.
+	cluster string
 	// filter is the link's LinkFilter when the interest was registered;
 	// it never changes afterwards, so publishers read it without a lock.
 	filter LinkFilter

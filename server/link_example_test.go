@@ -73,8 +73,8 @@ func ExampleServer_NewLink() {
 
 // The forwarding table: which origins' messages a link of each kind gets.
 func ExampleDefaultForwardPolicy() {
-	kinds := []server.ConnKind{server.ConnClient, server.ConnInProcess, server.ConnRoute, server.ConnGateway, server.ConnLeaf}
-	for _, to := range kinds[2:] {
+	kinds := []server.ConnKind{server.ConnClient, server.ConnInProcess, server.ConnRoute, server.ConnGateway, server.ConnLeaf, server.ConnHub}
+	for _, to := range kinds[2:5] {
 		p := server.DefaultForwardPolicy(to)
 		fmt.Printf("%-8s", to)
 		for _, from := range kinds {
@@ -83,7 +83,47 @@ func ExampleDefaultForwardPolicy() {
 		fmt.Println()
 	}
 	// Output:
-	// route    true true false true true
-	// gateway  true true false false true
-	// leaf     true true true true true
+	// route    true true false true true false
+	// gateway  true true false false true false
+	// leaf     true true true true true true
+}
+
+// A leaf node peer's cluster is the origin of its messages: over a route
+// they go as LMSG with that origin (RouteEncoder is an OriginEncoder), and
+// they never reach interest of that cluster, here a second connection
+// from the same leaf cluster. A route's message from another leaf cluster
+// (DeliverFrom) does (the links here all write with the default
+// RouteEncoder, hence LMSG; a leaf kind brings its own encoder).
+func ExampleLink_SetRemoteCluster() {
+	s, _ := server.New(server.Options{Host: "127.0.0.1", Port: server.RandomPort})
+	s.Start()
+	defer s.Shutdown(context.Background())
+	newLink := func(kind server.ConnKind) (*server.Link, net.Conn) {
+		near, far := net.Pipe()
+		l, _ := s.NewLink(near, server.LinkConfig{Kind: kind})
+		return l, far
+	}
+	read := func(c net.Conn) string {
+		buf := make([]byte, 128)
+		n, _ := c.Read(buf)
+		return string(buf[:n])
+	}
+	route, routeFar := newLink(server.ConnRoute)
+	leafA, _ := newLink(server.ConnLeaf)
+	leafB, leafBFar := newLink(server.ConnLeaf)
+	leafA.SetRemoteCluster("spoke")
+	leafB.SetRemoteCluster("spoke")
+	g := []byte(server.GlobalAccountName)
+	route.AddRemoteSub(g, []byte("orders"), nil, 1)
+	leafB.AddRemoteSub(g, []byte("orders"), nil, 1)
+
+	leafA.Deliver(g, []byte("orders"), nil, nil, -1, []byte("a"))
+	leafA.EndBatch()
+	fmt.Printf("%q\n", read(routeFar))
+	route.DeliverFrom([]byte("other"), g, []byte("orders"), nil, nil, -1, []byte("b"))
+	route.EndBatch()
+	fmt.Printf("%q\n", read(leafBFar))
+	// Output:
+	// "LMSG spoke $G orders 0 1\r\na\r\n"
+	// "LMSG other $G orders 0 1\r\nb\r\n"
 }

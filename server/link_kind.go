@@ -24,14 +24,21 @@ const (
 	ConnGateway
 	// ConnLeaf is a leaf node connection.
 	ConnLeaf
+	// ConnHub is not a link kind but an origin: messages and interest
+	// from the hub over a leaf node connection this server is the spoke
+	// of (LinkConfig.Origin, Link.SetOrigin). As upstream, a spoke never
+	// forwards its hub's messages nor announces its hub's interest over
+	// its routes or gateways: the hub's cluster reaches the spoke's
+	// cluster through each spoke's own connection.
+	ConnHub
 
 	numConnKinds
 )
 
-var connKindNames = [numConnKinds]string{"client", "in-process", "route", "gateway", "leaf"}
+var connKindNames = [numConnKinds]string{"client", "in-process", "route", "gateway", "leaf", "hub"}
 
 // connKindTags are the letters of the links' log prefixes ("rid:N").
-var connKindTags = [numConnKinds]string{"cid", "cid", "rid", "gid", "lid"}
+var connKindTags = [numConnKinds]string{"cid", "cid", "rid", "gid", "lid", "lid"}
 
 // String returns the kind's name ("client", "route", ...).
 func (k ConnKind) String() string {
@@ -66,12 +73,12 @@ func (p ForwardPolicy) Allows(origin ConnKind) bool { return p&(1<<origin) != 0 
 // DefaultForwardPolicy is the forwarding table of the link kinds, as
 // upstream forwards:
 //
-//	to \ from   client  in-process  route  gateway  leaf
-//	route       yes     yes         no     yes      yes     (one hop in the cluster)
-//	gateway     yes     yes         no     no       yes     (by interest mode, in the gateway kind)
-//	leaf        yes     yes         yes    yes      yes     (loops detected by the leaf kind)
+//	to \ from   client  in-process  route  gateway  leaf  hub
+//	route       yes     yes         no     yes      yes   no    (one hop in the cluster)
+//	gateway     yes     yes         no     no       yes   no    (by interest mode, in the gateway kind)
+//	leaf        yes     yes         yes    yes      yes   yes   (loops detected by the leaf kind)
 //
-// Other kinds forward nothing.
+// Other kinds (and ConnHub, an origin only) forward nothing.
 func DefaultForwardPolicy(kind ConnKind) ForwardPolicy {
 	switch kind {
 	case ConnRoute:
@@ -79,7 +86,7 @@ func DefaultForwardPolicy(kind ConnKind) ForwardPolicy {
 	case ConnGateway:
 		return ForwardFrom(ConnClient, ConnInProcess, ConnLeaf)
 	case ConnLeaf:
-		return ForwardFrom(ConnClient, ConnInProcess, ConnRoute, ConnGateway, ConnLeaf)
+		return ForwardFrom(ConnClient, ConnInProcess, ConnRoute, ConnGateway, ConnLeaf, ConnHub)
 	}
 	return 0
 }
@@ -99,6 +106,17 @@ type LinkEncoder interface {
 	AppendMsgHeader(dst, account, subject, reply []byte, queues [][]byte, hdrLen, size int) []byte
 }
 
+// OriginEncoder is a LinkEncoder that also writes the message of a leaf
+// node of cluster origin (LMSG over a route). When a link's encoder
+// implements it, the messages that came from a leaf node with a cluster
+// name reach the link in this form. Same rules as AppendMsgHeader; it
+// appends at most LinkMsgOverhead bytes beyond the names (origin
+// included).
+type OriginEncoder interface {
+	LinkEncoder
+	AppendOriginMsgHeader(dst, origin, account, subject, reply []byte, queues [][]byte, hdrLen, size int) []byte
+}
+
 // LinkMsgOverhead bounds what a LinkEncoder appends beyond the names.
 const LinkMsgOverhead = 64
 
@@ -114,6 +132,12 @@ func (RouteEncoder) AppendMsgHeader(dst, account, subject, reply []byte, queues 
 	return protocol.AppendRMsgHeader(dst, account, subject, reply, queues, size)
 }
 
+// AppendOriginMsgHeader implements OriginEncoder: LMSG with the origin
+// cluster, upstream's form of a leaf node's message over a route.
+func (RouteEncoder) AppendOriginMsgHeader(dst, origin, account, subject, reply []byte, queues [][]byte, hdrLen, size int) []byte {
+	return protocol.AppendRouteLMsgHeader(dst, origin, account, subject, reply, queues, hdrLen, size)
+}
+
 // LinkConfig is how a link kind configures each of its links (NewLink).
 type LinkConfig struct {
 	// Kind is the link's kind (ConnRoute, ConnGateway, ConnLeaf): the
@@ -126,6 +150,11 @@ type LinkConfig struct {
 	// Forward says which origins' messages the link gets; zero is
 	// DefaultForwardPolicy(Kind).
 	Forward ForwardPolicy
+	// Origin is the origin reported for the interest the link registers
+	// and matched against forwarding policies for the messages it
+	// delivers; zero is Kind. A leaf kind gives ConnHub to the links of
+	// which this server is the spoke.
+	Origin ConnKind
 	// Reasons are the texts of the kind's own close reasons:
 	// Reasons[i] names LinkKindReason+i (see Link.ReasonText).
 	Reasons []string

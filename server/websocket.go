@@ -87,6 +87,15 @@ func (s *Server) ServeWebsocket(ln net.Listener, info WebsocketInfo) error {
 	return nil
 }
 
+// WebsocketConnectURLs returns the host:port addresses of the server's
+// websocket port (INFO's ws_connect_urls, WebsocketInfo.ConnectURLs),
+// nil without one; the leaf node module tells them its leaf nodes.
+func (s *Server) WebsocketConnectURLs() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.info.WSConnectURLs)
+}
+
 // Logger returns the server's logger (Options.Logger, or one that
 // discards), for the modules that log on its behalf. Reload's logging
 // changes reach it.

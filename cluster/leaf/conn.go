@@ -148,7 +148,10 @@ type conn struct {
 	accountb []byte
 	lds      string
 	spoke    atomic.Bool // we are the spoke: only local interest goes out
-	tlsConn  *tls.Conn   // the TLS connection, nil for plain
+	// cluster is the peer's cluster name: interest of that origin
+	// cluster never goes back to it.
+	cluster atomic.Pointer[string]
+	tlsConn *tls.Conn // the TLS connection, nil for plain
 	// compression is the mode settled on, s2 the S2 layer when it
 	// compresses (compress.go).
 	compression string
@@ -225,6 +228,7 @@ func (lf *Leaf) accepted(nc net.Conn) {
 	si := lf.s.ServerInfo()
 	info.JetStream, info.Domain = si.JetStream, si.Domain
 	info.LeafNodeURLs = lf.leafNodeURLs()
+	info.WSConnectURLs = lf.s.WebsocketConnectURLs()
 	conn := net.Conn(nc)
 	tlsConf := lf.tlsConfig.Load()
 	tlsOn := tlsConf != nil && !isWSConn(nc)
@@ -306,13 +310,14 @@ func (c *conn) setAddr() {
 // down.
 func (c *conn) newLink(nc net.Conn) bool {
 	lf := c.lf
-	fwd := hubForward
+	fwd, origin := hubForward, server.ConnLeaf
 	if c.solicited && !c.remote.r.Hub {
-		fwd = spokeForward
+		fwd, origin = spokeForward, server.ConnHub
 		c.spoke.Store(true)
 	}
 	link, err := lf.s.NewLink(nc, server.LinkConfig{
 		Kind:    server.ConnLeaf,
+		Origin:  origin,
 		Encoder: Encoder{},
 		Forward: fwd,
 		Reasons: leafReasons,
@@ -479,6 +484,7 @@ func (lf *Leaf) runSolicited(nc net.Conn, u *url.URL, r *remote) {
 	}
 	c.remoteCluster = info.Cluster
 	c.mu.Unlock()
+	c.setCluster(info.Cluster)
 	c.link.SetRemoteName(c.remoteName)
 	c.link.SetHeaders(info.Headers && !lf.s.Options().NoHeaderSupport)
 	c.setAccount(r.acc, info.Domain)
@@ -930,6 +936,7 @@ func (c *conn) processConnect(arg []byte) error {
 	c.remoteCluster = ci.Cluster
 	c.remoteAccount = ci.RemoteAccount
 	c.mu.Unlock()
+	c.setCluster(ci.Cluster)
 	c.connectSeen = true
 	var deliver permissions
 	if perms != nil {
@@ -940,8 +947,10 @@ func (c *conn) processConnect(arg []byte) error {
 	c.spoke.Store(ci.Hub)
 	if ci.Hub {
 		c.link.SetForward(spokeForward)
+		c.link.SetOrigin(server.ConnHub)
 	}
 	c.link.SetRemoteName(ci.Name)
+	c.link.SetRemoteVersion(ci.Version)
 	c.link.SetHeaders(ci.Headers && !lf.s.Options().NoHeaderSupport)
 	c.setAccount(account, ci.Domain)
 	var denyPub *denyList
@@ -967,6 +976,7 @@ func (c *conn) processConnect(arg []byte) error {
 	if perms != nil {
 		info.Import, info.Export = perms.imp, perms.exp
 	}
+	info.WSConnectURLs = lf.s.WebsocketConnectURLs()
 	b, _ := json.Marshal(&info)
 	_ = c.link.Write(protocol.AppendInfo(nil, b))
 	c.finish()
@@ -1108,7 +1118,7 @@ func (c *conn) interestChanged(ev server.InterestEvent) {
 	if ev.Account != c.account || (ev.Link != nil && ev.Link == c.link) {
 		return
 	}
-	if c.spoke.Load() && !c.lf.local(&ev) {
+	if c.spoke.Load() && !c.lf.local(&ev) || c.sameCluster(&ev) {
 		return
 	}
 	if c.imp.deniesString(ev.Subject) || c.js.deniesString(ev.Subject) {
@@ -1153,6 +1163,21 @@ func (c *conn) interestChanged(ev server.InterestEvent) {
 		_ = c.link.Write(proto)
 		c.traceOut(proto)
 	}
+}
+
+// setCluster records the peer's cluster, the origin of its interest and
+// messages (server.Link.SetRemoteCluster).
+func (c *conn) setCluster(name string) {
+	c.cluster.Store(&name)
+	c.link.SetRemoteCluster(name)
+}
+
+// sameCluster reports whether ev is interest of the peer's cluster (its
+// own, another connection's from that cluster, or a route's on behalf of
+// one): as upstream, it is never announced back there.
+func (c *conn) sameCluster(ev *server.InterestEvent) bool {
+	p := c.cluster.Load()
+	return ev.OriginCluster != "" && p != nil && *p == ev.OriginCluster
 }
 
 // local reports whether a spoke announces ev to its hub: local interest

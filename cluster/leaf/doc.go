@@ -95,7 +95,15 @@
 // subscription on a leaf of one hub server is reached from every server
 // of the hub's cluster: the route module announces leaf-origin interest).
 // The peer's LS+ and LS- go to Link.AddRemoteSub and RemoveRemoteSub, its
-// LMSG and HMSG to Link.Deliver, in the bound account.
+// LMSG and HMSG to Link.Deliver, in the bound account. The peer's cluster
+// name is the link's remote cluster (Link.SetRemoteCluster): its interest
+// and messages cross the routes with that origin and never come back to a
+// connection of that cluster, and interest of that origin cluster is not
+// announced to it (as upstream). The spoke side's link has the origin
+// server.ConnHub: what the hub sends it goes to local subscribers and
+// other leaf nodes, never over the routes, and the hub's interest is not
+// announced to them. A leaf cluster connected to several servers of a hub
+// cluster thus gets every message once.
 //
 // # Loops and permissions
 //

@@ -63,8 +63,10 @@ func (Encoder) AppendMsgHeader(dst, _, subject, reply []byte, queues [][]byte, h
 // (this server dialed a hub) gets nothing that came over a route: every
 // server of a leaf's cluster has its own connection to the hub, and a
 // routed message already left through the connection of the server it
-// was published on.
+// was published on. What the spoke side receives has the origin ConnHub,
+// which routes and gateways never get (the hub's messages reach every
+// server of the leaf's cluster through its own connection).
 var (
 	hubForward   = server.DefaultForwardPolicy(server.ConnLeaf)
-	spokeForward = server.ForwardFrom(server.ConnClient, server.ConnInProcess, server.ConnGateway, server.ConnLeaf)
+	spokeForward = server.ForwardFrom(server.ConnClient, server.ConnInProcess, server.ConnGateway, server.ConnLeaf, server.ConnHub)
 )

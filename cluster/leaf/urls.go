@@ -62,11 +62,13 @@ func (lf *Leaf) sendURLs() {
 		}
 	}
 	lf.mu.Unlock()
+	ws := lf.s.WebsocketConnectURLs()
 	for _, c := range conns {
 		info := lf.info
 		info.CID = c.link.ID()
 		info.Cluster = lf.s.ClusterName()
 		info.LeafNodeURLs = urls
+		info.WSConnectURLs = ws
 		b, _ := json.Marshal(&info)
 		_ = c.link.Write(protocol.AppendInfo(nil, b))
 	}

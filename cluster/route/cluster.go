@@ -106,7 +106,9 @@ type Cluster struct {
 	ready    map[*route]struct{}
 }
 
-type ikey struct{ account, subject, queue string }
+// ikey is one interest announced to the routes; origin is the leaf node
+// cluster of interest announced on a leaf node's behalf (LS+).
+type ikey struct{ account, subject, queue, origin string }
 
 // peer is the pool of route connections to one server: one slot per pool
 // index (one slot for a peer without pooling).
@@ -167,6 +169,9 @@ type routeInfo struct {
 	RouteAccount string   `json:"route_account,omitempty"`
 	GossipMode   byte     `json:"gossip_mode,omitempty"`
 	Compression  string   `json:"compression,omitempty"`
+	// LeafOrigin ("lnoc") says the server takes a leaf node's messages
+	// over routes as LMSG with their origin cluster, as it sends them.
+	LeafOrigin bool `json:"lnoc,omitempty"`
 }
 
 // connectInfo is a route's CONNECT, upstream's JSON names.
@@ -265,6 +270,7 @@ func Start(s *server.Server, o *Options) (*Cluster, error) {
 		TLSRequired:  o.TLSConfig != nil,
 		TLSVerify:    o.TLSConfig != nil,
 		MaxPayload:   so.MaxPayload,
+		LeafOrigin:   true,
 	}
 	if c.info.MaxPayload == 0 {
 		c.info.MaxPayload = server.DefaultMaxPayload
@@ -640,7 +646,8 @@ func (c *Cluster) interestChanged(ev server.InterestEvent) {
 		return
 	}
 	account, subject, queue, added := ev.Account, ev.Subject, ev.Queue, ev.Added
-	k := ikey{account, subject, queue}
+	origin := leafOrigin(&ev)
+	k := ikey{account, subject, queue, origin}
 	c.imu.Lock()
 	defer c.imu.Unlock()
 	n := c.interest[k]
@@ -662,13 +669,13 @@ func (c *Cluster) interestChanged(ev server.InterestEvent) {
 	enc := func(acc []byte) []byte {
 		switch {
 		case queue == "" && added && n == 1:
-			return protocol.AppendRSub(nil, acc, []byte(subject), nil, 0)
+			return appendSub(nil, origin, acc, subject, "", 0)
 		case queue == "" && !added && n == 0:
-			return protocol.AppendRUnsub(nil, acc, []byte(subject), nil)
+			return appendUnsub(nil, origin, acc, subject, "")
 		case queue != "" && n > 0:
-			return protocol.AppendRSub(nil, acc, []byte(subject), []byte(queue), n)
+			return appendSub(nil, origin, acc, subject, queue, n)
 		case queue != "":
-			return protocol.AppendRUnsub(nil, acc, []byte(subject), []byte(queue))
+			return appendUnsub(nil, origin, acc, subject, queue)
 		}
 		return nil
 	}
@@ -693,6 +700,42 @@ func (c *Cluster) interestChanged(ev server.InterestEvent) {
 	}
 }
 
+// leafOrigin is the leaf node cluster interest is announced for: a leaf
+// node's own interest with a cluster name goes over the routes as LS+
+// with that origin (upstream's form), everything else as RS+.
+func leafOrigin(ev *server.InterestEvent) string {
+	if ev.Link == nil {
+		return ""
+	}
+	return ev.OriginCluster
+}
+
+// appendSub appends RS+ (or LS+ with the origin), with weight n for a
+// queue.
+func appendSub(b []byte, origin string, acc []byte, subject, queue string, n int32) []byte {
+	var q []byte
+	if queue != "" {
+		q = []byte(queue)
+	}
+	if origin != "" {
+		return protocol.AppendRouteLSub(b, []byte(origin), acc, []byte(subject), q, n)
+	}
+	return protocol.AppendRSub(b, acc, []byte(subject), q, n)
+}
+
+// appendUnsub appends RS- (or LS-: without the origin, as upstream sends
+// it to a peer that did not advertise "lnocu").
+func appendUnsub(b []byte, origin string, acc []byte, subject, queue string) []byte {
+	var q []byte
+	if queue != "" {
+		q = []byte(queue)
+	}
+	if origin != "" {
+		return protocol.AppendRouteLUnsub(b, nil, acc, []byte(subject), q)
+	}
+	return protocol.AppendRUnsub(b, acc, []byte(subject), q)
+}
+
 // sendAllInterest sends r every local interest and makes it a receiver of
 // updates, atomically with respect to interest changes.
 func (c *Cluster) sendAllInterest(r *route) {
@@ -712,10 +755,9 @@ func (c *Cluster) sendAllInterest(r *route) {
 			continue
 		}
 		if k.queue == "" {
-			b = protocol.AppendRSub(b, acc, []byte(k.subject), nil, 0)
-		} else {
-			b = protocol.AppendRSub(b, acc, []byte(k.subject), []byte(k.queue), n)
+			n = 0
 		}
+		b = appendSub(b, k.origin, acc, k.subject, k.queue, n)
 		if len(b) > 64*1024 {
 			_ = r.link.Write(b)
 			b = b[:0]

@@ -41,9 +41,15 @@
 // with upstream's texts). The core holds the peer's interest in the
 // accounts' sublists and writes to the link when a message may go there.
 // The cluster is one of the server's interest listeners: it counts the
-// interest routes announce (local interest, and a leaf node's once leaf
-// nodes exist; never a route's or a gateway's) per account, subject and
-// queue and sends RS+/RS- to the routes that carry the account. It is
+// interest routes announce (local interest, and a leaf node's; never a
+// route's, a gateway's or a hub's over a leaf connection this server is
+// the spoke of) per account, subject, queue and origin cluster and sends
+// RS+/RS- to the routes that carry the account, LS+/LS- with the origin
+// for a leaf node that has a cluster name (upstream's form). A leaf
+// node's message goes over a route as LMSG with its origin cluster (the
+// route advertises "lnoc" in its INFO, so upstream sends it that way
+// too); a peer's LS+ and LMSG reach Link.AddRemoteSubFrom and
+// Link.DeliverFrom, so that neither goes back to that leaf cluster. It is
 // also registered on the server's monitoring registry from Start until
 // Shutdown: the ROUTEZ provider (/routez, $SYS ROUTEZ, the routes of
 // STATSZ) and the "cluster" section of /varz (cluster, routes); and it
@@ -78,6 +84,9 @@
 //	RS- <account> <subject> [<queue>]
 //	RMSG <account> <subject> [<reply> | + <reply> <queue>... | "|" <queue>...] <size>
 //	HMSG <account> <subject> [same] <header size> <total size>
+//	LS+ <origin> <account> <subject> [<queue> <weight>]
+//	LS- <account> <subject> [<queue>]
+//	LMSG <origin> <account> <subject> [same] <header size> <total size>
 //	PING, PONG, INFO (gossip of a new server, connect_urls and leafnode_urls updates), -ERR
 //
 // # Permissions

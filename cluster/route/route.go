@@ -448,7 +448,11 @@ func (r *route) traceIn(f *protocol.Frame) {
 		}
 	}
 	switch f.Op {
-	case protocol.OpRMsg, protocol.OpHMsg:
+	case protocol.OpLMsg, protocol.OpLSub, protocol.OpLUnsub:
+		add(f.Origin)
+	}
+	switch f.Op {
+	case protocol.OpRMsg, protocol.OpHMsg, protocol.OpLMsg:
 		add(f.Account)
 		add(f.Subject)
 		switch {
@@ -467,11 +471,11 @@ func (r *route) traceIn(f *protocol.Frame) {
 			line += " " + strconv.Itoa(f.HeaderLen)
 		}
 		line += " " + strconv.Itoa(len(f.Payload))
-	case protocol.OpRSub, protocol.OpRUnsub:
+	case protocol.OpRSub, protocol.OpRUnsub, protocol.OpLSub, protocol.OpLUnsub:
 		add(f.Account)
 		add(f.Subject)
 		add(f.Queue)
-		if f.Op == protocol.OpRSub && len(f.Queue) > 0 {
+		if (f.Op == protocol.OpRSub || f.Op == protocol.OpLSub) && len(f.Queue) > 0 {
 			line += " " + strconv.Itoa(int(f.Weight))
 		}
 	case protocol.OpInfo:
@@ -482,7 +486,7 @@ func (r *route) traceIn(f *protocol.Frame) {
 		line += " {...}" // may carry the route's password
 	}
 	r.cl.log.Log(context.Background(), server.LevelTrace, r.prefix+" - <<- ["+line+"]")
-	if f.Op == protocol.OpRMsg || f.Op == protocol.OpHMsg {
+	if f.Op == protocol.OpRMsg || f.Op == protocol.OpHMsg || f.Op == protocol.OpLMsg {
 		r.link.TracePayload(f.Payload)
 	}
 }
@@ -610,8 +614,34 @@ func (r *route) HandleFrame(f *protocol.Frame) error {
 	case protocol.OpErr:
 		c.log.Error(r.prefix + " - Router Error '" + string(f.Arg) + "'")
 		return &routeError{reason: server.LinkClientClosed}
-	case protocol.OpOK, protocol.OpLSub, protocol.OpLUnsub, protocol.OpLMsg, protocol.OpASub, protocol.OpAUnsub:
-		// Leafnode and gateway interest is not ours to handle.
+	case protocol.OpLSub:
+		// A leaf node's interest the peer holds, with its origin cluster.
+		if !c.perms.exp.Allow(f.Subject) {
+			return nil
+		}
+		if err := r.link.AddRemoteSubFrom(f.Origin, f.Account, f.Subject, f.Queue, f.Weight); err != nil {
+			if errors.Is(err, server.ErrUnknownAccount) {
+				c.log.Error(fmt.Sprintf("%s - Unknown account %q for remote subject %q", r.prefix, f.Account, f.Subject))
+			} else if !errors.Is(err, server.ErrLinkClosed) {
+				c.log.Error(fmt.Sprintf("%s - Error adding remote subscription %q: %v", r.prefix, f.Subject, err))
+			}
+		}
+	case protocol.OpLUnsub:
+		r.link.RemoveRemoteSubFrom(f.Account, f.Subject, f.Queue)
+	case protocol.OpLMsg:
+		// A leaf node's message: it does not go back to that cluster.
+		if !c.perms.imp.Allow(f.Subject) {
+			return nil
+		}
+		hdr := f.HeaderLen
+		if hdr <= 0 {
+			hdr = -1
+		}
+		if err := r.link.DeliverFrom(f.Origin, f.Account, f.Subject, f.Reply, f.Queues, hdr, f.Payload); err != nil {
+			c.log.Debug(fmt.Sprintf("%s - Unknown account %q for routed message on subject: %q", r.prefix, f.Account, f.Subject))
+		}
+	case protocol.OpOK, protocol.OpASub, protocol.OpAUnsub:
+		// Gateway interest is not ours to handle.
 	}
 	return nil
 }

@@ -63,13 +63,15 @@ func (l *InterestLog) InterestChanged(ev server.InterestEvent) {
 }
 
 // Find returns the last event on subject from origin with the given
-// Added, and whether there is one.
+// Added, and whether there is one. origin matches the event's Origin or
+// the kind of the link it came over (a spoke's interest from its hub has
+// the origin ConnHub over a ConnLeaf link).
 func (l *InterestLog) Find(subject string, origin server.ConnKind, added bool) (server.InterestEvent, bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	for i := len(l.events) - 1; i >= 0; i-- {
 		ev := l.events[i]
-		if ev.Subject == subject && ev.Origin == origin && ev.Added == added {
+		if ev.Subject == subject && (ev.Origin == origin || ev.Link != nil && ev.Link.Kind() == origin) && ev.Added == added {
 			return ev, true
 		}
 	}
