@@ -12,6 +12,7 @@ import (
 
 	"github.com/nats-io/nkeys"
 
+	"natsd.dev/cluster/internal/linkconf/linkconftest"
 	"natsd.dev/cluster/leaf"
 	"natsd.dev/confparse"
 	"natsd.dev/server"
@@ -22,20 +23,7 @@ import (
 // (or leaf) entry to leaf.ParseConfig.
 func parseLeaf(t *testing.T, text string) (*leaf.Options, confparse.ErrorList, error) {
 	t.Helper()
-	m, err := confparse.ParseWithOptions("test.conf", []byte(text), confparse.Options{
-		Env: func(string) (string, bool) { return "", false },
-	})
-	if err != nil {
-		t.Fatalf("parse: %v", err)
-	}
-	e := m.Lookup("leafnodes")
-	if e == nil {
-		e = m.Lookup("leaf")
-	}
-	if e == nil {
-		t.Fatal("no leafnodes entry")
-	}
-	return leaf.ParseConfig(e)
+	return leaf.ParseConfig(linkconftest.Entry(t, text, "leafnodes", "leaf"))
 }
 
 func userSeed(t *testing.T) string {

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"natsd.dev/cluster/internal/linkconf/linkconftest"
 	"natsd.dev/cluster/route"
 	"natsd.dev/confparse"
 	"natsd.dev/server"
@@ -18,17 +19,7 @@ import (
 // entry to route.ParseConfig.
 func parseCluster(t *testing.T, text string) (*route.Options, confparse.ErrorList, error) {
 	t.Helper()
-	m, err := confparse.ParseWithOptions("test.conf", []byte(text), confparse.Options{
-		Env: func(string) (string, bool) { return "", false },
-	})
-	if err != nil {
-		t.Fatalf("parse: %v", err)
-	}
-	e := m.Lookup("cluster")
-	if e == nil {
-		t.Fatal("no cluster entry")
-	}
-	return route.ParseConfig(e)
+	return route.ParseConfig(linkconftest.Entry(t, text, "cluster"))
 }
 
 func TestParseConfigAllKeys(t *testing.T) {
