@@ -121,12 +121,7 @@ func (p *parser) block(e *confparse.Entry) {
 		case "gateways":
 			p.gateways(name, mv)
 		default:
-			switch {
-			case unsupportedKeys[key]:
-				p.Errorf(me.KeyPos, server.ErrNotSupported, "%s is not supported yet", name)
-			case !me.UsedAsVariable:
-				p.Errorf(me.KeyPos, server.ErrUnknownField, "unknown field %q", me.Key)
-			}
+			linkconf.Unknown(&p.Decoder, me, key, name, unsupportedKeys)
 		}
 	}
 	// Upstream's option validation: a block that asks for nothing is
@@ -206,8 +201,7 @@ func (p *parser) gateways(key string, v *confparse.Value) {
 					rg.URLs = append(rg.URLs, u)
 				}
 			default:
-				if !ge.UsedAsVariable {
-					p.Errorf(ge.KeyPos, server.ErrUnknownField, "unknown field %q", ge.Key)
+				if linkconf.Unknown(&p.Decoder, ge, k, name, nil) {
 					bad = true
 				}
 			}

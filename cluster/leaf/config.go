@@ -135,12 +135,7 @@ func (p *parser) block(e *confparse.Entry) {
 		case "compression":
 			p.compression(me.Key, mv, &o.Compression)
 		default:
-			switch {
-			case unsupportedKeys[key]:
-				p.Errorf(me.KeyPos, server.ErrNotSupported, "%s is not supported yet", name)
-			case !me.UsedAsVariable:
-				p.Errorf(me.KeyPos, server.ErrUnknownField, "unknown field %q", me.Key)
-			}
+			linkconf.Unknown(&p.Decoder, me, key, name, unsupportedKeys)
 		}
 	}
 }
@@ -332,12 +327,7 @@ func (p *parser) authorization(e *confparse.Entry) {
 		case "users":
 			ok = p.users(av) && ok
 		default:
-			switch {
-			case unsupportedAuthKeys[k]:
-				p.Errorf(ae.KeyPos, server.ErrNotSupported, "%s is not supported yet", name)
-				ok = false
-			case !ae.UsedAsVariable:
-				p.Errorf(ae.KeyPos, server.ErrUnknownField, "unknown field %q", ae.Key)
+			if linkconf.Unknown(&p.Decoder, ae, k, name, unsupportedAuthKeys) {
 				ok = false
 			}
 		}
@@ -412,12 +402,7 @@ func (p *parser) users(v *confparse.Value) bool {
 			case "account":
 				ok = p.Str(name, ue.Value, &u.Account) && ok
 			default:
-				switch {
-				case unsupportedAuthKeys[k]:
-					p.Errorf(ue.KeyPos, server.ErrNotSupported, "%s is not supported yet", name)
-					ok = false
-				case !ue.UsedAsVariable:
-					p.Errorf(ue.KeyPos, server.ErrUnknownField, "unknown field %q", ue.Key)
+				if linkconf.Unknown(&p.Decoder, ue, k, name, unsupportedAuthKeys) {
 					ok = false
 				}
 			}
@@ -534,12 +519,7 @@ func (p *parser) remote(v *confparse.Value) (r *Remote, ok bool) {
 		case "disabled":
 			p.Bool(name, rv, &r.Disabled)
 		default:
-			switch {
-			case unsupportedRemoteKeys[k]:
-				p.Errorf(re.KeyPos, server.ErrNotSupported, "%s is not supported yet", name)
-			case !re.UsedAsVariable:
-				p.Errorf(re.KeyPos, server.ErrUnknownField, "unknown field %q", re.Key)
-			}
+			linkconf.Unknown(&p.Decoder, re, k, name, unsupportedRemoteKeys)
 		}
 	}
 	if len(p.Errors) > n {

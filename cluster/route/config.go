@@ -128,12 +128,7 @@ func (p *parser) block(e *confparse.Entry) {
 				o.Permissions = rp
 			}
 		default:
-			switch {
-			case unsupportedKeys[key]:
-				p.Errorf(me.KeyPos, server.ErrNotSupported, "%s is not supported yet", name)
-			case !me.UsedAsVariable:
-				p.Errorf(me.KeyPos, server.ErrUnknownField, "unknown field %q", me.Key)
-			}
+			linkconf.Unknown(&p.Decoder, me, key, name, unsupportedKeys)
 		}
 	}
 	if o.Permissions == nil {

@@ -129,8 +129,8 @@ func Authorization(d *confparse.Decoder, kind, key string, v *confparse.Value,
 		case "token":
 			d.Errorf(v.Pos, server.ErrBadValue, "%s authorization does not support tokens", kind)
 		default:
-			if (other == nil || !other(ae, k, name)) && !ae.UsedAsVariable {
-				d.Errorf(ae.KeyPos, server.ErrUnknownField, "unknown field %q", ae.Key)
+			if other == nil || !other(ae, k, name) {
+				Unknown(d, ae, k, name, nil)
 			}
 		}
 	}
@@ -157,4 +157,20 @@ func StrictTLS(d *confparse.Decoder, key string, v *confparse.Value, unsupported
 	cfg.ClientAuth = tls.RequireAndVerifyClientCert
 	cfg.RootCAs = cfg.ClientCAs
 	return cfg, tb.Timeout, true
+}
+
+// Unknown reports a key a parser's switch does not take: one in
+// unsupported (by its lowercase k, the map may be nil) is refused as not
+// supported yet under name, any other is an unknown field unless it was
+// used as a variable. It reports whether it reported an error.
+func Unknown(d *confparse.Decoder, e *confparse.Entry, k, name string, unsupported map[string]bool) bool {
+	switch {
+	case unsupported[k]:
+		d.Errorf(e.KeyPos, server.ErrNotSupported, "%s is not supported yet", name)
+	case !e.UsedAsVariable:
+		d.Errorf(e.KeyPos, server.ErrUnknownField, "unknown field %q", e.Key)
+	default:
+		return false
+	}
+	return true
 }

@@ -74,3 +74,22 @@ func CheckProblems(t testing.TB, warns confparse.ErrorList, err error) bool {
 	}
 	return false
 }
+
+// CheckKinds checks how many of err's errors (a confparse.ErrorList) wrap
+// each kind (server.ErrUnknownField, server.ErrBadValue, ...).
+func CheckKinds(t testing.TB, err error, want map[error]int) {
+	t.Helper()
+	var list confparse.ErrorList
+	errors.As(err, &list)
+	for kind, n := range want {
+		c := 0
+		for _, e := range list {
+			if errors.Is(e, kind) {
+				c++
+			}
+		}
+		if c != n {
+			t.Errorf("%v: %d errors, want %d", kind, c, n)
+		}
+	}
+}
