@@ -48,10 +48,7 @@ const MaxAuthTimeout = 60 * time.Second
 func ParseConfig(e *confparse.Entry) (o *Options, warnings confparse.ErrorList, err error) {
 	p := parser{o: &Options{}}
 	p.block(e)
-	if len(p.Errors) > 0 {
-		return nil, p.Warnings, p.Errors
-	}
-	return p.o, p.Warnings, nil
+	return linkconf.Result(p.o, &p.Decoder)
 }
 
 type parser struct {

@@ -42,10 +42,7 @@ func ParseConfig(e *confparse.Entry) (o *Options, warnings confparse.ErrorList, 
 	opts := DefaultOptions()
 	p := parser{o: &opts}
 	p.block(e)
-	if len(p.Errors) > 0 {
-		return nil, p.Warnings, p.Errors
-	}
-	return &opts, p.Warnings, nil
+	return linkconf.Result(&opts, &p.Decoder)
 }
 
 // parser reads the block with a confparse.Decoder, whose errors wrap

@@ -174,3 +174,13 @@ func Unknown(d *confparse.Decoder, e *confparse.Entry, k, name string, unsupport
 	}
 	return true
 }
+
+// Result is what a kind's ParseConfig returns once d has read the block
+// into o: o and the warnings, or the warnings and every error (a
+// confparse.ErrorList) when there was one.
+func Result[O any](o *O, d *confparse.Decoder) (*O, confparse.ErrorList, error) {
+	if len(d.Errors) > 0 {
+		return nil, d.Warnings, d.Errors
+	}
+	return o, d.Warnings, nil
+}
