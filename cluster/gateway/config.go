@@ -101,10 +101,7 @@ func (p *parser) block(e *confparse.Entry) {
 		case "advertise", "gateway_advertise":
 			p.Str(name, mv, &o.Advertise)
 		case "connect_retries":
-			var n int32
-			if p.Int32(name, mv, &n) {
-				o.ConnectRetries = int(n)
-			}
+			linkconf.Int(&p.Decoder, name, mv, &o.ConnectRetries)
 		case "connect_backoff":
 			p.Bool(name, mv, &o.ConnectBackoff)
 		case "reject_unknown", "reject_unknown_cluster":

@@ -103,11 +103,11 @@ func (p *parser) block(e *confparse.Entry) {
 		case "tls":
 			p.tls(name, mv)
 		case "connect_retries":
-			p.integer(name, mv, &o.ConnectRetries)
+			linkconf.Int(&p.Decoder, name, mv, &o.ConnectRetries)
 		case "connect_backoff":
 			p.Bool(name, mv, &o.ConnectBackoff)
 		case "pool_size":
-			if p.integer(name, mv, &o.PoolSize) && o.PoolSize < -1 {
+			if linkconf.Int(&p.Decoder, name, mv, &o.PoolSize) && o.PoolSize < -1 {
 				p.Errorf(mv.Pos, server.ErrBadValue, "%s: %d is not a pool size (-1 turns pooling off)", name, o.PoolSize)
 			}
 		case "accounts":
@@ -119,7 +119,7 @@ func (p *parser) block(e *confparse.Entry) {
 				p.Warnf(mv.Pos, "Cluster 'ping_interval' will reset to %v which is the max for routes", RouteMaxPingInterval)
 			}
 		case "ping_max":
-			p.integer(name, mv, &o.MaxPingsOut)
+			linkconf.Int(&p.Decoder, name, mv, &o.MaxPingsOut)
 		case "permissions":
 			if rp := p.permissions(name, mv, true); rp != nil {
 				o.Permissions = rp
@@ -221,16 +221,6 @@ func (p *parser) subjects(key string, v *confparse.Value) []string {
 		out = append(out, sv.Str)
 	}
 	return out
-}
-
-// integer takes an integer that fits an int32.
-func (p *parser) integer(key string, v *confparse.Value, dst *int) bool {
-	var n int32
-	if !p.Int32(key, v, &n) {
-		return false
-	}
-	*dst = int(n)
-	return true
 }
 
 // SplitHostPort parses a listen address as upstream does ("host:port" or

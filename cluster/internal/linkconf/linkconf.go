@@ -54,17 +54,27 @@ func UpstreamPort(port int) int {
 	return port
 }
 
-// Port takes an integer from -1 (random) to 65535 into dst.
-func Port(d *confparse.Decoder, key string, v *confparse.Value, dst *int) bool {
+// Int takes an integer that fits an int32 into dst.
+func Int(d *confparse.Decoder, key string, v *confparse.Value, dst *int) bool {
 	var n int32
 	if !d.Int32(key, v, &n) {
+		return false
+	}
+	*dst = int(n)
+	return true
+}
+
+// Port takes an integer from -1 (random) to 65535 into dst.
+func Port(d *confparse.Decoder, key string, v *confparse.Value, dst *int) bool {
+	var n int
+	if !Int(d, key, v, &n) {
 		return false
 	}
 	if n < -1 || n > 65535 {
 		d.Errorf(v.Pos, server.ErrBadValue, "%s: %d is not a port number", key, n)
 		return false
 	}
-	*dst = int(n)
+	*dst = n
 	return true
 }
 
