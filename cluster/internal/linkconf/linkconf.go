@@ -1,8 +1,9 @@
 // Package linkconf holds what the configuration parsers of the cluster
 // module's link kinds (cluster/route, cluster/leaf, cluster/gateway) read
 // alike: a listen address and its port, a link URL, a single-user
-// authorization {} block and a tls {} block with both sides verified.
-// Each helper reports through the caller's confparse.Decoder, with the
+// authorization {} block, a tls {} block with both sides verified, an
+// int32-range integer, the refusal of keys a parser's switch does not
+// take (Unknown) and ParseConfig's result (Result). Each helper reports through the caller's confparse.Decoder, with the
 // key names and upstream's texts the caller passes, so each kind keeps
 // its own messages while the code is written once.
 //
