@@ -3,9 +3,10 @@
 // alike: a listen address and its port, a link URL, a single-user
 // authorization {} block, a tls {} block with both sides verified, an
 // int32-range integer, the refusal of keys a parser's switch does not
-// take (Unknown) and ParseConfig's result (Result). Each helper reports through the caller's confparse.Decoder, with the
-// key names and upstream's texts the caller passes, so each kind keeps
-// its own messages while the code is written once.
+// take (Unknown) and ParseConfig's result (Result). Each helper reports
+// through the caller's confparse.Decoder, with the key names and
+// upstream's texts the caller passes, so each kind keeps its own
+// messages while the code is written once.
 //
 // Ports are returned as upstream writes them (-1 random, 0 none);
 // UpstreamPort maps them to the Options convention of routes and
