@@ -9,6 +9,10 @@
 //     kind's accept loops, dial loops and connection goroutines, dials
 //     through an injectable Dialer (*net.Dialer, *tls.Dialer, net.Pipe in
 //     tests), serves any net.Listener and stops with Shutdown(ctx).
+//   - cluster/internal/linkconf: what the kinds' configuration parsers
+//     read alike (listen and port, URLs, single-user authorization,
+//     strict TLS, unknown keys), each kind passing its own texts;
+//     linkconf/linkconftest is their tests' shared scaffolding.
 //
 // Every kind plugs into the core through server's link seam (server.Link,
 // created with server.LinkConfig: its kind, encoder, forwarding policy and

@@ -3,23 +3,18 @@ package gateway
 import (
 	"crypto/tls"
 	"errors"
-	"fmt"
-	"net"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
 
+	"natsd.dev/cluster/internal/linkconf"
 	"natsd.dev/confparse"
 	"natsd.dev/server"
-	"natsd.dev/server/config"
 )
 
 // Upstream's texts for a gateway block it refuses.
 const (
 	errNameHasSpaces     = "gateway name cannot contain spaces"
-	errMultipleUsers     = "Gateway authorization does not allow multiple users"
-	errTokens            = "Gateway authorization does not support tokens"
 	errNoName            = "gateway has no name"
 	errClusterNameConfig = "cluster name conflicts between cluster and gateway definitions"
 )
@@ -44,10 +39,7 @@ func ParseConfig(e *confparse.Entry) (o *Options, warnings confparse.ErrorList, 
 	opts := DefaultOptions()
 	p := parser{o: &opts}
 	p.block(e)
-	if len(p.Errors) > 0 {
-		return nil, p.Warnings, p.Errors
-	}
-	return &opts, p.Warnings, nil
+	return linkconf.Result(&opts, &p.Decoder)
 }
 
 // CheckClusterName applies upstream's rule between the cluster's name and
@@ -95,27 +87,27 @@ func (p *parser) block(e *confparse.Entry) {
 				p.Errorf(mv.Pos, server.ErrBadValue, "%s", errNameHasSpaces)
 			}
 		case "listen":
-			p.listen(name, mv, &portSet)
+			var port int
+			if linkconf.Listen(&p.Decoder, name, mv, &o.Host, &port) {
+				o.Port, portSet = linkconf.UpstreamPort(port), port != 0
+			}
 		case "port":
 			var port int
-			if p.port(name, mv, &port) {
-				o.Port, portSet = upstreamPort(port), port != 0
+			if linkconf.Port(&p.Decoder, name, mv, &port) {
+				o.Port, portSet = linkconf.UpstreamPort(port), port != 0
 			}
 		case "host", "net":
 			p.Str(name, mv, &o.Host)
 		case "advertise", "gateway_advertise":
 			p.Str(name, mv, &o.Advertise)
 		case "connect_retries":
-			var n int32
-			if p.Int32(name, mv, &n) {
-				o.ConnectRetries = int(n)
-			}
+			linkconf.Int(&p.Decoder, name, mv, &o.ConnectRetries)
 		case "connect_backoff":
 			p.Bool(name, mv, &o.ConnectBackoff)
 		case "reject_unknown", "reject_unknown_cluster":
 			p.Bool(name, mv, &o.RejectUnknown)
 		case "authorization":
-			p.authorization(name, mv)
+			linkconf.Authorization(&p.Decoder, "Gateway", name, mv, &o.Username, &o.Password, &o.AuthTimeout, nil)
 		case "tls":
 			if cfg, timeout, ok := p.tls(name, mv); ok {
 				o.TLSConfig, o.TLSTimeout = cfg, timeout
@@ -123,12 +115,7 @@ func (p *parser) block(e *confparse.Entry) {
 		case "gateways":
 			p.gateways(name, mv)
 		default:
-			switch {
-			case unsupportedKeys[key]:
-				p.Errorf(me.KeyPos, server.ErrNotSupported, "%s is not supported yet", name)
-			case !me.UsedAsVariable:
-				p.Errorf(me.KeyPos, server.ErrUnknownField, "unknown field %q", me.Key)
-			}
+			linkconf.Unknown(&p.Decoder, me, key, name, unsupportedKeys)
 		}
 	}
 	// Upstream's option validation: a block that asks for nothing is
@@ -150,105 +137,10 @@ func (p *parser) block(e *confparse.Entry) {
 	}
 }
 
-// upstreamPort maps a port as upstream writes it (-1 random, 0 none) to
-// Options' convention (0 random, -1 none).
-func upstreamPort(port int) int {
-	switch port {
-	case -1:
-		return 0
-	case 0:
-		return -1
-	}
-	return port
-}
-
-// port takes an integer from -1 (random) to 65535.
-func (p *parser) port(key string, v *confparse.Value, dst *int) bool {
-	var n int32
-	if !p.Int32(key, v, &n) {
-		return false
-	}
-	if n < -1 || n > 65535 {
-		p.Errorf(v.Pos, server.ErrBadValue, "%s: %d is not a port number", key, n)
-		return false
-	}
-	*dst = int(n)
-	return true
-}
-
-// listen takes "host:port", ":port" or a bare port number.
-func (p *parser) listen(key string, v *confparse.Value, portSet *bool) {
-	o := p.o
-	if v.Kind == confparse.KindInt {
-		var port int
-		if p.port(key, v, &port) {
-			o.Port, *portSet = upstreamPort(port), port != 0
-		}
-		return
-	}
-	if v.Kind != confparse.KindString {
-		p.TypeError(key, "host:port", v)
-		return
-	}
-	host, port, err := splitHostPort(v.Str)
-	if err != nil {
-		p.Errorf(v.Pos, server.ErrBadValue, "%v", err)
-		return
-	}
-	o.Host, o.Port, *portSet = host, upstreamPort(port), port != 0
-}
-
-// authorization takes the gateways' single user: user (username),
-// password (pass) and timeout in seconds.
-func (p *parser) authorization(key string, v *confparse.Value) {
-	if v.Kind != confparse.KindMap {
-		p.TypeError(key, "a map", v)
-		return
-	}
-	o := p.o
-	for i := range v.Map.Entries {
-		ae := &v.Map.Entries[i]
-		av := ae.Value
-		k := strings.ToLower(ae.Key)
-		name := key + " " + k
-		switch k {
-		case "user", "username":
-			p.Str(name, av, &o.Username)
-		case "password", "pass":
-			p.Str(name, av, &o.Password)
-		case "timeout":
-			p.Seconds(name, av, &o.AuthTimeout)
-		case "users", "nkeys":
-			p.Errorf(v.Pos, server.ErrBadValue, "%s", errMultipleUsers)
-		case "token":
-			p.Errorf(v.Pos, server.ErrBadValue, "%s", errTokens)
-		default:
-			if !ae.UsedAsVariable {
-				p.Errorf(ae.KeyPos, server.ErrUnknownField, "unknown field %q", ae.Key)
-			}
-		}
-	}
-}
-
-// tls parses a tls {} block with the server's parser. As upstream does for
-// gateways, verification is strict in both directions and ca_file
-// verifies the servers this one dials as well as those it accepts.
+// tls parses a tls {} block (linkconf.StrictTLS): as upstream does for
+// gateways, verification is strict in both directions.
 func (p *parser) tls(key string, v *confparse.Value) (*tls.Config, time.Duration, bool) {
-	tb, errs := config.ParseTLSBlock(key, v)
-	if errs != nil {
-		p.Errors = append(p.Errors, errs...)
-		return nil, 0, false
-	}
-	for _, k := range []string{"verify_and_map", "handshake_first", "first", "immediate", "verify_cert_and_check_known_urls"} {
-		if e := v.Map.Lookup(k); e != nil {
-			p.Errorf(e.KeyPos, server.ErrNotSupported, "%s %s is not supported yet", key, e.Key)
-			return nil, 0, false
-		}
-	}
-	cfg := tb.Config
-	cfg.ClientAuth = tls.RequireAndVerifyClientCert
-	cfg.RootCAs = cfg.ClientCAs
-	return cfg, tb.Timeout, true
+	return linkconf.StrictTLS(&p.Decoder, key, v, "verify_and_map", "handshake_first", "first", "immediate", "verify_cert_and_check_known_urls")
 }
 
 // gateways takes the array of remote gateways.
@@ -303,8 +195,7 @@ func (p *parser) gateways(key string, v *confparse.Value) {
 					rg.URLs = append(rg.URLs, u)
 				}
 			default:
-				if !ge.UsedAsVariable {
-					p.Errorf(ge.KeyPos, server.ErrUnknownField, "unknown field %q", ge.Key)
+				if linkconf.Unknown(&p.Decoder, ge, k, name, nil) {
 					bad = true
 				}
 			}
@@ -342,27 +233,5 @@ func (p *parser) url(key string, v *confparse.Value) (*url.URL, bool) {
 // ParseURL parses a gateway URL with upstream's error text; it needs a
 // host and a port.
 func ParseURL(s string) (*url.URL, error) {
-	s = strings.TrimSpace(s)
-	u, err := url.Parse(s)
-	if err != nil || u.Host == "" || u.Port() == "" {
-		return nil, fmt.Errorf("error parsing gateway url [%q]", s)
-	}
-	return u, nil
-}
-
-// splitHostPort parses a listen address as upstream does ("host:port" or
-// ":port"; port -1 asks for a random one) and checks the port's range.
-func splitHostPort(s string) (host string, port int, err error) {
-	host, ps, err := net.SplitHostPort(s)
-	if err != nil {
-		return "", 0, fmt.Errorf("could not parse address string %q", s)
-	}
-	port, err = strconv.Atoi(ps)
-	if err != nil {
-		return "", 0, fmt.Errorf("could not parse port %q", ps)
-	}
-	if port < -1 || port > 65535 {
-		return "", 0, fmt.Errorf("%d is not a port number", port)
-	}
-	return host, port, nil
+	return linkconf.ParseURL("gateway", s)
 }

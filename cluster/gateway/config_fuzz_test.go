@@ -1,11 +1,10 @@
 package gateway_test
 
 import (
-	"errors"
 	"testing"
 
 	"natsd.dev/cluster/gateway"
-	"natsd.dev/confparse"
+	"natsd.dev/cluster/internal/linkconf/linkconftest"
 )
 
 // FuzzParseConfig parses arbitrary gateway blocks. Oracles: no panic;
@@ -23,28 +22,12 @@ func FuzzParseConfig(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, text string) {
-		m, err := confparse.ParseWithOptions("f.conf", []byte(text), confparse.Options{
-			Env:      func(string) (string, bool) { return "", false },
-			ReadFile: func(string) ([]byte, error) { return nil, errors.New("no includes") },
-		})
-		if err != nil {
-			return
-		}
-		e := m.Lookup("gateway")
+		e := linkconftest.FuzzEntry(text, "gateway")
 		if e == nil {
 			return
 		}
-		o, _, err := gateway.ParseConfig(e)
-		if err != nil {
-			var list confparse.ErrorList
-			if !errors.As(err, &list) || len(list) == 0 {
-				t.Fatalf("error %T %v is not an ErrorList", err, err)
-			}
-			for _, e := range list {
-				if e.Pos.Line == 0 || e.Err == nil {
-					t.Fatalf("error without a position or kind: %v", e)
-				}
-			}
+		o, warns, err := gateway.ParseConfig(e)
+		if !linkconftest.CheckProblems(t, warns, err) {
 			return
 		}
 		if o.Port < -1 || o.Port > 65535 || (o.On() && o.Name == "") {

@@ -7,23 +7,14 @@ import (
 	"time"
 
 	"natsd.dev/cluster/gateway"
+	"natsd.dev/cluster/internal/linkconf/linkconftest"
 	"natsd.dev/confparse"
 	"natsd.dev/server"
 )
 
 func parseGateway(t *testing.T, text string) (*gateway.Options, confparse.ErrorList, error) {
 	t.Helper()
-	m, err := confparse.ParseWithOptions("test.conf", []byte(text), confparse.Options{
-		Env: func(string) (string, bool) { return "", false },
-	})
-	if err != nil {
-		t.Fatalf("parse: %v", err)
-	}
-	e := m.Lookup("gateway")
-	if e == nil {
-		t.Fatal("no gateway entry")
-	}
-	return gateway.ParseConfig(e)
+	return gateway.ParseConfig(linkconftest.Entry(t, text, "gateway"))
 }
 
 func TestParseConfigAllKeys(t *testing.T) {

@@ -10,10 +10,13 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
+	"natsd.dev/cluster/internal/linkconf"
+	"natsd.dev/cluster/internal/s2conn"
 	"natsd.dev/confparse"
 	"natsd.dev/server"
 	"natsd.dev/server/config"
@@ -45,10 +48,7 @@ const MaxAuthTimeout = 60 * time.Second
 func ParseConfig(e *confparse.Entry) (o *Options, warnings confparse.ErrorList, err error) {
 	p := parser{o: &Options{}}
 	p.block(e)
-	if len(p.Errors) > 0 {
-		return nil, p.Warnings, p.Errors
-	}
-	return p.o, p.Warnings, nil
+	return linkconf.Result(p.o, &p.Decoder)
 }
 
 type parser struct {
@@ -98,9 +98,9 @@ func (p *parser) block(e *confparse.Entry) {
 		name := "leafnodes " + key
 		switch key {
 		case "listen":
-			p.listen(name, mv)
+			linkconf.Listen(&p.Decoder, name, mv, &o.Host, &o.Port)
 		case "port":
-			p.port(name, mv, &o.Port)
+			linkconf.Port(&p.Decoder, name, mv, &o.Port)
 		case "host", "net":
 			p.Str(name, mv, &o.Host)
 		case "authorization":
@@ -132,45 +132,9 @@ func (p *parser) block(e *confparse.Entry) {
 		case "compression":
 			p.compression(me.Key, mv, &o.Compression)
 		default:
-			switch {
-			case unsupportedKeys[key]:
-				p.Errorf(me.KeyPos, server.ErrNotSupported, "%s is not supported yet", name)
-			case !me.UsedAsVariable:
-				p.Errorf(me.KeyPos, server.ErrUnknownField, "unknown field %q", me.Key)
-			}
+			linkconf.Unknown(&p.Decoder, me, key, name, unsupportedKeys)
 		}
 	}
-}
-
-// port takes an integer from -1 (random) to 65535.
-func (p *parser) port(key string, v *confparse.Value, dst *int) {
-	var n int32
-	if !p.Int32(key, v, &n) {
-		return
-	}
-	if n < -1 || n > 65535 {
-		p.Errorf(v.Pos, server.ErrBadValue, "%s: %d is not a port number", key, n)
-		return
-	}
-	*dst = int(n)
-}
-
-// listen takes "host:port", ":port" or a bare port number.
-func (p *parser) listen(key string, v *confparse.Value) {
-	if v.Kind == confparse.KindInt {
-		p.port(key, v, &p.o.Port)
-		return
-	}
-	if v.Kind != confparse.KindString {
-		p.TypeError(key, "host:port", v)
-		return
-	}
-	host, port, err := splitHostPort(v.Str)
-	if err != nil {
-		p.Errorf(v.Pos, server.ErrBadValue, "%v", err)
-		return
-	}
-	p.o.Host, p.o.Port = host, port
 }
 
 // tls parses a tls {} block with the server's parser; dial is for a
@@ -274,82 +238,23 @@ func (p *parser) compression(key string, v *confparse.Value, dst *Compression) {
 
 // DefaultRTTThresholds are s2_auto's round-trip limits when none are
 // given: uncompressed below the first, then s2_fast, s2_better, s2_best.
-var DefaultRTTThresholds = []time.Duration{10 * time.Millisecond, 50 * time.Millisecond, 100 * time.Millisecond}
+var DefaultRTTThresholds = slices.Clone(s2conn.DefaultRTTThresholds)
 
 // normalizeCompression validates c as upstream does when the server
-// starts and rewrites its mode to one of the Compression* constants:
-// names match case-insensitively, on/enabled/true mean s2_auto (for leaf
-// nodes), disabled/false mean off, fast, better, best and auto are short
-// for the s2_ names. s2_auto's thresholds default to DefaultRTTThresholds;
-// given ones must be ascending (a 0 skips its level, trailing zeros are
-// dropped), at most four and not all zero.
+// starts and rewrites its mode to one of the Compression* constants
+// (s2conn.NormalizeBare, where on/enabled/true mean s2_auto for leaf
+// nodes). s2_auto's thresholds default to DefaultRTTThresholds. The mode
+// must be set: callers make "" s2_auto first.
 func normalizeCompression(c *Compression) error {
-	switch m := strings.ToLower(c.Mode); m {
-	case "on", "enabled", "true", "auto", CompressionS2Auto:
-		rtts, err := normalizeRTTs(c.Mode, c.RTTThresholds)
-		if err != nil {
-			return err
-		}
-		c.Mode, c.RTTThresholds = CompressionS2Auto, rtts
-	case CompressionAccept:
-		c.Mode = CompressionAccept
-	case "disabled", "off", "false":
-		c.Mode = CompressionOff
-	case "fast", CompressionS2Fast:
-		c.Mode = CompressionS2Fast
-	case "better", CompressionS2Better:
-		c.Mode = CompressionS2Better
-	case "best", CompressionS2Best:
-		c.Mode = CompressionS2Best
-	default:
+	if c.Mode == "" {
 		return fmt.Errorf("unsupported compression mode %q", c.Mode)
 	}
+	mode, rtts, err := s2conn.NormalizeBare(c.Mode, c.RTTThresholds, CompressionS2Auto)
+	if err != nil {
+		return err
+	}
+	c.Mode, c.RTTThresholds = mode, rtts
 	return nil
-}
-
-func normalizeRTTs(mode string, given []time.Duration) ([]time.Duration, error) {
-	if len(given) == 0 {
-		return append([]time.Duration(nil), DefaultRTTThresholds...), nil
-	}
-	var rtts []time.Duration
-	for _, d := range given {
-		d = max(d, 0) // negative counts as 0, as upstream
-		if d != 0 {
-			for _, prev := range rtts {
-				if d < prev {
-					return nil, fmt.Errorf("RTT threshold values %v should be in ascending order", given)
-				}
-			}
-		}
-		rtts = append(rtts, d)
-	}
-	for len(rtts) > 0 && rtts[len(rtts)-1] == 0 {
-		rtts = rtts[:len(rtts)-1]
-	}
-	switch {
-	case len(rtts) > 4:
-		return nil, fmt.Errorf("compression mode %q should have no more than 4 RTT thresholds: %v", mode, given)
-	case len(rtts) == 0:
-		return nil, fmt.Errorf("compression mode %q requires at least one RTT threshold", mode)
-	}
-	return rtts, nil
-}
-
-// splitHostPort parses a listen address as upstream does ("host:port" or
-// ":port"; port -1 asks for a random one) and checks the port's range.
-func splitHostPort(s string) (host string, port int, err error) {
-	host, ps, err := net.SplitHostPort(s)
-	if err != nil {
-		return "", 0, fmt.Errorf("could not parse address string %q", s)
-	}
-	port, err = strconv.Atoi(ps)
-	if err != nil {
-		return "", 0, fmt.Errorf("could not parse port %q", ps)
-	}
-	if port < -1 || port > 65535 {
-		return "", 0, fmt.Errorf("%d is not a port number", port)
-	}
-	return host, port, nil
 }
 
 // nkey seed encoding: base32 (no padding) of two prefix bytes, the key
@@ -419,12 +324,7 @@ func (p *parser) authorization(e *confparse.Entry) {
 		case "users":
 			ok = p.users(av) && ok
 		default:
-			switch {
-			case unsupportedAuthKeys[k]:
-				p.Errorf(ae.KeyPos, server.ErrNotSupported, "%s is not supported yet", name)
-				ok = false
-			case !ae.UsedAsVariable:
-				p.Errorf(ae.KeyPos, server.ErrUnknownField, "unknown field %q", ae.Key)
+			if linkconf.Unknown(&p.Decoder, ae, k, name, unsupportedAuthKeys) {
 				ok = false
 			}
 		}
@@ -499,12 +399,7 @@ func (p *parser) users(v *confparse.Value) bool {
 			case "account":
 				ok = p.Str(name, ue.Value, &u.Account) && ok
 			default:
-				switch {
-				case unsupportedAuthKeys[k]:
-					p.Errorf(ue.KeyPos, server.ErrNotSupported, "%s is not supported yet", name)
-					ok = false
-				case !ue.UsedAsVariable:
-					p.Errorf(ue.KeyPos, server.ErrUnknownField, "unknown field %q", ue.Key)
+				if linkconf.Unknown(&p.Decoder, ue, k, name, unsupportedAuthKeys) {
 					ok = false
 				}
 			}
@@ -621,12 +516,7 @@ func (p *parser) remote(v *confparse.Value) (r *Remote, ok bool) {
 		case "disabled":
 			p.Bool(name, rv, &r.Disabled)
 		default:
-			switch {
-			case unsupportedRemoteKeys[k]:
-				p.Errorf(re.KeyPos, server.ErrNotSupported, "%s is not supported yet", name)
-			case !re.UsedAsVariable:
-				p.Errorf(re.KeyPos, server.ErrUnknownField, "unknown field %q", re.Key)
-			}
+			linkconf.Unknown(&p.Decoder, re, k, name, unsupportedRemoteKeys)
 		}
 	}
 	if len(p.Errors) > n {

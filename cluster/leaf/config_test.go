@@ -12,6 +12,7 @@ import (
 
 	"github.com/nats-io/nkeys"
 
+	"natsd.dev/cluster/internal/linkconf/linkconftest"
 	"natsd.dev/cluster/leaf"
 	"natsd.dev/confparse"
 	"natsd.dev/server"
@@ -22,20 +23,7 @@ import (
 // (or leaf) entry to leaf.ParseConfig.
 func parseLeaf(t *testing.T, text string) (*leaf.Options, confparse.ErrorList, error) {
 	t.Helper()
-	m, err := confparse.ParseWithOptions("test.conf", []byte(text), confparse.Options{
-		Env: func(string) (string, bool) { return "", false },
-	})
-	if err != nil {
-		t.Fatalf("parse: %v", err)
-	}
-	e := m.Lookup("leafnodes")
-	if e == nil {
-		e = m.Lookup("leaf")
-	}
-	if e == nil {
-		t.Fatal("no leafnodes entry")
-	}
-	return leaf.ParseConfig(e)
+	return leaf.ParseConfig(linkconftest.Entry(t, text, "leafnodes", "leaf"))
 }
 
 func userSeed(t *testing.T) string {
@@ -316,17 +304,7 @@ func TestParseConfigErrorsAllReported(t *testing.T) {
 	if warns.Error() != `test.conf:10:40: invalid use of field "nats://h:2": Duplicate leafnode entry detected` {
 		t.Errorf("warnings:\n%v", warns)
 	}
-	for kind, n := range map[error]int{server.ErrUnknownField: 2, server.ErrNotSupported: 1, server.ErrBadValue: 12} {
-		c := 0
-		for _, e := range err.(confparse.ErrorList) {
-			if errors.Is(e, kind) {
-				c++
-			}
-		}
-		if c != n {
-			t.Errorf("%v: %d errors, want %d", kind, c, n)
-		}
-	}
+	linkconftest.CheckKinds(t, err, map[error]int{server.ErrUnknownField: 2, server.ErrNotSupported: 1, server.ErrBadValue: 12})
 }
 
 func TestParseConfigBadValues(t *testing.T) {

@@ -1,17 +1,13 @@
 package route
 
 import (
-	"crypto/tls"
-	"fmt"
-	"net"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
 
+	"natsd.dev/cluster/internal/linkconf"
 	"natsd.dev/confparse"
 	"natsd.dev/server"
-	"natsd.dev/server/config"
 	"natsd.dev/sublist"
 )
 
@@ -46,10 +42,7 @@ func ParseConfig(e *confparse.Entry) (o *Options, warnings confparse.ErrorList, 
 	opts := DefaultOptions()
 	p := parser{o: &opts}
 	p.block(e)
-	if len(p.Errors) > 0 {
-		return nil, p.Warnings, p.Errors
-	}
-	return &opts, p.Warnings, nil
+	return linkconf.Result(&opts, &p.Decoder)
 }
 
 // parser reads the block with a confparse.Decoder, whose errors wrap
@@ -88,11 +81,14 @@ func (p *parser) block(e *confparse.Entry) {
 				p.Errorf(mv.Pos, server.ErrBadValue, "%s", errNameHasSpaces)
 			}
 		case "listen":
-			p.listen(name, mv)
+			var port int
+			if linkconf.Listen(&p.Decoder, name, mv, &o.Host, &port) {
+				o.Port = linkconf.UpstreamPort(port)
+			}
 		case "port":
 			var port int
-			if p.port(name, mv, &port) {
-				o.Port = upstreamPort(port)
+			if linkconf.Port(&p.Decoder, name, mv, &port) {
+				o.Port = linkconf.UpstreamPort(port)
 			}
 		case "host", "net":
 			p.Str(name, mv, &o.Host)
@@ -107,11 +103,11 @@ func (p *parser) block(e *confparse.Entry) {
 		case "tls":
 			p.tls(name, mv)
 		case "connect_retries":
-			p.integer(name, mv, &o.ConnectRetries)
+			linkconf.Int(&p.Decoder, name, mv, &o.ConnectRetries)
 		case "connect_backoff":
 			p.Bool(name, mv, &o.ConnectBackoff)
 		case "pool_size":
-			if p.integer(name, mv, &o.PoolSize) && o.PoolSize < -1 {
+			if linkconf.Int(&p.Decoder, name, mv, &o.PoolSize) && o.PoolSize < -1 {
 				p.Errorf(mv.Pos, server.ErrBadValue, "%s: %d is not a pool size (-1 turns pooling off)", name, o.PoolSize)
 			}
 		case "accounts":
@@ -123,18 +119,13 @@ func (p *parser) block(e *confparse.Entry) {
 				p.Warnf(mv.Pos, "Cluster 'ping_interval' will reset to %v which is the max for routes", RouteMaxPingInterval)
 			}
 		case "ping_max":
-			p.integer(name, mv, &o.MaxPingsOut)
+			linkconf.Int(&p.Decoder, name, mv, &o.MaxPingsOut)
 		case "permissions":
 			if rp := p.permissions(name, mv, true); rp != nil {
 				o.Permissions = rp
 			}
 		default:
-			switch {
-			case unsupportedKeys[key]:
-				p.Errorf(me.KeyPos, server.ErrNotSupported, "%s is not supported yet", name)
-			case !me.UsedAsVariable:
-				p.Errorf(me.KeyPos, server.ErrUnknownField, "unknown field %q", me.Key)
-			}
+			linkconf.Unknown(&p.Decoder, me, key, name, unsupportedKeys)
 		}
 	}
 	if o.Permissions == nil {
@@ -232,80 +223,9 @@ func (p *parser) subjects(key string, v *confparse.Value) []string {
 	return out
 }
 
-// upstreamPort maps a port as upstream writes it (-1 random, 0 none) to
-// Options' convention (0 random, -1 none).
-func upstreamPort(port int) int {
-	switch port {
-	case -1:
-		return 0
-	case 0:
-		return -1
-	}
-	return port
-}
-
-// integer takes an integer that fits an int32.
-func (p *parser) integer(key string, v *confparse.Value, dst *int) bool {
-	var n int32
-	if !p.Int32(key, v, &n) {
-		return false
-	}
-	*dst = int(n)
-	return true
-}
-
-// port takes an integer from -1 (random) to 65535.
-func (p *parser) port(key string, v *confparse.Value, dst *int) bool {
-	var n int
-	if !p.integer(key, v, &n) {
-		return false
-	}
-	if n < -1 || n > 65535 {
-		p.Errorf(v.Pos, server.ErrBadValue, "%s: %d is not a port number", key, n)
-		return false
-	}
-	*dst = n
-	return true
-}
-
-// listen takes "host:port", ":port" or a bare port number.
-func (p *parser) listen(key string, v *confparse.Value) {
-	o := p.o
-	if v.Kind == confparse.KindInt {
-		var port int
-		if p.port(key, v, &port) {
-			o.Port = upstreamPort(port)
-		}
-		return
-	}
-	if v.Kind != confparse.KindString {
-		p.TypeError(key, "host:port", v)
-		return
-	}
-	host, port, err := SplitHostPort(v.Str)
-	if err != nil {
-		p.Errorf(v.Pos, server.ErrBadValue, "%v", err)
-		return
-	}
-	o.Host, o.Port = host, upstreamPort(port)
-}
-
 // SplitHostPort parses a listen address as upstream does ("host:port" or
 // ":port"; port -1 asks for a random one) and checks the port's range.
-func SplitHostPort(s string) (host string, port int, err error) {
-	host, ps, err := net.SplitHostPort(s)
-	if err != nil {
-		return "", 0, fmt.Errorf("could not parse address string %q", s)
-	}
-	port, err = strconv.Atoi(ps)
-	if err != nil {
-		return "", 0, fmt.Errorf("could not parse port %q", ps)
-	}
-	if port < -1 || port > 65535 {
-		return "", 0, fmt.Errorf("%d is not a port number", port)
-	}
-	return host, port, nil
-}
+func SplitHostPort(s string) (host string, port int, err error) { return linkconf.SplitHostPort(s) }
 
 // routes takes an array of route URLs; a URL given twice is warned about
 // and used once, as upstream does.
@@ -339,75 +259,36 @@ func (p *parser) routes(key string, v *confparse.Value) {
 // ParseRouteURL parses one route URL (nats-route://[user:pass@]host:port,
 // nats:// also works) with upstream's error text. A URL needs a host and
 // a port: "host:port" alone parses as a scheme and would never connect.
-func ParseRouteURL(s string) (*url.URL, error) {
-	s = strings.TrimSpace(s)
-	u, err := url.Parse(s)
-	if err != nil || u.Host == "" || u.Port() == "" {
-		return nil, fmt.Errorf("error parsing route url [%q]", s)
-	}
-	return u, nil
-}
+func ParseRouteURL(s string) (*url.URL, error) { return linkconf.ParseURL("route", s) }
 
-// authorization takes the cluster's single user: user (username),
-// password (pass) and timeout in seconds.
+// authorization takes the cluster's single user (linkconf.Authorization)
+// and upstream's refusal of callouts; permissions there are deprecated
+// and lose to the block's own.
 func (p *parser) authorization(key string, v *confparse.Value) {
-	if v.Kind != confparse.KindMap {
-		p.TypeError(key, "a map", v)
-		return
-	}
 	o := p.o
-	for i := range v.Map.Entries {
-		ae := &v.Map.Entries[i]
-		av := ae.Value
-		k := strings.ToLower(ae.Key)
-		name := key + " " + k
-		switch k {
-		case "user", "username":
-			p.Str(name, av, &o.Username)
-		case "password", "pass":
-			p.Str(name, av, &o.Password)
-		case "timeout":
-			p.Seconds(name, av, &o.AuthTimeout)
-		case "users", "nkeys":
-			p.Errorf(v.Pos, server.ErrBadValue, "Cluster authorization does not allow multiple users")
-		case "token":
-			p.Errorf(v.Pos, server.ErrBadValue, "Cluster authorization does not support tokens")
-		case "auth_callout", "callout":
-			p.Errorf(v.Pos, server.ErrBadValue, "Cluster authorization does not support callouts")
-		case "permissions", "default_permissions", "default_permission":
-			p.Warnf(ae.KeyPos, `setting "permissions" within cluster authorization block is deprecated`)
-			if rp := p.permissions(name, av, false); rp != nil {
-				p.authPerms = rp
+	linkconf.Authorization(&p.Decoder, "Cluster", key, v, &o.Username, &o.Password, &o.AuthTimeout,
+		func(ae *confparse.Entry, k, name string) bool {
+			switch k {
+			case "auth_callout", "callout":
+				p.Errorf(v.Pos, server.ErrBadValue, "Cluster authorization does not support callouts")
+			case "permissions", "default_permissions", "default_permission":
+				p.Warnf(ae.KeyPos, `setting "permissions" within cluster authorization block is deprecated`)
+				if rp := p.permissions(name, ae.Value, false); rp != nil {
+					p.authPerms = rp
+				}
+			default:
+				return false
 			}
-		default:
-			if !ae.UsedAsVariable {
-				p.Errorf(ae.KeyPos, server.ErrUnknownField, "unknown field %q", ae.Key)
-			}
-		}
-	}
+			return true
+		})
 }
 
-// tls parses the block with the server's tls {} parser. As upstream does
-// for routes, verification is always strict in both directions: peers
-// must present a certificate, and ca_file verifies both the certificates
-// of accepted routes and those of the servers this one dials.
+// tls parses the block (linkconf.StrictTLS): as upstream does for
+// routes, verification is always strict in both directions.
 func (p *parser) tls(key string, v *confparse.Value) {
-	tb, errs := config.ParseTLSBlock(key, v)
-	if errs != nil {
-		p.Errors = append(p.Errors, errs...)
-		return
+	if cfg, timeout, ok := linkconf.StrictTLS(&p.Decoder, key, v, "verify_and_map", "handshake_first", "first", "immediate"); ok {
+		p.o.TLSConfig, p.o.TLSTimeout = cfg, timeout
 	}
-	for _, k := range []string{"verify_and_map", "handshake_first", "first", "immediate"} {
-		if e := v.Map.Lookup(k); e != nil {
-			p.Errorf(e.KeyPos, server.ErrNotSupported, "%s %s is not supported yet", key, e.Key)
-			return
-		}
-	}
-	cfg := tb.Config
-	cfg.ClientAuth = tls.RequireAndVerifyClientCert
-	cfg.RootCAs = cfg.ClientCAs
-	p.o.TLSConfig = cfg
-	p.o.TLSTimeout = tb.Timeout
 }
 
 // accounts takes the names of the pinned accounts.

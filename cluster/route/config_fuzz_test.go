@@ -1,11 +1,10 @@
 package route_test
 
 import (
-	"errors"
 	"testing"
 
+	"natsd.dev/cluster/internal/linkconf/linkconftest"
 	"natsd.dev/cluster/route"
-	"natsd.dev/confparse"
 )
 
 // FuzzParseConfig parses arbitrary cluster blocks. Oracles: no panic;
@@ -27,33 +26,12 @@ func FuzzParseConfig(f *testing.F) {
 		route.CompressionS2Better: true, route.CompressionS2Best: true, route.CompressionS2Auto: true, "": true,
 	}
 	f.Fuzz(func(t *testing.T, text string) {
-		m, err := confparse.ParseWithOptions("f.conf", []byte(text), confparse.Options{
-			Env:      func(string) (string, bool) { return "", false },
-			ReadFile: func(string) ([]byte, error) { return nil, errors.New("no includes") },
-		})
-		if err != nil {
-			return
-		}
-		e := m.Lookup("cluster")
+		e := linkconftest.FuzzEntry(text, "cluster")
 		if e == nil {
 			return
 		}
 		o, warns, err := route.ParseConfig(e)
-		for _, w := range warns {
-			if w.Pos.Line == 0 {
-				t.Fatalf("warning without a position: %v", w)
-			}
-		}
-		if err != nil {
-			var list confparse.ErrorList
-			if !errors.As(err, &list) || len(list) == 0 {
-				t.Fatalf("error %T %v is not an ErrorList", err, err)
-			}
-			for _, e := range list {
-				if e.Pos.Line == 0 || e.Err == nil {
-					t.Fatalf("error without a position or kind: %v", e)
-				}
-			}
+		if !linkconftest.CheckProblems(t, warns, err) {
 			return
 		}
 		if o.Port < -1 || o.Port > 65535 || !modes[o.Compression.Mode] || o.PoolSize < -1 {

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"natsd.dev/cluster/internal/linkconf/linkconftest"
 	"natsd.dev/cluster/route"
 	"natsd.dev/confparse"
 	"natsd.dev/server"
@@ -18,17 +19,7 @@ import (
 // entry to route.ParseConfig.
 func parseCluster(t *testing.T, text string) (*route.Options, confparse.ErrorList, error) {
 	t.Helper()
-	m, err := confparse.ParseWithOptions("test.conf", []byte(text), confparse.Options{
-		Env: func(string) (string, bool) { return "", false },
-	})
-	if err != nil {
-		t.Fatalf("parse: %v", err)
-	}
-	e := m.Lookup("cluster")
-	if e == nil {
-		t.Fatal("no cluster entry")
-	}
-	return route.ParseConfig(e)
+	return route.ParseConfig(linkconftest.Entry(t, text, "cluster"))
 }
 
 func TestParseConfigAllKeys(t *testing.T) {
@@ -152,17 +143,7 @@ func TestParseConfigErrorsAllReported(t *testing.T) {
 	if warns.Error() != strings.Join(wantWarns, "\n") || !errors.Is(warns, server.ErrConfigWarning) {
 		t.Errorf("warnings:\n%v", warns)
 	}
-	for kind, n := range map[error]int{server.ErrUnknownField: 1, server.ErrNotSupported: 0, server.ErrBadValue: 9} {
-		c := 0
-		for _, e := range err.(confparse.ErrorList) {
-			if errors.Is(e, kind) {
-				c++
-			}
-		}
-		if c != n {
-			t.Errorf("%v: %d errors, want %d", kind, c, n)
-		}
-	}
+	linkconftest.CheckKinds(t, err, map[error]int{server.ErrUnknownField: 1, server.ErrNotSupported: 0, server.ErrBadValue: 9})
 }
 
 func TestParseConfigBadTypes(t *testing.T) {

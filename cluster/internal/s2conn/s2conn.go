@@ -92,6 +92,16 @@ var ErrBadCompression = errors.New("cluster: invalid compression")
 // ascending (a 0 disables its level, trailing zeros are dropped), at most
 // four and not all zero. Errors wrap ErrBadCompression.
 func Normalize(mode string, rtts []time.Duration, on string) (string, []time.Duration, error) {
+	m, r, err := NormalizeBare(mode, rtts, on)
+	if err != nil {
+		return "", nil, fmt.Errorf("%w: %v", ErrBadCompression, err)
+	}
+	return m, r, nil
+}
+
+// NormalizeBare is Normalize with upstream's error texts alone, without
+// ErrBadCompression (the leaf nodes' configuration reports them so).
+func NormalizeBare(mode string, rtts []time.Duration, on string) (string, []time.Duration, error) {
 	m := strings.ToLower(mode)
 	switch m {
 	case "on", "enabled", "true":
@@ -115,7 +125,7 @@ func Normalize(mode string, rtts []time.Duration, on string) (string, []time.Dur
 		}
 		return Auto, r, nil
 	}
-	return "", nil, fmt.Errorf("%w: unsupported compression mode %q", ErrBadCompression, mode)
+	return "", nil, fmt.Errorf("unsupported compression mode %q", mode)
 }
 
 func normalizeRTTs(mode string, given []time.Duration) ([]time.Duration, error) {
@@ -128,7 +138,7 @@ func normalizeRTTs(mode string, given []time.Duration) ([]time.Duration, error) 
 		if d != 0 {
 			for _, prev := range rtts {
 				if d < prev {
-					return nil, fmt.Errorf("%w: RTT threshold values %v should be in ascending order", ErrBadCompression, given)
+					return nil, fmt.Errorf("RTT threshold values %v should be in ascending order", given)
 				}
 			}
 		}
@@ -139,9 +149,9 @@ func normalizeRTTs(mode string, given []time.Duration) ([]time.Duration, error) 
 	}
 	switch {
 	case len(rtts) > 4:
-		return nil, fmt.Errorf("%w: compression mode %q should have no more than 4 RTT thresholds: %v", ErrBadCompression, mode, given)
+		return nil, fmt.Errorf("compression mode %q should have no more than 4 RTT thresholds: %v", mode, given)
 	case len(rtts) == 0:
-		return nil, fmt.Errorf("%w: compression mode %q requires at least one RTT threshold", ErrBadCompression, mode)
+		return nil, fmt.Errorf("compression mode %q requires at least one RTT threshold", mode)
 	}
 	return rtts, nil
 }
