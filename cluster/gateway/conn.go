@@ -108,10 +108,15 @@ type noInterest struct {
 	mu   sync.RWMutex
 	all  bool
 	subs map[string]struct{}
-	// mode is the account's interest mode (reader-owned): modeOptimistic,
-	// modeTransitioning (the remote is sending all its interest) or
-	// modeInterestOnly (only the remote's interest gets messages).
+	// mode is the account's interest mode (written by the reader under
+	// mu, read by it without): modeOptimistic, modeTransitioning (the
+	// remote is sending all its interest) or modeInterestOnly (only the
+	// remote's interest gets messages).
 	mode byte
+	// isubs and qsubs are the remote's plain (once not optimistic) and
+	// queue interest in the account, as /gatewayz counts it (under mu).
+	isubs map[string]struct{}
+	qsubs map[string]struct{}
 	// full: the remote itself registered ">" (reader-owned).
 	full bool
 }
@@ -141,6 +146,27 @@ func (n *noInterest) Allow(subject []byte) bool {
 	all := n.all
 	n.mu.RUnlock()
 	return !all && !no
+}
+
+// setMode sets the account's interest mode (the reader only).
+func (n *noInterest) setMode(m byte) {
+	n.mu.Lock()
+	n.mode = m
+	n.mu.Unlock()
+}
+
+// count adds key to (or removes it from) the interest set *m.
+func (n *noInterest) count(m *map[string]struct{}, key string, add bool) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if !add {
+		delete(*m, key)
+		return
+	}
+	if *m == nil {
+		*m = make(map[string]struct{})
+	}
+	(*m)[key] = struct{}{}
 }
 
 // run runs one gateway connection on the calling goroutine until it
@@ -660,6 +686,9 @@ func (c *conn) processMsg(f *protocol.Frame) error {
 // queue interest is registered as is; plain RS- records no interest in
 // the subject, plain RS+ clears it.
 func (c *conn) processSub(f *protocol.Frame, add bool) error {
+	c.niMu.Lock()
+	n := c.ni[string(f.Account)]
+	c.niMu.Unlock()
 	if len(f.Queue) > 0 {
 		if add {
 			err := c.addRemoteSub(f.Account, f.Subject, f.Queue, f.Weight)
@@ -669,11 +698,11 @@ func (c *conn) processSub(f *protocol.Frame, add bool) error {
 		} else {
 			c.link.RemoveRemoteSub(f.Account, f.Subject, f.Queue)
 		}
+		if n != nil {
+			n.count(&n.qsubs, string(f.Subject)+" "+string(f.Queue), add)
+		}
 		return nil
 	}
-	c.niMu.Lock()
-	n := c.ni[string(f.Account)]
-	c.niMu.Unlock()
 	if n == nil {
 		return nil
 	}
@@ -687,6 +716,7 @@ func (c *conn) processSub(f *protocol.Frame, add bool) error {
 		} else {
 			c.link.RemoveRemoteSub(f.Account, f.Subject, nil)
 		}
+		n.count(&n.isubs, string(f.Subject), add)
 		return nil
 	}
 	n.mu.Lock()
@@ -720,12 +750,12 @@ func (c *conn) switchMode(info *gwInfo) error {
 	}
 	switch info.GatewayCmd {
 	case gatewayCmdAllSubsStart:
-		n.mode = modeTransitioning
+		n.setMode(modeTransitioning)
 	case gatewayCmdAllSubsComplete:
 		if n.mode == modeInterestOnly {
 			return nil
 		}
-		n.mode = modeInterestOnly
+		n.setMode(modeInterestOnly)
 		if !n.full {
 			c.link.RemoveRemoteSub([]byte(acc), []byte(">"), nil)
 		}

@@ -44,12 +44,16 @@
 //
 // Not yet: interest-only mode for JetStream accounts, _GR_. reply mapping
 // of its own (replies cross as they are), gateway URLs passed over
-// routes, the accounts of /gatewayz.
+// routes.
 //
 // # Monitoring
 //
 // The gateway registers the GATEWAYZ provider (/gatewayz and
-// $SYS.REQ.SERVER.<id>.GATEWAYZ) and the gateway section of /varz.
+// $SYS.REQ.SERVER.<id>.GATEWAYZ) and the gateway section of /varz. With
+// accs (or acc_name) each connection lists its accounts as upstream: an
+// outbound one the accounts the remote told something (no-interest,
+// queue interest, a mode switch), an inbound one those this server told
+// the remote, with the interest mode and counts.
 //
 // # Locks
 //

@@ -448,3 +448,83 @@ func TestGatewayAccountAddedLater(t *testing.T) {
 		}
 	})
 }
+
+// TestGatewayzAccounts: /gatewayz?accs=1 reports each connection's
+// accounts as upstream: the no-interest count and queue interest on the
+// sender's outbound connection, the no-interest told on the receiver's
+// inbound one, then the interest-only mode on both; acc_name keeps one.
+func TestGatewayzAccounts(t *testing.T) {
+	b := startNode(t, "b1", "B", gateway.Options{})
+	gateway.SetMaxNoInterest(b.gw, 10)
+	a := startNode(t, "a1", "A", gateway.Options{Gateways: []gateway.RemoteGateway{remoteTo("B", b)}})
+	waitGateways(t, a, "B")
+	waitGateways(t, b, "A")
+	ca := servertest.Connect(t, a.s)
+	cb := servertest.Connect(t, b.s)
+	gz := func(n *node, o *snapshot.GatewayzOptions) *snapshot.Gatewayz {
+		v, err := n.s.Snapshot(server.KindGatewayz, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v.(*snapshot.Gatewayz)
+	}
+	outAcc := func(o *snapshot.GatewayzOptions) *snapshot.AccountGatewayz {
+		rg := gz(a, o).OutboundGateways["B"]
+		if rg == nil || len(rg.Accounts) != 1 {
+			return nil
+		}
+		return rg.Accounts[0]
+	}
+	inAcc := func() *snapshot.AccountGatewayz {
+		rgs := gz(b, &snapshot.GatewayzOptions{Accounts: true})
+		for _, rg := range rgs.InboundGateways["A"] {
+			if len(rg.Accounts) == 1 {
+				return rg.Accounts[0]
+			}
+		}
+		return nil
+	}
+	// Without accs, no accounts.
+	if rg := gz(a, &snapshot.GatewayzOptions{}).OutboundGateways["B"]; rg == nil || rg.Accounts != nil {
+		t.Fatalf("outbound without accs: %+v", rg)
+	}
+	for i := range 3 {
+		ca.Publish(fmt.Sprintf("none.%d", i), []byte("x"))
+	}
+	ca.Flush()
+	servertest.WaitUntil(t, "3 no-interest subjects on both sides", func() bool {
+		o, i := outAcc(&snapshot.GatewayzOptions{Accounts: true}), inAcc()
+		return o != nil && o.Name == "$G" && o.InterestMode == "Optimistic" && o.NoInterestCount == 3 &&
+			o.InterestOnlyThreshold == gateway.DefaultMaxNoInterest && i != nil && i.InterestOnlyThreshold == 10 && i.Name == "$G" && i.NoInterestCount == 3
+	})
+	q, _ := cb.QueueSubscribeSync("work", "q")
+	keep, _ := cb.SubscribeSync("keep")
+	cb.Flush()
+	servertest.WaitUntil(t, "the queue interest counted", func() bool {
+		o := outAcc(&snapshot.GatewayzOptions{AccountName: "$G"})
+		return o != nil && o.NumQueueSubscriptions == 1 && o.TotalSubscriptions == 1
+	})
+	if rg := gz(a, &snapshot.GatewayzOptions{AccountName: "OTHER"}).OutboundGateways["B"]; rg == nil || len(rg.Accounts) != 0 {
+		t.Fatalf("acc_name OTHER: %+v", rg)
+	}
+	for i := range 12 {
+		ca.Publish(fmt.Sprintf("more.%d", i), []byte("x"))
+	}
+	ca.Flush()
+	servertest.WaitUntil(t, "Interest-Only on both sides", func() bool {
+		o, i := outAcc(&snapshot.GatewayzOptions{Accounts: true}), inAcc()
+		// B's plain interest ("keep") and its queue group.
+		return o != nil && o.InterestMode == "Interest-Only" && o.TotalSubscriptions == 2 &&
+			o.NumQueueSubscriptions == 1 && i != nil && i.InterestMode == "Interest-Only"
+	})
+	q.Unsubscribe()
+	keep.Unsubscribe()
+	cb.Flush()
+	servertest.WaitUntil(t, "the interest gone", func() bool {
+		o := outAcc(&snapshot.GatewayzOptions{Accounts: true})
+		return o != nil && o.TotalSubscriptions == 0 && o.NumQueueSubscriptions == 0
+	})
+	if z := gz(a, &snapshot.GatewayzOptions{Name: "C"}); z.OutboundGateways != nil {
+		t.Fatalf("gw_name C: %+v", z.OutboundGateways)
+	}
+}
