@@ -64,6 +64,10 @@ type conn struct {
 	tls      bool
 	addr     string // the remote address, host:port
 
+	// remoteIOM (outbound): the remote's INFO said gateway_iom, every
+	// account is interest-only from the start. Set before registration.
+	remoteIOM bool
+
 	// reader-owned
 	parser    protocol.Parser
 	infoSeen  bool
@@ -532,6 +536,7 @@ func (c *conn) registerOutbound(info *gwInfo) error {
 	// it says it has no interest. Set up before the connection is
 	// registered, so a registered connection carries messages.
 	c.link.SetHeaders(info.Headers)
+	c.remoteIOM = info.GatewayIOM
 	for _, acc := range gw.s.AccountNames() {
 		c.optimistic(acc)
 	}
@@ -557,8 +562,10 @@ func (c *conn) registerOutbound(info *gwInfo) error {
 }
 
 // optimistic registers ">" in account for the remote, filtered by the
-// account's no-interest record.
-// It does nothing for an account that has it already.
+// account's no-interest record; with a remote that said gateway_iom the
+// account is interest-only instead: only the interest the remote sends
+// gets its messages.
+// It does nothing for an account that has a record already.
 func (c *conn) optimistic(account string) {
 	c.niMu.Lock()
 	n := c.ni[account]
@@ -567,8 +574,14 @@ func (c *conn) optimistic(account string) {
 		return
 	}
 	n = &noInterest{subs: make(map[string]struct{})}
+	if c.remoteIOM {
+		n.mode = modeInterestOnly
+	}
 	c.ni[account] = n
 	c.niMu.Unlock()
+	if c.remoteIOM {
+		return
+	}
 	c.subMu.Lock()
 	c.link.SetFilter(n)
 	_ = c.link.AddRemoteSub([]byte(account), []byte(">"), nil, 1)
@@ -609,6 +622,27 @@ func (c *conn) registerInbound(info *gwInfo) {
 		_ = c.link.Write(p)
 	}
 	gw.addRemote(c.remoteName, remoteURLs(info), true, nil)
+	if !gw.optimistic.Load() {
+		// As upstream 2.9+ (gateway_iom in our INFO): every account
+		// is interest-only with the remote from the start.
+		for _, acc := range gw.s.AccountNames() {
+			c.startInterestOnly(acc)
+		}
+	}
+}
+
+// startInterestOnly switches account to interest-only mode with the
+// remote of inbound connection c, unless it is already.
+func (c *conn) startInterestOnly(account string) {
+	c.sentMu.Lock()
+	if c.sentIOM[account] {
+		c.sentMu.Unlock()
+		return
+	}
+	c.sentIOM[account] = true
+	delete(c.sentNI, account)
+	c.sentMu.Unlock()
+	c.gw.switchToInterestOnly(c, account)
 }
 
 // processMsg delivers a message of the remote: to the local interest, or,
@@ -744,6 +778,12 @@ func (c *conn) switchMode(info *gwInfo) error {
 	acc := string(info.GatewayCmdPayload)
 	c.niMu.Lock()
 	n := c.ni[acc]
+	if n == nil && c.remoteIOM {
+		// An account this server does not know (yet): its record, to
+		// hold the interest.
+		n = &noInterest{subs: make(map[string]struct{}), mode: modeInterestOnly}
+		c.ni[acc] = n
+	}
 	c.niMu.Unlock()
 	if n == nil {
 		return nil
@@ -756,7 +796,7 @@ func (c *conn) switchMode(info *gwInfo) error {
 			return nil
 		}
 		n.setMode(modeInterestOnly)
-		if !n.full {
+		if !n.full && !c.remoteIOM {
 			c.link.RemoveRemoteSub([]byte(acc), []byte(">"), nil)
 		}
 		c.gw.log.Debug(c.prefix + fmt.Sprintf(" - Gateway %q: account %q switched to %s mode", c.remoteName, acc, modeName(n.mode)))
@@ -797,6 +837,19 @@ func (gw *Gateway) interestChanged(ev server.InterestEvent) {
 				c.optimistic(acc)
 			}
 		})
+		if !gw.optimistic.Load() {
+			// And it is interest-only with every remote, before its
+			// first interest is told (below).
+			gw.imu.Lock()
+			conns := make([]*conn, 0, len(gw.inbound))
+			for c := range gw.inbound {
+				conns = append(conns, c)
+			}
+			gw.imu.Unlock()
+			for _, c := range conns {
+				c.startInterestOnly(acc)
+			}
+		}
 	}
 	if ev.Queue != "" {
 		k := ikey{ev.Account, ev.Subject, ev.Queue}

@@ -144,6 +144,7 @@ func TestGatewayRequestReply(t *testing.T) {
 // subscription there clears it (RS+).
 func TestGatewayNoInterest(t *testing.T) {
 	b := startNode(t, "b1", "B", gateway.Options{})
+	gateway.KeepOptimistic(b.gw)
 	a := startNode(t, "a1", "A", gateway.Options{Gateways: []gateway.RemoteGateway{remoteTo("B", b)}})
 	waitGateways(t, a, "B")
 	waitGateways(t, b, "A")
@@ -185,8 +186,9 @@ func TestGatewayQueueLocalFirst(t *testing.T) {
 	cb.Flush()
 	qa, _ := ca.QueueSubscribeSync("work", "q")
 	ca.Flush()
-	// B's member reaches A as queue interest.
-	servertest.WaitUntil(t, "queue interest in A", func() bool { return numRemoteSubs(a1) >= 2 })
+	// B's member reaches A as queue interest (interest-only: the only
+	// interest A's outbound connection holds).
+	servertest.WaitUntil(t, "queue interest in A", func() bool { return numRemoteSubs(a1) == 1 })
 	for range 20 {
 		ca.Publish("work", []byte("m"))
 	}
@@ -366,6 +368,7 @@ func TestGatewayz(t *testing.T) {
 // announced (RS+/RS-).
 func TestGatewayInterestOnlySwitch(t *testing.T) {
 	b := startNode(t, "b1", "B", gateway.Options{})
+	gateway.KeepOptimistic(b.gw)
 	gateway.SetMaxNoInterest(b.gw, 10)
 	a := startNode(t, "a1", "A", gateway.Options{Gateways: []gateway.RemoteGateway{remoteTo("B", b)}})
 	waitGateways(t, a, "B")
@@ -455,6 +458,7 @@ func TestGatewayAccountAddedLater(t *testing.T) {
 // inbound one, then the interest-only mode on both; acc_name keeps one.
 func TestGatewayzAccounts(t *testing.T) {
 	b := startNode(t, "b1", "B", gateway.Options{})
+	gateway.KeepOptimistic(b.gw)
 	gateway.SetMaxNoInterest(b.gw, 10)
 	a := startNode(t, "a1", "A", gateway.Options{Gateways: []gateway.RemoteGateway{remoteTo("B", b)}})
 	waitGateways(t, a, "B")
@@ -527,4 +531,55 @@ func TestGatewayzAccounts(t *testing.T) {
 	if z := gz(a, &snapshot.GatewayzOptions{Name: "C"}); z.OutboundGateways != nil {
 		t.Fatalf("gw_name C: %+v", z.OutboundGateways)
 	}
+}
+
+// TestGatewayInterestOnlyFromStart: as upstream 2.9+, the acceptor's INFO
+// says gateway_iom and every account is interest-only from the start on
+// both sides: nothing is sent without interest, the interest is told
+// (RS+), and /gatewayz shows the mode.
+func TestGatewayInterestOnlyFromStart(t *testing.T) {
+	b := startNode(t, "b1", "B", gateway.Options{})
+	a := startNode(t, "a1", "A", gateway.Options{Gateways: []gateway.RemoteGateway{remoteTo("B", b)}})
+	waitGateways(t, a, "B")
+	waitGateways(t, b, "A")
+	ca := servertest.Connect(t, a.s)
+	cb := servertest.Connect(t, b.s)
+	mode := func(n *node, out bool) string {
+		v, _ := n.s.Snapshot(server.KindGatewayz, &snapshot.GatewayzOptions{AccountName: "$G"})
+		z := v.(*snapshot.Gatewayz)
+		var rgs []*snapshot.RemoteGatewayz
+		for _, rg := range z.OutboundGateways {
+			if out {
+				rgs = append(rgs, rg)
+			}
+		}
+		for _, l := range z.InboundGateways {
+			if !out {
+				rgs = append(rgs, l...)
+			}
+		}
+		if len(rgs) != 1 || len(rgs[0].Accounts) != 1 {
+			return ""
+		}
+		return rgs[0].Accounts[0].InterestMode
+	}
+	servertest.WaitUntil(t, "interest-only on every connection", func() bool {
+		return mode(a, true) == "Interest-Only" && mode(a, false) == "Interest-Only" &&
+			mode(b, true) == "Interest-Only" && mode(b, false) == "Interest-Only"
+	})
+	before := outMsgs(a)
+	for i := range 20 {
+		ca.Publish(fmt.Sprintf("none.%d", i), []byte("x"))
+	}
+	ca.Flush()
+	if got := outMsgs(a); got != before {
+		t.Fatalf("%d messages sent without interest", got-before)
+	}
+	sub, _ := cb.SubscribeSync("wanted")
+	cb.Flush()
+	servertest.PublishUntil(t, ca, "wanted", []byte("w"), sub)
+	// And back: A's interest reaches B.
+	subA, _ := ca.SubscribeSync("back")
+	ca.Flush()
+	servertest.PublishUntil(t, cb, "back", []byte("b"), subA)
 }
