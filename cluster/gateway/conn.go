@@ -924,7 +924,7 @@ func (gw *Gateway) interestChanged(ev server.InterestEvent) {
 // INFO gateway_cmd 2, RS+ for every plain interest of the account here,
 // INFO gateway_cmd 3; from then on the interest changes follow (RS+/RS-).
 func (gw *Gateway) switchToInterestOnly(c *conn, account string) {
-	gw.log.Info(c.prefix + fmt.Sprintf(" - Gateway %q: switching account %q to %s mode", c.remoteName, account, modeName(modeInterestOnly)))
+	gw.log.Debug(c.prefix + fmt.Sprintf(" - Gateway %q: switching account %q to %s mode", c.remoteName, account, modeName(modeInterestOnly)))
 	cmd := func(cmd byte) []byte {
 		b, _ := json.Marshal(&gwInfo{Gateway: gw.o.Name, GatewayCmd: cmd, GatewayCmdPayload: []byte(account)})
 		return protocol.AppendInfo(nil, b)
