@@ -128,6 +128,11 @@ func TestGatewayRequestReply(t *testing.T) {
 	cb := servertest.Connect(t, b.s)
 	cb.Subscribe("svc", func(m *nats.Msg) { m.Respond(append([]byte("re: "), m.Data...)) })
 	cb.Flush()
+	// Interest-only: the request crosses once B's RS+ for svc reached A.
+	servertest.WaitUntil(t, "the first answer", func() bool {
+		_, err := ca.Request("svc", nil, 200*time.Millisecond)
+		return err == nil
+	})
 	for i := range 5 {
 		m, err := ca.Request("svc", []byte(fmt.Sprint(i)), 2*time.Second)
 		if err != nil {
