@@ -349,7 +349,10 @@
 // UpdateAccountClaims, ResolveAccount, OnJWTAccount through which
 // JetStream learns of JWT accounts and their JetStream limits,
 // the account JWT's leaf limit as MaxLeafNodes; the account JWT's auth
-// callout in callout.go), the monitoring registry and the core's own documents
+// callout in callout.go; operator_resolver.go: the ResolverStarter and
+// ResolverCloser capabilities a resolver may have, Trust,
+// AccountClaims, RemoveAccountClaims and resolver_pinned_accounts),
+// the monitoring registry and the core's own documents
 // (snapshot*.go, connz.go, system.go) and the lifecycle (server.go).
 // Packages of their own in this module:
 //
@@ -357,6 +360,8 @@
 //     modules, and TLS files into a tls.Config (LoadTLSConfig).
 //   - snapshot: the monitoring JSON documents and $SYS advisories; no logic.
 //   - sys: the $SYS services, built on the session API.
+//   - resolver: the full, cache and URL account resolvers of operator
+//     mode and their $SYS claims requests, built on the session API.
 //   - logger: slog handlers in upstream's log format (file, syslog).
 //   - servertest: the test kit and the seams' conformance suites.
 //   - internal/mondoc: /connz, /subsz, /accountz, /accstatz and $SYS

@@ -50,6 +50,10 @@ type OperatorOptions struct {
 	// DefaultSentinel is the bearer user JWT of clients without
 	// credentials (default_sentinel); "" for none.
 	DefaultSentinel string
+	// PinnedAccounts, when not empty, are the only accounts whose users
+	// may connect (resolver_pinned_accounts); the system account always
+	// may.
+	PinnedAccounts []string
 }
 
 // AccountResolver is where the server finds account JWTs in operator
@@ -120,6 +124,8 @@ type operatorState struct {
 	trust    *auth.Trust
 	resolver AccountResolver
 	sentinel string
+	// pinnedAccounts is OperatorOptions.PinnedAccounts.
+	pinnedAccounts []string
 	// mu guards claims: the decoded JWT of every account built, by
 	// public key. Written under Server.reloadMu.
 	mu     sync.RWMutex
@@ -243,7 +249,8 @@ func (s *Server) setupOperator(o *Options) error {
 		s.opts.SystemAccount = o.SystemAccount
 	}
 	s.op = &operatorState{trust: trust, resolver: op.Resolver, sentinel: op.DefaultSentinel,
-		claims: map[string]*auth.Account{}, expiry: map[string]*time.Timer{}}
+		pinnedAccounts: slices.Clone(op.PinnedAccounts),
+		claims:         map[string]*auth.Account{}, expiry: map[string]*time.Timer{}}
 	return nil
 }
 
@@ -271,7 +278,16 @@ func (s *Server) loadSystemAccountJWT() {
 // jwtAccounts is the server as the auth.AccountSource of its JWTAuth.
 type jwtAccounts struct{ s *Server }
 
-func (j jwtAccounts) Account(pub string) (*auth.Account, error) { return j.s.jwtAccount(pub) }
+func (j jwtAccounts) Account(pub string) (*auth.Account, error) {
+	sys := ""
+	if j.s.sysAcc != nil {
+		sys = j.s.sysAcc.Name
+	}
+	if !j.s.op.pinned(pub, sys) {
+		return nil, fmt.Errorf("Account %s not listed as operator pinned account", pub)
+	}
+	return j.s.jwtAccount(pub)
+}
 
 // cached returns the claims of a built account, or nil.
 func (op *operatorState) cached(pub string) *auth.Account {

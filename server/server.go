@@ -307,6 +307,10 @@ func New(opts Options) (*Server, error) {
 		TLSRequired:  opts.TLSConfig != nil,
 		TLSVerify:    tlsVerifies(opts.TLSConfig),
 	}
+	// The resolver's requests carry the server's info: it starts last.
+	if err = s.startResolver(); err != nil {
+		return nil, err
+	}
 	return s, nil
 }
 
@@ -585,6 +589,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		c.closeConnection(reasonServerShutdown)
 	}
 	s.closeLinks()
+	s.closeResolver()
 	err := s.wait(ctx)
 	s.log.Info("Server Exiting..")
 	return err

@@ -175,11 +175,12 @@ func TestOperatorInlineAndErrorsE2E(t *testing.T) {
 	require.NotEqual(t, 0, code)
 	require.Contains(t, errOut, "error parsing operator JWT")
 
-	// A resolver natsd does not have yet is refused, not ignored.
-	full := writeFile(t, filepath.Join(st.dir, "full.conf"), "operator: \""+st.opFile+"\"\nresolver: { type: full, dir: \"/tmp/x\" }\n")
+	// A full resolver without its directory is refused with upstream's
+	// text.
+	full := writeFile(t, filepath.Join(st.dir, "full.conf"), "operator: \""+st.opFile+"\"\nresolver: { type: full }\n")
 	code, _, errOut = runOnce(t, "-c", full, "-t")
 	require.NotEqual(t, 0, code)
-	require.Contains(t, errOut, "not supported yet")
+	require.Contains(t, errOut, "dir has no value and needs to point to a directory")
 }
 
 // TestOperatorModeUpstreamE2E runs the same operator configuration with

@@ -1,11 +1,15 @@
 package config
 
 import (
+	"crypto/tls"
+	"os"
+	"regexp"
 	"strings"
 
 	"natsd.dev/auth"
 	"natsd.dev/confparse"
 	"natsd.dev/server"
+	"natsd.dev/server/resolver"
 )
 
 // The operator mode keys (operator.go): operator (and its aliases),
@@ -16,10 +20,10 @@ import (
 // operatorKeys are the top-level keys of operator mode Apply handles.
 const operatorKeys = `operator operators root roots root_operator root_operators
 	trusted trusted_keys resolver account_resolver accounts_resolver resolver_preload
-	default_sentinel`
+	default_sentinel resolver_tls resolver_pinned_accounts`
 
 // operatorUnsupported are operator mode keys natsd does not have yet.
-const operatorUnsupported = `resolver_tls resolver_pinned_accounts`
+const operatorUnsupported = ``
 
 var operatorUnsupportedKeys = keySet(operatorUnsupported)
 
@@ -33,6 +37,13 @@ type operatorState struct {
 	preloadPos  map[string]confparse.Pos
 	sentinel    string
 	seen        bool
+	// url is the URL resolver's base URL; dir the directory resolver's
+	// options (dirType "full" or "cache"); tls the resolver_tls block.
+	url     string
+	dirType string
+	dirOpts resolver.Options
+	tls     *tls.Config
+	pinned  []string
 }
 
 // operatorKey applies one operator mode key; it reports whether key is
@@ -62,14 +73,40 @@ func (a *applier) operatorKey(key string, e *confparse.Entry) bool {
 		}
 	case "resolver", "account_resolver", "accounts_resolver":
 		st.resolver = e
-		str := strings.TrimSpace(v.Str)
-		switch {
-		case v.Kind == confparse.KindString && strings.EqualFold(str, "MEMORY"):
-			st.memory = true
-		case v.Kind == confparse.KindMap || (v.Kind == confparse.KindString && strings.HasPrefix(strings.ToUpper(str), "URL(")):
-			a.Errorf(v.Pos, ErrNotSupported, "%s: only MEMORY is implemented, this resolver is not supported yet", e.Key)
+		st.memory, st.url, st.dirType = false, "", ""
+		switch v.Kind {
+		case confparse.KindString:
+			str := strings.TrimSpace(v.Str)
+			if m := memResolverRe.FindStringSubmatch(str); m != nil {
+				st.memory = true
+			} else if m := urlResolverRe.FindStringSubmatch(str); m != nil && m[1] != "" {
+				st.url = m[1]
+			} else {
+				a.Errorf(v.Pos, ErrBadValue, "error parsing account resolver, should be MEM or  URL(\"url\")")
+			}
+		case confparse.KindMap:
+			a.dirResolver(v)
 		default:
-			a.Errorf(v.Pos, ErrBadValue, "%s: expected MEMORY, URL(...) or a resolver map", e.Key)
+			a.Errorf(v.Pos, ErrBadValue, "error parsing operator resolver, wrong type %s", v.Kind)
+		}
+	case "resolver_tls":
+		tb, errs := ParseDialTLSBlock(key, v)
+		if len(errs) > 0 {
+			a.Errors = append(a.Errors, errs...)
+			return true
+		}
+		cfg := tb.Config.Clone()
+		if cfg.RootCAs == nil && cfg.ClientCAs != nil {
+			cfg.RootCAs, cfg.ClientCAs = cfg.ClientCAs, nil
+		}
+		st.tls = cfg
+	case "resolver_pinned_accounts":
+		for _, s := range a.stringOrList(key, v) {
+			if !auth.IsAccountKey(s.Str) {
+				a.Errorf(s.Pos, ErrBadValue, "error parsing resolver_pinned_accounts: %q is not a valid public account nkey", s.Str)
+				continue
+			}
+			st.pinned = append(st.pinned, s.Str)
 		}
 	case "resolver_preload":
 		if v.Kind != confparse.KindMap {
@@ -129,8 +166,7 @@ func (a *applier) finishOperator() {
 		}
 		return
 	}
-	op := &server.OperatorOptions{Operators: st.operators, TrustedKeys: st.trustedKeys, DefaultSentinel: st.sentinel}
-	if st.memory {
+	if st.preload != nil {
 		trust, err := auth.NewTrust(st.operators, st.trustedKeys)
 		if err == nil {
 			for pub, tok := range st.preload {
@@ -143,9 +179,122 @@ func (a *applier) finishOperator() {
 				}
 			}
 		}
-		op.Resolver = server.NewMemoryResolver(st.preload)
+	}
+	op := &server.OperatorOptions{Operators: st.operators, TrustedKeys: st.trustedKeys, DefaultSentinel: st.sentinel,
+		PinnedAccounts: st.pinned}
+	switch {
+	case len(a.Errors) > 0:
+		// A bad file starts no resolver (no directory is created).
+	case st.url != "":
+		r, err := resolver.NewURL(st.url, st.tls, 0)
+		if err != nil {
+			a.Errorf(st.resolverPos(), ErrBadValue, "%v", err)
+		} else {
+			op.Resolver = r
+		}
+	case st.dirType != "":
+		newRes := resolver.NewFull
+		if st.dirType == "cache" {
+			newRes = resolver.NewCache
+		}
+		r, err := newRes(st.dirOpts)
+		if err != nil {
+			a.Errorf(st.resolverPos(), ErrBadValue, "%v", err)
+			break
+		}
+		// resolver_preload seeds the directory (a newer JWT there stays).
+		for pub, tok := range st.preload {
+			if _, err := r.Store().SaveIfNewer(pub, tok); err != nil {
+				a.Errorf(st.preloadPos[pub], ErrBadValue, "preload account error for %q: %v", pub, err)
+			}
+		}
+		op.Resolver = r
+	}
+	if st.memory {
+		op.Resolver = resolver.NewMemory(st.preload)
 	}
 	a.c.Options.Operator = op
+}
+
+// The string forms of the resolver key, as upstream matches them.
+var (
+	memResolverRe = regexp.MustCompile(`(?i)^(MEM|MEMORY)\s*$`)
+	urlResolverRe = regexp.MustCompile(`(?i)^URL\(\s*"?([^\s"]*)"?\s*\)\s*$`)
+)
+
+// dirResolver reads the resolver {} block of the full and cache
+// resolvers, with upstream's checks and texts.
+func (a *applier) dirResolver(v *confparse.Value) {
+	st := &a.op
+	o := resolver.Options{}
+	var typ string
+	var del, hdel, hdelSet bool
+	for i := range v.Map.Entries {
+		e := &v.Map.Entries[i]
+		switch strings.ToLower(e.Key) {
+		case "type":
+			a.Str(e.Key, e.Value, &typ)
+		case "dir":
+			a.Str(e.Key, e.Value, &o.Dir)
+		case "allow_delete":
+			a.Bool(e.Key, e.Value, &del)
+		case "hard_delete":
+			hdelSet = a.Bool(e.Key, e.Value, &hdel)
+		case "limit":
+			a.Int64(e.Key, e.Value, &o.Limit)
+		case "ttl":
+			a.Duration(e.Key, e.Value, &o.TTL)
+		case "interval":
+			a.Duration(e.Key, e.Value, &o.Interval)
+		case "timeout":
+			a.Duration(e.Key, e.Value, &o.Timeout)
+		default:
+			a.Warnf(e.KeyPos, "unknown field %q in resolver", e.Key)
+		}
+	}
+	pos := v.Pos
+	if o.Dir == "" {
+		a.Errorf(pos, ErrBadValue, "dir has no value and needs to point to a directory")
+		return
+	}
+	if info, err := os.Stat(o.Dir); err == nil && (!info.IsDir() || info.Mode().Perm()&(1<<7) == 0) {
+		a.Errorf(pos, ErrBadValue, "dir needs to point to an accessible directory")
+		return
+	}
+	switch strings.ToUpper(typ) {
+	case "CACHE":
+		if o.Interval != 0 {
+			a.Errorf(pos, ErrBadValue, "CACHE does not accept sync")
+		}
+		if del {
+			a.Errorf(pos, ErrBadValue, "CACHE does not accept allow_delete")
+		}
+		if hdelSet {
+			a.Errorf(pos, ErrBadValue, "CACHE does not accept hard_delete")
+		}
+		st.dirType = "cache"
+	case "FULL":
+		if o.TTL != 0 {
+			a.Errorf(pos, ErrBadValue, "FULL does not accept ttl")
+		}
+		if hdelSet && !del {
+			a.Errorf(pos, ErrBadValue, "hard_delete has no effect without delete")
+		}
+		if del {
+			o.Delete = resolver.RenameDeleted
+			if hdel {
+				o.Delete = resolver.HardDelete
+			}
+		}
+		st.dirType = "full"
+	case "MEM", "MEMORY":
+		st.memory = true
+		return
+	default:
+		a.Errorf(pos, ErrBadValue, "error parsing account resolver, should be MEM or  URL(\"url\")")
+		return
+	}
+	st.dirOpts = o
 }
 
 func (st *operatorState) resolverPos() confparse.Pos {

@@ -1,6 +1,7 @@
 package config_test
 
 import (
+	"natsd.dev/server/resolver"
 	"os"
 	"path/filepath"
 	"testing"
@@ -62,17 +63,41 @@ func TestOperatorKeysErrors(t *testing.T) {
 	untrusted, err := jwt.NewAccountClaims(pub).Encode(otherKP)
 	require.NoError(t, err)
 	for text, want := range map[string]string{
-		"operator: /nonexistent/op.jwt":                     "test.conf:1:11: error parsing operator JWT",
-		"operator: 1":                                       "expected string or array of strings",
-		"trusted_keys: [NOTAKEY]":                           `trusted Keys "NOTAKEY" are required to be a valid public operator nkey`,
-		"operator: " + opJWT + "\nresolver: URL(http://x/)": "resolver: only MEMORY is implemented, this resolver is not supported yet",
-		"operator: " + opJWT + "\nresolver: { type: full }": "not supported yet",
-		"operator: " + opJWT + "\nresolver: FILE":           "resolver: expected MEMORY",
-		"operator: " + opJWT + "\nresolver_tls: {}":         "resolver_tls is not supported yet",
+		"operator: /nonexistent/op.jwt":                                                                   "test.conf:1:11: error parsing operator JWT",
+		"operator: 1":                                                                                     "expected string or array of strings",
+		"trusted_keys: [NOTAKEY]":                                                                         `trusted Keys "NOTAKEY" are required to be a valid public operator nkey`,
+		"operator: " + opJWT + "\nresolver: URL(ftp://x/)":                                                "error parsing account resolver url",
+		"operator: " + opJWT + "\nresolver: { type: full }":                                               "dir has no value and needs to point to a directory",
+		"operator: " + opJWT + "\nresolver: { type: full, dir: /tmp, ttl: \"1m\" }":                       "FULL does not accept ttl",
+		"operator: " + opJWT + "\nresolver: { type: cache, dir: /tmp, allow_delete: true }":               "CACHE does not accept allow_delete",
+		"operator: " + opJWT + "\nresolver: { type: full, dir: /tmp, hard_delete: true }":                 "hard_delete has no effect without delete",
+		"operator: " + opJWT + "\nresolver: FILE":                                                         `error parsing account resolver, should be MEM or  URL("url")`,
+		"operator: " + opJWT + "\nresolver_pinned_accounts: [NOPE]":                                       "error parsing resolver_pinned_accounts",
 		"operator: " + opJWT + "\nresolver: MEMORY\nresolver_preload: { " + pub + ": " + untrusted + " }": `preload account error for "` + pub + `"`,
 		"operator: " + opJWT + "\nresolver: MEMORY\nresolver_preload: { " + accPub + ": 12 }":             "expected string",
 	} {
 		_, _, err := applyText(t, text)
 		require.ErrorContains(t, err, want, text)
 	}
+}
+
+func TestOperatorResolverKeys(t *testing.T) {
+	opJWT, _, accPub, _ := mintOperator(t)
+	dir := t.TempDir()
+	c, _, err := applyText(t, "operator: "+opJWT+"\nresolver: { type: full, dir: \""+dir+"\", allow_delete: true, interval: \"2m\", timeout: \"1s\", limit: 10 }\nresolver_pinned_accounts: "+accPub+"\n")
+	require.NoError(t, err)
+	r, ok := c.Options.Operator.Resolver.(*resolver.Resolver)
+	require.True(t, ok, "%T", c.Options.Operator.Resolver)
+	require.Equal(t, dir, r.Store().Dir())
+	require.Equal(t, []string{accPub}, c.Options.Operator.PinnedAccounts)
+
+	c, _, err = applyText(t, "operator: "+opJWT+"\nresolver: { type: cache, dir: \""+dir+"\", ttl: \"1h\" }\n")
+	require.NoError(t, err)
+	_, ok = c.Options.Operator.Resolver.(*resolver.Resolver)
+	require.True(t, ok)
+
+	c, _, err = applyText(t, "operator: "+opJWT+"\nresolver: URL(\"http://127.0.0.1:9090/jwt/v1/accounts/\")\nresolver_tls: { timeout: 2 }\n")
+	require.NoError(t, err)
+	_, ok = c.Options.Operator.Resolver.(*resolver.URL)
+	require.True(t, ok, "%T", c.Options.Operator.Resolver)
 }
