@@ -64,6 +64,10 @@ type conn struct {
 	tls      bool
 	addr     string // the remote address, host:port
 
+	// remoteIOM (outbound): the remote's INFO said gateway_iom, every
+	// account is interest-only from the start. Set before registration.
+	remoteIOM bool
+
 	// reader-owned
 	parser    protocol.Parser
 	infoSeen  bool
@@ -108,10 +112,15 @@ type noInterest struct {
 	mu   sync.RWMutex
 	all  bool
 	subs map[string]struct{}
-	// mode is the account's interest mode (reader-owned): modeOptimistic,
-	// modeTransitioning (the remote is sending all its interest) or
-	// modeInterestOnly (only the remote's interest gets messages).
+	// mode is the account's interest mode (written by the reader under
+	// mu, read by it without): modeOptimistic, modeTransitioning (the
+	// remote is sending all its interest) or modeInterestOnly (only the
+	// remote's interest gets messages).
 	mode byte
+	// isubs and qsubs are the remote's plain (once not optimistic) and
+	// queue interest in the account, as /gatewayz counts it (under mu).
+	isubs map[string]struct{}
+	qsubs map[string]struct{}
 	// full: the remote itself registered ">" (reader-owned).
 	full bool
 }
@@ -141,6 +150,27 @@ func (n *noInterest) Allow(subject []byte) bool {
 	all := n.all
 	n.mu.RUnlock()
 	return !all && !no
+}
+
+// setMode sets the account's interest mode (the reader only).
+func (n *noInterest) setMode(m byte) {
+	n.mu.Lock()
+	n.mode = m
+	n.mu.Unlock()
+}
+
+// count adds key to (or removes it from) the interest set *m.
+func (n *noInterest) count(m *map[string]struct{}, key string, add bool) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if !add {
+		delete(*m, key)
+		return
+	}
+	if *m == nil {
+		*m = make(map[string]struct{})
+	}
+	(*m)[key] = struct{}{}
 }
 
 // run runs one gateway connection on the calling goroutine until it
@@ -506,6 +536,7 @@ func (c *conn) registerOutbound(info *gwInfo) error {
 	// it says it has no interest. Set up before the connection is
 	// registered, so a registered connection carries messages.
 	c.link.SetHeaders(info.Headers)
+	c.remoteIOM = info.GatewayIOM
 	for _, acc := range gw.s.AccountNames() {
 		c.optimistic(acc)
 	}
@@ -531,8 +562,10 @@ func (c *conn) registerOutbound(info *gwInfo) error {
 }
 
 // optimistic registers ">" in account for the remote, filtered by the
-// account's no-interest record.
-// It does nothing for an account that has it already.
+// account's no-interest record; with a remote that said gateway_iom the
+// account is interest-only instead: only the interest the remote sends
+// gets its messages.
+// It does nothing for an account that has a record already.
 func (c *conn) optimistic(account string) {
 	c.niMu.Lock()
 	n := c.ni[account]
@@ -541,8 +574,14 @@ func (c *conn) optimistic(account string) {
 		return
 	}
 	n = &noInterest{subs: make(map[string]struct{})}
+	if c.remoteIOM {
+		n.mode = modeInterestOnly
+	}
 	c.ni[account] = n
 	c.niMu.Unlock()
+	if c.remoteIOM {
+		return
+	}
 	c.subMu.Lock()
 	c.link.SetFilter(n)
 	_ = c.link.AddRemoteSub([]byte(account), []byte(">"), nil, 1)
@@ -583,6 +622,27 @@ func (c *conn) registerInbound(info *gwInfo) {
 		_ = c.link.Write(p)
 	}
 	gw.addRemote(c.remoteName, remoteURLs(info), true, nil)
+	if !gw.optimistic.Load() {
+		// As upstream 2.9+ (gateway_iom in our INFO): every account
+		// is interest-only with the remote from the start.
+		for _, acc := range gw.s.AccountNames() {
+			c.startInterestOnly(acc)
+		}
+	}
+}
+
+// startInterestOnly switches account to interest-only mode with the
+// remote of inbound connection c, unless it is already.
+func (c *conn) startInterestOnly(account string) {
+	c.sentMu.Lock()
+	if c.sentIOM[account] {
+		c.sentMu.Unlock()
+		return
+	}
+	c.sentIOM[account] = true
+	delete(c.sentNI, account)
+	c.sentMu.Unlock()
+	c.gw.switchToInterestOnly(c, account)
 }
 
 // processMsg delivers a message of the remote: to the local interest, or,
@@ -660,6 +720,9 @@ func (c *conn) processMsg(f *protocol.Frame) error {
 // queue interest is registered as is; plain RS- records no interest in
 // the subject, plain RS+ clears it.
 func (c *conn) processSub(f *protocol.Frame, add bool) error {
+	c.niMu.Lock()
+	n := c.ni[string(f.Account)]
+	c.niMu.Unlock()
 	if len(f.Queue) > 0 {
 		if add {
 			err := c.addRemoteSub(f.Account, f.Subject, f.Queue, f.Weight)
@@ -669,11 +732,11 @@ func (c *conn) processSub(f *protocol.Frame, add bool) error {
 		} else {
 			c.link.RemoveRemoteSub(f.Account, f.Subject, f.Queue)
 		}
+		if n != nil {
+			n.count(&n.qsubs, string(f.Subject)+" "+string(f.Queue), add)
+		}
 		return nil
 	}
-	c.niMu.Lock()
-	n := c.ni[string(f.Account)]
-	c.niMu.Unlock()
 	if n == nil {
 		return nil
 	}
@@ -687,6 +750,7 @@ func (c *conn) processSub(f *protocol.Frame, add bool) error {
 		} else {
 			c.link.RemoveRemoteSub(f.Account, f.Subject, nil)
 		}
+		n.count(&n.isubs, string(f.Subject), add)
 		return nil
 	}
 	n.mu.Lock()
@@ -714,19 +778,25 @@ func (c *conn) switchMode(info *gwInfo) error {
 	acc := string(info.GatewayCmdPayload)
 	c.niMu.Lock()
 	n := c.ni[acc]
+	if n == nil && c.remoteIOM {
+		// An account this server does not know (yet): its record, to
+		// hold the interest.
+		n = &noInterest{subs: make(map[string]struct{}), mode: modeInterestOnly}
+		c.ni[acc] = n
+	}
 	c.niMu.Unlock()
 	if n == nil {
 		return nil
 	}
 	switch info.GatewayCmd {
 	case gatewayCmdAllSubsStart:
-		n.mode = modeTransitioning
+		n.setMode(modeTransitioning)
 	case gatewayCmdAllSubsComplete:
 		if n.mode == modeInterestOnly {
 			return nil
 		}
-		n.mode = modeInterestOnly
-		if !n.full {
+		n.setMode(modeInterestOnly)
+		if !n.full && !c.remoteIOM {
 			c.link.RemoveRemoteSub([]byte(acc), []byte(">"), nil)
 		}
 		c.gw.log.Debug(c.prefix + fmt.Sprintf(" - Gateway %q: account %q switched to %s mode", c.remoteName, acc, modeName(n.mode)))
@@ -767,6 +837,19 @@ func (gw *Gateway) interestChanged(ev server.InterestEvent) {
 				c.optimistic(acc)
 			}
 		})
+		if !gw.optimistic.Load() {
+			// And it is interest-only with every remote, before its
+			// first interest is told (below).
+			gw.imu.Lock()
+			conns := make([]*conn, 0, len(gw.inbound))
+			for c := range gw.inbound {
+				conns = append(conns, c)
+			}
+			gw.imu.Unlock()
+			for _, c := range conns {
+				c.startInterestOnly(acc)
+			}
+		}
 	}
 	if ev.Queue != "" {
 		k := ikey{ev.Account, ev.Subject, ev.Queue}
@@ -841,7 +924,7 @@ func (gw *Gateway) interestChanged(ev server.InterestEvent) {
 // INFO gateway_cmd 2, RS+ for every plain interest of the account here,
 // INFO gateway_cmd 3; from then on the interest changes follow (RS+/RS-).
 func (gw *Gateway) switchToInterestOnly(c *conn, account string) {
-	gw.log.Info(c.prefix + fmt.Sprintf(" - Gateway %q: switching account %q to %s mode", c.remoteName, account, modeName(modeInterestOnly)))
+	gw.log.Debug(c.prefix + fmt.Sprintf(" - Gateway %q: switching account %q to %s mode", c.remoteName, account, modeName(modeInterestOnly)))
 	cmd := func(cmd byte) []byte {
 		b, _ := json.Marshal(&gwInfo{Gateway: gw.o.Name, GatewayCmd: cmd, GatewayCmdPayload: []byte(account)})
 		return protocol.AppendInfo(nil, b)

@@ -36,20 +36,31 @@
 // the last choice of a group (server.LinkConfig.QueueLast): a message goes
 // to a member in the local cluster when there is one.
 //
-// After DefaultMaxNoInterest subjects answered RS- in one account, the
-// receiving side switches the account to interest-only mode, as upstream:
+// As upstream 2.9+, every account is interest-only from the start: the
+// acceptor's INFO says gateway_iom, and when it registers an inbound
+// connection (and when an account appears later) it switches each
+// account to interest-only mode as below; the dialer, told gateway_iom,
+// sends an account's messages only to the interest the remote announced.
+// With a remote that does not say gateway_iom (before 2.9) an account
+// starts optimistic, and after DefaultMaxNoInterest subjects answered
+// RS- in one account, the receiving side switches the account to
+// interest-only mode, as upstream:
 // INFO gateway_cmd 2, RS+ for the account's plain interest, INFO
 // gateway_cmd 3, then RS+/RS- as interest changes; the sender then sends
 // only what matches.
 //
-// Not yet: interest-only mode for JetStream accounts, _GR_. reply mapping
+// Not yet: _GR_. reply mapping
 // of its own (replies cross as they are), gateway URLs passed over
-// routes, the accounts of /gatewayz.
+// routes.
 //
 // # Monitoring
 //
 // The gateway registers the GATEWAYZ provider (/gatewayz and
-// $SYS.REQ.SERVER.<id>.GATEWAYZ) and the gateway section of /varz.
+// $SYS.REQ.SERVER.<id>.GATEWAYZ) and the gateway section of /varz. With
+// accs (or acc_name) each connection lists its accounts as upstream: an
+// outbound one the accounts the remote told something (no-interest,
+// queue interest, a mode switch), an inbound one those this server told
+// the remote, with the interest mode and counts.
 //
 // # Locks
 //

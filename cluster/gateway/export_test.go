@@ -3,3 +3,8 @@ package gateway
 // SetMaxNoInterest lowers the number of RS- before an account switches to
 // interest-only mode, for tests.
 func SetMaxNoInterest(gw *Gateway, n int) { gw.maxNoInterest.Store(int64(n)) }
+
+// KeepOptimistic makes gw behave as a server before 2.9 for the
+// connections it accepts from now on: no gateway_iom in its INFO, no
+// switch of every account to interest-only mode.
+func KeepOptimistic(gw *Gateway) { gw.optimistic.Store(true) }

@@ -86,6 +86,9 @@ type Gateway struct {
 	accounts sync.Map
 	// maxNoInterest is DefaultMaxNoInterest (tests lower it).
 	maxNoInterest atomic.Int64
+	// optimistic keeps the pre-2.9 behavior (tests): no gateway_iom,
+	// accounts start optimistic on the connections this server accepts.
+	optimistic atomic.Bool
 }
 
 type ikey struct{ account, subject, queue string }
@@ -122,6 +125,9 @@ type gwInfo struct {
 	GatewayCmd   byte     `json:"gateway_cmd,omitempty"`
 	// GatewayCmdPayload is a []byte, base64 in the JSON, as upstream's.
 	GatewayCmdPayload []byte `json:"gateway_cmd_payload,omitempty"`
+	// GatewayIOM: the sender switches every account to interest-only
+	// mode when it accepts a connection (upstream 2.9+).
+	GatewayIOM bool `json:"gateway_iom,omitempty"`
 }
 
 // connectInfo is a gateway's CONNECT, upstream's JSON names.
@@ -412,6 +418,7 @@ func (gw *Gateway) infoProto() []byte {
 	gw.mu.Lock()
 	info := gw.info
 	gw.mu.Unlock()
+	info.GatewayIOM = !gw.optimistic.Load()
 	b, _ := json.Marshal(&info)
 	return protocol.AppendInfo(nil, b)
 }

@@ -128,6 +128,11 @@ func TestGatewayRequestReply(t *testing.T) {
 	cb := servertest.Connect(t, b.s)
 	cb.Subscribe("svc", func(m *nats.Msg) { m.Respond(append([]byte("re: "), m.Data...)) })
 	cb.Flush()
+	// Interest-only: the request crosses once B's RS+ for svc reached A.
+	servertest.WaitUntil(t, "the first answer", func() bool {
+		_, err := ca.Request("svc", nil, 200*time.Millisecond)
+		return err == nil
+	})
 	for i := range 5 {
 		m, err := ca.Request("svc", []byte(fmt.Sprint(i)), 2*time.Second)
 		if err != nil {
@@ -144,6 +149,7 @@ func TestGatewayRequestReply(t *testing.T) {
 // subscription there clears it (RS+).
 func TestGatewayNoInterest(t *testing.T) {
 	b := startNode(t, "b1", "B", gateway.Options{})
+	gateway.KeepOptimistic(b.gw)
 	a := startNode(t, "a1", "A", gateway.Options{Gateways: []gateway.RemoteGateway{remoteTo("B", b)}})
 	waitGateways(t, a, "B")
 	waitGateways(t, b, "A")
@@ -185,8 +191,9 @@ func TestGatewayQueueLocalFirst(t *testing.T) {
 	cb.Flush()
 	qa, _ := ca.QueueSubscribeSync("work", "q")
 	ca.Flush()
-	// B's member reaches A as queue interest.
-	servertest.WaitUntil(t, "queue interest in A", func() bool { return numRemoteSubs(a1) >= 2 })
+	// B's member reaches A as queue interest (interest-only: the only
+	// interest A's outbound connection holds).
+	servertest.WaitUntil(t, "queue interest in A", func() bool { return numRemoteSubs(a1) == 1 })
 	for range 20 {
 		ca.Publish("work", []byte("m"))
 	}
@@ -366,6 +373,7 @@ func TestGatewayz(t *testing.T) {
 // announced (RS+/RS-).
 func TestGatewayInterestOnlySwitch(t *testing.T) {
 	b := startNode(t, "b1", "B", gateway.Options{})
+	gateway.KeepOptimistic(b.gw)
 	gateway.SetMaxNoInterest(b.gw, 10)
 	a := startNode(t, "a1", "A", gateway.Options{Gateways: []gateway.RemoteGateway{remoteTo("B", b)}})
 	waitGateways(t, a, "B")
@@ -447,4 +455,136 @@ func TestGatewayAccountAddedLater(t *testing.T) {
 			return false
 		}
 	})
+}
+
+// TestGatewayzAccounts: /gatewayz?accs=1 reports each connection's
+// accounts as upstream: the no-interest count and queue interest on the
+// sender's outbound connection, the no-interest told on the receiver's
+// inbound one, then the interest-only mode on both; acc_name keeps one.
+func TestGatewayzAccounts(t *testing.T) {
+	b := startNode(t, "b1", "B", gateway.Options{})
+	gateway.KeepOptimistic(b.gw)
+	gateway.SetMaxNoInterest(b.gw, 10)
+	a := startNode(t, "a1", "A", gateway.Options{Gateways: []gateway.RemoteGateway{remoteTo("B", b)}})
+	waitGateways(t, a, "B")
+	waitGateways(t, b, "A")
+	ca := servertest.Connect(t, a.s)
+	cb := servertest.Connect(t, b.s)
+	gz := func(n *node, o *snapshot.GatewayzOptions) *snapshot.Gatewayz {
+		v, err := n.s.Snapshot(server.KindGatewayz, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v.(*snapshot.Gatewayz)
+	}
+	outAcc := func(o *snapshot.GatewayzOptions) *snapshot.AccountGatewayz {
+		rg := gz(a, o).OutboundGateways["B"]
+		if rg == nil || len(rg.Accounts) != 1 {
+			return nil
+		}
+		return rg.Accounts[0]
+	}
+	inAcc := func() *snapshot.AccountGatewayz {
+		rgs := gz(b, &snapshot.GatewayzOptions{Accounts: true})
+		for _, rg := range rgs.InboundGateways["A"] {
+			if len(rg.Accounts) == 1 {
+				return rg.Accounts[0]
+			}
+		}
+		return nil
+	}
+	// Without accs, no accounts.
+	if rg := gz(a, &snapshot.GatewayzOptions{}).OutboundGateways["B"]; rg == nil || rg.Accounts != nil {
+		t.Fatalf("outbound without accs: %+v", rg)
+	}
+	for i := range 3 {
+		ca.Publish(fmt.Sprintf("none.%d", i), []byte("x"))
+	}
+	ca.Flush()
+	servertest.WaitUntil(t, "3 no-interest subjects on both sides", func() bool {
+		o, i := outAcc(&snapshot.GatewayzOptions{Accounts: true}), inAcc()
+		return o != nil && o.Name == "$G" && o.InterestMode == "Optimistic" && o.NoInterestCount == 3 &&
+			o.InterestOnlyThreshold == gateway.DefaultMaxNoInterest && i != nil && i.InterestOnlyThreshold == 10 && i.Name == "$G" && i.NoInterestCount == 3
+	})
+	q, _ := cb.QueueSubscribeSync("work", "q")
+	keep, _ := cb.SubscribeSync("keep")
+	cb.Flush()
+	servertest.WaitUntil(t, "the queue interest counted", func() bool {
+		o := outAcc(&snapshot.GatewayzOptions{AccountName: "$G"})
+		return o != nil && o.NumQueueSubscriptions == 1 && o.TotalSubscriptions == 1
+	})
+	if rg := gz(a, &snapshot.GatewayzOptions{AccountName: "OTHER"}).OutboundGateways["B"]; rg == nil || len(rg.Accounts) != 0 {
+		t.Fatalf("acc_name OTHER: %+v", rg)
+	}
+	for i := range 12 {
+		ca.Publish(fmt.Sprintf("more.%d", i), []byte("x"))
+	}
+	ca.Flush()
+	servertest.WaitUntil(t, "Interest-Only on both sides", func() bool {
+		o, i := outAcc(&snapshot.GatewayzOptions{Accounts: true}), inAcc()
+		// B's plain interest ("keep") and its queue group.
+		return o != nil && o.InterestMode == "Interest-Only" && o.TotalSubscriptions == 2 &&
+			o.NumQueueSubscriptions == 1 && i != nil && i.InterestMode == "Interest-Only"
+	})
+	q.Unsubscribe()
+	keep.Unsubscribe()
+	cb.Flush()
+	servertest.WaitUntil(t, "the interest gone", func() bool {
+		o := outAcc(&snapshot.GatewayzOptions{Accounts: true})
+		return o != nil && o.TotalSubscriptions == 0 && o.NumQueueSubscriptions == 0
+	})
+	if z := gz(a, &snapshot.GatewayzOptions{Name: "C"}); z.OutboundGateways != nil {
+		t.Fatalf("gw_name C: %+v", z.OutboundGateways)
+	}
+}
+
+// TestGatewayInterestOnlyFromStart: as upstream 2.9+, the acceptor's INFO
+// says gateway_iom and every account is interest-only from the start on
+// both sides: nothing is sent without interest, the interest is told
+// (RS+), and /gatewayz shows the mode.
+func TestGatewayInterestOnlyFromStart(t *testing.T) {
+	b := startNode(t, "b1", "B", gateway.Options{})
+	a := startNode(t, "a1", "A", gateway.Options{Gateways: []gateway.RemoteGateway{remoteTo("B", b)}})
+	waitGateways(t, a, "B")
+	waitGateways(t, b, "A")
+	ca := servertest.Connect(t, a.s)
+	cb := servertest.Connect(t, b.s)
+	mode := func(n *node, out bool) string {
+		v, _ := n.s.Snapshot(server.KindGatewayz, &snapshot.GatewayzOptions{AccountName: "$G"})
+		z := v.(*snapshot.Gatewayz)
+		var rgs []*snapshot.RemoteGatewayz
+		for _, rg := range z.OutboundGateways {
+			if out {
+				rgs = append(rgs, rg)
+			}
+		}
+		for _, l := range z.InboundGateways {
+			if !out {
+				rgs = append(rgs, l...)
+			}
+		}
+		if len(rgs) != 1 || len(rgs[0].Accounts) != 1 {
+			return ""
+		}
+		return rgs[0].Accounts[0].InterestMode
+	}
+	servertest.WaitUntil(t, "interest-only on every connection", func() bool {
+		return mode(a, true) == "Interest-Only" && mode(a, false) == "Interest-Only" &&
+			mode(b, true) == "Interest-Only" && mode(b, false) == "Interest-Only"
+	})
+	before := outMsgs(a)
+	for i := range 20 {
+		ca.Publish(fmt.Sprintf("none.%d", i), []byte("x"))
+	}
+	ca.Flush()
+	if got := outMsgs(a); got != before {
+		t.Fatalf("%d messages sent without interest", got-before)
+	}
+	sub, _ := cb.SubscribeSync("wanted")
+	cb.Flush()
+	servertest.PublishUntil(t, ca, "wanted", []byte("w"), sub)
+	// And back: A's interest reaches B.
+	subA, _ := ca.SubscribeSync("back")
+	ca.Flush()
+	servertest.PublishUntil(t, cb, "back", []byte("b"), subA)
 }

@@ -2,7 +2,9 @@ package gateway
 
 import (
 	"net"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"natsd.dev/server"
@@ -27,8 +29,11 @@ func (gw *Gateway) unregister() {
 
 // gatewayz is the GATEWAYZ provider: the outbound connection to each
 // remote cluster and the inbound ones by cluster, with upstream's names;
-// o.Name (gw_name) keeps one remote cluster. Accounts (accs) are not
-// reported yet.
+// o.Name (gw_name) keeps one remote cluster; o.Accounts (accs), or
+// o.AccountName (acc_name) for one account, adds each connection's
+// accounts as upstream reports them: an outbound connection's accounts
+// the remote told something (RS-, A-, a mode switch, queue interest),
+// an inbound connection's accounts this server told the remote so.
 func (gw *Gateway) gatewayz(o *snapshot.GatewayzOptions) (*snapshot.Gatewayz, error) {
 	z := &snapshot.Gatewayz{
 		ID:               gw.s.ID(),
@@ -56,15 +61,106 @@ func (gw *Gateway) gatewayz(o *snapshot.GatewayzOptions) (*snapshot.Gatewayz, er
 		configured[name] = !r.implicit
 	}
 	gw.mu.Unlock()
+	var accName string
+	doAccs := false
+	if o != nil {
+		accName = o.AccountName
+		doAccs = o.Accounts || accName != ""
+	}
 	now := time.Now()
 	for _, c := range out {
-		z.OutboundGateways[c.remoteName] = &snapshot.RemoteGatewayz{IsConfigured: configured[c.remoteName], Connection: c.connInfo(now)}
+		rg := &snapshot.RemoteGatewayz{IsConfigured: configured[c.remoteName], Connection: c.connInfo(now)}
+		if doAccs {
+			rg.Accounts = c.outboundAccounts(accName)
+		}
+		z.OutboundGateways[c.remoteName] = rg
+	}
+	if o != nil && o.Name != "" && len(out) == 0 {
+		z.OutboundGateways = nil // upstream's null for an unknown gw_name
 	}
 	for _, c := range in {
-		z.InboundGateways[c.remoteName] = append(z.InboundGateways[c.remoteName],
-			&snapshot.RemoteGatewayz{IsConfigured: configured[c.remoteName], Connection: c.connInfo(now)})
+		rg := &snapshot.RemoteGatewayz{IsConfigured: configured[c.remoteName], Connection: c.connInfo(now)}
+		if doAccs {
+			rg.Accounts = c.inboundAccounts(accName)
+		}
+		z.InboundGateways[c.remoteName] = append(z.InboundGateways[c.remoteName], rg)
 	}
 	return z, nil
+}
+
+// outboundAccounts describes the accounts of outbound connection c the
+// remote told something, or only account only when it is not "".
+func (c *conn) outboundAccounts(only string) []*snapshot.AccountGatewayz {
+	c.niMu.Lock()
+	recs := make(map[string]*noInterest, len(c.ni))
+	for acc, n := range c.ni {
+		if only == "" || acc == only {
+			recs[acc] = n
+		}
+	}
+	c.niMu.Unlock()
+	threshold := int(c.gw.maxNoInterest.Load())
+	var accs []*snapshot.AccountGatewayz
+	for acc, n := range recs {
+		n.mu.RLock()
+		listed := n.all || n.mode != modeOptimistic || len(n.subs) > 0 || len(n.qsubs) > 0
+		a := &snapshot.AccountGatewayz{
+			Name:                  acc,
+			InterestMode:          modeName(n.mode),
+			NoInterestCount:       len(n.subs),
+			InterestOnlyThreshold: threshold,
+			TotalSubscriptions:    len(n.isubs) + len(n.qsubs),
+			NumQueueSubscriptions: len(n.qsubs),
+		}
+		n.mu.RUnlock()
+		if listed {
+			accs = append(accs, a)
+		}
+	}
+	slices.SortFunc(accs, func(x, y *snapshot.AccountGatewayz) int { return strings.Compare(x.Name, y.Name) })
+	return accs
+}
+
+// inboundAccounts describes the accounts inbound connection c told the
+// remote it has no interest in (RS-, A-) or switched to interest-only
+// mode, or only account only when it is not "".
+func (c *conn) inboundAccounts(only string) []*snapshot.AccountGatewayz {
+	threshold := int(c.gw.maxNoInterest.Load())
+	c.sentMu.Lock()
+	seen := make(map[string]*snapshot.AccountGatewayz)
+	add := func(acc string) *snapshot.AccountGatewayz {
+		if only != "" && acc != only {
+			return nil
+		}
+		a := seen[acc]
+		if a == nil {
+			a = &snapshot.AccountGatewayz{Name: acc, InterestMode: modeName(modeOptimistic), InterestOnlyThreshold: threshold}
+			seen[acc] = a
+		}
+		return a
+	}
+	for acc, m := range c.sentNI {
+		if a := add(acc); a != nil {
+			a.NoInterestCount = len(m)
+		}
+	}
+	for acc, all := range c.sentANI {
+		if all {
+			add(acc)
+		}
+	}
+	for acc, iom := range c.sentIOM {
+		if a := add(acc); a != nil && iom {
+			a.InterestMode = modeName(modeInterestOnly)
+		}
+	}
+	c.sentMu.Unlock()
+	accs := make([]*snapshot.AccountGatewayz, 0, len(seen))
+	for _, a := range seen {
+		accs = append(accs, a)
+	}
+	slices.SortFunc(accs, func(x, y *snapshot.AccountGatewayz) int { return strings.Compare(x.Name, y.Name) })
+	return accs
 }
 
 // connInfo describes the connection as /gatewayz does.

@@ -95,8 +95,20 @@ type Gatewayz struct {
 
 // RemoteGatewayz describes one gateway connection.
 type RemoteGatewayz struct {
-	IsConfigured bool      `json:"configured"`
-	Connection   *ConnInfo `json:"connection,omitempty"`
+	IsConfigured bool               `json:"configured"`
+	Connection   *ConnInfo          `json:"connection,omitempty"`
+	Accounts     []*AccountGatewayz `json:"accounts,omitempty"`
+}
+
+// AccountGatewayz is the interest mode of one account on a gateway
+// connection (/gatewayz?accs=1), upstream's names.
+type AccountGatewayz struct {
+	Name                  string `json:"name"`
+	InterestMode          string `json:"interest_mode"`
+	NoInterestCount       int    `json:"no_interest_count,omitempty"`
+	InterestOnlyThreshold int    `json:"interest_only_threshold,omitempty"`
+	TotalSubscriptions    int    `json:"num_subs,omitempty"`
+	NumQueueSubscriptions int    `json:"num_queue_subs,omitempty"`
 }
 
 // LeafzOptions are the options of Leafz.
