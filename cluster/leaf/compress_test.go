@@ -20,6 +20,12 @@ import (
 	"natsd.dev/server/servertest"
 )
 
+// slowRTTs puts s2_auto's first threshold far above any round trip a
+// loaded machine measures, so the level s2_auto picks is always the
+// lowest (s2_uncompressed) and tests of the negotiated modes do not
+// depend on the machine's speed.
+var slowRTTs = []time.Duration{time.Minute, 2 * time.Minute, 3 * time.Minute}
+
 // TestLeafCompressionModes runs a hub and a leaf with every pairing of
 // modes that matters: what each side settled on (what /leafz shows), and
 // messages both ways.
@@ -42,12 +48,9 @@ func TestLeafCompressionModes(t *testing.T) {
 		{"accept-accept", leaf.CompressionAccept, leaf.CompressionAccept, "off", "off"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			// s2_auto's first threshold far above any round trip a loaded
-			// machine measures, so its level is always the lowest.
-			rtts := []time.Duration{time.Minute, 2 * time.Minute, 3 * time.Minute}
-			hs, hub, _ := startHub(t, server.Options{}, leaf.Options{Compression: leaf.Compression{Mode: tc.hub, RTTThresholds: rtts}})
+			hs, hub, _ := startHub(t, server.Options{}, leaf.Options{Compression: leaf.Compression{Mode: tc.hub, RTTThresholds: slowRTTs}})
 			lo := remoteTo(hub, nil)
-			lo.Remotes[0].Compression = leaf.Compression{Mode: tc.leaf, RTTThresholds: rtts}
+			lo.Remotes[0].Compression = leaf.Compression{Mode: tc.leaf, RTTThresholds: slowRTTs}
 			ls, spoke, _ := startLeaf(t, server.Options{}, lo)
 			waitConns(t, hub, 1)
 			waitConns(t, spoke, 1)

@@ -60,7 +60,7 @@ func TestLeafCompressionWithUpstream(t *testing.T) {
 			hc := servertest.ConnectWhenReady(t, fmt.Sprintf("nats://127.0.0.1:%d", ports[0]))
 			u := &url.URL{Scheme: "nats-leaf", Host: fmt.Sprintf("127.0.0.1:%d", ports[1])}
 			ls, spoke, _ := startLeaf(t, server.Options{}, leaf.Options{Remotes: []*leaf.Remote{{
-				URLs: []*url.URL{u}, Compression: leaf.Compression{Mode: tc.leaf},
+				URLs: []*url.URL{u}, Compression: leaf.Compression{Mode: tc.leaf, RTTThresholds: slowRTTs},
 			}}})
 			servertest.WaitUntil(t, "the leaf ready", func() bool { return len(leaf.Compressions(spoke)) == 1 })
 			if got := leaf.Compressions(spoke)[0]; got != tc.want {
@@ -69,7 +69,7 @@ func TestLeafCompressionWithUpstream(t *testing.T) {
 			exchange(t, hc, servertest.Connect(t, ls))
 		})
 		t.Run("upstream-leaf/"+tc.name, func(t *testing.T) {
-			hs, hub, _ := startHub(t, server.Options{}, leaf.Options{Compression: leaf.Compression{Mode: tc.hub}})
+			hs, hub, _ := startHub(t, server.Options{}, leaf.Options{Compression: leaf.Compression{Mode: tc.hub, RTTThresholds: slowRTTs}})
 			port := servertest.FreePorts(t, 1)[0]
 			servertest.StartProcess(t, bin, "-c", writeConf(t, fmt.Sprintf(
 				"listen: \"127.0.0.1:%d\"\nleafnodes { remotes [ { url: \"nats-leaf://%s\"%s } ] }\n", port, hub.Addr(), compressionLine(tc.leaf))))

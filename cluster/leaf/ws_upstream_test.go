@@ -50,7 +50,7 @@ websocket { listen: "127.0.0.1:%d", no_tls: true, compression: true }
 			u := &url.URL{Scheme: "ws", Host: fmt.Sprintf("127.0.0.1:%d", ports[2])}
 			ls, spoke, logs := startLeaf(t, server.Options{}, leaf.Options{Remotes: []*leaf.Remote{{
 				URLs: []*url.URL{u}, WSCompression: tc.wsCompress, WSNoMasking: tc.noMask,
-				Compression: leaf.Compression{Mode: tc.leafComp},
+				Compression: leaf.Compression{Mode: tc.leafComp, RTTThresholds: slowRTTs},
 			}}})
 			waitConns(t, spoke, 1)
 			wantLog := fmt.Sprintf("Leafnode compression=%v masking=%v", tc.wsCompress, !tc.noMask)
@@ -131,7 +131,7 @@ func TestLeafWebsocketUpstreamLeaf(t *testing.T) {
 		{name: "ws-compression", wsCompress: true, want: "off"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			hs, hub, _ := startHub(t, server.Options{}, leaf.Options{})
+			hs, hub, _ := startHub(t, server.Options{}, leaf.Options{Compression: leaf.Compression{RTTThresholds: slowRTTs}})
 			wh := startWSHub(t, hub, true, nil)
 			port := servertest.FreePorts(t, 1)[0]
 			servertest.StartProcess(t, bin, "-c", writeConf(t, fmt.Sprintf(
