@@ -22,7 +22,13 @@ func startCompressed(t *testing.T, mode string, routes ...*url.URL) (*server.Ser
 	if err := s.Start(); err != nil {
 		t.Fatal(err)
 	}
-	c, err := Start(s, &Options{Name: "z", Host: "127.0.0.1", Routes: routes, Compression: Compression{Mode: mode}})
+	// s2_auto's first threshold is far above any round trip a loaded
+	// machine measures: its level is always s2_uncompressed here.
+	var rtts []time.Duration
+	if mode == CompressionS2Auto {
+		rtts = []time.Duration{time.Minute, 2 * time.Minute, 3 * time.Minute}
+	}
+	c, err := Start(s, &Options{Name: "z", Host: "127.0.0.1", Routes: routes, Compression: Compression{Mode: mode, RTTThresholds: rtts}})
 	if err != nil {
 		t.Fatal(err)
 	}
