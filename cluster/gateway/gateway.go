@@ -65,6 +65,11 @@ type Gateway struct {
 	connectDelay    time.Duration
 	maxConnectDelay time.Duration
 
+	// grPrefix is "_GR_.<cluster hash>.<server hash>.", the prefix of
+	// the replies of messages leaving here; grCluster the cluster hash.
+	grPrefix  []byte
+	grCluster string
+
 	mu      sync.Mutex
 	info    gwInfo             // our INFO
 	remotes map[string]*remote // known remote clusters by name
@@ -177,6 +182,8 @@ func Start(s *server.Server, o *Options) (*Gateway, error) {
 		maxConnectDelay: gwConnectMaxDelay,
 	}
 	gw.o.normalize()
+	gw.grPrefix = grReplyPrefix(gw.o.Name, s.ID())
+	gw.grCluster = grHash(gw.o.Name)
 	gw.maxNoInterest.Store(DefaultMaxNoInterest)
 	if gw.dialer == nil {
 		gw.dialer = &net.Dialer{Timeout: gwDialTimeout}
@@ -543,7 +550,7 @@ func (gw *Gateway) LinkStats() []server.LinkStats {
 	var out []server.LinkStats
 	for c := range gw.all {
 		if c.registered {
-			out = append(out, c.link.Stats())
+			out = append(out, c.stats())
 		}
 	}
 	return out
