@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -849,6 +850,7 @@ func (gw *Gateway) interestChanged(ev server.InterestEvent) {
 		// listener, which must not change interest).
 		acc := ev.Account
 		gw.g.Go(func() {
+			gw.routeReplies(acc)
 			for _, c := range gw.outbound() {
 				c.optimistic(acc)
 			}
@@ -895,6 +897,9 @@ func (gw *Gateway) interestChanged(ev server.InterestEvent) {
 		}
 		gw.imu.Unlock()
 		return
+	}
+	if strings.HasPrefix(ev.Subject, grPrefix) {
+		return // routeReplies' interest stays in the cluster
 	}
 	k := ikey{ev.Account, ev.Subject, ""}
 	gw.imu.Lock()

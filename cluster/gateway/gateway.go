@@ -69,6 +69,11 @@ type Gateway struct {
 	// the replies of messages leaving here; grCluster the cluster hash.
 	grPrefix  []byte
 	grCluster string
+	// grMu guards grICs, the per-account clients that hold the
+	// interest in this server's mapped replies (routeReplies).
+	grMu   sync.Mutex
+	grICs  map[string]*server.InternalClient
+	grStop bool
 
 	mu      sync.Mutex
 	info    gwInfo             // our INFO
@@ -228,6 +233,7 @@ func Start(s *server.Server, o *Options) (*Gateway, error) {
 	log.Info("Address for gateway \"" + o.Name + "\" is " + gw.info.GatewayURL)
 	for _, acc := range s.AccountNames() {
 		gw.accounts.Store(acc, true)
+		gw.routeReplies(acc)
 	}
 	gw.unlisten = s.AddInterestListener(server.InterestFunc(gw.interestChanged))
 	gw.register()
@@ -284,6 +290,7 @@ func (gw *Gateway) Shutdown(ctx context.Context) error {
 	gw.mu.Unlock()
 	gw.unlisten()
 	gw.unregister()
+	gw.stopReplies()
 	gw.g.Close()
 	gw.ln.Close()
 	for _, c := range conns {

@@ -79,10 +79,11 @@ func grInterest(remote string) []byte {
 }
 
 // deliverReply handles a message of the remote on a mapped reply subject
-// (the caller checked the prefix): one for this cluster is delivered
-// with its original subject, to this server's interest and over routes
-// to the others'; one for another cluster, or in upstream's old form,
-// is dropped, as upstream does.
+// (the caller checked the prefix): one for this server is delivered with
+// its original subject; one for another server of this cluster goes to
+// it over the route as it is, whatever interest in the original subject
+// has reached this server (routeReplies); one for another cluster, or
+// in upstream's old form, is dropped, as upstream does.
 func (c *conn) deliverReply(f *protocol.Frame) {
 	s := f.Subject
 	gw := c.gw
@@ -90,7 +91,51 @@ func (c *conn) deliverReply(f *protocol.Frame) {
 		string(s[len(grPrefix):len(grPrefix)+grHashLen]) != gw.grCluster || s[grServerOff-1] != '.' || s[grSubjectOff-1] != '.' {
 		return
 	}
+	if !bytes.HasPrefix(s, gw.grPrefix) {
+		_ = c.link.Deliver(f.Account, s, f.Reply, f.Queues, f.HeaderLen, f.Payload)
+		return
+	}
 	_ = c.link.Deliver(f.Account, s[grSubjectOff:], f.Reply, f.Queues, f.HeaderLen, f.Payload)
+}
+
+// routeReplies makes this server hold the interest in its mapped replies
+// ("_GR_.<cluster hash>.<server hash>.>") in account, so that the
+// routes bring them here from the server of the cluster that read them
+// off a gateway; they are then published with their original subject.
+func (gw *Gateway) routeReplies(account string) {
+	gw.grMu.Lock()
+	defer gw.grMu.Unlock()
+	if gw.grStop || gw.grICs[account] != nil {
+		return
+	}
+	ic, err := gw.s.NewInternalClient(account)
+	if err != nil {
+		return
+	}
+	_, err = ic.Subscribe(string(gw.grPrefix)+">", "", func(m *server.Msg) {
+		if len(m.Subject) > grSubjectOff {
+			_ = ic.Publish(string(m.Subject[grSubjectOff:]), string(m.Reply), m.Header, m.Data)
+		}
+	})
+	if err != nil {
+		ic.Close()
+		return
+	}
+	if gw.grICs == nil {
+		gw.grICs = make(map[string]*server.InternalClient)
+	}
+	gw.grICs[account] = ic
+}
+
+// stopReplies drops the interest routeReplies holds.
+func (gw *Gateway) stopReplies() {
+	gw.grMu.Lock()
+	defer gw.grMu.Unlock()
+	gw.grStop = true
+	for _, ic := range gw.grICs {
+		ic.Close()
+	}
+	gw.grICs = nil
 }
 
 // stats returns the link's counters, without the reply interest the
