@@ -82,7 +82,9 @@ func grInterest(remote string) []byte {
 // (the caller checked the prefix): one for this server is delivered with
 // its original subject; one for another server of this cluster goes to
 // it over the route as it is, whatever interest in the original subject
-// has reached this server (routeReplies); one for another cluster, or
+// has reached this server (routeReplies), or, when that server holds no
+// interest in its prefix (upstream's do not), with its original subject
+// to the interest that reached here; one for another cluster, or
 // in upstream's old form, is dropped, as upstream does.
 func (c *conn) deliverReply(f *protocol.Frame) {
 	s := f.Subject
@@ -91,10 +93,13 @@ func (c *conn) deliverReply(f *protocol.Frame) {
 		string(s[len(grPrefix):len(grPrefix)+grHashLen]) != gw.grCluster || s[grServerOff-1] != '.' || s[grSubjectOff-1] != '.' {
 		return
 	}
-	if !bytes.HasPrefix(s, gw.grPrefix) {
+	if !bytes.HasPrefix(s, gw.grPrefix) && c.link.LocalInterest(f.Account, s) {
 		_ = c.link.Deliver(f.Account, s, f.Reply, f.Queues, f.HeaderLen, f.Payload)
 		return
 	}
+	// This server's, or another's that holds no interest in its
+	// prefix (an upstream server of a mixed cluster): the original
+	// subject, to the interest it has here and over routes.
 	_ = c.link.Deliver(f.Account, s[grSubjectOff:], f.Reply, f.Queues, f.HeaderLen, f.Payload)
 }
 
