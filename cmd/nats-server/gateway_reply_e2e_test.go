@@ -102,3 +102,34 @@ func TestGatewayReplyAcrossClusters(t *testing.T) {
 	requestsAtOnce(t, a1, "svc.b", 20)
 	requestsAtOnce(t, b1, "svc.a", 20)
 }
+// TestGatewayReplyWithUpstream: the same between a natsd cluster (a1,
+// a2) and an upstream one (b1, b2): the hashes of the mapped replies
+// agree, and requests cross every way.
+func TestGatewayReplyWithUpstream(t *testing.T) {
+	bin := servertest.UpstreamBinary(t)
+	ports := servertest.FreePorts(t, 8)
+	procs := startMixedSupercluster(t, []gwServer{
+		{name: "a1", cluster: "A", gwPort: ports[0], clPort: ports[1]},
+		{name: "a2", cluster: "A", gwPort: ports[2], clPort: ports[3]},
+		{name: "b1", cluster: "B", gwPort: ports[4], clPort: ports[5]},
+		{name: "b2", cluster: "B", gwPort: ports[6], clPort: ports[7]},
+	}, map[string]string{"b1": bin, "b2": bin})
+	conns := map[string]*nats.Conn{}
+	for _, name := range []string{"a1", "a2", "b1", "b2"} {
+		conns[name] = procs[name].connect()
+	}
+	respond(t, conns["a1"], "svc.a1")
+	respond(t, conns["a2"], "svc.a2")
+	respond(t, conns["b1"], "svc.b1")
+	respond(t, conns["b2"], "svc.b2")
+	for _, req := range []string{"a1", "a2"} {
+		for _, svc := range []string{"svc.b1", "svc.b2"} {
+			requestsAtOnce(t, conns[req], svc, 10)
+		}
+	}
+	for _, req := range []string{"b1", "b2"} {
+		for _, svc := range []string{"svc.a1", "svc.a2"} {
+			requestsAtOnce(t, conns[req], svc, 10)
+		}
+	}
+}
