@@ -102,6 +102,7 @@ func TestGatewayReplyAcrossClusters(t *testing.T) {
 	requestsAtOnce(t, a1, "svc.b", 20)
 	requestsAtOnce(t, b1, "svc.a", 20)
 }
+
 // TestGatewayReplyWithUpstream: the same between a natsd cluster (a1,
 // a2) and an upstream one (b1, b2): the hashes of the mapped replies
 // agree, and requests cross every way.
