@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"natsd.dev/protocol"
@@ -67,6 +69,12 @@ type conn struct {
 	// remoteIOM (outbound): the remote's INFO said gateway_iom, every
 	// account is interest-only from the start. Set before registration.
 	remoteIOM bool
+	// grSub (outbound) is "_GR_.<remote hash>.>", the interest it holds
+	// in every account. Set before registration.
+	grSub []byte
+	// grSubs counts the accounts holding grSub, interest of this
+	// server's own that the statistics leave out.
+	grSubs atomic.Int32
 
 	// reader-owned
 	parser    protocol.Parser
@@ -217,7 +225,7 @@ func (gw *Gateway) run(nc net.Conn, r *remote, u *url.URL) {
 	gw.untrackRaw(nc)
 	link, err := gw.s.NewLink(nc, server.LinkConfig{
 		Kind:      server.ConnGateway,
-		Encoder:   server.RouteEncoder{},
+		Encoder:   grEncoder{prefix: gw.grPrefix},
 		Reasons:   gwReasons,
 		OnClose:   c.onClose,
 		QueueLast: true,
@@ -537,6 +545,7 @@ func (c *conn) registerOutbound(info *gwInfo) error {
 	// registered, so a registered connection carries messages.
 	c.link.SetHeaders(info.Headers)
 	c.remoteIOM = info.GatewayIOM
+	c.grSub = grInterest(info.Gateway)
 	for _, acc := range gw.s.AccountNames() {
 		c.optimistic(acc)
 	}
@@ -579,6 +588,10 @@ func (c *conn) optimistic(account string) {
 	}
 	c.ni[account] = n
 	c.niMu.Unlock()
+	// Replies mapped by the remote's servers go to it whatever the mode.
+	if c.addRemoteSub([]byte(account), c.grSub, nil, 1) == nil {
+		c.grSubs.Add(1)
+	}
 	if c.remoteIOM {
 		return
 	}
@@ -649,6 +662,10 @@ func (c *conn) startInterestOnly(account string) {
 // when there is none, nothing, and the remote is told (RS-, or A- for
 // an account this server does not have) so it stops sending.
 func (c *conn) processMsg(f *protocol.Frame) error {
+	if isGRSubject(f.Subject) {
+		c.deliverReply(f)
+		return nil
+	}
 	if c.outbound {
 		// Upstream sends messages on outbound connections only; take
 		// them anyway.
@@ -833,6 +850,7 @@ func (gw *Gateway) interestChanged(ev server.InterestEvent) {
 		// listener, which must not change interest).
 		acc := ev.Account
 		gw.g.Go(func() {
+			gw.routeReplies(acc)
 			for _, c := range gw.outbound() {
 				c.optimistic(acc)
 			}
@@ -879,6 +897,9 @@ func (gw *Gateway) interestChanged(ev server.InterestEvent) {
 		}
 		gw.imu.Unlock()
 		return
+	}
+	if strings.HasPrefix(ev.Subject, grPrefix) {
+		return // routeReplies' interest stays in the cluster
 	}
 	k := ikey{ev.Account, ev.Subject, ""}
 	gw.imu.Lock()

@@ -49,9 +49,21 @@
 // gateway_cmd 3, then RS+/RS- as interest changes; the sender then sends
 // only what matches.
 //
-// Not yet: _GR_. reply mapping
-// of its own (replies cross as they are), gateway URLs passed over
-// routes.
+// Replies are mapped as upstream's: a message leaving over a gateway has
+// its reply rewritten to _GR_.<cluster hash>.<server hash>.<reply> (6
+// base62 characters of the SHA-256 of the gateway name and of the
+// server ID) unless it is mapped already; every outbound connection
+// holds the interest _GR_.<remote cluster hash>.> in every account, so
+// the answer goes back to the requester's cluster whatever its interest
+// mode. A mapped reply read off a gateway for this cluster is delivered
+// with the original reply by the server it names: this one, or another
+// through the route, where each server holds the interest in its own
+// prefix (an InternalClient per account that republishes the original
+// subject); for a server without that interest (upstream's) it goes to
+// the interest in the original subject. One for another cluster is
+// dropped, as upstream does.
+//
+// Not yet: gateway URLs passed over routes.
 //
 // # Monitoring
 //

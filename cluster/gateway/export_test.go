@@ -8,3 +8,7 @@ func SetMaxNoInterest(gw *Gateway, n int) { gw.maxNoInterest.Store(int64(n)) }
 // connections it accepts from now on: no gateway_iom in its INFO, no
 // switch of every account to interest-only mode.
 func KeepOptimistic(gw *Gateway) { gw.optimistic.Store(true) }
+
+// GRHash is upstream's 6-character hash of a gateway name or server ID,
+// as mapped replies carry it.
+var GRHash = grHash

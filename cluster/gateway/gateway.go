@@ -65,6 +65,16 @@ type Gateway struct {
 	connectDelay    time.Duration
 	maxConnectDelay time.Duration
 
+	// grPrefix is "_GR_.<cluster hash>.<server hash>.", the prefix of
+	// the replies of messages leaving here; grCluster the cluster hash.
+	grPrefix  []byte
+	grCluster string
+	// grMu guards grICs, the per-account clients that hold the
+	// interest in this server's mapped replies (routeReplies).
+	grMu   sync.Mutex
+	grICs  map[string]*server.InternalClient
+	grStop bool
+
 	mu      sync.Mutex
 	info    gwInfo             // our INFO
 	remotes map[string]*remote // known remote clusters by name
@@ -177,6 +187,8 @@ func Start(s *server.Server, o *Options) (*Gateway, error) {
 		maxConnectDelay: gwConnectMaxDelay,
 	}
 	gw.o.normalize()
+	gw.grPrefix = grReplyPrefix(gw.o.Name, s.ID())
+	gw.grCluster = grHash(gw.o.Name)
 	gw.maxNoInterest.Store(DefaultMaxNoInterest)
 	if gw.dialer == nil {
 		gw.dialer = &net.Dialer{Timeout: gwDialTimeout}
@@ -221,6 +233,7 @@ func Start(s *server.Server, o *Options) (*Gateway, error) {
 	log.Info("Address for gateway \"" + o.Name + "\" is " + gw.info.GatewayURL)
 	for _, acc := range s.AccountNames() {
 		gw.accounts.Store(acc, true)
+		gw.routeReplies(acc)
 	}
 	gw.unlisten = s.AddInterestListener(server.InterestFunc(gw.interestChanged))
 	gw.register()
@@ -277,6 +290,7 @@ func (gw *Gateway) Shutdown(ctx context.Context) error {
 	gw.mu.Unlock()
 	gw.unlisten()
 	gw.unregister()
+	gw.stopReplies()
 	gw.g.Close()
 	gw.ln.Close()
 	for _, c := range conns {
@@ -543,7 +557,7 @@ func (gw *Gateway) LinkStats() []server.LinkStats {
 	var out []server.LinkStats
 	for c := range gw.all {
 		if c.registered {
-			out = append(out, c.link.Stats())
+			out = append(out, c.stats())
 		}
 	}
 	return out

@@ -165,7 +165,7 @@ func (c *conn) inboundAccounts(only string) []*snapshot.AccountGatewayz {
 
 // connInfo describes the connection as /gatewayz does.
 func (c *conn) connInfo(now time.Time) *snapshot.ConnInfo {
-	st := c.link.Stats()
+	st := c.stats()
 	ci := &snapshot.ConnInfo{
 		Cid:          c.link.ID(),
 		Start:        st.Start,

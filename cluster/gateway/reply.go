@@ -1,0 +1,152 @@
+package gateway
+
+import (
+	"bytes"
+	"crypto/sha256"
+
+	"natsd.dev/protocol"
+	"natsd.dev/server"
+)
+
+// Reply mapping, as upstream: the reply subject of a message leaving over
+// a gateway becomes "_GR_.<cluster hash>.<server hash>.<reply>", the
+// hashes of this cluster's gateway name and of this server's ID. A
+// responder in the remote cluster answers on that subject; its server
+// sends it to the gateway whose cluster hash it names (each outbound
+// connection holds the interest "_GR_.<remote hash>.>" in every
+// account), and the server here that reads it restores the reply and
+// delivers it.
+
+// Upstream's reply prefix and hash length.
+const (
+	grPrefix     = "_GR_."
+	oldGRPrefix  = "$GR."
+	grHashLen    = 6
+	grServerOff  = len(grPrefix) + grHashLen + 1
+	grSubjectOff = grServerOff + grHashLen + 1
+)
+
+// grHash returns the 6 base62 characters upstream derives from name
+// (the first bytes of its SHA-256, each reduced modulo 62).
+func grHash(name string) string {
+	const digits = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+	sum := sha256.Sum256([]byte(name))
+	var b [grHashLen]byte
+	for i := range b {
+		b[i] = digits[int(sum[i]%62)]
+	}
+	return string(b[:])
+}
+
+// grReplyPrefix returns "_GR_.<cluster hash>.<server hash>." for a
+// cluster's gateway name and a server's ID.
+func grReplyPrefix(cluster, serverID string) []byte {
+	return []byte(grPrefix + grHash(cluster) + "." + grHash(serverID) + ".")
+}
+
+// grEncoder is the gateway links' encoder: RMSG/HMSG with the reply
+// mapped. The prefix adds 19 bytes, within server.LinkMsgOverhead
+// beyond the route form's own at most 33.
+type grEncoder struct {
+	prefix []byte // "_GR_.<cluster hash>.<server hash>."
+}
+
+// AppendMsgHeader implements server.LinkEncoder.
+func (e grEncoder) AppendMsgHeader(dst, account, subject, reply []byte, queues [][]byte, hdrLen, size int) []byte {
+	if len(reply) > 0 && !isGRSubject(reply) {
+		var buf [256]byte
+		var r []byte
+		if len(e.prefix)+len(reply) <= len(buf) {
+			r = buf[:0]
+		}
+		r = append(r, e.prefix...)
+		reply = append(r, reply...)
+	}
+	return server.RouteEncoder{}.AppendMsgHeader(dst, account, subject, reply, queues, hdrLen, size)
+}
+
+// isGRSubject tells whether subject is a mapped reply (upstream's
+// current or old prefix).
+func isGRSubject(subject []byte) bool {
+	return bytes.HasPrefix(subject, []byte(grPrefix)) || bytes.HasPrefix(subject, []byte(oldGRPrefix))
+}
+
+// grInterest returns the subject of the interest an outbound connection
+// to the cluster named remote holds in every account: the replies mapped
+// by that cluster's servers.
+func grInterest(remote string) []byte {
+	return []byte(grPrefix + grHash(remote) + ".>")
+}
+
+// deliverReply handles a message of the remote on a mapped reply subject
+// (the caller checked the prefix): one for this server is delivered with
+// its original subject; one for another server of this cluster goes to
+// it over the route as it is, whatever interest in the original subject
+// has reached this server (routeReplies), or, when that server holds no
+// interest in its prefix (upstream's do not), with its original subject
+// to the interest that reached here; one for another cluster, or
+// in upstream's old form, is dropped, as upstream does.
+func (c *conn) deliverReply(f *protocol.Frame) {
+	s := f.Subject
+	gw := c.gw
+	if len(s) <= grSubjectOff || !bytes.HasPrefix(s, []byte(grPrefix)) ||
+		string(s[len(grPrefix):len(grPrefix)+grHashLen]) != gw.grCluster || s[grServerOff-1] != '.' || s[grSubjectOff-1] != '.' {
+		return
+	}
+	if !bytes.HasPrefix(s, gw.grPrefix) && c.link.LocalInterest(f.Account, s) {
+		_ = c.link.Deliver(f.Account, s, f.Reply, f.Queues, f.HeaderLen, f.Payload)
+		return
+	}
+	// This server's, or another's that holds no interest in its
+	// prefix (an upstream server of a mixed cluster): the original
+	// subject, to the interest it has here and over routes.
+	_ = c.link.Deliver(f.Account, s[grSubjectOff:], f.Reply, f.Queues, f.HeaderLen, f.Payload)
+}
+
+// routeReplies makes this server hold the interest in its mapped replies
+// ("_GR_.<cluster hash>.<server hash>.>") in account, so that the
+// routes bring them here from the server of the cluster that read them
+// off a gateway; they are then published with their original subject.
+func (gw *Gateway) routeReplies(account string) {
+	gw.grMu.Lock()
+	defer gw.grMu.Unlock()
+	if gw.grStop || gw.grICs[account] != nil {
+		return
+	}
+	ic, err := gw.s.NewInternalClient(account)
+	if err != nil {
+		return
+	}
+	_, err = ic.Subscribe(string(gw.grPrefix)+">", "", func(m *server.Msg) {
+		if len(m.Subject) > grSubjectOff {
+			_ = ic.Publish(string(m.Subject[grSubjectOff:]), string(m.Reply), m.Header, m.Data)
+		}
+	})
+	if err != nil {
+		ic.Close()
+		return
+	}
+	if gw.grICs == nil {
+		gw.grICs = make(map[string]*server.InternalClient)
+	}
+	gw.grICs[account] = ic
+}
+
+// stopReplies drops the interest routeReplies holds.
+func (gw *Gateway) stopReplies() {
+	gw.grMu.Lock()
+	defer gw.grMu.Unlock()
+	gw.grStop = true
+	for _, ic := range gw.grICs {
+		ic.Close()
+	}
+	gw.grICs = nil
+}
+
+// stats returns the link's counters, without the reply interest the
+// connection holds of its own (upstream's counts only the remote's).
+func (c *conn) stats() server.LinkStats {
+	st := c.link.Stats()
+	st.NumSubs -= int(c.grSubs.Load())
+	return st
+}
