@@ -49,9 +49,15 @@
 // gateway_cmd 3, then RS+/RS- as interest changes; the sender then sends
 // only what matches.
 //
-// Not yet: _GR_. reply mapping
-// of its own (replies cross as they are), gateway URLs passed over
-// routes.
+// Inside a cluster, gateways gossip over routes as upstream's do
+// (cluster/internal/gwurls): each server's gateway URL goes to its route
+// peers (route INFO gateway_url) and joins their INFO gateway_urls, sent
+// again to the inbound connections when it changes, so a remote cluster
+// that knows one server learns all (and fails over to them); a remote
+// cluster a server learns from a connection is announced to its route
+// peers (route INFO gateway, gateway_urls), which dial it too.
+//
+// Not yet: _GR_. reply mapping of its own (replies cross as they are).
 //
 // # Monitoring
 //

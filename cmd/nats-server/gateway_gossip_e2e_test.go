@@ -1,0 +1,54 @@
+package main
+
+import (
+	"fmt"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"natsd.dev/server/servertest"
+)
+
+// TestGatewayURLGossipOverRoutes: cluster A of two servers (no gateways
+// configured), cluster B of one configured with a1's gateway URL only.
+// a2 learns B over its route from a1 and connects to it; b1 learns a2's
+// gateway URL (a1's INFO gateway_urls, from a2's route INFO gateway_url)
+// and, once a1 is gone, reconnects to A through a2.
+func TestGatewayURLGossipOverRoutes(t *testing.T) {
+	ports := servertest.FreePorts(t, 5)
+	a1gw, a1cl, a2gw, a2cl, b1gw := ports[0], ports[1], ports[2], ports[3], ports[4]
+	dir := t.TempDir()
+	aconf := func(name string, gw, cl, peer int) string {
+		return writeFile(t, filepath.Join(dir, name+".conf"), fmt.Sprintf(
+			"server_name: %s\ncluster {\n  name: A\n  listen: \"127.0.0.1:%d\"\n  routes: [\"nats-route://127.0.0.1:%d\"]\n}\n"+
+				"gateway {\n  name: A\n  listen: \"127.0.0.1:%d\"\n}\n", name, cl, peer, gw))
+	}
+	a1 := start(t, "-c", aconf("a1", a1gw, a1cl, a2cl))
+	a2 := start(t, "-c", aconf("a2", a2gw, a2cl, a1cl))
+	a1.waitLog("Route connection created")
+	a2.waitLog("Route connection created")
+	b1 := start(t, "-c", writeFile(t, filepath.Join(dir, "b1.conf"), fmt.Sprintf(
+		"server_name: b1\ngateway {\n  name: B\n  listen: \"127.0.0.1:%d\"\n  gateways: [ { name: A, url: \"nats://127.0.0.1:%d\" } ]\n}\n",
+		b1gw, a1gw)))
+	b1.waitLog(`Outbound gateway connection to "A"`)
+	a1.waitLog(`Outbound gateway connection to "B"`)
+	// a2 knows nothing of B but what a1 told it over the route.
+	a2.waitLog(`Outbound gateway connection to "B"`)
+
+	na2, nb1 := a2.connect(), b1.connect()
+	subB, err := nb1.SubscribeSync("a.to.b")
+	require.NoError(t, err)
+	require.NoError(t, nb1.Flush())
+	require.Equal(t, "1", string(crosses(t, na2, subB, "a.to.b", []byte("1")).Data))
+
+	// a1 goes: b1 dials A again, at a2's URL, which it only learned by
+	// gossip, and b1's messages reach a2.
+	require.NoError(t, a1.cmd.Process.Kill())
+	<-a1.done
+	b1.waitLog(fmt.Sprintf("gateway \"A\" (127.0.0.1:%d)", a2gw))
+	subA, err := na2.SubscribeSync("b.to.a")
+	require.NoError(t, err)
+	require.NoError(t, na2.Flush())
+	require.Equal(t, "2", string(crosses(t, nb1, subA, "b.to.a", []byte("2")).Data))
+}
