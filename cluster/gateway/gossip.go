@@ -20,11 +20,13 @@ func (gw *Gateway) watchRoutes() func() {
 	gwurls.SetLocal(gw.s, gw.info.GatewayURL)
 	stopR := gwurls.WatchRemote(gw.s, gw.peerURLsChanged)
 	stopL := gwurls.WatchLearned(gw.s, gw.learned)
+	gwurls.SetKnown(gw.s, gw.knownRemotes)
 	gw.peerURLsChanged()
 	own := gw.info.GatewayURL
 	return func() {
 		stopR()
 		stopL()
+		gwurls.SetKnown(gw.s, nil)
 		gwurls.ClearLocal(gw.s, own)
 	}
 }
@@ -65,6 +67,25 @@ func (gw *Gateway) announce(name string, urls []*url.URL) {
 		hosts = append(hosts, u.Host)
 	}
 	gwurls.Announce(gw.s, name, hosts)
+}
+
+// knownRemotes lists the remote clusters this server has an outbound
+// connection to, with their gateway URLs, for a new route peer.
+func (gw *Gateway) knownRemotes() map[string][]string {
+	gw.mu.Lock()
+	defer gw.mu.Unlock()
+	out := map[string][]string{}
+	for name, r := range gw.remotes {
+		if r.out == nil {
+			continue
+		}
+		var hosts []string
+		for _, u := range r.urls {
+			hosts = append(hosts, u.Host)
+		}
+		out[name] = hosts
+	}
+	return out
 }
 
 // parseHosts turns host:port strings into gateway URLs, skipping bad ones.

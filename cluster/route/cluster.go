@@ -850,6 +850,21 @@ func (c *Cluster) announceGateway(name string, urls []string) {
 	}
 }
 
+// sendKnownGateways sends route r an INFO for every remote cluster this
+// server's gateway is connected to, as upstream tells a new route.
+func (c *Cluster) sendKnownGateways(r *route) {
+	known := gwurls.Known(c.s)
+	names := make([]string, 0, len(known))
+	for n := range known {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		b, _ := json.Marshal(&routeInfo{ID: c.id, Gateway: n, GatewayURLs: known[n]})
+		_ = r.link.Write(protocol.AppendInfo(nil, b))
+	}
+}
+
 // updateLeafURLs sets the leaf node URLs of every peer (their INFO
 // leafnode_urls), which the leaf node module lists to its leaf nodes, as
 // upstream gossips them.

@@ -1011,6 +1011,7 @@ func (r *route) processInfo(arg []byte) error {
 	if !first {
 		return nil
 	}
+	c.sendKnownGateways(r)
 	if gossip && len(others) > 0 {
 		fwd := info
 		fwd.PoolIdx, fwd.Compression, fwd.RouteAccount = 0, "", ""

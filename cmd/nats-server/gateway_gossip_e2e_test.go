@@ -52,3 +52,39 @@ func TestGatewayURLGossipOverRoutes(t *testing.T) {
 	require.NoError(t, na2.Flush())
 	require.Equal(t, "2", string(crosses(t, nb1, subA, "b.to.a", []byte("2")).Data))
 }
+
+// TestGatewayKnownClustersToNewRoute: a1 is connected to cluster B
+// before a2 joins the cluster: a2 learns B from a1 when their route
+// registers (as upstream tells a new route of its gateways) and connects
+// to it.
+func TestGatewayKnownClustersToNewRoute(t *testing.T) {
+	ports := servertest.FreePorts(t, 5)
+	a1gw, a1cl, a2gw, a2cl, b1gw := ports[0], ports[1], ports[2], ports[3], ports[4]
+	dir := t.TempDir()
+	b1 := start(t, "-c", writeFile(t, filepath.Join(dir, "b1.conf"), fmt.Sprintf(
+		"server_name: b1\ngateway {\n  name: B\n  listen: \"127.0.0.1:%d\"\n}\n", b1gw)))
+	aconf := func(name string, gw, cl int, routes string) string {
+		return writeFile(t, filepath.Join(dir, name+".conf"), fmt.Sprintf(
+			"server_name: %s\ncluster {\n  name: A\n  listen: \"127.0.0.1:%d\"\n  routes: [%s]\n}\n"+
+				"gateway {\n  name: A\n  listen: \"127.0.0.1:%d\"\n  gateways: [%s]\n}\n", name, cl, routes, gw, gwA(name, b1gw)))
+	}
+	a1 := start(t, "-c", aconf("a1", a1gw, a1cl, ""))
+	a1.waitLog(`Outbound gateway connection to "B"`)
+	b1.waitLog(`Outbound gateway connection to "A"`)
+	a2 := start(t, "-c", aconf("a2", a2gw, a2cl, fmt.Sprintf("\"nats-route://127.0.0.1:%d\"", a1cl)))
+	a2.waitLog("Route connection created")
+	a2.waitLog(`Outbound gateway connection to "B"`)
+	na2, nb1 := a2.connect(), b1.connect()
+	subB, err := nb1.SubscribeSync("a2.to.b")
+	require.NoError(t, err)
+	require.NoError(t, nb1.Flush())
+	require.Equal(t, "x", string(crosses(t, na2, subB, "a2.to.b", []byte("x")).Data))
+}
+
+// gwA is the gateways list of an A server: a1 knows B, a2 nothing.
+func gwA(name string, b1gw int) string {
+	if name != "a1" {
+		return ""
+	}
+	return fmt.Sprintf(`{ name: B, url: "nats://127.0.0.1:%d" }`, b1gw)
+}

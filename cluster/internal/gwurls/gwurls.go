@@ -29,6 +29,7 @@ type entry struct {
 	onRemote map[int]func()
 	onAnn    map[int]func(name string, urls []string)
 	onLearn  map[int]func(name string, urls []string)
+	known    func() map[string][]string
 }
 
 var (
@@ -54,7 +55,7 @@ func get(s *server.Server) *entry {
 // drop removes s's entry once it holds nothing. mu is held.
 func drop(s *server.Server, e *entry) {
 	if e.local == "" && len(e.remote) == 0 && len(e.onLocal) == 0 && len(e.onRemote) == 0 &&
-		len(e.onAnn) == 0 && len(e.onLearn) == 0 {
+		len(e.onAnn) == 0 && len(e.onLearn) == 0 && e.known == nil {
 		delete(entries, s)
 	}
 }
@@ -152,6 +153,31 @@ func fire(s *server.Server, name string, urls []string, ann bool) {
 	for _, f := range fns {
 		f(name, slices.Clone(urls))
 	}
+}
+
+// SetKnown sets the function that lists the remote clusters s's gateway
+// is connected to, with their gateway URLs (nil: none); the route module
+// sends them to a new peer, as upstream does.
+func SetKnown(s *server.Server, f func() map[string][]string) {
+	mu.Lock()
+	defer mu.Unlock()
+	e := get(s)
+	e.known = f
+	drop(s, e)
+}
+
+// Known lists the remote clusters s's gateway is connected to, by name.
+func Known(s *server.Server) map[string][]string {
+	mu.Lock()
+	var f func() map[string][]string
+	if e := entries[s]; e != nil {
+		f = e.known
+	}
+	mu.Unlock()
+	if f == nil {
+		return nil
+	}
+	return f()
 }
 
 // WatchLocal runs f whenever s's own URL changes.

@@ -30,6 +30,10 @@ func TestGatewayURLsWatchAndNoLeak(t *testing.T) {
 	require.Equal(t, []string{"127.0.0.1:7223"}, Remote(s))
 	ClearLocal(s, "127.0.0.1:9999") // another's: kept
 	require.Equal(t, "127.0.0.1:7222", Local(s))
+	require.Nil(t, Known(s))
+	SetKnown(s, func() map[string][]string { return map[string][]string{"B": {"127.0.0.1:8222"}} })
+	require.Equal(t, map[string][]string{"B": {"127.0.0.1:8222"}}, Known(s))
+	SetKnown(s, nil)
 	stopL()
 	stopL()
 	stopR()
