@@ -169,6 +169,7 @@ type routeInfo struct {
 	GatewayURL   string   `json:"gateway_url,omitempty"`
 	Gateway      string   `json:"gateway,omitempty"`
 	GatewayURLs  []string `json:"gateway_urls,omitempty"`
+	GatewayCmd   byte     `json:"gateway_cmd,omitempty"`
 	Cluster      string   `json:"cluster,omitempty"`
 	Dynamic      bool     `json:"cluster_dynamic,omitempty"`
 	LameDuck     bool     `json:"ldm,omitempty"`
@@ -831,6 +832,10 @@ func (c *Cluster) updateGatewayURLs() {
 	gwurls.SetRemote(c.s, urls)
 }
 
+// gatewayCmdGossip is upstream's gateway_cmd of a route INFO that names
+// a remote gateway cluster.
+const gatewayCmdGossip = 1
+
 // announceGateway sends every peer an INFO naming remote cluster name
 // and its gateway URLs, as upstream forwards a new gateway to its
 // cluster.
@@ -843,7 +848,7 @@ func (c *Cluster) announceGateway(name string, urls []string) {
 		}
 	}
 	c.mu.Unlock()
-	b, _ := json.Marshal(&routeInfo{ID: c.id, Gateway: name, GatewayURLs: urls})
+	b, _ := json.Marshal(&routeInfo{ID: c.id, Gateway: name, GatewayURLs: urls, GatewayCmd: gatewayCmdGossip})
 	proto := protocol.AppendInfo(nil, b)
 	for _, r := range conns {
 		_ = r.link.Write(proto)
@@ -860,7 +865,7 @@ func (c *Cluster) sendKnownGateways(r *route) {
 	}
 	sort.Strings(names)
 	for _, n := range names {
-		b, _ := json.Marshal(&routeInfo{ID: c.id, Gateway: n, GatewayURLs: known[n]})
+		b, _ := json.Marshal(&routeInfo{ID: c.id, Gateway: n, GatewayURLs: known[n], GatewayCmd: gatewayCmdGossip})
 		_ = r.link.Write(protocol.AppendInfo(nil, b))
 	}
 }

@@ -823,7 +823,12 @@ func (r *route) processInfo(arg []byte) error {
 	c.mu.Lock()
 	if r.infoReceived && info.Gateway != "" {
 		// A remote cluster the peer learned: the gateway dials it.
+		id := r.remoteID
 		c.mu.Unlock()
+		if info.GatewayCmd != gatewayCmdGossip {
+			c.log.Error(fmt.Sprintf("Unknown command %d from server %v", info.GatewayCmd, id))
+			return nil
+		}
 		gwurls.Learned(c.s, info.Gateway, info.GatewayURLs)
 		return nil
 	}

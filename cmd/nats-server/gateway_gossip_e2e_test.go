@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"path/filepath"
 	"testing"
@@ -87,4 +88,39 @@ func gwA(name string, b1gw int) string {
 		return ""
 	}
 	return fmt.Sprintf(`{ name: B, url: "nats://127.0.0.1:%d" }`, b1gw)
+}
+
+// TestGatewayGossipWithUpstreamInCluster: cluster A is natsd a1 and
+// upstream a2 (routed), cluster B is natsd b1 configured with a1 only.
+// Upstream a2 learns B from a1's route INFO (gateway, gateway_urls) and
+// connects to b1: b1 has inbound connections from both A servers.
+func TestGatewayGossipWithUpstreamInCluster(t *testing.T) {
+	bin := servertest.UpstreamBinary(t)
+	ports := servertest.FreePorts(t, 6)
+	a1gw, a1cl, a2gw, a2cl, a2cli, b1gw := ports[0], ports[1], ports[2], ports[3], ports[4], ports[5]
+	dir := t.TempDir()
+	a1 := start(t, "-c", writeFile(t, filepath.Join(dir, "a1.conf"), fmt.Sprintf(
+		"server_name: a1\ncluster {\n  name: A\n  listen: \"127.0.0.1:%d\"\n  routes: [\"nats-route://127.0.0.1:%d\"]\n}\n"+
+			"gateway {\n  name: A\n  listen: \"127.0.0.1:%d\"\n}\n", a1cl, a2cl, a1gw)))
+	servertest.StartProcess(t, bin, "-c", writeFile(t, filepath.Join(dir, "a2.conf"), fmt.Sprintf(
+		"server_name: a2\nlisten: \"127.0.0.1:%d\"\ncluster {\n  name: A\n  listen: \"127.0.0.1:%d\"\n  routes: [\"nats-route://127.0.0.1:%d\"]\n}\n"+
+			"gateway {\n  name: A\n  listen: \"127.0.0.1:%d\"\n}\n", a2cli, a2cl, a1cl, a2gw)))
+	a1.waitLog("Route connection created")
+	b1 := start(t, "-m", "-1", "-c", writeFile(t, filepath.Join(dir, "b1.conf"), fmt.Sprintf(
+		"server_name: b1\ngateway {\n  name: B\n  listen: \"127.0.0.1:%d\"\n  gateways: [ { name: A, url: \"nats://127.0.0.1:%d\" } ]\n}\n",
+		b1gw, a1gw)))
+	b1.waitLog(`Outbound gateway connection to "A"`)
+	var z struct {
+		Inbound map[string][]json.RawMessage `json:"inbound_gateways"`
+	}
+	eventually(t, "inbound connections to b1 from a1 and upstream a2", func() bool {
+		getJSON(t, b1.monitorURL()+"/gatewayz", &z)
+		return len(z.Inbound["A"]) == 2
+	})
+	up := servertest.ConnectWhenReady(t, fmt.Sprintf("nats://127.0.0.1:%d", a2cli))
+	nb1 := b1.connect()
+	sub, err := nb1.SubscribeSync("up.to.b")
+	require.NoError(t, err)
+	require.NoError(t, nb1.Flush())
+	require.Equal(t, "u", string(crosses(t, up, sub, "up.to.b", []byte("u")).Data))
 }
