@@ -124,3 +124,30 @@ func TestGatewayGossipWithUpstreamInCluster(t *testing.T) {
 	require.NoError(t, nb1.Flush())
 	require.Equal(t, "u", string(crosses(t, up, sub, "up.to.b", []byte("u")).Data))
 }
+
+// TestGatewayGossipFromUpstreamInCluster: cluster A is upstream a1 and
+// natsd a2 (routed), cluster B is natsd b1 configured with a1 only: a2
+// learns B from upstream's route INFO and connects to it.
+func TestGatewayGossipFromUpstreamInCluster(t *testing.T) {
+	bin := servertest.UpstreamBinary(t)
+	ports := servertest.FreePorts(t, 6)
+	a1gw, a1cl, a2gw, a2cl, a1cli, b1gw := ports[0], ports[1], ports[2], ports[3], ports[4], ports[5]
+	dir := t.TempDir()
+	servertest.StartProcess(t, bin, "-c", writeFile(t, filepath.Join(dir, "a1.conf"), fmt.Sprintf(
+		"server_name: a1\nlisten: \"127.0.0.1:%d\"\ncluster {\n  name: A\n  listen: \"127.0.0.1:%d\"\n  routes: [\"nats-route://127.0.0.1:%d\"]\n}\n"+
+			"gateway {\n  name: A\n  listen: \"127.0.0.1:%d\"\n}\n", a1cli, a1cl, a2cl, a1gw)))
+	a2 := start(t, "-c", writeFile(t, filepath.Join(dir, "a2.conf"), fmt.Sprintf(
+		"server_name: a2\ncluster {\n  name: A\n  listen: \"127.0.0.1:%d\"\n  routes: [\"nats-route://127.0.0.1:%d\"]\n}\n"+
+			"gateway {\n  name: A\n  listen: \"127.0.0.1:%d\"\n}\n", a2cl, a1cl, a2gw)))
+	a2.waitLog("Route connection created")
+	b1 := start(t, "-c", writeFile(t, filepath.Join(dir, "b1.conf"), fmt.Sprintf(
+		"server_name: b1\ngateway {\n  name: B\n  listen: \"127.0.0.1:%d\"\n  gateways: [ { name: A, url: \"nats://127.0.0.1:%d\" } ]\n}\n",
+		b1gw, a1gw)))
+	b1.waitLog(`Outbound gateway connection to "A"`)
+	a2.waitLog(`Outbound gateway connection to "B"`)
+	na2, nb1 := a2.connect(), b1.connect()
+	sub, err := nb1.SubscribeSync("a2.to.b")
+	require.NoError(t, err)
+	require.NoError(t, nb1.Flush())
+	require.Equal(t, "x", string(crosses(t, na2, sub, "a2.to.b", []byte("x")).Data))
+}
