@@ -502,7 +502,12 @@ func (c *conn) processInfo(arg []byte) error {
 		}
 		switch info.GatewayCmd {
 		case gatewayCmdGossip:
-			gw.addRemote(info.Gateway, remoteURLs(&info), true, nil)
+			if urls := remoteURLs(&info); gw.addRemote(info.Gateway, urls, true, nil) {
+				gw.announce(info.Gateway, urls)
+			}
+		case 0:
+			// The remote's cluster grew: its gateway_urls changed.
+			gw.addRemote(c.r.name, remoteURLs(&info), true, nil)
 		case gatewayCmdAllSubsStart, gatewayCmdAllSubsComplete:
 			return c.switchMode(&info)
 		}
@@ -634,7 +639,9 @@ func (c *conn) registerInbound(info *gwInfo) {
 	for _, p := range gw.gossipProtos(c.remoteName) {
 		_ = c.link.Write(p)
 	}
-	gw.addRemote(c.remoteName, remoteURLs(info), true, nil)
+	if urls := remoteURLs(info); gw.addRemote(c.remoteName, urls, true, nil) {
+		gw.announce(c.remoteName, urls)
+	}
 	if !gw.optimistic.Load() {
 		// As upstream 2.9+ (gateway_iom in our INFO): every account
 		// is interest-only with the remote from the start.

@@ -63,7 +63,13 @@
 // the interest in the original subject. One for another cluster is
 // dropped, as upstream does.
 //
-// Not yet: gateway URLs passed over routes.
+// Inside a cluster, gateways gossip over routes as upstream's do
+// (cluster/internal/gwurls): each server's gateway URL goes to its route
+// peers (route INFO gateway_url) and joins their INFO gateway_urls, sent
+// again to the inbound connections when it changes, so a remote cluster
+// that knows one server learns all (and fails over to them); a remote
+// cluster a server learns from a connection is announced to its route
+// peers (route INFO gateway, gateway_urls), which dial it too.
 //
 // # Monitoring
 //

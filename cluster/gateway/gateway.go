@@ -83,6 +83,8 @@ type Gateway struct {
 	closed  bool
 
 	unlisten func()
+	// unroutes ends the gossip with the route module (gossip.go).
+	unroutes func()
 	// imu guards the local queue interest counts and the inbound
 	// connections that are told of it.
 	imu     sync.Mutex
@@ -237,6 +239,7 @@ func Start(s *server.Server, o *Options) (*Gateway, error) {
 	}
 	gw.unlisten = s.AddInterestListener(server.InterestFunc(gw.interestChanged))
 	gw.register()
+	gw.unroutes = gw.watchRoutes()
 	gw.g.Go(func() { _ = gw.g.Serve(ln, gw.accepted) })
 	for _, rg := range o.Gateways {
 		if rg.Name == o.Name {
@@ -289,6 +292,7 @@ func (gw *Gateway) Shutdown(ctx context.Context) error {
 	}
 	gw.mu.Unlock()
 	gw.unlisten()
+	gw.unroutes()
 	gw.unregister()
 	gw.stopReplies()
 	gw.g.Close()
@@ -342,24 +346,26 @@ func (gw *Gateway) InboundGateways() []string {
 
 // addRemote records a remote cluster (configured, or learned from an
 // INFO: implicit) and starts dialing it unless a dial or a connection is
-// under way. Known remotes get the new URLs added.
-func (gw *Gateway) addRemote(name string, urls []*url.URL, implicit bool, tc *tls.Config) {
+// under way. Known remotes get the new URLs added. It reports whether
+// the remote is new.
+func (gw *Gateway) addRemote(name string, urls []*url.URL, implicit bool, tc *tls.Config) (added bool) {
 	if name == gw.o.Name || len(urls) == 0 {
-		return
+		return false
 	}
 	gw.mu.Lock()
 	if gw.closed {
 		gw.mu.Unlock()
-		return
+		return false
 	}
 	r := gw.remotes[name]
 	if r == nil {
 		if implicit && gw.o.RejectUnknown {
 			gw.mu.Unlock()
-			return
+			return false
 		}
 		r = &remote{name: name, implicit: implicit, tls: tc}
 		gw.remotes[name] = r
+		added = true
 	}
 	for _, u := range urls {
 		if !slices.ContainsFunc(r.urls, func(x *url.URL) bool { return x.Host == u.Host }) {
@@ -378,6 +384,7 @@ func (gw *Gateway) addRemote(name string, urls []*url.URL, implicit bool, tc *tl
 			gw.mu.Unlock()
 		}
 	}
+	return added
 }
 
 // solicit dials r until a connection is created (then runs it), the

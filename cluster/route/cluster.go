@@ -3,6 +3,7 @@ package route
 import (
 	"context"
 	"crypto/rand"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"hash/fnv"
@@ -17,6 +18,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"natsd.dev/cluster/internal/gwurls"
 	"natsd.dev/cluster/internal/leafurls"
 	"natsd.dev/cluster/internal/linknet"
 	"natsd.dev/protocol"
@@ -57,6 +59,8 @@ type Cluster struct {
 	s *server.Server
 	// unwatchLeaf ends the watch of this server's leaf node URL.
 	unwatchLeaf func()
+	// unwatchGw ends the watches of the gateway module (gwurls).
+	unwatchGw func()
 	// opt are the options in force: Start's, normalized, then each
 	// Reload's. Readers load them once per use; Reload swaps the pointer
 	// and never changes what it pointed to.
@@ -160,6 +164,12 @@ type routeInfo struct {
 	ConnectURLs  []string `json:"connect_urls,omitempty"`
 	WSConnectURL []string `json:"ws_connect_urls,omitempty"`
 	LeafNodeURLs []string `json:"leafnode_urls,omitempty"`
+	// GatewayURL is the server's gateway URL; Gateway and GatewayURLs
+	// announce a remote cluster a peer learned (upstream's names).
+	GatewayURL   string   `json:"gateway_url,omitempty"`
+	Gateway      string   `json:"gateway,omitempty"`
+	GatewayURLs  []string `json:"gateway_urls,omitempty"`
+	GatewayCmd   byte     `json:"gateway_cmd,omitempty"`
 	Cluster      string   `json:"cluster,omitempty"`
 	Dynamic      bool     `json:"cluster_dynamic,omitempty"`
 	LameDuck     bool     `json:"ldm,omitempty"`
@@ -773,6 +783,7 @@ func (c *Cluster) sendAllInterest(r *route) {
 // the leaf node module their leaf node URLs.
 func (c *Cluster) updateConnectURLs() {
 	c.updateLeafURLs()
+	c.updateGatewayURLs()
 	if c.opts().NoAdvertise {
 		return
 	}
@@ -796,6 +807,67 @@ func (c *Cluster) updateConnectURLs() {
 	}
 	c.mu.Unlock()
 	c.s.SetRemoteConnectURLs(urls)
+}
+
+// updateGatewayURLs sets the gateway URLs of every peer (their INFO
+// gateway_url), which the gateway module lists in its INFO gateway_urls.
+func (c *Cluster) updateGatewayURLs() {
+	c.mu.Lock()
+	var urls []string
+	ids := make([]string, 0, len(c.routes))
+	for id := range c.routes {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	for _, id := range ids {
+		f := c.routes[id].any()
+		if f == nil || f.gwURL == "" {
+			continue
+		}
+		if !slices.Contains(urls, f.gwURL) {
+			urls = append(urls, f.gwURL)
+		}
+	}
+	c.mu.Unlock()
+	gwurls.SetRemote(c.s, urls)
+}
+
+// gatewayCmdGossip is upstream's gateway_cmd of a route INFO that names
+// a remote gateway cluster.
+const gatewayCmdGossip = 1
+
+// announceGateway sends every peer an INFO naming remote cluster name
+// and its gateway URLs, as upstream forwards a new gateway to its
+// cluster.
+func (c *Cluster) announceGateway(name string, urls []string) {
+	c.mu.Lock()
+	var conns []*route
+	for _, p := range c.routes {
+		if r := p.any(); r != nil {
+			conns = append(conns, r)
+		}
+	}
+	c.mu.Unlock()
+	b, _ := json.Marshal(&routeInfo{ID: c.id, Gateway: name, GatewayURLs: urls, GatewayCmd: gatewayCmdGossip})
+	proto := protocol.AppendInfo(nil, b)
+	for _, r := range conns {
+		_ = r.link.Write(proto)
+	}
+}
+
+// sendKnownGateways sends route r an INFO for every remote cluster this
+// server's gateway is connected to, as upstream tells a new route.
+func (c *Cluster) sendKnownGateways(r *route) {
+	known := gwurls.Known(c.s)
+	names := make([]string, 0, len(known))
+	for n := range known {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		b, _ := json.Marshal(&routeInfo{ID: c.id, Gateway: n, GatewayURLs: known[n], GatewayCmd: gatewayCmdGossip})
+		_ = r.link.Write(protocol.AppendInfo(nil, b))
+	}
 }
 
 // updateLeafURLs sets the leaf node URLs of every peer (their INFO
@@ -961,12 +1033,19 @@ func (c *Cluster) register() {
 	// This server's leaf node URL goes to every peer when it is known
 	// (the leaf nodes start after the cluster) or changes.
 	c.unwatchLeaf = leafurls.WatchLocal(c.s, c.sendInfoToAll)
+	// Likewise its gateway URL, and the remote clusters the gateway
+	// learns go to every peer (upstream's gateway gossip over routes).
+	stopL := gwurls.WatchLocal(c.s, c.sendInfoToAll)
+	stopA := gwurls.WatchAnnounce(c.s, c.announceGateway)
+	c.unwatchGw = func() { stopL(); stopA() }
 }
 
 func (c *Cluster) unregister() {
 	c.unlameDuck()
 	c.unwatchLeaf()
 	leafurls.SetRemote(c.s, nil)
+	c.unwatchGw()
+	gwurls.SetRemote(c.s, nil)
 	c.s.RegisterProvider(server.KindRoutez, nil)
 	c.s.RegisterVarz(varzSection, nil)
 }

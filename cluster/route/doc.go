@@ -87,7 +87,7 @@
 //	LS+ <origin> <account> <subject> [<queue> <weight>]
 //	LS- <account> <subject> [<queue>]
 //	LMSG <origin> <account> <subject> [same] <header size> <total size>
-//	PING, PONG, INFO (gossip of a new server, connect_urls and leafnode_urls updates), -ERR
+//	PING, PONG, INFO (gossip of a new server, connect_urls, leafnode_urls and gateway_url updates, a remote gateway cluster learned: gateway, gateway_urls), -ERR
 //
 // # Permissions
 //

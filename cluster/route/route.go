@@ -20,6 +20,7 @@ import (
 	"sync"
 	"time"
 
+	"natsd.dev/cluster/internal/gwurls"
 	"natsd.dev/cluster/internal/leafurls"
 	"natsd.dev/protocol"
 	"natsd.dev/server"
@@ -70,6 +71,7 @@ type route struct {
 	remoteName   string
 	connectURLs  []string
 	leafURLs     []string // the peer's INFO leafnode_urls
+	gwURL        string   // the peer's INFO gateway_url
 	routeURL     string
 	rtt          time.Duration
 	// reconnectURL is dialed again when the route closes: the URL of a
@@ -402,6 +404,7 @@ func (c *Cluster) infoProtoIdx(remote *routeInfo, compression string, poolIdx in
 			info.ConnectURLs = c.s.ClientConnectURLs()
 		}
 		info.LeafNodeURLs = leafurls.Local(c.s)
+		info.GatewayURL = gwurls.Local(c.s)
 		info.PoolSize, info.PoolIdx, info.RouteAccount = c.poolSize, poolIdx, account
 		info.Compression = compression
 		if compression == CompressionNotSupported {
@@ -818,6 +821,17 @@ func (r *route) processInfo(arg []byte) error {
 		return &routeError{text: errTextUnknownProtocol, reason: server.LinkProtocolViolation}
 	}
 	c.mu.Lock()
+	if r.infoReceived && info.Gateway != "" {
+		// A remote cluster the peer learned: the gateway dials it.
+		id := r.remoteID
+		c.mu.Unlock()
+		if info.GatewayCmd != gatewayCmdGossip {
+			c.log.Error(fmt.Sprintf("Unknown command %d from server %v", info.GatewayCmd, id))
+			return nil
+		}
+		gwurls.Learned(c.s, info.Gateway, info.GatewayURLs)
+		return nil
+	}
 	if r.infoReceived {
 		id := r.remoteID
 		if info.ID != id {
@@ -833,6 +847,9 @@ func (r *route) processInfo(arg []byte) error {
 			}
 			if info.LeafNodeURLs != nil {
 				r.leafURLs = info.LeafNodeURLs
+			}
+			if info.GatewayURL != "" {
+				r.gwURL = info.GatewayURL
 			}
 		}
 		registered := r.registered
@@ -874,6 +891,7 @@ func (r *route) processInfo(arg []byte) error {
 	r.link.SetRemoteName(info.Name)
 	r.connectURLs = info.ConnectURLs
 	r.leafURLs = info.LeafNodeURLs
+	r.gwURL = info.GatewayURL
 	r.routeURL = info.IP
 	if !r.solicited && info.RouteAccount != "" {
 		if !c.pinned[info.RouteAccount] {
@@ -998,6 +1016,7 @@ func (r *route) processInfo(arg []byte) error {
 	if !first {
 		return nil
 	}
+	c.sendKnownGateways(r)
 	if gossip && len(others) > 0 {
 		fwd := info
 		fwd.PoolIdx, fwd.Compression, fwd.RouteAccount = 0, "", ""
