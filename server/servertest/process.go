@@ -1,9 +1,13 @@
 package servertest
 
 import (
+	"math/rand/v2"
 	"net"
 	"os"
 	"os/exec"
+	"strconv"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -26,20 +30,60 @@ func UpstreamBinary(tb testing.TB) string {
 }
 
 // FreePorts returns n distinct loopback ports that were free a moment
-// ago, for programs whose flags take no -1 (another process may take one
-// before the program binds it; the tests accept that small risk).
+// ago, for programs whose flags take no -1. The ports lie below the
+// kernel's ephemeral range, so a port -1 listener or an outgoing
+// connection of another server cannot be handed the same port before the
+// program binds it, and no port is returned twice in one test binary.
+// Another test binary may still take one in between; the tests accept
+// that small risk.
 func FreePorts(tb testing.TB, n int) []int {
 	tb.Helper()
+	portsMu.Lock()
+	defer portsMu.Unlock()
+	lo, hi := fixedPortRange()
 	ports := make([]int, 0, n)
-	for range n {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			tb.Fatalf("servertest: free port: %v", err)
+	for tries := 0; len(ports) < n; tries++ {
+		if tries == 10000 {
+			tb.Fatalf("servertest: no free port in [%d, %d)", lo, hi)
 		}
-		defer ln.Close()
-		ports = append(ports, ln.Addr().(*net.TCPAddr).Port)
+		p := lo + rand.IntN(hi-lo)
+		if portsUsed[p] {
+			continue
+		}
+		ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(p)))
+		if err != nil {
+			continue
+		}
+		ln.Close()
+		portsUsed[p] = true
+		ports = append(ports, p)
 	}
 	return ports
+}
+
+var (
+	portsMu   sync.Mutex
+	portsUsed = map[int]bool{}
+)
+
+// fixedPortRange is the range FreePorts draws from: the ports between
+// 10000 and the start of the kernel's ephemeral range, or above its end
+// when that leaves too few.
+func fixedPortRange() (lo, hi int) {
+	ephLo, ephHi := 32768, 60999
+	if b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range"); err == nil {
+		if f := strings.Fields(string(b)); len(f) == 2 {
+			l, err1 := strconv.Atoi(f[0])
+			h, err2 := strconv.Atoi(f[1])
+			if err1 == nil && err2 == nil && l <= h {
+				ephLo, ephHi = l, h
+			}
+		}
+	}
+	if ephLo-10000 >= 2000 {
+		return 10000, ephLo
+	}
+	return ephHi + 1, 65536
 }
 
 // StartProcess runs bin with args until the test ends, then kills it and
