@@ -1,0 +1,78 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"natsd.dev/server/servertest"
+)
+
+// TestGatewayReloadTLS: SIGHUP gives a gateway a new certificate and CA
+// (the built binary, and upstream's when NATSD_UPSTREAM_SERVER is set):
+// a cluster that trusts only the new CA is refused before and connects
+// after, while the established gateways keep carrying messages.
+func TestGatewayReloadTLS(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts three servers")
+	}
+	t.Run("natsd", func(t *testing.T) { gatewayReloadTLSScenario(t, binary, true) })
+	if up := os.Getenv(servertest.UpstreamEnv); up != "" {
+		t.Run("upstream", func(t *testing.T) { gatewayReloadTLSScenario(t, up, false) })
+	}
+}
+
+func gatewayReloadTLSScenario(t *testing.T, bin string, natsd bool) {
+	dir := t.TempDir()
+	pki1, pki2 := servertest.NewPKI(t), servertest.NewPKI(t)
+	f1, f2 := pki1.Files(), pki2.Files()
+	ca1, err := os.ReadFile(f1.CA)
+	require.NoError(t, err)
+	ca2, err := os.ReadFile(f2.CA)
+	require.NoError(t, err)
+	both := writeFile(t, filepath.Join(dir, "both.pem"), string(ca1)+string(ca2))
+	ports := servertest.FreePorts(t, 3)
+	conf := func(name string, port int, f servertest.Files, ca string, remote string, remotePort int) string {
+		return fmt.Sprintf(`server_name: %s
+gateway {
+  name: %s
+  listen: "127.0.0.1:%d"
+  tls { cert_file: %q, key_file: %q, ca_file: %q, verify: true, timeout: 2 }
+  gateways: [ { name: %s, urls: ["nats://127.0.0.1:%d"] } ]
+}
+`, strings.ToLower(name)+"1", name, port, f.Cert, f.Key, ca, remote, remotePort)
+	}
+	bConf := writeFile(t, filepath.Join(dir, "b.conf"), conf("B", ports[1], f1, f1.CA, "A", ports[0]))
+	b := startBinary(t, bin, "-c", bConf)
+	a := startBinary(t, bin, "-c", writeFile(t, filepath.Join(dir, "a.conf"), conf("A", ports[0], f1, f1.CA, "B", ports[1])))
+	a.waitLog(`Outbound gateway connection to "B"`)
+	b.waitLog(`Outbound gateway connection to "A"`)
+
+	// C trusts only the second CA: B's certificate is refused.
+	c := startBinary(t, bin, "-c", writeFile(t, filepath.Join(dir, "c.conf"), conf("C", ports[2], f2, f2.CA, "B", ports[1])))
+	c.waitLog("TLS gateway handshake error")
+
+	// B's new certificate comes from the second CA; B trusts both.
+	writeFile(t, bConf, conf("B", ports[1], f2, both, "A", ports[0]))
+	b.signal(syscall.SIGHUP)
+	if natsd {
+		b.waitLog("Reloaded: gateway tls")
+	}
+	b.waitLog("Reloaded server configuration")
+	c.waitLog(`Outbound gateway connection to "B"`)
+	b.waitLog(`Outbound gateway connection to "C"`)
+
+	// The established A-B gateways still carry messages (the new
+	// subscription's interest crosses them too).
+	nb, na := b.connect(), a.connect()
+	sub, err := nb.SubscribeSync("tls.reload")
+	require.NoError(t, err)
+	require.NoError(t, nb.Flush())
+	servertest.PublishUntil(t, na, "tls.reload", []byte("x"), sub)
+	require.Equal(t, 1, strings.Count(a.log.String(), `Outbound gateway connection to "B"`), "A's gateway to B was recreated")
+}
