@@ -6,6 +6,8 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+
+	"natsd.dev/server"
 )
 
 // ErrReloadUnsupported is wrapped by the errors of CheckReload and Reload
@@ -30,11 +32,12 @@ var upstreamField = map[string]string{"Reconnect": "ReconnectInterval"}
 
 // CheckReload reports whether a reload can turn the leafnodes {} block a
 // into b (nil stands for no block): the remotes may change (added,
-// removed, disabled, enabled) and the listener's tls {} block may change
-// its content; any other field is refused as upstream refuses it, with
-// an error wrapping ErrReloadUnsupported that names the field
-// (config reload not supported for LeafNode: field "Password": old=...,
-// new=...). Upstream refuses changes to the authorization too.
+// removed, disabled, enabled), the listener's tls {} block may change
+// its content, and the authorization its user, password, token, account
+// and users, as long as there is one before and after (upstream refuses
+// these); any other field is refused as upstream refuses it, with an
+// error wrapping ErrReloadUnsupported that names the field (config
+// reload not supported for LeafNode: field "Host": old=..., new=...).
 func CheckReload(a, b *Options) error {
 	var za, zb Options
 	if a != nil {
@@ -58,6 +61,16 @@ func CheckReload(a, b *Options) error {
 	}
 	if (za.TLSConfig == nil) != (zb.TLSConfig == nil) {
 		return &reloadError{field: "TLSConfig", old: za.TLSConfig != nil, new: zb.TLSConfig != nil}
+	}
+	// The authorization's users and secrets reload (beyond upstream,
+	// which refuses them) while an authorization stays in force; turning
+	// it on or off changes how leaf nodes log in, and is refused.
+	if authOf(&za).on() && authOf(&zb).on() {
+		if err := checkAuthUsers(&zb); err != nil {
+			return err
+		}
+		za.Username, za.Password, za.Token, za.Account, za.Users = "", "", "", "", nil
+		zb.Username, zb.Password, zb.Token, zb.Account, zb.Users = "", "", "", "", nil
 	}
 	va, vb := reflect.ValueOf(za), reflect.ValueOf(zb)
 	t := va.Type()
@@ -226,6 +239,9 @@ func (lf *Leaf) Reload(o *Options) ([]RemoteChange, error) {
 	if err := lf.validateRemotes(o.Remotes); err != nil {
 		return nil, err
 	}
+	if err := lf.validateAuthAccounts(o); err != nil {
+		return nil, err
+	}
 	nu := normalizeRemotes(&lf.o, o.Remotes)
 	for _, r := range nu {
 		if err := normalizeCompressionDefault(&r.Compression); err != nil {
@@ -300,5 +316,81 @@ func (lf *Leaf) Reload(o *Options) ([]RemoteChange, error) {
 	if o.TLSConfig != nil {
 		lf.tlsConfig.Store(o.TLSConfig)
 	}
+	if a := authOf(o); !a.equal(lf.auth.Load()) {
+		lf.auth.Store(a)
+		lf.recheckAuth(a)
+	}
 	return changes, nil
+}
+
+// authConf is the leafnodes { authorization } of a Leaf: one user, a
+// token, or users, each bound to an account.
+type authConf struct {
+	Username, Password, Token, Account string
+	Users                              []User
+}
+
+// authOf is o's authorization, its users sorted by name.
+func authOf(o *Options) *authConf {
+	byName := func(a, b User) int { return strings.Compare(a.Username, b.Username) }
+	return &authConf{Username: o.Username, Password: o.Password, Token: o.Token, Account: o.Account,
+		Users: slices.SortedFunc(slices.Values(o.Users), byName)}
+}
+
+// on reports whether a authenticates leaf nodes itself (rather than
+// the server's users).
+func (a *authConf) on() bool {
+	return a != nil && (a.Username != "" || a.Token != "" || len(a.Users) > 0)
+}
+
+func (a *authConf) equal(b *authConf) bool {
+	return a.Username == b.Username && a.Password == b.Password && a.Token == b.Token &&
+		a.Account == b.Account && slices.Equal(a.Users, b.Users)
+}
+
+// leafCreds are the credentials of an accepted leaf node's CONNECT.
+type leafCreds struct {
+	user, pass, token string
+}
+
+// AuthChanged reports whether a reload from a to b changes the
+// leafnodes { authorization } users or secrets (users compare as a set).
+func AuthChanged(a, b *Options) bool {
+	var za, zb Options
+	if a != nil {
+		za = *a
+	}
+	if b != nil {
+		zb = *b
+	}
+	return !authOf(&za).equal(authOf(&zb))
+}
+
+// recheckAuth checks every accepted leaf node that the authorization
+// authenticated against the new one a: one whose credentials no longer
+// pass, or that the new one binds to another account, gets -ERR
+// 'Authorization Violation' and is closed (Authentication Failure), as
+// a reload does to the clients of a removed user.
+func (lf *Leaf) recheckAuth(a *authConf) {
+	lf.mu.Lock()
+	var conns []*conn
+	for c := range lf.conns {
+		if !c.solicited && c.registered.Load() && c.leafAuth != nil {
+			conns = append(conns, c)
+		}
+	}
+	lf.mu.Unlock()
+	for _, c := range conns {
+		cr := c.leafAuth
+		name, err := c.authorize(a, &leafConnect{User: cr.user, Pass: cr.pass, Token: cr.token}, false)
+		if name == "" {
+			name = server.GlobalAccountName
+		}
+		if err == nil && name == c.account {
+			continue
+		}
+		lf.log.Error(c.prefix + " - authentication error - authorization reloaded")
+		c.sendErr(errTextAuthViolation)
+		c.close(server.LinkAuthViolation)
+	}
 }

@@ -314,6 +314,7 @@ func planLeaf(p *reloadPlan, a, b *leaf.Options) {
 		p.change("leafnodes tls", "")
 		p.leaf = true
 	}
+	planLeafLinks(p, a, b)
 	// The remotes' tls {} blocks apply to their next handshakes, as
 	// upstream gives them to the remotes on every reload, unlogged.
 	if b != nil && slices.ContainsFunc(b.Remotes, func(r *leaf.Remote) bool { return r.TLSConfig != nil }) {

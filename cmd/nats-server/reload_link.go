@@ -1,6 +1,19 @@
 package main
 
-import "natsd.dev/cluster/gateway"
+import (
+	"natsd.dev/cluster/gateway"
+	"natsd.dev/cluster/leaf"
+)
+
+// planLeafLinks adds to planLeaf what natsd reloads beyond upstream in
+// the leafnodes {} block (leaf.CheckReload let it through): the
+// authorization's users and secrets.
+func planLeafLinks(p *reloadPlan, a, b *leaf.Options) {
+	if a != nil && b != nil && leaf.AuthChanged(a, b) {
+		p.change("leafnodes authorization", "")
+		p.leaf = true
+	}
+}
 
 // The reload of the gateway {} block: planGateway says what a reload
 // changes or refuses (gateway.CheckReload), reloadGateway applies it to

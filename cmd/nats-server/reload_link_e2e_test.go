@@ -8,6 +8,7 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/nats-io/nats.go"
 	"github.com/stretchr/testify/require"
 
 	"natsd.dev/server/servertest"
@@ -75,4 +76,46 @@ gateway {
 	require.NoError(t, nb.Flush())
 	servertest.PublishUntil(t, na, "tls.reload", []byte("x"), sub)
 	require.Equal(t, 1, strings.Count(a.log.String(), `Outbound gateway connection to "B"`), "A's gateway to B was recreated")
+}
+
+// TestLeafReloadUsers: SIGHUP applies a new list of leafnodes {
+// authorization { users } } (natsd only: upstream refuses the change): a
+// leaf node of a user removed is closed with 'Authorization Violation'
+// and stays out, one of a user kept stays, one of a user added connects.
+func TestLeafReloadUsers(t *testing.T) {
+	dir := t.TempDir()
+	users := func(list string) string {
+		return "accounts { B { users: [{user: cb, password: x}] } }\nleafnodes { listen: \"127.0.0.1:-1\", authorization { users: [" + list + "] } }\n"
+	}
+	hubConf := writeFile(t, filepath.Join(dir, "hub.conf"), users(`{user: a, password: pa}, {user: b, password: pb, account: B}`))
+	hub := start(t, "-c", hubConf)
+	addr := hub.leafAddr()
+	edge := func(user, pass string) *proc {
+		conf := fmt.Sprintf("leafnodes { reconnect: \"100ms\", remotes: [ { url: \"nats-leaf://%s:%s@%s\" } ] }\n", user, pass, addr)
+		return start(t, "-c", writeFile(t, filepath.Join(dir, user+".conf"), conf))
+	}
+	ea, eb := edge("a", "pa"), edge("b", "pb")
+	ea.waitLog("Leafnode connection created")
+	eb.waitLog("Leafnode connection created")
+	ec := edge("c", "pc")
+	hub.waitLog(`authentication error - User "c"`)
+
+	writeFile(t, hubConf, users(`{user: c, password: pc, account: B}, {user: a, password: pa}`))
+	hub.signal(syscall.SIGHUP)
+	hub.waitLog("Reloaded: leafnodes authorization")
+	hub.waitLog("authentication error - authorization reloaded")
+	eb.waitLog("Authorization Violation")
+	ec.waitLog("Leafnode connection created")
+	// b stays out; a's connection was never closed; c's leaf node is
+	// bound to B: a message from the hub's account B reaches it.
+	eventually(t, "b refused again", func() bool {
+		return strings.Count(hub.log.String(), `authentication error - User "b"`) >= 1
+	})
+	require.Equal(t, 1, strings.Count(ea.log.String(), "Leafnode connection created"))
+	require.NotContains(t, ea.log.String(), "Leafnode connection closed")
+	nc := ec.connect()
+	sub, err := nc.SubscribeSync("to.c")
+	require.NoError(t, err)
+	require.NoError(t, nc.Flush())
+	servertest.PublishUntil(t, hub.connect(nats.UserInfo("cb", "x")), "to.c", []byte("x"), sub)
 }
