@@ -236,7 +236,10 @@ func (lf *Leaf) accepted(nc net.Conn) {
 	conn := net.Conn(nc)
 	tlsConf := lf.tlsConfig.Load()
 	tlsOn := tlsConf != nil && !isWSConn(nc)
-	if tlsOn && lf.o.TLSHandshakeFirst {
+	hsFirst := lf.hsFirst.Load()
+	co := lf.comp.Load()
+	info.Compression = co.Mode
+	if tlsOn && hsFirst {
 		tc, ok := lf.serverHandshake(nc, tlsConf)
 		if !ok {
 			lf.untrackRaw(nc)
@@ -266,11 +269,11 @@ func (lf *Leaf) accepted(nc net.Conn) {
 		conn = tc
 	}
 	c.tlsConn, _ = conn.(*tls.Conn)
-	infoDue := !tlsOn || lf.o.TLSHandshakeFirst
+	infoDue := !tlsOn || hsFirst
 	var pre []byte
-	if hubOffersCompression(nc, &info, lf.o.Compression.Mode) {
+	if hubOffersCompression(nc, &info, co.Mode) {
 		var ok bool
-		if conn, pre, infoDue, ok = c.acceptCompression(nc, conn, &info, !infoDue); !ok {
+		if conn, pre, infoDue, ok = c.acceptCompression(nc, conn, &info, !infoDue, *co); !ok {
 			lf.untrackRaw(nc)
 			return
 		}

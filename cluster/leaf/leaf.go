@@ -86,9 +86,12 @@ type Leaf struct {
 	tlsConfig atomic.Pointer[tls.Config]
 	// reloadMu serializes reloads.
 	reloadMu sync.Mutex
-	// auth is the leafnodes { authorization } in force (a reload swaps
-	// it).
-	auth atomic.Pointer[authConf]
+	// auth is the leafnodes { authorization } in force, comp the
+	// listener's compression and hsFirst its tls { handshake_first } (a
+	// reload swaps them).
+	auth    atomic.Pointer[authConf]
+	comp    atomic.Pointer[Compression]
+	hsFirst atomic.Bool
 }
 
 // remote is the running state of one Remote.
@@ -157,6 +160,9 @@ func Start(s *server.Server, o *Options) (*Leaf, error) {
 	}
 	lf.tlsConfig.Store(lf.o.TLSConfig)
 	lf.auth.Store(authOf(&lf.o))
+	comp := lf.o.Compression
+	lf.comp.Store(&comp)
+	lf.hsFirst.Store(lf.o.TLSHandshakeFirst)
 	lf.g = linknet.NewGroup("leafnode", log)
 	lf.info = leafInfo{
 		ID:            s.ID(),

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 
+	"natsd.dev/cluster/internal/s2conn"
 	"natsd.dev/server"
 )
 
@@ -77,7 +78,8 @@ func CheckReload(a, b *Options) error {
 	for i := range t.NumField() {
 		name := t.Field(i).Name
 		switch name {
-		case "Remotes", "TLSConfig", "Dialer":
+		case "Remotes", "TLSConfig", "Dialer", "Compression", "TLSHandshakeFirst":
+			// Compression and TLSHandshakeFirst reload, as upstream's.
 			continue
 		}
 		fa, fb := va.Field(i).Interface(), vb.Field(i).Interface()
@@ -320,7 +322,83 @@ func (lf *Leaf) Reload(o *Options) ([]RemoteChange, error) {
 		lf.auth.Store(a)
 		lf.recheckAuth(a)
 	}
+	lf.hsFirst.Store(o.TLSHandshakeFirst)
+	comp := o.Compression
+	if err := normalizeCompressionDefault(&comp); err == nil && !reflect.DeepEqual(comp, *lf.comp.Load()) {
+		lf.comp.Store(&comp)
+		lf.recompress(comp)
+	}
 	return changes, nil
+}
+
+// BlockChanges lists, for the log, what a reload from a to b changes in
+// the leafnodes {} block itself (CheckReload let it through): "leafnodes
+// authorization" (natsd only), "leafnodes compression = <mode>" and
+// "leafnodes tls handshake_first = <bool>" (as upstream reloads them).
+func BlockChanges(a, b *Options) []string {
+	var za, zb Options
+	if a != nil {
+		za = *a
+	}
+	if b != nil {
+		zb = *b
+	}
+	var out []string
+	if !authOf(&za).equal(authOf(&zb)) {
+		out = append(out, "leafnodes authorization")
+	}
+	ca, cb := za.Compression, zb.Compression
+	ea, eb := normalizeCompressionDefault(&ca), normalizeCompressionDefault(&cb)
+	if ea == nil && eb == nil && !reflect.DeepEqual(ca, cb) {
+		out = append(out, "leafnodes compression = "+cb.Mode)
+	}
+	if za.TLSHandshakeFirst != zb.TLSHandshakeFirst {
+		out = append(out, fmt.Sprintf("leafnodes tls handshake_first = %v", zb.TLSHandshakeFirst))
+	}
+	return out
+}
+
+// recompress applies the listener's new compression co to the accepted
+// connections, as upstream: one that compresses changes its level in
+// place (s2_auto: the level its RTT calls for); one that must negotiate
+// again (it did not compress and co does, or co is off or accept) is
+// closed, and its leaf node dials again.
+func (lf *Leaf) recompress(co Compression) {
+	lf.mu.Lock()
+	var conns []*conn
+	for c := range lf.conns {
+		if !c.solicited && c.registered.Load() {
+			conns = append(conns, c)
+		}
+	}
+	lf.mu.Unlock()
+	for _, c := range conns {
+		c.mu.Lock()
+		cur, rtt := c.compression, c.rtt
+		c.mu.Unlock()
+		if cur == compressionNotSupported {
+			continue // the peer never compresses
+		}
+		compressing := c.s2 != nil && s2conn.Compressed(cur)
+		switch {
+		case !compressing && !needsCompression(co.Mode):
+			continue
+		case !compressing, co.Mode == CompressionOff, co.Mode == CompressionAccept:
+			lf.log.Info(c.prefix + " - Leafnode compression changed to " + co.Mode + ", closing the connection to negotiate it")
+			c.close(server.LinkClientClosed)
+			continue
+		}
+		level := co.Mode
+		if level == CompressionS2Auto {
+			level = s2conn.AutoLevel(rtt, co.RTTThresholds)
+		}
+		if err := c.s2.SetLevel(level); err != nil {
+			continue // the write error closes the connection
+		}
+		c.mu.Lock()
+		c.compression = level
+		c.mu.Unlock()
+	}
 }
 
 // authConf is the leafnodes { authorization } of a Leaf: one user, a
@@ -351,19 +429,6 @@ func (a *authConf) equal(b *authConf) bool {
 // leafCreds are the credentials of an accepted leaf node's CONNECT.
 type leafCreds struct {
 	user, pass, token string
-}
-
-// AuthChanged reports whether a reload from a to b changes the
-// leafnodes { authorization } users or secrets (users compare as a set).
-func AuthChanged(a, b *Options) bool {
-	var za, zb Options
-	if a != nil {
-		za = *a
-	}
-	if b != nil {
-		zb = *b
-	}
-	return !authOf(&za).equal(authOf(&zb))
 }
 
 // recheckAuth checks every accepted leaf node that the authorization

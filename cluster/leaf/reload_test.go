@@ -3,6 +3,7 @@ package leaf_test
 import (
 	"errors"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -151,4 +152,76 @@ func TestReloadUsers(t *testing.T) {
 	if _, err := hub.Reload(&o); err == nil || !strings.Contains(err.Error(), `cannot find local account "NOPE"`) {
 		t.Errorf("an unknown account: %v", err)
 	}
+}
+
+// A reload of the listener's compression, as upstream: a connection that
+// compresses changes its level in place; turning compression off closes
+// it to negotiate again (it comes back uncompressed), and turning it on
+// again too. The log lines name the keys.
+func TestReloadCompression(t *testing.T) {
+	hs, hub, logs := startHub(t, server.Options{}, leaf.Options{Compression: leaf.Compression{Mode: leaf.CompressionS2Fast}})
+	ls, spoke, _ := startLeaf(t, server.Options{}, remoteTo(hub, nil))
+	_ = spoke
+	compressions := func(want string) {
+		t.Helper()
+		servertest.WaitUntil(t, "the hub's side at "+want, func() bool {
+			got := leaf.Compressions(hub)
+			return len(got) == 1 && got[0] == want
+		})
+	}
+	compressions(leaf.CompressionS2Fast)
+	o := leaf.Options{Host: "127.0.0.1", Port: leaf.RandomPort, Compression: leaf.Compression{Mode: leaf.CompressionS2Best}}
+	if got := leaf.BlockChanges(&leaf.Options{Compression: leaf.Compression{Mode: leaf.CompressionS2Fast}}, &o); !slices.Equal(got, []string{"leafnodes compression = s2_best"}) {
+		t.Errorf("changes %v", got)
+	}
+	if _, err := hub.Reload(&o); err != nil {
+		t.Fatal(err)
+	}
+	compressions(leaf.CompressionS2Best)
+	if strings.Contains(logs.String(), "closing the connection to negotiate it") {
+		t.Error("a level change closed the connection")
+	}
+	checkFlowBothWays(t, hs, ls)
+
+	o.Compression.Mode = leaf.CompressionOff
+	if _, err := hub.Reload(&o); err != nil {
+		t.Fatal(err)
+	}
+	servertest.WaitUntil(t, "closed to negotiate", func() bool {
+		return strings.Count(logs.String(), "closing the connection to negotiate it") == 1
+	})
+	compressions(leaf.CompressionOff)
+	checkFlowBothWays(t, hs, ls)
+
+	o.Compression.Mode = leaf.CompressionS2Better
+	if _, err := hub.Reload(&o); err != nil {
+		t.Fatal(err)
+	}
+	compressions(leaf.CompressionS2Better)
+	if _, err := hub.Reload(&leaf.Options{Host: "127.0.0.1", Port: leaf.RandomPort, Compression: leaf.Compression{Mode: "bogus"}}); err == nil {
+		t.Error("a bad mode accepted")
+	}
+}
+
+// tls { handshake_first } of the listener reloads, as upstream's: the
+// next leaf nodes must handshake first.
+func TestReloadHandshakeFirst(t *testing.T) {
+	pki := servertest.NewPKI(t)
+	_, hub, _ := startHub(t, server.Options{}, leaf.Options{TLSConfig: pki.ServerConfig(false)})
+	first := func() *leaf.Options {
+		lo := remoteTo(hub, nil)
+		lo.Remotes[0].URLs[0].Scheme = "tls"
+		lo.Remotes[0].TLS, lo.Remotes[0].TLSConfig, lo.Remotes[0].TLSHandshakeFirst = true, pki.ClientConfig(), true
+		return &lo
+	}
+	o := leaf.Options{Host: "127.0.0.1", Port: leaf.RandomPort, TLSConfig: pki.ServerConfig(false), TLSHandshakeFirst: true}
+	if got := leaf.BlockChanges(&leaf.Options{TLSConfig: o.TLSConfig}, &o); !slices.Equal(got, []string{"leafnodes tls handshake_first = true"}) {
+		t.Errorf("changes %v", got)
+	}
+	if _, err := hub.Reload(&o); err != nil {
+		t.Fatal(err)
+	}
+	_, spoke, _ := startLeaf(t, server.Options{}, *first())
+	waitConns(t, spoke, 1)
+	waitConns(t, hub, 1)
 }

@@ -5,12 +5,16 @@ import (
 	"natsd.dev/cluster/leaf"
 )
 
-// planLeafLinks adds to planLeaf what natsd reloads beyond upstream in
-// the leafnodes {} block (leaf.CheckReload let it through): the
-// authorization's users and secrets.
+// planLeafLinks adds to planLeaf the keys of the leafnodes {} block
+// itself that reload (leaf.CheckReload let them through): compression
+// and tls { handshake_first }, as upstream, and the authorization's
+// users and secrets, beyond upstream.
 func planLeafLinks(p *reloadPlan, a, b *leaf.Options) {
-	if a != nil && b != nil && leaf.AuthChanged(a, b) {
-		p.change("leafnodes authorization", "")
+	if a == nil || b == nil {
+		return
+	}
+	for _, key := range leaf.BlockChanges(a, b) {
+		p.change(key, "")
 		p.leaf = true
 	}
 }
