@@ -119,3 +119,49 @@ func TestLeafReloadUsers(t *testing.T) {
 	require.NoError(t, nc.Flush())
 	servertest.PublishUntil(t, hub.connect(nats.UserInfo("cb", "x")), "to.c", []byte("x"), sub)
 }
+
+// TestGatewayReloadRemotesAndRejectUnknown (natsd only, beyond
+// upstream): SIGHUP adds a remote cluster (it is dialed at once) and
+// turns reject_unknown_cluster on (a cluster not configured is refused
+// from then on); removing a remote is refused.
+func TestGatewayReloadRemotesAndRejectUnknown(t *testing.T) {
+	dir := t.TempDir()
+	ports := servertest.FreePorts(t, 3)
+	conf := func(name string, port int, extra, remotes string) string {
+		return fmt.Sprintf("server_name: %s1\ngateway {\n  name: %s\n  listen: \"127.0.0.1:%d\"\n%s  gateways: [%s]\n}\n",
+			strings.ToLower(name), name, port, extra, remotes)
+	}
+	remote := func(name string, port int) string {
+		return fmt.Sprintf(`{ name: %s, urls: ["nats://127.0.0.1:%d"] }`, name, port)
+	}
+	bConf := writeFile(t, filepath.Join(dir, "b.conf"), conf("B", ports[1], "", ""))
+	b := start(t, "-c", bConf)
+	aConf := writeFile(t, filepath.Join(dir, "a.conf"), conf("A", ports[0], "", ""))
+	a := start(t, "-c", aConf)
+
+	writeFile(t, aConf, conf("A", ports[0], "", remote("B", ports[1])))
+	a.signal(syscall.SIGHUP)
+	a.waitLog(`Reloaded: gateway remote "B" added`)
+	a.waitLog(`Outbound gateway connection to "B"`)
+	b.waitLog(`Outbound gateway connection to "A"`)
+
+	writeFile(t, bConf, conf("B", ports[1], "  reject_unknown_cluster: true\n", remote("A", ports[0])))
+	b.signal(syscall.SIGHUP)
+	b.waitLog("Reloaded: gateway reject_unknown_cluster = true")
+	b.waitLog(`Reloaded: gateway remote "A" added`)
+	c := start(t, "-c", writeFile(t, filepath.Join(dir, "c.conf"), conf("C", ports[2], "", remote("B", ports[1]))))
+	b.waitLog(`Rejecting connection from gateway "C"`)
+	c.waitLog("Gateway connection closed")
+	require.NotContains(t, b.log.String(), `Inbound gateway connection from "C"`)
+
+	// The established A-B gateways still carry messages.
+	nb := b.connect()
+	sub, err := nb.SubscribeSync("after.reload")
+	require.NoError(t, err)
+	require.NoError(t, nb.Flush())
+	servertest.PublishUntil(t, a.connect(), "after.reload", []byte("x"), sub)
+
+	writeFile(t, aConf, conf("A", ports[0], "", ""))
+	a.signal(syscall.SIGHUP)
+	a.waitLog(`Failed to reload server configuration: config reload not supported for Gateway: field "Gateways": old=[B], new=[]`)
+}
