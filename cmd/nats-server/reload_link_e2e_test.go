@@ -165,3 +165,55 @@ func TestGatewayReloadRemotesAndRejectUnknown(t *testing.T) {
 	a.signal(syscall.SIGHUP)
 	a.waitLog(`Failed to reload server configuration: config reload not supported for Gateway: field "Gateways": old=[B], new=[]`)
 }
+
+// TestLeafReloadCompression: SIGHUP changes the hub's leafnodes {
+// compression }, as upstream reloads it (the same scenario runs on
+// upstream's binary when NATSD_UPSTREAM_SERVER is set): /leafz shows the
+// new level of the same connection; turning it off makes the leaf node
+// negotiate again (its connection closes and comes back uncompressed).
+func TestLeafReloadCompression(t *testing.T) {
+	t.Run("natsd", func(t *testing.T) { leafReloadCompressionScenario(t, binary, true) })
+	if up := os.Getenv(servertest.UpstreamEnv); up != "" {
+		t.Run("upstream", func(t *testing.T) { leafReloadCompressionScenario(t, up, false) })
+	}
+}
+
+func leafReloadCompressionScenario(t *testing.T, bin string, natsd bool) {
+	start := func(t *testing.T, args ...string) *proc { return startBinary(t, bin, args...) }
+	dir := t.TempDir()
+	block := func(mode string) string {
+		return "http_port: -1\nleafnodes { listen: \"127.0.0.1:-1\", compression: " + mode + " }\n"
+	}
+	hubConf := writeFile(t, filepath.Join(dir, "hub.conf"), block("s2_fast"))
+	hub := start(t, "-c", hubConf)
+	edge := start(t, "-c", writeFile(t, filepath.Join(dir, "edge.conf"),
+		"leafnodes { reconnect: \"100ms\", remotes: [ { url: \"nats-leaf://"+hub.leafAddr()+"\" } ] }\n"))
+	compression := func(want string) {
+		t.Helper()
+		eventually(t, "/leafz compression "+want, func() bool {
+			var lz leafzDoc
+			getJSON(t, hub.monitorURL()+"/leafz", &lz)
+			return len(lz.Leafs) == 1 && lz.Leafs[0].Compression == want
+		})
+	}
+	compression("s2_fast")
+
+	writeFile(t, hubConf, block("s2_best"))
+	hub.signal(syscall.SIGHUP)
+	if natsd {
+		hub.waitLog("Reloaded: leafnodes compression = s2_best")
+	}
+	compression("s2_best")
+	require.NotContains(t, hub.log.String(), "Leafnode connection closed")
+
+	writeFile(t, hubConf, block("off"))
+	hub.signal(syscall.SIGHUP)
+	if natsd {
+		hub.waitLog("Reloaded: leafnodes compression = off")
+	}
+	hub.waitLog("Leafnode connection closed")
+	compression("off")
+	eventually(t, "the leaf node back", func() bool {
+		return strings.Count(edge.log.String(), "Leafnode connection created") == 2
+	})
+}
