@@ -110,3 +110,21 @@ func TestReloadRefused(t *testing.T) {
 		t.Errorf("no gateway before or after: %v %v", ch, err)
 	}
 }
+
+// A remote's own tls {} block reloads (logged by the remote's name);
+// turning it on or off is refused.
+func TestCheckReloadRemoteTLS(t *testing.T) {
+	pki1, pki2 := servertest.NewPKI(t), servertest.NewPKI(t)
+	u := &url.URL{Scheme: "nats", Host: "127.0.0.1:7222"}
+	with := func(tc *tls.Config) *gateway.Options {
+		return &gateway.Options{Name: "A", Port: 7222, TLSConfig: tlsOf(pki1, pki1),
+			Gateways: []gateway.RemoteGateway{{Name: "B", URLs: []*url.URL{u}, TLSConfig: tc}}}
+	}
+	ch, err := gateway.CheckReload(with(tlsOf(pki1, pki1)), with(tlsOf(pki2, pki2)))
+	if err != nil || len(ch) != 1 || ch[0].String() != `gateway remote "B" tls` {
+		t.Errorf("remote tls: %v %v", ch, err)
+	}
+	if _, err := gateway.CheckReload(with(tlsOf(pki1, pki1)), with(nil)); err == nil || !strings.Contains(err.Error(), `field "Gateways": old=B tls on, new=B tls off`) {
+		t.Errorf("remote tls off: %v", err)
+	}
+}
