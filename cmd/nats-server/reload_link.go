@@ -1,6 +1,9 @@
 package main
 
 import (
+	"net/url"
+	"slices"
+
 	"natsd.dev/cluster/gateway"
 	"natsd.dev/cluster/leaf"
 )
@@ -17,6 +20,33 @@ func planLeafLinks(p *reloadPlan, a, b *leaf.Options) {
 		p.change(key, "")
 		p.leaf = true
 	}
+	// A remote's tls {} block whose content changed: logged by the
+	// remote (its next handshakes use it).
+	for _, rb := range b.Remotes {
+		if rb.TLSConfig == nil {
+			continue
+		}
+		for _, ra := range a.Remotes {
+			if ra.TLSConfig != nil && sameRemoteTarget(ra, rb) &&
+				(!sameTLS(ra.TLSConfig, rb.TLSConfig) || !sameRoots(ra.TLSConfig, rb.TLSConfig)) {
+				p.change(leaf.RemoteChange{Remote: rb, Change: "tls"}.String(), "")
+				p.leaf = true
+				break
+			}
+		}
+	}
+}
+
+// sameRemoteTarget reports whether two remotes dial the same URLs for
+// the same local account.
+func sameRemoteTarget(a, b *leaf.Remote) bool {
+	acc := func(r *leaf.Remote) string {
+		if r.Account == "" {
+			return "$G"
+		}
+		return r.Account
+	}
+	return acc(a) == acc(b) && slices.EqualFunc(a.URLs, b.URLs, func(x, y *url.URL) bool { return x.String() == y.String() })
 }
 
 // The reload of the gateway {} block: planGateway says what a reload
