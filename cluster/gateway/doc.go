@@ -80,6 +80,22 @@
 // queue interest, a mode switch), an inbound one those this server told
 // the remote, with the interest mode and counts.
 //
+// # Reload
+//
+// Reload applies a new gateway {} block to the running gateways: the
+// content of the block's and the remotes' tls {} blocks (certificates,
+// CAs, verification) serves the next handshakes while the established
+// connections stay, as upstream reloads it; beyond upstream,
+// reject_unknown_cluster applies to the connections accepted from then
+// on and remote clusters added to Gateways are dialed (one already
+// learned by gossip becomes configured). CheckReload refuses anything
+// else (the name, the listener, the authorization, a remote removed or
+// its URLs changed, TLS turned on or off) with an error wrapping
+// ErrReloadUnsupported, config reload not supported for Gateway: field
+// "<Name>": old=..., new=..., and returns the changes for the log
+// (Change: "gateway tls", "gateway reject_unknown_cluster = true",
+// "gateway remote \"B\" added").
+//
 // # Locks
 //
 // docs/locking.md names the package's locks and their order.
