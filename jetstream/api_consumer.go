@@ -401,24 +401,42 @@ func (c *apiCall) consumerUnpin(rest string) {
 }
 
 // consumerReset moves a consumer back (or forward) to a stream sequence,
-// forgetting what it delivered and what waited for acks.
+// forgetting what it delivered and what waited for acks. As upstream
+// 2.15.2 (checked against its binary): a subject without exactly a stream
+// and a consumer token, a stream or a consumer that does not exist get no
+// answer at all, and an error answer carries reset_seq (0).
 func (c *apiCall) consumerReset(rest string) {
 	const rt = api.TypeConsumerResetResponse
+	sn, cn, ok := strings.Cut(rest, ".")
+	if !ok || sn == "" || cn == "" || strings.Contains(cn, ".") {
+		return
+	}
+	c.acc.mu.Lock()
+	se := c.acc.streams[sn]
+	c.acc.mu.Unlock()
+	if se == nil {
+		return
+	}
+	cons := se.cons.get(cn)
+	if cons == nil {
+		return
+	}
+	fail := func(e *api.Error) {
+		c.acc.js.apiErrors.Add(1)
+		c.acc.apiErrors.Add(1)
+		c.respond(api.ConsumerResetResponse{Response: api.Response{Type: rt, Error: e}})
+	}
 	// Decoded plainly, as upstream does here: unknown fields pass.
 	var req api.ConsumerResetRequest
 	if len(bytes.TrimSpace(c.data)) > 0 {
 		if err := json.Unmarshal(c.data, &req); err != nil {
-			c.fail(rt, api.ErrInvalidJSON.WithErr(err))
+			fail(api.ErrInvalidJSON.WithErr(err))
 			return
 		}
 	}
-	_, cons, ok := c.streamAndConsumer(rt, rest)
-	if !ok {
-		return
-	}
 	seq, e := cons.reset(req.Seq)
 	if e != nil {
-		c.fail(rt, e)
+		fail(e)
 		return
 	}
 	c.respond(api.ConsumerResetResponse{Response: api.Response{Type: rt}, ConsumerInfo: cons.info(true), ResetSeq: seq})

@@ -1069,7 +1069,30 @@ func TestConsumerAPIBodies(t *testing.T) {
 	if r := call("CONSUMER.UNPIN.S.C", `{"group":"g","bogus":1}`); r["error"] != nil {
 		t.Fatalf("unpin: %v", r)
 	}
-	wantErr(call("CONSUMER.RESET.S.C", `{bad`), 10025, "invalid JSON: invalid character 'b' looking for beginning of object key string")
+	r := call("CONSUMER.RESET.S.C", `{bad`)
+	wantErr(r, 10025, "invalid JSON: invalid character 'b' looking for beginning of object key string")
+	if v, ok := r["reset_seq"]; !ok || v != float64(0) {
+		t.Fatalf("a failed reset carries reset_seq 0: %v", r)
+	}
+	// RESET of a consumer or stream that does not exist, or on a subject
+	// without both tokens, is not answered (upstream 2.15.2): the API
+	// answers in order, so the call after them is answered first.
+	inbox := nc.NewRespInbox()
+	sub, err := nc.SubscribeSync(inbox + ".*")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, subj := range []string{"CONSUMER.RESET.S.nope", "CONSUMER.RESET.NOPE.C", "CONSUMER.RESET.S", "CONSUMER.RESET.NOPE.nope"} {
+		if err := nc.PublishRequest("$JS.API."+subj, fmt.Sprint(inbox, ".", i), []byte(`{bad`)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := nc.PublishRequest("$JS.API.CONSUMER.INFO.S.C", inbox+".info", nil); err != nil {
+		t.Fatal(err)
+	}
+	if m, err := sub.NextMsg(5 * time.Second); err != nil || m.Subject != inbox+".info" {
+		t.Fatalf("first answer: %v %v", m, err)
+	}
 	if r := call("CONSUMER.RESET.S.C", `{"seq":1,"bogus":1}`); r["error"] != nil || r["reset_seq"] != float64(1) {
 		t.Fatalf("reset: %v", r)
 	}
