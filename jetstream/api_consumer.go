@@ -138,6 +138,8 @@ func (c *apiCall) createConsumer(sn, name, filter string, durableAPI bool) {
 		return
 	}
 	ephemeral := cfg.Durable == ""
+	unnamed := cfg.Name == "" && ephemeral
+	cfg.Metadata = stripVersionMeta(cfg.Metadata)
 	if cfg.Name == "" {
 		// A durable is named after itself (CONSUMER.DURABLE.CREATE sets
 		// no name): a second create finds it instead of making a twin.
@@ -172,7 +174,7 @@ func (c *apiCall) createConsumer(sn, name, filter string, durableAPI bool) {
 			c.fail(rt, e)
 			return
 		}
-		c.respond(api.ConsumerResponse{Response: api.Response{Type: rt}, ConsumerInfo: old.info(true)})
+		c.respond(api.ConsumerResponse{Response: api.Response{Type: rt}, ConsumerInfo: old.apiInfo(true)})
 		return
 	}
 	if req.Action == api.ActionUpdate {
@@ -196,8 +198,9 @@ func (c *apiCall) createConsumer(sn, name, filter string, durableAPI bool) {
 		c.fail(rt, api.ErrConsumerCreate.WithErr(err))
 		return
 	}
+	cons.unnamed.Store(unnamed)
 	a.consumerAdvisory(sn, cfg.Name, "create")
-	c.respond(api.ConsumerResponse{Response: api.Response{Type: rt}, ConsumerInfo: cons.info(true)})
+	c.respond(api.ConsumerResponse{Response: api.Response{Type: rt}, ConsumerInfo: cons.apiInfo(true)})
 }
 
 func (c *consumer) config() api.ConsumerConfig {
@@ -264,7 +267,7 @@ func (c *apiCall) consumerInfo(rest string) {
 	if !ok {
 		return
 	}
-	c.respond(api.ConsumerResponse{Response: api.Response{Type: rt}, ConsumerInfo: cons.info(true)})
+	c.respond(api.ConsumerResponse{Response: api.Response{Type: rt}, ConsumerInfo: cons.apiInfo(true)})
 }
 
 func (c *apiCall) consumerDelete(rest string) {
@@ -314,7 +317,7 @@ func (c *apiCall) consumerList(sn string) {
 	end := min(off+listPageSize, len(all))
 	infos := make([]*api.ConsumerInfo, 0, end-off)
 	for _, x := range all[off:end] {
-		infos = append(infos, x.info(true))
+		infos = append(infos, x.apiInfo(false))
 	}
 	c.respond(api.ConsumerListResponse{Response: api.Response{Type: rt}, Paged: api.Paged{Total: len(all), Offset: off, Limit: listPageSize}, Consumers: infos})
 }
@@ -439,7 +442,7 @@ func (c *apiCall) consumerReset(rest string) {
 		fail(e)
 		return
 	}
-	c.respond(api.ConsumerResetResponse{Response: api.Response{Type: rt}, ConsumerInfo: cons.info(true), ResetSeq: seq})
+	c.respond(api.ConsumerResetResponse{Response: api.Response{Type: rt}, ConsumerInfo: cons.apiInfo(true), ResetSeq: seq})
 }
 
 // failPause answers a failed CONSUMER.PAUSE: upstream's error carries the
