@@ -181,6 +181,8 @@ func consumeFromAfar(t *testing.T, js jetstream.JetStream) {
 	eventually(t, "every push ack to reach the consumer", func() bool {
 		ci, err := ppc.Info(ctx)
 		require.NoError(t, err)
+		// The deliver subject's interest on the other server binds it.
+		require.True(t, ci.PushBound, "push_bound")
 		return ci.NumAckPending == 0 && ci.AckFloor.Stream == n && ci.Delivered.Stream == n
 	})
 }
