@@ -324,7 +324,9 @@ func (c *consumer) noWaitDoneLocked(outs []out) []out {
 
 // priorityInfoLocked is the priority_groups part of the consumer's info.
 func (c *consumer) priorityInfoLocked() []api.PriorityGroupState {
-	if !c.pinned() {
+	// Every priority policy lists its groups, as upstream 2.15.2 (only
+	// pinned_client ones ever have a pin).
+	if c.cfg.PriorityPolicy == api.PriorityNone {
 		return nil
 	}
 	l := make([]api.PriorityGroupState, 0, len(c.cfg.PriorityGroups))
