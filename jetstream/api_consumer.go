@@ -127,11 +127,12 @@ func (c *apiCall) createConsumer(sn, name, filter string, durableAPI bool) {
 			c.fail(rt, api.ErrConsumerMultipleFiltersNotAllowed)
 			return
 		}
-		if cfg.FilterSubject != "" && cfg.FilterSubject != filter {
+		// As upstream 2.15.2: the configuration must name the same
+		// filter (an empty one does not).
+		if cfg.FilterSubject != filter {
 			c.fail(rt, api.ErrConsumerCreateFilterSubjectMismatch)
 			return
 		}
-		cfg.FilterSubject = filter
 	}
 	if len(cfg.Name) > 255 {
 		c.fail(rt, api.ErrConsumerNameTooLong.With("max", "255"))

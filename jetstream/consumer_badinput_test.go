@@ -66,6 +66,8 @@ func TestConsumerBadConfigs(t *testing.T) {
 		{"filter_subject with filter_subjects", "CONSUMER.CREATE.S", `{"filter_subject":"S.a","filter_subjects":["S.b"]}`, api.ErrConsumerDuplicateFilterSubjects, ""},
 		{"overlapping filters", "CONSUMER.CREATE.S", `{"filter_subjects":["S.a","S.*"]}`, api.ErrConsumerOverlappingSubjectFilters, ""},
 		{"subject filter with filter_subjects", "CONSUMER.CREATE.S.c1.S.a", `{"name":"c1","filter_subjects":["S.b","S.c"]}`, api.ErrConsumerMultipleFiltersNotAllowed, ""},
+		{"subject filter without filter_subject", "CONSUMER.CREATE.S.c2.S.a", `{"name":"c2"}`, api.ErrConsumerCreateFilterSubjectMismatch, ""},
+		{"subject filter with another filter_subject", "CONSUMER.CREATE.S.c3.S.a", `{"name":"c3","filter_subject":"S.b"}`, api.ErrConsumerCreateFilterSubjectMismatch, ""},
 		{"empty filter", "CONSUMER.CREATE.S", `{"filter_subjects":["S.a",""]}`, api.ErrConsumerEmptyFilter, ""},
 		{"opt_start_seq with deliver all", "CONSUMER.CREATE.S", `{"deliver_policy":"all","opt_start_seq":5}`, api.ErrConsumerInvalidPolicy, "consumer delivery policy is all, but optional start sequence is also set"},
 		{"by_start_sequence without seq", "CONSUMER.CREATE.S", `{"deliver_policy":"by_start_sequence"}`, api.ErrConsumerInvalidPolicy, "consumer delivery policy is deliver by start sequence, but optional start sequence is not set"},
