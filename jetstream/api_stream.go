@@ -395,6 +395,9 @@ func (se *streamEntry) info(req *api.StreamInfoRequest) (*api.StreamInfo, api.Pa
 
 // pageSubjects puts one page of totals (sorted by subject) into state.
 func pageSubjects(totals map[string]uint64, offset int, state *api.StreamState) api.Paged {
+	if len(totals) == 0 {
+		return api.Paged{} // as upstream: no paging when nothing matches
+	}
 	pg := api.Paged{Total: len(totals), Offset: offset, Limit: subjectsPageSize}
 	if len(totals) <= subjectsPageSize && offset <= 0 {
 		state.Subjects = totals

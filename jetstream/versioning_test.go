@@ -115,6 +115,18 @@ func TestStreamAnswersAsUpstream(t *testing.T) {
 	if _, ok := r["total"]; !ok || cl == nil || cl["leader"] != s.Name() || len(cl) != 1 {
 		t.Fatalf("info answer: %v", r)
 	}
+	// Subject paging only when a subject matches.
+	if _, err := nc.Request("s.1", []byte("x"), 5*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	r = apiCall(t, nc, "STREAM.INFO.S", `{"subjects_filter":"nomatch","offset":5}`)
+	if r["total"] != float64(0) || r["offset"] != float64(0) || r["limit"] != float64(0) {
+		t.Fatalf("info, no subject matching: %v", r)
+	}
+	r = apiCall(t, nc, "STREAM.INFO.S", `{"subjects_filter":">"}`)
+	if r["total"] != float64(1) || r["limit"] != float64(100000) {
+		t.Fatalf("info, one subject: %v", r)
+	}
 	// List: the required level only, no cluster.
 	r = apiCall(t, nc, "STREAM.LIST", ``)
 	for _, x := range r["streams"].([]any) {
