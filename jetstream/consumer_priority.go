@@ -323,19 +323,31 @@ func (c *consumer) noWaitDoneLocked(outs []out) []out {
 }
 
 // priorityInfoLocked is the priority_groups part of the consumer's info.
+// As upstream 2.15.2 shows it (checked against its binary): one entry, for
+// the first group, whatever the policy; it carries the pin (upstream keeps
+// one per consumer; natsd pins per group, so the first group's pin, else
+// the latest of another group's).
 func (c *consumer) priorityInfoLocked() []api.PriorityGroupState {
-	// Every priority policy lists its groups, as upstream 2.15.2 (only
-	// pinned_client ones ever have a pin).
-	if c.cfg.PriorityPolicy == api.PriorityNone {
+	if c.cfg.PriorityPolicy == api.PriorityNone || len(c.cfg.PriorityGroups) == 0 {
 		return nil
 	}
-	l := make([]api.PriorityGroupState, 0, len(c.cfg.PriorityGroups))
-	for _, g := range c.cfg.PriorityGroups {
-		s := api.PriorityGroupState{Group: g}
-		if p := c.pins[g]; p != nil && p.id != "" {
-			s.PinnedClientID, s.PinnedTS = p.id, p.ts
+	s := api.PriorityGroupState{Group: c.cfg.PriorityGroups[0]}
+	var best *pin
+	for i, g := range c.cfg.PriorityGroups {
+		p := c.pins[g]
+		if p == nil || p.id == "" {
+			continue
 		}
-		l = append(l, s)
+		if i == 0 {
+			best = p
+			break
+		}
+		if best == nil || p.ts.After(best.ts) {
+			best = p
+		}
 	}
-	return l
+	if best != nil {
+		s.PinnedClientID, s.PinnedTS = best.id, best.ts
+	}
+	return []api.PriorityGroupState{s}
 }

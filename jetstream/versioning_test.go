@@ -192,12 +192,13 @@ func TestConsumerAnswersAsUpstream(t *testing.T) {
 		t.Fatalf("create again with the answer's config: %v", r)
 	}
 	hosting(t, metadata(t, apiCall(t, nc, "CONSUMER.INFO.S.D", ``)), "1")
-	// Every priority policy lists its groups (only a pinned one pins).
-	for _, pol := range []string{"overflow", "prioritized"} {
+	// Every priority policy shows its first group (only a pinned one
+	// pins), as upstream.
+	for _, pol := range []string{"overflow", "prioritized", "pinned_client"} {
 		r = apiCall(t, nc, "CONSUMER.CREATE.S."+pol, `{"stream_name":"S","config":{"name":"`+pol+`","ack_policy":"explicit","priority_policy":"`+pol+`","priority_groups":["a","b"]}}`)
 		hosting(t, metadata(t, r), "1")
 		gs, _ := r["priority_groups"].([]any)
-		if len(gs) != 2 || gs[1].(map[string]any)["group"] != "b" || gs[0].(map[string]any)["pinned_ts"] != "0001-01-01T00:00:00Z" || gs[0].(map[string]any)["pinned_client_id"] != nil {
+		if len(gs) != 1 || gs[0].(map[string]any)["group"] != "a" || gs[0].(map[string]any)["pinned_ts"] != "0001-01-01T00:00:00Z" || gs[0].(map[string]any)["pinned_client_id"] != nil {
 			t.Fatalf("%s groups: %v", pol, r)
 		}
 	}
