@@ -133,7 +133,7 @@ type consumer struct {
 	// advPaused is the paused state the last pause advisory told.
 	advPaused bool
 	events    []pendingEvent
-	pins      map[string]*pin // pinned_client: per priority group
+	pins      map[string]*pin // pinned_client: the consumer's one pin, under ""
 	pinWake   time.Time       // when a pin may time out
 	// np caches num_pending for ack replies: valid for stream last
 	// sequence npLast; grown by what arrived since, lowered per delivery.

@@ -224,3 +224,54 @@ func TestConsumerAnswersAsUpstream(t *testing.T) {
 		t.Fatalf("list: %v", r)
 	}
 }
+
+// TestPinnedOnePinPerConsumer: a pinned_client consumer with several
+// groups has one pin, as upstream 2.15.2's: the client pinned through one
+// group holds them all (another group's request without its id waits and
+// expires), info shows it under the first group, and UNPIN naming any of
+// the groups frees it.
+func TestPinnedOnePinPerConsumer(t *testing.T) {
+	s, _ := startJS(t, jetstream.Options{})
+	nc := servertest.Connect(t, s)
+	if r := apiCall(t, nc, "STREAM.CREATE.S", `{"name":"S","subjects":["s"]}`); r["error"] != nil {
+		t.Fatal(r)
+	}
+	if r := apiCall(t, nc, "CONSUMER.CREATE.S.C", `{"stream_name":"S","config":{"name":"C","ack_policy":"explicit","priority_policy":"pinned_client","priority_groups":["g","h"]}}`); r["error"] != nil {
+		t.Fatal(r)
+	}
+	for range 3 {
+		if _, err := nc.Request("s", []byte("x"), 5*time.Second); err != nil {
+			t.Fatal(err)
+		}
+	}
+	next := func(body string) *nats.Msg {
+		t.Helper()
+		m, err := nc.Request("$JS.API.CONSUMER.MSG.NEXT.S.C", []byte(body), 5*time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	m := next(`{"batch":1,"group":"h","expires":2000000000}`)
+	id := m.Header.Get("Nats-Pin-Id")
+	if id == "" {
+		t.Fatalf("no pin: %v %q", m.Header, m.Data)
+	}
+	if m := next(`{"batch":1,"group":"g","expires":300000000}`); m.Header.Get("Status") != "408" {
+		t.Fatalf("group g without the id: %v %q", m.Header, m.Data)
+	}
+	if m := next(`{"batch":1,"group":"g","expires":2000000000,"id":"` + id + `"}`); m.Header.Get("Nats-Pin-Id") != id {
+		t.Fatalf("group g with the id: %v %q", m.Header, m.Data)
+	}
+	gs := apiCall(t, nc, "CONSUMER.INFO.S.C", ``)["priority_groups"].([]any)
+	if len(gs) != 1 || gs[0].(map[string]any)["group"] != "g" || gs[0].(map[string]any)["pinned_client_id"] != id {
+		t.Fatalf("info: %v", gs)
+	}
+	if r := apiCall(t, nc, "CONSUMER.UNPIN.S.C", `{"group":"g"}`); r["error"] != nil {
+		t.Fatal(r)
+	}
+	gs = apiCall(t, nc, "CONSUMER.INFO.S.C", ``)["priority_groups"].([]any)
+	if gs[0].(map[string]any)["pinned_client_id"] != nil {
+		t.Fatalf("info after unpin: %v", gs)
+	}
+}
