@@ -52,7 +52,9 @@
 // Replies are mapped as upstream's: a message leaving over a gateway has
 // its reply rewritten to _GR_.<cluster hash>.<server hash>.<reply> (6
 // base62 characters of the SHA-256 of the gateway name and of the
-// server ID) unless it is mapped already; every outbound connection
+// server ID) unless it is mapped already or is a JetStream delivery's
+// acknowledgement reply ($JS.ACK.<tokens>@<subject>, presented by the
+// receiving server as the subject and the ack reply); every outbound connection
 // holds the interest _GR_.<remote cluster hash>.> in every account, so
 // the answer goes back to the requester's cluster whatever its interest
 // mode. A mapped reply read off a gateway for this cluster is delivered
