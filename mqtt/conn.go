@@ -43,6 +43,7 @@ type conn struct {
 	s    *session
 	sess *server.Session
 	enc  *encoder
+	encv encoder // what enc points to: one allocation less per connection
 
 	ka       time.Duration // read deadline from the keepalive; 0: none
 	kaSet    time.Time     // when the read loop last moved the deadline
@@ -58,6 +59,7 @@ type conn struct {
 	done     chan struct{}
 
 	wbuf        []byte // packets the read loop writes, flushed before it waits
+	wbuf0       [16]byte
 	subj        []byte
 	lastSubject string
 	pub         packet.Publish
@@ -75,7 +77,9 @@ type pendingAck struct {
 }
 
 func newConn(m *MQTT, nc net.Conn) *conn {
-	return &conn{m: m, nc: nc, done: make(chan struct{})}
+	c := &conn{m: m, nc: nc, done: make(chan struct{})}
+	c.wbuf = c.wbuf0[:0] // a CONNACK fits
+	return c
 }
 
 // deadlineReader reads the connection with the keepalive's deadline.
@@ -178,7 +182,8 @@ func (c *conn) connect(body []byte) bool {
 		Conn:       c.nc,
 		QueueLen:   server.DefaultSessionQueue,
 	}
-	c.enc = &encoder{v: v}
+	c.encv = encoder{v: v}
+	c.enc = &c.encv
 	so.Encoder = c.enc
 	if tc, ok := c.nc.(*tls.Conn); ok {
 		st := tc.ConnectionState()
@@ -478,6 +483,10 @@ func (c *conn) handle(typ, flags byte, body []byte) bool {
 		c.wbuf = packet.AppendPingresp(c.wbuf)
 		return true
 	case packet.DISCONNECT:
+		if c.v != packet.V5 && len(body) == 0 {
+			c.graceful = true // 3.1.1's, the only form it has (flags checked by the reader)
+			return false
+		}
 		d, err := packet.DecodeDisconnect(c.v, flags, body)
 		if err != nil {
 			c.disconnect(packet.MalformedPacket)

@@ -199,8 +199,11 @@ func TestKeepAliveBusy(t *testing.T) {
 	}
 	start := time.Now()
 	r.closed()
-	if d := time.Since(start); d < 1400*time.Millisecond || d > 2500*time.Millisecond {
-		t.Fatalf("closed %v after the last packet, want 1.5s to 1.69s after its last packet (and some slack)", d)
+	// The bounds have slack for a loaded machine: the test catches a
+	// deadline not moved (closed within the busy loop), one too short,
+	// or one moved far away.
+	if d := time.Since(start); d < 1400*time.Millisecond || d > 4*time.Second {
+		t.Fatalf("closed %v after the last packet, want 1.5s to 1.69s after its last packet", d)
 	}
 }
 
