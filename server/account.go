@@ -49,6 +49,9 @@ type Account struct {
 	// were sent, so that its statistics keep them, as upstream's do;
 	// added when a client is removed from the server's list.
 	closed struct{ inMsgs, inBytes, outMsgs, outBytes atomic.Int64 }
+	// traffic counts what the account received and sent over routes,
+	// gateways and leaf node connections (account_traffic.go).
+	traffic [numTraffic]linkTraffic
 }
 
 // NumSubscriptions returns the number of subscriptions in the account.

@@ -52,6 +52,9 @@ type Link struct {
 	// Reader-owned cache of the last account a routed message named.
 	lastAccName string
 	lastAcc     *Account
+	// in is the reader's count of what it received, for the account's
+	// traffic (account_traffic.go).
+	in linkIn
 }
 
 // NewLink wraps nc, a connection to another server whose read side the
@@ -456,6 +459,7 @@ func (l *Link) deliver(cluster, account, subject, reply []byte, queues [][]byte,
 	}
 	c.inMsgs++
 	c.inBytes += int64(len(payload))
+	l.countIn(acc, len(payload))
 	c.pub.cluster = cluster
 	c.srv.deliverRouted(&c.pub, c, l.Origin(), acc, subject, reply, queues, hdrLen, payload)
 	c.pub.cluster = nil
@@ -466,6 +470,7 @@ func (l *Link) deliver(cluster, account, subject, reply []byte, queues [][]byte,
 // the last call and publishes the link's counters. The reader calls it
 // once per read.
 func (l *Link) EndBatch() {
+	l.flushIn()
 	l.c.flushSignals()
 	l.c.flushStats()
 }
@@ -609,6 +614,7 @@ func (pc *pubCtx) deliverRoute(dc *client, acc *Account, subject, reply []byte, 
 	dc.mu.Unlock()
 	pc.outMsgs++
 	pc.outBytes += int64(len(payload))
+	pc.countLinkOut(acc, dc.link.kind, len(payload))
 	if dc.traceOn {
 		dc.traceOut(traced)
 		dc.tracePayload(false, payload)
