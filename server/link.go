@@ -55,6 +55,9 @@ type Link struct {
 	// in is the reader's count of what it received, for the account's
 	// traffic (account_traffic.go).
 	in linkIn
+	// parked is the peer's interest in accounts this server does not
+	// have (account_links_reload.go), guarded by c.mu.
+	parked map[string]parkedSub
 }
 
 // NewLink wraps nc, a connection to another server whose read side the
@@ -302,10 +305,6 @@ func (l *Link) AddRemoteSubFrom(origin, account, subject, queue []byte, weight i
 
 func (l *Link) addRemoteSub(origin []byte, leaf bool, account, subject, queue []byte, weight int32) error {
 	c := l.c
-	acc := c.srv.lookupAccountBytes(account)
-	if acc == nil {
-		return ErrUnknownAccount
-	}
 	if !sublist.ValidFilter(string(subject)) {
 		return sublist.ErrInvalidSubject
 	}
@@ -313,6 +312,12 @@ func (l *Link) addRemoteSub(origin []byte, leaf bool, account, subject, queue []
 		weight = 1
 	}
 	key := routeSubKey(leaf, account, subject, queue)
+	acc := c.srv.lookupAccountBytes(account)
+	if acc == nil {
+		// Kept for a reload that adds the account.
+		l.park(key, parkedSub{origin: string(origin), leaf: leaf, account: string(account), subject: string(subject), queue: string(queue), weight: weight})
+		return ErrUnknownAccount
+	}
 	c.mu.Lock()
 	if c.closed {
 		c.mu.Unlock()
@@ -391,6 +396,7 @@ func (l *Link) removeRemoteSub(leaf bool, account, subject, queue []byte) {
 		sub.closed = true
 		delete(c.subs, key)
 	}
+	delete(l.parked, key)
 	c.mu.Unlock()
 	if sub != nil {
 		l.removeSub(sub)
