@@ -128,3 +128,54 @@ leafnodes { reconnect: "100ms", remotes: [ { url: "nats-leaf://u:u@127.0.0.1:%d"
 	require.GreaterOrEqual(t, conns.Received.Routes.Msgs, b1.Received.Routes.Msgs, string(m.Data))
 	require.GreaterOrEqual(t, conns.Received.Leafs.Msgs, b1.Received.Leafs.Msgs, string(m.Data))
 }
+
+// TestAccountTrafficByGateway: what crosses a gateway is counted in the
+// gateways parts of /accstatz (sent on one side, received on the other)
+// and in the totals.
+func TestAccountTrafficByGateway(t *testing.T) {
+	dir := t.TempDir()
+	ports := servertest.FreePorts(t, 4) // gateway and http of each
+	conf := func(name string, gw, http int) string {
+		return writeFile(t, filepath.Join(dir, name+".conf"), fmt.Sprintf(`server_name: %s
+http: "127.0.0.1:%d"
+gateway {
+  name: %s
+  listen: "127.0.0.1:%d"
+  gateways: [ { name: GA, urls: ["nats://127.0.0.1:%d"] }, { name: GB, urls: ["nats://127.0.0.1:%d"] } ]
+}
+`, name, http, name, gw, ports[0], ports[2]))
+	}
+	a := start(t, "-c", conf("GA", ports[0], ports[1]))
+	b := start(t, "-c", conf("GB", ports[2], ports[3]))
+	a.waitLog(`Outbound gateway connection to "GB"`)
+	b.waitLog(`Outbound gateway connection to "GA"`)
+	onB := b.connect()
+	sub, err := onB.SubscribeSync("to.b")
+	require.NoError(t, err)
+	require.NoError(t, onB.Flush())
+	onA := a.connect()
+	crosses(t, onA, sub, "to.b", nil)
+	for m, _ := sub.NextMsg(50 * time.Millisecond); m != nil; m, _ = sub.NextMsg(50 * time.Millisecond) {
+	}
+	a0, b0 := accStatz(t, ports[1], "$G"), accStatz(t, ports[3], "$G")
+	const n, size = 5, 12
+	for range n {
+		require.NoError(t, onA.Publish("to.b", make([]byte, size)))
+	}
+	require.NoError(t, onA.Flush())
+	for range n {
+		servertest.NextMsg(t, sub)
+	}
+	var a1, b1 accTraffic
+	eventually(t, "the traffic counted", func() bool {
+		a1, b1 = accStatz(t, ports[1], "$G"), accStatz(t, ports[3], "$G")
+		return b1.Received.Gateways.Msgs-b0.Received.Gateways.Msgs >= n && a1.Sent.Gateways.Msgs-a0.Sent.Gateways.Msgs >= n
+	})
+	require.Equal(t, int64(n), a1.Sent.Gateways.Msgs-a0.Sent.Gateways.Msgs)
+	require.Equal(t, int64(n*size), a1.Sent.Gateways.Bytes-a0.Sent.Gateways.Bytes)
+	require.Equal(t, int64(n), a1.Sent.Msgs-a0.Sent.Msgs)
+	require.Equal(t, int64(n), b1.Received.Gateways.Msgs-b0.Received.Gateways.Msgs)
+	require.Equal(t, int64(n*size), b1.Received.Gateways.Bytes-b0.Received.Gateways.Bytes)
+	require.Equal(t, int64(n), b1.Received.Msgs-b0.Received.Msgs)
+	require.Zero(t, b1.Received.Routes.Msgs+b1.Received.Leafs.Msgs)
+}
