@@ -251,6 +251,23 @@ func newMsgTrace(c *client, kind int, name string, acc *Account, subject []byte,
 	return mt
 }
 
+// TraceDest returns the Nats-Trace-Dest of a message's header block hdr
+// when it names a destination the message would be traced to (a valid
+// subject, not "trace disabled"). A module that takes messages from a
+// peer with publish permissions (an accepted leaf node connection) checks
+// that the peer may publish to it, as upstream does since
+// GHSA-p3j5-5hrq-p75h: else the trace event would publish for it.
+func TraceDest(hdr []byte) (string, bool) {
+	if len(hdr) == 0 || !bytes.Contains(hdr, traceDestBytes) {
+		return "", false
+	}
+	dest, ok := headerValue(hdr, traceDestHeader)
+	if !ok || dest == traceDisabled || !sublist.ValidLiteralSubject(dest) {
+		return "", false
+	}
+	return dest, true
+}
+
 // traceDisabled is the Nats-Trace-Dest of a message whose trace ended at
 // an account boundary, as upstream marks it: servers further on do not
 // trace it.

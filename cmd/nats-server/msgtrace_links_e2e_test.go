@@ -155,3 +155,66 @@ func TestMsgTraceAcrossGateway(t *testing.T) {
 	require.Equal(t, want, usums, "upstream's events")
 	require.Equal(t, hops, uhops, "upstream's hops")
 }
+
+// leafTraceDestDenied runs, with bin, a hub whose leaf node user may
+// publish to x.> only and a leaf: a message from the leaf with a
+// Nats-Trace-Dest outside x.> is dropped at the hub (no delivery, no
+// trace event), the leaf connection stays, and the next message passes.
+// It returns what a hub subscriber to everything got, in order.
+func leafTraceDestDenied(t *testing.T, bin string) []string {
+	t.Helper()
+	dir := t.TempDir()
+	hub := startBinary(t, bin, "-c", writeFile(t, filepath.Join(dir, "hub.conf"), `
+server_name: HUB
+leafnodes { listen: "127.0.0.1:-1" }
+authorization { users [ {user: a, password: a}, {user: leaf, password: leaf, permissions: {publish: "x.>", subscribe: ">"}} ] }
+`))
+	addr := hub.leafAddr()
+	leaf := startBinary(t, bin, "-c", writeFile(t, filepath.Join(dir, "leaf.conf"), `
+server_name: LEAF
+leafnodes { reconnect: "100ms", remotes: [ { url: "nats-leaf://leaf:leaf@`+addr+`" } ] }
+`))
+	hub.waitLog("Leafnode connection created")
+	onHub := hub.connect(nats.UserInfo("a", "a"))
+	all, err := onHub.SubscribeSync(">")
+	require.NoError(t, err)
+	require.NoError(t, onHub.Flush())
+	onLeaf := leaf.connect()
+	warm, err := onHub.SubscribeSync("x.warm")
+	require.NoError(t, err)
+	require.NoError(t, onHub.Flush())
+	crosses(t, onLeaf, warm, "x.warm", nil)
+	require.NoError(t, warm.Unsubscribe())
+	for m, _ := all.NextMsg(50 * time.Millisecond); m != nil; m, _ = all.NextMsg(50 * time.Millisecond) {
+	}
+
+	tm := nats.NewMsg("x.traced")
+	tm.Header.Set("Nats-Trace-Dest", "trace.dest")
+	require.NoError(t, onLeaf.PublishMsg(tm))
+	require.NoError(t, onLeaf.Publish("x.after", nil))
+	require.NoError(t, onLeaf.Flush())
+	var got []string
+	for {
+		m := servertest.NextMsg(t, all)
+		got = append(got, m.Subject)
+		if m.Subject == "x.after" {
+			break
+		}
+	}
+	hub.waitLog(`Publish Violation - Subject "trace.dest"`)
+	leaf.waitLog(`Leafnode Error 'Permissions Violation for Publish to "trace.dest"'`)
+	require.NotContains(t, leaf.log.String(), "Leafnode connection closed")
+	return got
+}
+
+// TestAdvisoryGHSA_p3j5_5hrq_p75h_LeafTraceDest: a leaf node cannot make
+// the hub publish trace events where its user may not publish, as
+// upstream since the fix (checked against upstream when
+// NATSD_UPSTREAM_SERVER is set).
+func TestAdvisoryGHSA_p3j5_5hrq_p75h_LeafTraceDest(t *testing.T) {
+	require.Equal(t, []string{"x.after"}, leafTraceDestDenied(t, binary))
+	if os.Getenv(servertest.UpstreamEnv) == "" {
+		return
+	}
+	require.Equal(t, []string{"x.after"}, leafTraceDestDenied(t, servertest.UpstreamBinary(t)), "upstream")
+}
