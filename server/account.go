@@ -31,10 +31,11 @@ type Account struct {
 	// it outlives a reload's new links so that requests in flight get
 	// their answers.
 	resp replies.Table[*pendingResponse]
-	// respSub: the account's internal subscription to this server's
-	// response subjects exists (subscribeResponses). Guarded by
-	// Server.reloadMu after New.
-	respSub bool
+	// respIC holds the account's internal subscription to this server's
+	// response subjects (subscribeResponses), nil without; a reload that
+	// removes the account closes it. Guarded by Server.reloadMu after
+	// New.
+	respIC *InternalClient
 	// removed: a reload took the account away (a link's cached account
 	// is looked up again; the name may belong to a new account).
 	removed atomic.Bool
@@ -49,6 +50,9 @@ type Account struct {
 	// were sent, so that its statistics keep them, as upstream's do;
 	// added when a client is removed from the server's list.
 	closed struct{ inMsgs, inBytes, outMsgs, outBytes atomic.Int64 }
+	// traffic counts what the account received and sent over routes,
+	// gateways and leaf node connections (account_traffic.go).
+	traffic [numTraffic]linkTraffic
 }
 
 // NumSubscriptions returns the number of subscriptions in the account.

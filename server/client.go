@@ -145,6 +145,9 @@ type pubCtx struct {
 	// origin is where the message being delivered came from, matched
 	// against the links' forwarding policies.
 	origin ConnKind
+	// linkOut counts what was written to links, for the accounts'
+	// traffic (account_traffic.go).
+	linkOut linkOut
 }
 
 type client struct {
@@ -500,6 +503,9 @@ func (c *client) flushStats() {
 }
 
 func (p *pubCtx) flushStats(st *Stats) {
+	if p.linkOut.acc != nil {
+		p.flushLinkOut()
+	}
 	if p.outMsgs != 0 {
 		st.OutMsgs.Add(p.outMsgs)
 		st.OutBytes.Add(p.outBytes)

@@ -508,14 +508,14 @@ func (m *mapping) hasCluster(cn string) bool {
 func (s *Server) subscribeResponses(accs map[string]*Account) error {
 	for _, acc := range accs {
 		l := acc.links.Load()
-		if acc.respSub || l == nil || !l.exportsServices {
+		if acc.respIC != nil || l == nil || !l.exportsServices {
 			continue
 		}
-		acc.respSub = true
 		ic, err := s.NewInternalClient(acc.Name)
 		if err != nil {
 			return err
 		}
+		acc.respIC = ic
 		if _, err := ic.Subscribe(replies.Prefix+s.respTag+".>", "", func(*Msg) {}); err != nil {
 			return err
 		}

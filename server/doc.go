@@ -133,7 +133,9 @@
 //     announces local interest and a leaf node's, never a route's) and
 //     never announces interest back over the link it came from.
 //  3. Registers the peer's interest with AddRemoteSub and RemoveRemoteSub
-//     (queue interest with a weight: the peer's member count); SetFilter
+//     (queue interest with a weight: the peer's member count; interest in
+//     an account the server lacks gives ErrUnknownAccount and is kept,
+//     NumParkedSubs, until a reload adds the account); SetFilter
 //     first, if some subjects must never cross (export permissions), and
 //     SetHeaders, SetPinnedAccount, SetForward as the handshake decides. A
 //     leaf node kind authenticates its peers' CONNECT against the server's

@@ -52,6 +52,12 @@ type Link struct {
 	// Reader-owned cache of the last account a routed message named.
 	lastAccName string
 	lastAcc     *Account
+	// in is the reader's count of what it received, for the account's
+	// traffic (account_traffic.go).
+	in linkIn
+	// parked is the peer's interest in accounts this server does not
+	// have (account_links_reload.go), guarded by c.mu.
+	parked map[string]parkedSub
 }
 
 // NewLink wraps nc, a connection to another server whose read side the
@@ -299,10 +305,6 @@ func (l *Link) AddRemoteSubFrom(origin, account, subject, queue []byte, weight i
 
 func (l *Link) addRemoteSub(origin []byte, leaf bool, account, subject, queue []byte, weight int32) error {
 	c := l.c
-	acc := c.srv.lookupAccountBytes(account)
-	if acc == nil {
-		return ErrUnknownAccount
-	}
 	if !sublist.ValidFilter(string(subject)) {
 		return sublist.ErrInvalidSubject
 	}
@@ -310,6 +312,12 @@ func (l *Link) addRemoteSub(origin []byte, leaf bool, account, subject, queue []
 		weight = 1
 	}
 	key := routeSubKey(leaf, account, subject, queue)
+	acc := c.srv.lookupAccountBytes(account)
+	if acc == nil {
+		// Kept for a reload that adds the account.
+		l.park(key, parkedSub{origin: string(origin), leaf: leaf, account: string(account), subject: string(subject), queue: string(queue), weight: weight})
+		return ErrUnknownAccount
+	}
 	c.mu.Lock()
 	if c.closed {
 		c.mu.Unlock()
@@ -388,6 +396,7 @@ func (l *Link) removeRemoteSub(leaf bool, account, subject, queue []byte) {
 		sub.closed = true
 		delete(c.subs, key)
 	}
+	delete(l.parked, key)
 	c.mu.Unlock()
 	if sub != nil {
 		l.removeSub(sub)
@@ -456,6 +465,7 @@ func (l *Link) deliver(cluster, account, subject, reply []byte, queues [][]byte,
 	}
 	c.inMsgs++
 	c.inBytes += int64(len(payload))
+	l.countIn(acc, len(payload))
 	c.pub.cluster = cluster
 	c.srv.deliverRouted(&c.pub, c, l.Origin(), acc, subject, reply, queues, hdrLen, payload)
 	c.pub.cluster = nil
@@ -466,6 +476,7 @@ func (l *Link) deliver(cluster, account, subject, reply []byte, queues [][]byte,
 // the last call and publishes the link's counters. The reader calls it
 // once per read.
 func (l *Link) EndBatch() {
+	l.flushIn()
 	l.c.flushSignals()
 	l.c.flushStats()
 }
@@ -609,6 +620,7 @@ func (pc *pubCtx) deliverRoute(dc *client, acc *Account, subject, reply []byte, 
 	dc.mu.Unlock()
 	pc.outMsgs++
 	pc.outBytes += int64(len(payload))
+	pc.countLinkOut(acc, dc.link.kind, len(payload))
 	if dc.traceOn {
 		dc.traceOut(traced)
 		dc.tracePayload(false, payload)

@@ -23,7 +23,9 @@ import (
 // published in: how the message came in (a client, or a route with the
 // Nats-Trace-Hop it was given), the mapping that changed its subject,
 // the account boundaries it crossed, the streams that stored it and
-// every connection it left through (client subscriptions, routes). With
+// every connection it left through (client subscriptions, routes,
+// gateways and leaf nodes, each with its kind and the peer's name: the
+// remote server's, a gateway's its gateway name, as upstream's). With
 // Nats-Trace-Only (1, true, on) the events are the same but no client
 // gets the message and no stream stores it; routes still carry it, so
 // that the peer reports its part.
@@ -200,6 +202,9 @@ func headerMap(hdr []byte) map[string][]string {
 // start of payload) that entered through c, of trace kind kind, in acc on
 // subject. It returns nil when the destination is missing or invalid.
 func newMsgTrace(c *client, kind int, name string, acc *Account, subject []byte, hdrLen int, payload []byte) *msgTrace {
+	if c.link != nil {
+		kind = c.link.traceKind() // a route, gateway or leaf node
+	}
 	hdr := payload[:hdrLen]
 	dest, ok := headerValue(hdr, traceDestHeader)
 	if !ok {
@@ -244,6 +249,23 @@ func newMsgTrace(c *client, kind int, name string, acc *Account, subject []byte,
 		CID: c.cid, Name: name, Account: acc.Name, Subject: string(subject),
 	})
 	return mt
+}
+
+// TraceDest returns the Nats-Trace-Dest of a message's header block hdr
+// when it names a destination the message would be traced to (a valid
+// subject, not "trace disabled"). A module that takes messages from a
+// peer with publish permissions (an accepted leaf node connection) checks
+// that the peer may publish to it, as upstream does since
+// GHSA-p3j5-5hrq-p75h: else the trace event would publish for it.
+func TraceDest(hdr []byte) (string, bool) {
+	if len(hdr) == 0 || !bytes.Contains(hdr, traceDestBytes) {
+		return "", false
+	}
+	dest, ok := headerValue(hdr, traceDestHeader)
+	if !ok || dest == traceDisabled || !sublist.ValidLiteralSubject(dest) {
+		return "", false
+	}
+	return dest, true
 }
 
 // traceDisabled is the Nats-Trace-Dest of a message whose trace ended at
@@ -333,7 +355,7 @@ func (mt *msgTrace) sendRoutes(pc *pubCtx, acc *Account, subject, reply []byte, 
 		name := dc.name
 		dc.mu.Unlock()
 		mt.add(&snapshot.MsgTraceEgress{
-			Type: snapshot.MsgTraceTypeEgress, Time: time.Now().UTC(), Kind: snapshot.MsgTraceKindRouter,
+			Type: snapshot.MsgTraceTypeEgress, Time: time.Now().UTC(), Kind: dc.link.traceKind(),
 			CID: dc.cid, Name: name, Hop: hop,
 		})
 		pc.deliverRoute(dc, acc, subject, reply, t.queues, n, msg)
@@ -342,6 +364,18 @@ func (mt *msgTrace) sendRoutes(pc *pubCtx, acc *Account, subject, reply []byte, 
 		t.queues = t.queues[:0]
 	}
 	pc.routes = pc.routes[:0]
+}
+
+// traceKind is the kind trace events give the link's connection, as
+// upstream's: router, gateway or leaf.
+func (l *Link) traceKind() int {
+	switch l.kind {
+	case ConnGateway:
+		return snapshot.MsgTraceKindGateway
+	case ConnLeaf:
+		return snapshot.MsgTraceKindLeaf
+	}
+	return snapshot.MsgTraceKindRouter
 }
 
 // withHeader returns a copy of the header block hdr with the line

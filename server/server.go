@@ -792,6 +792,7 @@ func (s *Server) reload(opts Options, changed []string, digest string) error {
 	s.dropUnpinned(unpinned)
 	s.recheckAuth(sa, recheck)
 	s.closeRemovedAccounts(ar, bound)
+	s.relinkAccounts(ar)
 	s.closeAccountExcess(ar, accClients)
 	if err := s.subscribeResponses(ar.accs); err != nil {
 		s.log.Error("Reloading accounts: " + err.Error())

@@ -286,6 +286,11 @@ func (s *Server) AccountStatz(opts *snapshot.AccountStatzOptions) (*snapshot.Acc
 	use := make([]mondoc.AccountUse, len(accs))
 	for i, a := range accs {
 		use[i] = mondoc.AccountUse{Name: a.Name, NumSubs: uint32(a.numSubscriptionsUpstream()), Clients: counts[a.Name], Closed: closed[a.Name], Leafs: a.NumLeafNodes()}
+		for k := range a.traffic {
+			t := &a.traffic[k]
+			use[i].In[k] = snapshot.MsgBytes{Msgs: t.inMsgs.Load(), Bytes: t.inBytes.Load()}
+			use[i].Out[k] = snapshot.MsgBytes{Msgs: t.outMsgs.Load(), Bytes: t.outBytes.Load()}
+		}
 	}
 	return mondoc.AccountStatz(s.id, opts, use), nil
 }

@@ -129,9 +129,18 @@ func (c *client) clientInfoLocked(server string) snapshot.ClientInfo {
 		ci.ClientType = c.sess.typ // as /connz shows it
 	}
 	if c.rtt > 0 {
-		ci.RTT = c.rtt
+		ci.RTT = eventRTT(c.rtt)
 	}
 	return ci
+}
+
+// eventRTT is an RTT as upstream's advisories give it: to the
+// microsecond between 1µs and 1ms.
+func eventRTT(rtt time.Duration) time.Duration {
+	if rtt > time.Microsecond && rtt < time.Millisecond {
+		return rtt.Truncate(time.Microsecond)
+	}
+	return rtt
 }
 
 // connectEvent reports the accepted CONNECT of c (or the attach of a
@@ -221,9 +230,14 @@ func (s *Server) authErrorEvent(c *client, opts *connectOpts, err error) {
 	if c.ws {
 		ci.ClientType = "websocket"
 	}
-	if c.rtt > 0 {
-		ci.RTT = c.rtt
+	// Upstream estimates a client's RTT when its CONNECT arrives (the
+	// time since the connection was accepted), so the advisory of a
+	// refused CONNECT carries one before any PING measured it.
+	rtt := c.rtt
+	if rtt == 0 {
+		rtt = max(time.Since(c.start), time.Nanosecond)
 	}
+	ci.RTT = eventRTT(rtt)
 	ev := &snapshot.DisconnectEventMsg{
 		Type:     disconnectEventType,
 		Client:   ci,

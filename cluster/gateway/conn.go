@@ -535,8 +535,19 @@ func (c *conn) processInfo(arg []byte) error {
 		return &gwError{text: errTextAuthViolation, reason: server.LinkAuthViolation}
 	}
 	c.infoSeen = true
+	c.link.SetRemoteName(remoteServerName(&info))
 	c.registerInbound(&info)
 	return nil
+}
+
+// remoteServerName is the name message trace events give the server
+// behind a gateway connection: its server name, as upstream's, else its
+// id.
+func remoteServerName(info *gwInfo) string {
+	if info.Name != "" {
+		return info.Name
+	}
+	return info.ID
 }
 
 // registerOutbound sends CONNECT and our INFO and makes c the outbound
@@ -568,7 +579,7 @@ func (c *conn) registerOutbound(info *gwInfo) error {
 	c.remoteName, c.remoteID = info.Gateway, info.ID
 	c.url = info.GatewayURL
 	gw.mu.Unlock()
-	c.link.SetRemoteName(info.ID)
+	c.link.SetRemoteName(remoteServerName(info))
 	gw.log.Info(c.prefix + fmt.Sprintf(" - Outbound gateway connection to %q (%s) registered", info.Gateway, info.ID))
 	// The cluster's other servers, as the remote lists them.
 	gw.addRemote(info.Gateway, remoteURLs(info), true, nil)

@@ -721,6 +721,16 @@ func (c *conn) HandleFrame(f *protocol.Frame) error {
 		hdr := -1
 		if f.Op == protocol.OpHMsg {
 			hdr = f.HeaderLen
+			if c.perms != nil && hdr > 0 && hdr <= len(f.Payload) {
+				// A trace destination the leaf node's user may not
+				// publish to: the message is dropped, the connection
+				// stays, as upstream (GHSA-p3j5-5hrq-p75h).
+				if dest, ok := server.TraceDest(f.Payload[:hdr]); ok && !c.perms.CanPublish([]byte(dest)) {
+					lf.log.Error(fmt.Sprintf("%s - Publish Violation - Subject %q", c.prefix, dest))
+					c.sendErr("Permissions Violation for Publish to " + strconv.Quote(dest))
+					return nil
+				}
+			}
 		}
 		if err := c.link.Deliver(c.accountb, f.Subject, f.Reply, f.Queues, hdr, f.Payload); err != nil {
 			lf.log.Debug(fmt.Sprintf("%s - Unknown account %q for leafnode message on subject: %q", c.prefix, c.account, f.Subject))
@@ -825,6 +835,11 @@ func (c *conn) processErr(text string) error {
 		c.lf.log.Error(fmt.Sprintf("%s - Leafnode connection dropped with same cluster name error. Delaying attempt to reconnect for %v", c.prefix, sameClusterReconnectDelay))
 	case strings.Contains(text, "Loop detected"):
 		return c.loopDetected(false)
+	case strings.HasPrefix(text, "Permissions Violation for Publish to "):
+		// The hub dropped one message (a trace destination its user
+		// may not publish to) and keeps the connection, as upstream's
+		// leaf does; a hub that closes for a violation closes it.
+		return nil
 	}
 	return &connError{reason: server.LinkClientClosed}
 }

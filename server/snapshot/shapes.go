@@ -192,7 +192,9 @@ type AccountStatz struct {
 
 // AccountStat are one account's connection and traffic numbers. Sent and
 // Received count the messages to and from the account's client
-// connections, closed ones included, as upstream; NumSubs counts its
+// connections, closed ones included, and those that crossed routes,
+// gateways and leaf node connections (also given apart), as upstream;
+// NumSubs counts its
 // service imports as subscriptions, as upstream's sublist holds them.
 type AccountStat struct {
 	Account       string    `json:"acc"`

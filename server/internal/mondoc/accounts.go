@@ -30,6 +30,10 @@ type AccountUse struct {
 	Closed ClientSums
 	// Leafs is the number of leaf node connections bound to the account.
 	Leafs int
+	// In and Out are what the account received and sent over routes,
+	// gateways and leaf node connections (in that order); the totals
+	// include them, as upstream's.
+	In, Out [3]snapshot.MsgBytes
 }
 
 // AccountStatz returns the /accstatz document of server id from accs
@@ -60,8 +64,8 @@ func AccountStatz(id string, opts *snapshot.AccountStatzOptions, accs []AccountU
 			LeafNodes:  a.Leafs,
 			TotalConns: cs.Conns + a.Leafs,
 			NumSubs:    a.NumSubs,
-			Sent:       linkSplit(cs.OutMsgs+a.Closed.OutMsgs, cs.OutBytes+a.Closed.OutBytes),
-			Received:   linkSplit(cs.InMsgs+a.Closed.InMsgs, cs.InBytes+a.Closed.InBytes),
+			Sent:       linkSplit(cs.OutMsgs+a.Closed.OutMsgs, cs.OutBytes+a.Closed.OutBytes, a.Out),
+			Received:   linkSplit(cs.InMsgs+a.Closed.InMsgs, cs.InBytes+a.Closed.InBytes, a.In),
 		})
 	}
 	return az
@@ -160,9 +164,15 @@ func healthFailed(o *snapshot.HealthzOptions, status string, code int, errs ...s
 	return &snapshot.HealthStatus{Status: status, StatusCode: code, Error: errs[0].Error}
 }
 
-// linkSplit is an account's DataStats with upstream's split by link kind.
-// natsd counts an account's traffic at its client connections only, so
-// the gateways, routes and leafs parts are 0.
-func linkSplit(msgs, bytes int64) snapshot.DataStats {
-	return snapshot.DataStats{Msgs: msgs, Bytes: bytes, Gateways: &snapshot.MsgBytes{}, Routes: &snapshot.MsgBytes{}, Leafs: &snapshot.MsgBytes{}}
+// linkSplit returns the statistics of the clients' msgs and bytes plus
+// the links' (routes, gateways, leafs), with the links' apart.
+func linkSplit(msgs, bytes int64, links [3]snapshot.MsgBytes) snapshot.DataStats {
+	d := snapshot.DataStats{Gateways: &snapshot.MsgBytes{}, Routes: &snapshot.MsgBytes{}, Leafs: &snapshot.MsgBytes{}}
+	*d.Routes, *d.Gateways, *d.Leafs = links[0], links[1], links[2]
+	d.Msgs, d.Bytes = msgs, bytes
+	for _, l := range links {
+		d.Msgs += l.Msgs
+		d.Bytes += l.Bytes
+	}
+	return d
 }
