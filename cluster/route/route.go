@@ -49,7 +49,6 @@ type route struct {
 	port      int
 
 	// reader-owned
-	traceOn     bool // -V: trace the protocol (fixed at creation)
 	parser      protocol.Parser
 	authPending bool
 	authOK      bool // the peer's CONNECT credentials were checked and match
@@ -128,8 +127,7 @@ func (c *Cluster) createRoute(nc net.Conn, u *url.URL, explicit bool, account st
 			return
 		}
 	}
-	r := &route{cl: c, nc: nc, solicited: u != nil, url: u, explicit: explicit, account: account, compression: CompressionOff,
-		traceOn: c.log.Enabled(context.Background(), server.LevelTrace)}
+	r := &route{cl: c, nc: nc, solicited: u != nil, url: u, explicit: explicit, account: account, compression: CompressionOff}
 	if u != nil {
 		r.reconnectURL, r.reconnectExplicit = u, explicit
 	}
@@ -435,8 +433,12 @@ func (r *route) sendErr(text string) {
 
 func (r *route) close(reason server.LinkCloseReason) { r.link.Close(reason) }
 
+// tracing reports whether the route's protocol is traced (-V), as its
+// link says: a reload changes it for the routes up.
+func (r *route) tracing() bool { return r.link != nil && r.link.Tracing() }
+
 func (r *route) traceOut(proto []byte) {
-	if r.traceOn {
+	if r.tracing() {
 		r.cl.log.Log(context.Background(), server.LevelTrace, r.prefix+" - ->> ["+string(bytes.TrimRight(proto, "\r\n"))+"]")
 	}
 }
@@ -542,7 +544,7 @@ func (r *route) parseError(err error) {
 // HandleFrame processes one operation from the peer, on the reader.
 func (r *route) HandleFrame(f *protocol.Frame) error {
 	c := r.cl
-	if r.traceOn {
+	if r.tracing() {
 		r.traceIn(f)
 	}
 	if r.authPending {

@@ -239,7 +239,9 @@ func planReload(old, nu *loaded) *reloadPlan {
 	// as upstream logs them, "Reloaded: accounts".
 	if !slices.Equal(o.Accounts, n.Accounts) || !reflect.DeepEqual(o.Exports, n.Exports) ||
 		!reflect.DeepEqual(o.Imports, n.Imports) || !reflect.DeepEqual(o.Mappings, n.Mappings) ||
-		!reflect.DeepEqual(o.AccountLimits, n.AccountLimits) {
+		!reflect.DeepEqual(o.AccountLimits, n.AccountLimits) || !reflect.DeepEqual(o.AccountMsgTrace, n.AccountMsgTrace) {
+		// An account's msg_trace too: its connections, those up
+		// included, trace with the new setting.
 		p.change("accounts", "")
 	}
 	// Any other option the parse produced: refused by its Go name, so a
@@ -423,7 +425,7 @@ var planned = map[string]bool{
 	"MaxUnauthMemory": true, "MaxUnauthConnMemory": true, "PingInterval": true, "MaxPingsOut": true,
 	"NoFastProducerStall": true, "WriteDeadline": true, "AuthTimeout": true, "Authorization": true,
 	"Accounts": true, "SystemAccount": true, "NoSystemAccount": true, "Exports": true, "Imports": true,
-	"Mappings": true, "AccountLimits": true, "LameDuckDuration": true, "LameDuckGracePeriod": true,
+	"Mappings": true, "AccountLimits": true, "AccountMsgTrace": true, "LameDuckDuration": true, "LameDuckGracePeriod": true,
 	"NoHeaderSupport": true, "NoSublistCache": true, "Logger": true, "MaxClosedClients": true,
 	"Tags": true, "GitCommit": true, "OnStart": true, "TLSConfig": true, "TLSTimeout": true,
 	"TLSHandshakeFirst": true, "TLSHandshakeFirstFallback": true, "TLSPinnedCerts": true,
