@@ -182,7 +182,11 @@ type process struct {
 	jsOpts    jetstream.Options
 	jsOn      bool                 // JetStream is configured on
 	js        *jetstream.JetStream // nil until started
-	jsStop    sync.Once
+	// jsMu guards p.js against the lame duck goroutine's shutdown while a
+	// reload turns JetStream on or off; jsStopped: JetStream was shut
+	// down for good.
+	jsMu      sync.Mutex
+	jsStopped bool
 	mqttOpts  mqtt.Options              // Port 0: MQTT off
 	mq        atomic.Pointer[mqtt.MQTT] // nil until started
 	mqStop    sync.Once
@@ -515,6 +519,8 @@ func (p *process) tryReload() error {
 	p.co = nu.co
 	p.mqttOpts = nu.mqtt
 	p.jsOpts = nu.js
+	jsToggled := p.jsOn != nu.jsOn
+	p.jsOn = nu.jsOn
 	p.snap = rec
 	if plan.cluster && p.cl != nil {
 		// The plan refused what Reload refuses.
@@ -544,6 +550,9 @@ func (p *process) tryReload() error {
 	}
 	if plan.advertise && p.cl != nil {
 		p.cl.AdvertiseConnectURLs()
+	}
+	if jsToggled {
+		p.reloadJetStream(nu.jsOn, nu.js)
 	}
 	if plan.jsLimits && p.js != nil {
 		// The plan refused a decrease, the one error SetMaxStorage has.

@@ -263,6 +263,9 @@ func planReload(old, nu *loaded) *reloadPlan {
 	}
 	if err := checkJetStreamReload(old.jsOn, old.js, nu.jsOn, nu.js); err != nil {
 		p.refuse("jetstream", err)
+	} else if old.jsOn != nu.jsOn {
+		// Upstream's words.
+		p.change("JetStream", "")
 	} else if old.jsOn {
 		// Raised server storage limits apply, as upstream.
 		o, n := old.js.WithDefaults(), nu.js.WithDefaults()
