@@ -165,23 +165,23 @@ func gitCommit() string {
 
 // process is a running server and what the command owns around it.
 type process struct {
-	f         *flags
-	args      []string  // the command line, for the reload snapshot
-	snap      *recorder // what the running configuration was parsed from
-	snapFile  string    // the reload snapshot's path, "" before it is written
-	cfg       *fileConfig
-	logs      *logging
-	srv       *server.Server
-	mon       *monitor.Server   // nil without http_port
-	prof      *monitor.Profiler // nil without prof_port
-	co        *cluster.Options
-	cl        *cluster.Cluster   // nil without a cluster listener
-	gw        *gateway.Gateway   // nil without a gateway {} block
-	lf        *leaf.Leaf         // nil without a leafnodes {} block
-	ws        *wsserver.Listener // nil without a websocket listener
-	jsOpts    jetstream.Options
-	jsOn      bool                 // JetStream is configured on
-	js        *jetstream.JetStream // nil until started
+	f        *flags
+	args     []string  // the command line, for the reload snapshot
+	snap     *recorder // what the running configuration was parsed from
+	snapFile string    // the reload snapshot's path, "" before it is written
+	cfg      *fileConfig
+	logs     *logging
+	srv      *server.Server
+	mon      *monitor.Server   // nil without http_port
+	prof     *monitor.Profiler // nil without prof_port
+	co       *cluster.Options
+	cl       *cluster.Cluster   // nil without a cluster listener
+	gw       *gateway.Gateway   // nil without a gateway {} block
+	lf       *leaf.Leaf         // nil without a leafnodes {} block
+	ws       *wsserver.Listener // nil without a websocket listener
+	jsOpts   jetstream.Options
+	jsOn     bool                 // JetStream is configured on
+	js       *jetstream.JetStream // nil until started
 	// jsMu guards p.js against the lame duck goroutine's shutdown while a
 	// reload turns JetStream on or off; jsStopped: JetStream was shut
 	// down for good.
