@@ -283,7 +283,7 @@ func planReload(old, nu *loaded) *reloadPlan {
 			p.jsServerLimits = true
 		}
 	}
-	planCluster(p, old.co, nu.co)
+	planCluster(p, old.co, nu.co, n.Accounts)
 	planLeaf(p, old.cfg.leaf, nu.cfg.leaf)
 	if !sameGateway(old.cfg.gateway, nu.cfg.gateway) {
 		p.refuse("gateway", errors.New("config reload not supported for gateway"))
@@ -323,9 +323,11 @@ func planLeaf(p *reloadPlan, a, b *leaf.Options) {
 }
 
 // planCluster compares the cluster blocks: routes reload, as upstream's,
-// and so do the keys the running cluster applies (cluster.Cluster.Reload);
-// the rest is refused by name.
-func planCluster(p *reloadPlan, a, b *cluster.Options) {
+// and so do the keys the running cluster applies (cluster.Cluster.Reload),
+// pool_size, accounts, compression and permissions by making the routes
+// anew; name, listen and turning TLS on or off are refused. accounts are
+// the names of the new accounts {} block.
+func planCluster(p *reloadPlan, a, b *cluster.Options, accounts []string) {
 	if !sameRoutes(a, b) {
 		p.change("cluster routes", "")
 		p.routes = true
@@ -351,13 +353,26 @@ func planCluster(p *reloadPlan, a, b *cluster.Options) {
 			(sameTLS(a.TLSConfig, b.TLSConfig) && sameRoots(a.TLSConfig, b.TLSConfig) && a.TLSTimeout == b.TLSTimeout)},
 		{"advertise", b.Advertise, a.Advertise == b.Advertise},
 		{"no_advertise", fmt.Sprint(b.NoAdvertise), a.NoAdvertise == b.NoAdvertise},
+		// The routes are made anew (cluster.Cluster.Reload), as
+		// upstream re-makes them for pool_size and accounts.
+		{"pool_size", fmt.Sprint(b.PoolSize), a.PoolSize == b.PoolSize},
+		{"accounts", "[" + strings.Join(b.PinnedAccounts, ", ") + "]", slices.Equal(a.PinnedAccounts, b.PinnedAccounts)},
+		{"compression", compressionString(b), reflect.DeepEqual(a.Compression, b.Compression)},
+		{"permissions", "", reflect.DeepEqual(a.Permissions, b.Permissions)},
 	} {
 		if !k.same {
 			p.change("cluster "+k.key, k.value)
 			p.cluster = true
 		}
 	}
-	// Refused: they shape the route connections and what they carry.
+	// A pinned account must exist once the reload is applied, as
+	// upstream checks (its words).
+	for _, name := range b.PinnedAccounts {
+		if !slices.Contains(a.PinnedAccounts, name) && !accountExists(name, accounts) {
+			p.refuse("cluster accounts", fmt.Errorf("unable to add account %q to the list of dedicated routes: account missing", name))
+		}
+	}
+	// Refused: they shape the cluster listener.
 	for _, k := range []struct {
 		key  string
 		same bool
@@ -365,15 +380,27 @@ func planCluster(p *reloadPlan, a, b *cluster.Options) {
 		{"name", a.Name == b.Name},
 		{"listen", a.Host == b.Host && a.Port == b.Port},
 		{"tls", (a.TLSConfig == nil) == (b.TLSConfig == nil)},
-		{"pool_size", a.PoolSize == b.PoolSize},
-		{"accounts", slices.Equal(a.PinnedAccounts, b.PinnedAccounts)},
-		{"compression", reflect.DeepEqual(a.Compression, b.Compression)},
-		{"permissions", reflect.DeepEqual(a.Permissions, b.Permissions)},
 	} {
 		if !k.same {
 			p.refuse("cluster "+k.key, fmt.Errorf("config reload not supported for cluster: %s changed", k.key))
 		}
 	}
+}
+
+// accountExists reports whether name is an account once a reload with
+// accounts (the accounts {} block's names) is applied: one of them, the
+// global account or the system account.
+func accountExists(name string, accounts []string) bool {
+	return name == server.GlobalAccountName || name == server.DefaultSystemAccountName || slices.Contains(accounts, name)
+}
+
+// compressionString is the compression setting as the log shows it:
+// the mode, with s2_auto's thresholds.
+func compressionString(o *cluster.Options) string {
+	if len(o.Compression.RTTThresholds) == 0 {
+		return o.Compression.Mode
+	}
+	return fmt.Sprintf("%s %v", o.Compression.Mode, o.Compression.RTTThresholds)
 }
 
 // planWebsocket compares the websocket blocks: the tls {} block of a
