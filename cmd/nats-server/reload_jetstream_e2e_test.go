@@ -59,11 +59,18 @@ func jetStreamOnOffScenario(t *testing.T, bin string) {
 	reloadWait(p, conf, "jetstream { store_dir: "+strconv.Quote(filepath.Join(dir, "other"))+" }\n", 2,
 		"Failed to reload server configuration: config reload not supported for jetstream storage dir")
 
-	reloadWait(p, conf, off, 3, "JetStream Shutdown")
+	// The meta_compact keys reload without a word, as upstream's (natsd
+	// ignores them, with a warning).
+	reloadWait(p, conf, "jetstream { store_dir: "+store+", meta_compact: 200, meta_compact_size: 2MB, meta_compact_sync: true }\n", 3,
+		"Reloaded server configuration")
+	require.Equal(t, 2, strings.Count(p.log.String(), "Reloaded server configuration"), p.log.String())
+
+	reloadWait(p, conf, off, 4, "JetStream Shutdown")
 	_, err = js.AccountInfo(t.Context())
 	require.Error(t, err, "JetStream answers after it was turned off")
 
-	reloadWait(p, conf, on, 4, "Reloaded server configuration")
+	reloadWait(p, conf, on, 5, "Reloaded server configuration")
+	servertest.WaitUntil(t, "the last reload", func() bool { return strings.Count(p.log.String(), "Reloaded server configuration") == 4 })
 	require.Equal(t, 3, strings.Count(p.log.String(), "Reloaded: JetStream"), p.log.String())
 	var msgs uint64
 	servertest.WaitUntil(t, "stream S recovered", func() bool {
