@@ -50,19 +50,19 @@ func routezConns(t *testing.T, p *proc) (pooled int, pinned map[string]int, comp
 	return pooled, pinned, compression
 }
 
-// clusterReloadScenario: two servers (natsd, or natsd dialing the
-// binary seed) with the default pool reload pool_size 5, a pinned
+// clusterReloadScenario: two servers, the one of dialBin dialing the
+// seed of seedBin, with the default pool reload pool_size 5, a pinned
 // account ACC, s2_fast compression and export permissions that keep
 // "secret" from crossing, the dialing server first; the routes are
 // made anew with the new pool, the pinned route and compression, and
 // messages cross as the permissions say.
-func clusterReloadScenario(t *testing.T, seedBin string) {
+func clusterReloadScenario(t *testing.T, seedBin, dialBin string) {
 	dir := t.TempDir()
 	seedConf := writeFile(t, filepath.Join(dir, "seed.conf"), poolClusterConf("", ""))
 	seed := startBinary(t, seedBin, "-c", seedConf)
 	seedRoute := strings.TrimPrefix(seed.clusterURL(), "nats://")
 	ndConf := writeFile(t, filepath.Join(dir, "nd.conf"), poolClusterConf("", "nats-route://"+seedRoute))
-	nd := start(t, "-c", ndConf)
+	nd := startBinary(t, dialBin, "-c", ndConf)
 
 	ncSeed := seed.connect(nats.UserInfo("acc", "acc"))
 	ncND := nd.connect(nats.UserInfo("acc", "acc"))
@@ -80,9 +80,11 @@ func clusterReloadScenario(t *testing.T, seedBin string) {
 	extra := "  pool_size: 5\n  accounts: [ACC]\n  compression: s2_fast\n  permissions { export: { deny: [secret] } }"
 	closed := strings.Count(nd.log.String(), "Router connection closed")
 	nd.reload(ndConf, poolClusterConf(extra, "nats-route://"+seedRoute), 1)
-	for _, l := range []string{"Reloaded: cluster pool_size = 5", "Reloaded: cluster accounts = [ACC]",
-		"Reloaded: cluster compression = s2_fast", "Reloaded: cluster permissions"} {
-		nd.waitLog(l)
+	if dialBin == binary {
+		for _, l := range []string{"Reloaded: cluster pool_size = 5", "Reloaded: cluster accounts = [ACC]",
+			"Reloaded: cluster compression = s2_fast", "Reloaded: cluster permissions"} {
+			nd.waitLog(l)
+		}
 	}
 	require.NotContains(t, nd.log.String(), "Failed to reload")
 	servertest.WaitUntil(t, "the old routes closed", func() bool {
@@ -124,15 +126,16 @@ func TestReloadClusterPoolAccountsCompressionPermissions(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts two servers")
 	}
-	clusterReloadScenario(t, binary)
+	clusterReloadScenario(t, binary, binary)
 }
 
 // TestReloadClusterPoolWithUpstream: the same reloads with upstream's
-// binary as the seed.
+// binary as the seed, then as the server that dials natsd.
 func TestReloadClusterPoolWithUpstream(t *testing.T) {
 	bin := servertest.UpstreamBinary(t)
 	if testing.Short() {
 		t.Skip("starts two servers")
 	}
-	clusterReloadScenario(t, bin)
+	t.Run("upstream seed", func(t *testing.T) { clusterReloadScenario(t, bin, binary) })
+	t.Run("natsd seed", func(t *testing.T) { clusterReloadScenario(t, binary, bin) })
 }
