@@ -2,6 +2,7 @@ package route_test
 
 import (
 	"errors"
+	"log/slog"
 	"net/url"
 	"strings"
 	"testing"
@@ -132,4 +133,26 @@ func TestReloadPoolSizeRemakesRoutes(t *testing.T) {
 	}
 	servertest.WaitUntilWithin(t, 15*time.Second, "5 connections per peer", want(5))
 	crossTest(t, b, c, []string{"p"}, 1, []string{"p"}, "p")
+}
+
+// TestReloadTraceRoutesUp: a server reload that turns trace on (a new
+// logger that takes trace records) traces the route already up, as
+// those made afterwards.
+func TestReloadTraceRoutesUp(t *testing.T) {
+	a := startNode(t, "A", route.Options{Name: "trace"})
+	b := startNode(t, "B", route.Options{Name: "trace", Routes: []*url.URL{a.routeURL()}})
+	waitRoutes(t, 1, a, b)
+	so := a.s.Options()
+	so.Logger = slog.New(&lineHandler{w: a.log, trace: true})
+	if err := a.s.Reload(so); err != nil {
+		t.Fatal(err)
+	}
+	nc := b.connect(t)
+	if _, err := nc.SubscribeSync("after.reload"); err != nil {
+		t.Fatal(err)
+	}
+	nc.Flush()
+	servertest.WaitUntilWithin(t, 5*time.Second, "the route's trace line", func() bool {
+		return strings.Contains(a.log.String(), "<<- [RS+ $G after.reload]")
+	})
 }
