@@ -80,6 +80,8 @@ func TestPlanReload(t *testing.T) {
 			[]string{"authorization", "accounts", "cluster accounts"}, []string{"cluster accounts"}},
 		{"jetstream on", "", "jetstream: enabled\n", []string{"JetStream"}, nil},
 		{"jetstream off", "jetstream: enabled\n", "jetstream: disabled\n", []string{"JetStream"}, nil},
+		{"jetstream off under mqtt", "jetstream: enabled\nmqtt { listen: \"127.0.0.1:-1\" }\n", "jetstream: disabled\nmqtt { listen: \"127.0.0.1:-1\" }\n",
+			[]string{"JetStream"}, []string{"mqtt"}},
 		{"msg_trace", accounts, "accounts { A { users [{user: a, password: a}], msg_trace: {dest: t} }, B { users [{user: b, password: b}] } }\n",
 			[]string{"accounts"}, nil},
 		{"cluster added", "", "cluster { listen: \"127.0.0.1:-1\" }\n", nil, []string{"cluster listen"}},
