@@ -44,8 +44,9 @@ type Account struct {
 	// other subjects nothing (see systemImports).
 	sysImports *sublist.Sublist[*serviceImport]
 	// trace is the account's msg_trace setting (msgtrace.go); nil
-	// without one. Set up in New, read-only afterwards.
-	trace *AccountMsgTrace
+	// without one. Set up in New, replaced by Reload; read at each
+	// publish, so the connections already bound follow a reload.
+	trace atomic.Pointer[AccountMsgTrace]
 	// closed sums what the account's closed client connections sent and
 	// were sent, so that its statistics keep them, as upstream's do;
 	// added when a client is removed from the server's list.

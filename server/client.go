@@ -170,7 +170,7 @@ type client struct {
 	inMsgs     int64
 	inBytes    int64
 	shortReads int
-	traceOn    bool
+	traceOn    atomic.Bool // -V: set at creation, changed by Reload (any goroutine reads it)
 	// prefix is the log prefix: set by the read goroutine, read by any
 	// (see logPrefix).
 	prefix      atomic.Pointer[string]
@@ -287,7 +287,7 @@ func (s *Server) createClient(nc net.Conn, tlsCfg *tls.Config) {
 		idTag = " - wid:" // upstream's tag for WebSocket clients
 	}
 	c.setLogPrefix(net.JoinHostPort(c.host, strconv.Itoa(c.port)) + idTag + strconv.FormatUint(c.cid, 10))
-	c.traceOn = s.log.Enabled(context.Background(), LevelTrace)
+	c.traceOn.Store(s.log.Enabled(context.Background(), LevelTrace))
 	c.parser.MaxControlLine = int(s.maxControlLine.Load())
 	c.parser.MaxPayload = int(s.maxPayload.Load())
 
@@ -560,7 +560,7 @@ var errAlreadyClosed = errors.New("server: connection closed")
 // HandleFrame processes one op from the client; it runs on the read
 // goroutine.
 func (c *client) HandleFrame(f *protocol.Frame) error {
-	if c.traceOn {
+	if c.traceOn.Load() {
 		c.traceIn(f)
 	}
 	if c.unauth && f.Op != protocol.OpConnect {
@@ -725,7 +725,7 @@ func (c *client) processPing() error {
 	c.mu.Lock()
 	c.out.write(pongProto)
 	c.mu.Unlock()
-	if c.traceOn {
+	if c.traceOn.Load() {
 		c.traceOut("PONG")
 	}
 	if c.connected && !c.infoSent && c.opts.Protocol >= 1 {
@@ -983,7 +983,7 @@ func (c *client) processUnsub(f *protocol.Frame) error {
 	c.mu.Unlock()
 	if remove {
 		c.srv.removeLocalSub(c.acc, sub)
-		if c.traceOn {
+		if c.traceOn.Load() {
 			c.traceDelSub(sub.sid)
 		}
 	}
@@ -1319,12 +1319,12 @@ func (pc *pubCtx) deliver(sub *subscription, subject, reply []byte, hdrLen int, 
 		pc.outClientMsgs++
 		pc.outClientBytes += int64(len(payload))
 	}
-	if dc.traceOn {
+	if dc.traceOn.Load() {
 		dc.traceMsgOut(subject, sub.sid, reply, hdr, payload)
 	}
 	if last {
 		dc.srv.removeLocalSub(dc.acc, sub)
-		if dc.traceOn {
+		if dc.traceOn.Load() {
 			dc.traceDelSub(sub.sid)
 		}
 	}
@@ -1580,7 +1580,7 @@ func (c *client) processPingTimer() {
 	c.out.write(pingProto)
 	c.pingTimer.Reset(time.Duration(s.pingInterval.Load()))
 	c.mu.Unlock()
-	if c.traceOn {
+	if c.traceOn.Load() {
 		c.traceOut("PING")
 	}
 	c.signal()
@@ -1590,7 +1590,7 @@ func (c *client) sendOK() {
 	c.mu.Lock()
 	c.out.write(okProto)
 	c.mu.Unlock()
-	if c.traceOn {
+	if c.traceOn.Load() {
 		c.traceOut("OK")
 	}
 	c.queueFlush(c)
@@ -1601,7 +1601,7 @@ func (c *client) sendErr(text string) {
 	c.mu.Lock()
 	c.out.write(protocol.AppendErr(nil, text))
 	c.mu.Unlock()
-	if c.traceOn {
+	if c.traceOn.Load() {
 		c.traceOut("-ERR '" + text + "'")
 	}
 	c.queueFlush(c)
@@ -1713,7 +1713,7 @@ func (c *client) closeWith(reason closeReason, flush bool) {
 			s.notifyFrom(ConnClient, nil, acc, sub.Subject, sub.Queue, false)
 		}
 		s.interestMu.RUnlock()
-		if c.traceOn {
+		if c.traceOn.Load() {
 			for _, sub := range subs {
 				c.traceDelSub(sub.Value.sid)
 			}

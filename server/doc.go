@@ -277,7 +277,13 @@
 // With a Logger that enables LevelTrace (-V) every connection and link
 // logs the protocol it reads and writes in upstream's words (trace.go);
 // Options.TraceVerbose adds the system account's in-process clients and
-// Options.MaxTracedMsgLen cuts the payloads. Message tracing (ADR-41,
+// Options.MaxTracedMsgLen cuts the payloads. A Reload whose Logger turns
+// trace on or off applies it to the connections and links already up
+// (the in-process InternalClients keep theirs); a link's owner asks
+// Link.Tracing before it traces its own protocol, and logs through
+// Server.Logger, which follows the reloads. A Reload also applies
+// Options.AccountMsgTrace to the accounts, their connections up
+// included. Message tracing (ADR-41,
 // msgtrace.go) needs no option: a message with a Nats-Trace-Dest header
 // makes the server publish a snapshot.MsgTraceEvent to that subject in
 // the publisher's account (Options.AccountMsgTrace adds traceparent

@@ -124,7 +124,7 @@ func (ic *InternalClient) Subscribe(subject, queue string, h MsgHandler) (*Inter
 	if err := ic.c.addInProcSub(sub, &ic.sidSeq, false); err != nil {
 		return nil, err
 	}
-	if ic.c.traceOn {
+	if ic.c.traceOn.Load() {
 		ic.c.traceInternalSub(sub)
 	}
 	return &InternalSub{ic: ic, sub: sub}, nil
@@ -147,7 +147,7 @@ func (ic *InternalClient) Publish(subject, reply string, hdr, data []byte) error
 	}
 	pc := pubCtxPool.Get().(*pubCtx)
 	subj, rep, hdrLen, payload := pc.load(subject, reply, hdr, data)
-	if ic.c.traceOn {
+	if ic.c.traceOn.Load() {
 		ic.c.traceInternalPub(subj, rep, payload)
 	}
 	return ic.c.deliverInProc(pc, subj, rep, hdrLen, payload)

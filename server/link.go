@@ -92,7 +92,7 @@ func (s *Server) NewLink(nc net.Conn, cfg LinkConfig) (*Link, error) {
 		c.host = nc.RemoteAddr().String()
 	}
 	c.setLogPrefix(net.JoinHostPort(c.host, strconv.Itoa(c.port)) + " - " + connKindTags[cfg.Kind] + ":" + strconv.FormatUint(c.cid, 10))
-	c.traceOn = s.log.Enabled(context.Background(), LevelTrace) // messages sent, with -V
+	c.traceOn.Store(s.log.Enabled(context.Background(), LevelTrace)) // messages sent, with -V
 	l := &Link{c: c, kind: cfg.Kind, enc: cfg.Encoder, forward: cfg.Forward, reasons: cfg.Reasons, onClose: cfg.OnClose, last: cfg.QueueLast}
 	if !cfg.Origin.IsLink() {
 		cfg.Origin = cfg.Kind
@@ -165,7 +165,7 @@ func (l *Link) ReasonText(r LinkCloseReason) string {
 // ("<<- MSG_PAYLOAD: [...]", cut at max_traced_msg_len) as upstream
 // traces a route's; the link's owner traces the op's line itself.
 func (l *Link) TracePayload(payload []byte) {
-	if l.c.traceOn {
+	if l.c.traceOn.Load() {
 		l.c.tracePayload(true, payload)
 	}
 }
@@ -600,7 +600,7 @@ func (pc *pubCtx) deliverRoute(dc *client, acc *Account, subject, reply []byte, 
 		b = dc.link.enc.AppendMsgHeader(b, accName, subject, reply, queues, hdr, len(payload))
 	}
 	var traced string
-	if dc.traceOn {
+	if dc.traceOn.Load() {
 		traced = string(bytes.TrimRight(b, "\r\n"))
 	}
 	if long {
@@ -621,7 +621,7 @@ func (pc *pubCtx) deliverRoute(dc *client, acc *Account, subject, reply []byte, 
 	pc.outMsgs++
 	pc.outBytes += int64(len(payload))
 	pc.countLinkOut(acc, dc.link.kind, len(payload))
-	if dc.traceOn {
+	if dc.traceOn.Load() {
 		dc.traceOut(traced)
 		dc.tracePayload(false, payload)
 	}

@@ -3,6 +3,8 @@ package server_test
 import (
 	"context"
 	"fmt"
+	"io"
+	"log/slog"
 	"net"
 	"sync"
 
@@ -126,4 +128,25 @@ func ExampleLink_SetRemoteCluster() {
 	// Output:
 	// "LMSG spoke $G orders 0 1\r\na\r\n"
 	// "LMSG other $G orders 0 1\r\nb\r\n"
+}
+
+// A link owner traces its own protocol only while the link says so: a
+// Reload whose logger takes trace records turns it on for the links up.
+func ExampleLink_Tracing() {
+	s, _ := server.New(server.Options{Host: "127.0.0.1", Port: server.RandomPort, Logger: slog.New(slog.DiscardHandler)})
+	s.Start()
+	defer s.Shutdown(context.Background())
+
+	near, far := net.Pipe()
+	defer far.Close()
+	l, _ := s.NewLink(near, server.LinkConfig{Kind: server.ConnRoute, Encoder: server.RouteEncoder{}, Forward: server.DefaultForwardPolicy(server.ConnRoute)})
+	fmt.Println(l.Tracing())
+
+	o := s.Options()
+	o.Logger = slog.New(slog.NewTextHandler(io.Discard, &slog.HandlerOptions{Level: server.LevelTrace}))
+	s.Reload(o)
+	fmt.Println(l.Tracing())
+	// Output:
+	// false
+	// true
 }

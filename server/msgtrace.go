@@ -88,23 +88,46 @@ type AccountMsgTrace struct {
 // setAccountMsgTrace gives the accounts of o their msg_trace settings;
 // it runs in New.
 func (s *Server) setAccountMsgTrace(o *Options) error {
+	traces, err := accountMsgTraces(o, func(name string) bool { return s.accounts[name] != nil })
+	if err != nil {
+		return err
+	}
+	setAccountMsgTraces(s.accounts, traces)
+	return nil
+}
+
+// accountMsgTraces checks the msg_trace settings of o against the
+// accounts that exist and returns them with their defaults filled in.
+func accountMsgTraces(o *Options, exists func(string) bool) (map[string]*AccountMsgTrace, error) {
+	traces := make(map[string]*AccountMsgTrace, len(o.AccountMsgTrace))
 	for name, t := range o.AccountMsgTrace {
-		acc := s.accounts[name]
-		if acc == nil {
-			return fmt.Errorf("%w: msg_trace for undefined account %q", ErrBadOptions, name)
+		if !exists(name) {
+			return nil, fmt.Errorf("%w: msg_trace for undefined account %q", ErrBadOptions, name)
 		}
 		if !sublist.ValidLiteralSubject(t.Dest) {
-			return fmt.Errorf("%w: account %s: trace destination %q is not valid", ErrBadOptions, name, t.Dest)
+			return nil, fmt.Errorf("%w: account %s: trace destination %q is not valid", ErrBadOptions, name, t.Dest)
 		}
 		if t.Sampling < 0 || t.Sampling > 100 {
-			return fmt.Errorf("%w: account %s: trace sampling %d is not in [1..100]", ErrBadOptions, name, t.Sampling)
+			return nil, fmt.Errorf("%w: account %s: trace sampling %d is not in [1..100]", ErrBadOptions, name, t.Sampling)
 		}
 		if t.Sampling == 0 {
 			t.Sampling = 100
 		}
-		acc.trace = &t
+		traces[name] = &t
 	}
-	return nil
+	return traces, nil
+}
+
+// setAccountMsgTraces gives each of accs its setting of traces (none
+// when traces has none), keeping the pointer of an unchanged one.
+func setAccountMsgTraces(accs map[string]*Account, traces map[string]*AccountMsgTrace) {
+	for name, acc := range accs {
+		t, cur := traces[name], acc.trace.Load()
+		if t == nil && cur == nil || t != nil && cur != nil && *t == *cur {
+			continue
+		}
+		acc.trace.Store(t)
+	}
 }
 
 // traceRequested reports whether a message published in a with a header
@@ -115,7 +138,7 @@ func (a *Account) traceRequested(hdrLen int, payload []byte) bool {
 		return false
 	}
 	h := payload[:hdrLen]
-	return bytes.Contains(h, traceDestBytes) || (a.trace != nil && bytes.Contains(h, traceParentBytes))
+	return bytes.Contains(h, traceDestBytes) || (a.trace.Load() != nil && bytes.Contains(h, traceParentBytes))
 }
 
 // sampled reports whether a traceparent value (version-traceid-parentid-
@@ -209,7 +232,7 @@ func newMsgTrace(c *client, kind int, name string, acc *Account, subject []byte,
 	dest, ok := headerValue(hdr, traceDestHeader)
 	if !ok {
 		// The account's msg_trace, for a sampled traceparent.
-		t := acc.trace
+		t := acc.trace.Load()
 		if t == nil {
 			return nil
 		}

@@ -76,7 +76,7 @@ func TestTraceParentAndEncoding(t *testing.T) {
 	if a.traceRequested(len(hdr), hdr) {
 		t.Error("traceparent traced without msg_trace")
 	}
-	a.trace = &AccountMsgTrace{Dest: "t", Sampling: 100}
+	a.trace.Store(&AccountMsgTrace{Dest: "t", Sampling: 100})
 	if !a.traceRequested(len(hdr), hdr) {
 		t.Error("traceparent not traced with msg_trace")
 	}

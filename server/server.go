@@ -714,6 +714,10 @@ func (s *Server) reload(opts Options, changed []string, digest string) error {
 	if err != nil {
 		return err
 	}
+	traces, err := accountMsgTraces(&opts, func(name string) bool { return ar.accs[name] != nil })
+	if err != nil {
+		return err
+	}
 	s.mu.Lock()
 	oldAuth := s.auth.Load()
 	sa, err := s.reloadAuth(&opts, oldAuth, ar.accs, ar.changed())
@@ -727,6 +731,8 @@ func (s *Server) reload(opts Options, changed []string, digest string) error {
 		return err
 	}
 	s.applyAccountsLocked(ar)
+	setAccountMsgTraces(s.accounts, traces)
+	s.opts.AccountMsgTrace = opts.AccountMsgTrace
 	s.opts.Accounts = slices.Clone(opts.Accounts)
 	s.opts.Exports, s.opts.Imports = opts.Exports, opts.Imports
 	s.opts.Mappings, s.opts.AccountLimits = opts.Mappings, opts.AccountLimits
@@ -770,6 +776,8 @@ func (s *Server) reload(opts Options, changed []string, digest string) error {
 		s.logh.Set(opts.Logger)
 		s.opts.Logger = opts.Logger
 	}
+	s.traceVerbose.Store(opts.TraceVerbose)
+	s.retraceLocked()
 	s.info.MaxPayload = opts.MaxPayload
 	s.applyLimits(&s.opts)
 	excess := s.excessClientsLocked()

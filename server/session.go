@@ -367,7 +367,7 @@ func (sess *Session) Subscribe(subject, queue string, h MsgHandler) (*SessionSub
 	if err := c.addInProcSub(sub, &sess.sidSeq, true); err != nil {
 		return nil, err
 	}
-	if c.traceOn {
+	if c.traceOn.Load() {
 		c.traceInternalSub(sub)
 	}
 	c.mu.Lock()
@@ -432,7 +432,7 @@ func (sess *Session) Publish(subject, reply string, hdr, data []byte) error {
 		}
 	}
 	pc.stallMax = sess.stall
-	if c.traceOn {
+	if c.traceOn.Load() {
 		c.traceInternalPub(subj, rep, payload)
 	}
 	// Counted as a client's PUB is: /connz in_msgs, /varz in_msgs.

@@ -82,7 +82,7 @@ func (c *client) traceInternalPub(subject, reply []byte, payload []byte) {
 func (c *client) traceSystem() {
 	s := c.srv
 	if c.acc != nil && c.acc == s.sysAcc && s.traceVerbose.Load() && s.log.Enabled(context.Background(), LevelTrace) {
-		c.traceOn = true
+		c.traceOn.Store(true)
 		c.setLogPrefix(sysTracePrefix)
 	}
 }
@@ -92,3 +92,30 @@ func (c *client) traceSystem() {
 func (c *client) traceDelSub(sid []byte) {
 	c.trace("<-> [DELSUB " + string(sid) + "]")
 }
+
+// retraceLocked applies the trace settings of a reload (-V/trace,
+// -VV/trace_verbose, through the swapped log handler) to the
+// connections already up, as to those to come: clients and links trace
+// when the log takes trace records, sessions of the system account when
+// trace_verbose is on too. s.mu is held. In-process InternalClients keep
+// the setting they were created with.
+func (s *Server) retraceLocked() {
+	on := s.log.Enabled(context.Background(), LevelTrace)
+	for _, c := range s.clients {
+		c.traceOn.Store(on)
+	}
+	for _, l := range s.links {
+		l.c.traceOn.Store(on)
+	}
+	for _, c := range s.sessions {
+		if c.acc != nil && c.acc == s.sysAcc {
+			c.traceOn.Store(false)
+			c.traceSystem()
+		}
+	}
+}
+
+// Tracing reports whether the link's protocol is traced (-V): set when
+// the link is created and by each reload that changes the trace
+// settings. Link owners test it before building a trace line.
+func (l *Link) Tracing() bool { return l.c.traceOn.Load() }

@@ -173,7 +173,9 @@ func Start(s *server.Server, o *Options) (*Gateway, error) {
 		return nil, fmt.Errorf("gateway %q has no port specified (select -1 for random port)", o.Name)
 	}
 	so := s.Options()
-	log := so.Logger
+	// The server's logger follows the reloads that change the log
+	// output (and its trace level), as the options' does not.
+	log := s.Logger()
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}

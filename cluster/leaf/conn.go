@@ -122,7 +122,6 @@ type conn struct {
 	url       *url.URL // the URL dialed
 	host      string
 	port      int
-	traceOn   bool
 
 	// reader-owned
 	parser      protocol.Parser
@@ -223,7 +222,7 @@ func (lf *Leaf) accepted(nc net.Conn) {
 	if !lf.trackRaw(nc) {
 		return
 	}
-	c := &conn{lf: lf, nc: nc, traceOn: lf.log.Enabled(context.Background(), server.LevelTrace)}
+	c := &conn{lf: lf, nc: nc}
 	c.setAddr()
 	c.nonce = []byte(newNonce())
 	info := lf.info
@@ -414,8 +413,7 @@ func (lf *Leaf) runSolicited(nc net.Conn, u *url.URL, r *remote) {
 		nc.Close()
 		return
 	}
-	c := &conn{lf: lf, nc: nc, solicited: true, remote: r, url: u, imp: r.imp, exp: r.exp,
-		traceOn: lf.log.Enabled(context.Background(), server.LevelTrace)}
+	c := &conn{lf: lf, nc: nc, solicited: true, remote: r, url: u, imp: r.imp, exp: r.exp}
 	c.setAddr()
 	conn := net.Conn(nc)
 	ws := isWS(u)
@@ -690,7 +688,7 @@ var (
 // HandleFrame processes one operation from the peer, on the reader.
 func (c *conn) HandleFrame(f *protocol.Frame) error {
 	lf := c.lf
-	if c.traceOn {
+	if c.tracing() {
 		c.traceIn(f)
 	}
 	if !c.solicited && !c.connectSeen {
@@ -1294,8 +1292,12 @@ func (c *conn) onClose(reason server.LinkCloseReason) {
 	lf.log.Info(line)
 }
 
+// tracing reports whether the connection's protocol is traced (-V), as
+// its link says: a reload changes it for the connections up.
+func (c *conn) tracing() bool { return c.link != nil && c.link.Tracing() }
+
 func (c *conn) traceOut(proto []byte) {
-	if c.traceOn {
+	if c.tracing() {
 		c.lf.log.Log(context.Background(), server.LevelTrace, c.prefix+" - ->> ["+string(bytes.TrimRight(proto, "\r\n"))+"]")
 	}
 }

@@ -129,7 +129,9 @@ func Start(s *server.Server, o *Options) (*Leaf, error) {
 		return nil, ErrNoServer
 	}
 	so := s.Options()
-	log := so.Logger
+	// The server's logger follows the reloads that change the log
+	// output (and its trace level), as the options' does not.
+	log := s.Logger()
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}

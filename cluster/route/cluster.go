@@ -85,8 +85,6 @@ type Cluster struct {
 	dynamic    bool
 	info       routeInfo             // our INFO, without per-route fields
 	routes     map[string]*peer      // registered routes by remote server ID
-	poolSize   int                   // connections per peer; 0 without pooling
-	pinned     map[string]bool       // accounts with a dedicated route
 	all        map[*route]struct{}   // every route connection, registered or not
 	raw        map[net.Conn]struct{} // connections still in their TLS handshake
 	connecting map[string]bool       // host:port being solicited
@@ -96,8 +94,11 @@ type Cluster struct {
 	// SetRoutes.
 	configured []*url.URL
 
-	// perms are the compiled Options.Permissions, immutable.
-	perms routeFilters
+	// perms are the compiled Options.Permissions and poolCfg the pool
+	// size and pinned accounts: each immutable, swapped whole by Reload
+	// (which re-makes the routes), read without a lock.
+	perms   atomic.Pointer[routeFilters]
+	poolCfg atomic.Pointer[poolConf]
 
 	// unlisten unregisters the interest listener, unlameDuck the lame
 	// duck listener.
@@ -108,6 +109,43 @@ type Cluster struct {
 	imu      sync.Mutex
 	interest map[ikey]int32
 	ready    map[*route]struct{}
+}
+
+// poolConf is how routes to a peer are pooled.
+type poolConf struct {
+	size   int             // connections per peer; 0 without pooling
+	pinned map[string]bool // accounts with a dedicated route
+}
+
+// pool is the pooling in force.
+func (c *Cluster) pool() *poolConf { return c.poolCfg.Load() }
+
+// filters are the compiled permissions in force.
+func (c *Cluster) filters() *routeFilters { return c.perms.Load() }
+
+// newPoolConf is the pooling of o: pool_size (default 3, -1 none) and
+// the pinned accounts, which must exist; with pooling, the system
+// account always has a route of its own, as upstream's (2.10+) does
+// without configuration (an upstream peer dials it and refuses a server
+// that does not).
+func (c *Cluster) newPoolConf(o *Options) (*poolConf, error) {
+	pc := &poolConf{pinned: make(map[string]bool)}
+	switch {
+	case o.PoolSize == 0:
+		pc.size = DefaultPoolSize
+	case o.PoolSize > 0:
+		pc.size = o.PoolSize
+	}
+	for _, a := range o.PinnedAccounts {
+		if c.s.LookupAccount(a) == nil {
+			return nil, fmt.Errorf("cluster: pinned account %q does not exist", a)
+		}
+		pc.pinned[a] = true
+	}
+	if sys := c.s.SystemAccount(); sys != nil && pc.size > 0 {
+		pc.pinned[sys.Name] = true
+	}
+	return pc, nil
 }
 
 // ikey is one interest announced to the routes; origin is the leaf node
@@ -208,7 +246,9 @@ func Start(s *server.Server, o *Options) (*Cluster, error) {
 		return nil, ErrNoServer
 	}
 	so := s.Options()
-	log := so.Logger
+	// The server's logger follows the reloads that change the log
+	// output (and its trace level), as the options' does not.
+	log := s.Logger()
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
@@ -240,32 +280,18 @@ func Start(s *server.Server, o *Options) (*Cluster, error) {
 		c.dialer = &net.Dialer{Timeout: routeDialTimeout}
 	}
 	stop := func() { c.g.Close() }
-	switch {
-	case o.PoolSize == 0:
-		c.poolSize = DefaultPoolSize
-	case o.PoolSize > 0:
-		c.poolSize = o.PoolSize
-	}
 	perms, err := compileRoutePermissions(o.Permissions)
 	if err != nil {
 		stop()
 		return nil, err
 	}
-	c.perms = perms
-	c.pinned = make(map[string]bool)
-	for _, a := range o.PinnedAccounts {
-		if s.LookupAccount(a) == nil {
-			stop()
-			return nil, fmt.Errorf("cluster: pinned account %q does not exist", a)
-		}
-		c.pinned[a] = true
+	c.perms.Store(&perms)
+	pc, err := c.newPoolConf(o)
+	if err != nil {
+		stop()
+		return nil, err
 	}
-	// With pooling, the system account always has a route of its own, as
-	// upstream's (2.10+) does without configuration; an upstream peer
-	// dials it and refuses a server that does not.
-	if sys := s.SystemAccount(); sys != nil && c.poolSize > 0 {
-		c.pinned[sys.Name] = true
-	}
+	c.poolCfg.Store(pc)
 	c.name = o.Name
 	if c.name == "" {
 		c.name, c.dynamic = newName(), true
@@ -551,9 +577,10 @@ func (c *Cluster) Shutdown(ctx context.Context) error {
 	for nc := range c.raw {
 		nc.Close()
 	}
+	unlisten := c.unlisten
 	c.mu.Unlock()
 	c.g.Close()
-	c.unlisten()
+	unlisten()
 	c.unregister()
 	for _, r := range routes {
 		r.close(server.LinkServerShutdown)
@@ -652,7 +679,7 @@ func (c *Cluster) connectLoop(u *url.URL, explicit bool, account string, delay t
 // Interest in a subject the import permissions refuse is not counted nor
 // announced: this server would drop what the routes sent for it.
 func (c *Cluster) interestChanged(ev server.InterestEvent) {
-	if !propagates(&ev) || !c.perms.imp.allows(ev.Subject) {
+	if !propagates(&ev) || !c.filters().imp.allows(ev.Subject) {
 		return
 	}
 	account, subject, queue, added := ev.Account, ev.Subject, ev.Queue, ev.Added
@@ -672,8 +699,8 @@ func (c *Cluster) interestChanged(ev server.InterestEvent) {
 	} else {
 		c.interest[k] = n
 	}
-	idx := poolIdx(account, c.poolSize)
-	pinned := c.pinned[account]
+	idx := poolIdx(account, c.pool().size)
+	pinned := c.pool().pinned[account]
 	// One encoding with the account, one without for dedicated routes.
 	var with, without []byte
 	enc := func(acc []byte) []byte {
@@ -761,7 +788,7 @@ func (c *Cluster) sendAllInterest(r *route) {
 				continue
 			}
 			acc = nil
-		case c.pinned[k.account] || poolIdx(k.account, c.poolSize) != r.poolIdx:
+		case c.pool().pinned[k.account] || poolIdx(k.account, c.pool().size) != r.poolIdx:
 			continue
 		}
 		if k.queue == "" {
@@ -1006,7 +1033,7 @@ func (c *Cluster) ClusterVarz() snapshot.ClusterOptsVarz {
 		TLSTimeout:  c.opts().TLSTimeout.Seconds(),
 		TLSRequired: c.opts().TLSConfig != nil,
 		TLSVerify:   c.opts().TLSConfig != nil,
-		PoolSize:    c.poolSize,
+		PoolSize:    c.pool().size,
 	}
 	if c.ln != nil {
 		v.Port = c.ln.Addr().(*net.TCPAddr).Port

@@ -63,10 +63,13 @@
 // SetRoutes replaces the explicit routes and Reload applies the other
 // keys a configuration reload may change on running routes (ping_interval,
 // ping_max, connect_retries, connect_backoff, authorization, tls,
-// advertise, no_advertise); a new authorization closes the accepted
-// routes whose credentials no longer satisfy it, as upstream does. name,
-// listen, pool_size, accounts, compression, permissions and turning TLS on
-// or off are refused (ErrReloadUnsupported).
+// advertise, no_advertise, pool_size, accounts, compression,
+// permissions); a new authorization closes the accepted routes whose
+// credentials no longer satisfy it, as upstream does, and a new
+// pool_size, accounts, compression or permissions makes the routes anew
+// (closed with "Client Closed", dialed again, the local interest
+// recounted under the new import permissions). name, listen and turning
+// TLS on or off are refused (ErrReloadUnsupported).
 //
 // # Wire protocol
 //
@@ -98,7 +101,8 @@
 // honoured only for subjects Export allows, and a message matching a
 // peer's wildcard interest is forwarded only if Export allows its
 // subject (a server.LinkFilter on each route). The compiled lists never
-// change, take no lock and allocate nothing per message.
+// change (a reload swaps them whole and re-makes the routes), take no
+// lock and allocate nothing per message.
 //
 // # Concurrency
 //

@@ -53,7 +53,8 @@ func routeReader(tb testing.TB, perms *RoutePermissions) (*route, *server.Server
 	if err != nil {
 		tb.Fatal(err)
 	}
-	c := &Cluster{s: s, log: slog.New(slog.DiscardHandler), perms: rf}
+	c := &Cluster{s: s, log: slog.New(slog.DiscardHandler)}
+	c.perms.Store(&rf)
 	r := &route{cl: c, link: l}
 	r.initParser()
 	return r, s
@@ -111,7 +112,7 @@ func TestRoutedMessageWithPermissionsAllocs(t *testing.T) {
 		}
 	}
 	// And the filters themselves, on subjects seen for the first time.
-	rf := r.cl.perms
+	rf := r.cl.filters()
 	subj := []byte("private.x0000")
 	i := 0
 	if n := testing.AllocsPerRun(1000, func() {

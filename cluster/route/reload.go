@@ -4,9 +4,12 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/url"
 	"reflect"
 	"slices"
 	"strconv"
+	"strings"
+	"time"
 
 	"natsd.dev/server"
 )
@@ -28,13 +31,17 @@ var ErrReloadUnsupported = errors.New("cluster: config reload not supported")
 //     it; routes up keep their session. Turning TLS on or off is refused;
 //   - advertise: the INFO this server sends new routes names it;
 //   - no_advertise: peers' client URLs are no longer (or again) given to
-//     this server's clients, and every peer gets this server's INFO anew.
+//     this server's clients, and every peer gets this server's INFO anew;
+//   - pool_size, accounts (pinned accounts, which must exist),
+//     compression and permissions: the routes are made anew (see
+//     remakeRoutes), as upstream re-makes them for pool_size and
+//     accounts; the peers must change pool_size too (until they do,
+//     "Mismatch route pool size" refuses the routes and the explicit
+//     ones are retried).
 //
 // Everything else of o is compared with the running options and any
 // difference is refused with an error wrapping ErrReloadUnsupported:
-// name, listen, pool_size, accounts, compression and permissions (they
-// shape the route connections and the interest they carry), and the
-// dialer. Routes are SetRoutes's: Reload ignores o.Routes. Reload does
+// name, listen, turning TLS on or off, and the dialer. Routes are SetRoutes's: Reload ignores o.Routes. Reload does
 // nothing and returns nil when o changes nothing it applies.
 func (c *Cluster) Reload(o *Options) error {
 	if o == nil {
@@ -49,6 +56,22 @@ func (c *Cluster) Reload(o *Options) error {
 	if err := reloadRefused(old, &nu); err != nil {
 		return err
 	}
+	var perms *routeFilters
+	if !reflect.DeepEqual(old.Permissions, nu.Permissions) {
+		rf, err := compileRoutePermissions(nu.Permissions)
+		if err != nil {
+			return err
+		}
+		perms = &rf
+	}
+	var pc *poolConf
+	if old.PoolSize != nu.PoolSize || !slices.Equal(old.PinnedAccounts, nu.PinnedAccounts) {
+		var err error
+		if pc, err = c.newPoolConf(&nu); err != nil {
+			return err
+		}
+	}
+	remake := perms != nil || pc != nil || !reflect.DeepEqual(old.Compression, nu.Compression)
 	c.opt.Store(&nu)
 
 	if old.Username != nu.Username || old.Password != nu.Password {
@@ -70,7 +93,120 @@ func (c *Cluster) Reload(o *Options) error {
 		}
 		c.sendInfoToAll()
 	}
+	if remake {
+		c.remakeRoutes(perms, pc)
+	}
 	return nil
+}
+
+// remakeRoutes applies new permissions (perms), pooling (pc) or
+// compression (already in the options) by making the routes anew, as
+// upstream's reload re-makes them for pool_size and accounts: every
+// route connection is closed ("Client Closed"), the routes this server
+// dialed are dialed again, and the peers that dialed it are dialed
+// back (at their route URL) once their connections are gone, so that
+// the mesh forms again whatever side listed whom. The new connections
+// negotiate compression anew, are pooled and pinned as pc says and are
+// sent the local interest the new import permissions allow (the count
+// is rebuilt from the server's subscriptions); the peer's interest is
+// filtered by the new export permissions as it arrives.
+func (c *Cluster) remakeRoutes(perms *routeFilters, pc *poolConf) {
+	if perms != nil {
+		// The interest count is rebuilt from scratch under the new
+		// import permissions: stop listening, forget it, listen again
+		// (which replays every subscription there is).
+		c.mu.Lock()
+		unlisten := c.unlisten
+		c.mu.Unlock()
+		unlisten()
+	}
+	c.imu.Lock()
+	c.mu.Lock()
+	if perms != nil {
+		c.perms.Store(perms)
+		c.interest = make(map[ikey]int32)
+	}
+	if pc != nil {
+		c.poolCfg.Store(pc)
+	}
+	clear(c.ready) // the old routes get no more interest updates
+	o := c.opts()
+	routes := make([]*route, 0, len(c.all))
+	var again []*url.URL
+	for r := range c.all {
+		routes = append(routes, r)
+		if u := c.dialBackLocked(r, o); u != nil && !containsURL(again, u) {
+			again = append(again, u)
+		}
+	}
+	closed := c.closed
+	c.mu.Unlock()
+	c.imu.Unlock()
+	if perms != nil {
+		l := c.s.AddInterestListener(server.InterestFunc(c.interestChanged))
+		c.mu.Lock()
+		if c.closed {
+			c.mu.Unlock()
+			l()
+			return
+		}
+		c.unlisten = l
+		c.mu.Unlock()
+	}
+	if closed {
+		return
+	}
+	for _, r := range routes {
+		r.close(server.LinkClientClosed)
+	}
+	c.g.Go(func() {
+		// Dial once the old connections are gone, or a new one could
+		// be taken for a duplicate of one of them.
+		for range 500 {
+			c.mu.Lock()
+			left := 0
+			for _, r := range routes {
+				if _, ok := c.all[r]; ok {
+					left++
+				}
+			}
+			c.mu.Unlock()
+			if left == 0 || !c.g.Sleep(10*time.Millisecond) {
+				break
+			}
+		}
+		for _, u := range again {
+			c.solicit(u, false)
+		}
+	})
+}
+
+// dialBackLocked is the URL to dial r's peer at once r is closed by a
+// reload, nil when r's own reconnect does it (an explicit route) or the
+// peer's route URL is unknown. c.mu is held.
+func (c *Cluster) dialBackLocked(r *route, o *Options) *url.URL {
+	if r.solicited {
+		if r.explicit || r.url == nil {
+			return nil
+		}
+		return r.url
+	}
+	if r.routeURL == "" {
+		return nil
+	}
+	u, err := url.Parse(r.routeURL)
+	if err != nil || u.Host == "" {
+		return nil
+	}
+	for _, cu := range c.configured {
+		if strings.EqualFold(cu.Host, u.Host) {
+			return nil // dialed again as configured
+		}
+	}
+	if o.Username != "" {
+		u.User = url.UserPassword(o.Username, o.Password)
+	}
+	return u
 }
 
 // reloadRefused is the first key Reload cannot apply from a to b, nil
@@ -83,10 +219,6 @@ func reloadRefused(a, b *Options) error {
 		{"name", a.Name == b.Name},
 		{"listen", a.Host == b.Host && a.Port == b.Port},
 		{"tls", (a.TLSConfig == nil) == (b.TLSConfig == nil)},
-		{"pool_size", a.PoolSize == b.PoolSize},
-		{"accounts", slices.Equal(a.PinnedAccounts, b.PinnedAccounts)},
-		{"compression", reflect.DeepEqual(a.Compression, b.Compression)},
-		{"permissions", reflect.DeepEqual(a.Permissions, b.Permissions)},
 		{"dialer", a.Dialer == b.Dialer},
 	} {
 		if !k.same {

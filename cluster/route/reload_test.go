@@ -2,6 +2,7 @@ package route_test
 
 import (
 	"errors"
+	"log/slog"
 	"net/url"
 	"strings"
 	"testing"
@@ -48,19 +49,14 @@ func TestReloadAuthorization(t *testing.T) {
 	waitRoutes(t, 1, a, b)
 }
 
-// TestReloadRefused: the keys that shape the routes are refused, and the
-// options in force stay.
+// TestReloadRefused: the keys that shape the cluster listener are
+// refused, and the options in force stay.
 func TestReloadRefused(t *testing.T) {
 	o := route.Options{Name: "test"}
 	a := startNode(t, "A", o)
 	for name, change := range map[string]func(o *route.Options){
-		"name":        func(o *route.Options) { o.Name = "other" },
-		"pool_size":   func(o *route.Options) { o.PoolSize = 5 },
-		"accounts":    func(o *route.Options) { o.PinnedAccounts = []string{"$G"} },
-		"compression": func(o *route.Options) { o.Compression.Mode = route.CompressionS2Fast },
-		"permissions": func(o *route.Options) {
-			o.Permissions = &route.RoutePermissions{Import: &route.SubjectPermission{Allow: []string{"a"}}}
-		},
+		"name":   func(o *route.Options) { o.Name = "other" },
+		"listen": func(o *route.Options) { o.Port = 1 },
 	} {
 		nu := o
 		nu.Host = "127.0.0.1"
@@ -70,4 +66,93 @@ func TestReloadRefused(t *testing.T) {
 			t.Errorf("%s: %v", name, err)
 		}
 	}
+	nu := o
+	nu.Host = "127.0.0.1"
+	nu.PinnedAccounts = []string{"NOPE"}
+	if err := a.c.Reload(&nu); err == nil || !strings.Contains(err.Error(), `"NOPE"`) {
+		t.Errorf("pinning a missing account: %v", err)
+	}
+}
+
+// TestReloadPermissionsRemakesRoutes: A first exports only "end" (B's
+// interest in "x" is refused), then a reload lets everything cross, and
+// then one refuses "x" again: the routes are made anew each time and
+// "x" crosses only in between; A's import permissions reload likewise.
+func TestReloadPermissionsRemakesRoutes(t *testing.T) {
+	onlyEnd := &route.RoutePermissions{Export: &route.SubjectPermission{Allow: []string{"end"}}}
+	a, b := permPair(t, onlyEnd)
+	crossTest(t, a, b, []string{"x"}, 0, []string{"x"})
+
+	ao := a.o
+	ao.Permissions = nil
+	if err := a.c.Reload(&ao); err != nil {
+		t.Fatal(err)
+	}
+	servertest.WaitUntilWithin(t, 5*time.Second, "the routes closed", func() bool {
+		return strings.Contains(a.log.String(), "Router connection closed: Client Closed")
+	})
+	waitRoutes(t, 1, a, b)
+	crossTest(t, a, b, []string{"x"}, 1, []string{"x"}, "x")
+
+	// A's import now refuses "y": A no longer announces its interest in
+	// it, so B does not send it.
+	ao.Permissions = &route.RoutePermissions{Import: &route.SubjectPermission{Deny: []string{"y"}}}
+	if err := a.c.Reload(&ao); err != nil {
+		t.Fatal(err)
+	}
+	servertest.WaitUntilWithin(t, 5*time.Second, "the routes closed again", func() bool {
+		return strings.Count(a.log.String(), "Router connection closed: Client Closed") >= 2
+	})
+	waitRoutes(t, 1, a, b)
+	crossTest(t, b, a, []string{"y", "z"}, 1, []string{"y", "z"}, "z")
+}
+
+// TestReloadPoolSizeRemakesRoutes: a mesh of three with pool_size 3
+// reloaded to 5 on each server (the seed last, so that the others'
+// routes to it fail with "Mismatch route pool size" meanwhile) ends
+// with five connections per peer and messages crossing.
+func TestReloadPoolSizeRemakesRoutes(t *testing.T) {
+	a, b, c := mesh3(t)
+	want := func(n int) func() bool {
+		return func() bool {
+			for _, x := range []*node{a, b, c} {
+				if x.c.NumRouteConns() != 2*n || x.c.NumRoutes() != 2 {
+					return false
+				}
+			}
+			return true
+		}
+	}
+	servertest.WaitUntilWithin(t, 5*time.Second, "3 connections per peer", want(3))
+	for _, x := range []*node{b, c, a} {
+		o := x.o
+		o.PoolSize = 5
+		if err := x.c.Reload(&o); err != nil {
+			t.Fatal(err)
+		}
+	}
+	servertest.WaitUntilWithin(t, 15*time.Second, "5 connections per peer", want(5))
+	crossTest(t, b, c, []string{"p"}, 1, []string{"p"}, "p")
+}
+
+// TestReloadTraceRoutesUp: a server reload that turns trace on (a new
+// logger that takes trace records) traces the route already up, as
+// those made afterwards.
+func TestReloadTraceRoutesUp(t *testing.T) {
+	a := startNode(t, "A", route.Options{Name: "trace"})
+	b := startNode(t, "B", route.Options{Name: "trace", Routes: []*url.URL{a.routeURL()}})
+	waitRoutes(t, 1, a, b)
+	so := a.s.Options()
+	so.Logger = slog.New(&lineHandler{w: a.log, trace: true})
+	if err := a.s.Reload(so); err != nil {
+		t.Fatal(err)
+	}
+	nc := b.connect(t)
+	if _, err := nc.SubscribeSync("after.reload"); err != nil {
+		t.Fatal(err)
+	}
+	nc.Flush()
+	servertest.WaitUntilWithin(t, 5*time.Second, "the route's trace line", func() bool {
+		return strings.Contains(a.log.String(), "<<- [RS+ $G after.reload]")
+	})
 }

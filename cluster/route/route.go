@@ -49,7 +49,6 @@ type route struct {
 	port      int
 
 	// reader-owned
-	traceOn     bool // -V: trace the protocol (fixed at creation)
 	parser      protocol.Parser
 	authPending bool
 	authOK      bool // the peer's CONNECT credentials were checked and match
@@ -128,8 +127,7 @@ func (c *Cluster) createRoute(nc net.Conn, u *url.URL, explicit bool, account st
 			return
 		}
 	}
-	r := &route{cl: c, nc: nc, solicited: u != nil, url: u, explicit: explicit, account: account, compression: CompressionOff,
-		traceOn: c.log.Enabled(context.Background(), server.LevelTrace)}
+	r := &route{cl: c, nc: nc, solicited: u != nil, url: u, explicit: explicit, account: account, compression: CompressionOff}
 	if u != nil {
 		r.reconnectURL, r.reconnectExplicit = u, explicit
 	}
@@ -164,8 +162,8 @@ func (c *Cluster) createRoute(nc net.Conn, u *url.URL, explicit bool, account st
 	}
 	r.link = link
 	r.prefix = link.LogPrefix()
-	if c.perms.exp != nil {
-		link.SetFilter(c.perms.exp)
+	if c.filters().exp != nil {
+		link.SetFilter(c.filters().exp)
 	}
 	c.mu.Lock()
 	if c.closed {
@@ -190,7 +188,7 @@ func (c *Cluster) createRoute(nc net.Conn, u *url.URL, explicit bool, account st
 		c.log.Debug(r.prefix + " - Route connect msg sent")
 	}
 	switch {
-	case !negotiate && r.solicited && (c.poolSize > 0 || r.account != ""):
+	case !negotiate && r.solicited && (c.pool().size > 0 || r.account != ""):
 		r.delayedInfo = true // it carries the pool slot, known on registration
 	case !negotiate || infoAfterSwitch:
 		_ = link.Write(c.infoProto(nil, r.compression))
@@ -405,7 +403,7 @@ func (c *Cluster) infoProtoIdx(remote *routeInfo, compression string, poolIdx in
 		}
 		info.LeafNodeURLs = leafurls.Local(c.s)
 		info.GatewayURL = gwurls.Local(c.s)
-		info.PoolSize, info.PoolIdx, info.RouteAccount = c.poolSize, poolIdx, account
+		info.PoolSize, info.PoolIdx, info.RouteAccount = c.pool().size, poolIdx, account
 		info.Compression = compression
 		if compression == CompressionNotSupported {
 			info.Compression = c.opts().Compression.Mode
@@ -435,8 +433,12 @@ func (r *route) sendErr(text string) {
 
 func (r *route) close(reason server.LinkCloseReason) { r.link.Close(reason) }
 
+// tracing reports whether the route's protocol is traced (-V), as its
+// link says: a reload changes it for the routes up.
+func (r *route) tracing() bool { return r.link != nil && r.link.Tracing() }
+
 func (r *route) traceOut(proto []byte) {
-	if r.traceOn {
+	if r.tracing() {
 		r.cl.log.Log(context.Background(), server.LevelTrace, r.prefix+" - ->> ["+string(bytes.TrimRight(proto, "\r\n"))+"]")
 	}
 }
@@ -542,7 +544,7 @@ func (r *route) parseError(err error) {
 // HandleFrame processes one operation from the peer, on the reader.
 func (r *route) HandleFrame(f *protocol.Frame) error {
 	c := r.cl
-	if r.traceOn {
+	if r.tracing() {
 		r.traceIn(f)
 	}
 	if r.authPending {
@@ -555,21 +557,21 @@ func (r *route) HandleFrame(f *protocol.Frame) error {
 	}
 	switch f.Op {
 	case protocol.OpRMsg:
-		if !c.perms.imp.Allow(f.Subject) {
+		if !c.filters().imp.Allow(f.Subject) {
 			return nil
 		}
 		if err := r.link.Deliver(f.Account, f.Subject, f.Reply, f.Queues, -1, f.Payload); err != nil {
 			c.log.Debug(fmt.Sprintf("%s - Unknown account %q for routed message on subject: %q", r.prefix, f.Account, f.Subject))
 		}
 	case protocol.OpHMsg:
-		if !c.perms.imp.Allow(f.Subject) {
+		if !c.filters().imp.Allow(f.Subject) {
 			return nil
 		}
 		if err := r.link.Deliver(f.Account, f.Subject, f.Reply, f.Queues, f.HeaderLen, f.Payload); err != nil {
 			c.log.Debug(fmt.Sprintf("%s - Unknown account %q for routed message on subject: %q", r.prefix, f.Account, f.Subject))
 		}
 	case protocol.OpRSub:
-		if !c.perms.exp.Allow(f.Subject) {
+		if !c.filters().exp.Allow(f.Subject) {
 			if c.log.Enabled(context.Background(), slog.LevelDebug) {
 				c.log.Debug(fmt.Sprintf("%s - Can not export %q, ignoring remote subscription request", r.prefix, f.Subject))
 			}
@@ -619,7 +621,7 @@ func (r *route) HandleFrame(f *protocol.Frame) error {
 		return &routeError{reason: server.LinkClientClosed}
 	case protocol.OpLSub:
 		// A leaf node's interest the peer holds, with its origin cluster.
-		if !c.perms.exp.Allow(f.Subject) {
+		if !c.filters().exp.Allow(f.Subject) {
 			return nil
 		}
 		if err := r.link.AddRemoteSubFrom(f.Origin, f.Account, f.Subject, f.Queue, f.Weight); err != nil {
@@ -633,7 +635,7 @@ func (r *route) HandleFrame(f *protocol.Frame) error {
 		r.link.RemoveRemoteSubFrom(f.Account, f.Subject, f.Queue)
 	case protocol.OpLMsg:
 		// A leaf node's message: it does not go back to that cluster.
-		if !c.perms.imp.Allow(f.Subject) {
+		if !c.filters().imp.Allow(f.Subject) {
 			return nil
 		}
 		hdr := f.HeaderLen
@@ -894,7 +896,7 @@ func (r *route) processInfo(arg []byte) error {
 	r.gwURL = info.GatewayURL
 	r.routeURL = info.IP
 	if !r.solicited && info.RouteAccount != "" {
-		if !c.pinned[info.RouteAccount] {
+		if !c.pool().pinned[info.RouteAccount] {
 			c.mu.Unlock()
 			text := fmt.Sprintf("No route for account %q", info.RouteAccount)
 			c.log.Error(r.prefix + " - " + text)
@@ -907,16 +909,16 @@ func (r *route) processInfo(arg []byte) error {
 	if r.account != "" {
 		return c.registerPinned(r, &info)
 	}
-	noPool := c.poolSize == 0 || info.PoolSize == 0
-	if !noPool && info.PoolSize != c.poolSize {
+	noPool := c.pool().size == 0 || info.PoolSize == 0
+	if !noPool && info.PoolSize != c.pool().size {
 		c.mu.Unlock()
-		text := fmt.Sprintf("Mismatch route pool size: %v vs %v", c.poolSize, info.PoolSize)
+		text := fmt.Sprintf("Mismatch route pool size: %v vs %v", c.pool().size, info.PoolSize)
 		c.log.Error(r.prefix + " - " + text)
 		return &routeError{text: text, reason: server.LinkProtocolViolation}
 	}
 	p := c.routes[info.ID]
 	if p == nil || p.noPool != noPool {
-		n := c.poolSize
+		n := c.pool().size
 		if noPool {
 			n = 1
 		}
@@ -1032,7 +1034,7 @@ func (r *route) processInfo(arg []byte) error {
 	// The dialer of a peer's first connection also dials its pinned
 	// accounts' routes.
 	if r.solicited && !noPool {
-		for a := range c.pinned {
+		for a := range c.pool().pinned {
 			c.dialPool(r.url, r.explicit, a)
 		}
 	}
@@ -1044,7 +1046,7 @@ func (r *route) processInfo(arg []byte) error {
 func (c *Cluster) registerPinned(r *route, info *routeInfo) error {
 	p := c.routes[info.ID]
 	if p == nil {
-		p = &peer{conns: make([]*route, max(c.poolSize, 1)), noPool: c.poolSize == 0}
+		p = &peer{conns: make([]*route, max(c.pool().size, 1)), noPool: c.pool().size == 0}
 		c.routes[info.ID] = p
 	}
 	if p.pinned == nil {

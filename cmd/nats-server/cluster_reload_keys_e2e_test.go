@@ -74,10 +74,10 @@ func TestClusterReloadKeysWithUpstream(t *testing.T) {
 	up.waitLog("Reloaded server configuration")
 	servertest.PublishUntil(t, ncUp, "rk.x", []byte("after auth"), sub)
 
-	// The keys that shape the routes still need a restart.
-	writeFile(t, ndConf, clusterAuthBlock("two", "  pool_size: 5", ""))
+	// The cluster's name still needs a restart.
+	writeFile(t, ndConf, strings.Replace(clusterAuthBlock("two", "", ""), "name: rk", "name: other", 1))
 	nd.signal(syscall.SIGHUP)
-	nd.waitLog("Reload refused: cluster pool_size: config reload not supported for cluster: pool_size changed")
+	nd.waitLog("Reload refused: cluster name: config reload not supported for cluster: name changed")
 }
 
 // TestClusterReloadNoAdvertise reloads no_advertise between

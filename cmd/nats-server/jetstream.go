@@ -51,18 +51,61 @@ func (p *process) startJetStream(s *server.Server) error {
 	return nil
 }
 
-// stopJetStream shuts JetStream down once, from whichever of shutdown and
-// lame duck mode comes first, logging a failure to log (the lame duck
-// goroutine may not read p.logs, which belongs to the signal loop).
+// stopJetStream shuts JetStream down, from whichever of shutdown and
+// lame duck mode comes first (the second finds it closed), logging a
+// failure to log (the lame duck goroutine may not read p.logs, which
+// belongs to the signal loop). A reload no longer turns JetStream on
+// once it ran.
 func (p *process) stopJetStream(ctx context.Context, log *slog.Logger) {
-	p.jsStop.Do(func() {
-		if p.js == nil {
+	p.jsMu.Lock()
+	js := p.js
+	p.jsStopped = true
+	p.jsMu.Unlock()
+	if js == nil {
+		return
+	}
+	if err := js.Shutdown(ctx); err != nil {
+		log.Error("JetStream shutdown did not complete: " + err.Error())
+	}
+}
+
+// reloadJetStream turns JetStream on or off as a reload asks
+// (jetstream: enabled/disabled), as upstream's reload does: on, it
+// starts with the new options and recovers what its store directory
+// holds; off, it shuts down and its data stays on disk. It runs on the
+// signal loop, the only goroutine that sets p.js once the server runs.
+func (p *process) reloadJetStream(on bool, o jetstream.Options) {
+	log := p.logs.log
+	p.jsMu.Lock()
+	defer p.jsMu.Unlock()
+	if p.jsStopped {
+		return // the server is shutting down
+	}
+	if !on {
+		js := p.js
+		if js == nil {
 			return
 		}
-		if err := p.js.Shutdown(ctx); err != nil {
+		p.js = nil
+		log.Info("Initiating JetStream Shutdown...")
+		ctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+		defer cancel()
+		if err := js.Shutdown(ctx); err != nil {
 			log.Error("JetStream shutdown did not complete: " + err.Error())
 		}
-	})
+		log.Info("JetStream Shutdown")
+		return
+	}
+	if p.js != nil {
+		return
+	}
+	log.Info("Restarting JetStream")
+	js, err := jetstream.Start(p.srv, o)
+	if err != nil {
+		log.Warn("Can't start JetStream: " + err.Error())
+		return
+	}
+	p.js = js
 }
 
 // jsLimitsDecrease reports whether nu lowers a server storage limit of
@@ -85,12 +128,13 @@ func withoutLimits(o jetstream.Options) jetstream.Options {
 // the settings upstream refuses too.
 func checkJetStreamReload(oldOn bool, old jetstream.Options, newOn bool, nu jetstream.Options) error {
 	switch {
-	case oldOn != newOn:
-		return errors.New("config reload not supported for jetstream")
-	case !oldOn:
-		return nil // the settings of JetStream off do not matter
+	case !oldOn || !newOn:
+		// Turning JetStream on or off reloads, as upstream's; the
+		// settings of JetStream off do not matter, and JetStream turned
+		// on starts with the new ones.
+		return nil
 	case old.StoreDir != nu.StoreDir:
-		return errors.New("config reload not supported for jetstream storage directory")
+		return errors.New("config reload not supported for jetstream storage dir")
 	case jsLimitsDecrease(old, nu):
 		return jetstream.ErrLimitDecrease
 	case old.Domain != nu.Domain:

@@ -165,24 +165,28 @@ func gitCommit() string {
 
 // process is a running server and what the command owns around it.
 type process struct {
-	f         *flags
-	args      []string  // the command line, for the reload snapshot
-	snap      *recorder // what the running configuration was parsed from
-	snapFile  string    // the reload snapshot's path, "" before it is written
-	cfg       *fileConfig
-	logs      *logging
-	srv       *server.Server
-	mon       *monitor.Server   // nil without http_port
-	prof      *monitor.Profiler // nil without prof_port
-	co        *cluster.Options
-	cl        *cluster.Cluster   // nil without a cluster listener
-	gw        *gateway.Gateway   // nil without a gateway {} block
-	lf        *leaf.Leaf         // nil without a leafnodes {} block
-	ws        *wsserver.Listener // nil without a websocket listener
-	jsOpts    jetstream.Options
-	jsOn      bool                 // JetStream is configured on
-	js        *jetstream.JetStream // nil until started
-	jsStop    sync.Once
+	f        *flags
+	args     []string  // the command line, for the reload snapshot
+	snap     *recorder // what the running configuration was parsed from
+	snapFile string    // the reload snapshot's path, "" before it is written
+	cfg      *fileConfig
+	logs     *logging
+	srv      *server.Server
+	mon      *monitor.Server   // nil without http_port
+	prof     *monitor.Profiler // nil without prof_port
+	co       *cluster.Options
+	cl       *cluster.Cluster   // nil without a cluster listener
+	gw       *gateway.Gateway   // nil without a gateway {} block
+	lf       *leaf.Leaf         // nil without a leafnodes {} block
+	ws       *wsserver.Listener // nil without a websocket listener
+	jsOpts   jetstream.Options
+	jsOn     bool                 // JetStream is configured on
+	js       *jetstream.JetStream // nil until started
+	// jsMu guards p.js against the lame duck goroutine's shutdown while a
+	// reload turns JetStream on or off; jsStopped: JetStream was shut
+	// down for good.
+	jsMu      sync.Mutex
+	jsStopped bool
 	mqttOpts  mqtt.Options              // Port 0: MQTT off
 	mq        atomic.Pointer[mqtt.MQTT] // nil until started
 	mqStop    sync.Once
@@ -515,6 +519,8 @@ func (p *process) tryReload() error {
 	p.co = nu.co
 	p.mqttOpts = nu.mqtt
 	p.jsOpts = nu.js
+	jsToggled := p.jsOn != nu.jsOn
+	p.jsOn = nu.jsOn
 	p.snap = rec
 	if plan.cluster && p.cl != nil {
 		// The plan refused what Reload refuses.
@@ -547,6 +553,9 @@ func (p *process) tryReload() error {
 	}
 	if plan.advertise && p.cl != nil {
 		p.cl.AdvertiseConnectURLs()
+	}
+	if jsToggled {
+		p.reloadJetStream(nu.jsOn, nu.js)
 	}
 	if plan.jsLimits && p.js != nil {
 		// The plan refused a decrease, the one error SetMaxStorage has.

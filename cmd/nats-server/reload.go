@@ -245,7 +245,9 @@ func planReload(old, nu *loaded) *reloadPlan {
 	// as upstream logs them, "Reloaded: accounts".
 	if !slices.Equal(o.Accounts, n.Accounts) || !reflect.DeepEqual(o.Exports, n.Exports) ||
 		!reflect.DeepEqual(o.Imports, n.Imports) || !reflect.DeepEqual(o.Mappings, n.Mappings) ||
-		!reflect.DeepEqual(o.AccountLimits, n.AccountLimits) {
+		!reflect.DeepEqual(o.AccountLimits, n.AccountLimits) || !reflect.DeepEqual(o.AccountMsgTrace, n.AccountMsgTrace) {
+		// An account's msg_trace too: its connections, those up
+		// included, trace with the new setting.
 		p.change("accounts", "")
 	}
 	// Any other option the parse produced: refused by its Go name, so a
@@ -267,6 +269,9 @@ func planReload(old, nu *loaded) *reloadPlan {
 	}
 	if err := checkJetStreamReload(old.jsOn, old.js, nu.jsOn, nu.js); err != nil {
 		p.refuse("jetstream", err)
+	} else if old.jsOn != nu.jsOn {
+		// Upstream's words.
+		p.change("JetStream", "")
 	} else if old.jsOn {
 		// Raised server storage limits apply, as upstream.
 		o, n := old.js.WithDefaults(), nu.js.WithDefaults()
@@ -284,7 +289,7 @@ func planReload(old, nu *loaded) *reloadPlan {
 			p.jsServerLimits = true
 		}
 	}
-	planCluster(p, old.co, nu.co)
+	planCluster(p, old.co, nu.co, n.Accounts)
 	planLeaf(p, old.cfg.leaf, nu.cfg.leaf)
 	planGateway(p, old.cfg.gateway, nu.cfg.gateway)
 	return p
@@ -323,9 +328,11 @@ func planLeaf(p *reloadPlan, a, b *leaf.Options) {
 }
 
 // planCluster compares the cluster blocks: routes reload, as upstream's,
-// and so do the keys the running cluster applies (cluster.Cluster.Reload);
-// the rest is refused by name.
-func planCluster(p *reloadPlan, a, b *cluster.Options) {
+// and so do the keys the running cluster applies (cluster.Cluster.Reload),
+// pool_size, accounts, compression and permissions by making the routes
+// anew; name, listen and turning TLS on or off are refused. accounts are
+// the names of the new accounts {} block.
+func planCluster(p *reloadPlan, a, b *cluster.Options, accounts []string) {
 	if !sameRoutes(a, b) {
 		p.change("cluster routes", "")
 		p.routes = true
@@ -351,13 +358,26 @@ func planCluster(p *reloadPlan, a, b *cluster.Options) {
 			(sameTLS(a.TLSConfig, b.TLSConfig) && sameRoots(a.TLSConfig, b.TLSConfig) && a.TLSTimeout == b.TLSTimeout)},
 		{"advertise", b.Advertise, a.Advertise == b.Advertise},
 		{"no_advertise", fmt.Sprint(b.NoAdvertise), a.NoAdvertise == b.NoAdvertise},
+		// The routes are made anew (cluster.Cluster.Reload), as
+		// upstream re-makes them for pool_size and accounts.
+		{"pool_size", fmt.Sprint(b.PoolSize), a.PoolSize == b.PoolSize},
+		{"accounts", "[" + strings.Join(b.PinnedAccounts, ", ") + "]", slices.Equal(a.PinnedAccounts, b.PinnedAccounts)},
+		{"compression", compressionString(b), reflect.DeepEqual(a.Compression, b.Compression)},
+		{"permissions", "", reflect.DeepEqual(a.Permissions, b.Permissions)},
 	} {
 		if !k.same {
 			p.change("cluster "+k.key, k.value)
 			p.cluster = true
 		}
 	}
-	// Refused: they shape the route connections and what they carry.
+	// A pinned account must exist once the reload is applied, as
+	// upstream checks (its words).
+	for _, name := range b.PinnedAccounts {
+		if !slices.Contains(a.PinnedAccounts, name) && !accountExists(name, accounts) {
+			p.refuse("cluster accounts", fmt.Errorf("unable to add account %q to the list of dedicated routes: account missing", name))
+		}
+	}
+	// Refused: they shape the cluster listener.
 	for _, k := range []struct {
 		key  string
 		same bool
@@ -365,15 +385,27 @@ func planCluster(p *reloadPlan, a, b *cluster.Options) {
 		{"name", a.Name == b.Name},
 		{"listen", a.Host == b.Host && a.Port == b.Port},
 		{"tls", (a.TLSConfig == nil) == (b.TLSConfig == nil)},
-		{"pool_size", a.PoolSize == b.PoolSize},
-		{"accounts", slices.Equal(a.PinnedAccounts, b.PinnedAccounts)},
-		{"compression", reflect.DeepEqual(a.Compression, b.Compression)},
-		{"permissions", reflect.DeepEqual(a.Permissions, b.Permissions)},
 	} {
 		if !k.same {
 			p.refuse("cluster "+k.key, fmt.Errorf("config reload not supported for cluster: %s changed", k.key))
 		}
 	}
+}
+
+// accountExists reports whether name is an account once a reload with
+// accounts (the accounts {} block's names) is applied: one of them, the
+// global account or the system account.
+func accountExists(name string, accounts []string) bool {
+	return name == server.GlobalAccountName || name == server.DefaultSystemAccountName || slices.Contains(accounts, name)
+}
+
+// compressionString is the compression setting as the log shows it:
+// the mode, with s2_auto's thresholds.
+func compressionString(o *cluster.Options) string {
+	if len(o.Compression.RTTThresholds) == 0 {
+		return o.Compression.Mode
+	}
+	return fmt.Sprintf("%s %v", o.Compression.Mode, o.Compression.RTTThresholds)
 }
 
 // planWebsocket compares the websocket blocks: the tls {} block of a
@@ -428,7 +460,7 @@ var planned = map[string]bool{
 	"MaxUnauthMemory": true, "MaxUnauthConnMemory": true, "PingInterval": true, "MaxPingsOut": true,
 	"NoFastProducerStall": true, "WriteDeadline": true, "AuthTimeout": true, "Authorization": true,
 	"Accounts": true, "SystemAccount": true, "NoSystemAccount": true, "Exports": true, "Imports": true,
-	"Mappings": true, "AccountLimits": true, "LameDuckDuration": true, "LameDuckGracePeriod": true,
+	"Mappings": true, "AccountLimits": true, "AccountMsgTrace": true, "LameDuckDuration": true, "LameDuckGracePeriod": true,
 	"NoHeaderSupport": true, "NoSublistCache": true, "Logger": true, "MaxClosedClients": true,
 	"Tags": true, "GitCommit": true, "OnStart": true, "TLSConfig": true, "TLSTimeout": true,
 	"TLSHandshakeFirst": true, "TLSHandshakeFirstFallback": true, "TLSPinnedCerts": true,
