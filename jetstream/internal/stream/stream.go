@@ -16,7 +16,8 @@ import (
 )
 
 // Publisher sends messages on core NATS: PubAcks, republished messages.
-// A server.Session is one.
+// A server.Session is one. Publish must copy what it keeps of hdr and
+// data: the stream reuses them once it returns.
 type Publisher interface {
 	Publish(subject, reply string, hdr, data []byte) error
 }
@@ -409,11 +410,16 @@ func (s *Stream) ack(reply string, res Result) {
 		s.sendErr(reply, res.Err)
 		return
 	}
-	body := s.ackBody(res)
 	if s.opts.AckOnWrite || res.Seq <= s.durable.Load() {
+		// Sent now: rendered in a pooled buffer (Publish copies).
+		bp := ackBufs.Get().(*[]byte)
+		body := s.appendAck((*bp)[:0], res)
 		_ = s.opts.Out.Publish(reply, "", nil, body)
+		*bp = body[:0]
+		ackBufs.Put(bp)
 		return
 	}
+	body := s.appendAck(make([]byte, 0, len(s.ackHead)+48), res)
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
@@ -441,9 +447,11 @@ func (s *Stream) sendErr(reply string, e *api.Error) {
 	_ = s.opts.Out.Publish(reply, "", nil, b)
 }
 
-// ackBody renders the PubAck of res.
-func (s *Stream) ackBody(res Result) []byte {
-	b := make([]byte, 0, len(s.ackHead)+48)
+// ackBufs hold the PubAcks being sent at once.
+var ackBufs = sync.Pool{New: func() any { b := make([]byte, 0, 256); return &b }}
+
+// appendAck renders the PubAck of res into b.
+func (s *Stream) appendAck(b []byte, res Result) []byte {
 	b = append(b, s.ackHead...)
 	b = strconv.AppendUint(b, res.Seq, 10)
 	if res.Duplicate {
