@@ -113,7 +113,7 @@ func (c *apiCall) directStream(name string) *streamEntry {
 	a.mu.Lock()
 	se := a.streams[name]
 	a.mu.Unlock()
-	if se == nil || !se.Config().AllowDirect {
+	if se == nil || !se.AllowDirect() {
 		return nil
 	}
 	return se
@@ -242,7 +242,10 @@ func (se *streamEntry) directSend(c *apiCall, req *api.MsgGetRequest, quit <-cha
 			pending = fs.Msgs
 		}
 	}
-	budget := c.maxBytes(req)
+	budget := 0 // a single get sends one message whatever its size
+	if batch {
+		budget = c.maxBytes(req)
+	}
 	var sent int
 	var last uint64
 	for i := 0; i < n; i++ {

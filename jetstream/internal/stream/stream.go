@@ -61,6 +61,7 @@ type Stream struct {
 	// under mu whenever cfg changes.
 	noAck    atomic.Bool
 	atomicOK atomic.Bool
+	direct   atomic.Bool // cfg.AllowDirect, for every direct get
 	sdmTTL   atomic.Int64
 
 	mu      sync.Mutex // guards everything below and serializes Apply
@@ -173,6 +174,7 @@ func (s *Stream) setDerived() {
 	}
 	s.dedupe.window = s.cfg.Duplicates
 	s.noAck.Store(s.cfg.NoAck)
+	s.direct.Store(s.cfg.AllowDirect)
 	s.atomicOK.Store(s.cfg.AllowAtomicPublish)
 	s.sdmTTL.Store(int64(s.cfg.SubjectDeleteMarkerTTL))
 }
@@ -205,6 +207,10 @@ func (s *Stream) Config() api.StreamConfig {
 
 // Name returns the stream's name.
 func (s *Stream) Name() string { return s.name }
+
+// AllowDirect reports whether the stream's configuration allows direct
+// gets, without taking the stream's lock.
+func (s *Stream) AllowDirect() bool { return s.direct.Load() }
 
 // Created returns the stream's creation time.
 func (s *Stream) Created() time.Time { return s.created }
