@@ -326,7 +326,7 @@ func (a *account) openStream(cfg api.StreamConfig, created time.Time) (*streamEn
 func (a *account) openStreamStore(cfg api.StreamConfig, created time.Time, have store.StreamStore) (*streamEntry, error) {
 	js := a.js
 	dir := a.streamDir(cfg.Name)
-	sess, err := js.srv.Attach(server.SessionOptions{Kind: server.SessionJetStream, Account: a.name, Name: "JetStream stream " + cfg.Name, QueueLen: streamQueue, Traced: true})
+	sess, err := js.srv.Attach(server.SessionOptions{Kind: server.SessionJetStream, Account: a.name, Name: "JetStream stream " + cfg.Name, QueueLen: streamQueue, Traced: true, Inline: true})
 	if err != nil {
 		return nil, err
 	}

@@ -34,16 +34,17 @@ func (a *account) handleAPI(m *server.Msg) {
 	if len(m.Reply) == 0 {
 		return // upstream answers nothing without a reply subject
 	}
-	c := &apiCall{acc: a, subject: string(m.Subject), reply: string(m.Reply), hdr: m.Header, data: m.Data, req: m.Requester()}
+	c := &apiCall{acc: a, subject: string(m.Subject), reply: string(m.Reply), hdr: m.Header, data: m.Data}
 	c.op = stripAPIPrefix(c.subject, a.js.opts.Domain)
 	c.hdr = bytes.Clone(c.hdr)
 	c.data = bytes.Clone(c.data)
 	for _, r := range rawRoutes {
 		if rest, ok := strings.CutPrefix(c.op, r.prefix); ok {
-			r.fn(c, rest)
+			r.fn(c, rest) // not audited: the requester is not needed
 			return
 		}
 	}
+	c.req = m.Requester()
 	a.js.apiTotal.Add(1)
 	a.apiTotal.Add(1)
 	a.dispatch(c)

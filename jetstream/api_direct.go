@@ -18,10 +18,8 @@ import (
 	"encoding/json"
 	"errors"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
-	"time"
 
 	"natsd.dev/jetstream/api"
 	"natsd.dev/jetstream/internal/hdr"
@@ -115,7 +113,7 @@ func (c *apiCall) directStream(name string) *streamEntry {
 	a.mu.Lock()
 	se := a.streams[name]
 	a.mu.Unlock()
-	if se == nil || !se.Config().AllowDirect {
+	if se == nil || !se.AllowDirect() {
 		return nil
 	}
 	return se
@@ -153,27 +151,50 @@ func (c *apiCall) maxBytes(req *api.MsgGetRequest) int {
 }
 
 // directReply carries the state of one answer: the message buffer reused
-// for every load and the header scratch space.
+// for every load and the header scratch space. They come from a pool, so
+// that a get allocates neither for the message it loads nor for the
+// headers it sends.
 type directReply struct {
 	c      *apiCall
 	stream string
 	noHdr  bool
 	m      store.StoredMsg
+	hb     hdr.Builder
 	buf    []byte
+}
+
+var directReplies = sync.Pool{New: func() any { return new(directReply) }}
+
+// newDirectReply returns a pooled directReply for an answer to c.
+func newDirectReply(c *apiCall, stream string, noHdr bool) *directReply {
+	r := directReplies.Get().(*directReply)
+	r.c, r.stream, r.noHdr = c, stream, noHdr
+	return r
+}
+
+// release returns r to the pool; one that grew past a large message's
+// size is left to the garbage collector.
+func (r *directReply) release() {
+	if cap(r.m.Buf) > 64<<10 || cap(r.buf) > 64<<10 {
+		return
+	}
+	r.c, r.stream = nil, ""
+	r.m = store.StoredMsg{Buf: r.m.Buf[:0]}
+	directReplies.Put(r)
 }
 
 // send publishes r.m; batch adds the pending and last-sequence headers.
 func (r *directReply) send(batch bool, pending, last uint64) {
 	var h []byte
 	if !r.noHdr {
-		b := hdr.NewBuilder(r.buf, 0, "").AddFrom(r.m.Hdr).
+		b := r.hb.Reset(r.buf, 0, "").AddFrom(r.m.Hdr).
 			Add(hdr.Stream, r.stream).
 			Add(hdr.Subject, r.m.Subject).
-			Add(hdr.Sequence, strconv.FormatUint(r.m.Seq, 10)).
-			Add(hdr.TimeStamp, time.Unix(0, r.m.Time).UTC().Format(time.RFC3339Nano))
+			AddUint(hdr.Sequence, r.m.Seq).
+			AddTime(hdr.TimeStamp, r.m.Time)
 		if batch {
-			b.Add(hdr.NumPending, strconv.FormatUint(pending, 10)).
-				Add(hdr.LastSequence, strconv.FormatUint(last, 10))
+			b.AddUint(hdr.NumPending, pending).
+				AddUint(hdr.LastSequence, last)
 		}
 		h = b.Bytes()
 		r.buf = h[:0]
@@ -183,11 +204,11 @@ func (r *directReply) send(batch bool, pending, last uint64) {
 
 // eob ends a batch.
 func (r *directReply) eob(pending, last uint64, upTo *uint64) {
-	b := hdr.NewBuilder(r.buf, 204, "EOB").
-		Add(hdr.NumPending, strconv.FormatUint(pending, 10)).
-		Add(hdr.LastSequence, strconv.FormatUint(last, 10))
+	b := r.hb.Reset(r.buf, 204, "EOB").
+		AddUint(hdr.NumPending, pending).
+		AddUint(hdr.LastSequence, last)
 	if upTo != nil {
-		b.Add(hdr.UpToSequence, strconv.FormatUint(*upTo, 10))
+		b.AddUint(hdr.UpToSequence, *upTo)
 	}
 	h := b.Bytes()
 	r.buf = h[:0]
@@ -207,7 +228,8 @@ func stopped(quit <-chan struct{}) bool {
 // start_time, last_by_subj). quit, when closed, stops a batch early.
 func (se *streamEntry) directSend(c *apiCall, req *api.MsgGetRequest, quit <-chan struct{}) {
 	st := se.Store()
-	r := &directReply{c: c, stream: se.Name(), noHdr: req.NoHeaders}
+	r := newDirectReply(c, se.Name(), req.NoHeaders)
+	defer r.release()
 	seq := req.Seq
 	if req.StartTime != nil {
 		seq = stream.SeqAtTime(st, req.StartTime.UnixNano(), &r.m)
@@ -220,7 +242,10 @@ func (se *streamEntry) directSend(c *apiCall, req *api.MsgGetRequest, quit <-cha
 			pending = fs.Msgs
 		}
 	}
-	budget := c.maxBytes(req)
+	budget := 0 // a single get sends one message whatever its size
+	if batch {
+		budget = c.maxBytes(req)
+	}
 	var sent int
 	var last uint64
 	for i := 0; i < n; i++ {
@@ -270,7 +295,8 @@ func (se *streamEntry) directSend(c *apiCall, req *api.MsgGetRequest, quit <-cha
 // matching the filters, up to a sequence or time, in sequence order.
 func (se *streamEntry) directMulti(c *apiCall, req *api.MsgGetRequest, quit <-chan struct{}) {
 	st := se.Store()
-	r := &directReply{c: c, stream: se.Name(), noHdr: req.NoHeaders}
+	r := newDirectReply(c, se.Name(), req.NoHeaders)
+	defer r.release()
 	upTo := req.UpToSeq
 	switch {
 	case req.UpToTime != nil:

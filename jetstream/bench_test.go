@@ -1,6 +1,8 @@
 package jetstream_test
 
 import (
+	"context"
+	"strconv"
 	"testing"
 	"time"
 
@@ -55,3 +57,57 @@ func BenchmarkPublishSyncFile128(b *testing.B)  { benchPublish(b, njs.FileStorag
 
 func BenchmarkPublishAsyncMem4K(b *testing.B)  { benchPublish(b, njs.MemoryStorage, true, 4096) }
 func BenchmarkPublishAsyncFile4K(b *testing.B) { benchPublish(b, njs.FileStorage, true, 4096) }
+
+// benchKV measures synchronous KV puts or gets of 128 bytes over 1000 keys
+// through a real client, one request in flight: what the load generator's
+// kvput-* and kvget-* rows do. Each is one request/reply through the
+// server, so what it costs is the server's work and its goroutine hand-offs
+// per operation.
+func benchKV(b *testing.B, storage njs.StorageType, o jetstream.Options, get bool) {
+	s, _ := startJS(b, o)
+	nc := servertest.Connect(b, s)
+	js, err := njs.New(nc)
+	if err != nil {
+		b.Fatal(err)
+	}
+	c := ctx(b)
+	kv, err := js.CreateKeyValue(c, njs.KeyValueConfig{Bucket: "BENCH", Storage: storage})
+	if err != nil {
+		b.Fatal(err)
+	}
+	const nkeys = 1000
+	keys := make([]string, nkeys)
+	data := make([]byte, 128)
+	for i := range keys {
+		keys[i] = "k" + strconv.Itoa(i)
+		if get {
+			if _, err := kv.Put(c, keys[i], data); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	bg := context.Background()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := range b.N {
+		if get {
+			if _, err := kv.Get(bg, keys[i%nkeys]); err != nil {
+				b.Fatal(err)
+			}
+		} else if _, err := kv.Put(bg, keys[i%nkeys], data); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkKVPutMem128(b *testing.B) { benchKV(b, njs.MemoryStorage, jetstream.Options{}, false) }
+func BenchmarkKVGetMem128(b *testing.B) { benchKV(b, njs.MemoryStorage, jetstream.Options{}, true) }
+func BenchmarkKVGetFile128(b *testing.B) {
+	benchKV(b, njs.FileStorage, jetstream.Options{}, true)
+}
+
+// BenchmarkKVPutFileSyncInterval128 is a put to a file bucket with
+// sync_interval set (upstream's default mode: acknowledged once written).
+func BenchmarkKVPutFileSyncInterval128(b *testing.B) {
+	benchKV(b, njs.FileStorage, jetstream.Options{SyncInterval: 2 * time.Minute}, false)
+}

@@ -52,6 +52,11 @@
 //     bounded queue (QueueLen messages, one queue per session, so order is
 //     kept per subscription and across the session's subscriptions) and
 //     h runs on the session's own goroutine, one message at a time. With
+//     SessionOptions.Inline, a socket client's read loop that finds the
+//     queue empty and no handler running runs h itself (still one at a
+//     time, in order): a request is answered at the end of the client's
+//     read batch without waking another goroutine (JetStream's streams
+//     capture so). With
 //     h nil, messages go to SessionOptions.Conn through the outbound
 //     machinery of a socket client (its Encoder frames them; max_pending
 //     and write_deadline close the session as a slow consumer).

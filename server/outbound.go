@@ -119,7 +119,10 @@ func writeChunks(nc net.Conn, chs []*chunk, iov *net.Buffers) error {
 		_, err := bw.WriteBuffers(bufs)
 		return err
 	}
-	w := bufs // WriteTo consumes its receiver
-	_, err := w.WriteTo(nc)
+	// WriteTo consumes its receiver: it runs on *iov, which is on the
+	// heap already (a copy of the slice header would escape there on
+	// every write), and *iov gets its array back afterwards.
+	_, err := iov.WriteTo(nc)
+	*iov = bufs[:0]
 	return err
 }

@@ -105,6 +105,15 @@ type SessionOptions struct {
 	// with it (Msg.TraceJetStream) before the trace event is published.
 	// Without it, trace only messages do not reach them.
 	Traced bool
+
+	// Inline lets a socket client's read loop run the session's handler
+	// itself when nothing is queued and no handler runs: a request whose
+	// publisher waits for the answer (a JetStream publish) is then
+	// handled, and answered at the end of the read batch, without waking
+	// the session's goroutine or the client's writer. Handlers still run
+	// one at a time and in order; messages of any other publisher (an
+	// in-process one, a link) and traced messages go through the queue.
+	Inline bool
 }
 
 // Encoder frames messages written to a session's Conn. It is called with
@@ -178,7 +187,7 @@ func (s *Server) Attach(opts SessionOptions) (*Session, error) {
 	if n <= 0 {
 		n = DefaultSessionQueue
 	}
-	sess.q = &sessQueue{max: n, drop: opts.Drop, kick: make(chan struct{}, 1)} // slots come with the first message
+	sess.q = &sessQueue{max: n, drop: opts.Drop, inline: opts.Inline, kick: make(chan struct{}, 1)} // slots come with the first message
 	c.sess.q = sess.q
 	if opts.Conn != nil {
 		c.nc = opts.Conn
@@ -538,6 +547,9 @@ type sessQueue struct {
 	closed  bool
 	drop    bool
 	dropped int64
+	// inline is SessionOptions.Inline; busy is set while a publisher
+	// runs a handler itself (claim), when the consumer must wait.
+	inline, busy bool
 	// space is made by a publisher that found the queue full and closed
 	// by the consumer when it frees a slot.
 	space chan struct{}
@@ -633,7 +645,7 @@ func (sess *Session) run() {
 			q.mu.Unlock()
 			return
 		}
-		if q.n == 0 {
+		if q.n == 0 || q.busy {
 			q.mu.Unlock()
 			select {
 			case <-q.kick:
@@ -681,6 +693,59 @@ func (sess *Session) run() {
 	}
 }
 
+// claim reports whether the caller may run a handler itself: the session
+// allows it, nothing is queued and no handler runs. It then holds the
+// queue's consumer back until unclaim.
+func (q *sessQueue) claim() bool {
+	q.mu.Lock()
+	ok := q.inline && !q.busy && q.n == 0 && !q.closed
+	if ok {
+		q.busy = true
+	}
+	q.mu.Unlock()
+	return ok
+}
+
+// unclaim ends a claim, waking the consumer for what was queued
+// meanwhile.
+func (q *sessQueue) unclaim() {
+	q.mu.Lock()
+	q.busy = false
+	wake := q.n > 0
+	q.mu.Unlock()
+	if wake {
+		select {
+		case q.kick <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// inline runs sub's handler on the publisher's goroutine, for a message a
+// socket client's read loop delivers to an Inline session whose queue is
+// idle. It reports false when the message must be queued instead.
+func (pc *pubCtx) inline(sub *subscription, subject, reply []byte, hdrLen int, payload []byte) bool {
+	from, q := pc.from, sub.sq
+	if pc.mt != nil || from == nil || from.kind != kindClient || pc != &from.pub || !q.claim() {
+		return false
+	}
+	sc := sub.client
+	sc.mu.Lock()
+	live := !sub.closed
+	sc.mu.Unlock()
+	if live {
+		m := &pc.msg
+		*m = Msg{Subject: subject, Reply: reply, Data: payload, from: from}
+		if hdrLen >= 0 {
+			m.Header, m.Data = payload[:hdrLen], payload[hdrLen:]
+		}
+		sub.handler(m)
+		*m = Msg{}
+	}
+	q.unclaim()
+	return true
+}
+
 // enqueue delivers to a handler subscription of a session: into its queue,
 // waiting for space within the publisher's stall budget when it is full.
 // A message refused for good marks pc (the publisher sees an error).
@@ -694,6 +759,16 @@ func (pc *pubCtx) enqueue(sub *subscription, subject, reply []byte, hdrLen int, 
 			// answer finds it (allow_responses).
 			r.Add(reply, time.Now())
 		}
+	}
+	if sub.sq.inline && pc.inline(sub, subject, reply, hdrLen, payload) {
+		pc.outMsgs++
+		pc.outBytes += int64(len(payload))
+		if sub.client.userConn() {
+			pc.outClientMsgs++
+			pc.outClientBytes += int64(len(payload))
+		}
+		sub.client.countOut(len(payload))
+		return true
 	}
 	for {
 		var mt *msgTrace

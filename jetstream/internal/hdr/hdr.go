@@ -5,6 +5,7 @@ package hdr
 import (
 	"bytes"
 	"strconv"
+	"time"
 )
 
 // Header names JetStream reads and writes.
@@ -75,6 +76,14 @@ type Builder struct{ b []byte }
 // NewBuilder starts a block with the status line "NATS/1.0" and, if code
 // is not 0, " code desc".
 func NewBuilder(dst []byte, code int, desc string) *Builder {
+	b := &Builder{}
+	return b.Reset(dst, code, desc)
+}
+
+// Reset starts b anew as NewBuilder does, in dst's space: a Builder kept
+// in a caller's struct (or on its stack) builds blocks without
+// allocating once dst is large enough.
+func (b *Builder) Reset(dst []byte, code int, desc string) *Builder {
 	dst = append(dst[:0], preamble...)
 	if code != 0 {
 		dst = append(dst, ' ')
@@ -84,8 +93,8 @@ func NewBuilder(dst []byte, code int, desc string) *Builder {
 			dst = append(dst, desc...)
 		}
 	}
-	dst = append(dst, "\r\n"...)
-	return &Builder{b: dst}
+	b.b = append(dst, "\r\n"...)
+	return b
 }
 
 // Add appends "key: value".
@@ -93,6 +102,25 @@ func (b *Builder) Add(key, value string) *Builder {
 	b.b = append(b.b, key...)
 	b.b = append(b.b, ": "...)
 	b.b = append(b.b, value...)
+	b.b = append(b.b, "\r\n"...)
+	return b
+}
+
+// AddUint appends "key: v" in decimal.
+func (b *Builder) AddUint(key string, v uint64) *Builder {
+	b.b = append(b.b, key...)
+	b.b = append(b.b, ": "...)
+	b.b = strconv.AppendUint(b.b, v, 10)
+	b.b = append(b.b, "\r\n"...)
+	return b
+}
+
+// AddTime appends "key: t" with t, nanoseconds since the epoch, in RFC
+// 3339 with nanoseconds, UTC (the form of Nats-Time-Stamp).
+func (b *Builder) AddTime(key string, t int64) *Builder {
+	b.b = append(b.b, key...)
+	b.b = append(b.b, ": "...)
+	b.b = time.Unix(0, t).UTC().AppendFormat(b.b, time.RFC3339Nano)
 	b.b = append(b.b, "\r\n"...)
 	return b
 }

@@ -16,7 +16,8 @@ import (
 )
 
 // Publisher sends messages on core NATS: PubAcks, republished messages.
-// A server.Session is one.
+// A server.Session is one. Publish must copy what it keeps of hdr and
+// data: the stream reuses them once it returns.
 type Publisher interface {
 	Publish(subject, reply string, hdr, data []byte) error
 }
@@ -60,6 +61,7 @@ type Stream struct {
 	// under mu whenever cfg changes.
 	noAck    atomic.Bool
 	atomicOK atomic.Bool
+	direct   atomic.Bool // cfg.AllowDirect, for every direct get
 	sdmTTL   atomic.Int64
 
 	mu      sync.Mutex // guards everything below and serializes Apply
@@ -172,6 +174,7 @@ func (s *Stream) setDerived() {
 	}
 	s.dedupe.window = s.cfg.Duplicates
 	s.noAck.Store(s.cfg.NoAck)
+	s.direct.Store(s.cfg.AllowDirect)
 	s.atomicOK.Store(s.cfg.AllowAtomicPublish)
 	s.sdmTTL.Store(int64(s.cfg.SubjectDeleteMarkerTTL))
 }
@@ -204,6 +207,10 @@ func (s *Stream) Config() api.StreamConfig {
 
 // Name returns the stream's name.
 func (s *Stream) Name() string { return s.name }
+
+// AllowDirect reports whether the stream's configuration allows direct
+// gets, without taking the stream's lock.
+func (s *Stream) AllowDirect() bool { return s.direct.Load() }
 
 // Created returns the stream's creation time.
 func (s *Stream) Created() time.Time { return s.created }
@@ -409,11 +416,16 @@ func (s *Stream) ack(reply string, res Result) {
 		s.sendErr(reply, res.Err)
 		return
 	}
-	body := s.ackBody(res)
 	if s.opts.AckOnWrite || res.Seq <= s.durable.Load() {
+		// Sent now: rendered in a pooled buffer (Publish copies).
+		bp := ackBufs.Get().(*[]byte)
+		body := s.appendAck((*bp)[:0], res)
 		_ = s.opts.Out.Publish(reply, "", nil, body)
+		*bp = body[:0]
+		ackBufs.Put(bp)
 		return
 	}
+	body := s.appendAck(make([]byte, 0, len(s.ackHead)+48), res)
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
@@ -441,9 +453,11 @@ func (s *Stream) sendErr(reply string, e *api.Error) {
 	_ = s.opts.Out.Publish(reply, "", nil, b)
 }
 
-// ackBody renders the PubAck of res.
-func (s *Stream) ackBody(res Result) []byte {
-	b := make([]byte, 0, len(s.ackHead)+48)
+// ackBufs hold the PubAcks being sent at once.
+var ackBufs = sync.Pool{New: func() any { b := make([]byte, 0, 256); return &b }}
+
+// appendAck renders the PubAck of res into b.
+func (s *Stream) appendAck(b []byte, res Result) []byte {
 	b = append(b, s.ackHead...)
 	b = strconv.AppendUint(b, res.Seq, 10)
 	if res.Duplicate {
