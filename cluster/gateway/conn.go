@@ -857,7 +857,6 @@ func (gw *Gateway) interestChanged(ev server.InterestEvent) {
 		// listener, which must not change interest).
 		acc := ev.Account
 		gw.g.Go(func() {
-			gw.routeReplies(acc)
 			for _, c := range gw.outbound() {
 				c.optimistic(acc)
 			}
@@ -906,7 +905,7 @@ func (gw *Gateway) interestChanged(ev server.InterestEvent) {
 		return
 	}
 	if strings.HasPrefix(ev.Subject, grPrefix) {
-		return // routeReplies' interest stays in the cluster
+		return // replies mapped by a remote cluster stay here
 	}
 	k := ikey{ev.Account, ev.Subject, ""}
 	gw.imu.Lock()

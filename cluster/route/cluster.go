@@ -1038,6 +1038,7 @@ func (c *Cluster) register() {
 	stopL := gwurls.WatchLocal(c.s, c.sendInfoToAll)
 	stopA := gwurls.WatchAnnounce(c.s, c.announceGateway)
 	c.unwatchGw = func() { stopL(); stopA() }
+	gwurls.SetRouteTo(c.s, c.routeTo)
 }
 
 func (c *Cluster) unregister() {
@@ -1046,6 +1047,7 @@ func (c *Cluster) unregister() {
 	leafurls.SetRemote(c.s, nil)
 	c.unwatchGw()
 	gwurls.SetRemote(c.s, nil)
+	gwurls.SetRouteTo(c.s, nil)
 	c.s.RegisterProvider(server.KindRoutez, nil)
 	c.s.RegisterVarz(varzSection, nil)
 }
