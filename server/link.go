@@ -49,6 +49,9 @@ type Link struct {
 	// oenc is enc when it also writes a leaf node's messages over a
 	// route (OriginEncoder).
 	oenc OriginEncoder
+	// wd is LinkConfig.WriteDeadline, wclose CloseOnWriteTimeout.
+	wd     time.Duration
+	wclose bool
 	// Reader-owned cache of the last account a routed message named.
 	lastAccName string
 	lastAcc     *Account
@@ -87,7 +90,8 @@ func (s *Server) NewLink(nc net.Conn, cfg LinkConfig) (*Link, error) {
 	}
 	c.setLogPrefix(net.JoinHostPort(c.host, strconv.Itoa(c.port)) + " - " + connKindTags[cfg.Kind] + ":" + strconv.FormatUint(c.cid, 10))
 	c.traceOn = s.log.Enabled(context.Background(), LevelTrace) // messages sent, with -V
-	l := &Link{c: c, kind: cfg.Kind, enc: cfg.Encoder, forward: cfg.Forward, reasons: cfg.Reasons, onClose: cfg.OnClose, last: cfg.QueueLast}
+	l := &Link{c: c, kind: cfg.Kind, enc: cfg.Encoder, forward: cfg.Forward, reasons: cfg.Reasons, onClose: cfg.OnClose, last: cfg.QueueLast,
+		wd: cfg.WriteDeadline, wclose: cfg.CloseOnWriteTimeout}
 	if !cfg.Origin.IsLink() {
 		cfg.Origin = cfg.Kind
 	}
@@ -717,7 +721,7 @@ func (c *client) writeLink(chs []*chunk, wd time.Duration) error {
 			return nil
 		}
 		var ne net.Error
-		if !errors.As(err, &ne) || !ne.Timeout() || n == 0 {
+		if !errors.As(err, &ne) || !ne.Timeout() || n == 0 || c.link.wclose {
 			return err
 		}
 		c.srv.stats.countSlow(c.link.kind)

@@ -229,6 +229,9 @@ func (gw *Gateway) run(nc net.Conn, r *remote, u *url.URL) {
 		Reasons:   gwReasons,
 		OnClose:   c.onClose,
 		QueueLast: true,
+
+		WriteDeadline:       gw.o.WriteDeadline,
+		CloseOnWriteTimeout: gw.o.WriteTimeout == "close",
 	})
 	if err != nil {
 		if r != nil {
