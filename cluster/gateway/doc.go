@@ -80,7 +80,15 @@
 // accs (or acc_name) each connection lists its accounts as upstream: an
 // outbound one the accounts the remote told something (no-interest,
 // queue interest, a mode switch), an inbound one those this server told
-// the remote, with the interest mode and counts.
+// the remote, with the interest mode and counts. subs=1 (subs=detail)
+// adds, on an outbound connection, the subjects of the remote's interest
+// in each account (its subscriptions: subject, queue group, the
+// connection's cid), as upstream.
+//
+// The block's write_deadline bounds each write to a gateway connection
+// (server.LinkConfig.WriteDeadline), and write_timeout close closes a
+// connection whose write passes it; the default (retry) reports a slow
+// consumer and goes on writing, as upstream.
 //
 // # Locks
 //
