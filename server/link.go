@@ -355,6 +355,7 @@ func (l *Link) addRemoteSub(origin []byte, leaf bool, account, subject, queue []
 		_ = acc.sl.Remove(sub.subject, sub.queue, sub)
 		return ErrLinkClosed
 	}
+	sub.remote.countGateway(1)
 	s.notifyRemote(l, sub.remote, sub.subject, sub.queue, true)
 	return nil
 }
@@ -366,6 +367,7 @@ func (l *Link) removeSub(sub *subscription) {
 	s := l.c.srv
 	s.interestMu.RLock()
 	if sub.remote.acc.sl.Remove(sub.subject, sub.queue, sub) == nil && sub.remote.announced {
+		sub.remote.countGateway(-1)
 		s.notifyRemote(l, sub.remote, sub.subject, sub.queue, false)
 	}
 	s.interestMu.RUnlock()
@@ -661,6 +663,7 @@ func (c *client) closeLink(subs map[string]*subscription, reason closeReason) {
 		_ = acc.sl.RemoveBatch(list)
 		for _, sub := range list {
 			if sub.Value.remote.announced {
+				sub.Value.remote.countGateway(-1)
 				s.notifyRemote(l, sub.Value.remote, sub.Subject, sub.Queue, false)
 			}
 		}
@@ -758,6 +761,14 @@ type remoteSub struct {
 	filter LinkFilter
 	// last is the link's LinkConfig.QueueLast.
 	last bool
+}
+
+// countGateway adds delta to the account's count of gateways' interest
+// when r is a gateway's.
+func (r *remoteSub) countGateway(delta int64) {
+	if r.link.kind == ConnGateway {
+		r.acc.gwSubs.Add(delta)
+	}
 }
 
 // allows reports whether a message on subject may go to this interest.
