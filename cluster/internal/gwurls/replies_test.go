@@ -42,3 +42,27 @@ func TestRouteTo(t *testing.T) {
 	SetRouteTo(s, nil)
 	require.Nil(t, RouteTo(s))
 }
+
+// FuzzUnmapReply: whatever a route brings, UnmapReply does not panic, and
+// what it delivers is the subject or its tail after a prefix of this
+// cluster.
+func FuzzUnmapReply(f *testing.F) {
+	for _, s := range []string{"_GR_.AAAAAA.SSSSSS.inbox.1", "_GR_.", "_GR_.AAAAAA.", "foo", "", "_GR_.AAAAAA.SSSSSS.", "$GR.x.y"} {
+		f.Add(s)
+	}
+	s := &server.Server{}
+	SetReplyCluster(s, "AAAAAA")
+	f.Cleanup(func() { SetReplyCluster(s, "") })
+	f.Fuzz(func(t *testing.T, subject string) {
+		out, drop := UnmapReply(s, []byte(subject))
+		if drop {
+			if out != nil {
+				t.Fatalf("dropped %q with %q", subject, out)
+			}
+			return
+		}
+		if string(out) != subject && "_GR_.AAAAAA."+subject[len("_GR_.AAAAAA."):len("_GR_.AAAAAA.")+7]+string(out) != subject {
+			t.Fatalf("%q delivered as %q", subject, out)
+		}
+	})
+}
