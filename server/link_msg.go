@@ -9,7 +9,6 @@ package server
 // route of the server it names, as upstream does. The slices are copied.
 func (l *Link) WriteMsg(account, subject, reply []byte, hdrLen int, payload []byte) error {
 	c := l.c
-	var buf [256]byte
 	c.mu.Lock()
 	if c.closed {
 		c.mu.Unlock()
@@ -21,8 +20,20 @@ func (l *Link) WriteMsg(account, subject, reply []byte, hdrLen int, payload []by
 	if c.pinnedLink {
 		account = nil
 	}
-	b := l.enc.AppendMsgHeader(buf[:0], account, subject, reply, nil, hdrLen, len(payload))
-	c.out.write(b)
+	// The header is written in place in the outbound buffer, as
+	// deliverRoute does.
+	need := len(account) + len(subject) + len(reply) + LinkMsgOverhead
+	b := c.out.room(need)
+	long := b == nil
+	if long {
+		b = make([]byte, 0, need)
+	}
+	b = l.enc.AppendMsgHeader(b, account, subject, reply, nil, hdrLen, len(payload))
+	if long {
+		c.out.write(b)
+	} else {
+		c.out.grew(b)
+	}
 	c.out.write(payload)
 	c.out.write(crlf)
 	c.outMsgs++
