@@ -127,17 +127,20 @@ func (c *apiCall) createConsumer(sn, name, filter string, durableAPI bool) {
 			c.fail(rt, api.ErrConsumerMultipleFiltersNotAllowed)
 			return
 		}
-		if cfg.FilterSubject != "" && cfg.FilterSubject != filter {
+		// As upstream 2.15.2: the configuration must name the same
+		// filter (an empty one does not).
+		if cfg.FilterSubject != filter {
 			c.fail(rt, api.ErrConsumerCreateFilterSubjectMismatch)
 			return
 		}
-		cfg.FilterSubject = filter
 	}
 	if len(cfg.Name) > 255 {
 		c.fail(rt, api.ErrConsumerNameTooLong.With("max", "255"))
 		return
 	}
 	ephemeral := cfg.Durable == ""
+	unnamed := cfg.Name == "" && ephemeral
+	cfg.Metadata = stripVersionMeta(cfg.Metadata)
 	if cfg.Name == "" {
 		// A durable is named after itself (CONSUMER.DURABLE.CREATE sets
 		// no name): a second create finds it instead of making a twin.
@@ -172,7 +175,7 @@ func (c *apiCall) createConsumer(sn, name, filter string, durableAPI bool) {
 			c.fail(rt, e)
 			return
 		}
-		c.respond(api.ConsumerResponse{Response: api.Response{Type: rt}, ConsumerInfo: old.info(true)})
+		c.respond(api.ConsumerResponse{Response: api.Response{Type: rt}, ConsumerInfo: old.apiInfo(true)})
 		return
 	}
 	if req.Action == api.ActionUpdate {
@@ -196,8 +199,9 @@ func (c *apiCall) createConsumer(sn, name, filter string, durableAPI bool) {
 		c.fail(rt, api.ErrConsumerCreate.WithErr(err))
 		return
 	}
+	cons.unnamed.Store(unnamed)
 	a.consumerAdvisory(sn, cfg.Name, "create")
-	c.respond(api.ConsumerResponse{Response: api.Response{Type: rt}, ConsumerInfo: cons.info(true)})
+	c.respond(api.ConsumerResponse{Response: api.Response{Type: rt}, ConsumerInfo: cons.apiInfo(true)})
 }
 
 func (c *consumer) config() api.ConsumerConfig {
@@ -264,7 +268,7 @@ func (c *apiCall) consumerInfo(rest string) {
 	if !ok {
 		return
 	}
-	c.respond(api.ConsumerResponse{Response: api.Response{Type: rt}, ConsumerInfo: cons.info(true)})
+	c.respond(api.ConsumerResponse{Response: api.Response{Type: rt}, ConsumerInfo: cons.apiInfo(true)})
 }
 
 func (c *apiCall) consumerDelete(rest string) {
@@ -314,7 +318,7 @@ func (c *apiCall) consumerList(sn string) {
 	end := min(off+listPageSize, len(all))
 	infos := make([]*api.ConsumerInfo, 0, end-off)
 	for _, x := range all[off:end] {
-		infos = append(infos, x.info(true))
+		infos = append(infos, x.apiInfo(false))
 	}
 	c.respond(api.ConsumerListResponse{Response: api.Response{Type: rt}, Paged: api.Paged{Total: len(all), Offset: off, Limit: listPageSize}, Consumers: infos})
 }
@@ -401,27 +405,45 @@ func (c *apiCall) consumerUnpin(rest string) {
 }
 
 // consumerReset moves a consumer back (or forward) to a stream sequence,
-// forgetting what it delivered and what waited for acks.
+// forgetting what it delivered and what waited for acks. As upstream
+// 2.15.2 (checked against its binary): a subject without exactly a stream
+// and a consumer token, a stream or a consumer that does not exist get no
+// answer at all, and an error answer carries reset_seq (0).
 func (c *apiCall) consumerReset(rest string) {
 	const rt = api.TypeConsumerResetResponse
+	sn, cn, ok := strings.Cut(rest, ".")
+	if !ok || sn == "" || cn == "" || strings.Contains(cn, ".") {
+		return
+	}
+	c.acc.mu.Lock()
+	se := c.acc.streams[sn]
+	c.acc.mu.Unlock()
+	if se == nil {
+		return
+	}
+	cons := se.cons.get(cn)
+	if cons == nil {
+		return
+	}
+	fail := func(e *api.Error) {
+		c.acc.js.apiErrors.Add(1)
+		c.acc.apiErrors.Add(1)
+		c.respond(api.ConsumerResetResponse{Response: api.Response{Type: rt, Error: e}})
+	}
 	// Decoded plainly, as upstream does here: unknown fields pass.
 	var req api.ConsumerResetRequest
 	if len(bytes.TrimSpace(c.data)) > 0 {
 		if err := json.Unmarshal(c.data, &req); err != nil {
-			c.fail(rt, api.ErrInvalidJSON.WithErr(err))
+			fail(api.ErrInvalidJSON.WithErr(err))
 			return
 		}
 	}
-	_, cons, ok := c.streamAndConsumer(rt, rest)
-	if !ok {
-		return
-	}
 	seq, e := cons.reset(req.Seq)
 	if e != nil {
-		c.fail(rt, e)
+		fail(e)
 		return
 	}
-	c.respond(api.ConsumerResetResponse{Response: api.Response{Type: rt}, ConsumerInfo: cons.info(true), ResetSeq: seq})
+	c.respond(api.ConsumerResetResponse{Response: api.Response{Type: rt}, ConsumerInfo: cons.apiInfo(true), ResetSeq: seq})
 }
 
 // failPause answers a failed CONSUMER.PAUSE: upstream's error carries the

@@ -485,6 +485,8 @@ func (c *apiCall) streamRestore(name string) {
 		c.fail(rt, api.ErrStreamMismatch)
 		return
 	}
+	// An archive of upstream's carries its ADR-44 keys: not stored.
+	cfg.Metadata = stripVersionMeta(cfg.Metadata)
 	if e := stream.Normalize(&cfg, a.streamLimits()); e != nil {
 		c.fail(rt, e)
 		return

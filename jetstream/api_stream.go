@@ -55,18 +55,22 @@ func (a *account) streamLimits() stream.Limits {
 }
 
 // readConfig decodes and normalizes the configuration of a create or
-// update of the stream name.
-func (c *apiCall) readConfig(name string) (api.StreamConfig, *api.Error) {
+// update call. As upstream 2.15.2: the body must name the stream of the
+// subject (an empty body or a configuration without a name does not: a
+// create answers 10056, an update 10052), and the server-set metadata
+// keys (ADR-44) a request brings are dropped.
+func (c *apiCall) readConfig(name string, update bool) (api.StreamConfig, *api.Error) {
 	var cfg api.StreamConfig
-	if e := c.needBody(&cfg); e != nil {
+	if e := c.decode(&cfg); e != nil {
 		return cfg, e
 	}
-	if cfg.Name == "" {
-		cfg.Name = name
+	if cfg.Name == "" && update {
+		return cfg, api.ErrStreamInvalidConfig.With("err", `stream name is required and can not contain '.', '*', '>', '\', '/'`)
 	}
 	if cfg.Name != name {
 		return cfg, api.ErrStreamMismatch
 	}
+	cfg.Metadata = stripVersionMeta(cfg.Metadata)
 	if e := stream.Normalize(&cfg, c.acc.streamLimits()); e != nil {
 		return cfg, e
 	}
@@ -140,7 +144,7 @@ func sameConfig(a, b *api.StreamConfig) bool {
 
 func (c *apiCall) streamCreate(name string) {
 	const rt = api.TypeStreamCreateResponse
-	cfg, e := c.readConfig(name)
+	cfg, e := c.readConfig(name, false)
 	if e != nil {
 		c.fail(rt, e)
 		return
@@ -197,7 +201,7 @@ func (c *apiCall) streamCreate(name string) {
 
 func (c *apiCall) streamUpdate(name string) {
 	const rt = api.TypeStreamUpdateResponse
-	cfg, e := c.readConfig(name)
+	cfg, e := c.readConfig(name, true)
 	if e != nil {
 		c.fail(rt, e)
 		return
@@ -352,7 +356,6 @@ func (se *streamEntry) info(req *api.StreamInfoRequest) (*api.StreamInfo, api.Pa
 			NumSubjects: st.NumSubjects, NumDeleted: st.NumDeleted, Consumers: se.numConsumers(),
 		},
 		Domain:    js.opts.Domain,
-		Cluster:   &api.ClusterInfo{Leader: js.srv.Name(), LeaderSince: &js.started},
 		TimeStamp: now,
 	}
 	if !st.FirstTime.IsZero() {
@@ -392,6 +395,9 @@ func (se *streamEntry) info(req *api.StreamInfoRequest) (*api.StreamInfo, api.Pa
 
 // pageSubjects puts one page of totals (sorted by subject) into state.
 func pageSubjects(totals map[string]uint64, offset int, state *api.StreamState) api.Paged {
+	if len(totals) == 0 {
+		return api.Paged{} // as upstream: no paging when nothing matches
+	}
 	pg := api.Paged{Total: len(totals), Offset: offset, Limit: subjectsPageSize}
 	if len(totals) <= subjectsPageSize && offset <= 0 {
 		state.Subjects = totals
@@ -442,7 +448,18 @@ func (c *apiCall) respondInfo(rt string, se *streamEntry, req *api.StreamInfoReq
 		c.fail(rt, e)
 		return
 	}
-	c.respond(api.StreamInfoResponse{Response: api.Response{Type: rt}, Paged: pg, StreamInfo: si})
+	withStreamMeta(si, true)
+	// As upstream's single server: create and update answer without
+	// paging and cluster information, INFO with both (the leader only).
+	switch rt {
+	case api.TypeStreamCreateResponse:
+		c.respond(api.StreamCreateResponse{Response: api.Response{Type: rt}, StreamInfo: si, DidCreate: true})
+	case api.TypeStreamUpdateResponse:
+		c.respond(api.StreamUpdateResponse{Response: api.Response{Type: rt}, StreamInfo: si})
+	default:
+		si.Cluster = &api.ClusterInfo{Leader: se.acc.js.srv.Name()}
+		c.respond(api.StreamInfoResponse{Response: api.Response{Type: rt}, Paged: pg, StreamInfo: si})
+	}
 }
 
 // matching returns the account's streams (by name) whose subjects overlap
@@ -498,6 +515,7 @@ func (c *apiCall) streamList(string) {
 	infos := make([]*api.StreamInfo, 0, end-off)
 	for _, s := range all[off:end] {
 		si, _, _ := s.info(nil)
+		withStreamMeta(si, false)
 		infos = append(infos, si)
 	}
 	c.respond(api.StreamListResponse{

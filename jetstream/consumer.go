@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"natsd.dev/jetstream/api"
@@ -92,6 +93,7 @@ type consumer struct {
 	cs      store.ConsumerStore // nil for mem_storage consumers
 	sacc    *server.Account
 	ephem   bool
+	unnamed atomic.Bool         // an ephemeral created without a name: its config shows none
 	ret     api.RetentionPolicy // the stream's (fixed); read under c.mu without the stream's lock
 
 	flushMu sync.Mutex          // serializes state writes, taken before mu
@@ -131,7 +133,7 @@ type consumer struct {
 	// advPaused is the paused state the last pause advisory told.
 	advPaused bool
 	events    []pendingEvent
-	pins      map[string]*pin // pinned_client: per priority group
+	pins      map[string]*pin // pinned_client: the consumer's one pin, under ""
 	pinWake   time.Time       // when a pin may time out
 	// np caches num_pending for ack replies: valid for stream last
 	// sequence npLast; grown by what arrived since, lowered per delivery.
@@ -876,6 +878,13 @@ func (a *account) consumerAdvisory(stream, name, action string) {
 	}{"io.nats.jetstream.advisory.v1.consumer_action", newID(), time.Now().UTC(), stream, name, action, a.js.opts.Domain}
 	subj := map[string]string{"create": "CREATED", "delete": "DELETED"}[action]
 	a.advise(advisoryPrefix+"CONSUMER."+subj+"."+stream+"."+name, ev)
+}
+
+// apiInfo is the consumer's information as the API answers it: with the
+// ADR-44 metadata (the server's version and level when hosting, as the
+// create, update, info and reset answers have them; the lists do not).
+func (c *consumer) apiInfo(hosting bool) *api.ConsumerInfo {
+	return withConsumerMeta(c.info(true), hosting, c.unnamed.Load())
 }
 
 // info renders the consumer's information.

@@ -127,6 +127,7 @@ func cmpU64(a, b uint64) int {
 // with its configuration checked as a create's and its delivery state.
 func (se *streamEntry) restoreConsumer(ac archivedConsumer, created time.Time) error {
 	cfg := ac.cfg
+	cfg.Metadata = stripVersionMeta(cfg.Metadata)
 	if cfg.Name == "" {
 		cfg.Name = ac.name
 	}

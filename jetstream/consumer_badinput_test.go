@@ -66,6 +66,8 @@ func TestConsumerBadConfigs(t *testing.T) {
 		{"filter_subject with filter_subjects", "CONSUMER.CREATE.S", `{"filter_subject":"S.a","filter_subjects":["S.b"]}`, api.ErrConsumerDuplicateFilterSubjects, ""},
 		{"overlapping filters", "CONSUMER.CREATE.S", `{"filter_subjects":["S.a","S.*"]}`, api.ErrConsumerOverlappingSubjectFilters, ""},
 		{"subject filter with filter_subjects", "CONSUMER.CREATE.S.c1.S.a", `{"name":"c1","filter_subjects":["S.b","S.c"]}`, api.ErrConsumerMultipleFiltersNotAllowed, ""},
+		{"subject filter without filter_subject", "CONSUMER.CREATE.S.c2.S.a", `{"name":"c2"}`, api.ErrConsumerCreateFilterSubjectMismatch, ""},
+		{"subject filter with another filter_subject", "CONSUMER.CREATE.S.c3.S.a", `{"name":"c3","filter_subject":"S.b"}`, api.ErrConsumerCreateFilterSubjectMismatch, ""},
 		{"empty filter", "CONSUMER.CREATE.S", `{"filter_subjects":["S.a",""]}`, api.ErrConsumerEmptyFilter, ""},
 		{"opt_start_seq with deliver all", "CONSUMER.CREATE.S", `{"deliver_policy":"all","opt_start_seq":5}`, api.ErrConsumerInvalidPolicy, "consumer delivery policy is all, but optional start sequence is also set"},
 		{"by_start_sequence without seq", "CONSUMER.CREATE.S", `{"deliver_policy":"by_start_sequence"}`, api.ErrConsumerInvalidPolicy, "consumer delivery policy is deliver by start sequence, but optional start sequence is not set"},
@@ -1069,7 +1071,30 @@ func TestConsumerAPIBodies(t *testing.T) {
 	if r := call("CONSUMER.UNPIN.S.C", `{"group":"g","bogus":1}`); r["error"] != nil {
 		t.Fatalf("unpin: %v", r)
 	}
-	wantErr(call("CONSUMER.RESET.S.C", `{bad`), 10025, "invalid JSON: invalid character 'b' looking for beginning of object key string")
+	r := call("CONSUMER.RESET.S.C", `{bad`)
+	wantErr(r, 10025, "invalid JSON: invalid character 'b' looking for beginning of object key string")
+	if v, ok := r["reset_seq"]; !ok || v != float64(0) {
+		t.Fatalf("a failed reset carries reset_seq 0: %v", r)
+	}
+	// RESET of a consumer or stream that does not exist, or on a subject
+	// without both tokens, is not answered (upstream 2.15.2): the API
+	// answers in order, so the call after them is answered first.
+	inbox := nc.NewRespInbox()
+	sub, err := nc.SubscribeSync(inbox + ".*")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, subj := range []string{"CONSUMER.RESET.S.nope", "CONSUMER.RESET.NOPE.C", "CONSUMER.RESET.S", "CONSUMER.RESET.NOPE.nope"} {
+		if err := nc.PublishRequest("$JS.API."+subj, fmt.Sprint(inbox, ".", i), []byte(`{bad`)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := nc.PublishRequest("$JS.API.CONSUMER.INFO.S.C", inbox+".info", nil); err != nil {
+		t.Fatal(err)
+	}
+	if m, err := sub.NextMsg(5 * time.Second); err != nil || m.Subject != inbox+".info" {
+		t.Fatalf("first answer: %v %v", m, err)
+	}
 	if r := call("CONSUMER.RESET.S.C", `{"seq":1,"bogus":1}`); r["error"] != nil || r["reset_seq"] != float64(1) {
 		t.Fatalf("reset: %v", r)
 	}

@@ -12,7 +12,8 @@ import (
 // while the consumer's num_pending or num_ack_pending reaches one of them;
 // requests without conditions come first.
 //
-// pinned_client: the first request served in a group pins its client: the
+// pinned_client: the first request served pins its client (one pin per
+// consumer, whichever of its groups the request names, as upstream): the
 // server makes up an id, sends it in the Nats-Pin-Id header of every
 // message to that client and serves only requests carrying it (or served
 // under it); requests without an id wait as standbys, and a request that
@@ -41,6 +42,7 @@ const (
 // pin is a priority group's pinned client.
 type pin struct {
 	id       string
+	group    string    // the group it was made through (advisories)
 	ts       time.Time // when pinned
 	lastPull time.Time // its last pull request
 }
@@ -74,15 +76,18 @@ func (c *consumer) pinTTL() time.Duration {
 	return defaultPinnedTTL
 }
 
-// pinOfLocked returns the group's pin (empty id when nobody is pinned).
-func (c *consumer) pinOfLocked(group string) *pin {
+// pinOfLocked returns the consumer's pin (empty id when nobody is
+// pinned). As upstream 2.15.2, a consumer has one pin whatever the group
+// of the request: with several groups, the client pinned through one
+// holds them all (a request of another group without its id waits).
+func (c *consumer) pinOfLocked(string) *pin {
 	if c.pins == nil {
 		c.pins = make(map[string]*pin)
 	}
-	p := c.pins[group]
+	p := c.pins[""]
 	if p == nil {
 		p = &pin{}
-		c.pins[group] = p
+		c.pins[""] = p
 	}
 	return p
 }
@@ -167,7 +172,7 @@ func (c *consumer) pinForLocked(r *pullReq, now time.Time) string {
 	}
 	p := c.pinOfLocked(r.group)
 	if p.id == "" {
-		p.id, p.ts, p.lastPull = newID(), now.UTC(), now
+		p.id, p.group, p.ts, p.lastPull = newID(), r.group, now.UTC(), now
 		c.queueEventLocked(advisoryPrefix+"CONSUMER.PINNED."+c.stream+"."+c.name, pinnedAdvisory{
 			event: newEvent(pinnedAdvisoryType), Account: c.acc.name, Stream: c.stream, Consumer: c.name,
 			Domain: c.acc.js.opts.Domain, Group: r.group, PinnedID: p.id,
@@ -177,9 +182,11 @@ func (c *consumer) pinForLocked(r *pullReq, now time.Time) string {
 	return p.id
 }
 
-// unpinLocked frees a group's pin.
+// unpinLocked frees the consumer's pin (group names the group in the
+// advisory: the one of an UNPIN request, as upstream clears the pin
+// whichever of the consumer's groups it names).
 func (c *consumer) unpinLocked(group, reason string) {
-	p := c.pins[group]
+	p := c.pins[""]
 	if p == nil || p.id == "" {
 		return
 	}
@@ -210,13 +217,13 @@ func (c *consumer) pinsLocked(now time.Time, outs []out) ([]out, time.Time) {
 		return outs, time.Time{}
 	}
 	var wake time.Time
-	for g, p := range c.pins {
+	for _, p := range c.pins {
 		if p.id == "" {
 			continue
 		}
 		due := p.lastPull.Add(c.pinTTL())
 		if !now.Before(due) {
-			c.unpinLocked(g, "timeout")
+			c.unpinLocked(p.group, "timeout")
 			continue
 		}
 		if wake.IsZero() || due.Before(wake) {
@@ -323,17 +330,15 @@ func (c *consumer) noWaitDoneLocked(outs []out) []out {
 }
 
 // priorityInfoLocked is the priority_groups part of the consumer's info.
+// As upstream 2.15.2 shows it (checked against its binary): one entry, for
+// the first group, whatever the policy, with the consumer's pin.
 func (c *consumer) priorityInfoLocked() []api.PriorityGroupState {
-	if !c.pinned() {
+	if c.cfg.PriorityPolicy == api.PriorityNone || len(c.cfg.PriorityGroups) == 0 {
 		return nil
 	}
-	l := make([]api.PriorityGroupState, 0, len(c.cfg.PriorityGroups))
-	for _, g := range c.cfg.PriorityGroups {
-		s := api.PriorityGroupState{Group: g}
-		if p := c.pins[g]; p != nil && p.id != "" {
-			s.PinnedClientID, s.PinnedTS = p.id, p.ts
-		}
-		l = append(l, s)
+	s := api.PriorityGroupState{Group: c.cfg.PriorityGroups[0]}
+	if p := c.pins[""]; p != nil && p.id != "" {
+		s.PinnedClientID, s.PinnedTS = p.id, p.ts
 	}
-	return l
+	return []api.PriorityGroupState{s}
 }

@@ -147,7 +147,7 @@ func (a *account) setup() error {
 	}
 	err = a.scan(qos2Stream, qos2Prefix+">", func(sm *storedMsg) {
 		if s, pid := inflightOf(byHash, sm.Subject, qos2Prefix); s != nil {
-			s.qos2in[pid] = struct{}{}
+			s.markQoS2(pid)
 		}
 	})
 	if err != nil {
@@ -242,7 +242,7 @@ func (a *account) loadSession(sm *storedMsg) {
 			continue
 		}
 		sub := &subscription{filter: sr.Filter, group: group, qos: sr.QoS, noLocal: sr.NoLocal, rap: sr.RAP, subID: sr.SubID, subjects: subjects, noDollar: startsWild(f)}
-		s.subs[sr.Filter] = sub
+		s.setSub(sub)
 		if sub.stored() {
 			for _, subj := range subjects {
 				_ = a.durable.Insert(subj, "", s)

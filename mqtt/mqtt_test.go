@@ -179,6 +179,34 @@ func TestKeepAlive(t *testing.T) {
 	}
 }
 
+// TestKeepAliveBusy: a client that sends packets more often than the
+// server moves its read deadline (every eighth of 1.5 keepalives) stays
+// connected for longer than 1.5 keepalives, and once silent is closed
+// within 1.5 to 1.69 keepalives of its last packet.
+func TestKeepAliveBusy(t *testing.T) {
+	b := start(t, server.Options{}, mqtt.Options{}, "")
+	r := b.raw(t)
+	if _, code := r.connect(&packet.Connect{ClientID: "busy", CleanStart: true, KeepAlive: 1}); code != 0 {
+		t.Fatalf("CONNACK %d", code)
+	}
+	ping := packet.AppendPingreq(nil)
+	for end := time.Now().Add(2500 * time.Millisecond); time.Now().Before(end); {
+		r.write(ping)
+		if typ, _, _ := r.next(); typ != packet.PINGRESP {
+			t.Fatalf("got %d, want PINGRESP", typ)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	start := time.Now()
+	r.closed()
+	// The bounds have slack for a loaded machine: the test catches a
+	// deadline not moved (closed within the busy loop), one too short,
+	// or one moved far away.
+	if d := time.Since(start); d < 1400*time.Millisecond || d > 4*time.Second {
+		t.Fatalf("closed %v after the last packet, want 1.5s to 1.69s after its last packet", d)
+	}
+}
+
 func TestPersistentSession(t *testing.T) {
 	b := start(t, server.Options{}, mqtt.Options{}, "")
 	persistent := func(o *paho.ClientOptions) { o.SetCleanSession(false) }

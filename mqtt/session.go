@@ -92,25 +92,50 @@ type outMsg struct {
 	topic, payload []byte
 }
 
+// newSession returns an empty session. Its maps are made with their first
+// entry (a clean session that only publishes at QoS 0 never needs them),
+// so reading them works at once and writing goes through setSub, track,
+// trackSeq and markQoS2.
 func newSession(a *account, id string, persistent bool) *session {
-	s := &session{
-		acc:        a,
-		id:         id,
-		persistent: persistent,
-		subs:       make(map[string]*subscription),
-		out:        make(map[uint16]*outMsg),
-		bySeq:      make(map[uint64]uint16),
-		qos2in:     make(map[uint16]struct{}),
-	}
+	s := &session{acc: a, id: id, persistent: persistent}
 	s.cond.L = &s.mu
 	return s
+}
+
+// setSub records sub under its filter; s.mu is held.
+func (s *session) setSub(sub *subscription) {
+	if s.subs == nil {
+		s.subs = make(map[string]*subscription)
+	}
+	s.subs[sub.filter] = sub
 }
 
 // track puts om in flight as pid; s.mu is held.
 func (s *session) track(pid uint16, om *outMsg) {
 	s.outN++
 	om.n = s.outN
+	if s.out == nil {
+		s.out = make(map[uint16]*outMsg)
+	}
 	s.out[pid] = om
+}
+
+// trackSeq remembers that stream sequence seq is in flight as pid; s.mu is
+// held.
+func (s *session) trackSeq(seq uint64, pid uint16) {
+	if s.bySeq == nil {
+		s.bySeq = make(map[uint64]uint16)
+	}
+	s.bySeq[seq] = pid
+}
+
+// markQoS2 records a QoS 2 packet id received and not released yet (only
+// the read loop, or the account's setup before any, uses qos2in).
+func (s *session) markQoS2(pid uint16) {
+	if s.qos2in == nil {
+		s.qos2in = make(map[uint16]struct{})
+	}
+	s.qos2in[pid] = struct{}{}
 }
 
 // inFlight returns the packet ids in flight in the order they were sent;

@@ -123,7 +123,7 @@ func (c *conn) addSub(f packet.SubFilter, subID uint32) (*subscription, bool, by
 		return nil, false, code
 	}
 	s.mu.Lock()
-	s.subs[f.Filter] = sub
+	s.setSub(sub)
 	s.mu.Unlock()
 	return sub, old == nil, qos
 }
@@ -399,7 +399,7 @@ func (c *conn) deliver(qos byte, t, payload []byte, props *packet.Properties, re
 	}
 	s.track(pid, om)
 	if seq != 0 {
-		s.bySeq[seq] = pid
+		s.trackSeq(seq, pid)
 	}
 	s.mu.Unlock()
 	p.QoS, p.Dup, p.PacketID = qos, dup, pid

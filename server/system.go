@@ -34,7 +34,9 @@ type SystemService interface {
 	// CONNECT and its close (after an accepted CONNECT), on the client's
 	// goroutines, and the attach and close of a session of Kind
 	// "Client", on the goroutines of Attach and of the close: they must
-	// not block. The service owns ev.
+	// not block. The service owns ev. A global account client's events
+	// that nobody in the system account subscribes to are not reported
+	// (that account's connection count is not announced either).
 	ClientConnected(ev *snapshot.ConnectEventMsg)
 	ClientDisconnected(ev *snapshot.DisconnectEventMsg)
 }
@@ -136,7 +138,7 @@ func (c *client) clientInfoLocked(server string) snapshot.ClientInfo {
 // session of Kind "Client") to the system service. It runs on c's read
 // goroutine (Attach's caller for a session).
 func (s *Server) connectEvent(c *client) {
-	if s.sys == nil || !c.userConn() {
+	if s.sys == nil || !c.userConn() || s.connEventUnheard(c, connectSubjectG) {
 		return
 	}
 	c.mu.Lock()
@@ -148,7 +150,7 @@ func (s *Server) connectEvent(c *client) {
 // disconnectEvent reports the close of c, after its CONNECT was accepted,
 // to the system service.
 func (s *Server) disconnectEvent(c *client) {
-	if s.sys == nil || !c.userConn() {
+	if s.sys == nil || !c.userConn() || s.connEventUnheard(c, disconnectSubjectG) {
 		return
 	}
 	c.mu.Lock()
@@ -168,6 +170,25 @@ func (s *Server) disconnectEvent(c *client) {
 	}
 	c.mu.Unlock()
 	s.sys.ClientDisconnected(ev)
+}
+
+// The subjects of the global account's connect and disconnect events.
+const (
+	connectSubjectG    = "$SYS.ACCOUNT." + GlobalAccountName + ".CONNECT"
+	disconnectSubjectG = "$SYS.ACCOUNT." + GlobalAccountName + ".DISCONNECT"
+)
+
+// connEventUnheard reports whether c's event on subject would go nowhere:
+// c is in the global account, whose connection count the system service
+// does not announce, and nobody in the system account subscribes to the
+// subject. Such an event is neither built nor queued, so a connection
+// does not wake the service's goroutine twice for nothing.
+func (s *Server) connEventUnheard(c *client, subject string) bool {
+	c.mu.Lock()
+	acc := c.acc
+	c.mu.Unlock()
+	sys := s.sysAcc
+	return acc != nil && acc.Name == GlobalAccountName && sys != nil && !sys.HasInterest(subject)
 }
 
 // authErrorEvent reports a CONNECT that failed authentication (err, from

@@ -194,7 +194,9 @@ func (gw *Gateway) run(nc net.Conn, r *remote, u *url.URL) {
 			gw.redial(r)
 		}
 	}
-	useTLS := gw.o.TLSConfig != nil || (r != nil && r.tls != nil)
+	gw.mu.Lock()
+	useTLS := gw.live().tls != nil || (r != nil && r.tls != nil)
+	gw.mu.Unlock()
 	if useTLS {
 		tc, ok := gw.handshakeTLS(nc, r, u)
 		if !ok {
@@ -470,7 +472,7 @@ func (c *conn) processConnect(arg []byte) error {
 	if ci.Gateway == gw.o.Name {
 		return &gwError{reason: ReasonWrongGateway}
 	}
-	if gw.o.RejectUnknown && !gw.configured(ci.Gateway) {
+	if gw.live().rejectUnknown && !gw.configured(ci.Gateway) {
 		gw.log.Error(c.prefix + fmt.Sprintf(" - Rejecting connection from gateway %q", ci.Gateway))
 		return &gwError{reason: ReasonWrongGateway}
 	}
@@ -483,7 +485,7 @@ func (c *conn) processConnect(arg []byte) error {
 
 // configured reports whether name is one of the configured gateways.
 func (gw *Gateway) configured(name string) bool {
-	for _, rg := range gw.o.Gateways {
+	for _, rg := range gw.live().gateways {
 		if rg.Name == name {
 			return true
 		}

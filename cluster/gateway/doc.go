@@ -52,7 +52,9 @@
 // Replies are mapped as upstream's: a message leaving over a gateway has
 // its reply rewritten to _GR_.<cluster hash>.<server hash>.<reply> (6
 // base62 characters of the SHA-256 of the gateway name and of the
-// server ID) unless it is mapped already; every outbound connection
+// server ID) unless it is mapped already or is a JetStream delivery's
+// acknowledgement reply ($JS.ACK.<tokens>@<subject>, presented by the
+// receiving server as the subject and the ack reply); every outbound connection
 // holds the interest _GR_.<remote cluster hash>.> in every account, so
 // the answer goes back to the requester's cluster whatever its interest
 // mode. A mapped reply read off a gateway for this cluster is handled as
@@ -89,6 +91,22 @@
 // (server.LinkConfig.WriteDeadline), and write_timeout close closes a
 // connection whose write passes it; the default (retry) reports a slow
 // consumer and goes on writing, as upstream.
+//
+// # Reload
+//
+// Reload applies a new gateway {} block to the running gateways: the
+// content of the block's and the remotes' tls {} blocks (certificates,
+// CAs, verification) serves the next handshakes while the established
+// connections stay, as upstream reloads it; beyond upstream,
+// reject_unknown_cluster applies to the connections accepted from then
+// on and remote clusters added to Gateways are dialed (one already
+// learned by gossip becomes configured). CheckReload refuses anything
+// else (the name, the listener, the authorization, a remote removed or
+// its URLs changed, TLS turned on or off) with an error wrapping
+// ErrReloadUnsupported, config reload not supported for Gateway: field
+// "<Name>": old=..., new=..., and returns the changes for the log
+// (Change: "gateway tls", "gateway reject_unknown_cluster = true",
+// "gateway remote \"B\" added").
 //
 // # Locks
 //

@@ -66,3 +66,19 @@ func ExampleParseConfig() {
 func confparseParse(text string) (*confparse.Map, error) {
 	return confparse.ParseWithOptions("example.conf", []byte(text), confparse.Options{})
 }
+
+// CheckReload says what a reload of the gateway {} block changes, or
+// why it is refused.
+func ExampleCheckReload() {
+	b, _ := url.Parse("nats://b.example.com:7222")
+	old := &gateway.Options{Name: "A", Port: 7222}
+	nu := &gateway.Options{Name: "A", Port: 7222, RejectUnknown: true,
+		Gateways: []gateway.RemoteGateway{{Name: "B", URLs: []*url.URL{b}}}}
+	changes, err := gateway.CheckReload(old, nu)
+	fmt.Println(changes, err)
+	_, err = gateway.CheckReload(old, &gateway.Options{Name: "Z", Port: 7222})
+	fmt.Println(err)
+	// Output:
+	// [gateway reject_unknown_cluster = true gateway remote "B" added] <nil>
+	// config reload not supported for Gateway: field "Name": old=A, new=Z
+}

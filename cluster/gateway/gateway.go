@@ -95,6 +95,10 @@ type Gateway struct {
 	// accounts are the accounts the outbound connections have (or are
 	// getting) optimistic interest in.
 	accounts sync.Map
+	// lv is what a reload changes (reload.go); reloadMu serializes
+	// reloads.
+	lv       atomic.Pointer[live]
+	reloadMu sync.Mutex
 	// maxNoInterest is DefaultMaxNoInterest (tests lower it).
 	maxNoInterest atomic.Int64
 	// optimistic keeps the pre-2.9 behavior (tests): no gateway_iom,
@@ -188,6 +192,7 @@ func Start(s *server.Server, o *Options) (*Gateway, error) {
 		maxConnectDelay: gwConnectMaxDelay,
 	}
 	gw.o.normalize()
+	gw.lv.Store(&live{tls: o.TLSConfig, rejectUnknown: o.RejectUnknown, gateways: slices.Clone(o.Gateways)})
 	gw.grPrefix = grReplyPrefix(gw.o.Name, s.ID())
 	gw.grCluster = grHash(gw.o.Name)
 	gw.maxNoInterest.Store(DefaultMaxNoInterest)
@@ -358,7 +363,7 @@ func (gw *Gateway) addRemote(name string, urls []*url.URL, implicit bool, tc *tl
 	}
 	r := gw.remotes[name]
 	if r == nil {
-		if implicit && gw.o.RejectUnknown {
+		if implicit && gw.live().rejectUnknown {
 			gw.mu.Unlock()
 			return false
 		}
@@ -511,18 +516,21 @@ func (gw *Gateway) untrackRaw(nc net.Conn) {
 // handshakeTLS runs the TLS handshake, as a client when we dialed.
 func (gw *Gateway) handshakeTLS(nc net.Conn, r *remote, u *url.URL) (net.Conn, bool) {
 	var tc *tls.Conn
+	lv := gw.live()
 	if r != nil {
-		cfg := gw.o.TLSConfig
+		cfg := lv.tls
+		gw.mu.Lock()
 		if r.tls != nil {
 			cfg = r.tls
 		}
+		gw.mu.Unlock()
 		cfg = cfg.Clone()
 		if cfg.ServerName == "" {
 			cfg.ServerName = u.Hostname()
 		}
 		tc = tls.Client(nc, cfg)
 	} else {
-		tc = tls.Server(nc, gw.o.TLSConfig)
+		tc = tls.Server(nc, lv.tls)
 	}
 	ctx, cancel := context.WithTimeout(gw.g.Context(), gw.o.TLSTimeout)
 	defer cancel()

@@ -208,9 +208,9 @@ func (gw *Gateway) contributeVarz(v *snapshot.Varz) {
 		TLSVerify:      gw.o.TLSConfig != nil,
 		Advertise:      gw.o.Advertise,
 		ConnectRetries: gw.o.ConnectRetries,
-		RejectUnknown:  gw.o.RejectUnknown,
+		RejectUnknown:  gw.live().rejectUnknown,
 	}
-	for _, rg := range gw.o.Gateways {
+	for _, rg := range gw.live().gateways {
 		g.Gateways = append(g.Gateways, rg.Name)
 	}
 	v.Gateway = g

@@ -54,7 +54,7 @@ type grEncoder struct {
 
 // AppendMsgHeader implements server.LinkEncoder.
 func (e grEncoder) AppendMsgHeader(dst, account, subject, reply []byte, queues [][]byte, hdrLen, size int) []byte {
-	if len(reply) > 0 && !isGRSubject(reply) {
+	if len(reply) > 0 && !isGRSubject(reply) && !bytes.HasPrefix(reply, jsAckPrefix) {
 		var buf [256]byte
 		var r []byte
 		if len(e.prefix)+len(reply) <= len(buf) {
@@ -65,6 +65,15 @@ func (e grEncoder) AppendMsgHeader(dst, account, subject, reply []byte, queues [
 	}
 	return server.RouteEncoder{}.AppendMsgHeader(dst, account, subject, reply, queues, hdrLen, size)
 }
+
+// jsAckPrefix starts the acknowledgement replies of JetStream
+// deliveries. They are never mapped: the server holding the consumer
+// always holds the interest in them (announced to every gateway), and a
+// delivery's reply carries the subject it is presented under after '@'
+// ("$JS.ACK.<tokens>@<subject>"), which the receiving server recognises
+// by the prefix alone, as upstream's, whose mapping only touches replies
+// a recent subscription of the account matches.
+var jsAckPrefix = []byte("$JS.ACK.")
 
 // isGRSubject tells whether subject is a mapped reply (upstream's
 // current or old prefix).

@@ -32,6 +32,12 @@ func TestGREncoder(t *testing.T) {
 	if want := "RMSG $G svc _GR_.xxxxxx.yyyyyy.r 5\r\n"; got != want {
 		t.Fatalf("got %q", got)
 	}
+	// A JetStream delivery's ack reply (with the presented subject after
+	// '@'): as is, so that the receiving server presents it.
+	got = string(e.AppendMsgHeader(nil, []byte("$G"), []byte("_INBOX.x"), []byte("$JS.ACK.S.C.1.2.2.1.0@far.1"), nil, -1, 5))
+	if want := "RMSG $G _INBOX.x $JS.ACK.S.C.1.2.2.1.0@far.1 5\r\n"; got != want {
+		t.Fatalf("got %q", got)
+	}
 	// No reply, headers, and a reply too long for the stack buffer.
 	got = string(e.AppendMsgHeader(nil, []byte("$G"), []byte("svc"), nil, nil, 3, 5))
 	if want := "HMSG $G svc 3 5\r\n"; got != want {

@@ -154,9 +154,9 @@ func (c *conn) solicitCompression(nc, conn net.Conn, pre []byte, info leafInfo, 
 // with it, when it was not a compression offer), whether our INFO is
 // still due (compression started: info then announces the mode, to be
 // sent compressed) and false when the connection failed (it is closed).
-func (c *conn) acceptCompression(nc, conn net.Conn, info *leafInfo, infoSent bool) (net.Conn, []byte, bool, bool) {
+// co is the listener's compression when the connection came.
+func (c *conn) acceptCompression(nc, conn net.Conn, info *leafInfo, infoSent bool, co Compression) (net.Conn, []byte, bool, bool) {
 	lf := c.lf
-	co := lf.o.Compression
 	start := time.Now()
 	if !infoSent {
 		lf.mu.Lock()
@@ -278,7 +278,7 @@ func (c *conn) startS2(conn net.Conn, pending []byte, cm string) (net.Conn, erro
 // upstream does: our side's writer changes level, the peer needs no
 // notice.
 func (c *conn) autoLevel(rtt time.Duration) {
-	co := c.lf.o.Compression
+	co := *c.lf.comp.Load()
 	if c.solicited {
 		co = c.remote.r.Compression
 	}

@@ -132,6 +132,10 @@ type conn struct {
 	js          *denyList // JetStream's subjects that never cross (jsPolicy)
 	jsOut       *denyList // js and the messages that never leave
 	connectSeen bool
+	// leafAuth are the credentials an accepted leaf node presented when
+	// leafnodes { authorization } authenticated it (set before
+	// registered), nil otherwise: a reload checks them again.
+	leafAuth *leafCreds
 	// perms are the permissions of the server user an accepted leaf node
 	// authenticated as (nil without leafnodes { authorization } users'
 	// permissions): its LS+ must pass the subscribe permissions, its
@@ -232,7 +236,10 @@ func (lf *Leaf) accepted(nc net.Conn) {
 	conn := net.Conn(nc)
 	tlsConf := lf.tlsConfig.Load()
 	tlsOn := tlsConf != nil && !isWSConn(nc)
-	if tlsOn && lf.o.TLSHandshakeFirst {
+	hsFirst := lf.hsFirst.Load()
+	co := lf.comp.Load()
+	info.Compression = co.Mode
+	if tlsOn && hsFirst {
 		tc, ok := lf.serverHandshake(nc, tlsConf)
 		if !ok {
 			lf.untrackRaw(nc)
@@ -262,11 +269,11 @@ func (lf *Leaf) accepted(nc net.Conn) {
 		conn = tc
 	}
 	c.tlsConn, _ = conn.(*tls.Conn)
-	infoDue := !tlsOn || lf.o.TLSHandshakeFirst
+	infoDue := !tlsOn || hsFirst
 	var pre []byte
-	if hubOffersCompression(nc, &info, lf.o.Compression.Mode) {
+	if hubOffersCompression(nc, &info, co.Mode) {
 		var ok bool
-		if conn, pre, infoDue, ok = c.acceptCompression(nc, conn, &info, !infoDue); !ok {
+		if conn, pre, infoDue, ok = c.acceptCompression(nc, conn, &info, !infoDue, *co); !ok {
 			lf.untrackRaw(nc)
 			return
 		}
@@ -997,58 +1004,14 @@ func (c *conn) authenticate(ci *leafConnect) (string, *hubPerms, error) {
 		}
 		return name, nil, nil
 	}
-	switch {
-	case o.Username != "":
-		userOK := sameSecret(ci.User, o.Username)
-		passOK := server.PasswordMatches(ci.Pass, o.Password)
-		if !userOK || !passOK {
-			return "", nil, fmt.Errorf("User %q", ci.User)
-		}
-		return bind(o.Account)
-	case o.Token != "":
-		tok := ci.Token
-		if tok == "" {
-			tok = ci.User
-		}
-		if !server.PasswordMatches(tok, o.Token) {
-			return "", nil, errors.New("bad token")
-		}
-		return bind(o.Account)
-	case len(o.Users) > 0 && o.TLSMap:
-		// verify_and_map: the certificate names the user, whose password
-		// is not checked.
-		var cs *tls.ConnectionState
-		if c.tlsConn != nil {
-			st := c.tlsConn.ConnectionState()
-			cs = &st
-		}
-		names := make([]string, len(o.Users))
-		for i, u := range o.Users {
-			names[i] = u.Username
-		}
-		name, err := server.LeafCertUser(cs, names)
+	if a := c.lf.auth.Load(); a.on() {
+		name, err := c.authorize(a, ci, true)
 		if err != nil {
 			return "", nil, err
 		}
-		if ci.User != "" {
-			c.lf.log.Warn(fmt.Sprintf("%s - User %q found in connect proto, but user required from cert", c.prefix, ci.User))
-		}
-		for _, u := range o.Users {
-			if u.Username == name {
-				return bind(u.Account)
-			}
-		}
-		return "", nil, fmt.Errorf("User %q", name)
-	case len(o.Users) > 0:
-		for _, u := range o.Users {
-			if sameSecret(ci.User, u.Username) {
-				if !server.PasswordMatches(ci.Pass, u.Password) {
-					break
-				}
-				return bind(u.Account)
-			}
-		}
-		return "", nil, fmt.Errorf("User %q", ci.User)
+		// Kept for a reload of the authorization (recheckAuth).
+		c.leafAuth = &leafCreds{user: ci.User, pass: ci.Pass, token: ci.Token}
+		return bind(name)
 	}
 	cr := server.LeafCredentials{User: ci.User, Password: ci.Pass, Token: ci.Token, Nkey: ci.Nkey, Sig: ci.Sig, JWT: ci.JWT,
 		Nonce: c.nonce, RemoteAddr: c.nc.RemoteAddr(), TLSMap: o.TLSMap}
@@ -1070,6 +1033,66 @@ func (c *conn) authenticate(ci *leafConnect) (string, *hubPerms, error) {
 		}
 	}
 	return account, hp, nil
+}
+
+// authorize checks a CONNECT's credentials against the leafnodes {
+// authorization } a and returns the name of the account the user is
+// bound to ("" for the global account). warn logs upstream's warning for
+// a user in CONNECT when the certificate names it (verify_and_map).
+func (c *conn) authorize(a *authConf, ci *leafConnect, warn bool) (string, error) {
+	switch {
+	case a.Username != "":
+		userOK := sameSecret(ci.User, a.Username)
+		passOK := server.PasswordMatches(ci.Pass, a.Password)
+		if !userOK || !passOK {
+			return "", fmt.Errorf("User %q", ci.User)
+		}
+		return a.Account, nil
+	case a.Token != "":
+		tok := ci.Token
+		if tok == "" {
+			tok = ci.User
+		}
+		if !server.PasswordMatches(tok, a.Token) {
+			return "", errors.New("bad token")
+		}
+		return a.Account, nil
+	case c.lf.o.TLSMap:
+		// verify_and_map: the certificate names the user, whose password
+		// is not checked.
+		var cs *tls.ConnectionState
+		if c.tlsConn != nil {
+			st := c.tlsConn.ConnectionState()
+			cs = &st
+		}
+		names := make([]string, len(a.Users))
+		for i, u := range a.Users {
+			names[i] = u.Username
+		}
+		name, err := server.LeafCertUser(cs, names)
+		if err != nil {
+			return "", err
+		}
+		if warn && ci.User != "" {
+			c.lf.log.Warn(fmt.Sprintf("%s - User %q found in connect proto, but user required from cert", c.prefix, ci.User))
+		}
+		for _, u := range a.Users {
+			if u.Username == name {
+				return u.Account, nil
+			}
+		}
+		return "", fmt.Errorf("User %q", name)
+	default:
+		for _, u := range a.Users {
+			if sameSecret(ci.User, u.Username) {
+				if !server.PasswordMatches(ci.Pass, u.Password) {
+					break
+				}
+				return u.Account, nil
+			}
+		}
+		return "", fmt.Errorf("User %q", ci.User)
+	}
 }
 
 // finish ends the handshake: the connection is ready, its interest goes

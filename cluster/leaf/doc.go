@@ -172,13 +172,22 @@
 // dial again; the listener's tls {} block and the remotes' apply to the
 // next handshakes (turning TLS on or off is a change). A remote is the
 // same across a reload when its account, URLs and other settings are;
-// one whose settings changed is removed and added. Every other
-// change (listener, authorization, timeouts, min_version, compression,
-// advertise) is refused by CheckReload with upstream's text, config
-// reload not supported for LeafNode: field "<Name>": old=..., new=...,
-// and the reload changes nothing. DiffRemotes and RemoteChange.String
-// give upstream's log lines ("LeafNode Remote urls=[...], account=...
-// removed", "... Disabled value is: true").
+// one whose settings changed is removed and added. The listener's
+// compression and tls { handshake_first } reload as upstream's: a
+// connection that compresses changes its level in place, one that must
+// negotiate again is closed (its leaf node dials again). Beyond
+// upstream, the authorization's user, password, token, account and
+// users reload while an authorization stays in force: an accepted leaf
+// node whose credentials no longer pass, or that its user now binds to
+// another account, gets -ERR 'Authorization Violation' and is closed.
+// Every other change (listener, authorization on or off, timeouts,
+// min_version, advertise) is refused by CheckReload with upstream's
+// text, config reload not supported for LeafNode: field "<Name>":
+// old=..., new=..., and the reload changes nothing. DiffRemotes and
+// RemoteChange.String give upstream's log lines ("LeafNode Remote
+// urls=[...], account=... removed", "... Disabled value is: true"),
+// BlockChanges those of the block's own keys ("leafnodes compression =
+// s2_best", "leafnodes authorization").
 //
 // A leaf node that logs in as one of the server's users is held to that
 // user's permissions (Server.AuthenticateLeafUser), as upstream holds

@@ -97,3 +97,16 @@ func ExampleLeaf_Reload() {
 	// listed by the hub: 0
 	// config reload not supported for LeafNode: field "Host": old=, new=127.0.0.1
 }
+
+// BlockChanges names the keys of the leafnodes {} block itself that a
+// reload applies, for the log.
+func ExampleBlockChanges() {
+	old := &leaf.Options{Port: 7422, Users: []leaf.User{{Username: "a", Password: "pa"}}}
+	nu := &leaf.Options{Port: 7422, Users: []leaf.User{{Username: "b", Password: "pb"}},
+		Compression: leaf.Compression{Mode: leaf.CompressionS2Best}}
+	fmt.Println(leaf.CheckReload(old, nu))
+	fmt.Println(leaf.BlockChanges(old, nu))
+	// Output:
+	// <nil>
+	// [leafnodes authorization leafnodes compression = s2_best]
+}

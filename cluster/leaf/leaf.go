@@ -86,6 +86,12 @@ type Leaf struct {
 	tlsConfig atomic.Pointer[tls.Config]
 	// reloadMu serializes reloads.
 	reloadMu sync.Mutex
+	// auth is the leafnodes { authorization } in force, comp the
+	// listener's compression and hsFirst its tls { handshake_first } (a
+	// reload swaps them).
+	auth    atomic.Pointer[authConf]
+	comp    atomic.Pointer[Compression]
+	hsFirst atomic.Bool
 }
 
 // remote is the running state of one Remote.
@@ -153,6 +159,10 @@ func Start(s *server.Server, o *Options) (*Leaf, error) {
 		lf.remotes = append(lf.remotes, rs)
 	}
 	lf.tlsConfig.Store(lf.o.TLSConfig)
+	lf.auth.Store(authOf(&lf.o))
+	comp := lf.o.Compression
+	lf.comp.Store(&comp)
+	lf.hsFirst.Store(lf.o.TLSHandshakeFirst)
 	lf.g = linknet.NewGroup("leafnode", log)
 	lf.info = leafInfo{
 		ID:            s.ID(),
@@ -244,6 +254,18 @@ func (lf *Leaf) stopRemote(r *remote) {
 // validate checks the options as upstream does at start.
 func (lf *Leaf) validate() error {
 	o := &lf.o
+	if err := checkAuthUsers(o); err != nil {
+		return err
+	}
+	if err := lf.validateAuthAccounts(o); err != nil {
+		return err
+	}
+	return lf.validateRemotes(o.Remotes)
+}
+
+// checkAuthUsers applies upstream's rules to the authorization users:
+// one user or a list, each name once.
+func checkAuthUsers(o *Options) error {
 	if len(o.Users) > 0 && o.Username != "" {
 		return errors.New("can not have a single user/pass and a users array")
 	}
@@ -254,6 +276,12 @@ func (lf *Leaf) validate() error {
 		}
 		seen[u.Username] = true
 	}
+	return nil
+}
+
+// validateAuthAccounts checks that the accounts the authorization binds
+// users to exist.
+func (lf *Leaf) validateAuthAccounts(o *Options) error {
 	exists := func(name, where string) error {
 		if name == "" || lf.s.LookupAccount(name) != nil {
 			return nil
@@ -268,7 +296,7 @@ func (lf *Leaf) validate() error {
 			return err
 		}
 	}
-	return lf.validateRemotes(o.Remotes)
+	return nil
 }
 
 // validateRemotes checks remotes as Start does: their accounts exist and

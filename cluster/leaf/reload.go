@@ -6,6 +6,9 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+
+	"natsd.dev/cluster/internal/s2conn"
+	"natsd.dev/server"
 )
 
 // ErrReloadUnsupported is wrapped by the errors of CheckReload and Reload
@@ -30,11 +33,12 @@ var upstreamField = map[string]string{"Reconnect": "ReconnectInterval"}
 
 // CheckReload reports whether a reload can turn the leafnodes {} block a
 // into b (nil stands for no block): the remotes may change (added,
-// removed, disabled, enabled) and the listener's tls {} block may change
-// its content; any other field is refused as upstream refuses it, with
-// an error wrapping ErrReloadUnsupported that names the field
-// (config reload not supported for LeafNode: field "Password": old=...,
-// new=...). Upstream refuses changes to the authorization too.
+// removed, disabled, enabled), the listener's tls {} block may change
+// its content, and the authorization its user, password, token, account
+// and users, as long as there is one before and after (upstream refuses
+// these); any other field is refused as upstream refuses it, with an
+// error wrapping ErrReloadUnsupported that names the field (config
+// reload not supported for LeafNode: field "Host": old=..., new=...).
 func CheckReload(a, b *Options) error {
 	var za, zb Options
 	if a != nil {
@@ -59,12 +63,23 @@ func CheckReload(a, b *Options) error {
 	if (za.TLSConfig == nil) != (zb.TLSConfig == nil) {
 		return &reloadError{field: "TLSConfig", old: za.TLSConfig != nil, new: zb.TLSConfig != nil}
 	}
+	// The authorization's users and secrets reload (beyond upstream,
+	// which refuses them) while an authorization stays in force; turning
+	// it on or off changes how leaf nodes log in, and is refused.
+	if authOf(&za).on() && authOf(&zb).on() {
+		if err := checkAuthUsers(&zb); err != nil {
+			return err
+		}
+		za.Username, za.Password, za.Token, za.Account, za.Users = "", "", "", "", nil
+		zb.Username, zb.Password, zb.Token, zb.Account, zb.Users = "", "", "", "", nil
+	}
 	va, vb := reflect.ValueOf(za), reflect.ValueOf(zb)
 	t := va.Type()
 	for i := range t.NumField() {
 		name := t.Field(i).Name
 		switch name {
-		case "Remotes", "TLSConfig", "Dialer":
+		case "Remotes", "TLSConfig", "Dialer", "Compression", "TLSHandshakeFirst":
+			// Compression and TLSHandshakeFirst reload, as upstream's.
 			continue
 		}
 		fa, fb := va.Field(i).Interface(), vb.Field(i).Interface()
@@ -226,6 +241,9 @@ func (lf *Leaf) Reload(o *Options) ([]RemoteChange, error) {
 	if err := lf.validateRemotes(o.Remotes); err != nil {
 		return nil, err
 	}
+	if err := lf.validateAuthAccounts(o); err != nil {
+		return nil, err
+	}
 	nu := normalizeRemotes(&lf.o, o.Remotes)
 	for _, r := range nu {
 		if err := normalizeCompressionDefault(&r.Compression); err != nil {
@@ -300,5 +318,144 @@ func (lf *Leaf) Reload(o *Options) ([]RemoteChange, error) {
 	if o.TLSConfig != nil {
 		lf.tlsConfig.Store(o.TLSConfig)
 	}
+	if a := authOf(o); !a.equal(lf.auth.Load()) {
+		lf.auth.Store(a)
+		lf.recheckAuth(a)
+	}
+	lf.hsFirst.Store(o.TLSHandshakeFirst)
+	comp := o.Compression
+	if err := normalizeCompressionDefault(&comp); err == nil && !reflect.DeepEqual(comp, *lf.comp.Load()) {
+		lf.comp.Store(&comp)
+		lf.recompress(comp)
+	}
 	return changes, nil
+}
+
+// BlockChanges lists, for the log, what a reload from a to b changes in
+// the leafnodes {} block itself (CheckReload let it through): "leafnodes
+// authorization" (natsd only), "leafnodes compression = <mode>" and
+// "leafnodes tls handshake_first = <bool>" (as upstream reloads them).
+func BlockChanges(a, b *Options) []string {
+	var za, zb Options
+	if a != nil {
+		za = *a
+	}
+	if b != nil {
+		zb = *b
+	}
+	var out []string
+	if !authOf(&za).equal(authOf(&zb)) {
+		out = append(out, "leafnodes authorization")
+	}
+	ca, cb := za.Compression, zb.Compression
+	ea, eb := normalizeCompressionDefault(&ca), normalizeCompressionDefault(&cb)
+	if ea == nil && eb == nil && !reflect.DeepEqual(ca, cb) {
+		out = append(out, "leafnodes compression = "+cb.Mode)
+	}
+	if za.TLSHandshakeFirst != zb.TLSHandshakeFirst {
+		out = append(out, fmt.Sprintf("leafnodes tls handshake_first = %v", zb.TLSHandshakeFirst))
+	}
+	return out
+}
+
+// recompress applies the listener's new compression co to the accepted
+// connections, as upstream: one that compresses changes its level in
+// place (s2_auto: the level its RTT calls for); one that must negotiate
+// again (it did not compress and co does, or co is off or accept) is
+// closed, and its leaf node dials again.
+func (lf *Leaf) recompress(co Compression) {
+	lf.mu.Lock()
+	var conns []*conn
+	for c := range lf.conns {
+		if !c.solicited && c.registered.Load() {
+			conns = append(conns, c)
+		}
+	}
+	lf.mu.Unlock()
+	for _, c := range conns {
+		c.mu.Lock()
+		cur, rtt := c.compression, c.rtt
+		c.mu.Unlock()
+		if cur == compressionNotSupported {
+			continue // the peer never compresses
+		}
+		compressing := c.s2 != nil && s2conn.Compressed(cur)
+		switch {
+		case !compressing && !needsCompression(co.Mode):
+			continue
+		case !compressing, co.Mode == CompressionOff, co.Mode == CompressionAccept:
+			lf.log.Info(c.prefix + " - Leafnode compression changed to " + co.Mode + ", closing the connection to negotiate it")
+			c.close(server.LinkClientClosed)
+			continue
+		}
+		level := co.Mode
+		if level == CompressionS2Auto {
+			level = s2conn.AutoLevel(rtt, co.RTTThresholds)
+		}
+		if err := c.s2.SetLevel(level); err != nil {
+			continue // the write error closes the connection
+		}
+		c.mu.Lock()
+		c.compression = level
+		c.mu.Unlock()
+	}
+}
+
+// authConf is the leafnodes { authorization } of a Leaf: one user, a
+// token, or users, each bound to an account.
+type authConf struct {
+	Username, Password, Token, Account string
+	Users                              []User
+}
+
+// authOf is o's authorization, its users sorted by name.
+func authOf(o *Options) *authConf {
+	byName := func(a, b User) int { return strings.Compare(a.Username, b.Username) }
+	return &authConf{Username: o.Username, Password: o.Password, Token: o.Token, Account: o.Account,
+		Users: slices.SortedFunc(slices.Values(o.Users), byName)}
+}
+
+// on reports whether a authenticates leaf nodes itself (rather than
+// the server's users).
+func (a *authConf) on() bool {
+	return a != nil && (a.Username != "" || a.Token != "" || len(a.Users) > 0)
+}
+
+func (a *authConf) equal(b *authConf) bool {
+	return a.Username == b.Username && a.Password == b.Password && a.Token == b.Token &&
+		a.Account == b.Account && slices.Equal(a.Users, b.Users)
+}
+
+// leafCreds are the credentials of an accepted leaf node's CONNECT.
+type leafCreds struct {
+	user, pass, token string
+}
+
+// recheckAuth checks every accepted leaf node that the authorization
+// authenticated against the new one a: one whose credentials no longer
+// pass, or that the new one binds to another account, gets -ERR
+// 'Authorization Violation' and is closed (Authentication Failure), as
+// a reload does to the clients of a removed user.
+func (lf *Leaf) recheckAuth(a *authConf) {
+	lf.mu.Lock()
+	var conns []*conn
+	for c := range lf.conns {
+		if !c.solicited && c.registered.Load() && c.leafAuth != nil {
+			conns = append(conns, c)
+		}
+	}
+	lf.mu.Unlock()
+	for _, c := range conns {
+		cr := c.leafAuth
+		name, err := c.authorize(a, &leafConnect{User: cr.user, Pass: cr.pass, Token: cr.token}, false)
+		if name == "" {
+			name = server.GlobalAccountName
+		}
+		if err == nil && name == c.account {
+			continue
+		}
+		lf.log.Error(c.prefix + " - authentication error - authorization reloaded")
+		c.sendErr(errTextAuthViolation)
+		c.close(server.LinkAuthViolation)
+	}
 }

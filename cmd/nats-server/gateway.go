@@ -2,7 +2,6 @@ package main
 
 import (
 	"errors"
-	"reflect"
 
 	"natsd.dev/cluster"
 	"natsd.dev/cluster/gateway"
@@ -62,33 +61,4 @@ func (p *process) startGateway() error {
 	}
 	p.gw = gw
 	return nil
-}
-
-// sameGateway reports whether two parses configure the same gateways;
-// upstream reloads none of the gateway {} block.
-func sameGateway(a, b *gateway.Options) bool {
-	if a == nil || b == nil {
-		return a == b
-	}
-	ca, cb := *a, *b
-	if !sameTLS(ca.TLSConfig, cb.TLSConfig) || !sameRoots(ca.TLSConfig, cb.TLSConfig) || len(ca.Gateways) != len(cb.Gateways) {
-		return false
-	}
-	ca.TLSConfig, cb.TLSConfig = nil, nil
-	ca.Gateways, cb.Gateways = nil, nil
-	if !reflect.DeepEqual(ca, cb) {
-		return false
-	}
-	for i := range a.Gateways {
-		ga, gb := a.Gateways[i], b.Gateways[i]
-		if !sameTLS(ga.TLSConfig, gb.TLSConfig) || ga.Name != gb.Name || ga.TLSTimeout != gb.TLSTimeout || len(ga.URLs) != len(gb.URLs) {
-			return false
-		}
-		for j := range ga.URLs {
-			if ga.URLs[j].String() != gb.URLs[j].String() {
-				return false
-			}
-		}
-	}
-	return true
 }

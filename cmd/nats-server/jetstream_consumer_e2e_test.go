@@ -6,6 +6,7 @@ package main
 
 import (
 	"fmt"
+	"os"
 	"syscall"
 	"testing"
 	"time"
@@ -126,13 +127,25 @@ func TestJetStreamConsumerRestartE2E(t *testing.T) {
 }
 
 // A pinned_client consumer's pin is not persisted (upstream keeps it in
-// memory only): after a clean stop or a SIGKILL the binary comes back
-// with nobody pinned, pins the next client anew and refuses the old id.
+// memory only, which ADR-42 leaves open): after a clean stop or a SIGKILL
+// the binary comes back with nobody pinned, pins the next client anew and
+// refuses the old id. The same scenario runs against upstream's binary
+// when NATSD_UPSTREAM_SERVER is set.
 func TestJetStreamPinnedRestartE2E(t *testing.T) {
+	bins := map[string]string{"natsd": binary}
+	if up := os.Getenv("NATSD_UPSTREAM_SERVER"); up != "" {
+		bins["upstream"] = up
+	}
+	for name, bin := range bins {
+		t.Run(name, func(t *testing.T) { pinnedRestart(t, bin) })
+	}
+}
+
+func pinnedRestart(t *testing.T, bin string) {
 	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGKILL} {
 		t.Run(sig.String(), func(t *testing.T) {
 			sd := t.TempDir()
-			p := startJS(t, "-js", "-sd", sd)
+			p := startBinary(t, bin, "-js", "-sd", sd)
 			js, err := jetstream.New(p.connect())
 			require.NoError(t, err)
 			s, err := js.CreateStream(t.Context(), jetstream.StreamConfig{Name: "P", Subjects: []string{"p.>"}, Storage: jetstream.FileStorage})
@@ -166,7 +179,7 @@ func TestJetStreamPinnedRestartE2E(t *testing.T) {
 			case <-time.After(10 * time.Second):
 				t.Fatal("nats-server did not stop")
 			}
-			p = startJS(t, "-js", "-sd", sd)
+			p = startBinary(t, bin, "-js", "-sd", sd)
 			nc := p.connect()
 			js, err = jetstream.New(nc)
 			require.NoError(t, err)

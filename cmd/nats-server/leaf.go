@@ -33,7 +33,13 @@ func (p *process) reloadLeaf() {
 		}
 		return
 	}
-	if _, err := p.lf.Reload(p.cfg.leaf); err != nil {
+	// As startLeaf: default_js_domain is the server's, not the block's.
+	var o leaf.Options
+	if p.cfg.leaf != nil {
+		o = *p.cfg.leaf
+	}
+	o.DefaultJSDomains = p.jsOpts.DefaultDomains
+	if _, err := p.lf.Reload(&o); err != nil {
 		p.logs.log.Error("Leafnode reload: " + err.Error())
 	}
 }

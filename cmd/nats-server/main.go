@@ -528,6 +528,9 @@ func (p *process) tryReload() error {
 	if plan.leaf {
 		p.reloadLeaf()
 	}
+	if plan.gateway {
+		p.reloadGateway()
+	}
 	if m := p.mq.Load(); plan.mqtt && m != nil {
 		// The plan refused what Reload refuses.
 		if err := m.Reload(nu.mqtt); err != nil {

@@ -42,6 +42,10 @@ func load(c *fileConfig, f *flags) (*loaded, error) {
 	if err != nil {
 		return nil, configError(err)
 	}
+	// As at startup: the gateway's name is the cluster's when unset.
+	if err := checkGateway(c, co); err != nil {
+		return nil, err
+	}
 	jo, jsOn, err := loadJetStream(c, f)
 	if err != nil {
 		return nil, err
@@ -93,6 +97,8 @@ type reloadPlan struct {
 	mqtt bool
 	// leaf: the leafnodes {} remotes or tls {} change (leaf.Leaf.Reload).
 	leaf bool
+	// gateway: the gateway {} keys that reload change (reload_link.go).
+	gateway bool
 }
 
 // err is the reload's error: the first refusal, nil when none.
@@ -280,9 +286,7 @@ func planReload(old, nu *loaded) *reloadPlan {
 	}
 	planCluster(p, old.co, nu.co)
 	planLeaf(p, old.cfg.leaf, nu.cfg.leaf)
-	if !sameGateway(old.cfg.gateway, nu.cfg.gateway) {
-		p.refuse("gateway", errors.New("config reload not supported for gateway"))
-	}
+	planGateway(p, old.cfg.gateway, nu.cfg.gateway)
 	return p
 }
 
@@ -310,6 +314,7 @@ func planLeaf(p *reloadPlan, a, b *leaf.Options) {
 		p.change("leafnodes tls", "")
 		p.leaf = true
 	}
+	planLeafLinks(p, a, b)
 	// The remotes' tls {} blocks apply to their next handshakes, as
 	// upstream gives them to the remotes on every reload, unlogged.
 	if b != nil && slices.ContainsFunc(b.Remotes, func(r *leaf.Remote) bool { return r.TLSConfig != nil }) {

@@ -86,12 +86,28 @@ type AccountInfoResponse struct {
 	*AccountInfo
 }
 
-// StreamCreateResponse answers STREAM.CREATE and STREAM.UPDATE (with
-// TypeStreamUpdateResponse) and STREAM.INFO (TypeStreamInfoResponse, with
-// the paging of subjects).
+// StreamCreateResponse answers STREAM.CREATE: the stream's information
+// and did_create (true also when the same configuration existed, as
+// upstream 2.15.2 answers), without paging or cluster information.
+type StreamCreateResponse struct {
+	Response
+	*StreamInfo
+	DidCreate bool `json:"did_create,omitempty"`
+}
+
+// StreamInfoResponse answers STREAM.INFO (TypeStreamInfoResponse, with the
+// paging of subjects) and STREAM.UPDATE (TypeStreamUpdateResponse, whose
+// paging upstream leaves out: use StreamUpdateResponse).
 type StreamInfoResponse struct {
 	Response
 	Paged
+	*StreamInfo
+}
+
+// StreamUpdateResponse answers STREAM.UPDATE: the stream's information,
+// without paging or cluster information.
+type StreamUpdateResponse struct {
+	Response
 	*StreamInfo
 }
 

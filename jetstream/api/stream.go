@@ -43,7 +43,7 @@ type StreamConfig struct {
 	ConsumerLimits       ConsumerLimits    `json:"consumer_limits"`
 	Metadata             map[string]string `json:"metadata,omitempty"`
 
-	AllowMsgTTL            bool          `json:"allow_msg_ttl,omitempty"`
+	AllowMsgTTL            bool          `json:"allow_msg_ttl"`
 	SubjectDeleteMarkerTTL time.Duration `json:"subject_delete_marker_ttl,omitempty"`
 	AllowMsgCounter        bool          `json:"allow_msg_counter,omitempty"`
 	AllowAtomicPublish     bool          `json:"allow_atomic,omitempty"`

@@ -19,114 +19,78 @@ import (
 	"slices"
 	"sync"
 
+	"natsd.dev/cluster/internal/urlboard"
 	"natsd.dev/server"
 )
 
-type entry struct {
-	local    string
-	remote   []string
-	onLocal  map[int]func()
-	onRemote map[int]func()
-	onAnn    map[int]func(name string, urls []string)
-	onLearn  map[int]func(name string, urls []string)
-	known    func() map[string][]string
-}
-
-var (
-	mu      sync.Mutex
-	entries = map[*server.Server]*entry{}
-	nextID  int
-)
-
-func get(s *server.Server) *entry {
-	e := entries[s]
-	if e == nil {
-		e = &entry{
-			onLocal:  map[int]func(){},
-			onRemote: map[int]func(){},
-			onAnn:    map[int]func(string, []string){},
-			onLearn:  map[int]func(string, []string){},
-		}
-		entries[s] = e
-	}
-	return e
-}
-
-// drop removes s's entry once it holds nothing. mu is held.
-func drop(s *server.Server, e *entry) {
-	if e.local == "" && len(e.remote) == 0 && len(e.onLocal) == 0 && len(e.onRemote) == 0 &&
-		len(e.onAnn) == 0 && len(e.onLearn) == 0 && e.known == nil {
-		delete(entries, s)
-	}
-}
+// local holds at most one URL per server.
+var local, remote urlboard.Board
 
 // SetLocal sets s's own gateway URL (host:port, "" for none); the local
 // watchers (the route module) run when it changed.
-func SetLocal(s *server.Server, u string) {
-	mu.Lock()
-	e := get(s)
-	if e.local == u {
-		drop(s, e)
-		mu.Unlock()
-		return
-	}
-	e.local = u
-	fns := collect(e.onLocal)
-	drop(s, e)
-	mu.Unlock()
-	for _, f := range fns {
-		f()
-	}
-}
+func SetLocal(s *server.Server, u string) { local.Set(s, one(u)) }
 
 // ClearLocal removes s's own URL if it is still u.
-func ClearLocal(s *server.Server, u string) {
-	mu.Lock()
-	e := entries[s]
-	same := e != nil && e.local == u
-	mu.Unlock()
-	if same {
-		SetLocal(s, "")
+func ClearLocal(s *server.Server, u string) { local.Clear(s, one(u)) }
+
+func one(u string) []string {
+	if u == "" {
+		return nil
 	}
+	return []string{u}
 }
 
 // Local is s's own gateway URL, "" when it has none.
 func Local(s *server.Server) string {
-	mu.Lock()
-	defer mu.Unlock()
-	if e := entries[s]; e != nil {
-		return e.local
+	if l := local.Get(s); len(l) > 0 {
+		return l[0]
 	}
 	return ""
 }
 
 // SetRemote sets the gateway URLs of s's cluster peers; the remote
 // watchers (the gateway module) run when they changed.
-func SetRemote(s *server.Server, urls []string) {
-	mu.Lock()
-	e := get(s)
-	if slices.Equal(e.remote, urls) {
-		drop(s, e)
-		mu.Unlock()
-		return
-	}
-	e.remote = slices.Clone(urls)
-	fns := collect(e.onRemote)
-	drop(s, e)
-	mu.Unlock()
-	for _, f := range fns {
-		f()
-	}
-}
+func SetRemote(s *server.Server, urls []string) { remote.Set(s, urls) }
 
 // Remote is the gateway URLs of s's cluster peers.
-func Remote(s *server.Server) []string {
-	mu.Lock()
-	defer mu.Unlock()
-	if e := entries[s]; e != nil {
-		return slices.Clone(e.remote)
+func Remote(s *server.Server) []string { return remote.Get(s) }
+
+// WatchLocal runs f whenever s's own URL changes.
+func WatchLocal(s *server.Server, f func()) (stop func()) { return local.Watch(s, f) }
+
+// WatchRemote runs f whenever the peers' URLs change.
+func WatchRemote(s *server.Server, f func()) (stop func()) { return remote.Watch(s, f) }
+
+// clusterFunc receives a remote cluster's name and gateway URLs.
+type clusterFunc = func(name string, urls []string)
+
+type hooks struct {
+	onAnn   map[int]clusterFunc
+	onLearn map[int]clusterFunc
+	known   func() map[string][]string
+}
+
+var (
+	mu     sync.Mutex
+	byServ = map[*server.Server]*hooks{}
+	nextID int
+)
+
+// hooksOf is s's hooks, made when missing. mu is held.
+func hooksOf(s *server.Server) *hooks {
+	h := byServ[s]
+	if h == nil {
+		h = &hooks{onAnn: map[int]clusterFunc{}, onLearn: map[int]clusterFunc{}}
+		byServ[s] = h
 	}
-	return nil
+	return h
+}
+
+// tidy removes s's hooks once they hold nothing. mu is held.
+func tidy(s *server.Server, h *hooks) {
+	if len(h.onAnn) == 0 && len(h.onLearn) == 0 && h.known == nil {
+		delete(byServ, s)
+	}
 }
 
 // Announce tells s's announce watchers (the route module) of remote
@@ -139,11 +103,11 @@ func Learned(s *server.Server, name string, urls []string) { fire(s, name, urls,
 
 func fire(s *server.Server, name string, urls []string, ann bool) {
 	mu.Lock()
-	var fns []func(string, []string)
-	if e := entries[s]; e != nil {
-		m := e.onLearn
+	var fns []clusterFunc
+	if h := byServ[s]; h != nil {
+		m := h.onLearn
 		if ann {
-			m = e.onAnn
+			m = h.onAnn
 		}
 		for _, f := range m {
 			fns = append(fns, f)
@@ -155,23 +119,54 @@ func fire(s *server.Server, name string, urls []string, ann bool) {
 	}
 }
 
+// WatchAnnounce runs f for every Announce.
+func WatchAnnounce(s *server.Server, f clusterFunc) (stop func()) { return watch(s, f, true) }
+
+// WatchLearned runs f for every Learned.
+func WatchLearned(s *server.Server, f clusterFunc) (stop func()) { return watch(s, f, false) }
+
+func watch(s *server.Server, f clusterFunc, ann bool) func() {
+	mu.Lock()
+	defer mu.Unlock()
+	h := hooksOf(s)
+	nextID++
+	id := nextID
+	if ann {
+		h.onAnn[id] = f
+	} else {
+		h.onLearn[id] = f
+	}
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			mu.Lock()
+			defer mu.Unlock()
+			if h := byServ[s]; h != nil {
+				delete(h.onAnn, id)
+				delete(h.onLearn, id)
+				tidy(s, h)
+			}
+		})
+	}
+}
+
 // SetKnown sets the function that lists the remote clusters s's gateway
 // is connected to, with their gateway URLs (nil: none); the route module
 // sends them to a new peer, as upstream does.
 func SetKnown(s *server.Server, f func() map[string][]string) {
 	mu.Lock()
 	defer mu.Unlock()
-	e := get(s)
-	e.known = f
-	drop(s, e)
+	h := hooksOf(s)
+	h.known = f
+	tidy(s, h)
 }
 
 // Known lists the remote clusters s's gateway is connected to, by name.
 func Known(s *server.Server) map[string][]string {
 	mu.Lock()
 	var f func() map[string][]string
-	if e := entries[s]; e != nil {
-		f = e.known
+	if h := byServ[s]; h != nil {
+		f = h.known
 	}
 	mu.Unlock()
 	if f == nil {
@@ -180,62 +175,9 @@ func Known(s *server.Server) map[string][]string {
 	return f()
 }
 
-// WatchLocal runs f whenever s's own URL changes.
-func WatchLocal(s *server.Server, f func()) (stop func()) {
-	return watch(s, func(e *entry, id int) { e.onLocal[id] = f })
-}
-
-// WatchRemote runs f whenever the peers' URLs change.
-func WatchRemote(s *server.Server, f func()) (stop func()) {
-	return watch(s, func(e *entry, id int) { e.onRemote[id] = f })
-}
-
-// WatchAnnounce runs f for every Announce.
-func WatchAnnounce(s *server.Server, f func(name string, urls []string)) (stop func()) {
-	return watch(s, func(e *entry, id int) { e.onAnn[id] = f })
-}
-
-// WatchLearned runs f for every Learned.
-func WatchLearned(s *server.Server, f func(name string, urls []string)) (stop func()) {
-	return watch(s, func(e *entry, id int) { e.onLearn[id] = f })
-}
-
-func watch(s *server.Server, add func(*entry, int)) func() {
-	mu.Lock()
-	defer mu.Unlock()
-	e := get(s)
-	nextID++
-	id := nextID
-	add(e, id)
-	var once sync.Once
-	return func() {
-		once.Do(func() {
-			mu.Lock()
-			defer mu.Unlock()
-			e := entries[s]
-			if e == nil {
-				return
-			}
-			delete(e.onLocal, id)
-			delete(e.onRemote, id)
-			delete(e.onAnn, id)
-			delete(e.onLearn, id)
-			drop(s, e)
-		})
-	}
-}
-
-func collect(m map[int]func()) []func() {
-	out := make([]func(), 0, len(m))
-	for _, f := range m {
-		out = append(out, f)
-	}
-	return out
-}
-
-// numEntries is how many servers have an entry (tests: nothing leaks).
+// numEntries is how many entries gwurls holds (tests: nothing leaks).
 func numEntries() int {
 	mu.Lock()
 	defer mu.Unlock()
-	return len(entries)
+	return local.Len() + remote.Len() + len(byServ)
 }
