@@ -206,6 +206,7 @@ func (m *Server) handleRoutez(w http.ResponseWriter, r *http.Request) {
 func (m *Server) handleGatewayz(w http.ResponseWriter, r *http.Request) {
 	q := newQuery(w, r)
 	o := &snapshot.GatewayzOptions{Accounts: q.bool("accs"), Name: q.str("gw_name"), AccountName: q.str("acc_name")}
+	o.AccountSubscriptions, o.AccountSubscriptionsDetail = q.subs()
 	if !q.ok {
 		return
 	}

@@ -16,6 +16,11 @@ type Account struct {
 	nameb []byte // Name, for RMSG lines
 	srv   *Server
 	sl    *sublist.Sublist[*subscription]
+	// gwSubs counts the entries of sl that are gateways' interest
+	// (remote subscriptions of ConnGateway links): upstream keeps a
+	// gateway's interest apart from the account's sublist, so the
+	// monitoring counts and lists leave them out.
+	gwSubs atomic.Int64
 	// limits are the account's limits, never nil; a reload swaps them.
 	// conns counts the clients bound to the account.
 	limits atomic.Pointer[AccountLimits]
@@ -56,8 +61,17 @@ type Account struct {
 	traffic [numTraffic]linkTraffic
 }
 
-// NumSubscriptions returns the number of subscriptions in the account.
-func (a *Account) NumSubscriptions() int { return a.sl.Count() }
+// NumSubscriptions returns the number of subscriptions in the account,
+// without the interest of gateways (as upstream counts them).
+func (a *Account) NumSubscriptions() int { return a.sl.Count() - int(a.gwSubs.Load()) }
+
+// visibleStats returns the statistics of the account's subscription list
+// as monitoring shows them: without the interest of gateways.
+func (a *Account) visibleStats() sublist.Stats {
+	st := a.sl.Stats()
+	st.NumSubs -= int(max(a.gwSubs.Load(), 0))
+	return st
+}
 
 // numSubscriptionsUpstream counts the account's subscriptions as
 // upstream's account statistics do: upstream's service imports are
@@ -65,7 +79,7 @@ func (a *Account) NumSubscriptions() int { return a.sl.Count() }
 // they are added (the system imports every account has, and the
 // configured ones).
 func (a *Account) numSubscriptionsUpstream() int {
-	n := a.sl.Count()
+	n := a.NumSubscriptions()
 	if a.sysImports != nil {
 		n += a.sysImports.Count()
 	}
@@ -75,7 +89,8 @@ func (a *Account) numSubscriptionsUpstream() int {
 	return n
 }
 
-// SublistStats returns the statistics of the account's subscription list.
+// SublistStats returns the statistics of the account's subscription list,
+// every entry counted (gateways' interest included).
 func (a *Account) SublistStats() sublist.Stats { return a.sl.Stats() }
 
 // GlobalAccount returns the default account "$G".

@@ -1507,6 +1507,9 @@ func (c *client) flushOut() bool {
 	c.mu.Unlock()
 
 	wd := time.Duration(c.srv.writeDeadline.Load())
+	if c.link != nil && c.link.wd > 0 {
+		wd = c.link.wd
+	}
 	c.nc.SetWriteDeadline(time.Now().Add(wd))
 	var err error
 	if c.kind == kindLink {
@@ -1552,10 +1555,17 @@ func (c *client) slowConsumer(reason closeReason) {
 	if already {
 		return
 	}
-	c.srv.stats.countSlow(ConnClient)
+	kind, wd := ConnClient, time.Duration(c.srv.writeDeadline.Load())
+	if c.link != nil {
+		kind = c.link.kind
+		if c.link.wd > 0 {
+			wd = c.link.wd
+		}
+	}
+	c.srv.stats.countSlow(kind)
 	detail := "MaxPending of " + strconv.FormatInt(c.srv.maxPending.Load(), 10) + " exceeded"
 	if reason == reasonSlowConsumerWriteDeadline {
-		detail = "WriteDeadline of " + time.Duration(c.srv.writeDeadline.Load()).String() + " exceeded"
+		detail = "WriteDeadline of " + wd.String() + " exceeded"
 	}
 	c.srv.log.Info(c.logPrefix() + " - Slow Consumer Detected: " + detail)
 	c.closeConnection(reason)

@@ -49,6 +49,9 @@ type Link struct {
 	// oenc is enc when it also writes a leaf node's messages over a
 	// route (OriginEncoder).
 	oenc OriginEncoder
+	// wd is LinkConfig.WriteDeadline, wclose CloseOnWriteTimeout.
+	wd     time.Duration
+	wclose bool
 	// Reader-owned cache of the last account a routed message named.
 	lastAccName string
 	lastAcc     *Account
@@ -93,7 +96,8 @@ func (s *Server) NewLink(nc net.Conn, cfg LinkConfig) (*Link, error) {
 	}
 	c.setLogPrefix(net.JoinHostPort(c.host, strconv.Itoa(c.port)) + " - " + connKindTags[cfg.Kind] + ":" + strconv.FormatUint(c.cid, 10))
 	c.traceOn.Store(s.log.Enabled(context.Background(), LevelTrace)) // messages sent, with -V
-	l := &Link{c: c, kind: cfg.Kind, enc: cfg.Encoder, forward: cfg.Forward, reasons: cfg.Reasons, onClose: cfg.OnClose, last: cfg.QueueLast}
+	l := &Link{c: c, kind: cfg.Kind, enc: cfg.Encoder, forward: cfg.Forward, reasons: cfg.Reasons, onClose: cfg.OnClose, last: cfg.QueueLast,
+		wd: cfg.WriteDeadline, wclose: cfg.CloseOnWriteTimeout}
 	if !cfg.Origin.IsLink() {
 		cfg.Origin = cfg.Kind
 	}
@@ -359,6 +363,7 @@ func (l *Link) addRemoteSub(origin []byte, leaf bool, account, subject, queue []
 		_ = acc.sl.Remove(sub.subject, sub.queue, sub)
 		return ErrLinkClosed
 	}
+	sub.remote.countGateway(1)
 	s.notifyRemote(l, sub.remote, sub.subject, sub.queue, true)
 	return nil
 }
@@ -370,6 +375,7 @@ func (l *Link) removeSub(sub *subscription) {
 	s := l.c.srv
 	s.interestMu.RLock()
 	if sub.remote.acc.sl.Remove(sub.subject, sub.queue, sub) == nil && sub.remote.announced {
+		sub.remote.countGateway(-1)
 		s.notifyRemote(l, sub.remote, sub.subject, sub.queue, false)
 	}
 	s.interestMu.RUnlock()
@@ -669,6 +675,7 @@ func (c *client) closeLink(subs map[string]*subscription, reason closeReason) {
 		_ = acc.sl.RemoveBatch(list)
 		for _, sub := range list {
 			if sub.Value.remote.announced {
+				sub.Value.remote.countGateway(-1)
 				s.notifyRemote(l, sub.Value.remote, sub.Subject, sub.Queue, false)
 			}
 		}
@@ -729,7 +736,7 @@ func (c *client) writeLink(chs []*chunk, wd time.Duration) error {
 			return nil
 		}
 		var ne net.Error
-		if !errors.As(err, &ne) || !ne.Timeout() || n == 0 {
+		if !errors.As(err, &ne) || !ne.Timeout() || n == 0 || c.link.wclose {
 			return err
 		}
 		c.srv.stats.countSlow(c.link.kind)
@@ -766,6 +773,14 @@ type remoteSub struct {
 	filter LinkFilter
 	// last is the link's LinkConfig.QueueLast.
 	last bool
+}
+
+// countGateway adds delta to the account's count of gateways' interest
+// when r is a gateway's.
+func (r *remoteSub) countGateway(delta int64) {
+	if r.link.kind == ConnGateway {
+		r.acc.gwSubs.Add(delta)
+	}
 }
 
 // allows reports whether a message on subject may go to this interest.

@@ -2,6 +2,7 @@ package server
 
 import (
 	"strconv"
+	"time"
 
 	"natsd.dev/protocol"
 )
@@ -166,6 +167,14 @@ type LinkConfig struct {
 	// member of a link without QueueLast is there (a gateway: members
 	// in the local cluster first, as upstream).
 	QueueLast bool
+	// WriteDeadline bounds one write to the peer; zero is the server's
+	// write_deadline (a gateway's or a route's own write_deadline).
+	WriteDeadline time.Duration
+	// CloseOnWriteTimeout closes the link when a write passes its
+	// deadline (upstream's write_timeout "close"); without it the link
+	// is reported as a slow consumer and the write goes on (upstream's
+	// "retry", the default of routes, gateways and leaf nodes).
+	CloseOnWriteTimeout bool
 }
 
 // LinkCloseReason says why a link closed. The values below LinkKindReason

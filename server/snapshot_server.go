@@ -173,11 +173,14 @@ func (s *Server) Subsz(opts *snapshot.SubszOptions) (*snapshot.Subsz, error) {
 		if o.Account != "" && a.Name != o.Account {
 			continue
 		}
-		mondoc.AddStats(&sz.Stats, a.sl.Stats())
+		mondoc.AddStats(&sz.Stats, a.visibleStats())
 		if !o.Subscriptions {
 			continue
 		}
 		a.sl.All(func(subject, _ string, sub *subscription) bool {
+			if sub.remote != nil && sub.remote.link.kind == ConnGateway {
+				return true // upstream keeps gateways' interest apart
+			}
 			if o.Test == "" || sublist.SubjectMatchesFilter(o.Test, subject) {
 				subs = append(subs, found{a, sub})
 			}
@@ -274,7 +277,7 @@ func (s *Server) Accountz(opts *snapshot.AccountzOptions) (*snapshot.Accountz, e
 	if cs := s.accountCounts()[a.Name]; cs != nil {
 		n = cs.Conns
 	}
-	az := mondoc.AccountDetail(s.id, s.systemAccountName(), a.Name, a.sl.Stats(), n, s.startTime)
+	az := mondoc.AccountDetail(s.id, s.systemAccountName(), a.Name, a.visibleStats(), n, s.startTime)
 	az.Account.LeafCnt = a.NumLeafNodes()
 	return az, nil
 }

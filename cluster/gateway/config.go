@@ -62,11 +62,9 @@ type parser struct {
 	confparse.Decoder
 }
 
-// unsupportedKeys are upstream's gateway keys natsd does not implement.
-var unsupportedKeys = map[string]bool{
-	"write_deadline": true,
-	"write_timeout":  true,
-}
+// unsupportedKeys are upstream's gateway keys natsd does not implement:
+// none left.
+var unsupportedKeys = map[string]bool{}
 
 func (p *parser) block(e *confparse.Entry) {
 	v := e.Value
@@ -114,6 +112,18 @@ func (p *parser) block(e *confparse.Entry) {
 			}
 		case "gateways":
 			p.gateways(name, mv)
+		case "write_deadline":
+			p.Duration(key, mv, &o.WriteDeadline)
+		case "write_timeout":
+			var w string
+			if p.Str(key, mv, &w) {
+				switch w {
+				case "default", "close", "retry":
+					o.WriteTimeout = w
+				default: // upstream's text
+					p.Errorf(mv.Pos, server.ErrBadValue, "write_timeout must be 'default', 'close' or 'retry'")
+				}
+			}
 		default:
 			linkconf.Unknown(&p.Decoder, me, key, name, unsupportedKeys)
 		}

@@ -26,6 +26,8 @@ gateway {
   connect_retries: 5
   connect_backoff: true
   reject_unknown_cluster: true
+  write_deadline: "3s"
+  write_timeout: close
   authorization { user: gwu, password: gwp, timeout: 0.5 }
   gateways: [
     { name: west, url: "nats://gwu:gwp@10.0.0.2:7222" }
@@ -38,7 +40,7 @@ gateway {
 	}
 	if o.Name != "east" || o.Host != "127.0.0.1" || o.Port != 7222 || o.Advertise != "east.example.com:7222" ||
 		o.ConnectRetries != 5 || !o.ConnectBackoff || !o.RejectUnknown || o.Username != "gwu" || o.Password != "gwp" ||
-		o.AuthTimeout != 500*time.Millisecond || !o.On() {
+		o.AuthTimeout != 500*time.Millisecond || !o.On() || o.WriteDeadline != 3*time.Second || o.WriteTimeout != "close" {
 		t.Fatalf("options %+v", o)
 	}
 	if len(o.Gateways) != 2 || o.Gateways[0].Name != "west" || len(o.Gateways[0].URLs) != 1 ||
@@ -89,7 +91,8 @@ func TestParseConfigErrors(t *testing.T) {
 		{"gateway {\n name: a, port: -1\n gateways: 1\n}", []string{"Expected gateways field to be an array"}, server.ErrBadValue},
 		{"gateway {\n name: a, port: -1\n gateways: [ 1 ]\n}", []string{"Expected gateway entry to be a map/struct"}, server.ErrBadValue},
 		{"gateway {\n name: a, port: -1\n bogus: 1\n}", []string{`test.conf:3:2: unknown field "bogus"`}, server.ErrUnknownField},
-		{"gateway {\n name: a, port: -1\n write_deadline: \"1s\"\n}", []string{"gateway write_deadline is not supported yet"}, server.ErrNotSupported},
+		{"gateway {\n name: a, port: -1\n write_deadline: \"x\"\n}", []string{`test.conf:3:18: error parsing write_deadline: time: invalid duration "x"`}, server.ErrBadValue},
+		{"gateway {\n name: a, port: -1\n write_timeout: bogus\n}", []string{"test.conf:3:17: write_timeout must be 'default', 'close' or 'retry'"}, server.ErrBadValue},
 		{"gateway {\n name: a, port: 70000\n}", []string{"70000 is not a port number"}, server.ErrBadValue},
 		{"gateway: 1", []string{"Expected gateway to be a map"}, server.ErrBadValue},
 	} {
@@ -114,6 +117,24 @@ func TestParseConfigAllErrorsAtOnce(t *testing.T) {
 	var list confparse.ErrorList
 	if !errors.As(err, &list) || len(list) != 3 {
 		t.Fatalf("want 3 errors, got %v", err)
+	}
+}
+
+// TestParseConfigWriteDeadline: write_deadline takes a duration, or as
+// upstream an integer number of seconds with a warning; write_timeout
+// upstream's three policies.
+func TestParseConfigWriteDeadline(t *testing.T) {
+	o, warns, err := parseGateway(t, "gateway { name: a, port: -1, write_deadline: 4, write_timeout: retry }")
+	if err != nil || o.WriteDeadline != 4*time.Second || o.WriteTimeout != "retry" {
+		t.Fatalf("err %v options %+v", err, o)
+	}
+	if len(warns) != 1 || !strings.Contains(warns[0].Error(), `invalid use of field "write_deadline": write_deadline should be converted to a duration`) {
+		t.Fatalf("warnings %v", warns)
+	}
+	for _, w := range []string{"default", "close", "retry"} {
+		if o, _, err := parseGateway(t, "gateway { name: a, port: -1, write_timeout: "+w+" }"); err != nil || o.WriteTimeout != w {
+			t.Fatalf("%s: %v %+v", w, err, o)
+		}
 	}
 }
 

@@ -231,6 +231,9 @@ func (gw *Gateway) run(nc net.Conn, r *remote, u *url.URL) {
 		Reasons:   gwReasons,
 		OnClose:   c.onClose,
 		QueueLast: true,
+
+		WriteDeadline:       gw.o.WriteDeadline,
+		CloseOnWriteTimeout: gw.o.WriteTimeout == "close",
 	})
 	if err != nil {
 		if r != nil {
@@ -870,7 +873,6 @@ func (gw *Gateway) interestChanged(ev server.InterestEvent) {
 		// listener, which must not change interest).
 		acc := ev.Account
 		gw.g.Go(func() {
-			gw.routeReplies(acc)
 			for _, c := range gw.outbound() {
 				c.optimistic(acc)
 			}
@@ -919,7 +921,7 @@ func (gw *Gateway) interestChanged(ev server.InterestEvent) {
 		return
 	}
 	if strings.HasPrefix(ev.Subject, grPrefix) {
-		return // routeReplies' interest stays in the cluster
+		return // replies mapped by a remote cluster stay here
 	}
 	k := ikey{ev.Account, ev.Subject, ""}
 	gw.imu.Lock()

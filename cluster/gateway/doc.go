@@ -57,13 +57,15 @@
 // receiving server as the subject and the ack reply); every outbound connection
 // holds the interest _GR_.<remote cluster hash>.> in every account, so
 // the answer goes back to the requester's cluster whatever its interest
-// mode. A mapped reply read off a gateway for this cluster is delivered
-// with the original reply by the server it names: this one, or another
-// through the route, where each server holds the interest in its own
-// prefix (an InternalClient per account that republishes the original
-// subject); for a server without that interest (upstream's) it goes to
-// the interest in the original subject. One for another cluster is
-// dropped, as upstream does.
+// mode. A mapped reply read off a gateway for this cluster is handled as
+// upstream does: one for another server of the cluster goes, as it is,
+// over the route to the server its hash names (the route module finds
+// the link that carries the account, cluster/internal/gwurls), and that
+// server, natsd or upstream, delivers it with the original reply; one
+// for this server, or for a server no route reaches, is delivered with
+// the original reply to the interest it has here and over the routes.
+// No subscription is made for the mapped replies. One for another
+// cluster is dropped, as upstream does.
 //
 // Inside a cluster, gateways gossip over routes as upstream's do
 // (cluster/internal/gwurls): each server's gateway URL goes to its route
@@ -80,7 +82,15 @@
 // accs (or acc_name) each connection lists its accounts as upstream: an
 // outbound one the accounts the remote told something (no-interest,
 // queue interest, a mode switch), an inbound one those this server told
-// the remote, with the interest mode and counts.
+// the remote, with the interest mode and counts. subs=1 (subs=detail)
+// adds, on an outbound connection, the subjects of the remote's interest
+// in each account (its subscriptions: subject, queue group, the
+// connection's cid), as upstream.
+//
+// The block's write_deadline bounds each write to a gateway connection
+// (server.LinkConfig.WriteDeadline), and write_timeout close closes a
+// connection whose write passes it; the default (retry) reports a slow
+// consumer and goes on writing, as upstream.
 //
 // # Reload
 //

@@ -12,3 +12,14 @@ func KeepOptimistic(gw *Gateway) { gw.optimistic.Store(true) }
 // GRHash is upstream's 6-character hash of a gateway name or server ID,
 // as mapped replies carry it.
 var GRHash = grHash
+
+// GRSubs counts the entries of the reply mapping's own interest
+// (_GR_.<remote hash>.>, one per account) the registered outbound
+// connections hold.
+func GRSubs(gw *Gateway) int {
+	n := 0
+	for _, c := range gw.outbound() {
+		n += int(c.grSubs.Load())
+	}
+	return n
+}

@@ -17,6 +17,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"natsd.dev/cluster/internal/gwurls"
 	"natsd.dev/cluster/internal/linknet"
 	"natsd.dev/protocol"
 	"natsd.dev/server"
@@ -69,11 +70,9 @@ type Gateway struct {
 	// the replies of messages leaving here; grCluster the cluster hash.
 	grPrefix  []byte
 	grCluster string
-	// grMu guards grICs, the per-account clients that hold the
-	// interest in this server's mapped replies (routeReplies).
-	grMu   sync.Mutex
-	grICs  map[string]*server.InternalClient
-	grStop bool
+	// idHashes caches the server hashes of the route peers' IDs
+	// (string to string).
+	idHashes sync.Map
 
 	mu      sync.Mutex
 	info    gwInfo             // our INFO
@@ -242,10 +241,10 @@ func Start(s *server.Server, o *Options) (*Gateway, error) {
 	log.Info("Address for gateway \"" + o.Name + "\" is " + gw.info.GatewayURL)
 	for _, acc := range s.AccountNames() {
 		gw.accounts.Store(acc, true)
-		gw.routeReplies(acc)
 	}
 	gw.unlisten = s.AddInterestListener(server.InterestFunc(gw.interestChanged))
 	gw.register()
+	gwurls.SetReplyCluster(s, gw.grCluster)
 	gw.unroutes = gw.watchRoutes()
 	gw.g.Go(func() { _ = gw.g.Serve(ln, gw.accepted) })
 	for _, rg := range o.Gateways {
@@ -301,7 +300,7 @@ func (gw *Gateway) Shutdown(ctx context.Context) error {
 	gw.unlisten()
 	gw.unroutes()
 	gw.unregister()
-	gw.stopReplies()
+	gwurls.SetReplyCluster(gw.s, "")
 	gw.g.Close()
 	gw.ln.Close()
 	for _, c := range conns {

@@ -62,16 +62,17 @@ func (gw *Gateway) gatewayz(o *snapshot.GatewayzOptions) (*snapshot.Gatewayz, er
 	}
 	gw.mu.Unlock()
 	var accName string
-	doAccs := false
+	doAccs, subs, detail := false, false, false
 	if o != nil {
 		accName = o.AccountName
 		doAccs = o.Accounts || accName != ""
+		subs, detail = o.AccountSubscriptions, !o.AccountSubscriptions && o.AccountSubscriptionsDetail
 	}
 	now := time.Now()
 	for _, c := range out {
 		rg := &snapshot.RemoteGatewayz{IsConfigured: configured[c.remoteName], Connection: c.connInfo(now)}
 		if doAccs {
-			rg.Accounts = c.outboundAccounts(accName)
+			rg.Accounts = c.outboundAccounts(accName, subs, detail)
 		}
 		z.OutboundGateways[c.remoteName] = rg
 	}
@@ -89,8 +90,11 @@ func (gw *Gateway) gatewayz(o *snapshot.GatewayzOptions) (*snapshot.Gatewayz, er
 }
 
 // outboundAccounts describes the accounts of outbound connection c the
-// remote told something, or only account only when it is not "".
-func (c *conn) outboundAccounts(only string) []*snapshot.AccountGatewayz {
+// remote told something, or only account only when it is not "", with
+// the subjects of the remote's interest (subs) or its subscriptions
+// (detail), as upstream lists them: subject and queue group, no sid, the
+// connection's cid.
+func (c *conn) outboundAccounts(only string, subs, detail bool) []*snapshot.AccountGatewayz {
 	c.niMu.Lock()
 	recs := make(map[string]*noInterest, len(c.ni))
 	for acc, n := range c.ni {
@@ -111,6 +115,9 @@ func (c *conn) outboundAccounts(only string) []*snapshot.AccountGatewayz {
 			InterestOnlyThreshold: threshold,
 			TotalSubscriptions:    len(n.isubs) + len(n.qsubs),
 			NumQueueSubscriptions: len(n.qsubs),
+		}
+		if subs || detail {
+			a.Subs, a.SubsDetail = n.list(detail, c.link.ID())
 		}
 		n.mu.RUnlock()
 		if listed {
@@ -207,4 +214,39 @@ func (gw *Gateway) contributeVarz(v *snapshot.Varz) {
 		g.Gateways = append(g.Gateways, rg.Name)
 	}
 	v.Gateway = g
+}
+
+// list returns the remote's interest in the account: its subjects, or
+// with detail its subscriptions, sorted. n.mu is held.
+func (n *noInterest) list(detail bool, cid uint64) ([]string, []snapshot.SubDetail) {
+	var subjects []string
+	var details []snapshot.SubDetail
+	add := func(subject, queue string) {
+		if detail {
+			details = append(details, snapshot.SubDetail{Subject: subject, Queue: queue, Cid: cid})
+		} else {
+			subjects = append(subjects, subject)
+		}
+	}
+	for s := range n.isubs {
+		add(s, "")
+	}
+	for k := range n.qsubs {
+		s, q, _ := strings.Cut(k, " ")
+		add(s, q)
+	}
+	slices.Sort(subjects)
+	slices.SortFunc(details, func(x, y snapshot.SubDetail) int {
+		if c := strings.Compare(x.Subject, y.Subject); c != 0 {
+			return c
+		}
+		return strings.Compare(x.Queue, y.Queue)
+	})
+	if subjects == nil && !detail {
+		subjects = []string{}
+	}
+	if details == nil && detail {
+		details = []snapshot.SubDetail{}
+	}
+	return subjects, details
 }

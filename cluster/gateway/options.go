@@ -54,6 +54,15 @@ type Options struct {
 	// are the defaults.
 	PingInterval time.Duration
 	MaxPingsOut  int
+	// WriteDeadline bounds one write to a gateway connection (upstream
+	// 2.11's write_deadline in the block); zero is the server's
+	// write_deadline.
+	WriteDeadline time.Duration
+	// WriteTimeout is what happens when a write passes WriteDeadline
+	// (the block's write_timeout): "close" closes the connection as a
+	// slow consumer; "retry", "default" or "" (upstream's default for
+	// gateways) reports a slow consumer and goes on writing.
+	WriteTimeout string
 	// Dialer dials gateways (before TLS); nil is a *net.Dialer with a
 	// one-second timeout.
 	Dialer Dialer

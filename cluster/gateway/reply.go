@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 
+	"natsd.dev/cluster/internal/gwurls"
 	"natsd.dev/protocol"
 	"natsd.dev/server"
 )
@@ -88,13 +89,12 @@ func grInterest(remote string) []byte {
 }
 
 // deliverReply handles a message of the remote on a mapped reply subject
-// (the caller checked the prefix): one for this server is delivered with
-// its original subject; one for another server of this cluster goes to
-// it over the route as it is, whatever interest in the original subject
-// has reached this server (routeReplies), or, when that server holds no
-// interest in its prefix (upstream's do not), with its original subject
-// to the interest that reached here; one for another cluster, or
-// in upstream's old form, is dropped, as upstream does.
+// (the caller checked the prefix), as upstream: one for another server
+// of this cluster goes, as it is, over the route to that server (found by
+// its server hash), which restores the reply; one for this server, or
+// for a server no route reaches, is delivered with its original subject
+// to the interest it has here and over routes; one for another cluster,
+// or in upstream's old form, is dropped.
 func (c *conn) deliverReply(f *protocol.Frame) {
 	s := f.Subject
 	gw := c.gw
@@ -102,54 +102,36 @@ func (c *conn) deliverReply(f *protocol.Frame) {
 		string(s[len(grPrefix):len(grPrefix)+grHashLen]) != gw.grCluster || s[grServerOff-1] != '.' || s[grSubjectOff-1] != '.' {
 		return
 	}
-	if !bytes.HasPrefix(s, gw.grPrefix) && c.link.LocalInterest(f.Account, s) {
-		_ = c.link.Deliver(f.Account, s, f.Reply, f.Queues, f.HeaderLen, f.Payload)
-		return
+	if !bytes.HasPrefix(s, gw.grPrefix) {
+		if l := gw.routeByHash(string(f.Account), s[grServerOff:grSubjectOff-1]); l != nil {
+			if l.WriteMsg(f.Account, s, f.Reply, f.HeaderLen, f.Payload) == nil {
+				return
+			}
+		}
 	}
-	// This server's, or another's that holds no interest in its
-	// prefix (an upstream server of a mixed cluster): the original
-	// subject, to the interest it has here and over routes.
 	_ = c.link.Deliver(f.Account, s[grSubjectOff:], f.Reply, f.Queues, f.HeaderLen, f.Payload)
 }
 
-// routeReplies makes this server hold the interest in its mapped replies
-// ("_GR_.<cluster hash>.<server hash>.>") in account, so that the
-// routes bring them here from the server of the cluster that read them
-// off a gateway; they are then published with their original subject.
-func (gw *Gateway) routeReplies(account string) {
-	gw.grMu.Lock()
-	defer gw.grMu.Unlock()
-	if gw.grStop || gw.grICs[account] != nil {
-		return
+// routeByHash returns the route link to the server of this cluster whose
+// ID hashes to hash that carries account, nil when there is none.
+func (gw *Gateway) routeByHash(account string, hash []byte) *server.Link {
+	routeTo := gwurls.RouteTo(gw.s)
+	if routeTo == nil {
+		return nil
 	}
-	ic, err := gw.s.NewInternalClient(account)
-	if err != nil {
-		return
-	}
-	_, err = ic.Subscribe(string(gw.grPrefix)+">", "", func(m *server.Msg) {
-		if len(m.Subject) > grSubjectOff {
-			_ = ic.Publish(string(m.Subject[grSubjectOff:]), string(m.Reply), m.Header, m.Data)
-		}
+	return routeTo(account, func(id string) bool {
+		return gw.idHash(id) == string(hash)
 	})
-	if err != nil {
-		ic.Close()
-		return
-	}
-	if gw.grICs == nil {
-		gw.grICs = make(map[string]*server.InternalClient)
-	}
-	gw.grICs[account] = ic
 }
 
-// stopReplies drops the interest routeReplies holds.
-func (gw *Gateway) stopReplies() {
-	gw.grMu.Lock()
-	defer gw.grMu.Unlock()
-	gw.grStop = true
-	for _, ic := range gw.grICs {
-		ic.Close()
+// idHash returns grHash(id), remembered: the route peers' IDs.
+func (gw *Gateway) idHash(id string) string {
+	if h, ok := gw.idHashes.Load(id); ok {
+		return h.(string)
 	}
-	gw.grICs = nil
+	h := grHash(id)
+	gw.idHashes.Store(id, h)
+	return h
 }
 
 // stats returns the link's counters, without the reply interest the

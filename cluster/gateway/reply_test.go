@@ -1,9 +1,7 @@
 package gateway_test
 
 import (
-	"fmt"
 	"testing"
-	"time"
 
 	"github.com/nats-io/nats.go"
 
@@ -49,40 +47,5 @@ func TestGatewayReplyMapped(t *testing.T) {
 	cb.Publish(want, []byte("b"))
 	if got := servertest.NextMsg(t, replies); string(got.Data) != "b" {
 		t.Fatalf("got %q", got.Data)
-	}
-}
-
-// TestGatewayReplyToOtherServer: the requester is on a2, the responder's
-// cluster reaches A through a1 only, and every request uses a fresh
-// inbox answered at once: the reply goes from a1 to a2 over the route
-// whatever interest in the inbox a1 has heard of.
-func TestGatewayReplyToOtherServer(t *testing.T) {
-	a1 := startNode(t, "a1", "A", gateway.Options{})
-	b := startNode(t, "b1", "B", gateway.Options{Gateways: []gateway.RemoteGateway{remoteTo("A", a1)}})
-	waitGateways(t, b, "A")
-	waitGateways(t, a1, "B")
-	a2 := startNode(t, "a2", "A", gateway.Options{Gateways: []gateway.RemoteGateway{remoteTo("B", b)}}, a1)
-	servertest.WaitUntil(t, "a2's outbound connection to B", func() bool { return len(a2.gw.OutboundGateways()) == 1 })
-	cb := servertest.Connect(t, b.s)
-	cb.Subscribe("svc", func(m *nats.Msg) { m.Respond(append([]byte("re: "), m.Data...)) })
-	cb.Flush()
-	ca2 := servertest.Connect(t, a2.s)
-	servertest.WaitUntil(t, "svc's interest at a2", func() bool {
-		_, err := ca2.Request("svc", nil, 200*time.Millisecond)
-		return err == nil
-	})
-	for i := range 20 {
-		inbox := nats.NewInbox()
-		sub, err := ca2.SubscribeSync(inbox)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := ca2.PublishRequest("svc", inbox, []byte(fmt.Sprint(i))); err != nil {
-			t.Fatal(err)
-		}
-		if m := servertest.NextMsg(t, sub); string(m.Data) != fmt.Sprintf("re: %d", i) {
-			t.Fatalf("got %q", m.Data)
-		}
-		sub.Unsubscribe()
 	}
 }

@@ -1065,6 +1065,7 @@ func (c *Cluster) register() {
 	stopL := gwurls.WatchLocal(c.s, c.sendInfoToAll)
 	stopA := gwurls.WatchAnnounce(c.s, c.announceGateway)
 	c.unwatchGw = func() { stopL(); stopA() }
+	gwurls.SetRouteTo(c.s, c.routeTo)
 }
 
 func (c *Cluster) unregister() {
@@ -1073,6 +1074,7 @@ func (c *Cluster) unregister() {
 	leafurls.SetRemote(c.s, nil)
 	c.unwatchGw()
 	gwurls.SetRemote(c.s, nil)
+	gwurls.SetRouteTo(c.s, nil)
 	c.s.RegisterProvider(server.KindRoutez, nil)
 	c.s.RegisterVarz(varzSection, nil)
 }

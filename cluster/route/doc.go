@@ -92,6 +92,13 @@
 //	LMSG <origin> <account> <subject> [same] <header size> <total size>
 //	PING, PONG, INFO (gossip of a new server, connect_urls, leafnode_urls and gateway_url updates, a remote gateway cluster learned: gateway, gateway_urls), -ERR
 //
+// With a gateway on the server, a routed message on a reply mapped by
+// the gateway (_GR_.<cluster hash>.<server hash>.<reply>, which a peer
+// read off a gateway for this server) is delivered with its original
+// reply, and one mapped for another cluster is dropped, as upstream does;
+// the gateway finds the route to a peer by its server ID through
+// cluster/internal/gwurls (RouteTo).
+//
 // # Permissions
 //
 // Options.Permissions (the block's permissions {}) limit what crosses the

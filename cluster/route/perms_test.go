@@ -125,8 +125,9 @@ func permPair(t *testing.T, perms *route.RoutePermissions) (a, b *node) {
 // crossTest subscribes on subNode to each of subs, waits until pubNode
 // has wantRemote of them as remote interest, publishes every subject of
 // pubs on pubNode, then a final "end" marker the subscriber must see,
-// and checks what arrived.
-func crossTest(t *testing.T, pubNode, subNode *node, subs []string, wantRemote int, pubs []string, want ...string) {
+// and checks what arrived. The subscriber stays until the returned done
+// closes it and waits until pubNode no longer holds its interest.
+func crossTest(t *testing.T, pubNode, subNode *node, subs []string, wantRemote int, pubs []string, want ...string) (done func()) {
 	t.Helper()
 	// pubNode may hold subscriptions already (an earlier crossTest's, the
 	// other way round): wait for the new remote ones on top of those.
@@ -156,7 +157,12 @@ func crossTest(t *testing.T, pubNode, subNode *node, subs []string, wantRemote i
 				if strings.Join(got, " ") != strings.Join(want, " ") {
 					t.Fatalf("got %v, want %v", got, want)
 				}
-				return
+				return func() {
+					nc.Close()
+					servertest.WaitUntilWithin(t, 5*time.Second, "the interest to go", func() bool {
+						return pubNode.s.GlobalAccount().NumSubscriptions() <= base
+					})
+				}
 			}
 			got = append(got, m.Subject)
 		case <-timeout:

@@ -560,14 +560,22 @@ func (r *route) HandleFrame(f *protocol.Frame) error {
 		if !c.filters().imp.Allow(f.Subject) {
 			return nil
 		}
-		if err := r.link.Deliver(f.Account, f.Subject, f.Reply, f.Queues, -1, f.Payload); err != nil {
+		subj, drop := c.unmapReply(f.Subject)
+		if drop {
+			return nil
+		}
+		if err := r.link.Deliver(f.Account, subj, f.Reply, f.Queues, -1, f.Payload); err != nil {
 			c.log.Debug(fmt.Sprintf("%s - Unknown account %q for routed message on subject: %q", r.prefix, f.Account, f.Subject))
 		}
 	case protocol.OpHMsg:
 		if !c.filters().imp.Allow(f.Subject) {
 			return nil
 		}
-		if err := r.link.Deliver(f.Account, f.Subject, f.Reply, f.Queues, f.HeaderLen, f.Payload); err != nil {
+		subj, drop := c.unmapReply(f.Subject)
+		if drop {
+			return nil
+		}
+		if err := r.link.Deliver(f.Account, subj, f.Reply, f.Queues, f.HeaderLen, f.Payload); err != nil {
 			c.log.Debug(fmt.Sprintf("%s - Unknown account %q for routed message on subject: %q", r.prefix, f.Account, f.Subject))
 		}
 	case protocol.OpRSub:

@@ -79,6 +79,12 @@ type GatewayzOptions struct {
 	Name        string `json:"name"`
 	Accounts    bool   `json:"accounts"`
 	AccountName string `json:"account_name"`
+	// AccountSubscriptions (subs=1) lists the subjects of each
+	// account's interest on an outbound connection,
+	// AccountSubscriptionsDetail (subs=detail) the subscriptions; only
+	// with Accounts or AccountName, as upstream.
+	AccountSubscriptions       bool `json:"subscriptions"`
+	AccountSubscriptionsDetail bool `json:"subscriptions_detail"`
 }
 
 // Gatewayz is the /gatewayz document, filled by the GATEWAYZ provider;
@@ -109,6 +115,11 @@ type AccountGatewayz struct {
 	InterestOnlyThreshold int    `json:"interest_only_threshold,omitempty"`
 	TotalSubscriptions    int    `json:"num_subs,omitempty"`
 	NumQueueSubscriptions int    `json:"num_queue_subs,omitempty"`
+	// Subs and SubsDetail are the remote's interest in the account on
+	// an outbound connection (GatewayzOptions.AccountSubscriptions and
+	// AccountSubscriptionsDetail).
+	Subs       []string    `json:"subscriptions_list,omitempty"`
+	SubsDetail []SubDetail `json:"subscriptions_list_detail,omitempty"`
 }
 
 // LeafzOptions are the options of Leafz.
