@@ -177,6 +177,8 @@ func (c *confState) block(d *confparse.Decoder, e *confparse.Entry) {
 			cipher(d, name, mv)
 		case "tpm":
 			d.Errorf(me.KeyPos, config.ErrNotSupported, "jetstream tpm (encryption keys in a TPM) is not supported yet")
+		case "max_concurrent_io":
+			concurrentIO(d, me.KeyPos, mv)
 		case "extension_hint", "info_queue_limit", "meta_compact", "meta_compact_size", "meta_compact_sync":
 			d.Warnf(me.KeyPos, "jetstream %s is not supported yet and is ignored", me.Key)
 		default:
@@ -186,6 +188,30 @@ func (c *confState) block(d *confparse.Decoder, e *confparse.Entry) {
 		}
 	}
 	*c.enabled = on
+}
+
+// concurrentIO checks max_concurrent_io as upstream does (an integer from
+// 4 to 8192, size suffixes allowed) and warns that natsd ignores it: its
+// stores have no disk I/O queue to bound.
+func concurrentIO(d *confparse.Decoder, pos confparse.Pos, v *confparse.Value) {
+	if v.Kind == confparse.KindInt && v.Int >= 4 && v.Int <= 8192 {
+		d.Warnf(pos, "jetstream max_concurrent_io is not supported yet and is ignored")
+		return
+	}
+	var got string
+	switch v.Kind {
+	case confparse.KindString:
+		got = v.Str
+	case confparse.KindInt:
+		got = strconv.FormatInt(v.Int, 10)
+	case confparse.KindFloat:
+		got = strconv.FormatFloat(v.Float, 'g', -1, 64)
+	case confparse.KindBool:
+		got = strconv.FormatBool(v.Bool)
+	default:
+		got = v.Kind.String()
+	}
+	d.Errorf(pos, config.ErrBadValue, "Expected an absolute size for %q between 4 and 8192, got %s", "max_concurrent_io", got)
 }
 
 // enabledString reads upstream's string forms of a JetStream switch.

@@ -216,6 +216,7 @@ func TestConfigWarnings(t *testing.T) {
   extension_hint: "x"
   cipher: aes
   meta_compact: 5
+  max_concurrent_io: 4K
 }`)
 	if err != nil || !on {
 		t.Fatalf("err %v, on %v", err, on)
@@ -224,6 +225,7 @@ func TestConfigWarnings(t *testing.T) {
 		path + `:2:3: jetstream extension_hint is not supported yet and is ignored`,
 		path + `:3:11: jetstream cipher has no effect: jetstream encryption is not supported yet`,
 		path + `:4:3: jetstream meta_compact is not supported yet and is ignored`,
+		path + `:5:3: jetstream max_concurrent_io is not supported yet and is ignored`,
 	}
 	if got := strings.Split(warnings.Error(), "\n"); !reflect.DeepEqual(got, want) {
 		t.Fatalf("warnings:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
@@ -312,5 +314,23 @@ func TestConfigTopLevelType(t *testing.T) {
 	path, _, _, _, _, err = parseConf(t, "jetstream: maybe\n")
 	if err == nil || err.Error() != path+`:1:12: Expected 'enabled' or 'disabled' for string value, got 'maybe'` {
 		t.Fatalf("err = %v", err)
+	}
+}
+
+// TestConfigConcurrentIO: max_concurrent_io takes what upstream 2.15.2
+// takes (an integer from 4 to 8192) and refuses the rest with its text,
+// checked against its binary with -t.
+func TestConfigConcurrentIO(t *testing.T) {
+	for _, v := range []string{"4", "8192"} {
+		if _, _, _, _, _, err := parseConf(t, "jetstream { max_concurrent_io: "+v+" }\n"); err != nil {
+			t.Errorf("%s: %v", v, err)
+		}
+	}
+	for v, got := range map[string]string{"0": "0", "-1": "-1", "8193": "8193", `"8"`: "8", "1.5": "1.5", "true": "true"} {
+		path, _, _, _, _, err := parseConf(t, "jetstream {\n  max_concurrent_io: "+v+"\n}\n")
+		want := path + `:2:3: Expected an absolute size for "max_concurrent_io" between 4 and 8192, got ` + got
+		if err == nil || err.Error() != want || !errors.Is(err, config.ErrBadValue) {
+			t.Errorf("%s: err = %v, want %s", v, err, want)
+		}
 	}
 }

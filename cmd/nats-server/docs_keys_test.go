@@ -40,6 +40,15 @@ var docScopes = map[string]string{
 	"gateway {}":       "gateway {\n name: a\n port: -1\n@KEY@: 1\n}\n",
 }
 
+// noRefusedKeys are the scopes of docScopes whose every upstream key is
+// supported: the reference has no "not supported yet" list for them, and
+// the test still asks them about unknown keys.
+var noRefusedKeys = map[string]bool{"gateway {}": true}
+
+// docKeyValues are the values of keys whose scope's placeholder value is
+// out of their range.
+var docKeyValues = map[string]string{"max_concurrent_io": "4"}
+
 // docKeyAnswer parses the configuration of scope with key in it and
 // returns the errors and warnings reported on key's line.
 func docKeyAnswer(t *testing.T, files servertest.Files, scope, key string) (errs, warnings []*confparse.Error) {
@@ -50,6 +59,11 @@ func docKeyAnswer(t *testing.T, files servertest.Files, scope, key string) (errs
 	text := strings.NewReplacer("@CERT@", files.Cert, "@PRIV@", files.Key, "@DIR@", dir).Replace(tmpl)
 	line := strings.Count(text[:strings.Index(text, keyHole)], "\n") + 1
 	text = strings.Replace(text, keyHole, key, 1)
+	if v, ok := docKeyValues[key]; ok {
+		lines := strings.Split(text, "\n")
+		lines[line-1] = key + ": " + v
+		text = strings.Join(lines, "\n")
+	}
 	path := writeFile(t, filepath.Join(dir, "k.conf"), text)
 	_, warns, err := parseConfigFile(path)
 	var list confparse.ErrorList
@@ -77,6 +91,10 @@ func TestDocsKeyListsMatchParser(t *testing.T) {
 	files := servertest.NewPKI(t).Files()
 	lists := servertest.DocKeyLists(t, docsConfiguration)
 	for scope := range docScopes {
+		if noRefusedKeys[scope] {
+			require.NotContains(t, lists, [2]string{servertest.DocRefused, scope}, "a list for a scope that refuses nothing")
+			continue
+		}
 		require.Contains(t, lists, [2]string{servertest.DocRefused, scope}, "docs/configuration.md lost a list")
 	}
 	for id, keys := range lists {
