@@ -195,7 +195,8 @@ type client struct {
 	unauthCharge           int64
 	unauthPrev, unauthNext *client
 
-	iov net.Buffers // writer-owned writev scratch
+	iov    net.Buffers // writer-owned writev scratch
+	direct *directConn // tryDirect's view of a TCP socket (under mu)
 	// Cumulative counters for monitoring, updated once per read batch.
 	inMsgsTotal  atomic.Int64
 	inBytesTotal atomic.Int64
@@ -1404,11 +1405,11 @@ func (pc *pubCtx) queueFlush(dc *client) {
 
 func (c *client) queueFlush(dc *client) { c.pub.queueFlush(dc) }
 
-// flushSignals wakes the writers of every client that got data during the
-// batch.
+// flushSignals writes, or wakes the writers of, every client that got
+// data during the batch (flushOrSignal).
 func (pc *pubCtx) flushSignals() {
 	for i, dc := range pc.pcd {
-		dc.signal()
+		dc.flushOrSignal()
 		pc.pcd[i] = nil
 	}
 	pc.pcd = pc.pcd[:0]
