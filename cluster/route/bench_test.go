@@ -64,3 +64,27 @@ func BenchmarkPubSub(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkRouteRequest times one request at a time from a client of A to
+// a responder on B and back over the route (two server hops each way):
+// ns/op is the round trip.
+func BenchmarkRouteRequest(b *testing.B) {
+	a := startNode(b, "A", route.Options{Name: "bench"})
+	n2 := startNode(b, "B", route.Options{Name: "bench", Routes: []*url.URL{a.routeURL()}})
+	waitRoutes(b, 1, a, n2)
+	rc := n2.connect(b)
+	if _, err := rc.Subscribe("svc", func(m *nats.Msg) { _ = m.Respond(m.Data) }); err != nil {
+		b.Fatal(err)
+	}
+	rc.Flush()
+	waitInterest(b, a, 1)
+	nc := a.connect(b)
+	msg := make([]byte, 128)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		if _, err := nc.Request("svc", msg, 5*time.Second); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
