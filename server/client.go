@@ -106,7 +106,10 @@ type subscription struct {
 // pubCtx is the state of one publishing goroutine: the clients whose
 // writers it must wake at the end of its batch, and its counters.
 type pubCtx struct {
-	pcd      []*client
+	pcd []*client
+	// direct: the batch came after the reader sat idle (markBatch), so
+	// flushSignals may write its one destination itself.
+	direct   bool
 	outMsgs  int64
 	outBytes int64
 	// outClientMsgs and outClientBytes count the part of outMsgs and
@@ -424,7 +427,7 @@ func (c *client) readLoop(raw net.Conn, tlsInfo []byte) {
 			}
 		}
 		if n > 0 {
-			c.lastActive.Store(time.Now().UnixNano())
+			c.markBatch()
 			if c.reloaded.Load() != nil {
 				c.applyReloadedPerms()
 			}
@@ -1405,11 +1408,19 @@ func (pc *pubCtx) queueFlush(dc *client) {
 
 func (c *client) queueFlush(dc *client) { c.pub.queueFlush(dc) }
 
-// flushSignals writes, or wakes the writers of, every client that got
-// data during the batch (flushOrSignal).
+// flushSignals wakes the writers of every client that got data during the
+// batch. After a batch read by an idle reader, the only one it may write
+// itself (flushOrSignal): a request or a reply goes out without waking a
+// goroutine, while the writes of a fan-out, or of a stream the reader can
+// barely keep up with, stay on the writers' goroutines.
 func (pc *pubCtx) flushSignals() {
+	direct := pc.direct && len(pc.pcd) == 1
 	for i, dc := range pc.pcd {
-		dc.flushOrSignal()
+		if direct {
+			dc.flushOrSignal()
+		} else {
+			dc.signal()
+		}
 		pc.pcd[i] = nil
 	}
 	pc.pcd = pc.pcd[:0]

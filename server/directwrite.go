@@ -14,6 +14,20 @@ import (
 // goroutine writes while the producer goes on reading.
 const directWriteMax = 8 * 1024
 
+// directIdle is how long a reader must have been idle (from the start of
+// one read batch to the next) for the end of its batch to write to the
+// socket itself: a reader busy with a stream leaves the writes to the
+// writers, which run alongside it.
+const directIdle = 50 * time.Microsecond
+
+// markBatch records the start of a read batch (LastActivity) and whether
+// it came after an idle spell (pubCtx.direct). The reader calls it.
+func (c *client) markBatch() {
+	now := time.Now().UnixNano()
+	c.pub.direct = now-c.lastActive.Load() >= int64(directIdle)
+	c.lastActive.Store(now)
+}
+
 // flushOrSignal ends a batch for dc, which got data during it: when the
 // socket is a plain TCP one, nobody is writing it and the backlog is
 // small, the backlog goes out now on this goroutine with non-blocking
