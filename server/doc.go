@@ -305,7 +305,8 @@
 // and one write goroutine, which writes what is queued. A publisher
 // appends each message to the subscriber's outbound buffer under that
 // client's mutex, and once per read batch either writes a small backlog
-// (up to 8 KiB, a plain TCP socket nobody is writing) itself with
+// (up to 8 KiB, a plain TCP socket nobody is writing, the batch's only
+// destination, after the reader sat idle for 50us) itself with
 // non-blocking writes, handing what the socket does not take to the
 // writer, or wakes the subscriber's writer; writers send everything queued
 // with one writev. Links are written the same way. A subscriber whose backlog
