@@ -106,7 +106,10 @@ type subscription struct {
 // pubCtx is the state of one publishing goroutine: the clients whose
 // writers it must wake at the end of its batch, and its counters.
 type pubCtx struct {
-	pcd      []*client
+	pcd []*client
+	// direct: the batch came after the reader sat idle (markBatch), so
+	// flushSignals may write its one destination itself.
+	direct   bool
 	outMsgs  int64
 	outBytes int64
 	// outClientMsgs and outClientBytes count the part of outMsgs and
@@ -198,7 +201,8 @@ type client struct {
 	unauthCharge           int64
 	unauthPrev, unauthNext *client
 
-	iov net.Buffers // writer-owned writev scratch
+	iov    net.Buffers // writer-owned writev scratch
+	direct *directConn // tryDirect's view of a TCP socket (under mu)
 	// Cumulative counters for monitoring, updated once per read batch.
 	inMsgsTotal  atomic.Int64
 	inBytesTotal atomic.Int64
@@ -426,7 +430,7 @@ func (c *client) readLoop(raw net.Conn, tlsInfo []byte) {
 			}
 		}
 		if n > 0 {
-			c.lastActive.Store(time.Now().UnixNano())
+			c.markBatch()
 			if c.reloaded.Load() != nil {
 				c.applyReloadedPerms()
 			}
@@ -1411,10 +1415,18 @@ func (pc *pubCtx) queueFlush(dc *client) {
 func (c *client) queueFlush(dc *client) { c.pub.queueFlush(dc) }
 
 // flushSignals wakes the writers of every client that got data during the
-// batch.
+// batch. After a batch read by an idle reader, the only one it may write
+// itself (flushOrSignal): a request or a reply goes out without waking a
+// goroutine, while the writes of a fan-out, or of a stream the reader can
+// barely keep up with, stay on the writers' goroutines.
 func (pc *pubCtx) flushSignals() {
+	direct := pc.direct && len(pc.pcd) == 1
 	for i, dc := range pc.pcd {
-		dc.signal()
+		if direct {
+			dc.flushOrSignal()
+		} else {
+			dc.signal()
+		}
 		pc.pcd[i] = nil
 	}
 	pc.pcd = pc.pcd[:0]

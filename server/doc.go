@@ -315,10 +315,14 @@
 //
 // All Server and InternalClient methods are safe for concurrent use. Each
 // connection has one read goroutine, which owns its parser and publishes,
-// and one write goroutine, which owns the socket's write side. A publisher
+// and one write goroutine, which writes what is queued. A publisher
 // appends each message to the subscriber's outbound buffer under that
-// client's mutex and wakes the subscriber's writer once per read batch;
-// writers send everything queued with one writev. A subscriber whose backlog
+// client's mutex, and once per read batch either writes a small backlog
+// (up to 8 KiB, a plain TCP socket nobody is writing, the batch's only
+// destination, after the reader sat idle for 50us) itself with
+// non-blocking writes, handing what the socket does not take to the
+// writer, or wakes the subscriber's writer; writers send everything queued
+// with one writev. Links are written the same way. A subscriber whose backlog
 // passes 3/4 of max_pending makes its publishers wait briefly (at most 10ms
 // per read batch); past max_pending it is closed as a slow consumer. No
 // goroutine, channel operation, map write or clock read happens per message.

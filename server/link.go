@@ -515,8 +515,11 @@ func (l *Link) Stats() LinkStats {
 	return st
 }
 
-// Touch records inbound activity on the link (for LastActivity).
-func (l *Link) Touch() { l.c.lastActive.Store(time.Now().UnixNano()) }
+// Touch records inbound activity on the link (for LastActivity) and, when
+// its reader calls it once per read before parsing, whether the reader sat
+// idle before this batch: the end of such a batch (EndBatch) may write a
+// lone destination's small backlog itself instead of waking its writer.
+func (l *Link) Touch() { l.c.markBatch() }
 
 // routeTarget is one link that gets a copy of a published message, with
 // the queue groups it was chosen for.

@@ -2,6 +2,7 @@ package route_test
 
 import (
 	"net/url"
+	"slices"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -63,4 +64,34 @@ func BenchmarkPubSub(b *testing.B) {
 			benchPubSub(b, a, n2, size)
 		})
 	}
+}
+
+// BenchmarkRouteRequest times one request at a time from a client of A to
+// a responder on B and back over the route (two server hops each way):
+// ns/op is the mean round trip, p50-us its median.
+func BenchmarkRouteRequest(b *testing.B) {
+	a := startNode(b, "A", route.Options{Name: "bench"})
+	n2 := startNode(b, "B", route.Options{Name: "bench", Routes: []*url.URL{a.routeURL()}})
+	waitRoutes(b, 1, a, n2)
+	rc := n2.connect(b)
+	if _, err := rc.Subscribe("svc", func(m *nats.Msg) { _ = m.Respond(m.Data) }); err != nil {
+		b.Fatal(err)
+	}
+	rc.Flush()
+	waitInterest(b, a, 1)
+	nc := a.connect(b)
+	msg := make([]byte, 128)
+	lat := make([]time.Duration, 0, b.N)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		start := time.Now()
+		if _, err := nc.Request("svc", msg, 5*time.Second); err != nil {
+			b.Fatal(err)
+		}
+		lat = append(lat, time.Since(start))
+	}
+	b.StopTimer()
+	slices.Sort(lat)
+	b.ReportMetric(float64(lat[len(lat)/2].Microseconds()), "p50-us")
 }
