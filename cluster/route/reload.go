@@ -32,6 +32,11 @@ var ErrReloadUnsupported = errors.New("cluster: config reload not supported")
 //   - advertise: the INFO this server sends new routes names it;
 //   - no_advertise: peers' client URLs are no longer (or again) given to
 //     this server's clients, and every peer gets this server's INFO anew;
+//   - name: the INFO and CONNECT of new routes carry it and peers of
+//     another name are refused from then on; the routes up stay, as
+//     upstream keeps them ("Cluster name updated to <name>"). Without a
+//     name the current one stays and may be replaced by a peer's, as a
+//     generated one is;
 //   - pool_size, accounts (pinned accounts, which must exist),
 //     compression and permissions: the routes are made anew (see
 //     remakeRoutes), as upstream re-makes them for pool_size and
@@ -41,7 +46,7 @@ var ErrReloadUnsupported = errors.New("cluster: config reload not supported")
 //
 // Everything else of o is compared with the running options and any
 // difference is refused with an error wrapping ErrReloadUnsupported:
-// name, listen, turning TLS on or off, and the dialer. Routes are SetRoutes's: Reload ignores o.Routes. Reload does
+// listen, turning TLS on or off, and the dialer. Routes are SetRoutes's: Reload ignores o.Routes. Reload does
 // nothing and returns nil when o changes nothing it applies.
 func (c *Cluster) Reload(o *Options) error {
 	if o == nil {
@@ -80,6 +85,9 @@ func (c *Cluster) Reload(o *Options) error {
 		c.mu.Unlock()
 		c.recheckAuth(&nu)
 	}
+	if old.Name != nu.Name {
+		c.rename(nu.Name)
+	}
 	if old.Advertise != nu.Advertise {
 		if err := c.setAdvertise(&nu); err != nil {
 			c.log.Error("Cluster advertise: " + err.Error())
@@ -97,6 +105,20 @@ func (c *Cluster) Reload(o *Options) error {
 		c.remakeRoutes(perms, pc)
 	}
 	return nil
+}
+
+// rename applies a reloaded cluster name (see Reload).
+func (c *Cluster) rename(name string) {
+	c.mu.Lock()
+	if name == "" {
+		c.dynamic = true
+		c.mu.Unlock()
+		return
+	}
+	c.name, c.dynamic = name, false
+	c.mu.Unlock()
+	c.s.SetClusterName(name)
+	c.log.Info("Cluster name updated to " + name)
 }
 
 // remakeRoutes applies new permissions (perms), pooling (pc) or
@@ -216,7 +238,6 @@ func reloadRefused(a, b *Options) error {
 		key  string
 		same bool
 	}{
-		{"name", a.Name == b.Name},
 		{"listen", a.Host == b.Host && a.Port == b.Port},
 		{"tls", (a.TLSConfig == nil) == (b.TLSConfig == nil)},
 		{"dialer", a.Dialer == b.Dialer},

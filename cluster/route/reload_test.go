@@ -49,13 +49,37 @@ func TestReloadAuthorization(t *testing.T) {
 	waitRoutes(t, 1, a, b)
 }
 
+// TestReloadName: a reloaded name keeps the route up, as upstream's
+// does, and a new peer of the old name is refused.
+func TestReloadName(t *testing.T) {
+	a := startNode(t, "A", route.Options{Name: "one"})
+	b := startNode(t, "B", route.Options{Name: "one", Routes: []*url.URL{a.routeURL()}})
+	waitRoutes(t, 1, a, b)
+	nu := a.o
+	nu.Name = "two"
+	if err := a.c.Reload(&nu); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(a.log.String(), "Cluster name updated to two") || a.c.Name() != "two" || a.s.ClusterName() != "two" {
+		t.Fatalf("name %q/%q, log:\n%s", a.c.Name(), a.s.ClusterName(), a.log.String())
+	}
+	waitRoutes(t, 1, a, b)
+	crossTest(t, b, a, []string{"x"}, 1, []string{"x"}, "x")()
+	c := startNode(t, "C", route.Options{Name: "one", Routes: []*url.URL{a.routeURL()}})
+	servertest.WaitUntilWithin(t, 5*time.Second, "the old name refused", func() bool {
+		return strings.Contains(a.log.String(), `Rejecting connection, cluster name "one" does not match "two"`)
+	})
+	if n := c.c.NumRoutes(); n != 0 {
+		t.Fatalf("C has %d routes to a cluster of another name", n)
+	}
+}
+
 // TestReloadRefused: the keys that shape the cluster listener are
 // refused, and the options in force stay.
 func TestReloadRefused(t *testing.T) {
 	o := route.Options{Name: "test"}
 	a := startNode(t, "A", o)
 	for name, change := range map[string]func(o *route.Options){
-		"name":   func(o *route.Options) { o.Name = "other" },
 		"listen": func(o *route.Options) { o.Port = 1 },
 	} {
 		nu := o

@@ -25,7 +25,7 @@ func clusterAuthBlock(pass, extra, routes string) string {
 // closes the route upstream dialed with the old one (-ERR 'Authorization
 // Violation', as upstream does), and once upstream's routes are reloaded
 // with the new password (SIGHUP to upstream) the route carries messages
-// again (nats.go on both sides).
+// again (nats.go on both sides); a new cluster name keeps the routes up.
 func TestClusterReloadKeysWithUpstream(t *testing.T) {
 	bin := servertest.UpstreamBinary(t)
 	if testing.Short() {
@@ -74,10 +74,13 @@ func TestClusterReloadKeysWithUpstream(t *testing.T) {
 	up.waitLog("Reloaded server configuration")
 	servertest.PublishUntil(t, ncUp, "rk.x", []byte("after auth"), sub)
 
-	// The cluster's name still needs a restart.
+	// A new cluster name applies and keeps the routes up, as upstream's
+	// does (it refuses new peers of the old name).
 	writeFile(t, ndConf, strings.Replace(clusterAuthBlock("two", "", ""), "name: rk", "name: other", 1))
 	nd.signal(syscall.SIGHUP)
-	nd.waitLog("Reload refused: cluster name: config reload not supported for cluster: name changed")
+	nd.waitLog("Cluster name updated to other")
+	nd.waitLog("Reloaded: cluster name = other")
+	servertest.PublishUntil(t, ncUp, "rk.x", []byte("after name"), sub)
 }
 
 // TestClusterReloadNoAdvertise reloads no_advertise between

@@ -330,7 +330,7 @@ func planLeaf(p *reloadPlan, a, b *leaf.Options) {
 // planCluster compares the cluster blocks: routes reload, as upstream's,
 // and so do the keys the running cluster applies (cluster.Cluster.Reload),
 // pool_size, accounts, compression and permissions by making the routes
-// anew; name, listen and turning TLS on or off are refused. accounts are
+// anew, and name; listen and turning TLS on or off are refused. accounts are
 // the names of the new accounts {} block.
 func planCluster(p *reloadPlan, a, b *cluster.Options, accounts []string) {
 	if !sameRoutes(a, b) {
@@ -364,6 +364,8 @@ func planCluster(p *reloadPlan, a, b *cluster.Options, accounts []string) {
 		{"accounts", "[" + strings.Join(b.PinnedAccounts, ", ") + "]", slices.Equal(a.PinnedAccounts, b.PinnedAccounts)},
 		{"compression", compressionString(b), reflect.DeepEqual(a.Compression, b.Compression)},
 		{"permissions", "", reflect.DeepEqual(a.Permissions, b.Permissions)},
+		// New routes carry it, those up stay, as upstream's.
+		{"name", b.Name, a.Name == b.Name},
 	} {
 		if !k.same {
 			p.change("cluster "+k.key, k.value)
@@ -382,7 +384,6 @@ func planCluster(p *reloadPlan, a, b *cluster.Options, accounts []string) {
 		key  string
 		same bool
 	}{
-		{"name", a.Name == b.Name},
 		{"listen", a.Host == b.Host && a.Port == b.Port},
 		{"tls", (a.TLSConfig == nil) == (b.TLSConfig == nil)},
 	} {

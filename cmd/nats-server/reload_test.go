@@ -67,7 +67,7 @@ func TestPlanReload(t *testing.T) {
 		{"cluster routes", "cluster { listen: \"127.0.0.1:-1\", routes: [\"nats://127.0.0.1:1\"] }\n", "cluster { listen: \"127.0.0.1:-1\", routes: [\"nats://127.0.0.1:2\"] }\n",
 			[]string{"cluster routes"}, nil},
 		{"cluster keys", "cluster { listen: \"127.0.0.1:-1\" }\n", "cluster { listen: \"127.0.0.1:-1\", pool_size: 5, name: c }\n",
-			[]string{"cluster pool_size"}, []string{"cluster name"}},
+			[]string{"cluster pool_size", "cluster name"}, nil},
 		{"cluster applied keys", "cluster { listen: \"127.0.0.1:-1\" }\n",
 			"cluster { listen: \"127.0.0.1:-1\", ping_interval: 5s, ping_max: 3, connect_retries: 2, connect_backoff: true, advertise: \"h:1\", no_advertise: true, authorization { user: u, password: p } }\n",
 			[]string{"cluster ping_interval", "cluster ping_max", "cluster connect_retries", "cluster connect_backoff", "cluster authorization", "cluster advertise", "cluster no_advertise"}, nil},
@@ -105,7 +105,7 @@ func TestPlanReload(t *testing.T) {
 			"gateway { name: A, port: 7522, reject_unknown_cluster: true }\n", []string{"gateway reject_unknown_cluster"}, nil},
 		{"gateway remote added", "gateway { name: A, port: 7522 }\n",
 			"gateway { name: A, port: 7522, gateways: [ { name: B, url: \"nats://h:1\" } ] }\n", []string{`gateway remote "B" added`}, nil},
-		{"gateway name", "gateway { name: A, port: 7522 }\n", "gateway { name: B, port: 7522 }\n", nil, []string{"cluster name", "gateway"}},
+		{"gateway name", "gateway { name: A, port: 7522 }\n", "gateway { name: B, port: 7522 }\n", []string{"cluster name"}, []string{"gateway"}},
 		{"websocket advertise", "websocket { listen: \"127.0.0.1:-1\", no_tls: true }\n",
 			"websocket { listen: \"127.0.0.1:-1\", no_tls: true, advertise: \"h:1\" }\n", nil, []string{"websocket"}},
 	} {
