@@ -84,6 +84,8 @@ type pullReq struct {
 
 // consumer is one consumer of a stream.
 type consumer struct {
+	// replyBuf is the scratch of ackReplyLocked (under the lock).
+	replyBuf []byte
 	se      *streamEntry
 	acc     *account
 	name    string

@@ -411,9 +411,7 @@ func (c *consumer) nextLocked(now time.Time) (out, bool, time.Time) {
 			c.np--
 		}
 		np := c.replyPendingLocked()
-		reply := "$JS.ACK." + c.stream + "." + c.name + "." + strconv.FormatUint(uint64(dc), 10) + "." +
-			strconv.FormatUint(seq, 10) + "." + strconv.FormatUint(c.dseq, 10) + "." +
-			strconv.FormatInt(sm.Time, 10) + "." + strconv.FormatUint(np, 10)
+		reply := c.ackReplyLocked(dc, seq, sm.Time, np)
 		to := c.cfg.DeliverSubject
 		if r != nil {
 			to = r.reply
@@ -442,6 +440,22 @@ func (c *consumer) nextLocked(now time.Time) (out, bool, time.Time) {
 		}
 		return out{to: to, subj: sm.Subject, reply: reply, hdr: hdr, data: data}, true, time.Time{}
 	}
+}
+
+// ackReplyLocked is the reply of a delivery:
+// $JS.ACK.<stream>.<consumer>.<delivered>.<sseq>.<cseq>.<ts>.<pending>,
+// built in the consumer's scratch buffer so that it costs one allocation.
+func (c *consumer) ackReplyLocked(dc uint32, seq uint64, ts int64, np uint64) string {
+	b := append(c.replyBuf[:0], "$JS.ACK."...)
+	b = append(append(b, c.stream...), '.')
+	b = append(append(b, c.name...), '.')
+	b = append(strconv.AppendUint(b, uint64(dc), 10), '.')
+	b = append(strconv.AppendUint(b, seq, 10), '.')
+	b = append(strconv.AppendUint(b, c.dseq, 10), '.')
+	b = append(strconv.AppendInt(b, ts, 10), '.')
+	b = strconv.AppendUint(b, np, 10)
+	c.replyBuf = b
+	return string(b)
 }
 
 // flowControlLocked counts a message of size bytes just delivered to a
