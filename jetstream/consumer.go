@@ -86,17 +86,17 @@ type pullReq struct {
 type consumer struct {
 	// replyBuf is the scratch of ackReplyLocked (under the lock).
 	replyBuf []byte
-	se      *streamEntry
-	acc     *account
-	name    string
-	stream  string
-	created time.Time
-	sess    *server.Session
-	cs      store.ConsumerStore // nil for mem_storage consumers
-	sacc    *server.Account
-	ephem   bool
-	unnamed atomic.Bool         // an ephemeral created without a name: its config shows none
-	ret     api.RetentionPolicy // the stream's (fixed); read under c.mu without the stream's lock
+	se       *streamEntry
+	acc      *account
+	name     string
+	stream   string
+	created  time.Time
+	sess     *server.Session
+	cs       store.ConsumerStore // nil for mem_storage consumers
+	sacc     *server.Account
+	ephem    bool
+	unnamed  atomic.Bool         // an ephemeral created without a name: its config shows none
+	ret      api.RetentionPolicy // the stream's (fixed); read under c.mu without the stream's lock
 
 	flushMu sync.Mutex          // serializes state writes, taken before mu
 	st      store.ConsumerState // flush's scratch, under flushMu
