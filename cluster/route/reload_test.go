@@ -55,6 +55,11 @@ func TestReloadName(t *testing.T) {
 	a := startNode(t, "A", route.Options{Name: "one"})
 	b := startNode(t, "B", route.Options{Name: "one", Routes: []*url.URL{a.routeURL()}})
 	waitRoutes(t, 1, a, b)
+	// Every pooled connection is up first: one still dialing would carry
+	// the new name and be refused by B, as upstream's would.
+	servertest.WaitUntilWithin(t, 5*time.Second, "the pool", func() bool {
+		return a.c.NumRouteConns() == route.DefaultPoolSize && b.c.NumRouteConns() == route.DefaultPoolSize
+	})
 	nu := a.o
 	nu.Name = "two"
 	if err := a.c.Reload(&nu); err != nil {

@@ -156,7 +156,7 @@ func TestClusterReload(t *testing.T) {
 	p.waitLog("Reloaded server configuration")
 	require.Equal(t, int64(2048), p.connect().MaxPayload())
 
-	writeFile(t, conf, strings.Replace(text, "name: reload", "name: other", 1))
+	writeFile(t, conf, strings.Replace(text, "listen: 127.0.0.1:-1", "listen: 127.0.0.1:1", 1))
 	p.signal(syscall.SIGHUP)
 	p.waitLog("[ERR] Failed to reload server configuration: config reload not supported for cluster")
 }

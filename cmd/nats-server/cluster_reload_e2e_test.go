@@ -76,7 +76,7 @@ func TestClusterReloadRoutes(t *testing.T) {
 	require.Equal(t, created, strings.Count(b.log.String(), "Route connection created"), "B was dialed again")
 
 	// Routes reload, the other keys still need a restart.
-	writeFile(t, conf, strings.Replace(fmt.Sprintf(block, bURL), "name: rr", "name: other", 1))
+	writeFile(t, conf, strings.Replace(fmt.Sprintf(block, bURL), "listen: 127.0.0.1:-1", "listen: 127.0.0.1:1", 1))
 	a.signal(syscall.SIGHUP)
 	a.waitLog("[ERR] Failed to reload server configuration: config reload not supported for cluster")
 	require.Equal(t, 1, strings.Count(a.log.String(), "Removed route"), "a refused reload changed the routes")
