@@ -181,52 +181,11 @@ func CheckMinVersion(v string) error {
 // it as upstream does when the server starts. An empty mode stays "" (the
 // default, s2_auto).
 func (p *parser) compression(key string, v *confparse.Value, dst *Compression) {
-	var c Compression
-	switch v.Kind {
-	case confparse.KindString:
-		c.Mode = v.Str
-	case confparse.KindBool:
-		c.Mode = CompressionOff
-		if v.Bool {
-			c.Mode = CompressionS2Auto
-		}
-	case confparse.KindMap:
-		for i := range v.Map.Entries {
-			ce := &v.Map.Entries[i]
-			switch strings.ToLower(ce.Key) {
-			case "mode":
-				if ce.Value.Kind != confparse.KindString {
-					p.TypeError(key+" mode", "a string", ce.Value)
-					return
-				}
-				c.Mode = ce.Value.Str
-			case "rtt_thresholds", "thresholds", "rtts", "rtt":
-				vals, ok := p.StringValues(key+" "+ce.Key, ce.Value)
-				if !ok || ce.Value.Kind != confparse.KindArray {
-					if ok {
-						p.TypeError(key+" "+ce.Key, "an array of durations", ce.Value)
-					}
-					return
-				}
-				for _, tv := range vals {
-					d, err := time.ParseDuration(tv.Str)
-					if err != nil {
-						p.Errorf(tv.Pos, server.ErrBadValue, "%v", err)
-						return
-					}
-					c.RTTThresholds = append(c.RTTThresholds, d)
-				}
-			default:
-				if !ce.UsedAsVariable {
-					p.Errorf(ce.KeyPos, server.ErrUnknownField, "unknown field %q", ce.Key)
-					return
-				}
-			}
-		}
-	default:
-		p.Errorf(v.Pos, server.ErrBadValue, "field %q should be a boolean or a structure, got %T", key, v.Interface())
+	mode, rtts, ok := linkconf.Compression(&p.Decoder, key, v, CompressionS2Auto)
+	if !ok {
 		return
 	}
+	c := Compression{Mode: mode, RTTThresholds: rtts}
 	if c.Mode != "" {
 		if err := normalizeCompression(&c); err != nil {
 			p.Errorf(v.Pos, server.ErrBadValue, "%v", err)

@@ -310,53 +310,11 @@ func (p *parser) accounts(key string, v *confparse.Value) {
 // compression takes a mode as a string, a boolean (true is s2_fast for
 // routes, false off) or a map { mode, rtt_thresholds }.
 func (p *parser) compression(key string, v *confparse.Value) {
-	var c Compression
-	switch v.Kind {
-	case confparse.KindString:
-		c.Mode = v.Str
-	case confparse.KindBool:
-		c.Mode = CompressionOff
-		if v.Bool {
-			c.Mode = CompressionS2Fast
-		}
-	case confparse.KindMap:
-		for i := range v.Map.Entries {
-			ce := &v.Map.Entries[i]
-			k := strings.ToLower(ce.Key)
-			name := key + " " + k
-			switch k {
-			case "mode":
-				if !p.Str(name, ce.Value, &c.Mode) {
-					return
-				}
-			case "rtt_thresholds", "thresholds", "rtts", "rtt":
-				if ce.Value.Kind != confparse.KindArray {
-					p.TypeError(name, "an array of durations", ce.Value)
-					return
-				}
-				for _, tv := range ce.Value.Array {
-					var s string
-					if !p.Str(name, tv, &s) {
-						return
-					}
-					d, err := time.ParseDuration(s)
-					if err != nil {
-						p.Errorf(tv.Pos, server.ErrBadValue, "error parsing %s: %v", name, err)
-						return
-					}
-					c.RTTThresholds = append(c.RTTThresholds, d)
-				}
-			default:
-				if !ce.UsedAsVariable {
-					p.Errorf(ce.KeyPos, server.ErrUnknownField, "unknown field %q", ce.Key)
-					return
-				}
-			}
-		}
-	default:
-		p.Errorf(v.Pos, server.ErrBadValue, "field %q should be a boolean or a structure, got %s", "compression", v.Kind)
+	mode, rtts, ok := linkconf.Compression(&p.Decoder, key, v, CompressionS2Fast)
+	if !ok {
 		return
 	}
+	c := Compression{Mode: mode, RTTThresholds: rtts}
 	if err := c.Normalize(); err != nil {
 		p.Errorf(v.Pos, server.ErrBadValue, "%v", err)
 		return

@@ -2,8 +2,9 @@
 // module's link kinds (cluster/route, cluster/leaf, cluster/gateway) read
 // alike: a listen address and its port, a link URL, a single-user
 // authorization {} block, a tls {} block with both sides verified, an
-// int32-range integer, the refusal of keys a parser's switch does not
-// take (Unknown) and ParseConfig's result (Result). Each helper reports
+// int32-range integer, a compression setting (Compression), the refusal
+// of keys a parser's switch does not take (Unknown) and ParseConfig's
+// result (Result). Each helper reports
 // through the caller's confparse.Decoder, with the key names and
 // upstream's texts the caller passes, so each kind keeps its own
 // messages while the code is written once.
@@ -195,4 +196,60 @@ func Result[O any](o *O, d *confparse.Decoder) (*O, confparse.ErrorList, error) 
 		return nil, d.Warnings, d.Errors
 	}
 	return o, d.Warnings, nil
+}
+
+// Compression reads a link's compression setting as upstream does for
+// routes and leaf nodes alike: a mode string, a boolean (true is
+// trueMode, false "off") or a map { mode, rtt_thresholds } (aliases
+// thresholds, rtts, rtt: an array of duration strings). The mode is
+// returned as written; the caller normalizes it. ok is false when an
+// error was reported through d.
+func Compression(d *confparse.Decoder, key string, v *confparse.Value, trueMode string) (mode string, rtts []time.Duration, ok bool) {
+	switch v.Kind {
+	case confparse.KindString:
+		return v.Str, nil, true
+	case confparse.KindBool:
+		if v.Bool {
+			return trueMode, nil, true
+		}
+		return "off", nil, true
+	case confparse.KindMap:
+	default:
+		d.Errorf(v.Pos, server.ErrBadValue, "field %q should be a boolean or a structure, got %T", "compression", v.Interface())
+		return "", nil, false
+	}
+	for i := range v.Map.Entries {
+		ce := &v.Map.Entries[i]
+		name := key + " " + ce.Key
+		switch strings.ToLower(ce.Key) {
+		case "mode":
+			if ce.Value.Kind != confparse.KindString {
+				d.TypeError(name, "a string", ce.Value)
+				return "", nil, false
+			}
+			mode = ce.Value.Str
+		case "rtt_thresholds", "thresholds", "rtts", "rtt":
+			vals, ok := d.StringValues(name, ce.Value)
+			if !ok || ce.Value.Kind != confparse.KindArray {
+				if ok {
+					d.TypeError(name, "an array of durations", ce.Value)
+				}
+				return "", nil, false
+			}
+			for _, tv := range vals {
+				dur, err := time.ParseDuration(tv.Str)
+				if err != nil {
+					d.Errorf(tv.Pos, server.ErrBadValue, "%v", err)
+					return "", nil, false
+				}
+				rtts = append(rtts, dur)
+			}
+		default:
+			if !ce.UsedAsVariable {
+				d.Errorf(ce.KeyPos, server.ErrUnknownField, "unknown field %q", ce.Key)
+				return "", nil, false
+			}
+		}
+	}
+	return mode, rtts, true
 }
