@@ -31,7 +31,8 @@ type Options struct {
 	// SyncInterval opts out of durable acknowledgements: 0 (the default,
 	// and "always") acknowledges a message once an fsync covered it,
 	// sharing each fsync among all messages in flight; a positive value
-	// acknowledges once the message is written and fsyncs every
+	// acknowledges once the message is in the store's write buffer (handed
+	// to the operating system within milliseconds) and fsyncs every
 	// SyncInterval, as upstream's default of 2 minutes.
 	SyncInterval time.Duration
 	// UniqueTag is the server-tag prefix placement spreads replicas over.

@@ -36,8 +36,8 @@
 //
 // Config.SyncInterval opts out, like upstream's sync_interval: the flusher
 // then writes to the operating system every few milliseconds and fsyncs
-// every SyncInterval. A process crash loses nothing already written; a
-// machine crash may lose what was not yet fsynced. DurableSeq and OnDurable
+// every SyncInterval. A process crash loses what was not yet written (the
+// last few milliseconds); a machine crash what was not yet fsynced. DurableSeq and OnDurable
 // still only report fsynced sequences, so callers that wait stay safe (and
 // slow); callers that opt out acknowledge without waiting. Each block
 // remembers that it holds bytes written without an fsync; the sync tick
