@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"natsd.dev/cluster/internal/linknet"
 	"natsd.dev/protocol"
 	"natsd.dev/server"
 	"natsd.dev/sublist"
@@ -184,11 +185,11 @@ func (n *noInterest) count(m *map[string]struct{}, key string, add bool) {
 // run runs one gateway connection on the calling goroutine until it
 // closes: r is the remote dialed (nil for an accepted connection).
 func (gw *Gateway) run(nc net.Conn, r *remote, u *url.URL) {
-	if !gw.trackRaw(nc) {
+	if !gw.g.Track(nc) {
 		return
 	}
 	fail := func() {
-		gw.untrackRaw(nc)
+		gw.g.Untrack(nc)
 		nc.Close()
 		if r != nil {
 			gw.redial(r)
@@ -203,9 +204,9 @@ func (gw *Gateway) run(nc net.Conn, r *remote, u *url.URL) {
 			fail()
 			return
 		}
-		gw.untrackRaw(nc)
+		gw.g.Untrack(nc)
 		nc = tc
-		if !gw.trackRaw(nc) {
+		if !gw.g.Track(nc) {
 			return
 		}
 	}
@@ -224,7 +225,7 @@ func (gw *Gateway) run(nc net.Conn, r *remote, u *url.URL) {
 		c.sentIOM = make(map[string]bool)
 		c.iom = make(map[string]bool)
 	}
-	gw.untrackRaw(nc)
+	gw.g.Untrack(nc)
 	link, err := gw.s.NewLink(nc, server.LinkConfig{
 		Kind:      server.ConnGateway,
 		Encoder:   grEncoder{prefix: gw.grPrefix},
@@ -299,23 +300,7 @@ func (gw *Gateway) redial(r *remote) {
 }
 
 func (c *conn) readLoop(nc net.Conn) {
-	buf := make([]byte, 64*1024)
-	for {
-		n, err := nc.Read(buf)
-		if n > 0 {
-			c.link.Touch()
-			perr := c.parser.Parse(buf[:n], c)
-			c.link.EndBatch()
-			if perr != nil {
-				c.parseError(perr)
-				return
-			}
-		}
-		if err != nil {
-			c.close(server.LinkClientClosed)
-			return
-		}
-	}
+	linknet.ReadLoop(nc, c.link, func(b []byte) error { return c.parser.Parse(b, c) }, c.parseError)
 }
 
 func (c *conn) parseError(err error) {

@@ -78,7 +78,6 @@ type Gateway struct {
 	info    gwInfo             // our INFO
 	remotes map[string]*remote // known remote clusters by name
 	all     map[*conn]struct{} // every gateway connection
-	raw     map[net.Conn]struct{}
 	closed  bool
 
 	unlisten func()
@@ -186,7 +185,6 @@ func Start(s *server.Server, o *Options) (*Gateway, error) {
 		dialer:          o.Dialer,
 		remotes:         make(map[string]*remote),
 		all:             make(map[*conn]struct{}),
-		raw:             make(map[net.Conn]struct{}),
 		qcount:          make(map[ikey]int32),
 		pcount:          make(map[ikey]int32),
 		inbound:         make(map[*conn]struct{}),
@@ -292,9 +290,6 @@ func (gw *Gateway) Shutdown(ctx context.Context) error {
 	conns := make([]*conn, 0, len(gw.all))
 	for c := range gw.all {
 		conns = append(conns, c)
-	}
-	for nc := range gw.raw {
-		nc.Close()
 	}
 	gw.mu.Unlock()
 	gw.unlisten()
@@ -496,23 +491,6 @@ func (gw *Gateway) gossipToInbound(name string) {
 			_ = c.link.Write(p)
 		}
 	}
-}
-
-func (gw *Gateway) trackRaw(nc net.Conn) bool {
-	gw.mu.Lock()
-	defer gw.mu.Unlock()
-	if gw.closed {
-		nc.Close()
-		return false
-	}
-	gw.raw[nc] = struct{}{}
-	return true
-}
-
-func (gw *Gateway) untrackRaw(nc net.Conn) {
-	gw.mu.Lock()
-	delete(gw.raw, nc)
-	gw.mu.Unlock()
 }
 
 // handshakeTLS runs the TLS handshake, as a client when we dialed.

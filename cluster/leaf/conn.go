@@ -23,6 +23,7 @@ import (
 
 	"github.com/nats-io/nkeys"
 
+	"natsd.dev/cluster/internal/linknet"
 	"natsd.dev/cluster/internal/s2conn"
 	"natsd.dev/protocol"
 	"natsd.dev/server"
@@ -219,7 +220,7 @@ func (c *conn) isReady() bool { return c.ready.Load() }
 
 // accepted runs one connection from a leaf node (we are its hub).
 func (lf *Leaf) accepted(nc net.Conn) {
-	if !lf.trackRaw(nc) {
+	if !lf.g.Track(nc) {
 		return
 	}
 	c := &conn{lf: lf, nc: nc}
@@ -241,7 +242,7 @@ func (lf *Leaf) accepted(nc net.Conn) {
 	if tlsOn && hsFirst {
 		tc, ok := lf.serverHandshake(nc, tlsConf)
 		if !ok {
-			lf.untrackRaw(nc)
+			lf.g.Untrack(nc)
 			nc.Close()
 			return
 		}
@@ -254,14 +255,14 @@ func (lf *Leaf) accepted(nc net.Conn) {
 		b, _ := json.Marshal(&info)
 		nc.SetWriteDeadline(time.Now().Add(lf.o.TLSTimeout))
 		if _, err := nc.Write(protocol.AppendInfo(nil, b)); err != nil {
-			lf.untrackRaw(nc)
+			lf.g.Untrack(nc)
 			nc.Close()
 			return
 		}
 		nc.SetWriteDeadline(time.Time{})
 		tc, ok := lf.serverHandshake(nc, tlsConf)
 		if !ok {
-			lf.untrackRaw(nc)
+			lf.g.Untrack(nc)
 			nc.Close()
 			return
 		}
@@ -273,11 +274,11 @@ func (lf *Leaf) accepted(nc net.Conn) {
 	if hubOffersCompression(nc, &info, co.Mode) {
 		var ok bool
 		if conn, pre, infoDue, ok = c.acceptCompression(nc, conn, &info, !infoDue, *co); !ok {
-			lf.untrackRaw(nc)
+			lf.g.Untrack(nc)
 			return
 		}
 	}
-	lf.untrackRaw(nc)
+	lf.g.Untrack(nc)
 	if !c.newLink(conn) {
 		return
 	}
@@ -404,10 +405,10 @@ func (c *conn) clientHandshake(nc net.Conn) (net.Conn, bool) {
 // runSolicited runs a connection we dialed to a hub until it closes:
 // the hub's INFO, TLS, our CONNECT, then the read loop.
 func (lf *Leaf) runSolicited(nc net.Conn, u *url.URL, r *remote) {
-	if !lf.trackRaw(nc) {
+	if !lf.g.Track(nc) {
 		return
 	}
-	defer lf.untrackRaw(nc)
+	defer lf.g.Untrack(nc)
 	if lf.s.LookupAccount(r.acc) == nil {
 		lf.log.Error(fmt.Sprintf("Unable to lookup account %s for solicited leafnode connection: %v", r.acc, server.ErrUnknownAccount))
 		nc.Close()
@@ -477,7 +478,7 @@ func (lf *Leaf) runSolicited(nc net.Conn, u *url.URL, r *remote) {
 	if conn, pre, info, ok = c.solicitCompression(nc, conn, pre, info, start); !ok {
 		return
 	}
-	lf.untrackRaw(nc)
+	lf.g.Untrack(nc)
 	c.nonce = []byte(info.Nonce)
 	if !c.newLink(conn) {
 		return
@@ -634,23 +635,7 @@ func (c *conn) close(reason server.LinkCloseReason) {
 }
 
 func (c *conn) readLoop(rd io.Reader) {
-	buf := make([]byte, 64*1024)
-	for {
-		n, err := rd.Read(buf)
-		if n > 0 {
-			c.link.Touch()
-			perr := c.parser.Parse(buf[:n], c)
-			c.link.EndBatch()
-			if perr != nil {
-				c.parseError(perr)
-				return
-			}
-		}
-		if err != nil {
-			c.link.Close(server.LinkClientClosed)
-			return
-		}
-	}
+	linknet.ReadLoop(rd, c.link, func(b []byte) error { return c.parser.Parse(b, c) }, c.parseError)
 }
 
 func (c *conn) parseError(err error) {

@@ -69,7 +69,6 @@ type Leaf struct {
 	mu     sync.Mutex
 	closed bool
 	conns  map[*conn]struct{}
-	raw    map[net.Conn]struct{}
 	// provisional numbers the INFO of a connection that handshakes TLS
 	// after INFO (it has no link, so no id, yet).
 	provisional uint64
@@ -140,7 +139,6 @@ func Start(s *server.Server, o *Options) (*Leaf, error) {
 		o:      *o,
 		log:    log,
 		conns:  make(map[*conn]struct{}),
-		raw:    make(map[net.Conn]struct{}),
 		dialer: o.Dialer,
 	}
 	if err := lf.validate(); err != nil {
@@ -437,17 +435,10 @@ func (lf *Leaf) Shutdown(ctx context.Context) error {
 	for c := range lf.conns {
 		conns = append(conns, c)
 	}
-	raw := make([]net.Conn, 0, len(lf.raw))
-	for nc := range lf.raw {
-		raw = append(raw, nc)
-	}
 	lf.mu.Unlock()
 	lf.unwatch()
 	lf.unregister()
 	lf.g.Close()
-	for _, nc := range raw {
-		nc.Close()
-	}
 	for _, c := range conns {
 		c.close(server.LinkServerShutdown)
 	}
@@ -456,25 +447,6 @@ func (lf *Leaf) Shutdown(ctx context.Context) error {
 
 // Close is Shutdown without a deadline.
 func (lf *Leaf) Close() { _ = lf.Shutdown(context.Background()) }
-
-// trackRaw records a connection without a link yet, so Shutdown closes
-// it; false (and nc closed) once shut down.
-func (lf *Leaf) trackRaw(nc net.Conn) bool {
-	lf.mu.Lock()
-	defer lf.mu.Unlock()
-	if lf.closed {
-		nc.Close()
-		return false
-	}
-	lf.raw[nc] = struct{}{}
-	return true
-}
-
-func (lf *Leaf) untrackRaw(nc net.Conn) {
-	lf.mu.Lock()
-	delete(lf.raw, nc)
-	lf.mu.Unlock()
-}
 
 // ldsSubject is the loop detection subject of an account, made once per
 // Leaf: every connection it runs announces the same one, and it goes

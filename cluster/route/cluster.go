@@ -83,12 +83,11 @@ type Cluster struct {
 	mu         sync.Mutex
 	name       string
 	dynamic    bool
-	info       routeInfo             // our INFO, without per-route fields
-	routes     map[string]*peer      // registered routes by remote server ID
-	all        map[*route]struct{}   // every route connection, registered or not
-	raw        map[net.Conn]struct{} // connections still in their TLS handshake
-	connecting map[string]bool       // host:port being solicited
-	self       map[string]bool       // route URLs found to reach this server
+	info       routeInfo           // our INFO, without per-route fields
+	routes     map[string]*peer    // registered routes by remote server ID
+	all        map[*route]struct{} // every route connection, registered or not
+	connecting map[string]bool     // host:port being solicited
+	self       map[string]bool     // route URLs found to reach this server
 	closed     bool
 	// configured are the explicit routes: Options.Routes, then those of
 	// SetRoutes.
@@ -265,7 +264,6 @@ func Start(s *server.Server, o *Options) (*Cluster, error) {
 		dialer:     o.Dialer,
 		routes:     make(map[string]*peer),
 		all:        make(map[*route]struct{}),
-		raw:        make(map[net.Conn]struct{}),
 		connecting: make(map[string]bool),
 		self:       make(map[string]bool),
 		interest:   make(map[ikey]int32),
@@ -573,9 +571,6 @@ func (c *Cluster) Shutdown(ctx context.Context) error {
 	routes := make([]*route, 0, len(c.all))
 	for r := range c.all {
 		routes = append(routes, r)
-	}
-	for nc := range c.raw {
-		nc.Close()
 	}
 	unlisten := c.unlisten
 	c.mu.Unlock()

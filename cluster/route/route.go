@@ -22,6 +22,7 @@ import (
 
 	"natsd.dev/cluster/internal/gwurls"
 	"natsd.dev/cluster/internal/leafurls"
+	"natsd.dev/cluster/internal/linknet"
 	"natsd.dev/protocol"
 	"natsd.dev/server"
 )
@@ -105,11 +106,11 @@ func (e *routeError) Error() string { return "cluster: " + reasonText(e.reason) 
 // loop.
 func (c *Cluster) createRoute(nc net.Conn, u *url.URL, explicit bool, account string) {
 	start := time.Now()
-	if !c.trackRaw(nc) {
+	if !c.g.Track(nc) {
 		return
 	}
 	fail := func() {
-		c.untrackRaw(nc)
+		c.g.Untrack(nc)
 		nc.Close()
 		if u != nil {
 			c.reconnect(u, explicit, account)
@@ -121,9 +122,9 @@ func (c *Cluster) createRoute(nc net.Conn, u *url.URL, explicit bool, account st
 			fail()
 			return
 		}
-		c.untrackRaw(nc)
+		c.g.Untrack(nc)
 		nc = tc
-		if !c.trackRaw(nc) {
+		if !c.g.Track(nc) {
 			return
 		}
 	}
@@ -155,7 +156,7 @@ func (c *Cluster) createRoute(nc net.Conn, u *url.URL, explicit bool, account st
 			return
 		}
 	}
-	c.untrackRaw(nc)
+	c.g.Untrack(nc)
 	link, err := c.s.NewLink(conn, r.linkConfig())
 	if err != nil {
 		return
@@ -219,25 +220,6 @@ func (c *Cluster) createRoute(nc net.Conn, u *url.URL, explicit bool, account st
 		}
 	}
 	r.readLoop(rd)
-}
-
-// trackRaw records a connection that has no link yet, so Shutdown can
-// close it; false when the cluster is shut down (nc is then closed).
-func (c *Cluster) trackRaw(nc net.Conn) bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.closed {
-		nc.Close()
-		return false
-	}
-	c.raw[nc] = struct{}{}
-	return true
-}
-
-func (c *Cluster) untrackRaw(nc net.Conn) {
-	c.mu.Lock()
-	delete(c.raw, nc)
-	c.mu.Unlock()
 }
 
 // maxPreInfo bounds what a peer may send before its INFO.
@@ -503,23 +485,7 @@ func (r *route) initParser() {
 }
 
 func (r *route) readLoop(rd io.Reader) {
-	buf := make([]byte, 64*1024) // upstream reads routes 64 KiB at a time at most
-	for {
-		n, err := rd.Read(buf)
-		if n > 0 {
-			r.link.Touch()
-			perr := r.parser.Parse(buf[:n], r)
-			r.link.EndBatch()
-			if perr != nil {
-				r.parseError(perr)
-				return
-			}
-		}
-		if err != nil {
-			r.close(server.LinkClientClosed)
-			return
-		}
-	}
+	linknet.ReadLoop(rd, r.link, func(b []byte) error { return r.parser.Parse(b, r) }, r.parseError)
 }
 
 func (r *route) parseError(err error) {

@@ -15,8 +15,10 @@
 //     once Shutdown began, so nothing starts behind it.
 //  4. Dial(d, addr) dials with the group's context, so Shutdown aborts a
 //     dial in progress; Sleep(d) waits between attempts or until Shutdown.
-//  5. Shutdown(ctx) closes the listeners, cancels the context and waits
-//     for every goroutine (or ctx). The kind closes its connections between
+//  5. Track(nc) a connection still in its handshake (no link yet), so
+//     that shutdown closes it; Untrack it once its link owns it.
+//  6. Shutdown(ctx) closes the listeners and tracked connections, cancels
+//     the context and waits for every goroutine (or ctx). The kind closes its connections between
 //     Close and Wait, which Shutdown does in one step.
 //
 // # Concurrency
@@ -28,6 +30,7 @@ package linknet
 import (
 	"context"
 	"errors"
+	"io"
 	"log/slog"
 	"net"
 	"sync"
@@ -56,6 +59,7 @@ type Group struct {
 	mu     sync.Mutex
 	closed bool
 	lns    map[net.Listener]struct{}
+	raw    map[net.Conn]struct{} // connections without a link yet
 }
 
 // NewGroup returns a running group for the link kind named kind ("route":
@@ -65,7 +69,7 @@ func NewGroup(kind string, log *slog.Logger) *Group {
 		log = slog.New(slog.DiscardHandler)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	return &Group{kind: kind, log: log, ctx: ctx, cancel: cancel, lns: make(map[net.Listener]struct{})}
+	return &Group{kind: kind, log: log, ctx: ctx, cancel: cancel, lns: make(map[net.Listener]struct{}), raw: make(map[net.Conn]struct{})}
 }
 
 // Context is canceled when Shutdown begins.
@@ -128,6 +132,28 @@ func (g *Group) Serve(ln net.Listener, handle func(net.Conn)) error {
 	return net.ErrClosed
 }
 
+// Track records a connection that has no link yet (in its TLS or
+// protocol handshake), so that Close closes it. Once Close began it closes
+// nc and reports false. Untrack it when its link takes it over or it is
+// done.
+func (g *Group) Track(nc net.Conn) bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.closed {
+		nc.Close()
+		return false
+	}
+	g.raw[nc] = struct{}{}
+	return true
+}
+
+// Untrack forgets a connection Track recorded.
+func (g *Group) Untrack(nc net.Conn) {
+	g.mu.Lock()
+	delete(g.raw, nc)
+	g.mu.Unlock()
+}
+
 // Dial connects to address over TCP through d, aborted by Shutdown.
 func (g *Group) Dial(d Dialer, address string) (net.Conn, error) {
 	if g.ctx.Err() != nil {
@@ -149,8 +175,8 @@ func (g *Group) Sleep(d time.Duration) bool {
 }
 
 // Close begins shutdown: no goroutine starts after it, the context is
-// canceled and the listeners close. It reports whether this call began
-// it.
+// canceled, the listeners and the tracked connections close. It reports
+// whether this call began it.
 func (g *Group) Close() bool {
 	g.mu.Lock()
 	if g.closed {
@@ -162,10 +188,18 @@ func (g *Group) Close() bool {
 	for ln := range g.lns {
 		lns = append(lns, ln)
 	}
+	raw := make([]net.Conn, 0, len(g.raw))
+	for nc := range g.raw {
+		raw = append(raw, nc)
+	}
+	clear(g.raw)
 	g.mu.Unlock()
 	g.cancel()
 	for _, ln := range lns {
 		ln.Close()
+	}
+	for _, nc := range raw {
+		nc.Close()
 	}
 	return true
 }
@@ -190,4 +224,29 @@ func (g *Group) Wait(ctx context.Context) error {
 func (g *Group) Shutdown(ctx context.Context) error {
 	g.Close()
 	return g.Wait(ctx)
+}
+
+// ReadLoop feeds what rd reads, 64 KiB at a time at most (as upstream
+// reads inter-server links), to parse until rd fails or parse does: each
+// read marks the link active (Touch) and ends a delivery batch (EndBatch)
+// after it is parsed. A parse failure goes to parseErr, which answers the
+// peer and closes; a read failure closes the link as the peer's doing.
+func ReadLoop(rd io.Reader, link *server.Link, parse func([]byte) error, parseErr func(error)) {
+	buf := make([]byte, 64*1024)
+	for {
+		n, err := rd.Read(buf)
+		if n > 0 {
+			link.Touch()
+			perr := parse(buf[:n])
+			link.EndBatch()
+			if perr != nil {
+				parseErr(perr)
+				return
+			}
+		}
+		if err != nil {
+			link.Close(server.LinkClientClosed)
+			return
+		}
+	}
 }

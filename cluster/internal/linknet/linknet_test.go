@@ -1,14 +1,19 @@
 package linknet
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"errors"
+	"io"
 	"net"
 	"sync"
 	"testing"
 	"testing/synctest"
 	"time"
+
+	"natsd.dev/server"
+	"natsd.dev/server/servertest"
 )
 
 // pipeListener is a net.Listener whose connections are net.Pipe ends
@@ -149,3 +154,72 @@ var (
 	_ Dialer = (*net.Dialer)(nil)
 	_ Dialer = (*tls.Dialer)(nil)
 )
+
+// TestTrackClosedByClose: a connection still in its handshake is closed by
+// Close, and one tracked after Close is refused and closed at once.
+func TestTrackClosedByClose(t *testing.T) {
+	g := NewGroup("test", nil)
+	a, peerA := net.Pipe()
+	defer peerA.Close()
+	b, peerB := net.Pipe()
+	defer peerB.Close()
+	gone, peerGone := net.Pipe()
+	defer peerGone.Close()
+	if !g.Track(a) || !g.Track(gone) {
+		t.Fatal("Track refused before Close")
+	}
+	g.Untrack(gone) // its link took it over: Close must leave it open
+	g.Close()
+	if _, err := a.Write([]byte("x")); !errors.Is(err, io.ErrClosedPipe) {
+		t.Fatalf("tracked connection not closed by Close: %v", err)
+	}
+	go peerGone.Read(make([]byte, 1))
+	if _, err := gone.Write([]byte("x")); err != nil {
+		t.Fatalf("untracked connection closed by Close: %v", err)
+	}
+	if g.Track(b) {
+		t.Fatal("Track accepted after Close")
+	}
+	if _, err := b.Write([]byte("x")); !errors.Is(err, io.ErrClosedPipe) {
+		t.Fatalf("connection tracked after Close left open: %v", err)
+	}
+}
+
+// TestReadLoop: every read is parsed, a read failure closes the link as
+// the peer's doing and a parse failure goes to the callback.
+func TestReadLoop(t *testing.T) {
+	s := servertest.Start(t, server.Options{})
+	for _, failParse := range []bool{false, true} {
+		near, far := net.Pipe()
+		l, err := s.NewLink(near, server.LinkConfig{Kind: server.ConnRoute})
+		if err != nil {
+			t.Fatal(err)
+		}
+		go func() {
+			far.Write([]byte("PING\r\n"))
+			far.Close()
+		}()
+		var got bytes.Buffer
+		var parseErr error
+		boom := errors.New("boom")
+		parse := func(b []byte) error {
+			got.Write(b)
+			if failParse {
+				return boom
+			}
+			return nil
+		}
+		ReadLoop(near, l, parse, func(err error) { parseErr = err })
+		if got.String() != "PING\r\n" {
+			t.Fatalf("parsed %q", got.String())
+		}
+		if failParse {
+			if parseErr != boom || l.Closed() {
+				t.Fatalf("parse failure: callback got %v, link closed %v", parseErr, l.Closed())
+			}
+			l.Close(server.LinkClientClosed)
+		} else if parseErr != nil || !l.Closed() {
+			t.Fatalf("end of input: callback got %v, link closed %v", parseErr, l.Closed())
+		}
+	}
+}
