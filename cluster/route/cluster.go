@@ -801,15 +801,30 @@ func (c *Cluster) sendAllInterest(r *route) {
 	c.ready[r] = struct{}{}
 }
 
-// updateConnectURLs gives the server the client URLs of every peer, and
-// the leaf node module their leaf node URLs.
+// updateConnectURLs gives the server the client URLs of every peer (their
+// INFO connect_urls), the leaf node module their leaf node URLs (INFO
+// leafnode_urls, which it lists to its leaf nodes, as upstream gossips
+// them) and the gateway module their gateway URLs (INFO gateway_url,
+// which it lists in its INFO gateway_urls).
 func (c *Cluster) updateConnectURLs() {
-	c.updateLeafURLs()
-	c.updateGatewayURLs()
+	leafurls.SetRemote(c.s, c.peerURLs(func(f *route) []string { return f.leafURLs }))
+	gwurls.SetRemote(c.s, c.peerURLs(func(f *route) []string {
+		if f.gwURL == "" {
+			return nil
+		}
+		return []string{f.gwURL}
+	}))
 	if c.opts().NoAdvertise {
 		return
 	}
+	c.s.SetRemoteConnectURLs(c.peerURLs(func(f *route) []string { return f.connectURLs }))
+}
+
+// peerURLs collects the URLs that of gives for every registered peer, in
+// the order of their server IDs, without repeats.
+func (c *Cluster) peerURLs(of func(*route) []string) []string {
 	c.mu.Lock()
+	defer c.mu.Unlock()
 	var urls []string
 	ids := make([]string, 0, len(c.routes))
 	for id := range c.routes {
@@ -821,37 +836,13 @@ func (c *Cluster) updateConnectURLs() {
 		if f == nil {
 			continue
 		}
-		for _, u := range f.connectURLs {
+		for _, u := range of(f) {
 			if !slices.Contains(urls, u) {
 				urls = append(urls, u)
 			}
 		}
 	}
-	c.mu.Unlock()
-	c.s.SetRemoteConnectURLs(urls)
-}
-
-// updateGatewayURLs sets the gateway URLs of every peer (their INFO
-// gateway_url), which the gateway module lists in its INFO gateway_urls.
-func (c *Cluster) updateGatewayURLs() {
-	c.mu.Lock()
-	var urls []string
-	ids := make([]string, 0, len(c.routes))
-	for id := range c.routes {
-		ids = append(ids, id)
-	}
-	sort.Strings(ids)
-	for _, id := range ids {
-		f := c.routes[id].any()
-		if f == nil || f.gwURL == "" {
-			continue
-		}
-		if !slices.Contains(urls, f.gwURL) {
-			urls = append(urls, f.gwURL)
-		}
-	}
-	c.mu.Unlock()
-	gwurls.SetRemote(c.s, urls)
+	return urls
 }
 
 // gatewayCmdGossip is upstream's gateway_cmd of a route INFO that names
@@ -890,32 +881,6 @@ func (c *Cluster) sendKnownGateways(r *route) {
 		b, _ := json.Marshal(&routeInfo{ID: c.id, Gateway: n, GatewayURLs: known[n], GatewayCmd: gatewayCmdGossip})
 		_ = r.link.Write(protocol.AppendInfo(nil, b))
 	}
-}
-
-// updateLeafURLs sets the leaf node URLs of every peer (their INFO
-// leafnode_urls), which the leaf node module lists to its leaf nodes, as
-// upstream gossips them.
-func (c *Cluster) updateLeafURLs() {
-	c.mu.Lock()
-	var urls []string
-	ids := make([]string, 0, len(c.routes))
-	for id := range c.routes {
-		ids = append(ids, id)
-	}
-	sort.Strings(ids)
-	for _, id := range ids {
-		f := c.routes[id].any()
-		if f == nil {
-			continue
-		}
-		for _, u := range f.leafURLs {
-			if !slices.Contains(urls, u) {
-				urls = append(urls, u)
-			}
-		}
-	}
-	c.mu.Unlock()
-	leafurls.SetRemote(c.s, urls)
 }
 
 // isConfigured reports whether host:port (or the host:port of ip, a
