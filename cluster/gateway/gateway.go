@@ -243,7 +243,6 @@ func Start(s *server.Server, o *Options) (*Gateway, error) {
 	gw.unlisten = s.AddInterestListener(server.InterestFunc(gw.interestChanged))
 	gw.register()
 	gwurls.SetReplyCluster(s, gw.grCluster)
-	gw.unroutes = gw.watchRoutes()
 	gw.g.Go(func() { _ = gw.g.Serve(ln, gw.accepted) })
 	for _, rg := range o.Gateways {
 		if rg.Name == o.Name {
@@ -251,6 +250,9 @@ func Start(s *server.Server, o *Options) (*Gateway, error) {
 		}
 		gw.addRemote(rg.Name, rg.URLs, false, rg.TLSConfig)
 	}
+	// After the configured remotes: a cluster peers told of before this
+	// start (replayed now) and configured too stays explicit.
+	gw.unroutes = gw.watchRoutes()
 	return gw, nil
 }
 

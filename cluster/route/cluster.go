@@ -1034,6 +1034,7 @@ func (c *Cluster) unregister() {
 	leafurls.SetRemote(c.s, nil)
 	c.unwatchGw()
 	gwurls.SetRemote(c.s, nil)
+	gwurls.ForgetLearned(c.s)
 	gwurls.SetRouteTo(c.s, nil)
 	c.s.RegisterProvider(server.KindRoutez, nil)
 	c.s.RegisterVarz(varzSection, nil)

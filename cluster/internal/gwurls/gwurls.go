@@ -9,7 +9,10 @@
 //   - the gateway module announces a remote cluster it learned from a
 //     connection (Announce); the route module sends it to every peer in
 //     an INFO (gateway, gateway_urls), and hands the ones peers send to
-//     the gateway module (Learned), which dials them.
+//     the gateway module (Learned), which dials them. Learned clusters
+//     are kept (until ForgetLearned) and told to a learn watcher that
+//     comes later: a route can register, and its peer tell of a cluster,
+//     before this server's gateway module started.
 //
 // Watches run on the caller's goroutine, without the lock; each returns
 // the function that ends it. Entries go away when nothing holds them.
@@ -68,6 +71,7 @@ type hooks struct {
 	onAnn   map[int]clusterFunc
 	onLearn map[int]clusterFunc
 	known   func() map[string][]string
+	learned map[string][]string // what Learned was told, by cluster name
 }
 
 var (
@@ -80,7 +84,7 @@ var (
 func hooksOf(s *server.Server) *hooks {
 	h := byServ[s]
 	if h == nil {
-		h = &hooks{onAnn: map[int]clusterFunc{}, onLearn: map[int]clusterFunc{}}
+		h = &hooks{onAnn: map[int]clusterFunc{}, onLearn: map[int]clusterFunc{}, learned: map[string][]string{}}
 		byServ[s] = h
 	}
 	return h
@@ -88,7 +92,7 @@ func hooksOf(s *server.Server) *hooks {
 
 // tidy removes s's hooks once they hold nothing. mu is held.
 func tidy(s *server.Server, h *hooks) {
-	if len(h.onAnn) == 0 && len(h.onLearn) == 0 && h.known == nil {
+	if len(h.onAnn) == 0 && len(h.onLearn) == 0 && h.known == nil && len(h.learned) == 0 {
 		delete(byServ, s)
 	}
 }
@@ -98,12 +102,26 @@ func tidy(s *server.Server, h *hooks) {
 func Announce(s *server.Server, name string, urls []string) { fire(s, name, urls, true) }
 
 // Learned tells s's learn watchers (the gateway module) of remote
-// cluster name, as a cluster peer announced it.
+// cluster name, as a cluster peer announced it, and keeps it for the
+// watchers to come.
 func Learned(s *server.Server, name string, urls []string) { fire(s, name, urls, false) }
+
+// ForgetLearned drops what Learned kept for s (its route module stops).
+func ForgetLearned(s *server.Server) {
+	mu.Lock()
+	defer mu.Unlock()
+	if h := byServ[s]; h != nil {
+		clear(h.learned)
+		tidy(s, h)
+	}
+}
 
 func fire(s *server.Server, name string, urls []string, ann bool) {
 	mu.Lock()
 	var fns []clusterFunc
+	if !ann {
+		hooksOf(s).learned[name] = slices.Clone(urls)
+	}
 	if h := byServ[s]; h != nil {
 		m := h.onLearn
 		if ann {
@@ -122,8 +140,27 @@ func fire(s *server.Server, name string, urls []string, ann bool) {
 // WatchAnnounce runs f for every Announce.
 func WatchAnnounce(s *server.Server, f clusterFunc) (stop func()) { return watch(s, f, true) }
 
-// WatchLearned runs f for every Learned.
-func WatchLearned(s *server.Server, f clusterFunc) (stop func()) { return watch(s, f, false) }
+// WatchLearned runs f for every cluster Learned kept (on the caller's
+// goroutine, before it returns) and every later Learned.
+func WatchLearned(s *server.Server, f clusterFunc) (stop func()) {
+	stop = watch(s, f, false)
+	mu.Lock()
+	type entry struct {
+		name string
+		urls []string
+	}
+	var kept []entry
+	if h := byServ[s]; h != nil {
+		for name, urls := range h.learned {
+			kept = append(kept, entry{name, slices.Clone(urls)})
+		}
+	}
+	mu.Unlock()
+	for _, e := range kept {
+		f(e.name, e.urls)
+	}
+	return stop
+}
 
 func watch(s *server.Server, f clusterFunc, ann bool) func() {
 	mu.Lock()

@@ -44,6 +44,30 @@ func TestGatewayURLsWatchAndNoLeak(t *testing.T) {
 	ClearLocal(s, "127.0.0.1:7222")
 	SetRemote(s, nil)
 	require.Equal(t, 1, locals)
+	require.Equal(t, before+1, numEntries(), "a learned cluster is kept")
+	ForgetLearned(s)
 	require.Equal(t, before, numEntries(), "an empty entry is removed")
 	require.Empty(t, Local(s))
+}
+
+// TestLearnedBeforeWatch: a cluster a peer told of before the gateway
+// module watched (a route registers before the gateway starts) reaches
+// the watcher when it starts; ForgetLearned drops it.
+func TestLearnedBeforeWatch(t *testing.T) {
+	s := &server.Server{}
+	before := numEntries()
+	Learned(s, "B", []string{"127.0.0.1:8222"})
+	Learned(s, "B", []string{"127.0.0.1:8223"}) // the latest list wins
+	var learned []string
+	stop := WatchLearned(s, func(name string, urls []string) { learned = append(learned, name+"="+urls[0]) })
+	require.Equal(t, []string{"B=127.0.0.1:8223"}, learned)
+	Learned(s, "C", []string{"127.0.0.1:9222"})
+	require.Equal(t, []string{"B=127.0.0.1:8223", "C=127.0.0.1:9222"}, learned)
+	stop()
+	ForgetLearned(s)
+	var late []string
+	stop = WatchLearned(s, func(name string, _ []string) { late = append(late, name) })
+	require.Empty(t, late, "forgotten clusters are not replayed")
+	stop()
+	require.Equal(t, before, numEntries())
 }
