@@ -162,13 +162,16 @@ func (c *conn) activate(sub *subscription) error {
 }
 
 // deactivate stops sub's deliveries to this connection; a persistent
-// session's consumers stay.
+// session's consumers stay. What a consumer already pushed still reaches
+// the handler (drained, not dropped): deliver tracks it for the session's
+// next connection or sends it back, where dropped it would come again only
+// after the consumer's ack wait.
 func (c *conn) deactivate(sub *subscription) {
 	for _, ss := range sub.core {
 		ss.Unsubscribe()
 	}
 	for _, ss := range sub.push {
-		ss.Unsubscribe()
+		ss.Drain()
 	}
 	sub.core, sub.push = nil, nil
 }

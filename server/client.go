@@ -101,6 +101,9 @@ type subscription struct {
 	max       int64
 	delivered int64
 	closed    bool
+	// drain: closed by SessionSub.Drain, its handler still gets what was
+	// queued for it.
+	drain bool
 }
 
 // pubCtx is the state of one publishing goroutine: the clients whose

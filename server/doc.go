@@ -60,6 +60,10 @@
 //     h nil, messages go to SessionOptions.Conn through the outbound
 //     machinery of a socket client (its Encoder frames them; max_pending
 //     and write_deadline close the session as a slow consumer).
+//     SessionSub.Unsubscribe drops what is still queued for the
+//     subscription; SessionSub.Drain hands it to h first (a handler that
+//     must account for every message, e.g. a JetStream consumer's, whose
+//     lost deliveries come back only after their ack wait).
 //  4. Flow control. A publisher that finds a must-not-lose session's queue
 //     full waits for room, bounded: an in-process publisher for its own
 //     session's Stall (10ms by default), a socket client up to the

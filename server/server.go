@@ -690,17 +690,24 @@ func sleepCtx(ctx context.Context, quit chan struct{}, d time.Duration) bool {
 // account are closed, clients whose credentials fail get
 // 'Authorization Violation', the others get the new permissions.
 func (s *Server) Reload(opts Options) error {
-	return s.reload(opts, nil, "")
+	return s.reload(opts, nil, "", true)
 }
 
 // ReloadLogged is Reload that logs, once the options are applied,
 // "Reloaded: <c>" for each of changed and then "Reloaded server
 // configuration (<digest>)", as upstream logs a reload of its file.
 func (s *Server) ReloadLogged(opts Options, changed []string, digest string) error {
-	return s.reload(opts, changed, digest)
+	return s.reload(opts, changed, digest, true)
 }
 
-func (s *Server) reload(opts Options, changed []string, digest string) error {
+// ReloadQuiet is Reload without its log line, for a caller that applies
+// more of the configuration after the server's part (other modules) and
+// logs once all of it is in force, as upstream does.
+func (s *Server) ReloadQuiet(opts Options) error {
+	return s.reload(opts, nil, "", false)
+}
+
+func (s *Server) reload(opts Options, changed []string, digest string, logged bool) error {
 	opts.setDefaults()
 	if int64(opts.MaxPayload) > opts.MaxPending {
 		return fmt.Errorf("%w: max_payload (%d) can not be higher than max_pending (%d)", ErrBadOptions, opts.MaxPayload, opts.MaxPending)
@@ -806,6 +813,9 @@ func (s *Server) reload(opts Options, changed []string, digest string) error {
 		s.log.Error("Reloading accounts: " + err.Error())
 	}
 	s.closeExcess(excess)
+	if !logged {
+		return nil
+	}
 	for _, c := range changed {
 		s.log.Info("Reloaded: " + c)
 	}

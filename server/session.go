@@ -408,6 +408,21 @@ func (ss *SessionSub) Unsubscribe() error {
 	return nil
 }
 
+// Drain removes the subscription like Unsubscribe, but the messages
+// already given to it (queued, or being queued by a publisher that matched
+// it before it went) are still handed to its handler, in order. A handler
+// that must account for every message it was given (a JetStream push
+// consumer's, whose unacknowledged messages come back only after their ack
+// wait) drains rather than unsubscribes.
+func (ss *SessionSub) Drain() error {
+	c := ss.sess.c
+	c.mu.Lock()
+	ss.sub.drain = true
+	c.mu.Unlock()
+	c.removeInProcSub(ss.sub)
+	return nil
+}
+
 // Publish publishes a message in the session's account, as a client's PUB
 // would: permissions apply, then every matching subscription gets it.
 // hdr, when not nil, is a complete header block ("NATS/1.0\r\n...\r\n\r\n").
@@ -667,7 +682,7 @@ func (sess *Session) run() {
 		}
 		q.mu.Unlock()
 		sess.c.mu.Lock()
-		live := !sub.closed
+		live := !sub.closed || sub.drain
 		sess.c.mu.Unlock()
 		if live {
 			sub.handler(m)
@@ -731,7 +746,7 @@ func (pc *pubCtx) inline(sub *subscription, subject, reply []byte, hdrLen int, p
 	}
 	sc := sub.client
 	sc.mu.Lock()
-	live := !sub.closed
+	live := !sub.closed || sub.drain
 	sc.mu.Unlock()
 	if live {
 		m := &pc.msg

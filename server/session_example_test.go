@@ -40,3 +40,30 @@ func ExampleServer_Attach() {
 	fmt.Println(<-got)
 	// Output: orders.new 42
 }
+
+// A subscription whose handler must see every message it was given (it
+// acknowledges each, say) drains: what was queued before still reaches the
+// handler, nothing new is queued.
+func ExampleSessionSub_Drain() {
+	s, err := server.New(server.Options{Host: "127.0.0.1", Port: server.RandomPort})
+	if err != nil {
+		panic(err)
+	}
+	defer s.Shutdown(context.Background())
+	sess, err := s.Attach(server.SessionOptions{})
+	if err != nil {
+		panic(err)
+	}
+	defer sess.Close()
+	got := make(chan string, 3)
+	sub, err := sess.Subscribe("jobs", "", func(m *server.Msg) { got <- string(m.Data) })
+	if err != nil {
+		panic(err)
+	}
+	_ = sess.Publish("jobs", "", nil, []byte("a"))
+	_ = sess.Publish("jobs", "", nil, []byte("b"))
+	_ = sub.Drain()
+	_ = sess.Publish("jobs", "", nil, []byte("c")) // after the drain: not delivered
+	fmt.Println(<-got, <-got)
+	// Output: a b
+}

@@ -3,6 +3,7 @@ package server_test
 import (
 	"bufio"
 	"errors"
+	"fmt"
 	"net"
 	"strings"
 	"sync/atomic"
@@ -276,4 +277,72 @@ func TestSessionRefusesSocketPublisher(t *testing.T) {
 		}
 	}
 	logs.WaitFor(t, `publish to "full" refused`)
+}
+
+// TestSessionSubDrain: messages already queued for a handler subscription
+// are dropped by Unsubscribe and handed to the handler, in order, by
+// Drain; after either, nothing new is queued for it.
+func TestSessionSubDrain(t *testing.T) {
+	for _, drain := range []bool{false, true} {
+		name := "unsubscribe"
+		if drain {
+			name = "drain"
+		}
+		t.Run(name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				s, err := server.New(server.Options{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer s.Shutdown(t.Context())
+				cons, err := s.Attach(server.SessionOptions{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer cons.Close()
+				gate := make(chan struct{})
+				var got []string
+				sub, err := cons.Subscribe("d", "", func(m *server.Msg) {
+					if len(got) == 0 {
+						<-gate // the first holds the rest in the queue
+					}
+					got = append(got, string(m.Data))
+				})
+				if err != nil {
+					t.Fatal(err)
+				}
+				pub, err := s.Attach(server.SessionOptions{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer pub.Close()
+				for _, d := range []string{"1", "2", "3"} {
+					if err := pub.Publish("d", "", nil, []byte(d)); err != nil {
+						t.Fatal(err)
+					}
+				}
+				synctest.Wait() // "1" in the handler, "2" and "3" queued
+				if drain {
+					err = sub.Drain()
+				} else {
+					err = sub.Unsubscribe()
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := pub.Publish("d", "", nil, []byte("4")); err != nil {
+					t.Fatal(err)
+				}
+				close(gate)
+				synctest.Wait()
+				want := "[1]"
+				if drain {
+					want = "[1 2 3]"
+				}
+				if g := fmt.Sprint(got); g != want {
+					t.Fatalf("handled %s, want %s", g, want)
+				}
+			})
+		})
+	}
 }

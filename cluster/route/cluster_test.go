@@ -574,8 +574,11 @@ func TestLameDuckLeavesConnectURLs(t *testing.T) {
 
 func TestSlowRouteIsKept(t *testing.T) {
 	// A client with this backlog would be cut off; a route is held back
-	// and kept, as upstream's routes are.
-	so := server.Options{MaxPending: 1 << 20, MaxPayload: 64 << 10, WriteDeadline: 100 * time.Millisecond}
+	// and kept, as upstream's routes are. A write that passes its deadline
+	// with nothing written closes a route (upstream's rule too), so the
+	// deadline leaves room for a peer that a loaded machine does not
+	// schedule for a while: 100ms was passed now and then on 2 busy cores.
+	so := server.Options{MaxPending: 1 << 20, MaxPayload: 64 << 10, WriteDeadline: time.Second}
 	a := startNodeWith(t, so, "A", route.Options{Name: "test", Compression: route.Compression{Mode: route.CompressionOff}})
 	conn, err := net.Dial("tcp", a.c.Addr().String())
 	if err != nil {
@@ -587,6 +590,7 @@ func TestSlowRouteIsKept(t *testing.T) {
 
 	const n, size = 3000, 2048
 	got := make(chan int64, 1)
+	var rerr error
 	go func() {
 		var total int64
 		buf := make([]byte, 32<<10)
@@ -596,6 +600,7 @@ func TestSlowRouteIsKept(t *testing.T) {
 			m, err := conn.Read(buf)
 			total += int64(m)
 			if err != nil {
+				rerr = err
 				break
 			}
 			time.Sleep(5 * time.Millisecond) // a slow peer
@@ -611,7 +616,7 @@ func TestSlowRouteIsKept(t *testing.T) {
 	}
 	pub.Flush()
 	if total := <-got; total < n*size {
-		t.Fatalf("peer read %d bytes, want at least %d", total, n*size)
+		t.Fatalf("peer read %d bytes, want at least %d (%v); log:\n%s", total, n*size, rerr, a.log.String())
 	}
 	t.Logf("slow consumer reports: %d", strings.Count(a.log.String(), "Slow Consumer Detected"))
 	if a.c.NumRoutes() != 1 || strings.Contains(a.log.String(), "Router connection closed") {

@@ -11,6 +11,7 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"natsd.dev/server"
+	"natsd.dev/server/servertest"
 )
 
 func startCompressed(t *testing.T, mode string, routes ...*url.URL) (*server.Server, *Cluster) {
@@ -97,9 +98,7 @@ func TestRouteCompression(t *testing.T) {
 			defer sub.Close()
 			got, _ := sub.SubscribeSync("z")
 			sub.Flush()
-			for sa.GlobalAccount().NumSubscriptions() != 1 && time.Now().Before(deadline) {
-				time.Sleep(10 * time.Millisecond)
-			}
+			servertest.WaitUntil(t, "the interest on A", func() bool { return sa.GlobalAccount().NumSubscriptions() == 1 })
 			pub, err := nats.Connect(sa.ClientURL())
 			if err != nil {
 				t.Fatal(err)
@@ -118,8 +117,10 @@ func TestRouteCompression(t *testing.T) {
 				pub.Publish("z", msg(i))
 			}
 			pub.Flush()
+			// s2_best under -race on 2 busy cores once took 2.09 s
+			// between two messages: each may take DefaultWait.
 			for i := 0; i < n; i++ {
-				m, err := got.NextMsg(2 * time.Second)
+				m, err := got.NextMsg(servertest.DefaultWait)
 				if err != nil {
 					t.Fatalf("message %d: %v", i, err)
 				}

@@ -504,7 +504,7 @@ func (p *process) tryReload() error {
 	for i, ch := range plan.changed {
 		changed[i] = ch.String()
 	}
-	if err := p.srv.ReloadLogged(opts, changed, c.Digest); err != nil {
+	if err := p.srv.ReloadQuiet(opts); err != nil {
 		if logs != p.logs {
 			logs.close()
 		}
@@ -573,6 +573,17 @@ func (p *process) tryReload() error {
 		p.movePortsFile(c.PortsFileDir)
 	}
 	p.writeSnapshot(p.snap)
+	// Logged once every module applied its part, as upstream logs them
+	// once its options are applied: a script (or a test) that waits for
+	// the line finds the new configuration in force.
+	for _, ch := range changed {
+		p.logs.log.Info("Reloaded: " + ch)
+	}
+	if c.Digest != "" {
+		p.logs.log.Info("Reloaded server configuration (" + c.Digest + ")")
+	} else {
+		p.logs.log.Info("Reloaded server configuration")
+	}
 	return nil
 }
 
