@@ -1,0 +1,718 @@
+//go:build linux
+
+package mqtt
+
+import (
+	"errors"
+	"io"
+	"net"
+	"os"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"natsd.dev/mqtt/internal/packet"
+)
+
+// The event loop serves plain TCP clients on Linux: one goroutine waits in
+// epoll_wait for every connection it holds, reads the packets that arrived
+// and answers them, so that a CONNECT, a PUBLISH or a DISCONNECT costs no
+// goroutine wake-up, no goroutine start and no runtime timer. A
+// connection whose next step may wait (a persistent session, credentials
+// to check, a will, a subscription, a retained message, a takeover, a
+// socket that does not take what is written to it) leaves the loop for a
+// goroutine of its own for good, with what it had buffered, and is served
+// from then on as a TLS or WebSocket client is.
+
+const (
+	loopSupported = true
+	// loopBatch bounds the packets the loop handles for one connection
+	// before it turns to the others (epoll is level-triggered: the rest
+	// waits for the next round).
+	loopBatch = 64
+	// loopTick is how often the loop checks keepalives and CONNECT
+	// deadlines.
+	loopTick = 250 * time.Millisecond
+	// loopPendingMax bounds what a connection still served by the loop
+	// holds for a socket that did not take it.
+	loopPendingMax = 1 << 20
+)
+
+var errLoopClosed = errors.New("mqtt: connection closed")
+
+// loop is the event loop of one listener.
+type loop struct {
+	m    *MQTT
+	ep   int // epoll
+	lfd  int // the listening socket; -1 once closed
+	addr net.Addr
+	wr   int // wake pipe, write end
+	rd   int // wake pipe, read end
+
+	mu     sync.Mutex
+	woken  []*conn     // connections to look at: kicked, closing, pending output
+	stop   bool        // the listener is closed
+	done   atomic.Bool // stop seen: the loop ends once it holds no connection
+	wakeUp atomic.Bool
+	gone   chan struct{} // closed when the listener is
+
+	conns    map[int]*conn // the loop's own: only its goroutine uses it
+	lastScan time.Time
+	paused   time.Time // accept paused (out of descriptors) until then
+}
+
+// startLoop takes ln's socket over for an event loop and returns the
+// listener Start keeps (Addr and Close; it accepts nothing itself).
+func startLoop(m *MQTT, ln net.Listener) (net.Listener, error) {
+	tl, ok := ln.(*net.TCPListener)
+	if !ok {
+		return nil, errors.New("mqtt: not a TCP listener")
+	}
+	f, err := tl.File()
+	if err != nil {
+		return nil, err
+	}
+	lfd, err := syscall.Dup(int(f.Fd()))
+	f.Close()
+	if err != nil {
+		return nil, err
+	}
+	l := &loop{m: m, lfd: lfd, addr: ln.Addr(), conns: make(map[int]*conn), gone: make(chan struct{}), ep: -1, rd: -1, wr: -1}
+	// The runtime's poller forgets the socket when ln closes; the loop's
+	// copy stays open, polled only by the loop.
+	ln.Close()
+	fail := func(err error) (net.Listener, error) {
+		l.closeFDs()
+		return nil, err
+	}
+	syscall.CloseOnExec(lfd)
+	if err := syscall.SetNonblock(lfd, true); err != nil {
+		return fail(err)
+	}
+	if l.ep, err = syscall.EpollCreate1(syscall.EPOLL_CLOEXEC); err != nil {
+		return fail(err)
+	}
+	var p [2]int
+	if err := syscall.Pipe2(p[:], syscall.O_NONBLOCK|syscall.O_CLOEXEC); err != nil {
+		return fail(err)
+	}
+	l.rd, l.wr = p[0], p[1]
+	for _, fd := range []int{l.lfd, l.rd} {
+		if err := syscall.EpollCtl(l.ep, syscall.EPOLL_CTL_ADD, fd, &syscall.EpollEvent{Events: syscall.EPOLLIN, Fd: int32(fd)}); err != nil {
+			return fail(err)
+		}
+	}
+	m.wg.Add(1)
+	go l.run()
+	return &loopListener{l: l}, nil
+}
+
+func (l *loop) closeFDs() {
+	for _, fd := range []*int{&l.lfd, &l.ep, &l.rd, &l.wr} {
+		if *fd >= 0 {
+			syscall.Close(*fd)
+			*fd = -1
+		}
+	}
+}
+
+// loopListener is the loop's listener as Start keeps it.
+type loopListener struct{ l *loop }
+
+// Accept waits until the listener closes: the loop accepts.
+func (ln *loopListener) Accept() (net.Conn, error) {
+	<-ln.l.gone
+	return nil, net.ErrClosed
+}
+
+// Close stops accepting.
+func (ln *loopListener) Close() error {
+	l := ln.l
+	l.mu.Lock()
+	if l.stop {
+		l.mu.Unlock()
+		return nil
+	}
+	l.stop = true
+	close(l.gone)
+	l.mu.Unlock()
+	l.kick()
+	return nil
+}
+
+func (ln *loopListener) Addr() net.Addr { return ln.l.addr }
+
+// wake asks the loop to look at c.
+func (l *loop) wake(c *conn) {
+	l.mu.Lock()
+	l.woken = append(l.woken, c)
+	l.mu.Unlock()
+	l.kick()
+}
+
+func (l *loop) kick() {
+	if l.wakeUp.CompareAndSwap(false, true) {
+		b := [1]byte{1}
+		syscall.Write(l.wr, b[:])
+	}
+}
+
+func (l *loop) run() {
+	defer l.m.wg.Done()
+	evs := make([]syscall.EpollEvent, 128)
+	for {
+		timeout := -1
+		if len(l.conns) > 0 || !l.paused.IsZero() {
+			timeout = int(loopTick / time.Millisecond)
+		}
+		n, err := syscall.EpollWait(l.ep, evs, timeout)
+		if err != nil && err != syscall.EINTR {
+			l.m.log.Error("MQTT: event loop", "error", err)
+			time.Sleep(10 * time.Millisecond)
+		}
+		now := time.Now()
+		for i := 0; i < n; i++ {
+			switch fd := int(evs[i].Fd); fd {
+			case l.lfd:
+				l.accept(now)
+			case l.rd:
+				if l.woke(now) {
+					return
+				}
+			default:
+				if c := l.conns[fd]; c != nil {
+					c.lastRead = now
+					l.serve(c)
+				}
+			}
+		}
+		if now.Sub(l.lastScan) >= loopTick {
+			l.lastScan = now
+			l.scan(now)
+		}
+		if l.done.Load() && len(l.conns) == 0 {
+			l.closeFDs()
+			return
+		}
+	}
+}
+
+// woke handles the wake pipe; it reports true when the loop is done.
+func (l *loop) woke(now time.Time) bool {
+	var b [64]byte
+	for {
+		if n, _ := syscall.Read(l.rd, b[:]); n <= 0 {
+			break
+		}
+	}
+	l.wakeUp.Store(false)
+	l.mu.Lock()
+	woken := l.woken
+	l.woken = nil
+	stop := l.stop
+	l.mu.Unlock()
+	for _, c := range woken {
+		if l.conns[c.lc.fd] != c {
+			continue // left the loop meanwhile
+		}
+		switch {
+		case c.kicked.Load() || c.closing.Load():
+			l.fail(c, os.ErrDeadlineExceeded)
+		case c.lc.needHandoff.Load():
+			l.handoff(c, 0, 0, nil, false)
+		}
+	}
+	if stop && l.lfd >= 0 {
+		syscall.EpollCtl(l.ep, syscall.EPOLL_CTL_DEL, l.lfd, nil)
+		syscall.Close(l.lfd)
+		l.lfd = -1
+		l.done.Store(true)
+	}
+	if stop && len(l.conns) == 0 {
+		l.closeFDs()
+		return true
+	}
+	return false
+}
+
+// accept takes the connections waiting in the backlog.
+func (l *loop) accept(now time.Time) {
+	for range loopBatch {
+		fd, sa, err := syscall.Accept4(l.lfd, syscall.SOCK_NONBLOCK|syscall.SOCK_CLOEXEC)
+		if err != nil {
+			switch err {
+			case syscall.EAGAIN, syscall.EINTR, syscall.ECONNABORTED:
+			default:
+				// Out of descriptors: the backlog waits (the listener would
+				// stay readable and keep the loop spinning).
+				l.m.log.Error("MQTT: accept", "error", err)
+				syscall.EpollCtl(l.ep, syscall.EPOLL_CTL_DEL, l.lfd, nil)
+				l.paused = now.Add(100 * time.Millisecond)
+			}
+			return
+		}
+		syscall.SetsockoptInt(fd, syscall.IPPROTO_TCP, syscall.TCP_NODELAY, 1)
+		lc := &loopConn{l: l, fd: fd, raddr: tcpAddr(sa)}
+		c := newConn(l.m, lc)
+		lc.c, c.lc = c, lc
+		c.r = packet.NewReader(loopReader{lc}, 512)
+		c.r.SetMax(preAuthMax)
+		c.lastRead = now
+		c.deadline = now.Add(l.m.connectTimeout())
+		l.m.mu.Lock()
+		if l.m.closed {
+			l.m.mu.Unlock()
+			syscall.Close(fd)
+			continue
+		}
+		l.m.conns[c] = struct{}{}
+		l.m.wg.Add(1)
+		l.m.mu.Unlock()
+		if err := syscall.EpollCtl(l.ep, syscall.EPOLL_CTL_ADD, fd, &syscall.EpollEvent{Events: syscall.EPOLLIN | syscall.EPOLLRDHUP, Fd: int32(fd)}); err != nil {
+			lc.Close()
+			lc.release(false)
+			l.m.ended(c)
+			continue
+		}
+		l.conns[fd] = c
+		l.serve(c) // the CONNECT may be there already
+	}
+}
+
+// scan ends the connections whose CONNECT or keepalive is late.
+func (l *loop) scan(now time.Time) {
+	if !l.paused.IsZero() && now.After(l.paused) {
+		l.paused = time.Time{}
+		if l.lfd >= 0 {
+			syscall.EpollCtl(l.ep, syscall.EPOLL_CTL_ADD, l.lfd, &syscall.EpollEvent{Events: syscall.EPOLLIN, Fd: int32(l.lfd)})
+		}
+	}
+	for _, c := range l.conns {
+		switch {
+		case !c.live && now.After(c.deadline):
+			l.fail(c, os.ErrDeadlineExceeded)
+		case c.live && c.ka > 0 && now.Sub(c.lastRead) > c.ka+c.ka/8:
+			l.fail(c, os.ErrDeadlineExceeded)
+		}
+	}
+}
+
+// serve reads and handles what c sent.
+func (l *loop) serve(c *conn) {
+	for range loopBatch {
+		typ, flags, body, err := c.r.Next()
+		if err == packet.ErrWouldBlock {
+			break
+		}
+		if err != nil {
+			l.fail(c, err)
+			return
+		}
+		if !c.live {
+			if typ != packet.CONNECT {
+				l.fail(c, io.EOF)
+				return
+			}
+			if !l.connect(c, body) {
+				return
+			}
+			continue
+		}
+		if typ == packet.SUBSCRIBE || typ == packet.UNSUBSCRIBE || (typ == packet.PUBLISH && flags&1 != 0) {
+			// Consumers, retained messages: they may wait for JetStream.
+			c.flush()
+			l.handoff(c, typ, flags, body, true)
+			return
+		}
+		if !c.handle(typ, flags, body) {
+			l.finish(c, true)
+			return
+		}
+	}
+	c.flush()
+	if c.lc.needHandoff.Load() {
+		l.handoff(c, 0, 0, nil, false)
+	}
+}
+
+// connect handles c's CONNECT; it reports false when c left the loop.
+func (l *loop) connect(c *conn, body []byte) bool {
+	cp, ok := c.decodeConnect(body)
+	if !ok {
+		l.finish(c, false)
+		return false
+	}
+	if cp.Will != nil || !cp.CleanStart || cp.Props.SessionExpiry > 0 || cp.HasUsername || cp.HasPassword {
+		// A persistent session, a will, credentials to check (bcrypt, a
+		// callout): all of it on a goroutine.
+		l.leave(c, func() {
+			if c.attach(cp) && c.bind(cp, false) == bindDone {
+				c.connected()
+				c.readLoop()
+				c.cleanup()
+			}
+		})
+		return false
+	}
+	if !c.attach(cp) {
+		l.finish(c, false)
+		return false
+	}
+	switch c.bind(cp, true) {
+	case bindDone:
+		c.live = true
+		c.connected()
+		return true
+	case bindFailed:
+		l.finish(c, false)
+		return false
+	}
+	l.leave(c, func() {
+		if c.bind(cp, false) == bindDone {
+			c.connected()
+			c.readLoop()
+			c.cleanup()
+		}
+	})
+	return false
+}
+
+// fail ends c after a read error (or a timeout, a takeover, the shutdown).
+func (l *loop) fail(c *conn, err error) {
+	if !c.live {
+		c.nc.Close()
+		l.finish(c, false)
+		return
+	}
+	c.readFailed(err)
+	l.finish(c, true)
+}
+
+// finish ends c on the loop: its session is cleaned up when it had one.
+func (l *loop) finish(c *conn, cleanup bool) {
+	delete(l.conns, c.lc.fd)
+	if cleanup {
+		c.cleanup()
+	}
+	c.lc.release(false)
+	close(c.done)
+	l.m.ended(c)
+}
+
+// handoff moves a live c to a goroutine, which first handles the packet
+// the loop stopped at (when have).
+func (l *loop) handoff(c *conn, typ, flags byte, body []byte, have bool) {
+	l.leave(c, func() {
+		if have {
+			if !c.handle(typ, flags, body) {
+				c.cleanup()
+				return
+			}
+			if !c.r.Buffered() {
+				c.flush()
+			}
+		}
+		c.readLoop()
+		c.cleanup()
+	})
+}
+
+// leave moves c to a goroutine of its own that runs fn.
+func (l *loop) leave(c *conn, fn func()) {
+	delete(l.conns, c.lc.fd)
+	if !c.lc.release(true) {
+		// Closed meanwhile: what the client sent last is not handled.
+		if c.live {
+			c.readFailed(io.EOF)
+			c.cleanup()
+		}
+		close(c.done)
+		l.m.ended(c)
+		return
+	}
+	c.r.SetSource(deadlineReader{c})
+	go func() {
+		if err := c.lc.flushPending(); err != nil {
+			c.nc.Close()
+		}
+		fn()
+		close(c.done)
+		l.m.ended(c)
+	}()
+}
+
+// loopReader reads a loop connection's socket without blocking.
+type loopReader struct{ lc *loopConn }
+
+func (r loopReader) Read(p []byte) (int, error) {
+	for {
+		n, err := syscall.Read(r.lc.fd, p)
+		switch {
+		case n > 0:
+			return n, nil
+		case err == syscall.EAGAIN:
+			return 0, packet.ErrWouldBlock
+		case err == syscall.EINTR:
+			continue
+		case err != nil:
+			return 0, err
+		}
+		return 0, io.EOF
+	}
+}
+
+func tcpAddr(sa syscall.Sockaddr) *net.TCPAddr {
+	switch a := sa.(type) {
+	case *syscall.SockaddrInet4:
+		return &net.TCPAddr{IP: net.IP(append([]byte(nil), a.Addr[:]...)), Port: a.Port}
+	case *syscall.SockaddrInet6:
+		return &net.TCPAddr{IP: net.IP(append([]byte(nil), a.Addr[:]...)), Port: a.Port}
+	}
+	return &net.TCPAddr{}
+}
+
+// loopConn is the net.Conn of a client the loop accepted, as its server
+// session writes it. While the loop serves the connection it writes the
+// socket without blocking; what the socket does not take waits in
+// pending and the connection leaves the loop. Once it left, a runtime
+// net.Conn on a duplicate of the socket (inner) does the I/O.
+type loopConn struct {
+	l     *loop
+	c     *conn
+	fd    int
+	raddr *net.TCPAddr
+
+	wmu sync.Mutex // one writer at a time, pending first
+
+	mu          sync.Mutex // the fields below; held for raw writes and close(fd)
+	inner       net.Conn   // after the connection left the loop
+	off         bool       // the loop no longer polls fd
+	closed      bool       // Close was called
+	fdClosed    bool
+	pending     []byte
+	rdl, wdl    time.Time
+	iov         net.Buffers
+	needHandoff atomic.Bool
+}
+
+// release takes fd out of the loop's poll set. With handoff it makes
+// inner for a goroutine and reports false when the connection is closed
+// already; otherwise fd closes once Close is called (or now, if it was).
+func (lc *loopConn) release(handoff bool) bool {
+	lc.mu.Lock()
+	defer lc.mu.Unlock()
+	if !lc.off {
+		lc.off = true
+		syscall.EpollCtl(lc.l.ep, syscall.EPOLL_CTL_DEL, lc.fd, nil)
+	}
+	if handoff && !lc.closed {
+		nc, err := lc.dupConn()
+		if err == nil {
+			lc.inner = nc
+			if !lc.rdl.IsZero() {
+				nc.SetReadDeadline(lc.rdl)
+			}
+			return true
+		}
+		lc.l.m.log.Warn("MQTT: could not move a connection off the event loop", "error", err)
+		lc.closed = true
+	}
+	if lc.closed && !lc.fdClosed {
+		lc.fdClosed = true
+		syscall.Close(lc.fd)
+	}
+	return false
+}
+
+// dupConn makes a runtime net.Conn on a duplicate of fd.
+func (lc *loopConn) dupConn() (net.Conn, error) {
+	fd, err := syscall.Dup(lc.fd)
+	if err != nil {
+		return nil, err
+	}
+	syscall.CloseOnExec(fd)
+	f := os.NewFile(uintptr(fd), "mqtt")
+	defer f.Close()
+	return net.FileConn(f)
+}
+
+// flushPending writes, on the goroutine the connection moved to, what the
+// socket had not taken while the loop served it.
+func (lc *loopConn) flushPending() error {
+	lc.wmu.Lock()
+	defer lc.wmu.Unlock()
+	return lc.flushPendingLocked()
+}
+
+func (lc *loopConn) flushPendingLocked() error {
+	lc.mu.Lock()
+	p, inner, wdl := lc.pending, lc.inner, lc.wdl
+	lc.pending = nil
+	lc.mu.Unlock()
+	if len(p) == 0 || inner == nil {
+		return nil
+	}
+	if now := time.Now(); wdl.Before(now.Add(time.Second)) {
+		wdl = now.Add(10 * time.Second)
+	}
+	inner.SetWriteDeadline(wdl)
+	_, err := inner.Write(p)
+	lc.mu.Lock()
+	inner.SetWriteDeadline(lc.wdl)
+	lc.mu.Unlock()
+	return err
+}
+
+func (lc *loopConn) Write(b []byte) (int, error) {
+	lc.wmu.Lock()
+	defer lc.wmu.Unlock()
+	lc.mu.Lock()
+	if lc.inner == nil {
+		n, err := lc.writeRawLocked(b)
+		lc.mu.Unlock()
+		return n, err
+	}
+	inner := lc.inner
+	lc.mu.Unlock()
+	if err := lc.flushPendingLocked(); err != nil {
+		return 0, err
+	}
+	return inner.Write(b)
+}
+
+// WriteBuffers writes a batch (the session's writer): with one writev
+// once the connection left the loop.
+func (lc *loopConn) WriteBuffers(v [][]byte) (int64, error) {
+	lc.wmu.Lock()
+	defer lc.wmu.Unlock()
+	lc.mu.Lock()
+	if lc.inner == nil {
+		var total int64
+		for _, b := range v {
+			n, err := lc.writeRawLocked(b)
+			total += int64(n)
+			if err != nil {
+				lc.mu.Unlock()
+				return total, err
+			}
+		}
+		lc.mu.Unlock()
+		return total, nil
+	}
+	inner := lc.inner
+	lc.mu.Unlock()
+	if err := lc.flushPendingLocked(); err != nil {
+		return 0, err
+	}
+	lc.iov = v
+	n, err := lc.iov.WriteTo(inner)
+	lc.iov = nil
+	return n, err
+}
+
+// writeRawLocked writes b to the socket without blocking; what it does
+// not take goes to pending and the loop is asked to move the connection
+// to a goroutine. lc.mu is held.
+func (lc *loopConn) writeRawLocked(b []byte) (int, error) {
+	if lc.closed || lc.fdClosed {
+		return 0, errLoopClosed
+	}
+	total := len(b)
+	if len(lc.pending) == 0 {
+		for len(b) > 0 {
+			n, err := syscall.Write(lc.fd, b)
+			if err == syscall.EINTR {
+				continue
+			}
+			if err == syscall.EAGAIN {
+				break
+			}
+			if err != nil {
+				return total - len(b), err
+			}
+			b = b[n:]
+		}
+		if len(b) == 0 {
+			return total, nil
+		}
+	}
+	if len(lc.pending)+len(b) > loopPendingMax {
+		return total - len(b), errLoopClosed
+	}
+	lc.pending = append(lc.pending, b...)
+	if !lc.needHandoff.Swap(true) {
+		lc.l.wake(lc.c)
+	}
+	return total, nil
+}
+
+// Read is used once the connection left the loop.
+func (lc *loopConn) Read(p []byte) (int, error) {
+	lc.mu.Lock()
+	inner := lc.inner
+	lc.mu.Unlock()
+	if inner == nil {
+		return 0, errLoopClosed
+	}
+	return inner.Read(p)
+}
+
+// Close closes the connection. While the loop polls it, the socket is
+// shut down (the loop sees the end and lets it go); otherwise it closes.
+func (lc *loopConn) Close() error {
+	lc.mu.Lock()
+	defer lc.mu.Unlock()
+	if lc.closed {
+		return nil
+	}
+	lc.closed = true
+	if lc.inner != nil {
+		lc.inner.Close()
+	}
+	if lc.off {
+		if !lc.fdClosed {
+			lc.fdClosed = true
+			syscall.Close(lc.fd)
+		}
+		return nil
+	}
+	syscall.Shutdown(lc.fd, syscall.SHUT_RDWR)
+	return nil
+}
+
+func (lc *loopConn) LocalAddr() net.Addr  { return lc.l.addr }
+func (lc *loopConn) RemoteAddr() net.Addr { return lc.raddr }
+
+func (lc *loopConn) SetDeadline(t time.Time) error {
+	lc.SetReadDeadline(t)
+	return lc.SetWriteDeadline(t)
+}
+
+// SetReadDeadline: while the loop serves the connection only a deadline
+// now or past means something (a takeover, the shutdown): the loop is
+// woken to end it. The loop keeps the keepalive itself.
+func (lc *loopConn) SetReadDeadline(t time.Time) error {
+	lc.mu.Lock()
+	lc.rdl = t
+	inner, off := lc.inner, lc.off
+	lc.mu.Unlock()
+	if inner != nil {
+		return inner.SetReadDeadline(t)
+	}
+	if !off && !t.IsZero() && !t.After(time.Now()) {
+		lc.l.wake(lc.c)
+	}
+	return nil
+}
+
+func (lc *loopConn) SetWriteDeadline(t time.Time) error {
+	lc.mu.Lock()
+	lc.wdl = t
+	inner := lc.inner
+	lc.mu.Unlock()
+	if inner != nil {
+		return inner.SetWriteDeadline(t)
+	}
+	return nil
+}
