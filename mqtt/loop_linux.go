@@ -45,7 +45,9 @@ var errLoopClosed = errors.New("mqtt: connection closed")
 type loop struct {
 	m    *MQTT
 	ep   int // epoll
-	lfd  int // the listening socket; -1 once closed
+	epf  *os.File
+	rc   syscall.RawConn // epf's
+	lfd  int             // the listening socket; -1 once closed
 	addr net.Addr
 	wr   int // wake pipe, write end
 	rd   int // wake pipe, read end
@@ -93,6 +95,13 @@ func startLoop(m *MQTT, ln net.Listener) (net.Listener, error) {
 	if l.ep, err = syscall.EpollCreate1(syscall.EPOLL_CLOEXEC); err != nil {
 		return fail(err)
 	}
+	// The loop waits for its epoll descriptor in the runtime's poller, as
+	// a goroutine waits for a socket: no thread blocks in a system call.
+	syscall.SetNonblock(l.ep, true)
+	l.epf = os.NewFile(uintptr(l.ep), "mqtt-epoll")
+	if l.rc, err = l.epf.SyscallConn(); err != nil {
+		return fail(err)
+	}
 	var p [2]int
 	if err := syscall.Pipe2(p[:], syscall.O_NONBLOCK|syscall.O_CLOEXEC); err != nil {
 		return fail(err)
@@ -109,6 +118,12 @@ func startLoop(m *MQTT, ln net.Listener) (net.Listener, error) {
 }
 
 func (l *loop) closeFDs() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.epf != nil {
+		l.epf.Close()
+		l.epf, l.ep = nil, -1
+	}
 	for _, fd := range []*int{&l.lfd, &l.ep, &l.rd, &l.wr} {
 		if *fd >= 0 {
 			syscall.Close(*fd)
@@ -154,19 +169,42 @@ func (l *loop) wake(c *conn) {
 func (l *loop) kick() {
 	if l.wakeUp.CompareAndSwap(false, true) {
 		b := [1]byte{1}
-		syscall.Write(l.wr, b[:])
+		l.mu.Lock()
+		if l.wr >= 0 {
+			syscall.Write(l.wr, b[:])
+		}
+		l.mu.Unlock()
 	}
 }
 
 func (l *loop) run() {
 	defer l.m.wg.Done()
 	evs := make([]syscall.EpollEvent, 128)
-	for {
-		timeout := -1
-		if len(l.conns) > 0 || !l.paused.IsZero() {
-			timeout = int(loopTick / time.Millisecond)
+	var n int
+	var err error
+	poll := func(uintptr) bool {
+		n, err = syscall.EpollWait(l.ep, evs, 0)
+		return n != 0 || (err != nil && err != syscall.EINTR)
+	}
+	// A ticker wakes the loop for its keepalive and CONNECT deadlines.
+	stopTick := make(chan struct{})
+	defer close(stopTick)
+	go func() {
+		t := time.NewTicker(loopTick)
+		defer t.Stop()
+		for {
+			select {
+			case <-t.C:
+				l.kick()
+			case <-stopTick:
+				return
+			}
 		}
-		n, err := syscall.EpollWait(l.ep, evs, timeout)
+	}()
+	for {
+		if rerr := l.rc.Read(poll); rerr != nil {
+			err = rerr
+		}
 		if err != nil && err != syscall.EINTR {
 			l.m.log.Error("MQTT: event loop", "error", err)
 			time.Sleep(10 * time.Millisecond)
@@ -219,7 +257,7 @@ func (l *loop) woke(now time.Time) bool {
 		switch {
 		case c.kicked.Load() || c.closing.Load():
 			l.fail(c, os.ErrDeadlineExceeded)
-		case c.lc.needHandoff.Load():
+		case c.live && c.lc.needHandoff.Load():
 			l.handoff(c, 0, 0, nil, false)
 		}
 	}
@@ -292,7 +330,7 @@ func (l *loop) scan(now time.Time) {
 		switch {
 		case !c.live && now.After(c.deadline):
 			l.fail(c, os.ErrDeadlineExceeded)
-		case c.live && c.ka > 0 && now.Sub(c.lastRead) > c.ka+c.ka/8:
+		case c.live && c.ka > 0 && now.Sub(c.lastRead) > c.ka:
 			l.fail(c, os.ErrDeadlineExceeded)
 		}
 	}
@@ -319,8 +357,11 @@ func (l *loop) serve(c *conn) {
 			}
 			continue
 		}
-		if typ == packet.SUBSCRIBE || typ == packet.UNSUBSCRIBE || (typ == packet.PUBLISH && flags&1 != 0) {
-			// Consumers, retained messages: they may wait for JetStream.
+		if typ == packet.PUBLISH || typ == packet.SUBSCRIBE || typ == packet.UNSUBSCRIBE {
+			// Traffic: a goroutine reads it with the runtime's poller,
+			// which wakes it for its socket alone (no second epoll),
+			// and a subscription or a retained message may wait for
+			// JetStream.
 			c.flush()
 			l.handoff(c, typ, flags, body, true)
 			return
@@ -381,6 +422,9 @@ func (l *loop) connect(c *conn, body []byte) bool {
 // fail ends c after a read error (or a timeout, a takeover, the shutdown).
 func (l *loop) fail(c *conn, err error) {
 	if !c.live {
+		c.lc.mu.Lock()
+		c.lc.ending = true
+		c.lc.mu.Unlock()
 		c.nc.Close()
 		l.finish(c, false)
 		return
@@ -392,6 +436,9 @@ func (l *loop) fail(c *conn, err error) {
 // finish ends c on the loop: its session is cleaned up when it had one.
 func (l *loop) finish(c *conn, cleanup bool) {
 	delete(l.conns, c.lc.fd)
+	c.lc.mu.Lock()
+	c.lc.ending = true
+	c.lc.mu.Unlock()
 	if cleanup {
 		c.cleanup()
 	}
@@ -445,11 +492,20 @@ func (l *loop) leave(c *conn, fn func()) {
 // loopReader reads a loop connection's socket without blocking.
 type loopReader struct{ lc *loopConn }
 
+// Read reads what the socket holds. A read that did not fill p emptied
+// the socket's queue: the next Read reports ErrWouldBlock without a
+// system call (epoll, level-triggered, reports the socket again if more
+// came meanwhile).
 func (r loopReader) Read(p []byte) (int, error) {
+	if r.lc.drained {
+		r.lc.drained = false
+		return 0, packet.ErrWouldBlock
+	}
 	for {
 		n, err := syscall.Read(r.lc.fd, p)
 		switch {
 		case n > 0:
+			r.lc.drained = n < len(p)
 			return n, nil
 		case err == syscall.EAGAIN:
 			return 0, packet.ErrWouldBlock
@@ -491,6 +547,8 @@ type loopConn struct {
 	closed      bool       // Close was called
 	fdClosed    bool
 	pending     []byte
+	ending      bool // the loop ends the connection: it closes fd itself
+	drained     bool // the loop's: the last read emptied the socket
 	rdl, wdl    time.Time
 	iov         net.Buffers
 	needHandoff atomic.Bool
@@ -504,7 +562,11 @@ func (lc *loopConn) release(handoff bool) bool {
 	defer lc.mu.Unlock()
 	if !lc.off {
 		lc.off = true
-		syscall.EpollCtl(lc.l.ep, syscall.EPOLL_CTL_DEL, lc.fd, nil)
+		if !lc.closed || handoff {
+			// (Closing the only descriptor of the socket takes it out of
+			// the poll set.)
+			syscall.EpollCtl(lc.l.ep, syscall.EPOLL_CTL_DEL, lc.fd, nil)
+		}
 	}
 	if handoff && !lc.closed {
 		nc, err := lc.dupConn()
@@ -677,7 +739,10 @@ func (lc *loopConn) Close() error {
 		}
 		return nil
 	}
-	syscall.Shutdown(lc.fd, syscall.SHUT_RDWR)
+	if !lc.ending {
+		// Wakes the loop, which lets fd go.
+		syscall.Shutdown(lc.fd, syscall.SHUT_RDWR)
+	}
 	return nil
 }
 
@@ -715,4 +780,11 @@ func (lc *loopConn) SetWriteDeadline(t time.Time) error {
 		return inner.SetWriteDeadline(t)
 	}
 	return nil
+}
+
+// onLoop reports whether the loop serves the connection now.
+func (lc *loopConn) onLoop() bool {
+	lc.mu.Lock()
+	defer lc.mu.Unlock()
+	return !lc.off
 }

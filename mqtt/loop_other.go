@@ -16,3 +16,5 @@ type loopConn struct{}
 func startLoop(*MQTT, net.Listener) (net.Listener, error) {
 	return nil, errors.New("mqtt: no event loop on this system")
 }
+
+func (*loopConn) onLoop() bool { return false }
