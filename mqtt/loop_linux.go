@@ -183,8 +183,14 @@ func (l *loop) run() {
 	var n int
 	var err error
 	poll := func(uintptr) bool {
-		n, err = syscall.EpollWait(l.ep, evs, 0)
-		return n != 0 || (err != nil && err != syscall.EINTR)
+		var e syscall.Errno
+		n, e = rawEpollPoll(l.ep, evs)
+		if e != 0 && e != syscall.EINTR {
+			err = e
+		} else {
+			err = nil
+		}
+		return n != 0 || err != nil
 	}
 	// A ticker wakes the loop for its keepalive and CONNECT deadlines.
 	stopTick := make(chan struct{})
@@ -277,8 +283,8 @@ func (l *loop) woke(now time.Time) bool {
 // accept takes the connections waiting in the backlog.
 func (l *loop) accept(now time.Time) {
 	for range loopBatch {
-		fd, sa, err := syscall.Accept4(l.lfd, syscall.SOCK_NONBLOCK|syscall.SOCK_CLOEXEC)
-		if err != nil {
+		fd, raddr, err := rawAccept(l.lfd)
+		if err != 0 {
 			switch err {
 			case syscall.EAGAIN, syscall.EINTR, syscall.ECONNABORTED:
 			default:
@@ -290,8 +296,7 @@ func (l *loop) accept(now time.Time) {
 			}
 			return
 		}
-		syscall.SetsockoptInt(fd, syscall.IPPROTO_TCP, syscall.TCP_NODELAY, 1)
-		lc := &loopConn{l: l, fd: fd, raddr: tcpAddr(sa)}
+		lc := &loopConn{l: l, fd: fd, raddr: raddr}
 		c := newConn(l.m, lc)
 		lc.c, c.lc = c, lc
 		c.r = packet.NewReader(loopReader{lc}, 512)
@@ -301,13 +306,13 @@ func (l *loop) accept(now time.Time) {
 		l.m.mu.Lock()
 		if l.m.closed {
 			l.m.mu.Unlock()
-			syscall.Close(fd)
+			rawClose(fd)
 			continue
 		}
 		l.m.conns[c] = struct{}{}
 		l.m.wg.Add(1)
 		l.m.mu.Unlock()
-		if err := syscall.EpollCtl(l.ep, syscall.EPOLL_CTL_ADD, fd, &syscall.EpollEvent{Events: syscall.EPOLLIN | syscall.EPOLLRDHUP, Fd: int32(fd)}); err != nil {
+		if rawEpollCtl(l.ep, syscall.EPOLL_CTL_ADD, fd, syscall.EPOLLIN|syscall.EPOLLRDHUP) != 0 {
 			lc.Close()
 			lc.release(false)
 			l.m.ended(c)
@@ -502,30 +507,20 @@ func (r loopReader) Read(p []byte) (int, error) {
 		return 0, packet.ErrWouldBlock
 	}
 	for {
-		n, err := syscall.Read(r.lc.fd, p)
+		n, err := rawRead(r.lc.fd, p)
 		switch {
-		case n > 0:
-			r.lc.drained = n < len(p)
-			return n, nil
 		case err == syscall.EAGAIN:
 			return 0, packet.ErrWouldBlock
 		case err == syscall.EINTR:
 			continue
-		case err != nil:
+		case err != 0:
 			return 0, err
+		case n > 0:
+			r.lc.drained = n < len(p)
+			return n, nil
 		}
 		return 0, io.EOF
 	}
-}
-
-func tcpAddr(sa syscall.Sockaddr) *net.TCPAddr {
-	switch a := sa.(type) {
-	case *syscall.SockaddrInet4:
-		return &net.TCPAddr{IP: net.IP(append([]byte(nil), a.Addr[:]...)), Port: a.Port}
-	case *syscall.SockaddrInet6:
-		return &net.TCPAddr{IP: net.IP(append([]byte(nil), a.Addr[:]...)), Port: a.Port}
-	}
-	return &net.TCPAddr{}
 }
 
 // loopConn is the net.Conn of a client the loop accepted, as its server
@@ -551,6 +546,11 @@ type loopConn struct {
 	drained     bool // the loop's: the last read emptied the socket
 	rdl, wdl    time.Time
 	iov         net.Buffers
+	rc          syscall.RawConn // inner's
+	rfn         func(uintptr) bool
+	rp          []byte // Read's buffer, for rfn
+	rn          int    // rfn's results
+	re          syscall.Errno
 	needHandoff atomic.Bool
 }
 
@@ -565,24 +565,28 @@ func (lc *loopConn) release(handoff bool) bool {
 		if !lc.closed || handoff {
 			// (Closing the only descriptor of the socket takes it out of
 			// the poll set.)
-			syscall.EpollCtl(lc.l.ep, syscall.EPOLL_CTL_DEL, lc.fd, nil)
+			rawEpollCtl(lc.l.ep, syscall.EPOLL_CTL_DEL, lc.fd, 0)
 		}
 	}
 	if handoff && !lc.closed {
 		nc, err := lc.dupConn()
 		if err == nil {
-			lc.inner = nc
-			if !lc.rdl.IsZero() {
-				nc.SetReadDeadline(lc.rdl)
+			if lc.rc, err = nc.(syscall.Conn).SyscallConn(); err == nil {
+				lc.inner = nc
+				lc.rfn = lc.readFn
+				if !lc.rdl.IsZero() {
+					nc.SetReadDeadline(lc.rdl)
+				}
+				return true
 			}
-			return true
+			nc.Close()
 		}
 		lc.l.m.log.Warn("MQTT: could not move a connection off the event loop", "error", err)
 		lc.closed = true
 	}
 	if lc.closed && !lc.fdClosed {
 		lc.fdClosed = true
-		syscall.Close(lc.fd)
+		rawClose(lc.fd)
 	}
 	return false
 }
@@ -640,7 +644,36 @@ func (lc *loopConn) Write(b []byte) (int, error) {
 	if err := lc.flushPendingLocked(); err != nil {
 		return 0, err
 	}
-	return inner.Write(b)
+	// The socket first, without blocking (nor a runtime timer for the
+	// deadline); the runtime's connection waits for room for the rest.
+	lc.mu.Lock()
+	if lc.fdClosed {
+		lc.mu.Unlock()
+		return 0, errLoopClosed
+	}
+	total := len(b)
+	for len(b) > 0 {
+		n, err := rawWrite(lc.fd, b)
+		if err == syscall.EINTR {
+			continue
+		}
+		if err == syscall.EAGAIN {
+			break
+		}
+		if err != 0 {
+			lc.mu.Unlock()
+			return total - len(b), err
+		}
+		b = b[n:]
+	}
+	wdl := lc.wdl
+	lc.mu.Unlock()
+	if len(b) == 0 {
+		return total, nil
+	}
+	inner.SetWriteDeadline(wdl)
+	n, err := inner.Write(b)
+	return total - len(b) + n, err
 }
 
 // WriteBuffers writes a batch (the session's writer): with one writev
@@ -667,6 +700,10 @@ func (lc *loopConn) WriteBuffers(v [][]byte) (int64, error) {
 	if err := lc.flushPendingLocked(); err != nil {
 		return 0, err
 	}
+	lc.mu.Lock()
+	wdl := lc.wdl
+	lc.mu.Unlock()
+	inner.SetWriteDeadline(wdl)
 	lc.iov = v
 	n, err := lc.iov.WriteTo(inner)
 	lc.iov = nil
@@ -683,14 +720,14 @@ func (lc *loopConn) writeRawLocked(b []byte) (int, error) {
 	total := len(b)
 	if len(lc.pending) == 0 {
 		for len(b) > 0 {
-			n, err := syscall.Write(lc.fd, b)
+			n, err := rawWrite(lc.fd, b)
 			if err == syscall.EINTR {
 				continue
 			}
 			if err == syscall.EAGAIN {
 				break
 			}
-			if err != nil {
+			if err != 0 {
 				return total - len(b), err
 			}
 			b = b[n:]
@@ -710,14 +747,42 @@ func (lc *loopConn) writeRawLocked(b []byte) (int, error) {
 }
 
 // Read is used once the connection left the loop.
+// It waits in the runtime's poller (with the read deadline) and reads
+// without entersyscall.
 func (lc *loopConn) Read(p []byte) (int, error) {
 	lc.mu.Lock()
-	inner := lc.inner
+	rc := lc.rc
 	lc.mu.Unlock()
-	if inner == nil {
+	if rc == nil {
 		return 0, errLoopClosed
 	}
-	return inner.Read(p)
+	lc.rp = p
+	err := rc.Read(lc.rfn)
+	lc.rp = nil
+	switch {
+	case err != nil:
+		return 0, err
+	case lc.re != 0:
+		return 0, lc.re
+	case lc.rn == 0 && len(p) > 0:
+		return 0, io.EOF
+	}
+	return lc.rn, nil
+}
+
+// readFn is Read's call back: false (wait) when the socket is empty.
+func (lc *loopConn) readFn(fd uintptr) bool {
+	for {
+		n, e := rawRead(int(fd), lc.rp)
+		if e == syscall.EINTR {
+			continue
+		}
+		if e == syscall.EAGAIN {
+			return false
+		}
+		lc.rn, lc.re = n, e
+		return true
+	}
 }
 
 // Close closes the connection. While the loop polls it, the socket is
@@ -735,13 +800,13 @@ func (lc *loopConn) Close() error {
 	if lc.off {
 		if !lc.fdClosed {
 			lc.fdClosed = true
-			syscall.Close(lc.fd)
+			rawClose(lc.fd)
 		}
 		return nil
 	}
 	if !lc.ending {
 		// Wakes the loop, which lets fd go.
-		syscall.Shutdown(lc.fd, syscall.SHUT_RDWR)
+		rawShutdown(lc.fd)
 	}
 	return nil
 }
@@ -771,14 +836,12 @@ func (lc *loopConn) SetReadDeadline(t time.Time) error {
 	return nil
 }
 
+// SetWriteDeadline is kept for the writes that have to wait (a runtime
+// timer is set only then).
 func (lc *loopConn) SetWriteDeadline(t time.Time) error {
 	lc.mu.Lock()
 	lc.wdl = t
-	inner := lc.inner
 	lc.mu.Unlock()
-	if inner != nil {
-		return inner.SetWriteDeadline(t)
-	}
 	return nil
 }
 
