@@ -15,15 +15,23 @@ import (
 	"natsd.dev/mqtt/internal/packet"
 )
 
-// The event loop serves plain TCP clients on Linux: one goroutine waits in
-// epoll_wait for every connection it holds, reads the packets that arrived
-// and answers them, so that a CONNECT, a PUBLISH or a DISCONNECT costs no
-// goroutine wake-up, no goroutine start and no runtime timer. A
-// connection whose next step may wait (a persistent session, credentials
-// to check, a will, a subscription, a retained message, a takeover, a
-// socket that does not take what is written to it) leaves the loop for a
-// goroutine of its own for good, with what it had buffered, and is served
-// from then on as a TLS or WebSocket client is.
+// The event loop serves plain TCP clients on Linux: one goroutine holds an
+// epoll set of their sockets (level-triggered), waits for it in the
+// runtime's poller (the set's descriptor is readable when a socket is) and
+// handles what arrived, so that a client's accept, CONNECT, pings and
+// DISCONNECT cost no goroutine start, no goroutine wake-up of their own
+// and no runtime timer (the loop checks keepalives every loopTick). Its
+// socket calls never block and skip entersyscall (loop_sys_linux.go).
+//
+// A connection leaves the loop for a goroutine of its own, for good and
+// with what it had buffered, at its first PUBLISH, SUBSCRIBE or
+// UNSUBSCRIBE (a goroutine woken by the runtime's poller for its socket
+// alone answers a stream of packets sooner than a loop behind a second
+// epoll), and at any step that may wait: credentials to check, a will, a
+// persistent session, a client id in use, an account not set up yet, a
+// socket that does not take what is written. It is then served as a TLS
+// or WebSocket client is, through a runtime net.Conn on a duplicate of the
+// socket (loopConn.inner).
 
 const (
 	loopSupported = true
