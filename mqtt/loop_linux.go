@@ -397,9 +397,10 @@ func (l *loop) connect(c *conn, body []byte) bool {
 		l.finish(c, false)
 		return false
 	}
-	if cp.Will != nil || !cp.CleanStart || cp.Props.SessionExpiry > 0 || cp.HasUsername || cp.HasPassword {
+	if cp.Will != nil || !cp.CleanStart || cp.Props.SessionExpiry > 0 || cp.HasUsername || cp.HasPassword || l.m.mayCallout() {
 		// A persistent session, a will, credentials to check (bcrypt, a
-		// callout): all of it on a goroutine.
+		// callout, which may ask about a client without any too): all of
+		// it on a goroutine.
 		l.leave(c, func() {
 			if c.attach(cp) && c.bind(cp, false) == bindDone {
 				c.connected()
@@ -430,6 +431,16 @@ func (l *loop) connect(c *conn, body []byte) bool {
 		}
 	})
 	return false
+}
+
+// mayCallout reports whether authentication may ask a service (an auth
+// callout, or an account's in operator mode) and so wait.
+func (m *MQTT) mayCallout() bool {
+	if m.srv.Trust() != nil {
+		return true
+	}
+	o := m.srv.Options()
+	return o.Authorization != nil && o.Authorization.Callout != nil
 }
 
 // fail ends c after a read error (or a timeout, a takeover, the shutdown).
