@@ -107,6 +107,23 @@ func (m *MQTT) account(name string) (*account, error) {
 	return a, nil
 }
 
+// readyAccount is the account named name when its JetStream state is set
+// up and nobody holds it (the event loop does not wait); otherwise nil.
+func (m *MQTT) readyAccount(name string) *account {
+	m.mu.Lock()
+	a := m.accounts[name]
+	m.mu.Unlock()
+	if a == nil || !a.mu.TryLock() {
+		return nil
+	}
+	ready := a.js != nil
+	a.mu.Unlock()
+	if !ready {
+		return nil
+	}
+	return a
+}
+
 // setup creates the streams and loads what they hold; a.mu is held.
 func (a *account) setup() error {
 	js, err := newJSClient(a.m.srv, a.name, a.m.opts().JSDomain, a.m.opts().JSAPITimeout)

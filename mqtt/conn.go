@@ -39,6 +39,13 @@ type conn struct {
 	r  *packet.Reader
 	v  byte // protocol level: packet.V311 or packet.V5
 
+	id       string    // client id
+	assigned bool      // id made by the server (the client sent none)
+	lc       *loopConn // nc when the event loop serves the connection
+	live     bool      // loop: CONNACK sent
+	lastRead time.Time // loop: when the client last sent bytes
+	deadline time.Time // loop: the CONNECT is due by then
+
 	acc  *account
 	s    *session
 	sess *server.Session
@@ -108,11 +115,7 @@ func (c *conn) serve() {
 	defer close(c.done)
 	c.r = packet.NewReader(deadlineReader{c}, 512)
 	c.r.SetMax(preAuthMax)
-	timeout := defaultConnectTimeout
-	if t := c.m.opts().AuthTimeout; t > 0 {
-		timeout = time.Duration(t * float64(time.Second))
-	}
-	c.nc.SetReadDeadline(time.Now().Add(timeout))
+	c.nc.SetReadDeadline(time.Now().Add(c.m.connectTimeout()))
 	typ, _, body, err := c.r.Next()
 	if err != nil || typ != packet.CONNECT {
 		c.nc.Close()
@@ -121,13 +124,27 @@ func (c *conn) serve() {
 	if !c.connect(body) {
 		return
 	}
-	if c.ka == 0 {
+	c.connected()
+	c.readLoop()
+	c.cleanup()
+}
+
+// connectTimeout is how long a new connection may take to send its
+// CONNECT.
+func (m *MQTT) connectTimeout() time.Duration {
+	if t := m.opts().AuthTimeout; t > 0 {
+		return time.Duration(t * float64(time.Second))
+	}
+	return defaultConnectTimeout
+}
+
+// connected readies the read side once the CONNACK went out.
+func (c *conn) connected() {
+	if c.ka == 0 && c.lc == nil {
 		// With a keepalive the first read moves the deadline anyway.
 		c.nc.SetReadDeadline(time.Time{})
 	}
 	c.r.SetMax(maxPacket)
-	c.readLoop()
-	c.cleanup()
 }
 
 // refuse answers a CONNECT with a failure code and closes.
@@ -147,6 +164,16 @@ func connectCode(v, v3, v5 byte) byte {
 }
 
 func (c *conn) connect(body []byte) bool {
+	cp, ok := c.decodeConnect(body)
+	if !ok || !c.attach(cp) {
+		return false
+	}
+	return c.bind(cp, false) == bindDone
+}
+
+// decodeConnect decodes a CONNECT and refuses what no server accepts: it
+// reports false once it has answered and closed.
+func (c *conn) decodeConnect(body []byte) (*packet.Connect, bool) {
 	cp, err := packet.DecodeConnect(body)
 	if err != nil {
 		var re *packet.ReasonError
@@ -155,24 +182,30 @@ func (c *conn) connect(body []byte) bool {
 			if re.Code >= 0x80 {
 				v = packet.V5
 			}
-			return c.refuse(v, re.Code)
+			return nil, c.refuse(v, re.Code)
 		}
 		c.nc.Close()
-		return false
+		return nil, false
 	}
 	c.v = cp.Version
 	v := c.v
 	if cp.Props.Has(packet.PropAuthMethod) {
-		return c.refuse(v, packet.BadAuthMethod) // enhanced authentication is not supported
+		return nil, c.refuse(v, packet.BadAuthMethod) // enhanced authentication is not supported
 	}
-	id := cp.ClientID
-	assigned := false
-	if id == "" {
+	c.id = cp.ClientID
+	if c.id == "" {
 		if !cp.CleanStart && v == packet.V311 {
-			return c.refuse(v, packet.ConnRefusedIDRejected)
+			return nil, c.refuse(v, packet.ConnRefusedIDRejected)
 		}
-		id, assigned = newClientID(), true
+		c.id, c.assigned = newClientID(), true
 	}
+	return cp, true
+}
+
+// attach checks the CONNECT's credentials and attaches the client's
+// server session; it reports false once it has refused and closed.
+func (c *conn) attach(cp *packet.Connect) bool {
+	v, id := c.v, c.id
 	so := server.SessionOptions{
 		Kind:       server.SessionClient,
 		Type:       "mqtt",
@@ -220,12 +253,32 @@ func (c *conn) connect(body []byte) bool {
 		return c.refuse(v, connectCode(v, packet.ConnRefusedNotAuthorized, packet.NotAuthorized))
 	}
 	c.sess = sess
-	acc, err := c.m.account(sess.Account())
-	if err != nil {
+	return true
+}
+
+// Results of bind.
+const (
+	bindDone   = iota // the CONNACK went out
+	bindFailed        // refused and closed
+	bindLater         // noWait: it would wait (JetStream, a takeover); nothing done
+)
+
+// bind binds the attached client to its MQTT session and answers the
+// CONNECT. With noWait (the event loop) it does nothing and returns
+// bindLater when that would wait for JetStream or for another connection.
+func (c *conn) bind(cp *packet.Connect, noWait bool) int {
+	v, id, assigned, sess, o := c.v, c.id, c.assigned, c.sess, c.m.opts()
+	var acc *account
+	var err error
+	if noWait {
+		if acc = c.m.readyAccount(sess.Account()); acc == nil {
+			return bindLater
+		}
+	} else if acc, err = c.m.account(sess.Account()); err != nil {
 		c.m.log.Error("MQTT: the account's JetStream state is not available", "account", sess.Account(), "error", err)
 		sess.Write(packet.AppendConnack(nil, v, false, connectCode(v, packet.ConnRefusedServerUnavailable, packet.ServerUnavailable), nil))
 		sess.CloseFor(server.CloseClientClosed)
-		return false
+		return bindFailed
 	}
 	c.acc = acc
 	// A 3.1.1 session persists unless clean; an MQTT 5 one for its Session
@@ -236,11 +289,14 @@ func (c *conn) connect(body []byte) bool {
 	} else if !cp.CleanStart {
 		expiry = never
 	}
-	present, ok := c.bindSession(id, sess.User(), cp.CleanStart, expiry)
+	present, ok, later := c.bindSession(id, sess.User(), cp.CleanStart, expiry, noWait)
+	if later {
+		return bindLater
+	}
 	if !ok {
 		sess.Write(packet.AppendConnack(nil, v, false, connectCode(v, packet.ConnRefusedNotAuthorized, packet.NotAuthorized), nil))
 		sess.CloseFor(server.CloseAuthFailure)
-		return false
+		return bindFailed
 	}
 	c.will = cp.Will
 	if cp.KeepAlive > 0 {
@@ -275,7 +331,7 @@ func (c *conn) connect(body []byte) bool {
 	c.flush() // before any message of the resumed subscriptions
 	c.resume()
 	c.flush()
-	return true
+	return bindDone
 }
 
 // newClientID makes an id for a client that sent none.
@@ -288,16 +344,28 @@ func newClientID() string {
 // bindSession finds or creates the session of client id: it takes over a
 // live connection of the same user (another user is refused), ends a
 // stored session when the client asks for a clean one, and reports
-// whether a stored session was resumed.
-func (c *conn) bindSession(id, user string, clean bool, expiry uint32) (present, ok bool) {
+// whether a stored session was resumed. With noWait it reports later,
+// having done nothing, instead of waiting (for the account's lock, a
+// takeover or JetStream): only a new session without expiry is made then.
+func (c *conn) bindSession(id, user string, clean bool, expiry uint32, noWait bool) (present, ok, later bool) {
 	a := c.acc
 	for {
-		a.mu.Lock()
+		if noWait {
+			if !a.mu.TryLock() {
+				return false, false, true
+			}
+			if a.sessions[id] != nil || expiry > 0 {
+				a.mu.Unlock()
+				return false, false, true
+			}
+		} else {
+			a.mu.Lock()
+		}
 		s := a.sessions[id]
 		if s != nil && s.user != user {
 			a.mu.Unlock()
 			c.m.log.Warn("MQTT: client id in use by another user", "client", id)
-			return false, false
+			return false, false, false
 		}
 		var old *conn
 		if s != nil {
@@ -319,7 +387,7 @@ func (c *conn) bindSession(id, user string, clean bool, expiry uint32) (present,
 					s.willTimer.Stop() // back in time: no will
 				}
 				c.s = s
-				return true, true
+				return true, true, false
 			}
 			if s != nil && s.persistent {
 				a.dropStored(s)
@@ -334,10 +402,10 @@ func (c *conn) bindSession(id, user string, clean bool, expiry uint32) (present,
 				if err := a.saveSession(s); err != nil {
 					c.m.log.Error("MQTT: could not store a session", "client", id, "error", err)
 					delete(a.sessions, id)
-					return false, false
+					return false, false, false
 				}
 			}
-			return false, true
+			return false, true, false
 		}
 		a.mu.Unlock()
 		old.takeover()
@@ -400,23 +468,7 @@ func (c *conn) readLoop() {
 	for {
 		typ, flags, body, err := c.r.Next()
 		if err != nil {
-			switch {
-			case c.closing.Load():
-				c.cause = server.CloseServerShutdown
-				c.disconnect(packet.ServerShuttingDown)
-			case c.kicked.Load():
-				c.cause = server.CloseKicked
-				c.disconnect(packet.SessionTakenOver)
-			case errors.Is(err, packet.ErrTooLarge):
-				c.cause = server.CloseProtocolViolation
-				c.disconnect(packet.PacketTooLarge)
-			case errors.Is(err, packet.ErrMalformed), errors.Is(err, packet.ErrProtocol):
-				c.cause = server.CloseProtocolViolation
-				c.disconnect(packet.MalformedPacket)
-			case isTimeout(err):
-				c.cause = server.CloseStale
-				c.disconnect(packet.KeepAliveTimeout)
-			}
+			c.readFailed(err)
 			return
 		}
 		if !c.handle(typ, flags, body) {
@@ -425,6 +477,28 @@ func (c *conn) readLoop() {
 		if !c.r.Buffered() {
 			c.flush()
 		}
+	}
+}
+
+// readFailed records why reading ended, with the DISCONNECT an MQTT 5
+// client gets for it.
+func (c *conn) readFailed(err error) {
+	switch {
+	case c.closing.Load():
+		c.cause = server.CloseServerShutdown
+		c.disconnect(packet.ServerShuttingDown)
+	case c.kicked.Load():
+		c.cause = server.CloseKicked
+		c.disconnect(packet.SessionTakenOver)
+	case errors.Is(err, packet.ErrTooLarge):
+		c.cause = server.CloseProtocolViolation
+		c.disconnect(packet.PacketTooLarge)
+	case errors.Is(err, packet.ErrMalformed), errors.Is(err, packet.ErrProtocol):
+		c.cause = server.CloseProtocolViolation
+		c.disconnect(packet.MalformedPacket)
+	case isTimeout(err):
+		c.cause = server.CloseStale
+		c.disconnect(packet.KeepAliveTimeout)
 	}
 }
 

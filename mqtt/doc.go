@@ -7,4 +7,12 @@
 // MQTT and NATS clients exchange messages both ways. Sessions,
 // retained messages and QoS 1/2 state persist in JetStream streams of
 // the client's account.
+//
+// On Linux an event loop accepts the listener's plain TCP clients and
+// handles their CONNECT, pings, DISCONNECT, keepalive and takeover
+// without a goroutine per client; a connection moves to a goroutine of
+// its own for good at its first PUBLISH or SUBSCRIBE, or at any step that
+// may wait (credentials to check, a will, a persistent session, a client
+// id in use, a full socket). TLS and WebSocket clients, and every client
+// on other systems, get a goroutine from the start.
 package mqtt

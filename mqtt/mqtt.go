@@ -63,10 +63,17 @@ func Start(srv *server.Server, o Options) (*MQTT, error) {
 		}})
 		scheme = "tls"
 	}
+	if o.TLSConfig == nil && loopSupported && !noLoop {
+		// Plain TCP: the event loop accepts and serves the clients.
+		if ln, err = startLoop(m, ln); err != nil {
+			return nil, err
+		}
+	} else {
+		m.wg.Add(1)
+		defer func() { go m.acceptLoop() }()
+	}
 	m.ln = ln
 	m.log.Info("Listening for MQTT clients on " + scheme + "://" + ln.Addr().String())
-	m.wg.Add(1)
-	go m.acceptLoop()
 	return m, nil
 }
 
@@ -125,13 +132,22 @@ func (m *MQTT) ServeConn(nc net.Conn) {
 	m.wg.Add(1)
 	m.mu.Unlock()
 	go func() {
-		defer m.wg.Done()
 		c.serve()
-		m.mu.Lock()
-		delete(m.conns, c)
-		m.mu.Unlock()
+		m.ended(c)
 	}()
 }
+
+// ended forgets a connection whose serving ended.
+func (m *MQTT) ended(c *conn) {
+	m.mu.Lock()
+	delete(m.conns, c)
+	m.mu.Unlock()
+	m.wg.Done()
+}
+
+// noLoop turns the event loop off: every client gets a goroutine (tests
+// run both ways).
+var noLoop = false
 
 // Shutdown stops accepting, closes every MQTT connection (their wills are
 // not sent: the server is going away, not the client) and waits for them

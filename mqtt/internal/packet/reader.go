@@ -1,6 +1,9 @@
 package packet
 
-import "io"
+import (
+	"errors"
+	"io"
+)
 
 const (
 	minBufSize = 64
@@ -35,6 +38,17 @@ func NewReader(r io.Reader, bufSize int) *Reader {
 	bufSize = max(bufSize, minBufSize)
 	return &Reader{r: r, buf: make([]byte, bufSize), size: bufSize}
 }
+
+// ErrWouldBlock is what a non-blocking source returns from Read when it
+// has no bytes now. Unlike other errors it is not sticky: Next returns it
+// with the bytes of a partial packet kept, and the next call to Next goes
+// on where it stopped.
+var ErrWouldBlock = errors.New("packet: no bytes available now")
+
+// SetSource makes the Reader read from src from now on, keeping what it
+// has buffered (a connection that moves from an event loop to a
+// goroutine of its own).
+func (r *Reader) SetSource(src io.Reader) { r.r = src }
 
 // SetMax sets the largest packet, fixed header included, that Next accepts;
 // n <= 0 means the protocol's limit (268435460 bytes).
@@ -134,6 +148,14 @@ func (r *Reader) read(need int) error {
 	for range 100 {
 		n, err := r.r.Read(r.buf[r.end:])
 		r.end += n
+		if err == ErrWouldBlock {
+			// Not sticky: the stream goes on once it has bytes again.
+			if n > 0 {
+				r.got += n
+				return nil
+			}
+			return err
+		}
 		if err != nil {
 			r.err = err
 			if n > 0 {
