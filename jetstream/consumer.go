@@ -91,6 +91,7 @@ type consumer struct {
 	created time.Time
 	sess    *server.Session
 	batch   *server.Batch       // publishes the loop's deliveries (loop goroutine only)
+	ackPre  string              // "$JS.ACK.<stream>.<consumer>.", the ack replies' start
 	cs      store.ConsumerStore // nil for mem_storage consumers
 	sacc    *server.Account
 	ephem   bool
@@ -532,6 +533,7 @@ func (se *streamEntry) newConsumer(cfg api.ConsumerConfig, created time.Time, re
 		ephem: cfg.Durable == "", kick: make(chan struct{}, 1), stop: make(chan struct{}),
 	}
 	c.filters = consumerFilters(&cfg)
+	c.ackPre = "$JS.ACK." + c.stream + "." + name + "."
 	c.sample = sampleRate(cfg.SampleFrequency)
 	c.advPaused = cfg.PauseUntil != nil && cfg.PauseUntil.After(created)
 	c.ret = se.retention()

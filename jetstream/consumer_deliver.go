@@ -532,9 +532,7 @@ func (c *consumer) nextLocked(now time.Time) (out, bool, time.Time) {
 // appendAckReply appends the reply of a delivery to b:
 // $JS.ACK.<stream>.<consumer>.<delivered>.<sseq>.<cseq>.<ts>.<pending>.
 func (c *consumer) appendAckReply(b []byte, dc uint32, seq uint64, ts int64, np uint64) []byte {
-	b = append(b, "$JS.ACK."...)
-	b = append(append(b, c.stream...), '.')
-	b = append(append(b, c.name...), '.')
+	b = append(b, c.ackPre...)
 	b = append(strconv.AppendUint(b, uint64(dc), 10), '.')
 	b = append(strconv.AppendUint(b, seq, 10), '.')
 	b = append(strconv.AppendUint(b, c.dseq, 10), '.')
