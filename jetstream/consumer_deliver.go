@@ -113,7 +113,7 @@ type out struct {
 const (
 	deliverBatch      = 64
 	deliverBatchBytes = 64 << 10
-	arenaMin          = 8 << 10
+	arenaMin          = 1 << 10
 	arenaMax          = 256 << 10
 )
 
@@ -179,11 +179,13 @@ func (c *consumer) work() time.Time {
 }
 
 // beginBatchLocked starts a delivery batch: an empty arena (grown when
-// the last batch spilled, within arenaMax) and fresh per-batch caches.
+// the last batch's messages spilled out of it, within arenaMax) and fresh
+// per-batch caches.
 func (c *consumer) beginBatchLocked() {
-	want := cap(c.arena) + c.spill
-	if c.arena == nil || cap(c.arena) > arenaMax || (c.spill > 0 && cap(c.arena) < arenaMax) {
-		c.arena = make([]byte, 0, min(max(want, arenaMin), arenaMax))
+	// A consumer that never delivered has none; one that delivers a
+	// message at a time keeps a small one.
+	if cap(c.arena) > arenaMax || (c.spill > 0 && cap(c.arena) < arenaMax) {
+		c.arena = make([]byte, 0, min(max(cap(c.arena)+c.spill, arenaMin), arenaMax))
 	}
 	c.arena, c.spill = c.arena[:0], 0
 	c.inBatch, c.lastSeq, c.seenReq, c.seenPush = true, 0, nil, false
