@@ -180,7 +180,7 @@ func (w countWriter) Write(p []byte) (int, error) {
 func BenchmarkSessionPublishAs(b *testing.B) {
 	for _, n := range []int{1, 64} {
 		b.Run("batch"+strconv.Itoa(n), func(b *testing.B) {
-			s := benchServer(b)
+			s := servertest.Start(b, server.Options{Host: "127.0.0.1", Port: server.RandomPort})
 			nc := servertest.Connect(b, s)
 			var got atomic.Int64
 			if _, err := nc.Subscribe("inbox.bench", func(*nats.Msg) { got.Add(1) }); err != nil {
