@@ -178,7 +178,7 @@ func parseSeq(b []byte) (uint64, bool) {
 }
 
 // ackLocked acks sseq (and, with ack all, everything before it) and
-// returns the stream sequences newly acked.
+// returns the stream sequences newly acked. c.active is the ack's time.
 func (c *consumer) ackLocked(sseq uint64) []uint64 {
 	switch c.cfg.AckPolicy {
 	case api.AckNone:
@@ -189,7 +189,7 @@ func (c *consumer) ackLocked(sseq uint64) []uint64 {
 			if !c.pending[i].done {
 				out = append(out, c.pending[i].sseq)
 				if c.pending[i].sseq == sseq {
-					c.ackSampledLocked(c.pending[i], time.Now())
+					c.ackSampledLocked(c.pending[i], c.active)
 				}
 				c.doneLocked(i)
 			}
@@ -197,7 +197,7 @@ func (c *consumer) ackLocked(sseq uint64) []uint64 {
 		return out
 	}
 	if i, ok := c.findLocked(sseq); ok && !c.pending[i].done {
-		c.ackSampledLocked(c.pending[i], time.Now())
+		c.ackSampledLocked(c.pending[i], c.active)
 		c.doneLocked(i)
 		return []uint64{sseq}
 	}
