@@ -84,19 +84,19 @@ type pullReq struct {
 
 // consumer is one consumer of a stream.
 type consumer struct {
-	// replyBuf is the scratch of ackReplyLocked (under the lock).
-	replyBuf []byte
-	se       *streamEntry
-	acc      *account
-	name     string
-	stream   string
-	created  time.Time
-	sess     *server.Session
-	cs       store.ConsumerStore // nil for mem_storage consumers
-	sacc     *server.Account
-	ephem    bool
-	unnamed  atomic.Bool         // an ephemeral created without a name: its config shows none
-	ret      api.RetentionPolicy // the stream's (fixed); read under c.mu without the stream's lock
+	se      *streamEntry
+	acc     *account
+	name    string
+	stream  string
+	created time.Time
+	sess    *server.Session
+	batch   *server.Batch       // publishes the loop's deliveries (loop goroutine only)
+	ackPre  string              // "$JS.ACK.<stream>.<consumer>.", the ack replies' start
+	cs      store.ConsumerStore // nil for mem_storage consumers
+	sacc    *server.Account
+	ephem   bool
+	unnamed atomic.Bool         // an ephemeral created without a name: its config shows none
+	ret     api.RetentionPolicy // the stream's (fixed); read under c.mu without the stream's lock
 
 	flushMu sync.Mutex          // serializes state writes, taken before mu
 	st      store.ConsumerState // flush's scratch, under flushMu
@@ -127,11 +127,23 @@ type consumer struct {
 	fcSize  int    // bytes since the last flow control request
 	fcN     uint64
 	sm      store.StoredMsg // the loop's scratch
-	rlAt    time.Time       // rate_limit_bps: no delivery before
-	rpTs    int64           // replay original: stored time of the last new delivery
-	rpAt    time.Time       // and when it went out
-	fromLps bool            // pickLocked took the sequence from lps
-	sample  int             // sample_freq in percent
+	// The delivery batch of work (consumer_deliver.go), touched by the
+	// loop's goroutine only: what it publishes once the lock is
+	// released, the arena holding the loaded messages, subjects and ack
+	// replies those point into, and per-batch caches.
+	outs     []out
+	arena    []byte
+	spill    int             // bytes of this batch's loads that did not fit the arena
+	bm       store.StoredMsg // loads into the arena's free tail
+	seenReq  *pullReq        // request whose interest was checked this batch
+	seenPush bool            // the deliver subject's interest was checked this batch
+	lastSeq  uint64          // the stream's last sequence, read once per batch; 0: not read
+	inBatch  bool            // work is building a batch (under the lock)
+	rlAt     time.Time       // rate_limit_bps: no delivery before
+	rpTs     int64           // replay original: stored time of the last new delivery
+	rpAt     time.Time       // and when it went out
+	fromLps  bool            // pickLocked took the sequence from lps
+	sample   int             // sample_freq in percent
 	// advPaused is the paused state the last pause advisory told.
 	advPaused bool
 	events    []pendingEvent
@@ -521,6 +533,7 @@ func (se *streamEntry) newConsumer(cfg api.ConsumerConfig, created time.Time, re
 		ephem: cfg.Durable == "", kick: make(chan struct{}, 1), stop: make(chan struct{}),
 	}
 	c.filters = consumerFilters(&cfg)
+	c.ackPre = "$JS.ACK." + c.stream + "." + name + "."
 	c.sample = sampleRate(cfg.SampleFrequency)
 	c.advPaused = cfg.PauseUntil != nil && cfg.PauseUntil.After(created)
 	c.ret = se.retention()
@@ -530,6 +543,7 @@ func (se *streamEntry) newConsumer(cfg api.ConsumerConfig, created time.Time, re
 		return nil, err
 	}
 	c.sess = sess
+	c.batch = sess.NewBatch()
 	if !cfg.MemoryStorage || se.storage == api.MemoryStorage {
 		cs, err := se.Store().Consumer(name)
 		if err != nil {
@@ -932,7 +946,15 @@ func (c *consumer) info(withConfig bool) *api.ConsumerInfo {
 // replyPendingLocked is num_pending for an ack reply, kept up to date
 // incrementally instead of counted per message.
 func (c *consumer) replyPendingLocked() uint64 {
-	last := c.se.State().LastSeq
+	// Within a delivery batch the stream's last sequence is read once,
+	// and again only for a message past it (one that arrived since).
+	last := c.lastSeq
+	if last == 0 || c.dsseq > last {
+		last = c.se.State().LastSeq
+		if c.inBatch {
+			c.lastSeq = last
+		}
+	}
 	if !c.npValid {
 		c.np, c.npLast, c.npValid = c.numPendingLocked(), last, true
 		return c.np

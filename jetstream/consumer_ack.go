@@ -3,8 +3,8 @@ package jetstream
 import (
 	"bytes"
 	"encoding/json"
+	"math"
 	"strconv"
-	"strings"
 	"time"
 
 	"natsd.dev/jetstream/api"
@@ -20,13 +20,13 @@ const maxNakDelay = 100 * 365 * 24 * time.Hour
 // The reply subject nats.go acks to is
 // $JS.ACK.<stream>.<consumer>.<delivered>.<sseq>.<cseq>.<ts>.<pending>.
 func (c *consumer) handleAck(m *server.Msg) {
-	toks := strings.Split(string(m.Subject), ".")
-	if len(toks) != 9 {
+	tok, ok := ackToken(m.Subject, 5)
+	if !ok {
 		// Only the reply subjects this server hands out, as upstream.
 		return
 	}
-	sseq, err := strconv.ParseUint(toks[5], 10, 64)
-	if err != nil {
+	sseq, ok := parseSeq(tok)
+	if !ok {
 		return
 	}
 	body := m.Data
@@ -41,8 +41,14 @@ func (c *consumer) handleAck(m *server.Msg) {
 		return
 	}
 	c.active = time.Now()
+	// A plain ack changes what the loop may deliver only when it frees a
+	// slot of a full max_ack_pending, or for a priority group (overflow
+	// by min_ack_pending): otherwise the loop is not woken for it.
+	kick := true
 	switch string(kind) {
 	case "", "+ACK":
+		kick = c.cfg.PriorityPolicy != api.PriorityNone ||
+			(c.cfg.MaxAckPending > 0 && c.npend >= c.cfg.MaxAckPending)
 		acked = c.ackLocked(sseq)
 	case "+NXT":
 		acked = c.ackLocked(sseq)
@@ -115,8 +121,10 @@ func (c *consumer) handleAck(m *server.Msg) {
 	if evs {
 		c.publishEvents()
 	}
-	c.signal()
-	if len(acked) > 0 && c.se.retention() != api.LimitsPolicy {
+	if kick {
+		c.signal()
+	}
+	if len(acked) > 0 && c.ret != api.LimitsPolicy {
 		c.se.ackedBy(c, acked)
 	}
 	if len(m.Reply) > 0 && string(kind) != "+NXT" {
@@ -126,8 +134,51 @@ func (c *consumer) handleAck(m *server.Msg) {
 	}
 }
 
+// ackToken returns the i-th token of an ack reply subject, which must
+// have the 9 tokens of $JS.ACK.<stream>.<consumer>.<delivered>.<sseq>.
+// <cseq>.<ts>.<pending>.
+func ackToken(subj []byte, i int) ([]byte, bool) {
+	var tok []byte
+	n := 0
+	for {
+		j := bytes.IndexByte(subj, '.')
+		t := subj
+		if j >= 0 {
+			t = subj[:j]
+		}
+		if n == i {
+			tok = t
+		}
+		n++
+		if j < 0 {
+			break
+		}
+		subj = subj[j+1:]
+	}
+	return tok, n == 9
+}
+
+// parseSeq parses a sequence as strconv.ParseUint(s, 10, 64) does.
+func parseSeq(b []byte) (uint64, bool) {
+	if len(b) == 0 || len(b) > 20 {
+		return 0, false
+	}
+	var n uint64
+	for _, ch := range b {
+		if ch < '0' || ch > '9' {
+			return 0, false
+		}
+		d := uint64(ch - '0')
+		if n > (math.MaxUint64-d)/10 {
+			return 0, false
+		}
+		n = n*10 + d
+	}
+	return n, true
+}
+
 // ackLocked acks sseq (and, with ack all, everything before it) and
-// returns the stream sequences newly acked.
+// returns the stream sequences newly acked. c.active is the ack's time.
 func (c *consumer) ackLocked(sseq uint64) []uint64 {
 	switch c.cfg.AckPolicy {
 	case api.AckNone:
@@ -138,7 +189,7 @@ func (c *consumer) ackLocked(sseq uint64) []uint64 {
 			if !c.pending[i].done {
 				out = append(out, c.pending[i].sseq)
 				if c.pending[i].sseq == sseq {
-					c.ackSampledLocked(c.pending[i], time.Now())
+					c.ackSampledLocked(c.pending[i], c.active)
 				}
 				c.doneLocked(i)
 			}
@@ -146,7 +197,7 @@ func (c *consumer) ackLocked(sseq uint64) []uint64 {
 		return out
 	}
 	if i, ok := c.findLocked(sseq); ok && !c.pending[i].done {
-		c.ackSampledLocked(c.pending[i], time.Now())
+		c.ackSampledLocked(c.pending[i], c.active)
 		c.doneLocked(i)
 		return []uint64{sseq}
 	}

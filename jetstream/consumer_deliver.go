@@ -91,11 +91,31 @@ func (c *consumer) inactive() bool {
 	return time.Since(c.active) > t
 }
 
-// out is one message to publish once the lock is released.
+// out is one message to publish once the lock is released: a delivery
+// (to set), through the consumer's Batch, whose subject, ack reply and
+// payload (a header block of hl bytes, -1 for none, then the data) are
+// views of the batch's arena; or a status or flow control message (to
+// empty) through Session.Publish.
 type out struct {
 	to, subj, reply string
-	hdr, data       []byte
+	hdr             []byte
+	dsubj, dreply   []byte
+	payload         []byte
+	hl              int
 }
+
+// Delivery batches: work delivers up to deliverBatch messages (or about
+// deliverBatchBytes of them) under one hold of the lock and publishes
+// them in one go, so that the clock, the timers, the destination's
+// interest and the receiver's writer are dealt with once per batch, not
+// per message. The arena that holds a batch starts at arenaMin bytes and
+// is not kept above arenaMax.
+const (
+	deliverBatch      = 64
+	deliverBatchBytes = 64 << 10
+	arenaMin          = 1 << 10
+	arenaMax          = 256 << 10
+)
 
 // work delivers what it can and returns when it wants to run again.
 func (c *consumer) work() time.Time {
@@ -112,39 +132,98 @@ func (c *consumer) work() time.Time {
 			return wake
 		}
 		now := time.Now()
-		var outs []out
-		outs = c.expireLocked(now, outs)
+		c.beginBatchLocked()
+		outs := c.expireLocked(now, c.outs[:0])
 		c.scanLocked(now.UnixNano())
-		o, ok, w := c.nextLocked(now)
-		if !ok {
-			outs = c.noWaitDoneLocked(outs)
-		}
-		if ok {
+		more := false
+		for n := 1; ; n++ {
+			o, ok, w := c.nextLocked(now)
+			soon(w)
+			if !ok {
+				outs = c.noWaitDoneLocked(outs)
+				break
+			}
 			outs = append(outs, o)
-			if fc, ok := c.flowControlLocked(len(o.subj) + len(o.hdr) + len(o.data)); ok {
+			if fc, ok := c.flowControlLocked(len(o.dsubj) + len(o.payload)); ok {
 				outs = append(outs, fc)
 			}
+			if n >= deliverBatch || len(c.arena)+c.spill >= deliverBatchBytes {
+				more = true
+				break
+			}
 		}
-		soon(w)
 		soon(c.wakeLocked(now))
 		c.pauseCheckLocked(now)
 		evs := len(c.events) > 0
+		c.outs = outs
+		c.inBatch, c.lastSeq, c.seenReq, c.seenPush = false, 0, nil, false
 		c.mu.Unlock()
 		if evs {
 			c.publishEvents()
 		}
-		for _, m := range outs {
+		for i := range outs {
+			m := &outs[i]
 			if m.to != "" {
-				_ = c.sess.PublishAs(m.to, m.subj, m.reply, m.hdr, m.data)
+				_ = c.batch.PublishAs(m.to, m.dsubj, m.dreply, m.hl, m.payload)
 			} else {
-				_ = c.sess.Publish(m.subj, m.reply, m.hdr, m.data)
+				_ = c.sess.Publish(m.subj, m.reply, m.hdr, nil)
 			}
 		}
-		if !ok {
+		c.batch.Flush()
+		clear(outs)
+		if !more {
 			return wake
 		}
 		wake = time.Time{}
 	}
+}
+
+// beginBatchLocked starts a delivery batch: an empty arena (grown when
+// the last batch's messages spilled out of it, within arenaMax) and fresh
+// per-batch caches.
+func (c *consumer) beginBatchLocked() {
+	// A consumer that never delivered has none; one that delivers a
+	// message at a time keeps a small one.
+	if cap(c.arena) > arenaMax || (c.spill > 0 && cap(c.arena) < arenaMax) {
+		c.arena = make([]byte, 0, min(max(cap(c.arena)+c.spill, arenaMin), arenaMax))
+	}
+	c.arena, c.spill = c.arena[:0], 0
+	c.inBatch, c.lastSeq, c.seenReq, c.seenPush = true, 0, nil, false
+}
+
+// loadSlotLocked returns the StoredMsg a delivery loads into: its buffer
+// is the arena's free tail, so a store that fills it in place (as
+// StoredMsg.Set does when it fits) puts the message straight into the
+// batch.
+func (c *consumer) loadSlotLocked() *store.StoredMsg {
+	sm := &c.bm
+	sm.Buf = c.arena[len(c.arena):]
+	return sm
+}
+
+// payloadLocked keeps the message loaded into sm for the batch (the
+// arena's tail it was loaded into is taken) and returns its payload: hdr
+// (when not empty) followed by data, contiguous, with the header's
+// length (-1 without).
+func (c *consumer) payloadLocked(sm *store.StoredMsg, hdr, data []byte) ([]byte, int) {
+	n := len(sm.Buf)
+	if free := c.arena[len(c.arena):cap(c.arena)]; n > 0 && len(free) >= n && &free[0] == &sm.Buf[0] {
+		c.arena = c.arena[:len(c.arena)+n]
+	} else {
+		// The store allocated a buffer of its own for it: the batch
+		// keeps that one, and the next arena is larger.
+		c.spill += n
+	}
+	if len(hdr) == 0 {
+		return data, -1
+	}
+	if n == len(hdr)+len(data) && &sm.Buf[0] == &hdr[0] && (len(data) == 0 || &sm.Buf[len(hdr)] == &data[0]) {
+		return sm.Buf[:n:n], len(hdr)
+	}
+	// A header the delivery changed (headers_only, a pin id).
+	start := len(c.arena)
+	c.arena = append(append(c.arena, hdr...), data...)
+	return c.arena[start:len(c.arena):len(c.arena)], len(hdr)
 }
 
 // wakeLocked is when timers need the loop: expiries, heartbeats, scans.
@@ -287,8 +366,11 @@ func (c *consumer) armScan(at int64) {
 // subject. ok is false when nobody takes messages now.
 func (c *consumer) targetLocked() (r *pullReq, ok bool) {
 	if c.cfg.DeliverSubject != "" {
-		if c.sacc == nil || !c.sacc.HasInterest(c.cfg.DeliverSubject) {
-			return nil, false
+		if !c.seenPush {
+			if c.sacc == nil || !c.sacc.HasInterest(c.cfg.DeliverSubject) {
+				return nil, false
+			}
+			c.seenPush = c.inBatch // checked once per batch
 		}
 		if c.stalledLocked() {
 			return nil, false
@@ -320,9 +402,10 @@ func (c *consumer) nextLocked(now time.Time) (out, bool, time.Time) {
 		}
 		ackd := c.cfg.AckPolicy != api.AckNone
 		full := ackd && c.cfg.MaxAckPending > 0 && c.npend >= c.cfg.MaxAckPending && len(c.rdq) == 0
-		seq, redeliver, found := uint64(0), false, false
+		sm := c.loadSlotLocked()
+		seq, redeliver, found, loaded := uint64(0), false, false, false
 		if !full {
-			seq, redeliver, found = c.pickLocked()
+			seq, redeliver, found, loaded = c.pickLocked(sm)
 		}
 		if !found {
 			if r != nil && r.noWait {
@@ -333,13 +416,14 @@ func (c *consumer) nextLocked(now time.Time) (out, bool, time.Time) {
 			}
 			return out{}, false, time.Time{}
 		}
-		sm := &c.sm
-		if err := c.se.Store().LoadMsg(seq, sm); err != nil {
-			// Removed meanwhile (limits, acks of other consumers).
-			if redeliver {
-				c.forgetLocked(seq)
+		if !loaded || sm.Seq != seq {
+			if err := c.se.Store().LoadMsg(seq, sm); err != nil {
+				// Removed meanwhile (limits, acks of other consumers).
+				if redeliver {
+					c.forgetLocked(seq)
+				}
+				continue
 			}
-			continue
 		}
 		if redeliver && c.cfg.MaxDeliver > 0 {
 			if i, ok := c.findLocked(seq); ok && int(c.pending[i].dc) >= c.cfg.MaxDeliver {
@@ -411,7 +495,12 @@ func (c *consumer) nextLocked(now time.Time) (out, bool, time.Time) {
 			c.np--
 		}
 		np := c.replyPendingLocked()
-		reply := c.ackReplyLocked(dc, seq, sm.Time, np)
+		payload, hl := c.payloadLocked(sm, hdr, data)
+		start := len(c.arena)
+		c.arena = append(c.arena, sm.Subject...)
+		mid := len(c.arena)
+		c.arena = c.appendAckReply(c.arena, dc, seq, sm.Time, np)
+		dsubj, dreply := c.arena[start:mid:mid], c.arena[mid:len(c.arena):len(c.arena)]
 		to := c.cfg.DeliverSubject
 		if r != nil {
 			to = r.reply
@@ -438,24 +527,19 @@ func (c *consumer) nextLocked(now time.Time) (out, bool, time.Time) {
 		if !ackd && c.ret != api.LimitsPolicy {
 			c.se.ackedLater(c, seq)
 		}
-		return out{to: to, subj: sm.Subject, reply: reply, hdr: hdr, data: data}, true, time.Time{}
+		return out{to: to, dsubj: dsubj, dreply: dreply, payload: payload, hl: hl}, true, time.Time{}
 	}
 }
 
-// ackReplyLocked is the reply of a delivery:
-// $JS.ACK.<stream>.<consumer>.<delivered>.<sseq>.<cseq>.<ts>.<pending>,
-// built in the consumer's scratch buffer so that it costs one allocation.
-func (c *consumer) ackReplyLocked(dc uint32, seq uint64, ts int64, np uint64) string {
-	b := append(c.replyBuf[:0], "$JS.ACK."...)
-	b = append(append(b, c.stream...), '.')
-	b = append(append(b, c.name...), '.')
+// appendAckReply appends the reply of a delivery to b:
+// $JS.ACK.<stream>.<consumer>.<delivered>.<sseq>.<cseq>.<ts>.<pending>.
+func (c *consumer) appendAckReply(b []byte, dc uint32, seq uint64, ts int64, np uint64) []byte {
+	b = append(b, c.ackPre...)
 	b = append(strconv.AppendUint(b, uint64(dc), 10), '.')
 	b = append(strconv.AppendUint(b, seq, 10), '.')
 	b = append(strconv.AppendUint(b, c.dseq, 10), '.')
 	b = append(strconv.AppendInt(b, ts, 10), '.')
-	b = strconv.AppendUint(b, np, 10)
-	c.replyBuf = b
-	return string(b)
+	return strconv.AppendUint(b, np, 10)
 }
 
 // flowControlLocked counts a message of size bytes just delivered to a
@@ -483,24 +567,25 @@ func (c *consumer) stalledLocked() bool {
 }
 
 // pickLocked chooses the next stream sequence: a redelivery first, then
-// the last-per-subject list, then the next matching message.
-func (c *consumer) pickLocked() (seq uint64, redeliver, ok bool) {
+// the last-per-subject list, then the next matching message. loaded
+// reports that the search loaded messages into sm: the chosen one when
+// sm.Seq is seq.
+func (c *consumer) pickLocked(sm *store.StoredMsg) (seq uint64, redeliver, ok, loaded bool) {
 	c.fromLps = false
 	for len(c.rdq) > 0 {
 		s := c.rdq[0]
 		c.rdq = c.rdq[1:]
 		if i, ok := c.findLocked(s); ok && !c.pending[i].done {
-			return s, true, true
+			return s, true, true, false
 		}
 	}
 	if len(c.lps) > 0 {
 		s := c.lps[0]
 		c.lps = c.lps[1:]
 		c.fromLps = true
-		return s, false, true
+		return s, false, true, false
 	}
 	st := c.se.Store()
-	sm := &c.sm
 	best := uint64(0)
 	if len(c.filters) <= 1 {
 		f := ""
@@ -508,21 +593,24 @@ func (c *consumer) pickLocked() (seq uint64, redeliver, ok bool) {
 			f = c.filters[0]
 		}
 		if err := st.LoadNextMsg(f, c.next, sm); err != nil {
-			return 0, false, false
+			return 0, false, false, false
 		}
 		best = sm.Seq
 	} else {
 		for _, f := range c.filters {
-			if err := st.LoadNextMsg(f, c.next, sm); err == nil && (best == 0 || sm.Seq < best) {
-				best = sm.Seq
+			if err := st.LoadNextMsg(f, c.next, sm); err == nil {
+				loaded = true
+				if best == 0 || sm.Seq < best {
+					best = sm.Seq
+				}
 			}
 		}
 		if best == 0 {
-			return 0, false, false
+			return 0, false, false, false
 		}
 	}
 	c.next = best + 1
-	return best, false, true
+	return best, false, true, true
 }
 
 // unpickLocked puts back a new (not redelivered) sequence pickLocked

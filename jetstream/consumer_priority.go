@@ -131,9 +131,12 @@ func (c *consumer) choosePullLocked() (*pullReq, bool) {
 		r := c.waiting[best]
 		copy(c.waiting[1:best+1], c.waiting[:best])
 		c.waiting[0] = r
-		if c.sacc != nil && !c.sacc.HasInterest(r.reply) {
+		if r != c.seenReq && c.sacc != nil && !c.sacc.HasInterest(r.reply) {
 			c.dropFirst()
 			continue
+		}
+		if c.inBatch {
+			c.seenReq = r // its interest is checked once per batch
 		}
 		return r, true
 	}

@@ -80,7 +80,11 @@
 //     $SYS requests) loses messages instead, counted by Session.Dropped.
 //  5. Publish(subject, reply, hdr, data) delivers as a client's PUB would,
 //     after the user's publish permissions. It copies what it needs into
-//     pooled buffers and allocates nothing in steady state.
+//     pooled buffers and allocates nothing in steady state. PublishAs
+//     delivers to one subject under another (JetStream's deliveries); a
+//     Batch (NewBatch) publishes a run of those with the destination
+//     matched once while it repeats and the receivers' writers woken once,
+//     at Flush, each message still reaching their buffers in order.
 //  6. Close removes the session's own subscriptions (never walks the
 //     account's sublist), drops what its queue holds, closes Conn and ends
 //     its goroutine; the server's shutdown closes every session. No
