@@ -370,6 +370,10 @@ func TestAdvisoryGHSA_r72h_j7qq_v6qg_MQTTPartialConnect(t *testing.T) {
 				return
 			}
 			defer c.Close()
+			// A small send buffer: the kernel's own (up to 4 MiB here,
+			// tcp_wmem) plus the server's receive buffer could take the
+			// whole 4 MiB before a loaded server reads a byte.
+			_ = c.(*net.TCPConn).SetWriteBuffer(64 << 10)
 			n := 0
 			c.SetWriteDeadline(time.Now().Add(10 * time.Second))
 			if _, err := c.Write(head); err == nil {
