@@ -27,8 +27,10 @@ const (
 	// keepBuffer: scratch buffers that grew beyond this are dropped after
 	// use so that an idle connection does not pin a large message.
 	keepBuffer = 256 << 10
-	// closeTimeout bounds the time Close spends sending the close frame.
+	// closeTimeout bounds the time Close spends sending the close frame,
+	// and the time it drains a peer it refused (lingerMax bytes at most).
 	closeTimeout = time.Second
+	lingerMax    = 4 << 20
 )
 
 // Conn is a WebSocket connection, the server's end (from a Listener) or
@@ -52,6 +54,9 @@ type Conn struct {
 	rng    *rand.ChaCha8 // masking keys (client side, masked writes), under wmu
 
 	closing atomic.Bool
+	// failed: the reader refused the peer's input (fail) and sent the
+	// close frame; the peer may still be sending.
+	failed  atomic.Bool
 	pending atomic.Int64 // PendingBytes, stored by the reader
 
 	// Read side: the state of the frame being read.
@@ -550,6 +555,7 @@ func (c *Conn) fail(code StatusCode, reason string) error {
 	}
 	c.writeClose(code, reason)
 	c.rerr = &CloseError{Code: code, Reason: reason}
+	c.failed.Store(true)
 	return c.rerr
 }
 
@@ -818,7 +824,11 @@ func (c *Conn) Close() error { return c.CloseWithStatus(StatusNormalClosure, "")
 // bytes), unless one was sent already, and closes the underlying
 // connection without waiting for the peer's answer, as upstream does. It
 // spends at most a second on the close frame: a Write blocked on a peer
-// that does not read is cut off. A second call returns net.ErrClosed.
+// that does not read is cut off. After a protocol failure of the peer's
+// (a close frame the reader sent), the connection is half-closed and
+// what the peer still sends is discarded for up to a second before it
+// closes, in the background, so that the peer reads the close frame
+// rather than a reset. A second call returns net.ErrClosed.
 func (c *Conn) CloseWithStatus(code StatusCode, reason string) error {
 	if !c.closing.CompareAndSwap(false, true) {
 		return net.ErrClosed
@@ -831,5 +841,32 @@ func (c *Conn) CloseWithStatus(code StatusCode, reason string) error {
 		c.werr = net.ErrClosed
 	}
 	c.wmu.Unlock()
+	if c.failed.Load() {
+		if cw, ok := c.nc.(interface{ CloseWrite() error }); ok {
+			// The peer may still be sending what was refused (a message
+			// past a limit): closing with its bytes unread would reset
+			// the connection, and the reset can destroy the close frame
+			// before the peer reads it. Half-close, and discard what it
+			// sends for a while (closeTimeout, lingerMax bytes) first.
+			cw.CloseWrite()
+			go c.linger()
+			return nil
+		}
+	}
 	return c.nc.Close()
+}
+
+// linger discards what the peer still sends after a half-close, until it
+// closes too, closeTimeout passes or lingerMax bytes came, then closes.
+func (c *Conn) linger() {
+	c.nc.SetReadDeadline(time.Now().Add(closeTimeout))
+	buf := make([]byte, 32<<10)
+	for n := 0; n < lingerMax; {
+		k, err := c.nc.Read(buf)
+		n += k
+		if err != nil {
+			break
+		}
+	}
+	c.nc.Close()
 }

@@ -410,3 +410,31 @@ func TestReadDeadlineIsResumable(t *testing.T) {
 var _ net.Conn = (*websocket.Conn)(nil)
 var _ net.Listener = (*websocket.Listener)(nil)
 var _ = http.StatusOK
+
+// TestRefusedPeerReadsCloseFrame: a peer refused in the middle of a large
+// frame (over MaxFrameSize) keeps sending it; the server half-closes and
+// drains, so the peer reads the 1009 close frame and then the end of the
+// stream, not a reset that would destroy the frame (the server's socket
+// closed with the peer's bytes unread).
+func TestRefusedPeerReadsCloseFrame(t *testing.T) {
+	done := make(chan error, 1)
+	s := startServer(t, websocket.Config{MaxFrameSize: 1000}, echo(done))
+	r := dialRaw(t, s.addr)
+	r.upgrade()
+	big := frame(0x82, make([]byte, 2<<20))
+	wrote := make(chan error, 1)
+	go func() {
+		_, err := r.nc.Write(big)
+		wrote <- err
+	}()
+	var ce *websocket.CloseError
+	if err := <-done; !errors.As(err, &ce) || ce.Code != 1009 {
+		t.Fatalf("server Read: %v, want CloseError 1009", err)
+	}
+	// The server closed its end while the frame was still coming: read
+	// only once the whole of it went out.
+	if err := <-wrote; err != nil {
+		t.Fatalf("writing the frame: %v", err)
+	}
+	r.expectClose(1009)
+}
