@@ -131,6 +131,11 @@ type Options struct {
 	// NoLog discards all logging; Logger nil does the same.
 	Logger *slog.Logger
 
+	// DeferReady leaves the "Server is ready" line out of Start: the
+	// caller starts more (cluster, gateways, leaf nodes, monitoring) and
+	// calls LogReady once they listen, as upstream logs it last.
+	DeferReady bool
+
 	// MaxClosedClients is how many closed connections /connz?state=closed
 	// remembers; 0 means DefaultMaxClosedClients, negative keeps none.
 	MaxClosedClients int

@@ -426,9 +426,14 @@ func (s *Server) Start() error {
 		s.wg.Add(1)
 		go s.runSystem()
 	}
-	s.log.Info("Server is ready")
+	if !s.opts.DeferReady {
+		s.LogReady()
+	}
 	return nil
 }
+
+// LogReady logs "Server is ready" (Start does, unless Options.DeferReady).
+func (s *Server) LogReady() { s.log.Info("Server is ready") }
 
 // closeExtraListeners closes the listeners added by Serve (a failed Start
 // must not leave them accepting).

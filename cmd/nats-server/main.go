@@ -222,6 +222,9 @@ func (p *process) serve(stderr *os.File) int {
 	opts.TraceVerbose, opts.MaxTracedMsgLen = cfg.Log.TraceVerbose, cfg.Log.MaxTracedMsgLen
 	opts.GitCommit = gitCommit()
 	opts.ConfigFile = f.configFile
+	// "Server is ready" comes once every listener is up (cluster,
+	// gateways, leaf nodes, monitoring), as nats-server logs it last.
+	opts.DeferReady = true
 	if f.configFile != "" {
 		opts.ConfigDigest = cfg.Digest
 	}
@@ -303,6 +306,7 @@ func (p *process) serve(stderr *os.File) int {
 		}
 	}
 	p.writeSnapshot(p.snap)
+	s.LogReady()
 	return p.waitForSignals()
 }
 
