@@ -85,7 +85,7 @@ func (s *Server) Varz(_ *snapshot.VarzOptions) (*snapshot.Varz, error) {
 		Metadata:          maps.Clone(o.Metadata),
 		FeatureFlags:      featureFlags(o.FeatureFlags),
 		DiskIOWaitStats:   &snapshot.DiskIOWaitStats{},
-		TLSCertNotAfter:   tlsNotAfter(o.TLSConfig),
+		TLSCertNotAfter:   TLSCertNotAfter(o.TLSConfig),
 		Start:             s.startTime,
 		Connections:       conns,
 		TotalConnections:  uint64(s.stats.TotalConns.Load()),
@@ -127,9 +127,9 @@ func byKind(a *[numConnKinds]atomic.Int64) *snapshot.KindStats {
 	}
 }
 
-// tlsNotAfter returns when the first certificate of c expires, nil without
-// one.
-func tlsNotAfter(c *tls.Config) *time.Time {
+// TLSCertNotAfter returns when the first certificate of c expires, nil
+// without one: the tls_cert_not_after of a listener's /varz section.
+func TLSCertNotAfter(c *tls.Config) *time.Time {
 	if c == nil || len(c.Certificates) == 0 {
 		return nil
 	}

@@ -257,11 +257,16 @@ func Start(s *server.Server, o *Options) (*Gateway, error) {
 }
 
 func (o *Options) normalize() {
-	if o.AuthTimeout <= 0 {
-		o.AuthTimeout = DefaultAuthTimeout
-	}
 	if o.TLSTimeout <= 0 {
 		o.TLSTimeout = DefaultTLSTimeout
+	}
+	if o.AuthTimeout <= 0 {
+		// As upstream: with TLS, the handshake's timeout plus a second
+		// when that is longer.
+		o.AuthTimeout = DefaultAuthTimeout
+		if o.TLSConfig != nil {
+			o.AuthTimeout = max(o.AuthTimeout, o.TLSTimeout+time.Second)
+		}
 	}
 	if o.PingInterval <= 0 {
 		o.PingInterval = DefaultPingInterval

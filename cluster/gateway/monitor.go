@@ -209,6 +209,8 @@ func (gw *Gateway) contributeVarz(v *snapshot.Varz) {
 		Advertise:      gw.o.Advertise,
 		ConnectRetries: gw.o.ConnectRetries,
 		RejectUnknown:  gw.live().rejectUnknown,
+		// The certificate in force (a reload may have changed it).
+		TLSCertNotAfter: server.TLSCertNotAfter(gw.live().tls),
 	}
 	for _, rg := range gw.live().gateways {
 		g.Gateways = append(g.Gateways, rg.Name)

@@ -313,18 +313,29 @@ func (lf *Leaf) validateRemotes(remotes []*Remote) error {
 	return nil
 }
 
+// defaultAuthTimeout fills in an authorization timeout left unset (after
+// TLSTimeout): DefaultAuthTimeout, and with TLS, as upstream, the TLS
+// handshake's timeout plus a second when that is longer.
+func (o *Options) defaultAuthTimeout() {
+	if o.AuthTimeout > 0 {
+		return
+	}
+	o.AuthTimeout = DefaultAuthTimeout
+	if o.TLSConfig != nil {
+		o.AuthTimeout = max(o.AuthTimeout, o.TLSTimeout+time.Second)
+	}
+}
+
 // normalize fills the defaults in.
 func (lf *Leaf) normalize() {
 	o := &lf.o
 	if o.Reconnect <= 0 {
 		o.Reconnect = DefaultReconnect
 	}
-	if o.AuthTimeout <= 0 {
-		o.AuthTimeout = DefaultAuthTimeout
-	}
 	if o.TLSTimeout <= 0 {
 		o.TLSTimeout = DefaultTLSTimeout
 	}
+	o.defaultAuthTimeout()
 	o.Remotes = normalizeRemotes(o, o.Remotes)
 }
 

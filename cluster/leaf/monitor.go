@@ -85,6 +85,7 @@ func (lf *Leaf) Varz() snapshot.LeafNodeOptsVarz {
 		tc := lf.tlsConfig.Load()
 		v.TLSRequired = tc != nil
 		v.TLSVerify = tc != nil && tc.ClientAuth == tlsRequireAndVerify
+		v.TLSCertNotAfter = server.TLSCertNotAfter(tc)
 	}
 	lf.mu.Lock()
 	remotes := make([]*Remote, len(lf.remotes))

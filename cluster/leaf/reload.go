@@ -100,12 +100,10 @@ func normalizeTop(o *Options) error {
 	if o.Reconnect <= 0 {
 		o.Reconnect = DefaultReconnect
 	}
-	if o.AuthTimeout <= 0 {
-		o.AuthTimeout = DefaultAuthTimeout
-	}
 	if o.TLSTimeout <= 0 {
 		o.TLSTimeout = DefaultTLSTimeout
 	}
+	o.defaultAuthTimeout()
 	return normalizeCompressionDefault(&o.Compression)
 }
 

@@ -334,11 +334,16 @@ func (c *Cluster) opts() *Options { return c.opt.Load() }
 
 // normalize fills o's defaults in, as Start and Reload use them.
 func (o *Options) normalize() error {
-	if o.AuthTimeout <= 0 {
-		o.AuthTimeout = DefaultAuthTimeout
-	}
 	if o.TLSTimeout <= 0 {
 		o.TLSTimeout = DefaultTLSTimeout
+	}
+	if o.AuthTimeout <= 0 {
+		// As upstream: with TLS, the handshake's timeout plus a second
+		// when that is longer.
+		o.AuthTimeout = DefaultAuthTimeout
+		if o.TLSConfig != nil {
+			o.AuthTimeout = max(o.AuthTimeout, o.TLSTimeout+time.Second)
+		}
 	}
 	if o.PingInterval <= 0 || o.PingInterval > maxRoutePing {
 		o.PingInterval = maxRoutePing
@@ -994,6 +999,8 @@ func (c *Cluster) ClusterVarz() snapshot.ClusterOptsVarz {
 		TLSRequired: c.opts().TLSConfig != nil,
 		TLSVerify:   c.opts().TLSConfig != nil,
 		PoolSize:    c.pool().size,
+		// The certificate in force (a reload may have changed it).
+		TLSCertNotAfter: server.TLSCertNotAfter(c.opts().TLSConfig),
 	}
 	if c.ln != nil {
 		v.Port = c.ln.Addr().(*net.TCPAddr).Port

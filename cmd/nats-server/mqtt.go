@@ -107,6 +107,9 @@ func mqttVarz(o mqtt.Options, addr net.Addr) snapshot.MQTTOptsVarz {
 		TLSTimeout:  o.TLSTimeout,
 		JsDomain:    o.JSDomain,
 		AckWait:     o.AckWait,
+		// As configured: upstream shows none when the default applies.
+		MaxAckPending:   o.MaxAckPending,
+		TLSCertNotAfter: server.TLSCertNotAfter(o.TLSConfig),
 	}
 	if v.Host == "" {
 		v.Host = server.DefaultHost

@@ -124,6 +124,8 @@ type ClusterOptsVarz struct {
 	TLSRequired bool     `json:"tls_required,omitempty"`
 	TLSVerify   bool     `json:"tls_verify,omitempty"`
 	PoolSize    int      `json:"pool_size,omitempty"`
+	// TLSCertNotAfter is when the listener's certificate expires.
+	TLSCertNotAfter *time.Time `json:"tls_cert_not_after,omitempty"`
 }
 
 // GatewayOptsVarz is the gateway section of Varz; empty until gateways
@@ -140,6 +142,8 @@ type GatewayOptsVarz struct {
 	ConnectRetries int      `json:"connect_retries,omitempty"`
 	RejectUnknown  bool     `json:"reject_unknown,omitempty"`
 	Gateways       []string `json:"gateways,omitempty"`
+	// TLSCertNotAfter is when the listener's certificate expires.
+	TLSCertNotAfter *time.Time `json:"tls_cert_not_after,omitempty"`
 }
 
 // LeafNodeOptsVarz is the leaf node section of Varz; empty until leaf
@@ -152,6 +156,8 @@ type LeafNodeOptsVarz struct {
 	TLSRequired bool                 `json:"tls_required,omitempty"`
 	TLSVerify   bool                 `json:"tls_verify,omitempty"`
 	Remotes     []RemoteLeafOptsVarz `json:"remotes,omitempty"`
+	// TLSCertNotAfter is when the listener's certificate expires.
+	TLSCertNotAfter *time.Time `json:"tls_cert_not_after,omitempty"`
 }
 
 // RemoteLeafOptsVarz is one remote of the leaf node section of Varz: the
@@ -180,6 +186,11 @@ type MQTTOptsVarz struct {
 	TLSTimeout  float64       `json:"tls_timeout,omitempty"`
 	JsDomain    string        `json:"js_domain,omitempty"`
 	AckWait     time.Duration `json:"ack_wait,omitempty"`
+	// MaxAckPending is the block's max_ack_pending as configured (0 when
+	// left to its default, as upstream shows it).
+	MaxAckPending int `json:"max_ack_pending,omitempty"`
+	// TLSCertNotAfter is when the listener's certificate expires.
+	TLSCertNotAfter *time.Time `json:"tls_cert_not_after,omitempty"`
 }
 
 // WebsocketOptsVarz is the WebSocket section of Varz; empty until
@@ -195,6 +206,8 @@ type WebsocketOptsVarz struct {
 	SameOrigin       bool          `json:"same_origin,omitempty"`
 	AllowedOrigins   []string      `json:"allowed_origins,omitempty"`
 	Compression      bool          `json:"compression,omitempty"`
+	// TLSCertNotAfter is when the listener's certificate expires.
+	TLSCertNotAfter *time.Time `json:"tls_cert_not_after,omitempty"`
 }
 
 // JetStreamVarz is the JetStream section of Varz, filled by the

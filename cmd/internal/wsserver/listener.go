@@ -136,6 +136,7 @@ func varzOf(o Options, secure bool) snapshot.WebsocketOptsVarz {
 		SameOrigin:       o.SameOrigin,
 		AllowedOrigins:   slices.Clone(o.AllowedOrigins),
 		Compression:      o.Compression,
+		TLSCertNotAfter:  server.TLSCertNotAfter(o.TLSConfig),
 	}
 }
 
