@@ -42,3 +42,26 @@ func ExampleTraceDest() {
 	//  false
 	//  false
 }
+
+// A route peer that names the origin cluster in LS- ("lnocu") has its
+// leaf interest held per origin: two leaf clusters with interest in the
+// same subject and queue are two interests, and one leaving keeps the
+// other's.
+func ExampleLink_AddRemoteSubByOrigin() {
+	s, _ := server.New(server.Options{Host: "127.0.0.1", Port: server.RandomPort})
+	s.Start()
+	defer s.Shutdown(context.Background())
+
+	near, _ := net.Pipe()
+	l, _ := s.NewLink(near, server.LinkConfig{Kind: server.ConnRoute})
+	acc := []byte(server.GlobalAccountName)
+	_ = l.AddRemoteSubByOrigin([]byte("EDGE1"), acc, []byte("orders.new"), []byte("workers"), 1)
+	_ = l.AddRemoteSubByOrigin([]byte("EDGE2"), acc, []byte("orders.new"), []byte("workers"), 1)
+	fmt.Println(l.NumRemoteSubs())
+
+	l.RemoveRemoteSubByOrigin([]byte("EDGE1"), acc, []byte("orders.new"), []byte("workers"))
+	fmt.Println(l.NumRemoteSubs(), s.GlobalAccount().NumSubscriptions())
+	// Output:
+	// 2
+	// 1 1
+}

@@ -30,6 +30,7 @@ const maxParked = 1 << 16
 type parkedSub struct {
 	origin  string // the leaf node cluster, for AddRemoteSubFrom
 	leaf    bool
+	keyed   bool // keyed by origin (AddRemoteSubByOrigin)
 	account string
 	subject string
 	queue   string
@@ -85,7 +86,8 @@ func (l *Link) parkRemoved(removed map[*Account]bool) {
 			if l.parked == nil {
 				l.parked = make(map[string]parkedSub)
 			}
-			p := parkedSub{leaf: bytes.HasPrefix(sub.sid, []byte{0}), account: r.acc.Name, subject: sub.subject, queue: sub.queue, weight: r.weight.Load()}
+			keyed := bytes.HasPrefix(sub.sid, []byte{1})
+			p := parkedSub{leaf: keyed || bytes.HasPrefix(sub.sid, []byte{0}), keyed: keyed, account: r.acc.Name, subject: sub.subject, queue: sub.queue, weight: r.weight.Load()}
 			if p.leaf {
 				p.origin = r.cluster
 			}
@@ -109,7 +111,7 @@ func (l *Link) unpark() {
 	for _, key := range slices.Sorted(maps.Keys(parked)) {
 		p := parked[key]
 		// An interest whose account is still unknown is parked again.
-		_ = l.addRemoteSub([]byte(p.origin), p.leaf, []byte(p.account), []byte(p.subject), []byte(p.queue), p.weight)
+		_ = l.addRemoteSub([]byte(p.origin), p.leaf, p.keyed, []byte(p.account), []byte(p.subject), []byte(p.queue), p.weight)
 	}
 }
 

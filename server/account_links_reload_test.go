@@ -71,3 +71,43 @@ func TestReloadAccountsLinkInterest(t *testing.T) {
 	l.RemoveRemoteSub([]byte("A"), []byte("bar"), nil)
 	require.Equal(t, 1, newA.NumSubscriptions())
 }
+
+// TestLinkInterestByOrigin: interest a route holds for leaf nodes keyed
+// by origin (AddRemoteSubByOrigin, a peer that advertised "lnocu") is
+// one per origin in the same subject and queue, dropped by origin, and
+// keeps its origin through parking: interest in an unknown account, and
+// in an account a reload removes and adds back.
+func TestLinkInterestByOrigin(t *testing.T) {
+	const withA = `accounts { A: { users: [ {user: a, password: a} ] } }`
+	const withX = `accounts { X: { users: [ {user: x, password: x} ] } }`
+	s := servertest.StartConfig(t, withA)
+	l := drainedLink(t, s)
+	a := s.LookupAccount("A")
+	for _, o := range []string{"C1", "C2"} {
+		require.NoError(t, l.AddRemoteSubByOrigin([]byte(o), []byte("A"), []byte("foo"), []byte("q"), 1))
+		require.NoError(t, l.AddRemoteSubByOrigin([]byte(o), []byte("A"), []byte("bar"), nil, 1))
+	}
+	require.Equal(t, 4, a.NumSubscriptions())
+	l.RemoveRemoteSubByOrigin([]byte("C1"), []byte("A"), []byte("foo"), []byte("q"))
+	l.RemoveRemoteSubFrom([]byte("A"), []byte("bar"), nil) // not keyed: nothing
+	require.Equal(t, 3, a.NumSubscriptions())
+
+	// Parked with the origin, registered with it.
+	require.ErrorIs(t, l.AddRemoteSubByOrigin([]byte("C1"), []byte("X"), []byte("baz"), nil, 1), server.ErrUnknownAccount)
+	require.ErrorIs(t, l.AddRemoteSubByOrigin([]byte("C2"), []byte("X"), []byte("baz"), nil, 1), server.ErrUnknownAccount)
+	require.Equal(t, 2, l.NumParkedSubs())
+	require.NoError(t, s.Reload(servertest.ConfigOptions(t, withX)))
+	require.Equal(t, 3, l.NumParkedSubs(), "A's interest parked")
+	x := s.LookupAccount("X")
+	require.Equal(t, 2, x.NumSubscriptions())
+	l.RemoveRemoteSubByOrigin([]byte("C2"), []byte("X"), []byte("baz"), nil)
+	require.Equal(t, 1, x.NumSubscriptions())
+
+	require.NoError(t, s.Reload(servertest.ConfigOptions(t, withA)))
+	a = s.LookupAccount("A")
+	require.Equal(t, 3, a.NumSubscriptions())
+	l.RemoveRemoteSubByOrigin([]byte("C2"), []byte("A"), []byte("foo"), []byte("q"))
+	l.RemoveRemoteSubByOrigin([]byte("C1"), []byte("A"), []byte("bar"), nil)
+	l.RemoveRemoteSubByOrigin([]byte("C2"), []byte("A"), []byte("bar"), nil)
+	require.Zero(t, a.NumSubscriptions())
+}

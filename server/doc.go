@@ -167,7 +167,9 @@
 //     and gateways never get. A leaf node peer's cluster
 //     (SetRemoteCluster) is the origin cluster of its interest and
 //     messages; a route carries them on its behalf with
-//     AddRemoteSubFrom and DeliverFrom (LS+ and LMSG with the origin), an
+//     AddRemoteSubFrom and DeliverFrom (LS+ and LMSG with the origin), or
+//     AddRemoteSubByOrigin when the peer's LS- names the origin too
+//     ("lnocu": the interest of each origin is kept apart), an
 //     OriginEncoder writes them over a route, and a message never reaches
 //     interest of the leaf node cluster it came from.
 //  5. Writes its own protocol (PING, INFO, RS+) with Write; Flush only for

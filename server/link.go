@@ -272,10 +272,15 @@ func (s *Server) lookupAccountBytes(name []byte) *Account {
 }
 
 // routeSubKey is the key of a link's interest; a route's interest on
-// behalf of a leaf node starts with a byte no account name has.
-func routeSubKey(leaf bool, account, subject, queue []byte) string {
-	k := make([]byte, 0, len(account)+len(subject)+len(queue)+3)
-	if leaf {
+// behalf of a leaf node starts with a byte no account name has: 0, or 1
+// followed by the origin cluster when the interest is keyed by origin
+// (AddRemoteSubByOrigin).
+func routeSubKey(leaf bool, keyOrigin, account, subject, queue []byte) string {
+	k := make([]byte, 0, len(keyOrigin)+len(account)+len(subject)+len(queue)+4)
+	switch {
+	case keyOrigin != nil:
+		k = append(append(append(k, 1), keyOrigin...), ' ')
+	case leaf:
 		k = append(k, 0)
 	}
 	k = append(append(append(k, account...), ' '), subject...)
@@ -293,7 +298,7 @@ func routeSubKey(leaf bool, account, subject, queue []byte) string {
 // interest listeners with the link's kind as origin (a weight update is
 // not).
 func (l *Link) AddRemoteSub(account, subject, queue []byte, weight int32) error {
-	return l.addRemoteSub(nil, false, account, subject, queue, weight)
+	return l.addRemoteSub(nil, false, false, account, subject, queue, weight)
 }
 
 // AddRemoteSubFrom records interest a route peer holds on behalf of a
@@ -304,10 +309,22 @@ func (l *Link) AddRemoteSub(account, subject, queue []byte, weight int32) error 
 // it (whatever the origin: upstream names it in LS- only to peers that
 // asked).
 func (l *Link) AddRemoteSubFrom(origin, account, subject, queue []byte, weight int32) error {
-	return l.addRemoteSub(origin, true, account, subject, queue, weight)
+	return l.addRemoteSub(origin, true, false, account, subject, queue, weight)
 }
 
-func (l *Link) addRemoteSub(origin []byte, leaf bool, account, subject, queue []byte, weight int32) error {
+// AddRemoteSubByOrigin is AddRemoteSubFrom for a route peer that names
+// the origin cluster in LS- too (it advertised "lnocu"): the interest of
+// leaf nodes of different clusters in the same account, subject and
+// queue is kept apart, each with its own weight, and
+// RemoveRemoteSubByOrigin with the same origin drops one of them.
+func (l *Link) AddRemoteSubByOrigin(origin, account, subject, queue []byte, weight int32) error {
+	if origin == nil {
+		origin = []byte{}
+	}
+	return l.addRemoteSub(origin, true, true, account, subject, queue, weight)
+}
+
+func (l *Link) addRemoteSub(origin []byte, leaf, keyed bool, account, subject, queue []byte, weight int32) error {
 	c := l.c
 	if !sublist.ValidFilter(string(subject)) {
 		return sublist.ErrInvalidSubject
@@ -315,11 +332,15 @@ func (l *Link) addRemoteSub(origin []byte, leaf bool, account, subject, queue []
 	if weight < 1 {
 		weight = 1
 	}
-	key := routeSubKey(leaf, account, subject, queue)
+	var keyOrigin []byte
+	if keyed {
+		keyOrigin = origin
+	}
+	key := routeSubKey(leaf, keyOrigin, account, subject, queue)
 	acc := c.srv.lookupAccountBytes(account)
 	if acc == nil {
 		// Kept for a reload that adds the account.
-		l.park(key, parkedSub{origin: string(origin), leaf: leaf, account: string(account), subject: string(subject), queue: string(queue), weight: weight})
+		l.park(key, parkedSub{origin: string(origin), leaf: leaf, keyed: keyed, account: string(account), subject: string(subject), queue: string(queue), weight: weight})
 		return ErrUnknownAccount
 	}
 	c.mu.Lock()
@@ -384,18 +405,28 @@ func (l *Link) removeSub(sub *subscription) {
 // RemoveRemoteSub drops the peer's interest recorded by AddRemoteSub (RS-);
 // unknown interest is ignored.
 func (l *Link) RemoveRemoteSub(account, subject, queue []byte) {
-	l.removeRemoteSub(false, account, subject, queue)
+	l.removeRemoteSub(false, nil, account, subject, queue)
 }
 
 // RemoveRemoteSubFrom drops the interest recorded by AddRemoteSubFrom
 // (LS- over a route); unknown interest is ignored.
 func (l *Link) RemoveRemoteSubFrom(account, subject, queue []byte) {
-	l.removeRemoteSub(true, account, subject, queue)
+	l.removeRemoteSub(true, nil, account, subject, queue)
 }
 
-func (l *Link) removeRemoteSub(leaf bool, account, subject, queue []byte) {
+// RemoveRemoteSubByOrigin drops the interest of the cluster origin
+// recorded by AddRemoteSubByOrigin (LS- with its origin over a route);
+// unknown interest is ignored.
+func (l *Link) RemoveRemoteSubByOrigin(origin, account, subject, queue []byte) {
+	if origin == nil {
+		origin = []byte{}
+	}
+	l.removeRemoteSub(true, origin, account, subject, queue)
+}
+
+func (l *Link) removeRemoteSub(leaf bool, keyOrigin, account, subject, queue []byte) {
 	c := l.c
-	key := routeSubKey(leaf, account, subject, queue)
+	key := routeSubKey(leaf, keyOrigin, account, subject, queue)
 	c.mu.Lock()
 	sub := c.subs[key]
 	if sub != nil {

@@ -788,7 +788,7 @@ func (c *conn) violation(what string, subject []byte) error {
 // the leaf's requests) and gateway replies.
 func permExempt(subject []byte, queue bool) bool {
 	return !queue && (bytes.HasPrefix(subject, []byte(ldsPrefix)) || bytes.HasPrefix(subject, []byte("_INBOX.")) ||
-		bytes.HasPrefix(subject, []byte("_GR_.")))
+		bytes.HasPrefix(subject, []byte(grPrefix)))
 }
 
 // loopDetected closes the connection of a loop; the dialing side waits
@@ -1093,6 +1093,13 @@ func (c *conn) authorize(a *authConf, ci *leafConnect, warn bool) (string, error
 	}
 }
 
+// Gateway replies, upstream's prefix: a server with gateways tells its
+// leaf nodes interest in all of them (Options.GatewayReplies).
+const (
+	grPrefix  = "_GR_."
+	grReplies = grPrefix + ">"
+)
+
 // finish ends the handshake: the connection is ready, its interest goes
 // to the peer (with the loop detection subject) and then every change.
 func (c *conn) finish() {
@@ -1115,8 +1122,16 @@ func (c *conn) finish() {
 	c.mu.Unlock()
 	c.imu.Lock()
 	c.smap = make(map[ikey]int32)
+	if lf.o.GatewayReplies {
+		// Counted, so that a local subscriber of the same subject that
+		// leaves does not take it back.
+		c.smap[ikey{grReplies, ""}] = 1
+	}
 	c.imu.Unlock()
 	_ = c.link.Write(protocol.AppendLSub(nil, []byte(c.lds), nil, 0))
+	if lf.o.GatewayReplies {
+		_ = c.link.Write(protocol.AppendLSub(nil, []byte(grReplies), nil, 0))
+	}
 	unlisten := lf.s.AddInterestListener(server.InterestFunc(c.interestChanged))
 	c.mu.Lock()
 	closed := c.link.Closed()
@@ -1137,6 +1152,10 @@ func (c *conn) finish() {
 // interest and that of its own leaf nodes.
 func (c *conn) interestChanged(ev server.InterestEvent) {
 	if ev.Account != c.account || (ev.Link != nil && ev.Link == c.link) {
+		return
+	}
+	if c.lf.o.GatewayReplies && ev.Origin == server.ConnGateway && ev.Queue == "" && strings.HasPrefix(ev.Subject, grPrefix) {
+		// A gateway's "_GR_.<cluster hash>.>": "_GR_.>" covers it.
 		return
 	}
 	if c.spoke.Load() && !c.lf.local(&ev) || c.sameCluster(&ev) {

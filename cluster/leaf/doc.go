@@ -103,7 +103,11 @@
 // server.ConnHub: what the hub sends it goes to local subscribers and
 // other leaf nodes, never over the routes, and the hub's interest is not
 // announced to them. A leaf cluster connected to several servers of a hub
-// cluster thus gets every message once.
+// cluster thus gets every message once. A server with gateways
+// (Options.GatewayReplies) announces "_GR_.>" to every connection when
+// it is ready, as upstream, instead of the gateways' own
+// "_GR_.<cluster hash>.>" interest, so that the replies mapped for other
+// clusters come to it from the leaf nodes.
 //
 // # Loops and permissions
 //

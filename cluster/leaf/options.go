@@ -95,6 +95,13 @@ type Options struct {
 	// JetStream's API without a domain cross its leaf node connections,
 	// as upstream does for set-ups older than domains.
 	DefaultJSDomains map[string]string
+	// GatewayReplies is set when the server has gateways (a gateway {}
+	// block): every leaf node connection is told interest in "_GR_.>"
+	// when it connects, as upstream tells it, so that the replies mapped
+	// for other clusters come to this server, and the gateways' own
+	// "_GR_.<cluster hash>.>" interest (one per remote cluster) is not
+	// announced. The composition sets it, as it sets DefaultJSDomains.
+	GatewayReplies bool
 }
 
 // User is one user of leafnodes { authorization { users [...] } }.

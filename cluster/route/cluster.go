@@ -219,6 +219,10 @@ type routeInfo struct {
 	// LeafOrigin ("lnoc") says the server takes a leaf node's messages
 	// over routes as LMSG with their origin cluster, as it sends them.
 	LeafOrigin bool `json:"lnoc,omitempty"`
+	// LeafOriginUnsub ("lnocu") says the server names the origin cluster
+	// in LS- too, and reads it in the LS- of a peer that says it: leaf
+	// interest of different clusters is kept apart on both sides.
+	LeafOriginUnsub bool `json:"lnocu,omitempty"`
 }
 
 // connectInfo is a route's CONNECT, upstream's JSON names.
@@ -305,6 +309,8 @@ func Start(s *server.Server, o *Options) (*Cluster, error) {
 		TLSVerify:    o.TLSConfig != nil,
 		MaxPayload:   so.MaxPayload,
 		LeafOrigin:   true,
+		// As upstream 2.10+: LS- carries the origin both ways.
+		LeafOriginUnsub: true,
 	}
 	if c.info.MaxPayload == 0 {
 		c.info.MaxPayload = server.DefaultMaxPayload
@@ -701,35 +707,47 @@ func (c *Cluster) interestChanged(ev server.InterestEvent) {
 	}
 	idx := poolIdx(account, c.pool().size)
 	pinned := c.pool().pinned[account]
-	// One encoding with the account, one without for dedicated routes.
-	var with, without []byte
-	enc := func(acc []byte) []byte {
+	// One encoding with the account, one without for dedicated routes;
+	// each with the origin in LS- for the peers that read it ("lnocu").
+	var encoded [2][2][]byte
+	enc := func(withAcc, lnocu bool) []byte {
+		var acc []byte
+		if withAcc {
+			acc = []byte(account)
+		}
 		switch {
 		case queue == "" && added && n == 1:
 			return appendSub(nil, origin, acc, subject, "", 0)
 		case queue == "" && !added && n == 0:
-			return appendUnsub(nil, origin, acc, subject, "")
+			return appendUnsub(nil, origin, lnocu, acc, subject, "")
 		case queue != "" && n > 0:
 			return appendSub(nil, origin, acc, subject, queue, n)
 		case queue != "":
-			return appendUnsub(nil, origin, acc, subject, queue)
+			return appendUnsub(nil, origin, lnocu, acc, subject, queue)
 		}
 		return nil
 	}
+	b2i := func(b bool) int {
+		if b {
+			return 1
+		}
+		return 0
+	}
 	for r := range c.ready {
-		var proto []byte
+		var withAcc bool
 		switch {
 		case r.noPool || (!pinned && r.account == "" && r.poolIdx == idx):
-			if with == nil {
-				with = enc([]byte(account))
-			}
-			proto = with
+			withAcc = true
 		case pinned && r.account == account:
-			if without == nil {
-				without = enc(nil)
-			}
-			proto = without
+		default:
+			continue
 		}
+		lnocu := r.lnocu.Load()
+		p := &encoded[b2i(withAcc)][b2i(lnocu)]
+		if *p == nil {
+			*p = enc(withAcc, lnocu)
+		}
+		proto := *p
 		if proto != nil {
 			_ = r.link.Write(proto)
 			r.traceOut(proto)
@@ -760,15 +778,19 @@ func appendSub(b []byte, origin string, acc []byte, subject, queue string, n int
 	return protocol.AppendRSub(b, acc, []byte(subject), q, n)
 }
 
-// appendUnsub appends RS- (or LS-: without the origin, as upstream sends
-// it to a peer that did not advertise "lnocu").
-func appendUnsub(b []byte, origin string, acc []byte, subject, queue string) []byte {
+// appendUnsub appends RS- (or LS-: with the origin to a peer that
+// advertised "lnocu", without it to one that did not, as upstream).
+func appendUnsub(b []byte, origin string, lnocu bool, acc []byte, subject, queue string) []byte {
 	var q []byte
 	if queue != "" {
 		q = []byte(queue)
 	}
 	if origin != "" {
-		return protocol.AppendRouteLUnsub(b, nil, acc, []byte(subject), q)
+		var o []byte
+		if lnocu {
+			o = []byte(origin)
+		}
+		return protocol.AppendRouteLUnsub(b, o, acc, []byte(subject), q)
 	}
 	return protocol.AppendRUnsub(b, acc, []byte(subject), q)
 }

@@ -49,7 +49,14 @@
 // node's message goes over a route as LMSG with its origin cluster (the
 // route advertises "lnoc" in its INFO, so upstream sends it that way
 // too); a peer's LS+ and LMSG reach Link.AddRemoteSubFrom and
-// Link.DeliverFrom, so that neither goes back to that leaf cluster. It is
+// Link.DeliverFrom, so that neither goes back to that leaf cluster. The
+// route also advertises "lnocu", as upstream 2.10+: to a peer that
+// advertised it LS- names the origin ("LS- <origin> <account> <subject>
+// [<queue>]"), and from such a peer LS- is read with it and its leaf
+// interest is held per origin (Link.AddRemoteSubByOrigin,
+// RemoveRemoteSubByOrigin), so two leaf clusters with interest in the
+// same subject and queue stay apart; with a peer that did not, LS- has
+// no origin and that interest is one, as upstream keeps it. It is
 // also registered on the server's monitoring registry from Start until
 // Shutdown: the ROUTEZ provider (/routez, $SYS ROUTEZ, the routes of
 // STATSZ) and the "cluster" section of /varz (cluster, routes); and it

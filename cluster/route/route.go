@@ -18,6 +18,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"natsd.dev/cluster/internal/gwurls"
@@ -59,6 +60,12 @@ type route struct {
 	delayedInfo bool
 	compression string // the negotiated mode ("off", "not supported" or a level)
 	cconn       *CompressedConn
+
+	// lnocu: the peer's INFO said "lnocu", so its LS- names the origin
+	// cluster, ours to it do too, and its leaf interest is kept per
+	// origin. Set by the reader on the first INFO, before the route is
+	// ready; read by whoever sends interest.
+	lnocu atomic.Bool
 
 	// guarded by Cluster.mu
 	infoReceived bool
@@ -598,7 +605,13 @@ func (r *route) HandleFrame(f *protocol.Frame) error {
 		if !c.filters().exp.Allow(f.Subject) {
 			return nil
 		}
-		if err := r.link.AddRemoteSubFrom(f.Origin, f.Account, f.Subject, f.Queue, f.Weight); err != nil {
+		add := r.link.AddRemoteSubFrom
+		if r.lnocu.Load() {
+			// Kept apart from other clusters' interest in the same
+			// subject and queue: the peer's LS- names the origin.
+			add = r.link.AddRemoteSubByOrigin
+		}
+		if err := add(f.Origin, f.Account, f.Subject, f.Queue, f.Weight); err != nil {
 			if errors.Is(err, server.ErrUnknownAccount) {
 				c.log.Error(fmt.Sprintf("%s - Unknown account %q for remote subject %q", r.prefix, f.Account, f.Subject))
 			} else if !errors.Is(err, server.ErrLinkClosed) {
@@ -606,7 +619,11 @@ func (r *route) HandleFrame(f *protocol.Frame) error {
 			}
 		}
 	case protocol.OpLUnsub:
-		r.link.RemoveRemoteSubFrom(f.Account, f.Subject, f.Queue)
+		if r.lnocu.Load() {
+			r.link.RemoveRemoteSubByOrigin(f.Origin, f.Account, f.Subject, f.Queue)
+		} else {
+			r.link.RemoveRemoteSubFrom(f.Account, f.Subject, f.Queue)
+		}
 	case protocol.OpLMsg:
 		// A leaf node's message: it does not go back to that cluster.
 		if !c.filters().imp.Allow(f.Subject) {
@@ -863,6 +880,8 @@ func (r *route) processInfo(arg []byte) error {
 		return &routeError{reason: server.LinkServerShutdown}
 	}
 	r.infoReceived = true
+	r.lnocu.Store(info.LeafOriginUnsub)
+	r.parser.LeafUnsubOrigin = info.LeafOriginUnsub
 	r.remoteID, r.remoteName = info.ID, info.Name
 	r.link.SetRemoteName(info.Name)
 	r.connectURLs = info.ConnectURLs

@@ -13,6 +13,7 @@ func (p *process) startLeaf() error {
 	}
 	oc := *o
 	oc.DefaultJSDomains = p.jsOpts.DefaultDomains
+	oc.GatewayReplies = p.cfg.gateway.On()
 	lf, err := leaf.Start(p.srv, &oc)
 	if err != nil {
 		return err
@@ -33,12 +34,14 @@ func (p *process) reloadLeaf() {
 		}
 		return
 	}
-	// As startLeaf: default_js_domain is the server's, not the block's.
+	// As startLeaf: default_js_domain and the gateways are the server's,
+	// not the block's.
 	var o leaf.Options
 	if p.cfg.leaf != nil {
 		o = *p.cfg.leaf
 	}
 	o.DefaultJSDomains = p.jsOpts.DefaultDomains
+	o.GatewayReplies = p.cfg.gateway.On()
 	if _, err := p.lf.Reload(&o); err != nil {
 		p.logs.log.Error("Leafnode reload: " + err.Error())
 	}
