@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"natsd.dev/auth"
+	"natsd.dev/protocol"
 	"natsd.dev/sublist"
 )
 
@@ -582,10 +583,10 @@ func cmpOr(a, b string) string {
 }
 
 // jwtLimits are the server's limits for an account JWT's: as upstream,
-// -1 is no limit and 0 a limit of zero (connections, subscriptions, leaf
-// nodes). A payload limit of 0, which upstream applies to every
-// non-empty message, is not applied: the parser has no such limit.
-// The JWT's data limit is not enforced, as upstream does not.
+// -1 is no limit and 0 a limit of zero (connections, subscriptions,
+// payload, leaf nodes); a payload limit of 0 lets the account's clients
+// publish empty messages only (see client.payloadLimit). The JWT's data
+// limit is not enforced, as upstream does not.
 func jwtLimits(l *auth.AccountLimits) AccountLimits {
 	lim := func(v int64) int {
 		if v < 0 || v > 1<<31-1 {
@@ -593,12 +594,41 @@ func jwtLimits(l *auth.AccountLimits) AccountLimits {
 		}
 		return int(v)
 	}
-	pay := lim(l.Payload)
-	if pay == 0 {
-		pay = -1
-	}
-	return AccountLimits{MaxConnections: lim(l.Conn), MaxSubscriptions: lim(l.Subs), MaxPayload: pay,
+	return AccountLimits{MaxConnections: lim(l.Conn), MaxSubscriptions: lim(l.Subs), MaxPayload: lim(l.Payload),
 		MaxLeafNodes: lim(l.LeafNodeConn), JWT: true}
+}
+
+// payloadLimit is c's payload limit for its parser, as upstream computes
+// a client's: the lowest of the server's max_payload, its account's limit
+// and its user JWT's, where a JWT limit of 0 is a limit of zero bytes
+// (protocol.MaxPayloadZero: empty messages only). It is also what the
+// INFO after CONNECT tells the client (see infoMaxPayload).
+func (c *client) payloadLimit() int {
+	max := int(c.srv.maxPayload.Load())
+	if l := c.acc.lim(); l != nil {
+		if n, ok := l.limit(l.MaxPayload); ok && n < max {
+			max = n
+		}
+	}
+	switch p := c.jwtMaxPayload; {
+	case p < 0:
+		max = 0
+	case p > 0 && p < max:
+		max = p
+	}
+	if max <= 0 {
+		return protocol.MaxPayloadZero
+	}
+	return max
+}
+
+// infoMaxPayload is the max_payload of the INFO c gets after CONNECT:
+// its payload limit, 0 for a limit of zero.
+func (c *client) infoMaxPayload() int32 {
+	if p := c.payloadLimit(); p > 0 {
+		return int32(p)
+	}
+	return 0
 }
 
 // UpdateAccountClaims applies a new JWT to an account built from its JWT
@@ -686,12 +716,13 @@ func (c *client) bindJWTUser(u *auth.JWTUser) {
 		c.jwtMaxSubs = int(u.MaxSubs)
 	}
 	c.jwtMaxPayload = 0
-	if p := u.MaxPayload; p > 0 && p < 1<<31 {
+	switch p := u.MaxPayload; {
+	case p == 0: // as upstream, 0 allows empty messages only
+		c.jwtMaxPayload = -1
+	case p > 0 && p < 1<<31:
 		c.jwtMaxPayload = int(p)
-		if p < int64(c.parser.MaxPayload) {
-			c.parser.MaxPayload = int(p)
-		}
 	}
+	c.parser.MaxPayload = c.payloadLimit()
 	if !u.Expires.IsZero() {
 		d := time.Until(u.Expires)
 		c.mu.Lock()
