@@ -131,6 +131,10 @@ type operatorState struct {
 	// public key. Written under Server.reloadMu.
 	mu     sync.RWMutex
 	claims map[string]*auth.Account
+	// deleted are the accounts built from a JWT that the resolver then
+	// deleted, by public key, until a JWT builds them again; guarded by
+	// mu. As upstream, the account stays listed, shown expired.
+	deleted map[string]bool
 	// expiry closes the clients of an account when its JWT expires, by
 	// public key. Guarded by Server.reloadMu.
 	expiry map[string]*time.Timer
@@ -251,7 +255,7 @@ func (s *Server) setupOperator(o *Options) error {
 	}
 	s.op = &operatorState{trust: trust, resolver: op.Resolver, sentinel: op.DefaultSentinel,
 		pinnedAccounts: slices.Clone(op.PinnedAccounts),
-		claims:         map[string]*auth.Account{}, expiry: map[string]*time.Timer{}}
+		claims:         map[string]*auth.Account{}, expiry: map[string]*time.Timer{}, deleted: map[string]bool{}}
 	return nil
 }
 
@@ -375,6 +379,9 @@ func (s *Server) installAccounts(loaded map[string]*auth.Account) {
 	s.mu.Unlock()
 	s.op.mu.Lock()
 	maps.Copy(s.op.claims, loaded)
+	for pub := range loaded {
+		delete(s.op.deleted, pub)
+	}
 	s.op.mu.Unlock()
 	for pub, ac := range loaded {
 		if t := s.op.expiry[pub]; t != nil {
@@ -637,9 +644,10 @@ func (c *client) infoMaxPayload() int32 {
 // account whose user the new JWT revokes, or whose signing key it no
 // longer lists, are closed with 'User Authentication Revoked'; clients
 // over a lower connection limit are closed, newest first. An account the
-// server has not built yet is left to be built on first use. It returns
-// an error for a JWT that does not decode or is not trusted, and leaves
-// everything as it was then.
+// server has not built yet is left to be built on first use; one whose
+// JWT the resolver deleted (RemoveAccountClaims) is built again at once,
+// as upstream. It returns an error for a JWT that does not decode or is
+// not trusted, and leaves everything as it was then.
 func (s *Server) UpdateAccountClaims(token string) error {
 	if s.op == nil {
 		return errors.New("server: not in operator mode")
@@ -650,11 +658,14 @@ func (s *Server) UpdateAccountClaims(token string) error {
 	}
 	s.reloadMu.Lock()
 	old := s.op.cached(ac.PublicKey)
-	if old == nil {
+	s.op.mu.RLock()
+	deleted := s.op.deleted[ac.PublicKey]
+	s.op.mu.RUnlock()
+	if old == nil && !deleted {
 		s.reloadMu.Unlock()
 		return nil
 	}
-	if ac.IssuedAt.Before(old.IssuedAt) {
+	if old != nil && ac.IssuedAt.Before(old.IssuedAt) {
 		s.reloadMu.Unlock()
 		return fmt.Errorf("server: account %s: JWT older than the one in use", ac.PublicKey)
 	}
@@ -758,6 +769,23 @@ func (s *Server) logTrustedOperators() {
 		s.log.Info("  Issued  : " + op.IssuedAt.String())
 		s.log.Info("  Expires : " + exp)
 	}
+}
+
+// jwtExpired reports whether the account pub lost its JWT: its JWT
+// expired, or the resolver deleted it (see RemoveAccountClaims) and no
+// JWT built it again. It is /accountz's "expired", as upstream's: such
+// an account stays listed, its clients closed and new ones refused.
+func (s *Server) jwtExpired(pub string) bool {
+	if s.op == nil {
+		return false
+	}
+	s.op.mu.RLock()
+	defer s.op.mu.RUnlock()
+	if s.op.deleted[pub] {
+		return true
+	}
+	ac := s.op.claims[pub]
+	return ac != nil && ac.Expired(time.Now())
 }
 
 // errTextAccountExpired is upstream's text to the clients of an account

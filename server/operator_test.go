@@ -18,6 +18,7 @@ import (
 	"natsd.dev/auth"
 	"natsd.dev/server"
 	"natsd.dev/server/servertest"
+	"natsd.dev/server/snapshot"
 )
 
 // opFixture is an operator with a system account, minted for a test as
@@ -682,4 +683,46 @@ func TestOperatorReloadRefused(t *testing.T) {
 	po := plain.Options()
 	po.Operator = o.Operator
 	require.ErrorContains(t, plain.Reload(po), "config reload not supported for TrustedOperators")
+}
+
+// TestOperatorRemoveAccountClaims: an account whose JWT the resolver
+// deleted keeps its place in the server's list, shown expired in
+// /accountz, its client closed with 'Account Authentication Expired', as
+// upstream; a JWT for it again builds it at once.
+func TestOperatorRemoveAccountClaims(t *testing.T) {
+	f := newOpFixture(t)
+	a := f.account("A", nil)
+	aPub, _ := a.PublicKey()
+	s, _ := f.start(nil)
+	tok, seed := f.user(a, nil, nil)
+	errs := make(chan error, 4)
+	nc := servertest.Connect(t, s, userOpt(tok, seed), nats.NoReconnect(),
+		nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) { errs <- err }))
+	require.NoError(t, nc.Flush())
+	detail := func() bool {
+		az, err := s.Accountz(&snapshot.AccountzOptions{Account: aPub})
+		require.NoError(t, err)
+		return az.Account.Expired
+	}
+	require.False(t, detail())
+
+	s.RemoveAccountClaims(aPub)
+	select {
+	case err := <-errs:
+		require.Contains(t, strings.ToLower(err.Error()), "account authentication expired")
+	case <-time.After(5 * time.Second):
+		t.Fatal("the client of the deleted account stayed")
+	}
+	require.True(t, detail())
+	az, err := s.Accountz(nil)
+	require.NoError(t, err)
+	require.Contains(t, az.Accounts, aPub)
+	require.Nil(t, s.AccountClaims(aPub))
+
+	ac := jwt.NewAccountClaims(aPub)
+	ac.Name = "A"
+	require.NoError(t, s.UpdateAccountClaims(f.store(ac, f.opSK)))
+	require.False(t, detail())
+	require.NotNil(t, s.AccountClaims(aPub))
+	servertest.Connect(t, s, userOpt(tok, seed))
 }

@@ -279,6 +279,7 @@ func (s *Server) Accountz(opts *snapshot.AccountzOptions) (*snapshot.Accountz, e
 	}
 	az := mondoc.AccountDetail(s.id, s.systemAccountName(), a.Name, a.visibleStats(), n, s.startTime)
 	az.Account.LeafCnt = a.NumLeafNodes()
+	az.Account.Expired = s.jwtExpired(a.Name)
 	return az, nil
 }
 

@@ -13,6 +13,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -206,4 +207,114 @@ resolver: { type: full, dir: "`+dir+`" }
 	if up := os.Getenv("NATSD_UPSTREAM_SERVER"); up != "" {
 		require.Equal(t, run(up, "up"), ours)
 	}
+}
+
+// TestOperatorDeletedAccountE2E: an account deleted from the full
+// resolver ($SYS.REQ.CLAIMS.DELETE signed by the operator) stays in the
+// server's list, as upstream's: /accountz still names it and its detail
+// says "expired": true; its client was closed with 'Account
+// Authentication Expired' and a new one is refused. A JWT pushed for it
+// again builds it at once ("expired": false) and its clients connect.
+// An account whose JWT expires reads the same.
+func TestOperatorDeletedAccountE2E(t *testing.T) {
+	st := newResolverSetup(t)
+	bKP, _ := nkeys.CreateAccount()
+	bPub, _ := bKP.PublicKey()
+	bCreds, _ := st.creds(t, bKP, "b")
+	aJWT := st.accountJWT(t, nil)
+	aIssued := time.Now().Unix()
+	names := map[string]string{st.aPub: "A", bPub: "B", st.sysPub: "SYS", "$G": "$G"}
+
+	run := func(bin, name string) []string {
+		// B's JWT expires in 3 seconds.
+		bc := jwt.NewAccountClaims(bPub)
+		bc.Name = "B"
+		bc.Expires = time.Now().Add(3 * time.Second).Unix()
+		bJWT, err := bc.Encode(st.skKP)
+		require.NoError(t, err)
+		dir := filepath.Join(st.dir, name)
+		require.NoError(t, os.MkdirAll(dir, 0o755))
+		for pub, tok := range map[string]string{st.sysPub: st.sysJWT, st.aPub: aJWT, bPub: bJWT} {
+			writeFile(t, filepath.Join(dir, pub+".jwt"), tok)
+		}
+		conf := writeFile(t, filepath.Join(st.dir, name+".conf"), `
+operator: "`+st.opFile+`"
+system_account: `+st.sysPub+`
+resolver: { type: full, dir: "`+dir+`", allow_delete: true }
+`)
+		p := startBinary(t, bin, "-c", conf, "-m", "-1")
+		mon := p.monitorURL()
+		var out []string
+		list := func() string {
+			var doc struct{ Accounts []string }
+			getJSON(t, mon+"/accountz", &doc)
+			var l []string
+			for _, a := range doc.Accounts {
+				l = append(l, cmpOr(names[a], a))
+			}
+			slices.Sort(l)
+			return strings.Join(l, ",")
+		}
+		detail := func(pub string) string {
+			var doc struct {
+				Account struct {
+					Expired bool `json:"expired"`
+					Conns   int  `json:"client_connections"`
+				} `json:"account_detail"`
+			}
+			getJSON(t, mon+"/accountz?acc="+pub, &doc)
+			return fmt.Sprintf("%s expired=%v conns=%d", names[pub], doc.Account.Expired, doc.Account.Conns)
+		}
+		sys := p.connect(nats.UserCredentials(st.sysCreds))
+		a, aErrs := closedWith(t, p, nats.UserCredentials(st.a1Creds))
+		b, bErrs := closedWith(t, p, nats.UserCredentials(bCreds))
+		require.NoError(t, a.Flush())
+		require.NoError(t, b.Flush())
+		out = append(out, "before: "+list()+"; "+detail(st.aPub)+"; "+detail(bPub))
+
+		gc := jwt.NewGenericClaims(st.opPub)
+		gc.Data["accounts"] = []string{st.aPub}
+		tok, err := gc.Encode(st.opKP)
+		require.NoError(t, err)
+		r := sysRequest(t, sys, "$SYS.REQ.CLAIMS.DELETE", tok)
+		out = append(out, "delete: "+string(r.Data))
+		waitErr(t, aErrs, "account authentication expired")
+		servertest.WaitUntil(t, "A's client gone", func() bool { return detail(st.aPub) == "A expired=true conns=0" })
+		out = append(out, "deleted: "+list()+"; "+detail(st.aPub))
+		_, err = p.dial(nats.UserCredentials(st.a1Creds))
+		out = append(out, fmt.Sprintf("A's client again: %v", err))
+
+		time.Sleep(time.Until(time.Unix(aIssued+1, 0)))
+		push(t, sys, "$SYS.REQ.CLAIMS.UPDATE", st.accountJWT(t, nil), st.aPub)
+		out = append(out, "pushed again: "+list()+"; "+detail(st.aPub))
+		a2 := p.connect(nats.UserCredentials(st.a1Creds))
+		require.NoError(t, a2.Flush())
+		out = append(out, "connected again: "+detail(st.aPub))
+
+		waitErr(t, bErrs, "account authentication expired")
+		servertest.WaitUntil(t, "B's client gone", func() bool { return strings.HasSuffix(detail(bPub), "conns=0") })
+		out = append(out, "B expired: "+list()+"; "+detail(bPub))
+		return out
+	}
+	want := []string{
+		"before: $G,A,B,SYS; A expired=false conns=1; B expired=false conns=1",
+		`delete: {"code":200,"message":"deleted 1 accounts"}`,
+		"deleted: $G,A,B,SYS; A expired=true conns=0",
+		"A's client again: nats: Authorization Violation",
+		"pushed again: $G,A,B,SYS; A expired=false conns=0",
+		"connected again: A expired=false conns=1",
+		"B expired: $G,A,B,SYS; B expired=true conns=0",
+	}
+	ours := run(binary, "ours")
+	require.Equal(t, want, ours)
+	if up := os.Getenv("NATSD_UPSTREAM_SERVER"); up != "" {
+		require.Equal(t, run(up, "up"), ours)
+	}
+}
+
+func cmpOr(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
 }
