@@ -788,6 +788,17 @@ func (s *Server) jwtExpired(pub string) bool {
 	return ac != nil && ac.Expired(time.Now())
 }
 
+// jwtDeleted reports whether the resolver deleted the JWT of the account
+// pub, built from it before, and no JWT built it again.
+func (s *Server) jwtDeleted(pub string) bool {
+	if s.op == nil {
+		return false
+	}
+	s.op.mu.RLock()
+	defer s.op.mu.RUnlock()
+	return s.op.deleted[pub]
+}
+
 // errTextAccountExpired is upstream's text to the clients of an account
 // whose JWT expired.
 const errTextAccountExpired = "Account Authentication Expired"
