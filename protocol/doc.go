@@ -144,6 +144,9 @@
 //   - MaxPayload applies to every message operation in every role.
 //     Upstream does not limit RMSG/route HMSG and clients do not limit
 //     MSG: set MaxPayload to -1 on those parsers to match.
+//   - MaxPayload 0 means DefaultMaxPayload; a limit of zero bytes (what
+//     upstream applies for a JWT payload limit of 0: empty messages
+//     only) is MaxPayloadZero.
 //   - Verbs are checked against the Role. Upstream parses "SUB"/"UNSUB"/
 //     "MSG" from a route as RS+/RS-/RMSG and "RS+" from a leafnode as
 //     LS+; these aliases, which no server sends, are unknown operations

@@ -38,6 +38,21 @@ func ExampleParser_route() {
 	// RMSG account=$G subject=orders reply=_INBOX.1 queues=["workers"] payload=abc
 }
 
+// A limit of zero bytes (an account or user JWT's payload limit of 0)
+// accepts empty messages only.
+func ExampleParser_maxPayloadZero() {
+	p := protocol.Parser{MaxPayload: protocol.MaxPayloadZero}
+	h := protocol.HandlerFunc(func(f *protocol.Frame) error {
+		fmt.Printf("%s %s %q\n", f.Op, f.Subject, f.Payload)
+		return nil
+	})
+	err := p.Parse([]byte("PUB empty 0\r\n\r\nPUB one 1\r\nx\r\n"), h)
+	fmt.Println(protocol.ClientText(err))
+	// Output:
+	// PUB empty ""
+	// Maximum Payload Violation
+}
+
 func ExampleClientText() {
 	var p protocol.Parser
 	err := p.Parse([]byte("PUB foo 2000000\r\n"), protocol.HandlerFunc(func(*protocol.Frame) error { return nil }))

@@ -32,6 +32,9 @@ func fuzzConfig(c byte) protocol.Parser {
 	}
 	if c&8 != 0 {
 		p.MaxPayload = int(c >> 4)
+		if p.MaxPayload == 15 {
+			p.MaxPayload = protocol.MaxPayloadZero
+		}
 	}
 	if c&0x10 != 0 && p.Role == protocol.RoleRoute {
 		p.PinnedAccount = []byte("PIN")

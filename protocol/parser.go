@@ -12,6 +12,12 @@ const (
 	// DefaultMaxPayload is the payload limit used when Parser.MaxPayload
 	// is 0 (upstream's max_payload default).
 	DefaultMaxPayload = 1 << 20
+	// MaxPayloadZero is the Parser.MaxPayload of a limit of zero bytes:
+	// a message operation is accepted only with an empty payload (and so
+	// never an HPUB/HMSG, whose headers count), as upstream applies an
+	// account or user JWT's payload limit of 0. MaxPayload 0 itself
+	// means DefaultMaxPayload.
+	MaxPayloadZero = -1 << 62
 
 	// interServerLineFactor widens the control line limit for routes,
 	// gateways and leafnodes, whose lines carry accounts, origins and
@@ -51,9 +57,10 @@ type Parser struct {
 	// A value below 8 behaves as 8.
 	MaxControlLine int
 	// MaxPayload is the maximum declared payload size (headers included)
-	// of any message operation; 0 means DefaultMaxPayload, a negative value
-	// means no limit. It may be changed between Parse calls (for example
-	// after CONNECT binds the connection to an account).
+	// of any message operation; 0 means DefaultMaxPayload,
+	// MaxPayloadZero a limit of zero (empty payloads only), any other
+	// negative value no limit. It may be changed between Parse calls (for
+	// example after CONNECT binds the connection to an account).
 	MaxPayload int
 	// PinnedAccount is set when a route connection is dedicated to one
 	// account (route pooling with per-account routes): the peer then omits
@@ -108,6 +115,8 @@ func (p *Parser) payloadLimit() int {
 	switch n := p.MaxPayload; {
 	case n == 0:
 		return DefaultMaxPayload
+	case n == MaxPayloadZero:
+		return 0
 	case n < 0:
 		return int(^uint(0) >> 1)
 	default:

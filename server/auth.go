@@ -226,10 +226,8 @@ func (c *client) bindIdentity(sa *serverAuth, req *auth.Request, id *auth.Identi
 	if p := id.Checker.Permissions(); p != nil && p.Publish != nil {
 		c.publisher = id.Checker.NewPublisher()
 	}
-	if p := acc.lim().MaxPayload; p > 0 && p < int(c.srv.maxPayload.Load()) {
-		c.parser.MaxPayload = p
-	}
 	c.bindJWTUser(id.JWT)
+	c.parser.MaxPayload = c.payloadLimit()
 	return nil
 }
 

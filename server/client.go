@@ -264,7 +264,7 @@ type client struct {
 
 	// jwtTimer closes the client when its user JWT expires; jwtMaxSubs
 	// is the user JWT's subscription limit, jwtMaxPayload its payload
-	// limit (0: none; jwtMaxSubs -1: a limit of zero). operator.go.
+	// limit (0: none; -1: a limit of zero). operator.go.
 	jwtTimer      *time.Timer
 	jwtMaxSubs    int
 	jwtMaxPayload int
@@ -499,13 +499,7 @@ func (c *client) flushStats() {
 	}
 	// Limits may change on reload; pick them up once per batch. The
 	// account's own limit, if lower, wins.
-	c.parser.MaxPayload = int(c.srv.maxPayload.Load())
-	if p := c.acc.lim().MaxPayload; p > 0 && p < c.parser.MaxPayload {
-		c.parser.MaxPayload = p
-	}
-	if p := c.jwtMaxPayload; p > 0 && p < c.parser.MaxPayload {
-		c.parser.MaxPayload = p
-	}
+	c.parser.MaxPayload = c.payloadLimit()
 	c.pub.flushStats(st)
 }
 
@@ -766,6 +760,7 @@ func (c *client) sendConnectInfo() {
 	info.CID = c.cid
 	info.ClientIP = c.host
 	info.ConnectInfo = true
+	info.MaxPayload = c.infoMaxPayload()
 	info.RemoteAccount = c.acc.Name
 	info.IsSystemAccount = c.acc == s.sysAcc
 	b, _ := json.Marshal(&info)

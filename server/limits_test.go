@@ -56,14 +56,26 @@ accounts {
 		t.Fatal("third subscription not refused")
 	}
 
-	// The account's max_payload is below the server's: a larger message
+	// The account's max_payload is below the server's: the INFO that
+	// follows the first PONG tells the client, as upstream's, so nats.go
+	// refuses a larger message itself; sent anyway (a raw client), it
 	// closes the connection as upstream's limit does.
+	servertest.WaitUntil(t, "max_payload 1024 in nats.go", func() bool { return a3.MaxPayload() == 1024 })
 	require.NoError(t, a3.Publish("x", make([]byte, 1024)))
 	require.NoError(t, a3.Flush())
-	require.NoError(t, a3.Publish("x", make([]byte, 1025)))
-	require.Eventually(t, func() bool {
-		return servertest.ClosedReason(t, s) == "Maximum Message Payload Exceeded"
-	}, 2*time.Second, 20*time.Millisecond)
+	require.ErrorIs(t, a3.Publish("x", make([]byte, 1025)), nats.ErrMaxPayload)
+	a3.Close()
+	var rc *servertest.RawConn
+	servertest.WaitUntil(t, "a raw client of A", func() bool {
+		rc = servertest.DialClient(t, s)
+		rc.Send("CONNECT {\"verbose\":false,\"user\":\"a\",\"pass\":\"a\"}\r\nPING\r\n")
+		line, err := rc.TryReadLine(2 * time.Second)
+		return err == nil && line == "PONG"
+	})
+	rc.Send("PUB x 1024\r\n" + strings.Repeat("x", 1024) + "\r\nPUB x 1025\r\n")
+	require.Equal(t, "-ERR 'Maximum Payload Violation'", rc.ReadLine())
+	rc.ExpectClosed()
+	require.Equal(t, "Maximum Message Payload Exceeded", servertest.ClosedReason(t, s))
 }
 
 func TestAccountLimitsConfigErrors(t *testing.T) {

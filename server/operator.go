@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"natsd.dev/auth"
+	"natsd.dev/protocol"
 	"natsd.dev/sublist"
 )
 
@@ -130,6 +131,10 @@ type operatorState struct {
 	// public key. Written under Server.reloadMu.
 	mu     sync.RWMutex
 	claims map[string]*auth.Account
+	// deleted are the accounts built from a JWT that the resolver then
+	// deleted, by public key, until a JWT builds them again; guarded by
+	// mu. As upstream, the account stays listed, shown expired.
+	deleted map[string]bool
 	// expiry closes the clients of an account when its JWT expires, by
 	// public key. Guarded by Server.reloadMu.
 	expiry map[string]*time.Timer
@@ -250,7 +255,7 @@ func (s *Server) setupOperator(o *Options) error {
 	}
 	s.op = &operatorState{trust: trust, resolver: op.Resolver, sentinel: op.DefaultSentinel,
 		pinnedAccounts: slices.Clone(op.PinnedAccounts),
-		claims:         map[string]*auth.Account{}, expiry: map[string]*time.Timer{}}
+		claims:         map[string]*auth.Account{}, expiry: map[string]*time.Timer{}, deleted: map[string]bool{}}
 	return nil
 }
 
@@ -374,6 +379,9 @@ func (s *Server) installAccounts(loaded map[string]*auth.Account) {
 	s.mu.Unlock()
 	s.op.mu.Lock()
 	maps.Copy(s.op.claims, loaded)
+	for pub := range loaded {
+		delete(s.op.deleted, pub)
+	}
 	s.op.mu.Unlock()
 	for pub, ac := range loaded {
 		if t := s.op.expiry[pub]; t != nil {
@@ -582,10 +590,10 @@ func cmpOr(a, b string) string {
 }
 
 // jwtLimits are the server's limits for an account JWT's: as upstream,
-// -1 is no limit and 0 a limit of zero (connections, subscriptions, leaf
-// nodes). A payload limit of 0, which upstream applies to every
-// non-empty message, is not applied: the parser has no such limit.
-// The JWT's data limit is not enforced, as upstream does not.
+// -1 is no limit and 0 a limit of zero (connections, subscriptions,
+// payload, leaf nodes); a payload limit of 0 lets the account's clients
+// publish empty messages only (see client.payloadLimit). The JWT's data
+// limit is not enforced, as upstream does not.
 func jwtLimits(l *auth.AccountLimits) AccountLimits {
 	lim := func(v int64) int {
 		if v < 0 || v > 1<<31-1 {
@@ -593,12 +601,41 @@ func jwtLimits(l *auth.AccountLimits) AccountLimits {
 		}
 		return int(v)
 	}
-	pay := lim(l.Payload)
-	if pay == 0 {
-		pay = -1
-	}
-	return AccountLimits{MaxConnections: lim(l.Conn), MaxSubscriptions: lim(l.Subs), MaxPayload: pay,
+	return AccountLimits{MaxConnections: lim(l.Conn), MaxSubscriptions: lim(l.Subs), MaxPayload: lim(l.Payload),
 		MaxLeafNodes: lim(l.LeafNodeConn), JWT: true}
+}
+
+// payloadLimit is c's payload limit for its parser, as upstream computes
+// a client's: the lowest of the server's max_payload, its account's limit
+// and its user JWT's, where a JWT limit of 0 is a limit of zero bytes
+// (protocol.MaxPayloadZero: empty messages only). It is also what the
+// INFO after CONNECT tells the client (see infoMaxPayload).
+func (c *client) payloadLimit() int {
+	max := int(c.srv.maxPayload.Load())
+	if l := c.acc.lim(); l != nil {
+		if n, ok := l.limit(l.MaxPayload); ok && n < max {
+			max = n
+		}
+	}
+	switch p := c.jwtMaxPayload; {
+	case p < 0:
+		max = 0
+	case p > 0 && p < max:
+		max = p
+	}
+	if max <= 0 {
+		return protocol.MaxPayloadZero
+	}
+	return max
+}
+
+// infoMaxPayload is the max_payload of the INFO c gets after CONNECT:
+// its payload limit, 0 for a limit of zero.
+func (c *client) infoMaxPayload() int32 {
+	if p := c.payloadLimit(); p > 0 {
+		return int32(p)
+	}
+	return 0
 }
 
 // UpdateAccountClaims applies a new JWT to an account built from its JWT
@@ -607,9 +644,10 @@ func jwtLimits(l *auth.AccountLimits) AccountLimits {
 // account whose user the new JWT revokes, or whose signing key it no
 // longer lists, are closed with 'User Authentication Revoked'; clients
 // over a lower connection limit are closed, newest first. An account the
-// server has not built yet is left to be built on first use. It returns
-// an error for a JWT that does not decode or is not trusted, and leaves
-// everything as it was then.
+// server has not built yet is left to be built on first use; one whose
+// JWT the resolver deleted (RemoveAccountClaims) is built again at once,
+// as upstream. It returns an error for a JWT that does not decode or is
+// not trusted, and leaves everything as it was then.
 func (s *Server) UpdateAccountClaims(token string) error {
 	if s.op == nil {
 		return errors.New("server: not in operator mode")
@@ -620,11 +658,14 @@ func (s *Server) UpdateAccountClaims(token string) error {
 	}
 	s.reloadMu.Lock()
 	old := s.op.cached(ac.PublicKey)
-	if old == nil {
+	s.op.mu.RLock()
+	deleted := s.op.deleted[ac.PublicKey]
+	s.op.mu.RUnlock()
+	if old == nil && !deleted {
 		s.reloadMu.Unlock()
 		return nil
 	}
-	if ac.IssuedAt.Before(old.IssuedAt) {
+	if old != nil && ac.IssuedAt.Before(old.IssuedAt) {
 		s.reloadMu.Unlock()
 		return fmt.Errorf("server: account %s: JWT older than the one in use", ac.PublicKey)
 	}
@@ -686,12 +727,13 @@ func (c *client) bindJWTUser(u *auth.JWTUser) {
 		c.jwtMaxSubs = int(u.MaxSubs)
 	}
 	c.jwtMaxPayload = 0
-	if p := u.MaxPayload; p > 0 && p < 1<<31 {
+	switch p := u.MaxPayload; {
+	case p == 0: // as upstream, 0 allows empty messages only
+		c.jwtMaxPayload = -1
+	case p > 0 && p < 1<<31:
 		c.jwtMaxPayload = int(p)
-		if p < int64(c.parser.MaxPayload) {
-			c.parser.MaxPayload = int(p)
-		}
 	}
+	c.parser.MaxPayload = c.payloadLimit()
 	if !u.Expires.IsZero() {
 		d := time.Until(u.Expires)
 		c.mu.Lock()
@@ -727,6 +769,34 @@ func (s *Server) logTrustedOperators() {
 		s.log.Info("  Issued  : " + op.IssuedAt.String())
 		s.log.Info("  Expires : " + exp)
 	}
+}
+
+// jwtExpired reports whether the account pub lost its JWT: its JWT
+// expired, or the resolver deleted it (see RemoveAccountClaims) and no
+// JWT built it again. It is /accountz's "expired", as upstream's: such
+// an account stays listed, its clients closed and new ones refused.
+func (s *Server) jwtExpired(pub string) bool {
+	if s.op == nil {
+		return false
+	}
+	s.op.mu.RLock()
+	defer s.op.mu.RUnlock()
+	if s.op.deleted[pub] {
+		return true
+	}
+	ac := s.op.claims[pub]
+	return ac != nil && ac.Expired(time.Now())
+}
+
+// jwtDeleted reports whether the resolver deleted the JWT of the account
+// pub, built from it before, and no JWT built it again.
+func (s *Server) jwtDeleted(pub string) bool {
+	if s.op == nil {
+		return false
+	}
+	s.op.mu.RLock()
+	defer s.op.mu.RUnlock()
+	return s.op.deleted[pub]
 }
 
 // errTextAccountExpired is upstream's text to the clients of an account

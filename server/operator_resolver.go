@@ -77,6 +77,8 @@ func (s *Server) AccountClaims(pub string) *auth.Account {
 // the resolver: its connected clients are closed with 'Account
 // Authentication Expired' as upstream does, and new clients of the
 // account fail authentication until a JWT for it can be fetched again.
+// As upstream, the account stays in the server's list (/accountz), shown
+// expired (jwtExpired) until a JWT builds it again.
 func (s *Server) RemoveAccountClaims(pub string) {
 	if s.op == nil {
 		return
@@ -85,6 +87,9 @@ func (s *Server) RemoveAccountClaims(pub string) {
 	s.op.mu.Lock()
 	_, had := s.op.claims[pub]
 	delete(s.op.claims, pub)
+	if had {
+		s.op.deleted[pub] = true
+	}
 	s.op.mu.Unlock()
 	if t := s.op.expiry[pub]; t != nil {
 		t.Stop()

@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -17,6 +18,7 @@ import (
 	"natsd.dev/auth"
 	"natsd.dev/server"
 	"natsd.dev/server/servertest"
+	"natsd.dev/server/snapshot"
 )
 
 // opFixture is an operator with a system account, minted for a test as
@@ -593,19 +595,54 @@ func BenchmarkOperatorResolveAccount(b *testing.B) {
 	}
 }
 
+// TestOperatorUserPayloadLimit: a user JWT's payload limit and its
+// account JWT's apply to the client, the lower one winning, where 0 is a
+// limit of zero (empty messages only), as upstream. nats.go learns the
+// limit from the INFO that follows the first PONG and refuses a larger
+// message itself; the server refuses what a raw client sends anyway,
+// with -ERR 'Maximum Payload Violation', and closes the connection.
 func TestOperatorUserPayloadLimit(t *testing.T) {
 	f := newOpFixture(t)
 	a := f.account("A", nil)
+	z := f.account("Z", func(ac *jwt.AccountClaims) { ac.Limits.Payload = 0 })
 	s, _ := f.start(nil)
 	tok, seed := f.user(a, nil, func(uc *jwt.UserClaims) { uc.Limits.Payload = 16 })
-	errs := make(chan error, 2)
-	nc := servertest.Connect(t, s, userOpt(tok, seed), nats.NoReconnect(),
-		nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) { errs <- err }))
+	nc := servertest.Connect(t, s, userOpt(tok, seed), nats.NoReconnect())
+	servertest.WaitUntil(t, "max_payload 16 in nats.go", func() bool { return nc.MaxPayload() == 16 })
 	require.NoError(t, nc.Publish("x", make([]byte, 16)))
+	require.ErrorIs(t, nc.Publish("x", make([]byte, 17)), nats.ErrMaxPayload)
 	require.NoError(t, nc.Flush())
-	require.NoError(t, nc.Publish("x", make([]byte, 17)))
-	servertest.WaitUntil(t, "the connection to close", nc.IsClosed)
-	require.Equal(t, "Maximum Message Payload Exceeded", servertest.ClosedReason(t, s))
+
+	for _, c := range []struct {
+		acc     nkeys.KeyPair
+		limit   int64
+		max     int
+		ok, bad string
+	}{
+		{a, 16, 16, "PUB x 16\r\n" + strings.Repeat("x", 16) + "\r\n", "PUB x 17\r\n"},
+		{a, 0, 0, "PUB x 0\r\n\r\n", "PUB x 1\r\n"},
+		{z, -1, 0, "PUB x 0\r\n\r\n", "HPUB x 12 12\r\n"},
+		{z, 5, 0, "PUB x 0\r\n\r\n", "PUB x 1\r\n"},
+	} {
+		tok, _ := f.user(c.acc, nil, func(uc *jwt.UserClaims) {
+			uc.Limits.Payload = c.limit
+			uc.BearerToken = true
+		})
+		rc := servertest.DialClient(t, s)
+		rc.Send(`CONNECT {"verbose":false,"jwt":"` + tok + `","protocol":1,"headers":true}` + "\r\n" + c.ok + "PING\r\n")
+		require.Equal(t, "PONG", rc.ReadLine(), c.ok)
+		var info struct {
+			MaxPayload *int `json:"max_payload"`
+		}
+		line := rc.ReadLine()
+		require.NoError(t, json.Unmarshal([]byte(strings.TrimPrefix(line, "INFO ")), &info), line)
+		require.NotNil(t, info.MaxPayload, line)
+		require.Equal(t, c.max, *info.MaxPayload)
+		rc.Send(c.bad)
+		require.Equal(t, "-ERR 'Maximum Payload Violation'", rc.ReadLine(), c.bad)
+		rc.ExpectClosed()
+		require.Equal(t, "Maximum Message Payload Exceeded", servertest.ClosedReason(t, s))
+	}
 }
 
 // TestOperatorSystemAccount: the operator names the system account; its
@@ -646,4 +683,46 @@ func TestOperatorReloadRefused(t *testing.T) {
 	po := plain.Options()
 	po.Operator = o.Operator
 	require.ErrorContains(t, plain.Reload(po), "config reload not supported for TrustedOperators")
+}
+
+// TestOperatorRemoveAccountClaims: an account whose JWT the resolver
+// deleted keeps its place in the server's list, shown expired in
+// /accountz, its client closed with 'Account Authentication Expired', as
+// upstream; a JWT for it again builds it at once.
+func TestOperatorRemoveAccountClaims(t *testing.T) {
+	f := newOpFixture(t)
+	a := f.account("A", nil)
+	aPub, _ := a.PublicKey()
+	s, _ := f.start(nil)
+	tok, seed := f.user(a, nil, nil)
+	errs := make(chan error, 4)
+	nc := servertest.Connect(t, s, userOpt(tok, seed), nats.NoReconnect(),
+		nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) { errs <- err }))
+	require.NoError(t, nc.Flush())
+	detail := func() bool {
+		az, err := s.Accountz(&snapshot.AccountzOptions{Account: aPub})
+		require.NoError(t, err)
+		return az.Account.Expired
+	}
+	require.False(t, detail())
+
+	s.RemoveAccountClaims(aPub)
+	select {
+	case err := <-errs:
+		require.Contains(t, strings.ToLower(err.Error()), "account authentication expired")
+	case <-time.After(5 * time.Second):
+		t.Fatal("the client of the deleted account stayed")
+	}
+	require.True(t, detail())
+	az, err := s.Accountz(nil)
+	require.NoError(t, err)
+	require.Contains(t, az.Accounts, aPub)
+	require.Nil(t, s.AccountClaims(aPub))
+
+	ac := jwt.NewAccountClaims(aPub)
+	ac.Name = "A"
+	require.NoError(t, s.UpdateAccountClaims(f.store(ac, f.opSK)))
+	require.False(t, detail())
+	require.NotNil(t, s.AccountClaims(aPub))
+	servertest.Connect(t, s, userOpt(tok, seed))
 }

@@ -279,6 +279,7 @@ func (s *Server) Accountz(opts *snapshot.AccountzOptions) (*snapshot.Accountz, e
 	}
 	az := mondoc.AccountDetail(s.id, s.systemAccountName(), a.Name, a.visibleStats(), n, s.startTime)
 	az.Account.LeafCnt = a.NumLeafNodes()
+	az.Account.Expired = s.jwtExpired(a.Name)
 	return az, nil
 }
 
@@ -288,7 +289,13 @@ func (s *Server) AccountStatz(opts *snapshot.AccountStatzOptions) (*snapshot.Acc
 	accs := s.accountList()
 	use := make([]mondoc.AccountUse, len(accs))
 	for i, a := range accs {
-		use[i] = mondoc.AccountUse{Name: a.Name, NumSubs: uint32(a.numSubscriptionsUpstream()), Clients: counts[a.Name], Closed: closed[a.Name], Leafs: a.NumLeafNodes()}
+		n := a.numSubscriptionsUpstream()
+		if s.jwtDeleted(a.Name) {
+			// Upstream drops a deleted account's service import
+			// subscriptions until its JWT comes back.
+			n = a.NumSubscriptions()
+		}
+		use[i] = mondoc.AccountUse{Name: a.Name, NumSubs: uint32(n), Clients: counts[a.Name], Closed: closed[a.Name], Leafs: a.NumLeafNodes()}
 		for k := range a.traffic {
 			t := &a.traffic[k]
 			use[i].In[k] = snapshot.MsgBytes{Msgs: t.inMsgs.Load(), Bytes: t.inBytes.Load()}

@@ -525,11 +525,9 @@ func (r *Resolver) update(reply, pub, token string) {
 	r.respond(reply, pub, done, nil)
 }
 
-// apply hands a new JWT of pub to the server, when it built the account.
+// apply hands a new JWT of pub to the server, which applies it to the
+// account if it built it (a deleted one included) and else ignores it.
 func (r *Resolver) apply(pub, token string) {
-	if r.srv.AccountClaims(pub) == nil {
-		return
-	}
 	if err := r.srv.UpdateAccountClaims(token); err != nil {
 		r.log.Error(fmt.Sprintf("DirResolver - Update for account %q resulted in error %v", pub, err))
 	}
