@@ -28,6 +28,19 @@ import (
 // the filter. Fills OR their signature in (two fills racing on one slot
 // leave a superset, never a miss); the scan, which runs under the write
 // lock with no fill in progress, resets or tightens them.
+//
+// Admission: many subjects are matched once and never again (JetStream
+// ack subjects, "$JS.ACK.<stream>.<consumer>.<n>.<seq>...", fresh reply
+// inboxes). Storing them would cost an entry and a copy of the subject
+// each and evict hot entries for nothing, so a miss stores its result
+// only when the subject was already seen recently. A doorkeeper remembers
+// the subjects seen once: a direct-mapped table of 32-bit fingerprints,
+// one per cache slot, indexed by the low bits of the key's hash. A first
+// sight writes the fingerprint (overwriting whatever was there, which is
+// how the table ages, with no sweep); a second sight finds it and admits
+// the key. Two keys with equal index and fingerprint admit each other
+// early, which is harmless. The doorkeeper holds no results, so it needs
+// no invalidation: whatever it admits is computed by the fill as today.
 
 const (
 	cacheWays     = 8
@@ -55,6 +68,9 @@ type matchCache[T comparable] struct {
 	sigs  []atomic.Uint64 // per slot: OR of signatures stored since the last scan
 	hits  [cacheStripes]paddedCounter
 	evict atomic.Uint64 // rotates the victim way of full sets
+	// door holds fingerprints of keys seen once recently (see admit), as
+	// many as slots, so it reaches as far back as about mask+1 misses.
+	door []atomic.Uint32
 }
 
 func newMatchCache[T comparable](size int) *matchCache[T] {
@@ -67,7 +83,22 @@ func newMatchCache[T comparable](size int) *matchCache[T] {
 		mask:  uint64(n - 1),
 		slots: make([]atomic.Pointer[cacheEntry[T]], n),
 		sigs:  make([]atomic.Uint64, n),
+		door:  make([]atomic.Uint32, n),
 	}
+}
+
+// admit reports whether a key with hash h that missed should be stored:
+// whether it missed recently already. Otherwise it records the key, so
+// that its next miss admits it. It takes no lock; races between misses
+// lose a sighting or admit early, both harmless.
+func (c *matchCache[T]) admit(h uint64) bool {
+	d := &c.door[h&c.mask]
+	fp := uint32(h>>32) | 1 // never 0, the empty mark
+	if d.Load() == fp {
+		return true
+	}
+	d.Store(fp)
+	return false
 }
 
 // sets returns the first slots of the two sets where key with hash h may

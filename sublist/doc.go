@@ -58,6 +58,27 @@
 // slots and, when both are full, evicts a slot, so no sweeper goroutine is
 // needed. The package starts no goroutines.
 //
+// # What is cached
+//
+// Match and MatchBytes cache the result of a subject on its second miss
+// within a recent window, not its first: subjects used once (JetStream ack
+// subjects, fresh reply inboxes) would cost an entry and a copy of the
+// subject each and evict the results of hot subjects. A doorkeeper, a
+// table of 32-bit hash fingerprints as long as the cache, remembers the
+// subjects seen once; each first sight overwrites a slot of it, so the
+// window is roughly the last CacheSize first-seen subjects. A first-seen
+// subject costs the trie walk and its Result, nothing for the cache
+// (no allocation, no eviction). A subject whose cached result was
+// invalidated or evicted is usually still in the doorkeeper and is
+// cached again on its next miss. Results for subjects without interest
+// are cached like others; HasInterest reads the cache but never fills it.
+// The doorkeeper keeps no results, so it never needs invalidation.
+//
+// Stats count what this does: NumCache is the number of cached results,
+// NumMatches every Match, MatchBytes and HasInterest call, and
+// CacheHitRate the fraction of them answered by the cache, so the first
+// two matches of a subject count as misses.
+//
 // # Memory
 //
 // A Result is shared: the same *Result is cached and handed to every
@@ -83,8 +104,9 @@
 // values get a map index so that Remove stays O(1). An inbox-like
 // subscription ("_INBOX.<22 characters>", one subscriber) costs about
 // 70-125 bytes of heap including the copy of its subject (see
-// BenchmarkMemoryPerSubscription); the cache adds about 16 bytes per slot
-// (1024 slots by default) once the first Match misses.
+// BenchmarkMemoryPerSubscription); the cache adds about 20 bytes per slot
+// (1024 slots by default, with the doorkeeper) once the first Match
+// misses, and each cached result holds a copy of its subject.
 //
 // # Transforms
 //
