@@ -46,7 +46,9 @@ func TestCacheAdmitsOnSecondSight(t *testing.T) {
 					t.Fatalf("Match(x.once.%d) = %s", i, got)
 				}
 			}
-			if st := s.Stats(); st.NumCache != 1 {
+			// The doorkeeper's false positives admit about one in 500
+			// one-off subjects; 1% is far above that.
+			if st := s.Stats(); st.NumCache > 1+50 {
 				t.Fatalf("one-off subjects were cached: NumCache = %d", st.NumCache)
 			}
 			before := hits(s)
@@ -180,7 +182,45 @@ func TestOneOffMissDoesNotAllocate(t *testing.T) {
 	if n := testing.AllocsPerRun(runs, func() { s.Match(acks[i]); i++ }); n != 1 {
 		t.Errorf("one-off Match with one subscriber allocates %v times, want 1 (the Result)", n)
 	}
-	if n := s.Stats().NumCache; n != 0 {
-		t.Errorf("NumCache = %d after one-off subjects only", n)
+	if n := s.Stats().NumCache; n > 30 { // false positives: about 1 in 500
+		t.Errorf("NumCache = %d after 3000 one-off subjects", n)
+	}
+}
+
+// TestWorkingSetIsAdmitted: a working set of half the cache's size, matched
+// round robin, ends up cached whole. No two subjects may keep each other
+// out of the cache, however their hashes collide.
+func TestWorkingSetIsAdmitted(t *testing.T) {
+	s := sublist.New[int]()
+	mustInsert(t, s, "w.*", "", 1)
+	subjects := make([]string, 512)
+	for i := range subjects {
+		subjects[i] = fmt.Sprintf("w.%d", i)
+	}
+	for range 4 {
+		for _, subj := range subjects {
+			s.Match(subj)
+		}
+	}
+	before := hits(s)
+	for _, subj := range subjects {
+		s.Match(subj)
+	}
+	if n := hits(s) - before; n < len(subjects)*99/100 {
+		t.Fatalf("%d of %d subjects of the working set hit after 4 rounds", n, len(subjects))
+	}
+	// Two subjects alternating, whatever their hashes.
+	for i := range 200 {
+		a, b := fmt.Sprintf("pair.%d.a", i), fmt.Sprintf("pair.%d.b", i)
+		for range 3 {
+			s.Match(a)
+			s.Match(b)
+		}
+		before := hits(s)
+		s.Match(a)
+		s.Match(b)
+		if n := hits(s) - before; n != 2 {
+			t.Fatalf("pair %d: %d hits of 2 after three rounds", i, n)
+		}
 	}
 }

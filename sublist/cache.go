@@ -34,13 +34,18 @@ import (
 // inboxes). Storing them would cost an entry and a copy of the subject
 // each and evict hot entries for nothing, so a miss stores its result
 // only when the subject was already seen recently. A doorkeeper remembers
-// the subjects seen once: a direct-mapped table of 32-bit fingerprints,
-// one per cache slot, indexed by the low bits of the key's hash. A first
-// sight writes the fingerprint (overwriting whatever was there, which is
-// how the table ages, with no sweep); a second sight finds it and admits
-// the key. Two keys with equal index and fingerprint admit each other
-// early, which is harmless. The doorkeeper holds no results, so it needs
-// no invalidation: whatever it admits is computed by the fill as today.
+// the subjects seen: a Bloom filter of 32 bits per cache slot, split in
+// 64-bit words; a key sets two bits of one word, chosen by its hash. A
+// miss whose bits are all set admits its key, otherwise it sets them.
+// Every mask+1 misses the filter is cleared, which is how it ages with no
+// sweeper: a key is admitted when its second miss comes before the next
+// clearing. Keys only add bits, so two keys can never keep each other out
+// (a table of fingerprints, where one overwrites the other, can: two hot
+// subjects alternating on one index would never be admitted); a false
+// positive admits a key early, which is harmless, and at the most filled
+// point (mask+1 keys in 16*(mask+1) bits) happens about once in 250
+// first sights. The doorkeeper holds no results, so it needs no
+// invalidation: what it admits is computed by the fill as before.
 
 const (
 	cacheWays     = 8
@@ -68,9 +73,9 @@ type matchCache[T comparable] struct {
 	sigs  []atomic.Uint64 // per slot: OR of signatures stored since the last scan
 	hits  [cacheStripes]paddedCounter
 	evict atomic.Uint64 // rotates the victim way of full sets
-	// door holds fingerprints of keys seen once recently (see admit), as
-	// many as slots, so it reaches as far back as about mask+1 misses.
-	door []atomic.Uint32
+	// door is the doorkeeper's Bloom filter (see admit), 32 bits per slot.
+	door     []atomic.Uint64
+	doorMask uint64 // len(door)-1
 }
 
 func newMatchCache[T comparable](size int) *matchCache[T] {
@@ -79,26 +84,37 @@ func newMatchCache[T comparable](size int) *matchCache[T] {
 		n <<= 1
 	}
 	return &matchCache[T]{
-		seed:  maphash.MakeSeed(),
-		mask:  uint64(n - 1),
-		slots: make([]atomic.Pointer[cacheEntry[T]], n),
-		sigs:  make([]atomic.Uint64, n),
-		door:  make([]atomic.Uint32, n),
+		seed:     maphash.MakeSeed(),
+		mask:     uint64(n - 1),
+		slots:    make([]atomic.Pointer[cacheEntry[T]], n),
+		sigs:     make([]atomic.Uint64, n),
+		door:     make([]atomic.Uint64, n/2),
+		doorMask: uint64(n/2 - 1),
 	}
 }
 
 // admit reports whether a key with hash h that missed should be stored:
-// whether it missed recently already. Otherwise it records the key, so
-// that its next miss admits it. It takes no lock; races between misses
-// lose a sighting or admit early, both harmless.
+// whether it was seen since the doorkeeper was last cleared. Otherwise it
+// records the key, so that its next miss admits it. It takes no lock;
+// races with other misses or with ageDoor lose a sighting or admit early,
+// both harmless.
 func (c *matchCache[T]) admit(h uint64) bool {
-	d := &c.door[h&c.mask]
-	fp := uint32(h>>32) | 1 // never 0, the empty mark
-	if d.Load() == fp {
+	w := &c.door[(h>>12)&c.doorMask]
+	bits := uint64(1)<<(h&63) | uint64(1)<<((h>>6)&63)
+	if w.Load()&bits == bits {
 		return true
 	}
-	d.Store(fp)
+	w.Or(bits)
 	return false
+}
+
+// ageDoor clears the doorkeeper. The Sublist calls it every mask+1
+// misses, so a key must miss twice within about that many misses to be
+// admitted.
+func (c *matchCache[T]) ageDoor() {
+	for i := range c.door {
+		c.door[i].Store(0)
+	}
 }
 
 // sets returns the first slots of the two sets where key with hash h may

@@ -375,7 +375,7 @@ func bytesView(b []byte) string {
 // miss in a short while), caches the result. h is subject's hash in c when
 // c is not nil. subject is not retained: the cache keeps a copy.
 func (s *Sublist[T]) matchSlow(subject string, c *matchCache[T], h uint64) *Result[T] {
-	s.misses.Add(1)
+	s.miss(c)
 	var tokBuf [32]string
 	toks, ok := tokenize(subject, tokBuf[:0])
 	if !ok {
@@ -402,6 +402,14 @@ func (s *Sublist[T]) matchSlow(subject string, c *matchCache[T], h uint64) *Resu
 	}
 	s.mu.RUnlock()
 	return r
+}
+
+// miss counts a match that the cache c (nil if not created) did not
+// answer, and ages c's doorkeeper every len(c.slots) misses.
+func (s *Sublist[T]) miss(c *matchCache[T]) {
+	if n := s.misses.Add(1); c != nil && n&c.mask == 0 {
+		c.ageDoor()
+	}
 }
 
 // tokenize appends the tokens of subject to toks. It reports false if a
@@ -576,12 +584,13 @@ func (s *Sublist[T]) buildPlain(nodes []*node[T], np int) []T {
 // cheaper than Match on a cache miss because it builds no Result and stops
 // at the first match; it does not fill the cache.
 func (s *Sublist[T]) HasInterest(subject string) bool {
-	if c := s.cache.Load(); c != nil {
+	c := s.cache.Load()
+	if c != nil {
 		if r := c.lookup(maphash.String(c.seed, subject), subject); r != nil {
 			return len(r.Plain) > 0 || len(r.Queues) > 0
 		}
 	}
-	s.misses.Add(1)
+	s.miss(c)
 	var tokBuf [32]string
 	toks, ok := tokenize(subject, tokBuf[:0])
 	if !ok {
