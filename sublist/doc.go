@@ -64,11 +64,12 @@
 // within a recent window, not its first: subjects used once (JetStream ack
 // subjects, fresh reply inboxes) would cost an entry and a copy of the
 // subject each and evict the results of hot subjects. A doorkeeper, a
-// table of 32-bit hash fingerprints as long as the cache, remembers the
-// subjects seen once; each first sight overwrites a slot of it, so the
-// window is roughly the last CacheSize first-seen subjects. A first-seen
-// subject costs the trie walk and its Result, nothing for the cache
-// (no allocation, no eviction). A subject whose cached result was
+// Bloom filter of 32 bits per cache slot, remembers the subjects seen; it
+// is cleared every CacheSize misses, so a subject is cached when its
+// second miss comes within about CacheSize misses of its first. About one
+// first-seen subject in 500 is a false positive and is cached at once. A
+// first-seen subject costs the trie walk and its Result, nothing for the
+// cache (no allocation, no eviction). A subject whose cached result was
 // invalidated or evicted is usually still in the doorkeeper and is
 // cached again on its next miss. Results for subjects without interest
 // are cached like others; HasInterest reads the cache but never fills it.
