@@ -335,10 +335,11 @@ func (s *Sublist[T]) invalidate(filter string, literal bool) {
 
 // Match returns the subscriptions whose filters match subject. A cache hit
 // takes no lock and allocates nothing; a miss allocates the Result (unless
-// there is no interest) and, on the subject's second miss, a cache entry. The Result is shared and read-only
-// (see Result). Tokens of subject are taken literally: a subject with an
-// empty token matches nothing, and a "*" or ">" token in subject is only
-// matched by wildcard filters, as upstream does.
+// there is no interest) and, on the subject's second miss, a cache entry.
+// The Result is shared and read-only (see Result). Tokens of subject are
+// taken literally: a subject with an empty token matches nothing, and a
+// "*" or ">" token in subject is only matched by wildcard filters, as
+// upstream does.
 func (s *Sublist[T]) Match(subject string) *Result[T] {
 	if c := s.cache.Load(); c != nil {
 		h := maphash.String(c.seed, subject)
