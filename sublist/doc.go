@@ -70,8 +70,8 @@
 // first-seen subject in 500 is a false positive and is cached at once. A
 // first-seen subject costs the trie walk and its Result, nothing for the
 // cache (no allocation, no eviction). A subject whose cached result was
-// invalidated or evicted is usually still in the doorkeeper and is
-// cached again on its next miss. Results for subjects without interest
+// invalidated or evicted is cached again on its second miss, or on its
+// first if it also missed shortly before. Results for subjects without interest
 // are cached like others; HasInterest reads the cache but never fills it.
 // The doorkeeper keeps no results, so it never needs invalidation.
 //
