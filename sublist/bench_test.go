@@ -171,6 +171,7 @@ func BenchmarkHasInterestCacheHit(b *testing.B) {
 	s := sublist.New[*benchSub]()
 	populate(b, s, 1000)
 	s.Match("svc.1.x")
+	s.Match("svc.1.x") // HasInterest does not fill the cache: the second Match does
 	b.ReportAllocs()
 	clk := startCPU(b)
 	for b.Loop() {
@@ -196,6 +197,50 @@ func BenchmarkMatchCacheMiss(b *testing.B) {
 		i++
 	}
 	clk.report()
+}
+
+// BenchmarkMatchHotAndOneOff alternates a working set of 256 hot subjects
+// with subjects seen once (JetStream ack subjects, fresh reply inboxes), as
+// a server acking JetStream messages does. hot-hit-% is the fraction of hot
+// matches answered by the cache: one-off subjects must not evict them.
+func BenchmarkMatchHotAndOneOff(b *testing.B) {
+	s := sublist.New[*benchSub]()
+	populate(b, s, 1000)
+	if err := s.Insert("$JS.ACK.ORDERS.>", "", &benchSub{}); err != nil {
+		b.Fatal(err)
+	}
+	hot := make([]string, 256)
+	for i := range hot {
+		hot[i] = fmt.Sprintf("svc.%d.hot%d", i%100, i)
+		s.Match(hot[i])
+		s.Match(hot[i])
+	}
+	// Ack subjects are built in place so that none repeats, however long
+	// the benchmark runs; the server matches them from its read buffer.
+	ack := make([]byte, 0, 128)
+	ackPrefix := "$JS.ACK.ORDERS.C1.1."
+	hitCount := func() float64 {
+		st := s.Stats()
+		return st.CacheHitRate * float64(st.NumMatches)
+	}
+	before := hitCount()
+	b.ReportAllocs()
+	i := 0
+	clk := startCPU(b)
+	for b.Loop() {
+		s.Match(hot[i&(len(hot)-1)])
+		ack = strconv.AppendInt(append(ack[:0], ackPrefix...), int64(i+1), 10)
+		ack = append(ack, '.')
+		ack = strconv.AppendInt(ack, int64(i+1), 10)
+		ack = append(ack, ".1765100000000000000.0"...)
+		s.MatchBytes(ack)
+		i++
+	}
+	clk.report()
+	if i > 0 {
+		// One-off subjects never hit: every hit is a hot one.
+		b.ReportMetric(100*(hitCount()-before)/float64(i), "hot-hit-%")
+	}
 }
 
 func BenchmarkMatchWildcardHeavy(b *testing.B) {
@@ -317,7 +362,9 @@ func BenchmarkInsertRemoveWildcardFullCache(b *testing.B) {
 	s := sublist.New[*benchSub]()
 	populate(b, s, 1000)
 	for i := range 1024 {
-		s.Match(fmt.Sprintf("svc.%d.x%d", i%100, i))
+		subj := fmt.Sprintf("svc.%d.x%d", i%100, i)
+		s.Match(subj)
+		s.Match(subj) // the second sight admits it to the cache
 	}
 	v := &benchSub{}
 	b.ReportAllocs()

@@ -58,6 +58,28 @@
 // slots and, when both are full, evicts a slot, so no sweeper goroutine is
 // needed. The package starts no goroutines.
 //
+// # What is cached
+//
+// Match and MatchBytes cache the result of a subject on its second miss
+// within a recent window, not its first: subjects used once (JetStream ack
+// subjects, fresh reply inboxes) would cost an entry and a copy of the
+// subject each and evict the results of hot subjects. A doorkeeper, a
+// Bloom filter of 32 bits per cache slot, remembers the subjects seen; it
+// is cleared every CacheSize misses, so a subject is cached when its
+// second miss comes within about CacheSize misses of its first. About one
+// first-seen subject in 500 is a false positive and is cached at once. A
+// first-seen subject costs the trie walk and its Result, nothing for the
+// cache (no allocation, no eviction). A subject whose cached result was
+// invalidated or evicted is cached again on its second miss, or on its
+// first if it also missed shortly before. Results for subjects without interest
+// are cached like others; HasInterest reads the cache but never fills it.
+// The doorkeeper keeps no results, so it never needs invalidation.
+//
+// Stats count what this does: NumCache is the number of cached results,
+// NumMatches every Match, MatchBytes and HasInterest call, and
+// CacheHitRate the fraction of them answered by the cache, so the first
+// two matches of a subject count as misses.
+//
 // # Memory
 //
 // A Result is shared: the same *Result is cached and handed to every
@@ -83,8 +105,9 @@
 // values get a map index so that Remove stays O(1). An inbox-like
 // subscription ("_INBOX.<22 characters>", one subscriber) costs about
 // 70-125 bytes of heap including the copy of its subject (see
-// BenchmarkMemoryPerSubscription); the cache adds about 16 bytes per slot
-// (1024 slots by default) once the first Match misses.
+// BenchmarkMemoryPerSubscription); the cache adds about 20 bytes per slot
+// (1024 slots by default, with the doorkeeper) once the first Match
+// misses, and each cached result holds a copy of its subject.
 //
 // # Transforms
 //

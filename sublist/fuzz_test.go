@@ -51,7 +51,7 @@ type modelSub struct {
 
 // FuzzSublist drives a cached, a tiny-cache and an uncached Sublist with the
 // same inserts, removes and matches, and checks every match against a
-// brute-force scan of the model.
+// brute-force scan of the model, and the counters of Stats.
 func FuzzSublist(f *testing.F) {
 	f.Add([]byte("\x00\x01a\x00\x05b\x02\x03c\x01\x01a\x02\x03c"))
 	f.Add([]byte("\x00\x11\x12\x00\x25\x26\x02\x33\x34\x00\x47\x48\x02\x33\x34\x01\x11\x12\x02\x33\x34"))
@@ -69,6 +69,7 @@ func FuzzSublist(f *testing.F) {
 			want string
 		}
 		var results []published
+		var matches [3]int // Match, MatchBytes and HasInterest calls per list
 		for len(data) >= 3 {
 			op, arg := data[0]%4, data[1:3]
 			data = data[3:]
@@ -120,12 +121,24 @@ func FuzzSublist(f *testing.F) {
 					}
 				}
 				want := render(&sublist.Result[int]{Plain: plain, Queues: toGroups(groups)})
+				// Matching once, twice or three times in a row crosses
+				// the cache's admission (a subject is cached on its
+				// second miss) at different points of the op sequence.
+				times := 1 + int(arg[0]>>5)%3
 				for i, l := range lists {
-					r := l.Match(subj)
-					if got := render(r); got != want {
-						t.Fatalf("list %d: Match(%q) = %s, want %s (model %v)", i, subj, got, want, model)
+					for k := range times {
+						var r *sublist.Result[int]
+						if k == 1 {
+							r = l.MatchBytes([]byte(subj))
+						} else {
+							r = l.Match(subj)
+						}
+						if got := render(r); got != want {
+							t.Fatalf("list %d: Match(%q) #%d = %s, want %s (model %v)", i, subj, k, got, want, model)
+						}
+						results = append(results, published{r, want})
 					}
-					results = append(results, published{r, want})
+					matches[i] += times + 1
 					if got := l.HasInterest(subj); got != (want != "[][]") {
 						t.Fatalf("list %d: HasInterest(%q) = %v", i, subj, got)
 					}
@@ -140,6 +153,16 @@ func FuzzSublist(f *testing.F) {
 		for i, l := range lists {
 			if l.Count() != len(model) {
 				t.Fatalf("list %d: Count = %d, want %d", i, l.Count(), len(model))
+			}
+			st := l.Stats()
+			if st.NumMatches != uint64(matches[i]) {
+				t.Fatalf("list %d: NumMatches = %d, want %d", i, st.NumMatches, matches[i])
+			}
+			if limit := []int{1024, 8, 0}[i]; st.NumCache > limit {
+				t.Fatalf("list %d: NumCache = %d, over %d", i, st.NumCache, limit)
+			}
+			if st.CacheHitRate < 0 || st.CacheHitRate > 1 || (i == 2 && st.CacheHitRate != 0) {
+				t.Fatalf("list %d: CacheHitRate = %v", i, st.CacheHitRate)
 			}
 		}
 	})

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"unsafe"
 )
 
 // Sublist is a subscription trie: it maps subscription filters (with
@@ -32,7 +33,9 @@ type Sublist[T comparable] struct {
 
 // Options configures a Sublist. The zero value gives the defaults.
 type Options struct {
-	// NoCache turns the match cache off: every Match walks the trie.
+	// NoCache turns the match cache off: every Match walks the trie. With
+	// the cache on, a subject's result is cached on its second miss in a
+	// short while, not its first (see "What is cached" in the package doc).
 	NoCache bool
 	// CacheSize bounds the number of cached results; 0 means 1024, the
 	// same bound as upstream. It is rounded up to a power of two, at
@@ -78,6 +81,7 @@ type Stats struct {
 	NumRemoves uint64 `json:"num_removes"` // subscriptions removed
 	NumMatches uint64 `json:"num_matches"` // Match, MatchBytes and HasInterest calls
 	// CacheHitRate is the fraction of NumMatches answered from the cache.
+	// A subject misses at least twice before it is cached.
 	CacheHitRate float64 `json:"cache_hit_rate"`
 	// MaxFanout and AvgFanout describe the cached results: the fanout of a
 	// result is its number of plain subscriptions plus its number of queue
@@ -330,19 +334,21 @@ func (s *Sublist[T]) invalidate(filter string, literal bool) {
 }
 
 // Match returns the subscriptions whose filters match subject. A cache hit
-// takes no lock and allocates nothing. The Result is shared and read-only
-// (see Result). Tokens of subject are taken literally: a subject with an
-// empty token matches nothing, and a "*" or ">" token in subject is only
-// matched by wildcard filters, as upstream does.
+// takes no lock and allocates nothing; a miss allocates the Result (unless
+// there is no interest) and, on the subject's second miss, a cache entry.
+// The Result is shared and read-only (see Result). Tokens of subject are
+// taken literally: a subject with an empty token matches nothing, and a
+// "*" or ">" token in subject is only matched by wildcard filters, as
+// upstream does.
 func (s *Sublist[T]) Match(subject string) *Result[T] {
 	if c := s.cache.Load(); c != nil {
 		h := maphash.String(c.seed, subject)
 		if r := c.lookup(h, subject); r != nil {
 			return r
 		}
-		return s.matchSlow(subject, false, c, h)
+		return s.matchSlow(subject, c, h)
 	}
-	return s.matchSlow(subject, false, nil, 0)
+	return s.matchSlow(subject, nil, 0)
 }
 
 // MatchBytes is Match for a subject held in a byte slice, such as a view of
@@ -354,40 +360,57 @@ func (s *Sublist[T]) MatchBytes(subject []byte) *Result[T] {
 		if r := c.lookupBytes(h, subject); r != nil {
 			return r
 		}
-		return s.matchSlow(string(subject), true, c, h)
+		return s.matchSlow(bytesView(subject), c, h)
 	}
-	return s.matchSlow(string(subject), true, nil, 0)
+	return s.matchSlow(bytesView(subject), nil, 0)
 }
 
-// matchSlow walks the trie and caches the result. h is subject's hash in c
-// when c is not nil. owned tells that subject is a private copy that the
-// cache may keep.
-func (s *Sublist[T]) matchSlow(subject string, owned bool, c *matchCache[T], h uint64) *Result[T] {
-	s.misses.Add(1)
+// bytesView returns b as a string without copying. The string must not
+// outlive the call that b was passed to: matchSlow only reads it and
+// copies it before the cache keeps it.
+func bytesView(b []byte) string {
+	return unsafe.String(unsafe.SliceData(b), len(b))
+}
+
+// matchSlow walks the trie and, if the cache admits subject (its second
+// miss in a short while), caches the result. h is subject's hash in c when
+// c is not nil. subject is not retained: the cache keeps a copy.
+func (s *Sublist[T]) matchSlow(subject string, c *matchCache[T], h uint64) *Result[T] {
+	s.miss(c)
 	var tokBuf [32]string
 	toks, ok := tokenize(subject, tokBuf[:0])
 	if !ok {
 		return s.empty
 	}
+	if c == nil && s.cacheSize > 0 {
+		c = s.cache.Load()
+		if c == nil {
+			s.cache.CompareAndSwap(nil, newMatchCache[T](s.cacheSize))
+			c = s.cache.Load()
+		}
+		h = maphash.String(c.seed, subject)
+	}
+	// A subject seen once is not stored: it costs no entry, no copy and
+	// no eviction. The decision needs no lock; the fill below happens
+	// under the read lock, so no writer runs between computing the result
+	// and storing it (see matchCache).
+	admit := c != nil && c.admit(h)
 	var nodeBuf [32]*node[T]
 	s.mu.RLock()
 	r := s.build(matchLevel(&s.root, toks, nodeBuf[:0]))
-	if s.cacheSize > 0 {
-		if c == nil {
-			c = s.cache.Load()
-			if c == nil {
-				s.cache.CompareAndSwap(nil, newMatchCache[T](s.cacheSize))
-				c = s.cache.Load()
-			}
-			h = maphash.String(c.seed, subject)
-		}
-		if !owned {
-			subject = strings.Clone(subject)
-		}
-		c.store(h, subject, r)
+	if admit {
+		c.store(h, strings.Clone(subject), r)
 	}
 	s.mu.RUnlock()
 	return r
+}
+
+// miss counts a match that the cache c (nil if not created) did not
+// answer, and ages c's doorkeeper every len(c.slots) misses.
+func (s *Sublist[T]) miss(c *matchCache[T]) {
+	if n := s.misses.Add(1); c != nil && n&c.mask == 0 {
+		c.ageDoor()
+	}
 }
 
 // tokenize appends the tokens of subject to toks. It reports false if a
@@ -562,12 +585,13 @@ func (s *Sublist[T]) buildPlain(nodes []*node[T], np int) []T {
 // cheaper than Match on a cache miss because it builds no Result and stops
 // at the first match; it does not fill the cache.
 func (s *Sublist[T]) HasInterest(subject string) bool {
-	if c := s.cache.Load(); c != nil {
+	c := s.cache.Load()
+	if c != nil {
 		if r := c.lookup(maphash.String(c.seed, subject), subject); r != nil {
 			return len(r.Plain) > 0 || len(r.Queues) > 0
 		}
 	}
-	s.misses.Add(1)
+	s.miss(c)
 	var tokBuf [32]string
 	toks, ok := tokenize(subject, tokBuf[:0])
 	if !ok {
