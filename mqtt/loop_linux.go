@@ -36,8 +36,9 @@ import (
 const (
 	loopSupported = true
 	// loopBatch bounds the packets the loop handles for one connection
-	// before it turns to the others (epoll is level-triggered: the rest
-	// waits for the next round).
+	// before it turns to the others; the rest waits for the next round
+	// (epoll, level-triggered, reports a socket that holds more; the
+	// packets already read wait in loop.again).
 	loopBatch = 64
 	// loopTick is how often the loop checks keepalives and CONNECT
 	// deadlines.
@@ -68,6 +69,8 @@ type loop struct {
 	gone   chan struct{} // closed when the listener is
 
 	conns    map[int]*conn // the loop's own: only its goroutine uses it
+	again    []*conn       // to serve again before waiting: packets left buffered
+	again2   []*conn       // again's other array
 	lastScan time.Time
 	paused   time.Time // accept paused (out of descriptors) until then
 }
@@ -198,7 +201,9 @@ func (l *loop) run() {
 		} else {
 			err = nil
 		}
-		return n != 0 || err != nil
+		// Connections with packets left in their reader are served
+		// again without waiting: epoll reports sockets, not buffers.
+		return n != 0 || err != nil || len(l.again) > 0
 	}
 	// A ticker wakes the loop for its keepalive and CONNECT deadlines.
 	stopTick := make(chan struct{})
@@ -238,6 +243,18 @@ func (l *loop) run() {
 					l.serve(c)
 				}
 			}
+		}
+		if len(l.again) > 0 {
+			again := l.again
+			l.again = l.again2[:0]
+			for _, c := range again {
+				c.lc.again = false
+				if l.conns[c.lc.fd] == c {
+					l.serve(c)
+				}
+			}
+			clear(again)
+			l.again2 = again[:0]
 		}
 		if now.Sub(l.lastScan) >= loopTick {
 			l.lastScan = now
@@ -349,11 +366,15 @@ func (l *loop) scan(now time.Time) {
 	}
 }
 
-// serve reads and handles what c sent.
+// serve reads and handles what c sent, up to loopBatch packets; a
+// connection that may have more buffered is served again in the next
+// round.
 func (l *loop) serve(c *conn) {
+	full := true
 	for range loopBatch {
 		typ, flags, body, err := c.r.Next()
 		if err == packet.ErrWouldBlock {
+			full = false
 			break
 		}
 		if err != nil {
@@ -387,6 +408,13 @@ func (l *loop) serve(c *conn) {
 	c.flush()
 	if c.lc.needHandoff.Load() {
 		l.handoff(c, 0, 0, nil, false)
+		return
+	}
+	if full && !c.lc.again {
+		// The reader may hold whole packets the socket no longer has:
+		// epoll would not report the connection for them.
+		c.lc.again = true
+		l.again = append(l.again, c)
 	}
 }
 
@@ -563,6 +591,7 @@ type loopConn struct {
 	pending     []byte
 	ending      bool // the loop ends the connection: it closes fd itself
 	drained     bool // the loop's: the last read emptied the socket
+	again       bool // the loop's: in loop.again
 	rdl, wdl    time.Time
 	iov         net.Buffers
 	rc          syscall.RawConn // inner's
