@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"natsd.dev/mqtt/internal/packet"
+	"natsd.dev/server"
 )
 
 // The event loop serves plain TCP clients on Linux: one goroutine holds an
@@ -532,8 +533,17 @@ func (l *loop) leave(c *conn, fn func()) {
 	}
 	c.r.SetSource(deadlineReader{c})
 	go func() {
-		if err := c.lc.flushPending(); err != nil {
-			c.nc.Close()
+		switch {
+		case !c.lc.hasPending():
+		case c.sess != nil:
+			// Through the session, as any write, with the server's
+			// write deadline: a socket that does not take it in time
+			// closes the connection as a slow consumer.
+			c.sess.Write(nil)
+		default:
+			if err := c.lc.flushPending(); err != nil {
+				c.nc.Close()
+			}
 		}
 		fn()
 		close(c.done)
@@ -651,6 +661,13 @@ func (lc *loopConn) dupConn() (net.Conn, error) {
 	return net.FileConn(f)
 }
 
+// hasPending reports whether bytes wait for the socket.
+func (lc *loopConn) hasPending() bool {
+	lc.mu.Lock()
+	defer lc.mu.Unlock()
+	return len(lc.pending) > 0
+}
+
 // flushPending writes, on the goroutine the connection moved to, what the
 // socket had not taken while the loop served it.
 func (lc *loopConn) flushPending() error {
@@ -667,8 +684,10 @@ func (lc *loopConn) flushPendingLocked() error {
 	if len(p) == 0 || inner == nil {
 		return nil
 	}
-	if now := time.Now(); wdl.Before(now.Add(time.Second)) {
-		wdl = now.Add(10 * time.Second)
+	// A session's write sets its deadline first; without one, the
+	// server's.
+	if now := time.Now(); !wdl.After(now) {
+		wdl = now.Add(lc.l.m.writeDeadline())
 	}
 	inner.SetWriteDeadline(wdl)
 	_, err := inner.Write(p)
@@ -857,6 +876,14 @@ func (lc *loopConn) Close() error {
 		rawShutdown(lc.fd)
 	}
 	return nil
+}
+
+// writeDeadline is the server's write deadline.
+func (m *MQTT) writeDeadline() time.Duration {
+	if d := m.srv.Options().WriteDeadline; d > 0 {
+		return d
+	}
+	return server.DefaultWriteDeadline
 }
 
 func (lc *loopConn) LocalAddr() net.Addr  { return lc.l.addr }

@@ -3,16 +3,73 @@
 package mqtt_test
 
 import (
+	"bufio"
+	"net"
 	"testing"
 	"time"
 
 	"natsd.dev/mqtt"
 	"natsd.dev/mqtt/internal/packet"
+	"natsd.dev/server"
+	"natsd.dev/server/snapshot"
 )
 
 // The tests of this file are about clients that read slowly or not at
 // all, on the event loop and after it (Linux: every plain TCP client is
 // accepted by the loop).
+
+// startWarmWith is startWarm with server options.
+func startWarmWith(t *testing.T, so server.Options) *broker {
+	t.Helper()
+	b := start(t, so, mqtt.Options{}, "")
+	r := b.raw(t)
+	if _, code := r.connect(&packet.Connect{ClientID: "warm", CleanStart: true}); code != 0 {
+		t.Fatalf("CONNACK %d", code)
+	}
+	r.write([]byte{packet.DISCONNECT << 4, 0})
+	r.closed()
+	waitServed(t, b.m, 0, 0)
+	return b
+}
+
+// closedReason waits up to 10 s for the closed connection of client id
+// and returns its reason.
+func closedReason(t *testing.T, b *broker, id string) string {
+	t.Helper()
+	reason, ok := closedWithin(b, id, 10*time.Second)
+	if !ok {
+		t.Fatalf("client %q not closed within 10s", id)
+	}
+	return reason
+}
+
+// closedWithin waits up to d for the closed connection of client id and
+// returns its reason; false when there is none by then.
+func closedWithin(b *broker, id string, d time.Duration) (string, bool) {
+	deadline := time.Now().Add(d)
+	for {
+		cz, err := b.s.Connz(&snapshot.ConnzOptions{State: snapshot.ConnClosed, MQTTClient: id})
+		if err == nil && len(cz.Conns) > 0 {
+			return cz.Conns[0].Reason, true
+		}
+		if time.Now().After(deadline) {
+			return "", false
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// checkSlowConsumers checks /varz's slow consumer counts.
+func checkSlowConsumers(t *testing.T, b *broker, want int64) {
+	t.Helper()
+	vz, err := b.s.Varz(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if vz.SlowConsumers != want || vz.SlowConsumerStats == nil || vz.SlowConsumerStats.Clients != uint64(want) {
+		t.Fatalf("slow_consumers %d, slow_consumer_stats %+v; want %d clients", vz.SlowConsumers, vz.SlowConsumerStats, want)
+	}
+}
 
 // pings is n PINGREQ packets.
 func pings(n int) []byte {
@@ -45,5 +102,35 @@ func TestLoopBufferedPackets(t *testing.T) {
 	waitServed(t, b.m, 1, 1) // pings keep it on the loop
 	r.write([]byte{packet.DISCONNECT << 4, 0})
 	r.closed()
+	waitServed(t, b.m, 0, 0)
+}
+
+// TestLoopFullSocketSlowConsumer: a client on the loop that sends pings
+// and reads nothing fills its socket; what the socket did not take waits
+// for it after the move to a goroutine, with the server's write deadline,
+// and the connection is then closed as a slow consumer, counted as one.
+func TestLoopFullSocketSlowConsumer(t *testing.T) {
+	b := startWarmWith(t, server.Options{WriteDeadline: time.Second})
+	d := net.Dialer{Control: smallRcvBuf}
+	nc, err := d.Dial("tcp", b.m.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	r := &raw{tb: t, nc: nc, r: packet.NewReader(bufio.NewReader(nc), 4096), v: packet.V311}
+	if _, code := r.connect(&packet.Connect{ClientID: "full", CleanStart: true}); code != 0 {
+		t.Fatalf("CONNACK %d", code)
+	}
+	waitServed(t, b.m, 1, 1)
+	start := time.Now()
+	go func() {
+		// Ends with an error once the server closes (or the test does).
+		nc.SetWriteDeadline(time.Now().Add(20 * time.Second))
+		nc.Write(pings(3_000_000))
+	}()
+	if reason := closedReason(t, b, "full"); reason != "Slow Consumer (Write Deadline)" {
+		t.Fatalf("closed as %q after %v", reason, time.Since(start))
+	}
+	checkSlowConsumers(t, b, 1)
 	waitServed(t, b.m, 0, 0)
 }
