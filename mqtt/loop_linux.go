@@ -47,6 +47,10 @@ const (
 	// loopPendingMax bounds what a connection still served by the loop
 	// holds for a socket that did not take it.
 	loopPendingMax = 1 << 20
+	// lingerMax bounds how long a connection closed with input unread
+	// reads and drops what its peer still sends before it closes (so
+	// that the peer gets the end of the stream, not a reset).
+	lingerMax = time.Second
 )
 
 var errLoopClosed = errors.New("mqtt: connection closed")
@@ -706,8 +710,11 @@ func (lc *loopConn) Write(b []byte) (int, error) {
 		lc.mu.Unlock()
 		return n, err
 	}
-	inner := lc.inner
+	inner, closed := lc.inner, lc.closed
 	lc.mu.Unlock()
+	if closed {
+		return 0, errLoopClosed
+	}
 	if err := lc.flushPendingLocked(); err != nil {
 		return 0, err
 	}
@@ -762,8 +769,11 @@ func (lc *loopConn) WriteBuffers(v [][]byte) (int64, error) {
 		lc.mu.Unlock()
 		return total, nil
 	}
-	inner := lc.inner
+	inner, closed := lc.inner, lc.closed
 	lc.mu.Unlock()
+	if closed {
+		return 0, errLoopClosed
+	}
 	if err := lc.flushPendingLocked(); err != nil {
 		return 0, err
 	}
@@ -818,9 +828,9 @@ func (lc *loopConn) writeRawLocked(b []byte) (int, error) {
 // without entersyscall.
 func (lc *loopConn) Read(p []byte) (int, error) {
 	lc.mu.Lock()
-	rc := lc.rc
+	rc, closed := lc.rc, lc.closed
 	lc.mu.Unlock()
-	if rc == nil {
+	if rc == nil || closed {
 		return 0, errLoopClosed
 	}
 	lc.rp = p
@@ -853,7 +863,8 @@ func (lc *loopConn) readFn(fd uintptr) bool {
 }
 
 // Close closes the connection. While the loop polls it, the socket is
-// shut down (the loop sees the end and lets it go); otherwise it closes.
+// shut down (the loop sees the end and lets it go); otherwise it closes,
+// after a linger when the peer sent bytes not read yet.
 func (lc *loopConn) Close() error {
 	lc.mu.Lock()
 	defer lc.mu.Unlock()
@@ -862,6 +873,11 @@ func (lc *loopConn) Close() error {
 	}
 	lc.closed = true
 	if lc.inner != nil {
+		if !lc.fdClosed && rawUnread(lc.fd) {
+			lc.fdClosed = true // no raw write from now on: linger closes fd
+			go linger(lc.inner, lc.fd)
+			return nil
+		}
 		lc.inner.Close()
 	}
 	if lc.off {
@@ -876,6 +892,29 @@ func (lc *loopConn) Close() error {
 		rawShutdown(lc.fd)
 	}
 	return nil
+}
+
+// linger closes a connection whose peer sent bytes the server did not
+// read (a client that kept writing while it read too slowly, closed as a
+// slow consumer): closing with input unread makes the system reset the
+// connection, dropping what the server wrote and it had not sent yet,
+// and the peer reads an error instead. Instead the sending side ends
+// first (the peer reads what the server wrote, then the end of the
+// stream), what the peer still sends is read and dropped for up to
+// lingerMax, and the connection closes.
+func linger(inner net.Conn, fd int) {
+	if tc, ok := inner.(*net.TCPConn); ok {
+		tc.CloseWrite()
+	}
+	inner.SetReadDeadline(time.Now().Add(lingerMax))
+	buf := make([]byte, 16<<10)
+	for {
+		if _, err := inner.Read(buf); err != nil {
+			break
+		}
+	}
+	inner.Close()
+	rawClose(fd)
 }
 
 // writeDeadline is the server's write deadline.
@@ -900,8 +939,11 @@ func (lc *loopConn) SetDeadline(t time.Time) error {
 func (lc *loopConn) SetReadDeadline(t time.Time) error {
 	lc.mu.Lock()
 	lc.rdl = t
-	inner, off := lc.inner, lc.off
+	inner, off, closed := lc.inner, lc.off, lc.closed
 	lc.mu.Unlock()
+	if closed {
+		return nil // (a linger keeps its own)
+	}
 	if inner != nil {
 		return inner.SetReadDeadline(t)
 	}

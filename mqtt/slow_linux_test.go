@@ -5,6 +5,7 @@ package mqtt_test
 import (
 	"bufio"
 	"net"
+	"syscall"
 	"testing"
 	"time"
 
@@ -133,4 +134,81 @@ func TestLoopFullSocketSlowConsumer(t *testing.T) {
 	}
 	checkSlowConsumers(t, b, 1)
 	waitServed(t, b.m, 0, 0)
+}
+
+// TestSlowReaderGetsWhatWasSent: a client that shrinks its receive
+// buffer after connecting and floods the server with pings reads the
+// answers more slowly than it asks for them. As upstream, it is closed as
+// a slow consumer once a write waits past the write deadline, and what the
+// server had sent before still reaches it: the connection ends, it is not
+// reset (closing a socket with input unread sends a reset, which drops
+// what the client's system holds for it).
+func TestSlowReaderGetsWhatWasSent(t *testing.T) {
+	for _, path := range []string{"loop", "goroutine"} {
+		t.Run(path, func(t *testing.T) {
+			b := startWarmWith(t, server.Options{WriteDeadline: time.Second})
+			r := b.raw(t)
+			if _, code := r.connect(&packet.Connect{ClientID: "shrunk", CleanStart: true}); code != 0 {
+				t.Fatalf("CONNACK %d", code)
+			}
+			if path == "goroutine" {
+				r.write(packet.AppendPublish(nil, r.v, &packet.Publish{Topic: []byte("t"), QoS: 1, PacketID: 1, Payload: []byte("x")}))
+				if typ, _, _ := r.next(); typ != packet.PUBACK {
+					t.Fatalf("got packet %d, want PUBACK", typ)
+				}
+				waitServed(t, b.m, 1, 0)
+			} else {
+				waitServed(t, b.m, 1, 1)
+			}
+			rc, err := r.nc.(*net.TCPConn).SyscallConn()
+			if err != nil {
+				t.Fatal(err)
+			}
+			rc.Control(func(fd uintptr) {
+				if err := syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 4096); err != nil {
+					t.Error(err)
+				}
+			})
+			go func() {
+				r.nc.SetWriteDeadline(time.Now().Add(20 * time.Second))
+				r.nc.Write(pings(3_000_000))
+			}()
+			closed := make(chan string, 1)
+			go func() {
+				reason, ok := closedWithin(b, "shrunk", 10*time.Second)
+				if !ok {
+					reason = "(not closed within 10s)"
+				}
+				closed <- reason
+			}()
+			// Read until the server has closed the connection, then 64 KB
+			// more: more than the client's buffer held at the close.
+			const more = 32768
+			after := -1 // answers still to read once closed
+			for i := 0; after != 0; i++ {
+				r.nc.SetReadDeadline(time.Now().Add(10 * time.Second))
+				typ, _, _, err := r.r.Next()
+				if err != nil || typ != packet.PINGRESP {
+					if after < 0 {
+						t.Fatalf("answer %d, before the server closed: type %d, %v", i, typ, err)
+					}
+					t.Fatalf("answer %d, %d after the server closed: type %d, %v", i, more-after, typ, err)
+				}
+				if after > 0 {
+					after--
+					continue
+				}
+				select {
+				case reason := <-closed:
+					if reason != "Slow Consumer (Write Deadline)" {
+						t.Fatalf("closed as %q", reason)
+					}
+					after = more
+				default:
+				}
+			}
+			checkSlowConsumers(t, b, 1)
+			waitServed(t, b.m, 0, 0)
+		})
+	}
 }
