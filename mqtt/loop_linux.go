@@ -601,7 +601,7 @@ type loopConn struct {
 	inner       net.Conn   // after the connection left the loop
 	off         bool       // the loop no longer polls fd
 	closed      bool       // Close was called
-	fdClosed    bool
+	fdClosed    bool       // fd closed, or left to linger, which closes it: no raw call on it
 	pending     []byte
 	ending      bool // the loop ends the connection: it closes fd itself
 	drained     bool // the loop's: the last read emptied the socket
