@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"natsd.dev/mqtt/internal/packet"
+	"natsd.dev/server"
 )
 
 // The event loop serves plain TCP clients on Linux: one goroutine holds an
@@ -36,8 +37,9 @@ import (
 const (
 	loopSupported = true
 	// loopBatch bounds the packets the loop handles for one connection
-	// before it turns to the others (epoll is level-triggered: the rest
-	// waits for the next round).
+	// before it turns to the others; the rest waits for the next round
+	// (epoll, level-triggered, reports a socket that holds more; the
+	// packets already read wait in loop.again).
 	loopBatch = 64
 	// loopTick is how often the loop checks keepalives and CONNECT
 	// deadlines.
@@ -45,6 +47,10 @@ const (
 	// loopPendingMax bounds what a connection still served by the loop
 	// holds for a socket that did not take it.
 	loopPendingMax = 1 << 20
+	// lingerMax bounds how long a connection closed with input unread
+	// reads and drops what its peer still sends before it closes (so
+	// that the peer gets the end of the stream, not a reset).
+	lingerMax = time.Second
 )
 
 var errLoopClosed = errors.New("mqtt: connection closed")
@@ -68,6 +74,8 @@ type loop struct {
 	gone   chan struct{} // closed when the listener is
 
 	conns    map[int]*conn // the loop's own: only its goroutine uses it
+	again    []*conn       // to serve again before waiting: packets left buffered
+	again2   []*conn       // again's other array
 	lastScan time.Time
 	paused   time.Time // accept paused (out of descriptors) until then
 }
@@ -198,7 +206,9 @@ func (l *loop) run() {
 		} else {
 			err = nil
 		}
-		return n != 0 || err != nil
+		// Connections with packets left in their reader are served
+		// again without waiting: epoll reports sockets, not buffers.
+		return n != 0 || err != nil || len(l.again) > 0
 	}
 	// A ticker wakes the loop for its keepalive and CONNECT deadlines.
 	stopTick := make(chan struct{})
@@ -238,6 +248,18 @@ func (l *loop) run() {
 					l.serve(c)
 				}
 			}
+		}
+		if len(l.again) > 0 {
+			again := l.again
+			l.again = l.again2[:0]
+			for _, c := range again {
+				c.lc.again = false
+				if l.conns[c.lc.fd] == c {
+					l.serve(c)
+				}
+			}
+			clear(again)
+			l.again2 = again[:0]
 		}
 		if now.Sub(l.lastScan) >= loopTick {
 			l.lastScan = now
@@ -349,11 +371,15 @@ func (l *loop) scan(now time.Time) {
 	}
 }
 
-// serve reads and handles what c sent.
+// serve reads and handles what c sent, up to loopBatch packets; a
+// connection that may have more buffered is served again in the next
+// round.
 func (l *loop) serve(c *conn) {
+	full := true
 	for range loopBatch {
 		typ, flags, body, err := c.r.Next()
 		if err == packet.ErrWouldBlock {
+			full = false
 			break
 		}
 		if err != nil {
@@ -387,6 +413,13 @@ func (l *loop) serve(c *conn) {
 	c.flush()
 	if c.lc.needHandoff.Load() {
 		l.handoff(c, 0, 0, nil, false)
+		return
+	}
+	if full && !c.lc.again {
+		// The reader may hold whole packets the socket no longer has:
+		// epoll would not report the connection for them.
+		c.lc.again = true
+		l.again = append(l.again, c)
 	}
 }
 
@@ -504,8 +537,17 @@ func (l *loop) leave(c *conn, fn func()) {
 	}
 	c.r.SetSource(deadlineReader{c})
 	go func() {
-		if err := c.lc.flushPending(); err != nil {
-			c.nc.Close()
+		switch {
+		case !c.lc.hasPending():
+		case c.sess != nil:
+			// Through the session, as any write, with the server's
+			// write deadline: a socket that does not take it in time
+			// closes the connection as a slow consumer.
+			c.sess.Write(nil)
+		default:
+			if err := c.lc.flushPending(); err != nil {
+				c.nc.Close()
+			}
 		}
 		fn()
 		close(c.done)
@@ -559,10 +601,11 @@ type loopConn struct {
 	inner       net.Conn   // after the connection left the loop
 	off         bool       // the loop no longer polls fd
 	closed      bool       // Close was called
-	fdClosed    bool
+	fdClosed    bool       // fd closed, or left to linger, which closes it: no raw call on it
 	pending     []byte
 	ending      bool // the loop ends the connection: it closes fd itself
 	drained     bool // the loop's: the last read emptied the socket
+	again       bool // the loop's: in loop.again
 	rdl, wdl    time.Time
 	iov         net.Buffers
 	rc          syscall.RawConn // inner's
@@ -622,6 +665,13 @@ func (lc *loopConn) dupConn() (net.Conn, error) {
 	return net.FileConn(f)
 }
 
+// hasPending reports whether bytes wait for the socket.
+func (lc *loopConn) hasPending() bool {
+	lc.mu.Lock()
+	defer lc.mu.Unlock()
+	return len(lc.pending) > 0
+}
+
 // flushPending writes, on the goroutine the connection moved to, what the
 // socket had not taken while the loop served it.
 func (lc *loopConn) flushPending() error {
@@ -638,8 +688,10 @@ func (lc *loopConn) flushPendingLocked() error {
 	if len(p) == 0 || inner == nil {
 		return nil
 	}
-	if now := time.Now(); wdl.Before(now.Add(time.Second)) {
-		wdl = now.Add(10 * time.Second)
+	// A session's write sets its deadline first; without one, the
+	// server's.
+	if now := time.Now(); !wdl.After(now) {
+		wdl = now.Add(lc.l.m.writeDeadline())
 	}
 	inner.SetWriteDeadline(wdl)
 	_, err := inner.Write(p)
@@ -658,8 +710,11 @@ func (lc *loopConn) Write(b []byte) (int, error) {
 		lc.mu.Unlock()
 		return n, err
 	}
-	inner := lc.inner
+	inner, closed := lc.inner, lc.closed
 	lc.mu.Unlock()
+	if closed {
+		return 0, errLoopClosed
+	}
 	if err := lc.flushPendingLocked(); err != nil {
 		return 0, err
 	}
@@ -714,8 +769,11 @@ func (lc *loopConn) WriteBuffers(v [][]byte) (int64, error) {
 		lc.mu.Unlock()
 		return total, nil
 	}
-	inner := lc.inner
+	inner, closed := lc.inner, lc.closed
 	lc.mu.Unlock()
+	if closed {
+		return 0, errLoopClosed
+	}
 	if err := lc.flushPendingLocked(); err != nil {
 		return 0, err
 	}
@@ -770,9 +828,9 @@ func (lc *loopConn) writeRawLocked(b []byte) (int, error) {
 // without entersyscall.
 func (lc *loopConn) Read(p []byte) (int, error) {
 	lc.mu.Lock()
-	rc := lc.rc
+	rc, closed := lc.rc, lc.closed
 	lc.mu.Unlock()
-	if rc == nil {
+	if rc == nil || closed {
 		return 0, errLoopClosed
 	}
 	lc.rp = p
@@ -805,7 +863,8 @@ func (lc *loopConn) readFn(fd uintptr) bool {
 }
 
 // Close closes the connection. While the loop polls it, the socket is
-// shut down (the loop sees the end and lets it go); otherwise it closes.
+// shut down (the loop sees the end and lets it go); otherwise it closes,
+// after a linger when the peer sent bytes not read yet.
 func (lc *loopConn) Close() error {
 	lc.mu.Lock()
 	defer lc.mu.Unlock()
@@ -814,6 +873,11 @@ func (lc *loopConn) Close() error {
 	}
 	lc.closed = true
 	if lc.inner != nil {
+		if !lc.fdClosed && rawUnread(lc.fd) {
+			lc.fdClosed = true // no raw write from now on: linger closes fd
+			go linger(lc.inner, lc.fd)
+			return nil
+		}
 		lc.inner.Close()
 	}
 	if lc.off {
@@ -830,6 +894,37 @@ func (lc *loopConn) Close() error {
 	return nil
 }
 
+// linger closes a connection whose peer sent bytes the server did not
+// read (a client that kept writing while it read too slowly, closed as a
+// slow consumer): closing with input unread makes the system reset the
+// connection, dropping what the server wrote and it had not sent yet,
+// and the peer reads an error instead. Instead the sending side ends
+// first (the peer reads what the server wrote, then the end of the
+// stream), what the peer still sends is read and dropped for up to
+// lingerMax, and the connection closes.
+func linger(inner net.Conn, fd int) {
+	if tc, ok := inner.(*net.TCPConn); ok {
+		tc.CloseWrite()
+	}
+	inner.SetReadDeadline(time.Now().Add(lingerMax))
+	buf := make([]byte, 16<<10)
+	for {
+		if _, err := inner.Read(buf); err != nil {
+			break
+		}
+	}
+	inner.Close()
+	rawClose(fd)
+}
+
+// writeDeadline is the server's write deadline.
+func (m *MQTT) writeDeadline() time.Duration {
+	if d := m.srv.Options().WriteDeadline; d > 0 {
+		return d
+	}
+	return server.DefaultWriteDeadline
+}
+
 func (lc *loopConn) LocalAddr() net.Addr  { return lc.l.addr }
 func (lc *loopConn) RemoteAddr() net.Addr { return lc.raddr }
 
@@ -844,8 +939,11 @@ func (lc *loopConn) SetDeadline(t time.Time) error {
 func (lc *loopConn) SetReadDeadline(t time.Time) error {
 	lc.mu.Lock()
 	lc.rdl = t
-	inner, off := lc.inner, lc.off
+	inner, off, closed := lc.inner, lc.off, lc.closed
 	lc.mu.Unlock()
+	if closed {
+		return nil // (a linger keeps its own)
+	}
 	if inner != nil {
 		return inner.SetReadDeadline(t)
 	}

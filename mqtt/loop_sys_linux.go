@@ -37,6 +37,13 @@ func rawShutdown(fd int) {
 	syscall.RawSyscall(syscall.SYS_SHUTDOWN, uintptr(fd), syscall.SHUT_RDWR, 0)
 }
 
+// rawUnread reports whether the socket holds received bytes not read yet.
+func rawUnread(fd int) bool {
+	var b [1]byte
+	n, _, e := syscall.RawSyscall6(syscall.SYS_RECVFROM, uintptr(fd), uintptr(unsafe.Pointer(&b[0])), 1, syscall.MSG_PEEK|syscall.MSG_DONTWAIT, 0, 0)
+	return e == 0 && n > 0
+}
+
 func rawEpollCtl(ep, op, fd int, events uint32) syscall.Errno {
 	ev := syscall.EpollEvent{Events: events, Fd: int32(fd)}
 	_, _, e := syscall.RawSyscall6(syscall.SYS_EPOLL_CTL, uintptr(ep), uintptr(op), uintptr(fd), uintptr(unsafe.Pointer(&ev)), 0, 0)
