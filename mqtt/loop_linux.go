@@ -875,7 +875,14 @@ func (lc *loopConn) Close() error {
 	if lc.inner != nil {
 		if !lc.fdClosed && rawUnread(lc.fd) {
 			lc.fdClosed = true // no raw write from now on: linger closes fd
-			go linger(lc.inner, lc.fd)
+			// Shutdown waits for it too (the connection is still
+			// counted in wg while it closes, so the count is not zero).
+			m := lc.l.m
+			m.wg.Add(1)
+			go func() {
+				defer m.wg.Done()
+				linger(lc.inner, lc.fd)
+			}()
 			return nil
 		}
 		lc.inner.Close()
