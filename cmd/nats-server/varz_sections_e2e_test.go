@@ -78,7 +78,7 @@ gateway { name: c1, listen: "127.0.0.1:-1", %s }
 		mport := servertest.FreePorts(t, 1)[0]
 		start(t, "-c", conf, "-a", "127.0.0.1", "-p", "-1", "-m", strconv.Itoa(mport))
 		servertest.WaitListening(t, "127.0.0.1:"+strconv.Itoa(mport))
-		got := sections(getVarz(t, mport))
+		got := sections(varzOf(t, mport))
 		require.Equal(t, want[name], got, name)
 
 		up := os.Getenv(servertest.UpstreamEnv)
@@ -89,6 +89,14 @@ gateway { name: c1, listen: "127.0.0.1:-1", %s }
 		uport := servertest.FreePorts(t, 1)[0]
 		logs := servertest.StartProcess(t, up, "-c", conf, "-a", "127.0.0.1", "-p", "-1", "-m", strconv.Itoa(uport))
 		servertest.WaitListening(t, "127.0.0.1:"+strconv.Itoa(uport))
-		require.Equal(t, sections(getVarz(t, uport)), got, "%s: natsd against upstream\n%s", name, logs.String())
+		require.Equal(t, sections(varzOf(t, uport)), got, "%s: natsd against upstream\n%s", name, logs.String())
 	}
+}
+
+// varzOf reads /varz from the monitoring port.
+func varzOf(t *testing.T, port int) map[string]any {
+	t.Helper()
+	var v map[string]any
+	getVarzInto(t, port, &v)
+	return v
 }
