@@ -28,20 +28,28 @@ func TestVarzListenerSectionsAsUpstream(t *testing.T) {
 	}
 	dir := t.TempDir()
 	// MQTT needs JetStream, which with a cluster upstream wants routes:
-	// two files.
-	confs := map[string]string{
-		"edge": fmt.Sprintf(`server_name: v1
+	// two files. The listeners get free ports of their own, not -1:
+	// upstream's /varz may miss the port of a listener on -1.
+	confOf := func(name, bin string) string {
+		ports := servertest.FreePorts(t, 3)
+		var text string
+		switch name {
+		case "edge":
+			text = fmt.Sprintf(`server_name: v1
 jetstream { store_dir: %q }
-mqtt { listen: "127.0.0.1:-1", max_ack_pending: 500, %s }
-websocket { listen: "127.0.0.1:-1", %s }
-leafnodes { listen: "127.0.0.1:-1", %s }
-`, filepath.Join(dir, "js"), tlsBlock(", timeout: 5"), tlsBlock(""), tlsBlock(", timeout: 5")),
-		"core": fmt.Sprintf(`server_name: v2
+mqtt { listen: "127.0.0.1:%d", max_ack_pending: 500, %s }
+websocket { listen: "127.0.0.1:%d", %s }
+leafnodes { listen: "127.0.0.1:%d", %s }
+`, filepath.Join(dir, bin+"-js"), ports[0], tlsBlock(", timeout: 5"), ports[1], tlsBlock(""), ports[2], tlsBlock(", timeout: 5"))
+		case "core":
+			text = fmt.Sprintf(`server_name: v2
 accounts { SYS { users [{user: s, password: s}] } }
 system_account: SYS
-cluster { name: c1, listen: "127.0.0.1:-1", %s }
-gateway { name: c1, listen: "127.0.0.1:-1", %s }
-`, tlsBlock(""), tlsBlock(", timeout: 4")),
+cluster { name: c1, listen: "127.0.0.1:%d", %s }
+gateway { name: c1, listen: "127.0.0.1:%d", %s }
+`, ports[0], tlsBlock(""), ports[1], tlsBlock(", timeout: 4"))
+		}
+		return writeFile(t, filepath.Join(dir, bin+"-"+name+".conf"), text)
 	}
 	want := map[string]map[string]map[string]any{
 		"edge": {
@@ -55,41 +63,51 @@ gateway { name: c1, listen: "127.0.0.1:-1", %s }
 		},
 	}
 	portKeys := []string{"port", "cluster_port"}
-	for name, text := range confs {
-		conf := writeFile(t, filepath.Join(dir, name+".conf"), text)
-		sections := func(v map[string]any) map[string]map[string]any {
-			out := map[string]map[string]any{}
-			for sec := range want[name] {
-				m, _ := v[sec].(map[string]any)
-				ports := 0
-				for _, k := range portKeys {
-					if p, ok := m[k].(float64); ok && p > 0 {
-						ports++
+	for _, name := range []string{"edge", "core"} {
+		// sections reads /varz until every listener of the file is in it
+		// (the monitoring port may answer before they are up), without the
+		// ports, which differ.
+		sections := func(port int) map[string]map[string]any {
+			deadline := time.Now().Add(10 * time.Second)
+			for {
+				v := varzOf(t, port)
+				out := map[string]map[string]any{}
+				up := true
+				for sec := range want[name] {
+					m, _ := v[sec].(map[string]any)
+					ports := 0
+					for _, k := range portKeys {
+						if p, ok := m[k].(float64); ok && p > 0 {
+							ports++
+						}
+						delete(m, k)
 					}
-					delete(m, k)
+					up = up && ports == 1
+					out[sec] = m
 				}
-				if ports != 1 {
-					t.Errorf("%s: /varz %s has no port: %v", name, sec, v[sec])
+				if up {
+					return out
 				}
-				out[sec] = m
+				if time.Now().After(deadline) {
+					t.Fatalf("%s: /varz still lacks a listener's port: %v", name, v)
+				}
+				time.Sleep(20 * time.Millisecond)
 			}
-			return out
 		}
 		mport := servertest.FreePorts(t, 1)[0]
-		start(t, "-c", conf, "-a", "127.0.0.1", "-p", "-1", "-m", strconv.Itoa(mport))
+		start(t, "-c", confOf(name, "natsd"), "-a", "127.0.0.1", "-p", "-1", "-m", strconv.Itoa(mport))
 		servertest.WaitListening(t, "127.0.0.1:"+strconv.Itoa(mport))
-		got := sections(varzOf(t, mport))
+		got := sections(mport)
 		require.Equal(t, want[name], got, name)
 
 		up := os.Getenv(servertest.UpstreamEnv)
 		if up == "" {
 			continue
 		}
-		os.RemoveAll(filepath.Join(dir, "js"))
 		uport := servertest.FreePorts(t, 1)[0]
-		logs := servertest.StartProcess(t, up, "-c", conf, "-a", "127.0.0.1", "-p", "-1", "-m", strconv.Itoa(uport))
+		logs := servertest.StartProcess(t, up, "-c", confOf(name, "upstream"), "-a", "127.0.0.1", "-p", "-1", "-m", strconv.Itoa(uport))
 		servertest.WaitListening(t, "127.0.0.1:"+strconv.Itoa(uport))
-		require.Equal(t, sections(varzOf(t, uport)), got, "%s: natsd against upstream\n%s", name, logs.String())
+		require.Equal(t, sections(uport), got, "%s: natsd against upstream\n%s", name, logs.String())
 	}
 }
 
