@@ -645,6 +645,32 @@ func TestOperatorUserPayloadLimit(t *testing.T) {
 	}
 }
 
+// TestOperatorPayloadZeroSession: a session (the MQTT front end's) in an
+// account whose JWT sets a payload limit of 0 publishes empty messages
+// only; a limit of 16 allows 16 bytes, headers included.
+func TestOperatorPayloadZeroSession(t *testing.T) {
+	f := newOpFixture(t)
+	z := f.account("Z", func(ac *jwt.AccountClaims) { ac.Limits.Payload = 0 })
+	a := f.account("A", func(ac *jwt.AccountClaims) { ac.Limits.Payload = 16 })
+	s, _ := f.start(nil)
+	for _, c := range []struct {
+		acc nkeys.KeyPair
+		max int
+	}{{z, 0}, {a, 16}} {
+		// A client of the account makes the server fetch its JWT.
+		tok, seed := f.user(c.acc, nil, nil)
+		servertest.Connect(t, s, userOpt(tok, seed))
+		pub, _ := c.acc.PublicKey()
+		sess, err := s.Attach(server.SessionOptions{Account: pub})
+		require.NoError(t, err)
+		require.NoError(t, sess.Publish("x", "", nil, make([]byte, c.max)))
+		require.ErrorIs(t, sess.Publish("x", "", nil, make([]byte, c.max+1)), server.ErrMaxPayload)
+		hdr := []byte("NATS/1.0\r\n\r\n")
+		require.ErrorIs(t, sess.Publish("x", "", hdr, make([]byte, max(c.max-len(hdr)+1, 0))), server.ErrMaxPayload)
+		sess.Close()
+	}
+}
+
 // TestOperatorSystemAccount: the operator names the system account; its
 // users reach the $SYS services, other accounts get their own view.
 func TestOperatorSystemAccount(t *testing.T) {

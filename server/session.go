@@ -427,8 +427,9 @@ func (ss *SessionSub) Drain() error {
 // would: permissions apply, then every matching subscription gets it.
 // hdr, when not nil, is a complete header block ("NATS/1.0\r\n...\r\n\r\n").
 // It returns ErrQueueFull when a must-not-lose session's queue stayed full
-// for the session's Stall, ErrPermission, ErrMaxPayload, or ErrClosed.
-// Publish copies what it needs: the caller keeps its slices.
+// for the session's Stall, ErrPermission, ErrMaxPayload (a session of Kind
+// SessionClient only: it has its user's payload limit, as a client), or
+// ErrClosed. Publish copies what it needs: the caller keeps its slices.
 func (sess *Session) Publish(subject, reply string, hdr, data []byte) error {
 	c := sess.c
 	if !sublist.ValidLiteralSubject(subject) {
@@ -437,11 +438,11 @@ func (sess *Session) Publish(subject, reply string, hdr, data []byte) error {
 	if c.isClosed() {
 		return ErrClosed
 	}
-	max := int(c.srv.maxPayload.Load())
-	if a := c.acc.lim().MaxPayload; a > 0 && a < max {
-		max = a
-	}
-	if len(hdr)+len(data) > max {
+	// A front end's user has a client's limit (a limit of zero allows
+	// empty messages only). Internal services (JetStream's API, the MQTT
+	// front end's requests to it, the system services) have none, as
+	// upstream's internal clients: a small max_payload must not stop them.
+	if c.sess.kind == SessionClient && len(hdr)+len(data) > max(c.payloadLimit(), 0) {
 		return ErrMaxPayload
 	}
 	pc := pubCtxPool.Get().(*pubCtx)
