@@ -121,3 +121,75 @@ func tinyRcvBuf(_, _ string, rc syscall.RawConn) error {
 		syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 4096)
 	})
 }
+
+// TestMQTTSlowReaderOverWebsocketGetsWhatWasSent: an MQTT client over
+// WebSocket that shrinks its receive buffer after connecting and floods
+// the server with pings reads the answers more slowly than it asks for
+// them. It is closed as a slow consumer, and what the server had sent
+// before still reaches it: the server's side ends, it is not reset
+// (closing a socket with input unread sends a reset, which drops what the
+// client's system holds for it).
+func TestMQTTSlowReaderOverWebsocketGetsWhatWasSent(t *testing.T) {
+	dir := t.TempDir()
+	conf := writeFile(t, filepath.Join(dir, "slow.conf"), fmt.Sprintf(
+		"write_deadline: \"1s\"\njetstream { store_dir: %q }\nmqtt { listen: \"127.0.0.1:-1\" }\n"+
+			"websocket { listen: \"127.0.0.1:-1\", no_tls: true }\n", filepath.Join(dir, "js")))
+	p := start(t, "-c", conf)
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	wc, err := websocket.Dial(ctx, p.wsURL()+"/mqtt", websocket.DialConfig{
+		Header: http.Header{"Sec-WebSocket-Protocol": {"mqtt"}},
+	})
+	require.NoError(t, err)
+	t.Cleanup(func() { wc.NetConn().Close() })
+	id := "shrunk"
+	vh := append([]byte{0, 4, 'M', 'Q', 'T', 'T', 4, 2, 0, 60, 0, byte(len(id))}, id...)
+	wc.SetDeadline(time.Now().Add(10 * time.Second))
+	_, err = wc.Write(append([]byte{0x10, byte(len(vh))}, vh...))
+	require.NoError(t, err)
+	connack := make([]byte, 4)
+	_, err = io.ReadFull(wc, connack)
+	require.NoError(t, err)
+	require.Equal(t, []byte{0x20, 2, 0, 0}, connack)
+	rc, err := wc.NetConn().(*net.TCPConn).SyscallConn()
+	require.NoError(t, err)
+	rc.Control(func(fd uintptr) {
+		require.NoError(t, syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 4096))
+	})
+	go func() {
+		// Ends with an error once the server closes (or the test does).
+		pings := make([]byte, 0, 8192)
+		for range 4096 {
+			pings = append(pings, 0xc0, 0)
+		}
+		wc.SetWriteDeadline(time.Now().Add(20 * time.Second))
+		for range 1000 {
+			if _, err := wc.Write(pings); err != nil {
+				return
+			}
+		}
+	}()
+	// Read until the server has closed the connection (its log says so),
+	// then 32 KB more: twice what the client's buffers may hold at the
+	// close, all a reset leaves it.
+	const more = 16384
+	const line = `"shrunk" - Slow Consumer Detected`
+	after := -1 // answers still to read once closed
+	ans := make([]byte, 2)
+	for i := 0; after != 0; i++ {
+		wc.SetReadDeadline(time.Now().Add(10 * time.Second))
+		if _, err := io.ReadFull(wc, ans); err != nil || ans[0] != 0xd0 || ans[1] != 0 {
+			if after < 0 {
+				t.Fatalf("answer %d, before the server closed: % x, %v", i, ans, err)
+			}
+			t.Fatalf("answer %d, %d after the server closed: % x, %v", i, more-after, ans, err)
+		}
+		if after > 0 {
+			after--
+			continue
+		}
+		if i%256 == 0 && p.log.Contains(line) {
+			after = more
+		}
+	}
+}
