@@ -50,9 +50,9 @@ type lingerConn struct {
 	closing atomic.Bool
 }
 
-// lingerWSConn is a lingerConn of a WebSocket connection: it keeps what
-// the server's session uses of it (a batch in one frame, the transport's
-// name).
+// lingerWSConn is a lingerConn of a WebSocket connection, or of a plain
+// TCP one: it keeps what the server's session uses of it (a batch in one
+// frame or one writev, the transport's name).
 type lingerWSConn struct {
 	*lingerConn
 	bw buffersWriter
@@ -82,10 +82,22 @@ func wrapConn(m *MQTT, nc net.Conn) net.Conn {
 		return nc
 	}
 	lc := &lingerConn{Conn: nc, m: m}
-	if bw, ok := nc.(buffersWriter); ok {
-		return lingerWSConn{lingerConn: lc, bw: bw}
+	switch c := nc.(type) {
+	case buffersWriter:
+		return lingerWSConn{lingerConn: lc, bw: c}
+	case *net.TCPConn:
+		return lingerWSConn{lingerConn: lc, bw: tcpBuffers{c}}
 	}
 	return lc
+}
+
+// tcpBuffers writes a batch with one writev, as net.Buffers does on the
+// *net.TCPConn a wrapper hides from it.
+type tcpBuffers struct{ tc *net.TCPConn }
+
+func (w tcpBuffers) WriteBuffers(v [][]byte) (int64, error) {
+	b := net.Buffers(v)
+	return b.WriteTo(w.tc)
 }
 
 // unwrap returns the connection wrapConn wrapped (nc itself otherwise).
