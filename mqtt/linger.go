@@ -50,10 +50,10 @@ type lingerConn struct {
 	closing atomic.Bool
 }
 
-// lingerWSConn is a lingerConn of a WebSocket connection, or of a plain
-// TCP one: it keeps what the server's session uses of it (a batch in one
-// frame or one writev, the transport's name).
-type lingerWSConn struct {
+// lingerBuffersConn is a lingerConn of a WebSocket connection, or of a
+// plain TCP one: it keeps what the server's session uses of it (a batch
+// in one frame or one writev, the transport's name).
+type lingerBuffersConn struct {
 	*lingerConn
 	bw buffersWriter
 }
@@ -63,10 +63,10 @@ type buffersWriter interface {
 	WriteBuffers(v [][]byte) (int64, error)
 }
 
-func (c lingerWSConn) WriteBuffers(v [][]byte) (int64, error) { return c.bw.WriteBuffers(v) }
+func (c lingerBuffersConn) WriteBuffers(v [][]byte) (int64, error) { return c.bw.WriteBuffers(v) }
 
 // Transport implements server.TransportConn.
-func (c lingerWSConn) Transport() string {
+func (c lingerBuffersConn) Transport() string {
 	if tc, ok := c.lingerConn.Conn.(server.TransportConn); ok {
 		return tc.Transport()
 	}
@@ -84,9 +84,9 @@ func wrapConn(m *MQTT, nc net.Conn) net.Conn {
 	lc := &lingerConn{Conn: nc, m: m}
 	switch c := nc.(type) {
 	case buffersWriter:
-		return lingerWSConn{lingerConn: lc, bw: c}
+		return lingerBuffersConn{lingerConn: lc, bw: c}
 	case *net.TCPConn:
-		return lingerWSConn{lingerConn: lc, bw: tcpBuffers{c}}
+		return lingerBuffersConn{lingerConn: lc, bw: tcpBuffers{c}}
 	}
 	return lc
 }
@@ -105,7 +105,7 @@ func unwrap(nc net.Conn) net.Conn {
 	switch w := nc.(type) {
 	case *lingerConn:
 		return w.Conn
-	case lingerWSConn:
+	case lingerBuffersConn:
 		return w.lingerConn.Conn
 	}
 	return nc

@@ -31,7 +31,7 @@ func TestLingerConnPlainTCP(t *testing.T) {
 	}
 	m := &MQTT{}
 	tc := sc.(*net.TCPConn)
-	nc := lingerWSConn{lingerConn: &lingerConn{Conn: sc, m: m}, bw: tcpBuffers{tc}}
+	nc := lingerBuffersConn{lingerConn: &lingerConn{Conn: sc, m: m}, bw: tcpBuffers{tc}}
 	client.SetDeadline(time.Now().Add(10 * time.Second))
 	if _, err := client.Write(make([]byte, 1000)); err != nil {
 		t.Fatal(err)
