@@ -538,8 +538,12 @@ func (l *loop) leave(c *conn, fn func()) {
 		case c.sess != nil:
 			// Through the session, as any write, with the server's
 			// write deadline: a socket that does not take it in time
-			// closes the connection as a slow consumer.
-			c.sess.Write(nil)
+			// closes the connection as a slow consumer, logged with
+			// the bytes it attempted. Nothing else writes the
+			// connection before: it has no subscription yet (a
+			// SUBSCRIBE moves it first, a persistent session is bound
+			// on this goroutine).
+			c.sess.Write(c.lc.takePending())
 		default:
 			if err := c.lc.flushPending(); err != nil {
 				c.nc.Close()
@@ -666,6 +670,18 @@ func (lc *loopConn) hasPending() bool {
 	lc.mu.Lock()
 	defer lc.mu.Unlock()
 	return len(lc.pending) > 0
+}
+
+// takePending hands what waits for the socket to the caller, which writes
+// it next.
+func (lc *loopConn) takePending() []byte {
+	lc.wmu.Lock()
+	defer lc.wmu.Unlock()
+	lc.mu.Lock()
+	defer lc.mu.Unlock()
+	p := lc.pending
+	lc.pending = nil
+	return p
 }
 
 // flushPending writes, on the goroutine the connection moved to, what the
