@@ -2,7 +2,6 @@ package mqtt
 
 import (
 	"crypto/rand"
-	"crypto/tls"
 	"encoding/base64"
 	"errors"
 	"net"
@@ -218,7 +217,7 @@ func (c *conn) attach(cp *packet.Connect) bool {
 	c.encv = encoder{v: v}
 	c.enc = &c.encv
 	so.Encoder = c.enc
-	if tc, ok := c.nc.(*tls.Conn); ok {
+	if tc := tlsConnOf(c.nc); tc != nil {
 		st := tc.ConnectionState()
 		so.TLS = &st
 	}

@@ -47,10 +47,6 @@ const (
 	// loopPendingMax bounds what a connection still served by the loop
 	// holds for a socket that did not take it.
 	loopPendingMax = 1 << 20
-	// lingerMax bounds how long a connection closed with input unread
-	// reads and drops what its peer still sends before it closes (so
-	// that the peer gets the end of the stream, not a reset).
-	lingerMax = time.Second
 )
 
 var errLoopClosed = errors.New("mqtt: connection closed")
@@ -542,8 +538,12 @@ func (l *loop) leave(c *conn, fn func()) {
 		case c.sess != nil:
 			// Through the session, as any write, with the server's
 			// write deadline: a socket that does not take it in time
-			// closes the connection as a slow consumer.
-			c.sess.Write(nil)
+			// closes the connection as a slow consumer, logged with
+			// the bytes it attempted. Nothing else writes the
+			// connection before: it has no subscription yet (a
+			// SUBSCRIBE moves it first, a persistent session is bound
+			// on this goroutine).
+			c.sess.Write(c.lc.takePending())
 		default:
 			if err := c.lc.flushPending(); err != nil {
 				c.nc.Close()
@@ -670,6 +670,18 @@ func (lc *loopConn) hasPending() bool {
 	lc.mu.Lock()
 	defer lc.mu.Unlock()
 	return len(lc.pending) > 0
+}
+
+// takePending hands what waits for the socket to the caller, which writes
+// it next.
+func (lc *loopConn) takePending() []byte {
+	lc.wmu.Lock()
+	defer lc.wmu.Unlock()
+	lc.mu.Lock()
+	defer lc.mu.Unlock()
+	p := lc.pending
+	lc.pending = nil
+	return p
 }
 
 // flushPending writes, on the goroutine the connection moved to, what the
@@ -881,7 +893,8 @@ func (lc *loopConn) Close() error {
 			m.wg.Add(1)
 			go func() {
 				defer m.wg.Done()
-				linger(lc.inner, lc.fd)
+				linger(lc.inner)
+				rawClose(lc.fd)
 			}()
 			return nil
 		}
@@ -899,29 +912,6 @@ func (lc *loopConn) Close() error {
 		rawShutdown(lc.fd)
 	}
 	return nil
-}
-
-// linger closes a connection whose peer sent bytes the server did not
-// read (a client that kept writing while it read too slowly, closed as a
-// slow consumer): closing with input unread makes the system reset the
-// connection, dropping what the server wrote and it had not sent yet,
-// and the peer reads an error instead. Instead the sending side ends
-// first (the peer reads what the server wrote, then the end of the
-// stream), what the peer still sends is read and dropped for up to
-// lingerMax, and the connection closes.
-func linger(inner net.Conn, fd int) {
-	if tc, ok := inner.(*net.TCPConn); ok {
-		tc.CloseWrite()
-	}
-	inner.SetReadDeadline(time.Now().Add(lingerMax))
-	buf := make([]byte, 16<<10)
-	for {
-		if _, err := inner.Read(buf); err != nil {
-			break
-		}
-	}
-	inner.Close()
-	rawClose(fd)
 }
 
 // writeDeadline is the server's write deadline.

@@ -121,7 +121,7 @@ func (m *MQTT) acceptLoop() {
 // ServeConn serves an MQTT client on a connection accepted elsewhere (the
 // WebSocket listener's /mqtt path); it returns at once.
 func (m *MQTT) ServeConn(nc net.Conn) {
-	c := newConn(m, nc)
+	c := newConn(m, wrapConn(m, nc))
 	m.mu.Lock()
 	if m.closed {
 		m.mu.Unlock()

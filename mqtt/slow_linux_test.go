@@ -4,6 +4,7 @@ package mqtt_test
 
 import (
 	"bufio"
+	"crypto/tls"
 	"net"
 	"syscall"
 	"testing"
@@ -12,6 +13,7 @@ import (
 	"natsd.dev/mqtt"
 	"natsd.dev/mqtt/internal/packet"
 	"natsd.dev/server"
+	"natsd.dev/server/servertest"
 	"natsd.dev/server/snapshot"
 )
 
@@ -142,74 +144,112 @@ func TestLoopFullSocketSlowConsumer(t *testing.T) {
 // a slow consumer once a write waits past the write deadline, and what the
 // server had sent before still reaches it: the connection ends, it is not
 // reset (closing a socket with input unread sends a reset, which drops
-// what the client's system holds for it).
+// what the client's system holds for it). On the event loop, after it,
+// and over TLS (served on a goroutine from the start).
 func TestSlowReaderGetsWhatWasSent(t *testing.T) {
-	for _, path := range []string{"loop", "goroutine"} {
+	for _, path := range []string{"loop", "goroutine", "tls"} {
 		t.Run(path, func(t *testing.T) {
-			b := startWarmWith(t, server.Options{WriteDeadline: time.Second})
-			r := b.raw(t)
+			var b *broker
+			var r *raw
+			switch path {
+			case "tls":
+				pki := servertest.NewPKI(t)
+				b = start(t, server.Options{WriteDeadline: time.Second}, mqtt.Options{TLSConfig: pki.ServerConfig(false)}, "")
+				r = b.rawTLS(t, pki.ClientConfig())
+			default:
+				b = startWarmWith(t, server.Options{WriteDeadline: time.Second})
+				r = b.raw(t)
+			}
 			if _, code := r.connect(&packet.Connect{ClientID: "shrunk", CleanStart: true}); code != 0 {
 				t.Fatalf("CONNACK %d", code)
 			}
-			if path == "goroutine" {
+			switch path {
+			case "goroutine":
 				r.write(packet.AppendPublish(nil, r.v, &packet.Publish{Topic: []byte("t"), QoS: 1, PacketID: 1, Payload: []byte("x")}))
 				if typ, _, _ := r.next(); typ != packet.PUBACK {
 					t.Fatalf("got packet %d, want PUBACK", typ)
 				}
 				waitServed(t, b.m, 1, 0)
-			} else {
+			case "tls":
+				waitServed(t, b.m, 1, 0)
+			default:
 				waitServed(t, b.m, 1, 1)
 			}
-			rc, err := r.nc.(*net.TCPConn).SyscallConn()
-			if err != nil {
-				t.Fatal(err)
-			}
-			rc.Control(func(fd uintptr) {
-				if err := syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 4096); err != nil {
-					t.Error(err)
-				}
-			})
-			go func() {
-				r.nc.SetWriteDeadline(time.Now().Add(20 * time.Second))
-				r.nc.Write(pings(3_000_000))
-			}()
-			closed := make(chan string, 1)
-			go func() {
-				reason, ok := closedWithin(b, "shrunk", 10*time.Second)
-				if !ok {
-					reason = "(not closed within 10s)"
-				}
-				closed <- reason
-			}()
-			// Read until the server has closed the connection, then 32 KB
-			// more: twice what the client's buffers (8 KB in the system,
-			// its reader's) may hold at the close, all a reset leaves it.
-			const more = 16384
-			after := -1 // answers still to read once closed
-			for i := 0; after != 0; i++ {
-				r.nc.SetReadDeadline(time.Now().Add(10 * time.Second))
-				typ, _, _, err := r.r.Next()
-				if err != nil || typ != packet.PINGRESP {
-					if after < 0 {
-						t.Fatalf("answer %d, before the server closed: type %d, %v", i, typ, err)
-					}
-					t.Fatalf("answer %d, %d after the server closed: type %d, %v", i, more-after, typ, err)
-				}
-				if after > 0 {
-					after--
-					continue
-				}
-				select {
-				case reason := <-closed:
-					if reason != "Slow Consumer (Write Deadline)" {
-						t.Fatalf("closed as %q", reason)
-					}
-					after = more
-				default:
-				}
-			}
-			checkSlowConsumers(t, b, 1)
-			waitServed(t, b.m, 0, 0)
+			slowReaderGetsAll(t, b, r)
 		})
 	}
+}
+
+// rawTLS is raw over TLS.
+func (b *broker) rawTLS(tb testing.TB, cfg *tls.Config) *raw {
+	tb.Helper()
+	d := tls.Dialer{Config: cfg}
+	nc, err := d.DialContext(tb.Context(), "tcp", b.m.Addr().String())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { nc.Close() })
+	return &raw{tb: tb, nc: nc, r: packet.NewReader(bufio.NewReader(nc), 4096), v: packet.V311}
+}
+
+// slowReaderGetsAll shrinks the receive buffer of r's client "shrunk",
+// floods the server with pings and checks that the client, closed as a
+// slow consumer, still reads well past what its buffers held at the
+// close.
+func slowReaderGetsAll(t *testing.T, b *broker, r *raw) {
+	t.Helper()
+	nc := r.nc
+	if w, ok := nc.(interface{ NetConn() net.Conn }); ok {
+		nc = w.NetConn()
+	}
+	rc, err := nc.(*net.TCPConn).SyscallConn()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc.Control(func(fd uintptr) {
+		if err := syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 4096); err != nil {
+			t.Error(err)
+		}
+	})
+	go func() {
+		r.nc.SetWriteDeadline(time.Now().Add(20 * time.Second))
+		r.nc.Write(pings(3_000_000))
+	}()
+	closed := make(chan string, 1)
+	go func() {
+		reason, ok := closedWithin(b, "shrunk", 10*time.Second)
+		if !ok {
+			reason = "(not closed within 10s)"
+		}
+		closed <- reason
+	}()
+	// Read until the server has closed the connection, then 32 KB
+	// more: twice what the client's buffers (8 KB in the system,
+	// its reader's) may hold at the close, all a reset leaves it.
+	const more = 16384
+	after := -1 // answers still to read once closed
+	for i := 0; after != 0; i++ {
+		r.nc.SetReadDeadline(time.Now().Add(10 * time.Second))
+		typ, _, _, err := r.r.Next()
+		if err != nil || typ != packet.PINGRESP {
+			if after < 0 {
+				t.Fatalf("answer %d, before the server closed: type %d, %v", i, typ, err)
+			}
+			t.Fatalf("answer %d, %d after the server closed: type %d, %v", i, more-after, typ, err)
+		}
+		if after > 0 {
+			after--
+			continue
+		}
+		select {
+		case reason := <-closed:
+			if reason != "Slow Consumer (Write Deadline)" {
+				t.Fatalf("closed as %q", reason)
+			}
+			after = more
+		default:
+		}
+	}
+	checkSlowConsumers(t, b, 1)
+	waitServed(t, b.m, 0, 0)
 }

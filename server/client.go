@@ -1331,7 +1331,7 @@ func (pc *pubCtx) deliver(sub *subscription, subject, reply []byte, hdrLen int, 
 		}
 	}
 	if slow {
-		dc.slowConsumer(reasonSlowConsumerPending)
+		dc.slowConsumer(reasonSlowConsumerPending, 0, 0)
 		return true
 	}
 	if stall != nil && pc.stalled < maxStallPerBatch {
@@ -1527,6 +1527,12 @@ func (c *client) flushOut() bool {
 	} else {
 		err = writeChunks(c.nc, chs, &c.iov)
 	}
+	nch, nbytes := len(chs), 0
+	if err != nil {
+		for _, t := range chs {
+			nbytes += len(t.b)
+		}
+	}
 	releaseChunks(chs)
 
 	c.mu.Lock()
@@ -1549,7 +1555,7 @@ func (c *client) flushOut() bool {
 	if err != nil {
 		var ne net.Error
 		if errors.As(err, &ne) && ne.Timeout() {
-			c.slowConsumer(reasonSlowConsumerWriteDeadline)
+			c.slowConsumer(reasonSlowConsumerWriteDeadline, nch, nbytes)
 		} else {
 			c.closeConnection(reasonWriteError)
 		}
@@ -1558,7 +1564,11 @@ func (c *client) flushOut() bool {
 	return true
 }
 
-func (c *client) slowConsumer(reason closeReason) {
+// slowConsumer closes c as a slow consumer and logs it. For a write past
+// the write deadline, chunks and bytes are what the write attempted: a
+// session's line (an MQTT client's) ends with them, as upstream's
+// "... exceeded with 3 chunks of 1024 total bytes.".
+func (c *client) slowConsumer(reason closeReason, chunks, bytes int) {
 	c.mu.Lock()
 	already := c.closed
 	c.mu.Unlock()
@@ -1576,6 +1586,9 @@ func (c *client) slowConsumer(reason closeReason) {
 	detail := "MaxPending of " + strconv.FormatInt(c.srv.maxPending.Load(), 10) + " exceeded"
 	if reason == reasonSlowConsumerWriteDeadline {
 		detail = "WriteDeadline of " + wd.String() + " exceeded"
+		if c.kind == kindSession && chunks > 0 {
+			detail += " with " + strconv.Itoa(chunks) + " chunks of " + strconv.Itoa(bytes) + " total bytes."
+		}
 	}
 	c.srv.log.Info(c.logPrefix() + " - Slow Consumer Detected: " + detail)
 	c.closeConnection(reason)

@@ -178,7 +178,7 @@ func (s *Server) Attach(opts SessionOptions) (*Session, error) {
 	} else if opts.RemoteAddr != nil {
 		c.host = opts.RemoteAddr.String()
 	}
-	c.setLogPrefix("session - cid:" + strconv.FormatUint(c.cid, 10))
+	c.setLogPrefix(sessionLogPrefix(c, &opts))
 	sess := &Session{c: c, stall: opts.Stall}
 	if sess.stall <= 0 {
 		sess.stall = maxStallPerBatch
@@ -234,6 +234,25 @@ func (s *Server) Attach(opts SessionOptions) (*Session, error) {
 	// The handlers' goroutine starts with the first handler subscription:
 	// a front end's client that has none (MQTT QoS 0) costs one less.
 	return sess, nil
+}
+
+// sessionLogPrefix is how a session's log lines begin: "session -
+// cid:N", and for an MQTT client what upstream's mqtt clients say,
+// "host:port - mid:N - "<client id>"" ("mid_ws:" over WebSocket).
+func sessionLogPrefix(c *client, opts *SessionOptions) string {
+	id := strconv.FormatUint(c.cid, 10)
+	if opts.Type != "mqtt" || opts.RemoteAddr == nil {
+		return "session - cid:" + id
+	}
+	tag := " - mid:"
+	if transportOf(opts.Conn) == TransportWebsocket {
+		tag = " - mid_ws:"
+	}
+	addr := opts.RemoteAddr.String()
+	if c.port != 0 {
+		addr = net.JoinHostPort(c.host, strconv.Itoa(c.port))
+	}
+	return addr + tag + id + " - " + strconv.Quote(opts.MQTTClient)
 }
 
 // authenticate binds the session to its account: opts.Account directly,
@@ -1011,7 +1030,7 @@ func (sess *Session) write(b []byte, inline bool) error {
 		if err != nil {
 			var ne net.Error
 			if errors.As(err, &ne) && ne.Timeout() {
-				c.slowConsumer(reasonSlowConsumerWriteDeadline)
+				c.slowConsumer(reasonSlowConsumerWriteDeadline, 1, len(b))
 			} else {
 				c.closeConnection(reasonWriteError)
 			}
@@ -1028,7 +1047,7 @@ func (sess *Session) write(b []byte, inline bool) error {
 	c.flushPending = true
 	c.mu.Unlock()
 	if slow {
-		c.slowConsumer(reasonSlowConsumerPending)
+		c.slowConsumer(reasonSlowConsumerPending, 0, 0)
 		return ErrClosed
 	}
 	if signal {
