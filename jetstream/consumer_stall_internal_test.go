@@ -64,7 +64,7 @@ func lookupConsumer(js *JetStream, stream, name string) *consumer {
 
 // TestPullConsumeNoServerStall drains a stream through nats.go's pull
 // iterator (Messages), with and without acks and with batches small and
-// large (many pull requests), for a bounded time, with heartbeats every
+// large (many pull requests), for 10s (3s with -short), with heartbeats every
 // second so that a stall shows within two.
 //
 // nats.go (v1.55.0 and v1.56.0) loses a wake-up of its own: its iterator
@@ -131,7 +131,12 @@ func TestPullConsumeNoServerStall(t *testing.T) {
 		t.Fatal(err)
 	}
 	batches := []int{20, 63, 64, 65, 500}
-	deadline := time.Now().Add(10 * time.Second)
+	const perRound = 5000 // each round's consumer takes the first ones
+	window := 10 * time.Second
+	if testing.Short() {
+		window = 3 * time.Second
+	}
+	deadline := time.Now().Add(window)
 	clientMisses := 0
 	rounds := 0
 	for round := 0; time.Now().Before(deadline); round++ {
@@ -156,7 +161,7 @@ func TestPullConsumeNoServerStall(t *testing.T) {
 		}
 		got := uint64(0)
 		suspect := "" // the state at a first silence with a request waiting
-		for got < n && time.Now().Before(deadline) {
+		for got < perRound && time.Now().Before(deadline) {
 			m, err := it.Next()
 			if errors.Is(err, njs.ErrNoHeartbeat) {
 				// Nothing for two heartbeats: whose stall is it?
