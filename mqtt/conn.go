@@ -875,7 +875,11 @@ func (c *conn) publish(flags byte, body []byte) bool {
 	case errors.Is(err, server.ErrPermission):
 		reason = packet.NotAuthorized
 	case errors.Is(err, server.ErrMaxPayload):
-		reason = packet.PacketTooLarge
+		// As upstream closes its MQTT clients (logged by the session):
+		// a DISCONNECT with Packet too large first for MQTT 5.
+		c.cause = server.CloseMaxPayload
+		c.disconnect(packet.PacketTooLarge)
+		return false
 	case errors.Is(err, server.ErrQueueFull):
 		reason = packet.QuotaExceeded
 	default:

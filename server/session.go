@@ -4,6 +4,7 @@ import (
 	"crypto/tls"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"net"
 	"strconv"
 	"sync"
@@ -461,8 +462,12 @@ func (sess *Session) Publish(subject, reply string, hdr, data []byte) error {
 	// empty messages only). Internal services (JetStream's API, the MQTT
 	// front end's requests to it, the system services) have none, as
 	// upstream's internal clients: a small max_payload must not stop them.
-	if c.sess.kind == SessionClient && len(hdr)+len(data) > max(c.payloadLimit(), 0) {
-		return ErrMaxPayload
+	if c.sess.kind == SessionClient {
+		if limit := max(c.payloadLimit(), 0); len(hdr)+len(data) > limit {
+			// Logged as upstream logs a client's (its MQTT clients' too).
+			c.srv.log.Error(fmt.Sprintf("%s - maximum payload exceeded: %d vs %d", c.logPrefix(), len(hdr)+len(data), limit))
+			return ErrMaxPayload
+		}
 	}
 	pc := pubCtxPool.Get().(*pubCtx)
 	subj, rep, hdrLen, payload := pc.load(subject, reply, hdr, data)
@@ -1089,6 +1094,7 @@ const (
 	CloseStale                               // "Stale Connection": the client stopped talking (keepalive)
 	CloseKicked                              // "Kicked": replaced by a newer connection of the same client
 	CloseServerShutdown                      // "Server Shutdown"
+	CloseMaxPayload                          // "Maximum Message Payload Exceeded"
 )
 
 var causeReason = [...]closeReason{
@@ -1098,6 +1104,7 @@ var causeReason = [...]closeReason{
 	CloseStale:             reasonStaleConnection,
 	CloseKicked:            reasonKicked,
 	CloseServerShutdown:    reasonServerShutdown,
+	CloseMaxPayload:        reasonMaxPayload,
 }
 
 // CloseFor is Close with a cause: what Write queued before (a front end's
