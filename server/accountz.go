@@ -41,8 +41,13 @@ func (s *Server) accountLinksInfo(a *Account, info *snapshot.AccountInfo) {
 		}
 		info.Exports = append(info.Exports, x)
 	}
+	serverJS, accountJS := s.jetStreamOf(a.Name)
+	info.JetStream = accountJS
 	if sys := s.sysAcc; sys == a {
 		info.Exports = append(info.Exports, systemExports()...)
+		if serverJS {
+			info.Exports = append(info.Exports, snapshot.ExtExport{Subject: jsAPIAll, Type: "service", ResponseType: "Singleton"})
+		}
 	}
 	for i := range o.Imports {
 		im := &o.Imports[i]
@@ -68,6 +73,11 @@ func (s *Server) accountLinksInfo(a *Account, info *snapshot.AccountInfo) {
 		info.Imports = append(info.Imports, x)
 	}
 	info.Imports = append(info.Imports, s.systemImportsInfo(a)...)
+	if sys := s.sysAcc; serverJS && sys != nil && sys != a {
+		// Upstream imports the JetStream API into every account from
+		// the system account; natsd's JetStream serves it in each.
+		info.Imports = append(info.Imports, snapshot.ExtImport{Subject: jsAPIAll, Account: sys.Name, To: jsAPIAll, LocalSubject: jsAPIAll, Type: "service", Share: true})
+	}
 	info.Responses = responsesInfo(a)
 	for i := range o.Mappings {
 		m := &o.Mappings[i]
@@ -132,6 +142,23 @@ func responsesInfo(a *Account) map[string]snapshot.ExtResponse {
 		return true
 	})
 	return out
+}
+
+// jsAPIAll is every subject of the JetStream API.
+const jsAPIAll = "$JS.API.>"
+
+// jetStreamOf reports, from the JSZ provider, whether JetStream runs on
+// the server and whether it is enabled for the account name.
+func (s *Server) jetStreamOf(name string) (server, account bool) {
+	d, err := s.Snapshot(KindJsz, &snapshot.JszOptions{Account: name})
+	if err != nil {
+		return false, false
+	}
+	ji, ok := d.(*snapshot.JSInfo)
+	if !ok || ji == nil || ji.Disabled {
+		return false, false
+	}
+	return true, len(ji.AccountDetails) > 0
 }
 
 // upstreamResponseType is upstream's name of a service export's response

@@ -370,3 +370,52 @@ func TestAccountzOperatorAccounts(t *testing.T) {
 	require.Equal(t, theirs.statz[st.sysPub][0], ours.statz[st.sysPub][0])
 	require.Equal(t, theirs.event, ours.event)
 }
+
+// With JetStream, jetstream_enabled says which accounts have it, and, as
+// upstream, every account imports $JS.API.> from the system account,
+// which exports it. The subscription counts are left out of the
+// comparison: natsd's JetStream subscribes its API in each account where
+// upstream has the one import.
+func TestAccountzJetStream(t *testing.T) {
+	dir := t.TempDir()
+	conf := func(name string) string {
+		return writeFile(t, filepath.Join(dir, name+".conf"), `
+jetstream { store_dir: `+strconv.Quote(filepath.Join(dir, name))+` }
+accounts {
+  A: { users: [{user: a, password: a}], jetstream: enabled }
+  B: { users: [{user: b, password: b}] }
+  SYS: { users: [{user: sys, password: sys}] }
+}
+system_account: SYS
+`)
+	}
+	run := func(bin, name string) map[string]map[string]any {
+		s := startAccountz(t, bin, conf(name))
+		out := map[string]map[string]any{}
+		for _, acc := range []string{"A", "B", "SYS", "$G"} {
+			d := s.accountDetail(t, acc)
+			delete(d, "subscriptions")
+			delete(d, "sublist_stats")
+			out[acc] = d
+		}
+		return out
+	}
+	ours := run(binary, "ours")
+	require.Equal(t, true, ours["A"]["jetstream_enabled"])
+	require.Equal(t, false, ours["B"]["jetstream_enabled"])
+	jsImport := map[string]any{"subject": "$JS.API.>", "account": "SYS", "to": "$JS.API.>", "local_subject": "$JS.API.>", "type": "service", "invalid": false, "share": true, "tracking": false}
+	require.Contains(t, ours["B"]["imports"], jsImport)
+	require.Contains(t, ours["$G"]["imports"], jsImport)
+	require.NotContains(t, ours["SYS"]["imports"], jsImport)
+	require.Contains(t, ours["SYS"]["exports"], map[string]any{"subject": "$JS.API.>", "type": "service", "response_type": "Singleton"})
+
+	up := os.Getenv(servertest.UpstreamEnv)
+	if up == "" {
+		return
+	}
+	theirs := run(up, "upstream")
+	for _, acc := range []string{"A", "B", "$G"} {
+		require.Equal(t, theirs[acc], ours[acc], "account %s", acc)
+	}
+	requireSystemAccountAsUpstream(t, theirs["SYS"], ours["SYS"])
+}
