@@ -237,6 +237,11 @@ func (s *Server) accountJWTInfo(name string, info *snapshot.AccountInfo) {
 	if b, err := json.Marshal(claims); err == nil {
 		info.Claim = b
 	}
+	var vr jwt.ValidationResults
+	claims.Validate(&vr)
+	for _, v := range vr.Issues {
+		info.Vr = append(info.Vr, snapshot.ExtVrIssues{Description: v.Description, Blocking: v.Blocking, Time: v.TimeCheck})
+	}
 	for pub, at := range claims.Revocations {
 		if info.RevokedUser == nil {
 			info.RevokedUser = map[string]time.Time{}

@@ -278,14 +278,16 @@ func newAccountzOperator(t *testing.T) *accountzOperator {
 	account(st.sysPub, "SYS", nil)
 	account(st.aPub, "A", func(ac *jwt.AccountClaims) {
 		ac.Tags.Add("team:blue")
-		ac.Exports.Add(&jwt.Export{Subject: "feed.>", Type: jwt.Stream},
+		ac.Exports.Add(&jwt.Export{Subject: "feed.>", Type: jwt.Stream}, &jwt.Export{Subject: "news.>", Type: jwt.Stream},
 			&jwt.Export{Subject: "svc.>", Type: jwt.Service, ResponseType: jwt.ResponseTypeStream})
 		ac.Mappings = jwt.Mapping{"old.>": {{Subject: "new.>", Weight: 100}}}
 		ac.RevokeAt(revokedPub, time.Unix(1700000000, 0))
 	})
 	account(st.bPub, "B", func(ac *jwt.AccountClaims) {
 		ac.Imports.Add(&jwt.Import{Account: st.aPub, Subject: "feed.>", Type: jwt.Stream},
-			&jwt.Import{Account: st.aPub, Subject: "svc.>", LocalSubject: "asvc.>", Type: jwt.Service})
+			&jwt.Import{Account: st.aPub, Subject: "svc.>", LocalSubject: "asvc.>", Type: jwt.Service},
+			// The deprecated prefix: a warning of the JWT's validation.
+			&jwt.Import{Account: st.aPub, Subject: "news.>", To: "nw", Type: jwt.Stream})
 	})
 	creds := func(acc nkeys.KeyPair, name string) string {
 		ukp, _ := nkeys.CreateUser()
@@ -356,6 +358,9 @@ func TestAccountzOperatorAccounts(t *testing.T) {
 	require.Equal(t, [2]any{"A", 6.0}, ours.statz[st.aPub], "x: 4 system imports, svc.> and the response subscription")
 	require.Equal(t, map[string]any{"acc": st.aPub, "name": "A", "conns": 1.0}, ours.event)
 	require.Equal(t, "SYS", ours.statz[st.sysPub][0])
+	b := ours.details[st.bPub]
+	require.Equal(t, []any{map[string]any{"description": "the field to has been deprecated (use LocalSubject instead)", "blocking": false, "time_check": false}}, b["validation_result_jwt"])
+	require.Contains(t, b["imports"], map[string]any{"subject": "news.>", "account": st.aPub, "local_subject": "nw.news.>", "type": "stream", "invalid": false, "share": false, "tracking": false})
 
 	up := os.Getenv(servertest.UpstreamEnv)
 	if up == "" {

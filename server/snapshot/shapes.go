@@ -196,10 +196,19 @@ type AccountInfo struct {
 	NameTag     string                `json:"name_tag,omitempty"`
 	Tags        []string              `json:"tags,omitempty"`
 	// Claim is the account JWT decoded, as the JSON of its claims.
-	Claim       json.RawMessage        `json:"decoded_jwt,omitempty"`
+	Claim json.RawMessage `json:"decoded_jwt,omitempty"`
+	// Vr are the issues the JWT's validation found, if any.
+	Vr          []ExtVrIssues          `json:"validation_result_jwt,omitempty"`
 	RevokedUser map[string]time.Time   `json:"revoked_user,omitempty"`
 	Sublist     *sublist.Stats         `json:"sublist_stats,omitempty"`
 	Responses   map[string]ExtResponse `json:"responses,omitempty"`
+}
+
+// ExtVrIssues is one issue the validation of an account JWT found.
+type ExtVrIssues struct {
+	Description string `json:"description"`
+	Blocking    bool   `json:"blocking"`
+	Time        bool   `json:"time_check"`
 }
 
 // MapDest is one destination of an account's subject mapping; Weight is
