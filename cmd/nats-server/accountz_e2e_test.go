@@ -6,7 +6,6 @@ package main
 
 import (
 	"encoding/json"
-	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -27,24 +26,22 @@ import (
 // monitoring URL and client URL.
 type accountzServer struct{ mon, url string }
 
-// startAccountz starts bin with conf, monitoring on a free port.
+// startAccountz starts bin with conf, clients and monitoring on free
+// ports (not -p -1: upstream's /varz may keep the port it showed before
+// its client listener started).
 func startAccountz(t *testing.T, bin, conf string) accountzServer {
 	t.Helper()
-	port := servertest.FreePorts(t, 1)[0]
-	logs := servertest.StartProcess(t, bin, "-c", conf, "-a", "127.0.0.1", "-p", "-1", "-m", strconv.Itoa(port))
-	addr := "127.0.0.1:" + strconv.Itoa(port)
-	servertest.WaitListening(t, addr)
-	var cport float64
-	servertest.WaitUntil(t, "the client port in /varz", func() bool {
-		cport, _ = varzOf(t, port)["port"].(float64)
-		return cport > 0
-	})
+	ports := servertest.FreePorts(t, 2)
+	logs := servertest.StartProcess(t, bin, "-c", conf, "-a", "127.0.0.1", "-p", strconv.Itoa(ports[0]), "-m", strconv.Itoa(ports[1]))
+	client, mon := "127.0.0.1:"+strconv.Itoa(ports[0]), "127.0.0.1:"+strconv.Itoa(ports[1])
+	servertest.WaitListening(t, mon)
+	servertest.WaitListening(t, client)
 	t.Cleanup(func() {
 		if t.Failed() {
 			t.Logf("%s log:\n%s", bin, logs.String())
 		}
 	})
-	return accountzServer{mon: "http://" + addr, url: fmt.Sprintf("nats://127.0.0.1:%d", int(cport))}
+	return accountzServer{mon: "http://" + mon, url: "nats://" + client}
 }
 
 // doc fetches a monitoring path as a generic JSON document.
