@@ -336,7 +336,7 @@ func TestAccountzOperatorAccounts(t *testing.T) {
 		checkSubscriptionCounts(t, s, sys)
 		r := result{details: map[string]map[string]any{}, statz: s.accStatz(t),
 			event: map[string]any{"acc": ev["acc"], "name": ev["name"], "conns": ev["conns"]}}
-		for _, name := range []string{st.aPub, st.bPub, st.sysPub} {
+		for _, name := range []string{st.aPub, st.bPub, st.sysPub, "$G"} {
 			r.details[name] = s.accountDetail(t, name)
 		}
 		return r
@@ -364,7 +364,7 @@ func TestAccountzOperatorAccounts(t *testing.T) {
 		return
 	}
 	theirs := run(up)
-	for _, name := range []string{st.aPub, st.bPub} {
+	for _, name := range []string{st.aPub, st.bPub, "$G"} {
 		require.Equal(t, theirs.details[name], ours.details[name], "account %s", name)
 		require.Equal(t, theirs.statz[name], ours.statz[name], "/accstatz of %s", name)
 	}
