@@ -26,7 +26,8 @@ func (s *Server) accountLinksInfo(a *Account, info *snapshot.AccountInfo) {
 		if e.Account != a.Name {
 			continue
 		}
-		x := snapshot.ExtExport{Subject: e.Subject, Type: "stream", AllowTrace: e.AllowTrace}
+		// Upstream shows neither allow_trace nor response_threshold.
+		x := snapshot.ExtExport{Subject: e.Subject, Type: "stream"}
 		if e.Service {
 			x.Type = "service"
 			x.ResponseType = upstreamResponseType(e.ResponseType)
@@ -54,7 +55,7 @@ func (s *Server) accountLinksInfo(a *Account, info *snapshot.AccountInfo) {
 		if im.Account != a.Name {
 			continue
 		}
-		x := snapshot.ExtImport{Subject: im.Subject, Account: im.From, Type: "stream"}
+		x := snapshot.ExtImport{Subject: im.Subject, Account: im.From, Type: "stream", Share: im.Share}
 		switch {
 		case im.Service:
 			x.Type = "service"

@@ -146,7 +146,7 @@ accounts {
        mappings: {"old.>": "new.>", "split": [{destination: "one", weight: 40%}, {destination: "two", weight: 60%}], "part": [{destination: "some", weight: 30%}]} }
   B: { users: [{user: b, password: b}]
        imports: [{service: {account: A, subject: "svc.>"}, to: "asvc.>"},
-                 {service: {account: A, subject: "priv"}},
+                 {service: {account: A, subject: "priv"}, share: true},
                  {stream: {account: A, subject: "feed.>"}, prefix: "af"}] }
   SYS: { users: [{user: sys, password: sys}] }
 }
@@ -195,6 +195,7 @@ system_account: SYS
 	require.Contains(t, a["exports"], map[string]any{"subject": "priv", "type": "service", "response_type": "Singleton", "approved_accounts": []any{"B"}})
 	b := ours.details["B"]
 	require.Contains(t, b["imports"], map[string]any{"subject": "svc.>", "account": "A", "to": "asvc.>", "local_subject": "asvc.>", "type": "service", "invalid": false, "share": false, "tracking": false})
+	require.Contains(t, b["imports"], map[string]any{"subject": "priv", "account": "A", "to": "priv", "local_subject": "priv", "type": "service", "invalid": false, "share": true, "tracking": false})
 	require.Contains(t, b["imports"], map[string]any{"subject": "feed.>", "account": "A", "local_subject": "af.feed.>", "type": "stream", "invalid": false, "share": false, "tracking": false})
 	require.Contains(t, b["imports"], map[string]any{"subject": "$SYS.REQ.USER.B.INFO", "account": "SYS", "to": "$SYS.REQ.USER.INFO", "local_subject": "$SYS.REQ.USER.INFO", "type": "service", "invalid": false, "share": true, "tracking": false})
 	// B: 4 system imports, 2 service imports, y.> and the requester's
