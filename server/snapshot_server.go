@@ -173,7 +173,7 @@ func (s *Server) Subsz(opts *snapshot.SubszOptions) (*snapshot.Subsz, error) {
 		if o.Account != "" && a.Name != o.Account {
 			continue
 		}
-		mondoc.AddStats(&sz.Stats, a.visibleStats())
+		mondoc.AddStats(&sz.Stats, s.accountStats(a))
 		if !o.Subscriptions {
 			continue
 		}
@@ -277,12 +277,7 @@ func (s *Server) Accountz(opts *snapshot.AccountzOptions) (*snapshot.Accountz, e
 	if cs := s.accountCounts()[a.Name]; cs != nil {
 		n = cs.Conns
 	}
-	st := a.visibleStats()
-	// Upstream's sublist holds the service imports too.
-	imports := s.accountSubscriptions(a) - a.NumSubscriptions()
-	st.NumSubs += imports
-	st.NumInserts += uint64(imports)
-	az := mondoc.AccountDetail(s.id, s.systemAccountName(), a.Name, st, n, s.startTime)
+	az := mondoc.AccountDetail(s.id, s.systemAccountName(), a.Name, s.accountStats(a), n, s.startTime)
 	info := az.Account
 	info.LeafCnt = a.NumLeafNodes()
 	info.Expired = s.jwtExpired(a.Name)
@@ -302,6 +297,18 @@ func (s *Server) accountSubscriptions(a *Account) int {
 		return a.NumSubscriptions()
 	}
 	return a.numSubscriptionsUpstream()
+}
+
+// accountStats returns the statistics of a's subscription list as
+// upstream's monitoring shows them (/subsz, /accountz sublist_stats):
+// without gateways' interest, with the service imports that upstream's
+// sublist holds counted as subscriptions inserted.
+func (s *Server) accountStats(a *Account) sublist.Stats {
+	st := a.visibleStats()
+	imports := s.accountSubscriptions(a) - a.NumSubscriptions()
+	st.NumSubs += imports
+	st.NumInserts += uint64(imports)
+	return st
 }
 
 // accountNameTag is the name upstream shows next to an account's key

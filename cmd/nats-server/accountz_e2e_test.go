@@ -108,8 +108,8 @@ func (s accountzServer) accStatz(t *testing.T) map[string][2]any {
 }
 
 // checkSubscriptionCounts checks that /varz subscriptions is the sum of
-// /accstatz num_subscriptions, and that the STATSZ answer of the system
-// connection sys says the same.
+// /accstatz num_subscriptions, and that /subsz and the STATSZ answer of
+// the system connection sys say the same.
 func checkSubscriptionCounts(t *testing.T, s accountzServer, sys *nats.Conn) {
 	t.Helper()
 	// The first request creates sys's response subscription; ask twice.
@@ -130,6 +130,7 @@ func checkSubscriptionCounts(t *testing.T, s accountzServer, sys *nats.Conn) {
 	varz := s.doc(t, "/varz")["subscriptions"].(float64)
 	require.Equal(t, sum, varz, "/varz subscriptions against /accstatz")
 	require.Equal(t, varz, statsz.Statsz.Subs, "STATSZ subscriptions against /varz")
+	require.Equal(t, varz, s.doc(t, "/subsz")["num_subscriptions"], "/subsz num_subscriptions against /varz")
 }
 
 // The detail of a configuration file's accounts: mappings, exports,
