@@ -272,7 +272,10 @@
 // Errors: a provider returns a *snapshot.MonitorError for a request the caller
 // got wrong (HTTP 400, or the error of the $SYS envelope, with its Text);
 // any other error is the server's fault. A provider that also implements
-// HealthChecker takes part in HEALTHZ.
+// HealthChecker takes part in HEALTHZ. ACCOUNTZ asks JSZ about the
+// account it details (Account set): a *snapshot.JSInfo that is not
+// Disabled makes the account import $JS.API.> as upstream's, and one with
+// AccountDetails makes it jetstream_enabled.
 //
 // Concurrency: registration and lookup are safe for concurrent use; lookups take no
 // lock (the registry is copied on write). Providers and contributors are

@@ -93,6 +93,10 @@ type Import struct {
 	// AllowTrace (streams) lets a traced message's trace go on into the
 	// importer (allow_trace, ADR-41); else it ends at the import.
 	AllowTrace bool
+	// Share (services) is the import's share setting, which shares the
+	// requester's details with the exporter's latency tracking; natsd
+	// does not track latency, so it is only shown (/accountz).
+	Share bool
 }
 
 // Mapping rewrites the subjects published in an account (the mappings {}

@@ -107,7 +107,7 @@ func (s *Server) Varz(_ *snapshot.VarzOptions) (*snapshot.Varz, error) {
 	v.Unauthenticated = s.unauthVarz()
 	mondoc.FillProcess(v, s.startTime)
 	for _, a := range s.accountList() {
-		v.Subscriptions += uint32(a.NumSubscriptions())
+		v.Subscriptions += uint32(s.accountSubscriptions(a))
 	}
 	if t := s.mon().configTime.Load(); t != 0 {
 		v.ConfigLoadTime = time.Unix(0, t)
@@ -173,7 +173,7 @@ func (s *Server) Subsz(opts *snapshot.SubszOptions) (*snapshot.Subsz, error) {
 		if o.Account != "" && a.Name != o.Account {
 			continue
 		}
-		mondoc.AddStats(&sz.Stats, a.visibleStats())
+		mondoc.AddStats(&sz.Stats, s.accountStats(a))
 		if !o.Subscriptions {
 			continue
 		}
@@ -277,10 +277,50 @@ func (s *Server) Accountz(opts *snapshot.AccountzOptions) (*snapshot.Accountz, e
 	if cs := s.accountCounts()[a.Name]; cs != nil {
 		n = cs.Conns
 	}
-	az := mondoc.AccountDetail(s.id, s.systemAccountName(), a.Name, a.visibleStats(), n, s.startTime)
-	az.Account.LeafCnt = a.NumLeafNodes()
-	az.Account.Expired = s.jwtExpired(a.Name)
+	az := mondoc.AccountDetail(s.id, s.systemAccountName(), a.Name, s.accountStats(a), n, s.startTime)
+	info := az.Account
+	info.LeafCnt = a.NumLeafNodes()
+	info.Expired = s.jwtExpired(a.Name)
+	info.IsSystem = a == s.sysAcc
+	s.accountLinksInfo(a, info)
+	s.accountJWTInfo(a.Name, info)
 	return az, nil
+}
+
+// accountSubscriptions counts a's subscriptions as upstream's monitoring
+// does (/varz and statsz subscriptions, /accstatz num_subscriptions,
+// /accountz subscriptions): its service imports are subscriptions in
+// upstream's sublist, so they count; a deleted JWT account's are dropped
+// until its JWT comes back, as upstream's.
+func (s *Server) accountSubscriptions(a *Account) int {
+	if s.jwtDeleted(a.Name) {
+		return a.NumSubscriptions()
+	}
+	return a.numSubscriptionsUpstream()
+}
+
+// accountStats returns the statistics of a's subscription list as
+// upstream's monitoring shows them (/subsz, /accountz sublist_stats):
+// without gateways' interest, with the service imports that upstream's
+// sublist holds counted as subscriptions inserted.
+func (s *Server) accountStats(a *Account) sublist.Stats {
+	st := a.visibleStats()
+	imports := s.accountSubscriptions(a) - a.NumSubscriptions()
+	st.NumSubs += imports
+	st.NumInserts += uint64(imports)
+	return st
+}
+
+// accountNameTag is the name upstream shows next to an account's key
+// (/accstatz name, /accountz name_tag): the name in an operator mode
+// account's JWT, the account's own name otherwise.
+func (s *Server) accountNameTag(name string) string {
+	if s.op != nil {
+		if ac := s.op.cached(name); ac != nil && ac.Name != "" {
+			return ac.Name
+		}
+	}
+	return name
 }
 
 // AccountStatz returns the /accstatz snapshot.
@@ -289,13 +329,8 @@ func (s *Server) AccountStatz(opts *snapshot.AccountStatzOptions) (*snapshot.Acc
 	accs := s.accountList()
 	use := make([]mondoc.AccountUse, len(accs))
 	for i, a := range accs {
-		n := a.numSubscriptionsUpstream()
-		if s.jwtDeleted(a.Name) {
-			// Upstream drops a deleted account's service import
-			// subscriptions until its JWT comes back.
-			n = a.NumSubscriptions()
-		}
-		use[i] = mondoc.AccountUse{Name: a.Name, NumSubs: uint32(n), Clients: counts[a.Name], Closed: closed[a.Name], Leafs: a.NumLeafNodes()}
+		n := s.accountSubscriptions(a)
+		use[i] = mondoc.AccountUse{Name: a.Name, NameTag: s.accountNameTag(a.Name), NumSubs: uint32(n), Clients: counts[a.Name], Closed: closed[a.Name], Leafs: a.NumLeafNodes()}
 		for k := range a.traffic {
 			t := &a.traffic[k]
 			use[i].In[k] = snapshot.MsgBytes{Msgs: t.inMsgs.Load(), Bytes: t.inBytes.Load()}

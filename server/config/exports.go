@@ -120,9 +120,9 @@ func (a *applier) imports(acc string, v *confparse.Value) {
 				tracePos = ke.KeyPos
 			case "share":
 				// Shares data with latency tracking, which exports do
-				// not support yet: alone it changes nothing.
-				var b bool
-				ok = a.Bool(key, ke.Value, &b) && ok
+				// not support yet: alone it changes nothing but
+				// /accountz.
+				ok = a.Bool(key, ke.Value, &im.Share) && ok
 			default:
 				a.Errorf(ke.KeyPos, ErrUnknownField, "unknown field %q in import", ke.Key)
 				ok = false

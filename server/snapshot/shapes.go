@@ -1,6 +1,7 @@
 package snapshot
 
 import (
+	"encoding/json"
 	"time"
 
 	"natsd.dev/sublist"
@@ -172,18 +173,101 @@ type Accountz struct {
 	Account       *AccountInfo `json:"account_detail,omitempty"`
 }
 
-// AccountInfo details one account.
+// AccountInfo details one account, as upstream's account_detail. SubCnt
+// and Sublist count the account's service imports as subscriptions, as
+// upstream's sublist holds them. JWT, IssuerKey, Tags and Claim are an
+// operator mode account's; NameTag is its JWT's name (the account's own
+// name otherwise).
 type AccountInfo struct {
-	AccountName string         `json:"account_name"`
-	LastUpdate  time.Time      `json:"update_time,omitempty"`
-	IsSystem    bool           `json:"is_system,omitempty"`
-	Expired     bool           `json:"expired"`
-	Complete    bool           `json:"complete"`
-	JetStream   bool           `json:"jetstream_enabled"`
-	LeafCnt     int            `json:"leafnode_connections"`
-	ClientCnt   int            `json:"client_connections"`
-	SubCnt      uint32         `json:"subscriptions"`
-	Sublist     *sublist.Stats `json:"sublist_stats,omitempty"`
+	AccountName string                `json:"account_name"`
+	LastUpdate  time.Time             `json:"update_time,omitempty"`
+	IsSystem    bool                  `json:"is_system,omitempty"`
+	Expired     bool                  `json:"expired"`
+	Complete    bool                  `json:"complete"`
+	JetStream   bool                  `json:"jetstream_enabled"`
+	LeafCnt     int                   `json:"leafnode_connections"`
+	ClientCnt   int                   `json:"client_connections"`
+	SubCnt      uint32                `json:"subscriptions"`
+	Mappings    map[string][]*MapDest `json:"mappings,omitempty"`
+	Exports     []ExtExport           `json:"exports,omitempty"`
+	Imports     []ExtImport           `json:"imports,omitempty"`
+	JWT         string                `json:"jwt,omitempty"`
+	IssuerKey   string                `json:"issuer_key,omitempty"`
+	NameTag     string                `json:"name_tag,omitempty"`
+	Tags        []string              `json:"tags,omitempty"`
+	// Claim is the account JWT decoded, as the JSON of its claims.
+	Claim json.RawMessage `json:"decoded_jwt,omitempty"`
+	// Vr are the issues the JWT's validation found, if any.
+	Vr          []ExtVrIssues          `json:"validation_result_jwt,omitempty"`
+	RevokedUser map[string]time.Time   `json:"revoked_user,omitempty"`
+	Sublist     *sublist.Stats         `json:"sublist_stats,omitempty"`
+	Responses   map[string]ExtResponse `json:"responses,omitempty"`
+}
+
+// ExtVrIssues is one issue the validation of an account JWT found.
+type ExtVrIssues struct {
+	Description string `json:"description"`
+	Blocking    bool   `json:"blocking"`
+	Time        bool   `json:"time_check"`
+}
+
+// MapDest is one destination of an account's subject mapping; Weight is
+// a percent.
+type MapDest struct {
+	Subject string `json:"subject"`
+	Weight  uint8  `json:"weight"`
+	Cluster string `json:"cluster,omitempty"`
+}
+
+// ExtExport is one export of an account: Type is "stream" or "service";
+// ResponseType (services) is "Singleton", "Streamed" or "Chunked";
+// ApprovedAccounts lists the accounts a private export admits.
+type ExtExport struct {
+	Name                 string               `json:"name,omitempty"`
+	Subject              string               `json:"subject,omitempty"`
+	Type                 string               `json:"type,omitempty"`
+	TokenReq             bool                 `json:"token_req,omitempty"`
+	ResponseType         string               `json:"response_type,omitempty"`
+	ResponseThreshold    time.Duration        `json:"response_threshold,omitempty"`
+	AccountTokenPosition uint                 `json:"account_token_position,omitempty"`
+	Advertise            bool                 `json:"advertise,omitempty"`
+	AllowTrace           bool                 `json:"allow_trace,omitempty"`
+	Description          string               `json:"description,omitempty"`
+	InfoURL              string               `json:"info_url,omitempty"`
+	ApprovedAccounts     []string             `json:"approved_accounts,omitempty"`
+	RevokedAct           map[string]time.Time `json:"revoked_activations,omitempty"`
+}
+
+// ExtResponse is one pending response of an account's service exports,
+// under its reply subject (To and LocalSubject): Subject is the
+// requester's reply subject in its Account. Type is 2, the number of
+// upstream's service type, which upstream shows as a number here.
+type ExtResponse struct {
+	Subject      string `json:"subject,omitempty"`
+	Account      string `json:"account,omitempty"`
+	To           string `json:"to,omitempty"`
+	LocalSubject string `json:"local_subject,omitempty"`
+	Type         int    `json:"type,omitempty"`
+	Invalid      bool   `json:"invalid"`
+	Share        bool   `json:"share"`
+	Tracking     bool   `json:"tracking"`
+}
+
+// ExtImport is one import of an account: Subject is in the exporting
+// Account's namespace, LocalSubject in the importer's (To repeats it for
+// services).
+type ExtImport struct {
+	Name         string `json:"name,omitempty"`
+	Subject      string `json:"subject,omitempty"`
+	Account      string `json:"account,omitempty"`
+	Token        string `json:"token,omitempty"`
+	To           string `json:"to,omitempty"`
+	LocalSubject string `json:"local_subject,omitempty"`
+	Type         string `json:"type,omitempty"`
+	AllowTrace   bool   `json:"allow_trace,omitempty"`
+	Invalid      bool   `json:"invalid"`
+	Share        bool   `json:"share"`
+	Tracking     bool   `json:"tracking"`
 }
 
 // AccountStatzOptions are the options of AccountStatz.

@@ -1,6 +1,7 @@
 package mondoc
 
 import (
+	"cmp"
 	"errors"
 	"runtime"
 	"slices"
@@ -22,7 +23,10 @@ type ClientSums struct {
 // its name, the subscriptions of its sublist and its clients' sums (nil
 // when it has no open client).
 type AccountUse struct {
-	Name    string
+	Name string
+	// NameTag is the name shown next to Name: an operator mode
+	// account's JWT name, else Name.
+	NameTag string
 	NumSubs uint32
 	Clients *ClientSums
 	// Closed is what the account's closed clients sent and were sent
@@ -59,7 +63,7 @@ func AccountStatz(id string, opts *snapshot.AccountStatzOptions, accs []AccountU
 		}
 		az.Accounts = append(az.Accounts, &snapshot.AccountStat{
 			Account:    a.Name,
-			Name:       a.Name,
+			Name:       cmp.Or(a.NameTag, a.Name),
 			Conns:      cs.Conns,
 			LeafNodes:  a.Leafs,
 			TotalConns: cs.Conns + a.Leafs,

@@ -85,6 +85,23 @@ func (r *Table[T]) Take(subj string) (to T, ok bool) {
 	return p.to, true
 }
 
+// Range calls fn with each pending reply that has not expired, in no
+// particular order, until fn returns false. fn runs under the Table's
+// mutex: it must not call the Table.
+func (r *Table[T]) Range(fn func(subj string, to T) bool) {
+	now := time.Now()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for subj, p := range r.m {
+		if now.After(p.expires) {
+			continue
+		}
+		if !fn(subj, p.to) {
+			return
+		}
+	}
+}
+
 // Remove forgets subj.
 func (r *Table[T]) Remove(subj string) {
 	r.mu.Lock()

@@ -44,3 +44,30 @@ func TestTagAndPrefix(t *testing.T) {
 		}
 	}
 }
+
+func TestTableRange(t *testing.T) {
+	var tb Table[string]
+	tb.Range(func(string, string) bool {
+		t.Fatal("an empty table has no entry")
+		return false
+	})
+	a := tb.Add("tag", "a", false, time.Minute)
+	b := tb.Add("tag", "b", true, time.Minute)
+	tb.Add("tag", "gone", false, -time.Second) // expired already
+	got := map[string]string{}
+	tb.Range(func(subj, to string) bool {
+		got[subj] = to
+		return true
+	})
+	if len(got) != 2 || got[a] != "a" || got[b] != "b" {
+		t.Fatalf("Range saw %v", got)
+	}
+	n := 0
+	tb.Range(func(string, string) bool {
+		n++
+		return false
+	})
+	if n != 1 {
+		t.Fatalf("Range went on after false: %d calls", n)
+	}
+}
