@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"strconv"
 	"testing"
 	"time"
 
@@ -87,4 +88,26 @@ func TestMonitoringFlagAndConfig(t *testing.T) {
 		getJSON(t, qbase+"/connz?state=closed", &closed)
 		return closed.Total == 1 // max_closed_clients keeps only the last
 	})
+}
+
+// httpGet fetches url and returns the status and body.
+func httpGet(t *testing.T, url string) (int, []byte) {
+	t.Helper()
+	c := &http.Client{Timeout: 10 * time.Second}
+	resp, err := c.Get(url)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	return resp.StatusCode, b
+}
+
+// getVarz fetches /varz from the monitoring port as a map.
+func getVarz(t *testing.T, httpPort int) map[string]any {
+	t.Helper()
+	code, b := httpGet(t, "http://127.0.0.1:"+strconv.Itoa(httpPort)+"/varz")
+	require.Equal(t, http.StatusOK, code, string(b))
+	var v map[string]any
+	require.NoError(t, json.Unmarshal(b, &v))
+	return v
 }

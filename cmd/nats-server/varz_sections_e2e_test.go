@@ -70,7 +70,7 @@ gateway { name: c1, listen: "127.0.0.1:%d", %s }
 		sections := func(port int) map[string]map[string]any {
 			deadline := time.Now().Add(10 * time.Second)
 			for {
-				v := varzOf(t, port)
+				v := getVarz(t, port)
 				out := map[string]map[string]any{}
 				up := true
 				for sec := range want[name] {
@@ -109,12 +109,4 @@ gateway { name: c1, listen: "127.0.0.1:%d", %s }
 		servertest.WaitListening(t, "127.0.0.1:"+strconv.Itoa(uport))
 		require.Equal(t, sections(uport), got, "%s: natsd against upstream\n%s", name, logs.String())
 	}
-}
-
-// varzOf reads /varz from the monitoring port.
-func varzOf(t *testing.T, port int) map[string]any {
-	t.Helper()
-	var v map[string]any
-	getVarzInto(t, port, &v)
-	return v
 }
