@@ -185,4 +185,6 @@
 //     signing key's template, and returns an Identity whose Account is
 //     the account's public key and whose JWT field carries what the
 //     server enforces while the user is connected (expiry, limits).
+//  4. DescribeAccountJWT decodes an account JWT for display (/accountz:
+//     issuer, tags, the decoded claims, validation issues, revocations).
 package auth

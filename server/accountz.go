@@ -1,12 +1,9 @@
 package server
 
 import (
-	"encoding/json"
 	"slices"
-	"time"
 
-	"github.com/nats-io/jwt/v2"
-
+	"natsd.dev/auth"
 	"natsd.dev/server/snapshot"
 )
 
@@ -229,24 +226,15 @@ func (s *Server) accountJWTInfo(name string, info *snapshot.AccountInfo) {
 		return
 	}
 	info.JWT = ac.JWT
-	claims, err := jwt.DecodeAccountClaims(ac.JWT)
+	d, err := auth.DescribeAccountJWT(ac.JWT)
 	if err != nil {
 		return
 	}
-	info.IssuerKey = claims.Issuer
-	info.Tags = claims.Tags
-	if b, err := json.Marshal(claims); err == nil {
-		info.Claim = b
-	}
-	var vr jwt.ValidationResults
-	claims.Validate(&vr)
-	for _, v := range vr.Issues {
+	info.IssuerKey = d.Issuer
+	info.Tags = d.Tags
+	info.Claim = d.Claims
+	for _, v := range d.Issues {
 		info.Vr = append(info.Vr, snapshot.ExtVrIssues{Description: v.Description, Blocking: v.Blocking, Time: v.TimeCheck})
 	}
-	for pub, at := range claims.Revocations {
-		if info.RevokedUser == nil {
-			info.RevokedUser = map[string]time.Time{}
-		}
-		info.RevokedUser[pub] = time.Unix(at, 0)
-	}
+	info.RevokedUser = d.Revoked
 }
