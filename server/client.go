@@ -1565,9 +1565,9 @@ func (c *client) flushOut() bool {
 }
 
 // slowConsumer closes c as a slow consumer and logs it. For a write past
-// the write deadline, chunks and bytes are what the write attempted: a
-// session's line (an MQTT client's) ends with them, as upstream's
-// "... exceeded with 3 chunks of 1024 total bytes.".
+// the write deadline, chunks and bytes are what the write attempted: the
+// line ends with them, as upstream's "... exceeded with 3 chunks of 1024
+// total bytes.".
 func (c *client) slowConsumer(reason closeReason, chunks, bytes int) {
 	c.mu.Lock()
 	already := c.closed
@@ -1586,7 +1586,7 @@ func (c *client) slowConsumer(reason closeReason, chunks, bytes int) {
 	detail := "MaxPending of " + strconv.FormatInt(c.srv.maxPending.Load(), 10) + " exceeded"
 	if reason == reasonSlowConsumerWriteDeadline {
 		detail = "WriteDeadline of " + wd.String() + " exceeded"
-		if c.kind == kindSession && chunks > 0 {
+		if chunks > 0 { // as upstream, for every kind of connection
 			detail += " with " + strconv.Itoa(chunks) + " chunks of " + strconv.Itoa(bytes) + " total bytes."
 		}
 	}
